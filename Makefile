@@ -1,0 +1,58 @@
+# Targets are what CI runs. `make test` is the whole test suite; `make demo`
+# starts a whole federation on this machine.
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BIN       := bin/twinfed
+PKGS      := ./...
+TESTFLAGS ?= -timeout 30m
+BENCHTIME ?= 1x
+FUZZTIME  ?= 10s
+
+.PHONY: all build test test-race unit fuzz bench fmt fmt-check vet demo clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/twinfed
+
+# test: formatting, vet, every test (real Badger, Raft, HTTP, browser), and a
+# short run of each fuzz target.
+test: fmt-check vet unit fuzz
+
+unit:
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+test-race:
+	$(GO) test -race $(TESTFLAGS) $(PKGS)
+
+# fuzz runs each Fuzz target for FUZZTIME. Targets are found with go test -list.
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# bench runs every benchmark once through (each one sizes its own work and
+# reports rates with b.ReportMetric) and writes docs/benchmarks.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m $(PKGS) | tee bench.out
+	$(GO) run ./cmd/benchreport < bench.out > docs/benchmarks.md
+	@echo "wrote docs/benchmarks.md"
+
+fmt:
+	gofmt -w .
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+demo: build
+	$(BIN) demo
+
+clean:
+	rm -rf bin bench.out

@@ -1,0 +1,140 @@
+package signing_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
+)
+
+// hostKeys is a KeySource over a fixed map, standing in for the registry
+// whose real client is tested in consensus.
+type hostKeys map[string][]twinfed.NodeKey
+
+func (h hostKeys) KeysForHost(_ context.Context, host string) (string, []twinfed.NodeKey, error) {
+	keys, ok := h[host]
+	if !ok {
+		return "", nil, twinfed.Errorf(twinfed.ENOTFOUND, "no node")
+	}
+	return "IT", keys, nil
+}
+
+func mustKey(tb testing.TB, alg string) *signing.Key {
+	tb.Helper()
+	k, err := signing.GenerateKey("k1", alg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+func TestVerifier_Verify(t *testing.T) {
+	good := mustKey(t, twinfed.KeyEd25519)
+	rsaKey := mustKey(t, twinfed.KeyRSA)
+	other := mustKey(t, twinfed.KeyEd25519)
+	const sender = "it.example:8443"
+	keys := hostKeys{sender: {other.NodeKey(), good.NodeKey(), rsaKey.NodeKey()}}
+
+	type result struct {
+		reason string
+		ok     bool
+	}
+	results := make(chan result, 1)
+	v := &signing.Verifier{Keys: keys}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		_, err := v.Verify(r, body)
+		results <- result{reason: signing.Reason(err), ok: err == nil}
+	}))
+	defer srv.Close()
+
+	body := []byte(`{"type":"Follow"}`)
+	cases := []struct {
+		name   string
+		key    *signing.Key
+		keyID  string
+		now    time.Time
+		mutate func(r *http.Request)
+		want   string // "" means accepted
+	}{
+		{name: "ed25519", key: good, keyID: "http://" + sender + "/users/maria#main-key"},
+		{name: "rsa", key: rsaKey, keyID: "http://" + sender + "/users/maria#main-key"},
+		{name: "unknown node", key: good, keyID: "http://evil.example/users/x#main-key", want: signing.ReasonUnknownNode},
+		{name: "key not registered", key: mustKey(t, twinfed.KeyEd25519), keyID: "http://" + sender + "/a#main-key", want: signing.ReasonBadSig},
+		{name: "stale date", key: good, keyID: "http://" + sender + "/a#main-key", now: time.Now().Add(-6 * time.Minute), want: signing.ReasonStale},
+		{name: "future date", key: good, keyID: "http://" + sender + "/a#main-key", now: time.Now().Add(6 * time.Minute), want: signing.ReasonStale},
+		{name: "tampered body", key: good, keyID: "http://" + sender + "/a#main-key", mutate: func(r *http.Request) {
+			r.Body = io.NopCloser(strings.NewReader(`{"type":"Delete"}`))
+			r.ContentLength = int64(len(`{"type":"Delete"}`))
+		}, want: signing.ReasonDigest},
+		{name: "tampered digest and body", key: good, keyID: "http://" + sender + "/a#main-key", mutate: func(r *http.Request) {
+			r.Header.Set("Digest", "SHA-256=RBNvo1WzZ4oRRq0W9+hknpT7T8If536DEMBg9hyq/4o=")
+		}, want: signing.ReasonDigest},
+		{name: "unsigned", key: good, mutate: func(r *http.Request) { r.Header.Del("Signature") }, keyID: "http://" + sender + "/a#main-key", want: signing.ReasonMissing},
+		{name: "changed path", key: good, keyID: "http://" + sender + "/a#main-key", mutate: func(r *http.Request) { r.URL.Path = "/other" }, want: signing.ReasonBadSig},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/inbox", bytes.NewReader(body))
+			s := &signing.Signer{Key: tc.key}
+			if !tc.now.IsZero() {
+				s.Now = func() time.Time { return tc.now }
+			}
+			if err := s.Sign(req, tc.keyID, body); err != nil {
+				t.Fatal(err)
+			}
+			if tc.mutate != nil {
+				tc.mutate(req)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got := <-results
+			if tc.want == "" && !got.ok {
+				t.Fatalf("refused with %s, want accepted", got.reason)
+			}
+			if tc.want != "" && got.reason != tc.want {
+				t.Fatalf("reason %q, want %q", got.reason, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadOrCreateKey(t *testing.T) {
+	path := t.TempDir() + "/node.key"
+	k1, err := signing.LoadOrCreateKey(path, twinfed.KeyEd25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := signing.LoadOrCreateKey(path, twinfed.KeyRSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k1.ID != k2.ID || k1.PublicPEM() != k2.PublicPEM() || k2.Algorithm != twinfed.KeyEd25519 {
+		t.Fatalf("reloaded key differs: %+v vs %+v", k1, k2)
+	}
+}
+
+func BenchmarkSigner_Sign(b *testing.B) {
+	for _, alg := range []string{twinfed.KeyEd25519, twinfed.KeyRSA} {
+		b.Run(alg, func(b *testing.B) {
+			s := &signing.Signer{Key: mustKey(b, alg)}
+			body := []byte(`{"type":"Follow"}`)
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodPost, "http://fr.example/inbox", bytes.NewReader(body))
+				if err := s.Sign(req, "http://it.example/users/a#main-key", body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

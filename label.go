@@ -1,0 +1,48 @@
+package twinfed
+
+import "time"
+
+// QualityLabel is a National Quality Label as an agency records it.
+type QualityLabel struct {
+	ProjectID  string    `json:"project_id"` // the project's id (its URL on the founder's node)
+	Country    string    `json:"country"`    // the awarding agency's country
+	SchoolYear string    `json:"school_year"`
+	Score      int       `json:"score"` // out of 30
+	Recorded   time.Time `json:"recorded,omitzero"`
+}
+
+// European label states.
+const (
+	EQLEligible = "eligible" // NQLs from at least two countries; waits for the CSS's yearly list
+	EQLAwarded  = "awarded"
+)
+
+// EuropeanLabel is a project's European Quality Label, derived from its
+// national labels by the registry and awarded when the CSS confirms the
+// year's list.
+type EuropeanLabel struct {
+	ProjectID  string    `json:"project_id"`
+	SchoolYear string    `json:"school_year"`
+	Countries  []string  `json:"countries"` // countries whose NQLs made it eligible
+	Status     string    `json:"status"`
+	Awarded    time.Time `json:"awarded,omitzero"`
+}
+
+// Prize categories of the European prizes (current programme).
+const (
+	PrizeEarlyChildhood = "early_childhood" // up to 6
+	Prize7to11          = "7-11"
+	Prize12to15         = "12-15"
+	Prize16to19         = "16-19"
+	PrizeVocational     = "vocational"
+)
+
+// PrizeEntry is a project's entry for a European prize, and its result.
+type PrizeEntry struct {
+	Year      int       `json:"year"`
+	Category  string    `json:"category"`
+	ProjectID string    `json:"project_id"`
+	Country   string    `json:"country"`          // the entering partner's country
+	Result    string    `json:"result,omitempty"` // "", "winner", "runner_up", "not_awarded"
+	Entered   time.Time `json:"entered,omitzero"`
+}
