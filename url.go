@@ -1,6 +1,9 @@
 package twinfed
 
-import "net/url"
+import (
+	"net/url"
+	"strings"
+)
 
 // URLHost returns the host[:port] of a URL, or "" when it does not parse.
 func URLHost(raw string) string {
@@ -9,4 +12,40 @@ func URLHost(raw string) string {
 		return ""
 	}
 	return u.Host
+}
+
+// The URL layout every node serves. Actor and object ids live under the
+// node's base URL (the same-origin rule of ARCHITECTURE.md relies on it).
+
+// ActorURL returns the ActivityPub id of a member: <base>/users/<username>.
+func ActorURL(base, username string) string {
+	return strings.TrimRight(base, "/") + "/users/" + url.PathEscape(username)
+}
+
+// AgencyURL returns the id of the node's agency Service actor: <base>/agency.
+func AgencyURL(base string) string { return strings.TrimRight(base, "/") + "/agency" }
+
+// SharedInboxURL returns the node's shared inbox: <base>/inbox.
+func SharedInboxURL(base string) string { return strings.TrimRight(base, "/") + "/inbox" }
+
+// ActivityURL returns the id of an activity the node sends: <base>/activities/<id>.
+func ActivityURL(base, id string) string {
+	return strings.TrimRight(base, "/") + "/activities/" + url.PathEscape(id)
+}
+
+// KeyID returns the keyId an actor signs with: <actor>#main-key.
+func KeyID(actor string) string { return actor + "#main-key" }
+
+// UsernameFromActor returns the username of a member actor URL under base,
+// and false when actor is not one.
+func UsernameFromActor(base, actor string) (string, bool) {
+	prefix := strings.TrimRight(base, "/") + "/users/"
+	if !strings.HasPrefix(actor, prefix) {
+		return "", false
+	}
+	name, err := url.PathUnescape(strings.TrimPrefix(actor, prefix))
+	if err != nil || name == "" || strings.Contains(name, "/") {
+		return "", false
+	}
+	return name, true
 }
