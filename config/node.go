@@ -1,29 +1,144 @@
 package config
 
+import (
+	"net/mail"
+	"time"
+)
+
 // Node configures a national node (`twinfed node serve`).
 type Node struct {
-	Country    string     `toml:"country"`   // the node's country code, e.g. IT
-	BaseURL    string     `toml:"base_url"`  // public base URL, e.g. https://it.twinfed.example; actor ids live under it
-	DataDir    string     `toml:"data_dir"`  // Badger store, key pair, mail spool
-	HTTPAddr   string     `toml:"http_addr"` // bind address of the web UI, JSON API and ActivityPub endpoints
-	Languages  []string   `toml:"languages"` // UI languages offered, first is the default
-	Registry   []string   `toml:"registry"`  // registry member URLs, tried in turn
-	Federation Federation `toml:"federation"`
-	Log        Log        `toml:"log"`
+	Country     string      `toml:"country"`   // the node's country code, e.g. IT
+	BaseURL     string      `toml:"base_url"`  // public base URL, e.g. https://it.twinfed.example; actor ids live under it
+	DataDir     string      `toml:"data_dir"`  // Badger store, key pair, mail spool
+	HTTPAddr    string      `toml:"http_addr"` // bind address of the web UI, JSON API and ActivityPub endpoints
+	Languages   []string    `toml:"languages"` // UI languages offered, first is the default
+	Registry    []string    `toml:"registry"`  // registry member URLs, tried in turn
+	Agency      Agency      `toml:"agency"`
+	Mail        Mail        `toml:"mail"`
+	Eligibility Eligibility `toml:"eligibility"`
+	Accounts    Accounts    `toml:"accounts"`
+	Federation  Federation  `toml:"federation"`
+	Log         Log         `toml:"log"`
+}
+
+// Agency configures the node's national agency (NSO).
+type Agency struct {
+	Name string `toml:"name"` // shown in the back office and in e-mails
+	// APIToken, when set, is a bearer token that acts as an agency admin on
+	// the JSON API (for `twinfed admin` and scripts). Keep it secret; at
+	// least 32 characters.
+	APIToken string `toml:"api_token"`
+}
+
+// Mail configures outgoing e-mail. With no SMTP host, mails are written to
+// the spool directory and logged, so that a demo works offline.
+type Mail struct {
+	From     string `toml:"from"`      // sender address
+	SpoolDir string `toml:"spool_dir"` // where mails go without SMTP; relative to data_dir when not absolute
+	SMTPHost string `toml:"smtp_host"` // empty: spool only
+	SMTPPort int    `toml:"smtp_port"` // 587 (STARTTLS) or 465 (implicit TLS) usually
+	Username string `toml:"username"`  // SMTP credentials; empty for none
+	Password string `toml:"password"`
+	TLS      string `toml:"tls"` // starttls, implicit or none
+}
+
+// Eligibility is the agency's registration policy: which roles at a school
+// and which kinds of school may register. A role or kind in a refused list is
+// refused with that rule; one in neither list is refused as not accepted.
+type Eligibility struct {
+	AcceptedRoles        []string `toml:"accepted_roles"`
+	RefusedRoles         []string `toml:"refused_roles"`
+	AcceptedInstitutions []string `toml:"accepted_institutions"`
+	RefusedInstitutions  []string `toml:"refused_institutions"`
+	AcceptedLevels       []string `toml:"accepted_levels"`
+	MinVocationalYears   int      `toml:"min_vocational_years"` // vocational schools need courses at least this long; 0 for no rule
+}
+
+// Accounts configures sessions, links, passwords and limits.
+type Accounts struct {
+	SessionLifetime time.Duration `toml:"session_lifetime"` // a session expires this long after login
+	SecureCookies   string        `toml:"secure_cookies"`   // auto (Secure when base_url is https), always or never
+	ConfirmLinkTTL  time.Duration `toml:"confirm_link_ttl"` // lifetime of the e-mail confirmation link
+	ResetLinkTTL    time.Duration `toml:"reset_link_ttl"`   // lifetime of a password-reset link
+	LoginAttempts   int           `toml:"login_attempts"`   // failed logins allowed per username+IP in login_window
+	LoginWindow     time.Duration `toml:"login_window"`
+	MaxUploadBytes  int64         `toml:"max_upload_bytes"` // largest photo accepted
+	MaxFormBytes    int64         `toml:"max_form_bytes"`   // largest form or JSON body accepted
+	ArgonTime       uint32        `toml:"argon_time"`       // argon2id passes
+	ArgonMemoryKiB  uint32        `toml:"argon_memory_kib"` // argon2id memory
+	ArgonThreads    uint32        `toml:"argon_threads"`    // argon2id lanes
+}
+
+// DefaultEligibility returns the Italian rules of DOMAIN.md.
+func DefaultEligibility() Eligibility {
+	return Eligibility{
+		AcceptedRoles:        []string{"teacher", "lab_teacher", "boarding_educator", "head_teacher", "librarian", "language_assistant", "guidance_counsellor"},
+		RefusedRoles:         []string{"administrative_staff", "technical_assistant", "professional_educator"},
+		AcceptedInstitutions: []string{"state", "recognised_private"},
+		RefusedInstitutions:  []string{"non_recognised_private", "university", "company", "adult_education"},
+		AcceptedLevels:       []string{"early_childhood", "primary", "lower_secondary", "upper_secondary", "vocational", "special_needs"},
+		MinVocationalYears:   3,
+	}
+}
+
+// DefaultAccounts returns production account settings: argon2id with
+// time=2, 64 MiB, 2 lanes (OWASP's recommendation class).
+func DefaultAccounts() Accounts {
+	return Accounts{
+		SessionLifetime: 14 * 24 * time.Hour,
+		SecureCookies:   "auto",
+		ConfirmLinkTTL:  48 * time.Hour,
+		ResetLinkTTL:    time.Hour,
+		LoginAttempts:   5,
+		LoginWindow:     15 * time.Minute,
+		MaxUploadBytes:  2 << 20,
+		MaxFormBytes:    64 << 10,
+		ArgonTime:       2,
+		ArgonMemoryKiB:  64 * 1024,
+		ArgonThreads:    2,
+	}
 }
 
 // DefaultNode returns a node configuration for a loopback demo of Italy.
 func DefaultNode() Node {
 	return Node{
-		Country:    "IT",
-		BaseURL:    "http://127.0.0.1:8080",
-		DataDir:    "node-data",
-		HTTPAddr:   "127.0.0.1:8080",
-		Languages:  []string{"it", "en"},
-		Registry:   []string{"http://127.0.0.1:7100"},
-		Federation: DefaultFederation(),
-		Log:        Log{Level: "info", Format: "text"},
+		Country:     "IT",
+		BaseURL:     "http://127.0.0.1:8080",
+		DataDir:     "node-data",
+		HTTPAddr:    "127.0.0.1:8080",
+		Languages:   []string{"it", "en"},
+		Registry:    []string{"http://127.0.0.1:7100"},
+		Agency:      Agency{Name: "National Support Organisation"},
+		Mail:        Mail{From: "no-reply@twinfed.example", SpoolDir: "mail-spool", SMTPPort: 587, TLS: "starttls"},
+		Eligibility: DefaultEligibility(),
+		Accounts:    DefaultAccounts(),
+		Federation:  DefaultFederation(),
+		Log:         Log{Level: "info", Format: "text"},
 	}
+}
+
+var (
+	knownRoles        = []string{"teacher", "lab_teacher", "boarding_educator", "head_teacher", "librarian", "language_assistant", "guidance_counsellor", "administrative_staff", "technical_assistant", "professional_educator"}
+	knownInstitutions = []string{"state", "recognised_private", "non_recognised_private", "university", "adult_education", "company", "other"}
+	knownLevels       = []string{"early_childhood", "primary", "lower_secondary", "upper_secondary", "vocational", "special_needs", "other"}
+	knownLanguages    = []string{"en", "it"}
+)
+
+func checkList(p *Problems, key string, list, known []string) {
+	for i, v := range list {
+		if !contains(known, v) {
+			p.Addf(key+"["+itoa(i)+"]", "%q is unknown; use one of %v", v, known)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // Validate checks every key and reports all problems at once.
@@ -40,11 +155,92 @@ func (c *Node) Validate() error {
 	if len(c.Languages) == 0 {
 		p.Addf("languages", "is empty; list at least one language code such as en")
 	}
+	checkList(&p, "languages", c.Languages, knownLanguages)
 	if len(c.Registry) == 0 {
 		p.Addf("registry", "is empty; list the URLs of the registry members")
 	}
 	for i, u := range c.Registry {
 		checkBaseURL(&p, "registry["+itoa(i)+"]", u)
+	}
+	if c.Agency.APIToken != "" && len(c.Agency.APIToken) < 32 {
+		p.Addf("agency.api_token", "is too short (%d characters); use at least 32 random characters, or leave it empty to disable token access", len(c.Agency.APIToken))
+	}
+	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
+		p.Addf("mail.from", "%q is not an e-mail address such as no-reply@it.twinfed.example", c.Mail.From)
+	}
+	if c.Mail.SMTPHost == "" && c.Mail.SpoolDir == "" {
+		p.Addf("mail.spool_dir", "is empty and no smtp_host is set; give one or the other so that mails go somewhere")
+	}
+	if c.Mail.SMTPHost != "" {
+		if c.Mail.SMTPPort < 1 || c.Mail.SMTPPort > 65535 {
+			p.Addf("mail.smtp_port", "%d is not a port; use 587 for STARTTLS or 465 for implicit TLS", c.Mail.SMTPPort)
+		}
+		switch c.Mail.TLS {
+		case "starttls", "implicit", "none":
+		default:
+			p.Addf("mail.tls", "%q is not a mode; use starttls, implicit or none", c.Mail.TLS)
+		}
+	}
+	e := c.Eligibility
+	checkList(&p, "eligibility.accepted_roles", e.AcceptedRoles, knownRoles)
+	checkList(&p, "eligibility.refused_roles", e.RefusedRoles, knownRoles)
+	checkList(&p, "eligibility.accepted_institutions", e.AcceptedInstitutions, knownInstitutions)
+	checkList(&p, "eligibility.refused_institutions", e.RefusedInstitutions, knownInstitutions)
+	checkList(&p, "eligibility.accepted_levels", e.AcceptedLevels, knownLevels)
+	if len(e.AcceptedRoles) == 0 {
+		p.Addf("eligibility.accepted_roles", "is empty: nobody could register; list the eligible roles, e.g. teacher")
+	}
+	if len(e.AcceptedInstitutions) == 0 {
+		p.Addf("eligibility.accepted_institutions", "is empty: no school could be chosen; list e.g. state")
+	}
+	for _, r := range e.AcceptedRoles {
+		if contains(e.RefusedRoles, r) {
+			p.Addf("eligibility.refused_roles", "%q is both accepted and refused; keep it in one list", r)
+		}
+	}
+	for _, r := range e.AcceptedInstitutions {
+		if contains(e.RefusedInstitutions, r) {
+			p.Addf("eligibility.refused_institutions", "%q is both accepted and refused; keep it in one list", r)
+		}
+	}
+	if e.MinVocationalYears < 0 {
+		p.Addf("eligibility.min_vocational_years", "must not be negative; use 0 for no rule")
+	}
+	a := c.Accounts
+	if a.SessionLifetime < time.Minute {
+		p.Addf("accounts.session_lifetime", "%s is too short; use at least 1m (336h is the default)", a.SessionLifetime)
+	}
+	switch a.SecureCookies {
+	case "auto", "always", "never":
+	default:
+		p.Addf("accounts.secure_cookies", "%q is not a mode; use auto, always or never", a.SecureCookies)
+	}
+	if a.ConfirmLinkTTL < time.Minute {
+		p.Addf("accounts.confirm_link_ttl", "%s is too short; use at least 1m (48h is the default)", a.ConfirmLinkTTL)
+	}
+	if a.ResetLinkTTL < time.Minute {
+		p.Addf("accounts.reset_link_ttl", "%s is too short; use at least 1m (1h is the default)", a.ResetLinkTTL)
+	}
+	if a.LoginAttempts < 1 {
+		p.Addf("accounts.login_attempts", "must be at least 1")
+	}
+	if a.LoginWindow < time.Second {
+		p.Addf("accounts.login_window", "%s is too short; use at least 1s (15m is the default)", a.LoginWindow)
+	}
+	if a.MaxUploadBytes < 1024 {
+		p.Addf("accounts.max_upload_bytes", "%d is too small; use at least 1024 (2097152 is the default)", a.MaxUploadBytes)
+	}
+	if a.MaxFormBytes < 4096 {
+		p.Addf("accounts.max_form_bytes", "%d is too small; use at least 4096 (65536 is the default)", a.MaxFormBytes)
+	}
+	if a.ArgonTime < 1 {
+		p.Addf("accounts.argon_time", "must be at least 1 (2 is the default)")
+	}
+	if a.ArgonMemoryKiB < 8 {
+		p.Addf("accounts.argon_memory_kib", "must be at least 8 (65536 = 64 MiB is the default)")
+	}
+	if a.ArgonThreads < 1 {
+		p.Addf("accounts.argon_threads", "must be at least 1 (2 is the default)")
 	}
 	c.Federation.validate(&p, "federation")
 	c.Log.validate(&p, "log")

@@ -1,0 +1,152 @@
+package twinfed
+
+import "time"
+
+// Role is what an account may do on its node. Every request checks it.
+type Role string
+
+// Account roles. Pupils (accounts scoped to one TwinSpace) come with projects
+// and will be a further role with a scope.
+const (
+	RoleMember        Role = "member"         // an eTwinner
+	RoleAgencyOfficer Role = "agency_officer" // NSO staff: validates members and schools
+	RoleAgencyAdmin   Role = "agency_admin"   // NSO staff: an officer who also manages staff accounts
+)
+
+// IsAgency reports whether the role belongs to the node's agency staff.
+func (r Role) IsAgency() bool { return r == RoleAgencyOfficer || r == RoleAgencyAdmin }
+
+// MemberStatus is where a member is in registration and validation.
+type MemberStatus string
+
+// Member lifecycle: unconfirmed → registering → pending → validated (or
+// rejected, from which the member may correct and submit again).
+const (
+	StatusUnconfirmed MemberStatus = "unconfirmed" // pre-registered, e-mail not confirmed yet
+	StatusRegistering MemberStatus = "registering" // e-mail confirmed, the four steps not submitted yet
+	StatusPending     MemberStatus = "pending"     // submitted; waits in the agency's queue
+	StatusValidated   MemberStatus = "validated"   // validated by the agency
+	StatusRejected    MemberStatus = "rejected"    // rejected by the agency, with a reason the member sees
+)
+
+// MemberStatuses lists every status, in lifecycle order.
+var MemberStatuses = []MemberStatus{StatusUnconfirmed, StatusRegistering, StatusPending, StatusValidated, StatusRejected}
+
+// SchoolRoles lists the roles a person can hold at a school, as the
+// registration form offers them. Which are eligible is each agency's policy.
+var SchoolRoles = []string{
+	"teacher", "lab_teacher", "boarding_educator", "head_teacher", "librarian",
+	"language_assistant", "guidance_counsellor", "administrative_staff",
+	"technical_assistant", "professional_educator",
+}
+
+// Public field names a member can choose to show in the public profile.
+const (
+	PublicSchool      = "school"
+	PublicSubjects    = "subjects"
+	PublicLanguages   = "languages"
+	PublicPupilAges   = "pupil_ages"
+	PublicDescription = "description"
+	PublicInterests   = "interests"
+	PublicAvailable   = "available"
+	PublicPhoto       = "photo"
+	PublicRole        = "role"
+)
+
+// PublicFields lists every field a member may make public. The name and the
+// country are always public once the member is validated.
+var PublicFields = []string{PublicSchool, PublicRole, PublicSubjects, PublicLanguages, PublicPupilAges, PublicDescription, PublicInterests, PublicAvailable, PublicPhoto}
+
+// MemberSchool is one school a member works in.
+type MemberSchool struct {
+	SchoolID   string      `json:"school_id,omitempty"`   // registry id; empty while the school is only proposed
+	ProposalID string      `json:"proposal_id,omitempty"` // the node's proposal, until the agency validates it
+	Name       string      `json:"name"`
+	Region     string      `json:"region,omitempty"`
+	Level      SchoolLevel `json:"level,omitempty"`
+	Role       string      `json:"role,omitempty"` // the member's role at this school
+}
+
+// Member is an account on a national node, with its whole profile: personal
+// data that stays in the country. Profile is the public part derived from it.
+type Member struct {
+	Username     string         `json:"username"` // never changes
+	FirstName    string         `json:"first_name"`
+	LastName     string         `json:"last_name"`
+	Email        string         `json:"email"`
+	Country      string         `json:"country"`
+	Role         Role           `json:"role"`
+	Status       MemberStatus   `json:"status"`
+	RejectReason string         `json:"reject_reason,omitempty"`
+	Schools      []MemberSchool `json:"schools,omitempty"` // the first is the main school
+	Description  string         `json:"description,omitempty"`
+	Languages    []string       `json:"languages,omitempty"`
+	PupilAges    []int          `json:"pupil_ages,omitempty"`
+	Subjects     []string       `json:"subjects,omitempty"`
+	Interests    []string       `json:"interests,omitempty"`
+	Available    Available      `json:"available"`
+	Public       []string       `json:"public,omitempty"` // PublicFields the member shows
+	HasPhoto     bool           `json:"has_photo,omitempty"`
+	Locale       string         `json:"locale,omitempty"` // UI language chosen by the member
+	Created      time.Time      `json:"created"`
+	Submitted    time.Time      `json:"submitted,omitzero"`
+	Validated    time.Time      `json:"validated,omitzero"`
+	ValidatedBy  string         `json:"validated_by,omitempty"`
+	LastLogin    time.Time      `json:"last_login,omitzero"`
+	Updated      time.Time      `json:"updated,omitzero"`
+}
+
+// Name returns the member's display name.
+func (m *Member) Name() string { return m.FirstName + " " + m.LastName }
+
+// IsPublic reports whether the member shows field in the public profile.
+func (m *Member) IsPublic(field string) bool {
+	for _, f := range m.Public {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// MainSchool returns the member's first school, or nil.
+func (m *Member) MainSchool() *MemberSchool {
+	if len(m.Schools) == 0 {
+		return nil
+	}
+	return &m.Schools[0]
+}
+
+// PublicProfile returns the public part of the profile, with only the fields
+// the member chose to show. actorID is the member's actor URL.
+func (m *Member) PublicProfile(actorID, photoURL string) *Profile {
+	p := &Profile{ID: actorID, Username: m.Username, Country: m.Country, Name: m.Name(), Updated: m.Updated}
+	if s := m.MainSchool(); s != nil && m.IsPublic(PublicSchool) {
+		p.SchoolID, p.SchoolName, p.SchoolLevel, p.Region = s.SchoolID, s.Name, s.Level, s.Region
+	}
+	if s := m.MainSchool(); s != nil && m.IsPublic(PublicRole) {
+		p.Role = s.Role
+	}
+	if m.IsPublic(PublicSubjects) {
+		p.Subjects = m.Subjects
+	}
+	if m.IsPublic(PublicLanguages) {
+		p.Languages = m.Languages
+	}
+	if m.IsPublic(PublicPupilAges) {
+		p.PupilAges = m.PupilAges
+	}
+	if m.IsPublic(PublicDescription) {
+		p.Description = m.Description
+	}
+	if m.IsPublic(PublicInterests) {
+		p.Interests = m.Interests
+	}
+	if m.IsPublic(PublicAvailable) {
+		p.Available = m.Available
+	}
+	if m.IsPublic(PublicPhoto) && m.HasPhoto {
+		p.PhotoURL = photoURL
+	}
+	return p
+}

@@ -1,0 +1,496 @@
+package node
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// ErrRateLimited is returned by Login when too many attempts failed for the
+// username from the same address; RetryAfter says for how long.
+type ErrRateLimited struct{ RetryAfter time.Duration }
+
+func (e *ErrRateLimited) Error() string {
+	return fmt.Sprintf("too many failed logins; try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// credentials hold an account's secrets, apart from the member record so
+// that profile reads never load them.
+type credentials struct {
+	PasswordHash string    `json:"password_hash"`
+	Changed      time.Time `json:"changed"`
+}
+
+// linkToken is a single-use link sent by e-mail.
+type linkToken struct {
+	Kind     string    `json:"kind"` // "confirm" or "reset"
+	Username string    `json:"username"`
+	Expires  time.Time `json:"expires"`
+	Used     time.Time `json:"used,omitzero"`
+}
+
+// Session is a logged-in browser or API client.
+type Session struct {
+	Username string       `json:"username"`
+	Role     twinfed.Role `json:"role"`
+	Scope    string       `json:"scope,omitempty"` // for scoped accounts (pupils), later
+	CSRF     string       `json:"csrf"`            // the session's CSRF token
+	Created  time.Time    `json:"created"`
+	Expires  time.Time    `json:"expires"`
+}
+
+// PreRegistration is the first form of registration.
+type PreRegistration struct {
+	FirstName       string `json:"first_name"`
+	LastName        string `json:"last_name"`
+	Email           string `json:"email"`
+	EmailConfirm    string `json:"email_confirm"`
+	Username        string `json:"username"`
+	Password        string `json:"password"`
+	PasswordConfirm string `json:"password_confirm"`
+	Locale          string `json:"locale,omitempty"`
+}
+
+// PreRegister creates an unconfirmed account and e-mails a single-use link
+// that continues the registration. EINVALID lists every wrong field;
+// ECONFLICT is a username or e-mail already taken. Nothing is stored on error.
+func (s *Service) PreRegister(ctx context.Context, r PreRegistration) (*twinfed.Member, error) {
+	r.Username = strings.TrimSpace(r.Username)
+	r.Email = strings.TrimSpace(r.Email)
+	r.EmailConfirm = strings.TrimSpace(r.EmailConfirm)
+	f := map[string]string{}
+	checkName(f, "first_name", r.FirstName, "first name")
+	checkName(f, "last_name", r.LastName, "last name")
+	checkEmail(f, "email", r.Email)
+	if f["email"] == "" && normEmail(r.Email) != normEmail(r.EmailConfirm) {
+		f["email_confirm"] = "The two e-mail addresses differ; type the same address twice."
+	}
+	if !usernameRE.MatchString(r.Username) {
+		f["username"] = "Choose a username of 3 to 30 characters: lower-case letters, digits, dot, dash or underscore, starting with a letter or digit."
+	}
+	checkPasswordPolicy(f, "password", r.Password, r.PasswordConfirm, "password_confirm")
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(s.cfg.Hash, r.Password)
+	if err != nil {
+		return nil, s.internal("hash password", err)
+	}
+	now := s.now().UTC()
+	m := &twinfed.Member{
+		Username: r.Username, FirstName: strings.TrimSpace(r.FirstName), LastName: strings.TrimSpace(r.LastName),
+		Email: r.Email, Country: s.cfg.Country, Role: twinfed.RoleMember, Status: twinfed.StatusUnconfirmed,
+		Locale: r.Locale, Created: now, Updated: now,
+		Public: []string{twinfed.PublicSchool, twinfed.PublicRole, twinfed.PublicSubjects, twinfed.PublicLanguages, twinfed.PublicPupilAges, twinfed.PublicDescription, twinfed.PublicInterests, twinfed.PublicAvailable, twinfed.PublicPhoto},
+	}
+	token, th := randomToken()
+	err = s.store.Update(func(txn *badger.Txn) error {
+		if err := s.checkFree(txn, m.Username, m.Email); err != nil {
+			return err
+		}
+		if err := putMember(txn, nil, m); err != nil {
+			return err
+		}
+		if err := setJSON(txn, prefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {
+			return err
+		}
+		if err := txn.Set([]byte(prefixEmail+normEmail(m.Email)), []byte(m.Username)); err != nil {
+			return err
+		}
+		return setJSON(txn, prefixToken+th, linkToken{Kind: "confirm", Username: m.Username, Expires: now.Add(s.cfg.ConfirmLinkTTL)})
+	})
+	if err != nil {
+		return nil, s.internal("pre-register", err)
+	}
+	link := s.cfg.BaseURL + "/register/confirm?token=" + token
+	s.sendMail(ctx, Mail{To: m.Email, Subject: "Twinfed: confirm your e-mail address",
+		Body: fmt.Sprintf("Hello %s,\n\nto continue your eTwinning registration, open this link (valid for %s, once):\n\n%s\n\nIf you did not register, ignore this message.\n", m.FirstName, s.cfg.ConfirmLinkTTL, link)})
+	return m, nil
+}
+
+// checkFree returns ECONFLICT when username or e-mail is taken (a deleted
+// account's username stays reserved).
+func (s *Service) checkFree(txn *badger.Txn, username, email string) error {
+	f := map[string]string{}
+	if ok, err := exists(txn, prefixMember+username); err != nil {
+		return err
+	} else if ok {
+		f["username"] = "This username is taken; choose another."
+	} else if ok, err := exists(txn, prefixDeleted+username); err != nil {
+		return err
+	} else if ok {
+		f["username"] = "This username is taken; choose another."
+	}
+	if email != "" {
+		if ok, err := exists(txn, prefixEmail+normEmail(email)); err != nil {
+			return err
+		} else if ok {
+			f["email"] = "An account with this e-mail address exists already; log in or reset your password."
+		}
+	}
+	if len(f) > 0 {
+		return &twinfed.Error{Code: twinfed.ECONFLICT, Message: "This username or e-mail address is already registered.", Fields: f}
+	}
+	return nil
+}
+
+func (s *Service) sendMail(ctx context.Context, m Mail) {
+	if err := s.mailer.Send(ctx, m); err != nil {
+		s.log.Error("send mail", "to", m.To, "subject", m.Subject, "err", err)
+	}
+}
+
+// useToken consumes a single-use link of the given kind: ENOTFOUND for an
+// unknown token, ECONFLICT for one already used, EINVALID for an expired one.
+func (s *Service) useToken(txn *badger.Txn, token, kind string) (*linkToken, error) {
+	var t linkToken
+	key := prefixToken + tokenHash(token)
+	if err := getJSON(txn, key, &t); err != nil || t.Kind != kind {
+		if err == nil || twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return nil, twinfed.Errorf(twinfed.ENOTFOUND, "This link is not valid. Check that you copied the whole link from the e-mail.")
+		}
+		return nil, err
+	}
+	if !t.Used.IsZero() {
+		return nil, twinfed.Errorf(twinfed.ECONFLICT, "This link has already been used. Log in, or ask for a new link.")
+	}
+	now := s.now().UTC()
+	if now.After(t.Expires) {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "This link has expired. Ask for a new one.")
+	}
+	t.Used = now
+	return &t, setJSON(txn, key, t)
+}
+
+// ConfirmEmail consumes the confirmation link, moves the member to the four
+// registration steps and logs them in.
+func (s *Service) ConfirmEmail(ctx context.Context, token string) (*twinfed.Member, string, *Session, error) {
+	var m *twinfed.Member
+	err := s.store.Update(func(txn *badger.Txn) error {
+		t, err := s.useToken(txn, token, "confirm")
+		if err != nil {
+			return err
+		}
+		old, err := getMember(txn, t.Username)
+		if err != nil {
+			return err
+		}
+		m = ptrCopy(old)
+		if m.Status == twinfed.StatusUnconfirmed {
+			m.Status = twinfed.StatusRegistering
+			m.Updated = s.now().UTC()
+		}
+		return putMember(txn, old, m)
+	})
+	if err != nil {
+		return nil, "", nil, s.internal("confirm", err)
+	}
+	tok, sess, err := s.newSession(m)
+	return m, tok, sess, err
+}
+
+func ptrCopy(m *twinfed.Member) *twinfed.Member { c := *m; return &c }
+
+// ResendConfirmation sends a new confirmation link to an unconfirmed
+// account's address. It answers the same whether or not the address is
+// known, so that it does not reveal who is registered.
+func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
+	var m *twinfed.Member
+	token, th := randomToken()
+	err := s.store.Update(func(txn *badger.Txn) error {
+		u, ok, err := getString(txn, prefixEmail+normEmail(email))
+		if err != nil || !ok {
+			return err
+		}
+		m, err = getMember(txn, u)
+		if err != nil {
+			return err
+		}
+		if m.Status != twinfed.StatusUnconfirmed {
+			m = nil
+			return nil
+		}
+		return setJSON(txn, prefixToken+th, linkToken{Kind: "confirm", Username: m.Username, Expires: s.now().UTC().Add(s.cfg.ConfirmLinkTTL)})
+	})
+	if err != nil {
+		return s.internal("resend confirmation", err)
+	}
+	if m != nil {
+		s.sendMail(ctx, Mail{To: m.Email, Subject: "Twinfed: confirm your e-mail address",
+			Body: fmt.Sprintf("Hello %s,\n\nyour new confirmation link (valid for %s, once):\n\n%s/register/confirm?token=%s\n", m.FirstName, s.cfg.ConfirmLinkTTL, s.cfg.BaseURL, token)})
+	}
+	return nil
+}
+
+// Login checks a username (or e-mail) and password and opens a session.
+// Failed attempts are limited per username and client address: beyond the
+// limit it returns *ErrRateLimited without checking the password.
+func (s *Service) Login(ctx context.Context, login, password, clientIP string) (*twinfed.Member, string, *Session, error) {
+	login = strings.TrimSpace(login)
+	key := strings.ToLower(login) + "|" + clientIP
+	if ok, wait := s.limiter.allowed(key); !ok {
+		s.logins.WithLabelValues("rate_limited").Inc()
+		return nil, "", nil, &ErrRateLimited{RetryAfter: wait}
+	}
+	var m *twinfed.Member
+	var cred credentials
+	err := s.store.View(func(txn *badger.Txn) error {
+		username := login
+		if strings.Contains(login, "@") {
+			u, ok, err := getString(txn, prefixEmail+normEmail(login))
+			if err != nil || !ok {
+				return twinfed.Errorf(twinfed.ENOTFOUND, "no such e-mail")
+			}
+			username = u
+		}
+		var err error
+		if m, err = getMember(txn, username); err != nil {
+			return err
+		}
+		return getJSON(txn, prefixCred+username, &cred)
+	})
+	if err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		return nil, "", nil, s.internal("login", err)
+	}
+	if err != nil || !checkPassword(cred.PasswordHash, password) {
+		if err != nil { // spend the same time as a wrong password
+			_, _ = hashPassword(s.cfg.Hash, password)
+		}
+		s.limiter.fail(key)
+		s.logins.WithLabelValues("failed").Inc()
+		return nil, "", nil, &twinfed.Error{Code: twinfed.EUNAUTHORIZED, Message: "The username or password is wrong.", Fields: map[string]string{"password": "The username or password is wrong."}}
+	}
+	if m.Status == twinfed.StatusUnconfirmed {
+		s.logins.WithLabelValues("unconfirmed").Inc()
+		return nil, "", nil, twinfed.Errorf(twinfed.EFORBIDDEN, "Confirm your e-mail address first: open the link we sent you, or ask for a new one.")
+	}
+	s.limiter.reset(key)
+	s.logins.WithLabelValues("ok").Inc()
+	err = s.store.Update(func(txn *badger.Txn) error {
+		old, err := getMember(txn, m.Username)
+		if err != nil {
+			return err
+		}
+		m = ptrCopy(old)
+		m.LastLogin = s.now().UTC()
+		return putMember(txn, old, m)
+	})
+	if err != nil {
+		return nil, "", nil, s.internal("login", err)
+	}
+	tok, sess, err := s.newSession(m)
+	return m, tok, sess, err
+}
+
+func (s *Service) newSession(m *twinfed.Member) (string, *Session, error) {
+	token, th := randomToken()
+	csrf, _ := randomToken()
+	now := s.now().UTC()
+	sess := &Session{Username: m.Username, Role: m.Role, CSRF: csrf, Created: now, Expires: now.Add(s.cfg.SessionLifetime)}
+	ttl := s.cfg.SessionLifetime
+	err := s.store.Update(func(txn *badger.Txn) error {
+		b, err := jsonMarshal(sess)
+		if err != nil {
+			return err
+		}
+		return txn.SetEntry(badger.NewEntry([]byte(prefixSession+th), b).WithTTL(ttl))
+	})
+	if err != nil {
+		return "", nil, s.internal("new session", err)
+	}
+	return token, sess, nil
+}
+
+// Authenticate returns the principal and session of a session token;
+// EUNAUTHORIZED when the token is unknown or expired, or the account gone.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, *Session, error) {
+	var sess Session
+	var m *twinfed.Member
+	err := s.store.View(func(txn *badger.Txn) error {
+		if err := getJSON(txn, prefixSession+tokenHash(token), &sess); err != nil {
+			return err
+		}
+		var err error
+		m, err = getMember(txn, sess.Username)
+		return err
+	})
+	if err != nil || s.now().After(sess.Expires) {
+		if err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+			return nil, nil, s.internal("authenticate", err)
+		}
+		return nil, nil, twinfed.Errorf(twinfed.EUNAUTHORIZED, "Your session has ended; log in again.")
+	}
+	// The role is read from the account on every request, so that a change
+	// of role or a deletion takes effect at once.
+	return &Principal{Username: m.Username, Role: m.Role, Status: m.Status, Scope: sess.Scope}, &sess, nil
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.internal("logout", s.store.Update(func(txn *badger.Txn) error {
+		return txn.Delete([]byte(prefixSession + tokenHash(token)))
+	}))
+}
+
+// AnonymousCSRF returns the CSRF token of a visitor without a session,
+// bound to their anonymous cookie value.
+func (s *Service) AnonymousCSRF(cookie string) string {
+	mac := hmac.New(sha256.New, s.secret)
+	mac.Write([]byte("csrf|" + cookie))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// RequestPasswordReset e-mails a single-use reset link when the address
+// belongs to an account. It answers the same either way.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	var m *twinfed.Member
+	token, th := randomToken()
+	err := s.store.Update(func(txn *badger.Txn) error {
+		u, ok, err := getString(txn, prefixEmail+normEmail(email))
+		if err != nil || !ok {
+			return err
+		}
+		if m, err = getMember(txn, u); err != nil {
+			return err
+		}
+		return setJSON(txn, prefixToken+th, linkToken{Kind: "reset", Username: u, Expires: s.now().UTC().Add(s.cfg.ResetLinkTTL)})
+	})
+	if err != nil {
+		return s.internal("request reset", err)
+	}
+	if m != nil {
+		s.sendMail(ctx, Mail{To: m.Email, Subject: "Twinfed: reset your password",
+			Body: fmt.Sprintf("Hello %s,\n\nto choose a new password, open this link (valid for %s, once):\n\n%s/password/reset?token=%s\n\nIf you did not ask for it, ignore this message; your password stays as it is.\n", m.FirstName, s.cfg.ResetLinkTTL, s.cfg.BaseURL, token)})
+	}
+	return nil
+}
+
+// ResetPassword consumes a reset link and sets a new password. Every
+// session of the account ends at its expiry; the password changes at once.
+func (s *Service) ResetPassword(ctx context.Context, token, password, confirm string) error {
+	f := map[string]string{}
+	checkPasswordPolicy(f, "password", password, confirm, "password_confirm")
+	if err := invalid(f); err != nil {
+		return err
+	}
+	hash, err := hashPassword(s.cfg.Hash, password)
+	if err != nil {
+		return s.internal("hash", err)
+	}
+	return s.internal("reset password", s.store.Update(func(txn *badger.Txn) error {
+		t, err := s.useToken(txn, token, "reset")
+		if err != nil {
+			return err
+		}
+		old, err := getMember(txn, t.Username)
+		if err != nil {
+			return err
+		}
+		if old.Status == twinfed.StatusUnconfirmed { // the e-mail is proven now
+			m := ptrCopy(old)
+			m.Status = twinfed.StatusRegistering
+			if err := putMember(txn, old, m); err != nil {
+				return err
+			}
+		}
+		return setJSON(txn, prefixCred+t.Username, credentials{PasswordHash: hash, Changed: s.now().UTC()})
+	}))
+}
+
+// ChangePassword changes a logged-in member's password after checking the
+// current one.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, password, confirm string) error {
+	f := map[string]string{}
+	checkPasswordPolicy(f, "new_password", password, confirm, "new_password_confirm")
+	if err := invalid(f); err != nil {
+		return err
+	}
+	var cred credentials
+	if err := s.store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixCred+p.Username, &cred) }); err != nil {
+		return s.internal("change password", err)
+	}
+	if !checkPassword(cred.PasswordHash, current) {
+		return &twinfed.Error{Code: twinfed.EINVALID, Message: "Your current password is wrong.", Fields: map[string]string{"current_password": "Your current password is wrong."}}
+	}
+	hash, err := hashPassword(s.cfg.Hash, password)
+	if err != nil {
+		return s.internal("hash", err)
+	}
+	return s.internal("change password", s.store.Update(func(txn *badger.Txn) error {
+		return setJSON(txn, prefixCred+p.Username, credentials{PasswordHash: hash, Changed: s.now().UTC()})
+	}))
+}
+
+// CreateStaff creates an agency account (officer or admin), confirmed and
+// validated. Only an agency admin may call it (or the bootstrap, with a nil
+// principal from cmd). EFORBIDDEN otherwise.
+func (s *Service) CreateStaff(ctx context.Context, p *Principal, username, email, firstName, lastName, password string, role twinfed.Role) (*twinfed.Member, error) {
+	if p != nil && p.Role != twinfed.RoleAgencyAdmin {
+		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "Only an agency administrator can create staff accounts.")
+	}
+	if !role.IsAgency() {
+		return nil, twinfed.FieldError("role", "Choose agency_officer or agency_admin.")
+	}
+	return s.createAccount(ctx, PreRegistration{FirstName: firstName, LastName: lastName, Email: email, EmailConfirm: email, Username: username, Password: password, PasswordConfirm: password}, role, nil)
+}
+
+// SeedMember stores a validated member directly, for the demo and tests:
+// it skips the e-mail link and the agency's queue but not the input checks.
+func (s *Service) SeedMember(ctx context.Context, r PreRegistration, profile *twinfed.Member) (*twinfed.Member, error) {
+	return s.createAccount(ctx, r, twinfed.RoleMember, profile)
+}
+
+func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twinfed.Role, profile *twinfed.Member) (*twinfed.Member, error) {
+	f := map[string]string{}
+	checkName(f, "first_name", r.FirstName, "first name")
+	checkName(f, "last_name", r.LastName, "last name")
+	checkEmail(f, "email", r.Email)
+	if !usernameRE.MatchString(r.Username) {
+		f["username"] = "Choose a username of 3 to 30 characters: lower-case letters, digits, dot, dash or underscore."
+	}
+	checkPasswordPolicy(f, "password", r.Password, r.PasswordConfirm, "password_confirm")
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(s.cfg.Hash, r.Password)
+	if err != nil {
+		return nil, s.internal("hash", err)
+	}
+	now := s.now().UTC()
+	m := &twinfed.Member{}
+	if profile != nil {
+		*m = *profile
+	}
+	m.Username, m.FirstName, m.LastName, m.Email = r.Username, r.FirstName, r.LastName, r.Email
+	m.Country, m.Role, m.Status, m.Created, m.Updated = s.cfg.Country, role, twinfed.StatusValidated, now, now
+	if m.Validated.IsZero() {
+		m.Validated = now
+	}
+	if m.Public == nil && role == twinfed.RoleMember {
+		m.Public = append([]string(nil), twinfed.PublicFields...)
+	}
+	err = s.store.Update(func(txn *badger.Txn) error {
+		if err := s.checkFree(txn, m.Username, m.Email); err != nil {
+			return err
+		}
+		if err := putMember(txn, nil, m); err != nil {
+			return err
+		}
+		if err := setJSON(txn, prefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {
+			return err
+		}
+		return txn.Set([]byte(prefixEmail+normEmail(m.Email)), []byte(m.Username))
+	})
+	if err != nil {
+		return nil, s.internal("create account", err)
+	}
+	return m, nil
+}
+

@@ -1,0 +1,365 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// ActorSource is what the federation package needs of the node to serve
+// member actors.
+type ActorSource interface {
+	// LocalProfile returns a validated member's public profile; ENOTFOUND otherwise.
+	LocalProfile(ctx context.Context, username string) (*twinfed.Profile, error)
+}
+
+var _ ActorSource = (*Service)(nil)
+
+// PhotoURL returns the URL of a member's photo.
+func (s *Service) PhotoURL(username string) string {
+	return twinfed.ActorURL(s.cfg.BaseURL, username) + "/photo"
+}
+
+// LocalProfile returns the public profile of a validated member of this
+// node: only the fields the member chose to show. ENOTFOUND for an unknown,
+// deleted or not yet validated member, and for agency staff.
+func (s *Service) LocalProfile(ctx context.Context, username string) (*twinfed.Profile, error) {
+	m, err := s.Member(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != twinfed.StatusValidated || m.Role != twinfed.RoleMember {
+		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
+	}
+	return m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, username), s.PhotoURL(username)), nil
+}
+
+// AccountUpdate is the editable personal part of an account. Empty strings
+// keep the current value.
+type AccountUpdate struct {
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Locale    string `json:"locale,omitempty"`
+}
+
+// UpdateAccount changes the member's names, e-mail or language. The
+// username never changes. ECONFLICT when the e-mail belongs to another account.
+func (s *Service) UpdateAccount(ctx context.Context, p *Principal, u AccountUpdate) (*twinfed.Member, error) {
+	f := map[string]string{}
+	if u.FirstName != "" {
+		checkName(f, "first_name", u.FirstName, "first name")
+	}
+	if u.LastName != "" {
+		checkName(f, "last_name", u.LastName, "last name")
+	}
+	u.Email = strings.TrimSpace(u.Email)
+	if u.Email != "" {
+		checkEmail(f, "email", u.Email)
+	}
+	if u.Locale != "" && u.Locale != "en" && u.Locale != "it" {
+		f["locale"] = "Choose a language from the list."
+	}
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	var m *twinfed.Member
+	err := s.store.Update(func(txn *badger.Txn) error {
+		old, err := getMember(txn, p.Username)
+		if err != nil {
+			return err
+		}
+		m = ptrCopy(old)
+		if u.FirstName != "" {
+			m.FirstName = strings.TrimSpace(u.FirstName)
+		}
+		if u.LastName != "" {
+			m.LastName = strings.TrimSpace(u.LastName)
+		}
+		if u.Locale != "" {
+			m.Locale = u.Locale
+		}
+		if u.Email != "" && normEmail(u.Email) != normEmail(old.Email) {
+			if ok, err := exists(txn, prefixEmail+normEmail(u.Email)); err != nil {
+				return err
+			} else if ok {
+				return &twinfed.Error{Code: twinfed.ECONFLICT, Message: "Another account uses this e-mail address.", Fields: map[string]string{"email": "Another account uses this e-mail address."}}
+			}
+			if err := txn.Delete([]byte(prefixEmail + normEmail(old.Email))); err != nil {
+				return err
+			}
+			if err := txn.Set([]byte(prefixEmail+normEmail(u.Email)), []byte(m.Username)); err != nil {
+				return err
+			}
+			m.Email = u.Email
+		}
+		m.Updated = s.now().UTC()
+		return putMember(txn, old, m)
+	})
+	return m, s.internal("update account", err)
+}
+
+// UpdateProfile changes the member's preferences and public fields at any
+// time after the e-mail is confirmed.
+func (s *Service) UpdateProfile(ctx context.Context, p *Principal, pr Preferences) (*twinfed.Member, error) {
+	if err := s.checkPreferences(&pr); err != nil {
+		return nil, err
+	}
+	var m *twinfed.Member
+	err := s.store.Update(func(txn *badger.Txn) error {
+		old, err := getMember(txn, p.Username)
+		if err != nil {
+			return err
+		}
+		if old.Status == twinfed.StatusUnconfirmed {
+			return twinfed.Errorf(twinfed.EFORBIDDEN, "Confirm your e-mail address first.")
+		}
+		m = ptrCopy(old)
+		applyPreferences(m, pr)
+		m.Updated = s.now().UTC()
+		return putMember(txn, old, m)
+	})
+	return m, s.internal("update profile", err)
+}
+
+// AddSchool adds a further school (a member who teaches in several, or
+// moved) with the member's role there. Only validated members add schools;
+// a proposed school waits for the agency like at registration.
+func (s *Service) AddSchool(ctx context.Context, p *Principal, c SchoolChoice, role string) (*twinfed.Member, error) {
+	if !slices.Contains(twinfed.SchoolRoles, role) {
+		return nil, twinfed.FieldError("role", "Choose your role at the school from the list.")
+	}
+	if err := s.cfg.Policy.CheckRole(role); err != nil {
+		return nil, err
+	}
+	ms, prop, err := s.resolveSchool(ctx, p.Username, c)
+	if err != nil {
+		return nil, err
+	}
+	ms.Role = role
+	var m *twinfed.Member
+	err = s.store.Update(func(txn *badger.Txn) error {
+		old, err := getMember(txn, p.Username)
+		if err != nil {
+			return err
+		}
+		if old.Status != twinfed.StatusValidated {
+			return twinfed.Errorf(twinfed.EFORBIDDEN, "You can add schools once the agency has validated your registration.")
+		}
+		for _, have := range old.Schools {
+			if have.SchoolID != "" && have.SchoolID == ms.SchoolID {
+				return twinfed.FieldError("school_id", "This school is already in your profile.")
+			}
+		}
+		if len(old.Schools) >= 5 {
+			return twinfed.Errorf(twinfed.EINVALID, "A profile holds at most 5 schools; remove one first.")
+		}
+		m = ptrCopy(old)
+		m.Schools = append(slices.Clone(old.Schools), ms)
+		if prop != nil {
+			if err := setJSON(txn, prefixProposal+prop.ID, prop); err != nil {
+				return err
+			}
+		}
+		m.Updated = s.now().UTC()
+		return putMember(txn, old, m)
+	})
+	return m, s.internal("add school", err)
+}
+
+// RemoveSchool removes one of the member's further schools (index ≥ 1;
+// the main school is changed, not removed).
+func (s *Service) RemoveSchool(ctx context.Context, p *Principal, index int) (*twinfed.Member, error) {
+	var m *twinfed.Member
+	err := s.store.Update(func(txn *badger.Txn) error {
+		old, err := getMember(txn, p.Username)
+		if err != nil {
+			return err
+		}
+		if index < 1 || index >= len(old.Schools) {
+			return twinfed.Errorf(twinfed.EINVALID, "There is no such further school in your profile.")
+		}
+		m = ptrCopy(old)
+		m.Schools = slices.Delete(slices.Clone(old.Schools), index, index+1)
+		m.Updated = s.now().UTC()
+		return putMember(txn, old, m)
+	})
+	return m, s.internal("remove school", err)
+}
+
+// Accepted photo types.
+var photoTypes = []string{"image/jpeg", "image/png", "image/webp"}
+
+// SetPhoto stores the member's photo. The caller limits the size (the
+// server rejects oversized uploads with ETOOLARGE before reading them).
+func (s *Service) SetPhoto(ctx context.Context, p *Principal, data []byte) error {
+	ct := http.DetectContentType(data)
+	if !slices.Contains(photoTypes, ct) {
+		return twinfed.FieldError("photo", "Upload a JPEG, PNG or WebP image.")
+	}
+	return s.internal("set photo", s.store.Update(func(txn *badger.Txn) error {
+		old, err := getMember(txn, p.Username)
+		if err != nil {
+			return err
+		}
+		m := ptrCopy(old)
+		m.HasPhoto, m.Updated = true, s.now().UTC()
+		if err := txn.Set([]byte(prefixPhoto+p.Username), append([]byte(ct+"\x00"), data...)); err != nil {
+			return err
+		}
+		return putMember(txn, old, m)
+	}))
+}
+
+// Photo returns a member's photo and its content type when it is public
+// (or asked by its owner or the agency).
+func (s *Service) Photo(ctx context.Context, viewer *Principal, username string) ([]byte, string, error) {
+	m, err := s.Member(ctx, username)
+	if err != nil {
+		return nil, "", err
+	}
+	own := viewer != nil && (viewer.Username == username || viewer.IsAgency())
+	if !m.HasPhoto || (!own && (m.Status != twinfed.StatusValidated || !m.IsPublic(twinfed.PublicPhoto))) {
+		return nil, "", twinfed.Errorf(twinfed.ENOTFOUND, "No photo.")
+	}
+	var raw []byte
+	err = s.store.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(prefixPhoto + username))
+		if err != nil {
+			return err
+		}
+		raw, err = item.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		return nil, "", twinfed.Errorf(twinfed.ENOTFOUND, "No photo.")
+	}
+	ct, data, _ := bytes.Cut(raw, []byte{0})
+	return data, string(ct), nil
+}
+
+// DataExport is everything the node holds about a member, for download.
+type DataExport struct {
+	Exported  time.Time         `json:"exported"`
+	Node      string            `json:"node"`
+	Account   *twinfed.Member   `json:"account"`
+	Public    *twinfed.Profile  `json:"public_profile"`
+	Proposals []*SchoolProposal `json:"school_proposals,omitempty"`
+	HasPhoto  bool              `json:"has_photo"`
+	Note      string            `json:"note"`
+}
+
+// Export returns the member's data.
+func (s *Service) Export(ctx context.Context, p *Principal) (*DataExport, error) {
+	m, err := s.Member(ctx, p.Username)
+	if err != nil {
+		return nil, err
+	}
+	out := &DataExport{Exported: s.now().UTC(), Node: s.cfg.BaseURL, Account: m, HasPhoto: m.HasPhoto,
+		Public: m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, m.Username), s.PhotoURL(m.Username)),
+		Note:   "Your password is stored only as an argon2id hash and is not included. Your photo is at " + s.PhotoURL(m.Username) + "."}
+	err = s.store.View(func(txn *badger.Txn) error {
+		return eachJSON(txn, prefixProposal, func(sp *SchoolProposal) error {
+			if sp.ProposedBy == p.Username {
+				out.Proposals = append(out.Proposals, sp)
+			}
+			return nil
+		})
+	})
+	return out, s.internal("export", err)
+}
+
+// tombstone is what stays of a deleted account: the username, so that the
+// actor id is never given to another person, and the dates.
+type tombstone struct {
+	Username string    `json:"username"`
+	Created  time.Time `json:"created"`
+	Deleted  time.Time `json:"deleted"`
+}
+
+// DeleteAccount erases the member's personal data after checking the
+// password: the record, credentials, e-mail index, photo. Kept: a tombstone
+// with the username and dates (the actor id must never be reused), the
+// anonymous registration count of its week, and the name of a school the
+// member proposed if the agency validated it (it belongs to the registry).
+func (s *Service) DeleteAccount(ctx context.Context, p *Principal, password string) error {
+	var cred credentials
+	if err := s.store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixCred+p.Username, &cred) }); err != nil {
+		return s.internal("delete account", err)
+	}
+	if !checkPassword(cred.PasswordHash, password) {
+		return &twinfed.Error{Code: twinfed.EINVALID, Message: "Your password is wrong.", Fields: map[string]string{"password": "Your password is wrong."}}
+	}
+	return s.internal("delete account", s.store.Update(func(txn *badger.Txn) error {
+		m, err := getMember(txn, p.Username)
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{prefixMember + m.Username, prefixCred + m.Username, prefixEmail + normEmail(m.Email), prefixStatus + string(m.Status) + "/" + m.Username, prefixPhoto + m.Username} {
+			if err := txn.Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		// Proposals still pending carry the proposer's name only; drop the link.
+		var props []*SchoolProposal
+		if err := eachJSON(txn, prefixProposal, func(sp *SchoolProposal) error {
+			if sp.ProposedBy == m.Username {
+				props = append(props, sp)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, sp := range props {
+			sp.ProposedBy = ""
+			if err := setJSON(txn, prefixProposal+sp.ID, sp); err != nil {
+				return err
+			}
+		}
+		return setJSON(txn, prefixDeleted+m.Username, tombstone{Username: m.Username, Created: m.Created, Deleted: s.now().UTC()})
+	}))
+}
+
+// People returns validated members, newest first by username order within
+// the page (the directory's "new people"). Only validated members may
+// browse it.
+func (s *Service) People(ctx context.Context, viewer *Principal, query string, limit int) ([]*twinfed.Profile, error) {
+	if viewer == nil || (viewer.Status != twinfed.StatusValidated && !viewer.IsAgency()) {
+		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "The people directory opens once the agency has validated your registration.")
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	query = strings.ToLower(strings.TrimSpace(query))
+	var out []*twinfed.Profile
+	err := s.store.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = []byte(prefixStatus + string(twinfed.StatusValidated) + "/")
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
+			u := strings.TrimPrefix(string(it.Item().Key()), string(opts.Prefix))
+			m, err := getMember(txn, u)
+			if err != nil {
+				return err
+			}
+			if m.Role != twinfed.RoleMember {
+				continue
+			}
+			pp := m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, u), s.PhotoURL(u))
+			if query != "" && !strings.Contains(strings.ToLower(pp.Name+" "+pp.SchoolName+" "+strings.Join(pp.Subjects, " ")), query) {
+				continue
+			}
+			out = append(out, pp)
+		}
+		return nil
+	})
+	return out, s.internal("people", err)
+}
