@@ -1,0 +1,97 @@
+package consensus
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
+)
+
+// caller is who sent a write: a CSS operator (Admin) or a national node
+// (Country, proven by its HTTP signature).
+type caller struct {
+	Admin   bool
+	Country string
+}
+
+// stateKeys is a signing.KeySource over a Badger state (the FSM's or a
+// client cache's).
+type stateKeys struct{ db func() *badger.DB }
+
+var _ signing.KeySource = stateKeys{}
+
+// KeysForHost returns the country whose node has host and its keys;
+// ENOTFOUND when no active country's node has it.
+func (s stateKeys) KeysForHost(_ context.Context, host string) (string, []twinfed.NodeKey, error) {
+	var c *twinfed.Country
+	err := s.db().View(func(txn *badger.Txn) error {
+		var err error
+		c, err = readCountryByHost(txn, host)
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if !c.Active {
+		return "", nil, twinfed.Errorf(twinfed.ENOTFOUND, "%s no longer takes part in the programme", c.Code)
+	}
+	return c.Code, c.Keys, nil
+}
+
+func (m *Member) isAdmin(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && m.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(m.cfg.AdminToken)) == 1
+}
+
+// authenticate identifies the sender of a write whose body has been read:
+// the admin token, or an HTTP signature made with a key the registry lists
+// for the keyId's host (which must be its country's node).
+func (m *Member) authenticate(r *http.Request, body []byte) (caller, error) {
+	if m.isAdmin(r) {
+		return caller{Admin: true}, nil
+	}
+	if r.Header.Get("Authorization") != "" && r.Header.Get("Signature") == "" {
+		m.metrics.authRefusals.WithLabelValues("bad_token").Inc()
+		return caller{}, twinfed.Errorf(twinfed.EUNAUTHORIZED, "the bearer token is not the registry's admin token")
+	}
+	v := signing.Verifier{Keys: stateKeys{func() *badger.DB { return m.stateDB }}, Now: m.now}
+	ver, err := v.Verify(r, body)
+	if err != nil {
+		reason := signing.Reason(err)
+		if reason == "" {
+			reason = "error"
+		}
+		m.metrics.authRefusals.WithLabelValues(reason).Inc()
+		return caller{}, err
+	}
+	return caller{Country: ver.Country}, nil
+}
+
+// mayWrite checks that c may write data of country.
+func (c caller) mayWrite(country string) error {
+	if c.Admin {
+		return nil
+	}
+	if country != c.Country {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "the node of %s may write only its own country's records, not those of %q", c.Country, country)
+	}
+	return nil
+}
+
+func (c caller) by() string {
+	if c.Admin {
+		return ""
+	}
+	return c.Country
+}
+
+func requireAdmin(c caller, what string) error {
+	if !c.Admin {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "only CSS operators (admin token) may %s", what)
+	}
+	return nil
+}

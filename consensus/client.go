@@ -1,0 +1,585 @@
+package consensus
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
+)
+
+// ClientConfig configures a registry client.
+type ClientConfig struct {
+	Members    []string        // registry member base URLs
+	Country    string          // the node's country, "" for a CSS tool
+	Signer     *signing.Signer // signs node writes; nil for a CSS tool
+	KeyID      string          // keyId to sign node writes with, e.g. twinfed.KeyID(twinfed.AgencyURL(base))
+	CacheDir   string          // Badger dir for the local cache; "" = no cache
+	AdminToken string          // optional: CSS operators' token, for admin writes
+	Logger     *slog.Logger
+	Metrics    *prometheus.Registry // may be nil
+	HTTPClient *http.Client         // http.DefaultClient's settings when nil
+	// FeedWait is how long one change-feed long poll waits (25s when 0).
+	FeedWait time.Duration
+}
+
+// Client talks to the registry for a national node or a CSS tool. It tries
+// the members in turn, sends writes and consistent reads to the leader it
+// last heard of, and, with a CacheDir, keeps a local copy of the registry
+// fed by the change feed: reads are then answered from the copy, which
+// keeps working while the whole registry is unreachable.
+type Client struct {
+	cfg     ClientConfig
+	logger  *slog.Logger
+	http    *http.Client
+	members []string
+
+	mu     sync.Mutex
+	next   int    // member to try first
+	leader string // leader URL last heard of
+
+	cache   *badger.DB
+	index   atomic.Uint64 // cache index
+	synced  atomic.Bool   // the cache has caught up once
+	cmu     sync.Mutex
+	changed chan struct{}
+
+	cacheIndexG prometheus.Gauge
+	feedErrors  prometheus.Counter
+
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+var (
+	_ twinfed.Registry  = (*Client)(nil)
+	_ signing.KeySource = (*Client)(nil)
+)
+
+// OpenClient opens the cache (when configured) and starts following the
+// change feed. It does not wait for the registry: a node with a cache from
+// an earlier run starts even while the registry is down.
+func OpenClient(ctx context.Context, cfg ClientConfig) (*Client, error) {
+	if len(cfg.Members) == 0 {
+		return nil, errors.New("consensus: client needs at least one registry member URL")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.FeedWait == 0 {
+		cfg.FeedWait = 25 * time.Second
+	}
+	c := &Client{cfg: cfg, logger: cfg.Logger, http: cfg.HTTPClient, changed: make(chan struct{}), done: make(chan struct{})}
+	if c.http == nil {
+		c.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
+			DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext}}
+	}
+	for _, m := range cfg.Members {
+		c.members = append(c.members, strings.TrimRight(m, "/"))
+	}
+	c.cacheIndexG = prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_client_cache_index", Help: "Registry index the local cache has reached."})
+	c.feedErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_registry_client_feed_errors_total", Help: "Failed change-feed polls."})
+	if cfg.Metrics != nil {
+		if err := cfg.Metrics.Register(c.cacheIndexG); err != nil {
+			return nil, fmt.Errorf("consensus: client metrics: %w", err)
+		}
+		if err := cfg.Metrics.Register(c.feedErrors); err != nil {
+			return nil, fmt.Errorf("consensus: client metrics: %w", err)
+		}
+	}
+	if cfg.CacheDir != "" {
+		opts := badger.DefaultOptions(cfg.CacheDir).WithLogger(badgerLogger{c.logger}).WithNumVersionsToKeep(1).
+			WithMemTableSize(16 << 20).WithBlockCacheSize(16 << 20).WithCompactL0OnClose(false)
+		db, err := badger.Open(opts)
+		if err != nil {
+			return nil, fmt.Errorf("consensus: open registry cache %s: %w", cfg.CacheDir, err)
+		}
+		c.cache = db
+		var idx uint64
+		_ = db.View(func(txn *badger.Txn) error { idx, _ = getUint(txn, kCacheIdx); return nil })
+		c.index.Store(idx)
+		c.synced.Store(idx > 0)
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); c.follow() }()
+	}
+	return c, nil
+}
+
+// Close stops following the feed and closes the cache.
+func (c *Client) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.wg.Wait()
+		if c.cache != nil {
+			err = c.cache.Close()
+		}
+		if c.cfg.Metrics != nil {
+			c.cfg.Metrics.Unregister(c.cacheIndexG)
+			c.cfg.Metrics.Unregister(c.feedErrors)
+		}
+	})
+	return err
+}
+
+// Index returns the registry index the cache has reached (0 without a cache).
+func (c *Client) Index() uint64 { return c.index.Load() }
+
+// WaitIndex waits until the cache has reached index (at once without a
+// cache). Writes return their index, so a caller can read its own writes.
+func (c *Client) WaitIndex(ctx context.Context, index uint64) error {
+	if c.cache == nil {
+		return nil
+	}
+	for {
+		c.cmu.Lock()
+		ch := c.changed
+		c.cmu.Unlock()
+		if c.index.Load() >= index {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry cache has not reached index %d yet (at %d)", index, c.index.Load())
+		case <-c.done:
+			return twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry client is closed")
+		}
+	}
+}
+
+func (c *Client) follow() {
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+		err := c.pollOnce()
+		if err == nil {
+			backoff = 100 * time.Millisecond
+			continue
+		}
+		c.feedErrors.Inc()
+		c.logger.Debug("registry: change feed poll failed", "err", err)
+		c.rotate()
+		select {
+		case <-c.done:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+func (c *Client) pollOnce() error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.FeedWait+10*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	since := c.index.Load()
+	base := c.member(0)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/changes?since=%d&wait=%s", base, since, c.cfg.FeedWait), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("change feed: %s", resp.Status)
+	}
+	var cs ChangeSet
+	if err := json.NewDecoder(resp.Body).Decode(&cs); err != nil {
+		return fmt.Errorf("change feed: %w", err)
+	}
+	if cs.Index < since {
+		return nil
+	}
+	return c.applyChanges(&cs)
+}
+
+func (c *Client) applyChanges(cs *ChangeSet) error {
+	wb := c.cache.NewWriteBatch()
+	defer wb.Cancel()
+	for _, ch := range cs.Changes {
+		if !mirrored([]byte(ch.Key)) {
+			continue
+		}
+		var err error
+		if ch.Deleted {
+			err = wb.Delete([]byte(ch.Key))
+		} else {
+			v := ch.Value
+			if v == nil {
+				v = []byte{}
+			}
+			err = wb.Set([]byte(ch.Key), v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], cs.Index)
+	if err := wb.Set([]byte(kCacheIdx), b[:]); err != nil {
+		return err
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("registry cache: %w", err)
+	}
+	c.index.Store(cs.Index)
+	c.synced.Store(true)
+	c.cacheIndexG.Set(float64(cs.Index))
+	c.cmu.Lock()
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.cmu.Unlock()
+	return nil
+}
+
+func (c *Client) member(offset int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.members[(c.next+offset)%len(c.members)]
+}
+
+func (c *Client) rotate() {
+	c.mu.Lock()
+	c.next = (c.next + 1) % len(c.members)
+	c.mu.Unlock()
+}
+
+// request sends one API call, trying the members in turn (the leader first
+// when preferLeader). A write is retried on another member only when it
+// certainly did not reach one (connection refused).
+func (c *Client) request(ctx context.Context, method, path string, body []byte, contentType string, write, preferLeader bool, out any) (uint64, error) {
+	targets := make([]string, 0, len(c.members)+1)
+	c.mu.Lock()
+	if preferLeader && c.leader != "" {
+		targets = append(targets, c.leader)
+	}
+	for i := range c.members {
+		targets = append(targets, c.members[(c.next+i)%len(c.members)])
+	}
+	c.mu.Unlock()
+	var lastErr error
+	for i, base := range targets {
+		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", contentType)
+		} else {
+			req.Body = nil
+		}
+		if write {
+			if err := c.authorize(req, body); err != nil {
+				return 0, err
+			}
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			lastErr = err
+			var op *net.OpError
+			if write && !(errors.As(err, &op) && op.Op == "dial") {
+				return 0, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry did not answer: the write may or may not have been applied")
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			if i == 0 || base != c.leader {
+				c.rotate()
+			}
+			continue
+		}
+		idx, retry, err := c.decode(resp, out)
+		if l := resp.Header.Get(headerLeader); l != "" {
+			c.mu.Lock()
+			c.leader = l
+			c.mu.Unlock()
+		}
+		if retry && !write {
+			lastErr = err
+			c.rotate()
+			continue
+		}
+		return idx, err
+	}
+	return 0, twinfed.Errorf(twinfed.EUNAVAILABLE, "no registry member answered (%v)", lastErr)
+}
+
+func (c *Client) decode(resp *http.Response, out any) (uint64, bool, error) {
+	defer resp.Body.Close()
+	idx, _ := strconv.ParseUint(resp.Header.Get(headerIndex), 10, 64)
+	if resp.StatusCode == http.StatusOK {
+		if out == nil {
+			io.Copy(io.Discard, resp.Body)
+			return idx, false, nil
+		}
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			return idx, true, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry sent an unreadable answer")
+		}
+		return idx, false, nil
+	}
+	var ae APIError
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ae)
+	if ae.Error.Code == "" {
+		ae.Error.Code = twinfed.CodeForStatus(resp.StatusCode)
+		ae.Error.Message = "registry answered " + resp.Status
+	}
+	return idx, resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode >= 500, ae.Error.toError()
+}
+
+func (c *Client) authorize(req *http.Request, body []byte) error {
+	if c.cfg.AdminToken != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.AdminToken)
+		return nil
+	}
+	if c.cfg.Signer == nil {
+		return twinfed.Errorf(twinfed.EUNAUTHORIZED, "this registry client has neither a signing key nor an admin token: it cannot write")
+	}
+	return c.cfg.Signer.Sign(req, c.cfg.KeyID, body)
+}
+
+// useCache reports whether reads are answered from the cache.
+func (c *Client) useCache() bool { return c.cache != nil && c.synced.Load() }
+
+func (c *Client) view(fn func(txn *badger.Txn) error) error {
+	return c.cache.View(fn)
+}
+
+// get reads from the registry over HTTP (stale), falling back to the cache.
+func (c *Client) get(ctx context.Context, path string, out any) error {
+	_, err := c.request(ctx, http.MethodGet, path, nil, "", false, false, out)
+	return err
+}
+
+// Country returns one country; ENOTFOUND for an unknown code.
+func (c *Client) Country(ctx context.Context, code string) (*twinfed.Country, error) {
+	if c.useCache() {
+		var out *twinfed.Country
+		err := c.view(func(txn *badger.Txn) (err error) { out, err = readCountry(txn, code); return })
+		return out, err
+	}
+	var out twinfed.Country
+	if err := c.get(ctx, "/v1/countries/"+url.PathEscape(code), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Countries returns every country, active or not.
+func (c *Client) Countries(ctx context.Context) ([]*twinfed.Country, error) {
+	if c.useCache() {
+		var out []*twinfed.Country
+		err := c.view(func(txn *badger.Txn) (err error) { out, err = readCountries(txn); return })
+		return out, err
+	}
+	var out []*twinfed.Country
+	err := c.get(ctx, "/v1/countries", &out)
+	return out, err
+}
+
+// CountryByHost returns the country whose node has host; ENOTFOUND when none.
+func (c *Client) CountryByHost(ctx context.Context, host string) (*twinfed.Country, error) {
+	if c.useCache() {
+		var out *twinfed.Country
+		err := c.view(func(txn *badger.Txn) (err error) { out, err = readCountryByHost(txn, host); return })
+		return out, err
+	}
+	var out twinfed.Country
+	if err := c.get(ctx, "/v1/hosts/"+url.PathEscape(host), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// KeysForHost implements signing.KeySource: the keys the registry lists
+// for the node at host, from the cache when there is one (no network call).
+func (c *Client) KeysForHost(ctx context.Context, host string) (string, []twinfed.NodeKey, error) {
+	co, err := c.CountryByHost(ctx, host)
+	if err != nil {
+		return "", nil, err
+	}
+	if !co.Active {
+		return "", nil, twinfed.Errorf(twinfed.ENOTFOUND, "%s no longer takes part in the programme", co.Code)
+	}
+	return co.Code, co.Keys, nil
+}
+
+// School returns one school; ENOTFOUND for an unknown id.
+func (c *Client) School(ctx context.Context, id string) (*twinfed.School, error) {
+	if c.useCache() {
+		var out *twinfed.School
+		err := c.view(func(txn *badger.Txn) (err error) { out, err = readSchool(txn, id); return })
+		return out, err
+	}
+	var out twinfed.School
+	if err := c.get(ctx, "/v1/schools/"+url.PathEscape(id), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// FindSchools returns a page of schools and the total number matching.
+func (c *Client) FindSchools(ctx context.Context, f twinfed.SchoolFilter) ([]*twinfed.School, int, error) {
+	if c.useCache() {
+		var out []*twinfed.School
+		var n int
+		err := c.view(func(txn *badger.Txn) (err error) { out, n, err = readFindSchools(txn, f); return })
+		return out, n, err
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"country": f.Country, "q": f.Query, "city": f.City, "region": f.Region,
+		"national_number": f.NationalNumber, "status": string(f.Status)} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.Offset > 0 {
+		q.Set("offset", strconv.Itoa(f.Offset))
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(min(f.Limit, MaxPage)))
+	}
+	var page SchoolPage
+	if err := c.get(ctx, "/v1/schools?"+q.Encode(), &page); err != nil {
+		return nil, 0, err
+	}
+	return page.Schools, page.Total, nil
+}
+
+// ConsistentSchool reads a school linearizably from the leader, bypassing
+// the cache.
+func (c *Client) ConsistentSchool(ctx context.Context, id string) (*twinfed.School, uint64, error) {
+	var out twinfed.School
+	idx, err := c.request(ctx, http.MethodGet, "/v1/schools/"+url.PathEscape(id)+"?consistency=consistent", nil, "", false, true, &out)
+	if err != nil {
+		return nil, idx, err
+	}
+	return &out, idx, nil
+}
+
+// write sends a write and, with a cache, waits briefly for the cache to
+// reach it so that the caller reads its own write.
+func (c *Client) write(ctx context.Context, method, path string, v any, out any) (uint64, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return 0, err
+	}
+	var res WriteResult
+	if out == nil {
+		out = &res
+	}
+	idx, err := c.request(ctx, method, path, body, "application/json", true, true, out)
+	if err != nil {
+		return idx, err
+	}
+	if c.cache != nil && idx > 0 {
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_ = c.WaitIndex(wctx, idx)
+		cancel()
+	}
+	return idx, nil
+}
+
+// PutSchool creates (empty ID) or updates a school and returns it as stored.
+func (c *Client) PutSchool(ctx context.Context, s *twinfed.School) (*twinfed.School, error) {
+	var res WriteResult
+	path, method := "/v1/schools", http.MethodPost
+	if s.ID != "" {
+		path, method = "/v1/schools/"+url.PathEscape(s.ID), http.MethodPut
+	}
+	if _, err := c.write(ctx, method, path, s, &res); err != nil {
+		return nil, err
+	}
+	return res.School, nil
+}
+
+// RecordQualityLabel records a National Quality Label.
+func (c *Client) RecordQualityLabel(ctx context.Context, l twinfed.QualityLabel) error {
+	_, err := c.write(ctx, http.MethodPost, "/v1/labels/national", l, nil)
+	return err
+}
+
+// ProjectLabels returns the national and European labels of a project.
+func (c *Client) ProjectLabels(ctx context.Context, projectID string) ([]twinfed.QualityLabel, *twinfed.EuropeanLabel, error) {
+	if c.useCache() {
+		var n []twinfed.QualityLabel
+		var e *twinfed.EuropeanLabel
+		err := c.view(func(txn *badger.Txn) (err error) { n, e, err = readProjectLabels(txn, projectID); return })
+		return n, e, err
+	}
+	var pl ProjectLabels
+	if err := c.get(ctx, "/v1/labels?project="+url.QueryEscape(projectID), &pl); err != nil {
+		return nil, nil, err
+	}
+	return pl.National, pl.European, nil
+}
+
+// PutCountry sets a country's agency, node URL, keys and active flag
+// (admin token required).
+func (c *Client) PutCountry(ctx context.Context, co twinfed.Country) error {
+	_, err := c.write(ctx, http.MethodPut, "/v1/countries/"+url.PathEscape(co.Code), co, nil)
+	return err
+}
+
+// Import imports schools in bulk (admin token required) and returns the
+// ids given, in order.
+func (c *Client) Import(ctx context.Context, schools []twinfed.School) (*WriteResult, error) {
+	var res WriteResult
+	if _, err := c.write(ctx, http.MethodPost, "/v1/schools/import", schools, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ImportSchools imports schools in bulk and returns how many were stored.
+func (c *Client) ImportSchools(ctx context.Context, schools []twinfed.School) (int, error) {
+	res, err := c.Import(ctx, schools)
+	if err != nil {
+		return 0, err
+	}
+	return res.Count, nil
+}
+
+// ConfirmEuropeanLabels awards the year's European Quality Labels to the
+// listed eligible projects, or all eligible ones (admin token required).
+func (c *Client) ConfirmEuropeanLabels(ctx context.Context, schoolYear string, projects ...string) (int, error) {
+	var res WriteResult
+	_, err := c.write(ctx, http.MethodPost, "/v1/labels/european/confirm", ConfirmEQLCommand{SchoolYear: schoolYear, Projects: projects}, &res)
+	return res.Count, err
+}
+
+// PutPrize records a European prize entry or result (admin token required).
+func (c *Client) PutPrize(ctx context.Context, p twinfed.PrizeEntry) error {
+	_, err := c.write(ctx, http.MethodPost, "/v1/prizes", p, nil)
+	return err
+}

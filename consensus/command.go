@@ -1,0 +1,127 @@
+package consensus
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/twinfed/twinfed"
+)
+
+// CommandType is the first byte of every Raft log entry the registry writes;
+// the payload after it is the JSON of the command's struct. A new version of
+// a command gets a new type byte, so old entries keep their meaning.
+type CommandType byte
+
+// Command types (version 1 of each). Never renumber.
+const (
+	CmdSeedCountries CommandType = 1 // SeedCommand
+	CmdPutCountry    CommandType = 2 // PutCountryCommand
+	CmdPutSchool     CommandType = 3 // PutSchoolCommand
+	CmdImportSchools CommandType = 4 // ImportCommand
+	CmdRecordNQL     CommandType = 5 // NQLCommand
+	CmdConfirmEQL    CommandType = 6 // ConfirmEQLCommand
+	CmdPutPrize      CommandType = 7 // PrizeCommand
+	CmdSetMember     CommandType = 8 // MemberCommand
+	CmdRemoveMember  CommandType = 9 // MemberCommand
+)
+
+func (t CommandType) String() string {
+	switch t {
+	case CmdSeedCountries:
+		return "seed_countries"
+	case CmdPutCountry:
+		return "put_country"
+	case CmdPutSchool:
+		return "put_school"
+	case CmdImportSchools:
+		return "import_schools"
+	case CmdRecordNQL:
+		return "record_nql"
+	case CmdConfirmEQL:
+		return "confirm_eql"
+	case CmdPutPrize:
+		return "put_prize"
+	case CmdSetMember:
+		return "set_member"
+	case CmdRemoveMember:
+		return "remove_member"
+	}
+	return fmt.Sprintf("unknown(%d)", byte(t))
+}
+
+// SeedCommand loads the programme's countries; it does nothing once
+// countries exist.
+type SeedCommand struct {
+	Countries []twinfed.Country `json:"countries"`
+	At        time.Time         `json:"at"`
+}
+
+// PutCountryCommand sets a country's agency, node URL, keys and active flag
+// (CSS only). Code, name and group stay as seeded.
+type PutCountryCommand struct {
+	Country twinfed.Country `json:"country"`
+	At      time.Time       `json:"at"`
+}
+
+// PutSchoolCommand creates (empty ID) or updates a school. By is the
+// writing node's country, "" for a CSS operator.
+type PutSchoolCommand struct {
+	School twinfed.School `json:"school"`
+	By     string         `json:"by,omitempty"`
+	At     time.Time      `json:"at"`
+}
+
+// ImportCommand creates schools in bulk (CSS only); the whole chunk is
+// refused when one record is wrong.
+type ImportCommand struct {
+	Schools []twinfed.School `json:"schools"`
+	At      time.Time        `json:"at"`
+}
+
+// NQLCommand records a National Quality Label. By as in PutSchoolCommand.
+type NQLCommand struct {
+	Label twinfed.QualityLabel `json:"label"`
+	By    string               `json:"by,omitempty"`
+	At    time.Time            `json:"at"`
+}
+
+// ConfirmEQLCommand awards the European Quality Label of a school year to
+// the listed eligible projects, or to all eligible ones when none is listed.
+type ConfirmEQLCommand struct {
+	SchoolYear string    `json:"school_year"`
+	Projects   []string  `json:"projects,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// PrizeCommand records a European prize entry or its result (CSS only).
+type PrizeCommand struct {
+	Entry twinfed.PrizeEntry `json:"entry"`
+	At    time.Time          `json:"at"`
+}
+
+// MemberCommand records (or removes) a cluster member's addresses.
+type MemberCommand struct {
+	Member MemberInfo `json:"member"`
+}
+
+// EncodeCommand returns the log entry for a command: type byte, then JSON.
+func EncodeCommand(t CommandType, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", t, err)
+	}
+	out := make([]byte, 0, len(b)+1)
+	out = append(out, byte(t))
+	return append(out, b...), nil
+}
+
+// ApplyResult is what the FSM answers for an entry: the Raft index, a
+// business-rule refusal (which changed nothing) or what was stored.
+type ApplyResult struct {
+	Index  uint64          `json:"index"`
+	Err    *twinfed.Error  `json:"error,omitempty"`
+	School *twinfed.School `json:"school,omitempty"`
+	IDs    []string        `json:"ids,omitempty"`   // ids of imported schools, in order
+	Count  int             `json:"count,omitempty"` // records written
+}

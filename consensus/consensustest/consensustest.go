@@ -1,0 +1,349 @@
+// Package consensustest starts real registry clusters for tests: members on
+// 127.0.0.1 with Badger in temporary directories, Raft timeouts short enough
+// for tests and long enough for a loaded CI machine.
+package consensustest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/consensus"
+	"github.com/twinfed/twinfed/federation/signing"
+)
+
+// AdminToken is the admin token of every test cluster.
+const AdminToken = "test-admin-token"
+
+// TestTuning returns Raft timings for tests on a shared 2-core machine.
+func TestTuning() consensus.RaftTuning {
+	return consensus.RaftTuning{
+		HeartbeatTimeout:   500 * time.Millisecond,
+		ElectionTimeout:    500 * time.Millisecond,
+		LeaderLeaseTimeout: 250 * time.Millisecond,
+		CommitTimeout:      5 * time.Millisecond,
+		SnapshotThreshold:  1024,
+		SnapshotInterval:   500 * time.Millisecond,
+		TrailingLogs:       256,
+	}
+}
+
+// Cluster is a running test cluster.
+type Cluster struct {
+	URLs       []string // the members' API URLs, in order
+	AdminToken string
+	Members    []*consensus.Member // nil for a stopped member
+
+	tb      testing.TB
+	mu      sync.Mutex
+	configs []consensus.Config
+}
+
+// Logger returns a logger for tests: quiet unless TWINFED_TEST_LOG is set.
+func Logger() *slog.Logger {
+	if os.Getenv("TWINFED_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelError}))
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// MemberConfig returns the configuration of test member i of a cluster in dir.
+func MemberConfig(dir string, i int) consensus.Config {
+	return consensus.Config{
+		NodeID:     fmt.Sprintf("r%d", i+1),
+		DataDir:    filepath.Join(dir, fmt.Sprintf("r%d", i+1)),
+		RaftAddr:   "127.0.0.1:0",
+		HTTPAddr:   "127.0.0.1:0",
+		AdminToken: AdminToken,
+		HoldWrites: 10 * time.Second,
+		Raft:       TestTuning(),
+		Logger:     Logger(),
+		Metrics:    prometheus.NewRegistry(),
+	}
+}
+
+// MustOpenCluster starts n members, the first bootstrapping and the others
+// joining it, waits until the countries are seeded and every member has
+// applied it, and closes the cluster at the end of the test.
+func MustOpenCluster(tb testing.TB, n int) *Cluster {
+	tb.Helper()
+	return MustOpenClusterWith(tb, n, nil)
+}
+
+// MustOpenClusterWith is MustOpenCluster with a hook that adjusts each
+// member's configuration.
+func MustOpenClusterWith(tb testing.TB, n int, adjust func(i int, c *consensus.Config)) *Cluster {
+	tb.Helper()
+	dir := tb.TempDir()
+	c := &Cluster{AdminToken: AdminToken, tb: tb}
+	tb.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for i := 0; i < n; i++ {
+		cfg := MemberConfig(dir, i)
+		if i == 0 {
+			cfg.Bootstrap = true
+		} else {
+			cfg.Join = []string{c.URLs[0]}
+		}
+		if adjust != nil {
+			adjust(i, &cfg)
+		}
+		m, err := consensus.Open(ctx, cfg)
+		if err != nil {
+			tb.Fatalf("open registry member %d: %v", i+1, err)
+		}
+		// Restarts reuse the bound ports.
+		cfg.RaftAddr = m.RaftAddr()
+		if cfg.RaftAdvert != "" {
+			cfg.RaftAddr = c.boundRaft(m, cfg)
+		}
+		cfg.HTTPAddr = m.URL()[len("http://"):]
+		cfg.Join = nil
+		cfg.Bootstrap = false
+		c.Members = append(c.Members, m)
+		c.URLs = append(c.URLs, m.URL())
+		c.configs = append(c.configs, cfg)
+		if i == 0 {
+			c.MustWaitSeeded(tb)
+		}
+	}
+	c.MustWaitConverged(tb)
+	return c
+}
+
+func (c *Cluster) boundRaft(m *consensus.Member, cfg consensus.Config) string {
+	return cfg.RaftAddr // with an advert address the caller chose the bind address
+}
+
+// Config returns member i's configuration (as it restarts).
+func (c *Cluster) Config(i int) consensus.Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.configs[i]
+}
+
+// MustWaitSeeded waits until a leader has seeded the countries.
+func (c *Cluster) MustWaitSeeded(tb testing.TB) {
+	tb.Helper()
+	Eventually(tb, 60*time.Second, func() bool {
+		l := c.Leader()
+		return l != nil && l.AppliedIndex() > 0 && c.countriesSeeded(l)
+	}, "the registry never seeded its countries")
+}
+
+func (c *Cluster) countriesSeeded(m *consensus.Member) bool {
+	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: []string{m.URL()}})
+	if err != nil {
+		return false
+	}
+	defer cl.Close()
+	list, err := cl.Countries(context.Background())
+	return err == nil && len(list) > 0
+}
+
+// MustWaitConverged waits until there is a leader and every running member
+// has applied the leader's commit.
+func (c *Cluster) MustWaitConverged(tb testing.TB) {
+	tb.Helper()
+	Eventually(tb, 60*time.Second, func() bool {
+		l := c.Leader()
+		if l == nil {
+			return false
+		}
+		idx := l.AppliedIndex()
+		for _, m := range c.running() {
+			if m.AppliedIndex() < idx {
+				return false
+			}
+		}
+		return true
+	}, "the cluster did not converge")
+}
+
+func (c *Cluster) running() []*consensus.Member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*consensus.Member
+	for _, m := range c.Members {
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Leader returns the running member that leads, or nil.
+func (c *Cluster) Leader() *consensus.Member {
+	for _, m := range c.running() {
+		if m.IsLeader() {
+			return m
+		}
+	}
+	return nil
+}
+
+// MustLeader waits for a leader and returns its index in Members.
+func (c *Cluster) MustLeader(tb testing.TB) int {
+	tb.Helper()
+	idx := -1
+	Eventually(tb, 60*time.Second, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, m := range c.Members {
+			if m != nil && m.IsLeader() {
+				idx = i
+				return true
+			}
+		}
+		return false
+	}, "no leader was elected")
+	return idx
+}
+
+// Stop closes member i (a clean shutdown; its data stays).
+func (c *Cluster) Stop(i int) {
+	c.mu.Lock()
+	m := c.Members[i]
+	c.Members[i] = nil
+	c.mu.Unlock()
+	if m != nil {
+		_ = m.Close()
+	}
+}
+
+// MustRestart starts member i again on its data directory and ports.
+func (c *Cluster) MustRestart(tb testing.TB, i int) {
+	tb.Helper()
+	cfg := c.Config(i)
+	cfg.Metrics = prometheus.NewRegistry()
+	var m *consensus.Member
+	Eventually(tb, 30*time.Second, func() bool {
+		var err error
+		m, err = consensus.Open(context.Background(), cfg)
+		if err != nil {
+			tb.Logf("restart member %d: %v (retrying)", i+1, err)
+		}
+		return err == nil
+	}, "member could not restart")
+	c.mu.Lock()
+	c.Members[i] = m
+	c.mu.Unlock()
+}
+
+// Close stops every member.
+func (c *Cluster) Close() {
+	var wg sync.WaitGroup
+	for i := range c.Members {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Stop(i) }()
+	}
+	wg.Wait()
+}
+
+// AdminClient returns a client with the admin token and no cache.
+func (c *Cluster) AdminClient(tb testing.TB) *consensus.Client {
+	tb.Helper()
+	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: c.URLs, AdminToken: c.AdminToken, Logger: Logger()})
+	if err != nil {
+		tb.Fatalf("open admin client: %v", err)
+	}
+	tb.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// MustRegisterNode records country's node URL and keys (an admin write).
+func (c *Cluster) MustRegisterNode(tb testing.TB, country, baseURL string, keys ...twinfed.NodeKey) {
+	tb.Helper()
+	cl := c.AdminClient(tb)
+	err := cl.PutCountry(context.Background(), twinfed.Country{Code: country, Agency: "National agency of " + country, NodeURL: baseURL, Keys: keys, Active: true})
+	if err != nil {
+		tb.Fatalf("register node %s %s: %v", country, baseURL, err)
+	}
+}
+
+// MustClient returns a client for country's node with a cache in a
+// temporary directory, caught up with the cluster.
+func (c *Cluster) MustClient(tb testing.TB, country string, signer *signing.Signer, keyID string) *consensus.Client {
+	tb.Helper()
+	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{
+		Members: c.URLs, Country: country, Signer: signer, KeyID: keyID,
+		CacheDir: tb.TempDir(), Logger: Logger(), FeedWait: 5 * time.Second,
+	})
+	if err != nil {
+		tb.Fatalf("open registry client: %v", err)
+	}
+	tb.Cleanup(func() { cl.Close() })
+	c.MustCatchUp(tb, cl)
+	return cl
+}
+
+// MustCatchUp waits until cl's cache has reached the leader's applied index.
+func (c *Cluster) MustCatchUp(tb testing.TB, cl *consensus.Client) {
+	tb.Helper()
+	var idx uint64
+	Eventually(tb, 30*time.Second, func() bool {
+		l := c.Leader()
+		if l == nil {
+			return false
+		}
+		idx = l.AppliedIndex()
+		return true
+	}, "no leader")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.WaitIndex(ctx, idx); err != nil {
+		tb.Fatalf("registry client cache: %v", err)
+	}
+}
+
+// MustImportSchools imports schools (an admin write) and returns them with
+// the ids the registry gave.
+func (c *Cluster) MustImportSchools(tb testing.TB, schools ...twinfed.School) []twinfed.School {
+	tb.Helper()
+	res, err := c.AdminClient(tb).Import(context.Background(), schools)
+	if err != nil {
+		tb.Fatalf("import schools: %v", err)
+	}
+	out := make([]twinfed.School, len(schools))
+	for i, s := range schools {
+		s.ID = res.IDs[i]
+		if s.Status == "" {
+			s.Status = twinfed.SchoolValidated
+		}
+		if s.Institution == "" {
+			s.Institution = twinfed.InstitutionOther
+		}
+		if s.Status == twinfed.SchoolValidated {
+			s.ValidatedBy = s.Country
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// Eventually polls cond every 10ms until it holds, failing the test with
+// msg after timeout.
+func Eventually(tb testing.TB, timeout time.Duration, cond func() bool, msg string) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("after %s: %s", timeout, msg)
+		}
+		<-tick.C
+	}
+}

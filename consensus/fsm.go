@@ -1,0 +1,860 @@
+package consensus
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/hashicorp/raft"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
+)
+
+// FSM is the registry's state machine: the commands of the Raft log applied
+// to a Badger database. Apply and ApplyBatch are deterministic: time comes
+// from the command, ids from a counter in the state.
+type FSM struct {
+	db      *badger.DB
+	logger  *slog.Logger
+	metrics *metrics
+
+	applied atomic.Uint64
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced after every applied batch
+}
+
+var _ raft.BatchingFSM = (*FSM)(nil)
+
+func newFSM(db *badger.DB, logger *slog.Logger, m *metrics) *FSM {
+	f := &FSM{db: db, logger: logger, metrics: m, changed: make(chan struct{})}
+	return f
+}
+
+// Applied returns the index of the last entry applied.
+func (f *FSM) Applied() uint64 { return f.applied.Load() }
+
+// Changed returns a channel closed at the next applied batch.
+func (f *FSM) Changed() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
+}
+
+func (f *FSM) setApplied(i uint64) {
+	f.applied.Store(i)
+	f.mu.Lock()
+	close(f.changed)
+	f.changed = make(chan struct{})
+	f.mu.Unlock()
+	if f.metrics != nil {
+		f.metrics.fsmIndex.Set(float64(i))
+	}
+}
+
+// Apply applies one entry.
+func (f *FSM) Apply(l *raft.Log) any {
+	return f.ApplyBatch([]*raft.Log{l})[0]
+}
+
+// ApplyBatch applies committed entries in one Badger transaction. Each
+// answer is an *ApplyResult.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
+	out := make([]any, len(logs))
+	w := &stateWriter{db: f.db, txn: f.db.NewTransaction(true)}
+	defer func() { w.txn.Discard() }()
+	var last uint64
+	for i, l := range logs {
+		last = l.Index
+		res := &ApplyResult{Index: l.Index}
+		out[i] = res
+		if l.Type != raft.LogCommand || len(l.Data) == 0 {
+			continue
+		}
+		w.changed = w.changed[:0]
+		f.applyCommand(w, l, res)
+		if len(w.changed) > 0 {
+			w.set(changeKey(l.Index), encodeKeys(w.changed))
+		}
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], last)
+	w.set([]byte(kApplied), b[:])
+	if w.err == nil {
+		w.err = w.txn.Commit()
+	}
+	if w.err != nil {
+		// The state can no longer follow the log: stopping is safer than
+		// answering from a state that differs from the other members'.
+		panic(fmt.Sprintf("consensus: write FSM state at index %d: %v", last, w.err))
+	}
+	f.setApplied(last)
+	return out
+}
+
+func (f *FSM) applyCommand(w *stateWriter, l *raft.Log, res *ApplyResult) {
+	t := CommandType(l.Data[0])
+	payload := l.Data[1:]
+	decode := func(v any) bool {
+		if err := json.Unmarshal(payload, v); err != nil {
+			// An entry this version wrote but cannot read is a bug or a
+			// corrupt log: the members must not diverge on it.
+			panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", t, l.Index, err))
+		}
+		return true
+	}
+	var err *twinfed.Error
+	switch t {
+	case CmdSeedCountries:
+		var c SeedCommand
+		decode(&c)
+		err = applySeed(w, &c)
+	case CmdPutCountry:
+		var c PutCountryCommand
+		decode(&c)
+		err = applyPutCountry(w, &c)
+	case CmdPutSchool:
+		var c PutSchoolCommand
+		decode(&c)
+		res.School, err = applyPutSchool(w, &c)
+	case CmdImportSchools:
+		var c ImportCommand
+		decode(&c)
+		res.IDs, err = applyImport(w, &c)
+		res.Count = len(res.IDs)
+	case CmdRecordNQL:
+		var c NQLCommand
+		decode(&c)
+		err = applyNQL(w, &c)
+	case CmdConfirmEQL:
+		var c ConfirmEQLCommand
+		decode(&c)
+		res.Count, err = applyConfirmEQL(w, &c)
+	case CmdPutPrize:
+		var c PrizeCommand
+		decode(&c)
+		err = applyPrize(w, &c)
+	case CmdSetMember:
+		var c MemberCommand
+		decode(&c)
+		b, _ := json.Marshal(c.Member)
+		w.set([]byte(pMember+c.Member.ID), b)
+	case CmdRemoveMember:
+		var c MemberCommand
+		decode(&c)
+		w.del([]byte(pMember + c.Member.ID))
+	default:
+		// An entry from a newer version: skip it rather than stop the member.
+		f.logger.Warn("registry: skipping a log entry of an unknown command type", "index", l.Index, "type", byte(t))
+		if f.metrics != nil {
+			f.metrics.unknownCommands.Inc()
+		}
+		err = twinfed.Errorf(twinfed.EINVALID, "unknown command type %d; this member does not know it", byte(t))
+	}
+	if err != nil {
+		res.Err = err
+		w.changed = w.changed[:0] // business-rule refusals write nothing
+	}
+	if w.err != nil {
+		res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
+	}
+}
+
+// stateWriter writes into a Badger transaction, starting a new one when the
+// current is full, and records the keys it touched for the change feed.
+type stateWriter struct {
+	db      *badger.DB
+	txn     *badger.Txn
+	changed [][]byte
+	err     error
+}
+
+func (w *stateWriter) set(k, v []byte) {
+	if w.err != nil {
+		return
+	}
+	err := w.txn.Set(k, v)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		if w.err = w.txn.Commit(); w.err != nil {
+			return
+		}
+		w.txn = w.db.NewTransaction(true)
+		err = w.txn.Set(k, v)
+	}
+	if err != nil {
+		w.err = err
+		return
+	}
+	if mirrored(k) {
+		w.changed = append(w.changed, k)
+	}
+}
+
+func (w *stateWriter) del(k []byte) {
+	if w.err != nil {
+		return
+	}
+	err := w.txn.Delete(k)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		if w.err = w.txn.Commit(); w.err != nil {
+			return
+		}
+		w.txn = w.db.NewTransaction(true)
+		err = w.txn.Delete(k)
+	}
+	if err != nil {
+		w.err = err
+		return
+	}
+	if mirrored(k) {
+		w.changed = append(w.changed, k)
+	}
+}
+
+func (w *stateWriter) setJSON(k string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.err = err
+		return
+	}
+	w.set([]byte(k), b)
+}
+
+func encodeKeys(keys [][]byte) []byte {
+	n := 0
+	for _, k := range keys {
+		n += 2 + len(k)
+	}
+	b := make([]byte, 0, n)
+	for _, k := range keys {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(k)))
+		b = append(b, k...)
+	}
+	return b
+}
+
+func decodeKeys(b []byte) [][]byte {
+	var out [][]byte
+	for len(b) >= 2 {
+		n := int(binary.BigEndian.Uint16(b))
+		b = b[2:]
+		if n > len(b) {
+			break
+		}
+		out = append(out, b[:n:n])
+		b = b[n:]
+	}
+	return out
+}
+
+func internal(err error) *twinfed.Error {
+	if err == nil {
+		return nil
+	}
+	var e *twinfed.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return twinfed.Errorf(twinfed.EINTERNAL, "storage error")
+}
+
+func applySeed(w *stateWriter, c *SeedCommand) *twinfed.Error {
+	it := w.txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pCountry)})
+	it.Rewind()
+	seeded := it.Valid()
+	it.Close()
+	if seeded {
+		return nil
+	}
+	for _, co := range c.Countries {
+		co.Updated = c.At
+		w.setJSON(pCountry+co.Code, co)
+	}
+	return nil
+}
+
+// ValidateCountry checks a country record as a CSS operator sends it.
+func ValidateCountry(c *twinfed.Country) *twinfed.Error {
+	fields := map[string]string{}
+	if c.NodeURL != "" {
+		u, err := url.Parse(c.NodeURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+			fields["node_url"] = "must be an absolute http(s) base URL with no path, such as https://it.twinfed.example"
+		}
+	}
+	ids := map[string]bool{}
+	for i, k := range c.Keys {
+		f := "keys[" + strconv.Itoa(i) + "]"
+		if k.ID == "" || ids[k.ID] {
+			fields[f+".id"] = "must be present and unique within the country"
+		}
+		ids[k.ID] = true
+		if k.Algorithm != twinfed.KeyEd25519 && k.Algorithm != twinfed.KeyRSA {
+			fields[f+".algorithm"] = "must be ed25519 or rsa"
+		}
+		if _, err := signing.ParsePublicPEM(k.PublicPEM); err != nil {
+			fields[f+".public_pem"] = "must be a PKIX PEM Ed25519 or RSA public key"
+		}
+	}
+	if len(c.Keys) > 0 && c.NodeURL == "" {
+		fields["node_url"] = "is required when keys are given"
+	}
+	if len(fields) > 0 {
+		return &twinfed.Error{Code: twinfed.EINVALID, Message: "the country record is not valid", Fields: fields}
+	}
+	return nil
+}
+
+func applyPutCountry(w *stateWriter, c *PutCountryCommand) *twinfed.Error {
+	if err := ValidateCountry(&c.Country); err != nil {
+		return err
+	}
+	old, err := readCountry(w.txn, c.Country.Code)
+	if err != nil {
+		return internal(err)
+	}
+	host := strings.ToLower(twinfed.URLHost(c.Country.NodeURL))
+	if host != "" {
+		other, err := getString(w.txn, pHost+host)
+		if err == nil && other != old.Code {
+			return twinfed.Errorf(twinfed.ECONFLICT, "the host %s is already the node of %s", host, other)
+		}
+	}
+	if oldHost := strings.ToLower(twinfed.URLHost(old.NodeURL)); oldHost != "" && oldHost != host {
+		w.del([]byte(pHost + oldHost))
+	}
+	n := *old
+	n.Agency, n.NodeURL, n.Active, n.Updated = c.Country.Agency, c.Country.NodeURL, c.Country.Active, c.At
+	n.Keys = make([]twinfed.NodeKey, len(c.Country.Keys))
+	for i, k := range c.Country.Keys {
+		if k.Added.IsZero() {
+			k.Added = c.At
+			for _, ok := range old.Keys {
+				if ok.ID == k.ID && !ok.Added.IsZero() {
+					k.Added = ok.Added
+				}
+			}
+		}
+		n.Keys[i] = k
+	}
+	if host != "" {
+		w.set([]byte(pHost+host), []byte(n.Code))
+	}
+	w.setJSON(pCountry+n.Code, n)
+	return nil
+}
+
+func validLevel(l twinfed.SchoolLevel) bool {
+	for _, x := range twinfed.SchoolLevels {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+func validInstitution(i twinfed.Institution) bool {
+	for _, x := range twinfed.Institutions {
+		if x == i {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateSchool checks the fields of a school a node or operator sends,
+// filling defaults (status proposed, institution other).
+func ValidateSchool(s *twinfed.School) *twinfed.Error {
+	fields := map[string]string{}
+	s.LegalName = strings.TrimSpace(s.LegalName)
+	s.NationalNumber = strings.TrimSpace(s.NationalNumber)
+	if s.Country == "" {
+		fields["country"] = "is required: the school's country code, such as IT"
+	}
+	if s.LegalName == "" {
+		fields["legal_name"] = "is required"
+	} else if len(s.LegalName) > 300 || len(s.PublicName) > 300 {
+		fields["legal_name"] = "names are at most 300 characters"
+	}
+	if len(s.City) > 200 || len(s.Region) > 200 || len(s.NationalNumber) > 64 {
+		fields["city"] = "city and region are at most 200 characters, the national number 64"
+	}
+	if !validLevel(s.Level) {
+		fields["level"] = "must be one of early_childhood, primary, lower_secondary, upper_secondary, vocational, special_needs, other"
+	}
+	if s.Institution == "" {
+		s.Institution = twinfed.InstitutionOther
+	}
+	if !validInstitution(s.Institution) {
+		fields["institution"] = "must be one of state, recognised_private, non_recognised_private, university, adult_education, company, other"
+	}
+	if s.Status == "" {
+		s.Status = twinfed.SchoolProposed
+	}
+	switch s.Status {
+	case twinfed.SchoolProposed, twinfed.SchoolValidated, twinfed.SchoolRejected, twinfed.SchoolClosed:
+	default:
+		fields["status"] = "must be proposed, validated, rejected or closed"
+	}
+	if s.CourseYears < 0 || s.CourseYears > 10 {
+		fields["course_years"] = "must be between 0 and 10"
+	}
+	if len(fields) > 0 {
+		return &twinfed.Error{Code: twinfed.EINVALID, Message: "the school record is not valid", Fields: fields}
+	}
+	return nil
+}
+
+func activeCountry(w *stateWriter, code string) *twinfed.Error {
+	c, err := readCountry(w.txn, code)
+	if err != nil {
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return twinfed.Errorf(twinfed.EINVALID, "unknown country %q; use a country code of the programme such as IT", code)
+		}
+		return internal(err)
+	}
+	if !c.Active {
+		return twinfed.Errorf(twinfed.ECONFLICT, "%s no longer takes part in the programme", code)
+	}
+	return nil
+}
+
+func nextSchoolID(w *stateWriter, country string) string {
+	n, err := getUint(w.txn, kSeq)
+	if err != nil {
+		w.err = err
+	}
+	n++
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	w.set([]byte(kSeq), b[:])
+	return fmt.Sprintf("%s-%08d", country, n)
+}
+
+func applyPutSchool(w *stateWriter, c *PutSchoolCommand) (*twinfed.School, *twinfed.Error) {
+	s := c.School
+	if err := ValidateSchool(&s); err != nil {
+		return nil, err
+	}
+	if c.By != "" && s.Country != c.By {
+		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "the node of %s may write only schools of %s, not of %s", c.By, c.By, s.Country)
+	}
+	if err := activeCountry(w, s.Country); err != nil {
+		return nil, err
+	}
+	var old *twinfed.School
+	if s.ID != "" {
+		var err error
+		old, err = readSchool(w.txn, s.ID)
+		if err != nil {
+			return nil, internal(err)
+		}
+		if old.Country != s.Country {
+			return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "school %s belongs to %s; its country cannot change", s.ID, old.Country)
+		}
+	}
+	if s.NationalNumber != "" {
+		id, err := getString(w.txn, pNatNum+s.Country+"/"+s.NationalNumber)
+		if err == nil && id != s.ID {
+			return nil, &twinfed.Error{Code: twinfed.ECONFLICT, Message: fmt.Sprintf("the national school number %s is already school %s", s.NationalNumber, id),
+				Fields: map[string]string{"national_number": "is already used by school " + id}}
+		}
+	}
+	if old == nil {
+		s.ID = nextSchoolID(w, s.Country)
+		s.Created = c.At
+	} else {
+		s.Created = old.Created
+		if old.NationalNumber != "" && old.NationalNumber != s.NationalNumber {
+			w.del([]byte(pNatNum + s.Country + "/" + old.NationalNumber))
+		}
+	}
+	s.Updated = c.At
+	if s.Status == twinfed.SchoolValidated {
+		if old != nil && old.Status == twinfed.SchoolValidated && old.ValidatedBy != "" {
+			s.ValidatedBy = old.ValidatedBy
+		} else {
+			s.ValidatedBy = s.Country
+		}
+	} else {
+		s.ValidatedBy = ""
+	}
+	if s.NationalNumber != "" {
+		w.set([]byte(pNatNum+s.Country+"/"+s.NationalNumber), []byte(s.ID))
+	}
+	w.setJSON(pSchool+s.ID, s)
+	return &s, nil
+}
+
+func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
+	seen := map[string]int{}
+	countries := map[string]*twinfed.Error{}
+	for i := range c.Schools {
+		s := &c.Schools[i]
+		s.ID = ""
+		if s.Status == "" {
+			s.Status = twinfed.SchoolValidated
+		}
+		if err := ValidateSchool(s); err != nil {
+			err.Message = fmt.Sprintf("record %d: %s", i+1, err.Message)
+			return nil, err
+		}
+		cerr, ok := countries[s.Country]
+		if !ok {
+			cerr = activeCountry(w, s.Country)
+			countries[s.Country] = cerr
+		}
+		if cerr != nil {
+			return nil, twinfed.Errorf(cerr.Code, "record %d: %s", i+1, cerr.Message)
+		}
+		if s.NationalNumber != "" {
+			k := s.Country + "/" + s.NationalNumber
+			if j, dup := seen[k]; dup {
+				return nil, twinfed.Errorf(twinfed.ECONFLICT, "records %d and %d have the same national school number %s", j+1, i+1, s.NationalNumber)
+			}
+			seen[k] = i
+			if id, err := getString(w.txn, pNatNum+k); err == nil {
+				return nil, twinfed.Errorf(twinfed.ECONFLICT, "record %d: the national school number %s is already school %s", i+1, s.NationalNumber, id)
+			}
+		}
+	}
+	n, err := getUint(w.txn, kSeq)
+	if err != nil {
+		return nil, internal(err)
+	}
+	ids := make([]string, len(c.Schools))
+	buf := make([]byte, 0, 512)
+	for i := range c.Schools {
+		s := &c.Schools[i]
+		n++
+		s.ID = fmt.Sprintf("%s-%08d", s.Country, n)
+		s.Created, s.Updated = c.At, c.At
+		if s.Status == twinfed.SchoolValidated {
+			s.ValidatedBy = s.Country
+		}
+		if s.NationalNumber != "" {
+			w.set([]byte(pNatNum+s.Country+"/"+s.NationalNumber), []byte(s.ID))
+		}
+		b, err := json.Marshal(s)
+		if err != nil {
+			return nil, internal(err)
+		}
+		buf = append(buf[:0], pSchool...)
+		buf = append(buf, s.ID...)
+		w.set(append([]byte(nil), buf...), b)
+		ids[i] = s.ID
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	w.set([]byte(kSeq), b[:])
+	return ids, nil
+}
+
+var schoolYearRE = regexp.MustCompile(`^(\d{4})-(\d{4})$`)
+
+// ValidSchoolYear reports whether y is a school year such as 2025-2026.
+func ValidSchoolYear(y string) bool {
+	m := schoolYearRE.FindStringSubmatch(y)
+	if m == nil {
+		return false
+	}
+	a, _ := strconv.Atoi(m[1])
+	b, _ := strconv.Atoi(m[2])
+	return b == a+1 && a >= 2000
+}
+
+// ValidateNQL checks a National Quality Label.
+func ValidateNQL(l *twinfed.QualityLabel) *twinfed.Error {
+	fields := map[string]string{}
+	if u, err := url.Parse(l.ProjectID); err != nil || u.Scheme == "" || u.Host == "" || len(l.ProjectID) > 500 {
+		fields["project_id"] = "must be the project's URL on its founder's node"
+	}
+	if l.Country == "" {
+		fields["country"] = "is required"
+	}
+	if !ValidSchoolYear(l.SchoolYear) {
+		fields["school_year"] = "must be a school year such as 2025-2026"
+	}
+	if l.Score < 0 || l.Score > 30 {
+		fields["score"] = "must be between 0 and 30"
+	}
+	if len(fields) > 0 {
+		return &twinfed.Error{Code: twinfed.EINVALID, Message: "the quality label is not valid", Fields: fields}
+	}
+	return nil
+}
+
+func applyNQL(w *stateWriter, c *NQLCommand) *twinfed.Error {
+	l := c.Label
+	if err := ValidateNQL(&l); err != nil {
+		return err
+	}
+	if c.By != "" && l.Country != c.By {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "the node of %s may record only labels of its own agency, not of %s", c.By, l.Country)
+	}
+	if err := activeCountry(w, l.Country); err != nil {
+		return err
+	}
+	l.Recorded = c.At
+	w.setJSON(nqlKey(l.ProjectID, l.Country, l.SchoolYear), l)
+	// Derive the European label: NQLs of the same year from two countries.
+	countries := map[string]bool{}
+	var list []string
+	err := scan(w.txn, pNQL+l.ProjectID+"\x00", func(k, v []byte) error {
+		var q twinfed.QualityLabel
+		if err := json.Unmarshal(v, &q); err != nil {
+			return err
+		}
+		if q.SchoolYear == l.SchoolYear && !countries[q.Country] {
+			countries[q.Country] = true
+			list = append(list, q.Country)
+		}
+		return nil
+	})
+	if err != nil {
+		return internal(err)
+	}
+	if len(list) < 2 {
+		return nil
+	}
+	e := twinfed.EuropeanLabel{ProjectID: l.ProjectID, SchoolYear: l.SchoolYear, Status: twinfed.EQLEligible}
+	var old twinfed.EuropeanLabel
+	if err := getJSON(w.txn, eqlKey(l.ProjectID, l.SchoolYear), &old); err == nil {
+		e = old
+	}
+	e.Countries = list
+	w.setJSON(eqlKey(l.ProjectID, l.SchoolYear), e)
+	w.set([]byte(pEQLYear+l.SchoolYear+"\x00"+l.ProjectID), nil)
+	return nil
+}
+
+func applyConfirmEQL(w *stateWriter, c *ConfirmEQLCommand) (int, *twinfed.Error) {
+	if !ValidSchoolYear(c.SchoolYear) {
+		return 0, twinfed.FieldError("school_year", "must be a school year such as 2025-2026")
+	}
+	var projects []string
+	if len(c.Projects) > 0 {
+		for _, p := range c.Projects {
+			var e twinfed.EuropeanLabel
+			if err := getJSON(w.txn, eqlKey(p, c.SchoolYear), &e); err != nil {
+				return 0, twinfed.Errorf(twinfed.ECONFLICT, "project %s is not eligible for the %s European Quality Label: it needs NQLs from two countries", p, c.SchoolYear)
+			}
+			projects = append(projects, p)
+		}
+	} else {
+		err := scan(w.txn, pEQLYear+c.SchoolYear+"\x00", func(k, _ []byte) error {
+			projects = append(projects, strings.TrimPrefix(string(k), pEQLYear+c.SchoolYear+"\x00"))
+			return nil
+		})
+		if err != nil {
+			return 0, internal(err)
+		}
+	}
+	n := 0
+	for _, p := range projects {
+		var e twinfed.EuropeanLabel
+		if err := getJSON(w.txn, eqlKey(p, c.SchoolYear), &e); err != nil {
+			return 0, internal(err)
+		}
+		if e.Status == twinfed.EQLAwarded {
+			continue
+		}
+		e.Status, e.Awarded = twinfed.EQLAwarded, c.At
+		w.setJSON(eqlKey(p, c.SchoolYear), e)
+		n++
+	}
+	return n, nil
+}
+
+func applyPrize(w *stateWriter, c *PrizeCommand) *twinfed.Error {
+	p := c.Entry
+	fields := map[string]string{}
+	if p.Year < 2005 || p.Year > 2100 {
+		fields["year"] = "must be a year such as 2026"
+	}
+	switch p.Category {
+	case twinfed.PrizeEarlyChildhood, twinfed.Prize7to11, twinfed.Prize12to15, twinfed.Prize16to19, twinfed.PrizeVocational:
+	default:
+		fields["category"] = "must be early_childhood, 7-11, 12-15, 16-19 or vocational"
+	}
+	switch p.Result {
+	case "", "winner", "runner_up", "not_awarded":
+	default:
+		fields["result"] = "must be empty, winner, runner_up or not_awarded"
+	}
+	if p.ProjectID == "" {
+		fields["project_id"] = "is required"
+	}
+	if len(fields) > 0 {
+		return &twinfed.Error{Code: twinfed.EINVALID, Message: "the prize entry is not valid", Fields: fields}
+	}
+	if err := activeCountry(w, p.Country); err != nil {
+		return err
+	}
+	_, eql, err := readProjectLabels(w.txn, p.ProjectID)
+	if err != nil {
+		return internal(err)
+	}
+	if eql == nil || eql.Status != twinfed.EQLAwarded {
+		return twinfed.Errorf(twinfed.ECONFLICT, "project %s holds no European Quality Label; only such projects may enter a European prize", p.ProjectID)
+	}
+	var old twinfed.PrizeEntry
+	if err := getJSON(w.txn, prizeKey(p.Year, p.Category, p.ProjectID), &old); err == nil {
+		p.Entered = old.Entered
+	} else {
+		// A project may enter only once, whatever the year or category.
+		dup := false
+		_ = scan(w.txn, pPrize, func(k, _ []byte) error {
+			if strings.HasSuffix(string(k), "/"+p.ProjectID) {
+				dup = true
+			}
+			return nil
+		})
+		if dup {
+			return twinfed.Errorf(twinfed.ECONFLICT, "project %s has already entered a European prize; a project may enter only once", p.ProjectID)
+		}
+		p.Entered = c.At
+	}
+	w.setJSON(prizeKey(p.Year, p.Category, p.ProjectID), p)
+	return nil
+}
+
+// Snapshot captures the state at this point: a read transaction whose
+// timestamp Persist iterates at, while later entries are applied.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	return &fsmSnapshot{txn: f.db.NewTransaction(false), metrics: f.metrics}, nil
+}
+
+const snapshotMagic = "TWREGSNAP1\n"
+
+type fsmSnapshot struct {
+	txn     *badger.Txn
+	metrics *metrics
+}
+
+// Persist streams every key and value, length-prefixed.
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	start := time.Now()
+	bw := bufio.NewWriterSize(sink, 1<<20)
+	n, err := writeSnapshot(s.txn, bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		sink.Cancel()
+		return fmt.Errorf("persist snapshot: %w", err)
+	}
+	if s.metrics != nil {
+		s.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
+		s.metrics.snapshotBytes.Set(float64(n))
+	}
+	return sink.Close()
+}
+
+func writeSnapshot(txn *badger.Txn, w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	if _, err := io.WriteString(cw, snapshotMagic); err != nil {
+		return 0, err
+	}
+	it := txn.NewIterator(badger.DefaultIteratorOptions)
+	defer it.Close()
+	var hdr [8]byte
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		err := item.Value(func(v []byte) error {
+			k := item.Key()
+			binary.BigEndian.PutUint32(hdr[:4], uint32(len(k)))
+			binary.BigEndian.PutUint32(hdr[4:], uint32(len(v)))
+			if _, err := cw.Write(hdr[:]); err != nil {
+				return err
+			}
+			if _, err := cw.Write(k); err != nil {
+				return err
+			}
+			_, err := cw.Write(v)
+			return err
+		})
+		if err != nil {
+			return cw.n, err
+		}
+	}
+	binary.BigEndian.PutUint32(hdr[:4], 0xffffffff)
+	binary.BigEndian.PutUint32(hdr[4:], 0)
+	_, err := cw.Write(hdr[:])
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Release ends the snapshot's read transaction.
+func (s *fsmSnapshot) Release() { s.txn.Discard() }
+
+// Restore drops the state and loads the snapshot.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	if err := f.db.DropAll(); err != nil {
+		return fmt.Errorf("restore: drop state: %w", err)
+	}
+	if err := loadSnapshot(f.db, rc); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	var applied uint64
+	_ = f.db.View(func(txn *badger.Txn) error {
+		applied, _ = getUint(txn, kApplied)
+		return nil
+	})
+	f.setApplied(applied)
+	return nil
+}
+
+func loadSnapshot(db *badger.DB, r io.Reader) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	magic := make([]byte, len(snapshotMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
+		return errors.New("not a registry snapshot")
+	}
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return fmt.Errorf("snapshot truncated: %w", err)
+		}
+		kl := binary.BigEndian.Uint32(hdr[:4])
+		if kl == 0xffffffff {
+			break
+		}
+		vl := binary.BigEndian.Uint32(hdr[4:])
+		if kl > 1<<16 || vl > 64<<20 {
+			return errors.New("snapshot corrupt: entry too large")
+		}
+		kv := make([]byte, int(kl)+int(vl))
+		if _, err := io.ReadFull(br, kv); err != nil {
+			return fmt.Errorf("snapshot truncated: %w", err)
+		}
+		if err := wb.Set(kv[:kl], kv[kl:]); err != nil {
+			return err
+		}
+	}
+	return wb.Flush()
+}

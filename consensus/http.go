@@ -1,0 +1,894 @@
+package consensus
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
+)
+
+// ImportChunk is the number of schools per Raft entry of a bulk import;
+// chunks are also cut before their JSON reaches MaxEntryBytes.
+const (
+	ImportChunk   = 1000
+	MaxEntryBytes = 900 << 10
+)
+
+func (m *Member) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", m.handleReady)
+	if m.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(m.cfg.Metrics, promhttp.HandlerOpts{}))
+	} else {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.NewRegistry(), promhttp.HandlerOpts{}))
+	}
+
+	mux.HandleFunc("GET /v1/countries", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) { return readCountries(txn) }))
+	mux.HandleFunc("GET /v1/countries/{code}", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
+		return readCountry(txn, r.PathValue("code"))
+	}))
+	mux.HandleFunc("PUT /v1/countries/{code}", m.handlePutCountry)
+	mux.HandleFunc("GET /v1/hosts/{host}", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
+		return readCountryByHost(txn, r.PathValue("host"))
+	}))
+	mux.HandleFunc("GET /v1/schools", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
+		f, err := schoolFilter(r)
+		if err != nil {
+			return nil, err
+		}
+		list, total, err := readFindSchools(txn, f)
+		if err != nil {
+			return nil, err
+		}
+		return SchoolPage{Schools: list, Total: total}, nil
+	}))
+	mux.HandleFunc("GET /v1/schools/{id}", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
+		return readSchool(txn, r.PathValue("id"))
+	}))
+	mux.HandleFunc("POST /v1/schools", m.handlePutSchool)
+	mux.HandleFunc("PUT /v1/schools/{id}", m.handlePutSchool)
+	mux.HandleFunc("POST /v1/schools/import", m.handleImport)
+	mux.HandleFunc("POST /v1/labels/national", m.handleNQL)
+	mux.HandleFunc("GET /v1/labels", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
+		p := r.URL.Query().Get("project")
+		if p == "" {
+			return nil, twinfed.FieldError("project", "give the project id (its URL) in ?project=")
+		}
+		n, e, err := readProjectLabels(txn, p)
+		return ProjectLabels{National: n, European: e}, err
+	}))
+	mux.HandleFunc("GET /v1/labels/european", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
+		y := r.URL.Query().Get("school_year")
+		if !ValidSchoolYear(y) {
+			return nil, twinfed.FieldError("school_year", "give a school year such as 2025-2026 in ?school_year=")
+		}
+		return readEuropeanLabels(txn, y)
+	}))
+	mux.HandleFunc("POST /v1/labels/european/confirm", m.handleConfirmEQL)
+	mux.HandleFunc("POST /v1/prizes", m.handlePrize)
+	mux.HandleFunc("GET /v1/prizes", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
+		y, _ := strconv.Atoi(r.URL.Query().Get("year"))
+		return readPrizes(txn, y)
+	}))
+	mux.HandleFunc("GET /v1/changes", m.handleChanges)
+
+	mux.HandleFunc("GET /v1/cluster/peers", m.handlePeers)
+	mux.HandleFunc("POST /v1/cluster/join", m.handleJoin)
+	mux.HandleFunc("POST /v1/cluster/leave", m.handleLeave)
+	mux.HandleFunc("POST /v1/cluster/snapshot", m.handleSnapshot)
+	mux.HandleFunc("GET /v1/cluster/backup", m.handleBackup)
+	mux.HandleFunc("POST /v1/cluster/restore", m.handleRestore)
+	mux.HandleFunc("POST /v1/internal/apply", m.handleInternalApply)
+	return mux
+}
+
+// SchoolPage is a page of a school search.
+type SchoolPage struct {
+	Schools []*twinfed.School `json:"schools"`
+	Total   int               `json:"total"`
+}
+
+// ProjectLabels are the labels of one project.
+type ProjectLabels struct {
+	National []twinfed.QualityLabel `json:"national"`
+	European *twinfed.EuropeanLabel `json:"european,omitempty"`
+}
+
+// WriteResult is the answer to every write: the Raft index of the entry
+// and what was stored.
+type WriteResult struct {
+	Index  uint64          `json:"index"`
+	School *twinfed.School `json:"school,omitempty"`
+	IDs    []string        `json:"ids,omitempty"`
+	Count  int             `json:"count,omitempty"`
+}
+
+// APIError is the body of every error answer.
+type APIError struct {
+	Error ErrorBody `json:"error"`
+	Index uint64    `json:"index,omitempty"`
+}
+
+// ErrorBody carries a domain error.
+type ErrorBody struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+func (e ErrorBody) toError() *twinfed.Error {
+	return &twinfed.Error{Code: e.Code, Message: e.Message, Fields: e.Fields}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (m *Member) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := twinfed.ErrorCode(err)
+	if code == twinfed.EINTERNAL {
+		m.logger.Error("registry: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, twinfed.HTTPStatus(code), APIError{Error: ErrorBody{Code: code, Message: twinfed.ErrorMessage(err), Fields: twinfed.ErrorFields(err)}})
+}
+
+func (m *Member) handleReady(w http.ResponseWriter, r *http.Request) {
+	id, _ := m.Leader()
+	if id == "" {
+		http.Error(w, "no leader", http.StatusServiceUnavailable)
+		return
+	}
+	if m.fsm.Applied() == 0 {
+		http.Error(w, "state not loaded", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+func schoolFilter(r *http.Request) (twinfed.SchoolFilter, error) {
+	q := r.URL.Query()
+	f := twinfed.SchoolFilter{Country: q.Get("country"), Query: q.Get("q"), City: q.Get("city"), Region: q.Get("region"),
+		NationalNumber: q.Get("national_number"), Status: twinfed.SchoolStatus(q.Get("status"))}
+	var err error
+	if s := q.Get("offset"); s != "" {
+		if f.Offset, err = strconv.Atoi(s); err != nil || f.Offset < 0 {
+			return f, twinfed.FieldError("offset", "must be a whole number ≥ 0")
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit < 0 || f.Limit > MaxPage {
+			return f, twinfed.FieldError("limit", fmt.Sprintf("must be a whole number between 1 and %d", MaxPage))
+		}
+	}
+	return f, nil
+}
+
+// readHandler serves a read at the consistency the request asks for:
+// stale (default; this member's state, with its index and the time since
+// it last heard from the leader) or consistent (linearizable: on the
+// leader, forwarded there from a follower).
+func (m *Member) readHandler(fn func(txn *badger.Txn, r *http.Request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var idx uint64
+		switch c := r.URL.Query().Get("consistency"); c {
+		case "", "stale":
+			m.metrics.reads.WithLabelValues("stale").Inc()
+			idx = m.fsm.Applied()
+			w.Header().Set(headerLastContact, strconv.FormatInt(m.LastContact().Milliseconds(), 10))
+		case "consistent":
+			m.metrics.reads.WithLabelValues("consistent").Inc()
+			var forwarded bool
+			var err error
+			idx, forwarded, err = m.consistentRead(w, r)
+			if forwarded {
+				return
+			}
+			if err != nil {
+				m.writeError(w, r, err)
+				return
+			}
+		default:
+			m.writeError(w, r, twinfed.FieldError("consistency", fmt.Sprintf("%q is not a consistency level; use stale or consistent", c)))
+			return
+		}
+		var v any
+		err := m.stateDB.View(func(txn *badger.Txn) error {
+			var err error
+			v, err = fn(txn, r)
+			return err
+		})
+		w.Header().Set(headerIndex, strconv.FormatUint(idx, 10))
+		if err != nil {
+			m.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// consistentRead obtains a read index on the leader, or forwards the whole
+// request to it (forwarded true: the answer is written).
+func (m *Member) consistentRead(w http.ResponseWriter, r *http.Request) (uint64, bool, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), m.cfg.HoldWrites)
+	defer cancel()
+	for {
+		idx, err := m.ReadIndex(ctx)
+		if err == nil {
+			return idx, false, nil
+		}
+		if !errors.Is(err, ErrNotLeader) {
+			return 0, false, err
+		}
+		if r.Header.Get(headerForwarded) != "" {
+			// A member forwarded this read believing we lead: let it retry.
+			w.Header().Set(headerNotLeader, "1")
+			return 0, false, twinfed.Errorf(twinfed.EUNAVAILABLE, "this member is not the leader")
+		}
+		if _, url := m.Leader(); url != "" && url != m.httpURL {
+			if m.proxy(w, r, url, nil) {
+				return 0, true, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, false, twinfed.Errorf(twinfed.EUNAVAILABLE, "no registry leader could confirm a consistent read in time; retry, or read with consistency=stale")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// proxy sends r (with body) to the member at url and copies the answer.
+// It returns false, writing nothing, when that member could not answer or
+// is not the leader, so that the caller may retry.
+func (m *Member) proxy(w http.ResponseWriter, r *http.Request, url string, body []byte) bool {
+	m.metrics.forwarded.WithLabelValues("read").Inc()
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, url+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	for _, h := range []string{"Authorization", "Content-Type", "Date", "Digest", "Signature"} {
+		if v := r.Header.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	req.Header.Set(headerForwarded, "1")
+	resp, err := m.fwd.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get(headerNotLeader) != "" {
+		io.Copy(io.Discard, resp.Body)
+		return false
+	}
+	for k, vs := range resp.Header {
+		if k == "Content-Type" || strings.HasPrefix(k, "X-Registry-") {
+			w.Header()[k] = vs
+		}
+	}
+	w.Header().Set(headerLeader, url)
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+	return true
+}
+
+// readWrite reads, authenticates and decodes a write's JSON body.
+func (m *Member) readWrite(w http.ResponseWriter, r *http.Request, limit int64, dst any) (caller, []byte, bool) {
+	body, err := signing.ReadBody(r, limit)
+	if err != nil {
+		m.writeError(w, r, err)
+		return caller{}, nil, false
+	}
+	c, err := m.authenticate(r, body)
+	if err != nil {
+		m.writeError(w, r, err)
+		return caller{}, nil, false
+	}
+	if dst != nil {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(dst); err != nil {
+			m.writeError(w, r, twinfed.Errorf(twinfed.EINVALID, "the body is not valid JSON for this endpoint: %s", jsonProblem(err)))
+			return caller{}, nil, false
+		}
+		if dec.More() {
+			m.writeError(w, r, twinfed.Errorf(twinfed.EINVALID, "the body has data after its JSON value"))
+			return caller{}, nil, false
+		}
+	}
+	return c, body, true
+}
+
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q must be a %s", te.Field, te.Type)
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// commit proposes cmd and answers with its result.
+func (m *Member) commit(w http.ResponseWriter, r *http.Request, t CommandType, v any) {
+	cmd, err := EncodeCommand(t, v)
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	res, err := m.propose(r.Context(), cmd)
+	if _, u := m.Leader(); u != "" {
+		w.Header().Set(headerLeader, u)
+	}
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	w.Header().Set(headerIndex, strconv.FormatUint(res.Index, 10))
+	if res.Err != nil {
+		writeJSON(w, twinfed.HTTPStatus(res.Err.Code), APIError{Index: res.Index, Error: ErrorBody{Code: res.Err.Code, Message: res.Err.Message, Fields: res.Err.Fields}})
+		return
+	}
+	writeJSON(w, http.StatusOK, WriteResult{Index: res.Index, School: res.School, IDs: res.IDs, Count: res.Count})
+}
+
+func (m *Member) handlePutCountry(w http.ResponseWriter, r *http.Request) {
+	var c twinfed.Country
+	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &c)
+	if !ok {
+		return
+	}
+	if err := requireAdmin(who, "change a country's node and keys"); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	code := r.PathValue("code")
+	if c.Code != "" && c.Code != code {
+		m.writeError(w, r, twinfed.FieldError("code", "differs from the code in the URL"))
+		return
+	}
+	c.Code = code
+	if !twinfed.ValidCountryCode(code) {
+		m.writeError(w, r, twinfed.Errorf(twinfed.ENOTFOUND, "unknown country %q; use a country code of the programme such as IT", code))
+		return
+	}
+	if err := ValidateCountry(&c); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	m.commit(w, r, CmdPutCountry, PutCountryCommand{Country: c, At: m.now().UTC()})
+}
+
+func (m *Member) handlePutSchool(w http.ResponseWriter, r *http.Request) {
+	var s twinfed.School
+	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &s)
+	if !ok {
+		return
+	}
+	if id := r.PathValue("id"); id != "" {
+		if s.ID != "" && s.ID != id {
+			m.writeError(w, r, twinfed.FieldError("id", "differs from the id in the URL"))
+			return
+		}
+		s.ID = id
+	} else if s.ID != "" {
+		m.writeError(w, r, twinfed.FieldError("id", "is assigned by the registry: leave it empty to create, or PUT /v1/schools/{id} to update"))
+		return
+	}
+	if err := who.mayWrite(s.Country); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	if err := ValidateSchool(&s); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	if !twinfed.ValidCountryCode(s.Country) {
+		m.writeError(w, r, twinfed.Errorf(twinfed.EINVALID, "unknown country %q; use a country code of the programme such as IT", s.Country))
+		return
+	}
+	m.commit(w, r, CmdPutSchool, PutSchoolCommand{School: s, By: who.by(), At: m.now().UTC()})
+}
+
+func (m *Member) handleNQL(w http.ResponseWriter, r *http.Request) {
+	var l twinfed.QualityLabel
+	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &l)
+	if !ok {
+		return
+	}
+	if err := who.mayWrite(l.Country); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	if err := ValidateNQL(&l); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	m.commit(w, r, CmdRecordNQL, NQLCommand{Label: l, By: who.by(), At: m.now().UTC()})
+}
+
+func (m *Member) handleConfirmEQL(w http.ResponseWriter, r *http.Request) {
+	var c ConfirmEQLCommand
+	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &c)
+	if !ok {
+		return
+	}
+	if err := requireAdmin(who, "confirm the European Quality Labels"); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	c.At = m.now().UTC()
+	m.commit(w, r, CmdConfirmEQL, c)
+}
+
+func (m *Member) handlePrize(w http.ResponseWriter, r *http.Request) {
+	var p twinfed.PrizeEntry
+	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &p)
+	if !ok {
+		return
+	}
+	if err := requireAdmin(who, "record European prize entries"); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	m.commit(w, r, CmdPutPrize, PrizeCommand{Entry: p, At: m.now().UTC()})
+}
+
+// ParseSchoolsCSV reads schools from CSV with a header row naming the
+// columns: country, legal_name, public_name, city, region, national_number,
+// level, institution, status, course_years (country, legal_name and level
+// are required).
+func ParseSchoolsCSV(r io.Reader) ([]twinfed.School, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the CSV has no header row")
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.TrimSpace(strings.ToLower(h))] = i
+	}
+	for _, req := range []string{"country", "legal_name", "level"} {
+		if _, ok := col[req]; !ok {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "the CSV header lacks the column %q; columns: country, legal_name, public_name, city, region, national_number, level, institution, status, course_years", req)
+		}
+	}
+	get := func(rec []string, name string) string {
+		if i, ok := col[name]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	var out []twinfed.School
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "CSV line %d: %v", line, err)
+		}
+		s := twinfed.School{Country: get(rec, "country"), LegalName: get(rec, "legal_name"), PublicName: get(rec, "public_name"),
+			City: get(rec, "city"), Region: get(rec, "region"), NationalNumber: get(rec, "national_number"),
+			Level: twinfed.SchoolLevel(get(rec, "level")), Institution: twinfed.Institution(get(rec, "institution")),
+			Status: twinfed.SchoolStatus(get(rec, "status"))}
+		if cy := get(rec, "course_years"); cy != "" {
+			if s.CourseYears, err = strconv.Atoi(cy); err != nil {
+				return nil, twinfed.Errorf(twinfed.EINVALID, "CSV line %d: course_years must be a whole number", line)
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (m *Member) handleImport(w http.ResponseWriter, r *http.Request) {
+	body, err := signing.ReadBody(r, m.cfg.MaxImportBody)
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	who, err := m.authenticate(r, body)
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	if err := requireAdmin(who, "import schools in bulk"); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	var schools []twinfed.School
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "text/csv" {
+		schools, err = ParseSchoolsCSV(bytes.NewReader(body))
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if derr := dec.Decode(&schools); derr != nil {
+			err = twinfed.Errorf(twinfed.EINVALID, "the body must be a JSON array of schools (or text/csv): %s", jsonProblem(derr))
+		}
+	}
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	res, err := m.ImportSchools(r.Context(), schools)
+	if res != nil {
+		w.Header().Set(headerIndex, strconv.FormatUint(res.Index, 10))
+	}
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// ImportSchools validates schools, then writes them in chunks of
+// ImportChunk records (each entry under MaxEntryBytes), several chunks in
+// flight so that Raft batches them. The whole list is checked before any
+// chunk is written; a chunk refused by the state (a national number already
+// taken) stops the import and the error says how many were imported.
+func (m *Member) ImportSchools(ctx context.Context, schools []twinfed.School) (*WriteResult, error) {
+	seen := map[string]int{}
+	for i := range schools {
+		s := &schools[i]
+		s.ID = ""
+		if s.Status == "" {
+			s.Status = twinfed.SchoolValidated
+		}
+		if err := ValidateSchool(s); err != nil {
+			err.Message = fmt.Sprintf("record %d: %s", i+1, err.Message)
+			return nil, err
+		}
+		if !twinfed.ValidCountryCode(s.Country) {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "record %d: unknown country %q", i+1, s.Country)
+		}
+		if s.NationalNumber != "" {
+			k := s.Country + "/" + s.NationalNumber
+			if j, dup := seen[k]; dup {
+				return nil, twinfed.Errorf(twinfed.ECONFLICT, "records %d and %d have the same national school number %s", j+1, i+1, s.NationalNumber)
+			}
+			seen[k] = i
+		}
+	}
+	var chunks [][]byte
+	for start := 0; start < len(schools); {
+		end := start
+		size := 0
+		for end < len(schools) && end-start < ImportChunk {
+			b, _ := json.Marshal(&schools[end])
+			if size+len(b) > MaxEntryBytes && end > start {
+				break
+			}
+			size += len(b) + 1
+			end++
+		}
+		cmd, err := EncodeCommand(CmdImportSchools, ImportCommand{Schools: schools[start:end], At: m.now().UTC()})
+		if err != nil {
+			return nil, err
+		}
+		chunks = append(chunks, cmd)
+		start = end
+	}
+	results := make([]*ApplyResult, len(chunks))
+	errs := make([]error, len(chunks))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, cmd := range chunks {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i], errs[i] = m.Apply(ctx, cmd)
+		}()
+	}
+	wg.Wait()
+	out := &WriteResult{IDs: make([]string, 0, len(schools))}
+	for i, res := range results {
+		if errs[i] != nil {
+			if out.Count > 0 {
+				return out, twinfed.Errorf(twinfed.ErrorCode(errs[i]), "%s (%d schools were imported before this chunk)", twinfed.ErrorMessage(errs[i]), out.Count)
+			}
+			return out, errs[i]
+		}
+		out.IDs = append(out.IDs, res.IDs...)
+		out.Count += res.Count
+		out.Index = max(out.Index, res.Index)
+	}
+	return out, nil
+}
+
+// Change is one key of the state changed since the index a reader asked
+// for, with its current value (Deleted when it is gone).
+type Change struct {
+	Key     string `json:"k"`
+	Value   []byte `json:"v,omitempty"`
+	Deleted bool   `json:"d,omitempty"`
+}
+
+// ChangeSet is the answer of GET /v1/changes: the changes after since, up
+// to Index; a reader holding them has the state as of Index (or newer).
+type ChangeSet struct {
+	Index   uint64   `json:"index"`
+	Changes []Change `json:"changes"`
+}
+
+// MaxChanges bounds the number of changed keys per change-feed answer
+// (an entry is never split).
+const MaxChanges = 20000
+
+func (m *Member) handleChanges(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	since, err := strconv.ParseUint(q.Get("since"), 10, 64)
+	if q.Get("since") != "" && err != nil {
+		m.writeError(w, r, twinfed.FieldError("since", "must be a registry index (a whole number ≥ 0)"))
+		return
+	}
+	wait := 30 * time.Second
+	if s := q.Get("wait"); s != "" {
+		if wait, err = time.ParseDuration(s); err != nil || wait < 0 || wait > 5*time.Minute {
+			m.writeError(w, r, twinfed.FieldError("wait", "must be a duration up to 5m, such as 30s"))
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	for m.fsm.Applied() <= since {
+		ch := m.fsm.Changed()
+		if m.fsm.Applied() > since {
+			break
+		}
+		select {
+		case <-ch:
+			continue
+		case <-ctx.Done():
+		case <-m.done:
+		}
+		break
+	}
+	cs, err := m.changes(since)
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	w.Header().Set(headerIndex, strconv.FormatUint(cs.Index, 10))
+	writeJSON(w, http.StatusOK, cs)
+}
+
+func (m *Member) changes(since uint64) (*ChangeSet, error) {
+	cs := &ChangeSet{Changes: []Change{}}
+	err := m.stateDB.View(func(txn *badger.Txn) error {
+		applied, err := getUint(txn, kApplied)
+		if err != nil {
+			return err
+		}
+		cs.Index = max(applied, since)
+		seen := map[string]bool{}
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(pChange)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(changeKey(since + 1)); it.Valid(); it.Next() {
+			item := it.Item()
+			idx := uint64(0)
+			if k := item.Key(); len(k) == len(pChange)+8 {
+				idx = binaryIndex(k[len(pChange):])
+			}
+			if len(cs.Changes) >= MaxChanges {
+				cs.Index = idx - 1
+				break
+			}
+			err := item.Value(func(v []byte) error {
+				for _, k := range decodeKeys(v) {
+					if seen[string(k)] {
+						continue
+					}
+					seen[string(k)] = true
+					c := Change{Key: string(k)}
+					it2, err := txn.Get(k)
+					if errors.Is(err, badger.ErrKeyNotFound) {
+						c.Deleted = true
+					} else if err != nil {
+						return err
+					} else if c.Value, err = it2.ValueCopy(nil); err != nil {
+						return err
+					}
+					cs.Changes = append(cs.Changes, c)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return cs, err
+}
+
+func (m *Member) handlePeers(w http.ResponseWriter, r *http.Request) {
+	peers, err := m.Peers()
+	if err != nil {
+		m.writeError(w, r, twinfed.Errorf(twinfed.EUNAVAILABLE, "raft configuration unavailable: %v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, peers)
+}
+
+// leaderOnly runs fn on the leader: here when this member leads, else the
+// request is forwarded (held while there is no leader).
+func (m *Member) leaderOnly(w http.ResponseWriter, r *http.Request, body []byte, fn func() (any, error)) {
+	ctx, cancel := context.WithTimeout(r.Context(), m.cfg.HoldWrites)
+	defer cancel()
+	for {
+		if m.IsLeader() {
+			v, err := fn()
+			if err == nil {
+				writeJSON(w, http.StatusOK, v)
+				return
+			}
+			if !errors.Is(err, ErrNotLeader) {
+				m.writeError(w, r, err)
+				return
+			}
+		} else if r.Header.Get(headerForwarded) != "" {
+			w.Header().Set(headerNotLeader, "1")
+			m.writeError(w, r, twinfed.Errorf(twinfed.EUNAVAILABLE, "this member is not the leader"))
+			return
+		} else if _, url := m.Leader(); url != "" && m.proxy(w, r, url, body) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			m.writeError(w, r, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry has no leader at the moment; try again"))
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (m *Member) handleJoin(w http.ResponseWriter, r *http.Request) {
+	var mi MemberInfo
+	who, body, ok := m.readWrite(w, r, m.cfg.MaxBody, &mi)
+	if !ok {
+		return
+	}
+	if err := requireAdmin(who, "change the cluster"); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	if mi.ID == "" || mi.RaftAddr == "" || mi.HTTPURL == "" {
+		m.writeError(w, r, twinfed.Errorf(twinfed.EINVALID, "give id, raft_addr and http_url of the member to add"))
+		return
+	}
+	m.leaderOnly(w, r, body, func() (any, error) {
+		idx, err := m.AddVoter(r.Context(), mi)
+		return WriteResult{Index: idx}, err
+	})
+}
+
+func (m *Member) handleLeave(w http.ResponseWriter, r *http.Request) {
+	var mi MemberInfo
+	who, body, ok := m.readWrite(w, r, m.cfg.MaxBody, &mi)
+	if !ok {
+		return
+	}
+	if err := requireAdmin(who, "change the cluster"); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	if mi.ID == "" {
+		m.writeError(w, r, twinfed.FieldError("id", "give the id of the member to remove"))
+		return
+	}
+	m.leaderOnly(w, r, body, func() (any, error) {
+		idx, err := m.RemoveServer(r.Context(), mi.ID)
+		return WriteResult{Index: idx}, err
+	})
+}
+
+func (m *Member) handleSnapshot(w http.ResponseWriter, r *http.Request) {
+	if !m.isAdmin(r) {
+		m.writeError(w, r, twinfed.Errorf(twinfed.EUNAUTHORIZED, "the admin token is required"))
+		return
+	}
+	idx, err := m.Snapshot()
+	if err != nil {
+		m.writeError(w, r, twinfed.Errorf(twinfed.EUNAVAILABLE, "snapshot failed: %v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, WriteResult{Index: idx})
+}
+
+func (m *Member) handleBackup(w http.ResponseWriter, r *http.Request) {
+	if !m.isAdmin(r) {
+		m.writeError(w, r, twinfed.Errorf(twinfed.EUNAUTHORIZED, "the admin token is required"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set(headerIndex, strconv.FormatUint(m.fsm.Applied(), 10))
+	if _, err := m.Backup(w); err != nil {
+		m.logger.Error("registry: backup failed", "err", err)
+	}
+}
+
+func (m *Member) handleRestore(w http.ResponseWriter, r *http.Request) {
+	if !m.isAdmin(r) {
+		m.writeError(w, r, twinfed.Errorf(twinfed.EUNAUTHORIZED, "the admin token is required"))
+		return
+	}
+	body, err := signing.ReadBody(r, 4<<30)
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	m.leaderOnly(w, r, body, func() (any, error) {
+		idx, err := m.Restore(r.Context(), bytes.NewReader(body))
+		return WriteResult{Index: idx}, err
+	})
+}
+
+// internalResult is the wire form of an ApplyResult between members.
+type internalResult struct {
+	WriteResult
+	Error *ErrorBody `json:"error,omitempty"`
+}
+
+func (m *Member) handleInternalApply(w http.ResponseWriter, r *http.Request) {
+	if !m.isAdmin(r) {
+		m.writeError(w, r, twinfed.Errorf(twinfed.EUNAUTHORIZED, "forwarded writes need the cluster's admin token"))
+		return
+	}
+	if !m.IsLeader() {
+		w.Header().Set(headerNotLeader, "1")
+		m.writeError(w, r, twinfed.Errorf(twinfed.EUNAVAILABLE, "this member is not the leader"))
+		return
+	}
+	cmd, err := signing.ReadBody(r, m.cfg.MaxImportBody)
+	if err != nil || len(cmd) == 0 {
+		m.writeError(w, r, twinfed.Errorf(twinfed.EINVALID, "empty command"))
+		return
+	}
+	f := m.raft.Apply(cmd, m.cfg.HoldWrites)
+	if err := f.Error(); err != nil {
+		if errors.Is(err, errNotLeaderRaft) || errors.Is(err, errEnqueueTimeout) {
+			w.Header().Set(headerNotLeader, "1")
+			m.writeError(w, r, twinfed.Errorf(twinfed.EUNAVAILABLE, "this member is not the leader"))
+			return
+		}
+		m.writeError(w, r, errMaybeApplied)
+		return
+	}
+	res, _ := f.Response().(*ApplyResult)
+	out := internalResult{WriteResult: WriteResult{Index: f.Index()}}
+	if res != nil {
+		out.School, out.IDs, out.Count = res.School, res.IDs, res.Count
+		if res.Err != nil {
+			out.Error = &ErrorBody{Code: res.Err.Code, Message: res.Err.Message, Fields: res.Err.Fields}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,879 @@
+package consensus
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twinfed/twinfed"
+)
+
+// ErrNotLeader is returned by operations that only the leader can do when
+// this member is not the leader and no leader could be reached in time.
+var ErrNotLeader = errors.New("consensus: not the leader")
+
+// Peer is a founding member of the cluster: its Raft server id, its Raft
+// address and the URL of its HTTP API.
+type Peer struct {
+	ID       string
+	RaftAddr string
+	HTTPURL  string
+}
+
+// RaftTuning holds Raft's timing knobs. Zero fields take the defaults of
+// DefaultRaftTuning.
+type RaftTuning struct {
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	CommitTimeout      time.Duration
+	SnapshotThreshold  uint64
+	SnapshotInterval   time.Duration
+	TrailingLogs       uint64
+}
+
+// DefaultRaftTuning suits a cluster on one LAN.
+func DefaultRaftTuning() RaftTuning {
+	return RaftTuning{
+		HeartbeatTimeout:   1000 * time.Millisecond,
+		ElectionTimeout:    1000 * time.Millisecond,
+		LeaderLeaseTimeout: 500 * time.Millisecond,
+		CommitTimeout:      5 * time.Millisecond,
+		SnapshotThreshold:  8192,
+		SnapshotInterval:   2 * time.Minute,
+		TrailingLogs:       10240,
+	}
+}
+
+// Config configures one registry member.
+type Config struct {
+	NodeID     string        // Raft server id, unique in the cluster
+	DataDir    string        // log store, state and snapshots
+	RaftAddr   string        // Raft TCP bind address; port 0 picks one
+	RaftAdvert string        // address the other members dial; RaftAddr's bound address when ""
+	HTTPAddr   string        // HTTP API bind address; port 0 picks one
+	HTTPAdvert string        // URL of this member's API for the others; http://<bound address> when ""
+	Bootstrap  bool          // form a new cluster of this member and Peers when the data dir is empty
+	Peers      []Peer        // founding members (this one may be listed too)
+	Join       []string      // HTTP URLs of members to ask to add this one, when the data dir is empty
+	AdminToken string        // bearer token of CSS operators; also authenticates forwarded writes
+	HoldWrites time.Duration // how long a write waits for a leader; 5s when 0
+	Raft       RaftTuning
+
+	Logger  *slog.Logger
+	Metrics *prometheus.Registry // nil: metrics are kept but not exported
+	Now     func() time.Time     // the clock; time.Now when nil
+
+	// MaxBody is the largest accepted write body (1 MiB when 0); imports
+	// accept MaxImportBody (64 MiB when 0) and are split into entries.
+	MaxBody       int64
+	MaxImportBody int64
+}
+
+// Member is one running registry member: Raft, its stores, the state and
+// the HTTP API.
+type Member struct {
+	cfg     Config
+	logger  *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+
+	logs    *LogStore
+	stateDB *badger.DB
+	fsm     *FSM
+	raft    *raft.Raft
+	trans   *raft.NetworkTransport
+
+	httpLn  net.Listener
+	httpSrv *http.Server
+	httpURL string
+	fwd     *http.Client
+
+	leaderGen atomic.Uint64 // incremented at each gain of leadership
+	readyGen  atomic.Uint64 // = leaderGen once the leader has committed an entry of its term
+	verify    verifyBatcher
+
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open starts a member: it opens the stores, binds the Raft and HTTP
+// listeners (so a busy port fails at once), bootstraps or joins when the
+// data directory is new, and serves the API. The state is rebuilt from the
+// latest snapshot and the log at every start.
+func Open(ctx context.Context, cfg Config) (*Member, error) {
+	if cfg.NodeID == "" {
+		return nil, errors.New("consensus: NodeID is empty")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.HoldWrites == 0 {
+		cfg.HoldWrites = 5 * time.Second
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	if cfg.MaxImportBody == 0 {
+		cfg.MaxImportBody = 64 << 20
+	}
+	def := DefaultRaftTuning()
+	t := &cfg.Raft
+	if t.HeartbeatTimeout == 0 {
+		t.HeartbeatTimeout = def.HeartbeatTimeout
+	}
+	if t.ElectionTimeout == 0 {
+		t.ElectionTimeout = def.ElectionTimeout
+	}
+	if t.LeaderLeaseTimeout == 0 {
+		t.LeaderLeaseTimeout = def.LeaderLeaseTimeout
+	}
+	if t.CommitTimeout == 0 {
+		t.CommitTimeout = def.CommitTimeout
+	}
+	if t.SnapshotThreshold == 0 {
+		t.SnapshotThreshold = def.SnapshotThreshold
+	}
+	if t.SnapshotInterval == 0 {
+		t.SnapshotInterval = def.SnapshotInterval
+	}
+	if t.TrailingLogs == 0 {
+		t.TrailingLogs = def.TrailingLogs
+	}
+	m := &Member{cfg: cfg, logger: cfg.Logger.With("member", cfg.NodeID), now: cfg.Now, metrics: newMetrics(cfg.Metrics), done: make(chan struct{})}
+	m.verify.m = m
+	ok := false
+	defer func() {
+		if !ok {
+			m.closeStores()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("consensus: data dir: %w", err)
+	}
+	blog := badgerLogger{m.logger}
+	var err error
+	if m.logs, err = OpenLogStore(filepath.Join(cfg.DataDir, "raft"), blog); err != nil {
+		return nil, err
+	}
+	stateDir := filepath.Join(cfg.DataDir, "state")
+	sopts := badger.DefaultOptions(stateDir).WithLogger(blog).WithSyncWrites(false).WithNumVersionsToKeep(1).
+		WithMemTableSize(32 << 20).WithBlockCacheSize(64 << 20).WithCompactL0OnClose(false).WithNumCompactors(2)
+	if m.stateDB, err = badger.Open(sopts); err != nil {
+		return nil, fmt.Errorf("consensus: open state %s: %w", stateDir, err)
+	}
+	// The state is not synced: the log is the durable truth, and Raft
+	// restores the latest snapshot then replays the log after it.
+	if err := m.stateDB.DropAll(); err != nil {
+		return nil, fmt.Errorf("consensus: reset state: %w", err)
+	}
+	m.fsm = newFSM(m.stateDB, m.logger, m.metrics)
+
+	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{m.logger}})
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(cfg.DataDir, "snapshots"), 2, hlog)
+	if err != nil {
+		return nil, fmt.Errorf("consensus: snapshot store: %w", err)
+	}
+	var advert net.Addr
+	if cfg.RaftAdvert != "" {
+		if advert, err = net.ResolveTCPAddr("tcp", cfg.RaftAdvert); err != nil {
+			return nil, fmt.Errorf("consensus: raft_advert %q: %w", cfg.RaftAdvert, err)
+		}
+	}
+	m.trans, err = raft.NewTCPTransportWithLogger(cfg.RaftAddr, advert, 5, 10*time.Second, hlog)
+	if err != nil {
+		return nil, fmt.Errorf("consensus: raft transport on %s: %w", cfg.RaftAddr, err)
+	}
+	m.httpLn, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("consensus: HTTP listener on %s: %w", cfg.HTTPAddr, err)
+	}
+	m.httpURL = cfg.HTTPAdvert
+	if m.httpURL == "" {
+		m.httpURL = "http://" + m.httpLn.Addr().String()
+	}
+	m.httpURL = strings.TrimRight(m.httpURL, "/")
+
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.NodeID)
+	rc.HeartbeatTimeout = t.HeartbeatTimeout
+	rc.ElectionTimeout = t.ElectionTimeout
+	rc.LeaderLeaseTimeout = t.LeaderLeaseTimeout
+	rc.CommitTimeout = t.CommitTimeout
+	rc.SnapshotThreshold = t.SnapshotThreshold
+	rc.SnapshotInterval = t.SnapshotInterval
+	rc.TrailingLogs = t.TrailingLogs
+	rc.MaxAppendEntries = 1024
+	rc.BatchApplyCh = true
+	rc.Logger = hlog
+	notify := make(chan bool, 16)
+	rc.NotifyCh = notify
+
+	cache, err := raft.NewLogCache(4096, m.logs)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := raft.HasExistingState(cache, m.logs, snaps)
+	if err != nil {
+		return nil, fmt.Errorf("consensus: check existing state: %w", err)
+	}
+	m.raft, err = raft.NewRaft(rc, m.fsm, cache, m.logs, snaps, m.trans)
+	if err != nil {
+		return nil, fmt.Errorf("consensus: start raft: %w", err)
+	}
+	if cfg.Bootstrap && !existing {
+		servers := []raft.Server{{ID: rc.LocalID, Address: m.trans.LocalAddr()}}
+		for _, p := range cfg.Peers {
+			if p.ID == cfg.NodeID {
+				continue
+			}
+			servers = append(servers, raft.Server{ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.RaftAddr)})
+		}
+		if err := m.raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+			return nil, fmt.Errorf("consensus: bootstrap: %w", err)
+		}
+		m.logger.Info("registry: bootstrapped a new cluster", "servers", len(servers))
+	}
+
+	m.fwd = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, IdleConnTimeout: 90 * time.Second}}
+	m.httpSrv = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second}
+	m.wg.Add(4)
+	go func() {
+		defer m.wg.Done()
+		if err := m.httpSrv.Serve(m.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.logger.Error("registry: HTTP server stopped", "err", err)
+		}
+	}()
+	go func() { defer m.wg.Done(); m.watchLeadership(notify) }()
+	go func() { defer m.wg.Done(); m.registerSelf() }()
+	go func() { defer m.wg.Done(); m.updateMetrics() }()
+	if !existing && len(cfg.Join) > 0 {
+		if err := m.joinCluster(ctx, cfg.Join); err != nil {
+			m.Close()
+			ok = true // Close has released everything
+			return nil, err
+		}
+	}
+	ok = true
+	m.logger.Info("registry: member started", "raft", m.trans.LocalAddr(), "http", m.httpURL)
+	return m, nil
+}
+
+// ID returns the member's Raft server id.
+func (m *Member) ID() string { return m.cfg.NodeID }
+
+// URL returns the base URL of the member's HTTP API.
+func (m *Member) URL() string { return m.httpURL }
+
+// RaftAddr returns the member's Raft address as advertised.
+func (m *Member) RaftAddr() string { return string(m.trans.LocalAddr()) }
+
+// Handler returns the member's HTTP API, for embedding.
+func (m *Member) Handler() http.Handler { return m.httpSrv.Handler }
+
+// IsLeader reports whether this member is the leader.
+func (m *Member) IsLeader() bool { return m.raft.State() == raft.Leader }
+
+// Leader returns the leader's id and API URL as this member knows them
+// ("" when unknown).
+func (m *Member) Leader() (id, url string) {
+	_, lid := m.raft.LeaderWithID()
+	if lid == "" {
+		return "", ""
+	}
+	if string(lid) == m.cfg.NodeID {
+		return string(lid), m.httpURL
+	}
+	var mi MemberInfo
+	_ = m.stateDB.View(func(txn *badger.Txn) error { return getJSON(txn, pMember+string(lid), &mi) })
+	return string(lid), mi.HTTPURL
+}
+
+// AppliedIndex returns the index of the last entry applied to the state.
+func (m *Member) AppliedIndex() uint64 { return m.fsm.Applied() }
+
+// Close stops the member: HTTP first, then Raft, then the stores.
+func (m *Member) Close() error {
+	m.closeOnce.Do(func() {
+		close(m.done)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if m.httpSrv != nil {
+			_ = m.httpSrv.Shutdown(ctx)
+		} else if m.httpLn != nil {
+			m.httpLn.Close()
+		}
+		if m.raft != nil {
+			if err := m.raft.Shutdown().Error(); err != nil {
+				m.closeErr = err
+			}
+		}
+		if m.trans != nil {
+			m.trans.Close()
+		}
+		m.wg.Wait()
+		if m.fwd != nil {
+			m.fwd.CloseIdleConnections()
+		}
+		if err := m.closeStores(); err != nil && m.closeErr == nil {
+			m.closeErr = err
+		}
+	})
+	return m.closeErr
+}
+
+func (m *Member) closeStores() error {
+	var first error
+	if m.stateDB != nil {
+		if err := m.stateDB.Close(); err != nil {
+			first = err
+		}
+		m.stateDB = nil
+	}
+	if m.logs != nil {
+		if err := m.logs.Close(); err != nil && first == nil {
+			first = err
+		}
+		m.logs = nil
+	}
+	return first
+}
+
+func (m *Member) watchLeadership(notify <-chan bool) {
+	for {
+		select {
+		case <-m.done:
+			return
+		case leader := <-notify:
+			m.metrics.leaderChanges.Inc()
+			if !leader {
+				continue
+			}
+			gen := m.leaderGen.Add(1)
+			m.wg.Add(1)
+			go func() { defer m.wg.Done(); m.onLeader(gen) }()
+		}
+	}
+}
+
+// onLeader runs when this member becomes leader: once an entry of its term
+// is committed (Barrier) it serves consistent reads; it seeds the countries
+// of a new cluster and records the members' addresses.
+func (m *Member) onLeader(gen uint64) {
+	for m.leaderGen.Load() == gen && m.raft.State() == raft.Leader {
+		if err := m.raft.Barrier(10 * time.Second).Error(); err == nil {
+			m.readyGen.Store(gen)
+			break
+		}
+		select {
+		case <-m.done:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if m.readyGen.Load() != gen {
+		return
+	}
+	var seeded bool
+	known := map[string]MemberInfo{}
+	_ = m.stateDB.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pCountry)})
+		it.Rewind()
+		seeded = it.Valid()
+		it.Close()
+		ms, _ := readMembers(txn)
+		for _, mi := range ms {
+			known[mi.ID] = mi
+		}
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !seeded {
+		cmd, _ := EncodeCommand(CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: m.now().UTC()})
+		if _, err := m.propose(ctx, cmd); err != nil {
+			m.logger.Warn("registry: seeding the countries failed; the next leader retries", "err", err)
+		}
+	}
+	want := []MemberInfo{{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL}}
+	for _, p := range m.cfg.Peers {
+		if p.ID != m.cfg.NodeID && p.HTTPURL != "" {
+			want = append(want, MemberInfo{ID: p.ID, RaftAddr: p.RaftAddr, HTTPURL: strings.TrimRight(p.HTTPURL, "/")})
+		}
+	}
+	for _, mi := range want {
+		if k, ok := known[mi.ID]; ok && (mi.ID != m.cfg.NodeID || k == mi) {
+			continue
+		}
+		cmd, _ := EncodeCommand(CmdSetMember, MemberCommand{Member: mi})
+		if _, err := m.propose(ctx, cmd); err != nil {
+			m.logger.Warn("registry: recording a member failed", "member", mi.ID, "err", err)
+		}
+	}
+}
+
+// registerSelf makes sure the state records this member's current
+// addresses, so that the others can forward to it when it leads.
+func (m *Member) registerSelf() {
+	me := MemberInfo{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.done:
+			return
+		case <-tick.C:
+		}
+		var have MemberInfo
+		_ = m.stateDB.View(func(txn *badger.Txn) error { return getJSON(txn, pMember+me.ID, &have) })
+		if have == me {
+			return
+		}
+		if m.raft.State() == raft.Leader {
+			continue // onLeader records it
+		}
+		if _, url := m.Leader(); url == "" {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		cmd, _ := EncodeCommand(CmdSetMember, MemberCommand{Member: me})
+		_, _ = m.propose(ctx, cmd)
+		cancel()
+	}
+}
+
+func (m *Member) updateMetrics() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.done:
+			return
+		case <-tick.C:
+		}
+		m.metrics.raftState.Set(float64(m.raft.State()))
+		m.metrics.commitIndex.Set(float64(m.raft.CommitIndex()))
+		m.metrics.appliedIndex.Set(float64(m.raft.AppliedIndex()))
+		var term float64
+		_, _ = fmt.Sscan(m.raft.Stats()["term"], &term)
+		m.metrics.raftTerm.Set(term)
+		lsm, vlog := m.logs.DB().Size()
+		m.metrics.badgerBytes.WithLabelValues("log", "lsm").Set(float64(lsm))
+		m.metrics.badgerBytes.WithLabelValues("log", "vlog").Set(float64(vlog))
+		lsm, vlog = m.stateDB.Size()
+		m.metrics.badgerBytes.WithLabelValues("state", "lsm").Set(float64(lsm))
+		m.metrics.badgerBytes.WithLabelValues("state", "vlog").Set(float64(vlog))
+	}
+}
+
+// Apply proposes an encoded command (see EncodeCommand) through this
+// member: applied here when it leads, forwarded to the leader otherwise,
+// held up to HoldWrites while there is no leader. A business-rule refusal
+// comes back as a *twinfed.Error; EUNAVAILABLE when no leader answered in
+// time, with a message saying whether the write may have been applied.
+func (m *Member) Apply(ctx context.Context, cmd []byte) (*ApplyResult, error) {
+	res, err := m.propose(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if res.Err != nil {
+		return res, res.Err
+	}
+	return res, nil
+}
+
+var (
+	errNotLeaderRaft  = raft.ErrNotLeader
+	errEnqueueTimeout = raft.ErrEnqueueTimeout
+)
+
+func binaryIndex(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+var errMaybeApplied = twinfed.Errorf(twinfed.EUNAVAILABLE, "the leader changed while the write was in flight: it may or may not have been applied; read before retrying")
+
+func (m *Member) propose(ctx context.Context, cmd []byte) (*ApplyResult, error) {
+	start := time.Now()
+	defer func() { m.metrics.applySeconds.Observe(time.Since(start).Seconds()) }()
+	deadline := time.Now().Add(m.cfg.HoldWrites)
+	for {
+		if m.raft.State() == raft.Leader {
+			f := m.raft.Apply(cmd, m.cfg.HoldWrites)
+			err := f.Error()
+			switch {
+			case err == nil:
+				res, _ := f.Response().(*ApplyResult)
+				if res == nil {
+					res = &ApplyResult{}
+				}
+				res.Index = f.Index()
+				return res, nil
+			case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrEnqueueTimeout):
+				// not enqueued: safe to try again
+			case errors.Is(err, raft.ErrRaftShutdown):
+				return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "this registry member is shutting down")
+			default:
+				return nil, errMaybeApplied
+			}
+		} else if _, url := m.Leader(); url != "" {
+			res, retry, err := m.forwardApply(ctx, url, cmd)
+			if !retry {
+				return res, err
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry has no leader at the moment; the write was not applied, try again")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "the write was abandoned before a leader took it: not applied")
+		case <-m.done:
+			return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "this registry member is shutting down")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+const (
+	headerIndex       = "X-Registry-Index"
+	headerLastContact = "X-Registry-Last-Contact"
+	headerLeader      = "X-Registry-Leader"
+	headerNotLeader   = "X-Registry-Not-Leader"
+	headerForwarded   = "X-Registry-Forwarded"
+)
+
+// forwardApply sends cmd to the leader's internal endpoint. retry is true
+// when the leader certainly did not take the write.
+func (m *Member) forwardApply(ctx context.Context, url string, cmd []byte) (*ApplyResult, bool, error) {
+	m.metrics.forwarded.WithLabelValues("write").Inc()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/internal/apply", bytes.NewReader(cmd))
+	if err != nil {
+		return nil, false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+m.cfg.AdminToken)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := m.fwd.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return nil, true, nil
+		}
+		if ctx.Err() != nil {
+			return nil, false, errMaybeApplied
+		}
+		return nil, false, errMaybeApplied
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get(headerNotLeader) != "" {
+		io.Copy(io.Discard, resp.Body)
+		return nil, true, nil
+	}
+	var out internalResult
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil {
+		return nil, false, errMaybeApplied
+	}
+	if resp.StatusCode != http.StatusOK {
+		if out.Error != nil {
+			return nil, false, out.Error.toError()
+		}
+		return nil, false, errMaybeApplied
+	}
+	res := &ApplyResult{Index: out.Index, School: out.School, IDs: out.IDs, Count: out.Count}
+	if out.Error != nil {
+		res.Err = out.Error.toError()
+	}
+	return res, false, nil
+}
+
+// ReadIndex waits until this member may serve a linearizable read: it must
+// be the leader, have committed an entry of its term, confirm with a quorum
+// that it still leads (VerifyLeader), and have applied up to the commit
+// index read before that check. It returns that index; ErrNotLeader when
+// this member does not lead.
+func (m *Member) ReadIndex(ctx context.Context) (uint64, error) {
+	if m.raft.State() != raft.Leader || m.readyGen.Load() != m.leaderGen.Load() {
+		return 0, ErrNotLeader
+	}
+	idx := m.raft.CommitIndex()
+	if err := m.verify.verify(ctx); err != nil {
+		return 0, ErrNotLeader
+	}
+	if err := m.WaitApplied(ctx, idx); err != nil {
+		return 0, err
+	}
+	return idx, nil
+}
+
+// WaitApplied waits until the state has applied index.
+func (m *Member) WaitApplied(ctx context.Context, index uint64) error {
+	for {
+		ch := m.fsm.Changed()
+		if m.fsm.Applied() >= index {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return twinfed.Errorf(twinfed.EUNAVAILABLE, "timed out waiting for the registry state to reach index %d", index)
+		case <-m.done:
+			return twinfed.Errorf(twinfed.EUNAVAILABLE, "this registry member is shutting down")
+		}
+	}
+}
+
+// verifyBatcher shares one VerifyLeader round among the reads that arrive
+// while it is in flight: a read that starts after a round began waits for
+// the next one, so each read is still checked by a round that started after
+// it did.
+type verifyBatcher struct {
+	m       *Member
+	mu      sync.Mutex
+	running bool
+	next    *verifyRound
+}
+
+type verifyRound struct {
+	done chan struct{}
+	err  error
+}
+
+func (v *verifyBatcher) verify(ctx context.Context) error {
+	v.mu.Lock()
+	if v.next == nil {
+		v.next = &verifyRound{done: make(chan struct{})}
+	}
+	r := v.next
+	if !v.running {
+		v.running = true
+		v.next = nil
+		go v.run(r)
+	}
+	v.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (v *verifyBatcher) run(r *verifyRound) {
+	for r != nil {
+		r.err = v.m.raft.VerifyLeader().Error()
+		close(r.done)
+		v.mu.Lock()
+		r = v.next
+		v.next = nil
+		if r == nil {
+			v.running = false
+		}
+		v.mu.Unlock()
+	}
+}
+
+// LastContact returns the time since this member last heard from the
+// leader (0 on the leader).
+func (m *Member) LastContact() time.Duration {
+	if m.raft.State() == raft.Leader {
+		return 0
+	}
+	lc := m.raft.LastContact()
+	if lc.IsZero() {
+		return -1
+	}
+	return time.Since(lc)
+}
+
+// AddVoter adds a member (leader only).
+func (m *Member) AddVoter(ctx context.Context, mi MemberInfo) (uint64, error) {
+	if m.raft.State() != raft.Leader {
+		return 0, ErrNotLeader
+	}
+	f := m.raft.AddVoter(raft.ServerID(mi.ID), raft.ServerAddress(mi.RaftAddr), 0, 30*time.Second)
+	if err := f.Error(); err != nil {
+		return 0, twinfed.Errorf(twinfed.EUNAVAILABLE, "adding %s failed: %v", mi.ID, err)
+	}
+	cmd, _ := EncodeCommand(CmdSetMember, MemberCommand{Member: mi})
+	res, err := m.Apply(ctx, cmd)
+	if err != nil {
+		return f.Index(), err
+	}
+	return res.Index, nil
+}
+
+// RemoveServer removes a member (leader only).
+func (m *Member) RemoveServer(ctx context.Context, id string) (uint64, error) {
+	if m.raft.State() != raft.Leader {
+		return 0, ErrNotLeader
+	}
+	f := m.raft.RemoveServer(raft.ServerID(id), 0, 30*time.Second)
+	if err := f.Error(); err != nil {
+		return 0, twinfed.Errorf(twinfed.EUNAVAILABLE, "removing %s failed: %v", id, err)
+	}
+	if id == m.cfg.NodeID {
+		return f.Index(), nil
+	}
+	cmd, _ := EncodeCommand(CmdRemoveMember, MemberCommand{Member: MemberInfo{ID: id}})
+	res, err := m.Apply(ctx, cmd)
+	if err != nil {
+		return f.Index(), err
+	}
+	return res.Index, nil
+}
+
+// PeerStatus is one server of the Raft configuration as /v1/cluster/peers
+// shows it.
+type PeerStatus struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+	HTTPURL  string `json:"http_url,omitempty"`
+	Suffrage string `json:"suffrage"`
+	Leader   bool   `json:"leader"`
+}
+
+// Peers returns the Raft configuration with the members' API URLs.
+func (m *Member) Peers() ([]PeerStatus, error) {
+	f := m.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, err
+	}
+	_, lid := m.raft.LeaderWithID()
+	urls := map[string]string{}
+	_ = m.stateDB.View(func(txn *badger.Txn) error {
+		ms, _ := readMembers(txn)
+		for _, mi := range ms {
+			urls[mi.ID] = mi.HTTPURL
+		}
+		return nil
+	})
+	var out []PeerStatus
+	for _, s := range f.Configuration().Servers {
+		out = append(out, PeerStatus{ID: string(s.ID), RaftAddr: string(s.Address), HTTPURL: urls[string(s.ID)],
+			Suffrage: s.Suffrage.String(), Leader: s.ID == lid})
+	}
+	return out, nil
+}
+
+// Snapshot asks Raft for a snapshot now and returns its index.
+func (m *Member) Snapshot() (uint64, error) {
+	f := m.raft.Snapshot()
+	if err := f.Error(); err != nil {
+		return 0, err
+	}
+	meta, rc, err := f.Open()
+	if err != nil {
+		return 0, err
+	}
+	rc.Close()
+	return meta.Index, nil
+}
+
+// Backup writes the member's current state in the snapshot format.
+func (m *Member) Backup(w io.Writer) (int64, error) {
+	txn := m.stateDB.NewTransaction(false)
+	defer txn.Discard()
+	return writeSnapshot(txn, w)
+}
+
+// Restore replaces the state of the whole cluster with a backup (leader
+// only): Raft takes it as a user snapshot and installs it on the others.
+func (m *Member) Restore(ctx context.Context, r io.Reader) (uint64, error) {
+	if m.raft.State() != raft.Leader {
+		return 0, ErrNotLeader
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return 0, err
+	}
+	if !bytes.HasPrefix(data, []byte(snapshotMagic)) {
+		return 0, twinfed.Errorf(twinfed.EINVALID, "the body is not a registry backup")
+	}
+	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: int64(len(data))}
+	if err := m.raft.Restore(meta, bytes.NewReader(data), time.Minute); err != nil {
+		return 0, fmt.Errorf("restore: %w", err)
+	}
+	// The restored state carries the backup's applied index: a write moves
+	// it to the current one.
+	cmd, _ := EncodeCommand(CmdSetMember, MemberCommand{Member: MemberInfo{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL}})
+	res, err := m.Apply(ctx, cmd)
+	if err != nil {
+		return 0, err
+	}
+	return res.Index, nil
+}
+
+func (m *Member) joinCluster(ctx context.Context, urls []string) error {
+	body, _ := json.Marshal(MemberInfo{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL})
+	deadline := time.Now().Add(time.Minute)
+	var last error
+	for time.Now().Before(deadline) {
+		for _, u := range urls {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(u, "/")+"/v1/cluster/join", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+m.cfg.AdminToken)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := m.fwd.Do(req)
+			if err != nil {
+				last = err
+				continue
+			}
+			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				m.logger.Info("registry: joined the cluster", "via", u)
+				return nil
+			}
+			last = fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
+			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+				return fmt.Errorf("consensus: join refused: %w", last)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("consensus: join: no member accepted: %w", last)
+}
+
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+func (b badgerLogger) Infof(string, ...any)  {}
+func (b badgerLogger) Debugf(string, ...any) {}
+
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Warn(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
