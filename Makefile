@@ -9,7 +9,7 @@ TESTFLAGS ?= -timeout 30m
 BENCHTIME ?= 1x
 FUZZTIME  ?= 10s
 
-.PHONY: all build test test-race unit fuzz bench fmt fmt-check vet demo clean
+.PHONY: all build test test-race unit fuzz bench fmt fmt-check vet demo image clean
 
 all: build
 
@@ -53,6 +53,16 @@ vet:
 
 demo: build
 	$(BIN) demo
+
+# image builds the container image (deploy/image/Dockerfile, FROM scratch):
+# the context holds the static binary, this host's CA bundle and the passwd
+# and group files of the unprivileged user. Needs a Docker engine.
+IMAGE ?= twinfed:$(VERSION)
+image: build
+	rm -rf bin/image && mkdir -p bin/image
+	cp $(BIN) deploy/image/Dockerfile deploy/image/passwd deploy/image/group bin/image/
+	cp /etc/ssl/certs/ca-certificates.crt bin/image/
+	docker build -t $(IMAGE) bin/image
 
 clean:
 	rm -rf bin bench.out
