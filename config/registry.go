@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Registry configures one member of the registry cluster (`twinfed registry serve`).
 type Registry struct {
@@ -12,9 +15,27 @@ type Registry struct {
 	HTTPAdvert string        `toml:"http_advert"` // URL other members and clients use; defaults to http://http_addr
 	Bootstrap  bool          `toml:"bootstrap"`   // form a new cluster from this member and Peers (once, on empty data)
 	Peers      []string      `toml:"peers"`       // id=raftaddr=httpURL of the founding members, for bootstrap
-	AdminToken string        `toml:"admin_token"` // bearer token of CSS operators
+	Join       []string      `toml:"join"`        // API URLs of running members to join through, on empty data
+	AdminToken string        `toml:"admin_token"` // bearer token of CSS operators; also authenticates writes forwarded between members
 	HoldWrites time.Duration `toml:"hold_writes"` // how long a write waits for a leader during an election
+	Raft       RegistryRaft  `toml:"raft"`
 	Log        Log           `toml:"log"`
+}
+
+// RegistryRaft holds Raft's timing knobs; zero keeps the built-in default.
+type RegistryRaft struct {
+	HeartbeatTimeout  time.Duration `toml:"heartbeat_timeout"`  // default 1s
+	ElectionTimeout   time.Duration `toml:"election_timeout"`   // default 1s
+	SnapshotThreshold uint64        `toml:"snapshot_threshold"` // entries between snapshots; default 8192
+	SnapshotInterval  time.Duration `toml:"snapshot_interval"`  // how often to check the threshold; default 2m
+	TrailingLogs      uint64        `toml:"trailing_logs"`      // entries kept after a snapshot; default 10240
+}
+
+// RegistryPeer is one parsed entry of Registry.Peers.
+type RegistryPeer struct {
+	ID       string
+	RaftAddr string
+	HTTPURL  string
 }
 
 // DefaultRegistry returns a registry member configuration that runs alone on
@@ -28,6 +49,38 @@ func DefaultRegistry() Registry {
 		HoldWrites: 5 * time.Second,
 		Log:        Log{Level: "info", Format: "text"},
 	}
+}
+
+// PeerList parses Peers ("id=raftaddr=httpURL", httpURL optional).
+func (c *Registry) PeerList() ([]RegistryPeer, error) {
+	var p Problems
+	out := c.peerList(&p)
+	return out, p.Err()
+}
+
+func (c *Registry) peerList(p *Problems) []RegistryPeer {
+	var out []RegistryPeer
+	seen := map[string]bool{}
+	for i, s := range c.Peers {
+		parts := strings.SplitN(s, "=", 3)
+		key := "peers[" + itoa(i) + "]"
+		if len(parts) < 2 || parts[0] == "" {
+			p.Addf(key, "%q is not id=raftaddr=httpURL (for example r2=10.0.0.2:7000=http://10.0.0.2:7100)", s)
+			continue
+		}
+		if seen[parts[0]] {
+			p.Addf(key, "the id %q is listed twice", parts[0])
+		}
+		seen[parts[0]] = true
+		checkAddr(p, key, parts[1])
+		peer := RegistryPeer{ID: parts[0], RaftAddr: parts[1]}
+		if len(parts) == 3 {
+			checkBaseURL(p, key, parts[2])
+			peer.HTTPURL = parts[2]
+		}
+		out = append(out, peer)
+	}
+	return out
 }
 
 // Validate checks every key and reports all problems at once.
@@ -49,6 +102,22 @@ func (c *Registry) Validate() error {
 	}
 	if c.HoldWrites < 0 {
 		p.Addf("hold_writes", "must not be negative")
+	}
+	c.peerList(&p)
+	for i, u := range c.Join {
+		checkBaseURL(&p, "join["+itoa(i)+"]", u)
+	}
+	if c.Bootstrap && len(c.Join) > 0 {
+		p.Addf("join", "a member either bootstraps a new cluster or joins one, not both; drop bootstrap or join")
+	}
+	if (len(c.Peers) > 0 || len(c.Join) > 0) && len(c.AdminToken) < 16 {
+		p.Addf("admin_token", "must be at least 16 characters in a cluster of several members: members forward writes to the leader with it")
+	}
+	if c.Raft.HeartbeatTimeout < 0 || c.Raft.ElectionTimeout < 0 || c.Raft.SnapshotInterval < 0 {
+		p.Addf("raft", "timeouts and intervals must not be negative")
+	}
+	if c.Raft.HeartbeatTimeout > 0 && c.Raft.HeartbeatTimeout < 50*time.Millisecond {
+		p.Addf("raft.heartbeat_timeout", "must be at least 50ms")
 	}
 	c.Log.validate(&p, "log")
 	return p.Err()

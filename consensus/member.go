@@ -73,6 +73,12 @@ type Config struct {
 	Bootstrap  bool          // form a new cluster of this member and Peers when the data dir is empty
 	Peers      []Peer        // founding members (this one may be listed too)
 	Join       []string      // HTTP URLs of members to ask to add this one, when the data dir is empty
+
+	// RaftListener and HTTPListener, when set, are used instead of binding
+	// RaftAddr and HTTPAddr (tests and the demo bind every port first, so
+	// that the founding members know each other's addresses).
+	RaftListener net.Listener
+	HTTPListener net.Listener
 	AdminToken string        // bearer token of CSS operators; also authenticates forwarded writes
 	HoldWrites time.Duration // how long a write waits for a leader; 5s when 0
 	Raft       RaftTuning
@@ -202,13 +208,22 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 			return nil, fmt.Errorf("consensus: raft_advert %q: %w", cfg.RaftAdvert, err)
 		}
 	}
-	m.trans, err = raft.NewTCPTransportWithLogger(cfg.RaftAddr, advert, 5, 10*time.Second, hlog)
-	if err != nil {
-		return nil, fmt.Errorf("consensus: raft transport on %s: %w", cfg.RaftAddr, err)
+	rln := cfg.RaftListener
+	if rln == nil {
+		if rln, err = net.Listen("tcp", cfg.RaftAddr); err != nil {
+			return nil, fmt.Errorf("consensus: raft listener on %s: %w", cfg.RaftAddr, err)
+		}
 	}
-	m.httpLn, err = net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return nil, fmt.Errorf("consensus: HTTP listener on %s: %w", cfg.HTTPAddr, err)
+	if advert == nil {
+		advert = rln.Addr()
+	}
+	m.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: &tcpStreamLayer{ln: rln, advertise: advert}, MaxPool: 5, Timeout: 10 * time.Second, Logger: hlog})
+	m.httpLn = cfg.HTTPListener
+	if m.httpLn == nil {
+		if m.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("consensus: HTTP listener on %s: %w", cfg.HTTPAddr, err)
+		}
 	}
 	m.httpURL = cfg.HTTPAdvert
 	if m.httpURL == "" {
@@ -858,6 +873,20 @@ func (m *Member) joinCluster(ctx context.Context, urls []string) error {
 		}
 	}
 	return fmt.Errorf("consensus: join: no member accepted: %w", last)
+}
+
+// tcpStreamLayer is Raft's TCP stream layer over a listener bound by the
+// caller.
+type tcpStreamLayer struct {
+	ln        net.Listener
+	advertise net.Addr
+}
+
+func (t *tcpStreamLayer) Accept() (net.Conn, error) { return t.ln.Accept() }
+func (t *tcpStreamLayer) Close() error              { return t.ln.Close() }
+func (t *tcpStreamLayer) Addr() net.Addr            { return t.advertise }
+func (t *tcpStreamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	return net.DialTimeout("tcp", string(address), timeout)
 }
 
 type badgerLogger struct{ l *slog.Logger }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -25,9 +26,9 @@ const AdminToken = "test-admin-token"
 // TestTuning returns Raft timings for tests on a shared 2-core machine.
 func TestTuning() consensus.RaftTuning {
 	return consensus.RaftTuning{
-		HeartbeatTimeout:   500 * time.Millisecond,
-		ElectionTimeout:    500 * time.Millisecond,
-		LeaderLeaseTimeout: 250 * time.Millisecond,
+		HeartbeatTimeout:   800 * time.Millisecond,
+		ElectionTimeout:    800 * time.Millisecond,
+		LeaderLeaseTimeout: 400 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		SnapshotThreshold:  1024,
 		SnapshotInterval:   500 * time.Millisecond,
@@ -82,49 +83,60 @@ func MustOpenCluster(tb testing.TB, n int) *Cluster {
 }
 
 // MustOpenClusterWith is MustOpenCluster with a hook that adjusts each
-// member's configuration.
+// member's configuration (for instance to advertise a proxy's address).
+// The members bind their ports first and bootstrap together.
 func MustOpenClusterWith(tb testing.TB, n int, adjust func(i int, c *consensus.Config)) *Cluster {
 	tb.Helper()
 	dir := tb.TempDir()
-	c := &Cluster{AdminToken: AdminToken, tb: tb}
+	c := &Cluster{AdminToken: AdminToken, tb: tb, Members: make([]*consensus.Member, n), URLs: make([]string, n), configs: make([]consensus.Config, n)}
 	tb.Cleanup(c.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	var peers []consensus.Peer
 	for i := 0; i < n; i++ {
 		cfg := MemberConfig(dir, i)
-		if i == 0 {
-			cfg.Bootstrap = true
-		} else {
-			cfg.Join = []string{c.URLs[0]}
+		rln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
 		}
+		hln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cfg.RaftListener, cfg.HTTPListener = rln, hln
+		cfg.RaftAddr, cfg.HTTPAddr = rln.Addr().String(), hln.Addr().String()
+		cfg.Bootstrap = true
 		if adjust != nil {
 			adjust(i, &cfg)
 		}
-		m, err := consensus.Open(ctx, cfg)
+		advert := cfg.RaftAdvert
+		if advert == "" {
+			advert = cfg.RaftAddr
+		}
+		peers = append(peers, consensus.Peer{ID: cfg.NodeID, RaftAddr: advert, HTTPURL: "http://" + cfg.HTTPAddr})
+		c.configs[i] = cfg
+		c.URLs[i] = "http://" + cfg.HTTPAddr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range c.configs {
+		c.configs[i].Peers = peers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Members[i], errs[i] = consensus.Open(ctx, c.configs[i])
+			c.configs[i].RaftListener, c.configs[i].HTTPListener = nil, nil
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
 			tb.Fatalf("open registry member %d: %v", i+1, err)
 		}
-		// Restarts reuse the bound ports.
-		cfg.RaftAddr = m.RaftAddr()
-		if cfg.RaftAdvert != "" {
-			cfg.RaftAddr = c.boundRaft(m, cfg)
-		}
-		cfg.HTTPAddr = m.URL()[len("http://"):]
-		cfg.Join = nil
-		cfg.Bootstrap = false
-		c.Members = append(c.Members, m)
-		c.URLs = append(c.URLs, m.URL())
-		c.configs = append(c.configs, cfg)
-		if i == 0 {
-			c.MustWaitSeeded(tb)
-		}
 	}
+	c.MustWaitSeeded(tb)
 	c.MustWaitConverged(tb)
 	return c
-}
-
-func (c *Cluster) boundRaft(m *consensus.Member, cfg consensus.Config) string {
-	return cfg.RaftAddr // with an advert address the caller chose the bind address
 }
 
 // Config returns member i's configuration (as it restarts).

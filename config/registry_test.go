@@ -1,0 +1,61 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRegistry_Validate(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Registry)
+		want   string // substring of the error, "" for valid
+	}{
+		{"default", func(*Registry) {}, ""},
+		{"cluster", func(r *Registry) {
+			r.Bootstrap = true
+			r.Peers = []string{"r1=127.0.0.1:7000=http://127.0.0.1:7100", "r2=127.0.0.1:7001=http://127.0.0.1:7101"}
+			r.AdminToken = "0123456789abcdef"
+		}, ""},
+		{"bad peer", func(r *Registry) { r.Peers = []string{"r1"}; r.AdminToken = "0123456789abcdef" }, "peers[0]"},
+		{"duplicate peer", func(r *Registry) {
+			r.Peers = []string{"r1=127.0.0.1:7000", "r1=127.0.0.1:7001"}
+			r.AdminToken = "0123456789abcdef"
+		}, "listed twice"},
+		{"short token", func(r *Registry) { r.Join = []string{"http://127.0.0.1:7100"}; r.AdminToken = "x" }, "admin_token"},
+		{"bootstrap and join", func(r *Registry) {
+			r.Bootstrap = true
+			r.Join = []string{"http://127.0.0.1:7100"}
+			r.AdminToken = "0123456789abcdef"
+		}, "not both"},
+		{"heartbeat", func(r *Registry) { r.Raft.HeartbeatTimeout = 1 }, "heartbeat_timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := DefaultRegistry()
+			tt.modify(&r)
+			err := r.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRegistry_PeerList(t *testing.T) {
+	r := DefaultRegistry()
+	r.Peers = []string{"r1=127.0.0.1:7000=http://127.0.0.1:7100", "r2=127.0.0.1:7001"}
+	got, err := r.PeerList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].HTTPURL != "http://127.0.0.1:7100" || got[1].RaftAddr != "127.0.0.1:7001" || got[1].HTTPURL != "" {
+		t.Fatalf("peers: %+v", got)
+	}
+}
