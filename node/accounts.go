@@ -493,4 +493,3 @@ func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twi
 	}
 	return m, nil
 }
-

@@ -1,0 +1,230 @@
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node"
+)
+
+// testHash is a deliberately cheap argon2id setting for tests; production
+// uses node.DefaultHashParams.
+var testHash = node.HashParams{Time: 1, Memory: 1024, Threads: 1}
+
+type nodeOpts struct {
+	dir      string
+	registry twinfed.Registry
+	policy   *node.Policy
+	now      func() time.Time
+	token    string
+	upload   int64
+	country  string
+}
+
+// MustOpenNode starts a real node (Badger in a temp dir, HTTP on
+// 127.0.0.1:0, mails spooled) and closes it at the end of the test.
+func MustOpenNode(tb testing.TB, o nodeOpts) *node.Node {
+	tb.Helper()
+	if o.dir == "" {
+		o.dir = tb.TempDir()
+	}
+	pol := node.ItalianPolicy()
+	if o.policy != nil {
+		pol = *o.policy
+	}
+	if o.country == "" {
+		o.country = "IT"
+	}
+	n, err := node.Open(context.Background(), node.Options{
+		Dir: o.dir, Addr: "127.0.0.1:0",
+		Service:  node.Config{Country: o.country, AgencyName: "Indire", Policy: pol, Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
+		Server:   node.ServerConfig{Languages: []string{"it", "en"}, APIToken: o.token, MaxUploadBytes: o.upload},
+		Registry: o.registry,
+		Metrics:  prometheus.NewRegistry(),
+		Now:      o.now,
+	})
+	if err != nil {
+		tb.Fatalf("open node: %v", err)
+	}
+	tb.Cleanup(func() { n.Close() })
+	return n
+}
+
+// browser is an HTTP client with cookies that does not follow redirects.
+type browser struct {
+	t    testing.TB
+	base string
+	c    *http.Client
+	last string // body of the last page
+}
+
+func newBrowser(t testing.TB, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) do(req *http.Request) (int, string, http.Header) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	b.last = string(body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.base+path, nil)
+	req.Header.Set("Accept-Language", "en")
+	code, body, _ := b.do(req)
+	return code, body
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf returns the CSRF token of the last page.
+func (b *browser) csrf() string {
+	m := csrfRE.FindStringSubmatch(b.last)
+	if m == nil {
+		b.t.Fatalf("no csrf token in the last page:\n%s", b.last)
+	}
+	return m[1]
+}
+
+// post submits a form with the CSRF token of the last page (unless the
+// values carry their own "csrf").
+func (b *browser) post(path string, v url.Values) (int, string, string) {
+	b.t.Helper()
+	if _, ok := v["csrf"]; !ok {
+		v.Set("csrf", b.csrf())
+	}
+	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept-Language", "en")
+	code, body, h := b.do(req)
+	return code, body, h.Get("Location")
+}
+
+// form gets page then posts v to action with the page's token; it returns
+// the status, body and redirect target.
+func (b *browser) form(page, action string, v url.Values) (int, string, string) {
+	b.t.Helper()
+	if code, _ := b.get(page); code != 200 {
+		b.t.Fatalf("GET %s: %d\n%s", page, code, b.last)
+	}
+	return b.post(action, v)
+}
+
+// api sends a JSON request; csrf is sent as X-CSRF-Token when not empty.
+func (b *browser) api(method, path string, in any, csrf string, out any) int {
+	b.t.Helper()
+	var body io.Reader
+	if in != nil {
+		raw, _ := json.Marshal(in)
+		body = strings.NewReader(string(raw))
+	}
+	req, _ := http.NewRequest(method, b.base+path, body)
+	req.Header.Set("Content-Type", "application/json")
+	if csrf != "" {
+		req.Header.Set("X-CSRF-Token", csrf)
+	}
+	code, resp, _ := b.do(req)
+	if out != nil && resp != "" {
+		if err := json.Unmarshal([]byte(resp), out); err != nil {
+			b.t.Fatalf("%s %s: decode %q: %v", method, path, resp, err)
+		}
+	}
+	return code
+}
+
+// mails returns the spooled mails to addr, oldest first.
+func mails(t testing.TB, n *node.Node, dir, addr string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "mail-spool", "*.eml"))
+	sort.Strings(files)
+	var out []string
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), "\r\nTo: "+addr+"\r\n") {
+			out = append(out, string(raw))
+		}
+	}
+	return out
+}
+
+var linkRE = regexp.MustCompile(`http://[^\s]+\?token=[A-Za-z0-9_-]+`)
+
+// mustLink returns the path and query of the last link mailed to addr.
+func mustLink(t testing.TB, n *node.Node, dir, addr, kind string) string {
+	t.Helper()
+	ms := mails(t, n, dir, addr)
+	for i := len(ms) - 1; i >= 0; i-- {
+		for _, l := range linkRE.FindAllString(ms[i], -1) {
+			if strings.Contains(l, kind) {
+				return strings.TrimPrefix(l, n.URL())
+			}
+		}
+	}
+	t.Fatalf("no %s link mailed to %s", kind, addr)
+	return ""
+}
+
+func tokenOf(link string) string {
+	u, _ := url.Parse(link)
+	return u.Query().Get("token")
+}
+
+func preReg(user string) url.Values {
+	return url.Values{"first_name": {"Maria"}, "last_name": {"Rossi"}, "email": {user + "@scuola.it"}, "email_confirm": {user + "@scuola.it"},
+		"username": {user}, "password": {"correct horse 1"}, "password_confirm": {"correct horse 1"}}
+}
+
+func seedStaff(t testing.TB, n *node.Node, user string, role twinfed.Role) {
+	t.Helper()
+	if _, err := n.Service().CreateStaff(context.Background(), nil, user, user+"@indire.it", "Staff", "Indire", "staff password 1", role); err != nil {
+		t.Fatalf("create staff: %v", err)
+	}
+}
+
+func login(t testing.TB, n *node.Node, user, password string) *browser {
+	t.Helper()
+	b := newBrowser(t, n.URL())
+	code, _, loc := b.form("/login", "/login", url.Values{"username": {user}, "password": {password}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("login %s: %d %s", user, code, b.last)
+	}
+	_ = loc
+	return b
+}
+
+// eventually polls cond until it holds or fails after timeout.
+func eventually(t testing.TB, timeout time.Duration, cond func() bool, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", timeout, msg)
+		}
+		<-time.After(10 * time.Millisecond)
+	}
+}

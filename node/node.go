@@ -1,0 +1,158 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twinfed/twinfed"
+)
+
+// Options are what Open needs to run a node. cmd/twinfed builds them from
+// config.Node; tests and the demo fill them directly.
+type Options struct {
+	Dir      string       // data directory: Badger in <Dir>/db, mail spool in <Dir>/mail-spool
+	Addr     string       // listen address, e.g. 127.0.0.1:0; ignored when Listener is set
+	Listener net.Listener // an already bound listener (optional)
+	// BaseURL is the public base URL. When empty it is http://<bound address>.
+	BaseURL string
+
+	Service Config // Country, Policy, Hash… (BaseURL is filled from above)
+	Server  ServerConfig
+	// Registry is the registry client (twinfed.Registry); cmd wires the
+	// consensus client here.
+	Registry twinfed.Registry
+	// Mailer sends mail; nil means a SpoolMailer in SpoolDir.
+	Mailer   Mailer
+	SpoolDir string // nil Mailer only; default <Dir>/mail-spool
+	MailFrom string
+	// Federation, when set, builds the ActivityPub handler once the store
+	// and the service exist (it shares the store's DB for its outbox and
+	// reads profiles through the service). It is mounted as
+	// ServerConfig.Federation.
+	Federation func(store *Store, svc *Service) (http.Handler, error)
+
+	Logger  *slog.Logger
+	Metrics *prometheus.Registry
+	Now     func() time.Time
+}
+
+// Node is a running national node: store, service and HTTP server.
+type Node struct {
+	store  *Store
+	svc    *Service
+	srv    *Server
+	http   *http.Server
+	ln     net.Listener
+	url    string
+	log    *slog.Logger
+	served chan error
+}
+
+// Open opens the store, builds the service and the server, binds the
+// listener (a busy port fails here) and starts serving.
+func Open(ctx context.Context, o Options) (*Node, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Dir == "" {
+		return nil, errors.New("node: Options.Dir is empty")
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("node: data dir: %w", err)
+	}
+	ln := o.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", o.Addr); err != nil {
+			return nil, fmt.Errorf("node: listen on %s: %w", o.Addr, err)
+		}
+	}
+	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1)}
+	n.url = strings.TrimRight(o.BaseURL, "/")
+	if n.url == "" {
+		n.url = "http://" + ln.Addr().String()
+	}
+	fail := func(err error) (*Node, error) {
+		ln.Close()
+		if n.store != nil {
+			n.store.Close()
+		}
+		return nil, err
+	}
+	var err error
+	if n.store, err = OpenStore(filepath.Join(o.Dir, "db"), StoreOptions{Logger: o.Logger}); err != nil {
+		return fail(err)
+	}
+	mailer := o.Mailer
+	if mailer == nil {
+		spool := o.SpoolDir
+		if spool == "" {
+			spool = filepath.Join(o.Dir, "mail-spool")
+		}
+		from := o.MailFrom
+		if from == "" {
+			from = "no-reply@" + strings.ToLower(o.Service.Country) + ".twinfed.example"
+		}
+		mailer = &SpoolMailer{Dir: spool, From: from, Logger: o.Logger, Now: o.Now}
+	}
+	sc := o.Service
+	sc.BaseURL = n.url
+	if n.svc, err = NewService(sc, Deps{Store: n.store, Registry: o.Registry, Mailer: mailer, Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
+		return fail(err)
+	}
+	srvCfg := o.Server
+	srvCfg.Service, srvCfg.Logger, srvCfg.Metrics = n.svc, o.Logger, o.Metrics
+	if o.Federation != nil {
+		if srvCfg.Federation, err = o.Federation(n.store, n.svc); err != nil {
+			return fail(fmt.Errorf("node: federation: %w", err))
+		}
+	}
+	if n.srv, err = NewServer(srvCfg); err != nil {
+		return fail(err)
+	}
+	n.http = &http.Server{Handler: n.srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
+	go func() { n.served <- n.http.Serve(ln) }()
+	o.Logger.Info("node serving", "country", sc.Country, "url", n.url, "addr", ln.Addr().String())
+	return n, nil
+}
+
+// URL returns the node's base URL.
+func (n *Node) URL() string { return n.url }
+
+// Addr returns the bound address.
+func (n *Node) Addr() string { return n.ln.Addr().String() }
+
+// Service returns the node's service (for the demo's seeding and for
+// federation wiring).
+func (n *Node) Service() *Service { return n.svc }
+
+// Store returns the node's store.
+func (n *Node) Store() *Store { return n.store }
+
+// Handler returns the node's HTTP handler.
+func (n *Node) Handler() http.Handler { return n.srv }
+
+// Done is closed with the serve error if the HTTP server stops on its own.
+func (n *Node) Done() <-chan error { return n.served }
+
+// Close stops inbound HTTP (letting requests finish for up to 10 s), then
+// closes the store.
+func (n *Node) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := n.http.Shutdown(ctx)
+	if cerr := n.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
