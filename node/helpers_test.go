@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -32,6 +33,7 @@ type nodeOpts struct {
 	token    string
 	upload   int64
 	country  string
+	ln       net.Listener
 }
 
 // MustOpenNode starts a real node (Badger in a temp dir, HTTP on
@@ -49,7 +51,7 @@ func MustOpenNode(tb testing.TB, o nodeOpts) *node.Node {
 		o.country = "IT"
 	}
 	n, err := node.Open(context.Background(), node.Options{
-		Dir: o.dir, Addr: "127.0.0.1:0",
+		Dir: o.dir, Addr: "127.0.0.1:0", Listener: o.ln,
 		Service:  node.Config{Country: o.country, AgencyName: "Indire", Policy: pol, Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
 		Server:   node.ServerConfig{Languages: []string{"it", "en"}, APIToken: o.token, MaxUploadBytes: o.upload},
 		Registry: o.registry,
