@@ -100,11 +100,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, name string, p *pa
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
 		p.Problem = p.T("Too many failed attempts. Wait a few minutes and try again.")
+	} else if code == twinfed.EINTERNAL {
+		p.Problem = p.T("Something went wrong on our side. Please try again later.")
 	} else {
 		p.Problem = p.T(twinfed.ErrorMessage(err))
-	}
-	if code == twinfed.EINTERNAL {
-		p.Problem = p.T("Something went wrong on our side. Please try again later.")
 	}
 	p.Errors = map[string]string{}
 	for k, v := range twinfed.ErrorFields(err) {
