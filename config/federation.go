@@ -2,23 +2,47 @@ package config
 
 import "time"
 
-// Federation configures a node's ActivityPub side: its signing key and its
-// delivery queue.
+// Federation configures a node's ActivityPub side: its signing key, its
+// delivery queue and its inbox.
 type Federation struct {
 	KeyAlgorithm string        `toml:"key_algorithm"` // ed25519 (default) or rsa
 	RetryWindow  time.Duration `toml:"retry_window"`  // after this, a delivery is parked
-	Workers      int           `toml:"workers"`       // delivery workers
+	Workers      int           `toml:"workers"`       // delivery workers (concurrent requests, all destinations)
 	InboxWorkers int           `toml:"inbox_workers"` // inbox processing workers
+
+	RetryBase        time.Duration `toml:"retry_base"`        // first retry delay; doubles each attempt, with jitter
+	RetryMax         time.Duration `toml:"retry_max"`         // longest delay between two attempts
+	BreakerThreshold int           `toml:"breaker_threshold"` // consecutive failures that open a destination's circuit
+	BreakerCooldown  time.Duration `toml:"breaker_cooldown"`  // how long an open circuit waits before one trial request
+	DeliveryTimeout  time.Duration `toml:"delivery_timeout"`  // timeout of one delivery request
+	MaxInboxBody     int64         `toml:"max_inbox_body"`    // largest activity the inbox accepts, in bytes
+	Rescan           time.Duration `toml:"rescan"`            // safety-net rescan of the queue; deliveries never wait for it
 }
 
 // DefaultFederation returns the federation defaults.
 func DefaultFederation() Federation {
 	return Federation{
-		KeyAlgorithm: "ed25519",
-		RetryWindow:  48 * time.Hour,
-		Workers:      8,
-		InboxWorkers: 4,
+		KeyAlgorithm:     "ed25519",
+		RetryWindow:      48 * time.Hour,
+		Workers:          16,
+		InboxWorkers:     4,
+		RetryBase:        10 * time.Second,
+		RetryMax:         time.Hour,
+		BreakerThreshold: 5,
+		BreakerCooldown:  30 * time.Second,
+		DeliveryTimeout:  30 * time.Second,
+		MaxInboxBody:     1 << 20,
+		Rescan:           time.Minute,
 	}
+}
+
+// Validate reports the problems of f with keys under prefix; it is what the
+// node's Validate calls, exported so that tests and tools can check a
+// federation section alone.
+func (f Federation) Validate(prefix string) error {
+	var p Problems
+	f.validate(&p, prefix)
+	return p.Err()
 }
 
 func (f Federation) validate(p *Problems, prefix string) {
@@ -35,5 +59,26 @@ func (f Federation) validate(p *Problems, prefix string) {
 	}
 	if f.InboxWorkers < 1 {
 		p.Addf(prefix+".inbox_workers", "must be at least 1")
+	}
+	if f.RetryBase < 100*time.Millisecond {
+		p.Addf(prefix+".retry_base", "%s is too short; use at least 100ms (10s is the default)", f.RetryBase)
+	}
+	if f.RetryMax < f.RetryBase {
+		p.Addf(prefix+".retry_max", "%s is shorter than retry_base (%s); use at least that", f.RetryMax, f.RetryBase)
+	}
+	if f.BreakerThreshold < 1 {
+		p.Addf(prefix+".breaker_threshold", "must be at least 1 (5 is the default)")
+	}
+	if f.BreakerCooldown < time.Second {
+		p.Addf(prefix+".breaker_cooldown", "%s is too short; use at least 1s (30s is the default)", f.BreakerCooldown)
+	}
+	if f.DeliveryTimeout < time.Second {
+		p.Addf(prefix+".delivery_timeout", "%s is too short; use at least 1s (30s is the default)", f.DeliveryTimeout)
+	}
+	if f.MaxInboxBody < 4096 {
+		p.Addf(prefix+".max_inbox_body", "%d bytes is too small; use at least 4096 (1048576 is the default)", f.MaxInboxBody)
+	}
+	if f.Rescan < time.Second {
+		p.Addf(prefix+".rescan", "%s is too short; use at least 1s (1m is the default)", f.Rescan)
 	}
 }

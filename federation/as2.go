@@ -1,0 +1,629 @@
+package federation
+
+// This file is the one place where ActivityStreams 2.0 meets the domain:
+// every conversion between go-fed/activity vocabulary types and twinfed
+// types, both ways, lives here (as GoToSocial's typeutils does).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+
+	"github.com/go-fed/activity/streams"
+	"github.com/go-fed/activity/streams/vocab"
+	"github.com/twinfed/twinfed"
+)
+
+// Namespaces and media types.
+const (
+	nsActivityStreams = "https://www.w3.org/ns/activitystreams"
+	nsSecurity        = "https://w3id.org/security/v1"
+	nsTwinfed         = "https://twinfed.eu/ns#"
+
+	// propContact marks a Follow that is a contact request.
+	propContact = "twinfed:contact"
+	// propProfile carries the domain fields of a public profile on a Person.
+	propProfile = "twinfed:profile"
+	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
+	// go-fed vocabulary does not know.
+	propEndpoints = "endpoints"
+
+	// ContentTypeActivity is the media type of ActivityPub documents.
+	ContentTypeActivity = "application/activity+json"
+	// ContentTypeLD is the JSON-LD media type ActivityPub also accepts.
+	ContentTypeLD = `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
+)
+
+// as2Activity is what every go-fed activity type we exchange has in common.
+type as2Activity interface {
+	vocab.Type
+	GetActivityStreamsActor() vocab.ActivityStreamsActorProperty
+	SetActivityStreamsActor(vocab.ActivityStreamsActorProperty)
+	GetActivityStreamsObject() vocab.ActivityStreamsObjectProperty
+	SetActivityStreamsObject(vocab.ActivityStreamsObjectProperty)
+	GetActivityStreamsTo() vocab.ActivityStreamsToProperty
+	SetActivityStreamsTo(vocab.ActivityStreamsToProperty)
+	GetActivityStreamsTarget() vocab.ActivityStreamsTargetProperty
+	SetActivityStreamsTarget(vocab.ActivityStreamsTargetProperty)
+	GetActivityStreamsSummary() vocab.ActivityStreamsSummaryProperty
+	SetActivityStreamsSummary(vocab.ActivityStreamsSummaryProperty)
+	GetActivityStreamsPublished() vocab.ActivityStreamsPublishedProperty
+	SetActivityStreamsPublished(vocab.ActivityStreamsPublishedProperty)
+	GetUnknownProperties() map[string]interface{}
+}
+
+func newAS2Activity(t twinfed.ActivityType) (as2Activity, bool) {
+	switch t {
+	case twinfed.ActivityFollow:
+		return streams.NewActivityStreamsFollow(), true
+	case twinfed.ActivityAccept:
+		return streams.NewActivityStreamsAccept(), true
+	case twinfed.ActivityReject:
+		return streams.NewActivityStreamsReject(), true
+	case twinfed.ActivityUndo:
+		return streams.NewActivityStreamsUndo(), true
+	case twinfed.ActivityCreate:
+		return streams.NewActivityStreamsCreate(), true
+	case twinfed.ActivityUpdate:
+		return streams.NewActivityStreamsUpdate(), true
+	case twinfed.ActivityDelete:
+		return streams.NewActivityStreamsDelete(), true
+	case twinfed.ActivityInvite:
+		return streams.NewActivityStreamsInvite(), true
+	case twinfed.ActivityJoin:
+		return streams.NewActivityStreamsJoin(), true
+	case twinfed.ActivityLeave:
+		return streams.NewActivityStreamsLeave(), true
+	case twinfed.ActivityAnnounce:
+		return streams.NewActivityStreamsAnnounce(), true
+	}
+	return nil, false
+}
+
+// profileExt is the part of a profile that has no ActivityStreams property.
+type profileExt struct {
+	Country     string              `json:"country,omitempty"`
+	SchoolID    string              `json:"school_id,omitempty"`
+	SchoolName  string              `json:"school_name,omitempty"`
+	SchoolLevel twinfed.SchoolLevel `json:"school_level,omitempty"`
+	Region      string              `json:"region,omitempty"`
+	Role        string              `json:"role,omitempty"`
+	Subjects    []string            `json:"subjects,omitempty"`
+	Languages   []string            `json:"languages,omitempty"`
+	PupilAges   []int               `json:"pupil_ages,omitempty"`
+	Interests   []string            `json:"interests,omitempty"`
+	Available   twinfed.Available   `json:"available"`
+}
+
+func mustURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "%q is not an absolute http(s) URL", raw)
+	}
+	return u, nil
+}
+
+func idProperty(raw string) (vocab.JSONLDIdProperty, error) {
+	u, err := mustURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	p := streams.NewJSONLDIdProperty()
+	p.Set(u)
+	return p, nil
+}
+
+// publicKey describes the key an actor document presents.
+type publicKey struct {
+	Owner string
+	PEM   string
+}
+
+func setPublicKey(t interface {
+	SetW3IDSecurityV1PublicKey(vocab.W3IDSecurityV1PublicKeyProperty)
+}, k publicKey) error {
+	id, err := idProperty(twinfed.KeyID(k.Owner))
+	if err != nil {
+		return err
+	}
+	owner, err := mustURL(k.Owner)
+	if err != nil {
+		return err
+	}
+	pk := streams.NewW3IDSecurityV1PublicKey()
+	pk.SetJSONLDId(id)
+	op := streams.NewW3IDSecurityV1OwnerProperty()
+	op.Set(owner)
+	pk.SetW3IDSecurityV1Owner(op)
+	pem := streams.NewW3IDSecurityV1PublicKeyPemProperty()
+	pem.Set(k.PEM)
+	pk.SetW3IDSecurityV1PublicKeyPem(pem)
+	prop := streams.NewW3IDSecurityV1PublicKeyProperty()
+	prop.AppendW3IDSecurityV1PublicKey(pk)
+	t.SetW3IDSecurityV1PublicKey(prop)
+	return nil
+}
+
+// personFromProfile builds the Person of a public profile. inbox and key are
+// set for an actor document, left empty for a Person embedded in an Update.
+func personFromProfile(p *twinfed.Profile, inbox, sharedInbox string, key *publicKey) (vocab.ActivityStreamsPerson, error) {
+	person := streams.NewActivityStreamsPerson()
+	id, err := idProperty(p.ID)
+	if err != nil {
+		return nil, err
+	}
+	person.SetJSONLDId(id)
+	if p.Username != "" {
+		pu := streams.NewActivityStreamsPreferredUsernameProperty()
+		pu.SetXMLSchemaString(p.Username)
+		person.SetActivityStreamsPreferredUsername(pu)
+	}
+	if p.Name != "" {
+		n := streams.NewActivityStreamsNameProperty()
+		n.AppendXMLSchemaString(p.Name)
+		person.SetActivityStreamsName(n)
+	}
+	if p.Description != "" {
+		s := streams.NewActivityStreamsSummaryProperty()
+		s.AppendXMLSchemaString(p.Description)
+		person.SetActivityStreamsSummary(s)
+	}
+	if p.PhotoURL != "" {
+		u, err := mustURL(p.PhotoURL)
+		if err != nil {
+			return nil, err
+		}
+		img := streams.NewActivityStreamsImage()
+		up := streams.NewActivityStreamsUrlProperty()
+		up.AppendIRI(u)
+		img.SetActivityStreamsUrl(up)
+		icon := streams.NewActivityStreamsIconProperty()
+		icon.AppendActivityStreamsImage(img)
+		person.SetActivityStreamsIcon(icon)
+	}
+	if !p.Updated.IsZero() {
+		up := streams.NewActivityStreamsUpdatedProperty()
+		up.Set(p.Updated.UTC())
+		person.SetActivityStreamsUpdated(up)
+	}
+	if inbox != "" {
+		u, err := mustURL(inbox)
+		if err != nil {
+			return nil, err
+		}
+		ip := streams.NewActivityStreamsInboxProperty()
+		ip.SetIRI(u)
+		person.SetActivityStreamsInbox(ip)
+		person.GetUnknownProperties()[propEndpoints] = map[string]any{"sharedInbox": sharedInbox}
+	}
+	if key != nil {
+		if err := setPublicKey(person, *key); err != nil {
+			return nil, err
+		}
+	}
+	person.GetUnknownProperties()[propProfile] = profileExt{
+		Country: p.Country, SchoolID: p.SchoolID, SchoolName: p.SchoolName,
+		SchoolLevel: p.SchoolLevel, Region: p.Region, Role: p.Role,
+		Subjects: p.Subjects, Languages: p.Languages, PupilAges: p.PupilAges,
+		Interests: p.Interests, Available: p.Available,
+	}
+	return person, nil
+}
+
+func profileFromPerson(person vocab.ActivityStreamsPerson) (*twinfed.Profile, error) {
+	p := &twinfed.Profile{}
+	if id := person.GetJSONLDId(); id != nil && id.Get() != nil {
+		p.ID = id.Get().String()
+	}
+	if p.ID == "" {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Person has no id")
+	}
+	if pu := person.GetActivityStreamsPreferredUsername(); pu != nil && pu.IsXMLSchemaString() {
+		p.Username = pu.GetXMLSchemaString()
+	}
+	p.Name = firstString(person.GetActivityStreamsName())
+	p.Description = firstString(person.GetActivityStreamsSummary())
+	if icon := person.GetActivityStreamsIcon(); icon != nil {
+		for it := icon.Begin(); it != icon.End(); it = it.Next() {
+			if it.IsActivityStreamsImage() {
+				if u := it.GetActivityStreamsImage().GetActivityStreamsUrl(); u != nil && u.Len() > 0 && u.At(0).IsIRI() {
+					p.PhotoURL = u.At(0).GetIRI().String()
+				}
+			}
+			break
+		}
+	}
+	if up := person.GetActivityStreamsUpdated(); up != nil && up.IsXMLSchemaDateTime() {
+		p.Updated = up.Get().UTC()
+	}
+	if raw, ok := person.GetUnknownProperties()[propProfile]; ok {
+		var ext profileExt
+		if err := remarshal(raw, &ext); err != nil {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "the Person's %s is malformed", propProfile)
+		}
+		p.Country, p.SchoolID, p.SchoolName = ext.Country, ext.SchoolID, ext.SchoolName
+		p.SchoolLevel, p.Region, p.Role = ext.SchoolLevel, ext.Region, ext.Role
+		p.Subjects, p.Languages, p.PupilAges = ext.Subjects, ext.Languages, ext.PupilAges
+		p.Interests, p.Available = ext.Interests, ext.Available
+	}
+	return p, nil
+}
+
+// firstString returns the first plain string of a multi-valued natural
+// language property (name, summary, content).
+func firstString(p interface {
+	Len() int
+}) string {
+	switch v := p.(type) {
+	case vocab.ActivityStreamsNameProperty:
+		if v != nil {
+			for it := v.Begin(); it != v.End(); it = it.Next() {
+				if it.IsXMLSchemaString() {
+					return it.GetXMLSchemaString()
+				}
+			}
+		}
+	case vocab.ActivityStreamsSummaryProperty:
+		if v != nil {
+			for it := v.Begin(); it != v.End(); it = it.Next() {
+				if it.IsXMLSchemaString() {
+					return it.GetXMLSchemaString()
+				}
+			}
+		}
+	case vocab.ActivityStreamsContentProperty:
+		if v != nil {
+			for it := v.Begin(); it != v.End(); it = it.Next() {
+				if it.IsXMLSchemaString() {
+					return it.GetXMLSchemaString()
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func remarshal(in any, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
+
+func noteFromDomain(n *twinfed.Note) (vocab.ActivityStreamsNote, error) {
+	note := streams.NewActivityStreamsNote()
+	id, err := idProperty(n.ID)
+	if err != nil {
+		return nil, err
+	}
+	note.SetJSONLDId(id)
+	from, err := mustURL(n.From)
+	if err != nil {
+		return nil, err
+	}
+	at := streams.NewActivityStreamsAttributedToProperty()
+	at.AppendIRI(from)
+	note.SetActivityStreamsAttributedTo(at)
+	if n.To != "" {
+		to, err := mustURL(n.To)
+		if err != nil {
+			return nil, err
+		}
+		tp := streams.NewActivityStreamsToProperty()
+		tp.AppendIRI(to)
+		note.SetActivityStreamsTo(tp)
+	}
+	c := streams.NewActivityStreamsContentProperty()
+	c.AppendXMLSchemaString(n.Content)
+	note.SetActivityStreamsContent(c)
+	if n.InReplyTo != "" {
+		u, err := mustURL(n.InReplyTo)
+		if err != nil {
+			return nil, err
+		}
+		r := streams.NewActivityStreamsInReplyToProperty()
+		r.AppendIRI(u)
+		note.SetActivityStreamsInReplyTo(r)
+	}
+	if !n.Published.IsZero() {
+		p := streams.NewActivityStreamsPublishedProperty()
+		p.Set(n.Published.UTC())
+		note.SetActivityStreamsPublished(p)
+	}
+	return note, nil
+}
+
+func noteToDomain(note vocab.ActivityStreamsNote) (*twinfed.Note, error) {
+	n := &twinfed.Note{}
+	if id := note.GetJSONLDId(); id != nil && id.Get() != nil {
+		n.ID = id.Get().String()
+	}
+	if n.ID == "" {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Note has no id")
+	}
+	if at := note.GetActivityStreamsAttributedTo(); at != nil && at.Len() > 0 && at.At(0).IsIRI() {
+		n.From = at.At(0).GetIRI().String()
+	}
+	if to := note.GetActivityStreamsTo(); to != nil && to.Len() > 0 && to.At(0).IsIRI() {
+		n.To = to.At(0).GetIRI().String()
+	}
+	n.Content = firstString(note.GetActivityStreamsContent())
+	if r := note.GetActivityStreamsInReplyTo(); r != nil && r.Len() > 0 && r.At(0).IsIRI() {
+		n.InReplyTo = r.At(0).GetIRI().String()
+	}
+	if p := note.GetActivityStreamsPublished(); p != nil && p.IsXMLSchemaDateTime() {
+		n.Published = p.Get().UTC()
+	}
+	return n, nil
+}
+
+// EncodeActivity turns a domain activity into its ActivityStreams 2.0 JSON
+// document, as it is delivered and served at its id.
+func EncodeActivity(a *twinfed.Activity) ([]byte, error) {
+	act, ok := newAS2Activity(a.Type)
+	if !ok {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "activity type %q is not supported", a.Type)
+	}
+	id, err := idProperty(a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("activity id: %w", err)
+	}
+	act.SetJSONLDId(id)
+	actor, err := mustURL(a.Actor)
+	if err != nil {
+		return nil, fmt.Errorf("activity actor: %w", err)
+	}
+	ap := streams.NewActivityStreamsActorProperty()
+	ap.AppendIRI(actor)
+	act.SetActivityStreamsActor(ap)
+	if len(a.To) > 0 {
+		tp := streams.NewActivityStreamsToProperty()
+		for _, r := range a.To {
+			u, err := mustURL(r)
+			if err != nil {
+				return nil, fmt.Errorf("activity to: %w", err)
+			}
+			tp.AppendIRI(u)
+		}
+		act.SetActivityStreamsTo(tp)
+	}
+	op := streams.NewActivityStreamsObjectProperty()
+	switch {
+	case a.Profile != nil:
+		person, err := personFromProfile(a.Profile, "", "", nil)
+		if err != nil {
+			return nil, err
+		}
+		op.AppendActivityStreamsPerson(person)
+	case a.Note != nil:
+		note, err := noteFromDomain(a.Note)
+		if err != nil {
+			return nil, err
+		}
+		op.AppendActivityStreamsNote(note)
+	case a.Object != "":
+		u, err := mustURL(a.Object)
+		if err != nil {
+			return nil, fmt.Errorf("activity object: %w", err)
+		}
+		op.AppendIRI(u)
+	}
+	if op.Len() > 0 {
+		act.SetActivityStreamsObject(op)
+	}
+	if a.Target != "" {
+		u, err := mustURL(a.Target)
+		if err != nil {
+			return nil, fmt.Errorf("activity target: %w", err)
+		}
+		tp := streams.NewActivityStreamsTargetProperty()
+		tp.AppendIRI(u)
+		act.SetActivityStreamsTarget(tp)
+	}
+	if a.Summary != "" {
+		sp := streams.NewActivityStreamsSummaryProperty()
+		sp.AppendXMLSchemaString(a.Summary)
+		act.SetActivityStreamsSummary(sp)
+	}
+	if !a.Published.IsZero() {
+		pp := streams.NewActivityStreamsPublishedProperty()
+		pp.Set(a.Published.UTC())
+		act.SetActivityStreamsPublished(pp)
+	}
+	if a.Contact {
+		act.GetUnknownProperties()[propContact] = true
+	}
+	return serialize(act)
+}
+
+// serialize writes a vocabulary value as JSON with a @context naming every
+// vocabulary it uses, Twinfed's extension included.
+func serialize(t vocab.Type) ([]byte, error) {
+	m, err := streams.Serialize(t)
+	if err != nil {
+		return nil, fmt.Errorf("serialize %s: %w", t.GetTypeName(), err)
+	}
+	ctx := []any{nsActivityStreams}
+	if _, ok := t.JSONLDContext()[nsSecurity]; ok {
+		ctx = append(ctx, nsSecurity)
+	}
+	ctx = append(ctx, map[string]string{"twinfed": nsTwinfed})
+	m["@context"] = ctx
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// DecodeActivity parses an ActivityStreams 2.0 activity into its domain
+// form. It returns EINVALID, saying what is wrong, for anything that is not a
+// well-formed activity of a supported type.
+func DecodeActivity(body []byte) (*twinfed.Activity, error) {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the body is not a JSON object")
+	}
+	if dec.More() {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the body has data after the JSON object")
+	}
+	typeName, _ := m["type"].(string)
+	if _, ok := newAS2Activity(twinfed.ActivityType(typeName)); !ok {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "activity type %q is not supported", m["type"])
+	}
+	if _, ok := m["@context"]; !ok {
+		m["@context"] = nsActivityStreams // go-fed resolves types through the context
+	}
+	t, err := streams.ToType(context.Background(), m)
+	if err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the body is not a valid %s activity", typeName)
+	}
+	act, ok := t.(as2Activity)
+	if !ok || t.GetTypeName() != typeName {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the body is not a valid %s activity", typeName)
+	}
+	a := &twinfed.Activity{Type: twinfed.ActivityType(typeName)}
+	if id := act.GetJSONLDId(); id != nil && id.Get() != nil {
+		a.ID = id.Get().String()
+	}
+	if _, err := mustURL(a.ID); err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the activity id must be an absolute http(s) URL")
+	}
+	if ap := act.GetActivityStreamsActor(); ap != nil && ap.Len() == 1 {
+		it := ap.At(0)
+		switch {
+		case it.IsIRI():
+			a.Actor = it.GetIRI().String()
+		case it.GetType() != nil && it.GetType().GetJSONLDId() != nil && it.GetType().GetJSONLDId().Get() != nil:
+			a.Actor = it.GetType().GetJSONLDId().Get().String()
+		}
+	}
+	if _, err := mustURL(a.Actor); err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the activity must have exactly one actor, an absolute http(s) URL")
+	}
+	if tp := act.GetActivityStreamsTo(); tp != nil {
+		for it := tp.Begin(); it != tp.End(); it = it.Next() {
+			if it.IsIRI() {
+				a.To = append(a.To, it.GetIRI().String())
+			}
+		}
+	}
+	if op := act.GetActivityStreamsObject(); op != nil && op.Len() > 0 {
+		if op.Len() > 1 {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "the activity must have at most one object")
+		}
+		it := op.At(0)
+		switch {
+		case it.IsIRI():
+			a.Object = it.GetIRI().String()
+		case it.IsActivityStreamsPerson():
+			p, err := profileFromPerson(it.GetActivityStreamsPerson())
+			if err != nil {
+				return nil, err
+			}
+			a.Profile, a.Object = p, p.ID
+		case it.IsActivityStreamsNote():
+			n, err := noteToDomain(it.GetActivityStreamsNote())
+			if err != nil {
+				return nil, err
+			}
+			a.Note, a.Object = n, n.ID
+		default:
+			if t := it.GetType(); t != nil && t.GetJSONLDId() != nil && t.GetJSONLDId().Get() != nil {
+				a.Object = t.GetJSONLDId().Get().String()
+			} else {
+				return nil, twinfed.Errorf(twinfed.EINVALID, "the activity's object must be a URL or an object with an id")
+			}
+		}
+	}
+	if tp := act.GetActivityStreamsTarget(); tp != nil && tp.Len() > 0 && tp.At(0).IsIRI() {
+		a.Target = tp.At(0).GetIRI().String()
+	}
+	a.Summary = firstString(act.GetActivityStreamsSummary())
+	if pp := act.GetActivityStreamsPublished(); pp != nil && pp.IsXMLSchemaDateTime() {
+		a.Published = pp.Get().UTC()
+	}
+	if v, ok := act.GetUnknownProperties()[propContact].(bool); ok {
+		a.Contact = v
+	}
+	return a, nil
+}
+
+// personDocument is the actor document of a member.
+func personDocument(p *twinfed.Profile, base, pem string) ([]byte, error) {
+	person, err := personFromProfile(p, p.ID+"/inbox", twinfed.SharedInboxURL(base), &publicKey{Owner: p.ID, PEM: pem})
+	if err != nil {
+		return nil, err
+	}
+	return serialize(person)
+}
+
+// serviceDocument is the actor document of the node's agency.
+func serviceDocument(base, name, pem string) ([]byte, error) {
+	svc := streams.NewActivityStreamsService()
+	actor := twinfed.AgencyURL(base)
+	id, err := idProperty(actor)
+	if err != nil {
+		return nil, err
+	}
+	svc.SetJSONLDId(id)
+	pu := streams.NewActivityStreamsPreferredUsernameProperty()
+	pu.SetXMLSchemaString(agencyUsername)
+	svc.SetActivityStreamsPreferredUsername(pu)
+	n := streams.NewActivityStreamsNameProperty()
+	n.AppendXMLSchemaString(name)
+	svc.SetActivityStreamsName(n)
+	inbox, err := mustURL(twinfed.SharedInboxURL(base))
+	if err != nil {
+		return nil, err
+	}
+	ip := streams.NewActivityStreamsInboxProperty()
+	ip.SetIRI(inbox)
+	svc.SetActivityStreamsInbox(ip)
+	svc.GetUnknownProperties()[propEndpoints] = map[string]any{"sharedInbox": twinfed.SharedInboxURL(base)}
+	if err := setPublicKey(svc, publicKey{Owner: actor, PEM: pem}); err != nil {
+		return nil, err
+	}
+	return serialize(svc)
+}
+
+// orderKey is the key deliveries and inbox processing keep FIFO by, within
+// one destination: activities that open something (Follow, Invite, Join,
+// Leave, Announce) are keyed by their own id, so that the Accept, Reject or
+// Undo that refers to them (object = that id) follows them in order; every
+// other activity is keyed by its object (the Person updated then deleted, the
+// Note created).
+func orderKey(a *twinfed.Activity) string {
+	switch a.Type {
+	case twinfed.ActivityFollow, twinfed.ActivityInvite, twinfed.ActivityJoin, twinfed.ActivityLeave, twinfed.ActivityAnnounce:
+		return a.ID
+	}
+	if a.Object != "" {
+		return a.Object
+	}
+	return a.ID
+}
+
+// critical reports whether an activity must never be dropped: approvals and
+// refusals (Accept, Reject) and deletions.
+func critical(t twinfed.ActivityType) bool {
+	return t == twinfed.ActivityAccept || t == twinfed.ActivityReject || t == twinfed.ActivityDelete
+}
+
+// createsObject reports whether the activity's object is something its
+// actor's node owns, so that the same-origin rule applies to it as well.
+func createsObject(t twinfed.ActivityType) bool {
+	switch t {
+	case twinfed.ActivityCreate, twinfed.ActivityUpdate, twinfed.ActivityDelete, twinfed.ActivityUndo:
+		return true
+	}
+	return false
+}
+
+

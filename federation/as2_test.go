@@ -1,0 +1,147 @@
+package federation_test
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation"
+)
+
+var update = flag.Bool("update", false, "rewrite the AS2 fixtures in testdata/as2")
+
+const (
+	itBase = "https://it.twinfed.example"
+	frBase = "https://fr.twinfed.example"
+)
+
+var published = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
+
+// sampleActivities is one activity of every shape the federation exchanges.
+func sampleActivities() map[string]*twinfed.Activity {
+	maria := twinfed.ActorURL(itBase, "maria")
+	claire := twinfed.ActorURL(frBase, "claire")
+	profile := &twinfed.Profile{
+		ID: maria, Username: "maria", Country: "IT", Name: "Maria Rossi",
+		SchoolID: "IT-0042", SchoolName: "IC Dante Alighieri", SchoolLevel: twinfed.LevelPrimary,
+		Region: "Toscana", Role: "teacher", Subjects: []string{"science", "english"},
+		Languages: []string{"it", "en", "fr"}, PupilAges: []int{8, 9, 10},
+		Description: "Science teacher looking for partners.", Interests: []string{"robotics"},
+		Available: twinfed.Available{Project: true, Erasmus: true},
+		PhotoURL:  itBase + "/media/maria.jpg", Updated: published,
+	}
+	act := func(id string) string { return twinfed.ActivityURL(itBase, id) }
+	return map[string]*twinfed.Activity{
+		"follow_contact": {ID: act("f1"), Type: twinfed.ActivityFollow, Actor: maria, To: []string{claire}, Object: claire, Contact: true, Published: published},
+		"follow":         {ID: act("f2"), Type: twinfed.ActivityFollow, Actor: maria, To: []string{claire}, Object: claire, Published: published},
+		"accept":         {ID: act("a1"), Type: twinfed.ActivityAccept, Actor: maria, To: []string{claire}, Object: twinfed.ActivityURL(frBase, "f9"), Published: published},
+		"reject":         {ID: act("r1"), Type: twinfed.ActivityReject, Actor: maria, To: []string{claire}, Object: twinfed.ActivityURL(frBase, "f9"), Published: published},
+		"undo":           {ID: act("u1"), Type: twinfed.ActivityUndo, Actor: maria, To: []string{claire}, Object: act("f1"), Published: published},
+		"create_note": {ID: act("c1"), Type: twinfed.ActivityCreate, Actor: maria, To: []string{claire}, Object: itBase + "/notes/n1", Published: published,
+			Note: &twinfed.Note{ID: itBase + "/notes/n1", From: maria, To: claire, Content: "<p>Ciao Claire &amp; co!</p>", InReplyTo: frBase + "/notes/n0", Published: published}},
+		"update_person": {ID: act("p1"), Type: twinfed.ActivityUpdate, Actor: maria, To: []string{claire}, Object: maria, Profile: profile, Published: published},
+		"delete_person": {ID: act("d1"), Type: twinfed.ActivityDelete, Actor: maria, To: []string{claire}, Object: maria, Published: published},
+		"invite":        {ID: act("i1"), Type: twinfed.ActivityInvite, Actor: maria, To: []string{claire}, Object: claire, Target: itBase + "/projects/p7", Summary: "Join our robotics project", Published: published},
+		"join":          {ID: act("j1"), Type: twinfed.ActivityJoin, Actor: maria, To: []string{frBase + "/events/e1"}, Object: frBase + "/events/e1", Published: published},
+		"leave":         {ID: act("l1"), Type: twinfed.ActivityLeave, Actor: maria, To: []string{claire}, Object: frBase + "/groups/g1", Published: published},
+		"announce":      {ID: act("an1"), Type: twinfed.ActivityAnnounce, Actor: itBase + "/projects/p7", To: []string{claire}, Object: frBase + "/notes/n5", Published: published},
+	}
+}
+
+// TestActivity_RoundTrip encodes every activity shape with go-fed, checks
+// it against its fixture in testdata/as2, decodes it and gets the same
+// domain activity back.
+func TestActivity_RoundTrip(t *testing.T) {
+	for name, a := range sampleActivities() {
+		t.Run(name, func(t *testing.T) {
+			body, err := federation.EncodeActivity(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pretty map[string]any
+			if err := json.Unmarshal(body, &pretty); err != nil {
+				t.Fatalf("not JSON: %v", err)
+			}
+			if pretty["type"] != string(a.Type) || pretty["id"] != a.ID || pretty["actor"] != a.Actor {
+				t.Fatalf("type/id/actor not as expected: %s", body)
+			}
+			path := filepath.Join("testdata", "as2", name+".json")
+			want, _ := json.MarshalIndent(pretty, "", "  ")
+			if *update {
+				os.MkdirAll(filepath.Dir(path), 0o755)
+				if err := os.WriteFile(path, append(want, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fixture, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("fixture: %v (run with -update to create it)", err)
+			}
+			if strings.TrimSpace(string(fixture)) != strings.TrimSpace(string(want)) {
+				t.Errorf("encoding differs from %s:\n%s", path, want)
+			}
+			got, err := federation.DecodeActivity(fixture)
+			if err != nil {
+				t.Fatalf("decode fixture: %v", err)
+			}
+			if !reflect.DeepEqual(got, a) {
+				gj, _ := json.Marshal(got)
+				wj, _ := json.Marshal(a)
+				t.Fatalf("round trip differs:\n got %s\nwant %s", gj, wj)
+			}
+		})
+	}
+}
+
+// TestDecodeActivity_Invalid checks that malformed input is refused with
+// EINVALID and a message.
+func TestDecodeActivity_Invalid(t *testing.T) {
+	cases := []struct {
+		name, body, want string
+	}{
+		{"not json", `{`, "not a JSON object"},
+		{"array", `[]`, "not a JSON object"},
+		{"trailing", `{"type":"Follow"} {}`, "after the JSON object"},
+		{"unsupported type", `{"type":"Like","id":"https://a.example/1","actor":"https://a.example/u"}`, "not supported"},
+		{"no id", `{"type":"Follow","actor":"https://a.example/u","object":"https://b.example/u"}`, "id"},
+		{"relative id", `{"type":"Follow","id":"/x","actor":"https://a.example/u"}`, "id"},
+		{"no actor", `{"type":"Follow","id":"https://a.example/1","object":"https://b.example/u"}`, "actor"},
+		{"two actors", `{"type":"Follow","id":"https://a.example/1","actor":["https://a.example/u","https://a.example/v"]}`, "actor"},
+		{"two objects", `{"type":"Delete","id":"https://a.example/1","actor":"https://a.example/u","object":["https://a.example/u","https://a.example/v"]}`, "at most one object"},
+		{"person without id", `{"type":"Update","id":"https://a.example/1","actor":"https://a.example/u","object":{"type":"Person","name":"x"}}`, "no id"},
+		{"bad profile ext", `{"@context":["https://www.w3.org/ns/activitystreams",{"twinfed":"https://twinfed.eu/ns#"}],"type":"Update","id":"https://a.example/1","actor":"https://a.example/u","object":{"type":"Person","id":"https://a.example/u","twinfed:profile":{"pupil_ages":"many"}}}`, "malformed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := federation.DecodeActivity([]byte(tc.body))
+			if twinfed.ErrorCode(err) != twinfed.EINVALID {
+				t.Fatalf("want EINVALID, got %v", err)
+			}
+			if !strings.Contains(twinfed.ErrorMessage(err), tc.want) {
+				t.Fatalf("message %q does not mention %q", twinfed.ErrorMessage(err), tc.want)
+			}
+		})
+	}
+}
+
+// TestDecodeActivity_Mastodon reads a Follow as another fediverse server
+// writes it (embedded actor object, extra properties).
+func TestDecodeActivity_Mastodon(t *testing.T) {
+	body, err := os.ReadFile("testdata/mastodon_follow.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := federation.DecodeActivity(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Type != twinfed.ActivityFollow || a.Actor != "https://social.example/users/alice" || a.Object != "https://it.twinfed.example/users/maria" || a.Contact {
+		t.Fatalf("decoded %+v", a)
+	}
+}

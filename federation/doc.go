@@ -1,0 +1,29 @@
+// Package federation is a national node's ActivityPub side: the actors it
+// serves (a Person per validated member, a Service for its agency),
+// WebFinger and NodeInfo, the conversion between ActivityStreams 2.0 and
+// twinfed.Activity, the inbox pipeline and the durable delivery queue.
+//
+// It is the only package that imports go-fed/activity; vocabulary types
+// never leave it. All conversions both ways live in as2.go.
+//
+// Inbox: POST /inbox (or /users/{name}/inbox) → read the body with a limit →
+// verify the HTTP signature against the keys the registry lists for the
+// keyId's host (package signing) → parse the activity → same-origin check
+// (actor, id and created objects under the signing node) → store raw and
+// parsed under "fed/in/" keyed by activity id, with a processing pointer →
+// 202 → an inbox worker hands it to the node's twinfed.InboxHandler and marks
+// it done. A known id is acknowledged and ignored. Refusals answer 401/403
+// with a short reason and are counted by reason.
+//
+// Outbox: the node calls Enqueue inside its own Badger transaction, so the
+// state change and its deliveries commit together, then Notify. Each
+// destination node has a queue ("fed/q/<host>/<seq>") and a dispatcher:
+// FIFO per (destination, object), concurrent across objects, retries with
+// exponential backoff and jitter honouring Retry-After, a circuit breaker per
+// destination, and parking after the retry window. Every attempt is signed
+// afresh as the activity's actor. The queue lives in Badger; Start resumes
+// it after a crash.
+//
+// docs/federation.md is the design note: keys, metrics, the AS2 shape of
+// every activity, benchmark figures.
+package federation

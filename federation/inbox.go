@@ -1,0 +1,354 @@
+package federation
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
+)
+
+// inRecord is an incoming activity as stored before the 202: the raw body
+// and the signature headers it came with (an approval is kept with its
+// signature), the parsed form, and whether the handler has applied it.
+type inRecord struct {
+	Activity  twinfed.Activity  `json:"activity"`
+	Raw       json.RawMessage   `json:"raw"`
+	Headers   map[string]string `json:"headers"`
+	Sender    string            `json:"sender"` // the verified signing host
+	Received  time.Time         `json:"received"`
+	Done      bool              `json:"done,omitempty"`
+	Dropped   string            `json:"dropped,omitempty"` // why the handler refused it for good
+	Processed time.Time         `json:"processed,omitzero"`
+}
+
+// handleInbox is POST /inbox and /users/{name}/inbox: verify, parse, check
+// the origin, store, answer 202; the handler runs later.
+func (f *Federation) handleInbox(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() { f.m.inboxLatency.Observe(time.Since(start).Seconds()) }()
+	body, err := signing.ReadBody(r, f.set.MaxInboxBody)
+	if err != nil {
+		f.refuse(w, ReasonTooLarge, err)
+		return
+	}
+	v, err := f.verifier.Verify(r, body)
+	if err != nil {
+		reason := signing.Reason(err)
+		if reason == "" {
+			// The registry could not answer: not the sender's fault.
+			f.log.Error("federation: inbox: verify", "err", err)
+			writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry is unavailable; try again later"))
+			return
+		}
+		f.refuse(w, reason, err)
+		return
+	}
+	a, err := DecodeActivity(body)
+	if err != nil {
+		f.refuse(w, ReasonInvalidActivity, err)
+		return
+	}
+	if err := checkOrigin(v.Host, a); err != nil {
+		f.refuse(w, ReasonCrossOrigin, err)
+		return
+	}
+	seq, fresh, err := f.storeIncoming(v, a, body, r.Header)
+	if err != nil {
+		f.log.Error("federation: inbox: store", "activity", a.ID, "err", err)
+		writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the activity could not be stored; try again later"))
+		return
+	}
+	if !fresh {
+		f.m.inbox.WithLabelValues(InboxReplay).Inc()
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	f.m.inbox.WithLabelValues(InboxAccepted).Inc()
+	w.WriteHeader(http.StatusAccepted)
+	f.dispatchIncoming(pendingIn{seq: seq, id: a.ID, order: orderKey(a)})
+}
+
+// refuse answers 401 (signature problems), 403 (cross-origin), 400 or 413
+// with a short message saying what was wrong, and counts the reason.
+func (f *Federation) refuse(w http.ResponseWriter, reason string, err error) {
+	f.m.refusals.WithLabelValues(reason).Inc()
+	f.log.Info("federation: inbox refused a request", "reason", reason, "err", err)
+	writeError(w, err)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(twinfed.HTTPStatus(twinfed.ErrorCode(err)))
+	fmt.Fprintln(w, twinfed.ErrorMessage(err))
+}
+
+// checkOrigin applies the same-origin rule: the activity's id and actor, and
+// the id of an object it creates, updates, deletes or undoes, must live under
+// the signing node (the keyId's host).
+func checkOrigin(signer string, a *twinfed.Activity) error {
+	check := func(what, raw string) error {
+		if raw == "" {
+			return nil
+		}
+		if h := twinfed.URLHost(raw); h != signer {
+			return twinfed.Errorf(twinfed.EFORBIDDEN, "the activity's %s %s is not under the signing node %s", what, raw, signer)
+		}
+		return nil
+	}
+	if err := check("actor", a.Actor); err != nil {
+		return err
+	}
+	if err := check("id", a.ID); err != nil {
+		return err
+	}
+	if createsObject(a.Type) {
+		if err := check("object", a.Object); err != nil {
+			return err
+		}
+	}
+	if a.Note != nil {
+		if err := check("note", a.Note.ID); err != nil {
+			return err
+		}
+		if err := check("note author", a.Note.From); err != nil {
+			return err
+		}
+	}
+	if a.Profile != nil && a.Type != twinfed.ActivityAnnounce {
+		if err := check("profile", a.Profile.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeIncoming writes the record and its processing pointer, unless the
+// activity id is known: then fresh is false and nothing changes.
+func (f *Federation) storeIncoming(v *signing.Verified, a *twinfed.Activity, raw []byte, h http.Header) (seq uint64, fresh bool, err error) {
+	key := []byte(prefixIn + a.ID)
+	rec := inRecord{
+		Activity: *a, Raw: raw, Sender: v.Host, Received: f.now().UTC(),
+		Headers: map[string]string{"Signature": h.Get("Signature"), "Date": h.Get("Date"), "Digest": h.Get("Digest")},
+	}
+	val, err := json.Marshal(rec)
+	if err != nil {
+		return 0, false, err
+	}
+	for range 5 {
+		err = f.db.Update(func(txn *badger.Txn) error {
+			if _, err := txn.Get(key); err == nil {
+				fresh = false
+				return nil
+			} else if !errors.Is(err, badger.ErrKeyNotFound) {
+				return err
+			}
+			s, err := f.inSeq.Next()
+			if err != nil {
+				return err
+			}
+			seq, fresh = s, true
+			if err := txn.Set(key, val); err != nil {
+				return err
+			}
+			return txn.Set(append([]byte(prefixInP), seqBytes(seq)...), []byte(a.ID))
+		})
+		if !errors.Is(err, badger.ErrConflict) {
+			break
+		}
+	}
+	return seq, fresh, err
+}
+
+// pendingIn is an incoming activity still to hand to the handler.
+type pendingIn struct {
+	seq   uint64
+	id    string
+	order string
+}
+
+// inboxShard is one inbox worker's queue. Activities with the same order key
+// go to the same shard, so they are applied in the order they arrived.
+type inboxShard struct {
+	mu    sync.Mutex
+	queue []pendingIn
+	wake  chan struct{}
+}
+
+func newInboxShard() *inboxShard { return &inboxShard{wake: make(chan struct{}, 1)} }
+
+func (s *inboxShard) push(p pendingIn) {
+	s.mu.Lock()
+	s.queue = append(s.queue, p)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *inboxShard) pop() (pendingIn, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return pendingIn{}, false
+	}
+	p := s.queue[0]
+	s.queue[0] = pendingIn{}
+	s.queue = s.queue[1:]
+	return p, true
+}
+
+func (f *Federation) dispatchIncoming(p pendingIn) {
+	h := fnv.New32a()
+	h.Write([]byte(p.order))
+	f.shards[h.Sum32()%uint32(len(f.shards))].push(p)
+}
+
+// resumeInbox hands the activities stored but not yet applied by an earlier
+// run to the workers, in arrival order.
+func (f *Federation) resumeInbox() {
+	var pend []pendingIn
+	err := f.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = []byte(prefixInP)
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if len(k) != len(prefixInP)+8 {
+				continue
+			}
+			id, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			var a twinfed.Activity
+			rerr := func() error {
+				item, err := txn.Get([]byte(prefixIn + string(id)))
+				if err != nil {
+					return err
+				}
+				return item.Value(func(v []byte) error {
+					var rec inRecord
+					if err := json.Unmarshal(v, &rec); err != nil {
+						return err
+					}
+					a = rec.Activity
+					return nil
+				})
+			}()
+			if rerr != nil {
+				f.log.Error("federation: inbox: pending activity unreadable", "id", string(id), "err", rerr)
+				continue
+			}
+			pend = append(pend, pendingIn{seq: binary.BigEndian.Uint64(k[len(prefixInP):]), id: string(id), order: orderKey(&a)})
+		}
+		return nil
+	})
+	if err != nil {
+		f.log.Error("federation: inbox: resume", "err", err)
+	}
+	for _, p := range pend {
+		f.dispatchIncoming(p)
+	}
+}
+
+// runInboxShard applies the shard's activities one by one. A failing
+// activity is retried with backoff and holds back the shard's later ones
+// (they may depend on it); EINVALID and EFORBIDDEN drop it.
+func (f *Federation) runInboxShard(_ int, s *inboxShard) {
+	for {
+		p, ok := s.pop()
+		if !ok {
+			select {
+			case <-f.ctx.Done():
+				return
+			case <-s.wake:
+			}
+			continue
+		}
+		for attempt := 1; ; attempt++ {
+			if f.ctx.Err() != nil {
+				return
+			}
+			err := f.process(p)
+			if err == nil {
+				break
+			}
+			f.m.inbox.WithLabelValues(InboxRetried).Inc()
+			delay := min(f.backoff(attempt), time.Minute)
+			f.log.Warn("federation: inbox: handler failed; will retry", "activity", p.id, "attempt", attempt, "in", delay, "err", err)
+			t := time.NewTimer(delay)
+			select {
+			case <-f.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// process hands one stored activity to the handler and marks it done. The
+// handler's own transaction and the done marker cannot be one transaction:
+// if the node crashes between them, the activity is handed over again after
+// the restart, so the handler must be idempotent on the activity id (it
+// records the ids it applied in the same transaction as their effect).
+func (f *Federation) process(p pendingIn) error {
+	key := []byte(prefixIn + p.id)
+	var rec inRecord
+	err := f.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) })
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return f.markDone(p, nil)
+	}
+	if err != nil {
+		return err
+	}
+	if rec.Done {
+		return f.markDone(p, nil)
+	}
+	herr := f.cfg.Handler.HandleActivity(f.ctx, &rec.Activity)
+	switch code := twinfed.ErrorCode(herr); {
+	case herr == nil:
+		f.m.inbox.WithLabelValues(InboxProcessed).Inc()
+	case code == twinfed.EINVALID || code == twinfed.EFORBIDDEN:
+		f.m.inbox.WithLabelValues(InboxDropped).Inc()
+		f.log.Warn("federation: inbox: activity dropped", "activity", p.id, "type", rec.Activity.Type, "from", rec.Sender, "err", herr)
+		rec.Dropped = herr.Error()
+	default:
+		return herr
+	}
+	rec.Done, rec.Processed = true, f.now().UTC()
+	f.m.inboxLag.Observe(rec.Processed.Sub(rec.Received).Seconds())
+	return f.markDone(p, &rec)
+}
+
+func (f *Federation) markDone(p pendingIn, rec *inRecord) error {
+	var val []byte
+	if rec != nil {
+		val, _ = json.Marshal(rec)
+	}
+	return f.db.Update(func(txn *badger.Txn) error {
+		if val != nil {
+			if err := txn.Set([]byte(prefixIn+p.id), val); err != nil {
+				return err
+			}
+		}
+		return txn.Delete(append([]byte(prefixInP), seqBytes(p.seq)...))
+	})
+}

@@ -1,0 +1,663 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// Badger keys, all under "fed/".
+const (
+	keySeqOut   = "fed/seq/out"
+	keySeqIn    = "fed/seq/in"
+	prefixAct   = "fed/act/"   // + activity id → outRecord: what we sent, served at its id
+	prefixQueue = "fed/q/"     // + dest + "/" + seq → queueItem
+	prefixPark  = "fed/park/"  // + dest + "/" + seq → queueItem (parked)
+	prefixIn    = "fed/in/a/"  // + activity id → inRecord
+	prefixInP   = "fed/in/p/"  // + seq → activity id still to process
+)
+
+func seqBytes(seq uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], seq)
+	return b[:]
+}
+
+func queueKey(prefix, dest string, seq uint64) []byte {
+	return append([]byte(prefix+dest+"/"), seqBytes(seq)...)
+}
+
+// splitQueueKey returns the destination and sequence of a queue or park key.
+func splitQueueKey(prefix string, key []byte) (string, uint64, bool) {
+	rest := key[len(prefix):]
+	if len(rest) < 9 || rest[len(rest)-9] != '/' {
+		return "", 0, false
+	}
+	return string(rest[:len(rest)-9]), binary.BigEndian.Uint64(rest[len(rest)-8:]), true
+}
+
+// outRecord is an activity the node sent, kept to serve it at its id and to
+// deliver it (every retry re-signs the same body).
+type outRecord struct {
+	Activity twinfed.Activity `json:"activity"`
+	Body     json.RawMessage  `json:"body"`
+}
+
+// queueItem is one delivery of one activity to one destination node.
+type queueItem struct {
+	Seq        uint64               `json:"-"`
+	Dest       string               `json:"dest"`
+	Inbox      string               `json:"inbox"`
+	ActivityID string               `json:"activity"`
+	Actor      string               `json:"actor"`
+	Type       twinfed.ActivityType `json:"type"`
+	Order      string               `json:"order"`
+	Enqueued   time.Time            `json:"enqueued"`
+	Attempts   int                  `json:"attempts,omitempty"`
+	NextAt     time.Time            `json:"next_at,omitzero"`
+	LastError  string               `json:"last_error,omitempty"`
+	Parked     time.Time            `json:"parked,omitzero"`
+
+	body []byte // loaded on first attempt
+}
+
+// Enqueue puts the deliveries of a into the outbox within txn, the caller's
+// own update transaction, so that a state change and its deliveries commit
+// together. There is one delivery per destination node: the host of each
+// recipient actor in a.To, local recipients excepted (the node applies those
+// itself). After the commit, call Notify so that delivery starts at once.
+//
+// a.ID and a.Actor must live under the node's base URL. Enqueue returns
+// EINVALID for a malformed activity or a recipient on a host the registry
+// does not list, ECONFLICT when an activity with that id was already queued.
+func (f *Federation) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
+	if !f.local(a.ID) || !f.local(a.Actor) {
+		return twinfed.Errorf(twinfed.EINVALID, "activity %s: its id and actor must be under %s", a.ID, f.base)
+	}
+	if len(a.To) == 0 {
+		return twinfed.Errorf(twinfed.EINVALID, "activity %s has no recipient", a.ID)
+	}
+	body, err := EncodeActivity(a)
+	if err != nil {
+		return err
+	}
+	ak := []byte(prefixAct + a.ID)
+	if _, err := txn.Get(ak); err == nil {
+		return twinfed.Errorf(twinfed.ECONFLICT, "activity %s was already sent", a.ID)
+	} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		return fmt.Errorf("federation: outbox: %w", err)
+	}
+	rec, err := json.Marshal(outRecord{Activity: *a, Body: body})
+	if err != nil {
+		return err
+	}
+	if err := txn.Set(ak, rec); err != nil {
+		return fmt.Errorf("federation: outbox: %w", err)
+	}
+	now := f.now().UTC()
+	seen := map[string]bool{}
+	for _, r := range a.To {
+		u, err := mustURL(r)
+		if err != nil {
+			return twinfed.Errorf(twinfed.EINVALID, "recipient %q is not an actor URL", r)
+		}
+		if u.Host == f.host || seen[u.Host] {
+			continue
+		}
+		seen[u.Host] = true
+		if _, _, err := f.cfg.Keys.KeysForHost(context.Background(), u.Host); twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return twinfed.Errorf(twinfed.EINVALID, "recipient %s is not on a node of this federation", r)
+		}
+		seq, err := f.outSeq.Next()
+		if err != nil {
+			return fmt.Errorf("federation: outbox sequence: %w", err)
+		}
+		it := queueItem{
+			Dest: u.Host, Inbox: twinfed.SharedInboxURL(u.Scheme + "://" + u.Host),
+			ActivityID: a.ID, Actor: a.Actor, Type: a.Type, Order: orderKey(a), Enqueued: now,
+		}
+		v, _ := json.Marshal(it)
+		if err := txn.Set(queueKey(prefixQueue, u.Host, seq), v); err != nil {
+			return fmt.Errorf("federation: outbox: %w", err)
+		}
+	}
+	return nil
+}
+
+// Update runs fn in a Badger update transaction and calls Notify after it
+// commits: a convenience for callers whose only other work is in fn.
+func (f *Federation) Update(fn func(txn *badger.Txn) error) error {
+	if err := f.db.Update(fn); err != nil {
+		return err
+	}
+	f.Notify()
+	return nil
+}
+
+// Notify tells the delivery workers that new deliveries were committed. It
+// never blocks; several calls before the workers look are one.
+func (f *Federation) Notify() {
+	select {
+	case f.rescan <- struct{}{}:
+	default:
+	}
+}
+
+func (f *Federation) local(raw string) bool {
+	u, err := mustURL(raw)
+	return err == nil && u.Host == f.host
+}
+
+// runScanner finds the destinations with deliveries (on Notify, and every
+// Settings.Rescan as a safety net) and hands new items to their dispatchers.
+func (f *Federation) runScanner() {
+	t := time.NewTicker(f.set.Rescan)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case <-f.rescan:
+		case <-t.C:
+		}
+		if err := f.scanQueue(); err != nil && f.ctx.Err() == nil {
+			f.log.Error("federation: scan the delivery queue", "err", err)
+		}
+	}
+}
+
+// scanQueue reads the queue's keys and gives each destination the items it
+// does not know yet. Only the keys are read for known items.
+func (f *Federation) scanQueue() error {
+	type found struct {
+		dest string
+		seq  uint64
+	}
+	var fresh []*queueItem
+	present := map[string]map[uint64]bool{}
+	err := f.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		opt.Prefix = []byte(prefixQueue)
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			dest, seq, ok := splitQueueKey(prefixQueue, it.Item().Key())
+			if !ok {
+				continue
+			}
+			if present[dest] == nil {
+				present[dest] = map[uint64]bool{}
+			}
+			present[dest][seq] = true
+			d := f.destination(dest)
+			if d.knows(seq) {
+				continue
+			}
+			var qi queueItem
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &qi) }); err != nil {
+				f.log.Error("federation: undecodable queue item dropped from view", "dest", dest, "err", err)
+				continue
+			}
+			qi.Seq = seq
+			fresh = append(fresh, &qi)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, qi := range fresh {
+		f.destination(qi.Dest).add(qi)
+	}
+	f.mu.Lock()
+	dests := make([]*destination, 0, len(f.dests))
+	for _, d := range f.dests {
+		dests = append(dests, d)
+	}
+	f.mu.Unlock()
+	for _, d := range dests {
+		d.forget(present[d.host])
+		d.signal()
+	}
+	return nil
+}
+
+// destination returns the dispatcher of a host, starting it on first use.
+func (f *Federation) destination(host string) *destination {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.dests[host]
+	if !ok {
+		d = &destination{
+			f: f, host: host,
+			items:    map[uint64]*queueItem{},
+			inflight: map[uint64]bool{},
+			busy:     map[string]bool{},
+			wake:     make(chan struct{}, 1),
+		}
+		f.dests[host] = d
+		if !f.closed {
+			f.wg.Add(1)
+			go func() {
+				defer f.wg.Done()
+				d.run()
+			}()
+		}
+	}
+	return d
+}
+
+// destination is the in-memory view of one destination's queue, its circuit
+// breaker and its dispatcher. Badger is the truth; this is rebuilt on start.
+type destination struct {
+	f    *Federation
+	host string
+	wake chan struct{}
+
+	mu        sync.Mutex
+	items     map[uint64]*queueItem
+	order     []uint64 // seqs of items, ascending (may hold removed seqs; compacted on pick)
+	sorted    bool
+	inflight  map[uint64]bool
+	busy      map[string]bool // order keys with a delivery in flight
+	failures  int             // consecutive failures
+	openUntil time.Time       // circuit open until then
+	trial     bool            // a half-open trial request is in flight
+	lastError string
+	lastErrAt time.Time
+	lastOK    time.Time
+}
+
+func (d *destination) knows(seq uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.items[seq]
+	return ok
+}
+
+func (d *destination) add(qi *queueItem) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.items[qi.Seq]; ok {
+		return
+	}
+	d.items[qi.Seq] = qi
+	if n := len(d.order); n > 0 && d.order[n-1] > qi.Seq {
+		d.sorted = false
+	}
+	d.order = append(d.order, qi.Seq)
+}
+
+// forget drops items that are no longer in Badger (an operator requeued or
+// dropped them), unless they are in flight.
+func (d *destination) forget(present map[uint64]bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for seq := range d.items {
+		if !present[seq] && !d.inflight[seq] {
+			delete(d.items, seq)
+		}
+	}
+	d.updateGauges()
+}
+
+func (d *destination) signal() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// updateGauges refreshes depth and oldest-age metrics; d.mu held.
+func (d *destination) updateGauges() {
+	d.f.m.queueDepth.WithLabelValues(d.host).Set(float64(len(d.items)))
+	var oldest time.Time
+	for _, qi := range d.items {
+		if oldest.IsZero() || qi.Enqueued.Before(oldest) {
+			oldest = qi.Enqueued
+		}
+	}
+	age := 0.0
+	if !oldest.IsZero() {
+		age = d.f.now().Sub(oldest).Seconds()
+	}
+	d.f.m.oldestAge.WithLabelValues(d.host).Set(age)
+	open := 0.0
+	if d.failures >= d.f.set.BreakerThreshold {
+		open = 1
+	}
+	d.f.m.breakerOpen.WithLabelValues(d.host).Set(open)
+}
+
+// pick returns the items to send now, honouring FIFO per order key, the
+// circuit breaker and per-item backoff, and when to look again.
+func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expired []*queueItem, next time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.sorted {
+		sort.Slice(d.order, func(i, j int) bool { return d.order[i] < d.order[j] })
+		d.sorted = true
+	}
+	breakerOpen := d.failures >= d.f.set.BreakerThreshold
+	if breakerOpen {
+		if now.Before(d.openUntil) {
+			next = d.openUntil
+			limit = 0
+		} else if d.trial || len(d.inflight) > 0 {
+			limit = 0 // half-open: one trial at a time
+		} else {
+			limit = 1
+		}
+	}
+	blocked := map[string]bool{}
+	kept := d.order[:0]
+	for _, seq := range d.order {
+		qi, ok := d.items[seq]
+		if !ok {
+			continue
+		}
+		kept = append(kept, seq)
+		if d.inflight[seq] || blocked[qi.Order] || d.busy[qi.Order] {
+			blocked[qi.Order] = true
+			continue
+		}
+		blocked[qi.Order] = true // later items of the same object wait for this one
+		if now.Sub(qi.Enqueued) > d.f.set.RetryWindow && qi.Attempts > 0 {
+			expired = append(expired, qi)
+			d.inflight[seq] = true
+			d.busy[qi.Order] = true
+			continue
+		}
+		if qi.NextAt.After(now) {
+			if next.IsZero() || qi.NextAt.Before(next) {
+				next = qi.NextAt
+			}
+			continue
+		}
+		if len(ready) >= limit {
+			continue
+		}
+		ready = append(ready, qi)
+		d.inflight[seq] = true
+		d.busy[qi.Order] = true
+		if breakerOpen {
+			d.trial = true
+		}
+	}
+	d.order = kept
+	return ready, expired, next
+}
+
+// run is the destination's dispatcher loop.
+func (d *destination) run() {
+	f := d.f
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		ready, expired, next := d.pick(f.now(), f.set.Workers)
+		for _, qi := range expired {
+			f.park(d, qi, "the retry window is over: "+qi.LastError)
+		}
+		for _, qi := range ready {
+			select {
+			case f.sem <- struct{}{}:
+			case <-f.ctx.Done():
+				return
+			}
+			f.wg.Add(1)
+			go func() {
+				defer f.wg.Done()
+				defer func() { <-f.sem }()
+				f.deliver(d, qi)
+			}()
+		}
+		wait := time.Hour
+		if !next.IsZero() {
+			wait = max(next.Sub(f.now()), time.Millisecond)
+		}
+		timer.Reset(wait)
+		select {
+		case <-f.ctx.Done():
+			return
+		case <-d.wake:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// attemptResult is what one delivery attempt came to.
+type attemptResult struct {
+	ok         bool
+	permanent  bool          // refused for good: park now
+	retryAfter time.Duration // the destination's Retry-After, if any
+	err        string
+}
+
+// deliver makes one attempt at one item and records the outcome.
+func (f *Federation) deliver(d *destination, qi *queueItem) {
+	res := f.attempt(qi)
+	if f.ctx.Err() != nil && !res.ok {
+		// Shutting down: leave the item as it is for the next start.
+		d.done(qi, nil)
+		return
+	}
+	now := f.now()
+	switch {
+	case res.ok:
+		err := f.db.Update(func(txn *badger.Txn) error {
+			return txn.Delete(queueKey(prefixQueue, qi.Dest, qi.Seq))
+		})
+		if err != nil {
+			f.log.Error("federation: remove a delivered item", "dest", qi.Dest, "err", err)
+			d.done(qi, nil)
+			return
+		}
+		f.m.deliveries.WithLabelValues(qi.Dest, OutcomeDelivered).Inc()
+		d.mu.Lock()
+		d.failures, d.trial, d.lastOK = 0, false, now
+		d.mu.Unlock()
+		d.done(qi, func() { delete(d.items, qi.Seq) })
+	case res.permanent:
+		d.mu.Lock()
+		d.trial = false
+		d.lastError, d.lastErrAt = res.err, now
+		d.mu.Unlock()
+		f.park(d, qi, res.err)
+	default:
+		f.m.deliveries.WithLabelValues(qi.Dest, OutcomeRetry).Inc()
+		upd := *qi
+		upd.Attempts++
+		upd.LastError = res.err
+		delay := f.backoff(upd.Attempts)
+		if res.retryAfter > delay {
+			delay = res.retryAfter
+		}
+		upd.NextAt = now.Add(delay)
+		d.mu.Lock()
+		d.trial = false
+		d.failures++
+		d.lastError, d.lastErrAt = res.err, now
+		if d.failures >= f.set.BreakerThreshold {
+			cool := f.set.BreakerCooldown + f.jitter(f.set.BreakerCooldown/2)
+			if res.retryAfter > cool {
+				cool = res.retryAfter
+			}
+			d.openUntil = now.Add(cool)
+		}
+		d.mu.Unlock()
+		if now.Sub(upd.Enqueued) > f.set.RetryWindow {
+			f.park(d, &upd, "the retry window is over: "+res.err)
+			return
+		}
+		v, _ := json.Marshal(upd)
+		if err := f.db.Update(func(txn *badger.Txn) error {
+			return txn.Set(queueKey(prefixQueue, qi.Dest, qi.Seq), v)
+		}); err != nil {
+			f.log.Error("federation: record a failed delivery", "dest", qi.Dest, "err", err)
+		}
+		d.done(qi, func() {
+			qi.Attempts, qi.NextAt, qi.LastError = upd.Attempts, upd.NextAt, upd.LastError
+		})
+	}
+}
+
+// done releases an item's in-flight marks, applies change under the lock
+// and wakes the dispatcher.
+func (d *destination) done(qi *queueItem, change func()) {
+	d.mu.Lock()
+	delete(d.inflight, qi.Seq)
+	delete(d.busy, qi.Order)
+	if change != nil {
+		change()
+	}
+	d.updateGauges()
+	d.mu.Unlock()
+	d.signal()
+}
+
+// park moves an item out of the queue into the parked set, where an operator
+// sees it (Parked) and may requeue it (Requeue).
+func (f *Federation) park(d *destination, qi *queueItem, reason string) {
+	p := *qi
+	p.Parked = f.now().UTC()
+	p.LastError = reason
+	v, _ := json.Marshal(p)
+	err := f.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Delete(queueKey(prefixQueue, qi.Dest, qi.Seq)); err != nil {
+			return err
+		}
+		return txn.Set(queueKey(prefixPark, qi.Dest, qi.Seq), v)
+	})
+	if err != nil {
+		f.log.Error("federation: park a delivery", "dest", qi.Dest, "err", err)
+		d.done(qi, nil)
+		return
+	}
+	f.m.deliveries.WithLabelValues(qi.Dest, OutcomeParked).Inc()
+	f.m.parked.WithLabelValues(qi.Dest).Inc()
+	level := f.log.Warn
+	if critical(qi.Type) {
+		f.m.parkedCritical.WithLabelValues(qi.Dest, string(qi.Type)).Inc()
+		level = f.log.Error
+	}
+	level("federation: delivery parked", "dest", qi.Dest, "activity", qi.ActivityID, "type", qi.Type, "attempts", qi.Attempts, "reason", reason)
+	d.done(qi, func() { delete(d.items, qi.Seq) })
+}
+
+// backoff is the delay before attempt n+1: RetryBase doubled per attempt,
+// capped at RetryMax, with up to 50% random jitter either way.
+func (f *Federation) backoff(attempts int) time.Duration {
+	d := f.set.RetryBase
+	for i := 1; i < attempts && d < f.set.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, f.set.RetryMax)
+	return d/2 + f.jitter(d)
+}
+
+func (f *Federation) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(d)))
+}
+
+// attempt signs a fresh request and sends it.
+func (f *Federation) attempt(qi *queueItem) attemptResult {
+	if qi.body == nil {
+		err := f.db.View(func(txn *badger.Txn) error {
+			item, err := txn.Get([]byte(prefixAct + qi.ActivityID))
+			if err != nil {
+				return err
+			}
+			return item.Value(func(v []byte) error {
+				var rec outRecord
+				if err := json.Unmarshal(v, &rec); err != nil {
+					return err
+				}
+				qi.body = rec.Body
+				return nil
+			})
+		})
+		if err != nil {
+			return attemptResult{permanent: true, err: "the activity is missing from the outbox: " + err.Error()}
+		}
+	}
+	ctx, cancel := context.WithTimeout(f.ctx, f.set.DeliveryTimeout)
+	defer cancel()
+	if _, _, err := f.cfg.Keys.KeysForHost(ctx, qi.Dest); err != nil {
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return attemptResult{permanent: true, err: qi.Dest + " is no longer a node of this federation"}
+		}
+		return attemptResult{err: "registry: " + err.Error()}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, qi.Inbox, bytes.NewReader(qi.body))
+	if err != nil {
+		return attemptResult{permanent: true, err: err.Error()}
+	}
+	req.Header.Set("Content-Type", ContentTypeActivity)
+	req.Header.Set("Accept", ContentTypeActivity)
+	req.Header.Set("User-Agent", "twinfed/"+f.cfg.Version+" (+"+f.base+")")
+	if err := f.signer.Sign(req, twinfed.KeyID(qi.Actor), qi.body); err != nil {
+		return attemptResult{permanent: true, err: err.Error()}
+	}
+	start := time.Now()
+	resp, err := f.client.Do(req)
+	f.m.deliveryLatency.Observe(time.Since(start).Seconds())
+	if err != nil {
+		return attemptResult{err: err.Error()}
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return attemptResult{ok: true}
+	}
+	res := attemptResult{err: fmt.Sprintf("%s answered %d: %s", qi.Dest, resp.StatusCode, strings.TrimSpace(string(msg)))}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), f.now())
+	case http.StatusRequestTimeout, http.StatusUnauthorized:
+		// 401: the destination's registry cache may not know our key yet.
+	default:
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+			res.permanent = true
+		}
+	}
+	return res
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

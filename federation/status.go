@@ -1,0 +1,195 @@
+package federation
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// DestinationStatus is the health of deliveries to one destination node, as
+// `twinfed admin federation status` shows it (JSON or a table).
+type DestinationStatus struct {
+	Destination string        `json:"destination"`          // host[:port] of the node
+	Depth       int           `json:"depth"`                // deliveries waiting
+	Oldest      time.Time     `json:"oldest,omitzero"`      // when the oldest waiting delivery was queued
+	OldestAge   time.Duration `json:"oldest_age"`           // its age
+	Parked      int           `json:"parked"`               // deliveries given up, awaiting an operator
+	Critical    int           `json:"critical"`             // of which approvals, refusals and deletions
+	BreakerOpen bool          `json:"breaker_open"`         // the circuit is open: no requests until OpenUntil
+	OpenUntil   time.Time     `json:"open_until,omitzero"`  // end of the current open period
+	Failures    int           `json:"failures"`             // consecutive failed attempts
+	LastError   string        `json:"last_error,omitempty"` // the last failure, as the destination answered it
+	LastErrorAt time.Time     `json:"last_error_at,omitzero"`
+	LastSuccess time.Time     `json:"last_success,omitzero"`
+}
+
+// ParkedDelivery is one parked delivery.
+type ParkedDelivery struct {
+	Destination string    `json:"destination"`
+	ActivityID  string    `json:"activity"`
+	Type        string    `json:"type"`
+	Enqueued    time.Time `json:"enqueued"`
+	Parked      time.Time `json:"parked"`
+	Attempts    int       `json:"attempts"`
+	Reason      string    `json:"reason"`
+}
+
+// Status returns the health of every destination that has deliveries
+// waiting or parked, or has been delivered to since Start, sorted by host.
+// It reads the queue from Badger, so it is right before Start too.
+func (f *Federation) Status() []DestinationStatus {
+	byHost := map[string]*DestinationStatus{}
+	get := func(h string) *DestinationStatus {
+		s, ok := byHost[h]
+		if !ok {
+			s = &DestinationStatus{Destination: h}
+			byHost[h] = s
+		}
+		return s
+	}
+	now := f.now()
+	err := f.db.View(func(txn *badger.Txn) error {
+		for _, prefix := range []string{prefixQueue, prefixPark} {
+			opt := badger.DefaultIteratorOptions
+			opt.Prefix = []byte(prefix)
+			it := txn.NewIterator(opt)
+			for it.Rewind(); it.Valid(); it.Next() {
+				dest, _, ok := splitQueueKey(prefix, it.Item().Key())
+				if !ok {
+					continue
+				}
+				var qi queueItem
+				if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &qi) }); err != nil {
+					continue
+				}
+				s := get(dest)
+				if prefix == prefixPark {
+					s.Parked++
+					if critical(qi.Type) {
+						s.Critical++
+					}
+					continue
+				}
+				s.Depth++
+				if s.Oldest.IsZero() || qi.Enqueued.Before(s.Oldest) {
+					s.Oldest = qi.Enqueued
+				}
+				if qi.LastError != "" && s.LastError == "" {
+					s.LastError = qi.LastError
+				}
+			}
+			it.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		f.log.Error("federation: status", "err", err)
+	}
+	f.mu.Lock()
+	dests := make([]*destination, 0, len(f.dests))
+	for _, d := range f.dests {
+		dests = append(dests, d)
+	}
+	f.mu.Unlock()
+	for _, d := range dests {
+		s := get(d.host)
+		d.mu.Lock()
+		s.Failures = d.failures
+		s.BreakerOpen = d.failures >= f.set.BreakerThreshold
+		if s.BreakerOpen {
+			s.OpenUntil = d.openUntil
+		}
+		if d.lastError != "" {
+			s.LastError, s.LastErrorAt = d.lastError, d.lastErrAt
+		}
+		s.LastSuccess = d.lastOK
+		d.mu.Unlock()
+	}
+	out := make([]DestinationStatus, 0, len(byHost))
+	for _, s := range byHost {
+		if !s.Oldest.IsZero() {
+			s.OldestAge = now.Sub(s.Oldest)
+		}
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Destination < out[j].Destination })
+	return out
+}
+
+// Parked returns the parked deliveries, oldest first; all destinations when
+// dest is "".
+func (f *Federation) Parked(dest string) ([]ParkedDelivery, error) {
+	var out []ParkedDelivery
+	err := f.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = []byte(prefixPark)
+		if dest != "" {
+			opt.Prefix = []byte(prefixPark + dest + "/")
+		}
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var qi queueItem
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &qi) }); err != nil {
+				return err
+			}
+			out = append(out, ParkedDelivery{
+				Destination: qi.Dest, ActivityID: qi.ActivityID, Type: string(qi.Type),
+				Enqueued: qi.Enqueued, Parked: qi.Parked, Attempts: qi.Attempts, Reason: qi.LastError,
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("federation: parked: %w", err)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Parked.Before(out[j].Parked) })
+	return out, nil
+}
+
+// Requeue puts the parked deliveries of dest (all when "") back in the queue
+// with a fresh retry window, and returns how many.
+func (f *Federation) Requeue(dest string) (int, error) {
+	prefix := []byte(prefixPark)
+	if dest != "" {
+		prefix = []byte(prefixPark + dest + "/")
+	}
+	n := 0
+	err := f.db.Update(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		now := f.now().UTC()
+		for it.Rewind(); it.Valid(); it.Next() {
+			key := it.Item().KeyCopy(nil)
+			d, seq, ok := splitQueueKey(prefixPark, key)
+			if !ok {
+				continue
+			}
+			var qi queueItem
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &qi) }); err != nil {
+				return err
+			}
+			qi.Parked, qi.Attempts, qi.NextAt, qi.Enqueued = time.Time{}, 0, time.Time{}, now
+			v, _ := json.Marshal(qi)
+			if err := txn.Delete(key); err != nil {
+				return err
+			}
+			if err := txn.Set(queueKey(prefixQueue, d, seq), v); err != nil {
+				return err
+			}
+			f.m.parked.WithLabelValues(d).Dec()
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("federation: requeue: %w", err)
+	}
+	f.Notify()
+	return n, nil
+}
