@@ -625,5 +625,3 @@ func createsObject(t twinfed.ActivityType) bool {
 	}
 	return false
 }
-
-

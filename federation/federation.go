@@ -41,20 +41,20 @@ type Usage struct {
 
 // Config is what New needs. BaseURL, Key, DB, Keys and Handler are required.
 type Config struct {
-	BaseURL    string                // the node's base URL, e.g. https://it.twinfed.example
-	Country    string                // the node's country code
-	AgencyName string                // the agency's name, for its Service actor; a default is made from Country
-	Key        *signing.Key          // the node's signing key, the one the registry lists
-	DB         *badger.DB            // the node's Badger DB; federation keys live under "fed/"
-	Keys       signing.KeySource     // the registry (its client's local cache): keys of every node
-	Actors     ActorSource           // local members' public profiles; nil serves no Person actors
-	Handler    twinfed.InboxHandler  // applies verified incoming activities
-	Settings   config.Federation     // queue and inbox settings; zero fields take config.DefaultFederation's
-	Logger     *slog.Logger          // nil discards
-	Metrics    *prometheus.Registry  // where metrics are registered; nil keeps them unregistered
-	Now        func() time.Time      // the clock; time.Now when nil
-	HTTPClient *http.Client          // for deliveries; a client with Settings.DeliveryTimeout when nil
-	Version    string                // software version NodeInfo reports
+	BaseURL    string               // the node's base URL, e.g. https://it.twinfed.example
+	Country    string               // the node's country code
+	AgencyName string               // the agency's name, for its Service actor; a default is made from Country
+	Key        *signing.Key         // the node's signing key, the one the registry lists
+	DB         *badger.DB           // the node's Badger DB; federation keys live under "fed/"
+	Keys       signing.KeySource    // the registry (its client's local cache): keys of every node
+	Actors     ActorSource          // local members' public profiles; nil serves no Person actors
+	Handler    twinfed.InboxHandler // applies verified incoming activities
+	Settings   config.Federation    // queue and inbox settings; zero fields take config.DefaultFederation's
+	Logger     *slog.Logger         // nil discards
+	Metrics    *prometheus.Registry // where metrics are registered; nil keeps them unregistered
+	Now        func() time.Time     // the clock; time.Now when nil
+	HTTPClient *http.Client         // for deliveries; a client with Settings.DeliveryTimeout when nil
+	Version    string               // software version NodeInfo reports
 }
 
 // Federation is a node's ActivityPub side: actors, discovery, the inbox and

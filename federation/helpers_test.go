@@ -360,4 +360,3 @@ func get(tb testing.TB, url, accept string) (*http.Response, []byte) {
 	body, _ := io.ReadAll(resp.Body)
 	return resp, body
 }
-

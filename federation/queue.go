@@ -24,11 +24,11 @@ import (
 const (
 	keySeqOut   = "fed/seq/out"
 	keySeqIn    = "fed/seq/in"
-	prefixAct   = "fed/act/"   // + activity id → outRecord: what we sent, served at its id
-	prefixQueue = "fed/q/"     // + dest + "/" + seq → queueItem
-	prefixPark  = "fed/park/"  // + dest + "/" + seq → queueItem (parked)
-	prefixIn    = "fed/in/a/"  // + activity id → inRecord
-	prefixInP   = "fed/in/p/"  // + seq → activity id still to process
+	prefixAct   = "fed/act/"  // + activity id → outRecord: what we sent, served at its id
+	prefixQueue = "fed/q/"    // + dest + "/" + seq → queueItem
+	prefixPark  = "fed/park/" // + dest + "/" + seq → queueItem (parked)
+	prefixIn    = "fed/in/a/" // + activity id → inRecord
+	prefixInP   = "fed/in/p/" // + seq → activity id still to process
 )
 
 func seqBytes(seq uint64) []byte {
