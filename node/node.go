@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +56,8 @@ type Node struct {
 	url    string
 	log    *slog.Logger
 	served chan error
+	close  sync.Once
+	err    error
 }
 
 // Open opens the store, builds the service and the server, binds the
@@ -148,11 +151,13 @@ func (n *Node) Done() <-chan error { return n.served }
 // Close stops inbound HTTP (letting requests finish for up to 10 s), then
 // closes the store.
 func (n *Node) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := n.http.Shutdown(ctx)
-	if cerr := n.store.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	n.close.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		n.err = n.http.Shutdown(ctx)
+		if cerr := n.store.Close(); n.err == nil {
+			n.err = cerr
+		}
+	})
+	return n.err
 }

@@ -138,6 +138,11 @@ func (s *Service) AddSchool(ctx context.Context, p *Principal, c SchoolChoice, r
 	if err := s.cfg.Policy.CheckRole(role); err != nil {
 		return nil, err
 	}
+	if cur, err := s.Member(ctx, p.Username); err != nil {
+		return nil, err
+	} else if cur.Status != twinfed.StatusValidated {
+		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "You can add schools once the agency has validated your registration.")
+	}
 	ms, prop, err := s.resolveSchool(ctx, p.Username, c)
 	if err != nil {
 		return nil, err
