@@ -22,7 +22,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func countMembers(t *testing.T, n *node.Node) int {
@@ -61,11 +61,26 @@ func TestPreRegistration_BadInput(t *testing.T) {
 		{"bad e-mail", with("email", "maria@"), 400, "email", "Enter an e-mail address such as"},
 		{"mismatched e-mails", with("email_confirm", "other@scuola.it"), 400, "email_confirm", "The two e-mail addresses differ"},
 		{"bad username", with("username", "Ma ria"), 400, "username", "Choose a username"},
-		{"short password", func() url.Values { f := preReg("newuser"); f.Set("password", "short"); f.Set("password_confirm", "short"); return f }(), 400, "password", "at least 10 characters"},
+		{"short password", func() url.Values {
+			f := preReg("newuser")
+			f.Set("password", "short")
+			f.Set("password_confirm", "short")
+			return f
+		}(), 400, "password", "at least 10 characters"},
 		{"mismatched passwords", with("password_confirm", "another password"), 400, "password_confirm", "The two passwords differ"},
-		{"duplicate username", func() url.Values { f := preReg("taken"); f.Set("email", "x@scuola.it"); f.Set("email_confirm", "x@scuola.it"); return f }(), 409, "username", "This username is taken"},
+		{"duplicate username", func() url.Values {
+			f := preReg("taken")
+			f.Set("email", "x@scuola.it")
+			f.Set("email_confirm", "x@scuola.it")
+			return f
+		}(), 409, "username", "This username is taken"},
 		{"duplicate e-mail", with("email_confirm", "taken@scuola.it"), 0, "", ""},
-		{"duplicate e-mail (both fields)", func() url.Values { f := preReg("newuser"); f.Set("email", "TAKEN@scuola.it"); f.Set("email_confirm", "taken@scuola.it"); return f }(), 409, "email", "An account with this e-mail address exists already"},
+		{"duplicate e-mail (both fields)", func() url.Values {
+			f := preReg("newuser")
+			f.Set("email", "TAKEN@scuola.it")
+			f.Set("email_confirm", "taken@scuola.it")
+			return f
+		}(), 409, "email", "An account with this e-mail address exists already"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.code == 0 {

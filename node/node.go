@@ -40,6 +40,10 @@ type Options struct {
 	// reads profiles through the service). It is mounted as
 	// ServerConfig.Federation.
 	Federation func(store *Store, svc *Service) (http.Handler, error)
+	// Stop is called by Close after inbound HTTP has stopped and before the
+	// store closes: the place to stop workers that use the store (the
+	// federation's queues).
+	Stop func() error
 
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
@@ -57,6 +61,7 @@ type Node struct {
 	log    *slog.Logger
 	served chan error
 	close  sync.Once
+	stop   func() error
 	err    error
 }
 
@@ -79,7 +84,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 			return nil, fmt.Errorf("node: listen on %s: %w", o.Addr, err)
 		}
 	}
-	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1)}
+	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1), stop: o.Stop}
 	n.url = strings.TrimRight(o.BaseURL, "/")
 	if n.url == "" {
 		n.url = "http://" + ln.Addr().String()
@@ -148,13 +153,18 @@ func (n *Node) Handler() http.Handler { return n.srv }
 // Done is closed with the serve error if the HTTP server stops on its own.
 func (n *Node) Done() <-chan error { return n.served }
 
-// Close stops inbound HTTP (letting requests finish for up to 10 s), then
-// closes the store.
+// Close stops inbound HTTP (letting requests finish for up to 10 s), calls
+// Options.Stop, then closes the store. It is safe to call more than once.
 func (n *Node) Close() error {
 	n.close.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		n.err = n.http.Shutdown(ctx)
+		if n.stop != nil {
+			if serr := n.stop(); n.err == nil {
+				n.err = serr
+			}
+		}
 		if cerr := n.store.Close(); n.err == nil {
 			n.err = cerr
 		}

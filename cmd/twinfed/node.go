@@ -1,13 +1,238 @@
 package main
 
-import "github.com/urfave/cli/v2"
+// The node command: `twinfed node serve --config node.toml` runs one
+// country's national node (package node) with its registry client
+// (consensus.Client) and its ActivityPub side (package federation).
+//
+// For the demo and tests, which run several nodes in one process:
+//
+//	m := &nodeMain{Config: cfg, Logger: logger} // cfg: config.DefaultNode() adjusted
+//	if err := m.Run(ctx); err != nil { … }     // binds cfg.HTTPAddr, serves, returns
+//	key := m.NodeKey()                           // register it: cluster PutCountry(NodeURL: cfg.BaseURL, Keys: [key])
+//	svc := m.Node().Service()                    // seed: svc.CreateStaff(ctx, nil, …), svc.SeedMember(ctx, …)
+//	defer m.Close()                              // HTTP, federation workers, Badger, registry client
+//
+// The node signs its registry writes with the key in <data_dir>/node.key
+// (created on first run); until the registry lists that key for the
+// country, reads work and writes (a validated school) are refused.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/config"
+	"github.com/twinfed/twinfed/consensus"
+	"github.com/twinfed/twinfed/federation"
+	"github.com/twinfed/twinfed/federation/signing"
+	"github.com/twinfed/twinfed/node"
+	"github.com/urfave/cli/v2"
+)
 
 func nodeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "node",
-		Usage: "not built yet",
-		Action: func(c *cli.Context) error {
-			return cli.Exit("twinfed node: not built yet", 2)
-		},
+		Usage: "run a country's national node",
+		Subcommands: []*cli.Command{{
+			Name:  "serve",
+			Usage: "serve the web UI, the JSON API and ActivityPub of one country's node",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "TOML file (see deploy/node.example.toml)"},
+				&cli.StringFlag{Name: "http-addr", Usage: "override http_addr"},
+				&cli.StringFlag{Name: "data-dir", Usage: "override data_dir"},
+			},
+			Action: func(c *cli.Context) error {
+				cfg := config.DefaultNode()
+				if err := config.Load(c.String("config"), &cfg); err != nil {
+					return cli.Exit(err.Error(), 2)
+				}
+				if v := c.String("http-addr"); v != "" {
+					cfg.HTTPAddr = v
+				}
+				if v := c.String("data-dir"); v != "" {
+					cfg.DataDir = v
+				}
+				if err := cfg.Validate(); err != nil {
+					return cli.Exit(err.Error(), 2)
+				}
+				m := &nodeMain{Config: cfg, Logger: newLogger(c.App.ErrWriter, cfg.Log)}
+				if err := m.Run(c.Context); err != nil {
+					m.Close()
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "twinfed node %s serving %s on %s (key %s)\n", cfg.Country, m.Node().URL(), m.Node().Addr(), m.NodeKey().ID)
+				select {
+				case <-c.Context.Done():
+				case err := <-m.Node().Done():
+					m.Logger.Error("http server stopped", "err", err)
+				}
+				return m.Close()
+			},
+		}},
 	}
+}
+
+// nodeMain is `twinfed node serve`: Run builds and starts everything, Close
+// stops it in reverse order.
+type nodeMain struct {
+	Config config.Node
+	Logger *slog.Logger
+	// Metrics is where the node registers its metrics (served on /metrics);
+	// a fresh registry with Go and process collectors when nil.
+	Metrics *prometheus.Registry
+	// Registry replaces the consensus client (tests); nil opens one on
+	// Config.Registry.
+	Registry twinfed.Registry
+
+	key    *signing.Key
+	client *consensus.Client
+	fed    *federation.Federation
+	node   *node.Node
+}
+
+// nodeOptions turns the configuration into node.Options (without the
+// registry and federation, which Run adds).
+func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry) node.Options {
+	e := cfg.Eligibility
+	pol := node.Policy{AcceptedRoles: e.AcceptedRoles, RefusedRoles: e.RefusedRoles, MinVocationalYears: e.MinVocationalYears}
+	for _, v := range e.AcceptedInstitutions {
+		pol.AcceptedInstitutions = append(pol.AcceptedInstitutions, twinfed.Institution(v))
+	}
+	for _, v := range e.RefusedInstitutions {
+		pol.RefusedInstitutions = append(pol.RefusedInstitutions, twinfed.Institution(v))
+	}
+	for _, v := range e.AcceptedLevels {
+		pol.AcceptedLevels = append(pol.AcceptedLevels, twinfed.SchoolLevel(v))
+	}
+	a := cfg.Accounts
+	secure := a.SecureCookies == "always" || (a.SecureCookies == "auto" && strings.HasPrefix(cfg.BaseURL, "https://"))
+	o := node.Options{
+		Dir: cfg.DataDir, Addr: cfg.HTTPAddr, BaseURL: cfg.BaseURL,
+		Service: node.Config{
+			Country: cfg.Country, AgencyName: cfg.Agency.Name, Policy: pol,
+			Hash:            node.HashParams{Time: a.ArgonTime, Memory: a.ArgonMemoryKiB, Threads: uint8(min(a.ArgonThreads, 255))},
+			SessionLifetime: a.SessionLifetime, ConfirmLinkTTL: a.ConfirmLinkTTL, ResetLinkTTL: a.ResetLinkTTL,
+			LoginAttempts: a.LoginAttempts, LoginWindow: a.LoginWindow,
+		},
+		Server: node.ServerConfig{Languages: cfg.Languages, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken},
+		MailFrom: cfg.Mail.From,
+		Logger:   logger,
+		Metrics:  reg,
+	}
+	if cfg.Mail.SMTPHost != "" {
+		o.Mailer = &node.SMTPMailer{Host: cfg.Mail.SMTPHost, Port: cfg.Mail.SMTPPort, Username: cfg.Mail.Username, Password: cfg.Mail.Password, TLS: cfg.Mail.TLS, From: cfg.Mail.From}
+	} else {
+		o.SpoolDir = cfg.Mail.SpoolDir
+		if o.SpoolDir != "" && !filepath.IsAbs(o.SpoolDir) {
+			o.SpoolDir = filepath.Join(cfg.DataDir, o.SpoolDir)
+		}
+	}
+	return o
+}
+
+// Run opens the key pair, the registry client, the store, the federation
+// and the HTTP server, and returns once the node serves.
+func (m *nodeMain) Run(ctx context.Context) error {
+	cfg := m.Config
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := m.Logger.With("node", cfg.Country)
+	reg := m.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("node: data dir: %w", err)
+	}
+	var err error
+	if m.key, err = signing.LoadOrCreateKey(filepath.Join(cfg.DataDir, "node.key"), cfg.Federation.KeyAlgorithm); err != nil {
+		return fmt.Errorf("node: key pair: %w", err)
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	signer := &signing.Signer{Key: m.key}
+	registry := m.Registry
+	var keys signing.KeySource
+	if registry == nil {
+		m.client, err = consensus.OpenClient(ctx, consensus.ClientConfig{
+			Members: cfg.Registry, Country: cfg.Country, Signer: signer, KeyID: twinfed.KeyID(twinfed.AgencyURL(base)),
+			CacheDir: filepath.Join(cfg.DataDir, "registry-cache"), Logger: log.With("component", "registry-client"), Metrics: reg,
+		})
+		if err != nil {
+			return fmt.Errorf("node: registry client: %w", err)
+		}
+		registry, keys = m.client, m.client
+	} else if ks, ok := registry.(signing.KeySource); ok {
+		keys = ks
+	}
+	o := nodeOptions(cfg, log, reg)
+	o.Registry = registry
+	if keys != nil {
+		o.Federation = func(store *node.Store, svc *node.Service) (http.Handler, error) {
+			f, err := federation.New(federation.Config{
+				BaseURL: base, Country: cfg.Country, AgencyName: cfg.Agency.Name, Key: m.key, DB: store.DB(), Keys: keys,
+				Actors: svc, Handler: &node.Inbox{Logger: log}, Settings: cfg.Federation, Logger: log.With("component", "federation"),
+				Metrics: reg, Version: version,
+			})
+			if err != nil {
+				return nil, err
+			}
+			m.fed = f
+			return f.Handler(), nil
+		}
+		o.Stop = func() error {
+			if m.fed != nil {
+				return m.fed.Close()
+			}
+			return nil
+		}
+	} else {
+		log.Warn("the registry gives no node keys: ActivityPub is not served")
+	}
+	if m.node, err = node.Open(ctx, o); err != nil {
+		return err
+	}
+	if m.fed != nil {
+		m.fed.Start(context.WithoutCancel(ctx))
+	}
+	log.Info("node started", "url", m.node.URL(), "key_id", m.key.ID, "hash", o.Service.Hash.String())
+	return nil
+}
+
+// Node returns the running node (nil before Run).
+func (m *nodeMain) Node() *node.Node { return m.node }
+
+// NodeKey returns the public key the registry must list for the country.
+func (m *nodeMain) NodeKey() twinfed.NodeKey { return m.key.NodeKey() }
+
+// Close stops inbound HTTP, the federation's workers and Badger (inside
+// node.Close), then the registry client. Safe after a failed Run.
+func (m *nodeMain) Close() error {
+	var errs []error
+	if m.node != nil {
+		errs = append(errs, m.node.Close())
+	} else if m.fed != nil {
+		errs = append(errs, m.fed.Close())
+	}
+	if m.client != nil {
+		done := make(chan error, 1)
+		go func() { done <- m.client.Close() }()
+		select {
+		case err := <-done:
+			errs = append(errs, err)
+		case <-time.After(10 * time.Second):
+			errs = append(errs, errors.New("registry client did not close in 10s"))
+		}
+	}
+	return errors.Join(errs...)
 }

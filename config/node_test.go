@@ -1,0 +1,81 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNode_ExampleConfigLoads(t *testing.T) {
+	cfg := DefaultNode()
+	if err := LoadEnv("../deploy/node.example.toml", &cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Country != "IT" || cfg.Accounts.ArgonMemoryKiB != 65536 || cfg.Eligibility.MinVocationalYears != 3 || cfg.Accounts.SessionLifetime != 336*time.Hour {
+		t.Fatalf("example config: %+v", cfg)
+	}
+	if !contains(cfg.Eligibility.RefusedRoles, "administrative_staff") || !contains(cfg.Eligibility.RefusedInstitutions, "adult_education") {
+		t.Fatalf("example eligibility: %+v", cfg.Eligibility)
+	}
+}
+
+func TestNode_Defaults(t *testing.T) {
+	cfg := DefaultNode()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+}
+
+func TestNode_Validate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(c *Node)
+		want string
+	}{
+		{"short token", func(c *Node) { c.Agency.APIToken = "short" }, "agency.api_token: is too short"},
+		{"bad from", func(c *Node) { c.Mail.From = "nobody" }, "mail.from"},
+		{"nowhere for mail", func(c *Node) { c.Mail.SpoolDir = "" }, "mail.spool_dir"},
+		{"bad tls", func(c *Node) { c.Mail.SMTPHost = "smtp.example"; c.Mail.TLS = "ssl" }, "mail.tls"},
+		{"unknown role", func(c *Node) { c.Eligibility.AcceptedRoles = append(c.Eligibility.AcceptedRoles, "janitor") }, `eligibility.accepted_roles[7]: "janitor" is unknown`},
+		{"both lists", func(c *Node) { c.Eligibility.RefusedRoles = append(c.Eligibility.RefusedRoles, "teacher") }, "both accepted and refused"},
+		{"empty accepted roles", func(c *Node) { c.Eligibility.AcceptedRoles = nil }, "nobody could register"},
+		{"unknown language", func(c *Node) { c.Languages = []string{"xx"} }, "languages[0]"},
+		{"short session", func(c *Node) { c.Accounts.SessionLifetime = time.Second }, "accounts.session_lifetime"},
+		{"cookies", func(c *Node) { c.Accounts.SecureCookies = "yes" }, "accounts.secure_cookies"},
+		{"argon", func(c *Node) { c.Accounts.ArgonTime = 0 }, "accounts.argon_time"},
+		{"upload", func(c *Node) { c.Accounts.MaxUploadBytes = 10 }, "accounts.max_upload_bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultNode()
+			tc.edit(&cfg)
+			err := cfg.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want a message with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestNode_Environment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "node.toml")
+	if err := os.WriteFile(path, []byte("country = \"FR\"\n[mail]\nsmtp_host = \"smtp.example\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultNode()
+	err := LoadEnv(path, &cfg, []string{"TWINFED_ACCOUNTS_ARGON_THREADS=4", "TWINFED_MAIL_PASSWORD=secret", "TWINFED_ELIGIBILITY_ACCEPTED_ROLES=teacher,librarian"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Country != "FR" || cfg.Accounts.ArgonThreads != 4 || cfg.Mail.Password != "secret" || len(cfg.Eligibility.AcceptedRoles) != 2 {
+		t.Fatalf("%+v", cfg)
+	}
+	if err := os.WriteFile(path, []byte("[accounts]\nargon_tme = 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg = DefaultNode()
+	if err := LoadEnv(path, &cfg, nil); err == nil || !strings.Contains(err.Error(), "argon_tme") {
+		t.Fatalf("typo not reported: %v", err)
+	}
+}
