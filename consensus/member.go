@@ -64,21 +64,24 @@ func DefaultRaftTuning() RaftTuning {
 
 // Config configures one registry member.
 type Config struct {
-	NodeID     string        // Raft server id, unique in the cluster
-	DataDir    string        // log store, state and snapshots
-	RaftAddr   string        // Raft TCP bind address; port 0 picks one
-	RaftAdvert string        // address the other members dial; RaftAddr's bound address when ""
-	HTTPAddr   string        // HTTP API bind address; port 0 picks one
-	HTTPAdvert string        // URL of this member's API for the others; http://<bound address> when ""
-	Bootstrap  bool          // form a new cluster of this member and Peers when the data dir is empty
-	Peers      []Peer        // founding members (this one may be listed too)
-	Join       []string      // HTTP URLs of members to ask to add this one, when the data dir is empty
+	NodeID     string   // Raft server id, unique in the cluster
+	DataDir    string   // log store, state and snapshots
+	RaftAddr   string   // Raft TCP bind address; port 0 picks one
+	RaftAdvert string   // address the other members dial; RaftAddr's bound address when ""
+	HTTPAddr   string   // HTTP API bind address; port 0 picks one
+	HTTPAdvert string   // URL of this member's API for the others; http://<bound address> when ""
+	Bootstrap  bool     // form a new cluster of this member and Peers when the data dir is empty
+	Peers      []Peer   // founding members (this one may be listed too)
+	Join       []string // HTTP URLs of members to ask to add this one, when the data dir is empty
 
 	// RaftListener and HTTPListener, when set, are used instead of binding
 	// RaftAddr and HTTPAddr (tests and the demo bind every port first, so
 	// that the founding members know each other's addresses).
 	RaftListener net.Listener
 	HTTPListener net.Listener
+	// RaftDial, when set, dials the other members (tests wrap it to cut a
+	// member off from Raft traffic).
+	RaftDial   func(address string, timeout time.Duration) (net.Conn, error)
 	AdminToken string        // bearer token of CSS operators; also authenticates forwarded writes
 	HoldWrites time.Duration // how long a write waits for a leader; 5s when 0
 	Raft       RaftTuning
@@ -218,7 +221,7 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 		advert = rln.Addr()
 	}
 	m.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: &tcpStreamLayer{ln: rln, advertise: advert}, MaxPool: 5, Timeout: 10 * time.Second, Logger: hlog})
+		Stream: &tcpStreamLayer{ln: rln, advertise: advert, dial: cfg.RaftDial}, MaxPool: 5, Timeout: 10 * time.Second, Logger: hlog})
 	m.httpLn = cfg.HTTPListener
 	if m.httpLn == nil {
 		if m.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -253,6 +256,9 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	existing, err := raft.HasExistingState(cache, m.logs, snaps)
 	if err != nil {
 		return nil, fmt.Errorf("consensus: check existing state: %w", err)
+	}
+	if err := m.recoverFromPeersJSON(rc, cache, snaps); err != nil {
+		return nil, err
 	}
 	m.raft, err = raft.NewRaft(rc, m.fsm, cache, m.logs, snaps, m.trans)
 	if err != nil {
@@ -296,6 +302,40 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	return m, nil
 }
 
+// PeersJSON is the file in the data directory that forces a new cluster
+// configuration at the next start (the recovery of a cluster that lost
+// quorum; see docs/registry.md). It is renamed to peers.json.applied once
+// used.
+const PeersJSON = "peers.json"
+
+// recoverFromPeersJSON applies DataDir/peers.json, in hashicorp/raft's
+// format ([{"id": "r1", "address": "10.0.0.1:7000", "non_voter": false}]).
+func (m *Member) recoverFromPeersJSON(rc *raft.Config, logs raft.LogStore, snaps raft.SnapshotStore) error {
+	path := filepath.Join(m.cfg.DataDir, PeersJSON)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	conf, err := raft.ReadConfigJSON(path)
+	if err != nil {
+		return fmt.Errorf("consensus: %s: %w", path, err)
+	}
+	// RecoverCluster replays the log into an FSM of its own; the member's
+	// state is rebuilt from the snapshot it leaves when Raft starts.
+	scratch, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(badgerLogger{m.logger}))
+	if err != nil {
+		return err
+	}
+	defer scratch.Close()
+	if err := raft.RecoverCluster(rc, newFSM(scratch, m.logger, nil), logs, m.logs, snaps, m.trans, conf); err != nil {
+		return fmt.Errorf("consensus: recover from %s: %w", path, err)
+	}
+	if err := os.Rename(path, path+".applied"); err != nil {
+		return fmt.Errorf("consensus: recovered, but could not rename %s: %w", path, err)
+	}
+	m.logger.Warn("registry: recovered the cluster configuration from peers.json", "servers", len(conf.Servers))
+	return nil
+}
+
 // ID returns the member's Raft server id.
 func (m *Member) ID() string { return m.cfg.NodeID }
 
@@ -325,6 +365,9 @@ func (m *Member) Leader() (id, url string) {
 	_ = m.stateDB.View(func(txn *badger.Txn) error { return getJSON(txn, pMember+string(lid), &mi) })
 	return string(lid), mi.HTTPURL
 }
+
+// Stats returns Raft's statistics (state, term, last_snapshot_index, …).
+func (m *Member) Stats() map[string]string { return m.raft.Stats() }
 
 // AppliedIndex returns the index of the last entry applied to the state.
 func (m *Member) AppliedIndex() uint64 { return m.fsm.Applied() }
@@ -880,12 +923,16 @@ func (m *Member) joinCluster(ctx context.Context, urls []string) error {
 type tcpStreamLayer struct {
 	ln        net.Listener
 	advertise net.Addr
+	dial      func(address string, timeout time.Duration) (net.Conn, error)
 }
 
 func (t *tcpStreamLayer) Accept() (net.Conn, error) { return t.ln.Accept() }
 func (t *tcpStreamLayer) Close() error              { return t.ln.Close() }
 func (t *tcpStreamLayer) Addr() net.Addr            { return t.advertise }
 func (t *tcpStreamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	if t.dial != nil {
+		return t.dial(string(address), timeout)
+	}
 	return net.DialTimeout("tcp", string(address), timeout)
 }
 

@@ -26,9 +26,9 @@ const AdminToken = "test-admin-token"
 // TestTuning returns Raft timings for tests on a shared 2-core machine.
 func TestTuning() consensus.RaftTuning {
 	return consensus.RaftTuning{
-		HeartbeatTimeout:   800 * time.Millisecond,
-		ElectionTimeout:    800 * time.Millisecond,
-		LeaderLeaseTimeout: 400 * time.Millisecond,
+		HeartbeatTimeout:   time.Second,
+		ElectionTimeout:    time.Second,
+		LeaderLeaseTimeout: time.Second,
 		CommitTimeout:      5 * time.Millisecond,
 		SnapshotThreshold:  1024,
 		SnapshotInterval:   500 * time.Millisecond,

@@ -1,0 +1,197 @@
+package consensus
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/hashicorp/raft"
+	"github.com/twinfed/twinfed"
+)
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func MustOpenFSM(tb testing.TB) *FSM {
+	tb.Helper()
+	db, err := badger.Open(badger.DefaultOptions(tb.TempDir()).WithLogger(nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return newFSM(db, discardLogger(), newMetrics(nil))
+}
+
+var index uint64
+
+func mustApply(tb testing.TB, f *FSM, t CommandType, v any) *ApplyResult {
+	tb.Helper()
+	cmd, err := EncodeCommand(t, v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	index++
+	return f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: cmd}).(*ApplyResult)
+}
+
+var at = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func TestFSM_Rules(t *testing.T) {
+	f := MustOpenFSM(t)
+	mustApply(t, f, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
+	s := twinfed.School{Country: "IT", LegalName: "Liceo Galilei", NationalNumber: "FIPS01", Level: twinfed.LevelUpperSecondary}
+	res := mustApply(t, f, CmdPutSchool, PutSchoolCommand{School: s, By: "IT", At: at})
+	if res.Err != nil || res.School.ID != "IT-00000001" || res.School.Status != twinfed.SchoolProposed {
+		t.Fatalf("create: %+v", res)
+	}
+	tests := []struct {
+		name string
+		t    CommandType
+		cmd  any
+		code string
+	}{
+		{"duplicate national number", CmdPutSchool, PutSchoolCommand{School: s, By: "IT", At: at}, twinfed.ECONFLICT},
+		{"another country", CmdPutSchool, PutSchoolCommand{School: twinfed.School{Country: "FR", LegalName: "x", Level: twinfed.LevelPrimary}, By: "IT", At: at}, twinfed.EFORBIDDEN},
+		{"unknown country", CmdPutSchool, PutSchoolCommand{School: twinfed.School{Country: "ZZ", LegalName: "x", Level: twinfed.LevelPrimary}, At: at}, twinfed.EINVALID},
+		{"unknown school", CmdPutSchool, PutSchoolCommand{School: twinfed.School{ID: "IT-99", Country: "IT", LegalName: "x", Level: twinfed.LevelPrimary}, At: at}, twinfed.ENOTFOUND},
+		{"import duplicate", CmdImportSchools, ImportCommand{Schools: []twinfed.School{{Country: "IT", LegalName: "a", NationalNumber: "FIPS01", Level: twinfed.LevelPrimary}}, At: at}, twinfed.ECONFLICT},
+		{"score", CmdRecordNQL, NQLCommand{Label: twinfed.QualityLabel{ProjectID: "https://it.example/projects/1", Country: "IT", SchoolYear: "2025-2026", Score: 31}, At: at}, twinfed.EINVALID},
+		{"prize without EQL", CmdPutPrize, PrizeCommand{Entry: twinfed.PrizeEntry{Year: 2026, Category: twinfed.Prize12to15, ProjectID: "https://it.example/projects/1", Country: "IT"}, At: at}, twinfed.ECONFLICT},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := dump(t, f)
+			res := mustApply(t, f, tt.t, tt.cmd)
+			if twinfed.ErrorCode(errOrNil(res.Err)) != tt.code {
+				t.Fatalf("got %v, want code %s", res.Err, tt.code)
+			}
+			if after := dump(t, f); !bytes.Equal(before, after) {
+				t.Fatalf("a refused command changed the state")
+			}
+		})
+	}
+}
+
+func errOrNil(e *twinfed.Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+// dump returns the mirrored state (not the applied index).
+func dump(tb testing.TB, f *FSM) []byte {
+	var buf bytes.Buffer
+	_ = f.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if !mirrored(it.Item().Key()) {
+				continue
+			}
+			buf.Write(it.Item().Key())
+			v, _ := it.Item().ValueCopy(nil)
+			buf.Write(v)
+		}
+		return nil
+	})
+	return buf.Bytes()
+}
+
+func TestFSM_UnknownCommandIsSkipped(t *testing.T) {
+	f := MustOpenFSM(t)
+	before := dump(t, f)
+	index++
+	res := f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: []byte{250, '{', '}'}}).(*ApplyResult)
+	if res.Err == nil || res.Err.Code != twinfed.EINVALID {
+		t.Fatalf("unknown command: %+v", res)
+	}
+	if f.Applied() != index {
+		t.Fatalf("applied index %d, want %d", f.Applied(), index)
+	}
+	if !bytes.Equal(before, dump(t, f)) {
+		t.Fatal("an unknown command changed the state")
+	}
+}
+
+func TestFSM_UndecodableEntryPanics(t *testing.T) {
+	f := MustOpenFSM(t)
+	defer func() {
+		if recover() == nil {
+			t.Fatal("an undecodable entry of a known type must stop the member")
+		}
+	}()
+	index++
+	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: []byte{byte(CmdPutSchool), '{'}})
+}
+
+func TestFSM_EuropeanLabel(t *testing.T) {
+	f := MustOpenFSM(t)
+	mustApply(t, f, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
+	p := "https://it.example/projects/7"
+	for _, c := range []string{"IT", "IT", "FR"} {
+		if res := mustApply(t, f, CmdRecordNQL, NQLCommand{Label: twinfed.QualityLabel{ProjectID: p, Country: c, SchoolYear: "2025-2026", Score: 25}, By: c, At: at}); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	var e *twinfed.EuropeanLabel
+	_ = f.db.View(func(txn *badger.Txn) error { _, e, _ = readProjectLabels(txn, p); return nil })
+	if e == nil || e.Status != twinfed.EQLEligible || len(e.Countries) != 2 {
+		t.Fatalf("eligible: %+v", e)
+	}
+	if res := mustApply(t, f, CmdConfirmEQL, ConfirmEQLCommand{SchoolYear: "2025-2026", At: at}); res.Err != nil || res.Count != 1 {
+		t.Fatalf("confirm: %+v", res)
+	}
+	entry := twinfed.PrizeEntry{Year: 2026, Category: twinfed.Prize12to15, ProjectID: p, Country: "IT"}
+	if res := mustApply(t, f, CmdPutPrize, PrizeCommand{Entry: entry, At: at}); res.Err != nil {
+		t.Fatalf("prize: %v", res.Err)
+	}
+	entry.Category = twinfed.Prize16to19
+	if res := mustApply(t, f, CmdPutPrize, PrizeCommand{Entry: entry, At: at}); res.Err == nil || res.Err.Code != twinfed.ECONFLICT {
+		t.Fatalf("second prize entry: %+v", res.Err)
+	}
+}
+
+func TestFSM_SnapshotRestore(t *testing.T) {
+	f := MustOpenFSM(t)
+	mustApply(t, f, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
+	mustApply(t, f, CmdImportSchools, ImportCommand{Schools: []twinfed.School{{Country: "ES", LegalName: "CEIP Sol", Level: twinfed.LevelPrimary}}, At: at})
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, wantIndex := dump(t, f), index
+	// Writes after Snapshot are not in it.
+	mustApply(t, f, CmdImportSchools, ImportCommand{Schools: []twinfed.School{{Country: "ES", LegalName: "CEIP Luna", Level: twinfed.LevelPrimary}}, At: at})
+	sink := &memSink{}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+	g := MustOpenFSM(t)
+	mustApply(t, g, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries()[:1], At: at}) // dropped by Restore
+	if err := g.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, g); !bytes.Equal(got, want) {
+		t.Fatal("restored state differs from the snapshot's")
+	}
+	if g.Applied() != wantIndex {
+		t.Fatalf("restored applied index %d, want %d", g.Applied(), wantIndex)
+	}
+	var s twinfed.School
+	_ = g.db.View(func(txn *badger.Txn) error { return getJSON(txn, pSchool+"ES-00000001", &s) })
+	if s.LegalName != "CEIP Sol" {
+		b, _ := json.Marshal(s)
+		t.Fatalf("restored school: %s", b)
+	}
+}
+
+type memSink struct{ bytes.Buffer }
+
+func (m *memSink) ID() string    { return "mem" }
+func (m *memSink) Cancel() error { return nil }
+func (m *memSink) Close() error  { return nil }
