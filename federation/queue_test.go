@@ -1,10 +1,12 @@
 package federation_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,6 +221,17 @@ func TestDelivery_RetryBreakerPark(t *testing.T) {
 		}
 		if got := metricValue(t, it.Metrics, "twinfed_federation_parked", map[string]string{"destination": fr.Host}); got != 2 {
 			t.Fatalf("parked gauge %v", got)
+		}
+		rec := httptest.NewRecorder()
+		it.Fed.StatusHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/?parked=1", nil))
+		var parked []federation.ParkedDelivery
+		if err := json.Unmarshal(rec.Body.Bytes(), &parked); err != nil || len(parked) != 2 {
+			t.Fatalf("parked view: %v %s", err, rec.Body)
+		}
+		rec = httptest.NewRecorder()
+		it.Fed.StatusHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if !strings.Contains(rec.Body.String(), fr.Host) || !strings.Contains(rec.Body.String(), "503") {
+			t.Fatalf("HTML status: %s", rec.Body)
 		}
 	})
 	t.Run("the breaker opens after repeated failures", func(t *testing.T) {

@@ -3,7 +3,10 @@ package federation
 import (
 	"encoding/json"
 	"fmt"
+	"html/template"
+	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -192,4 +195,41 @@ func (f *Federation) Requeue(dest string) (int, error) {
 	}
 	f.Notify()
 	return n, nil
+}
+
+var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Federation status</title></head><body>
+<h1>Federation status</h1>
+<table border="1" cellpadding="4">
+<tr><th>destination</th><th>depth</th><th>oldest</th><th>parked</th><th>critical</th><th>breaker</th><th>failures</th><th>last error</th><th>last success</th></tr>
+{{range .}}<tr><td>{{.Destination}}</td><td>{{.Depth}}</td><td>{{.OldestAge}}</td><td>{{.Parked}}</td><td>{{.Critical}}</td><td>{{if .BreakerOpen}}open until {{.OpenUntil.Format "15:04:05"}}{{else}}closed{{end}}</td><td>{{.Failures}}</td><td>{{.LastError}}</td><td>{{if not .LastSuccess.IsZero}}{{.LastSuccess.Format "2006-01-02 15:04:05"}}{{end}}</td></tr>
+{{else}}<tr><td colspan="9">no destination yet</td></tr>{{end}}
+</table></body></html>
+`))
+
+// StatusHandler serves Status as JSON (Accept: application/json) or as an
+// HTML table, and Parked as JSON at ?parked=1. It has no access control of
+// its own: mount it behind the operators' authentication.
+func (f *Federation) StatusHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("parked") != "" {
+			p, err := f.Parked(r.URL.Query().Get("destination"))
+			if err != nil {
+				f.log.Error("federation: parked view", "err", err)
+				writeError(w, err)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(p)
+			return
+		}
+		st := f.Status()
+		if strings.Contains(r.Header.Get("Accept"), "application/json") {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(st)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		statusPage.Execute(w, st)
+	})
 }
