@@ -170,7 +170,14 @@ func (s *Service) ValidateSchool(ctx context.Context, p *Principal, id string) (
 	sc.ValidatedBy = s.cfg.Country
 	stored, err := s.registry.PutSchool(ctx, sc)
 	if err != nil {
-		return nil, s.registryErr("put school", err)
+		// A write that may have been applied (leader change) or a duplicate
+		// national number from an earlier attempt: adopt the registry's
+		// school when it is this one, so that a retry converges.
+		if found := s.findSameSchool(ctx, sc); found != nil {
+			stored, err = found, nil
+		} else {
+			return nil, s.registryErr("put school", err)
+		}
 	}
 	err = s.store.Update(func(txn *badger.Txn) error {
 		var cur SchoolProposal
@@ -204,6 +211,24 @@ func (s *Service) ValidateSchool(ctx context.Context, p *Principal, id string) (
 	}
 	s.validations.WithLabelValues("school", "validated").Inc()
 	return stored, nil
+}
+
+// findSameSchool returns the registry's school with sc's national number and
+// legal name, or nil. Schools without a national number cannot be matched.
+func (s *Service) findSameSchool(ctx context.Context, sc *twinfed.School) *twinfed.School {
+	if sc.NationalNumber == "" {
+		return nil
+	}
+	list, _, err := s.registry.FindSchools(ctx, twinfed.SchoolFilter{Country: sc.Country, NationalNumber: sc.NationalNumber})
+	if err != nil {
+		return nil
+	}
+	for _, f := range list {
+		if f.LegalName == sc.LegalName && f.Status == twinfed.SchoolValidated {
+			return f
+		}
+	}
+	return nil
 }
 
 // RejectSchool rejects a proposed school with a reason. The proposing

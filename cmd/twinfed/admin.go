@@ -21,6 +21,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -78,7 +79,7 @@ type adminClient struct {
 func newAdminClient(c *cli.Context) (*adminClient, error) {
 	tok := c.String("token")
 	if tok == "" {
-		return nil, cli.Exit("twinfed admin: give the agency's API token with --token or TWINFED_ADMIN_TOKEN", 2)
+		return nil, errors.New("give the agency's API token with --token or TWINFED_ADMIN_TOKEN")
 	}
 	return &adminClient{base: strings.TrimRight(c.String("node"), "/"), token: tok, http: &http.Client{Timeout: 60 * time.Second}}, nil
 }
@@ -119,9 +120,9 @@ func (a *adminClient) do(method, path string, in any, out any, w io.Writer) erro
 			for k, v := range e.Error.Fields {
 				msg += "\n  " + k + ": " + v
 			}
-			return cli.Exit("twinfed admin: "+msg, 1)
+			return errors.New(msg)
 		}
-		return cli.Exit(fmt.Sprintf("twinfed admin: the node answered %s", resp.Status), 1)
+		return fmt.Errorf("the node answered %s", resp.Status)
 	}
 	if w != nil {
 		_, err = io.Copy(w, resp.Body)
@@ -140,9 +141,16 @@ func adminMembers(c *cli.Context) error {
 	}
 	var res struct {
 		Members []struct {
-			Username, FirstName, LastName, Email, Status string
-			Schools                                      []struct{ Name, Role, ProposalID string }
-			Submitted                                    time.Time
+			Username  string `json:"username"`
+			FirstName string `json:"first_name"`
+			LastName  string `json:"last_name"`
+			Email     string `json:"email"`
+			Schools   []struct {
+				Name       string `json:"name"`
+				Role       string `json:"role"`
+				ProposalID string `json:"proposal_id"`
+			} `json:"schools"`
+			Submitted time.Time `json:"submitted"`
 		} `json:"members"`
 		Total int `json:"total"`
 	}
@@ -177,7 +185,14 @@ func adminSchools(c *cli.Context) error {
 	}
 	var res struct {
 		Proposals []struct {
-			ID, LegalName, City, Region, Level, Institution, ProposedBy, Status, SchoolID string
+			ID          string `json:"id"`
+			LegalName   string `json:"legal_name"`
+			City        string `json:"city"`
+			Region      string `json:"region"`
+			Level       string `json:"level"`
+			Institution string `json:"institution"`
+			ProposedBy  string `json:"proposed_by"`
+			SchoolID    string `json:"school_id"`
 		} `json:"proposals"`
 	}
 	if err := a.do("GET", "/api/v1/agency/schools?status="+url.QueryEscape(c.String("status")), nil, &res, nil); err != nil {
@@ -195,7 +210,7 @@ func adminSchools(c *cli.Context) error {
 func adminAction(kind, verb string, withReason bool) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.NArg() != 1 {
-			return cli.Exit("twinfed admin: give exactly one "+strings.TrimSuffix(kind, "s")+" (username or id)", 2)
+			return errors.New("give exactly one " + strings.TrimSuffix(kind, "s") + " (username or id)")
 		}
 		a, err := newAdminClient(c)
 		if err != nil {
@@ -223,8 +238,8 @@ func adminStats(c *cli.Context) error {
 		ByRegion map[string]int `json:"by_region"`
 		ByLevel  map[string]int `json:"by_level"`
 		PerWeek  []struct {
-			Week  string
-			Count int
+			Week  string `json:"week"`
+			Count int    `json:"count"`
 		} `json:"registrations_per_week"`
 	}
 	if err := a.do("GET", "/api/v1/agency/stats", nil, &st, nil); err != nil {
@@ -276,7 +291,7 @@ func adminStaff(c *cli.Context) error {
 	}
 	pw, err := os.ReadFile(c.String("password-file"))
 	if err != nil {
-		return cli.Exit("twinfed admin: "+err.Error(), 2)
+		return err
 	}
 	in := map[string]string{"username": c.String("username"), "email": c.String("email"), "first_name": c.String("first-name"),
 		"last_name": c.String("last-name"), "role": c.String("role"), "password": strings.TrimRight(string(pw), "\r\n")}

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -53,7 +54,7 @@ func nodeCommand() *cli.Command {
 			Action: func(c *cli.Context) error {
 				cfg := config.DefaultNode()
 				if err := config.Load(c.String("config"), &cfg); err != nil {
-					return cli.Exit(err.Error(), 2)
+					return err
 				}
 				if v := c.String("http-addr"); v != "" {
 					cfg.HTTPAddr = v
@@ -62,7 +63,7 @@ func nodeCommand() *cli.Command {
 					cfg.DataDir = v
 				}
 				if err := cfg.Validate(); err != nil {
-					return cli.Exit(err.Error(), 2)
+					return err
 				}
 				m := &nodeMain{Config: cfg, Logger: newLogger(c.App.ErrWriter, cfg.Log)}
 				if err := m.Run(c.Context); err != nil {
@@ -92,6 +93,8 @@ type nodeMain struct {
 	// Registry replaces the consensus client (tests); nil opens one on
 	// Config.Registry.
 	Registry twinfed.Registry
+	// Listener, when set, is used instead of binding Config.HTTPAddr.
+	Listener net.Listener
 
 	key    *signing.Key
 	client *consensus.Client
@@ -123,7 +126,7 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			SessionLifetime: a.SessionLifetime, ConfirmLinkTTL: a.ConfirmLinkTTL, ResetLinkTTL: a.ResetLinkTTL,
 			LoginAttempts: a.LoginAttempts, LoginWindow: a.LoginWindow,
 		},
-		Server: node.ServerConfig{Languages: cfg.Languages, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken},
+		Server:   node.ServerConfig{Languages: cfg.Languages, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken},
 		MailFrom: cfg.Mail.From,
 		Logger:   logger,
 		Metrics:  reg,
@@ -176,7 +179,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 		keys = ks
 	}
 	o := nodeOptions(cfg, log, reg)
-	o.Registry = registry
+	o.Registry, o.Listener = registry, m.Listener
 	if keys != nil {
 		o.Federation = func(store *node.Store, svc *node.Service) (http.Handler, error) {
 			f, err := federation.New(federation.Config{
