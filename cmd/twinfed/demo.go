@@ -229,7 +229,11 @@ func (d *demoMain) seedRegistry(ctx context.Context, token string) error {
 		return fmt.Errorf("the registry did not come up: %w", err)
 	}
 	for _, dc := range demoCountries {
-		_, total, err := cl.FindSchools(ctx, twinfed.SchoolFilter{Country: dc.Code, Limit: 1})
+		var total int
+		err := retryUnavailable(ctx, func() (err error) {
+			_, total, err = cl.FindSchools(ctx, twinfed.SchoolFilter{Country: dc.Code, Limit: 1})
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("schools of %s: %w", dc.Code, err)
 		}
@@ -237,11 +241,28 @@ func (d *demoMain) seedRegistry(ctx context.Context, token string) error {
 			continue
 		}
 		d.progress("Importing %d schools for %s…", demoSchoolsPerCountry, dc.Code)
-		if _, err := cl.ImportSchools(ctx, demoSchools(dc)); err != nil {
+		if err := retryUnavailable(ctx, func() error { _, err := cl.ImportSchools(ctx, demoSchools(dc)); return err }); err != nil {
 			return fmt.Errorf("import schools of %s: %w", dc.Code, err)
 		}
 	}
 	return nil
+}
+
+// retryUnavailable calls fn again while it fails with EUNAVAILABLE (no
+// leader during an election, a member restarting), for up to a minute.
+func retryUnavailable(ctx context.Context, fn func() error) error {
+	var last error
+	err := waitFor(ctx, time.Minute, func() error {
+		last = fn()
+		if twinfed.ErrorCode(last) == twinfed.EUNAVAILABLE {
+			return last
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return last
 }
 
 // waitFor calls fn until it returns nil or the timeout passes.

@@ -1,5 +1,150 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
 
-func (d *demoMain) startNodes(ctx context.Context, token string) error { return nil }
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/config"
+	"github.com/twinfed/twinfed/consensus"
+	"github.com/twinfed/twinfed/node"
+)
+
+// demoPassword is every demo account's password. The demo runs on loopback
+// only; its logins are printed on purpose.
+const demoPassword = "eTwinning-demo"
+
+func (d *demoMain) nodePort(i int) int { return d.BasePort + 21 + i }
+
+// startNodes starts the IT, FR and ES nodes, records each node's URL and key
+// in the registry, and seeds an agency officer and sample teachers.
+func (d *demoMain) startNodes(ctx context.Context, token string) error {
+	admin, err := consensus.OpenClient(ctx, consensus.ClientConfig{Members: d.registryURLs(), AdminToken: token, Logger: d.logger})
+	if err != nil {
+		return fmt.Errorf("registry client: %w", err)
+	}
+	defer admin.Close()
+
+	for i, dc := range demoCountries {
+		addr := fmt.Sprintf("127.0.0.1:%d", d.nodePort(i))
+		cfg := config.DefaultNode()
+		cfg.Country = dc.Code
+		cfg.BaseURL = "http://" + addr
+		cfg.HTTPAddr = addr
+		cfg.DataDir = filepath.Join(d.DataDir, "nodes", strings.ToLower(dc.Code))
+		cfg.Registry = d.registryURLs()
+		cfg.Agency.Name = dc.Agency
+		cfg.Languages = demoLanguages(dc)
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("node %s: %w", dc.Code, err)
+		}
+		d.progress("Starting the %s node on %s…", dc.Code, cfg.BaseURL)
+		m := &nodeMain{Config: cfg, Logger: d.logger.With("process", "node "+dc.Code)}
+		if err := m.Run(ctx); err != nil {
+			m.Close()
+			return fmt.Errorf("node %s: %w", dc.Code, err)
+		}
+		d.closers = append(d.closers, m.Close)
+
+		var co *twinfed.Country
+		err := retryUnavailable(ctx, func() (err error) {
+			co, err = admin.Country(ctx, dc.Code)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("country %s: %w", dc.Code, err)
+		}
+		if co.NodeURL != cfg.BaseURL || !hasKey(co.Keys, m.NodeKey()) {
+			d.progress("Recording the %s node's URL and key in the registry…", dc.Code)
+			co.Agency, co.NodeURL, co.Active = dc.Agency, cfg.BaseURL, true
+			co.Keys = []twinfed.NodeKey{m.NodeKey()}
+			if err := retryUnavailable(ctx, func() error { return admin.PutCountry(ctx, *co) }); err != nil {
+				return fmt.Errorf("register the %s node in the registry: %w", dc.Code, err)
+			}
+		}
+		if err := d.seedNode(ctx, dc, m.Node().Service(), admin, cfg.BaseURL); err != nil {
+			return fmt.Errorf("seed %s: %w", dc.Code, err)
+		}
+	}
+	return nil
+}
+
+// demoLanguages returns the UI languages of a demo node: its own where a
+// catalogue exists, and English.
+func demoLanguages(dc demoCountry) []string {
+	if dc.Language == "it" {
+		return []string{"it", "en"}
+	}
+	return []string{"en"}
+}
+
+func hasKey(keys []twinfed.NodeKey, k twinfed.NodeKey) bool {
+	for _, x := range keys {
+		if x.ID == k.ID && x.PublicPEM == k.PublicPEM {
+			return true
+		}
+	}
+	return false
+}
+
+// seedNode creates the agency officer and the sample teachers that do not
+// exist yet, and lists their logins.
+func (d *demoMain) seedNode(ctx context.Context, dc demoCountry, svc *node.Service, reg twinfed.Registry, base string) error {
+	code := strings.ToLower(dc.Code)
+	officer := "agency." + code
+	// exists spares a resumed demo the password hashing of accounts it has.
+	exists := func(username string) bool {
+		_, err := svc.Member(ctx, username)
+		return err == nil
+	}
+	if !exists(officer) {
+		d.progress("Creating the %s agency officer and %d teachers…", dc.Code, len(dc.Teachers))
+		_, err := svc.CreateStaff(ctx, nil, officer, officer+"@demo.twinfed.example", "Agency", "Officer "+dc.Code, demoPassword, twinfed.RoleAgencyOfficer)
+		if err != nil && twinfed.ErrorCode(err) != twinfed.ECONFLICT {
+			return fmt.Errorf("agency officer: %w", err)
+		}
+	}
+	d.Info.Processes = append(d.Info.Processes, demoProcess{
+		Process: "node " + dc.Code, Role: "agency officer", Country: dc.Code, URL: base + "/backoffice", Username: officer, Password: demoPassword,
+	})
+
+	var schools []*twinfed.School
+	err := retryUnavailable(ctx, func() (err error) {
+		schools, _, err = reg.FindSchools(ctx, twinfed.SchoolFilter{Country: dc.Code, Limit: len(dc.Teachers) * 7})
+		return err
+	})
+	if err != nil || len(schools) < len(dc.Teachers) {
+		return fmt.Errorf("the registry has no schools for %s yet: %v", dc.Code, err)
+	}
+	for i, t := range dc.Teachers {
+		s := schools[i*7%len(schools)]
+		m := &twinfed.Member{
+			Schools:     []twinfed.MemberSchool{{SchoolID: s.ID, Name: s.Name(), Region: s.Region, Level: s.Level, Role: "teacher"}},
+			Description: t.Description,
+			Languages:   t.Languages,
+			PupilAges:   t.Ages,
+			Subjects:    t.Subjects,
+			Available:   twinfed.Available{Project: true, Erasmus: i%2 == 0},
+			Public:      twinfed.PublicFields,
+			Locale:      dc.Language,
+		}
+		d.Info.Processes = append(d.Info.Processes, demoProcess{
+			Process: "node " + dc.Code, Role: "teacher", Country: dc.Code, URL: base + "/users/" + url.PathEscape(t.Username), Username: t.Username, Password: demoPassword,
+		})
+		if exists(t.Username) {
+			continue
+		}
+		email := t.Username + "@" + code + ".demo.twinfed.example"
+		_, err := svc.SeedMember(ctx, node.PreRegistration{
+			FirstName: t.First, LastName: t.Last, Email: email, EmailConfirm: email,
+			Username: t.Username, Password: demoPassword, PasswordConfirm: demoPassword, Locale: dc.Language,
+		}, m)
+		if err != nil && twinfed.ErrorCode(err) != twinfed.ECONFLICT {
+			return fmt.Errorf("teacher %s: %w", t.Username, err)
+		}
+	}
+	return nil
+}
