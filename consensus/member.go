@@ -363,6 +363,14 @@ func (m *Member) Leader() (id, url string) {
 	}
 	var mi MemberInfo
 	_ = m.stateDB.View(func(txn *badger.Txn) error { return getJSON(txn, pMember+string(lid), &mi) })
+	if mi.HTTPURL == "" {
+		// Not recorded yet: the founding members' configuration knows it.
+		for _, p := range m.cfg.Peers {
+			if p.ID == string(lid) {
+				mi.HTTPURL = strings.TrimRight(p.HTTPURL, "/")
+			}
+		}
+	}
 	return string(lid), mi.HTTPURL
 }
 
@@ -384,11 +392,18 @@ func (m *Member) Close() error {
 			m.httpLn.Close()
 		}
 		if m.raft != nil {
-			if err := m.raft.Shutdown().Error(); err != nil {
+			f := m.raft.Shutdown()
+			// Close the transport at once: a member that is shutting down
+			// stops reading Raft RPCs only when its transport closes, and its
+			// peers' replication (which Shutdown waits for) may be blocked
+			// writing to it.
+			if m.trans != nil {
+				m.trans.Close()
+			}
+			if err := f.Error(); err != nil {
 				m.closeErr = err
 			}
-		}
-		if m.trans != nil {
+		} else if m.trans != nil {
 			m.trans.Close()
 		}
 		m.wg.Wait()

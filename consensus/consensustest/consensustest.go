@@ -23,12 +23,13 @@ import (
 // AdminToken is the admin token of every test cluster.
 const AdminToken = "test-admin-token"
 
-// TestTuning returns Raft timings for tests on a shared 2-core machine.
+// TestTuning returns Raft timings for tests on a shared 2-core machine,
+// where an fsync can take most of a second while other tests use the disk.
 func TestTuning() consensus.RaftTuning {
 	return consensus.RaftTuning{
-		HeartbeatTimeout:   time.Second,
-		ElectionTimeout:    time.Second,
-		LeaderLeaseTimeout: time.Second,
+		HeartbeatTimeout:   1500 * time.Millisecond,
+		ElectionTimeout:    1500 * time.Millisecond,
+		LeaderLeaseTimeout: 1500 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		SnapshotThreshold:  1024,
 		SnapshotInterval:   500 * time.Millisecond,

@@ -1,0 +1,268 @@
+package consensus_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/consensus"
+	"github.com/twinfed/twinfed/consensus/consensustest"
+)
+
+// The registry benchmarks each do a fixed amount of work whatever b.N is
+// (make bench runs them once) and report rates with b.ReportMetric.
+
+func benchCluster(b *testing.B) *consensustest.Cluster {
+	b.Helper()
+	c := consensustest.MustOpenClusterWith(b, 3, func(i int, cfg *consensus.Config) {
+		cfg.Raft.SnapshotThreshold = 1 << 20 // no snapshot in the middle of a measurement
+		cfg.Raft.TrailingLogs = 1 << 20
+		cfg.Raft.SnapshotInterval = time.Hour
+		// A shared disk's fsync can stall for most of a second: keep the
+		// leader through such stalls so that a measurement is not an election.
+		cfg.Raft.HeartbeatTimeout, cfg.Raft.ElectionTimeout, cfg.Raft.LeaderLeaseTimeout = 3*time.Second, 3*time.Second, 3*time.Second
+	})
+	return c
+}
+
+func schoolCmd(i int) []byte {
+	cmd, _ := consensus.EncodeCommand(consensus.CmdPutSchool, consensus.PutSchoolCommand{
+		School: twinfed.School{Country: "IT", LegalName: fmt.Sprintf("Scuola %d", i), City: "Roma", Level: twinfed.LevelPrimary}, At: time.Now()})
+	return cmd
+}
+
+func percentile(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return float64(d[int(float64(len(d)-1)*p)]) / float64(time.Millisecond)
+}
+
+// run calls op n times from w workers and reports ops/s, p50 and p99.
+func run(b *testing.B, n, w int, op func(i int) error) {
+	b.Helper()
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := 0; g < w; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				if err := op(i); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d operations failed, first: %v", f, n, firstErr.Load())
+	}
+	b.ReportMetric(float64(n)/el.Seconds(), "ops/s")
+	b.ReportMetric(percentile(lat, 0.50), "p50-ms")
+	b.ReportMetric(percentile(lat, 0.99), "p99-ms")
+}
+
+func leaderOf(b *testing.B, c *consensustest.Cluster) *consensus.Member {
+	return c.Members[c.MustLeader(b)]
+}
+
+func BenchmarkRegistryApplySequential(b *testing.B) {
+	c := benchCluster(b)
+	l := leaderOf(b, c)
+	b.ResetTimer()
+	run(b, 500, 1, func(i int) error { _, err := l.Apply(context.Background(), schoolCmd(i)); return err })
+}
+
+func BenchmarkRegistryApplyConcurrent64(b *testing.B) {
+	c := benchCluster(b)
+	l := leaderOf(b, c)
+	b.ResetTimer()
+	run(b, 20000, 64, func(i int) error { _, err := l.Apply(context.Background(), schoolCmd(i)); return err })
+}
+
+func httpPutSchool(hc *http.Client, url string, i int) error {
+	body, _ := json.Marshal(twinfed.School{Country: "IT", LegalName: fmt.Sprintf("Scuola %d", i), City: "Roma", Level: twinfed.LevelPrimary})
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/schools", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+consensustest.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %s", resp.Status)
+	}
+	_, err = bytes.NewBuffer(nil).ReadFrom(resp.Body)
+	return err
+}
+
+func benchHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}, Timeout: 30 * time.Second}
+}
+
+func BenchmarkRegistryHTTPWriteSequential(b *testing.B) {
+	c := benchCluster(b)
+	l := leaderOf(b, c)
+	hc := benchHTTPClient()
+	b.ResetTimer()
+	run(b, 500, 1, func(i int) error { return httpPutSchool(hc, l.URL(), i) })
+}
+
+func BenchmarkRegistryHTTPWriteConcurrent64(b *testing.B) {
+	c := benchCluster(b)
+	l := leaderOf(b, c)
+	hc := benchHTTPClient()
+	b.ResetTimer()
+	run(b, 10000, 64, func(i int) error { return httpPutSchool(hc, l.URL(), i) })
+}
+
+func importSchools(n int) []twinfed.School {
+	out := make([]twinfed.School, n)
+	for i := range out {
+		out[i] = twinfed.School{Country: twinfed.SeedCountries()[i%46].Code, LegalName: fmt.Sprintf("School %d", i), City: "City",
+			NationalNumber: fmt.Sprintf("N%07d", i), Level: twinfed.LevelPrimary, Institution: twinfed.InstitutionState}
+	}
+	return out
+}
+
+func BenchmarkRegistryImportApply(b *testing.B) {
+	c := benchCluster(b)
+	l := leaderOf(b, c)
+	const n = 200000
+	schools := importSchools(n)
+	b.ResetTimer()
+	start := time.Now()
+	res, err := l.ImportSchools(context.Background(), schools)
+	if err != nil || res.Count != n {
+		b.Fatalf("import: %v (%d)", err, res.Count)
+	}
+	b.ReportMetric(n/time.Since(start).Seconds(), "records/s")
+}
+
+func BenchmarkRegistryImportHTTP(b *testing.B) {
+	c := benchCluster(b)
+	const n = 200000
+	schools := importSchools(n)
+	cl := c.AdminClient(b)
+	b.ResetTimer()
+	start := time.Now()
+	res, err := cl.Import(context.Background(), schools)
+	if err != nil || res.Count != n {
+		b.Fatalf("import: %v", err)
+	}
+	b.ReportMetric(n/time.Since(start).Seconds(), "records/s")
+}
+
+func BenchmarkRegistryReadConsistent(b *testing.B) {
+	c := benchCluster(b)
+	l := leaderOf(b, c)
+	hc := benchHTTPClient()
+	if err := httpPutSchool(hc, l.URL(), 0); err != nil {
+		b.Fatal(err)
+	}
+	id := "IT-00000001"
+	b.ResetTimer()
+	run(b, 5000, 1, func(int) error {
+		resp, err := hc.Get(l.URL() + "/v1/schools/" + id + "?consistency=consistent")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = bytes.NewBuffer(nil).ReadFrom(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s", resp.Status)
+		}
+		return err
+	})
+}
+
+func BenchmarkRegistryReadIndexGo(b *testing.B) {
+	c := benchCluster(b)
+	l := leaderOf(b, c)
+	b.ResetTimer()
+	run(b, 5000, 1, func(int) error { _, err := l.ReadIndex(context.Background()); return err })
+}
+
+func BenchmarkRegistryReadStalePerMember(b *testing.B) {
+	c := benchCluster(b)
+	l := leaderOf(b, c)
+	hc := benchHTTPClient()
+	if err := httpPutSchool(hc, l.URL(), 0); err != nil {
+		b.Fatal(err)
+	}
+	c.MustWaitConverged(b)
+	follower := c.URLs[(c.MustLeader(b)+1)%3]
+	b.ResetTimer()
+	run(b, 20000, 16, func(int) error {
+		resp, err := hc.Get(follower + "/v1/schools/IT-00000001")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = bytes.NewBuffer(nil).ReadFrom(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s", resp.Status)
+		}
+		return err
+	})
+}
+
+// BenchmarkBadgerSyncedWrites is the ceiling on this disk: synced Badger
+// transactions of 64 entries of a school's size, one after another (what one
+// member's log store does per Raft batch), and of one entry.
+func BenchmarkBadgerSyncedWrites(b *testing.B) {
+	for _, batch := range []int{1, 64} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			db, err := badger.Open(badger.DefaultOptions(b.TempDir()).WithSyncWrites(true).WithLogger(nil).WithValueThreshold(1 << 20))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			val := bytes.Repeat([]byte("x"), 300)
+			const txns = 300
+			start := time.Now()
+			k := 0
+			for i := 0; i < txns; i++ {
+				err := db.Update(func(txn *badger.Txn) error {
+					for j := 0; j < batch; j++ {
+						k++
+						if err := txn.Set([]byte(fmt.Sprintf("k%09d", k)), val); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			el := time.Since(start).Seconds()
+			b.ReportMetric(txns/el, "fsyncs/s")
+			b.ReportMetric(float64(txns*batch)/el, "entries/s")
+		})
+	}
+}
