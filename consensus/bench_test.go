@@ -93,14 +93,14 @@ func BenchmarkRegistryApplySequential(b *testing.B) {
 	c := benchCluster(b)
 	l := leaderOf(b, c)
 	b.ResetTimer()
-	run(b, 500, 1, func(i int) error { _, err := l.Apply(context.Background(), schoolCmd(i)); return err })
+	run(b, 300, 1, func(i int) error { _, err := l.Apply(context.Background(), schoolCmd(i)); return err })
 }
 
 func BenchmarkRegistryApplyConcurrent64(b *testing.B) {
 	c := benchCluster(b)
 	l := leaderOf(b, c)
 	b.ResetTimer()
-	run(b, 20000, 64, func(i int) error { _, err := l.Apply(context.Background(), schoolCmd(i)); return err })
+	run(b, 10000, 64, func(i int) error { _, err := l.Apply(context.Background(), schoolCmd(i)); return err })
 }
 
 func httpPutSchool(hc *http.Client, url string, i int) error {
@@ -129,7 +129,7 @@ func BenchmarkRegistryHTTPWriteSequential(b *testing.B) {
 	l := leaderOf(b, c)
 	hc := benchHTTPClient()
 	b.ResetTimer()
-	run(b, 500, 1, func(i int) error { return httpPutSchool(hc, l.URL(), i) })
+	run(b, 300, 1, func(i int) error { return httpPutSchool(hc, l.URL(), i) })
 }
 
 func BenchmarkRegistryHTTPWriteConcurrent64(b *testing.B) {
@@ -137,7 +137,7 @@ func BenchmarkRegistryHTTPWriteConcurrent64(b *testing.B) {
 	l := leaderOf(b, c)
 	hc := benchHTTPClient()
 	b.ResetTimer()
-	run(b, 10000, 64, func(i int) error { return httpPutSchool(hc, l.URL(), i) })
+	run(b, 5000, 64, func(i int) error { return httpPutSchool(hc, l.URL(), i) })
 }
 
 func importSchools(n int) []twinfed.School {
@@ -152,7 +152,7 @@ func importSchools(n int) []twinfed.School {
 func BenchmarkRegistryImportApply(b *testing.B) {
 	c := benchCluster(b)
 	l := leaderOf(b, c)
-	const n = 200000
+	const n = 100000
 	schools := importSchools(n)
 	b.ResetTimer()
 	start := time.Now()
@@ -165,7 +165,7 @@ func BenchmarkRegistryImportApply(b *testing.B) {
 
 func BenchmarkRegistryImportHTTP(b *testing.B) {
 	c := benchCluster(b)
-	const n = 200000
+	const n = 100000
 	schools := importSchools(n)
 	cl := c.AdminClient(b)
 	b.ResetTimer()
@@ -186,7 +186,7 @@ func BenchmarkRegistryReadConsistent(b *testing.B) {
 	}
 	id := "IT-00000001"
 	b.ResetTimer()
-	run(b, 5000, 1, func(int) error {
+	run(b, 2000, 1, func(int) error {
 		resp, err := hc.Get(l.URL() + "/v1/schools/" + id + "?consistency=consistent")
 		if err != nil {
 			return err
@@ -204,7 +204,7 @@ func BenchmarkRegistryReadIndexGo(b *testing.B) {
 	c := benchCluster(b)
 	l := leaderOf(b, c)
 	b.ResetTimer()
-	run(b, 5000, 1, func(int) error { _, err := l.ReadIndex(context.Background()); return err })
+	run(b, 2000, 1, func(int) error { _, err := l.ReadIndex(context.Background()); return err })
 }
 
 func BenchmarkRegistryReadStalePerMember(b *testing.B) {
@@ -217,7 +217,7 @@ func BenchmarkRegistryReadStalePerMember(b *testing.B) {
 	c.MustWaitConverged(b)
 	follower := c.URLs[(c.MustLeader(b)+1)%3]
 	b.ResetTimer()
-	run(b, 20000, 16, func(int) error {
+	run(b, 10000, 16, func(int) error {
 		resp, err := hc.Get(follower + "/v1/schools/IT-00000001")
 		if err != nil {
 			return err
