@@ -1,0 +1,262 @@
+package node_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node"
+)
+
+// Benchmarks follow `make bench`: each does a fixed amount of work whatever
+// b.N is and reports its figures with b.ReportMetric.
+
+// seedMembers imports n validated members through the store's batch writer.
+func seedMembers(tb testing.TB, svc *node.Service, n int) {
+	tb.Helper()
+	regions := []string{"Lazio", "Toscana", "Lombardia", "Puglia", "Sicilia", "Veneto", "Campania", "Piemonte"}
+	levels := []twinfed.SchoolLevel{twinfed.LevelPrimary, twinfed.LevelLowerSecondary, twinfed.LevelUpperSecondary, twinfed.LevelEarlyChildhood}
+	const chunk = 20000
+	for start := 0; start < n; start += chunk {
+		batch := make([]*twinfed.Member, 0, chunk)
+		for i := start; i < min(start+chunk, n); i++ {
+			u := fmt.Sprintf("member%06d", i)
+			batch = append(batch, &twinfed.Member{Username: u, FirstName: "Nome" + strconv.Itoa(i), LastName: "Cognome", Email: u + "@scuola.it",
+				Status: twinfed.StatusValidated, Created: time.Now().UTC(), Validated: time.Now().UTC(),
+				Schools:     []twinfed.MemberSchool{{SchoolID: "it-" + strconv.Itoa(i%5000), Name: "Istituto Comprensivo " + strconv.Itoa(i%5000), Region: regions[i%len(regions)], Level: levels[i%len(levels)], Role: "teacher"}},
+				Description: "<p>Insegno da molti anni e mi interessano i progetti europei.</p>", Languages: []string{"it", "en"}, PupilAges: []int{10, 11, 12},
+				Subjects: []string{"mathematics", "science"}, Interests: []string{"robotics", "STEM"}, Available: twinfed.Available{Project: true},
+				Public: twinfed.PublicFields})
+		}
+		if err := svc.ImportMembers(context.Background(), nil, batch); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// load sends total GET requests to urls (chosen by index) from workers
+// goroutines with keep-alive, and returns the rate and latency quantiles.
+func load(tb testing.TB, total, workers int, url func(i int) string) (rate, p50, p99 float64) {
+	tb.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}
+	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	var next atomic.Int64
+	lat := make([][]time.Duration, workers)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= total {
+					return
+				}
+				t0 := time.Now()
+				resp, err := c.Get(url(i))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					failed.Add(1)
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		tb.Fatalf("%d of %d requests failed", f, total)
+	}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return float64(total) / elapsed.Seconds(), ms(all[len(all)/2]), ms(all[len(all)*99/100])
+}
+
+// BenchmarkProfilePage measures public profile pages per second through
+// real HTTP with 100,000 members stored, and in the same run a trivial Go
+// handler's rate as the ceiling of this machine and load generator.
+func BenchmarkProfilePage(b *testing.B) {
+	dir := b.TempDir()
+	n := MustOpenNode(b, nodeOpts{dir: dir})
+	const members = 100000
+	seedMembers(b, n.Service(), members)
+	const total, workers = 60000, 32
+	// Warm up (connections, caches).
+	load(b, 2000, workers, func(i int) string { return fmt.Sprintf("%s/users/member%06d", n.URL(), (i*7919)%members) })
+	b.ResetTimer()
+	rate, p50, p99 := load(b, total, workers, func(i int) string { return fmt.Sprintf("%s/users/member%06d", n.URL(), (i*7919)%members) })
+	b.StopTimer()
+	trivial := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer trivial.Close()
+	load(b, 2000, workers, func(int) string { return trivial.URL })
+	ceiling, _, _ := load(b, total, workers, func(int) string { return trivial.URL })
+	b.ReportMetric(rate, "req/s")
+	b.ReportMetric(p50, "p50-ms")
+	b.ReportMetric(p99, "p99-ms")
+	b.ReportMetric(ceiling, "trivial-req/s")
+	b.ReportMetric(members, "members")
+}
+
+// BenchmarkRegistrations measures pre-registrations per second through
+// the JSON API (argon2id hash, synced Badger commit, spooled mail), with
+// the production hash parameters and with cheap ones to show what the hash
+// costs.
+func BenchmarkRegistrations(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		hash  node.HashParams
+		total int
+	}{
+		{"argon2id-t2-64MiB-p2", node.DefaultHashParams, 100},
+		{"argon2id-t1-1MiB-p1", testHash, 400},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0", Service: node.Config{Country: "IT", Policy: node.ItalianPolicy(), Hash: tc.hash}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer n.Close()
+			c := &http.Client{Timeout: 60 * time.Second}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			var failed atomic.Int64
+			start := time.Now()
+			for w := 0; w < 8; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := int(next.Add(1)) - 1
+						if i >= tc.total {
+							return
+						}
+						u := fmt.Sprintf("bench%05d", i)
+						body := fmt.Sprintf(`{"first_name":"A","last_name":"B","email":"%s@scuola.it","email_confirm":"%s@scuola.it","username":"%s","password":"correct horse 1","password_confirm":"correct horse 1"}`, u, u, u)
+						resp, err := c.Post(n.URL()+"/api/v1/registrations", "application/json", strings.NewReader(body))
+						if err != nil || resp.StatusCode != http.StatusCreated {
+							failed.Add(1)
+						}
+						if resp != nil {
+							resp.Body.Close()
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if f := failed.Load(); f > 0 {
+				b.Fatalf("%d registrations failed", f)
+			}
+			b.ReportMetric(float64(tc.total)/time.Since(start).Seconds(), "reg/s")
+			b.ReportMetric(float64(tc.hash.Time), "argon-t")
+			b.ReportMetric(float64(tc.hash.Memory)/1024, "argon-MiB")
+		})
+	}
+}
+
+const startupChildEnv = "TWINFED_NODE_STARTUP_CHILD"
+
+// BenchmarkStartup measures the start-up of a node process whose store
+// holds 116,000 members (Italy's size): from exec to the first answered
+// request, and the process's resident memory after serving profile pages.
+func BenchmarkStartup(b *testing.B) {
+	dir := b.TempDir()
+	const members = 116000
+	{
+		n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0", Service: node.Config{Country: "IT", Policy: node.ItalianPolicy(), Hash: testHash}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		seedMembers(b, n.Service(), members)
+		n.Close()
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	start := time.Now()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStartupChild$")
+	cmd.Env = append(os.Environ(), startupChildEnv+"="+dir+"|"+addr)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	c := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := c.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the node did not start within 60s")
+		}
+		<-time.After(2 * time.Millisecond)
+	}
+	startup := time.Since(start)
+	load(b, 20000, 16, func(i int) string { return fmt.Sprintf("http://%s/users/member%06d", addr, (i*7919)%members) })
+	b.ReportMetric(startup.Seconds(), "startup-s")
+	b.ReportMetric(rssMiB(b, cmd.Process.Pid), "rss-MiB")
+	b.ReportMetric(members, "members")
+}
+
+func rssMiB(tb testing.TB, pid int) float64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.Fields(v)[0])
+			return float64(kb) / 1024
+		}
+	}
+	tb.Fatal("no VmRSS")
+	return 0
+}
+
+// TestStartupChild is the node process of BenchmarkStartup; it does
+// nothing in a normal test run.
+func TestStartupChild(t *testing.T) {
+	v := os.Getenv(startupChildEnv)
+	if v == "" {
+		t.Skip("only runs as BenchmarkStartup's child process")
+	}
+	dir, addr, _ := strings.Cut(v, "|")
+	_, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: addr, Service: node.Config{Country: "IT", Policy: node.ItalianPolicy()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-make(chan struct{}) // until killed
+}

@@ -1,0 +1,81 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/twinfed/twinfed"
+)
+
+// ImportMembers stores members in bulk, for a migration from the legacy
+// platform (and for the benchmarks' 100,000-member nodes). They keep the
+// status they come with and have no password: they set one with the
+// password-reset link. Usernames and e-mails must be new; the whole import
+// is refused (EINVALID/ECONFLICT naming the first bad record) before
+// anything is written when one is not. Writes go through Badger's batch
+// writer, synced at the end.
+func (s *Service) ImportMembers(ctx context.Context, p *Principal, members []*twinfed.Member) error {
+	if p != nil && p.Role != twinfed.RoleAgencyAdmin {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "Only an agency administrator can import members.")
+	}
+	seen := make(map[string]bool, 2*len(members))
+	for i, m := range members {
+		if !usernameRE.MatchString(m.Username) {
+			return twinfed.Errorf(twinfed.EINVALID, "record %d: %q is not a valid username", i, m.Username)
+		}
+		f := map[string]string{}
+		checkEmail(f, "email", m.Email)
+		if len(f) > 0 {
+			return twinfed.Errorf(twinfed.EINVALID, "record %d (%s): %q is not an e-mail address", i, m.Username, m.Email)
+		}
+		if seen["u/"+m.Username] || seen["e/"+normEmail(m.Email)] {
+			return twinfed.Errorf(twinfed.ECONFLICT, "record %d (%s): duplicate username or e-mail in the import", i, m.Username)
+		}
+		seen["u/"+m.Username], seen["e/"+normEmail(m.Email)] = true, true
+		if !m.Role.IsAgency() {
+			m.Role = twinfed.RoleMember
+		}
+		if m.Status == "" {
+			m.Status = twinfed.StatusValidated
+		}
+		m.Country = s.cfg.Country
+	}
+	err := s.store.View(func(txn *badger.Txn) error {
+		for i, m := range members {
+			for _, k := range []string{prefixMember + m.Username, prefixDeleted + m.Username, prefixEmail + normEmail(m.Email)} {
+				if ok, err := exists(txn, k); err != nil {
+					return err
+				} else if ok {
+					return twinfed.Errorf(twinfed.ECONFLICT, "record %d (%s): the username or e-mail is already registered", i, m.Username)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.internal("import", err)
+	}
+	wb := s.store.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, m := range members {
+		b, err := jsonMarshal(m)
+		if err != nil {
+			return s.internal("import", err)
+		}
+		for k, v := range map[string][]byte{
+			prefixMember + m.Username:                          b,
+			prefixEmail + normEmail(m.Email):                   []byte(m.Username),
+			prefixStatus + string(m.Status) + "/" + m.Username: nil,
+		} {
+			if err := wb.Set([]byte(k), v); err != nil {
+				return s.internal("import", err)
+			}
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return s.internal("import", fmt.Errorf("flush: %w", err))
+	}
+	return s.internal("import sync", s.store.db.Sync())
+}
