@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,7 +25,12 @@ func main() {
 	defer stop()
 	if err := newApp(os.Stdout, os.Stderr).RunContext(ctx, os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "twinfed:", err)
-		os.Exit(1)
+		code := 1
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) && ec.ExitCode() != 0 {
+			code = ec.ExitCode()
+		}
+		os.Exit(code)
 	}
 }
 
@@ -36,6 +42,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Version:   version,
 		Writer:    stdout,
 		ErrWriter: stderr,
+		// Errors, cli.Exit's included, come back to main, which alone
+		// exits: the app runs in-process in tests.
+		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			versionCommand(),
 			registryCommand(),
@@ -43,6 +52,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			adminCommand(),
 			demoCommand(),
 			configCommand(),
+			keyCommand(),
+			countryCommand(),
 		},
 	}
 }

@@ -75,7 +75,7 @@ func GenerateKey(id, algorithm string) (*Key, error) {
 func LoadOrCreateKey(path, algorithm string) (*Key, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		k, err := GenerateKey(time.Now().UTC().Format("20060102T150405Z"), algorithm)
+		k, err := GenerateKey(newKeyID(), algorithm)
 		if err != nil {
 			return nil, err
 		}
@@ -96,6 +96,14 @@ func LoadOrCreateKey(path, algorithm string) (*Key, error) {
 		return nil, fmt.Errorf("signing: read key: %w", err)
 	}
 	return ParsePrivatePEM(raw)
+}
+
+// newKeyID returns a key id that sorts by creation time and is unique even
+// for keys made in the same second (a rotation makes two in a row).
+func newKeyID() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%x", time.Now().UTC().Format("20060102T150405Z"), b)
 }
 
 // ParsePrivatePEM decodes a key written by LoadOrCreateKey.
