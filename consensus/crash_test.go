@@ -273,16 +273,16 @@ func TestCrash_NoAcknowledgedWriteLostOnSIGKILL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		consensustest.Eventually(t, 60*time.Second, func() bool {
-			for _, id := range acked {
+		for _, id := range acked {
+			consensustest.Eventually(t, 60*time.Second, func() bool {
 				s, idx, err := cl.ConsistentSchool(context.Background(), id)
-				if err != nil || s.ID != id {
-					return false
+				if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+					t.Fatalf("acknowledged write %s is lost", id)
 				}
 				lastIdx = max(lastIdx, idx)
-			}
-			return true
-		}, "an acknowledged write is missing (consistent read)")
+				return err == nil && s.ID == id
+			}, "no consistent read of "+id)
+		}
 		consensustest.Eventually(t, 60*time.Second, func() bool {
 			for _, id := range acked {
 				if _, err := cl.School(context.Background(), id); err != nil {
@@ -293,5 +293,4 @@ func TestCrash_NoAcknowledgedWriteLostOnSIGKILL(t *testing.T) {
 		}, "member "+cm.cfg.NodeID+" lacks an acknowledged write")
 		cl.Close()
 	}
-	_ = twinfed.School{}
 }

@@ -934,21 +934,80 @@ func (m *Member) joinCluster(ctx context.Context, urls []string) error {
 }
 
 // tcpStreamLayer is Raft's TCP stream layer over a listener bound by the
-// caller.
+// caller. Close also closes every connection it made or accepted: Raft's
+// transport leaves them open, and a peer's pipeline waiting for answers on
+// such a connection would block that peer's shutdown.
 type tcpStreamLayer struct {
 	ln        net.Listener
 	advertise net.Addr
 	dial      func(address string, timeout time.Duration) (net.Conn, error)
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[*trackedConn]struct{}
 }
 
-func (t *tcpStreamLayer) Accept() (net.Conn, error) { return t.ln.Accept() }
-func (t *tcpStreamLayer) Close() error              { return t.ln.Close() }
-func (t *tcpStreamLayer) Addr() net.Addr            { return t.advertise }
-func (t *tcpStreamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	if t.dial != nil {
-		return t.dial(string(address), timeout)
+type trackedConn struct {
+	net.Conn
+	l *tcpStreamLayer
+}
+
+func (c *trackedConn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
+}
+
+func (t *tcpStreamLayer) track(conn net.Conn) (net.Conn, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		conn.Close()
+		return nil, errors.New("raft stream layer closed")
 	}
-	return net.DialTimeout("tcp", string(address), timeout)
+	if t.conns == nil {
+		t.conns = map[*trackedConn]struct{}{}
+	}
+	tc := &trackedConn{Conn: conn, l: t}
+	t.conns[tc] = struct{}{}
+	return tc, nil
+}
+
+func (t *tcpStreamLayer) Accept() (net.Conn, error) {
+	conn, err := t.ln.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return t.track(conn)
+}
+
+func (t *tcpStreamLayer) Close() error {
+	t.mu.Lock()
+	t.closed = true
+	conns := t.conns
+	t.conns = nil
+	t.mu.Unlock()
+	for c := range conns {
+		c.Conn.Close()
+	}
+	return t.ln.Close()
+}
+
+func (t *tcpStreamLayer) Addr() net.Addr { return t.advertise }
+
+func (t *tcpStreamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	var conn net.Conn
+	var err error
+	if t.dial != nil {
+		conn, err = t.dial(string(address), timeout)
+	} else {
+		conn, err = net.DialTimeout("tcp", string(address), timeout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t.track(conn)
 }
 
 type badgerLogger struct{ l *slog.Logger }

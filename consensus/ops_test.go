@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 )
@@ -92,9 +93,13 @@ func TestOps_RecoverLostQuorumWithPeersJSON(t *testing.T) {
 		t.Fatalf("peers after recovery: %+v", got)
 	}
 	cl := c.AdminClient(t)
-	if got, _, err := cl.ConsistentSchool(context.Background(), s.ID); err != nil || got.LegalName != "Athénée royal" {
-		t.Fatalf("data after recovery: %v", err)
-	}
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		got, _, err := cl.ConsistentSchool(context.Background(), s.ID)
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			t.Fatalf("the school is gone after recovery")
+		}
+		return err == nil && got.LegalName == "Athénée royal"
+	}, "no consistent read after recovery")
 	c.MustImportSchools(t, school("BE", "Nouvelle école", ""))
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, consensus.PeersJSON+".applied")); err != nil {
 		t.Fatalf("peers.json was not marked applied: %v", err)
