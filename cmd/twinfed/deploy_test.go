@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,6 +102,116 @@ func configMapTOML(yaml string) map[string]string {
 			body = append(body, l[indent:])
 		}
 		out[name] = strings.Join(body, "\n")
+	}
+	return out
+}
+
+// TestDeploy_DashboardMetricsExist checks that every metric the Grafana
+// dashboard queries is one the code registers (a Name in a metric's options
+// in consensus, node or federation), and that every label it groups by is
+// one of that metric's labels.
+func TestDeploy_DashboardMetricsExist(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/grafana/twinfed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	registered := registeredMetrics(t)
+	metricRE := regexp.MustCompile(`\btwinfed_[a-z_]+`)
+	byRE := regexp.MustCompile(`by \(([a-z_, ]+)\)`)
+	n := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			names := metricRE.FindAllString(tg.Expr, -1)
+			for _, name := range names {
+				n++
+				base := name
+				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+					if b, ok := strings.CutSuffix(name, suffix); ok {
+						if _, known := registered[b]; known {
+							base = b
+						}
+					}
+				}
+				labels, ok := registered[base]
+				if !ok {
+					t.Errorf("panel %q queries %s, which no code registers", p.Title, name)
+					continue
+				}
+				for _, m := range byRE.FindAllStringSubmatch(tg.Expr, -1) {
+					for _, l := range strings.Split(m[1], ",") {
+						l = strings.TrimSpace(l)
+						if l == "le" || l == "instance" || l == "job" {
+							continue
+						}
+						if !slices.Contains(labels, l) && len(names) == 1 {
+							t.Errorf("panel %q groups %s by %q; its labels are %v", p.Title, name, l, labels)
+						}
+					}
+				}
+			}
+		}
+	}
+	if n < 15 {
+		t.Fatalf("the dashboard queries only %d metrics", n)
+	}
+}
+
+// registeredMetrics scans the adapters' Go sources for metric options
+// (Name: "twinfed_…") and the label list that follows them.
+func registeredMetrics(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	nameRE := regexp.MustCompile(`Name:\s*"(twinfed_[a-z_]+)"`)
+	labelsRE := regexp.MustCompile(`\}\s*,\s*\[\]string\{([^}]*)\}`)
+	for _, dir := range []string{"../../consensus", "../../node", "../../federation"} {
+		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			text := string(src)
+			for _, loc := range nameRE.FindAllStringSubmatchIndex(text, -1) {
+				// The metric's options end where the next constructor or
+				// metric name begins; its label list, if any, is there.
+				rest := text[loc[1]:]
+				if i := strings.Index(rest, "prometheus.New"); i >= 0 {
+					rest = rest[:i]
+				}
+				if m := nameRE.FindStringIndex(rest); m != nil {
+					rest = rest[:m[0]]
+				}
+				var labels []string
+				if m := labelsRE.FindStringSubmatch(rest); m != nil {
+					for _, l := range strings.Split(m[1], ",") {
+						if l = strings.Trim(strings.TrimSpace(l), `"`); l != "" {
+							labels = append(labels, l)
+						}
+					}
+				}
+				out[text[loc[2]:loc[3]]] = labels
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("found only %d registered metrics in the sources", len(out))
 	}
 	return out
 }
