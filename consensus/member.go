@@ -699,10 +699,29 @@ func (m *Member) ReadIndex(ctx context.Context) (uint64, error) {
 }
 
 // WaitApplied waits until the state has applied index.
+// commandsBetween reports whether the log holds a command after index from
+// and up to index to. The FSM sees only commands, so its index stays behind
+// the commit index after entries it never gets (a leader's no-op, a barrier,
+// a configuration change): a read must wait for commands only. Entries
+// compacted into a snapshot were applied before it was taken.
+func (m *Member) commandsBetween(from, to uint64) bool {
+	var l raft.Log
+	for i := from + 1; i <= to; i++ {
+		if err := m.logs.GetLog(i, &l); err != nil {
+			continue
+		}
+		if l.Type == raft.LogCommand {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *Member) WaitApplied(ctx context.Context, index uint64) error {
 	for {
 		ch := m.fsm.Changed()
-		if m.fsm.Applied() >= index {
+		applied := m.fsm.Applied()
+		if applied >= index || !m.commandsBetween(applied, index) {
 			return nil
 		}
 		select {
