@@ -114,6 +114,9 @@ func TestAPI_BadInputChangesNothing(t *testing.T) {
 	_, rogue := MustNodeKey(t)
 	c.MustRegisterNode(t, "IT", "https://it.example", itKey.NodeKey())
 	existing := c.MustImportSchools(t, school("IT", "Liceo Dante", "FIPS0001"))[0]
+	// The follower the requests go to authenticates from its own state: let
+	// it apply the node's registration first.
+	c.MustWaitConverged(t)
 	keys := nodeKeys{it: itSigner, rogue: rogue}
 	// Talk to a follower, so that forwarding is on the path too.
 	base := c.URLs[(c.MustLeader(t)+1)%3]

@@ -115,14 +115,24 @@ func TestDemo_StartsSeedsAndResumes(t *testing.T) {
 		if p.Role == "registry member" {
 			u += "/readyz"
 		}
-		resp, err := http.Get(u)
-		if err != nil {
-			t.Fatalf("%s %s: %v", p.Process, p.URL, err)
-		}
-		resp.Body.Close()
-		// The back office redirects anonymous visitors to the login page.
-		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("%s %s: status %d", p.Process, p.URL, resp.StatusCode)
+		// A registry member is not ready during an election (tests run in
+		// parallel on 2 cores): poll it. The back office answers anonymous
+		// visitors with the login page and 401.
+		var status int
+		waitFor(ctx, 30*time.Second, func() error {
+			resp, err := http.Get(u)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			status = resp.StatusCode
+			if status != http.StatusOK && status != http.StatusUnauthorized {
+				return fmt.Errorf("status %d", status)
+			}
+			return nil
+		})
+		if status != http.StatusOK && status != http.StatusUnauthorized {
+			t.Errorf("%s %s: status %d", p.Process, u, status)
 		}
 	}
 	if roles["registry member"] != 3 || roles["agency officer"] != 3 || roles["teacher"] != 9 {
