@@ -33,6 +33,10 @@ type FSM struct {
 	applied atomic.Uint64
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after every applied batch
+
+	// restoring is held for writing while Restore replaces the state, so
+	// that no read sees a half-dropped state.
+	restoring sync.RWMutex
 }
 
 var _ raft.BatchingFSM = (*FSM)(nil)
@@ -44,6 +48,13 @@ func newFSM(db *badger.DB, logger *slog.Logger, m *metrics) *FSM {
 
 // Applied returns the index of the last entry applied.
 func (f *FSM) Applied() uint64 { return f.applied.Load() }
+
+// View runs fn in a read transaction of the state, never during a restore.
+func (f *FSM) View(fn func(txn *badger.Txn) error) error {
+	f.restoring.RLock()
+	defer f.restoring.RUnlock()
+	return f.db.View(fn)
+}
 
 // Changed returns a channel closed at the next applied batch.
 func (f *FSM) Changed() <-chan struct{} {
@@ -812,12 +823,17 @@ func (s *fsmSnapshot) Release() { s.txn.Discard() }
 // Restore drops the state and loads the snapshot.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	f.restoring.Lock()
+	defer f.restoring.Unlock()
+	start := time.Now()
 	if err := f.db.DropAll(); err != nil {
 		return fmt.Errorf("restore: drop state: %w", err)
 	}
+	dropped := time.Since(start)
 	if err := loadSnapshot(f.db, rc); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
+	f.logger.Info("registry: state restored from a snapshot", "drop", dropped, "total", time.Since(start))
 	var applied uint64
 	_ = f.db.View(func(txn *badger.Txn) error {
 		applied, _ = getUint(txn, kApplied)

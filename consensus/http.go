@@ -210,7 +210,7 @@ func (m *Member) readHandler(fn func(txn *badger.Txn, r *http.Request) (any, err
 			return
 		}
 		var v any
-		err := m.stateDB.View(func(txn *badger.Txn) error {
+		err := m.fsm.View(func(txn *badger.Txn) error {
 			var err error
 			v, err = fn(txn, r)
 			return err
@@ -680,7 +680,7 @@ func (m *Member) handleChanges(w http.ResponseWriter, r *http.Request) {
 
 func (m *Member) changes(since uint64) (*ChangeSet, error) {
 	cs := &ChangeSet{Changes: []Change{}}
-	err := m.stateDB.View(func(txn *badger.Txn) error {
+	err := m.fsm.View(func(txn *badger.Txn) error {
 		applied, err := getUint(txn, kApplied)
 		if err != nil {
 			return err
@@ -828,8 +828,25 @@ func (m *Member) handleBackup(w http.ResponseWriter, r *http.Request) {
 		m.writeError(w, r, twinfed.Errorf(twinfed.EUNAUTHORIZED, "the admin token is required"))
 		return
 	}
+	idx := m.fsm.Applied()
+	switch c := r.URL.Query().Get("consistency"); c {
+	case "", "stale":
+	case "consistent":
+		// Every write acknowledged before the request is in the backup.
+		var forwarded bool
+		var err error
+		if idx, forwarded, err = m.consistentRead(w, r); forwarded {
+			return
+		} else if err != nil {
+			m.writeError(w, r, err)
+			return
+		}
+	default:
+		m.writeError(w, r, twinfed.FieldError("consistency", fmt.Sprintf("%q is not a consistency level; use stale or consistent", c)))
+		return
+	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set(headerIndex, strconv.FormatUint(m.fsm.Applied(), 10))
+	w.Header().Set(headerIndex, strconv.FormatUint(idx, 10))
 	if _, err := m.Backup(w); err != nil {
 		m.logger.Error("registry: backup failed", "err", err)
 	}

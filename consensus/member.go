@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,7 @@ type Member struct {
 	metrics *metrics
 
 	logs    *LogStore
+	logRead raft.LogStore // the log cache in front of logs
 	stateDB *badger.DB
 	fsm     *FSM
 	raft    *raft.Raft
@@ -253,6 +255,7 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.logRead = cache
 	existing, err := raft.HasExistingState(cache, m.logs, snaps)
 	if err != nil {
 		return nil, fmt.Errorf("consensus: check existing state: %w", err)
@@ -497,12 +500,7 @@ func (m *Member) onLeader(gen uint64) {
 		}
 	}
 	for _, mi := range want {
-		// The leader always records itself: a command of its own term brings
-		// the FSM's index up to the commit index, which otherwise ends on
-		// entries the FSM never sees (the term's no-op, the barrier above, a
-		// configuration recovered from peers.json), and consistent reads
-		// wait for the FSM to reach the commit index.
-		if _, ok := known[mi.ID]; ok && mi.ID != m.cfg.NodeID {
+		if have, ok := known[mi.ID]; ok && (mi.ID != m.cfg.NodeID || have == mi) {
 			continue
 		}
 		cmd, _ := EncodeCommand(CmdSetMember, MemberCommand{Member: mi})
@@ -686,9 +684,9 @@ func (m *Member) forwardApply(ctx context.Context, url string, cmd []byte) (*App
 
 // ReadIndex waits until this member may serve a linearizable read: it must
 // be the leader, have committed an entry of its term, confirm with a quorum
-// that it still leads (VerifyLeader), and have applied up to the commit
-// index read before that check. It returns that index; ErrNotLeader when
-// this member does not lead.
+// that it still leads (VerifyLeader), and its state must reflect every
+// entry up to the commit index read before that check. It returns that
+// index; ErrNotLeader when this member does not lead.
 func (m *Member) ReadIndex(ctx context.Context) (uint64, error) {
 	if m.raft.State() != raft.Leader || m.readyGen.Load() != m.leaderGen.Load() {
 		return 0, ErrNotLeader
@@ -703,21 +701,70 @@ func (m *Member) ReadIndex(ctx context.Context) (uint64, error) {
 	return idx, nil
 }
 
-// WaitApplied waits until the state has applied index.
+// WaitApplied waits until the state reflects every entry up to index.
 func (m *Member) WaitApplied(ctx context.Context, index uint64) error {
+	var poll <-chan time.Time
 	for {
 		ch := m.fsm.Changed()
-		if m.fsm.Applied() >= index {
+		if m.stateReached(index) {
 			return nil
+		}
+		if poll == nil {
+			// Raft processes entries the FSM never sees without telling
+			// it (a restore is followed by raft's own bookkeeping): look
+			// again now and then, not only when the FSM applies a batch.
+			t := time.NewTicker(2 * time.Millisecond)
+			defer t.Stop()
+			poll = t.C
 		}
 		select {
 		case <-ch:
+		case <-poll:
 		case <-ctx.Done():
 			return twinfed.Errorf(twinfed.EUNAVAILABLE, "timed out waiting for the registry state to reach index %d", index)
 		case <-m.done:
 			return twinfed.Errorf(twinfed.EUNAVAILABLE, "this registry member is shutting down")
 		}
 	}
+}
+
+// stateReached reports whether the state reflects every entry up to index.
+// The FSM's own index counts the entries it applies (commands and
+// configurations); Raft also commits entries that never reach it: the
+// no-op a new leader appends, barriers, and the entries a snapshot covers
+// (a snapshot the FSM took or restored, including a user restore, whose
+// data carries the older index of the backup). Those change no state, so
+// the state has reached index when every entry after the FSM's last one is
+// of that kind. This is the slow path: it runs only while the FSM's index
+// is behind, typically right after an election or a restore.
+func (m *Member) stateReached(index uint64) bool {
+	applied := m.fsm.Applied()
+	if applied >= index {
+		return true
+	}
+	if m.raft.AppliedIndex() < index {
+		return false // Raft has not handed every entry up to index to the FSM yet
+	}
+	from := applied + 1
+	if snap := m.lastSnapshotIndex(); snap >= from {
+		// Raft records a snapshot only once the FSM has taken or restored it.
+		from = snap + 1
+	}
+	for i := from; i <= index; i++ {
+		var l raft.Log
+		if err := m.logRead.GetLog(i, &l); err != nil {
+			return false
+		}
+		if l.Type == raft.LogCommand || l.Type == raft.LogConfiguration {
+			return false // the FSM has yet to apply it
+		}
+	}
+	return true
+}
+
+func (m *Member) lastSnapshotIndex() uint64 {
+	n, _ := strconv.ParseUint(m.raft.Stats()["last_snapshot_index"], 10, 64)
+	return n
 }
 
 // verifyBatcher shares one VerifyLeader round among the reads that arrive
@@ -869,13 +916,20 @@ func (m *Member) Snapshot() (uint64, error) {
 
 // Backup writes the member's current state in the snapshot format.
 func (m *Member) Backup(w io.Writer) (int64, error) {
-	txn := m.stateDB.NewTransaction(false)
-	defer txn.Discard()
-	return writeSnapshot(txn, w)
+	var n int64
+	err := m.fsm.View(func(txn *badger.Txn) error {
+		var err error
+		n, err = writeSnapshot(txn, w)
+		return err
+	})
+	return n, err
 }
 
 // Restore replaces the state of the whole cluster with a backup (leader
-// only): Raft takes it as a user snapshot and installs it on the others.
+// only): Raft takes it as a user snapshot at an index past its log and
+// installs it on the others. It returns the commit index once the restored
+// state is in force. Restoring the same backup twice gives the same state,
+// so a restore that failed with EUNAVAILABLE may be retried.
 func (m *Member) Restore(ctx context.Context, r io.Reader) (uint64, error) {
 	if m.raft.State() != raft.Leader {
 		return 0, ErrNotLeader
@@ -888,17 +942,18 @@ func (m *Member) Restore(ctx context.Context, r io.Reader) (uint64, error) {
 		return 0, twinfed.Errorf(twinfed.EINVALID, "the body is not a registry backup")
 	}
 	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: int64(len(data))}
-	if err := m.raft.Restore(meta, bytes.NewReader(data), time.Minute); err != nil {
-		return 0, fmt.Errorf("restore: %w", err)
+	timeout := time.Minute
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
 	}
-	// The restored state carries the backup's applied index: a write moves
-	// it to the current one.
-	cmd, _ := EncodeCommand(CmdSetMember, MemberCommand{Member: MemberInfo{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL}})
-	res, err := m.Apply(ctx, cmd)
-	if err != nil {
-		return 0, err
+	if err := m.raft.Restore(meta, bytes.NewReader(data), timeout); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) {
+			return 0, ErrNotLeader
+		}
+		m.logger.Warn("registry: restore failed", "err", err)
+		return 0, twinfed.Errorf(twinfed.EUNAVAILABLE, "the restore did not complete (%v): it may or may not be in force; restoring the same backup again is safe", err)
 	}
-	return res.Index, nil
+	return m.raft.CommitIndex(), nil
 }
 
 func (m *Member) joinCluster(ctx context.Context, urls []string) error {

@@ -207,7 +207,7 @@ func registryCommand() *cli.Command {
 					}
 					if out := c.String("out"); out != "" {
 						var buf bytes.Buffer
-						if err := adminCall(c, http.MethodGet, "/v1/cluster/backup", nil, "", &buf); err != nil {
+						if err := adminCall(c, http.MethodGet, "/v1/cluster/backup?consistency=consistent", nil, "", &buf); err != nil {
 							return err
 						}
 						if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
