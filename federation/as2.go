@@ -480,7 +480,7 @@ func DecodeActivity(body []byte) (*twinfed.Activity, error) {
 	if _, ok := m["@context"]; !ok {
 		m["@context"] = nsActivityStreams // go-fed resolves types through the context
 	}
-	t, err := streams.ToType(context.Background(), m)
+	t, err := resolveActivity(m)
 	if err != nil {
 		return nil, twinfed.Errorf(twinfed.EINVALID, "the body is not a valid %s activity", typeName)
 	}
@@ -553,6 +553,51 @@ func DecodeActivity(body []byte) (*twinfed.Activity, error) {
 		a.Contact = v
 	}
 	return a, nil
+}
+
+// resolvedKey is the context key under which resolveActivity's callbacks
+// find where to put the value they receive.
+type resolvedKey struct{}
+
+// activityResolver turns a JSON map into the go-fed value of one of the
+// activity types we exchange. streams.ToType would build a resolver with a
+// callback for each of the vocabulary's hundred-odd types on every call; this
+// one is built once, and its callbacks hand their value back through the
+// context, so it is safe for concurrent use.
+var activityResolver = func() *streams.JSONResolver {
+	put := func(ctx context.Context, t vocab.Type) error {
+		*ctx.Value(resolvedKey{}).(*vocab.Type) = t
+		return nil
+	}
+	r, err := streams.NewJSONResolver(
+		func(ctx context.Context, v vocab.ActivityStreamsFollow) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsAccept) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsReject) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsUndo) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsCreate) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsUpdate) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsDelete) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsInvite) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsJoin) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsLeave) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsAnnounce) error { return put(ctx, v) },
+	)
+	if err != nil {
+		panic("federation: activity resolver: " + err.Error()) // the callbacks' signatures are fixed above
+	}
+	return r
+}()
+
+// resolveActivity is streams.ToType for the activity types of newAS2Activity.
+func resolveActivity(m map[string]any) (vocab.Type, error) {
+	var t vocab.Type
+	if err := activityResolver.Resolve(context.WithValue(context.Background(), resolvedKey{}, &t), m); err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, fmt.Errorf("no activity")
+	}
+	return t, nil
 }
 
 // personDocument is the actor document of a member.

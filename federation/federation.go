@@ -76,6 +76,7 @@ type Federation struct {
 
 	outSeq *badger.Sequence
 	inSeq  *badger.Sequence
+	commit *committer
 
 	mux *http.ServeMux
 
@@ -146,6 +147,7 @@ func New(cfg Config) (*Federation, error) {
 		f.outSeq.Release()
 		return nil, err
 	}
+	f.commit = newCommitter(f.db, f.m.groupSize)
 	f.sem = make(chan struct{}, f.set.Workers)
 	f.rescan = make(chan struct{}, 1)
 	f.ctx, f.cancel = context.WithCancel(context.Background())
@@ -205,6 +207,7 @@ func (f *Federation) Start(ctx context.Context) {
 	}
 	f.started = true
 	f.mu.Unlock()
+	f.commit.start()
 	if ctx != nil {
 		go func() {
 			select {
@@ -246,6 +249,7 @@ func (f *Federation) Close() error {
 	f.mu.Unlock()
 	f.cancel()
 	f.wg.Wait()
+	f.commit.close()
 	return errors.Join(f.outSeq.Release(), f.inSeq.Release())
 }
 

@@ -60,7 +60,7 @@ func (f *Federation) handleInbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, ReasonCrossOrigin, err)
 		return
 	}
-	seq, fresh, err := f.storeIncoming(v, a, body, r.Header)
+	rec, seq, fresh, err := f.storeIncoming(v, a, body, r.Header)
 	if err != nil {
 		f.log.Error("federation: inbox: store", "activity", a.ID, "err", err)
 		writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the activity could not be stored; try again later"))
@@ -73,7 +73,7 @@ func (f *Federation) handleInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	f.m.inbox.WithLabelValues(InboxAccepted).Inc()
 	w.WriteHeader(http.StatusAccepted)
-	f.dispatchIncoming(pendingIn{seq: seq, id: a.ID, order: orderKey(a)})
+	f.dispatchIncoming(pendingIn{seq: seq, id: a.ID, order: orderKey(a), rec: rec})
 }
 
 // refuse answers 401 (signature problems), 403 (cross-origin), 400 or 413
@@ -133,39 +133,34 @@ func checkOrigin(signer string, a *twinfed.Activity) error {
 
 // storeIncoming writes the record and its processing pointer, unless the
 // activity id is known: then fresh is false and nothing changes.
-func (f *Federation) storeIncoming(v *signing.Verified, a *twinfed.Activity, raw []byte, h http.Header) (seq uint64, fresh bool, err error) {
+func (f *Federation) storeIncoming(v *signing.Verified, a *twinfed.Activity, raw []byte, h http.Header) (rec *inRecord, seq uint64, fresh bool, err error) {
 	key := []byte(prefixIn + a.ID)
-	rec := inRecord{
+	rec = &inRecord{
 		Activity: *a, Raw: raw, Sender: v.Host, Received: f.now().UTC(),
 		Headers: map[string]string{"Signature": h.Get("Signature"), "Date": h.Get("Date"), "Digest": h.Get("Digest")},
 	}
 	val, err := json.Marshal(rec)
 	if err != nil {
-		return 0, false, err
+		return nil, 0, false, err
 	}
-	for range 5 {
-		err = f.db.Update(func(txn *badger.Txn) error {
-			if _, err := txn.Get(key); err == nil {
-				fresh = false
-				return nil
-			} else if !errors.Is(err, badger.ErrKeyNotFound) {
-				return err
-			}
-			s, err := f.inSeq.Next()
-			if err != nil {
-				return err
-			}
-			seq, fresh = s, true
-			if err := txn.Set(key, val); err != nil {
-				return err
-			}
-			return txn.Set(append([]byte(prefixInP), seqBytes(seq)...), []byte(a.ID))
-		})
-		if !errors.Is(err, badger.ErrConflict) {
-			break
+	err = f.commit.update(func(txn *badger.Txn) error {
+		fresh = false
+		if _, err := txn.Get(key); err == nil {
+			return nil
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
 		}
-	}
-	return seq, fresh, err
+		s, err := f.inSeq.Next()
+		if err != nil {
+			return err
+		}
+		seq, fresh = s, true
+		if err := txn.Set(key, val); err != nil {
+			return err
+		}
+		return txn.Set(append([]byte(prefixInP), seqBytes(seq)...), []byte(a.ID))
+	})
+	return rec, seq, fresh, err
 }
 
 // pendingIn is an incoming activity still to hand to the handler.
@@ -173,6 +168,7 @@ type pendingIn struct {
 	seq   uint64
 	id    string
 	order string
+	rec   *inRecord // as just stored; nil when resumed from Badger
 }
 
 // inboxShard is one inbox worker's queue. Activities with the same order key
@@ -304,23 +300,25 @@ func (f *Federation) runInboxShard(_ int, s *inboxShard) {
 // the restart, so the handler must be idempotent on the activity id (it
 // records the ids it applied in the same transaction as their effect).
 func (f *Federation) process(p pendingIn) error {
-	key := []byte(prefixIn + p.id)
-	var rec inRecord
-	err := f.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key)
+	rec := p.rec
+	if rec == nil {
+		rec = new(inRecord)
+		err := f.db.View(func(txn *badger.Txn) error {
+			item, err := txn.Get([]byte(prefixIn + p.id))
+			if err != nil {
+				return err
+			}
+			return item.Value(func(v []byte) error { return json.Unmarshal(v, rec) })
+		})
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return f.markDone(p, nil)
+		}
 		if err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) })
-	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return f.markDone(p, nil)
-	}
-	if err != nil {
-		return err
-	}
-	if rec.Done {
-		return f.markDone(p, nil)
+		if rec.Done {
+			return f.markDone(p, nil)
+		}
 	}
 	herr := f.cfg.Handler.HandleActivity(f.ctx, &rec.Activity)
 	switch code := twinfed.ErrorCode(herr); {
@@ -333,9 +331,10 @@ func (f *Federation) process(p pendingIn) error {
 	default:
 		return herr
 	}
-	rec.Done, rec.Processed = true, f.now().UTC()
-	f.m.inboxLag.Observe(rec.Processed.Sub(rec.Received).Seconds())
-	return f.markDone(p, &rec)
+	done := *rec
+	done.Done, done.Processed = true, f.now().UTC()
+	f.m.inboxLag.Observe(done.Processed.Sub(done.Received).Seconds())
+	return f.markDone(p, &done)
 }
 
 func (f *Federation) markDone(p pendingIn, rec *inRecord) error {
@@ -343,7 +342,7 @@ func (f *Federation) markDone(p pendingIn, rec *inRecord) error {
 	if rec != nil {
 		val, _ = json.Marshal(rec)
 	}
-	return f.db.Update(func(txn *badger.Txn) error {
+	return f.commit.update(func(txn *badger.Txn) error {
 		if val != nil {
 			if err := txn.Set([]byte(prefixIn+p.id), val); err != nil {
 				return err

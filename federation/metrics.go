@@ -18,6 +18,7 @@ type metrics struct {
 	inboxLag        prometheus.Histogram
 	refusals        *prometheus.CounterVec
 	inbox           *prometheus.CounterVec
+	groupSize       prometheus.Histogram
 }
 
 // Delivery outcomes, as twinfed_federation_deliveries_total labels them.
@@ -81,10 +82,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		inbox: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "twinfed_federation_inbox_total", Help: "Incoming activities by outcome.",
 		}, []string{"outcome"}),
+		groupSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "twinfed_federation_group_commit_size", Help: "Writes (inbox stores, done markers, queue removals) per group-committed Badger transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 9),
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.queueDepth, m.oldestAge, m.parked, m.breakerOpen, m.deliveries, m.parkedCritical,
-			m.deliveryLatency, m.inboxLatency, m.inboxLag, m.refusals, m.inbox)
+			m.deliveryLatency, m.inboxLatency, m.inboxLag, m.refusals, m.inbox, m.groupSize)
 	}
 	return m
 }

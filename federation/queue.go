@@ -326,10 +326,14 @@ func (d *destination) signal() {
 // updateGauges refreshes depth and oldest-age metrics; d.mu held.
 func (d *destination) updateGauges() {
 	d.f.m.queueDepth.WithLabelValues(d.host).Set(float64(len(d.items)))
+	// The first item in queue order stands for the oldest: sequence numbers
+	// follow commit order. Scanning every item here would make each
+	// completion cost O(queue).
 	var oldest time.Time
-	for _, qi := range d.items {
-		if oldest.IsZero() || qi.Enqueued.Before(oldest) {
+	for _, seq := range d.order {
+		if qi, ok := d.items[seq]; ok {
 			oldest = qi.Enqueued
+			break
 		}
 	}
 	age := 0.0
@@ -345,7 +349,10 @@ func (d *destination) updateGauges() {
 }
 
 // pick returns the items to send now, honouring FIFO per order key, the
-// circuit breaker and per-item backoff, and when to look again.
+// circuit breaker and per-item backoff, and when to look again. limit caps
+// the requests in flight to this destination. The scan stops as soon as the
+// free slots are filled: the dispatcher is woken again when one frees, so a
+// long queue costs O(slots) per pick, not O(queue).
 func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expired []*queueItem, next time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -356,17 +363,23 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 	breakerOpen := d.failures >= d.f.set.BreakerThreshold
 	if breakerOpen {
 		if now.Before(d.openUntil) {
-			next = d.openUntil
-			limit = 0
+			return nil, nil, d.openUntil
 		} else if d.trial || len(d.inflight) > 0 {
-			limit = 0 // half-open: one trial at a time
-		} else {
-			limit = 1
+			return nil, nil, time.Time{} // half-open: one trial at a time
 		}
+		limit = 1
+	}
+	free := limit - len(d.inflight)
+	if free <= 0 {
+		return nil, nil, time.Time{}
 	}
 	blocked := map[string]bool{}
 	kept := d.order[:0]
-	for _, seq := range d.order {
+	for i, seq := range d.order {
+		if len(ready) >= free {
+			kept = append(kept, d.order[i:]...)
+			break
+		}
 		qi, ok := d.items[seq]
 		if !ok {
 			continue
@@ -387,9 +400,6 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 			if next.IsZero() || qi.NextAt.Before(next) {
 				next = qi.NextAt
 			}
-			continue
-		}
-		if len(ready) >= limit {
 			continue
 		}
 		ready = append(ready, qi)
@@ -465,7 +475,7 @@ func (f *Federation) deliver(d *destination, qi *queueItem) {
 	now := f.now()
 	switch {
 	case res.ok:
-		err := f.db.Update(func(txn *badger.Txn) error {
+		err := f.commit.update(func(txn *badger.Txn) error {
 			return txn.Delete(queueKey(prefixQueue, qi.Dest, qi.Seq))
 		})
 		if err != nil {
@@ -511,7 +521,7 @@ func (f *Federation) deliver(d *destination, qi *queueItem) {
 			return
 		}
 		v, _ := json.Marshal(upd)
-		if err := f.db.Update(func(txn *badger.Txn) error {
+		if err := f.commit.update(func(txn *badger.Txn) error {
 			return txn.Set(queueKey(prefixQueue, qi.Dest, qi.Seq), v)
 		}); err != nil {
 			f.log.Error("federation: record a failed delivery", "dest", qi.Dest, "err", err)

@@ -33,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-fed/httpsig"
@@ -292,6 +293,21 @@ type Verifier struct {
 	Keys    KeySource
 	Now     func() time.Time // the clock; time.Now when nil
 	MaxSkew time.Duration    // MaxSkew when 0
+
+	parsed sync.Map // PEM → crypto.PublicKey: parsing costs more than verifying
+}
+
+// publicKey parses a registered key once.
+func (v *Verifier) publicKey(pemText string) (crypto.PublicKey, error) {
+	if k, ok := v.parsed.Load(pemText); ok {
+		return k, nil
+	}
+	k, err := ParsePublicPEM(pemText)
+	if err != nil {
+		return nil, err
+	}
+	v.parsed.Store(pemText, k)
+	return k, nil
 }
 
 // ReadBody reads at most limit bytes of r's body and restores it, so that a
@@ -372,7 +388,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Verified, error) {
 		return nil, err
 	}
 	for _, k := range keys {
-		pub, err := ParsePublicPEM(k.PublicPEM)
+		pub, err := v.publicKey(k.PublicPEM)
 		if err != nil {
 			continue
 		}
