@@ -3,7 +3,9 @@ package consensus
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +39,11 @@ type ClientConfig struct {
 	HTTPClient *http.Client         // http.DefaultClient's settings when nil
 	// FeedWait is how long one change-feed long poll waits (25s when 0).
 	FeedWait time.Duration
+	// WriteRetry is how long a write is sent again while the registry
+	// answers EUNAVAILABLE (an election, a member down): 15s when 0,
+	// negative for never. Every write carries a request id
+	// (Idempotency-Key), so a write sent twice is applied once.
+	WriteRetry time.Duration
 }
 
 // Client talks to the registry for a national node or a CSS tool. It tries
@@ -85,6 +92,9 @@ func OpenClient(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.FeedWait == 0 {
 		cfg.FeedWait = 25 * time.Second
+	}
+	if cfg.WriteRetry == 0 {
+		cfg.WriteRetry = 15 * time.Second
 	}
 	c := &Client{cfg: cfg, logger: cfg.Logger, http: cfg.HTTPClient, changed: make(chan struct{}), done: make(chan struct{})}
 	if c.http == nil {
@@ -276,9 +286,11 @@ func (c *Client) rotate() {
 }
 
 // request sends one API call, trying the members in turn (the leader first
-// when preferLeader). A write is retried on another member only when it
-// certainly did not reach one (connection refused).
-func (c *Client) request(ctx context.Context, method, path string, body []byte, contentType string, write, preferLeader bool, out any) (uint64, error) {
+// when preferLeader). A write (id is its request id) is tried on another
+// member only when it certainly did not reach one (connection refused);
+// write retries the rest.
+func (c *Client) request(ctx context.Context, method, path string, body []byte, contentType string, id string, preferLeader bool, out any) (uint64, error) {
+	write := id != ""
 	targets := make([]string, 0, len(c.members)+1)
 	c.mu.Lock()
 	if preferLeader && c.leader != "" {
@@ -300,6 +312,7 @@ func (c *Client) request(ctx context.Context, method, path string, body []byte, 
 			req.Body = nil
 		}
 		if write {
+			req.Header.Set(HeaderIdempotencyKey, id)
 			if err := c.authorize(req, body); err != nil {
 				return 0, err
 			}
@@ -377,7 +390,7 @@ func (c *Client) view(fn func(txn *badger.Txn) error) error {
 
 // get reads from the registry over HTTP (stale), falling back to the cache.
 func (c *Client) get(ctx context.Context, path string, out any) error {
-	_, err := c.request(ctx, http.MethodGet, path, nil, "", false, false, out)
+	_, err := c.request(ctx, http.MethodGet, path, nil, "", "", false, out)
 	return err
 }
 
@@ -480,7 +493,7 @@ func (c *Client) FindSchools(ctx context.Context, f twinfed.SchoolFilter) ([]*tw
 // the cache.
 func (c *Client) ConsistentSchool(ctx context.Context, id string) (*twinfed.School, uint64, error) {
 	var out twinfed.School
-	idx, err := c.request(ctx, http.MethodGet, "/v1/schools/"+url.PathEscape(id)+"?consistency=consistent", nil, "", false, true, &out)
+	idx, err := c.request(ctx, http.MethodGet, "/v1/schools/"+url.PathEscape(id)+"?consistency=consistent", nil, "", "", true, &out)
 	if err != nil {
 		return nil, idx, err
 	}
@@ -498,7 +511,7 @@ func (c *Client) write(ctx context.Context, method, path string, v any, out any)
 	if out == nil {
 		out = &res
 	}
-	idx, err := c.request(ctx, method, path, body, "application/json", true, true, out)
+	idx, err := c.send(ctx, method, path, body, out)
 	if err != nil {
 		return idx, err
 	}
@@ -508,6 +521,38 @@ func (c *Client) write(ctx context.Context, method, path string, v any, out any)
 		cancel()
 	}
 	return idx, nil
+}
+
+// send sends a write with a new request id, and sends it again with the
+// same id while the registry answers EUNAVAILABLE, for up to WriteRetry:
+// the registry applies it once, and a repeat answers the first result and
+// index.
+func (c *Client) send(ctx context.Context, method, path string, body []byte, out any) (uint64, error) {
+	id := newRequestID()
+	deadline := time.Now().Add(c.cfg.WriteRetry)
+	backoff := 50 * time.Millisecond
+	for {
+		idx, err := c.request(ctx, method, path, body, "application/json", id, true, out)
+		if twinfed.ErrorCode(err) != twinfed.EUNAVAILABLE || time.Now().Add(backoff).After(deadline) {
+			return idx, err
+		}
+		c.logger.Debug("registry: write unavailable, sending it again", "path", path, "err", err)
+		select {
+		case <-ctx.Done():
+			return idx, err
+		case <-c.done:
+			return idx, err
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
+	}
+}
+
+// newRequestID returns a random request id (128 bits, hex).
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // PutSchool creates (empty ID) or updates a school and returns it as stored.

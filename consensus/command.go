@@ -1,7 +1,9 @@
 package consensus
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,6 +26,9 @@ const (
 	CmdPutPrize      CommandType = 7 // PrizeCommand
 	CmdSetMember     CommandType = 8 // MemberCommand
 	CmdRemoveMember  CommandType = 9 // MemberCommand
+	// CmdKeyed wraps another command with a client's request id (see
+	// KeyedCommand): binary, not JSON.
+	CmdKeyed CommandType = 10
 )
 
 func (t CommandType) String() string {
@@ -46,6 +51,8 @@ func (t CommandType) String() string {
 		return "set_member"
 	case CmdRemoveMember:
 		return "remove_member"
+	case CmdKeyed:
+		return "keyed"
 	}
 	return fmt.Sprintf("unknown(%d)", byte(t))
 }
@@ -116,6 +123,54 @@ func EncodeCommand(t CommandType, v any) ([]byte, error) {
 	return append(out, b...), nil
 }
 
+// IdempotencyWindow is how long the state remembers a write's request id
+// (the Idempotency-Key header): a retry within it answers the first
+// result and changes nothing.
+const IdempotencyWindow = 10 * time.Minute
+
+// MaxRequestIDLen bounds a request id.
+const MaxRequestIDLen = 128
+
+// ValidRequestID reports whether id may serve as a request id: 1 to
+// MaxRequestIDLen printable ASCII characters.
+func ValidRequestID(id string) bool {
+	if id == "" || len(id) > MaxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// KeyedCommand returns the entry for an encoded command (see
+// EncodeCommand) carrying the client's request id and the time the member
+// proposed it: type byte CmdKeyed, id length (2 bytes), id, time (unix
+// nanoseconds, 8 bytes), then the command.
+func KeyedCommand(id string, at time.Time, cmd []byte) []byte {
+	out := make([]byte, 0, 1+2+len(id)+8+len(cmd))
+	out = append(out, byte(CmdKeyed))
+	out = binary.BigEndian.AppendUint16(out, uint16(len(id)))
+	out = append(out, id...)
+	out = binary.BigEndian.AppendUint64(out, uint64(at.UnixNano()))
+	return append(out, cmd...)
+}
+
+func decodeKeyed(b []byte) (id string, at time.Time, cmd []byte, err error) {
+	if len(b) < 2 {
+		return "", at, nil, errors.New("short keyed command")
+	}
+	n := int(binary.BigEndian.Uint16(b))
+	if len(b) < 2+n+8 {
+		return "", at, nil, errors.New("short keyed command")
+	}
+	id = string(b[2 : 2+n])
+	at = time.Unix(0, int64(binary.BigEndian.Uint64(b[2+n:])))
+	return id, at, b[2+n+8:], nil
+}
+
 // ApplyResult is what the FSM answers for an entry: the Raft index, a
 // business-rule refusal (which changed nothing) or what was stored.
 type ApplyResult struct {
@@ -124,4 +179,7 @@ type ApplyResult struct {
 	School *twinfed.School `json:"school,omitempty"`
 	IDs    []string        `json:"ids,omitempty"`   // ids of imported schools, in order
 	Count  int             `json:"count,omitempty"` // records written
+	// Replayed is true when the entry repeated a request id already
+	// applied: the result is the first one's and nothing changed.
+	Replayed bool `json:"replayed,omitempty"`
 }

@@ -94,7 +94,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 			continue
 		}
 		w.changed = w.changed[:0]
-		f.applyCommand(w, l, res)
+		f.applyCommand(w, l.Index, l.Data, res)
 		if len(w.changed) > 0 {
 			w.set(changeKey(l.Index), encodeKeys(w.changed))
 		}
@@ -114,60 +114,18 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	return out
 }
 
-func (f *FSM) applyCommand(w *stateWriter, l *raft.Log, res *ApplyResult) {
-	t := CommandType(l.Data[0])
-	payload := l.Data[1:]
-	decode := func(v any) bool {
-		if err := json.Unmarshal(payload, v); err != nil {
-			// An entry this version wrote but cannot read is a bug or a
-			// corrupt log: the members must not diverge on it.
-			panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", t, l.Index, err))
-		}
-		return true
-	}
+func (f *FSM) applyCommand(w *stateWriter, index uint64, data []byte, res *ApplyResult) {
+	t := CommandType(data[0])
 	var err *twinfed.Error
-	switch t {
-	case CmdSeedCountries:
-		var c SeedCommand
-		decode(&c)
-		err = applySeed(w, &c)
-	case CmdPutCountry:
-		var c PutCountryCommand
-		decode(&c)
-		err = applyPutCountry(w, &c)
-	case CmdPutSchool:
-		var c PutSchoolCommand
-		decode(&c)
-		res.School, err = applyPutSchool(w, &c)
-	case CmdImportSchools:
-		var c ImportCommand
-		decode(&c)
-		res.IDs, err = applyImport(w, &c)
-		res.Count = len(res.IDs)
-	case CmdRecordNQL:
-		var c NQLCommand
-		decode(&c)
-		err = applyNQL(w, &c)
-	case CmdConfirmEQL:
-		var c ConfirmEQLCommand
-		decode(&c)
-		res.Count, err = applyConfirmEQL(w, &c)
-	case CmdPutPrize:
-		var c PrizeCommand
-		decode(&c)
-		err = applyPrize(w, &c)
-	case CmdSetMember:
-		var c MemberCommand
-		decode(&c)
-		b, _ := json.Marshal(c.Member)
-		w.set([]byte(pMember+c.Member.ID), b)
-	case CmdRemoveMember:
-		var c MemberCommand
-		decode(&c)
-		w.del([]byte(pMember + c.Member.ID))
-	default:
+	if t == CmdKeyed {
+		f.applyKeyed(w, index, data[1:], res)
+		return
+	}
+	if apply, ok := commandTable[t]; ok {
+		err = apply(w, index, data[1:], res)
+	} else {
 		// An entry from a newer version: skip it rather than stop the member.
-		f.logger.Warn("registry: skipping a log entry of an unknown command type", "index", l.Index, "type", byte(t))
+		f.logger.Warn("registry: skipping a log entry of an unknown command type", "index", index, "type", byte(t))
 		if f.metrics != nil {
 			f.metrics.unknownCommands.Inc()
 		}
@@ -179,6 +137,101 @@ func (f *FSM) applyCommand(w *stateWriter, l *raft.Log, res *ApplyResult) {
 	}
 	if w.err != nil {
 		res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
+	}
+}
+
+// applyFunc applies one decoded command's payload.
+type applyFunc func(w *stateWriter, index uint64, payload []byte, res *ApplyResult) *twinfed.Error
+
+// command decodes the payload of a command of type t into a C and applies
+// it. An entry this version wrote but cannot read is a bug or a corrupt
+// log: it panics, because the members must not diverge on it.
+func command[C any](t CommandType, apply func(w *stateWriter, c *C, res *ApplyResult) *twinfed.Error) applyFunc {
+	return func(w *stateWriter, index uint64, payload []byte, res *ApplyResult) *twinfed.Error {
+		var c C
+		if err := json.Unmarshal(payload, &c); err != nil {
+			panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", t, index, err))
+		}
+		return apply(w, &c, res)
+	}
+}
+
+// commandTable maps every known command type to its application.
+var commandTable = map[CommandType]applyFunc{
+	CmdSeedCountries: command(CmdSeedCountries, func(w *stateWriter, c *SeedCommand, _ *ApplyResult) *twinfed.Error { return applySeed(w, c) }),
+	CmdPutCountry: command(CmdPutCountry, func(w *stateWriter, c *PutCountryCommand, _ *ApplyResult) *twinfed.Error {
+		return applyPutCountry(w, c)
+	}),
+	CmdPutSchool: command(CmdPutSchool, func(w *stateWriter, c *PutSchoolCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.School, err = applyPutSchool(w, c)
+		return err
+	}),
+	CmdImportSchools: command(CmdImportSchools, func(w *stateWriter, c *ImportCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.IDs, err = applyImport(w, c)
+		res.Count = len(res.IDs)
+		return err
+	}),
+	CmdRecordNQL: command(CmdRecordNQL, func(w *stateWriter, c *NQLCommand, _ *ApplyResult) *twinfed.Error { return applyNQL(w, c) }),
+	CmdConfirmEQL: command(CmdConfirmEQL, func(w *stateWriter, c *ConfirmEQLCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Count, err = applyConfirmEQL(w, c)
+		return err
+	}),
+	CmdPutPrize: command(CmdPutPrize, func(w *stateWriter, c *PrizeCommand, _ *ApplyResult) *twinfed.Error { return applyPrize(w, c) }),
+	CmdSetMember: command(CmdSetMember, func(w *stateWriter, c *MemberCommand, _ *ApplyResult) *twinfed.Error {
+		w.setJSON(pMember+c.Member.ID, c.Member)
+		return nil
+	}),
+	CmdRemoveMember: command(CmdRemoveMember, func(w *stateWriter, c *MemberCommand, _ *ApplyResult) *twinfed.Error {
+		w.del([]byte(pMember + c.Member.ID))
+		return nil
+	}),
+}
+
+// applyKeyed applies a command that carries a client's request id: the
+// first entry with that id is applied and its result remembered; a later
+// one (a retry) changes nothing and answers the first result, index
+// included. Ids are forgotten IdempotencyWindow after they were proposed,
+// measured by the proposing members' clock in the entries (deterministic).
+func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *ApplyResult) {
+	key, at, inner, err := decodeKeyed(payload)
+	if err != nil || len(inner) == 0 || CommandType(inner[0]) == CmdKeyed {
+		panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", CmdKeyed, index, err))
+	}
+	var prev ApplyResult
+	if gerr := getJSON(w.txn, pIdem+key, &prev); gerr == nil {
+		*res = prev
+		res.Replayed = true
+		return
+	} else if !errors.Is(gerr, badger.ErrKeyNotFound) {
+		w.err = gerr
+		res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
+		return
+	}
+	f.applyCommand(w, index, inner, res)
+	if w.err != nil {
+		return
+	}
+	w.setJSON(pIdem+key, res)
+	w.set(idemExpiryKey(at, key), nil)
+	f.forgetKeys(w, at.Add(-IdempotencyWindow))
+}
+
+// forgetKeys deletes the request ids proposed before cutoff.
+func (f *FSM) forgetKeys(w *stateWriter, cutoff time.Time) {
+	opts := badger.IteratorOptions{Prefix: []byte(pIdemExp)}
+	it := w.txn.NewIterator(opts)
+	var old [][]byte
+	for it.Rewind(); it.Valid() && len(old) < 1000; it.Next() {
+		k := it.Item().KeyCopy(nil)
+		at, key, ok := splitIdemExpiryKey(k)
+		if !ok || !at.Before(cutoff) {
+			break
+		}
+		old = append(old, k, []byte(pIdem+key))
+	}
+	it.Close()
+	for _, k := range old {
+		w.del(k)
 	}
 }
 

@@ -195,3 +195,44 @@ type memSink struct{ bytes.Buffer }
 func (m *memSink) ID() string    { return "mem" }
 func (m *memSink) Cancel() error { return nil }
 func (m *memSink) Close() error  { return nil }
+
+func TestFSM_KeyedCommandIsAppliedOnce(t *testing.T) {
+	f := MustOpenFSM(t)
+	mustApply(t, f, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
+	put := func(id string, when time.Time, name string) *ApplyResult {
+		t.Helper()
+		cmd, err := EncodeCommand(CmdPutSchool, PutSchoolCommand{School: twinfed.School{Country: "FR", LegalName: name, Level: twinfed.LevelPrimary}, At: when})
+		if err != nil {
+			t.Fatal(err)
+		}
+		index++
+		return f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: KeyedCommand(id, when, cmd)}).(*ApplyResult)
+	}
+	first := put("req-1", at, "École Jules Ferry")
+	if first.Err != nil || first.School == nil || first.Replayed {
+		t.Fatalf("first: %+v", first)
+	}
+	before := dump(t, f)
+	again := put("req-1", at.Add(time.Minute), "École Jules Ferry")
+	if !again.Replayed || again.Index != first.Index || again.School.ID != first.School.ID {
+		t.Fatalf("the repeat is not the first result: first %+v, again %+v", first, again)
+	}
+	if !bytes.Equal(before, dump(t, f)) {
+		t.Fatal("the repeat changed the state")
+	}
+	// Another id is another write; an id is forgotten after the window.
+	other := put("req-2", at.Add(IdempotencyWindow+time.Second), "École Victor Hugo")
+	if other.Replayed || other.School.ID == first.School.ID {
+		t.Fatalf("another id: %+v", other)
+	}
+	late := put("req-1", at.Add(IdempotencyWindow+2*time.Second), "École Jules Ferry")
+	if late.Replayed {
+		t.Fatal("an id older than IdempotencyWindow was still remembered")
+	}
+	// A refusal is remembered too.
+	dup := put("req-3", at.Add(IdempotencyWindow+3*time.Second), "")
+	dupAgain := put("req-3", at.Add(IdempotencyWindow+4*time.Second), "")
+	if dup.Err == nil || !dupAgain.Replayed || dupAgain.Err == nil || dupAgain.Err.Code != dup.Err.Code || dupAgain.Index != dup.Index {
+		t.Fatalf("refusal: %+v then %+v", dup, dupAgain)
+	}
+}

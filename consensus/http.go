@@ -117,6 +117,22 @@ type WriteResult struct {
 	School *twinfed.School `json:"school,omitempty"`
 	IDs    []string        `json:"ids,omitempty"`
 	Count  int             `json:"count,omitempty"`
+	// Replayed: the request id was applied before; this is that result.
+	Replayed bool `json:"replayed,omitempty"`
+}
+
+// HeaderIdempotencyKey carries a write's request id: a write sent again
+// with the same id (within IdempotencyWindow) is applied once and answers
+// the first result and index.
+const HeaderIdempotencyKey = "Idempotency-Key"
+
+// requestID returns the request's Idempotency-Key, checked.
+func requestID(r *http.Request) (string, error) {
+	id := r.Header.Get(HeaderIdempotencyKey)
+	if id != "" && !ValidRequestID(id) {
+		return "", twinfed.Errorf(twinfed.EINVALID, "the %s header must be 1 to %d printable ASCII characters without spaces, such as a random UUID", HeaderIdempotencyKey, MaxRequestIDLen)
+	}
+	return id, nil
 }
 
 // APIError is the body of every error answer.
@@ -338,6 +354,14 @@ func (m *Member) commit(w http.ResponseWriter, r *http.Request, t CommandType, v
 		m.writeError(w, r, err)
 		return
 	}
+	id, err := requestID(r)
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	if id != "" {
+		cmd = KeyedCommand(id, m.now(), cmd)
+	}
 	res, err := m.propose(r.Context(), cmd)
 	if _, u := m.Leader(); u != "" {
 		w.Header().Set(headerLeader, u)
@@ -351,7 +375,7 @@ func (m *Member) commit(w http.ResponseWriter, r *http.Request, t CommandType, v
 		writeJSON(w, twinfed.HTTPStatus(res.Err.Code), APIError{Index: res.Index, Error: ErrorBody{Code: res.Err.Code, Message: res.Err.Message, Fields: res.Err.Fields}})
 		return
 	}
-	writeJSON(w, http.StatusOK, WriteResult{Index: res.Index, School: res.School, IDs: res.IDs, Count: res.Count})
+	writeJSON(w, http.StatusOK, WriteResult{Index: res.Index, School: res.School, IDs: res.IDs, Count: res.Count, Replayed: res.Replayed})
 }
 
 func (m *Member) handlePutCountry(w http.ResponseWriter, r *http.Request) {
@@ -535,7 +559,12 @@ func (m *Member) handleImport(w http.ResponseWriter, r *http.Request) {
 		m.writeError(w, r, err)
 		return
 	}
-	res, err := m.ImportSchools(r.Context(), schools)
+	id, err := requestID(r)
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	res, err := m.importSchools(r.Context(), schools, id)
 	if res != nil {
 		w.Header().Set(headerIndex, strconv.FormatUint(res.Index, 10))
 	}
@@ -552,6 +581,12 @@ func (m *Member) handleImport(w http.ResponseWriter, r *http.Request) {
 // chunk is written; a chunk refused by the state (a national number already
 // taken) stops the import and the error says how many were imported.
 func (m *Member) ImportSchools(ctx context.Context, schools []twinfed.School) (*WriteResult, error) {
+	return m.importSchools(ctx, schools, "")
+}
+
+// importSchools is ImportSchools; with a request id, chunk i carries the
+// id "<id>#<i>", so that a repeated import applies each chunk once.
+func (m *Member) importSchools(ctx context.Context, schools []twinfed.School, id string) (*WriteResult, error) {
 	seen := map[string]int{}
 	for i := range schools {
 		s := &schools[i]
@@ -590,6 +625,9 @@ func (m *Member) ImportSchools(ctx context.Context, schools []twinfed.School) (*
 		if err != nil {
 			return nil, err
 		}
+		if id != "" {
+			cmd = KeyedCommand(id+"#"+strconv.Itoa(len(chunks)), m.now(), cmd)
+		}
 		chunks = append(chunks, cmd)
 		start = end
 	}
@@ -616,6 +654,7 @@ func (m *Member) ImportSchools(ctx context.Context, schools []twinfed.School) (*
 		}
 		out.IDs = append(out.IDs, res.IDs...)
 		out.Count += res.Count
+		out.Replayed = out.Replayed || res.Replayed
 		out.Index = max(out.Index, res.Index)
 	}
 	return out, nil
@@ -902,7 +941,7 @@ func (m *Member) handleInternalApply(w http.ResponseWriter, r *http.Request) {
 	res, _ := f.Response().(*ApplyResult)
 	out := internalResult{WriteResult: WriteResult{Index: f.Index()}}
 	if res != nil {
-		out.School, out.IDs, out.Count = res.School, res.IDs, res.Count
+		out.Index, out.School, out.IDs, out.Count, out.Replayed = res.Index, res.School, res.IDs, res.Count, res.Replayed
 		if res.Err != nil {
 			out.Error = &ErrorBody{Code: res.Err.Code, Message: res.Err.Message, Fields: res.Err.Fields}
 		}

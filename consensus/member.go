@@ -589,10 +589,18 @@ func binaryIndex(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
 
 var errMaybeApplied = twinfed.Errorf(twinfed.EUNAVAILABLE, "the leader changed while the write was in flight: it may or may not have been applied; read before retrying")
 
+var errMaybeAppliedKeyed = twinfed.Errorf(twinfed.EUNAVAILABLE, "no leader confirmed the write in time: it may or may not have been applied; sending it again with the same Idempotency-Key is safe")
+
+// propose applies cmd through the leader, holding it up to HoldWrites
+// while there is none. A command is sent again only when it certainly was
+// not taken, or when it carries a request id (CmdKeyed): the state applies
+// such a command once however often it is sent.
 func (m *Member) propose(ctx context.Context, cmd []byte) (*ApplyResult, error) {
 	start := time.Now()
 	defer func() { m.metrics.applySeconds.Observe(time.Since(start).Seconds()) }()
+	keyed := len(cmd) > 0 && CommandType(cmd[0]) == CmdKeyed
 	deadline := time.Now().Add(m.cfg.HoldWrites)
+	maybe := false // an attempt may have been applied
 	for {
 		if m.raft.State() == raft.Leader {
 			f := m.raft.Apply(cmd, m.cfg.HoldWrites)
@@ -601,28 +609,39 @@ func (m *Member) propose(ctx context.Context, cmd []byte) (*ApplyResult, error) 
 			case err == nil:
 				res, _ := f.Response().(*ApplyResult)
 				if res == nil {
-					res = &ApplyResult{}
+					res = &ApplyResult{Index: f.Index()}
 				}
-				res.Index = f.Index()
 				return res, nil
 			case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrEnqueueTimeout):
 				// not enqueued: safe to try again
 			case errors.Is(err, raft.ErrRaftShutdown):
 				return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "this registry member is shutting down")
 			default:
-				return nil, errMaybeApplied
+				if !keyed {
+					return nil, errMaybeApplied
+				}
+				maybe = true
 			}
 		} else if _, url := m.Leader(); url != "" {
 			res, retry, err := m.forwardApply(ctx, url, cmd)
+			if keyed && errors.Is(err, errMaybeApplied) {
+				maybe, retry = true, true
+			}
 			if !retry {
 				return res, err
 			}
 		}
 		if time.Now().After(deadline) {
+			if maybe {
+				return nil, errMaybeAppliedKeyed
+			}
 			return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry has no leader at the moment; the write was not applied, try again")
 		}
 		select {
 		case <-ctx.Done():
+			if maybe {
+				return nil, errMaybeAppliedKeyed
+			}
 			return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "the write was abandoned before a leader took it: not applied")
 		case <-m.done:
 			return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "this registry member is shutting down")
@@ -675,7 +694,7 @@ func (m *Member) forwardApply(ctx context.Context, url string, cmd []byte) (*App
 		}
 		return nil, false, errMaybeApplied
 	}
-	res := &ApplyResult{Index: out.Index, School: out.School, IDs: out.IDs, Count: out.Count}
+	res := &ApplyResult{Index: out.Index, School: out.School, IDs: out.IDs, Count: out.Count, Replayed: out.Replayed}
 	if out.Error != nil {
 		res.Err = out.Error.toError()
 	}

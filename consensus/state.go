@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
@@ -27,6 +28,8 @@ import (
 //	mb/<id>                           cluster member JSON
 //	x/<index>                         keys changed by the entry at index (FSM only)
 //	m/applied, m/seq                  applied index, school counter (FSM only)
+//	m/k/<request id>                  result of the write with that id (FSM only)
+//	m/ke/<unix nanos><request id>     (empty) when that id was proposed (FSM only)
 const (
 	pCountry  = "c/"
 	pHost     = "h/"
@@ -41,7 +44,22 @@ const (
 	kApplied  = "m/applied"
 	kSeq      = "m/seq"
 	kCacheIdx = "m/cache-index"
+	pIdem     = "m/k/"
+	pIdemExp  = "m/ke/"
 )
+
+func idemExpiryKey(at time.Time, id string) []byte {
+	k := binary.BigEndian.AppendUint64([]byte(pIdemExp), uint64(at.UnixNano()))
+	return append(k, id...)
+}
+
+func splitIdemExpiryKey(k []byte) (time.Time, string, bool) {
+	if len(k) < len(pIdemExp)+8 {
+		return time.Time{}, "", false
+	}
+	ns := int64(binary.BigEndian.Uint64(k[len(pIdemExp):]))
+	return time.Unix(0, ns), string(k[len(pIdemExp)+8:]), true
+}
 
 // Mirrored reports whether a state key is shipped by the change feed.
 func mirrored(key []byte) bool {

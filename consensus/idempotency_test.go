@@ -1,0 +1,164 @@
+package consensus_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/consensus"
+	"github.com/twinfed/twinfed/consensus/consensustest"
+)
+
+func postKeyed(t *testing.T, url, key string, body []byte) (int, consensus.WriteResult, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+consensustest.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set(consensus.HeaderIdempotencyKey, key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var res consensus.WriteResult
+	_ = json.Unmarshal(data, &res)
+	return resp.StatusCode, res, data
+}
+
+func countSchools(t *testing.T, cl *consensus.Client, name string) int {
+	t.Helper()
+	_, n, err := cl.FindSchools(context.Background(), twinfed.SchoolFilter{Query: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestIdempotency_RepeatedWriteAnswersTheFirstResult(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	lead := c.MustLeader(t)
+	follower := c.URLs[(lead+1)%3] // forwarded to the leader
+	body := mustJSON(twinfed.School{Country: "ES", LegalName: "Colegio Cervantes", Level: twinfed.LevelPrimary})
+
+	status, first, data := postKeyed(t, follower+"/v1/schools", "retry-me-1", body)
+	if status != 200 || first.School == nil || first.Replayed {
+		t.Fatalf("first write: %d %s", status, data)
+	}
+	c.MustWaitConverged(t)
+	before := stateOf(t, c.URLs[lead])
+	for _, base := range c.URLs {
+		status, again, data := postKeyed(t, base+"/v1/schools", "retry-me-1", body)
+		if status != 200 || !again.Replayed || again.Index != first.Index || again.School.ID != first.School.ID {
+			t.Fatalf("repeat through %s: %d %s; first was index %d id %s", base, status, data, first.Index, first.School.ID)
+		}
+	}
+	if after := stateOf(t, c.URLs[lead]); after != before {
+		t.Fatal("a repeated write changed the state")
+	}
+
+	// Imports: each chunk carries the id, so a repeated import adds nothing.
+	list := []twinfed.School{school("ES", "Instituto Goya", "ES-G1"), school("ES", "Instituto Lorca", "ES-L1")}
+	status, imp, data := postKeyed(t, follower+"/v1/schools/import", "import-1", mustJSON(list))
+	if status != 200 || imp.Count != 2 {
+		t.Fatalf("import: %d %s", status, data)
+	}
+	status, imp2, data := postKeyed(t, c.URLs[lead]+"/v1/schools/import", "import-1", mustJSON(list))
+	if status != 200 || !imp2.Replayed || imp2.Index != imp.Index || len(imp2.IDs) != 2 || imp2.IDs[0] != imp.IDs[0] {
+		t.Fatalf("repeated import: %d %s (first %+v)", status, data, imp)
+	}
+
+	// A bad id is refused and changes nothing.
+	if status, _, data := postKeyed(t, follower+"/v1/schools", "has space", body); status != 400 {
+		t.Fatalf("bad Idempotency-Key: %d %s", status, data)
+	}
+	if n := countSchools(t, c.AdminClient(t), "Colegio Cervantes"); n != 1 {
+		t.Fatalf("%d schools named Colegio Cervantes, want 1", n)
+	}
+}
+
+// lossyProxy forwards requests to a member but answers the first write to
+// each path with 503, as if the answer had been lost after the write was
+// applied. It hides the leader's address so that the client comes back.
+type lossyProxy struct {
+	target string
+	mu     sync.Mutex
+	lost   map[string]consensus.WriteResult // path → the answer the client never saw
+}
+
+func (p *lossyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	req, _ := http.NewRequest(r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	p.mu.Lock()
+	_, seen := p.lost[r.URL.Path]
+	if r.Method != http.MethodGet && !seen && resp.StatusCode == 200 {
+		var res consensus.WriteResult
+		_ = json.Unmarshal(data, &res)
+		p.lost[r.URL.Path] = res
+		p.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"error":{"code":"unavailable","message":"the answer was lost"}}`)
+		return
+	}
+	p.mu.Unlock()
+	for k, vs := range resp.Header {
+		if k != "X-Registry-Leader" {
+			w.Header()[k] = vs
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(data)
+}
+
+func TestIdempotency_ClientRetriesAWriteWhoseAnswerWasLost(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	p := &lossyProxy{target: c.URLs[0], lost: map[string]consensus.WriteResult{}}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: []string{srv.URL}, AdminToken: c.AdminToken, Logger: consensustest.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+
+	s, err := cl.PutSchool(context.Background(), &twinfed.School{Country: "PT", LegalName: "Escola Camões", Level: twinfed.LevelPrimary})
+	if err != nil {
+		t.Fatalf("the client did not retry the write: %v", err)
+	}
+	lost := p.lost["/v1/schools"]
+	if lost.School == nil || s.ID != lost.School.ID {
+		t.Fatalf("the retry answered %+v, the lost first answer was %+v", s, lost)
+	}
+	res, err := cl.Import(context.Background(), []twinfed.School{school("PT", "Escola Pessoa", "PT-P1")})
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if lostImp := p.lost["/v1/schools/import"]; res.Index != lostImp.Index || len(res.IDs) != 1 || res.IDs[0] != lostImp.IDs[0] {
+		t.Fatalf("the retried import answered %+v, the lost first answer was %+v", res, lostImp)
+	}
+	for _, name := range []string{"Escola Camões", "Escola Pessoa"} {
+		if n := countSchools(t, cl, name); n != 1 {
+			t.Fatalf("%d schools named %s, want 1", n, name)
+		}
+	}
+}
