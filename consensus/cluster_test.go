@@ -86,22 +86,20 @@ func applySchools(t *testing.T, c *consensustest.Cluster, n int, prefix string) 
 			cmd, _ := consensus.EncodeCommand(consensus.CmdPutSchool, consensus.PutSchoolCommand{
 				School: twinfed.School{Country: "FR", LegalName: fmt.Sprintf("%s %d", prefix, i), Level: twinfed.LevelPrimary}, At: time.Now()})
 			// Leader changes under load may leave a write's outcome
-			// unknown: write again (a second school is harmless here).
-			deadline := time.Now().Add(60 * time.Second)
+			// unknown: the request id lets it be sent again safely.
+			cmd = consensus.KeyedCommand(fmt.Sprintf("%s-%d", prefix, i), time.Now(), cmd)
 			var res *consensus.ApplyResult
-			for {
+			var err error
+			if !consensustest.WaitFor(60*time.Second, func() bool {
 				m := c.Leader()
-				var err error
-				if m != nil {
-					if res, err = m.Apply(context.Background(), cmd); err == nil {
-						break
-					}
+				if m == nil {
+					return false
 				}
-				if time.Now().After(deadline) {
-					errs <- fmt.Errorf("no write after 60s: %v", err)
-					return
-				}
-				time.Sleep(20 * time.Millisecond) // back off between attempts (not a wait for a condition)
+				res, err = m.Apply(context.Background(), cmd)
+				return err == nil
+			}) {
+				errs <- fmt.Errorf("no write after 60s: %v", err)
+				return
 			}
 			ids[i] = res.School.ID
 		}()

@@ -43,7 +43,7 @@ func (m *Member) routes() http.Handler {
 	mux.HandleFunc("GET /v1/countries/{code}", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
 		return readCountry(txn, r.PathValue("code"))
 	}))
-	mux.HandleFunc("PUT /v1/countries/{code}", m.handlePutCountry)
+	mux.HandleFunc("PUT /v1/countries/{code}", writeHandler(m, CmdPutCountry, m.putCountryCommand))
 	mux.HandleFunc("GET /v1/hosts/{host}", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
 		return readCountryByHost(txn, r.PathValue("host"))
 	}))
@@ -61,10 +61,10 @@ func (m *Member) routes() http.Handler {
 	mux.HandleFunc("GET /v1/schools/{id}", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
 		return readSchool(txn, r.PathValue("id"))
 	}))
-	mux.HandleFunc("POST /v1/schools", m.handlePutSchool)
-	mux.HandleFunc("PUT /v1/schools/{id}", m.handlePutSchool)
+	mux.HandleFunc("POST /v1/schools", writeHandler(m, CmdPutSchool, m.putSchoolCommand))
+	mux.HandleFunc("PUT /v1/schools/{id}", writeHandler(m, CmdPutSchool, m.putSchoolCommand))
 	mux.HandleFunc("POST /v1/schools/import", m.handleImport)
-	mux.HandleFunc("POST /v1/labels/national", m.handleNQL)
+	mux.HandleFunc("POST /v1/labels/national", writeHandler(m, CmdRecordNQL, m.nqlCommand))
 	mux.HandleFunc("GET /v1/labels", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
 		p := r.URL.Query().Get("project")
 		if p == "" {
@@ -80,8 +80,8 @@ func (m *Member) routes() http.Handler {
 		}
 		return readEuropeanLabels(txn, y)
 	}))
-	mux.HandleFunc("POST /v1/labels/european/confirm", m.handleConfirmEQL)
-	mux.HandleFunc("POST /v1/prizes", m.handlePrize)
+	mux.HandleFunc("POST /v1/labels/european/confirm", writeHandler(m, CmdConfirmEQL, m.confirmEQLCommand))
+	mux.HandleFunc("POST /v1/prizes", writeHandler(m, CmdPutPrize, m.prizeCommand))
 	mux.HandleFunc("GET /v1/prizes", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
 		y, _ := strconv.Atoi(r.URL.Query().Get("year"))
 		return readPrizes(txn, y)
@@ -378,106 +378,88 @@ func (m *Member) commit(w http.ResponseWriter, r *http.Request, t CommandType, v
 	writeJSON(w, http.StatusOK, WriteResult{Index: res.Index, School: res.School, IDs: res.IDs, Count: res.Count, Replayed: res.Replayed})
 }
 
-func (m *Member) handlePutCountry(w http.ResponseWriter, r *http.Request) {
-	var c twinfed.Country
-	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &c)
-	if !ok {
-		return
+// writeHandler serves a JSON write: it reads, authenticates and decodes
+// the body (at most MaxBody, unknown fields refused) into a T; build checks
+// the caller's right and the input and returns the command of type t to
+// commit, or the error to answer.
+func writeHandler[T any](m *Member, t CommandType, build func(r *http.Request, who caller, v *T) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var v T
+		who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &v)
+		if !ok {
+			return
+		}
+		cmd, err := build(r, who, &v)
+		if err != nil {
+			m.writeError(w, r, err)
+			return
+		}
+		m.commit(w, r, t, cmd)
 	}
+}
+
+func (m *Member) putCountryCommand(r *http.Request, who caller, c *twinfed.Country) (any, error) {
 	if err := requireAdmin(who, "change a country's node and keys"); err != nil {
-		m.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	code := r.PathValue("code")
 	if c.Code != "" && c.Code != code {
-		m.writeError(w, r, twinfed.FieldError("code", "differs from the code in the URL"))
-		return
+		return nil, twinfed.FieldError("code", "differs from the code in the URL")
 	}
 	c.Code = code
 	if !twinfed.ValidCountryCode(code) {
-		m.writeError(w, r, twinfed.Errorf(twinfed.ENOTFOUND, "unknown country %q; use a country code of the programme such as IT", code))
-		return
+		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "unknown country %q; use a country code of the programme such as IT", code)
 	}
-	if err := ValidateCountry(&c); err != nil {
-		m.writeError(w, r, err)
-		return
+	if err := ValidateCountry(c); err != nil {
+		return nil, err
 	}
-	m.commit(w, r, CmdPutCountry, PutCountryCommand{Country: c, At: m.now().UTC()})
+	return PutCountryCommand{Country: *c, At: m.now().UTC()}, nil
 }
 
-func (m *Member) handlePutSchool(w http.ResponseWriter, r *http.Request) {
-	var s twinfed.School
-	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &s)
-	if !ok {
-		return
-	}
+func (m *Member) putSchoolCommand(r *http.Request, who caller, s *twinfed.School) (any, error) {
 	if id := r.PathValue("id"); id != "" {
 		if s.ID != "" && s.ID != id {
-			m.writeError(w, r, twinfed.FieldError("id", "differs from the id in the URL"))
-			return
+			return nil, twinfed.FieldError("id", "differs from the id in the URL")
 		}
 		s.ID = id
 	} else if s.ID != "" {
-		m.writeError(w, r, twinfed.FieldError("id", "is assigned by the registry: leave it empty to create, or PUT /v1/schools/{id} to update"))
-		return
+		return nil, twinfed.FieldError("id", "is assigned by the registry: leave it empty to create, or PUT /v1/schools/{id} to update")
 	}
 	if err := who.mayWrite(s.Country); err != nil {
-		m.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	if err := ValidateSchool(&s); err != nil {
-		m.writeError(w, r, err)
-		return
+	if err := ValidateSchool(s); err != nil {
+		return nil, err
 	}
 	if !twinfed.ValidCountryCode(s.Country) {
-		m.writeError(w, r, twinfed.Errorf(twinfed.EINVALID, "unknown country %q; use a country code of the programme such as IT", s.Country))
-		return
+		return nil, twinfed.Errorf(twinfed.EINVALID, "unknown country %q; use a country code of the programme such as IT", s.Country)
 	}
-	m.commit(w, r, CmdPutSchool, PutSchoolCommand{School: s, By: who.by(), At: m.now().UTC()})
+	return PutSchoolCommand{School: *s, By: who.by(), At: m.now().UTC()}, nil
 }
 
-func (m *Member) handleNQL(w http.ResponseWriter, r *http.Request) {
-	var l twinfed.QualityLabel
-	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &l)
-	if !ok {
-		return
-	}
+func (m *Member) nqlCommand(_ *http.Request, who caller, l *twinfed.QualityLabel) (any, error) {
 	if err := who.mayWrite(l.Country); err != nil {
-		m.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	if err := ValidateNQL(&l); err != nil {
-		m.writeError(w, r, err)
-		return
+	if err := ValidateNQL(l); err != nil {
+		return nil, err
 	}
-	m.commit(w, r, CmdRecordNQL, NQLCommand{Label: l, By: who.by(), At: m.now().UTC()})
+	return NQLCommand{Label: *l, By: who.by(), At: m.now().UTC()}, nil
 }
 
-func (m *Member) handleConfirmEQL(w http.ResponseWriter, r *http.Request) {
-	var c ConfirmEQLCommand
-	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &c)
-	if !ok {
-		return
-	}
+func (m *Member) confirmEQLCommand(_ *http.Request, who caller, c *ConfirmEQLCommand) (any, error) {
 	if err := requireAdmin(who, "confirm the European Quality Labels"); err != nil {
-		m.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	c.At = m.now().UTC()
-	m.commit(w, r, CmdConfirmEQL, c)
+	return *c, nil
 }
 
-func (m *Member) handlePrize(w http.ResponseWriter, r *http.Request) {
-	var p twinfed.PrizeEntry
-	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, &p)
-	if !ok {
-		return
-	}
+func (m *Member) prizeCommand(_ *http.Request, who caller, p *twinfed.PrizeEntry) (any, error) {
 	if err := requireAdmin(who, "record European prize entries"); err != nil {
-		m.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	m.commit(w, r, CmdPutPrize, PrizeCommand{Entry: p, At: m.now().UTC()})
+	return PrizeCommand{Entry: *p, At: m.now().UTC()}, nil
 }
 
 // ParseSchoolsCSV reads schools from CSV with a header row naming the

@@ -74,8 +74,6 @@ func printJSON(c *cli.Context, v any) error {
 // countryCommand lets CSS operators record a country's node and keys in the
 // registry.
 func countryCommand() *cli.Command {
-	members := &cli.StringSliceFlag{Name: "member", Aliases: []string{"m"}, Value: cli.NewStringSlice("http://127.0.0.1:7100"), Usage: "registry member API URL (repeat)"}
-	token := &cli.StringFlag{Name: "token", EnvVars: []string{"TWINFED_ADMIN_TOKEN"}, Usage: "the registry's admin token"}
 	// withCountry loads the country, lets fn change it, and writes it back.
 	withCountry := func(c *cli.Context, fn func(co *twinfed.Country) error) error {
 		code := c.Args().First()
@@ -109,14 +107,14 @@ func countryCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name: "show", Usage: "print a country's record", ArgsUsage: "CODE",
-				Flags:  []cli.Flag{members, token},
+				Flags:  registryClientFlags(),
 				Action: func(c *cli.Context) error { return withCountry(c, nil) },
 			},
 			{
 				Name: "set-node", Usage: "record the country's node URL and agency name", ArgsUsage: "CODE",
-				Flags: []cli.Flag{members, token,
+				Flags: registryClientFlags(
 					&cli.StringFlag{Name: "url", Required: true, Usage: "the node's base URL"},
-					&cli.StringFlag{Name: "agency", Usage: "the national agency's name"}},
+					&cli.StringFlag{Name: "agency", Usage: "the national agency's name"}),
 				Action: func(c *cli.Context) error {
 					return withCountry(c, func(co *twinfed.Country) error {
 						co.NodeURL, co.Active = c.String("url"), true
@@ -129,7 +127,7 @@ func countryCommand() *cli.Command {
 			},
 			{
 				Name: "add-key", Usage: "add the public half of a key file to the keys allowed to sign for the node", ArgsUsage: "CODE",
-				Flags: []cli.Flag{members, token, &cli.StringFlag{Name: "key", Required: true, Usage: "the node's key file (node.key or node.key.next)"}},
+				Flags: registryClientFlags(&cli.StringFlag{Name: "key", Required: true, Usage: "the node's key file (node.key or node.key.next)"}),
 				Action: func(c *cli.Context) error {
 					k, err := readKeyFile(c.String("key"))
 					if err != nil {
@@ -146,7 +144,7 @@ func countryCommand() *cli.Command {
 			},
 			{
 				Name: "remove-key", Usage: "stop accepting a key for the node (after a rotation)", ArgsUsage: "CODE",
-				Flags: []cli.Flag{members, token, &cli.StringFlag{Name: "key-id", Required: true}},
+				Flags: registryClientFlags(&cli.StringFlag{Name: "key-id", Required: true}),
 				Action: func(c *cli.Context) error {
 					return withCountry(c, func(co *twinfed.Country) error {
 						n := len(co.Keys)
@@ -160,7 +158,7 @@ func countryCommand() *cli.Command {
 			},
 			{
 				Name: "deactivate", Usage: "mark a country as having left the programme (its history stays)", ArgsUsage: "CODE",
-				Flags: []cli.Flag{members, token},
+				Flags: registryClientFlags(),
 				Action: func(c *cli.Context) error {
 					return withCountry(c, func(co *twinfed.Country) error { co.Active = false; return nil })
 				},

@@ -11,6 +11,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -94,10 +96,17 @@ func (m *registryMain) Close() error {
 	return m.member.Close()
 }
 
+// registryClientFlags are the flags of every command that talks to the
+// registry's API: --member (repeat) and --token, with extra flags after.
+func registryClientFlags(extra ...cli.Flag) []cli.Flag {
+	return append([]cli.Flag{
+		&cli.StringSliceFlag{Name: "member", Aliases: []string{"m"}, Value: cli.NewStringSlice("http://127.0.0.1:7100"),
+			EnvVars: []string{"TWINFED_REGISTRY_MEMBERS"}, Usage: "API URL of a registry member (repeat to try several)"},
+		&cli.StringFlag{Name: "token", EnvVars: []string{"TWINFED_ADMIN_TOKEN"}, Usage: "the registry's admin token"},
+	}, extra...)
+}
+
 func registryCommand() *cli.Command {
-	memberFlag := &cli.StringSliceFlag{Name: "member", Aliases: []string{"m"}, Value: cli.NewStringSlice("http://127.0.0.1:7100"),
-		EnvVars: []string{"TWINFED_REGISTRY_MEMBERS"}, Usage: "API URL of a registry member (repeat to try several)"}
-	tokenFlag := &cli.StringFlag{Name: "token", EnvVars: []string{"TWINFED_ADMIN_TOKEN"}, Usage: "the registry's admin token"}
 	return &cli.Command{
 		Name:  "registry",
 		Usage: "run a registry member, or operate the registry cluster",
@@ -157,11 +166,11 @@ func registryCommand() *cli.Command {
 			{
 				Name:  "join",
 				Usage: "add a member to the cluster (as a voter)",
-				Flags: []cli.Flag{memberFlag, tokenFlag,
+				Flags: registryClientFlags(
 					&cli.StringFlag{Name: "id", Required: true, Usage: "the new member's node id"},
 					&cli.StringFlag{Name: "raft-addr", Required: true, Usage: "the new member's Raft address"},
 					&cli.StringFlag{Name: "http-url", Required: true, Usage: "the new member's API URL"},
-				},
+				),
 				Action: func(c *cli.Context) error {
 					body, _ := json.Marshal(consensus.MemberInfo{ID: c.String("id"), RaftAddr: c.String("raft-addr"), HTTPURL: c.String("http-url")})
 					return adminCall(c, http.MethodPost, "/v1/cluster/join", body, "application/json", c.App.Writer)
@@ -170,7 +179,7 @@ func registryCommand() *cli.Command {
 			{
 				Name:  "leave",
 				Usage: "remove a member from the cluster",
-				Flags: []cli.Flag{memberFlag, tokenFlag, &cli.StringFlag{Name: "id", Required: true, Usage: "the member's node id"}},
+				Flags: registryClientFlags(&cli.StringFlag{Name: "id", Required: true, Usage: "the member's node id"}),
 				Action: func(c *cli.Context) error {
 					body, _ := json.Marshal(consensus.MemberInfo{ID: c.String("id")})
 					return adminCall(c, http.MethodPost, "/v1/cluster/leave", body, "application/json", c.App.Writer)
@@ -179,7 +188,7 @@ func registryCommand() *cli.Command {
 			{
 				Name:  "peers",
 				Usage: "list the cluster's members and the leader",
-				Flags: []cli.Flag{memberFlag},
+				Flags: registryClientFlags(),
 				Action: func(c *cli.Context) error {
 					var buf bytes.Buffer
 					if err := adminCall(c, http.MethodGet, "/v1/cluster/peers", nil, "", &buf); err != nil {
@@ -200,7 +209,7 @@ func registryCommand() *cli.Command {
 			{
 				Name:  "snapshot",
 				Usage: "take a Raft snapshot on a member; with --out, also save a backup of its state",
-				Flags: []cli.Flag{memberFlag, tokenFlag, &cli.StringFlag{Name: "out", Usage: "file to write the backup to"}},
+				Flags: registryClientFlags(&cli.StringFlag{Name: "out", Usage: "file to write the backup to"}),
 				Action: func(c *cli.Context) error {
 					if err := adminCall(c, http.MethodPost, "/v1/cluster/snapshot", nil, "", c.App.Writer); err != nil {
 						return err
@@ -221,7 +230,7 @@ func registryCommand() *cli.Command {
 			{
 				Name:  "restore",
 				Usage: "replace the whole cluster's state with a backup made by snapshot --out",
-				Flags: []cli.Flag{memberFlag, tokenFlag, &cli.StringFlag{Name: "in", Required: true, Usage: "backup file"}},
+				Flags: registryClientFlags(&cli.StringFlag{Name: "in", Required: true, Usage: "backup file"}),
 				Action: func(c *cli.Context) error {
 					data, err := os.ReadFile(c.String("in"))
 					if err != nil {
@@ -233,7 +242,7 @@ func registryCommand() *cli.Command {
 			{
 				Name:  "import-schools",
 				Usage: "import schools from a CSV file (header: country, legal_name, public_name, city, region, national_number, level, institution, status, course_years)",
-				Flags: []cli.Flag{memberFlag, tokenFlag, &cli.StringFlag{Name: "file", Aliases: []string{"f"}, Required: true, Usage: "CSV file"}},
+				Flags: registryClientFlags(&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Required: true, Usage: "CSV file"}),
 				Action: func(c *cli.Context) error {
 					data, err := os.ReadFile(c.String("file"))
 					if err != nil {
@@ -254,37 +263,58 @@ func registryCommand() *cli.Command {
 }
 
 // adminCall sends one request to the first member that answers and copies
-// a successful answer to out.
+// a successful answer to out. While the registry answers 503 (an election,
+// a restore that lost its leader) it sends the request again for up to
+// 30s: every operation here may be repeated, and writes carry one
+// Idempotency-Key across attempts.
 func adminCall(c *cli.Context, method, path string, body []byte, contentType string, out io.Writer) error {
 	client := &http.Client{Timeout: 5 * time.Minute}
+	var key [16]byte
+	_, _ = rand.Read(key[:])
+	deadline := time.Now().Add(30 * time.Second)
 	var lastErr error
-	for _, base := range c.StringSlice("member") {
-		req, err := http.NewRequestWithContext(c.Context, method, strings.TrimRight(base, "/")+path, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		if tok := c.String("token"); tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		data, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
+	for {
+		for _, base := range c.StringSlice("member") {
+			req, err := http.NewRequestWithContext(c.Context, method, strings.TrimRight(base, "/")+path, bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			if contentType != "" {
+				req.Header.Set("Content-Type", contentType)
+			}
+			if tok := c.String("token"); tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			if method != http.MethodGet {
+				req.Header.Set(consensus.HeaderIdempotencyKey, hex.EncodeToString(key[:]))
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				_, err = out.Write(data)
+				return err
+			}
+			msg := string(bytes.TrimSpace(data))
 			var ae consensus.APIError
 			if json.Unmarshal(data, &ae) == nil && ae.Error.Message != "" {
-				return cli.Exit(fmt.Sprintf("twinfed registry: %s: %s", resp.Status, ae.Error.Message), 1)
+				msg = ae.Error.Message
 			}
-			return cli.Exit(fmt.Sprintf("twinfed registry: %s: %s", resp.Status, bytes.TrimSpace(data)), 1)
+			lastErr = fmt.Errorf("%s: %s", resp.Status, msg)
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				return cli.Exit("twinfed registry: "+lastErr.Error(), 1)
+			}
 		}
-		_, err = out.Write(data)
-		return err
+		if time.Now().After(deadline) || c.Context.Err() != nil {
+			return cli.Exit(fmt.Sprintf("twinfed registry: no member could do it: %v", lastErr), 1)
+		}
+		select {
+		case <-c.Context.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
-	return cli.Exit(fmt.Sprintf("twinfed registry: no member answered: %v", lastErr), 1)
 }

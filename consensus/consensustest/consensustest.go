@@ -350,13 +350,22 @@ func (c *Cluster) MustImportSchools(tb testing.TB, schools ...twinfed.School) []
 // msg after timeout.
 func Eventually(tb testing.TB, timeout time.Duration, cond func() bool, msg string) {
 	tb.Helper()
+	if !WaitFor(timeout, cond) {
+		tb.Fatalf("after %s: %s", timeout, msg)
+	}
+}
+
+// WaitFor polls cond every 10ms until it holds and reports whether it did
+// within timeout. Unlike Eventually it may run outside the test goroutine.
+func WaitFor(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			tb.Fatalf("after %s: %s", timeout, msg)
+			return false
 		}
 		<-tick.C
 	}
+	return true
 }
