@@ -82,8 +82,21 @@ func mustOpenNodes(tb testing.TB, cluster *consensustest.Cluster, countries ...s
 	return nodes
 }
 
-// mustReserveNodes registers nodes without starting them.
+// mustReserveNodes registers nodes and opens their registry clients,
+// without starting them.
 func mustReserveNodes(tb testing.TB, cluster *consensustest.Cluster, countries ...string) []*node {
+	tb.Helper()
+	nodes := mustRegisterNodes(tb, cluster, countries...)
+	for _, n := range nodes {
+		n.Registry = cluster.MustClient(tb, n.Country, &signing.Signer{Key: n.Key}, twinfed.KeyID(twinfed.AgencyURL(n.Base)))
+	}
+	return nodes
+}
+
+// mustRegisterNodes reserves a port and a key for each country and
+// registers the nodes, without opening registry clients (each is a Badger
+// cache with its own goroutines: stand-in servers do not need one).
+func mustRegisterNodes(tb testing.TB, cluster *consensustest.Cluster, countries ...string) []*node {
 	tb.Helper()
 	var nodes []*node
 	for _, c := range countries {
@@ -99,9 +112,6 @@ func mustReserveNodes(tb testing.TB, cluster *consensustest.Cluster, countries .
 		n.Base = "http://" + n.Host
 		cluster.MustRegisterNode(tb, c, n.Base, key.NodeKey())
 		nodes = append(nodes, n)
-	}
-	for _, n := range nodes {
-		n.Registry = cluster.MustClient(tb, n.Country, &signing.Signer{Key: n.Key}, twinfed.KeyID(twinfed.AgencyURL(n.Base)))
 	}
 	return nodes
 }
