@@ -1,0 +1,129 @@
+package federation
+
+// Signed GETs between nodes: Get fetches a document from another node with
+// a request signed by this node's key, RequireSigned guards a handler so
+// that only nodes of the federation (as the registry lists them) may read
+// it. Backfill of the directory uses both.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
+)
+
+// MaxGetBody is the largest body Get reads; a directory page of a few
+// hundred public profiles is well under it.
+const MaxGetBody = 16 << 20
+
+// Get fetches rawURL, which must be on a node of the federation, with a GET
+// signed by this node's key as its agency actor (keyId
+// <base>/agency#main-key, over (request-target) host date digest) and
+// Accept: application/activity+json. It returns the body of a 2xx answer.
+//
+// Errors are *twinfed.Error: EINVALID for a URL that is not absolute
+// http(s) or whose host the registry does not list (nothing is sent);
+// EUNAVAILABLE when the node cannot be reached, times out, or answers 5xx
+// or 429 (try again later); ENOTFOUND for 404 or 410; EUNAUTHORIZED when it
+// refused our signature (401; its registry cache may not know our key yet);
+// EFORBIDDEN for 403; ETOOLARGE for a body over MaxGetBody; EINVALID for
+// any other answer. The message names the URL and, for a refusal, what the
+// node said.
+func (f *Federation) Get(ctx context.Context, rawURL string) ([]byte, error) {
+	u, err := mustURL(rawURL)
+	if err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: not an absolute http(s) URL", rawURL)
+	}
+	if _, _, err := f.cfg.Keys.KeysForHost(ctx, u.Host); err != nil {
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %s: %s is not a node of this federation", rawURL, u.Host)
+		}
+		return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: the registry is unavailable: %v", rawURL, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: %v", rawURL, err)
+	}
+	req.Header.Set("Accept", ContentTypeActivity)
+	req.Header.Set("User-Agent", "twinfed/"+f.cfg.Version+" (+"+f.base+")")
+	if err := f.signer.Sign(req, twinfed.KeyID(twinfed.AgencyURL(f.base)), nil); err != nil {
+		return nil, fmt.Errorf("federation: sign GET %s: %w", rawURL, err)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: %v", rawURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxGetBody+1))
+	if err != nil {
+		return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: reading the answer: %v", rawURL, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if len(body) > MaxGetBody {
+			return nil, twinfed.Errorf(twinfed.ETOOLARGE, "cannot fetch %s: the answer is over %d bytes", rawURL, MaxGetBody)
+		}
+		return body, nil
+	}
+	said := strings.TrimSpace(string(body))
+	if len(said) > 300 {
+		said = said[:300] + "…"
+	}
+	code := twinfed.EINVALID
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		code = twinfed.ENOTFOUND
+	case resp.StatusCode == http.StatusUnauthorized:
+		code = twinfed.EUNAUTHORIZED
+	case resp.StatusCode == http.StatusForbidden:
+		code = twinfed.EFORBIDDEN
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		code = twinfed.EUNAVAILABLE
+	}
+	return nil, twinfed.Errorf(code, "%s answered %s to GET %s: %s", u.Host, resp.Status, rawURL, said)
+}
+
+// signerKey is the context key of the verified signer's host.
+type signerKey struct{}
+
+// SignerHost returns the host of the node whose signature RequireSigned
+// verified for this request (its keyId's host, a node the registry lists).
+func SignerHost(ctx context.Context) (string, bool) {
+	h, ok := ctx.Value(signerKey{}).(string)
+	return h, ok && h != ""
+}
+
+// RequireSigned lets a request through to next only when it carries an HTTP
+// signature that verifies as the inbox's do: a Date within 5 minutes, a
+// Digest matching the body (read up to Settings.MaxInboxBody and restored
+// for next), the signature over (request-target) host date digest, a keyId
+// on a node the registry lists, verified with a key registered for that
+// node, nothing fetched. next finds the signer's host with SignerHost.
+//
+// A refused request gets 401 (413 for a body over the limit) with a one-line
+// plain-text reason, and is counted in
+// twinfed_federation_inbox_refusals_total by reason; 503 when the registry
+// cannot answer.
+func (f *Federation) RequireSigned(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := signing.ReadBody(r, f.set.MaxInboxBody)
+		if err != nil {
+			f.refuse(w, ReasonTooLarge, err)
+			return
+		}
+		v, err := f.verifier.Verify(r, body)
+		if err != nil {
+			if reason := signing.Reason(err); reason != "" {
+				f.refuse(w, reason, err)
+				return
+			}
+			f.log.Error("federation: signed request: verify", "err", err)
+			writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry is unavailable; try again later"))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signerKey{}, v.Host)))
+	})
+}

@@ -1,0 +1,177 @@
+package federation_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/consensus/consensustest"
+	"github.com/twinfed/twinfed/federation"
+	"github.com/twinfed/twinfed/federation/signing"
+)
+
+// withBackfill serves, next to the federation's routes, /backfill (behind
+// RequireSigned: it answers with the signer's host and the body it was
+// given), /missing (404) and /broken (500).
+func withBackfill(n *node) func(http.Handler) http.Handler {
+	return func(fed http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("/", fed)
+		mux.Handle("/backfill", n.Fed.RequireSigned(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host, ok := federation.SignerHost(r.Context())
+			if !ok {
+				http.Error(w, "no signer in the context", http.StatusInternalServerError)
+				return
+			}
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", federation.ContentTypeActivity)
+			io.WriteString(w, "signer="+host+" accept="+r.Header.Get("Accept")+" body="+string(body))
+		})))
+		mux.HandleFunc("/missing", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+		mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "disk on fire", http.StatusInternalServerError)
+		})
+		return mux
+	}
+}
+
+// TestGet_Signed fetches from another node with the node's own key, over
+// real HTTP: the guarded handler sees the fetching node as the signer; a
+// 404, a 500, a refusal and a host outside the federation come back as
+// domain errors with a clear message.
+func TestGet_Signed(t *testing.T) {
+	cluster := consensustest.MustOpenCluster(t, 1)
+	nodes := mustReserveNodes(t, cluster, "IT", "FR")
+	it, fr := nodes[0], nodes[1]
+	fr.Wrap = withBackfill(fr)
+	it.mustStart(t)
+	fr.mustStart(t)
+	ctx := context.Background()
+
+	body, err := it.Fed.Get(ctx, fr.Base+"/backfill")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if want := "signer=" + it.Host + " accept=" + federation.ContentTypeActivity + " body="; string(body) != want {
+		t.Fatalf("got %q, want %q", body, want)
+	}
+
+	for _, tc := range []struct {
+		name, url, code, inMessage string
+	}{
+		{"not found", fr.Base + "/missing", twinfed.ENOTFOUND, "404"},
+		{"server error", fr.Base + "/broken", twinfed.EUNAVAILABLE, "disk on fire"},
+		{"not a node of the federation", "http://127.0.0.1:1/backfill", twinfed.EINVALID, "not a node of this federation"},
+		{"not a URL", "backfill", twinfed.EINVALID, "not an absolute http(s) URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := it.Fed.Get(ctx, tc.url)
+			if twinfed.ErrorCode(err) != tc.code || !strings.Contains(twinfed.ErrorMessage(err), tc.inMessage) {
+				t.Fatalf("got %s %q, want %s containing %q", twinfed.ErrorCode(err), twinfed.ErrorMessage(err), tc.code, tc.inMessage)
+			}
+		})
+	}
+
+	t.Run("a node refusing our signature", func(t *testing.T) {
+		// ES signs with a key the registry does not list for it.
+		es := mustReserveNodes(t, cluster, "ES")[0]
+		forged, err := signing.GenerateKey("forged", twinfed.KeyEd25519)
+		if err != nil {
+			t.Fatal(err)
+		}
+		es.Key = forged
+		es.mustStart(t)
+		consensustest.Eventually(t, 30*time.Second, func() bool {
+			_, _, err := fr.Registry.KeysForHost(ctx, es.Host)
+			return err == nil
+		}, "FR's registry cache does not know ES")
+		_, err = es.Fed.Get(ctx, fr.Base+"/backfill")
+		if twinfed.ErrorCode(err) != twinfed.EUNAUTHORIZED || !strings.Contains(twinfed.ErrorMessage(err), "does not verify") {
+			t.Fatalf("got %s %q, want %s saying the signature does not verify", twinfed.ErrorCode(err), twinfed.ErrorMessage(err), twinfed.EUNAUTHORIZED)
+		}
+	})
+}
+
+func signedGet(tb testing.TB, s *signing.Signer, url, keyID string) *http.Response {
+	tb.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", federation.ContentTypeActivity)
+	if s != nil {
+		if err := s.Sign(req, keyID, nil); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// TestRequireSigned checks each refusal of the guard over real HTTP with
+// real keys: the status, a message saying what was wrong, the metric by
+// reason, and that the guarded handler never ran.
+func TestRequireSigned(t *testing.T) {
+	cluster := consensustest.MustOpenCluster(t, 1)
+	nodes := mustReserveNodes(t, cluster, "IT", "FR")
+	it, fr := nodes[0], nodes[1]
+	fr.Wrap = withBackfill(fr)
+	it.mustStart(t)
+	fr.mustStart(t)
+	forger, err := signing.GenerateKey("forged", twinfed.KeyEd25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	itKeyID := twinfed.KeyID(twinfed.AgencyURL(it.Base))
+	url := fr.Base + "/backfill"
+
+	for _, tc := range []struct {
+		name      string
+		do        func() *http.Response
+		reason    string
+		inMessage string
+	}{
+		{"unsigned", func() *http.Response { return signedGet(t, nil, url, "") },
+			signing.ReasonMissing, "not signed"},
+		{"forged: IT's keyId, another key", func() *http.Response { return signedGet(t, &signing.Signer{Key: forger}, url, itKeyID) },
+			signing.ReasonBadSig, "does not verify"},
+		{"stale date", func() *http.Response {
+			return signedGet(t, &signing.Signer{Key: it.Key, Now: func() time.Time { return time.Now().Add(-6 * time.Minute) }}, url, itKeyID)
+		}, signing.ReasonStale, "away from this server's clock"},
+		{"unknown node", func() *http.Response {
+			return signedGet(t, &signing.Signer{Key: forger}, url, "http://127.0.0.1:1/agency#main-key")
+		}, signing.ReasonUnknownNode, "not a node of this federation"},
+		{"mismatched digest on a POST", func() *http.Response {
+			return signedPost(t, &signing.Signer{Key: it.Key}, url, itKeyID, []byte(`{"page":1}`), []byte(`{"page":2}`))
+		}, signing.ReasonDigest, "does not match the body"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := metricValue(t, fr.Metrics, "twinfed_federation_inbox_refusals_total", map[string]string{"reason": tc.reason})
+			resp := tc.do()
+			msg, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d (%s), want 401", resp.StatusCode, msg)
+			}
+			if !strings.Contains(string(msg), tc.inMessage) || strings.Contains(string(msg), "signer=") {
+				t.Fatalf("message %q, want one containing %q (and the handler must not run)", msg, tc.inMessage)
+			}
+			if after := metricValue(t, fr.Metrics, "twinfed_federation_inbox_refusals_total", map[string]string{"reason": tc.reason}); after != before+1 {
+				t.Fatalf("refusals{reason=%s} went from %v to %v, want +1", tc.reason, before, after)
+			}
+		})
+	}
+
+	t.Run("a signed POST passes with its body", func(t *testing.T) {
+		resp := signedPost(t, &signing.Signer{Key: it.Key}, url, itKeyID, []byte(`{"page":1}`), nil)
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(resp.Body)
+		if want := "signer=" + it.Host + " accept= body={\"page\":1}"; resp.StatusCode != http.StatusOK || string(msg) != want {
+			t.Fatalf("%d %q, want 200 %q", resp.StatusCode, msg, want)
+		}
+	})
+}
