@@ -91,11 +91,11 @@ func (s *Service) PreRegister(ctx context.Context, r PreRegistration) (*twinfed.
 		Public: []string{twinfed.PublicSchool, twinfed.PublicRole, twinfed.PublicSubjects, twinfed.PublicLanguages, twinfed.PublicPupilAges, twinfed.PublicDescription, twinfed.PublicInterests, twinfed.PublicAvailable, twinfed.PublicPhoto},
 	}
 	token, th := randomToken()
-	err = s.store.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		if err := s.checkFree(txn, m.Username, m.Email); err != nil {
 			return err
 		}
-		if err := putMember(txn, nil, m); err != nil {
+		if err := s.saveMember(ctx, txn, nil, m); err != nil {
 			return err
 		}
 		if err := setJSON(txn, prefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {
@@ -173,7 +173,7 @@ func (s *Service) useToken(txn *badger.Txn, token, kind string) (*linkToken, err
 // registration steps and logs them in.
 func (s *Service) ConfirmEmail(ctx context.Context, token string) (*twinfed.Member, string, *Session, error) {
 	var m *twinfed.Member
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		t, err := s.useToken(txn, token, "confirm")
 		if err != nil {
 			return err
@@ -187,7 +187,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, token string) (*twinfed.Memb
 			m.Status = twinfed.StatusRegistering
 			m.Updated = s.now().UTC()
 		}
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, "", nil, s.internal("confirm", err)
@@ -204,7 +204,7 @@ func ptrCopy(m *twinfed.Member) *twinfed.Member { c := *m; return &c }
 func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 	var m *twinfed.Member
 	token, th := randomToken()
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		u, ok, err := getString(txn, prefixEmail+normEmail(email))
 		if err != nil || !ok {
 			return err
@@ -273,14 +273,14 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 	}
 	s.limiter.reset(key)
 	s.logins.WithLabelValues("ok").Inc()
-	err = s.store.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		old, err := getMember(txn, m.Username)
 		if err != nil {
 			return err
 		}
 		m = ptrCopy(old)
 		m.LastLogin = s.now().UTC()
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, "", nil, s.internal("login", err)
@@ -295,7 +295,7 @@ func (s *Service) newSession(m *twinfed.Member) (string, *Session, error) {
 	now := s.now().UTC()
 	sess := &Session{Username: m.Username, Role: m.Role, CSRF: csrf, Created: now, Expires: now.Add(s.cfg.SessionLifetime)}
 	ttl := s.cfg.SessionLifetime
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		b, err := jsonMarshal(sess)
 		if err != nil {
 			return err
@@ -334,7 +334,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, *
 
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.internal("logout", s.store.Update(func(txn *badger.Txn) error {
+	return s.internal("logout", s.update(func(txn *badger.Txn) error {
 		return txn.Delete([]byte(prefixSession + tokenHash(token)))
 	}))
 }
@@ -352,7 +352,7 @@ func (s *Service) AnonymousCSRF(cookie string) string {
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
 	var m *twinfed.Member
 	token, th := randomToken()
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		u, ok, err := getString(txn, prefixEmail+normEmail(email))
 		if err != nil || !ok {
 			return err
@@ -384,7 +384,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm st
 	if err != nil {
 		return s.internal("hash", err)
 	}
-	return s.internal("reset password", s.store.Update(func(txn *badger.Txn) error {
+	return s.internal("reset password", s.update(func(txn *badger.Txn) error {
 		t, err := s.useToken(txn, token, "reset")
 		if err != nil {
 			return err
@@ -396,7 +396,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm st
 		if old.Status == twinfed.StatusUnconfirmed { // the e-mail is proven now
 			m := ptrCopy(old)
 			m.Status = twinfed.StatusRegistering
-			if err := putMember(txn, old, m); err != nil {
+			if err := s.saveMember(ctx, txn, old, m); err != nil {
 				return err
 			}
 		}
@@ -423,7 +423,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, pas
 	if err != nil {
 		return s.internal("hash", err)
 	}
-	return s.internal("change password", s.store.Update(func(txn *badger.Txn) error {
+	return s.internal("change password", s.update(func(txn *badger.Txn) error {
 		return setJSON(txn, prefixCred+p.Username, credentials{PasswordHash: hash, Changed: s.now().UTC()})
 	}))
 }
@@ -476,11 +476,11 @@ func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twi
 	if m.Public == nil && role == twinfed.RoleMember {
 		m.Public = append([]string(nil), twinfed.PublicFields...)
 	}
-	err = s.store.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		if err := s.checkFree(txn, m.Username, m.Email); err != nil {
 			return err
 		}
-		if err := putMember(txn, nil, m); err != nil {
+		if err := s.saveMember(ctx, txn, nil, m); err != nil {
 			return err
 		}
 		if err := setJSON(txn, prefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {

@@ -63,7 +63,7 @@ func (s *Service) ValidateMember(ctx context.Context, p *Principal, username str
 		return nil, err
 	}
 	var m *twinfed.Member
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		old, err := getMember(txn, username)
 		if err != nil {
 			return err
@@ -77,7 +77,7 @@ func (s *Service) ValidateMember(ctx context.Context, p *Principal, username str
 		m = ptrCopy(old)
 		now := s.now().UTC()
 		m.Status, m.Validated, m.ValidatedBy, m.RejectReason, m.Updated = twinfed.StatusValidated, now, p.Username, "", now
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, s.internal("validate member", err)
@@ -99,7 +99,7 @@ func (s *Service) RejectMember(ctx context.Context, p *Principal, username, reas
 		return nil, twinfed.FieldError("reason", "Give the member a reason (at most 1000 characters); they will read it.")
 	}
 	var m *twinfed.Member
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		old, err := getMember(txn, username)
 		if err != nil {
 			return err
@@ -109,7 +109,7 @@ func (s *Service) RejectMember(ctx context.Context, p *Principal, username, reas
 		}
 		m = ptrCopy(old)
 		m.Status, m.RejectReason, m.ValidatedBy, m.Updated = twinfed.StatusRejected, reason, p.Username, s.now().UTC()
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, s.internal("reject member", err)
@@ -179,7 +179,7 @@ func (s *Service) ValidateSchool(ctx context.Context, p *Principal, id string) (
 			return nil, s.registryErr("put school", err)
 		}
 	}
-	err = s.store.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		var cur SchoolProposal
 		if err := getJSON(txn, prefixProposal+id, &cur); err != nil {
 			return err
@@ -204,7 +204,7 @@ func (s *Service) ValidateSchool(ctx context.Context, p *Principal, id string) (
 				m.Schools[i].SchoolID, m.Schools[i].ProposalID, m.Schools[i].Name = stored.ID, "", stored.Name()
 			}
 		}
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, s.internal("validate school", err)
@@ -242,7 +242,7 @@ func (s *Service) RejectSchool(ctx context.Context, p *Principal, id, reason str
 		return nil, twinfed.FieldError("reason", "Give a reason (at most 1000 characters); the member will read it.")
 	}
 	var sp SchoolProposal
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		if err := getJSON(txn, prefixProposal+id, &sp); err != nil {
 			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 				return twinfed.Errorf(twinfed.ENOTFOUND, "There is no school proposal %q.", id)

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -64,11 +65,20 @@ func (s *Service) ImportMembers(ctx context.Context, p *Principal, members []*tw
 		if err != nil {
 			return s.internal("import", err)
 		}
-		for k, v := range map[string][]byte{
+		kv := map[string][]byte{
 			prefixMember + m.Username:                          b,
 			prefixEmail + normEmail(m.Email):                   []byte(m.Username),
 			prefixStatus + string(m.Status) + "/" + m.Username: nil,
-		} {
+		}
+		// The directory holds the public profile; other nodes fetch
+		// imported members by backfill rather than by 45 pushes each.
+		if pp := s.publicOf(m); pp != nil {
+			if kv[prefixDirProfile+pp.ID], err = jsonMarshal(pp); err != nil {
+				return s.internal("import", err)
+			}
+			kv[prefixDirQueue+pp.ID] = []byte(strconv.FormatInt(s.now().UnixNano(), 10))
+		}
+		for k, v := range kv {
 			if err := wb.Set([]byte(k), v); err != nil {
 				return s.internal("import", err)
 			}
@@ -77,5 +87,9 @@ func (s *Service) ImportMembers(ctx context.Context, p *Principal, members []*tw
 	if err := wb.Flush(); err != nil {
 		return s.internal("import", fmt.Errorf("flush: %w", err))
 	}
-	return s.internal("import sync", s.store.db.Sync())
+	if err := s.store.db.Sync(); err != nil {
+		return s.internal("import sync", err)
+	}
+	s.dirWake()
+	return nil
 }

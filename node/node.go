@@ -44,6 +44,16 @@ type Options struct {
 	// store closes: the place to stop workers that use the store (the
 	// federation's queues).
 	Stop func() error
+	// Signed wraps the handler of what only other nodes may read (the
+	// directory's backfill pages): it checks the request's HTTP signature
+	// against the registry. Nil: those routes are not served.
+	Signed func(http.Handler) http.Handler
+	// Fetch makes signed GETs to other nodes, for the directory's
+	// backfill. Nil: no backfill.
+	Fetch Fetcher
+	// BackfillEvery is how often the directory pages through every other
+	// node's profiles (the first time a few seconds after start). Zero: 6h.
+	BackfillEvery time.Duration
 
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
@@ -63,6 +73,8 @@ type Node struct {
 	close  sync.Once
 	stop   func() error
 	err    error
+	halt   chan struct{} // stops the backfill loop
+	bg     sync.WaitGroup
 }
 
 // Open opens the store, builds the service and the server, binds the
@@ -84,7 +96,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 			return nil, fmt.Errorf("node: listen on %s: %w", o.Addr, err)
 		}
 	}
-	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1), stop: o.Stop}
+	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1), stop: o.Stop, halt: make(chan struct{})}
 	n.url = strings.TrimRight(o.BaseURL, "/")
 	if n.url == "" {
 		n.url = "http://" + ln.Addr().String()
@@ -117,19 +129,34 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if n.svc, err = NewService(sc, Deps{Store: n.store, Registry: o.Registry, Mailer: mailer, Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
 		return fail(err)
 	}
+	if err := n.svc.openDirectory(filepath.Join(o.Dir, "directory")); err != nil {
+		return fail(fmt.Errorf("node: directory: %w", err))
+	}
 	srvCfg := o.Server
-	srvCfg.Service, srvCfg.Logger, srvCfg.Metrics = n.svc, o.Logger, o.Metrics
+	srvCfg.Service, srvCfg.Logger, srvCfg.Metrics, srvCfg.Signed = n.svc, o.Logger, o.Metrics, o.Signed
 	if o.Federation != nil {
 		if srvCfg.Federation, err = o.Federation(n.store, n.svc); err != nil {
 			return fail(fmt.Errorf("node: federation: %w", err))
 		}
 	}
 	if n.srv, err = NewServer(srvCfg); err != nil {
+		n.svc.closeDirectory()
 		return fail(err)
 	}
 	n.http = &http.Server{Handler: n.srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	go func() { n.served <- n.http.Serve(ln) }()
+	if o.Fetch != nil && o.Registry != nil {
+		every := o.BackfillEvery
+		if every <= 0 {
+			every = 6 * time.Hour
+		}
+		n.bg.Add(1)
+		go func() {
+			defer n.bg.Done()
+			n.backfillLoop(o.Fetch, every)
+		}()
+	}
 	o.Logger.Info("node serving", "country", sc.Country, "url", n.url, "addr", ln.Addr().String())
 	return n, nil
 }
@@ -160,14 +187,52 @@ func (n *Node) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		n.err = n.http.Shutdown(ctx)
+		close(n.halt)
+		n.bg.Wait()
 		if n.stop != nil {
 			if serr := n.stop(); n.err == nil {
 				n.err = serr
 			}
+		}
+		if derr := n.svc.closeDirectory(); n.err == nil {
+			n.err = derr
 		}
 		if cerr := n.store.Close(); n.err == nil {
 			n.err = cerr
 		}
 	})
 	return n.err
+}
+
+// backfillLoop pages through the other nodes' profiles a few seconds after
+// start and then every interval, until Close.
+func (n *Node) backfillLoop(fetch Fetcher, every time.Duration) {
+	wait := 3 * time.Second
+	for {
+		select {
+		case <-n.halt:
+			return
+		case <-time.After(wait):
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-n.halt:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if _, err := n.svc.Backfill(ctx, fetch); err != nil {
+			n.log.Warn("directory backfill incomplete; retrying later", "err", err)
+			wait = min(every, 5*time.Minute)
+		} else {
+			wait = every
+		}
+		cancel()
+	}
+}
+
+// Backfill runs the directory's backfill now (operators, tests).
+func (n *Node) Backfill(ctx context.Context, fetch Fetcher) (int, error) {
+	return n.svc.Backfill(ctx, fetch)
 }

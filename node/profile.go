@@ -70,7 +70,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, u AccountUpda
 		return nil, err
 	}
 	var m *twinfed.Member
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		old, err := getMember(txn, p.Username)
 		if err != nil {
 			return err
@@ -100,7 +100,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, u AccountUpda
 			m.Email = u.Email
 		}
 		m.Updated = s.now().UTC()
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	return m, s.internal("update account", err)
 }
@@ -112,7 +112,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, pr Preference
 		return nil, err
 	}
 	var m *twinfed.Member
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		old, err := getMember(txn, p.Username)
 		if err != nil {
 			return err
@@ -123,7 +123,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, pr Preference
 		m = ptrCopy(old)
 		applyPreferences(m, pr)
 		m.Updated = s.now().UTC()
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	return m, s.internal("update profile", err)
 }
@@ -149,7 +149,7 @@ func (s *Service) AddSchool(ctx context.Context, p *Principal, c SchoolChoice, r
 	}
 	ms.Role = role
 	var m *twinfed.Member
-	err = s.store.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		old, err := getMember(txn, p.Username)
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (s *Service) AddSchool(ctx context.Context, p *Principal, c SchoolChoice, r
 			}
 		}
 		m.Updated = s.now().UTC()
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	return m, s.internal("add school", err)
 }
@@ -182,7 +182,7 @@ func (s *Service) AddSchool(ctx context.Context, p *Principal, c SchoolChoice, r
 // the main school is changed, not removed).
 func (s *Service) RemoveSchool(ctx context.Context, p *Principal, index int) (*twinfed.Member, error) {
 	var m *twinfed.Member
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		old, err := getMember(txn, p.Username)
 		if err != nil {
 			return err
@@ -193,7 +193,7 @@ func (s *Service) RemoveSchool(ctx context.Context, p *Principal, index int) (*t
 		m = ptrCopy(old)
 		m.Schools = slices.Delete(slices.Clone(old.Schools), index, index+1)
 		m.Updated = s.now().UTC()
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	return m, s.internal("remove school", err)
 }
@@ -208,7 +208,7 @@ func (s *Service) SetPhoto(ctx context.Context, p *Principal, data []byte) error
 	if !slices.Contains(photoTypes, ct) {
 		return twinfed.FieldError("photo", "Upload a JPEG, PNG or WebP image.")
 	}
-	return s.internal("set photo", s.store.Update(func(txn *badger.Txn) error {
+	return s.internal("set photo", s.update(func(txn *badger.Txn) error {
 		old, err := getMember(txn, p.Username)
 		if err != nil {
 			return err
@@ -218,7 +218,7 @@ func (s *Service) SetPhoto(ctx context.Context, p *Principal, data []byte) error
 		if err := txn.Set([]byte(prefixPhoto+p.Username), append([]byte(ct+"\x00"), data...)); err != nil {
 			return err
 		}
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	}))
 }
 
@@ -301,7 +301,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p *Principal, password stri
 	if !checkPassword(cred.PasswordHash, password) {
 		return &twinfed.Error{Code: twinfed.EINVALID, Message: "Your password is wrong.", Fields: map[string]string{"password": "Your password is wrong."}}
 	}
-	return s.internal("delete account", s.store.Update(func(txn *badger.Txn) error {
+	return s.internal("delete account", s.update(func(txn *badger.Txn) error {
 		m, err := getMember(txn, p.Username)
 		if err != nil {
 			return err
@@ -326,6 +326,17 @@ func (s *Service) DeleteAccount(ctx context.Context, p *Principal, password stri
 			if err := setJSON(txn, prefixProposal+sp.ID, sp); err != nil {
 				return err
 			}
+		}
+		// The directory and every other node forget the public profile;
+		// contacts, follows, notifications and messages are erased.
+		if err := s.profileChanged(ctx, txn, s.publicOf(m), nil, true); err != nil {
+			return err
+		}
+		if err := eraseSocial(txn, m.Username); err != nil {
+			return err
+		}
+		if err := s.forgetPeer(txn, twinfed.ActorURL(s.cfg.BaseURL, m.Username)); err != nil {
+			return err
 		}
 		return setJSON(txn, prefixDeleted+m.Username, tombstone{Username: m.Username, Created: m.Created, Deleted: s.now().UTC()})
 	}))

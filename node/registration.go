@@ -179,7 +179,7 @@ func (s *Service) SetSchool(ctx context.Context, p *Principal, c SchoolChoice) (
 		return nil, err
 	}
 	var m *twinfed.Member
-	err = s.store.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		old, err := requireRegistering(txn, p.Username)
 		if err != nil {
 			return err
@@ -197,7 +197,7 @@ func (s *Service) SetSchool(ctx context.Context, p *Principal, c SchoolChoice) (
 			}
 		}
 		m.Updated = s.now().UTC()
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	return m, s.internal("set school", err)
 }
@@ -211,7 +211,7 @@ func (s *Service) SetRole(ctx context.Context, p *Principal, role string) (*twin
 		return nil, err
 	}
 	var m *twinfed.Member
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		old, err := requireRegistering(txn, p.Username)
 		if err != nil {
 			return err
@@ -223,7 +223,7 @@ func (s *Service) SetRole(ctx context.Context, p *Principal, role string) (*twin
 		m.Schools = slices.Clone(old.Schools)
 		m.Schools[0].Role = role
 		m.Updated = s.now().UTC()
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	return m, s.internal("set role", err)
 }
@@ -295,7 +295,7 @@ func (s *Service) SetPreferences(ctx context.Context, p *Principal, pr Preferenc
 		return nil, err
 	}
 	var m *twinfed.Member
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		old, err := requireRegistering(txn, p.Username)
 		if err != nil {
 			return err
@@ -303,7 +303,7 @@ func (s *Service) SetPreferences(ctx context.Context, p *Principal, pr Preferenc
 		m = ptrCopy(old)
 		applyPreferences(m, pr)
 		m.Updated = s.now().UTC()
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	return m, s.internal("set preferences", err)
 }
@@ -327,7 +327,7 @@ func RegistrationStep(m *twinfed.Member) int {
 // again against the current policy.
 func (s *Service) Submit(ctx context.Context, p *Principal) (*twinfed.Member, error) {
 	var m *twinfed.Member
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		old, err := requireRegistering(txn, p.Username)
 		if err != nil {
 			return err
@@ -345,7 +345,7 @@ func (s *Service) Submit(ctx context.Context, p *Principal) (*twinfed.Member, er
 		if err := txn.Set([]byte(prefixRegWeekly+weekKey(y, w)+"/"+randomID()), nil); err != nil {
 			return err
 		}
-		return putMember(txn, old, m)
+		return s.saveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, s.internal("submit", err)

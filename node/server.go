@@ -48,8 +48,11 @@ type ServerConfig struct {
 	// when the request's Accept asks for application/activity+json or
 	// application/ld+json. Nil: those paths answer 404.
 	Federation http.Handler
-	Logger     *slog.Logger
-	Metrics    *prometheus.Registry // also served at /metrics; nil: no metrics
+	// Signed wraps routes only other nodes may read (directory backfill)
+	// with an HTTP-signature check against the registry; nil: not served.
+	Signed  func(http.Handler) http.Handler
+	Logger  *slog.Logger
+	Metrics *prometheus.Registry // also served at /metrics; nil: no metrics
 }
 
 // Server is the node's HTTP handler: web UI, JSON API, metrics, and the
@@ -127,7 +130,13 @@ func (s *Server) parseTemplates() error {
 // templateFuncs are the helpers every template may call.
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"join": strings.Join,
+		"join":        strings.Join,
+		"peerName":    displayName,
+		"inc":         func(i int) int { return i + 1 },
+		"profileLink": profileLink,
+		"datetime": func(t time.Time) string {
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -334,6 +343,16 @@ func (s *Server) routes() {
 		fileServer.ServeHTTP(w, r)
 	}))
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	m.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if s.svc.store.db.IsClosed() {
+			http.Error(w, "store closed\n", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	if s.cfg.Signed != nil {
+		m.Handle("GET "+BackfillPath, s.cfg.Signed(http.HandlerFunc(s.backfillPage)))
+	}
 
 	// Federation (ActivityPub) endpoints.
 	fed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -355,5 +374,6 @@ func (s *Server) routes() {
 	})
 
 	s.webRoutes()
+	s.socialRoutes()
 	s.apiRoutes()
 }

@@ -59,6 +59,11 @@ type Service struct {
 	secret   []byte // node secret: CSRF tokens of anonymous visitors
 	html     *bluemonday.Policy
 
+	outMu  sync.Mutex
+	outbox Outbox    // the federation's outbox; nil when the node runs alone
+	nodes  nodeList  // the other nodes, from the registry
+	dir    *dirState // the directory index; nil until Node.Open opens it
+
 	registrations prometheus.Counter
 	validations   *prometheus.CounterVec
 	logins        *prometheus.CounterVec

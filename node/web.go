@@ -2,7 +2,6 @@ package node
 
 import (
 	"errors"
-	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -29,8 +28,10 @@ type page struct {
 	Country  string
 	Agency   string
 	Path     string
+	Query    string // the raw query string, to come back to the same page
 	Langs    []string
 	Nav      string // current top-menu item
+	Counts   Counts // unread notifications and messages, pending requests
 	Policy   Policy
 	Subjects []string
 	LangList []string
@@ -60,11 +61,12 @@ func (p *page) Err(name string) string { return p.Errors[name] }
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
 	st := state(r)
 	p := &page{s: s, Lang: st.lang, Title: title, P: st.p, CSRF: s.csrfToken(w, st), Country: s.svc.cfg.Country, Agency: s.svc.cfg.AgencyName,
-		Path: r.URL.Path, Langs: s.cat.Languages(), Policy: s.svc.cfg.Policy, Subjects: Subjects, LangList: Languages, Roles: twinfed.SchoolRoles,
+		Path: r.URL.Path, Query: r.URL.RawQuery, Langs: s.cat.Languages(), Policy: s.svc.cfg.Policy, Subjects: Subjects, LangList: Languages, Roles: twinfed.SchoolRoles,
 		Levels: twinfed.SchoolLevels, Insts: twinfed.Institutions, PubList: twinfed.PublicFields}
 	if st.p != nil && !st.bearer {
 		if m, err := s.svc.Member(r.Context(), st.p.Username); err == nil {
 			p.Me = m
+			p.Counts = s.svc.Counts(r.Context(), st.p)
 		}
 	}
 	if f := r.URL.Query().Get("done"); f != "" {
@@ -220,7 +222,6 @@ func (s *Server) webRoutes() {
 	m.HandleFunc("GET /account/delete", s.member(s.simple("delete", "title.delete")))
 	m.HandleFunc("POST /account/delete", s.member(s.deleteAccount))
 	m.HandleFunc("POST /language", s.web(s.setLanguage))
-	m.HandleFunc("GET /people", s.member(s.people))
 	m.HandleFunc("GET /users/{username}", s.web(s.userPage))
 	m.HandleFunc("GET /users/{username}/photo", s.web(s.photo))
 	for _, later := range []string{"events", "projects", "groups", "forum"} {
@@ -678,41 +679,6 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
 }
 
 // --- people and profiles ---
-
-func (s *Server) people(w http.ResponseWriter, r *http.Request) {
-	p := s.newPage(w, r, "nav.people")
-	p.Nav = "people"
-	list, err := s.svc.People(r.Context(), state(r).p, r.URL.Query().Get("q"), 50)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	p.Form = url.Values{"q": {r.URL.Query().Get("q")}}
-	p.Data = list
-	s.render(w, http.StatusOK, "people", p)
-}
-
-func (s *Server) userPage(w http.ResponseWriter, r *http.Request) {
-	if wantsActivity(r) && s.cfg.Federation != nil {
-		s.cfg.Federation.ServeHTTP(w, r)
-		return
-	}
-	prof, err := s.svc.LocalProfile(r.Context(), r.PathValue("username"))
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	p := s.newPage(w, r, "title.profile_of")
-	p.Nav = "people"
-	p.Data = profileView{Profile: prof, Description: template.HTML(prof.Description)}
-	s.render(w, http.StatusOK, "user", p)
-}
-
-// profileView carries a profile whose description was sanitised on input.
-type profileView struct {
-	*twinfed.Profile
-	Description template.HTML
-}
 
 func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
 	data, ct, err := s.svc.Photo(r.Context(), state(r).p, r.PathValue("username"))

@@ -184,13 +184,14 @@ func (m *nodeMain) Run(ctx context.Context) error {
 		o.Federation = func(store *node.Store, svc *node.Service) (http.Handler, error) {
 			f, err := federation.New(federation.Config{
 				BaseURL: base, Country: cfg.Country, AgencyName: cfg.Agency.Name, Key: m.key, DB: store.DB(), Keys: keys,
-				Actors: svc, Handler: &node.Inbox{Logger: log}, Settings: cfg.Federation, Logger: log.With("component", "federation"),
+				Actors: svc, Handler: svc, Settings: cfg.Federation, Logger: log.With("component", "federation"),
 				Metrics: reg, Version: version,
 			})
 			if err != nil {
 				return nil, err
 			}
 			m.fed = f
+			svc.SetOutbox(f)
 			return f.Handler(), nil
 		}
 		o.Stop = func() error {

@@ -1,0 +1,502 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/directory"
+)
+
+// The federated directory. Every public profile the node knows (its own
+// members' and those pushed or backfilled from other nodes) is kept in
+// Badger under dp/; a change also writes a dq/ marker in the same
+// transaction, and the indexer moves marked profiles into the bleve index
+// (package directory) and clears the markers. The index is derived data:
+// it is rebuilt from dp/ when it is new, damaged, or was not closed cleanly.
+const (
+	prefixDirProfile = "dp/" // dp/<actor URL> → twinfed.Profile
+	prefixDirQueue   = "dq/" // dp/<actor URL> → change stamp, waiting for the indexer
+	prefixDirCursor  = "db/" // db/<node host> → backfill state
+	keyDirClean      = "cfg/directory-clean"
+	keyDirLocal      = "cfg/directory-local-v1"
+)
+
+// dirState is the running directory: the index and its indexer.
+type dirState struct {
+	ix   *directory.Index
+	wake chan struct{}
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+func (s *Service) dirWake() {
+	if d := s.dir; d != nil {
+		select {
+		case d.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// dirPut records p in the directory within txn.
+func (s *Service) dirPut(txn *badger.Txn, p *twinfed.Profile) error {
+	if err := setJSON(txn, prefixDirProfile+p.ID, p); err != nil {
+		return err
+	}
+	return txn.Set([]byte(prefixDirQueue+p.ID), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
+}
+
+// dirRemove removes a profile from the directory within txn.
+func (s *Service) dirRemove(txn *badger.Txn, id string) error {
+	if err := txn.Delete([]byte(prefixDirProfile + id)); err != nil {
+		return err
+	}
+	return txn.Set([]byte(prefixDirQueue+id), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
+}
+
+// dirGet returns a profile the directory holds, nil when unknown.
+func (s *Service) dirGet(txn *badger.Txn, id string) *twinfed.Profile {
+	var p twinfed.Profile
+	if getJSON(txn, prefixDirProfile+id, &p) != nil {
+		return nil
+	}
+	return &p
+}
+
+// Profile returns the public profile of any member of the federation the
+// directory holds (ENOTFOUND otherwise). Only logged-in members and the
+// agency see the directory.
+func (s *Service) Profile(ctx context.Context, viewer *Principal, id string) (*twinfed.Profile, error) {
+	if viewer == nil {
+		return nil, twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
+	}
+	var p *twinfed.Profile
+	_ = s.store.View(func(txn *badger.Txn) error { p = s.dirGet(txn, id); return nil })
+	if p == nil {
+		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "This member is not in the directory (the account may have been deleted).")
+	}
+	return p, nil
+}
+
+// openDirectory opens the index in dir and starts the indexer. A new index,
+// a damaged one, or one not closed cleanly is rebuilt from the store in the
+// background; searches answer from what is indexed meanwhile.
+func (s *Service) openDirectory(dir string) error {
+	ix, fresh, err := directory.Open(dir)
+	if err != nil {
+		return err
+	}
+	clean := false
+	if err := s.store.Update(func(txn *badger.Txn) error {
+		clean = has(txn, keyDirClean)
+		return txn.Delete([]byte(keyDirClean))
+	}); err != nil {
+		ix.Close()
+		return err
+	}
+	d := &dirState{ix: ix, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	s.dir = d
+	if err := s.syncLocalProfiles(); err != nil {
+		return err
+	}
+	rebuild := fresh || !clean
+	d.done.Add(1)
+	go func() {
+		defer d.done.Done()
+		if rebuild {
+			if err := s.rebuildIndex(); err != nil {
+				s.log.Error("directory: rebuild", "err", err)
+			}
+		}
+		s.runIndexer(d)
+	}()
+	return nil
+}
+
+// closeDirectory stops the indexer and closes the index; a clean close is
+// recorded so that the next start does not rebuild.
+func (s *Service) closeDirectory() error {
+	d := s.dir
+	if d == nil {
+		return nil
+	}
+	close(d.stop)
+	d.done.Wait()
+	err := d.ix.Close()
+	if err == nil {
+		err = s.store.Update(func(txn *badger.Txn) error { return txn.Set([]byte(keyDirClean), nil) })
+	}
+	return err
+}
+
+// syncLocalProfiles puts every validated member's public profile into dp/
+// once (members stored before the directory existed, or imported in bulk).
+func (s *Service) syncLocalProfiles() error {
+	done := false
+	_ = s.store.View(func(txn *badger.Txn) error { done = has(txn, keyDirLocal); return nil })
+	if done {
+		return nil
+	}
+	var batch []*twinfed.Profile
+	flush := func() error {
+		err := s.store.Update(func(txn *badger.Txn) error {
+			for _, p := range batch {
+				if err := s.dirPut(txn, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	err := s.store.View(func(txn *badger.Txn) error {
+		return eachJSON(txn, prefixMember, func(m *twinfed.Member) error {
+			if p := s.publicOf(m); p != nil {
+				batch = append(batch, p)
+			}
+			if len(batch) >= 5000 {
+				return flush()
+			}
+			return nil
+		})
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = s.store.Update(func(txn *badger.Txn) error { return txn.Set([]byte(keyDirLocal), nil) })
+	}
+	return err
+}
+
+// rebuildIndex indexes every dp/ profile again.
+func (s *Service) rebuildIndex() error {
+	start := s.now()
+	n := 0
+	b := s.dir.ix.NewBatch()
+	err := s.store.View(func(txn *badger.Txn) error {
+		return eachJSON(txn, prefixDirProfile, func(p *twinfed.Profile) error {
+			if err := b.Put(p); err != nil {
+				return err
+			}
+			n++
+			if b.Size() >= 2000 {
+				if err := s.dir.ix.Apply(b); err != nil {
+					return err
+				}
+				b = s.dir.ix.NewBatch()
+			}
+			return nil
+		})
+	})
+	if err == nil {
+		err = s.dir.ix.Apply(b)
+	}
+	s.log.Info("directory: index rebuilt", "profiles", n, "took", s.now().Sub(start).Round(time.Millisecond), "err", err)
+	return err
+}
+
+// runIndexer moves marked profiles into the index until stop.
+func (s *Service) runIndexer(d *dirState) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		for {
+			n, err := s.indexPending(d, 2000)
+			if err != nil {
+				s.log.Error("directory: index", "err", err)
+				break
+			}
+			if n < 2000 {
+				break
+			}
+		}
+		select {
+		case <-d.stop:
+			return
+		case <-d.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// indexPending indexes up to limit marked profiles and clears their markers
+// (a marker changed meanwhile stays for the next round).
+func (s *Service) indexPending(d *dirState, limit int) (int, error) {
+	type mark struct{ id, stamp string }
+	var marks []mark
+	b := d.ix.NewBatch()
+	err := s.store.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefixDirQueue)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid() && len(marks) < limit; it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			id := strings.TrimPrefix(string(it.Item().Key()), prefixDirQueue)
+			marks = append(marks, mark{id, string(v)})
+			if p := s.dirGet(txn, id); p != nil {
+				if err := b.Put(p); err != nil {
+					return err
+				}
+			} else {
+				b.Remove(id)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(marks) == 0 {
+		return 0, err
+	}
+	if err := d.ix.Apply(b); err != nil {
+		return 0, err
+	}
+	err = s.store.Update(func(txn *badger.Txn) error {
+		for _, m := range marks {
+			v, ok, err := getString(txn, prefixDirQueue+m.id)
+			if err != nil {
+				return err
+			}
+			if ok && v == m.stamp {
+				if err := txn.Delete([]byte(prefixDirQueue + m.id)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return len(marks), err
+}
+
+// DirectoryQuery is a search of the directory as members make it.
+type DirectoryQuery = directory.Query
+
+// DirectoryPage is a page of search results.
+type DirectoryPage struct {
+	Profiles []*twinfed.Profile `json:"profiles"`
+	Total    int                `json:"total"`
+	Offset   int                `json:"offset"`
+	Next     int                `json:"next,omitempty"` // offset of the next page; 0 at the end
+}
+
+// SearchDirectory searches the public profiles of every node. Only
+// validated members and the agency may.
+func (s *Service) SearchDirectory(ctx context.Context, viewer *Principal, q DirectoryQuery) (*DirectoryPage, error) {
+	if viewer == nil || (viewer.Status != twinfed.StatusValidated && !viewer.IsAgency()) {
+		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "The people directory opens once the agency has validated your registration.")
+	}
+	if s.dir == nil {
+		return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "The directory is not available on this node right now.")
+	}
+	if q.AgeMin < 0 || q.AgeMax < 0 || q.AgeMin > 99 || q.AgeMax > 99 || (q.AgeMax > 0 && q.AgeMin > q.AgeMax) {
+		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Give pupils' ages from 0 to 99, the lowest first.", Fields: map[string]string{"age_min": "Give pupils' ages from 0 to 99, the lowest first."}}
+	}
+	q.Limit = min(max(q.Limit, 1), 50)
+	if q.Limit == 1 && q.Offset == 0 {
+		q.Limit = 20
+	}
+	res, err := s.dir.ix.Search(q)
+	if err != nil {
+		return nil, s.internal("directory search", err)
+	}
+	page := &DirectoryPage{Total: res.Total, Offset: q.Offset, Profiles: s.loadProfiles(res.IDs)}
+	if q.Offset+len(res.IDs) < res.Total {
+		page.Next = q.Offset + len(res.IDs)
+	}
+	return page, nil
+}
+
+func (s *Service) loadProfiles(ids []string) []*twinfed.Profile {
+	out := make([]*twinfed.Profile, 0, len(ids))
+	_ = s.store.View(func(txn *badger.Txn) error {
+		for _, id := range ids {
+			if p := s.dirGet(txn, id); p != nil {
+				out = append(out, p)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// Suggestions returns "people you may know" for a validated member: members
+// with the same subjects, pupils' ages and languages, available for a
+// project, not yet contacts.
+func (s *Service) Suggestions(ctx context.Context, p *Principal, limit int) ([]*twinfed.Profile, error) {
+	if err := requireSocial(p); err != nil {
+		return nil, err
+	}
+	if s.dir == nil {
+		return nil, nil
+	}
+	me, err := s.LocalProfile(ctx, p.Username)
+	if err != nil {
+		return nil, err
+	}
+	var exclude []string
+	_ = s.store.View(func(txn *badger.Txn) error {
+		return eachJSON(txn, prefixContact+p.Username+"/", func(c *Contact) error {
+			exclude = append(exclude, c.Peer)
+			return nil
+		})
+	})
+	ids, err := s.dir.ix.Suggest(me, exclude, limit)
+	if err != nil {
+		return nil, s.internal("suggestions", err)
+	}
+	return s.loadProfiles(ids), nil
+}
+
+// DirectoryPageOf is a page of this node's public profiles, for other
+// nodes' backfill: after is the last username of the previous page.
+type DirectoryPageOf struct {
+	Profiles []*twinfed.Profile `json:"profiles"`
+	Next     string             `json:"next,omitempty"` // empty at the end
+}
+
+// LocalProfiles returns up to limit public profiles of validated members
+// whose username sorts after after.
+func (s *Service) LocalProfiles(ctx context.Context, after string, limit int) (*DirectoryPageOf, error) {
+	limit = min(max(limit, 1), 1000)
+	out := &DirectoryPageOf{Profiles: []*twinfed.Profile{}}
+	last := ""
+	err := s.store.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefixMember)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		start := []byte(prefixMember + after + "\x00")
+		if after == "" {
+			start = []byte(prefixMember)
+		}
+		for it.Seek(start); it.Valid() && len(out.Profiles) < limit; it.Next() {
+			var m twinfed.Member
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &m) }); err != nil {
+				return err
+			}
+			last = m.Username
+			if p := s.publicOf(&m); p != nil {
+				out.Profiles = append(out.Profiles, p)
+			}
+		}
+		if it.Valid() {
+			out.Next = last
+		}
+		return nil
+	})
+	return out, s.internal("local profiles", err)
+}
+
+// Fetcher makes a signed GET to another node and returns the body: what the
+// federation offers for backfill.
+type Fetcher func(ctx context.Context, rawURL string) ([]byte, error)
+
+// BackfillPath is where a node serves its public profiles to other nodes.
+const BackfillPath = "/directory/profiles"
+
+// Backfill pages through every other node's public profiles and stores
+// those newer than what the directory holds; profiles of that node the
+// directory holds but the node no longer lists are removed. It returns the
+// number of profiles stored and the first error met (other nodes are still
+// done).
+func (s *Service) Backfill(ctx context.Context, fetch Fetcher) (int, error) {
+	var firstErr error
+	total := 0
+	for _, agency := range s.otherNodes(ctx) {
+		base := strings.TrimSuffix(agency, "/agency")
+		n, err := s.backfillNode(ctx, fetch, base)
+		total += n
+		if err != nil {
+			s.log.Warn("directory: backfill", "node", base, "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return total, firstErr
+}
+
+func (s *Service) backfillNode(ctx context.Context, fetch Fetcher, base string) (int, error) {
+	host := twinfed.URLHost(base)
+	country, err := s.registry.CountryByHost(ctx, host)
+	if err != nil {
+		return 0, err
+	}
+	seen := map[string]bool{}
+	stored, after := 0, ""
+	for page := 0; page < 10000; page++ {
+		body, err := fetch(ctx, base+BackfillPath+"?limit=500&after="+url.QueryEscape(after))
+		if err != nil {
+			return stored, err
+		}
+		var pg DirectoryPageOf
+		if err := json.Unmarshal(body, &pg); err != nil {
+			return stored, fmt.Errorf("backfill from %s: the page is not the JSON expected: %w", host, err)
+		}
+		err = s.update(func(txn *badger.Txn) error {
+			for _, p := range pg.Profiles {
+				if twinfed.URLHost(p.ID) != host || p.Country != country.Code {
+					return fmt.Errorf("backfill from %s: profile %s is not one of that node's members", host, p.ID)
+				}
+				seen[p.ID] = true
+				if old := s.dirGet(txn, p.ID); old != nil && !p.Updated.After(old.Updated) {
+					continue
+				}
+				if err := s.dirPut(txn, p); err != nil {
+					return err
+				}
+				stored++
+			}
+			return nil
+		})
+		if err != nil {
+			return stored, err
+		}
+		if pg.Next == "" || pg.Next == after {
+			break
+		}
+		after = pg.Next
+	}
+	// Profiles of that node it no longer lists were deleted or hidden.
+	var gone []string
+	_ = s.store.View(func(txn *badger.Txn) error {
+		for _, k := range keysUnder(txn, prefixDirProfile+strings.TrimRight(base, "/")+"/", 0) {
+			id := strings.TrimRight(base, "/") + "/" + k
+			if !seen[id] {
+				gone = append(gone, id)
+			}
+		}
+		return nil
+	})
+	if len(gone) > 0 {
+		err := s.update(func(txn *badger.Txn) error {
+			for _, id := range gone {
+				if err := s.dirRemove(txn, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return stored, err
+		}
+	}
+	s.log.Info("directory: backfilled", "node", host, "stored", stored, "removed", len(gone))
+	return stored, nil
+}
+
+// errNoDirectory is returned where the directory was not opened.
+var errNoDirectory = errors.New("node: directory not open")

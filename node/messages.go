@@ -1,0 +1,192 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// Direct messages: Create{Note} addressed to one member. Each side keeps
+// its copy: the sender's node when it sends, the recipient's node when the
+// activity arrives.
+const (
+	prefixMessage      = "dm/" // dm/<username>/<peer>/<arrival time>/<id> → Message
+	prefixConversation = "dc/" // dc/<username>/<peer> → Conversation
+	maxMessageRunes    = 5000
+)
+
+// Message is one direct message, as one of its two members holds it.
+type Message struct {
+	ID        string    `json:"id"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	Content   string    `json:"content"` // sanitised HTML
+	Published time.Time `json:"published"`
+	Outgoing  bool      `json:"outgoing"` // sent by the member holding it
+}
+
+// Conversation sums up the messages between a member and one peer.
+type Conversation struct {
+	Peer    string           `json:"peer"`
+	Last    time.Time        `json:"last"`
+	Snippet string           `json:"snippet"` // the last message's text, shortened
+	Unread  int              `json:"unread"`
+	Profile *twinfed.Profile `json:"profile,omitempty"`
+}
+
+func messageKey(username, peer string, t time.Time, id string) string {
+	return prefixMessage + username + "/" + peer + "/" + t.UTC().Format("20060102T150405.000000000") + "/" + twinfed.URLHost(id) + "-" + lastSegment(id)
+}
+
+func lastSegment(u string) string { return u[strings.LastIndexByte(u, '/')+1:] }
+
+// textToHTML turns what a member typed into safe HTML: escaped, with line
+// breaks kept.
+func textToHTML(text string) string {
+	return strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
+}
+
+// snippet shortens a message's text for the conversation list.
+func snippet(content string) string {
+	t := html.UnescapeString(stripHTML(content))
+	if r := []rune(t); len(r) > 80 {
+		return string(r[:79]) + "…"
+	}
+	return t
+}
+
+func stripHTML(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+			b.WriteByte(' ')
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// storeMessage keeps one side's copy and updates the conversation.
+func (s *Service) storeMessage(txn *badger.Txn, username, peer string, m *Message) error {
+	// Keyed by arrival on this node: the order the member saw them in
+	// (publication times from other nodes carry whole seconds only).
+	if err := setJSON(txn, messageKey(username, peer, s.now(), m.ID), m); err != nil {
+		return err
+	}
+	var c Conversation
+	if err := getJSON(txn, peerKey(prefixConversation, username, peer), &c); err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		return err
+	}
+	c.Peer = peer
+	c.Last, c.Snippet = m.Published, snippet(m.Content)
+	if !m.Outgoing {
+		c.Unread++
+	}
+	if err := txn.Set([]byte(peerKey(prefixPeer, peer, username)), nil); err != nil {
+		return err
+	}
+	return setJSON(txn, peerKey(prefixConversation, username, peer), c)
+}
+
+// SendMessage sends a direct message to a member of any node.
+func (s *Service) SendMessage(ctx context.Context, p *Principal, to, text string) (*Message, error) {
+	if err := requireSocial(p); err != nil {
+		return nil, err
+	}
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
+	switch n := len([]rune(text)); {
+	case n == 0:
+		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Write a message first.", Fields: map[string]string{"content": "Write a message first."}}
+	case n > maxMessageRunes:
+		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Your message is too long (at most 5,000 characters).", Fields: map[string]string{"content": "Your message is too long (at most 5,000 characters)."}}
+	}
+	var out *Message
+	err := s.update(func(txn *badger.Txn) error {
+		if err := s.checkPeer(ctx, txn, p.Username, to); err != nil {
+			return err
+		}
+		a := s.newActivity(twinfed.ActivityCreate, p.Username)
+		note := &twinfed.Note{ID: a.ID + "/note", From: a.Actor, To: to, Content: textToHTML(text), Published: a.Published}
+		a.To, a.Object, a.Note = []string{to}, note.ID, note
+		out = &Message{ID: note.ID, From: note.From, To: to, Content: note.Content, Published: note.Published, Outgoing: true}
+		if err := s.storeMessage(txn, p.Username, to, out); err != nil {
+			return err
+		}
+		return s.send(txn, a)
+	})
+	return out, s.internal("send message", err)
+}
+
+// Conversations returns the member's conversations, the newest first.
+func (s *Service) Conversations(ctx context.Context, p *Principal) ([]*Conversation, error) {
+	if err := requireSocial(p); err != nil {
+		return nil, err
+	}
+	out := []*Conversation{}
+	err := s.store.View(func(txn *badger.Txn) error {
+		return eachJSON(txn, prefixConversation+p.Username+"/", func(c *Conversation) error {
+			c.Profile = s.dirGet(txn, c.Peer)
+			out = append(out, c)
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b *Conversation) int { return b.Last.Compare(a.Last) })
+	return out, s.internal("conversations", err)
+}
+
+// ConversationWith returns the messages between the member and peer, oldest
+// first (the newest limit), and marks them read.
+func (s *Service) ConversationWith(ctx context.Context, p *Principal, peer string, limit int) (*Conversation, []*Message, error) {
+	if err := requireSocial(p); err != nil {
+		return nil, nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 200
+	}
+	var msgs []*Message
+	conv := &Conversation{Peer: peer}
+	err := s.store.Update(func(txn *badger.Txn) error {
+		msgs = msgs[:0]
+		if err := getJSON(txn, peerKey(prefixConversation, p.Username, peer), conv); err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+			return err
+		}
+		opts := badger.DefaultIteratorOptions
+		opts.Reverse = true
+		prefix := prefixMessage + p.Username + "/" + peer + "/"
+		opts.Prefix = []byte(prefix)
+		it := txn.NewIterator(opts)
+		for it.Seek([]byte(prefix + "\xff")); it.Valid() && len(msgs) < limit; it.Next() {
+			var m Message
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &m) }); err != nil {
+				it.Close()
+				return err
+			}
+			msgs = append(msgs, &m)
+		}
+		it.Close()
+		slices.Reverse(msgs)
+		conv.Profile = s.dirGet(txn, peer)
+		if conv.Unread > 0 {
+			c := *conv
+			c.Unread, c.Profile = 0, nil
+			return setJSON(txn, peerKey(prefixConversation, p.Username, peer), c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, s.internal("conversation", err)
+	}
+	return conv, msgs, nil
+}

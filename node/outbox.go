@@ -1,0 +1,194 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// Outbox is where the node's services put the activities that must reach
+// other nodes: the federation's transactional outbox. Enqueue runs inside
+// the same Badger transaction as the state change, so both commit or
+// neither does; Notify after the commit starts delivery at once. cmd wires
+// *federation.Federation here.
+type Outbox interface {
+	Enqueue(txn *badger.Txn, a *twinfed.Activity) error
+	Notify()
+}
+
+// SetOutbox connects the service to the federation. Without an outbox the
+// node works alone: members of this node can still become contacts and
+// write to each other, and anything addressed to another node is refused
+// with EUNAVAILABLE.
+func (s *Service) SetOutbox(o Outbox) {
+	s.outMu.Lock()
+	s.outbox = o
+	s.outMu.Unlock()
+}
+
+func (s *Service) getOutbox() Outbox {
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
+	return s.outbox
+}
+
+// newActivity starts an activity by a local member (or the agency when
+// username is empty).
+func (s *Service) newActivity(t twinfed.ActivityType, username string) *twinfed.Activity {
+	actor := twinfed.AgencyURL(s.cfg.BaseURL)
+	if username != "" {
+		actor = twinfed.ActorURL(s.cfg.BaseURL, username)
+	}
+	return &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, randomID()), Type: t, Actor: actor, Published: s.now().UTC()}
+}
+
+// isLocal reports whether an actor URL lives on this node.
+func (s *Service) isLocal(actor string) bool {
+	return twinfed.URLHost(actor) == twinfed.URLHost(s.cfg.BaseURL)
+}
+
+// send delivers a within txn: recipients on this node get it applied at
+// once, in the same transaction, as if it had come through the inbox;
+// the others through the outbox. Call s.kick() after the commit.
+func (s *Service) send(txn *badger.Txn, a *twinfed.Activity) error {
+	remote := false
+	for _, to := range a.To {
+		if !s.isLocal(to) {
+			remote = true
+			break
+		}
+	}
+	if remote {
+		o := s.getOutbox()
+		if o == nil {
+			return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
+		}
+		if err := o.Enqueue(txn, a); err != nil {
+			return err
+		}
+	}
+	for _, to := range a.To {
+		if s.isLocal(to) && to != twinfed.AgencyURL(s.cfg.BaseURL) {
+			if err := s.apply(txn, a); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// kick tells the outbox and the directory indexer that a transaction
+// committed work for them.
+func (s *Service) kick() {
+	if o := s.getOutbox(); o != nil {
+		o.Notify()
+	}
+	s.dirWake()
+}
+
+// update runs fn in a store transaction and kicks the workers after a
+// successful commit.
+func (s *Service) update(fn func(txn *badger.Txn) error) error {
+	if err := s.store.Update(fn); err != nil {
+		return err
+	}
+	s.kick()
+	return nil
+}
+
+// nodeList caches the base URLs of the other nodes of the federation, as
+// the registry lists them.
+type nodeList struct {
+	mu      sync.Mutex
+	fetched time.Time
+	agency  []string // agency actor URLs of the other active nodes
+}
+
+// otherNodes returns the agency actor URL of every other active node: the
+// recipients of what every node must hold (public profiles). Cached for a
+// minute; on a registry error the last list is used.
+func (s *Service) otherNodes(ctx context.Context) []string {
+	s.nodes.mu.Lock()
+	defer s.nodes.mu.Unlock()
+	if s.registry == nil || (!s.nodes.fetched.IsZero() && s.now().Sub(s.nodes.fetched) < time.Minute) {
+		return s.nodes.agency
+	}
+	list, err := s.registry.Countries(ctx)
+	if err != nil {
+		s.log.Warn("registry: list of nodes", "err", err)
+		return s.nodes.agency
+	}
+	var out []string
+	for _, c := range list {
+		if c.Active && c.NodeURL != "" && twinfed.URLHost(c.NodeURL) != twinfed.URLHost(s.cfg.BaseURL) {
+			out = append(out, twinfed.AgencyURL(c.NodeURL))
+		}
+	}
+	s.nodes.agency, s.nodes.fetched = out, s.now()
+	return out
+}
+
+// publicOf returns the public profile a member shows the federation, nil
+// for anyone not shown (not validated, agency staff, deleted).
+func (s *Service) publicOf(m *twinfed.Member) *twinfed.Profile {
+	if m == nil || m.Status != twinfed.StatusValidated || m.Role != twinfed.RoleMember {
+		return nil
+	}
+	return m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, m.Username), s.PhotoURL(m.Username))
+}
+
+func sameProfile(a, b *twinfed.Profile) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := *a, *b
+	x.Updated, y.Updated = time.Time{}, time.Time{}
+	jx, _ := json.Marshal(x)
+	jy, _ := json.Marshal(y)
+	return string(jx) == string(jy)
+}
+
+// saveMember writes m (see putMember) and, when its public profile
+// changed, updates the directory and tells every other node: Update{Person},
+// or Delete{Person} when the member is no longer shown. All in txn.
+func (s *Service) saveMember(ctx context.Context, txn *badger.Txn, old, m *twinfed.Member) error {
+	if err := putMember(txn, old, m); err != nil {
+		return err
+	}
+	return s.profileChanged(ctx, txn, s.publicOf(old), s.publicOf(m), true)
+}
+
+// profileChanged records a local member's public profile change in the
+// directory, and with publish sends it to the other nodes.
+func (s *Service) profileChanged(ctx context.Context, txn *badger.Txn, before, after *twinfed.Profile, publish bool) error {
+	if sameProfile(before, after) {
+		return nil
+	}
+	to := s.otherNodes(ctx)
+	switch {
+	case after != nil:
+		if err := s.dirPut(txn, after); err != nil {
+			return err
+		}
+		if publish && len(to) > 0 && s.getOutbox() != nil {
+			a := s.newActivity(twinfed.ActivityUpdate, after.Username)
+			a.To, a.Object, a.Profile = to, after.ID, after
+			return s.getOutbox().Enqueue(txn, a)
+		}
+	case before != nil:
+		if err := s.dirRemove(txn, before.ID); err != nil {
+			return err
+		}
+		if publish && len(to) > 0 && s.getOutbox() != nil {
+			a := s.newActivity(twinfed.ActivityDelete, before.Username)
+			a.To, a.Object = to, before.ID
+			return s.getOutbox().Enqueue(txn, a)
+		}
+	}
+	return nil
+}

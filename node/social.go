@@ -1,0 +1,564 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// Contacts, follows and notifications. A contact request is a Follow marked
+// as a contact request, answered by Accept or Reject; Undo (by the one who
+// asked) or Reject (by the other) removes the contact later. A one-way
+// follow is a plain Follow that the followed member's node accepts at once.
+// Every record is kept on both sides: each node holds its own members'
+// contacts, keyed by the peer's actor URL.
+const (
+	prefixContact   = "ct/" // ct/<username>/<peer actor URL> → Contact
+	prefixPeer      = "cp/" // cp/<peer actor URL>/<username> → "" (who has records about a peer)
+	prefixFollowing = "fo/" // fo/<username>/<peer> → Follow
+	prefixFollower  = "fw/" // fw/<username>/<peer> → Follow
+	prefixRequest   = "rq/" // rq/<Follow activity id> → requestRef
+	prefixNotice    = "nt/" // nt/<username>/<inverted time>/<id> → Notification
+)
+
+// ContactState is where a contact stands.
+type ContactState string
+
+// Contact states, seen from the member who holds the record.
+const (
+	ContactRequested ContactState = "requested" // I asked; waiting for the peer
+	ContactPending   ContactState = "pending"   // the peer asked; waiting for me
+	ContactAccepted  ContactState = "accepted"
+)
+
+// Contact is one of a member's contacts or contact requests.
+type Contact struct {
+	Peer    string       `json:"peer"` // actor URL
+	State   ContactState `json:"state"`
+	Request string       `json:"request"` // the Follow activity's id
+	Message string       `json:"message,omitempty"`
+	Since   time.Time    `json:"since"`
+	// Profile is the peer's public profile as the directory holds it (nil
+	// when unknown); filled on reads, not stored.
+	Profile *twinfed.Profile `json:"profile,omitempty"`
+}
+
+// Follow is a one-way follow, kept by the follower (Following) and by the
+// followed (Followers).
+type Follow struct {
+	Peer     string           `json:"peer"`
+	Request  string           `json:"request"`
+	Accepted bool             `json:"accepted"`
+	Since    time.Time        `json:"since"`
+	Profile  *twinfed.Profile `json:"profile,omitempty"`
+}
+
+// requestRef finds the records a Follow activity created, when its answer
+// or its Undo arrives.
+type requestRef struct {
+	Username string `json:"username"`
+	Peer     string `json:"peer"`
+	Contact  bool   `json:"contact"`
+	Outgoing bool   `json:"outgoing"`
+}
+
+// NoticeKind names a notification.
+type NoticeKind string
+
+// Notification kinds.
+const (
+	NoticeContactRequest  NoticeKind = "contact_request"
+	NoticeContactAccepted NoticeKind = "contact_accepted"
+	NoticeContactDeclined NoticeKind = "contact_declined"
+	NoticeFollowed        NoticeKind = "followed"
+)
+
+// Notification tells a member that something happened.
+type Notification struct {
+	ID      string           `json:"id"`
+	Kind    NoticeKind       `json:"kind"`
+	Actor   string           `json:"actor"`
+	At      time.Time        `json:"at"`
+	Read    bool             `json:"read"`
+	Profile *twinfed.Profile `json:"profile,omitempty"`
+}
+
+func peerKey(prefix, username, peer string) string { return prefix + username + "/" + peer }
+
+func invTime(t time.Time) string { return fmt.Sprintf("%016x", uint64(math.MaxInt64-t.UnixNano())) }
+
+// requireSocial checks that p is a validated member: only they have
+// contacts, follows and messages.
+func requireSocial(p *Principal) error {
+	if p == nil {
+		return twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
+	}
+	if p.Role != twinfed.RoleMember || p.Status != twinfed.StatusValidated {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "Contacts and messages open once the agency has validated your registration.")
+	}
+	return nil
+}
+
+// checkPeer checks that peer is the actor URL of a member another member
+// may reach: a validated local member, or a member of a node the registry
+// lists.
+func (s *Service) checkPeer(ctx context.Context, txn *badger.Txn, me, peer string) error {
+	peer = strings.TrimSpace(peer)
+	if peer == "" || !strings.HasPrefix(peer, "http") {
+		return &twinfed.Error{Code: twinfed.EINVALID, Message: "Choose a member from the directory.", Fields: map[string]string{"peer": "Choose a member from the directory."}}
+	}
+	if peer == twinfed.ActorURL(s.cfg.BaseURL, me) {
+		return twinfed.Errorf(twinfed.EINVALID, "You cannot do this with yourself.")
+	}
+	if s.isLocal(peer) {
+		u, ok := twinfed.UsernameFromActor(s.cfg.BaseURL, peer)
+		if !ok {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such member.")
+		}
+		m, err := getMember(txn, u)
+		if err != nil || s.publicOf(m) == nil {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such member.")
+		}
+		return nil
+	}
+	if s.registry == nil {
+		return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
+	}
+	if _, err := s.registry.CountryByHost(ctx, twinfed.URLHost(peer)); err != nil {
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such member: %s is not a node of the federation.", twinfed.URLHost(peer))
+		}
+		return s.registryErr("peer", err)
+	}
+	return nil
+}
+
+func getContact(txn *badger.Txn, username, peer string) (*Contact, error) {
+	var c Contact
+	if err := getJSON(txn, peerKey(prefixContact, username, peer), &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func putContact(txn *badger.Txn, username string, c *Contact) error {
+	if err := txn.Set([]byte(peerKey(prefixPeer, c.Peer, username)), nil); err != nil {
+		return err
+	}
+	return setJSON(txn, peerKey(prefixContact, username, c.Peer), c)
+}
+
+func deleteContact(txn *badger.Txn, username string, c *Contact) error {
+	for _, k := range []string{peerKey(prefixContact, username, c.Peer), prefixRequest + c.Request} {
+		if err := txn.Delete([]byte(k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) notify(txn *badger.Txn, username string, kind NoticeKind, actor string) error {
+	now := s.now().UTC()
+	n := Notification{ID: randomID(), Kind: kind, Actor: actor, At: now}
+	return setJSON(txn, prefixNotice+username+"/"+invTime(now)+"/"+n.ID, n)
+}
+
+// RequestContact asks peer (an actor URL) to become the member's contact,
+// with an optional message. When the peer had already asked, this accepts
+// their request instead.
+func (s *Service) RequestContact(ctx context.Context, p *Principal, peer, message string) (*Contact, error) {
+	if err := requireSocial(p); err != nil {
+		return nil, err
+	}
+	message = strings.TrimSpace(message)
+	if len([]rune(message)) > 500 {
+		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Your message is too long (at most 500 characters).", Fields: map[string]string{"message": "Your message is too long (at most 500 characters)."}}
+	}
+	var out *Contact
+	err := s.update(func(txn *badger.Txn) error {
+		if err := s.checkPeer(ctx, txn, p.Username, peer); err != nil {
+			return err
+		}
+		if c, err := getContact(txn, p.Username, peer); err == nil {
+			switch c.State {
+			case ContactAccepted:
+				return twinfed.Errorf(twinfed.ECONFLICT, "You are already contacts.")
+			case ContactRequested:
+				return twinfed.Errorf(twinfed.ECONFLICT, "You have already asked; wait for the answer.")
+			case ContactPending:
+				var aerr error
+				out, aerr = s.answer(txn, p.Username, c, true)
+				return aerr
+			}
+		}
+		a := s.newActivity(twinfed.ActivityFollow, p.Username)
+		a.To, a.Object, a.Contact, a.Summary = []string{peer}, peer, true, message
+		out = &Contact{Peer: peer, State: ContactRequested, Request: a.ID, Message: message, Since: a.Published}
+		if err := putContact(txn, p.Username, out); err != nil {
+			return err
+		}
+		if err := setJSON(txn, prefixRequest+a.ID, requestRef{Username: p.Username, Peer: peer, Contact: true, Outgoing: true}); err != nil {
+			return err
+		}
+		return s.send(txn, a)
+	})
+	return out, s.internal("contact request", err)
+}
+
+// AnswerContact accepts or declines peer's pending contact request.
+func (s *Service) AnswerContact(ctx context.Context, p *Principal, peer string, accept bool) (*Contact, error) {
+	if err := requireSocial(p); err != nil {
+		return nil, err
+	}
+	var out *Contact
+	err := s.update(func(txn *badger.Txn) error {
+		c, err := getContact(txn, p.Username, peer)
+		if err != nil || c.State != ContactPending {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no contact request from this member to answer.")
+		}
+		out, err = s.answer(txn, p.Username, c, accept)
+		return err
+	})
+	return out, s.internal("answer contact", err)
+}
+
+// answer sends Accept or Reject for a pending request and updates the record.
+func (s *Service) answer(txn *badger.Txn, username string, c *Contact, accept bool) (*Contact, error) {
+	t := twinfed.ActivityReject
+	if accept {
+		t = twinfed.ActivityAccept
+	}
+	a := s.newActivity(t, username)
+	a.To, a.Object = []string{c.Peer}, c.Request
+	if accept {
+		c.State, c.Since = ContactAccepted, a.Published
+		if err := putContact(txn, username, c); err != nil {
+			return nil, err
+		}
+	} else if err := deleteContact(txn, username, c); err != nil {
+		return nil, err
+	}
+	return c, s.send(txn, a)
+}
+
+// RemoveContact removes a contact, or withdraws the member's own pending
+// request. The peer's node is told (Undo of one's own request, Reject of
+// the peer's).
+func (s *Service) RemoveContact(ctx context.Context, p *Principal, peer string) error {
+	if err := requireSocial(p); err != nil {
+		return err
+	}
+	return s.internal("remove contact", s.update(func(txn *badger.Txn) error {
+		c, err := getContact(txn, p.Username, peer)
+		if err != nil {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "This member is not among your contacts.")
+		}
+		if c.State == ContactPending {
+			_, err := s.answer(txn, p.Username, c, false)
+			return err
+		}
+		var ref requestRef
+		_ = getJSON(txn, prefixRequest+c.Request, &ref)
+		t := twinfed.ActivityReject // the peer asked: reject their Follow
+		if ref.Outgoing || c.State == ContactRequested {
+			t = twinfed.ActivityUndo // I asked: undo my Follow
+		}
+		a := s.newActivity(t, p.Username)
+		a.To, a.Object = []string{c.Peer}, c.Request
+		if err := deleteContact(txn, p.Username, c); err != nil {
+			return err
+		}
+		return s.send(txn, a)
+	}))
+}
+
+// FollowMember starts a one-way follow of peer.
+func (s *Service) FollowMember(ctx context.Context, p *Principal, peer string) error {
+	if err := requireSocial(p); err != nil {
+		return err
+	}
+	return s.internal("follow", s.update(func(txn *badger.Txn) error {
+		if err := s.checkPeer(ctx, txn, p.Username, peer); err != nil {
+			return err
+		}
+		if has(txn, peerKey(prefixFollowing, p.Username, peer)) {
+			return twinfed.Errorf(twinfed.ECONFLICT, "You already follow this member.")
+		}
+		a := s.newActivity(twinfed.ActivityFollow, p.Username)
+		a.To, a.Object = []string{peer}, peer
+		if err := setJSON(txn, peerKey(prefixFollowing, p.Username, peer), Follow{Peer: peer, Request: a.ID, Since: a.Published}); err != nil {
+			return err
+		}
+		if err := txn.Set([]byte(peerKey(prefixPeer, peer, p.Username)), nil); err != nil {
+			return err
+		}
+		if err := setJSON(txn, prefixRequest+a.ID, requestRef{Username: p.Username, Peer: peer, Outgoing: true}); err != nil {
+			return err
+		}
+		return s.send(txn, a)
+	}))
+}
+
+// UnfollowMember ends a follow.
+func (s *Service) UnfollowMember(ctx context.Context, p *Principal, peer string) error {
+	if err := requireSocial(p); err != nil {
+		return err
+	}
+	return s.internal("unfollow", s.update(func(txn *badger.Txn) error {
+		var f Follow
+		if err := getJSON(txn, peerKey(prefixFollowing, p.Username, peer), &f); err != nil {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "You do not follow this member.")
+		}
+		a := s.newActivity(twinfed.ActivityUndo, p.Username)
+		a.To, a.Object = []string{peer}, f.Request
+		for _, k := range []string{peerKey(prefixFollowing, p.Username, peer), prefixRequest + f.Request} {
+			if err := txn.Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		return s.send(txn, a)
+	}))
+}
+
+// Network is a member's contacts, requests and follows.
+type Network struct {
+	Contacts  []*Contact `json:"contacts"`
+	Incoming  []*Contact `json:"incoming"` // requests waiting for the member's answer
+	Outgoing  []*Contact `json:"outgoing"` // the member's requests waiting for an answer
+	Following []*Follow  `json:"following"`
+	Followers []*Follow  `json:"followers"`
+}
+
+// Network returns the member's contacts, pending requests and follows, with
+// the peers' profiles from the directory.
+func (s *Service) Network(ctx context.Context, p *Principal) (*Network, error) {
+	if err := requireSocial(p); err != nil {
+		return nil, err
+	}
+	n := &Network{Contacts: []*Contact{}, Incoming: []*Contact{}, Outgoing: []*Contact{}, Following: []*Follow{}, Followers: []*Follow{}}
+	err := s.store.View(func(txn *badger.Txn) error {
+		if err := eachJSON(txn, prefixContact+p.Username+"/", func(c *Contact) error {
+			c.Profile = s.dirGet(txn, c.Peer)
+			switch c.State {
+			case ContactAccepted:
+				n.Contacts = append(n.Contacts, c)
+			case ContactPending:
+				n.Incoming = append(n.Incoming, c)
+			default:
+				n.Outgoing = append(n.Outgoing, c)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, l := range []struct {
+			prefix string
+			out    *[]*Follow
+		}{{prefixFollowing, &n.Following}, {prefixFollower, &n.Followers}} {
+			if err := eachJSON(txn, l.prefix+p.Username+"/", func(f *Follow) error {
+				f.Profile = s.dirGet(txn, f.Peer)
+				*l.out = append(*l.out, f)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, s.internal("network", err)
+}
+
+// IsContact reports whether peer is an accepted contact of username: what
+// projects need of contacts.
+func (s *Service) IsContact(ctx context.Context, username, peer string) (bool, error) {
+	var ok bool
+	err := s.store.View(func(txn *badger.Txn) error {
+		c, err := getContact(txn, username, peer)
+		ok = err == nil && c.State == ContactAccepted
+		return nil
+	})
+	return ok, err
+}
+
+// Relation is how the viewer stands to a member whose profile they look at.
+type Relation struct {
+	Self      bool         `json:"self"`
+	Contact   ContactState `json:"contact,omitempty"`
+	Following bool         `json:"following"`
+	Follower  bool         `json:"follower"`
+}
+
+// RelationTo returns how p stands to peer; nil when p has no social
+// features (not logged in, not validated, agency staff).
+func (s *Service) RelationTo(ctx context.Context, p *Principal, peer string) *Relation {
+	if requireSocial(p) != nil {
+		return nil
+	}
+	r := &Relation{Self: peer == twinfed.ActorURL(s.cfg.BaseURL, p.Username)}
+	_ = s.store.View(func(txn *badger.Txn) error {
+		if c, err := getContact(txn, p.Username, peer); err == nil {
+			r.Contact = c.State
+		}
+		r.Following = has(txn, peerKey(prefixFollowing, p.Username, peer))
+		r.Follower = has(txn, peerKey(prefixFollower, p.Username, peer))
+		return nil
+	})
+	return r
+}
+
+// Notifications returns the member's newest notifications (at most limit)
+// and marks them read.
+func (s *Service) Notifications(ctx context.Context, p *Principal, limit int) ([]*Notification, error) {
+	if err := requireSocial(p); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	var out []*Notification
+	err := s.store.Update(func(txn *badger.Txn) error {
+		out = out[:0]
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefixNotice + p.Username + "/")
+		it := txn.NewIterator(opts)
+		var keys []string
+		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
+			var n Notification
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &n) }); err != nil {
+				it.Close()
+				return err
+			}
+			out = append(out, &n)
+			keys = append(keys, string(it.Item().KeyCopy(nil)))
+		}
+		it.Close()
+		for i, n := range out {
+			if !n.Read {
+				r := *n
+				r.Read = true
+				if err := setJSON(txn, keys[i], r); err != nil {
+					return err
+				}
+			}
+			n.Profile = s.dirGet(txn, n.Actor)
+		}
+		return nil
+	})
+	return out, s.internal("notifications", err)
+}
+
+// Counts are the numbers a member sees in the menu.
+type Counts struct {
+	Notifications int `json:"notifications"` // unread
+	Messages      int `json:"messages"`      // unread
+	Requests      int `json:"requests"`      // contact requests waiting for an answer
+}
+
+// Counts returns the member's unread counts (zero for anyone without
+// social features).
+func (s *Service) Counts(ctx context.Context, p *Principal) Counts {
+	var c Counts
+	if requireSocial(p) != nil {
+		return c
+	}
+	_ = s.store.View(func(txn *badger.Txn) error {
+		_ = eachJSON(txn, prefixNotice+p.Username+"/", func(n *Notification) error {
+			if !n.Read {
+				c.Notifications++
+			}
+			if c.Notifications >= 99 {
+				return errStop
+			}
+			return nil
+		})
+		_ = eachJSON(txn, prefixConversation+p.Username+"/", func(cv *Conversation) error {
+			c.Messages += cv.Unread
+			return nil
+		})
+		_ = eachJSON(txn, prefixContact+p.Username+"/", func(ct *Contact) error {
+			if ct.State == ContactPending {
+				c.Requests++
+			}
+			return nil
+		})
+		return nil
+	})
+	return c
+}
+
+// forgetPeer removes every record local members hold about a peer whose
+// account was deleted: contacts, requests, follows. Messages stay with their
+// recipients.
+func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
+	var users []string
+	prefix := prefixPeer + peer + "/"
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	opts.Prefix = []byte(prefix)
+	it := txn.NewIterator(opts)
+	for it.Rewind(); it.Valid(); it.Next() {
+		users = append(users, strings.TrimPrefix(string(it.Item().Key()), prefix))
+	}
+	it.Close()
+	for _, u := range users {
+		if c, err := getContact(txn, u, peer); err == nil {
+			if err := deleteContact(txn, u, c); err != nil {
+				return err
+			}
+		}
+		for _, pre := range []string{prefixFollowing, prefixFollower} {
+			var f Follow
+			if err := getJSON(txn, peerKey(pre, u, peer), &f); err == nil {
+				if err := txn.Delete([]byte(prefixRequest + f.Request)); err != nil {
+					return err
+				}
+				if err := txn.Delete([]byte(peerKey(pre, u, peer))); err != nil {
+					return err
+				}
+			}
+		}
+		if err := txn.Delete([]byte(peerKey(prefixPeer, peer, u))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eraseSocial deletes a member's own social records when the account is
+// deleted: contacts, follows, notifications, messages. The peers' nodes
+// learn of the deletion from Delete{Person}.
+func eraseSocial(txn *badger.Txn, username string) error {
+	for _, pre := range []string{prefixContact, prefixFollowing, prefixFollower, prefixNotice, prefixMessage, prefixConversation} {
+		var keys [][]byte
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = []byte(pre + username + "/")
+		it := txn.NewIterator(opts)
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil))
+		}
+		it.Close()
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// has reports whether key exists (false on a read error too).
+func has(txn *badger.Txn, key string) bool {
+	ok, _ := exists(txn, key)
+	return ok
+}
+
+// errStop ends an iteration early.
+var errStop = errors.New("stop")
