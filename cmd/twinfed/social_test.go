@@ -69,8 +69,8 @@ func (n *fedNode) seedTeacher(t *testing.T, username, first, last string, subjec
 	_, err := n.Node().Service().SeedMember(context.Background(), node.PreRegistration{
 		FirstName: first, LastName: last, Email: email, EmailConfirm: email, Username: username, Password: "correct horse 1", PasswordConfirm: "correct horse 1",
 	}, &twinfed.Member{
-		Schools:   []twinfed.MemberSchool{{SchoolID: strings.ToLower(n.Config.Country) + "-school-" + username, Name: "School of " + first, Region: "Region " + n.Config.Country, Level: twinfed.LevelPrimary, Role: "teacher"}},
-		Subjects:  subjects, PupilAges: ages, Languages: []string{"en"}, Available: twinfed.Available{Project: true}, Public: twinfed.PublicFields,
+		Schools:  []twinfed.MemberSchool{{SchoolID: strings.ToLower(n.Config.Country) + "-school-" + username, Name: "School of " + first, Region: "Region " + n.Config.Country, Level: twinfed.LevelPrimary, Role: "teacher"}},
+		Subjects: subjects, PupilAges: ages, Languages: []string{"en"}, Available: twinfed.Available{Project: true}, Public: twinfed.PublicFields,
 		Description: "<p>Teacher of " + strings.Join(subjects, ", ") + "</p>",
 	})
 	if err != nil {
