@@ -26,7 +26,7 @@ type fedNode struct {
 	base string
 }
 
-func startFedNode(t *testing.T, cluster *consensustest.Cluster, country string) *fedNode {
+func startFedNode(t testing.TB, cluster *consensustest.Cluster, country string) *fedNode {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,7 +51,7 @@ func startFedNode(t *testing.T, cluster *consensustest.Cluster, country string) 
 }
 
 // knows waits until n's registry cache lists every other node.
-func (n *fedNode) knows(t *testing.T, others ...*fedNode) {
+func (n *fedNode) knows(t testing.TB, others ...*fedNode) {
 	t.Helper()
 	consensustest.Eventually(t, 30*time.Second, func() bool {
 		for _, o := range others {
@@ -63,7 +63,7 @@ func (n *fedNode) knows(t *testing.T, others ...*fedNode) {
 	}, "a node's registry cache does not list the other nodes")
 }
 
-func (n *fedNode) seedTeacher(t *testing.T, username, first, last string, subjects []string, ages []int) string {
+func (n *fedNode) seedTeacher(t testing.TB, username, first, last string, subjects []string, ages []int) string {
 	t.Helper()
 	email := username + "@school.example"
 	_, err := n.Node().Service().SeedMember(context.Background(), node.PreRegistration{
