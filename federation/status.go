@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
 )
 
 // DestinationStatus is the health of deliveries to one destination node, as
@@ -232,4 +233,73 @@ func (f *Federation) StatusHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		statusPage.Execute(w, st)
 	})
+}
+
+// AdminHandler is the operators' JSON API for the delivery queue, which
+// `twinfed admin federation …` calls. It has no access control of its own:
+// the node mounts it under its agency API (bearer token or an agency
+// administrator's session) at any prefix; routes are matched on the last
+// path segment:
+//
+//	GET  …/status                     []DestinationStatus
+//	GET  …/parked[?destination=HOST]  []ParkedDelivery
+//	POST …/requeue?destination=HOST   {"requeued": n}
+//
+// Errors are {"error": {"code", "message"}} with the code's HTTP status, as
+// the node's API answers them.
+func (f *Federation) AdminHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := strings.TrimRight(r.URL.Path, "/")
+		op := path[strings.LastIndex(path, "/")+1:]
+		dest := r.URL.Query().Get("destination")
+		switch {
+		case op == "status" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			writeAdminJSON(w, http.StatusOK, f.Status())
+		case op == "parked" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			p, err := f.Parked(dest)
+			if err != nil {
+				f.log.Error("federation: parked view", "err", err)
+				writeAdminError(w, twinfed.Errorf(twinfed.EINTERNAL, "the parked deliveries could not be read"))
+				return
+			}
+			if p == nil {
+				p = []ParkedDelivery{}
+			}
+			writeAdminJSON(w, http.StatusOK, p)
+		case op == "requeue" && r.Method == http.MethodPost:
+			if dest == "" {
+				writeAdminError(w, twinfed.Errorf(twinfed.EINVALID, "say which destination's parked deliveries to requeue: ?destination=HOST (as the status lists it)"))
+				return
+			}
+			n, err := f.Requeue(dest)
+			if err != nil {
+				f.log.Error("federation: requeue", "dest", dest, "err", err)
+				writeAdminError(w, twinfed.Errorf(twinfed.EINTERNAL, "the parked deliveries could not be requeued"))
+				return
+			}
+			f.log.Info("federation: parked deliveries requeued by an operator", "dest", dest, "count", n)
+			writeAdminJSON(w, http.StatusOK, map[string]int{"requeued": n})
+		case op == "status" || op == "parked" || op == "requeue":
+			writeAdminError(w, twinfed.Errorf(twinfed.EINVALID, "method %s is not allowed on %s", r.Method, op))
+		default:
+			writeAdminError(w, twinfed.Errorf(twinfed.ENOTFOUND, "no federation admin route %q; use status, parked or requeue", op))
+		}
+	})
+}
+
+func writeAdminJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeAdminError(w http.ResponseWriter, err error) {
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	body.Error.Code, body.Error.Message = twinfed.ErrorCode(err), twinfed.ErrorMessage(err)
+	writeAdminJSON(w, twinfed.HTTPStatus(body.Error.Code), body)
 }

@@ -15,6 +15,9 @@ package main
 //	twinfed admin … stats
 //	twinfed admin … export-csv --out members.csv
 //	twinfed admin … create-staff --username u --email e --first-name f --last-name l --role agency_officer --password-file p
+//	twinfed admin … federation status [--json]   # delivery queue per destination node
+//	twinfed admin … federation parked [--destination HOST] [--json]
+//	twinfed admin … federation requeue --destination HOST
 //
 // --node and --token default to TWINFED_NODE_URL and TWINFED_ADMIN_TOKEN.
 
@@ -28,6 +31,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -66,8 +70,173 @@ func adminCommand() *cli.Command {
 					&cli.StringFlag{Name: "role", Value: "agency_officer", Usage: "agency_officer or agency_admin"},
 					&cli.StringFlag{Name: "password-file", Required: true, Usage: "file holding the initial password"},
 				}, Action: adminStaff},
+			adminFederationCommand(),
 		},
 	}
+}
+
+// adminFederationPath is where the node serves federation.AdminHandler.
+const adminFederationPath = "/api/v1/agency/federation"
+
+func adminFederationCommand() *cli.Command {
+	jsonFlag := &cli.BoolFlag{Name: "json", Usage: "print the node's JSON answer instead of a table"}
+	return &cli.Command{
+		Name:  "federation",
+		Usage: "health of deliveries to the other nodes: queue depth, oldest item, last error, parked items, circuit breaker",
+		Subcommands: []*cli.Command{
+			{Name: "status", Usage: "one line per destination node", Flags: []cli.Flag{jsonFlag}, Action: adminFederationStatus},
+			{Name: "parked", Usage: "deliveries given up after the retry window or refused for good",
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "destination", Usage: "only this destination (host[:port], as status lists it)"}, jsonFlag},
+				Action: adminFederationParked},
+			{Name: "requeue", Usage: "put a destination's parked deliveries back in its queue with a fresh retry window",
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "destination", Required: true, Usage: "host[:port], as status lists it"}},
+				Action: adminFederationRequeue},
+		},
+	}
+}
+
+// destinationStatus mirrors federation.DestinationStatus's JSON.
+type destinationStatus struct {
+	Destination string    `json:"destination"`
+	Depth       int       `json:"depth"`
+	Oldest      time.Time `json:"oldest"`
+	Parked      int       `json:"parked"`
+	Critical    int       `json:"critical"`
+	BreakerOpen bool      `json:"breaker_open"`
+	OpenUntil   time.Time `json:"open_until"`
+	Failures    int       `json:"failures"`
+	LastError   string    `json:"last_error"`
+	LastErrorAt time.Time `json:"last_error_at"`
+	LastSuccess time.Time `json:"last_success"`
+}
+
+func adminFederationStatus(c *cli.Context) error {
+	a, err := newAdminClient(c)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return a.do("GET", adminFederationPath+"/status", nil, nil, c.App.Writer)
+	}
+	var st []destinationStatus
+	if err := a.do("GET", adminFederationPath+"/status", nil, &st, nil); err != nil {
+		return err
+	}
+	if len(st) == 0 {
+		fmt.Fprintln(c.App.Writer, "no destination yet: nothing was ever queued for another node")
+		return nil
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DESTINATION\tQUEUED\tOLDEST\tPARKED\tBREAKER\tFAILURES\tLAST SUCCESS\tLAST ERROR")
+	for _, s := range st {
+		oldest := "-"
+		if !s.Oldest.IsZero() {
+			oldest = age(now.Sub(s.Oldest))
+		}
+		parked := strconv.Itoa(s.Parked)
+		if s.Critical > 0 {
+			parked += fmt.Sprintf(" (%d critical)", s.Critical)
+		}
+		breaker := "closed"
+		if s.BreakerOpen {
+			breaker = "open"
+			if d := s.OpenUntil.Sub(now); d > 0 {
+				breaker += ", retry in " + age(d)
+			} else {
+				breaker += ", trying"
+			}
+		}
+		success := "-"
+		if !s.LastSuccess.IsZero() {
+			success = age(now.Sub(s.LastSuccess)) + " ago"
+		}
+		lastErr := "-"
+		if s.LastError != "" {
+			lastErr = oneLine(s.LastError, 100)
+			if !s.LastErrorAt.IsZero() {
+				lastErr = age(now.Sub(s.LastErrorAt)) + " ago: " + lastErr
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", s.Destination, s.Depth, oldest, parked, breaker, s.Failures, success, lastErr)
+	}
+	return tw.Flush()
+}
+
+func adminFederationParked(c *cli.Context) error {
+	a, err := newAdminClient(c)
+	if err != nil {
+		return err
+	}
+	path := adminFederationPath + "/parked"
+	if d := c.String("destination"); d != "" {
+		path += "?destination=" + url.QueryEscape(d)
+	}
+	if c.Bool("json") {
+		return a.do("GET", path, nil, nil, c.App.Writer)
+	}
+	var parked []struct {
+		Destination string    `json:"destination"`
+		ActivityID  string    `json:"activity"`
+		Type        string    `json:"type"`
+		Enqueued    time.Time `json:"enqueued"`
+		Parked      time.Time `json:"parked"`
+		Attempts    int       `json:"attempts"`
+		Reason      string    `json:"reason"`
+	}
+	if err := a.do("GET", path, nil, &parked, nil); err != nil {
+		return err
+	}
+	if len(parked) == 0 {
+		fmt.Fprintln(c.App.Writer, "no parked delivery")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DESTINATION\tTYPE\tACTIVITY\tQUEUED\tPARKED\tATTEMPTS\tREASON")
+	for _, p := range parked {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.Destination, p.Type, p.ActivityID,
+			p.Enqueued.Local().Format("2006-01-02 15:04"), p.Parked.Local().Format("2006-01-02 15:04"), p.Attempts, oneLine(p.Reason, 100))
+	}
+	return tw.Flush()
+}
+
+func adminFederationRequeue(c *cli.Context) error {
+	a, err := newAdminClient(c)
+	if err != nil {
+		return err
+	}
+	dest := c.String("destination")
+	var res struct {
+		Requeued int `json:"requeued"`
+	}
+	if err := a.do("POST", adminFederationPath+"/requeue?destination="+url.QueryEscape(dest), nil, &res, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "%d parked deliveries to %s requeued\n", res.Requeued, dest)
+	return nil
+}
+
+// age prints a duration the way an operator reads it: 45s, 12m, 3h20m, 2d4h.
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+// oneLine flattens s to one line of at most n runes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 // adminClient calls a node's API with the agency's token.
