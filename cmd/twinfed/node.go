@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -194,6 +195,18 @@ func (m *nodeMain) Run(ctx context.Context) error {
 			svc.SetOutbox(f)
 			return f.Handler(), nil
 		}
+		// The directory's backfill: other nodes' signed GETs of our
+		// profiles, and ours of theirs (m.fed exists once node.Open has
+		// called the hook above, before serving).
+		o.Signed = func(h http.Handler) http.Handler {
+			var once sync.Once
+			var wrapped http.Handler
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				once.Do(func() { wrapped = m.fed.RequireSigned(h) })
+				wrapped.ServeHTTP(w, r)
+			})
+		}
+		o.Fetch = func(ctx context.Context, rawURL string) ([]byte, error) { return m.fed.Get(ctx, rawURL) }
 		o.Stop = func() error {
 			if m.fed != nil {
 				return m.fed.Close()

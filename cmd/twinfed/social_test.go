@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -301,4 +302,47 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 		_, c := ms.call("GET", "/api/v1/contacts", nil)
 		return len(list(out, "profiles")) == 0 && len(list(c, "contacts")) == 0
 	}, "the deletion never reached ES and IT")
+}
+
+// TestFederation_DirectoryBackfill: a node that joins after another node's
+// members were created gets their profiles by paging through the other
+// node's directory with signed GETs; an unsigned GET is refused.
+func TestFederation_DirectoryBackfill(t *testing.T) {
+	cluster := consensustest.MustOpenCluster(t, 3)
+	fr := startFedNode(t, cluster, "FR")
+	var jean string
+	for i := range 3 {
+		u := fmt.Sprintf("teacher%d", i)
+		id := fr.seedTeacher(t, u, "Jean", fmt.Sprintf("Dupont%d", i), []string{"music"}, []int{10})
+		if i == 1 {
+			jean = id
+		}
+	}
+	it := startFedNode(t, cluster, "IT")
+	it.knows(t, fr)
+	fr.knows(t, it)
+	ctx := context.Background()
+	officer := &node.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		if _, err := it.Node().Backfill(ctx, it.fed.Get); err != nil {
+			t.Logf("backfill: %v", err)
+			return false
+		}
+		p, err := it.Node().Service().Profile(ctx, officer, jean)
+		return err == nil && p.Name == "Jean Dupont1"
+	}, "IT never backfilled FR's profiles")
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		page, err := it.Node().Service().SearchDirectory(ctx, officer, node.DirectoryQuery{Country: "FR", Subject: "music"})
+		return err == nil && page.Total == 3
+	}, "the backfilled profiles are not searchable")
+
+	resp, err := http.Get(fr.base + node.BackfillPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "Dupont") {
+		t.Fatalf("unsigned backfill GET: %d %s", resp.StatusCode, body)
+	}
 }
