@@ -207,7 +207,7 @@ func (n *Node) Close() error {
 // backfillLoop pages through the other nodes' profiles a few seconds after
 // start and then every interval, until Close.
 func (n *Node) backfillLoop(fetch Fetcher, every time.Duration) {
-	wait := 3 * time.Second
+	wait, retry := 3*time.Second, 10*time.Second
 	for {
 		select {
 		case <-n.halt:
@@ -223,10 +223,12 @@ func (n *Node) backfillLoop(fetch Fetcher, every time.Duration) {
 			}
 		}()
 		if _, err := n.svc.Backfill(ctx, fetch); err != nil {
-			n.log.Warn("directory backfill incomplete; retrying later", "err", err)
-			wait = min(every, 5*time.Minute)
+			// A node that has just joined may not be known everywhere yet:
+			// retry soon, then less often.
+			n.log.Warn("directory backfill incomplete; retrying", "in", retry, "err", err)
+			wait, retry = retry, min(2*retry, every, 5*time.Minute)
 		} else {
-			wait = every
+			wait, retry = every, 10*time.Second
 		}
 		cancel()
 	}
