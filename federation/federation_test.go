@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
@@ -419,4 +420,96 @@ func TestDelivery_FIFOPerObject(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("updates applied out of order:\n got %v\nwant %v", got, want)
 	}
+}
+
+// TestInbox_ReplayChangesNothing sends one captured signed request eight
+// times at once (they may share one group commit), then three more times
+// after it was applied: one is accepted, every other is a 202 replay, the
+// handler runs once, and the replays after the fact leave every stored byte
+// of the receiving node (inbox record with its signature, processing
+// state, handler data) as it was.
+func TestInbox_ReplayChangesNothing(t *testing.T) {
+	cluster := consensustest.MustOpenCluster(t, 1)
+	nodes := mustOpenNodes(t, cluster, "IT", "FR")
+	it, fr := nodes[0], nodes[1]
+	f := it.follow("replayed", "maria", fr.actor("claire"))
+	body := mustEncode(t, f)
+	req, _ := http.NewRequest(http.MethodPost, twinfed.SharedInboxURL(fr.Base), bytes.NewReader(body))
+	req.Header.Set("Content-Type", federation.ContentTypeActivity)
+	if err := (&signing.Signer{Key: it.Key}).Sign(req, twinfed.KeyID(f.Actor), body); err != nil {
+		t.Fatal(err)
+	}
+	send := func() int {
+		r, _ := http.NewRequest(http.MethodPost, req.URL.String(), bytes.NewReader(body))
+		r.Header = req.Header.Clone()
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if s := send(); s != http.StatusAccepted {
+				t.Errorf("status %d, want 202", s)
+			}
+		}()
+	}
+	wg.Wait()
+	outcome := func(o string) float64 {
+		return metricValue(t, fr.Metrics, "twinfed_federation_inbox_total", map[string]string{"outcome": o})
+	}
+	if a, r := outcome(federation.InboxAccepted), outcome(federation.InboxReplay); a != 1 || r != 7 {
+		t.Fatalf("accepted %v, replays %v; want 1 and 7", a, r)
+	}
+	eventually(t, 10*time.Second, func() bool { return outcome(federation.InboxProcessed) == 1 }, "not processed")
+
+	before := dump(t, fr.DB)
+	for range 3 {
+		if s := send(); s != http.StatusAccepted {
+			t.Fatalf("late replay: status %d, want 202", s)
+		}
+	}
+	if r := outcome(federation.InboxReplay); r != 10 {
+		t.Fatalf("replays %v, want 10", r)
+	}
+	after := dump(t, fr.DB)
+	if len(after) != len(before) {
+		t.Fatalf("the replays changed the store: %d keys before, %d after", len(before), len(after))
+	}
+	for k, v := range before {
+		if !bytes.Equal(after[k], v) {
+			t.Fatalf("the replays changed %q", k)
+		}
+	}
+	if calls := fr.Rec.calls(t); calls[f.ID] != 1 {
+		t.Fatalf("handler called %d times, want once", calls[f.ID])
+	}
+}
+
+// dump returns every key and value of db.
+func dump(tb testing.TB, db *badger.DB) map[string][]byte {
+	tb.Helper()
+	out := map[string][]byte{}
+	err := db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out[string(it.Item().KeyCopy(nil))] = v
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
