@@ -98,6 +98,18 @@ func (m *Member) routes() http.Handler {
 	return mux
 }
 
+// countryCodes are the programme's country codes. twinfed.ValidCountryCode
+// parses the country list at each call: too slow for an import's records.
+var countryCodes = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range twinfed.SeedCountries() {
+		out[c.Code] = true
+	}
+	return out
+})
+
+func validCountry(code string) bool { return countryCodes()[code] }
+
 // SchoolPage is a page of a school search.
 type SchoolPage struct {
 	Schools []*twinfed.School `json:"schools"`
@@ -407,7 +419,7 @@ func (m *Member) putCountryCommand(r *http.Request, who caller, c *twinfed.Count
 		return nil, twinfed.FieldError("code", "differs from the code in the URL")
 	}
 	c.Code = code
-	if !twinfed.ValidCountryCode(code) {
+	if !validCountry(code) {
 		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "unknown country %q; use a country code of the programme such as IT", code)
 	}
 	if err := ValidateCountry(c); err != nil {
@@ -431,7 +443,7 @@ func (m *Member) putSchoolCommand(r *http.Request, who caller, s *twinfed.School
 	if err := ValidateSchool(s); err != nil {
 		return nil, err
 	}
-	if !twinfed.ValidCountryCode(s.Country) {
+	if !validCountry(s.Country) {
 		return nil, twinfed.Errorf(twinfed.EINVALID, "unknown country %q; use a country code of the programme such as IT", s.Country)
 	}
 	return PutSchoolCommand{School: *s, By: who.by(), At: m.now().UTC()}, nil
@@ -580,7 +592,7 @@ func (m *Member) importSchools(ctx context.Context, schools []twinfed.School, id
 			err.Message = fmt.Sprintf("record %d: %s", i+1, err.Message)
 			return nil, err
 		}
-		if !twinfed.ValidCountryCode(s.Country) {
+		if !validCountry(s.Country) {
 			return nil, twinfed.Errorf(twinfed.EINVALID, "record %d: unknown country %q", i+1, s.Country)
 		}
 		if s.NationalNumber != "" {

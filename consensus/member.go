@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
@@ -189,16 +190,20 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	if m.logs, err = OpenLogStore(filepath.Join(cfg.DataDir, "raft"), blog); err != nil {
 		return nil, err
 	}
-	stateDir := filepath.Join(cfg.DataDir, "state")
-	sopts := badger.DefaultOptions(stateDir).WithLogger(blog).WithSyncWrites(false).WithNumVersionsToKeep(1).
-		WithMemTableSize(32 << 20).WithBlockCacheSize(64 << 20).WithCompactL0OnClose(false).WithNumCompactors(2)
+	// The state lives in memory: the log is the durable truth, and at
+	// every start Raft restores the latest snapshot and replays the log
+	// after it into an empty state. Nothing of the state touches the disk
+	// between snapshots, so a busy disk stalls only the log's fsyncs.
+	// A state directory left by an older version is removed.
+	_ = os.RemoveAll(filepath.Join(cfg.DataDir, "state"))
+	// Memory is not worth compressing (compression and the block cache
+	// only cost CPU here), and bigger L0 limits keep a burst of imports
+	// from stalling writes behind compactions.
+	sopts := badger.DefaultOptions("").WithInMemory(true).WithLogger(blog).WithNumVersionsToKeep(1).
+		WithCompression(options.None).WithBlockCacheSize(0).WithMemTableSize(64 << 20).
+		WithNumLevelZeroTables(10).WithNumLevelZeroTablesStall(30).WithNumCompactors(2)
 	if m.stateDB, err = badger.Open(sopts); err != nil {
-		return nil, fmt.Errorf("consensus: open state %s: %w", stateDir, err)
-	}
-	// The state is not synced: the log is the durable truth, and Raft
-	// restores the latest snapshot then replays the log after it.
-	if err := m.stateDB.DropAll(); err != nil {
-		return nil, fmt.Errorf("consensus: reset state: %w", err)
+		return nil, fmt.Errorf("consensus: open state: %w", err)
 	}
 	m.fsm = newFSM(m.stateDB, m.logger, m.metrics)
 

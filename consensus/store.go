@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/hashicorp/raft"
 )
 
@@ -40,7 +41,8 @@ func OpenLogStore(dir string, logger badger.Logger) (*LogStore, error) {
 		WithNumMemtables(3).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(0).
-		WithNumCompactors(2)
+		WithNumCompactors(2).
+		WithCompression(options.None) // entries are small or already compressed: spare the CPU
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open raft log store %s: %w", dir, err)
