@@ -70,6 +70,7 @@ type Federation struct {
 	set      config.Federation
 	signer   *signing.Signer
 	verifier *signing.Verifier
+	keys     *keyCache // cfg.Keys, cached briefly
 	client   *http.Client
 	m        *metrics
 	pemKey   string
@@ -137,7 +138,8 @@ func New(cfg Config) (*Federation, error) {
 		}}
 	}
 	f.signer = &signing.Signer{Key: cfg.Key, Now: f.now}
-	f.verifier = &signing.Verifier{Keys: cfg.Keys, Now: f.now}
+	f.keys = newKeyCache(cfg.Keys, time.Now)
+	f.verifier = &signing.Verifier{Keys: f.keys, Now: f.now}
 	f.pemKey = cfg.Key.PublicPEM()
 	f.m = newMetrics(cfg.Metrics)
 	if f.outSeq, err = f.db.GetSequence([]byte(keySeqOut), 1000); err != nil {

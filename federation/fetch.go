@@ -38,7 +38,7 @@ func (f *Federation) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	if err != nil {
 		return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: not an absolute http(s) URL", rawURL)
 	}
-	if _, _, err := f.cfg.Keys.KeysForHost(ctx, u.Host); err != nil {
+	if _, _, err := f.keys.KeysForHost(ctx, u.Host); err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %s: %s is not a node of this federation", rawURL, u.Host)
 		}

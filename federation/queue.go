@@ -119,7 +119,7 @@ func (f *Federation) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
 			continue
 		}
 		seen[u.Host] = true
-		if _, _, err := f.cfg.Keys.KeysForHost(context.Background(), u.Host); twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+		if _, _, err := f.keys.KeysForHost(context.Background(), u.Host); twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return twinfed.Errorf(twinfed.EINVALID, "recipient %s is not on a node of this federation", r)
 		}
 		seq, err := f.outSeq.Next()
@@ -629,7 +629,7 @@ func (f *Federation) attempt(qi *queueItem) attemptResult {
 	}
 	ctx, cancel := context.WithTimeout(f.ctx, f.set.DeliveryTimeout)
 	defer cancel()
-	if _, _, err := f.cfg.Keys.KeysForHost(ctx, qi.Dest); err != nil {
+	if _, _, err := f.keys.KeysForHost(ctx, qi.Dest); err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return attemptResult{permanent: true, err: qi.Dest + " is no longer a node of this federation"}
 		}
