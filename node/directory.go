@@ -89,7 +89,8 @@ func (s *Service) Profile(ctx context.Context, viewer *Principal, id string) (*t
 
 // openDirectory opens the index in dir and starts the indexer. A new index,
 // a damaged one, or one not closed cleanly is rebuilt from the store in the
-// background; searches answer from what is indexed meanwhile.
+// background (start-up does not wait for it); searches answer from what is
+// indexed meanwhile.
 func (s *Service) openDirectory(dir string) error {
 	ix, fresh, err := directory.Open(dir)
 	if err != nil {
@@ -105,13 +106,13 @@ func (s *Service) openDirectory(dir string) error {
 	}
 	d := &dirState{ix: ix, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	s.dir = d
-	if err := s.syncLocalProfiles(); err != nil {
-		return err
-	}
 	rebuild := fresh || !clean
 	d.done.Add(1)
 	go func() {
 		defer d.done.Done()
+		if err := s.syncLocalProfiles(); err != nil {
+			s.log.Error("directory: local profiles", "err", err)
+		}
 		if rebuild {
 			if err := s.rebuildIndex(); err != nil {
 				s.log.Error("directory: rebuild", "err", err)
@@ -455,7 +456,7 @@ func (s *Service) backfillNode(ctx context.Context, fetch Fetcher, base string) 
 				if old := s.dirGet(txn, p.ID); old != nil && !p.Updated.After(old.Updated) {
 					continue
 				}
-				if err := s.dirPut(txn, p); err != nil {
+				if err := s.dirPut(txn, s.cleanProfile(p)); err != nil {
 					return err
 				}
 				stored++

@@ -90,7 +90,7 @@ func (s *Service) apply(txn *badger.Txn, a *twinfed.Activity) error {
 		if old := s.dirGet(txn, a.Profile.ID); old != nil && old.Updated.After(a.Profile.Updated) {
 			return nil // an older version arriving late
 		}
-		return s.dirPut(txn, a.Profile)
+		return s.dirPut(txn, s.cleanProfile(a.Profile))
 	case twinfed.ActivityDelete:
 		if a.Object != a.Actor {
 			return drop("Delete of %s by %s is not handled", a.Object, a.Actor)
@@ -250,4 +250,12 @@ func (s *Service) applyNote(txn *badger.Txn, a *twinfed.Activity) error {
 		published = a.Published
 	}
 	return s.storeMessage(txn, u, n.From, &Message{ID: n.ID, From: n.From, To: n.To, Content: content, Published: published.UTC()})
+}
+
+// cleanProfile sanitises what another node sent before it is stored and
+// shown: the description is HTML.
+func (s *Service) cleanProfile(p *twinfed.Profile) *twinfed.Profile {
+	c := *p
+	c.Description = s.html.Sanitize(p.Description)
+	return &c
 }

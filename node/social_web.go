@@ -144,8 +144,9 @@ func (s *Server) people(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "people", p)
 }
 
-// profileView is a profile page: the profile (description sanitised on
-// input), and how the viewer stands to the member.
+// profileView is a profile page: the profile (its description was
+// sanitised on input: by this node for its members, on arrival for other
+// nodes'), and how the viewer stands to the member.
 type profileView struct {
 	*twinfed.Profile
 	Description template.HTML
@@ -156,7 +157,7 @@ type profileView struct {
 func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, prof *twinfed.Profile) {
 	p := s.newPage(w, r, "title.profile_of")
 	p.Nav = "people"
-	p.Data = profileView{Profile: prof, Description: template.HTML(s.svc.html.Sanitize(prof.Description)), Rel: s.svc.RelationTo(r.Context(), state(r).p, prof.ID),
+	p.Data = profileView{Profile: prof, Description: template.HTML(prof.Description), Rel: s.svc.RelationTo(r.Context(), state(r).p, prof.ID),
 		Local: s.svc.isLocal(prof.ID)}
 	s.render(w, http.StatusOK, "user", p)
 }
