@@ -241,6 +241,27 @@ func TestAPI_ReadsCarryIndexAndContact(t *testing.T) {
 			t.Fatal("metrics lack the raft state")
 		}
 	}
+	// Every metric the issue lists, on a follower that forwarded a read
+	// (gauges of sizes appear at the first update, within a second).
+	want := []string{"raft_state", "raft_term", "raft_commit_index", "raft_applied_index", "fsm_index", "leader_changes_total",
+		"apply_seconds_bucket", "forwarded_total{kind=\"read\"}", "reads_total{consistency=\"consistent\"}", "reads_total{consistency=\"stale\"}",
+		"snapshot_seconds_count", "snapshot_bytes", "badger_bytes{db=\"log\",part=\"lsm\"}", "badger_bytes{db=\"state\",part=\"lsm\"}", "unknown_commands_total"}
+	var missing []string
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		resp, err := http.Get(f + "/metrics")
+		if err != nil {
+			return false
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing = missing[:0]
+		for _, name := range want {
+			if !bytes.Contains(body, []byte("twinfed_registry_"+name)) {
+				missing = append(missing, name)
+			}
+		}
+		return len(missing) == 0
+	}, "metrics missing")
 }
 
 func TestClient_SearchLabelsAndCache(t *testing.T) {

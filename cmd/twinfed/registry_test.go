@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/twinfed/twinfed/config"
+	"github.com/twinfed/twinfed/consensus"
 )
 
 func TestRegistryMain_ServeAndOperate(t *testing.T) {
@@ -49,22 +50,55 @@ func TestRegistryMain_ServeAndOperate(t *testing.T) {
 	if err := writeFile(file, csv); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"registry", "import-schools", "--member", url, "--token", cfg.AdminToken, "--file", file}, "imported 2 schools"},
-		{[]string{"registry", "peers", "--member", url}, "r1"},
-		{[]string{"registry", "snapshot", "--member", url, "--token", cfg.AdminToken}, "index"},
+	// A second member, started empty, for join and leave.
+	m2, err := consensus.Open(context.Background(), consensus.Config{NodeID: "r2", DataDir: filepath.Join(t.TempDir(), "r2"),
+		RaftAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", AdminToken: cfg.AdminToken})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
+	defer m2.Close()
+	backup := filepath.Join(t.TempDir(), "registry.bak")
+	tok := cfg.AdminToken
+	tests := []struct {
+		args    []string
+		want    string
+		notWant string
+	}{
+		{[]string{"registry", "import-schools", "--member", url, "--token", tok, "--file", file}, "imported 2 schools", ""},
+		{[]string{"registry", "peers", "--member", url}, "r1", ""},
+		{[]string{"registry", "snapshot", "--member", url, "--token", tok, "--out", backup}, "backup written to", ""},
+		{[]string{"registry", "restore", "--member", url, "--token", tok, "--in", backup}, "index", ""},
+		{[]string{"registry", "join", "--member", url, "--token", tok, "--id", "r2", "--raft-addr", m2.RaftAddr(), "--http-url", m2.URL()}, "index", ""},
+		{[]string{"registry", "peers", "--member", url}, "r2", ""},
+		{[]string{"registry", "leave", "--member", url, "--token", tok, "--id", "r2"}, "index", ""},
+		{[]string{"registry", "peers", "--member", url}, "r1", "r2"},
+		{[]string{"registry", "leave", "--member", url, "--id", "r1"}, "", ""}, // no token: refused
+	}
+	for i, tt := range tests {
 		var out, errOut bytes.Buffer
-		if err := newApp(&out, &errOut).RunContext(context.Background(), append([]string{"twinfed"}, tt.args...)); err != nil {
+		err := newApp(&out, &errOut).RunContext(context.Background(), append([]string{"twinfed"}, tt.args...))
+		if i == len(tests)-1 {
+			if err == nil {
+				t.Fatalf("%v: an operation without the admin token was accepted", tt.args)
+			}
+			continue
+		}
+		if err != nil {
 			t.Fatalf("%v: %v (%s)", tt.args, err, errOut.String())
 		}
-		if !strings.Contains(out.String(), tt.want) {
-			t.Fatalf("%v printed %q, want %q", tt.args, out.String(), tt.want)
+		if !strings.Contains(out.String(), tt.want) || (tt.notWant != "" && strings.Contains(out.String(), tt.notWant)) {
+			t.Fatalf("%v printed %q, want %q and not %q", tt.args, out.String(), tt.want, tt.notWant)
 		}
+	}
+	// The restored backup holds the imported schools.
+	resp, err := http.Get(url + "/v1/schools?q=volta&consistency=consistent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Liceo Volta") {
+		t.Fatalf("after restore: %s", body)
 	}
 }
 
