@@ -212,7 +212,13 @@ func (c *Client) pollOnce() error {
 	}()
 	since := c.index.Load()
 	base := c.member(0)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/changes?since=%d&wait=%s", base, since, c.cfg.FeedWait), nil)
+	u := fmt.Sprintf("%s/v1/changes?since=%d&wait=%s", base, since, c.cfg.FeedWait)
+	if since > 0 {
+		var lineage string
+		_ = c.cache.View(func(txn *badger.Txn) error { lineage, _ = getString(txn, kLineage); return nil })
+		u += "&lineage=" + url.QueryEscape(lineage)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
@@ -235,7 +241,23 @@ func (c *Client) pollOnce() error {
 }
 
 func (c *Client) applyChanges(cs *ChangeSet) error {
+	var lineage string
+	_ = c.cache.View(func(txn *badger.Txn) error { lineage, _ = getString(txn, kLineage); return nil })
+	if c.index.Load() > 0 && cs.Lineage != lineage {
+		// The registry was restored from a backup: its history is not the
+		// one this copy followed. Start again from nothing.
+		c.logger.Info("registry: the registry was restored; reloading the cache", "lineage", cs.Lineage)
+		if err := c.cache.DropAll(); err != nil {
+			return fmt.Errorf("registry cache: %w", err)
+		}
+		c.synced.Store(false) // read over HTTP until the copy is whole again
+		c.index.Store(0)
+		return nil
+	}
 	wb := c.cache.NewWriteBatch()
+	if err := wb.Set([]byte(kLineage), []byte(cs.Lineage)); err != nil {
+		return err
+	}
 	defer wb.Cancel()
 	for _, ch := range cs.Changes {
 		if !mirrored([]byte(ch.Key)) {

@@ -896,6 +896,21 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
+// withLineage returns a backup in the snapshot format with the lineage
+// key set to id (added before the end marker; a later record wins).
+func withLineage(data []byte, id string) ([]byte, error) {
+	if len(data) < len(snapshotMagic)+8 || binary.BigEndian.Uint32(data[len(data)-8:]) != 0xffffffff {
+		return nil, errors.New("no end marker")
+	}
+	out := make([]byte, 0, len(data)+8+len(kLineage)+len(id))
+	out = append(out, data[:len(data)-8]...)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(kLineage)))
+	out = binary.BigEndian.AppendUint32(out, uint32(len(id)))
+	out = append(out, kLineage...)
+	out = append(out, id...)
+	return append(out, data[len(data)-8:]...), nil
+}
+
 func loadSnapshot(db *badger.DB, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	magic := make([]byte, len(snapshotMagic))

@@ -667,6 +667,10 @@ type Change struct {
 type ChangeSet struct {
 	Index   uint64   `json:"index"`
 	Changes []Change `json:"changes"`
+	// Lineage changes when the cluster's state is restored from a backup:
+	// a reader holding another lineage must drop its copy and start again
+	// from since=0.
+	Lineage string `json:"lineage,omitempty"`
 }
 
 // MaxChanges bounds the number of changed keys per change-feed answer
@@ -687,9 +691,12 @@ func (m *Member) handleChanges(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if l, ok := q["lineage"]; ok && l[0] != m.lineage() {
+		wait = 0 // the reader follows a state from before a restore: answer at once
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
-	for m.fsm.Applied() <= since {
+	for m.fsm.Applied() <= since && wait > 0 {
 		ch := m.fsm.Changed()
 		if m.fsm.Applied() > since {
 			break
@@ -711,11 +718,20 @@ func (m *Member) handleChanges(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, cs)
 }
 
+func (m *Member) lineage() string {
+	var l string
+	_ = m.fsm.View(func(txn *badger.Txn) error { l, _ = getString(txn, kLineage); return nil })
+	return l
+}
+
 func (m *Member) changes(since uint64) (*ChangeSet, error) {
 	cs := &ChangeSet{Changes: []Change{}}
 	err := m.fsm.View(func(txn *badger.Txn) error {
 		applied, err := getUint(txn, kApplied)
 		if err != nil {
+			return err
+		}
+		if cs.Lineage, err = getString(txn, kLineage); err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
 		}
 		cs.Index = max(applied, since)

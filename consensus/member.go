@@ -965,6 +965,12 @@ func (m *Member) Restore(ctx context.Context, r io.Reader) (uint64, error) {
 	if !bytes.HasPrefix(data, []byte(snapshotMagic)) {
 		return 0, twinfed.Errorf(twinfed.EINVALID, "the body is not a registry backup")
 	}
+	// A restore starts a new lineage of the state: the change feed's
+	// history is the backup's, so followers of the feed must start over.
+	data, err = withLineage(data, fmt.Sprintf("%s-%d", m.cfg.NodeID, m.now().UnixNano()))
+	if err != nil {
+		return 0, twinfed.Errorf(twinfed.EINVALID, "the body is not a registry backup: %v", err)
+	}
 	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: int64(len(data))}
 	timeout := time.Minute
 	if d, ok := ctx.Deadline(); ok {

@@ -28,6 +28,7 @@ import (
 //	mb/<id>                           cluster member JSON
 //	x/<index>                         keys changed by the entry at index (FSM only)
 //	m/applied, m/seq                  applied index, school counter (FSM only)
+//	m/lineage                         id of the last restore, "" before any
 //	m/k/<request id>                  result of the write with that id (FSM only)
 //	m/ke/<unix nanos><request id>     (empty) when that id was proposed (FSM only)
 const (
@@ -44,6 +45,7 @@ const (
 	kApplied  = "m/applied"
 	kSeq      = "m/seq"
 	kCacheIdx = "m/cache-index"
+	kLineage  = "m/lineage" // set by a restore: the state's history starts again
 	pIdem     = "m/k/"
 	pIdemExp  = "m/ke/"
 )
