@@ -118,7 +118,7 @@ func (s *Service) applyFollow(txn *badger.Txn, a *twinfed.Activity) error {
 		if err := txn.Set([]byte(peerKey(prefixPeer, a.Actor, u)), nil); err != nil {
 			return err
 		}
-		if err := setJSON(txn, prefixRequest+a.ID, requestRef{Username: u, Peer: a.Actor}); err != nil {
+		if err := setJSON(txn, reqKey(false, a.ID), requestRef{Username: u, Peer: a.Actor}); err != nil {
 			return err
 		}
 		if err := s.notify(txn, u, NoticeFollowed, a.Actor); err != nil {
@@ -135,8 +135,11 @@ func (s *Service) applyFollow(txn *badger.Txn, a *twinfed.Activity) error {
 		case ContactRequested:
 			// Both asked each other: the member's own request stands for
 			// consent; accept theirs.
-			c.State, c.Request, c.Since = ContactPending, a.ID, a.Published
-			if err := setJSON(txn, prefixRequest+a.ID, requestRef{Username: u, Peer: a.Actor, Contact: true}); err != nil {
+			if err := txn.Delete([]byte(reqKey(true, c.Request))); err != nil {
+				return err
+			}
+			c.State, c.Request, c.Outgoing, c.Since = ContactPending, a.ID, false, a.Published
+			if err := setJSON(txn, reqKey(false, a.ID), requestRef{Username: u, Peer: a.Actor, Contact: true}); err != nil {
 				return err
 			}
 			_, err := s.answer(txn, u, c, true)
@@ -150,7 +153,7 @@ func (s *Service) applyFollow(txn *badger.Txn, a *twinfed.Activity) error {
 	if err := putContact(txn, u, c); err != nil {
 		return err
 	}
-	if err := setJSON(txn, prefixRequest+a.ID, requestRef{Username: u, Peer: a.Actor, Contact: true}); err != nil {
+	if err := setJSON(txn, reqKey(false, a.ID), requestRef{Username: u, Peer: a.Actor, Contact: true}); err != nil {
 		return err
 	}
 	return s.notify(txn, u, NoticeContactRequest, a.Actor)
@@ -161,7 +164,7 @@ func (s *Service) applyFollow(txn *badger.Txn, a *twinfed.Activity) error {
 // member had accepted (the peer removes the contact).
 func (s *Service) applyAnswer(txn *badger.Txn, a *twinfed.Activity) error {
 	var ref requestRef
-	if err := getJSON(txn, prefixRequest+a.Object, &ref); err != nil {
+	if err := getJSON(txn, reqKey(true, a.Object), &ref); err != nil {
 		return nil // unknown or already withdrawn request: nothing to do
 	}
 	if ref.Peer != a.Actor {
@@ -180,7 +183,7 @@ func (s *Service) applyAnswer(txn *badger.Txn, a *twinfed.Activity) error {
 			f.Accepted = true
 			return setJSON(txn, peerKey(prefixFollowing, ref.Username, ref.Peer), f)
 		}
-		if err := txn.Delete([]byte(prefixRequest + a.Object)); err != nil {
+		if err := txn.Delete([]byte(reqKey(true, a.Object))); err != nil {
 			return err
 		}
 		return txn.Delete([]byte(peerKey(prefixFollowing, ref.Username, ref.Peer)))
@@ -211,13 +214,13 @@ func (s *Service) applyAnswer(txn *badger.Txn, a *twinfed.Activity) error {
 // applyUndo takes the withdrawal of a Follow the peer had sent.
 func (s *Service) applyUndo(txn *badger.Txn, a *twinfed.Activity) error {
 	var ref requestRef
-	if err := getJSON(txn, prefixRequest+a.Object, &ref); err != nil {
+	if err := getJSON(txn, reqKey(false, a.Object), &ref); err != nil {
 		return nil
 	}
 	if ref.Peer != a.Actor || ref.Outgoing {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s cannot undo %s", a.Actor, a.Object)
 	}
-	if err := txn.Delete([]byte(prefixRequest + a.Object)); err != nil {
+	if err := txn.Delete([]byte(reqKey(false, a.Object))); err != nil {
 		return err
 	}
 	if !ref.Contact {

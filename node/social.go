@@ -24,7 +24,7 @@ const (
 	prefixPeer      = "cp/" // cp/<peer actor URL>/<username> → "" (who has records about a peer)
 	prefixFollowing = "fo/" // fo/<username>/<peer> → Follow
 	prefixFollower  = "fw/" // fw/<username>/<peer> → Follow
-	prefixRequest   = "rq/" // rq/<Follow activity id> → requestRef
+	prefixRequest   = "rq/" // rq/o/<id of the member's own Follow>, rq/i/<id of a peer's Follow> → requestRef
 	prefixNotice    = "nt/" // nt/<username>/<inverted time>/<id> → Notification
 )
 
@@ -43,8 +43,10 @@ type Contact struct {
 	Peer    string       `json:"peer"` // actor URL
 	State   ContactState `json:"state"`
 	Request string       `json:"request"` // the Follow activity's id
-	Message string       `json:"message,omitempty"`
-	Since   time.Time    `json:"since"`
+	// Outgoing: the Follow was the member's own (they asked).
+	Outgoing bool      `json:"outgoing"`
+	Message  string    `json:"message,omitempty"`
+	Since    time.Time `json:"since"`
 	// Profile is the peer's public profile as the directory holds it (nil
 	// when unknown); filled on reads, not stored.
 	Profile *twinfed.Profile `json:"profile,omitempty"`
@@ -91,6 +93,15 @@ type Notification struct {
 }
 
 func peerKey(prefix, username, peer string) string { return prefix + username + "/" + peer }
+
+// reqKey is where a Follow's requestRef lives: the sender's and the
+// receiver's apart, since both may be members of this node.
+func reqKey(outgoing bool, id string) string {
+	if outgoing {
+		return prefixRequest + "o/" + id
+	}
+	return prefixRequest + "i/" + id
+}
 
 func invTime(t time.Time) string { return fmt.Sprintf("%016x", uint64(math.MaxInt64-t.UnixNano())) }
 
@@ -156,7 +167,7 @@ func putContact(txn *badger.Txn, username string, c *Contact) error {
 }
 
 func deleteContact(txn *badger.Txn, username string, c *Contact) error {
-	for _, k := range []string{peerKey(prefixContact, username, c.Peer), prefixRequest + c.Request} {
+	for _, k := range []string{peerKey(prefixContact, username, c.Peer), reqKey(c.Outgoing, c.Request)} {
 		if err := txn.Delete([]byte(k)); err != nil {
 			return err
 		}
@@ -200,11 +211,11 @@ func (s *Service) RequestContact(ctx context.Context, p *Principal, peer, messag
 		}
 		a := s.newActivity(twinfed.ActivityFollow, p.Username)
 		a.To, a.Object, a.Contact, a.Summary = []string{peer}, peer, true, message
-		out = &Contact{Peer: peer, State: ContactRequested, Request: a.ID, Message: message, Since: a.Published}
+		out = &Contact{Peer: peer, State: ContactRequested, Request: a.ID, Outgoing: true, Message: message, Since: a.Published}
 		if err := putContact(txn, p.Username, out); err != nil {
 			return err
 		}
-		if err := setJSON(txn, prefixRequest+a.ID, requestRef{Username: p.Username, Peer: peer, Contact: true, Outgoing: true}); err != nil {
+		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer, Contact: true, Outgoing: true}); err != nil {
 			return err
 		}
 		return s.send(txn, a)
@@ -264,10 +275,8 @@ func (s *Service) RemoveContact(ctx context.Context, p *Principal, peer string) 
 			_, err := s.answer(txn, p.Username, c, false)
 			return err
 		}
-		var ref requestRef
-		_ = getJSON(txn, prefixRequest+c.Request, &ref)
 		t := twinfed.ActivityReject // the peer asked: reject their Follow
-		if ref.Outgoing || c.State == ContactRequested {
+		if c.Outgoing {
 			t = twinfed.ActivityUndo // I asked: undo my Follow
 		}
 		a := s.newActivity(t, p.Username)
@@ -299,7 +308,7 @@ func (s *Service) FollowMember(ctx context.Context, p *Principal, peer string) e
 		if err := txn.Set([]byte(peerKey(prefixPeer, peer, p.Username)), nil); err != nil {
 			return err
 		}
-		if err := setJSON(txn, prefixRequest+a.ID, requestRef{Username: p.Username, Peer: peer, Outgoing: true}); err != nil {
+		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer, Outgoing: true}); err != nil {
 			return err
 		}
 		return s.send(txn, a)
@@ -318,7 +327,7 @@ func (s *Service) UnfollowMember(ctx context.Context, p *Principal, peer string)
 		}
 		a := s.newActivity(twinfed.ActivityUndo, p.Username)
 		a.To, a.Object = []string{peer}, f.Request
-		for _, k := range []string{peerKey(prefixFollowing, p.Username, peer), prefixRequest + f.Request} {
+		for _, k := range []string{peerKey(prefixFollowing, p.Username, peer), reqKey(true, f.Request)} {
 			if err := txn.Delete([]byte(k)); err != nil {
 				return err
 			}
@@ -516,7 +525,7 @@ func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
 		for _, pre := range []string{prefixFollowing, prefixFollower} {
 			var f Follow
 			if err := getJSON(txn, peerKey(pre, u, peer), &f); err == nil {
-				if err := txn.Delete([]byte(prefixRequest + f.Request)); err != nil {
+				if err := txn.Delete([]byte(reqKey(pre == prefixFollowing, f.Request))); err != nil {
 					return err
 				}
 				if err := txn.Delete([]byte(peerKey(pre, u, peer))); err != nil {

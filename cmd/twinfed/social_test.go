@@ -54,7 +54,7 @@ func startFedNode(t testing.TB, cluster *consensustest.Cluster, country string) 
 // knows waits until n's registry cache lists every other node.
 func (n *fedNode) knows(t testing.TB, others ...*fedNode) {
 	t.Helper()
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		for _, o := range others {
 			if _, err := n.client.CountryByHost(context.Background(), twinfed.URLHost(o.base)); err != nil {
 				return false
@@ -192,7 +192,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 
 	// Every node's directory receives the others' profiles (pushed).
 	ana := es.login(t, "ana")
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		code, out := ana.call("GET", "/api/v1/directory?country=FR&subject=music&age_min=11&age_max=12&project=1", nil)
 		ps := list(out, "profiles")
 		return code == 200 && len(ps) == 1 && ps[0].(map[string]any)["id"] == jean
@@ -204,9 +204,14 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 		t.Fatalf("the web directory on ES does not show Jean:\n%s", html)
 	}
 
-	// IT → FR contact request, from the web UI.
+	// IT → FR contact request, from the web UI (once FR holds Maria's
+	// profile, so that Jean sees her name).
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		_, err := fr.Node().Service().Profile(context.Background(), &node.Principal{Username: "x", Role: twinfed.RoleAgencyOfficer}, maria)
+		return err == nil
+	}, "FR never received Maria's profile")
 	ms := it.login(t, "maria")
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		code, _ := ms.call("GET", "/api/v1/directory/profile?id="+url.QueryEscape(jean), nil)
 		return code == 200
 	}, "IT never received Jean's profile")
@@ -215,7 +220,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 		t.Fatalf("request redirected to %s", loc)
 	}
 	js := fr.login(t, "jean")
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		_, out := js.call("GET", "/api/v1/contacts", nil)
 		in := list(out, "incoming")
 		return len(in) == 1 && in[0].(map[string]any)["peer"] == maria
@@ -229,7 +234,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 	if code, out := js.call("POST", "/api/v1/contacts/accept", map[string]string{"peer": maria}); code != 200 {
 		t.Fatalf("accept: %d %v", code, out)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		_, out := ms.call("GET", "/api/v1/contacts", nil)
 		c := list(out, "contacts")
 		return len(c) == 1 && c[0].(map[string]any)["peer"] == jean
@@ -245,7 +250,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 	if code, out := ms.call("POST", "/api/v1/messages", map[string]string{"to": jean, "content": "Shall we start in March?\n<script>alert(1)</script>"}); code != 201 {
 		t.Fatalf("send: %d %v", code, out)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		_, out := js.call("GET", "/api/v1/me/counts", nil)
 		return out["messages"] == float64(1)
 	}, "the message never reached FR")
@@ -259,7 +264,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 	if loc := js.post("/messages/with?peer="+url.QueryEscape(maria), "/messages", url.Values{"to": {maria}, "content": {"Oui, en mars!"}}); !strings.Contains(loc, "done=sent") {
 		t.Fatalf("reply redirected to %s", loc)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		_, out := ms.call("GET", "/api/v1/messages/with?peer="+url.QueryEscape(jean), nil)
 		msgs := list(out, "messages")
 		return len(msgs) == 2 && strings.Contains(msgs[1].(map[string]any)["content"].(string), "Oui, en mars!")
@@ -287,7 +292,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 		"description": "<p>Now also history</p>", "public": twinfed.PublicFields, "available": map[string]bool{"project": true}}); code != 200 {
 		t.Fatalf("profile update: %d %v", code, out)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		_, out := ana.call("GET", "/api/v1/directory?country=FR&subject=history", nil)
 		return len(list(out, "profiles")) == 1
 	}, "the profile change never reached ES")
@@ -297,7 +302,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 	if code, out := js.call("DELETE", "/api/v1/me", map[string]string{"password": "correct horse 1"}); code != 200 && code != 204 {
 		t.Fatalf("delete: %d %v", code, out)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		_, out := ana.call("GET", "/api/v1/directory?country=FR", nil)
 		_, c := ms.call("GET", "/api/v1/contacts", nil)
 		return len(list(out, "profiles")) == 0 && len(list(c, "contacts")) == 0
@@ -323,7 +328,7 @@ func TestFederation_DirectoryBackfill(t *testing.T) {
 	fr.knows(t, it)
 	ctx := context.Background()
 	officer := &node.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		if _, err := it.Node().Backfill(ctx, it.fed.Get); err != nil {
 			t.Logf("backfill: %v", err)
 			return false
@@ -331,7 +336,7 @@ func TestFederation_DirectoryBackfill(t *testing.T) {
 		p, err := it.Node().Service().Profile(ctx, officer, jean)
 		return err == nil && p.Name == "Jean Dupont1"
 	}, "IT never backfilled FR's profiles")
-	consensustest.Eventually(t, 30*time.Second, func() bool {
+	consensustest.Eventually(t, 60*time.Second, func() bool {
 		page, err := it.Node().Service().SearchDirectory(ctx, officer, node.DirectoryQuery{Country: "FR", Subject: "music"})
 		return err == nil && page.Total == 3
 	}, "the backfilled profiles are not searchable")
