@@ -218,15 +218,16 @@ func (f *Federation) scanQueue() error {
 		}
 		// Load the bodies of new items now, once per activity: a fan-out
 		// to 45 nodes then reads and decodes its record once, not 45 times.
-		// Capped, so that a long backlog is not all held in memory; the
-		// rest load on their first attempt.
+		// Capped per scan and skipped for a destination with a backlog, so
+		// that a long queue is not all held in memory; the rest load on
+		// their first attempt.
 		bodies := map[string][]byte{}
 		for _, qi := range fresh {
 			if b, ok := bodies[qi.ActivityID]; ok {
 				qi.body = b
 				continue
 			}
-			if len(bodies) >= maxPreload {
+			if len(bodies) >= maxPreload || f.destination(qi.Dest).depth() >= maxPreload {
 				continue
 			}
 			if b, err := loadBody(txn, qi.ActivityID); err == nil {
@@ -298,6 +299,13 @@ type destination struct {
 	lastError string
 	lastErrAt time.Time
 	lastOK    time.Time
+}
+
+// depth returns how many items the destination holds in memory.
+func (d *destination) depth() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.items)
 }
 
 func (d *destination) knows(seq uint64) bool {
