@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/directory"
 )
 
 // Direct messages: Create{Note} addressed to one member. Each side keeps
@@ -54,28 +55,11 @@ func textToHTML(text string) string {
 
 // snippet shortens a message's text for the conversation list.
 func snippet(content string) string {
-	t := html.UnescapeString(stripHTML(content))
+	t := html.UnescapeString(directory.StripTags(content))
 	if r := []rune(t); len(r) > 80 {
 		return string(r[:79]) + "…"
 	}
 	return t
-}
-
-func stripHTML(s string) string {
-	var b strings.Builder
-	in := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			in = true
-			b.WriteByte(' ')
-		case r == '>':
-			in = false
-		case !in:
-			b.WriteRune(r)
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 // storeMessage keeps one side's copy and updates the conversation.

@@ -142,7 +142,7 @@ func lower(list []string) []string {
 
 func toDoc(p *twinfed.Profile) doc {
 	d := doc{
-		Name: p.Name, School: p.SchoolName, Description: stripTags(p.Description), Interests: strings.Join(p.Interests, " "),
+		Name: p.Name, School: p.SchoolName, Description: StripTags(p.Description), Interests: strings.Join(p.Interests, " "),
 		Country: strings.ToLower(p.Country), Region: strings.ToLower(strings.TrimSpace(p.Region)), Level: strings.ToLower(string(p.SchoolLevel)),
 		Role: strings.ToLower(p.Role), SchoolID: strings.ToLower(p.SchoolID), Subjects: lower(p.Subjects), Languages: lower(p.Languages),
 		AvailProject: p.Available.Project, AvailErasmus: p.Available.Erasmus, AvailKit: p.Available.ProjKit,
@@ -153,11 +153,11 @@ func toDoc(p *twinfed.Profile) doc {
 	return d
 }
 
-// stripTags drops HTML tags from a sanitised description, so that markup is
-// not indexed as words.
-func stripTags(s string) string {
+// StripTags returns the text of sanitised HTML: tags dropped (each as a
+// space, so that words do not run together) and white space collapsed.
+func StripTags(s string) string {
 	if !strings.Contains(s, "<") {
-		return s
+		return strings.Join(strings.Fields(s), " ")
 	}
 	var b strings.Builder
 	in := false
@@ -172,7 +172,7 @@ func stripTags(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 // Batch collects changes applied together by Apply: much faster than one
