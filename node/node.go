@@ -48,6 +48,9 @@ type Options struct {
 	// directory's backfill pages): it checks the request's HTTP signature
 	// against the registry. Nil: those routes are not served.
 	Signed func(http.Handler) http.Handler
+	// FederationAdmin is mounted for agency staff at
+	// /api/v1/agency/federation/ (see ServerConfig).
+	FederationAdmin func() http.Handler
 	// Fetch makes signed GETs to other nodes, for the directory's
 	// backfill. Nil: no backfill.
 	Fetch Fetcher
@@ -138,6 +141,9 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		if srvCfg.Federation, err = o.Federation(n.store, n.svc); err != nil {
 			return fail(fmt.Errorf("node: federation: %w", err))
 		}
+	}
+	if o.FederationAdmin != nil {
+		srvCfg.FederationAdmin = o.FederationAdmin()
 	}
 	if n.srv, err = NewServer(srvCfg); err != nil {
 		n.svc.closeDirectory()

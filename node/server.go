@@ -50,9 +50,13 @@ type ServerConfig struct {
 	Federation http.Handler
 	// Signed wraps routes only other nodes may read (directory backfill)
 	// with an HTTP-signature check against the registry; nil: not served.
-	Signed  func(http.Handler) http.Handler
-	Logger  *slog.Logger
-	Metrics *prometheus.Registry // also served at /metrics; nil: no metrics
+	Signed func(http.Handler) http.Handler
+	// FederationAdmin is the federation's operator API (queue status,
+	// parked deliveries, requeue), mounted at /api/v1/agency/federation/
+	// for agency staff and the agency's bearer token; nil: not served.
+	FederationAdmin http.Handler
+	Logger          *slog.Logger
+	Metrics         *prometheus.Registry // also served at /metrics; nil: no metrics
 }
 
 // Server is the node's HTTP handler: web UI, JSON API, metrics, and the
@@ -350,6 +354,15 @@ func (s *Server) routes() {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	if s.cfg.FederationAdmin != nil {
+		m.HandleFunc("/api/v1/agency/federation/", s.api(true, func(w http.ResponseWriter, r *http.Request, st *reqState) {
+			if err := requireAgency(st.p); err != nil {
+				s.apiFail(w, err)
+				return
+			}
+			s.cfg.FederationAdmin.ServeHTTP(w, r)
+		}))
+	}
 	if s.cfg.Signed != nil {
 		m.Handle("GET "+BackfillPath, s.cfg.Signed(http.HandlerFunc(s.backfillPage)))
 	}

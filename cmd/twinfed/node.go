@@ -207,6 +207,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 			})
 		}
 		o.Fetch = func(ctx context.Context, rawURL string) ([]byte, error) { return m.fed.Get(ctx, rawURL) }
+		o.FederationAdmin = func() http.Handler { return m.fed.AdminHandler() }
 		o.Stop = func() error {
 			if m.fed != nil {
 				return m.fed.Close()

@@ -130,6 +130,10 @@ func TestNodeMain_EndToEnd(t *testing.T) {
 		return err == nil && len(list) == 1 && list[0].Status == twinfed.SchoolValidated
 	}, "the school validated through the CLI is not in the registry")
 	admin("validate-member", "sara")
+	// The federation's queue, through the node's agency API.
+	if out := admin("federation", "status", "--json"); !strings.HasPrefix(strings.TrimSpace(out), "[") {
+		t.Fatalf("federation status:\n%s", out)
+	}
 	if out := admin("stats"); !strings.Contains(out, "validated") || !strings.Contains(out, "Puglia") {
 		t.Fatalf("stats:\n%s", out)
 	}
