@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -498,6 +497,3 @@ func (s *Service) backfillNode(ctx context.Context, fetch Fetcher, base string) 
 	s.log.Info("directory: backfilled", "node", host, "stored", stored, "removed", len(gone))
 	return stored, nil
 }
-
-// errNoDirectory is returned where the directory was not opened.
-var errNoDirectory = errors.New("node: directory not open")

@@ -172,9 +172,6 @@ func (s *Service) applyAnswer(txn *badger.Txn, a *twinfed.Activity) error {
 	}
 	accept := a.Type == twinfed.ActivityAccept
 	if !ref.Contact {
-		if !ref.Outgoing {
-			return nil
-		}
 		var f Follow
 		if err := getJSON(txn, peerKey(prefixFollowing, ref.Username, ref.Peer), &f); err != nil {
 			return nil
@@ -217,7 +214,7 @@ func (s *Service) applyUndo(txn *badger.Txn, a *twinfed.Activity) error {
 	if err := getJSON(txn, reqKey(false, a.Object), &ref); err != nil {
 		return nil
 	}
-	if ref.Peer != a.Actor || ref.Outgoing {
+	if ref.Peer != a.Actor {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s cannot undo %s", a.Actor, a.Object)
 	}
 	if err := txn.Delete([]byte(reqKey(false, a.Object))); err != nil {

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -101,27 +100,18 @@ func (s *Service) update(fn func(txn *badger.Txn) error) error {
 	return nil
 }
 
-// nodeList caches the base URLs of the other nodes of the federation, as
-// the registry lists them.
-type nodeList struct {
-	mu      sync.Mutex
-	fetched time.Time
-	agency  []string // agency actor URLs of the other active nodes
-}
-
 // otherNodes returns the agency actor URL of every other active node: the
-// recipients of what every node must hold (public profiles). Cached for a
-// minute; on a registry error the last list is used.
+// recipients of what every node must hold (public profiles). The registry
+// client answers from its local cache, kept current by the change feed, so
+// a node that joins is a recipient as soon as the cache has it.
 func (s *Service) otherNodes(ctx context.Context) []string {
-	s.nodes.mu.Lock()
-	defer s.nodes.mu.Unlock()
-	if s.registry == nil || (!s.nodes.fetched.IsZero() && s.now().Sub(s.nodes.fetched) < time.Minute) {
-		return s.nodes.agency
+	if s.registry == nil {
+		return nil
 	}
 	list, err := s.registry.Countries(ctx)
 	if err != nil {
-		s.log.Warn("registry: list of nodes", "err", err)
-		return s.nodes.agency
+		s.log.Warn("registry: list of nodes (other nodes will get this change by backfill)", "err", err)
+		return nil
 	}
 	var out []string
 	for _, c := range list {
@@ -129,7 +119,6 @@ func (s *Service) otherNodes(ctx context.Context) []string {
 			out = append(out, twinfed.AgencyURL(c.NodeURL))
 		}
 	}
-	s.nodes.agency, s.nodes.fetched = out, s.now()
 	return out
 }
 

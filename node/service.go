@@ -61,7 +61,6 @@ type Service struct {
 
 	outMu  sync.Mutex
 	outbox Outbox    // the federation's outbox; nil when the node runs alone
-	nodes  nodeList  // the other nodes, from the registry
 	dir    *dirState // the directory index; nil until Node.Open opens it
 
 	registrations prometheus.Counter

@@ -68,7 +68,6 @@ type requestRef struct {
 	Username string `json:"username"`
 	Peer     string `json:"peer"`
 	Contact  bool   `json:"contact"`
-	Outgoing bool   `json:"outgoing"`
 }
 
 // NoticeKind names a notification.
@@ -215,7 +214,7 @@ func (s *Service) RequestContact(ctx context.Context, p *Principal, peer, messag
 		if err := putContact(txn, p.Username, out); err != nil {
 			return err
 		}
-		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer, Contact: true, Outgoing: true}); err != nil {
+		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer, Contact: true}); err != nil {
 			return err
 		}
 		return s.send(txn, a)
@@ -308,7 +307,7 @@ func (s *Service) FollowMember(ctx context.Context, p *Principal, peer string) e
 		if err := txn.Set([]byte(peerKey(prefixPeer, peer, p.Username)), nil); err != nil {
 			return err
 		}
-		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer, Outgoing: true}); err != nil {
+		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer}); err != nil {
 			return err
 		}
 		return s.send(txn, a)
