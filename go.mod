@@ -9,6 +9,7 @@ require (
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/go-fed/activity v1.0.0
 	github.com/go-fed/httpsig v1.1.0
+	github.com/go-pdf/fpdf v0.9.0
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/raft v1.8.0
 	github.com/microcosm-cc/bluemonday v1.0.27
