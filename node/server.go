@@ -388,5 +388,6 @@ func (s *Server) routes() {
 
 	s.webRoutes()
 	s.socialRoutes()
+	s.projectRoutes()
 	s.apiRoutes()
 }

@@ -224,7 +224,7 @@ func (s *Server) webRoutes() {
 	m.HandleFunc("POST /language", s.web(s.setLanguage))
 	m.HandleFunc("GET /users/{username}", s.web(s.userPage))
 	m.HandleFunc("GET /users/{username}/photo", s.web(s.photo))
-	for _, later := range []string{"events", "projects", "groups", "forum"} {
+	for _, later := range []string{"events", "groups", "forum"} {
 		m.HandleFunc("GET /"+later, s.web(s.later(later)))
 	}
 	m.HandleFunc("GET /backoffice", s.agency(s.boHome))

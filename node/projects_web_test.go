@@ -1,0 +1,476 @@
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node"
+)
+
+// Projects between two members of one node run entirely on that node: the
+// project's home, both partners and their (single) agency are here. The
+// agency's decisions still need a signing Prover from the federation, so
+// these tests give the service localOnlyProver. cmd/twinfed runs the
+// cross-node path with real signatures.
+
+// localOnlyProver is a test double for the federation's outbox and proof
+// signer, for projects that never leave one node: Enqueue fails the test if
+// an activity is addressed to another node, Prove "signs" an activity as
+// its JSON and VerifyProof reads it back.
+type localOnlyProver struct {
+	t    testing.TB
+	base string
+}
+
+var (
+	_ node.Outbox = (*localOnlyProver)(nil)
+	_ node.Prover = (*localOnlyProver)(nil)
+)
+
+func (o *localOnlyProver) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
+	for _, to := range a.To {
+		if twinfed.URLHost(to) != twinfed.URLHost(o.base) {
+			o.t.Errorf("activity %s (%s) addressed to %s, on another node", a.ID, a.Type, to)
+			return fmt.Errorf("test: %s is on another node", to)
+		}
+	}
+	return nil
+}
+
+func (o *localOnlyProver) Notify() {}
+
+func (o *localOnlyProver) Prove(a *twinfed.Activity) (string, error) {
+	raw, err := json.Marshal(a)
+	return string(raw), err
+}
+
+func (o *localOnlyProver) VerifyProof(ctx context.Context, proof string) (*twinfed.Activity, string, error) {
+	var a twinfed.Activity
+	if err := json.Unmarshal([]byte(proof), &a); err != nil {
+		return nil, "", twinfed.Errorf(twinfed.EINVALID, "the proof cannot be read")
+	}
+	return &a, a.Actor + "#main-key", nil
+}
+
+// projectNode opens a node with two validated members of two schools who
+// are contacts, and an agency officer.
+func projectNode(t *testing.T) (n *node.Node, annaURL, brunoURL string) {
+	t.Helper()
+	n = MustOpenNode(t, nodeOpts{})
+	n.Service().SetOutbox(&localOnlyProver{t: t, base: n.URL()})
+	ctx := context.Background()
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	if _, err := n.Service().RequestContact(ctx, anna, brunoURL, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Service().AnswerContact(ctx, bruno, annaURL, true); err != nil {
+		t.Fatal(err)
+	}
+	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
+	return n, annaURL, brunoURL
+}
+
+// getLang gets a page in a language.
+func (b *browser) getLang(path, lang string) (int, string, http.Header) {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.base+path, nil)
+	req.Header.Set("Accept-Language", lang)
+	return b.do(req)
+}
+
+func mustContain(t *testing.T, what, page string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(page, w) {
+			t.Fatalf("%s: no %q in\n%s", what, w, page)
+		}
+	}
+}
+
+var projectIDRE = regexp.MustCompile(`^/projects/view\?id=([^&]+)&done=project_created$`)
+
+func TestProjects_WebJourney(t *testing.T) {
+	n, annaURL, brunoURL := projectNode(t)
+	anna := login(t, n, "anna", "correct horse 1")
+
+	// Step 1: the school; step 2: the partner among the contacts.
+	code, page := anna.get("/projects/new")
+	if code != 200 {
+		t.Fatalf("GET /projects/new: %d\n%s", code, page)
+	}
+	mustContain(t, "step 1", page, `name="school_id"`, `value="it-anna"`, "Scuola Anna", `aria-current="step"`)
+	code, page, _ = anna.post("/projects/new", url.Values{"step": {"1"}, "go": {"next"}, "school_id": {"it-anna"}})
+	if code != 200 {
+		t.Fatalf("step 1 → 2: %d\n%s", code, page)
+	}
+	mustContain(t, "step 2", page, `type="hidden" name="school_id" value="it-anna"`, `name="partner"`, `value="`+brunoURL+`"`, "Bruno Rossi")
+	code, page, _ = anna.post("/projects/new", url.Values{"step": {"2"}, "go": {"next"}, "school_id": {"it-anna"}, "partner": {brunoURL}})
+	if code != 200 {
+		t.Fatalf("step 2 → 3: %d\n%s", code, page)
+	}
+	mustContain(t, "step 3", page, `id="title"`, `id="description"`, `id="pupil_ages"`, `type="hidden" name="partner" value="`+brunoURL+`"`)
+
+	// Step 3 with an empty title comes back to step 3 with the message.
+	describe := url.Values{"school_id": {"it-anna"}, "partner": {brunoURL}, "title": {""}, "description": {"Pupils measure <b>water</b> in their towns."},
+		"subjects": {"Science, Geography"}, "pupil_ages": {"10-12, 14"}, "languages": {"it, en"}, "tools": {"TwinSpace, spreadsheets"},
+		"aims": {"Learn to measure."}, "work_process": {"Monthly exchanges."}, "expected_results": {"A shared map."}}
+	with := func(v url.Values, kv ...string) url.Values {
+		out := url.Values{}
+		for k, x := range v {
+			out[k] = x
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out.Set(kv[i], kv[i+1])
+		}
+		return out
+	}
+	code, page, _ = anna.post("/projects/new", with(describe, "step", "3", "go", "next"))
+	if code != http.StatusBadRequest {
+		t.Fatalf("empty title: %d\n%s", code, page)
+	}
+	mustContain(t, "empty title", page, `id="title-error"`, "Give the project a title of at least 3 characters.", `href="#title"`, "Describe the project</h2>", `value="10-12, 14"`)
+	// Unreadable ages too.
+	code, page, _ = anna.post("/projects/new", with(describe, "step", "3", "go", "next", "title", "Water in our towns", "pupil_ages", "ten"))
+	if code != http.StatusBadRequest || !strings.Contains(page, `id="pupil_ages-error"`) {
+		t.Fatalf("bad ages: %d\n%s", code, page)
+	}
+	// A partner who is no contact sends the member back to step 2.
+	code, page, _ = anna.post("/projects/new", with(describe, "step", "3", "go", "next", "title", "Water in our towns", "partner", n.URL()+"/users/nobody"))
+	if code != http.StatusBadRequest || !strings.Contains(page, `id="partner-error"`) || !strings.Contains(page, "Choose a partner</h2>") {
+		t.Fatalf("bad partner: %d\n%s", code, page)
+	}
+	describe.Set("title", "Water in our towns")
+
+	// Step 4: the preview, then Back keeps every value.
+	code, page, _ = anna.post("/projects/new", with(describe, "step", "3", "go", "next"))
+	if code != 200 {
+		t.Fatalf("step 3 → 4: %d\n%s", code, page)
+	}
+	mustContain(t, "preview", page, "Water in our towns", "<b>water</b>", "10–14", "Science, Geography", "Bruno Rossi", `value="create"`)
+	code, page, _ = anna.post("/projects/new", with(describe, "step", "4", "go", "back"))
+	if code != 200 || !strings.Contains(page, `value="Water in our towns"`) {
+		t.Fatalf("back to step 3: %d\n%s", code, page)
+	}
+	code, _, loc := anna.post("/projects/new", with(describe, "step", "4", "go", "create"))
+	m := projectIDRE.FindStringSubmatch(loc)
+	if code != http.StatusSeeOther || m == nil {
+		t.Fatalf("create: %d %q\n%s", code, loc, anna.last)
+	}
+	id, _ := url.QueryUnescape(m[1])
+	if !strings.HasPrefix(id, n.URL()+"/projects/") {
+		t.Fatalf("project id %q", id)
+	}
+	card := "/projects/view?id=" + url.QueryEscape(id)
+	code, page = anna.get(loc)
+	if code != 200 {
+		t.Fatalf("card: %d\n%s", code, page)
+	}
+	mustContain(t, "new card", page, "The project has been created", "Waiting for the co-founder", "National project", "Edit the description", "Delete the project")
+
+	// The group actor's URL sends a browser to the card.
+	code, _, h := anna.do(func() *http.Request { r, _ := http.NewRequest("GET", id, nil); return r }())
+	if code != http.StatusSeeOther || h.Get("Location") != card {
+		t.Fatalf("GET %s: %d %q", id, code, h.Get("Location"))
+	}
+	// A pending project is not shown to strangers.
+	if code, _ := newBrowser(t, n.URL()).get(card); code != http.StatusNotFound {
+		t.Fatalf("anonymous view of a pending project: %d", code)
+	}
+
+	// The co-founder sees the invitation and accepts with their school.
+	bruno := login(t, n, "bruno", "correct horse 1")
+	code, page = bruno.get("/notifications")
+	mustContain(t, "bruno's notifications", page, "invited you into the project", `href="/projects/view?id=`, "Water in our towns</a>")
+	code, page = bruno.get("/projects")
+	if code != 200 {
+		t.Fatalf("bruno's projects: %d\n%s", code, page)
+	}
+	mustContain(t, "invitations", page, "Invitations waiting for your answer", "Water in our towns", `value="it-bruno"`, "Accept the invitation")
+	if _, page = bruno.get(card); !strings.Contains(page, "You are invited into this project") || strings.Contains(page, "Delete the project") || strings.Contains(page, "Edit the description") {
+		t.Fatalf("the invitee's card:\n%s", page)
+	}
+	code, _, loc = bruno.post("/projects/answer", url.Values{"id": {id}, "answer": {"accept"}, "school_id": {"it-bruno"}})
+	if code != http.StatusSeeOther || loc != card+"&done=project_accepted" {
+		t.Fatalf("accept: %d %q\n%s", code, loc, bruno.last)
+	}
+
+	// The agency: both participations in the queue; a rejection needs a reason.
+	officer := login(t, n, "officer", "staff password 1")
+	code, page = officer.get("/backoffice/projects")
+	if code != 200 || strings.Count(page, `name="decision" value="approve"`) != 2 {
+		t.Fatalf("queue: %d\n%s", code, page)
+	}
+	mustContain(t, "queue", page, "Water in our towns", "Anna Rossi", "Bruno Rossi", "Scuola Bruno")
+	code, page, _ = officer.post("/backoffice/projects/decide", url.Values{"id": {id}, "partner": {annaURL}, "decision": {"reject"}, "reason": {"  "}})
+	if code != http.StatusBadRequest {
+		t.Fatalf("reject without reason: %d\n%s", code, page)
+	}
+	mustContain(t, "reject without reason", page, `id="reason-error"`, "Give a reason.", `<textarea id="reason" name="reason"`, `href="#reason"`)
+	// The card offers the same decisions to the agency, with the same check.
+	code, page = officer.get(card)
+	if code != 200 || strings.Count(page, `name="from" value="card"`) != 4 {
+		t.Fatalf("the agency's card: %d\n%s", code, page)
+	}
+	code, page, _ = officer.post("/backoffice/projects/decide", url.Values{"id": {id}, "partner": {brunoURL}, "decision": {"reject"}, "from": {"card"}})
+	if code != http.StatusBadRequest {
+		t.Fatalf("reject without reason from the card: %d\n%s", code, page)
+	}
+	mustContain(t, "reject without reason from the card", page, `id="reason-error"`, `<textarea id="reason" name="reason"`, "Water in our towns</h1>")
+	for _, who := range []string{annaURL, brunoURL} {
+		code, _, loc = officer.form("/backoffice/projects", "/backoffice/projects/decide", url.Values{"id": {id}, "partner": {who}, "decision": {"approve"}})
+		if code != http.StatusSeeOther || loc != "/backoffice/projects?done=participation_approved" {
+			t.Fatalf("approve %s: %d %q\n%s", who, code, loc, officer.last)
+		}
+	}
+	if _, page = officer.get("/backoffice/projects"); !strings.Contains(page, "Nothing here.") {
+		t.Fatalf("queue after approval:\n%s", page)
+	}
+
+	// Approved: the card shows it, with the verified decisions, the
+	// TwinSpace and the certificates.
+	code, page = anna.get(card)
+	if code != 200 {
+		t.Fatalf("approved card: %d", code)
+	}
+	mustContain(t, "approved card", page, "<dd>Approved</dd>", "Signature verified", "Open the TwinSpace", "Download the project start certificate", "Close the project")
+	if strings.Contains(page, "Delete the project") {
+		t.Fatal("an approved project offers deletion")
+	}
+	ts := "/projects/twinspace?id=" + url.QueryEscape(id)
+	code, page = bruno.get(ts)
+	if code != 200 {
+		t.Fatalf("twinspace: %d\n%s", code, page)
+	}
+	mustContain(t, "twinspace", page, "Water in our towns", "Anna Rossi", "Bruno Rossi", `name="content"`)
+	code, _, loc = bruno.post("/projects/twinspace/post", url.Values{"id": {id}, "content": {"Ciao a tutti!\nWe start on Monday."}})
+	if code != http.StatusSeeOther || loc != ts+"&done=posted" {
+		t.Fatalf("post: %d %q\n%s", code, loc, bruno.last)
+	}
+	code, page, _ = bruno.form(ts, "/projects/twinspace/post", url.Values{"id": {id}, "content": {" "}})
+	if code != http.StatusBadRequest || !strings.Contains(page, `id="content-error"`) {
+		t.Fatalf("empty post: %d\n%s", code, page)
+	}
+	if _, page = anna.get(ts); !strings.Contains(page, "Ciao a tutti!<br>We start on Monday.") {
+		t.Fatalf("the post is not on the board:\n%s", page)
+	}
+
+	req, _ := http.NewRequest("GET", n.URL()+"/projects/certificate?id="+url.QueryEscape(id)+"&partner="+url.QueryEscape(brunoURL), nil)
+	req.Header.Set("Accept-Language", "it")
+	code, pdf, h := anna.do(req)
+	if code != 200 || h.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(pdf, "%PDF") || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("certificate: %d %v %.20q", code, h, pdf)
+	}
+
+	// Closing: the TwinSpace becomes read-only.
+	code, _, loc = anna.form(card, "/projects/close", url.Values{"id": {id}})
+	if code != http.StatusSeeOther || loc != card+"&done=project_closed" {
+		t.Fatalf("close: %d %q\n%s", code, loc, anna.last)
+	}
+	code, page = bruno.get(ts)
+	if code != 200 || strings.Contains(page, `name="content"`) {
+		t.Fatalf("closed twinspace: %d\n%s", code, page)
+	}
+	mustContain(t, "closed twinspace", page, "read-only", "Ciao a tutti!")
+	code, page, _ = bruno.post("/projects/twinspace/post", url.Values{"id": {id}, "content": {"Too late"}})
+	if code != http.StatusForbidden || !strings.Contains(page, "read-only") {
+		t.Fatalf("post to a closed TwinSpace: %d\n%s", code, page)
+	}
+
+	// Anyone finds the project and reads its card, in English or Italian.
+	visitor := newBrowser(t, n.URL())
+	code, page = visitor.get("/projects/search?q=water&subject=science&age=11&state=closed")
+	if code != 200 {
+		t.Fatalf("search: %d\n%s", code, page)
+	}
+	mustContain(t, "search", page, "1 project found", "Water in our towns", "2 partners", "Closed")
+	if _, page = visitor.get("/projects/search?q=water&age=15"); !strings.Contains(page, "0 projects found") {
+		t.Fatalf("search by an age the project does not have:\n%s", page)
+	}
+	if code, page = visitor.get("/projects/search?age=old"); code != http.StatusBadRequest || !strings.Contains(page, `id="age-error"`) {
+		t.Fatalf("search with a bad age: %d\n%s", code, page)
+	}
+	code, page = visitor.get(card)
+	if code != 200 || strings.Contains(page, "Close the project") || strings.Contains(page, "Download the project start certificate") {
+		t.Fatalf("public card: %d\n%s", code, page)
+	}
+	code, page, _ = visitor.getLang("/projects/search?q=water", "it-IT,it;q=0.9")
+	if code != 200 {
+		t.Fatalf("Italian search: %d", code)
+	}
+	mustContain(t, "Italian search", page, `lang="it"`, "Trova progetti", "1 progetto trovato", "Chiuso")
+	_, page, _ = visitor.getLang(card, "it")
+	mustContain(t, "Italian card", page, `lang="it"`, "Progetto nazionale", "Fondatore", "Cofondatore", "Risultati attesi")
+	_, page, _ = bruno.getLang("/projects/new", "it")
+	mustContain(t, "Italian form", page, "Fonda un progetto", "Scegli una scuola")
+	code, page, _ = officer.getLang("/backoffice/projects", "it")
+	if code != 200 || !strings.Contains(page, "Progetti in attesa di approvazione") {
+		t.Fatalf("Italian back office: %d\n%s", code, page)
+	}
+
+	// The founders' projects page lists it as closed.
+	if _, page = anna.get("/projects"); !strings.Contains(page, "Closed projects") || !strings.Contains(page, "Water in our towns") {
+		t.Fatalf("anna's projects:\n%s", page)
+	}
+}
+
+func TestProjects_WebEditDeleteDecline(t *testing.T) {
+	n, _, brunoURL := projectNode(t)
+	ctx := context.Background()
+	annaP := &node.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	proj, err := n.Service().CreateProject(ctx, annaP, node.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Songs of Europe", Description: "We sing."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := "/projects/view?id=" + url.QueryEscape(proj.ID)
+	anna := login(t, n, "anna", "correct horse 1")
+
+	// Edit: the form is filled with the project; a short title is refused.
+	code, page := anna.get("/projects/edit?id=" + url.QueryEscape(proj.ID))
+	if code != 200 || !strings.Contains(page, `value="Songs of Europe"`) {
+		t.Fatalf("edit form: %d\n%s", code, page)
+	}
+	code, page, _ = anna.post("/projects/edit", url.Values{"id": {proj.ID}, "title": {"S"}, "description": {"We sing."}, "pupil_ages": {"8-9"}})
+	if code != http.StatusBadRequest || !strings.Contains(page, `id="title-error"`) || !strings.Contains(page, `value="8-9"`) {
+		t.Fatalf("edit with a short title: %d\n%s", code, page)
+	}
+	code, _, loc := anna.post("/projects/edit", url.Values{"id": {proj.ID}, "title": {"Songs of Europe and beyond"}, "description": {"We sing."}, "pupil_ages": {"8-9"}, "csrf": {anna.csrf()}})
+	if code != http.StatusSeeOther || loc != card+"&done=project_saved" {
+		t.Fatalf("edit: %d %q\n%s", code, loc, anna.last)
+	}
+	if _, page = anna.get(card); !strings.Contains(page, "Songs of Europe and beyond") || !strings.Contains(page, "8–9") {
+		t.Fatalf("edited card:\n%s", page)
+	}
+
+	// The co-founder declines: the project is declined, and can be deleted.
+	bruno := login(t, n, "bruno", "correct horse 1")
+	code, _, loc = bruno.form(card, "/projects/answer", url.Values{"id": {proj.ID}, "answer": {"decline"}})
+	if code != http.StatusSeeOther || loc != "/projects?done=project_declined" {
+		t.Fatalf("decline: %d %q\n%s", code, loc, bruno.last)
+	}
+	if _, page = anna.get("/projects"); !strings.Contains(page, "Declined by the co-founder") {
+		t.Fatalf("anna's projects after the decline:\n%s", page)
+	}
+	if _, page = anna.get(card); !strings.Contains(page, "Delete the project") || strings.Contains(page, "Edit the description") {
+		t.Fatalf("declined card:\n%s", page)
+	}
+	code, _, loc = anna.form(card, "/projects/delete", url.Values{"id": {proj.ID}})
+	if code != http.StatusSeeOther || loc != "/projects?done=project_deleted" {
+		t.Fatalf("delete: %d %q\n%s", code, loc, anna.last)
+	}
+	if code, _ := anna.get(card); code != http.StatusNotFound {
+		t.Fatalf("deleted card: %d", code)
+	}
+	if _, page = anna.get("/notifications"); !strings.Contains(page, "declined the invitation into the project") {
+		t.Fatalf("anna's notifications:\n%s", page)
+	}
+	// Without contacts the form says where to find partners; visitors log in first.
+	seedTeacher(t, n, "carla", "Carla")
+	carla := login(t, n, "carla", "correct horse 1")
+	carla.get("/projects/new")
+	code, page, _ = carla.post("/projects/new", url.Values{"step": {"1"}, "go": {"next"}, "school_id": {"it-carla"}})
+	if code != 200 || !strings.Contains(page, "You have no contacts yet") || !strings.Contains(page, `href="/people"`) || strings.Contains(page, `value="next"`) {
+		t.Fatalf("step 2 without contacts: %d\n%s", code, page)
+	}
+	if code, _ = newBrowser(t, n.URL()).get("/projects/new"); code != http.StatusSeeOther {
+		t.Fatalf("anonymous project form: %d", code)
+	}
+}
+
+func TestProjects_API(t *testing.T) {
+	n, annaURL, brunoURL := projectNode(t)
+	session := func(user, password string) (*browser, string) {
+		b := newBrowser(t, n.URL())
+		var s struct {
+			CSRF string `json:"csrf_token"`
+		}
+		if code := b.api("POST", "/api/v1/session", map[string]string{"username": user, "password": password}, "", &s); code != 200 {
+			t.Fatalf("login %s: %d %s", user, code, b.last)
+		}
+		return b, s.CSRF
+	}
+	anna, annaCSRF := session("anna", "correct horse 1")
+	bruno, brunoCSRF := session("bruno", "correct horse 1")
+	officer, officerCSRF := session("officer", "staff password 1")
+
+	var choices node.ProjectChoices
+	if code := anna.api("GET", "/api/v1/projects/choices", nil, "", &choices); code != 200 || len(choices.Schools) != 1 || len(choices.Contacts) != 1 {
+		t.Fatalf("choices: %d %+v", code, choices)
+	}
+	draft := map[string]any{"school_id": "it-anna", "partner": brunoURL, "title": "", "description": "Robots.", "pupil_ages": []int{12, 13}, "subjects": []string{"technology"}}
+	var e struct {
+		Error struct {
+			Code   string            `json:"code"`
+			Fields map[string]string `json:"fields"`
+		} `json:"error"`
+	}
+	if code := anna.api("POST", "/api/v1/projects/preview", draft, annaCSRF, &e); code != 400 || e.Error.Fields["title"] == "" {
+		t.Fatalf("preview without title: %d %+v", code, e)
+	}
+	draft["title"] = "Robots together"
+	if code := anna.api("POST", "/api/v1/projects", draft, "", nil); code != http.StatusForbidden {
+		t.Fatalf("create without the CSRF header: %d", code)
+	}
+	var proj twinfed.Project
+	if code := anna.api("POST", "/api/v1/projects", draft, annaCSRF, &proj); code != http.StatusCreated || proj.State != twinfed.ProjectAwaitingCofounder {
+		t.Fatalf("create: %d %+v", code, proj)
+	}
+	var mine node.MyProjects
+	if code := bruno.api("GET", "/api/v1/projects", nil, "", &mine); code != 200 || len(mine.Invitations) != 1 {
+		t.Fatalf("bruno's projects: %d %+v", code, mine)
+	}
+	if code := bruno.api("POST", "/api/v1/projects/answer", map[string]any{"id": proj.ID, "accept": true, "school_id": "it-bruno"}, brunoCSRF, &proj); code != 200 || proj.State != twinfed.ProjectAwaitingApproval {
+		t.Fatalf("accept: %d %+v", code, proj)
+	}
+	if code := anna.api("GET", "/api/v1/agency/projects", nil, "", &e); code != http.StatusForbidden {
+		t.Fatalf("a member reads the agency's queue: %d", code)
+	}
+	var queue struct {
+		Items []node.ApprovalItem `json:"items"`
+	}
+	if code := officer.api("GET", "/api/v1/agency/projects", nil, "", &queue); code != 200 || len(queue.Items) != 2 {
+		t.Fatalf("queue: %d %+v", code, queue)
+	}
+	if code := officer.api("POST", "/api/v1/agency/projects/decide", map[string]any{"id": proj.ID, "partner": annaURL, "approve": false}, officerCSRF, &e); code != 400 || e.Error.Fields["reason"] == "" {
+		t.Fatalf("reject without reason: %d %+v", code, e)
+	}
+	for _, who := range []string{annaURL, brunoURL} {
+		if code := officer.api("POST", "/api/v1/agency/projects/decide", map[string]any{"id": proj.ID, "partner": who, "approve": true}, officerCSRF, &proj); code != 200 {
+			t.Fatalf("approve %s: %d %s", who, code, officer.last)
+		}
+	}
+	if proj.State != twinfed.ProjectApproved || proj.TwinSpace == "" {
+		t.Fatalf("after both approvals: %+v", proj)
+	}
+	var post node.TwinSpacePost
+	if code := anna.api("POST", "/api/v1/projects/twinspace/posts", map[string]any{"id": proj.ID, "content": "Hello <script>x</script>"}, annaCSRF, &post); code != http.StatusCreated || strings.Contains(post.Content, "<script>") {
+		t.Fatalf("post: %d %+v", code, post)
+	}
+	var ts node.TwinSpaceView
+	if code := bruno.api("GET", "/api/v1/projects/twinspace?id="+url.QueryEscape(proj.ID), nil, "", &ts); code != 200 || len(ts.Posts) != 1 || !ts.CanPost {
+		t.Fatalf("twinspace: %d %+v", code, ts)
+	}
+	var view node.ProjectView
+	visitor := newBrowser(t, n.URL())
+	if code := visitor.api("GET", "/api/v1/projects/view?id="+url.QueryEscape(proj.ID), nil, "", &view); code != 200 || view.Title != "Robots together" || view.CanClose {
+		t.Fatalf("public view: %d %+v", code, view)
+	}
+	var found node.ProjectPage
+	if code := visitor.api("GET", "/api/v1/projects/search?q=robots&language=&age=12", nil, "", &found); code != 200 || found.Total != 1 {
+		t.Fatalf("search: %d %+v", code, found)
+	}
+	if code := anna.api("POST", "/api/v1/projects/close", map[string]any{"id": proj.ID}, annaCSRF, &proj); code != 200 || proj.State != twinfed.ProjectClosed {
+		t.Fatalf("close: %d %+v", code, proj)
+	}
+	if code := anna.api("POST", "/api/v1/projects/twinspace/posts", map[string]any{"id": proj.ID, "content": "late"}, annaCSRF, &e); code != http.StatusForbidden {
+		t.Fatalf("post to a closed TwinSpace: %d", code)
+	}
+}
