@@ -44,6 +44,14 @@ type Activity struct {
 	// At most one embedded object, by kind.
 	Profile *Profile `json:"profile,omitempty"` // Create/Update of a Person
 	Note    *Note    `json:"note,omitempty"`    // Create of a direct message
+	// Project is the project (a Group) the activity is about, embedded as
+	// its object (Update, Delete) or its target (Invite, Accept, Reject).
+	Project *Project `json:"project,omitempty"`
+
+	// Proof is the signed request that carried the activity, as received
+	// (see federation.Proof); set by the federation on incoming activities
+	// and never sent.
+	Proof string `json:"-"`
 }
 
 // Host returns the host of the activity's actor, the node that sent it.

@@ -59,6 +59,14 @@ type Project struct {
 	Updated         time.Time    `json:"updated"`
 	Approved        time.Time    `json:"approved,omitzero"`
 	Closed          time.Time    `json:"closed,omitzero"`
+	// Version grows with every change the home node makes; a node keeps the
+	// highest version it has seen.
+	Version int64 `json:"version"`
+	// TwinSpace is the URL of the project's TwinSpace, set once, when the
+	// project is approved.
+	TwinSpace string `json:"twinspace,omitempty"`
+	// Founder is the actor of the member who created the project.
+	Founder string `json:"founder"`
 }
 
 // Partner is one member's participation in a project, with their school
@@ -72,6 +80,7 @@ type Partner struct {
 	Role       PartnerRole   `json:"role"`
 	Status     PartnerStatus `json:"status"`
 	InvitedBy  string        `json:"invited_by,omitempty"`
+	Invitation string        `json:"invitation,omitempty"` // the Invite activity's id
 	Decision   *Decision     `json:"decision,omitempty"`
 	Joined     time.Time     `json:"joined,omitzero"`
 }
@@ -117,6 +126,15 @@ func (p *Project) Countries() []string {
 		out = append(out, pt.Country)
 	}
 	return out
+}
+
+// Public reports whether anyone may see the project's card: approved and
+// closed projects are public, the others only to those involved.
+func (p *Project) Public() bool { return p.State == ProjectApproved || p.State == ProjectClosed }
+
+// Pending reports whether the founders may still edit or delete the project.
+func (p *Project) Pending() bool {
+	return p.State == ProjectDraft || p.State == ProjectAwaitingCofounder || p.State == ProjectAwaitingApproval
 }
 
 // Partner returns the participation of actor, or nil.

@@ -49,3 +49,12 @@ func UsernameFromActor(base, actor string) (string, bool) {
 	}
 	return name, true
 }
+
+// ProjectURL returns the id of a project, the URL of its Group actor on the
+// founder's node: <base>/projects/<id>.
+func ProjectURL(base, id string) string {
+	return strings.TrimRight(base, "/") + "/projects/" + url.PathEscape(id)
+}
+
+// TwinSpaceURL returns the URL of a project's TwinSpace: <project>/twinspace.
+func TwinSpaceURL(project string) string { return project + "/twinspace" }

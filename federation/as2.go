@@ -26,6 +26,8 @@ const (
 	propContact = "twinfed:contact"
 	// propProfile carries the domain fields of a public profile on a Person.
 	propProfile = "twinfed:profile"
+	// propProject carries the whole project record on its Group.
+	propProject = "twinfed:project"
 	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
 	// go-fed vocabulary does not know.
 	propEndpoints = "endpoints"
@@ -293,6 +295,51 @@ func remarshal(in any, out any) error {
 	return json.Unmarshal(b, out)
 }
 
+// groupFromProject is a project as its Group actor: the title as name, the
+// description as summary, and the whole record under twinfed:project.
+func groupFromProject(p *twinfed.Project) (vocab.ActivityStreamsGroup, error) {
+	g := streams.NewActivityStreamsGroup()
+	id, err := idProperty(p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("project id: %w", err)
+	}
+	g.SetJSONLDId(id)
+	n := streams.NewActivityStreamsNameProperty()
+	n.AppendXMLSchemaString(p.Title)
+	g.SetActivityStreamsName(n)
+	if p.Description != "" {
+		sp := streams.NewActivityStreamsSummaryProperty()
+		sp.AppendXMLSchemaString(p.Description)
+		g.SetActivityStreamsSummary(sp)
+	}
+	if !p.Updated.IsZero() {
+		up := streams.NewActivityStreamsUpdatedProperty()
+		up.Set(p.Updated.UTC())
+		g.SetActivityStreamsUpdated(up)
+	}
+	g.GetUnknownProperties()[propProject] = p
+	return g, nil
+}
+
+func projectFromGroup(g vocab.ActivityStreamsGroup) (*twinfed.Project, error) {
+	var id string
+	if v := g.GetJSONLDId(); v != nil && v.Get() != nil {
+		id = v.Get().String()
+	}
+	raw, ok := g.GetUnknownProperties()[propProject]
+	if id == "" || !ok {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Group must have an id and a %s", propProject)
+	}
+	p := new(twinfed.Project)
+	if err := remarshal(raw, p); err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Group's %s is malformed", propProject)
+	}
+	if p.ID != id {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Group %s carries the record of project %s", id, p.ID)
+	}
+	return p, nil
+}
+
 func noteFromDomain(n *twinfed.Note) (vocab.ActivityStreamsNote, error) {
 	note := streams.NewActivityStreamsNote()
 	id, err := idProperty(n.ID)
@@ -392,6 +439,12 @@ func EncodeActivity(a *twinfed.Activity) ([]byte, error) {
 	}
 	op := streams.NewActivityStreamsObjectProperty()
 	switch {
+	case a.Project != nil && a.Object == a.Project.ID:
+		g, err := groupFromProject(a.Project)
+		if err != nil {
+			return nil, err
+		}
+		op.AppendActivityStreamsGroup(g)
 	case a.Profile != nil:
 		person, err := personFromProfile(a.Profile, "", "", nil)
 		if err != nil {
@@ -415,12 +468,20 @@ func EncodeActivity(a *twinfed.Activity) ([]byte, error) {
 		act.SetActivityStreamsObject(op)
 	}
 	if a.Target != "" {
-		u, err := mustURL(a.Target)
-		if err != nil {
-			return nil, fmt.Errorf("activity target: %w", err)
-		}
 		tp := streams.NewActivityStreamsTargetProperty()
-		tp.AppendIRI(u)
+		if a.Project != nil && a.Target == a.Project.ID && a.Object != a.Project.ID {
+			g, err := groupFromProject(a.Project)
+			if err != nil {
+				return nil, err
+			}
+			tp.AppendActivityStreamsGroup(g)
+		} else {
+			u, err := mustURL(a.Target)
+			if err != nil {
+				return nil, fmt.Errorf("activity target: %w", err)
+			}
+			tp.AppendIRI(u)
+		}
 		act.SetActivityStreamsTarget(tp)
 	}
 	if a.Summary != "" {
@@ -534,6 +595,12 @@ func DecodeActivity(body []byte) (*twinfed.Activity, error) {
 				return nil, err
 			}
 			a.Note, a.Object = n, n.ID
+		case it.IsActivityStreamsGroup():
+			p, err := projectFromGroup(it.GetActivityStreamsGroup())
+			if err != nil {
+				return nil, err
+			}
+			a.Project, a.Object = p, p.ID
 		default:
 			if t := it.GetType(); t != nil && t.GetJSONLDId() != nil && t.GetJSONLDId().Get() != nil {
 				a.Object = t.GetJSONLDId().Get().String()
@@ -542,8 +609,20 @@ func DecodeActivity(body []byte) (*twinfed.Activity, error) {
 			}
 		}
 	}
-	if tp := act.GetActivityStreamsTarget(); tp != nil && tp.Len() > 0 && tp.At(0).IsIRI() {
-		a.Target = tp.At(0).GetIRI().String()
+	if tp := act.GetActivityStreamsTarget(); tp != nil && tp.Len() > 0 {
+		switch it := tp.At(0); {
+		case it.IsIRI():
+			a.Target = it.GetIRI().String()
+		case it.IsActivityStreamsGroup():
+			if a.Project != nil {
+				return nil, twinfed.Errorf(twinfed.EINVALID, "the activity carries two projects")
+			}
+			p, err := projectFromGroup(it.GetActivityStreamsGroup())
+			if err != nil {
+				return nil, err
+			}
+			a.Project, a.Target = p, p.ID
+		}
 	}
 	a.Summary = firstString(act.GetActivityStreamsSummary())
 	if pp := act.GetActivityStreamsPublished(); pp != nil && pp.IsXMLSchemaDateTime() {

@@ -60,7 +60,7 @@ func (f *Federation) handleInbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, ReasonCrossOrigin, err)
 		return
 	}
-	rec, seq, fresh, err := f.storeIncoming(v, a, body, r.Header)
+	rec, seq, fresh, err := f.storeIncoming(v, a, body, r.Header, r.URL.RequestURI(), r.Host)
 	if err != nil {
 		f.log.Error("federation: inbox: store", "activity", a.ID, "err", err)
 		writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the activity could not be stored; try again later"))
@@ -110,12 +110,16 @@ func checkOrigin(signer string, a *twinfed.Activity) error {
 	if err := check("id", a.ID); err != nil {
 		return err
 	}
-	if createsObject(a.Type) {
+	// A founder on another node asks a project's home node to change or
+	// delete it: the object is the project's Group there, and the home node
+	// checks that the actor is a founder. Everywhere else, only the Group
+	// itself (same origin) may change a project.
+	if createsObject(a.Type) && (a.Project == nil || a.Object != a.Project.ID) {
 		if err := check("object", a.Object); err != nil {
 			return err
 		}
 	}
-	if a.Note != nil {
+	if a.Note != nil && a.Type != twinfed.ActivityAnnounce {
 		if err := check("note", a.Note.ID); err != nil {
 			return err
 		}
@@ -133,11 +137,12 @@ func checkOrigin(signer string, a *twinfed.Activity) error {
 
 // storeIncoming writes the record and its processing pointer, unless the
 // activity id is known: then fresh is false and nothing changes.
-func (f *Federation) storeIncoming(v *signing.Verified, a *twinfed.Activity, raw []byte, h http.Header) (rec *inRecord, seq uint64, fresh bool, err error) {
+func (f *Federation) storeIncoming(v *signing.Verified, a *twinfed.Activity, raw []byte, h http.Header, target, host string) (rec *inRecord, seq uint64, fresh bool, err error) {
 	key := []byte(prefixIn + a.ID)
 	rec = &inRecord{
 		Activity: *a, Raw: raw, Sender: v.Host, Received: f.now().UTC(),
-		Headers: map[string]string{"Signature": h.Get("Signature"), "Date": h.Get("Date"), "Digest": h.Get("Digest")},
+		Headers: map[string]string{"Signature": h.Get("Signature"), "Date": h.Get("Date"), "Digest": h.Get("Digest"),
+			proofTarget: target, "Host": host},
 	}
 	val, err := json.Marshal(rec)
 	if err != nil {
@@ -320,7 +325,11 @@ func (f *Federation) process(p pendingIn) error {
 			return f.markDone(p, nil)
 		}
 	}
-	herr := f.cfg.Handler.HandleActivity(f.ctx, &rec.Activity)
+	act := rec.Activity
+	if critical(act.Type) {
+		act.Proof = rec.proof()
+	}
+	herr := f.cfg.Handler.HandleActivity(f.ctx, &act)
 	switch code := twinfed.ErrorCode(herr); {
 	case herr == nil:
 		f.m.inbox.WithLabelValues(InboxProcessed).Inc()

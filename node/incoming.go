@@ -68,6 +68,9 @@ func (s *Service) localTarget(txn *badger.Txn, actor string) (string, error) {
 
 // apply applies a within txn.
 func (s *Service) apply(txn *badger.Txn, a *twinfed.Activity) error {
+	if ok, err := s.applyProject(txn, a); ok {
+		return err
+	}
 	switch a.Type {
 	case twinfed.ActivityFollow:
 		return s.applyFollow(txn, a)

@@ -89,6 +89,8 @@ type Notification struct {
 	At      time.Time        `json:"at"`
 	Read    bool             `json:"read"`
 	Profile *twinfed.Profile `json:"profile,omitempty"`
+	Project string           `json:"project,omitempty"` // the project a project notice is about
+	Title   string           `json:"title,omitempty"`   // its title when the notice was made
 }
 
 func peerKey(prefix, username, peer string) string { return prefix + username + "/" + peer }
@@ -177,6 +179,13 @@ func deleteContact(txn *badger.Txn, username string, c *Contact) error {
 func (s *Service) notify(txn *badger.Txn, username string, kind NoticeKind, actor string) error {
 	now := s.now().UTC()
 	n := Notification{ID: randomID(), Kind: kind, Actor: actor, At: now}
+	return setJSON(txn, prefixNotice+username+"/"+invTime(now)+"/"+n.ID, n)
+}
+
+// notifyProject tells a member that something happened in a project.
+func (s *Service) notifyProject(txn *badger.Txn, username string, kind NoticeKind, actor string, p *twinfed.Project) error {
+	now := s.now().UTC()
+	n := Notification{ID: randomID(), Kind: kind, Actor: actor, At: now, Project: p.ID, Title: p.Title}
 	return setJSON(txn, prefixNotice+username+"/"+invTime(now)+"/"+n.ID, n)
 }
 

@@ -66,11 +66,22 @@ func (n *fedNode) knows(t testing.TB, others ...*fedNode) {
 
 func (n *fedNode) seedTeacher(t testing.TB, username, first, last string, subjects []string, ages []int) string {
 	t.Helper()
+	return n.seedMember(t, username, first, last, strings.ToLower(n.Config.Country)+"-school-"+username, subjects, ages)
+}
+
+// seedTeacherAt seeds a teacher of a given school.
+func (n *fedNode) seedTeacherAt(t testing.TB, username, first, last, school string) string {
+	t.Helper()
+	return n.seedMember(t, username, first, last, school, []string{"art"}, []int{10})
+}
+
+func (n *fedNode) seedMember(t testing.TB, username, first, last, school string, subjects []string, ages []int) string {
+	t.Helper()
 	email := username + "@school.example"
 	_, err := n.Node().Service().SeedMember(context.Background(), node.PreRegistration{
 		FirstName: first, LastName: last, Email: email, EmailConfirm: email, Username: username, Password: "correct horse 1", PasswordConfirm: "correct horse 1",
 	}, &twinfed.Member{
-		Schools:  []twinfed.MemberSchool{{SchoolID: strings.ToLower(n.Config.Country) + "-school-" + username, Name: "School of " + first, Region: "Region " + n.Config.Country, Level: twinfed.LevelPrimary, Role: "teacher"}},
+		Schools:  []twinfed.MemberSchool{{SchoolID: school, Name: "School " + school, Region: "Region " + n.Config.Country, Level: twinfed.LevelPrimary, Role: "teacher"}},
 		Subjects: subjects, PupilAges: ages, Languages: []string{"en"}, Available: twinfed.Available{Project: true}, Public: twinfed.PublicFields,
 		Description: "<p>Teacher of " + strings.Join(subjects, ", ") + "</p>",
 	})

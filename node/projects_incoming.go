@@ -1,0 +1,373 @@
+package node
+
+import (
+	"context"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// Project activities as they arrive, from other nodes or from this node's
+// own members (Service.send applies those in the same transaction). The
+// home node checks every request against its record: an invitation into an
+// approved project only from an approved partner, an answer only from the
+// member invited, a decision only from the partner's own agency, an edit,
+// a closing or a deletion only from a founder. The other nodes take the
+// home node's Update{Group}, Delete{Group} and Announce, and nothing else,
+// about a project.
+
+// applyProject applies a project activity within txn; handled reports
+// whether a was one.
+func (s *Service) applyProject(txn *badger.Txn, a *twinfed.Activity) (handled bool, err error) {
+	ctx := context.Background()
+	switch a.Type {
+	case twinfed.ActivityInvite:
+		return true, s.applyInvite(ctx, txn, a)
+	case twinfed.ActivityAccept, twinfed.ActivityReject:
+		if a.Target == "" {
+			return false, nil
+		}
+		if a.Actor == agencyOf(a.Actor) {
+			return true, s.applyDecision(ctx, txn, a)
+		}
+		return true, s.applyInvitationAnswer(ctx, txn, a)
+	case twinfed.ActivityUpdate:
+		if a.Project == nil {
+			return false, nil
+		}
+		return true, s.applyProjectUpdate(ctx, txn, a)
+	case twinfed.ActivityDelete:
+		if a.Project == nil {
+			return false, nil
+		}
+		return true, s.applyProjectDelete(ctx, txn, a)
+	case twinfed.ActivityCreate:
+		if a.Note == nil || !strings.Contains(a.Note.To, "/projects/") {
+			return false, nil
+		}
+		return true, s.applyPost(ctx, txn, a)
+	case twinfed.ActivityAnnounce:
+		if a.Note == nil {
+			return false, nil
+		}
+		return true, s.applyAnnouncedPost(txn, a)
+	}
+	return false, nil
+}
+
+// homeProject loads a project this node is home to.
+func (s *Service) homeProject(txn *badger.Txn, id string) (*twinfed.Project, error) {
+	if !s.isLocal(id) {
+		return nil, drop("project %s does not live on this node", id)
+	}
+	p, err := getProject(txn, id)
+	if err != nil {
+		return nil, drop("there is no project %s on this node", id)
+	}
+	return p, nil
+}
+
+// cleanProject sanitises a project from another node before it is stored.
+func (s *Service) cleanProject(p *twinfed.Project) *twinfed.Project {
+	c := cloneProject(p)
+	c.Description = s.html.Sanitize(c.Description)
+	c.Aims = s.html.Sanitize(c.Aims)
+	c.WorkProcess = s.html.Sanitize(c.WorkProcess)
+	c.ExpectedResults = s.html.Sanitize(c.ExpectedResults)
+	return c
+}
+
+func (s *Service) applyInvite(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	if a.Project == nil || a.Target != a.Project.ID || a.Object == "" {
+		return drop("Invite %s must name the invited member and carry the project", a.ID)
+	}
+	inv := a.Project.Partner(a.Object)
+	if inv == nil || inv.Invitation != a.ID || inv.Status != twinfed.PartnerInvited || inv.InvitedBy != a.Actor {
+		return drop("Invite %s does not match the invitation in its project", a.ID)
+	}
+	if s.isLocal(a.Project.ID) {
+		old, err := s.homeProject(txn, a.Target)
+		if err != nil {
+			return err
+		}
+		if cur := old.Partner(a.Object); cur != nil && cur.Invitation == a.ID {
+			return nil // recorded when it was made here, or a replay
+		}
+		inviter := old.Partner(a.Actor)
+		if inviter == nil || inviter.Status != twinfed.PartnerApproved {
+			return twinfed.Errorf(twinfed.EFORBIDDEN, "%s is not an approved partner of %s and cannot invite", a.Actor, old.ID)
+		}
+		if old.State != twinfed.ProjectApproved {
+			return drop("project %s does not take new partners (it is %s)", old.ID, old.State)
+		}
+		if cur := old.Partner(a.Object); cur != nil && cur.Status != twinfed.PartnerDeclined {
+			return nil // already a partner
+		}
+		p := cloneProject(old)
+		var kept []twinfed.Partner
+		for _, pt := range p.Partners {
+			if pt.Actor != a.Object {
+				kept = append(kept, pt)
+			}
+		}
+		n := *inv
+		n.Role, n.Decision, n.Joined = twinfed.RolePartner, nil, a.Published
+		p.Partners = append(kept, n)
+		return s.changeProject(ctx, txn, old, p)
+	}
+	if !s.isLocal(a.Object) {
+		return drop("Invite %s is for %s, not a member of this node", a.ID, a.Object)
+	}
+	u, err := s.localTarget(txn, a.Object)
+	if err != nil {
+		return err
+	}
+	if c, err := getContact(txn, u, a.Actor); err != nil || c.State != ContactAccepted {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s invited %s into a project without being their contact", a.Actor, a.Object)
+	}
+	old, _ := getProject(txn, a.Project.ID)
+	if old != nil && (old.Version > a.Project.Version || old.Version == a.Project.Version && old.Partner(a.Object) != nil) {
+		return nil
+	}
+	return s.storeProject(txn, old, s.cleanProject(a.Project))
+}
+
+func (s *Service) applyInvitationAnswer(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	old, err := s.homeProject(txn, a.Target)
+	if err != nil {
+		return err
+	}
+	pt := old.Partner(a.Actor)
+	if pt == nil || pt.Invitation != a.Object {
+		return drop("%s answers an invitation of %s it did not receive", a.Actor, old.ID)
+	}
+	if pt.Status != twinfed.PartnerInvited {
+		return nil // answered already: a replay
+	}
+	accept := a.Type == twinfed.ActivityAccept
+	p := cloneProject(old)
+	me := p.Partner(a.Actor)
+	if accept {
+		if a.Project == nil || a.Project.Partner(a.Actor) == nil || a.Project.Partner(a.Actor).SchoolID == "" {
+			return drop("Accept %s does not say which school %s takes part with", a.ID, a.Actor)
+		}
+		in := a.Project.Partner(a.Actor)
+		if s.registry != nil && !s.isLocal(a.Actor) {
+			c, err := s.registry.CountryByHost(ctx, twinfed.URLHost(a.Actor))
+			if err != nil {
+				return err
+			}
+			if c.Code != in.Country {
+				return drop("Accept %s: %s claims country %s, its node is %s's", a.ID, a.Actor, in.Country, c.Code)
+			}
+		}
+		if me.Role == twinfed.RoleCofounder {
+			if f := p.Partner(p.Founder); f != nil && f.SchoolID == in.SchoolID {
+				return drop("Accept %s: the two founders come from the same school", a.ID)
+			}
+		}
+		me.SchoolID, me.SchoolName, me.Country, me.Name = in.SchoolID, in.SchoolName, in.Country, in.Name
+	}
+	answerPartner(p, me, accept, a.Published)
+	return s.changeProject(ctx, txn, old, p)
+}
+
+func (s *Service) applyDecision(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	old, err := s.homeProject(txn, a.Target)
+	if err != nil {
+		return err
+	}
+	pt := old.Partner(a.Object)
+	if pt == nil {
+		return drop("%s is not a partner of %s", a.Object, old.ID)
+	}
+	if agencyOf(pt.Actor) != a.Actor {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "the agency %s cannot decide on the participation of %s, a member of another country", a.Actor, pt.Actor)
+	}
+	if pt.Decision != nil && pt.Decision.Activity == a.ID {
+		return nil // the same decision delivered again
+	}
+	if !waitsForAgency(old, pt) {
+		return drop("the participation of %s in %s is not waiting for a decision (%s)", pt.Actor, old.ID, pt.Status)
+	}
+	p := cloneProject(old)
+	np := p.Partner(pt.Actor)
+	if decide(p, np, a, s.now().UTC()) {
+		if err := s.openTwinSpace(txn, p); err != nil {
+			return err
+		}
+	}
+	if np.Role == twinfed.RolePartner && np.Status == twinfed.PartnerApproved && p.TwinSpace != "" {
+		if err := s.sharePosts(txn, p, np.Actor); err != nil {
+			return err
+		}
+	}
+	return s.changeProject(ctx, txn, old, p)
+}
+
+// sharePosts sends a TwinSpace's posts so far to a partner who has just
+// joined, unless another member of their node already receives them.
+func (s *Service) sharePosts(txn *badger.Txn, p *twinfed.Project, actor string) error {
+	if s.isLocal(actor) {
+		return nil
+	}
+	for _, x := range p.Partners {
+		if x.Actor != actor && x.Status == twinfed.PartnerApproved && twinfed.URLHost(x.Actor) == twinfed.URLHost(actor) {
+			return nil
+		}
+	}
+	o := s.getOutbox()
+	if o == nil {
+		return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
+	}
+	return eachJSON(txn, prefixPost+p.ID+" ", func(tp *TwinSpacePost) error {
+		n := &twinfed.Note{ID: tp.ID, From: tp.Author, To: p.ID, Content: tp.Content, Published: tp.Published}
+		ann := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, randomID()), Type: twinfed.ActivityAnnounce, Actor: p.ID, To: []string{actor}, Object: n.ID, Note: n, Published: s.now().UTC()}
+		return o.Enqueue(txn, ann)
+	})
+}
+
+func (s *Service) applyProjectUpdate(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	in := a.Project
+	if in.ID != a.Object {
+		return drop("Update %s: object %s is not the project it carries", a.ID, a.Object)
+	}
+	if !s.isLocal(in.ID) {
+		if a.Actor != in.ID {
+			return drop("Update of project %s by %s: only the project's home node changes it", in.ID, a.Actor)
+		}
+		old, _ := getProject(txn, in.ID)
+		if old != nil && old.Version >= in.Version {
+			return nil // older or the same
+		}
+		if old == nil && !in.Public() && !s.involved(in) {
+			return nil
+		}
+		return s.storeProject(txn, old, s.cleanProject(in))
+	}
+	// A founder on another node asks the home node for a change.
+	old, err := s.homeProject(txn, in.ID)
+	if err != nil {
+		return err
+	}
+	pt := old.Partner(a.Actor)
+	if pt == nil || !isFounder(pt) {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s is not a founder of %s", a.Actor, old.ID)
+	}
+	p := cloneProject(old)
+	switch {
+	case in.State == twinfed.ProjectClosed && old.State == twinfed.ProjectApproved:
+		p.State, p.Closed = twinfed.ProjectClosed, a.Published
+	case in.State == twinfed.ProjectClosed && old.State == twinfed.ProjectClosed:
+		return nil
+	case old.Pending():
+		d := ProjectDraft{Title: in.Title, Description: in.Description, Subjects: in.Subjects, PupilAges: in.PupilAges, Languages: in.Languages,
+			Tools: in.Tools, Aims: in.Aims, WorkProcess: in.WorkProcess, ExpectedResults: in.ExpectedResults}
+		if err := s.describe(p, d); err != nil {
+			return drop("edit of %s: %s", old.ID, twinfed.ErrorMessage(err))
+		}
+	default:
+		return drop("project %s cannot be changed any more (it is %s)", old.ID, old.State)
+	}
+	return s.changeProject(ctx, txn, old, p)
+}
+
+// involved reports whether one of p's partners is a member of this node.
+func (s *Service) involved(p *twinfed.Project) bool {
+	for _, pt := range p.Partners {
+		if s.isLocal(pt.Actor) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) applyProjectDelete(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	old, err := getProject(txn, a.Object)
+	if err != nil {
+		return nil // never held, or gone already
+	}
+	if !s.isHome(old) {
+		if a.Actor != old.ID {
+			return drop("Delete of project %s by %s: only its home node deletes it", old.ID, a.Actor)
+		}
+		return s.storeProject(txn, old, nil)
+	}
+	pt := old.Partner(a.Actor)
+	if pt == nil || !isFounder(pt) {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s is not a founder of %s", a.Actor, old.ID)
+	}
+	if !deletable(old) {
+		return drop("project %s is %s and cannot be deleted", old.ID, old.State)
+	}
+	if err := s.storeProject(txn, old, nil); err != nil {
+		return err
+	}
+	return s.publishProject(ctx, txn, old, true)
+}
+
+// applyPost takes a TwinSpace post on the project's home node and shares it
+// with every partner node (Announce by the project's Group).
+func (s *Service) applyPost(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	n := a.Note
+	if n.From != a.Actor {
+		return drop("post %s by %s sent by %s", n.ID, n.From, a.Actor)
+	}
+	p, err := s.homeProject(txn, n.To)
+	if err != nil {
+		return err
+	}
+	pt := p.Partner(a.Actor)
+	if pt == nil || pt.Status != twinfed.PartnerApproved || p.TwinSpace == "" {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s is not a member of the TwinSpace of %s", a.Actor, p.ID)
+	}
+	if p.State != twinfed.ProjectApproved {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "the TwinSpace of %s is read-only (the project is %s)", p.ID, p.State)
+	}
+	if err := s.storePost(txn, p, n); err != nil {
+		return err
+	}
+	var to []string
+	seen := map[string]bool{}
+	for _, x := range p.Partners {
+		if x.Status == twinfed.PartnerApproved && !s.isLocal(x.Actor) && !seen[twinfed.URLHost(x.Actor)] {
+			seen[twinfed.URLHost(x.Actor)] = true
+			to = append(to, x.Actor)
+		}
+	}
+	if len(to) == 0 {
+		return nil
+	}
+	o := s.getOutbox()
+	if o == nil {
+		return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
+	}
+	nc := *n
+	ann := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, randomID()), Type: twinfed.ActivityAnnounce, Actor: p.ID, To: to, Object: n.ID, Note: &nc, Published: s.now().UTC()}
+	return o.Enqueue(txn, ann)
+}
+
+// applyAnnouncedPost takes a TwinSpace post the project's Group shares.
+func (s *Service) applyAnnouncedPost(txn *badger.Txn, a *twinfed.Activity) error {
+	p, err := getProject(txn, a.Note.To)
+	if err != nil {
+		return drop("post %s for a project this node does not hold", a.Note.ID)
+	}
+	if a.Actor != p.ID {
+		return drop("post %s announced by %s, not by its project", a.Note.ID, a.Actor)
+	}
+	return s.storePost(txn, p, a.Note)
+}
+
+func (s *Service) storePost(txn *badger.Txn, p *twinfed.Project, n *twinfed.Note) error {
+	content := s.html.Sanitize(n.Content)
+	if strings.TrimSpace(content) == "" {
+		return drop("empty post %s", n.ID)
+	}
+	name := ""
+	if pt := p.Partner(n.From); pt != nil {
+		name = pt.Name
+	}
+	return setJSON(txn, postKey(p.ID, n.Published, n.ID), TwinSpacePost{ID: n.ID, Project: p.ID, Author: n.From, Name: name, Content: content, Published: n.Published})
+}
