@@ -189,4 +189,7 @@ func TestDemo_StartsSeedsAndResumes(t *testing.T) {
 	if code, body := again.post("/login", "/login", url.Values{"username": {"giulia.rossi"}, "password": {demoPassword}}); code != http.StatusOK || !strings.Contains(body, "Giulia") {
 		t.Fatalf("teacher login after resume: %d", code)
 	}
+
+	// The README's tour, step by step, over HTTP.
+	walkTour(t, base)
 }
