@@ -108,7 +108,7 @@ func walkTour(t *testing.T, base int) {
 			_, body := s.get("/backoffice/projects")
 			return strings.Contains(body, title) && strings.Contains(body, a.member)
 		})
-		must(a.officer+" approves")(s.post("/backoffice/projects", "/backoffice/projects/decide", url.Values{"id": {id}, "partner": {a.member}, "decision": {"approve"}}))
+		must(a.officer + " approves")(s.post("/backoffice/projects", "/backoffice/projects/decide", url.Values{"id": {id}, "partner": {a.member}, "decision": {"approve"}}))
 	}
 
 	// The TwinSpace is open on both nodes; a post from FR shows on IT.
