@@ -37,7 +37,19 @@ func sampleActivities() map[string]*twinfed.Activity {
 		PhotoURL:  itBase + "/media/maria.jpg", Updated: published,
 	}
 	act := func(id string) string { return twinfed.ActivityURL(itBase, id) }
+	projectID := twinfed.ProjectURL(itBase, "p8")
+	project := &twinfed.Project{ID: projectID, Title: "Water for tomorrow", Description: "<p>We measure water.</p>", Subjects: []string{"science"},
+		PupilAges: []int{10, 11}, Languages: []string{"en"}, State: twinfed.ProjectAwaitingApproval, Founder: maria, Version: 3,
+		Created: published, Updated: published,
+		Partners: []twinfed.Partner{
+			{Actor: maria, Name: "Maria Rossi", Country: "IT", SchoolID: "IT-0042", SchoolName: "IC Dante Alighieri", Role: twinfed.RoleFounder, Status: twinfed.PartnerApproved, Joined: published,
+				Decision: &twinfed.Decision{Agency: twinfed.AgencyURL(itBase), Approved: true, Decided: published, Activity: act("dec1"), Proof: `{"method":"POST"}`}},
+			{Actor: claire, Name: "Claire Martin", Country: "FR", SchoolID: "FR-0007", SchoolName: "Collège Jean Moulin", Role: twinfed.RoleCofounder, Status: twinfed.PartnerPending, InvitedBy: maria, Invitation: act("i2")},
+		}}
 	return map[string]*twinfed.Activity{
+		"invite_project": {ID: act("i2"), Type: twinfed.ActivityInvite, Actor: maria, To: []string{claire}, Object: claire, Target: projectID, Project: project, Published: published},
+		"update_group":   {ID: act("g1"), Type: twinfed.ActivityUpdate, Actor: projectID, To: []string{claire, twinfed.AgencyURL(frBase)}, Object: projectID, Project: project, Published: published},
+		"decide_project": {ID: act("dec2"), Type: twinfed.ActivityReject, Actor: twinfed.AgencyURL(frBase), To: []string{projectID}, Object: claire, Target: projectID, Summary: "Incomplete", Published: published},
 		"follow_contact": {ID: act("f1"), Type: twinfed.ActivityFollow, Actor: maria, To: []string{claire}, Object: claire, Contact: true, Published: published},
 		"follow":         {ID: act("f2"), Type: twinfed.ActivityFollow, Actor: maria, To: []string{claire}, Object: claire, Published: published},
 		"accept":         {ID: act("a1"), Type: twinfed.ActivityAccept, Actor: maria, To: []string{claire}, Object: twinfed.ActivityURL(frBase, "f9"), Published: published},
