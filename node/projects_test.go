@@ -1,0 +1,50 @@
+package node
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// TestOpenTwinSpace_ExactlyOne checks the guard behind "exactly one
+// TwinSpace per project": the home node refuses a second one, and the
+// first stays as it was.
+func TestOpenTwinSpace_ExactlyOne(t *testing.T) {
+	store, err := OpenStore(t.TempDir(), StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: store, Mailer: &SpoolMailer{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &twinfed.Project{ID: twinfed.ProjectURL("http://it.example", "p1"), State: twinfed.ProjectApproved, Partners: []twinfed.Partner{
+		{Actor: "http://it.example/users/maria", Role: twinfed.RoleFounder, Status: twinfed.PartnerApproved},
+		{Actor: "http://fr.example/users/jean", Role: twinfed.RoleCofounder, Status: twinfed.PartnerApproved},
+		{Actor: "http://es.example/users/ana", Role: twinfed.RolePartner, Status: twinfed.PartnerApproved},
+	}}
+	if err := store.Update(func(txn *badger.Txn) error { return s.openTwinSpace(txn, p) }); err != nil {
+		t.Fatal(err)
+	}
+	if p.TwinSpace != twinfed.TwinSpaceURL(p.ID) {
+		t.Fatalf("TwinSpace URL %q", p.TwinSpace)
+	}
+	var first TwinSpace
+	_ = store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixTwinSpace+p.ID, &first) })
+	if len(first.Admins) != 2 {
+		t.Fatalf("admins %v: want the two founders", first.Admins)
+	}
+	time.Sleep(time.Millisecond)
+	err = store.Update(func(txn *badger.Txn) error { return s.openTwinSpace(txn, p) })
+	if twinfed.ErrorCode(err) != twinfed.ECONFLICT {
+		t.Fatalf("a second TwinSpace for one project: %v", err)
+	}
+	var again TwinSpace
+	_ = store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixTwinSpace+p.ID, &again) })
+	if !again.Opened.Equal(first.Opened) {
+		t.Fatal("the refused second TwinSpace changed the first")
+	}
+}
