@@ -26,6 +26,8 @@ func (f *Federation) routes() {
 	mux.HandleFunc("POST /users/{name}/inbox", f.handleInbox)
 	mux.HandleFunc("GET /users/{name}", f.handlePerson)
 	mux.HandleFunc("GET /agency", f.handleAgency)
+	mux.HandleFunc("GET /projects/{id}", f.handleGroup)
+	mux.HandleFunc("POST /projects/{id}/inbox", f.handleInbox)
 	mux.HandleFunc("GET /activities/{id}", f.handleActivity)
 	f.mux = mux
 }
@@ -115,6 +117,37 @@ func (f *Federation) handleAgency(w http.ResponseWriter, r *http.Request) {
 	body, err := serviceDocument(f.base, f.cfg.AgencyName, f.pemKey)
 	if err != nil {
 		f.log.Error("federation: agency document", "err", err)
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, ContentTypeActivity, body)
+}
+
+// handleGroup serves a public project's Group actor: the project itself,
+// with the node's key, so that any ActivityPub server can follow the
+// project and check what its Group signs.
+func (f *Federation) handleGroup(w http.ResponseWriter, r *http.Request) {
+	id := twinfed.ProjectURL(f.base, r.PathValue("id"))
+	src, ok := f.cfg.Actors.(ProjectSource)
+	if !ok {
+		writeError(w, twinfed.Errorf(twinfed.ENOTFOUND, "no such project"))
+		return
+	}
+	p, err := src.LocalProject(r.Context(), id)
+	if err != nil {
+		if twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+			f.log.Error("federation: group", "project", id, "err", err)
+		}
+		writeError(w, err)
+		return
+	}
+	if !WantsActivityJSON(r) {
+		writeActorHTML(w, p.Title, "", p.ID)
+		return
+	}
+	body, err := groupDocument(p, f.base, r.PathValue("id"), f.pemKey)
+	if err != nil {
+		f.log.Error("federation: group document", "project", id, "err", err)
 		writeError(w, err)
 		return
 	}

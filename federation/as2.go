@@ -688,6 +688,29 @@ func personDocument(p *twinfed.Profile, base, pem string) ([]byte, error) {
 	return serialize(person)
 }
 
+// groupDocument is the actor document of a project's Group.
+func groupDocument(p *twinfed.Project, base, name, pem string) ([]byte, error) {
+	g, err := groupFromProject(p)
+	if err != nil {
+		return nil, err
+	}
+	pu := streams.NewActivityStreamsPreferredUsernameProperty()
+	pu.SetXMLSchemaString(name)
+	g.SetActivityStreamsPreferredUsername(pu)
+	inbox, err := mustURL(p.ID + "/inbox")
+	if err != nil {
+		return nil, err
+	}
+	ip := streams.NewActivityStreamsInboxProperty()
+	ip.SetIRI(inbox)
+	g.SetActivityStreamsInbox(ip)
+	g.GetUnknownProperties()[propEndpoints] = map[string]any{"sharedInbox": twinfed.SharedInboxURL(base)}
+	if err := setPublicKey(g, publicKey{Owner: p.ID, PEM: pem}); err != nil {
+		return nil, err
+	}
+	return serialize(g)
+}
+
 // serviceDocument is the actor document of the node's agency.
 func serviceDocument(base, name, pem string) ([]byte, error) {
 	svc := streams.NewActivityStreamsService()

@@ -24,6 +24,14 @@ type ActorSource interface {
 	LocalProfile(ctx context.Context, username string) (*twinfed.Profile, error)
 }
 
+// ProjectSource is an optional interface of an ActorSource: the projects
+// whose Group actor this node serves.
+type ProjectSource interface {
+	// LocalProject returns a public project (approved or closed) this node
+	// is home to; ENOTFOUND for any other id.
+	LocalProject(ctx context.Context, id string) (*twinfed.Project, error)
+}
+
 // UsageSource is an optional interface of an ActorSource: the counts NodeInfo
 // publishes. Without it NodeInfo reports zeros.
 type UsageSource interface {

@@ -943,6 +943,17 @@ func (s *Service) openTwinSpace(txn *badger.Txn, p *twinfed.Project) error {
 	return setJSON(txn, string(key), ts)
 }
 
+// LocalProject returns a public project this node is home to: what its
+// Group actor document shows (federation.ProjectSource).
+func (s *Service) LocalProject(ctx context.Context, id string) (*twinfed.Project, error) {
+	var p *twinfed.Project
+	err := s.store.View(func(txn *badger.Txn) (err error) { p, err = getProject(txn, id); return err })
+	if err != nil || !s.isHome(p) || !p.Public() {
+		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no such project on this node.")
+	}
+	return p, nil
+}
+
 // ViewProject returns a project card. Approved and closed projects are
 // public (viewer may be nil); the others are shown only to their partners
 // and to the agencies involved.

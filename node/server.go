@@ -378,6 +378,7 @@ func (s *Server) routes() {
 	for _, p := range []string{"/.well-known/webfinger", "/.well-known/nodeinfo", "/nodeinfo/", "/inbox", "/agency/", "/activities/", "/users/{username}/{rest...}"} {
 		m.Handle(p, fed)
 	}
+	m.Handle("POST /projects/{rid}/inbox", fed)
 	m.HandleFunc("/agency", func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Federation != nil && (wantsActivity(r) || r.Method == http.MethodPost) {
 			s.cfg.Federation.ServeHTTP(w, r)

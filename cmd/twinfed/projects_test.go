@@ -223,6 +223,19 @@ func TestFederation_Projects(t *testing.T) {
 			t.Errorf("%s: TwinSpace not usable: %v", n.Config.Country, err)
 		}
 	}
+	// The project's Group actor, as any ActivityPub server reads it.
+	greq, _ := http.NewRequest("GET", p.ID, nil)
+	greq.Header.Set("Accept", federation.ContentTypeActivity)
+	gresp, err := http.DefaultClient.Do(greq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var group map[string]any
+	json.NewDecoder(gresp.Body).Decode(&group)
+	gresp.Body.Close()
+	if gresp.StatusCode != 200 || group["type"] != "Group" || group["inbox"] != p.ID+"/inbox" || group["publicKey"].(map[string]any)["owner"] != p.ID {
+		t.Fatalf("Group actor: %d %v", gresp.StatusCode, group)
+	}
 	// The agency has no access to a TwinSpace.
 	if _, err := it.svc().TwinSpace(ctx, officer, p.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 		t.Errorf("the agency opened a TwinSpace: %v", err)
