@@ -121,7 +121,7 @@ var (
 	knownRoles        = []string{"teacher", "lab_teacher", "boarding_educator", "head_teacher", "librarian", "language_assistant", "guidance_counsellor", "administrative_staff", "technical_assistant", "professional_educator"}
 	knownInstitutions = []string{"state", "recognised_private", "non_recognised_private", "university", "adult_education", "company", "other"}
 	knownLevels       = []string{"early_childhood", "primary", "lower_secondary", "upper_secondary", "vocational", "special_needs", "other"}
-	knownLanguages    = []string{"en", "it"}
+	knownLanguages    = []string{"en", "it", "fr", "es"}
 )
 
 func checkList(p *Problems, key string, list, known []string) {
