@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -438,16 +439,48 @@ func (s *Service) CreateStaff(ctx context.Context, p *Principal, username, email
 	if !role.IsAgency() {
 		return nil, twinfed.FieldError("role", "Choose agency_officer or agency_admin.")
 	}
-	return s.createAccount(ctx, PreRegistration{FirstName: firstName, LastName: lastName, Email: email, EmailConfirm: email, Username: username, Password: password, PasswordConfirm: password}, role, nil)
+	return s.createAccount(ctx, PreRegistration{FirstName: firstName, LastName: lastName, Email: email, EmailConfirm: email, Username: username, Password: password, PasswordConfirm: password}, role, nil, p == nil)
+}
+
+// seedHash hashes the password of an account created directly (seeded
+// members, the first staff account). Seeding creates many accounts with one
+// password (the demo's, on three nodes in one process): the hash is made once
+// per password and parameters, process-wide, and reused, salt included,
+// which spares the demo a second of argon2id per account. Accounts members
+// create themselves never come through here.
+func (s *Service) seedHash(password string) (string, error) {
+	key := sha256.Sum256([]byte(s.cfg.Hash.String() + "\x00" + password))
+	seedHashes.Lock()
+	defer seedHashes.Unlock()
+	if h, ok := seedHashes.m[key]; ok {
+		return h, nil
+	}
+	h, err := hashPassword(s.cfg.Hash, password)
+	if err != nil {
+		return "", err
+	}
+	if seedHashes.m == nil {
+		seedHashes.m = map[[32]byte]string{}
+	}
+	seedHashes.m[key] = h
+	return h, nil
+}
+
+// seedHashes holds seedHash's hashes.
+var seedHashes struct {
+	sync.Mutex
+	m map[[32]byte]string
 }
 
 // SeedMember stores a validated member directly, for the demo and tests:
 // it skips the e-mail link and the agency's queue but not the input checks.
 func (s *Service) SeedMember(ctx context.Context, r PreRegistration, profile *twinfed.Member) (*twinfed.Member, error) {
-	return s.createAccount(ctx, r, twinfed.RoleMember, profile)
+	return s.createAccount(ctx, r, twinfed.RoleMember, profile, true)
 }
 
-func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twinfed.Role, profile *twinfed.Member) (*twinfed.Member, error) {
+// createAccount stores a validated account; seeded accounts (the demo's,
+// the first staff account) share a hash per password (seedHash).
+func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twinfed.Role, profile *twinfed.Member, seeded bool) (*twinfed.Member, error) {
 	f := map[string]string{}
 	checkName(f, "first_name", r.FirstName, "first name")
 	checkName(f, "last_name", r.LastName, "last name")
@@ -459,7 +492,11 @@ func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twi
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(s.cfg.Hash, r.Password)
+	hashOf := func(pw string) (string, error) { return hashPassword(s.cfg.Hash, pw) }
+	if seeded {
+		hashOf = s.seedHash
+	}
+	hash, err := hashOf(r.Password)
 	if err != nil {
 		return nil, s.internal("hash", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,6 +73,7 @@ type demoMain struct {
 	logger  *slog.Logger
 	members []*consensus.Member
 	closers []func() error // in start order; Close runs them in reverse
+	outMu   sync.Mutex     // the nodes start side by side and report progress
 }
 
 // demoInfo is what demo.json holds: every process, its URL and its logins.
@@ -91,6 +93,8 @@ type demoProcess struct {
 }
 
 func (d *demoMain) progress(format string, args ...any) {
+	d.outMu.Lock()
+	defer d.outMu.Unlock()
 	if d.Out != nil {
 		fmt.Fprintf(d.Out, format+"\n", args...)
 	}

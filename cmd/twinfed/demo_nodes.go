@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/config"
@@ -28,57 +30,89 @@ func (d *demoMain) startNodes(ctx context.Context, token string) error {
 	}
 	defer admin.Close()
 
+	// The nodes start side by side: each one's start-up is mostly waiting
+	// (Badger, the registry, password hashing), and the demo should be
+	// ready within seconds.
+	started := make([]*startedNode, len(demoCountries))
+	errs := make([]error, len(demoCountries))
+	var wg sync.WaitGroup
 	for i, dc := range demoCountries {
-		addr := fmt.Sprintf("127.0.0.1:%d", d.nodePort(i))
-		cfg := config.DefaultNode()
-		cfg.Country = dc.Code
-		cfg.BaseURL = "http://" + addr
-		cfg.HTTPAddr = addr
-		cfg.DataDir = filepath.Join(d.DataDir, "nodes", strings.ToLower(dc.Code))
-		cfg.Registry = d.registryURLs()
-		cfg.Agency.Name = dc.Agency
-		cfg.Languages = demoLanguages(dc)
-		if err := cfg.Validate(); err != nil {
-			return fmt.Errorf("node %s: %w", dc.Code, err)
+		started[i] = new(startedNode)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.startNode(ctx, i, dc, admin, started[i])
+		}()
+	}
+	wg.Wait()
+	for i := range demoCountries {
+		if started[i].m != nil {
+			d.closers = append(d.closers, started[i].m.Close)
 		}
-		d.progress("Starting the %s node on %s…", dc.Code, cfg.BaseURL)
-		m := &nodeMain{Config: cfg, Logger: d.logger.With("process", "node "+dc.Code)}
-		if err := m.Run(ctx); err != nil {
-			m.Close()
-			return fmt.Errorf("node %s: %w", dc.Code, err)
-		}
-		d.closers = append(d.closers, m.Close)
+		d.Info.Processes = append(d.Info.Processes, started[i].procs...)
+	}
+	return errors.Join(errs...)
+}
 
-		var co *twinfed.Country
-		err := retryUnavailable(ctx, func() (err error) {
-			co, err = admin.Country(ctx, dc.Code)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("country %s: %w", dc.Code, err)
+// startedNode is what starting one demo node gives: the node, and its
+// logins for demo.json.
+type startedNode struct {
+	m     *nodeMain
+	procs []demoProcess
+}
+
+// startNode starts, registers and seeds one demo node.
+func (d *demoMain) startNode(ctx context.Context, i int, dc demoCountry, admin *consensus.Client, started *startedNode) error {
+	var err error
+	addr := fmt.Sprintf("127.0.0.1:%d", d.nodePort(i))
+	cfg := config.DefaultNode()
+	cfg.Country = dc.Code
+	cfg.BaseURL = "http://" + addr
+	cfg.HTTPAddr = addr
+	cfg.DataDir = filepath.Join(d.DataDir, "nodes", strings.ToLower(dc.Code))
+	cfg.Registry = d.registryURLs()
+	cfg.Agency.Name = dc.Agency
+	cfg.Languages = demoLanguages(dc)
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("node %s: %w", dc.Code, err)
+	}
+	d.progress("Starting the %s node on %s…", dc.Code, cfg.BaseURL)
+	m := &nodeMain{Config: cfg, Logger: d.logger.With("process", "node "+dc.Code)}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return fmt.Errorf("node %s: %w", dc.Code, err)
+	}
+	started.m = m
+
+	var co *twinfed.Country
+	err = retryUnavailable(ctx, func() (err error) {
+		co, err = admin.Country(ctx, dc.Code)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("country %s: %w", dc.Code, err)
+	}
+	if co.NodeURL != cfg.BaseURL || !hasKey(co.Keys, m.NodeKey()) {
+		d.progress("Recording the %s node's URL and key in the registry…", dc.Code)
+		co.Agency, co.NodeURL, co.Active = dc.Agency, cfg.BaseURL, true
+		co.Keys = []twinfed.NodeKey{m.NodeKey()}
+		if err := retryUnavailable(ctx, func() error { return admin.PutCountry(ctx, *co) }); err != nil {
+			return fmt.Errorf("register the %s node in the registry: %w", dc.Code, err)
 		}
-		if co.NodeURL != cfg.BaseURL || !hasKey(co.Keys, m.NodeKey()) {
-			d.progress("Recording the %s node's URL and key in the registry…", dc.Code)
-			co.Agency, co.NodeURL, co.Active = dc.Agency, cfg.BaseURL, true
-			co.Keys = []twinfed.NodeKey{m.NodeKey()}
-			if err := retryUnavailable(ctx, func() error { return admin.PutCountry(ctx, *co) }); err != nil {
-				return fmt.Errorf("register the %s node in the registry: %w", dc.Code, err)
-			}
-		}
-		if err := d.seedNode(ctx, dc, m.Node().Service(), admin, cfg.BaseURL); err != nil {
-			return fmt.Errorf("seed %s: %w", dc.Code, err)
-		}
+	}
+	if started.procs, err = d.seedNode(ctx, dc, m.Node().Service(), admin, cfg.BaseURL); err != nil {
+		return fmt.Errorf("seed %s: %w", dc.Code, err)
 	}
 	return nil
 }
 
-// demoLanguages returns the UI languages of a demo node: its own where a
-// catalogue exists, and English.
+// demoLanguages returns the UI languages of a demo node: its own, then
+// English.
 func demoLanguages(dc demoCountry) []string {
-	if dc.Language == "it" {
-		return []string{"it", "en"}
+	if dc.Language == "" || dc.Language == "en" {
+		return []string{"en"}
 	}
-	return []string{"en"}
+	return []string{dc.Language, "en"}
 }
 
 func hasKey(keys []twinfed.NodeKey, k twinfed.NodeKey) bool {
@@ -92,7 +126,7 @@ func hasKey(keys []twinfed.NodeKey, k twinfed.NodeKey) bool {
 
 // seedNode creates the agency officer and the sample teachers that do not
 // exist yet, and lists their logins.
-func (d *demoMain) seedNode(ctx context.Context, dc demoCountry, svc *node.Service, reg twinfed.Registry, base string) error {
+func (d *demoMain) seedNode(ctx context.Context, dc demoCountry, svc *node.Service, reg twinfed.Registry, base string) (procs []demoProcess, err error) {
 	code := strings.ToLower(dc.Code)
 	officer := "agency." + code
 	// exists spares a resumed demo the password hashing of accounts it has.
@@ -104,20 +138,20 @@ func (d *demoMain) seedNode(ctx context.Context, dc demoCountry, svc *node.Servi
 		d.progress("Creating the %s agency officer and %d teachers…", dc.Code, len(dc.Teachers))
 		_, err := svc.CreateStaff(ctx, nil, officer, officer+"@demo.twinfed.example", "Agency", "Officer "+dc.Code, demoPassword, twinfed.RoleAgencyOfficer)
 		if err != nil && twinfed.ErrorCode(err) != twinfed.ECONFLICT {
-			return fmt.Errorf("agency officer: %w", err)
+			return nil, fmt.Errorf("agency officer: %w", err)
 		}
 	}
-	d.Info.Processes = append(d.Info.Processes, demoProcess{
+	procs = append(procs, demoProcess{
 		Process: "node " + dc.Code, Role: "agency officer", Country: dc.Code, URL: base + "/backoffice", Username: officer, Password: demoPassword,
 	})
 
 	var schools []*twinfed.School
-	err := retryUnavailable(ctx, func() (err error) {
+	err = retryUnavailable(ctx, func() (err error) {
 		schools, _, err = reg.FindSchools(ctx, twinfed.SchoolFilter{Country: dc.Code, Limit: len(dc.Teachers) * 7})
 		return err
 	})
 	if err != nil || len(schools) < len(dc.Teachers) {
-		return fmt.Errorf("the registry has no schools for %s yet: %v", dc.Code, err)
+		return nil, fmt.Errorf("the registry has no schools for %s yet: %v", dc.Code, err)
 	}
 	for i, t := range dc.Teachers {
 		s := schools[i*7%len(schools)]
@@ -131,7 +165,7 @@ func (d *demoMain) seedNode(ctx context.Context, dc demoCountry, svc *node.Servi
 			Public:      twinfed.PublicFields,
 			Locale:      dc.Language,
 		}
-		d.Info.Processes = append(d.Info.Processes, demoProcess{
+		procs = append(procs, demoProcess{
 			Process: "node " + dc.Code, Role: "teacher", Country: dc.Code, URL: base + "/users/" + url.PathEscape(t.Username), Username: t.Username, Password: demoPassword,
 		})
 		if exists(t.Username) {
@@ -143,8 +177,8 @@ func (d *demoMain) seedNode(ctx context.Context, dc demoCountry, svc *node.Servi
 			Username: t.Username, Password: demoPassword, PasswordConfirm: demoPassword, Locale: dc.Language,
 		}, m)
 		if err != nil && twinfed.ErrorCode(err) != twinfed.ECONFLICT {
-			return fmt.Errorf("teacher %s: %w", t.Username, err)
+			return nil, fmt.Errorf("teacher %s: %w", t.Username, err)
 		}
 	}
-	return nil
+	return procs, nil
 }
