@@ -27,26 +27,6 @@ func benchPoll(b *testing.B, what string, cond func() bool) {
 	}
 }
 
-// benchContacts makes au on a and bu on b contacts. (befriend takes a
-// *testing.T, which a benchmark does not have.)
-func benchContacts(b *testing.B, a *fedNode, au string, o *fedNode, ou string) {
-	b.Helper()
-	ctx := context.Background()
-	aActor, oActor := twinfed.ActorURL(a.base, au), twinfed.ActorURL(o.base, ou)
-	benchPoll(b, "contact request "+au+" → "+ou, func() bool {
-		_, err := a.svc().RequestContact(ctx, teacher(au), oActor, "")
-		return err == nil
-	})
-	benchPoll(b, "contact answer "+ou+" → "+au, func() bool {
-		_, err := o.svc().AnswerContact(ctx, teacher(ou), aActor, true)
-		return err == nil
-	})
-	benchPoll(b, "contact accepted on "+a.Config.Country, func() bool {
-		ok, _ := a.svc().IsContact(ctx, au, oActor)
-		return ok
-	})
-}
-
 func canDecide(v *node.ProjectView, actor string) bool {
 	return slices.ContainsFunc(v.CanDecide, func(pt *twinfed.Partner) bool { return pt.Actor == actor })
 }
@@ -72,7 +52,7 @@ func BenchmarkProjectApprovalToTwinSpace(b *testing.B) {
 	es.knows(b, it, fr)
 	maria := it.seedTeacher(b, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
 	jean := fr.seedTeacher(b, "jean", "Jean", "Dupont", []string{"science"}, []int{10})
-	benchContacts(b, it, "maria", fr, "jean")
+	befriend(b, it, "maria", fr, "jean")
 
 	rounds := max(b.N, 100)
 	lat := make([]time.Duration, 0, rounds)
@@ -153,7 +133,7 @@ func BenchmarkProjectsCreatedAcrossTwoNodes(b *testing.B) {
 	fr.knows(b, it)
 	it.seedTeacher(b, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
 	jean := fr.seedTeacher(b, "jean", "Jean", "Dupont", []string{"science"}, []int{10})
-	benchContacts(b, it, "maria", fr, "jean")
+	befriend(b, it, "maria", fr, "jean")
 
 	const workers = 8
 	n := max(b.N, 500)

@@ -28,7 +28,7 @@ var officer = &node.Principal{Username: "officer", Role: twinfed.RoleAgencyOffic
 func (n *fedNode) svc() *node.Service { return n.Node().Service() }
 
 // befriend makes two members contacts, through their nodes.
-func befriend(t *testing.T, a *fedNode, au string, b *fedNode, bu string) {
+func befriend(t testing.TB, a *fedNode, au string, b *fedNode, bu string) {
 	t.Helper()
 	ctx := context.Background()
 	aActor, bActor := twinfed.ActorURL(a.base, au), twinfed.ActorURL(b.base, bu)
