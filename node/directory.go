@@ -407,9 +407,10 @@ type Fetcher func(ctx context.Context, rawURL string) ([]byte, error)
 // BackfillPath is where a node serves its public profiles to other nodes.
 const BackfillPath = "/directory/profiles"
 
-// Backfill pages through every other node's public profiles and stores
-// those newer than what the directory holds; profiles of that node the
-// directory holds but the node no longer lists are removed. It returns the
+// Backfill pages through every other node's public profiles (then its
+// public projects, see backfillProjects) and stores those newer than what
+// the directory holds; profiles of that node the directory holds but the
+// node no longer lists are removed. It returns the
 // number of profiles stored and the first error met (other nodes are still
 // done).
 func (s *Service) Backfill(ctx context.Context, fetch Fetcher) (int, error) {
@@ -418,6 +419,9 @@ func (s *Service) Backfill(ctx context.Context, fetch Fetcher) (int, error) {
 	for _, agency := range s.otherNodes(ctx) {
 		base := strings.TrimSuffix(agency, "/agency")
 		n, err := s.backfillNode(ctx, fetch, base)
+		if err == nil {
+			_, err = s.backfillProjects(ctx, fetch, base)
+		}
 		total += n
 		if err != nil {
 			s.log.Warn("directory: backfill", "node", base, "err", err)

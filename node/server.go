@@ -365,6 +365,7 @@ func (s *Server) routes() {
 	}
 	if s.cfg.Signed != nil {
 		m.Handle("GET "+BackfillPath, s.cfg.Signed(http.HandlerFunc(s.backfillPage)))
+		m.Handle("GET "+ProjectsBackfillPath, s.cfg.Signed(http.HandlerFunc(s.projectsBackfillPage)))
 	}
 
 	// Federation (ActivityPub) endpoints.

@@ -310,6 +310,18 @@ func (s *Server) backfillPage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
+// projectsBackfillPage serves the public projects this node is home to,
+// to other nodes (signed GETs only).
+func (s *Server) projectsBackfillPage(w http.ResponseWriter, r *http.Request) {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	page, err := s.svc.LocalPublicProjects(r.Context(), r.URL.Query().Get("after"), limit)
+	if err != nil {
+		s.apiFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
 // --- JSON API ---
 
 type peerInput struct {

@@ -338,6 +338,17 @@ func TestFederation_Projects(t *testing.T) {
 		}
 	}
 
+	// A node that joins the federation later gets the public projects by
+	// backfill (signed GETs checked against the registry).
+	de := startFedNode(t, cluster, "DE")
+	de.knows(t, it, fr, es)
+	it.knows(t, de)
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		de.Node().Backfill(ctx, de.fed.Get)
+		pg, err := de.svc().SearchProjects(ctx, nil, node.ProjectQuery{Text: "water"})
+		return err == nil && pg.Total == 1 && pg.Projects[0].State == twinfed.ProjectClosed
+	}, "the DE node never got the closed project by backfill")
+
 	// National projects: one agency decides.
 	nd := describe("Our town's rivers")
 	nd.SchoolID, nd.Partner = mariaSchool, luca

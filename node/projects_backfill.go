@@ -1,0 +1,106 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// Project backfill: every node holds every public project, pushed by the
+// home node's Update{Group}. A node that joins later, or that missed
+// updates beyond the federation's retry window, pages through each other
+// node's public projects with signed GETs, as the directory does for
+// profiles, and keeps those newer than its copy.
+
+// ProjectsBackfillPath is where a node serves the public projects it is
+// home to, to other nodes.
+const ProjectsBackfillPath = "/directory/projects"
+
+// ProjectPageOf is a page of the public projects a node is home to: after
+// is the last id of the previous page.
+type ProjectPageOf struct {
+	Projects []*twinfed.Project `json:"projects"`
+	Next     string             `json:"next,omitempty"` // empty at the end
+}
+
+// LocalPublicProjects returns up to limit approved or closed projects this
+// node is home to whose id sorts after after.
+func (s *Service) LocalPublicProjects(ctx context.Context, after string, limit int) (*ProjectPageOf, error) {
+	limit = min(max(limit, 1), 500)
+	out := &ProjectPageOf{Projects: []*twinfed.Project{}}
+	prefix := prefixProject + twinfed.ProjectURL(s.cfg.BaseURL, "")
+	err := s.store.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefix)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		start := []byte(prefix)
+		if after != "" {
+			start = []byte(prefixProject + after + "\x00")
+		}
+		last := ""
+		for it.Seek(start); it.Valid() && len(out.Projects) < limit; it.Next() {
+			var p twinfed.Project
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &p) }); err != nil {
+				return err
+			}
+			last = p.ID
+			if p.Public() {
+				out.Projects = append(out.Projects, &p)
+			}
+		}
+		if it.Valid() {
+			out.Next = last
+		}
+		return nil
+	})
+	return out, s.internal("local projects", err)
+}
+
+// backfillProjects takes the public projects the node at base is home to.
+func (s *Service) backfillProjects(ctx context.Context, fetch Fetcher, base string) (int, error) {
+	host := twinfed.URLHost(base)
+	stored, after := 0, ""
+	for page := 0; page < 10000; page++ {
+		body, err := fetch(ctx, strings.TrimRight(base, "/")+ProjectsBackfillPath+"?limit=200&after="+url.QueryEscape(after))
+		if err != nil {
+			return stored, err
+		}
+		var pg ProjectPageOf
+		if err := json.Unmarshal(body, &pg); err != nil {
+			return stored, fmt.Errorf("project backfill from %s: the page is not the JSON expected: %w", host, err)
+		}
+		err = s.update(func(txn *badger.Txn) error {
+			for _, p := range pg.Projects {
+				if twinfed.URLHost(p.ID) != host || !p.Public() {
+					return fmt.Errorf("project backfill from %s: %s is not a public project of that node", host, p.ID)
+				}
+				old, _ := getProject(txn, p.ID)
+				if old != nil && old.Version >= p.Version {
+					continue
+				}
+				if err := s.storeProject(txn, old, s.cleanProject(p)); err != nil {
+					return err
+				}
+				stored++
+			}
+			return nil
+		})
+		if err != nil {
+			return stored, err
+		}
+		if pg.Next == "" || pg.Next == after {
+			break
+		}
+		after = pg.Next
+	}
+	if stored > 0 {
+		s.log.Info("projects: backfilled", "node", host, "stored", stored)
+	}
+	return stored, nil
+}
