@@ -244,7 +244,19 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, st *reqState) {
 		s.apiFail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"member": m, "registration_step": RegistrationStep(m)})
+	ch, err := s.svc.PendingEmailChange(r.Context(), m.Username)
+	if err != nil {
+		s.apiFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"member": m, "registration_step": RegistrationStep(m), "email_change": ch})
+}
+
+// accountBody answers PATCH /me: the member's record as before, and the
+// change of e-mail address waiting for confirmation (null when none).
+type accountBody struct {
+	*twinfed.Member
+	EmailChange *EmailChange `json:"email_change"`
 }
 
 func (s *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request, st *reqState) {
@@ -258,7 +270,12 @@ func (s *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request, st *reqStat
 		s.apiFail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, m)
+	ch, err := s.svc.PendingEmailChange(r.Context(), m.Username)
+	if err != nil {
+		s.apiFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, accountBody{Member: m, EmailChange: ch})
 }
 
 func (s *Server) apiDeleteMe(w http.ResponseWriter, r *http.Request, st *reqState) {

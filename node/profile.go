@@ -41,16 +41,24 @@ func (s *Service) LocalProfile(ctx context.Context, username string) (*twinfed.P
 }
 
 // AccountUpdate is the editable personal part of an account. Empty strings
-// keep the current value.
+// keep the current value. A new e-mail address is not taken at once: it
+// waits for the confirmation of the new address (see email_change.go).
 type AccountUpdate struct {
 	FirstName string `json:"first_name,omitempty"`
 	LastName  string `json:"last_name,omitempty"`
 	Email     string `json:"email,omitempty"`
 	Locale    string `json:"locale,omitempty"`
+	// CancelEmailChange drops the change of address waiting for
+	// confirmation; its link stops working.
+	CancelEmailChange bool `json:"cancel_email_change,omitempty"`
 }
 
-// UpdateAccount changes the member's names, e-mail or language. The
-// username never changes. ECONFLICT when the e-mail belongs to another account.
+// UpdateAccount changes the member's names or language at once. A
+// different e-mail address is recorded as a pending change, replacing any
+// earlier one: a single-use link goes to the new address, a notice without
+// it to the current one, and the account keeps its address until
+// ConfirmEmailChange. The username never changes. ECONFLICT when the
+// e-mail belongs to another account.
 func (s *Service) UpdateAccount(ctx context.Context, p *Principal, u AccountUpdate) (*twinfed.Member, error) {
 	f := map[string]string{}
 	if u.FirstName != "" {
@@ -70,7 +78,10 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, u AccountUpda
 		return nil, err
 	}
 	var m *twinfed.Member
+	var token string
+	var change *EmailChange
 	err := s.update(func(txn *badger.Txn) error {
+		token, change = "", nil
 		old, err := getMember(txn, p.Username)
 		if err != nil {
 			return err
@@ -85,24 +96,26 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, u AccountUpda
 		if u.Locale != "" {
 			m.Locale = u.Locale
 		}
+		if u.CancelEmailChange {
+			if err := txn.Delete([]byte(prefixEmailChange + old.Username)); err != nil {
+				return err
+			}
+		}
 		if u.Email != "" && normEmail(u.Email) != normEmail(old.Email) {
-			if ok, err := exists(txn, prefixEmail+normEmail(u.Email)); err != nil {
-				return err
-			} else if ok {
-				return &twinfed.Error{Code: twinfed.ECONFLICT, Message: "Another account uses this e-mail address.", Fields: map[string]string{"email": "Another account uses this e-mail address."}}
-			}
-			if err := txn.Delete([]byte(prefixEmail + normEmail(old.Email))); err != nil {
+			if token, change, err = s.requestEmailChange(txn, old.Username, u.Email); err != nil {
 				return err
 			}
-			if err := txn.Set([]byte(prefixEmail+normEmail(u.Email)), []byte(m.Username)); err != nil {
-				return err
-			}
-			m.Email = u.Email
 		}
 		m.Updated = s.now().UTC()
 		return s.saveMember(ctx, txn, old, m)
 	})
-	return m, s.internal("update account", err)
+	if err != nil {
+		return nil, s.internal("update account", err)
+	}
+	if change != nil {
+		s.mailEmailChange(ctx, m, change, token)
+	}
+	return m, nil
 }
 
 // UpdateProfile changes the member's preferences and public fields at any
@@ -257,7 +270,9 @@ type DataExport struct {
 	Public    *twinfed.Profile  `json:"public_profile"`
 	Proposals []*SchoolProposal `json:"school_proposals,omitempty"`
 	HasPhoto  bool              `json:"has_photo"`
-	Note      string            `json:"note"`
+	// EmailChange is the change of address waiting for confirmation, if any.
+	EmailChange *EmailChange `json:"email_change,omitempty"`
+	Note        string       `json:"note"`
 }
 
 // Export returns the member's data.
@@ -270,6 +285,12 @@ func (s *Service) Export(ctx context.Context, p *Principal) (*DataExport, error)
 		Public: m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, m.Username), s.PhotoURL(m.Username)),
 		Note:   "Your password is stored only as an argon2id hash and is not included. Your photo is at " + s.PhotoURL(m.Username) + "."}
 	err = s.store.View(func(txn *badger.Txn) error {
+		var ch emailChange
+		if err := getJSON(txn, prefixEmailChange+p.Username, &ch); err == nil {
+			out.EmailChange = &ch.EmailChange
+		} else if twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+			return err
+		}
 		return eachJSON(txn, prefixProposal, func(sp *SchoolProposal) error {
 			if sp.ProposedBy == p.Username {
 				out.Proposals = append(out.Proposals, sp)
@@ -289,10 +310,11 @@ type tombstone struct {
 }
 
 // DeleteAccount erases the member's personal data after checking the
-// password: the record, credentials, e-mail index, photo. Kept: a tombstone
-// with the username and dates (the actor id must never be reused), the
-// anonymous registration count of its week, and the name of a school the
-// member proposed if the agency validated it (it belongs to the registry).
+// password: the record, credentials, e-mail index, photo, a change of
+// address waiting for confirmation. Kept: a tombstone with the username and
+// dates (the actor id must never be reused), the anonymous registration
+// count of its week, and the name of a school the member proposed if the
+// agency validated it (it belongs to the registry).
 func (s *Service) DeleteAccount(ctx context.Context, p *Principal, password string) error {
 	var cred credentials
 	if err := s.store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixCred+p.Username, &cred) }); err != nil {
@@ -306,7 +328,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p *Principal, password stri
 		if err != nil {
 			return err
 		}
-		for _, k := range []string{prefixMember + m.Username, prefixCred + m.Username, prefixEmail + normEmail(m.Email), prefixStatus + string(m.Status) + "/" + m.Username, prefixPhoto + m.Username} {
+		for _, k := range []string{prefixMember + m.Username, prefixCred + m.Username, prefixEmail + normEmail(m.Email), prefixStatus + string(m.Status) + "/" + m.Username, prefixPhoto + m.Username, prefixEmailChange + m.Username} {
 			if err := txn.Delete([]byte(k)); err != nil {
 				return err
 			}

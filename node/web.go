@@ -212,6 +212,8 @@ func (s *Server) webRoutes() {
 	m.HandleFunc("GET /account", s.member(s.accountForm))
 	m.HandleFunc("POST /account", s.member(s.account))
 	m.HandleFunc("POST /account/password", s.member(s.accountPassword))
+	m.HandleFunc("GET /account/email/confirm", s.member(s.emailConfirmForm))
+	m.HandleFunc("POST /account/email/confirm", s.member(s.emailConfirm))
 	m.HandleFunc("GET /account/profile", s.member(s.profileForm))
 	m.HandleFunc("POST /account/profile", s.member(s.profile))
 	m.HandleFunc("POST /account/photo", s.member(s.photoUpload))
@@ -534,8 +536,20 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 
 // --- account ---
 
-func (s *Server) accountForm(w http.ResponseWriter, r *http.Request) {
+// accountPage is the account page, with the member's change of e-mail
+// address waiting for confirmation (as Data) when there is one.
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) *page {
 	p := s.newPage(w, r, "title.account")
+	if p.Me != nil {
+		if ch, err := s.svc.PendingEmailChange(r.Context(), p.Me.Username); err == nil && ch != nil {
+			p.Data = ch
+		}
+	}
+	return p
+}
+
+func (s *Server) accountForm(w http.ResponseWriter, r *http.Request) {
+	p := s.accountPage(w, r)
 	if p.Me != nil {
 		p.Form = url.Values{"first_name": {p.Me.FirstName}, "last_name": {p.Me.LastName}, "email": {p.Me.Email}, "locale": {p.Me.Locale}}
 	}
@@ -544,23 +558,63 @@ func (s *Server) accountForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
-	_, err := s.svc.UpdateAccount(r.Context(), state(r).p, AccountUpdate{FirstName: f.Get("first_name"), LastName: f.Get("last_name"), Email: f.Get("email"), Locale: f.Get("locale")})
-	if err != nil {
-		s.fail(w, r, "account", s.newPage(w, r, "title.account"), err)
+	if f.Get("cancel_email_change") != "" {
+		if _, err := s.svc.UpdateAccount(r.Context(), state(r).p, AccountUpdate{CancelEmailChange: true}); err != nil {
+			s.fail(w, r, "account", s.accountPage(w, r), err)
+			return
+		}
+		http.Redirect(w, r, "/account?done=email_cancelled", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/account?done=saved", http.StatusSeeOther)
+	m, err := s.svc.UpdateAccount(r.Context(), state(r).p, AccountUpdate{FirstName: f.Get("first_name"), LastName: f.Get("last_name"), Email: f.Get("email"), Locale: f.Get("locale")})
+	if err != nil {
+		s.fail(w, r, "account", s.accountPage(w, r), err)
+		return
+	}
+	done := "saved"
+	if e := strings.TrimSpace(f.Get("email")); e != "" && normEmail(e) != normEmail(m.Email) {
+		done = "email_sent"
+	}
+	http.Redirect(w, r, "/account?done="+done, http.StatusSeeOther)
 }
 
 func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	if err := s.svc.ChangePassword(r.Context(), state(r).p, f.Get("current_password"), f.Get("new_password"), f.Get("new_password_confirm")); err != nil {
-		p := s.newPage(w, r, "title.account")
+		p := s.accountPage(w, r)
 		p.Form = url.Values{"first_name": {p.Me.FirstName}, "last_name": {p.Me.LastName}, "email": {p.Me.Email}, "locale": {p.Me.Locale}}
 		s.fail(w, r, "account", p, err)
 		return
 	}
 	http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
+}
+
+// emailConfirmData is what the page of a change-of-address link shows.
+type emailConfirmData struct {
+	Token    string
+	NewEmail string
+}
+
+// emailConfirmForm shows the change a link confirms and its button, or
+// why the link does not work (used, expired, replaced, another account's).
+func (s *Server) emailConfirmForm(w http.ResponseWriter, r *http.Request) {
+	p := s.newPage(w, r, "title.email_confirm")
+	token := r.URL.Query().Get("token")
+	ch, err := s.svc.EmailChangeLink(r.Context(), state(r).p, token)
+	if err != nil {
+		s.fail(w, r, "email_confirm", p, err)
+		return
+	}
+	p.Data = emailConfirmData{Token: token, NewEmail: ch.NewEmail}
+	s.render(w, http.StatusOK, "email_confirm", p)
+}
+
+func (s *Server) emailConfirm(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.svc.ConfirmEmailChange(r.Context(), state(r).p, r.PostForm.Get("token")); err != nil {
+		s.fail(w, r, "email_confirm", s.newPage(w, r, "title.email_confirm"), err)
+		return
+	}
+	http.Redirect(w, r, "/account?done=email_changed", http.StatusSeeOther)
 }
 
 func (s *Server) profileForm(w http.ResponseWriter, r *http.Request) {
