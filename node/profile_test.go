@@ -108,6 +108,12 @@ func TestAccount_EditExportDelete(t *testing.T) {
 	if code, _, _ := b.form("/account", "/account", url.Values{"first_name": {"Paolina"}, "last_name": {"Verdi"}, "email": {"pv@scuola.it"}, "locale": {"en"}, "username": {"hacker"}}); code != http.StatusSeeOther {
 		t.Fatalf("edit account: %d\n%s", code, b.last)
 	}
+	// The new e-mail takes effect once its link is confirmed (email_change_test.go).
+	link := mustLink(t, n, dir, "pv@scuola.it", "/account/email/confirm")
+	b.get(link)
+	if code, _, _ := b.post("/account/email/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusSeeOther {
+		t.Fatalf("confirm the new e-mail: %d\n%s", code, b.last)
+	}
 	m, _ := n.Service().Member(ctx, "paola")
 	if m.FirstName != "Paolina" || m.LastName != "Verdi" || m.Email != "pv@scuola.it" || m.Username != "paola" {
 		t.Fatalf("after edit: %+v", m)
