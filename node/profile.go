@@ -71,7 +71,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, u AccountUpda
 	if u.Email != "" {
 		checkEmail(f, "email", u.Email)
 	}
-	if u.Locale != "" && u.Locale != "en" && u.Locale != "it" {
+	if u.Locale != "" && !slices.Contains([]string{"en", "it", "fr", "es"}, u.Locale) {
 		f["locale"] = "Choose a language from the list."
 	}
 	if err := invalid(f); err != nil {
