@@ -167,13 +167,18 @@ func (f *Federation) handleActivity(w http.ResponseWriter, r *http.Request) {
 		writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry is unavailable; try again later"))
 		return
 	}
-	var rec outRecord
+	var body []byte
+	var to []string
 	err = f.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte(prefixAct + id))
 		if err != nil {
 			return err
 		}
-		return item.Value(func(b []byte) error { return json.Unmarshal(b, &rec) })
+		return item.Value(func(b []byte) error {
+			var err error
+			body, to, err = decodeOutRecord(b)
+			return err
+		})
 	})
 	notFound := twinfed.Errorf(twinfed.ENOTFOUND, "no such activity")
 	if errors.Is(err, badger.ErrKeyNotFound) {
@@ -186,8 +191,8 @@ func (f *Federation) handleActivity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	allowed := v.Host == f.host
-	for _, to := range rec.Activity.To {
-		if twinfed.URLHost(to) == v.Host {
+	for _, r := range to {
+		if twinfed.URLHost(r) == v.Host {
 			allowed = true
 		}
 	}
@@ -195,7 +200,7 @@ func (f *Federation) handleActivity(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound)
 		return
 	}
-	writeJSON(w, ContentTypeActivity, rec.Body)
+	writeJSON(w, ContentTypeActivity, body)
 }
 
 // jrd is a WebFinger answer (RFC 7033).

@@ -408,8 +408,18 @@ func noteToDomain(note vocab.ActivityStreamsNote) (*twinfed.Note, error) {
 }
 
 // EncodeActivity turns a domain activity into its ActivityStreams 2.0 JSON
-// document, as it is delivered and served at its id.
+// document, as it is delivered and served at its id. An activity with no
+// embedded object is written by encodeSimple, byte for byte as go-fed
+// writes it; every other goes through go-fed.
 func EncodeActivity(a *twinfed.Activity) ([]byte, error) {
+	if b, ok := encodeSimple(a); ok {
+		return b, nil
+	}
+	return encodeActivityStreams(a)
+}
+
+// encodeActivityStreams is EncodeActivity through go-fed's vocabulary types.
+func encodeActivityStreams(a *twinfed.Activity) ([]byte, error) {
 	act, ok := newAS2Activity(a.Type)
 	if !ok {
 		return nil, twinfed.Errorf(twinfed.EINVALID, "activity type %q is not supported", a.Type)
@@ -513,19 +523,21 @@ func serialize(t vocab.Type) ([]byte, error) {
 	}
 	ctx = append(ctx, map[string]string{"twinfed": nsTwinfed})
 	m["@context"] = ctx
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return encodeJSON(m)
 }
 
 // DecodeActivity parses an ActivityStreams 2.0 activity into its domain
 // form. It returns EINVALID, saying what is wrong, for anything that is not a
-// well-formed activity of a supported type.
+// well-formed activity of a supported type. The shapes Twinfed sends are
+// read by decodeSimple, exactly as go-fed would read them; everything else
+// goes through go-fed.
 func DecodeActivity(body []byte) (*twinfed.Activity, error) {
+	return decodeActivity(body, true)
+}
+
+// decodeActivity is DecodeActivity; with simple false it always uses go-fed
+// (FuzzDecodeActivity compares the two).
+func decodeActivity(body []byte, simple bool) (*twinfed.Activity, error) {
 	var m map[string]any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&m); err != nil || m == nil {
@@ -540,6 +552,11 @@ func DecodeActivity(body []byte) (*twinfed.Activity, error) {
 	}
 	if _, ok := m["@context"]; !ok {
 		m["@context"] = nsActivityStreams // go-fed resolves types through the context
+	}
+	if simple {
+		if a, ok := decodeSimple(m, typeName); ok {
+			return a, nil
+		}
 	}
 	t, err := resolveActivity(m)
 	if err != nil {

@@ -157,3 +157,36 @@ func TestDecodeActivity_Mastodon(t *testing.T) {
 		t.Fatalf("decoded %+v", a)
 	}
 }
+
+// BenchmarkActivity_Codec measures EncodeActivity and DecodeActivity for
+// the two shapes the delivery benchmarks send, fast path and go-fed alone.
+func BenchmarkActivity_Codec(b *testing.B) {
+	samples := sampleActivities()
+	for _, name := range []string{"follow", "update_person"} {
+		a := samples[name]
+		body, err := federation.EncodeActivity(a)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("encode/"+name, func(b *testing.B) {
+			for b.Loop() {
+				federation.EncodeActivity(a)
+			}
+		})
+		b.Run("encode-gofed/"+name, func(b *testing.B) {
+			for b.Loop() {
+				federation.EncodeActivityStreams(a)
+			}
+		})
+		b.Run("decode/"+name, func(b *testing.B) {
+			for b.Loop() {
+				federation.DecodeActivity(body)
+			}
+		})
+		b.Run("decode-gofed/"+name, func(b *testing.B) {
+			for b.Loop() {
+				federation.DecodeActivityStreams(body)
+			}
+		})
+	}
+}

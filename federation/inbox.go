@@ -17,7 +17,9 @@ import (
 
 // inRecord is an incoming activity as stored before the 202: the raw body
 // and the signature headers it came with (an approval is kept with its
-// signature), the parsed form, and whether the handler has applied it.
+// signature) and whether the handler has applied it. Activity, the parsed
+// form, is the raw body decoded (encodeInRecord does not store it; records
+// of earlier versions, in JSON, did).
 type inRecord struct {
 	Activity  twinfed.Activity  `json:"activity"`
 	Raw       json.RawMessage   `json:"raw"`
@@ -144,10 +146,7 @@ func (f *Federation) storeIncoming(v *signing.Verified, a *twinfed.Activity, raw
 		Headers: map[string]string{"Signature": h.Get("Signature"), "Date": h.Get("Date"), "Digest": h.Get("Digest"),
 			proofTarget: target, "Host": host},
 	}
-	val, err := json.Marshal(rec)
-	if err != nil {
-		return nil, 0, false, err
-	}
+	val := encodeInRecord(rec)
 	err = f.commit.update(func(txn *badger.Txn) error {
 		fresh = false
 		if _, err := txn.Get(key); err == nil {
@@ -232,26 +231,23 @@ func (f *Federation) resumeInbox() {
 			if err != nil {
 				return err
 			}
-			var a twinfed.Activity
+			var rec inRecord
 			rerr := func() error {
 				item, err := txn.Get([]byte(prefixIn + string(id)))
 				if err != nil {
 					return err
 				}
-				return item.Value(func(v []byte) error {
-					var rec inRecord
-					if err := json.Unmarshal(v, &rec); err != nil {
-						return err
-					}
-					a = rec.Activity
-					return nil
-				})
+				return item.Value(func(v []byte) error { return decodeInRecord(v, &rec) })
 			}()
 			if rerr != nil {
 				f.log.Error("federation: inbox: pending activity unreadable", "id", string(id), "err", rerr)
 				continue
 			}
-			pend = append(pend, pendingIn{seq: binary.BigEndian.Uint64(k[len(prefixInP):]), id: string(id), order: orderKey(&a)})
+			order := string(id) // process drops what no longer decodes
+			if rec.parsed() == nil {
+				order = orderKey(&rec.Activity)
+			}
+			pend = append(pend, pendingIn{seq: binary.BigEndian.Uint64(k[len(prefixInP):]), id: string(id), order: order})
 		}
 		return nil
 	})
@@ -304,6 +300,9 @@ func (f *Federation) runInboxShard(_ int, s *inboxShard) {
 // if the node crashes between them, the activity is handed over again after
 // the restart, so the handler must be idempotent on the activity id (it
 // records the ids it applied in the same transaction as their effect).
+// Since a lost marker costs only that, the shard does not wait for it
+// (markApplied): it goes on to its next activity while the marker joins the
+// next group commit.
 func (f *Federation) process(p pendingIn) error {
 	rec := p.rec
 	if rec == nil {
@@ -313,7 +312,7 @@ func (f *Federation) process(p pendingIn) error {
 			if err != nil {
 				return err
 			}
-			return item.Value(func(v []byte) error { return json.Unmarshal(v, rec) })
+			return item.Value(func(v []byte) error { return decodeInRecord(v, rec) })
 		})
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return f.markDone(p, nil)
@@ -325,6 +324,14 @@ func (f *Federation) process(p pendingIn) error {
 			return f.markDone(p, nil)
 		}
 	}
+	outcome := InboxProcessed
+	if err := rec.parsed(); err != nil {
+		f.log.Error("federation: inbox: a stored activity no longer decodes; dropped", "activity", p.id, "err", err)
+		done := *rec
+		done.Done, done.Dropped, done.Processed = true, "undecodable: "+err.Error(), f.now().UTC()
+		f.markApplied(p, &done, InboxDropped)
+		return nil
+	}
 	act := rec.Activity
 	if critical(act.Type) {
 		act.Proof = rec.proof()
@@ -332,9 +339,8 @@ func (f *Federation) process(p pendingIn) error {
 	herr := f.cfg.Handler.HandleActivity(f.ctx, &act)
 	switch code := twinfed.ErrorCode(herr); {
 	case herr == nil:
-		f.m.inbox.WithLabelValues(InboxProcessed).Inc()
 	case code == twinfed.EINVALID || code == twinfed.EFORBIDDEN:
-		f.m.inbox.WithLabelValues(InboxDropped).Inc()
+		outcome = InboxDropped
 		f.log.Warn("federation: inbox: activity dropped", "activity", p.id, "type", rec.Activity.Type, "from", rec.Sender, "err", herr)
 		rec.Dropped = herr.Error()
 	default:
@@ -343,13 +349,29 @@ func (f *Federation) process(p pendingIn) error {
 	done := *rec
 	done.Done, done.Processed = true, f.now().UTC()
 	f.m.inboxLag.Observe(done.Processed.Sub(done.Received).Seconds())
-	return f.markDone(p, &done)
+	f.markApplied(p, &done, outcome)
+	return nil
+}
+
+// markApplied is markDone without waiting for the commit; the outcome is
+// counted once it is done, so that a processed count means the activity's
+// record is final. If the commit fails, the pointer stays and the next Start
+// hands the activity over again (the handler ignores it).
+func (f *Federation) markApplied(p pendingIn, rec *inRecord, outcome string) {
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		if err := f.markDone(p, rec); err != nil {
+			f.log.Error("federation: inbox: mark an activity done; it will be handed over again at the next start", "activity", p.id, "err", err)
+		}
+		f.m.inbox.WithLabelValues(outcome).Inc()
+	}()
 }
 
 func (f *Federation) markDone(p pendingIn, rec *inRecord) error {
 	var val []byte
 	if rec != nil {
-		val, _ = json.Marshal(rec)
+		val = encodeInRecord(rec)
 	}
 	return f.commit.update(func(txn *badger.Txn) error {
 		if val != nil {

@@ -51,13 +51,15 @@ func splitQueueKey(prefix string, key []byte) (string, uint64, bool) {
 }
 
 // outRecord is an activity the node sent, kept to serve it at its id and to
-// deliver it (every retry re-signs the same body).
+// deliver it (every retry re-signs the same body), as versions before the
+// binary records stored it; encodeOutRecord writes the current form.
 type outRecord struct {
 	Activity twinfed.Activity `json:"activity"`
 	Body     json.RawMessage  `json:"body"`
 }
 
-// queueItem is one delivery of one activity to one destination node.
+// queueItem is one delivery of one activity to one destination node,
+// stored by encodeQueueItem (the JSON tags read older records).
 type queueItem struct {
 	Seq        uint64               `json:"-"`
 	Dest       string               `json:"dest"`
@@ -101,11 +103,7 @@ func (f *Federation) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
 	} else if !errors.Is(err, badger.ErrKeyNotFound) {
 		return fmt.Errorf("federation: outbox: %w", err)
 	}
-	rec, err := json.Marshal(outRecord{Activity: *a, Body: body})
-	if err != nil {
-		return err
-	}
-	if err := txn.Set(ak, rec); err != nil {
+	if err := txn.Set(ak, encodeOutRecord(a.To, body)); err != nil {
 		return fmt.Errorf("federation: outbox: %w", err)
 	}
 	now := f.now().UTC()
@@ -130,8 +128,7 @@ func (f *Federation) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
 			Dest: u.Host, Inbox: twinfed.SharedInboxURL(u.Scheme + "://" + u.Host),
 			ActivityID: a.ID, Actor: a.Actor, Type: a.Type, Order: orderKey(a), Enqueued: now,
 		}
-		v, _ := json.Marshal(it)
-		if err := txn.Set(queueKey(prefixQueue, u.Host, seq), v); err != nil {
+		if err := txn.Set(queueKey(prefixQueue, u.Host, seq), encodeQueueItem(&it)); err != nil {
 			return fmt.Errorf("federation: outbox: %w", err)
 		}
 	}
@@ -209,7 +206,7 @@ func (f *Federation) scanQueue() error {
 				continue
 			}
 			var qi queueItem
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &qi) }); err != nil {
+			if err := it.Item().Value(func(v []byte) error { return decodeQueueItem(v, &qi) }); err != nil {
 				f.log.Error("federation: undecodable queue item dropped from view", "dest", dest, "err", err)
 				continue
 			}
@@ -291,7 +288,8 @@ type destination struct {
 	items     map[uint64]*queueItem
 	order     []uint64 // seqs of items, ascending (may hold removed seqs; compacted on pick)
 	sorted    bool
-	inflight  map[uint64]bool
+	inflight  map[uint64]bool // picked and not yet recorded
+	sending   int             // of which requests not yet answered
 	busy      map[string]bool // order keys with a delivery in flight
 	failures  int             // consecutive failures
 	openUntil time.Time       // circuit open until then
@@ -394,7 +392,9 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 		}
 		limit = 1
 	}
-	free := limit - len(d.inflight)
+	// Only requests count against the limit: an answered item waiting for
+	// its outcome to be committed holds no connection.
+	free := limit - d.sending
 	if free <= 0 {
 		return nil, nil, time.Time{}
 	}
@@ -429,6 +429,7 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 		}
 		ready = append(ready, qi)
 		d.inflight[seq] = true
+		d.sending++
 		d.busy[qi.Order] = true
 		if breakerOpen {
 			d.trial = true
@@ -458,11 +459,15 @@ func (d *destination) run() {
 			go func() {
 				defer f.wg.Done()
 				res := f.attempt(qi)
-				// The request is over: free the slot before recording the
-				// outcome, so that a slow commit does not hold up requests
-				// to other destinations. The item stays in flight here
-				// until recorded.
+				// The request is over: free the slots before recording the
+				// outcome, so that a slow commit does not hold up other
+				// requests. The item stays in flight (not sent again, its
+				// object busy) until recorded.
 				<-f.sem
+				d.mu.Lock()
+				d.sending--
+				d.mu.Unlock()
+				d.signal()
 				f.record(d, qi, res)
 			}()
 		}
@@ -550,7 +555,7 @@ func (f *Federation) record(d *destination, qi *queueItem, res attemptResult) {
 			f.park(d, &upd, "the retry window is over: "+res.err)
 			return
 		}
-		v, _ := json.Marshal(upd)
+		v := encodeQueueItem(&upd)
 		if err := f.commit.update(func(txn *badger.Txn) error {
 			return txn.Set(queueKey(prefixQueue, qi.Dest, qi.Seq), v)
 		}); err != nil {
@@ -582,7 +587,7 @@ func (f *Federation) park(d *destination, qi *queueItem, reason string) {
 	p := *qi
 	p.Parked = f.now().UTC()
 	p.LastError = reason
-	v, _ := json.Marshal(p)
+	v := encodeQueueItem(&p)
 	err := f.db.Update(func(txn *badger.Txn) error {
 		if err := txn.Delete(queueKey(prefixQueue, qi.Dest, qi.Seq)); err != nil {
 			return err
@@ -688,13 +693,13 @@ func loadBody(txn *badger.Txn, activityID string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rec struct {
-		Body json.RawMessage `json:"body"`
-	}
-	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
-		return nil, err
-	}
-	return rec.Body, nil
+	var body []byte
+	err = item.Value(func(v []byte) error {
+		var err error
+		body, _, err = decodeOutRecord(v)
+		return err
+	})
+	return body, err
 }
 
 // parseRetryAfter reads a Retry-After header: seconds or an HTTP date.

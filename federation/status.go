@@ -66,7 +66,7 @@ func (f *Federation) Status() []DestinationStatus {
 					continue
 				}
 				var qi queueItem
-				if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &qi) }); err != nil {
+				if err := it.Item().Value(func(v []byte) error { return decodeQueueItem(v, &qi) }); err != nil {
 					continue
 				}
 				s := get(dest)
@@ -137,7 +137,7 @@ func (f *Federation) Parked(dest string) ([]ParkedDelivery, error) {
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			var qi queueItem
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &qi) }); err != nil {
+			if err := it.Item().Value(func(v []byte) error { return decodeQueueItem(v, &qi) }); err != nil {
 				return err
 			}
 			out = append(out, ParkedDelivery{
@@ -175,11 +175,11 @@ func (f *Federation) Requeue(dest string) (int, error) {
 				continue
 			}
 			var qi queueItem
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &qi) }); err != nil {
+			if err := it.Item().Value(func(v []byte) error { return decodeQueueItem(v, &qi) }); err != nil {
 				return err
 			}
 			qi.Parked, qi.Attempts, qi.NextAt, qi.Enqueued = time.Time{}, 0, time.Time{}, now
-			v, _ := json.Marshal(qi)
+			v := encodeQueueItem(&qi)
 			if err := txn.Delete(key); err != nil {
 				return err
 			}
