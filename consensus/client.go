@@ -66,6 +66,12 @@ type Client struct {
 	synced  atomic.Bool   // the cache has caught up once
 	cmu     sync.Mutex
 	changed chan struct{}
+	// A reload of the whole state (since=0) in progress, used by the feed
+	// goroutine only: the key to continue after, the index and lineage of
+	// its first page.
+	dumpAfter   string
+	dumpIndex   uint64
+	dumpLineage string
 
 	cacheIndexG prometheus.Gauge
 	feedErrors  prometheus.Counter
@@ -213,6 +219,9 @@ func (c *Client) pollOnce() error {
 	since := c.index.Load()
 	base := c.member(0)
 	u := fmt.Sprintf("%s/v1/changes?since=%d&wait=%s", base, since, c.cfg.FeedWait)
+	if since == 0 && c.dumpAfter != "" {
+		u += "&after=" + url.QueryEscape(c.dumpAfter)
+	}
 	if since > 0 {
 		var lineage string
 		_ = c.cache.View(func(txn *badger.Txn) error { lineage, _ = getString(txn, kLineage); return nil })
@@ -227,6 +236,12 @@ func (c *Client) pollOnce() error {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusGone && since > 0 {
+		// The feed no longer keeps the changes after our index.
+		io.Copy(io.Discard, resp.Body)
+		c.logger.Info("registry: the cache is older than the change feed keeps; reloading it", "index", since, "floor", resp.Header.Get(headerFeedFloor))
+		return c.reload()
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("change feed: %s", resp.Status)
 	}
@@ -234,10 +249,52 @@ func (c *Client) pollOnce() error {
 	if err := json.NewDecoder(resp.Body).Decode(&cs); err != nil {
 		return fmt.Errorf("change feed: %w", err)
 	}
+	if since == 0 {
+		return c.applyPage(&cs)
+	}
 	if cs.Index < since {
 		return nil
 	}
 	return c.applyChanges(&cs)
+}
+
+// reload drops the cache; the feed then loads the whole state again.
+func (c *Client) reload() error {
+	c.synced.Store(false) // read over HTTP until the copy is whole again
+	c.index.Store(0)
+	c.dumpAfter = ""
+	if err := c.cache.DropAll(); err != nil {
+		return fmt.Errorf("registry cache: %w", err)
+	}
+	return nil
+}
+
+// applyPage stores a page of the whole state (since=0). The cache reaches
+// the first page's index once the last page is stored.
+func (c *Client) applyPage(cs *ChangeSet) error {
+	if c.dumpAfter == "" {
+		// A new load: drop what an interrupted one left.
+		if err := c.reload(); err != nil {
+			return err
+		}
+		c.dumpIndex, c.dumpLineage = cs.Index, cs.Lineage
+	} else if cs.Lineage != c.dumpLineage {
+		c.dumpAfter = "" // restored meanwhile: start again
+		return nil
+	} else {
+		// Pages may come from members at different indexes: the copy is
+		// as of the oldest page.
+		c.dumpIndex = min(c.dumpIndex, cs.Index)
+	}
+	if cs.Next != "" {
+		if err := c.store(cs.Changes, "", 0); err != nil {
+			return err
+		}
+		c.dumpAfter = cs.Next
+		return nil
+	}
+	c.dumpAfter = ""
+	return c.store(cs.Changes, c.dumpLineage, c.dumpIndex)
 }
 
 func (c *Client) applyChanges(cs *ChangeSet) error {
@@ -247,19 +304,17 @@ func (c *Client) applyChanges(cs *ChangeSet) error {
 		// The registry was restored from a backup: its history is not the
 		// one this copy followed. Start again from nothing.
 		c.logger.Info("registry: the registry was restored; reloading the cache", "lineage", cs.Lineage)
-		if err := c.cache.DropAll(); err != nil {
-			return fmt.Errorf("registry cache: %w", err)
-		}
-		c.synced.Store(false) // read over HTTP until the copy is whole again
-		c.index.Store(0)
-		return nil
+		return c.reload()
 	}
+	return c.store(cs.Changes, cs.Lineage, cs.Index)
+}
+
+// store writes changes into the cache and, when index > 0, records that
+// the cache has reached index in lineage.
+func (c *Client) store(changes []Change, lineage string, index uint64) error {
 	wb := c.cache.NewWriteBatch()
-	if err := wb.Set([]byte(kLineage), []byte(cs.Lineage)); err != nil {
-		return err
-	}
 	defer wb.Cancel()
-	for _, ch := range cs.Changes {
+	for _, ch := range changes {
 		if !mirrored([]byte(ch.Key)) {
 			continue
 		}
@@ -277,17 +332,26 @@ func (c *Client) applyChanges(cs *ChangeSet) error {
 			return err
 		}
 	}
+	if index == 0 {
+		if err := wb.Flush(); err != nil {
+			return fmt.Errorf("registry cache: %w", err)
+		}
+		return nil
+	}
+	if err := wb.Set([]byte(kLineage), []byte(lineage)); err != nil {
+		return err
+	}
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], cs.Index)
+	binary.BigEndian.PutUint64(b[:], index)
 	if err := wb.Set([]byte(kCacheIdx), b[:]); err != nil {
 		return err
 	}
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("registry cache: %w", err)
 	}
-	c.index.Store(cs.Index)
+	c.index.Store(index)
 	c.synced.Store(true)
-	c.cacheIndexG.Set(float64(cs.Index))
+	c.cacheIndexG.Set(float64(index))
 	c.cmu.Lock()
 	close(c.changed)
 	c.changed = make(chan struct{})

@@ -29,6 +29,11 @@ const (
 	// CmdKeyed wraps another command with a client's request id (see
 	// KeyedCommand): binary, not JSON.
 	CmdKeyed CommandType = 10
+	// CmdPutSchoolV2 and CmdImportSchoolsV2 carry a PutSchoolCommand and
+	// an ImportCommand in binary (see codec.go), not JSON: what members
+	// propose since version 2. Entries of types 3 and 4 are still applied.
+	CmdPutSchoolV2     CommandType = 11
+	CmdImportSchoolsV2 CommandType = 12
 )
 
 func (t CommandType) String() string {
@@ -53,6 +58,10 @@ func (t CommandType) String() string {
 		return "remove_member"
 	case CmdKeyed:
 		return "keyed"
+	case CmdPutSchoolV2:
+		return "put_school_v2"
+	case CmdImportSchoolsV2:
+		return "import_schools_v2"
 	}
 	return fmt.Sprintf("unknown(%d)", byte(t))
 }
@@ -112,8 +121,28 @@ type MemberCommand struct {
 	Member MemberInfo `json:"member"`
 }
 
-// EncodeCommand returns the log entry for a command: type byte, then JSON.
+// EncodeCommand returns the log entry for a command: type byte, then JSON;
+// for CmdPutSchoolV2 (v a PutSchoolCommand) and CmdImportSchoolsV2 (v an
+// ImportCommand), type byte then the binary form.
 func EncodeCommand(t CommandType, v any) ([]byte, error) {
+	switch t {
+	case CmdPutSchoolV2:
+		switch c := v.(type) {
+		case PutSchoolCommand:
+			return encodePutSchoolBin(&c), nil
+		case *PutSchoolCommand:
+			return encodePutSchoolBin(c), nil
+		}
+		return nil, fmt.Errorf("encode %s: %T is not a PutSchoolCommand", t, v)
+	case CmdImportSchoolsV2:
+		switch c := v.(type) {
+		case ImportCommand:
+			return encodeImportBin(&c), nil
+		case *ImportCommand:
+			return encodeImportBin(c), nil
+		}
+		return nil, fmt.Errorf("encode %s: %T is not an ImportCommand", t, v)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t, err)

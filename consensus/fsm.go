@@ -37,12 +37,38 @@ type FSM struct {
 	// restoring is held for writing while Restore replaces the state, so
 	// that no read sees a half-dropped state.
 	restoring sync.RWMutex
+
+	// feedWindow is how many changed keys the change feed keeps.
+	feedWindow uint64
+
+	// What follows is derived from the state and used only on the FSM
+	// goroutine (ApplyBatch, Restore): it spares a read per entry and is
+	// dropped whenever what it mirrors changes.
+	countries  map[string]countryState // by code; nil after a write to a c/ key
+	idemScan   bool                    // idemOldest is unknown: scan the expiry keys
+	idemOldest time.Time               // the oldest remembered request id's time; zero when none
+	feedLoaded bool                    // feedKeys and feedFloor hold the state's m/feed-* values
+	feedKeys   uint64
+	feedFloor  uint64
 }
+
+// countryState is what a write needs to know of a country.
+type countryState uint8
+
+const (
+	countryActive countryState = iota
+	countryInactive
+	countryUnknown
+)
 
 var _ raft.BatchingFSM = (*FSM)(nil)
 
+// DefaultFeedWindow is how many changed keys the change feed keeps by
+// default (see Config.FeedWindow).
+const DefaultFeedWindow = 200_000
+
 func newFSM(db *badger.DB, logger *slog.Logger, m *metrics) *FSM {
-	f := &FSM{db: db, logger: logger, metrics: m, changed: make(chan struct{})}
+	f := &FSM{db: db, logger: logger, metrics: m, changed: make(chan struct{}), feedWindow: DefaultFeedWindow, idemScan: true}
 	return f
 }
 
@@ -83,9 +109,9 @@ func (f *FSM) Apply(l *raft.Log) any {
 // answer is an *ApplyResult.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	out := make([]any, len(logs))
-	w := &stateWriter{db: f.db, txn: f.db.NewTransaction(true)}
+	w := &stateWriter{f: f, db: f.db, txn: f.db.NewTransaction(true)}
 	defer func() { w.txn.Discard() }()
-	var last uint64
+	var last, recorded uint64
 	for i, l := range logs {
 		last = l.Index
 		res := &ApplyResult{Index: l.Index}
@@ -97,11 +123,13 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		f.applyCommand(w, l.Index, l.Data, res)
 		if len(w.changed) > 0 {
 			w.set(changeKey(l.Index), encodeKeys(w.changed))
+			recorded += uint64(len(w.changed))
 		}
 	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], last)
-	w.set([]byte(kApplied), b[:])
+	if recorded > 0 {
+		f.pruneFeed(w, recorded)
+	}
+	w.setUint([]byte(kApplied), last)
 	if w.err == nil {
 		w.err = w.txn.Commit()
 	}
@@ -143,17 +171,34 @@ func (f *FSM) applyCommand(w *stateWriter, index uint64, data []byte, res *Apply
 // applyFunc applies one decoded command's payload.
 type applyFunc func(w *stateWriter, index uint64, payload []byte, res *ApplyResult) *twinfed.Error
 
-// command decodes the payload of a command of type t into a C and applies
+// command decodes the JSON payload of a command of type t into a C and
+// applies it.
+func command[C any](t CommandType, apply func(w *stateWriter, c *C, res *ApplyResult) *twinfed.Error) applyFunc {
+	return decoded(t, func(p []byte, c *C) error { return json.Unmarshal(p, c) }, apply)
+}
+
+// decoded decodes the payload of a command of type t into a C and applies
 // it. An entry this version wrote but cannot read is a bug or a corrupt
 // log: it panics, because the members must not diverge on it.
-func command[C any](t CommandType, apply func(w *stateWriter, c *C, res *ApplyResult) *twinfed.Error) applyFunc {
+func decoded[C any](t CommandType, decode func([]byte, *C) error, apply func(w *stateWriter, c *C, res *ApplyResult) *twinfed.Error) applyFunc {
 	return func(w *stateWriter, index uint64, payload []byte, res *ApplyResult) *twinfed.Error {
 		var c C
-		if err := json.Unmarshal(payload, &c); err != nil {
+		if err := decode(payload, &c); err != nil {
 			panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", t, index, err))
 		}
 		return apply(w, &c, res)
 	}
+}
+
+func applyPutSchoolCommand(w *stateWriter, c *PutSchoolCommand, res *ApplyResult) (err *twinfed.Error) {
+	res.School, err = applyPutSchool(w, c)
+	return err
+}
+
+func applyImportCommand(w *stateWriter, c *ImportCommand, res *ApplyResult) (err *twinfed.Error) {
+	res.IDs, err = applyImport(w, c)
+	res.Count = len(res.IDs)
+	return err
 }
 
 // commandTable maps every known command type to its application.
@@ -162,16 +207,11 @@ var commandTable = map[CommandType]applyFunc{
 	CmdPutCountry: command(CmdPutCountry, func(w *stateWriter, c *PutCountryCommand, _ *ApplyResult) *twinfed.Error {
 		return applyPutCountry(w, c)
 	}),
-	CmdPutSchool: command(CmdPutSchool, func(w *stateWriter, c *PutSchoolCommand, res *ApplyResult) (err *twinfed.Error) {
-		res.School, err = applyPutSchool(w, c)
-		return err
-	}),
-	CmdImportSchools: command(CmdImportSchools, func(w *stateWriter, c *ImportCommand, res *ApplyResult) (err *twinfed.Error) {
-		res.IDs, err = applyImport(w, c)
-		res.Count = len(res.IDs)
-		return err
-	}),
-	CmdRecordNQL: command(CmdRecordNQL, func(w *stateWriter, c *NQLCommand, _ *ApplyResult) *twinfed.Error { return applyNQL(w, c) }),
+	CmdPutSchool:       command(CmdPutSchool, applyPutSchoolCommand),
+	CmdPutSchoolV2:     decoded(CmdPutSchoolV2, decodePutSchoolBin, applyPutSchoolCommand),
+	CmdImportSchools:   command(CmdImportSchools, applyImportCommand),
+	CmdImportSchoolsV2: decoded(CmdImportSchoolsV2, decodeImportBin, applyImportCommand),
+	CmdRecordNQL:       command(CmdRecordNQL, func(w *stateWriter, c *NQLCommand, _ *ApplyResult) *twinfed.Error { return applyNQL(w, c) }),
 	CmdConfirmEQL: command(CmdConfirmEQL, func(w *stateWriter, c *ConfirmEQLCommand, res *ApplyResult) (err *twinfed.Error) {
 		res.Count, err = applyConfirmEQL(w, c)
 		return err
@@ -213,18 +253,33 @@ func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *Appl
 	}
 	w.setJSON(pIdem+key, res)
 	w.set(idemExpiryKey(at, key), nil)
+	if !f.idemScan && (f.idemOldest.IsZero() || at.Before(f.idemOldest)) {
+		f.idemOldest = at
+	}
 	f.forgetKeys(w, at.Add(-IdempotencyWindow))
 }
 
-// forgetKeys deletes the request ids proposed before cutoff.
+// forgetKeys deletes the request ids proposed before cutoff (at most 500
+// at a time). It reads the expiry keys only when the oldest remembered id
+// (kept in memory) is older than cutoff.
 func (f *FSM) forgetKeys(w *stateWriter, cutoff time.Time) {
+	if !f.idemScan && (f.idemOldest.IsZero() || !f.idemOldest.Before(cutoff)) {
+		return
+	}
 	opts := badger.IteratorOptions{Prefix: []byte(pIdemExp)}
 	it := w.txn.NewIterator(opts)
 	var old [][]byte
-	for it.Rewind(); it.Valid() && len(old) < 1000; it.Next() {
+	f.idemScan, f.idemOldest = false, time.Time{}
+	for it.Rewind(); it.Valid(); it.Next() {
 		k := it.Item().KeyCopy(nil)
 		at, key, ok := splitIdemExpiryKey(k)
 		if !ok || !at.Before(cutoff) {
+			f.idemOldest = at
+			f.idemScan = !ok
+			break
+		}
+		if len(old) >= 1000 {
+			f.idemScan = true // more next time
 			break
 		}
 		old = append(old, k, []byte(pIdem+key))
@@ -235,9 +290,50 @@ func (f *FSM) forgetKeys(w *stateWriter, cutoff time.Time) {
 	}
 }
 
+// pruneFeed counts the keys the entries of a batch recorded for the change
+// feed and, once more than feedWindow are kept, deletes the oldest x/
+// records down to half the window, raising the feed's floor (m/feed-floor):
+// a reader behind the floor must reload (see Member.changes). The counts
+// live in the state, so every member prunes at the same entries.
+func (f *FSM) pruneFeed(w *stateWriter, recorded uint64) {
+	if !f.feedLoaded {
+		f.feedKeys, _ = getUint(w.txn, kFeedKeys)
+		f.feedFloor, _ = getUint(w.txn, kFeedFloor)
+		f.feedLoaded = true
+	}
+	keys := f.feedKeys + recorded
+	if keys > f.feedWindow {
+		target := f.feedWindow / 2
+		it := w.txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pChange)})
+		var old [][]byte
+		floor := f.feedFloor
+		for it.Seek(changeKey(floor + 1)); it.Valid() && keys > target; it.Next() {
+			item := it.Item()
+			k := item.KeyCopy(nil)
+			if len(k) != len(pChange)+8 {
+				continue
+			}
+			n := 0
+			_ = item.Value(func(v []byte) error { n = countKeys(v); return nil })
+			keys -= min(keys, uint64(n))
+			floor = binaryIndex(k[len(pChange):])
+			old = append(old, k)
+		}
+		it.Close()
+		for _, k := range old {
+			w.del(k)
+		}
+		f.feedFloor = floor
+		w.setUint([]byte(kFeedFloor), floor)
+	}
+	f.feedKeys = keys
+	w.setUint([]byte(kFeedKeys), keys)
+}
+
 // stateWriter writes into a Badger transaction, starting a new one when the
 // current is full, and records the keys it touched for the change feed.
 type stateWriter struct {
+	f       *FSM
 	db      *badger.DB
 	txn     *badger.Txn
 	changed [][]byte
@@ -260,9 +356,21 @@ func (w *stateWriter) set(k, v []byte) {
 		w.err = err
 		return
 	}
+	w.touched(k)
+}
+
+// touched records k for the change feed and drops what the FSM caches of it.
+func (w *stateWriter) touched(k []byte) {
+	if len(k) > 1 && k[0] == 'c' && k[1] == '/' {
+		w.f.countries = nil
+	}
 	if mirrored(k) {
 		w.changed = append(w.changed, k)
 	}
+}
+
+func (w *stateWriter) setUint(k []byte, n uint64) {
+	w.set(k, binary.BigEndian.AppendUint64(make([]byte, 0, 8), n))
 }
 
 func (w *stateWriter) del(k []byte) {
@@ -281,9 +389,7 @@ func (w *stateWriter) del(k []byte) {
 		w.err = err
 		return
 	}
-	if mirrored(k) {
-		w.changed = append(w.changed, k)
-	}
+	w.touched(k)
 }
 
 func (w *stateWriter) setJSON(k string, v any) {
@@ -306,6 +412,20 @@ func encodeKeys(keys [][]byte) []byte {
 		b = append(b, k...)
 	}
 	return b
+}
+
+// countKeys returns how many keys encodeKeys wrote into b.
+func countKeys(b []byte) int {
+	n := 0
+	for len(b) >= 2 {
+		l := int(binary.BigEndian.Uint16(b))
+		if l > len(b)-2 {
+			break
+		}
+		b = b[2+l:]
+		n++
+	}
+	return n
 }
 
 func decodeKeys(b []byte) [][]byte {
@@ -440,28 +560,34 @@ func validInstitution(i twinfed.Institution) bool {
 // ValidateSchool checks the fields of a school a node or operator sends,
 // filling defaults (status proposed, institution other).
 func ValidateSchool(s *twinfed.School) *twinfed.Error {
-	fields := map[string]string{}
+	var fields map[string]string // made at the first problem: imports check thousands of valid records
+	bad := func(field, msg string) {
+		if fields == nil {
+			fields = map[string]string{}
+		}
+		fields[field] = msg
+	}
 	s.LegalName = strings.TrimSpace(s.LegalName)
 	s.NationalNumber = strings.TrimSpace(s.NationalNumber)
 	if s.Country == "" {
-		fields["country"] = "is required: the school's country code, such as IT"
+		bad("country", "is required: the school's country code, such as IT")
 	}
 	if s.LegalName == "" {
-		fields["legal_name"] = "is required"
+		bad("legal_name", "is required")
 	} else if len(s.LegalName) > 300 || len(s.PublicName) > 300 {
-		fields["legal_name"] = "names are at most 300 characters"
+		bad("legal_name", "names are at most 300 characters")
 	}
 	if len(s.City) > 200 || len(s.Region) > 200 || len(s.NationalNumber) > 64 {
-		fields["city"] = "city and region are at most 200 characters, the national number 64"
+		bad("city", "city and region are at most 200 characters, the national number 64")
 	}
 	if !validLevel(s.Level) {
-		fields["level"] = "must be one of early_childhood, primary, lower_secondary, upper_secondary, vocational, special_needs, other"
+		bad("level", "must be one of early_childhood, primary, lower_secondary, upper_secondary, vocational, special_needs, other")
 	}
 	if s.Institution == "" {
 		s.Institution = twinfed.InstitutionOther
 	}
 	if !validInstitution(s.Institution) {
-		fields["institution"] = "must be one of state, recognised_private, non_recognised_private, university, adult_education, company, other"
+		bad("institution", "must be one of state, recognised_private, non_recognised_private, university, adult_education, company, other")
 	}
 	if s.Status == "" {
 		s.Status = twinfed.SchoolProposed
@@ -469,10 +595,10 @@ func ValidateSchool(s *twinfed.School) *twinfed.Error {
 	switch s.Status {
 	case twinfed.SchoolProposed, twinfed.SchoolValidated, twinfed.SchoolRejected, twinfed.SchoolClosed:
 	default:
-		fields["status"] = "must be proposed, validated, rejected or closed"
+		bad("status", "must be proposed, validated, rejected or closed")
 	}
 	if s.CourseYears < 0 || s.CourseYears > 10 {
-		fields["course_years"] = "must be between 0 and 10"
+		bad("course_years", "must be between 0 and 10")
 	}
 	if len(fields) > 0 {
 		return &twinfed.Error{Code: twinfed.EINVALID, Message: "the school record is not valid", Fields: fields}
@@ -480,15 +606,31 @@ func ValidateSchool(s *twinfed.School) *twinfed.Error {
 	return nil
 }
 
+// activeCountry checks that code is a country taking part in the
+// programme. The answer is remembered until a country is written.
 func activeCountry(w *stateWriter, code string) *twinfed.Error {
-	c, err := readCountry(w.txn, code)
-	if err != nil {
-		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-			return twinfed.Errorf(twinfed.EINVALID, "unknown country %q; use a country code of the programme such as IT", code)
+	st, ok := w.f.countries[code]
+	if !ok {
+		c, err := readCountry(w.txn, code)
+		switch {
+		case err == nil && c.Active:
+			st = countryActive
+		case err == nil:
+			st = countryInactive
+		case twinfed.ErrorCode(err) == twinfed.ENOTFOUND:
+			st = countryUnknown
+		default:
+			return internal(err)
 		}
-		return internal(err)
+		if w.f.countries == nil {
+			w.f.countries = map[string]countryState{}
+		}
+		w.f.countries[code] = st
 	}
-	if !c.Active {
+	switch st {
+	case countryUnknown:
+		return twinfed.Errorf(twinfed.EINVALID, "unknown country %q; use a country code of the programme such as IT", code)
+	case countryInactive:
 		return twinfed.Errorf(twinfed.ECONFLICT, "%s no longer takes part in the programme", code)
 	}
 	return nil
@@ -500,10 +642,23 @@ func nextSchoolID(w *stateWriter, country string) string {
 		w.err = err
 	}
 	n++
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], n)
-	w.set([]byte(kSeq), b[:])
-	return fmt.Sprintf("%s-%08d", country, n)
+	w.setUint([]byte(kSeq), n)
+	return string(appendSchoolID(nil, country, n))
+}
+
+// appendSchoolID appends the id of the n-th school, in country: the
+// country code, a dash and n in (at least) 8 digits.
+func appendSchoolID(b []byte, country string, n uint64) []byte {
+	b = append(b, country...)
+	b = append(b, '-')
+	var d [20]byte
+	i := len(d)
+	for n > 0 || i > len(d)-8 {
+		i--
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, d[i:]...)
 }
 
 func applyPutSchool(w *stateWriter, c *PutSchoolCommand) (*twinfed.School, *twinfed.Error) {
@@ -557,13 +712,22 @@ func applyPutSchool(w *stateWriter, c *PutSchoolCommand) (*twinfed.School, *twin
 	if s.NationalNumber != "" {
 		w.set([]byte(pNatNum+s.Country+"/"+s.NationalNumber), []byte(s.ID))
 	}
-	w.setJSON(pSchool+s.ID, s)
+	w.set([]byte(pSchool+s.ID), appendSchoolJSON(make([]byte, 0, 256), &s))
 	return &s, nil
 }
 
 func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
-	seen := map[string]int{}
-	countries := map[string]*twinfed.Error{}
+	seen := make(map[string]int, len(c.Schools))
+	// One buffer holds every key and value the chunk writes (Badger keeps
+	// them until the commit): a few allocations instead of four a school.
+	size := 0
+	for i := range c.Schools {
+		s := &c.Schools[i]
+		size += 2*len(pNatNum) + 2*len(s.Country) + 2*len(s.NationalNumber) + 3*len(s.ID) + len(s.LegalName) + len(s.PublicName) +
+			len(s.City) + len(s.Region) + 360
+	}
+	buf := make([]byte, 0, size)
+	var scratch []byte
 	for i := range c.Schools {
 		s := &c.Schools[i]
 		s.ID = ""
@@ -574,12 +738,7 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 			err.Message = fmt.Sprintf("record %d: %s", i+1, err.Message)
 			return nil, err
 		}
-		cerr, ok := countries[s.Country]
-		if !ok {
-			cerr = activeCountry(w, s.Country)
-			countries[s.Country] = cerr
-		}
-		if cerr != nil {
+		if cerr := activeCountry(w, s.Country); cerr != nil {
 			return nil, twinfed.Errorf(cerr.Code, "record %d: %s", i+1, cerr.Message)
 		}
 		if s.NationalNumber != "" {
@@ -588,8 +747,12 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 				return nil, twinfed.Errorf(twinfed.ECONFLICT, "records %d and %d have the same national school number %s", j+1, i+1, s.NationalNumber)
 			}
 			seen[k] = i
-			if id, err := getString(w.txn, pNatNum+k); err == nil {
+			scratch = append(append(scratch[:0], pNatNum...), k...)
+			if item, err := w.txn.Get(scratch); err == nil {
+				id, _ := item.ValueCopy(nil)
 				return nil, twinfed.Errorf(twinfed.ECONFLICT, "record %d: the national school number %s is already school %s", i+1, s.NationalNumber, id)
+			} else if !errors.Is(err, badger.ErrKeyNotFound) {
+				return nil, internal(err)
 			}
 		}
 	}
@@ -598,30 +761,31 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 		return nil, internal(err)
 	}
 	ids := make([]string, len(c.Schools))
-	buf := make([]byte, 0, 512)
 	for i := range c.Schools {
 		s := &c.Schools[i]
 		n++
-		s.ID = fmt.Sprintf("%s-%08d", s.Country, n)
+		start := len(buf)
+		buf = appendSchoolID(buf, s.Country, n)
+		id := buf[start:len(buf):len(buf)]
+		s.ID = string(id)
 		s.Created, s.Updated = c.At, c.At
 		if s.Status == twinfed.SchoolValidated {
 			s.ValidatedBy = s.Country
 		}
 		if s.NationalNumber != "" {
-			w.set([]byte(pNatNum+s.Country+"/"+s.NationalNumber), []byte(s.ID))
+			start = len(buf)
+			buf = append(append(append(append(buf, pNatNum...), s.Country...), '/'), s.NationalNumber...)
+			w.set(buf[start:len(buf):len(buf)], id)
 		}
-		b, err := json.Marshal(s)
-		if err != nil {
-			return nil, internal(err)
-		}
-		buf = append(buf[:0], pSchool...)
-		buf = append(buf, s.ID...)
-		w.set(append([]byte(nil), buf...), b)
+		start = len(buf)
+		buf = append(append(buf, pSchool...), id...)
+		key := buf[start:len(buf):len(buf)]
+		start = len(buf)
+		buf = appendSchoolJSON(buf, s)
+		w.set(key, buf[start:len(buf):len(buf)])
 		ids[i] = s.ID
 	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], n)
-	w.set([]byte(kSeq), b[:])
+	w.setUint([]byte(kSeq), n)
 	return ids, nil
 }
 
@@ -878,6 +1042,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	f.restoring.Lock()
 	defer f.restoring.Unlock()
+	f.countries, f.idemScan, f.feedLoaded = nil, true, false
 	start := time.Now()
 	if err := f.db.DropAll(); err != nil {
 		return fmt.Errorf("restore: drop state: %w", err)

@@ -27,6 +27,8 @@ import (
 const (
 	ImportChunk   = 1000
 	MaxEntryBytes = 900 << 10
+	// ImportInFlight is how many chunks of an import are proposed at once.
+	ImportInFlight = 16
 )
 
 func (m *Member) routes() http.Handler {
@@ -61,8 +63,8 @@ func (m *Member) routes() http.Handler {
 	mux.HandleFunc("GET /v1/schools/{id}", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
 		return readSchool(txn, r.PathValue("id"))
 	}))
-	mux.HandleFunc("POST /v1/schools", writeHandler(m, CmdPutSchool, m.putSchoolCommand))
-	mux.HandleFunc("PUT /v1/schools/{id}", writeHandler(m, CmdPutSchool, m.putSchoolCommand))
+	mux.HandleFunc("POST /v1/schools", writeHandler(m, CmdPutSchoolV2, m.putSchoolCommand))
+	mux.HandleFunc("PUT /v1/schools/{id}", writeHandler(m, CmdPutSchoolV2, m.putSchoolCommand))
 	mux.HandleFunc("POST /v1/schools/import", m.handleImport)
 	mux.HandleFunc("POST /v1/labels/national", writeHandler(m, CmdRecordNQL, m.nqlCommand))
 	mux.HandleFunc("GET /v1/labels", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
@@ -570,10 +572,11 @@ func (m *Member) handleImport(w http.ResponseWriter, r *http.Request) {
 }
 
 // ImportSchools validates schools, then writes them in chunks of
-// ImportChunk records (each entry under MaxEntryBytes), several chunks in
-// flight so that Raft batches them. The whole list is checked before any
-// chunk is written; a chunk refused by the state (a national number already
-// taken) stops the import and the error says how many were imported.
+// ImportChunk records (CmdImportSchoolsV2 entries under MaxEntryBytes), up
+// to ImportInFlight chunks at once so that Raft batches them. The whole
+// list is checked before any chunk is written; a chunk refused by the state
+// (a national number already taken) stops the import and the error says
+// how many were imported.
 func (m *Member) ImportSchools(ctx context.Context, schools []twinfed.School) (*WriteResult, error) {
 	return m.importSchools(ctx, schools, "")
 }
@@ -608,17 +611,14 @@ func (m *Member) importSchools(ctx context.Context, schools []twinfed.School, id
 		end := start
 		size := 0
 		for end < len(schools) && end-start < ImportChunk {
-			b, _ := json.Marshal(&schools[end])
-			if size+len(b) > MaxEntryBytes && end > start {
+			n := schoolBinSize(&schools[end])
+			if size+n > MaxEntryBytes && end > start {
 				break
 			}
-			size += len(b) + 1
+			size += n
 			end++
 		}
-		cmd, err := EncodeCommand(CmdImportSchools, ImportCommand{Schools: schools[start:end], At: m.now().UTC()})
-		if err != nil {
-			return nil, err
-		}
+		cmd := encodeImportBin(&ImportCommand{Schools: schools[start:end], At: m.now().UTC()})
 		if id != "" {
 			cmd = KeyedCommand(id+"#"+strconv.Itoa(len(chunks)), m.now(), cmd)
 		}
@@ -627,7 +627,7 @@ func (m *Member) importSchools(ctx context.Context, schools []twinfed.School, id
 	}
 	results := make([]*ApplyResult, len(chunks))
 	errs := make([]error, len(chunks))
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, ImportInFlight)
 	var wg sync.WaitGroup
 	for i, cmd := range chunks {
 		sem <- struct{}{}
@@ -664,9 +664,14 @@ type Change struct {
 
 // ChangeSet is the answer of GET /v1/changes: the changes after since, up
 // to Index; a reader holding them has the state as of Index (or newer).
+// For since=0 it is a page of the whole state, in key order: Next, when
+// set, is the last key of the page, to ask for the next page with
+// since=0&after=Next; a reader holding every page has the state as of the
+// first page's Index (or newer), and follows the feed from there.
 type ChangeSet struct {
 	Index   uint64   `json:"index"`
 	Changes []Change `json:"changes"`
+	Next    string   `json:"next,omitempty"`
 	// Lineage changes when the cluster's state is restored from a backup:
 	// a reader holding another lineage must drop its copy and start again
 	// from since=0.
@@ -676,6 +681,13 @@ type ChangeSet struct {
 // MaxChanges bounds the number of changed keys per change-feed answer
 // (an entry is never split).
 const MaxChanges = 20000
+
+// feedGone is the answer to a reader behind the change feed's floor.
+type feedGone struct{ floor uint64 }
+
+func (e feedGone) Error() string {
+	return fmt.Sprintf("the change feed keeps the changes after index %d only; reload the whole state with since=0 and follow the feed from there", e.floor)
+}
 
 func (m *Member) handleChanges(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -709,7 +721,15 @@ func (m *Member) handleChanges(w http.ResponseWriter, r *http.Request) {
 		}
 		break
 	}
-	cs, err := m.changes(since)
+	cs, err := m.fsm.changes(since, q.Get("after"), MaxChanges)
+	var gone feedGone
+	if errors.As(err, &gone) {
+		// 410, as for a watch whose resource version is too old: the reader
+		// must reload, not retry.
+		w.Header().Set(headerFeedFloor, strconv.FormatUint(gone.floor, 10))
+		writeJSON(w, http.StatusGone, APIError{Index: gone.floor, Error: ErrorBody{Code: twinfed.ECONFLICT, Message: gone.Error()}})
+		return
+	}
 	if err != nil {
 		m.writeError(w, r, err)
 		return
@@ -724,9 +744,12 @@ func (m *Member) lineage() string {
 	return l
 }
 
-func (m *Member) changes(since uint64) (*ChangeSet, error) {
+// changes returns the changes after since (at most limit keys, whole
+// entries), or with since=0 a page of the whole state after the key after;
+// feedGone when since is below the feed's floor (its records were pruned).
+func (f *FSM) changes(since uint64, after string, limit int) (*ChangeSet, error) {
 	cs := &ChangeSet{Changes: []Change{}}
-	err := m.fsm.View(func(txn *badger.Txn) error {
+	err := f.View(func(txn *badger.Txn) error {
 		applied, err := getUint(txn, kApplied)
 		if err != nil {
 			return err
@@ -735,6 +758,16 @@ func (m *Member) changes(since uint64) (*ChangeSet, error) {
 			return err
 		}
 		cs.Index = max(applied, since)
+		if since == 0 {
+			return dumpState(txn, after, limit, cs)
+		}
+		floor, err := getUint(txn, kFeedFloor)
+		if err != nil {
+			return err
+		}
+		if since < floor {
+			return feedGone{floor}
+		}
 		seen := map[string]bool{}
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte(pChange)
@@ -746,7 +779,7 @@ func (m *Member) changes(since uint64) (*ChangeSet, error) {
 			if k := item.Key(); len(k) == len(pChange)+8 {
 				idx = binaryIndex(k[len(pChange):])
 			}
-			if len(cs.Changes) >= MaxChanges {
+			if len(cs.Changes) >= limit {
 				cs.Index = idx - 1
 				break
 			}
@@ -776,6 +809,37 @@ func (m *Member) changes(since uint64) (*ChangeSet, error) {
 		return nil
 	})
 	return cs, err
+}
+
+// dumpState fills cs with up to limit mirrored keys of the state after the
+// key after, in key order, and sets cs.Next when more follow.
+func dumpState(txn *badger.Txn, after string, limit int, cs *ChangeSet) error {
+	it := txn.NewIterator(badger.DefaultIteratorOptions)
+	defer it.Close()
+	seek := []byte(after)
+	if after != "" {
+		seek = append(seek, 0) // the first key after it
+	}
+	for it.Seek(seek); it.Valid(); {
+		item := it.Item()
+		k := item.Key()
+		if !mirrored(k) {
+			// Skip the whole range of the FSM's own keys (x/, m/).
+			it.Seek([]byte{k[0], k[1] + 1})
+			continue
+		}
+		if len(cs.Changes) >= limit {
+			cs.Next = cs.Changes[len(cs.Changes)-1].Key
+			break
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		cs.Changes = append(cs.Changes, Change{Key: string(k), Value: v})
+		it.Next()
+	}
+	return nil
 }
 
 func (m *Member) handlePeers(w http.ResponseWriter, r *http.Request) {

@@ -96,6 +96,12 @@ type Config struct {
 	// accept MaxImportBody (64 MiB when 0) and are split into entries.
 	MaxBody       int64
 	MaxImportBody int64
+
+	// FeedWindow is how many changed keys the change feed keeps (the x/
+	// records of the state); DefaultFeedWindow when 0. A reader that falls
+	// further behind is told to reload the whole state (410). Give every
+	// member the same value: pruning is part of the applied entries.
+	FeedWindow uint64
 }
 
 // Member is one running registry member: Raft, its stores, the state and
@@ -199,13 +205,18 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	// Memory is not worth compressing (compression and the block cache
 	// only cost CPU here), and bigger L0 limits keep a burst of imports
 	// from stalling writes behind compactions.
-	sopts := badger.DefaultOptions("").WithInMemory(true).WithLogger(blog).WithNumVersionsToKeep(1).
+	// The FSM goroutine is the state's only writer, so Badger's conflict
+	// detection (which records every key read and written) is not needed.
+	sopts := badger.DefaultOptions("").WithInMemory(true).WithLogger(blog).WithNumVersionsToKeep(1).WithDetectConflicts(false).
 		WithCompression(options.None).WithBlockCacheSize(0).WithMemTableSize(64 << 20).
 		WithNumLevelZeroTables(10).WithNumLevelZeroTablesStall(30).WithNumCompactors(2)
 	if m.stateDB, err = badger.Open(sopts); err != nil {
 		return nil, fmt.Errorf("consensus: open state: %w", err)
 	}
 	m.fsm = newFSM(m.stateDB, m.logger, m.metrics)
+	if cfg.FeedWindow > 0 {
+		m.fsm.feedWindow = cfg.FeedWindow
+	}
 
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{m.logger}})
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(cfg.DataDir, "snapshots"), 2, hlog)
@@ -661,6 +672,7 @@ const (
 	headerLeader      = "X-Registry-Leader"
 	headerNotLeader   = "X-Registry-Not-Leader"
 	headerForwarded   = "X-Registry-Forwarded"
+	headerFeedFloor   = "X-Registry-Feed-Floor"
 )
 
 // forwardApply sends cmd to the leader's internal endpoint. retry is true

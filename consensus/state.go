@@ -26,28 +26,33 @@ import (
 //	ey/<year>\x00<project>            (empty) eligible or awarded European label of that year
 //	p/<year>/<category>/<project>     prize entry JSON
 //	mb/<id>                           cluster member JSON
-//	x/<index>                         keys changed by the entry at index (FSM only)
+//	x/<index>                         keys changed by the entry at index (FSM only; the
+//	                                  oldest are pruned, see FSM.pruneFeed)
+//	m/feed-floor, m/feed-keys         x/ records exist for every entry after the floor;
+//	                                  how many keys they list (FSM only)
 //	m/applied, m/seq                  applied index, school counter (FSM only)
 //	m/lineage                         id of the last restore, "" before any
 //	m/k/<request id>                  result of the write with that id (FSM only)
 //	m/ke/<unix nanos><request id>     (empty) when that id was proposed (FSM only)
 const (
-	pCountry  = "c/"
-	pHost     = "h/"
-	pSchool   = "s/"
-	pNatNum   = "sn/"
-	pNQL      = "q/"
-	pEQL      = "e/"
-	pEQLYear  = "ey/"
-	pPrize    = "p/"
-	pMember   = "mb/"
-	pChange   = "x/"
-	kApplied  = "m/applied"
-	kSeq      = "m/seq"
-	kCacheIdx = "m/cache-index"
-	kLineage  = "m/lineage" // set by a restore: the state's history starts again
-	pIdem     = "m/k/"
-	pIdemExp  = "m/ke/"
+	pCountry   = "c/"
+	pHost      = "h/"
+	pSchool    = "s/"
+	pNatNum    = "sn/"
+	pNQL       = "q/"
+	pEQL       = "e/"
+	pEQLYear   = "ey/"
+	pPrize     = "p/"
+	pMember    = "mb/"
+	pChange    = "x/"
+	kApplied   = "m/applied"
+	kSeq       = "m/seq"
+	kFeedKeys  = "m/feed-keys"
+	kFeedFloor = "m/feed-floor" // the x/ records of entries up to it may have been pruned
+	kCacheIdx  = "m/cache-index"
+	kLineage   = "m/lineage" // set by a restore: the state's history starts again
+	pIdem      = "m/k/"
+	pIdemExp   = "m/ke/"
 )
 
 func idemExpiryKey(at time.Time, id string) []byte {

@@ -42,7 +42,8 @@ func OpenLogStore(dir string, logger badger.Logger) (*LogStore, error) {
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(0).
 		WithNumCompactors(2).
-		WithCompression(options.None) // entries are small or already compressed: spare the CPU
+		WithCompression(options.None). // entries are small or already compressed: spare the CPU
+		WithDetectConflicts(false)     // Raft's writes read nothing: no transaction can conflict
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open raft log store %s: %w", dir, err)

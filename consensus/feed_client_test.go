@@ -1,0 +1,68 @@
+package consensus_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/consensus"
+	"github.com/twinfed/twinfed/consensus/consensustest"
+)
+
+// A cache that was away while more changes were made than the feed keeps
+// is told so (410) and reloads the whole registry.
+func TestClient_CacheBehindTheFeedWindowReloads(t *testing.T) {
+	c := consensustest.MustOpenClusterWith(t, 3, func(_ int, cfg *consensus.Config) { cfg.FeedWindow = 16 })
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func() *consensus.Client {
+		cl, err := consensus.OpenClient(ctx, consensus.ClientConfig{Members: c.URLs, AdminToken: c.AdminToken, CacheDir: dir,
+			Logger: consensustest.Logger(), FeedWait: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	cl := open()
+	first := c.MustImportSchools(t, school("IT", "Scuola Prima", "P1"))[0]
+	c.MustCatchUp(t, cl)
+	away := cl.Index()
+	cl.Close()
+
+	// While the cache is away: more changed keys than the window, an
+	// update and a national number freed.
+	admin := c.AdminClient(t)
+	for i := range 12 {
+		if _, err := admin.PutSchool(ctx, &twinfed.School{Country: "FR", LegalName: fmt.Sprintf("École %d", i), Level: twinfed.LevelPrimary}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first.LegalName, first.NationalNumber = "Scuola Rinominata", ""
+	if _, err := admin.PutSchool(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(fmt.Sprintf("%s/v1/changes?since=%d&wait=0s", c.URLs[0], away))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGone || resp.Header.Get("X-Registry-Feed-Floor") == "" {
+		t.Fatalf("a reader at index %d, behind the window: %s", away, resp.Status)
+	}
+
+	cl = open()
+	defer cl.Close()
+	c.MustCatchUp(t, cl)
+	if got, err := cl.School(ctx, first.ID); err != nil || got.LegalName != "Scuola Rinominata" {
+		t.Fatalf("the reloaded cache has %+v, %v", got, err)
+	}
+	if list, n, err := cl.FindSchools(ctx, twinfed.SchoolFilter{Country: "FR"}); err != nil || n != 12 || len(list) != 12 {
+		t.Fatalf("the reloaded cache finds %d French schools: %v", n, err)
+	}
+	if list, _, _ := cl.FindSchools(ctx, twinfed.SchoolFilter{Country: "IT", NationalNumber: "P1"}); len(list) != 0 {
+		t.Fatal("the reloaded cache still indexes the freed national number")
+	}
+}
