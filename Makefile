@@ -39,10 +39,11 @@ fuzz:
 	done
 
 # bench runs every benchmark once through (each one sizes its own work and
-# reports rates with b.ReportMetric) and writes docs/benchmarks.md.
+# reports rates with b.ReportMetric) and merges its figures into
+# docs/benchmarks.md; PKGS=./node/... refreshes one package's section. -p 1:
+# one package at a time, so that no two benchmarks share the 2 cores.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m $(PKGS) | tee bench.out
-	$(GO) run ./cmd/benchreport < bench.out > docs/benchmarks.md
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m $(PKGS) 2>&1 | tee bench.out | $(GO) run ./cmd/benchreport -o docs/benchmarks.md
 	@echo "wrote docs/benchmarks.md"
 
 fmt:

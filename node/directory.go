@@ -62,6 +62,26 @@ func (s *Service) dirRemove(txn *badger.Txn, id string) error {
 	return txn.Set([]byte(prefixDirQueue+id), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
 }
 
+// DirectoryBacklog is the number of profile changes waiting for the
+// indexer: 0 once search has caught up with the store. After a bulk import
+// or a backfill it shows how far indexing has got (metric
+// twinfed_node_directory_backlog).
+func (s *Service) DirectoryBacklog() int {
+	n := 0
+	_ = s.store.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = []byte(prefixDirQueue)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
 // dirGet returns a profile the directory holds, nil when unknown.
 func (s *Service) dirGet(txn *badger.Txn, id string) *twinfed.Profile {
 	var p twinfed.Profile

@@ -6,11 +6,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +69,7 @@ type Server struct {
 	svc     *Service
 	log     *slog.Logger
 	cat     *Catalog
-	pages   map[string]*template.Template
+	pages   map[string]map[string]*template.Template // language → page name → template
 	mux     *http.ServeMux
 	latency *prometheus.HistogramVec
 }
@@ -107,26 +110,61 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	return s, nil
 }
 
+// literalT matches a translation of a fixed message id in a template,
+// {{.T "id"}} or {{$.T "id"}}.
+var literalT = regexp.MustCompile(`\{\{\s*\$?\.T\s+"([A-Za-z0-9_.\-]+)"\s*\}\}`)
+
+// parseTemplates compiles every page once per language. Translations of
+// fixed message ids ({{.T "id"}}, most of a page's text) are written into
+// the template source, HTML-escaped, before parsing: a page then renders
+// them as static text instead of calling T and escaping its result on
+// every request, which was most of a page's rendering time. Ids computed
+// at run time ({{.T .Title}}, {{$.T (print "subject." .)}}) still call T.
 func (s *Server) parseTemplates() error {
-	base, err := template.New("base").Funcs(templateFuncs()).ParseFS(templateFS, "templates/_*.html")
-	if err != nil {
-		return fmt.Errorf("node: templates: %w", err)
-	}
-	s.pages = map[string]*template.Template{}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return err
 	}
+	src := map[string]string{}
 	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if strings.HasPrefix(name, "_") {
-			continue
-		}
-		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
+		b, err := fs.ReadFile(templateFS, n)
 		if err != nil {
-			return fmt.Errorf("node: template %s: %w", n, err)
+			return err
 		}
-		s.pages[name] = t
+		src[n] = string(b)
+	}
+	s.pages = map[string]map[string]*template.Template{}
+	for _, lang := range s.cat.Languages() {
+		translate := func(text string) string {
+			return literalT.ReplaceAllStringFunc(text, func(call string) string {
+				msg := s.cat.T(lang, literalT.FindStringSubmatch(call)[1])
+				if strings.Contains(msg, "{{") || strings.Contains(msg, "}}") {
+					return call // not static text: leave it to T
+				}
+				return html.EscapeString(msg)
+			})
+		}
+		base := template.New("base").Funcs(templateFuncs())
+		for _, n := range names {
+			if strings.HasPrefix(path.Base(n), "_") {
+				if _, err := base.New(path.Base(n)).Parse(translate(src[n])); err != nil {
+					return fmt.Errorf("node: template %s: %w", n, err)
+				}
+			}
+		}
+		pages := map[string]*template.Template{}
+		for _, n := range names {
+			name := strings.TrimSuffix(path.Base(n), ".html")
+			if strings.HasPrefix(name, "_") {
+				continue
+			}
+			t, err := template.Must(base.Clone()).New(path.Base(n)).Parse(translate(src[n]))
+			if err != nil {
+				return fmt.Errorf("node: template %s: %w", n, err)
+			}
+			pages[name] = t
+		}
+		s.pages[lang] = pages
 	}
 	return nil
 }

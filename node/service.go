@@ -121,14 +121,20 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		return nil, err
 	}
 	s.secret = secret
+	if err := s.indexUnread(); err != nil {
+		return nil, err
+	}
 	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})
 	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools."}, []string{"kind", "decision"})
 	s.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_logins_total", Help: "Login attempts by outcome."}, []string{"outcome"})
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_validations_pending", Help: "Members waiting in the agency's validation queue."}, func() float64 {
 		return float64(s.countStatus(twinfed.StatusPending))
 	})
+	backlog := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_directory_backlog", Help: "Profile changes waiting for the directory's search index."}, func() float64 {
+		return float64(s.DirectoryBacklog())
+	})
 	if d.Metrics != nil {
-		for _, c := range []prometheus.Collector{s.registrations, s.validations, s.logins, pending} {
+		for _, c := range []prometheus.Collector{s.registrations, s.validations, s.logins, pending, backlog} {
 			if err := d.Metrics.Register(c); err != nil {
 				return nil, fmt.Errorf("node: register metrics: %w", err)
 			}

@@ -26,6 +26,7 @@ const (
 	prefixFollower  = "fw/" // fw/<username>/<peer> → Follow
 	prefixRequest   = "rq/" // rq/o/<id of the member's own Follow>, rq/i/<id of a peer's Follow> → requestRef
 	prefixNotice    = "nt/" // nt/<username>/<inverted time>/<id> → Notification
+	prefixUnread    = "nu/" // nu/<username>/<inverted time>/<id> → "" (the member's unread notifications, for the menu's count)
 )
 
 // ContactState is where a contact stands.
@@ -177,16 +178,24 @@ func deleteContact(txn *badger.Txn, username string, c *Contact) error {
 }
 
 func (s *Service) notify(txn *badger.Txn, username string, kind NoticeKind, actor string) error {
-	now := s.now().UTC()
-	n := Notification{ID: randomID(), Kind: kind, Actor: actor, At: now}
-	return setJSON(txn, prefixNotice+username+"/"+invTime(now)+"/"+n.ID, n)
+	return s.putNotice(txn, username, Notification{Kind: kind, Actor: actor})
 }
 
 // notifyProject tells a member that something happened in a project.
 func (s *Service) notifyProject(txn *badger.Txn, username string, kind NoticeKind, actor string, p *twinfed.Project) error {
-	now := s.now().UTC()
-	n := Notification{ID: randomID(), Kind: kind, Actor: actor, At: now, Project: p.ID, Title: p.Title}
-	return setJSON(txn, prefixNotice+username+"/"+invTime(now)+"/"+n.ID, n)
+	return s.putNotice(txn, username, Notification{Kind: kind, Actor: actor, Project: p.ID, Title: p.Title})
+}
+
+// putNotice stores a new, unread notification and its entry in the unread
+// index (nu/), which keeps the menu's count independent of how many
+// notifications a member has read over the years.
+func (s *Service) putNotice(txn *badger.Txn, username string, n Notification) error {
+	n.ID, n.At = randomID(), s.now().UTC()
+	suffix := username + "/" + invTime(n.At) + "/" + n.ID
+	if err := txn.Set([]byte(prefixUnread+suffix), nil); err != nil {
+		return err
+	}
+	return setJSON(txn, prefixNotice+suffix, n)
 }
 
 // RequestContact asks peer (an actor URL) to become the member's contact,
@@ -463,6 +472,9 @@ func (s *Service) Notifications(ctx context.Context, p *Principal, limit int) ([
 				if err := setJSON(txn, keys[i], r); err != nil {
 					return err
 				}
+				if err := txn.Delete([]byte(prefixUnread + strings.TrimPrefix(keys[i], prefixNotice))); err != nil {
+					return err
+				}
 			}
 			n.Profile = s.dirGet(txn, n.Actor)
 		}
@@ -486,15 +498,17 @@ func (s *Service) Counts(ctx context.Context, p *Principal) Counts {
 		return c
 	}
 	_ = s.store.View(func(txn *badger.Txn) error {
-		_ = eachJSON(txn, prefixNotice+p.Username+"/", func(n *Notification) error {
-			if !n.Read {
-				c.Notifications++
-			}
-			if c.Notifications >= 99 {
-				return errStop
-			}
-			return nil
-		})
+		// Keys only, and only the unread ones: the menu shows "99" beyond.
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = []byte(prefixUnread + p.Username + "/")
+		it := txn.NewIterator(opts)
+		for it.Rewind(); it.Valid() && c.Notifications < 99; it.Next() {
+			c.Notifications++
+		}
+		it.Close()
+		// Conversations and contacts are one record per peer: their number
+		// is bounded by the member's contacts, not by their history.
 		_ = eachJSON(txn, prefixConversation+p.Username+"/", func(cv *Conversation) error {
 			c.Messages += cv.Unread
 			return nil
@@ -552,7 +566,7 @@ func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
 // deleted: contacts, follows, notifications, messages. The peers' nodes
 // learn of the deletion from Delete{Person}.
 func eraseSocial(txn *badger.Txn, username string) error {
-	for _, pre := range []string{prefixContact, prefixFollowing, prefixFollower, prefixNotice, prefixMessage, prefixConversation} {
+	for _, pre := range []string{prefixContact, prefixFollowing, prefixFollower, prefixNotice, prefixUnread, prefixMessage, prefixConversation} {
 		var keys [][]byte
 		opts := badger.DefaultIteratorOptions
 		opts.PrefetchValues = false
@@ -575,6 +589,49 @@ func eraseSocial(txn *badger.Txn, username string) error {
 func has(txn *badger.Txn, key string) bool {
 	ok, _ := exists(txn, key)
 	return ok
+}
+
+// keyUnreadIndexed marks a store whose unread index (nu/) is complete.
+const keyUnreadIndexed = "cfg/unread-indexed"
+
+// indexUnread builds the unread index once, for a store written before it
+// existed: one pass over the notifications, at the first start.
+func (s *Service) indexUnread() error {
+	done := false
+	if err := s.store.View(func(txn *badger.Txn) error { done = has(txn, keyUnreadIndexed); return nil }); err != nil || done {
+		return err
+	}
+	wb := s.store.db.NewWriteBatch()
+	defer wb.Cancel()
+	err := s.store.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefixNotice)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var n Notification
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &n) }); err != nil {
+				return err
+			}
+			if !n.Read {
+				k := prefixUnread + strings.TrimPrefix(string(it.Item().Key()), prefixNotice)
+				if err := wb.Set([]byte(k), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = wb.Set([]byte(keyUnreadIndexed), nil)
+	}
+	if err == nil {
+		err = wb.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("node: index unread notifications: %w", err)
+	}
+	return nil
 }
 
 // errStop ends an iteration early.

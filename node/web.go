@@ -76,7 +76,11 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
-	t, ok := s.pages[name]
+	pages, ok := s.pages[p.Lang]
+	if !ok {
+		pages = s.pages[s.cat.Languages()[0]]
+	}
+	t, ok := pages[name]
 	if !ok {
 		s.log.Error("no template", "name", name)
 		http.Error(w, "Internal error.", http.StatusInternalServerError)

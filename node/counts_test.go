@@ -1,0 +1,108 @@
+package node
+
+import (
+	"context"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// TestCounts_UnreadIndex checks the menu's notification count, which reads
+// the unread index (nu/) instead of every notification: the count follows
+// new and read notifications, stops at 99, survives a restart, and a store
+// written before the index existed gets it built at the first start.
+func TestCounts_UnreadIndex(t *testing.T) {
+	dir := t.TempDir()
+	open := func() (*Store, *Service) {
+		t.Helper()
+		store, err := OpenStore(dir, StoreOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: store, Mailer: &SpoolMailer{Dir: t.TempDir()}})
+		if err != nil {
+			store.Close()
+			t.Fatal(err)
+		}
+		return store, s
+	}
+	ctx := context.Background()
+	anna := &Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	notifyN := func(s *Service, n int) {
+		t.Helper()
+		err := s.store.Update(func(txn *badger.Txn) error {
+			for range n {
+				if err := s.notify(txn, "anna", NoticeFollowed, "http://fr.example/users/jean"); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(s *Service, n int) {
+		t.Helper()
+		if got := s.Counts(ctx, anna).Notifications; got != n {
+			t.Fatalf("unread notifications: %d, want %d", got, n)
+		}
+	}
+
+	store, s := open()
+	want(s, 0)
+	notifyN(s, 3)
+	want(s, 3)
+	// Reading the two newest leaves one unread.
+	if got, err := s.Notifications(ctx, anna, 2); err != nil || len(got) != 2 {
+		t.Fatalf("notifications: %d, %v", len(got), err)
+	}
+	want(s, 1)
+	// Beyond 99 the count says 99.
+	notifyN(s, 120)
+	want(s, 99)
+	if _, err := s.Notifications(ctx, anna, 50); err != nil {
+		t.Fatal(err)
+	}
+	want(s, 71)
+	store.Close()
+
+	// After a restart the count is the same.
+	store, s = open()
+	want(s, 71)
+
+	// A store from before the index: no nu/ keys and no marker. The first
+	// start builds the index from the notifications themselves.
+	err := store.Update(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = []byte(prefixUnread)
+		it := txn.NewIterator(opts)
+		var keys [][]byte
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil))
+		}
+		it.Close()
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return txn.Delete([]byte(keyUnreadIndexed))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(s, 0)
+	store.Close()
+	store, s = open()
+	defer store.Close()
+	want(s, 71)
+
+	// An erased account leaves no index behind.
+	if err := store.Update(func(txn *badger.Txn) error { return eraseSocial(txn, "anna") }); err != nil {
+		t.Fatal(err)
+	}
+	want(s, 0)
+}
