@@ -75,19 +75,8 @@ func TestCounts_UnreadIndex(t *testing.T) {
 	// A store from before the index: no nu/ keys and no marker. The first
 	// start builds the index from the notifications themselves.
 	err := store.Update(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.PrefetchValues = false
-		opts.Prefix = []byte(prefixUnread)
-		it := txn.NewIterator(opts)
-		var keys [][]byte
-		for it.Rewind(); it.Valid(); it.Next() {
-			keys = append(keys, it.Item().KeyCopy(nil))
-		}
-		it.Close()
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
+		if err := deletePrefix(txn, prefixUnread); err != nil {
+			return err
 		}
 		return txn.Delete([]byte(keyUnreadIndexed))
 	})

@@ -499,14 +499,7 @@ func (s *Service) Counts(ctx context.Context, p *Principal) Counts {
 	}
 	_ = s.store.View(func(txn *badger.Txn) error {
 		// Keys only, and only the unread ones: the menu shows "99" beyond.
-		opts := badger.DefaultIteratorOptions
-		opts.PrefetchValues = false
-		opts.Prefix = []byte(prefixUnread + p.Username + "/")
-		it := txn.NewIterator(opts)
-		for it.Rewind(); it.Valid() && c.Notifications < 99; it.Next() {
-			c.Notifications++
-		}
-		it.Close()
+		c.Notifications = len(keysUnder(txn, prefixUnread+p.Username+"/", 99))
 		// Conversations and contacts are one record per peer: their number
 		// is bounded by the member's contacts, not by their history.
 		_ = eachJSON(txn, prefixConversation+p.Username+"/", func(cv *Conversation) error {
@@ -567,19 +560,8 @@ func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
 // learn of the deletion from Delete{Person}.
 func eraseSocial(txn *badger.Txn, username string) error {
 	for _, pre := range []string{prefixContact, prefixFollowing, prefixFollower, prefixNotice, prefixUnread, prefixMessage, prefixConversation} {
-		var keys [][]byte
-		opts := badger.DefaultIteratorOptions
-		opts.PrefetchValues = false
-		opts.Prefix = []byte(pre + username + "/")
-		it := txn.NewIterator(opts)
-		for it.Rewind(); it.Valid(); it.Next() {
-			keys = append(keys, it.Item().KeyCopy(nil))
-		}
-		it.Close()
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
+		if err := deletePrefix(txn, pre+username+"/"); err != nil {
+			return err
 		}
 	}
 	return nil

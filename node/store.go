@@ -78,6 +78,16 @@ func (s *Store) Update(fn func(txn *badger.Txn) error) error {
 // View runs fn in a read-only transaction.
 func (s *Store) View(fn func(txn *badger.Txn) error) error { return s.db.View(fn) }
 
+// deletePrefix deletes every key under prefix within txn.
+func deletePrefix(txn *badger.Txn, prefix string) error {
+	for _, k := range keysUnder(txn, prefix, 0) {
+		if err := txn.Delete([]byte(prefix + k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // getJSON reads key into v; ENOTFOUND when missing.
 func getJSON(txn *badger.Txn, key string, v any) error {
 	item, err := txn.Get([]byte(key))

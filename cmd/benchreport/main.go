@@ -95,7 +95,8 @@ func main() {
 
 	var doc bytes.Buffer
 	doc.WriteString(intro)
-	for _, p := range sortedLike(order) {
+	sort.Strings(order) // import-path order, as go test runs them
+	for _, p := range order {
 		doc.WriteString("\n")
 		doc.WriteString(strings.TrimRight(old[p], "\n"))
 		doc.WriteString("\n")
@@ -190,14 +191,6 @@ func parseSections(doc string) []section {
 			cur.text += line
 		}
 	}
-	return out
-}
-
-// sortedLike returns the packages in import-path order, as go test runs
-// them.
-func sortedLike(pkgs []string) []string {
-	out := append([]string(nil), pkgs...)
-	sort.Strings(out)
 	return out
 }
 
