@@ -7,6 +7,7 @@ BIN       := bin/twinfed
 PKGS      := ./...
 TESTFLAGS ?= -timeout 30m
 BENCHTIME ?= 1x
+BENCH ?= .
 FUZZTIME  ?= 2000x
 
 .PHONY: all build test test-race unit fuzz bench fmt fmt-check vet demo image clean
@@ -40,10 +41,11 @@ fuzz:
 
 # bench runs every benchmark once through (each one sizes its own work and
 # reports rates with b.ReportMetric) and merges its figures into
-# docs/benchmarks.md; PKGS=./node/... refreshes one package's section. -p 1:
+# docs/benchmarks.md, row by row; PKGS=./node refreshes one package's rows,
+# BENCH=ProfilePage (a -bench pattern) one benchmark's. -p 1:
 # one package at a time, so that no two benchmarks share the 2 cores.
 bench:
-	$(GO) test -p 1 -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m $(PKGS) 2>&1 | tee bench.out | $(GO) run ./cmd/benchreport -o docs/benchmarks.md
+	$(GO) test -p 1 -run '^$$' -bench $(BENCH) -benchtime $(BENCHTIME) -timeout 60m $(PKGS) 2>&1 | tee bench.out | $(GO) run ./cmd/benchreport -o docs/benchmarks.md
 	@echo "wrote docs/benchmarks.md"
 
 fmt:

@@ -3,12 +3,13 @@
 // run's date, machine and load, and a table of every benchmark with the
 // metrics it reported.
 //
-// With -o FILE it merges: the packages of this run replace their sections in
-// FILE and every other package's section is kept as it was, so
-// `make bench PKGS=./node/...` refreshes one package's figures without
+// With -o FILE it merges, benchmark by benchmark: each result of this run
+// replaces the row of the same benchmark in FILE, and every other row and
+// section is kept as it was, with the time it ran. So
+// `make bench PKGS=./node BENCH=ProfilePage` refreshes one row without
 // losing the others. Read live from `go test` (as `make bench` does), it
-// also records the machine's 1-minute load average as each result arrives:
-// on a shared machine the figures mean little without it.
+// also records, as each result arrives, the time and the machine's 1-minute
+// load average: on a shared machine the figures mean little without them.
 //
 // `make bench` runs it; it is a development tool, not part of twinfed.
 package main
@@ -31,32 +32,47 @@ type row struct {
 	name    string
 	metrics [][2]string // value, unit
 	load    string      // 1-minute load average when the result arrived
+	ran     string      // when the result arrived, UTC
 }
 
-type section struct {
-	pkg  string
-	text string // the whole section, from its "## " line
+// line is the row in the report's table.
+func (r row) line() string {
+	parts := make([]string, len(r.metrics))
+	for i, m := range r.metrics {
+		parts[i] = m[0] + " " + m[1]
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s |", r.name, strings.Join(parts, ", "), r.load, r.ran)
 }
+
+// section is a package's part of the report.
+type section struct {
+	pkg     string
+	machine string   // the "- machine:" line's value
+	notes   []string // other "- " lines (failures of the last run)
+	rows    []string // table rows, each "| name | results | load | ran |"
+}
+
+const timeFormat = "2006-01-02 15:04 MST"
 
 const intro = "# Benchmarks\n\n" +
 	"Written by `make bench` (`go test -p 1 -bench . -benchtime 1x`, piped into `cmd/benchreport`). " +
 	"Each benchmark sizes its own work and reports rates and latencies with `b.ReportMetric`; " +
 	"the goals are in the issues and in the design notes (`docs/`). Each package's section is " +
-	"replaced only when that package is benchmarked again (`make bench PKGS=./node/...`), and says " +
-	"when and where it ran. The load column is the machine's 1-minute load average as the result " +
-	"came in; a benchmark's own goroutines count in it, so compare a row with the rest of its run: " +
+	"replaced only when that benchmark runs again (`make bench PKGS=./node BENCH=ProfilePage` refreshes one row), " +
+	"and says when it ran. The load column is the machine's 1-minute load average as the result " +
+	"came in; a benchmark's own goroutines count in it, so compare a row with the rows run beside it: " +
 	"a load far above them means something else shared the machine's 2 cores and the figure is low.\n"
 
 func main() {
 	out := flag.String("o", "", "merge into this Markdown file (written atomically) instead of printing a new report")
 	flag.Parse()
 
-	old := map[string]string{}
+	old := map[string]*section{}
 	var order []string
 	if *out != "" {
 		if b, err := os.ReadFile(*out); err == nil {
 			for _, s := range parseSections(string(b)) {
-				old[s.pkg] = s.text
+				old[s.pkg] = s
 				order = append(order, s.pkg)
 			}
 		} else if !os.IsNotExist(err) {
@@ -70,36 +86,60 @@ func main() {
 		if len(rows[p]) == 0 && len(failures[p]) == 0 {
 			continue
 		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "## %s\n\n", p)
-		fmt.Fprintf(&b, "- run: %s on %s/%s, %s, %d cores, %s\n", started[p].UTC().Format("2006-01-02 15:04 MST"), header["goos"], header["goarch"], header["cpu"], runtime.NumCPU(), runtime.Version())
-		if len(failures[p]) > 0 {
-			b.WriteString("- **failures in this run:**\n")
-			for _, f := range failures[p] {
-				fmt.Fprintf(&b, "  - `%s`\n", f)
-			}
-		}
-		b.WriteString("\n| benchmark | results | load |\n| --- | --- | --- |\n")
-		for _, r := range rows[p] {
-			parts := make([]string, len(r.metrics))
-			for i, m := range r.metrics {
-				parts[i] = m[0] + " " + m[1]
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", r.name, strings.Join(parts, ", "), r.load)
-		}
-		if _, ok := old[p]; !ok {
+		sec := old[p]
+		if sec == nil {
+			sec = &section{pkg: p}
+			old[p] = sec
 			order = append(order, p)
 		}
-		old[p] = b.String()
+		sec.machine = fmt.Sprintf("%s/%s, %s, %d cores, %s", header["goos"], header["goarch"], header["cpu"], runtime.NumCPU(), runtime.Version())
+		sec.notes = nil
+		if len(failures[p]) > 0 {
+			sec.notes = append(sec.notes, "**failures in the run of "+started[p].UTC().Format(timeFormat)+":**")
+			for _, f := range failures[p] {
+				sec.notes = append(sec.notes, "  - `"+f+"`")
+			}
+		}
+		// This run's rows replace the rows of the same benchmarks, in place;
+		// new benchmarks go at the end.
+		fresh := map[string]string{}
+		for _, r := range rows[p] {
+			fresh[r.name] = r.line()
+		}
+		var merged []string
+		for _, l := range sec.rows {
+			if n := rowName(l); fresh[n] != "" {
+				merged = append(merged, fresh[n])
+				delete(fresh, n)
+			} else {
+				merged = append(merged, l)
+			}
+		}
+		for _, r := range rows[p] {
+			if l, ok := fresh[r.name]; ok {
+				merged = append(merged, l)
+			}
+		}
+		sec.rows = merged
 	}
 
 	var doc bytes.Buffer
 	doc.WriteString(intro)
 	sort.Strings(order) // import-path order, as go test runs them
 	for _, p := range order {
-		doc.WriteString("\n")
-		doc.WriteString(strings.TrimRight(old[p], "\n"))
-		doc.WriteString("\n")
+		sec := old[p]
+		fmt.Fprintf(&doc, "\n## %s\n\n- machine: %s\n", p, sec.machine)
+		for _, n := range sec.notes {
+			if strings.HasPrefix(n, "  ") {
+				doc.WriteString(n + "\n")
+			} else {
+				doc.WriteString("- " + n + "\n")
+			}
+		}
+		doc.WriteString("\n| benchmark | results | load | ran |\n| --- | --- | --- | --- |\n")
+		for _, l := range sec.rows {
+			doc.WriteString(l + "\n")
+		}
 	}
 	if *out == "" {
 		os.Stdout.Write(doc.Bytes())
@@ -151,7 +191,7 @@ func parseRun(in io.Reader) (header map[string]string, pkgs []string, rows map[s
 			if len(f) < 3 {
 				continue // a benchmark's name printed before its logs
 			}
-			r := row{name: f[0], load: loadAverage()}
+			r := row{name: f[0], load: loadAverage(), ran: time.Now().UTC().Format(timeFormat)}
 			// f[1] is the iteration count; then value/unit pairs.
 			for i := 2; i+1 < len(f); i += 2 {
 				r.metrics = append(r.metrics, [2]string{f[i], f[i+1]})
@@ -178,20 +218,42 @@ func parseRun(in io.Reader) (header map[string]string, pkgs []string, rows map[s
 	return header, pkgs, rows, failures, started
 }
 
-// parseSections splits an earlier report into its packages' sections.
-func parseSections(doc string) []section {
-	var out []section
+// parseSections reads an earlier report's sections. Rows written before
+// rows carried their own time (three columns) get their section's "- run:"
+// time.
+func parseSections(doc string) []*section {
+	var out []*section
 	var cur *section
-	for _, line := range strings.SplitAfter(doc, "\n") {
-		if p, ok := strings.CutPrefix(line, "## "); ok {
-			out = append(out, section{pkg: strings.TrimSpace(p)})
-			cur = &out[len(out)-1]
-		}
-		if cur != nil {
-			cur.text += line
+	runAt := ""
+	for _, line := range strings.Split(doc, "\n") {
+		switch {
+		case strings.HasPrefix(line, "## "):
+			cur = &section{pkg: strings.TrimSpace(strings.TrimPrefix(line, "## "))}
+			out = append(out, cur)
+			runAt = ""
+		case cur == nil:
+		case strings.HasPrefix(line, "- machine: "):
+			cur.machine = strings.TrimPrefix(line, "- machine: ")
+		case strings.HasPrefix(line, "- run: "):
+			// The older form: "- run: <time> on <machine>".
+			at, machine, _ := strings.Cut(strings.TrimPrefix(line, "- run: "), " on ")
+			runAt, cur.machine = at, machine
+		case strings.HasPrefix(line, "- "), strings.HasPrefix(line, "  - "):
+			cur.notes = append(cur.notes, strings.TrimPrefix(line, "- "))
+		case strings.HasPrefix(line, "| Benchmark"):
+			if cells := strings.Split(strings.Trim(line, "| "), " | "); len(cells) == 3 {
+				line = fmt.Sprintf("| %s | %s | %s | %s |", cells[0], cells[1], cells[2], runAt)
+			}
+			cur.rows = append(cur.rows, line)
 		}
 	}
 	return out
+}
+
+// rowName is the benchmark a table row is about.
+func rowName(line string) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+	return name
 }
 
 // loadAverage is the 1-minute load average, or "?" where /proc is missing.
