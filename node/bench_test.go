@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,37 +64,74 @@ func waitIndexed(tb testing.TB, svc *node.Service) {
 	tb.Logf("directory indexed in %v", time.Since(start).Round(time.Millisecond))
 }
 
-// load sends total GET requests to urls (chosen by index) from workers
-// goroutines with keep-alive, and returns the rate and latency quantiles.
-func load(tb testing.TB, total, workers int, url func(i int) string) (rate, p50, p99 float64) {
+// load sends total GET requests for the paths path(i) to the server at
+// addr (host:port) from workers connections, each a goroutine sending one
+// request at a time with keep-alive, and returns the rate and latency
+// quantiles. It is a minimal HTTP/1.1 client, as wrk or ab are: the request
+// bytes written as they are, the answer read with http.ReadResponse. Go's
+// full client (connection pool, a goroutine pair per connection, header
+// maps both ways) cost as much CPU as the server it measured, on the same
+// two cores, and so hid the server's own rate.
+func load(tb testing.TB, total, workers int, addr string, path func(i int) string) (rate, p50, p99 float64) {
 	tb.Helper()
-	tr := &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}
-	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	defer tr.CloseIdleConnections()
 	var next atomic.Int64
 	lat := make([][]time.Duration, workers)
 	var failed atomic.Int64
+	var firstErr atomic.Value
+	fail := func(err error) {
+		failed.Add(1)
+		firstErr.CompareAndSwap(nil, err)
+	}
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var conn net.Conn
+			var br *bufio.Reader
+			defer func() {
+				if conn != nil {
+					conn.Close()
+				}
+			}()
+			req := make([]byte, 0, 256)
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= total {
 					return
 				}
 				t0 := time.Now()
-				resp, err := c.Get(url(i))
+				if conn == nil {
+					c, err := net.Dial("tcp", addr)
+					if err != nil {
+						fail(err)
+						continue
+					}
+					conn, br = c, bufio.NewReaderSize(c, 32<<10)
+				}
+				req = append(append(append(append(req[:0], "GET "...), path(i)...), " HTTP/1.1\r\nHost: "...), addr...)
+				req = append(req, "\r\nUser-Agent: twinfed-bench\r\n\r\n"...)
+				resp, err := func() (*http.Response, error) {
+					if _, err := conn.Write(req); err != nil {
+						return nil, err
+					}
+					return http.ReadResponse(br, nil)
+				}()
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if err != nil || resp.Close {
+					conn.Close()
+					conn = nil
+				}
 				if err != nil {
-					failed.Add(1)
+					fail(err)
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
 				if resp.StatusCode != 200 {
-					failed.Add(1)
+					fail(fmt.Errorf("%s: %s", path(i), resp.Status))
 				}
 				lat[w] = append(lat[w], time.Since(t0))
 			}
@@ -102,7 +140,7 @@ func load(tb testing.TB, total, workers int, url func(i int) string) (rate, p50,
 	wg.Wait()
 	elapsed := time.Since(start)
 	if f := failed.Load(); f > 0 {
-		tb.Fatalf("%d of %d requests failed", f, total)
+		tb.Fatalf("%d of %d requests failed; the first: %v", f, total, firstErr.Load())
 	}
 	var all []time.Duration
 	for _, l := range lat {
@@ -115,7 +153,11 @@ func load(tb testing.TB, total, workers int, url func(i int) string) (rate, p50,
 
 // BenchmarkProfilePage measures public profile pages per second through
 // real HTTP with 100,000 members stored, and in the same run a trivial Go
-// handler's rate as the ceiling of this machine and load generator.
+// handler's rate as the ceiling of this machine and load generator. It also
+// reports the process's CPU time (user and system) and page faults per page,
+// the load generator's share included: a rate far below what the CPU time
+// allows means waiting; faults say whether memory is the cause. With TWINFED_BENCH_CPUPROFILE
+// set to a file name, the profile pages' phase alone is CPU-profiled there.
 func BenchmarkProfilePage(b *testing.B) {
 	dir := b.TempDir()
 	n := MustOpenNode(b, nodeOpts{dir: dir})
@@ -125,20 +167,51 @@ func BenchmarkProfilePage(b *testing.B) {
 	// the background first.
 	waitIndexed(b, n.Service())
 	const total, workers = 60000, 32
+	addr := strings.TrimPrefix(n.URL(), "http://")
+	profile := func(i int) string { return fmt.Sprintf("/users/member%06d", (i*7919)%members) }
 	// Warm up (connections, caches).
-	load(b, 2000, workers, func(i int) string { return fmt.Sprintf("%s/users/member%06d", n.URL(), (i*7919)%members) })
+	load(b, 2000, workers, addr, profile)
+	stop := startCPUProfile(b)
+	u0 := usage()
 	b.ResetTimer()
-	rate, p50, p99 := load(b, total, workers, func(i int) string { return fmt.Sprintf("%s/users/member%06d", n.URL(), (i*7919)%members) })
+	rate, p50, p99 := load(b, total, workers, addr, profile)
 	b.StopTimer()
+	u1 := usage()
+	stop()
 	trivial := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	defer trivial.Close()
-	load(b, 2000, workers, func(int) string { return trivial.URL })
-	ceiling, _, _ := load(b, total, workers, func(int) string { return trivial.URL })
+	taddr := strings.TrimPrefix(trivial.URL, "http://")
+	load(b, 2000, workers, taddr, func(int) string { return "/" })
+	ceiling, _, _ := load(b, total, workers, taddr, func(int) string { return "/" })
 	b.ReportMetric(rate, "req/s")
 	b.ReportMetric(p50, "p50-ms")
 	b.ReportMetric(p99, "p99-ms")
+	b.ReportMetric(float64((u1.user-u0.user).Microseconds())/total, "user-us/req")
+	b.ReportMetric(float64((u1.sys-u0.sys).Microseconds())/total, "sys-us/req")
+	b.ReportMetric(float64(u1.minflt-u0.minflt)/total, "minflt/req")
+	b.ReportMetric(float64(u1.majflt-u0.majflt)/total, "majflt/req")
 	b.ReportMetric(ceiling, "trivial-req/s")
 	b.ReportMetric(members, "members")
+}
+
+// startCPUProfile starts a CPU profile into the file named by
+// TWINFED_BENCH_CPUPROFILE, if set, and returns what stops it.
+func startCPUProfile(tb testing.TB) (stop func()) {
+	name := os.Getenv("TWINFED_BENCH_CPUPROFILE")
+	if name == "" {
+		return func() {}
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		tb.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // BenchmarkProfilePageHandler is the server's side of BenchmarkProfilePage
@@ -278,7 +351,7 @@ func BenchmarkStartup(b *testing.B) {
 		<-time.After(2 * time.Millisecond)
 	}
 	startup := time.Since(start)
-	load(b, 20000, 16, func(i int) string { return fmt.Sprintf("http://%s/users/member%06d", addr, (i*7919)%members) })
+	load(b, 20000, 16, addr, func(i int) string { return fmt.Sprintf("/users/member%06d", (i*7919)%members) })
 	b.ReportMetric(startup.Seconds(), "startup-s")
 	b.ReportMetric(rssMiB(b, cmd.Process.Pid), "rss-MiB")
 	b.ReportMetric(members, "members")

@@ -30,6 +30,18 @@ func (s *Service) PhotoURL(username string) string {
 // node: only the fields the member chose to show. ENOTFOUND for an unknown,
 // deleted or not yet validated member, and for agency staff.
 func (s *Service) LocalProfile(ctx context.Context, username string) (*twinfed.Profile, error) {
+	// The directory holds every shown member's public profile, written in
+	// the same transaction as the member (saveMember): one small record to
+	// read and decode instead of the whole account. The member's record
+	// answers for everyone else (not shown, or a username spelt otherwise).
+	var p *twinfed.Profile
+	_ = s.store.View(func(txn *badger.Txn) error {
+		p = s.dirGet(txn, twinfed.ActorURL(s.cfg.BaseURL, username))
+		return nil
+	})
+	if p != nil && p.Username == username {
+		return p, nil
+	}
 	m, err := s.Member(ctx, username)
 	if err != nil {
 		return nil, err

@@ -1,12 +1,14 @@
 package node
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinfed/twinfed"
@@ -75,6 +77,13 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 	return p
 }
 
+// renderBufs holds the buffers pages are rendered into.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render executes the page's template into a buffer, then sends it whole
+// with its length: a template that fails half-way answers 500 instead of a
+// truncated page, and the response is written once instead of in the many
+// small pieces a template produces.
 func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
 	pages, ok := s.pages[p.Lang]
 	if !ok {
@@ -86,14 +95,26 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p *page)
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Language", p.Lang)
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'")
-	w.WriteHeader(status)
-	if err := t.ExecuteTemplate(w, name+".html", p); err != nil {
+	buf := renderBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 256<<10 {
+			renderBufs.Put(buf)
+		}
+	}()
+	if err := t.ExecuteTemplate(buf, name+".html", p); err != nil {
 		s.log.Error("render", "template", name, "err", err)
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
 	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", p.Lang)
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }
 
 // fail renders a form page again with the error: field messages next to the
