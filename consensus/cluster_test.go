@@ -146,10 +146,12 @@ func TestCluster_SurvivesLossOfLeaderAndOfAnyMember(t *testing.T) {
 	// Lose the leader: a new one is elected and takes writes.
 	old := c.MustLeader(t)
 	c.Stop(old)
-	ids = append(ids, put("without the old leader").ID)
+	// Wait for the election first: on a loaded machine it can outlast the
+	// write's own retries.
 	if now := c.MustLeader(t); now == old {
 		t.Fatal("the stopped member still leads")
 	}
+	ids = append(ids, put("without the old leader").ID)
 	c.MustRestart(t, old)
 	c.MustWaitConverged(t)
 	consensustest.Eventually(t, 30*time.Second, func() bool { return memberHas(c, old, ids) }, "the old leader did not catch up")

@@ -50,6 +50,8 @@ type FSM struct {
 	feedLoaded bool                    // feedKeys and feedFloor hold the state's m/feed-* values
 	feedKeys   uint64
 	feedFloor  uint64
+	seqLoaded  bool // seq holds the state's school counter (m/seq)
+	seq        uint64
 }
 
 // countryState is what a write needs to know of a country.
@@ -637,13 +639,31 @@ func activeCountry(w *stateWriter, code string) *twinfed.Error {
 }
 
 func nextSchoolID(w *stateWriter, country string) string {
-	n, err := getUint(w.txn, kSeq)
+	n, err := w.schoolSeq()
 	if err != nil {
 		w.err = err
 	}
 	n++
-	w.setUint([]byte(kSeq), n)
+	w.setSchoolSeq(n)
 	return string(appendSchoolID(nil, country, n))
+}
+
+// schoolSeq returns the school counter (m/seq), read from the state only
+// once: the FSM goroutine is its only writer (setSchoolSeq).
+func (w *stateWriter) schoolSeq() (uint64, error) {
+	if !w.f.seqLoaded {
+		n, err := getUint(w.txn, kSeq)
+		if err != nil {
+			return 0, err
+		}
+		w.f.seq, w.f.seqLoaded = n, true
+	}
+	return w.f.seq, nil
+}
+
+func (w *stateWriter) setSchoolSeq(n uint64) {
+	w.f.seq, w.f.seqLoaded = n, true
+	w.setUint([]byte(kSeq), n)
 }
 
 // appendSchoolID appends the id of the n-th school, in country: the
@@ -756,7 +776,7 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 			}
 		}
 	}
-	n, err := getUint(w.txn, kSeq)
+	n, err := w.schoolSeq()
 	if err != nil {
 		return nil, internal(err)
 	}
@@ -785,7 +805,7 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 		w.set(key, buf[start:len(buf):len(buf)])
 		ids[i] = s.ID
 	}
-	w.setUint([]byte(kSeq), n)
+	w.setSchoolSeq(n)
 	return ids, nil
 }
 
@@ -1042,7 +1062,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	f.restoring.Lock()
 	defer f.restoring.Unlock()
-	f.countries, f.idemScan, f.feedLoaded = nil, true, false
+	f.countries, f.idemScan, f.feedLoaded, f.seqLoaded = nil, true, false, false
 	start := time.Now()
 	if err := f.db.DropAll(); err != nil {
 		return fmt.Errorf("restore: drop state: %w", err)

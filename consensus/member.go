@@ -52,12 +52,20 @@ type RaftTuning struct {
 }
 
 // DefaultRaftTuning suits a cluster on one LAN.
+//
+// CommitTimeout is how long the leader's replication to a follower waits
+// for a new entry before it sends an AppendEntries anyway, so that the
+// follower learns the commit index of the last entries of a burst; under
+// writes every new batch carries it. 20 ms (raft's default is 50 ms): a
+// follower applies the last write of a burst 20-40 ms after the leader,
+// and an idle cluster exchanges 2 x 67 such RPCs a second instead of
+// 2 x 133 at 5 ms (each one wakes four goroutines on two members).
 func DefaultRaftTuning() RaftTuning {
 	return RaftTuning{
 		HeartbeatTimeout:   1000 * time.Millisecond,
 		ElectionTimeout:    1000 * time.Millisecond,
 		LeaderLeaseTimeout: 500 * time.Millisecond,
-		CommitTimeout:      5 * time.Millisecond,
+		CommitTimeout:      20 * time.Millisecond,
 		SnapshotThreshold:  8192,
 		SnapshotInterval:   2 * time.Minute,
 		TrailingLogs:       10240,
@@ -112,12 +120,13 @@ type Member struct {
 	now     func() time.Time
 	metrics *metrics
 
-	logs    *LogStore
-	logRead raft.LogStore // the log cache in front of logs
-	stateDB *badger.DB
-	fsm     *FSM
-	raft    *raft.Raft
-	trans   *raft.NetworkTransport
+	storesMu sync.RWMutex // held for writing while closeStores releases logs and stateDB
+	logs     *LogStore
+	logRead  raft.LogStore // the log cache in front of logs
+	stateDB  *badger.DB
+	fsm      *FSM
+	raft     *raft.Raft
+	trans    *raft.NetworkTransport
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -263,6 +272,7 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	rc.TrailingLogs = t.TrailingLogs
 	rc.MaxAppendEntries = 1024
 	rc.BatchApplyCh = true
+	rc.NoLegacyTelemetry = true // the go-metrics series keyed by peer: built per RPC, exported nowhere
 	rc.Logger = hlog
 	notify := make(chan bool, 16)
 	rc.NotifyCh = notify
@@ -299,7 +309,10 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 
 	m.fwd = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, IdleConnTimeout: 90 * time.Second}}
 	m.httpSrv = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second}
-	m.wg.Add(4)
+	if m.metrics.reg != nil {
+		m.metrics.reg.MustRegister(newMemberCollector(m))
+	}
+	m.wg.Add(3)
 	go func() {
 		defer m.wg.Done()
 		if err := m.httpSrv.Serve(m.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -308,7 +321,6 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	}()
 	go func() { defer m.wg.Done(); m.watchLeadership(notify) }()
 	go func() { defer m.wg.Done(); m.registerSelf() }()
-	go func() { defer m.wg.Done(); m.updateMetrics() }()
 	if !existing && len(cfg.Join) > 0 {
 		if err := m.joinCluster(ctx, cfg.Join); err != nil {
 			m.Close()
@@ -437,6 +449,8 @@ func (m *Member) Close() error {
 }
 
 func (m *Member) closeStores() error {
+	m.storesMu.Lock()
+	defer m.storesMu.Unlock()
 	var first error
 	if m.stateDB != nil {
 		if err := m.stateDB.Close(); err != nil {
@@ -553,30 +567,6 @@ func (m *Member) registerSelf() {
 		cmd, _ := EncodeCommand(CmdSetMember, MemberCommand{Member: me})
 		_, _ = m.propose(ctx, cmd)
 		cancel()
-	}
-}
-
-func (m *Member) updateMetrics() {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-m.done:
-			return
-		case <-tick.C:
-		}
-		m.metrics.raftState.Set(float64(m.raft.State()))
-		m.metrics.commitIndex.Set(float64(m.raft.CommitIndex()))
-		m.metrics.appliedIndex.Set(float64(m.raft.AppliedIndex()))
-		var term float64
-		_, _ = fmt.Sscan(m.raft.Stats()["term"], &term)
-		m.metrics.raftTerm.Set(term)
-		lsm, vlog := m.logs.DB().Size()
-		m.metrics.badgerBytes.WithLabelValues("log", "lsm").Set(float64(lsm))
-		m.metrics.badgerBytes.WithLabelValues("log", "vlog").Set(float64(vlog))
-		lsm, vlog = m.stateDB.Size()
-		m.metrics.badgerBytes.WithLabelValues("state", "lsm").Set(float64(lsm))
-		m.metrics.badgerBytes.WithLabelValues("state", "vlog").Set(float64(vlog))
 	}
 }
 

@@ -6,11 +6,12 @@ import (
 
 // metrics are a member's Prometheus series. They are registered on the
 // injected registry, never on the default one.
+//
+// Raft's state, term and indexes and Badger's sizes are read when the
+// registry is scraped (memberCollector), not copied by a ticker: an idle
+// member then wakes for nothing of its own.
 type metrics struct {
-	raftState       prometheus.Gauge
-	raftTerm        prometheus.Gauge
-	commitIndex     prometheus.Gauge
-	appliedIndex    prometheus.Gauge
+	reg             *prometheus.Registry
 	fsmIndex        prometheus.Gauge
 	leaderChanges   prometheus.Counter
 	applySeconds    prometheus.Histogram
@@ -18,19 +19,14 @@ type metrics struct {
 	reads           *prometheus.CounterVec
 	snapshotSeconds prometheus.Histogram
 	snapshotBytes   prometheus.Gauge
-	badgerBytes     *prometheus.GaugeVec
 	unknownCommands prometheus.Counter
 	authRefusals    *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
-		raftState: prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_raft_state",
-			Help: "Raft state of this member: 0 follower, 1 candidate, 2 leader, 3 shutdown."}),
-		raftTerm:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_raft_term", Help: "Current Raft term."}),
-		commitIndex:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_raft_commit_index", Help: "Raft commit index."}),
-		appliedIndex: prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_raft_applied_index", Help: "Raft applied index."}),
-		fsmIndex:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_fsm_index", Help: "Index of the last entry applied to the registry state."}),
+		reg:      reg,
+		fsmIndex: prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_fsm_index", Help: "Index of the last entry applied to the registry state."}),
 		leaderChanges: prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_registry_leader_changes_total",
 			Help: "Leader changes observed by this member."}),
 		applySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "twinfed_registry_apply_seconds",
@@ -42,17 +38,63 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		snapshotSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "twinfed_registry_snapshot_seconds",
 			Help: "Time to persist a snapshot.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 		snapshotBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_snapshot_bytes", Help: "Size of the last persisted snapshot."}),
-		badgerBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "twinfed_registry_badger_bytes",
-			Help: "Badger on-disk size, by database (log, state) and part (lsm, vlog)."}, []string{"db", "part"}),
 		unknownCommands: prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_registry_unknown_commands_total",
 			Help: "Log entries skipped because their command type is unknown to this version."}),
 		authRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_registry_auth_refusals_total",
 			Help: "Writes refused by authorisation, by reason."}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.raftState, m.raftTerm, m.commitIndex, m.appliedIndex, m.fsmIndex, m.leaderChanges,
-			m.applySeconds, m.forwarded, m.reads, m.snapshotSeconds, m.snapshotBytes, m.badgerBytes,
+		reg.MustRegister(m.fsmIndex, m.leaderChanges,
+			m.applySeconds, m.forwarded, m.reads, m.snapshotSeconds, m.snapshotBytes,
 			m.unknownCommands, m.authRefusals)
 	}
 	return m
+}
+
+// memberCollector reads Raft's state and Badger's sizes at each scrape.
+type memberCollector struct {
+	m                                   *Member
+	state, term, commit, applied, bytes *prometheus.Desc
+}
+
+func newMemberCollector(m *Member) *memberCollector {
+	return &memberCollector{m: m,
+		state: prometheus.NewDesc("twinfed_registry_raft_state",
+			"Raft state of this member: 0 follower, 1 candidate, 2 leader, 3 shutdown.", nil, nil),
+		term:    prometheus.NewDesc("twinfed_registry_raft_term", "Current Raft term.", nil, nil),
+		commit:  prometheus.NewDesc("twinfed_registry_raft_commit_index", "Raft commit index.", nil, nil),
+		applied: prometheus.NewDesc("twinfed_registry_raft_applied_index", "Raft applied index.", nil, nil),
+		bytes: prometheus.NewDesc("twinfed_registry_badger_bytes",
+			"Badger on-disk size, by database (log, state) and part (lsm, vlog).", []string{"db", "part"}, nil),
+	}
+}
+
+func (c *memberCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.state
+	ch <- c.term
+	ch <- c.commit
+	ch <- c.applied
+	ch <- c.bytes
+}
+
+func (c *memberCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	r := c.m.raft
+	gauge(c.state, float64(r.State()))
+	gauge(c.term, float64(r.CurrentTerm()))
+	gauge(c.commit, float64(r.CommitIndex()))
+	gauge(c.applied, float64(r.AppliedIndex()))
+	c.m.storesMu.RLock()
+	defer c.m.storesMu.RUnlock()
+	if c.m.logs == nil || c.m.stateDB == nil {
+		return // closed
+	}
+	lsm, vlog := c.m.logs.DB().Size()
+	gauge(c.bytes, float64(lsm), "log", "lsm")
+	gauge(c.bytes, float64(vlog), "log", "vlog")
+	lsm, vlog = c.m.stateDB.Size()
+	gauge(c.bytes, float64(lsm), "state", "lsm")
+	gauge(c.bytes, float64(vlog), "state", "vlog")
 }

@@ -30,7 +30,7 @@ func TestTuning() consensus.RaftTuning {
 		HeartbeatTimeout:   1500 * time.Millisecond,
 		ElectionTimeout:    1500 * time.Millisecond,
 		LeaderLeaseTimeout: 1500 * time.Millisecond,
-		CommitTimeout:      5 * time.Millisecond,
+		CommitTimeout:      20 * time.Millisecond, // as consensus.DefaultRaftTuning
 		SnapshotThreshold:  1024,
 		SnapshotInterval:   500 * time.Millisecond,
 		TrailingLogs:       256,
