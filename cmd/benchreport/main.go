@@ -57,9 +57,9 @@ const timeFormat = "2006-01-02 15:04 MST"
 const intro = "# Benchmarks\n\n" +
 	"Written by `make bench` (`go test -p 1 -bench . -benchtime 1x`, piped into `cmd/benchreport`). " +
 	"Each benchmark sizes its own work and reports rates and latencies with `b.ReportMetric`; " +
-	"the goals are in the issues and in the design notes (`docs/`). Each package's section is " +
-	"replaced only when that benchmark runs again (`make bench PKGS=./node BENCH=ProfilePage` refreshes one row), " +
-	"and says when it ran. The load column is the machine's 1-minute load average as the result " +
+	"the goals are in the issues and in the design notes (`docs/`). Each row is replaced only when " +
+	"its benchmark runs again (`make bench PKGS=./node` refreshes a package's rows, " +
+	"`make bench PKGS=./node BENCH=ProfilePage` one benchmark's), and says when it ran. The load column is the machine's 1-minute load average as the result " +
 	"came in; a benchmark's own goroutines count in it, so compare a row with the rows run beside it: " +
 	"a load far above them means something else shared the machine's 2 cores and the figure is low.\n"
 
