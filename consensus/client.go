@@ -586,8 +586,12 @@ func (c *Client) ConsistentSchool(ctx context.Context, id string) (*twinfed.Scho
 	return &out, idx, nil
 }
 
-// write sends a write and, with a cache, waits briefly for the cache to
-// reach it so that the caller reads its own write.
+// writeCacheWait bounds how long a write waits for the cache to reach it;
+// after that the write returns anyway (it is applied; only the copy is late).
+const writeCacheWait = 10 * time.Second
+
+// write sends a write and, with a cache, waits for the cache to reach it
+// (up to writeCacheWait) so that the caller reads its own write.
 func (c *Client) write(ctx context.Context, method, path string, v any, out any) (uint64, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -602,7 +606,7 @@ func (c *Client) write(ctx context.Context, method, path string, v any, out any)
 		return idx, err
 	}
 	if c.cache != nil && idx > 0 {
-		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		wctx, cancel := context.WithTimeout(ctx, writeCacheWait)
 		_ = c.WaitIndex(wctx, idx)
 		cancel()
 	}

@@ -411,6 +411,10 @@ func (m *Member) Stats() map[string]string { return m.raft.Stats() }
 // AppliedIndex returns the index of the last entry applied to the state.
 func (m *Member) AppliedIndex() uint64 { return m.fsm.Applied() }
 
+// CaughtUp reports whether this member has applied every entry of its own
+// log (a new leader has not, until it applies the entries of earlier terms).
+func (m *Member) CaughtUp() bool { return m.raft.AppliedIndex() >= m.raft.LastIndex() }
+
 // Close stops the member: HTTP first, then Raft, then the stores.
 func (m *Member) Close() error {
 	m.closeOnce.Do(func() {

@@ -174,6 +174,7 @@ func registeredMetrics(t *testing.T) map[string][]string {
 	out := map[string][]string{}
 	nameRE := regexp.MustCompile(`Name:\s*"(twinfed_[a-z_]+)"`)
 	labelsRE := regexp.MustCompile(`\}\s*,\s*\[\]string\{([^}]*)\}`)
+	descRE := regexp.MustCompile(`NewDesc\(\s*"(twinfed_[a-z_]+)",\s*"(?:[^"\\]|\\.)*",\s*(?:\[\]string\{([^}]*)\}|nil)`)
 	for _, dir := range []string{"../../consensus", "../../node", "../../federation"} {
 		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
@@ -184,6 +185,17 @@ func registeredMetrics(t *testing.T) map[string][]string {
 				return err
 			}
 			text := string(src)
+			// Series read at scrape time by a collector:
+			// prometheus.NewDesc("twinfed_…", "help", []string{labels} or nil, …).
+			for _, m := range descRE.FindAllStringSubmatch(text, -1) {
+				var labels []string
+				for _, l := range strings.Split(m[2], ",") {
+					if l = strings.Trim(strings.TrimSpace(l), `"`); l != "" {
+						labels = append(labels, l)
+					}
+				}
+				out[m[1]] = labels
+			}
 			for _, loc := range nameRE.FindAllStringSubmatchIndex(text, -1) {
 				// The metric's options end where the next constructor or
 				// metric name begins; its label list, if any, is there.

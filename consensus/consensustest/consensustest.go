@@ -166,13 +166,13 @@ func (c *Cluster) countriesSeeded(m *consensus.Member) bool {
 	return err == nil && len(list) > 0
 }
 
-// MustWaitConverged waits until there is a leader and every running member
-// has applied the leader's commit.
+// MustWaitConverged waits until there is a leader that has applied its
+// whole log, and every running member has applied as much.
 func (c *Cluster) MustWaitConverged(tb testing.TB) {
 	tb.Helper()
 	Eventually(tb, 60*time.Second, func() bool {
 		l := c.Leader()
-		if l == nil {
+		if l == nil || !l.CaughtUp() {
 			return false
 		}
 		idx := l.AppliedIndex()
