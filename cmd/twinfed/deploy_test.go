@@ -167,6 +167,17 @@ func TestDeploy_DashboardMetricsExist(t *testing.T) {
 	}
 }
 
+// labelList reads the labels of a Go []string literal's body: "a", "b".
+func labelList(body string) []string {
+	var labels []string
+	for _, l := range strings.Split(body, ",") {
+		if l = strings.Trim(strings.TrimSpace(l), `"`); l != "" {
+			labels = append(labels, l)
+		}
+	}
+	return labels
+}
+
 // registeredMetrics scans the adapters' Go sources for metric options
 // (Name: "twinfed_…") and the label list that follows them.
 func registeredMetrics(t *testing.T) map[string][]string {
@@ -188,13 +199,7 @@ func registeredMetrics(t *testing.T) map[string][]string {
 			// Series read at scrape time by a collector:
 			// prometheus.NewDesc("twinfed_…", "help", []string{labels} or nil, …).
 			for _, m := range descRE.FindAllStringSubmatch(text, -1) {
-				var labels []string
-				for _, l := range strings.Split(m[2], ",") {
-					if l = strings.Trim(strings.TrimSpace(l), `"`); l != "" {
-						labels = append(labels, l)
-					}
-				}
-				out[m[1]] = labels
+				out[m[1]] = labelList(m[2])
 			}
 			for _, loc := range nameRE.FindAllStringSubmatchIndex(text, -1) {
 				// The metric's options end where the next constructor or
@@ -208,11 +213,7 @@ func registeredMetrics(t *testing.T) map[string][]string {
 				}
 				var labels []string
 				if m := labelsRE.FindStringSubmatch(rest); m != nil {
-					for _, l := range strings.Split(m[1], ",") {
-						if l = strings.Trim(strings.TrimSpace(l), `"`); l != "" {
-							labels = append(labels, l)
-						}
-					}
+					labels = labelList(m[1])
 				}
 				out[text[loc[2]:loc[3]]] = labels
 			}
