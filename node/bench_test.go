@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -153,11 +154,21 @@ func load(tb testing.TB, total, workers int, addr string, path func(i int) strin
 
 // BenchmarkProfilePage measures public profile pages per second through
 // real HTTP with 100,000 members stored, and in the same run a trivial Go
-// handler's rate as the ceiling of this machine and load generator. It also
-// reports the process's CPU time (user and system) and page faults per page,
-// the load generator's share included: a rate far below what the CPU time
-// allows means waiting; faults say whether memory is the cause. With TWINFED_BENCH_CPUPROFILE
-// set to a file name, the profile pages' phase alone is CPU-profiled there.
+// handler's rate as the ceiling of this machine and load generator. The
+// visitors have no session, so the profile page cache (pagecache.go, its
+// default 32 MiB) serves repeated pages. Three phases of 60,000 requests:
+//   - req/s: every request a different member (a crawler's walk): nearly
+//     every page is rendered, the cache's worst case;
+//   - zipf-req/s: members drawn from a Zipf distribution (s=1.1, the
+//     skew of real page popularity), after 10,000 requests of warm-up;
+//     zipf-hit-ratio is the share the cache served;
+//   - hot-req/s: 1,000 members over and over, every page from the cache.
+//
+// The first phase also reports the process's CPU time (user and system)
+// and page faults per page, the load generator's share included: a rate
+// far below what the CPU time allows means waiting; faults say whether
+// memory is the cause. With TWINFED_BENCH_CPUPROFILE set to a file name,
+// that phase alone is CPU-profiled there.
 func BenchmarkProfilePage(b *testing.B) {
 	dir := b.TempDir()
 	n := MustOpenNode(b, nodeOpts{dir: dir})
@@ -178,6 +189,23 @@ func BenchmarkProfilePage(b *testing.B) {
 	b.StopTimer()
 	u1 := usage()
 	stop()
+
+	zr := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(zr, 1.1, 1, members-1)
+	zpaths := make([]string, 10000+total)
+	for i := range zpaths {
+		// Ranks spread over the members, not the first ones in key order.
+		zpaths[i] = fmt.Sprintf("/users/member%06d", (int(zipf.Uint64())*7919)%members)
+	}
+	load(b, 10000, workers, addr, func(i int) string { return zpaths[i] })
+	h0, m0 := cacheLookups(b, n.URL())
+	zrate, zp50, zp99 := load(b, total, workers, addr, func(i int) string { return zpaths[10000+i] })
+	h1, m1 := cacheLookups(b, n.URL())
+
+	hot := func(i int) string { return fmt.Sprintf("/users/member%06d", (i%1000*7919)%members) }
+	load(b, 2000, workers, addr, hot)
+	hrate, hp50, hp99 := load(b, total, workers, addr, hot)
+
 	trivial := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	defer trivial.Close()
 	taddr := strings.TrimPrefix(trivial.URL, "http://")
@@ -190,8 +218,40 @@ func BenchmarkProfilePage(b *testing.B) {
 	b.ReportMetric(float64((u1.sys-u0.sys).Microseconds())/total, "sys-us/req")
 	b.ReportMetric(float64(u1.minflt-u0.minflt)/total, "minflt/req")
 	b.ReportMetric(float64(u1.majflt-u0.majflt)/total, "majflt/req")
+	b.ReportMetric(zrate, "zipf-req/s")
+	b.ReportMetric(zp50, "zipf-p50-ms")
+	b.ReportMetric(zp99, "zipf-p99-ms")
+	b.ReportMetric((h1-h0)/(h1-h0+m1-m0), "zipf-hit-ratio")
+	b.ReportMetric(hrate, "hot-req/s")
+	b.ReportMetric(hp50, "hot-p50-ms")
+	b.ReportMetric(hp99, "hot-p99-ms")
 	b.ReportMetric(ceiling, "trivial-req/s")
 	b.ReportMetric(members, "members")
+}
+
+// cacheLookups reads the profile page cache's hits and misses from the
+// node's /metrics.
+func cacheLookups(tb testing.TB, base string) (hits, misses float64) {
+	tb.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		l := sc.Text()
+		for _, r := range []struct {
+			label string
+			to    *float64
+		}{{`result="hit"`, &hits}, {`result="miss"`, &misses}} {
+			if strings.HasPrefix(l, "twinfed_node_page_cache_lookups_total{") && strings.Contains(l, r.label) {
+				f := strings.Fields(l)
+				*r.to, _ = strconv.ParseFloat(f[len(f)-1], 64)
+			}
+		}
+	}
+	return hits, misses
 }
 
 // startCPUProfile starts a CPU profile into the file named by
@@ -216,32 +276,55 @@ func startCPUProfile(tb testing.TB) (stop func()) {
 
 // BenchmarkProfilePageHandler is the server's side of BenchmarkProfilePage
 // alone: the handler called in process (no network, no client), one page
-// per op, over 5,000 stored members. ns/op is the CPU a page costs; with
-// `-cpuprofile` it shows where that goes.
+// per op, over 5,000 stored members. ns/op is the CPU a rendered page
+// costs (a node without the profile page cache); cached-ns/op the same
+// requests served by the cache of a node with it. With `-cpuprofile` it
+// shows where that goes.
 func BenchmarkProfilePageHandler(b *testing.B) {
-	n := MustOpenNode(b, nodeOpts{})
 	const members = 5000
-	seedMembers(b, n.Service(), members)
-	waitIndexed(b, n.Service())
-	h := n.Handler()
 	reqs := make([]*http.Request, 1024)
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest("GET", fmt.Sprintf("/users/member%06d", (i*7919)%members), nil)
 	}
 	// At least 20,000 pages, so that make bench's 1x run measures too.
 	rounds := max(b.N, 20000)
-	b.ResetTimer()
-	start := time.Now()
-	for i := range rounds {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, reqs[i%len(reqs)])
-		if w.Code != 200 {
-			b.Fatalf("%s: %d", reqs[i%len(reqs)].URL, w.Code)
+	perPage := func(h http.Handler) time.Duration {
+		for _, r := range reqs { // the cache's first renders
+			h.ServeHTTP(httptest.NewRecorder(), r)
 		}
+		start := time.Now()
+		for i := range rounds {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, reqs[i%len(reqs)])
+			if w.Code != 200 {
+				b.Fatalf("%s: %d", reqs[i%len(reqs)].URL, w.Code)
+			}
+		}
+		return time.Since(start) / time.Duration(rounds)
 	}
-	per := time.Since(start) / time.Duration(rounds)
+	var per, cached time.Duration
+	for _, cache := range []int64{-1, 0} {
+		n, err := node.Open(context.Background(), node.Options{Dir: b.TempDir(), Addr: "127.0.0.1:0",
+			Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: node.ItalianPolicy(), Hash: testHash},
+			Server:  node.ServerConfig{Languages: []string{"it", "en"}, PageCacheBytes: cache}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		seedMembers(b, n.Service(), members)
+		waitIndexed(b, n.Service())
+		b.ResetTimer()
+		if cache < 0 {
+			per = perPage(n.Handler())
+		} else {
+			cached = perPage(n.Handler())
+		}
+		b.StopTimer()
+		n.Close()
+	}
 	b.ReportMetric(float64(per.Nanoseconds()), "ns/op")
 	b.ReportMetric(float64(time.Second/per), "pages/s-serial")
+	b.ReportMetric(float64(cached.Nanoseconds()), "cached-ns/op")
+	b.ReportMetric(float64(time.Second/cached), "cached-pages/s-serial")
 }
 
 // BenchmarkRegistrations measures pre-registrations per second through

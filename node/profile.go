@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,26 +31,56 @@ func (s *Service) PhotoURL(username string) string {
 // node: only the fields the member chose to show. ENOTFOUND for an unknown,
 // deleted or not yet validated member, and for agency staff.
 func (s *Service) LocalProfile(ctx context.Context, username string) (*twinfed.Profile, error) {
+	p, _, err := s.localProfile(ctx, username)
+	return p, err
+}
+
+// localProfile is LocalProfile with the Badger version of the directory
+// record it was read from, or 0 when it came from the member's record. The
+// version changes with every write of that record (a profile change, a
+// hidden field, a deletion removes it), which is what the profile page
+// cache checks.
+func (s *Service) localProfile(ctx context.Context, username string) (*twinfed.Profile, uint64, error) {
 	// The directory holds every shown member's public profile, written in
 	// the same transaction as the member (saveMember): one small record to
 	// read and decode instead of the whole account. The member's record
 	// answers for everyone else (not shown, or a username spelt otherwise).
 	var p *twinfed.Profile
+	var version uint64
 	_ = s.store.View(func(txn *badger.Txn) error {
-		p = s.dirGet(txn, twinfed.ActorURL(s.cfg.BaseURL, username))
+		item, err := txn.Get([]byte(prefixDirProfile + twinfed.ActorURL(s.cfg.BaseURL, username)))
+		if err != nil {
+			return nil
+		}
+		var dp twinfed.Profile
+		if item.Value(func(b []byte) error { return json.Unmarshal(b, &dp) }) == nil {
+			p, version = &dp, item.Version()
+		}
 		return nil
 	})
 	if p != nil && p.Username == username {
-		return p, nil
+		return p, version, nil
 	}
 	m, err := s.Member(ctx, username)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if m.Status != twinfed.StatusValidated || m.Role != twinfed.RoleMember {
-		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
+		return nil, 0, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
 	}
-	return m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, username), s.PhotoURL(username)), nil
+	return m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, username), s.PhotoURL(username)), 0, nil
+}
+
+// recordVersion is the Badger version of key, 0 when it is missing.
+func (s *Service) recordVersion(key string) uint64 {
+	var v uint64
+	_ = s.store.View(func(txn *badger.Txn) error {
+		if item, err := txn.Get([]byte(key)); err == nil {
+			v = item.Version()
+		}
+		return nil
+	})
+	return v
 }
 
 // AccountUpdate is the editable personal part of an account. Empty strings

@@ -58,8 +58,12 @@ type ServerConfig struct {
 	// parked deliveries, requeue), mounted at /api/v1/agency/federation/
 	// for agency staff and the agency's bearer token; nil: not served.
 	FederationAdmin http.Handler
-	Logger          *slog.Logger
-	Metrics         *prometheus.Registry // also served at /metrics; nil: no metrics
+	// PageCacheBytes bounds the memory of the cache of public profile
+	// pages rendered for visitors without a session (see pagecache.go).
+	// Zero: DefaultPageCacheBytes (32 MiB); negative: no cache.
+	PageCacheBytes int64
+	Logger         *slog.Logger
+	Metrics        *prometheus.Registry // also served at /metrics; nil: no metrics
 }
 
 // Server is the node's HTTP handler: web UI, JSON API, metrics, and the
@@ -72,6 +76,7 @@ type Server struct {
 	pages   map[string]map[string]*template.Template // language → page name → template
 	mux     *http.ServeMux
 	latency *prometheus.HistogramVec
+	pc      *pageCache // nil: no profile page cache
 }
 
 // NewServer builds the server.
@@ -100,9 +105,21 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		Name: "twinfed_node_http_request_duration_seconds", Help: "HTTP request latency by route and status class.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"route", "method", "code"})
+	if cfg.PageCacheBytes == 0 {
+		cfg.PageCacheBytes = DefaultPageCacheBytes
+	}
+	if cfg.PageCacheBytes > 0 {
+		s.pc = newPageCache(cfg.PageCacheBytes)
+	}
 	if cfg.Metrics != nil {
-		if err := cfg.Metrics.Register(s.latency); err != nil {
-			return nil, fmt.Errorf("node: register metrics: %w", err)
+		cs := []prometheus.Collector{s.latency}
+		if s.pc != nil {
+			cs = append(cs, s.pc.collectors()...)
+		}
+		for _, c := range cs {
+			if err := cfg.Metrics.Register(c); err != nil {
+				return nil, fmt.Errorf("node: register metrics: %w", err)
+			}
 		}
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	}

@@ -155,16 +155,25 @@ type profileView struct {
 }
 
 func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, prof *twinfed.Profile) {
+	s.render(w, http.StatusOK, "user", s.userPageOf(w, r, prof))
+}
+
+// userPageOf is the page of a profile for this request's viewer.
+func (s *Server) userPageOf(w http.ResponseWriter, r *http.Request, prof *twinfed.Profile) *page {
 	p := s.newPage(w, r, "title.profile_of")
 	p.Nav = "people"
 	p.Data = profileView{Profile: prof, Description: template.HTML(prof.Description), Rel: s.svc.RelationTo(r.Context(), state(r).p, prof.ID),
 		Local: s.svc.isLocal(prof.ID)}
-	s.render(w, http.StatusOK, "user", p)
+	return p
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request) {
 	if wantsActivity(r) && s.cfg.Federation != nil {
 		s.cfg.Federation.ServeHTTP(w, r)
+		return
+	}
+	if st := state(r); s.pageCacheable(r, st) {
+		s.cachedUserPage(w, r, st, r.PathValue("username"))
 		return
 	}
 	prof, err := s.svc.LocalProfile(r.Context(), r.PathValue("username"))

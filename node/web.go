@@ -85,6 +85,17 @@ var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // truncated page, and the response is written once instead of in the many
 // small pieces a template produces.
 func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
+	buf, ok := s.execute(w, name, p)
+	if !ok {
+		return
+	}
+	defer putRenderBuf(buf)
+	sendPage(w, status, p.Lang, buf.Bytes())
+}
+
+// execute runs the page's template into a pooled buffer (give it back
+// with putRenderBuf). On failure it has answered 500 and returns false.
+func (s *Server) execute(w http.ResponseWriter, name string, p *page) (*bytes.Buffer, bool) {
 	pages, ok := s.pages[p.Lang]
 	if !ok {
 		pages = s.pages[s.cat.Languages()[0]]
@@ -93,28 +104,37 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p *page)
 	if !ok {
 		s.log.Error("no template", "name", name)
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
-		return
+		return nil, false
 	}
 	buf := renderBufs.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 256<<10 {
-			renderBufs.Put(buf)
-		}
-	}()
 	if err := t.ExecuteTemplate(buf, name+".html", p); err != nil {
+		putRenderBuf(buf)
 		s.log.Error("render", "template", name, "err", err)
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
-		return
+		return nil, false
 	}
+	return buf, true
+}
+
+func putRenderBuf(buf *bytes.Buffer) {
+	if buf.Cap() <= 256<<10 {
+		renderBufs.Put(buf)
+	}
+}
+
+// sendPage sends a rendered HTML page in language lang with its headers.
+// The profile page cache sends its pages through it too, so a cached page
+// has the headers of a rendered one.
+func sendPage(w http.ResponseWriter, status int, lang string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Language", p.Lang)
+	h.Set("Content-Language", lang)
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
 // fail renders a form page again with the error: field messages next to the

@@ -1,0 +1,201 @@
+package node
+
+import (
+	"bytes"
+	"container/list"
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The profile page cache keeps public profile pages (/users/{username}) as
+// rendered for visitors without a session, so that a repeated page costs a
+// map lookup, one Badger key lookup and a write instead of reading and
+// decoding the record and executing the templates.
+//
+// What such a page depends on, and how the cache follows it:
+//   - the directory record dp/<actor> it was rendered from: each entry keeps
+//     the record's Badger version, and a hit checks it is still the current
+//     one (a key lookup, no value read). Every write of the record gives a
+//     new version, whatever code path made it (saveMember, a deletion, the
+//     directory's own writes, a bulk import), and a removed record has none,
+//     so a changed, hidden or deleted profile is rendered again at once. A
+//     page rendered from the member's record instead (a member the
+//     directory does not hold) is not cached.
+//   - the language (the key holds it) and the path (the key, and the
+//     footer's "next" field): requests with a query string are not cached,
+//     so the flash message (?done=) and anything else read from the query
+//     take the rendering path;
+//   - the visitor's CSRF token (the footer's language form): the page is
+//     kept split around it and each visitor's own token, with the cookie
+//     that binds it when they have none yet, goes in at serve time;
+//   - the node's configuration (country, agency name, languages), which is
+//     fixed while the process runs.
+//
+// Members and agency staff with a session, and the API token, always get
+// the rendered page: theirs shows the menu's counts and relation buttons.
+
+// DefaultPageCacheBytes is the memory the profile page cache may hold
+// when ServerConfig.PageCacheBytes is zero: about 12,000 profile pages
+// of 2.5 to 3 KiB.
+const DefaultPageCacheBytes = 32 << 20
+
+// pageCache is a least-recently-used cache of rendered pages bounded by
+// the bytes it holds. It is safe for concurrent use.
+type pageCache struct {
+	max int64
+
+	mu   sync.Mutex
+	size int64
+	lru  list.List // of *cachedPage, most recently used first
+	byK  map[string]*list.Element
+
+	lookups *prometheus.CounterVec // result: hit, miss
+	hit     prometheus.Counter
+	miss    prometheus.Counter
+}
+
+// cachedPage is one rendered page.
+type cachedPage struct {
+	key     string
+	record  string   // the directory record's key
+	version uint64   // its Badger version when the page was rendered
+	parts   [][]byte // the page split around the visitor's CSRF token
+	length  int      // of the parts together
+	size    int64    // what the entry costs in memory, roughly
+}
+
+func newPageCache(maxBytes int64) *pageCache {
+	c := &pageCache{max: maxBytes, byK: map[string]*list.Element{},
+		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "twinfed_node_page_cache_lookups_total",
+			Help: "Public profile pages asked by visitors without a session, by result: hit (served from the cache) or miss (rendered).",
+		}, []string{"result"})}
+	c.hit, c.miss = c.lookups.WithLabelValues("hit"), c.lookups.WithLabelValues("miss")
+	return c
+}
+
+// collectors are the cache's metrics.
+func (c *pageCache) collectors() []prometheus.Collector {
+	return []prometheus.Collector{c.lookups, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "twinfed_node_page_cache_bytes",
+		Help: "Bytes of rendered profile pages the cache holds (at most ServerConfig.PageCacheBytes).",
+	}, func() float64 {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return float64(c.size)
+	})}
+}
+
+func (c *pageCache) get(key string) *cachedPage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.byK[key]
+	if !ok {
+		return nil
+	}
+	c.lru.MoveToFront(el)
+	return el.Value.(*cachedPage)
+}
+
+// put adds or replaces e and evicts the least recently used pages beyond
+// the bound. A page larger than a sixteenth of the bound is not kept.
+func (c *pageCache) put(e *cachedPage) {
+	if e.size > c.max/16 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byK[e.key]; ok {
+		c.removeLocked(el)
+	}
+	c.byK[e.key] = c.lru.PushFront(e)
+	c.size += e.size
+	for c.size > c.max {
+		c.removeLocked(c.lru.Back())
+	}
+}
+
+// remove drops e if it is still the entry of its key.
+func (c *pageCache) remove(e *cachedPage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byK[e.key]; ok && el.Value.(*cachedPage) == e {
+		c.removeLocked(el)
+	}
+}
+
+func (c *pageCache) removeLocked(el *list.Element) {
+	e := c.lru.Remove(el).(*cachedPage)
+	delete(c.byK, e.key)
+	c.size -= e.size
+}
+
+// len is the number of pages held.
+func (c *pageCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.byK)
+}
+
+// newCachedPage keeps a copy of body split around the CSRF token csrf.
+func newCachedPage(key, record string, version uint64, body []byte, csrf string) *cachedPage {
+	parts := bytes.Split(bytes.Clone(body), []byte(csrf))
+	return &cachedPage{key: key, record: record, version: version, parts: parts, length: len(body) - (len(parts)-1)*len(csrf),
+		size: int64(len(body) + len(key) + len(record) + 24*len(parts) + 160)}
+}
+
+// cachedUserPage serves the public profile page of username to a visitor
+// without a session and with no query string, from the cache when the
+// page there is still current.
+func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *reqState, username string) {
+	key := st.lang + "\x00" + r.URL.Path
+	if e := s.pc.get(key); e != nil {
+		if e.version == s.svc.recordVersion(e.record) {
+			s.pc.hit.Inc()
+			s.sendCached(w, st, e)
+			return
+		}
+		s.pc.remove(e)
+	}
+	s.pc.miss.Inc()
+	prof, version, err := s.svc.localProfile(r.Context(), username)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	p := s.userPageOf(w, r, prof)
+	buf, ok := s.execute(w, "user", p)
+	if !ok {
+		return
+	}
+	defer putRenderBuf(buf)
+	if version != 0 && p.CSRF != "" {
+		s.pc.put(newCachedPage(key, prefixDirProfile+prof.ID, version, buf.Bytes(), p.CSRF))
+	}
+	sendPage(w, http.StatusOK, p.Lang, buf.Bytes())
+}
+
+// sendCached sends a cached page with the visitor's CSRF token, setting
+// the anonymous cookie that binds it as newPage would.
+func (s *Server) sendCached(w http.ResponseWriter, st *reqState, e *cachedPage) {
+	csrf := s.csrfToken(w, st)
+	buf := renderBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer putRenderBuf(buf)
+	buf.Grow(e.length + (len(e.parts)-1)*len(csrf))
+	for i, part := range e.parts {
+		if i > 0 {
+			buf.WriteString(csrf)
+		}
+		buf.Write(part)
+	}
+	sendPage(w, http.StatusOK, st.lang, buf.Bytes())
+}
+
+// pageCacheable reports whether a profile page may come from the cache
+// for the request: a visitor without a session, no query string.
+func (s *Server) pageCacheable(r *http.Request, st *reqState) bool {
+	return s.pc != nil && st.p == nil && r.URL.RawQuery == ""
+}
