@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -18,23 +20,23 @@ import (
 // The federated directory. Every public profile the node knows (its own
 // members' and those pushed or backfilled from other nodes) is kept in
 // Badger under dp/; a change also writes a dq/ marker in the same
-// transaction, and the indexer moves marked profiles into the bleve index
-// (package directory) and clears the markers. The index is derived data:
-// it is rebuilt from dp/ when it is new, damaged, or was not closed cleanly.
+// transaction, and the indexer moves marked profiles into the search index
+// (package directory, in memory) and clears the markers. The index is
+// derived data, built from dp/ at each start.
 const (
 	prefixDirProfile = "dp/" // dp/<actor URL> → twinfed.Profile
 	prefixDirQueue   = "dq/" // dp/<actor URL> → change stamp, waiting for the indexer
 	prefixDirCursor  = "db/" // db/<node host> → backfill state
-	keyDirClean      = "cfg/directory-clean"
 	keyDirLocal      = "cfg/directory-local-v1"
 )
 
 // dirState is the running directory: the index and its indexer.
 type dirState struct {
-	ix   *directory.Index
-	wake chan struct{}
-	stop chan struct{}
-	done sync.WaitGroup
+	ix       *directory.Index
+	building atomic.Int64 // profiles the start-up build has still to index
+	wake     chan struct{}
+	stop     chan struct{}
+	done     sync.WaitGroup
 }
 
 func (s *Service) dirWake() {
@@ -62,23 +64,30 @@ func (s *Service) dirRemove(txn *badger.Txn, id string) error {
 	return txn.Set([]byte(prefixDirQueue+id), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
 }
 
-// DirectoryBacklog is the number of profile changes waiting for the
-// indexer: 0 once search has caught up with the store. After a bulk import
+// DirectoryBacklog is the number of profiles waiting for the indexer: 0
+// once search has caught up with the store. After a start, a bulk import
 // or a backfill it shows how far indexing has got (metric
 // twinfed_node_directory_backlog).
 func (s *Service) DirectoryBacklog() int {
 	n := 0
-	_ = s.store.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.PrefetchValues = false
-		opts.Prefix = []byte(prefixDirQueue)
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			n++
-		}
-		return nil
-	})
+	if s.dir != nil {
+		n = int(s.dir.building.Load())
+	}
+	_ = s.store.View(func(txn *badger.Txn) error { n += countKeys(txn, prefixDirQueue); return nil })
+	return n
+}
+
+// countKeys counts the keys under prefix.
+func countKeys(txn *badger.Txn, prefix string) int {
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	opts.Prefix = []byte(prefix)
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	n := 0
+	for it.Rewind(); it.Valid(); it.Next() {
+		n++
+	}
 	return n
 }
 
@@ -106,44 +115,36 @@ func (s *Service) Profile(ctx context.Context, viewer *Principal, id string) (*t
 	return p, nil
 }
 
-// openDirectory opens the index in dir and starts the indexer. A new index,
-// a damaged one, or one not closed cleanly is rebuilt from the store in the
-// background (start-up does not wait for it); searches answer from what is
-// indexed meanwhile.
-func (s *Service) openDirectory(dir string) error {
-	ix, fresh, err := directory.Open(dir)
-	if err != nil {
-		return err
+// openDirectory starts the index and its indexer. The index is kept in
+// memory and built from the store in the background at each start
+// (start-up does not wait for it); searches answer from what is indexed
+// meanwhile. legacyDir is where earlier versions kept a bleve index on
+// disk: it is removed.
+func (s *Service) openDirectory(legacyDir string) error {
+	if _, err := os.Stat(legacyDir); err == nil {
+		if err := os.RemoveAll(legacyDir); err != nil {
+			return fmt.Errorf("directory: remove the old on-disk index %s: %w", legacyDir, err)
+		}
+		s.log.Info("directory: removed the old on-disk index; the directory is now indexed in memory", "dir", legacyDir)
 	}
-	clean := false
-	if err := s.store.Update(func(txn *badger.Txn) error {
-		clean = has(txn, keyDirClean)
-		return txn.Delete([]byte(keyDirClean))
-	}); err != nil {
-		ix.Close()
-		return err
-	}
-	d := &dirState{ix: ix, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	d := &dirState{ix: directory.New(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	d.building.Store(1) // until the build has counted the profiles
 	s.dir = d
-	rebuild := fresh || !clean
 	d.done.Add(1)
 	go func() {
 		defer d.done.Done()
 		if err := s.syncLocalProfiles(); err != nil {
 			s.log.Error("directory: local profiles", "err", err)
 		}
-		if rebuild {
-			if err := s.rebuildIndex(); err != nil {
-				s.log.Error("directory: rebuild", "err", err)
-			}
+		if err := s.rebuildIndex(); err != nil {
+			s.log.Error("directory: build", "err", err)
 		}
 		s.runIndexer(d)
 	}()
 	return nil
 }
 
-// closeDirectory stops the indexer and closes the index; a clean close is
-// recorded so that the next start does not rebuild.
+// closeDirectory stops the indexer and releases the index.
 func (s *Service) closeDirectory() error {
 	d := s.dir
 	if d == nil {
@@ -151,11 +152,7 @@ func (s *Service) closeDirectory() error {
 	}
 	close(d.stop)
 	d.done.Wait()
-	err := d.ix.Close()
-	if err == nil {
-		err = s.store.Update(func(txn *badger.Txn) error { return txn.Set([]byte(keyDirClean), nil) })
-	}
-	return err
+	return d.ix.Close()
 }
 
 // syncLocalProfiles puts every validated member's public profile into dp/
@@ -199,11 +196,23 @@ func (s *Service) syncLocalProfiles() error {
 	return err
 }
 
-// rebuildIndex indexes every dp/ profile again.
+// rebuildIndex indexes every dp/ profile.
 func (s *Service) rebuildIndex() error {
 	start := s.now()
+	d := s.dir
+	defer d.building.Store(0)
+	_ = s.store.View(func(txn *badger.Txn) error {
+		d.building.Store(int64(countKeys(txn, prefixDirProfile)))
+		return nil
+	})
 	n := 0
-	b := s.dir.ix.NewBatch()
+	b := d.ix.NewBatch()
+	apply := func() error {
+		err := d.ix.Apply(b)
+		d.building.Add(-int64(b.Size()))
+		b = d.ix.NewBatch()
+		return err
+	}
 	err := s.store.View(func(txn *badger.Txn) error {
 		return eachJSON(txn, prefixDirProfile, func(p *twinfed.Profile) error {
 			if err := b.Put(p); err != nil {
@@ -211,18 +220,15 @@ func (s *Service) rebuildIndex() error {
 			}
 			n++
 			if b.Size() >= 2000 {
-				if err := s.dir.ix.Apply(b); err != nil {
-					return err
-				}
-				b = s.dir.ix.NewBatch()
+				return apply()
 			}
 			return nil
 		})
 	})
 	if err == nil {
-		err = s.dir.ix.Apply(b)
+		err = apply()
 	}
-	s.log.Info("directory: index rebuilt", "profiles", n, "took", s.now().Sub(start).Round(time.Millisecond), "err", err)
+	s.log.Info("directory: index built", "profiles", n, "took", s.now().Sub(start).Round(time.Millisecond), "err", err)
 	return err
 }
 

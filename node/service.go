@@ -133,8 +133,15 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	backlog := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_directory_backlog", Help: "Profile changes waiting for the directory's search index."}, func() float64 {
 		return float64(s.DirectoryBacklog())
 	})
+	indexed := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_directory_profiles", Help: "Public profiles in the directory's search index."}, func() float64 {
+		if s.dir == nil {
+			return 0
+		}
+		n, _ := s.dir.ix.Count()
+		return float64(n)
+	})
 	if d.Metrics != nil {
-		for _, c := range []prometheus.Collector{s.registrations, s.validations, s.logins, pending, backlog} {
+		for _, c := range []prometheus.Collector{s.registrations, s.validations, s.logins, pending, backlog, indexed} {
 			if err := d.Metrics.Register(c); err != nil {
 				return nil, fmt.Errorf("node: register metrics: %w", err)
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -174,11 +176,22 @@ func TestDirectory_SearchAndPersistence(t *testing.T) {
 	if code, _ := b.get("/people?age_min=12&age_max=3"); code != http.StatusBadRequest {
 		t.Fatalf("bad age range: %d", code)
 	}
-	// The index survives a restart, and a lost index is rebuilt.
+	// The index is built again from the store after a restart; the
+	// on-disk index of earlier versions is removed.
 	n.Close()
+	legacy := filepath.Join(dir, "directory")
+	if err := os.MkdirAll(legacy, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(legacy, "index_meta.json"), []byte(`{"storage":"boltdb"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	n2 := MustOpenNode(t, nodeOpts{dir: dir})
 	eventually(t, 10*time.Second, func() bool {
 		page, err := n2.Service().SearchDirectory(ctx, anna, node.DirectoryQuery{Subject: "music"})
 		return err == nil && page.Total == 2
 	}, "after a restart the directory lost profiles")
+	if _, err := os.Stat(legacy); !os.IsNotExist(err) {
+		t.Fatalf("the old on-disk index is still there: %v", err)
+	}
 }

@@ -2,7 +2,9 @@ package directory
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,10 +24,7 @@ func profile(id, country, name string, subj []string, ages []int, avail bool) *t
 func ids(r *Result) []string { return r.IDs }
 
 func TestSearch_FiltersAndText(t *testing.T) {
-	ix, fresh, err := Open(t.TempDir() + "/idx")
-	if err != nil || !fresh {
-		t.Fatalf("open: %v fresh=%v", err, fresh)
-	}
+	ix := New()
 	defer ix.Close()
 	a := profile("maria", "IT", "Maria Rossi", []string{"mathematics"}, []int{9, 10}, true)
 	b := profile("jean", "FR", "Jean Dupont", []string{"mathematics", "music"}, []int{10, 11}, true)
@@ -65,7 +64,7 @@ func TestSearch_FiltersAndText(t *testing.T) {
 			t.Errorf("%s: got %v (total %d), want %v", tc.name, got, r.Total, want)
 		}
 	}
-	// Remove, then reopen: the index persists.
+	// Remove.
 	if err := ix.Remove(c.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +74,7 @@ func TestSearch_FiltersAndText(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	ix, _, err := Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := New()
 	defer ix.Close()
 	me := profile("maria", "IT", "Maria Rossi", []string{"mathematics"}, []int{10}, true)
 	same := profile("luca", "IT", "Luca Bianchi", []string{"mathematics"}, []int{10}, true)
@@ -105,120 +101,290 @@ func TestSuggest(t *testing.T) {
 	}
 }
 
-func TestOpen_DamagedIndexIsRecreated(t *testing.T) {
-	dir := t.TempDir() + "/idx"
-	ix, _, err := Open(dir)
+func search(t *testing.T, ix *Index, q Query) []string {
+	t.Helper()
+	r, err := ix.Search(q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = ix.Put(profile("x", "IT", "X Y", nil, nil, true))
-	ix.Close()
-	// Damage: replace the index metadata with garbage.
-	if err := writeFile(dir+"/index_meta.json", []byte("{not json")); err != nil {
-		t.Fatal(err)
+	return r.IDs
+}
+
+func TestSearch_WordsAccentsAndStopWords(t *testing.T) {
+	ix := New()
+	ana := profile("ana", "ES", "Ana García", []string{"history"}, []int{15}, true)
+	ana.SchoolName = "Instituto de Educación Secundaria Łódź"
+	ana.Description = "<p>Teatro &amp; poesía</p>"
+	paolo := profile("paolo", "IT", "Paolo Di Stefano", []string{"music"}, []int{10}, true)
+	for _, p := range []*twinfed.Profile{ana, paolo} {
+		if err := ix.Put(p); err != nil {
+			t.Fatal(err)
+		}
 	}
-	ix, fresh, err := Open(dir)
-	if err != nil || !fresh {
-		t.Fatalf("reopen damaged: err=%v fresh=%v", err, fresh)
+	cases := []struct {
+		text string
+		want []string
+	}{
+		{"garcia", []string{ana.ID}},        // accents folded in the profile
+		{"GARCÍA", []string{ana.ID}},        // and in the query
+		{"lodz", []string{ana.ID}},          // letters that do not decompose
+		{"poesia teatro", []string{ana.ID}}, // every word, from any field
+		{"poesia music", nil},               // every word must be found
+		{"amp", nil},                        // entities are text, not words
+		{"di stefano", []string{paolo.ID}},  // a stop word is not required
+		{"educación de", []string{ana.ID}},  // nor here
+		{"de", []string{ana.ID}},            // unless it is all there is
+		{"secund", []string{ana.ID}},        // the start of a school's word
+		{"ste", []string{paolo.ID}},         // of a name's word, from three letters
+		{"st", nil},                         // not fewer
+		{"!!", nil},                         // punctuation only matches nothing
 	}
-	defer ix.Close()
-	if n, _ := ix.Count(); n != 0 {
-		t.Fatalf("recreated index has %d docs", n)
+	for _, tc := range cases {
+		if got := search(t, ix, Query{Text: tc.text}); !slices.Equal(got, tc.want) && (len(got) != 0 || len(tc.want) != 0) {
+			t.Errorf("%q: got %v, want %v", tc.text, got, tc.want)
+		}
 	}
 }
 
-// BenchmarkDirectory250k indexes 250,000 synthetic public profiles (the
-// indexing rate) and then runs a mix of searches, one at a time: keyword,
-// filters, both, and suggestions (p50 and p99). It does a fixed amount of
-// work whatever b.N is. DIRECTORY_BENCH_PROFILES scales it down for a quick
-// look.
-func BenchmarkDirectory250k(b *testing.B) {
-	n := 250_000
-	if v, err := strconv.Atoi(os.Getenv("DIRECTORY_BENCH_PROFILES")); err == nil && v > 0 {
-		n = v
+func TestSearch_RankingAndPages(t *testing.T) {
+	ix := New()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var all []*twinfed.Profile
+	for i := range 30 {
+		p := profile(fmt.Sprintf("m%02d", i), "IT", fmt.Sprintf("Teacher %d", i), []string{"music"}, []int{10}, true)
+		p.Description = "Projects"
+		p.Updated = base.Add(time.Duration(i) * time.Hour)
+		all = append(all, p)
 	}
-	countries := []string{"IT", "FR", "ES", "DE", "PL", "PT", "GR", "RO", "NL", "BE"}
-	regions := []string{"Lazio", "Toscana", "Bretagne", "Occitanie", "Madrid", "Andalucía", "Bayern", "Mazowieckie"}
-	levels := []twinfed.SchoolLevel{twinfed.LevelPrimary, twinfed.LevelLowerSecondary, twinfed.LevelUpperSecondary, twinfed.LevelEarlyChildhood, twinfed.LevelVocational}
-	subjects := []string{"mathematics", "science", "history", "music", "languages", "art", "geography", "ict", "physical_education", "biology"}
-	words := []string{"robotics", "theatre", "climate", "reading", "coding", "europe", "water", "ecology", "poetry", "football", "chess", "astronomy"}
-	names := []string{"Maria", "Jean", "Ana", "Hans", "Zofia", "João", "Eleni", "Ion", "Anouk", "Lucas", "Giulia", "Marie"}
-	surnames := []string{"Rossi", "Dupont", "García", "Müller", "Nowak", "Silva", "Papadopoulou", "Popescu", "Jansen", "Peeters"}
-	gen := func(i int) *twinfed.Profile {
-		c := countries[i%len(countries)]
-		return &twinfed.Profile{
-			ID: fmt.Sprintf("https://%s.example/users/m%06d", c, i), Username: fmt.Sprintf("m%06d", i), Country: c,
-			Name:       names[i%len(names)] + " " + surnames[(i/7)%len(surnames)] + strconv.Itoa(i),
-			SchoolName: "School " + strconv.Itoa(i%20000), SchoolLevel: levels[i%len(levels)], Region: regions[(i/3)%len(regions)], Role: "teacher",
-			Subjects:    []string{subjects[i%len(subjects)], subjects[(i/11)%len(subjects)]},
-			Languages:   []string{"en", strings.ToLower(c)},
-			PupilAges:   []int{6 + i%12, 7 + i%12},
-			Description: "I teach and like " + words[i%len(words)] + " and " + words[(i/13)%len(words)] + " projects with other schools.",
-			Interests:   []string{words[(i/5)%len(words)]},
-			Available:   twinfed.Available{Project: i%3 != 0, Erasmus: i%5 == 0},
+	// A name beats a school beats a description.
+	all[3].Name, all[4].SchoolName, all[5].Description = "Robotics Rossi", "Robotics school", "robotics"
+	b := ix.NewBatch()
+	for _, p := range all {
+		_ = b.Put(p)
+	}
+	if err := ix.Apply(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(t, ix, Query{Text: "robotics"}); !slices.Equal(got, []string{all[3].ID, all[4].ID, all[5].ID}) {
+		t.Fatalf("ranking: %v", got)
+	}
+	// Without text: the most recently updated first, in stable pages.
+	var pages []string
+	for off := 0; off < 30; off += 7 {
+		r, err := ix.Search(Query{Subject: "music", Offset: off, Limit: 7})
+		if err != nil || r.Total != 30 {
+			t.Fatalf("page at %d: %v total %d", off, err, r.Total)
+		}
+		pages = append(pages, r.IDs...)
+	}
+	for i, id := range pages {
+		if id != all[29-i].ID {
+			t.Fatalf("position %d: %s, want %s", i, id, all[29-i].ID)
 		}
 	}
-	for range b.N {
-		dir := b.TempDir() + "/idx"
-		ix, _, err := Open(dir)
-		if err != nil {
-			b.Fatal(err)
+	if r, _ := ix.Search(Query{Subject: "music", Offset: 100}); r.Total != 30 || len(r.IDs) != 0 {
+		t.Fatalf("past the end: %+v", r)
+	}
+	// A change moves the profile up; a filter it no longer matches drops it.
+	all[0].Updated = base.Add(100 * time.Hour)
+	all[0].Subjects = []string{"art"}
+	_ = ix.Put(all[0])
+	if got := search(t, ix, Query{Subject: "art"}); !slices.Equal(got, []string{all[0].ID}) {
+		t.Fatalf("after a change: %v", got)
+	}
+	if r, _ := ix.Search(Query{Subject: "music"}); r.Total != 29 {
+		t.Fatalf("music after the change: %d", r.Total)
+	}
+	if n, _ := ix.Count(); n != 30 {
+		t.Fatalf("count = %d", n)
+	}
+}
+
+// TestIndex_CompactionKeepsEverything changes and removes most profiles
+// many times over, so that the index renumbers its documents several
+// times, and checks every answer against a map of what should be there.
+func TestIndex_CompactionKeepsEverything(t *testing.T) {
+	ix := New()
+	rng := rand.New(rand.NewPCG(1, 2))
+	want := map[string]*twinfed.Profile{}
+	for round := range 6 {
+		b := ix.NewBatch()
+		for i := range 5000 {
+			id := rng.IntN(6000)
+			if i%4 == 0 {
+				b.Remove(gen(id).ID)
+				delete(want, gen(id).ID)
+				continue
+			}
+			p := gen(id)
+			p.Subjects = []string{benchSubjects[(id+round)%len(benchSubjects)]}
+			_ = b.Put(p)
+			want[p.ID] = p
 		}
-		start := time.Now()
-		const chunk = 2000
-		for i := 0; i < n; i += chunk {
-			batch := ix.NewBatch()
-			for j := i; j < min(i+chunk, n); j++ {
-				if err := batch.Put(gen(j)); err != nil {
-					b.Fatal(err)
+		if err := ix.Apply(b); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := ix.Count(); int(n) != len(want) {
+			t.Fatalf("round %d: count %d, want %d", round, n, len(want))
+		}
+		for _, s := range benchSubjects {
+			var exp []string
+			for id, p := range want {
+				if p.Subjects[0] == s {
+					exp = append(exp, id)
 				}
 			}
-			if err := ix.Apply(batch); err != nil {
+			r, err := ix.Search(Query{Subject: s, Limit: 100})
+			if err != nil || r.Total != len(exp) {
+				t.Fatalf("round %d, %s: total %d, want %d (%v)", round, s, r.Total, len(exp), err)
+			}
+			for _, id := range r.IDs {
+				if want[id] == nil || want[id].Subjects[0] != s {
+					t.Fatalf("round %d, %s: %s should not match", round, s, id)
+				}
+			}
+		}
+	}
+	if ix.dead*3 >= len(ix.ids) && ix.dead >= 4096 {
+		t.Fatalf("no compaction: %d dead of %d", ix.dead, len(ix.ids))
+	}
+}
+
+// The synthetic profiles of the benchmarks and of the tests that compare
+// this index with bleve.
+var (
+	benchCountries = []string{"IT", "FR", "ES", "DE", "PL", "PT", "GR", "RO", "NL", "BE"}
+	benchRegions   = []string{"Lazio", "Toscana", "Bretagne", "Occitanie", "Madrid", "Andalucía", "Bayern", "Mazowieckie"}
+	benchLevels    = []twinfed.SchoolLevel{twinfed.LevelPrimary, twinfed.LevelLowerSecondary, twinfed.LevelUpperSecondary, twinfed.LevelEarlyChildhood, twinfed.LevelVocational}
+	benchSubjects  = []string{"mathematics", "science", "history", "music", "languages", "art", "geography", "ict", "physical_education", "biology"}
+	benchWords     = []string{"robotics", "theatre", "climate", "reading", "coding", "europe", "water", "ecology", "poetry", "football", "chess", "astronomy"}
+	benchNames     = []string{"Maria", "Jean", "Ana", "Hans", "Zofia", "Joao", "Eleni", "Ion", "Anouk", "Lucas", "Giulia", "Marie"}
+	benchSurnames  = []string{"Rossi", "Dupont", "Garcia", "Muller", "Nowak", "Silva", "Papadopoulou", "Popescu", "Jansen", "Peeters"}
+)
+
+func gen(i int) *twinfed.Profile {
+	c := benchCountries[i%len(benchCountries)]
+	return &twinfed.Profile{
+		ID: fmt.Sprintf("https://%s.example/users/m%06d", c, i), Username: fmt.Sprintf("m%06d", i), Country: c,
+		Name:       benchNames[i%len(benchNames)] + " " + benchSurnames[(i/7)%len(benchSurnames)] + strconv.Itoa(i),
+		SchoolName: "School " + strconv.Itoa(i%20000), SchoolLevel: benchLevels[i%len(benchLevels)], Region: benchRegions[(i/3)%len(benchRegions)], Role: "teacher",
+		Subjects:    []string{benchSubjects[i%len(benchSubjects)], benchSubjects[(i/11)%len(benchSubjects)]},
+		Languages:   []string{"en", strings.ToLower(c)},
+		PupilAges:   []int{6 + i%12, 7 + i%12},
+		Description: "I teach and like " + benchWords[i%len(benchWords)] + " and " + benchWords[(i/13)%len(benchWords)] + " projects with other schools.",
+		Interests:   []string{benchWords[(i/5)%len(benchWords)]},
+		Available:   twinfed.Available{Project: i%3 != 0, Erasmus: i%5 == 0},
+		Updated:     time.Unix(1_700_000_000+int64(i), 0),
+	}
+}
+
+// engine is an index as the benchmark drives it: this package's or bleve.
+type engine struct {
+	index   func([]*twinfed.Profile) error
+	settle  func() error // after indexing, before searching
+	search  func(Query) (*Result, error)
+	suggest func(*twinfed.Profile) error
+	close   func()
+}
+
+// benchDirectory indexes n synthetic public profiles in batches of 2,000
+// (the indexing rate, and the heap the index holds), then runs a mix of
+// searches one at a time: keyword, filters, both, a second page, and
+// suggestions (p50, p99 and the slowest). It does a fixed amount of work
+// whatever b.N is.
+func benchDirectory(b *testing.B, n int, open func(b *testing.B) engine) {
+	for range b.N {
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		e := open(b)
+		start := time.Now()
+		const chunk = 2000
+		batch := make([]*twinfed.Profile, 0, chunk)
+		for i := 0; i < n; i += chunk {
+			batch = batch[:0]
+			for j := i; j < min(i+chunk, n); j++ {
+				batch = append(batch, gen(j))
+			}
+			if err := e.index(batch); err != nil {
 				b.Fatal(err)
 			}
 		}
-		// Close writes what is still in memory; reopening measures searches
-		// on the settled index rather than against background merges.
-		if err := ix.Close(); err != nil {
+		if err := e.settle(); err != nil {
 			b.Fatal(err)
 		}
 		indexRate := float64(n) / time.Since(start).Seconds()
-		if ix, _, err = Open(dir); err != nil {
-			b.Fatal(err)
-		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
 		queries := []func(i int) error{
-			func(i int) error { _, err := ix.Search(Query{Text: words[i%len(words)]}); return err },
+			func(i int) error { _, err := e.search(Query{Text: benchWords[i%len(benchWords)]}); return err },
 			func(i int) error {
-				_, err := ix.Search(Query{Country: countries[i%len(countries)], Subject: subjects[i%len(subjects)], AgeMin: 9, AgeMax: 11})
+				_, err := e.search(Query{Country: benchCountries[i%len(benchCountries)], Subject: benchSubjects[i%len(benchSubjects)], AgeMin: 9, AgeMax: 11})
 				return err
 			},
 			func(i int) error {
-				_, err := ix.Search(Query{Text: surnames[i%len(surnames)], Level: levels[i%len(levels)], Available: twinfed.Available{Project: true}})
+				_, err := e.search(Query{Text: benchSurnames[i%len(benchSurnames)], Level: benchLevels[i%len(benchLevels)], Available: twinfed.Available{Project: true}})
 				return err
 			},
 			func(i int) error {
-				_, err := ix.Search(Query{Region: regions[i%len(regions)], Language: "en", Role: "teacher", Offset: 20})
+				_, err := e.search(Query{Region: benchRegions[i%len(benchRegions)], Language: "en", Role: "teacher", Offset: 20})
 				return err
 			},
-			func(i int) error { _, err := ix.Suggest(gen(i*7919%n), nil, 10); return err },
+			func(i int) error { return e.suggest(gen(i * 7919 % n)) },
 		}
 		const searches = 2000
 		lat := make([]time.Duration, 0, searches)
+		byKind := make([][]time.Duration, len(queries))
 		for i := range searches {
 			t0 := time.Now()
 			if err := queries[i%len(queries)](i); err != nil {
 				b.Fatal(err)
 			}
-			lat = append(lat, time.Since(t0))
+			d := time.Since(t0)
+			lat = append(lat, d)
+			byKind[i%len(queries)] = append(byKind[i%len(queries)], d)
 		}
 		slices.Sort(lat)
 		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		for k, l := range byKind {
+			slices.Sort(l)
+			b.Logf("%s: p50 %.2f ms, p99 %.2f ms, max %.2f ms", []string{"keyword", "country+subject+ages", "surname+level+available", "region+language+role, page 2", "suggestions"}[k],
+				ms(l[len(l)/2]), ms(l[len(l)*99/100]), ms(l[len(l)-1]))
+		}
 		b.ReportMetric(float64(n), "profiles")
 		b.ReportMetric(indexRate, "indexed/s")
+		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/(1<<20), "heap-MiB")
 		b.ReportMetric(ms(lat[len(lat)/2]), "search_p50_ms")
 		b.ReportMetric(ms(lat[len(lat)*99/100]), "search_p99_ms")
-		_ = ix.Close()
+		b.ReportMetric(ms(lat[len(lat)-1]), "search_max_ms")
+		e.close()
 	}
 }
 
-func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkDirectory250k measures this package's index over 250,000
+// profiles (DIRECTORY_BENCH_PROFILES changes the number).
+func BenchmarkDirectory250k(b *testing.B) {
+	benchDirectory(b, envInt("DIRECTORY_BENCH_PROFILES", 250_000), func(b *testing.B) engine {
+		ix := New()
+		return engine{
+			index: func(ps []*twinfed.Profile) error {
+				batch := ix.NewBatch()
+				for _, p := range ps {
+					_ = batch.Put(p)
+				}
+				return ix.Apply(batch)
+			},
+			settle:  func() error { return nil },
+			search:  ix.Search,
+			suggest: func(p *twinfed.Profile) error { _, err := ix.Suggest(p, nil, 10); return err },
+			close:   func() { ix.Close() },
+		}
+	})
+}
