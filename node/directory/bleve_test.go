@@ -162,12 +162,16 @@ func (x *bleveIndex) Search(q Query) (*Result, error) {
 			}
 			any = append(any, m)
 		}
-		// Prefixes of the words typed, so that "ross" finds "Rossi".
+		// Prefixes of the words typed, so that "ross" finds "Rossi" (only
+		// in names until session 6; in every text field since, as the
+		// index that replaced this one does).
 		for w := range strings.FieldsSeq(strings.ToLower(t)) {
 			if len(w) >= 3 {
-				p := bleve.NewPrefixQuery(w)
-				p.SetField("name")
-				any = append(any, p)
+				for _, f := range []string{"name", "school", "description", "interests"} {
+					p := bleve.NewPrefixQuery(w)
+					p.SetField(f)
+					any = append(any, p)
+				}
 			}
 		}
 		must = append(must, bleve.NewDisjunctionQuery(any...))
@@ -360,7 +364,7 @@ func TestSearch_SameMatchesAsBleve(t *testing.T) {
 		}
 		return list[rng.IntN(len(list))]
 	}
-	texts := append(slices.Clone(benchWords), "maria", "dupont", "dupontel", "dup", "rossi1", "school", "teach", "nomatch")
+	texts := append(slices.Clone(benchWords), "maria", "dupont", "dupontel", "dup", "rossi1", "school", "teach", "robot", "clim", "nomatch")
 	for i := range 400 {
 		q := Query{Country: pick(benchCountries), Region: pick(benchRegions), Subject: pick(benchSubjects), Language: pick([]string{"en", "it", "fr"}), Limit: 100}
 		if rng.IntN(2) == 0 {

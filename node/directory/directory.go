@@ -46,14 +46,13 @@ type Index struct {
 	byID    map[string]uint32
 	dead    int
 	terms   map[string]*posting
-	// prefixes maps the first three letters of a name or school word to
-	// the words that start with them, for prefix search ("ross" finds
-	// "Rossi").
+	// prefixes maps the first three letters of a word of text (in its
+	// field's namespace) to the words that start with them, for prefix
+	// search ("ross" finds "Rossi", "robot" finds "robotics").
 	prefixes map[string][]prefixed
 }
 
-// prefixed is a name or school word (without its namespace) and its
-// posting.
+// prefixed is a word of text (without its namespace) and its posting.
 type prefixed struct {
 	word string
 	p    *posting
@@ -339,9 +338,9 @@ func (x *Index) add(d *doc) {
 	}
 }
 
-// notePrefix records a new name or school word under its first letters.
+// notePrefix records a new word of text under its first letters.
 func (x *Index) notePrefix(t string, p *posting) {
-	if !strings.HasPrefix(t, tName) && !strings.HasPrefix(t, tSchool) {
+	if !strings.HasPrefix(t, tName) && !strings.HasPrefix(t, tSchool) && !strings.HasPrefix(t, tText) {
 		return
 	}
 	if f3, ok := first3(t[2:]); ok {
@@ -400,7 +399,7 @@ func (x *Index) maybeCompact() {
 
 // Query is a directory search. Every filter that is set must match; each
 // word of Text must be found in a name, a school's name, a description or
-// interests (or start a word of a name or school, from three letters on).
+// interests, or start a word there (from three letters on).
 type Query struct {
 	Text      string
 	Country   string
@@ -431,7 +430,7 @@ const (
 	boostName   = 3
 	boostSchool = 2
 	boostText   = 1
-	boostPrefix = 0.5 // a word that only starts a word of a name or school
+	boostPrefix = 0.5 // a word that only starts a word of the profile
 )
 
 // scratch is a search's working memory, reused between searches.
@@ -577,7 +576,7 @@ func (x *Index) text(s *scratch, text string) bool {
 		hit(x.terms[tSchool+w], boostSchool)
 		hit(x.terms[tText+w], boostText)
 		if f3, ok := first3(w); ok {
-			for _, ns := range []string{tName, tSchool} {
+			for _, ns := range []string{tName, tSchool, tText} {
 				for _, e := range x.prefixes[ns+f3] {
 					if len(e.word) > len(w) && strings.HasPrefix(e.word, w) {
 						hit(e.p, boostPrefix)
