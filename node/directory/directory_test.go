@@ -388,3 +388,56 @@ func BenchmarkDirectory250k(b *testing.B) {
 		}
 	})
 }
+
+// TestIndex_SearchesDuringChanges searches and suggests while batches of
+// changes and removals are applied (run it with -race): every answer is
+// consistent with some state of the index, its total never more than the
+// profiles ever put.
+func TestIndex_SearchesDuringChanges(t *testing.T) {
+	ix := New()
+	const n = 20000
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for g := range 3 {
+		go func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				r, err := ix.Search(Query{Text: benchWords[(i+g)%len(benchWords)], Country: benchCountries[i%len(benchCountries)]})
+				if err == nil && r.Total > n {
+					err = fmt.Errorf("total %d of at most %d profiles", r.Total, n)
+				}
+				if err == nil {
+					_, err = ix.Suggest(gen(i%n), nil, 5)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 3*n; i += 1000 {
+		b := ix.NewBatch()
+		for j := i; j < i+1000; j++ {
+			if j%7 == 0 {
+				b.Remove(gen(j % n).ID)
+			} else {
+				_ = b.Put(gen(j % n))
+			}
+		}
+		if err := ix.Apply(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
