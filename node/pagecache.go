@@ -172,7 +172,7 @@ func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *reqS
 	}
 	defer putRenderBuf(buf)
 	if version != 0 && p.CSRF != "" {
-		s.pc.put(newCachedPage(key, prefixDirProfile+prof.ID, version, buf.Bytes(), p.CSRF))
+		s.pc.put(newCachedPage(key, s.svc.localDirKey(username), version, buf.Bytes(), p.CSRF))
 	}
 	sendPage(w, http.StatusOK, p.Lang, buf.Bytes())
 }

@@ -48,7 +48,7 @@ func (s *Service) localProfile(ctx context.Context, username string) (*twinfed.P
 	var p *twinfed.Profile
 	var version uint64
 	_ = s.store.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(prefixDirProfile + twinfed.ActorURL(s.cfg.BaseURL, username)))
+		item, err := txn.Get([]byte(s.localDirKey(username)))
 		if err != nil {
 			return nil
 		}
@@ -69,6 +69,11 @@ func (s *Service) localProfile(ctx context.Context, username string) (*twinfed.P
 		return nil, 0, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
 	}
 	return m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, username), s.PhotoURL(username)), 0, nil
+}
+
+// localDirKey is the key of a local member's directory record.
+func (s *Service) localDirKey(username string) string {
+	return prefixDirProfile + twinfed.ActorURL(s.cfg.BaseURL, username)
 }
 
 // recordVersion is the Badger version of key, 0 when it is missing.
