@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,13 +34,27 @@ const (
 type dirState struct {
 	ix       *directory.Index
 	building atomic.Int64 // profiles the start-up build has still to index
-	wake     chan struct{}
-	stop     chan struct{}
-	done     sync.WaitGroup
+	// changes counts the wakes; idleAt is the value it had when a pass of
+	// the indexer began that found no marker. They are equal while the
+	// indexer has nothing to do.
+	changes atomic.Uint64
+	idleAt  atomic.Uint64
+
+	// The count of markers, kept up to a second while no change comes:
+	// counting walks the tombstones of cleared markers too.
+	countMu    sync.Mutex
+	countAt    time.Time
+	count      int
+	countStale atomic.Bool
+	wake       chan struct{}
+	stop       chan struct{}
+	done       sync.WaitGroup
 }
 
 func (s *Service) dirWake() {
 	if d := s.dir; d != nil {
+		d.changes.Add(1)
+		d.countStale.Store(true)
 		select {
 		case d.wake <- struct{}{}:
 		default:
@@ -69,12 +83,21 @@ func (s *Service) dirRemove(txn *badger.Txn, id string) error {
 // or a backfill it shows how far indexing has got (metric
 // twinfed_node_directory_backlog).
 func (s *Service) DirectoryBacklog() int {
-	n := 0
-	if s.dir != nil {
-		n = int(s.dir.building.Load())
+	d := s.dir
+	if d == nil {
+		return 0
 	}
-	_ = s.store.View(func(txn *badger.Txn) error { n += countKeys(txn, prefixDirQueue); return nil })
-	return n
+	n := int(d.building.Load())
+	if d.idleAt.Load() == d.changes.Load() {
+		return n
+	}
+	d.countMu.Lock()
+	defer d.countMu.Unlock()
+	if now := time.Now(); d.countStale.Swap(false) || now.Sub(d.countAt) >= time.Second {
+		_ = s.store.View(func(txn *badger.Txn) error { d.count = countKeys(txn, prefixDirQueue); return nil })
+		d.countAt = now
+	}
+	return n + d.count
 }
 
 // countKeys counts the keys under prefix.
@@ -129,6 +152,7 @@ func (s *Service) openDirectory(legacyDir string) error {
 	}
 	d := &dirState{ix: directory.New(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	d.building.Store(1) // until the build has counted the profiles
+	d.changes.Store(1)  // not idle before a first pass
 	s.dir = d
 	d.done.Add(1)
 	go func() {
@@ -237,15 +261,31 @@ func (s *Service) runIndexer(d *dirState) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
+		// One pass over the markers, from the first to the last: each
+		// round starts after the previous round's last marker, so that it
+		// does not walk again over the markers just cleared (Badger keeps
+		// them as tombstones until a compaction). Markers written behind
+		// the cursor meanwhile came with a wake, for the next pass.
+		var after []byte
+		found, gen := 0, d.changes.Load()
 		for {
-			n, err := s.indexPending(d, 2000)
+			n, next, err := s.indexPending(d, after, 2000)
 			if err != nil {
 				s.log.Error("directory: index", "err", err)
+				found = -1
 				break
 			}
-			if n < 2000 {
+			found += n
+			if n > 0 {
+				d.changes.Add(1) // markers written without a wake: not idle
+			}
+			if next == nil {
 				break
 			}
+			after = next
+		}
+		if found == 0 {
+			d.idleAt.Store(gen)
 		}
 		select {
 		case <-d.stop:
@@ -256,18 +296,24 @@ func (s *Service) runIndexer(d *dirState) {
 	}
 }
 
-// indexPending indexes up to limit marked profiles and clears their markers
-// (a marker changed meanwhile stays for the next round).
-func (s *Service) indexPending(d *dirState, limit int) (int, error) {
+// indexPending indexes up to limit marked profiles whose marker's key sorts
+// after after (all when nil) and clears their markers (a marker changed
+// meanwhile stays for the next pass). next is where the next round starts,
+// nil at the end of the markers.
+func (s *Service) indexPending(d *dirState, after []byte, limit int) (n int, next []byte, err error) {
 	type mark struct{ id, stamp string }
 	var marks []mark
 	b := d.ix.NewBatch()
-	err := s.store.View(func(txn *badger.Txn) error {
+	err = s.store.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte(prefixDirQueue)
 		it := txn.NewIterator(opts)
 		defer it.Close()
-		for it.Rewind(); it.Valid() && len(marks) < limit; it.Next() {
+		it.Rewind()
+		if after != nil {
+			it.Seek(append(slices.Clip(after), 0))
+		}
+		for ; it.Valid() && len(marks) < limit; it.Next() {
 			v, err := it.Item().ValueCopy(nil)
 			if err != nil {
 				return err
@@ -282,13 +328,16 @@ func (s *Service) indexPending(d *dirState, limit int) (int, error) {
 				b.Remove(id)
 			}
 		}
+		if it.Valid() {
+			next = []byte(prefixDirQueue + marks[len(marks)-1].id)
+		}
 		return nil
 	})
 	if err != nil || len(marks) == 0 {
-		return 0, err
+		return 0, nil, err
 	}
 	if err := d.ix.Apply(b); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	err = s.store.Update(func(txn *badger.Txn) error {
 		for _, m := range marks {
@@ -304,7 +353,7 @@ func (s *Service) indexPending(d *dirState, limit int) (int, error) {
 		}
 		return nil
 	})
-	return len(marks), err
+	return len(marks), next, err
 }
 
 // DirectoryQuery is a search of the directory as members make it.
@@ -466,17 +515,10 @@ func (s *Service) backfillNode(ctx context.Context, fetch Fetcher, base string) 
 		return 0, err
 	}
 	seen := map[string]bool{}
-	stored, after := 0, ""
-	for page := 0; page < 10000; page++ {
-		body, err := fetch(ctx, base+BackfillPath+"?limit=500&after="+url.QueryEscape(after))
-		if err != nil {
-			return stored, err
-		}
-		var pg DirectoryPageOf
-		if err := json.Unmarshal(body, &pg); err != nil {
-			return stored, fmt.Errorf("backfill from %s: the page is not the JSON expected: %w", host, err)
-		}
-		err = s.update(func(txn *badger.Txn) error {
+	stored := 0
+	err = backfillPages(ctx, s, fetch, base+BackfillPath+"?limit=500&after=", "backfill from "+host,
+		func(pg *DirectoryPageOf) string { return pg.Next },
+		func(txn *badger.Txn, pg *DirectoryPageOf) error {
 			for _, p := range pg.Profiles {
 				if twinfed.URLHost(p.ID) != host || p.Country != country.Code {
 					return fmt.Errorf("backfill from %s: profile %s is not one of that node's members", host, p.ID)
@@ -492,13 +534,8 @@ func (s *Service) backfillNode(ctx context.Context, fetch Fetcher, base string) 
 			}
 			return nil
 		})
-		if err != nil {
-			return stored, err
-		}
-		if pg.Next == "" || pg.Next == after {
-			break
-		}
-		after = pg.Next
+	if err != nil {
+		return stored, err
 	}
 	// Profiles of that node it no longer lists were deleted or hidden.
 	var gone []string

@@ -65,17 +65,10 @@ func (s *Service) LocalPublicProjects(ctx context.Context, after string, limit i
 // backfillProjects takes the public projects the node at base is home to.
 func (s *Service) backfillProjects(ctx context.Context, fetch Fetcher, base string) (int, error) {
 	host := twinfed.URLHost(base)
-	stored, after := 0, ""
-	for page := 0; page < 10000; page++ {
-		body, err := fetch(ctx, strings.TrimRight(base, "/")+ProjectsBackfillPath+"?limit=200&after="+url.QueryEscape(after))
-		if err != nil {
-			return stored, err
-		}
-		var pg ProjectPageOf
-		if err := json.Unmarshal(body, &pg); err != nil {
-			return stored, fmt.Errorf("project backfill from %s: the page is not the JSON expected: %w", host, err)
-		}
-		err = s.update(func(txn *badger.Txn) error {
+	stored := 0
+	err := backfillPages(ctx, s, fetch, strings.TrimRight(base, "/")+ProjectsBackfillPath+"?limit=200&after=", "project backfill from "+host,
+		func(pg *ProjectPageOf) string { return pg.Next },
+		func(txn *badger.Txn, pg *ProjectPageOf) error {
 			for _, p := range pg.Projects {
 				if twinfed.URLHost(p.ID) != host || !p.Public() {
 					return fmt.Errorf("project backfill from %s: %s is not a public project of that node", host, p.ID)
@@ -91,16 +84,35 @@ func (s *Service) backfillProjects(ctx context.Context, fetch Fetcher, base stri
 			}
 			return nil
 		})
-		if err != nil {
-			return stored, err
-		}
-		if pg.Next == "" || pg.Next == after {
-			break
-		}
-		after = pg.Next
-	}
 	if stored > 0 {
 		s.log.Info("projects: backfilled", "node", host, "stored", stored)
 	}
-	return stored, nil
+	return stored, err
+}
+
+// backfillPages pages through a listing another node serves for backfill
+// (signed GETs of u followed by the last page's Next, escaped), decoding
+// each page into P and storing it in one transaction, until the last page.
+// what names the listing in errors.
+func backfillPages[P any](ctx context.Context, s *Service, fetch Fetcher, u, what string, next func(*P) string, store func(*badger.Txn, *P) error) error {
+	after := ""
+	for range 10000 {
+		body, err := fetch(ctx, u+url.QueryEscape(after))
+		if err != nil {
+			return err
+		}
+		var pg P
+		if err := json.Unmarshal(body, &pg); err != nil {
+			return fmt.Errorf("%s: the page is not the JSON expected: %w", what, err)
+		}
+		if err := s.update(func(txn *badger.Txn) error { return store(txn, &pg) }); err != nil {
+			return err
+		}
+		n := next(&pg)
+		if n == "" || n == after {
+			return nil
+		}
+		after = n
+	}
+	return nil
 }
