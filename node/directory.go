@@ -94,24 +94,10 @@ func (s *Service) DirectoryBacklog() int {
 	d.countMu.Lock()
 	defer d.countMu.Unlock()
 	if now := time.Now(); d.countStale.Swap(false) || now.Sub(d.countAt) >= time.Second {
-		_ = s.store.View(func(txn *badger.Txn) error { d.count = countKeys(txn, prefixDirQueue); return nil })
+		_ = s.store.View(func(txn *badger.Txn) error { d.count = countPrefix(txn, prefixDirQueue); return nil })
 		d.countAt = now
 	}
 	return n + d.count
-}
-
-// countKeys counts the keys under prefix.
-func countKeys(txn *badger.Txn, prefix string) int {
-	opts := badger.DefaultIteratorOptions
-	opts.PrefetchValues = false
-	opts.Prefix = []byte(prefix)
-	it := txn.NewIterator(opts)
-	defer it.Close()
-	n := 0
-	for it.Rewind(); it.Valid(); it.Next() {
-		n++
-	}
-	return n
 }
 
 // dirGet returns a profile the directory holds, nil when unknown.
@@ -226,7 +212,7 @@ func (s *Service) rebuildIndex() error {
 	d := s.dir
 	defer d.building.Store(0)
 	_ = s.store.View(func(txn *badger.Txn) error {
-		d.building.Store(int64(countKeys(txn, prefixDirProfile)))
+		d.building.Store(int64(countPrefix(txn, prefixDirProfile)))
 		return nil
 	})
 	n := 0
