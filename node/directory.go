@@ -173,12 +173,24 @@ func (s *Service) syncLocalProfiles() error {
 	if done {
 		return nil
 	}
-	var batch []*twinfed.Profile
+	// The members are listed from one snapshot, and each is read again in
+	// the transaction that writes its profile: an edit made meanwhile (a
+	// hidden profile, a new school) is not overwritten by the older copy.
+	var batch []string
 	flush := func() error {
 		err := s.store.Update(func(txn *badger.Txn) error {
-			for _, p := range batch {
-				if err := s.dirPut(txn, p); err != nil {
+			for _, username := range batch {
+				var m twinfed.Member
+				if err := getJSON(txn, prefixMember+username, &m); err != nil {
+					if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+						continue // deleted meanwhile
+					}
 					return err
+				}
+				if p := s.publicOf(&m); p != nil {
+					if err := s.dirPut(txn, p); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -187,15 +199,15 @@ func (s *Service) syncLocalProfiles() error {
 		return err
 	}
 	err := s.store.View(func(txn *badger.Txn) error {
-		return eachJSON(txn, prefixMember, func(m *twinfed.Member) error {
-			if p := s.publicOf(m); p != nil {
-				batch = append(batch, p)
-			}
+		for _, username := range keysUnder(txn, prefixMember, 0) {
+			batch = append(batch, username)
 			if len(batch) >= 5000 {
-				return flush()
+				if err := flush(); err != nil {
+					return err
+				}
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 	if err == nil {
 		err = flush()
