@@ -234,25 +234,32 @@ func BenchmarkProfilePage(b *testing.B) {
 // node's /metrics.
 func cacheLookups(tb testing.TB, base string) (hits, misses float64) {
 	tb.Helper()
-	resp, err := http.Get(base + "/metrics")
+	hits, _ = scrape(tb, http.DefaultClient, base, `twinfed_node_page_cache_lookups_total{result="hit"}`)
+	misses, _ = scrape(tb, http.DefaultClient, base, `twinfed_node_page_cache_lookups_total{result="miss"}`)
+	return hits, misses
+}
+
+// scrape reads one series (its name and labels as the text format writes
+// them) from the /metrics of the node at base; false when it is not there
+// or /metrics cannot be read.
+func scrape(tb testing.TB, c *http.Client, base, series string) (float64, bool) {
+	tb.Helper()
+	resp, err := c.Get(base + "/metrics")
 	if err != nil {
-		tb.Fatal(err)
+		return 0, false
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		l := sc.Text()
-		for _, r := range []struct {
-			label string
-			to    *float64
-		}{{`result="hit"`, &hits}, {`result="miss"`, &misses}} {
-			if strings.HasPrefix(l, "twinfed_node_page_cache_lookups_total{") && strings.Contains(l, r.label) {
-				f := strings.Fields(l)
-				*r.to, _ = strconv.ParseFloat(f[len(f)-1], 64)
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				tb.Fatalf("%s %q: %v", series, v, err)
 			}
+			return f, true
 		}
 	}
-	return hits, misses
+	return 0, false
 }
 
 // startCPUProfile starts a CPU profile into the file named by
@@ -455,20 +462,8 @@ func BenchmarkStartup(b *testing.B) {
 // backlog reads twinfed_node_directory_backlog from a node's /metrics (-1
 // when it cannot be read).
 func backlog(tb testing.TB, c *http.Client, addr string) float64 {
-	resp, err := c.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "twinfed_node_directory_backlog "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				tb.Fatalf("backlog %q: %v", v, err)
-			}
-			return f
-		}
+	if v, ok := scrape(tb, c, "http://"+addr, "twinfed_node_directory_backlog"); ok {
+		return v
 	}
 	return -1
 }
