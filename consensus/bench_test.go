@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"sync"
@@ -39,6 +40,25 @@ func scaled(n int) int {
 		f = 1
 	}
 	return max(1, int(float64(n)*f))
+}
+
+// profile starts a CPU profile of the measured part of a benchmark into
+// the file TWINFED_BENCH_CPUPROFILE names (go test's -cpuprofile also
+// covers the cluster's start and stop); the returned func stops it.
+func profile(b *testing.B) func() {
+	b.Helper()
+	path := os.Getenv("TWINFED_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func benchCluster(b *testing.B) *consensustest.Cluster {
@@ -78,6 +98,7 @@ func run(b *testing.B, n, w int, op func(i int) error) {
 	var failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	stop := profile(b)
 	start, cpu0 := time.Now(), cpuTime()
 	for g := 0; g < w; g++ {
 		wg.Add(1)
@@ -99,6 +120,7 @@ func run(b *testing.B, n, w int, op func(i int) error) {
 	}
 	wg.Wait()
 	el, cpu := time.Since(start), cpuTime()-cpu0
+	stop()
 	if f := failed.Load(); f > 0 {
 		// Reported, not fatal: on a starved machine a few writes outlive
 		// hold_writes; the rates below count every attempt.
@@ -196,13 +218,16 @@ func BenchmarkRegistryImportApply(b *testing.B) {
 	n := scaled(30000)
 	schools := importSchools(n)
 	b.ResetTimer()
+	stop := profile(b)
 	start, cpu0 := time.Now(), cpuTime()
 	res, err := l.ImportSchools(context.Background(), schools)
+	el, cpu := time.Since(start), cpuTime()-cpu0
+	stop()
 	if err != nil || res.Count != n {
 		b.Fatalf("import: %v (%d)", err, res.Count)
 	}
-	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "records/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-us/record")
+	b.ReportMetric(float64(n)/el.Seconds(), "records/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-us/record")
 }
 
 func BenchmarkRegistryImportHTTP(b *testing.B) {

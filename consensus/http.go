@@ -584,7 +584,7 @@ func (m *Member) ImportSchools(ctx context.Context, schools []twinfed.School) (*
 // importSchools is ImportSchools; with a request id, chunk i carries the
 // id "<id>#<i>", so that a repeated import applies each chunk once.
 func (m *Member) importSchools(ctx context.Context, schools []twinfed.School, id string) (*WriteResult, error) {
-	seen := map[string]int{}
+	seen := make(map[string]int, len(schools))
 	for i := range schools {
 		s := &schools[i]
 		s.ID = ""

@@ -175,7 +175,8 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 		t.ElectionTimeout = def.ElectionTimeout
 	}
 	if t.LeaderLeaseTimeout == 0 {
-		t.LeaderLeaseTimeout = def.LeaderLeaseTimeout
+		// Raft refuses a lease longer than the heartbeat timeout.
+		t.LeaderLeaseTimeout = min(def.LeaderLeaseTimeout, t.HeartbeatTimeout)
 	}
 	if t.CommitTimeout == 0 {
 		t.CommitTimeout = def.CommitTimeout
@@ -211,15 +212,7 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	// between snapshots, so a busy disk stalls only the log's fsyncs.
 	// A state directory left by an older version is removed.
 	_ = os.RemoveAll(filepath.Join(cfg.DataDir, "state"))
-	// Memory is not worth compressing (compression and the block cache
-	// only cost CPU here), and bigger L0 limits keep a burst of imports
-	// from stalling writes behind compactions.
-	// The FSM goroutine is the state's only writer, so Badger's conflict
-	// detection (which records every key read and written) is not needed.
-	sopts := badger.DefaultOptions("").WithInMemory(true).WithLogger(blog).WithNumVersionsToKeep(1).WithDetectConflicts(false).
-		WithCompression(options.None).WithBlockCacheSize(0).WithMemTableSize(64 << 20).
-		WithNumLevelZeroTables(10).WithNumLevelZeroTablesStall(30).WithNumCompactors(2)
-	if m.stateDB, err = badger.Open(sopts); err != nil {
+	if m.stateDB, err = badger.Open(stateOptions(blog)); err != nil {
 		return nil, fmt.Errorf("consensus: open state: %w", err)
 	}
 	m.fsm = newFSM(m.stateDB, m.logger, m.metrics)
@@ -331,6 +324,18 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	ok = true
 	m.logger.Info("registry: member started", "raft", m.trans.LocalAddr(), "http", m.httpURL)
 	return m, nil
+}
+
+// stateOptions are the options of a member's state: an in-memory Badger.
+func stateOptions(logger badger.Logger) badger.Options {
+	// Memory is not worth compressing (compression and the block cache
+	// only cost CPU here), and bigger L0 limits keep a burst of imports
+	// from stalling writes behind compactions.
+	// The FSM goroutine is the state's only writer, so Badger's conflict
+	// detection (which records every key read and written) is not needed.
+	return badger.DefaultOptions("").WithInMemory(true).WithLogger(logger).WithNumVersionsToKeep(1).WithDetectConflicts(false).
+		WithCompression(options.None).WithBlockCacheSize(0).WithMemTableSize(64 << 20).
+		WithNumLevelZeroTables(10).WithNumLevelZeroTablesStall(30).WithNumCompactors(2)
 }
 
 // PeersJSON is the file in the data directory that forces a new cluster

@@ -58,10 +58,11 @@ func (s *LogStore) Close() error { return s.db.Close() }
 func (s *LogStore) DB() *badger.DB { return s.db }
 
 func logKey(index uint64) []byte {
-	k := make([]byte, len(prefixLog)+8)
-	copy(k, prefixLog)
-	binary.BigEndian.PutUint64(k[len(prefixLog):], index)
-	return k
+	return appendLogKey(make([]byte, 0, len(prefixLog)+8), index)
+}
+
+func appendLogKey(b []byte, index uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(b, prefixLog...), index)
 }
 
 // FirstIndex returns the first index written, 0 for no entries.
@@ -118,10 +119,22 @@ func (s *LogStore) StoreLog(log *raft.Log) error {
 // StoreLogs stores entries in one synced write (split only when a batch is
 // over Badger's transaction limit).
 func (s *LogStore) StoreLogs(logs []*raft.Log) error {
+	// One buffer holds every key and value of the batch (Badger keeps
+	// them until the commit): two allocations a batch, not two an entry.
+	size := 0
+	for _, l := range logs {
+		size += len(prefixLog) + 8 + logEncodedSize(l)
+	}
+	buf := make([]byte, 0, size)
 	txn := s.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
 	for _, l := range logs {
-		k, v := logKey(l.Index), encodeLog(l)
+		start := len(buf)
+		buf = appendLogKey(buf, l.Index)
+		k := buf[start:len(buf):len(buf)]
+		start = len(buf)
+		buf = appendLog(buf, l)
+		v := buf[start:len(buf):len(buf)]
 		err := txn.Set(k, v)
 		if errors.Is(err, badger.ErrTxnTooBig) {
 			if err := txn.Commit(); err != nil {
@@ -215,8 +228,11 @@ func (s *LogStore) GetUint64(key []byte) (uint64, error) {
 // nanoseconds), then length-prefixed data and extensions.
 const logEncodingV1 = 1
 
-func encodeLog(l *raft.Log) []byte {
-	b := make([]byte, 0, 1+8+8+1+8+4+len(l.Data)+4+len(l.Extensions))
+func logEncodedSize(l *raft.Log) int {
+	return 1 + 8 + 8 + 1 + 8 + 4 + len(l.Data) + 4 + len(l.Extensions)
+}
+
+func appendLog(b []byte, l *raft.Log) []byte {
 	b = append(b, logEncodingV1)
 	b = binary.BigEndian.AppendUint64(b, l.Index)
 	b = binary.BigEndian.AppendUint64(b, l.Term)
