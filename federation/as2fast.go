@@ -25,7 +25,8 @@ import (
 
 const nsActivityStreamsHTTP = "http://www.w3.org/ns/activitystreams"
 
-// simpleType reports whether t is one of the activity types we exchange.
+// simpleType reports whether t is one of the activity types we exchange,
+// the types newAS2Activity builds (TestSimpleType_MatchesGoFed).
 func simpleType(t twinfed.ActivityType) bool {
 	switch t {
 	case twinfed.ActivityFollow, twinfed.ActivityAccept, twinfed.ActivityReject, twinfed.ActivityUndo,

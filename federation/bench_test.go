@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -56,6 +57,9 @@ func BenchmarkDelivery_Throughput(b *testing.B) {
 	eventually(b, 10*time.Second, func() bool { return fr.Rec.countApplied() == 1 }, "warm-up not applied")
 
 	b.ResetTimer()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	ru0 := usage()
 	start := time.Now()
 	for i := 0; i < total; i += 250 {
 		var batch []*twinfed.Activity
@@ -73,6 +77,8 @@ func BenchmarkDelivery_Throughput(b *testing.B) {
 	deliveredIn := time.Since(start)
 	eventually(b, 5*time.Minute, func() bool { return len(fr.Rec.order()) >= total+1 }, "not all applied")
 	applied := time.Since(start)
+	pipeline := usage().sub(ru0)
+	runtime.ReadMemStats(&ms1)
 	b.StopTimer()
 
 	// The ceiling: bare signed POSTs to a handler that reads the body and
@@ -93,6 +99,7 @@ func BenchmarkDelivery_Throughput(b *testing.B) {
 	url := "http://" + ln.Addr().String() + "/inbox"
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	cru0 := usage()
 	cstart := time.Now()
 	for range it.Settings.Workers {
 		wg.Add(1)
@@ -117,6 +124,7 @@ func BenchmarkDelivery_Throughput(b *testing.B) {
 	}
 	wg.Wait()
 	ceiling := time.Since(cstart)
+	ceil := usage().sub(cru0)
 
 	// Where the time goes: a delivery request as the sender sees it, and
 	// the receiving inbox from reading the body to the 202.
@@ -127,6 +135,16 @@ func BenchmarkDelivery_Throughput(b *testing.B) {
 	b.ReportMetric(float64(total)/deliveredIn.Seconds(), "delivered/s")
 	b.ReportMetric(float64(total)/applied.Seconds(), "applied/s")
 	b.ReportMetric(float64(total)/ceiling.Seconds(), "ceiling-posts/s")
+	// CPU of the whole process (both nodes, the registry, the benchmark)
+	// per activity, and per bare signed POST in the ceiling run.
+	b.ReportMetric(float64(pipeline.cpu().Microseconds())/float64(total), "cpu-µs/activity")
+	b.ReportMetric(float64(ceil.cpu().Microseconds())/float64(total), "cpu-µs/post")
+	// Heap allocated per activity: unlike CPU time on this VM (steal is
+	// charged to whatever runs), it does not change from run to run, and
+	// while the heap grows each new page is a page fault.
+	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/1024/float64(total), "alloc-KB/activity")
+	b.Logf("pipeline: user %v sys %v minflt %d; ceiling: user %v sys %v minflt %d",
+		pipeline.user, pipeline.sys, pipeline.minflt, ceil.user, ceil.sys, ceil.minflt)
 	b.ReportMetric(0, "ns/op")
 }
 

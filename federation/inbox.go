@@ -312,7 +312,10 @@ func (f *Federation) process(p pendingIn) error {
 			if err != nil {
 				return err
 			}
-			return item.Value(func(v []byte) error { return decodeInRecord(v, rec) })
+			if err := item.Value(func(v []byte) error { return decodeInRecord(v, rec) }); err != nil {
+				return err
+			}
+			return readDone(txn, p.id, rec)
 		})
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return f.markDone(p, nil)
@@ -368,14 +371,17 @@ func (f *Federation) markApplied(p pendingIn, rec *inRecord, outcome string) {
 	}()
 }
 
+// markDone writes rec's outcome as the activity's done marker (the record
+// itself, raw body and headers, is not written again) and deletes its
+// processing pointer; with rec nil, only the pointer.
 func (f *Federation) markDone(p pendingIn, rec *inRecord) error {
 	var val []byte
 	if rec != nil {
-		val = encodeInRecord(rec)
+		val = encodeDone(rec.Dropped, rec.Processed)
 	}
 	return f.commit.update(func(txn *badger.Txn) error {
 		if val != nil {
-			if err := txn.Set([]byte(prefixIn+p.id), val); err != nil {
+			if err := txn.Set([]byte(prefixInD+p.id), val); err != nil {
 				return err
 			}
 		}

@@ -122,7 +122,10 @@ func (f *Federation) Received(id string) (*Incoming, error) {
 		if err != nil {
 			return err
 		}
-		return item.Value(func(b []byte) error { return decodeInRecord(b, &rec) })
+		if err := item.Value(func(b []byte) error { return decodeInRecord(b, &rec) }); err != nil {
+			return err
+		}
+		return readDone(txn, id, &rec)
 	})
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "activity %s never arrived", id)

@@ -29,6 +29,7 @@ const (
 	prefixPark  = "fed/park/" // + dest + "/" + seq → queueItem (parked)
 	prefixIn    = "fed/in/a/" // + activity id → inRecord
 	prefixInP   = "fed/in/p/" // + seq → activity id still to process
+	prefixInD   = "fed/in/d/" // + activity id → doneRecord: applied or dropped
 )
 
 func seqBytes(seq uint64) []byte {
@@ -291,6 +292,7 @@ type destination struct {
 	inflight  map[uint64]bool // picked and not yet recorded
 	sending   int             // of which requests not yet answered
 	busy      map[string]bool // order keys with a delivery in flight
+	blocked   map[string]bool // pick's scratch: order keys seen in this pick
 	failures  int             // consecutive failures
 	openUntil time.Time       // circuit open until then
 	trial     bool            // a half-open trial request is in flight
@@ -398,7 +400,14 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 	if free <= 0 {
 		return nil, nil, time.Time{}
 	}
-	blocked := map[string]bool{}
+	// The map is the destination's, cleared on each pick: a pick runs
+	// on every completion, and a new map each time was a large share of
+	// a delivery's allocations.
+	if d.blocked == nil {
+		d.blocked = map[string]bool{}
+	}
+	blocked := d.blocked
+	clear(blocked)
 	kept := d.order[:0]
 	for i, seq := range d.order {
 		if len(ready) >= free {

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 )
 
@@ -271,4 +272,40 @@ func (rec *inRecord) parsed() error {
 	}
 	rec.Activity = *a
 	return nil
+}
+
+// encodeDone is the done marker of an incoming activity: what became of it,
+// apart from its record, so that marking it done does not write the raw
+// body and headers again.
+func encodeDone(dropped string, processed time.Time) []byte {
+	w := recWriter{b: make([]byte, 0, 16+len(dropped))}
+	w.b = append(w.b, recordV1)
+	w.str(dropped)
+	w.time(processed)
+	return w.b
+}
+
+// decodeDone reads a done marker into rec.
+func decodeDone(v []byte, rec *inRecord) error {
+	r := recReader{b: v}
+	if r.flag() != recordV1 {
+		return errRecord
+	}
+	rec.Done = true
+	rec.Dropped = r.str()
+	rec.Processed = r.time()
+	return r.end()
+}
+
+// readDone sets rec's outcome from the done marker of id, if there is one
+// (records of earlier versions carry it themselves).
+func readDone(txn *badger.Txn, id string, rec *inRecord) error {
+	item, err := txn.Get([]byte(prefixInD + id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return item.Value(func(v []byte) error { return decodeDone(v, rec) })
 }

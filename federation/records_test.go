@@ -96,3 +96,22 @@ func TestRecords_RoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestRecords_DoneMarker writes done markers and reads them back into a
+// record, as process and Received do.
+func TestRecords_DoneMarker(t *testing.T) {
+	at := time.Date(2026, 11, 23, 11, 20, 0, 5, time.UTC)
+	for _, dropped := range []string{"", "test: never applies"} {
+		var rec inRecord
+		if err := decodeDone(encodeDone(dropped, at), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if !rec.Done || rec.Dropped != dropped || !rec.Processed.Equal(at) {
+			t.Errorf("done marker %q: read back %+v", dropped, rec)
+		}
+	}
+	var rec inRecord
+	if err := decodeDone([]byte{recordV1, 3, 'a'}, &rec); err == nil {
+		t.Error("a truncated done marker was read")
+	}
+}
