@@ -45,7 +45,7 @@ fuzz:
 # BENCH=ProfilePage (a -bench pattern) one benchmark's. -p 1:
 # one package at a time, so that no two benchmarks share the 2 cores.
 bench:
-	$(GO) test -p 1 -run '^$$' -bench $(BENCH) -benchtime $(BENCHTIME) -timeout 60m $(PKGS) 2>&1 | tee bench.out | $(GO) run ./cmd/benchreport -o docs/benchmarks.md
+	$(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchtime '$(BENCHTIME)' -timeout 60m $(PKGS) 2>&1 | tee bench.out | $(GO) run ./cmd/benchreport -o docs/benchmarks.md
 	@echo "wrote docs/benchmarks.md"
 
 fmt:

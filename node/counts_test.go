@@ -14,19 +14,7 @@ import (
 // written before the index existed gets it built at the first start.
 func TestCounts_UnreadIndex(t *testing.T) {
 	dir := t.TempDir()
-	open := func() (*Store, *Service) {
-		t.Helper()
-		store, err := OpenStore(dir, StoreOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: store, Mailer: &SpoolMailer{Dir: t.TempDir()}})
-		if err != nil {
-			store.Close()
-			t.Fatal(err)
-		}
-		return store, s
-	}
+	open := func() (*Store, *Service) { return openService(t, dir) }
 	ctx := context.Background()
 	anna := &Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	notifyN := func(s *Service, n int) {

@@ -102,11 +102,22 @@ func (s *Service) DirectoryBacklog() int {
 
 // dirGet returns a profile the directory holds, nil when unknown.
 func (s *Service) dirGet(txn *badger.Txn, id string) *twinfed.Profile {
-	var p twinfed.Profile
-	if getJSON(txn, prefixDirProfile+id, &p) != nil {
-		return nil
+	p, _ := dirRecord(txn, prefixDirProfile+id)
+	return p
+}
+
+// dirRecord reads the dp/ record at key and its Badger version, which
+// changes with every write of the record (nil and 0 when it is missing).
+func dirRecord(txn *badger.Txn, key string) (*twinfed.Profile, uint64) {
+	item, err := txn.Get([]byte(key))
+	if err != nil {
+		return nil, 0
 	}
-	return &p
+	var p twinfed.Profile
+	if item.Value(func(b []byte) error { return json.Unmarshal(b, &p) }) != nil {
+		return nil, 0
+	}
+	return &p, item.Version()
 }
 
 // Profile returns the public profile of any member of the federation the
@@ -187,7 +198,10 @@ func (s *Service) syncLocalProfiles() error {
 					}
 					return err
 				}
-				if p := s.publicOf(&m); p != nil {
+				// A record already there was written with the member
+				// (saveMember) and is current: rewriting it would only
+				// give it a new version, and the profile page cache a miss.
+				if p := s.publicOf(&m); p != nil && !has(txn, prefixDirProfile+p.ID) {
 					if err := s.dirPut(txn, p); err != nil {
 						return err
 					}

@@ -27,9 +27,11 @@ import (
 //     footer's "next" field): requests with a query string are not cached,
 //     so the flash message (?done=) and anything else read from the query
 //     take the rendering path;
-//   - the visitor's CSRF token (the footer's language form): the page is
-//     kept split around it and each visitor's own token, with the cookie
-//     that binds it when they have none yet, goes in at serve time;
+//   - the visitor: a visitor's profile page has no POST form (the
+//     footer's language form is a GET for them, see setLanguage), so it
+//     carries no CSRF token and sets no cookie, and it is the same bytes
+//     for every visitor. A page whose template did ask for a token (see
+//     page.CSRF) is not cached;
 //   - the node's configuration (country, agency name, languages), which is
 //     fixed while the process runs.
 //
@@ -59,11 +61,10 @@ type pageCache struct {
 // cachedPage is one rendered page.
 type cachedPage struct {
 	key     string
-	record  string   // the directory record's key
-	version uint64   // its Badger version when the page was rendered
-	parts   [][]byte // the page split around the visitor's CSRF token
-	length  int      // of the parts together
-	size    int64    // what the entry costs in memory, roughly
+	record  string // the directory record's key
+	version uint64 // its Badger version when the page was rendered
+	body    []byte
+	size    int64 // what the entry costs in memory, roughly
 }
 
 func newPageCache(maxBytes int64) *pageCache {
@@ -139,11 +140,9 @@ func (c *pageCache) len() int {
 	return len(c.byK)
 }
 
-// newCachedPage keeps a copy of body split around the CSRF token csrf.
-func newCachedPage(key, record string, version uint64, body []byte, csrf string) *cachedPage {
-	parts := bytes.Split(bytes.Clone(body), []byte(csrf))
-	return &cachedPage{key: key, record: record, version: version, parts: parts, length: len(body) - (len(parts)-1)*len(csrf),
-		size: int64(len(body) + len(key) + len(record) + 24*len(parts) + 160)}
+// newCachedPage keeps a copy of body.
+func newCachedPage(key, record string, version uint64, body []byte) *cachedPage {
+	return &cachedPage{key: key, record: record, version: version, body: bytes.Clone(body), size: int64(len(body) + len(key) + len(record) + 160)}
 }
 
 // cachedUserPage serves the public profile page of username to a visitor
@@ -154,7 +153,7 @@ func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *reqS
 	if e := s.pc.get(key); e != nil {
 		if e.version == s.svc.recordVersion(e.record) {
 			s.pc.hit.Inc()
-			s.sendCached(w, st, e)
+			sendPage(w, http.StatusOK, st.lang, e.body)
 			return
 		}
 		s.pc.remove(e)
@@ -171,27 +170,10 @@ func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *reqS
 		return
 	}
 	defer putRenderBuf(buf)
-	if version != 0 && p.CSRF != "" {
-		s.pc.put(newCachedPage(key, s.svc.localDirKey(username), version, buf.Bytes(), p.CSRF))
+	if version != 0 && p.csrf == "" {
+		s.pc.put(newCachedPage(key, s.svc.localDirKey(username), version, buf.Bytes()))
 	}
 	sendPage(w, http.StatusOK, p.Lang, buf.Bytes())
-}
-
-// sendCached sends a cached page with the visitor's CSRF token, setting
-// the anonymous cookie that binds it as newPage would.
-func (s *Server) sendCached(w http.ResponseWriter, st *reqState, e *cachedPage) {
-	csrf := s.csrfToken(w, st)
-	buf := renderBufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer putRenderBuf(buf)
-	buf.Grow(e.length + (len(e.parts)-1)*len(csrf))
-	for i, part := range e.parts {
-		if i > 0 {
-			buf.WriteString(csrf)
-		}
-		buf.Write(part)
-	}
-	sendPage(w, http.StatusOK, st.lang, buf.Bytes())
 }
 
 // pageCacheable reports whether a profile page may come from the cache

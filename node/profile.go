@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -47,17 +46,7 @@ func (s *Service) localProfile(ctx context.Context, username string) (*twinfed.P
 	// answers for everyone else (not shown, or a username spelt otherwise).
 	var p *twinfed.Profile
 	var version uint64
-	_ = s.store.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(s.localDirKey(username)))
-		if err != nil {
-			return nil
-		}
-		var dp twinfed.Profile
-		if item.Value(func(b []byte) error { return json.Unmarshal(b, &dp) }) == nil {
-			p, version = &dp, item.Version()
-		}
-		return nil
-	})
+	_ = s.store.View(func(txn *badger.Txn) error { p, version = dirRecord(txn, s.localDirKey(username)); return nil })
 	if p != nil && p.Username == username {
 		return p, version, nil
 	}

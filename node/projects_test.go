@@ -12,15 +12,8 @@ import (
 // TwinSpace per project": the home node refuses a second one, and the
 // first stays as it was.
 func TestOpenTwinSpace_ExactlyOne(t *testing.T) {
-	store, err := OpenStore(t.TempDir(), StoreOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, s := openService(t, t.TempDir())
 	defer store.Close()
-	s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: store, Mailer: &SpoolMailer{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := &twinfed.Project{ID: twinfed.ProjectURL("http://it.example", "p1"), State: twinfed.ProjectApproved, Partners: []twinfed.Partner{
 		{Actor: "http://it.example/users/maria", Role: twinfed.RoleFounder, Status: twinfed.PartnerApproved},
 		{Actor: "http://fr.example/users/jean", Role: twinfed.RoleCofounder, Status: twinfed.PartnerApproved},
@@ -38,7 +31,7 @@ func TestOpenTwinSpace_ExactlyOne(t *testing.T) {
 		t.Fatalf("admins %v: want the two founders", first.Admins)
 	}
 	time.Sleep(time.Millisecond)
-	err = store.Update(func(txn *badger.Txn) error { return s.openTwinSpace(txn, p) })
+	err := store.Update(func(txn *badger.Txn) error { return s.openTwinSpace(txn, p) })
 	if twinfed.ErrorCode(err) != twinfed.ECONFLICT {
 		t.Fatalf("a second TwinSpace for one project: %v", err)
 	}

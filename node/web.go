@@ -21,7 +21,9 @@ type page struct {
 	Title    string // message id
 	P        *Principal
 	Me       *twinfed.Member
-	CSRF     string
+	w        http.ResponseWriter // for the anonymous cookie CSRF may set
+	st       *reqState
+	csrf     string            // CSRF's token, once asked for
 	Errors   map[string]string // field → translated message
 	Problem  string            // translated summary at the top
 	Flash    string
@@ -60,9 +62,22 @@ func (p *page) V(name string) string {
 // Err returns the translated error of a field.
 func (p *page) Err(name string) string { return p.Errors[name] }
 
+// CSRF is the token the page's POST forms carry. It is made when a
+// template first asks for it, so that a visitor without a session is
+// given the anonymous cookie that binds it only by a page with such a
+// form: the others (a public profile) are the same bytes for every
+// visitor, which the profile page cache relies on. Templates run before
+// the response's header is written, so the cookie can still be set.
+func (p *page) CSRF() string {
+	if p.csrf == "" {
+		p.csrf = p.s.csrfToken(p.w, p.st)
+	}
+	return p.csrf
+}
+
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
 	st := state(r)
-	p := &page{s: s, Lang: st.lang, Title: title, P: st.p, CSRF: s.csrfToken(w, st), Country: s.svc.cfg.Country, Agency: s.svc.cfg.AgencyName,
+	p := &page{s: s, Lang: st.lang, Title: title, P: st.p, w: w, st: st, Country: s.svc.cfg.Country, Agency: s.svc.cfg.AgencyName,
 		Path: r.URL.Path, Query: r.URL.RawQuery, Langs: s.cat.Languages(), Policy: s.svc.cfg.Policy, Subjects: Subjects, LangList: Languages, Roles: twinfed.SchoolRoles,
 		Levels: twinfed.SchoolLevels, Insts: twinfed.Institutions, PubList: twinfed.PublicFields}
 	if st.p != nil && !st.bearer {
@@ -269,6 +284,7 @@ func (s *Server) webRoutes() {
 	m.HandleFunc("GET /account/delete", s.member(s.simple("delete", "title.delete")))
 	m.HandleFunc("POST /account/delete", s.member(s.deleteAccount))
 	m.HandleFunc("POST /language", s.web(s.setLanguage))
+	m.HandleFunc("GET /language", s.web(s.setLanguage))
 	m.HandleFunc("GET /users/{username}", s.web(s.userPage))
 	m.HandleFunc("GET /users/{username}/photo", s.web(s.photo))
 	for _, later := range []string{"events", "groups", "forum"} {
@@ -764,17 +780,26 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/?done=deleted", http.StatusSeeOther)
 }
 
+// setLanguage is the footer's language form. A member's form is a POST
+// with the CSRF token, and the choice is stored in the account. A visitor
+// without a session sends a GET: it changes only a preference cookie in
+// their own browser, nothing on the server, so the form needs no token
+// and the pages that have no other form need no per-visitor cookie.
 func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
-	lang := r.PostForm.Get("lang")
+	f := r.URL.Query()
+	if r.Method == http.MethodPost {
+		f = r.PostForm
+	}
+	lang := f.Get("lang")
 	if !s.cat.Offered(lang) {
 		s.errorPage(w, r, twinfed.Errorf(twinfed.EINVALID, "Choose a language from the list."))
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieLang, Value: lang, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
-	if st := state(r); st.p != nil && !st.bearer {
+	if st := state(r); r.Method == http.MethodPost && st.p != nil && !st.bearer {
 		_, _ = s.svc.UpdateAccount(r.Context(), st.p, AccountUpdate{Locale: lang})
 	}
-	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(f.Get("next")), http.StatusSeeOther)
 }
 
 // --- people and profiles ---
