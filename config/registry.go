@@ -24,11 +24,14 @@ type Registry struct {
 
 // RegistryRaft holds Raft's timing knobs; zero keeps the built-in default.
 type RegistryRaft struct {
-	HeartbeatTimeout  time.Duration `toml:"heartbeat_timeout"`  // default 1s
-	ElectionTimeout   time.Duration `toml:"election_timeout"`   // default 1s
-	SnapshotThreshold uint64        `toml:"snapshot_threshold"` // entries between snapshots; default 8192
-	SnapshotInterval  time.Duration `toml:"snapshot_interval"`  // how often to check the threshold; default 2m
-	TrailingLogs      uint64        `toml:"trailing_logs"`      // entries kept after a snapshot; default 10240
+	HeartbeatTimeout time.Duration `toml:"heartbeat_timeout"` // default 1s
+	ElectionTimeout  time.Duration `toml:"election_timeout"`  // default 1s
+	// LeaderLeaseTimeout: a leader that has not heard from a majority for
+	// this long steps down. Default 500ms; at most heartbeat_timeout.
+	LeaderLeaseTimeout time.Duration `toml:"leader_lease_timeout"`
+	SnapshotThreshold  uint64        `toml:"snapshot_threshold"` // entries between snapshots; default 8192
+	SnapshotInterval   time.Duration `toml:"snapshot_interval"`  // how often to check the threshold; default 2m
+	TrailingLogs       uint64        `toml:"trailing_logs"`      // entries kept after a snapshot; default 10240
 }
 
 // RegistryPeer is one parsed entry of Registry.Peers.
@@ -113,11 +116,20 @@ func (c *Registry) Validate() error {
 	if (len(c.Peers) > 0 || len(c.Join) > 0) && len(c.AdminToken) < 16 {
 		p.Addf("admin_token", "must be at least 16 characters in a cluster of several members: members forward writes to the leader with it")
 	}
-	if c.Raft.HeartbeatTimeout < 0 || c.Raft.ElectionTimeout < 0 || c.Raft.SnapshotInterval < 0 {
+	if c.Raft.HeartbeatTimeout < 0 || c.Raft.ElectionTimeout < 0 || c.Raft.LeaderLeaseTimeout < 0 || c.Raft.SnapshotInterval < 0 {
 		p.Addf("raft", "timeouts and intervals must not be negative")
 	}
 	if c.Raft.HeartbeatTimeout > 0 && c.Raft.HeartbeatTimeout < 50*time.Millisecond {
 		p.Addf("raft.heartbeat_timeout", "must be at least 50ms")
+	}
+	if lease := c.Raft.LeaderLeaseTimeout; lease > 0 {
+		heartbeat := c.Raft.HeartbeatTimeout
+		if heartbeat == 0 {
+			heartbeat = time.Second // consensus.DefaultRaftTuning
+		}
+		if lease < 50*time.Millisecond || lease > heartbeat {
+			p.Addf("raft.leader_lease_timeout", "must be between 50ms and heartbeat_timeout (%s)", heartbeat)
+		}
 	}
 	c.Log.validate(&p, "log")
 	return p.Err()

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRegistry_Validate(t *testing.T) {
@@ -29,6 +30,11 @@ func TestRegistry_Validate(t *testing.T) {
 			r.AdminToken = "0123456789abcdef"
 		}, "not both"},
 		{"heartbeat", func(r *Registry) { r.Raft.HeartbeatTimeout = 1 }, "heartbeat_timeout"},
+		{"lease over the heartbeat", func(r *Registry) { r.Raft.LeaderLeaseTimeout = 2 * time.Second }, "leader_lease_timeout"},
+		{"lease too short", func(r *Registry) { r.Raft.LeaderLeaseTimeout = time.Millisecond }, "leader_lease_timeout"},
+		{"lease at the heartbeat", func(r *Registry) {
+			r.Raft.HeartbeatTimeout, r.Raft.LeaderLeaseTimeout = 1500*time.Millisecond, 1500*time.Millisecond
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

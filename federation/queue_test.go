@@ -167,7 +167,11 @@ func TestDelivery_RetryBreakerPark(t *testing.T) {
 	cluster := consensustest.MustOpenCluster(t, 1)
 	nodes := mustReserveNodes(t, cluster, "IT", "FR")
 	it, fr := nodes[0], nodes[1]
-	it.Settings.RetryWindow = 3 * time.Second
+	// The window is counted from the enqueue, and the first subtest's
+	// retry comes a second after its first attempt: on a loaded machine
+	// that first attempt alone can take seconds, so the window leaves room
+	// (a 3 s window parked the retry before it was made).
+	it.Settings.RetryWindow = 8 * time.Second
 	it.mustStart(t)
 	dest := &scripted{verify: &signing.Verifier{Keys: fr.Registry}}
 	srv := &http.Server{Handler: dest}
@@ -179,7 +183,7 @@ func TestDelivery_RetryBreakerPark(t *testing.T) {
 	t.Run("Retry-After is honoured, every attempt re-signed", func(t *testing.T) {
 		dest.set(status(429, "Retry-After", "1"), status(202))
 		it.send(t, it.follow("ra-1", "maria", claire))
-		eventually(t, 10*time.Second, func() bool { return dest.count() == 2 }, "no second attempt")
+		eventually(t, 30*time.Second, func() bool { return dest.count() == 2 }, "no second attempt")
 		dest.mu.Lock()
 		gap := dest.times[1].Sub(dest.times[0])
 		errs := dest.sigErrs
@@ -190,7 +194,7 @@ func TestDelivery_RetryBreakerPark(t *testing.T) {
 		if len(errs) > 0 {
 			t.Fatalf("signature errors at the destination: %v", errs)
 		}
-		eventually(t, 5*time.Second, func() bool { return it.Fed.Status()[0].Depth == 0 }, "queue not empty")
+		eventually(t, 20*time.Second, func() bool { return it.Fed.Status()[0].Depth == 0 }, "queue not empty")
 	})
 	t.Run("a permanent refusal parks at once", func(t *testing.T) {
 		dest.set(status(400))
@@ -208,7 +212,7 @@ func TestDelivery_RetryBreakerPark(t *testing.T) {
 		dest.set(status(503))
 		del := &twinfed.Activity{ID: twinfed.ActivityURL(it.Base, "del-1"), Type: twinfed.ActivityDelete, Actor: maria, To: []string{claire}, Object: maria}
 		it.send(t, del)
-		eventually(t, 20*time.Second, func() bool { p, _ := it.Fed.Parked(fr.Host); return len(p) == 2 }, "deletion not parked")
+		eventually(t, 40*time.Second, func() bool { p, _ := it.Fed.Parked(fr.Host); return len(p) == 2 }, "deletion not parked")
 		if got := metricValue(t, it.Metrics, "twinfed_federation_parked_critical_total", map[string]string{"type": "Delete"}); got != 1 {
 			t.Fatalf("parked_critical{Delete} = %v", got)
 		}

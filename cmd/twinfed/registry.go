@@ -45,7 +45,8 @@ func registryConsensusConfig(cfg config.Registry, logger *slog.Logger, reg *prom
 		AdminToken: cfg.AdminToken, HoldWrites: cfg.HoldWrites,
 		Raft: consensus.RaftTuning{
 			HeartbeatTimeout: cfg.Raft.HeartbeatTimeout, ElectionTimeout: cfg.Raft.ElectionTimeout,
-			SnapshotThreshold: cfg.Raft.SnapshotThreshold, SnapshotInterval: cfg.Raft.SnapshotInterval,
+			LeaderLeaseTimeout: cfg.Raft.LeaderLeaseTimeout,
+			SnapshotThreshold:  cfg.Raft.SnapshotThreshold, SnapshotInterval: cfg.Raft.SnapshotInterval,
 			TrailingLogs: cfg.Raft.TrailingLogs,
 		},
 		Logger: logger, Metrics: reg,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/consensus"
+	"github.com/twinfed/twinfed/consensus/consensustest"
 )
 
 func TestRegistryMain_ServeAndOperate(t *testing.T) {
@@ -22,10 +22,16 @@ func TestRegistryMain_ServeAndOperate(t *testing.T) {
 	cfg.RaftAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Bootstrap = true
 	cfg.AdminToken = "0123456789abcdef-test"
+	// The tests' Raft timings: the join makes a cluster of two voters,
+	// which loses its leader whenever one of them misses the lease, and
+	// the CI machine runs other packages' clusters beside this one.
+	tune := consensustest.TestTuning()
+	cfg.Raft.HeartbeatTimeout, cfg.Raft.ElectionTimeout, cfg.Raft.LeaderLeaseTimeout = tune.HeartbeatTimeout, tune.ElectionTimeout, tune.LeaderLeaseTimeout
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	rm := &registryMain{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	logger := consensustest.FailureLogger(t)
+	rm := &registryMain{Config: cfg, Logger: logger}
 	if err := rm.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +58,7 @@ func TestRegistryMain_ServeAndOperate(t *testing.T) {
 	}
 	// A second member, started empty, for join and leave.
 	m2, err := consensus.Open(context.Background(), consensus.Config{NodeID: "r2", DataDir: filepath.Join(t.TempDir(), "r2"),
-		RaftAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", AdminToken: cfg.AdminToken})
+		RaftAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", AdminToken: cfg.AdminToken, Logger: logger, Raft: tune})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,37 @@ func Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
+// FailureLogger returns a logger that keeps everything at debug level and
+// prints it to the test's log only if the test fails: the members' and
+// Raft's account of an election that went wrong, without the noise of the
+// runs that pass.
+func FailureLogger(tb testing.TB) *slog.Logger {
+	if os.Getenv("TWINFED_TEST_LOG") != "" {
+		return Logger()
+	}
+	w := &lockedBuffer{}
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			w.mu.Lock()
+			tb.Logf("log of the failed test:\n%s", w.b)
+			w.mu.Unlock()
+		}
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.b = append(w.b, p...)
+	w.mu.Unlock()
+	return len(p), nil
+}
+
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
