@@ -232,14 +232,7 @@ func (f *Federation) resumeInbox() {
 				return err
 			}
 			var rec inRecord
-			rerr := func() error {
-				item, err := txn.Get([]byte(prefixIn + string(id)))
-				if err != nil {
-					return err
-				}
-				return item.Value(func(v []byte) error { return decodeInRecord(v, &rec) })
-			}()
-			if rerr != nil {
+			if rerr := readIn(txn, string(id), &rec); rerr != nil {
 				f.log.Error("federation: inbox: pending activity unreadable", "id", string(id), "err", rerr)
 				continue
 			}
@@ -307,16 +300,7 @@ func (f *Federation) process(p pendingIn) error {
 	rec := p.rec
 	if rec == nil {
 		rec = new(inRecord)
-		err := f.db.View(func(txn *badger.Txn) error {
-			item, err := txn.Get([]byte(prefixIn + p.id))
-			if err != nil {
-				return err
-			}
-			if err := item.Value(func(v []byte) error { return decodeInRecord(v, rec) }); err != nil {
-				return err
-			}
-			return readDone(txn, p.id, rec)
-		})
+		err := f.db.View(func(txn *badger.Txn) error { return readIn(txn, p.id, rec) })
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return f.markDone(p, nil)
 		}

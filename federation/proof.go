@@ -117,16 +117,7 @@ type Incoming struct {
 // it never arrived.
 func (f *Federation) Received(id string) (*Incoming, error) {
 	var rec inRecord
-	err := f.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(prefixIn + id))
-		if err != nil {
-			return err
-		}
-		if err := item.Value(func(b []byte) error { return decodeInRecord(b, &rec) }); err != nil {
-			return err
-		}
-		return readDone(txn, id, &rec)
-	})
+	err := f.db.View(func(txn *badger.Txn) error { return readIn(txn, id, &rec) })
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "activity %s never arrived", id)
 	}

@@ -297,10 +297,19 @@ func decodeDone(v []byte, rec *inRecord) error {
 	return r.end()
 }
 
-// readDone sets rec's outcome from the done marker of id, if there is one
-// (records of earlier versions carry it themselves).
-func readDone(txn *badger.Txn, id string, rec *inRecord) error {
-	item, err := txn.Get([]byte(prefixInD + id))
+// readIn reads the record of the incoming activity id into rec, with its
+// outcome from the done marker if there is one (records of earlier
+// versions carry it themselves). badger.ErrKeyNotFound when it never
+// arrived.
+func readIn(txn *badger.Txn, id string, rec *inRecord) error {
+	item, err := txn.Get([]byte(prefixIn + id))
+	if err != nil {
+		return err
+	}
+	if err := item.Value(func(v []byte) error { return decodeInRecord(v, rec) }); err != nil {
+		return err
+	}
+	item, err = txn.Get([]byte(prefixInD + id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil
 	}

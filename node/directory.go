@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"slices"
 	"strconv"
@@ -29,6 +30,39 @@ const (
 	prefixDirCursor  = "db/" // db/<node host> → backfill state
 	keyDirLocal      = "cfg/directory-local-v1"
 )
+
+// dirStamps count the committed writes of directory records since the
+// process started, in slots chosen by a hash of the record's key: a
+// record's stamp changes with every write of it (and of the few records
+// sharing its slot). The profile page cache keeps a page with the stamp
+// its record had before it was read, and serves the page while the stamp
+// is unchanged: a check that costs an atomic load, not a Badger
+// transaction. A write bumps the stamp after its commit (Store.afterCommit),
+// so a page rendered from the old record, even one rendered while the
+// write was committing, is not served once the write has been
+// acknowledged.
+type dirStamps struct {
+	seed  maphash.Seed
+	slots [4096]atomic.Uint64
+}
+
+func newDirStamps() *dirStamps { return &dirStamps{seed: maphash.MakeSeed()} }
+
+func (d *dirStamps) slot(key string) *atomic.Uint64 {
+	return &d.slots[maphash.String(d.seed, key)%uint64(len(d.slots))]
+}
+
+// get is the stamp of the record at key.
+func (d *dirStamps) get(key string) uint64 { return d.slot(key).Load() }
+
+// touch marks the record at key changed; touchAll, every record.
+func (d *dirStamps) touch(key string) { d.slot(key).Add(1) }
+
+func (d *dirStamps) touchAll() {
+	for i := range d.slots {
+		d.slots[i].Add(1)
+	}
+}
 
 // dirState is the running directory: the index and its indexer.
 type dirState struct {
@@ -64,17 +98,21 @@ func (s *Service) dirWake() {
 
 // dirPut records p in the directory within txn.
 func (s *Service) dirPut(txn *badger.Txn, p *twinfed.Profile) error {
-	if err := setJSON(txn, prefixDirProfile+p.ID, p); err != nil {
+	key := prefixDirProfile + p.ID
+	if err := setJSON(txn, key, p); err != nil {
 		return err
 	}
+	s.store.afterCommit(txn, func() { s.stamps.touch(key) })
 	return txn.Set([]byte(prefixDirQueue+p.ID), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
 }
 
 // dirRemove removes a profile from the directory within txn.
 func (s *Service) dirRemove(txn *badger.Txn, id string) error {
-	if err := txn.Delete([]byte(prefixDirProfile + id)); err != nil {
+	key := prefixDirProfile + id
+	if err := txn.Delete([]byte(key)); err != nil {
 		return err
 	}
+	s.store.afterCommit(txn, func() { s.stamps.touch(key) })
 	return txn.Set([]byte(prefixDirQueue+id), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
 }
 
@@ -102,22 +140,16 @@ func (s *Service) DirectoryBacklog() int {
 
 // dirGet returns a profile the directory holds, nil when unknown.
 func (s *Service) dirGet(txn *badger.Txn, id string) *twinfed.Profile {
-	p, _ := dirRecord(txn, prefixDirProfile+id)
-	return p
+	return dirRecord(txn, prefixDirProfile+id)
 }
 
-// dirRecord reads the dp/ record at key and its Badger version, which
-// changes with every write of the record (nil and 0 when it is missing).
-func dirRecord(txn *badger.Txn, key string) (*twinfed.Profile, uint64) {
-	item, err := txn.Get([]byte(key))
-	if err != nil {
-		return nil, 0
-	}
+// dirRecord reads the dp/ record at key, nil when it is missing.
+func dirRecord(txn *badger.Txn, key string) *twinfed.Profile {
 	var p twinfed.Profile
-	if item.Value(func(b []byte) error { return json.Unmarshal(b, &p) }) != nil {
-		return nil, 0
+	if getJSON(txn, key, &p) != nil {
+		return nil
 	}
-	return &p, item.Version()
+	return &p
 }
 
 // Profile returns the public profile of any member of the federation the

@@ -90,6 +90,7 @@ func (s *Service) ImportMembers(ctx context.Context, p *Principal, members []*tw
 	if err := s.store.db.Sync(); err != nil {
 		return s.internal("import sync", err)
 	}
+	s.stamps.touchAll() // the batch wrote directory records without Update
 	s.dirWake()
 	return nil
 }

@@ -11,16 +11,18 @@ import (
 
 // The profile page cache keeps public profile pages (/users/{username}) as
 // rendered for visitors without a session, so that a repeated page costs a
-// map lookup, one Badger key lookup and a write instead of reading and
+// map lookup, an atomic load and a write instead of a Badger transaction,
 // decoding the record and executing the templates.
 //
 // What such a page depends on, and how the cache follows it:
 //   - the directory record dp/<actor> it was rendered from: each entry keeps
-//     the record's Badger version, and a hit checks it is still the current
-//     one (a key lookup, no value read). Every write of the record gives a
-//     new version, whatever code path made it (saveMember, a deletion, the
-//     directory's own writes, a bulk import), and a removed record has none,
-//     so a changed, hidden or deleted profile is rendered again at once. A
+//     the record's stamp (dirStamps), taken before the record was read, and
+//     a hit checks it is still the current one. Every committed write or
+//     removal of the record changes the stamp before the write is
+//     acknowledged: dirPut and dirRemove, the only writers of dp/ records
+//     in a transaction (saveMember, a deletion, the directory's own
+//     writes), bump it after the commit, and a bulk import bumps them all.
+//     So a changed, hidden or deleted profile is rendered again at once. A
 //     page rendered from the member's record instead (a member the
 //     directory does not hold) is not cached.
 //   - the language (the key holds it) and the path (the key, and the
@@ -60,11 +62,11 @@ type pageCache struct {
 
 // cachedPage is one rendered page.
 type cachedPage struct {
-	key     string
-	record  string // the directory record's key
-	version uint64 // its Badger version when the page was rendered
-	body    []byte
-	size    int64 // what the entry costs in memory, roughly
+	key    string
+	record string // the directory record's key
+	stamp  uint64 // its stamp (dirStamps) before it was read for the page
+	body   []byte
+	size   int64 // what the entry costs in memory, roughly
 }
 
 func newPageCache(maxBytes int64) *pageCache {
@@ -141,8 +143,8 @@ func (c *pageCache) len() int {
 }
 
 // newCachedPage keeps a copy of body.
-func newCachedPage(key, record string, version uint64, body []byte) *cachedPage {
-	return &cachedPage{key: key, record: record, version: version, body: bytes.Clone(body), size: int64(len(body) + len(key) + len(record) + 160)}
+func newCachedPage(key, record string, stamp uint64, body []byte) *cachedPage {
+	return &cachedPage{key: key, record: record, stamp: stamp, body: bytes.Clone(body), size: int64(len(body) + len(key) + len(record) + 160)}
 }
 
 // cachedUserPage serves the public profile page of username to a visitor
@@ -151,7 +153,7 @@ func newCachedPage(key, record string, version uint64, body []byte) *cachedPage 
 func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *reqState, username string) {
 	key := st.lang + "\x00" + r.URL.Path
 	if e := s.pc.get(key); e != nil {
-		if e.version == s.svc.recordVersion(e.record) {
+		if e.stamp == s.svc.stamps.get(e.record) {
 			s.pc.hit.Inc()
 			sendPage(w, http.StatusOK, st.lang, e.body)
 			return
@@ -159,7 +161,7 @@ func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *reqS
 		s.pc.remove(e)
 	}
 	s.pc.miss.Inc()
-	prof, version, err := s.svc.localProfile(r.Context(), username)
+	prof, record, stamp, err := s.svc.localProfile(r.Context(), username)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -170,8 +172,8 @@ func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *reqS
 		return
 	}
 	defer putRenderBuf(buf)
-	if version != 0 && p.csrf == "" {
-		s.pc.put(newCachedPage(key, s.svc.localDirKey(username), version, buf.Bytes()))
+	if record != "" && p.csrf == "" {
+		s.pc.put(newCachedPage(key, record, stamp, buf.Bytes()))
 	}
 	sendPage(w, http.StatusOK, p.Lang, buf.Bytes())
 }

@@ -30,51 +30,40 @@ func (s *Service) PhotoURL(username string) string {
 // node: only the fields the member chose to show. ENOTFOUND for an unknown,
 // deleted or not yet validated member, and for agency staff.
 func (s *Service) LocalProfile(ctx context.Context, username string) (*twinfed.Profile, error) {
-	p, _, err := s.localProfile(ctx, username)
+	p, _, _, err := s.localProfile(ctx, username)
 	return p, err
 }
 
-// localProfile is LocalProfile with the Badger version of the directory
-// record it was read from, or 0 when it came from the member's record. The
-// version changes with every write of that record (a profile change, a
-// hidden field, a deletion removes it), which is what the profile page
-// cache checks.
-func (s *Service) localProfile(ctx context.Context, username string) (*twinfed.Profile, uint64, error) {
+// localProfile is LocalProfile with, when the profile was read from its
+// directory record, that record's key and the stamp it had before the
+// read (see dirStamps): what the profile page cache keeps the page with.
+// The record is written with every change of what the page shows (a
+// profile change, a hidden field; a deletion removes it). dirKey is ""
+// when the profile came from the member's record.
+func (s *Service) localProfile(ctx context.Context, username string) (p *twinfed.Profile, dirKey string, stamp uint64, err error) {
 	// The directory holds every shown member's public profile, written in
 	// the same transaction as the member (saveMember): one small record to
 	// read and decode instead of the whole account. The member's record
 	// answers for everyone else (not shown, or a username spelt otherwise).
-	var p *twinfed.Profile
-	var version uint64
-	_ = s.store.View(func(txn *badger.Txn) error { p, version = dirRecord(txn, s.localDirKey(username)); return nil })
+	key := s.localDirKey(username)
+	stamp = s.stamps.get(key) // before the read: a write after it changes the stamp
+	_ = s.store.View(func(txn *badger.Txn) error { p = dirRecord(txn, key); return nil })
 	if p != nil && p.Username == username {
-		return p, version, nil
+		return p, key, stamp, nil
 	}
 	m, err := s.Member(ctx, username)
 	if err != nil {
-		return nil, 0, err
+		return nil, "", 0, err
 	}
 	if m.Status != twinfed.StatusValidated || m.Role != twinfed.RoleMember {
-		return nil, 0, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
+		return nil, "", 0, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
 	}
-	return m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, username), s.PhotoURL(username)), 0, nil
+	return m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, username), s.PhotoURL(username)), "", 0, nil
 }
 
 // localDirKey is the key of a local member's directory record.
 func (s *Service) localDirKey(username string) string {
 	return prefixDirProfile + twinfed.ActorURL(s.cfg.BaseURL, username)
-}
-
-// recordVersion is the Badger version of key, 0 when it is missing.
-func (s *Service) recordVersion(key string) uint64 {
-	var v uint64
-	_ = s.store.View(func(txn *badger.Txn) error {
-		if item, err := txn.Get([]byte(key)); err == nil {
-			v = item.Version()
-		}
-		return nil
-	})
-	return v
 }
 
 // AccountUpdate is the editable personal part of an account. Empty strings

@@ -60,8 +60,9 @@ type Service struct {
 	html     *bluemonday.Policy
 
 	outMu  sync.Mutex
-	outbox Outbox    // the federation's outbox; nil when the node runs alone
-	dir    *dirState // the directory index; nil until Node.Open opens it
+	outbox Outbox     // the federation's outbox; nil when the node runs alone
+	dir    *dirState  // the directory index; nil until Node.Open opens it
+	stamps *dirStamps // changes of the directory's records, for the page cache
 
 	registrations prometheus.Counter
 	validations   *prometheus.CounterVec
@@ -114,7 +115,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, log: d.Logger, now: d.Now, html: newHTMLPolicy()}
+	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, log: d.Logger, now: d.Now, html: newHTMLPolicy(), stamps: newDirStamps()}
 	s.limiter = newLimiter(cfg.LoginAttempts, cfg.LoginWindow, d.Now)
 	secret, err := s.loadSecret()
 	if err != nil {

@@ -1,6 +1,13 @@
 package node
 
-import "testing"
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
 
 // openService opens the store in dir and an IT node's Service on it: the
 // set-up of the package's internal tests. The caller closes the store;
@@ -17,4 +24,99 @@ func openService(t *testing.T, dir string) (*Store, *Service) {
 		t.Fatal(err)
 	}
 	return store, s
+}
+
+// recordVersion is the Badger version of key, 0 when it is missing.
+func (s *Service) recordVersion(key string) uint64 {
+	var v uint64
+	_ = s.store.View(func(txn *badger.Txn) error {
+		if item, err := txn.Get([]byte(key)); err == nil {
+			v = item.Version()
+		}
+		return nil
+	})
+	return v
+}
+
+// TestStore_AfterCommit checks the hooks of Update: they run after the
+// commit, when the write is visible to other transactions, once however
+// often a conflict makes Update run fn again, and never for a transaction
+// that fails.
+func TestStore_AfterCommit(t *testing.T) {
+	store, _ := openService(t, t.TempDir())
+	defer store.Close()
+	var seen []string
+	attempts := 0
+	err := store.Update(func(txn *badger.Txn) error {
+		attempts++
+		if attempts == 1 {
+			// A concurrent transaction writes the key this one read:
+			// its commit conflicts and Update runs fn again.
+			_, _ = txn.Get([]byte("k"))
+			if err := store.Update(func(other *badger.Txn) error { return other.Set([]byte("k"), []byte("other")) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := txn.Set([]byte("k"), []byte("mine")); err != nil {
+			return err
+		}
+		store.afterCommit(txn, func() {
+			_ = store.View(func(txn *badger.Txn) error {
+				var v []byte
+				if item, err := txn.Get([]byte("k")); err == nil {
+					v, _ = item.ValueCopy(nil)
+				}
+				seen = append(seen, string(v))
+				return nil
+			})
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 2 || !slices.Equal(seen, []string{"mine"}) {
+		t.Fatalf("%d attempts, the hooks saw %q; want 2 attempts and one hook that saw the committed value", attempts, seen)
+	}
+	ran := false
+	err = store.Update(func(txn *badger.Txn) error {
+		store.afterCommit(txn, func() { ran = true })
+		return errors.New("refused")
+	})
+	if err == nil || ran {
+		t.Fatalf("a failed transaction: err %v, hook ran %v", err, ran)
+	}
+}
+
+// TestDirStamps_WriteAndRemove checks that a directory record's stamp
+// changes with each committed write and removal of it, and not with a
+// transaction that fails.
+func TestDirStamps_WriteAndRemove(t *testing.T) {
+	store, s := openService(t, t.TempDir())
+	defer store.Close()
+	p := &twinfed.Profile{ID: "http://it.example/users/anna", Username: "anna", Name: "Anna Rossi"}
+	key := prefixDirProfile + p.ID
+	before := s.stamps.get(key)
+	if err := store.Update(func(txn *badger.Txn) error { return s.dirPut(txn, p) }); err != nil {
+		t.Fatal(err)
+	}
+	afterPut := s.stamps.get(key)
+	if afterPut == before {
+		t.Fatal("a write left the record's stamp as it was")
+	}
+	_ = store.Update(func(txn *badger.Txn) error {
+		if err := s.dirRemove(txn, p.ID); err != nil {
+			return err
+		}
+		return errors.New("refused")
+	})
+	if s.stamps.get(key) != afterPut {
+		t.Fatal("a removal that did not commit changed the stamp")
+	}
+	if err := store.Update(func(txn *badger.Txn) error { return s.dirRemove(txn, p.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if s.stamps.get(key) == afterPut {
+		t.Fatal("a removal left the record's stamp as it was")
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
@@ -37,7 +38,8 @@ type StoreOptions struct {
 
 // Store is the node's Badger store. It is safe for concurrent use.
 type Store struct {
-	db *badger.DB
+	db    *badger.DB
+	hooks sync.Map // *badger.Txn of a running Update → *[]func(), see afterCommit
 }
 
 // OpenStore opens (or creates) the store in dir. Writes are synced before a
@@ -64,15 +66,44 @@ func (s *Store) DB() *badger.DB { return s.db }
 func (s *Store) Close() error { return s.db.Close() }
 
 // Update runs fn in a read-write transaction and commits it (synced). A
-// conflict with a concurrent transaction is retried a few times.
+// conflict with a concurrent transaction is retried a few times. The
+// functions fn gave afterCommit run once the commit has succeeded.
 func (s *Store) Update(fn func(txn *badger.Txn) error) error {
 	for i := 0; ; i++ {
-		err := s.db.Update(fn)
+		after, err := s.update(fn)
 		if errors.Is(err, badger.ErrConflict) && i < 10 {
 			continue
 		}
+		if err == nil {
+			for _, f := range after {
+				f()
+			}
+		}
 		return err
 	}
+}
+
+func (s *Store) update(fn func(txn *badger.Txn) error) ([]func(), error) {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	var after []func()
+	s.hooks.Store(txn, &after)
+	defer s.hooks.Delete(txn)
+	if err := fn(txn); err != nil {
+		return nil, err
+	}
+	return after, txn.Commit()
+}
+
+// afterCommit has f run when txn, a transaction of Update, has committed;
+// never if it does not. For a transaction made elsewhere (there is none in
+// this package), f runs at once.
+func (s *Store) afterCommit(txn *badger.Txn, f func()) {
+	if l, ok := s.hooks.Load(txn); ok {
+		*l.(*[]func()) = append(*l.(*[]func()), f)
+		return
+	}
+	f()
 }
 
 // View runs fn in a read-only transaction.
