@@ -7,18 +7,22 @@ import (
 
 // Node configures a national node (`twinfed node serve`).
 type Node struct {
-	Country     string      `toml:"country"`   // the node's country code, e.g. IT
-	BaseURL     string      `toml:"base_url"`  // public base URL, e.g. https://it.twinfed.example; actor ids live under it
-	DataDir     string      `toml:"data_dir"`  // Badger store, key pair, mail spool
-	HTTPAddr    string      `toml:"http_addr"` // bind address of the web UI, JSON API and ActivityPub endpoints
-	Languages   []string    `toml:"languages"` // UI languages offered, first is the default
-	Registry    []string    `toml:"registry"`  // registry member URLs, tried in turn
-	Agency      Agency      `toml:"agency"`
-	Mail        Mail        `toml:"mail"`
-	Eligibility Eligibility `toml:"eligibility"`
-	Accounts    Accounts    `toml:"accounts"`
-	Federation  Federation  `toml:"federation"`
-	Log         Log         `toml:"log"`
+	Country   string   `toml:"country"`   // the node's country code, e.g. IT
+	BaseURL   string   `toml:"base_url"`  // public base URL, e.g. https://it.twinfed.example; actor ids live under it
+	DataDir   string   `toml:"data_dir"`  // Badger store, key pair, mail spool
+	HTTPAddr  string   `toml:"http_addr"` // bind address of the web UI, JSON API and ActivityPub endpoints
+	Languages []string `toml:"languages"` // UI languages offered, first is the default
+	Registry  []string `toml:"registry"`  // registry member URLs, tried in turn
+	// PageCacheMiB is the memory for rendered public profile pages served
+	// to visitors without a session: 0 keeps the default (32 MiB, about
+	// 12,000 pages), -1 turns the cache off.
+	PageCacheMiB int64       `toml:"page_cache_mib"`
+	Agency       Agency      `toml:"agency"`
+	Mail         Mail        `toml:"mail"`
+	Eligibility  Eligibility `toml:"eligibility"`
+	Accounts     Accounts    `toml:"accounts"`
+	Federation   Federation  `toml:"federation"`
+	Log          Log         `toml:"log"`
 }
 
 // Agency configures the node's national agency (NSO).
@@ -154,6 +158,9 @@ func (c *Node) Validate() error {
 	checkAddr(&p, "http_addr", c.HTTPAddr)
 	if len(c.Languages) == 0 {
 		p.Addf("languages", "is empty; list at least one language code such as en")
+	}
+	if c.PageCacheMiB < -1 || c.PageCacheMiB > 64<<10 {
+		p.Addf("page_cache_mib", "must be between -1 (no cache) and 65536; 0 keeps the default of 32")
 	}
 	checkList(&p, "languages", c.Languages, knownLanguages)
 	if len(c.Registry) == 0 {

@@ -26,6 +26,10 @@ func TestNode_Defaults(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("defaults do not validate: %v", err)
 	}
+	cfg.PageCacheMiB = -1 // the cache off
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("page_cache_mib = -1: %v", err)
+	}
 }
 
 func TestNode_Validate(t *testing.T) {
@@ -42,6 +46,7 @@ func TestNode_Validate(t *testing.T) {
 		{"both lists", func(c *Node) { c.Eligibility.RefusedRoles = append(c.Eligibility.RefusedRoles, "teacher") }, "both accepted and refused"},
 		{"empty accepted roles", func(c *Node) { c.Eligibility.AcceptedRoles = nil }, "nobody could register"},
 		{"unknown language", func(c *Node) { c.Languages = []string{"xx"} }, "languages[0]"},
+		{"page cache below -1", func(c *Node) { c.PageCacheMiB = -2 }, "page_cache_mib"},
 		{"short session", func(c *Node) { c.Accounts.SessionLifetime = time.Second }, "accounts.session_lifetime"},
 		{"cookies", func(c *Node) { c.Accounts.SecureCookies = "yes" }, "accounts.secure_cookies"},
 		{"argon", func(c *Node) { c.Accounts.ArgonTime = 0 }, "accounts.argon_time"},

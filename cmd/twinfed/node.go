@@ -127,7 +127,8 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			SessionLifetime: a.SessionLifetime, ConfirmLinkTTL: a.ConfirmLinkTTL, ResetLinkTTL: a.ResetLinkTTL,
 			LoginAttempts: a.LoginAttempts, LoginWindow: a.LoginWindow,
 		},
-		Server:   node.ServerConfig{Languages: cfg.Languages, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken},
+		Server: node.ServerConfig{Languages: cfg.Languages, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
+			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB)},
 		MailFrom: cfg.Mail.From,
 		Logger:   logger,
 		Metrics:  reg,
@@ -253,4 +254,13 @@ func (m *nodeMain) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// pageCacheBytes is the node's profile page cache bound for the
+// configuration's page_cache_mib: 0 the default, negative none.
+func pageCacheBytes(mib int64) int64 {
+	if mib < 0 {
+		return -1
+	}
+	return mib << 20
 }
