@@ -330,7 +330,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, *
 	}
 	// The role is read from the account on every request, so that a change
 	// of role or a deletion takes effect at once.
-	return &Principal{Username: m.Username, Role: m.Role, Status: m.Status, Scope: sess.Scope}, &sess, nil
+	return &Principal{Username: m.Username, Role: m.Role, Status: m.Status, Scope: sess.Scope, Locale: m.Locale}, &sess, nil
 }
 
 // Logout ends a session.

@@ -339,9 +339,7 @@ func (s *Server) load(w http.ResponseWriter, r *http.Request) *http.Request {
 		st.anon = ck.Value
 	}
 	if st.p != nil && !st.bearer {
-		if m, err := s.svc.Member(r.Context(), st.p.Username); err == nil {
-			st.memberLo = m.Locale
-		}
+		st.memberLo = st.p.Locale // read with the account by Authenticate
 	}
 	st.lang = s.cat.Pick(st.memberLo, r)
 	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))

@@ -77,6 +77,7 @@ type Principal struct {
 	Role     twinfed.Role
 	Status   twinfed.MemberStatus
 	Scope    string
+	Locale   string // the member's chosen UI language, "" for none (Authenticate sets it)
 }
 
 // IsAgency reports whether the principal is agency staff.
