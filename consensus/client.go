@@ -314,8 +314,22 @@ func (c *Client) applyChanges(cs *ChangeSet) error {
 func (c *Client) store(changes []Change, lineage string, index uint64) error {
 	wb := c.cache.NewWriteBatch()
 	defer wb.Cancel()
+	natnums, err := c.natnumChanges(changes)
+	if err != nil {
+		return fmt.Errorf("registry cache: %w", err)
+	}
+	for k, id := range natnums {
+		if id == "" {
+			err = wb.Delete([]byte(k))
+		} else {
+			err = wb.Set([]byte(k), []byte(id))
+		}
+		if err != nil {
+			return err
+		}
+	}
 	for _, ch := range changes {
-		if !mirrored([]byte(ch.Key)) {
+		if !mirrored([]byte(ch.Key)) || strings.HasPrefix(ch.Key, pNatNum) {
 			continue
 		}
 		var err error
@@ -357,6 +371,46 @@ func (c *Client) store(changes []Change, lineage string, index uint64) error {
 	c.changed = make(chan struct{})
 	c.cmu.Unlock()
 	return nil
+}
+
+// natnumChanges is what changes do to the cache's index of national
+// numbers (sn/<country>/<number> → school id), which the cache keeps
+// itself: the registry keeps its index in memory (FSM.natnums), and an
+// older registry's sn/ keys in the feed are left out. The result maps
+// each index key to the id it now names, "" for a key to delete.
+func (c *Client) natnumChanges(changes []Change) (map[string]string, error) {
+	out := map[string]string{}
+	set := func(k, id string) {
+		if id != "" || out[k] == "" { // a new number wins over a dropped one
+			out[k] = id
+		}
+	}
+	err := c.cache.View(func(txn *badger.Txn) error {
+		for _, ch := range changes {
+			if !strings.HasPrefix(ch.Key, pSchool) {
+				continue
+			}
+			var old twinfed.School
+			switch err := getJSON(txn, ch.Key, &old); {
+			case err == nil && old.NationalNumber != "":
+				set(pNatNum+natKey(old.Country, old.NationalNumber), "")
+			case err != nil && !errors.Is(err, badger.ErrKeyNotFound):
+				return err
+			}
+			if ch.Deleted {
+				continue
+			}
+			var s twinfed.School
+			if err := json.Unmarshal(ch.Value, &s); err != nil {
+				return fmt.Errorf("school %s in the feed: %w", ch.Key, err)
+			}
+			if s.NationalNumber != "" {
+				set(pNatNum+natKey(s.Country, s.NationalNumber), s.ID)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 func (c *Client) member(offset int) string {
@@ -552,7 +606,13 @@ func (c *Client) FindSchools(ctx context.Context, f twinfed.SchoolFilter) ([]*tw
 	if c.useCache() {
 		var out []*twinfed.School
 		var n int
-		err := c.view(func(txn *badger.Txn) (err error) { out, n, err = readFindSchools(txn, f); return })
+		err := c.view(func(txn *badger.Txn) (err error) {
+			out, n, err = readFindSchools(txn, f, func(country, number string) string {
+				id, _ := getString(txn, pNatNum+natKey(country, number))
+				return id
+			})
+			return
+		})
 		return out, n, err
 	}
 	q := url.Values{}

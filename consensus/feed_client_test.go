@@ -72,3 +72,58 @@ func TestClient_CacheBehindTheFeedWindowReloads(t *testing.T) {
 		t.Fatal("the reloaded cache still indexes the freed national number")
 	}
 }
+
+// A node's cache keeps its own index of national numbers, from the schools
+// the feed brings: a number found, moved to another school, freed.
+func TestClient_CacheFindsSchoolsByNationalNumber(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 1)
+	ctx := context.Background()
+	cl, err := consensus.OpenClient(ctx, consensus.ClientConfig{Members: c.URLs, AdminToken: c.AdminToken, CacheDir: t.TempDir(),
+		Logger: consensustest.Logger(), FeedWait: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	find := func(number string) []string {
+		t.Helper()
+		list, _, err := cl.FindSchools(ctx, twinfed.SchoolFilter{Country: "IT", NationalNumber: number})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, s := range list {
+			names = append(names, s.LegalName)
+		}
+		return names
+	}
+	a := c.MustImportSchools(t, school("IT", "Scuola A", "P7"))[0]
+	c.MustCatchUp(t, cl)
+	if got := find("P7"); len(got) != 1 || got[0] != "Scuola A" {
+		t.Fatalf("P7 finds %q", got)
+	}
+	// The number moves from A to a new school B, in two writes the cache
+	// may take in one change set.
+	admin := c.AdminClient(t)
+	a.NationalNumber = "P8"
+	if _, err := admin.PutSchool(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.PutSchool(ctx, &twinfed.School{Country: "IT", LegalName: "Scuola B", NationalNumber: "P7", Level: twinfed.LevelPrimary}); err != nil {
+		t.Fatal(err)
+	}
+	c.MustCatchUp(t, cl)
+	if got := find("P7"); len(got) != 1 || got[0] != "Scuola B" {
+		t.Fatalf("after the move, P7 finds %q", got)
+	}
+	if got := find("P8"); len(got) != 1 || got[0] != "Scuola A" {
+		t.Fatalf("after the move, P8 finds %q", got)
+	}
+	a.NationalNumber = ""
+	if _, err := admin.PutSchool(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	c.MustCatchUp(t, cl)
+	if got := find("P8"); len(got) != 0 {
+		t.Fatalf("a freed number finds %q", got)
+	}
+}

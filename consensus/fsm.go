@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,15 @@ type FSM struct {
 	feedFloor  uint64
 	seqLoaded  bool // seq holds the state's school counter (m/seq)
 	seq        uint64
+
+	// natnums is the index of the schools' national numbers, "CC/number"
+	// → school id. It lives in memory only: it is derived from the
+	// schools (rebuilt by Restore, kept by the school writes), and a
+	// Badger key per school cost an import about a third of its CPU. The
+	// FSM goroutine is its only writer, under natMu; readers take natMu
+	// for reading (FSM.natnum).
+	natMu   sync.RWMutex
+	natnums map[string]string
 }
 
 // countryState is what a write needs to know of a country.
@@ -70,8 +80,49 @@ var _ raft.BatchingFSM = (*FSM)(nil)
 const DefaultFeedWindow = 200_000
 
 func newFSM(db *badger.DB, logger *slog.Logger, m *metrics) *FSM {
-	f := &FSM{db: db, logger: logger, metrics: m, changed: make(chan struct{}), feedWindow: DefaultFeedWindow, idemScan: true}
+	f := &FSM{db: db, logger: logger, metrics: m, changed: make(chan struct{}), feedWindow: DefaultFeedWindow, idemScan: true,
+		natnums: map[string]string{}}
 	return f
+}
+
+func natKey(country, number string) string { return country + "/" + number }
+
+// natnum returns the id of the school with national number number in
+// country, "" when there is none. It may be newer than a reader's
+// transaction: readFindSchools checks the school it reads.
+func (f *FSM) natnum(country, number string) string {
+	f.natMu.RLock()
+	defer f.natMu.RUnlock()
+	return f.natnums[natKey(country, number)]
+}
+
+// indexNatnums rebuilds the national-number index from the schools of the
+// state (after a restore).
+func (f *FSM) indexNatnums() error {
+	idx := map[string]string{}
+	err := f.db.View(func(txn *badger.Txn) error {
+		return scan(txn, pSchool, func(_, v []byte) error {
+			var s struct {
+				ID             string `json:"id"`
+				Country        string `json:"country"`
+				NationalNumber string `json:"national_number"`
+			}
+			if err := json.Unmarshal(v, &s); err != nil {
+				return err
+			}
+			if s.NationalNumber != "" {
+				idx[natKey(s.Country, s.NationalNumber)] = s.ID
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	f.natMu.Lock()
+	f.natnums = idx
+	f.natMu.Unlock()
+	return nil
 }
 
 // Applied returns the index of the last entry applied.
@@ -704,8 +755,7 @@ func applyPutSchool(w *stateWriter, c *PutSchoolCommand) (*twinfed.School, *twin
 		}
 	}
 	if s.NationalNumber != "" {
-		id, err := getString(w.txn, pNatNum+s.Country+"/"+s.NationalNumber)
-		if err == nil && id != s.ID {
+		if id := w.f.natnums[natKey(s.Country, s.NationalNumber)]; id != "" && id != s.ID {
 			return nil, &twinfed.Error{Code: twinfed.ECONFLICT, Message: fmt.Sprintf("the national school number %s is already school %s", s.NationalNumber, id),
 				Fields: map[string]string{"national_number": "is already used by school " + id}}
 		}
@@ -716,7 +766,9 @@ func applyPutSchool(w *stateWriter, c *PutSchoolCommand) (*twinfed.School, *twin
 	} else {
 		s.Created = old.Created
 		if old.NationalNumber != "" && old.NationalNumber != s.NationalNumber {
-			w.del([]byte(pNatNum + s.Country + "/" + old.NationalNumber))
+			w.f.natMu.Lock()
+			delete(w.f.natnums, natKey(s.Country, old.NationalNumber))
+			w.f.natMu.Unlock()
 		}
 	}
 	s.Updated = c.At
@@ -730,7 +782,9 @@ func applyPutSchool(w *stateWriter, c *PutSchoolCommand) (*twinfed.School, *twin
 		s.ValidatedBy = ""
 	}
 	if s.NationalNumber != "" {
-		w.set([]byte(pNatNum+s.Country+"/"+s.NationalNumber), []byte(s.ID))
+		w.f.natMu.Lock()
+		w.f.natnums[natKey(s.Country, s.NationalNumber)] = s.ID
+		w.f.natMu.Unlock()
 	}
 	w.set([]byte(pSchool+s.ID), appendSchoolJSON(make([]byte, 0, 256), &s))
 	return &s, nil
@@ -743,11 +797,11 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 	size := 0
 	for i := range c.Schools {
 		s := &c.Schools[i]
-		size += 2*len(pNatNum) + 2*len(s.Country) + 2*len(s.NationalNumber) + 3*len(s.ID) + len(s.LegalName) + len(s.PublicName) +
+		size += len(s.Country) + len(s.NationalNumber) + 3*len(s.ID) + len(s.LegalName) + len(s.PublicName) +
 			len(s.City) + len(s.Region) + 360
 	}
 	buf := make([]byte, 0, size)
-	var scratch []byte
+	keys := make([]string, len(c.Schools)) // index keys of the national numbers
 	for i := range c.Schools {
 		s := &c.Schools[i]
 		s.ID = ""
@@ -762,17 +816,14 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 			return nil, twinfed.Errorf(cerr.Code, "record %d: %s", i+1, cerr.Message)
 		}
 		if s.NationalNumber != "" {
-			k := s.Country + "/" + s.NationalNumber
+			k := natKey(s.Country, s.NationalNumber)
+			keys[i] = k
 			if j, dup := seen[k]; dup {
 				return nil, twinfed.Errorf(twinfed.ECONFLICT, "records %d and %d have the same national school number %s", j+1, i+1, s.NationalNumber)
 			}
 			seen[k] = i
-			scratch = append(append(scratch[:0], pNatNum...), k...)
-			if item, err := w.txn.Get(scratch); err == nil {
-				id, _ := item.ValueCopy(nil)
+			if id := w.f.natnums[k]; id != "" {
 				return nil, twinfed.Errorf(twinfed.ECONFLICT, "record %d: the national school number %s is already school %s", i+1, s.NationalNumber, id)
-			} else if !errors.Is(err, badger.ErrKeyNotFound) {
-				return nil, internal(err)
 			}
 		}
 	}
@@ -781,6 +832,8 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 		return nil, internal(err)
 	}
 	ids := make([]string, len(c.Schools))
+	w.f.natMu.Lock()
+	defer w.f.natMu.Unlock()
 	for i := range c.Schools {
 		s := &c.Schools[i]
 		n++
@@ -792,10 +845,8 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 		if s.Status == twinfed.SchoolValidated {
 			s.ValidatedBy = s.Country
 		}
-		if s.NationalNumber != "" {
-			start = len(buf)
-			buf = append(append(append(append(buf, pNatNum...), s.Country...), '/'), s.NationalNumber...)
-			w.set(buf[start:len(buf):len(buf)], id)
+		if keys[i] != "" {
+			w.f.natnums[keys[i]] = s.ID
 		}
 		start = len(buf)
 		buf = append(append(buf, pSchool...), id...)
@@ -1071,6 +1122,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := loadSnapshot(f.db, rc); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
+	if err := f.indexNatnums(); err != nil {
+		return fmt.Errorf("restore: index national numbers: %w", err)
+	}
 	f.logger.Info("registry: state restored from a snapshot", "drop", dropped, "total", time.Since(start))
 	var applied uint64
 	_ = f.db.View(func(txn *badger.Txn) error {
@@ -1082,17 +1136,21 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 }
 
 // withLineage returns a backup in the snapshot format with the lineage
-// key set to id (added before the end marker; a later record wins).
-func withLineage(data []byte, id string) ([]byte, error) {
+// key set to id.
+func withLineage(data []byte, id string) ([]byte, error) { return withKey(data, kLineage, id) }
+
+// withKey returns a backup in the snapshot format with one more record,
+// k = v, added before the end marker (a later record wins).
+func withKey(data []byte, k, v string) ([]byte, error) {
 	if len(data) < len(snapshotMagic)+8 || binary.BigEndian.Uint32(data[len(data)-8:]) != 0xffffffff {
 		return nil, errors.New("no end marker")
 	}
-	out := make([]byte, 0, len(data)+8+len(kLineage)+len(id))
+	out := make([]byte, 0, len(data)+8+len(k)+len(v))
 	out = append(out, data[:len(data)-8]...)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(kLineage)))
-	out = binary.BigEndian.AppendUint32(out, uint32(len(id)))
-	out = append(out, kLineage...)
-	out = append(out, id...)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(k)))
+	out = binary.BigEndian.AppendUint32(out, uint32(len(v)))
+	out = append(out, k...)
+	out = append(out, v...)
 	return append(out, data[len(data)-8:]...), nil
 }
 
@@ -1120,6 +1178,9 @@ func loadSnapshot(db *badger.DB, r io.Reader) error {
 		kv := make([]byte, int(kl)+int(vl))
 		if _, err := io.ReadFull(br, kv); err != nil {
 			return fmt.Errorf("snapshot truncated: %w", err)
+		}
+		if bytes.HasPrefix(kv[:kl], []byte(pNatNum)) {
+			continue // an index older versions kept in the state (FSM.natnums)
 		}
 		if err := wb.Set(kv[:kl], kv[kl:]); err != nil {
 			return err

@@ -3,6 +3,7 @@ package consensus
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -234,5 +235,64 @@ func TestFSM_KeyedCommandIsAppliedOnce(t *testing.T) {
 	dupAgain := put("req-3", at.Add(IdempotencyWindow+4*time.Second), "")
 	if dup.Err == nil || !dupAgain.Replayed || dupAgain.Err == nil || dupAgain.Err.Code != dup.Err.Code || dupAgain.Index != dup.Index {
 		t.Fatalf("refusal: %+v then %+v", dup, dupAgain)
+	}
+}
+
+// TestFSM_NatnumsFollowRestore checks the national-number index, which
+// lives in memory: a restored FSM refuses a number a school of the
+// snapshot holds and finds the school by it, drops what the snapshot does
+// not hold, and ignores the sn/ keys older versions kept in the state.
+func TestFSM_NatnumsFollowRestore(t *testing.T) {
+	f := MustOpenFSM(t)
+	mustApply(t, f, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
+	mustApply(t, f, CmdImportSchools, ImportCommand{Schools: []twinfed.School{{Country: "ES", LegalName: "CEIP Sol", NationalNumber: "E1", Level: twinfed.LevelPrimary}}, At: at})
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+	// A snapshot of an older version also held the index as sn/ keys,
+	// here a stale one: it must not come back.
+	old, err := withKey(sink.Bytes(), pNatNum+"ES/E9", "ES-00000009")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"this version's snapshot": sink.Bytes(), "an older version's": old} {
+		t.Run(name, func(t *testing.T) {
+			g := MustOpenFSM(t)
+			mustApply(t, g, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
+			mustApply(t, g, CmdImportSchools, ImportCommand{Schools: []twinfed.School{{Country: "ES", LegalName: "Gone", NationalNumber: "E2", Level: twinfed.LevelPrimary}}, At: at})
+			if err := g.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
+				t.Fatal(err)
+			}
+			if res := mustApply(t, g, CmdImportSchools, ImportCommand{Schools: []twinfed.School{{Country: "ES", LegalName: "x", NationalNumber: "E1", Level: twinfed.LevelPrimary}}, At: at}); res.Err == nil || res.Err.Code != twinfed.ECONFLICT {
+				t.Fatalf("a number of the snapshot's school imported again: %+v", res.Err)
+			}
+			var found []*twinfed.School
+			_ = g.View(func(txn *badger.Txn) (err error) {
+				found, _, err = readFindSchools(txn, twinfed.SchoolFilter{Country: "ES", NationalNumber: "E1"}, g.natnum)
+				return err
+			})
+			if len(found) != 1 || found[0].LegalName != "CEIP Sol" {
+				t.Fatalf("found by number after the restore: %+v", found)
+			}
+			for _, number := range []string{"E2", "E9"} {
+				if id := g.natnum("ES", number); id != "" {
+					t.Fatalf("number %s names %s after the restore, a school the snapshot does not hold", number, id)
+				}
+			}
+			if has := g.db.View(func(txn *badger.Txn) error {
+				return scan(txn, pNatNum, func(k, _ []byte) error { return errors.New(string(k)) })
+			}); has != nil {
+				t.Fatalf("an sn/ key in the restored state: %v", has)
+			}
+			if res := mustApply(t, g, CmdImportSchools, ImportCommand{Schools: []twinfed.School{{Country: "ES", LegalName: "CEIP Mar", NationalNumber: "E2", Level: twinfed.LevelPrimary}}, At: at}); res.Err != nil {
+				t.Fatalf("a number the snapshot does not hold was refused: %v", res.Err)
+			}
+		})
 	}
 }

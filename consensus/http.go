@@ -54,7 +54,7 @@ func (m *Member) routes() http.Handler {
 		if err != nil {
 			return nil, err
 		}
-		list, total, err := readFindSchools(txn, f)
+		list, total, err := readFindSchools(txn, f, m.fsm.natnum)
 		if err != nil {
 			return nil, err
 		}

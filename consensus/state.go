@@ -235,7 +235,10 @@ func matchSchool(s *twinfed.School, f twinfed.SchoolFilter, words []string) bool
 	return true
 }
 
-func readFindSchools(txn *badger.Txn, f twinfed.SchoolFilter) ([]*twinfed.School, int, error) {
+// readFindSchools finds schools in txn. natnum looks a national number up
+// (the registry's FSM.natnum, a client cache's sn/ keys); the school it
+// names is read in txn and must still have that number.
+func readFindSchools(txn *badger.Txn, f twinfed.SchoolFilter, natnum func(country, number string) string) ([]*twinfed.School, int, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultPage
@@ -245,14 +248,14 @@ func readFindSchools(txn *badger.Txn, f twinfed.SchoolFilter) ([]*twinfed.School
 	}
 	out := []*twinfed.School{}
 	if f.Country != "" && f.NationalNumber != "" {
-		id, err := getString(txn, pNatNum+f.Country+"/"+f.NationalNumber)
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		id := natnum(f.Country, f.NationalNumber)
+		if id == "" {
 			return out, 0, nil
 		}
-		if err != nil {
-			return nil, 0, err
-		}
 		s, err := readSchool(txn, id)
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return out, 0, nil // written after txn began
+		}
 		if err != nil {
 			return nil, 0, err
 		}
