@@ -47,23 +47,23 @@ func (s *Server) projectRoutes() {
 	m.HandleFunc("GET /api/v1/projects/choices", s.api(true, s.apiProjectChoices))
 	m.HandleFunc("GET /api/v1/projects/view", s.api(false, s.apiViewProject))
 	m.HandleFunc("POST /api/v1/projects/edit", s.api(true, s.apiEditProject))
-	m.HandleFunc("POST /api/v1/projects/delete", s.api(true, s.apiProjectAction(func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/projects/delete", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
 		return nil, s.svc.DeleteProject(r.Context(), p, in.ID)
 	})))
-	m.HandleFunc("POST /api/v1/projects/answer", s.api(true, s.apiProjectAction(func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/projects/answer", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
 		return s.svc.AnswerInvitation(r.Context(), p, in.ID, in.Accept, in.SchoolID)
 	})))
-	m.HandleFunc("POST /api/v1/projects/invite", s.api(true, s.apiProjectAction(func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/projects/invite", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
 		return s.svc.InvitePartner(r.Context(), p, in.ID, in.Peer)
 	})))
-	m.HandleFunc("POST /api/v1/projects/close", s.api(true, s.apiProjectAction(func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/projects/close", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
 		return s.svc.CloseProject(r.Context(), p, in.ID)
 	})))
 	m.HandleFunc("GET /api/v1/projects/search", s.api(false, s.apiSearchProjects))
 	m.HandleFunc("GET /api/v1/projects/twinspace", s.api(true, s.apiTwinSpace))
 	m.HandleFunc("POST /api/v1/projects/twinspace/posts", s.api(true, s.apiPostToTwinSpace))
 	m.HandleFunc("GET /api/v1/agency/projects", s.api(true, s.apiApprovalQueue))
-	m.HandleFunc("POST /api/v1/agency/projects/decide", s.api(true, s.apiProjectAction(func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/agency/projects/decide", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
 		return s.svc.DecideParticipation(r.Context(), p, in.ID, in.Partner, in.Approve, in.Reason)
 	})))
 }
@@ -771,25 +771,6 @@ type projectInput struct {
 	Partner  string `json:"partner,omitempty"`
 	Approve  bool   `json:"approve,omitempty"`
 	Reason   string `json:"reason,omitempty"`
-}
-
-func (s *Server) apiProjectAction(do func(r *http.Request, p *Principal, in projectInput) (any, error)) func(http.ResponseWriter, *http.Request, *reqState) {
-	return func(w http.ResponseWriter, r *http.Request, st *reqState) {
-		var in projectInput
-		if err := decode(r, &in); err != nil {
-			s.apiFail(w, err)
-			return
-		}
-		out, err := do(r, st.p, in)
-		if err != nil {
-			s.apiFail(w, err)
-			return
-		}
-		if out == nil {
-			out = map[string]string{"status": "ok"}
-		}
-		writeJSON(w, http.StatusOK, out)
-	}
 }
 
 func (s *Server) apiMyProjects(w http.ResponseWriter, r *http.Request, st *reqState) {

@@ -48,22 +48,22 @@ func (s *Server) socialRoutes() {
 	m.HandleFunc("GET /api/v1/directory/suggestions", s.api(true, s.apiSuggestions))
 	m.HandleFunc("GET /api/v1/directory/profile", s.api(true, s.apiDirectoryProfile))
 	m.HandleFunc("GET /api/v1/contacts", s.api(true, s.apiContacts))
-	m.HandleFunc("POST /api/v1/contacts", s.api(true, s.apiPeerAction(func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/contacts", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
 		return s.svc.RequestContact(r.Context(), p, in.Peer, in.Message)
 	})))
-	m.HandleFunc("POST /api/v1/contacts/accept", s.api(true, s.apiPeerAction(func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/contacts/accept", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
 		return s.svc.AnswerContact(r.Context(), p, in.Peer, true)
 	})))
-	m.HandleFunc("POST /api/v1/contacts/decline", s.api(true, s.apiPeerAction(func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/contacts/decline", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
 		return s.svc.AnswerContact(r.Context(), p, in.Peer, false)
 	})))
-	m.HandleFunc("POST /api/v1/contacts/remove", s.api(true, s.apiPeerAction(func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/contacts/remove", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
 		return nil, s.svc.RemoveContact(r.Context(), p, in.Peer)
 	})))
-	m.HandleFunc("POST /api/v1/follows", s.api(true, s.apiPeerAction(func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/follows", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
 		return nil, s.svc.FollowMember(r.Context(), p, in.Peer)
 	})))
-	m.HandleFunc("POST /api/v1/follows/remove", s.api(true, s.apiPeerAction(func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/follows/remove", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
 		return nil, s.svc.UnfollowMember(r.Context(), p, in.Peer)
 	})))
 	m.HandleFunc("GET /api/v1/messages", s.api(true, s.apiConversations))
@@ -338,9 +338,12 @@ type peerInput struct {
 	Message string `json:"message,omitempty"`
 }
 
-func (s *Server) apiPeerAction(do func(r *http.Request, p *Principal, in peerInput) (any, error)) func(http.ResponseWriter, *http.Request, *reqState) {
+// apiAction is an API handler that decodes an In from the request body,
+// does do with it for the principal and answers with do's result, or
+// {"status": "ok"} when it has none.
+func apiAction[In any](s *Server, do func(r *http.Request, p *Principal, in In) (any, error)) func(http.ResponseWriter, *http.Request, *reqState) {
 	return func(w http.ResponseWriter, r *http.Request, st *reqState) {
-		var in peerInput
+		var in In
 		if err := decode(r, &in); err != nil {
 			s.apiFail(w, err)
 			return
