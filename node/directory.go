@@ -140,13 +140,8 @@ func (s *Service) DirectoryBacklog() int {
 
 // dirGet returns a profile the directory holds, nil when unknown.
 func (s *Service) dirGet(txn *badger.Txn, id string) *twinfed.Profile {
-	return dirRecord(txn, prefixDirProfile+id)
-}
-
-// dirRecord reads the dp/ record at key, nil when it is missing.
-func dirRecord(txn *badger.Txn, key string) *twinfed.Profile {
 	var p twinfed.Profile
-	if getJSON(txn, key, &p) != nil {
+	if getJSON(txn, prefixDirProfile+id, &p) != nil {
 		return nil
 	}
 	return &p

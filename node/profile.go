@@ -45,9 +45,10 @@ func (s *Service) localProfile(ctx context.Context, username string) (p *twinfed
 	// the same transaction as the member (saveMember): one small record to
 	// read and decode instead of the whole account. The member's record
 	// answers for everyone else (not shown, or a username spelt otherwise).
-	key := s.localDirKey(username)
+	id := twinfed.ActorURL(s.cfg.BaseURL, username)
+	key := prefixDirProfile + id
 	stamp = s.stamps.get(key) // before the read: a write after it changes the stamp
-	_ = s.store.View(func(txn *badger.Txn) error { p = dirRecord(txn, key); return nil })
+	_ = s.store.View(func(txn *badger.Txn) error { p = s.dirGet(txn, id); return nil })
 	if p != nil && p.Username == username {
 		return p, key, stamp, nil
 	}
@@ -58,12 +59,7 @@ func (s *Service) localProfile(ctx context.Context, username string) (p *twinfed
 	if m.Status != twinfed.StatusValidated || m.Role != twinfed.RoleMember {
 		return nil, "", 0, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
 	}
-	return m.PublicProfile(twinfed.ActorURL(s.cfg.BaseURL, username), s.PhotoURL(username)), "", 0, nil
-}
-
-// localDirKey is the key of a local member's directory record.
-func (s *Service) localDirKey(username string) string {
-	return prefixDirProfile + twinfed.ActorURL(s.cfg.BaseURL, username)
+	return m.PublicProfile(id, s.PhotoURL(username)), "", 0, nil
 }
 
 // AccountUpdate is the editable personal part of an account. Empty strings

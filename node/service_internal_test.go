@@ -26,6 +26,11 @@ func openService(t *testing.T, dir string) (*Store, *Service) {
 	return store, s
 }
 
+// localDirKey is the key of a local member's directory record.
+func (s *Service) localDirKey(username string) string {
+	return prefixDirProfile + twinfed.ActorURL(s.cfg.BaseURL, username)
+}
+
 // recordVersion is the Badger version of key, 0 when it is missing.
 func (s *Service) recordVersion(key string) uint64 {
 	var v uint64
