@@ -1,8 +1,12 @@
 package consensus_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -193,4 +197,42 @@ func TestCluster_RestartedMemberCatchesUpFromLogAndSnapshot(t *testing.T) {
 	if s := c.Members[f].Stats()["last_snapshot_index"]; s == "0" {
 		t.Fatalf("the restarted member has no snapshot: stats %v", c.Members[f].Stats())
 	}
+}
+
+// A write sent to a follower just after the leader died is held until a new
+// leader is elected and applied then: one plain HTTP request, no retry by
+// the caller.
+func TestCluster_WriteDuringElectionIsHeld(t *testing.T) {
+	c := consensustest.MustOpenClusterWith(t, 3, func(i int, cfg *consensus.Config) {
+		cfg.HoldWrites = 30 * time.Second // a loaded machine's election must not outlast the hold
+	})
+	old := c.MustLeader(t)
+	f := (old + 1) % 3
+	c.Stop(old)
+	if id, _ := c.Members[f].Leader(); id != "" && id != c.Config(old).NodeID {
+		t.Fatalf("member %d already follows a new leader %q: the write would not wait for an election", f+1, id)
+	}
+
+	body, _ := json.Marshal(twinfed.School{Country: "IT", LegalName: "Scuola durante l'elezione", Level: twinfed.LevelPrimary})
+	req, _ := http.NewRequest(http.MethodPost, c.URLs[f]+"/v1/schools", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+consensustest.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a write during the election: %s %s, want 200 once a leader is elected", resp.Status, answer)
+	}
+	var got consensus.WriteResult
+	if err := json.Unmarshal(answer, &got); err != nil || got.Index == 0 || got.School == nil {
+		t.Fatalf("answer %s: want the write's index and school (%v)", answer, err)
+	}
+	if now := c.MustLeader(t); now == old {
+		t.Fatal("the stopped member still leads")
+	}
+	consensustest.Eventually(t, 30*time.Second, func() bool { return memberHas(c, f, []string{got.School.ID}) },
+		fmt.Sprintf("member %d never had the held write %s", f+1, got.School.ID))
 }
