@@ -739,6 +739,34 @@ func (c *Client) ProjectLabels(ctx context.Context, projectID string) ([]twinfed
 	return pl.National, pl.European, nil
 }
 
+// EuropeanLabels returns the European Quality Labels of a school year,
+// eligible and awarded.
+func (c *Client) EuropeanLabels(ctx context.Context, schoolYear string) ([]twinfed.EuropeanLabel, error) {
+	if !ValidSchoolYear(schoolYear) {
+		return nil, twinfed.FieldError("school_year", "give a school year such as 2025-2026")
+	}
+	if c.useCache() {
+		var out []twinfed.EuropeanLabel
+		err := c.view(func(txn *badger.Txn) (err error) { out, err = readEuropeanLabels(txn, schoolYear); return })
+		return out, err
+	}
+	var out []twinfed.EuropeanLabel
+	err := c.get(ctx, "/v1/labels/european?school_year="+url.QueryEscape(schoolYear), &out)
+	return out, err
+}
+
+// Prizes returns the European prize entries of a year (every year for 0).
+func (c *Client) Prizes(ctx context.Context, year int) ([]twinfed.PrizeEntry, error) {
+	if c.useCache() {
+		var out []twinfed.PrizeEntry
+		err := c.view(func(txn *badger.Txn) (err error) { out, err = readPrizes(txn, year); return })
+		return out, err
+	}
+	var out []twinfed.PrizeEntry
+	err := c.get(ctx, "/v1/prizes?year="+strconv.Itoa(year), &out)
+	return out, err
+}
+
 // PutCountry sets a country's agency, node URL, keys and active flag
 // (admin token required).
 func (c *Client) PutCountry(ctx context.Context, co twinfed.Country) error {

@@ -54,6 +54,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			configCommand(),
 			keyCommand(),
 			countryCommand(),
+			labelsCommand(),
 		},
 	}
 }
