@@ -534,44 +534,31 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	return err
 }
 
-// Country returns one country; ENOTFOUND for an unknown code.
-func (c *Client) Country(ctx context.Context, code string) (*twinfed.Country, error) {
+// read answers from the cache once it has caught up (local), from a
+// member over HTTP (path) before that or without a cache.
+func read[T any](ctx context.Context, c *Client, path string, local func(txn *badger.Txn) (T, error)) (T, error) {
+	var out T
 	if c.useCache() {
-		var out *twinfed.Country
-		err := c.view(func(txn *badger.Txn) (err error) { out, err = readCountry(txn, code); return })
+		err := c.view(func(txn *badger.Txn) (err error) { out, err = local(txn); return })
 		return out, err
 	}
-	var out twinfed.Country
-	if err := c.get(ctx, "/v1/countries/"+url.PathEscape(code), &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	err := c.get(ctx, path, &out)
+	return out, err
+}
+
+// Country returns one country; ENOTFOUND for an unknown code.
+func (c *Client) Country(ctx context.Context, code string) (*twinfed.Country, error) {
+	return read(ctx, c, "/v1/countries/"+url.PathEscape(code), func(txn *badger.Txn) (*twinfed.Country, error) { return readCountry(txn, code) })
 }
 
 // Countries returns every country, active or not.
 func (c *Client) Countries(ctx context.Context) ([]*twinfed.Country, error) {
-	if c.useCache() {
-		var out []*twinfed.Country
-		err := c.view(func(txn *badger.Txn) (err error) { out, err = readCountries(txn); return })
-		return out, err
-	}
-	var out []*twinfed.Country
-	err := c.get(ctx, "/v1/countries", &out)
-	return out, err
+	return read(ctx, c, "/v1/countries", readCountries)
 }
 
 // CountryByHost returns the country whose node has host; ENOTFOUND when none.
 func (c *Client) CountryByHost(ctx context.Context, host string) (*twinfed.Country, error) {
-	if c.useCache() {
-		var out *twinfed.Country
-		err := c.view(func(txn *badger.Txn) (err error) { out, err = readCountryByHost(txn, host); return })
-		return out, err
-	}
-	var out twinfed.Country
-	if err := c.get(ctx, "/v1/hosts/"+url.PathEscape(host), &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return read(ctx, c, "/v1/hosts/"+url.PathEscape(host), func(txn *badger.Txn) (*twinfed.Country, error) { return readCountryByHost(txn, host) })
 }
 
 // KeysForHost implements signing.KeySource: the keys the registry lists
@@ -589,16 +576,7 @@ func (c *Client) KeysForHost(ctx context.Context, host string) (string, []twinfe
 
 // School returns one school; ENOTFOUND for an unknown id.
 func (c *Client) School(ctx context.Context, id string) (*twinfed.School, error) {
-	if c.useCache() {
-		var out *twinfed.School
-		err := c.view(func(txn *badger.Txn) (err error) { out, err = readSchool(txn, id); return })
-		return out, err
-	}
-	var out twinfed.School
-	if err := c.get(ctx, "/v1/schools/"+url.PathEscape(id), &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return read(ctx, c, "/v1/schools/"+url.PathEscape(id), func(txn *badger.Txn) (*twinfed.School, error) { return readSchool(txn, id) })
 }
 
 // FindSchools returns a page of schools and the total number matching.
@@ -745,26 +723,14 @@ func (c *Client) EuropeanLabels(ctx context.Context, schoolYear string) ([]twinf
 	if !ValidSchoolYear(schoolYear) {
 		return nil, twinfed.FieldError("school_year", "give a school year such as 2025-2026")
 	}
-	if c.useCache() {
-		var out []twinfed.EuropeanLabel
-		err := c.view(func(txn *badger.Txn) (err error) { out, err = readEuropeanLabels(txn, schoolYear); return })
-		return out, err
-	}
-	var out []twinfed.EuropeanLabel
-	err := c.get(ctx, "/v1/labels/european?school_year="+url.QueryEscape(schoolYear), &out)
-	return out, err
+	return read(ctx, c, "/v1/labels/european?school_year="+url.QueryEscape(schoolYear), func(txn *badger.Txn) ([]twinfed.EuropeanLabel, error) {
+		return readEuropeanLabels(txn, schoolYear)
+	})
 }
 
 // Prizes returns the European prize entries of a year (every year for 0).
 func (c *Client) Prizes(ctx context.Context, year int) ([]twinfed.PrizeEntry, error) {
-	if c.useCache() {
-		var out []twinfed.PrizeEntry
-		err := c.view(func(txn *badger.Txn) (err error) { out, err = readPrizes(txn, year); return })
-		return out, err
-	}
-	var out []twinfed.PrizeEntry
-	err := c.get(ctx, "/v1/prizes?year="+strconv.Itoa(year), &out)
-	return out, err
+	return read(ctx, c, "/v1/prizes?year="+strconv.Itoa(year), func(txn *badger.Txn) ([]twinfed.PrizeEntry, error) { return readPrizes(txn, year) })
 }
 
 // PutCountry sets a country's agency, node URL, keys and active flag

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"time"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus"
@@ -80,26 +79,21 @@ func countryCommand() *cli.Command {
 		if code == "" {
 			return cli.Exit("name the country, e.g. IT", 2)
 		}
-		cl, err := consensus.OpenClient(c.Context, consensus.ClientConfig{Members: c.StringSlice("member"), AdminToken: c.String("token")})
-		if err != nil {
-			return cli.Exit(err.Error(), 1)
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
-		defer cancel()
-		co, err := cl.Country(ctx, code)
-		if err != nil {
-			return cli.Exit(err.Error(), 1)
-		}
-		if fn != nil {
-			if err := fn(co); err != nil {
-				return cli.Exit(err.Error(), 2)
+		return withRegistry(c, func(ctx context.Context, cl *consensus.Client) error {
+			co, err := cl.Country(ctx, code)
+			if err != nil {
+				return err
 			}
-			if err := cl.PutCountry(ctx, *co); err != nil {
-				return cli.Exit(err.Error(), 1)
+			if fn != nil {
+				if err := fn(co); err != nil {
+					return cli.Exit(err.Error(), 2)
+				}
+				if err := cl.PutCountry(ctx, *co); err != nil {
+					return err
+				}
 			}
-		}
-		return printJSON(c, co)
+			return printJSON(c, co)
+		})
 	}
 	return &cli.Command{
 		Name:  "country",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,20 +14,15 @@ import (
 // prizes' entries and results. National Quality Labels are recorded by the
 // agencies, from their node's backoffice.
 func labelsCommand() *cli.Command {
-	// withClient opens a registry client with the flags' members and token.
+	// withClient calls fn with a registry client and prints its answer.
 	withClient := func(c *cli.Context, fn func(ctx context.Context, cl *consensus.Client) (any, error)) error {
-		cl, err := consensus.OpenClient(c.Context, consensus.ClientConfig{Members: c.StringSlice("member"), AdminToken: c.String("token")})
-		if err != nil {
-			return cli.Exit(err.Error(), 1)
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
-		defer cancel()
-		out, err := fn(ctx, cl)
-		if err != nil {
-			return cli.Exit(err.Error(), 1)
-		}
-		return printJSON(c, out)
+		return withRegistry(c, func(ctx context.Context, cl *consensus.Client) error {
+			out, err := fn(ctx, cl)
+			if err != nil {
+				return err
+			}
+			return printJSON(c, out)
+		})
 	}
 	year := &cli.StringFlag{Name: "school-year", Required: true, Usage: "the school year, such as 2025-2026"}
 	return &cli.Command{

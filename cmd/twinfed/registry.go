@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -105,6 +106,25 @@ func registryClientFlags(extra ...cli.Flag) []cli.Flag {
 			EnvVars: []string{"TWINFED_REGISTRY_MEMBERS"}, Usage: "API URL of a registry member (repeat to try several)"},
 		&cli.StringFlag{Name: "token", EnvVars: []string{"TWINFED_ADMIN_TOKEN"}, Usage: "the registry's admin token"},
 	}, extra...)
+}
+
+// withRegistry opens a registry client with the flags of
+// registryClientFlags and calls fn with it and a 30-second deadline; an
+// error of fn that is not already a cli.Exit exits with status 1.
+func withRegistry(c *cli.Context, fn func(ctx context.Context, cl *consensus.Client) error) error {
+	cl, err := consensus.OpenClient(c.Context, consensus.ClientConfig{Members: c.StringSlice("member"), AdminToken: c.String("token")})
+	if err != nil {
+		return cli.Exit(err.Error(), 1)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
+	defer cancel()
+	err = fn(ctx, cl)
+	var exit cli.ExitCoder
+	if err != nil && !errors.As(err, &exit) {
+		return cli.Exit(err.Error(), 1)
+	}
+	return err
 }
 
 func registryCommand() *cli.Command {
