@@ -335,9 +335,13 @@ func TestBrowser_UI(t *testing.T) {
 // and an agency officer, in a desktop window and in a phone's (375×740,
 // touch, mobile), and runs checkPage on each.
 func browserEveryPage(t *testing.T, browser context.Context) {
-	n, _, brunoURL := projectNode(t)
+	n, annaURL, brunoURL := projectNode(t)
 	ctx := context.Background()
 	anna := &node.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	// A European project for the labels page (this node has no registry:
+	// the page and the card say the labels cannot be read).
+	eu := frProject("water", "Water for tomorrow", annaURL, twinfed.ProjectApproved, twinfed.PartnerApproved)
+	deliverProject(t, n, eu)
 	// Something on each list: a project waiting for bruno, a message.
 	d := node.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Water in our towns", Description: "We measure water.",
 		Languages: []string{"it"}, Subjects: []string{"science"}, PupilAges: []int{10, 11, 12}}
@@ -351,9 +355,9 @@ func browserEveryPage(t *testing.T, browser context.Context) {
 	visitor := []string{"/", "/login", "/register", "/password/forgot", "/register/resend", "/users/bruno", "/projects/search"}
 	member := []string{"/", "/people", "/people?q=bruno", "/contacts", "/messages", "/messages/with?peer=" + url.QueryEscape(brunoURL),
 		"/notifications", "/account", "/account/profile", "/account/schools", "/account/delete", "/projects", "/projects/new",
-		"/projects/view?id=" + url.QueryEscape(proj.ID), "/projects/search", "/users/anna", "/users/bruno"}
+		"/projects/view?id=" + url.QueryEscape(proj.ID), "/projects/view?id=" + url.QueryEscape(eu.ID), "/projects/search", "/users/anna", "/users/bruno"}
 	officer := []string{"/backoffice", "/backoffice/members", "/backoffice/members/anna", "/backoffice/schools", "/backoffice/stats",
-		"/backoffice/staff", "/backoffice/projects", "/account"}
+		"/backoffice/staff", "/backoffice/projects", "/backoffice/labels", "/account"}
 	for _, size := range []struct {
 		name string
 		view chromedp.Action[chromedp.Void]

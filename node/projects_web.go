@@ -356,6 +356,8 @@ type projectCardData struct {
 	CanDelete   bool                   // a founder, while pending, declined or rejected
 	Certs       map[string]bool        // partners whose certificate the viewer may download
 	Decide      map[string]bool        // partners the viewing agency decides on
+	Labels      *ProjectLabels         // the quality labels of a public European project
+	LabelsNote  bool                   // the registry could not be read: the labels are not shown
 }
 
 func (s *Server) projectCardPage(w http.ResponseWriter, r *http.Request, id string, ferr error) {
@@ -396,6 +398,12 @@ func (s *Server) projectCardPage(w http.ResponseWriter, r *http.Request, id stri
 		d.Decide[pt.Actor] = true
 	}
 	d.CanEdit = v.CanEdit && !v.CanAnswer
+	if v.Public() && v.European() {
+		// projectLabels logs a registry it cannot read; the card shows a note.
+		if d.Labels, err = s.svc.projectLabels(r.Context(), v.ID, false); err != nil {
+			d.LabelsNote = true
+		}
+	}
 	p.Data = d
 	if ferr != nil {
 		s.fail(w, r, "project", p, ferr)

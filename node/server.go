@@ -444,5 +444,6 @@ func (s *Server) routes() {
 	s.webRoutes()
 	s.socialRoutes()
 	s.projectRoutes()
+	s.labelRoutes()
 	s.apiRoutes()
 }
