@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -336,6 +337,34 @@ func TestFederation_Projects(t *testing.T) {
 		if v, err := n.svc().TwinSpace(ctx, teacher(u), p.ID); err != nil || !v.ReadOnly {
 			t.Errorf("%s: closed TwinSpace: %v", n.Config.Country, err)
 		}
+	}
+
+	// Quality labels: each agency records its own from its node's back
+	// office (a signed registry write as its node); labels of two countries
+	// for one school year make the project eligible for the European label,
+	// which every node's card shows.
+	year := node.SchoolYear(time.Now())
+	for _, n := range []*fedNode{it, fr} {
+		if _, err := n.svc().CreateStaff(ctx, nil, "officer", "officer@agency.example", "Agency", "Officer", "correct horse 1", twinfed.RoleAgencyOfficer); err != nil {
+			t.Fatal(err)
+		}
+		o := n.login(t, "officer")
+		if page := o.page("/backoffice/labels"); !strings.Contains(page, "Water for tomorrow") {
+			t.Fatalf("%s: the labels page does not list the project:\n%s", n.Config.Country, page)
+		}
+		if loc := o.post("/backoffice/labels", "/backoffice/labels", url.Values{"project_id": {p.ID}, "school_year": {year}, "score": {"25"}}); loc != "/backoffice/labels?done=label_recorded" {
+			t.Fatalf("%s: record the label: %q", n.Config.Country, loc)
+		}
+	}
+	for _, n := range []*fedNode{it, fr, es} {
+		consensustest.Eventually(t, 30*time.Second, func() bool {
+			l, err := n.svc().ProjectLabels(ctx, nil, p.ID)
+			return err == nil && l.EQL == twinfed.EQLEligible && len(l.National) == 2
+		}, n.Config.Country+": the project never became eligible for the European label")
+	}
+	if page := it.login(t, "maria").page("/projects/view?id=" + url.QueryEscape(p.ID)); !strings.Contains(page, `id="labels-title"`) ||
+		!strings.Contains(page, `<th scope="row">FR</th><td>`+year+`</td>`) || !strings.Contains(page, `<th scope="row">IT</th><td>`+year+`</td>`) {
+		t.Fatalf("maria's card does not show the labels:\n%s", page)
 	}
 
 	// A node that joins the federation later gets the public projects by
