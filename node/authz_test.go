@@ -32,7 +32,7 @@ func TestAuthorization(t *testing.T) {
 	anon := newBrowser(t, it.URL())
 
 	t.Run("a member cannot reach the back office", func(t *testing.T) {
-		for _, path := range []string{"/backoffice", "/backoffice/members", "/backoffice/members/pietro", "/backoffice/schools", "/backoffice/stats", "/backoffice/members.csv", "/backoffice/staff"} {
+		for _, path := range []string{"/backoffice", "/backoffice/members", "/backoffice/members/pietro", "/backoffice/schools", "/backoffice/stats", "/backoffice/members.csv", "/backoffice/staff", "/backoffice/labels"} {
 			if code, _ := member.get(path); code != http.StatusForbidden {
 				t.Errorf("GET %s as member: %d", path, code)
 			}
@@ -45,7 +45,7 @@ func TestAuthorization(t *testing.T) {
 			t.Errorf("POST validate as member: %d", code)
 		}
 		var out map[string]any
-		for _, path := range []string{"/api/v1/agency/members", "/api/v1/agency/stats", "/api/v1/agency/schools", "/api/v1/agency/members.csv"} {
+		for _, path := range []string{"/api/v1/agency/members", "/api/v1/agency/stats", "/api/v1/agency/schools", "/api/v1/agency/members.csv", "/api/v1/agency/labels"} {
 			if code := member.api("GET", path, nil, "", &out); code != http.StatusForbidden {
 				t.Errorf("GET %s as member: %d", path, code)
 			}
