@@ -127,7 +127,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		return nil, err
 	}
 	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})
-	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools."}, []string{"kind", "decision"})
+	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools, and quality labels recorded (kind label)."}, []string{"kind", "decision"})
 	s.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_logins_total", Help: "Login attempts by outcome."}, []string{"outcome"})
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_validations_pending", Help: "Members waiting in the agency's validation queue."}, func() float64 {
 		return float64(s.countStatus(twinfed.StatusPending))
