@@ -191,5 +191,5 @@ func TestDemo_StartsSeedsAndResumes(t *testing.T) {
 	}
 
 	// The README's tour, step by step, over HTTP.
-	walkTour(t, base)
+	walkTour(t, base, info.AdminToken)
 }

@@ -10,13 +10,16 @@ import (
 	"time"
 
 	"github.com/twinfed/twinfed/consensus/consensustest"
+	"github.com/twinfed/twinfed/node"
 )
 
 // walkTour walks the README's tour over HTTP on a running demo, as a
 // newcomer would in a browser: log in on IT as a teacher, find a French
 // teacher, send a contact request, accept it on FR, found a project
-// together, approve it as each agency, open the TwinSpace on both nodes.
-func walkTour(t *testing.T, base int) {
+// together, approve it as each agency, open the TwinSpace on both nodes,
+// record each agency's quality label, and confirm the European label as
+// the CSS with the admin token.
+func walkTour(t *testing.T, base int, adminToken string) {
 	itBase := fmt.Sprintf("http://127.0.0.1:%d", base+21)
 	frBase := fmt.Sprintf("http://127.0.0.1:%d", base+22)
 	giuliaActor, camilleActor := itBase+"/users/giulia.rossi", frBase+"/users/camille.martin"
@@ -102,8 +105,10 @@ func walkTour(t *testing.T, base int) {
 	must("answer")(camille.post(cardPath, "/projects/answer", url.Values{"id": {id}, "answer": {"accept"}, "school_id": {sm[1]}}))
 
 	// Each agency approves its own member's participation.
+	officers := map[string]*session{}
 	for _, a := range []struct{ base, officer, member string }{{itBase, "agency.it", giuliaActor}, {frBase, "agency.fr", camilleActor}} {
 		s := login(a.base, a.officer)
+		officers[a.officer] = s
 		eventually(a.officer+"'s queue shows the project", func() bool {
 			_, body := s.get("/backoffice/projects")
 			return strings.Contains(body, title) && strings.Contains(body, a.member)
@@ -123,5 +128,38 @@ func walkTour(t *testing.T, base int) {
 	eventually("the FR post shows on IT", func() bool {
 		_, body := giulia.get(tsPath)
 		return strings.Contains(body, "Bonjour l&#39;Italie !")
+	})
+
+	// 12. Each agency records its National Quality Label; the card shows
+	// both and the European label as eligible.
+	for _, o := range []string{"agency.it", "agency.fr"} {
+		s := officers[o]
+		eventually(o+"'s labels page lists the project", func() bool {
+			_, body := s.get("/backoffice/labels")
+			return strings.Contains(body, title)
+		})
+		code, body := s.post("/backoffice/labels", "/backoffice/labels", url.Values{"project_id": {id}, "score": {"24"}})
+		if code != http.StatusOK || !strings.Contains(body, title) {
+			t.Fatalf("tour: %s records the label: %d\n%s", o, code, body)
+		}
+	}
+	eventually("the card shows both labels, the European one eligible", func() bool {
+		_, body := giulia.get(cardPath)
+		return strings.Contains(body, `<th scope="row">IT</th>`) && strings.Contains(body, `<th scope="row">FR</th>`) &&
+			(strings.Contains(body, "Idoneo:") || strings.Contains(body, "Eligible:")) // Giulia reads Italian
+	})
+
+	// The CSS confirms the year's European labels from the command line.
+	var out, errOut strings.Builder
+	if err := newApp(&out, &errOut).RunContext(t.Context(), []string{"twinfed", "labels", "confirm",
+		fmt.Sprintf("--member=http://127.0.0.1:%d", base+1), "--token=" + adminToken, "--school-year", node.SchoolYear(time.Now().UTC())}); err != nil {
+		t.Fatalf("tour: twinfed labels confirm: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), `"awarded": 1`) {
+		t.Fatalf("tour: twinfed labels confirm printed %s, want one label awarded", out.String())
+	}
+	eventually("the FR card shows the European label awarded", func() bool {
+		_, body := camille.get(cardPath)
+		return strings.Contains(body, "Attribué") || strings.Contains(body, "Awarded") // Camille reads French
 	})
 }
