@@ -351,6 +351,7 @@ type projectCardData struct {
 	Expected    template.HTML
 	Schools     []twinfed.MemberSchool // to answer an invitation
 	Contacts    []*Contact             // to invite
+	HasContacts bool                   // the viewer has contacts, even if none can be invited
 	TwinSpace   bool                   // the viewer may open the TwinSpace
 	CanEdit     bool                   // ProjectView.CanEdit, once the viewer has accepted
 	CanDelete   bool                   // a founder, while pending, declined or rejected
@@ -373,7 +374,7 @@ func (s *Server) projectCardPage(w http.ResponseWriter, r *http.Request, id stri
 		Expected: template.HTML(v.ExpectedResults), Certs: map[string]bool{}, Decide: map[string]bool{}}
 	if v.CanAnswer || v.CanInvite {
 		if c, err := s.svc.ProjectChoices(r.Context(), st.p); err == nil {
-			d.Schools = c.Schools
+			d.Schools, d.HasContacts = c.Schools, len(c.Contacts) > 0
 			for _, ct := range c.Contacts {
 				if cur := v.Partner(ct.Peer); cur == nil || cur.Status == twinfed.PartnerDeclined {
 					d.Contacts = append(d.Contacts, ct)

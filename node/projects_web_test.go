@@ -242,6 +242,12 @@ func TestProjects_WebJourney(t *testing.T) {
 		t.Fatalf("approved card: %d", code)
 	}
 	mustContain(t, "approved card", page, "<dd>Approved</dd>", "Signature verified", "Open the TwinSpace", "Download the project start certificate", "Close the project")
+	// Anna's one contact is a partner already: nobody to invite, and the
+	// card does not pretend she has no contacts.
+	mustContain(t, "approved card's invitation box", page, "Invite a partner", "None of your contacts can be invited")
+	if strings.Contains(page, "You have no contacts yet") {
+		t.Fatalf("the card says anna has no contacts:\n%s", page)
+	}
 	if strings.Contains(page, "Delete the project") {
 		t.Fatal("an approved project offers deletion")
 	}
