@@ -199,40 +199,56 @@ func TestCluster_RestartedMemberCatchesUpFromLogAndSnapshot(t *testing.T) {
 	}
 }
 
-// A write sent to a follower just after the leader died is held until a new
-// leader is elected and applied then: one plain HTTP request, no retry by
-// the caller.
+// A write sent to a member while the cluster has no leader is held until
+// one is elected and applied then: one plain HTTP request, no retry by the
+// caller. Two of three members are stopped (no quorum: no election can
+// succeed) before the write is sent, and one is restarted while it waits.
 func TestCluster_WriteDuringElectionIsHeld(t *testing.T) {
 	c := consensustest.MustOpenClusterWith(t, 3, func(i int, cfg *consensus.Config) {
-		cfg.HoldWrites = 30 * time.Second // a loaded machine's election must not outlast the hold
+		cfg.HoldWrites = 60 * time.Second // a loaded machine's restart and election must not outlast the hold
 	})
 	old := c.MustLeader(t)
-	f := (old + 1) % 3
+	f, other := (old+1)%3, (old+2)%3
 	c.Stop(old)
-	if id, _ := c.Members[f].Leader(); id != "" && id != c.Config(old).NodeID {
-		t.Fatalf("member %d already follows a new leader %q: the write would not wait for an election", f+1, id)
-	}
+	c.Stop(other)
 
 	body, _ := json.Marshal(twinfed.School{Country: "IT", LegalName: "Scuola durante l'elezione", Level: twinfed.LevelPrimary})
 	req, _ := http.NewRequest(http.MethodPost, c.URLs[f]+"/v1/schools", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+consensustest.AdminToken)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
+	type answer struct {
+		status int
+		body   []byte
+		err    error
 	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("a write during the election: %s %s, want 200 once a leader is elected", resp.Status, answer)
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := (&http.Client{Timeout: 90 * time.Second}).Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- answer{status: resp.StatusCode, body: b}
+	}()
+	// The member alone knows it has no leader; the write is waiting.
+	consensustest.Eventually(t, 30*time.Second, func() bool { id, _ := c.Members[f].Leader(); return id == "" }, "the lone member still names a leader")
+	select {
+	case a := <-done:
+		t.Fatalf("the write was answered without a leader: %d %s %v", a.status, a.body, a.err)
+	default:
+	}
+
+	c.MustRestart(t, other)
+	a := <-done
+	if a.err != nil || a.status != http.StatusOK {
+		t.Fatalf("a write held through the election: %d %s %v, want 200 once a leader is elected", a.status, a.body, a.err)
 	}
 	var got consensus.WriteResult
-	if err := json.Unmarshal(answer, &got); err != nil || got.Index == 0 || got.School == nil {
-		t.Fatalf("answer %s: want the write's index and school (%v)", answer, err)
+	if err := json.Unmarshal(a.body, &got); err != nil || got.Index == 0 || got.School == nil {
+		t.Fatalf("answer %s: want the write's index and school (%v)", a.body, err)
 	}
-	if now := c.MustLeader(t); now == old {
-		t.Fatal("the stopped member still leads")
-	}
-	consensustest.Eventually(t, 30*time.Second, func() bool { return memberHas(c, f, []string{got.School.ID}) },
-		fmt.Sprintf("member %d never had the held write %s", f+1, got.School.ID))
+	consensustest.Eventually(t, 30*time.Second, func() bool { return memberHas(c, other, []string{got.School.ID}) },
+		fmt.Sprintf("member %d never had the held write %s", other+1, got.School.ID))
 }
