@@ -256,16 +256,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 	})
 
 	t.Run("the JSON API", func(t *testing.T) {
-		session := func(user, password string) (*browser, string) {
-			b := newBrowser(t, rn.URL())
-			var s struct {
-				CSRF string `json:"csrf_token"`
-			}
-			if code := b.api("POST", "/api/v1/session", map[string]string{"username": user, "password": password}, "", &s); code != 200 {
-				t.Fatalf("login %s: %d %s", user, code, b.last)
-			}
-			return b, s.CSRF
-		}
+		session := func(user, password string) (*browser, string) { return apiSession(t, rn.URL(), user, password) }
 		off, offCSRF := session("officer", "staff password 1")
 		mem, memCSRF := session("anna", "correct horse 1")
 		var e struct {

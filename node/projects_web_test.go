@@ -393,16 +393,7 @@ func TestProjects_WebEditDeleteDecline(t *testing.T) {
 
 func TestProjects_API(t *testing.T) {
 	n, annaURL, brunoURL := projectNode(t)
-	session := func(user, password string) (*browser, string) {
-		b := newBrowser(t, n.URL())
-		var s struct {
-			CSRF string `json:"csrf_token"`
-		}
-		if code := b.api("POST", "/api/v1/session", map[string]string{"username": user, "password": password}, "", &s); code != 200 {
-			t.Fatalf("login %s: %d %s", user, code, b.last)
-		}
-		return b, s.CSRF
-	}
+	session := func(user, password string) (*browser, string) { return apiSession(t, n.URL(), user, password) }
 	anna, annaCSRF := session("anna", "correct horse 1")
 	bruno, brunoCSRF := session("bruno", "correct horse 1")
 	officer, officerCSRF := session("officer", "staff password 1")
