@@ -174,6 +174,7 @@ func (s *Service) openDirectory(legacyDir string) error {
 		}
 		s.log.Info("directory: removed the old on-disk index; the directory is now indexed in memory", "dir", legacyDir)
 	}
+	s.openProjectIndex() // the project search's index lives with the directory's
 	d := &dirState{ix: directory.New(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	d.building.Store(1) // until the build has counted the profiles
 	d.changes.Store(1)  // not idle before a first pass
@@ -192,15 +193,20 @@ func (s *Service) openDirectory(legacyDir string) error {
 	return nil
 }
 
-// closeDirectory stops the indexer and releases the index.
+// closeDirectory stops the indexer and releases the index, and the
+// project search's.
 func (s *Service) closeDirectory() error {
+	perr := s.closeProjectIndex()
 	d := s.dir
 	if d == nil {
-		return nil
+		return perr
 	}
 	close(d.stop)
 	d.done.Wait()
-	return d.ix.Close()
+	if err := d.ix.Close(); err != nil {
+		return err
+	}
+	return perr
 }
 
 // syncLocalProfiles puts every validated member's public profile into dp/

@@ -242,11 +242,13 @@ func (s *Service) storeProject(txn *badger.Txn, old, p *twinfed.Project) error {
 				}
 			}
 		}
+		s.store.afterCommit(txn, func() { s.projectChanged(old.ID) })
 		return txn.Delete([]byte(projectKey(old.ID)))
 	}
 	if err := index(p, true); err != nil {
 		return err
 	}
+	s.store.afterCommit(txn, func() { s.projectChanged(p.ID) })
 	if err := setJSON(txn, projectKey(p.ID), p); err != nil {
 		return err
 	}
@@ -1070,7 +1072,14 @@ func (s *Service) MyProjects(ctx context.Context, p *Principal) (*MyProjects, er
 
 // SearchProjects searches the public projects of the whole federation that
 // this node holds (every node receives every approved project), by keyword
-// and filters, most recently changed first.
+// and filters. It asks the project index (projects_index.go) for the page:
+// each word of the text must be a word of the title, a partner's school,
+// the description, aims or subjects, or start one (from three letters);
+// text searches rank the title above the schools above the rest, and
+// otherwise (and on ties) the most recently changed come first. Until the
+// index's start-up build is done it scans the store instead, where words
+// match anywhere in the title, description, subjects and aims, most
+// recently changed first.
 func (s *Service) SearchProjects(ctx context.Context, viewer *Principal, q ProjectQuery) (*ProjectPage, error) {
 	if q.Limit <= 0 || q.Limit > 100 {
 		q.Limit = 20
@@ -1078,6 +1087,47 @@ func (s *Service) SearchProjects(ctx context.Context, viewer *Principal, q Proje
 	if q.State != "" && q.State != twinfed.ProjectApproved && q.State != twinfed.ProjectClosed {
 		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Search approved or closed projects.", Fields: map[string]string{"state": "Choose approved or closed."}}
 	}
+	q.Offset = max(q.Offset, 0)
+	x := s.proj
+	if x == nil || !x.ready.Load() {
+		return s.scanProjects(q)
+	}
+	dq := directory.Query{Text: q.Text, Country: q.Country, Subject: q.Subject, Language: q.Language, State: q.State, Offset: q.Offset, Limit: q.Limit}
+	if q.Age > 0 {
+		dq.AgeMin, dq.AgeMax = q.Age, q.Age
+	}
+	res, err := x.ix.Search(dq)
+	if err != nil {
+		return nil, s.internal("project search", err)
+	}
+	page := &ProjectPage{Total: res.Total, Projects: make([]*twinfed.Project, 0, len(res.IDs))}
+	err = s.store.View(func(txn *badger.Txn) error {
+		for _, id := range res.IDs {
+			p, err := getProject(txn, id)
+			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+				continue // deleted since the search
+			}
+			if err != nil {
+				return err
+			}
+			if p.Public() {
+				page.Projects = append(page.Projects, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.internal("project search", err)
+	}
+	if end := q.Offset + len(res.IDs); end < res.Total {
+		page.Next = end
+	}
+	return page, nil
+}
+
+// scanProjects is SearchProjects without the index: every pj/ record read
+// and filtered.
+func (s *Service) scanProjects(q ProjectQuery) (*ProjectPage, error) {
 	words := strings.Fields(strings.ToLower(q.Text))
 	var found []*twinfed.Project
 	err := s.store.View(func(txn *badger.Txn) error {

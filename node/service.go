@@ -62,6 +62,7 @@ type Service struct {
 	outMu  sync.Mutex
 	outbox Outbox     // the federation's outbox; nil when the node runs alone
 	dir    *dirState  // the directory index; nil until Node.Open opens it
+	proj   *projIndex // the project search's index; nil until Node.Open opens it
 	stamps *dirStamps // changes of the directory's records, for the page cache
 
 	registrations prometheus.Counter
@@ -142,8 +143,12 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		n, _ := s.dir.ix.Count()
 		return float64(n)
 	})
+	projects := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_projects_indexed", Help: "Public projects in the project search's index."}, func() float64 {
+		n, _ := s.ProjectIndex()
+		return float64(n)
+	})
 	if d.Metrics != nil {
-		for _, c := range []prometheus.Collector{s.registrations, s.validations, s.logins, pending, backlog, indexed} {
+		for _, c := range []prometheus.Collector{s.registrations, s.validations, s.logins, pending, backlog, indexed, projects} {
 			if err := d.Metrics.Register(c); err != nil {
 				return nil, fmt.Errorf("node: register metrics: %w", err)
 			}
