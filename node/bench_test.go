@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/directory"
 )
 
 // Benchmarks follow `make bench`: each does a fixed amount of work whatever
@@ -498,4 +501,191 @@ func TestStartupChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-make(chan struct{}) // until killed
+}
+
+// BenchmarkProjectSearch measures the federated project search with
+// 160,000 public projects stored (the programme's size; TWINFED_BENCH_PROJECTS
+// sets another): the index's build at a node's start (build-s, from the
+// open to the first search it serves) and its heap (index-MiB, an index of
+// the same projects built apart), then 300 searches through
+// Service.SearchProjects, a third each of text only, filters only and
+// both (p50-ms, p99-ms over all; text-, filter-, both-p50-ms), and three
+// scans of pj/ as the search did before the index (scan-ms, their mean).
+func BenchmarkProjectSearch(b *testing.B) {
+	total := 160000
+	if v, err := strconv.Atoi(os.Getenv("TWINFED_BENCH_PROJECTS")); err == nil && v > 0 {
+		total = v
+	}
+	dir := b.TempDir()
+	n := MustOpenNode(b, nodeOpts{dir: dir})
+	r := rand.New(rand.NewPCG(3, 5))
+	// A vocabulary of made-up words, drawn with a Zipf skew as real text
+	// is: a few words in most projects, most words in a few.
+	syll := []string{"ra", "to", "mi", "ve", "lo", "sa", "ne", "ci", "pa", "du", "gre", "tra", "sto", "bel", "mon", "ter", "ar", "en", "ol", "us"}
+	vocab := make([]string, 4000)
+	for i := range vocab {
+		w := ""
+		for range 2 + r.IntN(3) {
+			w += syll[r.IntN(len(syll))]
+		}
+		vocab[i] = w + strconv.Itoa(i%10)
+	}
+	zipf := rand.NewZipf(r, 1.1, 1, uint64(len(vocab)-1))
+	text := func(n int) string {
+		ws := make([]string, n)
+		for i := range ws {
+			ws[i] = vocab[zipf.Uint64()]
+		}
+		return strings.Join(ws, " ")
+	}
+	countries := []string{"IT", "FR", "ES", "DE", "PL", "PT", "GR", "RO", "SE", "NL"}
+	subjects := []string{"science", "mathematics", "history", "art", "music", "languages", "technology", "geography", "citizenship", "environment"}
+	languages := []string{"en", "fr", "it", "de", "es", "pl"}
+	pick := func(list []string, k int) []string {
+		out := make([]string, 0, k)
+		for _, i := range r.Perm(len(list))[:k] {
+			out = append(out, list[i])
+		}
+		return out
+	}
+	t0 := time.Date(2020, 9, 1, 0, 0, 0, 0, time.UTC)
+	projects := make([]*twinfed.Project, total)
+	for i := range projects {
+		home := countries[i%len(countries)]
+		base := "http://" + strings.ToLower(home) + "-node.example"
+		state := twinfed.ProjectApproved
+		if i%4 == 0 {
+			state = twinfed.ProjectClosed
+		}
+		p := &twinfed.Project{ID: twinfed.ProjectURL(base, "p"+strconv.Itoa(i)), Title: text(3 + r.IntN(4)), Description: "<p>" + text(30+r.IntN(30)) + "</p>",
+			Aims: text(10), Subjects: pick(subjects, 1+r.IntN(3)), Languages: pick(languages, 1+r.IntN(2)), State: state, Version: 1,
+			Created: t0, Updated: t0.Add(time.Duration(i) * time.Minute)}
+		for a := 6 + r.IntN(10); len(p.PupilAges) < 3; a++ {
+			p.PupilAges = append(p.PupilAges, a)
+		}
+		for j, c := range append([]string{home}, pick(countries, 1+r.IntN(3))...) {
+			p.Partners = append(p.Partners, twinfed.Partner{Actor: base + "/users/t" + strconv.Itoa(i) + "-" + strconv.Itoa(j), Country: c,
+				SchoolName: "Scuola " + text(2), Status: twinfed.PartnerApproved})
+		}
+		projects[i] = p
+	}
+	start := time.Now()
+	if err := n.Service().StoreProjects(projects); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d projects stored in %v", total, time.Since(start).Round(time.Millisecond))
+
+	// A restart: the index is built from the store.
+	if err := n.Close(); err != nil {
+		b.Fatal(err)
+	}
+	start = time.Now()
+	n = MustOpenNode(b, nodeOpts{dir: dir})
+	svc := n.Service()
+	for {
+		if _, built := svc.ProjectIndex(); built {
+			break
+		}
+		if time.Since(start) > 10*time.Minute {
+			b.Fatal("the project index is not built after 10 minutes")
+		}
+		time.Sleep(10 * time.Millisecond) // a benchmark's poll, not a test's wait
+	}
+	build := time.Since(start)
+	if c, _ := svc.ProjectIndex(); c != total {
+		b.Fatalf("%d projects indexed, want %d", c, total)
+	}
+
+	// The index's heap: the same projects in an index of their own.
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	ix := directory.New()
+	batch := ix.NewBatch()
+	for _, p := range projects {
+		batch.PutProject(p)
+	}
+	if err := ix.Apply(batch); err != nil {
+		b.Fatal(err)
+	}
+	batch = nil
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	heap := float64(m1.HeapAlloc-m0.HeapAlloc) / (1 << 20)
+	ix.Close()
+	runtime.KeepAlive(projects)
+
+	ctx := context.Background()
+	word := func() string { return vocab[zipf.Uint64()] }
+	queries := make([]node.ProjectQuery, 300)
+	for i := range queries {
+		var q node.ProjectQuery
+		if i%3 != 1 { // text
+			q.Text = word()
+			switch r.IntN(3) {
+			case 0:
+				q.Text += " " + word()
+			case 1:
+				q.Text = q.Text[:min(len(q.Text), 4)] // a prefix
+			}
+		}
+		if i%3 != 0 { // filters
+			switch r.IntN(4) {
+			case 0:
+				q.Country = countries[r.IntN(len(countries))]
+			case 1:
+				q.Subject, q.Age = subjects[r.IntN(len(subjects))], 8+r.IntN(8)
+			case 2:
+				q.Language, q.State = languages[r.IntN(len(languages))], twinfed.ProjectClosed
+			case 3:
+				q.Country, q.Subject, q.Language = countries[r.IntN(len(countries))], subjects[r.IntN(len(subjects))], languages[r.IntN(len(languages))]
+			}
+		}
+		queries[i] = q
+	}
+	for _, q := range queries[:30] { // warm-up
+		if _, err := svc.SearchProjects(ctx, nil, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lat := make([][]time.Duration, 3)
+	var all []time.Duration
+	found := 0
+	b.ResetTimer()
+	for i, q := range queries {
+		t := time.Now()
+		pg, err := svc.SearchProjects(ctx, nil, q)
+		d := time.Since(t)
+		if err != nil {
+			b.Fatal(err)
+		}
+		found += pg.Total
+		lat[i%3] = append(lat[i%3], d)
+		all = append(all, d)
+	}
+	b.StopTimer()
+	var scan time.Duration
+	for _, q := range queries[:3] {
+		t := time.Now()
+		if _, err := svc.ScanProjects(q); err != nil {
+			b.Fatal(err)
+		}
+		scan += time.Since(t)
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	q := func(ds []time.Duration, f float64) float64 {
+		ds = slices.Clone(ds)
+		slices.Sort(ds)
+		return ms(ds[int(f*float64(len(ds)-1))])
+	}
+	b.ReportMetric(q(all, 0.5), "p50-ms")
+	b.ReportMetric(q(all, 0.99), "p99-ms")
+	b.ReportMetric(q(lat[0], 0.5), "text-p50-ms")
+	b.ReportMetric(q(lat[1], 0.5), "filter-p50-ms")
+	b.ReportMetric(q(lat[2], 0.5), "both-p50-ms")
+	b.ReportMetric(ms(scan)/3, "scan-ms")
+	b.ReportMetric(build.Seconds(), "build-s")
+	b.ReportMetric(heap, "index-MiB")
+	b.ReportMetric(float64(found)/float64(len(queries)), "found/search")
+	b.ReportMetric(float64(total), "projects")
 }
