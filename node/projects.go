@@ -1076,10 +1076,10 @@ func (s *Service) MyProjects(ctx context.Context, p *Principal) (*MyProjects, er
 // each word of the text must be a word of the title, a partner's school,
 // the description, aims or subjects, or start one (from three letters);
 // text searches rank the title above the schools above the rest, and
-// otherwise (and on ties) the most recently changed come first. Until the
-// index's start-up build is done it scans the store instead, where words
-// match anywhere in the title, description, subjects and aims, most
-// recently changed first.
+// otherwise (and on ties) the most recently changed come first. While the
+// index's start-up build runs it waits for it, up to buildWait; then it
+// scans the store instead, where words match anywhere in the title,
+// description, subjects and aims, most recently changed first.
 func (s *Service) SearchProjects(ctx context.Context, viewer *Principal, q ProjectQuery) (*ProjectPage, error) {
 	if q.Limit <= 0 || q.Limit > 100 {
 		q.Limit = 20
@@ -1088,15 +1088,15 @@ func (s *Service) SearchProjects(ctx context.Context, viewer *Principal, q Proje
 		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Search approved or closed projects.", Fields: map[string]string{"state": "Choose approved or closed."}}
 	}
 	q.Offset = max(q.Offset, 0)
-	x := s.proj
-	if x == nil || !x.ready.Load() {
+	ix := s.proj.index(ctx)
+	if ix == nil {
 		return s.scanProjects(q)
 	}
 	dq := directory.Query{Text: q.Text, Country: q.Country, Subject: q.Subject, Language: q.Language, State: q.State, Offset: q.Offset, Limit: q.Limit}
 	if q.Age > 0 {
 		dq.AgeMin, dq.AgeMax = q.Age, q.Age
 	}
-	res, err := x.ix.Search(dq)
+	res, err := ix.Search(dq)
 	if err != nil {
 		return nil, s.internal("project search", err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/directory"
 )
 
 // testProject is a project of two French partners (none of the test
@@ -190,7 +189,8 @@ func TestProjectIndex_WritesDuringTheBuild(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	putProjects(t, s, testProject("water", "Water for tomorrow", twinfed.ProjectApproved, t0))
 	// The index as openProjectIndex makes it, its build run by hand.
-	x := &projIndex{ix: directory.New(), dirty: map[string]bool{}, stop: make(chan struct{})}
+	x := newProjIndex()
+	x.wait = 0 // the search below scans
 	s.proj = x
 	defer x.ix.Close()
 	late := testProject("late", "Late robots", twinfed.ProjectApproved, t0.Add(time.Hour))
@@ -201,8 +201,19 @@ func TestProjectIndex_WritesDuringTheBuild(t *testing.T) {
 	if got := titles(mustSearch(t, s, ProjectQuery{Text: "robots"})); !slices.Equal(got, []string{"Late robots"}) {
 		t.Errorf("before the build is done (scan): %q", got)
 	}
+	// A search made now waits for the build and answers from the index,
+	// where "obots" starts no word (the scan finds it inside "robots").
+	x.wait = time.Minute
+	waited := make(chan *ProjectPage, 1)
+	go func() {
+		pg, _ := s.SearchProjects(context.Background(), nil, ProjectQuery{Text: "obots"})
+		waited <- pg
+	}()
 	if err := s.buildProjectIndex(x); err != nil {
 		t.Fatal(err)
+	}
+	if pg := <-waited; pg == nil || pg.Total != 0 {
+		t.Errorf("a search during the build: %+v, want the index's answer (nothing)", pg)
 	}
 	if n, built := s.ProjectIndex(); n != 2 || !built {
 		t.Errorf("after the build: %d indexed, built %v", n, built)
