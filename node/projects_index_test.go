@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/directory"
 )
 
 // testProject is a project of two French partners (none of the test
@@ -220,5 +221,62 @@ func TestProjectIndex_WritesDuringTheBuild(t *testing.T) {
 	}
 	if got := titles(mustSearch(t, s, ProjectQuery{Text: "robots"})); !slices.Equal(got, []string{"Late robots"}) {
 		t.Errorf("after the build: %q", got)
+	}
+}
+
+// TestProjectIndex_ConcurrentWrites checks that after concurrent writes of
+// one project the index holds the version the store holds, whatever order
+// the writes' hooks ran in.
+func TestProjectIndex_ConcurrentWrites(t *testing.T) {
+	store, s := openService(t, t.TempDir())
+	defer store.Close()
+	s.openProjectIndex()
+	defer s.closeProjectIndex()
+	waitProjectIndex(t, s)
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	const writers, writes = 8, 25
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range writes {
+				p := testProject("busy", fmt.Sprintf("Busy tag%dx%02d", w, i), twinfed.ProjectApproved, t0)
+				// Blind writes (no read of the old record): they never
+				// conflict, so their commits interleave freely.
+				if err := s.update(func(txn *badger.Txn) error { return s.storeProject(txn, nil, p) }); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stored *twinfed.Project
+	if err := store.View(func(txn *badger.Txn) (err error) {
+		stored, err = getProject(txn, twinfed.ProjectURL("http://fr.example", "busy"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pg := mustSearch(t, s, ProjectQuery{Text: "busy"})
+	if got := titles(pg); pg.Total != 1 || !slices.Equal(got, []string{stored.Title}) {
+		t.Fatalf("the store holds %q, the search finds %d: %q", stored.Title, pg.Total, got)
+	}
+	tag := directory.Words(stored.Title)[1]
+	if got := titles(mustSearch(t, s, ProjectQuery{Text: tag})); !slices.Equal(got, []string{stored.Title}) {
+		t.Errorf("by its tag %s: %q", tag, got)
+	}
+	for w := range writers {
+		for i := range writes {
+			if tg := fmt.Sprintf("tag%dx%02d", w, i); tg != tag {
+				if pg := mustSearch(t, s, ProjectQuery{Text: tg}); pg.Total != 0 {
+					t.Fatalf("the index holds %s, an older version than the store's %s", tg, tag)
+				}
+			}
+		}
 	}
 }
