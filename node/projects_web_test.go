@@ -326,6 +326,10 @@ func TestProjects_WebJourney(t *testing.T) {
 	if _, page = anna.get("/projects"); !strings.Contains(page, "Closed projects") || !strings.Contains(page, "Water in our towns") {
 		t.Fatalf("anna's projects:\n%s", page)
 	}
+	// The project search's index holds it, the node's one public project.
+	if v, ok := scrape(t, http.DefaultClient, n.URL(), "twinfed_node_projects_indexed"); !ok || v != 1 {
+		t.Errorf("twinfed_node_projects_indexed: %v (found %v), want 1", v, ok)
+	}
 }
 
 func TestProjects_WebEditDeleteDecline(t *testing.T) {
