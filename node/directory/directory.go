@@ -129,28 +129,58 @@ type doc struct {
 
 func keyOf(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-func analyse(p *twinfed.Profile) doc {
-	d := doc{id: p.ID, updated: p.Updated.UnixNano()}
-	add := func(prefix, v string) {
-		if v = keyOf(v); v != "" {
-			d.filters = append(d.filters, prefix+v)
-		}
+// filter adds the filter term prefix+v (v trimmed, lower case; nothing
+// for an empty v).
+func (d *doc) filter(prefix, v string) {
+	if v = keyOf(v); v != "" {
+		d.filters = append(d.filters, prefix+v)
 	}
-	add(fCountry, p.Country)
-	add(fRegion, p.Region)
-	add(fLevel, string(p.SchoolLevel))
-	add(fRole, p.Role)
-	for _, s := range p.Subjects {
-		add(fSubject, s)
+}
+
+// listed adds a filter term for each of vs.
+func (d *doc) listed(prefix string, vs []string) {
+	for _, v := range vs {
+		d.filter(prefix, v)
 	}
-	for _, l := range p.Languages {
-		add(fLanguage, l)
-	}
-	for _, a := range p.PupilAges {
+}
+
+// ages adds the pupils' ages' filter terms.
+func (d *doc) ages(ages []int) {
+	for _, a := range ages {
 		if a >= 0 && a <= 99 {
 			d.filters = append(d.filters, fAge+strconv.Itoa(a))
 		}
 	}
+}
+
+// words adds the words of s as text terms of the field prefix.
+func (d *doc) words(prefix, s string) {
+	for _, w := range Words(s) {
+		d.text = append(d.text, prefix+w)
+	}
+}
+
+// html adds the words of an HTML text (tags stripped, entities decoded).
+func (d *doc) html(prefix, s string) { d.words(prefix, html.UnescapeString(StripTags(s))) }
+
+// done sorts the terms and keeps each once.
+func (d *doc) done() doc {
+	slices.Sort(d.filters)
+	d.filters = slices.Compact(d.filters)
+	slices.Sort(d.text)
+	d.text = slices.Compact(d.text)
+	return *d
+}
+
+func analyse(p *twinfed.Profile) doc {
+	d := doc{id: p.ID, updated: p.Updated.UnixNano()}
+	d.filter(fCountry, p.Country)
+	d.filter(fRegion, p.Region)
+	d.filter(fLevel, string(p.SchoolLevel))
+	d.filter(fRole, p.Role)
+	d.listed(fSubject, p.Subjects)
+	d.listed(fLanguage, p.Languages)
+	d.ages(p.PupilAges)
 	if p.Available.Project {
 		d.filters = append(d.filters, flagProject)
 	}
@@ -160,68 +190,35 @@ func analyse(p *twinfed.Profile) doc {
 	if p.Available.ProjKit {
 		d.filters = append(d.filters, flagKit)
 	}
-	slices.Sort(d.filters)
-	d.filters = slices.Compact(d.filters)
-	words := func(prefix, s string) {
-		for _, w := range Words(s) {
-			d.text = append(d.text, prefix+w)
-		}
-	}
-	words(tName, p.Name)
-	words(tSchool, p.SchoolName)
-	words(tText, html.UnescapeString(StripTags(p.Description)))
+	d.words(tName, p.Name)
+	d.words(tSchool, p.SchoolName)
+	d.html(tText, p.Description)
 	for _, in := range p.Interests {
-		words(tText, in)
+		d.words(tText, in)
 	}
-	slices.Sort(d.text)
-	d.text = slices.Compact(d.text)
-	return d
+	return d.done()
 }
 
 // analyseProject is analyse for a project: see the package comment.
 func analyseProject(p *twinfed.Project) doc {
 	d := doc{id: p.ID, updated: p.Updated.UnixNano()}
-	add := func(prefix, v string) {
-		if v = keyOf(v); v != "" {
-			d.filters = append(d.filters, prefix+v)
-		}
-	}
-	for _, c := range p.Countries() {
-		add(fCountry, c)
-	}
-	for _, s := range p.Subjects {
-		add(fSubject, s)
-	}
-	for _, l := range p.Languages {
-		add(fLanguage, l)
-	}
-	for _, a := range p.PupilAges {
-		if a >= 0 && a <= 99 {
-			d.filters = append(d.filters, fAge+strconv.Itoa(a))
-		}
-	}
-	add(fState, string(p.State))
-	slices.Sort(d.filters)
-	d.filters = slices.Compact(d.filters)
-	words := func(prefix, s string) {
-		for _, w := range Words(s) {
-			d.text = append(d.text, prefix+w)
-		}
-	}
-	words(tName, p.Title)
+	d.listed(fCountry, p.Countries())
+	d.listed(fSubject, p.Subjects)
+	d.listed(fLanguage, p.Languages)
+	d.ages(p.PupilAges)
+	d.filter(fState, string(p.State))
+	d.words(tName, p.Title)
 	for _, pt := range p.Partners {
 		if pt.Status != twinfed.PartnerDeclined {
-			words(tSchool, pt.SchoolName)
+			d.words(tSchool, pt.SchoolName)
 		}
 	}
-	words(tText, html.UnescapeString(StripTags(p.Description)))
-	words(tText, html.UnescapeString(StripTags(p.Aims)))
-	for _, s := range p.Subjects {
-		words(tText, s)
+	d.html(tText, p.Description)
+	d.html(tText, p.Aims)
+	for _, sub := range p.Subjects {
+		d.words(tText, sub)
 	}
-	slices.Sort(d.text)
-	d.text = slices.Compact(d.text)
-	return d
+	return d.done()
 }
 
 // Words splits text into the words the index keeps: lower case, accents
