@@ -1,6 +1,10 @@
 package twinfed
 
-import "time"
+import (
+	"regexp"
+	"strconv"
+	"time"
+)
 
 // QualityLabel is a National Quality Label as an agency records it.
 type QualityLabel struct {
@@ -45,4 +49,28 @@ type PrizeEntry struct {
 	Country   string    `json:"country"`          // the entering partner's country
 	Result    string    `json:"result,omitempty"` // "", "winner", "runner_up", "not_awarded"
 	Entered   time.Time `json:"entered,omitzero"`
+}
+
+var schoolYearRE = regexp.MustCompile(`^(\d{4})-(\d{4})$`)
+
+// ParseSchoolYear reads a school year such as 2025-2026 and returns its
+// first calendar year; ok is false for anything else (two years that do
+// not follow each other, a year before 2000).
+func ParseSchoolYear(y string) (first int, ok bool) {
+	m := schoolYearRE.FindStringSubmatch(y)
+	if m == nil {
+		return 0, false
+	}
+	a, _ := strconv.Atoi(m[1])
+	b, _ := strconv.Atoi(m[2])
+	return a, b == a+1 && a >= 2000
+}
+
+// SchoolYearOf returns the school year t falls in: it starts on 1 September.
+func SchoolYearOf(t time.Time) string {
+	y := t.Year()
+	if t.Month() < time.September {
+		y--
+	}
+	return strconv.Itoa(y) + "-" + strconv.Itoa(y+1)
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -860,17 +859,10 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 	return ids, nil
 }
 
-var schoolYearRE = regexp.MustCompile(`^(\d{4})-(\d{4})$`)
-
 // ValidSchoolYear reports whether y is a school year such as 2025-2026.
 func ValidSchoolYear(y string) bool {
-	m := schoolYearRE.FindStringSubmatch(y)
-	if m == nil {
-		return false
-	}
-	a, _ := strconv.Atoi(m[1])
-	b, _ := strconv.Atoi(m[2])
-	return b == a+1 && a >= 2000
+	_, ok := twinfed.ParseSchoolYear(y)
+	return ok
 }
 
 // ValidateNQL checks a National Quality Label.

@@ -2,9 +2,7 @@ package node
 
 import (
 	"context"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -97,31 +95,8 @@ type LabelPage struct {
 	LabelsUnavailable bool `json:"labels_unavailable,omitempty"`
 }
 
-var schoolYearRE = regexp.MustCompile(`^(\d{4})-(\d{4})$`)
-
-// parseSchoolYear reads a school year such as 2025-2026 and returns its
-// first calendar year.
-func parseSchoolYear(y string) (int, bool) {
-	m := schoolYearRE.FindStringSubmatch(y)
-	if m == nil {
-		return 0, false
-	}
-	a, _ := strconv.Atoi(m[1])
-	b, _ := strconv.Atoi(m[2])
-	return a, b == a+1 && a >= 2000
-}
-
-// SchoolYear returns the school year t falls in: it starts on 1 September.
-func SchoolYear(t time.Time) string {
-	y := t.Year()
-	if t.Month() < time.September {
-		y--
-	}
-	return strconv.Itoa(y) + "-" + strconv.Itoa(y+1)
-}
-
 // CurrentSchoolYear returns the school year of the node's clock.
-func (s *Service) CurrentSchoolYear() string { return SchoolYear(s.now().UTC()) }
+func (s *Service) CurrentSchoolYear() string { return twinfed.SchoolYearOf(s.now().UTC()) }
 
 // labelCountries returns the countries of a project's approved partners.
 func labelCountries(p *twinfed.Project) []string {
@@ -177,12 +152,12 @@ func (s *Service) checkNationalLabel(in NationalLabelInput) (twinfed.QualityLabe
 	if l.SchoolYear == "" {
 		l.SchoolYear = current
 	}
-	cur, _ := parseSchoolYear(current)
+	cur, _ := twinfed.ParseSchoolYear(current)
 	first := 0
 	if proj != nil && !proj.Created.IsZero() {
-		first, _ = parseSchoolYear(SchoolYear(proj.Created.UTC()))
+		first, _ = twinfed.ParseSchoolYear(twinfed.SchoolYearOf(proj.Created.UTC()))
 	}
-	switch y, ok := parseSchoolYear(l.SchoolYear); {
+	switch y, ok := twinfed.ParseSchoolYear(l.SchoolYear); {
 	case !ok:
 		fields["school_year"] = msgLabelYear
 	case y > cur:

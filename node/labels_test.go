@@ -121,7 +121,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 	deliverProject(t, rn.Node, eu)
 	deliverProject(t, rn.Node, pending)
 	now := time.Now().UTC()
-	year := node.SchoolYear(now)
+	year := twinfed.SchoolYearOf(now)
 	first, _ := strconv.Atoi(year[:4])
 	lastYear := strconv.Itoa(first-1) + "-" + strconv.Itoa(first)
 	nextYear := strconv.Itoa(first+1) + "-" + strconv.Itoa(first+2)
@@ -333,7 +333,7 @@ func TestLabels_RegistryUnavailable(t *testing.T) {
 		t.Fatalf("labels page: %d\n%s", code, page)
 	}
 	mustContain(t, "labels page without a registry", page, "Water for tomorrow", "The labels cannot be read from the registry right now")
-	code, page, _ = o.post("/backoffice/labels", url.Values{"project_id": {eu.ID}, "school_year": {node.SchoolYear(time.Now())}, "score": {"20"}})
+	code, page, _ = o.post("/backoffice/labels", url.Values{"project_id": {eu.ID}, "school_year": {twinfed.SchoolYearOf(time.Now())}, "score": {"20"}})
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("record without a registry: %d\n%s", code, page)
 	}
@@ -345,21 +345,4 @@ func TestLabels_RegistryUnavailable(t *testing.T) {
 		t.Fatalf("card without a registry: %d\n%s", code, page)
 	}
 	mustContain(t, "card without a registry", page, "Water for tomorrow", "quality labels cannot be shown right now")
-}
-
-func TestSchoolYear(t *testing.T) {
-	for _, tc := range []struct {
-		at   string
-		want string
-	}{
-		{"2025-08-31T23:59:59Z", "2024-2025"},
-		{"2025-09-01T00:00:00Z", "2025-2026"},
-		{"2026-01-15T10:00:00Z", "2025-2026"},
-		{"2026-12-31T10:00:00Z", "2026-2027"},
-	} {
-		at, _ := time.Parse(time.RFC3339, tc.at)
-		if got := node.SchoolYear(at); got != tc.want {
-			t.Errorf("SchoolYear(%s) = %s, want %s", tc.at, got, tc.want)
-		}
-	}
 }

@@ -343,7 +343,7 @@ func TestFederation_Projects(t *testing.T) {
 	// office (a signed registry write as its node); labels of two countries
 	// for one school year make the project eligible for the European label,
 	// which every node's card shows.
-	year := node.SchoolYear(time.Now())
+	year := twinfed.SchoolYearOf(time.Now())
 	for _, n := range []*fedNode{it, fr} {
 		if _, err := n.svc().CreateStaff(ctx, nil, "officer", "officer@agency.example", "Agency", "Officer", "correct horse 1", twinfed.RoleAgencyOfficer); err != nil {
 			t.Fatal(err)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/node"
 )
 
 // walkTour walks the README's tour over HTTP on a running demo, as a
@@ -152,7 +152,7 @@ func walkTour(t *testing.T, base int, adminToken string) {
 	// The CSS confirms the year's European labels from the command line.
 	var out, errOut strings.Builder
 	if err := newApp(&out, &errOut).RunContext(t.Context(), []string{"twinfed", "labels", "confirm",
-		fmt.Sprintf("--member=http://127.0.0.1:%d", base+1), "--token=" + adminToken, "--school-year", node.SchoolYear(time.Now().UTC())}); err != nil {
+		fmt.Sprintf("--member=http://127.0.0.1:%d", base+1), "--token=" + adminToken, "--school-year", twinfed.SchoolYearOf(time.Now().UTC())}); err != nil {
 		t.Fatalf("tour: twinfed labels confirm: %v\n%s", err, errOut.String())
 	}
 	if !strings.Contains(out.String(), `"awarded": 1`) {

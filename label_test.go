@@ -1,0 +1,25 @@
+package twinfed_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/twinfed/twinfed"
+)
+
+func TestSchoolYear(t *testing.T) {
+	for _, tc := range []struct {
+		at   string
+		want string
+	}{
+		{"2025-08-31T23:59:59Z", "2024-2025"},
+		{"2025-09-01T00:00:00Z", "2025-2026"},
+		{"2026-01-15T10:00:00Z", "2025-2026"},
+		{"2026-12-31T10:00:00Z", "2026-2027"},
+	} {
+		at, _ := time.Parse(time.RFC3339, tc.at)
+		if got := twinfed.SchoolYearOf(at); got != tc.want {
+			t.Errorf("SchoolYear(%s) = %s, want %s", tc.at, got, tc.want)
+		}
+	}
+}
