@@ -1,6 +1,9 @@
 package twinfed
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // ProjectState is where a project is in its lifecycle (DOMAIN.md, the
 // current programme): draft → waiting for the co-founder → waiting for the
@@ -116,14 +119,21 @@ func (p *Project) European() bool {
 // Countries returns the distinct countries of the project's partners, in
 // order of joining, leaving out declined invitations.
 func (p *Project) Countries() []string {
+	return p.countries(func(s PartnerStatus) bool { return s != PartnerDeclined })
+}
+
+// ApprovedCountries returns the countries of the partners whose agency
+// approved their participation, each once, in the partners' order.
+func (p *Project) ApprovedCountries() []string {
+	return p.countries(func(s PartnerStatus) bool { return s == PartnerApproved })
+}
+
+func (p *Project) countries(keep func(PartnerStatus) bool) []string {
 	var out []string
-	seen := map[string]bool{}
 	for _, pt := range p.Partners {
-		if pt.Status == PartnerDeclined || seen[pt.Country] {
-			continue
+		if keep(pt.Status) && !slices.Contains(out, pt.Country) {
+			out = append(out, pt.Country)
 		}
-		seen[pt.Country] = true
-		out = append(out, pt.Country)
 	}
 	return out
 }

@@ -71,11 +71,6 @@ type NationalLabel struct {
 	Recorded   time.Time `json:"recorded,omitzero"`
 }
 
-// Has reports whether the project holds a label of country (any year).
-func (l *ProjectLabels) Has(country string) bool {
-	return l != nil && slices.ContainsFunc(l.National, func(n NationalLabel) bool { return n.Country == country })
-}
-
 // LabelCandidate is a project this node's agency may give its label, with
 // the labels it holds.
 type LabelCandidate struct {
@@ -98,20 +93,9 @@ type LabelPage struct {
 // CurrentSchoolYear returns the school year of the node's clock.
 func (s *Service) CurrentSchoolYear() string { return twinfed.SchoolYearOf(s.now().UTC()) }
 
-// labelCountries returns the countries of a project's approved partners.
-func labelCountries(p *twinfed.Project) []string {
-	var out []string
-	for _, pt := range p.Partners {
-		if pt.Status == twinfed.PartnerApproved && !slices.Contains(out, pt.Country) {
-			out = append(out, pt.Country)
-		}
-	}
-	return out
-}
-
 // labelRefusal says why this node's agency may not label p, "" when it may.
 func (s *Service) labelRefusal(p *twinfed.Project) string {
-	countries := labelCountries(p)
+	countries := p.ApprovedCountries()
 	switch {
 	case !p.Public():
 		return msgLabelState
@@ -326,7 +310,7 @@ func (s *Service) LabelProjects(ctx context.Context, p *Principal, offset, limit
 	})
 	page := &LabelPage{Projects: []*LabelCandidate{}, Total: len(all), Offset: offset}
 	for i := offset; i < len(all) && len(page.Projects) < limit; i++ {
-		c := &LabelCandidate{Project: all[i], Countries: labelCountries(all[i])}
+		c := &LabelCandidate{Project: all[i], Countries: all[i].ApprovedCountries()}
 		if !page.LabelsUnavailable {
 			if c.Labels, err = s.projectLabels(ctx, all[i].ID, true); err != nil {
 				page.LabelsUnavailable = true
