@@ -704,17 +704,11 @@ func (c *Client) RecordQualityLabel(ctx context.Context, l twinfed.QualityLabel)
 
 // ProjectLabels returns the national and European labels of a project.
 func (c *Client) ProjectLabels(ctx context.Context, projectID string) ([]twinfed.QualityLabel, *twinfed.EuropeanLabel, error) {
-	if c.useCache() {
-		var n []twinfed.QualityLabel
-		var e *twinfed.EuropeanLabel
-		err := c.view(func(txn *badger.Txn) (err error) { n, e, err = readProjectLabels(txn, projectID); return })
-		return n, e, err
-	}
-	var pl ProjectLabels
-	if err := c.get(ctx, "/v1/labels?project="+url.QueryEscape(projectID), &pl); err != nil {
-		return nil, nil, err
-	}
-	return pl.National, pl.European, nil
+	pl, err := read(ctx, c, "/v1/labels?project="+url.QueryEscape(projectID), func(txn *badger.Txn) (ProjectLabels, error) {
+		n, e, err := readProjectLabels(txn, projectID)
+		return ProjectLabels{National: n, European: e}, err
+	})
+	return pl.National, pl.European, err
 }
 
 // EuropeanLabels returns the European Quality Labels of a school year,
