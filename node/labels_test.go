@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/federation/signing"
 	"github.com/twinfed/twinfed/node"
 )
 
@@ -109,12 +107,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 	national := nationalProject(t, rn.Node, anna, annaURL, brunoURL)
 
 	// France's node: registered with its own key; its client writes as FR.
-	frKey, err := signing.LoadOrCreateKey(filepath.Join(t.TempDir(), "node.key"), twinfed.KeyEd25519)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cluster.MustRegisterNode(t, "FR", frBase, frKey.NodeKey())
-	fr := cluster.MustClient(t, "FR", &signing.Signer{Key: frKey}, twinfed.KeyID(twinfed.AgencyURL(frBase)))
+	fr := cluster.MustNodeClient(t, "FR", frBase)
 
 	eu := frProject("water", "Water for tomorrow", annaURL, twinfed.ProjectApproved, twinfed.PartnerApproved)
 	pending := frProject("air", "Air we breathe", annaURL, twinfed.ProjectAwaitingApproval, twinfed.PartnerPending)

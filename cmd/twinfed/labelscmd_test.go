@@ -10,7 +10,6 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/federation/signing"
 )
 
 // TestLabelsCommand walks the CSS's yearly round through the CLI against a
@@ -20,18 +19,9 @@ import (
 func TestLabelsCommand(t *testing.T) {
 	cluster := consensustest.MustOpenCluster(t, 1)
 	ctx := context.Background()
-	agency := func(country string) *consensus.Client {
-		k, err := signing.GenerateKey("k1", twinfed.KeyEd25519)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := "https://" + strings.ToLower(country) + ".example"
-		cluster.MustRegisterNode(t, country, base, k.NodeKey())
-		return cluster.MustClient(t, country, &signing.Signer{Key: k}, base+"/agency#main-key")
-	}
 	project := "https://it.example/projects/7"
 	for _, c := range []string{"IT", "FR"} {
-		if err := agency(c).RecordQualityLabel(ctx, twinfed.QualityLabel{ProjectID: project, Country: c, SchoolYear: "2025-2026", Score: 25}); err != nil {
+		if err := cluster.MustNodeClient(t, c, "https://"+strings.ToLower(c)+".example").RecordQualityLabel(ctx, twinfed.QualityLabel{ProjectID: project, Country: c, SchoolYear: "2025-2026", Score: 25}); err != nil {
 			t.Fatalf("%s's NQL: %v", c, err)
 		}
 	}

@@ -333,6 +333,19 @@ func (c *Cluster) MustClient(tb testing.TB, country string, signer *signing.Sign
 	return cl
 }
 
+// MustNodeClient registers a new Ed25519 key as the one allowed to sign
+// for country's node at baseURL, and returns a client writing as that node
+// (MustClient, the key id the node's agency actor's).
+func (c *Cluster) MustNodeClient(tb testing.TB, country, baseURL string) *consensus.Client {
+	tb.Helper()
+	k, err := signing.GenerateKey("k1", twinfed.KeyEd25519)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.MustRegisterNode(tb, country, baseURL, k.NodeKey())
+	return c.MustClient(tb, country, &signing.Signer{Key: k}, twinfed.KeyID(twinfed.AgencyURL(baseURL)))
+}
+
 // MustCatchUp waits until cl's cache has reached the leader's applied index.
 func (c *Cluster) MustCatchUp(tb testing.TB, cl *consensus.Client) {
 	tb.Helper()
