@@ -29,3 +29,7 @@ func (s *Service) StoreProjects(ps []*twinfed.Project) error {
 // ScanProjects is SearchProjects without the index, for the benchmark's
 // comparison.
 func (s *Service) ScanProjects(q ProjectQuery) (*ProjectPage, error) { return s.scanProjects(q) }
+
+// ProjectIndexBuilt is closed when the project index's start-up build has
+// ended (built or failed: ProjectIndex says which).
+func (s *Service) ProjectIndexBuilt() <-chan struct{} { return s.proj.built }
