@@ -60,7 +60,7 @@ func refused(t *testing.T, b *browser, link string, status int, want string) {
 // the link; the link works once.
 func TestEmailChange_ConfirmByLink(t *testing.T) {
 	dir := t.TempDir()
-	clk := &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	clk := newClock()
 	n := MustOpenNode(t, nodeOpts{dir: dir, now: clk.Now})
 	seedValidated(t, n, "paola", nil)
 	seedValidated(t, n, "other", nil)
@@ -173,7 +173,7 @@ func TestEmailChange_ConfirmByLink(t *testing.T) {
 // a cancelled change are refused, and that none of them changes anything.
 func TestEmailChange_ReplacedExpiredCancelled(t *testing.T) {
 	dir := t.TempDir()
-	clk := &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	clk := newClock()
 	n := MustOpenNode(t, nodeOpts{dir: dir, now: clk.Now})
 	seedValidated(t, n, "paola", nil)
 	b := login(t, n, "paola", "correct horse 1")

@@ -16,11 +16,18 @@ import (
 	"github.com/twinfed/twinfed/node"
 )
 
-// clock is a settable test clock.
+// clock is a settable test clock. It starts at the real time of the test
+// (newClock), never at a fixed date: what the node stamps with it (a
+// session, a link's expiry) meets the real clock of the cookie jar and the
+// signatures, so a fixed date would make the test fail once the real clock
+// passes it.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
+
+// newClock returns a clock set to now.
+func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
 
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
@@ -120,7 +127,7 @@ func TestPreRegistration_BadInput(t *testing.T) {
 // TestConfirmLink checks the single-use link: reused, expired, forged.
 func TestConfirmLink(t *testing.T) {
 	dir := t.TempDir()
-	clk := &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	clk := newClock()
 	n := MustOpenNode(t, nodeOpts{dir: dir, now: clk.Now})
 	b := newBrowser(t, n.URL())
 	b.form("/register", "/register", preReg("maria"))

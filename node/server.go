@@ -366,9 +366,17 @@ func (s *Server) checkCSRF(st *reqState, got string) bool {
 	return want != "" && got != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 
+// setSession sets the session cookie with a Max-Age counted on the node's
+// clock, not an Expires date: a browser whose clock differs from the
+// node's (or a test's cookie jar beside a node on an injected clock) keeps
+// the cookie exactly as long as the node keeps the session.
 func (s *Server) setSession(w http.ResponseWriter, token string, sess *Session) {
+	maxAge := int(sess.Expires.Sub(s.svc.now()) / time.Second)
+	if maxAge < 1 {
+		maxAge = 1
+	}
 	http.SetCookie(w, &http.Cookie{Name: cookieSession, Value: token, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies,
-		SameSite: http.SameSiteLaxMode, Expires: sess.Expires})
+		SameSite: http.SameSiteLaxMode, MaxAge: maxAge})
 }
 
 func (s *Server) clearSession(w http.ResponseWriter) {
