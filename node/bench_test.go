@@ -27,7 +27,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
-	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/search"
 )
 
 // Benchmarks follow `make bench`: each does a fixed amount of work whatever
@@ -599,7 +599,7 @@ func BenchmarkProjectSearch(b *testing.B) {
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
-	ix := directory.New()
+	ix := search.New()
 	batch := ix.NewBatch()
 	for _, p := range projects {
 		batch.PutProject(p)

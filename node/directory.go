@@ -15,7 +15,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/search"
 )
 
 // The federated directory. Every public profile the node knows (its own
@@ -66,7 +66,7 @@ func (d *dirStamps) touchAll() {
 
 // dirState is the running directory: the index and its indexer.
 type dirState struct {
-	ix       *directory.Index
+	ix       *search.Index
 	building atomic.Int64 // profiles the start-up build has still to index
 	// changes counts the wakes; idleAt is the value it had when a pass of
 	// the indexer began that found no marker. They are equal while the
@@ -175,7 +175,7 @@ func (s *Service) openDirectory(legacyDir string) error {
 		s.log.Info("directory: removed the old on-disk index; the directory is now indexed in memory", "dir", legacyDir)
 	}
 	s.openProjectIndex() // the project search's index lives with the directory's
-	d := &dirState{ix: directory.New(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	d := &dirState{ix: search.New(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	d.building.Store(1) // until the build has counted the profiles
 	d.changes.Store(1)  // not idle before a first pass
 	s.dir = d
@@ -402,7 +402,7 @@ func (s *Service) indexPending(d *dirState, after []byte, limit int) (n int, nex
 }
 
 // DirectoryQuery is a search of the directory as members make it.
-type DirectoryQuery = directory.Query
+type DirectoryQuery = search.Query
 
 // DirectoryPage is a page of search results.
 type DirectoryPage struct {

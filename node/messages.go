@@ -10,7 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/search"
 )
 
 // Direct messages: Create{Note} addressed to one member. Each side keeps
@@ -55,7 +55,7 @@ func textToHTML(text string) string {
 
 // snippet shortens a message's text for the conversation list.
 func snippet(content string) string {
-	t := html.UnescapeString(directory.StripTags(content))
+	t := html.UnescapeString(search.StripTags(content))
 	if r := []rune(t); len(r) > 80 {
 		return string(r[:79]) + "…"
 	}

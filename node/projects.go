@@ -12,7 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/search"
 )
 
 // Projects. A project lives on its founder's node (the home node), whose
@@ -1092,7 +1092,7 @@ func (s *Service) SearchProjects(ctx context.Context, viewer *Principal, q Proje
 	if ix == nil {
 		return s.scanProjects(q)
 	}
-	dq := directory.Query{Text: q.Text, Country: q.Country, Subject: q.Subject, Language: q.Language, State: q.State, Offset: q.Offset, Limit: q.Limit}
+	dq := search.Query{Text: q.Text, Country: q.Country, Subject: q.Subject, Language: q.Language, State: q.State, Offset: q.Offset, Limit: q.Limit}
 	if q.Age > 0 {
 		dq.AgeMin, dq.AgeMax = q.Age, q.Age
 	}
@@ -1145,7 +1145,7 @@ func (s *Service) scanProjects(q ProjectQuery) (*ProjectPage, error) {
 				return nil
 			}
 			if len(words) > 0 {
-				text := strings.ToLower(p.Title + " " + directory.StripTags(p.Description) + " " + strings.Join(p.Subjects, " ") + " " + directory.StripTags(p.Aims))
+				text := strings.ToLower(p.Title + " " + search.StripTags(p.Description) + " " + strings.Join(p.Subjects, " ") + " " + search.StripTags(p.Aims))
 				for _, w := range words {
 					if !strings.Contains(text, w) {
 						return nil

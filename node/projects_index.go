@@ -12,7 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/search"
 )
 
 // The project search's index: the public projects of pj/ in an Index of
@@ -25,7 +25,7 @@ import (
 // buildWait), then scans pj/ as it did before the index: slower, but the
 // same projects.
 type projIndex struct {
-	ix *directory.Index
+	ix *search.Index
 	// mu orders each re-read of a project with its Apply, so that of two
 	// writes of one project committing close together the index ends with
 	// the later one whatever order their hooks run in. It also guards dirty.
@@ -43,7 +43,7 @@ type projIndex struct {
 }
 
 func newProjIndex() *projIndex {
-	return &projIndex{ix: directory.New(), dirty: map[string]bool{}, built: make(chan struct{}), wait: buildWait, stop: make(chan struct{})}
+	return &projIndex{ix: search.New(), dirty: map[string]bool{}, built: make(chan struct{}), wait: buildWait, stop: make(chan struct{})}
 }
 
 // buildWait is how long a search waits for the start-up build before it
@@ -56,7 +56,7 @@ const buildWait = 10 * time.Second
 // index returns the index once it serves searches: at once, or after
 // waiting for the start-up build (up to x.wait or ctx's end); nil when the
 // search must scan the store.
-func (x *projIndex) index(ctx context.Context) *directory.Index {
+func (x *projIndex) index(ctx context.Context) *search.Index {
 	if x == nil {
 		return nil
 	}
@@ -121,7 +121,7 @@ func (s *Service) buildProjectIndex(x *projIndex) error {
 		}
 	}
 	work := make(chan [][]byte, 4)
-	batches := make(chan *directory.Batch, 4)
+	batches := make(chan *search.Batch, 4)
 	var workers sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		workers.Add(1)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/search"
 )
 
 // testProject is a project of two French partners (none of the test
@@ -266,7 +266,7 @@ func TestProjectIndex_ConcurrentWrites(t *testing.T) {
 	if got := titles(pg); pg.Total != 1 || !slices.Equal(got, []string{stored.Title}) {
 		t.Fatalf("the store holds %q, the search finds %d: %q", stored.Title, pg.Total, got)
 	}
-	tag := directory.Words(stored.Title)[1]
+	tag := search.Words(stored.Title)[1]
 	if got := titles(mustSearch(t, s, ProjectQuery{Text: tag})); !slices.Equal(got, []string{stored.Title}) {
 		t.Errorf("by its tag %s: %q", tag, got)
 	}

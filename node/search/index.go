@@ -1,5 +1,6 @@
-// Package directory is the search index of the federated directory: the
-// public profiles of the members of every node, searchable by keyword and by
+// Package search is the node's in-memory inverted index, a kit shared by
+// features: it indexes the federated directory (the public profiles of the
+// members of every node, searchable by keyword and by
 // the filters of DOMAIN.md (country, region, school level, pupil ages,
 // subject, role, language, availability flags), plus "people you may know"
 // suggestions.
@@ -25,7 +26,7 @@
 // and a posting list per word answer directly. BenchmarkDirectory250k
 // measures this index and BenchmarkDirectoryBleve the bleve one it replaced,
 // on the same profiles and queries (see docs/directory.md).
-package directory
+package search
 
 import (
 	"html"

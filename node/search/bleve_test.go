@@ -1,4 +1,4 @@
-package directory
+package search
 
 // The bleve index this package replaced, kept as a reference: the tests
 // check that both find the same profiles for the same filters and words,

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package directory
+package search
 
 import "time"
 
