@@ -1,0 +1,149 @@
+package node_test
+
+import (
+	"context"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node"
+)
+
+// A data directory written by an earlier version of the node is kept in
+// testdata/ and opened by this one: what members stored before an upgrade
+// must read the same after it. TestDataDir_Write wrote it (see its doc);
+// write a new one beside it (never over it) when the stored format
+// changes, and keep the old ones.
+
+// dataDirV1 was written by the node as of commit 2a35610 (6 Dec 2026), before it was
+// split into feature packages.
+const dataDirV1 = "testdata/datadir-v1"
+
+// dataDirBase is the fixed public URL of the node that wrote the data
+// directory: actor and project ids carry it.
+const dataDirBase = "http://it.fixture.twinfed.test"
+
+func openDataDirNode(tb testing.TB, dir string) *node.Node {
+	tb.Helper()
+	n, err := node.Open(context.Background(), node.Options{
+		Dir: dir, Addr: "127.0.0.1:0", BaseURL: dataDirBase,
+		Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: node.ItalianPolicy(), Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
+		Server:  node.ServerConfig{Languages: []string{"it", "en"}},
+		Metrics: prometheus.NewRegistry(),
+	})
+	if err != nil {
+		tb.Fatalf("open node on %s: %v", dir, err)
+	}
+	tb.Cleanup(func() { n.Close() })
+	return n
+}
+
+// TestDataDir_Write writes the data directory that TestDataDir_ReadsV1
+// reads, when TWINFED_WRITE_DATADIR names an empty directory (it is skipped
+// otherwise): three teachers of one node, contacts, a follow, messages, an
+// approved project with a TwinSpace post, the agency's staff.
+func TestDataDir_Write(t *testing.T) {
+	dir := os.Getenv("TWINFED_WRITE_DATADIR")
+	if dir == "" {
+		t.Skip("TWINFED_WRITE_DATADIR is not set")
+	}
+	n := openDataDirNode(t, dir)
+	n.Service().SetOutbox(&localOnlyProver{t: t, base: n.URL()})
+	writeDataDir(t, n)
+}
+
+func writeDataDir(t *testing.T, n *node.Node) {
+	ctx, svc := context.Background(), n.Service()
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	carla, _ := seedTeacher(t, n, "carla", "Carla")
+	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
+	p := nationalProject(t, n, anna, annaURL, brunoURL)
+	if _, err := svc.PostToTwinSpace(ctx, bruno, p.ID, "Our first recordings are in."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SendMessage(ctx, anna, brunoURL, "Ciao Bruno, see you in the TwinSpace."); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.FollowMember(ctx, carla, annaURL); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDataDir_ReadsV1 opens a copy of dataDirV1 and reads everything it
+// holds through the service and the web UI.
+func TestDataDir_ReadsV1(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(dataDirV1)); err != nil {
+		t.Fatal(err)
+	}
+	// Badger refuses files it cannot write.
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil {
+			mode := os.FileMode(0o600)
+			if d.IsDir() {
+				mode = 0o700
+			}
+			err = os.Chmod(p, mode)
+		}
+		return err
+	})
+	n := openDataDirNode(t, dir)
+	ctx, svc := context.Background(), n.Service()
+	anna := &node.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	bruno := &node.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	annaURL, brunoURL, carlaURL := dataDirBase+"/users/anna", dataDirBase+"/users/bruno", dataDirBase+"/users/carla"
+
+	m, err := svc.Member(ctx, "anna")
+	if err != nil || m.Email != "anna@scuola.it" || m.Status != twinfed.StatusValidated || len(m.Schools) != 1 || m.Schools[0].SchoolID != "it-anna" {
+		t.Fatalf("member anna: %+v %v", m, err)
+	}
+	if ok, err := svc.IsContact(ctx, "anna", brunoURL); !ok || err != nil {
+		t.Fatalf("anna and bruno are no longer contacts: %v %v", ok, err)
+	}
+	if rel := svc.RelationTo(ctx, anna, carlaURL); rel == nil || !rel.Follower {
+		t.Fatalf("carla's follow of anna: %+v", rel)
+	}
+	_, msgs, err := svc.ConversationWith(ctx, bruno, annaURL, 10)
+	if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Content, "see you in the TwinSpace") {
+		t.Fatalf("bruno's conversation with anna: %+v %v", msgs, err)
+	}
+	mine, err := svc.MyProjects(ctx, anna)
+	if err != nil || len(mine.Approved) != 1 {
+		t.Fatalf("anna's projects: %+v %v", mine, err)
+	}
+	proj := mine.Approved[0]
+	if proj.State != twinfed.ProjectApproved || len(proj.Partners) != 2 || proj.Title != "Our town's rivers" {
+		t.Fatalf("the project: %+v", proj)
+	}
+	ts, err := svc.TwinSpace(ctx, anna, proj.ID)
+	if err != nil || len(ts.Posts) != 1 || !strings.Contains(ts.Posts[0].Content, "first recordings") {
+		t.Fatalf("the TwinSpace: %+v %v", ts, err)
+	}
+	if ns, err := svc.Notifications(ctx, bruno, 20); err != nil || len(ns) == 0 {
+		t.Fatalf("bruno's notifications: %d %v", len(ns), err)
+	}
+	if pg, err := svc.SearchDirectory(ctx, anna, node.DirectoryQuery{Text: "bruno"}); err != nil || pg.Total != 1 {
+		t.Fatalf("directory search for bruno: %+v %v", pg, err)
+	}
+	<-svc.ProjectIndexBuilt()
+	if pg, err := svc.SearchProjects(ctx, anna, node.ProjectQuery{Text: "rivers"}); err != nil || pg.Total != 1 {
+		t.Fatalf("project search for rivers: %+v %v", pg, err)
+	}
+
+	// The stored password hash still logs in, through the web form.
+	b := newBrowser(t, "http://"+n.Addr())
+	if code, _, _ := b.form("/login", "/login", url.Values{"username": {"anna"}, "password": {"correct horse 1"}}); code != http.StatusSeeOther {
+		t.Fatalf("login as anna: %d\n%s", code, b.last)
+	}
+	if code, body := b.get("/projects/view?id=" + url.QueryEscape(proj.ID)); code != http.StatusOK || !strings.Contains(body, "Our town") {
+		t.Fatalf("the project's card: %d\n%s", code, body)
+	}
+}
