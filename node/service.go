@@ -63,6 +63,7 @@ type Service struct {
 
 	outbox Outbox     // the federation's outbox; nil when the node runs alone
 	proofs Prover     // nil: decisions are kept without a proof
+	usage  usageCache // NodeInfo's counts (usage.go)
 	dir    *dirState  // the directory index; nil until Node.Open opens it
 	proj   *projIndex // the project search's index; nil until Node.Open opens it
 	stamps *dirStamps // changes of the directory's records, for the page cache

@@ -111,6 +111,7 @@ var (
 	_ node.SignatureChecker    = (*federation.Outbox)(nil)
 	_ federation.ActorSource   = (*node.Service)(nil)
 	_ federation.ProjectSource = (*node.Service)(nil)
+	_ federation.UsageSource   = (*node.Service)(nil)
 	_ twinfed.InboxHandler     = (*node.Service)(nil)
 	_ signing.KeySource        = (*consensus.Client)(nil)
 )
@@ -222,7 +223,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	svc := m.node.Service()
 	m.fed, err = federation.New(federation.Config{
 		Outbox: m.out, Country: cfg.Country, AgencyName: cfg.Agency.Name,
-		Actors: svc, Projects: svc, Handler: svc,
+		Actors: svc, Projects: svc, Usage: svc, Handler: svc,
 	})
 	if err != nil {
 		return fmt.Errorf("node: federation: %w", err)
