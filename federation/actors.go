@@ -128,12 +128,11 @@ func (f *Federation) handleAgency(w http.ResponseWriter, r *http.Request) {
 // project and check what its Group signs.
 func (f *Federation) handleGroup(w http.ResponseWriter, r *http.Request) {
 	id := twinfed.ProjectURL(f.base, r.PathValue("id"))
-	src, ok := f.cfg.Actors.(ProjectSource)
-	if !ok {
+	if f.cfg.Projects == nil {
 		writeError(w, twinfed.Errorf(twinfed.ENOTFOUND, "no such project"))
 		return
 	}
-	p, err := src.LocalProject(r.Context(), id)
+	p, err := f.cfg.Projects.LocalProject(r.Context(), id)
 	if err != nil {
 		if twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 			f.log.Error("federation: group", "project", id, "err", err)
@@ -279,15 +278,15 @@ func (f *Federation) handleNodeInfoLinks(w http.ResponseWriter, r *http.Request)
 
 // handleNodeInfo serves NodeInfo 2.1.
 func (f *Federation) handleNodeInfo(w http.ResponseWriter, r *http.Request) {
-	var u Usage
-	if us, ok := f.cfg.Actors.(UsageSource); ok {
+	var u twinfed.Usage
+	if f.cfg.Usage != nil {
 		var err error
-		if u, err = us.Usage(r.Context()); err != nil {
+		if u, err = f.cfg.Usage.Usage(r.Context()); err != nil {
 			f.log.Error("federation: nodeinfo usage", "err", err)
-			u = Usage{}
+			u = twinfed.Usage{}
 		}
 	}
-	version := f.cfg.Version
+	version := f.Outbox.cfg.Version
 	if version == "" {
 		version = "dev"
 	}
@@ -301,7 +300,7 @@ func (f *Federation) handleNodeInfo(w http.ResponseWriter, r *http.Request) {
 		"services":          map[string][]string{"inbound": {}, "outbound": {}},
 		"openRegistrations": false,
 		"usage": map[string]any{
-			"users":      u,
+			"users":      map[string]int{"total": u.Users, "activeMonth": u.ActiveMonth, "activeHalfyear": u.ActiveHalfyear},
 			"localPosts": u.LocalPosts,
 		},
 		"metadata": map[string]string{"country": f.cfg.Country, "agency": f.cfg.AgencyName},

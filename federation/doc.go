@@ -15,6 +15,11 @@
 // it done. A known id is acknowledged and ignored. Refusals answer 401/403
 // with a short reason and are counted by reason.
 //
+// Two objects, built in the order the node needs them: the Outbox (the
+// delivery queue and everything signed: proofs, signed GETs) needs only the
+// node's DB; the Federation (inbox, actors, NodeInfo) is built on the Outbox
+// and the node's service.
+//
 // Outbox: the node calls Enqueue inside its own Badger transaction, so the
 // state change and its deliveries commit together, then Notify. Each
 // destination node has a queue ("fed/q/<host>/<seq>") and a dispatcher:

@@ -24,52 +24,45 @@ type ActorSource interface {
 	LocalProfile(ctx context.Context, username string) (*twinfed.Profile, error)
 }
 
-// ProjectSource is an optional interface of an ActorSource: the projects
-// whose Group actor this node serves.
+// ProjectSource gives the projects whose Group actor this node serves. The
+// node's service implements it.
 type ProjectSource interface {
 	// LocalProject returns a public project (approved or closed) this node
 	// is home to; ENOTFOUND for any other id.
 	LocalProject(ctx context.Context, id string) (*twinfed.Project, error)
 }
 
-// UsageSource is an optional interface of an ActorSource: the counts NodeInfo
-// publishes. Without it NodeInfo reports zeros.
+// UsageSource gives the counts NodeInfo publishes. The node's service
+// implements it.
 type UsageSource interface {
 	// Usage returns the node's user counts; errors are logged and zeros served.
-	Usage(ctx context.Context) (Usage, error)
+	Usage(ctx context.Context) (twinfed.Usage, error)
 }
 
-// Usage is NodeInfo's usage section.
-type Usage struct {
-	Users          int `json:"total"`
-	ActiveMonth    int `json:"activeMonth"`
-	ActiveHalfyear int `json:"activeHalfyear"`
-	LocalPosts     int `json:"-"`
-}
-
-// Config is what New needs. BaseURL, Key, DB, Keys and Handler are required.
-type Config struct {
+// OutboxConfig is what NewOutbox needs. BaseURL, Key, DB and Keys are
+// required.
+type OutboxConfig struct {
 	BaseURL    string               // the node's base URL, e.g. https://it.twinfed.example
-	Country    string               // the node's country code
-	AgencyName string               // the agency's name, for its Service actor; a default is made from Country
 	Key        *signing.Key         // the node's signing key, the one the registry lists
 	DB         *badger.DB           // the node's Badger DB; federation keys live under "fed/"
 	Keys       signing.KeySource    // the registry (its client's local cache): keys of every node
-	Actors     ActorSource          // local members' public profiles; nil serves no Person actors
-	Handler    twinfed.InboxHandler // applies verified incoming activities
 	Settings   config.Federation    // queue and inbox settings; zero fields take config.DefaultFederation's
 	Logger     *slog.Logger         // nil discards
-	Metrics    *prometheus.Registry // where metrics are registered; nil keeps them unregistered
+	Metrics    *prometheus.Registry // where metrics are registered (the inbox's too); nil keeps them unregistered
 	Now        func() time.Time     // the clock; time.Now when nil
 	HTTPClient *http.Client         // for deliveries; a client with Settings.DeliveryTimeout when nil
-	Version    string               // software version NodeInfo reports
+	Version    string               // software version, in the User-Agent and NodeInfo
 }
 
-// Federation is a node's ActivityPub side: actors, discovery, the inbox and
-// the durable delivery queue. Create it with New, call Start to run its
-// workers, Close to stop them.
-type Federation struct {
-	cfg      Config
+// Outbox is a node's signing side, which needs nothing of the node but its
+// DB: the durable delivery queue (Enqueue in the node's own transactions,
+// Notify after the commit), the proofs of agency decisions (Prove,
+// VerifyProof), signed GETs to other nodes (Get) and the check of the
+// signed GETs of theirs (RequireSigned), and the operators' view of the
+// queue. Create it with NewOutbox before the node's service, call Start to
+// run its delivery workers, Close to stop them.
+type Outbox struct {
+	cfg      OutboxConfig
 	base     string
 	host     string
 	db       *badger.DB
@@ -81,13 +74,9 @@ type Federation struct {
 	keys     *keyCache // cfg.Keys, cached briefly
 	client   *http.Client
 	m        *metrics
-	pemKey   string
 
 	outSeq *badger.Sequence
-	inSeq  *badger.Sequence
 	commit *committer
-
-	mux *http.ServeMux
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -99,11 +88,11 @@ type Federation struct {
 	dests   map[string]*destination
 	sem     chan struct{}
 	rescan  chan struct{}
-	shards  []*inboxShard
 }
 
-// New checks cfg and builds a Federation. It does not start any goroutine.
-func New(cfg Config) (*Federation, error) {
+// NewOutbox checks cfg and builds an Outbox. It does not start any
+// goroutine.
+func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	u, err := mustURL(base)
 	if err != nil || strings.Trim(u.Path, "/") != "" {
@@ -116,10 +105,8 @@ func New(cfg Config) (*Federation, error) {
 		return nil, errors.New("federation: DB is required")
 	case cfg.Keys == nil:
 		return nil, errors.New("federation: Keys (the registry) is required")
-	case cfg.Handler == nil:
-		return nil, errors.New("federation: Handler is required")
 	}
-	f := &Federation{
+	o := &Outbox{
 		cfg:   cfg,
 		base:  base,
 		host:  u.Host,
@@ -129,37 +116,140 @@ func New(cfg Config) (*Federation, error) {
 		set:   withDefaults(cfg.Settings),
 		dests: map[string]*destination{},
 	}
-	if f.log == nil {
-		f.log = slog.New(slog.DiscardHandler)
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
 	}
-	if f.now == nil {
-		f.now = time.Now
+	if o.now == nil {
+		o.now = time.Now
 	}
-	if cfg.AgencyName == "" {
-		f.cfg.AgencyName = "National Support Organisation " + cfg.Country
-	}
-	f.client = cfg.HTTPClient
-	if f.client == nil {
-		f.client = &http.Client{Timeout: f.set.DeliveryTimeout, Transport: &http.Transport{
-			MaxIdleConnsPerHost: f.set.Workers,
+	o.client = cfg.HTTPClient
+	if o.client == nil {
+		o.client = &http.Client{Timeout: o.set.DeliveryTimeout, Transport: &http.Transport{
+			MaxIdleConnsPerHost: o.set.Workers,
 			IdleConnTimeout:     90 * time.Second,
 		}}
 	}
-	f.signer = &signing.Signer{Key: cfg.Key, Now: f.now}
-	f.keys = newKeyCache(cfg.Keys, time.Now)
-	f.verifier = &signing.Verifier{Keys: f.keys, Now: f.now}
-	f.pemKey = cfg.Key.PublicPEM()
-	f.m = newMetrics(cfg.Metrics)
-	if f.outSeq, err = f.db.GetSequence([]byte(keySeqOut), 1000); err != nil {
+	o.signer = &signing.Signer{Key: cfg.Key, Now: o.now}
+	o.keys = newKeyCache(cfg.Keys, time.Now)
+	o.verifier = &signing.Verifier{Keys: o.keys, Now: o.now}
+	o.m = newMetrics(cfg.Metrics)
+	if o.outSeq, err = o.db.GetSequence([]byte(keySeqOut), 1000); err != nil {
 		return nil, err
 	}
+	o.commit = newCommitter(o.db, o.m.groupSize)
+	o.sem = make(chan struct{}, o.set.Workers)
+	o.rescan = make(chan struct{}, 1)
+	o.ctx, o.cancel = context.WithCancel(context.Background())
+	return o, nil
+}
+
+// Start runs the delivery workers. Deliveries left in Badger by an earlier
+// run resume at once.
+func (o *Outbox) Start(ctx context.Context) {
+	o.mu.Lock()
+	if o.started || o.closed {
+		o.mu.Unlock()
+		return
+	}
+	o.started = true
+	o.mu.Unlock()
+	o.commit.start()
+	stopWith(ctx, o.ctx, o.cancel)
+	for _, s := range o.Status() {
+		o.m.parked.WithLabelValues(s.Destination).Set(float64(s.Parked))
+	}
+	o.wg.Add(1)
+	go func() {
+		defer o.wg.Done()
+		o.runScanner()
+	}()
+	o.Notify()
+}
+
+// Close stops the delivery workers and waits for them; in-flight requests
+// are cancelled. The queue stays in Badger for the next Start. Close the
+// Federation that uses the outbox first (its inbox workers enqueue); Close
+// does not close the DB.
+func (o *Outbox) Close() error {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return nil
+	}
+	o.closed = true
+	o.mu.Unlock()
+	o.cancel()
+	o.wg.Wait()
+	o.commit.close()
+	return o.outSeq.Release()
+}
+
+// stopWith cancels a worker context when ctx (if any) is done.
+func stopWith(ctx, own context.Context, cancel context.CancelFunc) {
+	if ctx == nil {
+		return
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			cancel()
+		case <-own.Done():
+		}
+	}()
+}
+
+// Config is what New needs. Outbox and Handler are required.
+type Config struct {
+	Outbox     *Outbox              // the node's outbox: keys, DB, settings, metrics and clock come from it
+	Country    string               // the node's country code
+	AgencyName string               // the agency's name, for its Service actor; a default is made from Country
+	Actors     ActorSource          // local members' public profiles; nil serves no Person actors
+	Projects   ProjectSource        // the projects this node is home to; nil serves no Group actors
+	Usage      UsageSource          // NodeInfo's counts; nil reports zeros
+	Handler    twinfed.InboxHandler // applies verified incoming activities
+}
+
+// Federation is a node's ActivityPub side: actors, discovery and the inbox
+// with its workers, over the node's Outbox (whose methods it carries).
+// Create it with New once the node's service exists, call Start to run its
+// inbox workers, Close to stop them; the Outbox is started and closed on
+// its own, by whoever created it.
+type Federation struct {
+	*Outbox
+	cfg    Config
+	pemKey string
+
+	inSeq *badger.Sequence
+
+	mux *http.ServeMux
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	shards  []*inboxShard
+}
+
+// New checks cfg and builds a Federation. It does not start any goroutine.
+func New(cfg Config) (*Federation, error) {
+	switch {
+	case cfg.Outbox == nil:
+		return nil, errors.New("federation: Outbox is required")
+	case cfg.Handler == nil:
+		return nil, errors.New("federation: Handler is required")
+	}
+	f := &Federation{Outbox: cfg.Outbox, cfg: cfg}
+	if cfg.AgencyName == "" {
+		f.cfg.AgencyName = "National Support Organisation " + cfg.Country
+	}
+	f.pemKey = f.Outbox.cfg.Key.PublicPEM()
+	var err error
 	if f.inSeq, err = f.db.GetSequence([]byte(keySeqIn), 1000); err != nil {
-		f.outSeq.Release()
 		return nil, err
 	}
-	f.commit = newCommitter(f.db, f.m.groupSize)
-	f.sem = make(chan struct{}, f.set.Workers)
-	f.rescan = make(chan struct{}, 1)
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	f.shards = make([]*inboxShard, f.set.InboxWorkers)
 	for i := range f.shards {
@@ -207,8 +297,8 @@ func withDefaults(s config.Federation) config.Federation {
 	return s
 }
 
-// Start runs the delivery and inbox workers. Deliveries and incoming
-// activities left in Badger by an earlier run resume at once.
+// Start runs the inbox workers. Incoming activities left in Badger by an
+// earlier run resume at once.
 func (f *Federation) Start(ctx context.Context) {
 	f.mu.Lock()
 	if f.started || f.closed {
@@ -217,16 +307,7 @@ func (f *Federation) Start(ctx context.Context) {
 	}
 	f.started = true
 	f.mu.Unlock()
-	f.commit.start()
-	if ctx != nil {
-		go func() {
-			select {
-			case <-ctx.Done():
-				f.cancel()
-			case <-f.ctx.Done():
-			}
-		}()
-	}
+	stopWith(ctx, f.ctx, f.cancel)
 	for i, s := range f.shards {
 		f.wg.Add(1)
 		go func() {
@@ -235,20 +316,11 @@ func (f *Federation) Start(ctx context.Context) {
 		}()
 	}
 	f.resumeInbox()
-	for _, s := range f.Status() {
-		f.m.parked.WithLabelValues(s.Destination).Set(float64(s.Parked))
-	}
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		f.runScanner()
-	}()
-	f.Notify()
 }
 
-// Close stops the workers and waits for them; in-flight requests are
-// cancelled. The queue and unprocessed incoming activities stay in Badger
-// for the next Start. Close does not close the DB.
+// Close stops the inbox workers and waits for them; an activity being
+// applied is cancelled. Unprocessed incoming activities stay in Badger for
+// the next Start. Close neither closes the Outbox nor the DB.
 func (f *Federation) Close() error {
 	f.mu.Lock()
 	if f.closed {
@@ -259,8 +331,7 @@ func (f *Federation) Close() error {
 	f.mu.Unlock()
 	f.cancel()
 	f.wg.Wait()
-	f.commit.close()
-	return errors.Join(f.outSeq.Release(), f.inSeq.Release())
+	return f.inSeq.Release()
 }
 
 // Handler returns the federation's HTTP routes: /.well-known/webfinger,
@@ -269,4 +340,4 @@ func (f *Federation) Close() error {
 func (f *Federation) Handler() http.Handler { return f.mux }
 
 // BaseURL returns the node's base URL, without a trailing slash.
-func (f *Federation) BaseURL() string { return f.base }
+func (o *Outbox) BaseURL() string { return o.base }

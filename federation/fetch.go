@@ -33,12 +33,12 @@ const MaxGetBody = 16 << 20
 // EFORBIDDEN for 403; ETOOLARGE for a body over MaxGetBody; EINVALID for
 // any other answer. The message names the URL and, for a refusal, what the
 // node said.
-func (f *Federation) Get(ctx context.Context, rawURL string) ([]byte, error) {
+func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	u, err := mustURL(rawURL)
 	if err != nil {
 		return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: not an absolute http(s) URL", rawURL)
 	}
-	if _, _, err := f.keys.KeysForHost(ctx, u.Host); err != nil {
+	if _, _, err := o.keys.KeysForHost(ctx, u.Host); err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %s: %s is not a node of this federation", rawURL, u.Host)
 		}
@@ -49,11 +49,11 @@ func (f *Federation) Get(ctx context.Context, rawURL string) ([]byte, error) {
 		return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: %v", rawURL, err)
 	}
 	req.Header.Set("Accept", ContentTypeActivity)
-	req.Header.Set("User-Agent", "twinfed/"+f.cfg.Version+" (+"+f.base+")")
-	if err := f.signer.Sign(req, twinfed.KeyID(twinfed.AgencyURL(f.base)), nil); err != nil {
+	req.Header.Set("User-Agent", "twinfed/"+o.cfg.Version+" (+"+o.base+")")
+	if err := o.signer.Sign(req, twinfed.KeyID(twinfed.AgencyURL(o.base)), nil); err != nil {
 		return nil, fmt.Errorf("federation: sign GET %s: %w", rawURL, err)
 	}
-	resp, err := f.client.Do(req)
+	resp, err := o.client.Do(req)
 	if err != nil {
 		return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: %v", rawURL, err)
 	}
@@ -107,20 +107,20 @@ func SignerHost(ctx context.Context) (string, bool) {
 // plain-text reason, and is counted in
 // twinfed_federation_inbox_refusals_total by reason; 503 when the registry
 // cannot answer.
-func (f *Federation) RequireSigned(next http.Handler) http.Handler {
+func (o *Outbox) RequireSigned(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := signing.ReadBody(r, f.set.MaxInboxBody)
+		body, err := signing.ReadBody(r, o.set.MaxInboxBody)
 		if err != nil {
-			f.refuse(w, ReasonTooLarge, err)
+			o.refuse(w, ReasonTooLarge, err)
 			return
 		}
-		v, err := f.verifier.Verify(r, body)
+		v, err := o.verifier.Verify(r, body)
 		if err != nil {
 			if reason := signing.Reason(err); reason != "" {
-				f.refuse(w, reason, err)
+				o.refuse(w, reason, err)
 				return
 			}
-			f.log.Error("federation: signed request: verify", "err", err)
+			o.log.Error("federation: signed request: verify", "err", err)
 			writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry is unavailable; try again later"))
 			return
 		}

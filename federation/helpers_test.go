@@ -58,6 +58,7 @@ type node struct {
 	Settings config.Federation
 
 	DB      *badger.DB
+	Out     *federation.Outbox
 	Fed     *federation.Federation
 	Rec     *recorder
 	Metrics *prometheus.Registry
@@ -131,15 +132,18 @@ func (n *node) mustStart(tb testing.TB) {
 	n.DB = mustOpenDB(tb, n.Dir)
 	n.Rec = &recorder{db: n.DB, base: n.Base, country: n.Country}
 	n.Metrics = prometheus.NewRegistry()
-	fed, err := federation.New(federation.Config{
-		BaseURL: n.Base, Country: n.Country, Key: n.Key, DB: n.DB, Keys: n.Registry,
-		Actors: n.Rec, Handler: n.Rec, Settings: n.Settings, Logger: testLogger(),
+	out, err := federation.NewOutbox(federation.OutboxConfig{
+		BaseURL: n.Base, Key: n.Key, DB: n.DB, Keys: n.Registry, Settings: n.Settings, Logger: testLogger(),
 		Metrics: n.Metrics, HTTPClient: n.Client, Version: "test",
 	})
 	if err != nil {
+		tb.Fatalf("federation.NewOutbox: %v", err)
+	}
+	fed, err := federation.New(federation.Config{Outbox: out, Country: n.Country, Actors: n.Rec, Handler: n.Rec})
+	if err != nil {
 		tb.Fatalf("federation.New: %v", err)
 	}
-	n.Fed = fed
+	n.Out, n.Fed = out, fed
 	if n.ln == nil {
 		// The port may still be in the middle of being released.
 		eventually(tb, 10*time.Second, func() bool {
@@ -153,17 +157,20 @@ func (n *node) mustStart(tb testing.TB) {
 	}
 	n.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go n.srv.Serve(n.ln)
+	out.Start(context.Background())
 	fed.Start(context.Background())
 	tb.Cleanup(n.stop)
 }
 
-// stop closes the server (dropping connections), the federation and the DB.
+// stop closes the server (dropping connections), the federation, its
+// outbox and the DB.
 func (n *node) stop() {
 	if n.srv == nil {
 		return
 	}
 	n.srv.Close()
 	n.Fed.Close()
+	n.Out.Close()
 	n.DB.Close()
 	n.srv, n.ln = nil, nil
 }

@@ -80,9 +80,9 @@ func (f *Federation) handleInbox(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers 401 (signature problems), 403 (cross-origin), 400 or 413
 // with a short message saying what was wrong, and counts the reason.
-func (f *Federation) refuse(w http.ResponseWriter, reason string, err error) {
-	f.m.refusals.WithLabelValues(reason).Inc()
-	f.log.Info("federation: inbox refused a request", "reason", reason, "err", err)
+func (o *Outbox) refuse(w http.ResponseWriter, reason string, err error) {
+	o.m.refusals.WithLabelValues(reason).Inc()
+	o.log.Info("federation: inbox refused a request", "reason", reason, "err", err)
 	writeError(w, err)
 }
 

@@ -76,24 +76,24 @@ func senderMain() int {
 	if err != nil {
 		return fail("badger: %v", err)
 	}
-	fed, err := federation.New(federation.Config{
-		BaseURL: base, Country: "IT", Key: key, DB: db, Keys: reg, Handler: nopHandler{},
+	out, err := federation.NewOutbox(federation.OutboxConfig{
+		BaseURL: base, Key: key, DB: db, Keys: reg,
 		Settings: testSettings(), Logger: testLogger(), Metrics: prometheus.NewRegistry(),
 	})
 	if err != nil {
 		return fail("federation: %v", err)
 	}
-	fed.Start(ctx)
+	out.Start(ctx)
 	if total > 0 {
 		for i := 0; i < total; i += 100 {
-			err := fed.Update(func(txn *badger.Txn) error {
+			err := out.Update(func(txn *badger.Txn) error {
 				for j := i; j < min(i+100, total); j++ {
 					a := &twinfed.Activity{
 						ID: twinfed.ActivityURL(base, fmt.Sprintf("k-%05d", j)), Type: twinfed.ActivityFollow,
 						Actor: twinfed.ActorURL(base, fmt.Sprintf("m%d", j%23)), To: []string{twinfed.ActorURL(dest, "claire")},
 						Object: twinfed.ActorURL(dest, "claire"),
 					}
-					if err := fed.Enqueue(txn, a); err != nil {
+					if err := out.Enqueue(txn, a); err != nil {
 						return err
 					}
 				}
@@ -109,10 +109,6 @@ func senderMain() int {
 	}
 	select {} // deliver until killed
 }
-
-type nopHandler struct{}
-
-func (nopHandler) HandleActivity(context.Context, *twinfed.Activity) error { return nil }
 
 // startSender runs senderMain in a child process and waits for its ready line.
 func startSender(tb testing.TB, env []string, ready string) *exec.Cmd {

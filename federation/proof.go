@@ -44,20 +44,20 @@ func (r *inRecord) proof() string {
 // returns the Proof: what an activity applied on this node, without a
 // delivery, is kept with (an agency approving a participation in a project
 // its node is home to).
-func (f *Federation) Prove(a *twinfed.Activity) (string, error) {
-	if !f.local(a.Actor) {
+func (o *Outbox) Prove(a *twinfed.Activity) (string, error) {
+	if !o.local(a.Actor) {
 		return "", twinfed.Errorf(twinfed.EINVALID, "activity %s: this node signs only for its own actors", a.ID)
 	}
 	body, err := EncodeActivity(a)
 	if err != nil {
 		return "", err
 	}
-	req, err := http.NewRequest(http.MethodPost, twinfed.SharedInboxURL(f.base), bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, twinfed.SharedInboxURL(o.base), bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
 	req.Header.Set("Content-Type", ContentTypeActivity)
-	if err := f.signer.Sign(req, twinfed.KeyID(a.Actor), body); err != nil {
+	if err := o.signer.Sign(req, twinfed.KeyID(a.Actor), body); err != nil {
 		return "", err
 	}
 	p := Proof{Method: req.Method, Target: req.URL.RequestURI(), Host: req.URL.Host, Body: string(body),
@@ -71,7 +71,7 @@ func (f *Federation) Prove(a *twinfed.Activity) (string, error) {
 // a key the registry no longer lists no longer verifies). It returns the
 // activity the proof carries and the keyId that signed it, or an error that
 // says what is wrong.
-func (f *Federation) VerifyProof(ctx context.Context, proof string) (*twinfed.Activity, string, error) {
+func (o *Outbox) VerifyProof(ctx context.Context, proof string) (*twinfed.Activity, string, error) {
 	var p Proof
 	if err := json.Unmarshal([]byte(proof), &p); err != nil || p.Method == "" || p.Host == "" {
 		return nil, "", twinfed.Errorf(twinfed.EINVALID, "the proof is not a signed request")
@@ -89,7 +89,7 @@ func (f *Federation) VerifyProof(ctx context.Context, proof string) (*twinfed.Ac
 	if err != nil {
 		return nil, "", twinfed.Errorf(twinfed.EINVALID, "the proof has no valid Date")
 	}
-	v := &signing.Verifier{Keys: f.keys, Now: func() time.Time { return date }}
+	v := &signing.Verifier{Keys: o.keys, Now: func() time.Time { return date }}
 	ver, err := v.Verify(req, body)
 	if err != nil {
 		return nil, "", err

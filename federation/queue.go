@@ -87,9 +87,9 @@ type queueItem struct {
 // a.ID and a.Actor must live under the node's base URL. Enqueue returns
 // EINVALID for a malformed activity or a recipient on a host the registry
 // does not list, ECONFLICT when an activity with that id was already queued.
-func (f *Federation) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
-	if !f.local(a.ID) || !f.local(a.Actor) {
-		return twinfed.Errorf(twinfed.EINVALID, "activity %s: its id and actor must be under %s", a.ID, f.base)
+func (o *Outbox) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
+	if !o.local(a.ID) || !o.local(a.Actor) {
+		return twinfed.Errorf(twinfed.EINVALID, "activity %s: its id and actor must be under %s", a.ID, o.base)
 	}
 	if len(a.To) == 0 {
 		return twinfed.Errorf(twinfed.EINVALID, "activity %s has no recipient", a.ID)
@@ -107,21 +107,21 @@ func (f *Federation) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
 	if err := txn.Set(ak, encodeOutRecord(a.To, body)); err != nil {
 		return fmt.Errorf("federation: outbox: %w", err)
 	}
-	now := f.now().UTC()
+	now := o.now().UTC()
 	seen := map[string]bool{}
 	for _, r := range a.To {
 		u, err := mustURL(r)
 		if err != nil {
 			return twinfed.Errorf(twinfed.EINVALID, "recipient %q is not an actor URL", r)
 		}
-		if u.Host == f.host || seen[u.Host] {
+		if u.Host == o.host || seen[u.Host] {
 			continue
 		}
 		seen[u.Host] = true
-		if _, _, err := f.keys.KeysForHost(context.Background(), u.Host); twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+		if _, _, err := o.keys.KeysForHost(context.Background(), u.Host); twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return twinfed.Errorf(twinfed.EINVALID, "recipient %s is not on a node of this federation", r)
 		}
-		seq, err := f.outSeq.Next()
+		seq, err := o.outSeq.Next()
 		if err != nil {
 			return fmt.Errorf("federation: outbox sequence: %w", err)
 		}
@@ -138,56 +138,56 @@ func (f *Federation) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
 
 // Update runs fn in a Badger update transaction and calls Notify after it
 // commits: a convenience for callers whose only other work is in fn.
-func (f *Federation) Update(fn func(txn *badger.Txn) error) error {
-	if err := f.db.Update(fn); err != nil {
+func (o *Outbox) Update(fn func(txn *badger.Txn) error) error {
+	if err := o.db.Update(fn); err != nil {
 		return err
 	}
-	f.Notify()
+	o.Notify()
 	return nil
 }
 
 // Notify tells the delivery workers that new deliveries were committed. It
 // never blocks; several calls before the workers look are one.
-func (f *Federation) Notify() {
+func (o *Outbox) Notify() {
 	select {
-	case f.rescan <- struct{}{}:
+	case o.rescan <- struct{}{}:
 	default:
 	}
 }
 
-func (f *Federation) local(raw string) bool {
+func (o *Outbox) local(raw string) bool {
 	u, err := mustURL(raw)
-	return err == nil && u.Host == f.host
+	return err == nil && u.Host == o.host
 }
 
 // runScanner finds the destinations with deliveries (on Notify, and every
 // Settings.Rescan as a safety net) and hands new items to their dispatchers.
-func (f *Federation) runScanner() {
-	t := time.NewTicker(f.set.Rescan)
+func (o *Outbox) runScanner() {
+	t := time.NewTicker(o.set.Rescan)
 	defer t.Stop()
 	for {
 		select {
-		case <-f.ctx.Done():
+		case <-o.ctx.Done():
 			return
-		case <-f.rescan:
+		case <-o.rescan:
 		case <-t.C:
 		}
-		if err := f.scanQueue(); err != nil && f.ctx.Err() == nil {
-			f.log.Error("federation: scan the delivery queue", "err", err)
+		if err := o.scanQueue(); err != nil && o.ctx.Err() == nil {
+			o.log.Error("federation: scan the delivery queue", "err", err)
 		}
 	}
 }
 
 // scanQueue reads the queue's keys and gives each destination the items it
 // does not know yet. Only the keys are read for known items.
-func (f *Federation) scanQueue() error {
+func (o *Outbox) scanQueue() error {
 	type found struct {
 		dest string
 		seq  uint64
 	}
 	var fresh []*queueItem
 	present := map[string]map[uint64]bool{}
-	err := f.db.View(func(txn *badger.Txn) error {
+	err := o.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.PrefetchValues = false
 		opt.Prefix = []byte(prefixQueue)
@@ -202,13 +202,13 @@ func (f *Federation) scanQueue() error {
 				present[dest] = map[uint64]bool{}
 			}
 			present[dest][seq] = true
-			d := f.destination(dest)
+			d := o.destination(dest)
 			if d.knows(seq) {
 				continue
 			}
 			var qi queueItem
 			if err := it.Item().Value(func(v []byte) error { return decodeQueueItem(v, &qi) }); err != nil {
-				f.log.Error("federation: undecodable queue item dropped from view", "dest", dest, "err", err)
+				o.log.Error("federation: undecodable queue item dropped from view", "dest", dest, "err", err)
 				continue
 			}
 			qi.Seq = seq
@@ -225,7 +225,7 @@ func (f *Federation) scanQueue() error {
 				qi.body = b
 				continue
 			}
-			if len(bodies) >= maxPreload || f.destination(qi.Dest).depth() >= maxPreload {
+			if len(bodies) >= maxPreload || o.destination(qi.Dest).depth() >= maxPreload {
 				continue
 			}
 			if b, err := loadBody(txn, qi.ActivityID); err == nil {
@@ -238,14 +238,14 @@ func (f *Federation) scanQueue() error {
 		return err
 	}
 	for _, qi := range fresh {
-		f.destination(qi.Dest).add(qi)
+		o.destination(qi.Dest).add(qi)
 	}
-	f.mu.Lock()
-	dests := make([]*destination, 0, len(f.dests))
-	for _, d := range f.dests {
+	o.mu.Lock()
+	dests := make([]*destination, 0, len(o.dests))
+	for _, d := range o.dests {
 		dests = append(dests, d)
 	}
-	f.mu.Unlock()
+	o.mu.Unlock()
 	for _, d := range dests {
 		d.forget(present[d.host])
 		d.signal()
@@ -254,23 +254,23 @@ func (f *Federation) scanQueue() error {
 }
 
 // destination returns the dispatcher of a host, starting it on first use.
-func (f *Federation) destination(host string) *destination {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	d, ok := f.dests[host]
+func (o *Outbox) destination(host string) *destination {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	d, ok := o.dests[host]
 	if !ok {
 		d = &destination{
-			f: f, host: host,
+			o: o, host: host,
 			items:    map[uint64]*queueItem{},
 			inflight: map[uint64]bool{},
 			busy:     map[string]bool{},
 			wake:     make(chan struct{}, 1),
 		}
-		f.dests[host] = d
-		if !f.closed {
-			f.wg.Add(1)
+		o.dests[host] = d
+		if !o.closed {
+			o.wg.Add(1)
 			go func() {
-				defer f.wg.Done()
+				defer o.wg.Done()
 				d.run()
 			}()
 		}
@@ -281,7 +281,7 @@ func (f *Federation) destination(host string) *destination {
 // destination is the in-memory view of one destination's queue, its circuit
 // breaker and its dispatcher. Badger is the truth; this is rebuilt on start.
 type destination struct {
-	f    *Federation
+	o    *Outbox
 	host string
 	wake chan struct{}
 
@@ -350,7 +350,7 @@ func (d *destination) signal() {
 
 // updateGauges refreshes depth and oldest-age metrics; d.mu held.
 func (d *destination) updateGauges() {
-	d.f.m.queueDepth.WithLabelValues(d.host).Set(float64(len(d.items)))
+	d.o.m.queueDepth.WithLabelValues(d.host).Set(float64(len(d.items)))
 	// The first item in queue order stands for the oldest: sequence numbers
 	// follow commit order. Scanning every item here would make each
 	// completion cost O(queue).
@@ -363,14 +363,14 @@ func (d *destination) updateGauges() {
 	}
 	age := 0.0
 	if !oldest.IsZero() {
-		age = d.f.now().Sub(oldest).Seconds()
+		age = d.o.now().Sub(oldest).Seconds()
 	}
-	d.f.m.oldestAge.WithLabelValues(d.host).Set(age)
+	d.o.m.oldestAge.WithLabelValues(d.host).Set(age)
 	open := 0.0
-	if d.failures >= d.f.set.BreakerThreshold {
+	if d.failures >= d.o.set.BreakerThreshold {
 		open = 1
 	}
-	d.f.m.breakerOpen.WithLabelValues(d.host).Set(open)
+	d.o.m.breakerOpen.WithLabelValues(d.host).Set(open)
 }
 
 // pick returns the items to send now, honouring FIFO per order key, the
@@ -385,7 +385,7 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 		sort.Slice(d.order, func(i, j int) bool { return d.order[i] < d.order[j] })
 		d.sorted = true
 	}
-	breakerOpen := d.failures >= d.f.set.BreakerThreshold
+	breakerOpen := d.failures >= d.o.set.BreakerThreshold
 	if breakerOpen {
 		if now.Before(d.openUntil) {
 			return nil, nil, d.openUntil
@@ -424,7 +424,7 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 			continue
 		}
 		blocked[qi.Order] = true // later items of the same object wait for this one
-		if now.Sub(qi.Enqueued) > d.f.set.RetryWindow && qi.Attempts > 0 {
+		if now.Sub(qi.Enqueued) > d.o.set.RetryWindow && qi.Attempts > 0 {
 			expired = append(expired, qi)
 			d.inflight[seq] = true
 			d.busy[qi.Order] = true
@@ -450,43 +450,43 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 
 // run is the destination's dispatcher loop.
 func (d *destination) run() {
-	f := d.f
+	o := d.o
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		ready, expired, next := d.pick(f.now(), f.set.Workers)
+		ready, expired, next := d.pick(o.now(), o.set.Workers)
 		for _, qi := range expired {
-			f.park(d, qi, "the retry window is over: "+qi.LastError)
+			o.park(d, qi, "the retry window is over: "+qi.LastError)
 		}
 		for _, qi := range ready {
 			select {
-			case f.sem <- struct{}{}:
-			case <-f.ctx.Done():
+			case o.sem <- struct{}{}:
+			case <-o.ctx.Done():
 				return
 			}
-			f.wg.Add(1)
+			o.wg.Add(1)
 			go func() {
-				defer f.wg.Done()
-				res := f.attempt(qi)
+				defer o.wg.Done()
+				res := o.attempt(qi)
 				// The request is over: free the slots before recording the
 				// outcome, so that a slow commit does not hold up other
 				// requests. The item stays in flight (not sent again, its
 				// object busy) until recorded.
-				<-f.sem
+				<-o.sem
 				d.mu.Lock()
 				d.sending--
 				d.mu.Unlock()
 				d.signal()
-				f.record(d, qi, res)
+				o.record(d, qi, res)
 			}()
 		}
 		wait := time.Hour
 		if !next.IsZero() {
-			wait = max(next.Sub(f.now()), time.Millisecond)
+			wait = max(next.Sub(o.now()), time.Millisecond)
 		}
 		timer.Reset(wait)
 		select {
-		case <-f.ctx.Done():
+		case <-o.ctx.Done():
 			return
 		case <-d.wake:
 		case <-timer.C:
@@ -510,24 +510,24 @@ type attemptResult struct {
 
 // record applies the outcome of one attempt at one item: removes it from
 // the queue, schedules a retry or parks it.
-func (f *Federation) record(d *destination, qi *queueItem, res attemptResult) {
-	if f.ctx.Err() != nil && !res.ok {
+func (o *Outbox) record(d *destination, qi *queueItem, res attemptResult) {
+	if o.ctx.Err() != nil && !res.ok {
 		// Shutting down: leave the item as it is for the next start.
 		d.done(qi, nil)
 		return
 	}
-	now := f.now()
+	now := o.now()
 	switch {
 	case res.ok:
-		err := f.commit.update(func(txn *badger.Txn) error {
+		err := o.commit.update(func(txn *badger.Txn) error {
 			return txn.Delete(queueKey(prefixQueue, qi.Dest, qi.Seq))
 		})
 		if err != nil {
-			f.log.Error("federation: remove a delivered item", "dest", qi.Dest, "err", err)
+			o.log.Error("federation: remove a delivered item", "dest", qi.Dest, "err", err)
 			d.done(qi, nil)
 			return
 		}
-		f.m.deliveries.WithLabelValues(qi.Dest, OutcomeDelivered).Inc()
+		o.m.deliveries.WithLabelValues(qi.Dest, OutcomeDelivered).Inc()
 		d.mu.Lock()
 		d.failures, d.trial, d.lastOK = 0, false, now
 		d.mu.Unlock()
@@ -537,13 +537,13 @@ func (f *Federation) record(d *destination, qi *queueItem, res attemptResult) {
 		d.trial = false
 		d.lastError, d.lastErrAt = res.err, now
 		d.mu.Unlock()
-		f.park(d, qi, res.err)
+		o.park(d, qi, res.err)
 	default:
-		f.m.deliveries.WithLabelValues(qi.Dest, OutcomeRetry).Inc()
+		o.m.deliveries.WithLabelValues(qi.Dest, OutcomeRetry).Inc()
 		upd := *qi
 		upd.Attempts++
 		upd.LastError = res.err
-		delay := f.backoff(upd.Attempts)
+		delay := o.backoff(upd.Attempts)
 		if res.retryAfter > delay {
 			delay = res.retryAfter
 		}
@@ -552,23 +552,23 @@ func (f *Federation) record(d *destination, qi *queueItem, res attemptResult) {
 		d.trial = false
 		d.failures++
 		d.lastError, d.lastErrAt = res.err, now
-		if d.failures >= f.set.BreakerThreshold {
-			cool := f.set.BreakerCooldown + f.jitter(f.set.BreakerCooldown/2)
+		if d.failures >= o.set.BreakerThreshold {
+			cool := o.set.BreakerCooldown + o.jitter(o.set.BreakerCooldown/2)
 			if res.retryAfter > cool {
 				cool = res.retryAfter
 			}
 			d.openUntil = now.Add(cool)
 		}
 		d.mu.Unlock()
-		if now.Sub(upd.Enqueued) > f.set.RetryWindow {
-			f.park(d, &upd, "the retry window is over: "+res.err)
+		if now.Sub(upd.Enqueued) > o.set.RetryWindow {
+			o.park(d, &upd, "the retry window is over: "+res.err)
 			return
 		}
 		v := encodeQueueItem(&upd)
-		if err := f.commit.update(func(txn *badger.Txn) error {
+		if err := o.commit.update(func(txn *badger.Txn) error {
 			return txn.Set(queueKey(prefixQueue, qi.Dest, qi.Seq), v)
 		}); err != nil {
-			f.log.Error("federation: record a failed delivery", "dest", qi.Dest, "err", err)
+			o.log.Error("federation: record a failed delivery", "dest", qi.Dest, "err", err)
 		}
 		d.done(qi, func() {
 			qi.Attempts, qi.NextAt, qi.LastError = upd.Attempts, upd.NextAt, upd.LastError
@@ -592,28 +592,28 @@ func (d *destination) done(qi *queueItem, change func()) {
 
 // park moves an item out of the queue into the parked set, where an operator
 // sees it (Parked) and may requeue it (Requeue).
-func (f *Federation) park(d *destination, qi *queueItem, reason string) {
+func (o *Outbox) park(d *destination, qi *queueItem, reason string) {
 	p := *qi
-	p.Parked = f.now().UTC()
+	p.Parked = o.now().UTC()
 	p.LastError = reason
 	v := encodeQueueItem(&p)
-	err := f.db.Update(func(txn *badger.Txn) error {
+	err := o.db.Update(func(txn *badger.Txn) error {
 		if err := txn.Delete(queueKey(prefixQueue, qi.Dest, qi.Seq)); err != nil {
 			return err
 		}
 		return txn.Set(queueKey(prefixPark, qi.Dest, qi.Seq), v)
 	})
 	if err != nil {
-		f.log.Error("federation: park a delivery", "dest", qi.Dest, "err", err)
+		o.log.Error("federation: park a delivery", "dest", qi.Dest, "err", err)
 		d.done(qi, nil)
 		return
 	}
-	f.m.deliveries.WithLabelValues(qi.Dest, OutcomeParked).Inc()
-	f.m.parked.WithLabelValues(qi.Dest).Inc()
-	level := f.log.Warn
+	o.m.deliveries.WithLabelValues(qi.Dest, OutcomeParked).Inc()
+	o.m.parked.WithLabelValues(qi.Dest).Inc()
+	level := o.log.Warn
 	if critical(qi.Type) {
-		f.m.parkedCritical.WithLabelValues(qi.Dest, string(qi.Type)).Inc()
-		level = f.log.Error
+		o.m.parkedCritical.WithLabelValues(qi.Dest, string(qi.Type)).Inc()
+		level = o.log.Error
 	}
 	level("federation: delivery parked", "dest", qi.Dest, "activity", qi.ActivityID, "type", qi.Type, "attempts", qi.Attempts, "reason", reason)
 	d.done(qi, func() { delete(d.items, qi.Seq) })
@@ -621,16 +621,16 @@ func (f *Federation) park(d *destination, qi *queueItem, reason string) {
 
 // backoff is the delay before attempt n+1: RetryBase doubled per attempt,
 // capped at RetryMax, with up to 50% random jitter either way.
-func (f *Federation) backoff(attempts int) time.Duration {
-	d := f.set.RetryBase
-	for i := 1; i < attempts && d < f.set.RetryMax; i++ {
+func (o *Outbox) backoff(attempts int) time.Duration {
+	d := o.set.RetryBase
+	for i := 1; i < attempts && d < o.set.RetryMax; i++ {
 		d *= 2
 	}
-	d = min(d, f.set.RetryMax)
-	return d/2 + f.jitter(d)
+	d = min(d, o.set.RetryMax)
+	return d/2 + o.jitter(d)
 }
 
-func (f *Federation) jitter(d time.Duration) time.Duration {
+func (o *Outbox) jitter(d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}
@@ -638,9 +638,9 @@ func (f *Federation) jitter(d time.Duration) time.Duration {
 }
 
 // attempt signs a fresh request and sends it.
-func (f *Federation) attempt(qi *queueItem) attemptResult {
+func (o *Outbox) attempt(qi *queueItem) attemptResult {
 	if qi.body == nil {
-		err := f.db.View(func(txn *badger.Txn) error {
+		err := o.db.View(func(txn *badger.Txn) error {
 			b, err := loadBody(txn, qi.ActivityID)
 			qi.body = b
 			return err
@@ -649,9 +649,9 @@ func (f *Federation) attempt(qi *queueItem) attemptResult {
 			return attemptResult{permanent: true, err: "the activity is missing from the outbox: " + err.Error()}
 		}
 	}
-	ctx, cancel := context.WithTimeout(f.ctx, f.set.DeliveryTimeout)
+	ctx, cancel := context.WithTimeout(o.ctx, o.set.DeliveryTimeout)
 	defer cancel()
-	if _, _, err := f.keys.KeysForHost(ctx, qi.Dest); err != nil {
+	if _, _, err := o.keys.KeysForHost(ctx, qi.Dest); err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return attemptResult{permanent: true, err: qi.Dest + " is no longer a node of this federation"}
 		}
@@ -663,13 +663,13 @@ func (f *Federation) attempt(qi *queueItem) attemptResult {
 	}
 	req.Header.Set("Content-Type", ContentTypeActivity)
 	req.Header.Set("Accept", ContentTypeActivity)
-	req.Header.Set("User-Agent", "twinfed/"+f.cfg.Version+" (+"+f.base+")")
-	if err := f.signer.Sign(req, twinfed.KeyID(qi.Actor), qi.body); err != nil {
+	req.Header.Set("User-Agent", "twinfed/"+o.cfg.Version+" (+"+o.base+")")
+	if err := o.signer.Sign(req, twinfed.KeyID(qi.Actor), qi.body); err != nil {
 		return attemptResult{permanent: true, err: err.Error()}
 	}
 	start := time.Now()
-	resp, err := f.client.Do(req)
-	f.m.deliveryLatency.Observe(time.Since(start).Seconds())
+	resp, err := o.client.Do(req)
+	o.m.deliveryLatency.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return attemptResult{err: err.Error()}
 	}
@@ -682,7 +682,7 @@ func (f *Federation) attempt(qi *queueItem) attemptResult {
 	res := attemptResult{err: fmt.Sprintf("%s answered %d: %s", qi.Dest, resp.StatusCode, strings.TrimSpace(string(msg)))}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), f.now())
+		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), o.now())
 	case http.StatusRequestTimeout, http.StatusUnauthorized:
 		// 401: the destination's registry cache may not know our key yet.
 	default:

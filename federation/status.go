@@ -44,7 +44,7 @@ type ParkedDelivery struct {
 // Status returns the health of every destination that has deliveries
 // waiting or parked, or has been delivered to since Start, sorted by host.
 // It reads the queue from Badger, so it is right before Start too.
-func (f *Federation) Status() []DestinationStatus {
+func (o *Outbox) Status() []DestinationStatus {
 	byHost := map[string]*DestinationStatus{}
 	get := func(h string) *DestinationStatus {
 		s, ok := byHost[h]
@@ -54,8 +54,8 @@ func (f *Federation) Status() []DestinationStatus {
 		}
 		return s
 	}
-	now := f.now()
-	err := f.db.View(func(txn *badger.Txn) error {
+	now := o.now()
+	err := o.db.View(func(txn *badger.Txn) error {
 		for _, prefix := range []string{prefixQueue, prefixPark} {
 			opt := badger.DefaultIteratorOptions
 			opt.Prefix = []byte(prefix)
@@ -90,19 +90,19 @@ func (f *Federation) Status() []DestinationStatus {
 		return nil
 	})
 	if err != nil {
-		f.log.Error("federation: status", "err", err)
+		o.log.Error("federation: status", "err", err)
 	}
-	f.mu.Lock()
-	dests := make([]*destination, 0, len(f.dests))
-	for _, d := range f.dests {
+	o.mu.Lock()
+	dests := make([]*destination, 0, len(o.dests))
+	for _, d := range o.dests {
 		dests = append(dests, d)
 	}
-	f.mu.Unlock()
+	o.mu.Unlock()
 	for _, d := range dests {
 		s := get(d.host)
 		d.mu.Lock()
 		s.Failures = d.failures
-		s.BreakerOpen = d.failures >= f.set.BreakerThreshold
+		s.BreakerOpen = d.failures >= o.set.BreakerThreshold
 		if s.BreakerOpen {
 			s.OpenUntil = d.openUntil
 		}
@@ -125,9 +125,9 @@ func (f *Federation) Status() []DestinationStatus {
 
 // Parked returns the parked deliveries, oldest first; all destinations when
 // dest is "".
-func (f *Federation) Parked(dest string) ([]ParkedDelivery, error) {
+func (o *Outbox) Parked(dest string) ([]ParkedDelivery, error) {
 	var out []ParkedDelivery
-	err := f.db.View(func(txn *badger.Txn) error {
+	err := o.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.Prefix = []byte(prefixPark)
 		if dest != "" {
@@ -156,18 +156,18 @@ func (f *Federation) Parked(dest string) ([]ParkedDelivery, error) {
 
 // Requeue puts the parked deliveries of dest (all when "") back in the queue
 // with a fresh retry window, and returns how many.
-func (f *Federation) Requeue(dest string) (int, error) {
+func (o *Outbox) Requeue(dest string) (int, error) {
 	prefix := []byte(prefixPark)
 	if dest != "" {
 		prefix = []byte(prefixPark + dest + "/")
 	}
 	n := 0
-	err := f.db.Update(func(txn *badger.Txn) error {
+	err := o.db.Update(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.Prefix = prefix
 		it := txn.NewIterator(opt)
 		defer it.Close()
-		now := f.now().UTC()
+		now := o.now().UTC()
 		for it.Rewind(); it.Valid(); it.Next() {
 			key := it.Item().KeyCopy(nil)
 			d, seq, ok := splitQueueKey(prefixPark, key)
@@ -186,7 +186,7 @@ func (f *Federation) Requeue(dest string) (int, error) {
 			if err := txn.Set(queueKey(prefixQueue, d, seq), v); err != nil {
 				return err
 			}
-			f.m.parked.WithLabelValues(d).Dec()
+			o.m.parked.WithLabelValues(d).Dec()
 			n++
 		}
 		return nil
@@ -194,7 +194,7 @@ func (f *Federation) Requeue(dest string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("federation: requeue: %w", err)
 	}
-	f.Notify()
+	o.Notify()
 	return n, nil
 }
 
@@ -211,12 +211,12 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 // StatusHandler serves Status as JSON (Accept: application/json) or as an
 // HTML table, and Parked as JSON at ?parked=1. It has no access control of
 // its own: mount it behind the operators' authentication.
-func (f *Federation) StatusHandler() http.Handler {
+func (o *Outbox) StatusHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("parked") != "" {
-			p, err := f.Parked(r.URL.Query().Get("destination"))
+			p, err := o.Parked(r.URL.Query().Get("destination"))
 			if err != nil {
-				f.log.Error("federation: parked view", "err", err)
+				o.log.Error("federation: parked view", "err", err)
 				writeError(w, err)
 				return
 			}
@@ -224,7 +224,7 @@ func (f *Federation) StatusHandler() http.Handler {
 			json.NewEncoder(w).Encode(p)
 			return
 		}
-		st := f.Status()
+		st := o.Status()
 		if strings.Contains(r.Header.Get("Accept"), "application/json") {
 			w.Header().Set("Content-Type", "application/json")
 			json.NewEncoder(w).Encode(st)
@@ -247,18 +247,18 @@ func (f *Federation) StatusHandler() http.Handler {
 //
 // Errors are {"error": {"code", "message"}} with the code's HTTP status, as
 // the node's API answers them.
-func (f *Federation) AdminHandler() http.Handler {
+func (o *Outbox) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := strings.TrimRight(r.URL.Path, "/")
 		op := path[strings.LastIndex(path, "/")+1:]
 		dest := r.URL.Query().Get("destination")
 		switch {
 		case op == "status" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-			writeAdminJSON(w, http.StatusOK, f.Status())
+			writeAdminJSON(w, http.StatusOK, o.Status())
 		case op == "parked" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-			p, err := f.Parked(dest)
+			p, err := o.Parked(dest)
 			if err != nil {
-				f.log.Error("federation: parked view", "err", err)
+				o.log.Error("federation: parked view", "err", err)
 				writeAdminError(w, twinfed.Errorf(twinfed.EINTERNAL, "the parked deliveries could not be read"))
 				return
 			}
@@ -271,13 +271,13 @@ func (f *Federation) AdminHandler() http.Handler {
 				writeAdminError(w, twinfed.Errorf(twinfed.EINVALID, "say which destination's parked deliveries to requeue: ?destination=HOST (as the status lists it)"))
 				return
 			}
-			n, err := f.Requeue(dest)
+			n, err := o.Requeue(dest)
 			if err != nil {
-				f.log.Error("federation: requeue", "dest", dest, "err", err)
+				o.log.Error("federation: requeue", "dest", dest, "err", err)
 				writeAdminError(w, twinfed.Errorf(twinfed.EINTERNAL, "the parked deliveries could not be requeued"))
 				return
 			}
-			f.log.Info("federation: parked deliveries requeued by an operator", "dest", dest, "count", n)
+			o.log.Info("federation: parked deliveries requeued by an operator", "dest", dest, "count", n)
 			writeAdminJSON(w, http.StatusOK, map[string]int{"requeued": n})
 		case op == "status" || op == "parked" || op == "requeue":
 			writeAdminError(w, twinfed.Errorf(twinfed.EINVALID, "method %s is not allowed on %s", r.Method, op))

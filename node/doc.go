@@ -15,7 +15,7 @@
 //     It talks to the registry only through twinfed.Registry.
 //   - Server (server.go, web.go, api.go): routing, sessions, CSRF, i18n,
 //     templates embedded with go:embed, metrics. It mounts the federation's
-//     ActivityPub handler when one is given (ServerConfig.Federation).
+//     ActivityPub handler when one is given (Node.Mount).
 //
 // See docs/node.md for the design and docs/api.md for the JSON API.
 package node

@@ -34,6 +34,9 @@ type nodeOpts struct {
 	upload   int64
 	country  string
 	ln       net.Listener
+	// localOnly gives the node localOnlyProver as its outbox and prover:
+	// projects that never leave it, with agency decisions "signed".
+	localOnly bool
 }
 
 // MustOpenNode starts a real node (Badger in a temp dir, HTTP on
@@ -50,14 +53,28 @@ func MustOpenNode(tb testing.TB, o nodeOpts) *node.Node {
 	if o.country == "" {
 		o.country = "IT"
 	}
-	n, err := node.Open(context.Background(), node.Options{
+	var local *localOnlyProver
+	if o.localOnly {
+		if o.ln == nil {
+			var err error
+			if o.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		local = &localOnlyProver{t: tb, base: "http://" + o.ln.Addr().String()}
+	}
+	opts := node.Options{
 		Dir: o.dir, Addr: "127.0.0.1:0", Listener: o.ln,
 		Service:  node.Config{Country: o.country, AgencyName: "Indire", Policy: pol, Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
 		Server:   node.ServerConfig{Languages: []string{"it", "en"}, APIToken: o.token, MaxUploadBytes: o.upload},
 		Registry: o.registry,
 		Metrics:  prometheus.NewRegistry(),
 		Now:      o.now,
-	})
+	}
+	if local != nil {
+		opts.Outbox, opts.Prover = local, local
+	}
+	n, err := node.Open(context.Background(), opts)
 	if err != nil {
 		tb.Fatalf("open node: %v", err)
 	}

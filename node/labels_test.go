@@ -97,8 +97,7 @@ func labelsOf(t *testing.T, n *node.Node, id string) *node.ProjectLabels {
 func TestLabels_RecordAndShow(t *testing.T) {
 	ctx := context.Background()
 	cluster := consensustest.MustOpenCluster(t, 3)
-	rn := mustRegistryNode(t, cluster, "IT")
-	rn.Service().SetOutbox(&localOnlyProver{t: t, base: rn.URL()})
+	rn := mustRegistryNode(t, cluster, "IT", true)
 	anna, annaURL := seedTeacher(t, rn.Node, "anna", "Anna")
 	_, brunoURL := seedTeacher(t, rn.Node, "bruno", "Bruno")
 	seedStaff(t, rn.Node, "officer", twinfed.RoleAgencyOfficer)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,22 +36,26 @@ type Options struct {
 	Mailer   Mailer
 	SpoolDir string // nil Mailer only; default <Dir>/mail-spool
 	MailFrom string
-	// Federation, when set, builds the ActivityPub handler once the store
-	// and the service exist (it shares the store's DB for its outbox and
-	// reads profiles through the service). It is mounted as
-	// ServerConfig.Federation.
-	Federation func(store *Store, svc *Service) (http.Handler, error)
-	// Stop is called by Close after inbound HTTP has stopped and before the
-	// store closes: the place to stop workers that use the store (the
-	// federation's queues).
-	Stop func() error
-	// Signed wraps the handler of what only other nodes may read (the
-	// directory's backfill pages): it checks the request's HTTP signature
-	// against the registry. Nil: those routes are not served.
-	Signed func(http.Handler) http.Handler
+	// Store is the node's store. Nil: Open opens one in <Dir>/db and Close
+	// closes it. A store given here is the caller's, to close after the
+	// node and after whatever else shares its DB (the federation's outbox).
+	Store *Store
+	// Outbox is the federation's transactional outbox, on Store's DB. Nil:
+	// the node runs alone, and anything addressed to another node is
+	// refused with EUNAVAILABLE. A node with an Outbox is federated: its
+	// ActivityPub routes answer 503 (retried by other nodes) until Mount
+	// gives them the federation's handler.
+	Outbox Outbox
+	// Prover makes and checks the proofs kept with agency decisions. Nil:
+	// decisions are kept without a proof.
+	Prover Prover
+	// Signed checks the HTTP signature of requests for what only other
+	// nodes may read (the directory's backfill pages) against the registry.
+	// Nil: those routes are not served.
+	Signed SignatureChecker
 	// FederationAdmin is mounted for agency staff at
 	// /api/v1/agency/federation/ (see ServerConfig).
-	FederationAdmin func() http.Handler
+	FederationAdmin http.Handler
 	// Fetch makes signed GETs to other nodes, for the directory's
 	// backfill. Nil: no backfill.
 	Fetch Fetcher
@@ -63,25 +68,37 @@ type Options struct {
 	Now     func() time.Time
 }
 
-// Node is a running national node: store, service and HTTP server.
-type Node struct {
-	store  *Store
-	svc    *Service
-	srv    *Server
-	http   *http.Server
-	ln     net.Listener
-	url    string
-	log    *slog.Logger
-	served chan error
-	close  sync.Once
-	stop   func() error
-	err    error
-	halt   chan struct{} // stops the backfill loop
-	bg     sync.WaitGroup
+// SignatureChecker guards a handler with the HTTP-signature check of
+// server-to-server requests. The federation's outbox implements it.
+type SignatureChecker interface {
+	// RequireSigned serves next only for a request signed by a node the
+	// registry lists, answering 401 (or 503: registry unavailable) otherwise.
+	RequireSigned(next http.Handler) http.Handler
 }
 
-// Open opens the store, builds the service and the server, binds the
-// listener (a busy port fails here) and starts serving.
+// Node is a running national node: store, service and HTTP server.
+type Node struct {
+	store    *Store
+	ownStore bool // Open opened the store: Close closes it
+	svc      *Service
+	srv      *Server
+	fed      *mountPoint // the ActivityPub routes' handler; nil for a node without federation
+	http     *http.Server
+	ln       net.Listener
+	url      string
+	log      *slog.Logger
+	served   chan error
+	shutdown sync.Once
+	close    sync.Once
+	herr     error         // of Shutdown
+	err      error         // of Close
+	halt     chan struct{} // stops the backfill loop
+	bg       sync.WaitGroup
+}
+
+// Open opens the store (unless Options.Store is given), builds the service
+// and the server, binds the listener (a busy port fails here) and starts
+// serving.
 func Open(ctx context.Context, o Options) (*Node, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -99,21 +116,24 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 			return nil, fmt.Errorf("node: listen on %s: %w", o.Addr, err)
 		}
 	}
-	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1), stop: o.Stop, halt: make(chan struct{})}
+	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1), halt: make(chan struct{})}
 	n.url = strings.TrimRight(o.BaseURL, "/")
 	if n.url == "" {
 		n.url = "http://" + ln.Addr().String()
 	}
 	fail := func(err error) (*Node, error) {
 		ln.Close()
-		if n.store != nil {
+		if n.ownStore {
 			n.store.Close()
 		}
 		return nil, err
 	}
 	var err error
-	if n.store, err = OpenStore(filepath.Join(o.Dir, "db"), StoreOptions{Logger: o.Logger}); err != nil {
-		return fail(err)
+	if n.store = o.Store; n.store == nil {
+		if n.store, err = OpenStore(filepath.Join(o.Dir, "db"), StoreOptions{Logger: o.Logger}); err != nil {
+			return fail(err)
+		}
+		n.ownStore = true
 	}
 	mailer := o.Mailer
 	if mailer == nil {
@@ -129,21 +149,21 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	}
 	sc := o.Service
 	sc.BaseURL = n.url
-	if n.svc, err = NewService(sc, Deps{Store: n.store, Registry: o.Registry, Mailer: mailer, Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
+	if n.svc, err = NewService(sc, Deps{Store: n.store, Registry: o.Registry, Mailer: mailer, Outbox: o.Outbox, Prover: o.Prover,
+		Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
 		return fail(err)
 	}
 	if err := n.svc.openDirectory(filepath.Join(o.Dir, "directory")); err != nil {
 		return fail(fmt.Errorf("node: directory: %w", err))
 	}
 	srvCfg := o.Server
-	srvCfg.Service, srvCfg.Logger, srvCfg.Metrics, srvCfg.Signed = n.svc, o.Logger, o.Metrics, o.Signed
-	if o.Federation != nil {
-		if srvCfg.Federation, err = o.Federation(n.store, n.svc); err != nil {
-			return fail(fmt.Errorf("node: federation: %w", err))
-		}
+	srvCfg.Service, srvCfg.Logger, srvCfg.Metrics, srvCfg.FederationAdmin = n.svc, o.Logger, o.Metrics, o.FederationAdmin
+	if o.Signed != nil {
+		srvCfg.Signed = o.Signed.RequireSigned
 	}
-	if o.FederationAdmin != nil {
-		srvCfg.FederationAdmin = o.FederationAdmin()
+	if o.Outbox != nil {
+		n.fed = &mountPoint{}
+		srvCfg.Federation = n.fed
 	}
 	if n.srv, err = NewServer(srvCfg); err != nil {
 		n.svc.closeDirectory()
@@ -173,8 +193,8 @@ func (n *Node) URL() string { return n.url }
 // Addr returns the bound address.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
-// Service returns the node's service (for the demo's seeding and for
-// federation wiring).
+// Service returns the node's service (for the demo's seeding and for the
+// federation, which reads actors and applies inbound activities through it).
 func (n *Node) Service() *Service { return n.svc }
 
 // Store returns the node's store.
@@ -186,25 +206,57 @@ func (n *Node) Handler() http.Handler { return n.srv }
 // Done is closed with the serve error if the HTTP server stops on its own.
 func (n *Node) Done() <-chan error { return n.served }
 
-// Close stops inbound HTTP (letting requests finish for up to 10 s), calls
-// Options.Stop, then closes the store. It is safe to call more than once.
-func (n *Node) Close() error {
-	n.close.Do(func() {
+// Mount gives the ActivityPub routes of a node opened with an Outbox their
+// handler: the federation's, built on the node's service. Until then they
+// answer 503. It returns an error for a node opened without an Outbox.
+func (n *Node) Mount(h http.Handler) error {
+	if n.fed == nil {
+		return errors.New("node: Mount needs a node opened with an Outbox")
+	}
+	n.fed.h.Store(&h)
+	return nil
+}
+
+// mountPoint serves the handler Mount gave it, and 503 before.
+type mountPoint struct{ h atomic.Pointer[http.Handler] }
+
+func (m *mountPoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := m.h.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Retry-After", "5")
+	http.Error(w, "This node is starting; try again in a few seconds.", http.StatusServiceUnavailable)
+}
+
+// Shutdown stops inbound HTTP (letting requests finish for up to 10 s) and
+// the directory's backfill. An owner that runs workers on the node's
+// service (the federation's inbox and delivery queue) calls it, stops them,
+// then calls Close. It is safe to call more than once.
+func (n *Node) Shutdown() error {
+	n.shutdown.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		n.err = n.http.Shutdown(ctx)
+		n.herr = n.http.Shutdown(ctx)
 		close(n.halt)
 		n.bg.Wait()
-		if n.stop != nil {
-			if serr := n.stop(); n.err == nil {
-				n.err = serr
-			}
-		}
+	})
+	return n.herr
+}
+
+// Close calls Shutdown, stops the directory's and the project search's
+// indexers, then closes the store if Open opened it. It is safe to call
+// more than once.
+func (n *Node) Close() error {
+	n.close.Do(func() {
+		n.err = n.Shutdown()
 		if derr := n.svc.closeDirectory(); n.err == nil {
 			n.err = derr
 		}
-		if cerr := n.store.Close(); n.err == nil {
-			n.err = cerr
+		if n.ownStore {
+			if cerr := n.store.Close(); n.err == nil {
+				n.err = cerr
+			}
 		}
 	})
 	return n.err

@@ -13,27 +13,17 @@ import (
 // other nodes: the federation's transactional outbox. Enqueue runs inside
 // the same Badger transaction as the state change, so both commit or
 // neither does; Notify after the commit starts delivery at once. cmd wires
-// *federation.Federation here.
+// *federation.Outbox here (Options.Outbox).
 type Outbox interface {
 	Enqueue(txn *badger.Txn, a *twinfed.Activity) error
 	Notify()
 }
 
-// SetOutbox connects the service to the federation. Without an outbox the
-// node works alone: members of this node can still become contacts and
-// write to each other, and anything addressed to another node is refused
-// with EUNAVAILABLE.
-func (s *Service) SetOutbox(o Outbox) {
-	s.outMu.Lock()
-	s.outbox = o
-	s.outMu.Unlock()
-}
-
-func (s *Service) getOutbox() Outbox {
-	s.outMu.Lock()
-	defer s.outMu.Unlock()
-	return s.outbox
-}
+// getOutbox returns the federation's outbox. Without one the node works
+// alone: members of this node can still become contacts and write to each
+// other, and anything addressed to another node is refused with
+// EUNAVAILABLE.
+func (s *Service) getOutbox() Outbox { return s.outbox }
 
 // newActivity starts an activity by a local member (or the agency when
 // username is empty).

@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,14 +68,27 @@ func TestProfile_NegotiatesActivityPub(t *testing.T) {
 		w.Header().Set("Content-Type", "application/activity+json")
 		w.Write([]byte(`{"federation":"` + r.URL.Path + `"}`))
 	})
-	n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0", Service: node.Config{Country: "IT", Policy: node.ItalianPolicy(), Hash: testHash},
-		Federation: func(*node.Store, *node.Service) (http.Handler, error) { return fed, nil }})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &localOnlyProver{t: t, base: "http://" + ln.Addr().String()}
+	n, err := node.Open(context.Background(), node.Options{Dir: dir, Listener: ln, Service: node.Config{Country: "IT", Policy: node.ItalianPolicy(), Hash: testHash},
+		Outbox: out})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Close()
 	seedValidated(t, n, "paola", nil)
 	b := newBrowser(t, n.URL())
+	// A federated node answers 503 on its ActivityPub routes until the
+	// federation is mounted: other nodes retry rather than give up.
+	if code, _ := b.get("/inbox"); code != http.StatusServiceUnavailable {
+		t.Fatalf("GET /inbox before Mount: %d, want 503", code)
+	}
+	if err := n.Mount(fed); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ path, accept, want string }{
 		{"/users/paola", "application/activity+json", `"federation":"/users/paola"`},
 		{"/users/paola", `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`, `"federation"`},

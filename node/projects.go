@@ -155,18 +155,16 @@ type TwinSpaceView struct {
 }
 
 // Prover makes and checks the signed proof kept with an agency's decision.
-// The federation implements it: Prove signs a as the node would deliver it,
-// VerifyProof checks a stored proof against the keys the registry lists and
-// returns the activity it carried and the keyId that signed it.
+// The federation's outbox implements it (Options.Prover): Prove signs a as
+// the node would deliver it, VerifyProof checks a stored proof against the
+// keys the registry lists and returns the activity it carried and the keyId
+// that signed it.
 type Prover interface {
 	Prove(a *twinfed.Activity) (string, error)
 	VerifyProof(ctx context.Context, proof string) (*twinfed.Activity, string, error)
 }
 
-func (s *Service) prover() Prover {
-	p, _ := s.getOutbox().(Prover)
-	return p
-}
+func (s *Service) prover() Prover { return s.proofs }
 
 func projectKey(id string) string { return prefixProject + id }
 

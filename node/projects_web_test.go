@@ -64,8 +64,7 @@ func (o *localOnlyProver) VerifyProof(ctx context.Context, proof string) (*twinf
 // are contacts, and an agency officer.
 func projectNode(t *testing.T) (n *node.Node, annaURL, brunoURL string) {
 	t.Helper()
-	n = MustOpenNode(t, nodeOpts{})
-	n.Service().SetOutbox(&localOnlyProver{t: t, base: n.URL()})
+	n = MustOpenNode(t, nodeOpts{localOnly: true})
 	ctx := context.Background()
 	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
 	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")

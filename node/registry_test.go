@@ -24,7 +24,9 @@ type registryNode struct {
 	cluster *consensustest.Cluster
 }
 
-func mustRegistryNode(t *testing.T, cluster *consensustest.Cluster, country string) *registryNode {
+// mustRegistryNode opens it; with localOnly it gets localOnlyProver as its
+// outbox and prover.
+func mustRegistryNode(t *testing.T, cluster *consensustest.Cluster, country string, localOnly bool) *registryNode {
 	t.Helper()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -38,7 +40,7 @@ func mustRegistryNode(t *testing.T, cluster *consensustest.Cluster, country stri
 	}
 	cluster.MustRegisterNode(t, country, base, key.NodeKey())
 	cl := cluster.MustClient(t, country, &signing.Signer{Key: key}, twinfed.KeyID(twinfed.AgencyURL(base)))
-	n := MustOpenNode(t, nodeOpts{dir: dir, registry: cl, ln: ln, country: country})
+	n := MustOpenNode(t, nodeOpts{dir: dir, registry: cl, ln: ln, country: country, localOnly: localOnly})
 	return &registryNode{Node: n, dir: dir, cluster: cluster}
 }
 
@@ -82,7 +84,7 @@ func TestRegistry_Registration(t *testing.T) {
 		twinfed.School{Country: "IT", LegalName: "CFP Galileo biennale", City: "Pisa", Region: "Toscana", Level: twinfed.LevelVocational, CourseYears: 2, Institution: twinfed.InstitutionState},
 		twinfed.School{Country: "FR", LegalName: "Lycée Galilée", City: "Paris", Region: "Île-de-France", Level: twinfed.LevelUpperSecondary, Institution: twinfed.InstitutionState},
 	)
-	rn := mustRegistryNode(t, cluster, "IT")
+	rn := mustRegistryNode(t, cluster, "IT", false)
 	ctx := context.Background()
 	seedStaff(t, rn.Node, "officer", twinfed.RoleAgencyOfficer)
 

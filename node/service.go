@@ -40,6 +40,8 @@ type Deps struct {
 	Store    *Store
 	Registry twinfed.Registry // schools; nil makes school search and validation unavailable
 	Mailer   Mailer
+	Outbox   Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
+	Prover   Prover // proofs of agency decisions; nil: none kept
 	Logger   *slog.Logger
 	Metrics  *prometheus.Registry // nil: metrics are not registered
 	Now      func() time.Time     // nil: time.Now
@@ -59,8 +61,9 @@ type Service struct {
 	secret   []byte // node secret: CSRF tokens of anonymous visitors
 	html     *bluemonday.Policy
 
-	outMu  sync.Mutex
 	outbox Outbox     // the federation's outbox; nil when the node runs alone
+	proofs Prover     // nil: decisions are kept without a proof
+	usage  usageCache // NodeInfo's counts (usage.go)
 	dir    *dirState  // the directory index; nil until Node.Open opens it
 	proj   *projIndex // the project search's index; nil until Node.Open opens it
 	stamps *dirStamps // changes of the directory's records, for the page cache
@@ -117,7 +120,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, log: d.Logger, now: d.Now, html: newHTMLPolicy(), stamps: newDirStamps()}
+	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, outbox: d.Outbox, proofs: d.Prover, log: d.Logger, now: d.Now, html: newHTMLPolicy(), stamps: newDirStamps()}
 	s.limiter = newLimiter(cfg.LoginAttempts, cfg.LoginWindow, d.Now)
 	secret, err := s.loadSecret()
 	if err != nil {

@@ -20,10 +20,6 @@ import (
 	"github.com/twinfed/twinfed/federation/signing"
 )
 
-type nopInbox struct{}
-
-func (nopInbox) HandleActivity(context.Context, *twinfed.Activity) error { return nil }
-
 // TestAdminFederation drives `twinfed admin federation status|parked|requeue`
 // against a real federation (real Badger, a real registry, real HTTP to two
 // destination nodes: FR answers 503, ES refuses with 400 until told not
@@ -78,8 +74,8 @@ func TestAdminFederation(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	set := config.DefaultFederation()
 	set.RetryBase, set.RetryMax = time.Hour, time.Hour // one failed attempt, then a long wait
-	fed, err := federation.New(federation.Config{
-		BaseURL: itBase, Country: "IT", Key: itKey, DB: db, Keys: reg, Handler: nopInbox{},
+	fed, err := federation.NewOutbox(federation.OutboxConfig{
+		BaseURL: itBase, Key: itKey, DB: db, Keys: reg,
 		Settings: set, Metrics: prometheus.NewRegistry(),
 	})
 	if err != nil {

@@ -10,7 +10,7 @@ package main
 //	if err := m.Run(ctx); err != nil { … }     // binds cfg.HTTPAddr, serves, returns
 //	key := m.NodeKey()                           // register it: cluster PutCountry(NodeURL: cfg.BaseURL, Keys: [key])
 //	svc := m.Node().Service()                    // seed: svc.CreateStaff(ctx, nil, …), svc.SeedMember(ctx, …)
-//	defer m.Close()                              // HTTP, federation workers, Badger, registry client
+//	defer m.Close()                              // HTTP, inbox and delivery workers, Badger, registry client
 //
 // The node signs its registry writes with the key in <data_dir>/node.key
 // (created on first run); until the registry lists that key for the
@@ -22,11 +22,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -99,9 +97,24 @@ type nodeMain struct {
 
 	key    *signing.Key
 	client *consensus.Client
-	fed    *federation.Federation
+	store  *node.Store
+	out    *federation.Outbox
 	node   *node.Node
+	fed    *federation.Federation
 }
+
+// The wiring's dependencies across packages: each small interface is
+// declared by the package that uses it.
+var (
+	_ node.Outbox              = (*federation.Outbox)(nil)
+	_ node.Prover              = (*federation.Outbox)(nil)
+	_ node.SignatureChecker    = (*federation.Outbox)(nil)
+	_ federation.ActorSource   = (*node.Service)(nil)
+	_ federation.ProjectSource = (*node.Service)(nil)
+	_ federation.UsageSource   = (*node.Service)(nil)
+	_ twinfed.InboxHandler     = (*node.Service)(nil)
+	_ signing.KeySource        = (*consensus.Client)(nil)
+)
 
 // nodeOptions turns the configuration into node.Options (without the
 // registry and federation, which Run adds).
@@ -182,48 +195,44 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	}
 	o := nodeOptions(cfg, log, reg)
 	o.Registry, o.Listener = registry, m.Listener
-	if keys != nil {
-		o.Federation = func(store *node.Store, svc *node.Service) (http.Handler, error) {
-			f, err := federation.New(federation.Config{
-				BaseURL: base, Country: cfg.Country, AgencyName: cfg.Agency.Name, Key: m.key, DB: store.DB(), Keys: keys,
-				Actors: svc, Handler: svc, Settings: cfg.Federation, Logger: log.With("component", "federation"),
-				Metrics: reg, Version: version,
-			})
-			if err != nil {
-				return nil, err
-			}
-			m.fed = f
-			svc.SetOutbox(f)
-			return f.Handler(), nil
-		}
-		// The directory's backfill: other nodes' signed GETs of our
-		// profiles, and ours of theirs (m.fed exists once node.Open has
-		// called the hook above, before serving).
-		o.Signed = func(h http.Handler) http.Handler {
-			var once sync.Once
-			var wrapped http.Handler
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				once.Do(func() { wrapped = m.fed.RequireSigned(h) })
-				wrapped.ServeHTTP(w, r)
-			})
-		}
-		o.Fetch = func(ctx context.Context, rawURL string) ([]byte, error) { return m.fed.Get(ctx, rawURL) }
-		o.FederationAdmin = func() http.Handler { return m.fed.AdminHandler() }
-		o.Stop = func() error {
-			if m.fed != nil {
-				return m.fed.Close()
-			}
-			return nil
-		}
-	} else {
+	if keys == nil {
 		log.Warn("the registry gives no node keys: ActivityPub is not served")
+		if m.node, err = node.Open(ctx, o); err != nil {
+			return err
+		}
+		log.Info("node started", "url", m.node.URL(), "key_id", m.key.ID, "hash", o.Service.Hash.String())
+		return nil
 	}
+	// Store, then the federation's outbox on its DB, then the node whose
+	// service enqueues in that outbox, then the federation whose inbox
+	// applies activities through the service. Close undoes it backwards.
+	if m.store, err = node.OpenStore(filepath.Join(cfg.DataDir, "db"), node.StoreOptions{Logger: log}); err != nil {
+		return err
+	}
+	m.out, err = federation.NewOutbox(federation.OutboxConfig{
+		BaseURL: base, Key: m.key, DB: m.store.DB(), Keys: keys, Settings: cfg.Federation,
+		Logger: log.With("component", "federation"), Metrics: reg, Version: version,
+	})
+	if err != nil {
+		return fmt.Errorf("node: federation outbox: %w", err)
+	}
+	o.Store, o.Outbox, o.Prover, o.Signed, o.Fetch, o.FederationAdmin = m.store, m.out, m.out, m.out, m.out.Get, m.out.AdminHandler()
 	if m.node, err = node.Open(ctx, o); err != nil {
 		return err
 	}
-	if m.fed != nil {
-		m.fed.Start(context.WithoutCancel(ctx))
+	svc := m.node.Service()
+	m.fed, err = federation.New(federation.Config{
+		Outbox: m.out, Country: cfg.Country, AgencyName: cfg.Agency.Name,
+		Actors: svc, Projects: svc, Usage: svc, Handler: svc,
+	})
+	if err != nil {
+		return fmt.Errorf("node: federation: %w", err)
 	}
+	if err := m.node.Mount(m.fed.Handler()); err != nil {
+		return err
+	}
+	m.out.Start(context.WithoutCancel(ctx))
+	m.fed.Start(context.WithoutCancel(ctx))
 	log.Info("node started", "url", m.node.URL(), "key_id", m.key.ID, "hash", o.Service.Hash.String())
 	return nil
 }
@@ -234,14 +243,26 @@ func (m *nodeMain) Node() *node.Node { return m.node }
 // NodeKey returns the public key the registry must list for the country.
 func (m *nodeMain) NodeKey() twinfed.NodeKey { return m.key.NodeKey() }
 
-// Close stops inbound HTTP, the federation's workers and Badger (inside
-// node.Close), then the registry client. Safe after a failed Run.
+// Close stops, in reverse order of Run: inbound HTTP, the inbox workers,
+// the delivery queue, the node's indexers, Badger, then the registry
+// client. Safe after a failed Run.
 func (m *nodeMain) Close() error {
 	var errs []error
 	if m.node != nil {
-		errs = append(errs, m.node.Close())
-	} else if m.fed != nil {
+		errs = append(errs, m.node.Shutdown())
+	}
+	if m.fed != nil {
 		errs = append(errs, m.fed.Close())
+	}
+	if m.out != nil {
+		errs = append(errs, m.out.Close())
+	}
+	if m.node != nil {
+		errs = append(errs, m.node.Close())
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+		m.store = nil
 	}
 	if m.client != nil {
 		done := make(chan error, 1)

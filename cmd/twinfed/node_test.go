@@ -161,6 +161,20 @@ func TestNodeMain_EndToEnd(t *testing.T) {
 	if strings.Contains(string(body), "sara@scuola.it") {
 		t.Fatal("the actor leaks the e-mail")
 	}
+
+	// NodeInfo counts the node's validated members: sara.
+	resp, err = c.Get(base + "/nodeinfo/2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var ni struct {
+		Usage struct{ Users struct{ Total int } }
+	}
+	if err := json.Unmarshal(body, &ni); err != nil || resp.StatusCode != 200 || ni.Usage.Users.Total != 1 {
+		t.Fatalf("nodeinfo: %d %s", resp.StatusCode, body)
+	}
 }
 
 func spooledToken(t *testing.T, dir, to string) string {
