@@ -30,14 +30,20 @@ const dataDirV1 = "testdata/datadir-v1"
 // directory: actor and project ids carry it.
 const dataDirBase = "http://it.fixture.twinfed.test"
 
-func openDataDirNode(tb testing.TB, dir string) *node.Node {
+// openDataDirNode opens a node on dir at dataDirBase; prover, when not
+// nil, is its outbox and proof signer.
+func openDataDirNode(tb testing.TB, dir string, prover *localOnlyProver) *node.Node {
 	tb.Helper()
-	n, err := node.Open(context.Background(), node.Options{
+	o := node.Options{
 		Dir: dir, Addr: "127.0.0.1:0", BaseURL: dataDirBase,
 		Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: node.ItalianPolicy(), Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
 		Server:  node.ServerConfig{Languages: []string{"it", "en"}},
 		Metrics: prometheus.NewRegistry(),
-	})
+	}
+	if prover != nil {
+		o.Outbox, o.Prover = prover, prover
+	}
+	n, err := node.Open(context.Background(), o)
 	if err != nil {
 		tb.Fatalf("open node on %s: %v", dir, err)
 	}
@@ -54,9 +60,7 @@ func TestDataDir_Write(t *testing.T) {
 	if dir == "" {
 		t.Skip("TWINFED_WRITE_DATADIR is not set")
 	}
-	n := openDataDirNode(t, dir)
-	n.Service().SetOutbox(&localOnlyProver{t: t, base: n.URL()})
-	writeDataDir(t, n)
+	writeDataDir(t, openDataDirNode(t, dir, &localOnlyProver{t: t, base: dataDirBase}))
 }
 
 func writeDataDir(t *testing.T, n *node.Node) {
@@ -95,7 +99,7 @@ func TestDataDir_ReadsV1(t *testing.T) {
 		}
 		return err
 	})
-	n := openDataDirNode(t, dir)
+	n := openDataDirNode(t, dir, nil)
 	ctx, svc := context.Background(), n.Service()
 	anna := &node.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	bruno := &node.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
