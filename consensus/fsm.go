@@ -877,8 +877,8 @@ func ValidateNQL(l *twinfed.QualityLabel) *twinfed.Error {
 	if !ValidSchoolYear(l.SchoolYear) {
 		fields["school_year"] = "must be a school year such as 2025-2026"
 	}
-	if l.Score < 0 || l.Score > 30 {
-		fields["score"] = "must be between 0 and 30"
+	if !twinfed.ValidLabelScore(l.Score) {
+		fields["score"] = fmt.Sprintf("must be between 0 and %d", twinfed.MaxLabelScore)
 	}
 	if len(fields) > 0 {
 		return &twinfed.Error{Code: twinfed.EINVALID, Message: "the quality label is not valid", Fields: fields}
