@@ -67,7 +67,7 @@ func TestProfile_NegotiatesActivityPub(t *testing.T) {
 		w.Header().Set("Content-Type", "application/activity+json")
 		w.Write([]byte(`{"federation":"` + r.URL.Path + `"}`))
 	})
-	n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0", Service: node.Config{Country: "IT", Policy: node.ItalianPolicy(), Hash: testHash},
+	n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0", Service: node.Config{Country: "IT", Policy: twinfed.ItalianEligibility(), Hash: testHash},
 		Federation: func(*node.Store, *node.Service) (http.Handler, error) { return fed, nil }})
 	if err != nil {
 		t.Fatal(err)
