@@ -11,9 +11,19 @@ type QualityLabel struct {
 	ProjectID  string    `json:"project_id"` // the project's id (its URL on the founder's node)
 	Country    string    `json:"country"`    // the awarding agency's country
 	SchoolYear string    `json:"school_year"`
-	Score      int       `json:"score"` // out of 30
+	Score      int       `json:"score"` // 0 to MaxLabelScore
 	Recorded   time.Time `json:"recorded,omitzero"`
 }
+
+// MaxLabelScore is the highest score of a National Quality Label: six
+// criteria, 0 to 5 each (DOMAIN.md, Recognition).
+const MaxLabelScore = 30
+
+// ValidLabelScore reports whether score is a National Quality Label's
+// score: a whole number from 0 to MaxLabelScore. The node's label form and
+// API (node/labels.go) and the registry's check of a label
+// (consensus.ValidateNQL) ask it.
+func ValidLabelScore(score int) bool { return score >= 0 && score <= MaxLabelScore }
 
 // European label states.
 const (

@@ -23,3 +23,16 @@ func TestSchoolYear(t *testing.T) {
 		}
 	}
 }
+
+func TestValidLabelScore(t *testing.T) {
+	for _, tc := range []struct {
+		score int
+		want  bool
+	}{
+		{-1, false}, {0, true}, {15, true}, {30, true}, {31, false},
+	} {
+		if got := twinfed.ValidLabelScore(tc.score); got != tc.want {
+			t.Errorf("ValidLabelScore(%d) = %v, want %v", tc.score, got, tc.want)
+		}
+	}
+}

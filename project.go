@@ -157,9 +157,37 @@ func (p *Project) Partner(actor string) *Partner {
 	return nil
 }
 
-// AllApproved reports whether every founder's participation has been
-// approved by its agency: the condition for the project to be approved.
-func (p *Project) AllApproved() bool {
+// IsFounder reports whether pt is a founder's participation: the founder,
+// or a co-founder who accepted. Founders edit, delete and close a project.
+func (pt *Partner) IsFounder() bool {
+	return pt.Role != RolePartner && pt.Status != PartnerInvited && pt.Status != PartnerDeclined
+}
+
+// Deletable reports whether the founders may still delete the project:
+// until it is approved, or once it was declined or rejected.
+func (p *Project) Deletable() bool {
+	return p.Pending() || p.State == ProjectDeclined || p.State == ProjectRejected
+}
+
+// AwaitsAgency reports whether pt's participation is in its agency's
+// queue: a founder's while the project waits for the agencies, a later
+// partner's once the project is approved.
+func (p *Project) AwaitsAgency(pt *Partner) bool {
+	if pt.Status != PartnerPending {
+		return false
+	}
+	if pt.Role == RolePartner {
+		return p.State == ProjectApproved
+	}
+	return p.State == ProjectAwaitingApproval
+}
+
+// EveryAgencyApproved is the rule "every agency approves" (DOMAIN.md,
+// Projects): a project becomes approved only when the agency of each of
+// its founders (the founder and the co-founder, one agency per country
+// involved) has approved that founder's participation; partners who join
+// later do not count. ApplyDecision asks it.
+func (p *Project) EveryAgencyApproved() bool {
 	n := 0
 	for _, pt := range p.Partners {
 		if pt.Role == RolePartner {
@@ -171,4 +199,118 @@ func (p *Project) AllApproved() bool {
 		n++
 	}
 	return n >= 2
+}
+
+// ApplyDecision records an agency's decision d on pt's participation and
+// what it means for the project: a rejected founder rejects the project; the
+// last approval the project waits for (EveryAgencyApproved) approves it at
+// now. It reports whether the project became approved, when its home node
+// opens the TwinSpace.
+func (p *Project) ApplyDecision(pt *Partner, d Decision, now time.Time) bool {
+	pt.Decision = &d
+	pt.Status = PartnerRejected
+	if d.Approved {
+		pt.Status = PartnerApproved
+	}
+	if pt.Role == RolePartner {
+		return false
+	}
+	if !d.Approved {
+		p.State = ProjectRejected
+		return false
+	}
+	if p.State == ProjectAwaitingApproval && p.EveryAgencyApproved() {
+		p.State, p.Approved = ProjectApproved, now
+		return true
+	}
+	return false
+}
+
+// MsgFoundersSameSchool is what a member is told when the two founders
+// would come from the same school.
+const MsgFoundersSameSchool = "The two founders must come from two different schools."
+
+// FoundersFromDifferentSchools is the rule that a project's founder and
+// co-founder come from two different schools (DOMAIN.md, Projects), given
+// their schools' registry ids; an id not known yet ("") does not break it.
+// The node asks it when a project is founded (draftProject), when the
+// co-founder accepts with a school (AnswerInvitation) and when the home node
+// receives that acceptance (applyInvitationAnswer).
+func FoundersFromDifferentSchools(founderSchool, cofounderSchool string) bool {
+	return founderSchool == "" || cofounderSchool == "" || founderSchool != cofounderSchool
+}
+
+// ProjectViewer is who asks ProjectPermissions what they may do with a
+// project.
+type ProjectViewer struct {
+	Actor  string       // a member's actor URL; empty for agency staff and visitors
+	Role   Role         // empty for a visitor who is not logged in
+	Status MemberStatus // the member's validation; actions need StatusValidated
+	// Local reports whether a member's actor belongs to the viewer's node:
+	// an agency decides on, and certifies, its own members only. Nil: none.
+	Local func(actor string) bool
+}
+
+// ProjectPermissions is what one viewer may do with one project
+// (Project.Permissions). It is the
+// one answer the project card (node/projects_web.go and its template), the
+// JSON API (ProjectView) and the service's guards (node/projects.go) use.
+type ProjectPermissions struct {
+	Me      *Partner // the viewer's participation, nil when none
+	CanSee  bool     // the card: public projects, and the others to their partners and the agencies involved
+	CanEdit bool     // a founder, while the project is pending
+	// CanDelete: a founder, while pending, or once declined or rejected.
+	CanDelete bool
+	CanClose  bool // a founder of an approved project
+	// CanAnswerInvitation: the viewer is invited, as co-founder, or as a
+	// partner of a project that still takes partners.
+	CanAnswerInvitation bool
+	CanInvite           bool     // an approved partner of an approved project
+	CanDecide           []string // actors whose participation the viewing agency decides now
+	CanEnterTwinSpace   bool     // InTwinSpace
+	CanPost             bool     // CanPostInTwinSpace
+	Certificates        []string // approved partners whose start certificate the viewer may download
+}
+
+// Permissions returns what v may do with the project. Members act only
+// once their agency validated them; an agency decides on and certifies
+// only its own members, and never enters a private TwinSpace.
+func (p *Project) Permissions(v ProjectViewer) ProjectPermissions {
+	var perm ProjectPermissions
+	local := func(actor string) bool { return v.Local != nil && v.Local(actor) }
+	if v.Role == RoleMember && v.Actor != "" {
+		perm.Me = p.Partner(v.Actor)
+	}
+	me := perm.Me
+	involved := false
+	if v.Role.IsAgency() {
+		for i := range p.Partners {
+			if pt := &p.Partners[i]; local(pt.Actor) {
+				involved = true
+				if p.AwaitsAgency(pt) {
+					perm.CanDecide = append(perm.CanDecide, pt.Actor)
+				}
+			}
+		}
+	}
+	perm.CanSee = p.Public() || me != nil || involved
+	if me != nil && v.Status == StatusValidated {
+		founder := me.IsFounder()
+		perm.CanEdit = founder && p.Pending()
+		perm.CanDelete = founder && p.Deletable()
+		perm.CanClose = founder && p.State == ProjectApproved
+		perm.CanAnswerInvitation = me.Status == PartnerInvited && (me.Role != RolePartner || p.State == ProjectApproved)
+		perm.CanInvite = me.Status == PartnerApproved && p.State == ProjectApproved
+	}
+	perm.CanEnterTwinSpace = p.InTwinSpace(v.Actor, v.Role)
+	perm.CanPost = p.CanPostInTwinSpace(v.Actor, v.Role)
+	if p.Public() {
+		meApproved := me != nil && me.Status == PartnerApproved
+		for _, pt := range p.Partners {
+			if pt.Status == PartnerApproved && (meApproved || v.Role.IsAgency() && local(pt.Actor)) {
+				perm.Certificates = append(perm.Certificates, pt.Actor)
+			}
+		}
+	}
+	return perm
 }

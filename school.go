@@ -1,6 +1,9 @@
 package twinfed
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // SchoolLevel is the level of education a school offers.
 type SchoolLevel string
@@ -84,4 +87,64 @@ type SchoolFilter struct {
 	Status         SchoolStatus `json:"status,omitempty"`
 	Offset         int          `json:"offset,omitempty"`
 	Limit          int          `json:"limit,omitempty"` // 0 means a default page
+}
+
+// Bounds of a school record, checked by ValidateSchool.
+const (
+	MaxSchoolName     = 300 // legal and public name, in bytes
+	MaxSchoolPlace    = 200 // city and region, in bytes
+	MaxNationalNumber = 64
+	// MaxCourseYears bounds the length of a school's courses in years; 0
+	// means not given (it matters for vocational schools only).
+	MaxCourseYears = 10
+)
+
+// ValidateSchool checks a school record against the federation's bounds:
+// a country, a legal name, names and places within their lengths, a known
+// level, institution and status, and course years from 0 to
+// MaxCourseYears. It returns nil, or an EINVALID *Error whose Fields say
+// what is wrong with each field, in the registry's wording. It changes
+// nothing: callers trim and fill defaults first.
+//
+// The registry asks it for every school it writes (consensus: create,
+// update, import), and a node for a member's proposal of a new school
+// (node/registration.go, resolveSchool), so that the node never accepts a
+// proposal the registry would refuse.
+func ValidateSchool(s *School) *Error {
+	var fields map[string]string // made at the first problem: imports check thousands of valid records
+	bad := func(field, msg string) {
+		if fields == nil {
+			fields = map[string]string{}
+		}
+		fields[field] = msg
+	}
+	if s.Country == "" {
+		bad("country", "is required: the school's country code, such as IT")
+	}
+	if s.LegalName == "" {
+		bad("legal_name", "is required")
+	} else if len(s.LegalName) > MaxSchoolName || len(s.PublicName) > MaxSchoolName {
+		bad("legal_name", "names are at most 300 characters")
+	}
+	if len(s.City) > MaxSchoolPlace || len(s.Region) > MaxSchoolPlace || len(s.NationalNumber) > MaxNationalNumber {
+		bad("city", "city and region are at most 200 characters, the national number 64")
+	}
+	if !slices.Contains(SchoolLevels, s.Level) {
+		bad("level", "must be one of early_childhood, primary, lower_secondary, upper_secondary, vocational, special_needs, other")
+	}
+	if !slices.Contains(Institutions, s.Institution) {
+		bad("institution", "must be one of state, recognised_private, non_recognised_private, university, adult_education, company, other")
+	}
+	switch s.Status {
+	case SchoolProposed, SchoolValidated, SchoolRejected, SchoolClosed:
+	default:
+		bad("status", "must be proposed, validated, rejected or closed")
+	}
+	if s.CourseYears < 0 || s.CourseYears > MaxCourseYears {
+		bad("course_years", "must be between 0 and 10")
+	}
+	if len(fields) > 0 {
+		return &Error{Code: EINVALID, Message: "the school record is not valid", Fields: fields}
+	}
+	return nil
 }

@@ -154,13 +154,14 @@ func setFromString(fv reflect.Value, s string) error {
 		if fv.Type().Elem().Kind() != reflect.String {
 			return fmt.Errorf("this key cannot be set from the environment; use the config file")
 		}
-		var parts []string
+		// The elements may be a named string type (twinfed.Institution).
+		parts := reflect.MakeSlice(fv.Type(), 0, 4)
 		for _, p := range strings.Split(s, ",") {
 			if p = strings.TrimSpace(p); p != "" {
-				parts = append(parts, p)
+				parts = reflect.Append(parts, reflect.ValueOf(p).Convert(fv.Type().Elem()))
 			}
 		}
-		fv.Set(reflect.ValueOf(parts))
+		fv.Set(parts)
 	default:
 		return fmt.Errorf("this key cannot be set from the environment; use the config file")
 	}

@@ -3,6 +3,8 @@ package config
 import (
 	"net/mail"
 	"time"
+
+	"github.com/twinfed/twinfed"
 )
 
 // Node configures a national node (`twinfed node serve`).
@@ -16,13 +18,13 @@ type Node struct {
 	// PageCacheMiB is the memory for rendered public profile pages served
 	// to visitors without a session: 0 keeps the default (32 MiB, about
 	// 12,000 pages), -1 turns the cache off.
-	PageCacheMiB int64       `toml:"page_cache_mib"`
-	Agency       Agency      `toml:"agency"`
-	Mail         Mail        `toml:"mail"`
-	Eligibility  Eligibility `toml:"eligibility"`
-	Accounts     Accounts    `toml:"accounts"`
-	Federation   Federation  `toml:"federation"`
-	Log          Log         `toml:"log"`
+	PageCacheMiB int64               `toml:"page_cache_mib"`
+	Agency       Agency              `toml:"agency"`
+	Mail         Mail                `toml:"mail"`
+	Eligibility  twinfed.Eligibility `toml:"eligibility"`
+	Accounts     Accounts            `toml:"accounts"`
+	Federation   Federation          `toml:"federation"`
+	Log          Log                 `toml:"log"`
 }
 
 // Agency configures the node's national agency (NSO).
@@ -46,18 +48,6 @@ type Mail struct {
 	TLS      string `toml:"tls"` // starttls, implicit or none
 }
 
-// Eligibility is the agency's registration policy: which roles at a school
-// and which kinds of school may register. A role or kind in a refused list is
-// refused with that rule; one in neither list is refused as not accepted.
-type Eligibility struct {
-	AcceptedRoles        []string `toml:"accepted_roles"`
-	RefusedRoles         []string `toml:"refused_roles"`
-	AcceptedInstitutions []string `toml:"accepted_institutions"`
-	RefusedInstitutions  []string `toml:"refused_institutions"`
-	AcceptedLevels       []string `toml:"accepted_levels"`
-	MinVocationalYears   int      `toml:"min_vocational_years"` // vocational schools need courses at least this long; 0 for no rule
-}
-
 // Accounts configures sessions, links, passwords and limits.
 type Accounts struct {
 	SessionLifetime time.Duration `toml:"session_lifetime"` // a session expires this long after login
@@ -71,18 +61,6 @@ type Accounts struct {
 	ArgonTime       uint32        `toml:"argon_time"`       // argon2id passes
 	ArgonMemoryKiB  uint32        `toml:"argon_memory_kib"` // argon2id memory
 	ArgonThreads    uint32        `toml:"argon_threads"`    // argon2id lanes
-}
-
-// DefaultEligibility returns the Italian rules of DOMAIN.md.
-func DefaultEligibility() Eligibility {
-	return Eligibility{
-		AcceptedRoles:        []string{"teacher", "lab_teacher", "boarding_educator", "head_teacher", "librarian", "language_assistant", "guidance_counsellor"},
-		RefusedRoles:         []string{"administrative_staff", "technical_assistant", "professional_educator"},
-		AcceptedInstitutions: []string{"state", "recognised_private"},
-		RefusedInstitutions:  []string{"non_recognised_private", "university", "company", "adult_education"},
-		AcceptedLevels:       []string{"early_childhood", "primary", "lower_secondary", "upper_secondary", "vocational", "special_needs"},
-		MinVocationalYears:   3,
-	}
 }
 
 // DefaultAccounts returns production account settings: argon2id with
@@ -114,19 +92,14 @@ func DefaultNode() Node {
 		Registry:    []string{"http://127.0.0.1:7100"},
 		Agency:      Agency{Name: "National Support Organisation"},
 		Mail:        Mail{From: "no-reply@twinfed.example", SpoolDir: "mail-spool", SMTPPort: 587, TLS: "starttls"},
-		Eligibility: DefaultEligibility(),
+		Eligibility: twinfed.ItalianEligibility(),
 		Accounts:    DefaultAccounts(),
 		Federation:  DefaultFederation(),
 		Log:         Log{Level: "info", Format: "text"},
 	}
 }
 
-var (
-	knownRoles        = []string{"teacher", "lab_teacher", "boarding_educator", "head_teacher", "librarian", "language_assistant", "guidance_counsellor", "administrative_staff", "technical_assistant", "professional_educator"}
-	knownInstitutions = []string{"state", "recognised_private", "non_recognised_private", "university", "adult_education", "company", "other"}
-	knownLevels       = []string{"early_childhood", "primary", "lower_secondary", "upper_secondary", "vocational", "special_needs", "other"}
-	knownLanguages    = []string{"en", "it", "fr", "es"}
-)
+var knownLanguages = []string{"en", "it", "fr", "es"}
 
 func checkList(p *Problems, key string, list, known []string) {
 	for i, v := range list {
@@ -188,31 +161,7 @@ func (c *Node) Validate() error {
 			p.Addf("mail.tls", "%q is not a mode; use starttls, implicit or none", c.Mail.TLS)
 		}
 	}
-	e := c.Eligibility
-	checkList(&p, "eligibility.accepted_roles", e.AcceptedRoles, knownRoles)
-	checkList(&p, "eligibility.refused_roles", e.RefusedRoles, knownRoles)
-	checkList(&p, "eligibility.accepted_institutions", e.AcceptedInstitutions, knownInstitutions)
-	checkList(&p, "eligibility.refused_institutions", e.RefusedInstitutions, knownInstitutions)
-	checkList(&p, "eligibility.accepted_levels", e.AcceptedLevels, knownLevels)
-	if len(e.AcceptedRoles) == 0 {
-		p.Addf("eligibility.accepted_roles", "is empty: nobody could register; list the eligible roles, e.g. teacher")
-	}
-	if len(e.AcceptedInstitutions) == 0 {
-		p.Addf("eligibility.accepted_institutions", "is empty: no school could be chosen; list e.g. state")
-	}
-	for _, r := range e.AcceptedRoles {
-		if contains(e.RefusedRoles, r) {
-			p.Addf("eligibility.refused_roles", "%q is both accepted and refused; keep it in one list", r)
-		}
-	}
-	for _, r := range e.AcceptedInstitutions {
-		if contains(e.RefusedInstitutions, r) {
-			p.Addf("eligibility.refused_institutions", "%q is both accepted and refused; keep it in one list", r)
-		}
-	}
-	if e.MinVocationalYears < 0 {
-		p.Addf("eligibility.min_vocational_years", "must not be negative; use 0 for no rule")
-	}
+	c.Eligibility.Problems(func(key, problem string) { p.Addf(key, "%s", problem) })
 	a := c.Accounts
 	if a.SessionLifetime < time.Minute {
 		p.Addf("accounts.session_lifetime", "%s is too short; use at least 1m (336h is the default)", a.SessionLifetime)

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ func TestNode_ExampleConfigLoads(t *testing.T) {
 	if cfg.Country != "IT" || cfg.Accounts.ArgonMemoryKiB != 65536 || cfg.Eligibility.MinVocationalYears != 3 || cfg.Accounts.SessionLifetime != 336*time.Hour {
 		t.Fatalf("example config: %+v", cfg)
 	}
-	if !contains(cfg.Eligibility.RefusedRoles, "administrative_staff") || !contains(cfg.Eligibility.RefusedInstitutions, "adult_education") {
+	if !contains(cfg.Eligibility.RefusedRoles, "administrative_staff") || !slices.Contains(cfg.Eligibility.RefusedInstitutions, "adult_education") {
 		t.Fatalf("example eligibility: %+v", cfg.Eligibility)
 	}
 }

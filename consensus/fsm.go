@@ -591,71 +591,19 @@ func applyPutCountry(w *stateWriter, c *PutCountryCommand) *twinfed.Error {
 	return nil
 }
 
-func validLevel(l twinfed.SchoolLevel) bool {
-	for _, x := range twinfed.SchoolLevels {
-		if x == l {
-			return true
-		}
-	}
-	return false
-}
-
-func validInstitution(i twinfed.Institution) bool {
-	for _, x := range twinfed.Institutions {
-		if x == i {
-			return true
-		}
-	}
-	return false
-}
-
-// ValidateSchool checks the fields of a school a node or operator sends,
-// filling defaults (status proposed, institution other).
-func ValidateSchool(s *twinfed.School) *twinfed.Error {
-	var fields map[string]string // made at the first problem: imports check thousands of valid records
-	bad := func(field, msg string) {
-		if fields == nil {
-			fields = map[string]string{}
-		}
-		fields[field] = msg
-	}
+// checkSchool trims a school a node or operator sends and fills its
+// defaults (status proposed, institution other), then checks it against
+// the federation's bounds (twinfed.ValidateSchool).
+func checkSchool(s *twinfed.School) *twinfed.Error {
 	s.LegalName = strings.TrimSpace(s.LegalName)
 	s.NationalNumber = strings.TrimSpace(s.NationalNumber)
-	if s.Country == "" {
-		bad("country", "is required: the school's country code, such as IT")
-	}
-	if s.LegalName == "" {
-		bad("legal_name", "is required")
-	} else if len(s.LegalName) > 300 || len(s.PublicName) > 300 {
-		bad("legal_name", "names are at most 300 characters")
-	}
-	if len(s.City) > 200 || len(s.Region) > 200 || len(s.NationalNumber) > 64 {
-		bad("city", "city and region are at most 200 characters, the national number 64")
-	}
-	if !validLevel(s.Level) {
-		bad("level", "must be one of early_childhood, primary, lower_secondary, upper_secondary, vocational, special_needs, other")
-	}
 	if s.Institution == "" {
 		s.Institution = twinfed.InstitutionOther
-	}
-	if !validInstitution(s.Institution) {
-		bad("institution", "must be one of state, recognised_private, non_recognised_private, university, adult_education, company, other")
 	}
 	if s.Status == "" {
 		s.Status = twinfed.SchoolProposed
 	}
-	switch s.Status {
-	case twinfed.SchoolProposed, twinfed.SchoolValidated, twinfed.SchoolRejected, twinfed.SchoolClosed:
-	default:
-		bad("status", "must be proposed, validated, rejected or closed")
-	}
-	if s.CourseYears < 0 || s.CourseYears > 10 {
-		bad("course_years", "must be between 0 and 10")
-	}
-	if len(fields) > 0 {
-		return &twinfed.Error{Code: twinfed.EINVALID, Message: "the school record is not valid", Fields: fields}
-	}
-	return nil
+	return twinfed.ValidateSchool(s)
 }
 
 // activeCountry checks that code is a country taking part in the
@@ -733,7 +681,7 @@ func appendSchoolID(b []byte, country string, n uint64) []byte {
 
 func applyPutSchool(w *stateWriter, c *PutSchoolCommand) (*twinfed.School, *twinfed.Error) {
 	s := c.School
-	if err := ValidateSchool(&s); err != nil {
+	if err := checkSchool(&s); err != nil {
 		return nil, err
 	}
 	if c.By != "" && s.Country != c.By {
@@ -807,7 +755,7 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 		if s.Status == "" {
 			s.Status = twinfed.SchoolValidated
 		}
-		if err := ValidateSchool(s); err != nil {
+		if err := checkSchool(s); err != nil {
 			err.Message = fmt.Sprintf("record %d: %s", i+1, err.Message)
 			return nil, err
 		}
@@ -877,8 +825,8 @@ func ValidateNQL(l *twinfed.QualityLabel) *twinfed.Error {
 	if !ValidSchoolYear(l.SchoolYear) {
 		fields["school_year"] = "must be a school year such as 2025-2026"
 	}
-	if l.Score < 0 || l.Score > 30 {
-		fields["score"] = "must be between 0 and 30"
+	if !twinfed.ValidLabelScore(l.Score) {
+		fields["score"] = fmt.Sprintf("must be between 0 and %d", twinfed.MaxLabelScore)
 	}
 	if len(fields) > 0 {
 		return &twinfed.Error{Code: twinfed.EINVALID, Message: "the quality label is not valid", Fields: fields}

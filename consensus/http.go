@@ -442,7 +442,7 @@ func (m *Member) putSchoolCommand(r *http.Request, who caller, s *twinfed.School
 	if err := who.mayWrite(s.Country); err != nil {
 		return nil, err
 	}
-	if err := ValidateSchool(s); err != nil {
+	if err := checkSchool(s); err != nil {
 		return nil, err
 	}
 	if !validCountry(s.Country) {
@@ -591,7 +591,7 @@ func (m *Member) importSchools(ctx context.Context, schools []twinfed.School, id
 		if s.Status == "" {
 			s.Status = twinfed.SchoolValidated
 		}
-		if err := ValidateSchool(s); err != nil {
+		if err := checkSchool(s); err != nil {
 			err.Message = fmt.Sprintf("record %d: %s", i+1, err.Message)
 			return nil, err
 		}

@@ -166,13 +166,13 @@ func TestEligibility(t *testing.T) {
 	n := MustOpenNode(t, nodeOpts{dir: dir})
 	b := confirmedSimple(t, n, dir, "vera")
 	b.form("/register/step/1?propose=1", "/register/step/1", url.Values{"propose": {"1"}, "legal_name": {"IC Due"}, "city": {"Roma"}, "region": {"Lazio"}, "level": {"primary"}, "institution": {"state"}})
-	pol := node.ItalianPolicy()
+	pol := twinfed.ItalianEligibility()
 	for _, role := range twinfed.SchoolRoles {
 		t.Run("role "+role, func(t *testing.T) {
 			code, body, _ := b.form("/register/step/2", "/register/step/2", url.Values{"role": {role}})
 			refused := contains(pol.RefusedRoles, role)
 			switch {
-			case refused && (code != http.StatusForbidden || !strings.Contains(body, node.RuleRefusedRoles)):
+			case refused && (code != http.StatusForbidden || !strings.Contains(body, twinfed.RuleRefusedRoles)):
 				t.Fatalf("refused role %s: %d\n%s", role, code, body)
 			case !refused && code != http.StatusSeeOther:
 				t.Fatalf("eligible role %s: %d\n%s", role, code, body)
@@ -190,13 +190,13 @@ func TestEligibility(t *testing.T) {
 		{"recognised private upper secondary", "upper_secondary", "recognised_private", "", ""},
 		{"municipal nursery", "early_childhood", "state", "", ""},
 		{"vocational 3 years", "vocational", "state", "3", ""},
-		{"vocational 2 years", "vocational", "state", "2", node.RuleMinVocationalYears},
-		{"non-recognised private", "primary", "non_recognised_private", "", node.RuleRefusedInstitutions},
-		{"university", "other", "university", "", node.RuleRefusedInstitutions},
-		{"company", "other", "company", "", node.RuleRefusedInstitutions},
-		{"adult education (CPIA, evening courses)", "upper_secondary", "adult_education", "", node.RuleRefusedInstitutions},
-		{"other kind", "primary", "other", "", node.RuleAcceptedInst},
-		{"other level", "other", "state", "", node.RuleAcceptedLevels},
+		{"vocational 2 years", "vocational", "state", "2", twinfed.RuleMinVocationalYears},
+		{"non-recognised private", "primary", "non_recognised_private", "", twinfed.RuleRefusedInstitutions},
+		{"university", "other", "university", "", twinfed.RuleRefusedInstitutions},
+		{"company", "other", "company", "", twinfed.RuleRefusedInstitutions},
+		{"adult education (CPIA, evening courses)", "upper_secondary", "adult_education", "", twinfed.RuleRefusedInstitutions},
+		{"other kind", "primary", "other", "", twinfed.RuleAcceptedInst},
+		{"other level", "other", "state", "", twinfed.RuleAcceptedLevels},
 	}
 	b2 := confirmedSimple(t, n, dir, "ugo")
 	for _, tc := range schoolCases {
@@ -216,7 +216,7 @@ func TestEligibility(t *testing.T) {
 		t.Fatalf("refused proposals were stored: %d", len(props))
 	}
 	// A different policy: a node that accepts ATA staff and universities.
-	open := node.Policy{AcceptedRoles: twinfed.SchoolRoles, AcceptedInstitutions: twinfed.Institutions}
+	open := twinfed.Eligibility{AcceptedRoles: twinfed.SchoolRoles, AcceptedInstitutions: twinfed.Institutions}
 	n2dir := t.TempDir()
 	n2 := MustOpenNode(t, nodeOpts{dir: n2dir, policy: &open, country: "ES"})
 	b3 := confirmedSimple(t, n2, n2dir, "pepe")

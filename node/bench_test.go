@@ -316,7 +316,7 @@ func BenchmarkProfilePageHandler(b *testing.B) {
 	var per, cached time.Duration
 	for _, cache := range []int64{-1, 0} {
 		n, err := node.Open(context.Background(), node.Options{Dir: b.TempDir(), Addr: "127.0.0.1:0",
-			Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: node.ItalianPolicy(), Hash: testHash},
+			Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: twinfed.ItalianEligibility(), Hash: testHash},
 			Server:  node.ServerConfig{Languages: []string{"it", "en"}, PageCacheBytes: cache}})
 		if err != nil {
 			b.Fatal(err)
@@ -358,7 +358,7 @@ func BenchmarkRegistrations(b *testing.B) {
 			argon2.IDKey([]byte("correct horse 1"), []byte("0123456789abcdef"), tc.hash.Time, tc.hash.Memory, tc.hash.Threads, 32)
 			hashMS := float64(time.Since(t0).Microseconds()) / 1000
 			dir := b.TempDir()
-			n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0", Service: node.Config{Country: "IT", Policy: node.ItalianPolicy(), Hash: tc.hash}})
+			n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0", Service: node.Config{Country: "IT", Policy: twinfed.ItalianEligibility(), Hash: tc.hash}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -410,7 +410,7 @@ func BenchmarkStartup(b *testing.B) {
 	dir := b.TempDir()
 	const members = 116000
 	{
-		n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0", Service: node.Config{Country: "IT", Policy: node.ItalianPolicy(), Hash: testHash}})
+		n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0", Service: node.Config{Country: "IT", Policy: twinfed.ItalianEligibility(), Hash: testHash}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -496,7 +496,7 @@ func TestStartupChild(t *testing.T) {
 		t.Skip("only runs as BenchmarkStartup's child process")
 	}
 	dir, addr, _ := strings.Cut(v, "|")
-	_, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: addr, Service: node.Config{Country: "IT", Policy: node.ItalianPolicy()}, Metrics: prometheus.NewRegistry()})
+	_, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: addr, Service: node.Config{Country: "IT", Policy: twinfed.ItalianEligibility()}, Metrics: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func TestCrash_SIGKILL(t *testing.T) {
 // runCrashChild serves a node on dir until the parent kills it.
 func runCrashChild(t *testing.T, dir string) {
 	n, err := node.Open(context.Background(), node.Options{Dir: dir, Addr: "127.0.0.1:0",
-		Service: node.Config{Country: "IT", Policy: node.ItalianPolicy(), Hash: testHash}})
+		Service: node.Config{Country: "IT", Policy: twinfed.ItalianEligibility(), Hash: testHash}})
 	if err != nil {
 		t.Fatal(err)
 	}

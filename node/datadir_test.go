@@ -36,7 +36,7 @@ func openDataDirNode(tb testing.TB, dir string, prover *localOnlyProver) *node.N
 	tb.Helper()
 	o := node.Options{
 		Dir: dir, Addr: "127.0.0.1:0", BaseURL: dataDirBase,
-		Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: node.ItalianPolicy(), Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
+		Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: twinfed.ItalianEligibility(), Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
 		Server:  node.ServerConfig{Languages: []string{"it", "en"}},
 		Metrics: prometheus.NewRegistry(),
 	}

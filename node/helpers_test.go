@@ -28,7 +28,7 @@ var testHash = node.HashParams{Time: 1, Memory: 1024, Threads: 1}
 type nodeOpts struct {
 	dir      string
 	registry twinfed.Registry
-	policy   *node.Policy
+	policy   *twinfed.Eligibility
 	now      func() time.Time
 	token    string
 	upload   int64
@@ -46,7 +46,7 @@ func MustOpenNode(tb testing.TB, o nodeOpts) *node.Node {
 	if o.dir == "" {
 		o.dir = tb.TempDir()
 	}
-	pol := node.ItalianPolicy()
+	pol := twinfed.ItalianEligibility()
 	if o.policy != nil {
 		pol = *o.policy
 	}

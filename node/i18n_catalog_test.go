@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/text/language"
 
+	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
 )
 
@@ -360,7 +361,7 @@ func TestCatalog_Loads(t *testing.T) {
 func TestCatalog_RenderFrEs(t *testing.T) {
 	n, err := node.Open(context.Background(), node.Options{
 		Dir: t.TempDir(), Addr: "127.0.0.1:0",
-		Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: node.ItalianPolicy(), Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
+		Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: twinfed.ItalianEligibility(), Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
 		Server:  node.ServerConfig{Languages: []string{"it", "en", "fr", "es"}},
 		Metrics: prometheus.NewRegistry(),
 	})

@@ -20,11 +20,8 @@ import (
 // another one. The European Quality Label (EQL) is derived by the
 // registry, never written from a node.
 
-// Limits of a national label.
-const (
-	maxLabelScore = 30 // six criteria, 0 to 5 each
-	labelReadWait = 3 * time.Second
-)
+// labelReadWait is how long a label page waits for the registry.
+const labelReadWait = 3 * time.Second
 
 // EQL states as the node shows them: twinfed.EQLEligible, twinfed.EQLAwarded, or none.
 const EQLNone = "none"
@@ -39,7 +36,7 @@ const (
 	msgLabelYear     = "Give a school year such as 2025-2026: two years that follow each other."
 	msgLabelFuture   = "A label cannot be given for a school year that has not started yet."
 	msgLabelBefore   = "The project did not exist yet in that school year."
-	msgLabelScore    = "Give the score as a whole number from 0 to 30."
+	msgLabelScore    = "Give the score as a whole number from 0 to 30." // twinfed.MaxLabelScore
 )
 
 var (
@@ -149,7 +146,7 @@ func (s *Service) checkNationalLabel(in NationalLabelInput) (twinfed.QualityLabe
 	case y < first:
 		fields["school_year"] = msgLabelBefore
 	}
-	if in.Score == nil || *in.Score < 0 || *in.Score > maxLabelScore {
+	if in.Score == nil || !twinfed.ValidLabelScore(*in.Score) {
 		fields["score"] = msgLabelScore
 	} else {
 		l.Score = *in.Score

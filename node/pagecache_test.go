@@ -31,7 +31,7 @@ func openCacheNode(t *testing.T, dir string, cacheBytes int64) *cacheNode {
 	reg := prometheus.NewRegistry()
 	n, err := node.Open(context.Background(), node.Options{
 		Dir: dir, Addr: "127.0.0.1:0", BaseURL: "http://twinfed.test",
-		Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: node.ItalianPolicy(), Hash: testHash},
+		Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: twinfed.ItalianEligibility(), Hash: testHash},
 		Server:  node.ServerConfig{Languages: []string{"it", "en"}, PageCacheBytes: cacheBytes},
 		Metrics: reg,
 	})

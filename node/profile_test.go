@@ -73,7 +73,7 @@ func TestProfile_NegotiatesActivityPub(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &localOnlyProver{t: t, base: "http://" + ln.Addr().String()}
-	n, err := node.Open(context.Background(), node.Options{Dir: dir, Listener: ln, Service: node.Config{Country: "IT", Policy: node.ItalianPolicy(), Hash: testHash},
+	n, err := node.Open(context.Background(), node.Options{Dir: dir, Listener: ln, Service: node.Config{Country: "IT", Policy: twinfed.ItalianEligibility(), Hash: testHash},
 		Outbox: out})
 	if err != nil {
 		t.Fatal(err)

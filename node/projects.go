@@ -88,6 +88,8 @@ type ProjectView struct {
 	CanInvite bool               `json:"can_invite"`
 	CanClose  bool               `json:"can_close"`
 	CanDecide []*twinfed.Partner `json:"can_decide,omitempty"` // participations the viewing agency decides
+	// Perm is the answer the fields above come from, for the card.
+	Perm twinfed.ProjectPermissions `json:"-"`
 	// Proofs says, for each decided partner (by actor), whether the stored
 	// signature of the agency's decision verifies ("" when it does).
 	Proofs map[string]string `json:"proofs,omitempty"`
@@ -182,18 +184,6 @@ func getProject(txn *badger.Txn, id string) (*twinfed.Project, error) {
 // isHome reports whether this node is the project's home node.
 func (s *Service) isHome(p *twinfed.Project) bool { return s.isLocal(p.ID) }
 
-// waitsForAgency reports whether a partner's participation is in its
-// agency's queue.
-func waitsForAgency(p *twinfed.Project, pt *twinfed.Partner) bool {
-	if pt.Status != twinfed.PartnerPending {
-		return false
-	}
-	if pt.Role == twinfed.RolePartner {
-		return p.State == twinfed.ProjectApproved
-	}
-	return p.State == twinfed.ProjectAwaitingApproval
-}
-
 // storeProject writes p (old is what was there, nil for none), keeps the
 // member and approval indexes, and notifies this node's members of what
 // changed for them. Every write of a project goes through it, on the home
@@ -212,7 +202,7 @@ func (s *Service) storeProject(txn *badger.Txn, old, p *twinfed.Project) error {
 			if u, ok := twinfed.UsernameFromActor(s.cfg.BaseURL, pt.Actor); ok && pt.Status != twinfed.PartnerDeclined {
 				keys = append(keys, prefixMyProject+u+"/"+pr.ID)
 			}
-			if waitsForAgency(pr, pt) {
+			if pr.AwaitsAgency(pt) {
 				keys = append(keys, prefixApproval+pr.ID+" "+pt.Actor)
 			}
 			for _, k := range keys {
@@ -511,8 +501,8 @@ func (s *Service) draftProject(txn *badger.Txn, p *Principal, d ProjectDraft) (*
 	} else if partner = s.dirGet(txn, d.Partner); partner == nil {
 		bad["partner"] = "This contact is not in the directory any more."
 	}
-	if school != nil && partner != nil && partner.SchoolID != "" && partner.SchoolID == school.SchoolID {
-		bad["partner"] = "The two founders must come from two different schools."
+	if school != nil && partner != nil && !twinfed.FoundersFromDifferentSchools(school.SchoolID, partner.SchoolID) {
+		bad["partner"] = twinfed.MsgFoundersSameSchool
 	}
 	now := s.now().UTC()
 	me := twinfed.ActorURL(s.cfg.BaseURL, p.Username)
@@ -577,16 +567,17 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, d ProjectDraf
 	return proj, nil
 }
 
-// isFounder reports whether a participation is a founder's (the founder,
-// or a co-founder who accepted).
-func isFounder(pt *twinfed.Partner) bool {
-	return pt.Role != twinfed.RolePartner && pt.Status != twinfed.PartnerInvited && pt.Status != twinfed.PartnerDeclined
-}
-
-// deletable reports whether the founders may still delete a project: until
-// it is approved, or once it was declined or rejected.
-func deletable(p *twinfed.Project) bool {
-	return p.Pending() || p.State == twinfed.ProjectDeclined || p.State == twinfed.ProjectRejected
+// projectViewer is a principal as Project.Permissions needs it (nil: a
+// visitor).
+func (s *Service) projectViewer(p *Principal) twinfed.ProjectViewer {
+	v := twinfed.ProjectViewer{Local: s.isLocal}
+	if p != nil {
+		v.Role, v.Status = p.Role, p.Status
+		if p.Role == twinfed.RoleMember {
+			v.Actor = twinfed.ActorURL(s.cfg.BaseURL, p.Username)
+		}
+	}
+	return v
 }
 
 // viewerProject loads a project for a member who takes part in it.
@@ -642,10 +633,10 @@ func (s *Service) EditProject(ctx context.Context, p *Principal, id string, d Pr
 		if err != nil {
 			return err
 		}
-		if !isFounder(pt) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the founders can edit the project.")
-		}
-		if !old.Pending() {
+		if !old.Permissions(s.projectViewer(p)).CanEdit {
+			if !pt.IsFounder() {
+				return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the founders can edit the project.")
+			}
 			return twinfed.Errorf(twinfed.ECONFLICT, "The project can be edited only until it is approved.")
 		}
 		proj = cloneProject(old)
@@ -667,10 +658,10 @@ func (s *Service) DeleteProject(ctx context.Context, p *Principal, id string) er
 		if err != nil {
 			return err
 		}
-		if !isFounder(pt) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the founders can delete the project.")
-		}
-		if !deletable(old) {
+		if !old.Permissions(s.projectViewer(p)).CanDelete {
+			if !pt.IsFounder() {
+				return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the founders can delete the project.")
+			}
 			return twinfed.Errorf(twinfed.ECONFLICT, "An approved project cannot be deleted; close it instead.")
 		}
 		return s.founderRequest(ctx, txn, p, old, old, true)
@@ -689,10 +680,10 @@ func (s *Service) CloseProject(ctx context.Context, p *Principal, id string) (*t
 		if err != nil {
 			return err
 		}
-		if !isFounder(pt) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the founders can close the project.")
-		}
-		if old.State != twinfed.ProjectApproved {
+		if !old.Permissions(s.projectViewer(p)).CanClose {
+			if !pt.IsFounder() {
+				return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the founders can close the project.")
+			}
 			return twinfed.Errorf(twinfed.ECONFLICT, "Only an approved project can be closed.")
 		}
 		proj = cloneProject(old)
@@ -716,10 +707,10 @@ func (s *Service) AnswerInvitation(ctx context.Context, p *Principal, id string,
 		if err != nil {
 			return err
 		}
-		if pt.Status != twinfed.PartnerInvited {
-			return twinfed.Errorf(twinfed.ECONFLICT, "You have already answered this invitation.")
-		}
-		if pt.Role == twinfed.RolePartner && old.State != twinfed.ProjectApproved {
+		if !old.Permissions(s.projectViewer(p)).CanAnswerInvitation {
+			if pt.Status != twinfed.PartnerInvited {
+				return twinfed.Errorf(twinfed.ECONFLICT, "You have already answered this invitation.")
+			}
 			return twinfed.Errorf(twinfed.ECONFLICT, "This project no longer takes new partners.")
 		}
 		proj = cloneProject(old)
@@ -740,8 +731,8 @@ func (s *Service) AnswerInvitation(ctx context.Context, p *Principal, id string,
 				return &twinfed.Error{Code: twinfed.EINVALID, Message: "Choose one of your schools (a school the agency has validated).", Fields: map[string]string{"school_id": "Choose one of your schools."}}
 			}
 			if pt.Role == twinfed.RoleCofounder {
-				if f := proj.Partner(proj.Founder); f != nil && f.SchoolID == school.SchoolID {
-					return &twinfed.Error{Code: twinfed.EINVALID, Message: "The two founders must come from two different schools.", Fields: map[string]string{"school_id": "The founder works in this school too."}}
+				if f := proj.Partner(proj.Founder); f != nil && !twinfed.FoundersFromDifferentSchools(f.SchoolID, school.SchoolID) {
+					return &twinfed.Error{Code: twinfed.EINVALID, Message: twinfed.MsgFoundersSameSchool, Fields: map[string]string{"school_id": "The founder works in this school too."}}
 				}
 			}
 			typ = twinfed.ActivityAccept
@@ -795,10 +786,10 @@ func (s *Service) InvitePartner(ctx context.Context, p *Principal, id, peer stri
 		if err != nil {
 			return err
 		}
-		if pt.Status != twinfed.PartnerApproved {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only partners whose participation is approved can invite others.")
-		}
-		if old.State != twinfed.ProjectApproved {
+		if !old.Permissions(s.projectViewer(p)).CanInvite {
+			if pt.Status != twinfed.PartnerApproved {
+				return twinfed.Errorf(twinfed.EFORBIDDEN, "Only partners whose participation is approved can invite others.")
+			}
 			return twinfed.Errorf(twinfed.ECONFLICT, "Only approved projects take new partners.")
 		}
 		if c, err := getContact(txn, p.Username, peer); err != nil || c.State != ContactAccepted {
@@ -865,7 +856,7 @@ func (s *Service) DecideParticipation(ctx context.Context, p *Principal, id, par
 		if !s.isLocal(pt.Actor) {
 			return twinfed.Errorf(twinfed.EFORBIDDEN, "Your agency decides only on the participation of members of %s; %s belongs to another country's agency.", s.cfg.Country, pt.Name)
 		}
-		if !waitsForAgency(old, pt) {
+		if !old.AwaitsAgency(pt) {
 			return twinfed.Errorf(twinfed.ECONFLICT, "This participation is not waiting for a decision.")
 		}
 		typ := twinfed.ActivityReject
@@ -904,24 +895,8 @@ func (s *Service) DecideParticipation(ctx context.Context, p *Principal, id, par
 // decide records an agency's decision a on pt, and what it means for p.
 // It reports whether the project became approved.
 func decide(p *twinfed.Project, pt *twinfed.Partner, a *twinfed.Activity, now time.Time) bool {
-	ok := a.Type == twinfed.ActivityAccept
-	pt.Decision = &twinfed.Decision{Agency: a.Actor, Approved: ok, Reason: a.Summary, Decided: a.Published, Activity: a.ID, Proof: a.Proof}
-	pt.Status = twinfed.PartnerRejected
-	if ok {
-		pt.Status = twinfed.PartnerApproved
-	}
-	if pt.Role == twinfed.RolePartner {
-		return false
-	}
-	if !ok {
-		p.State = twinfed.ProjectRejected
-		return false
-	}
-	if p.State == twinfed.ProjectAwaitingApproval && p.AllApproved() {
-		p.State, p.Approved = twinfed.ProjectApproved, now
-		return true
-	}
-	return false
+	d := twinfed.Decision{Agency: a.Actor, Approved: a.Type == twinfed.ActivityAccept, Reason: a.Summary, Decided: a.Published, Activity: a.ID, Proof: a.Proof}
+	return p.ApplyDecision(pt, d, now)
 }
 
 // openTwinSpace creates the project's TwinSpace on its home node. There is
@@ -964,32 +939,14 @@ func (s *Service) ViewProject(ctx context.Context, viewer *Principal, id string)
 		if err != nil {
 			return err
 		}
-		v = &ProjectView{Project: proj, Home: s.isHome(proj)}
-		involvedAgency := false
-		for i := range proj.Partners {
-			if s.isLocal(proj.Partners[i].Actor) {
-				involvedAgency = true
-			}
-		}
-		if viewer != nil && viewer.Role == twinfed.RoleMember {
-			v.Me = proj.Partner(twinfed.ActorURL(s.cfg.BaseURL, viewer.Username))
-		}
-		if viewer != nil && viewer.IsAgency() && involvedAgency {
-			for i := range proj.Partners {
-				if pt := &proj.Partners[i]; s.isLocal(pt.Actor) && waitsForAgency(proj, pt) {
-					v.CanDecide = append(v.CanDecide, pt)
-				}
-			}
-		} else if v.Me == nil && !proj.Public() {
+		perm := proj.Permissions(s.projectViewer(viewer))
+		if !perm.CanSee {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such project on this node.")
 		}
-		if me := v.Me; me != nil && viewer.Status == twinfed.StatusValidated {
-			founder := isFounder(me)
-			v.CanEdit = founder && proj.Pending()
-			v.CanDelete = founder && deletable(proj)
-			v.CanAnswer = me.Status == twinfed.PartnerInvited && (me.Role != twinfed.RolePartner || proj.State == twinfed.ProjectApproved)
-			v.CanInvite = me.Status == twinfed.PartnerApproved && proj.State == twinfed.ProjectApproved
-			v.CanClose = founder && proj.State == twinfed.ProjectApproved
+		v = &ProjectView{Project: proj, Home: s.isHome(proj), Perm: perm, Me: perm.Me, CanEdit: perm.CanEdit, CanDelete: perm.CanDelete,
+			CanAnswer: perm.CanAnswerInvitation, CanInvite: perm.CanInvite, CanClose: perm.CanClose}
+		for _, actor := range perm.CanDecide {
+			v.CanDecide = append(v.CanDecide, proj.Partner(actor))
 		}
 		return nil
 	})
@@ -1200,7 +1157,7 @@ func (s *Service) ApprovalQueue(ctx context.Context, p *Principal) ([]*ApprovalI
 			if err != nil {
 				continue
 			}
-			if pt := proj.Partner(actor); pt != nil && waitsForAgency(proj, pt) {
+			if pt := proj.Partner(actor); pt != nil && proj.AwaitsAgency(pt) {
 				out = append(out, &ApprovalItem{Project: proj, Partner: pt})
 			}
 		}
@@ -1218,15 +1175,16 @@ func (s *Service) TwinSpace(ctx context.Context, p *Principal, id string) (*Twin
 	}
 	v := &TwinSpaceView{Posts: []*TwinSpacePost{}}
 	err := s.store.View(func(txn *badger.Txn) error {
-		proj, pt, err := viewerProject(txn, twinfed.ActorURL(s.cfg.BaseURL, p.Username), id)
+		me := twinfed.ActorURL(s.cfg.BaseURL, p.Username)
+		proj, _, err := viewerProject(txn, me, id)
 		if err != nil {
 			return err
 		}
-		if pt.Status != twinfed.PartnerApproved || proj.TwinSpace == "" {
+		if !proj.InTwinSpace(me, p.Role) {
 			return twinfed.Errorf(twinfed.EFORBIDDEN, "The TwinSpace opens to you once the project and your participation are approved.")
 		}
 		v.Project, v.ReadOnly = proj, proj.State == twinfed.ProjectClosed
-		v.CanPost = !v.ReadOnly
+		v.CanPost = proj.CanPostInTwinSpace(me, p.Role)
 		return eachJSON(txn, prefixPost+proj.ID+" ", func(tp *TwinSpacePost) error {
 			v.Posts = append(v.Posts, tp)
 			return nil
@@ -1255,10 +1213,10 @@ func (s *Service) PostToTwinSpace(ctx context.Context, p *Principal, id, content
 		if err != nil {
 			return err
 		}
-		if pt.Status != twinfed.PartnerApproved || proj.TwinSpace == "" {
+		if !proj.InTwinSpace(me, p.Role) {
 			return twinfed.Errorf(twinfed.EFORBIDDEN, "The TwinSpace opens to you once the project and your participation are approved.")
 		}
-		if proj.State != twinfed.ProjectApproved {
+		if !proj.CanPostInTwinSpace(me, p.Role) {
 			return twinfed.Errorf(twinfed.EFORBIDDEN, "The project is closed: its TwinSpace is read-only.")
 		}
 		a := s.newActivity(twinfed.ActivityCreate, p.Username)
@@ -1292,11 +1250,7 @@ func (s *Service) Certificate(ctx context.Context, p *Principal, id, partner, la
 	if pt == nil || pt.Status != twinfed.PartnerApproved {
 		return twinfed.Errorf(twinfed.ENOTFOUND, "This member is not an approved partner of the project.")
 	}
-	allowed := p.IsAgency() && s.isLocal(pt.Actor)
-	if me := proj.Partner(twinfed.ActorURL(s.cfg.BaseURL, p.Username)); p.Role == twinfed.RoleMember && me != nil && me.Status == twinfed.PartnerApproved {
-		allowed = true
-	}
-	if !allowed {
+	if !slices.Contains(proj.Permissions(s.projectViewer(p)).Certificates, pt.Actor) {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the project's partners and their agencies can download its certificates.")
 	}
 	return writeCertificate(w, certificate{Lang: lang, Project: proj, Partner: pt, Issued: s.now().UTC(), Issuer: s.cfg.AgencyName,

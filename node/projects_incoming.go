@@ -163,7 +163,7 @@ func (s *Service) applyInvitationAnswer(ctx context.Context, txn *badger.Txn, a 
 			}
 		}
 		if me.Role == twinfed.RoleCofounder {
-			if f := p.Partner(p.Founder); f != nil && f.SchoolID == in.SchoolID {
+			if f := p.Partner(p.Founder); f != nil && !twinfed.FoundersFromDifferentSchools(f.SchoolID, in.SchoolID) {
 				return drop("Accept %s: the two founders come from the same school", a.ID)
 			}
 		}
@@ -188,7 +188,7 @@ func (s *Service) applyDecision(ctx context.Context, txn *badger.Txn, a *twinfed
 	if pt.Decision != nil && pt.Decision.Activity == a.ID {
 		return nil // the same decision delivered again
 	}
-	if !waitsForAgency(old, pt) {
+	if !old.AwaitsAgency(pt) {
 		return drop("the participation of %s in %s is not waiting for a decision (%s)", pt.Actor, old.ID, pt.Status)
 	}
 	p := cloneProject(old)
@@ -198,7 +198,7 @@ func (s *Service) applyDecision(ctx context.Context, txn *badger.Txn, a *twinfed
 			return err
 		}
 	}
-	if np.Role == twinfed.RolePartner && np.Status == twinfed.PartnerApproved && p.TwinSpace != "" {
+	if np.Role == twinfed.RolePartner && p.InTwinSpace(np.Actor, twinfed.RoleMember) {
 		if err := s.sharePosts(txn, p, np.Actor); err != nil {
 			return err
 		}
@@ -212,8 +212,8 @@ func (s *Service) sharePosts(txn *badger.Txn, p *twinfed.Project, actor string) 
 	if s.isLocal(actor) {
 		return nil
 	}
-	for _, x := range p.Partners {
-		if x.Actor != actor && x.Status == twinfed.PartnerApproved && twinfed.URLHost(x.Actor) == twinfed.URLHost(actor) {
+	for _, x := range p.TwinSpaceMembers() {
+		if x.Actor != actor && twinfed.URLHost(x.Actor) == twinfed.URLHost(actor) {
 			return nil
 		}
 	}
@@ -252,7 +252,7 @@ func (s *Service) applyProjectUpdate(ctx context.Context, txn *badger.Txn, a *tw
 		return err
 	}
 	pt := old.Partner(a.Actor)
-	if pt == nil || !isFounder(pt) {
+	if pt == nil || !pt.IsFounder() {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s is not a founder of %s", a.Actor, old.ID)
 	}
 	p := cloneProject(old)
@@ -295,10 +295,10 @@ func (s *Service) applyProjectDelete(ctx context.Context, txn *badger.Txn, a *tw
 		return s.storeProject(txn, old, nil)
 	}
 	pt := old.Partner(a.Actor)
-	if pt == nil || !isFounder(pt) {
+	if pt == nil || !pt.IsFounder() {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s is not a founder of %s", a.Actor, old.ID)
 	}
-	if !deletable(old) {
+	if !old.Deletable() {
 		return drop("project %s is %s and cannot be deleted", old.ID, old.State)
 	}
 	if err := s.storeProject(txn, old, nil); err != nil {
@@ -318,11 +318,11 @@ func (s *Service) applyPost(ctx context.Context, txn *badger.Txn, a *twinfed.Act
 	if err != nil {
 		return err
 	}
-	pt := p.Partner(a.Actor)
-	if pt == nil || pt.Status != twinfed.PartnerApproved || p.TwinSpace == "" {
+	// A partner's actor is a member's: the agency's never is one.
+	if !p.InTwinSpace(a.Actor, twinfed.RoleMember) {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s is not a member of the TwinSpace of %s", a.Actor, p.ID)
 	}
-	if p.State != twinfed.ProjectApproved {
+	if !p.CanPostInTwinSpace(a.Actor, twinfed.RoleMember) {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "the TwinSpace of %s is read-only (the project is %s)", p.ID, p.State)
 	}
 	if err := s.storePost(txn, p, n); err != nil {
@@ -330,8 +330,8 @@ func (s *Service) applyPost(ctx context.Context, txn *badger.Txn, a *twinfed.Act
 	}
 	var to []string
 	seen := map[string]bool{}
-	for _, x := range p.Partners {
-		if x.Status == twinfed.PartnerApproved && !s.isLocal(x.Actor) && !seen[twinfed.URLHost(x.Actor)] {
+	for _, x := range p.TwinSpaceMembers() {
+		if !s.isLocal(x.Actor) && !seen[twinfed.URLHost(x.Actor)] {
 			seen[twinfed.URLHost(x.Actor)] = true
 			to = append(to, x.Actor)
 		}

@@ -353,8 +353,8 @@ type projectCardData struct {
 	Contacts    []*Contact             // to invite
 	HasContacts bool                   // the viewer has contacts, even if none can be invited
 	TwinSpace   bool                   // the viewer may open the TwinSpace
-	CanEdit     bool                   // ProjectView.CanEdit, once the viewer has accepted
-	CanDelete   bool                   // a founder, while pending, declined or rejected
+	CanEdit     bool                   // ProjectPermissions.CanEdit
+	CanDelete   bool                   // ProjectPermissions.CanDelete
 	Certs       map[string]bool        // partners whose certificate the viewer may download
 	Decide      map[string]bool        // partners the viewing agency decides on
 	Labels      *ProjectLabels         // the quality labels of a public European project
@@ -382,23 +382,16 @@ func (s *Server) projectCardPage(w http.ResponseWriter, r *http.Request, id stri
 			}
 		}
 	}
-	meApproved := v.Me != nil && v.Me.Status == twinfed.PartnerApproved
-	// An invitee answers first: editing or deleting comes with accepting.
-	if me := v.Me; me != nil && me.Role != twinfed.RolePartner && me.Status != twinfed.PartnerDeclined && me.Status != twinfed.PartnerInvited && st.p.Status == twinfed.StatusValidated {
-		d.CanDelete = v.Pending() || v.State == twinfed.ProjectDeclined || v.State == twinfed.ProjectRejected
+	// An invitee answers first: editing or deleting comes with accepting
+	// (an invitee is not a founder yet, so Permissions never lets them).
+	perm := v.Perm
+	d.CanDelete, d.CanEdit, d.TwinSpace = perm.CanDelete, perm.CanEdit, perm.CanEnterTwinSpace
+	for _, actor := range perm.Certificates {
+		d.Certs[actor] = true
 	}
-	d.TwinSpace = meApproved && v.Project.TwinSpace != ""
-	if v.Public() {
-		for _, pt := range v.Partners {
-			if pt.Status == twinfed.PartnerApproved && (meApproved || st.p.IsAgency() && s.svc.isLocal(pt.Actor)) {
-				d.Certs[pt.Actor] = true
-			}
-		}
+	for _, actor := range perm.CanDecide {
+		d.Decide[actor] = true
 	}
-	for _, pt := range v.CanDecide {
-		d.Decide[pt.Actor] = true
-	}
-	d.CanEdit = v.CanEdit && !v.CanAnswer
 	if v.Public() && v.European() {
 		// projectLabels logs a registry it cannot read; the card shows a note.
 		if d.Labels, err = s.svc.projectLabels(r.Context(), v.ID, false); err != nil {
@@ -675,12 +668,7 @@ func (s *Server) twinSpacePage(w http.ResponseWriter, r *http.Request, id string
 	}
 	p := s.newPage(w, r, "title.twinspace")
 	p.Nav = "projects"
-	d := twinSpaceData{TS: ts}
-	for _, pt := range ts.Project.Partners {
-		if pt.Status == twinfed.PartnerApproved {
-			d.Members = append(d.Members, pt)
-		}
-	}
+	d := twinSpaceData{TS: ts, Members: ts.Project.TwinSpaceMembers()}
 	for _, post := range ts.Posts {
 		d.Posts = append(d.Posts, twinSpacePost{TwinSpacePost: post, HTML: template.HTML(post.Content)})
 	}

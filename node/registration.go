@@ -141,20 +141,32 @@ func (s *Service) resolveSchool(ctx context.Context, username string, c SchoolCh
 		if p.Region == "" {
 			f["region"] = "Enter the school's region."
 		}
-		if !slices.Contains(twinfed.SchoolLevels, p.Level) {
+		p.Country = s.cfg.Country
+		sc := p.asSchool()
+		sc.Status = twinfed.SchoolProposed
+		// The registry's bounds, in the form's words where it has its own.
+		if err := twinfed.ValidateSchool(sc); err != nil {
+			for k, msg := range err.Fields {
+				if f[k] == "" {
+					f[k] = msg
+				}
+			}
+		}
+		if f["level"] != "" {
 			f["level"] = "Choose the school's level."
 		}
-		if !slices.Contains(twinfed.Institutions, p.Institution) {
+		if f["institution"] != "" {
 			f["institution"] = "Choose the kind of school."
 		}
-		if p.Level == twinfed.LevelVocational && (p.CourseYears < 1 || p.CourseYears > 8) {
-			f["course_years"] = "Enter the length of the courses in years (1 to 8)."
+		// A proposed vocational school says how long its courses are: the
+		// eligibility policy may ask for a minimum.
+		if f["course_years"] != "" || p.Level == twinfed.LevelVocational && p.CourseYears < 1 {
+			f["course_years"] = "Enter the length of the courses in years (1 to 10)." // twinfed.MaxCourseYears
 		}
 		if err := invalid(f); err != nil {
 			return twinfed.MemberSchool{}, nil, err
 		}
-		p.Country = s.cfg.Country
-		if err := s.cfg.Policy.CheckSchool(p.asSchool()); err != nil {
+		if err := s.cfg.Policy.CheckSchool(sc); err != nil {
 			return twinfed.MemberSchool{}, nil, err
 		}
 		p.ID = randomID()

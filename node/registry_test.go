@@ -118,8 +118,8 @@ func TestRegistry_Registration(t *testing.T) {
 		for _, tc := range []struct {
 			id, rule string
 		}{
-			{schools[1].ID, node.RuleRefusedInstitutions},
-			{schools[2].ID, node.RuleMinVocationalYears},
+			{schools[1].ID, twinfed.RuleRefusedInstitutions},
+			{schools[2].ID, twinfed.RuleMinVocationalYears},
 			{schools[3].ID, ""}, // another country's school
 		} {
 			b.get("/register/step/1?q=Galileo")

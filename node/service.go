@@ -26,7 +26,7 @@ type Config struct {
 	Country         string // two-letter code; members register in this country only
 	BaseURL         string // public base URL; actor ids and e-mailed links live under it
 	AgencyName      string
-	Policy          Policy
+	Policy          twinfed.Eligibility
 	Hash            HashParams    // zero: DefaultHashParams
 	SessionLifetime time.Duration // zero: 14 days
 	ConfirmLinkTTL  time.Duration // zero: 48h
@@ -167,7 +167,7 @@ func (s *Service) Country() string { return s.cfg.Country }
 func (s *Service) BaseURL() string { return s.cfg.BaseURL }
 
 // Policy returns the node's eligibility policy.
-func (s *Service) Policy() Policy { return s.cfg.Policy }
+func (s *Service) Policy() twinfed.Eligibility { return s.cfg.Policy }
 
 // HashParams returns the password-hash parameters of new hashes.
 func (s *Service) HashParams() HashParams { return s.cfg.Hash }

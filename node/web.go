@@ -36,7 +36,7 @@ type page struct {
 	Langs    []string
 	Nav      string // current top-menu item
 	Counts   Counts // unread notifications and messages, pending requests
-	Policy   Policy
+	Policy   twinfed.Eligibility
 	Subjects []string
 	LangList []string
 	Roles    []string

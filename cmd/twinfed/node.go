@@ -119,23 +119,12 @@ var (
 // nodeOptions turns the configuration into node.Options (without the
 // registry and federation, which Run adds).
 func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry) node.Options {
-	e := cfg.Eligibility
-	pol := node.Policy{AcceptedRoles: e.AcceptedRoles, RefusedRoles: e.RefusedRoles, MinVocationalYears: e.MinVocationalYears}
-	for _, v := range e.AcceptedInstitutions {
-		pol.AcceptedInstitutions = append(pol.AcceptedInstitutions, twinfed.Institution(v))
-	}
-	for _, v := range e.RefusedInstitutions {
-		pol.RefusedInstitutions = append(pol.RefusedInstitutions, twinfed.Institution(v))
-	}
-	for _, v := range e.AcceptedLevels {
-		pol.AcceptedLevels = append(pol.AcceptedLevels, twinfed.SchoolLevel(v))
-	}
 	a := cfg.Accounts
 	secure := a.SecureCookies == "always" || (a.SecureCookies == "auto" && strings.HasPrefix(cfg.BaseURL, "https://"))
 	o := node.Options{
 		Dir: cfg.DataDir, Addr: cfg.HTTPAddr, BaseURL: cfg.BaseURL,
 		Service: node.Config{
-			Country: cfg.Country, AgencyName: cfg.Agency.Name, Policy: pol,
+			Country: cfg.Country, AgencyName: cfg.Agency.Name, Policy: cfg.Eligibility,
 			Hash:            node.HashParams{Time: a.ArgonTime, Memory: a.ArgonMemoryKiB, Threads: uint8(min(a.ArgonThreads, 255))},
 			SessionLifetime: a.SessionLifetime, ConfirmLinkTTL: a.ConfirmLinkTTL, ResetLinkTTL: a.ResetLinkTTL,
 			LoginAttempts: a.LoginAttempts, LoginWindow: a.LoginWindow,
