@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
@@ -114,122 +113,25 @@ func (s *Service) applyFollow(txn *badger.Txn, a *twinfed.Activity) error {
 	if err != nil {
 		return err
 	}
-	if !a.Contact {
-		if err := setJSON(txn, peerKey(prefixFollower, u, a.Actor), Follow{Peer: a.Actor, Request: a.ID, Accepted: true, Since: a.Published}); err != nil {
-			return err
-		}
-		if err := txn.Set([]byte(peerKey(prefixPeer, a.Actor, u)), nil); err != nil {
-			return err
-		}
-		if err := setJSON(txn, reqKey(false, a.ID), requestRef{Username: u, Peer: a.Actor}); err != nil {
-			return err
-		}
-		if err := s.notify(txn, u, NoticeFollowed, a.Actor); err != nil {
-			return err
-		}
-		acc := s.newActivity(twinfed.ActivityAccept, u)
-		acc.To, acc.Object = []string{a.Actor}, a.ID
-		return s.send(txn, acc)
+	if a.Contact {
+		return s.contactRequested(txn, u, a.Actor, a.ID, a.Summary, a.Published)
 	}
-	if c, err := getContact(txn, u, a.Actor); err == nil {
-		switch c.State {
-		case ContactAccepted, ContactPending:
-			return nil // already contacts, or the same request again
-		case ContactRequested:
-			// Both asked each other: the member's own request stands for
-			// consent; accept theirs.
-			if err := txn.Delete([]byte(reqKey(true, c.Request))); err != nil {
-				return err
-			}
-			c.State, c.Request, c.Outgoing, c.Since = ContactPending, a.ID, false, a.Published
-			if err := setJSON(txn, reqKey(false, a.ID), requestRef{Username: u, Peer: a.Actor, Contact: true}); err != nil {
-				return err
-			}
-			_, err := s.answer(txn, u, c, true)
-			return err
-		}
-	}
-	c := &Contact{Peer: a.Actor, State: ContactPending, Request: a.ID, Message: s.html.Sanitize(strings.TrimSpace(a.Summary)), Since: a.Published}
-	if r := []rune(c.Message); len(r) > 500 {
-		c.Message = string(r[:500])
-	}
-	if err := putContact(txn, u, c); err != nil {
+	if err := s.followed(txn, u, a.Actor, a.ID, a.Published); err != nil {
 		return err
 	}
-	if err := setJSON(txn, reqKey(false, a.ID), requestRef{Username: u, Peer: a.Actor, Contact: true}); err != nil {
-		return err
-	}
-	return s.notify(txn, u, NoticeContactRequest, a.Actor)
+	acc := s.newActivity(twinfed.ActivityAccept, u)
+	acc.To, acc.Object = []string{a.Actor}, a.ID
+	return s.send(txn, acc)
 }
 
-// applyAnswer takes an Accept or Reject of a Follow: of the local member's
-// own request (the peer answered), or of the peer's request the local
-// member had accepted (the peer removes the contact).
+// applyAnswer takes an Accept or Reject of a Follow (see answered).
 func (s *Service) applyAnswer(txn *badger.Txn, a *twinfed.Activity) error {
-	var ref requestRef
-	if err := getJSON(txn, reqKey(true, a.Object), &ref); err != nil {
-		return nil // unknown or already withdrawn request: nothing to do
-	}
-	if ref.Peer != a.Actor {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s answered a request addressed to %s", a.Actor, ref.Peer)
-	}
-	accept := a.Type == twinfed.ActivityAccept
-	if !ref.Contact {
-		var f Follow
-		if err := getJSON(txn, peerKey(prefixFollowing, ref.Username, ref.Peer), &f); err != nil {
-			return nil
-		}
-		if accept {
-			f.Accepted = true
-			return setJSON(txn, peerKey(prefixFollowing, ref.Username, ref.Peer), f)
-		}
-		if err := txn.Delete([]byte(reqKey(true, a.Object))); err != nil {
-			return err
-		}
-		return txn.Delete([]byte(peerKey(prefixFollowing, ref.Username, ref.Peer)))
-	}
-	c, err := getContact(txn, ref.Username, ref.Peer)
-	if err != nil || c.Request != a.Object {
-		return nil
-	}
-	if accept {
-		if c.State != ContactRequested {
-			return nil
-		}
-		c.State, c.Since = ContactAccepted, a.Published
-		if err := putContact(txn, ref.Username, c); err != nil {
-			return err
-		}
-		return s.notify(txn, ref.Username, NoticeContactAccepted, a.Actor)
-	}
-	if err := deleteContact(txn, ref.Username, c); err != nil {
-		return err
-	}
-	if c.State == ContactRequested {
-		return s.notify(txn, ref.Username, NoticeContactDeclined, a.Actor)
-	}
-	return nil
+	return s.answered(txn, a.Object, a.Actor, a.Type == twinfed.ActivityAccept, a.Published)
 }
 
 // applyUndo takes the withdrawal of a Follow the peer had sent.
 func (s *Service) applyUndo(txn *badger.Txn, a *twinfed.Activity) error {
-	var ref requestRef
-	if err := getJSON(txn, reqKey(false, a.Object), &ref); err != nil {
-		return nil
-	}
-	if ref.Peer != a.Actor {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s cannot undo %s", a.Actor, a.Object)
-	}
-	if err := txn.Delete([]byte(reqKey(false, a.Object))); err != nil {
-		return err
-	}
-	if !ref.Contact {
-		return txn.Delete([]byte(peerKey(prefixFollower, ref.Username, ref.Peer)))
-	}
-	if c, err := getContact(txn, ref.Username, ref.Peer); err == nil && c.Request == a.Object {
-		return deleteContact(txn, ref.Username, c)
-	}
-	return nil
+	return s.withdrawn(txn, a.Object, a.Actor)
 }
 
 func (s *Service) applyNote(txn *badger.Txn, a *twinfed.Activity) error {
@@ -241,18 +143,11 @@ func (s *Service) applyNote(txn *badger.Txn, a *twinfed.Activity) error {
 	if err != nil {
 		return err
 	}
-	content := s.html.Sanitize(n.Content)
-	if strings.TrimSpace(content) == "" {
-		return drop("empty message %s", n.ID)
-	}
-	if r := []rune(content); len(r) > 2*maxMessageRunes {
-		return drop("message %s is too long", n.ID)
-	}
 	published := n.Published
 	if published.IsZero() {
 		published = a.Published
 	}
-	return s.storeMessage(txn, u, n.From, &Message{ID: n.ID, From: n.From, To: n.To, Content: content, Published: published.UTC()})
+	return s.receiveMessage(txn, u, n, published)
 }
 
 // cleanProfile sanitises what another node sent before it is stored and
