@@ -7,26 +7,13 @@ import (
 	"github.com/twinfed/twinfed"
 )
 
-// The node's twinfed.InboxHandler: the federation calls HandleActivity once
-// per verified activity (signature, registry key and same origin already
-// checked), and the same code applies activities between members of this
-// node (Service.send). Each activity is checked against the records it
-// touches: an Accept is taken only from the member who was asked, a message
-// only for a member of this node, a profile only from its own node.
-
-var _ twinfed.InboxHandler = (*Service)(nil)
-
-// HandleActivity applies an activity from another node. It returns EINVALID
-// or EFORBIDDEN for one that can never apply (the federation then drops it
-// with a log line); other errors are retried.
-func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error {
-	if a.Type == twinfed.ActivityUpdate && a.Profile != nil {
-		if err := s.checkProfileOrigin(ctx, a); err != nil {
-			return err
-		}
-	}
-	return s.update(func(txn *badger.Txn) error { return s.apply(txn, a) })
-}
+// Contacts, follows, messages and profiles as they arrive from other nodes,
+// routed here by the inbox (inbox.go). Each activity is checked against the
+// records it touches: an Accept is taken only from the member who was
+// asked, a message only for a member of this node, a profile only from its
+// own node. What an activity does to the member it reaches is the social
+// code's (social.go, messages.go), shared with this node's own members'
+// actions.
 
 func drop(format string, args ...any) error { return twinfed.Errorf(twinfed.EINVALID, format, args...) }
 
@@ -65,47 +52,28 @@ func (s *Service) localTarget(txn *badger.Txn, actor string) (string, error) {
 	return u, nil
 }
 
-// apply applies a within txn.
-func (s *Service) apply(txn *badger.Txn, a *twinfed.Activity) error {
-	if ok, err := s.applyProject(txn, a); ok {
+// applyProfileUpdate takes a profile of another node's member for the
+// directory (HandleActivity has checked its origin).
+func (s *Service) applyProfileUpdate(txn *badger.Txn, a *twinfed.Activity) error {
+	if s.isLocal(a.Profile.ID) {
+		return drop("Update of a profile of this node from elsewhere")
+	}
+	if old := s.dirGet(txn, a.Profile.ID); old != nil && old.Updated.After(a.Profile.Updated) {
+		return nil // an older version arriving late
+	}
+	return s.dirPut(txn, s.cleanProfile(a.Profile))
+}
+
+// applyActorDelete takes the deletion of another node's member: the
+// directory and this node's members forget them.
+func (s *Service) applyActorDelete(txn *badger.Txn, a *twinfed.Activity) error {
+	if s.isLocal(a.Actor) {
+		return nil
+	}
+	if err := s.dirRemove(txn, a.Actor); err != nil {
 		return err
 	}
-	switch a.Type {
-	case twinfed.ActivityFollow:
-		return s.applyFollow(txn, a)
-	case twinfed.ActivityAccept, twinfed.ActivityReject:
-		return s.applyAnswer(txn, a)
-	case twinfed.ActivityUndo:
-		return s.applyUndo(txn, a)
-	case twinfed.ActivityCreate:
-		if a.Note == nil {
-			return drop("Create without a note is not handled")
-		}
-		return s.applyNote(txn, a)
-	case twinfed.ActivityUpdate:
-		if a.Profile == nil {
-			return drop("Update without a profile is not handled")
-		}
-		if s.isLocal(a.Profile.ID) {
-			return drop("Update of a profile of this node from elsewhere")
-		}
-		if old := s.dirGet(txn, a.Profile.ID); old != nil && old.Updated.After(a.Profile.Updated) {
-			return nil // an older version arriving late
-		}
-		return s.dirPut(txn, s.cleanProfile(a.Profile))
-	case twinfed.ActivityDelete:
-		if a.Object != a.Actor {
-			return drop("Delete of %s by %s is not handled", a.Object, a.Actor)
-		}
-		if s.isLocal(a.Actor) {
-			return nil
-		}
-		if err := s.dirRemove(txn, a.Actor); err != nil {
-			return err
-		}
-		return s.forgetPeer(txn, a.Actor)
-	}
-	return drop("%s activities are not handled by this node", a.Type)
+	return s.forgetPeer(txn, a.Actor)
 }
 
 func (s *Service) applyFollow(txn *badger.Txn, a *twinfed.Activity) error {

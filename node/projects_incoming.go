@@ -8,53 +8,15 @@ import (
 	"github.com/twinfed/twinfed"
 )
 
-// Project activities as they arrive from other nodes (this node's own
-// members' actions make their effect here themselves, with the functions
-// below they share). The home node checks every request against its
-// record: an invitation into an approved project only from an approved
-// partner, an answer only from the member invited, a decision only from the
-// partner's own agency, an edit, a closing or a deletion only from a
-// founder. The other nodes take the home node's Update{Group},
-// Delete{Group} and Announce, and nothing else, about a project.
-
-// applyProject applies a project activity within txn; handled reports
-// whether a was one.
-func (s *Service) applyProject(txn *badger.Txn, a *twinfed.Activity) (handled bool, err error) {
-	ctx := context.Background()
-	switch a.Type {
-	case twinfed.ActivityInvite:
-		return true, s.applyInvite(ctx, txn, a)
-	case twinfed.ActivityAccept, twinfed.ActivityReject:
-		if a.Target == "" {
-			return false, nil
-		}
-		if a.Actor == agencyOf(a.Actor) {
-			return true, s.applyDecision(ctx, txn, a)
-		}
-		return true, s.applyInvitationAnswer(ctx, txn, a)
-	case twinfed.ActivityUpdate:
-		if a.Project == nil {
-			return false, nil
-		}
-		return true, s.applyProjectUpdate(ctx, txn, a)
-	case twinfed.ActivityDelete:
-		if a.Project == nil {
-			return false, nil
-		}
-		return true, s.applyProjectDelete(ctx, txn, a)
-	case twinfed.ActivityCreate:
-		if a.Note == nil || !strings.Contains(a.Note.To, "/projects/") {
-			return false, nil
-		}
-		return true, s.applyPost(ctx, txn, a)
-	case twinfed.ActivityAnnounce:
-		if a.Note == nil {
-			return false, nil
-		}
-		return true, s.applyAnnouncedPost(txn, a)
-	}
-	return false, nil
-}
+// Project activities as they arrive from other nodes, routed here by the
+// inbox (inbox.go); this node's own members' actions make their effect
+// themselves, with the functions below they share. The home node checks
+// every request against its record: an invitation into an approved project
+// only from an approved partner, an answer only from the member invited, a
+// decision only from the partner's own agency, an edit, a closing or a
+// deletion only from a founder. The other nodes take the home node's
+// Update{Group}, Delete{Group} and Announce, and nothing else, about a
+// project.
 
 // homeProject loads a project this node is home to.
 func (s *Service) homeProject(txn *badger.Txn, id string) (*twinfed.Project, error) {
