@@ -50,7 +50,7 @@ func (o *recordingOutbox) count(typ twinfed.ActivityType, object string) int {
 	return n
 }
 
-func TestInbox_ReplayChangesNothing(t *testing.T) {
+func TestHandleActivity_ReplayChangesNothing(t *testing.T) {
 	n := MustOpenNode(t, nodeOpts{})
 	svc, ctx := n.Service(), context.Background()
 	out := &recordingOutbox{}
