@@ -403,7 +403,7 @@ func (s *Service) followed(txn *badger.Txn, username, follower, request string, 
 }
 
 // contactRequested records peer's contact request (request: the Follow's
-// id, message: what they wrote, HTML) for username to answer. When the
+// id, message: what they wrote, sanitised here) for username to answer. When the
 // member had asked peer too, their own request stands for consent: peer's
 // is accepted.
 func (s *Service) contactRequested(txn *badger.Txn, username, peer, request, message string, since time.Time) error {
