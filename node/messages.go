@@ -84,6 +84,20 @@ func (s *Service) storeMessage(txn *badger.Txn, username, peer string, m *Messag
 	return setJSON(txn, peerKey(prefixConversation, username, peer), c)
 }
 
+// receiveMessage keeps the recipient's copy of n, a message to username
+// published at published: from another node (the inbox) or from a member
+// of this node (SendMessage).
+func (s *Service) receiveMessage(txn *badger.Txn, username string, n *twinfed.Note, published time.Time) error {
+	content := s.html.Sanitize(n.Content)
+	if strings.TrimSpace(content) == "" {
+		return drop("empty message %s", n.ID)
+	}
+	if r := []rune(content); len(r) > 2*maxMessageRunes {
+		return drop("message %s is too long", n.ID)
+	}
+	return s.storeMessage(txn, username, n.From, &Message{ID: n.ID, From: n.From, To: n.To, Content: content, Published: published.UTC()})
+}
+
 // SendMessage sends a direct message to a member of any node.
 func (s *Service) SendMessage(ctx context.Context, p *Principal, to, text string) (*Message, error) {
 	if err := requireSocial(p); err != nil {
@@ -107,6 +121,13 @@ func (s *Service) SendMessage(ctx context.Context, p *Principal, to, text string
 		out = &Message{ID: note.ID, From: note.From, To: to, Content: note.Content, Published: note.Published, Outgoing: true}
 		if err := s.storeMessage(txn, p.Username, to, out); err != nil {
 			return err
+		}
+		if s.isLocal(to) {
+			u, err := s.localTarget(txn, to)
+			if err != nil {
+				return err
+			}
+			return s.receiveMessage(txn, u, note, note.Published)
 		}
 		return s.send(txn, a)
 	})

@@ -40,9 +40,11 @@ func (s *Service) isLocal(actor string) bool {
 	return twinfed.URLHost(actor) == twinfed.URLHost(s.cfg.BaseURL)
 }
 
-// send delivers a within txn: recipients on this node get it applied at
-// once, in the same transaction, as if it had come through the inbox;
-// the others through the outbox. Call s.kick() after the commit.
+// send delivers a within txn to its recipients on other nodes, through the
+// outbox. Recipients on this node are sent nothing: the action that made a
+// makes its effect on them itself, in the same transaction, with the
+// feature's own functions (the inbox takes only activities from other
+// nodes). Call s.kick() after the commit.
 func (s *Service) send(txn *badger.Txn, a *twinfed.Activity) error {
 	remote := false
 	for _, to := range a.To {
@@ -58,14 +60,6 @@ func (s *Service) send(txn *badger.Txn, a *twinfed.Activity) error {
 		}
 		if err := o.Enqueue(txn, a); err != nil {
 			return err
-		}
-	}
-	for _, to := range a.To {
-		if s.isLocal(to) && to != twinfed.AgencyURL(s.cfg.BaseURL) {
-			if err := s.apply(txn, a); err != nil {
-				return err
-			}
-			break
 		}
 	}
 	return nil

@@ -559,7 +559,7 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, d ProjectDraf
 			return err
 		}
 		a.To, a.Object, a.Target, a.Project = []string{co.Actor}, co.Actor, proj.ID, cloneProject(proj)
-		return s.send(txn, a)
+		return s.send(txn, a) // a co-founder on this node: storeProject told them
 	})
 	if err != nil {
 		return nil, err
@@ -744,6 +744,10 @@ func (s *Service) AnswerInvitation(ctx context.Context, p *Principal, id string,
 		// node's copy changes when the home node's Update comes back, so
 		// that the agency's queue never shows a participation the home
 		// node has not recorded yet.
+		if s.isHome(old) {
+			answerPartner(proj, pt, accept, a.Published)
+			return s.changeProject(ctx, txn, old, proj)
+		}
 		return s.send(txn, a)
 	})
 	if err != nil {
@@ -873,7 +877,7 @@ func (s *Service) DecideParticipation(ctx context.Context, p *Principal, id, par
 			if a.Proof, err = pr.Prove(a); err != nil {
 				return err
 			}
-			return s.applyDecision(ctx, txn, a)
+			return s.recordDecision(ctx, txn, old, pt.Actor, a)
 		}
 		if err := s.send(txn, a); err != nil {
 			return err
@@ -1223,6 +1227,9 @@ func (s *Service) PostToTwinSpace(ctx context.Context, p *Principal, id, content
 		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: textToHTML(content), Published: a.Published}
 		a.To, a.Object, a.Note = []string{proj.ID}, n.ID, n
 		post = &TwinSpacePost{ID: n.ID, Project: proj.ID, Author: me, Name: pt.Name, Content: n.Content, Published: n.Published}
+		if s.isHome(proj) {
+			return s.publishPost(txn, proj, n)
+		}
 		return s.send(txn, a)
 	})
 	return post, err

@@ -8,53 +8,15 @@ import (
 	"github.com/twinfed/twinfed"
 )
 
-// Project activities as they arrive, from other nodes or from this node's
-// own members (Service.send applies those in the same transaction). The
-// home node checks every request against its record: an invitation into an
-// approved project only from an approved partner, an answer only from the
-// member invited, a decision only from the partner's own agency, an edit,
-// a closing or a deletion only from a founder. The other nodes take the
-// home node's Update{Group}, Delete{Group} and Announce, and nothing else,
-// about a project.
-
-// applyProject applies a project activity within txn; handled reports
-// whether a was one.
-func (s *Service) applyProject(txn *badger.Txn, a *twinfed.Activity) (handled bool, err error) {
-	ctx := context.Background()
-	switch a.Type {
-	case twinfed.ActivityInvite:
-		return true, s.applyInvite(ctx, txn, a)
-	case twinfed.ActivityAccept, twinfed.ActivityReject:
-		if a.Target == "" {
-			return false, nil
-		}
-		if a.Actor == agencyOf(a.Actor) {
-			return true, s.applyDecision(ctx, txn, a)
-		}
-		return true, s.applyInvitationAnswer(ctx, txn, a)
-	case twinfed.ActivityUpdate:
-		if a.Project == nil {
-			return false, nil
-		}
-		return true, s.applyProjectUpdate(ctx, txn, a)
-	case twinfed.ActivityDelete:
-		if a.Project == nil {
-			return false, nil
-		}
-		return true, s.applyProjectDelete(ctx, txn, a)
-	case twinfed.ActivityCreate:
-		if a.Note == nil || !strings.Contains(a.Note.To, "/projects/") {
-			return false, nil
-		}
-		return true, s.applyPost(ctx, txn, a)
-	case twinfed.ActivityAnnounce:
-		if a.Note == nil {
-			return false, nil
-		}
-		return true, s.applyAnnouncedPost(txn, a)
-	}
-	return false, nil
-}
+// Project activities as they arrive from other nodes, routed here by the
+// inbox (inbox.go); this node's own members' actions make their effect
+// themselves, with the functions below they share. The home node checks
+// every request against its record: an invitation into an approved project
+// only from an approved partner, an answer only from the member invited, a
+// decision only from the partner's own agency, an edit, a closing or a
+// deletion only from a founder. The other nodes take the home node's
+// Update{Group}, Delete{Group} and Announce, and nothing else, about a
+// project.
 
 // homeProject loads a project this node is home to.
 func (s *Service) homeProject(txn *badger.Txn, id string) (*twinfed.Project, error) {
@@ -191,8 +153,15 @@ func (s *Service) applyDecision(ctx context.Context, txn *badger.Txn, a *twinfed
 	if !old.AwaitsAgency(pt) {
 		return drop("the participation of %s in %s is not waiting for a decision (%s)", pt.Actor, old.ID, pt.Status)
 	}
+	return s.recordDecision(ctx, txn, old, pt.Actor, a)
+}
+
+// recordDecision records on the home node the agency's decision a on the
+// participation of partner in old, a project waiting for it: from another
+// node's agency (applyDecision) or from this node's (DecideParticipation).
+func (s *Service) recordDecision(ctx context.Context, txn *badger.Txn, old *twinfed.Project, partner string, a *twinfed.Activity) error {
 	p := cloneProject(old)
-	np := p.Partner(pt.Actor)
+	np := p.Partner(partner)
 	if decide(p, np, a, s.now().UTC()) {
 		if err := s.openTwinSpace(txn, p); err != nil {
 			return err
@@ -325,6 +294,14 @@ func (s *Service) applyPost(ctx context.Context, txn *badger.Txn, a *twinfed.Act
 	if !p.CanPostInTwinSpace(a.Actor, twinfed.RoleMember) {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "the TwinSpace of %s is read-only (the project is %s)", p.ID, p.State)
 	}
+	return s.publishPost(txn, p, n)
+}
+
+// publishPost stores post n on the board of p's TwinSpace, on its home
+// node, and shares it with every partner node (Announce by the project's
+// Group): a post from another node (applyPost) or from a member of this
+// node (PostToTwinSpace).
+func (s *Service) publishPost(txn *badger.Txn, p *twinfed.Project, n *twinfed.Note) error {
 	if err := s.storePost(txn, p, n); err != nil {
 		return err
 	}

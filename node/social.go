@@ -235,6 +235,13 @@ func (s *Service) RequestContact(ctx context.Context, p *Principal, peer, messag
 		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer, Contact: true}); err != nil {
 			return err
 		}
+		if s.isLocal(peer) {
+			u, err := s.localTarget(txn, peer)
+			if err != nil {
+				return err
+			}
+			return s.contactRequested(txn, u, a.Actor, a.ID, message, a.Published)
+		}
 		return s.send(txn, a)
 	})
 	return out, s.internal("contact request", err)
@@ -273,6 +280,9 @@ func (s *Service) answer(txn *badger.Txn, username string, c *Contact, accept bo
 	} else if err := deleteContact(txn, username, c); err != nil {
 		return nil, err
 	}
+	if s.isLocal(c.Peer) {
+		return c, s.answered(txn, c.Request, a.Actor, accept, a.Published)
+	}
 	return c, s.send(txn, a)
 }
 
@@ -301,7 +311,14 @@ func (s *Service) RemoveContact(ctx context.Context, p *Principal, peer string) 
 		if err := deleteContact(txn, p.Username, c); err != nil {
 			return err
 		}
-		return s.send(txn, a)
+		switch {
+		case !s.isLocal(c.Peer):
+			return s.send(txn, a)
+		case c.Outgoing:
+			return s.withdrawn(txn, c.Request, a.Actor)
+		default:
+			return s.answered(txn, c.Request, a.Actor, false, a.Published)
+		}
 	}))
 }
 
@@ -319,7 +336,8 @@ func (s *Service) FollowMember(ctx context.Context, p *Principal, peer string) e
 		}
 		a := s.newActivity(twinfed.ActivityFollow, p.Username)
 		a.To, a.Object = []string{peer}, peer
-		if err := setJSON(txn, peerKey(prefixFollowing, p.Username, peer), Follow{Peer: peer, Request: a.ID, Since: a.Published}); err != nil {
+		// A member of this node accepts at once, as another node would.
+		if err := setJSON(txn, peerKey(prefixFollowing, p.Username, peer), Follow{Peer: peer, Request: a.ID, Accepted: s.isLocal(peer), Since: a.Published}); err != nil {
 			return err
 		}
 		if err := txn.Set([]byte(peerKey(prefixPeer, peer, p.Username)), nil); err != nil {
@@ -327,6 +345,13 @@ func (s *Service) FollowMember(ctx context.Context, p *Principal, peer string) e
 		}
 		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer}); err != nil {
 			return err
+		}
+		if s.isLocal(peer) {
+			u, err := s.localTarget(txn, peer)
+			if err != nil {
+				return err
+			}
+			return s.followed(txn, u, a.Actor, a.ID, a.Published)
 		}
 		return s.send(txn, a)
 	}))
@@ -349,8 +374,135 @@ func (s *Service) UnfollowMember(ctx context.Context, p *Principal, peer string)
 				return err
 			}
 		}
+		if s.isLocal(peer) {
+			return s.withdrawn(txn, f.Request, a.Actor)
+		}
 		return s.send(txn, a)
 	}))
+}
+
+// The other side of a request: what the peer's Follow, answer or Undo does
+// to the member it reaches. The inbox calls these for activities from other
+// nodes (incoming.go); the actions above call them directly when the peer
+// is a member of this node, in the same transaction.
+
+// followed records that follower follows username (request: the Follow's
+// id) and tells the member. A one-way follow needs no answer from the
+// member: the caller accepts it.
+func (s *Service) followed(txn *badger.Txn, username, follower, request string, since time.Time) error {
+	if err := setJSON(txn, peerKey(prefixFollower, username, follower), Follow{Peer: follower, Request: request, Accepted: true, Since: since}); err != nil {
+		return err
+	}
+	if err := txn.Set([]byte(peerKey(prefixPeer, follower, username)), nil); err != nil {
+		return err
+	}
+	if err := setJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: follower}); err != nil {
+		return err
+	}
+	return s.notify(txn, username, NoticeFollowed, follower)
+}
+
+// contactRequested records peer's contact request (request: the Follow's
+// id, message: what they wrote, sanitised here) for username to answer. When the
+// member had asked peer too, their own request stands for consent: peer's
+// is accepted.
+func (s *Service) contactRequested(txn *badger.Txn, username, peer, request, message string, since time.Time) error {
+	if c, err := getContact(txn, username, peer); err == nil {
+		switch c.State {
+		case ContactAccepted, ContactPending:
+			return nil // already contacts, or the same request again
+		case ContactRequested:
+			if err := txn.Delete([]byte(reqKey(true, c.Request))); err != nil {
+				return err
+			}
+			c.State, c.Request, c.Outgoing, c.Since = ContactPending, request, false, since
+			if err := setJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: peer, Contact: true}); err != nil {
+				return err
+			}
+			_, err := s.answer(txn, username, c, true)
+			return err
+		}
+	}
+	c := &Contact{Peer: peer, State: ContactPending, Request: request, Message: s.html.Sanitize(strings.TrimSpace(message)), Since: since}
+	if r := []rune(c.Message); len(r) > 500 {
+		c.Message = string(r[:500])
+	}
+	if err := putContact(txn, username, c); err != nil {
+		return err
+	}
+	if err := setJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: peer, Contact: true}); err != nil {
+		return err
+	}
+	return s.notify(txn, username, NoticeContactRequest, peer)
+}
+
+// answered takes an Accept or Reject by answerer of a Follow: of a member's
+// own request (the peer answered), or of the peer's request the member had
+// accepted (the peer removes the contact).
+func (s *Service) answered(txn *badger.Txn, request, answerer string, accept bool, at time.Time) error {
+	var ref requestRef
+	if err := getJSON(txn, reqKey(true, request), &ref); err != nil {
+		return nil // unknown or already withdrawn request: nothing to do
+	}
+	if ref.Peer != answerer {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s answered a request addressed to %s", answerer, ref.Peer)
+	}
+	if !ref.Contact {
+		var f Follow
+		if err := getJSON(txn, peerKey(prefixFollowing, ref.Username, ref.Peer), &f); err != nil {
+			return nil
+		}
+		if accept {
+			f.Accepted = true
+			return setJSON(txn, peerKey(prefixFollowing, ref.Username, ref.Peer), f)
+		}
+		if err := txn.Delete([]byte(reqKey(true, request))); err != nil {
+			return err
+		}
+		return txn.Delete([]byte(peerKey(prefixFollowing, ref.Username, ref.Peer)))
+	}
+	c, err := getContact(txn, ref.Username, ref.Peer)
+	if err != nil || c.Request != request {
+		return nil
+	}
+	if accept {
+		if c.State != ContactRequested {
+			return nil
+		}
+		c.State, c.Since = ContactAccepted, at
+		if err := putContact(txn, ref.Username, c); err != nil {
+			return err
+		}
+		return s.notify(txn, ref.Username, NoticeContactAccepted, answerer)
+	}
+	if err := deleteContact(txn, ref.Username, c); err != nil {
+		return err
+	}
+	if c.State == ContactRequested {
+		return s.notify(txn, ref.Username, NoticeContactDeclined, answerer)
+	}
+	return nil
+}
+
+// withdrawn takes the withdrawal by peer of the Follow request they had sent.
+func (s *Service) withdrawn(txn *badger.Txn, request, peer string) error {
+	var ref requestRef
+	if err := getJSON(txn, reqKey(false, request), &ref); err != nil {
+		return nil
+	}
+	if ref.Peer != peer {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s cannot undo %s", peer, request)
+	}
+	if err := txn.Delete([]byte(reqKey(false, request))); err != nil {
+		return err
+	}
+	if !ref.Contact {
+		return txn.Delete([]byte(peerKey(prefixFollower, ref.Username, ref.Peer)))
+	}
+	if c, err := getContact(txn, ref.Username, ref.Peer); err == nil && c.Request == request {
+		return deleteContact(txn, ref.Username, c)
+	}
+	return nil
 }
 
 // Network is a member's contacts, requests and follows.

@@ -15,7 +15,7 @@ import (
 )
 
 // Contacts, follows and messages between members of one node take the
-// local path (the activity applied in the sender's transaction): the same
+// local path (both sides written in the sender's transaction): the same
 // rules as across nodes, without a federation. cmd/twinfed/social_test.go
 // runs the cross-node path over real HTTP.
 

@@ -1,0 +1,163 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+)
+
+// The node's twinfed.InboxHandler. The federation calls HandleActivity once
+// per verified activity from another node (signature, registry key and same
+// origin already checked); the inbox routes it to the feature that owns it
+// by its type and the kind of object it acts on, and applies it in one
+// transaction that also records its id, so that an activity handed over
+// again (the federation does after a crash between applying an activity and
+// marking it done) changes nothing and sends nothing. Actions of this node's
+// own members never come this way: they make their effect on other members
+// of this node themselves, with the features' own functions.
+
+var _ twinfed.InboxHandler = (*Service)(nil)
+
+// prefixApplied records the activities from other nodes this node applied:
+// ap/<activity id> → the time it was applied (RFC 3339, 20 bytes), about a
+// hundred bytes with the key. They are kept, not pruned: a replay can come
+// at any time, and the federation keeps its own record of every incoming
+// activity, raw body and headers included, which is many times larger. An
+// activity dropped (EINVALID, EFORBIDDEN) is not recorded.
+const prefixApplied = "ap/"
+
+// objectKind is what an incoming activity acts on, as far as routing goes.
+type objectKind string
+
+// Object kinds, decided by kindOf.
+const (
+	kindActor         objectKind = "actor"          // a Person: the member followed, or the sender deleting itself
+	kindProfile       objectKind = "profile"        // a Person's public profile, embedded
+	kindRequest       objectKind = "request"        // a Follow (contact request or follow) answered or undone
+	kindNote          objectKind = "note"           // a direct message to a member of this node
+	kindProject       objectKind = "project"        // a project (Group), embedded or targeted
+	kindInvitation    objectKind = "invitation"     // an invitation into a project, answered by the invitee
+	kindParticipation objectKind = "participation"  // a partner's participation, decided by their agency
+	kindTwinSpacePost objectKind = "twinspace-post" // a note on a project's TwinSpace board
+)
+
+// inboxRoute is an activity type and the kind of object it acts on.
+type inboxRoute struct {
+	typ  twinfed.ActivityType
+	kind objectKind
+}
+
+// inboxHandler applies one activity within txn. It returns EINVALID or
+// EFORBIDDEN for one that can never apply.
+type inboxHandler func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error
+
+// inboxRoutes is who handles what: every activity from another node that
+// this node takes is in this table.
+var inboxRoutes = map[inboxRoute]inboxHandler{
+	// Contacts and follows (social).
+	{twinfed.ActivityFollow, kindActor}:   withoutCtx((*Service).applyFollow),
+	{twinfed.ActivityAccept, kindRequest}: withoutCtx((*Service).applyAnswer),
+	{twinfed.ActivityReject, kindRequest}: withoutCtx((*Service).applyAnswer),
+	{twinfed.ActivityUndo, kindRequest}:   withoutCtx((*Service).applyUndo),
+	// Direct messages.
+	{twinfed.ActivityCreate, kindNote}: withoutCtx((*Service).applyNote),
+	// The directory: profiles of other nodes' members.
+	{twinfed.ActivityUpdate, kindProfile}: withoutCtx((*Service).applyProfileUpdate),
+	{twinfed.ActivityDelete, kindActor}:   withoutCtx((*Service).applyActorDelete),
+	// Projects.
+	{twinfed.ActivityInvite, kindProject}:         (*Service).applyInvite,
+	{twinfed.ActivityAccept, kindInvitation}:      (*Service).applyInvitationAnswer,
+	{twinfed.ActivityReject, kindInvitation}:      (*Service).applyInvitationAnswer,
+	{twinfed.ActivityAccept, kindParticipation}:   (*Service).applyDecision,
+	{twinfed.ActivityReject, kindParticipation}:   (*Service).applyDecision,
+	{twinfed.ActivityUpdate, kindProject}:         (*Service).applyProjectUpdate,
+	{twinfed.ActivityDelete, kindProject}:         (*Service).applyProjectDelete,
+	{twinfed.ActivityCreate, kindTwinSpacePost}:   (*Service).applyPost,
+	{twinfed.ActivityAnnounce, kindTwinSpacePost}: withoutCtx((*Service).applyAnnouncedPost),
+}
+
+func withoutCtx(f func(*Service, *badger.Txn, *twinfed.Activity) error) inboxHandler {
+	return func(s *Service, _ context.Context, txn *badger.Txn, a *twinfed.Activity) error { return f(s, txn, a) }
+}
+
+// kindOf decides what a acts on from its typed content and from what this
+// node holds; "" when nothing here could own it.
+func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
+	switch a.Type {
+	case twinfed.ActivityFollow:
+		return kindActor
+	case twinfed.ActivityUndo:
+		return kindRequest
+	case twinfed.ActivityAccept, twinfed.ActivityReject:
+		switch {
+		case a.Target == "":
+			return kindRequest
+		case a.Actor == agencyOf(a.Actor): // the Service actor of a node: its agency
+			return kindParticipation
+		default:
+			return kindInvitation
+		}
+	case twinfed.ActivityInvite:
+		if a.Project != nil || a.Target != "" {
+			return kindProject
+		}
+	case twinfed.ActivityCreate:
+		if a.Note == nil {
+			return ""
+		}
+		if has(txn, projectKey(a.Note.To)) {
+			return kindTwinSpacePost
+		}
+		return kindNote
+	case twinfed.ActivityAnnounce:
+		if a.Note != nil {
+			return kindTwinSpacePost
+		}
+	case twinfed.ActivityUpdate:
+		switch {
+		case a.Project != nil:
+			return kindProject
+		case a.Profile != nil:
+			return kindProfile
+		}
+	case twinfed.ActivityDelete:
+		switch {
+		case a.Project != nil:
+			return kindProject
+		case a.Object == a.Actor:
+			return kindActor
+		}
+	}
+	return ""
+}
+
+// HandleActivity applies an activity from another node, once: an id applied
+// before is a no-op. It returns EINVALID or EFORBIDDEN for one that can
+// never apply (the federation then drops it with a log line, and nothing
+// is recorded); other errors are retried.
+func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error {
+	if a.ID == "" {
+		return drop("%s activity without an id", a.Type)
+	}
+	if a.Type == twinfed.ActivityUpdate && a.Profile != nil {
+		if err := s.checkProfileOrigin(ctx, a); err != nil {
+			return err
+		}
+	}
+	return s.update(func(txn *badger.Txn) error {
+		key := prefixApplied + a.ID
+		if done, err := exists(txn, key); err != nil || done {
+			return err
+		}
+		h := inboxRoutes[inboxRoute{a.Type, s.kindOf(txn, a)}]
+		if h == nil {
+			return drop("%s activities are not handled by this node", a.Type)
+		}
+		if err := txn.Set([]byte(key), []byte(s.now().UTC().Format(time.RFC3339))); err != nil {
+			return err
+		}
+		return h(s, ctx, txn, a)
+	})
+}
