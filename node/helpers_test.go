@@ -37,6 +37,8 @@ type nodeOpts struct {
 	// localOnly gives the node localOnlyProver as its outbox and prover:
 	// projects that never leave it, with agency decisions "signed".
 	localOnly bool
+	// outbox, when set, is the node's outbox (no prover).
+	outbox node.Outbox
 }
 
 // MustOpenNode starts a real node (Badger in a temp dir, HTTP on
@@ -73,6 +75,8 @@ func MustOpenNode(tb testing.TB, o nodeOpts) *node.Node {
 	}
 	if local != nil {
 		opts.Outbox, opts.Prover = local, local
+	} else if o.outbox != nil {
+		opts.Outbox = o.outbox
 	}
 	n, err := node.Open(context.Background(), opts)
 	if err != nil {

@@ -51,10 +51,9 @@ func (o *recordingOutbox) count(typ twinfed.ActivityType, object string) int {
 }
 
 func TestHandleActivity_ReplayChangesNothing(t *testing.T) {
-	n := MustOpenNode(t, nodeOpts{})
-	svc, ctx := n.Service(), context.Background()
 	out := &recordingOutbox{}
-	svc.SetOutbox(out)
+	n := MustOpenNode(t, nodeOpts{outbox: out})
+	svc, ctx := n.Service(), context.Background()
 	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
 	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
 	jean := twinfed.ActorURL(frBase, "jean")
