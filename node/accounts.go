@@ -311,7 +311,7 @@ func (s *Service) newSession(m *twinfed.Member) (string, *Session, error) {
 
 // Authenticate returns the principal and session of a session token;
 // EUNAUTHORIZED when the token is unknown or expired, or the account gone.
-func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, *Session, error) {
+func (s *Service) Authenticate(ctx context.Context, token string) (*twinfed.Principal, *Session, error) {
 	var sess Session
 	var m *twinfed.Member
 	err := s.store.View(func(txn *badger.Txn) error {
@@ -330,7 +330,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, *
 	}
 	// The role is read from the account on every request, so that a change
 	// of role or a deletion takes effect at once.
-	return &Principal{Username: m.Username, Role: m.Role, Status: m.Status, Scope: sess.Scope, Locale: m.Locale}, &sess, nil
+	return &twinfed.Principal{Username: m.Username, Role: m.Role, Status: m.Status, Scope: sess.Scope, Locale: m.Locale}, &sess, nil
 }
 
 // Logout ends a session.
@@ -407,7 +407,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm st
 
 // ChangePassword changes a logged-in member's password after checking the
 // current one.
-func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, password, confirm string) error {
+func (s *Service) ChangePassword(ctx context.Context, p *twinfed.Principal, current, password, confirm string) error {
 	f := map[string]string{}
 	checkPasswordPolicy(f, "new_password", password, confirm, "new_password_confirm")
 	if err := invalid(f); err != nil {
@@ -432,7 +432,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, pas
 // CreateStaff creates an agency account (officer or admin), confirmed and
 // validated. Only an agency admin may call it (or the bootstrap, with a nil
 // principal from cmd). EFORBIDDEN otherwise.
-func (s *Service) CreateStaff(ctx context.Context, p *Principal, username, email, firstName, lastName, password string, role twinfed.Role) (*twinfed.Member, error) {
+func (s *Service) CreateStaff(ctx context.Context, p *twinfed.Principal, username, email, firstName, lastName, password string, role twinfed.Role) (*twinfed.Member, error) {
 	if p != nil && p.Role != twinfed.RoleAgencyAdmin {
 		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "Only an agency administrator can create staff accounts.")
 	}

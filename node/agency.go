@@ -12,7 +12,7 @@ import (
 	"github.com/twinfed/twinfed"
 )
 
-func requireAgency(p *Principal) error {
+func requireAgency(p *twinfed.Principal) error {
 	if !p.IsAgency() {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "This page is for the national agency's staff.")
 	}
@@ -21,7 +21,7 @@ func requireAgency(p *Principal) error {
 
 // ListMembers returns members with the given status (the queue when
 // status is pending), in username order, and their total. Agency only.
-func (s *Service) ListMembers(ctx context.Context, p *Principal, status twinfed.MemberStatus, offset, limit int) ([]*twinfed.Member, int, error) {
+func (s *Service) ListMembers(ctx context.Context, p *twinfed.Principal, status twinfed.MemberStatus, offset, limit int) ([]*twinfed.Member, int, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, 0, err
 	}
@@ -49,7 +49,7 @@ func (s *Service) ListMembers(ctx context.Context, p *Principal, status twinfed.
 }
 
 // AgencyMember returns one member's whole record. Agency only.
-func (s *Service) AgencyMember(ctx context.Context, p *Principal, username string) (*twinfed.Member, error) {
+func (s *Service) AgencyMember(ctx context.Context, p *twinfed.Principal, username string) (*twinfed.Member, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (s *Service) AgencyMember(ctx context.Context, p *Principal, username strin
 
 // ValidateMember validates a pending member. The member's main school must
 // be validated first. Agency only; ECONFLICT when the member is not pending.
-func (s *Service) ValidateMember(ctx context.Context, p *Principal, username string) (*twinfed.Member, error) {
+func (s *Service) ValidateMember(ctx context.Context, p *twinfed.Principal, username string) (*twinfed.Member, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (s *Service) ValidateMember(ctx context.Context, p *Principal, username str
 
 // RejectMember rejects a pending member with a reason the member sees.
 // Agency only.
-func (s *Service) RejectMember(ctx context.Context, p *Principal, username, reason string) (*twinfed.Member, error) {
+func (s *Service) RejectMember(ctx context.Context, p *twinfed.Principal, username, reason string) (*twinfed.Member, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (s *Service) RejectMember(ctx context.Context, p *Principal, username, reas
 }
 
 // ListProposals returns school proposals with the given status. Agency only.
-func (s *Service) ListProposals(ctx context.Context, p *Principal, status twinfed.SchoolStatus) ([]*SchoolProposal, error) {
+func (s *Service) ListProposals(ctx context.Context, p *twinfed.Principal, status twinfed.SchoolStatus) ([]*SchoolProposal, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (s *Service) ListProposals(ctx context.Context, p *Principal, status twinfe
 }
 
 // Proposal returns one school proposal. Agency only.
-func (s *Service) Proposal(ctx context.Context, p *Principal, id string) (*SchoolProposal, error) {
+func (s *Service) Proposal(ctx context.Context, p *twinfed.Principal, id string) (*SchoolProposal, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (s *Service) Proposal(ctx context.Context, p *Principal, id string) (*Schoo
 // ValidateSchool validates a proposed school: it is written to the
 // registry (signed by the node), and the proposing member's profile points
 // to the registry's school. Agency only.
-func (s *Service) ValidateSchool(ctx context.Context, p *Principal, id string) (*twinfed.School, error) {
+func (s *Service) ValidateSchool(ctx context.Context, p *twinfed.Principal, id string) (*twinfed.School, error) {
 	sp, err := s.Proposal(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -233,7 +233,7 @@ func (s *Service) findSameSchool(ctx context.Context, sc *twinfed.School) *twinf
 
 // RejectSchool rejects a proposed school with a reason. The proposing
 // member sees it and chooses another school. Agency only.
-func (s *Service) RejectSchool(ctx context.Context, p *Principal, id, reason string) (*SchoolProposal, error) {
+func (s *Service) RejectSchool(ctx context.Context, p *twinfed.Principal, id, reason string) (*SchoolProposal, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -278,7 +278,7 @@ type WeekCount struct {
 }
 
 // Stats computes the agency's statistics. Agency only.
-func (s *Service) Stats(ctx context.Context, p *Principal) (*Stats, error) {
+func (s *Service) Stats(ctx context.Context, p *twinfed.Principal) (*Stats, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func (s *Service) Stats(ctx context.Context, p *Principal) (*Stats, error) {
 }
 
 // ExportCSV writes every member (agency staff excluded) as CSV. Agency only.
-func (s *Service) ExportCSV(ctx context.Context, p *Principal, w io.Writer) error {
+func (s *Service) ExportCSV(ctx context.Context, p *twinfed.Principal, w io.Writer) error {
 	if err := requireAgency(p); err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node"
 )
 
 const apiToken = "an-agency-api-token-of-at-least-32-chars"
@@ -211,7 +210,7 @@ func TestEligibility(t *testing.T) {
 			}
 		})
 	}
-	props, _ := n.Service().ListProposals(context.Background(), &node.Principal{Role: twinfed.RoleAgencyOfficer}, "")
+	props, _ := n.Service().ListProposals(context.Background(), &twinfed.Principal{Role: twinfed.RoleAgencyOfficer}, "")
 	if len(props) != 1+4 { // vera's and the four eligible ones
 		t.Fatalf("refused proposals were stored: %d", len(props))
 	}

@@ -337,7 +337,7 @@ func TestBrowser_UI(t *testing.T) {
 func browserEveryPage(t *testing.T, browser context.Context) {
 	n, annaURL, brunoURL := projectNode(t)
 	ctx := context.Background()
-	anna := &node.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	anna := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	// A European project for the labels page (this node has no registry:
 	// the page and the card say the labels cannot be read).
 	eu := frProject("water", "Water for tomorrow", annaURL, twinfed.ProjectApproved, twinfed.PartnerApproved)

@@ -16,7 +16,7 @@ func TestCounts_UnreadIndex(t *testing.T) {
 	dir := t.TempDir()
 	open := func() (*Store, *Service) { return openService(t, dir) }
 	ctx := context.Background()
-	anna := &Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	anna := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	notifyN := func(s *Service, n int) {
 		t.Helper()
 		err := s.store.Update(func(txn *badger.Txn) error {

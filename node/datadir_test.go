@@ -101,8 +101,8 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	})
 	n := openDataDirNode(t, dir, nil)
 	ctx, svc := context.Background(), n.Service()
-	anna := &node.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
-	bruno := &node.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	anna := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	bruno := &twinfed.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	annaURL, brunoURL, carlaURL := dataDirBase+"/users/anna", dataDirBase+"/users/bruno", dataDirBase+"/users/carla"
 
 	m, err := svc.Member(ctx, "anna")

@@ -150,7 +150,7 @@ func (s *Service) dirGet(txn *badger.Txn, id string) *twinfed.Profile {
 // Profile returns the public profile of any member of the federation the
 // directory holds (ENOTFOUND otherwise). Only logged-in members and the
 // agency see the directory.
-func (s *Service) Profile(ctx context.Context, viewer *Principal, id string) (*twinfed.Profile, error) {
+func (s *Service) Profile(ctx context.Context, viewer *twinfed.Principal, id string) (*twinfed.Profile, error) {
 	if viewer == nil {
 		return nil, twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
 	}
@@ -414,7 +414,7 @@ type DirectoryPage struct {
 
 // SearchDirectory searches the public profiles of every node. Only
 // validated members and the agency may.
-func (s *Service) SearchDirectory(ctx context.Context, viewer *Principal, q DirectoryQuery) (*DirectoryPage, error) {
+func (s *Service) SearchDirectory(ctx context.Context, viewer *twinfed.Principal, q DirectoryQuery) (*DirectoryPage, error) {
 	if viewer == nil || (viewer.Status != twinfed.StatusValidated && !viewer.IsAgency()) {
 		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "The people directory opens once the agency has validated your registration.")
 	}
@@ -455,7 +455,7 @@ func (s *Service) loadProfiles(ids []string) []*twinfed.Profile {
 // Suggestions returns "people you may know" for a validated member: members
 // with the same subjects, pupils' ages and languages, available for a
 // project, not yet contacts.
-func (s *Service) Suggestions(ctx context.Context, p *Principal, limit int) ([]*twinfed.Profile, error) {
+func (s *Service) Suggestions(ctx context.Context, p *twinfed.Principal, limit int) ([]*twinfed.Profile, error) {
 	if err := requireSocial(p); err != nil {
 		return nil, err
 	}

@@ -93,7 +93,7 @@ func (s *Service) PendingEmailChange(ctx context.Context, username string) (*Ema
 // EmailChangeLink checks a change-of-address link for the logged-in member
 // without using it, and returns the change it confirms: the errors of
 // ConfirmEmailChange, so that the page shows them before any button.
-func (s *Service) EmailChangeLink(ctx context.Context, p *Principal, token string) (*EmailChange, error) {
+func (s *Service) EmailChangeLink(ctx context.Context, p *twinfed.Principal, token string) (*EmailChange, error) {
 	var ch *emailChange
 	err := s.store.View(func(txn *badger.Txn) error {
 		var err error
@@ -113,7 +113,7 @@ func (s *Service) EmailChangeLink(ctx context.Context, p *Principal, token strin
 // member's pending change. When another account has taken the address
 // since the request, the link is used up, the pending change cleared and
 // ECONFLICT returned: the address stays as it was.
-func (s *Service) ConfirmEmailChange(ctx context.Context, p *Principal, token string) (*twinfed.Member, error) {
+func (s *Service) ConfirmEmailChange(ctx context.Context, p *twinfed.Principal, token string) (*twinfed.Member, error) {
 	var m *twinfed.Member
 	var taken bool
 	err := s.update(func(txn *badger.Txn) error {
@@ -159,7 +159,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, p *Principal, token st
 // confirms; with use, it marks the token used (useToken). ENOTFOUND, EINVALID
 // and ECONFLICT as useToken; EFORBIDDEN when the link is another account's;
 // ECONFLICT when a later request or a cancellation replaced it.
-func (s *Service) emailChangeLink(txn *badger.Txn, p *Principal, token string, use bool) (*linkToken, *emailChange, error) {
+func (s *Service) emailChangeLink(txn *badger.Txn, p *twinfed.Principal, token string, use bool) (*linkToken, *emailChange, error) {
 	var t *linkToken
 	var err error
 	if use {

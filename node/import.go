@@ -17,7 +17,7 @@ import (
 // is refused (EINVALID/ECONFLICT naming the first bad record) before
 // anything is written when one is not. Writes go through Badger's batch
 // writer, synced at the end.
-func (s *Service) ImportMembers(ctx context.Context, p *Principal, members []*twinfed.Member) error {
+func (s *Service) ImportMembers(ctx context.Context, p *twinfed.Principal, members []*twinfed.Member) error {
 	if p != nil && p.Role != twinfed.RoleAgencyAdmin {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "Only an agency administrator can import members.")
 	}

@@ -159,7 +159,7 @@ func (s *Service) checkNationalLabel(in NationalLabelInput) (twinfed.QualityLabe
 // Recording the same project and school year again corrects the score.
 // Agency only. EINVALID with field errors when a rule is not met,
 // EUNAVAILABLE when the registry cannot be reached (nothing is recorded).
-func (s *Service) RecordNationalLabel(ctx context.Context, p *Principal, in NationalLabelInput) (*twinfed.QualityLabel, error) {
+func (s *Service) RecordNationalLabel(ctx context.Context, p *twinfed.Principal, in NationalLabelInput) (*twinfed.QualityLabel, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (s *Service) labelWriteErr(err error) error {
 // ProjectLabels returns a project's labels for a viewer who may see the
 // project (ViewProject's rules). ENOTFOUND for a project the viewer may
 // not see, EUNAVAILABLE when the registry cannot be read.
-func (s *Service) ProjectLabels(ctx context.Context, viewer *Principal, id string) (*ProjectLabels, error) {
+func (s *Service) ProjectLabels(ctx context.Context, viewer *twinfed.Principal, id string) (*ProjectLabels, error) {
 	if _, err := s.ViewProject(ctx, viewer, id); err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func (s *Service) projectLabels(ctx context.Context, id string, scores bool) (*P
 // country), most recently approved first, each with its labels. The
 // projects come from the index of this node's members' projects: a partner
 // of this country is a member of this node. Agency only.
-func (s *Service) LabelProjects(ctx context.Context, p *Principal, offset, limit int) (*LabelPage, error) {
+func (s *Service) LabelProjects(ctx context.Context, p *twinfed.Principal, offset, limit int) (*LabelPage, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ import (
 
 const frBase = "http://fr-node.example"
 
-var officerP = &node.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
+var officerP = &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
 
 // deliverProject hands n's service a project whose home is another node,
 // as that node's Update{Group}.
@@ -56,10 +56,10 @@ func frProject(slug, title, annaURL string, state twinfed.ProjectState, annaStat
 
 // nationalProject founds and approves a project of anna and bruno, both
 // on n.
-func nationalProject(t *testing.T, n *node.Node, anna *node.Principal, annaURL, brunoURL string) *twinfed.Project {
+func nationalProject(t *testing.T, n *node.Node, anna *twinfed.Principal, annaURL, brunoURL string) *twinfed.Project {
 	t.Helper()
 	ctx, svc := context.Background(), n.Service()
-	bruno := &node.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	bruno := &twinfed.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	if _, err := svc.RequestContact(ctx, anna, brunoURL, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func (s *Service) receiveMessage(txn *badger.Txn, username string, n *twinfed.No
 }
 
 // SendMessage sends a direct message to a member of any node.
-func (s *Service) SendMessage(ctx context.Context, p *Principal, to, text string) (*Message, error) {
+func (s *Service) SendMessage(ctx context.Context, p *twinfed.Principal, to, text string) (*Message, error) {
 	if err := requireSocial(p); err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (s *Service) SendMessage(ctx context.Context, p *Principal, to, text string
 }
 
 // Conversations returns the member's conversations, the newest first.
-func (s *Service) Conversations(ctx context.Context, p *Principal) ([]*Conversation, error) {
+func (s *Service) Conversations(ctx context.Context, p *twinfed.Principal) ([]*Conversation, error) {
 	if err := requireSocial(p); err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (s *Service) Conversations(ctx context.Context, p *Principal) ([]*Conversat
 
 // ConversationWith returns the messages between the member and peer, oldest
 // first (the newest limit), and marks them read.
-func (s *Service) ConversationWith(ctx context.Context, p *Principal, peer string, limit int) (*Conversation, []*Message, error) {
+func (s *Service) ConversationWith(ctx context.Context, p *twinfed.Principal, peer string, limit int) (*Conversation, []*Message, error) {
 	if err := requireSocial(p); err != nil {
 		return nil, nil, err
 	}

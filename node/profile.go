@@ -81,7 +81,7 @@ type AccountUpdate struct {
 // it to the current one, and the account keeps its address until
 // ConfirmEmailChange. The username never changes. ECONFLICT when the
 // e-mail belongs to another account.
-func (s *Service) UpdateAccount(ctx context.Context, p *Principal, u AccountUpdate) (*twinfed.Member, error) {
+func (s *Service) UpdateAccount(ctx context.Context, p *twinfed.Principal, u AccountUpdate) (*twinfed.Member, error) {
 	f := map[string]string{}
 	if u.FirstName != "" {
 		checkName(f, "first_name", u.FirstName, "first name")
@@ -142,7 +142,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, u AccountUpda
 
 // UpdateProfile changes the member's preferences and public fields at any
 // time after the e-mail is confirmed.
-func (s *Service) UpdateProfile(ctx context.Context, p *Principal, pr Preferences) (*twinfed.Member, error) {
+func (s *Service) UpdateProfile(ctx context.Context, p *twinfed.Principal, pr Preferences) (*twinfed.Member, error) {
 	if err := s.checkPreferences(&pr); err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, pr Preference
 // AddSchool adds a further school (a member who teaches in several, or
 // moved) with the member's role there. Only validated members add schools;
 // a proposed school waits for the agency like at registration.
-func (s *Service) AddSchool(ctx context.Context, p *Principal, c SchoolChoice, role string) (*twinfed.Member, error) {
+func (s *Service) AddSchool(ctx context.Context, p *twinfed.Principal, c SchoolChoice, role string) (*twinfed.Member, error) {
 	if !slices.Contains(twinfed.SchoolRoles, role) {
 		return nil, twinfed.FieldError("role", "Choose your role at the school from the list.")
 	}
@@ -215,7 +215,7 @@ func (s *Service) AddSchool(ctx context.Context, p *Principal, c SchoolChoice, r
 
 // RemoveSchool removes one of the member's further schools (index ≥ 1;
 // the main school is changed, not removed).
-func (s *Service) RemoveSchool(ctx context.Context, p *Principal, index int) (*twinfed.Member, error) {
+func (s *Service) RemoveSchool(ctx context.Context, p *twinfed.Principal, index int) (*twinfed.Member, error) {
 	var m *twinfed.Member
 	err := s.update(func(txn *badger.Txn) error {
 		old, err := getMember(txn, p.Username)
@@ -238,7 +238,7 @@ var photoTypes = []string{"image/jpeg", "image/png", "image/webp"}
 
 // SetPhoto stores the member's photo. The caller limits the size (the
 // server rejects oversized uploads with ETOOLARGE before reading them).
-func (s *Service) SetPhoto(ctx context.Context, p *Principal, data []byte) error {
+func (s *Service) SetPhoto(ctx context.Context, p *twinfed.Principal, data []byte) error {
 	ct := http.DetectContentType(data)
 	if !slices.Contains(photoTypes, ct) {
 		return twinfed.FieldError("photo", "Upload a JPEG, PNG or WebP image.")
@@ -259,7 +259,7 @@ func (s *Service) SetPhoto(ctx context.Context, p *Principal, data []byte) error
 
 // Photo returns a member's photo and its content type when it is public
 // (or asked by its owner or the agency).
-func (s *Service) Photo(ctx context.Context, viewer *Principal, username string) ([]byte, string, error) {
+func (s *Service) Photo(ctx context.Context, viewer *twinfed.Principal, username string) ([]byte, string, error) {
 	m, err := s.Member(ctx, username)
 	if err != nil {
 		return nil, "", err
@@ -298,7 +298,7 @@ type DataExport struct {
 }
 
 // Export returns the member's data.
-func (s *Service) Export(ctx context.Context, p *Principal) (*DataExport, error) {
+func (s *Service) Export(ctx context.Context, p *twinfed.Principal) (*DataExport, error) {
 	m, err := s.Member(ctx, p.Username)
 	if err != nil {
 		return nil, err
@@ -337,7 +337,7 @@ type tombstone struct {
 // dates (the actor id must never be reused), the anonymous registration
 // count of its week, and the name of a school the member proposed if the
 // agency validated it (it belongs to the registry).
-func (s *Service) DeleteAccount(ctx context.Context, p *Principal, password string) error {
+func (s *Service) DeleteAccount(ctx context.Context, p *twinfed.Principal, password string) error {
 	var cred credentials
 	if err := s.store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixCred+p.Username, &cred) }); err != nil {
 		return s.internal("delete account", err)
@@ -389,7 +389,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p *Principal, password stri
 // People returns validated members, newest first by username order within
 // the page (the directory's "new people"). Only validated members may
 // browse it.
-func (s *Service) People(ctx context.Context, viewer *Principal, query string, limit int) ([]*twinfed.Profile, error) {
+func (s *Service) People(ctx context.Context, viewer *twinfed.Principal, query string, limit int) ([]*twinfed.Profile, error) {
 	if viewer == nil || (viewer.Status != twinfed.StatusValidated && !viewer.IsAgency()) {
 		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "The people directory opens once the agency has validated your registration.")
 	}

@@ -373,7 +373,7 @@ func cloneProject(p *twinfed.Project) *twinfed.Project {
 
 // ProjectChoices returns the schools and contacts a member may found a
 // project with.
-func (s *Service) ProjectChoices(ctx context.Context, p *Principal) (*ProjectChoices, error) {
+func (s *Service) ProjectChoices(ctx context.Context, p *twinfed.Principal) (*ProjectChoices, error) {
 	if err := requireFounder(p); err != nil {
 		return nil, err
 	}
@@ -399,7 +399,7 @@ func (s *Service) ProjectChoices(ctx context.Context, p *Principal) (*ProjectCho
 	return c, err
 }
 
-func requireFounder(p *Principal) error {
+func requireFounder(p *twinfed.Principal) error {
 	if p == nil {
 		return twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
 	}
@@ -475,7 +475,7 @@ func (s *Service) richText(in string) string {
 // draftProject checks a draft and builds the project it describes, within
 // txn: the founder's school, the co-founder among their contacts, from
 // another school, and the description.
-func (s *Service) draftProject(txn *badger.Txn, p *Principal, d ProjectDraft) (*twinfed.Project, error) {
+func (s *Service) draftProject(txn *badger.Txn, p *twinfed.Principal, d ProjectDraft) (*twinfed.Project, error) {
 	m, err := getMember(txn, p.Username)
 	if err != nil {
 		return nil, err
@@ -527,7 +527,7 @@ func (s *Service) draftProject(txn *badger.Txn, p *Principal, d ProjectDraft) (*
 
 // PreviewProject checks a draft and returns the project it would found,
 // without storing anything: the fourth step of the form.
-func (s *Service) PreviewProject(ctx context.Context, p *Principal, d ProjectDraft) (*twinfed.Project, error) {
+func (s *Service) PreviewProject(ctx context.Context, p *twinfed.Principal, d ProjectDraft) (*twinfed.Project, error) {
 	if err := requireFounder(p); err != nil {
 		return nil, err
 	}
@@ -541,7 +541,7 @@ func (s *Service) PreviewProject(ctx context.Context, p *Principal, d ProjectDra
 
 // CreateProject founds a project and invites the co-founder, whose node
 // shows them the invitation.
-func (s *Service) CreateProject(ctx context.Context, p *Principal, d ProjectDraft) (*twinfed.Project, error) {
+func (s *Service) CreateProject(ctx context.Context, p *twinfed.Principal, d ProjectDraft) (*twinfed.Project, error) {
 	if err := requireFounder(p); err != nil {
 		return nil, err
 	}
@@ -569,7 +569,7 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, d ProjectDraf
 
 // projectViewer is a principal as Project.Permissions needs it (nil: a
 // visitor).
-func (s *Service) projectViewer(p *Principal) twinfed.ProjectViewer {
+func (s *Service) projectViewer(p *twinfed.Principal) twinfed.ProjectViewer {
 	v := twinfed.ProjectViewer{Local: s.isLocal}
 	if p != nil {
 		v.Role, v.Status = p.Role, p.Status
@@ -597,7 +597,7 @@ func viewerProject(txn *badger.Txn, actor, id string) (*twinfed.Project, *twinfe
 // change is made and published at once; from another node it goes to the
 // project's Group as a request (Update or Delete), and this node's copy
 // shows it until the home node's answer arrives.
-func (s *Service) founderRequest(ctx context.Context, txn *badger.Txn, p *Principal, old, proj *twinfed.Project, del bool) error {
+func (s *Service) founderRequest(ctx context.Context, txn *badger.Txn, p *twinfed.Principal, old, proj *twinfed.Project, del bool) error {
 	if s.isHome(old) {
 		if del {
 			if err := s.storeProject(txn, old, nil); err != nil {
@@ -623,7 +623,7 @@ func (s *Service) founderRequest(ctx context.Context, txn *badger.Txn, p *Princi
 }
 
 // EditProject changes a pending project's description. Either founder may.
-func (s *Service) EditProject(ctx context.Context, p *Principal, id string, d ProjectDraft) (*twinfed.Project, error) {
+func (s *Service) EditProject(ctx context.Context, p *twinfed.Principal, id string, d ProjectDraft) (*twinfed.Project, error) {
 	if err := requireFounder(p); err != nil {
 		return nil, err
 	}
@@ -649,7 +649,7 @@ func (s *Service) EditProject(ctx context.Context, p *Principal, id string, d Pr
 }
 
 // DeleteProject deletes a pending project. Either founder may.
-func (s *Service) DeleteProject(ctx context.Context, p *Principal, id string) error {
+func (s *Service) DeleteProject(ctx context.Context, p *twinfed.Principal, id string) error {
 	if err := requireFounder(p); err != nil {
 		return err
 	}
@@ -670,7 +670,7 @@ func (s *Service) DeleteProject(ctx context.Context, p *Principal, id string) er
 
 // CloseProject closes an approved project: its TwinSpace becomes read-only
 // and the project stays visible. Either founder may.
-func (s *Service) CloseProject(ctx context.Context, p *Principal, id string) (*twinfed.Project, error) {
+func (s *Service) CloseProject(ctx context.Context, p *twinfed.Principal, id string) (*twinfed.Project, error) {
 	if err := requireFounder(p); err != nil {
 		return nil, err
 	}
@@ -696,7 +696,7 @@ func (s *Service) CloseProject(ctx context.Context, p *Principal, id string) (*t
 // AnswerInvitation accepts or declines an invitation into a project. On
 // accepting, the member chooses the school they take part with (empty: their
 // main school); it cannot change afterwards.
-func (s *Service) AnswerInvitation(ctx context.Context, p *Principal, id string, accept bool, schoolID string) (*twinfed.Project, error) {
+func (s *Service) AnswerInvitation(ctx context.Context, p *twinfed.Principal, id string, accept bool, schoolID string) (*twinfed.Project, error) {
 	if err := requireFounder(p); err != nil {
 		return nil, err
 	}
@@ -779,7 +779,7 @@ func answerPartner(p *twinfed.Project, pt *twinfed.Partner, accept bool, now tim
 
 // InvitePartner invites one of the member's contacts into an approved
 // project the member takes part in.
-func (s *Service) InvitePartner(ctx context.Context, p *Principal, id, peer string) (*twinfed.Project, error) {
+func (s *Service) InvitePartner(ctx context.Context, p *twinfed.Principal, id, peer string) (*twinfed.Project, error) {
 	if err := requireFounder(p); err != nil {
 		return nil, err
 	}
@@ -836,7 +836,7 @@ func (s *Service) InvitePartner(ctx context.Context, p *Principal, id, peer stri
 // DecideParticipation is the agency's approval or rejection of one of its
 // members' participation in a project. The agency's Service actor sends it
 // to the project's home node, which keeps it with its signature.
-func (s *Service) DecideParticipation(ctx context.Context, p *Principal, id, partner string, approve bool, reason string) (*twinfed.Project, error) {
+func (s *Service) DecideParticipation(ctx context.Context, p *twinfed.Principal, id, partner string, approve bool, reason string) (*twinfed.Project, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -936,7 +936,7 @@ func (s *Service) LocalProject(ctx context.Context, id string) (*twinfed.Project
 // ViewProject returns a project card. Approved and closed projects are
 // public (viewer may be nil); the others are shown only to their partners
 // and to the agencies involved.
-func (s *Service) ViewProject(ctx context.Context, viewer *Principal, id string) (*ProjectView, error) {
+func (s *Service) ViewProject(ctx context.Context, viewer *twinfed.Principal, id string) (*ProjectView, error) {
 	var v *ProjectView
 	err := s.store.View(func(txn *badger.Txn) error {
 		proj, err := getProject(txn, id)
@@ -992,7 +992,7 @@ func (s *Service) checkProof(ctx context.Context, pr Prover, p *twinfed.Project,
 }
 
 // MyProjects returns a member's projects grouped by state.
-func (s *Service) MyProjects(ctx context.Context, p *Principal) (*MyProjects, error) {
+func (s *Service) MyProjects(ctx context.Context, p *twinfed.Principal) (*MyProjects, error) {
 	if p == nil || p.Role != twinfed.RoleMember {
 		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "Projects are for members.")
 	}
@@ -1039,7 +1039,7 @@ func (s *Service) MyProjects(ctx context.Context, p *Principal) (*MyProjects, er
 // index's start-up build runs it waits for it, up to buildWait; then it
 // scans the store instead, where words match anywhere in the title,
 // description, subjects and aims, most recently changed first.
-func (s *Service) SearchProjects(ctx context.Context, viewer *Principal, q ProjectQuery) (*ProjectPage, error) {
+func (s *Service) SearchProjects(ctx context.Context, viewer *twinfed.Principal, q ProjectQuery) (*ProjectPage, error) {
 	if q.Limit <= 0 || q.Limit > 100 {
 		q.Limit = 20
 	}
@@ -1141,7 +1141,7 @@ func containsFold(list []string, v string) bool {
 
 // ApprovalQueue returns the participations of this node's members that wait
 // for the agency's decision, oldest project first.
-func (s *Service) ApprovalQueue(ctx context.Context, p *Principal) ([]*ApprovalItem, error) {
+func (s *Service) ApprovalQueue(ctx context.Context, p *twinfed.Principal) ([]*ApprovalItem, error) {
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
@@ -1173,7 +1173,7 @@ func (s *Service) ApprovalQueue(ctx context.Context, p *Principal) ([]*ApprovalI
 
 // TwinSpace returns a project's TwinSpace for one of its approved partners.
 // The agency has no access: a TwinSpace is private to its members.
-func (s *Service) TwinSpace(ctx context.Context, p *Principal, id string) (*TwinSpaceView, error) {
+func (s *Service) TwinSpace(ctx context.Context, p *twinfed.Principal, id string) (*TwinSpaceView, error) {
 	if p == nil || p.Role != twinfed.RoleMember {
 		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "A TwinSpace is open only to the project's members.")
 	}
@@ -1202,7 +1202,7 @@ func (s *Service) TwinSpace(ctx context.Context, p *Principal, id string) (*Twin
 
 // PostToTwinSpace writes a message on a TwinSpace's board. It goes to the
 // project's Group on its home node, which shares it with every partner node.
-func (s *Service) PostToTwinSpace(ctx context.Context, p *Principal, id, content string) (*TwinSpacePost, error) {
+func (s *Service) PostToTwinSpace(ctx context.Context, p *twinfed.Principal, id, content string) (*TwinSpacePost, error) {
 	if err := requireFounder(p); err != nil {
 		return nil, err
 	}
@@ -1242,7 +1242,7 @@ func postKey(project string, at time.Time, id string) string {
 // Certificate writes the project start certificate of one partner of an
 // approved project as PDF. The partners of the project and the partner's
 // agency may download it.
-func (s *Service) Certificate(ctx context.Context, p *Principal, id, partner, lang string, w io.Writer) error {
+func (s *Service) Certificate(ctx context.Context, p *twinfed.Principal, id, partner, lang string, w io.Writer) error {
 	if p == nil {
 		return twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
 	}

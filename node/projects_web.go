@@ -47,23 +47,23 @@ func (s *Server) projectRoutes() {
 	m.HandleFunc("GET /api/v1/projects/choices", s.api(true, s.apiProjectChoices))
 	m.HandleFunc("GET /api/v1/projects/view", s.api(false, s.apiViewProject))
 	m.HandleFunc("POST /api/v1/projects/edit", s.api(true, s.apiEditProject))
-	m.HandleFunc("POST /api/v1/projects/delete", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/projects/delete", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
 		return nil, s.svc.DeleteProject(r.Context(), p, in.ID)
 	})))
-	m.HandleFunc("POST /api/v1/projects/answer", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/projects/answer", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
 		return s.svc.AnswerInvitation(r.Context(), p, in.ID, in.Accept, in.SchoolID)
 	})))
-	m.HandleFunc("POST /api/v1/projects/invite", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/projects/invite", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
 		return s.svc.InvitePartner(r.Context(), p, in.ID, in.Peer)
 	})))
-	m.HandleFunc("POST /api/v1/projects/close", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/projects/close", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
 		return s.svc.CloseProject(r.Context(), p, in.ID)
 	})))
 	m.HandleFunc("GET /api/v1/projects/search", s.api(false, s.apiSearchProjects))
 	m.HandleFunc("GET /api/v1/projects/twinspace", s.api(true, s.apiTwinSpace))
 	m.HandleFunc("POST /api/v1/projects/twinspace/posts", s.api(true, s.apiPostToTwinSpace))
 	m.HandleFunc("GET /api/v1/agency/projects", s.api(true, s.apiApprovalQueue))
-	m.HandleFunc("POST /api/v1/agency/projects/decide", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in projectInput) (any, error) {
+	m.HandleFunc("POST /api/v1/agency/projects/decide", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
 		return s.svc.DecideParticipation(r.Context(), p, in.ID, in.Partner, in.Approve, in.Reason)
 	})))
 }
@@ -423,7 +423,7 @@ func (s *Server) projectActor(w http.ResponseWriter, r *http.Request) {
 // cardAction wraps a form post about one project (field "id"): on success
 // it goes back to the project's card (or where the action says) with a
 // flash message; a wrong field shows the card again with the error.
-func (s *Server) cardAction(do func(r *http.Request, p *Principal, id string) (next, flash string, err error)) func(http.ResponseWriter, *http.Request) {
+func (s *Server) cardAction(do func(r *http.Request, p *twinfed.Principal, id string) (next, flash string, err error)) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PostForm.Get("id")
 		next, flash, err := do(r, state(r).p, id)
@@ -443,7 +443,7 @@ func (s *Server) cardAction(do func(r *http.Request, p *Principal, id string) (n
 }
 
 func (s *Server) answerInvitation(w http.ResponseWriter, r *http.Request) {
-	s.cardAction(func(r *http.Request, p *Principal, id string) (string, string, error) {
+	s.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
 		accept := r.PostForm.Get("answer") == "accept"
 		if _, err := s.svc.AnswerInvitation(r.Context(), p, id, accept, r.PostForm.Get("school_id")); err != nil {
 			return "", "", err
@@ -456,7 +456,7 @@ func (s *Server) answerInvitation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) invitePartner(w http.ResponseWriter, r *http.Request) {
-	s.cardAction(func(r *http.Request, p *Principal, id string) (string, string, error) {
+	s.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
 		peer := r.PostForm.Get("peer")
 		if peer == "" {
 			return "", "", twinfed.FieldError("peer", "Choose one of your contacts.")
@@ -467,14 +467,14 @@ func (s *Server) invitePartner(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) closeProject(w http.ResponseWriter, r *http.Request) {
-	s.cardAction(func(r *http.Request, p *Principal, id string) (string, string, error) {
+	s.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
 		_, err := s.svc.CloseProject(r.Context(), p, id)
 		return "", "project_closed", err
 	})(w, r)
 }
 
 func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) {
-	s.cardAction(func(r *http.Request, p *Principal, id string) (string, string, error) {
+	s.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
 		return "/projects", "project_deleted", s.svc.DeleteProject(r.Context(), p, id)
 	})(w, r)
 }

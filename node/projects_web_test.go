@@ -334,7 +334,7 @@ func TestProjects_WebJourney(t *testing.T) {
 func TestProjects_WebEditDeleteDecline(t *testing.T) {
 	n, _, brunoURL := projectNode(t)
 	ctx := context.Background()
-	annaP := &node.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	annaP := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	proj, err := n.Service().CreateProject(ctx, annaP, node.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Songs of Europe", Description: "We sing."})
 	if err != nil {
 		t.Fatal(err)

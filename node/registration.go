@@ -185,7 +185,7 @@ func (s *Service) resolveSchool(ctx context.Context, username string, c SchoolCh
 }
 
 // SetSchool is registration step 1: the member's main school.
-func (s *Service) SetSchool(ctx context.Context, p *Principal, c SchoolChoice) (*twinfed.Member, error) {
+func (s *Service) SetSchool(ctx context.Context, p *twinfed.Principal, c SchoolChoice) (*twinfed.Member, error) {
 	ms, prop, err := s.resolveSchool(ctx, p.Username, c)
 	if err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (s *Service) SetSchool(ctx context.Context, p *Principal, c SchoolChoice) (
 }
 
 // SetRole is registration step 2: the member's role at their main school.
-func (s *Service) SetRole(ctx context.Context, p *Principal, role string) (*twinfed.Member, error) {
+func (s *Service) SetRole(ctx context.Context, p *twinfed.Principal, role string) (*twinfed.Member, error) {
 	if !slices.Contains(twinfed.SchoolRoles, role) {
 		return nil, twinfed.FieldError("role", "Choose your role at the school from the list.")
 	}
@@ -302,7 +302,7 @@ func applyPreferences(m *twinfed.Member, pr Preferences) {
 }
 
 // SetPreferences is registration step 3.
-func (s *Service) SetPreferences(ctx context.Context, p *Principal, pr Preferences) (*twinfed.Member, error) {
+func (s *Service) SetPreferences(ctx context.Context, p *twinfed.Principal, pr Preferences) (*twinfed.Member, error) {
 	if err := s.checkPreferences(&pr); err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func RegistrationStep(m *twinfed.Member) int {
 // Submit is registration step 4: the member confirms and the registration
 // goes to the agency's validation queue. The eligibility rules are checked
 // again against the current policy.
-func (s *Service) Submit(ctx context.Context, p *Principal) (*twinfed.Member, error) {
+func (s *Service) Submit(ctx context.Context, p *twinfed.Principal) (*twinfed.Member, error) {
 	var m *twinfed.Member
 	err := s.update(func(txn *badger.Txn) error {
 		old, err := requireRegistering(txn, p.Username)

@@ -302,7 +302,7 @@ type ctxKey struct{}
 
 // reqState is what the auth step learns about a request.
 type reqState struct {
-	p        *Principal
+	p        *twinfed.Principal
 	sess     *Session
 	token    string // session token (cookie)
 	bearer   bool   // authenticated by the API token
@@ -324,7 +324,7 @@ func (s *Server) load(w http.ResponseWriter, r *http.Request) *http.Request {
 	st := &reqState{}
 	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") && s.cfg.APIToken != "" {
 		if subtle.ConstantTimeCompare([]byte(strings.TrimPrefix(auth, "Bearer ")), []byte(s.cfg.APIToken)) == 1 {
-			st.p = &Principal{Username: "api-token", Role: twinfed.RoleAgencyAdmin, Status: twinfed.StatusValidated}
+			st.p = &twinfed.Principal{Username: "api-token", Role: twinfed.RoleAgencyAdmin, Status: twinfed.StatusValidated}
 			st.bearer = true
 		}
 	}

@@ -73,20 +73,6 @@ type Service struct {
 	logins        *prometheus.CounterVec
 }
 
-// Principal is who makes a request: a logged-in account (or the agency's API
-// token). Scope is empty for full accounts; pupils will be scoped to one
-// TwinSpace.
-type Principal struct {
-	Username string
-	Role     twinfed.Role
-	Status   twinfed.MemberStatus
-	Scope    string
-	Locale   string // the member's chosen UI language, "" for none (Authenticate sets it)
-}
-
-// IsAgency reports whether the principal is agency staff.
-func (p *Principal) IsAgency() bool { return p != nil && p.Role.IsAgency() }
-
 // NewService builds the service and registers its metrics.
 func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Store == nil || d.Mailer == nil {

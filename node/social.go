@@ -109,7 +109,7 @@ func invTime(t time.Time) string { return fmt.Sprintf("%016x", uint64(math.MaxIn
 
 // requireSocial checks that p is a validated member: only they have
 // contacts, follows and messages.
-func requireSocial(p *Principal) error {
+func requireSocial(p *twinfed.Principal) error {
 	if p == nil {
 		return twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
 	}
@@ -201,7 +201,7 @@ func (s *Service) putNotice(txn *badger.Txn, username string, n Notification) er
 // RequestContact asks peer (an actor URL) to become the member's contact,
 // with an optional message. When the peer had already asked, this accepts
 // their request instead.
-func (s *Service) RequestContact(ctx context.Context, p *Principal, peer, message string) (*Contact, error) {
+func (s *Service) RequestContact(ctx context.Context, p *twinfed.Principal, peer, message string) (*Contact, error) {
 	if err := requireSocial(p); err != nil {
 		return nil, err
 	}
@@ -248,7 +248,7 @@ func (s *Service) RequestContact(ctx context.Context, p *Principal, peer, messag
 }
 
 // AnswerContact accepts or declines peer's pending contact request.
-func (s *Service) AnswerContact(ctx context.Context, p *Principal, peer string, accept bool) (*Contact, error) {
+func (s *Service) AnswerContact(ctx context.Context, p *twinfed.Principal, peer string, accept bool) (*Contact, error) {
 	if err := requireSocial(p); err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func (s *Service) answer(txn *badger.Txn, username string, c *Contact, accept bo
 // RemoveContact removes a contact, or withdraws the member's own pending
 // request. The peer's node is told (Undo of one's own request, Reject of
 // the peer's).
-func (s *Service) RemoveContact(ctx context.Context, p *Principal, peer string) error {
+func (s *Service) RemoveContact(ctx context.Context, p *twinfed.Principal, peer string) error {
 	if err := requireSocial(p); err != nil {
 		return err
 	}
@@ -323,7 +323,7 @@ func (s *Service) RemoveContact(ctx context.Context, p *Principal, peer string) 
 }
 
 // FollowMember starts a one-way follow of peer.
-func (s *Service) FollowMember(ctx context.Context, p *Principal, peer string) error {
+func (s *Service) FollowMember(ctx context.Context, p *twinfed.Principal, peer string) error {
 	if err := requireSocial(p); err != nil {
 		return err
 	}
@@ -358,7 +358,7 @@ func (s *Service) FollowMember(ctx context.Context, p *Principal, peer string) e
 }
 
 // UnfollowMember ends a follow.
-func (s *Service) UnfollowMember(ctx context.Context, p *Principal, peer string) error {
+func (s *Service) UnfollowMember(ctx context.Context, p *twinfed.Principal, peer string) error {
 	if err := requireSocial(p); err != nil {
 		return err
 	}
@@ -516,7 +516,7 @@ type Network struct {
 
 // Network returns the member's contacts, pending requests and follows, with
 // the peers' profiles from the directory.
-func (s *Service) Network(ctx context.Context, p *Principal) (*Network, error) {
+func (s *Service) Network(ctx context.Context, p *twinfed.Principal) (*Network, error) {
 	if err := requireSocial(p); err != nil {
 		return nil, err
 	}
@@ -575,7 +575,7 @@ type Relation struct {
 
 // RelationTo returns how p stands to peer; nil when p has no social
 // features (not logged in, not validated, agency staff).
-func (s *Service) RelationTo(ctx context.Context, p *Principal, peer string) *Relation {
+func (s *Service) RelationTo(ctx context.Context, p *twinfed.Principal, peer string) *Relation {
 	if requireSocial(p) != nil {
 		return nil
 	}
@@ -593,7 +593,7 @@ func (s *Service) RelationTo(ctx context.Context, p *Principal, peer string) *Re
 
 // Notifications returns the member's newest notifications (at most limit)
 // and marks them read.
-func (s *Service) Notifications(ctx context.Context, p *Principal, limit int) ([]*Notification, error) {
+func (s *Service) Notifications(ctx context.Context, p *twinfed.Principal, limit int) ([]*Notification, error) {
 	if err := requireSocial(p); err != nil {
 		return nil, err
 	}
@@ -644,7 +644,7 @@ type Counts struct {
 
 // Counts returns the member's unread counts (zero for anyone without
 // social features).
-func (s *Service) Counts(ctx context.Context, p *Principal) Counts {
+func (s *Service) Counts(ctx context.Context, p *twinfed.Principal) Counts {
 	var c Counts
 	if requireSocial(p) != nil {
 		return c

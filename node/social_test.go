@@ -19,7 +19,7 @@ import (
 // rules as across nodes, without a federation. cmd/twinfed/social_test.go
 // runs the cross-node path over real HTTP.
 
-func seedTeacher(t *testing.T, n *node.Node, user, first string) (*node.Principal, string) {
+func seedTeacher(t *testing.T, n *node.Node, user, first string) (*twinfed.Principal, string) {
 	t.Helper()
 	_, err := n.Service().SeedMember(context.Background(), node.PreRegistration{FirstName: first, LastName: "Rossi", Email: user + "@scuola.it", EmailConfirm: user + "@scuola.it",
 		Username: user, Password: "correct horse 1", PasswordConfirm: "correct horse 1"},
@@ -28,7 +28,7 @@ func seedTeacher(t *testing.T, n *node.Node, user, first string) (*node.Principa
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &node.Principal{Username: user, Role: twinfed.RoleMember, Status: twinfed.StatusValidated}, n.URL() + "/users/" + user
+	return &twinfed.Principal{Username: user, Role: twinfed.RoleMember, Status: twinfed.StatusValidated}, n.URL() + "/users/" + user
 }
 
 func TestContacts_LocalRules(t *testing.T) {
@@ -84,7 +84,7 @@ func TestContacts_LocalRules(t *testing.T) {
 		{func() error { _, err := svc.RequestContact(ctx, anna, brunoURL, strings.Repeat("x", 501)); return err }(), twinfed.EINVALID},
 		{func() error { _, err := svc.AnswerContact(ctx, bruno, carlaURL, true); return err }(), twinfed.ENOTFOUND},
 		{func() error {
-			_, err := svc.RequestContact(ctx, &node.Principal{Username: "x", Role: twinfed.RoleMember, Status: twinfed.StatusPending}, annaURL, "")
+			_, err := svc.RequestContact(ctx, &twinfed.Principal{Username: "x", Role: twinfed.RoleMember, Status: twinfed.StatusPending}, annaURL, "")
 			return err
 		}(), twinfed.EFORBIDDEN},
 		{svc.RemoveContact(ctx, bruno, annaURL), twinfed.ENOTFOUND},

@@ -18,25 +18,25 @@ func (s *Server) socialRoutes() {
 	m.HandleFunc("GET /people", s.member(s.people))
 	m.HandleFunc("GET /people/profile", s.member(s.remoteProfile))
 	m.HandleFunc("GET /contacts", s.member(s.contacts))
-	m.HandleFunc("POST /contacts/request", s.member(s.socialAction(func(r *http.Request, p *Principal, peer string) (string, error) {
+	m.HandleFunc("POST /contacts/request", s.member(s.socialAction(func(r *http.Request, p *twinfed.Principal, peer string) (string, error) {
 		_, err := s.svc.RequestContact(r.Context(), p, peer, r.PostForm.Get("message"))
 		return "contact_requested", err
 	})))
-	m.HandleFunc("POST /contacts/accept", s.member(s.socialAction(func(r *http.Request, p *Principal, peer string) (string, error) {
+	m.HandleFunc("POST /contacts/accept", s.member(s.socialAction(func(r *http.Request, p *twinfed.Principal, peer string) (string, error) {
 		_, err := s.svc.AnswerContact(r.Context(), p, peer, true)
 		return "contact_accepted", err
 	})))
-	m.HandleFunc("POST /contacts/decline", s.member(s.socialAction(func(r *http.Request, p *Principal, peer string) (string, error) {
+	m.HandleFunc("POST /contacts/decline", s.member(s.socialAction(func(r *http.Request, p *twinfed.Principal, peer string) (string, error) {
 		_, err := s.svc.AnswerContact(r.Context(), p, peer, false)
 		return "contact_declined", err
 	})))
-	m.HandleFunc("POST /contacts/remove", s.member(s.socialAction(func(r *http.Request, p *Principal, peer string) (string, error) {
+	m.HandleFunc("POST /contacts/remove", s.member(s.socialAction(func(r *http.Request, p *twinfed.Principal, peer string) (string, error) {
 		return "contact_removed", s.svc.RemoveContact(r.Context(), p, peer)
 	})))
-	m.HandleFunc("POST /follow", s.member(s.socialAction(func(r *http.Request, p *Principal, peer string) (string, error) {
+	m.HandleFunc("POST /follow", s.member(s.socialAction(func(r *http.Request, p *twinfed.Principal, peer string) (string, error) {
 		return "followed", s.svc.FollowMember(r.Context(), p, peer)
 	})))
-	m.HandleFunc("POST /unfollow", s.member(s.socialAction(func(r *http.Request, p *Principal, peer string) (string, error) {
+	m.HandleFunc("POST /unfollow", s.member(s.socialAction(func(r *http.Request, p *twinfed.Principal, peer string) (string, error) {
 		return "unfollowed", s.svc.UnfollowMember(r.Context(), p, peer)
 	})))
 	m.HandleFunc("GET /messages", s.member(s.messages))
@@ -48,22 +48,22 @@ func (s *Server) socialRoutes() {
 	m.HandleFunc("GET /api/v1/directory/suggestions", s.api(true, s.apiSuggestions))
 	m.HandleFunc("GET /api/v1/directory/profile", s.api(true, s.apiDirectoryProfile))
 	m.HandleFunc("GET /api/v1/contacts", s.api(true, s.apiContacts))
-	m.HandleFunc("POST /api/v1/contacts", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/contacts", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
 		return s.svc.RequestContact(r.Context(), p, in.Peer, in.Message)
 	})))
-	m.HandleFunc("POST /api/v1/contacts/accept", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/contacts/accept", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
 		return s.svc.AnswerContact(r.Context(), p, in.Peer, true)
 	})))
-	m.HandleFunc("POST /api/v1/contacts/decline", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/contacts/decline", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
 		return s.svc.AnswerContact(r.Context(), p, in.Peer, false)
 	})))
-	m.HandleFunc("POST /api/v1/contacts/remove", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/contacts/remove", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
 		return nil, s.svc.RemoveContact(r.Context(), p, in.Peer)
 	})))
-	m.HandleFunc("POST /api/v1/follows", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/follows", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
 		return nil, s.svc.FollowMember(r.Context(), p, in.Peer)
 	})))
-	m.HandleFunc("POST /api/v1/follows/remove", s.api(true, apiAction(s, func(r *http.Request, p *Principal, in peerInput) (any, error) {
+	m.HandleFunc("POST /api/v1/follows/remove", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
 		return nil, s.svc.UnfollowMember(r.Context(), p, in.Peer)
 	})))
 	m.HandleFunc("GET /api/v1/messages", s.api(true, s.apiConversations))
@@ -202,7 +202,7 @@ func (s *Server) remoteProfile(w http.ResponseWriter, r *http.Request) {
 
 // socialAction wraps a form post about one peer (field "peer"): on success
 // it goes back to the page named by "next" with a flash message.
-func (s *Server) socialAction(do func(r *http.Request, p *Principal, peer string) (string, error)) func(http.ResponseWriter, *http.Request) {
+func (s *Server) socialAction(do func(r *http.Request, p *twinfed.Principal, peer string) (string, error)) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		flash, err := do(r, state(r).p, r.PostForm.Get("peer"))
 		if err != nil {
@@ -341,7 +341,7 @@ type peerInput struct {
 // apiAction is an API handler that decodes an In from the request body,
 // does do with it for the principal and answers with do's result, or
 // {"status": "ok"} when it has none.
-func apiAction[In any](s *Server, do func(r *http.Request, p *Principal, in In) (any, error)) func(http.ResponseWriter, *http.Request, *reqState) {
+func apiAction[In any](s *Server, do func(r *http.Request, p *twinfed.Principal, in In) (any, error)) func(http.ResponseWriter, *http.Request, *reqState) {
 	return func(w http.ResponseWriter, r *http.Request, st *reqState) {
 		var in In
 		if err := decode(r, &in); err != nil {

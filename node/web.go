@@ -19,7 +19,7 @@ type page struct {
 	s        *Server
 	Lang     string
 	Title    string // message id
-	P        *Principal
+	P        *twinfed.Principal
 	Me       *twinfed.Member
 	w        http.ResponseWriter // for the anonymous cookie CSRF may set
 	st       *reqState

@@ -20,11 +20,11 @@ import (
 // Issue 5's "must show", across three real nodes (the `twinfed node serve`
 // wiring, real HTTP signatures) and a real three-member registry.
 
-func teacher(u string) *node.Principal {
-	return &node.Principal{Username: u, Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+func teacher(u string) *twinfed.Principal {
+	return &twinfed.Principal{Username: u, Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 }
 
-var officer = &node.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
+var officer = &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
 
 func (n *fedNode) svc() *node.Service { return n.Node().Service() }
 
@@ -48,7 +48,7 @@ func befriend(t testing.TB, a *fedNode, au string, b *fedNode, bu string) {
 }
 
 // project waits until cond holds for the project as a viewer on n sees it.
-func (n *fedNode) project(t *testing.T, viewer *node.Principal, id, what string, cond func(v *node.ProjectView) bool) *node.ProjectView {
+func (n *fedNode) project(t *testing.T, viewer *twinfed.Principal, id, what string, cond func(v *node.ProjectView) bool) *node.ProjectView {
 	t.Helper()
 	var v *node.ProjectView
 	consensustest.Eventually(t, 60*time.Second, func() bool {

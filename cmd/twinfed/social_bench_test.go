@@ -9,7 +9,6 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/node"
 )
 
 // BenchmarkContactRequestAcceptedOnBoth measures, across two real nodes
@@ -31,8 +30,8 @@ func BenchmarkContactRequestAcceptedOnBoth(b *testing.B) {
 		a, f := fmt.Sprintf("it%03d", i), fmt.Sprintf("fr%03d", i)
 		ps = append(ps, pair{from: a, to: f, fromURL: it.seedTeacher(b, a, "Anna", "Italia", []string{"music"}, []int{10}), toURL: fr.seedTeacher(b, f, "Fanny", "France", []string{"music"}, []int{10})})
 	}
-	principal := func(u string) *node.Principal {
-		return &node.Principal{Username: u, Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	principal := func(u string) *twinfed.Principal {
+		return &twinfed.Principal{Username: u, Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	}
 	poll := func(what string, cond func() bool) {
 		deadline := time.Now().Add(30 * time.Second)

@@ -218,7 +218,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 	// IT → FR contact request, from the web UI (once FR holds Maria's
 	// profile, so that Jean sees her name).
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		_, err := fr.Node().Service().Profile(context.Background(), &node.Principal{Username: "x", Role: twinfed.RoleAgencyOfficer}, maria)
+		_, err := fr.Node().Service().Profile(context.Background(), &twinfed.Principal{Username: "x", Role: twinfed.RoleAgencyOfficer}, maria)
 		return err == nil
 	}, "FR never received Maria's profile")
 	ms := it.login(t, "maria")
@@ -338,7 +338,7 @@ func TestFederation_DirectoryBackfill(t *testing.T) {
 	it.knows(t, fr)
 	fr.knows(t, it)
 	ctx := context.Background()
-	officer := &node.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
+	officer := &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
 		if _, err := it.Node().Backfill(ctx, it.fed.Get); err != nil {
 			t.Logf("backfill: %v", err)
