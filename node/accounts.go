@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // ErrRateLimited is returned by Login when too many attempts failed for the
@@ -99,13 +101,13 @@ func (s *Service) PreRegister(ctx context.Context, r PreRegistration) (*twinfed.
 		if err := s.saveMember(ctx, txn, nil, m); err != nil {
 			return err
 		}
-		if err := setJSON(txn, prefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {
+		if err := store.SetJSON(txn, store.PrefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {
 			return err
 		}
-		if err := txn.Set([]byte(prefixEmail+normEmail(m.Email)), []byte(m.Username)); err != nil {
+		if err := txn.Set([]byte(store.PrefixEmail+normEmail(m.Email)), []byte(m.Username)); err != nil {
 			return err
 		}
-		return setJSON(txn, prefixToken+th, linkToken{Kind: "confirm", Username: m.Username, Expires: now.Add(s.cfg.ConfirmLinkTTL)})
+		return store.SetJSON(txn, store.PrefixToken+th, linkToken{Kind: "confirm", Username: m.Username, Expires: now.Add(s.cfg.ConfirmLinkTTL)})
 	})
 	if err != nil {
 		return nil, s.internal("pre-register", err)
@@ -120,17 +122,17 @@ func (s *Service) PreRegister(ctx context.Context, r PreRegistration) (*twinfed.
 // account's username stays reserved).
 func (s *Service) checkFree(txn *badger.Txn, username, email string) error {
 	f := map[string]string{}
-	if ok, err := exists(txn, prefixMember+username); err != nil {
+	if ok, err := store.Exists(txn, store.PrefixMember+username); err != nil {
 		return err
 	} else if ok {
 		f["username"] = "This username is taken; choose another."
-	} else if ok, err := exists(txn, prefixDeleted+username); err != nil {
+	} else if ok, err := store.Exists(txn, store.PrefixDeleted+username); err != nil {
 		return err
 	} else if ok {
 		f["username"] = "This username is taken; choose another."
 	}
 	if email != "" {
-		if ok, err := exists(txn, prefixEmail+normEmail(email)); err != nil {
+		if ok, err := store.Exists(txn, store.PrefixEmail+normEmail(email)); err != nil {
 			return err
 		} else if ok {
 			f["email"] = "An account with this e-mail address exists already; log in or reset your password."
@@ -152,8 +154,8 @@ func (s *Service) sendMail(ctx context.Context, m Mail) {
 // unknown token, ECONFLICT for one already used, EINVALID for an expired one.
 func (s *Service) useToken(txn *badger.Txn, token, kind string) (*linkToken, error) {
 	var t linkToken
-	key := prefixToken + tokenHash(token)
-	if err := getJSON(txn, key, &t); err != nil || t.Kind != kind {
+	key := store.PrefixToken + tokenHash(token)
+	if err := store.GetJSON(txn, key, &t); err != nil || t.Kind != kind {
 		if err == nil || twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, twinfed.Errorf(twinfed.ENOTFOUND, "This link is not valid. Check that you copied the whole link from the e-mail.")
 		}
@@ -167,7 +169,7 @@ func (s *Service) useToken(txn *badger.Txn, token, kind string) (*linkToken, err
 		return nil, twinfed.Errorf(twinfed.EINVALID, "This link has expired. Ask for a new one.")
 	}
 	t.Used = now
-	return &t, setJSON(txn, key, t)
+	return &t, store.SetJSON(txn, key, t)
 }
 
 // ConfirmEmail consumes the confirmation link, moves the member to the four
@@ -206,7 +208,7 @@ func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 	var m *twinfed.Member
 	token, th := randomToken()
 	err := s.update(func(txn *badger.Txn) error {
-		u, ok, err := getString(txn, prefixEmail+normEmail(email))
+		u, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(email))
 		if err != nil || !ok {
 			return err
 		}
@@ -218,7 +220,7 @@ func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 			m = nil
 			return nil
 		}
-		return setJSON(txn, prefixToken+th, linkToken{Kind: "confirm", Username: m.Username, Expires: s.now().UTC().Add(s.cfg.ConfirmLinkTTL)})
+		return store.SetJSON(txn, store.PrefixToken+th, linkToken{Kind: "confirm", Username: m.Username, Expires: s.now().UTC().Add(s.cfg.ConfirmLinkTTL)})
 	})
 	if err != nil {
 		return s.internal("resend confirmation", err)
@@ -245,7 +247,7 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 	err := s.store.View(func(txn *badger.Txn) error {
 		username := login
 		if strings.Contains(login, "@") {
-			u, ok, err := getString(txn, prefixEmail+normEmail(login))
+			u, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(login))
 			if err != nil || !ok {
 				return twinfed.Errorf(twinfed.ENOTFOUND, "no such e-mail")
 			}
@@ -255,7 +257,7 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 		if m, err = getMember(txn, username); err != nil {
 			return err
 		}
-		return getJSON(txn, prefixCred+username, &cred)
+		return store.GetJSON(txn, store.PrefixCred+username, &cred)
 	})
 	if err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		return nil, "", nil, s.internal("login", err)
@@ -297,11 +299,11 @@ func (s *Service) newSession(m *twinfed.Member) (string, *Session, error) {
 	sess := &Session{Username: m.Username, Role: m.Role, CSRF: csrf, Created: now, Expires: now.Add(s.cfg.SessionLifetime)}
 	ttl := s.cfg.SessionLifetime
 	err := s.update(func(txn *badger.Txn) error {
-		b, err := jsonMarshal(sess)
+		b, err := json.Marshal(sess)
 		if err != nil {
 			return err
 		}
-		return txn.SetEntry(badger.NewEntry([]byte(prefixSession+th), b).WithTTL(ttl))
+		return txn.SetEntry(badger.NewEntry([]byte(store.PrefixSession+th), b).WithTTL(ttl))
 	})
 	if err != nil {
 		return "", nil, s.internal("new session", err)
@@ -315,7 +317,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*twinfed.Prin
 	var sess Session
 	var m *twinfed.Member
 	err := s.store.View(func(txn *badger.Txn) error {
-		if err := getJSON(txn, prefixSession+tokenHash(token), &sess); err != nil {
+		if err := store.GetJSON(txn, store.PrefixSession+tokenHash(token), &sess); err != nil {
 			return err
 		}
 		var err error
@@ -336,7 +338,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*twinfed.Prin
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.internal("logout", s.update(func(txn *badger.Txn) error {
-		return txn.Delete([]byte(prefixSession + tokenHash(token)))
+		return txn.Delete([]byte(store.PrefixSession + tokenHash(token)))
 	}))
 }
 
@@ -354,14 +356,14 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	var m *twinfed.Member
 	token, th := randomToken()
 	err := s.update(func(txn *badger.Txn) error {
-		u, ok, err := getString(txn, prefixEmail+normEmail(email))
+		u, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(email))
 		if err != nil || !ok {
 			return err
 		}
 		if m, err = getMember(txn, u); err != nil {
 			return err
 		}
-		return setJSON(txn, prefixToken+th, linkToken{Kind: "reset", Username: u, Expires: s.now().UTC().Add(s.cfg.ResetLinkTTL)})
+		return store.SetJSON(txn, store.PrefixToken+th, linkToken{Kind: "reset", Username: u, Expires: s.now().UTC().Add(s.cfg.ResetLinkTTL)})
 	})
 	if err != nil {
 		return s.internal("request reset", err)
@@ -401,7 +403,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm st
 				return err
 			}
 		}
-		return setJSON(txn, prefixCred+t.Username, credentials{PasswordHash: hash, Changed: s.now().UTC()})
+		return store.SetJSON(txn, store.PrefixCred+t.Username, credentials{PasswordHash: hash, Changed: s.now().UTC()})
 	}))
 }
 
@@ -414,7 +416,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *twinfed.Principal, curr
 		return err
 	}
 	var cred credentials
-	if err := s.store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixCred+p.Username, &cred) }); err != nil {
+	if err := s.store.View(func(txn *badger.Txn) error { return store.GetJSON(txn, store.PrefixCred+p.Username, &cred) }); err != nil {
 		return s.internal("change password", err)
 	}
 	if !checkPassword(cred.PasswordHash, current) {
@@ -425,7 +427,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *twinfed.Principal, curr
 		return s.internal("hash", err)
 	}
 	return s.internal("change password", s.update(func(txn *badger.Txn) error {
-		return setJSON(txn, prefixCred+p.Username, credentials{PasswordHash: hash, Changed: s.now().UTC()})
+		return store.SetJSON(txn, store.PrefixCred+p.Username, credentials{PasswordHash: hash, Changed: s.now().UTC()})
 	}))
 }
 
@@ -520,10 +522,10 @@ func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twi
 		if err := s.saveMember(ctx, txn, nil, m); err != nil {
 			return err
 		}
-		if err := setJSON(txn, prefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {
+		if err := store.SetJSON(txn, store.PrefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {
 			return err
 		}
-		return txn.Set([]byte(prefixEmail+normEmail(m.Email)), []byte(m.Username))
+		return txn.Set([]byte(store.PrefixEmail+normEmail(m.Email)), []byte(m.Username))
 	})
 	if err != nil {
 		return nil, s.internal("create account", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 func requireAgency(p *twinfed.Principal) error {
@@ -34,7 +35,7 @@ func (s *Service) ListMembers(ctx context.Context, p *twinfed.Principal, status 
 	var out []*twinfed.Member
 	total := 0
 	err := s.store.View(func(txn *badger.Txn) error {
-		names := keysUnder(txn, prefixStatus+string(status)+"/", 0)
+		names := store.KeysUnder(txn, store.PrefixStatus+string(status)+"/", 0)
 		total = len(names)
 		for i := offset; i < len(names) && len(out) < limit; i++ {
 			m, err := getMember(txn, names[i])
@@ -127,7 +128,7 @@ func (s *Service) ListProposals(ctx context.Context, p *twinfed.Principal, statu
 	}
 	var out []*SchoolProposal
 	err := s.store.View(func(txn *badger.Txn) error {
-		return eachJSON(txn, prefixProposal, func(sp *SchoolProposal) error {
+		return store.EachJSON(txn, store.PrefixProposal, func(sp *SchoolProposal) error {
 			if status == "" || sp.Status == status {
 				out = append(out, sp)
 			}
@@ -144,7 +145,7 @@ func (s *Service) Proposal(ctx context.Context, p *twinfed.Principal, id string)
 		return nil, err
 	}
 	var sp SchoolProposal
-	err := s.store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixProposal+id, &sp) })
+	err := s.store.View(func(txn *badger.Txn) error { return store.GetJSON(txn, store.PrefixProposal+id, &sp) })
 	if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no school proposal %q.", id)
 	}
@@ -181,11 +182,11 @@ func (s *Service) ValidateSchool(ctx context.Context, p *twinfed.Principal, id s
 	}
 	err = s.update(func(txn *badger.Txn) error {
 		var cur SchoolProposal
-		if err := getJSON(txn, prefixProposal+id, &cur); err != nil {
+		if err := store.GetJSON(txn, store.PrefixProposal+id, &cur); err != nil {
 			return err
 		}
 		cur.Status, cur.SchoolID, cur.DecidedBy = twinfed.SchoolValidated, stored.ID, p.Username
-		if err := setJSON(txn, prefixProposal+id, cur); err != nil {
+		if err := store.SetJSON(txn, store.PrefixProposal+id, cur); err != nil {
 			return err
 		}
 		if cur.ProposedBy == "" {
@@ -243,7 +244,7 @@ func (s *Service) RejectSchool(ctx context.Context, p *twinfed.Principal, id, re
 	}
 	var sp SchoolProposal
 	err := s.update(func(txn *badger.Txn) error {
-		if err := getJSON(txn, prefixProposal+id, &sp); err != nil {
+		if err := store.GetJSON(txn, store.PrefixProposal+id, &sp); err != nil {
 			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 				return twinfed.Errorf(twinfed.ENOTFOUND, "There is no school proposal %q.", id)
 			}
@@ -253,7 +254,7 @@ func (s *Service) RejectSchool(ctx context.Context, p *twinfed.Principal, id, re
 			return twinfed.Errorf(twinfed.ECONFLICT, "This school proposal was already decided (%s).", sp.Status)
 		}
 		sp.Status, sp.RejectReason, sp.DecidedBy = twinfed.SchoolRejected, reason, p.Username
-		return setJSON(txn, prefixProposal+id, sp)
+		return store.SetJSON(txn, store.PrefixProposal+id, sp)
 	})
 	if err != nil {
 		return nil, s.internal("reject school", err)
@@ -285,9 +286,9 @@ func (s *Service) Stats(ctx context.Context, p *twinfed.Principal) (*Stats, erro
 	st := &Stats{ByStatus: map[string]int{}, ByRegion: map[string]int{}, ByLevel: map[string]int{}, Schools: map[string]int{}}
 	err := s.store.View(func(txn *badger.Txn) error {
 		for _, status := range twinfed.MemberStatuses {
-			st.ByStatus[string(status)] = countPrefix(txn, prefixStatus+string(status)+"/")
+			st.ByStatus[string(status)] = store.CountPrefix(txn, store.PrefixStatus+string(status)+"/")
 		}
-		if err := eachJSON(txn, prefixMember, func(m *twinfed.Member) error {
+		if err := store.EachJSON(txn, store.PrefixMember, func(m *twinfed.Member) error {
 			if m.Role != twinfed.RoleMember || (m.Status != twinfed.StatusValidated && m.Status != twinfed.StatusPending) {
 				return nil
 			}
@@ -307,7 +308,7 @@ func (s *Service) Stats(ctx context.Context, p *twinfed.Principal) (*Stats, erro
 			return err
 		}
 		weeks := map[string]int{}
-		for _, k := range keysUnder(txn, prefixRegWeekly, 0) {
+		for _, k := range store.KeysUnder(txn, store.PrefixRegWeekly, 0) {
 			w, _, _ := strings.Cut(k, "/")
 			weeks[w]++
 		}
@@ -315,7 +316,7 @@ func (s *Service) Stats(ctx context.Context, p *twinfed.Principal) (*Stats, erro
 			st.PerWeek = append(st.PerWeek, WeekCount{Week: w, Count: n})
 		}
 		sort.Slice(st.PerWeek, func(i, j int) bool { return st.PerWeek[i].Week < st.PerWeek[j].Week })
-		return eachJSON(txn, prefixProposal, func(sp *SchoolProposal) error {
+		return store.EachJSON(txn, store.PrefixProposal, func(sp *SchoolProposal) error {
 			st.Schools[string(sp.Status)]++
 			return nil
 		})
@@ -331,7 +332,7 @@ func (s *Service) ExportCSV(ctx context.Context, p *twinfed.Principal, w io.Writ
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"username", "first_name", "last_name", "email", "status", "school_id", "school_name", "region", "level", "role_at_school", "schools", "created", "submitted", "validated", "reject_reason"})
 	err := s.store.View(func(txn *badger.Txn) error {
-		return eachJSON(txn, prefixMember, func(m *twinfed.Member) error {
+		return store.EachJSON(txn, store.PrefixMember, func(m *twinfed.Member) error {
 			if m.Role != twinfed.RoleMember {
 				return nil
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // TestCounts_UnreadIndex checks the menu's notification count, which reads
@@ -14,7 +15,7 @@ import (
 // written before the index existed gets it built at the first start.
 func TestCounts_UnreadIndex(t *testing.T) {
 	dir := t.TempDir()
-	open := func() (*Store, *Service) { return openService(t, dir) }
+	open := func() (*store.Store, *Service) { return openService(t, dir) }
 	ctx := context.Background()
 	anna := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	notifyN := func(s *Service, n int) {
@@ -38,7 +39,7 @@ func TestCounts_UnreadIndex(t *testing.T) {
 		}
 	}
 
-	store, s := open()
+	db, s := open()
 	want(s, 0)
 	notifyN(s, 3)
 	want(s, 3)
@@ -54,31 +55,31 @@ func TestCounts_UnreadIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	want(s, 71)
-	store.Close()
+	db.Close()
 
 	// After a restart the count is the same.
-	store, s = open()
+	db, s = open()
 	want(s, 71)
 
 	// A store from before the index: no nu/ keys and no marker. The first
 	// start builds the index from the notifications themselves.
-	err := store.Update(func(txn *badger.Txn) error {
-		if err := deletePrefix(txn, prefixUnread); err != nil {
+	err := db.Update(func(txn *badger.Txn) error {
+		if err := store.DeletePrefix(txn, store.PrefixUnread); err != nil {
 			return err
 		}
-		return txn.Delete([]byte(keyUnreadIndexed))
+		return txn.Delete([]byte(store.KeyUnreadIndexed))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want(s, 0)
-	store.Close()
-	store, s = open()
-	defer store.Close()
+	db.Close()
+	db, s = open()
+	defer db.Close()
 	want(s, 71)
 
 	// An erased account leaves no index behind.
-	if err := store.Update(func(txn *badger.Txn) error { return eraseSocial(txn, "anna") }); err != nil {
+	if err := db.Update(func(txn *badger.Txn) error { return eraseSocial(txn, "anna") }); err != nil {
 		t.Fatal(err)
 	}
 	want(s, 0)

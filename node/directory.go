@@ -16,6 +16,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/search"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // The federated directory. Every public profile the node knows (its own
@@ -23,13 +24,8 @@ import (
 // Badger under dp/; a change also writes a dq/ marker in the same
 // transaction, and the indexer moves marked profiles into the search index
 // (package directory, in memory) and clears the markers. The index is
-// derived data, built from dp/ at each start.
-const (
-	prefixDirProfile = "dp/" // dp/<actor URL> → twinfed.Profile
-	prefixDirQueue   = "dq/" // dp/<actor URL> → change stamp, waiting for the indexer
-	prefixDirCursor  = "db/" // db/<node host> → backfill state
-	keyDirLocal      = "cfg/directory-local-v1"
-)
+// derived data, built from dp/ at each start. Keys: store.PrefixDirProfile,
+// store.PrefixDirQueue, store.PrefixDirCursor, store.KeyDirLocal.
 
 // dirStamps count the committed writes of directory records since the
 // process started, in slots chosen by a hash of the record's key: a
@@ -98,22 +94,22 @@ func (s *Service) dirWake() {
 
 // dirPut records p in the directory within txn.
 func (s *Service) dirPut(txn *badger.Txn, p *twinfed.Profile) error {
-	key := prefixDirProfile + p.ID
-	if err := setJSON(txn, key, p); err != nil {
+	key := store.PrefixDirProfile + p.ID
+	if err := store.SetJSON(txn, key, p); err != nil {
 		return err
 	}
-	s.store.afterCommit(txn, func() { s.stamps.touch(key) })
-	return txn.Set([]byte(prefixDirQueue+p.ID), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
+	s.store.AfterCommit(txn, func() { s.stamps.touch(key) })
+	return txn.Set([]byte(store.PrefixDirQueue+p.ID), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
 }
 
 // dirRemove removes a profile from the directory within txn.
 func (s *Service) dirRemove(txn *badger.Txn, id string) error {
-	key := prefixDirProfile + id
+	key := store.PrefixDirProfile + id
 	if err := txn.Delete([]byte(key)); err != nil {
 		return err
 	}
-	s.store.afterCommit(txn, func() { s.stamps.touch(key) })
-	return txn.Set([]byte(prefixDirQueue+id), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
+	s.store.AfterCommit(txn, func() { s.stamps.touch(key) })
+	return txn.Set([]byte(store.PrefixDirQueue+id), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
 }
 
 // DirectoryBacklog is the number of profiles waiting for the indexer: 0
@@ -132,7 +128,7 @@ func (s *Service) DirectoryBacklog() int {
 	d.countMu.Lock()
 	defer d.countMu.Unlock()
 	if now := time.Now(); d.countStale.Swap(false) || now.Sub(d.countAt) >= time.Second {
-		_ = s.store.View(func(txn *badger.Txn) error { d.count = countPrefix(txn, prefixDirQueue); return nil })
+		_ = s.store.View(func(txn *badger.Txn) error { d.count = store.CountPrefix(txn, store.PrefixDirQueue); return nil })
 		d.countAt = now
 	}
 	return n + d.count
@@ -141,7 +137,7 @@ func (s *Service) DirectoryBacklog() int {
 // dirGet returns a profile the directory holds, nil when unknown.
 func (s *Service) dirGet(txn *badger.Txn, id string) *twinfed.Profile {
 	var p twinfed.Profile
-	if getJSON(txn, prefixDirProfile+id, &p) != nil {
+	if store.GetJSON(txn, store.PrefixDirProfile+id, &p) != nil {
 		return nil
 	}
 	return &p
@@ -213,7 +209,7 @@ func (s *Service) closeDirectory() error {
 // once (members stored before the directory existed, or imported in bulk).
 func (s *Service) syncLocalProfiles() error {
 	done := false
-	_ = s.store.View(func(txn *badger.Txn) error { done = has(txn, keyDirLocal); return nil })
+	_ = s.store.View(func(txn *badger.Txn) error { done = store.Has(txn, store.KeyDirLocal); return nil })
 	if done {
 		return nil
 	}
@@ -225,7 +221,7 @@ func (s *Service) syncLocalProfiles() error {
 		err := s.store.Update(func(txn *badger.Txn) error {
 			for _, username := range batch {
 				var m twinfed.Member
-				if err := getJSON(txn, prefixMember+username, &m); err != nil {
+				if err := store.GetJSON(txn, store.PrefixMember+username, &m); err != nil {
 					if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 						continue // deleted meanwhile
 					}
@@ -234,7 +230,7 @@ func (s *Service) syncLocalProfiles() error {
 				// A record already there was written with the member
 				// (saveMember) and is current: rewriting it would only
 				// give it a new version, and the profile page cache a miss.
-				if p := s.publicOf(&m); p != nil && !has(txn, prefixDirProfile+p.ID) {
+				if p := s.publicOf(&m); p != nil && !store.Has(txn, store.PrefixDirProfile+p.ID) {
 					if err := s.dirPut(txn, p); err != nil {
 						return err
 					}
@@ -246,7 +242,7 @@ func (s *Service) syncLocalProfiles() error {
 		return err
 	}
 	err := s.store.View(func(txn *badger.Txn) error {
-		for _, username := range keysUnder(txn, prefixMember, 0) {
+		for _, username := range store.KeysUnder(txn, store.PrefixMember, 0) {
 			batch = append(batch, username)
 			if len(batch) >= 5000 {
 				if err := flush(); err != nil {
@@ -260,7 +256,7 @@ func (s *Service) syncLocalProfiles() error {
 		err = flush()
 	}
 	if err == nil {
-		err = s.store.Update(func(txn *badger.Txn) error { return txn.Set([]byte(keyDirLocal), nil) })
+		err = s.store.Update(func(txn *badger.Txn) error { return txn.Set([]byte(store.KeyDirLocal), nil) })
 	}
 	return err
 }
@@ -271,7 +267,7 @@ func (s *Service) rebuildIndex() error {
 	d := s.dir
 	defer d.building.Store(0)
 	_ = s.store.View(func(txn *badger.Txn) error {
-		d.building.Store(int64(countPrefix(txn, prefixDirProfile)))
+		d.building.Store(int64(store.CountPrefix(txn, store.PrefixDirProfile)))
 		return nil
 	})
 	n := 0
@@ -283,7 +279,7 @@ func (s *Service) rebuildIndex() error {
 		return err
 	}
 	err := s.store.View(func(txn *badger.Txn) error {
-		return eachJSON(txn, prefixDirProfile, func(p *twinfed.Profile) error {
+		return store.EachJSON(txn, store.PrefixDirProfile, func(p *twinfed.Profile) error {
 			if err := b.Put(p); err != nil {
 				return err
 			}
@@ -351,7 +347,7 @@ func (s *Service) indexPending(d *dirState, after []byte, limit int) (n int, nex
 	b := d.ix.NewBatch()
 	err = s.store.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefixDirQueue)
+		opts.Prefix = []byte(store.PrefixDirQueue)
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		it.Rewind()
@@ -363,7 +359,7 @@ func (s *Service) indexPending(d *dirState, after []byte, limit int) (n int, nex
 			if err != nil {
 				return err
 			}
-			id := strings.TrimPrefix(string(it.Item().Key()), prefixDirQueue)
+			id := strings.TrimPrefix(string(it.Item().Key()), store.PrefixDirQueue)
 			marks = append(marks, mark{id, string(v)})
 			if p := s.dirGet(txn, id); p != nil {
 				if err := b.Put(p); err != nil {
@@ -374,7 +370,7 @@ func (s *Service) indexPending(d *dirState, after []byte, limit int) (n int, nex
 			}
 		}
 		if it.Valid() {
-			next = []byte(prefixDirQueue + marks[len(marks)-1].id)
+			next = []byte(store.PrefixDirQueue + marks[len(marks)-1].id)
 		}
 		return nil
 	})
@@ -386,12 +382,12 @@ func (s *Service) indexPending(d *dirState, after []byte, limit int) (n int, nex
 	}
 	err = s.store.Update(func(txn *badger.Txn) error {
 		for _, m := range marks {
-			v, ok, err := getString(txn, prefixDirQueue+m.id)
+			v, ok, err := store.GetString(txn, store.PrefixDirQueue+m.id)
 			if err != nil {
 				return err
 			}
 			if ok && v == m.stamp {
-				if err := txn.Delete([]byte(prefixDirQueue + m.id)); err != nil {
+				if err := txn.Delete([]byte(store.PrefixDirQueue + m.id)); err != nil {
 					return err
 				}
 			}
@@ -468,7 +464,7 @@ func (s *Service) Suggestions(ctx context.Context, p *twinfed.Principal, limit i
 	}
 	var exclude []string
 	_ = s.store.View(func(txn *badger.Txn) error {
-		return eachJSON(txn, prefixContact+p.Username+"/", func(c *Contact) error {
+		return store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(c *Contact) error {
 			exclude = append(exclude, c.Peer)
 			return nil
 		})
@@ -495,12 +491,12 @@ func (s *Service) LocalProfiles(ctx context.Context, after string, limit int) (*
 	last := ""
 	err := s.store.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefixMember)
+		opts.Prefix = []byte(store.PrefixMember)
 		it := txn.NewIterator(opts)
 		defer it.Close()
-		start := []byte(prefixMember + after + "\x00")
+		start := []byte(store.PrefixMember + after + "\x00")
 		if after == "" {
-			start = []byte(prefixMember)
+			start = []byte(store.PrefixMember)
 		}
 		for it.Seek(start); it.Valid() && len(out.Profiles) < limit; it.Next() {
 			var m twinfed.Member
@@ -585,7 +581,7 @@ func (s *Service) backfillNode(ctx context.Context, fetch Fetcher, base string) 
 	// Profiles of that node it no longer lists were deleted or hidden.
 	var gone []string
 	_ = s.store.View(func(txn *badger.Txn) error {
-		for _, k := range keysUnder(txn, prefixDirProfile+strings.TrimRight(base, "/")+"/", 0) {
+		for _, k := range store.KeysUnder(txn, store.PrefixDirProfile+strings.TrimRight(base, "/")+"/", 0) {
 			id := strings.TrimRight(base, "/") + "/" + k
 			if !seen[id] {
 				gone = append(gone, id)

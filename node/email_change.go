@@ -7,10 +7,11 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // A change of e-mail address takes effect only once the new address is
-// proven. UpdateAccount records it as pending under prefixEmailChange,
+// proven. UpdateAccount records it as pending under store.PrefixEmailChange,
 // e-mails a single-use link (a linkToken of kind linkEmailChange, hashed at
 // rest like every link) to the new address and a notice without the link
 // to the current one. ConfirmEmailChange, called with that link by the
@@ -22,8 +23,7 @@ import (
 // (or one of a cancelled change) no longer works.
 
 const (
-	prefixEmailChange = "ec/"   // ec/<username> → emailChange JSON (a change of address waiting for confirmation)
-	linkEmailChange   = "email" // linkToken.Kind of the link that confirms a change of address
+	linkEmailChange = "email" // linkToken.Kind of the link that confirms a change of address
 )
 
 // Messages of the change of address (ids of the catalogues).
@@ -52,7 +52,7 @@ type emailChange struct {
 // replacing any earlier one, and returns the link's token. ECONFLICT when
 // another account uses the address.
 func (s *Service) requestEmailChange(txn *badger.Txn, username, email string) (string, *EmailChange, error) {
-	if owner, ok, err := getString(txn, prefixEmail+normEmail(email)); err != nil {
+	if owner, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(email)); err != nil {
 		return "", nil, err
 	} else if ok && owner != username {
 		return "", nil, &twinfed.Error{Code: twinfed.ECONFLICT, Message: msgEmailTaken, Fields: map[string]string{"email": msgEmailTaken}}
@@ -60,10 +60,10 @@ func (s *Service) requestEmailChange(txn *badger.Txn, username, email string) (s
 	token, th := randomToken()
 	now := s.now().UTC()
 	ch := emailChange{EmailChange: EmailChange{NewEmail: email, Requested: now, Expires: now.Add(s.cfg.ConfirmLinkTTL)}, TokenHash: th}
-	if err := setJSON(txn, prefixToken+th, linkToken{Kind: linkEmailChange, Username: username, Expires: ch.Expires}); err != nil {
+	if err := store.SetJSON(txn, store.PrefixToken+th, linkToken{Kind: linkEmailChange, Username: username, Expires: ch.Expires}); err != nil {
 		return "", nil, err
 	}
-	return token, &ch.EmailChange, setJSON(txn, prefixEmailChange+username, ch)
+	return token, &ch.EmailChange, store.SetJSON(txn, store.PrefixEmailChange+username, ch)
 }
 
 // mailEmailChange sends the link to the new address and a notice, without
@@ -80,7 +80,7 @@ func (s *Service) mailEmailChange(ctx context.Context, m *twinfed.Member, ch *Em
 // confirmation; nil when there is none or its link has expired.
 func (s *Service) PendingEmailChange(ctx context.Context, username string) (*EmailChange, error) {
 	var ch emailChange
-	err := s.store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixEmailChange+username, &ch) })
+	err := s.store.View(func(txn *badger.Txn) error { return store.GetJSON(txn, store.PrefixEmailChange+username, &ch) })
 	if twinfed.ErrorCode(err) == twinfed.ENOTFOUND || (err == nil && s.now().After(ch.Expires)) {
 		return nil, nil
 	}
@@ -127,19 +127,19 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, p *twinfed.Principal, 
 			return err
 		}
 		m = old
-		if err := txn.Delete([]byte(prefixEmailChange + old.Username)); err != nil {
+		if err := txn.Delete([]byte(store.PrefixEmailChange + old.Username)); err != nil {
 			return err
 		}
-		if owner, ok, err := getString(txn, prefixEmail+normEmail(ch.NewEmail)); err != nil {
+		if owner, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(ch.NewEmail)); err != nil {
 			return err
 		} else if ok && owner != old.Username {
 			taken = true
 			return nil // commit the used link and the cleared change
 		}
-		if err := txn.Delete([]byte(prefixEmail + normEmail(old.Email))); err != nil {
+		if err := txn.Delete([]byte(store.PrefixEmail + normEmail(old.Email))); err != nil {
 			return err
 		}
-		if err := txn.Set([]byte(prefixEmail+normEmail(ch.NewEmail)), []byte(old.Username)); err != nil {
+		if err := txn.Set([]byte(store.PrefixEmail+normEmail(ch.NewEmail)), []byte(old.Username)); err != nil {
 			return err
 		}
 		m = ptrCopy(old)
@@ -174,7 +174,7 @@ func (s *Service) emailChangeLink(txn *badger.Txn, p *twinfed.Principal, token s
 		return nil, nil, twinfed.Errorf(twinfed.EFORBIDDEN, msgEmailLinkOther)
 	}
 	var ch emailChange
-	if err := getJSON(txn, prefixEmailChange+t.Username, &ch); err != nil {
+	if err := store.GetJSON(txn, store.PrefixEmailChange+t.Username, &ch); err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, nil, twinfed.Errorf(twinfed.ECONFLICT, msgEmailLinkReplaced)
 		}
@@ -190,7 +190,7 @@ func (s *Service) emailChangeLink(txn *badger.Txn, p *twinfed.Principal, token s
 // without using it.
 func (s *Service) peekToken(txn *badger.Txn, token, kind string) (*linkToken, error) {
 	var t linkToken
-	if err := getJSON(txn, prefixToken+tokenHash(token), &t); err != nil || t.Kind != kind {
+	if err := store.GetJSON(txn, store.PrefixToken+tokenHash(token), &t); err != nil || t.Kind != kind {
 		if err == nil || twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, twinfed.Errorf(twinfed.ENOTFOUND, "This link is not valid. Check that you copied the whole link from the e-mail.")
 		}

@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // ImportMembers stores members in bulk, for a migration from the legacy
@@ -45,8 +47,8 @@ func (s *Service) ImportMembers(ctx context.Context, p *twinfed.Principal, membe
 	}
 	err := s.store.View(func(txn *badger.Txn) error {
 		for i, m := range members {
-			for _, k := range []string{prefixMember + m.Username, prefixDeleted + m.Username, prefixEmail + normEmail(m.Email)} {
-				if ok, err := exists(txn, k); err != nil {
+			for _, k := range []string{store.PrefixMember + m.Username, store.PrefixDeleted + m.Username, store.PrefixEmail + normEmail(m.Email)} {
+				if ok, err := store.Exists(txn, k); err != nil {
 					return err
 				} else if ok {
 					return twinfed.Errorf(twinfed.ECONFLICT, "record %d (%s): the username or e-mail is already registered", i, m.Username)
@@ -58,25 +60,25 @@ func (s *Service) ImportMembers(ctx context.Context, p *twinfed.Principal, membe
 	if err != nil {
 		return s.internal("import", err)
 	}
-	wb := s.store.db.NewWriteBatch()
+	wb := s.store.DB().NewWriteBatch()
 	defer wb.Cancel()
 	for _, m := range members {
-		b, err := jsonMarshal(m)
+		b, err := json.Marshal(m)
 		if err != nil {
 			return s.internal("import", err)
 		}
 		kv := map[string][]byte{
-			prefixMember + m.Username:                          b,
-			prefixEmail + normEmail(m.Email):                   []byte(m.Username),
-			prefixStatus + string(m.Status) + "/" + m.Username: nil,
+			store.PrefixMember + m.Username:                          b,
+			store.PrefixEmail + normEmail(m.Email):                   []byte(m.Username),
+			store.PrefixStatus + string(m.Status) + "/" + m.Username: nil,
 		}
 		// The directory holds the public profile; other nodes fetch
 		// imported members by backfill rather than by 45 pushes each.
 		if pp := s.publicOf(m); pp != nil {
-			if kv[prefixDirProfile+pp.ID], err = jsonMarshal(pp); err != nil {
+			if kv[store.PrefixDirProfile+pp.ID], err = json.Marshal(pp); err != nil {
 				return s.internal("import", err)
 			}
-			kv[prefixDirQueue+pp.ID] = []byte(strconv.FormatInt(s.now().UnixNano(), 10))
+			kv[store.PrefixDirQueue+pp.ID] = []byte(strconv.FormatInt(s.now().UnixNano(), 10))
 		}
 		for k, v := range kv {
 			if err := wb.Set([]byte(k), v); err != nil {
@@ -87,7 +89,7 @@ func (s *Service) ImportMembers(ctx context.Context, p *twinfed.Principal, membe
 	if err := wb.Flush(); err != nil {
 		return s.internal("import", fmt.Errorf("flush: %w", err))
 	}
-	if err := s.store.db.Sync(); err != nil {
+	if err := s.store.DB().Sync(); err != nil {
 		return s.internal("import sync", err)
 	}
 	s.stamps.touchAll() // the batch wrote directory records without Update

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // The node's twinfed.InboxHandler. The federation calls HandleActivity once
@@ -20,13 +21,13 @@ import (
 
 var _ twinfed.InboxHandler = (*Service)(nil)
 
-// prefixApplied records the activities from other nodes this node applied:
-// ap/<activity id> → the time it was applied (RFC 3339, 20 bytes), about a
-// hundred bytes with the key. They are kept, not pruned: a replay can come
-// at any time, and the federation keeps its own record of every incoming
-// activity, raw body and headers included, which is many times larger. An
-// activity dropped (EINVALID, EFORBIDDEN) is not recorded.
-const prefixApplied = "ap/"
+// The activities from other nodes this node applied are recorded under
+// store.PrefixApplied: ap/<activity id> → the time it was applied (RFC
+// 3339, 20 bytes), about a hundred bytes with the key. They are kept, not
+// pruned: a replay can come at any time, and the federation keeps its own
+// record of every incoming activity, raw body and headers included, which
+// is many times larger. An activity dropped (EINVALID, EFORBIDDEN) is not
+// recorded.
 
 // objectKind is what an incoming activity acts on, as far as routing goes.
 type objectKind string
@@ -107,7 +108,7 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		if a.Note == nil {
 			return ""
 		}
-		if has(txn, projectKey(a.Note.To)) {
+		if store.Has(txn, projectKey(a.Note.To)) {
 			return kindTwinSpacePost
 		}
 		return kindNote
@@ -147,8 +148,8 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 		}
 	}
 	return s.update(func(txn *badger.Txn) error {
-		key := prefixApplied + a.ID
-		if done, err := exists(txn, key); err != nil || done {
+		key := store.PrefixApplied + a.ID
+		if done, err := store.Exists(txn, key); err != nil || done {
 			return err
 		}
 		h := inboxRoutes[inboxRoute{a.Type, s.kindOf(txn, a)}]

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // Quality labels. The registry holds them (twinfed.Registry); the node is
@@ -278,7 +279,7 @@ func (s *Service) LabelProjects(ctx context.Context, p *twinfed.Principal, offse
 	var all []*twinfed.Project
 	err := s.store.View(func(txn *badger.Txn) error {
 		seen := map[string]bool{}
-		for _, k := range keysUnder(txn, prefixMyProject, 0) {
+		for _, k := range store.KeysUnder(txn, store.PrefixMyProject, 0) {
 			_, id, ok := strings.Cut(k, "/")
 			if !ok || seen[id] {
 				continue

@@ -11,15 +11,14 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/search"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // Direct messages: Create{Note} addressed to one member. Each side keeps
 // its copy: the sender's node when it sends, the recipient's node when the
 // activity arrives.
 const (
-	prefixMessage      = "dm/" // dm/<username>/<peer>/<arrival time>/<id> → Message
-	prefixConversation = "dc/" // dc/<username>/<peer> → Conversation
-	maxMessageRunes    = 5000
+	maxMessageRunes = 5000
 )
 
 // Message is one direct message, as one of its two members holds it.
@@ -42,7 +41,7 @@ type Conversation struct {
 }
 
 func messageKey(username, peer string, t time.Time, id string) string {
-	return prefixMessage + username + "/" + peer + "/" + t.UTC().Format("20060102T150405.000000000") + "/" + twinfed.URLHost(id) + "-" + lastSegment(id)
+	return store.PrefixMessage + username + "/" + peer + "/" + t.UTC().Format("20060102T150405.000000000") + "/" + twinfed.URLHost(id) + "-" + lastSegment(id)
 }
 
 func lastSegment(u string) string { return u[strings.LastIndexByte(u, '/')+1:] }
@@ -66,11 +65,11 @@ func snippet(content string) string {
 func (s *Service) storeMessage(txn *badger.Txn, username, peer string, m *Message) error {
 	// Keyed by arrival on this node: the order the member saw them in
 	// (publication times from other nodes carry whole seconds only).
-	if err := setJSON(txn, messageKey(username, peer, s.now(), m.ID), m); err != nil {
+	if err := store.SetJSON(txn, messageKey(username, peer, s.now(), m.ID), m); err != nil {
 		return err
 	}
 	var c Conversation
-	if err := getJSON(txn, peerKey(prefixConversation, username, peer), &c); err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+	if err := store.GetJSON(txn, peerKey(store.PrefixConversation, username, peer), &c); err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		return err
 	}
 	c.Peer = peer
@@ -78,10 +77,10 @@ func (s *Service) storeMessage(txn *badger.Txn, username, peer string, m *Messag
 	if !m.Outgoing {
 		c.Unread++
 	}
-	if err := txn.Set([]byte(peerKey(prefixPeer, peer, username)), nil); err != nil {
+	if err := txn.Set([]byte(peerKey(store.PrefixPeer, peer, username)), nil); err != nil {
 		return err
 	}
-	return setJSON(txn, peerKey(prefixConversation, username, peer), c)
+	return store.SetJSON(txn, peerKey(store.PrefixConversation, username, peer), c)
 }
 
 // receiveMessage keeps the recipient's copy of n, a message to username
@@ -141,7 +140,7 @@ func (s *Service) Conversations(ctx context.Context, p *twinfed.Principal) ([]*C
 	}
 	out := []*Conversation{}
 	err := s.store.View(func(txn *badger.Txn) error {
-		return eachJSON(txn, prefixConversation+p.Username+"/", func(c *Conversation) error {
+		return store.EachJSON(txn, store.PrefixConversation+p.Username+"/", func(c *Conversation) error {
 			c.Profile = s.dirGet(txn, c.Peer)
 			out = append(out, c)
 			return nil
@@ -164,12 +163,12 @@ func (s *Service) ConversationWith(ctx context.Context, p *twinfed.Principal, pe
 	conv := &Conversation{Peer: peer}
 	err := s.store.Update(func(txn *badger.Txn) error {
 		msgs = msgs[:0]
-		if err := getJSON(txn, peerKey(prefixConversation, p.Username, peer), conv); err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		if err := store.GetJSON(txn, peerKey(store.PrefixConversation, p.Username, peer), conv); err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 			return err
 		}
 		opts := badger.DefaultIteratorOptions
 		opts.Reverse = true
-		prefix := prefixMessage + p.Username + "/" + peer + "/"
+		prefix := store.PrefixMessage + p.Username + "/" + peer + "/"
 		opts.Prefix = []byte(prefix)
 		it := txn.NewIterator(opts)
 		for it.Seek([]byte(prefix + "\xff")); it.Valid() && len(msgs) < limit; it.Next() {
@@ -186,7 +185,7 @@ func (s *Service) ConversationWith(ctx context.Context, p *twinfed.Principal, pe
 		if conv.Unread > 0 {
 			c := *conv
 			c.Unread, c.Profile = 0, nil
-			return setJSON(txn, peerKey(prefixConversation, p.Username, peer), c)
+			return store.SetJSON(txn, peerKey(store.PrefixConversation, p.Username, peer), c)
 		}
 		return nil
 	})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // Options are what Open needs to run a node. cmd/twinfed builds them from
@@ -39,7 +40,7 @@ type Options struct {
 	// Store is the node's store. Nil: Open opens one in <Dir>/db and Close
 	// closes it. A store given here is the caller's, to close after the
 	// node and after whatever else shares its DB (the federation's outbox).
-	Store *Store
+	Store *store.Store
 	// Outbox is the federation's transactional outbox, on Store's DB. Nil:
 	// the node runs alone, and anything addressed to another node is
 	// refused with EUNAVAILABLE. A node with an Outbox is federated: its
@@ -78,7 +79,7 @@ type SignatureChecker interface {
 
 // Node is a running national node: store, service and HTTP server.
 type Node struct {
-	store    *Store
+	store    *store.Store
 	ownStore bool // Open opened the store: Close closes it
 	svc      *Service
 	srv      *Server
@@ -130,7 +131,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	}
 	var err error
 	if n.store = o.Store; n.store == nil {
-		if n.store, err = OpenStore(filepath.Join(o.Dir, "db"), StoreOptions{Logger: o.Logger}); err != nil {
+		if n.store, err = store.Open(filepath.Join(o.Dir, "db"), store.Options{Logger: o.Logger}); err != nil {
 			return fail(err)
 		}
 		n.ownStore = true
@@ -198,7 +199,7 @@ func (n *Node) Addr() string { return n.ln.Addr().String() }
 func (n *Node) Service() *Service { return n.svc }
 
 // Store returns the node's store.
-func (n *Node) Store() *Store { return n.store }
+func (n *Node) Store() *store.Store { return n.store }
 
 // Handler returns the node's HTTP handler.
 func (n *Node) Handler() http.Handler { return n.srv }

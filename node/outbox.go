@@ -7,6 +7,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // Outbox is where the node's services put the activities that must reach
@@ -32,7 +33,7 @@ func (s *Service) newActivity(t twinfed.ActivityType, username string) *twinfed.
 	if username != "" {
 		actor = twinfed.ActorURL(s.cfg.BaseURL, username)
 	}
-	return &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, randomID()), Type: t, Actor: actor, Published: s.now().UTC()}
+	return &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, store.NewID()), Type: t, Actor: actor, Published: s.now().UTC()}
 }
 
 // isLocal reports whether an actor URL lives on this node.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // ActorSource is what the federation package needs of the node to serve
@@ -46,7 +47,7 @@ func (s *Service) localProfile(ctx context.Context, username string) (p *twinfed
 	// read and decode instead of the whole account. The member's record
 	// answers for everyone else (not shown, or a username spelt otherwise).
 	id := twinfed.ActorURL(s.cfg.BaseURL, username)
-	key := prefixDirProfile + id
+	key := store.PrefixDirProfile + id
 	stamp = s.stamps.get(key) // before the read: a write after it changes the stamp
 	_ = s.store.View(func(txn *badger.Txn) error { p = s.dirGet(txn, id); return nil })
 	if p != nil && p.Username == username {
@@ -119,7 +120,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p *twinfed.Principal, u Acc
 			m.Locale = u.Locale
 		}
 		if u.CancelEmailChange {
-			if err := txn.Delete([]byte(prefixEmailChange + old.Username)); err != nil {
+			if err := txn.Delete([]byte(store.PrefixEmailChange + old.Username)); err != nil {
 				return err
 			}
 		}
@@ -203,7 +204,7 @@ func (s *Service) AddSchool(ctx context.Context, p *twinfed.Principal, c SchoolC
 		m = ptrCopy(old)
 		m.Schools = append(slices.Clone(old.Schools), ms)
 		if prop != nil {
-			if err := setJSON(txn, prefixProposal+prop.ID, prop); err != nil {
+			if err := store.SetJSON(txn, store.PrefixProposal+prop.ID, prop); err != nil {
 				return err
 			}
 		}
@@ -250,7 +251,7 @@ func (s *Service) SetPhoto(ctx context.Context, p *twinfed.Principal, data []byt
 		}
 		m := ptrCopy(old)
 		m.HasPhoto, m.Updated = true, s.now().UTC()
-		if err := txn.Set([]byte(prefixPhoto+p.Username), append([]byte(ct+"\x00"), data...)); err != nil {
+		if err := txn.Set([]byte(store.PrefixPhoto+p.Username), append([]byte(ct+"\x00"), data...)); err != nil {
 			return err
 		}
 		return s.saveMember(ctx, txn, old, m)
@@ -270,7 +271,7 @@ func (s *Service) Photo(ctx context.Context, viewer *twinfed.Principal, username
 	}
 	var raw []byte
 	err = s.store.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(prefixPhoto + username))
+		item, err := txn.Get([]byte(store.PrefixPhoto + username))
 		if err != nil {
 			return err
 		}
@@ -308,12 +309,12 @@ func (s *Service) Export(ctx context.Context, p *twinfed.Principal) (*DataExport
 		Note:   "Your password is stored only as an argon2id hash and is not included. Your photo is at " + s.PhotoURL(m.Username) + "."}
 	err = s.store.View(func(txn *badger.Txn) error {
 		var ch emailChange
-		if err := getJSON(txn, prefixEmailChange+p.Username, &ch); err == nil {
+		if err := store.GetJSON(txn, store.PrefixEmailChange+p.Username, &ch); err == nil {
 			out.EmailChange = &ch.EmailChange
 		} else if twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 			return err
 		}
-		return eachJSON(txn, prefixProposal, func(sp *SchoolProposal) error {
+		return store.EachJSON(txn, store.PrefixProposal, func(sp *SchoolProposal) error {
 			if sp.ProposedBy == p.Username {
 				out.Proposals = append(out.Proposals, sp)
 			}
@@ -339,7 +340,7 @@ type tombstone struct {
 // agency validated it (it belongs to the registry).
 func (s *Service) DeleteAccount(ctx context.Context, p *twinfed.Principal, password string) error {
 	var cred credentials
-	if err := s.store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixCred+p.Username, &cred) }); err != nil {
+	if err := s.store.View(func(txn *badger.Txn) error { return store.GetJSON(txn, store.PrefixCred+p.Username, &cred) }); err != nil {
 		return s.internal("delete account", err)
 	}
 	if !checkPassword(cred.PasswordHash, password) {
@@ -350,14 +351,14 @@ func (s *Service) DeleteAccount(ctx context.Context, p *twinfed.Principal, passw
 		if err != nil {
 			return err
 		}
-		for _, k := range []string{prefixMember + m.Username, prefixCred + m.Username, prefixEmail + normEmail(m.Email), prefixStatus + string(m.Status) + "/" + m.Username, prefixPhoto + m.Username, prefixEmailChange + m.Username} {
+		for _, k := range []string{store.PrefixMember + m.Username, store.PrefixCred + m.Username, store.PrefixEmail + normEmail(m.Email), store.PrefixStatus + string(m.Status) + "/" + m.Username, store.PrefixPhoto + m.Username, store.PrefixEmailChange + m.Username} {
 			if err := txn.Delete([]byte(k)); err != nil {
 				return err
 			}
 		}
 		// Proposals still pending carry the proposer's name only; drop the link.
 		var props []*SchoolProposal
-		if err := eachJSON(txn, prefixProposal, func(sp *SchoolProposal) error {
+		if err := store.EachJSON(txn, store.PrefixProposal, func(sp *SchoolProposal) error {
 			if sp.ProposedBy == m.Username {
 				props = append(props, sp)
 			}
@@ -367,7 +368,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p *twinfed.Principal, passw
 		}
 		for _, sp := range props {
 			sp.ProposedBy = ""
-			if err := setJSON(txn, prefixProposal+sp.ID, sp); err != nil {
+			if err := store.SetJSON(txn, store.PrefixProposal+sp.ID, sp); err != nil {
 				return err
 			}
 		}
@@ -382,7 +383,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p *twinfed.Principal, passw
 		if err := s.forgetPeer(txn, twinfed.ActorURL(s.cfg.BaseURL, m.Username)); err != nil {
 			return err
 		}
-		return setJSON(txn, prefixDeleted+m.Username, tombstone{Username: m.Username, Created: m.Created, Deleted: s.now().UTC()})
+		return store.SetJSON(txn, store.PrefixDeleted+m.Username, tombstone{Username: m.Username, Created: m.Created, Deleted: s.now().UTC()})
 	}))
 }
 
@@ -401,7 +402,7 @@ func (s *Service) People(ctx context.Context, viewer *twinfed.Principal, query s
 	err := s.store.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.PrefetchValues = false
-		opts.Prefix = []byte(prefixStatus + string(twinfed.StatusValidated) + "/")
+		opts.Prefix = []byte(store.PrefixStatus + string(twinfed.StatusValidated) + "/")
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {

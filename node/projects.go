@@ -13,6 +13,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/search"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // Projects. A project lives on its founder's node (the home node), whose
@@ -24,13 +25,8 @@ import (
 // agency's decision, a founder's Update or Delete) and it answers every
 // change with Update{Group} carrying the whole project and a higher
 // Version, which every copy takes when it is newer than what it holds.
-const (
-	prefixProject   = "pj/" // pj/<project id> → twinfed.Project
-	prefixMyProject = "pm/" // pm/<username>/<project id> → "" (the projects of this node's members)
-	prefixApproval  = "pa/" // pa/<project id> <partner actor> → "" (participations this node's agency must decide)
-	prefixTwinSpace = "ts/" // ts/<project id> → TwinSpace (on the home node; exactly one per project)
-	prefixPost      = "tp/" // tp/<project id> <time>/<id> → TwinSpacePost
-)
+// Keys: store.PrefixProject, store.PrefixMyProject, store.PrefixApproval;
+// the TwinSpace's store.PrefixTwinSpace and store.PrefixPost.
 
 // Project notification kinds.
 const (
@@ -168,11 +164,11 @@ type Prover interface {
 
 func (s *Service) prover() Prover { return s.proofs }
 
-func projectKey(id string) string { return prefixProject + id }
+func projectKey(id string) string { return store.PrefixProject + id }
 
 func getProject(txn *badger.Txn, id string) (*twinfed.Project, error) {
 	var p twinfed.Project
-	if err := getJSON(txn, projectKey(id), &p); err != nil {
+	if err := store.GetJSON(txn, projectKey(id), &p); err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no such project on this node.")
 		}
@@ -200,10 +196,10 @@ func (s *Service) storeProject(txn *badger.Txn, old, p *twinfed.Project) error {
 			}
 			keys := []string{}
 			if u, ok := twinfed.UsernameFromActor(s.cfg.BaseURL, pt.Actor); ok && pt.Status != twinfed.PartnerDeclined {
-				keys = append(keys, prefixMyProject+u+"/"+pr.ID)
+				keys = append(keys, store.PrefixMyProject+u+"/"+pr.ID)
 			}
 			if pr.AwaitsAgency(pt) {
-				keys = append(keys, prefixApproval+pr.ID+" "+pt.Actor)
+				keys = append(keys, store.PrefixApproval+pr.ID+" "+pt.Actor)
 			}
 			for _, k := range keys {
 				var err error
@@ -230,14 +226,14 @@ func (s *Service) storeProject(txn *badger.Txn, old, p *twinfed.Project) error {
 				}
 			}
 		}
-		s.store.afterCommit(txn, func() { s.projectChanged(old.ID) })
+		s.store.AfterCommit(txn, func() { s.projectChanged(old.ID) })
 		return txn.Delete([]byte(projectKey(old.ID)))
 	}
 	if err := index(p, true); err != nil {
 		return err
 	}
-	s.store.afterCommit(txn, func() { s.projectChanged(p.ID) })
-	if err := setJSON(txn, projectKey(p.ID), p); err != nil {
+	s.store.AfterCommit(txn, func() { s.projectChanged(p.ID) })
+	if err := store.SetJSON(txn, projectKey(p.ID), p); err != nil {
 		return err
 	}
 	return s.projectNotices(txn, old, p)
@@ -345,7 +341,7 @@ func (s *Service) publishProject(ctx context.Context, txn *badger.Txn, p *twinfe
 		typ = twinfed.ActivityDelete
 	}
 	cp := *p
-	a := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, randomID()), Type: typ, Actor: p.ID, To: to, Object: p.ID, Project: &cp, Published: s.now().UTC()}
+	a := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, store.NewID()), Type: typ, Actor: p.ID, To: to, Object: p.ID, Project: &cp, Published: s.now().UTC()}
 	return o.Enqueue(txn, a)
 }
 
@@ -388,7 +384,7 @@ func (s *Service) ProjectChoices(ctx context.Context, p *twinfed.Principal) (*Pr
 				c.Schools = append(c.Schools, sc)
 			}
 		}
-		return eachJSON(txn, prefixContact+p.Username+"/", func(ct *Contact) error {
+		return store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(ct *Contact) error {
 			if ct.State == ContactAccepted {
 				ct.Profile = s.dirGet(txn, ct.Peer)
 				c.Contacts = append(c.Contacts, ct)
@@ -506,7 +502,7 @@ func (s *Service) draftProject(txn *badger.Txn, p *twinfed.Principal, d ProjectD
 	}
 	now := s.now().UTC()
 	me := twinfed.ActorURL(s.cfg.BaseURL, p.Username)
-	proj := &twinfed.Project{ID: twinfed.ProjectURL(s.cfg.BaseURL, randomID()), State: twinfed.ProjectAwaitingCofounder, Founder: me, Created: now, Updated: now}
+	proj := &twinfed.Project{ID: twinfed.ProjectURL(s.cfg.BaseURL, store.NewID()), State: twinfed.ProjectAwaitingCofounder, Founder: me, Created: now, Updated: now}
 	if err := s.describe(proj, d); err != nil {
 		var e *twinfed.Error
 		if errors.As(err, &e) {
@@ -906,7 +902,7 @@ func decide(p *twinfed.Project, pt *twinfed.Partner, a *twinfed.Activity, now ti
 // openTwinSpace creates the project's TwinSpace on its home node. There is
 // exactly one per project: a second call is refused.
 func (s *Service) openTwinSpace(txn *badger.Txn, p *twinfed.Project) error {
-	key := []byte(prefixTwinSpace + p.ID)
+	key := []byte(store.PrefixTwinSpace + p.ID)
 	if _, err := txn.Get(key); err == nil {
 		return twinfed.Errorf(twinfed.ECONFLICT, "This project already has its TwinSpace; there is exactly one per project.")
 	} else if !errors.Is(err, badger.ErrKeyNotFound) {
@@ -919,7 +915,7 @@ func (s *Service) openTwinSpace(txn *badger.Txn, p *twinfed.Project) error {
 		}
 	}
 	p.TwinSpace = ts.URL
-	return setJSON(txn, string(key), ts)
+	return store.SetJSON(txn, string(key), ts)
 }
 
 // LocalProject returns a public project this node is home to: what its
@@ -1001,7 +997,7 @@ func (s *Service) MyProjects(ctx context.Context, p *twinfed.Principal) (*MyProj
 	err := s.store.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.PrefetchValues = false
-		prefix := prefixMyProject + p.Username + "/"
+		prefix := store.PrefixMyProject + p.Username + "/"
 		opts.Prefix = []byte(prefix)
 		it := txn.NewIterator(opts)
 		defer it.Close()
@@ -1090,7 +1086,7 @@ func (s *Service) scanProjects(q ProjectQuery) (*ProjectPage, error) {
 	words := strings.Fields(strings.ToLower(q.Text))
 	var found []*twinfed.Project
 	err := s.store.View(func(txn *badger.Txn) error {
-		return eachJSON(txn, prefixProject, func(p *twinfed.Project) error {
+		return store.EachJSON(txn, store.PrefixProject, func(p *twinfed.Project) error {
 			if !p.Public() || (q.State != "" && p.State != q.State) {
 				return nil
 			}
@@ -1149,11 +1145,11 @@ func (s *Service) ApprovalQueue(ctx context.Context, p *twinfed.Principal) ([]*A
 	err := s.store.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.PrefetchValues = false
-		opts.Prefix = []byte(prefixApproval)
+		opts.Prefix = []byte(store.PrefixApproval)
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			id, actor, ok := strings.Cut(strings.TrimPrefix(string(it.Item().Key()), prefixApproval), " ")
+			id, actor, ok := strings.Cut(strings.TrimPrefix(string(it.Item().Key()), store.PrefixApproval), " ")
 			if !ok {
 				continue
 			}
@@ -1189,7 +1185,7 @@ func (s *Service) TwinSpace(ctx context.Context, p *twinfed.Principal, id string
 		}
 		v.Project, v.ReadOnly = proj, proj.State == twinfed.ProjectClosed
 		v.CanPost = proj.CanPostInTwinSpace(me, p.Role)
-		return eachJSON(txn, prefixPost+proj.ID+" ", func(tp *TwinSpacePost) error {
+		return store.EachJSON(txn, store.PrefixPost+proj.ID+" ", func(tp *TwinSpacePost) error {
 			v.Posts = append(v.Posts, tp)
 			return nil
 		})
@@ -1236,7 +1232,7 @@ func (s *Service) PostToTwinSpace(ctx context.Context, p *twinfed.Principal, id,
 }
 
 func postKey(project string, at time.Time, id string) string {
-	return prefixPost + project + " " + at.UTC().Format(time.RFC3339Nano) + "/" + id
+	return store.PrefixPost + project + " " + at.UTC().Format(time.RFC3339Nano) + "/" + id
 }
 
 // Certificate writes the project start certificate of one partner of an

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // Project backfill: every node holds every public project, pushed by the
@@ -33,7 +34,7 @@ type ProjectPageOf struct {
 func (s *Service) LocalPublicProjects(ctx context.Context, after string, limit int) (*ProjectPageOf, error) {
 	limit = min(max(limit, 1), 500)
 	out := &ProjectPageOf{Projects: []*twinfed.Project{}}
-	prefix := prefixProject + twinfed.ProjectURL(s.cfg.BaseURL, "")
+	prefix := store.PrefixProject + twinfed.ProjectURL(s.cfg.BaseURL, "")
 	err := s.store.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte(prefix)
@@ -41,7 +42,7 @@ func (s *Service) LocalPublicProjects(ctx context.Context, after string, limit i
 		defer it.Close()
 		start := []byte(prefix)
 		if after != "" {
-			start = []byte(prefixProject + after + "\x00")
+			start = []byte(store.PrefixProject + after + "\x00")
 		}
 		last := ""
 		for it.Seek(start); it.Valid() && len(out.Projects) < limit; it.Next() {

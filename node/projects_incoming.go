@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // Project activities as they arrive from other nodes, routed here by the
@@ -190,9 +191,9 @@ func (s *Service) sharePosts(txn *badger.Txn, p *twinfed.Project, actor string) 
 	if o == nil {
 		return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
 	}
-	return eachJSON(txn, prefixPost+p.ID+" ", func(tp *TwinSpacePost) error {
+	return store.EachJSON(txn, store.PrefixPost+p.ID+" ", func(tp *TwinSpacePost) error {
 		n := &twinfed.Note{ID: tp.ID, From: tp.Author, To: p.ID, Content: tp.Content, Published: tp.Published}
-		ann := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, randomID()), Type: twinfed.ActivityAnnounce, Actor: p.ID, To: []string{actor}, Object: n.ID, Note: n, Published: s.now().UTC()}
+		ann := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, store.NewID()), Type: twinfed.ActivityAnnounce, Actor: p.ID, To: []string{actor}, Object: n.ID, Note: n, Published: s.now().UTC()}
 		return o.Enqueue(txn, ann)
 	})
 }
@@ -321,7 +322,7 @@ func (s *Service) publishPost(txn *badger.Txn, p *twinfed.Project, n *twinfed.No
 		return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
 	}
 	nc := *n
-	ann := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, randomID()), Type: twinfed.ActivityAnnounce, Actor: p.ID, To: to, Object: n.ID, Note: &nc, Published: s.now().UTC()}
+	ann := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, store.NewID()), Type: twinfed.ActivityAnnounce, Actor: p.ID, To: to, Object: n.ID, Note: &nc, Published: s.now().UTC()}
 	return o.Enqueue(txn, ann)
 }
 
@@ -346,5 +347,5 @@ func (s *Service) storePost(txn *badger.Txn, p *twinfed.Project, n *twinfed.Note
 	if pt := p.Partner(n.From); pt != nil {
 		name = pt.Name
 	}
-	return setJSON(txn, postKey(p.ID, n.Published, n.ID), TwinSpacePost{ID: n.ID, Project: p.ID, Author: n.From, Name: name, Content: content, Published: n.Published})
+	return store.SetJSON(txn, postKey(p.ID, n.Published, n.ID), TwinSpacePost{ID: n.ID, Project: p.ID, Author: n.From, Name: name, Content: content, Published: n.Published})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/search"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // The project search's index: the public projects of pj/ in an Index of
@@ -156,7 +157,7 @@ func (s *Service) buildProjectIndex(x *projIndex) error {
 	}()
 	err := s.store.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefixProject)
+		opts.Prefix = []byte(store.PrefixProject)
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		chunk := make([][]byte, 0, 1000)

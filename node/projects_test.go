@@ -6,37 +6,38 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // TestOpenTwinSpace_ExactlyOne checks the guard behind "exactly one
 // TwinSpace per project": the home node refuses a second one, and the
 // first stays as it was.
 func TestOpenTwinSpace_ExactlyOne(t *testing.T) {
-	store, s := openService(t, t.TempDir())
-	defer store.Close()
+	db, s := openService(t, t.TempDir())
+	defer db.Close()
 	p := &twinfed.Project{ID: twinfed.ProjectURL("http://it.example", "p1"), State: twinfed.ProjectApproved, Partners: []twinfed.Partner{
 		{Actor: "http://it.example/users/maria", Role: twinfed.RoleFounder, Status: twinfed.PartnerApproved},
 		{Actor: "http://fr.example/users/jean", Role: twinfed.RoleCofounder, Status: twinfed.PartnerApproved},
 		{Actor: "http://es.example/users/ana", Role: twinfed.RolePartner, Status: twinfed.PartnerApproved},
 	}}
-	if err := store.Update(func(txn *badger.Txn) error { return s.openTwinSpace(txn, p) }); err != nil {
+	if err := db.Update(func(txn *badger.Txn) error { return s.openTwinSpace(txn, p) }); err != nil {
 		t.Fatal(err)
 	}
 	if p.TwinSpace != twinfed.TwinSpaceURL(p.ID) {
 		t.Fatalf("TwinSpace URL %q", p.TwinSpace)
 	}
 	var first TwinSpace
-	_ = store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixTwinSpace+p.ID, &first) })
+	_ = db.View(func(txn *badger.Txn) error { return store.GetJSON(txn, store.PrefixTwinSpace+p.ID, &first) })
 	if len(first.Admins) != 2 {
 		t.Fatalf("admins %v: want the two founders", first.Admins)
 	}
 	time.Sleep(time.Millisecond)
-	err := store.Update(func(txn *badger.Txn) error { return s.openTwinSpace(txn, p) })
+	err := db.Update(func(txn *badger.Txn) error { return s.openTwinSpace(txn, p) })
 	if twinfed.ErrorCode(err) != twinfed.ECONFLICT {
 		t.Fatalf("a second TwinSpace for one project: %v", err)
 	}
 	var again TwinSpace
-	_ = store.View(func(txn *badger.Txn) error { return getJSON(txn, prefixTwinSpace+p.ID, &again) })
+	_ = db.View(func(txn *badger.Txn) error { return store.GetJSON(txn, store.PrefixTwinSpace+p.ID, &again) })
 	if !again.Opened.Equal(first.Opened) {
 		t.Fatal("the refused second TwinSpace changed the first")
 	}

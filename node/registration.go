@@ -7,6 +7,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // SchoolProposal is a school a member proposed because it is not in the
@@ -169,7 +170,7 @@ func (s *Service) resolveSchool(ctx context.Context, username string, c SchoolCh
 		if err := s.cfg.Policy.CheckSchool(sc); err != nil {
 			return twinfed.MemberSchool{}, nil, err
 		}
-		p.ID = randomID()
+		p.ID = store.NewID()
 		p.Status = twinfed.SchoolProposed
 		p.ProposedBy = username
 		p.Created = s.now().UTC().Format("2006-01-02T15:04:05Z")
@@ -204,7 +205,7 @@ func (s *Service) SetSchool(ctx context.Context, p *twinfed.Principal, c SchoolC
 			m.Schools = []twinfed.MemberSchool{ms}
 		}
 		if prop != nil {
-			if err := setJSON(txn, prefixProposal+prop.ID, prop); err != nil {
+			if err := store.SetJSON(txn, store.PrefixProposal+prop.ID, prop); err != nil {
 				return err
 			}
 		}
@@ -354,7 +355,7 @@ func (s *Service) Submit(ctx context.Context, p *twinfed.Principal) (*twinfed.Me
 		now := s.now().UTC()
 		m.Status, m.Submitted, m.Updated, m.RejectReason = twinfed.StatusPending, now, now, ""
 		y, w := now.ISOWeek()
-		if err := txn.Set([]byte(prefixRegWeekly+weekKey(y, w)+"/"+randomID()), nil); err != nil {
+		if err := txn.Set([]byte(store.PrefixRegWeekly+weekKey(y, w)+"/"+store.NewID()), nil); err != nil {
 			return err
 		}
 		return s.saveMember(ctx, txn, old, m)

@@ -409,7 +409,7 @@ func (s *Server) routes() {
 	}))
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	m.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if s.svc.store.db.IsClosed() {
+		if s.svc.store.DB().IsClosed() {
 			http.Error(w, "store closed\n", http.StatusServiceUnavailable)
 			return
 		}

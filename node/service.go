@@ -19,6 +19,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // Config is what the service needs to know about its node.
@@ -37,7 +38,7 @@ type Config struct {
 
 // Deps are the service's collaborators.
 type Deps struct {
-	Store    *Store
+	Store    *store.Store
 	Registry twinfed.Registry // schools; nil makes school search and validation unavailable
 	Mailer   Mailer
 	Outbox   Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
@@ -52,7 +53,7 @@ type Deps struct {
 // concurrent use.
 type Service struct {
 	cfg      Config
-	store    *Store
+	store    *store.Store
 	registry twinfed.Registry
 	mailer   Mailer
 	log      *slog.Logger
@@ -161,7 +162,7 @@ func (s *Service) HashParams() HashParams { return s.cfg.Hash }
 func (s *Service) loadSecret() ([]byte, error) {
 	var secret []byte
 	err := s.store.Update(func(txn *badger.Txn) error {
-		v, ok, err := getString(txn, keyNodeSecret)
+		v, ok, err := store.GetString(txn, store.KeyNodeSecret)
 		if err != nil {
 			return err
 		}
@@ -173,7 +174,7 @@ func (s *Service) loadSecret() ([]byte, error) {
 		if _, err := rand.Read(secret); err != nil {
 			return err
 		}
-		return txn.Set([]byte(keyNodeSecret), secret)
+		return txn.Set([]byte(store.KeyNodeSecret), secret)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("node: secret: %w", err)
@@ -184,7 +185,7 @@ func (s *Service) loadSecret() ([]byte, error) {
 func (s *Service) countStatus(st twinfed.MemberStatus) int {
 	n := 0
 	_ = s.store.View(func(txn *badger.Txn) error {
-		n = countPrefix(txn, prefixStatus+string(st)+"/")
+		n = store.CountPrefix(txn, store.PrefixStatus+string(st)+"/")
 		return nil
 	})
 	return n
@@ -219,19 +220,11 @@ func tokenHash(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func randomID() string {
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand: " + err.Error())
-	}
-	return hex.EncodeToString(b)
-}
-
 // --- members in the store ---
 
 func getMember(txn *badger.Txn, username string) (*twinfed.Member, error) {
 	var m twinfed.Member
-	if err := getJSON(txn, prefixMember+username, &m); err != nil {
+	if err := store.GetJSON(txn, store.PrefixMember+username, &m); err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
 		}
@@ -244,16 +237,16 @@ func getMember(txn *badger.Txn, username string) (*twinfed.Member, error) {
 // previous version (nil for a new member).
 func putMember(txn *badger.Txn, old, m *twinfed.Member) error {
 	if old != nil && old.Status != m.Status {
-		if err := txn.Delete([]byte(prefixStatus + string(old.Status) + "/" + old.Username)); err != nil {
+		if err := txn.Delete([]byte(store.PrefixStatus + string(old.Status) + "/" + old.Username)); err != nil {
 			return err
 		}
 	}
 	if old == nil || old.Status != m.Status {
-		if err := txn.Set([]byte(prefixStatus+string(m.Status)+"/"+m.Username), nil); err != nil {
+		if err := txn.Set([]byte(store.PrefixStatus+string(m.Status)+"/"+m.Username), nil); err != nil {
 			return err
 		}
 	}
-	return setJSON(txn, prefixMember+m.Username, m)
+	return store.SetJSON(txn, store.PrefixMember+m.Username, m)
 }
 
 // Member returns a member's whole record (personal data included): for the

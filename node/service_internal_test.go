@@ -7,28 +7,29 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // openService opens the store in dir and an IT node's Service on it: the
 // set-up of the package's internal tests. The caller closes the store;
 // opening the same dir again is a restart.
-func openService(t *testing.T, dir string) (*Store, *Service) {
+func openService(t *testing.T, dir string) (*store.Store, *Service) {
 	t.Helper()
-	store, err := OpenStore(dir, StoreOptions{})
+	db, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: store, Mailer: &SpoolMailer{Dir: t.TempDir()}})
+	s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: db, Mailer: &SpoolMailer{Dir: t.TempDir()}})
 	if err != nil {
-		store.Close()
+		db.Close()
 		t.Fatal(err)
 	}
-	return store, s
+	return db, s
 }
 
 // localDirKey is the key of a local member's directory record.
 func (s *Service) localDirKey(username string) string {
-	return prefixDirProfile + twinfed.ActorURL(s.cfg.BaseURL, username)
+	return store.PrefixDirProfile + twinfed.ActorURL(s.cfg.BaseURL, username)
 }
 
 // recordVersion is the Badger version of key, 0 when it is missing.
@@ -48,25 +49,25 @@ func (s *Service) recordVersion(key string) uint64 {
 // often a conflict makes Update run fn again, and never for a transaction
 // that fails.
 func TestStore_AfterCommit(t *testing.T) {
-	store, _ := openService(t, t.TempDir())
-	defer store.Close()
+	db, _ := openService(t, t.TempDir())
+	defer db.Close()
 	var seen []string
 	attempts := 0
-	err := store.Update(func(txn *badger.Txn) error {
+	err := db.Update(func(txn *badger.Txn) error {
 		attempts++
 		if attempts == 1 {
 			// A concurrent transaction writes the key this one read:
 			// its commit conflicts and Update runs fn again.
 			_, _ = txn.Get([]byte("k"))
-			if err := store.Update(func(other *badger.Txn) error { return other.Set([]byte("k"), []byte("other")) }); err != nil {
+			if err := db.Update(func(other *badger.Txn) error { return other.Set([]byte("k"), []byte("other")) }); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if err := txn.Set([]byte("k"), []byte("mine")); err != nil {
 			return err
 		}
-		store.afterCommit(txn, func() {
-			_ = store.View(func(txn *badger.Txn) error {
+		db.AfterCommit(txn, func() {
+			_ = db.View(func(txn *badger.Txn) error {
 				var v []byte
 				if item, err := txn.Get([]byte("k")); err == nil {
 					v, _ = item.ValueCopy(nil)
@@ -84,8 +85,8 @@ func TestStore_AfterCommit(t *testing.T) {
 		t.Fatalf("%d attempts, the hooks saw %q; want 2 attempts and one hook that saw the committed value", attempts, seen)
 	}
 	ran := false
-	err = store.Update(func(txn *badger.Txn) error {
-		store.afterCommit(txn, func() { ran = true })
+	err = db.Update(func(txn *badger.Txn) error {
+		db.AfterCommit(txn, func() { ran = true })
 		return errors.New("refused")
 	})
 	if err == nil || ran {
@@ -97,19 +98,19 @@ func TestStore_AfterCommit(t *testing.T) {
 // changes with each committed write and removal of it, and not with a
 // transaction that fails.
 func TestDirStamps_WriteAndRemove(t *testing.T) {
-	store, s := openService(t, t.TempDir())
-	defer store.Close()
+	db, s := openService(t, t.TempDir())
+	defer db.Close()
 	p := &twinfed.Profile{ID: "http://it.example/users/anna", Username: "anna", Name: "Anna Rossi"}
-	key := prefixDirProfile + p.ID
+	key := store.PrefixDirProfile + p.ID
 	before := s.stamps.get(key)
-	if err := store.Update(func(txn *badger.Txn) error { return s.dirPut(txn, p) }); err != nil {
+	if err := db.Update(func(txn *badger.Txn) error { return s.dirPut(txn, p) }); err != nil {
 		t.Fatal(err)
 	}
 	afterPut := s.stamps.get(key)
 	if afterPut == before {
 		t.Fatal("a write left the record's stamp as it was")
 	}
-	_ = store.Update(func(txn *badger.Txn) error {
+	_ = db.Update(func(txn *badger.Txn) error {
 		if err := s.dirRemove(txn, p.ID); err != nil {
 			return err
 		}
@@ -118,7 +119,7 @@ func TestDirStamps_WriteAndRemove(t *testing.T) {
 	if s.stamps.get(key) != afterPut {
 		t.Fatal("a removal that did not commit changed the stamp")
 	}
-	if err := store.Update(func(txn *badger.Txn) error { return s.dirRemove(txn, p.ID) }); err != nil {
+	if err := db.Update(func(txn *badger.Txn) error { return s.dirRemove(txn, p.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if s.stamps.get(key) == afterPut {

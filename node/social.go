@@ -11,6 +11,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // Contacts, follows and notifications. A contact request is a Follow marked
@@ -18,16 +19,9 @@ import (
 // asked) or Reject (by the other) removes the contact later. A one-way
 // follow is a plain Follow that the followed member's node accepts at once.
 // Every record is kept on both sides: each node holds its own members'
-// contacts, keyed by the peer's actor URL.
-const (
-	prefixContact   = "ct/" // ct/<username>/<peer actor URL> → Contact
-	prefixPeer      = "cp/" // cp/<peer actor URL>/<username> → "" (who has records about a peer)
-	prefixFollowing = "fo/" // fo/<username>/<peer> → Follow
-	prefixFollower  = "fw/" // fw/<username>/<peer> → Follow
-	prefixRequest   = "rq/" // rq/o/<id of the member's own Follow>, rq/i/<id of a peer's Follow> → requestRef
-	prefixNotice    = "nt/" // nt/<username>/<inverted time>/<id> → Notification
-	prefixUnread    = "nu/" // nu/<username>/<inverted time>/<id> → "" (the member's unread notifications, for the menu's count)
-)
+// contacts, keyed by the peer's actor URL. Keys: store.PrefixContact,
+// store.PrefixPeer, store.PrefixFollowing, store.PrefixFollower,
+// store.PrefixRequest; notifications are package notice's.
 
 // ContactState is where a contact stands.
 type ContactState string
@@ -100,9 +94,9 @@ func peerKey(prefix, username, peer string) string { return prefix + username + 
 // receiver's apart, since both may be members of this node.
 func reqKey(outgoing bool, id string) string {
 	if outgoing {
-		return prefixRequest + "o/" + id
+		return store.PrefixRequest + "o/" + id
 	}
-	return prefixRequest + "i/" + id
+	return store.PrefixRequest + "i/" + id
 }
 
 func invTime(t time.Time) string { return fmt.Sprintf("%016x", uint64(math.MaxInt64-t.UnixNano())) }
@@ -155,21 +149,21 @@ func (s *Service) checkPeer(ctx context.Context, txn *badger.Txn, me, peer strin
 
 func getContact(txn *badger.Txn, username, peer string) (*Contact, error) {
 	var c Contact
-	if err := getJSON(txn, peerKey(prefixContact, username, peer), &c); err != nil {
+	if err := store.GetJSON(txn, peerKey(store.PrefixContact, username, peer), &c); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
 func putContact(txn *badger.Txn, username string, c *Contact) error {
-	if err := txn.Set([]byte(peerKey(prefixPeer, c.Peer, username)), nil); err != nil {
+	if err := txn.Set([]byte(peerKey(store.PrefixPeer, c.Peer, username)), nil); err != nil {
 		return err
 	}
-	return setJSON(txn, peerKey(prefixContact, username, c.Peer), c)
+	return store.SetJSON(txn, peerKey(store.PrefixContact, username, c.Peer), c)
 }
 
 func deleteContact(txn *badger.Txn, username string, c *Contact) error {
-	for _, k := range []string{peerKey(prefixContact, username, c.Peer), reqKey(c.Outgoing, c.Request)} {
+	for _, k := range []string{peerKey(store.PrefixContact, username, c.Peer), reqKey(c.Outgoing, c.Request)} {
 		if err := txn.Delete([]byte(k)); err != nil {
 			return err
 		}
@@ -190,12 +184,12 @@ func (s *Service) notifyProject(txn *badger.Txn, username string, kind NoticeKin
 // index (nu/), which keeps the menu's count independent of how many
 // notifications a member has read over the years.
 func (s *Service) putNotice(txn *badger.Txn, username string, n Notification) error {
-	n.ID, n.At = randomID(), s.now().UTC()
+	n.ID, n.At = store.NewID(), s.now().UTC()
 	suffix := username + "/" + invTime(n.At) + "/" + n.ID
-	if err := txn.Set([]byte(prefixUnread+suffix), nil); err != nil {
+	if err := txn.Set([]byte(store.PrefixUnread+suffix), nil); err != nil {
 		return err
 	}
-	return setJSON(txn, prefixNotice+suffix, n)
+	return store.SetJSON(txn, store.PrefixNotice+suffix, n)
 }
 
 // RequestContact asks peer (an actor URL) to become the member's contact,
@@ -232,7 +226,7 @@ func (s *Service) RequestContact(ctx context.Context, p *twinfed.Principal, peer
 		if err := putContact(txn, p.Username, out); err != nil {
 			return err
 		}
-		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer, Contact: true}); err != nil {
+		if err := store.SetJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer, Contact: true}); err != nil {
 			return err
 		}
 		if s.isLocal(peer) {
@@ -331,19 +325,19 @@ func (s *Service) FollowMember(ctx context.Context, p *twinfed.Principal, peer s
 		if err := s.checkPeer(ctx, txn, p.Username, peer); err != nil {
 			return err
 		}
-		if has(txn, peerKey(prefixFollowing, p.Username, peer)) {
+		if store.Has(txn, peerKey(store.PrefixFollowing, p.Username, peer)) {
 			return twinfed.Errorf(twinfed.ECONFLICT, "You already follow this member.")
 		}
 		a := s.newActivity(twinfed.ActivityFollow, p.Username)
 		a.To, a.Object = []string{peer}, peer
 		// A member of this node accepts at once, as another node would.
-		if err := setJSON(txn, peerKey(prefixFollowing, p.Username, peer), Follow{Peer: peer, Request: a.ID, Accepted: s.isLocal(peer), Since: a.Published}); err != nil {
+		if err := store.SetJSON(txn, peerKey(store.PrefixFollowing, p.Username, peer), Follow{Peer: peer, Request: a.ID, Accepted: s.isLocal(peer), Since: a.Published}); err != nil {
 			return err
 		}
-		if err := txn.Set([]byte(peerKey(prefixPeer, peer, p.Username)), nil); err != nil {
+		if err := txn.Set([]byte(peerKey(store.PrefixPeer, peer, p.Username)), nil); err != nil {
 			return err
 		}
-		if err := setJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer}); err != nil {
+		if err := store.SetJSON(txn, reqKey(true, a.ID), requestRef{Username: p.Username, Peer: peer}); err != nil {
 			return err
 		}
 		if s.isLocal(peer) {
@@ -364,12 +358,12 @@ func (s *Service) UnfollowMember(ctx context.Context, p *twinfed.Principal, peer
 	}
 	return s.internal("unfollow", s.update(func(txn *badger.Txn) error {
 		var f Follow
-		if err := getJSON(txn, peerKey(prefixFollowing, p.Username, peer), &f); err != nil {
+		if err := store.GetJSON(txn, peerKey(store.PrefixFollowing, p.Username, peer), &f); err != nil {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "You do not follow this member.")
 		}
 		a := s.newActivity(twinfed.ActivityUndo, p.Username)
 		a.To, a.Object = []string{peer}, f.Request
-		for _, k := range []string{peerKey(prefixFollowing, p.Username, peer), reqKey(true, f.Request)} {
+		for _, k := range []string{peerKey(store.PrefixFollowing, p.Username, peer), reqKey(true, f.Request)} {
 			if err := txn.Delete([]byte(k)); err != nil {
 				return err
 			}
@@ -390,13 +384,13 @@ func (s *Service) UnfollowMember(ctx context.Context, p *twinfed.Principal, peer
 // id) and tells the member. A one-way follow needs no answer from the
 // member: the caller accepts it.
 func (s *Service) followed(txn *badger.Txn, username, follower, request string, since time.Time) error {
-	if err := setJSON(txn, peerKey(prefixFollower, username, follower), Follow{Peer: follower, Request: request, Accepted: true, Since: since}); err != nil {
+	if err := store.SetJSON(txn, peerKey(store.PrefixFollower, username, follower), Follow{Peer: follower, Request: request, Accepted: true, Since: since}); err != nil {
 		return err
 	}
-	if err := txn.Set([]byte(peerKey(prefixPeer, follower, username)), nil); err != nil {
+	if err := txn.Set([]byte(peerKey(store.PrefixPeer, follower, username)), nil); err != nil {
 		return err
 	}
-	if err := setJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: follower}); err != nil {
+	if err := store.SetJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: follower}); err != nil {
 		return err
 	}
 	return s.notify(txn, username, NoticeFollowed, follower)
@@ -416,7 +410,7 @@ func (s *Service) contactRequested(txn *badger.Txn, username, peer, request, mes
 				return err
 			}
 			c.State, c.Request, c.Outgoing, c.Since = ContactPending, request, false, since
-			if err := setJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: peer, Contact: true}); err != nil {
+			if err := store.SetJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: peer, Contact: true}); err != nil {
 				return err
 			}
 			_, err := s.answer(txn, username, c, true)
@@ -430,7 +424,7 @@ func (s *Service) contactRequested(txn *badger.Txn, username, peer, request, mes
 	if err := putContact(txn, username, c); err != nil {
 		return err
 	}
-	if err := setJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: peer, Contact: true}); err != nil {
+	if err := store.SetJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: peer, Contact: true}); err != nil {
 		return err
 	}
 	return s.notify(txn, username, NoticeContactRequest, peer)
@@ -441,7 +435,7 @@ func (s *Service) contactRequested(txn *badger.Txn, username, peer, request, mes
 // accepted (the peer removes the contact).
 func (s *Service) answered(txn *badger.Txn, request, answerer string, accept bool, at time.Time) error {
 	var ref requestRef
-	if err := getJSON(txn, reqKey(true, request), &ref); err != nil {
+	if err := store.GetJSON(txn, reqKey(true, request), &ref); err != nil {
 		return nil // unknown or already withdrawn request: nothing to do
 	}
 	if ref.Peer != answerer {
@@ -449,17 +443,17 @@ func (s *Service) answered(txn *badger.Txn, request, answerer string, accept boo
 	}
 	if !ref.Contact {
 		var f Follow
-		if err := getJSON(txn, peerKey(prefixFollowing, ref.Username, ref.Peer), &f); err != nil {
+		if err := store.GetJSON(txn, peerKey(store.PrefixFollowing, ref.Username, ref.Peer), &f); err != nil {
 			return nil
 		}
 		if accept {
 			f.Accepted = true
-			return setJSON(txn, peerKey(prefixFollowing, ref.Username, ref.Peer), f)
+			return store.SetJSON(txn, peerKey(store.PrefixFollowing, ref.Username, ref.Peer), f)
 		}
 		if err := txn.Delete([]byte(reqKey(true, request))); err != nil {
 			return err
 		}
-		return txn.Delete([]byte(peerKey(prefixFollowing, ref.Username, ref.Peer)))
+		return txn.Delete([]byte(peerKey(store.PrefixFollowing, ref.Username, ref.Peer)))
 	}
 	c, err := getContact(txn, ref.Username, ref.Peer)
 	if err != nil || c.Request != request {
@@ -487,7 +481,7 @@ func (s *Service) answered(txn *badger.Txn, request, answerer string, accept boo
 // withdrawn takes the withdrawal by peer of the Follow request they had sent.
 func (s *Service) withdrawn(txn *badger.Txn, request, peer string) error {
 	var ref requestRef
-	if err := getJSON(txn, reqKey(false, request), &ref); err != nil {
+	if err := store.GetJSON(txn, reqKey(false, request), &ref); err != nil {
 		return nil
 	}
 	if ref.Peer != peer {
@@ -497,7 +491,7 @@ func (s *Service) withdrawn(txn *badger.Txn, request, peer string) error {
 		return err
 	}
 	if !ref.Contact {
-		return txn.Delete([]byte(peerKey(prefixFollower, ref.Username, ref.Peer)))
+		return txn.Delete([]byte(peerKey(store.PrefixFollower, ref.Username, ref.Peer)))
 	}
 	if c, err := getContact(txn, ref.Username, ref.Peer); err == nil && c.Request == request {
 		return deleteContact(txn, ref.Username, c)
@@ -522,7 +516,7 @@ func (s *Service) Network(ctx context.Context, p *twinfed.Principal) (*Network, 
 	}
 	n := &Network{Contacts: []*Contact{}, Incoming: []*Contact{}, Outgoing: []*Contact{}, Following: []*Follow{}, Followers: []*Follow{}}
 	err := s.store.View(func(txn *badger.Txn) error {
-		if err := eachJSON(txn, prefixContact+p.Username+"/", func(c *Contact) error {
+		if err := store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(c *Contact) error {
 			c.Profile = s.dirGet(txn, c.Peer)
 			switch c.State {
 			case ContactAccepted:
@@ -539,8 +533,8 @@ func (s *Service) Network(ctx context.Context, p *twinfed.Principal) (*Network, 
 		for _, l := range []struct {
 			prefix string
 			out    *[]*Follow
-		}{{prefixFollowing, &n.Following}, {prefixFollower, &n.Followers}} {
-			if err := eachJSON(txn, l.prefix+p.Username+"/", func(f *Follow) error {
+		}{{store.PrefixFollowing, &n.Following}, {store.PrefixFollower, &n.Followers}} {
+			if err := store.EachJSON(txn, l.prefix+p.Username+"/", func(f *Follow) error {
 				f.Profile = s.dirGet(txn, f.Peer)
 				*l.out = append(*l.out, f)
 				return nil
@@ -584,8 +578,8 @@ func (s *Service) RelationTo(ctx context.Context, p *twinfed.Principal, peer str
 		if c, err := getContact(txn, p.Username, peer); err == nil {
 			r.Contact = c.State
 		}
-		r.Following = has(txn, peerKey(prefixFollowing, p.Username, peer))
-		r.Follower = has(txn, peerKey(prefixFollower, p.Username, peer))
+		r.Following = store.Has(txn, peerKey(store.PrefixFollowing, p.Username, peer))
+		r.Follower = store.Has(txn, peerKey(store.PrefixFollower, p.Username, peer))
 		return nil
 	})
 	return r
@@ -604,7 +598,7 @@ func (s *Service) Notifications(ctx context.Context, p *twinfed.Principal, limit
 	err := s.store.Update(func(txn *badger.Txn) error {
 		out = out[:0]
 		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefixNotice + p.Username + "/")
+		opts.Prefix = []byte(store.PrefixNotice + p.Username + "/")
 		it := txn.NewIterator(opts)
 		var keys []string
 		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
@@ -621,10 +615,10 @@ func (s *Service) Notifications(ctx context.Context, p *twinfed.Principal, limit
 			if !n.Read {
 				r := *n
 				r.Read = true
-				if err := setJSON(txn, keys[i], r); err != nil {
+				if err := store.SetJSON(txn, keys[i], r); err != nil {
 					return err
 				}
-				if err := txn.Delete([]byte(prefixUnread + strings.TrimPrefix(keys[i], prefixNotice))); err != nil {
+				if err := txn.Delete([]byte(store.PrefixUnread + strings.TrimPrefix(keys[i], store.PrefixNotice))); err != nil {
 					return err
 				}
 			}
@@ -651,14 +645,14 @@ func (s *Service) Counts(ctx context.Context, p *twinfed.Principal) Counts {
 	}
 	_ = s.store.View(func(txn *badger.Txn) error {
 		// Keys only, and only the unread ones: the menu shows "99" beyond.
-		c.Notifications = len(keysUnder(txn, prefixUnread+p.Username+"/", 99))
+		c.Notifications = len(store.KeysUnder(txn, store.PrefixUnread+p.Username+"/", 99))
 		// Conversations and contacts are one record per peer: their number
 		// is bounded by the member's contacts, not by their history.
-		_ = eachJSON(txn, prefixConversation+p.Username+"/", func(cv *Conversation) error {
+		_ = store.EachJSON(txn, store.PrefixConversation+p.Username+"/", func(cv *Conversation) error {
 			c.Messages += cv.Unread
 			return nil
 		})
-		_ = eachJSON(txn, prefixContact+p.Username+"/", func(ct *Contact) error {
+		_ = store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(ct *Contact) error {
 			if ct.State == ContactPending {
 				c.Requests++
 			}
@@ -674,7 +668,7 @@ func (s *Service) Counts(ctx context.Context, p *twinfed.Principal) Counts {
 // recipients.
 func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
 	var users []string
-	prefix := prefixPeer + peer + "/"
+	prefix := store.PrefixPeer + peer + "/"
 	opts := badger.DefaultIteratorOptions
 	opts.PrefetchValues = false
 	opts.Prefix = []byte(prefix)
@@ -689,10 +683,10 @@ func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
 				return err
 			}
 		}
-		for _, pre := range []string{prefixFollowing, prefixFollower} {
+		for _, pre := range []string{store.PrefixFollowing, store.PrefixFollower} {
 			var f Follow
-			if err := getJSON(txn, peerKey(pre, u, peer), &f); err == nil {
-				if err := txn.Delete([]byte(reqKey(pre == prefixFollowing, f.Request))); err != nil {
+			if err := store.GetJSON(txn, peerKey(pre, u, peer), &f); err == nil {
+				if err := txn.Delete([]byte(reqKey(pre == store.PrefixFollowing, f.Request))); err != nil {
 					return err
 				}
 				if err := txn.Delete([]byte(peerKey(pre, u, peer))); err != nil {
@@ -700,7 +694,7 @@ func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
 				}
 			}
 		}
-		if err := txn.Delete([]byte(peerKey(prefixPeer, peer, u))); err != nil {
+		if err := txn.Delete([]byte(peerKey(store.PrefixPeer, peer, u))); err != nil {
 			return err
 		}
 	}
@@ -711,35 +705,26 @@ func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
 // deleted: contacts, follows, notifications, messages. The peers' nodes
 // learn of the deletion from Delete{Person}.
 func eraseSocial(txn *badger.Txn, username string) error {
-	for _, pre := range []string{prefixContact, prefixFollowing, prefixFollower, prefixNotice, prefixUnread, prefixMessage, prefixConversation} {
-		if err := deletePrefix(txn, pre+username+"/"); err != nil {
+	for _, pre := range []string{store.PrefixContact, store.PrefixFollowing, store.PrefixFollower, store.PrefixNotice, store.PrefixUnread, store.PrefixMessage, store.PrefixConversation} {
+		if err := store.DeletePrefix(txn, pre+username+"/"); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// has reports whether key exists (false on a read error too).
-func has(txn *badger.Txn, key string) bool {
-	ok, _ := exists(txn, key)
-	return ok
-}
-
-// keyUnreadIndexed marks a store whose unread index (nu/) is complete.
-const keyUnreadIndexed = "cfg/unread-indexed"
-
 // indexUnread builds the unread index once, for a store written before it
 // existed: one pass over the notifications, at the first start.
 func (s *Service) indexUnread() error {
 	done := false
-	if err := s.store.View(func(txn *badger.Txn) error { done = has(txn, keyUnreadIndexed); return nil }); err != nil || done {
+	if err := s.store.View(func(txn *badger.Txn) error { done = store.Has(txn, store.KeyUnreadIndexed); return nil }); err != nil || done {
 		return err
 	}
-	wb := s.store.db.NewWriteBatch()
+	wb := s.store.DB().NewWriteBatch()
 	defer wb.Cancel()
 	err := s.store.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefixNotice)
+		opts.Prefix = []byte(store.PrefixNotice)
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -748,7 +733,7 @@ func (s *Service) indexUnread() error {
 				return err
 			}
 			if !n.Read {
-				k := prefixUnread + strings.TrimPrefix(string(it.Item().Key()), prefixNotice)
+				k := store.PrefixUnread + strings.TrimPrefix(string(it.Item().Key()), store.PrefixNotice)
 				if err := wb.Set([]byte(k), nil); err != nil {
 					return err
 				}
@@ -757,7 +742,7 @@ func (s *Service) indexUnread() error {
 		return nil
 	})
 	if err == nil {
-		err = wb.Set([]byte(keyUnreadIndexed), nil)
+		err = wb.Set([]byte(store.KeyUnreadIndexed), nil)
 	}
 	if err == nil {
 		err = wb.Flush()

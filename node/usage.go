@@ -7,6 +7,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // usageTTL is how long Usage keeps its counts: NodeInfo is public, and
@@ -34,9 +35,9 @@ func (s *Service) Usage(ctx context.Context) (twinfed.Usage, error) {
 	month, halfyear := now.AddDate(0, 0, -30), now.AddDate(0, 0, -180)
 	var u twinfed.Usage
 	err := s.store.View(func(txn *badger.Txn) error {
-		for _, username := range keysUnder(txn, prefixStatus+string(twinfed.StatusValidated)+"/", 0) {
+		for _, username := range store.KeysUnder(txn, store.PrefixStatus+string(twinfed.StatusValidated)+"/", 0) {
 			var m twinfed.Member
-			if err := getJSON(txn, prefixMember+username, &m); err != nil {
+			if err := store.GetJSON(txn, store.PrefixMember+username, &m); err != nil {
 				return err
 			}
 			if m.Role != twinfed.RoleMember {

@@ -35,6 +35,7 @@ import (
 	"github.com/twinfed/twinfed/federation"
 	"github.com/twinfed/twinfed/federation/signing"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -97,7 +98,7 @@ type nodeMain struct {
 
 	key    *signing.Key
 	client *consensus.Client
-	store  *node.Store
+	store  *store.Store
 	out    *federation.Outbox
 	node   *node.Node
 	fed    *federation.Federation
@@ -195,7 +196,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	// Store, then the federation's outbox on its DB, then the node whose
 	// service enqueues in that outbox, then the federation whose inbox
 	// applies activities through the service. Close undoes it backwards.
-	if m.store, err = node.OpenStore(filepath.Join(cfg.DataDir, "db"), node.StoreOptions{Logger: log}); err != nil {
+	if m.store, err = store.Open(filepath.Join(cfg.DataDir, "db"), store.Options{Logger: log}); err != nil {
 		return err
 	}
 	m.out, err = federation.NewOutbox(federation.OutboxConfig{

@@ -1,0 +1,152 @@
+package store
+
+// Every key of the node's Badger DB starts with one of the prefixes below,
+// or is one of the single keys (Key…). Each comment gives the key's shape,
+// the value, and the feature that owns it: only that feature (or kit)
+// writes there, and another one reads those records through the owner.
+// Adding a prefix here means adding it to Keys too;
+// TestKeys_TableListsEveryConstant fails otherwise.
+const (
+	// PrefixMember: u/<username> → twinfed.Member JSON. Owner: account.
+	PrefixMember = "u/"
+	// PrefixCred: c/<username> → credentials JSON (password hash). Owner: account.
+	PrefixCred = "c/"
+	// PrefixEmail: e/<lower-case e-mail> → username. Owner: account.
+	PrefixEmail = "e/"
+	// PrefixStatus: x/<status>/<username> → "" (the index behind the
+	// agency's queues and the counts). Owner: account.
+	PrefixStatus = "x/"
+	// PrefixSession: ss/<sha256(token)> → session JSON, with a TTL. Owner: account.
+	PrefixSession = "ss/"
+	// PrefixToken: tk/<sha256(token)> → one-time link JSON (confirmation,
+	// reset, change of address). Owner: account.
+	PrefixToken = "tk/"
+	// PrefixPhoto: ph/<username> → photo (content type, NUL, bytes). Owner: account.
+	PrefixPhoto = "ph/"
+	// PrefixDeleted: d/<username> → tombstone JSON (the username stays
+	// reserved). Owner: account.
+	PrefixDeleted = "d/"
+	// PrefixEmailChange: ec/<username> → emailChange JSON (a change of
+	// address waiting for confirmation). Owner: account.
+	PrefixEmailChange = "ec/"
+	// KeyNodeSecret: cfg/secret → 32 random bytes, the node secret that
+	// signs the CSRF tokens of anonymous visitors. Owner: account.
+	KeyNodeSecret = "cfg/secret"
+
+	// PrefixProposal: ps/<id> → school proposal JSON. Owner: registration.
+	PrefixProposal = "ps/"
+	// PrefixRegWeekly: rw/<yyyy-ww>/<random id> → "" (registrations per
+	// week). Owner: registration.
+	PrefixRegWeekly = "rw/"
+
+	// PrefixDirProfile: dp/<actor URL> → twinfed.Profile JSON (every public
+	// profile the node knows, its own and other nodes'). Owner: directory.
+	PrefixDirProfile = "dp/"
+	// PrefixDirQueue: dq/<actor URL> → change stamp, waiting for the
+	// indexer. Owner: directory.
+	PrefixDirQueue = "dq/"
+	// PrefixDirCursor: db/<node host> → backfill state JSON. Owner: directory.
+	PrefixDirCursor = "db/"
+	// KeyDirLocal: cfg/directory-local-v1 → "" (the local members' public
+	// profiles have been copied into dp/). Owner: directory.
+	KeyDirLocal = "cfg/directory-local-v1"
+
+	// PrefixContact: ct/<username>/<peer actor URL> → Contact JSON. Owner: social.
+	PrefixContact = "ct/"
+	// PrefixPeer: cp/<peer actor URL>/<username> → "" (who has records
+	// about a peer). Owner: social.
+	PrefixPeer = "cp/"
+	// PrefixFollowing: fo/<username>/<peer> → Follow JSON. Owner: social.
+	PrefixFollowing = "fo/"
+	// PrefixFollower: fw/<username>/<peer> → Follow JSON. Owner: social.
+	PrefixFollower = "fw/"
+	// PrefixRequest: rq/o/<id of the member's own Follow>, rq/i/<id of a
+	// peer's Follow> → requestRef JSON. Owner: social.
+	PrefixRequest = "rq/"
+	// PrefixMessage: dm/<username>/<peer>/<arrival time>/<id> → Message
+	// JSON. Owner: social.
+	PrefixMessage = "dm/"
+	// PrefixConversation: dc/<username>/<peer> → Conversation JSON. Owner: social.
+	PrefixConversation = "dc/"
+
+	// PrefixProject: pj/<project id> → twinfed.Project JSON. Owner: project.
+	PrefixProject = "pj/"
+	// PrefixMyProject: pm/<username>/<project id> → "" (the projects of
+	// this node's members). Owner: project.
+	PrefixMyProject = "pm/"
+	// PrefixApproval: pa/<project id> <partner actor> → "" (participations
+	// this node's agency must decide). Owner: project.
+	PrefixApproval = "pa/"
+
+	// PrefixTwinSpace: ts/<project id> → TwinSpace JSON (on the home node;
+	// exactly one per project). Owner: twinspace.
+	PrefixTwinSpace = "ts/"
+	// PrefixPost: tp/<project id> <time>/<id> → TwinSpacePost JSON. Owner: twinspace.
+	PrefixPost = "tp/"
+
+	// PrefixNotice: nt/<username>/<inverted time>/<id> →
+	// notice.Notification JSON. Owner: notice.
+	PrefixNotice = "nt/"
+	// PrefixUnread: nu/<username>/<inverted time>/<id> → "" (the member's
+	// unread notifications, for the menu's count). Owner: notice.
+	PrefixUnread = "nu/"
+	// KeyUnreadIndexed: cfg/unread-indexed → "" (nu/ is complete: built
+	// once from nt/ for a store written before it existed). Owner: notice.
+	KeyUnreadIndexed = "cfg/unread-indexed"
+
+	// PrefixApplied: ap/<activity id> → the time it was applied (RFC 3339):
+	// the activities from other nodes this node applied. Owner: inbox
+	// (package node's inbound router).
+	PrefixApplied = "ap/"
+
+	// PrefixFederation: fed/… → the federation's own records (delivery
+	// queues, incoming activities, sequence numbers), written by package
+	// federation in the node's transactions. Owner: federation.
+	PrefixFederation = "fed/"
+)
+
+// Key is one entry of the table of the node's keys.
+type Key struct {
+	Name   string // the constant's name, e.g. "PrefixMember"
+	Key    string // its value, e.g. "u/"
+	Prefix bool   // a prefix of many keys (false: one single key)
+	Owner  string // the feature or kit that writes there
+}
+
+// Keys is every key prefix and single key of the node, built from the
+// constants above, with its owner.
+var Keys = []Key{
+	{"PrefixMember", PrefixMember, true, "account"},
+	{"PrefixCred", PrefixCred, true, "account"},
+	{"PrefixEmail", PrefixEmail, true, "account"},
+	{"PrefixStatus", PrefixStatus, true, "account"},
+	{"PrefixSession", PrefixSession, true, "account"},
+	{"PrefixToken", PrefixToken, true, "account"},
+	{"PrefixPhoto", PrefixPhoto, true, "account"},
+	{"PrefixDeleted", PrefixDeleted, true, "account"},
+	{"PrefixEmailChange", PrefixEmailChange, true, "account"},
+	{"KeyNodeSecret", KeyNodeSecret, false, "account"},
+	{"PrefixProposal", PrefixProposal, true, "registration"},
+	{"PrefixRegWeekly", PrefixRegWeekly, true, "registration"},
+	{"PrefixDirProfile", PrefixDirProfile, true, "directory"},
+	{"PrefixDirQueue", PrefixDirQueue, true, "directory"},
+	{"PrefixDirCursor", PrefixDirCursor, true, "directory"},
+	{"KeyDirLocal", KeyDirLocal, false, "directory"},
+	{"PrefixContact", PrefixContact, true, "social"},
+	{"PrefixPeer", PrefixPeer, true, "social"},
+	{"PrefixFollowing", PrefixFollowing, true, "social"},
+	{"PrefixFollower", PrefixFollower, true, "social"},
+	{"PrefixRequest", PrefixRequest, true, "social"},
+	{"PrefixMessage", PrefixMessage, true, "social"},
+	{"PrefixConversation", PrefixConversation, true, "social"},
+	{"PrefixProject", PrefixProject, true, "project"},
+	{"PrefixMyProject", PrefixMyProject, true, "project"},
+	{"PrefixApproval", PrefixApproval, true, "project"},
+	{"PrefixTwinSpace", PrefixTwinSpace, true, "twinspace"},
+	{"PrefixPost", PrefixPost, true, "twinspace"},
+	{"PrefixNotice", PrefixNotice, true, "notice"},
+	{"PrefixUnread", PrefixUnread, true, "notice"},
+	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},
+	{"PrefixApplied", PrefixApplied, true, "inbox"},
+	{"PrefixFederation", PrefixFederation, true, "federation"},
+}

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Options tunes the Badger store.
+type Options struct {
+	Logger *slog.Logger
+	// InMemory runs Badger without files, for benchmarks of the HTTP layer.
+	InMemory bool
+}
+
+// Store is the node's Badger store. It is safe for concurrent use.
+type Store struct {
+	db    *badger.DB
+	hooks sync.Map // *badger.Txn of a running Update → *[]func(), see AfterCommit
+}
+
+// Open opens (or creates) the store in dir. Writes are synced before a
+// transaction commits, so an acknowledged write survives a crash.
+func Open(dir string, opts Options) (*Store, error) {
+	bo := badger.DefaultOptions(dir).WithSyncWrites(true).WithLogger(badgerLogger{opts.Logger}).
+		WithNumVersionsToKeep(1).WithIndexCacheSize(64 << 20).WithBlockCacheSize(64 << 20).
+		WithMemTableSize(32 << 20).WithNumMemtables(3).WithValueLogFileSize(256 << 20)
+	if opts.InMemory {
+		bo = bo.WithInMemory(true).WithDir("").WithValueDir("")
+	}
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("open badger in %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// DB returns the underlying Badger DB, for packages that write in the same
+// transactions (the federation outbox under "fed/") and for write batches.
+func (s *Store) DB() *badger.DB { return s.db }
+
+// Close closes the DB.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Update runs fn in a read-write transaction and commits it (synced). A
+// conflict with a concurrent transaction is retried a few times. The
+// functions fn gave AfterCommit run once the commit has succeeded.
+func (s *Store) Update(fn func(txn *badger.Txn) error) error {
+	for i := 0; ; i++ {
+		after, err := s.update(fn)
+		if errors.Is(err, badger.ErrConflict) && i < 10 {
+			continue
+		}
+		if err == nil {
+			for _, f := range after {
+				f()
+			}
+		}
+		return err
+	}
+}
+
+func (s *Store) update(fn func(txn *badger.Txn) error) ([]func(), error) {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	var after []func()
+	s.hooks.Store(txn, &after)
+	defer s.hooks.Delete(txn)
+	if err := fn(txn); err != nil {
+		return nil, err
+	}
+	return after, txn.Commit()
+}
+
+// AfterCommit has f run when txn, a transaction of Update, has committed;
+// never if it does not (nor for an attempt that Update retries after a
+// conflict). For a transaction made elsewhere, f runs at once.
+func (s *Store) AfterCommit(txn *badger.Txn, f func()) {
+	if l, ok := s.hooks.Load(txn); ok {
+		*l.(*[]func()) = append(*l.(*[]func()), f)
+		return
+	}
+	f()
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(fn func(txn *badger.Txn) error) error { return s.db.View(fn) }
+
+// badgerLogger sends Badger's log lines to slog (warnings and errors only).
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error("badger: " + fmt.Sprintf(f, a...))
+	}
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn("badger: " + fmt.Sprintf(f, a...))
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
