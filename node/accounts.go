@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twinfed/twinfed/node/mail"
+
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/store"
@@ -113,7 +115,7 @@ func (s *Service) PreRegister(ctx context.Context, r PreRegistration) (*twinfed.
 		return nil, s.internal("pre-register", err)
 	}
 	link := s.cfg.BaseURL + "/register/confirm?token=" + token
-	s.sendMail(ctx, Mail{To: m.Email, Subject: "Twinfed: confirm your e-mail address",
+	s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: confirm your e-mail address",
 		Body: fmt.Sprintf("Hello %s,\n\nto continue your eTwinning registration, open this link (valid for %s, once):\n\n%s\n\nIf you did not register, ignore this message.\n", m.FirstName, s.cfg.ConfirmLinkTTL, link)})
 	return m, nil
 }
@@ -144,7 +146,7 @@ func (s *Service) checkFree(txn *badger.Txn, username, email string) error {
 	return nil
 }
 
-func (s *Service) sendMail(ctx context.Context, m Mail) {
+func (s *Service) sendMail(ctx context.Context, m mail.Message) {
 	if err := s.mailer.Send(ctx, m); err != nil {
 		s.log.Error("send mail", "to", m.To, "subject", m.Subject, "err", err)
 	}
@@ -226,7 +228,7 @@ func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 		return s.internal("resend confirmation", err)
 	}
 	if m != nil {
-		s.sendMail(ctx, Mail{To: m.Email, Subject: "Twinfed: confirm your e-mail address",
+		s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: confirm your e-mail address",
 			Body: fmt.Sprintf("Hello %s,\n\nyour new confirmation link (valid for %s, once):\n\n%s/register/confirm?token=%s\n", m.FirstName, s.cfg.ConfirmLinkTTL, s.cfg.BaseURL, token)})
 	}
 	return nil
@@ -369,7 +371,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		return s.internal("request reset", err)
 	}
 	if m != nil {
-		s.sendMail(ctx, Mail{To: m.Email, Subject: "Twinfed: reset your password",
+		s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: reset your password",
 			Body: fmt.Sprintf("Hello %s,\n\nto choose a new password, open this link (valid for %s, once):\n\n%s/password/reset?token=%s\n\nIf you did not ask for it, ignore this message; your password stays as it is.\n", m.FirstName, s.cfg.ResetLinkTTL, s.cfg.BaseURL, token)})
 	}
 	return nil

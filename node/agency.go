@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/twinfed/twinfed/node/mail"
+
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/store"
@@ -84,7 +86,7 @@ func (s *Service) ValidateMember(ctx context.Context, p *twinfed.Principal, user
 		return nil, s.internal("validate member", err)
 	}
 	s.validations.WithLabelValues("member", "validated").Inc()
-	s.sendMail(ctx, Mail{To: m.Email, Subject: "Twinfed: your registration is validated",
+	s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: your registration is validated",
 		Body: "Hello " + m.FirstName + ",\n\nthe national agency has validated your eTwinning registration. Welcome!\n\n" + s.cfg.BaseURL + "/\n"})
 	return m, nil
 }
@@ -116,7 +118,7 @@ func (s *Service) RejectMember(ctx context.Context, p *twinfed.Principal, userna
 		return nil, s.internal("reject member", err)
 	}
 	s.validations.WithLabelValues("member", "rejected").Inc()
-	s.sendMail(ctx, Mail{To: m.Email, Subject: "Twinfed: your registration needs attention",
+	s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: your registration needs attention",
 		Body: "Hello " + m.FirstName + ",\n\nthe national agency could not validate your registration:\n\n" + reason + "\n\nYou can correct it and submit again: " + s.cfg.BaseURL + "/\n"})
 	return m, nil
 }

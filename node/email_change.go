@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/twinfed/twinfed/node/mail"
+
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/store"
@@ -70,9 +72,9 @@ func (s *Service) requestEmailChange(txn *badger.Txn, username, email string) (s
 // the link, to the current one.
 func (s *Service) mailEmailChange(ctx context.Context, m *twinfed.Member, ch *EmailChange, token string) {
 	link := s.cfg.BaseURL + "/account/email/confirm?token=" + token
-	s.sendMail(ctx, Mail{To: ch.NewEmail, Subject: "Twinfed: confirm your new e-mail address",
+	s.sendMail(ctx, mail.Message{To: ch.NewEmail, Subject: "Twinfed: confirm your new e-mail address",
 		Body: fmt.Sprintf("Hello %s,\n\nto make this the e-mail address of your eTwinning account, open this link (valid for %s, once) and confirm; you may be asked to log in first:\n\n%s\n\nUntil you confirm, your account keeps its current address. If you did not ask for this change, ignore this message.\n", m.FirstName, s.cfg.ConfirmLinkTTL, link)})
-	s.sendMail(ctx, Mail{To: m.Email, Subject: "Twinfed: a change of your e-mail address was requested",
+	s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: a change of your e-mail address was requested",
 		Body: fmt.Sprintf("Hello %s,\n\na change of the e-mail address of your eTwinning account (username %s) to %s was requested. We have sent a confirmation link to that address; until it is opened, your address stays %s.\n\nIf it was you, there is nothing to do. If it was not, log in, cancel the change on your account page (%s/account) and change your password.\n", m.FirstName, m.Username, ch.NewEmail, m.Email, s.cfg.BaseURL)})
 }
 

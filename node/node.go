@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -33,8 +34,8 @@ type Options struct {
 	// Registry is the registry client (twinfed.Registry); cmd wires the
 	// consensus client here.
 	Registry twinfed.Registry
-	// Mailer sends mail; nil means a SpoolMailer in SpoolDir.
-	Mailer   Mailer
+	// Mailer sends mail; nil means a mail.Spool in SpoolDir.
+	Mailer   mail.Sender
 	SpoolDir string // nil Mailer only; default <Dir>/mail-spool
 	MailFrom string
 	// Store is the node's store. Nil: Open opens one in <Dir>/db and Close
@@ -146,7 +147,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		if from == "" {
 			from = "no-reply@" + strings.ToLower(o.Service.Country) + ".twinfed.example"
 		}
-		mailer = &SpoolMailer{Dir: spool, From: from, Logger: o.Logger, Now: o.Now}
+		mailer = &mail.Spool{Dir: spool, From: from, Logger: o.Logger, Now: o.Now}
 	}
 	sc := o.Service
 	sc.BaseURL = n.url

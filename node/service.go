@@ -8,7 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/mail"
+	netmail "net/mail"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +19,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -40,7 +41,7 @@ type Config struct {
 type Deps struct {
 	Store    *store.Store
 	Registry twinfed.Registry // schools; nil makes school search and validation unavailable
-	Mailer   Mailer
+	Mailer   mail.Sender
 	Outbox   Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
 	Prover   Prover // proofs of agency decisions; nil: none kept
 	Logger   *slog.Logger
@@ -55,7 +56,7 @@ type Service struct {
 	cfg      Config
 	store    *store.Store
 	registry twinfed.Registry
-	mailer   Mailer
+	mailer   mail.Sender
 	log      *slog.Logger
 	now      func() time.Time
 	limiter  *limiter
@@ -272,7 +273,7 @@ func checkEmail(fields map[string]string, field, e string) {
 		fields[field] = "Enter your e-mail address."
 		return
 	}
-	a, err := mail.ParseAddress(e)
+	a, err := netmail.ParseAddress(e)
 	if err != nil || a.Address != e || !strings.Contains(e[strings.LastIndex(e, "@")+1:], ".") {
 		fields[field] = "Enter an e-mail address such as name@school.it."
 	}

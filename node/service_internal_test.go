@@ -7,6 +7,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -19,7 +20,7 @@ func openService(t *testing.T, dir string) (*store.Store, *Service) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: db, Mailer: &SpoolMailer{Dir: t.TempDir()}})
+	s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: db, Mailer: &mail.Spool{Dir: t.TempDir()}})
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

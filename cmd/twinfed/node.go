@@ -35,6 +35,7 @@ import (
 	"github.com/twinfed/twinfed/federation"
 	"github.com/twinfed/twinfed/federation/signing"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/urfave/cli/v2"
 )
@@ -137,7 +138,7 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 		Metrics:  reg,
 	}
 	if cfg.Mail.SMTPHost != "" {
-		o.Mailer = &node.SMTPMailer{Host: cfg.Mail.SMTPHost, Port: cfg.Mail.SMTPPort, Username: cfg.Mail.Username, Password: cfg.Mail.Password, TLS: cfg.Mail.TLS, From: cfg.Mail.From}
+		o.Mailer = &mail.SMTP{Host: cfg.Mail.SMTPHost, Port: cfg.Mail.SMTPPort, Username: cfg.Mail.Username, Password: cfg.Mail.Password, TLS: cfg.Mail.TLS, From: cfg.Mail.From}
 	} else {
 		o.SpoolDir = cfg.Mail.SpoolDir
 		if o.SpoolDir != "" && !filepath.IsAbs(o.SpoolDir) {

@@ -1,4 +1,9 @@
-package node
+// Package mail sends the node's outgoing e-mail: confirmation and reset
+// links, the agency's decisions, changes of address. A Sender is either
+// SMTP (a configured server) or Spool (files in a directory, logged: a
+// demo or a test without SMTP). The node's account, registration and
+// agency features send through a Sender; cmd/twinfed chooses which.
+package mail
 
 import (
 	"context"
@@ -17,32 +22,34 @@ import (
 	"time"
 )
 
-// Mail is one outgoing e-mail, plain text.
-type Mail struct {
+// Message is one outgoing e-mail, plain text.
+type Message struct {
 	To      string
 	Subject string
 	Body    string
 }
 
-// Mailer sends e-mail.
-type Mailer interface {
-	Send(ctx context.Context, m Mail) error
+// Sender sends e-mail.
+type Sender interface {
+	// Send delivers m, or returns why it could not (the caller logs it:
+	// mail is best effort, never a domain error).
+	Send(ctx context.Context, m Message) error
 }
 
-// SpoolMailer writes each mail to a file in Dir and logs it, so that a node
+// Spool writes each mail to a file in Dir and logs it, so that a node
 // without SMTP (a demo, a test) still delivers its links somewhere a person
 // can read them.
-type SpoolMailer struct {
-	Dir    string
-	From   string
-	Logger *slog.Logger
-	Now    func() time.Time
+type Spool struct {
+	Dir    string           // created when missing
+	From   string           // the From header
+	Logger *slog.Logger     // nil: nothing logged
+	Now    func() time.Time // nil: time.Now; names the files
 }
 
-var _ Mailer = (*SpoolMailer)(nil)
+var _ Sender = (*Spool)(nil)
 
 // Send writes m to <Dir>/<time>-<random>.eml (synced) and logs it.
-func (s *SpoolMailer) Send(ctx context.Context, m Mail) error {
+func (s *Spool) Send(ctx context.Context, m Message) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("mail spool: %w", err)
 	}
@@ -75,21 +82,21 @@ func (s *SpoolMailer) Send(ctx context.Context, m Mail) error {
 	return nil
 }
 
-// SMTPMailer sends mail through an SMTP server.
-type SMTPMailer struct {
+// SMTP sends mail through an SMTP server, one connection per mail.
+type SMTP struct {
 	Host     string
 	Port     int
-	Username string
+	Username string // empty: no authentication
 	Password string
-	TLS      string // starttls, implicit or none
-	From     string
-	Timeout  time.Duration
+	TLS      string        // starttls, implicit or none
+	From     string        // the envelope sender and the From header
+	Timeout  time.Duration // of the whole exchange; zero: 30s
 }
 
-var _ Mailer = (*SMTPMailer)(nil)
+var _ Sender = (*SMTP)(nil)
 
 // Send delivers m to the SMTP server.
-func (s *SMTPMailer) Send(ctx context.Context, m Mail) error {
+func (s *SMTP) Send(ctx context.Context, m Message) error {
 	addr := net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
 	timeout := s.Timeout
 	if timeout == 0 {
@@ -142,7 +149,8 @@ func (s *SMTPMailer) Send(ctx context.Context, m Mail) error {
 	return c.Quit()
 }
 
-func formatMail(from string, m Mail) []byte {
+// formatMail renders m as an RFC 5322 message, CRLF line ends.
+func formatMail(from string, m Message) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n", from, m.To, mime.QEncoding.Encode("utf-8", m.Subject))
 	b.WriteString(strings.ReplaceAll(m.Body, "\n", "\r\n"))
