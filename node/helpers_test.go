@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/outbox"
 )
 
 // testHash is a deliberately cheap argon2id setting for tests; production
@@ -38,7 +39,7 @@ type nodeOpts struct {
 	// projects that never leave it, with agency decisions "signed".
 	localOnly bool
 	// outbox, when set, is the node's outbox (no prover).
-	outbox node.Outbox
+	outbox outbox.Outbox
 }
 
 // MustOpenNode starts a real node (Badger in a temp dir, HTTP on

@@ -9,7 +9,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/outbox"
 )
 
 // Activities from another node are handed to the service as the
@@ -26,7 +26,7 @@ type recordingOutbox struct {
 	out []twinfed.Activity
 }
 
-var _ node.Outbox = (*recordingOutbox)(nil)
+var _ outbox.Outbox = (*recordingOutbox)(nil)
 
 func (o *recordingOutbox) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
 	o.mu.Lock()

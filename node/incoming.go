@@ -87,9 +87,9 @@ func (s *Service) applyFollow(txn *badger.Txn, a *twinfed.Activity) error {
 	if err := s.followed(txn, u, a.Actor, a.ID, a.Published); err != nil {
 		return err
 	}
-	acc := s.newActivity(twinfed.ActivityAccept, u)
+	acc := s.acts.New(twinfed.ActivityAccept, u)
 	acc.To, acc.Object = []string{a.Actor}, a.ID
-	return s.send(txn, acc)
+	return s.acts.Send(txn, acc)
 }
 
 // applyAnswer takes an Accept or Reject of a Follow (see answered).

@@ -114,7 +114,7 @@ func (s *Service) SendMessage(ctx context.Context, p *twinfed.Principal, to, tex
 		if err := s.checkPeer(ctx, txn, p.Username, to); err != nil {
 			return err
 		}
-		a := s.newActivity(twinfed.ActivityCreate, p.Username)
+		a := s.acts.New(twinfed.ActivityCreate, p.Username)
 		note := &twinfed.Note{ID: a.ID + "/note", From: a.Actor, To: to, Content: textToHTML(text), Published: a.Published}
 		a.To, a.Object, a.Note = []string{to}, note.ID, note
 		out = &Message{ID: note.ID, From: note.From, To: to, Content: note.Content, Published: note.Published, Outgoing: true}
@@ -128,7 +128,7 @@ func (s *Service) SendMessage(ctx context.Context, p *twinfed.Principal, to, tex
 			}
 			return s.receiveMessage(txn, u, note, note.Published)
 		}
-		return s.send(txn, a)
+		return s.acts.Send(txn, a)
 	})
 	return out, s.internal("send message", err)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/mail"
+	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -47,10 +48,10 @@ type Options struct {
 	// refused with EUNAVAILABLE. A node with an Outbox is federated: its
 	// ActivityPub routes answer 503 (retried by other nodes) until Mount
 	// gives them the federation's handler.
-	Outbox Outbox
+	Outbox outbox.Outbox
 	// Prover makes and checks the proofs kept with agency decisions. Nil:
 	// decisions are kept without a proof.
-	Prover Prover
+	Prover outbox.Prover
 	// Signed checks the HTTP signature of requests for what only other
 	// nodes may read (the directory's backfill pages) against the registry.
 	// Nil: those routes are not served.

@@ -7,71 +7,15 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/store"
 )
 
-// Outbox is where the node's services put the activities that must reach
-// other nodes: the federation's transactional outbox. Enqueue runs inside
-// the same Badger transaction as the state change, so both commit or
-// neither does; Notify after the commit starts delivery at once. cmd wires
-// *federation.Outbox here (Options.Outbox).
-type Outbox interface {
-	Enqueue(txn *badger.Txn, a *twinfed.Activity) error
-	Notify()
-}
-
-// getOutbox returns the federation's outbox. Without one the node works
-// alone: members of this node can still become contacts and write to each
-// other, and anything addressed to another node is refused with
-// EUNAVAILABLE.
-func (s *Service) getOutbox() Outbox { return s.outbox }
-
-// newActivity starts an activity by a local member (or the agency when
-// username is empty).
-func (s *Service) newActivity(t twinfed.ActivityType, username string) *twinfed.Activity {
-	actor := twinfed.AgencyURL(s.cfg.BaseURL)
-	if username != "" {
-		actor = twinfed.ActorURL(s.cfg.BaseURL, username)
-	}
-	return &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, store.NewID()), Type: t, Actor: actor, Published: s.now().UTC()}
-}
-
 // isLocal reports whether an actor URL lives on this node.
-func (s *Service) isLocal(actor string) bool {
-	return twinfed.URLHost(actor) == twinfed.URLHost(s.cfg.BaseURL)
-}
-
-// send delivers a within txn to its recipients on other nodes, through the
-// outbox. Recipients on this node are sent nothing: the action that made a
-// makes its effect on them itself, in the same transaction, with the
-// feature's own functions (the inbox takes only activities from other
-// nodes). Call s.kick() after the commit.
-func (s *Service) send(txn *badger.Txn, a *twinfed.Activity) error {
-	remote := false
-	for _, to := range a.To {
-		if !s.isLocal(to) {
-			remote = true
-			break
-		}
-	}
-	if remote {
-		o := s.getOutbox()
-		if o == nil {
-			return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
-		}
-		if err := o.Enqueue(txn, a); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (s *Service) isLocal(actor string) bool { return s.acts.IsLocal(actor) }
 
 // kick tells the outbox and the directory indexer that a transaction
 // committed work for them.
 func (s *Service) kick() {
-	if o := s.getOutbox(); o != nil {
-		o.Notify()
-	}
+	s.acts.Notify()
 	s.dirWake()
 }
 
@@ -149,19 +93,19 @@ func (s *Service) profileChanged(ctx context.Context, txn *badger.Txn, before, a
 		if err := s.dirPut(txn, after); err != nil {
 			return err
 		}
-		if publish && len(to) > 0 && s.getOutbox() != nil {
-			a := s.newActivity(twinfed.ActivityUpdate, after.Username)
+		if o := s.acts.Outbox(); publish && len(to) > 0 && o != nil {
+			a := s.acts.New(twinfed.ActivityUpdate, after.Username)
 			a.To, a.Object, a.Profile = to, after.ID, after
-			return s.getOutbox().Enqueue(txn, a)
+			return o.Enqueue(txn, a)
 		}
 	case before != nil:
 		if err := s.dirRemove(txn, before.ID); err != nil {
 			return err
 		}
-		if publish && len(to) > 0 && s.getOutbox() != nil {
-			a := s.newActivity(twinfed.ActivityDelete, before.Username)
+		if o := s.acts.Outbox(); publish && len(to) > 0 && o != nil {
+			a := s.acts.New(twinfed.ActivityDelete, before.Username)
 			a.To, a.Object = to, before.ID
-			return s.getOutbox().Enqueue(txn, a)
+			return o.Enqueue(txn, a)
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/search"
 	"github.com/twinfed/twinfed/node/store"
 )
@@ -152,17 +153,9 @@ type TwinSpaceView struct {
 	CanPost  bool             `json:"can_post"`
 }
 
-// Prover makes and checks the signed proof kept with an agency's decision.
-// The federation's outbox implements it (Options.Prover): Prove signs a as
-// the node would deliver it, VerifyProof checks a stored proof against the
-// keys the registry lists and returns the activity it carried and the keyId
-// that signed it.
-type Prover interface {
-	Prove(a *twinfed.Activity) (string, error)
-	VerifyProof(ctx context.Context, proof string) (*twinfed.Activity, string, error)
-}
-
-func (s *Service) prover() Prover { return s.proofs }
+// prover returns what signs and checks the proofs kept with agency
+// decisions (Options.Prover); nil: none kept.
+func (s *Service) prover() outbox.Prover { return s.proofs }
 
 func projectKey(id string) string { return store.PrefixProject + id }
 
@@ -332,16 +325,17 @@ func (s *Service) publishProject(ctx context.Context, txn *badger.Txn, p *twinfe
 	if len(to) == 0 {
 		return nil
 	}
-	o := s.getOutbox()
-	if o == nil {
-		return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
+	o, err := s.acts.Connected()
+	if err != nil {
+		return err
 	}
 	typ := twinfed.ActivityUpdate
 	if deleted {
 		typ = twinfed.ActivityDelete
 	}
 	cp := *p
-	a := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, store.NewID()), Type: typ, Actor: p.ID, To: to, Object: p.ID, Project: &cp, Published: s.now().UTC()}
+	a := s.acts.NewBy(typ, p.ID)
+	a.To, a.Object, a.Project = to, p.ID, &cp
 	return o.Enqueue(txn, a)
 }
 
@@ -548,14 +542,14 @@ func (s *Service) CreateProject(ctx context.Context, p *twinfed.Principal, d Pro
 			return err
 		}
 		co := &proj.Partners[1]
-		a := s.newActivity(twinfed.ActivityInvite, p.Username)
+		a := s.acts.New(twinfed.ActivityInvite, p.Username)
 		co.Invitation = a.ID
 		proj.Version = 1
 		if err := s.storeProject(txn, nil, proj); err != nil {
 			return err
 		}
 		a.To, a.Object, a.Target, a.Project = []string{co.Actor}, co.Actor, proj.ID, cloneProject(proj)
-		return s.send(txn, a) // a co-founder on this node: storeProject told them
+		return s.acts.Send(txn, a) // a co-founder on this node: storeProject told them
 	})
 	if err != nil {
 		return nil, err
@@ -607,9 +601,9 @@ func (s *Service) founderRequest(ctx context.Context, txn *badger.Txn, p *twinfe
 	if del {
 		typ = twinfed.ActivityDelete
 	}
-	a := s.newActivity(typ, p.Username)
+	a := s.acts.New(typ, p.Username)
 	a.To, a.Object, a.Project = []string{old.ID}, old.ID, cloneProject(proj)
-	if err := s.send(txn, a); err != nil {
+	if err := s.acts.Send(txn, a); err != nil {
 		return err
 	}
 	if del {
@@ -734,7 +728,7 @@ func (s *Service) AnswerInvitation(ctx context.Context, p *twinfed.Principal, id
 			typ = twinfed.ActivityAccept
 			pt.SchoolID, pt.SchoolName, pt.Country, pt.Name = school.SchoolID, school.Name, s.cfg.Country, m.Name()
 		}
-		a := s.newActivity(typ, p.Username)
+		a := s.acts.New(typ, p.Username)
 		a.To, a.Object, a.Target, a.Project = []string{proj.ID}, pt.Invitation, proj.ID, cloneProject(proj)
 		// On the home node the answer is applied at once; elsewhere this
 		// node's copy changes when the home node's Update comes back, so
@@ -744,7 +738,7 @@ func (s *Service) AnswerInvitation(ctx context.Context, p *twinfed.Principal, id
 			answerPartner(proj, pt, accept, a.Published)
 			return s.changeProject(ctx, txn, old, proj)
 		}
-		return s.send(txn, a)
+		return s.acts.Send(txn, a)
 	})
 	if err != nil {
 		return nil, err
@@ -802,7 +796,7 @@ func (s *Service) InvitePartner(ctx context.Context, p *twinfed.Principal, id, p
 		if prof == nil {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "This contact is not in the directory any more.")
 		}
-		a := s.newActivity(twinfed.ActivityInvite, p.Username)
+		a := s.acts.New(twinfed.ActivityInvite, p.Username)
 		proj = cloneProject(old)
 		proj.Partners = slices.DeleteFunc(proj.Partners, func(x twinfed.Partner) bool { return x.Actor == peer })
 		proj.Partners = append(proj.Partners, twinfed.Partner{Actor: peer, Name: prof.Name, Country: prof.Country, SchoolID: prof.SchoolID, SchoolName: prof.SchoolName,
@@ -820,11 +814,11 @@ func (s *Service) InvitePartner(ctx context.Context, p *twinfed.Principal, id, p
 				return err
 			}
 			if !s.isLocal(peer) {
-				return s.send(txn, a)
+				return s.acts.Send(txn, a)
 			}
 			return nil // the invitee is here: changeProject told them
 		}
-		return s.send(txn, a)
+		return s.acts.Send(txn, a)
 	})
 	return proj, err
 }
@@ -863,7 +857,7 @@ func (s *Service) DecideParticipation(ctx context.Context, p *twinfed.Principal,
 		if approve {
 			typ = twinfed.ActivityAccept
 		}
-		a := s.newActivity(typ, "")
+		a := s.acts.New(typ, "")
 		a.To, a.Object, a.Target, a.Summary = []string{old.ID}, pt.Actor, old.ID, reason
 		if s.isHome(old) {
 			pr := s.prover()
@@ -875,7 +869,7 @@ func (s *Service) DecideParticipation(ctx context.Context, p *twinfed.Principal,
 			}
 			return s.recordDecision(ctx, txn, old, pt.Actor, a)
 		}
-		if err := s.send(txn, a); err != nil {
+		if err := s.acts.Send(txn, a); err != nil {
 			return err
 		}
 		proj = cloneProject(old)
@@ -969,7 +963,7 @@ func (s *Service) ViewProject(ctx context.Context, viewer *twinfed.Principal, id
 
 // checkProof verifies the stored signature of a partner's decision and
 // that it says what the record says: "" when it does, else what is wrong.
-func (s *Service) checkProof(ctx context.Context, pr Prover, p *twinfed.Project, pt *twinfed.Partner) string {
+func (s *Service) checkProof(ctx context.Context, pr outbox.Prover, p *twinfed.Project, pt *twinfed.Partner) string {
 	d := pt.Decision
 	if d.Proof == "" {
 		return "not yet confirmed by the project's home node"
@@ -1219,14 +1213,14 @@ func (s *Service) PostToTwinSpace(ctx context.Context, p *twinfed.Principal, id,
 		if !proj.CanPostInTwinSpace(me, p.Role) {
 			return twinfed.Errorf(twinfed.EFORBIDDEN, "The project is closed: its TwinSpace is read-only.")
 		}
-		a := s.newActivity(twinfed.ActivityCreate, p.Username)
+		a := s.acts.New(twinfed.ActivityCreate, p.Username)
 		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: textToHTML(content), Published: a.Published}
 		a.To, a.Object, a.Note = []string{proj.ID}, n.ID, n
 		post = &TwinSpacePost{ID: n.ID, Project: proj.ID, Author: me, Name: pt.Name, Content: n.Content, Published: n.Published}
 		if s.isHome(proj) {
 			return s.publishPost(txn, proj, n)
 		}
-		return s.send(txn, a)
+		return s.acts.Send(txn, a)
 	})
 	return post, err
 }

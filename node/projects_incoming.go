@@ -187,13 +187,14 @@ func (s *Service) sharePosts(txn *badger.Txn, p *twinfed.Project, actor string) 
 			return nil
 		}
 	}
-	o := s.getOutbox()
-	if o == nil {
-		return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
+	o, err := s.acts.Connected()
+	if err != nil {
+		return err
 	}
 	return store.EachJSON(txn, store.PrefixPost+p.ID+" ", func(tp *TwinSpacePost) error {
 		n := &twinfed.Note{ID: tp.ID, From: tp.Author, To: p.ID, Content: tp.Content, Published: tp.Published}
-		ann := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, store.NewID()), Type: twinfed.ActivityAnnounce, Actor: p.ID, To: []string{actor}, Object: n.ID, Note: n, Published: s.now().UTC()}
+		ann := s.acts.NewBy(twinfed.ActivityAnnounce, p.ID)
+		ann.To, ann.Object, ann.Note = []string{actor}, n.ID, n
 		return o.Enqueue(txn, ann)
 	})
 }
@@ -317,12 +318,13 @@ func (s *Service) publishPost(txn *badger.Txn, p *twinfed.Project, n *twinfed.No
 	if len(to) == 0 {
 		return nil
 	}
-	o := s.getOutbox()
-	if o == nil {
-		return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
+	o, err := s.acts.Connected()
+	if err != nil {
+		return err
 	}
 	nc := *n
-	ann := &twinfed.Activity{ID: twinfed.ActivityURL(s.cfg.BaseURL, store.NewID()), Type: twinfed.ActivityAnnounce, Actor: p.ID, To: to, Object: n.ID, Note: &nc, Published: s.now().UTC()}
+	ann := s.acts.NewBy(twinfed.ActivityAnnounce, p.ID)
+	ann.To, ann.Object, ann.Note = to, n.ID, &nc
 	return o.Enqueue(txn, ann)
 }
 

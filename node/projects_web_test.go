@@ -13,6 +13,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/outbox"
 )
 
 // Projects between two members of one node run entirely on that node: the
@@ -31,8 +32,8 @@ type localOnlyProver struct {
 }
 
 var (
-	_ node.Outbox = (*localOnlyProver)(nil)
-	_ node.Prover = (*localOnlyProver)(nil)
+	_ outbox.Outbox = (*localOnlyProver)(nil)
+	_ outbox.Prover = (*localOnlyProver)(nil)
 )
 
 func (o *localOnlyProver) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {

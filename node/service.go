@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/mail"
+	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -42,8 +43,8 @@ type Deps struct {
 	Store    *store.Store
 	Registry twinfed.Registry // schools; nil makes school search and validation unavailable
 	Mailer   mail.Sender
-	Outbox   Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
-	Prover   Prover // proofs of agency decisions; nil: none kept
+	Outbox   outbox.Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
+	Prover   outbox.Prover // proofs of agency decisions; nil: none kept
 	Logger   *slog.Logger
 	Metrics  *prometheus.Registry // nil: metrics are not registered
 	Now      func() time.Time     // nil: time.Now
@@ -63,12 +64,12 @@ type Service struct {
 	secret   []byte // node secret: CSRF tokens of anonymous visitors
 	html     *bluemonday.Policy
 
-	outbox Outbox     // the federation's outbox; nil when the node runs alone
-	proofs Prover     // nil: decisions are kept without a proof
-	usage  usageCache // NodeInfo's counts (usage.go)
-	dir    *dirState  // the directory index; nil until Node.Open opens it
-	proj   *projIndex // the project search's index; nil until Node.Open opens it
-	stamps *dirStamps // changes of the directory's records, for the page cache
+	acts   *outbox.Activities // this node's activities, sent through the federation's outbox (none: the node runs alone)
+	proofs outbox.Prover      // nil: decisions are kept without a proof
+	usage  usageCache         // NodeInfo's counts (usage.go)
+	dir    *dirState          // the directory index; nil until Node.Open opens it
+	proj   *projIndex         // the project search's index; nil until Node.Open opens it
+	stamps *dirStamps         // changes of the directory's records, for the page cache
 
 	registrations prometheus.Counter
 	validations   *prometheus.CounterVec
@@ -108,7 +109,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, outbox: d.Outbox, proofs: d.Prover, log: d.Logger, now: d.Now, html: newHTMLPolicy(), stamps: newDirStamps()}
+	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, log: d.Logger, now: d.Now, html: newHTMLPolicy(), stamps: newDirStamps()}
 	s.limiter = newLimiter(cfg.LoginAttempts, cfg.LoginWindow, d.Now)
 	secret, err := s.loadSecret()
 	if err != nil {

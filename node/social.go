@@ -220,7 +220,7 @@ func (s *Service) RequestContact(ctx context.Context, p *twinfed.Principal, peer
 				return aerr
 			}
 		}
-		a := s.newActivity(twinfed.ActivityFollow, p.Username)
+		a := s.acts.New(twinfed.ActivityFollow, p.Username)
 		a.To, a.Object, a.Contact, a.Summary = []string{peer}, peer, true, message
 		out = &Contact{Peer: peer, State: ContactRequested, Request: a.ID, Outgoing: true, Message: message, Since: a.Published}
 		if err := putContact(txn, p.Username, out); err != nil {
@@ -236,7 +236,7 @@ func (s *Service) RequestContact(ctx context.Context, p *twinfed.Principal, peer
 			}
 			return s.contactRequested(txn, u, a.Actor, a.ID, message, a.Published)
 		}
-		return s.send(txn, a)
+		return s.acts.Send(txn, a)
 	})
 	return out, s.internal("contact request", err)
 }
@@ -264,7 +264,7 @@ func (s *Service) answer(txn *badger.Txn, username string, c *Contact, accept bo
 	if accept {
 		t = twinfed.ActivityAccept
 	}
-	a := s.newActivity(t, username)
+	a := s.acts.New(t, username)
 	a.To, a.Object = []string{c.Peer}, c.Request
 	if accept {
 		c.State, c.Since = ContactAccepted, a.Published
@@ -277,7 +277,7 @@ func (s *Service) answer(txn *badger.Txn, username string, c *Contact, accept bo
 	if s.isLocal(c.Peer) {
 		return c, s.answered(txn, c.Request, a.Actor, accept, a.Published)
 	}
-	return c, s.send(txn, a)
+	return c, s.acts.Send(txn, a)
 }
 
 // RemoveContact removes a contact, or withdraws the member's own pending
@@ -300,14 +300,14 @@ func (s *Service) RemoveContact(ctx context.Context, p *twinfed.Principal, peer 
 		if c.Outgoing {
 			t = twinfed.ActivityUndo // I asked: undo my Follow
 		}
-		a := s.newActivity(t, p.Username)
+		a := s.acts.New(t, p.Username)
 		a.To, a.Object = []string{c.Peer}, c.Request
 		if err := deleteContact(txn, p.Username, c); err != nil {
 			return err
 		}
 		switch {
 		case !s.isLocal(c.Peer):
-			return s.send(txn, a)
+			return s.acts.Send(txn, a)
 		case c.Outgoing:
 			return s.withdrawn(txn, c.Request, a.Actor)
 		default:
@@ -328,7 +328,7 @@ func (s *Service) FollowMember(ctx context.Context, p *twinfed.Principal, peer s
 		if store.Has(txn, peerKey(store.PrefixFollowing, p.Username, peer)) {
 			return twinfed.Errorf(twinfed.ECONFLICT, "You already follow this member.")
 		}
-		a := s.newActivity(twinfed.ActivityFollow, p.Username)
+		a := s.acts.New(twinfed.ActivityFollow, p.Username)
 		a.To, a.Object = []string{peer}, peer
 		// A member of this node accepts at once, as another node would.
 		if err := store.SetJSON(txn, peerKey(store.PrefixFollowing, p.Username, peer), Follow{Peer: peer, Request: a.ID, Accepted: s.isLocal(peer), Since: a.Published}); err != nil {
@@ -347,7 +347,7 @@ func (s *Service) FollowMember(ctx context.Context, p *twinfed.Principal, peer s
 			}
 			return s.followed(txn, u, a.Actor, a.ID, a.Published)
 		}
-		return s.send(txn, a)
+		return s.acts.Send(txn, a)
 	}))
 }
 
@@ -361,7 +361,7 @@ func (s *Service) UnfollowMember(ctx context.Context, p *twinfed.Principal, peer
 		if err := store.GetJSON(txn, peerKey(store.PrefixFollowing, p.Username, peer), &f); err != nil {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "You do not follow this member.")
 		}
-		a := s.newActivity(twinfed.ActivityUndo, p.Username)
+		a := s.acts.New(twinfed.ActivityUndo, p.Username)
 		a.To, a.Object = []string{peer}, f.Request
 		for _, k := range []string{peerKey(store.PrefixFollowing, p.Username, peer), reqKey(true, f.Request)} {
 			if err := txn.Delete([]byte(k)); err != nil {
@@ -371,7 +371,7 @@ func (s *Service) UnfollowMember(ctx context.Context, p *twinfed.Principal, peer
 		if s.isLocal(peer) {
 			return s.withdrawn(txn, f.Request, a.Actor)
 		}
-		return s.send(txn, a)
+		return s.acts.Send(txn, a)
 	}))
 }
 

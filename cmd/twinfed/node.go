@@ -36,6 +36,7 @@ import (
 	"github.com/twinfed/twinfed/federation/signing"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/mail"
+	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/urfave/cli/v2"
 )
@@ -108,8 +109,8 @@ type nodeMain struct {
 // The wiring's dependencies across packages: each small interface is
 // declared by the package that uses it.
 var (
-	_ node.Outbox              = (*federation.Outbox)(nil)
-	_ node.Prover              = (*federation.Outbox)(nil)
+	_ outbox.Outbox            = (*federation.Outbox)(nil)
+	_ outbox.Prover            = (*federation.Outbox)(nil)
 	_ node.SignatureChecker    = (*federation.Outbox)(nil)
 	_ federation.ActorSource   = (*node.Service)(nil)
 	_ federation.ProjectSource = (*node.Service)(nil)
