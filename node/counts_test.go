@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -22,7 +23,7 @@ func TestCounts_UnreadIndex(t *testing.T) {
 		t.Helper()
 		err := s.store.Update(func(txn *badger.Txn) error {
 			for range n {
-				if err := s.notify(txn, "anna", NoticeFollowed, "http://fr.example/users/jean"); err != nil {
+				if err := s.notices.Notify(txn, "anna", notice.Followed, "http://fr.example/users/jean"); err != nil {
 					return err
 				}
 			}
@@ -79,7 +80,7 @@ func TestCounts_UnreadIndex(t *testing.T) {
 	want(s, 71)
 
 	// An erased account leaves no index behind.
-	if err := db.Update(func(txn *badger.Txn) error { return eraseSocial(txn, "anna") }); err != nil {
+	if err := db.Update(func(txn *badger.Txn) error { return s.eraseSocial(txn, "anna") }); err != nil {
 		t.Fatal(err)
 	}
 	want(s, 0)

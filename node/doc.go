@@ -5,10 +5,14 @@
 //
 // The pieces:
 //
-//   - Store (store.go): Badger with SyncWrites, every key under a prefix of
-//     this package ("u/", "e/", "ss/", …). DB is exposed so that the
-//     federation package can write its outbox ("fed/") in the same
-//     transaction as a state change, through Store.Update.
+//   - The kits, in their import order (ARCHITECTURE.md, "The national
+//     node's layout"): store (Badger with SyncWrites, after-commit hooks,
+//     the JSON helpers, and keys.go: every key prefix of the node with the
+//     feature that owns it; DB is exposed so that the federation can write
+//     its outbox, "fed/", in the transaction of a state change), mail
+//     (Spool, SMTP), search (the in-memory index), outbox (the Outbox and
+//     Prover interfaces, Activities), notice (notifications and the unread
+//     index).
 //   - Service (service.go, accounts.go, registration.go, agency.go,
 //     profile.go): accounts, the four-step registration, the eligibility
 //     policy, the agency's validation queues, profiles and their public part.

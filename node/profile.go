@@ -377,7 +377,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p *twinfed.Principal, passw
 		if err := s.profileChanged(ctx, txn, s.publicOf(m), nil, true); err != nil {
 			return err
 		}
-		if err := eraseSocial(txn, m.Username); err != nil {
+		if err := s.eraseSocial(txn, m.Username); err != nil {
 			return err
 		}
 		if err := s.forgetPeer(txn, twinfed.ActorURL(s.cfg.BaseURL, m.Username)); err != nil {

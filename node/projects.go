@@ -12,6 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/search"
 	"github.com/twinfed/twinfed/node/store"
@@ -28,20 +29,6 @@ import (
 // Version, which every copy takes when it is newer than what it holds.
 // Keys: store.PrefixProject, store.PrefixMyProject, store.PrefixApproval;
 // the TwinSpace's store.PrefixTwinSpace and store.PrefixPost.
-
-// Project notification kinds.
-const (
-	NoticeProjectInvited      NoticeKind = "project_invited"
-	NoticeProjectAccepted     NoticeKind = "project_awaiting_approval" // the co-founder accepted
-	NoticeProjectDeclined     NoticeKind = "project_declined"          // the co-founder declined
-	NoticeProjectApproved     NoticeKind = "project_approved"          // TwinSpace open
-	NoticeProjectRejected     NoticeKind = "project_rejected"          // an agency rejected a founder
-	NoticeProjectClosed       NoticeKind = "project_closed"
-	NoticeProjectDeleted      NoticeKind = "project_deleted"
-	NoticeParticipationOK     NoticeKind = "participation_approved"
-	NoticeParticipationRefuse NoticeKind = "participation_rejected"
-	NoticePartnerJoined       NoticeKind = "project_partner_joined"
-)
 
 // Limits on a project's description.
 const (
@@ -214,7 +201,7 @@ func (s *Service) storeProject(txn *badger.Txn, old, p *twinfed.Project) error {
 	if p == nil {
 		for _, pt := range old.Partners {
 			if u, ok := twinfed.UsernameFromActor(s.cfg.BaseURL, pt.Actor); ok && s.isLocal(pt.Actor) && pt.Status != twinfed.PartnerDeclined {
-				if err := s.notifyProject(txn, u, NoticeProjectDeleted, old.ID, old); err != nil {
+				if err := s.notices.NotifyProject(txn, u, notice.ProjectDeleted, old.ID, old); err != nil {
 					return err
 				}
 			}
@@ -234,16 +221,16 @@ func (s *Service) storeProject(txn *badger.Txn, old, p *twinfed.Project) error {
 
 // projectNotices tells this node's members what changed in a project.
 func (s *Service) projectNotices(txn *badger.Txn, old, p *twinfed.Project) error {
-	tell := func(pt *twinfed.Partner, kind NoticeKind, actor string) error {
+	tell := func(pt *twinfed.Partner, kind notice.Kind, actor string) error {
 		u, ok := twinfed.UsernameFromActor(s.cfg.BaseURL, pt.Actor)
 		if !ok || !s.isLocal(pt.Actor) {
 			return nil
 		}
-		return s.notifyProject(txn, u, kind, actor, p)
+		return s.notices.NotifyProject(txn, u, kind, actor, p)
 	}
-	stateNotice := map[twinfed.ProjectState]NoticeKind{
-		twinfed.ProjectAwaitingApproval: NoticeProjectAccepted, twinfed.ProjectDeclined: NoticeProjectDeclined,
-		twinfed.ProjectApproved: NoticeProjectApproved, twinfed.ProjectRejected: NoticeProjectRejected, twinfed.ProjectClosed: NoticeProjectClosed,
+	stateNotice := map[twinfed.ProjectState]notice.Kind{
+		twinfed.ProjectAwaitingApproval: notice.ProjectAccepted, twinfed.ProjectDeclined: notice.ProjectDeclined,
+		twinfed.ProjectApproved: notice.ProjectApproved, twinfed.ProjectRejected: notice.ProjectRejected, twinfed.ProjectClosed: notice.ProjectClosed,
 	}
 	for i := range p.Partners {
 		pt := &p.Partners[i]
@@ -253,7 +240,7 @@ func (s *Service) projectNotices(txn *badger.Txn, old, p *twinfed.Project) error
 		}
 		switch {
 		case pt.Status == twinfed.PartnerInvited && (before == nil || before.Status != twinfed.PartnerInvited):
-			if err := tell(pt, NoticeProjectInvited, pt.InvitedBy); err != nil {
+			if err := tell(pt, notice.ProjectInvited, pt.InvitedBy); err != nil {
 				return err
 			}
 			continue
@@ -270,17 +257,17 @@ func (s *Service) projectNotices(txn *badger.Txn, old, p *twinfed.Project) error
 		if pt.Role == twinfed.RolePartner && before != nil && before.Status != pt.Status {
 			switch pt.Status {
 			case twinfed.PartnerApproved:
-				if err := tell(pt, NoticeParticipationOK, agencyOf(pt.Actor)); err != nil {
+				if err := tell(pt, notice.ParticipationOK, agencyOf(pt.Actor)); err != nil {
 					return err
 				}
 			case twinfed.PartnerRejected:
-				if err := tell(pt, NoticeParticipationRefuse, agencyOf(pt.Actor)); err != nil {
+				if err := tell(pt, notice.ParticipationRefuse, agencyOf(pt.Actor)); err != nil {
 					return err
 				}
 			case twinfed.PartnerPending:
 				for j := range p.Partners {
 					if p.Partners[j].Role != twinfed.RolePartner {
-						if err := tell(&p.Partners[j], NoticePartnerJoined, pt.Actor); err != nil {
+						if err := tell(&p.Partners[j], notice.PartnerJoined, pt.Actor); err != nil {
 							return err
 						}
 					}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/mail"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
 )
@@ -64,12 +65,13 @@ type Service struct {
 	secret   []byte // node secret: CSRF tokens of anonymous visitors
 	html     *bluemonday.Policy
 
-	acts   *outbox.Activities // this node's activities, sent through the federation's outbox (none: the node runs alone)
-	proofs outbox.Prover      // nil: decisions are kept without a proof
-	usage  usageCache         // NodeInfo's counts (usage.go)
-	dir    *dirState          // the directory index; nil until Node.Open opens it
-	proj   *projIndex         // the project search's index; nil until Node.Open opens it
-	stamps *dirStamps         // changes of the directory's records, for the page cache
+	acts    *outbox.Activities // this node's activities, sent through the federation's outbox (none: the node runs alone)
+	proofs  outbox.Prover      // nil: decisions are kept without a proof
+	notices *notice.Notices    // members' notifications and the unread index
+	usage   usageCache         // NodeInfo's counts (usage.go)
+	dir     *dirState          // the directory index; nil until Node.Open opens it
+	proj    *projIndex         // the project search's index; nil until Node.Open opens it
+	stamps  *dirStamps         // changes of the directory's records, for the page cache
 
 	registrations prometheus.Counter
 	validations   *prometheus.CounterVec
@@ -109,15 +111,15 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, log: d.Logger, now: d.Now, html: newHTMLPolicy(), stamps: newDirStamps()}
+	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now, html: newHTMLPolicy(), stamps: newDirStamps()}
 	s.limiter = newLimiter(cfg.LoginAttempts, cfg.LoginWindow, d.Now)
 	secret, err := s.loadSecret()
 	if err != nil {
 		return nil, err
 	}
 	s.secret = secret
-	if err := s.indexUnread(); err != nil {
-		return nil, err
+	if err := s.notices.BuildIndex(); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
 	}
 	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})
 	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools, and quality labels recorded (kind label)."}, []string{"kind", "decision"})

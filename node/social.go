@@ -2,15 +2,13 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"math"
 	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -65,29 +63,6 @@ type requestRef struct {
 	Contact  bool   `json:"contact"`
 }
 
-// NoticeKind names a notification.
-type NoticeKind string
-
-// Notification kinds.
-const (
-	NoticeContactRequest  NoticeKind = "contact_request"
-	NoticeContactAccepted NoticeKind = "contact_accepted"
-	NoticeContactDeclined NoticeKind = "contact_declined"
-	NoticeFollowed        NoticeKind = "followed"
-)
-
-// Notification tells a member that something happened.
-type Notification struct {
-	ID      string           `json:"id"`
-	Kind    NoticeKind       `json:"kind"`
-	Actor   string           `json:"actor"`
-	At      time.Time        `json:"at"`
-	Read    bool             `json:"read"`
-	Profile *twinfed.Profile `json:"profile,omitempty"`
-	Project string           `json:"project,omitempty"` // the project a project notice is about
-	Title   string           `json:"title,omitempty"`   // its title when the notice was made
-}
-
 func peerKey(prefix, username, peer string) string { return prefix + username + "/" + peer }
 
 // reqKey is where a Follow's requestRef lives: the sender's and the
@@ -98,8 +73,6 @@ func reqKey(outgoing bool, id string) string {
 	}
 	return store.PrefixRequest + "i/" + id
 }
-
-func invTime(t time.Time) string { return fmt.Sprintf("%016x", uint64(math.MaxInt64-t.UnixNano())) }
 
 // requireSocial checks that p is a validated member: only they have
 // contacts, follows and messages.
@@ -169,27 +142,6 @@ func deleteContact(txn *badger.Txn, username string, c *Contact) error {
 		}
 	}
 	return nil
-}
-
-func (s *Service) notify(txn *badger.Txn, username string, kind NoticeKind, actor string) error {
-	return s.putNotice(txn, username, Notification{Kind: kind, Actor: actor})
-}
-
-// notifyProject tells a member that something happened in a project.
-func (s *Service) notifyProject(txn *badger.Txn, username string, kind NoticeKind, actor string, p *twinfed.Project) error {
-	return s.putNotice(txn, username, Notification{Kind: kind, Actor: actor, Project: p.ID, Title: p.Title})
-}
-
-// putNotice stores a new, unread notification and its entry in the unread
-// index (nu/), which keeps the menu's count independent of how many
-// notifications a member has read over the years.
-func (s *Service) putNotice(txn *badger.Txn, username string, n Notification) error {
-	n.ID, n.At = store.NewID(), s.now().UTC()
-	suffix := username + "/" + invTime(n.At) + "/" + n.ID
-	if err := txn.Set([]byte(store.PrefixUnread+suffix), nil); err != nil {
-		return err
-	}
-	return store.SetJSON(txn, store.PrefixNotice+suffix, n)
 }
 
 // RequestContact asks peer (an actor URL) to become the member's contact,
@@ -393,7 +345,7 @@ func (s *Service) followed(txn *badger.Txn, username, follower, request string, 
 	if err := store.SetJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: follower}); err != nil {
 		return err
 	}
-	return s.notify(txn, username, NoticeFollowed, follower)
+	return s.notices.Notify(txn, username, notice.Followed, follower)
 }
 
 // contactRequested records peer's contact request (request: the Follow's
@@ -427,7 +379,7 @@ func (s *Service) contactRequested(txn *badger.Txn, username, peer, request, mes
 	if err := store.SetJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: peer, Contact: true}); err != nil {
 		return err
 	}
-	return s.notify(txn, username, NoticeContactRequest, peer)
+	return s.notices.Notify(txn, username, notice.ContactRequest, peer)
 }
 
 // answered takes an Accept or Reject by answerer of a Follow: of a member's
@@ -467,13 +419,13 @@ func (s *Service) answered(txn *badger.Txn, request, answerer string, accept boo
 		if err := putContact(txn, ref.Username, c); err != nil {
 			return err
 		}
-		return s.notify(txn, ref.Username, NoticeContactAccepted, answerer)
+		return s.notices.Notify(txn, ref.Username, notice.ContactAccepted, answerer)
 	}
 	if err := deleteContact(txn, ref.Username, c); err != nil {
 		return err
 	}
 	if c.State == ContactRequested {
-		return s.notify(txn, ref.Username, NoticeContactDeclined, answerer)
+		return s.notices.Notify(txn, ref.Username, notice.ContactDeclined, answerer)
 	}
 	return nil
 }
@@ -587,41 +539,20 @@ func (s *Service) RelationTo(ctx context.Context, p *twinfed.Principal, peer str
 
 // Notifications returns the member's newest notifications (at most limit)
 // and marks them read.
-func (s *Service) Notifications(ctx context.Context, p *twinfed.Principal, limit int) ([]*Notification, error) {
+func (s *Service) Notifications(ctx context.Context, p *twinfed.Principal, limit int) ([]*notice.Notification, error) {
 	if err := requireSocial(p); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	var out []*Notification
+	var out []*notice.Notification
 	err := s.store.Update(func(txn *badger.Txn) error {
-		out = out[:0]
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(store.PrefixNotice + p.Username + "/")
-		it := txn.NewIterator(opts)
-		var keys []string
-		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
-			var n Notification
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &n) }); err != nil {
-				it.Close()
-				return err
-			}
-			out = append(out, &n)
-			keys = append(keys, string(it.Item().KeyCopy(nil)))
+		var err error
+		if out, err = s.notices.List(txn, p.Username, limit); err != nil {
+			return err
 		}
-		it.Close()
-		for i, n := range out {
-			if !n.Read {
-				r := *n
-				r.Read = true
-				if err := store.SetJSON(txn, keys[i], r); err != nil {
-					return err
-				}
-				if err := txn.Delete([]byte(store.PrefixUnread + strings.TrimPrefix(keys[i], store.PrefixNotice))); err != nil {
-					return err
-				}
-			}
+		for _, n := range out {
 			n.Profile = s.dirGet(txn, n.Actor)
 		}
 		return nil
@@ -645,7 +576,7 @@ func (s *Service) Counts(ctx context.Context, p *twinfed.Principal) Counts {
 	}
 	_ = s.store.View(func(txn *badger.Txn) error {
 		// Keys only, and only the unread ones: the menu shows "99" beyond.
-		c.Notifications = len(store.KeysUnder(txn, store.PrefixUnread+p.Username+"/", 99))
+		c.Notifications = s.notices.Unread(txn, p.Username)
 		// Conversations and contacts are one record per peer: their number
 		// is bounded by the member's contacts, not by their history.
 		_ = store.EachJSON(txn, store.PrefixConversation+p.Username+"/", func(cv *Conversation) error {
@@ -704,53 +635,13 @@ func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
 // eraseSocial deletes a member's own social records when the account is
 // deleted: contacts, follows, notifications, messages. The peers' nodes
 // learn of the deletion from Delete{Person}.
-func eraseSocial(txn *badger.Txn, username string) error {
-	for _, pre := range []string{store.PrefixContact, store.PrefixFollowing, store.PrefixFollower, store.PrefixNotice, store.PrefixUnread, store.PrefixMessage, store.PrefixConversation} {
+func (s *Service) eraseSocial(txn *badger.Txn, username string) error {
+	for _, pre := range []string{store.PrefixContact, store.PrefixFollowing, store.PrefixFollower, store.PrefixMessage, store.PrefixConversation} {
 		if err := store.DeletePrefix(txn, pre+username+"/"); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// indexUnread builds the unread index once, for a store written before it
-// existed: one pass over the notifications, at the first start.
-func (s *Service) indexUnread() error {
-	done := false
-	if err := s.store.View(func(txn *badger.Txn) error { done = store.Has(txn, store.KeyUnreadIndexed); return nil }); err != nil || done {
-		return err
-	}
-	wb := s.store.DB().NewWriteBatch()
-	defer wb.Cancel()
-	err := s.store.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(store.PrefixNotice)
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var n Notification
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &n) }); err != nil {
-				return err
-			}
-			if !n.Read {
-				k := store.PrefixUnread + strings.TrimPrefix(string(it.Item().Key()), store.PrefixNotice)
-				if err := wb.Set([]byte(k), nil); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		err = wb.Set([]byte(store.KeyUnreadIndexed), nil)
-	}
-	if err == nil {
-		err = wb.Flush()
-	}
-	if err != nil {
-		return fmt.Errorf("node: index unread notifications: %w", err)
-	}
-	return nil
+	return s.notices.Forget(txn, username)
 }
 
 // errStop ends an iteration early.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/notice"
 )
 
 // Contacts, follows and messages between members of one node take the
@@ -53,7 +54,7 @@ func TestContacts_LocalRules(t *testing.T) {
 		t.Fatalf("after decline anna has %+v", net)
 	}
 	notes, _ := svc.Notifications(ctx, anna, 10)
-	if len(notes) != 1 || notes[0].Kind != node.NoticeContactDeclined {
+	if len(notes) != 1 || notes[0].Kind != notice.ContactDeclined {
 		t.Fatalf("anna's notifications: %+v", notes)
 	}
 
