@@ -122,7 +122,7 @@ func (t *templates) addPages(src []source, pattern string) error {
 	for _, lang := range t.cat.Languages() {
 		translate := t.translator(lang)
 		base := t.shared[lang]
-		if slicesContainPartial(src) {
+		if hasPartial(src) {
 			base = template.Must(base.Clone())
 			if err := parsePartials(base, src, translate); err != nil {
 				return err
@@ -142,7 +142,7 @@ func (t *templates) addPages(src []source, pattern string) error {
 	return nil
 }
 
-func slicesContainPartial(src []source) bool {
+func hasPartial(src []source) bool {
 	for _, s := range src {
 		if isPartial(s.name) {
 			return true
