@@ -253,7 +253,7 @@ type ProjectViewer struct {
 
 // ProjectPermissions is what one viewer may do with one project
 // (Project.Permissions). It is the
-// one answer the project card (node/projects_web.go and its template), the
+// one answer the project card (node/project_web.go and its template), the
 // JSON API (ProjectView) and the service's guards (node/projects.go) use.
 type ProjectPermissions struct {
 	Me      *Partner // the viewer's participation, nil when none

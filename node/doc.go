@@ -17,9 +17,13 @@
 //     profile.go): accounts, the four-step registration, the eligibility
 //     policy, the agency's validation queues, profiles and their public part.
 //     It talks to the registry only through twinfed.Registry.
-//   - Server (server.go, web.go, api.go): routing, sessions, CSRF, i18n,
-//     templates embedded with go:embed, metrics. It mounts the federation's
-//     ActivityPub handler when one is given (Node.Mount).
+//   - Server (server.go): the assembly of the HTTP side on the kit
+//     node/web (routing, sessions, CSRF, limits, page rendering, i18n,
+//     the layout, static files, metrics). Each feature's handlers are in
+//     <feature>_web.go and <feature>_api.go (account, registration,
+//     agency, directory, social, project, twinspace, label), its templates
+//     in templates/<feature>/, registered by its <feature>Routes. It mounts
+//     the federation's ActivityPub handler when one is given (Node.Mount).
 //
 // See docs/node.md for the design and docs/api.md for the JSON API.
 package node

@@ -23,6 +23,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // catalogue is one locales/active.<lang>.toml as written: simple messages
@@ -106,9 +107,9 @@ func placeholders(s string) string {
 
 func localeCatalogues(t *testing.T) (en catalogue, others []catalogue) {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("locales", "active.*.toml"))
+	paths, err := filepath.Glob(filepath.Join("web", "locales", "active.*.toml"))
 	if err != nil || len(paths) == 0 {
-		t.Fatalf("no catalogues under node/locales: %v", err)
+		t.Fatalf("no catalogues under node/web/locales: %v", err)
 	}
 	for _, p := range paths {
 		c := readCatalogue(t, p)
@@ -119,12 +120,12 @@ func localeCatalogues(t *testing.T) (en catalogue, others []catalogue) {
 		}
 	}
 	if en.simple == nil {
-		t.Fatal("no locales/active.en.toml")
+		t.Fatal("no web/locales/active.en.toml")
 	}
 	return en, others
 }
 
-// TestCatalog_KeysMatchEnglish checks every catalogue under node/locales
+// TestCatalog_KeysMatchEnglish checks every catalogue under node/web/locales
 // against English: the same message ids (missing and extra ones named), the
 // same kind (simple or plural) and the same {{.X}} placeholders. Service
 // error messages (id = English text) are not in English; every other
@@ -132,7 +133,7 @@ func localeCatalogues(t *testing.T) (en catalogue, others []catalogue) {
 func TestCatalog_KeysMatchEnglish(t *testing.T) {
 	en, others := localeCatalogues(t)
 	if len(others) == 0 {
-		t.Fatal("only the English catalogue under node/locales")
+		t.Fatal("only the English catalogue under node/web/locales")
 	}
 	for _, id := range en.ids() {
 		if isErrorID(id) {
@@ -292,9 +293,9 @@ func TestCatalog_PluralForms(t *testing.T) {
 }
 
 // TestCatalog_Loads checks that NewCatalog loads the offered languages and
-// every catalogue under node/locales, and resolves French and Spanish.
+// every catalogue under node/web/locales, and resolves French and Spanish.
 func TestCatalog_Loads(t *testing.T) {
-	c, err := node.NewCatalog([]string{"fr", "es", "it", "en"})
+	c, err := web.NewCatalog([]string{"fr", "es", "it", "en"})
 	if err != nil {
 		t.Fatalf("NewCatalog(fr, es, it, en): %v", err)
 	}
@@ -346,12 +347,12 @@ func TestCatalog_Loads(t *testing.T) {
 	}
 
 	// Every catalogue on disk can be offered.
-	paths, _ := filepath.Glob(filepath.Join("locales", "active.*.toml"))
+	paths, _ := filepath.Glob(filepath.Join("web", "locales", "active.*.toml"))
 	var all []string
 	for _, p := range paths {
 		all = append(all, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "active."), ".toml"))
 	}
-	if _, err := node.NewCatalog(all); err != nil {
+	if _, err := web.NewCatalog(all); err != nil {
 		t.Fatalf("NewCatalog(%v): %v", all, err)
 	}
 }
@@ -369,7 +370,7 @@ func TestCatalog_RenderFrEs(t *testing.T) {
 		t.Fatalf("open node: %v", err)
 	}
 	t.Cleanup(func() { n.Close() })
-	cat, err := node.NewCatalog([]string{"it", "en", "fr", "es"})
+	cat, err := web.NewCatalog([]string{"it", "en", "fr", "es"})
 	if err != nil {
 		t.Fatal(err)
 	}

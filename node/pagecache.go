@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // The profile page cache keeps public profile pages (/users/{username}) as
@@ -33,7 +34,7 @@ import (
 //     footer's language form is a GET for them, see setLanguage), so it
 //     carries no CSRF token and sets no cookie, and it is the same bytes
 //     for every visitor. A page whose template did ask for a token (see
-//     page.CSRF) is not cached;
+//     web.Page.CSRF) is not cached;
 //   - the node's configuration (country, agency name, languages), which is
 //     fixed while the process runs.
 //
@@ -150,36 +151,36 @@ func newCachedPage(key, record string, stamp uint64, body []byte) *cachedPage {
 // cachedUserPage serves the public profile page of username to a visitor
 // without a session and with no query string, from the cache when the
 // page there is still current.
-func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *reqState, username string) {
-	key := st.lang + "\x00" + r.URL.Path
+func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *web.RequestState, username string) {
+	key := st.Lang + "\x00" + r.URL.Path
 	if e := s.pc.get(key); e != nil {
-		if e.stamp == s.svc.stamps.get(e.record) {
+		if e.stamp == s.svc.ProfileStamp(e.record) {
 			s.pc.hit.Inc()
-			sendPage(w, http.StatusOK, st.lang, e.body)
+			web.SendPage(w, http.StatusOK, st.Lang, e.body)
 			return
 		}
 		s.pc.remove(e)
 	}
 	s.pc.miss.Inc()
-	prof, record, stamp, err := s.svc.localProfile(r.Context(), username)
+	prof, record, stamp, err := s.svc.StampedProfile(r.Context(), username)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.kit.ErrorPage(w, r, err)
 		return
 	}
 	p := s.userPageOf(w, r, prof)
-	buf, ok := s.execute(w, "user", p)
+	buf, ok := s.kit.Execute(w, "user", p)
 	if !ok {
 		return
 	}
-	defer putRenderBuf(buf)
-	if record != "" && p.csrf == "" {
+	defer web.Release(buf)
+	if record != "" && !p.AskedCSRF() {
 		s.pc.put(newCachedPage(key, record, stamp, buf.Bytes()))
 	}
-	sendPage(w, http.StatusOK, p.Lang, buf.Bytes())
+	web.SendPage(w, http.StatusOK, p.Lang, buf.Bytes())
 }
 
 // pageCacheable reports whether a profile page may come from the cache
 // for the request: a visitor without a session, no query string.
-func (s *Server) pageCacheable(r *http.Request, st *reqState) bool {
-	return s.pc != nil && st.p == nil && r.URL.RawQuery == ""
+func (s *Server) pageCacheable(r *http.Request, st *web.RequestState) bool {
+	return s.pc != nil && st.Principal == nil && r.URL.RawQuery == ""
 }

@@ -1,4 +1,4 @@
-package node
+package web
 
 import (
 	"embed"
@@ -43,7 +43,7 @@ func NewCatalog(langs []string) (*Catalog, error) {
 	for _, e := range entries {
 		mf, err := b.LoadMessageFileFS(localeFS, "locales/"+e.Name())
 		if err != nil {
-			return nil, fmt.Errorf("node: catalogue %s: %w", e.Name(), err)
+			return nil, fmt.Errorf("web: catalogue %s: %w", e.Name(), err)
 		}
 		files[mf.Tag.String()] = mf
 	}
@@ -51,7 +51,7 @@ func NewCatalog(langs []string) (*Catalog, error) {
 	for _, l := range langs {
 		mf, ok := files[l]
 		if !ok {
-			return nil, fmt.Errorf("node: no catalogue for language %q (have locales/active.<lang>.toml for %v)", l, keys(files))
+			return nil, fmt.Errorf("web: no catalogue for language %q (have locales/active.<lang>.toml for %v)", l, keys(files))
 		}
 		tags = append(tags, mf.Tag)
 		loc := i18n.NewLocalizer(b, l, "en")

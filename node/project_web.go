@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"embed"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -10,77 +11,58 @@ import (
 	"strings"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/web"
 )
 
-// Web pages and JSON API of projects: the member's projects, the four-step
-// form to found one, the project card with what the viewer may do, the
-// public search, the TwinSpace board, the certificate, and the agency's
-// approval queue.
+// The projects' web pages: the member's projects, the four-step form to
+// found one, the project card with what the viewer may do, the public
+// search, the certificate, the agency's approval queue, and the page of
+// public projects other nodes backfill from.
 
-func (s *Server) projectRoutes() {
-	m := s.mux
-	m.HandleFunc("GET /projects", s.member(s.myProjects))
-	m.HandleFunc("GET /projects/new", s.member(s.newProjectForm))
-	m.HandleFunc("POST /projects/new", s.member(s.newProject))
-	m.HandleFunc("GET /projects/view", s.web(s.projectCard))
-	m.HandleFunc("GET /projects/edit", s.member(s.editProjectForm))
-	m.HandleFunc("POST /projects/edit", s.member(s.editProject))
-	m.HandleFunc("POST /projects/delete", s.member(s.deleteProject))
-	m.HandleFunc("POST /projects/answer", s.member(s.answerInvitation))
-	m.HandleFunc("POST /projects/invite", s.member(s.invitePartner))
-	m.HandleFunc("POST /projects/close", s.member(s.closeProject))
-	m.HandleFunc("GET /projects/certificate", s.member(s.certificate))
-	m.HandleFunc("GET /projects/search", s.web(s.searchProjects))
-	m.HandleFunc("GET /projects/twinspace", s.member(s.twinSpace))
-	m.HandleFunc("POST /projects/twinspace/post", s.member(s.postToTwinSpace))
-	m.HandleFunc("GET /projects/{rid}", s.web(s.projectActor))
-	m.HandleFunc("GET /projects/{rid}/twinspace", s.web(func(w http.ResponseWriter, r *http.Request) {
-		id := twinfed.ProjectURL(s.svc.cfg.BaseURL, r.PathValue("rid"))
-		http.Redirect(w, r, "/projects/twinspace?id="+url.QueryEscape(id), http.StatusSeeOther)
-	}))
-	m.HandleFunc("GET /backoffice/projects", s.agency(s.boProjects))
-	m.HandleFunc("POST /backoffice/projects/decide", s.agency(s.boDecide))
+//go:embed templates/project/*.html
+var projectTemplates embed.FS
 
-	m.HandleFunc("GET /api/v1/projects", s.api(true, s.apiMyProjects))
-	m.HandleFunc("POST /api/v1/projects", s.api(true, s.apiDraft(true)))
-	m.HandleFunc("POST /api/v1/projects/preview", s.api(true, s.apiDraft(false)))
-	m.HandleFunc("GET /api/v1/projects/choices", s.api(true, s.apiProjectChoices))
-	m.HandleFunc("GET /api/v1/projects/view", s.api(false, s.apiViewProject))
-	m.HandleFunc("POST /api/v1/projects/edit", s.api(true, s.apiEditProject))
-	m.HandleFunc("POST /api/v1/projects/delete", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return nil, s.svc.DeleteProject(r.Context(), p, in.ID)
-	})))
-	m.HandleFunc("POST /api/v1/projects/answer", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return s.svc.AnswerInvitation(r.Context(), p, in.ID, in.Accept, in.SchoolID)
-	})))
-	m.HandleFunc("POST /api/v1/projects/invite", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return s.svc.InvitePartner(r.Context(), p, in.ID, in.Peer)
-	})))
-	m.HandleFunc("POST /api/v1/projects/close", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return s.svc.CloseProject(r.Context(), p, in.ID)
-	})))
-	m.HandleFunc("GET /api/v1/projects/search", s.api(false, s.apiSearchProjects))
-	m.HandleFunc("GET /api/v1/projects/twinspace", s.api(true, s.apiTwinSpace))
-	m.HandleFunc("POST /api/v1/projects/twinspace/posts", s.api(true, s.apiPostToTwinSpace))
-	m.HandleFunc("GET /api/v1/agency/projects", s.api(true, s.apiApprovalQueue))
-	m.HandleFunc("POST /api/v1/agency/projects/decide", s.api(true, apiAction(s, func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return s.svc.DecideParticipation(r.Context(), p, in.ID, in.Partner, in.Approve, in.Reason)
-	})))
+// projectRoutes registers the projects' templates, pages and JSON API.
+func (s *Server) projectRoutes(k *web.Kit) error {
+	if err := k.AddTemplates(projectTemplates, "templates/project/*.html"); err != nil {
+		return err
+	}
+	k.HandleFunc("GET /projects", k.Member(s.myProjects))
+	k.HandleFunc("GET /projects/new", k.Member(s.newProjectForm))
+	k.HandleFunc("POST /projects/new", k.Member(s.newProject))
+	k.HandleFunc("GET /projects/view", k.Web(s.projectCard))
+	k.HandleFunc("GET /projects/edit", k.Member(s.editProjectForm))
+	k.HandleFunc("POST /projects/edit", k.Member(s.editProject))
+	k.HandleFunc("POST /projects/delete", k.Member(s.deleteProject))
+	k.HandleFunc("POST /projects/answer", k.Member(s.answerInvitation))
+	k.HandleFunc("POST /projects/invite", k.Member(s.invitePartner))
+	k.HandleFunc("POST /projects/close", k.Member(s.closeProject))
+	k.HandleFunc("GET /projects/certificate", k.Member(s.certificate))
+	k.HandleFunc("GET /projects/search", k.Web(s.searchProjects))
+	k.HandleFunc("GET /projects/{rid}", k.Web(s.projectActor))
+	k.HandleFunc("GET /backoffice/projects", k.Agency(s.boProjects))
+	k.HandleFunc("POST /backoffice/projects/decide", k.Agency(s.boDecide))
+	if s.cfg.Signed != nil {
+		k.Handle("GET "+ProjectsBackfillPath, s.cfg.Signed(http.HandlerFunc(s.projectsBackfillPage)))
+	}
+	s.projectAPIRoutes(k)
+	return nil
+}
+
+// projectsBackfillPage serves the public projects this node is home to,
+// to other nodes (signed GETs only).
+func (s *Server) projectsBackfillPage(w http.ResponseWriter, r *http.Request) {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	page, err := s.svc.LocalPublicProjects(r.Context(), r.URL.Query().Get("after"), limit)
+	if err != nil {
+		web.APIFail(w, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, page)
 }
 
 // projectLink is where a project's card is on this node.
 func projectLink(id string) string { return "/projects/view?id=" + url.QueryEscape(id) }
-
-// redirectDone goes to path with a flash message.
-func redirectDone(w http.ResponseWriter, r *http.Request, path, flash string) {
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
-	}
-	http.Redirect(w, r, path+sep+"done="+flash, http.StatusSeeOther)
-}
-
-// --- form values ---
 
 // The fields of the project form, by the step that asks for them.
 var (
@@ -186,8 +168,6 @@ func mergeFieldErrors(errs ...error) error {
 	return &twinfed.Error{Code: twinfed.EINVALID, Message: "Some fields need your attention.", Fields: fields}
 }
 
-// --- my projects ---
-
 // myProjectsData is the "My projects" page.
 type myProjectsData struct {
 	*MyProjects
@@ -202,28 +182,26 @@ type projectGroup struct {
 }
 
 func (s *Server) myProjects(w http.ResponseWriter, r *http.Request) {
-	st := state(r)
-	mine, err := s.svc.MyProjects(r.Context(), st.p)
+	st := web.State(r)
+	mine, err := s.svc.MyProjects(r.Context(), st.Principal)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := s.newPage(w, r, "title.projects")
+	p := s.kit.NewPage(w, r, "title.projects")
 	p.Nav = "projects"
 	d := myProjectsData{MyProjects: mine, Groups: []projectGroup{{"pending", mine.Pending}, {"approved", mine.Approved}, {"closed", mine.Closed}}}
 	if len(mine.Other) > 0 {
 		d.Groups = append(d.Groups, projectGroup{"other", mine.Other})
 	}
 	if len(mine.Invitations) > 0 {
-		if c, err := s.svc.ProjectChoices(r.Context(), st.p); err == nil {
+		if c, err := s.svc.ProjectChoices(r.Context(), st.Principal); err == nil {
 			d.Schools = c.Schools
 		}
 	}
 	p.Data = d
-	s.render(w, http.StatusOK, "projects", p)
+	s.kit.Render(w, http.StatusOK, "projects", p)
 }
-
-// --- the four-step form ---
 
 // projectFormData is one step of the project form.
 type projectFormData struct {
@@ -237,13 +215,13 @@ type projectFormData struct {
 }
 
 func (s *Server) projectFormPage(w http.ResponseWriter, r *http.Request, step int, f url.Values, preview *twinfed.Project, ferr error) {
-	st := state(r)
-	choices, err := s.svc.ProjectChoices(r.Context(), st.p)
+	st := web.State(r)
+	choices, err := s.svc.ProjectChoices(r.Context(), st.Principal)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := s.newPage(w, r, "title.project_new")
+	p := s.kit.NewPage(w, r, "title.project_new")
 	p.Nav = "projects"
 	p.Form = f
 	d := &projectFormData{Step: step, Choices: choices, Preview: preview}
@@ -258,10 +236,10 @@ func (s *Server) projectFormPage(w http.ResponseWriter, r *http.Request, step in
 	}
 	p.Data = d
 	if ferr != nil {
-		s.fail(w, r, "project_new", p, ferr)
+		s.kit.Fail(w, r, "project_new", p, ferr)
 		return
 	}
-	s.render(w, http.StatusOK, "project_new", p)
+	s.kit.Render(w, http.StatusOK, "project_new", p)
 }
 
 func (s *Server) newProjectForm(w http.ResponseWriter, r *http.Request) {
@@ -277,7 +255,7 @@ func (s *Server) newProjectForm(w http.ResponseWriter, r *http.Request) {
 // an earlier one is wrong; "create" founds the project. Errors send the
 // member to the first step with a wrong field, showing that step's errors.
 func (s *Server) newProject(w http.ResponseWriter, r *http.Request) {
-	st := state(r)
+	st := web.State(r)
 	f := url.Values{}
 	for _, k := range projectFormFields {
 		f.Set(k, r.PostForm.Get(k))
@@ -296,16 +274,16 @@ func (s *Server) newProject(w http.ResponseWriter, r *http.Request) {
 	var proj *twinfed.Project
 	var err error
 	if action == "create" && step == 4 && agesErr == nil {
-		proj, err = s.svc.CreateProject(r.Context(), st.p, d)
+		proj, err = s.svc.CreateProject(r.Context(), st.Principal, d)
 		if err == nil {
-			redirectDone(w, r, projectLink(proj.ID), "project_created")
+			web.RedirectDone(w, r, projectLink(proj.ID), "project_created")
 			return
 		}
 	} else {
-		proj, err = s.svc.PreviewProject(r.Context(), st.p, d)
+		proj, err = s.svc.PreviewProject(r.Context(), st.Principal, d)
 	}
 	if err != nil && len(twinfed.ErrorFields(err)) == 0 {
-		s.errorPage(w, r, err)
+		s.kit.ErrorPage(w, r, err)
 		return
 	}
 	err = mergeFieldErrors(err, agesErr)
@@ -330,7 +308,7 @@ func (s *Server) newProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if action == "create" {
-		s.errorPage(w, r, err) // every field belongs to steps 1 to 3: not reached
+		s.kit.ErrorPage(w, r, err) // every field belongs to steps 1 to 3: not reached
 		return
 	}
 	next := min(step+1, 4)
@@ -339,8 +317,6 @@ func (s *Server) newProject(w http.ResponseWriter, r *http.Request) {
 	}
 	s.projectFormPage(w, r, next, f, proj, nil)
 }
-
-// --- the project card ---
 
 // projectCardData is a project card as the viewer sees it.
 type projectCardData struct {
@@ -362,18 +338,18 @@ type projectCardData struct {
 }
 
 func (s *Server) projectCardPage(w http.ResponseWriter, r *http.Request, id string, ferr error) {
-	st := state(r)
-	v, err := s.svc.ViewProject(r.Context(), st.p, id)
+	st := web.State(r)
+	v, err := s.svc.ViewProject(r.Context(), st.Principal, id)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := s.newPage(w, r, "title.project")
+	p := s.kit.NewPage(w, r, "title.project")
 	p.Nav = "projects"
 	d := &projectCardData{V: v, Description: template.HTML(v.Description), Aims: template.HTML(v.Aims), WorkProcess: template.HTML(v.WorkProcess),
 		Expected: template.HTML(v.ExpectedResults), Certs: map[string]bool{}, Decide: map[string]bool{}}
 	if v.CanAnswer || v.CanInvite {
-		if c, err := s.svc.ProjectChoices(r.Context(), st.p); err == nil {
+		if c, err := s.svc.ProjectChoices(r.Context(), st.Principal); err == nil {
 			d.Schools, d.HasContacts = c.Schools, len(c.Contacts) > 0
 			for _, ct := range c.Contacts {
 				if cur := v.Partner(ct.Peer); cur == nil || cur.Status == twinfed.PartnerDeclined {
@@ -394,16 +370,16 @@ func (s *Server) projectCardPage(w http.ResponseWriter, r *http.Request, id stri
 	}
 	if v.Public() && v.European() {
 		// projectLabels logs a registry it cannot read; the card shows a note.
-		if d.Labels, err = s.svc.projectLabels(r.Context(), v.ID, false); err != nil {
+		if d.Labels, err = s.svc.PublicProjectLabels(r.Context(), v.ID); err != nil {
 			d.LabelsNote = true
 		}
 	}
 	p.Data = d
 	if ferr != nil {
-		s.fail(w, r, "project", p, ferr)
+		s.kit.Fail(w, r, "project", p, ferr)
 		return
 	}
-	s.render(w, http.StatusOK, "project", p)
+	s.kit.Render(w, http.StatusOK, "project", p)
 }
 
 func (s *Server) projectCard(w http.ResponseWriter, r *http.Request) {
@@ -413,11 +389,11 @@ func (s *Server) projectCard(w http.ResponseWriter, r *http.Request) {
 // projectActor serves a project's Group actor to other nodes, and sends
 // browsers to its card.
 func (s *Server) projectActor(w http.ResponseWriter, r *http.Request) {
-	if wantsActivity(r) && s.cfg.Federation != nil {
+	if web.WantsActivity(r) && s.cfg.Federation != nil {
 		s.cfg.Federation.ServeHTTP(w, r)
 		return
 	}
-	http.Redirect(w, r, projectLink(twinfed.ProjectURL(s.svc.cfg.BaseURL, r.PathValue("rid"))), http.StatusSeeOther)
+	http.Redirect(w, r, projectLink(twinfed.ProjectURL(s.svc.BaseURL(), r.PathValue("rid"))), http.StatusSeeOther)
 }
 
 // cardAction wraps a form post about one project (field "id"): on success
@@ -426,19 +402,19 @@ func (s *Server) projectActor(w http.ResponseWriter, r *http.Request) {
 func (s *Server) cardAction(do func(r *http.Request, p *twinfed.Principal, id string) (next, flash string, err error)) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PostForm.Get("id")
-		next, flash, err := do(r, state(r).p, id)
+		next, flash, err := do(r, web.State(r).Principal, id)
 		if err != nil {
 			if len(twinfed.ErrorFields(err)) > 0 {
 				s.projectCardPage(w, r, id, err)
 				return
 			}
-			s.errorPage(w, r, err)
+			s.kit.ErrorPage(w, r, err)
 			return
 		}
 		if next == "" {
 			next = projectLink(id)
 		}
-		redirectDone(w, r, next, flash)
+		web.RedirectDone(w, r, next, flash)
 	}
 }
 
@@ -479,21 +455,19 @@ func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) {
 	})(w, r)
 }
 
-// --- edit ---
-
 // editProjectPage shows the description step of the project form to
 // change a pending project.
 func (s *Server) editProjectPage(w http.ResponseWriter, r *http.Request, id string, f url.Values, ferr error) {
-	v, err := s.svc.ViewProject(r.Context(), state(r).p, id)
+	v, err := s.svc.ViewProject(r.Context(), web.State(r).Principal, id)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.kit.ErrorPage(w, r, err)
 		return
 	}
 	if !v.CanEdit {
-		s.errorPage(w, r, twinfed.Errorf(twinfed.EFORBIDDEN, "The project can be edited only by its founders, until it is approved."))
+		s.kit.ErrorPage(w, r, twinfed.Errorf(twinfed.EFORBIDDEN, "The project can be edited only by its founders, until it is approved."))
 		return
 	}
-	p := s.newPage(w, r, "title.project_edit")
+	p := s.kit.NewPage(w, r, "title.project_edit")
 	p.Nav = "projects"
 	p.Data = &projectFormData{Step: 3, Edit: v}
 	if f == nil {
@@ -501,10 +475,10 @@ func (s *Server) editProjectPage(w http.ResponseWriter, r *http.Request, id stri
 	}
 	p.Form = f
 	if ferr != nil {
-		s.fail(w, r, "project_new", p, ferr)
+		s.kit.Fail(w, r, "project_new", p, ferr)
 		return
 	}
-	s.render(w, http.StatusOK, "project_new", p)
+	s.kit.Render(w, http.StatusOK, "project_new", p)
 }
 
 func (s *Server) editProjectForm(w http.ResponseWriter, r *http.Request) {
@@ -519,26 +493,24 @@ func (s *Server) editProject(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := draftFromForm(f)
 	if err == nil {
-		_, err = s.svc.EditProject(r.Context(), state(r).p, id, d)
+		_, err = s.svc.EditProject(r.Context(), web.State(r).Principal, id, d)
 	}
 	if err != nil {
 		if len(twinfed.ErrorFields(err)) > 0 {
 			s.editProjectPage(w, r, id, f, err)
 			return
 		}
-		s.errorPage(w, r, err)
+		s.kit.ErrorPage(w, r, err)
 		return
 	}
-	redirectDone(w, r, projectLink(id), "project_saved")
+	web.RedirectDone(w, r, projectLink(id), "project_saved")
 }
-
-// --- certificate ---
 
 func (s *Server) certificate(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var buf bytes.Buffer
-	if err := s.svc.Certificate(r.Context(), state(r).p, q.Get("id"), q.Get("partner"), state(r).lang, &buf); err != nil {
-		s.errorPage(w, r, err)
+	if err := s.svc.Certificate(r.Context(), web.State(r).Principal, q.Get("id"), q.Get("partner"), web.State(r).Lang, &buf); err != nil {
+		s.kit.ErrorPage(w, r, err)
 		return
 	}
 	name := "certificate-" + lastSegment(q.Get("id")) + "-" + lastSegment(q.Get("partner")) + ".pdf"
@@ -557,8 +529,6 @@ func safeFilename(s string) string {
 		return '_'
 	}, s)
 }
-
-// --- search ---
 
 // parseProjectQuery reads a project search from query parameters: q,
 // country, subject, language, age, state (approved or closed), offset.
@@ -618,20 +588,18 @@ func partnerCount(p *twinfed.Project) int {
 }
 
 func (s *Server) searchProjects(w http.ResponseWriter, r *http.Request) {
-	p := s.newPage(w, r, "title.project_search")
+	p := s.kit.NewPage(w, r, "title.project_search")
 	p.Nav = "projects"
 	p.Form = r.URL.Query()
 	d := projectSearchData{Searched: len(r.URL.Query()) > 0}
-	if s.svc.registry != nil {
-		d.Countries, _ = s.svc.registry.Countries(r.Context())
-	}
+	d.Countries = s.svc.Countries(r.Context())
 	q, err := parseProjectQuery(r.URL.Query())
 	if err == nil {
-		d.Page, err = s.svc.SearchProjects(r.Context(), state(r).p, q)
+		d.Page, err = s.svc.SearchProjects(r.Context(), web.State(r).Principal, q)
 	}
 	if err != nil {
 		p.Data = d
-		s.fail(w, r, "project_search", p, err)
+		s.kit.Fail(w, r, "project_search", p, err)
 		return
 	}
 	for _, pr := range d.Page.Projects {
@@ -643,75 +611,22 @@ func (s *Server) searchProjects(w http.ResponseWriter, r *http.Request) {
 		d.NextURL = "/projects/search?" + v.Encode()
 	}
 	p.Data = d
-	s.render(w, http.StatusOK, "project_search", p)
+	s.kit.Render(w, http.StatusOK, "project_search", p)
 }
-
-// --- TwinSpace ---
-
-// twinSpaceData is the TwinSpace page.
-type twinSpaceData struct {
-	TS      *TwinSpaceView
-	Members []twinfed.Partner
-	Posts   []twinSpacePost
-}
-
-type twinSpacePost struct {
-	*TwinSpacePost
-	HTML template.HTML // the post's content, sanitised on arrival
-}
-
-func (s *Server) twinSpacePage(w http.ResponseWriter, r *http.Request, id string, ferr error) {
-	ts, err := s.svc.TwinSpace(r.Context(), state(r).p, id)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	p := s.newPage(w, r, "title.twinspace")
-	p.Nav = "projects"
-	d := twinSpaceData{TS: ts, Members: ts.Project.TwinSpaceMembers()}
-	for _, post := range ts.Posts {
-		d.Posts = append(d.Posts, twinSpacePost{TwinSpacePost: post, HTML: template.HTML(post.Content)})
-	}
-	p.Data = d
-	if ferr != nil {
-		s.fail(w, r, "project_twinspace", p, ferr)
-		return
-	}
-	s.render(w, http.StatusOK, "project_twinspace", p)
-}
-
-func (s *Server) twinSpace(w http.ResponseWriter, r *http.Request) {
-	s.twinSpacePage(w, r, r.URL.Query().Get("id"), nil)
-}
-
-func (s *Server) postToTwinSpace(w http.ResponseWriter, r *http.Request) {
-	id := r.PostForm.Get("id")
-	if _, err := s.svc.PostToTwinSpace(r.Context(), state(r).p, id, r.PostForm.Get("content")); err != nil {
-		if len(twinfed.ErrorFields(err)) > 0 {
-			s.twinSpacePage(w, r, id, err)
-			return
-		}
-		s.errorPage(w, r, err)
-		return
-	}
-	redirectDone(w, r, "/projects/twinspace?id="+url.QueryEscape(id), "posted")
-}
-
-// --- back office ---
 
 func (s *Server) boProjectsPage(w http.ResponseWriter, r *http.Request, ferr error) {
-	list, err := s.svc.ApprovalQueue(r.Context(), state(r).p)
+	list, err := s.svc.ApprovalQueue(r.Context(), web.State(r).Principal)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := s.newPage(w, r, "title.bo_projects")
+	p := s.kit.NewPage(w, r, "title.bo_projects")
 	p.Data = list
 	if ferr != nil {
-		s.fail(w, r, "bo_projects", p, ferr)
+		s.kit.Fail(w, r, "bo_projects", p, ferr)
 		return
 	}
-	s.render(w, http.StatusOK, "bo_projects", p)
+	s.kit.Render(w, http.StatusOK, "bo_projects", p)
 }
 
 func (s *Server) boProjects(w http.ResponseWriter, r *http.Request) { s.boProjectsPage(w, r, nil) }
@@ -732,13 +647,13 @@ func (s *Server) boDecide(w http.ResponseWriter, r *http.Request) {
 		err = twinfed.FieldError("decision", "Choose approve or reject.")
 	}
 	if err == nil {
-		_, err = s.svc.DecideParticipation(r.Context(), state(r).p, id, partner, approve, f.Get("reason"))
+		_, err = s.svc.DecideParticipation(r.Context(), web.State(r).Principal, id, partner, approve, f.Get("reason"))
 	}
 	fromCard := f.Get("from") == "card"
 	if err != nil {
 		switch {
 		case len(twinfed.ErrorFields(err)) == 0:
-			s.errorPage(w, r, err)
+			s.kit.ErrorPage(w, r, err)
 		case fromCard:
 			s.projectCardPage(w, r, id, err)
 		default:
@@ -754,138 +669,5 @@ func (s *Server) boDecide(w http.ResponseWriter, r *http.Request) {
 	if fromCard {
 		next = projectLink(id)
 	}
-	redirectDone(w, r, next, flash)
-}
-
-// --- JSON API ---
-
-// projectInput is the body of the API's project actions.
-type projectInput struct {
-	ID       string `json:"id"`
-	Accept   bool   `json:"accept,omitempty"`
-	SchoolID string `json:"school_id,omitempty"`
-	Peer     string `json:"peer,omitempty"`
-	Partner  string `json:"partner,omitempty"`
-	Approve  bool   `json:"approve,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-}
-
-func (s *Server) apiMyProjects(w http.ResponseWriter, r *http.Request, st *reqState) {
-	mine, err := s.svc.MyProjects(r.Context(), st.p)
-	if err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, mine)
-}
-
-func (s *Server) apiProjectChoices(w http.ResponseWriter, r *http.Request, st *reqState) {
-	c, err := s.svc.ProjectChoices(r.Context(), st.p)
-	if err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
-}
-
-// apiDraft founds a project (create) or previews it.
-func (s *Server) apiDraft(create bool) func(http.ResponseWriter, *http.Request, *reqState) {
-	return func(w http.ResponseWriter, r *http.Request, st *reqState) {
-		var d ProjectDraft
-		if err := decode(r, &d); err != nil {
-			s.apiFail(w, err)
-			return
-		}
-		if create {
-			proj, err := s.svc.CreateProject(r.Context(), st.p, d)
-			if err != nil {
-				s.apiFail(w, err)
-				return
-			}
-			writeJSON(w, http.StatusCreated, proj)
-			return
-		}
-		proj, err := s.svc.PreviewProject(r.Context(), st.p, d)
-		if err != nil {
-			s.apiFail(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, proj)
-	}
-}
-
-func (s *Server) apiViewProject(w http.ResponseWriter, r *http.Request, st *reqState) {
-	v, err := s.svc.ViewProject(r.Context(), st.p, r.URL.Query().Get("id"))
-	if err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
-}
-
-func (s *Server) apiEditProject(w http.ResponseWriter, r *http.Request, st *reqState) {
-	var in struct {
-		ID string `json:"id"`
-		ProjectDraft
-	}
-	if err := decode(r, &in); err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	proj, err := s.svc.EditProject(r.Context(), st.p, in.ID, in.ProjectDraft)
-	if err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, proj)
-}
-
-func (s *Server) apiSearchProjects(w http.ResponseWriter, r *http.Request, st *reqState) {
-	q, err := parseProjectQuery(r.URL.Query())
-	if err == nil {
-		if n, aerr := strconv.Atoi(r.URL.Query().Get("limit")); aerr == nil {
-			q.Limit = n
-		}
-		var page *ProjectPage
-		if page, err = s.svc.SearchProjects(r.Context(), st.p, q); err == nil {
-			writeJSON(w, http.StatusOK, page)
-			return
-		}
-	}
-	s.apiFail(w, err)
-}
-
-func (s *Server) apiTwinSpace(w http.ResponseWriter, r *http.Request, st *reqState) {
-	ts, err := s.svc.TwinSpace(r.Context(), st.p, r.URL.Query().Get("id"))
-	if err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ts)
-}
-
-func (s *Server) apiPostToTwinSpace(w http.ResponseWriter, r *http.Request, st *reqState) {
-	var in struct {
-		ID      string `json:"id"`
-		Content string `json:"content"`
-	}
-	if err := decode(r, &in); err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	post, err := s.svc.PostToTwinSpace(r.Context(), st.p, in.ID, in.Content)
-	if err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, post)
-}
-
-func (s *Server) apiApprovalQueue(w http.ResponseWriter, r *http.Request, st *reqState) {
-	list, err := s.svc.ApprovalQueue(r.Context(), st.p)
-	if err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	web.RedirectDone(w, r, next, flash)
 }

@@ -1,0 +1,52 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/twinfed/twinfed"
+)
+
+// What the web pages and the JSON API ask of the service beyond its
+// actions: they read the service through these methods, never its fields.
+
+// AgencyName returns the national agency's name.
+func (s *Service) AgencyName() string { return s.cfg.AgencyName }
+
+// Now is the node's clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// StoreClosed reports whether the store is closed (the node is stopping).
+func (s *Service) StoreClosed() bool { return s.store.DB().IsClosed() }
+
+// IsLocal reports whether an actor URL lives on this node.
+func (s *Service) IsLocal(actor string) bool { return s.isLocal(actor) }
+
+// Countries lists the federation's countries, from the registry; nil
+// when the node has no registry or it cannot be read.
+func (s *Service) Countries(ctx context.Context) []*twinfed.Country {
+	if s.registry == nil {
+		return nil
+	}
+	list, _ := s.registry.Countries(ctx)
+	return list
+}
+
+// StampedProfile is LocalProfile with what a cache of the page keeps it
+// with: the directory record it was read from ("" when it came from the
+// member's record) and the record's stamp before the read (see
+// ProfileStamp).
+func (s *Service) StampedProfile(ctx context.Context, username string) (p *twinfed.Profile, record string, stamp uint64, err error) {
+	return s.localProfile(ctx, username)
+}
+
+// ProfileStamp is the current stamp of a directory record: every
+// committed change of the record changes it.
+func (s *Service) ProfileStamp(record string) uint64 { return s.stamps.get(record) }
+
+// PublicProjectLabels reads the labels of a public project for its card,
+// without the scores; an error means the registry could not be read (it
+// is logged).
+func (s *Service) PublicProjectLabels(ctx context.Context, id string) (*ProjectLabels, error) {
+	return s.projectLabels(ctx, id, false)
+}

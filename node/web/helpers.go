@@ -1,0 +1,55 @@
+package web
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/twinfed/twinfed"
+)
+
+// ClientIP is the address the request came from, without its port.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// WantsActivity reports whether the request asks for ActivityStreams.
+func WantsActivity(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "application/activity+json") || strings.Contains(a, "application/ld+json")
+}
+
+// SafeNext is next when it is a path on this site, "/" otherwise: where
+// a form may send the visitor after it.
+func SafeNext(next string) string {
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+		return next
+	}
+	return "/"
+}
+
+// RedirectDone goes to path with a flash message (?done=flash).
+func RedirectDone(w http.ResponseWriter, r *http.Request, path, flash string) {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, path+sep+"done="+flash, http.StatusSeeOther)
+}
+
+// DisplayName is a peer's name, or user@host when the directory does not
+// hold their profile.
+func DisplayName(p *twinfed.Profile, actor string) string {
+	if p != nil && p.Name != "" {
+		return p.Name
+	}
+	return actor[strings.LastIndexByte(actor, '/')+1:] + "@" + twinfed.URLHost(actor)
+}
+
+// ProfileLink is where a peer's profile page is on this node.
+func ProfileLink(actor string) string { return "/people/profile?id=" + url.QueryEscape(actor) }

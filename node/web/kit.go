@@ -1,0 +1,181 @@
+package web
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twinfed/twinfed"
+)
+
+//go:embed templates/*.html
+var sharedFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config configures the kit.
+type Config struct {
+	Languages []string // UI languages, first is the default; nil: en
+	// SecureCookies marks cookies Secure (set it when the base URL is https).
+	SecureCookies  bool
+	MaxUploadBytes int64  // largest photo; zero: 2 MiB
+	MaxFormBytes   int64  // largest form or JSON body; zero: 64 KiB
+	APIToken       string // bearer token acting as agency admin on /api/v1; empty: disabled
+
+	// Accounts authenticates session cookies and binds visitors' CSRF
+	// tokens (the account feature); required.
+	Accounts Authenticator
+	// Counts gives the unread counts of the menu; nil: none shown.
+	Counts Counter
+
+	// What every page shows or offers in its forms.
+	Country           string // the node's country code
+	Agency            string // the national agency's name
+	Policy            twinfed.Eligibility
+	Subjects          []string // subjects a member may teach
+	TeachingLanguages []string // languages a member may teach in
+
+	Logger  *slog.Logger
+	Metrics *prometheus.Registry // also served at /metrics; nil: no metrics
+	Now     func() time.Time     // the node's clock; nil: time.Now
+}
+
+// Kit is the node's HTTP handler under construction and then serving:
+// features register their templates and routes on it, then the node
+// serves it. Registration is not safe for concurrent use; serving is.
+type Kit struct {
+	cfg     Config
+	log     *slog.Logger
+	cat     *Catalog
+	mux     *http.ServeMux
+	latency *prometheus.HistogramVec
+	tmpl    *templates
+}
+
+// New builds the kit with its shared templates and pages (home, error,
+// later), the static files and, when cfg.Metrics is set, /metrics.
+func New(cfg Config) (*Kit, error) {
+	if cfg.Accounts == nil {
+		return nil, errors.New("web: New needs an Authenticator")
+	}
+	if cfg.MaxUploadBytes == 0 {
+		cfg.MaxUploadBytes = 2 << 20
+	}
+	if cfg.MaxFormBytes == 0 {
+		cfg.MaxFormBytes = 64 << 10
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cat, err := NewCatalog(cfg.Languages)
+	if err != nil {
+		return nil, err
+	}
+	k := &Kit{cfg: cfg, log: cfg.Logger, cat: cat, mux: http.NewServeMux()}
+	if k.tmpl, err = newTemplates(cat, sharedFS, "templates/*.html"); err != nil {
+		return nil, err
+	}
+	k.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "twinfed_node_http_request_duration_seconds", Help: "HTTP request latency by route and status class.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route", "method", "code"})
+	if cfg.Metrics != nil {
+		if err := cfg.Metrics.Register(k.latency); err != nil {
+			return nil, fmt.Errorf("web: register metrics: %w", err)
+		}
+		k.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
+	k.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fileServer.ServeHTTP(w, r)
+	}))
+	return k, nil
+}
+
+// Handle registers h for pattern (http.ServeMux's patterns). Wrap a page
+// with Web, Member or Agency, a JSON route with API; a handler given bare
+// gets no request state (the federation's endpoints, signed routes).
+func (k *Kit) Handle(pattern string, h http.Handler) { k.mux.Handle(pattern, h) }
+
+// HandleFunc registers h for pattern, as Handle.
+func (k *Kit) HandleFunc(pattern string, h http.HandlerFunc) { k.mux.Handle(pattern, h) }
+
+// Catalog returns the message catalogues.
+func (k *Kit) Catalog() *Catalog { return k.cat }
+
+// Logger returns the kit's logger.
+func (k *Kit) Logger() *slog.Logger { return k.log }
+
+// MaxUploadBytes is the size of the largest photo accepted.
+func (k *Kit) MaxUploadBytes() int64 { return k.cfg.MaxUploadBytes }
+
+// AddTemplates registers a feature's templates: the files of fsys that
+// match pattern (e.g. "templates/*.html"). A file whose name starts with
+// "_" is a partial the feature's pages share; every other file is a page,
+// named by its file name without ".html", parsed once per language with
+// the kit's shared partials and the feature's own. A page name already
+// registered (by the kit or another feature) is an error.
+func (k *Kit) AddTemplates(fsys fs.FS, pattern string) error {
+	return k.tmpl.add(fsys, pattern)
+}
+
+// ServeHTTP implements http.Handler: it measures every request by route,
+// recovers from panics and sets the security headers.
+func (k *Kit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: 200}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			k.log.Error("panic in handler", "path", r.URL.Path, "panic", v)
+			if !sw.wrote {
+				http.Error(sw, "Internal error.", http.StatusInternalServerError)
+			}
+		}
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		k.latency.WithLabelValues(route, r.Method, strconv.Itoa(sw.code/100)+"xx").Observe(time.Since(start).Seconds())
+	}()
+	h := sw.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	k.mux.ServeHTTP(sw, r)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,221 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twinfed/twinfed"
+)
+
+// Page is what every template receives.
+type Page struct {
+	k        *Kit
+	Lang     string
+	Title    string // message id
+	P        *twinfed.Principal
+	Me       *twinfed.Member
+	w        http.ResponseWriter // for the anonymous cookie CSRF may set
+	st       *RequestState
+	csrf     string            // CSRF's token, once asked for
+	Errors   map[string]string // field → translated message
+	Problem  string            // translated summary at the top
+	Flash    string
+	Form     url.Values // values to fill the form with again
+	Data     any
+	Country  string
+	Agency   string
+	Path     string
+	Query    string // the raw query string, to come back to the same page
+	Langs    []string
+	Nav      string // current top-menu item
+	Counts   Counts // unread notifications and messages, pending requests
+	Policy   twinfed.Eligibility
+	Subjects []string
+	LangList []string
+	Roles    []string
+	Levels   []twinfed.SchoolLevel
+	Insts    []twinfed.Institution
+	PubList  []string
+}
+
+// T translates a message id into the page's language.
+func (p *Page) T(id string) string { return p.k.cat.T(p.Lang, id) }
+
+// TN translates a plural message.
+func (p *Page) TN(id string, n int) string { return p.k.cat.TN(p.Lang, id, n) }
+
+// V returns a form value to fill an input with again.
+func (p *Page) V(name string) string {
+	if p.Form == nil {
+		return ""
+	}
+	return p.Form.Get(name)
+}
+
+// Err returns the translated error of a field.
+func (p *Page) Err(name string) string { return p.Errors[name] }
+
+// CSRF is the token the page's POST forms carry. It is made when a
+// template first asks for it, so that a visitor without a session is
+// given the anonymous cookie that binds it only by a page with such a
+// form: the others (a public profile) are the same bytes for every
+// visitor, which the profile page cache relies on. Templates run before
+// the response's header is written, so the cookie can still be set.
+func (p *Page) CSRF() string {
+	if p.csrf == "" {
+		p.csrf = p.k.csrfToken(p.w, p.st)
+	}
+	return p.csrf
+}
+
+// AskedCSRF reports whether the page's template asked for the CSRF token
+// (the page is then the visitor's own, not to be cached).
+func (p *Page) AskedCSRF() bool { return p.csrf != "" }
+
+// NewPage starts the page of a request, titled by message id title: the
+// visitor, their account and counts, the language, the flash message of
+// ?done=.
+func (k *Kit) NewPage(w http.ResponseWriter, r *http.Request, title string) *Page {
+	st := State(r)
+	c := &k.cfg
+	p := &Page{k: k, Lang: st.Lang, Title: title, P: st.Principal, w: w, st: st, Country: c.Country, Agency: c.Agency,
+		Path: r.URL.Path, Query: r.URL.RawQuery, Langs: k.cat.Languages(), Policy: c.Policy, Subjects: c.Subjects, LangList: c.TeachingLanguages, Roles: twinfed.SchoolRoles,
+		Levels: twinfed.SchoolLevels, Insts: twinfed.Institutions, PubList: twinfed.PublicFields}
+	if st.Member() {
+		if m, err := c.Accounts.Member(r.Context(), st.Principal.Username); err == nil {
+			p.Me = m
+			if c.Counts != nil {
+				p.Counts = c.Counts.Counts(r.Context(), st.Principal)
+			}
+		}
+	}
+	if f := r.URL.Query().Get("done"); f != "" {
+		p.Flash = "flash." + f
+	}
+	return p
+}
+
+// renderBufs holds the buffers pages are rendered into.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Render executes the page's template into a buffer, then sends it whole
+// with its length: a template that fails half-way answers 500 instead of a
+// truncated page, and the response is written once instead of in the many
+// small pieces a template produces.
+func (k *Kit) Render(w http.ResponseWriter, status int, name string, p *Page) {
+	buf, ok := k.Execute(w, name, p)
+	if !ok {
+		return
+	}
+	defer Release(buf)
+	SendPage(w, status, p.Lang, buf.Bytes())
+}
+
+// Execute runs the page's template into a pooled buffer (give it back
+// with Release). On failure it has answered 500 and returns false.
+func (k *Kit) Execute(w http.ResponseWriter, name string, p *Page) (*bytes.Buffer, bool) {
+	t := k.tmpl.page(p.Lang, name)
+	if t == nil {
+		k.log.Error("no template", "name", name)
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return nil, false
+	}
+	buf := renderBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	if err := t.ExecuteTemplate(buf, name+".html", p); err != nil {
+		Release(buf)
+		k.log.Error("render", "template", name, "err", err)
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return nil, false
+	}
+	return buf, true
+}
+
+// Release gives back a buffer Execute returned.
+func Release(buf *bytes.Buffer) {
+	if buf.Cap() <= 256<<10 {
+		renderBufs.Put(buf)
+	}
+}
+
+// SendPage sends a rendered HTML page in language lang with its headers.
+// A cache of rendered pages sends them through it too, so a cached page
+// has the headers of a rendered one.
+func SendPage(w http.ResponseWriter, status int, lang string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", lang)
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// RateLimited is an error that asks the client to wait before trying
+// again (too many failed logins): pages and the API answer 429 with
+// Retry-After.
+type RateLimited interface {
+	error
+	// RetryIn is how long to wait.
+	RetryIn() time.Duration
+}
+
+// Fail renders a form page again with the error: field messages next to the
+// fields and a summary at the top, in the page's language.
+func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, name string, p *Page, err error) {
+	code := twinfed.ErrorCode(err)
+	var rl RateLimited
+	status := twinfed.HTTPStatus(code)
+	if errors.As(err, &rl) {
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryIn().Seconds())+1))
+		p.Problem = p.T("Too many failed attempts. Wait a few minutes and try again.")
+	} else if code == twinfed.EINTERNAL {
+		p.Problem = p.T("Something went wrong on our side. Please try again later.")
+	} else {
+		p.Problem = p.T(twinfed.ErrorMessage(err))
+	}
+	p.Errors = map[string]string{}
+	for f, v := range twinfed.ErrorFields(err) {
+		p.Errors[f] = p.T(v)
+	}
+	if p.Form == nil {
+		p.Form = r.PostForm
+	}
+	k.Render(w, status, name, p)
+}
+
+// ErrorPage renders a whole-page error (not found, forbidden…).
+func (k *Kit) ErrorPage(w http.ResponseWriter, r *http.Request, err error) {
+	p := k.NewPage(w, r, "title.error")
+	code := twinfed.ErrorCode(err)
+	p.Problem = p.T(twinfed.ErrorMessage(err))
+	if code == twinfed.EINTERNAL {
+		p.Problem = p.T("Something went wrong on our side. Please try again later.")
+	}
+	p.Data = code
+	k.Render(w, twinfed.HTTPStatus(code), "error", p)
+}
+
+// Simple is a handler that renders page name, titled by message id
+// title, with nothing more.
+func (k *Kit) Simple(name, title string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		k.Render(w, http.StatusOK, name, k.NewPage(w, r, title))
+	}
+}
+
+// Later is the page of a top-menu item that is not built yet.
+func (k *Kit) Later(item string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := k.NewPage(w, r, "nav."+item)
+		p.Nav = item
+		k.Render(w, http.StatusOK, "later", p)
+	}
+}
