@@ -23,6 +23,7 @@ import (
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // Config is what the service needs to know about its node.
@@ -111,7 +112,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now, html: newHTMLPolicy(), stamps: newDirStamps()}
+	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now, html: web.NewHTMLPolicy(), stamps: newDirStamps()}
 	s.limiter = newLimiter(cfg.LoginAttempts, cfg.LoginWindow, d.Now)
 	secret, err := s.loadSecret()
 	if err != nil {
@@ -197,16 +198,7 @@ func (s *Service) countStatus(st twinfed.MemberStatus) int {
 
 // internal wraps an unexpected error: logged with details, shown as a
 // generic message.
-func (s *Service) internal(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if c := twinfed.ErrorCode(err); c != twinfed.EINTERNAL {
-		return err
-	}
-	s.log.Error(op, "err", err)
-	return &twinfed.Error{Code: twinfed.EINTERNAL, Message: "Something went wrong on our side. Please try again later."}
-}
+func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
 
 // randomToken returns a URL-safe random token and the hex SHA-256 under
 // which it is stored (the token itself is never stored).
