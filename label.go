@@ -21,7 +21,7 @@ const MaxLabelScore = 30
 
 // ValidLabelScore reports whether score is a National Quality Label's
 // score: a whole number from 0 to MaxLabelScore. The node's label form and
-// API (node/labels.go) and the registry's check of a label
+// API (node/label) and the registry's check of a label
 // (consensus.ValidateNQL) ask it.
 func ValidLabelScore(score int) bool { return score >= 0 && score <= MaxLabelScore }
 

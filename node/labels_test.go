@@ -13,6 +13,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/label"
 )
 
 // The quality labels run against a real three-member registry cluster: the
@@ -85,9 +86,9 @@ func nationalProject(t *testing.T, n *node.Node, anna *twinfed.Principal, annaUR
 }
 
 // labelsOf returns a project's labels as the IT node's agency reads them.
-func labelsOf(t *testing.T, n *node.Node, id string) *node.ProjectLabels {
+func labelsOf(t *testing.T, n *node.Node, id string) *label.ProjectLabels {
 	t.Helper()
-	l, err := n.Service().ProjectLabels(context.Background(), officerP, id)
+	l, err := n.Labels().ProjectLabels(context.Background(), officerP, id)
 	if err != nil {
 		t.Fatalf("labels of %s: %v", id, err)
 	}
@@ -155,7 +156,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 			nat, _, err := admin.ProjectLabels(ctx, eu.ID)
 			return err == nil && len(nat) == 1 && nat[0].Country == "IT" && nat[0].SchoolYear == year && nat[0].Score == 24
 		}, "the IT label never reached the registry")
-		if l := labelsOf(t, rn.Node, eu.ID); l.EQL != node.EQLNone || l.European != nil {
+		if l := labelsOf(t, rn.Node, eu.ID); l.EQL != label.EQLNone || l.European != nil {
 			t.Fatalf("one country's label made the project eligible: %+v", l)
 		}
 	})
@@ -275,12 +276,12 @@ func TestLabels_RecordAndShow(t *testing.T) {
 			got.Country != "IT" || got.SchoolYear != year || got.Score != 26 || got.Recorded.IsZero() {
 			t.Fatalf("record: %d %+v", code, got)
 		}
-		var list node.LabelPage
+		var list label.LabelPage
 		if code := off.api("GET", "/api/v1/agency/labels", nil, "", &list); code != 200 || list.Total != 1 || list.Projects[0].Project.ID != eu.ID ||
 			list.Projects[0].Labels == nil || list.Projects[0].Labels.EQL != twinfed.EQLEligible {
 			t.Fatalf("list: %d %+v", code, list)
 		}
-		var pl node.ProjectLabels
+		var pl label.ProjectLabels
 		visitor := newBrowser(t, rn.URL())
 		if code := visitor.api("GET", "/api/v1/projects/labels?id="+url.QueryEscape(eu.ID), nil, "", &pl); code != 200 || len(pl.National) != 2 || pl.EQL != twinfed.EQLEligible {
 			t.Fatalf("public labels: %d %+v", code, pl)

@@ -156,6 +156,9 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
 		return fail(err)
 	}
+	if err := newLabels(n.svc); err != nil {
+		return fail(err)
+	}
 	if err := n.svc.openDirectory(filepath.Join(o.Dir, "directory")); err != nil {
 		return fail(fmt.Errorf("node: directory: %w", err))
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/label"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
@@ -73,6 +74,7 @@ type Service struct {
 	dir     *dirState          // the directory index; nil until Node.Open opens it
 	proj    *projIndex         // the project search's index; nil until Node.Open opens it
 	stamps  *dirStamps         // changes of the directory's records, for the page cache
+	labels  *label.Service     // the quality labels (assemble_label.go); nil until Node.Open builds it
 
 	registrations prometheus.Counter
 	validations   *prometheus.CounterVec

@@ -43,10 +43,3 @@ func (s *Service) StampedProfile(ctx context.Context, username string) (p *twinf
 // ProfileStamp is the current stamp of a directory record: every
 // committed change of the record changes it.
 func (s *Service) ProfileStamp(record string) uint64 { return s.stamps.get(record) }
-
-// PublicProjectLabels reads the labels of a public project for its card,
-// without the scores; an error means the registry could not be read (it
-// is logged).
-func (s *Service) PublicProjectLabels(ctx context.Context, id string) (*ProjectLabels, error) {
-	return s.projectLabels(ctx, id, false)
-}

@@ -358,7 +358,7 @@ func TestFederation_Projects(t *testing.T) {
 	}
 	for _, n := range []*fedNode{it, fr, es} {
 		consensustest.Eventually(t, 30*time.Second, func() bool {
-			l, err := n.svc().ProjectLabels(ctx, nil, p.ID)
+			l, err := n.Node().Labels().ProjectLabels(ctx, nil, p.ID)
 			return err == nil && l.EQL == twinfed.EQLEligible && len(l.National) == 2
 		}, n.Config.Country+": the project never became eligible for the European label")
 	}

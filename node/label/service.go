@@ -1,30 +1,19 @@
-package node
+package label
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 )
 
-// Quality labels. The registry holds them (twinfed.Registry); the node is
-// where an agency records its National Quality Label (NQL) and where
-// teachers see their project's labels. The node checks the national rules
-// before it writes (DOMAIN.md, "National Quality Label (current rules)"):
-// a project this node holds, approved or closed, European (approved
-// partners from two countries or more), with an approved partner of this
-// country. The country is always the node's own: the registry refuses
-// another one. The European Quality Label (EQL) is derived by the
-// registry, never written from a node.
-
-// labelReadWait is how long a label page waits for the registry.
-const labelReadWait = 3 * time.Second
-
-// EQL states as the node shows them: twinfed.EQLEligible, twinfed.EQLAwarded, or none.
+// EQLNone is the European label's state when a project holds none; the
+// others are twinfed.EQLEligible and twinfed.EQLAwarded.
 const EQLNone = "none"
 
 // Field messages of a national label.
@@ -40,10 +29,73 @@ const (
 	msgLabelScore    = "Give the score as a whole number from 0 to 30." // twinfed.MaxLabelScore
 )
 
-var (
-	errLabelsWrite = twinfed.Errorf(twinfed.EUNAVAILABLE, "The registry of quality labels cannot be reached right now; nothing was recorded. Try again in a few minutes.")
-	errLabelsRead  = twinfed.Errorf(twinfed.EUNAVAILABLE, "The quality labels cannot be read from the registry right now; try again in a few minutes.")
-)
+// Registry is what the labels ask of the registry: twinfed.Registry's
+// label methods.
+type Registry interface {
+	// RecordQualityLabel records a National Quality Label, signed by the
+	// node.
+	RecordQualityLabel(ctx context.Context, l twinfed.QualityLabel) error
+	// ProjectLabels returns the national and European labels of a project.
+	ProjectLabels(ctx context.Context, projectID string) ([]twinfed.QualityLabel, *twinfed.EuropeanLabel, error)
+}
+
+// Projects is what the labels read of the projects this node holds (the
+// project feature).
+type Projects interface {
+	// HeldProject returns this node's copy of a project, whatever its
+	// state and its home node; ENOTFOUND when the node holds none.
+	HeldProject(ctx context.Context, id string) (*twinfed.Project, error)
+	// CanViewProject returns nil when viewer (nil: a visitor) may see the
+	// project's card, ENOTFOUND when the project is not there for them.
+	CanViewProject(ctx context.Context, viewer *twinfed.Principal, id string) error
+	// MembersProjects returns the projects of this node's members, each
+	// once, in no particular order.
+	MembersProjects(ctx context.Context) ([]*twinfed.Project, error)
+}
+
+// Config is what the labels know of their node.
+type Config struct {
+	Country string // the node's country: the country of its agency's labels
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Registry Registry // nil: labels can be neither read nor recorded (EUNAVAILABLE)
+	Projects Projects
+	Logger   *slog.Logger
+	Now      func() time.Time // nil: time.Now
+	// Recorded is called after each label the registry accepted (the
+	// node's metrics); nil: nothing.
+	Recorded func()
+}
+
+// Service records this node's agency's National Quality Labels and reads
+// projects' labels from the registry. It is safe for concurrent use.
+type Service struct {
+	cfg      Config
+	registry Registry
+	projects Projects
+	log      *slog.Logger
+	now      func() time.Time
+	recorded func()
+}
+
+// New builds the labels' service.
+func New(cfg Config, d Deps) (*Service, error) {
+	if d.Projects == nil {
+		return nil, errors.New("label: New needs Projects")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Recorded == nil {
+		d.Recorded = func() {}
+	}
+	return &Service{cfg: cfg, registry: d.Registry, projects: d.Projects, log: d.Logger, now: d.Now, recorded: d.Recorded}, nil
+}
 
 // NationalLabelInput is what an agency fills in to record its National
 // Quality Label for a project.
@@ -91,6 +143,27 @@ type LabelPage struct {
 // CurrentSchoolYear returns the school year of the node's clock.
 func (s *Service) CurrentSchoolYear() string { return twinfed.SchoolYearOf(s.now().UTC()) }
 
+// requireAgency refuses anyone but agency staff.
+func requireAgency(p *twinfed.Principal) error {
+	if !p.IsAgency() {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "This page is for the national agency's staff.")
+	}
+	return nil
+}
+
+// invalid turns collected field messages into one EINVALID error, nil when
+// there are none.
+func invalid(fields map[string]string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	return &twinfed.Error{Code: twinfed.EINVALID, Message: "Some fields need your attention.", Fields: fields}
+}
+
+// internal wraps an unexpected error: logged with details, shown as a
+// generic message.
+func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
+
 // labelRefusal says why this node's agency may not label p, "" when it may.
 func (s *Service) labelRefusal(p *twinfed.Project) string {
 	countries := p.ApprovedCountries()
@@ -107,20 +180,18 @@ func (s *Service) labelRefusal(p *twinfed.Project) string {
 
 // checkNationalLabel checks in against the national rules and returns the
 // label to record.
-func (s *Service) checkNationalLabel(in NationalLabelInput) (twinfed.QualityLabel, error) {
+func (s *Service) checkNationalLabel(ctx context.Context, in NationalLabelInput) (twinfed.QualityLabel, error) {
 	l := twinfed.QualityLabel{ProjectID: strings.TrimSpace(in.ProjectID), Country: s.cfg.Country, SchoolYear: strings.TrimSpace(in.SchoolYear)}
 	fields := map[string]string{}
 	var proj *twinfed.Project
 	if l.ProjectID == "" {
 		fields["project_id"] = msgLabelProject
 	} else {
-		err := s.store.View(func(txn *badger.Txn) error {
-			var err error
-			proj, err = getProject(txn, l.ProjectID)
-			return err
-		})
+		var err error
+		proj, err = s.projects.HeldProject(ctx, l.ProjectID)
 		switch {
 		case twinfed.ErrorCode(err) == twinfed.ENOTFOUND:
+			proj = nil
 			fields["project_id"] = msgLabelUnknown
 		case err != nil:
 			return l, s.internal("label project", err)
@@ -164,103 +235,33 @@ func (s *Service) RecordNationalLabel(ctx context.Context, p *twinfed.Principal,
 	if err := requireAgency(p); err != nil {
 		return nil, err
 	}
-	l, err := s.checkNationalLabel(in)
+	l, err := s.checkNationalLabel(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	if s.registry == nil {
-		return nil, errLabelsWrite
+	if err := s.record(ctx, l); err != nil {
+		return nil, err
 	}
-	if err := s.registry.RecordQualityLabel(ctx, l); err != nil {
-		return nil, s.labelWriteErr(err)
-	}
-	s.validations.WithLabelValues("label", "recorded").Inc()
+	s.recorded()
 	s.log.Info("national quality label recorded", "project", l.ProjectID, "school_year", l.SchoolYear, "score", l.Score, "by", p.Username)
-	// The registry stamps the label; the client has waited for its cache
-	// to reach the write, so this reads it back.
-	if nat, _, err := s.registry.ProjectLabels(ctx, l.ProjectID); err == nil {
-		for _, q := range nat {
-			if q.Country == l.Country && q.SchoolYear == l.SchoolYear && q.Score == l.Score {
-				return &q, nil
-			}
-		}
-	}
-	return &l, nil
-}
-
-// labelWriteErr turns the registry's refusal of a label into what the
-// agency reads. The node checks the same rules first, so these are rare;
-// the registry's own wording stays in the log.
-func (s *Service) labelWriteErr(err error) error {
-	switch twinfed.ErrorCode(err) {
-	case twinfed.EINVALID:
-		s.log.Warn("registry: quality label refused", "err", err)
-		fields := map[string]string{}
-		for k := range twinfed.ErrorFields(err) {
-			switch k {
-			case "school_year":
-				fields[k] = msgLabelYear
-			case "score":
-				fields[k] = msgLabelScore
-			default:
-				fields["project_id"] = msgLabelUnknown
-			}
-		}
-		if len(fields) == 0 {
-			return twinfed.Errorf(twinfed.EINVALID, "The registry refused the label; check the project, the school year and the score.")
-		}
-		return invalid(fields)
-	case twinfed.EFORBIDDEN:
-		s.log.Error("registry: quality label forbidden", "err", err)
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "The registry does not accept this country's labels from this node; ask the Central Support Service to check the node's registration.")
-	default:
-		s.log.Error("registry: record quality label", "err", err)
-		return errLabelsWrite
-	}
+	return s.readBack(ctx, l), nil
 }
 
 // ProjectLabels returns a project's labels for a viewer who may see the
-// project (ViewProject's rules). ENOTFOUND for a project the viewer may
-// not see, EUNAVAILABLE when the registry cannot be read.
+// project (the project card's rules). ENOTFOUND for a project the viewer
+// may not see, EUNAVAILABLE when the registry cannot be read.
 func (s *Service) ProjectLabels(ctx context.Context, viewer *twinfed.Principal, id string) (*ProjectLabels, error) {
-	if _, err := s.ViewProject(ctx, viewer, id); err != nil {
+	if err := s.projects.CanViewProject(ctx, viewer, id); err != nil {
 		return nil, err
 	}
 	return s.projectLabels(ctx, id, viewer.IsAgency())
 }
 
-// projectLabels reads a project's labels from the registry (its local
-// cache when it is current), within labelReadWait so that a page never
-// waits long for an unreachable registry; scores are kept for agency staff.
-func (s *Service) projectLabels(ctx context.Context, id string, scores bool) (*ProjectLabels, error) {
-	if s.registry == nil {
-		return nil, errLabelsRead
-	}
-	ctx, cancel := context.WithTimeout(ctx, labelReadWait)
-	defer cancel()
-	nat, eql, err := s.registry.ProjectLabels(ctx, id)
-	if err != nil {
-		s.log.Warn("registry: project labels", "project", id, "err", err)
-		return nil, errLabelsRead
-	}
-	out := &ProjectLabels{National: []NationalLabel{}, European: eql, EQL: EQLNone}
-	if eql != nil {
-		out.EQL = eql.Status
-	}
-	for _, q := range nat {
-		n := NationalLabel{Country: q.Country, SchoolYear: q.SchoolYear, Recorded: q.Recorded}
-		if scores {
-			n.Score = &q.Score
-		}
-		out.National = append(out.National, n)
-	}
-	slices.SortFunc(out.National, func(a, b NationalLabel) int {
-		if c := strings.Compare(b.SchoolYear, a.SchoolYear); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Country, b.Country)
-	})
-	return out, nil
+// PublicProjectLabels reads the labels of a public project for its card,
+// without the scores; an error means the registry could not be read (it
+// is logged).
+func (s *Service) PublicProjectLabels(ctx context.Context, id string) (*ProjectLabels, error) {
+	return s.projectLabels(ctx, id, false)
 }
 
 // LabelProjects returns a page of the projects this node's agency may give
@@ -276,29 +277,15 @@ func (s *Service) LabelProjects(ctx context.Context, p *twinfed.Principal, offse
 		limit = 50
 	}
 	offset = max(offset, 0)
-	var all []*twinfed.Project
-	err := s.store.View(func(txn *badger.Txn) error {
-		seen := map[string]bool{}
-		for _, k := range store.KeysUnder(txn, store.PrefixMyProject, 0) {
-			_, id, ok := strings.Cut(k, "/")
-			if !ok || seen[id] {
-				continue
-			}
-			seen[id] = true
-			proj, err := getProject(txn, id)
-			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-				continue
-			} else if err != nil {
-				return err
-			}
-			if s.labelRefusal(proj) == "" {
-				all = append(all, proj)
-			}
-		}
-		return nil
-	})
+	mine, err := s.projects.MembersProjects(ctx)
 	if err != nil {
 		return nil, s.internal("label projects", err)
+	}
+	var all []*twinfed.Project
+	for _, proj := range mine {
+		if s.labelRefusal(proj) == "" {
+			all = append(all, proj)
+		}
 	}
 	slices.SortFunc(all, func(a, b *twinfed.Project) int {
 		if c := b.Approved.Compare(a.Approved); c != 0 {
