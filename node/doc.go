@@ -27,6 +27,8 @@
 //   - The feature packages moved out of node, each built in its
 //     assemble_<feature>.go with the adapters that answer its interfaces:
 //     label (node/label, the quality labels; Node.Labels).
+//   - nodetest: the helpers of the tests of node and of its features (a
+//     real node, a cookie-jar browser, the mail spool's readers).
 //
 // See docs/node.md for the design and docs/api.md for the JSON API.
 package node

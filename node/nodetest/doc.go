@@ -1,0 +1,12 @@
+// Package nodetest holds the helpers of the national node's tests, for
+// the tests of node and of its feature packages alike: a real node
+// (MustOpenNode: Badger in a temporary directory, HTTP on 127.0.0.1:0,
+// mail spooled), a cookie-jar browser that does not follow redirects
+// (NewBrowser, Login, APISession; Get, Post, Form, CSRF, API), the mail
+// spool's readers (Mails, MustLink, TokenOf) and Eventually.
+//
+// It is node's helpers_test.go in exported form. It imports node (it
+// comes after it in the import order) and only what node's Options take:
+// the helpers drive a node through its HTTP side, never through a
+// feature's service, so that they keep working while features move.
+package nodetest
