@@ -21,9 +21,12 @@
 //     node/web (routing, sessions, CSRF, limits, page rendering, i18n,
 //     the layout, static files, metrics). Each feature's handlers are in
 //     <feature>_web.go and <feature>_api.go (account, registration,
-//     agency, directory, social, project, twinspace, label), its templates
+//     agency, directory, project, twinspace, label), its templates
 //     in templates/<feature>/, registered by its <feature>Routes. It mounts
 //     the federation's ActivityPub handler when one is given (Node.Mount).
+//   - social (node/social): contacts, follows, messages, notifications,
+//     with its pages, JSON API and inbound handlers; assembled in
+//     assemble_social.go (Node.Social).
 //
 // See docs/node.md for the design and docs/api.md for the JSON API.
 package node
