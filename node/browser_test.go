@@ -349,7 +349,7 @@ func browserEveryPage(t *testing.T, browser context.Context) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.Service().SendMessage(ctx, anna, brunoURL, "Ciao Bruno!"); err != nil {
+	if _, err := n.Social().SendMessage(ctx, anna, brunoURL, "Ciao Bruno!"); err != nil {
 		t.Fatal(err)
 	}
 	visitor := []string{"/", "/login", "/register", "/password/forgot", "/register/resend", "/users/bruno", "/projects/search"}

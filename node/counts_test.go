@@ -35,7 +35,7 @@ func TestCounts_UnreadIndex(t *testing.T) {
 	}
 	want := func(s *Service, n int) {
 		t.Helper()
-		if got := s.Counts(ctx, anna).Notifications; got != n {
+		if got := s.social.Counts(ctx, anna).Notifications; got != n {
 			t.Fatalf("unread notifications: %d, want %d", got, n)
 		}
 	}
@@ -45,14 +45,14 @@ func TestCounts_UnreadIndex(t *testing.T) {
 	notifyN(s, 3)
 	want(s, 3)
 	// Reading the two newest leaves one unread.
-	if got, err := s.Notifications(ctx, anna, 2); err != nil || len(got) != 2 {
+	if got, err := s.social.Notifications(ctx, anna, 2); err != nil || len(got) != 2 {
 		t.Fatalf("notifications: %d, %v", len(got), err)
 	}
 	want(s, 1)
 	// Beyond 99 the count says 99.
 	notifyN(s, 120)
 	want(s, 99)
-	if _, err := s.Notifications(ctx, anna, 50); err != nil {
+	if _, err := s.social.Notifications(ctx, anna, 50); err != nil {
 		t.Fatal(err)
 	}
 	want(s, 71)

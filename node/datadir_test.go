@@ -73,10 +73,10 @@ func writeDataDir(t *testing.T, n *node.Node) {
 	if _, err := svc.PostToTwinSpace(ctx, bruno, p.ID, "Our first recordings are in."); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.SendMessage(ctx, anna, brunoURL, "Ciao Bruno, see you in the TwinSpace."); err != nil {
+	if _, err := n.Social().SendMessage(ctx, anna, brunoURL, "Ciao Bruno, see you in the TwinSpace."); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.FollowMember(ctx, carla, annaURL); err != nil {
+	if err := n.Social().FollowMember(ctx, carla, annaURL); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -109,13 +109,13 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	if err != nil || m.Email != "anna@scuola.it" || m.Status != twinfed.StatusValidated || len(m.Schools) != 1 || m.Schools[0].SchoolID != "it-anna" {
 		t.Fatalf("member anna: %+v %v", m, err)
 	}
-	if ok, err := svc.IsContact(ctx, "anna", brunoURL); !ok || err != nil {
+	if ok, err := n.Social().IsContact(ctx, "anna", brunoURL); !ok || err != nil {
 		t.Fatalf("anna and bruno are no longer contacts: %v %v", ok, err)
 	}
-	if rel := svc.RelationTo(ctx, anna, carlaURL); rel == nil || !rel.Follower {
+	if rel := n.Social().RelationTo(ctx, anna, carlaURL); rel == nil || !rel.Follower {
 		t.Fatalf("carla's follow of anna: %+v", rel)
 	}
-	_, msgs, err := svc.ConversationWith(ctx, bruno, annaURL, 10)
+	_, msgs, err := n.Social().ConversationWith(ctx, bruno, annaURL, 10)
 	if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Content, "see you in the TwinSpace") {
 		t.Fatalf("bruno's conversation with anna: %+v %v", msgs, err)
 	}
@@ -131,7 +131,7 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	if err != nil || len(ts.Posts) != 1 || !strings.Contains(ts.Posts[0].Content, "first recordings") {
 		t.Fatalf("the TwinSpace: %+v %v", ts, err)
 	}
-	if ns, err := svc.Notifications(ctx, bruno, 20); err != nil || len(ns) == 0 {
+	if ns, err := n.Social().Notifications(ctx, bruno, 20); err != nil || len(ns) == 0 {
 		t.Fatalf("bruno's notifications: %d %v", len(ns), err)
 	}
 	if pg, err := svc.SearchDirectory(ctx, anna, node.DirectoryQuery{Text: "bruno"}); err != nil || pg.Total != 1 {

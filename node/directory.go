@@ -16,6 +16,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/search"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -452,7 +453,7 @@ func (s *Service) loadProfiles(ids []string) []*twinfed.Profile {
 // with the same subjects, pupils' ages and languages, available for a
 // project, not yet contacts.
 func (s *Service) Suggestions(ctx context.Context, p *twinfed.Principal, limit int) ([]*twinfed.Profile, error) {
-	if err := requireSocial(p); err != nil {
+	if err := social.Require(p); err != nil {
 		return nil, err
 	}
 	if s.dir == nil {
@@ -464,7 +465,7 @@ func (s *Service) Suggestions(ctx context.Context, p *twinfed.Principal, limit i
 	}
 	var exclude []string
 	_ = s.store.View(func(txn *badger.Txn) error {
-		return store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(c *Contact) error {
+		return store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(c *social.Contact) error {
 			exclude = append(exclude, c.Peer)
 			return nil
 		})

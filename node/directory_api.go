@@ -61,5 +61,5 @@ func (s *Server) apiDirectoryProfile(w http.ResponseWriter, r *http.Request, st 
 		web.APIFail(w, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"profile": prof, "relation": s.svc.RelationTo(r.Context(), st.Principal, prof.ID)})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"profile": prof, "relation": s.svc.social.RelationTo(r.Context(), st.Principal, prof.ID)})
 }

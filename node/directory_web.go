@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -109,7 +110,7 @@ func (s *Server) people(w http.ResponseWriter, r *http.Request) {
 type profileView struct {
 	*twinfed.Profile
 	Description template.HTML
-	Rel         *Relation
+	Rel         *social.Relation
 	Local       bool
 }
 
@@ -121,7 +122,7 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, prof *twinf
 func (s *Server) userPageOf(w http.ResponseWriter, r *http.Request, prof *twinfed.Profile) *web.Page {
 	p := s.kit.NewPage(w, r, "title.profile_of")
 	p.Nav = "people"
-	p.Data = profileView{Profile: prof, Description: template.HTML(prof.Description), Rel: s.svc.RelationTo(r.Context(), web.State(r).Principal, prof.ID),
+	p.Data = profileView{Profile: prof, Description: template.HTML(prof.Description), Rel: s.svc.social.RelationTo(r.Context(), web.State(r).Principal, prof.ID),
 		Local: s.svc.IsLocal(prof.ID)}
 	return p
 }

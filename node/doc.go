@@ -21,12 +21,13 @@
 //     node/web (routing, sessions, CSRF, limits, page rendering, i18n,
 //     the layout, static files, metrics). Each feature's handlers are in
 //     <feature>_web.go and <feature>_api.go (account, registration,
-//     agency, directory, social, project, twinspace), its templates
+//     agency, directory, project, twinspace), its templates
 //     in templates/<feature>/, registered by its <feature>Routes. It mounts
 //     the federation's ActivityPub handler when one is given (Node.Mount).
 //   - The feature packages moved out of node, each built in its
 //     assemble_<feature>.go with the adapters that answer its interfaces:
-//     label (node/label, the quality labels; Node.Labels).
+//     label (node/label, the quality labels; Node.Labels); social
+//     (node/social: contacts, follows, messages, notifications; Node.Social).
 //   - nodetest: the helpers of the tests of node and of its features (a
 //     real node, a cookie-jar browser, the mail spool's readers).
 //

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -58,12 +59,12 @@ type inboxHandler func(s *Service, ctx context.Context, txn *badger.Txn, a *twin
 // this node takes is in this table.
 var inboxRoutes = map[inboxRoute]inboxHandler{
 	// Contacts and follows (social).
-	{twinfed.ActivityFollow, kindActor}:   withoutCtx((*Service).applyFollow),
-	{twinfed.ActivityAccept, kindRequest}: withoutCtx((*Service).applyAnswer),
-	{twinfed.ActivityReject, kindRequest}: withoutCtx((*Service).applyAnswer),
-	{twinfed.ActivityUndo, kindRequest}:   withoutCtx((*Service).applyUndo),
+	{twinfed.ActivityFollow, kindActor}:   toSocial((*social.Service).ApplyFollow),
+	{twinfed.ActivityAccept, kindRequest}: toSocial((*social.Service).ApplyAnswer),
+	{twinfed.ActivityReject, kindRequest}: toSocial((*social.Service).ApplyAnswer),
+	{twinfed.ActivityUndo, kindRequest}:   toSocial((*social.Service).ApplyUndo),
 	// Direct messages.
-	{twinfed.ActivityCreate, kindNote}: withoutCtx((*Service).applyNote),
+	{twinfed.ActivityCreate, kindNote}: toSocial((*social.Service).ApplyNote),
 	// The directory: profiles of other nodes' members.
 	{twinfed.ActivityUpdate, kindProfile}: withoutCtx((*Service).applyProfileUpdate),
 	{twinfed.ActivityDelete, kindActor}:   withoutCtx((*Service).applyActorDelete),

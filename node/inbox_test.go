@@ -69,10 +69,10 @@ func TestHandleActivity_ReplayChangesNothing(t *testing.T) {
 		f := &twinfed.Activity{ID: twinfed.ActivityURL(frBase, "follow-1"), Type: twinfed.ActivityFollow, Actor: jean, To: []string{annaURL}, Object: annaURL, Published: now}
 		deliver(f)
 		deliver(f)
-		if c := svc.Counts(ctx, anna); c.Notifications != 1 {
+		if c := n.Social().Counts(ctx, anna); c.Notifications != 1 {
 			t.Errorf("anna has %d notifications, want 1", c.Notifications)
 		}
-		if net, _ := svc.Network(ctx, anna); len(net.Followers) != 1 {
+		if net, _ := n.Social().Network(ctx, anna); len(net.Followers) != 1 {
 			t.Errorf("anna's followers: %+v", net.Followers)
 		}
 		if got := out.count(twinfed.ActivityAccept, f.ID); got != 1 {
@@ -84,14 +84,14 @@ func TestHandleActivity_ReplayChangesNothing(t *testing.T) {
 		r := &twinfed.Activity{ID: twinfed.ActivityURL(frBase, "contact-1"), Type: twinfed.ActivityFollow, Actor: jean, To: []string{brunoURL}, Object: brunoURL,
 			Contact: true, Summary: "Bonjour", Published: now}
 		deliver(r)
-		if _, err := svc.AnswerContact(ctx, bruno, jean, false); err != nil {
+		if _, err := n.Social().AnswerContact(ctx, bruno, jean, false); err != nil {
 			t.Fatal(err)
 		}
 		deliver(r)
-		if net, _ := svc.Network(ctx, bruno); len(net.Incoming)+len(net.Contacts) != 0 {
+		if net, _ := n.Social().Network(ctx, bruno); len(net.Incoming)+len(net.Contacts) != 0 {
 			t.Errorf("the declined request is back: %+v", net)
 		}
-		if c := svc.Counts(ctx, bruno); c.Requests != 0 || c.Notifications != 1 {
+		if c := n.Social().Counts(ctx, bruno); c.Requests != 0 || c.Notifications != 1 {
 			t.Errorf("bruno's counts: %+v, want no request and 1 notification", c)
 		}
 		if got := out.count(twinfed.ActivityReject, r.ID); got != 1 {
@@ -105,10 +105,10 @@ func TestHandleActivity_ReplayChangesNothing(t *testing.T) {
 			Note: &twinfed.Note{ID: id + "/note", From: jean, To: annaURL, Content: "<p>Salut Anna</p>", Published: now}}
 		deliver(m)
 		deliver(m)
-		if c := svc.Counts(ctx, anna); c.Messages != 1 {
+		if c := n.Social().Counts(ctx, anna); c.Messages != 1 {
 			t.Errorf("anna has %d unread messages, want 1", c.Messages)
 		}
-		if _, msgs, _ := svc.ConversationWith(ctx, anna, jean, 10); len(msgs) != 1 {
+		if _, msgs, _ := n.Social().ConversationWith(ctx, anna, jean, 10); len(msgs) != 1 {
 			t.Errorf("anna holds %d messages from jean, want 1", len(msgs))
 		}
 	})

@@ -61,10 +61,10 @@ func nationalProject(t *testing.T, n *node.Node, anna *twinfed.Principal, annaUR
 	t.Helper()
 	ctx, svc := context.Background(), n.Service()
 	bruno := &twinfed.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
-	if _, err := svc.RequestContact(ctx, anna, brunoURL, ""); err != nil {
+	if _, err := n.Social().RequestContact(ctx, anna, brunoURL, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AnswerContact(ctx, bruno, annaURL, true); err != nil {
+	if _, err := n.Social().AnswerContact(ctx, bruno, annaURL, true); err != nil {
 		t.Fatal(err)
 	}
 	p, err := svc.CreateProject(ctx, anna, node.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Our town's rivers", Description: "Rivers."})

@@ -15,6 +15,7 @@ import (
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/search"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -57,7 +58,7 @@ type ProjectDraft struct {
 // the member's schools known to the registry, and their contacts.
 type ProjectChoices struct {
 	Schools  []twinfed.MemberSchool `json:"schools"`
-	Contacts []*Contact             `json:"contacts"`
+	Contacts []*social.Contact      `json:"contacts"`
 }
 
 // ProjectView is a project card as one viewer sees it, with what they may
@@ -354,7 +355,7 @@ func (s *Service) ProjectChoices(ctx context.Context, p *twinfed.Principal) (*Pr
 	if err := requireFounder(p); err != nil {
 		return nil, err
 	}
-	c := &ProjectChoices{Schools: []twinfed.MemberSchool{}, Contacts: []*Contact{}}
+	c := &ProjectChoices{Schools: []twinfed.MemberSchool{}, Contacts: []*social.Contact{}}
 	err := s.store.View(func(txn *badger.Txn) error {
 		m, err := getMember(txn, p.Username)
 		if err != nil {
@@ -365,8 +366,8 @@ func (s *Service) ProjectChoices(ctx context.Context, p *twinfed.Principal) (*Pr
 				c.Schools = append(c.Schools, sc)
 			}
 		}
-		return store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(ct *Contact) error {
-			if ct.State == ContactAccepted {
+		return store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(ct *social.Contact) error {
+			if ct.State == social.ContactAccepted {
 				ct.Profile = s.dirGet(txn, ct.Peer)
 				c.Contacts = append(c.Contacts, ct)
 			}
@@ -446,7 +447,7 @@ func (s *Service) richText(in string) string {
 	if strings.ContainsAny(in, "<>") {
 		return s.html.Sanitize(in)
 	}
-	return textToHTML(strings.TrimSpace(in))
+	return social.TextToHTML(strings.TrimSpace(in))
 }
 
 // draftProject checks a draft and builds the project it describes, within
@@ -473,7 +474,7 @@ func (s *Service) draftProject(txn *badger.Txn, p *twinfed.Principal, d ProjectD
 	var partner *twinfed.Profile
 	if d.Partner == "" {
 		bad["partner"] = "Choose a partner among your contacts."
-	} else if c, err := getContact(txn, p.Username, d.Partner); err != nil || c.State != ContactAccepted {
+	} else if c, err := s.social.Contact(txn, p.Username, d.Partner); err != nil || c.State != social.ContactAccepted {
 		bad["partner"] = "The partner must be one of your contacts: send them a contact request first."
 	} else if partner = s.dirGet(txn, d.Partner); partner == nil {
 		bad["partner"] = "This contact is not in the directory any more."
@@ -773,7 +774,7 @@ func (s *Service) InvitePartner(ctx context.Context, p *twinfed.Principal, id, p
 			}
 			return twinfed.Errorf(twinfed.ECONFLICT, "Only approved projects take new partners.")
 		}
-		if c, err := getContact(txn, p.Username, peer); err != nil || c.State != ContactAccepted {
+		if c, err := s.social.Contact(txn, p.Username, peer); err != nil || c.State != social.ContactAccepted {
 			return &twinfed.Error{Code: twinfed.EINVALID, Message: "You can invite only your contacts.", Fields: map[string]string{"peer": "Choose one of your contacts."}}
 		}
 		if cur := old.Partner(peer); cur != nil && cur.Status != twinfed.PartnerDeclined {
@@ -1184,7 +1185,7 @@ func (s *Service) PostToTwinSpace(ctx context.Context, p *twinfed.Principal, id,
 		return nil, err
 	}
 	content = strings.TrimSpace(content)
-	if content == "" || utf8.RuneCountInString(content) > maxMessageRunes {
+	if content == "" || utf8.RuneCountInString(content) > social.MaxMessageRunes {
 		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Write a message of at most 5,000 characters.", Fields: map[string]string{"content": "Write a message."}}
 	}
 	var post *TwinSpacePost
@@ -1201,7 +1202,7 @@ func (s *Service) PostToTwinSpace(ctx context.Context, p *twinfed.Principal, id,
 			return twinfed.Errorf(twinfed.EFORBIDDEN, "The project is closed: its TwinSpace is read-only.")
 		}
 		a := s.acts.New(twinfed.ActivityCreate, p.Username)
-		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: textToHTML(content), Published: a.Published}
+		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: social.TextToHTML(content), Published: a.Published}
 		a.To, a.Object, a.Note = []string{proj.ID}, n.ID, n
 		post = &TwinSpacePost{ID: n.ID, Project: proj.ID, Author: me, Name: pt.Name, Content: n.Content, Published: n.Published}
 		if s.isHome(proj) {

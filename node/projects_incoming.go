@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -82,11 +83,11 @@ func (s *Service) applyInvite(ctx context.Context, txn *badger.Txn, a *twinfed.A
 	if !s.isLocal(a.Object) {
 		return drop("Invite %s is for %s, not a member of this node", a.ID, a.Object)
 	}
-	u, err := s.localTarget(txn, a.Object)
+	u, err := s.social.LocalTarget(txn, a.Object)
 	if err != nil {
 		return err
 	}
-	if c, err := getContact(txn, u, a.Actor); err != nil || c.State != ContactAccepted {
+	if c, err := s.social.Contact(txn, u, a.Actor); err != nil || c.State != social.ContactAccepted {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s invited %s into a project without being their contact", a.Actor, a.Object)
 	}
 	old, _ := getProject(txn, a.Project.ID)

@@ -69,10 +69,10 @@ func projectNode(t *testing.T) (n *node.Node, annaURL, brunoURL string) {
 	ctx := context.Background()
 	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
 	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
-	if _, err := n.Service().RequestContact(ctx, anna, brunoURL, ""); err != nil {
+	if _, err := n.Social().RequestContact(ctx, anna, brunoURL, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.Service().AnswerContact(ctx, bruno, annaURL, true); err != nil {
+	if _, err := n.Social().AnswerContact(ctx, bruno, annaURL, true); err != nil {
 		t.Fatal(err)
 	}
 	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)

@@ -123,7 +123,7 @@ func (a webAccounts) Member(ctx context.Context, username string) (*twinfed.Memb
 }
 
 func (a webAccounts) Counts(ctx context.Context, p *twinfed.Principal) web.Counts {
-	return web.Counts(a.svc.Counts(ctx, p))
+	return web.Counts(a.svc.social.Counts(ctx, p))
 }
 
 // routes registers the node's own routes: health, the federation's

@@ -23,6 +23,7 @@ import (
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -75,6 +76,7 @@ type Service struct {
 	proj    *projIndex         // the project search's index; nil until Node.Open opens it
 	stamps  *dirStamps         // changes of the directory's records, for the page cache
 	labels  *label.Service     // the quality labels (assemble_label.go); nil until Node.Open builds it
+	social  *social.Service    // contacts, follows, messages (assemble_social.go)
 
 	registrations prometheus.Counter
 	validations   *prometheus.CounterVec
@@ -123,6 +125,9 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	s.secret = secret
 	if err := s.notices.BuildIndex(); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
+	}
+	if s.social, err = s.assembleSocial(); err != nil {
+		return nil, err
 	}
 	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})
 	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools, and quality labels recorded (kind label)."}, []string{"kind", "decision"})

@@ -13,6 +13,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/notice"
+	"github.com/twinfed/twinfed/node/social"
 )
 
 // Contacts, follows and messages between members of one node take the
@@ -34,7 +35,7 @@ func seedTeacher(t *testing.T, n *node.Node, user, first string) (*twinfed.Princ
 
 func TestContacts_LocalRules(t *testing.T) {
 	n := MustOpenNode(t, nodeOpts{})
-	svc, ctx := n.Service(), context.Background()
+	svc, ctx := n.Social(), context.Background()
 	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
 	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
 	carla, carlaURL := seedTeacher(t, n, "carla", "Carla")
@@ -63,7 +64,7 @@ func TestContacts_LocalRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := svc.RequestContact(ctx, carla, annaURL, "")
-	if err != nil || c.State != node.ContactAccepted {
+	if err != nil || c.State != social.ContactAccepted {
 		t.Fatalf("crossing request: %+v %v", c, err)
 	}
 	for _, p := range []struct {
@@ -123,7 +124,7 @@ func TestContacts_LocalRules(t *testing.T) {
 
 func TestMessages_LocalAndWeb(t *testing.T) {
 	n := MustOpenNode(t, nodeOpts{})
-	svc, ctx := n.Service(), context.Background()
+	svc, ctx := n.Social(), context.Background()
 	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
 	_, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
 	if _, err := svc.SendMessage(ctx, anna, brunoURL, "Ciao <b>Bruno</b>\nsecond line"); err != nil {

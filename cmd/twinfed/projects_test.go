@@ -34,15 +34,15 @@ func befriend(t testing.TB, a *fedNode, au string, b *fedNode, bu string) {
 	ctx := context.Background()
 	aActor, bActor := twinfed.ActorURL(a.base, au), twinfed.ActorURL(b.base, bu)
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		_, err := a.svc().RequestContact(ctx, teacher(au), bActor, "Shall we work together?")
+		_, err := a.Node().Social().RequestContact(ctx, teacher(au), bActor, "Shall we work together?")
 		return err == nil
 	}, "contact request "+au+" → "+bu)
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		_, err := b.svc().AnswerContact(ctx, teacher(bu), aActor, true)
+		_, err := b.Node().Social().AnswerContact(ctx, teacher(bu), aActor, true)
 		return err == nil
 	}, "contact answer "+bu+" → "+au)
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		ok, _ := a.svc().IsContact(ctx, au, bActor)
+		ok, _ := a.Node().Social().IsContact(ctx, au, bActor)
 		return ok
 	}, "contact "+au+" ↔ "+bu+" never accepted on "+a.Config.Country)
 }

@@ -46,17 +46,17 @@ func BenchmarkContactRequestAcceptedOnBoth(b *testing.B) {
 		lat := make([]time.Duration, 0, pairs)
 		for _, p := range ps {
 			// Reset from an earlier b.N round.
-			_ = it.Node().Service().RemoveContact(ctx, principal(p.from), p.toURL)
-			poll("removal reached FR", func() bool { ok, _ := fr.Node().Service().IsContact(ctx, p.to, p.fromURL); return !ok })
+			_ = it.Node().Social().RemoveContact(ctx, principal(p.from), p.toURL)
+			poll("removal reached FR", func() bool { ok, _ := fr.Node().Social().IsContact(ctx, p.to, p.fromURL); return !ok })
 			start := time.Now()
-			if _, err := it.Node().Service().RequestContact(ctx, principal(p.from), p.toURL, ""); err != nil {
+			if _, err := it.Node().Social().RequestContact(ctx, principal(p.from), p.toURL, ""); err != nil {
 				b.Fatal(err)
 			}
 			poll("request reached FR", func() bool {
-				_, err := fr.Node().Service().AnswerContact(ctx, principal(p.to), p.fromURL, true)
+				_, err := fr.Node().Social().AnswerContact(ctx, principal(p.to), p.fromURL, true)
 				return err == nil
 			})
-			poll("accept reached IT", func() bool { ok, _ := it.Node().Service().IsContact(ctx, p.from, p.toURL); return ok })
+			poll("accept reached IT", func() bool { ok, _ := it.Node().Social().IsContact(ctx, p.from, p.toURL); return ok })
 			lat = append(lat, time.Since(start))
 		}
 		slices.Sort(lat)

@@ -253,7 +253,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 	if _, out := js.call("GET", "/api/v1/contacts", nil); len(list(out, "contacts")) != 1 {
 		t.Fatalf("FR does not list the contact: %v", out)
 	}
-	if ok, _ := it.Node().Service().IsContact(context.Background(), "maria", jean); !ok {
+	if ok, _ := it.Node().Social().IsContact(context.Background(), "maria", jean); !ok {
 		t.Fatal("IsContact(maria, jean) = false")
 	}
 

@@ -1,4 +1,4 @@
-package node
+package social
 
 import (
 	"net/http"
@@ -10,31 +10,32 @@ import (
 // The social JSON API: contacts, follows, messages, notifications and the
 // menu's counts.
 
-func (s *Server) socialAPIRoutes(k *web.Kit) {
-	k.HandleFunc("GET /api/v1/contacts", k.API(true, s.apiContacts))
+func (h *handlers) apiRoutes(k *web.Kit) {
+	s := h.svc
+	k.HandleFunc("GET /api/v1/contacts", k.API(true, h.apiContacts))
 	k.HandleFunc("POST /api/v1/contacts", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
-		return s.svc.RequestContact(r.Context(), p, in.Peer, in.Message)
+		return s.RequestContact(r.Context(), p, in.Peer, in.Message)
 	})))
 	k.HandleFunc("POST /api/v1/contacts/accept", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
-		return s.svc.AnswerContact(r.Context(), p, in.Peer, true)
+		return s.AnswerContact(r.Context(), p, in.Peer, true)
 	})))
 	k.HandleFunc("POST /api/v1/contacts/decline", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
-		return s.svc.AnswerContact(r.Context(), p, in.Peer, false)
+		return s.AnswerContact(r.Context(), p, in.Peer, false)
 	})))
 	k.HandleFunc("POST /api/v1/contacts/remove", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
-		return nil, s.svc.RemoveContact(r.Context(), p, in.Peer)
+		return nil, s.RemoveContact(r.Context(), p, in.Peer)
 	})))
 	k.HandleFunc("POST /api/v1/follows", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
-		return nil, s.svc.FollowMember(r.Context(), p, in.Peer)
+		return nil, s.FollowMember(r.Context(), p, in.Peer)
 	})))
 	k.HandleFunc("POST /api/v1/follows/remove", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in peerInput) (any, error) {
-		return nil, s.svc.UnfollowMember(r.Context(), p, in.Peer)
+		return nil, s.UnfollowMember(r.Context(), p, in.Peer)
 	})))
-	k.HandleFunc("GET /api/v1/messages", k.API(true, s.apiConversations))
-	k.HandleFunc("GET /api/v1/messages/with", k.API(true, s.apiConversation))
-	k.HandleFunc("POST /api/v1/messages", k.API(true, s.apiSendMessage))
-	k.HandleFunc("GET /api/v1/notifications", k.API(true, s.apiNotifications))
-	k.HandleFunc("GET /api/v1/me/counts", k.API(true, s.apiCounts))
+	k.HandleFunc("GET /api/v1/messages", k.API(true, h.apiConversations))
+	k.HandleFunc("GET /api/v1/messages/with", k.API(true, h.apiConversation))
+	k.HandleFunc("POST /api/v1/messages", k.API(true, h.apiSendMessage))
+	k.HandleFunc("GET /api/v1/notifications", k.API(true, h.apiNotifications))
+	k.HandleFunc("GET /api/v1/me/counts", k.API(true, h.apiCounts))
 }
 
 type peerInput struct {
@@ -42,8 +43,8 @@ type peerInput struct {
 	Message string `json:"message,omitempty"`
 }
 
-func (s *Server) apiContacts(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	n, err := s.svc.Network(r.Context(), st.Principal)
+func (h *handlers) apiContacts(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	n, err := h.svc.Network(r.Context(), st.Principal)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -51,8 +52,8 @@ func (s *Server) apiContacts(w http.ResponseWriter, r *http.Request, st *web.Req
 	web.WriteJSON(w, http.StatusOK, n)
 }
 
-func (s *Server) apiConversations(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	list, err := s.svc.Conversations(r.Context(), st.Principal)
+func (h *handlers) apiConversations(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	list, err := h.svc.Conversations(r.Context(), st.Principal)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -60,8 +61,8 @@ func (s *Server) apiConversations(w http.ResponseWriter, r *http.Request, st *we
 	web.WriteJSON(w, http.StatusOK, map[string]any{"conversations": list})
 }
 
-func (s *Server) apiConversation(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	conv, msgs, err := s.svc.ConversationWith(r.Context(), st.Principal, r.URL.Query().Get("peer"), 200)
+func (h *handlers) apiConversation(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	conv, msgs, err := h.svc.ConversationWith(r.Context(), st.Principal, r.URL.Query().Get("peer"), 200)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -69,7 +70,7 @@ func (s *Server) apiConversation(w http.ResponseWriter, r *http.Request, st *web
 	web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": conv, "messages": msgs})
 }
 
-func (s *Server) apiSendMessage(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *handlers) apiSendMessage(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	var in struct {
 		To      string `json:"to"`
 		Content string `json:"content"`
@@ -78,7 +79,7 @@ func (s *Server) apiSendMessage(w http.ResponseWriter, r *http.Request, st *web.
 		web.APIFail(w, err)
 		return
 	}
-	m, err := s.svc.SendMessage(r.Context(), st.Principal, in.To, in.Content)
+	m, err := h.svc.SendMessage(r.Context(), st.Principal, in.To, in.Content)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -86,8 +87,8 @@ func (s *Server) apiSendMessage(w http.ResponseWriter, r *http.Request, st *web.
 	web.WriteJSON(w, http.StatusCreated, m)
 }
 
-func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	list, err := s.svc.Notifications(r.Context(), st.Principal, 50)
+func (h *handlers) apiNotifications(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	list, err := h.svc.Notifications(r.Context(), st.Principal, 50)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -95,6 +96,6 @@ func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request, st *we
 	web.WriteJSON(w, http.StatusOK, map[string]any{"notifications": list})
 }
 
-func (s *Server) apiCounts(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	web.WriteJSON(w, http.StatusOK, s.svc.Counts(r.Context(), st.Principal))
+func (h *handlers) apiCounts(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	web.WriteJSON(w, http.StatusOK, h.svc.Counts(r.Context(), st.Principal))
 }

@@ -1,82 +1,124 @@
-package node
+package social
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/microcosm-cc/bluemonday"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/notice"
+	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 )
 
-// Contacts, follows and notifications. A contact request is a Follow marked
-// as a contact request, answered by Accept or Reject; Undo (by the one who
-// asked) or Reject (by the other) removes the contact later. A one-way
-// follow is a plain Follow that the followed member's node accepts at once.
-// Every record is kept on both sides: each node holds its own members'
-// contacts, keyed by the peer's actor URL. Keys: store.PrefixContact,
-// store.PrefixPeer, store.PrefixFollowing, store.PrefixFollower,
-// store.PrefixRequest; notifications are package notice's.
-
-// ContactState is where a contact stands.
-type ContactState string
-
-// Contact states, seen from the member who holds the record.
-const (
-	ContactRequested ContactState = "requested" // I asked; waiting for the peer
-	ContactPending   ContactState = "pending"   // the peer asked; waiting for me
-	ContactAccepted  ContactState = "accepted"
-)
-
-// Contact is one of a member's contacts or contact requests.
-type Contact struct {
-	Peer    string       `json:"peer"` // actor URL
-	State   ContactState `json:"state"`
-	Request string       `json:"request"` // the Follow activity's id
-	// Outgoing: the Follow was the member's own (they asked).
-	Outgoing bool      `json:"outgoing"`
-	Message  string    `json:"message,omitempty"`
-	Since    time.Time `json:"since"`
-	// Profile is the peer's public profile as the directory holds it (nil
-	// when unknown); filled on reads, not stored.
-	Profile *twinfed.Profile `json:"profile,omitempty"`
+// Config is what the feature needs to know about its node.
+type Config struct {
+	BaseURL string // the node's public base URL: its members' actor URLs live under it
 }
 
-// Follow is a one-way follow, kept by the follower (Following) and by the
-// followed (Followers).
-type Follow struct {
-	Peer     string           `json:"peer"`
-	Request  string           `json:"request"`
-	Accepted bool             `json:"accepted"`
-	Since    time.Time        `json:"since"`
-	Profile  *twinfed.Profile `json:"profile,omitempty"`
+// Members is what social asks of the accounts.
+type Members interface {
+	// Public returns the public profile of username, a member of this
+	// node, as the federation sees it; nil when none is shown (no such
+	// member, not validated, agency staff, deleted). It returns no error.
+	Public(txn *badger.Txn, username string) *twinfed.Profile
 }
 
-// requestRef finds the records a Follow activity created, when its answer
-// or its Undo arrives.
-type requestRef struct {
-	Username string `json:"username"`
-	Peer     string `json:"peer"`
-	Contact  bool   `json:"contact"`
+// Directory is what social asks of the directory.
+type Directory interface {
+	// Lookup returns the public profile the directory holds for an actor
+	// URL (a member of this node or of another), nil when it holds none.
+	// It returns no error.
+	Lookup(txn *badger.Txn, actor string) *twinfed.Profile
 }
 
-func peerKey(prefix, username, peer string) string { return prefix + username + "/" + peer }
+// Nodes is what social asks of the registry (twinfed.Registry).
+type Nodes interface {
+	// CountryByHost returns the country whose node has the given host:
+	// ENOTFOUND when no node of the federation has it, EUNAVAILABLE or
+	// EINTERNAL when the registry cannot be asked.
+	CountryByHost(ctx context.Context, host string) (*twinfed.Country, error)
+}
 
-// reqKey is where a Follow's requestRef lives: the sender's and the
-// receiver's apart, since both may be members of this node.
-func reqKey(outgoing bool, id string) string {
-	if outgoing {
-		return store.PrefixRequest + "o/" + id
+// Deps are the feature's collaborators.
+type Deps struct {
+	Store      *store.Store
+	Activities *outbox.Activities // this node's activities (the node's shared helper)
+	Notices    *notice.Notices    // members' notifications (the node's shared kit)
+	Nodes      Nodes              // nil: members of other nodes cannot be reached
+	Members    Members
+	Directory  Directory
+	Logger     *slog.Logger     // nil: discard
+	Now        func() time.Time // nil: time.Now
+}
+
+// Service keeps members' contacts, follows and direct messages. It is safe
+// for concurrent use.
+type Service struct {
+	base    string
+	store   *store.Store
+	acts    *outbox.Activities
+	notices *notice.Notices
+	nodes   Nodes
+	members Members
+	dir     Directory
+	html    *bluemonday.Policy
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New builds the feature's service.
+func New(cfg Config, d Deps) (*Service, error) {
+	if d.Store == nil || d.Activities == nil || d.Notices == nil || d.Members == nil || d.Directory == nil {
+		return nil, errors.New("social: New needs a Store, Activities, Notices, Members and a Directory")
 	}
-	return store.PrefixRequest + "i/" + id
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Service{base: strings.TrimRight(cfg.BaseURL, "/"), store: d.Store, acts: d.Activities, notices: d.Notices, nodes: d.Nodes,
+		members: d.Members, dir: d.Directory, html: web.NewHTMLPolicy(), log: d.Logger, now: d.Now}, nil
 }
 
-// requireSocial checks that p is a validated member: only they have
-// contacts, follows and messages.
-func requireSocial(p *twinfed.Principal) error {
+// update runs fn in a store transaction and, after a successful commit,
+// tells the outbox that it may have work.
+func (s *Service) update(fn func(txn *badger.Txn) error) error {
+	if err := s.store.Update(fn); err != nil {
+		return err
+	}
+	s.acts.Notify()
+	return nil
+}
+
+// isLocal reports whether an actor URL lives on this node.
+func (s *Service) isLocal(actor string) bool { return s.acts.IsLocal(actor) }
+
+// internal wraps an unexpected error: logged with details, shown as a
+// generic message.
+func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
+
+// registryErr turns a registry failure into what a member is shown.
+func (s *Service) registryErr(op string, err error) error {
+	switch twinfed.ErrorCode(err) {
+	case twinfed.EINTERNAL:
+		s.log.Error("registry "+op, "err", err)
+		return twinfed.Errorf(twinfed.EUNAVAILABLE, "The school registry is not reachable right now; try again in a few minutes.")
+	default:
+		return err
+	}
+}
+
+// Require checks that p is a validated member: only they have contacts,
+// follows and messages. EUNAUTHORIZED without a principal, EFORBIDDEN for
+// anyone else.
+func Require(p *twinfed.Principal) error {
 	if p == nil {
 		return twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
 	}
@@ -94,24 +136,20 @@ func (s *Service) checkPeer(ctx context.Context, txn *badger.Txn, me, peer strin
 	if peer == "" || !strings.HasPrefix(peer, "http") {
 		return &twinfed.Error{Code: twinfed.EINVALID, Message: "Choose a member from the directory.", Fields: map[string]string{"peer": "Choose a member from the directory."}}
 	}
-	if peer == twinfed.ActorURL(s.cfg.BaseURL, me) {
+	if peer == twinfed.ActorURL(s.base, me) {
 		return twinfed.Errorf(twinfed.EINVALID, "You cannot do this with yourself.")
 	}
 	if s.isLocal(peer) {
-		u, ok := twinfed.UsernameFromActor(s.cfg.BaseURL, peer)
-		if !ok {
-			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such member.")
-		}
-		m, err := getMember(txn, u)
-		if err != nil || s.publicOf(m) == nil {
+		u, ok := twinfed.UsernameFromActor(s.base, peer)
+		if !ok || s.members.Public(txn, u) == nil {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such member.")
 		}
 		return nil
 	}
-	if s.registry == nil {
+	if s.nodes == nil {
 		return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node is not connected to the other nodes right now; try again later.")
 	}
-	if _, err := s.registry.CountryByHost(ctx, twinfed.URLHost(peer)); err != nil {
+	if _, err := s.nodes.CountryByHost(ctx, twinfed.URLHost(peer)); err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such member: %s is not a node of the federation.", twinfed.URLHost(peer))
 		}
@@ -120,35 +158,11 @@ func (s *Service) checkPeer(ctx context.Context, txn *badger.Txn, me, peer strin
 	return nil
 }
 
-func getContact(txn *badger.Txn, username, peer string) (*Contact, error) {
-	var c Contact
-	if err := store.GetJSON(txn, peerKey(store.PrefixContact, username, peer), &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
-func putContact(txn *badger.Txn, username string, c *Contact) error {
-	if err := txn.Set([]byte(peerKey(store.PrefixPeer, c.Peer, username)), nil); err != nil {
-		return err
-	}
-	return store.SetJSON(txn, peerKey(store.PrefixContact, username, c.Peer), c)
-}
-
-func deleteContact(txn *badger.Txn, username string, c *Contact) error {
-	for _, k := range []string{peerKey(store.PrefixContact, username, c.Peer), reqKey(c.Outgoing, c.Request)} {
-		if err := txn.Delete([]byte(k)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // RequestContact asks peer (an actor URL) to become the member's contact,
 // with an optional message. When the peer had already asked, this accepts
 // their request instead.
 func (s *Service) RequestContact(ctx context.Context, p *twinfed.Principal, peer, message string) (*Contact, error) {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return nil, err
 	}
 	message = strings.TrimSpace(message)
@@ -182,7 +196,7 @@ func (s *Service) RequestContact(ctx context.Context, p *twinfed.Principal, peer
 			return err
 		}
 		if s.isLocal(peer) {
-			u, err := s.localTarget(txn, peer)
+			u, err := s.LocalTarget(txn, peer)
 			if err != nil {
 				return err
 			}
@@ -195,7 +209,7 @@ func (s *Service) RequestContact(ctx context.Context, p *twinfed.Principal, peer
 
 // AnswerContact accepts or declines peer's pending contact request.
 func (s *Service) AnswerContact(ctx context.Context, p *twinfed.Principal, peer string, accept bool) (*Contact, error) {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return nil, err
 	}
 	var out *Contact
@@ -236,7 +250,7 @@ func (s *Service) answer(txn *badger.Txn, username string, c *Contact, accept bo
 // request. The peer's node is told (Undo of one's own request, Reject of
 // the peer's).
 func (s *Service) RemoveContact(ctx context.Context, p *twinfed.Principal, peer string) error {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return err
 	}
 	return s.internal("remove contact", s.update(func(txn *badger.Txn) error {
@@ -270,7 +284,7 @@ func (s *Service) RemoveContact(ctx context.Context, p *twinfed.Principal, peer 
 
 // FollowMember starts a one-way follow of peer.
 func (s *Service) FollowMember(ctx context.Context, p *twinfed.Principal, peer string) error {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return err
 	}
 	return s.internal("follow", s.update(func(txn *badger.Txn) error {
@@ -293,7 +307,7 @@ func (s *Service) FollowMember(ctx context.Context, p *twinfed.Principal, peer s
 			return err
 		}
 		if s.isLocal(peer) {
-			u, err := s.localTarget(txn, peer)
+			u, err := s.LocalTarget(txn, peer)
 			if err != nil {
 				return err
 			}
@@ -305,7 +319,7 @@ func (s *Service) FollowMember(ctx context.Context, p *twinfed.Principal, peer s
 
 // UnfollowMember ends a follow.
 func (s *Service) UnfollowMember(ctx context.Context, p *twinfed.Principal, peer string) error {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return err
 	}
 	return s.internal("unfollow", s.update(func(txn *badger.Txn) error {
@@ -327,130 +341,6 @@ func (s *Service) UnfollowMember(ctx context.Context, p *twinfed.Principal, peer
 	}))
 }
 
-// The other side of a request: what the peer's Follow, answer or Undo does
-// to the member it reaches. The inbox calls these for activities from other
-// nodes (incoming.go); the actions above call them directly when the peer
-// is a member of this node, in the same transaction.
-
-// followed records that follower follows username (request: the Follow's
-// id) and tells the member. A one-way follow needs no answer from the
-// member: the caller accepts it.
-func (s *Service) followed(txn *badger.Txn, username, follower, request string, since time.Time) error {
-	if err := store.SetJSON(txn, peerKey(store.PrefixFollower, username, follower), Follow{Peer: follower, Request: request, Accepted: true, Since: since}); err != nil {
-		return err
-	}
-	if err := txn.Set([]byte(peerKey(store.PrefixPeer, follower, username)), nil); err != nil {
-		return err
-	}
-	if err := store.SetJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: follower}); err != nil {
-		return err
-	}
-	return s.notices.Notify(txn, username, notice.Followed, follower)
-}
-
-// contactRequested records peer's contact request (request: the Follow's
-// id, message: what they wrote, sanitised here) for username to answer. When the
-// member had asked peer too, their own request stands for consent: peer's
-// is accepted.
-func (s *Service) contactRequested(txn *badger.Txn, username, peer, request, message string, since time.Time) error {
-	if c, err := getContact(txn, username, peer); err == nil {
-		switch c.State {
-		case ContactAccepted, ContactPending:
-			return nil // already contacts, or the same request again
-		case ContactRequested:
-			if err := txn.Delete([]byte(reqKey(true, c.Request))); err != nil {
-				return err
-			}
-			c.State, c.Request, c.Outgoing, c.Since = ContactPending, request, false, since
-			if err := store.SetJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: peer, Contact: true}); err != nil {
-				return err
-			}
-			_, err := s.answer(txn, username, c, true)
-			return err
-		}
-	}
-	c := &Contact{Peer: peer, State: ContactPending, Request: request, Message: s.html.Sanitize(strings.TrimSpace(message)), Since: since}
-	if r := []rune(c.Message); len(r) > 500 {
-		c.Message = string(r[:500])
-	}
-	if err := putContact(txn, username, c); err != nil {
-		return err
-	}
-	if err := store.SetJSON(txn, reqKey(false, request), requestRef{Username: username, Peer: peer, Contact: true}); err != nil {
-		return err
-	}
-	return s.notices.Notify(txn, username, notice.ContactRequest, peer)
-}
-
-// answered takes an Accept or Reject by answerer of a Follow: of a member's
-// own request (the peer answered), or of the peer's request the member had
-// accepted (the peer removes the contact).
-func (s *Service) answered(txn *badger.Txn, request, answerer string, accept bool, at time.Time) error {
-	var ref requestRef
-	if err := store.GetJSON(txn, reqKey(true, request), &ref); err != nil {
-		return nil // unknown or already withdrawn request: nothing to do
-	}
-	if ref.Peer != answerer {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s answered a request addressed to %s", answerer, ref.Peer)
-	}
-	if !ref.Contact {
-		var f Follow
-		if err := store.GetJSON(txn, peerKey(store.PrefixFollowing, ref.Username, ref.Peer), &f); err != nil {
-			return nil
-		}
-		if accept {
-			f.Accepted = true
-			return store.SetJSON(txn, peerKey(store.PrefixFollowing, ref.Username, ref.Peer), f)
-		}
-		if err := txn.Delete([]byte(reqKey(true, request))); err != nil {
-			return err
-		}
-		return txn.Delete([]byte(peerKey(store.PrefixFollowing, ref.Username, ref.Peer)))
-	}
-	c, err := getContact(txn, ref.Username, ref.Peer)
-	if err != nil || c.Request != request {
-		return nil
-	}
-	if accept {
-		if c.State != ContactRequested {
-			return nil
-		}
-		c.State, c.Since = ContactAccepted, at
-		if err := putContact(txn, ref.Username, c); err != nil {
-			return err
-		}
-		return s.notices.Notify(txn, ref.Username, notice.ContactAccepted, answerer)
-	}
-	if err := deleteContact(txn, ref.Username, c); err != nil {
-		return err
-	}
-	if c.State == ContactRequested {
-		return s.notices.Notify(txn, ref.Username, notice.ContactDeclined, answerer)
-	}
-	return nil
-}
-
-// withdrawn takes the withdrawal by peer of the Follow request they had sent.
-func (s *Service) withdrawn(txn *badger.Txn, request, peer string) error {
-	var ref requestRef
-	if err := store.GetJSON(txn, reqKey(false, request), &ref); err != nil {
-		return nil
-	}
-	if ref.Peer != peer {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s cannot undo %s", peer, request)
-	}
-	if err := txn.Delete([]byte(reqKey(false, request))); err != nil {
-		return err
-	}
-	if !ref.Contact {
-		return txn.Delete([]byte(peerKey(store.PrefixFollower, ref.Username, ref.Peer)))
-	}
-	if c, err := getContact(txn, ref.Username, ref.Peer); err == nil && c.Request == request {
-		return deleteContact(txn, ref.Username, c)
-	}
-	return nil
-}
-
 // Network is a member's contacts, requests and follows.
 type Network struct {
 	Contacts  []*Contact `json:"contacts"`
@@ -463,13 +353,13 @@ type Network struct {
 // Network returns the member's contacts, pending requests and follows, with
 // the peers' profiles from the directory.
 func (s *Service) Network(ctx context.Context, p *twinfed.Principal) (*Network, error) {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return nil, err
 	}
 	n := &Network{Contacts: []*Contact{}, Incoming: []*Contact{}, Outgoing: []*Contact{}, Following: []*Follow{}, Followers: []*Follow{}}
 	err := s.store.View(func(txn *badger.Txn) error {
 		if err := store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(c *Contact) error {
-			c.Profile = s.dirGet(txn, c.Peer)
+			c.Profile = s.dir.Lookup(txn, c.Peer)
 			switch c.State {
 			case ContactAccepted:
 				n.Contacts = append(n.Contacts, c)
@@ -487,7 +377,7 @@ func (s *Service) Network(ctx context.Context, p *twinfed.Principal) (*Network, 
 			out    *[]*Follow
 		}{{store.PrefixFollowing, &n.Following}, {store.PrefixFollower, &n.Followers}} {
 			if err := store.EachJSON(txn, l.prefix+p.Username+"/", func(f *Follow) error {
-				f.Profile = s.dirGet(txn, f.Peer)
+				f.Profile = s.dir.Lookup(txn, f.Peer)
 				*l.out = append(*l.out, f)
 				return nil
 			}); err != nil {
@@ -511,6 +401,25 @@ func (s *Service) IsContact(ctx context.Context, username, peer string) (bool, e
 	return ok, err
 }
 
+// Contact returns username's contact record about peer within txn (any
+// state: check State), ENOTFOUND when there is none: for projects, which
+// check contacts in their own transactions.
+func (s *Service) Contact(txn *badger.Txn, username, peer string) (*Contact, error) {
+	return getContact(txn, username, peer)
+}
+
+// ContactPeers returns the actor URLs of every peer username has a contact
+// record about (accepted, asked or asking), within txn: for the
+// directory's suggestions, which leave them out.
+func (s *Service) ContactPeers(txn *badger.Txn, username string) ([]string, error) {
+	var out []string
+	err := store.EachJSON(txn, store.PrefixContact+username+"/", func(c *Contact) error {
+		out = append(out, c.Peer)
+		return nil
+	})
+	return out, err
+}
+
 // Relation is how the viewer stands to a member whose profile they look at.
 type Relation struct {
 	Self      bool         `json:"self"`
@@ -522,10 +431,10 @@ type Relation struct {
 // RelationTo returns how p stands to peer; nil when p has no social
 // features (not logged in, not validated, agency staff).
 func (s *Service) RelationTo(ctx context.Context, p *twinfed.Principal, peer string) *Relation {
-	if requireSocial(p) != nil {
+	if Require(p) != nil {
 		return nil
 	}
-	r := &Relation{Self: peer == twinfed.ActorURL(s.cfg.BaseURL, p.Username)}
+	r := &Relation{Self: peer == twinfed.ActorURL(s.base, p.Username)}
 	_ = s.store.View(func(txn *badger.Txn) error {
 		if c, err := getContact(txn, p.Username, peer); err == nil {
 			r.Contact = c.State
@@ -540,7 +449,7 @@ func (s *Service) RelationTo(ctx context.Context, p *twinfed.Principal, peer str
 // Notifications returns the member's newest notifications (at most limit)
 // and marks them read.
 func (s *Service) Notifications(ctx context.Context, p *twinfed.Principal, limit int) ([]*notice.Notification, error) {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 200 {
@@ -553,7 +462,7 @@ func (s *Service) Notifications(ctx context.Context, p *twinfed.Principal, limit
 			return err
 		}
 		for _, n := range out {
-			n.Profile = s.dirGet(txn, n.Actor)
+			n.Profile = s.dir.Lookup(txn, n.Actor)
 		}
 		return nil
 	})
@@ -571,7 +480,7 @@ type Counts struct {
 // social features).
 func (s *Service) Counts(ctx context.Context, p *twinfed.Principal) Counts {
 	var c Counts
-	if requireSocial(p) != nil {
+	if Require(p) != nil {
 		return c
 	}
 	_ = s.store.View(func(txn *badger.Txn) error {
@@ -593,56 +502,3 @@ func (s *Service) Counts(ctx context.Context, p *twinfed.Principal) Counts {
 	})
 	return c
 }
-
-// forgetPeer removes every record local members hold about a peer whose
-// account was deleted: contacts, requests, follows. Messages stay with their
-// recipients.
-func (s *Service) forgetPeer(txn *badger.Txn, peer string) error {
-	var users []string
-	prefix := store.PrefixPeer + peer + "/"
-	opts := badger.DefaultIteratorOptions
-	opts.PrefetchValues = false
-	opts.Prefix = []byte(prefix)
-	it := txn.NewIterator(opts)
-	for it.Rewind(); it.Valid(); it.Next() {
-		users = append(users, strings.TrimPrefix(string(it.Item().Key()), prefix))
-	}
-	it.Close()
-	for _, u := range users {
-		if c, err := getContact(txn, u, peer); err == nil {
-			if err := deleteContact(txn, u, c); err != nil {
-				return err
-			}
-		}
-		for _, pre := range []string{store.PrefixFollowing, store.PrefixFollower} {
-			var f Follow
-			if err := store.GetJSON(txn, peerKey(pre, u, peer), &f); err == nil {
-				if err := txn.Delete([]byte(reqKey(pre == store.PrefixFollowing, f.Request))); err != nil {
-					return err
-				}
-				if err := txn.Delete([]byte(peerKey(pre, u, peer))); err != nil {
-					return err
-				}
-			}
-		}
-		if err := txn.Delete([]byte(peerKey(store.PrefixPeer, peer, u))); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// eraseSocial deletes a member's own social records when the account is
-// deleted: contacts, follows, notifications, messages. The peers' nodes
-// learn of the deletion from Delete{Person}.
-func (s *Service) eraseSocial(txn *badger.Txn, username string) error {
-	for _, pre := range []string{store.PrefixContact, store.PrefixFollowing, store.PrefixFollower, store.PrefixMessage, store.PrefixConversation} {
-		if err := store.DeletePrefix(txn, pre+username+"/"); err != nil {
-			return err
-		}
-	}
-	return s.notices.Forget(txn, username)
-}
-
-// errStop ends an iteration early.
-var errStop = errors.New("stop")

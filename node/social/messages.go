@@ -1,4 +1,4 @@
-package node
+package social
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"html"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
@@ -17,38 +16,14 @@ import (
 // Direct messages: Create{Note} addressed to one member. Each side keeps
 // its copy: the sender's node when it sends, the recipient's node when the
 // activity arrives.
-const (
-	maxMessageRunes = 5000
-)
 
-// Message is one direct message, as one of its two members holds it.
-type Message struct {
-	ID        string    `json:"id"`
-	From      string    `json:"from"`
-	To        string    `json:"to"`
-	Content   string    `json:"content"` // sanitised HTML
-	Published time.Time `json:"published"`
-	Outgoing  bool      `json:"outgoing"` // sent by the member holding it
-}
+// MaxMessageRunes is the longest message a member may write, in
+// characters (a TwinSpace post has the same bound).
+const MaxMessageRunes = 5000
 
-// Conversation sums up the messages between a member and one peer.
-type Conversation struct {
-	Peer    string           `json:"peer"`
-	Last    time.Time        `json:"last"`
-	Snippet string           `json:"snippet"` // the last message's text, shortened
-	Unread  int              `json:"unread"`
-	Profile *twinfed.Profile `json:"profile,omitempty"`
-}
-
-func messageKey(username, peer string, t time.Time, id string) string {
-	return store.PrefixMessage + username + "/" + peer + "/" + t.UTC().Format("20060102T150405.000000000") + "/" + twinfed.URLHost(id) + "-" + lastSegment(id)
-}
-
-func lastSegment(u string) string { return u[strings.LastIndexByte(u, '/')+1:] }
-
-// textToHTML turns what a member typed into safe HTML: escaped, with line
+// TextToHTML turns what a member typed into safe HTML: escaped, with line
 // breaks kept.
-func textToHTML(text string) string {
+func TextToHTML(text string) string {
 	return strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
 }
 
@@ -83,30 +58,16 @@ func (s *Service) storeMessage(txn *badger.Txn, username, peer string, m *Messag
 	return store.SetJSON(txn, peerKey(store.PrefixConversation, username, peer), c)
 }
 
-// receiveMessage keeps the recipient's copy of n, a message to username
-// published at published: from another node (the inbox) or from a member
-// of this node (SendMessage).
-func (s *Service) receiveMessage(txn *badger.Txn, username string, n *twinfed.Note, published time.Time) error {
-	content := s.html.Sanitize(n.Content)
-	if strings.TrimSpace(content) == "" {
-		return drop("empty message %s", n.ID)
-	}
-	if r := []rune(content); len(r) > 2*maxMessageRunes {
-		return drop("message %s is too long", n.ID)
-	}
-	return s.storeMessage(txn, username, n.From, &Message{ID: n.ID, From: n.From, To: n.To, Content: content, Published: published.UTC()})
-}
-
 // SendMessage sends a direct message to a member of any node.
 func (s *Service) SendMessage(ctx context.Context, p *twinfed.Principal, to, text string) (*Message, error) {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return nil, err
 	}
 	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
 	switch n := len([]rune(text)); {
 	case n == 0:
 		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Write a message first.", Fields: map[string]string{"content": "Write a message first."}}
-	case n > maxMessageRunes:
+	case n > MaxMessageRunes:
 		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Your message is too long (at most 5,000 characters).", Fields: map[string]string{"content": "Your message is too long (at most 5,000 characters)."}}
 	}
 	var out *Message
@@ -115,14 +76,14 @@ func (s *Service) SendMessage(ctx context.Context, p *twinfed.Principal, to, tex
 			return err
 		}
 		a := s.acts.New(twinfed.ActivityCreate, p.Username)
-		note := &twinfed.Note{ID: a.ID + "/note", From: a.Actor, To: to, Content: textToHTML(text), Published: a.Published}
+		note := &twinfed.Note{ID: a.ID + "/note", From: a.Actor, To: to, Content: TextToHTML(text), Published: a.Published}
 		a.To, a.Object, a.Note = []string{to}, note.ID, note
 		out = &Message{ID: note.ID, From: note.From, To: to, Content: note.Content, Published: note.Published, Outgoing: true}
 		if err := s.storeMessage(txn, p.Username, to, out); err != nil {
 			return err
 		}
 		if s.isLocal(to) {
-			u, err := s.localTarget(txn, to)
+			u, err := s.LocalTarget(txn, to)
 			if err != nil {
 				return err
 			}
@@ -135,13 +96,13 @@ func (s *Service) SendMessage(ctx context.Context, p *twinfed.Principal, to, tex
 
 // Conversations returns the member's conversations, the newest first.
 func (s *Service) Conversations(ctx context.Context, p *twinfed.Principal) ([]*Conversation, error) {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return nil, err
 	}
 	out := []*Conversation{}
 	err := s.store.View(func(txn *badger.Txn) error {
 		return store.EachJSON(txn, store.PrefixConversation+p.Username+"/", func(c *Conversation) error {
-			c.Profile = s.dirGet(txn, c.Peer)
+			c.Profile = s.dir.Lookup(txn, c.Peer)
 			out = append(out, c)
 			return nil
 		})
@@ -153,7 +114,7 @@ func (s *Service) Conversations(ctx context.Context, p *twinfed.Principal) ([]*C
 // ConversationWith returns the messages between the member and peer, oldest
 // first (the newest limit), and marks them read.
 func (s *Service) ConversationWith(ctx context.Context, p *twinfed.Principal, peer string, limit int) (*Conversation, []*Message, error) {
-	if err := requireSocial(p); err != nil {
+	if err := Require(p); err != nil {
 		return nil, nil, err
 	}
 	if limit <= 0 || limit > 500 {
@@ -181,7 +142,7 @@ func (s *Service) ConversationWith(ctx context.Context, p *twinfed.Principal, pe
 		}
 		it.Close()
 		slices.Reverse(msgs)
-		conv.Profile = s.dirGet(txn, peer)
+		conv.Profile = s.dir.Lookup(txn, peer)
 		if conv.Unread > 0 {
 			c := *conv
 			c.Unread, c.Profile = 0, nil
