@@ -321,20 +321,6 @@ func (s *Service) SetPreferences(ctx context.Context, p *twinfed.Principal, pr P
 	return m, s.internal("set preferences", err)
 }
 
-// RegistrationStep returns the first registration step the member has not
-// completed (1 to 3), or 4 when only the preview and confirmation remain.
-func RegistrationStep(m *twinfed.Member) int {
-	switch {
-	case len(m.Schools) == 0:
-		return 1
-	case m.Schools[0].Role == "":
-		return 2
-	case len(m.Languages) == 0 || len(m.Subjects) == 0 || len(m.PupilAges) == 0:
-		return 3
-	}
-	return 4
-}
-
 // Submit is registration step 4: the member confirms and the registration
 // goes to the agency's validation queue. The eligibility rules are checked
 // again against the current policy.
@@ -345,7 +331,7 @@ func (s *Service) Submit(ctx context.Context, p *twinfed.Principal) (*twinfed.Me
 		if err != nil {
 			return err
 		}
-		if st := RegistrationStep(old); st < 4 {
+		if st := twinfed.RegistrationStep(old); st < 4 {
 			return twinfed.Errorf(twinfed.EINVALID, "Complete step %d first.", st)
 		}
 		if err := s.cfg.Policy.CheckRole(old.Schools[0].Role); err != nil {

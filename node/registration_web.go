@@ -120,7 +120,7 @@ func (s *Server) stepNumber(w http.ResponseWriter, r *http.Request) (int, bool) 
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return 0, false
 	}
-	if first := RegistrationStep(me); n > first {
+	if first := twinfed.RegistrationStep(me); n > first {
 		http.Redirect(w, r, "/register/step/"+strconv.Itoa(first), http.StatusSeeOther)
 		return 0, false
 	}

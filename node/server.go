@@ -183,7 +183,7 @@ func (s *Server) routes() {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	p := s.kit.NewPage(w, r, "title.home")
 	if p.Me != nil && p.Me.Role == twinfed.RoleMember && (p.Me.Status == twinfed.StatusRegistering) {
-		p.Data = RegistrationStep(p.Me)
+		p.Data = twinfed.RegistrationStep(p.Me)
 	}
 	s.kit.Render(w, http.StatusOK, "home", p)
 }
