@@ -67,7 +67,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	svc := cfg.Service
 	kit, err := web.New(web.Config{Languages: cfg.Languages, SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: webAccounts{svc}, Counts: webAccounts{svc},
-		Country: svc.Country(), Agency: svc.AgencyName(), Policy: svc.Policy(), Subjects: Subjects, TeachingLanguages: Languages,
+		Country: svc.Country(), Agency: svc.AgencyName(), Policy: svc.Policy(), Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.Now})
 	if err != nil {
 		return nil, err
