@@ -117,6 +117,22 @@ func (m *Member) MainSchool() *MemberSchool {
 	return &m.Schools[0]
 }
 
+// RegistrationStep returns the first registration step the member has not
+// completed (1: the main school, 2: the role there, 3: the preferences), or
+// 4 when only the preview and confirmation remain. The registration's pages
+// and JSON API, the login's redirect and the home page all ask it.
+func RegistrationStep(m *Member) int {
+	switch {
+	case len(m.Schools) == 0:
+		return 1
+	case m.Schools[0].Role == "":
+		return 2
+	case len(m.Languages) == 0 || len(m.Subjects) == 0 || len(m.PupilAges) == 0:
+		return 3
+	}
+	return 4
+}
+
 // PublicProfile returns the public part of the profile, with only the fields
 // the member chose to show. actorID is the member's actor URL.
 func (m *Member) PublicProfile(actorID, photoURL string) *Profile {

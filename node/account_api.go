@@ -103,7 +103,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, st *web.RequestSt
 		web.APIFail(w, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"member": m, "registration_step": RegistrationStep(m), "email_change": ch})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"member": m, "registration_step": twinfed.RegistrationStep(m), "email_change": ch})
 }
 
 // accountBody answers PATCH /me: the member's record as before, and the
@@ -153,7 +153,7 @@ func (s *Server) apiMember(w http.ResponseWriter, m *twinfed.Member, err error) 
 		web.APIFail(w, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"member": m, "registration_step": RegistrationStep(m)})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"member": m, "registration_step": twinfed.RegistrationStep(m)})
 }
 
 func (s *Server) apiProfile(w http.ResponseWriter, r *http.Request, st *web.RequestState) {

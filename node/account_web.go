@@ -119,7 +119,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.kit.SetSession(w, token, sess.Expires)
 	next := web.SafeNext(f.Get("next"))
 	if m.Status == twinfed.StatusRegistering && next == "/" {
-		next = "/register/step/" + strconv.Itoa(RegistrationStep(m))
+		next = "/register/step/" + strconv.Itoa(twinfed.RegistrationStep(m))
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

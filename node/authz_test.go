@@ -210,7 +210,7 @@ func TestEligibility(t *testing.T) {
 			}
 		})
 	}
-	props, _ := n.Service().ListProposals(context.Background(), &twinfed.Principal{Role: twinfed.RoleAgencyOfficer}, "")
+	props, _ := n.Agency().ListProposals(context.Background(), &twinfed.Principal{Role: twinfed.RoleAgencyOfficer}, "")
 	if len(props) != 1+4 { // vera's and the four eligible ones
 		t.Fatalf("refused proposals were stored: %d", len(props))
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/search"
 )
 
@@ -34,7 +35,7 @@ import (
 // b.N is and reports its figures with b.ReportMetric.
 
 // seedMembers imports n validated members through the store's batch writer.
-func seedMembers(tb testing.TB, svc *node.Service, n int) {
+func seedMembers(tb testing.TB, svc *agency.Service, n int) {
 	tb.Helper()
 	regions := []string{"Lazio", "Toscana", "Lombardia", "Puglia", "Sicilia", "Veneto", "Campania", "Piemonte"}
 	levels := []twinfed.SchoolLevel{twinfed.LevelPrimary, twinfed.LevelLowerSecondary, twinfed.LevelUpperSecondary, twinfed.LevelEarlyChildhood}
@@ -177,7 +178,7 @@ func BenchmarkProfilePage(b *testing.B) {
 	dir := b.TempDir()
 	n := MustOpenNode(b, nodeOpts{dir: dir})
 	const members = 100000
-	seedMembers(b, n.Service(), members)
+	seedMembers(b, n.Agency(), members)
 	// Measure a node at rest: the directory indexes the imported members in
 	// the background first.
 	waitIndexed(b, n.Service())
@@ -321,7 +322,7 @@ func BenchmarkProfilePageHandler(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		seedMembers(b, n.Service(), members)
+		seedMembers(b, n.Agency(), members)
 		waitIndexed(b, n.Service())
 		b.ResetTimer()
 		if cache < 0 {
@@ -414,7 +415,7 @@ func BenchmarkStartup(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		seedMembers(b, n.Service(), members)
+		seedMembers(b, n.Agency(), members)
 		waitIndexed(b, n.Service())
 		n.Close()
 	}

@@ -13,15 +13,18 @@
 //     (Spool, SMTP), search (the in-memory index), outbox (the Outbox and
 //     Prover interfaces, Activities), notice (notifications and the unread
 //     index).
-//   - Service (service.go, accounts.go, registration.go, agency.go,
-//     profile.go): accounts, the four-step registration, the eligibility
-//     policy, the agency's validation queues, profiles and their public part.
-//     It talks to the registry only through twinfed.Registry.
+//   - Service (service.go, accounts.go, profile.go): accounts, profiles
+//     and their public part. It talks to the registry only through
+//     twinfed.Registry.
+//   - The feature packages moved out of node, each assembled in
+//     assemble_<feature>.go: registration (the four steps, school choice
+//     and proposals) and agency (the back office: validation queues,
+//     staff, statistics, export, import).
 //   - Server (server.go): the assembly of the HTTP side on the kit
 //     node/web (routing, sessions, CSRF, limits, page rendering, i18n,
 //     the layout, static files, metrics). Each feature's handlers are in
-//     <feature>_web.go and <feature>_api.go (account, registration,
-//     agency, directory, project, twinspace), its templates
+//     <feature>_web.go and <feature>_api.go (account, directory, project,
+//     twinspace), its templates
 //     in templates/<feature>/, registered by its <feature>Routes. It mounts
 //     the federation's ActivityPub handler when one is given (Node.Mount).
 //   - The feature packages moved out of node, each built in its

@@ -12,17 +12,15 @@ import (
 	"github.com/twinfed/twinfed/node/store"
 )
 
-// ImportMembers stores members in bulk, for a migration from the legacy
-// platform (and for the benchmarks' 100,000-member nodes). They keep the
-// status they come with and have no password: they set one with the
+// importMembers checks and stores members in bulk, for the agency's
+// import (agency.Service.ImportMembers, which checks who asks). They keep
+// the status they come with and have no password: they set one with the
 // password-reset link. Usernames and e-mails must be new; the whole import
 // is refused (EINVALID/ECONFLICT naming the first bad record) before
 // anything is written when one is not. Writes go through Badger's batch
-// writer, synced at the end.
-func (s *Service) ImportMembers(ctx context.Context, p *twinfed.Principal, members []*twinfed.Member) error {
-	if p != nil && p.Role != twinfed.RoleAgencyAdmin {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "Only an agency administrator can import members.")
-	}
+// writer, synced at the end: the account's records and the directory's
+// public profiles, so it moves with them (account, directory).
+func (s *Service) importMembers(ctx context.Context, members []*twinfed.Member) error {
 	seen := make(map[string]bool, 2*len(members))
 	for i, m := range members {
 		if !usernameRE.MatchString(m.Username) {

@@ -34,7 +34,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 func countMembers(t *testing.T, n *node.Node) int {
 	t.Helper()
-	st, err := n.Service().Stats(context.Background(), &twinfed.Principal{Username: "t", Role: twinfed.RoleAgencyAdmin})
+	st, err := n.Agency().Stats(context.Background(), &twinfed.Principal{Username: "t", Role: twinfed.RoleAgencyAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,7 +147,7 @@ func TestRegistry_Registration(t *testing.T) {
 		if code != http.StatusConflict {
 			t.Fatalf("validate member before school: %d\n%s", code, body)
 		}
-		props, err := rn.Service().ListProposals(ctx, &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer}, twinfed.SchoolProposed)
+		props, err := rn.Agency().ListProposals(ctx, &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer}, twinfed.SchoolProposed)
 		if err != nil || len(props) != 1 {
 			t.Fatalf("proposals: %v %v", props, err)
 		}

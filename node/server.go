@@ -67,7 +67,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	svc := cfg.Service
 	kit, err := web.New(web.Config{Languages: cfg.Languages, SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: webAccounts{svc}, Counts: webAccounts{svc},
-		Country: svc.Country(), Agency: svc.AgencyName(), Policy: svc.Policy(), Subjects: Subjects, TeachingLanguages: Languages,
+		Country: svc.Country(), Agency: svc.AgencyName(), Policy: svc.Policy(), Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.Now})
 	if err != nil {
 		return nil, err
@@ -183,7 +183,7 @@ func (s *Server) routes() {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	p := s.kit.NewPage(w, r, "title.home")
 	if p.Me != nil && p.Me.Role == twinfed.RoleMember && (p.Me.Status == twinfed.StatusRegistering) {
-		p.Data = RegistrationStep(p.Me)
+		p.Data = twinfed.RegistrationStep(p.Me)
 	}
 	s.kit.Render(w, http.StatusOK, "home", p)
 }

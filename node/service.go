@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	netmail "net/mail"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,10 +18,12 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/label"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
+	"github.com/twinfed/twinfed/node/registration"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
@@ -77,6 +78,9 @@ type Service struct {
 	stamps  *dirStamps         // changes of the directory's records, for the page cache
 	labels  *label.Service     // the quality labels (assemble_label.go); nil until Node.Open builds it
 	social  *social.Service    // contacts, follows, messages (assemble_social.go)
+
+	reg    *registration.Service // the registration (assemble_registration.go)
+	agency *agency.Service       // the agency's back office (assemble_registration.go)
 
 	registrations prometheus.Counter
 	validations   *prometheus.CounterVec
@@ -149,6 +153,9 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		n, _ := s.ProjectIndex()
 		return float64(n)
 	})
+	if err := s.assembleRegistration(); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
 	if d.Metrics != nil {
 		for _, c := range []prometheus.Collector{s.registrations, s.validations, s.logins, pending, backlog, indexed, projects} {
 			if err := d.Metrics.Register(c); err != nil {
@@ -370,13 +377,4 @@ func (l *limiter) prune(key string, now time.Time) []time.Time {
 		l.fails[key] = list
 	}
 	return list
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }

@@ -1,0 +1,333 @@
+package registration
+
+import (
+	"context"
+	"embed"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/web"
+)
+
+// The registration's web pages: the first form, the confirmation of the
+// address, the four steps, and the member's schools (a school chosen from
+// the registry or proposed to the agency).
+
+//go:embed templates/*.html
+var templates embed.FS
+
+// PreRegistration is the first form of registration.
+type PreRegistration struct {
+	FirstName       string `json:"first_name"`
+	LastName        string `json:"last_name"`
+	Email           string `json:"email"`
+	EmailConfirm    string `json:"email_confirm"`
+	Username        string `json:"username"`
+	Password        string `json:"password"`
+	PasswordConfirm string `json:"password_confirm"`
+	Locale          string `json:"locale,omitempty"`
+}
+
+// Session is a session the account feature opened: its token (the
+// cookie), its CSRF token and its end.
+type Session struct {
+	Token   string
+	CSRF    string
+	Expires time.Time
+}
+
+// Accounts is what the registration's pages ask of the account feature:
+// the unconfirmed account and its confirmation link, the session opened by
+// the confirmation, the member's record, and the member's further schools.
+type Accounts interface {
+	// Member returns a member's whole record; ENOTFOUND when there is none.
+	Member(ctx context.Context, username string) (*twinfed.Member, error)
+	// PreRegister creates an unconfirmed account and mails its confirmation
+	// link. EINVALID lists the wrong fields; ECONFLICT: taken.
+	PreRegister(ctx context.Context, r PreRegistration) (*twinfed.Member, error)
+	// ConfirmEmail consumes a confirmation link (ENOTFOUND, ECONFLICT: used,
+	// EINVALID: expired) and opens a session.
+	ConfirmEmail(ctx context.Context, token string) (*twinfed.Member, *Session, error)
+	// ResendConfirmation mails a new confirmation link to an unconfirmed
+	// account's address, answering the same for an unknown one.
+	ResendConfirmation(ctx context.Context, email string) error
+	// AddSchool adds a further school to a validated member's profile
+	// (EFORBIDDEN before validation, EINVALID: wrong or too many).
+	AddSchool(ctx context.Context, p *twinfed.Principal, c twinfed.SchoolChoice, role string) (*twinfed.Member, error)
+	// RemoveSchool removes a further school (EINVALID: no such one).
+	RemoveSchool(ctx context.Context, p *twinfed.Principal, index int) (*twinfed.Member, error)
+}
+
+// Web is the registration's pages and JSON API.
+type Web struct {
+	svc      *Service
+	accounts Accounts
+	kit      *web.Kit
+}
+
+// NewWeb returns the registration's handlers over svc and the account
+// feature.
+func NewWeb(svc *Service, accounts Accounts) *Web { return &Web{svc: svc, accounts: accounts} }
+
+// Routes registers the registration's templates, pages and JSON API on k.
+func (h *Web) Routes(k *web.Kit) error {
+	if err := k.AddTemplates(templates, "templates/*.html"); err != nil {
+		return err
+	}
+	h.kit = k
+	k.HandleFunc("GET /register", k.Web(h.registerForm))
+	k.HandleFunc("POST /register", k.Web(h.register))
+	k.HandleFunc("GET /register/sent", k.Web(k.Simple("register_sent", "title.register")))
+	k.HandleFunc("GET /register/confirm", k.Web(h.confirmForm))
+	k.HandleFunc("POST /register/confirm", k.Web(h.confirm))
+	k.HandleFunc("GET /register/resend", k.Web(k.Simple("resend", "title.resend")))
+	k.HandleFunc("POST /register/resend", k.Web(h.resend))
+	k.HandleFunc("GET /register/step/{n}", k.Member(h.stepForm))
+	k.HandleFunc("POST /register/step/{n}", k.Member(h.step))
+	k.HandleFunc("GET /account/schools", k.Member(h.schoolsForm))
+	k.HandleFunc("POST /account/schools", k.Member(h.addSchool))
+	k.HandleFunc("POST /account/schools/remove", k.Member(h.removeSchool))
+	h.apiRoutes(k)
+	return nil
+}
+
+func (h *Web) registerForm(w http.ResponseWriter, r *http.Request) {
+	h.kit.Render(w, http.StatusOK, "register", h.kit.NewPage(w, r, "title.register"))
+}
+
+func (h *Web) register(w http.ResponseWriter, r *http.Request) {
+	f := r.PostForm
+	_, err := h.accounts.PreRegister(r.Context(), PreRegistration{
+		FirstName: f.Get("first_name"), LastName: f.Get("last_name"), Email: f.Get("email"), EmailConfirm: f.Get("email_confirm"),
+		Username: f.Get("username"), Password: f.Get("password"), PasswordConfirm: f.Get("password_confirm"), Locale: web.State(r).Lang,
+	})
+	if err != nil {
+		p := h.kit.NewPage(w, r, "title.register")
+		p.Form = url.Values{}
+		for _, k := range []string{"first_name", "last_name", "email", "email_confirm", "username"} {
+			p.Form.Set(k, f.Get(k)) // never echo passwords
+		}
+		h.kit.Fail(w, r, "register", p, err)
+		return
+	}
+	http.Redirect(w, r, "/register/sent", http.StatusSeeOther)
+}
+
+func (h *Web) confirmForm(w http.ResponseWriter, r *http.Request) {
+	p := h.kit.NewPage(w, r, "title.confirm")
+	p.Data = r.URL.Query().Get("token")
+	h.kit.Render(w, http.StatusOK, "confirm", p)
+}
+
+func (h *Web) confirm(w http.ResponseWriter, r *http.Request) {
+	_, sess, err := h.accounts.ConfirmEmail(r.Context(), r.PostForm.Get("token"))
+	if err != nil {
+		p := h.kit.NewPage(w, r, "title.confirm")
+		p.Data = ""
+		h.kit.Fail(w, r, "confirm", p, err)
+		return
+	}
+	h.kit.SetSession(w, sess.Token, sess.Expires)
+	http.Redirect(w, r, "/register/step/1", http.StatusSeeOther)
+}
+
+func (h *Web) resend(w http.ResponseWriter, r *http.Request) {
+	if err := h.accounts.ResendConfirmation(r.Context(), r.PostForm.Get("email")); err != nil {
+		h.kit.Fail(w, r, "resend", h.kit.NewPage(w, r, "title.resend"), err)
+		return
+	}
+	http.Redirect(w, r, "/register/sent", http.StatusSeeOther)
+}
+
+type stepData struct {
+	N        int
+	Query    string
+	Schools  []*twinfed.School
+	Total    int
+	Searched bool
+	Member   *twinfed.Member
+	Propose  bool
+	Proposal *twinfed.SchoolProposal
+}
+
+func (h *Web) stepPage(w http.ResponseWriter, r *http.Request, n int) (*web.Page, *stepData) {
+	p := h.kit.NewPage(w, r, "title.step"+strconv.Itoa(n))
+	d := &stepData{N: n, Member: p.Me}
+	p.Data = d
+	return p, d
+}
+
+func (h *Web) stepNumber(w http.ResponseWriter, r *http.Request) (int, bool) {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > 4 {
+		h.kit.ErrorPage(w, r, twinfed.Errorf(twinfed.ENOTFOUND, "There is no such registration step."))
+		return 0, false
+	}
+	me, err := h.accounts.Member(r.Context(), web.State(r).Principal.Username)
+	if err != nil {
+		h.kit.ErrorPage(w, r, err)
+		return 0, false
+	}
+	if me.Status != twinfed.StatusRegistering && me.Status != twinfed.StatusRejected {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return 0, false
+	}
+	if first := twinfed.RegistrationStep(me); n > first {
+		http.Redirect(w, r, "/register/step/"+strconv.Itoa(first), http.StatusSeeOther)
+		return 0, false
+	}
+	return n, true
+}
+
+func (h *Web) stepForm(w http.ResponseWriter, r *http.Request) {
+	n, ok := h.stepNumber(w, r)
+	if !ok {
+		return
+	}
+	p, d := h.stepPage(w, r, n)
+	if n == 1 {
+		d.Query = r.URL.Query().Get("q")
+		d.Propose = r.URL.Query().Get("propose") == "1"
+		if _, searched := r.URL.Query()["q"]; searched {
+			d.Searched = true
+			list, total, err := h.svc.FindSchools(r.Context(), d.Query, 0, 20)
+			if err != nil {
+				h.kit.Fail(w, r, "step1", p, err)
+				return
+			}
+			d.Schools, d.Total = list, total
+		}
+	}
+	if n == 3 && p.Me != nil {
+		p.Form = prefsValues(p.Me)
+	}
+	h.kit.Render(w, http.StatusOK, "step"+strconv.Itoa(n), p)
+}
+
+func schoolChoiceFromForm(f url.Values) twinfed.SchoolChoice {
+	if f.Get("propose") == "1" {
+		years, _ := strconv.Atoi(f.Get("course_years"))
+		return twinfed.SchoolChoice{Proposal: &twinfed.SchoolProposal{LegalName: f.Get("legal_name"), PublicName: f.Get("public_name"), City: f.Get("city"), Region: f.Get("region"),
+			NationalNumber: f.Get("national_number"), Level: twinfed.SchoolLevel(f.Get("level")), CourseYears: years, Institution: twinfed.Institution(f.Get("institution"))}}
+	}
+	return twinfed.SchoolChoice{SchoolID: f.Get("school_id")}
+}
+
+// prefsValues fills the step 3 form with the member's preferences.
+func prefsValues(m *twinfed.Member) url.Values {
+	v := url.Values{}
+	v.Set("description", m.Description)
+	v.Set("interests", strings.Join(m.Interests, ", "))
+	v["languages"] = m.Languages
+	v["subjects"] = m.Subjects
+	for _, a := range m.PupilAges {
+		v.Add("pupil_ages", strconv.Itoa(a))
+	}
+	v["public"] = m.Public
+	if m.Available.Project {
+		v.Set("avail_project", "on")
+	}
+	if m.Available.Erasmus {
+		v.Set("avail_erasmus", "on")
+	}
+	if m.Available.ProjKit {
+		v.Set("avail_kit", "on")
+	}
+	return v
+}
+
+// prefsFromForm reads the step 3 form; its public fields are the ones
+// ticked (none: an empty list, which shows nothing).
+func prefsFromForm(f url.Values) (twinfed.Preferences, error) {
+	pr := twinfed.Preferences{Description: f.Get("description"), Languages: f["languages"], Subjects: f["subjects"],
+		Available: twinfed.Available{Project: f.Get("avail_project") != "", Erasmus: f.Get("avail_erasmus") != "", ProjKit: f.Get("avail_kit") != ""}}
+	for _, a := range f["pupil_ages"] {
+		n, err := strconv.Atoi(a)
+		if err != nil {
+			return pr, twinfed.FieldError("pupil_ages", "Pupil ages go from 0 to 25.")
+		}
+		pr.PupilAges = append(pr.PupilAges, n)
+	}
+	for _, i := range strings.Split(f.Get("interests"), ",") {
+		pr.Interests = append(pr.Interests, i)
+	}
+	pr.Public = f["public"]
+	if pr.Public == nil {
+		pr.Public = []string{}
+	}
+	return pr, nil
+}
+
+func (h *Web) step(w http.ResponseWriter, r *http.Request) {
+	n, ok := h.stepNumber(w, r)
+	if !ok {
+		return
+	}
+	st := web.State(r)
+	f := r.PostForm
+	var err error
+	switch n {
+	case 1:
+		_, err = h.svc.SetSchool(r.Context(), st.Principal, schoolChoiceFromForm(f))
+	case 2:
+		_, err = h.svc.SetRole(r.Context(), st.Principal, f.Get("role"))
+	case 3:
+		var pr twinfed.Preferences
+		if pr, err = prefsFromForm(f); err == nil {
+			_, err = h.svc.SetPreferences(r.Context(), st.Principal, pr)
+		}
+	case 4:
+		_, err = h.svc.Submit(r.Context(), st.Principal)
+	}
+	if err != nil {
+		p, d := h.stepPage(w, r, n)
+		d.Propose = f.Get("propose") == "1"
+		h.kit.Fail(w, r, "step"+strconv.Itoa(n), p, err)
+		return
+	}
+	if n == 4 {
+		http.Redirect(w, r, "/?done=submitted", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/register/step/"+strconv.Itoa(n+1), http.StatusSeeOther)
+}
+
+func (h *Web) schoolsForm(w http.ResponseWriter, r *http.Request) {
+	p := h.kit.NewPage(w, r, "title.schools")
+	d := &stepData{N: 0, Member: p.Me, Query: r.URL.Query().Get("q"), Propose: r.URL.Query().Get("propose") == "1"}
+	p.Data = d
+	if _, searched := r.URL.Query()["q"]; searched {
+		d.Searched = true
+		list, total, err := h.svc.FindSchools(r.Context(), d.Query, 0, 20)
+		if err != nil {
+			h.kit.Fail(w, r, "schools", p, err)
+			return
+		}
+		d.Schools, d.Total = list, total
+	}
+	h.kit.Render(w, http.StatusOK, "schools", p)
+}
+
+func (h *Web) addSchool(w http.ResponseWriter, r *http.Request) {
+	f := r.PostForm
+	if _, err := h.accounts.AddSchool(r.Context(), web.State(r).Principal, schoolChoiceFromForm(f), f.Get("role")); err != nil {
+		p := h.kit.NewPage(w, r, "title.schools")
+		p.Data = &stepData{Member: p.Me, Propose: f.Get("propose") == "1"}
+		h.kit.Fail(w, r, "schools", p, err)
+		return
+	}
+	http.Redirect(w, r, "/account/schools?done=saved", http.StatusSeeOther)
+}
+
+func (h *Web) removeSchool(w http.ResponseWriter, r *http.Request) {
+	i, _ := strconv.Atoi(r.PostForm.Get("index"))
+	if _, err := h.accounts.RemoveSchool(r.Context(), web.State(r).Principal, i); err != nil {
+		h.kit.ErrorPage(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account/schools?done=saved", http.StatusSeeOther)
+}
