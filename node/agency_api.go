@@ -149,7 +149,7 @@ func (s *Server) apiStaff(w http.ResponseWriter, r *http.Request, st *web.Reques
 		web.APIFail(w, err)
 		return
 	}
-	m, err := s.svc.CreateStaff(r.Context(), st.Principal, in.Username, in.Email, in.FirstName, in.LastName, in.Password, in.Role)
+	m, err := s.svc.accounts.CreateStaff(r.Context(), st.Principal, in.Username, in.Email, in.FirstName, in.LastName, in.Password, in.Role)
 	if err != nil {
 		web.APIFail(w, err)
 		return

@@ -187,7 +187,7 @@ func (s *Server) boExport(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) boStaff(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
-	_, err := s.svc.CreateStaff(r.Context(), web.State(r).Principal, f.Get("username"), f.Get("email"), f.Get("first_name"), f.Get("last_name"), f.Get("password"), twinfed.Role(f.Get("role")))
+	_, err := s.svc.accounts.CreateStaff(r.Context(), web.State(r).Principal, f.Get("username"), f.Get("email"), f.Get("first_name"), f.Get("last_name"), f.Get("password"), twinfed.Role(f.Get("role")))
 	if err != nil {
 		p := s.kit.NewPage(w, r, "title.staff")
 		p.Form = url.Values{"username": {f.Get("username")}, "email": {f.Get("email")}, "first_name": {f.Get("first_name")}, "last_name": {f.Get("last_name")}, "role": {f.Get("role")}}

@@ -13,15 +13,18 @@
 //     (Spool, SMTP), search (the in-memory index), outbox (the Outbox and
 //     Prover interfaces, Activities), notice (notifications and the unread
 //     index).
-//   - Service (service.go, accounts.go, registration.go, agency.go,
-//     profile.go): accounts, the four-step registration, the eligibility
-//     policy, the agency's validation queues, profiles and their public part.
+//   - The features moved out of node so far: directory (the federated
+//     directory of public profiles, its index, backfill and pages) and
+//     account (members' accounts, sessions, profiles, export, deletion),
+//     assembled in assemble_account.go.
+//   - Service (service.go, registration.go, agency.go): the four-step
+//     registration, the eligibility policy, the agency's validation queues.
 //     It talks to the registry only through twinfed.Registry.
 //   - Server (server.go): the assembly of the HTTP side on the kit
 //     node/web (routing, sessions, CSRF, limits, page rendering, i18n,
 //     the layout, static files, metrics). Each feature's handlers are in
-//     <feature>_web.go and <feature>_api.go (account, registration,
-//     agency, directory, social, project, twinspace, label), its templates
+//     <feature>_web.go and <feature>_api.go (registration, agency,
+//     social, project, twinspace, label), its templates
 //     in templates/<feature>/, registered by its <feature>Routes. It mounts
 //     the federation's ActivityPub handler when one is given (Node.Mount).
 //

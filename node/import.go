@@ -92,7 +92,6 @@ func (s *Service) ImportMembers(ctx context.Context, p *twinfed.Principal, membe
 	if err := s.store.DB().Sync(); err != nil {
 		return s.internal("import sync", err)
 	}
-	s.stamps.touchAll() // the batch wrote directory records without Update
-	s.dirWake()
+	s.dir.Imported() // the batch wrote directory records without Update
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -44,16 +45,9 @@ type SchoolChoice struct {
 	Proposal *SchoolProposal `json:"proposal,omitempty"`
 }
 
-// Preferences is step 3 of registration, and the editable profile.
-type Preferences struct {
-	Description string            `json:"description"`
-	Languages   []string          `json:"languages"`
-	PupilAges   []int             `json:"pupil_ages"`
-	Subjects    []string          `json:"subjects"`
-	Interests   []string          `json:"interests"`
-	Available   twinfed.Available `json:"available"`
-	Public      []string          `json:"public"` // PublicFields to show; nil keeps the current choice
-}
+// Preferences is step 3 of registration, and the editable profile (the
+// account's).
+type Preferences = account.Preferences
 
 // Subjects offered by the forms.
 var Subjects = []string{"art", "biology", "chemistry", "citizenship", "computing", "cross_curricular", "economics", "english", "foreign_languages", "geography", "history", "mathematics", "music", "native_language", "physical_education", "physics", "pre_school", "religion", "science", "special_needs", "technology", "vocational"}
@@ -241,66 +235,10 @@ func (s *Service) SetRole(ctx context.Context, p *twinfed.Principal, role string
 	return m, s.internal("set role", err)
 }
 
-// checkPreferences normalises and checks step 3.
-func (s *Service) checkPreferences(pr *Preferences) error {
-	f := map[string]string{}
-	pr.Description = s.html.Sanitize(pr.Description)
-	if len(pr.Description) > 4000 {
-		f["description"] = "The description is too long (at most 4000 characters)."
-	}
-	if len(pr.Languages) == 0 {
-		f["languages"] = "Choose at least one language you communicate in."
-	}
-	for _, l := range pr.Languages {
-		if !slices.Contains(Languages, l) {
-			f["languages"] = "Choose languages from the list."
-		}
-	}
-	if len(pr.PupilAges) == 0 {
-		f["pupil_ages"] = "Choose the ages of the pupils you would involve."
-	}
-	for _, a := range pr.PupilAges {
-		if a < 0 || a > 25 {
-			f["pupil_ages"] = "Pupil ages go from 0 to 25."
-		}
-	}
-	if len(pr.Subjects) == 0 {
-		f["subjects"] = "Choose at least one subject."
-	}
-	for _, sub := range pr.Subjects {
-		if !slices.Contains(Subjects, sub) {
-			f["subjects"] = "Choose subjects from the list."
-		}
-	}
-	var interests []string
-	for _, i := range pr.Interests {
-		if i = strings.TrimSpace(i); i != "" {
-			if len(i) > 60 {
-				f["interests"] = "Each interest is at most 60 characters."
-			}
-			interests = append(interests, i)
-		}
-	}
-	if len(interests) > 20 {
-		f["interests"] = "List at most 20 interests."
-	}
-	pr.Interests = interests
-	for _, pf := range pr.Public {
-		if !slices.Contains(twinfed.PublicFields, pf) {
-			f["public"] = "Unknown public field."
-		}
-	}
-	slices.Sort(pr.PupilAges)
-	pr.PupilAges = slices.Compact(pr.PupilAges)
-	return invalid(f)
-}
+// checkPreferences normalises and checks step 3 (the account's rule).
+func (s *Service) checkPreferences(pr *Preferences) error { return s.accounts.CheckPreferences(pr) }
 
-func applyPreferences(m *twinfed.Member, pr Preferences) {
-	m.Description, m.Languages, m.PupilAges, m.Subjects, m.Interests, m.Available = pr.Description, pr.Languages, pr.PupilAges, pr.Subjects, pr.Interests, pr.Available
-	if pr.Public != nil {
-		m.Public = pr.Public
-	}
-}
+func applyPreferences(m *twinfed.Member, pr Preferences) { account.ApplyPreferences(m, pr) }
 
 // SetPreferences is registration step 3.
 func (s *Service) SetPreferences(ctx context.Context, p *twinfed.Principal, pr Preferences) (*twinfed.Member, error) {

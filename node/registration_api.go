@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -21,7 +22,7 @@ func (s *Server) registrationAPIRoutes(k *web.Kit) {
 }
 
 func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	var in PreRegistration
+	var in account.PreRegistration
 	if err := web.Decode(r, &in); err != nil {
 		web.APIFail(w, err)
 		return
@@ -29,7 +30,7 @@ func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request, st *web.Req
 	if in.Locale == "" {
 		in.Locale = st.Lang
 	}
-	m, err := s.svc.PreRegister(r.Context(), in)
+	m, err := s.svc.accounts.PreRegister(r.Context(), in)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -45,7 +46,7 @@ func (s *Server) apiConfirm(w http.ResponseWriter, r *http.Request, st *web.Requ
 		web.APIFail(w, err)
 		return
 	}
-	m, token, sess, err := s.svc.ConfirmEmail(r.Context(), in.Token)
+	m, token, sess, err := s.svc.accounts.ConfirmEmail(r.Context(), in.Token)
 	if err != nil {
 		web.APIFail(w, err)
 		return

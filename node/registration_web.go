@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -45,7 +46,7 @@ func (s *Server) registerForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
-	_, err := s.svc.PreRegister(r.Context(), PreRegistration{
+	_, err := s.svc.accounts.PreRegister(r.Context(), account.PreRegistration{
 		FirstName: f.Get("first_name"), LastName: f.Get("last_name"), Email: f.Get("email"), EmailConfirm: f.Get("email_confirm"),
 		Username: f.Get("username"), Password: f.Get("password"), PasswordConfirm: f.Get("password_confirm"), Locale: web.State(r).Lang,
 	})
@@ -68,7 +69,7 @@ func (s *Server) confirmForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
-	_, token, sess, err := s.svc.ConfirmEmail(r.Context(), r.PostForm.Get("token"))
+	_, token, sess, err := s.svc.accounts.ConfirmEmail(r.Context(), r.PostForm.Get("token"))
 	if err != nil {
 		p := s.kit.NewPage(w, r, "title.confirm")
 		p.Data = ""
@@ -80,7 +81,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.ResendConfirmation(r.Context(), r.PostForm.Get("email")); err != nil {
+	if err := s.svc.accounts.ResendConfirmation(r.Context(), r.PostForm.Get("email")); err != nil {
 		s.kit.Fail(w, r, "resend", s.kit.NewPage(w, r, "title.resend"), err)
 		return
 	}
@@ -147,7 +148,7 @@ func (s *Server) stepForm(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if n == 3 && p.Me != nil {
-		p.Form = prefsValues(p.Me)
+		p.Form = account.PrefsValues(p.Me)
 	}
 	s.kit.Render(w, http.StatusOK, "step"+strconv.Itoa(n), p)
 }
