@@ -23,8 +23,9 @@
 //     writes the public profile to the directory and sends it to every
 //     other node (Update{Person}, or Delete{Person} when it is no longer
 //     shown) in the same transaction;
-//   - the registration step a member is at is the registration's rule
-//     (twinfed's RegistrationStep), asked through Registration.
+//   - the registration step a member is at (where a login leads, what
+//     /api/v1/me reports) is the registration's rule, asked through
+//     Registration.
 //
 // It writes the directory's records through directory.Service (Put,
 // Remove) and is the directory's Members. What other features hold about
