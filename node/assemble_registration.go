@@ -5,6 +5,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/registration"
 	"github.com/twinfed/twinfed/node/store"
@@ -78,12 +79,12 @@ func (a regAccounts) Member(ctx context.Context, username string) (*twinfed.Memb
 
 // adapter: account until it moves
 func (a regAccounts) PreRegister(ctx context.Context, r registration.PreRegistration) (*twinfed.Member, error) {
-	return a.s.PreRegister(ctx, PreRegistration(r))
+	return a.s.accounts.PreRegister(ctx, account.PreRegistration(r))
 }
 
 // adapter: account until it moves
 func (a regAccounts) ConfirmEmail(ctx context.Context, token string) (*twinfed.Member, *registration.Session, error) {
-	m, tok, sess, err := a.s.ConfirmEmail(ctx, token)
+	m, tok, sess, err := a.s.accounts.ConfirmEmail(ctx, token)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,7 +93,7 @@ func (a regAccounts) ConfirmEmail(ctx context.Context, token string) (*twinfed.M
 
 // adapter: account until it moves
 func (a regAccounts) ResendConfirmation(ctx context.Context, email string) error {
-	return a.s.ResendConfirmation(ctx, email)
+	return a.s.accounts.ResendConfirmation(ctx, email)
 }
 
 // adapter: account until it moves
@@ -131,7 +132,7 @@ func (a regAccounts) EachMember(txn *badger.Txn, fn func(*twinfed.Member) error)
 
 // adapter: account until it moves
 func (a regAccounts) CreateStaff(ctx context.Context, p *twinfed.Principal, username, email, firstName, lastName, password string, role twinfed.Role) (*twinfed.Member, error) {
-	return a.s.CreateStaff(ctx, p, username, email, firstName, lastName, password, role)
+	return a.s.accounts.CreateStaff(ctx, p, username, email, firstName, lastName, password, role)
 }
 
 // adapter: account and directory until they move (import.go)

@@ -52,7 +52,7 @@ func TestAuthorization(t *testing.T) {
 				t.Errorf("GET %s anonymous: %d", path, code)
 			}
 		}
-		if m, _ := it.Service().Member(context.Background(), "pietro"); m.Status != twinfed.StatusPending {
+		if m, _ := it.Accounts().Member(context.Background(), "pietro"); m.Status != twinfed.StatusPending {
 			t.Fatalf("pietro changed: %s", m.Status)
 		}
 	})
@@ -91,7 +91,7 @@ func TestAuthorization(t *testing.T) {
 		if code := officer.api("GET", "/api/v1/agency/members/claire", nil, "", &out); code != http.StatusNotFound {
 			t.Fatalf("FR member seen on IT: %d", code)
 		}
-		if m, _ := fr.Service().Member(context.Background(), "claire"); m.Status != twinfed.StatusValidated {
+		if m, _ := fr.Accounts().Member(context.Background(), "claire"); m.Status != twinfed.StatusValidated {
 			t.Fatal("claire changed")
 		}
 	})
@@ -109,7 +109,7 @@ func TestAuthorization(t *testing.T) {
 		if code := pending.api("POST", "/api/v1/me/schools", map[string]any{"school_id": "x", "role": "teacher"}, csrf, &out); code != http.StatusForbidden {
 			t.Fatalf("pending member added a school: %d %v", code, out)
 		}
-		if _, err := it.Service().LocalProfile(context.Background(), "pietro"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		if _, err := it.Directory().LocalProfile(context.Background(), "pietro"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 			t.Fatalf("LocalProfile of a pending member: %v", err)
 		}
 		if code, _ := member.get("/people"); code != 200 {

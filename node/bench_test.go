@@ -28,6 +28,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/agency"
+	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/search"
 )
 
@@ -58,12 +59,12 @@ func seedMembers(tb testing.TB, svc *agency.Service, n int) {
 }
 
 // waitIndexed waits until the directory has indexed every stored profile.
-func waitIndexed(tb testing.TB, svc *node.Service) {
+func waitIndexed(tb testing.TB, dir *directory.Service) {
 	tb.Helper()
 	start := time.Now()
-	for svc.DirectoryBacklog() > 0 {
+	for dir.DirectoryBacklog() > 0 {
 		if time.Since(start) > 15*time.Minute {
-			tb.Fatalf("the directory still has %d profiles to index after 15 minutes", svc.DirectoryBacklog())
+			tb.Fatalf("the directory still has %d profiles to index after 15 minutes", dir.DirectoryBacklog())
 		}
 		time.Sleep(time.Second) // counting the backlog reads its keys: not too often
 	}
@@ -181,7 +182,7 @@ func BenchmarkProfilePage(b *testing.B) {
 	seedMembers(b, n.Agency(), members)
 	// Measure a node at rest: the directory indexes the imported members in
 	// the background first.
-	waitIndexed(b, n.Service())
+	waitIndexed(b, n.Directory())
 	const total, workers = 60000, 32
 	addr := strings.TrimPrefix(n.URL(), "http://")
 	profile := func(i int) string { return fmt.Sprintf("/users/member%06d", (i*7919)%members) }
@@ -323,7 +324,7 @@ func BenchmarkProfilePageHandler(b *testing.B) {
 			b.Fatal(err)
 		}
 		seedMembers(b, n.Agency(), members)
-		waitIndexed(b, n.Service())
+		waitIndexed(b, n.Directory())
 		b.ResetTimer()
 		if cache < 0 {
 			per = perPage(n.Handler())
@@ -416,7 +417,7 @@ func BenchmarkStartup(b *testing.B) {
 			b.Fatal(err)
 		}
 		seedMembers(b, n.Agency(), members)
-		waitIndexed(b, n.Service())
+		waitIndexed(b, n.Directory())
 		n.Close()
 	}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
 )
 
 const childEnv = "TWINFED_NODE_CRASH_CHILD"
@@ -107,14 +108,14 @@ func TestCrash_SIGKILL(t *testing.T) {
 	n := MustOpenNode(t, nodeOpts{dir: dir})
 	ctx := context.Background()
 	for _, u := range acked {
-		m, err := n.Service().Member(ctx, u)
+		m, err := n.Accounts().Member(ctx, u)
 		if err != nil || m.Status != twinfed.StatusUnconfirmed {
 			t.Fatalf("acknowledged registration %s lost after SIGKILL: %v", u, err)
 		}
 	}
 	t.Logf("%d acknowledged registrations survived SIGKILL", len(acked))
 	// The restarted node keeps working: the same usernames are taken.
-	if _, err := n.Service().PreRegister(ctx, node.PreRegistration{FirstName: "A", LastName: "B", Email: "new@scuola.it", EmailConfirm: "new@scuola.it", Username: acked[0], Password: "correct horse 1", PasswordConfirm: "correct horse 1"}); twinfed.ErrorCode(err) != twinfed.ECONFLICT {
+	if _, err := n.Accounts().PreRegister(ctx, account.PreRegistration{FirstName: "A", LastName: "B", Email: "new@scuola.it", EmailConfirm: "new@scuola.it", Username: acked[0], Password: "correct horse 1", PasswordConfirm: "correct horse 1"}); twinfed.ErrorCode(err) != twinfed.ECONFLICT {
 		t.Fatalf("duplicate after restart: %v", err)
 	}
 }

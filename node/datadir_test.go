@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/directory"
 )
 
 // A data directory written by an earlier version of the node is kept in
@@ -105,7 +106,7 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	bruno := &twinfed.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	annaURL, brunoURL, carlaURL := dataDirBase+"/users/anna", dataDirBase+"/users/bruno", dataDirBase+"/users/carla"
 
-	m, err := svc.Member(ctx, "anna")
+	m, err := n.Accounts().Member(ctx, "anna")
 	if err != nil || m.Email != "anna@scuola.it" || m.Status != twinfed.StatusValidated || len(m.Schools) != 1 || m.Schools[0].SchoolID != "it-anna" {
 		t.Fatalf("member anna: %+v %v", m, err)
 	}
@@ -134,7 +135,7 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	if ns, err := n.Social().Notifications(ctx, bruno, 20); err != nil || len(ns) == 0 {
 		t.Fatalf("bruno's notifications: %d %v", len(ns), err)
 	}
-	if pg, err := svc.SearchDirectory(ctx, anna, node.DirectoryQuery{Text: "bruno"}); err != nil || pg.Total != 1 {
+	if pg, err := n.Directory().SearchDirectory(ctx, anna, directory.DirectoryQuery{Text: "bruno"}); err != nil || pg.Total != 1 {
 		t.Fatalf("directory search for bruno: %+v %v", pg, err)
 	}
 	<-svc.ProjectIndexBuilt()

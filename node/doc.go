@@ -13,17 +13,14 @@
 //     (Spool, SMTP), search (the in-memory index), outbox (the Outbox and
 //     Prover interfaces, Activities), notice (notifications and the unread
 //     index).
-//   - Service (service.go, accounts.go, profile.go): accounts, profiles
-//     and their public part. It talks to the registry only through
-//     twinfed.Registry.
-//   - The feature packages moved out of node, each assembled in
-//     assemble_<feature>.go: registration (the four steps, school choice
-//     and proposals) and agency (the back office: validation queues,
-//     staff, statistics, export, import).
+//   - The features moved out of node so far: directory (the federated
+//     directory of public profiles, its index, backfill and pages) and
+//     account (members' accounts, sessions, profiles, export, deletion),
+//     assembled in assemble_account.go.
 //   - Server (server.go): the assembly of the HTTP side on the kit
 //     node/web (routing, sessions, CSRF, limits, page rendering, i18n,
 //     the layout, static files, metrics). Each feature's handlers are in
-//     <feature>_web.go and <feature>_api.go (account, directory, project,
+//     <feature>_web.go and <feature>_api.go (project,
 //     twinspace), its templates
 //     in templates/<feature>/, registered by its <feature>Routes. It mounts
 //     the federation's ActivityPub handler when one is given (Node.Mount).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
 )
 
 const emailLink = "/account/email/confirm"
@@ -26,7 +27,7 @@ func tryLogin(t *testing.T, n *node.Node, login, password string) int {
 // emailOf returns a member's current address.
 func emailOf(t *testing.T, n *node.Node, user string) string {
 	t.Helper()
-	m, err := n.Service().Member(context.Background(), user)
+	m, err := n.Accounts().Member(context.Background(), user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestEmailChange_ConfirmByLink(t *testing.T) {
 	}
 	var me struct {
 		Member      struct{ Email string }
-		EmailChange *node.EmailChange `json:"email_change"`
+		EmailChange *account.EmailChange `json:"email_change"`
 	}
 	if code := b.api("GET", "/api/v1/me", nil, "", &me); code != http.StatusOK || me.Member.Email != "paola@scuola.it" || me.EmailChange == nil || me.EmailChange.NewEmail != "paola.new@scuola.it" {
 		t.Fatalf("GET /api/v1/me: %d %+v", code, me)
@@ -123,7 +124,7 @@ func TestEmailChange_ConfirmByLink(t *testing.T) {
 		Username    string
 		FirstName   string `json:"first_name"`
 		Email       string
-		EmailChange *node.EmailChange `json:"email_change"`
+		EmailChange *account.EmailChange `json:"email_change"`
 	}
 	b.get("/account")
 	if code := b.api("PATCH", "/api/v1/me", map[string]string{"first_name": "Paolina"}, b.csrf(), &patched); code != http.StatusOK ||

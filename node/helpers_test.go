@@ -239,7 +239,7 @@ func preReg(user string) url.Values {
 
 func seedStaff(t testing.TB, n *node.Node, user string, role twinfed.Role) {
 	t.Helper()
-	if _, err := n.Service().CreateStaff(context.Background(), nil, user, user+"@indire.it", "Staff", "Indire", "staff password 1", role); err != nil {
+	if _, err := n.Accounts().CreateStaff(context.Background(), nil, user, user+"@indire.it", "Staff", "Indire", "staff password 1", role); err != nil {
 		t.Fatalf("create staff: %v", err)
 	}
 }

@@ -90,7 +90,6 @@ func (s *Service) importMembers(ctx context.Context, members []*twinfed.Member) 
 	if err := s.store.DB().Sync(); err != nil {
 		return s.internal("import sync", err)
 	}
-	s.stamps.touchAll() // the batch wrote directory records without Update
-	s.dirWake()
+	s.dir.Imported() // the batch wrote directory records without Update
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 )
@@ -66,8 +67,8 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	// Direct messages.
 	{twinfed.ActivityCreate, kindNote}: toSocial((*social.Service).ApplyNote),
 	// The directory: profiles of other nodes' members.
-	{twinfed.ActivityUpdate, kindProfile}: withoutCtx((*Service).applyProfileUpdate),
-	{twinfed.ActivityDelete, kindActor}:   withoutCtx((*Service).applyActorDelete),
+	{twinfed.ActivityUpdate, kindProfile}: inDirectory((*directory.Service).ApplyProfileUpdate),
+	{twinfed.ActivityDelete, kindActor}:   inDirectory((*directory.Service).ApplyActorDelete),
 	// Projects.
 	{twinfed.ActivityInvite, kindProject}:         (*Service).applyInvite,
 	{twinfed.ActivityAccept, kindInvitation}:      (*Service).applyInvitationAnswer,
@@ -144,7 +145,7 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 		return drop("%s activity without an id", a.Type)
 	}
 	if a.Type == twinfed.ActivityUpdate && a.Profile != nil {
-		if err := s.checkProfileOrigin(ctx, a); err != nil {
+		if err := s.dir.CheckProfileOrigin(ctx, a); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
 )
 
 // clock is a settable test clock. It starts at the real time of the test
@@ -153,7 +154,7 @@ func TestConfirmLink(t *testing.T) {
 	if code, body, _ := b2.post("/register/confirm", url.Values{"token": {tokenOf(lateLink)}}); code != http.StatusBadRequest || !strings.Contains(body, "expired") {
 		t.Fatalf("expired link: %d\n%s", code, body)
 	}
-	if m, _ := n.Service().Member(context.Background(), "late"); m.Status != twinfed.StatusUnconfirmed {
+	if m, _ := n.Accounts().Member(context.Background(), "late"); m.Status != twinfed.StatusUnconfirmed {
 		t.Fatalf("expired link changed the member: %s", m.Status)
 	}
 	// An unconfirmed account cannot log in; a new link can be asked for.
@@ -194,7 +195,7 @@ func TestCSRF(t *testing.T) {
 			if code != http.StatusForbidden || !strings.Contains(body, "Reload the page") {
 				t.Fatalf("%d\n%s", code, body)
 			}
-			if _, err := n.Service().Member(context.Background(), "csrfuser"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+			if _, err := n.Accounts().Member(context.Background(), "csrfuser"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 				t.Fatal("a refused form registered someone")
 			}
 		})
@@ -209,7 +210,7 @@ func TestCSRF(t *testing.T) {
 	if code != http.StatusForbidden {
 		t.Fatalf("another session's token: %d", code)
 	}
-	if m, _ := n.Service().Member(context.Background(), "alice"); len(m.Schools) != 0 {
+	if m, _ := n.Accounts().Member(context.Background(), "alice"); len(m.Schools) != 0 {
 		t.Fatal("changed with a wrong token")
 	}
 	// JSON API with a session cookie needs X-CSRF-Token.
@@ -217,7 +218,7 @@ func TestCSRF(t *testing.T) {
 	if code := b1.api("PATCH", "/api/v1/me", map[string]string{"first_name": "Eve"}, "", &me); code != http.StatusForbidden {
 		t.Fatalf("API without X-CSRF-Token: %d", code)
 	}
-	if m, _ := n.Service().Member(context.Background(), "alice"); m.FirstName != "Maria" {
+	if m, _ := n.Accounts().Member(context.Background(), "alice"); m.FirstName != "Maria" {
 		t.Fatal("changed without the CSRF header")
 	}
 }
@@ -239,7 +240,7 @@ func confirmedSimple(t *testing.T, n *node.Node, dir, user string) *browser {
 // seedValidated stores a validated member directly (no registry needed).
 func seedValidated(t *testing.T, n *node.Node, user string, public []string) {
 	t.Helper()
-	_, err := n.Service().SeedMember(context.Background(), node.PreRegistration{FirstName: "Paola", LastName: "Bianchi", Email: user + "@scuola.it", Username: user, Password: "correct horse 1", PasswordConfirm: "correct horse 1"},
+	_, err := n.Accounts().SeedMember(context.Background(), account.PreRegistration{FirstName: "Paola", LastName: "Bianchi", Email: user + "@scuola.it", Username: user, Password: "correct horse 1", PasswordConfirm: "correct horse 1"},
 		&twinfed.Member{Schools: []twinfed.MemberSchool{{SchoolID: "it-1", Name: "IC Dante", Region: "Lazio", Level: twinfed.LevelPrimary, Role: "teacher"}},
 			Description: "Private description", Languages: []string{"it"}, PupilAges: []int{7, 8}, Subjects: []string{"music"}, Interests: []string{"choir"},
 			Available: twinfed.Available{Project: true}, Public: public})
@@ -277,7 +278,7 @@ func TestUpload_TooLarge(t *testing.T) {
 	if code, body := upload(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 5000)...)); code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("just over the limit: %d\n%s", code, body)
 	}
-	if m, _ := n.Service().Member(context.Background(), "paola"); m.HasPhoto {
+	if m, _ := n.Accounts().Member(context.Background(), "paola"); m.HasPhoto {
 		t.Fatal("an oversized photo was stored")
 	}
 	if code, body := upload([]byte("#!/bin/sh\necho not an image\n")); code != http.StatusBadRequest || !strings.Contains(body, "JPEG, PNG or WebP") {

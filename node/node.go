@@ -286,7 +286,7 @@ func (n *Node) backfillLoop(fetch Fetcher, every time.Duration) {
 			case <-ctx.Done():
 			}
 		}()
-		if _, err := n.svc.Backfill(ctx, fetch); err != nil {
+		if _, err := n.svc.dir.Backfill(ctx, fetch); err != nil {
 			// A node that has just joined may not be known everywhere yet:
 			// retry soon, then less often.
 			n.log.Warn("directory backfill incomplete; retrying", "in", retry, "err", err)
@@ -300,5 +300,5 @@ func (n *Node) backfillLoop(fetch Fetcher, every time.Duration) {
 
 // Backfill runs the directory's backfill now (operators, tests).
 func (n *Node) Backfill(ctx context.Context, fetch Fetcher) (int, error) {
-	return n.svc.Backfill(ctx, fetch)
+	return n.svc.dir.Backfill(ctx, fetch)
 }

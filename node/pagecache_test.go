@@ -16,6 +16,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
 )
 
 // cacheNode is a node whose profile page cache holds cacheBytes (negative:
@@ -108,7 +109,7 @@ func (n *cacheNode) page(t *testing.T, path string) string {
 
 func seedPublic(t *testing.T, n *node.Node, user string) {
 	t.Helper()
-	_, err := n.Service().SeedMember(context.Background(), node.PreRegistration{FirstName: "Paola", LastName: "Bianchi", Email: user + "@scuola.it", Username: user, Password: "correct horse 1", PasswordConfirm: "correct horse 1"},
+	_, err := n.Accounts().SeedMember(context.Background(), account.PreRegistration{FirstName: "Paola", LastName: "Bianchi", Email: user + "@scuola.it", Username: user, Password: "correct horse 1", PasswordConfirm: "correct horse 1"},
 		&twinfed.Member{Schools: []twinfed.MemberSchool{{SchoolID: "it-1", Name: "IC Dante", Region: "Lazio", Level: twinfed.LevelPrimary, Role: "teacher"}},
 			Description: "Teaches <b>music</b>", Languages: []string{"it"}, PupilAges: []int{7, 8}, Subjects: []string{"music"}, Interests: []string{"choir"},
 			Available: twinfed.Available{Project: true}, Public: twinfed.PublicFields})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
 )
 
 // TestProfile_PublicPart checks that only the fields a member chose are
@@ -20,7 +21,7 @@ func TestProfile_PublicPart(t *testing.T) {
 	n := MustOpenNode(t, nodeOpts{dir: dir})
 	seedValidated(t, n, "paola", []string{twinfed.PublicSchool, twinfed.PublicSubjects})
 	ctx := context.Background()
-	p, err := n.Service().LocalProfile(ctx, "paola")
+	p, err := n.Directory().LocalProfile(ctx, "paola")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestProfile_PublicPart(t *testing.T) {
 		t.Fatalf("API profile: %d %+v", code, api)
 	}
 	for _, u := range []string{"nobody", "officer"} {
-		if _, err := n.Service().LocalProfile(ctx, u); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		if _, err := n.Directory().LocalProfile(ctx, u); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 			t.Fatalf("LocalProfile(%s): %v", u, err)
 		}
 	}
@@ -50,7 +51,7 @@ func TestProfile_PublicPart(t *testing.T) {
 	if code != http.StatusSeeOther {
 		t.Fatalf("edit profile: %d\n%s", code, b.last)
 	}
-	p, _ = n.Service().LocalProfile(ctx, "paola")
+	p, _ = n.Directory().LocalProfile(ctx, "paola")
 	if p.SchoolName != "" || p.Description != "<b>Music</b> teacher " || len(p.Languages) != 2 || !p.Available.Erasmus {
 		t.Fatalf("after edit: %+v", p)
 	}
@@ -128,7 +129,7 @@ func TestAccount_EditExportDelete(t *testing.T) {
 	if code, _, _ := b.post("/account/email/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusSeeOther {
 		t.Fatalf("confirm the new e-mail: %d\n%s", code, b.last)
 	}
-	m, _ := n.Service().Member(ctx, "paola")
+	m, _ := n.Accounts().Member(ctx, "paola")
 	if m.FirstName != "Paolina" || m.LastName != "Verdi" || m.Email != "pv@scuola.it" || m.Username != "paola" {
 		t.Fatalf("after edit: %+v", m)
 	}
@@ -152,7 +153,7 @@ func TestAccount_EditExportDelete(t *testing.T) {
 	}
 
 	code, body := b.get("/account/export")
-	var export node.DataExport
+	var export account.DataExport
 	if code != 200 || json.Unmarshal([]byte(body), &export) != nil || export.Account.Email != "pv@scuola.it" || strings.Contains(body, "argon2id$") {
 		t.Fatalf("export: %d %s", code, body)
 	}
@@ -163,7 +164,7 @@ func TestAccount_EditExportDelete(t *testing.T) {
 	if code, _, _ := b.form("/account/delete", "/account/delete", url.Values{"password": {"new password 22"}}); code != http.StatusSeeOther {
 		t.Fatalf("delete: %d\n%s", code, b.last)
 	}
-	if _, err := n.Service().Member(ctx, "paola"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+	if _, err := n.Accounts().Member(ctx, "paola"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		t.Fatalf("member still there: %v", err)
 	}
 	if code, _ := newBrowser(t, n.URL()).get("/users/paola"); code != http.StatusNotFound {
@@ -274,7 +275,7 @@ func TestAPI_RegistrationAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	n2 := MustOpenNode(t, nodeOpts{dir: dir, token: apiToken})
-	m, err := n2.Service().Member(context.Background(), "marco")
+	m, err := n2.Accounts().Member(context.Background(), "marco")
 	if err != nil || m.Status != twinfed.StatusPending || m.Schools[0].Role != "lab_teacher" || m.Schools[0].Name != "ITIS Fermi" {
 		t.Fatalf("after restart: %+v %v", m, err)
 	}

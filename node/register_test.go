@@ -52,11 +52,11 @@ func TestRegistration_ProposedSchool(t *testing.T) {
 	if code != http.StatusSeeOther {
 		t.Fatalf("submit: %d %s\n%s", code, loc, b.last)
 	}
-	m, err := n.Service().Member(context.Background(), "maria")
+	m, err := n.Accounts().Member(context.Background(), "maria")
 	if err != nil || m.Status != twinfed.StatusPending || m.Schools[0].ProposalID == "" || m.Schools[0].Role != "teacher" {
 		t.Fatalf("member after submit: %+v %v", m, err)
 	}
-	if _, err := n.Service().LocalProfile(context.Background(), "maria"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+	if _, err := n.Directory().LocalProfile(context.Background(), "maria"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		t.Fatalf("a pending member's profile is public: %v", err)
 	}
 }

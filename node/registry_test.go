@@ -99,7 +99,7 @@ func TestRegistry_Registration(t *testing.T) {
 			t.Fatalf("pick: %d %s\n%s", code, loc, b.last)
 		}
 		finishSteps(t, b)
-		m, _ := rn.Service().Member(ctx, "giulia")
+		m, _ := rn.Accounts().Member(ctx, "giulia")
 		if m.Status != twinfed.StatusPending || m.Schools[0].SchoolID != schools[0].ID || m.Schools[0].Region != "Toscana" {
 			t.Fatalf("member: %+v", m)
 		}
@@ -128,7 +128,7 @@ func TestRegistry_Registration(t *testing.T) {
 				t.Errorf("school %s: %d, want refusal by %q\n%s", tc.id, code, tc.rule, body)
 			}
 		}
-		if m, _ := rn.Service().Member(ctx, "paolo"); len(m.Schools) != 0 {
+		if m, _ := rn.Accounts().Member(ctx, "paolo"); len(m.Schools) != 0 {
 			t.Fatalf("a refused school was stored: %+v", m.Schools)
 		}
 	})
@@ -164,7 +164,7 @@ func TestRegistry_Registration(t *testing.T) {
 		if found[0].Status != twinfed.SchoolValidated || found[0].ValidatedBy != "IT" || found[0].LegalName != "Scuola dell'infanzia comunale Arcobaleno" {
 			t.Fatalf("registry school: %+v", found[0])
 		}
-		m, _ := rn.Service().Member(ctx, "anna")
+		m, _ := rn.Accounts().Member(ctx, "anna")
 		if m.Schools[0].SchoolID != found[0].ID || m.Schools[0].ProposalID != "" {
 			t.Fatalf("member's school not linked: %+v", m.Schools[0])
 		}

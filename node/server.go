@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -35,8 +34,9 @@ type ServerConfig struct {
 	// for agency staff and the agency's bearer token; nil: not served.
 	FederationAdmin http.Handler
 	// PageCacheBytes bounds the memory of the cache of public profile
-	// pages rendered for visitors without a session (see pagecache.go).
-	// Zero: DefaultPageCacheBytes (32 MiB); negative: no cache.
+	// pages rendered for visitors without a session (see
+	// node/directory's pagecache.go).
+	// Zero: directory.DefaultPageCacheBytes (32 MiB); negative: no cache.
 	PageCacheBytes int64
 	Logger         *slog.Logger
 	Metrics        *prometheus.Registry // also served at /metrics; nil: no metrics
@@ -53,7 +53,6 @@ type Server struct {
 	svc *Service
 	log *slog.Logger
 	kit *web.Kit
-	pc  *pageCache // nil: no profile page cache
 }
 
 // NewServer builds the server.
@@ -66,29 +65,20 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	svc := cfg.Service
 	kit, err := web.New(web.Config{Languages: cfg.Languages, SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
-		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: webAccounts{svc}, Counts: webAccounts{svc},
+		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: svc.accounts, Counts: webAccounts{svc},
 		Country: svc.Country(), Agency: svc.AgencyName(), Policy: svc.Policy(), Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.Now})
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger, kit: kit}
-	if cfg.PageCacheBytes == 0 {
-		cfg.PageCacheBytes = DefaultPageCacheBytes
-	}
-	if cfg.PageCacheBytes > 0 {
-		s.pc = newPageCache(cfg.PageCacheBytes)
-		if cfg.Metrics != nil {
-			for _, c := range s.pc.collectors() {
-				if err := cfg.Metrics.Register(c); err != nil {
-					return nil, fmt.Errorf("node: register metrics: %w", err)
-				}
-			}
-		}
+	features, err := s.accountWeb() // the directory's and the account's
+	if err != nil {
+		return nil, err
 	}
 	s.routes()
-	for _, add := range []func(*web.Kit) error{s.directoryRoutes, s.accountRoutes, s.registrationRoutes, s.agencyRoutes,
-		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes} {
+	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes,
+		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes) {
 		if err := add(kit); err != nil {
 			return nil, err
 		}
@@ -99,28 +89,11 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 // ServeHTTP implements http.Handler: the kit's.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.kit.ServeHTTP(w, r) }
 
-// webAccounts is what the web kit asks of the service: sessions, the
-// anonymous CSRF token, the member and counts of the menu.
+// webAccounts is what the web kit asks of the service beyond the
+// accounts (which authenticate): the counts of the menu.
 type webAccounts struct{ svc *Service }
 
-var (
-	_ web.Authenticator = webAccounts{}
-	_ web.Counter       = webAccounts{}
-)
-
-func (a webAccounts) Authenticate(ctx context.Context, token string) (*twinfed.Principal, string, error) {
-	p, sess, err := a.svc.Authenticate(ctx, token)
-	if err != nil {
-		return nil, "", err
-	}
-	return p, sess.CSRF, nil
-}
-
-func (a webAccounts) AnonymousCSRF(anon string) string { return a.svc.AnonymousCSRF(anon) }
-
-func (a webAccounts) Member(ctx context.Context, username string) (*twinfed.Member, error) {
-	return a.svc.Member(ctx, username)
-}
+var _ web.Counter = webAccounts{}
 
 func (a webAccounts) Counts(ctx context.Context, p *twinfed.Principal) web.Counts {
 	return web.Counts(a.svc.social.Counts(ctx, p))

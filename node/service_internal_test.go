@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
 )
@@ -26,23 +25,6 @@ func openService(t *testing.T, dir string) (*store.Store, *Service) {
 		t.Fatal(err)
 	}
 	return db, s
-}
-
-// localDirKey is the key of a local member's directory record.
-func (s *Service) localDirKey(username string) string {
-	return store.PrefixDirProfile + twinfed.ActorURL(s.cfg.BaseURL, username)
-}
-
-// recordVersion is the Badger version of key, 0 when it is missing.
-func (s *Service) recordVersion(key string) uint64 {
-	var v uint64
-	_ = s.store.View(func(txn *badger.Txn) error {
-		if item, err := txn.Get([]byte(key)); err == nil {
-			v = item.Version()
-		}
-		return nil
-	})
-	return v
 }
 
 // TestStore_AfterCommit checks the hooks of Update: they run after the
@@ -92,38 +74,5 @@ func TestStore_AfterCommit(t *testing.T) {
 	})
 	if err == nil || ran {
 		t.Fatalf("a failed transaction: err %v, hook ran %v", err, ran)
-	}
-}
-
-// TestDirStamps_WriteAndRemove checks that a directory record's stamp
-// changes with each committed write and removal of it, and not with a
-// transaction that fails.
-func TestDirStamps_WriteAndRemove(t *testing.T) {
-	db, s := openService(t, t.TempDir())
-	defer db.Close()
-	p := &twinfed.Profile{ID: "http://it.example/users/anna", Username: "anna", Name: "Anna Rossi"}
-	key := store.PrefixDirProfile + p.ID
-	before := s.stamps.get(key)
-	if err := db.Update(func(txn *badger.Txn) error { return s.dirPut(txn, p) }); err != nil {
-		t.Fatal(err)
-	}
-	afterPut := s.stamps.get(key)
-	if afterPut == before {
-		t.Fatal("a write left the record's stamp as it was")
-	}
-	_ = db.Update(func(txn *badger.Txn) error {
-		if err := s.dirRemove(txn, p.ID); err != nil {
-			return err
-		}
-		return errors.New("refused")
-	})
-	if s.stamps.get(key) != afterPut {
-		t.Fatal("a removal that did not commit changed the stamp")
-	}
-	if err := db.Update(func(txn *badger.Txn) error { return s.dirRemove(txn, p.ID) }); err != nil {
-		t.Fatal(err)
-	}
-	if s.stamps.get(key) == afterPut {
-		t.Fatal("a removal left the record's stamp as it was")
 	}
 }

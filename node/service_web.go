@@ -31,15 +31,3 @@ func (s *Service) Countries(ctx context.Context) []*twinfed.Country {
 	list, _ := s.registry.Countries(ctx)
 	return list
 }
-
-// StampedProfile is LocalProfile with what a cache of the page keeps it
-// with: the directory record it was read from ("" when it came from the
-// member's record) and the record's stamp before the read (see
-// ProfileStamp).
-func (s *Service) StampedProfile(ctx context.Context, username string) (p *twinfed.Profile, record string, stamp uint64, err error) {
-	return s.localProfile(ctx, username)
-}
-
-// ProfileStamp is the current stamp of a directory record: every
-// committed change of the record changes it.
-func (s *Service) ProfileStamp(record string) uint64 { return s.stamps.get(record) }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
+	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/social"
 )
@@ -23,7 +25,7 @@ import (
 
 func seedTeacher(t *testing.T, n *node.Node, user, first string) (*twinfed.Principal, string) {
 	t.Helper()
-	_, err := n.Service().SeedMember(context.Background(), node.PreRegistration{FirstName: first, LastName: "Rossi", Email: user + "@scuola.it", EmailConfirm: user + "@scuola.it",
+	_, err := n.Accounts().SeedMember(context.Background(), account.PreRegistration{FirstName: first, LastName: "Rossi", Email: user + "@scuola.it", EmailConfirm: user + "@scuola.it",
 		Username: user, Password: "correct horse 1", PasswordConfirm: "correct horse 1"},
 		&twinfed.Member{Schools: []twinfed.MemberSchool{{SchoolID: "it-" + user, Name: "Scuola " + first, Region: "Lazio", Level: twinfed.LevelPrimary, Role: "teacher"}},
 			Subjects: []string{"music"}, PupilAges: []int{10}, Languages: []string{"it"}, Available: twinfed.Available{Project: true}, Public: twinfed.PublicFields})
@@ -168,7 +170,7 @@ func TestDirectory_SearchAndPersistence(t *testing.T) {
 	seedTeacher(t, n, "bruno", "Bruno")
 	ctx := context.Background()
 	eventually(t, 10*time.Second, func() bool {
-		page, err := n.Service().SearchDirectory(ctx, anna, node.DirectoryQuery{Text: "Bruno", Subject: "music"})
+		page, err := n.Directory().SearchDirectory(ctx, anna, directory.DirectoryQuery{Text: "Bruno", Subject: "music"})
 		return err == nil && page.Total == 1
 	}, "bruno is not found")
 	b := login(t, n, "anna", "correct horse 1")
@@ -190,7 +192,7 @@ func TestDirectory_SearchAndPersistence(t *testing.T) {
 	}
 	n2 := MustOpenNode(t, nodeOpts{dir: dir})
 	eventually(t, 10*time.Second, func() bool {
-		page, err := n2.Service().SearchDirectory(ctx, anna, node.DirectoryQuery{Subject: "music"})
+		page, err := n2.Directory().SearchDirectory(ctx, anna, directory.DirectoryQuery{Subject: "music"})
 		return err == nil && page.Total == 2
 	}, "after a restart the directory lost profiles")
 	if _, err := os.Stat(legacy); !os.IsNotExist(err) {

@@ -13,7 +13,7 @@ import (
 func TestService_Usage(t *testing.T) {
 	clock := newClock()
 	n := MustOpenNode(t, nodeOpts{now: clock.Now})
-	svc, ctx := n.Service(), context.Background()
+	svc, ctx := n.Accounts(), context.Background()
 	seedValidated(t, n, "paola", nil)
 	seedValidated(t, n, "marco", nil)
 	seedTeacher(t, n, "anna", "Anna")

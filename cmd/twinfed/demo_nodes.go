@@ -12,7 +12,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/consensus"
-	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
 )
 
 // demoPassword is every demo account's password. The demo runs on loopback
@@ -100,7 +100,7 @@ func (d *demoMain) startNode(ctx context.Context, i int, dc demoCountry, admin *
 			return fmt.Errorf("register the %s node in the registry: %w", dc.Code, err)
 		}
 	}
-	if started.procs, err = d.seedNode(ctx, dc, m.Node().Service(), admin, cfg.BaseURL); err != nil {
+	if started.procs, err = d.seedNode(ctx, dc, m.Node().Accounts(), admin, cfg.BaseURL); err != nil {
 		return fmt.Errorf("seed %s: %w", dc.Code, err)
 	}
 	return nil
@@ -126,17 +126,17 @@ func hasKey(keys []twinfed.NodeKey, k twinfed.NodeKey) bool {
 
 // seedNode creates the agency officer and the sample teachers that do not
 // exist yet, and lists their logins.
-func (d *demoMain) seedNode(ctx context.Context, dc demoCountry, svc *node.Service, reg twinfed.Registry, base string) (procs []demoProcess, err error) {
+func (d *demoMain) seedNode(ctx context.Context, dc demoCountry, acc *account.Service, reg twinfed.Registry, base string) (procs []demoProcess, err error) {
 	code := strings.ToLower(dc.Code)
 	officer := "agency." + code
 	// exists spares a resumed demo the password hashing of accounts it has.
 	exists := func(username string) bool {
-		_, err := svc.Member(ctx, username)
+		_, err := acc.Member(ctx, username)
 		return err == nil
 	}
 	if !exists(officer) {
 		d.progress("Creating the %s agency officer and %d teachers…", dc.Code, len(dc.Teachers))
-		_, err := svc.CreateStaff(ctx, nil, officer, officer+"@demo.twinfed.example", "Agency", "Officer "+dc.Code, demoPassword, twinfed.RoleAgencyOfficer)
+		_, err := acc.CreateStaff(ctx, nil, officer, officer+"@demo.twinfed.example", "Agency", "Officer "+dc.Code, demoPassword, twinfed.RoleAgencyOfficer)
 		if err != nil && twinfed.ErrorCode(err) != twinfed.ECONFLICT {
 			return nil, fmt.Errorf("agency officer: %w", err)
 		}
@@ -172,7 +172,7 @@ func (d *demoMain) seedNode(ctx context.Context, dc demoCountry, svc *node.Servi
 			continue
 		}
 		email := t.Username + "@" + code + ".demo.twinfed.example"
-		_, err := svc.SeedMember(ctx, node.PreRegistration{
+		_, err := acc.SeedMember(ctx, account.PreRegistration{
 			FirstName: t.First, LastName: t.Last, Email: email, EmailConfirm: email,
 			Username: t.Username, Password: demoPassword, PasswordConfirm: demoPassword, Locale: dc.Language,
 		}, m)

@@ -9,7 +9,7 @@ package main
 //	m := &nodeMain{Config: cfg, Logger: logger} // cfg: config.DefaultNode() adjusted
 //	if err := m.Run(ctx); err != nil { … }     // binds cfg.HTTPAddr, serves, returns
 //	key := m.NodeKey()                           // register it: cluster PutCountry(NodeURL: cfg.BaseURL, Keys: [key])
-//	svc := m.Node().Service()                    // seed: svc.CreateStaff(ctx, nil, …), svc.SeedMember(ctx, …)
+//	acc := m.Node().Accounts()                   // seed: acc.CreateStaff(ctx, nil, …), acc.SeedMember(ctx, …)
 //	defer m.Close()                              // HTTP, inbox and delivery workers, Badger, registry client
 //
 // The node signs its registry writes with the key in <data_dir>/node.key
@@ -35,6 +35,8 @@ import (
 	"github.com/twinfed/twinfed/federation"
 	"github.com/twinfed/twinfed/federation/signing"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
+	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
@@ -112,9 +114,9 @@ var (
 	_ outbox.Outbox            = (*federation.Outbox)(nil)
 	_ outbox.Prover            = (*federation.Outbox)(nil)
 	_ node.SignatureChecker    = (*federation.Outbox)(nil)
-	_ federation.ActorSource   = (*node.Service)(nil)
+	_ federation.ActorSource   = (*directory.Service)(nil)
 	_ federation.ProjectSource = (*node.Service)(nil)
-	_ federation.UsageSource   = (*node.Service)(nil)
+	_ federation.UsageSource   = (*account.Service)(nil)
 	_ twinfed.InboxHandler     = (*node.Service)(nil)
 	_ signing.KeySource        = (*consensus.Client)(nil)
 )
@@ -215,7 +217,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	svc := m.node.Service()
 	m.fed, err = federation.New(federation.Config{
 		Outbox: m.out, Country: cfg.Country, AgencyName: cfg.Agency.Name,
-		Actors: svc, Projects: svc, Usage: svc, Handler: svc,
+		Actors: m.node.Directory(), Projects: svc, Usage: m.node.Accounts(), Handler: svc,
 	})
 	if err != nil {
 		return fmt.Errorf("node: federation: %w", err)

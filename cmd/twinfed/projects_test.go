@@ -345,7 +345,7 @@ func TestFederation_Projects(t *testing.T) {
 	// which every node's card shows.
 	year := twinfed.SchoolYearOf(time.Now())
 	for _, n := range []*fedNode{it, fr} {
-		if _, err := n.svc().CreateStaff(ctx, nil, "officer", "officer@agency.example", "Agency", "Officer", "correct horse 1", twinfed.RoleAgencyOfficer); err != nil {
+		if _, err := n.Node().Accounts().CreateStaff(ctx, nil, "officer", "officer@agency.example", "Agency", "Officer", "correct horse 1", twinfed.RoleAgencyOfficer); err != nil {
 			t.Fatal(err)
 		}
 		o := n.login(t, "officer")

@@ -17,7 +17,8 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
+	"github.com/twinfed/twinfed/node/directory"
 )
 
 // fedNode is one national node run through the `twinfed node serve`
@@ -78,7 +79,7 @@ func (n *fedNode) seedTeacherAt(t testing.TB, username, first, last, school stri
 func (n *fedNode) seedMember(t testing.TB, username, first, last, school string, subjects []string, ages []int) string {
 	t.Helper()
 	email := username + "@school.example"
-	_, err := n.Node().Service().SeedMember(context.Background(), node.PreRegistration{
+	_, err := n.Node().Accounts().SeedMember(context.Background(), account.PreRegistration{
 		FirstName: first, LastName: last, Email: email, EmailConfirm: email, Username: username, Password: "correct horse 1", PasswordConfirm: "correct horse 1",
 	}, &twinfed.Member{
 		Schools:  []twinfed.MemberSchool{{SchoolID: school, Name: "School " + school, Region: "Region " + n.Config.Country, Level: twinfed.LevelPrimary, Role: "teacher"}},
@@ -218,7 +219,7 @@ func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 	// IT → FR contact request, from the web UI (once FR holds Maria's
 	// profile, so that Jean sees her name).
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		_, err := fr.Node().Service().Profile(context.Background(), &twinfed.Principal{Username: "x", Role: twinfed.RoleAgencyOfficer}, maria)
+		_, err := fr.Node().Directory().Profile(context.Background(), &twinfed.Principal{Username: "x", Role: twinfed.RoleAgencyOfficer}, maria)
 		return err == nil
 	}, "FR never received Maria's profile")
 	ms := it.login(t, "maria")
@@ -344,15 +345,15 @@ func TestFederation_DirectoryBackfill(t *testing.T) {
 			t.Logf("backfill: %v", err)
 			return false
 		}
-		p, err := it.Node().Service().Profile(ctx, officer, jean)
+		p, err := it.Node().Directory().Profile(ctx, officer, jean)
 		return err == nil && p.Name == "Jean Dupont1"
 	}, "IT never backfilled FR's profiles")
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		page, err := it.Node().Service().SearchDirectory(ctx, officer, node.DirectoryQuery{Country: "FR", Subject: "music"})
+		page, err := it.Node().Directory().SearchDirectory(ctx, officer, directory.DirectoryQuery{Country: "FR", Subject: "music"})
 		return err == nil && page.Total == 3
 	}, "the backfilled profiles are not searchable")
 
-	resp, err := http.Get(fr.base + node.BackfillPath)
+	resp, err := http.Get(fr.base + directory.BackfillPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package node
+package account
 
 import (
 	"errors"
@@ -12,18 +12,19 @@ import (
 // The account's JSON API: the session, the password reset, the member's
 // own record, profile, photo, password, export and deletion.
 
-func (s *Server) accountAPIRoutes(k *web.Kit) {
-	k.HandleFunc("POST /api/v1/session", k.API(false, s.apiLogin))
-	k.HandleFunc("DELETE /api/v1/session", k.API(true, s.apiLogout))
-	k.HandleFunc("POST /api/v1/password/forgot", k.API(false, s.apiForgot))
-	k.HandleFunc("POST /api/v1/password/reset", k.API(false, s.apiReset))
-	k.HandleFunc("GET /api/v1/me", k.API(true, s.apiMe))
-	k.HandleFunc("PATCH /api/v1/me", k.API(true, s.apiUpdateMe))
-	k.HandleFunc("DELETE /api/v1/me", k.API(true, s.apiDeleteMe))
-	k.HandleFunc("PUT /api/v1/me/profile", k.API(true, s.apiProfile))
-	k.HandleFunc("PUT /api/v1/me/photo", k.API(true, s.apiPhoto))
-	k.HandleFunc("POST /api/v1/me/password", k.API(true, s.apiPassword))
-	k.HandleFunc("GET /api/v1/me/export", k.API(true, s.apiExport))
+func (h *Web) apiRoutes(k *web.Kit) {
+	k.HandleFunc("POST /api/v1/session", k.API(false, h.apiLogin))
+	k.HandleFunc("DELETE /api/v1/session", k.API(true, h.apiLogout))
+	k.HandleFunc("POST /api/v1/password/forgot", k.API(false, h.apiForgot))
+	k.HandleFunc("POST /api/v1/password/reset", k.API(false, h.apiReset))
+	k.HandleFunc("GET /api/v1/me", k.API(true, h.apiMe))
+	k.HandleFunc("PATCH /api/v1/me", k.API(true, h.apiUpdateMe))
+	k.HandleFunc("DELETE /api/v1/me", k.API(true, h.apiDeleteMe))
+	k.HandleFunc("PUT /api/v1/me/profile", k.API(true, h.apiProfile))
+	k.HandleFunc("PUT /api/v1/me/photo", k.API(true, h.apiPhoto))
+	k.HandleFunc("POST /api/v1/me/password", k.API(true, h.apiPassword))
+	k.HandleFunc("GET /api/v1/me/export", k.API(true, h.apiExport))
+	k.HandleFunc("GET /api/v1/people", k.API(true, h.apiPeople))
 }
 
 // sessionBody answers a login or confirmation: the session cookie is set,
@@ -34,7 +35,7 @@ type sessionBody struct {
 	Next      string          `json:"next,omitempty"`
 }
 
-func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiLogin(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	var in struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
@@ -43,24 +44,24 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, st *web.Reques
 		web.APIFail(w, err)
 		return
 	}
-	m, token, sess, err := s.svc.Login(r.Context(), in.Username, in.Password, web.ClientIP(r))
+	m, token, sess, err := h.svc.Login(r.Context(), in.Username, in.Password, web.ClientIP(r))
 	if err != nil {
 		web.APIFail(w, err)
 		return
 	}
-	s.kit.SetSession(w, token, sess.Expires)
+	h.kit.SetSession(w, token, sess.Expires)
 	web.WriteJSON(w, http.StatusOK, sessionBody{Member: m, CSRFToken: sess.CSRF})
 }
 
-func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiLogout(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	if st.Token != "" {
-		_ = s.svc.Logout(r.Context(), st.Token)
+		_ = h.svc.Logout(r.Context(), st.Token)
 	}
-	s.kit.ClearSession(w)
+	h.kit.ClearSession(w)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) apiForgot(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiForgot(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	var in struct {
 		Email string `json:"email"`
 	}
@@ -68,14 +69,14 @@ func (s *Server) apiForgot(w http.ResponseWriter, r *http.Request, st *web.Reque
 		web.APIFail(w, err)
 		return
 	}
-	if err := s.svc.RequestPasswordReset(r.Context(), in.Email); err != nil {
+	if err := h.svc.RequestPasswordReset(r.Context(), in.Email); err != nil {
 		web.APIFail(w, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusAccepted, map[string]string{"message": "If an account uses this address, a reset link has been sent to it."})
 }
 
-func (s *Server) apiReset(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiReset(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	var in struct {
 		Token           string `json:"token"`
 		Password        string `json:"password"`
@@ -85,20 +86,20 @@ func (s *Server) apiReset(w http.ResponseWriter, r *http.Request, st *web.Reques
 		web.APIFail(w, err)
 		return
 	}
-	if err := s.svc.ResetPassword(r.Context(), in.Token, in.Password, in.PasswordConfirm); err != nil {
+	if err := h.svc.ResetPassword(r.Context(), in.Token, in.Password, in.PasswordConfirm); err != nil {
 		web.APIFail(w, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]string{"message": "Your password has been changed; log in with it."})
 }
 
-func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	m, err := s.svc.Member(r.Context(), st.Principal.Username)
+func (h *Web) apiMe(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	m, err := h.svc.Member(r.Context(), st.Principal.Username)
 	if err != nil {
 		web.APIFail(w, err)
 		return
 	}
-	ch, err := s.svc.PendingEmailChange(r.Context(), m.Username)
+	ch, err := h.svc.PendingEmailChange(r.Context(), m.Username)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -113,18 +114,18 @@ type accountBody struct {
 	EmailChange *EmailChange `json:"email_change"`
 }
 
-func (s *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiUpdateMe(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	var in AccountUpdate
 	if err := web.Decode(r, &in); err != nil {
 		web.APIFail(w, err)
 		return
 	}
-	m, err := s.svc.UpdateAccount(r.Context(), st.Principal, in)
+	m, err := h.svc.UpdateAccount(r.Context(), st.Principal, in)
 	if err != nil {
 		web.APIFail(w, err)
 		return
 	}
-	ch, err := s.svc.PendingEmailChange(r.Context(), m.Username)
+	ch, err := h.svc.PendingEmailChange(r.Context(), m.Username)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -132,7 +133,7 @@ func (s *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request, st *web.Req
 	web.WriteJSON(w, http.StatusOK, accountBody{Member: m, EmailChange: ch})
 }
 
-func (s *Server) apiDeleteMe(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiDeleteMe(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	var in struct {
 		Password string `json:"password"`
 	}
@@ -140,15 +141,15 @@ func (s *Server) apiDeleteMe(w http.ResponseWriter, r *http.Request, st *web.Req
 		web.APIFail(w, err)
 		return
 	}
-	if err := s.svc.DeleteAccount(r.Context(), st.Principal, in.Password); err != nil {
+	if err := h.svc.DeleteAccount(r.Context(), st.Principal, in.Password); err != nil {
 		web.APIFail(w, err)
 		return
 	}
-	s.kit.ClearSession(w)
+	h.kit.ClearSession(w)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) apiMember(w http.ResponseWriter, m *twinfed.Member, err error) {
+func (h *Web) apiMember(w http.ResponseWriter, m *twinfed.Member, err error) {
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -156,35 +157,35 @@ func (s *Server) apiMember(w http.ResponseWriter, m *twinfed.Member, err error) 
 	web.WriteJSON(w, http.StatusOK, map[string]any{"member": m, "registration_step": twinfed.RegistrationStep(m)})
 }
 
-func (s *Server) apiProfile(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiProfile(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	var in Preferences
 	if err := web.Decode(r, &in); err != nil {
 		web.APIFail(w, err)
 		return
 	}
-	m, err := s.svc.UpdateProfile(r.Context(), st.Principal, in)
-	s.apiMember(w, m, err)
+	m, err := h.svc.UpdateProfile(r.Context(), st.Principal, in)
+	h.apiMember(w, m, err)
 }
 
-func (s *Server) apiPhoto(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiPhoto(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			web.APIFail(w, twinfed.Errorf(twinfed.ETOOLARGE, "The photo is too large; at most %d bytes.", s.kit.MaxUploadBytes()))
+			web.APIFail(w, twinfed.Errorf(twinfed.ETOOLARGE, "The photo is too large; at most %d bytes.", h.kit.MaxUploadBytes()))
 			return
 		}
 		web.APIFail(w, twinfed.Errorf(twinfed.EINVALID, "The photo could not be read."))
 		return
 	}
-	if err := s.svc.SetPhoto(r.Context(), st.Principal, data); err != nil {
+	if err := h.svc.SetPhoto(r.Context(), st.Principal, data); err != nil {
 		web.APIFail(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiPassword(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	var in struct {
 		Current         string `json:"current_password"`
 		Password        string `json:"new_password"`
@@ -194,18 +195,27 @@ func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request, st *web.Req
 		web.APIFail(w, err)
 		return
 	}
-	if err := s.svc.ChangePassword(r.Context(), st.Principal, in.Current, in.Password, in.PasswordConfirm); err != nil {
+	if err := h.svc.ChangePassword(r.Context(), st.Principal, in.Current, in.Password, in.PasswordConfirm); err != nil {
 		web.APIFail(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) apiExport(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	d, err := s.svc.Export(r.Context(), st.Principal)
+func (h *Web) apiExport(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	d, err := h.svc.Export(r.Context(), st.Principal)
 	if err != nil {
 		web.APIFail(w, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, d)
+}
+
+func (h *Web) apiPeople(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	list, err := h.svc.People(r.Context(), st.Principal, r.URL.Query().Get("q"), 50)
+	if err != nil {
+		web.APIFail(w, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"people": list})
 }

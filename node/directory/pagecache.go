@@ -1,4 +1,4 @@
-package node
+package directory
 
 import (
 	"bytes"
@@ -17,12 +17,13 @@ import (
 //
 // What such a page depends on, and how the cache follows it:
 //   - the directory record dp/<actor> it was rendered from: each entry keeps
-//     the record's stamp (dirStamps), taken before the record was read, and
+//     the record's stamp (stamps), taken before the record was read, and
 //     a hit checks it is still the current one. Every committed write or
 //     removal of the record changes the stamp before the write is
-//     acknowledged: dirPut and dirRemove, the only writers of dp/ records
-//     in a transaction (saveMember, a deletion, the directory's own
-//     writes), bump it after the commit, and a bulk import bumps them all.
+//     acknowledged: Put and Remove, the only writers of dp/ records in a
+//     transaction (the account's SaveMember, a deletion, the directory's
+//     own writes), bump it after the commit, and a bulk import bumps them
+//     all (Imported).
 //     So a changed, hidden or deleted profile is rendered again at once. A
 //     page rendered from the member's record instead (a member the
 //     directory does not hold) is not cached.
@@ -31,8 +32,9 @@ import (
 //     so the flash message (?done=) and anything else read from the query
 //     take the rendering path;
 //   - the visitor: a visitor's profile page has no POST form (the
-//     footer's language form is a GET for them, see setLanguage), so it
-//     carries no CSRF token and sets no cookie, and it is the same bytes
+//     footer's language form is a GET for them, see the account's
+//     setLanguage), so it carries no CSRF token and sets no cookie, and
+//     it is the same bytes
 //     for every visitor. A page whose template did ask for a token (see
 //     web.Page.CSRF) is not cached;
 //   - the node's configuration (country, agency name, languages), which is
@@ -42,7 +44,7 @@ import (
 // the rendered page: theirs shows the menu's counts and relation buttons.
 
 // DefaultPageCacheBytes is the memory the profile page cache may hold
-// when ServerConfig.PageCacheBytes is zero: about 12,000 profile pages
+// when WebConfig.PageCacheBytes is zero: about 12,000 profile pages
 // of 2.5 to 3 KiB.
 const DefaultPageCacheBytes = 32 << 20
 
@@ -65,7 +67,7 @@ type pageCache struct {
 type cachedPage struct {
 	key    string
 	record string // the directory record's key
-	stamp  uint64 // its stamp (dirStamps) before it was read for the page
+	stamp  uint64 // its stamp (stamps) before it was read for the page
 	body   []byte
 	size   int64 // what the entry costs in memory, roughly
 }
@@ -151,36 +153,36 @@ func newCachedPage(key, record string, stamp uint64, body []byte) *cachedPage {
 // cachedUserPage serves the public profile page of username to a visitor
 // without a session and with no query string, from the cache when the
 // page there is still current.
-func (s *Server) cachedUserPage(w http.ResponseWriter, r *http.Request, st *web.RequestState, username string) {
+func (h *Web) cachedUserPage(w http.ResponseWriter, r *http.Request, st *web.RequestState, username string) {
 	key := st.Lang + "\x00" + r.URL.Path
-	if e := s.pc.get(key); e != nil {
-		if e.stamp == s.svc.ProfileStamp(e.record) {
-			s.pc.hit.Inc()
+	if e := h.pc.get(key); e != nil {
+		if e.stamp == h.svc.ProfileStamp(e.record) {
+			h.pc.hit.Inc()
 			web.SendPage(w, http.StatusOK, st.Lang, e.body)
 			return
 		}
-		s.pc.remove(e)
+		h.pc.remove(e)
 	}
-	s.pc.miss.Inc()
-	prof, record, stamp, err := s.svc.StampedProfile(r.Context(), username)
+	h.pc.miss.Inc()
+	prof, record, stamp, err := h.svc.StampedProfile(r.Context(), username)
 	if err != nil {
-		s.kit.ErrorPage(w, r, err)
+		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := s.userPageOf(w, r, prof)
-	buf, ok := s.kit.Execute(w, "user", p)
+	p := h.userPageOf(w, r, prof)
+	buf, ok := h.kit.Execute(w, "user", p)
 	if !ok {
 		return
 	}
 	defer web.Release(buf)
 	if record != "" && !p.AskedCSRF() {
-		s.pc.put(newCachedPage(key, record, stamp, buf.Bytes()))
+		h.pc.put(newCachedPage(key, record, stamp, buf.Bytes()))
 	}
 	web.SendPage(w, http.StatusOK, p.Lang, buf.Bytes())
 }
 
 // pageCacheable reports whether a profile page may come from the cache
 // for the request: a visitor without a session, no query string.
-func (s *Server) pageCacheable(r *http.Request, st *web.RequestState) bool {
-	return s.pc != nil && st.Principal == nil && r.URL.RawQuery == ""
+func (h *Web) pageCacheable(r *http.Request, st *web.RequestState) bool {
+	return h.pc != nil && st.Principal == nil && r.URL.RawQuery == ""
 }

@@ -1,4 +1,4 @@
-package node
+package account
 
 import (
 	"bytes"
@@ -12,56 +12,6 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/store"
 )
-
-// ActorSource is what the federation package needs of the node to serve
-// member actors.
-type ActorSource interface {
-	// LocalProfile returns a validated member's public profile; ENOTFOUND otherwise.
-	LocalProfile(ctx context.Context, username string) (*twinfed.Profile, error)
-}
-
-var _ ActorSource = (*Service)(nil)
-
-// PhotoURL returns the URL of a member's photo.
-func (s *Service) PhotoURL(username string) string {
-	return twinfed.ActorURL(s.cfg.BaseURL, username) + "/photo"
-}
-
-// LocalProfile returns the public profile of a validated member of this
-// node: only the fields the member chose to show. ENOTFOUND for an unknown,
-// deleted or not yet validated member, and for agency staff.
-func (s *Service) LocalProfile(ctx context.Context, username string) (*twinfed.Profile, error) {
-	p, _, _, err := s.localProfile(ctx, username)
-	return p, err
-}
-
-// localProfile is LocalProfile with, when the profile was read from its
-// directory record, that record's key and the stamp it had before the
-// read (see dirStamps): what the profile page cache keeps the page with.
-// The record is written with every change of what the page shows (a
-// profile change, a hidden field; a deletion removes it). dirKey is ""
-// when the profile came from the member's record.
-func (s *Service) localProfile(ctx context.Context, username string) (p *twinfed.Profile, dirKey string, stamp uint64, err error) {
-	// The directory holds every shown member's public profile, written in
-	// the same transaction as the member (saveMember): one small record to
-	// read and decode instead of the whole account. The member's record
-	// answers for everyone else (not shown, or a username spelt otherwise).
-	id := twinfed.ActorURL(s.cfg.BaseURL, username)
-	key := store.PrefixDirProfile + id
-	stamp = s.stamps.get(key) // before the read: a write after it changes the stamp
-	_ = s.store.View(func(txn *badger.Txn) error { p = s.dirGet(txn, id); return nil })
-	if p != nil && p.Username == username {
-		return p, key, stamp, nil
-	}
-	m, err := s.Member(ctx, username)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	if m.Status != twinfed.StatusValidated || m.Role != twinfed.RoleMember {
-		return nil, "", 0, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
-	}
-	return m.PublicProfile(id, s.PhotoURL(username)), "", 0, nil
-}
 
 // AccountUpdate is the editable personal part of an account. Empty strings
 // keep the current value. A new e-mail address is not taken at once: it
@@ -85,14 +35,14 @@ type AccountUpdate struct {
 func (s *Service) UpdateAccount(ctx context.Context, p *twinfed.Principal, u AccountUpdate) (*twinfed.Member, error) {
 	f := map[string]string{}
 	if u.FirstName != "" {
-		checkName(f, "first_name", u.FirstName, "first name")
+		CheckName(f, "first_name", u.FirstName, "first name")
 	}
 	if u.LastName != "" {
-		checkName(f, "last_name", u.LastName, "last name")
+		CheckName(f, "last_name", u.LastName, "last name")
 	}
 	u.Email = strings.TrimSpace(u.Email)
 	if u.Email != "" {
-		checkEmail(f, "email", u.Email)
+		CheckEmail(f, "email", u.Email)
 	}
 	if u.Locale != "" && !slices.Contains([]string{"en", "it", "fr", "es"}, u.Locale) {
 		f["locale"] = "Choose a language from the list."
@@ -105,7 +55,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p *twinfed.Principal, u Acc
 	var change *EmailChange
 	err := s.update(func(txn *badger.Txn) error {
 		token, change = "", nil
-		old, err := getMember(txn, p.Username)
+		old, err := LoadMember(txn, p.Username)
 		if err != nil {
 			return err
 		}
@@ -124,13 +74,13 @@ func (s *Service) UpdateAccount(ctx context.Context, p *twinfed.Principal, u Acc
 				return err
 			}
 		}
-		if u.Email != "" && normEmail(u.Email) != normEmail(old.Email) {
+		if u.Email != "" && NormEmail(u.Email) != NormEmail(old.Email) {
 			if token, change, err = s.requestEmailChange(txn, old.Username, u.Email); err != nil {
 				return err
 			}
 		}
 		m.Updated = s.now().UTC()
-		return s.saveMember(ctx, txn, old, m)
+		return s.SaveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, s.internal("update account", err)
@@ -144,12 +94,12 @@ func (s *Service) UpdateAccount(ctx context.Context, p *twinfed.Principal, u Acc
 // UpdateProfile changes the member's preferences and public fields at any
 // time after the e-mail is confirmed.
 func (s *Service) UpdateProfile(ctx context.Context, p *twinfed.Principal, pr Preferences) (*twinfed.Member, error) {
-	if err := s.checkPreferences(&pr); err != nil {
+	if err := s.CheckPreferences(&pr); err != nil {
 		return nil, err
 	}
 	var m *twinfed.Member
 	err := s.update(func(txn *badger.Txn) error {
-		old, err := getMember(txn, p.Username)
+		old, err := LoadMember(txn, p.Username)
 		if err != nil {
 			return err
 		}
@@ -157,81 +107,11 @@ func (s *Service) UpdateProfile(ctx context.Context, p *twinfed.Principal, pr Pr
 			return twinfed.Errorf(twinfed.EFORBIDDEN, "Confirm your e-mail address first.")
 		}
 		m = ptrCopy(old)
-		applyPreferences(m, pr)
+		ApplyPreferences(m, pr)
 		m.Updated = s.now().UTC()
-		return s.saveMember(ctx, txn, old, m)
+		return s.SaveMember(ctx, txn, old, m)
 	})
 	return m, s.internal("update profile", err)
-}
-
-// AddSchool adds a further school (a member who teaches in several, or
-// moved) with the member's role there. Only validated members add schools;
-// a proposed school waits for the agency like at registration.
-func (s *Service) AddSchool(ctx context.Context, p *twinfed.Principal, c SchoolChoice, role string) (*twinfed.Member, error) {
-	if !slices.Contains(twinfed.SchoolRoles, role) {
-		return nil, twinfed.FieldError("role", "Choose your role at the school from the list.")
-	}
-	if err := s.cfg.Policy.CheckRole(role); err != nil {
-		return nil, err
-	}
-	if cur, err := s.Member(ctx, p.Username); err != nil {
-		return nil, err
-	} else if cur.Status != twinfed.StatusValidated {
-		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "You can add schools once the agency has validated your registration.")
-	}
-	ms, prop, err := s.resolveSchool(ctx, p.Username, c)
-	if err != nil {
-		return nil, err
-	}
-	ms.Role = role
-	var m *twinfed.Member
-	err = s.update(func(txn *badger.Txn) error {
-		old, err := getMember(txn, p.Username)
-		if err != nil {
-			return err
-		}
-		if old.Status != twinfed.StatusValidated {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "You can add schools once the agency has validated your registration.")
-		}
-		for _, have := range old.Schools {
-			if have.SchoolID != "" && have.SchoolID == ms.SchoolID {
-				return twinfed.FieldError("school_id", "This school is already in your profile.")
-			}
-		}
-		if len(old.Schools) >= 5 {
-			return twinfed.Errorf(twinfed.EINVALID, "A profile holds at most 5 schools; remove one first.")
-		}
-		m = ptrCopy(old)
-		m.Schools = append(slices.Clone(old.Schools), ms)
-		if prop != nil {
-			if err := store.SetJSON(txn, store.PrefixProposal+prop.ID, prop); err != nil {
-				return err
-			}
-		}
-		m.Updated = s.now().UTC()
-		return s.saveMember(ctx, txn, old, m)
-	})
-	return m, s.internal("add school", err)
-}
-
-// RemoveSchool removes one of the member's further schools (index ≥ 1;
-// the main school is changed, not removed).
-func (s *Service) RemoveSchool(ctx context.Context, p *twinfed.Principal, index int) (*twinfed.Member, error) {
-	var m *twinfed.Member
-	err := s.update(func(txn *badger.Txn) error {
-		old, err := getMember(txn, p.Username)
-		if err != nil {
-			return err
-		}
-		if index < 1 || index >= len(old.Schools) {
-			return twinfed.Errorf(twinfed.EINVALID, "There is no such further school in your profile.")
-		}
-		m = ptrCopy(old)
-		m.Schools = slices.Delete(slices.Clone(old.Schools), index, index+1)
-		m.Updated = s.now().UTC()
-		return s.saveMember(ctx, txn, old, m)
-	})
-	return m, s.internal("remove school", err)
 }
 
 // Accepted photo types.
@@ -245,7 +125,7 @@ func (s *Service) SetPhoto(ctx context.Context, p *twinfed.Principal, data []byt
 		return twinfed.FieldError("photo", "Upload a JPEG, PNG or WebP image.")
 	}
 	return s.internal("set photo", s.update(func(txn *badger.Txn) error {
-		old, err := getMember(txn, p.Username)
+		old, err := LoadMember(txn, p.Username)
 		if err != nil {
 			return err
 		}
@@ -254,7 +134,7 @@ func (s *Service) SetPhoto(ctx context.Context, p *twinfed.Principal, data []byt
 		if err := txn.Set([]byte(store.PrefixPhoto+p.Username), append([]byte(ct+"\x00"), data...)); err != nil {
 			return err
 		}
-		return s.saveMember(ctx, txn, old, m)
+		return s.SaveMember(ctx, txn, old, m)
 	}))
 }
 
@@ -287,12 +167,14 @@ func (s *Service) Photo(ctx context.Context, viewer *twinfed.Principal, username
 
 // DataExport is everything the node holds about a member, for download.
 type DataExport struct {
-	Exported  time.Time         `json:"exported"`
-	Node      string            `json:"node"`
-	Account   *twinfed.Member   `json:"account"`
-	Public    *twinfed.Profile  `json:"public_profile"`
-	Proposals []*SchoolProposal `json:"school_proposals,omitempty"`
-	HasPhoto  bool              `json:"has_photo"`
+	Exported time.Time        `json:"exported"`
+	Node     string           `json:"node"`
+	Account  *twinfed.Member  `json:"account"`
+	Public   *twinfed.Profile `json:"public_profile"`
+	// Proposals are the schools the member proposed (the registration's
+	// records); nil when there are none.
+	Proposals any  `json:"school_proposals,omitempty"`
+	HasPhoto  bool `json:"has_photo"`
 	// EmailChange is the change of address waiting for confirmation, if any.
 	EmailChange *EmailChange `json:"email_change,omitempty"`
 	Note        string       `json:"note"`
@@ -314,12 +196,12 @@ func (s *Service) Export(ctx context.Context, p *twinfed.Principal) (*DataExport
 		} else if twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 			return err
 		}
-		return store.EachJSON(txn, store.PrefixProposal, func(sp *SchoolProposal) error {
-			if sp.ProposedBy == p.Username {
-				out.Proposals = append(out.Proposals, sp)
-			}
+		if s.props == nil {
 			return nil
-		})
+		}
+		var err error
+		out.Proposals, err = s.props.ProposedBy(txn, p.Username)
+		return err
 	})
 	return out, s.internal("export", err)
 }
@@ -334,7 +216,8 @@ type tombstone struct {
 
 // DeleteAccount erases the member's personal data after checking the
 // password: the record, credentials, e-mail index, photo, a change of
-// address waiting for confirmation. Kept: a tombstone with the username and
+// address waiting for confirmation, and what the features registered
+// with OnDelete hold. Kept: a tombstone with the username and
 // dates (the actor id must never be reused), the anonymous registration
 // count of its week, and the name of a school the member proposed if the
 // agency validated it (it belongs to the registry).
@@ -347,41 +230,26 @@ func (s *Service) DeleteAccount(ctx context.Context, p *twinfed.Principal, passw
 		return &twinfed.Error{Code: twinfed.EINVALID, Message: "Your password is wrong.", Fields: map[string]string{"password": "Your password is wrong."}}
 	}
 	return s.internal("delete account", s.update(func(txn *badger.Txn) error {
-		m, err := getMember(txn, p.Username)
+		m, err := LoadMember(txn, p.Username)
 		if err != nil {
 			return err
 		}
-		for _, k := range []string{store.PrefixMember + m.Username, store.PrefixCred + m.Username, store.PrefixEmail + normEmail(m.Email), store.PrefixStatus + string(m.Status) + "/" + m.Username, store.PrefixPhoto + m.Username, store.PrefixEmailChange + m.Username} {
+		for _, k := range []string{store.PrefixMember + m.Username, store.PrefixCred + m.Username, store.PrefixEmail + NormEmail(m.Email), store.PrefixStatus + string(m.Status) + "/" + m.Username, store.PrefixPhoto + m.Username, store.PrefixEmailChange + m.Username} {
 			if err := txn.Delete([]byte(k)); err != nil {
 				return err
 			}
 		}
-		// Proposals still pending carry the proposer's name only; drop the link.
-		var props []*SchoolProposal
-		if err := store.EachJSON(txn, store.PrefixProposal, func(sp *SchoolProposal) error {
-			if sp.ProposedBy == m.Username {
-				props = append(props, sp)
-			}
-			return nil
-		}); err != nil {
+		// The directory and every other node forget the public profile;
+		// the other features erase what they hold (OnDelete): proposals
+		// lose the proposer's name, contacts, follows, notifications and
+		// messages are erased.
+		if err := s.ProfileChanged(ctx, txn, s.PublicOf(m), nil, true); err != nil {
 			return err
 		}
-		for _, sp := range props {
-			sp.ProposedBy = ""
-			if err := store.SetJSON(txn, store.PrefixProposal+sp.ID, sp); err != nil {
+		for _, h := range s.deleted {
+			if err := h(txn, m.Username); err != nil {
 				return err
 			}
-		}
-		// The directory and every other node forget the public profile;
-		// contacts, follows, notifications and messages are erased.
-		if err := s.profileChanged(ctx, txn, s.publicOf(m), nil, true); err != nil {
-			return err
-		}
-		if err := s.eraseSocial(txn, m.Username); err != nil {
-			return err
-		}
-		if err := s.forgetPeer(txn, twinfed.ActorURL(s.cfg.BaseURL, m.Username)); err != nil {
-			return err
 		}
 		return store.SetJSON(txn, store.PrefixDeleted+m.Username, tombstone{Username: m.Username, Created: m.Created, Deleted: s.now().UTC()})
 	}))
@@ -407,7 +275,7 @@ func (s *Service) People(ctx context.Context, viewer *twinfed.Principal, query s
 		defer it.Close()
 		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
 			u := strings.TrimPrefix(string(it.Item().Key()), string(opts.Prefix))
-			m, err := getMember(txn, u)
+			m, err := LoadMember(txn, u)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package node
+package account
 
 import (
 	"context"
@@ -11,20 +11,30 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twinfed/twinfed/node/mail"
-
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // ErrRateLimited is returned by Login when too many attempts failed for the
 // username from the same address; RetryAfter says for how long.
 type ErrRateLimited struct{ RetryAfter time.Duration }
 
+// Error says how long to wait.
 func (e *ErrRateLimited) Error() string {
 	return fmt.Sprintf("too many failed logins; try again in %s", e.RetryAfter.Round(time.Second))
 }
+
+// RetryIn is how long to wait before trying again (web.RateLimited: the
+// pages and the API answer 429 with Retry-After).
+func (e *ErrRateLimited) RetryIn() time.Duration { return e.RetryAfter }
+
+var (
+	_ web.RateLimited   = (*ErrRateLimited)(nil)
+	_ web.Authenticator = (*Service)(nil)
+)
 
 // credentials hold an account's secrets, apart from the member record so
 // that profile reads never load them.
@@ -71,16 +81,16 @@ func (s *Service) PreRegister(ctx context.Context, r PreRegistration) (*twinfed.
 	r.Email = strings.TrimSpace(r.Email)
 	r.EmailConfirm = strings.TrimSpace(r.EmailConfirm)
 	f := map[string]string{}
-	checkName(f, "first_name", r.FirstName, "first name")
-	checkName(f, "last_name", r.LastName, "last name")
-	checkEmail(f, "email", r.Email)
-	if f["email"] == "" && normEmail(r.Email) != normEmail(r.EmailConfirm) {
+	CheckName(f, "first_name", r.FirstName, "first name")
+	CheckName(f, "last_name", r.LastName, "last name")
+	CheckEmail(f, "email", r.Email)
+	if f["email"] == "" && NormEmail(r.Email) != NormEmail(r.EmailConfirm) {
 		f["email_confirm"] = "The two e-mail addresses differ; type the same address twice."
 	}
-	if !usernameRE.MatchString(r.Username) {
+	if !UsernameRE.MatchString(r.Username) {
 		f["username"] = "Choose a username of 3 to 30 characters: lower-case letters, digits, dot, dash or underscore, starting with a letter or digit."
 	}
-	checkPasswordPolicy(f, "password", r.Password, r.PasswordConfirm, "password_confirm")
+	CheckPasswordPolicy(f, "password", r.Password, r.PasswordConfirm, "password_confirm")
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
@@ -100,13 +110,13 @@ func (s *Service) PreRegister(ctx context.Context, r PreRegistration) (*twinfed.
 		if err := s.checkFree(txn, m.Username, m.Email); err != nil {
 			return err
 		}
-		if err := s.saveMember(ctx, txn, nil, m); err != nil {
+		if err := s.SaveMember(ctx, txn, nil, m); err != nil {
 			return err
 		}
 		if err := store.SetJSON(txn, store.PrefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {
 			return err
 		}
-		if err := txn.Set([]byte(store.PrefixEmail+normEmail(m.Email)), []byte(m.Username)); err != nil {
+		if err := txn.Set([]byte(store.PrefixEmail+NormEmail(m.Email)), []byte(m.Username)); err != nil {
 			return err
 		}
 		return store.SetJSON(txn, store.PrefixToken+th, linkToken{Kind: "confirm", Username: m.Username, Expires: now.Add(s.cfg.ConfirmLinkTTL)})
@@ -134,7 +144,7 @@ func (s *Service) checkFree(txn *badger.Txn, username, email string) error {
 		f["username"] = "This username is taken; choose another."
 	}
 	if email != "" {
-		if ok, err := store.Exists(txn, store.PrefixEmail+normEmail(email)); err != nil {
+		if ok, err := store.Exists(txn, store.PrefixEmail+NormEmail(email)); err != nil {
 			return err
 		} else if ok {
 			f["email"] = "An account with this e-mail address exists already; log in or reset your password."
@@ -144,12 +154,6 @@ func (s *Service) checkFree(txn *badger.Txn, username, email string) error {
 		return &twinfed.Error{Code: twinfed.ECONFLICT, Message: "This username or e-mail address is already registered.", Fields: f}
 	}
 	return nil
-}
-
-func (s *Service) sendMail(ctx context.Context, m mail.Message) {
-	if err := s.mailer.Send(ctx, m); err != nil {
-		s.log.Error("send mail", "to", m.To, "subject", m.Subject, "err", err)
-	}
 }
 
 // useToken consumes a single-use link of the given kind: ENOTFOUND for an
@@ -183,7 +187,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, token string) (*twinfed.Memb
 		if err != nil {
 			return err
 		}
-		old, err := getMember(txn, t.Username)
+		old, err := LoadMember(txn, t.Username)
 		if err != nil {
 			return err
 		}
@@ -192,7 +196,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, token string) (*twinfed.Memb
 			m.Status = twinfed.StatusRegistering
 			m.Updated = s.now().UTC()
 		}
-		return s.saveMember(ctx, txn, old, m)
+		return s.SaveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, "", nil, s.internal("confirm", err)
@@ -201,8 +205,6 @@ func (s *Service) ConfirmEmail(ctx context.Context, token string) (*twinfed.Memb
 	return m, tok, sess, err
 }
 
-func ptrCopy(m *twinfed.Member) *twinfed.Member { c := *m; return &c }
-
 // ResendConfirmation sends a new confirmation link to an unconfirmed
 // account's address. It answers the same whether or not the address is
 // known, so that it does not reveal who is registered.
@@ -210,11 +212,11 @@ func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 	var m *twinfed.Member
 	token, th := randomToken()
 	err := s.update(func(txn *badger.Txn) error {
-		u, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(email))
+		u, ok, err := store.GetString(txn, store.PrefixEmail+NormEmail(email))
 		if err != nil || !ok {
 			return err
 		}
-		m, err = getMember(txn, u)
+		m, err = LoadMember(txn, u)
 		if err != nil {
 			return err
 		}
@@ -249,14 +251,14 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 	err := s.store.View(func(txn *badger.Txn) error {
 		username := login
 		if strings.Contains(login, "@") {
-			u, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(login))
+			u, ok, err := store.GetString(txn, store.PrefixEmail+NormEmail(login))
 			if err != nil || !ok {
 				return twinfed.Errorf(twinfed.ENOTFOUND, "no such e-mail")
 			}
 			username = u
 		}
 		var err error
-		if m, err = getMember(txn, username); err != nil {
+		if m, err = LoadMember(txn, username); err != nil {
 			return err
 		}
 		return store.GetJSON(txn, store.PrefixCred+username, &cred)
@@ -279,13 +281,13 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 	s.limiter.reset(key)
 	s.logins.WithLabelValues("ok").Inc()
 	err = s.update(func(txn *badger.Txn) error {
-		old, err := getMember(txn, m.Username)
+		old, err := LoadMember(txn, m.Username)
 		if err != nil {
 			return err
 		}
 		m = ptrCopy(old)
 		m.LastLogin = s.now().UTC()
-		return s.saveMember(ctx, txn, old, m)
+		return s.SaveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, "", nil, s.internal("login", err)
@@ -313,9 +315,10 @@ func (s *Service) newSession(m *twinfed.Member) (string, *Session, error) {
 	return token, sess, nil
 }
 
-// Authenticate returns the principal and session of a session token;
+// Authenticate returns the principal of a session token and the
+// session's CSRF token (it is the web kit's web.Authenticator);
 // EUNAUTHORIZED when the token is unknown or expired, or the account gone.
-func (s *Service) Authenticate(ctx context.Context, token string) (*twinfed.Principal, *Session, error) {
+func (s *Service) Authenticate(ctx context.Context, token string) (*twinfed.Principal, string, error) {
 	var sess Session
 	var m *twinfed.Member
 	err := s.store.View(func(txn *badger.Txn) error {
@@ -323,18 +326,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*twinfed.Prin
 			return err
 		}
 		var err error
-		m, err = getMember(txn, sess.Username)
+		m, err = LoadMember(txn, sess.Username)
 		return err
 	})
 	if err != nil || s.now().After(sess.Expires) {
 		if err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
-			return nil, nil, s.internal("authenticate", err)
+			return nil, "", s.internal("authenticate", err)
 		}
-		return nil, nil, twinfed.Errorf(twinfed.EUNAUTHORIZED, "Your session has ended; log in again.")
+		return nil, "", twinfed.Errorf(twinfed.EUNAUTHORIZED, "Your session has ended; log in again.")
 	}
 	// The role is read from the account on every request, so that a change
 	// of role or a deletion takes effect at once.
-	return &twinfed.Principal{Username: m.Username, Role: m.Role, Status: m.Status, Scope: sess.Scope, Locale: m.Locale}, &sess, nil
+	return &twinfed.Principal{Username: m.Username, Role: m.Role, Status: m.Status, Scope: sess.Scope, Locale: m.Locale}, sess.CSRF, nil
 }
 
 // Logout ends a session.
@@ -358,11 +361,11 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	var m *twinfed.Member
 	token, th := randomToken()
 	err := s.update(func(txn *badger.Txn) error {
-		u, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(email))
+		u, ok, err := store.GetString(txn, store.PrefixEmail+NormEmail(email))
 		if err != nil || !ok {
 			return err
 		}
-		if m, err = getMember(txn, u); err != nil {
+		if m, err = LoadMember(txn, u); err != nil {
 			return err
 		}
 		return store.SetJSON(txn, store.PrefixToken+th, linkToken{Kind: "reset", Username: u, Expires: s.now().UTC().Add(s.cfg.ResetLinkTTL)})
@@ -381,7 +384,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 // session of the account ends at its expiry; the password changes at once.
 func (s *Service) ResetPassword(ctx context.Context, token, password, confirm string) error {
 	f := map[string]string{}
-	checkPasswordPolicy(f, "password", password, confirm, "password_confirm")
+	CheckPasswordPolicy(f, "password", password, confirm, "password_confirm")
 	if err := invalid(f); err != nil {
 		return err
 	}
@@ -394,14 +397,14 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm st
 		if err != nil {
 			return err
 		}
-		old, err := getMember(txn, t.Username)
+		old, err := LoadMember(txn, t.Username)
 		if err != nil {
 			return err
 		}
 		if old.Status == twinfed.StatusUnconfirmed { // the e-mail is proven now
 			m := ptrCopy(old)
 			m.Status = twinfed.StatusRegistering
-			if err := s.saveMember(ctx, txn, old, m); err != nil {
+			if err := s.SaveMember(ctx, txn, old, m); err != nil {
 				return err
 			}
 		}
@@ -413,7 +416,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm st
 // current one.
 func (s *Service) ChangePassword(ctx context.Context, p *twinfed.Principal, current, password, confirm string) error {
 	f := map[string]string{}
-	checkPasswordPolicy(f, "new_password", password, confirm, "new_password_confirm")
+	CheckPasswordPolicy(f, "new_password", password, confirm, "new_password_confirm")
 	if err := invalid(f); err != nil {
 		return err
 	}
@@ -486,13 +489,13 @@ func (s *Service) SeedMember(ctx context.Context, r PreRegistration, profile *tw
 // the first staff account) share a hash per password (seedHash).
 func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twinfed.Role, profile *twinfed.Member, seeded bool) (*twinfed.Member, error) {
 	f := map[string]string{}
-	checkName(f, "first_name", r.FirstName, "first name")
-	checkName(f, "last_name", r.LastName, "last name")
-	checkEmail(f, "email", r.Email)
-	if !usernameRE.MatchString(r.Username) {
+	CheckName(f, "first_name", r.FirstName, "first name")
+	CheckName(f, "last_name", r.LastName, "last name")
+	CheckEmail(f, "email", r.Email)
+	if !UsernameRE.MatchString(r.Username) {
 		f["username"] = "Choose a username of 3 to 30 characters: lower-case letters, digits, dot, dash or underscore."
 	}
-	checkPasswordPolicy(f, "password", r.Password, r.PasswordConfirm, "password_confirm")
+	CheckPasswordPolicy(f, "password", r.Password, r.PasswordConfirm, "password_confirm")
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
@@ -521,13 +524,13 @@ func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twi
 		if err := s.checkFree(txn, m.Username, m.Email); err != nil {
 			return err
 		}
-		if err := s.saveMember(ctx, txn, nil, m); err != nil {
+		if err := s.SaveMember(ctx, txn, nil, m); err != nil {
 			return err
 		}
 		if err := store.SetJSON(txn, store.PrefixCred+m.Username, credentials{PasswordHash: hash, Changed: now}); err != nil {
 			return err
 		}
-		return txn.Set([]byte(store.PrefixEmail+normEmail(m.Email)), []byte(m.Username))
+		return txn.Set([]byte(store.PrefixEmail+NormEmail(m.Email)), []byte(m.Username))
 	})
 	if err != nil {
 		return nil, s.internal("create account", err)

@@ -1,14 +1,13 @@
-package node
+package account
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/twinfed/twinfed/node/mail"
-
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -54,7 +53,7 @@ type emailChange struct {
 // replacing any earlier one, and returns the link's token. ECONFLICT when
 // another account uses the address.
 func (s *Service) requestEmailChange(txn *badger.Txn, username, email string) (string, *EmailChange, error) {
-	if owner, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(email)); err != nil {
+	if owner, ok, err := store.GetString(txn, store.PrefixEmail+NormEmail(email)); err != nil {
 		return "", nil, err
 	} else if ok && owner != username {
 		return "", nil, &twinfed.Error{Code: twinfed.ECONFLICT, Message: msgEmailTaken, Fields: map[string]string{"email": msgEmailTaken}}
@@ -124,7 +123,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, p *twinfed.Principal, 
 		if err != nil {
 			return err
 		}
-		old, err := getMember(txn, t.Username)
+		old, err := LoadMember(txn, t.Username)
 		if err != nil {
 			return err
 		}
@@ -132,21 +131,21 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, p *twinfed.Principal, 
 		if err := txn.Delete([]byte(store.PrefixEmailChange + old.Username)); err != nil {
 			return err
 		}
-		if owner, ok, err := store.GetString(txn, store.PrefixEmail+normEmail(ch.NewEmail)); err != nil {
+		if owner, ok, err := store.GetString(txn, store.PrefixEmail+NormEmail(ch.NewEmail)); err != nil {
 			return err
 		} else if ok && owner != old.Username {
 			taken = true
 			return nil // commit the used link and the cleared change
 		}
-		if err := txn.Delete([]byte(store.PrefixEmail + normEmail(old.Email))); err != nil {
+		if err := txn.Delete([]byte(store.PrefixEmail + NormEmail(old.Email))); err != nil {
 			return err
 		}
-		if err := txn.Set([]byte(store.PrefixEmail+normEmail(ch.NewEmail)), []byte(old.Username)); err != nil {
+		if err := txn.Set([]byte(store.PrefixEmail+NormEmail(ch.NewEmail)), []byte(old.Username)); err != nil {
 			return err
 		}
 		m = ptrCopy(old)
 		m.Email, m.Updated = ch.NewEmail, s.now().UTC()
-		return s.saveMember(ctx, txn, old, m)
+		return s.SaveMember(ctx, txn, old, m)
 	})
 	if err != nil {
 		return nil, s.internal("confirm e-mail change", err)
