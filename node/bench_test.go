@@ -27,6 +27,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/search"
 )
 
@@ -570,7 +571,7 @@ func BenchmarkProjectSearch(b *testing.B) {
 		projects[i] = p
 	}
 	start := time.Now()
-	if err := n.Service().StoreProjects(projects); err != nil {
+	if err := n.Projects().StoreProjects(projects); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%d projects stored in %v", total, time.Since(start).Round(time.Millisecond))
@@ -581,7 +582,7 @@ func BenchmarkProjectSearch(b *testing.B) {
 	}
 	start = time.Now()
 	n = MustOpenNode(b, nodeOpts{dir: dir})
-	svc := n.Service()
+	svc := n.Projects()
 	select {
 	case <-svc.ProjectIndexBuilt():
 	case <-time.After(10 * time.Minute):
@@ -616,9 +617,9 @@ func BenchmarkProjectSearch(b *testing.B) {
 
 	ctx := context.Background()
 	word := func() string { return vocab[zipf.Uint64()] }
-	queries := make([]node.ProjectQuery, 300)
+	queries := make([]project.ProjectQuery, 300)
 	for i := range queries {
-		var q node.ProjectQuery
+		var q project.ProjectQuery
 		if i%3 != 1 { // text
 			q.Text = word()
 			switch r.IntN(3) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -170,7 +171,6 @@ func (s *Service) openDirectory(legacyDir string) error {
 		}
 		s.log.Info("directory: removed the old on-disk index; the directory is now indexed in memory", "dir", legacyDir)
 	}
-	s.openProjectIndex() // the project search's index lives with the directory's
 	d := &dirState{ix: search.New(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	d.building.Store(1) // until the build has counted the profiles
 	d.changes.Store(1)  // not idle before a first pass
@@ -189,20 +189,15 @@ func (s *Service) openDirectory(legacyDir string) error {
 	return nil
 }
 
-// closeDirectory stops the indexer and releases the index, and the
-// project search's.
+// closeDirectory stops the indexer and releases the index.
 func (s *Service) closeDirectory() error {
-	perr := s.closeProjectIndex()
 	d := s.dir
 	if d == nil {
-		return perr
+		return nil
 	}
 	close(d.stop)
 	d.done.Wait()
-	if err := d.ix.Close(); err != nil {
-		return err
-	}
-	return perr
+	return d.ix.Close()
 }
 
 // syncLocalProfiles puts every validated member's public profile into dp/
@@ -604,4 +599,31 @@ func (s *Service) backfillNode(ctx context.Context, fetch Fetcher, base string) 
 	}
 	s.log.Info("directory: backfilled", "node", host, "stored", stored, "removed", len(gone))
 	return stored, nil
+}
+
+// backfillPages pages through a listing another node serves for backfill
+// (signed GETs of u followed by the last page's Next, escaped), decoding
+// each page into P and storing it in one transaction, until the last page.
+// what names the listing in errors.
+func backfillPages[P any](ctx context.Context, s *Service, fetch Fetcher, u, what string, next func(*P) string, store func(*badger.Txn, *P) error) error {
+	after := ""
+	for range 10000 {
+		body, err := fetch(ctx, u+url.QueryEscape(after))
+		if err != nil {
+			return err
+		}
+		var pg P
+		if err := json.Unmarshal(body, &pg); err != nil {
+			return fmt.Errorf("%s: the page is not the JSON expected: %w", what, err)
+		}
+		if err := s.update(func(txn *badger.Txn) error { return store(txn, &pg) }); err != nil {
+			return err
+		}
+		n := next(&pg)
+		if n == "" || n == after {
+			return nil
+		}
+		after = n
+	}
+	return nil
 }

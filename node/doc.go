@@ -21,9 +21,17 @@
 //     node/web (routing, sessions, CSRF, limits, page rendering, i18n,
 //     the layout, static files, metrics). Each feature's handlers are in
 //     <feature>_web.go and <feature>_api.go (account, registration,
-//     agency, directory, social, project, twinspace, label), its templates
+//     agency, directory, social, label), its templates
 //     in templates/<feature>/, registered by its <feature>Routes. It mounts
 //     the federation's ActivityPub handler when one is given (Node.Mount).
+//   - The feature packages, each with its service, inbound handlers, pages,
+//     API and templates: project (projects, their search and the agency's
+//     approval queue; project/certificate writes the start certificate's
+//     PDF) and twinspace (the TwinSpace of an approved project, opened by
+//     a hook on project approval). assemble_project.go builds them on the
+//     kits, with adapters over Service for what they ask of the features
+//     still here, and registers their routes; the inbox routes their
+//     activities to them.
 //
 // See docs/node.md for the design and docs/api.md for the JSON API.
 package node

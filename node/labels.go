@@ -116,7 +116,7 @@ func (s *Service) checkNationalLabel(in NationalLabelInput) (twinfed.QualityLabe
 	} else {
 		err := s.store.View(func(txn *badger.Txn) error {
 			var err error
-			proj, err = getProject(txn, l.ProjectID)
+			proj, err = s.projects.Project(txn, l.ProjectID)
 			return err
 		})
 		switch {
@@ -223,7 +223,7 @@ func (s *Service) labelWriteErr(err error) error {
 // project (ViewProject's rules). ENOTFOUND for a project the viewer may
 // not see, EUNAVAILABLE when the registry cannot be read.
 func (s *Service) ProjectLabels(ctx context.Context, viewer *twinfed.Principal, id string) (*ProjectLabels, error) {
-	if _, err := s.ViewProject(ctx, viewer, id); err != nil {
+	if _, err := s.projects.ViewProject(ctx, viewer, id); err != nil {
 		return nil, err
 	}
 	return s.projectLabels(ctx, id, viewer.IsAgency())
@@ -285,7 +285,7 @@ func (s *Service) LabelProjects(ctx context.Context, p *twinfed.Principal, offse
 				continue
 			}
 			seen[id] = true
-			proj, err := getProject(txn, id)
+			proj, err := s.projects.Project(txn, id)
 			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 				continue
 			} else if err != nil {

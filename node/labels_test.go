@@ -13,6 +13,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/project"
 )
 
 // The quality labels run against a real three-member registry cluster: the
@@ -66,15 +67,15 @@ func nationalProject(t *testing.T, n *node.Node, anna *twinfed.Principal, annaUR
 	if _, err := svc.AnswerContact(ctx, bruno, annaURL, true); err != nil {
 		t.Fatal(err)
 	}
-	p, err := svc.CreateProject(ctx, anna, node.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Our town's rivers", Description: "Rivers."})
+	p, err := n.Projects().CreateProject(ctx, anna, project.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Our town's rivers", Description: "Rivers."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AnswerInvitation(ctx, bruno, p.ID, true, ""); err != nil {
+	if _, err := n.Projects().AnswerInvitation(ctx, bruno, p.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, who := range []string{annaURL, brunoURL} {
-		if p, err = svc.DecideParticipation(ctx, officerP, p.ID, who, true, ""); err != nil {
+		if p, err = n.Projects().DecideParticipation(ctx, officerP, p.ID, who, true, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,7 +22,9 @@ import (
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
+	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/twinspace"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -71,8 +73,12 @@ type Service struct {
 	notices *notice.Notices    // members' notifications and the unread index
 	usage   usageCache         // NodeInfo's counts (usage.go)
 	dir     *dirState          // the directory index; nil until Node.Open opens it
-	proj    *projIndex         // the project search's index; nil until Node.Open opens it
 	stamps  *dirStamps         // changes of the directory's records, for the page cache
+
+	// The project and TwinSpace features (labels.go, the inbox and the
+	// directory's backfill ask them); set by assembleProjects.
+	projects   *project.Service
+	twinspaces *twinspace.Service
 
 	registrations prometheus.Counter
 	validations   *prometheus.CounterVec
@@ -138,12 +144,8 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		n, _ := s.dir.ix.Count()
 		return float64(n)
 	})
-	projects := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_projects_indexed", Help: "Public projects in the project search's index."}, func() float64 {
-		n, _ := s.ProjectIndex()
-		return float64(n)
-	})
 	if d.Metrics != nil {
-		for _, c := range []prometheus.Collector{s.registrations, s.validations, s.logins, pending, backlog, indexed, projects} {
+		for _, c := range []prometheus.Collector{s.registrations, s.validations, s.logins, pending, backlog, indexed} {
 			if err := d.Metrics.Register(c); err != nil {
 				return nil, fmt.Errorf("node: register metrics: %w", err)
 			}

@@ -37,6 +37,7 @@ import (
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
+	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/urfave/cli/v2"
 )
@@ -113,7 +114,7 @@ var (
 	_ outbox.Prover            = (*federation.Outbox)(nil)
 	_ node.SignatureChecker    = (*federation.Outbox)(nil)
 	_ federation.ActorSource   = (*node.Service)(nil)
-	_ federation.ProjectSource = (*node.Service)(nil)
+	_ federation.ProjectSource = (*project.Service)(nil)
 	_ federation.UsageSource   = (*node.Service)(nil)
 	_ twinfed.InboxHandler     = (*node.Service)(nil)
 	_ signing.KeySource        = (*consensus.Client)(nil)
@@ -215,7 +216,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	svc := m.node.Service()
 	m.fed, err = federation.New(federation.Config{
 		Outbox: m.out, Country: cfg.Country, AgencyName: cfg.Agency.Name,
-		Actors: svc, Projects: svc, Usage: svc, Handler: svc,
+		Actors: svc, Projects: m.node.Projects(), Usage: svc, Handler: svc,
 	})
 	if err != nil {
 		return fmt.Errorf("node: federation: %w", err)
