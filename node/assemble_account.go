@@ -77,21 +77,11 @@ func (s *Service) assembleAccount(d Deps) error {
 	return nil
 }
 
-// openDirectory starts the directory's index and the project search's,
-// which lives with it.
-func (s *Service) openDirectory(legacyDir string) error {
-	s.openProjectIndex()
-	return s.dir.Open(legacyDir)
-}
+// openDirectory starts the directory's index.
+func (s *Service) openDirectory(legacyDir string) error { return s.dir.Open(legacyDir) }
 
-// closeDirectory stops the project search's index and the directory's.
-func (s *Service) closeDirectory() error {
-	perr := s.closeProjectIndex()
-	if err := s.dir.Close(); err != nil {
-		return err
-	}
-	return perr
-}
+// closeDirectory stops the directory's index.
+func (s *Service) closeDirectory() error { return s.dir.Close() }
 
 // accountWeb builds the directory's and the accounts' pages, with their
 // routes to register on the kit.

@@ -2,12 +2,10 @@ package node
 
 import (
 	"context"
-	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/label"
-	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -48,21 +46,13 @@ func (s *Server) labelRoutes(k *web.Kit) error {
 // until it moves.
 type ProjectLabels = label.ProjectLabels
 
-// PublicProjectLabels reads the labels of a public project for its card,
-// without the scores (label.Service.PublicProjectLabels).
-// adapter: project card until it moves
-func (s *Service) PublicProjectLabels(ctx context.Context, id string) (*ProjectLabels, error) {
-	return s.labels.PublicProjectLabels(ctx, id)
-}
-
 // labelProjects gives the labels the projects this node holds.
 type labelProjects struct{ s *Service }
 
 // HeldProject reads this node's copy of a project.
-// adapter: project until it moves
 func (a labelProjects) HeldProject(ctx context.Context, id string) (*twinfed.Project, error) {
 	var p *twinfed.Project
-	err := a.s.store.View(func(txn *badger.Txn) (err error) { p, err = getProject(txn, id); return err })
+	err := a.s.store.View(func(txn *badger.Txn) (err error) { p, err = a.s.projects.Project(txn, id); return err })
 	if err != nil {
 		return nil, err
 	}
@@ -70,34 +60,20 @@ func (a labelProjects) HeldProject(ctx context.Context, id string) (*twinfed.Pro
 }
 
 // CanViewProject applies ViewProject's rules.
-// adapter: project until it moves
 func (a labelProjects) CanViewProject(ctx context.Context, viewer *twinfed.Principal, id string) error {
-	_, err := a.s.ViewProject(ctx, viewer, id)
+	_, err := a.s.projects.ViewProject(ctx, viewer, id)
 	return err
 }
 
 // MembersProjects reads the projects of this node's members (the index
 // store.PrefixMyProject), each once.
-// adapter: project until it moves
 func (a labelProjects) MembersProjects(ctx context.Context) ([]*twinfed.Project, error) {
 	var all []*twinfed.Project
 	err := a.s.store.View(func(txn *badger.Txn) error {
-		seen := map[string]bool{}
-		for _, k := range store.KeysUnder(txn, store.PrefixMyProject, 0) {
-			_, id, ok := strings.Cut(k, "/")
-			if !ok || seen[id] {
-				continue
-			}
-			seen[id] = true
-			proj, err := getProject(txn, id)
-			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-				continue
-			} else if err != nil {
-				return err
-			}
-			all = append(all, proj)
-		}
-		return nil
+		return a.s.projects.EachMembersProject(txn, func(p *twinfed.Project) error {
+			all = append(all, p)
+			return nil
+		})
 	})
 	return all, err
 }

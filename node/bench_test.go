@@ -29,6 +29,7 @@ import (
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/search"
 )
 
@@ -572,7 +573,7 @@ func BenchmarkProjectSearch(b *testing.B) {
 		projects[i] = p
 	}
 	start := time.Now()
-	if err := n.Service().StoreProjects(projects); err != nil {
+	if err := n.Projects().StoreProjects(projects); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%d projects stored in %v", total, time.Since(start).Round(time.Millisecond))
@@ -583,7 +584,7 @@ func BenchmarkProjectSearch(b *testing.B) {
 	}
 	start = time.Now()
 	n = MustOpenNode(b, nodeOpts{dir: dir})
-	svc := n.Service()
+	svc := n.Projects()
 	select {
 	case <-svc.ProjectIndexBuilt():
 	case <-time.After(10 * time.Minute):
@@ -618,9 +619,9 @@ func BenchmarkProjectSearch(b *testing.B) {
 
 	ctx := context.Background()
 	word := func() string { return vocab[zipf.Uint64()] }
-	queries := make([]node.ProjectQuery, 300)
+	queries := make([]project.ProjectQuery, 300)
 	for i := range queries {
-		var q node.ProjectQuery
+		var q project.ProjectQuery
 		if i%3 != 1 { // text
 			q.Text = word()
 			switch r.IntN(3) {

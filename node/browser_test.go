@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/project"
 )
 
 // TestBrowser_UI drives the web UI of real nodes with headless Chromium
@@ -343,9 +344,9 @@ func browserEveryPage(t *testing.T, browser context.Context) {
 	eu := frProject("water", "Water for tomorrow", annaURL, twinfed.ProjectApproved, twinfed.PartnerApproved)
 	deliverProject(t, n, eu)
 	// Something on each list: a project waiting for bruno, a message.
-	d := node.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Water in our towns", Description: "We measure water.",
+	d := project.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Water in our towns", Description: "We measure water.",
 		Languages: []string{"it"}, Subjects: []string{"science"}, PupilAges: []int{10, 11, 12}}
-	proj, err := n.Service().CreateProject(ctx, anna, d)
+	proj, err := n.Projects().CreateProject(ctx, anna, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/project"
 )
 
 // A data directory written by an earlier version of the node is kept in
@@ -65,13 +66,13 @@ func TestDataDir_Write(t *testing.T) {
 }
 
 func writeDataDir(t *testing.T, n *node.Node) {
-	ctx, svc := context.Background(), n.Service()
+	ctx := context.Background()
 	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
 	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
 	carla, _ := seedTeacher(t, n, "carla", "Carla")
 	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
 	p := nationalProject(t, n, anna, annaURL, brunoURL)
-	if _, err := svc.PostToTwinSpace(ctx, bruno, p.ID, "Our first recordings are in."); err != nil {
+	if _, err := n.TwinSpaces().PostToTwinSpace(ctx, bruno, p.ID, "Our first recordings are in."); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := n.Social().SendMessage(ctx, anna, brunoURL, "Ciao Bruno, see you in the TwinSpace."); err != nil {
@@ -101,7 +102,7 @@ func TestDataDir_ReadsV1(t *testing.T) {
 		return err
 	})
 	n := openDataDirNode(t, dir, nil)
-	ctx, svc := context.Background(), n.Service()
+	ctx := context.Background()
 	anna := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	bruno := &twinfed.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	annaURL, brunoURL, carlaURL := dataDirBase+"/users/anna", dataDirBase+"/users/bruno", dataDirBase+"/users/carla"
@@ -120,7 +121,7 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Content, "see you in the TwinSpace") {
 		t.Fatalf("bruno's conversation with anna: %+v %v", msgs, err)
 	}
-	mine, err := svc.MyProjects(ctx, anna)
+	mine, err := n.Projects().MyProjects(ctx, anna)
 	if err != nil || len(mine.Approved) != 1 {
 		t.Fatalf("anna's projects: %+v %v", mine, err)
 	}
@@ -128,7 +129,7 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	if proj.State != twinfed.ProjectApproved || len(proj.Partners) != 2 || proj.Title != "Our town's rivers" {
 		t.Fatalf("the project: %+v", proj)
 	}
-	ts, err := svc.TwinSpace(ctx, anna, proj.ID)
+	ts, err := n.TwinSpaces().TwinSpace(ctx, anna, proj.ID)
 	if err != nil || len(ts.Posts) != 1 || !strings.Contains(ts.Posts[0].Content, "first recordings") {
 		t.Fatalf("the TwinSpace: %+v %v", ts, err)
 	}
@@ -138,8 +139,8 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	if pg, err := n.Directory().SearchDirectory(ctx, anna, directory.DirectoryQuery{Text: "bruno"}); err != nil || pg.Total != 1 {
 		t.Fatalf("directory search for bruno: %+v %v", pg, err)
 	}
-	<-svc.ProjectIndexBuilt()
-	if pg, err := svc.SearchProjects(ctx, anna, node.ProjectQuery{Text: "rivers"}); err != nil || pg.Total != 1 {
+	<-n.Projects().ProjectIndexBuilt()
+	if pg, err := n.Projects().SearchProjects(ctx, anna, project.ProjectQuery{Text: "rivers"}); err != nil || pg.Total != 1 {
 		t.Fatalf("project search for rivers: %+v %v", pg, err)
 	}
 

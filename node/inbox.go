@@ -7,8 +7,10 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/twinspace"
 )
 
 // The node's twinfed.InboxHandler. The federation calls HandleActivity once
@@ -69,16 +71,34 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	// The directory: profiles of other nodes' members.
 	{twinfed.ActivityUpdate, kindProfile}: inDirectory((*directory.Service).ApplyProfileUpdate),
 	{twinfed.ActivityDelete, kindActor}:   inDirectory((*directory.Service).ApplyActorDelete),
-	// Projects.
-	{twinfed.ActivityInvite, kindProject}:         (*Service).applyInvite,
-	{twinfed.ActivityAccept, kindInvitation}:      (*Service).applyInvitationAnswer,
-	{twinfed.ActivityReject, kindInvitation}:      (*Service).applyInvitationAnswer,
-	{twinfed.ActivityAccept, kindParticipation}:   (*Service).applyDecision,
-	{twinfed.ActivityReject, kindParticipation}:   (*Service).applyDecision,
-	{twinfed.ActivityUpdate, kindProject}:         (*Service).applyProjectUpdate,
-	{twinfed.ActivityDelete, kindProject}:         (*Service).applyProjectDelete,
-	{twinfed.ActivityCreate, kindTwinSpacePost}:   (*Service).applyPost,
-	{twinfed.ActivityAnnounce, kindTwinSpacePost}: withoutCtx((*Service).applyAnnouncedPost),
+	// Projects (package project).
+	{twinfed.ActivityInvite, kindProject}:       toProjects((*project.Service).ApplyInvite),
+	{twinfed.ActivityAccept, kindInvitation}:    toProjects((*project.Service).ApplyInvitationAnswer),
+	{twinfed.ActivityReject, kindInvitation}:    toProjects((*project.Service).ApplyInvitationAnswer),
+	{twinfed.ActivityAccept, kindParticipation}: toProjects((*project.Service).ApplyDecision),
+	{twinfed.ActivityReject, kindParticipation}: toProjects((*project.Service).ApplyDecision),
+	{twinfed.ActivityUpdate, kindProject}:       toProjects((*project.Service).ApplyProjectUpdate),
+	{twinfed.ActivityDelete, kindProject}:       toProjects((*project.Service).ApplyProjectDelete),
+	// TwinSpace posts (package twinspace).
+	{twinfed.ActivityCreate, kindTwinSpacePost}:   toTwinSpaces((*twinspace.Service).ApplyPost),
+	{twinfed.ActivityAnnounce, kindTwinSpacePost}: toTwinSpaces((*twinspace.Service).ApplyAnnouncedPost),
+}
+
+// featureHandler is a feature's handler of an inbound activity.
+type featureHandler[F any] func(f F, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error
+
+// toProjects routes to a handler of the project feature.
+func toProjects(h featureHandler[*project.Service]) inboxHandler {
+	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+		return h(s.projects, ctx, txn, a)
+	}
+}
+
+// toTwinSpaces routes to a handler of the TwinSpace feature.
+func toTwinSpaces(h featureHandler[*twinspace.Service]) inboxHandler {
+	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+		return h(s.twinspaces, ctx, txn, a)
+	}
 }
 
 func withoutCtx(f func(*Service, *badger.Txn, *twinfed.Activity) error) inboxHandler {
@@ -97,7 +117,7 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		switch {
 		case a.Target == "":
 			return kindRequest
-		case a.Actor == agencyOf(a.Actor): // the Service actor of a node: its agency
+		case a.Actor == project.AgencyOf(a.Actor): // the Service actor of a node: its agency
 			return kindParticipation
 		default:
 			return kindInvitation
@@ -110,7 +130,7 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		if a.Note == nil {
 			return ""
 		}
-		if store.Has(txn, projectKey(a.Note.To)) {
+		if s.projects.Has(txn, a.Note.To) {
 			return kindTwinSpacePost
 		}
 		return kindNote

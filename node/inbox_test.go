@@ -120,12 +120,12 @@ func TestHandleActivity_ReplayChangesNothing(t *testing.T) {
 		del := &twinfed.Activity{ID: twinfed.ActivityURL(frBase, "delete-replayed"), Type: twinfed.ActivityDelete, Actor: p.ID, To: []string{annaURL},
 			Object: p.ID, Project: p, Published: now}
 		deliver(up)
-		if _, err := svc.ViewProject(ctx, anna, p.ID); err != nil {
+		if _, err := n.Projects().ViewProject(ctx, anna, p.ID); err != nil {
 			t.Fatalf("the project did not arrive: %v", err)
 		}
 		deliver(del)
 		deliver(up)
-		if v, err := svc.ViewProject(ctx, anna, p.ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		if v, err := n.Projects().ViewProject(ctx, anna, p.ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 			t.Errorf("the deleted project is back after a replay: %+v %v", v, err)
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/label"
+	"github.com/twinfed/twinfed/node/project"
 )
 
 // The quality labels run against a real three-member registry cluster: the
@@ -59,7 +60,7 @@ func frProject(slug, title, annaURL string, state twinfed.ProjectState, annaStat
 // on n.
 func nationalProject(t *testing.T, n *node.Node, anna *twinfed.Principal, annaURL, brunoURL string) *twinfed.Project {
 	t.Helper()
-	ctx, svc := context.Background(), n.Service()
+	ctx := context.Background()
 	bruno := &twinfed.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	if _, err := n.Social().RequestContact(ctx, anna, brunoURL, ""); err != nil {
 		t.Fatal(err)
@@ -67,15 +68,15 @@ func nationalProject(t *testing.T, n *node.Node, anna *twinfed.Principal, annaUR
 	if _, err := n.Social().AnswerContact(ctx, bruno, annaURL, true); err != nil {
 		t.Fatal(err)
 	}
-	p, err := svc.CreateProject(ctx, anna, node.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Our town's rivers", Description: "Rivers."})
+	p, err := n.Projects().CreateProject(ctx, anna, project.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Our town's rivers", Description: "Rivers."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AnswerInvitation(ctx, bruno, p.ID, true, ""); err != nil {
+	if _, err := n.Projects().AnswerInvitation(ctx, bruno, p.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, who := range []string{annaURL, brunoURL} {
-		if p, err = svc.DecideParticipation(ctx, officerP, p.ID, who, true, ""); err != nil {
+		if p, err = n.Projects().DecideParticipation(ctx, officerP, p.ID, who, true, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -156,12 +156,16 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
 		return fail(err)
 	}
+	if err := assembleProjects(n.svc, o.Metrics); err != nil {
+		return fail(err)
+	}
 	if err := newLabels(n.svc); err != nil {
 		return fail(err)
 	}
 	if err := n.svc.openDirectory(filepath.Join(o.Dir, "directory")); err != nil {
 		return fail(fmt.Errorf("node: directory: %w", err))
 	}
+	n.svc.projects.OpenIndex()
 	srvCfg := o.Server
 	srvCfg.Service, srvCfg.Logger, srvCfg.Metrics, srvCfg.FederationAdmin = n.svc, o.Logger, o.Metrics, o.FederationAdmin
 	if o.Signed != nil {
@@ -172,6 +176,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		srvCfg.Federation = n.fed
 	}
 	if n.srv, err = NewServer(srvCfg); err != nil {
+		n.svc.projects.Close()
 		n.svc.closeDirectory()
 		return fail(err)
 	}
@@ -256,6 +261,9 @@ func (n *Node) Shutdown() error {
 func (n *Node) Close() error {
 	n.close.Do(func() {
 		n.err = n.Shutdown()
+		if perr := n.svc.projects.Close(); n.err == nil {
+			n.err = perr
+		}
 		if derr := n.svc.closeDirectory(); n.err == nil {
 			n.err = derr
 		}

@@ -14,6 +14,8 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/outbox"
+	"github.com/twinfed/twinfed/node/project"
+	"github.com/twinfed/twinfed/node/twinspace"
 )
 
 // Projects between two members of one node run entirely on that node: the
@@ -336,7 +338,7 @@ func TestProjects_WebEditDeleteDecline(t *testing.T) {
 	n, _, brunoURL := projectNode(t)
 	ctx := context.Background()
 	annaP := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
-	proj, err := n.Service().CreateProject(ctx, annaP, node.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Songs of Europe", Description: "We sing."})
+	proj, err := n.Projects().CreateProject(ctx, annaP, project.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Songs of Europe", Description: "We sing."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +404,7 @@ func TestProjects_API(t *testing.T) {
 	bruno, brunoCSRF := session("bruno", "correct horse 1")
 	officer, officerCSRF := session("officer", "staff password 1")
 
-	var choices node.ProjectChoices
+	var choices project.ProjectChoices
 	if code := anna.api("GET", "/api/v1/projects/choices", nil, "", &choices); code != 200 || len(choices.Schools) != 1 || len(choices.Contacts) != 1 {
 		t.Fatalf("choices: %d %+v", code, choices)
 	}
@@ -424,7 +426,7 @@ func TestProjects_API(t *testing.T) {
 	if code := anna.api("POST", "/api/v1/projects", draft, annaCSRF, &proj); code != http.StatusCreated || proj.State != twinfed.ProjectAwaitingCofounder {
 		t.Fatalf("create: %d %+v", code, proj)
 	}
-	var mine node.MyProjects
+	var mine project.MyProjects
 	if code := bruno.api("GET", "/api/v1/projects", nil, "", &mine); code != 200 || len(mine.Invitations) != 1 {
 		t.Fatalf("bruno's projects: %d %+v", code, mine)
 	}
@@ -435,7 +437,7 @@ func TestProjects_API(t *testing.T) {
 		t.Fatalf("a member reads the agency's queue: %d", code)
 	}
 	var queue struct {
-		Items []node.ApprovalItem `json:"items"`
+		Items []project.ApprovalItem `json:"items"`
 	}
 	if code := officer.api("GET", "/api/v1/agency/projects", nil, "", &queue); code != 200 || len(queue.Items) != 2 {
 		t.Fatalf("queue: %d %+v", code, queue)
@@ -451,20 +453,20 @@ func TestProjects_API(t *testing.T) {
 	if proj.State != twinfed.ProjectApproved || proj.TwinSpace == "" {
 		t.Fatalf("after both approvals: %+v", proj)
 	}
-	var post node.TwinSpacePost
+	var post twinspace.TwinSpacePost
 	if code := anna.api("POST", "/api/v1/projects/twinspace/posts", map[string]any{"id": proj.ID, "content": "Hello <script>x</script>"}, annaCSRF, &post); code != http.StatusCreated || strings.Contains(post.Content, "<script>") {
 		t.Fatalf("post: %d %+v", code, post)
 	}
-	var ts node.TwinSpaceView
+	var ts twinspace.TwinSpaceView
 	if code := bruno.api("GET", "/api/v1/projects/twinspace?id="+url.QueryEscape(proj.ID), nil, "", &ts); code != 200 || len(ts.Posts) != 1 || !ts.CanPost {
 		t.Fatalf("twinspace: %d %+v", code, ts)
 	}
-	var view node.ProjectView
+	var view project.ProjectView
 	visitor := newBrowser(t, n.URL())
 	if code := visitor.api("GET", "/api/v1/projects/view?id="+url.QueryEscape(proj.ID), nil, "", &view); code != 200 || view.Title != "Robots together" || view.CanClose {
 		t.Fatalf("public view: %d %+v", code, view)
 	}
-	var found node.ProjectPage
+	var found project.ProjectPage
 	if code := visitor.api("GET", "/api/v1/projects/search?q=robots&language=&age=12", nil, "", &found); code != 200 || found.Total != 1 {
 		t.Fatalf("search: %d %+v", code, found)
 	}

@@ -17,9 +17,11 @@ import (
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
+	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/registration"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/twinspace"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -64,7 +66,6 @@ type Service struct {
 	acts    *outbox.Activities // this node's activities, sent through the federation's outbox (none: the node runs alone)
 	proofs  outbox.Prover      // nil: decisions are kept without a proof
 	notices *notice.Notices    // members' notifications and the unread index
-	proj    *projIndex         // the project search's index; nil until Node.Open opens it
 	labels  *label.Service     // the quality labels (assemble_label.go); nil until Node.Open builds it
 	social  *social.Service    // contacts, follows, messages (assemble_social.go)
 
@@ -73,6 +74,11 @@ type Service struct {
 
 	dir      *directory.Service // the federated directory (assemble_account.go)
 	accounts *account.Service   // members' accounts (assemble_account.go)
+
+	// The project and TwinSpace features (labels.go, the inbox and the
+	// directory's backfill ask them); set by assembleProjects.
+	projects   *project.Service
+	twinspaces *twinspace.Service
 
 	registrations prometheus.Counter
 	validations   *prometheus.CounterVec
@@ -109,15 +115,11 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_validations_pending", Help: "Members waiting in the agency's validation queue."}, func() float64 {
 		return float64(s.countStatus(twinfed.StatusPending))
 	})
-	projects := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_projects_indexed", Help: "Public projects in the project search's index."}, func() float64 {
-		n, _ := s.ProjectIndex()
-		return float64(n)
-	})
 	if err := s.assembleRegistration(); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	if d.Metrics != nil {
-		for _, c := range []prometheus.Collector{s.registrations, s.validations, pending, projects} {
+		for _, c := range []prometheus.Collector{s.registrations, s.validations, pending} {
 			if err := d.Metrics.Register(c); err != nil {
 				return nil, fmt.Errorf("node: register metrics: %w", err)
 			}

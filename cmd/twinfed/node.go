@@ -39,6 +39,7 @@ import (
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
+	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/urfave/cli/v2"
 )
@@ -115,7 +116,7 @@ var (
 	_ outbox.Prover            = (*federation.Outbox)(nil)
 	_ node.SignatureChecker    = (*federation.Outbox)(nil)
 	_ federation.ActorSource   = (*directory.Service)(nil)
-	_ federation.ProjectSource = (*node.Service)(nil)
+	_ federation.ProjectSource = (*project.Service)(nil)
 	_ federation.UsageSource   = (*account.Service)(nil)
 	_ twinfed.InboxHandler     = (*node.Service)(nil)
 	_ signing.KeySource        = (*consensus.Client)(nil)
@@ -217,7 +218,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	svc := m.node.Service()
 	m.fed, err = federation.New(federation.Config{
 		Outbox: m.out, Country: cfg.Country, AgencyName: cfg.Agency.Name,
-		Actors: m.node.Directory(), Projects: svc, Usage: m.node.Accounts(), Handler: svc,
+		Actors: m.node.Directory(), Projects: m.node.Projects(), Usage: m.node.Accounts(), Handler: svc,
 	})
 	if err != nil {
 		return fmt.Errorf("node: federation: %w", err)

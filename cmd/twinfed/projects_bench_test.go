@@ -11,7 +11,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/project"
 )
 
 // benchPoll polls cond every 200µs (as BenchmarkContactRequestAcceptedOnBoth
@@ -27,7 +27,7 @@ func benchPoll(b *testing.B, what string, cond func() bool) {
 	}
 }
 
-func canDecide(v *node.ProjectView, actor string) bool {
+func canDecide(v *project.ProjectView, actor string) bool {
 	return slices.ContainsFunc(v.CanDecide, func(pt *twinfed.Partner) bool { return pt.Actor == actor })
 }
 
@@ -61,46 +61,46 @@ func BenchmarkProjectApprovalToTwinSpace(b *testing.B) {
 	for i := range rounds {
 		d := describe(fmt.Sprintf("Water for tomorrow %d", i))
 		d.SchoolID, d.Partner = "it-school-maria", jean
-		p, err := it.svc().CreateProject(ctx, teacher("maria"), d)
+		p, err := it.proj().CreateProject(ctx, teacher("maria"), d)
 		if err != nil {
 			b.Fatal(err)
 		}
 		benchPoll(b, "the invitation reaches FR", func() bool {
-			v, err := fr.svc().ViewProject(ctx, teacher("jean"), p.ID)
+			v, err := fr.proj().ViewProject(ctx, teacher("jean"), p.ID)
 			return err == nil && v.CanAnswer
 		})
-		if _, err := fr.svc().AnswerInvitation(ctx, teacher("jean"), p.ID, true, ""); err != nil {
+		if _, err := fr.proj().AnswerInvitation(ctx, teacher("jean"), p.ID, true, ""); err != nil {
 			b.Fatal(err)
 		}
 		benchPoll(b, "both agencies can decide", func() bool {
-			vi, err := it.svc().ViewProject(ctx, officer, p.ID)
+			vi, err := it.proj().ViewProject(ctx, officer, p.ID)
 			if err != nil || !canDecide(vi, maria) {
 				return false
 			}
-			vf, err := fr.svc().ViewProject(ctx, officer, p.ID)
+			vf, err := fr.proj().ViewProject(ctx, officer, p.ID)
 			return err == nil && canDecide(vf, jean)
 		})
-		if _, err := it.svc().DecideParticipation(ctx, officer, p.ID, maria, true, ""); err != nil {
+		if _, err := it.proj().DecideParticipation(ctx, officer, p.ID, maria, true, ""); err != nil {
 			b.Fatal(err)
 		}
 		benchPoll(b, "the IT approval reaches FR", func() bool {
-			v, err := fr.svc().ViewProject(ctx, teacher("jean"), p.ID)
+			v, err := fr.proj().ViewProject(ctx, teacher("jean"), p.ID)
 			return err == nil && status(v, maria) == twinfed.PartnerApproved
 		})
 
 		b.StartTimer()
 		start := time.Now()
-		if _, err := fr.svc().DecideParticipation(ctx, officer, p.ID, jean, true, ""); err != nil {
+		if _, err := fr.proj().DecideParticipation(ctx, officer, p.ID, jean, true, ""); err != nil {
 			b.Fatal(err)
 		}
 		onIT, onFR := false, false
 		benchPoll(b, "the TwinSpace usable on IT and FR", func() bool {
 			if !onIT {
-				_, err := it.svc().TwinSpace(ctx, teacher("maria"), p.ID)
+				_, err := it.ts().TwinSpace(ctx, teacher("maria"), p.ID)
 				onIT = err == nil
 			}
 			if !onFR {
-				_, err := fr.svc().TwinSpace(ctx, teacher("jean"), p.ID)
+				_, err := fr.ts().TwinSpace(ctx, teacher("jean"), p.ID)
 				onFR = err == nil
 			}
 			return onIT && onFR
@@ -137,7 +137,7 @@ func BenchmarkProjectsCreatedAcrossTwoNodes(b *testing.B) {
 
 	const workers = 8
 	n := max(b.N, 500)
-	drafts := make([]node.ProjectDraft, n)
+	drafts := make([]project.ProjectDraft, n)
 	for i := range drafts {
 		drafts[i] = describe(fmt.Sprintf("Water for tomorrow %d", i))
 		drafts[i].SchoolID, drafts[i].Partner = "it-school-maria", jean
@@ -157,7 +157,7 @@ func BenchmarkProjectsCreatedAcrossTwoNodes(b *testing.B) {
 				if i >= n || firstErr.Load() != nil {
 					return
 				}
-				p, err := it.svc().CreateProject(ctx, teacher("maria"), drafts[i])
+				p, err := it.proj().CreateProject(ctx, teacher("maria"), drafts[i])
 				if err != nil {
 					firstErr.CompareAndSwap(nil, &err)
 					return
@@ -175,11 +175,11 @@ func BenchmarkProjectsCreatedAcrossTwoNodes(b *testing.B) {
 	// the first not seen yet, and give up after 30 s without progress.
 	for seen := 0; seen < n; {
 		benchPoll(b, fmt.Sprintf("invitation %d of %d reaches FR", seen+1, n), func() bool {
-			v, err := fr.svc().ViewProject(ctx, teacher("jean"), ids[seen])
+			v, err := fr.proj().ViewProject(ctx, teacher("jean"), ids[seen])
 			return err == nil && v.CanAnswer
 		})
 		for seen++; seen < n; seen++ {
-			if v, err := fr.svc().ViewProject(ctx, teacher("jean"), ids[seen]); err != nil || !v.CanAnswer {
+			if v, err := fr.proj().ViewProject(ctx, teacher("jean"), ids[seen]); err != nil || !v.CanAnswer {
 				break
 			}
 		}

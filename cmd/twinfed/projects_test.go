@@ -15,6 +15,8 @@ import (
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/federation"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/project"
+	"github.com/twinfed/twinfed/node/twinspace"
 )
 
 // Issue 5's "must show", across three real nodes (the `twinfed node serve`
@@ -27,6 +29,10 @@ func teacher(u string) *twinfed.Principal {
 var officer = &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
 
 func (n *fedNode) svc() *node.Service { return n.Node().Service() }
+
+func (n *fedNode) proj() *project.Service { return n.Node().Projects() }
+
+func (n *fedNode) ts() *twinspace.Service { return n.Node().TwinSpaces() }
 
 // befriend makes two members contacts, through their nodes.
 func befriend(t testing.TB, a *fedNode, au string, b *fedNode, bu string) {
@@ -48,18 +54,18 @@ func befriend(t testing.TB, a *fedNode, au string, b *fedNode, bu string) {
 }
 
 // project waits until cond holds for the project as a viewer on n sees it.
-func (n *fedNode) project(t *testing.T, viewer *twinfed.Principal, id, what string, cond func(v *node.ProjectView) bool) *node.ProjectView {
+func (n *fedNode) project(t *testing.T, viewer *twinfed.Principal, id, what string, cond func(v *project.ProjectView) bool) *project.ProjectView {
 	t.Helper()
-	var v *node.ProjectView
+	var v *project.ProjectView
 	consensustest.Eventually(t, 60*time.Second, func() bool {
 		var err error
-		v, err = n.svc().ViewProject(context.Background(), viewer, id)
+		v, err = n.proj().ViewProject(context.Background(), viewer, id)
 		return err == nil && cond(v)
 	}, n.Config.Country+": "+what)
 	return v
 }
 
-func status(v *node.ProjectView, actor string) twinfed.PartnerStatus {
+func status(v *project.ProjectView, actor string) twinfed.PartnerStatus {
 	if pt := v.Partner(actor); pt != nil {
 		return pt.Status
 	}
@@ -69,7 +75,7 @@ func status(v *node.ProjectView, actor string) twinfed.PartnerStatus {
 func queueHas(t *testing.T, n *fedNode, id, actor string) {
 	t.Helper()
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		q, err := n.svc().ApprovalQueue(context.Background(), officer)
+		q, err := n.proj().ApprovalQueue(context.Background(), officer)
 		if err != nil {
 			return false
 		}
@@ -102,8 +108,8 @@ func (n *fedNode) restart(t *testing.T) {
 	n.nodeMain = m
 }
 
-func describe(title string) node.ProjectDraft {
-	return node.ProjectDraft{Title: title, Description: "<p>Pupils measure the water they use <script>alert(1)</script>and compare.</p>",
+func describe(title string) project.ProjectDraft {
+	return project.ProjectDraft{Title: title, Description: "<p>Pupils measure the water they use <script>alert(1)</script>and compare.</p>",
 		Subjects: []string{"science", "mathematics"}, PupilAges: []int{10, 11}, Languages: []string{"en"}, Tools: []string{"forum"},
 		Aims: "Save water", WorkProcess: "Monthly exchanges", ExpectedResults: "A shared booklet"}
 }
@@ -130,14 +136,14 @@ func TestFederation_Projects(t *testing.T) {
 		p.Status = twinfed.StatusPending
 		d := describe("Water")
 		d.SchoolID, d.Partner = mariaSchool, jean
-		if _, err := it.svc().CreateProject(ctx, p, d); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		if _, err := it.proj().CreateProject(ctx, p, d); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 			t.Fatalf("a member not validated founded a project: %v", err)
 		}
 	})
 	t.Run("co-founder not a contact", func(t *testing.T) {
 		d := describe("Water")
 		d.SchoolID, d.Partner = mariaSchool, ana
-		_, err := it.svc().CreateProject(ctx, teacher("maria"), d)
+		_, err := it.proj().CreateProject(ctx, teacher("maria"), d)
 		var e *twinfed.Error
 		if !asError(err, &e) || e.Code != twinfed.EINVALID || !strings.Contains(e.Fields["partner"], "contact") {
 			t.Fatalf("a project with a member who is not a contact: %v", err)
@@ -148,7 +154,7 @@ func TestFederation_Projects(t *testing.T) {
 		befriend(t, it, "maria", it, "paola")
 		d := describe("Water")
 		d.SchoolID, d.Partner = mariaSchool, twinfed.ActorURL(it.base, "paola")
-		_, err := it.svc().CreateProject(ctx, teacher("maria"), d)
+		_, err := it.proj().CreateProject(ctx, teacher("maria"), d)
 		var e *twinfed.Error
 		if !asError(err, &e) || e.Code != twinfed.EINVALID || !strings.Contains(e.Fields["partner"], "different schools") {
 			t.Fatalf("two founders of one school: %v", err)
@@ -158,18 +164,18 @@ func TestFederation_Projects(t *testing.T) {
 	// A European project: IT founder, FR co-founder.
 	d := describe("Water for tomorrow")
 	d.SchoolID, d.Partner = mariaSchool, jean
-	p, err := it.svc().CreateProject(ctx, teacher("maria"), d)
+	p, err := it.proj().CreateProject(ctx, teacher("maria"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(p.Description, "script") || !p.European() || p.State != twinfed.ProjectAwaitingCofounder {
 		t.Fatalf("created: %+v", p)
 	}
-	fr.project(t, teacher("jean"), p.ID, "the invitation reaches the co-founder", func(v *node.ProjectView) bool { return v.CanAnswer })
-	if _, err := fr.svc().AnswerInvitation(ctx, teacher("jean"), p.ID, true, ""); err != nil {
+	fr.project(t, teacher("jean"), p.ID, "the invitation reaches the co-founder", func(v *project.ProjectView) bool { return v.CanAnswer })
+	if _, err := fr.proj().AnswerInvitation(ctx, teacher("jean"), p.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	it.project(t, teacher("maria"), p.ID, "the co-founder's acceptance", func(v *node.ProjectView) bool {
+	it.project(t, teacher("maria"), p.ID, "the co-founder's acceptance", func(v *project.ProjectView) bool {
 		return v.State == twinfed.ProjectAwaitingApproval && status(v, jean) == twinfed.PartnerPending
 	})
 	queueHas(t, it, p.ID, maria)
@@ -177,7 +183,7 @@ func TestFederation_Projects(t *testing.T) {
 
 	// A third country's agency cannot approve: its own node refuses, and a
 	// signed Accept sent anyway is dropped by the project's home node.
-	if _, err := es.svc().DecideParticipation(ctx, officer, p.ID, maria, true, ""); err == nil {
+	if _, err := es.proj().DecideParticipation(ctx, officer, p.ID, maria, true, ""); err == nil {
 		t.Fatal("the ES agency approved an Italian participation")
 	}
 	forged := &twinfed.Activity{ID: twinfed.ActivityURL(es.base, "forged-approval"), Type: twinfed.ActivityAccept, Actor: twinfed.AgencyURL(es.base),
@@ -194,22 +200,22 @@ func TestFederation_Projects(t *testing.T) {
 	if !strings.Contains(in.Dropped, "cannot decide") {
 		t.Fatalf("the forged approval was not dropped: %+v", in)
 	}
-	if v, _ := it.svc().ViewProject(ctx, teacher("maria"), p.ID); status(v, maria) != twinfed.PartnerPending {
+	if v, _ := it.proj().ViewProject(ctx, teacher("maria"), p.ID); status(v, maria) != twinfed.PartnerPending {
 		t.Fatalf("the forged approval changed the project: %s", status(v, maria))
 	}
 
-	if _, err := it.svc().DecideParticipation(ctx, officer, p.ID, maria, true, ""); err != nil {
+	if _, err := it.proj().DecideParticipation(ctx, officer, p.ID, maria, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := it.svc().ViewProject(ctx, teacher("maria"), p.ID); v.State != twinfed.ProjectAwaitingApproval || v.TwinSpace != "" {
+	if v, _ := it.proj().ViewProject(ctx, teacher("maria"), p.ID); v.State != twinfed.ProjectAwaitingApproval || v.TwinSpace != "" {
 		t.Fatalf("approved by one agency of two: %s", v.State)
 	}
-	if _, err := fr.svc().DecideParticipation(ctx, officer, p.ID, jean, true, ""); err != nil {
+	if _, err := fr.proj().DecideParticipation(ctx, officer, p.ID, jean, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*fedNode{it, fr} {
 		u := map[*fedNode]string{it: "maria", fr: "jean"}[n]
-		v := n.project(t, teacher(u), p.ID, "approval by both agencies", func(v *node.ProjectView) bool {
+		v := n.project(t, teacher(u), p.ID, "approval by both agencies", func(v *project.ProjectView) bool {
 			return v.State == twinfed.ProjectApproved && v.TwinSpace != ""
 		})
 		for _, actor := range []string{maria, jean} {
@@ -220,7 +226,7 @@ func TestFederation_Projects(t *testing.T) {
 		if d := v.Partner(jean).Decision; d == nil || d.Agency != twinfed.AgencyURL(fr.base) || d.Proof == "" {
 			t.Errorf("%s: the FR decision is not stored with its proof: %+v", n.Config.Country, d)
 		}
-		if _, err := n.svc().TwinSpace(ctx, teacher(u), p.ID); err != nil {
+		if _, err := n.ts().TwinSpace(ctx, teacher(u), p.ID); err != nil {
 			t.Errorf("%s: TwinSpace not usable: %v", n.Config.Country, err)
 		}
 	}
@@ -238,53 +244,53 @@ func TestFederation_Projects(t *testing.T) {
 		t.Fatalf("Group actor: %d %v", gresp.StatusCode, group)
 	}
 	// The agency has no access to a TwinSpace.
-	if _, err := it.svc().TwinSpace(ctx, officer, p.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+	if _, err := it.ts().TwinSpace(ctx, officer, p.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 		t.Errorf("the agency opened a TwinSpace: %v", err)
 	}
 	// The project is public on every node, the ES one included.
-	es.project(t, nil, p.ID, "the approved project's public card", func(v *node.ProjectView) bool { return v.State == twinfed.ProjectApproved })
+	es.project(t, nil, p.ID, "the approved project's public card", func(v *project.ProjectView) bool { return v.State == twinfed.ProjectApproved })
 	consensustest.Eventually(t, 30*time.Second, func() bool {
-		pg, err := es.svc().SearchProjects(ctx, nil, node.ProjectQuery{Text: "water", Country: "FR"})
+		pg, err := es.proj().SearchProjects(ctx, nil, project.ProjectQuery{Text: "water", Country: "FR"})
 		return err == nil && pg.Total == 1 && pg.Projects[0].ID == p.ID
 	}, "the ES node's project search never found the project")
-	if _, err := fr.svc().PostToTwinSpace(ctx, teacher("jean"), p.ID, "Bonjour à tous!"); err != nil {
+	if _, err := fr.ts().PostToTwinSpace(ctx, teacher("jean"), p.ID, "Bonjour à tous!"); err != nil {
 		t.Fatal(err)
 	}
 	consensustest.Eventually(t, 30*time.Second, func() bool {
-		v, err := it.svc().TwinSpace(ctx, teacher("maria"), p.ID)
+		v, err := it.ts().TwinSpace(ctx, teacher("maria"), p.ID)
 		return err == nil && len(v.Posts) == 1 && strings.Contains(v.Posts[0].Content, "Bonjour")
 	}, "the FR post never reached the project's home node")
 
 	// An ES partner joins later, invited by the FR co-founder; the ES node
 	// is down while its agency's approval is due, then comes back.
-	if _, err := fr.svc().InvitePartner(ctx, teacher("jean"), p.ID, ana); err != nil {
+	if _, err := fr.proj().InvitePartner(ctx, teacher("jean"), p.ID, ana); err != nil {
 		t.Fatal(err)
 	}
-	es.project(t, teacher("ana"), p.ID, "the invitation reaches the partner", func(v *node.ProjectView) bool { return v.CanAnswer })
-	if _, err := es.svc().AnswerInvitation(ctx, teacher("ana"), p.ID, true, ""); err != nil {
+	es.project(t, teacher("ana"), p.ID, "the invitation reaches the partner", func(v *project.ProjectView) bool { return v.CanAnswer })
+	if _, err := es.proj().AnswerInvitation(ctx, teacher("ana"), p.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	it.project(t, teacher("maria"), p.ID, "the partner's acceptance", func(v *node.ProjectView) bool { return status(v, ana) == twinfed.PartnerPending })
+	it.project(t, teacher("maria"), p.ID, "the partner's acceptance", func(v *project.ProjectView) bool { return status(v, ana) == twinfed.PartnerPending })
 	queueHas(t, es, p.ID, ana)
 	es.nodeMain.Close()
-	if _, err := it.svc().PostToTwinSpace(ctx, teacher("maria"), p.ID, "Ciao! ES is away."); err != nil {
+	if _, err := it.ts().PostToTwinSpace(ctx, teacher("maria"), p.ID, "Ciao! ES is away."); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // deliveries to ES fail and back off meanwhile
 	es.restart(t)
-	if _, err := es.svc().DecideParticipation(ctx, officer, p.ID, ana, true, ""); err != nil {
+	if _, err := es.proj().DecideParticipation(ctx, officer, p.ID, ana, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	var final *node.ProjectView
+	var final *project.ProjectView
 	for _, n := range []*fedNode{it, fr, es} {
 		u := map[*fedNode]string{it: "maria", fr: "jean", es: "ana"}[n]
-		final = n.project(t, teacher(u), p.ID, "the ES approval", func(v *node.ProjectView) bool {
+		final = n.project(t, teacher(u), p.ID, "the ES approval", func(v *project.ProjectView) bool {
 			msg, ok := v.Proofs[ana]
 			return status(v, ana) == twinfed.PartnerApproved && ok && msg == ""
 		})
 	}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		v, err := es.svc().TwinSpace(ctx, teacher("ana"), p.ID)
+		v, err := es.ts().TwinSpace(ctx, teacher("ana"), p.ID)
 		return err == nil && len(v.Posts) == 2
 	}, "the posts never reached the ES node after its restart")
 	if final.Partner(ana).Decision.Agency != twinfed.AgencyURL(es.base) {
@@ -293,7 +299,7 @@ func TestFederation_Projects(t *testing.T) {
 
 	// The same approval delivered twice changes nothing: replay the signed
 	// request the home node keeps as proof.
-	before, _ := it.svc().ViewProject(ctx, teacher("maria"), p.ID)
+	before, _ := it.proj().ViewProject(ctx, teacher("maria"), p.ID)
 	var proof federation.Proof
 	if err := json.Unmarshal([]byte(before.Partner(ana).Decision.Proof), &proof); err != nil {
 		t.Fatal(err)
@@ -319,22 +325,22 @@ func TestFederation_Projects(t *testing.T) {
 	if err := it.svc().HandleActivity(ctx, again); err != nil {
 		t.Fatalf("the same approval handled twice: %v", err)
 	}
-	after, _ := it.svc().ViewProject(ctx, teacher("maria"), p.ID)
+	after, _ := it.proj().ViewProject(ctx, teacher("maria"), p.ID)
 	if after.Version != before.Version || len(after.Partners) != 3 {
 		t.Fatalf("a replayed approval changed the project: version %d → %d", before.Version, after.Version)
 	}
 
 	// Closing: the TwinSpace becomes read-only everywhere; the card stays.
-	if _, err := fr.svc().CloseProject(ctx, teacher("jean"), p.ID); err != nil {
+	if _, err := fr.proj().CloseProject(ctx, teacher("jean"), p.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*fedNode{it, fr, es} {
 		u := map[*fedNode]string{it: "maria", fr: "jean", es: "ana"}[n]
-		n.project(t, nil, p.ID, "the project closed", func(v *node.ProjectView) bool { return v.State == twinfed.ProjectClosed })
-		if _, err := n.svc().PostToTwinSpace(ctx, teacher(u), p.ID, "late"); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		n.project(t, nil, p.ID, "the project closed", func(v *project.ProjectView) bool { return v.State == twinfed.ProjectClosed })
+		if _, err := n.ts().PostToTwinSpace(ctx, teacher(u), p.ID, "late"); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 			t.Errorf("%s: a post in a closed project's TwinSpace: %v", n.Config.Country, err)
 		}
-		if v, err := n.svc().TwinSpace(ctx, teacher(u), p.ID); err != nil || !v.ReadOnly {
+		if v, err := n.ts().TwinSpace(ctx, teacher(u), p.ID); err != nil || !v.ReadOnly {
 			t.Errorf("%s: closed TwinSpace: %v", n.Config.Country, err)
 		}
 	}
@@ -374,55 +380,55 @@ func TestFederation_Projects(t *testing.T) {
 	it.knows(t, de)
 	consensustest.Eventually(t, 60*time.Second, func() bool {
 		de.Node().Backfill(ctx, de.fed.Get)
-		pg, err := de.svc().SearchProjects(ctx, nil, node.ProjectQuery{Text: "water"})
+		pg, err := de.proj().SearchProjects(ctx, nil, project.ProjectQuery{Text: "water"})
 		return err == nil && pg.Total == 1 && pg.Projects[0].State == twinfed.ProjectClosed
 	}, "the DE node never got the closed project by backfill")
 
 	// National projects: one agency decides.
 	nd := describe("Our town's rivers")
 	nd.SchoolID, nd.Partner = mariaSchool, luca
-	np, err := it.svc().CreateProject(ctx, teacher("maria"), nd)
+	np, err := it.proj().CreateProject(ctx, teacher("maria"), nd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if np.European() {
 		t.Fatal("a project of two Italian schools is European")
 	}
-	if _, err := it.svc().AnswerInvitation(ctx, teacher("luca"), np.ID, true, ""); err != nil {
+	if _, err := it.proj().AnswerInvitation(ctx, teacher("luca"), np.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, who := range []string{maria, luca} {
-		if _, err := it.svc().DecideParticipation(ctx, officer, np.ID, who, true, ""); err != nil {
+		if _, err := it.proj().DecideParticipation(ctx, officer, np.ID, who, true, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if v, _ := it.svc().ViewProject(ctx, teacher("luca"), np.ID); v.State != twinfed.ProjectApproved || v.TwinSpace == "" {
+	if v, _ := it.proj().ViewProject(ctx, teacher("luca"), np.ID); v.State != twinfed.ProjectApproved || v.TwinSpace == "" {
 		t.Fatalf("national project after its agency's approval: %s", v.State)
 	}
 
 	// An agency rejects: the project stays unapproved and shows why.
 	rd := describe("Rivers again")
 	rd.SchoolID, rd.Partner = mariaSchool, jean
-	rp, err := it.svc().CreateProject(ctx, teacher("maria"), rd)
+	rp, err := it.proj().CreateProject(ctx, teacher("maria"), rd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fr.project(t, teacher("jean"), rp.ID, "the second invitation", func(v *node.ProjectView) bool { return v.CanAnswer })
-	if _, err := fr.svc().AnswerInvitation(ctx, teacher("jean"), rp.ID, true, ""); err != nil {
+	fr.project(t, teacher("jean"), rp.ID, "the second invitation", func(v *project.ProjectView) bool { return v.CanAnswer })
+	if _, err := fr.proj().AnswerInvitation(ctx, teacher("jean"), rp.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	queueHas(t, fr, rp.ID, jean)
-	if _, err := fr.svc().DecideParticipation(ctx, officer, rp.ID, jean, false, ""); twinfed.ErrorCode(err) != twinfed.EINVALID {
+	if _, err := fr.proj().DecideParticipation(ctx, officer, rp.ID, jean, false, ""); twinfed.ErrorCode(err) != twinfed.EINVALID {
 		t.Fatalf("a rejection without a reason: %v", err)
 	}
-	if _, err := fr.svc().DecideParticipation(ctx, officer, rp.ID, jean, false, "The school's registration is incomplete."); err != nil {
+	if _, err := fr.proj().DecideParticipation(ctx, officer, rp.ID, jean, false, "The school's registration is incomplete."); err != nil {
 		t.Fatal(err)
 	}
-	v := it.project(t, teacher("maria"), rp.ID, "the rejection", func(v *node.ProjectView) bool { return v.State == twinfed.ProjectRejected })
+	v := it.project(t, teacher("maria"), rp.ID, "the rejection", func(v *project.ProjectView) bool { return v.State == twinfed.ProjectRejected })
 	if d := v.Partner(jean).Decision; d == nil || d.Approved || d.Reason != "The school's registration is incomplete." || v.TwinSpace != "" {
 		t.Fatalf("rejected project: %+v", d)
 	}
-	if _, err := it.svc().DecideParticipation(ctx, officer, rp.ID, maria, true, ""); twinfed.ErrorCode(err) != twinfed.ECONFLICT {
+	if _, err := it.proj().DecideParticipation(ctx, officer, rp.ID, maria, true, ""); twinfed.ErrorCode(err) != twinfed.ECONFLICT {
 		t.Fatalf("approval of a rejected project: %v", err)
 	}
 }

@@ -1,37 +1,226 @@
-package node
+package project
 
 import (
 	"context"
 	"errors"
-	"io"
-	"net/url"
+	"fmt"
+	"html"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
-	"github.com/twinfed/twinfed/node/search"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 )
 
-// Projects. A project lives on its founder's node (the home node), whose
-// record is authoritative; the project's id is the URL of its Group actor
-// there. Every other node involved (partners', their agencies') keeps a
-// copy, and every node keeps a copy of approved and closed projects for the
-// federated project search. Only the home node changes a project: the
-// others send it requests (Invite, Accept or Reject of an invitation, an
-// agency's decision, a founder's Update or Delete) and it answers every
-// change with Update{Group} carrying the whole project and a higher
-// Version, which every copy takes when it is newer than what it holds.
-// Keys: store.PrefixProject, store.PrefixMyProject, store.PrefixApproval;
-// the TwinSpace's store.PrefixTwinSpace and store.PrefixPost.
+// Config is what the project feature needs to know about its node.
+type Config struct {
+	Country    string // two-letter code of the node's country
+	BaseURL    string // public base URL: actor and project ids live under it
+	AgencyName string // the agency that issues the certificates
+}
 
-// Limits on a project's description.
+// Deps are the project feature's collaborators.
+type Deps struct {
+	Store    *store.Store
+	Registry twinfed.Registry   // countries (search page, a partner's country); nil: not checked
+	Acts     *outbox.Activities // this node's activities; nil: the node runs alone
+	Prover   outbox.Prover      // proofs of agency decisions; nil: none kept
+	Notices  *notice.Notices    // members' notifications; nil: a kit of its own on Store
+	// The other features, as far as projects go.
+	Members   Members
+	Contacts  Contacts
+	Directory Directory
+	Nodes     Nodes
+	Logger    *slog.Logger
+	Metrics   *prometheus.Registry // nil: metrics are not registered
+	Now       func() time.Time     // nil: time.Now
+}
+
+// Members is what the project feature asks of the accounts.
+type Members interface {
+	// MemberIn returns a member of this node, read within txn; ENOTFOUND
+	// when there is none.
+	MemberIn(txn *badger.Txn, username string) (*twinfed.Member, error)
+	// LocalTarget returns the username of the member of this node actor
+	// names, within txn, when the federation may address them (a
+	// validated member); EINVALID otherwise.
+	LocalTarget(txn *badger.Txn, actor string) (string, error)
+}
+
+// Contacts is what the project feature asks of the social feature: a
+// project is founded with, and partners are invited among, one's contacts.
+type Contacts interface {
+	// AcceptedContact reports, within txn, whether peer (an actor URL) is
+	// an accepted contact of the member username.
+	AcceptedContact(txn *badger.Txn, username, peer string) bool
+	// AcceptedContacts returns the member's accepted contacts within txn,
+	// in the social feature's order, without their profiles.
+	AcceptedContacts(txn *badger.Txn, username string) ([]*Contact, error)
+}
+
+// Directory is what the project feature asks of the directory.
+type Directory interface {
+	// ProfileIn returns the public profile of a member of the federation
+	// the directory holds, read within txn; nil when it holds none.
+	ProfileIn(txn *badger.Txn, actor string) *twinfed.Profile
+}
+
+// Nodes names the other nodes of the federation.
+type Nodes interface {
+	// OtherNodes returns the agency actor URL of every other active node
+	// (none when the registry cannot be read): the recipients of a public
+	// project.
+	OtherNodes(ctx context.Context) []string
+}
+
+// Contact is one of a member's accepted contacts, as the project form
+// offers them: the social feature's record, with the same JSON.
+type Contact struct {
+	Peer     string    `json:"peer"` // actor URL
+	State    string    `json:"state"`
+	Request  string    `json:"request"` // the Follow activity's id
+	Outgoing bool      `json:"outgoing"`
+	Message  string    `json:"message,omitempty"`
+	Since    time.Time `json:"since"`
+	// Profile is the peer's public profile as the directory holds it (nil
+	// when unknown).
+	Profile *twinfed.Profile `json:"profile,omitempty"`
+}
+
+// Service implements the project feature's rules over the node's store. It
+// is safe for concurrent use.
+type Service struct {
+	cfg      Config
+	store    *store.Store
+	registry twinfed.Registry
+	acts     *outbox.Activities
+	proofs   outbox.Prover
+	notices  *notice.Notices
+	members  Members
+	contacts Contacts
+	dir      Directory
+	nodes    Nodes
+	log      *slog.Logger
+	now      func() time.Time
+	html     *bluemonday.Policy
+	ix       *projIndex // the search index; nil until OpenIndex
+
+	onApproved        []func(txn *badger.Txn, p *twinfed.Project) error
+	onPartnerApproved []func(txn *badger.Txn, p *twinfed.Project, partner string) error
+}
+
+// New builds the project feature's service and registers its metric
+// (twinfed_node_projects_indexed). The search index is opened by OpenIndex.
+func New(cfg Config, d Deps) (*Service, error) {
+	if d.Store == nil {
+		return nil, errors.New("project: New needs a Store")
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Acts == nil {
+		d.Acts = outbox.NewActivities(cfg.BaseURL, nil, d.Now)
+	}
+	if d.Notices == nil {
+		d.Notices = notice.New(d.Store, d.Now)
+	}
+	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, acts: d.Acts, proofs: d.Prover, notices: d.Notices,
+		members: d.Members, contacts: d.Contacts, dir: d.Directory, nodes: d.Nodes, log: d.Logger, now: d.Now, html: web.NewHTMLPolicy()}
+	if d.Metrics != nil {
+		indexed := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_projects_indexed", Help: "Public projects in the project search's index."}, func() float64 {
+			n, _ := s.ProjectIndex()
+			return float64(n)
+		})
+		if err := d.Metrics.Register(indexed); err != nil {
+			return nil, fmt.Errorf("project: register metrics: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// OnApproved registers fn, called on the project's home node within the
+// transaction of the agency decision that approves the project, before the
+// project is stored and published: fn may set fields of p (the TwinSpace
+// sets p.TwinSpace). An error refuses the decision.
+func (s *Service) OnApproved(fn func(txn *badger.Txn, p *twinfed.Project) error) {
+	s.onApproved = append(s.onApproved, fn)
+}
+
+// OnPartnerApproved registers fn, called on the project's home node within
+// the transaction of the agency decision that lets a partner (not a
+// founder) into the TwinSpace of p (twinfed.(*Project).InTwinSpace), with
+// the partner's actor URL. An error refuses the decision.
+func (s *Service) OnPartnerApproved(fn func(txn *badger.Txn, p *twinfed.Project, partner string) error) {
+	s.onPartnerApproved = append(s.onPartnerApproved, fn)
+}
+
+// BaseURL returns the node's public base URL.
+func (s *Service) BaseURL() string { return s.cfg.BaseURL }
+
+// Countries lists the federation's countries, from the registry; nil when
+// the node has no registry or it cannot be read.
+func (s *Service) Countries(ctx context.Context) []*twinfed.Country {
+	if s.registry == nil {
+		return nil
+	}
+	list, _ := s.registry.Countries(ctx)
+	return list
+}
+
+// otherNodes returns the agency actor URL of every other active node.
+func (s *Service) otherNodes(ctx context.Context) []string {
+	if s.nodes == nil {
+		return nil
+	}
+	return s.nodes.OtherNodes(ctx)
+}
+
+// isLocal reports whether an actor URL lives on this node.
+func (s *Service) isLocal(actor string) bool { return s.acts.IsLocal(actor) }
+
+// update runs fn in a store transaction and tells the outbox after a
+// successful commit.
+func (s *Service) update(fn func(txn *badger.Txn) error) error {
+	if err := s.store.Update(fn); err != nil {
+		return err
+	}
+	s.acts.Notify()
+	return nil
+}
+
+// internal wraps an unexpected error: logged with details, shown as a
+// generic message.
+func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
+
+// drop is the error of an activity that can never apply: EINVALID.
+func drop(format string, args ...any) error { return twinfed.Errorf(twinfed.EINVALID, format, args...) }
+
+// textToHTML escapes plain text as HTML, keeping its line breaks.
+func textToHTML(text string) string {
+	return strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
+}
+
+func requireAgency(p *twinfed.Principal) error {
+	if !p.IsAgency() {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "This page is for the national agency's staff.")
+	}
+	return nil
+}
+
 const (
 	maxTitle       = 200
 	maxProjectText = 20000
@@ -58,7 +247,7 @@ type ProjectDraft struct {
 // the member's schools known to the registry, and their contacts.
 type ProjectChoices struct {
 	Schools  []twinfed.MemberSchool `json:"schools"`
-	Contacts []*social.Contact      `json:"contacts"`
+	Contacts []*Contact             `json:"contacts"`
 }
 
 // ProjectView is a project card as one viewer sees it, with what they may
@@ -114,250 +303,15 @@ type ApprovalItem struct {
 	Partner *twinfed.Partner `json:"partner"`
 }
 
-// TwinSpace is a project's workspace, created on the home node when the
-// project is approved.
-type TwinSpace struct {
-	Project string    `json:"project"`
-	URL     string    `json:"url"`
-	Admins  []string  `json:"admins"` // the founders: teacher administrators
-	Opened  time.Time `json:"opened"`
-}
-
-// TwinSpacePost is a message on a TwinSpace's board.
-type TwinSpacePost struct {
-	ID        string    `json:"id"`
-	Project   string    `json:"project"`
-	Author    string    `json:"author"` // actor URL
-	Name      string    `json:"name"`
-	Content   string    `json:"content"` // sanitised HTML
-	Published time.Time `json:"published"`
-}
-
-// TwinSpaceView is a TwinSpace as a member sees it.
-type TwinSpaceView struct {
-	Project  *twinfed.Project `json:"project"`
-	Posts    []*TwinSpacePost `json:"posts"`
-	ReadOnly bool             `json:"read_only"` // the project is closed
-	CanPost  bool             `json:"can_post"`
-}
-
-// prover returns what signs and checks the proofs kept with agency
-// decisions (Options.Prover); nil: none kept.
-func (s *Service) prover() outbox.Prover { return s.proofs }
-
-func projectKey(id string) string { return store.PrefixProject + id }
-
-func getProject(txn *badger.Txn, id string) (*twinfed.Project, error) {
-	var p twinfed.Project
-	if err := store.GetJSON(txn, projectKey(id), &p); err != nil {
-		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-			return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no such project on this node.")
-		}
-		return nil, err
-	}
-	return &p, nil
-}
-
-// isHome reports whether this node is the project's home node.
-func (s *Service) isHome(p *twinfed.Project) bool { return s.isLocal(p.ID) }
-
-// storeProject writes p (old is what was there, nil for none), keeps the
-// member and approval indexes, and notifies this node's members of what
-// changed for them. Every write of a project goes through it, on the home
-// node and on the others.
-func (s *Service) storeProject(txn *badger.Txn, old, p *twinfed.Project) error {
-	index := func(pr *twinfed.Project, set bool) error {
-		if pr == nil {
-			return nil
-		}
-		for i := range pr.Partners {
-			pt := &pr.Partners[i]
-			if !s.isLocal(pt.Actor) {
-				continue
-			}
-			keys := []string{}
-			if u, ok := twinfed.UsernameFromActor(s.cfg.BaseURL, pt.Actor); ok && pt.Status != twinfed.PartnerDeclined {
-				keys = append(keys, store.PrefixMyProject+u+"/"+pr.ID)
-			}
-			if pr.AwaitsAgency(pt) {
-				keys = append(keys, store.PrefixApproval+pr.ID+" "+pt.Actor)
-			}
-			for _, k := range keys {
-				var err error
-				if set {
-					err = txn.Set([]byte(k), nil)
-				} else {
-					err = txn.Delete([]byte(k))
-				}
-				if err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	if err := index(old, false); err != nil {
-		return err
-	}
-	if p == nil {
-		for _, pt := range old.Partners {
-			if u, ok := twinfed.UsernameFromActor(s.cfg.BaseURL, pt.Actor); ok && s.isLocal(pt.Actor) && pt.Status != twinfed.PartnerDeclined {
-				if err := s.notices.NotifyProject(txn, u, notice.ProjectDeleted, old.ID, old); err != nil {
-					return err
-				}
-			}
-		}
-		s.store.AfterCommit(txn, func() { s.projectChanged(old.ID) })
-		return txn.Delete([]byte(projectKey(old.ID)))
-	}
-	if err := index(p, true); err != nil {
-		return err
-	}
-	s.store.AfterCommit(txn, func() { s.projectChanged(p.ID) })
-	if err := store.SetJSON(txn, projectKey(p.ID), p); err != nil {
-		return err
-	}
-	return s.projectNotices(txn, old, p)
-}
-
-// projectNotices tells this node's members what changed in a project.
-func (s *Service) projectNotices(txn *badger.Txn, old, p *twinfed.Project) error {
-	tell := func(pt *twinfed.Partner, kind notice.Kind, actor string) error {
-		u, ok := twinfed.UsernameFromActor(s.cfg.BaseURL, pt.Actor)
-		if !ok || !s.isLocal(pt.Actor) {
-			return nil
-		}
-		return s.notices.NotifyProject(txn, u, kind, actor, p)
-	}
-	stateNotice := map[twinfed.ProjectState]notice.Kind{
-		twinfed.ProjectAwaitingApproval: notice.ProjectAccepted, twinfed.ProjectDeclined: notice.ProjectDeclined,
-		twinfed.ProjectApproved: notice.ProjectApproved, twinfed.ProjectRejected: notice.ProjectRejected, twinfed.ProjectClosed: notice.ProjectClosed,
-	}
-	for i := range p.Partners {
-		pt := &p.Partners[i]
-		var before *twinfed.Partner
-		if old != nil {
-			before = old.Partner(pt.Actor)
-		}
-		switch {
-		case pt.Status == twinfed.PartnerInvited && (before == nil || before.Status != twinfed.PartnerInvited):
-			if err := tell(pt, notice.ProjectInvited, pt.InvitedBy); err != nil {
-				return err
-			}
-			continue
-		case pt.Status == twinfed.PartnerDeclined:
-			continue
-		}
-		// (The co-founder is not told of their own answer.)
-		if kind, ok := stateNotice[p.State]; ok && (old == nil || old.State != p.State) && pt.Status != twinfed.PartnerInvited &&
-			!(pt.Role == twinfed.RoleCofounder && (p.State == twinfed.ProjectAwaitingApproval || p.State == twinfed.ProjectDeclined)) {
-			if err := tell(pt, kind, p.ID); err != nil {
-				return err
-			}
-		}
-		if pt.Role == twinfed.RolePartner && before != nil && before.Status != pt.Status {
-			switch pt.Status {
-			case twinfed.PartnerApproved:
-				if err := tell(pt, notice.ParticipationOK, agencyOf(pt.Actor)); err != nil {
-					return err
-				}
-			case twinfed.PartnerRejected:
-				if err := tell(pt, notice.ParticipationRefuse, agencyOf(pt.Actor)); err != nil {
-					return err
-				}
-			case twinfed.PartnerPending:
-				for j := range p.Partners {
-					if p.Partners[j].Role != twinfed.RolePartner {
-						if err := tell(&p.Partners[j], notice.PartnerJoined, pt.Actor); err != nil {
-							return err
-						}
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// agencyOf returns the agency actor of the node an actor lives on.
-func agencyOf(actor string) string {
-	u, err := url.Parse(actor)
-	if err != nil {
-		return ""
-	}
-	return twinfed.AgencyURL(u.Scheme + "://" + u.Host)
-}
-
-// publishProject sends the home node's new version of p to every other
-// node that must hold it: the partners', their agencies', and, once the
-// project is public, every node of the federation.
-func (s *Service) publishProject(ctx context.Context, txn *badger.Txn, p *twinfed.Project, deleted bool) error {
-	var to []string
-	seen := map[string]bool{}
-	add := func(actor string) {
-		if actor == "" || s.isLocal(actor) || seen[actor] {
-			return
-		}
-		seen[actor] = true
-		to = append(to, actor)
-	}
-	for _, pt := range p.Partners {
-		add(pt.Actor)
-		add(agencyOf(pt.Actor))
-	}
-	if p.Public() {
-		for _, a := range s.otherNodes(ctx) {
-			add(a)
-		}
-	}
-	if len(to) == 0 {
-		return nil
-	}
-	o, err := s.acts.Connected()
-	if err != nil {
-		return err
-	}
-	typ := twinfed.ActivityUpdate
-	if deleted {
-		typ = twinfed.ActivityDelete
-	}
-	cp := *p
-	a := s.acts.NewBy(typ, p.ID)
-	a.To, a.Object, a.Project = to, p.ID, &cp
-	return o.Enqueue(txn, a)
-}
-
-// changeProject stores the home node's new version of p and publishes it.
-func (s *Service) changeProject(ctx context.Context, txn *badger.Txn, old, p *twinfed.Project) error {
-	p.Version++
-	p.Updated = s.now().UTC()
-	if err := s.storeProject(txn, old, p); err != nil {
-		return err
-	}
-	return s.publishProject(ctx, txn, p, false)
-}
-
-func cloneProject(p *twinfed.Project) *twinfed.Project {
-	c := *p
-	c.Partners = slices.Clone(p.Partners)
-	for i := range c.Partners {
-		if d := c.Partners[i].Decision; d != nil {
-			dd := *d
-			c.Partners[i].Decision = &dd
-		}
-	}
-	return &c
-}
-
 // ProjectChoices returns the schools and contacts a member may found a
 // project with.
 func (s *Service) ProjectChoices(ctx context.Context, p *twinfed.Principal) (*ProjectChoices, error) {
-	if err := requireFounder(p); err != nil {
+	if err := RequireFounder(p); err != nil {
 		return nil, err
 	}
-	c := &ProjectChoices{Schools: []twinfed.MemberSchool{}, Contacts: []*social.Contact{}}
+	c := &ProjectChoices{Schools: []twinfed.MemberSchool{}, Contacts: []*Contact{}}
 	err := s.store.View(func(txn *badger.Txn) error {
-		m, err := getMember(txn, p.Username)
+		m, err := s.members.MemberIn(txn, p.Username)
 		if err != nil {
 			return err
 		}
@@ -366,18 +320,23 @@ func (s *Service) ProjectChoices(ctx context.Context, p *twinfed.Principal) (*Pr
 				c.Schools = append(c.Schools, sc)
 			}
 		}
-		return store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(ct *social.Contact) error {
-			if ct.State == social.ContactAccepted {
-				ct.Profile = s.dirGet(txn, ct.Peer)
-				c.Contacts = append(c.Contacts, ct)
-			}
-			return nil
-		})
+		contacts, err := s.contacts.AcceptedContacts(txn, p.Username)
+		if err != nil {
+			return err
+		}
+		for _, ct := range contacts {
+			ct.Profile = s.dir.ProfileIn(txn, ct.Peer)
+			c.Contacts = append(c.Contacts, ct)
+		}
+		return nil
 	})
 	return c, err
 }
 
-func requireFounder(p *twinfed.Principal) error {
+// RequireFounder refuses anyone but a member validated by their agency:
+// who may found, join and work in projects (EUNAUTHORIZED for a visitor,
+// EFORBIDDEN otherwise).
+func RequireFounder(p *twinfed.Principal) error {
 	if p == nil {
 		return twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
 	}
@@ -454,7 +413,7 @@ func (s *Service) richText(in string) string {
 // txn: the founder's school, the co-founder among their contacts, from
 // another school, and the description.
 func (s *Service) draftProject(txn *badger.Txn, p *twinfed.Principal, d ProjectDraft) (*twinfed.Project, error) {
-	m, err := getMember(txn, p.Username)
+	m, err := s.members.MemberIn(txn, p.Username)
 	if err != nil {
 		return nil, err
 	}
@@ -474,9 +433,9 @@ func (s *Service) draftProject(txn *badger.Txn, p *twinfed.Principal, d ProjectD
 	var partner *twinfed.Profile
 	if d.Partner == "" {
 		bad["partner"] = "Choose a partner among your contacts."
-	} else if c, err := s.social.Contact(txn, p.Username, d.Partner); err != nil || c.State != social.ContactAccepted {
+	} else if !s.contacts.AcceptedContact(txn, p.Username, d.Partner) {
 		bad["partner"] = "The partner must be one of your contacts: send them a contact request first."
-	} else if partner = s.dirGet(txn, d.Partner); partner == nil {
+	} else if partner = s.dir.ProfileIn(txn, d.Partner); partner == nil {
 		bad["partner"] = "This contact is not in the directory any more."
 	}
 	if school != nil && partner != nil && !twinfed.FoundersFromDifferentSchools(school.SchoolID, partner.SchoolID) {
@@ -506,7 +465,7 @@ func (s *Service) draftProject(txn *badger.Txn, p *twinfed.Principal, d ProjectD
 // PreviewProject checks a draft and returns the project it would found,
 // without storing anything: the fourth step of the form.
 func (s *Service) PreviewProject(ctx context.Context, p *twinfed.Principal, d ProjectDraft) (*twinfed.Project, error) {
-	if err := requireFounder(p); err != nil {
+	if err := RequireFounder(p); err != nil {
 		return nil, err
 	}
 	var proj *twinfed.Project
@@ -520,7 +479,7 @@ func (s *Service) PreviewProject(ctx context.Context, p *twinfed.Principal, d Pr
 // CreateProject founds a project and invites the co-founder, whose node
 // shows them the invitation.
 func (s *Service) CreateProject(ctx context.Context, p *twinfed.Principal, d ProjectDraft) (*twinfed.Project, error) {
-	if err := requireFounder(p); err != nil {
+	if err := RequireFounder(p); err != nil {
 		return nil, err
 	}
 	var proj *twinfed.Project
@@ -602,7 +561,7 @@ func (s *Service) founderRequest(ctx context.Context, txn *badger.Txn, p *twinfe
 
 // EditProject changes a pending project's description. Either founder may.
 func (s *Service) EditProject(ctx context.Context, p *twinfed.Principal, id string, d ProjectDraft) (*twinfed.Project, error) {
-	if err := requireFounder(p); err != nil {
+	if err := RequireFounder(p); err != nil {
 		return nil, err
 	}
 	var proj *twinfed.Project
@@ -628,7 +587,7 @@ func (s *Service) EditProject(ctx context.Context, p *twinfed.Principal, id stri
 
 // DeleteProject deletes a pending project. Either founder may.
 func (s *Service) DeleteProject(ctx context.Context, p *twinfed.Principal, id string) error {
-	if err := requireFounder(p); err != nil {
+	if err := RequireFounder(p); err != nil {
 		return err
 	}
 	return s.update(func(txn *badger.Txn) error {
@@ -649,7 +608,7 @@ func (s *Service) DeleteProject(ctx context.Context, p *twinfed.Principal, id st
 // CloseProject closes an approved project: its TwinSpace becomes read-only
 // and the project stays visible. Either founder may.
 func (s *Service) CloseProject(ctx context.Context, p *twinfed.Principal, id string) (*twinfed.Project, error) {
-	if err := requireFounder(p); err != nil {
+	if err := RequireFounder(p); err != nil {
 		return nil, err
 	}
 	var proj *twinfed.Project
@@ -675,7 +634,7 @@ func (s *Service) CloseProject(ctx context.Context, p *twinfed.Principal, id str
 // accepting, the member chooses the school they take part with (empty: their
 // main school); it cannot change afterwards.
 func (s *Service) AnswerInvitation(ctx context.Context, p *twinfed.Principal, id string, accept bool, schoolID string) (*twinfed.Project, error) {
-	if err := requireFounder(p); err != nil {
+	if err := RequireFounder(p); err != nil {
 		return nil, err
 	}
 	var proj *twinfed.Project
@@ -695,7 +654,7 @@ func (s *Service) AnswerInvitation(ctx context.Context, p *twinfed.Principal, id
 		pt = proj.Partner(me)
 		typ := twinfed.ActivityReject
 		if accept {
-			m, err := getMember(txn, p.Username)
+			m, err := s.members.MemberIn(txn, p.Username)
 			if err != nil {
 				return err
 			}
@@ -758,7 +717,7 @@ func answerPartner(p *twinfed.Project, pt *twinfed.Partner, accept bool, now tim
 // InvitePartner invites one of the member's contacts into an approved
 // project the member takes part in.
 func (s *Service) InvitePartner(ctx context.Context, p *twinfed.Principal, id, peer string) (*twinfed.Project, error) {
-	if err := requireFounder(p); err != nil {
+	if err := RequireFounder(p); err != nil {
 		return nil, err
 	}
 	var proj *twinfed.Project
@@ -774,13 +733,13 @@ func (s *Service) InvitePartner(ctx context.Context, p *twinfed.Principal, id, p
 			}
 			return twinfed.Errorf(twinfed.ECONFLICT, "Only approved projects take new partners.")
 		}
-		if c, err := s.social.Contact(txn, p.Username, peer); err != nil || c.State != social.ContactAccepted {
+		if !s.contacts.AcceptedContact(txn, p.Username, peer) {
 			return &twinfed.Error{Code: twinfed.EINVALID, Message: "You can invite only your contacts.", Fields: map[string]string{"peer": "Choose one of your contacts."}}
 		}
 		if cur := old.Partner(peer); cur != nil && cur.Status != twinfed.PartnerDeclined {
 			return twinfed.Errorf(twinfed.ECONFLICT, "This member is already in the project.")
 		}
-		prof := s.dirGet(txn, peer)
+		prof := s.dir.ProfileIn(txn, peer)
 		if prof == nil {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "This contact is not in the directory any more.")
 		}
@@ -848,7 +807,7 @@ func (s *Service) DecideParticipation(ctx context.Context, p *twinfed.Principal,
 		a := s.acts.New(typ, "")
 		a.To, a.Object, a.Target, a.Summary = []string{old.ID}, pt.Actor, old.ID, reason
 		if s.isHome(old) {
-			pr := s.prover()
+			pr := s.proofs
 			if pr == nil {
 				return twinfed.Errorf(twinfed.EUNAVAILABLE, "This node cannot sign decisions right now; try again later.")
 			}
@@ -879,25 +838,6 @@ func (s *Service) DecideParticipation(ctx context.Context, p *twinfed.Principal,
 func decide(p *twinfed.Project, pt *twinfed.Partner, a *twinfed.Activity, now time.Time) bool {
 	d := twinfed.Decision{Agency: a.Actor, Approved: a.Type == twinfed.ActivityAccept, Reason: a.Summary, Decided: a.Published, Activity: a.ID, Proof: a.Proof}
 	return p.ApplyDecision(pt, d, now)
-}
-
-// openTwinSpace creates the project's TwinSpace on its home node. There is
-// exactly one per project: a second call is refused.
-func (s *Service) openTwinSpace(txn *badger.Txn, p *twinfed.Project) error {
-	key := []byte(store.PrefixTwinSpace + p.ID)
-	if _, err := txn.Get(key); err == nil {
-		return twinfed.Errorf(twinfed.ECONFLICT, "This project already has its TwinSpace; there is exactly one per project.")
-	} else if !errors.Is(err, badger.ErrKeyNotFound) {
-		return err
-	}
-	ts := TwinSpace{Project: p.ID, URL: twinfed.TwinSpaceURL(p.ID), Opened: s.now().UTC()}
-	for _, pt := range p.Partners {
-		if pt.Role != twinfed.RolePartner {
-			ts.Admins = append(ts.Admins, pt.Actor)
-		}
-	}
-	p.TwinSpace = ts.URL
-	return store.SetJSON(txn, string(key), ts)
 }
 
 // LocalProject returns a public project this node is home to: what its
@@ -935,7 +875,7 @@ func (s *Service) ViewProject(ctx context.Context, viewer *twinfed.Principal, id
 	if err != nil {
 		return nil, err
 	}
-	if pr := s.prover(); pr != nil {
+	if pr := s.proofs; pr != nil {
 		for _, pt := range v.Partners {
 			if pt.Decision == nil {
 				continue
@@ -963,7 +903,7 @@ func (s *Service) checkProof(ctx context.Context, pr outbox.Prover, p *twinfed.P
 	if a.ID != d.Activity || a.Actor != d.Agency || a.Object != pt.Actor || a.Target != p.ID || (a.Type == twinfed.ActivityAccept) != d.Approved {
 		return "the signed decision does not match the record"
 	}
-	if agencyOf(pt.Actor) != a.Actor {
+	if AgencyOf(pt.Actor) != a.Actor {
 		return "the decision was not made by the partner's agency"
 	}
 	return ""
@@ -1007,116 +947,6 @@ func (s *Service) MyProjects(ctx context.Context, p *twinfed.Principal) (*MyProj
 	return out, err
 }
 
-// SearchProjects searches the public projects of the whole federation that
-// this node holds (every node receives every approved project), by keyword
-// and filters. It asks the project index (projects_index.go) for the page:
-// each word of the text must be a word of the title, a partner's school,
-// the description, aims or subjects, or start one (from three letters);
-// text searches rank the title above the schools above the rest, and
-// otherwise (and on ties) the most recently changed come first. While the
-// index's start-up build runs it waits for it, up to buildWait; then it
-// scans the store instead, where words match anywhere in the title,
-// description, subjects and aims, most recently changed first.
-func (s *Service) SearchProjects(ctx context.Context, viewer *twinfed.Principal, q ProjectQuery) (*ProjectPage, error) {
-	if q.Limit <= 0 || q.Limit > 100 {
-		q.Limit = 20
-	}
-	if q.State != "" && q.State != twinfed.ProjectApproved && q.State != twinfed.ProjectClosed {
-		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Search approved or closed projects.", Fields: map[string]string{"state": "Choose approved or closed."}}
-	}
-	q.Offset = max(q.Offset, 0)
-	ix := s.proj.index(ctx)
-	if ix == nil {
-		return s.scanProjects(q)
-	}
-	dq := search.Query{Text: q.Text, Country: q.Country, Subject: q.Subject, Language: q.Language, State: q.State, Offset: q.Offset, Limit: q.Limit}
-	if q.Age > 0 {
-		dq.AgeMin, dq.AgeMax = q.Age, q.Age
-	}
-	res, err := ix.Search(dq)
-	if err != nil {
-		return nil, s.internal("project search", err)
-	}
-	page := &ProjectPage{Total: res.Total, Projects: make([]*twinfed.Project, 0, len(res.IDs))}
-	err = s.store.View(func(txn *badger.Txn) error {
-		for _, id := range res.IDs {
-			p, err := getProject(txn, id)
-			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-				continue // deleted since the search
-			}
-			if err != nil {
-				return err
-			}
-			if p.Public() {
-				page.Projects = append(page.Projects, p)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, s.internal("project search", err)
-	}
-	if end := q.Offset + len(res.IDs); end < res.Total {
-		page.Next = end
-	}
-	return page, nil
-}
-
-// scanProjects is SearchProjects without the index: every pj/ record read
-// and filtered.
-func (s *Service) scanProjects(q ProjectQuery) (*ProjectPage, error) {
-	words := strings.Fields(strings.ToLower(q.Text))
-	var found []*twinfed.Project
-	err := s.store.View(func(txn *badger.Txn) error {
-		return store.EachJSON(txn, store.PrefixProject, func(p *twinfed.Project) error {
-			if !p.Public() || (q.State != "" && p.State != q.State) {
-				return nil
-			}
-			if q.Country != "" && !slices.Contains(p.Countries(), strings.ToUpper(q.Country)) {
-				return nil
-			}
-			if q.Subject != "" && !containsFold(p.Subjects, q.Subject) || q.Language != "" && !containsFold(p.Languages, q.Language) {
-				return nil
-			}
-			if q.Age > 0 && !slices.Contains(p.PupilAges, q.Age) {
-				return nil
-			}
-			if len(words) > 0 {
-				text := strings.ToLower(p.Title + " " + search.StripTags(p.Description) + " " + strings.Join(p.Subjects, " ") + " " + search.StripTags(p.Aims))
-				for _, w := range words {
-					if !strings.Contains(text, w) {
-						return nil
-					}
-				}
-			}
-			found = append(found, p)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(found, func(a, b *twinfed.Project) int { return b.Updated.Compare(a.Updated) })
-	page := &ProjectPage{Total: len(found), Projects: []*twinfed.Project{}}
-	if q.Offset < len(found) {
-		end := min(q.Offset+q.Limit, len(found))
-		page.Projects = found[q.Offset:end]
-		if end < len(found) {
-			page.Next = end
-		}
-	}
-	return page, nil
-}
-
-func containsFold(list []string, v string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, v) {
-			return true
-		}
-	}
-	return false
-}
-
 // ApprovalQueue returns the participations of this node's members that wait
 // for the agency's decision, oldest project first.
 func (s *Service) ApprovalQueue(ctx context.Context, p *twinfed.Principal) ([]*ApprovalItem, error) {
@@ -1147,97 +977,4 @@ func (s *Service) ApprovalQueue(ctx context.Context, p *twinfed.Principal) ([]*A
 	})
 	slices.SortFunc(out, func(a, b *ApprovalItem) int { return a.Project.Created.Compare(b.Project.Created) })
 	return out, err
-}
-
-// TwinSpace returns a project's TwinSpace for one of its approved partners.
-// The agency has no access: a TwinSpace is private to its members.
-func (s *Service) TwinSpace(ctx context.Context, p *twinfed.Principal, id string) (*TwinSpaceView, error) {
-	if p == nil || p.Role != twinfed.RoleMember {
-		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "A TwinSpace is open only to the project's members.")
-	}
-	v := &TwinSpaceView{Posts: []*TwinSpacePost{}}
-	err := s.store.View(func(txn *badger.Txn) error {
-		me := twinfed.ActorURL(s.cfg.BaseURL, p.Username)
-		proj, _, err := viewerProject(txn, me, id)
-		if err != nil {
-			return err
-		}
-		if !proj.InTwinSpace(me, p.Role) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "The TwinSpace opens to you once the project and your participation are approved.")
-		}
-		v.Project, v.ReadOnly = proj, proj.State == twinfed.ProjectClosed
-		v.CanPost = proj.CanPostInTwinSpace(me, p.Role)
-		return store.EachJSON(txn, store.PrefixPost+proj.ID+" ", func(tp *TwinSpacePost) error {
-			v.Posts = append(v.Posts, tp)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// PostToTwinSpace writes a message on a TwinSpace's board. It goes to the
-// project's Group on its home node, which shares it with every partner node.
-func (s *Service) PostToTwinSpace(ctx context.Context, p *twinfed.Principal, id, content string) (*TwinSpacePost, error) {
-	if err := requireFounder(p); err != nil {
-		return nil, err
-	}
-	content = strings.TrimSpace(content)
-	if content == "" || utf8.RuneCountInString(content) > social.MaxMessageRunes {
-		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Write a message of at most 5,000 characters.", Fields: map[string]string{"content": "Write a message."}}
-	}
-	var post *TwinSpacePost
-	err := s.update(func(txn *badger.Txn) error {
-		me := twinfed.ActorURL(s.cfg.BaseURL, p.Username)
-		proj, pt, err := viewerProject(txn, me, id)
-		if err != nil {
-			return err
-		}
-		if !proj.InTwinSpace(me, p.Role) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "The TwinSpace opens to you once the project and your participation are approved.")
-		}
-		if !proj.CanPostInTwinSpace(me, p.Role) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "The project is closed: its TwinSpace is read-only.")
-		}
-		a := s.acts.New(twinfed.ActivityCreate, p.Username)
-		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: social.TextToHTML(content), Published: a.Published}
-		a.To, a.Object, a.Note = []string{proj.ID}, n.ID, n
-		post = &TwinSpacePost{ID: n.ID, Project: proj.ID, Author: me, Name: pt.Name, Content: n.Content, Published: n.Published}
-		if s.isHome(proj) {
-			return s.publishPost(txn, proj, n)
-		}
-		return s.acts.Send(txn, a)
-	})
-	return post, err
-}
-
-func postKey(project string, at time.Time, id string) string {
-	return store.PrefixPost + project + " " + at.UTC().Format(time.RFC3339Nano) + "/" + id
-}
-
-// Certificate writes the project start certificate of one partner of an
-// approved project as PDF. The partners of the project and the partner's
-// agency may download it.
-func (s *Service) Certificate(ctx context.Context, p *twinfed.Principal, id, partner, lang string, w io.Writer) error {
-	if p == nil {
-		return twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
-	}
-	var proj *twinfed.Project
-	if err := s.store.View(func(txn *badger.Txn) (err error) { proj, err = getProject(txn, id); return err }); err != nil {
-		return err
-	}
-	if !proj.Public() {
-		return twinfed.Errorf(twinfed.ECONFLICT, "The certificate is issued once the project is approved.")
-	}
-	pt := proj.Partner(partner)
-	if pt == nil || pt.Status != twinfed.PartnerApproved {
-		return twinfed.Errorf(twinfed.ENOTFOUND, "This member is not an approved partner of the project.")
-	}
-	if !slices.Contains(proj.Permissions(s.projectViewer(p)).Certificates, pt.Actor) {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the project's partners and their agencies can download its certificates.")
-	}
-	return writeCertificate(w, certificate{Lang: lang, Project: proj, Partner: pt, Issued: s.now().UTC(), Issuer: s.cfg.AgencyName,
-		URL: strings.TrimRight(s.cfg.BaseURL, "/") + "/projects/view?id=" + url.QueryEscape(proj.ID)})
 }

@@ -1,4 +1,4 @@
-package node
+package certificate
 
 import (
 	"bytes"
@@ -65,7 +65,7 @@ func TestCertificateLanguages(t *testing.T) {
 		for i := range p.Partners[:2] {
 			pt := &p.Partners[i]
 			var buf bytes.Buffer
-			err := writeCertificate(&buf, certificate{
+			err := Write(&buf, Certificate{
 				Lang: lang, Project: p, Partner: pt,
 				Issued: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC),
 				Issuer: "Indire — Unità nazionale eTwinning",
@@ -122,7 +122,7 @@ func TestCertificateDates(t *testing.T) {
 		"es": "aprobado el 1 de marzo de 2025.",
 	} {
 		var buf bytes.Buffer
-		if err := writeCertificate(&buf, certificate{Lang: lang, Project: p, Partner: &p.Partners[0], uncompressed: true}); err != nil {
+		if err := Write(&buf, Certificate{Lang: lang, Project: p, Partner: &p.Partners[0], uncompressed: true}); err != nil {
 			t.Fatal(err)
 		}
 		if text := pdfStrings(buf.Bytes()); !strings.Contains(text, want) {
@@ -134,7 +134,7 @@ func TestCertificateDates(t *testing.T) {
 func TestCertificateCompressed(t *testing.T) {
 	p := certificateProject()
 	var buf bytes.Buffer
-	if err := writeCertificate(&buf, certificate{Lang: "it", Project: p, Partner: &p.Partners[0]}); err != nil {
+	if err := Write(&buf, Certificate{Lang: "it", Project: p, Partner: &p.Partners[0]}); err != nil {
 		t.Fatal(err)
 	}
 	checkPDF(t, buf.Bytes())
@@ -148,7 +148,7 @@ func TestCertificateNotCP1252(t *testing.T) {
 	p.Title = "Zażółć gęślą jaźń — Ελληνικά — 日本語 — Łódź"
 	p.Partners[0].Name = "Dvořák\x00\n\tŁukasz"
 	var buf bytes.Buffer
-	if err := writeCertificate(&buf, certificate{Lang: "en", Project: p, Partner: &p.Partners[0], uncompressed: true}); err != nil {
+	if err := Write(&buf, Certificate{Lang: "en", Project: p, Partner: &p.Partners[0], uncompressed: true}); err != nil {
 		t.Fatal(err)
 	}
 	checkPDF(t, buf.Bytes())
@@ -168,7 +168,7 @@ func TestCertificateManyPartners(t *testing.T) {
 			Actor: "https://de.twinfed.example/members/" + string(rune('a'+i%26))})
 	}
 	var buf bytes.Buffer
-	if err := writeCertificate(&buf, certificate{Lang: "en", Project: p, Partner: &p.Partners[0], uncompressed: true}); err != nil {
+	if err := Write(&buf, Certificate{Lang: "en", Project: p, Partner: &p.Partners[0], uncompressed: true}); err != nil {
 		t.Fatal(err)
 	}
 	checkPDF(t, buf.Bytes())
@@ -181,13 +181,13 @@ func TestCertificateErrors(t *testing.T) {
 	p := certificateProject()
 	unapproved := certificateProject()
 	unapproved.Approved = time.Time{}
-	for name, c := range map[string]certificate{
+	for name, c := range map[string]Certificate{
 		"nil project": {Lang: "en", Partner: &p.Partners[0]},
 		"nil partner": {Lang: "en", Project: p},
 		"unapproved":  {Lang: "en", Project: unapproved, Partner: &unapproved.Partners[0]},
 	} {
 		var buf bytes.Buffer
-		if err := writeCertificate(&buf, c); err == nil {
+		if err := Write(&buf, c); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 		if buf.Len() != 0 {

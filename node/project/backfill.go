@@ -1,4 +1,4 @@
-package node
+package project
 
 import (
 	"context"
@@ -17,6 +17,10 @@ import (
 // updates beyond the federation's retry window, pages through each other
 // node's public projects with signed GETs, as the directory does for
 // profiles, and keeps those newer than its copy.
+
+// Fetcher makes a signed GET to another node and returns the body: what the
+// federation offers for backfill.
+type Fetcher func(ctx context.Context, rawURL string) ([]byte, error)
 
 // ProjectsBackfillPath is where a node serves the public projects it is
 // home to, to other nodes.
@@ -63,8 +67,11 @@ func (s *Service) LocalPublicProjects(ctx context.Context, after string, limit i
 	return out, s.internal("local projects", err)
 }
 
-// backfillProjects takes the public projects the node at base is home to.
-func (s *Service) backfillProjects(ctx context.Context, fetch Fetcher, base string) (int, error) {
+// Backfill takes the public projects the node at base is home to (signed
+// GETs of its ProjectsBackfillPath) and stores those newer than this
+// node's copy. It returns how many it stored. The directory's backfill
+// calls it for each other node, after the node's profiles.
+func (s *Service) Backfill(ctx context.Context, fetch Fetcher, base string) (int, error) {
 	host := twinfed.URLHost(base)
 	stored := 0
 	err := backfillPages(ctx, s, fetch, strings.TrimRight(base, "/")+ProjectsBackfillPath+"?limit=200&after=", "project backfill from "+host,

@@ -1,4 +1,4 @@
-package node
+package project
 
 import (
 	"net/http"
@@ -10,29 +10,29 @@ import (
 
 // The projects' JSON API.
 
-func (s *Server) projectAPIRoutes(k *web.Kit) {
-	k.HandleFunc("GET /api/v1/projects", k.API(true, s.apiMyProjects))
-	k.HandleFunc("POST /api/v1/projects", k.API(true, s.apiDraft(true)))
-	k.HandleFunc("POST /api/v1/projects/preview", k.API(true, s.apiDraft(false)))
-	k.HandleFunc("GET /api/v1/projects/choices", k.API(true, s.apiProjectChoices))
-	k.HandleFunc("GET /api/v1/projects/view", k.API(false, s.apiViewProject))
-	k.HandleFunc("POST /api/v1/projects/edit", k.API(true, s.apiEditProject))
+func (h *Web) apiRoutes(k *web.Kit) {
+	k.HandleFunc("GET /api/v1/projects", k.API(true, h.apiMyProjects))
+	k.HandleFunc("POST /api/v1/projects", k.API(true, h.apiDraft(true)))
+	k.HandleFunc("POST /api/v1/projects/preview", k.API(true, h.apiDraft(false)))
+	k.HandleFunc("GET /api/v1/projects/choices", k.API(true, h.apiProjectChoices))
+	k.HandleFunc("GET /api/v1/projects/view", k.API(false, h.apiViewProject))
+	k.HandleFunc("POST /api/v1/projects/edit", k.API(true, h.apiEditProject))
 	k.HandleFunc("POST /api/v1/projects/delete", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return nil, s.svc.DeleteProject(r.Context(), p, in.ID)
+		return nil, h.svc.DeleteProject(r.Context(), p, in.ID)
 	})))
 	k.HandleFunc("POST /api/v1/projects/answer", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return s.svc.AnswerInvitation(r.Context(), p, in.ID, in.Accept, in.SchoolID)
+		return h.svc.AnswerInvitation(r.Context(), p, in.ID, in.Accept, in.SchoolID)
 	})))
 	k.HandleFunc("POST /api/v1/projects/invite", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return s.svc.InvitePartner(r.Context(), p, in.ID, in.Peer)
+		return h.svc.InvitePartner(r.Context(), p, in.ID, in.Peer)
 	})))
 	k.HandleFunc("POST /api/v1/projects/close", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return s.svc.CloseProject(r.Context(), p, in.ID)
+		return h.svc.CloseProject(r.Context(), p, in.ID)
 	})))
-	k.HandleFunc("GET /api/v1/projects/search", k.API(false, s.apiSearchProjects))
-	k.HandleFunc("GET /api/v1/agency/projects", k.API(true, s.apiApprovalQueue))
+	k.HandleFunc("GET /api/v1/projects/search", k.API(false, h.apiSearchProjects))
+	k.HandleFunc("GET /api/v1/agency/projects", k.API(true, h.apiApprovalQueue))
 	k.HandleFunc("POST /api/v1/agency/projects/decide", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in projectInput) (any, error) {
-		return s.svc.DecideParticipation(r.Context(), p, in.ID, in.Partner, in.Approve, in.Reason)
+		return h.svc.DecideParticipation(r.Context(), p, in.ID, in.Partner, in.Approve, in.Reason)
 	})))
 }
 
@@ -47,8 +47,8 @@ type projectInput struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-func (s *Server) apiMyProjects(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	mine, err := s.svc.MyProjects(r.Context(), st.Principal)
+func (h *Web) apiMyProjects(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	mine, err := h.svc.MyProjects(r.Context(), st.Principal)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -56,8 +56,8 @@ func (s *Server) apiMyProjects(w http.ResponseWriter, r *http.Request, st *web.R
 	web.WriteJSON(w, http.StatusOK, mine)
 }
 
-func (s *Server) apiProjectChoices(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	c, err := s.svc.ProjectChoices(r.Context(), st.Principal)
+func (h *Web) apiProjectChoices(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	c, err := h.svc.ProjectChoices(r.Context(), st.Principal)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -66,7 +66,7 @@ func (s *Server) apiProjectChoices(w http.ResponseWriter, r *http.Request, st *w
 }
 
 // apiDraft founds a project (create) or previews it.
-func (s *Server) apiDraft(create bool) func(http.ResponseWriter, *http.Request, *web.RequestState) {
+func (h *Web) apiDraft(create bool) func(http.ResponseWriter, *http.Request, *web.RequestState) {
 	return func(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 		var d ProjectDraft
 		if err := web.Decode(r, &d); err != nil {
@@ -74,7 +74,7 @@ func (s *Server) apiDraft(create bool) func(http.ResponseWriter, *http.Request, 
 			return
 		}
 		if create {
-			proj, err := s.svc.CreateProject(r.Context(), st.Principal, d)
+			proj, err := h.svc.CreateProject(r.Context(), st.Principal, d)
 			if err != nil {
 				web.APIFail(w, err)
 				return
@@ -82,7 +82,7 @@ func (s *Server) apiDraft(create bool) func(http.ResponseWriter, *http.Request, 
 			web.WriteJSON(w, http.StatusCreated, proj)
 			return
 		}
-		proj, err := s.svc.PreviewProject(r.Context(), st.Principal, d)
+		proj, err := h.svc.PreviewProject(r.Context(), st.Principal, d)
 		if err != nil {
 			web.APIFail(w, err)
 			return
@@ -91,8 +91,8 @@ func (s *Server) apiDraft(create bool) func(http.ResponseWriter, *http.Request, 
 	}
 }
 
-func (s *Server) apiViewProject(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	v, err := s.svc.ViewProject(r.Context(), st.Principal, r.URL.Query().Get("id"))
+func (h *Web) apiViewProject(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	v, err := h.svc.ViewProject(r.Context(), st.Principal, r.URL.Query().Get("id"))
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -100,7 +100,7 @@ func (s *Server) apiViewProject(w http.ResponseWriter, r *http.Request, st *web.
 	web.WriteJSON(w, http.StatusOK, v)
 }
 
-func (s *Server) apiEditProject(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiEditProject(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	var in struct {
 		ID string `json:"id"`
 		ProjectDraft
@@ -109,7 +109,7 @@ func (s *Server) apiEditProject(w http.ResponseWriter, r *http.Request, st *web.
 		web.APIFail(w, err)
 		return
 	}
-	proj, err := s.svc.EditProject(r.Context(), st.Principal, in.ID, in.ProjectDraft)
+	proj, err := h.svc.EditProject(r.Context(), st.Principal, in.ID, in.ProjectDraft)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -117,14 +117,14 @@ func (s *Server) apiEditProject(w http.ResponseWriter, r *http.Request, st *web.
 	web.WriteJSON(w, http.StatusOK, proj)
 }
 
-func (s *Server) apiSearchProjects(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+func (h *Web) apiSearchProjects(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	q, err := parseProjectQuery(r.URL.Query())
 	if err == nil {
 		if n, aerr := strconv.Atoi(r.URL.Query().Get("limit")); aerr == nil {
 			q.Limit = n
 		}
 		var page *ProjectPage
-		if page, err = s.svc.SearchProjects(r.Context(), st.Principal, q); err == nil {
+		if page, err = h.svc.SearchProjects(r.Context(), st.Principal, q); err == nil {
 			web.WriteJSON(w, http.StatusOK, page)
 			return
 		}
@@ -132,8 +132,8 @@ func (s *Server) apiSearchProjects(w http.ResponseWriter, r *http.Request, st *w
 	web.APIFail(w, err)
 }
 
-func (s *Server) apiApprovalQueue(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	list, err := s.svc.ApprovalQueue(r.Context(), st.Principal)
+func (h *Web) apiApprovalQueue(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	list, err := h.svc.ApprovalQueue(r.Context(), st.Principal)
 	if err != nil {
 		web.APIFail(w, err)
 		return

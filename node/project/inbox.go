@@ -1,17 +1,15 @@
-package node
+package project
 
 import (
 	"context"
-	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/social"
-	"github.com/twinfed/twinfed/node/store"
 )
 
 // Project activities as they arrive from other nodes, routed here by the
-// inbox (inbox.go); this node's own members' actions make their effect
+// node's inbox (node/inbox.go, which calls the Apply methods within the
+// transaction that records the activity); this node's own members' actions make their effect
 // themselves, with the functions below they share. The home node checks
 // every request against its record: an invitation into an approved project
 // only from an approved partner, an answer only from the member invited, a
@@ -42,7 +40,10 @@ func (s *Service) cleanProject(p *twinfed.Project) *twinfed.Project {
 	return c
 }
 
-func (s *Service) applyInvite(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+// ApplyInvite applies an Invite into a project: on the home node, an
+// approved partner's invitation of a contact; elsewhere, the invitation of
+// a member of this node, shown to them.
+func (s *Service) ApplyInvite(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
 	if a.Project == nil || a.Target != a.Project.ID || a.Object == "" {
 		return drop("Invite %s must name the invited member and carry the project", a.ID)
 	}
@@ -83,11 +84,11 @@ func (s *Service) applyInvite(ctx context.Context, txn *badger.Txn, a *twinfed.A
 	if !s.isLocal(a.Object) {
 		return drop("Invite %s is for %s, not a member of this node", a.ID, a.Object)
 	}
-	u, err := s.social.LocalTarget(txn, a.Object)
+	u, err := s.members.LocalTarget(txn, a.Object)
 	if err != nil {
 		return err
 	}
-	if c, err := s.social.Contact(txn, u, a.Actor); err != nil || c.State != social.ContactAccepted {
+	if !s.contacts.AcceptedContact(txn, u, a.Actor) {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s invited %s into a project without being their contact", a.Actor, a.Object)
 	}
 	old, _ := getProject(txn, a.Project.ID)
@@ -97,7 +98,9 @@ func (s *Service) applyInvite(ctx context.Context, txn *badger.Txn, a *twinfed.A
 	return s.storeProject(txn, old, s.cleanProject(a.Project))
 }
 
-func (s *Service) applyInvitationAnswer(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+// ApplyInvitationAnswer applies, on the home node, an invitee's Accept or
+// Reject of their invitation.
+func (s *Service) ApplyInvitationAnswer(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
 	old, err := s.homeProject(txn, a.Target)
 	if err != nil {
 		return err
@@ -137,7 +140,9 @@ func (s *Service) applyInvitationAnswer(ctx context.Context, txn *badger.Txn, a 
 	return s.changeProject(ctx, txn, old, p)
 }
 
-func (s *Service) applyDecision(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+// ApplyDecision applies, on the home node, an agency's Accept or Reject of
+// one of its members' participation, kept with its proof.
+func (s *Service) ApplyDecision(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
 	old, err := s.homeProject(txn, a.Target)
 	if err != nil {
 		return err
@@ -146,7 +151,7 @@ func (s *Service) applyDecision(ctx context.Context, txn *badger.Txn, a *twinfed
 	if pt == nil {
 		return drop("%s is not a partner of %s", a.Object, old.ID)
 	}
-	if agencyOf(pt.Actor) != a.Actor {
+	if AgencyOf(pt.Actor) != a.Actor {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "the agency %s cannot decide on the participation of %s, a member of another country", a.Actor, pt.Actor)
 	}
 	if pt.Decision != nil && pt.Decision.Activity == a.ID {
@@ -165,42 +170,25 @@ func (s *Service) recordDecision(ctx context.Context, txn *badger.Txn, old *twin
 	p := cloneProject(old)
 	np := p.Partner(partner)
 	if decide(p, np, a, s.now().UTC()) {
-		if err := s.openTwinSpace(txn, p); err != nil {
-			return err
+		for _, fn := range s.onApproved {
+			if err := fn(txn, p); err != nil {
+				return err
+			}
 		}
 	}
 	if np.Role == twinfed.RolePartner && p.InTwinSpace(np.Actor, twinfed.RoleMember) {
-		if err := s.sharePosts(txn, p, np.Actor); err != nil {
-			return err
+		for _, fn := range s.onPartnerApproved {
+			if err := fn(txn, p, np.Actor); err != nil {
+				return err
+			}
 		}
 	}
 	return s.changeProject(ctx, txn, old, p)
 }
 
-// sharePosts sends a TwinSpace's posts so far to a partner who has just
-// joined, unless another member of their node already receives them.
-func (s *Service) sharePosts(txn *badger.Txn, p *twinfed.Project, actor string) error {
-	if s.isLocal(actor) {
-		return nil
-	}
-	for _, x := range p.TwinSpaceMembers() {
-		if x.Actor != actor && twinfed.URLHost(x.Actor) == twinfed.URLHost(actor) {
-			return nil
-		}
-	}
-	o, err := s.acts.Connected()
-	if err != nil {
-		return err
-	}
-	return store.EachJSON(txn, store.PrefixPost+p.ID+" ", func(tp *TwinSpacePost) error {
-		n := &twinfed.Note{ID: tp.ID, From: tp.Author, To: p.ID, Content: tp.Content, Published: tp.Published}
-		ann := s.acts.NewBy(twinfed.ActivityAnnounce, p.ID)
-		ann.To, ann.Object, ann.Note = []string{actor}, n.ID, n
-		return o.Enqueue(txn, ann)
-	})
-}
-
-func (s *Service) applyProjectUpdate(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+// ApplyProjectUpdate applies an Update{Group}: the home node's new version
+// of a project, or, on the home node, a founder's edit or closing.
+func (s *Service) ApplyProjectUpdate(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
 	in := a.Project
 	if in.ID != a.Object {
 		return drop("Update %s: object %s is not the project it carries", a.ID, a.Object)
@@ -255,7 +243,9 @@ func (s *Service) involved(p *twinfed.Project) bool {
 	return false
 }
 
-func (s *Service) applyProjectDelete(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+// ApplyProjectDelete applies a Delete{Group}: the home node's deletion of
+// a project, or, on the home node, a founder's request to delete it.
+func (s *Service) ApplyProjectDelete(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
 	old, err := getProject(txn, a.Object)
 	if err != nil {
 		return nil // never held, or gone already
@@ -277,78 +267,4 @@ func (s *Service) applyProjectDelete(ctx context.Context, txn *badger.Txn, a *tw
 		return err
 	}
 	return s.publishProject(ctx, txn, old, true)
-}
-
-// applyPost takes a TwinSpace post on the project's home node and shares it
-// with every partner node (Announce by the project's Group).
-func (s *Service) applyPost(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-	n := a.Note
-	if n.From != a.Actor {
-		return drop("post %s by %s sent by %s", n.ID, n.From, a.Actor)
-	}
-	p, err := s.homeProject(txn, n.To)
-	if err != nil {
-		return err
-	}
-	// A partner's actor is a member's: the agency's never is one.
-	if !p.InTwinSpace(a.Actor, twinfed.RoleMember) {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s is not a member of the TwinSpace of %s", a.Actor, p.ID)
-	}
-	if !p.CanPostInTwinSpace(a.Actor, twinfed.RoleMember) {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "the TwinSpace of %s is read-only (the project is %s)", p.ID, p.State)
-	}
-	return s.publishPost(txn, p, n)
-}
-
-// publishPost stores post n on the board of p's TwinSpace, on its home
-// node, and shares it with every partner node (Announce by the project's
-// Group): a post from another node (applyPost) or from a member of this
-// node (PostToTwinSpace).
-func (s *Service) publishPost(txn *badger.Txn, p *twinfed.Project, n *twinfed.Note) error {
-	if err := s.storePost(txn, p, n); err != nil {
-		return err
-	}
-	var to []string
-	seen := map[string]bool{}
-	for _, x := range p.TwinSpaceMembers() {
-		if !s.isLocal(x.Actor) && !seen[twinfed.URLHost(x.Actor)] {
-			seen[twinfed.URLHost(x.Actor)] = true
-			to = append(to, x.Actor)
-		}
-	}
-	if len(to) == 0 {
-		return nil
-	}
-	o, err := s.acts.Connected()
-	if err != nil {
-		return err
-	}
-	nc := *n
-	ann := s.acts.NewBy(twinfed.ActivityAnnounce, p.ID)
-	ann.To, ann.Object, ann.Note = to, n.ID, &nc
-	return o.Enqueue(txn, ann)
-}
-
-// applyAnnouncedPost takes a TwinSpace post the project's Group shares.
-func (s *Service) applyAnnouncedPost(txn *badger.Txn, a *twinfed.Activity) error {
-	p, err := getProject(txn, a.Note.To)
-	if err != nil {
-		return drop("post %s for a project this node does not hold", a.Note.ID)
-	}
-	if a.Actor != p.ID {
-		return drop("post %s announced by %s, not by its project", a.Note.ID, a.Actor)
-	}
-	return s.storePost(txn, p, a.Note)
-}
-
-func (s *Service) storePost(txn *badger.Txn, p *twinfed.Project, n *twinfed.Note) error {
-	content := s.html.Sanitize(n.Content)
-	if strings.TrimSpace(content) == "" {
-		return drop("empty post %s", n.ID)
-	}
-	name := ""
-	if pt := p.Partner(n.From); pt != nil {
-		name = pt.Name
-	}
-	return store.SetJSON(txn, postKey(p.ID, n.Published, n.ID), TwinSpacePost{ID: n.ID, Project: p.ID, Author: n.From, Name: name, Content: content, Published: n.Published})
 }

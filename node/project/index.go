@@ -1,4 +1,4 @@
-package node
+package project
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,11 +80,12 @@ func (x *projIndex) index(ctx context.Context) *search.Index {
 
 var errProjIndexStopped = errors.New("node closed during the build")
 
-// openProjectIndex starts the project index and its build in the
-// background.
-func (s *Service) openProjectIndex() {
+// OpenIndex starts the search index and its build from the store in the
+// background; until the build is done, searches wait for it (up to
+// buildWait) and then scan the store.
+func (s *Service) OpenIndex() {
 	x := newProjIndex()
-	s.proj = x
+	s.ix = x
 	x.done.Add(1)
 	go func() {
 		defer x.done.Done()
@@ -93,9 +96,9 @@ func (s *Service) openProjectIndex() {
 	}()
 }
 
-// closeProjectIndex stops the build and releases the index.
-func (s *Service) closeProjectIndex() error {
-	x := s.proj
+// Close stops the search index's build and releases the index.
+func (s *Service) Close() error {
+	x := s.ix
 	if x == nil {
 		return nil
 	}
@@ -203,7 +206,7 @@ func (s *Service) buildProjectIndex(x *projIndex) error {
 
 // projectChanged re-indexes project id after a committed write or delete.
 func (s *Service) projectChanged(id string) {
-	x := s.proj
+	x := s.ix
 	if x == nil {
 		return
 	}
@@ -254,10 +257,129 @@ func (s *Service) reindexProjects(x *projIndex, ids []string) error {
 // index and whether it serves searches yet (its start-up build is done);
 // metric twinfed_node_projects_indexed.
 func (s *Service) ProjectIndex() (projects int, built bool) {
-	x := s.proj
+	x := s.ix
 	if x == nil {
 		return 0, false
 	}
 	n, _ := x.ix.Count()
 	return int(n), x.ready.Load()
 }
+
+// SearchProjects searches the public projects of the whole federation that
+// this node holds (every node receives every approved project), by keyword
+// and filters. It asks the project index (index.go) for the page:
+// each word of the text must be a word of the title, a partner's school,
+// the description, aims or subjects, or start one (from three letters);
+// text searches rank the title above the schools above the rest, and
+// otherwise (and on ties) the most recently changed come first. While the
+// index's start-up build runs it waits for it, up to buildWait; then it
+// scans the store instead, where words match anywhere in the title,
+// description, subjects and aims, most recently changed first.
+func (s *Service) SearchProjects(ctx context.Context, viewer *twinfed.Principal, q ProjectQuery) (*ProjectPage, error) {
+	if q.Limit <= 0 || q.Limit > 100 {
+		q.Limit = 20
+	}
+	if q.State != "" && q.State != twinfed.ProjectApproved && q.State != twinfed.ProjectClosed {
+		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Search approved or closed projects.", Fields: map[string]string{"state": "Choose approved or closed."}}
+	}
+	q.Offset = max(q.Offset, 0)
+	ix := s.ix.index(ctx)
+	if ix == nil {
+		return s.scanProjects(q)
+	}
+	dq := search.Query{Text: q.Text, Country: q.Country, Subject: q.Subject, Language: q.Language, State: q.State, Offset: q.Offset, Limit: q.Limit}
+	if q.Age > 0 {
+		dq.AgeMin, dq.AgeMax = q.Age, q.Age
+	}
+	res, err := ix.Search(dq)
+	if err != nil {
+		return nil, s.internal("project search", err)
+	}
+	page := &ProjectPage{Total: res.Total, Projects: make([]*twinfed.Project, 0, len(res.IDs))}
+	err = s.store.View(func(txn *badger.Txn) error {
+		for _, id := range res.IDs {
+			p, err := getProject(txn, id)
+			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+				continue // deleted since the search
+			}
+			if err != nil {
+				return err
+			}
+			if p.Public() {
+				page.Projects = append(page.Projects, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.internal("project search", err)
+	}
+	if end := q.Offset + len(res.IDs); end < res.Total {
+		page.Next = end
+	}
+	return page, nil
+}
+
+// scanProjects is SearchProjects without the index: every pj/ record read
+// and filtered.
+func (s *Service) scanProjects(q ProjectQuery) (*ProjectPage, error) {
+	words := strings.Fields(strings.ToLower(q.Text))
+	var found []*twinfed.Project
+	err := s.store.View(func(txn *badger.Txn) error {
+		return store.EachJSON(txn, store.PrefixProject, func(p *twinfed.Project) error {
+			if !p.Public() || (q.State != "" && p.State != q.State) {
+				return nil
+			}
+			if q.Country != "" && !slices.Contains(p.Countries(), strings.ToUpper(q.Country)) {
+				return nil
+			}
+			if q.Subject != "" && !containsFold(p.Subjects, q.Subject) || q.Language != "" && !containsFold(p.Languages, q.Language) {
+				return nil
+			}
+			if q.Age > 0 && !slices.Contains(p.PupilAges, q.Age) {
+				return nil
+			}
+			if len(words) > 0 {
+				text := strings.ToLower(p.Title + " " + search.StripTags(p.Description) + " " + strings.Join(p.Subjects, " ") + " " + search.StripTags(p.Aims))
+				for _, w := range words {
+					if !strings.Contains(text, w) {
+						return nil
+					}
+				}
+			}
+			found = append(found, p)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(found, func(a, b *twinfed.Project) int { return b.Updated.Compare(a.Updated) })
+	page := &ProjectPage{Total: len(found), Projects: []*twinfed.Project{}}
+	if q.Offset < len(found) {
+		end := min(q.Offset+q.Limit, len(found))
+		page.Projects = found[q.Offset:end]
+		if end < len(found) {
+			page.Next = end
+		}
+	}
+	return page, nil
+}
+
+func containsFold(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// ScanProjects is SearchProjects without the index (for the benchmarks'
+// comparison).
+func (s *Service) ScanProjects(q ProjectQuery) (*ProjectPage, error) { return s.scanProjects(q) }
+
+// ProjectIndexBuilt is closed when the search index's start-up build has
+// ended (built or failed: ProjectIndex says which). Call it after
+// OpenIndex.
+func (s *Service) ProjectIndexBuilt() <-chan struct{} { return s.ix.built }

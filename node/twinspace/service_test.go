@@ -1,4 +1,4 @@
-package node
+package twinspace
 
 import (
 	"testing"
@@ -6,8 +6,31 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/store"
 )
+
+// openService opens the store in dir and an IT node's TwinSpace service
+// on it, over a project service without the other features. The caller
+// closes the store.
+func openService(t *testing.T, dir string) (*store.Store, *Service) {
+	t.Helper()
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := project.New(project.Config{Country: "IT", BaseURL: "http://it.example"}, project.Deps{Store: db})
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	s, err := New(Config{BaseURL: "http://it.example"}, Deps{Store: db, Projects: ps})
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	return db, s
+}
 
 // TestOpenTwinSpace_ExactlyOne checks the guard behind "exactly one
 // TwinSpace per project": the home node refuses a second one, and the

@@ -1,4 +1,10 @@
-package node
+// Package certificate writes the project start certificate of eTwinning
+// as a one-page PDF (A4 landscape), in English, Italian, French or Spanish:
+// the partner it is for, their school and country, the project, the date
+// of its approval, the partner schools, the issuing agency and where the
+// project card is. It renders only; who may have one is package project's
+// business (twinfed.(*Project).Permissions, Certificates).
+package certificate
 
 import (
 	"errors"
@@ -18,8 +24,8 @@ import (
 	"github.com/twinfed/twinfed"
 )
 
-// certificate is what a project start certificate shows.
-type certificate struct {
+// Certificate is what a project start certificate shows.
+type Certificate struct {
 	Lang    string           // "en", "it", "fr" or "es"; anything else: "en"
 	Project *twinfed.Project // the project; its Approved date must be set
 	Partner *twinfed.Partner // the partner the certificate is for
@@ -144,7 +150,7 @@ const (
 	certURLY    = 186.0
 )
 
-// writeCertificate writes the certificate as a one-page A4 landscape PDF to w.
+// Write writes the certificate as a one-page A4 landscape PDF to w.
 //
 // It uses the PDF core font Helvetica, whose texts are encoded in cp1252
 // (Windows-1252): the letters of the Latin-script western European languages
@@ -156,7 +162,7 @@ const (
 //
 // It returns an error if the project or the partner is nil or the project has
 // no approval date.
-func writeCertificate(w io.Writer, c certificate) error {
+func Write(w io.Writer, c Certificate) error {
 	if c.Project == nil {
 		return errors.New("node: certificate: no project")
 	}
@@ -419,7 +425,7 @@ var certFallback = map[rune]string{
 }
 
 // toCP1252 encodes s in cp1252 with cp, the translator of the core fonts,
-// replacing what cp1252 lacks (see writeCertificate) and control characters.
+// replacing what cp1252 lacks (see Write) and control characters.
 func toCP1252(cp func(string) string, s string) string {
 	var b strings.Builder
 	for _, r := range s {

@@ -1,4 +1,4 @@
-package node
+package project
 
 import (
 	"context"
@@ -11,7 +11,26 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/search"
+	"github.com/twinfed/twinfed/node/store"
 )
+
+// openService opens the store in dir and an IT node's project service on
+// it, without the other features (the tests' projects are other nodes'
+// members': storing them asks none). The caller closes the store; opening
+// the same dir again is a restart.
+func openService(t *testing.T, dir string) (*store.Store, *Service) {
+	t.Helper()
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: db})
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	return db, s
+}
 
 // testProject is a project of two French partners (none of the test
 // node's members: storing it sends no notices).
@@ -108,7 +127,7 @@ func TestProjectIndex_BuildWritesAndRestart(t *testing.T) {
 	if pg := mustSearch(t, s, ProjectQuery{Limit: 1}); pg.Total != 2 || pg.Next != 1 {
 		t.Errorf("scan: total %d next %d, want 2 and 1", pg.Total, pg.Next)
 	}
-	s.openProjectIndex()
+	s.OpenIndex()
 	waitProjectIndex(t, s)
 	if n, _ := s.ProjectIndex(); n != 2 {
 		t.Errorf("indexed %d projects, want the 2 public ones", n)
@@ -165,14 +184,14 @@ func TestProjectIndex_BuildWritesAndRestart(t *testing.T) {
 	}
 
 	// A restart builds the index from the store.
-	if err := s.closeProjectIndex(); err != nil {
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	store.Close()
 	store, s = openService(t, dir)
 	defer store.Close()
-	s.openProjectIndex()
-	defer s.closeProjectIndex()
+	s.OpenIndex()
+	defer s.Close()
 	waitProjectIndex(t, s)
 	if n, _ := s.ProjectIndex(); n != 1 {
 		t.Errorf("after the restart: %d indexed, want 1", n)
@@ -192,7 +211,7 @@ func TestProjectIndex_WritesDuringTheBuild(t *testing.T) {
 	// The index as openProjectIndex makes it, its build run by hand.
 	x := newProjIndex()
 	x.wait = 0 // the search below scans
-	s.proj = x
+	s.ix = x
 	defer x.ix.Close()
 	late := testProject("late", "Late robots", twinfed.ProjectApproved, t0.Add(time.Hour))
 	putProjects(t, s, late)
@@ -230,8 +249,8 @@ func TestProjectIndex_WritesDuringTheBuild(t *testing.T) {
 func TestProjectIndex_ConcurrentWrites(t *testing.T) {
 	store, s := openService(t, t.TempDir())
 	defer store.Close()
-	s.openProjectIndex()
-	defer s.closeProjectIndex()
+	s.OpenIndex()
+	defer s.Close()
 	waitProjectIndex(t, s)
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	const writers, writes = 8, 25

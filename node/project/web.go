@@ -1,7 +1,8 @@
-package node
+package project
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"html/template"
 	"net/http"
@@ -11,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -20,41 +20,73 @@ import (
 // search, the certificate, the agency's approval queue, and the page of
 // public projects other nodes backfill from.
 
-//go:embed templates/project/*.html
-var projectTemplates embed.FS
+//go:embed templates/*.html
+var templates embed.FS
 
-// projectRoutes registers the projects' templates, pages and JSON API.
-func (s *Server) projectRoutes(k *web.Kit) error {
-	if err := k.AddTemplates(projectTemplates, "templates/project/*.html"); err != nil {
+// WebConfig is what the project pages need beyond the service.
+type WebConfig struct {
+	// Signed wraps the routes only other nodes may read (the backfill
+	// page) with an HTTP-signature check; nil: not served.
+	Signed func(http.Handler) http.Handler
+	// Federation serves a project's Group actor to other nodes (GET
+	// /projects/{rid} asking for ActivityStreams); nil: browsers only.
+	Federation http.Handler
+	// Labels reads the quality labels a public European project's card
+	// shows; nil: none shown.
+	Labels Labels
+}
+
+// Labels is what the project card asks of the label feature.
+type Labels interface {
+	// PublicProjectLabels returns the labels of a public project without
+	// the scores, for its card (the template reads its National,
+	// European and EQL); an error means the registry could not be read.
+	PublicProjectLabels(ctx context.Context, id string) (any, error)
+}
+
+// Web is the project feature's web pages and JSON API.
+type Web struct {
+	svc *Service
+	cfg WebConfig
+	kit *web.Kit
+}
+
+// NewWeb returns the pages and API of svc; Routes registers them.
+func NewWeb(svc *Service, cfg WebConfig) *Web { return &Web{svc: svc, cfg: cfg} }
+
+// Routes registers the projects' templates, pages and JSON API on k.
+func (h *Web) Routes(k *web.Kit) error {
+	if err := k.AddTemplates(templates, "templates/*.html"); err != nil {
 		return err
 	}
-	k.HandleFunc("GET /projects", k.Member(s.myProjects))
-	k.HandleFunc("GET /projects/new", k.Member(s.newProjectForm))
-	k.HandleFunc("POST /projects/new", k.Member(s.newProject))
-	k.HandleFunc("GET /projects/view", k.Web(s.projectCard))
-	k.HandleFunc("GET /projects/edit", k.Member(s.editProjectForm))
-	k.HandleFunc("POST /projects/edit", k.Member(s.editProject))
-	k.HandleFunc("POST /projects/delete", k.Member(s.deleteProject))
-	k.HandleFunc("POST /projects/answer", k.Member(s.answerInvitation))
-	k.HandleFunc("POST /projects/invite", k.Member(s.invitePartner))
-	k.HandleFunc("POST /projects/close", k.Member(s.closeProject))
-	k.HandleFunc("GET /projects/certificate", k.Member(s.certificate))
-	k.HandleFunc("GET /projects/search", k.Web(s.searchProjects))
-	k.HandleFunc("GET /projects/{rid}", k.Web(s.projectActor))
-	k.HandleFunc("GET /backoffice/projects", k.Agency(s.boProjects))
-	k.HandleFunc("POST /backoffice/projects/decide", k.Agency(s.boDecide))
-	if s.cfg.Signed != nil {
-		k.Handle("GET "+ProjectsBackfillPath, s.cfg.Signed(http.HandlerFunc(s.projectsBackfillPage)))
+	h.kit = k
+	k.HandleFunc("GET /projects", k.Member(h.myProjects))
+	k.HandleFunc("GET /projects/new", k.Member(h.newProjectForm))
+	k.HandleFunc("POST /projects/new", k.Member(h.newProject))
+	k.HandleFunc("GET /projects/view", k.Web(h.projectCard))
+	k.HandleFunc("GET /projects/edit", k.Member(h.editProjectForm))
+	k.HandleFunc("POST /projects/edit", k.Member(h.editProject))
+	k.HandleFunc("POST /projects/delete", k.Member(h.deleteProject))
+	k.HandleFunc("POST /projects/answer", k.Member(h.answerInvitation))
+	k.HandleFunc("POST /projects/invite", k.Member(h.invitePartner))
+	k.HandleFunc("POST /projects/close", k.Member(h.closeProject))
+	k.HandleFunc("GET /projects/certificate", k.Member(h.certificate))
+	k.HandleFunc("GET /projects/search", k.Web(h.searchProjects))
+	k.HandleFunc("GET /projects/{rid}", k.Web(h.projectActor))
+	k.HandleFunc("GET /backoffice/projects", k.Agency(h.boProjects))
+	k.HandleFunc("POST /backoffice/projects/decide", k.Agency(h.boDecide))
+	if h.cfg.Signed != nil {
+		k.Handle("GET "+ProjectsBackfillPath, h.cfg.Signed(http.HandlerFunc(h.projectsBackfillPage)))
 	}
-	s.projectAPIRoutes(k)
+	h.apiRoutes(k)
 	return nil
 }
 
 // projectsBackfillPage serves the public projects this node is home to,
 // to other nodes (signed GETs only).
-func (s *Server) projectsBackfillPage(w http.ResponseWriter, r *http.Request) {
+func (h *Web) projectsBackfillPage(w http.ResponseWriter, r *http.Request) {
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	page, err := s.svc.LocalPublicProjects(r.Context(), r.URL.Query().Get("after"), limit)
+	page, err := h.svc.LocalPublicProjects(r.Context(), r.URL.Query().Get("after"), limit)
 	if err != nil {
 		web.APIFail(w, err)
 		return
@@ -182,26 +214,26 @@ type projectGroup struct {
 	Projects []*twinfed.Project
 }
 
-func (s *Server) myProjects(w http.ResponseWriter, r *http.Request) {
+func (h *Web) myProjects(w http.ResponseWriter, r *http.Request) {
 	st := web.State(r)
-	mine, err := s.svc.MyProjects(r.Context(), st.Principal)
+	mine, err := h.svc.MyProjects(r.Context(), st.Principal)
 	if err != nil {
-		s.kit.ErrorPage(w, r, err)
+		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := s.kit.NewPage(w, r, "title.projects")
+	p := h.kit.NewPage(w, r, "title.projects")
 	p.Nav = "projects"
 	d := myProjectsData{MyProjects: mine, Groups: []projectGroup{{"pending", mine.Pending}, {"approved", mine.Approved}, {"closed", mine.Closed}}}
 	if len(mine.Other) > 0 {
 		d.Groups = append(d.Groups, projectGroup{"other", mine.Other})
 	}
 	if len(mine.Invitations) > 0 {
-		if c, err := s.svc.ProjectChoices(r.Context(), st.Principal); err == nil {
+		if c, err := h.svc.ProjectChoices(r.Context(), st.Principal); err == nil {
 			d.Schools = c.Schools
 		}
 	}
 	p.Data = d
-	s.kit.Render(w, http.StatusOK, "projects", p)
+	h.kit.Render(w, http.StatusOK, "projects", p)
 }
 
 // projectFormData is one step of the project form.
@@ -215,14 +247,14 @@ type projectFormData struct {
 	Aims, WorkProcess, ExpectedResults template.HTML // the preview's texts, sanitised
 }
 
-func (s *Server) projectFormPage(w http.ResponseWriter, r *http.Request, step int, f url.Values, preview *twinfed.Project, ferr error) {
+func (h *Web) projectFormPage(w http.ResponseWriter, r *http.Request, step int, f url.Values, preview *twinfed.Project, ferr error) {
 	st := web.State(r)
-	choices, err := s.svc.ProjectChoices(r.Context(), st.Principal)
+	choices, err := h.svc.ProjectChoices(r.Context(), st.Principal)
 	if err != nil {
-		s.kit.ErrorPage(w, r, err)
+		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := s.kit.NewPage(w, r, "title.project_new")
+	p := h.kit.NewPage(w, r, "title.project_new")
 	p.Nav = "projects"
 	p.Form = f
 	d := &projectFormData{Step: step, Choices: choices, Preview: preview}
@@ -237,25 +269,25 @@ func (s *Server) projectFormPage(w http.ResponseWriter, r *http.Request, step in
 	}
 	p.Data = d
 	if ferr != nil {
-		s.kit.Fail(w, r, "project_new", p, ferr)
+		h.kit.Fail(w, r, "project_new", p, ferr)
 		return
 	}
-	s.kit.Render(w, http.StatusOK, "project_new", p)
+	h.kit.Render(w, http.StatusOK, "project_new", p)
 }
 
-func (s *Server) newProjectForm(w http.ResponseWriter, r *http.Request) {
+func (h *Web) newProjectForm(w http.ResponseWriter, r *http.Request) {
 	f := url.Values{}
 	if peer := r.URL.Query().Get("partner"); peer != "" {
 		f.Set("partner", peer)
 	}
-	s.projectFormPage(w, r, 1, f, nil, nil)
+	h.projectFormPage(w, r, 1, f, nil, nil)
 }
 
 // newProject moves through the form: "back" goes to the previous step as
 // it is; "next" (also what Enter in a field sends) checks the draft and goes on unless a field of this step or
 // an earlier one is wrong; "create" founds the project. Errors send the
 // member to the first step with a wrong field, showing that step's errors.
-func (s *Server) newProject(w http.ResponseWriter, r *http.Request) {
+func (h *Web) newProject(w http.ResponseWriter, r *http.Request) {
 	st := web.State(r)
 	f := url.Values{}
 	for _, k := range projectFormFields {
@@ -268,23 +300,23 @@ func (s *Server) newProject(w http.ResponseWriter, r *http.Request) {
 		action = "next"
 	}
 	if action == "back" {
-		s.projectFormPage(w, r, max(step-1, 1), f, nil, nil)
+		h.projectFormPage(w, r, max(step-1, 1), f, nil, nil)
 		return
 	}
 	d, agesErr := draftFromForm(f)
 	var proj *twinfed.Project
 	var err error
 	if action == "create" && step == 4 && agesErr == nil {
-		proj, err = s.svc.CreateProject(r.Context(), st.Principal, d)
+		proj, err = h.svc.CreateProject(r.Context(), st.Principal, d)
 		if err == nil {
 			web.RedirectDone(w, r, projectLink(proj.ID), "project_created")
 			return
 		}
 	} else {
-		proj, err = s.svc.PreviewProject(r.Context(), st.Principal, d)
+		proj, err = h.svc.PreviewProject(r.Context(), st.Principal, d)
 	}
 	if err != nil && len(twinfed.ErrorFields(err)) == 0 {
-		s.kit.ErrorPage(w, r, err)
+		h.kit.ErrorPage(w, r, err)
 		return
 	}
 	err = mergeFieldErrors(err, agesErr)
@@ -305,18 +337,18 @@ func (s *Server) newProject(w http.ResponseWriter, r *http.Request) {
 				only[k] = v
 			}
 		}
-		s.projectFormPage(w, r, first, f, nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Some fields need your attention.", Fields: only})
+		h.projectFormPage(w, r, first, f, nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Some fields need your attention.", Fields: only})
 		return
 	}
 	if action == "create" {
-		s.kit.ErrorPage(w, r, err) // every field belongs to steps 1 to 3: not reached
+		h.kit.ErrorPage(w, r, err) // every field belongs to steps 1 to 3: not reached
 		return
 	}
 	next := min(step+1, 4)
 	if next < 4 {
 		proj = nil
 	}
-	s.projectFormPage(w, r, next, f, proj, nil)
+	h.projectFormPage(w, r, next, f, proj, nil)
 }
 
 // projectCardData is a project card as the viewer sees it.
@@ -327,30 +359,30 @@ type projectCardData struct {
 	WorkProcess template.HTML
 	Expected    template.HTML
 	Schools     []twinfed.MemberSchool // to answer an invitation
-	Contacts    []*social.Contact      // to invite
+	Contacts    []*Contact             // to invite
 	HasContacts bool                   // the viewer has contacts, even if none can be invited
 	TwinSpace   bool                   // the viewer may open the TwinSpace
 	CanEdit     bool                   // ProjectPermissions.CanEdit
 	CanDelete   bool                   // ProjectPermissions.CanDelete
 	Certs       map[string]bool        // partners whose certificate the viewer may download
 	Decide      map[string]bool        // partners the viewing agency decides on
-	Labels      *ProjectLabels         // the quality labels of a public European project
+	Labels      any                    // the quality labels of a public European project (Labels)
 	LabelsNote  bool                   // the registry could not be read: the labels are not shown
 }
 
-func (s *Server) projectCardPage(w http.ResponseWriter, r *http.Request, id string, ferr error) {
+func (h *Web) projectCardPage(w http.ResponseWriter, r *http.Request, id string, ferr error) {
 	st := web.State(r)
-	v, err := s.svc.ViewProject(r.Context(), st.Principal, id)
+	v, err := h.svc.ViewProject(r.Context(), st.Principal, id)
 	if err != nil {
-		s.kit.ErrorPage(w, r, err)
+		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := s.kit.NewPage(w, r, "title.project")
+	p := h.kit.NewPage(w, r, "title.project")
 	p.Nav = "projects"
 	d := &projectCardData{V: v, Description: template.HTML(v.Description), Aims: template.HTML(v.Aims), WorkProcess: template.HTML(v.WorkProcess),
 		Expected: template.HTML(v.ExpectedResults), Certs: map[string]bool{}, Decide: map[string]bool{}}
 	if v.CanAnswer || v.CanInvite {
-		if c, err := s.svc.ProjectChoices(r.Context(), st.Principal); err == nil {
+		if c, err := h.svc.ProjectChoices(r.Context(), st.Principal); err == nil {
 			d.Schools, d.HasContacts = c.Schools, len(c.Contacts) > 0
 			for _, ct := range c.Contacts {
 				if cur := v.Partner(ct.Peer); cur == nil || cur.Status == twinfed.PartnerDeclined {
@@ -369,47 +401,47 @@ func (s *Server) projectCardPage(w http.ResponseWriter, r *http.Request, id stri
 	for _, actor := range perm.CanDecide {
 		d.Decide[actor] = true
 	}
-	if v.Public() && v.European() {
-		// projectLabels logs a registry it cannot read; the card shows a note.
-		if d.Labels, err = s.svc.PublicProjectLabels(r.Context(), v.ID); err != nil {
+	if v.Public() && v.European() && h.cfg.Labels != nil {
+		// The label feature logs a registry it cannot read; the card shows a note.
+		if d.Labels, err = h.cfg.Labels.PublicProjectLabels(r.Context(), v.ID); err != nil {
 			d.LabelsNote = true
 		}
 	}
 	p.Data = d
 	if ferr != nil {
-		s.kit.Fail(w, r, "project", p, ferr)
+		h.kit.Fail(w, r, "project", p, ferr)
 		return
 	}
-	s.kit.Render(w, http.StatusOK, "project", p)
+	h.kit.Render(w, http.StatusOK, "project", p)
 }
 
-func (s *Server) projectCard(w http.ResponseWriter, r *http.Request) {
-	s.projectCardPage(w, r, r.URL.Query().Get("id"), nil)
+func (h *Web) projectCard(w http.ResponseWriter, r *http.Request) {
+	h.projectCardPage(w, r, r.URL.Query().Get("id"), nil)
 }
 
 // projectActor serves a project's Group actor to other nodes, and sends
 // browsers to its card.
-func (s *Server) projectActor(w http.ResponseWriter, r *http.Request) {
-	if web.WantsActivity(r) && s.cfg.Federation != nil {
-		s.cfg.Federation.ServeHTTP(w, r)
+func (h *Web) projectActor(w http.ResponseWriter, r *http.Request) {
+	if web.WantsActivity(r) && h.cfg.Federation != nil {
+		h.cfg.Federation.ServeHTTP(w, r)
 		return
 	}
-	http.Redirect(w, r, projectLink(twinfed.ProjectURL(s.svc.BaseURL(), r.PathValue("rid"))), http.StatusSeeOther)
+	http.Redirect(w, r, projectLink(twinfed.ProjectURL(h.svc.BaseURL(), r.PathValue("rid"))), http.StatusSeeOther)
 }
 
 // cardAction wraps a form post about one project (field "id"): on success
 // it goes back to the project's card (or where the action says) with a
 // flash message; a wrong field shows the card again with the error.
-func (s *Server) cardAction(do func(r *http.Request, p *twinfed.Principal, id string) (next, flash string, err error)) func(http.ResponseWriter, *http.Request) {
+func (h *Web) cardAction(do func(r *http.Request, p *twinfed.Principal, id string) (next, flash string, err error)) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PostForm.Get("id")
 		next, flash, err := do(r, web.State(r).Principal, id)
 		if err != nil {
 			if len(twinfed.ErrorFields(err)) > 0 {
-				s.projectCardPage(w, r, id, err)
+				h.projectCardPage(w, r, id, err)
 				return
 			}
-			s.kit.ErrorPage(w, r, err)
+			h.kit.ErrorPage(w, r, err)
 			return
 		}
 		if next == "" {
@@ -419,10 +451,10 @@ func (s *Server) cardAction(do func(r *http.Request, p *twinfed.Principal, id st
 	}
 }
 
-func (s *Server) answerInvitation(w http.ResponseWriter, r *http.Request) {
-	s.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
+func (h *Web) answerInvitation(w http.ResponseWriter, r *http.Request) {
+	h.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
 		accept := r.PostForm.Get("answer") == "accept"
-		if _, err := s.svc.AnswerInvitation(r.Context(), p, id, accept, r.PostForm.Get("school_id")); err != nil {
+		if _, err := h.svc.AnswerInvitation(r.Context(), p, id, accept, r.PostForm.Get("school_id")); err != nil {
 			return "", "", err
 		}
 		if accept {
@@ -432,43 +464,43 @@ func (s *Server) answerInvitation(w http.ResponseWriter, r *http.Request) {
 	})(w, r)
 }
 
-func (s *Server) invitePartner(w http.ResponseWriter, r *http.Request) {
-	s.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
+func (h *Web) invitePartner(w http.ResponseWriter, r *http.Request) {
+	h.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
 		peer := r.PostForm.Get("peer")
 		if peer == "" {
 			return "", "", twinfed.FieldError("peer", "Choose one of your contacts.")
 		}
-		_, err := s.svc.InvitePartner(r.Context(), p, id, peer)
+		_, err := h.svc.InvitePartner(r.Context(), p, id, peer)
 		return "", "partner_invited", err
 	})(w, r)
 }
 
-func (s *Server) closeProject(w http.ResponseWriter, r *http.Request) {
-	s.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
-		_, err := s.svc.CloseProject(r.Context(), p, id)
+func (h *Web) closeProject(w http.ResponseWriter, r *http.Request) {
+	h.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
+		_, err := h.svc.CloseProject(r.Context(), p, id)
 		return "", "project_closed", err
 	})(w, r)
 }
 
-func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) {
-	s.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
-		return "/projects", "project_deleted", s.svc.DeleteProject(r.Context(), p, id)
+func (h *Web) deleteProject(w http.ResponseWriter, r *http.Request) {
+	h.cardAction(func(r *http.Request, p *twinfed.Principal, id string) (string, string, error) {
+		return "/projects", "project_deleted", h.svc.DeleteProject(r.Context(), p, id)
 	})(w, r)
 }
 
 // editProjectPage shows the description step of the project form to
 // change a pending project.
-func (s *Server) editProjectPage(w http.ResponseWriter, r *http.Request, id string, f url.Values, ferr error) {
-	v, err := s.svc.ViewProject(r.Context(), web.State(r).Principal, id)
+func (h *Web) editProjectPage(w http.ResponseWriter, r *http.Request, id string, f url.Values, ferr error) {
+	v, err := h.svc.ViewProject(r.Context(), web.State(r).Principal, id)
 	if err != nil {
-		s.kit.ErrorPage(w, r, err)
+		h.kit.ErrorPage(w, r, err)
 		return
 	}
 	if !v.CanEdit {
-		s.kit.ErrorPage(w, r, twinfed.Errorf(twinfed.EFORBIDDEN, "The project can be edited only by its founders, until it is approved."))
+		h.kit.ErrorPage(w, r, twinfed.Errorf(twinfed.EFORBIDDEN, "The project can be edited only by its founders, until it is approved."))
 		return
 	}
-	p := s.kit.NewPage(w, r, "title.project_edit")
+	p := h.kit.NewPage(w, r, "title.project_edit")
 	p.Nav = "projects"
 	p.Data = &projectFormData{Step: 3, Edit: v}
 	if f == nil {
@@ -476,17 +508,17 @@ func (s *Server) editProjectPage(w http.ResponseWriter, r *http.Request, id stri
 	}
 	p.Form = f
 	if ferr != nil {
-		s.kit.Fail(w, r, "project_new", p, ferr)
+		h.kit.Fail(w, r, "project_new", p, ferr)
 		return
 	}
-	s.kit.Render(w, http.StatusOK, "project_new", p)
+	h.kit.Render(w, http.StatusOK, "project_new", p)
 }
 
-func (s *Server) editProjectForm(w http.ResponseWriter, r *http.Request) {
-	s.editProjectPage(w, r, r.URL.Query().Get("id"), nil, nil)
+func (h *Web) editProjectForm(w http.ResponseWriter, r *http.Request) {
+	h.editProjectPage(w, r, r.URL.Query().Get("id"), nil, nil)
 }
 
-func (s *Server) editProject(w http.ResponseWriter, r *http.Request) {
+func (h *Web) editProject(w http.ResponseWriter, r *http.Request) {
 	id := r.PostForm.Get("id")
 	f := url.Values{}
 	for _, k := range projectTextFields {
@@ -494,24 +526,24 @@ func (s *Server) editProject(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := draftFromForm(f)
 	if err == nil {
-		_, err = s.svc.EditProject(r.Context(), web.State(r).Principal, id, d)
+		_, err = h.svc.EditProject(r.Context(), web.State(r).Principal, id, d)
 	}
 	if err != nil {
 		if len(twinfed.ErrorFields(err)) > 0 {
-			s.editProjectPage(w, r, id, f, err)
+			h.editProjectPage(w, r, id, f, err)
 			return
 		}
-		s.kit.ErrorPage(w, r, err)
+		h.kit.ErrorPage(w, r, err)
 		return
 	}
 	web.RedirectDone(w, r, projectLink(id), "project_saved")
 }
 
-func (s *Server) certificate(w http.ResponseWriter, r *http.Request) {
+func (h *Web) certificate(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var buf bytes.Buffer
-	if err := s.svc.Certificate(r.Context(), web.State(r).Principal, q.Get("id"), q.Get("partner"), web.State(r).Lang, &buf); err != nil {
-		s.kit.ErrorPage(w, r, err)
+	if err := h.svc.Certificate(r.Context(), web.State(r).Principal, q.Get("id"), q.Get("partner"), web.State(r).Lang, &buf); err != nil {
+		h.kit.ErrorPage(w, r, err)
 		return
 	}
 	name := "certificate-" + lastSegment(q.Get("id")) + "-" + lastSegment(q.Get("partner")) + ".pdf"
@@ -520,6 +552,9 @@ func (s *Server) certificate(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "private, no-store")
 	_, _ = w.Write(buf.Bytes())
 }
+
+// lastSegment is what follows a URL's last slash.
+func lastSegment(u string) string { return u[strings.LastIndexByte(u, '/')+1:] }
 
 // safeFilename keeps letters, digits, dot, dash and underscore.
 func safeFilename(s string) string {
@@ -588,19 +623,19 @@ func partnerCount(p *twinfed.Project) int {
 	return n
 }
 
-func (s *Server) searchProjects(w http.ResponseWriter, r *http.Request) {
-	p := s.kit.NewPage(w, r, "title.project_search")
+func (h *Web) searchProjects(w http.ResponseWriter, r *http.Request) {
+	p := h.kit.NewPage(w, r, "title.project_search")
 	p.Nav = "projects"
 	p.Form = r.URL.Query()
 	d := projectSearchData{Searched: len(r.URL.Query()) > 0}
-	d.Countries = s.svc.Countries(r.Context())
+	d.Countries = h.svc.Countries(r.Context())
 	q, err := parseProjectQuery(r.URL.Query())
 	if err == nil {
-		d.Page, err = s.svc.SearchProjects(r.Context(), web.State(r).Principal, q)
+		d.Page, err = h.svc.SearchProjects(r.Context(), web.State(r).Principal, q)
 	}
 	if err != nil {
 		p.Data = d
-		s.kit.Fail(w, r, "project_search", p, err)
+		h.kit.Fail(w, r, "project_search", p, err)
 		return
 	}
 	for _, pr := range d.Page.Projects {
@@ -612,30 +647,30 @@ func (s *Server) searchProjects(w http.ResponseWriter, r *http.Request) {
 		d.NextURL = "/projects/search?" + v.Encode()
 	}
 	p.Data = d
-	s.kit.Render(w, http.StatusOK, "project_search", p)
+	h.kit.Render(w, http.StatusOK, "project_search", p)
 }
 
-func (s *Server) boProjectsPage(w http.ResponseWriter, r *http.Request, ferr error) {
-	list, err := s.svc.ApprovalQueue(r.Context(), web.State(r).Principal)
+func (h *Web) boProjectsPage(w http.ResponseWriter, r *http.Request, ferr error) {
+	list, err := h.svc.ApprovalQueue(r.Context(), web.State(r).Principal)
 	if err != nil {
-		s.kit.ErrorPage(w, r, err)
+		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := s.kit.NewPage(w, r, "title.bo_projects")
+	p := h.kit.NewPage(w, r, "title.bo_projects")
 	p.Data = list
 	if ferr != nil {
-		s.kit.Fail(w, r, "bo_projects", p, ferr)
+		h.kit.Fail(w, r, "bo_projects", p, ferr)
 		return
 	}
-	s.kit.Render(w, http.StatusOK, "bo_projects", p)
+	h.kit.Render(w, http.StatusOK, "bo_projects", p)
 }
 
-func (s *Server) boProjects(w http.ResponseWriter, r *http.Request) { s.boProjectsPage(w, r, nil) }
+func (h *Web) boProjects(w http.ResponseWriter, r *http.Request) { h.boProjectsPage(w, r, nil) }
 
 // boDecide records the agency's decision on one participation; the form
 // says whether it came from the queue or from the project's card, where a
 // missing reason is shown.
-func (s *Server) boDecide(w http.ResponseWriter, r *http.Request) {
+func (h *Web) boDecide(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	id, partner := f.Get("id"), f.Get("partner")
 	var err error
@@ -648,17 +683,17 @@ func (s *Server) boDecide(w http.ResponseWriter, r *http.Request) {
 		err = twinfed.FieldError("decision", "Choose approve or reject.")
 	}
 	if err == nil {
-		_, err = s.svc.DecideParticipation(r.Context(), web.State(r).Principal, id, partner, approve, f.Get("reason"))
+		_, err = h.svc.DecideParticipation(r.Context(), web.State(r).Principal, id, partner, approve, f.Get("reason"))
 	}
 	fromCard := f.Get("from") == "card"
 	if err != nil {
 		switch {
 		case len(twinfed.ErrorFields(err)) == 0:
-			s.kit.ErrorPage(w, r, err)
+			h.kit.ErrorPage(w, r, err)
 		case fromCard:
-			s.projectCardPage(w, r, id, err)
+			h.projectCardPage(w, r, id, err)
 		default:
-			s.boProjectsPage(w, r, err)
+			h.boProjectsPage(w, r, err)
 		}
 		return
 	}
