@@ -65,3 +65,61 @@ func (a *Activity) Host() string { return URLHost(a.Actor) }
 type InboxHandler interface {
 	HandleActivity(ctx context.Context, a *Activity) error
 }
+
+// CheckSameOrigin is the same-origin rule on inbound activities: the
+// activity's id and actor, and the id of an object it creates, updates,
+// deletes or undoes (a note, a profile), must live under the signing node
+// (signer, the host of the signature's keyId). A node speaks only for its
+// own members and objects. The federation's inbox asks it of every
+// verified activity, and the check of an agency decision's proof asks it
+// again. EFORBIDDEN names what is not under the signer.
+func CheckSameOrigin(signer string, a *Activity) error {
+	check := func(what, raw string) error {
+		if raw == "" {
+			return nil
+		}
+		if h := URLHost(raw); h != signer {
+			return Errorf(EFORBIDDEN, "the activity's %s %s is not under the signing node %s", what, raw, signer)
+		}
+		return nil
+	}
+	if err := check("actor", a.Actor); err != nil {
+		return err
+	}
+	if err := check("id", a.ID); err != nil {
+		return err
+	}
+	// A founder on another node asks a project's home node to change or
+	// delete it: the object is the project's Group there, and the home node
+	// checks that the actor is a founder. Everywhere else, only the Group
+	// itself (same origin) may change a project.
+	if createsObject(a.Type) && (a.Project == nil || a.Object != a.Project.ID) {
+		if err := check("object", a.Object); err != nil {
+			return err
+		}
+	}
+	if a.Note != nil && a.Type != ActivityAnnounce {
+		if err := check("note", a.Note.ID); err != nil {
+			return err
+		}
+		if err := check("note author", a.Note.From); err != nil {
+			return err
+		}
+	}
+	if a.Profile != nil && a.Type != ActivityAnnounce {
+		if err := check("profile", a.Profile.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createsObject reports whether the activity's object is something its
+// actor's node owns, so that the same-origin rule applies to it as well.
+func createsObject(t ActivityType) bool {
+	switch t {
+	case ActivityCreate, ActivityUpdate, ActivityDelete, ActivityUndo:
+		return true
+	}
+	return false
+}

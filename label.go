@@ -25,6 +25,32 @@ const MaxLabelScore = 30
 // (consensus.ValidateNQL) ask it.
 func ValidLabelScore(score int) bool { return score >= 0 && score <= MaxLabelScore }
 
+// EuropeanLabelCountries is the rule of the European Quality Label: a
+// project becomes eligible for a school year when it holds National
+// Quality Labels of that year from at least MinEuropeanLabelCountries
+// different countries. It returns those countries, in the order of
+// labels, when there are enough of them, and nil otherwise. The registry
+// derives a project's EuropeanLabel with it each time an agency records a
+// label (consensus, applyNQL); the CSS then confirms the year's list.
+func EuropeanLabelCountries(labels []QualityLabel, schoolYear string) []string {
+	seen := map[string]bool{}
+	var countries []string
+	for _, l := range labels {
+		if l.SchoolYear == schoolYear && !seen[l.Country] {
+			seen[l.Country] = true
+			countries = append(countries, l.Country)
+		}
+	}
+	if len(countries) < MinEuropeanLabelCountries {
+		return nil
+	}
+	return countries
+}
+
+// MinEuropeanLabelCountries is how many countries' national labels of one
+// school year make a project eligible for the European Quality Label.
+const MinEuropeanLabelCountries = 2
+
 // European label states.
 const (
 	EQLEligible = "eligible" // NQLs from at least two countries; waits for the CSS's yearly list

@@ -847,24 +847,21 @@ func applyNQL(w *stateWriter, c *NQLCommand) *twinfed.Error {
 	}
 	l.Recorded = c.At
 	w.setJSON(nqlKey(l.ProjectID, l.Country, l.SchoolYear), l)
-	// Derive the European label: NQLs of the same year from two countries.
-	countries := map[string]bool{}
-	var list []string
+	// Derive the European label (twinfed.EuropeanLabelCountries).
+	var labels []twinfed.QualityLabel
 	err := scan(w.txn, pNQL+l.ProjectID+"\x00", func(k, v []byte) error {
 		var q twinfed.QualityLabel
 		if err := json.Unmarshal(v, &q); err != nil {
 			return err
 		}
-		if q.SchoolYear == l.SchoolYear && !countries[q.Country] {
-			countries[q.Country] = true
-			list = append(list, q.Country)
-		}
+		labels = append(labels, q)
 		return nil
 	})
 	if err != nil {
 		return internal(err)
 	}
-	if len(list) < 2 {
+	list := twinfed.EuropeanLabelCountries(labels, l.SchoolYear)
+	if list == nil {
 		return nil
 	}
 	e := twinfed.EuropeanLabel{ProjectID: l.ProjectID, SchoolYear: l.SchoolYear, Status: twinfed.EQLEligible}

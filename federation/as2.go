@@ -782,13 +782,3 @@ func orderKey(a *twinfed.Activity) string {
 func critical(t twinfed.ActivityType) bool {
 	return t == twinfed.ActivityAccept || t == twinfed.ActivityReject || t == twinfed.ActivityDelete
 }
-
-// createsObject reports whether the activity's object is something its
-// actor's node owns, so that the same-origin rule applies to it as well.
-func createsObject(t twinfed.ActivityType) bool {
-	switch t {
-	case twinfed.ActivityCreate, twinfed.ActivityUpdate, twinfed.ActivityDelete, twinfed.ActivityUndo:
-		return true
-	}
-	return false
-}

@@ -58,7 +58,7 @@ func (f *Federation) handleInbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, ReasonInvalidActivity, err)
 		return
 	}
-	if err := checkOrigin(v.Host, a); err != nil {
+	if err := twinfed.CheckSameOrigin(v.Host, a); err != nil {
 		f.refuse(w, ReasonCrossOrigin, err)
 		return
 	}
@@ -91,50 +91,6 @@ func writeError(w http.ResponseWriter, err error) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(twinfed.HTTPStatus(twinfed.ErrorCode(err)))
 	fmt.Fprintln(w, twinfed.ErrorMessage(err))
-}
-
-// checkOrigin applies the same-origin rule: the activity's id and actor, and
-// the id of an object it creates, updates, deletes or undoes, must live under
-// the signing node (the keyId's host).
-func checkOrigin(signer string, a *twinfed.Activity) error {
-	check := func(what, raw string) error {
-		if raw == "" {
-			return nil
-		}
-		if h := twinfed.URLHost(raw); h != signer {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "the activity's %s %s is not under the signing node %s", what, raw, signer)
-		}
-		return nil
-	}
-	if err := check("actor", a.Actor); err != nil {
-		return err
-	}
-	if err := check("id", a.ID); err != nil {
-		return err
-	}
-	// A founder on another node asks a project's home node to change or
-	// delete it: the object is the project's Group there, and the home node
-	// checks that the actor is a founder. Everywhere else, only the Group
-	// itself (same origin) may change a project.
-	if createsObject(a.Type) && (a.Project == nil || a.Object != a.Project.ID) {
-		if err := check("object", a.Object); err != nil {
-			return err
-		}
-	}
-	if a.Note != nil && a.Type != twinfed.ActivityAnnounce {
-		if err := check("note", a.Note.ID); err != nil {
-			return err
-		}
-		if err := check("note author", a.Note.From); err != nil {
-			return err
-		}
-	}
-	if a.Profile != nil && a.Type != twinfed.ActivityAnnounce {
-		if err := check("profile", a.Profile.ID); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // storeIncoming writes the record and its processing pointer, unless the

@@ -98,7 +98,7 @@ func (o *Outbox) VerifyProof(ctx context.Context, proof string) (*twinfed.Activi
 	if err != nil {
 		return nil, "", err
 	}
-	if err := checkOrigin(ver.Host, a); err != nil {
+	if err := twinfed.CheckSameOrigin(ver.Host, a); err != nil {
 		return nil, "", err
 	}
 	return a, ver.KeyID, nil

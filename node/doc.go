@@ -1,35 +1,72 @@
-// Package node is a country's national node: the application services that
-// enforce the registration and validation rules of DOMAIN.md, their Badger
-// store, and the HTTP server that offers them as a server-rendered web UI
-// (English and the country's language) and a JSON API under /api/v1.
+// Package node assembles a country's national node: the kits and the
+// feature packages below it, the inbound router, the HTTP server and the
+// node's lifecycle (Open, Mount, Shutdown, Close). It holds no rule of its
+// own: the rules are in the root package, each feature package applies
+// its own, and node only wires them.
 //
-// The pieces:
+// # The map
 //
-//   - The kits, in their import order (ARCHITECTURE.md, "The national
-//     node's layout"): store (Badger with SyncWrites, after-commit hooks,
-//     the JSON helpers, and keys.go: every key prefix of the node with the
-//     feature that owns it; DB is exposed so that the federation can write
-//     its outbox, "fed/", in the transaction of a state change), mail
-//     (Spool, SMTP), search (the in-memory index), outbox (the Outbox and
-//     Prover interfaces, Activities), notice (notifications and the unread
-//     index).
-//   - The features moved out of node so far: directory (the federated
-//     directory of public profiles, its index, backfill and pages) and
-//     account (members' accounts, sessions, profiles, export, deletion),
-//     assembled in assemble_account.go.
-//   - Server (server.go): the assembly of the HTTP side on the kit
-//     node/web (routing, sessions, CSRF, limits, page rendering, i18n,
-//     the layout, static files, metrics). Each feature's handlers are in
-//     <feature>_web.go and <feature>_api.go (project,
-//     twinspace), its templates
-//     in templates/<feature>/, registered by its <feature>Routes. It mounts
-//     the federation's ActivityPub handler when one is given (Node.Mount).
-//   - The feature packages moved out of node, each built in its
-//     assemble_<feature>.go with the adapters that answer its interfaces:
-//     label (node/label, the quality labels; Node.Labels); social
-//     (node/social: contacts, follows, messages, notifications; Node.Social).
-//   - nodetest: the helpers of the tests of node and of its features (a
-//     real node, a cookie-jar browser, the mail spool's readers).
+// Packages in their import order (a package imports only packages above
+// it in this list; layout_test.go at the module root holds the order):
+//
+//	twinfed (root)        types and the pure rules, standard library only
+//	node/store            Badger, after-commit hooks, JSON helpers; keys.go: every key prefix and its owner
+//	node/mail             outgoing mail (spool, SMTP)
+//	node/search           the in-memory inverted index (directory, project search)
+//	node/outbox           the Outbox and Prover interfaces, Activities (this node's activities out)
+//	node/notice           notifications and the unread index
+//	node/web              HTTP kit: mux, sessions, CSRF, limits, pages, JSON helpers, i18n, layout, static files
+//	node/directory        the federated directory of public profiles, its pages and backfill
+//	node/account          accounts, sessions, passwords, e-mail changes, profiles, export, deletion
+//	node/registration     the four registration steps, school choice and proposals
+//	node/agency           the agency's back office: validation queues, staff, statistics, import, export
+//	node/social           contacts, follows, messages, the notifications page
+//	node/project          projects, invitations, the agencies' decisions, search, certificates
+//	node/twinspace        the TwinSpace of an approved project
+//	node/label            the agencies' quality labels (kept in the registry)
+//	node                  this package: the assembly
+//	node/nodetest         helpers for tests of node and its features
+//
+// Each feature package has the same files: doc.go (the rules it applies,
+// naming the root functions it asks, and the keys it owns), service.go,
+// store.go, inbox.go (the inbound activities it handles), web.go, api.go,
+// templates/.
+//
+// # Where the rules live
+//
+//   - Every agency approves a project: twinfed.(*Project).EveryAgencyApproved
+//     (project.go at the root), with ApplyDecision and Permissions beside
+//     it; node/project applies decisions (DecideParticipation, ApplyDecision).
+//   - A country's eligibility policy: twinfed.Eligibility (eligibility.go
+//     at the root), read from the [eligibility] section of the node's
+//     configuration; node/registration asks CheckRole and CheckSchool.
+//   - The European label from two countries' national labels:
+//     twinfed.EuropeanLabelCountries (label.go at the root), applied by the
+//     registry (consensus, applyNQL); node/label shows the result.
+//   - The same-origin check on inbound activities: twinfed.CheckSameOrigin
+//     (activity.go at the root), asked by the federation's inbox for every
+//     verified activity; node/directory adds that a profile comes from its
+//     own country's node (CheckProfileOrigin).
+//   - The agency's exclusion from a private TwinSpace:
+//     twinfed.(*Project).InTwinSpace (twinspace.go at the root), asked by
+//     node/twinspace, the project card and the inbound handlers.
+//   - School validity and its bounds: twinfed.ValidateSchool (school.go);
+//     the label score's bound: twinfed.ValidLabelScore (label.go); the
+//     registration step: twinfed.RegistrationStep.
+//
+// # The assembly
+//
+//   - node.go: Open builds the store (unless the caller gives one), the
+//     kits, the features (assemble_<feature>.go each builds its feature
+//     with the adapters that answer the interfaces it declares, and
+//     registers its hooks: account deletion, project approval), the
+//     server and the listener; Close stops them in reverse.
+//   - inbox.go: the one inbound router. A table from (activity type,
+//     object kind) to the feature handler that owns it; each activity runs
+//     in one transaction that also records its id (store.PrefixApplied), so
+//     a replay changes nothing.
+//   - server.go: the HTTP side on node/web; each feature registers its
+//     routes and templates.
 //
 // See docs/node.md for the design and docs/api.md for the JSON API.
 package node
