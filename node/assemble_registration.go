@@ -97,16 +97,6 @@ func (a regAccounts) ResendConfirmation(ctx context.Context, email string) error
 }
 
 // adapter: account until it moves
-func (a regAccounts) AddSchool(ctx context.Context, p *twinfed.Principal, c twinfed.SchoolChoice, role string) (*twinfed.Member, error) {
-	return a.s.AddSchool(ctx, p, c, role)
-}
-
-// adapter: account until it moves
-func (a regAccounts) RemoveSchool(ctx context.Context, p *twinfed.Principal, index int) (*twinfed.Member, error) {
-	return a.s.RemoveSchool(ctx, p, index)
-}
-
-// adapter: account until it moves
 func (a regAccounts) MembersByStatus(txn *badger.Txn, status twinfed.MemberStatus, offset, limit int) ([]*twinfed.Member, int, error) {
 	names := store.KeysUnder(txn, store.PrefixStatus+string(status)+"/", 0)
 	var out []*twinfed.Member
@@ -133,11 +123,6 @@ func (a regAccounts) EachMember(txn *badger.Txn, fn func(*twinfed.Member) error)
 // adapter: account until it moves
 func (a regAccounts) CreateStaff(ctx context.Context, p *twinfed.Principal, username, email, firstName, lastName, password string, role twinfed.Role) (*twinfed.Member, error) {
 	return a.s.accounts.CreateStaff(ctx, p, username, email, firstName, lastName, password, role)
-}
-
-// adapter: account and directory until they move (import.go)
-func (a regAccounts) ImportMembers(ctx context.Context, members []*twinfed.Member) error {
-	return a.s.importMembers(ctx, members)
 }
 
 // The names node's remaining code (the account's profile and forms, the
@@ -177,4 +162,9 @@ func (s *Service) registryErr(op string, err error) error {
 	default:
 		return err
 	}
+}
+
+// ImportMembers is the account's.
+func (a regAccounts) ImportMembers(ctx context.Context, members []*twinfed.Member) error {
+	return a.s.accounts.ImportMembers(ctx, members)
 }

@@ -4,7 +4,8 @@
 // their reset, the change of e-mail address, the account and profile pages
 // (names, language, preferences, public fields, photo), the export of a
 // member's data, the deletion of an account, and the counts NodeInfo
-// publishes (Usage). Its pages and JSON API are in web.go and api.go.
+// publishes (Usage), and the agency's bulk import of members
+// (ImportMembers). Its pages and JSON API are in web.go and api.go.
 //
 // The rules it enforces:
 //
@@ -28,7 +29,7 @@
 //     Registration.
 //
 // It writes the directory's records through directory.Service (Put,
-// Remove) and is the directory's Members. What other features hold about
+// Remove; PutInBatch for an import) and is the directory's Members. What other features hold about
 // a member who deletes their account they erase in hooks registered with
 // OnDelete at assembly; the schools a member proposed, for the export, it
 // reads through Proposals.

@@ -27,7 +27,8 @@
 // through Members (SetMembers, at assembly); the viewer's relations and
 // contacts, the social feature through Social. The account feature writes
 // the local members' profiles (Put, Remove) in the transactions of their
-// changes. Reactions of other features are registered at assembly:
+// changes, and a bulk import's in its write batch (PutInBatch, then
+// Imported). Reactions of other features are registered at assembly:
 // OnBackfill (the projects, after a node's profiles), OnActorDeleted (the
 // social records of a member of another node who left).
 //

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"encoding/json"
 	"hash/maphash"
 	"slices"
 	"strconv"
@@ -97,6 +98,19 @@ func (s *Service) Put(txn *badger.Txn, p *twinfed.Profile) error {
 	}
 	s.store.AfterCommit(txn, func() { s.stamps.touch(key) })
 	return txn.Set([]byte(store.PrefixDirQueue+p.ID), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
+}
+
+// PutInBatch records p in the directory within a write batch (a bulk
+// import's); the batch's writer calls Imported once it is flushed.
+func (s *Service) PutInBatch(wb *badger.WriteBatch, p *twinfed.Profile) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if err := wb.Set([]byte(store.PrefixDirProfile+p.ID), b); err != nil {
+		return err
+	}
+	return wb.Set([]byte(store.PrefixDirQueue+p.ID), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
 }
 
 // Remove removes a profile from the directory within txn.

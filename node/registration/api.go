@@ -128,6 +128,6 @@ func (h *Web) apiAddSchool(w http.ResponseWriter, r *http.Request, st *web.Reque
 		web.APIFail(w, err)
 		return
 	}
-	m, err := h.accounts.AddSchool(r.Context(), st.Principal, in.SchoolChoice, in.Role)
+	m, err := h.svc.AddSchool(r.Context(), st.Principal, in.SchoolChoice, in.Role)
 	writeMember(w, m, err)
 }

@@ -2,9 +2,10 @@
 // after the first form: the four steps (the main school, the role there,
 // the preferences, the submission to the agency's queue) and the choice of
 // a school, from the registry or proposed to the agency, at registration
-// and later. Its pages (web.go) also serve the first form, the
-// confirmation link and its resending, which the account feature carries
-// out (Accounts), and the member's further schools (/account/schools).
+// and later (a validated member's further schools: AddSchool,
+// RemoveSchool, /account/schools). Its pages (web.go) also serve the first
+// form, the confirmation link and its resending, which the account
+// feature carries out (Accounts).
 //
 // The rules it enforces, asking the root package:
 //

@@ -42,7 +42,7 @@ type Session struct {
 
 // Accounts is what the registration's pages ask of the account feature:
 // the unconfirmed account and its confirmation link, the session opened by
-// the confirmation, the member's record, and the member's further schools.
+// the confirmation, and the member's record.
 type Accounts interface {
 	// Member returns a member's whole record; ENOTFOUND when there is none.
 	Member(ctx context.Context, username string) (*twinfed.Member, error)
@@ -55,11 +55,6 @@ type Accounts interface {
 	// ResendConfirmation mails a new confirmation link to an unconfirmed
 	// account's address, answering the same for an unknown one.
 	ResendConfirmation(ctx context.Context, email string) error
-	// AddSchool adds a further school to a validated member's profile
-	// (EFORBIDDEN before validation, EINVALID: wrong or too many).
-	AddSchool(ctx context.Context, p *twinfed.Principal, c twinfed.SchoolChoice, role string) (*twinfed.Member, error)
-	// RemoveSchool removes a further school (EINVALID: no such one).
-	RemoveSchool(ctx context.Context, p *twinfed.Principal, index int) (*twinfed.Member, error)
 }
 
 // Web is the registration's pages and JSON API.
@@ -314,7 +309,7 @@ func (h *Web) schoolsForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *Web) addSchool(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
-	if _, err := h.accounts.AddSchool(r.Context(), web.State(r).Principal, schoolChoiceFromForm(f), f.Get("role")); err != nil {
+	if _, err := h.svc.AddSchool(r.Context(), web.State(r).Principal, schoolChoiceFromForm(f), f.Get("role")); err != nil {
 		p := h.kit.NewPage(w, r, "title.schools")
 		p.Data = &stepData{Member: p.Me, Propose: f.Get("propose") == "1"}
 		h.kit.Fail(w, r, "schools", p, err)
@@ -325,7 +320,7 @@ func (h *Web) addSchool(w http.ResponseWriter, r *http.Request) {
 
 func (h *Web) removeSchool(w http.ResponseWriter, r *http.Request) {
 	i, _ := strconv.Atoi(r.PostForm.Get("index"))
-	if _, err := h.accounts.RemoveSchool(r.Context(), web.State(r).Principal, i); err != nil {
+	if _, err := h.svc.RemoveSchool(r.Context(), web.State(r).Principal, i); err != nil {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
