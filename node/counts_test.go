@@ -80,7 +80,7 @@ func TestCounts_UnreadIndex(t *testing.T) {
 	want(s, 71)
 
 	// An erased account leaves no index behind.
-	if err := db.Update(func(txn *badger.Txn) error { return s.eraseSocial(txn, "anna") }); err != nil {
+	if err := db.Update(func(txn *badger.Txn) error { return s.social.EraseSocial(txn, "anna") }); err != nil {
 		t.Fatal(err)
 	}
 	want(s, 0)

@@ -101,10 +101,6 @@ func toTwinSpaces(h featureHandler[*twinspace.Service]) inboxHandler {
 	}
 }
 
-func withoutCtx(f func(*Service, *badger.Txn, *twinfed.Activity) error) inboxHandler {
-	return func(s *Service, _ context.Context, txn *badger.Txn, a *twinfed.Activity) error { return f(s, txn, a) }
-}
-
 // kindOf decides what a acts on from its typed content and from what this
 // node holds; "" when nothing here could own it.
 func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
@@ -162,25 +158,32 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 // is recorded); other errors are retried.
 func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error {
 	if a.ID == "" {
-		return drop("%s activity without an id", a.Type)
+		return twinfed.Errorf(twinfed.EINVALID, "%s activity without an id", a.Type)
 	}
 	if a.Type == twinfed.ActivityUpdate && a.Profile != nil {
 		if err := s.dir.CheckProfileOrigin(ctx, a); err != nil {
 			return err
 		}
 	}
-	return s.update(func(txn *badger.Txn) error {
+	err := s.store.Update(func(txn *badger.Txn) error {
 		key := store.PrefixApplied + a.ID
 		if done, err := store.Exists(txn, key); err != nil || done {
 			return err
 		}
 		h := inboxRoutes[inboxRoute{a.Type, s.kindOf(txn, a)}]
 		if h == nil {
-			return drop("%s activities are not handled by this node", a.Type)
+			return twinfed.Errorf(twinfed.EINVALID, "%s activities are not handled by this node", a.Type)
 		}
 		if err := txn.Set([]byte(key), []byte(s.now().UTC().Format(time.RFC3339))); err != nil {
 			return err
 		}
 		return h(s, ctx, txn, a)
 	})
+	if err != nil {
+		return err
+	}
+	// The handlers' work for the outbox and the directory's indexer.
+	s.acts.Notify()
+	s.dir.Wake()
+	return nil
 }

@@ -162,7 +162,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if err := newLabels(n.svc); err != nil {
 		return fail(err)
 	}
-	if err := n.svc.openDirectory(filepath.Join(o.Dir, "directory")); err != nil {
+	if err := n.svc.dir.Open(filepath.Join(o.Dir, "directory")); err != nil {
 		return fail(fmt.Errorf("node: directory: %w", err))
 	}
 	n.svc.projects.OpenIndex()
@@ -177,7 +177,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	}
 	if n.srv, err = NewServer(srvCfg); err != nil {
 		n.svc.projects.Close()
-		n.svc.closeDirectory()
+		n.svc.dir.Close()
 		return fail(err)
 	}
 	n.http = &http.Server{Handler: n.srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
@@ -264,7 +264,7 @@ func (n *Node) Close() error {
 		if perr := n.svc.projects.Close(); n.err == nil {
 			n.err = perr
 		}
-		if derr := n.svc.closeDirectory(); n.err == nil {
+		if derr := n.svc.dir.Close(); n.err == nil {
 			n.err = derr
 		}
 		if n.ownStore {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -66,8 +67,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	svc := cfg.Service
 	kit, err := web.New(web.Config{Languages: cfg.Languages, SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: svc.accounts, Counts: webAccounts{svc},
-		Country: svc.Country(), Agency: svc.AgencyName(), Policy: svc.Policy(), Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
-		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.Now})
+		Country: svc.cfg.Country, Agency: svc.cfg.AgencyName, Policy: svc.cfg.Policy, Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
+		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.now})
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +107,7 @@ func (s *Server) routes() {
 	k := s.kit
 	k.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	k.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if s.svc.StoreClosed() {
+		if s.svc.store.DB().IsClosed() {
 			http.Error(w, "store closed\n", http.StatusServiceUnavailable)
 			return
 		}
@@ -114,7 +115,7 @@ func (s *Server) routes() {
 	})
 	if s.cfg.FederationAdmin != nil {
 		k.HandleFunc("/api/v1/agency/federation/", k.API(true, func(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-			if err := requireAgency(st.Principal); err != nil {
+			if err := agency.Require(st.Principal); err != nil {
 				web.APIFail(w, err)
 				return
 			}

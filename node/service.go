@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/account"
@@ -22,7 +21,6 @@ import (
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/twinspace"
-	"github.com/twinfed/twinfed/node/web"
 )
 
 // Config is what the service needs to know about its node.
@@ -51,9 +49,9 @@ type Deps struct {
 	Now      func() time.Time     // nil: time.Now
 }
 
-// Service implements the node's domain rules over its store: accounts,
-// registration, the agency's queues and profiles. It is safe for
-// concurrent use.
+// Service is the node's assembly of its features: the kits they share,
+// the feature services, and the inbound router (HandleActivity, inbox.go).
+// It is safe for concurrent use.
 type Service struct {
 	cfg      Config
 	store    *store.Store
@@ -61,30 +59,26 @@ type Service struct {
 	mailer   mail.Sender
 	log      *slog.Logger
 	now      func() time.Time
-	html     *bluemonday.Policy
 
 	acts    *outbox.Activities // this node's activities, sent through the federation's outbox (none: the node runs alone)
 	proofs  outbox.Prover      // nil: decisions are kept without a proof
 	notices *notice.Notices    // members' notifications and the unread index
-	labels  *label.Service     // the quality labels (assemble_label.go); nil until Node.Open builds it
-	social  *social.Service    // contacts, follows, messages (assemble_social.go)
 
-	reg    *registration.Service // the registration (assemble_registration.go)
-	agency *agency.Service       // the agency's back office (assemble_registration.go)
+	dir        *directory.Service    // the federated directory (assemble_account.go)
+	accounts   *account.Service      // members' accounts (assemble_account.go)
+	reg        *registration.Service // the registration (assemble_registration.go)
+	agency     *agency.Service       // the agency's back office (assemble_registration.go)
+	social     *social.Service       // contacts, follows, messages (assemble_social.go)
+	projects   *project.Service      // projects (assemble_project.go; built by Node.Open)
+	twinspaces *twinspace.Service    // TwinSpaces (assemble_project.go; built by Node.Open)
+	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
 
-	dir      *directory.Service // the federated directory (assemble_account.go)
-	accounts *account.Service   // members' accounts (assemble_account.go)
-
-	// The project and TwinSpace features (labels.go, the inbox and the
-	// directory's backfill ask them); set by assembleProjects.
-	projects   *project.Service
-	twinspaces *twinspace.Service
-
-	registrations prometheus.Counter
-	validations   *prometheus.CounterVec
+	registrations prometheus.Counter     // the registration's submissions
+	validations   *prometheus.CounterVec // the agency's decisions and the labels recorded
 }
 
-// NewService builds the service and registers its metrics.
+// NewService builds the kits and the features below the projects, and
+// registers the node's metrics.
 func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Store == nil || d.Mailer == nil {
 		return nil, fmt.Errorf("node: NewService needs a Store and a Mailer")
@@ -99,25 +93,26 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	var err error
-	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now, html: web.NewHTMLPolicy()}
+	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now}
+	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})
+	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools, and quality labels recorded (kind label)."}, []string{"kind", "decision"})
 	if err := s.assembleAccount(d); err != nil {
 		return nil, err
 	}
 	if err := s.notices.BuildIndex(); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	if s.social, err = s.assembleSocial(); err != nil {
-		return nil, err
-	}
-	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})
-	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools, and quality labels recorded (kind label)."}, []string{"kind", "decision"})
-	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_validations_pending", Help: "Members waiting in the agency's validation queue."}, func() float64 {
-		return float64(s.countStatus(twinfed.StatusPending))
-	})
 	if err := s.assembleRegistration(); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
+	if err := s.assembleSocial(); err != nil {
+		return nil, err
+	}
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_validations_pending", Help: "Members waiting in the agency's validation queue."}, func() float64 {
+		n := 0
+		_ = s.store.View(func(txn *badger.Txn) error { n = s.accounts.CountStatus(txn, twinfed.StatusPending); return nil })
+		return float64(n)
+	})
 	if d.Metrics != nil {
 		for _, c := range []prometheus.Collector{s.registrations, s.validations, pending} {
 			if err := d.Metrics.Register(c); err != nil {
@@ -126,51 +121,4 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		}
 	}
 	return s, nil
-}
-
-// Country returns the node's country code.
-func (s *Service) Country() string { return s.cfg.Country }
-
-// BaseURL returns the node's public base URL.
-func (s *Service) BaseURL() string { return s.cfg.BaseURL }
-
-// Policy returns the node's eligibility policy.
-func (s *Service) Policy() twinfed.Eligibility { return s.cfg.Policy }
-
-// HashParams returns the password-hash parameters of new hashes.
-func (s *Service) HashParams() HashParams { return s.accounts.HashParams() }
-
-func (s *Service) countStatus(st twinfed.MemberStatus) int {
-	n := 0
-	_ = s.store.View(func(txn *badger.Txn) error {
-		n = store.CountPrefix(txn, store.PrefixStatus+string(st)+"/")
-		return nil
-	})
-	return n
-}
-
-// internal wraps an unexpected error: logged with details, shown as a
-// generic message.
-func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
-
-// --- input checks ---
-
-// The input checks are the account's (package account).
-var usernameRE = account.UsernameRE
-
-func normEmail(e string) string { return account.NormEmail(e) }
-
-func checkEmail(fields map[string]string, field, e string) { account.CheckEmail(fields, field, e) }
-
-func checkName(fields map[string]string, field, v, what string) {
-	account.CheckName(fields, field, v, what)
-}
-
-// invalid turns collected field messages into one EINVALID error, nil when
-// there are none.
-func invalid(fields map[string]string) error {
-	if len(fields) == 0 {
-		return nil
-	}
-	return &twinfed.Error{Code: twinfed.EINVALID, Message: "Some fields need your attention.", Fields: fields}
 }

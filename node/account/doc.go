@@ -29,10 +29,15 @@
 //     Registration.
 //
 // It writes the directory's records through directory.Service (Put,
-// Remove; PutInBatch for an import) and is the directory's Members. What other features hold about
-// a member who deletes their account they erase in hooks registered with
-// OnDelete at assembly; the schools a member proposed, for the export, it
-// reads through Proposals.
+// Remove; PutInBatch for an import). The service itself is what the other
+// features ask of the accounts: the directory's, the social feature's and
+// the projects' Members, the registration's Members and Accounts, the
+// agency's Accounts (MembersByStatus, CountStatus, EachMember, CreateStaff,
+// ImportMembers). What other features hold about a member who deletes
+// their account they erase in hooks registered with OnDelete at assembly
+// (the registration's UnlinkProposals, the social records); the schools a
+// member proposed, for the export, it reads through Proposals
+// (SetProposals: the registration's service).
 //
 // Keys it owns: store.PrefixMember (u/), store.PrefixCred (c/),
 // store.PrefixEmail (e/), store.PrefixStatus (x/), store.PrefixSession

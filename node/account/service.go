@@ -47,7 +47,7 @@ type Deps struct {
 	Mailer     mail.Sender
 	Directory  *directory.Service // where members' public profiles go
 	Activities *outbox.Activities // this node's activities: profile updates to the other nodes
-	Proposals  Proposals          // the schools members proposed, for their export; nil: none
+	Proposals  Proposals          // the schools members proposed, for their export; nil: none (or SetProposals)
 	Logger     *slog.Logger
 	Metrics    *prometheus.Registry // nil: metrics are not registered
 	Now        func() time.Time     // nil: time.Now
@@ -137,6 +137,11 @@ func New(cfg Config, d Deps) (*Service, error) {
 	return s, nil
 }
 
+// SetProposals gives the accounts the registration's school proposals,
+// for the export (the registration is built on the accounts, so after
+// them).
+func (s *Service) SetProposals(p Proposals) { s.props = p }
+
 // OnDelete adds what another feature erases when a member deletes their
 // account, in the same transaction (registered at assembly).
 func (s *Service) OnDelete(h DeleteHook) { s.deleted = append(s.deleted, h) }
@@ -177,9 +182,15 @@ func (s *Service) update(fn func(txn *badger.Txn) error) error {
 	if err := s.store.Update(fn); err != nil {
 		return err
 	}
+	s.wake()
+	return nil
+}
+
+// wake tells the outbox and the directory's indexer that a transaction
+// committed work for them.
+func (s *Service) wake() {
 	s.acts.Notify()
 	s.dir.Wake()
-	return nil
 }
 
 func (s *Service) sendMail(ctx context.Context, m mail.Message) {

@@ -92,6 +92,44 @@ func (s *Service) EachMemberAfter(txn *badger.Txn, after string, fn func(*twinfe
 	return false, nil
 }
 
+// MembersByStatus returns, within txn, the members of a status in
+// username order from offset, at most limit of them, and how many there
+// are in all.
+func (s *Service) MembersByStatus(txn *badger.Txn, status twinfed.MemberStatus, offset, limit int) ([]*twinfed.Member, int, error) {
+	names := store.KeysUnder(txn, store.PrefixStatus+string(status)+"/", 0)
+	var out []*twinfed.Member
+	for i := offset; i < len(names) && len(out) < limit; i++ {
+		m, err := LoadMember(txn, names[i])
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, m)
+	}
+	return out, len(names), nil
+}
+
+// CountStatus returns the number of members of a status within txn.
+func (s *Service) CountStatus(txn *badger.Txn, status twinfed.MemberStatus) int {
+	return store.CountPrefix(txn, store.PrefixStatus+string(status)+"/")
+}
+
+// EachMember calls fn with every member within txn, in username order; an
+// error from fn stops the walk and is returned.
+func (s *Service) EachMember(txn *badger.Txn, fn func(*twinfed.Member) error) error {
+	return store.EachJSON(txn, store.PrefixMember, fn)
+}
+
+// Public returns the public profile of username, a member of this node,
+// within txn; nil when none is shown (no such member, not validated,
+// agency staff, deleted).
+func (s *Service) Public(txn *badger.Txn, username string) *twinfed.Profile {
+	m, err := LoadMember(txn, username)
+	if err != nil {
+		return nil
+	}
+	return s.PublicOf(m)
+}
+
 // PhotoURL returns the URL of a member's photo.
 func (s *Service) PhotoURL(username string) string {
 	return twinfed.ActorURL(s.cfg.BaseURL, username) + "/photo"
@@ -121,12 +159,13 @@ func sameProfile(a, b *twinfed.Profile) bool {
 // with the index of members by status and, when its public profile
 // changed, updates the directory and tells every other node:
 // Update{Person}, or Delete{Person} when the member is no longer shown.
-// All in txn; the caller wakes the outbox and the directory after the
-// commit. Every change of a member's record goes through it.
+// All in txn; the outbox and the directory's indexer are woken once txn
+// has committed. Every change of a member's record goes through it.
 func (s *Service) SaveMember(ctx context.Context, txn *badger.Txn, old, m *twinfed.Member) error {
 	if err := putMember(txn, old, m); err != nil {
 		return err
 	}
+	s.store.AfterCommit(txn, s.wake)
 	return s.ProfileChanged(ctx, txn, s.PublicOf(old), s.PublicOf(m), true)
 }
 

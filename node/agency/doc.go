@@ -27,5 +27,6 @@
 // through those interfaces, in its own transactions.
 //
 // It imports the kits (store, mail, web) and the root package; the node's
-// assembly gives it the account and registration features.
+// assembly gives it the account and registration services (Accounts,
+// Proposals).
 package agency

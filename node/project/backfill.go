@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -17,10 +17,6 @@ import (
 // updates beyond the federation's retry window, pages through each other
 // node's public projects with signed GETs, as the directory does for
 // profiles, and keeps those newer than its copy.
-
-// Fetcher makes a signed GET to another node and returns the body: what the
-// federation offers for backfill.
-type Fetcher func(ctx context.Context, rawURL string) ([]byte, error)
 
 // ProjectsBackfillPath is where a node serves the public projects it is
 // home to, to other nodes.
@@ -70,11 +66,12 @@ func (s *Service) LocalPublicProjects(ctx context.Context, after string, limit i
 // Backfill takes the public projects the node at base is home to (signed
 // GETs of its ProjectsBackfillPath) and stores those newer than this
 // node's copy. It returns how many it stored. The directory's backfill
-// calls it for each other node, after the node's profiles.
-func (s *Service) Backfill(ctx context.Context, fetch Fetcher, base string) (int, error) {
+// calls it for each other node, after the node's profiles (the pages are
+// read as the directory reads its own: directory.BackfillPages).
+func (s *Service) Backfill(ctx context.Context, fetch directory.Fetcher, base string) (int, error) {
 	host := twinfed.URLHost(base)
 	stored := 0
-	err := backfillPages(ctx, s, fetch, strings.TrimRight(base, "/")+ProjectsBackfillPath+"?limit=200&after=", "project backfill from "+host,
+	err := directory.BackfillPages(ctx, s.update, fetch, strings.TrimRight(base, "/")+ProjectsBackfillPath+"?limit=200&after=", "project backfill from "+host,
 		func(pg *ProjectPageOf) string { return pg.Next },
 		func(txn *badger.Txn, pg *ProjectPageOf) error {
 			for _, p := range pg.Projects {
@@ -96,31 +93,4 @@ func (s *Service) Backfill(ctx context.Context, fetch Fetcher, base string) (int
 		s.log.Info("projects: backfilled", "node", host, "stored", stored)
 	}
 	return stored, err
-}
-
-// backfillPages pages through a listing another node serves for backfill
-// (signed GETs of u followed by the last page's Next, escaped), decoding
-// each page into P and storing it in one transaction, until the last page.
-// what names the listing in errors.
-func backfillPages[P any](ctx context.Context, s *Service, fetch Fetcher, u, what string, next func(*P) string, store func(*badger.Txn, *P) error) error {
-	after := ""
-	for range 10000 {
-		body, err := fetch(ctx, u+url.QueryEscape(after))
-		if err != nil {
-			return err
-		}
-		var pg P
-		if err := json.Unmarshal(body, &pg); err != nil {
-			return fmt.Errorf("%s: the page is not the JSON expected: %w", what, err)
-		}
-		if err := s.update(func(txn *badger.Txn) error { return store(txn, &pg) }); err != nil {
-			return err
-		}
-		n := next(&pg)
-		if n == "" || n == after {
-			return nil
-		}
-		after = n
-	}
-	return nil
 }

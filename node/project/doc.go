@@ -34,9 +34,14 @@
 //   - what is public (searchable, backfilled, a Group actor):
 //     twinfed.(*Project).Public; deletable: twinfed.(*Project).Deletable.
 //
-// What it needs of other features it asks through small interfaces
-// (Members, Contacts, Directory, Nodes, and Labels for the card), which the
-// node's assembly satisfies.
+// What it needs of other features it asks through small interfaces, which
+// the node's assembly satisfies with the features' services: Members (the
+// accounts), Contacts (the social feature; a contact is social.Contact),
+// Directory and Nodes (the directory), and Labels for the card (the labels,
+// above it, through a small adapter). It pages through other nodes'
+// projects as the directory does through their profiles
+// (directory.BackfillPages), and answers the labels' Projects (HeldProject,
+// CanViewProject, MembersProjects).
 //
 // Keys it owns (node/store/keys.go): store.PrefixProject (pj/, the
 // projects), store.PrefixMyProject (pm/, the projects of this node's

@@ -84,7 +84,7 @@ func (s *Service) ApplyInvite(ctx context.Context, txn *badger.Txn, a *twinfed.A
 	if !s.isLocal(a.Object) {
 		return drop("Invite %s is for %s, not a member of this node", a.ID, a.Object)
 	}
-	u, err := s.members.LocalTarget(txn, a.Object)
+	u, err := s.contacts.LocalTarget(txn, a.Object)
 	if err != nil {
 		return err
 	}

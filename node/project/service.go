@@ -51,10 +51,6 @@ type Members interface {
 	// MemberIn returns a member of this node, read within txn; ENOTFOUND
 	// when there is none.
 	MemberIn(txn *badger.Txn, username string) (*twinfed.Member, error)
-	// LocalTarget returns the username of the member of this node actor
-	// names, within txn, when the federation may address them (a
-	// validated member); EINVALID otherwise.
-	LocalTarget(txn *badger.Txn, actor string) (string, error)
 }
 
 // Contacts is what the project feature asks of the social feature: a
@@ -65,14 +61,18 @@ type Contacts interface {
 	AcceptedContact(txn *badger.Txn, username, peer string) bool
 	// AcceptedContacts returns the member's accepted contacts within txn,
 	// in the social feature's order, without their profiles.
-	AcceptedContacts(txn *badger.Txn, username string) ([]*Contact, error)
+	AcceptedContacts(txn *badger.Txn, username string) ([]*social.Contact, error)
+	// LocalTarget returns the username of the member of this node actor
+	// names, within txn, when the federation may address them (a
+	// validated member); EINVALID otherwise.
+	LocalTarget(txn *badger.Txn, actor string) (string, error)
 }
 
 // Directory is what the project feature asks of the directory.
 type Directory interface {
-	// ProfileIn returns the public profile of a member of the federation
-	// the directory holds, read within txn; nil when it holds none.
-	ProfileIn(txn *badger.Txn, actor string) *twinfed.Profile
+	// Get returns the public profile of a member of the federation the
+	// directory holds, read within txn; nil when it holds none.
+	Get(txn *badger.Txn, actor string) *twinfed.Profile
 }
 
 // Nodes names the other nodes of the federation.
@@ -81,20 +81,6 @@ type Nodes interface {
 	// (none when the registry cannot be read): the recipients of a public
 	// project.
 	OtherNodes(ctx context.Context) []string
-}
-
-// Contact is one of a member's accepted contacts, as the project form
-// offers them: the social feature's record, with the same JSON.
-type Contact struct {
-	Peer     string    `json:"peer"` // actor URL
-	State    string    `json:"state"`
-	Request  string    `json:"request"` // the Follow activity's id
-	Outgoing bool      `json:"outgoing"`
-	Message  string    `json:"message,omitempty"`
-	Since    time.Time `json:"since"`
-	// Profile is the peer's public profile as the directory holds it (nil
-	// when unknown).
-	Profile *twinfed.Profile `json:"profile,omitempty"`
 }
 
 // Service implements the project feature's rules over the node's store. It
@@ -247,7 +233,7 @@ type ProjectDraft struct {
 // the member's schools known to the registry, and their contacts.
 type ProjectChoices struct {
 	Schools  []twinfed.MemberSchool `json:"schools"`
-	Contacts []*Contact             `json:"contacts"`
+	Contacts []*social.Contact      `json:"contacts"`
 }
 
 // ProjectView is a project card as one viewer sees it, with what they may
@@ -309,7 +295,7 @@ func (s *Service) ProjectChoices(ctx context.Context, p *twinfed.Principal) (*Pr
 	if err := RequireFounder(p); err != nil {
 		return nil, err
 	}
-	c := &ProjectChoices{Schools: []twinfed.MemberSchool{}, Contacts: []*Contact{}}
+	c := &ProjectChoices{Schools: []twinfed.MemberSchool{}, Contacts: []*social.Contact{}}
 	err := s.store.View(func(txn *badger.Txn) error {
 		m, err := s.members.MemberIn(txn, p.Username)
 		if err != nil {
@@ -325,7 +311,7 @@ func (s *Service) ProjectChoices(ctx context.Context, p *twinfed.Principal) (*Pr
 			return err
 		}
 		for _, ct := range contacts {
-			ct.Profile = s.dir.ProfileIn(txn, ct.Peer)
+			ct.Profile = s.dir.Get(txn, ct.Peer)
 			c.Contacts = append(c.Contacts, ct)
 		}
 		return nil
@@ -435,7 +421,7 @@ func (s *Service) draftProject(txn *badger.Txn, p *twinfed.Principal, d ProjectD
 		bad["partner"] = "Choose a partner among your contacts."
 	} else if !s.contacts.AcceptedContact(txn, p.Username, d.Partner) {
 		bad["partner"] = "The partner must be one of your contacts: send them a contact request first."
-	} else if partner = s.dir.ProfileIn(txn, d.Partner); partner == nil {
+	} else if partner = s.dir.Get(txn, d.Partner); partner == nil {
 		bad["partner"] = "This contact is not in the directory any more."
 	}
 	if school != nil && partner != nil && !twinfed.FoundersFromDifferentSchools(school.SchoolID, partner.SchoolID) {
@@ -739,7 +725,7 @@ func (s *Service) InvitePartner(ctx context.Context, p *twinfed.Principal, id, p
 		if cur := old.Partner(peer); cur != nil && cur.Status != twinfed.PartnerDeclined {
 			return twinfed.Errorf(twinfed.ECONFLICT, "This member is already in the project.")
 		}
-		prof := s.dir.ProfileIn(txn, peer)
+		prof := s.dir.Get(txn, peer)
 		if prof == nil {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "This contact is not in the directory any more.")
 		}

@@ -226,6 +226,31 @@ func (s *Service) Project(txn *badger.Txn, id string) (*twinfed.Project, error) 
 	return getProject(txn, id)
 }
 
+// HeldProject returns this node's copy of a project, whatever its state
+// and its home node; ENOTFOUND when the node holds none (label.Projects).
+func (s *Service) HeldProject(ctx context.Context, id string) (*twinfed.Project, error) {
+	var p *twinfed.Project
+	err := s.store.View(func(txn *badger.Txn) (err error) { p, err = getProject(txn, id); return err })
+	return p, err
+}
+
+// CanViewProject returns nil when viewer (nil: a visitor) may see the
+// project's card (ViewProject's rules; label.Projects).
+func (s *Service) CanViewProject(ctx context.Context, viewer *twinfed.Principal, id string) error {
+	_, err := s.ViewProject(ctx, viewer, id)
+	return err
+}
+
+// MembersProjects returns the projects of this node's members, each once
+// (EachMembersProject; label.Projects).
+func (s *Service) MembersProjects(ctx context.Context) ([]*twinfed.Project, error) {
+	var all []*twinfed.Project
+	err := s.store.View(func(txn *badger.Txn) error {
+		return s.EachMembersProject(txn, func(p *twinfed.Project) error { all = append(all, p); return nil })
+	})
+	return all, err
+}
+
 // Has reports whether this node holds project id, within txn (the inbox
 // asks it to route a note to a project's TwinSpace).
 func (s *Service) Has(txn *badger.Txn, id string) bool { return store.Has(txn, projectKey(id)) }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -359,7 +360,7 @@ type projectCardData struct {
 	WorkProcess template.HTML
 	Expected    template.HTML
 	Schools     []twinfed.MemberSchool // to answer an invitation
-	Contacts    []*Contact             // to invite
+	Contacts    []*social.Contact      // to invite
 	HasContacts bool                   // the viewer has contacts, even if none can be invited
 	TwinSpace   bool                   // the viewer may open the TwinSpace
 	CanEdit     bool                   // ProjectPermissions.CanEdit

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -39,7 +40,7 @@ func writeMember(w http.ResponseWriter, m *twinfed.Member, err error) {
 }
 
 func (h *Web) apiRegister(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-	var in PreRegistration
+	var in account.PreRegistration
 	if err := web.Decode(r, &in); err != nil {
 		web.APIFail(w, err)
 		return
@@ -63,12 +64,12 @@ func (h *Web) apiConfirm(w http.ResponseWriter, r *http.Request, st *web.Request
 		web.APIFail(w, err)
 		return
 	}
-	m, sess, err := h.accounts.ConfirmEmail(r.Context(), in.Token)
+	m, tok, sess, err := h.accounts.ConfirmEmail(r.Context(), in.Token)
 	if err != nil {
 		web.APIFail(w, err)
 		return
 	}
-	h.kit.SetSession(w, sess.Token, sess.Expires)
+	h.kit.SetSession(w, tok, sess.Expires)
 	web.WriteJSON(w, http.StatusOK, sessionBody{Member: m, CSRFToken: sess.CSRF, Next: "/api/v1/me/registration/school"})
 }
 

@@ -31,6 +31,9 @@
 // the account feature's: the service reads and writes it through Members,
 // in its own transactions.
 //
-// It imports the kits (store, web) and the root package; the node's
-// assembly gives it the account feature (Members, Accounts).
+// It imports the kits (store, web), the account feature (its
+// PreRegistration and Session) and the root package; the node's assembly
+// gives it the account service (Members, Accounts), and registers its
+// UnlinkProposals on the accounts' deletion and its ProposedBy as the
+// accounts' Proposals (the export).
 package registration

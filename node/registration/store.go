@@ -37,6 +37,48 @@ func (s *Service) EachProposal(txn *badger.Txn, fn func(*twinfed.SchoolProposal)
 	return store.EachJSON(txn, store.PrefixProposal, fn)
 }
 
+// ProposedBy returns the school proposals username made, within txn (the
+// account's export; account.Proposals), nil when there are none.
+func (s *Service) ProposedBy(txn *badger.Txn, username string) (any, error) {
+	var out []*twinfed.SchoolProposal
+	err := store.EachJSON(txn, store.PrefixProposal, func(sp *twinfed.SchoolProposal) error {
+		if sp.ProposedBy == username {
+			out = append(out, sp)
+		}
+		return nil
+	})
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UnlinkProposals is the account's deletion hook (account.OnDelete): a
+// deleted member's proposals, decided or still pending, keep no link to
+// them.
+func (s *Service) UnlinkProposals(txn *badger.Txn, username string) error {
+	var props []*twinfed.SchoolProposal
+	if err := store.EachJSON(txn, store.PrefixProposal, func(sp *twinfed.SchoolProposal) error {
+		if sp.ProposedBy == username {
+			props = append(props, sp)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, sp := range props {
+		sp.ProposedBy = ""
+		if err := s.PutProposal(txn, sp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RegistrationStep is the step a member is at, the root rule
+// twinfed.RegistrationStep (the account's pages ask it: account.Registration).
+func (s *Service) RegistrationStep(m *twinfed.Member) int { return twinfed.RegistrationStep(m) }
+
 // SubmissionsPerWeek returns the number of registrations submitted in each
 // ISO week (e.g. "2026-W47"), for the agency's statistics.
 func (s *Service) SubmissionsPerWeek(txn *badger.Txn) map[string]int {

@@ -7,9 +7,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -20,26 +20,6 @@ import (
 //go:embed templates/*.html
 var templates embed.FS
 
-// PreRegistration is the first form of registration.
-type PreRegistration struct {
-	FirstName       string `json:"first_name"`
-	LastName        string `json:"last_name"`
-	Email           string `json:"email"`
-	EmailConfirm    string `json:"email_confirm"`
-	Username        string `json:"username"`
-	Password        string `json:"password"`
-	PasswordConfirm string `json:"password_confirm"`
-	Locale          string `json:"locale,omitempty"`
-}
-
-// Session is a session the account feature opened: its token (the
-// cookie), its CSRF token and its end.
-type Session struct {
-	Token   string
-	CSRF    string
-	Expires time.Time
-}
-
 // Accounts is what the registration's pages ask of the account feature:
 // the unconfirmed account and its confirmation link, the session opened by
 // the confirmation, and the member's record.
@@ -48,10 +28,11 @@ type Accounts interface {
 	Member(ctx context.Context, username string) (*twinfed.Member, error)
 	// PreRegister creates an unconfirmed account and mails its confirmation
 	// link. EINVALID lists the wrong fields; ECONFLICT: taken.
-	PreRegister(ctx context.Context, r PreRegistration) (*twinfed.Member, error)
+	PreRegister(ctx context.Context, r account.PreRegistration) (*twinfed.Member, error)
 	// ConfirmEmail consumes a confirmation link (ENOTFOUND, ECONFLICT: used,
-	// EINVALID: expired) and opens a session.
-	ConfirmEmail(ctx context.Context, token string) (*twinfed.Member, *Session, error)
+	// EINVALID: expired) and opens a session: its token (the cookie) and
+	// the session.
+	ConfirmEmail(ctx context.Context, token string) (*twinfed.Member, string, *account.Session, error)
 	// ResendConfirmation mails a new confirmation link to an unconfirmed
 	// account's address, answering the same for an unknown one.
 	ResendConfirmation(ctx context.Context, email string) error
@@ -96,7 +77,7 @@ func (h *Web) registerForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *Web) register(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
-	_, err := h.accounts.PreRegister(r.Context(), PreRegistration{
+	_, err := h.accounts.PreRegister(r.Context(), account.PreRegistration{
 		FirstName: f.Get("first_name"), LastName: f.Get("last_name"), Email: f.Get("email"), EmailConfirm: f.Get("email_confirm"),
 		Username: f.Get("username"), Password: f.Get("password"), PasswordConfirm: f.Get("password_confirm"), Locale: web.State(r).Lang,
 	})
@@ -119,14 +100,14 @@ func (h *Web) confirmForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Web) confirm(w http.ResponseWriter, r *http.Request) {
-	_, sess, err := h.accounts.ConfirmEmail(r.Context(), r.PostForm.Get("token"))
+	_, tok, sess, err := h.accounts.ConfirmEmail(r.Context(), r.PostForm.Get("token"))
 	if err != nil {
 		p := h.kit.NewPage(w, r, "title.confirm")
 		p.Data = ""
 		h.kit.Fail(w, r, "confirm", p, err)
 		return
 	}
-	h.kit.SetSession(w, sess.Token, sess.Expires)
+	h.kit.SetSession(w, tok, sess.Expires)
 	http.Redirect(w, r, "/register/step/1", http.StatusSeeOther)
 }
 

@@ -44,6 +44,8 @@
 // (Directory).
 //
 // What the node's assembly registers: EraseSocial when an account is
-// deleted, ForgetPeer when another node's member is deleted; IsContact and
-// Contact are what projects ask of contacts.
+// deleted, ForgetPeer when another node's member is deleted. The service is
+// the project feature's Contacts (AcceptedContact, AcceptedContacts,
+// LocalTarget); it reads the accounts' public profiles (Members: the
+// account service) and the directory's (Directory: the directory service).
 package social

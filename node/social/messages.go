@@ -102,7 +102,7 @@ func (s *Service) Conversations(ctx context.Context, p *twinfed.Principal) ([]*C
 	out := []*Conversation{}
 	err := s.store.View(func(txn *badger.Txn) error {
 		return store.EachJSON(txn, store.PrefixConversation+p.Username+"/", func(c *Conversation) error {
-			c.Profile = s.dir.Lookup(txn, c.Peer)
+			c.Profile = s.dir.Get(txn, c.Peer)
 			out = append(out, c)
 			return nil
 		})
@@ -142,7 +142,7 @@ func (s *Service) ConversationWith(ctx context.Context, p *twinfed.Principal, pe
 		}
 		it.Close()
 		slices.Reverse(msgs)
-		conv.Profile = s.dir.Lookup(txn, peer)
+		conv.Profile = s.dir.Get(txn, peer)
 		if conv.Unread > 0 {
 			c := *conv
 			c.Unread, c.Profile = 0, nil

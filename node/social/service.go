@@ -31,10 +31,10 @@ type Members interface {
 
 // Directory is what social asks of the directory.
 type Directory interface {
-	// Lookup returns the public profile the directory holds for an actor
+	// Get returns the public profile the directory holds for an actor
 	// URL (a member of this node or of another), nil when it holds none.
 	// It returns no error.
-	Lookup(txn *badger.Txn, actor string) *twinfed.Profile
+	Get(txn *badger.Txn, actor string) *twinfed.Profile
 }
 
 // Nodes is what social asks of the registry (twinfed.Registry).
@@ -359,7 +359,7 @@ func (s *Service) Network(ctx context.Context, p *twinfed.Principal) (*Network, 
 	n := &Network{Contacts: []*Contact{}, Incoming: []*Contact{}, Outgoing: []*Contact{}, Following: []*Follow{}, Followers: []*Follow{}}
 	err := s.store.View(func(txn *badger.Txn) error {
 		if err := store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(c *Contact) error {
-			c.Profile = s.dir.Lookup(txn, c.Peer)
+			c.Profile = s.dir.Get(txn, c.Peer)
 			switch c.State {
 			case ContactAccepted:
 				n.Contacts = append(n.Contacts, c)
@@ -377,7 +377,7 @@ func (s *Service) Network(ctx context.Context, p *twinfed.Principal) (*Network, 
 			out    *[]*Follow
 		}{{store.PrefixFollowing, &n.Following}, {store.PrefixFollower, &n.Followers}} {
 			if err := store.EachJSON(txn, l.prefix+p.Username+"/", func(f *Follow) error {
-				f.Profile = s.dir.Lookup(txn, f.Peer)
+				f.Profile = s.dir.Get(txn, f.Peer)
 				*l.out = append(*l.out, f)
 				return nil
 			}); err != nil {
@@ -406,6 +406,26 @@ func (s *Service) IsContact(ctx context.Context, username, peer string) (bool, e
 // check contacts in their own transactions.
 func (s *Service) Contact(txn *badger.Txn, username, peer string) (*Contact, error) {
 	return getContact(txn, username, peer)
+}
+
+// AcceptedContact reports, within txn, whether peer (an actor URL) is an
+// accepted contact of username (what a project's partners must be).
+func (s *Service) AcceptedContact(txn *badger.Txn, username, peer string) bool {
+	c, err := getContact(txn, username, peer)
+	return err == nil && c.State == ContactAccepted
+}
+
+// AcceptedContacts returns username's accepted contacts within txn, in
+// key order, without their profiles (the project form's partners).
+func (s *Service) AcceptedContacts(txn *badger.Txn, username string) ([]*Contact, error) {
+	var out []*Contact
+	err := store.EachJSON(txn, store.PrefixContact+username+"/", func(c *Contact) error {
+		if c.State == ContactAccepted {
+			out = append(out, c)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // ContactPeers returns the actor URLs of every peer username has a contact
@@ -462,7 +482,7 @@ func (s *Service) Notifications(ctx context.Context, p *twinfed.Principal, limit
 			return err
 		}
 		for _, n := range out {
-			n.Profile = s.dir.Lookup(txn, n.Actor)
+			n.Profile = s.dir.Get(txn, n.Actor)
 		}
 		return nil
 	})

@@ -28,7 +28,7 @@ func (m members) Public(txn *badger.Txn, username string) *twinfed.Profile {
 // noDirectory holds no profile.
 type noDirectory struct{}
 
-func (noDirectory) Lookup(txn *badger.Txn, actor string) *twinfed.Profile { return nil }
+func (noDirectory) Get(txn *badger.Txn, actor string) *twinfed.Profile { return nil }
 
 func member(username string) *twinfed.Principal {
 	return &twinfed.Principal{Username: username, Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
