@@ -27,9 +27,10 @@ func (h *Web) apiRoutes(k *web.Kit) {
 	k.HandleFunc("GET /api/v1/people", k.API(true, h.apiPeople))
 }
 
-// sessionBody answers a login or confirmation: the session cookie is set,
-// and the CSRF token is returned for the X-CSRF-Token header.
-type sessionBody struct {
+// SessionBody answers a login or a confirmation (the registration's): the
+// session cookie is set, and the CSRF token is returned for the
+// X-CSRF-Token header.
+type SessionBody struct {
 	Member    *twinfed.Member `json:"member"`
 	CSRFToken string          `json:"csrf_token"`
 	Next      string          `json:"next,omitempty"`
@@ -50,7 +51,7 @@ func (h *Web) apiLogin(w http.ResponseWriter, r *http.Request, st *web.RequestSt
 		return
 	}
 	h.kit.SetSession(w, token, sess.Expires)
-	web.WriteJSON(w, http.StatusOK, sessionBody{Member: m, CSRFToken: sess.CSRF})
+	web.WriteJSON(w, http.StatusOK, SessionBody{Member: m, CSRFToken: sess.CSRF})
 }
 
 func (h *Web) apiLogout(w http.ResponseWriter, r *http.Request, st *web.RequestState) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // ListProposals returns school proposals with the given status (all for
@@ -55,7 +56,7 @@ func (s *Service) ValidateSchool(ctx context.Context, p *twinfed.Principal, id s
 		return nil, twinfed.Errorf(twinfed.ECONFLICT, "This school proposal was already decided (%s).", sp.Status)
 	}
 	if s.registry == nil {
-		return nil, errRegistryDown()
+		return nil, web.ErrRegistryDown()
 	}
 	sc := sp.School()
 	sc.Status = twinfed.SchoolValidated

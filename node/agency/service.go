@@ -139,20 +139,8 @@ func (s *Service) sendMail(ctx context.Context, m mail.Message) {
 	}
 }
 
-// errRegistryDown is what staff read when the registry cannot answer.
-func errRegistryDown() error {
-	return twinfed.Errorf(twinfed.EUNAVAILABLE, "The school registry is not reachable right now; try again in a few minutes.")
-}
-
-// registryErr logs an unexpected registry error and shows it as the
-// registry being unavailable; the registry's domain errors pass.
-func (s *Service) registryErr(op string, err error) error {
-	if twinfed.ErrorCode(err) == twinfed.EINTERNAL {
-		s.log.Error("registry "+op, "err", err)
-		return errRegistryDown()
-	}
-	return err
-}
+// registryErr shows a registry error as web.RegistryErr does.
+func (s *Service) registryErr(op string, err error) error { return web.RegistryErr(s.log, op, err) }
 
 // clone returns a copy of m to modify (its slices are shared).
 func clone(m *twinfed.Member) *twinfed.Member { c := *m; return &c }

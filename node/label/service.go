@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -143,14 +144,6 @@ type LabelPage struct {
 // CurrentSchoolYear returns the school year of the node's clock.
 func (s *Service) CurrentSchoolYear() string { return twinfed.SchoolYearOf(s.now().UTC()) }
 
-// requireAgency refuses anyone but agency staff.
-func requireAgency(p *twinfed.Principal) error {
-	if !p.IsAgency() {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "This page is for the national agency's staff.")
-	}
-	return nil
-}
-
 // invalid turns collected field messages into one EINVALID error, nil when
 // there are none.
 func invalid(fields map[string]string) error {
@@ -232,7 +225,7 @@ func (s *Service) checkNationalLabel(ctx context.Context, in NationalLabelInput)
 // Agency only. EINVALID with field errors when a rule is not met,
 // EUNAVAILABLE when the registry cannot be reached (nothing is recorded).
 func (s *Service) RecordNationalLabel(ctx context.Context, p *twinfed.Principal, in NationalLabelInput) (*twinfed.QualityLabel, error) {
-	if err := requireAgency(p); err != nil {
+	if err := agency.Require(p); err != nil {
 		return nil, err
 	}
 	l, err := s.checkNationalLabel(ctx, in)
@@ -270,7 +263,7 @@ func (s *Service) PublicProjectLabels(ctx context.Context, id string) (*ProjectL
 // projects come from the index of this node's members' projects: a partner
 // of this country is a member of this node. Agency only.
 func (s *Service) LabelProjects(ctx context.Context, p *twinfed.Principal, offset, limit int) (*LabelPage, error) {
-	if err := requireAgency(p); err != nil {
+	if err := agency.Require(p); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 200 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/social"
@@ -194,18 +194,6 @@ func (s *Service) internal(op string, err error) error { return web.Internal(s.l
 
 // drop is the error of an activity that can never apply: EINVALID.
 func drop(format string, args ...any) error { return twinfed.Errorf(twinfed.EINVALID, format, args...) }
-
-// textToHTML escapes plain text as HTML, keeping its line breaks.
-func textToHTML(text string) string {
-	return strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
-}
-
-func requireAgency(p *twinfed.Principal) error {
-	if !p.IsAgency() {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "This page is for the national agency's staff.")
-	}
-	return nil
-}
 
 const (
 	maxTitle       = 200
@@ -760,7 +748,7 @@ func (s *Service) InvitePartner(ctx context.Context, p *twinfed.Principal, id, p
 // members' participation in a project. The agency's Service actor sends it
 // to the project's home node, which keeps it with its signature.
 func (s *Service) DecideParticipation(ctx context.Context, p *twinfed.Principal, id, partner string, approve bool, reason string) (*twinfed.Project, error) {
-	if err := requireAgency(p); err != nil {
+	if err := agency.Require(p); err != nil {
 		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
@@ -936,7 +924,7 @@ func (s *Service) MyProjects(ctx context.Context, p *twinfed.Principal) (*MyProj
 // ApprovalQueue returns the participations of this node's members that wait
 // for the agency's decision, oldest project first.
 func (s *Service) ApprovalQueue(ctx context.Context, p *twinfed.Principal) ([]*ApprovalItem, error) {
-	if err := requireAgency(p); err != nil {
+	if err := agency.Require(p); err != nil {
 		return nil, err
 	}
 	out := []*ApprovalItem{}

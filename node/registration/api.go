@@ -22,14 +22,6 @@ func (h *Web) apiRoutes(k *web.Kit) {
 	k.HandleFunc("POST /api/v1/me/schools", k.API(true, h.apiAddSchool))
 }
 
-// sessionBody answers a confirmation: the session cookie is set, and the
-// CSRF token is returned for the X-CSRF-Token header (as a login's answer).
-type sessionBody struct {
-	Member    *twinfed.Member `json:"member"`
-	CSRFToken string          `json:"csrf_token"`
-	Next      string          `json:"next,omitempty"`
-}
-
 // writeMember answers with the member and their registration step.
 func writeMember(w http.ResponseWriter, m *twinfed.Member, err error) {
 	if err != nil {
@@ -70,7 +62,7 @@ func (h *Web) apiConfirm(w http.ResponseWriter, r *http.Request, st *web.Request
 		return
 	}
 	h.kit.SetSession(w, tok, sess.Expires)
-	web.WriteJSON(w, http.StatusOK, sessionBody{Member: m, CSRFToken: sess.CSRF, Next: "/api/v1/me/registration/school"})
+	web.WriteJSON(w, http.StatusOK, account.SessionBody{Member: m, CSRFToken: sess.CSRF, Next: "/api/v1/me/registration/school"})
 }
 
 func (h *Web) apiSchools(w http.ResponseWriter, r *http.Request, st *web.RequestState) {

@@ -79,20 +79,8 @@ func New(cfg Config, d Deps) (*Service, error) {
 // generic message.
 func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
 
-// errRegistryDown is what a member reads when the registry cannot answer.
-func errRegistryDown() error {
-	return twinfed.Errorf(twinfed.EUNAVAILABLE, "The school registry is not reachable right now; try again in a few minutes.")
-}
-
-// registryErr logs an unexpected registry error and shows it as the
-// registry being unavailable; the registry's domain errors pass.
-func (s *Service) registryErr(op string, err error) error {
-	if twinfed.ErrorCode(err) == twinfed.EINTERNAL {
-		s.log.Error("registry "+op, "err", err)
-		return errRegistryDown()
-	}
-	return err
-}
+// registryErr shows a registry error as web.RegistryErr does.
+func (s *Service) registryErr(op string, err error) error { return web.RegistryErr(s.log, op, err) }
 
 // clone returns a copy of m to modify (its slices are shared).
 func clone(m *twinfed.Member) *twinfed.Member { c := *m; return &c }
@@ -101,7 +89,7 @@ func clone(m *twinfed.Member) *twinfed.Member { c := *m; return &c }
 // country (step 1). EUNAVAILABLE when the registry cannot be reached.
 func (s *Service) FindSchools(ctx context.Context, query string, offset, limit int) ([]*twinfed.School, int, error) {
 	if s.registry == nil {
-		return nil, 0, errRegistryDown()
+		return nil, 0, web.ErrRegistryDown()
 	}
 	if limit <= 0 || limit > 50 {
 		limit = 20
@@ -143,7 +131,7 @@ func (s *Service) ResolveSchool(ctx context.Context, username string, c twinfed.
 	switch {
 	case c.SchoolID != "":
 		if s.registry == nil {
-			return twinfed.MemberSchool{}, nil, errRegistryDown()
+			return twinfed.MemberSchool{}, nil, web.ErrRegistryDown()
 		}
 		sc, err := s.registry.School(ctx, c.SchoolID)
 		if err != nil {

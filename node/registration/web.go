@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/account"
@@ -179,7 +178,7 @@ func (h *Web) stepForm(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if n == 3 && p.Me != nil {
-		p.Form = prefsValues(p.Me)
+		p.Form = account.PrefsValues(p.Me)
 	}
 	h.kit.Render(w, http.StatusOK, "step"+strconv.Itoa(n), p)
 }
@@ -191,51 +190,6 @@ func schoolChoiceFromForm(f url.Values) twinfed.SchoolChoice {
 			NationalNumber: f.Get("national_number"), Level: twinfed.SchoolLevel(f.Get("level")), CourseYears: years, Institution: twinfed.Institution(f.Get("institution"))}}
 	}
 	return twinfed.SchoolChoice{SchoolID: f.Get("school_id")}
-}
-
-// prefsValues fills the step 3 form with the member's preferences.
-func prefsValues(m *twinfed.Member) url.Values {
-	v := url.Values{}
-	v.Set("description", m.Description)
-	v.Set("interests", strings.Join(m.Interests, ", "))
-	v["languages"] = m.Languages
-	v["subjects"] = m.Subjects
-	for _, a := range m.PupilAges {
-		v.Add("pupil_ages", strconv.Itoa(a))
-	}
-	v["public"] = m.Public
-	if m.Available.Project {
-		v.Set("avail_project", "on")
-	}
-	if m.Available.Erasmus {
-		v.Set("avail_erasmus", "on")
-	}
-	if m.Available.ProjKit {
-		v.Set("avail_kit", "on")
-	}
-	return v
-}
-
-// prefsFromForm reads the step 3 form; its public fields are the ones
-// ticked (none: an empty list, which shows nothing).
-func prefsFromForm(f url.Values) (twinfed.Preferences, error) {
-	pr := twinfed.Preferences{Description: f.Get("description"), Languages: f["languages"], Subjects: f["subjects"],
-		Available: twinfed.Available{Project: f.Get("avail_project") != "", Erasmus: f.Get("avail_erasmus") != "", ProjKit: f.Get("avail_kit") != ""}}
-	for _, a := range f["pupil_ages"] {
-		n, err := strconv.Atoi(a)
-		if err != nil {
-			return pr, twinfed.FieldError("pupil_ages", "Pupil ages go from 0 to 25.")
-		}
-		pr.PupilAges = append(pr.PupilAges, n)
-	}
-	for _, i := range strings.Split(f.Get("interests"), ",") {
-		pr.Interests = append(pr.Interests, i)
-	}
-	pr.Public = f["public"]
-	if pr.Public == nil {
-		pr.Public = []string{}
-	}
-	return pr, nil
 }
 
 func (h *Web) step(w http.ResponseWriter, r *http.Request) {
@@ -253,7 +207,9 @@ func (h *Web) step(w http.ResponseWriter, r *http.Request) {
 		_, err = h.svc.SetRole(r.Context(), st.Principal, f.Get("role"))
 	case 3:
 		var pr twinfed.Preferences
-		if pr, err = prefsFromForm(f); err == nil {
+		// The public fields are the ones ticked (none: an empty list,
+		// which shows nothing).
+		if pr, err = account.PrefsFromForm(f, true); err == nil {
 			_, err = h.svc.SetPreferences(r.Context(), st.Principal, pr)
 		}
 	case 4:

@@ -104,16 +104,9 @@ func (s *Service) isLocal(actor string) bool { return s.acts.IsLocal(actor) }
 // generic message.
 func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
 
-// registryErr turns a registry failure into what a member is shown.
-func (s *Service) registryErr(op string, err error) error {
-	switch twinfed.ErrorCode(err) {
-	case twinfed.EINTERNAL:
-		s.log.Error("registry "+op, "err", err)
-		return twinfed.Errorf(twinfed.EUNAVAILABLE, "The school registry is not reachable right now; try again in a few minutes.")
-	default:
-		return err
-	}
-}
+// registryErr turns a registry failure into what a member is shown
+// (web.RegistryErr).
+func (s *Service) registryErr(op string, err error) error { return web.RegistryErr(s.log, op, err) }
 
 // Require checks that p is a validated member: only they have contacts,
 // follows and messages. EUNAUTHORIZED without a principal, EFORBIDDEN for

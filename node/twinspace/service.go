@@ -3,7 +3,6 @@ package twinspace
 import (
 	"context"
 	"errors"
-	"html"
 	"log/slog"
 	"strings"
 	"time"
@@ -106,11 +105,6 @@ func (s *Service) update(fn func(txn *badger.Txn) error) error {
 // drop is the error of an activity that can never apply: EINVALID.
 func drop(format string, args ...any) error { return twinfed.Errorf(twinfed.EINVALID, format, args...) }
 
-// textToHTML escapes plain text as HTML, keeping its line breaks.
-func textToHTML(text string) string {
-	return strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
-}
-
 // viewerProject loads a project for a member who takes part in it.
 func (s *Service) viewerProject(txn *badger.Txn, actor, id string) (*twinfed.Project, *twinfed.Partner, error) {
 	proj, err := s.projects.Project(txn, id)
@@ -204,7 +198,7 @@ func (s *Service) PostToTwinSpace(ctx context.Context, p *twinfed.Principal, id,
 			return twinfed.Errorf(twinfed.EFORBIDDEN, "The project is closed: its TwinSpace is read-only.")
 		}
 		a := s.acts.New(twinfed.ActivityCreate, p.Username)
-		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: textToHTML(content), Published: a.Published}
+		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: web.TextToHTML(content), Published: a.Published}
 		a.To, a.Object, a.Note = []string{proj.ID}, n.ID, n
 		post = &TwinSpacePost{ID: n.ID, Project: proj.ID, Author: me, Name: pt.Name, Content: n.Content, Published: n.Published}
 		if s.projects.IsHome(proj) {

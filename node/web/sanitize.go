@@ -1,7 +1,9 @@
 package web
 
 import (
+	"html"
 	"log/slog"
+	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/twinfed/twinfed"
@@ -34,4 +36,26 @@ func Internal(log *slog.Logger, op string, err error) error {
 	}
 	log.Error(op, "err", err)
 	return &twinfed.Error{Code: twinfed.EINTERNAL, Message: "Something went wrong on our side. Please try again later."}
+}
+
+// ErrRegistryDown is what a member or staff read when the registry cannot
+// answer: EUNAVAILABLE.
+func ErrRegistryDown() error {
+	return twinfed.Errorf(twinfed.EUNAVAILABLE, "The school registry is not reachable right now; try again in a few minutes.")
+}
+
+// RegistryErr turns an error of the registry into what a member or staff
+// may see: an unexpected one (EINTERNAL) is logged with op and shown as
+// ErrRegistryDown; the registry's domain errors pass as they are.
+func RegistryErr(log *slog.Logger, op string, err error) error {
+	if twinfed.ErrorCode(err) == twinfed.EINTERNAL {
+		log.Error("registry "+op, "err", err)
+		return ErrRegistryDown()
+	}
+	return err
+}
+
+// TextToHTML escapes plain text as HTML, keeping its line breaks.
+func TextToHTML(text string) string {
+	return strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
 }
