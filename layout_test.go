@@ -157,14 +157,8 @@ func importAllowed(from, to string) bool {
 // be split (non-test lines).
 const maxNodePackageLines = 3000
 
-// nodeShrinking holds the packages still above that size while the node is
-// split into feature packages, each with the ceiling it must not pass: the
-// ceiling only ever goes down, and the entry goes when the package is under
-// maxNodePackageLines.
-var nodeShrinking = map[string]int{}
-
 // TestLayout_NodePackageSize checks that no package under node/ passes
-// maxNodePackageLines of non-test code (or its ceiling in nodeShrinking).
+// maxNodePackageLines of non-test code.
 func TestLayout_NodePackageSize(t *testing.T) {
 	for _, p := range goList(t, "./node/...") {
 		n := 0
@@ -176,14 +170,8 @@ func TestLayout_NodePackageSize(t *testing.T) {
 			n += lines
 		}
 		from := rel(p.ImportPath)
-		limit, shrinking := nodeShrinking[from]
-		if !shrinking {
-			limit = maxNodePackageLines
-		}
-		if n > limit {
-			t.Errorf("%s has %d lines of non-test code, over its limit of %d: split it by feature (ARCHITECTURE.md)", from, n, limit)
-		} else if shrinking && n <= maxNodePackageLines {
-			t.Errorf("%s has %d lines, under %d: remove it from nodeShrinking", from, n, maxNodePackageLines)
+		if n > maxNodePackageLines {
+			t.Errorf("%s has %d lines of non-test code, over %d: split it by feature (ARCHITECTURE.md)", from, n, maxNodePackageLines)
 		}
 		t.Logf("%s: %d lines", from, n)
 	}
