@@ -13,6 +13,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/project"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -198,7 +199,7 @@ func (s *Service) PostToTwinSpace(ctx context.Context, p *twinfed.Principal, id,
 			return twinfed.Errorf(twinfed.EFORBIDDEN, "The project is closed: its TwinSpace is read-only.")
 		}
 		a := s.acts.New(twinfed.ActivityCreate, p.Username)
-		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: web.TextToHTML(content), Published: a.Published}
+		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: social.TextToHTML(content), Published: a.Published}
 		a.To, a.Object, a.Note = []string{proj.ID}, n.ID, n
 		post = &TwinSpacePost{ID: n.ID, Project: proj.ID, Author: me, Name: pt.Name, Content: n.Content, Published: n.Published}
 		if s.projects.IsHome(proj) {

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"html"
 	"log/slog"
-	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/twinfed/twinfed"
@@ -53,9 +51,4 @@ func RegistryErr(log *slog.Logger, op string, err error) error {
 		return ErrRegistryDown()
 	}
 	return err
-}
-
-// TextToHTML escapes plain text as HTML, keeping its line breaks.
-func TextToHTML(text string) string {
-	return strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
 }
