@@ -58,9 +58,12 @@
 //
 //   - node.go: Open builds the store (unless the caller gives one), the
 //     kits, the features (assemble_<feature>.go each builds its feature
-//     with the adapters that answer the interfaces it declares, and
-//     registers its hooks: account deletion, project approval), the
-//     server and the listener; Close stops them in reverse.
+//     on the services of the features below it, which answer the
+//     interfaces it declares, checked with var _ lines, and registers its
+//     hooks: account deletion, project approval), the server and the
+//     listener; Close stops them in reverse. An adapter remains only where
+//     a lower package reads upward a type it cannot name (the directory's
+//     Social, the project card's Labels, the web kit's menu counts).
 //   - inbox.go: the one inbound router. A table from (activity type,
 //     object kind) to the feature handler that owns it; each activity runs
 //     in one transaction that also records its id (store.PrefixApplied), so
