@@ -204,8 +204,8 @@ func (n *Node) URL() string { return n.url }
 // Addr returns the bound address.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
-// Service returns the node's service (for the demo's seeding and for the
-// federation, which reads actors and applies inbound activities through it).
+// Service returns the node's service: the federation applies inbound
+// activities through it (HandleActivity).
 func (n *Node) Service() *Service { return n.svc }
 
 // Store returns the node's store.

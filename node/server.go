@@ -46,9 +46,8 @@ type ServerConfig struct {
 // Server is the node's HTTP handler: the web kit (node/web) with every
 // feature's pages and JSON API registered on it, and the node's own
 // routes: health, the federation's endpoints when mounted, the home page.
-// The features' handlers are its methods, one pair of files per feature
-// (<feature>_web.go, <feature>_api.go) with their templates in
-// templates/<feature>/, each registered by its <feature>Routes.
+// Each feature registers its pages, JSON API and templates from its own
+// package (the <feature>Routes of assemble_<feature>.go).
 type Server struct {
 	cfg ServerConfig
 	svc *Service
