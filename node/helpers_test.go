@@ -8,10 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/nodetest"
 	"github.com/twinfed/twinfed/node/outbox"
 )
 
@@ -192,45 +190,16 @@ func (b *browser) api(method, path string, in any, csrf string, out any) int {
 	return code
 }
 
-// mails returns the spooled mails to addr, oldest first.
+// mails, mustLink and tokenOf read the mail spool (nodetest's helpers).
 func mails(t testing.TB, n *node.Node, dir, addr string) []string {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "mail-spool", "*.eml"))
-	sort.Strings(files)
-	var out []string
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(raw), "\r\nTo: "+addr+"\r\n") {
-			out = append(out, string(raw))
-		}
-	}
-	return out
+	return nodetest.Mails(t, n, dir, addr)
 }
 
-var linkRE = regexp.MustCompile(`http://[^\s]+\?token=[A-Za-z0-9_-]+`)
-
-// mustLink returns the path and query of the last link mailed to addr.
 func mustLink(t testing.TB, n *node.Node, dir, addr, kind string) string {
-	t.Helper()
-	ms := mails(t, n, dir, addr)
-	for i := len(ms) - 1; i >= 0; i-- {
-		for _, l := range linkRE.FindAllString(ms[i], -1) {
-			if strings.Contains(l, kind) {
-				return strings.TrimPrefix(l, n.URL())
-			}
-		}
-	}
-	t.Fatalf("no %s link mailed to %s", kind, addr)
-	return ""
+	return nodetest.MustLink(t, n, dir, addr, kind)
 }
 
-func tokenOf(link string) string {
-	u, _ := url.Parse(link)
-	return u.Query().Get("token")
-}
+func tokenOf(link string) string { return nodetest.TokenOf(link) }
 
 func preReg(user string) url.Values {
 	return url.Values{"first_name": {"Maria"}, "last_name": {"Rossi"}, "email": {user + "@scuola.it"}, "email_confirm": {user + "@scuola.it"},
