@@ -146,10 +146,10 @@ func TestDataDir_ReadsV1(t *testing.T) {
 
 	// The stored password hash still logs in, through the web form.
 	b := newBrowser(t, "http://"+n.Addr())
-	if code, _, _ := b.form("/login", "/login", url.Values{"username": {"anna"}, "password": {"correct horse 1"}}); code != http.StatusSeeOther {
-		t.Fatalf("login as anna: %d\n%s", code, b.last)
+	if code, _, _ := b.Form("/login", "/login", url.Values{"username": {"anna"}, "password": {"correct horse 1"}}); code != http.StatusSeeOther {
+		t.Fatalf("login as anna: %d\n%s", code, b.Last)
 	}
-	if code, body := b.get("/projects/view?id=" + url.QueryEscape(proj.ID)); code != http.StatusOK || !strings.Contains(body, "Our town") {
+	if code, body := b.Get("/projects/view?id=" + url.QueryEscape(proj.ID)); code != http.StatusOK || !strings.Contains(body, "Our town") {
 		t.Fatalf("the project's card: %d\n%s", code, body)
 	}
 }

@@ -20,7 +20,7 @@ const emailLink = "/account/email/confirm"
 // (303 logged in, 401 refused).
 func tryLogin(t *testing.T, n *node.Node, login, password string) int {
 	t.Helper()
-	code, _, _ := newBrowser(t, n.URL()).form("/login", "/login", url.Values{"username": {login}, "password": {password}})
+	code, _, _ := newBrowser(t, n.URL()).Form("/login", "/login", url.Values{"username": {login}, "password": {password}})
 	return code
 }
 
@@ -37,9 +37,9 @@ func emailOf(t *testing.T, n *node.Node, user string) string {
 // requestEmail asks for a change of address through the account form.
 func requestEmail(t *testing.T, b *browser, email string) {
 	t.Helper()
-	code, _, loc := b.form("/account", "/account", url.Values{"first_name": {"Paola"}, "last_name": {"Bianchi"}, "email": {email}, "locale": {"en"}})
+	code, _, loc := b.Form("/account", "/account", url.Values{"first_name": {"Paola"}, "last_name": {"Bianchi"}, "email": {email}, "locale": {"en"}})
 	if code != http.StatusSeeOther || loc != "/account?done=email_sent" {
-		t.Fatalf("request change to %s: %d %s\n%s", email, code, loc, b.last)
+		t.Fatalf("request change to %s: %d %s\n%s", email, code, loc, b.Last)
 	}
 }
 
@@ -47,10 +47,10 @@ func requestEmail(t *testing.T, b *browser, email string) {
 // both answer status with want in the page.
 func refused(t *testing.T, b *browser, link string, status int, want string) {
 	t.Helper()
-	if code, body := b.get(link); code != status || !strings.Contains(body, want) {
+	if code, body := b.Get(link); code != status || !strings.Contains(body, want) {
 		t.Fatalf("GET %s: %d, want %d and %q\n%s", link, code, status, want, body)
 	}
-	if code, body, _ := b.post(emailLink, url.Values{"token": {tokenOf(link)}}); code != status || !strings.Contains(body, want) {
+	if code, body, _ := b.Post(emailLink, url.Values{"token": {tokenOf(link)}}); code != status || !strings.Contains(body, want) {
 		t.Fatalf("POST %s: %d, want %d and %q\n%s", emailLink, code, status, want, body)
 	}
 }
@@ -107,7 +107,7 @@ func TestEmailChange_ConfirmByLink(t *testing.T) {
 	}
 
 	// The account page and the API show the pending change.
-	code, body := b.get("/account")
+	code, body := b.Get("/account")
 	mustContain(t, "account page with a pending change", body, "We have sent a confirmation link to:", "<strong>paola.new@scuola.it</strong>",
 		"Until you open it, your address stays:", "<strong>paola@scuola.it</strong>", `name="cancel_email_change"`)
 	if code != http.StatusOK {
@@ -117,7 +117,7 @@ func TestEmailChange_ConfirmByLink(t *testing.T) {
 		Member      struct{ Email string }
 		EmailChange *account.EmailChange `json:"email_change"`
 	}
-	if code := b.api("GET", "/api/v1/me", nil, "", &me); code != http.StatusOK || me.Member.Email != "paola@scuola.it" || me.EmailChange == nil || me.EmailChange.NewEmail != "paola.new@scuola.it" {
+	if code := b.API("GET", "/api/v1/me", nil, "", &me); code != http.StatusOK || me.Member.Email != "paola@scuola.it" || me.EmailChange == nil || me.EmailChange.NewEmail != "paola.new@scuola.it" {
 		t.Fatalf("GET /api/v1/me: %d %+v", code, me)
 	}
 	var patched struct {
@@ -126,14 +126,14 @@ func TestEmailChange_ConfirmByLink(t *testing.T) {
 		Email       string
 		EmailChange *account.EmailChange `json:"email_change"`
 	}
-	b.get("/account")
-	if code := b.api("PATCH", "/api/v1/me", map[string]string{"first_name": "Paolina"}, b.csrf(), &patched); code != http.StatusOK ||
+	b.Get("/account")
+	if code := b.API("PATCH", "/api/v1/me", map[string]string{"first_name": "Paolina"}, b.CSRF(), &patched); code != http.StatusOK ||
 		patched.Username != "paola" || patched.FirstName != "Paolina" || patched.Email != "paola@scuola.it" || patched.EmailChange == nil || patched.EmailChange.NewEmail != "paola.new@scuola.it" {
 		t.Fatalf("PATCH /api/v1/me: %d %+v", code, patched)
 	}
 
 	// Not logged in: the link asks to log in first. Another member: refused.
-	if code, _ := newBrowser(t, n.URL()).get(link); code != http.StatusSeeOther {
+	if code, _ := newBrowser(t, n.URL()).Get(link); code != http.StatusSeeOther {
 		t.Fatalf("link without a session: %d", code)
 	}
 	refused(t, login(t, n, "other", "correct horse 1"), link, http.StatusForbidden, "This link is for another account")
@@ -142,12 +142,12 @@ func TestEmailChange_ConfirmByLink(t *testing.T) {
 	}
 
 	// The member confirms.
-	if code, body := b.get(link); code != http.StatusOK || !strings.Contains(body, "paola.new@scuola.it") || !strings.Contains(body, token) {
+	if code, body := b.Get(link); code != http.StatusOK || !strings.Contains(body, "paola.new@scuola.it") || !strings.Contains(body, token) {
 		t.Fatalf("confirmation page: %d\n%s", code, body)
 	}
-	code, _, loc := b.post(emailLink, url.Values{"token": {token}})
+	code, _, loc := b.Post(emailLink, url.Values{"token": {token}})
 	if code != http.StatusSeeOther || loc != "/account?done=email_changed" {
-		t.Fatalf("confirm: %d %s\n%s", code, loc, b.last)
+		t.Fatalf("confirm: %d %s\n%s", code, loc, b.Last)
 	}
 	if got := emailOf(t, n, "paola"); got != "paola.new@scuola.it" {
 		t.Fatalf("after confirmation: %s", got)
@@ -158,7 +158,7 @@ func TestEmailChange_ConfirmByLink(t *testing.T) {
 	if code := tryLogin(t, n, "paola@scuola.it", "correct horse 1"); code != http.StatusUnauthorized {
 		t.Fatalf("login with the old address after confirmation: %d", code)
 	}
-	if _, body := b.get("/account?done=email_changed"); !strings.Contains(body, "Your e-mail address has been changed.") || strings.Contains(body, "cancel_email_change") {
+	if _, body := b.Get("/account?done=email_changed"); !strings.Contains(body, "Your e-mail address has been changed.") || strings.Contains(body, "cancel_email_change") {
 		t.Fatalf("account page after confirmation:\n%s", body)
 	}
 
@@ -184,7 +184,7 @@ func TestEmailChange_ReplacedExpiredCancelled(t *testing.T) {
 	clk.Add(time.Minute)
 	requestEmail(t, b, "second@scuola.it")
 	second := mustLink(t, n, dir, "second@scuola.it", emailLink)
-	if _, body := b.get("/account"); !strings.Contains(body, "<strong>second@scuola.it</strong>") || strings.Contains(body, "first@scuola.it") {
+	if _, body := b.Get("/account"); !strings.Contains(body, "<strong>second@scuola.it</strong>") || strings.Contains(body, "first@scuola.it") {
 		t.Fatalf("account page after a second request:\n%s", body)
 	}
 	refused(t, b, first, http.StatusConflict, "This link no longer works")
@@ -198,7 +198,7 @@ func TestEmailChange_ReplacedExpiredCancelled(t *testing.T) {
 	if got := emailOf(t, n, "paola"); got != "paola@scuola.it" {
 		t.Fatalf("the expired link changed the address: %s", got)
 	}
-	if _, body := b.get("/account"); strings.Contains(body, "cancel_email_change") {
+	if _, body := b.Get("/account"); strings.Contains(body, "cancel_email_change") {
 		t.Fatalf("an expired change still shown as pending:\n%s", body)
 	}
 	if code := tryLogin(t, n, "second@scuola.it", "correct horse 1"); code != http.StatusUnauthorized {
@@ -208,11 +208,11 @@ func TestEmailChange_ReplacedExpiredCancelled(t *testing.T) {
 	// A cancelled change: its link stops working.
 	requestEmail(t, b, "third@scuola.it")
 	third := mustLink(t, n, dir, "third@scuola.it", emailLink)
-	b.get("/account")
-	if code, _, loc := b.post("/account", url.Values{"cancel_email_change": {"1"}}); code != http.StatusSeeOther || loc != "/account?done=email_cancelled" {
-		t.Fatalf("cancel: %d %s\n%s", code, loc, b.last)
+	b.Get("/account")
+	if code, _, loc := b.Post("/account", url.Values{"cancel_email_change": {"1"}}); code != http.StatusSeeOther || loc != "/account?done=email_cancelled" {
+		t.Fatalf("cancel: %d %s\n%s", code, loc, b.Last)
 	}
-	if _, body := b.get("/account?done=email_cancelled"); strings.Contains(body, "third@scuola.it") || !strings.Contains(body, "The change of e-mail address is cancelled") {
+	if _, body := b.Get("/account?done=email_cancelled"); strings.Contains(body, "third@scuola.it") || !strings.Contains(body, "The change of e-mail address is cancelled") {
 		t.Fatalf("account page after cancelling:\n%s", body)
 	}
 	refused(t, b, third, http.StatusConflict, "This link no longer works")
@@ -232,7 +232,7 @@ func TestEmailChange_AddressTaken(t *testing.T) {
 	seedValidated(t, n, "other", nil)
 	b := login(t, n, "paola", "correct horse 1")
 
-	if code, body, _ := b.form("/account", "/account", url.Values{"email": {"other@scuola.it"}}); code != http.StatusConflict || !strings.Contains(body, "Another account uses this e-mail address.") {
+	if code, body, _ := b.Form("/account", "/account", url.Values{"email": {"other@scuola.it"}}); code != http.StatusConflict || !strings.Contains(body, "Another account uses this e-mail address.") {
 		t.Fatalf("asking for another account's address: %d\n%s", code, body)
 	}
 	if len(mails(t, n, dir, "other@scuola.it")) != 0 {
@@ -242,8 +242,8 @@ func TestEmailChange_AddressTaken(t *testing.T) {
 	requestEmail(t, b, "late@scuola.it")
 	link := mustLink(t, n, dir, "late@scuola.it", emailLink)
 	seedValidated(t, n, "late", nil) // registers late@scuola.it meanwhile
-	b.get(link)
-	code, body, _ := b.post(emailLink, url.Values{"token": {tokenOf(link)}})
+	b.Get(link)
+	code, body, _ := b.Post(emailLink, url.Values{"token": {tokenOf(link)}})
 	if code != http.StatusConflict || !strings.Contains(body, "Another account now uses this e-mail address") {
 		t.Fatalf("confirming a taken address: %d\n%s", code, body)
 	}
@@ -256,7 +256,7 @@ func TestEmailChange_AddressTaken(t *testing.T) {
 	if code := tryLogin(t, n, "paola@scuola.it", "correct horse 1"); code != http.StatusSeeOther {
 		t.Fatalf("login with paola's address: %d", code)
 	}
-	if _, body := b.get("/account"); strings.Contains(body, "cancel_email_change") {
+	if _, body := b.Get("/account"); strings.Contains(body, "cancel_email_change") {
 		t.Fatalf("the refused change is still pending:\n%s", body)
 	}
 	refused(t, b, link, http.StatusConflict, "already been used")

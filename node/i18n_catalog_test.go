@@ -385,7 +385,7 @@ func TestCatalog_RenderFrEs(t *testing.T) {
 			{"/register", "title.register", "register.submit"},
 		} {
 			b := newBrowser(t, n.URL())
-			code, body, _ := b.getLang(pg.path, tc.accept)
+			code, body, _ := b.GetLang(pg.path, tc.accept)
 			if code != http.StatusOK {
 				t.Fatalf("GET %s (Accept-Language %s): %d\n%s", pg.path, tc.accept, code, body)
 			}
@@ -404,7 +404,7 @@ func TestCatalog_RenderFrEs(t *testing.T) {
 	req, _ := http.NewRequest("GET", n.URL()+"/login", nil)
 	req.Header.Set("Accept-Language", "fr")
 	req.AddCookie(&http.Cookie{Name: "twinfed_lang", Value: "es"})
-	code, body, _ := b.do(req)
+	code, body, _ := b.Do(req)
 	if code != http.StatusOK {
 		t.Fatalf("GET /login with lang cookie: %d\n%s", code, body)
 	}

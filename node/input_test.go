@@ -52,7 +52,7 @@ func TestPreRegistration_BadInput(t *testing.T) {
 	dir := t.TempDir()
 	n := MustOpenNode(t, nodeOpts{dir: dir})
 	b := newBrowser(t, n.URL())
-	if code, _, _ := b.form("/register", "/register", preReg("taken")); code != http.StatusSeeOther {
+	if code, _, _ := b.Form("/register", "/register", preReg("taken")); code != http.StatusSeeOther {
 		t.Fatalf("first registration: %d", code)
 	}
 	with := func(k, v string) url.Values { f := preReg("newuser"); f.Set(k, v); return f }
@@ -96,7 +96,7 @@ func TestPreRegistration_BadInput(t *testing.T) {
 			}
 			before := countMembers(t, n)
 			mailsBefore := len(mails(t, n, dir, tc.form.Get("email")))
-			code, body, _ := b.form("/register", "/register", tc.form)
+			code, body, _ := b.Form("/register", "/register", tc.form)
 			if code != tc.code {
 				t.Fatalf("status %d, want %d\n%s", code, tc.code, body)
 			}
@@ -112,13 +112,13 @@ func TestPreRegistration_BadInput(t *testing.T) {
 		})
 	}
 	t.Run("errors in Italian", func(t *testing.T) {
-		b.get("/register")
+		b.Get("/register")
 		f := with("email_confirm", "other@scuola.it")
-		f.Set("csrf", b.csrf())
+		f.Set("csrf", b.CSRF())
 		req, _ := http.NewRequest("POST", n.URL()+"/register", strings.NewReader(f.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Accept-Language", "it-IT,it;q=0.9")
-		code, body, _ := b.do(req)
+		code, body, _ := b.Do(req)
 		if code != 400 || !strings.Contains(body, "I due indirizzi e-mail sono diversi") || !strings.Contains(body, `lang="it"`) {
 			t.Fatalf("Italian error: %d\n%s", code, body)
 		}
@@ -131,27 +131,27 @@ func TestConfirmLink(t *testing.T) {
 	clk := newClock()
 	n := MustOpenNode(t, nodeOpts{dir: dir, now: clk.Now})
 	b := newBrowser(t, n.URL())
-	b.form("/register", "/register", preReg("maria"))
-	b.form("/register", "/register", preReg("late"))
+	b.Form("/register", "/register", preReg("maria"))
+	b.Form("/register", "/register", preReg("late"))
 	link := mustLink(t, n, dir, "maria@scuola.it", "/register/confirm")
 	lateLink := mustLink(t, n, dir, "late@scuola.it", "/register/confirm")
 
-	b.get(link)
-	if code, _, _ := b.post("/register/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusSeeOther {
-		t.Fatalf("first use: %d\n%s", code, b.last)
+	b.Get(link)
+	if code, _, _ := b.Post("/register/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusSeeOther {
+		t.Fatalf("first use: %d\n%s", code, b.Last)
 	}
 	b2 := newBrowser(t, n.URL())
-	b2.get(link)
-	if code, body, _ := b2.post("/register/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusConflict || !strings.Contains(body, "already been used") {
+	b2.Get(link)
+	if code, body, _ := b2.Post("/register/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusConflict || !strings.Contains(body, "already been used") {
 		t.Fatalf("reused link: %d\n%s", code, body)
 	}
-	b2.get(link)
-	if code, body, _ := b2.post("/register/confirm", url.Values{"token": {"forged-token-that-does-not-exist"}}); code != http.StatusNotFound || !strings.Contains(body, "not valid") {
+	b2.Get(link)
+	if code, body, _ := b2.Post("/register/confirm", url.Values{"token": {"forged-token-that-does-not-exist"}}); code != http.StatusNotFound || !strings.Contains(body, "not valid") {
 		t.Fatalf("forged link: %d\n%s", code, body)
 	}
 	clk.Add(49 * time.Hour)
-	b2.get(lateLink)
-	if code, body, _ := b2.post("/register/confirm", url.Values{"token": {tokenOf(lateLink)}}); code != http.StatusBadRequest || !strings.Contains(body, "expired") {
+	b2.Get(lateLink)
+	if code, body, _ := b2.Post("/register/confirm", url.Values{"token": {tokenOf(lateLink)}}); code != http.StatusBadRequest || !strings.Contains(body, "expired") {
 		t.Fatalf("expired link: %d\n%s", code, body)
 	}
 	if m, _ := n.Accounts().Member(context.Background(), "late"); m.Status != twinfed.StatusUnconfirmed {
@@ -159,17 +159,17 @@ func TestConfirmLink(t *testing.T) {
 	}
 	// An unconfirmed account cannot log in; a new link can be asked for.
 	bl := newBrowser(t, n.URL())
-	if code, body, _ := bl.form("/login", "/login", url.Values{"username": {"late"}, "password": {"correct horse 1"}}); code != http.StatusForbidden || !strings.Contains(body, "Confirm your e-mail") {
+	if code, body, _ := bl.Form("/login", "/login", url.Values{"username": {"late"}, "password": {"correct horse 1"}}); code != http.StatusForbidden || !strings.Contains(body, "Confirm your e-mail") {
 		t.Fatalf("unconfirmed login: %d\n%s", code, body)
 	}
-	bl.form("/register/resend", "/register/resend", url.Values{"email": {"late@scuola.it"}})
+	bl.Form("/register/resend", "/register/resend", url.Values{"email": {"late@scuola.it"}})
 	fresh := mustLink(t, n, dir, "late@scuola.it", "/register/confirm")
 	if fresh == lateLink {
 		t.Fatal("no new link")
 	}
-	bl.get(fresh)
-	if code, _, _ := bl.post("/register/confirm", url.Values{"token": {tokenOf(fresh)}}); code != http.StatusSeeOther {
-		t.Fatalf("new link: %d\n%s", code, bl.last)
+	bl.Get(fresh)
+	if code, _, _ := bl.Post("/register/confirm", url.Values{"token": {tokenOf(fresh)}}); code != http.StatusSeeOther {
+		t.Fatalf("new link: %d\n%s", code, bl.Last)
 	}
 }
 
@@ -184,14 +184,14 @@ func TestCSRF(t *testing.T) {
 		token string
 	}{{"missing", ""}, {"wrong", "not-the-token"}} {
 		t.Run("anonymous "+tc.name, func(t *testing.T) {
-			b.get("/register")
+			b.Get("/register")
 			f := preReg("csrfuser")
 			if tc.token != "" {
 				f.Set("csrf", tc.token)
 			} else {
 				f["csrf"] = nil
 			}
-			code, body, _ := b.post("/register", f)
+			code, body, _ := b.Post("/register", f)
 			if code != http.StatusForbidden || !strings.Contains(body, "Reload the page") {
 				t.Fatalf("%d\n%s", code, body)
 			}
@@ -203,10 +203,10 @@ func TestCSRF(t *testing.T) {
 	// A logged-in member: another session's token does not work either.
 	b1 := confirmedSimple(t, n, dir, "alice")
 	b2 := confirmedSimple(t, n, dir, "bob")
-	b2.get("/register/step/1")
-	otherToken := b2.csrf()
-	b1.get("/register/step/1?propose=1")
-	code, _, _ := b1.post("/register/step/1", url.Values{"csrf": {otherToken}, "propose": {"1"}, "legal_name": {"X"}, "city": {"Y"}, "region": {"Z"}, "level": {"primary"}, "institution": {"state"}})
+	b2.Get("/register/step/1")
+	otherToken := b2.CSRF()
+	b1.Get("/register/step/1?propose=1")
+	code, _, _ := b1.Post("/register/step/1", url.Values{"csrf": {otherToken}, "propose": {"1"}, "legal_name": {"X"}, "city": {"Y"}, "region": {"Z"}, "level": {"primary"}, "institution": {"state"}})
 	if code != http.StatusForbidden {
 		t.Fatalf("another session's token: %d", code)
 	}
@@ -215,7 +215,7 @@ func TestCSRF(t *testing.T) {
 	}
 	// JSON API with a session cookie needs X-CSRF-Token.
 	var me struct{ Member twinfed.Member }
-	if code := b1.api("PATCH", "/api/v1/me", map[string]string{"first_name": "Eve"}, "", &me); code != http.StatusForbidden {
+	if code := b1.API("PATCH", "/api/v1/me", map[string]string{"first_name": "Eve"}, "", &me); code != http.StatusForbidden {
 		t.Fatalf("API without X-CSRF-Token: %d", code)
 	}
 	if m, _ := n.Accounts().Member(context.Background(), "alice"); m.FirstName != "Maria" {
@@ -226,12 +226,12 @@ func TestCSRF(t *testing.T) {
 func confirmedSimple(t *testing.T, n *node.Node, dir, user string) *browser {
 	t.Helper()
 	b := newBrowser(t, n.URL())
-	if code, _, _ := b.form("/register", "/register", preReg(user)); code != http.StatusSeeOther {
-		t.Fatalf("pre-register: %d\n%s", code, b.last)
+	if code, _, _ := b.Form("/register", "/register", preReg(user)); code != http.StatusSeeOther {
+		t.Fatalf("pre-register: %d\n%s", code, b.Last)
 	}
 	link := mustLink(t, n, dir, user+"@scuola.it", "/register/confirm")
-	b.get(link)
-	if code, _, _ := b.post("/register/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusSeeOther {
+	b.Get(link)
+	if code, _, _ := b.Post("/register/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusSeeOther {
 		t.Fatalf("confirm: %d", code)
 	}
 	return b
@@ -257,17 +257,17 @@ func TestUpload_TooLarge(t *testing.T) {
 	seedValidated(t, n, "paola", nil)
 	b := login(t, n, "paola", "correct horse 1")
 	upload := func(data []byte) (int, string) {
-		b.get("/account/profile")
+		b.Get("/account/profile")
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
-		_ = mw.WriteField("csrf", b.csrf())
+		_ = mw.WriteField("csrf", b.CSRF())
 		fw, _ := mw.CreateFormFile("photo", "me.png")
 		fw.Write(data)
 		mw.Close()
 		req, _ := http.NewRequest("POST", n.URL()+"/account/photo", &buf)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		req.Header.Set("Accept-Language", "en")
-		code, body, _ := b.do(req)
+		code, body, _ := b.Do(req)
 		return code, body
 	}
 	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...)
@@ -285,9 +285,9 @@ func TestUpload_TooLarge(t *testing.T) {
 		t.Fatalf("wrong type: %d\n%s", code, body)
 	}
 	if code, _ := upload(png); code != http.StatusSeeOther {
-		t.Fatalf("good photo: %d\n%s", code, b.last)
+		t.Fatalf("good photo: %d\n%s", code, b.Last)
 	}
-	if code, _ := newBrowser(t, n.URL()).get("/users/paola/photo"); code != 200 {
+	if code, _ := newBrowser(t, n.URL()).Get("/users/paola/photo"); code != 200 {
 		t.Fatalf("photo not served: %d", code)
 	}
 	// Through the API too.
@@ -295,10 +295,10 @@ func TestUpload_TooLarge(t *testing.T) {
 	var s struct {
 		CSRFToken string `json:"csrf_token"`
 	}
-	bb.api("POST", "/api/v1/session", map[string]string{"username": "paola", "password": "correct horse 1"}, "", &s)
+	bb.API("POST", "/api/v1/session", map[string]string{"username": "paola", "password": "correct horse 1"}, "", &s)
 	req, _ := http.NewRequest("PUT", n.URL()+"/api/v1/me/photo", bytes.NewReader(big))
 	req.Header.Set("X-CSRF-Token", s.CSRFToken)
-	if code, body, _ := bb.do(req); code != http.StatusRequestEntityTooLarge {
+	if code, body, _ := bb.Do(req); code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("API oversized: %d %s", code, body)
 	}
 }
@@ -311,16 +311,16 @@ func TestLogin_RateLimit(t *testing.T) {
 	seedValidated(t, n, "paola", nil)
 	b := newBrowser(t, n.URL())
 	for i := 0; i < 3; i++ {
-		if code, body, _ := b.form("/login", "/login", url.Values{"username": {"paola"}, "password": {fmt.Sprint("wrong", i)}}); code != http.StatusUnauthorized || !strings.Contains(body, "wrong") {
+		if code, body, _ := b.Form("/login", "/login", url.Values{"username": {"paola"}, "password": {fmt.Sprint("wrong", i)}}); code != http.StatusUnauthorized || !strings.Contains(body, "wrong") {
 			t.Fatalf("attempt %d: %d\n%s", i, code, body)
 		}
 	}
-	code, body, _ := b.form("/login", "/login", url.Values{"username": {"paola"}, "password": {"correct horse 1"}})
+	code, body, _ := b.Form("/login", "/login", url.Values{"username": {"paola"}, "password": {"correct horse 1"}})
 	if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed attempts") {
 		t.Fatalf("limited login: %d\n%s", code, body)
 	}
 	var e struct{ Error struct{ Code string } }
-	if code := newBrowser(t, n.URL()).api("POST", "/api/v1/session", map[string]string{"username": "paola", "password": "correct horse 1"}, "", &e); code != http.StatusTooManyRequests || e.Error.Code != "rate_limited" {
+	if code := newBrowser(t, n.URL()).API("POST", "/api/v1/session", map[string]string{"username": "paola", "password": "correct horse 1"}, "", &e); code != http.StatusTooManyRequests || e.Error.Code != "rate_limited" {
 		t.Fatalf("API limited login: %d %+v", code, e)
 	}
 	// Another username from the same address is not affected.

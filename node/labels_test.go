@@ -125,7 +125,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 	teacher := login(t, rn.Node, "anna", "correct horse 1")
 
 	t.Run("the page lists the European project only", func(t *testing.T) {
-		code, page := o.get("/backoffice/labels")
+		code, page := o.Get("/backoffice/labels")
 		if code != 200 {
 			t.Fatalf("GET /backoffice/labels: %d\n%s", code, page)
 		}
@@ -136,20 +136,20 @@ func TestLabels_RecordAndShow(t *testing.T) {
 				t.Errorf("the labels page lists %q:\n%s", not, page)
 			}
 		}
-		if _, page = o.get("/backoffice/labels?project=" + url.QueryEscape(eu.ID)); !strings.Contains(page, `<option value="`+eu.ID+`" selected>`) {
+		if _, page = o.Get("/backoffice/labels?project=" + url.QueryEscape(eu.ID)); !strings.Contains(page, `<option value="`+eu.ID+`" selected>`) {
 			t.Errorf("?project= does not choose the project:\n%s", page)
 		}
-		if _, page = teacher.get(card); strings.Contains(page, `id="labels-title"`) {
+		if _, page = teacher.Get(card); strings.Contains(page, `id="labels-title"`) {
 			t.Errorf("the card shows labels before any:\n%s", page)
 		}
 	})
 
 	t.Run("an officer records the label from the form", func(t *testing.T) {
-		code, _, loc := o.form("/backoffice/labels", "/backoffice/labels", url.Values{"project_id": {eu.ID}, "school_year": {year}, "score": {"24"}})
+		code, _, loc := o.Form("/backoffice/labels", "/backoffice/labels", url.Values{"project_id": {eu.ID}, "school_year": {year}, "score": {"24"}})
 		if code != http.StatusSeeOther || loc != "/backoffice/labels?done=label_recorded" {
-			t.Fatalf("record: %d %q\n%s", code, loc, o.last)
+			t.Fatalf("record: %d %q\n%s", code, loc, o.Last)
 		}
-		_, page := o.get(loc)
+		_, page := o.Get(loc)
 		mustContain(t, "after recording", page, "The National Quality Label has been recorded in the registry.", `<th scope="row">IT</th><td>`+year+`</td><td>24/30</td>`)
 		// In the registry, read by a client of its own.
 		admin := cluster.AdminClient(t)
@@ -163,7 +163,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 	})
 
 	t.Run("the teacher sees the national label", func(t *testing.T) {
-		code, page := teacher.get(card)
+		code, page := teacher.Get(card)
 		if code != 200 {
 			t.Fatalf("card: %d", code)
 		}
@@ -180,11 +180,11 @@ func TestLabels_RecordAndShow(t *testing.T) {
 		eligible := template.HTMLEscapeString("Eligible: National Quality Labels of two countries; waiting for the Central Support Service's yearly confirmation")
 		var page string
 		consensustest.Eventually(t, 30*time.Second, func() bool {
-			_, page = teacher.get(card)
+			_, page = teacher.Get(card)
 			return strings.Contains(page, eligible)
 		}, "the card never showed the European label as eligible")
 		mustContain(t, "card with two labels", page, `<th scope="row">FR</th><td>`+year+`</td>`, `<th scope="row">IT</th><td>`+year+`</td>`)
-		_, page = o.get("/backoffice/labels")
+		_, page = o.Get("/backoffice/labels")
 		mustContain(t, "labels page, eligible", page, eligible+" ("+year+")", `<th scope="row">FR</th><td>`+year+`</td><td>22/30</td>`)
 		if l := labelsOf(t, rn.Node, eu.ID); l.EQL != twinfed.EQLEligible || l.European == nil || len(l.European.Countries) != 2 {
 			t.Fatalf("labels: %+v", l)
@@ -210,7 +210,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 			{"pending project", pending.ID, year, "20", "project_id", "Only approved or closed projects can receive a quality label."},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				code, page, _ := o.form("/backoffice/labels", "/backoffice/labels", url.Values{"project_id": {tc.project}, "school_year": {tc.year}, "score": {tc.score}})
+				code, page, _ := o.Form("/backoffice/labels", "/backoffice/labels", url.Values{"project_id": {tc.project}, "school_year": {tc.year}, "score": {tc.score}})
 				if code != http.StatusBadRequest {
 					t.Fatalf("%d, want 400\n%s", code, page)
 				}
@@ -233,15 +233,15 @@ func TestLabels_RecordAndShow(t *testing.T) {
 	})
 
 	t.Run("members and visitors are refused", func(t *testing.T) {
-		if code, _ := teacher.get("/backoffice/labels"); code != http.StatusForbidden {
+		if code, _ := teacher.Get("/backoffice/labels"); code != http.StatusForbidden {
 			t.Fatalf("a member opened the labels page: %d", code)
 		}
-		teacher.get("/account")
-		if code, _, _ := teacher.post("/backoffice/labels", url.Values{"project_id": {eu.ID}, "school_year": {year}, "score": {"30"}}); code != http.StatusForbidden {
-			t.Fatalf("a member posted a label: %d\n%s", code, teacher.last)
+		teacher.Get("/account")
+		if code, _, _ := teacher.Post("/backoffice/labels", url.Values{"project_id": {eu.ID}, "school_year": {year}, "score": {"30"}}); code != http.StatusForbidden {
+			t.Fatalf("a member posted a label: %d\n%s", code, teacher.Last)
 		}
 		visitor := newBrowser(t, rn.URL())
-		if code, _ := visitor.get("/backoffice/labels"); code != http.StatusSeeOther {
+		if code, _ := visitor.Get("/backoffice/labels"); code != http.StatusSeeOther {
 			t.Fatalf("a visitor opened the labels page: %d", code)
 		}
 		if l := labelsOf(t, rn.Node, eu.ID); *l.National[1].Score != 24 {
@@ -259,32 +259,32 @@ func TestLabels_RecordAndShow(t *testing.T) {
 				Fields map[string]string `json:"fields"`
 			} `json:"error"`
 		}
-		if code := off.api("POST", "/api/v1/agency/labels", map[string]any{"project_id": eu.ID, "school_year": year, "score": 31}, offCSRF, &e); code != 400 || e.Error.Fields["score"] == "" {
+		if code := off.API("POST", "/api/v1/agency/labels", map[string]any{"project_id": eu.ID, "school_year": year, "score": 31}, offCSRF, &e); code != 400 || e.Error.Fields["score"] == "" {
 			t.Fatalf("score 31: %d %+v", code, e)
 		}
-		if code := off.api("POST", "/api/v1/agency/labels", map[string]any{"project_id": national.ID}, offCSRF, &e); code != 400 || e.Error.Fields["project_id"] == "" || e.Error.Fields["score"] == "" {
+		if code := off.API("POST", "/api/v1/agency/labels", map[string]any{"project_id": national.ID}, offCSRF, &e); code != 400 || e.Error.Fields["project_id"] == "" || e.Error.Fields["score"] == "" {
 			t.Fatalf("a national project without a score: %d %+v", code, e)
 		}
-		if code := mem.api("POST", "/api/v1/agency/labels", map[string]any{"project_id": eu.ID, "score": 30}, memCSRF, &e); code != http.StatusForbidden {
+		if code := mem.API("POST", "/api/v1/agency/labels", map[string]any{"project_id": eu.ID, "score": 30}, memCSRF, &e); code != http.StatusForbidden {
 			t.Fatalf("a member recorded a label: %d", code)
 		}
-		if code := mem.api("GET", "/api/v1/agency/labels", nil, "", &e); code != http.StatusForbidden {
+		if code := mem.API("GET", "/api/v1/agency/labels", nil, "", &e); code != http.StatusForbidden {
 			t.Fatalf("a member read the agency's list: %d", code)
 		}
 		// The school year defaults to the current one; recording it again corrects the score.
 		var got twinfed.QualityLabel
-		if code := off.api("POST", "/api/v1/agency/labels", map[string]any{"project_id": eu.ID, "score": 26}, offCSRF, &got); code != http.StatusCreated ||
+		if code := off.API("POST", "/api/v1/agency/labels", map[string]any{"project_id": eu.ID, "score": 26}, offCSRF, &got); code != http.StatusCreated ||
 			got.Country != "IT" || got.SchoolYear != year || got.Score != 26 || got.Recorded.IsZero() {
 			t.Fatalf("record: %d %+v", code, got)
 		}
 		var list label.LabelPage
-		if code := off.api("GET", "/api/v1/agency/labels", nil, "", &list); code != 200 || list.Total != 1 || list.Projects[0].Project.ID != eu.ID ||
+		if code := off.API("GET", "/api/v1/agency/labels", nil, "", &list); code != 200 || list.Total != 1 || list.Projects[0].Project.ID != eu.ID ||
 			list.Projects[0].Labels == nil || list.Projects[0].Labels.EQL != twinfed.EQLEligible {
 			t.Fatalf("list: %d %+v", code, list)
 		}
 		var pl label.ProjectLabels
 		visitor := newBrowser(t, rn.URL())
-		if code := visitor.api("GET", "/api/v1/projects/labels?id="+url.QueryEscape(eu.ID), nil, "", &pl); code != 200 || len(pl.National) != 2 || pl.EQL != twinfed.EQLEligible {
+		if code := visitor.API("GET", "/api/v1/projects/labels?id="+url.QueryEscape(eu.ID), nil, "", &pl); code != 200 || len(pl.National) != 2 || pl.EQL != twinfed.EQLEligible {
 			t.Fatalf("public labels: %d %+v", code, pl)
 		}
 		for _, n := range pl.National {
@@ -292,7 +292,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 				t.Fatalf("a visitor reads the agencies' scores: %+v", pl.National)
 			}
 		}
-		if code := visitor.api("GET", "/api/v1/projects/labels?id="+url.QueryEscape(pending.ID), nil, "", &e); code != http.StatusNotFound {
+		if code := visitor.API("GET", "/api/v1/projects/labels?id="+url.QueryEscape(pending.ID), nil, "", &e); code != http.StatusNotFound {
 			t.Fatalf("a visitor reads a pending project's labels: %d", code)
 		}
 		if l := labelsOf(t, rn.Node, eu.ID); *l.National[1].Score != 26 || len(l.National) != 2 {
@@ -305,7 +305,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 			t.Fatalf("confirm: %d %v", n, err)
 		}
 		consensustest.Eventually(t, 30*time.Second, func() bool {
-			_, page := teacher.get(card)
+			_, page := teacher.Get(card)
 			return strings.Contains(page, "<dd>Awarded ("+year+")</dd>")
 		}, "the card never showed the awarded European label")
 	})
@@ -322,19 +322,19 @@ func TestLabels_RegistryUnavailable(t *testing.T) {
 	deliverProject(t, n, eu)
 
 	o := login(t, n, "officer", "staff password 1")
-	code, page := o.get("/backoffice/labels")
+	code, page := o.Get("/backoffice/labels")
 	if code != 200 {
 		t.Fatalf("labels page: %d\n%s", code, page)
 	}
 	mustContain(t, "labels page without a registry", page, "Water for tomorrow", "The labels cannot be read from the registry right now")
-	code, page, _ = o.post("/backoffice/labels", url.Values{"project_id": {eu.ID}, "school_year": {twinfed.SchoolYearOf(time.Now())}, "score": {"20"}})
+	code, page, _ = o.Post("/backoffice/labels", url.Values{"project_id": {eu.ID}, "school_year": {twinfed.SchoolYearOf(time.Now())}, "score": {"20"}})
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("record without a registry: %d\n%s", code, page)
 	}
 	mustContain(t, "record without a registry", page, `role="alert"`, "nothing was recorded", `value="20"`)
 
 	teacher := login(t, n, "anna", "correct horse 1")
-	code, page = teacher.get("/projects/view?id=" + url.QueryEscape(eu.ID))
+	code, page = teacher.Get("/projects/view?id=" + url.QueryEscape(eu.ID))
 	if code != 200 {
 		t.Fatalf("card without a registry: %d\n%s", code, page)
 	}

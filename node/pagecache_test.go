@@ -17,6 +17,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/account"
+	"github.com/twinfed/twinfed/node/nodetest"
 )
 
 // cacheNode is a node whose profile page cache holds cacheBytes (negative:
@@ -169,7 +170,7 @@ func TestPageCache_SameBytes(t *testing.T) {
 		// that changes the visitor's language cookie only.
 		for range 2 {
 			code, body, header := n.visit(t, "/users/paola", map[string]string{"Accept-Language": "en"})
-			if code != 200 || header.Get("Set-Cookie") != "" || csrfRE.MatchString(body) || !strings.Contains(body, `<form method="get" action="/language"`) {
+			if code != 200 || header.Get("Set-Cookie") != "" || nodetest.CSRFField.MatchString(body) || !strings.Contains(body, `<form method="get" action="/language"`) {
 				t.Fatalf("a new visitor: %d, Set-Cookie %q\n%s", code, header.Get("Set-Cookie"), body)
 			}
 			resp, err := http.DefaultTransport.RoundTrip(mustRequest(t, "GET", "http://"+n.Addr()+"/language?lang=it&next=%2Fusers%2Fpaola"))
@@ -233,10 +234,10 @@ func TestPageCache_Changes(t *testing.T) {
 	b := loginAt(t, n, "paola")
 	edit := func(desc string, public []string) {
 		t.Helper()
-		code, _, _ := b.form("/account/profile", "/account/profile", url.Values{"description": {desc}, "languages": {"it"},
+		code, _, _ := b.Form("/account/profile", "/account/profile", url.Values{"description": {desc}, "languages": {"it"},
 			"pupil_ages": {"7", "8"}, "subjects": {"music"}, "interests": {"choir"}, "public": public})
 		if code != http.StatusSeeOther {
-			t.Fatalf("edit profile: %d\n%s", code, b.last)
+			t.Fatalf("edit profile: %d\n%s", code, b.Last)
 		}
 	}
 	edit("Now teaches <i>opera</i>", twinfed.PublicFields)
@@ -250,17 +251,17 @@ func TestPageCache_Changes(t *testing.T) {
 	}
 	warm()
 	// A photo (a PNG header is enough for the type check).
-	b.get("/account/profile")
+	b.Get("/account/profile")
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("csrf", b.csrf())
+	_ = mw.WriteField("csrf", b.CSRF())
 	fw, _ := mw.CreateFormFile("photo", "me.png")
 	fw.Write(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...))
 	mw.Close()
 	req, _ := http.NewRequest("POST", "http://"+n.Addr()+"/account/photo", &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if code, _, _ := b.do(req); code != http.StatusSeeOther {
-		t.Fatalf("photo upload: %d\n%s", code, b.last)
+	if code, _, _ := b.Do(req); code != http.StatusSeeOther {
+		t.Fatalf("photo upload: %d\n%s", code, b.Last)
 	}
 	if body := n.page(t, "/users/paola"); !strings.Contains(body, `src="/users/paola/photo"`) {
 		t.Fatalf("the new photo does not show:\n%s", body)
@@ -276,8 +277,8 @@ func TestPageCache_Changes(t *testing.T) {
 		t.Fatalf("marco's page:\n%s", body)
 	}
 	warm()
-	if code, _, _ := b.form("/account/delete", "/account/delete", url.Values{"password": {"correct horse 1"}}); code != http.StatusSeeOther {
-		t.Fatalf("delete: %d\n%s", code, b.last)
+	if code, _, _ := b.Form("/account/delete", "/account/delete", url.Values{"password": {"correct horse 1"}}); code != http.StatusSeeOther {
+		t.Fatalf("delete: %d\n%s", code, b.Last)
 	}
 	if code, body, _ := n.visit(t, "/users/paola", map[string]string{"Accept-Language": "en"}); code != http.StatusNotFound || strings.Contains(body, "opera") {
 		t.Fatalf("the deleted member's page: %d\n%s", code, body)
@@ -303,7 +304,7 @@ func TestPageCache_Viewers(t *testing.T) {
 	b := loginAt(t, n, "marco")
 	req, _ := http.NewRequest("GET", "http://"+n.Addr()+"/users/paola", nil)
 	req.Header.Set("Accept-Language", "en")
-	code, body, _ := b.do(req)
+	code, body, _ := b.Do(req)
 	if code != 200 || body == anon || !strings.Contains(body, `action="/contacts/request"`) || !strings.Contains(body, `action="/logout"`) {
 		t.Fatalf("a member's view of the page: %d\n%s", code, body)
 	}
@@ -314,7 +315,7 @@ func TestPageCache_Viewers(t *testing.T) {
 		t.Fatalf("the member's or the flash page went through the cache: hits %d→%d, misses %d→%d", hits, h, misses, m)
 	}
 	// Another visitor gets the same bytes: the page carries no token.
-	if other := n.page(t, "/users/paola"); other != anon || csrfRE.MatchString(other) {
+	if other := n.page(t, "/users/paola"); other != anon || nodetest.CSRFField.MatchString(other) {
 		t.Fatalf("two visitors' pages:\n%s\n%s", anon, other)
 	}
 }
@@ -324,8 +325,8 @@ func TestPageCache_Viewers(t *testing.T) {
 func loginAt(t *testing.T, n *cacheNode, user string) *browser {
 	t.Helper()
 	b := newBrowser(t, "http://"+n.Addr())
-	if code, _, _ := b.form("/login", "/login", url.Values{"username": {user}, "password": {"correct horse 1"}}); code != http.StatusSeeOther {
-		t.Fatalf("login %s: %d %s", user, code, b.last)
+	if code, _, _ := b.Form("/login", "/login", url.Values{"username": {user}, "password": {"correct horse 1"}}); code != http.StatusSeeOther {
+		t.Fatalf("login %s: %d %s", user, code, b.Last)
 	}
 	return b
 }

@@ -48,27 +48,27 @@ func mustRegistryNode(t *testing.T, cluster *consensustest.Cluster, country stri
 func confirmed(t *testing.T, n *node.Node, dir, user string) *browser {
 	t.Helper()
 	b := newBrowser(t, n.URL())
-	if code, _, _ := b.form("/register", "/register", preReg(user)); code != http.StatusSeeOther {
-		t.Fatalf("pre-register %s: %d\n%s", user, code, b.last)
+	if code, _, _ := b.Form("/register", "/register", preReg(user)); code != http.StatusSeeOther {
+		t.Fatalf("pre-register %s: %d\n%s", user, code, b.Last)
 	}
 	link := mustLink(t, n, dir, user+"@scuola.it", "/register/confirm")
-	b.get(link)
-	if code, _, _ := b.post("/register/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusSeeOther {
-		t.Fatalf("confirm %s: %d\n%s", user, code, b.last)
+	b.Get(link)
+	if code, _, _ := b.Post("/register/confirm", url.Values{"token": {tokenOf(link)}}); code != http.StatusSeeOther {
+		t.Fatalf("confirm %s: %d\n%s", user, code, b.Last)
 	}
 	return b
 }
 
 func finishSteps(t *testing.T, b *browser) {
 	t.Helper()
-	if code, _, loc := b.form("/register/step/2", "/register/step/2", url.Values{"role": {"teacher"}}); code != http.StatusSeeOther || loc != "/register/step/3" {
-		t.Fatalf("step 2: %d %s\n%s", code, loc, b.last)
+	if code, _, loc := b.Form("/register/step/2", "/register/step/2", url.Values{"role": {"teacher"}}); code != http.StatusSeeOther || loc != "/register/step/3" {
+		t.Fatalf("step 2: %d %s\n%s", code, loc, b.Last)
 	}
-	if code, _, loc := b.form("/register/step/3", "/register/step/3", url.Values{"languages": {"it"}, "pupil_ages": {"10"}, "subjects": {"history"}, "public": {"school", "subjects", "description"}, "description": {"Storia e cittadinanza"}}); code != http.StatusSeeOther || loc != "/register/step/4" {
-		t.Fatalf("step 3: %d %s\n%s", code, loc, b.last)
+	if code, _, loc := b.Form("/register/step/3", "/register/step/3", url.Values{"languages": {"it"}, "pupil_ages": {"10"}, "subjects": {"history"}, "public": {"school", "subjects", "description"}, "description": {"Storia e cittadinanza"}}); code != http.StatusSeeOther || loc != "/register/step/4" {
+		t.Fatalf("step 3: %d %s\n%s", code, loc, b.Last)
 	}
-	if code, _, _ := b.form("/register/step/4", "/register/step/4", url.Values{}); code != http.StatusSeeOther {
-		t.Fatalf("step 4: %d\n%s", code, b.last)
+	if code, _, _ := b.Form("/register/step/4", "/register/step/4", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("step 4: %d\n%s", code, b.Last)
 	}
 }
 
@@ -90,13 +90,13 @@ func TestRegistry_Registration(t *testing.T) {
 
 	t.Run("search and pick a registry school", func(t *testing.T) {
 		b := confirmed(t, rn.Node, rn.dir, "giulia")
-		code, body := b.get("/register/step/1?q=Galileo")
+		code, body := b.Get("/register/step/1?q=Galileo")
 		if code != 200 || !strings.Contains(body, "Liceo Galileo Galilei") || strings.Contains(body, "Lycée Galilée") {
 			t.Fatalf("search: %d\n%s", code, body)
 		}
-		code, _, loc := b.post("/register/step/1", url.Values{"school_id": {schools[0].ID}})
+		code, _, loc := b.Post("/register/step/1", url.Values{"school_id": {schools[0].ID}})
 		if code != http.StatusSeeOther || loc != "/register/step/2" {
-			t.Fatalf("pick: %d %s\n%s", code, loc, b.last)
+			t.Fatalf("pick: %d %s\n%s", code, loc, b.Last)
 		}
 		finishSteps(t, b)
 		m, _ := rn.Accounts().Member(ctx, "giulia")
@@ -105,10 +105,10 @@ func TestRegistry_Registration(t *testing.T) {
 		}
 		// The agency validates her through the back office.
 		o := login(t, rn.Node, "officer", "staff password 1")
-		if code, _, _ := o.form("/backoffice/members/giulia", "/backoffice/members/giulia/validate", url.Values{}); code != http.StatusSeeOther {
-			t.Fatalf("validate: %d\n%s", code, o.last)
+		if code, _, _ := o.Form("/backoffice/members/giulia", "/backoffice/members/giulia/validate", url.Values{}); code != http.StatusSeeOther {
+			t.Fatalf("validate: %d\n%s", code, o.Last)
 		}
-		if code, body := newBrowser(t, rn.URL()).get("/users/giulia"); code != 200 || !strings.Contains(body, "Liceo Galileo Galilei") {
+		if code, body := newBrowser(t, rn.URL()).Get("/users/giulia"); code != 200 || !strings.Contains(body, "Liceo Galileo Galilei") {
 			t.Fatalf("public profile: %d\n%s", code, body)
 		}
 	})
@@ -122,8 +122,8 @@ func TestRegistry_Registration(t *testing.T) {
 			{schools[2].ID, twinfed.RuleMinVocationalYears},
 			{schools[3].ID, ""}, // another country's school
 		} {
-			b.get("/register/step/1?q=Galileo")
-			code, body, _ := b.post("/register/step/1", url.Values{"school_id": {tc.id}})
+			b.Get("/register/step/1?q=Galileo")
+			code, body, _ := b.Post("/register/step/1", url.Values{"school_id": {tc.id}})
 			if code == http.StatusSeeOther || (tc.rule != "" && !strings.Contains(body, tc.rule)) {
 				t.Errorf("school %s: %d, want refusal by %q\n%s", tc.id, code, tc.rule, body)
 			}
@@ -135,15 +135,15 @@ func TestRegistry_Registration(t *testing.T) {
 
 	t.Run("a validated proposed school appears in the registry", func(t *testing.T) {
 		b := confirmed(t, rn.Node, rn.dir, "anna")
-		code, _, _ := b.form("/register/step/1?propose=1", "/register/step/1", url.Values{"propose": {"1"}, "legal_name": {"Scuola dell'infanzia comunale Arcobaleno"},
+		code, _, _ := b.Form("/register/step/1?propose=1", "/register/step/1", url.Values{"propose": {"1"}, "legal_name": {"Scuola dell'infanzia comunale Arcobaleno"},
 			"city": {"Lucca"}, "region": {"Toscana"}, "level": {"early_childhood"}, "institution": {"state"}, "national_number": {"LUAA0042"}})
 		if code != http.StatusSeeOther {
-			t.Fatalf("propose: %d\n%s", code, b.last)
+			t.Fatalf("propose: %d\n%s", code, b.Last)
 		}
 		finishSteps(t, b)
 		o := login(t, rn.Node, "officer", "staff password 1")
 		// The member cannot be validated before the school.
-		code, body, _ := o.form("/backoffice/members/anna", "/backoffice/members/anna/validate", url.Values{})
+		code, body, _ := o.Form("/backoffice/members/anna", "/backoffice/members/anna/validate", url.Values{})
 		if code != http.StatusConflict {
 			t.Fatalf("validate member before school: %d\n%s", code, body)
 		}
@@ -151,8 +151,8 @@ func TestRegistry_Registration(t *testing.T) {
 		if err != nil || len(props) != 1 {
 			t.Fatalf("proposals: %v %v", props, err)
 		}
-		if code, _, _ := o.form("/backoffice/schools", "/backoffice/schools/"+props[0].ID+"/validate", url.Values{}); code != http.StatusSeeOther {
-			t.Fatalf("validate school: %d\n%s", code, o.last)
+		if code, _, _ := o.Form("/backoffice/schools", "/backoffice/schools/"+props[0].ID+"/validate", url.Values{}); code != http.StatusSeeOther {
+			t.Fatalf("validate school: %d\n%s", code, o.Last)
 		}
 		// A fresh client of another country sees it in the registry.
 		admin := cluster.AdminClient(t)
@@ -168,12 +168,12 @@ func TestRegistry_Registration(t *testing.T) {
 		if m.Schools[0].SchoolID != found[0].ID || m.Schools[0].ProposalID != "" {
 			t.Fatalf("member's school not linked: %+v", m.Schools[0])
 		}
-		if code, _, _ := o.form("/backoffice/members/anna", "/backoffice/members/anna/validate", url.Values{}); code != http.StatusSeeOther {
-			t.Fatalf("validate member: %d\n%s", code, o.last)
+		if code, _, _ := o.Form("/backoffice/members/anna", "/backoffice/members/anna/validate", url.Values{}); code != http.StatusSeeOther {
+			t.Fatalf("validate member: %d\n%s", code, o.Last)
 		}
 		// Step 1 of a later registration finds the new school.
 		b2 := confirmed(t, rn.Node, rn.dir, "luca")
-		if _, body := b2.get("/register/step/1?q=Arcobaleno"); !strings.Contains(body, "Arcobaleno") {
+		if _, body := b2.Get("/register/step/1?q=Arcobaleno"); !strings.Contains(body, "Arcobaleno") {
 			t.Fatalf("new school not found in step 1:\n%s", body)
 		}
 	})

@@ -133,19 +133,19 @@ func TestMessages_LocalAndWeb(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := login(t, n, "bruno", "correct horse 1")
-	if _, page := b.get("/"); !strings.Contains(page, `href="/messages"`) || !strings.Contains(page, `class="badge">1`) {
+	if _, page := b.Get("/"); !strings.Contains(page, `href="/messages"`) || !strings.Contains(page, `class="badge">1`) {
 		t.Fatalf("no unread badge on the home page:\n%s", page)
 	}
-	code, page := b.get("/messages/with?peer=" + url.QueryEscape(annaURL))
+	code, page := b.Get("/messages/with?peer=" + url.QueryEscape(annaURL))
 	if code != 200 || !strings.Contains(page, "Ciao &lt;b&gt;Bruno&lt;/b&gt;<br>second line") {
 		t.Fatalf("conversation: %d\n%s", code, page)
 	}
 	// Reply from the web form; an empty one is refused with the field named.
-	code, _, _ = b.form("/messages/with?peer="+url.QueryEscape(annaURL), "/messages", url.Values{"to": {annaURL}, "content": {"  "}})
-	if code != http.StatusBadRequest || !strings.Contains(b.last, `id="content-error"`) {
-		t.Fatalf("empty reply: %d\n%s", code, b.last)
+	code, _, _ = b.Form("/messages/with?peer="+url.QueryEscape(annaURL), "/messages", url.Values{"to": {annaURL}, "content": {"  "}})
+	if code != http.StatusBadRequest || !strings.Contains(b.Last, `id="content-error"`) {
+		t.Fatalf("empty reply: %d\n%s", code, b.Last)
 	}
-	code, _, loc := b.form("/messages/with?peer="+url.QueryEscape(annaURL), "/messages", url.Values{"to": {annaURL}, "content": {"Grazie!"}})
+	code, _, loc := b.Form("/messages/with?peer="+url.QueryEscape(annaURL), "/messages", url.Values{"to": {annaURL}, "content": {"Grazie!"}})
 	if code != http.StatusSeeOther || !strings.Contains(loc, "done=sent") {
 		t.Fatalf("reply: %d %s", code, loc)
 	}
@@ -154,7 +154,7 @@ func TestMessages_LocalAndWeb(t *testing.T) {
 		t.Fatalf("anna's conversations: %+v", convs[0])
 	}
 	// A forged CSRF token changes nothing.
-	code, _, _ = b.post("/messages", url.Values{"to": {annaURL}, "content": {"forged"}, "csrf": {"nope"}})
+	code, _, _ = b.Post("/messages", url.Values{"to": {annaURL}, "content": {"forged"}, "csrf": {"nope"}})
 	if code != http.StatusForbidden {
 		t.Fatalf("forged CSRF: %d", code)
 	}
@@ -174,10 +174,10 @@ func TestDirectory_SearchAndPersistence(t *testing.T) {
 		return err == nil && page.Total == 1
 	}, "bruno is not found")
 	b := login(t, n, "anna", "correct horse 1")
-	if code, page := b.get("/people?q=brun&age_min=9&age_max=11"); code != 200 || !strings.Contains(page, "Bruno Rossi") {
+	if code, page := b.Get("/people?q=brun&age_min=9&age_max=11"); code != 200 || !strings.Contains(page, "Bruno Rossi") {
 		t.Fatalf("people page: %d\n%s", code, page)
 	}
-	if code, _ := b.get("/people?age_min=12&age_max=3"); code != http.StatusBadRequest {
+	if code, _ := b.Get("/people?age_min=12&age_max=3"); code != http.StatusBadRequest {
 		t.Fatalf("bad age range: %d", code)
 	}
 	// The index is built again from the store after a restart; the

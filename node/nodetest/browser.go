@@ -53,12 +53,22 @@ func (b *Browser) Get(path string) (int, string) {
 	return code, body
 }
 
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+// CSRFField matches the hidden CSRF field of a page's forms; its group is the token.
+var CSRFField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// GetLang gets path with Accept-Language lang and returns the status, the
+// body and the headers.
+func (b *Browser) GetLang(path, lang string) (int, string, http.Header) {
+	b.TB.Helper()
+	req, _ := http.NewRequest("GET", b.Base+path, nil)
+	req.Header.Set("Accept-Language", lang)
+	return b.Do(req)
+}
 
 // CSRF returns the CSRF token of the last page; a page without one fails
 // the test.
 func (b *Browser) CSRF() string {
-	m := csrfRE.FindStringSubmatch(b.Last)
+	m := CSRFField.FindStringSubmatch(b.Last)
 	if m == nil {
 		b.TB.Fatalf("no csrf token in the last page:\n%s", b.Last)
 	}
