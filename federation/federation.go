@@ -78,16 +78,12 @@ type Outbox struct {
 	outSeq *badger.Sequence
 	commit *committer
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	workers
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
-	dests   map[string]*destination
-	sem     chan struct{}
-	rescan  chan struct{}
+	mu     sync.Mutex // guards dests
+	dests  map[string]*destination
+	sem    chan struct{}
+	rescan chan struct{}
 }
 
 // NewOutbox checks cfg and builds an Outbox. It does not start any
@@ -139,22 +135,17 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 	o.commit = newCommitter(o.db, o.m.groupSize)
 	o.sem = make(chan struct{}, o.set.Workers)
 	o.rescan = make(chan struct{}, 1)
-	o.ctx, o.cancel = context.WithCancel(context.Background())
+	o.workers.init()
 	return o, nil
 }
 
 // Start runs the delivery workers. Deliveries left in Badger by an earlier
 // run resume at once.
 func (o *Outbox) Start(ctx context.Context) {
-	o.mu.Lock()
-	if o.started || o.closed {
-		o.mu.Unlock()
+	if !o.begin(ctx) {
 		return
 	}
-	o.started = true
-	o.mu.Unlock()
 	o.commit.start()
-	stopWith(ctx, o.ctx, o.cancel)
 	for _, s := range o.Status() {
 		o.m.parked.WithLabelValues(s.Destination).Set(float64(s.Parked))
 	}
@@ -171,31 +162,60 @@ func (o *Outbox) Start(ctx context.Context) {
 // Federation that uses the outbox first (its inbox workers enqueue); Close
 // does not close the DB.
 func (o *Outbox) Close() error {
-	o.mu.Lock()
-	if o.closed {
-		o.mu.Unlock()
+	if !o.end() {
 		return nil
 	}
-	o.closed = true
-	o.mu.Unlock()
-	o.cancel()
-	o.wg.Wait()
 	o.commit.close()
 	return o.outSeq.Release()
 }
 
-// stopWith cancels a worker context when ctx (if any) is done.
-func stopWith(ctx, own context.Context, cancel context.CancelFunc) {
-	if ctx == nil {
-		return
+// workers is the lifecycle the Outbox and the Federation share: a context
+// their goroutines run under, Start once, Close once.
+type workers struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu              sync.Mutex
+	started, closed bool
+}
+
+func (w *workers) init() { w.ctx, w.cancel = context.WithCancel(context.Background()) }
+
+// begin marks the workers started; false when they already are, or are
+// closed. The workers' context is cancelled when ctx (if any) is done.
+func (w *workers) begin(ctx context.Context) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started || w.closed {
+		return false
 	}
-	go func() {
-		select {
-		case <-ctx.Done():
-			cancel()
-		case <-own.Done():
-		}
-	}()
+	w.started = true
+	if ctx != nil {
+		go func() {
+			select {
+			case <-ctx.Done():
+				w.cancel()
+			case <-w.ctx.Done():
+			}
+		}()
+	}
+	return true
+}
+
+// end cancels the workers' context and waits for them; false when they
+// were already closed.
+func (w *workers) end() bool {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return false
+	}
+	w.closed = true
+	w.mu.Unlock()
+	w.cancel()
+	w.wg.Wait()
+	return true
 }
 
 // Config is what New needs. Outbox and Handler are required.
@@ -223,14 +243,9 @@ type Federation struct {
 
 	mux *http.ServeMux
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	workers
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
-	shards  []*inboxShard
+	shards []*inboxShard
 }
 
 // New checks cfg and builds a Federation. It does not start any goroutine.
@@ -250,7 +265,7 @@ func New(cfg Config) (*Federation, error) {
 	if f.inSeq, err = f.db.GetSequence([]byte(keySeqIn), 1000); err != nil {
 		return nil, err
 	}
-	f.ctx, f.cancel = context.WithCancel(context.Background())
+	f.workers.init()
 	f.shards = make([]*inboxShard, f.set.InboxWorkers)
 	for i := range f.shards {
 		f.shards[i] = newInboxShard()
@@ -300,14 +315,9 @@ func withDefaults(s config.Federation) config.Federation {
 // Start runs the inbox workers. Incoming activities left in Badger by an
 // earlier run resume at once.
 func (f *Federation) Start(ctx context.Context) {
-	f.mu.Lock()
-	if f.started || f.closed {
-		f.mu.Unlock()
+	if !f.begin(ctx) {
 		return
 	}
-	f.started = true
-	f.mu.Unlock()
-	stopWith(ctx, f.ctx, f.cancel)
 	for i, s := range f.shards {
 		f.wg.Add(1)
 		go func() {
@@ -322,15 +332,9 @@ func (f *Federation) Start(ctx context.Context) {
 // applied is cancelled. Unprocessed incoming activities stay in Badger for
 // the next Start. Close neither closes the Outbox nor the DB.
 func (f *Federation) Close() error {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
+	if !f.end() {
 		return nil
 	}
-	f.closed = true
-	f.mu.Unlock()
-	f.cancel()
-	f.wg.Wait()
 	return f.inSeq.Release()
 }
 
