@@ -533,8 +533,15 @@ func (s *Service) founderRequest(ctx context.Context, txn *badger.Txn, p *twinfe
 	return s.storeProject(txn, old, proj)
 }
 
-// EditProject changes a pending project's description. Either founder may.
-func (s *Service) EditProject(ctx context.Context, p *twinfed.Principal, id string, d ProjectDraft) (*twinfed.Project, error) {
+// founderAction runs one founder's change of a project (edit, delete,
+// close) in a transaction: the viewer's permission (allowed, asked of
+// twinfed.(*Project).Permissions) is checked first, and a refusal says
+// whether the member is not a founder (EFORBIDDEN, notFounder) or the
+// project's state forbids it (ECONFLICT, wrongState). change returns the
+// project as it becomes (nil: deleted), which founderRequest stores or
+// sends to the project's home node.
+func (s *Service) founderAction(ctx context.Context, p *twinfed.Principal, id string, allowed func(twinfed.ProjectPermissions) bool,
+	notFounder, wrongState string, change func(old *twinfed.Project) (*twinfed.Project, error)) (*twinfed.Project, error) {
 	if err := RequireFounder(p); err != nil {
 		return nil, err
 	}
@@ -544,64 +551,51 @@ func (s *Service) EditProject(ctx context.Context, p *twinfed.Principal, id stri
 		if err != nil {
 			return err
 		}
-		if !old.Permissions(s.projectViewer(p)).CanEdit {
+		if !allowed(old.Permissions(s.projectViewer(p))) {
 			if !pt.IsFounder() {
-				return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the founders can edit the project.")
+				return twinfed.Errorf(twinfed.EFORBIDDEN, "%s", notFounder)
 			}
-			return twinfed.Errorf(twinfed.ECONFLICT, "The project can be edited only until it is approved.")
+			return twinfed.Errorf(twinfed.ECONFLICT, "%s", wrongState)
 		}
-		proj = cloneProject(old)
-		if err := s.describe(proj, d); err != nil {
+		if proj, err = change(old); err != nil {
 			return err
+		}
+		if proj == nil {
+			return s.founderRequest(ctx, txn, p, old, old, true)
 		}
 		return s.founderRequest(ctx, txn, p, old, proj, false)
 	})
 	return proj, err
 }
 
+// EditProject changes a pending project's description. Either founder may.
+func (s *Service) EditProject(ctx context.Context, p *twinfed.Principal, id string, d ProjectDraft) (*twinfed.Project, error) {
+	return s.founderAction(ctx, p, id, func(pp twinfed.ProjectPermissions) bool { return pp.CanEdit },
+		"Only the founders can edit the project.", "The project can be edited only until it is approved.",
+		func(old *twinfed.Project) (*twinfed.Project, error) {
+			proj := cloneProject(old)
+			return proj, s.describe(proj, d)
+		})
+}
+
 // DeleteProject deletes a pending project. Either founder may.
 func (s *Service) DeleteProject(ctx context.Context, p *twinfed.Principal, id string) error {
-	if err := RequireFounder(p); err != nil {
-		return err
-	}
-	return s.update(func(txn *badger.Txn) error {
-		old, pt, err := viewerProject(txn, twinfed.ActorURL(s.cfg.BaseURL, p.Username), id)
-		if err != nil {
-			return err
-		}
-		if !old.Permissions(s.projectViewer(p)).CanDelete {
-			if !pt.IsFounder() {
-				return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the founders can delete the project.")
-			}
-			return twinfed.Errorf(twinfed.ECONFLICT, "An approved project cannot be deleted; close it instead.")
-		}
-		return s.founderRequest(ctx, txn, p, old, old, true)
-	})
+	_, err := s.founderAction(ctx, p, id, func(pp twinfed.ProjectPermissions) bool { return pp.CanDelete },
+		"Only the founders can delete the project.", "An approved project cannot be deleted; close it instead.",
+		func(*twinfed.Project) (*twinfed.Project, error) { return nil, nil })
+	return err
 }
 
 // CloseProject closes an approved project: its TwinSpace becomes read-only
 // and the project stays visible. Either founder may.
 func (s *Service) CloseProject(ctx context.Context, p *twinfed.Principal, id string) (*twinfed.Project, error) {
-	if err := RequireFounder(p); err != nil {
-		return nil, err
-	}
-	var proj *twinfed.Project
-	err := s.update(func(txn *badger.Txn) error {
-		old, pt, err := viewerProject(txn, twinfed.ActorURL(s.cfg.BaseURL, p.Username), id)
-		if err != nil {
-			return err
-		}
-		if !old.Permissions(s.projectViewer(p)).CanClose {
-			if !pt.IsFounder() {
-				return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the founders can close the project.")
-			}
-			return twinfed.Errorf(twinfed.ECONFLICT, "Only an approved project can be closed.")
-		}
-		proj = cloneProject(old)
-		proj.State, proj.Closed = twinfed.ProjectClosed, s.now().UTC()
-		return s.founderRequest(ctx, txn, p, old, proj, false)
-	})
-	return proj, err
+	return s.founderAction(ctx, p, id, func(pp twinfed.ProjectPermissions) bool { return pp.CanClose },
+		"Only the founders can close the project.", "Only an approved project can be closed.",
+		func(old *twinfed.Project) (*twinfed.Project, error) {
+			proj := cloneProject(old)
+			proj.State, proj.Closed = twinfed.ProjectClosed, s.now().UTC()
+			return proj, nil
+		})
 }
 
 // AnswerInvitation accepts or declines an invitation into a project. On
