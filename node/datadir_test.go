@@ -62,7 +62,7 @@ func TestDataDir_Write(t *testing.T) {
 	if dir == "" {
 		t.Skip("TWINFED_WRITE_DATADIR is not set")
 	}
-	writeDataDir(t, openDataDirNode(t, dir, &localOnlyProver{t: t, base: dataDirBase}))
+	writeDataDir(t, openDataDirNode(t, dir, &localOnlyProver{TB: t, Base: dataDirBase}))
 }
 
 func writeDataDir(t *testing.T, n *node.Node) {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/nodetest"
@@ -16,7 +15,7 @@ import (
 
 // testHash is a deliberately cheap argon2id setting for tests; production
 // uses node.DefaultHashParams.
-var testHash = node.HashParams{Time: 1, Memory: 1024, Threads: 1}
+var testHash = nodetest.TestHash
 
 type nodeOpts struct {
 	dir      string
@@ -34,49 +33,11 @@ type nodeOpts struct {
 	outbox outbox.Outbox
 }
 
-// MustOpenNode starts a real node (Badger in a temp dir, HTTP on
-// 127.0.0.1:0, mails spooled) and closes it at the end of the test.
+// MustOpenNode starts a real node (nodetest.MustOpenNode).
 func MustOpenNode(tb testing.TB, o nodeOpts) *node.Node {
 	tb.Helper()
-	if o.dir == "" {
-		o.dir = tb.TempDir()
-	}
-	pol := twinfed.ItalianEligibility()
-	if o.policy != nil {
-		pol = *o.policy
-	}
-	if o.country == "" {
-		o.country = "IT"
-	}
-	var local *localOnlyProver
-	if o.localOnly {
-		if o.ln == nil {
-			var err error
-			if o.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-				tb.Fatal(err)
-			}
-		}
-		local = &localOnlyProver{t: tb, base: "http://" + o.ln.Addr().String()}
-	}
-	opts := node.Options{
-		Dir: o.dir, Addr: "127.0.0.1:0", Listener: o.ln,
-		Service:  node.Config{Country: o.country, AgencyName: "Indire", Policy: pol, Hash: testHash, LoginAttempts: 3, LoginWindow: time.Minute},
-		Server:   node.ServerConfig{Languages: []string{"it", "en"}, APIToken: o.token, MaxUploadBytes: o.upload},
-		Registry: o.registry,
-		Metrics:  prometheus.NewRegistry(),
-		Now:      o.now,
-	}
-	if local != nil {
-		opts.Outbox, opts.Prover = local, local
-	} else if o.outbox != nil {
-		opts.Outbox = o.outbox
-	}
-	n, err := node.Open(context.Background(), opts)
-	if err != nil {
-		tb.Fatalf("open node: %v", err)
-	}
-	tb.Cleanup(func() { n.Close() })
-	return n
+	return nodetest.MustOpenNode(tb, nodetest.Options{Dir: o.dir, Registry: o.registry, Policy: o.policy, Now: o.now, Token: o.token,
+		Upload: o.upload, Country: o.country, Listener: o.ln, LocalOnly: o.localOnly, Outbox: o.outbox})
 }
 
 // browser is nodetest's cookie-jar client (no redirects, pages in English).

@@ -73,7 +73,7 @@ func TestProfile_NegotiatesActivityPub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &localOnlyProver{t: t, base: "http://" + ln.Addr().String()}
+	out := &localOnlyProver{TB: t, Base: "http://" + ln.Addr().String()}
 	n, err := node.Open(context.Background(), node.Options{Dir: dir, Listener: ln, Service: node.Config{Country: "IT", Policy: twinfed.ItalianEligibility(), Hash: testHash},
 		Outbox: out})
 	if err != nil {

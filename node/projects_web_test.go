@@ -2,18 +2,15 @@ package node_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
-	"github.com/twinfed/twinfed/node/outbox"
+	"github.com/twinfed/twinfed/node/nodetest"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/twinspace"
 )
@@ -24,44 +21,9 @@ import (
 // these tests give the service localOnlyProver. cmd/twinfed runs the
 // cross-node path with real signatures.
 
-// localOnlyProver is a test double for the federation's outbox and proof
-// signer, for projects that never leave one node: Enqueue fails the test if
-// an activity is addressed to another node, Prove "signs" an activity as
-// its JSON and VerifyProof reads it back.
-type localOnlyProver struct {
-	t    testing.TB
-	base string
-}
-
-var (
-	_ outbox.Outbox = (*localOnlyProver)(nil)
-	_ outbox.Prover = (*localOnlyProver)(nil)
-)
-
-func (o *localOnlyProver) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
-	for _, to := range a.To {
-		if twinfed.URLHost(to) != twinfed.URLHost(o.base) {
-			o.t.Errorf("activity %s (%s) addressed to %s, on another node", a.ID, a.Type, to)
-			return fmt.Errorf("test: %s is on another node", to)
-		}
-	}
-	return nil
-}
-
-func (o *localOnlyProver) Notify() {}
-
-func (o *localOnlyProver) Prove(a *twinfed.Activity) (string, error) {
-	raw, err := json.Marshal(a)
-	return string(raw), err
-}
-
-func (o *localOnlyProver) VerifyProof(ctx context.Context, proof string) (*twinfed.Activity, string, error) {
-	var a twinfed.Activity
-	if err := json.Unmarshal([]byte(proof), &a); err != nil {
-		return nil, "", twinfed.Errorf(twinfed.EINVALID, "the proof cannot be read")
-	}
-	return &a, a.Actor + "#main-key", nil
-}
+// localOnlyProver is nodetest's outbox and proof signer for projects that
+// never leave one node.
+type localOnlyProver = nodetest.LocalOnly
 
 // projectNode opens a node with two validated members of two schools who
 // are contacts, and an agency officer.
