@@ -1,5 +1,8 @@
 # Targets are what CI runs. `make test` is the whole test suite; `make demo`
 # starts a whole federation on this machine.
+# Go 1.27.3, the approved toolchain: the go command fetches it from the module
+# proxy (a machine starts on its own Go and would otherwise use that).
+export GOTOOLCHAIN ?= go1.27.3
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
