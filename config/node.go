@@ -23,6 +23,7 @@ type Node struct {
 	Mail         Mail                `toml:"mail"`
 	Eligibility  twinfed.Eligibility `toml:"eligibility"`
 	Accounts     Accounts            `toml:"accounts"`
+	Limits       Limits              `toml:"limits"`
 	Federation   Federation          `toml:"federation"`
 	Log          Log                 `toml:"log"`
 }
@@ -94,6 +95,7 @@ func DefaultNode() Node {
 		Mail:        Mail{From: "no-reply@twinfed.example", SpoolDir: "mail-spool", SMTPPort: 587, TLS: "starttls"},
 		Eligibility: twinfed.ItalianEligibility(),
 		Accounts:    DefaultAccounts(),
+		Limits:      DefaultLimits(),
 		Federation:  DefaultFederation(),
 		Log:         Log{Level: "info", Format: "text"},
 	}
@@ -162,6 +164,7 @@ func (c *Node) Validate() error {
 		}
 	}
 	c.Eligibility.Problems(func(key, problem string) { p.Addf(key, "%s", problem) })
+	c.Limits.validate(&p, "limits")
 	a := c.Accounts
 	if a.SessionLifetime < time.Minute {
 		p.Addf("accounts.session_lifetime", "%s is too short; use at least 1m (336h is the default)", a.SessionLifetime)

@@ -52,6 +52,10 @@ func TestNode_Validate(t *testing.T) {
 		{"cookies", func(c *Node) { c.Accounts.SecureCookies = "yes" }, "accounts.secure_cookies"},
 		{"argon", func(c *Node) { c.Accounts.ArgonTime = 0 }, "accounts.argon_time"},
 		{"upload", func(c *Node) { c.Accounts.MaxUploadBytes = 10 }, "accounts.max_upload_bytes"},
+		{"proxy", func(c *Node) { c.Limits.TrustedProxies = []string{"10.0.0.0/33"} }, `limits.trusted_proxies[0]: "10.0.0.0/33" is neither an address nor a network`},
+		{"rate without duration", func(c *Node) { c.Limits.Login = "20" }, `limits.login: "20" is not a rate; write N/duration`},
+		{"rate with a bad duration", func(c *Node) { c.Limits.API = "600/soon" }, `limits.api: "600/soon" is not a rate: "soon" is not a duration`},
+		{"no hashing", func(c *Node) { c.Limits.HashConcurrency = 0 }, "limits.hash_concurrency: must be at least 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultNode()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
@@ -39,6 +40,11 @@ type ServerConfig struct {
 	// node/directory's pagecache.go).
 	// Zero: directory.DefaultPageCacheBytes (32 MiB); negative: no cache.
 	PageCacheBytes int64
+	// TrustedProxies, Rates and HTTPS: see web.Config (abuse limits and
+	// HSTS). Nil Rates: no per-address limits.
+	TrustedProxies []netip.Prefix
+	Rates          map[string]web.Rate
+	HTTPS          bool
 	Logger         *slog.Logger
 	Metrics        *prometheus.Registry // also served at /metrics; nil: no metrics
 }
@@ -67,6 +73,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	kit, err := web.New(web.Config{Languages: cfg.Languages, SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: svc.accounts, Counts: webAccounts{svc},
 		Country: svc.cfg.Country, Agency: svc.cfg.AgencyName, Policy: svc.cfg.Policy, Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
+		TrustedProxies: cfg.TrustedProxies, Rates: cfg.Rates, HTTPS: cfg.HTTPS,
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.now})
 	if err != nil {
 		return nil, err

@@ -35,6 +35,12 @@ type Config struct {
 	ResetLinkTTL    time.Duration // zero: 1h
 	LoginAttempts   int           // failed logins per username+IP per LoginWindow; zero: 5
 	LoginWindow     time.Duration // zero: 15m
+	// The bound on argon2id computations and the mails per address (see
+	// account.Config); zero: the account feature's defaults.
+	HashConcurrency int
+	HashQueue       int
+	HashWait        time.Duration
+	MailsPerAddress int
 }
 
 // Deps are the service's collaborators.

@@ -41,6 +41,7 @@ import (
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 	"github.com/urfave/cli/v2"
 )
 
@@ -127,6 +128,7 @@ var (
 func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry) node.Options {
 	a := cfg.Accounts
 	secure := a.SecureCookies == "always" || (a.SecureCookies == "auto" && strings.HasPrefix(cfg.BaseURL, "https://"))
+	proxies, _ := cfg.Limits.Prefixes() // checked by Validate
 	o := node.Options{
 		Dir: cfg.DataDir, Addr: cfg.HTTPAddr, BaseURL: cfg.BaseURL,
 		Service: node.Config{
@@ -134,9 +136,11 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			Hash:            node.HashParams{Time: a.ArgonTime, Memory: a.ArgonMemoryKiB, Threads: uint8(min(a.ArgonThreads, 255))},
 			SessionLifetime: a.SessionLifetime, ConfirmLinkTTL: a.ConfirmLinkTTL, ResetLinkTTL: a.ResetLinkTTL,
 			LoginAttempts: a.LoginAttempts, LoginWindow: a.LoginWindow,
+			HashConcurrency: cfg.Limits.HashConcurrency, HashQueue: cfg.Limits.HashQueue, HashWait: cfg.Limits.HashWait,
+			MailsPerAddress: cfg.Limits.MailsPerAddress,
 		},
 		Server: node.ServerConfig{Languages: cfg.Languages, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
-			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB)},
+			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB), Rates: webRates(cfg.Limits), TrustedProxies: proxies, HTTPS: strings.HasPrefix(cfg.BaseURL, "https://")},
 		MailFrom: cfg.Mail.From,
 		Logger:   logger,
 		Metrics:  reg,
@@ -150,6 +154,15 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 		}
 	}
 	return o
+}
+
+// webRates turns the configured per-address rates into the web kit's.
+func webRates(l config.Limits) map[string]web.Rate {
+	out := map[string]web.Rate{}
+	for name, r := range l.Rates() {
+		out[name] = web.Rate{N: r.N, Per: r.Per}
+	}
+	return out
 }
 
 // Run opens the key pair, the registry client, the store, the federation

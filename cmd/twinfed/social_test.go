@@ -40,6 +40,7 @@ func startFedNode(t testing.TB, cluster *consensustest.Cluster, country string) 
 	cfg.Registry = cluster.URLs
 	cfg.Accounts.ArgonTime, cfg.Accounts.ArgonMemoryKiB, cfg.Accounts.ArgonThreads = 1, 1024, 1 // cheap, for tests only
 	cfg.Federation.RetryBase = 100 * time.Millisecond
+	cfg.Limits.Login, cfg.Limits.Register, cfg.Limits.API = "0/1m", "0/1m", "0/1m" // the benchmarks drive load from one address
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

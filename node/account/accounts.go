@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -94,7 +95,7 @@ func (s *Service) PreRegister(ctx context.Context, r PreRegistration) (*twinfed.
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(s.cfg.Hash, r.Password)
+	hash, err := s.hashPassword(ctx, r.Password)
 	if err != nil {
 		return nil, s.internal("hash password", err)
 	}
@@ -209,6 +210,9 @@ func (s *Service) ConfirmEmail(ctx context.Context, token string) (*twinfed.Memb
 // account's address. It answers the same whether or not the address is
 // known, so that it does not reveal who is registered.
 func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
+	if !s.mailAllowed(email) {
+		return nil // the same answer: the address has had its mails this hour
+	}
 	var m *twinfed.Member
 	token, th := randomToken()
 	err := s.update(func(txn *badger.Txn) error {
@@ -266,10 +270,18 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 	if err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		return nil, "", nil, s.internal("login", err)
 	}
-	if err != nil || !checkPassword(cred.PasswordHash, password) {
-		if err != nil { // spend the same time as a wrong password
-			_, _ = hashPassword(s.cfg.Hash, password)
-		}
+	var match bool
+	if err == nil {
+		match, err = s.checkPassword(ctx, cred.PasswordHash, password)
+	} else if _, herr := s.hashPassword(ctx, password); herr != nil { // spend the same time as a wrong password
+		err = herr
+	}
+	var busy *ErrBusy
+	if errors.As(err, &busy) { // not an attempt: nothing was checked
+		s.logins.WithLabelValues("busy").Inc()
+		return nil, "", nil, err
+	}
+	if err != nil || !match {
 		s.limiter.fail(key)
 		s.logins.WithLabelValues("failed").Inc()
 		return nil, "", nil, &twinfed.Error{Code: twinfed.EUNAUTHORIZED, Message: "The username or password is wrong.", Fields: map[string]string{"password": "The username or password is wrong."}}
@@ -358,6 +370,9 @@ func (s *Service) AnonymousCSRF(cookie string) string {
 // RequestPasswordReset e-mails a single-use reset link when the address
 // belongs to an account. It answers the same either way.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	if !s.mailAllowed(email) {
+		return nil // the same answer: the address has had its mails this hour
+	}
 	var m *twinfed.Member
 	token, th := randomToken()
 	err := s.update(func(txn *badger.Txn) error {
@@ -388,7 +403,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm st
 	if err := invalid(f); err != nil {
 		return err
 	}
-	hash, err := hashPassword(s.cfg.Hash, password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return s.internal("hash", err)
 	}
@@ -424,10 +439,12 @@ func (s *Service) ChangePassword(ctx context.Context, p *twinfed.Principal, curr
 	if err := s.store.View(func(txn *badger.Txn) error { return store.GetJSON(txn, store.PrefixCred+p.Username, &cred) }); err != nil {
 		return s.internal("change password", err)
 	}
-	if !checkPassword(cred.PasswordHash, current) {
+	if ok, err := s.checkPassword(ctx, cred.PasswordHash, current); err != nil {
+		return err
+	} else if !ok {
 		return &twinfed.Error{Code: twinfed.EINVALID, Message: "Your current password is wrong.", Fields: map[string]string{"current_password": "Your current password is wrong."}}
 	}
-	hash, err := hashPassword(s.cfg.Hash, password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return s.internal("hash", err)
 	}
@@ -499,7 +516,7 @@ func (s *Service) createAccount(ctx context.Context, r PreRegistration, role twi
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	hashOf := func(pw string) (string, error) { return hashPassword(s.cfg.Hash, pw) }
+	hashOf := func(pw string) (string, error) { return s.hashPassword(ctx, pw) }
 	if seeded {
 		hashOf = s.seedHash
 	}

@@ -13,9 +13,9 @@ import (
 // own record, profile, photo, password, export and deletion.
 
 func (h *Web) apiRoutes(k *web.Kit) {
-	k.HandleFunc("POST /api/v1/session", k.API(false, h.apiLogin))
+	k.Handle("POST /api/v1/session", k.Limited(web.LimitLogin, k.API(false, h.apiLogin)))
 	k.HandleFunc("DELETE /api/v1/session", k.API(true, h.apiLogout))
-	k.HandleFunc("POST /api/v1/password/forgot", k.API(false, h.apiForgot))
+	k.Handle("POST /api/v1/password/forgot", k.Limited(web.LimitReset, k.API(false, h.apiForgot)))
 	k.HandleFunc("POST /api/v1/password/reset", k.API(false, h.apiReset))
 	k.HandleFunc("GET /api/v1/me", k.API(true, h.apiMe))
 	k.HandleFunc("PATCH /api/v1/me", k.API(true, h.apiUpdateMe))

@@ -226,7 +226,9 @@ func (s *Service) DeleteAccount(ctx context.Context, p *twinfed.Principal, passw
 	if err := s.store.View(func(txn *badger.Txn) error { return store.GetJSON(txn, store.PrefixCred+p.Username, &cred) }); err != nil {
 		return s.internal("delete account", err)
 	}
-	if !checkPassword(cred.PasswordHash, password) {
+	if ok, err := s.checkPassword(ctx, cred.PasswordHash, password); err != nil {
+		return err
+	} else if !ok {
 		return &twinfed.Error{Code: twinfed.EINVALID, Message: "Your password is wrong.", Fields: map[string]string{"password": "Your password is wrong."}}
 	}
 	return s.internal("delete account", s.update(func(txn *badger.Txn) error {

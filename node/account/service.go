@@ -35,6 +35,14 @@ type Config struct {
 	ResetLinkTTL    time.Duration // zero: 1h
 	LoginAttempts   int           // failed logins per username+IP per LoginWindow; zero: 5
 	LoginWindow     time.Duration // zero: 15m
+	// HashConcurrency argon2id computations run at once, HashQueue more
+	// wait at most HashWait; beyond that, ErrBusy. Zero: 4, 64 and 10s.
+	HashConcurrency int
+	HashQueue       int
+	HashWait        time.Duration
+	// MailsPerAddress is how many confirmation or reset mails one address
+	// gets per hour at most; zero: 3.
+	MailsPerAddress int
 	// Subjects and Languages are what the profile's forms offer; a
 	// profile takes only these.
 	Subjects  []string
@@ -72,19 +80,21 @@ type DeleteHook func(txn *badger.Txn, username string) error
 // member goes through SaveMember, which keeps the directory and the other
 // nodes current. It is safe for concurrent use.
 type Service struct {
-	cfg     Config
-	store   *store.Store
-	mailer  mail.Sender
-	dir     *directory.Service
-	acts    *outbox.Activities
-	props   Proposals
-	log     *slog.Logger
-	now     func() time.Time
-	limiter *limiter
-	secret  []byte // node secret: CSRF tokens of anonymous visitors
-	html    *bluemonday.Policy
-	usage   usageCache   // NodeInfo's counts (usage.go)
-	deleted []DeleteHook // OnDelete
+	cfg       Config
+	store     *store.Store
+	mailer    mail.Sender
+	dir       *directory.Service
+	acts      *outbox.Activities
+	props     Proposals
+	log       *slog.Logger
+	now       func() time.Time
+	limiter   *limiter  // failed logins per username and address
+	mailQuota *limiter  // confirmation and reset mails per address
+	hashes    *hashGate // argon2id computations at once
+	secret    []byte    // node secret: CSRF tokens of anonymous visitors
+	html      *bluemonday.Policy
+	usage     usageCache   // NodeInfo's counts (usage.go)
+	deleted   []DeleteHook // OnDelete
 
 	logins *prometheus.CounterVec
 }
@@ -113,6 +123,18 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if cfg.LoginWindow == 0 {
 		cfg.LoginWindow = 15 * time.Minute
 	}
+	if cfg.HashConcurrency == 0 {
+		cfg.HashConcurrency = 4
+	}
+	if cfg.HashQueue == 0 {
+		cfg.HashQueue = 64
+	}
+	if cfg.HashWait == 0 {
+		cfg.HashWait = 10 * time.Second
+	}
+	if cfg.MailsPerAddress == 0 {
+		cfg.MailsPerAddress = 3
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -123,6 +145,8 @@ func New(cfg Config, d Deps) (*Service, error) {
 	s := &Service{cfg: cfg, store: d.Store, mailer: d.Mailer, dir: d.Directory, acts: d.Activities, props: d.Proposals,
 		log: d.Logger, now: d.Now, html: web.NewHTMLPolicy()}
 	s.limiter = newLimiter(cfg.LoginAttempts, cfg.LoginWindow, d.Now)
+	s.mailQuota = newLimiter(cfg.MailsPerAddress, time.Hour, d.Now)
+	s.hashes = newHashGate(cfg.HashConcurrency, cfg.HashQueue, cfg.HashWait)
 	secret, err := s.loadSecret()
 	if err != nil {
 		return nil, err
@@ -132,6 +156,11 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Metrics != nil {
 		if err := d.Metrics.Register(s.logins); err != nil {
 			return nil, fmt.Errorf("account: register metrics: %w", err)
+		}
+		for _, c := range s.hashes.collectors() {
+			if err := d.Metrics.Register(c); err != nil {
+				return nil, fmt.Errorf("account: register metrics: %w", err)
+			}
 		}
 	}
 	return s, nil

@@ -44,10 +44,10 @@ func (h *Web) Routes(k *web.Kit) error {
 		return err
 	}
 	k.HandleFunc("GET /login", k.Web(h.loginForm))
-	k.HandleFunc("POST /login", k.Web(h.login))
+	k.Handle("POST /login", k.Limited(web.LimitLogin, k.Web(h.login)))
 	k.HandleFunc("POST /logout", k.Web(h.logout))
 	k.HandleFunc("GET /password/forgot", k.Web(k.Simple("forgot", "title.forgot")))
-	k.HandleFunc("POST /password/forgot", k.Web(h.forgot))
+	k.Handle("POST /password/forgot", k.Limited(web.LimitReset, k.Web(h.forgot)))
 	k.HandleFunc("GET /password/reset", k.Web(h.resetForm))
 	k.HandleFunc("POST /password/reset", k.Web(h.reset))
 	k.HandleFunc("GET /account", k.Member(h.accountForm))

@@ -36,6 +36,8 @@ type Options struct {
 	// Outbox, when set (and LocalOnly is not), is the node's outbox (no
 	// prover).
 	Outbox outbox.Outbox
+	// Tune, when set, changes the node's options last (limits, hashing).
+	Tune func(*node.Options)
 }
 
 // MustOpenNode starts a real node (Badger in a temp dir, HTTP on
@@ -76,6 +78,9 @@ func MustOpenNode(tb testing.TB, o Options) *node.Node {
 		opts.Outbox, opts.Prover = local, local
 	} else if o.Outbox != nil {
 		opts.Outbox = o.Outbox
+	}
+	if o.Tune != nil {
+		o.Tune(&opts)
 	}
 	n, err := node.Open(context.Background(), opts)
 	if err != nil {

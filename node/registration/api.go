@@ -12,7 +12,7 @@ import (
 // The registration's JSON API.
 
 func (h *Web) apiRoutes(k *web.Kit) {
-	k.HandleFunc("POST /api/v1/registrations", k.API(false, h.apiRegister))
+	k.Handle("POST /api/v1/registrations", k.Limited(web.LimitRegister, k.API(false, h.apiRegister)))
 	k.HandleFunc("POST /api/v1/registrations/confirm", k.API(false, h.apiConfirm))
 	k.HandleFunc("GET /api/v1/schools", k.API(true, h.apiSchools))
 	k.HandleFunc("PUT /api/v1/me/registration/school", k.API(true, h.apiSetSchool))

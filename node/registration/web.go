@@ -55,12 +55,12 @@ func (h *Web) Routes(k *web.Kit) error {
 	}
 	h.kit = k
 	k.HandleFunc("GET /register", k.Web(h.registerForm))
-	k.HandleFunc("POST /register", k.Web(h.register))
+	k.Handle("POST /register", k.Limited(web.LimitRegister, k.Web(h.register)))
 	k.HandleFunc("GET /register/sent", k.Web(k.Simple("register_sent", "title.register")))
 	k.HandleFunc("GET /register/confirm", k.Web(h.confirmForm))
 	k.HandleFunc("POST /register/confirm", k.Web(h.confirm))
 	k.HandleFunc("GET /register/resend", k.Web(k.Simple("resend", "title.resend")))
-	k.HandleFunc("POST /register/resend", k.Web(h.resend))
+	k.Handle("POST /register/resend", k.Limited(web.LimitResend, k.Web(h.resend)))
 	k.HandleFunc("GET /register/step/{n}", k.Member(h.stepForm))
 	k.HandleFunc("POST /register/step/{n}", k.Member(h.step))
 	k.HandleFunc("GET /account/schools", k.Member(h.schoolsForm))

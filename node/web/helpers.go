@@ -1,22 +1,12 @@
 package web
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/twinfed/twinfed"
 )
-
-// ClientIP is the address the request came from, without its port.
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 // WantsActivity reports whether the request asks for ActivityStreams.
 func WantsActivity(r *http.Request) bool {

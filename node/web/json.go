@@ -39,10 +39,19 @@ func APIFail(w http.ResponseWriter, err error) {
 	body.Error.Message = twinfed.ErrorMessage(err)
 	body.Error.Fields = twinfed.ErrorFields(err)
 	if errors.As(err, &rl) {
-		status = http.StatusTooManyRequests
-		body.Error.Code = "rate_limited"
-		body.Error.Message = "Too many failed attempts. Wait a few minutes and try again."
 		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryIn().Seconds())+1))
+		var many tooMany
+		switch {
+		case body.Error.Code == twinfed.EUNAVAILABLE: // busy: 503, try again soon
+		case errors.As(err, &many):
+			status = http.StatusTooManyRequests
+			body.Error.Code = "rate_limited"
+			body.Error.Message = "Too many requests from your address. Wait a little and try again."
+		default:
+			status = http.StatusTooManyRequests
+			body.Error.Code = "rate_limited"
+			body.Error.Message = "Too many failed attempts. Wait a few minutes and try again."
+		}
 	}
 	WriteJSON(w, status, body)
 }

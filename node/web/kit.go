@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -43,6 +44,14 @@ type Config struct {
 	Subjects          []string // subjects a member may teach
 	TeachingLanguages []string // languages a member may teach in
 
+	// Abuse: the reverse proxies whose X-Forwarded-For names the client,
+	// and the per-client-address rates by limit name (LimitLogin, …).
+	TrustedProxies []netip.Prefix
+	Rates          map[string]Rate
+	// HTTPS marks the node as served over HTTPS (its base URL): responses
+	// carry Strict-Transport-Security.
+	HTTPS bool
+
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry // also served at /metrics; nil: no metrics
 	Now     func() time.Time     // the node's clock; nil: time.Now
@@ -58,6 +67,9 @@ type Kit struct {
 	mux     *http.ServeMux
 	latency *prometheus.HistogramVec
 	tmpl    *templates
+
+	limits      *limiter
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New builds the kit with its shared templates and pages (home, error,
@@ -86,11 +98,19 @@ func New(cfg Config) (*Kit, error) {
 	if k.tmpl, err = newTemplates(cat, sharedFS, "templates/*.html"); err != nil {
 		return nil, err
 	}
+	k.limits = newLimiter(cfg.Rates, cfg.Now)
+	k.crossOrigin = http.NewCrossOriginProtection()
+	k.crossOrigin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k.ErrorPage(w, k.loaded(r), twinfed.Errorf(twinfed.EFORBIDDEN, "This form was sent from another site, so it was refused. Open the page on this site and send it again."))
+	}))
 	k.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "twinfed_node_http_request_duration_seconds", Help: "HTTP request latency by route and status class.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"route", "method", "code"})
 	if cfg.Metrics != nil {
+		if err := cfg.Metrics.Register(k.limits.refused); err != nil {
+			return nil, fmt.Errorf("web: register metrics: %w", err)
+		}
 		if err := cfg.Metrics.Register(k.latency); err != nil {
 			return nil, fmt.Errorf("web: register metrics: %w", err)
 		}
@@ -157,7 +177,7 @@ func (k *Kit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
-	k.mux.ServeHTTP(sw, r)
+	k.serveLimited(sw, r, k.mux)
 }
 
 type statusWriter struct {

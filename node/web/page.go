@@ -172,7 +172,10 @@ func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, name string, p *Page,
 	code := twinfed.ErrorCode(err)
 	var rl RateLimited
 	status := twinfed.HTTPStatus(code)
-	if errors.As(err, &rl) {
+	if errors.As(err, &rl) && code == twinfed.EUNAVAILABLE { // busy: 503, try again soon
+		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryIn().Seconds())+1))
+		p.Problem = p.T(twinfed.ErrorMessage(err))
+	} else if errors.As(err, &rl) {
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryIn().Seconds())+1))
 		p.Problem = p.T("Too many failed attempts. Wait a few minutes and try again.")

@@ -1,0 +1,233 @@
+package web
+
+import (
+	"context"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Rate is a per-client-address limit: N requests, refilled evenly over
+// Per (a token bucket of N). N == 0: no limit.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// The limits the kit knows by name: features wrap their handlers with
+// Limited(name, …); LimitAPI covers every /api/v1 request.
+const (
+	LimitLogin    = "login"
+	LimitRegister = "register"
+	LimitReset    = "reset"
+	LimitResend   = "resend"
+	LimitAPI      = "api"
+)
+
+type clientKey struct{}
+
+// ClientIP is the address the request came from, without its port: the
+// connection's address, or, when that is a trusted reverse proxy, the
+// nearest address of X-Forwarded-For that is not (Config.TrustedProxies).
+func ClientIP(r *http.Request) string {
+	if a, ok := r.Context().Value(clientKey{}).(string); ok {
+		return a
+	}
+	return remoteHost(r)
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// clientAddr works out the client's address once per request.
+func (k *Kit) clientAddr(r *http.Request) string {
+	host := remoteHost(r)
+	if len(k.cfg.TrustedProxies) == 0 {
+		return host
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !k.trusted(addr) {
+		return host
+	}
+	// Walk X-Forwarded-For from the nearest hop back: the first address
+	// not of a trusted proxy is the client (what is left of it may be
+	// forged by the client itself).
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return addr.String() // a malformed hop: trust nothing beyond the proxy
+		}
+		if !k.trusted(a) {
+			return a.Unmap().String()
+		}
+		addr = a
+	}
+	return addr.Unmap().String()
+}
+
+func (k *Kit) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range k.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// limiter holds one token bucket per client (an IPv6 client counts by its
+// /64, which one subscriber usually holds whole) for each named limit.
+type limiter struct {
+	rates   map[string]Rate
+	now     func() time.Time
+	refused *prometheus.CounterVec
+
+	mu      sync.Mutex
+	buckets map[string]map[string]*bucket
+	sweep   time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newLimiter(rates map[string]Rate, now func() time.Time) *limiter {
+	return &limiter{rates: rates, now: now, buckets: map[string]map[string]*bucket{},
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "twinfed_node_rate_limited_total",
+			Help: "Requests refused with 429 because their client address went over a limit, by limit.",
+		}, []string{"limit"})}
+}
+
+// take spends one token of name for client; when none is left it returns
+// false and how long until one is.
+func (l *limiter) take(name, client string) (bool, time.Duration) {
+	rate, ok := l.rates[name]
+	if !ok || rate.N <= 0 || rate.Per <= 0 {
+		return true, 0
+	}
+	client = clientBucket(client)
+	every := rate.Per.Seconds() / float64(rate.N)
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.gc(now)
+	m := l.buckets[name]
+	if m == nil {
+		m = map[string]*bucket{}
+		l.buckets[name] = m
+	}
+	b := m[client]
+	if b == nil {
+		b = &bucket{tokens: float64(rate.N), at: now}
+		m[client] = b
+	}
+	b.tokens = math.Min(float64(rate.N), b.tokens+now.Sub(b.at).Seconds()/every)
+	b.at = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	l.refused.WithLabelValues(name).Inc()
+	return false, time.Duration((1 - b.tokens) * every * float64(time.Second))
+}
+
+// gc drops, once a minute, the buckets that are full again: a client that
+// stopped costs no memory.
+func (l *limiter) gc(now time.Time) {
+	if now.Sub(l.sweep) < time.Minute {
+		return
+	}
+	l.sweep = now
+	for name, m := range l.buckets {
+		rate := l.rates[name]
+		for c, b := range m {
+			if now.Sub(b.at) >= rate.Per {
+				delete(m, c)
+			}
+		}
+	}
+}
+
+func clientBucket(client string) string {
+	a, err := netip.ParseAddr(client)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return client
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// tooMany is a RateLimited error for a client over a limit.
+type tooMany struct{ wait time.Duration }
+
+func (e tooMany) Error() string          { return "too many requests from this address" }
+func (e tooMany) RetryIn() time.Duration { return e.wait }
+
+// Limited wraps h with the per-client-address limit name for requests
+// that change something (every method but GET and HEAD): beyond it the
+// client gets 429 with Retry-After, as a page or as JSON under /api/.
+func (k *Kit) Limited(name string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if ok, wait := k.limits.take(name, ClientIP(r)); !ok {
+				k.refuseTooMany(w, r, wait)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (k *Kit) refuseTooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		APIFail(w, tooMany{wait})
+		return
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	p := k.NewPage(w, k.loaded(r), "title.error")
+	p.Problem = p.T("Too many requests from your address. Wait a little and try again.")
+	p.Data = "rate_limited"
+	k.Render(w, http.StatusTooManyRequests, "error", p)
+}
+
+// serveLimited is the kit's front door: it records the client's address,
+// refuses cross-origin state-changing requests from browsers (the
+// standard library's protection, beside the CSRF token), marks HTTPS
+// responses with HSTS, and counts /api/v1 requests against LimitAPI.
+func (k *Kit) serveLimited(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, k.clientAddr(r)))
+	if k.cfg.HTTPS {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/v1/") {
+		if ok, wait := k.limits.take(LimitAPI, ClientIP(r)); !ok {
+			k.refuseTooMany(w, r, wait)
+			return
+		}
+	}
+	k.crossOrigin.Handler(next).ServeHTTP(w, r)
+}
+
+// loaded is r with its request state (session, language): the limits
+// refuse before the page's wrapper has loaded it.
+func (k *Kit) loaded(r *http.Request) *http.Request {
+	if _, ok := r.Context().Value(ctxKey{}).(*RequestState); ok {
+		return r
+	}
+	return k.load(r)
+}
