@@ -9,12 +9,16 @@ import (
 
 // Node configures a national node (`twinfed node serve`).
 type Node struct {
-	Country   string   `toml:"country"`   // the node's country code, e.g. IT
-	BaseURL   string   `toml:"base_url"`  // public base URL, e.g. https://it.twinfed.example; actor ids live under it
-	DataDir   string   `toml:"data_dir"`  // Badger store, key pair, mail spool
-	HTTPAddr  string   `toml:"http_addr"` // bind address of the web UI, JSON API and ActivityPub endpoints
-	Languages []string `toml:"languages"` // UI languages offered, first is the default
-	Registry  []string `toml:"registry"`  // registry member URLs, tried in turn
+	Country  string `toml:"country"`   // the node's country code, e.g. IT
+	BaseURL  string `toml:"base_url"`  // public base URL, e.g. https://it.twinfed.example; actor ids live under it
+	DataDir  string `toml:"data_dir"`  // Badger store, key pair, mail spool
+	HTTPAddr string `toml:"http_addr"` // bind address of the web UI, JSON API and ActivityPub endpoints
+	// MetricsAddr is where /metrics is served (Prometheus), apart from the
+	// public http_addr; empty: on http_addr (only for a node that the
+	// internet cannot reach).
+	MetricsAddr string   `toml:"metrics_addr"`
+	Languages   []string `toml:"languages"` // UI languages offered, first is the default
+	Registry    []string `toml:"registry"`  // registry member URLs, tried in turn
 	// PageCacheMiB is the memory for rendered public profile pages served
 	// to visitors without a session: 0 keeps the default (32 MiB, about
 	// 12,000 pages), -1 turns the cache off.
@@ -89,6 +93,7 @@ func DefaultNode() Node {
 		BaseURL:     "http://127.0.0.1:8080",
 		DataDir:     "node-data",
 		HTTPAddr:    "127.0.0.1:8080",
+		MetricsAddr: "127.0.0.1:9464",
 		Languages:   []string{"it", "en"},
 		Registry:    []string{"http://127.0.0.1:7100"},
 		Agency:      Agency{Name: "National Support Organisation"},
@@ -131,6 +136,12 @@ func (c *Node) Validate() error {
 		p.Addf("data_dir", "is empty; give a directory for the node's data")
 	}
 	checkAddr(&p, "http_addr", c.HTTPAddr)
+	if c.MetricsAddr != "" {
+		checkAddr(&p, "metrics_addr", c.MetricsAddr)
+		if c.MetricsAddr == c.HTTPAddr {
+			p.Addf("metrics_addr", "is the same as http_addr; give metrics their own address (or leave it empty to serve them on http_addr)")
+		}
+	}
 	if len(c.Languages) == 0 {
 		p.Addf("languages", "is empty; list at least one language code such as en")
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
@@ -24,8 +25,15 @@ import (
 // Options are what Open needs to run a node. cmd/twinfed builds them from
 // config.Node; tests and the demo fill them directly.
 type Options struct {
-	Dir      string       // data directory: Badger in <Dir>/db, mail spool in <Dir>/mail-spool
-	Addr     string       // listen address, e.g. 127.0.0.1:0; ignored when Listener is set
+	Dir  string // data directory: Badger in <Dir>/db, mail spool in <Dir>/mail-spool
+	Addr string // listen address, e.g. 127.0.0.1:0; ignored when Listener is set
+	// MetricsAddr, when set, is where /metrics is served, on its own
+	// listener, and then not on Addr (which faces the internet). Empty:
+	// /metrics is served on Addr.
+	MetricsAddr string
+	// Ready, when set, is asked by /readyz beside the store (the registry
+	// client's cache has caught up); an error makes the node not ready.
+	Ready    func() error
 	Listener net.Listener // an already bound listener (optional)
 	// BaseURL is the public base URL. When empty it is http://<bound address>.
 	BaseURL string
@@ -97,6 +105,9 @@ type Node struct {
 	err      error         // of Close
 	halt     chan struct{} // stops the backfill loop
 	bg       sync.WaitGroup
+
+	metrics   *http.Server // /metrics on Options.MetricsAddr; nil: on the main listener
+	metricsLn net.Listener
 }
 
 // Open opens the store (unless Options.Store is given), builds the service
@@ -126,6 +137,9 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	}
 	fail := func(err error) (*Node, error) {
 		ln.Close()
+		if n.metricsLn != nil {
+			n.metricsLn.Close()
+		}
 		if n.ownStore {
 			n.store.Close()
 		}
@@ -175,6 +189,17 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		n.fed = &mountPoint{}
 		srvCfg.Federation = n.fed
 	}
+	srvCfg.Ready = o.Ready
+	if o.MetricsAddr != "" && o.Metrics != nil {
+		srvCfg.MetricsElsewhere = true
+		if n.metricsLn, err = net.Listen("tcp", o.MetricsAddr); err != nil {
+			return fail(fmt.Errorf("node: metrics listener on %s: %w", o.MetricsAddr, err))
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{}))
+		n.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = n.metrics.Serve(n.metricsLn) }()
+	}
 	if n.srv, err = NewServer(srvCfg); err != nil {
 		n.svc.projects.Close()
 		n.svc.dir.Close()
@@ -200,6 +225,15 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 
 // URL returns the node's base URL.
 func (n *Node) URL() string { return n.url }
+
+// MetricsAddr returns the address /metrics is served on, "" when it is
+// served on the main listener.
+func (n *Node) MetricsAddr() string {
+	if n.metricsLn == nil {
+		return ""
+	}
+	return n.metricsLn.Addr().String()
+}
 
 // Addr returns the bound address.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
@@ -249,6 +283,9 @@ func (n *Node) Shutdown() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		n.herr = n.http.Shutdown(ctx)
+		if n.metrics != nil {
+			_ = n.metrics.Shutdown(ctx)
+		}
 		close(n.halt)
 		n.bg.Wait()
 	})

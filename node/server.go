@@ -40,6 +40,11 @@ type ServerConfig struct {
 	// node/directory's pagecache.go).
 	// Zero: directory.DefaultPageCacheBytes (32 MiB); negative: no cache.
 	PageCacheBytes int64
+	// MetricsElsewhere: /metrics is served on its own address
+	// (Options.MetricsAddr), not by this server.
+	MetricsElsewhere bool
+	// Ready, when set, is asked by /readyz beside the store.
+	Ready func() error
 	// TrustedProxies, Rates and HTTPS: see web.Config (abuse limits and
 	// HSTS). Nil Rates: no per-address limits.
 	TrustedProxies []netip.Prefix
@@ -73,7 +78,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	kit, err := web.New(web.Config{Languages: cfg.Languages, SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: svc.accounts, Counts: webAccounts{svc},
 		Country: svc.cfg.Country, Agency: svc.cfg.AgencyName, Policy: svc.cfg.Policy, Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
-		TrustedProxies: cfg.TrustedProxies, Rates: cfg.Rates, HTTPS: cfg.HTTPS,
+		MetricsElsewhere: cfg.MetricsElsewhere, TrustedProxies: cfg.TrustedProxies, Rates: cfg.Rates, HTTPS: cfg.HTTPS,
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.now})
 	if err != nil {
 		return nil, err
@@ -116,6 +121,12 @@ func (s *Server) routes() {
 		if s.svc.store.DB().IsClosed() {
 			http.Error(w, "store closed\n", http.StatusServiceUnavailable)
 			return
+		}
+		if s.cfg.Ready != nil {
+			if err := s.cfg.Ready(); err != nil {
+				http.Error(w, err.Error()+"\n", http.StatusServiceUnavailable)
+				return
+			}
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})

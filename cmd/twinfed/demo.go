@@ -36,7 +36,7 @@ func demoCommand() *cli.Command {
 		Description: "Everything runs in this one process on loopback. Data lives under --data and survives a restart " +
 			"(a second run resumes); --reset starts over. URLs and logins are printed and written to demo.json in the data directory.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "base-port", Value: demoDefaultBasePort, Usage: "first port of the demo's range (it uses base+1 to base+23)"},
+			&cli.IntFlag{Name: "base-port", Value: demoDefaultBasePort, Usage: "first port of the demo's range (it uses base+1 to base+33)"},
 			&cli.StringFlag{Name: "data", Value: "demo-data", Usage: "directory for every process's data"},
 			&cli.BoolFlag{Name: "reset", Usage: "delete the data directory first and seed anew"},
 		},

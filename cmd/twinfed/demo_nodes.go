@@ -69,6 +69,7 @@ func (d *demoMain) startNode(ctx context.Context, i int, dc demoCountry, admin *
 	cfg.Country = dc.Code
 	cfg.BaseURL = "http://" + addr
 	cfg.HTTPAddr = addr
+	cfg.MetricsAddr = fmt.Sprintf("127.0.0.1:%d", d.BasePort+31+i)
 	cfg.DataDir = filepath.Join(d.DataDir, "nodes", strings.ToLower(dc.Code))
 	cfg.Registry = d.registryURLs()
 	cfg.Agency.Name = dc.Agency

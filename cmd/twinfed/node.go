@@ -130,7 +130,7 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 	secure := a.SecureCookies == "always" || (a.SecureCookies == "auto" && strings.HasPrefix(cfg.BaseURL, "https://"))
 	proxies, _ := cfg.Limits.Prefixes() // checked by Validate
 	o := node.Options{
-		Dir: cfg.DataDir, Addr: cfg.HTTPAddr, BaseURL: cfg.BaseURL,
+		Dir: cfg.DataDir, Addr: cfg.HTTPAddr, BaseURL: cfg.BaseURL, MetricsAddr: cfg.MetricsAddr,
 		Service: node.Config{
 			Country: cfg.Country, AgencyName: cfg.Agency.Name, Policy: cfg.Eligibility,
 			Hash:            node.HashParams{Time: a.ArgonTime, Memory: a.ArgonMemoryKiB, Threads: uint8(min(a.ArgonThreads, 255))},
@@ -203,6 +203,9 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	}
 	o := nodeOptions(cfg, log, reg)
 	o.Registry, o.Listener = registry, m.Listener
+	if m.client != nil {
+		o.Ready = m.client.Ready
+	}
 	if keys == nil {
 		log.Warn("the registry gives no node keys: ActivityPub is not served")
 		if m.node, err = node.Open(ctx, o); err != nil {

@@ -37,6 +37,7 @@ func TestNodeMain_EndToEnd(t *testing.T) {
 	cfg.Country, cfg.BaseURL, cfg.DataDir, cfg.HTTPAddr = "IT", base, dir, ln.Addr().String()
 	cfg.Registry = cluster.URLs
 	cfg.Agency.APIToken = testAdminToken
+	cfg.MetricsAddr = "127.0.0.1:0"                                                             // its own listener, as in production
 	cfg.Accounts.ArgonTime, cfg.Accounts.ArgonMemoryKiB, cfg.Accounts.ArgonThreads = 1, 1024, 1 // cheap, for tests only
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -48,6 +49,23 @@ func TestNodeMain_EndToEnd(t *testing.T) {
 	}
 	t.Cleanup(func() { m.Close() })
 	cluster.MustRegisterNode(t, "IT", base, m.NodeKey())
+
+	// /metrics is on its own address, not on the public one; /readyz
+	// answers once the registry cache has caught up.
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{{base + "/metrics", http.StatusNotFound}, {"http://" + m.Node().MetricsAddr() + "/metrics", http.StatusOK}, {base + "/readyz", http.StatusOK}} {
+		resp, err := http.Get(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || (tc.want == 200 && strings.HasSuffix(tc.url, "/metrics") && !bytes.Contains(body, []byte("twinfed_node_password_hashes_running"))) {
+			t.Errorf("GET %s: %d, want %d", tc.url, resp.StatusCode, tc.want)
+		}
+	}
 
 	// A member registers through the JSON API, proposing a school.
 	c := &http.Client{Timeout: 30 * time.Second}

@@ -41,6 +41,7 @@ func startFedNode(t testing.TB, cluster *consensustest.Cluster, country string) 
 	cfg.Accounts.ArgonTime, cfg.Accounts.ArgonMemoryKiB, cfg.Accounts.ArgonThreads = 1, 1024, 1 // cheap, for tests only
 	cfg.Federation.RetryBase = 100 * time.Millisecond
 	cfg.Limits.Login, cfg.Limits.Register, cfg.Limits.API = "0/1m", "0/1m", "0/1m" // the benchmarks drive load from one address
+	cfg.MetricsAddr = "127.0.0.1:0"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -53,8 +53,11 @@ type Config struct {
 	HTTPS bool
 
 	Logger  *slog.Logger
-	Metrics *prometheus.Registry // also served at /metrics; nil: no metrics
-	Now     func() time.Time     // the node's clock; nil: time.Now
+	Metrics *prometheus.Registry // also served at /metrics (unless MetricsElsewhere); nil: no metrics
+	// MetricsElsewhere: the node serves /metrics on its own address, so
+	// the kit does not serve it to the internet.
+	MetricsElsewhere bool
+	Now              func() time.Time // the node's clock; nil: time.Now
 }
 
 // Kit is the node's HTTP handler under construction and then serving:
@@ -114,7 +117,9 @@ func New(cfg Config) (*Kit, error) {
 		if err := cfg.Metrics.Register(k.latency); err != nil {
 			return nil, fmt.Errorf("web: register metrics: %w", err)
 		}
-		k.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
+		if !cfg.MetricsElsewhere {
+			k.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
+		}
 	}
 	static, _ := fs.Sub(staticFS, "static")
 	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
