@@ -16,6 +16,7 @@ import (
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/project"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // A data directory written by an earlier version of the node is kept in
@@ -102,6 +103,10 @@ func TestDataDir_ReadsV1(t *testing.T) {
 		return err
 	})
 	n := openDataDirNode(t, dir, nil)
+	// The v1 store recorded no format version: Open migrated it.
+	if v, err := store.Format(n.Store().DB()); v != store.FormatVersion || err != nil {
+		t.Errorf("the v1 store's format after Open: %d %v, want %d", v, err, store.FormatVersion)
+	}
 	ctx := context.Background()
 	anna := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	bruno := &twinfed.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}

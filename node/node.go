@@ -106,6 +106,7 @@ type Node struct {
 	halt     chan struct{} // stops the backfill loop
 	bg       sync.WaitGroup
 
+	dir       string       // the data directory (key files, for Backup)
 	metrics   *http.Server // /metrics on Options.MetricsAddr; nil: on the main listener
 	metricsLn net.Listener
 }
@@ -130,7 +131,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 			return nil, fmt.Errorf("node: listen on %s: %w", o.Addr, err)
 		}
 	}
-	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1), halt: make(chan struct{})}
+	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1), halt: make(chan struct{}), dir: o.Dir}
 	n.url = strings.TrimRight(o.BaseURL, "/")
 	if n.url == "" {
 		n.url = "http://" + ln.Addr().String()
@@ -147,7 +148,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	}
 	var err error
 	if n.store = o.Store; n.store == nil {
-		if n.store, err = store.Open(filepath.Join(o.Dir, "db"), store.Options{Logger: o.Logger}); err != nil {
+		if n.store, err = store.Open(filepath.Join(o.Dir, "db"), store.Options{Logger: o.Logger, Migrations: Migrations()}); err != nil {
 			return fail(err)
 		}
 		n.ownStore = true
@@ -189,7 +190,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		n.fed = &mountPoint{}
 		srvCfg.Federation = n.fed
 	}
-	srvCfg.Ready = o.Ready
+	srvCfg.Ready, srvCfg.Backup = o.Ready, n.Backup
 	if o.MetricsAddr != "" && o.Metrics != nil {
 		srvCfg.MetricsElsewhere = true
 		if n.metricsLn, err = net.Listen("tcp", o.MetricsAddr); err != nil {

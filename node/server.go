@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -45,6 +46,9 @@ type ServerConfig struct {
 	MetricsElsewhere bool
 	// Ready, when set, is asked by /readyz beside the store.
 	Ready func() error
+	// Backup writes the node's backup (Node.Backup), served to agency
+	// administrators at /api/v1/agency/backup; nil: not served.
+	Backup func(io.Writer) error
 	// TrustedProxies, Rates and HTTPS: see web.Config (abuse limits and
 	// HSTS). Nil Rates: no per-address limits.
 	TrustedProxies []netip.Prefix
@@ -89,6 +93,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 	s.routes()
+	s.backupRoute(kit)
 	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes,
 		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes) {
 		if err := add(kit); err != nil {

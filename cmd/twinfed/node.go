@@ -49,7 +49,7 @@ func nodeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "node",
 		Usage: "run a country's national node",
-		Subcommands: []*cli.Command{{
+		Subcommands: append([]*cli.Command{{
 			Name:  "serve",
 			Usage: "serve the web UI, the JSON API and ActivityPub of one country's node",
 			Flags: []cli.Flag{
@@ -84,7 +84,7 @@ func nodeCommand() *cli.Command {
 				}
 				return m.Close()
 			},
-		}},
+		}}, nodeBackupCommands()...),
 	}
 }
 
@@ -217,7 +217,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	// Store, then the federation's outbox on its DB, then the node whose
 	// service enqueues in that outbox, then the federation whose inbox
 	// applies activities through the service. Close undoes it backwards.
-	if m.store, err = store.Open(filepath.Join(cfg.DataDir, "db"), store.Options{Logger: log}); err != nil {
+	if m.store, err = store.Open(filepath.Join(cfg.DataDir, "db"), store.Options{Logger: log, Migrations: node.Migrations()}); err != nil {
 		return err
 	}
 	m.out, err = federation.NewOutbox(federation.OutboxConfig{

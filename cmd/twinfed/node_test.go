@@ -158,6 +158,21 @@ func TestNodeMain_EndToEnd(t *testing.T) {
 	if out := admin("export-csv"); !strings.HasPrefix(out, "username,") || !strings.Contains(out, "sara,Sara,Galli,sara@scuola.it,validated") {
 		t.Fatalf("csv:\n%s", out)
 	}
+	// An online backup with the CLI, restored into a new directory with the
+	// node's key (the node keeps serving meanwhile).
+	archive, restored := filepath.Join(t.TempDir(), "it.zip"), filepath.Join(t.TempDir(), "it")
+	for _, argv := range [][]string{
+		{"twinfed", "node", "backup", "--node", base, "--token", testAdminToken, "--out", archive},
+		{"twinfed", "node", "restore", "--from", archive, "--data-dir", restored},
+	} {
+		var stdout, stderr bytes.Buffer
+		if err := newApp(&stdout, &stderr).RunContext(ctx, argv); err != nil {
+			t.Fatalf("%v: %v\n%s", argv[1:3], err, stderr.String())
+		}
+	}
+	if raw, err := os.ReadFile(filepath.Join(restored, "node.key")); err != nil || !bytes.Contains(raw, []byte("PRIVATE KEY")) {
+		t.Fatalf("the restored data directory has no node.key: %v", err)
+	}
 	var stderr bytes.Buffer
 	err = newApp(io.Discard, &stderr).RunContext(ctx, []string{"twinfed", "admin", "--node", base, "--token", "wrong-token", "stats"})
 	if err == nil || !strings.Contains(err.Error(), "Log in first") {

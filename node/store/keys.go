@@ -29,6 +29,9 @@ const (
 	// PrefixEmailChange: ec/<username> → emailChange JSON (a change of
 	// address waiting for confirmation). Owner: account.
 	PrefixEmailChange = "ec/"
+	// KeyFormat: cfg/format → the store's format version, decimal
+	// (FormatVersion; format.go). Owner: store.
+	KeyFormat = "cfg/format"
 	// KeyNodeSecret: cfg/secret → 32 random bytes, the node secret that
 	// signs the CSRF tokens of anonymous visitors. Owner: account.
 	KeyNodeSecret = "cfg/secret"
@@ -116,6 +119,7 @@ type Key struct {
 // Keys is every key prefix and single key of the node, built from the
 // constants above, with its owner.
 var Keys = []Key{
+	{"KeyFormat", KeyFormat, false, "store"},
 	{"PrefixMember", PrefixMember, true, "account"},
 	{"PrefixCred", PrefixCred, true, "account"},
 	{"PrefixEmail", PrefixEmail, true, "account"},

@@ -14,6 +14,9 @@ type Options struct {
 	Logger *slog.Logger
 	// InMemory runs Badger without files, for benchmarks of the HTTP layer.
 	InMemory bool
+	// Migrations are the features' migrations of their records (the
+	// node's assembly lists them), run with the store's own by Open.
+	Migrations []Migration
 }
 
 // Store is the node's Badger store. It is safe for concurrent use.
@@ -25,17 +28,30 @@ type Store struct {
 // Open opens (or creates) the store in dir. Writes are synced before a
 // transaction commits, so an acknowledged write survives a crash.
 func Open(dir string, opts Options) (*Store, error) {
+	db, err := badger.Open(badgerOptions(dir, opts))
+	if err != nil {
+		return nil, fmt.Errorf("open badger in %s: %w", dir, err)
+	}
+	log := func(string, ...any) {}
+	if opts.Logger != nil {
+		log = opts.Logger.Info
+	}
+	if err := upgrade(db, dir, opts.Migrations, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// badgerOptions are the store's Badger settings.
+func badgerOptions(dir string, opts Options) badger.Options {
 	bo := badger.DefaultOptions(dir).WithSyncWrites(true).WithLogger(badgerLogger{opts.Logger}).
 		WithNumVersionsToKeep(1).WithIndexCacheSize(64 << 20).WithBlockCacheSize(64 << 20).
 		WithMemTableSize(32 << 20).WithNumMemtables(3).WithValueLogFileSize(256 << 20)
 	if opts.InMemory {
 		bo = bo.WithInMemory(true).WithDir("").WithValueDir("")
 	}
-	db, err := badger.Open(bo)
-	if err != nil {
-		return nil, fmt.Errorf("open badger in %s: %w", dir, err)
-	}
-	return &Store{db: db}, nil
+	return bo
 }
 
 // DB returns the underlying Badger DB, for packages that write in the same
