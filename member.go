@@ -87,7 +87,7 @@ type Member struct {
 	Available    Available      `json:"available"`
 	Public       []string       `json:"public,omitempty"` // PublicFields the member shows
 	HasPhoto     bool           `json:"has_photo,omitempty"`
-	Locale       string         `json:"locale,omitempty"` // UI language chosen by the member
+	Locale       string         `json:"locale,omitempty"`    // UI language chosen by the member
 	TimeZone     string         `json:"time_zone,omitempty"` // IANA zone the member reads times in (TimeZones); empty: the node country's
 	Created      time.Time      `json:"created"`
 	Submitted    time.Time      `json:"submitted,omitzero"`

@@ -624,6 +624,7 @@ type projectSearchData struct {
 	Searched  bool
 	Countries []*twinfed.Country
 	NextURL   string
+	Subject   string // the subject filter's id
 }
 
 // projectResult is one project in the search results.
@@ -651,6 +652,7 @@ func (h *Web) searchProjects(w http.ResponseWriter, r *http.Request) {
 	d := projectSearchData{Searched: len(r.URL.Query()) > 0}
 	d.Countries = h.svc.Countries(r.Context())
 	q, err := parseProjectQuery(r.URL.Query())
+	d.Subject = q.Subject
 	if err == nil {
 		d.Page, err = h.svc.SearchProjects(r.Context(), web.State(r).Principal, q)
 	}

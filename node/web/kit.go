@@ -58,6 +58,7 @@ type Kit struct {
 	mux     *http.ServeMux
 	latency *prometheus.HistogramVec
 	tmpl    *templates
+	loc     *time.Location // the node's country's zone: anonymous readers' times
 }
 
 // New builds the kit with its shared templates and pages (home, error,
@@ -82,7 +83,7 @@ func New(cfg Config) (*Kit, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Kit{cfg: cfg, log: cfg.Logger, cat: cat, mux: http.NewServeMux()}
+	k := &Kit{cfg: cfg, log: cfg.Logger, cat: cat, mux: http.NewServeMux(), loc: nodeZone(cfg.Country)}
 	if k.tmpl, err = newTemplates(cat, sharedFS, "templates/*.html"); err != nil {
 		return nil, err
 	}
