@@ -18,7 +18,7 @@
 //   - dates, times and numbers in the reader's language and time zone
 //     (format.go: Formatter, Page.Date, Page.DateTime, Page.Time,
 //     Page.Number; the zone data is embedded with time/tzdata), and the
-//     vocabularies' names (Page.SubjectName, Page.RoleName);
+//     vocabularies' names (Page.SubjectName, Page.RoleName, Page.LevelName);
 //   - the JSON helpers: WriteJSON, APIFail (the domain error's code mapped
 //     to its HTTP status), Decode and Action;
 //   - the message catalogues (Catalog, locales/active.<lang>.toml: one

@@ -199,34 +199,6 @@ func (p *Page) Time(t time.Time) string { return p.Fmt.Time(t) }
 // (Formatter.Number).
 func (p *Page) Number(n any) string { return p.Fmt.Number(n) }
 
-// SubjectName is a subject's name in the page's language: the message
-// subject.<id> for an id of twinfed.Subjects, or the value as it is for
-// text that names no subject (a peer's free text), never a raw key.
-func (p *Page) SubjectName(id string) string {
-	if slices.Contains(twinfed.Subjects, id) {
-		return p.T("subject." + id)
-	}
-	return id
-}
-
-// SubjectNames is the names of subjects (SubjectName), comma-separated.
-func (p *Page) SubjectNames(ids []string) string {
-	names := make([]string, len(ids))
-	for i, id := range ids {
-		names[i] = p.SubjectName(id)
-	}
-	return strings.Join(names, p.T("format.list_separator"))
-}
-
-// RoleName is a school role's name in the page's language (role.<id>), or
-// the value as it is when it names no role.
-func (p *Page) RoleName(id string) string {
-	if slices.Contains(twinfed.SchoolRoles, id) {
-		return p.T("role." + id)
-	}
-	return id
-}
-
 // ZoneChoice is one time zone a member may choose, as a form offers it.
 type ZoneChoice struct {
 	Value string // IANA name
@@ -275,3 +247,7 @@ func (p *Page) ZoneChoices() []ZoneChoice {
 	slices.SortFunc(out, func(a, b ZoneChoice) int { return coll.CompareString(a.Label, b.Label) })
 	return out
 }
+
+// NodeZone names the node's country's zone as it is now ("CET"), for the
+// choice that goes back to it.
+func (p *Page) NodeZone() string { return p.Fmt.In(p.k.loc).Zone(p.k.cfg.Now()) }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,8 @@ type Kit struct {
 	latency *prometheus.HistogramVec
 	tmpl    *templates
 	loc     *time.Location // the node's country's zone: anonymous readers' times
+
+	subjectOrder sync.Map // language → the subject ids in the order of their names (SubjectChoices)
 }
 
 // New builds the kit with its shared templates and pages (home, error,
