@@ -30,10 +30,6 @@ var countryZones = map[string]string{
 // besides their capitals'.
 var otherZones = []string{"Atlantic/Azores", "Atlantic/Canary", "Atlantic/Madeira", "Asia/Gaza"}
 
-// EventZone is the zone event times are also shown in (Central European
-// Time), the programme's common clock.
-const EventZone = "Europe/Brussels"
-
 // CountryZone returns the IANA time zone of a participating country's
 // capital; ok false for a code that is not one of countries.csv.
 func CountryZone(code string) (zone string, ok bool) {
