@@ -82,12 +82,13 @@ type Member struct {
 	Description  string         `json:"description,omitempty"`
 	Languages    []string       `json:"languages,omitempty"`
 	PupilAges    []int          `json:"pupil_ages,omitempty"`
-	Subjects     []string       `json:"subjects,omitempty"`
+	Subjects     SubjectList    `json:"subjects,omitempty"`
 	Interests    []string       `json:"interests,omitempty"`
 	Available    Available      `json:"available"`
 	Public       []string       `json:"public,omitempty"` // PublicFields the member shows
 	HasPhoto     bool           `json:"has_photo,omitempty"`
-	Locale       string         `json:"locale,omitempty"` // UI language chosen by the member
+	Locale       string         `json:"locale,omitempty"`    // UI language chosen by the member
+	TimeZone     string         `json:"time_zone,omitempty"` // IANA zone the member reads times in (TimeZones); empty: the node country's
 	Created      time.Time      `json:"created"`
 	Submitted    time.Time      `json:"submitted,omitzero"`
 	Validated    time.Time      `json:"validated,omitzero"`

@@ -7,13 +7,13 @@ import (
 
 // Preferences is step 3 of registration, and the editable profile.
 type Preferences struct {
-	Description string    `json:"description"`
-	Languages   []string  `json:"languages"`
-	PupilAges   []int     `json:"pupil_ages"`
-	Subjects    []string  `json:"subjects"`
-	Interests   []string  `json:"interests"`
-	Available   Available `json:"available"`
-	Public      []string  `json:"public"` // PublicFields to show; nil keeps the current choice
+	Description string      `json:"description"`
+	Languages   []string    `json:"languages"`
+	PupilAges   []int       `json:"pupil_ages"`
+	Subjects    SubjectList `json:"subjects"`
+	Interests   []string    `json:"interests"`
+	Available   Available   `json:"available"`
+	Public      []string    `json:"public"` // PublicFields to show; nil keeps the current choice
 }
 
 // Subjects offered by the forms.
@@ -22,7 +22,8 @@ var Subjects = []string{"art", "biology", "chemistry", "citizenship", "computing
 // Languages offered by the forms (ISO 639-1).
 var Languages = []string{"bg", "ca", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "tr", "uk"}
 
-// CheckPreferences normalises pr (interests trimmed, empty ones dropped;
+// CheckPreferences normalises pr (subjects mapped to their ids by
+// SubjectIDs, interests trimmed, empty ones dropped;
 // pupil ages sorted, without repeats) and checks it: at least one language
 // and subject from the lists, pupil ages from 0 to 25, a description of at
 // most 4000 characters, at most 20 interests of at most 60 characters, known
@@ -31,6 +32,7 @@ var Languages = []string{"bg", "ca", "cs", "da", "de", "el", "en", "es", "et", "
 // wrong field, or nil.
 func CheckPreferences(pr *Preferences) error {
 	f := map[string]string{}
+	pr.Subjects = SubjectIDs(pr.Subjects)
 	if len(pr.Description) > 4000 {
 		f["description"] = "The description is too long (at most 4000 characters)."
 	}

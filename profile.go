@@ -14,8 +14,8 @@ type Profile struct {
 	SchoolName  string      `json:"school_name,omitempty"`
 	SchoolLevel SchoolLevel `json:"school_level,omitempty"`
 	Region      string      `json:"region,omitempty"`
-	Role        string      `json:"role,omitempty"` // e.g. teacher, head_teacher, librarian
-	Subjects    []string    `json:"subjects,omitempty"`
+	Role        string      `json:"role,omitempty"`       // e.g. teacher, head_teacher, librarian
+	Subjects    SubjectList `json:"subjects,omitempty"`   // subject ids (Subjects)
 	Languages   []string    `json:"languages,omitempty"`  // language codes, e.g. it, en
 	PupilAges   []int       `json:"pupil_ages,omitempty"` // ages of the pupils the member would involve
 	Description string      `json:"description,omitempty"`

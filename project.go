@@ -49,7 +49,7 @@ type Project struct {
 	ID              string       `json:"id"`
 	Title           string       `json:"title"`
 	Description     string       `json:"description"` // sanitised HTML
-	Subjects        []string     `json:"subjects,omitempty"`
+	Subjects        SubjectList  `json:"subjects,omitempty"`
 	PupilAges       []int        `json:"pupil_ages,omitempty"`
 	Languages       []string     `json:"languages,omitempty"`
 	Tools           []string     `json:"tools,omitempty"`

@@ -247,7 +247,7 @@ func profileFromPerson(person vocab.ActivityStreamsPerson) (*twinfed.Profile, er
 		}
 		p.Country, p.SchoolID, p.SchoolName = ext.Country, ext.SchoolID, ext.SchoolName
 		p.SchoolLevel, p.Region, p.Role = ext.SchoolLevel, ext.Region, ext.Role
-		p.Subjects, p.Languages, p.PupilAges = ext.Subjects, ext.Languages, ext.PupilAges
+		p.Subjects, p.Languages, p.PupilAges = twinfed.SubjectIDs(ext.Subjects), ext.Languages, ext.PupilAges
 		p.Interests, p.Available = ext.Interests, ext.Available
 	}
 	return p, nil

@@ -190,3 +190,27 @@ func BenchmarkActivity_Codec(b *testing.B) {
 		})
 	}
 }
+
+// An older node sends subjects as names ("Natural sciences", "English"):
+// they are read as the ids of the subject list, in profiles and projects.
+func TestDecodeActivity_SubjectNames(t *testing.T) {
+	for _, name := range []string{"update_person", "update_group"} {
+		fixture, err := os.ReadFile(filepath.Join("testdata", "as2", name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := strings.NewReplacer(`"science"`, `"Natural sciences"`, `"english"`, `"English"`).Replace(string(fixture))
+		if old == string(fixture) {
+			t.Fatalf("%s: no subject to rename", name)
+		}
+		got, err := federation.DecodeActivity([]byte(old))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want := sampleActivities()[name]
+		if !reflect.DeepEqual(got, want) {
+			gj, _ := json.Marshal(got)
+			t.Fatalf("%s with subjects' names reads as\n%s", name, gj)
+		}
+	}
+}

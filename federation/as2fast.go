@@ -244,7 +244,7 @@ func personSimple(o map[string]any) (p *twinfed.Profile, ok bool) {
 			}
 			p.Country, p.SchoolID, p.SchoolName = ext.Country, ext.SchoolID, ext.SchoolName
 			p.SchoolLevel, p.Region, p.Role = ext.SchoolLevel, ext.Region, ext.Role
-			p.Subjects, p.Languages, p.PupilAges = ext.Subjects, ext.Languages, ext.PupilAges
+			p.Subjects, p.Languages, p.PupilAges = twinfed.SubjectIDs(ext.Subjects), ext.Languages, ext.PupilAges
 			p.Interests, p.Available = ext.Interests, ext.Available
 		default:
 			return nil, false

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +157,16 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	}
 	if code, body := b.Get("/projects/view?id=" + url.QueryEscape(proj.ID)); code != http.StatusOK || !strings.Contains(body, "Our town") {
 		t.Fatalf("the project's card: %d\n%s", code, body)
+	}
+	// Its subjects read as ids and show by name; its dates are written in
+	// the reader's language.
+	if !slices.Equal(m.Subjects, twinfed.SubjectList{"music"}) {
+		t.Fatalf("anna's subjects: %q", m.Subjects)
+	}
+	if _, body, _ := b.GetLang("/users/anna", "it"); !strings.Contains(body, "Musica") || strings.Contains(body, "subject.") {
+		t.Fatalf("anna's profile in Italian:\n%s", body)
+	}
+	if _, body, _ := b.GetLang("/projects/view?id="+url.QueryEscape(proj.ID), "it"); !strings.Contains(body, italianMonths[proj.Created.Month()-1]) || isoDate.MatchString(body) {
+		t.Fatalf("the project's card in Italian:\n%s", body)
 	}
 }

@@ -29,7 +29,7 @@ type demoPrefix struct {
 
 type demoTeacher struct {
 	Username, First, Last string
-	Subjects              []string
+	Subjects              []string // subject ids (twinfed.Subjects)
 	Languages             []string
 	Ages                  []int
 	Description           string
@@ -58,9 +58,9 @@ var demoCountries = []demoCountry{
 			"Margherita Hack", "Luigi Pirandello", "Eugenio Montale", "Sandro Pertini", "Ada Negri", "Cesare Pavese", "Don Milani", "Falcone e Borsellino", "Piero della Francesca"},
 		Number: func(i int, c demoCity) string { return fmt.Sprintf("%sIC%05d", c.Code, 81000+i) },
 		Teachers: []demoTeacher{
-			{"giulia.rossi", "Giulia", "Rossi", []string{"English", "Geography"}, []string{"it", "en", "fr"}, []int{11, 12, 13}, "English teacher in Florence, keen on CLIL projects about cities and maps."},
-			{"marco.bianchi", "Marco", "Bianchi", []string{"Science", "Mathematics"}, []string{"it", "en"}, []int{14, 15, 16}, "Science teacher; my classes love citizen-science projects on water and climate."},
-			{"chiara.esposito", "Chiara", "Esposito", []string{"Art", "History"}, []string{"it", "es", "en"}, []int{8, 9, 10}, "Primary teacher in Naples: art, stories and European heritage."},
+			{"giulia.rossi", "Giulia", "Rossi", []string{"english", "geography"}, []string{"it", "en", "fr"}, []int{11, 12, 13}, "English teacher in Florence, keen on CLIL projects about cities and maps."},
+			{"marco.bianchi", "Marco", "Bianchi", []string{"science", "mathematics"}, []string{"it", "en"}, []int{14, 15, 16}, "Science teacher; my classes love citizen-science projects on water and climate."},
+			{"chiara.esposito", "Chiara", "Esposito", []string{"art", "history"}, []string{"it", "es", "en"}, []int{8, 9, 10}, "Primary teacher in Naples: art, stories and European heritage."},
 		},
 	},
 	{
@@ -81,9 +81,9 @@ var demoCountries = []demoCountry{
 			"Olympe de Gouges", "Voltaire", "Colette", "Jacques Prévert", "Marcel Pagnol", "Émile Zola", "Rosa Parks", "Condorcet", "Paul Éluard", "Germaine Tillion", "Pierre de Coubertin", "Gustave Eiffel", "Claude Monet"},
 		Number: func(i int, c demoCity) string { return fmt.Sprintf("%s%04d%c", c.Code, 1000+i, 'A'+rune(i%26)) },
 		Teachers: []demoTeacher{
-			{"camille.martin", "Camille", "Martin", []string{"English", "History"}, []string{"fr", "en", "it"}, []int{11, 12, 13}, "Professeure d'anglais à Lyon, j'aime les projets sur le patrimoine européen."},
-			{"lucas.bernard", "Lucas", "Bernard", []string{"Mathematics", "Computer science"}, []string{"fr", "en"}, []int{15, 16, 17}, "Maths and coding in a lycée in Toulouse; looking for partners for a robotics project."},
-			{"ines.dubois", "Inès", "Dubois", []string{"Languages", "Music"}, []string{"fr", "es", "en"}, []int{7, 8, 9}, "Professeure des écoles à Lille: chansons, contes et correspondance."},
+			{"camille.martin", "Camille", "Martin", []string{"english", "history"}, []string{"fr", "en", "it"}, []int{11, 12, 13}, "Professeure d'anglais à Lyon, j'aime les projets sur le patrimoine européen."},
+			{"lucas.bernard", "Lucas", "Bernard", []string{"mathematics", "computing"}, []string{"fr", "en"}, []int{15, 16, 17}, "Maths and coding in a lycée in Toulouse; looking for partners for a robotics project."},
+			{"ines.dubois", "Inès", "Dubois", []string{"foreign_languages", "music"}, []string{"fr", "es", "en"}, []int{7, 8, 9}, "Professeure des écoles à Lille: chansons, contes et correspondance."},
 		},
 	},
 	{
@@ -105,9 +105,9 @@ var demoCountries = []demoCountry{
 			"Margarita Salas", "Carmen Martín Gaite", "Luis Vives", "Jovellanos", "Isaac Albéniz", "Ana María Matute", "Joan Miró", "Velázquez", "Unamuno"},
 		Number: func(i int, c demoCity) string { return fmt.Sprintf("%s%06d", c.Code, 10000+i) },
 		Teachers: []demoTeacher{
-			{"lucia.garcia", "Lucía", "García", []string{"English", "Science"}, []string{"es", "en", "fr"}, []int{12, 13, 14}, "Profesora de inglés en Valencia; proyectos STEAM y de medio ambiente."},
-			{"javier.lopez", "Javier", "López", []string{"History", "Geography"}, []string{"es", "en", "it"}, []int{15, 16}, "History teacher in Seville, interested in projects about European citizenship."},
-			{"marta.sanchez", "Marta", "Sánchez", []string{"Art", "Languages"}, []string{"es", "ca", "en"}, []int{6, 7, 8}, "Maestra en Barcelona: arte, cuentos y juegos en varias lenguas."},
+			{"lucia.garcia", "Lucía", "García", []string{"english", "science"}, []string{"es", "en", "fr"}, []int{12, 13, 14}, "Profesora de inglés en Valencia; proyectos STEAM y de medio ambiente."},
+			{"javier.lopez", "Javier", "López", []string{"history", "geography"}, []string{"es", "en", "it"}, []int{15, 16}, "History teacher in Seville, interested in projects about European citizenship."},
+			{"marta.sanchez", "Marta", "Sánchez", []string{"art", "foreign_languages"}, []string{"es", "ca", "en"}, []int{6, 7, 8}, "Maestra en Barcelona: arte, cuentos y juegos en varias lenguas."},
 		},
 	},
 }

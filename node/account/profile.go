@@ -21,12 +21,19 @@ type AccountUpdate struct {
 	LastName  string `json:"last_name,omitempty"`
 	Email     string `json:"email,omitempty"`
 	Locale    string `json:"locale,omitempty"`
+	// TimeZone is the IANA zone the member reads times in, one of
+	// twinfed.TimeZones; ZoneDefault goes back to the node country's.
+	TimeZone string `json:"time_zone,omitempty"`
 	// CancelEmailChange drops the change of address waiting for
 	// confirmation; its link stops working.
 	CancelEmailChange bool `json:"cancel_email_change,omitempty"`
 }
 
-// UpdateAccount changes the member's names or language at once. A
+// ZoneDefault, as AccountUpdate.TimeZone, sets the member's times back to
+// the node country's zone.
+const ZoneDefault = "default"
+
+// UpdateAccount changes the member's names, language or time zone at once. A
 // different e-mail address is recorded as a pending change, replacing any
 // earlier one: a single-use link goes to the new address, a notice without
 // it to the current one, and the account keeps its address until
@@ -46,6 +53,9 @@ func (s *Service) UpdateAccount(ctx context.Context, p *twinfed.Principal, u Acc
 	}
 	if u.Locale != "" && !slices.Contains([]string{"en", "it", "fr", "es"}, u.Locale) {
 		f["locale"] = "Choose a language from the list."
+	}
+	if u.TimeZone != "" && u.TimeZone != ZoneDefault && !twinfed.ValidTimeZone(u.TimeZone) {
+		f["time_zone"] = "Choose a time zone from the list."
 	}
 	if err := invalid(f); err != nil {
 		return nil, err
@@ -68,6 +78,13 @@ func (s *Service) UpdateAccount(ctx context.Context, p *twinfed.Principal, u Acc
 		}
 		if u.Locale != "" {
 			m.Locale = u.Locale
+		}
+		switch u.TimeZone {
+		case "":
+		case ZoneDefault:
+			m.TimeZone = ""
+		default:
+			m.TimeZone = u.TimeZone
 		}
 		if u.CancelEmailChange {
 			if err := txn.Delete([]byte(store.PrefixEmailChange + old.Username)); err != nil {

@@ -141,9 +141,17 @@ func (h *Web) accountPage(w http.ResponseWriter, r *http.Request) *web.Page {
 func (h *Web) accountForm(w http.ResponseWriter, r *http.Request) {
 	p := h.accountPage(w, r)
 	if p.Me != nil {
-		p.Form = url.Values{"first_name": {p.Me.FirstName}, "last_name": {p.Me.LastName}, "email": {p.Me.Email}, "locale": {p.Me.Locale}}
+		p.Form = url.Values{"first_name": {p.Me.FirstName}, "last_name": {p.Me.LastName}, "email": {p.Me.Email}, "locale": {p.Me.Locale}, "time_zone": {zoneValue(p.Me)}}
 	}
 	h.kit.Render(w, http.StatusOK, "account", p)
+}
+
+// zoneValue is the account form's time zone value for m.
+func zoneValue(m *twinfed.Member) string {
+	if m.TimeZone == "" {
+		return ZoneDefault
+	}
+	return m.TimeZone
 }
 
 func (h *Web) account(w http.ResponseWriter, r *http.Request) {
@@ -156,7 +164,7 @@ func (h *Web) account(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/account?done=email_cancelled", http.StatusSeeOther)
 		return
 	}
-	m, err := h.svc.UpdateAccount(r.Context(), web.State(r).Principal, AccountUpdate{FirstName: f.Get("first_name"), LastName: f.Get("last_name"), Email: f.Get("email"), Locale: f.Get("locale")})
+	m, err := h.svc.UpdateAccount(r.Context(), web.State(r).Principal, AccountUpdate{FirstName: f.Get("first_name"), LastName: f.Get("last_name"), Email: f.Get("email"), Locale: f.Get("locale"), TimeZone: f.Get("time_zone")})
 	if err != nil {
 		h.kit.Fail(w, r, "account", h.accountPage(w, r), err)
 		return
@@ -172,7 +180,7 @@ func (h *Web) accountPassword(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	if err := h.svc.ChangePassword(r.Context(), web.State(r).Principal, f.Get("current_password"), f.Get("new_password"), f.Get("new_password_confirm")); err != nil {
 		p := h.accountPage(w, r)
-		p.Form = url.Values{"first_name": {p.Me.FirstName}, "last_name": {p.Me.LastName}, "email": {p.Me.Email}, "locale": {p.Me.Locale}}
+		p.Form = url.Values{"first_name": {p.Me.FirstName}, "last_name": {p.Me.LastName}, "email": {p.Me.Email}, "locale": {p.Me.Locale}, "time_zone": {zoneValue(p.Me)}}
 		h.kit.Fail(w, r, "account", p, err)
 		return
 	}

@@ -3,6 +3,7 @@ package agency
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"sort"
 	"strconv"
@@ -26,6 +27,19 @@ type Stats struct {
 type WeekCount struct {
 	Week  string `json:"week"` // e.g. 2026-W47
 	Count int    `json:"count"`
+}
+
+// Monday is the first day of the week (UTC), for pages to write as a
+// date in the reader's language; zero when Week cannot be read.
+func (w WeekCount) Monday() time.Time {
+	var year, week int
+	if _, err := fmt.Sscanf(w.Week, "%d-W%d", &year, &week); err != nil || week < 1 || week > 53 {
+		return time.Time{}
+	}
+	// 4 January is always in week 1 (ISO 8601).
+	jan4 := time.Date(year, time.January, 4, 12, 0, 0, 0, time.UTC)
+	monday := jan4.AddDate(0, 0, -((int(jan4.Weekday()) + 6) % 7))
+	return monday.AddDate(0, 0, 7*(week-1))
 }
 
 // Stats computes the agency's statistics. Agency only.

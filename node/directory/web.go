@@ -81,11 +81,15 @@ func (h *Web) Routes(k *web.Kit) error {
 }
 
 // parseDirQuery reads a directory search from query parameters: q,
-// country, region, level, role, subject, language, age_min, age_max,
+// country, region, level, role, subject, language, band (an age band's
+// id: its ages, when age_min and age_max are not given), age_min, age_max,
 // project, erasmus, kit (flags: "1" or "on"), offset.
 func parseDirQuery(v url.Values) (DirectoryQuery, error) {
 	q := DirectoryQuery{Text: v.Get("q"), Country: strings.ToUpper(v.Get("country")), Region: v.Get("region"), Level: twinfed.SchoolLevel(v.Get("level")),
 		Role: v.Get("role"), Subject: v.Get("subject"), Language: v.Get("language")}
+	if id, ok := twinfed.SubjectID(q.Subject); ok {
+		q.Subject = id // a subject's name, as an older link wrote it
+	}
 	flag := func(k string) bool { return v.Get(k) == "1" || v.Get(k) == "on" || v.Get(k) == "true" }
 	q.Available = twinfed.Available{Project: flag("project"), Erasmus: flag("erasmus"), ProjKit: flag("kit")}
 	bad := map[string]string{}
@@ -100,6 +104,15 @@ func parseDirQuery(v url.Values) (DirectoryQuery, error) {
 		return n
 	}
 	q.AgeMin, q.AgeMax, q.Offset = num("age_min"), num("age_max"), num("offset")
+	if b := v.Get("band"); b != "" {
+		band, ok := twinfed.AgeBandByID(b)
+		switch {
+		case !ok:
+			bad["band"] = "Choose an age band from the list."
+		case v.Get("age_min") == "" && v.Get("age_max") == "":
+			q.AgeMin, q.AgeMax = band.Min, band.Max
+		}
+	}
 	if len(q.Text) > 200 {
 		bad["q"] = "Search for at most 200 characters."
 	}

@@ -224,7 +224,7 @@ func (s *Service) ApplyProjectUpdate(ctx context.Context, txn *badger.Txn, a *tw
 	case old.Pending():
 		d := ProjectDraft{Title: in.Title, Description: in.Description, Subjects: in.Subjects, PupilAges: in.PupilAges, Languages: in.Languages,
 			Tools: in.Tools, Aims: in.Aims, WorkProcess: in.WorkProcess, ExpectedResults: in.ExpectedResults}
-		if err := s.describe(p, d); err != nil {
+		if err := s.describe(p, d, false); err != nil {
 			return drop("edit of %s: %s", old.ID, twinfed.ErrorMessage(err))
 		}
 	default:

@@ -332,8 +332,11 @@ func cleanList(in []string) []string {
 	return out
 }
 
-// describe checks a draft's description and copies it into p.
-func (s *Service) describe(p *twinfed.Project, d ProjectDraft) error {
+// describe checks a draft's description and copies it into p. Subjects
+// are mapped to their ids (twinfed.SubjectIDs); own (a draft of this
+// node's member) refuses a subject that is not on the list, while a
+// peer's edit keeps it as sent, so that an older node's text is not lost.
+func (s *Service) describe(p *twinfed.Project, d ProjectDraft, own bool) error {
 	bad := map[string]string{}
 	d.Title = strings.TrimSpace(d.Title)
 	switch n := utf8.RuneCountInString(d.Title); {
@@ -355,6 +358,12 @@ func (s *Service) describe(p *twinfed.Project, d ProjectDraft) error {
 			bad[name] = "Give at most 20 items."
 		}
 	}
+	subjects := twinfed.SubjectIDs(d.Subjects)
+	for _, sub := range subjects {
+		if _, ok := twinfed.SubjectID(sub); own && !ok {
+			bad["subjects"] = "Choose subjects from the list."
+		}
+	}
 	for _, a := range d.PupilAges {
 		if a < 0 || a > 99 {
 			bad["pupil_ages"] = "Give pupils' ages from 0 to 99."
@@ -368,7 +377,7 @@ func (s *Service) describe(p *twinfed.Project, d ProjectDraft) error {
 	p.Aims = s.richText(d.Aims)
 	p.WorkProcess = s.richText(d.WorkProcess)
 	p.ExpectedResults = s.richText(d.ExpectedResults)
-	p.Subjects, p.Languages, p.Tools = cleanList(d.Subjects), cleanList(d.Languages), cleanList(d.Tools)
+	p.Subjects, p.Languages, p.Tools = subjects, cleanList(d.Languages), cleanList(d.Tools)
 	p.PupilAges = slices.Compact(slices.Sorted(slices.Values(d.PupilAges)))
 	return nil
 }
@@ -418,7 +427,7 @@ func (s *Service) draftProject(txn *badger.Txn, p *twinfed.Principal, d ProjectD
 	now := s.now().UTC()
 	me := twinfed.ActorURL(s.cfg.BaseURL, p.Username)
 	proj := &twinfed.Project{ID: twinfed.ProjectURL(s.cfg.BaseURL, store.NewID()), State: twinfed.ProjectAwaitingCofounder, Founder: me, Created: now, Updated: now}
-	if err := s.describe(proj, d); err != nil {
+	if err := s.describe(proj, d, true); err != nil {
 		var e *twinfed.Error
 		if errors.As(err, &e) {
 			for k, v := range e.Fields {
@@ -574,7 +583,7 @@ func (s *Service) EditProject(ctx context.Context, p *twinfed.Principal, id stri
 		"Only the founders can edit the project.", "The project can be edited only until it is approved.",
 		func(old *twinfed.Project) (*twinfed.Project, error) {
 			proj := cloneProject(old)
-			return proj, s.describe(proj, d)
+			return proj, s.describe(proj, d, true)
 		})
 }
 

@@ -126,6 +126,17 @@ func splitList(v string) []string {
 	return out
 }
 
+// subjectsFromForm reads the subjects of the form: the ticked boxes, each a
+// subject id (an API client or an older form may send one comma-separated
+// list of names: describe maps them to ids).
+func subjectsFromForm(values []string) []string {
+	var out []string
+	for _, v := range values {
+		out = append(out, splitList(v)...)
+	}
+	return out
+}
+
 // parseAges reads pupils' ages written like "10, 11, 12" or "10-12".
 func parseAges(v string) ([]int, error) {
 	bad := twinfed.FieldError("pupil_ages", "Give pupils' ages from 0 to 99, like 10, 11, 12 or 10-12.")
@@ -174,7 +185,7 @@ func agesText(ages []int) string {
 // error on pupil_ages when they cannot be read.
 func draftFromForm(f url.Values) (ProjectDraft, error) {
 	d := ProjectDraft{SchoolID: f.Get("school_id"), Partner: f.Get("partner"), Title: f.Get("title"), Description: f.Get("description"),
-		Subjects: splitList(f.Get("subjects")), Languages: splitList(f.Get("languages")), Tools: splitList(f.Get("tools")),
+		Subjects: subjectsFromForm(f["subjects"]), Languages: splitList(f.Get("languages")), Tools: splitList(f.Get("tools")),
 		Aims: f.Get("aims"), WorkProcess: f.Get("work_process"), ExpectedResults: f.Get("expected_results")}
 	ages, err := parseAges(f.Get("pupil_ages"))
 	d.PupilAges = ages
@@ -183,7 +194,7 @@ func draftFromForm(f url.Values) (ProjectDraft, error) {
 
 // projectValues fills the description fields of the form from a project.
 func projectValues(p *twinfed.Project) url.Values {
-	return url.Values{"title": {p.Title}, "description": {p.Description}, "subjects": {strings.Join(p.Subjects, ", ")},
+	return url.Values{"title": {p.Title}, "description": {p.Description}, "subjects": p.Subjects,
 		"pupil_ages": {agesText(p.PupilAges)}, "languages": {strings.Join(p.Languages, ", ")}, "tools": {strings.Join(p.Tools, ", ")},
 		"aims": {p.Aims}, "work_process": {p.WorkProcess}, "expected_results": {p.ExpectedResults}}
 }
@@ -261,7 +272,9 @@ func (h *Web) projectFormPage(w http.ResponseWriter, r *http.Request, step int, 
 	d := &projectFormData{Step: step, Choices: choices, Preview: preview}
 	for _, k := range projectFormFields {
 		if step == 4 || projectFieldStep(k) != step {
-			d.Hidden = append(d.Hidden, [2]string{k, f.Get(k)})
+			for _, v := range f[k] {
+				d.Hidden = append(d.Hidden, [2]string{k, v})
+			}
 		}
 	}
 	if preview != nil {
@@ -570,7 +583,7 @@ func safeFilename(s string) string {
 // parseProjectQuery reads a project search from query parameters: q,
 // country, subject, language, age, state (approved or closed), offset.
 func parseProjectQuery(v url.Values) (ProjectQuery, error) {
-	q := ProjectQuery{Text: strings.TrimSpace(v.Get("q")), Country: strings.ToUpper(v.Get("country")), Subject: strings.TrimSpace(v.Get("subject")),
+	q := ProjectQuery{Text: strings.TrimSpace(v.Get("q")), Country: strings.ToUpper(v.Get("country")), Subject: subjectQuery(v.Get("subject")),
 		Language: strings.TrimSpace(v.Get("language")), State: twinfed.ProjectState(v.Get("state"))}
 	bad := map[string]string{}
 	num := func(k, msg string) int {
@@ -597,6 +610,13 @@ func parseProjectQuery(v url.Values) (ProjectQuery, error) {
 	return q, nil
 }
 
+// subjectQuery is the id of the subject searched for: the filter's value,
+// or a subject's name as an older link wrote it.
+func subjectQuery(s string) string {
+	id, _ := twinfed.SubjectID(strings.TrimSpace(s))
+	return id
+}
+
 // projectSearchData is the project search page.
 type projectSearchData struct {
 	Page      *ProjectPage
@@ -604,6 +624,7 @@ type projectSearchData struct {
 	Searched  bool
 	Countries []*twinfed.Country
 	NextURL   string
+	Subject   string // the subject filter's id
 }
 
 // projectResult is one project in the search results.
@@ -631,6 +652,7 @@ func (h *Web) searchProjects(w http.ResponseWriter, r *http.Request) {
 	d := projectSearchData{Searched: len(r.URL.Query()) > 0}
 	d.Countries = h.svc.Countries(r.Context())
 	q, err := parseProjectQuery(r.URL.Query())
+	d.Subject = q.Subject
 	if err == nil {
 		d.Page, err = h.svc.SearchProjects(r.Context(), web.State(r).Principal, q)
 	}

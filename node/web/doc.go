@@ -15,6 +15,10 @@
 //     logged-in account), Agency (agency staff) and API (JSON);
 //   - pages: Page is what every template receives; NewPage, Render, Fail
 //     and ErrorPage build and send them in the visitor's language;
+//   - dates, times and numbers in the reader's language and time zone
+//     (format.go: Formatter, Page.Date, Page.DateTime, Page.Time,
+//     Page.Number; the zone data is embedded with time/tzdata), and the
+//     vocabularies' names (Page.SubjectName, Page.RoleName, Page.LevelName);
 //   - the JSON helpers: WriteJSON, APIFail (the domain error's code mapped
 //     to its HTTP status), Decode and Action;
 //   - the message catalogues (Catalog, locales/active.<lang>.toml: one

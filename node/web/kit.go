@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,6 +74,9 @@ type Kit struct {
 
 	limits      *limiter
 	crossOrigin *http.CrossOriginProtection
+	loc         *time.Location // the node's country's zone: anonymous readers' times
+
+	subjectOrder sync.Map // language → the subject ids in the order of their names (SubjectChoices)
 }
 
 // New builds the kit with its shared templates and pages (home, error,
@@ -97,7 +101,7 @@ func New(cfg Config) (*Kit, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Kit{cfg: cfg, log: cfg.Logger, cat: cat, mux: http.NewServeMux()}
+	k := &Kit{cfg: cfg, log: cfg.Logger, cat: cat, mux: http.NewServeMux(), loc: nodeZone(cfg.Country)}
 	if k.tmpl, err = newTemplates(cat, sharedFS, "templates/*.html"); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,10 @@ type Page struct {
 	Levels   []twinfed.SchoolLevel
 	Insts    []twinfed.Institution
 	PubList  []string
+	AgeBands []twinfed.AgeBand
+	// Fmt writes dates, times and numbers in the page's language and the
+	// reader's zone: the member's choice, else the node's country's.
+	Fmt Formatter
 }
 
 // T translates a message id into the page's language.
@@ -85,7 +89,7 @@ func (k *Kit) NewPage(w http.ResponseWriter, r *http.Request, title string) *Pag
 	c := &k.cfg
 	p := &Page{k: k, Lang: st.Lang, Title: title, P: st.Principal, w: w, st: st, Country: c.Country, Agency: c.Agency,
 		Path: r.URL.Path, Query: r.URL.RawQuery, Langs: k.cat.Languages(), Policy: c.Policy, Subjects: c.Subjects, LangList: c.TeachingLanguages, Roles: twinfed.SchoolRoles,
-		Levels: twinfed.SchoolLevels, Insts: twinfed.Institutions, PubList: twinfed.PublicFields}
+		Levels: twinfed.SchoolLevels, Insts: twinfed.Institutions, PubList: twinfed.PublicFields, AgeBands: twinfed.AgeBands}
 	if st.Member() {
 		if m, err := c.Accounts.Member(r.Context(), st.Principal.Username); err == nil {
 			p.Me = m
@@ -94,6 +98,11 @@ func (k *Kit) NewPage(w http.ResponseWriter, r *http.Request, title string) *Pag
 			}
 		}
 	}
+	zone := ""
+	if p.Me != nil {
+		zone = p.Me.TimeZone
+	}
+	p.Fmt = k.Formatter(p.Lang, zone)
 	if f := r.URL.Query().Get("done"); f != "" {
 		p.Flash = "flash." + f
 	}

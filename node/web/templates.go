@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // templates holds every page, parsed once per language.
@@ -168,19 +167,11 @@ func templateFuncs() template.FuncMap {
 		"peerName":    DisplayName,
 		"inc":         func(i int) int { return i + 1 },
 		"profileLink": ProfileLink,
-		"datetime": func(t time.Time) string {
-			return t.UTC().Format("2006-01-02 15:04 UTC")
-		},
-		"date": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.UTC().Format("2006-01-02")
-		},
-		"html": func(s string) template.HTML { return template.HTML(s) }, // only for text sanitised by bluemonday on input
-		"ages": formatAges,
-		"has":  contains,
-		"list": func(v ...string) []string { return v },
+		"machine":     Machine,
+		"html":        func(s string) template.HTML { return template.HTML(s) }, // only for text sanitised by bluemonday on input
+		"ages":        formatAges,
+		"has":         contains,
+		"list":        func(v ...string) []string { return v },
 		"seq": func(a, b int) []int {
 			out := make([]int, 0, b-a+1)
 			for i := a; i <= b; i++ {
