@@ -53,9 +53,9 @@ func TestCertificate_HoldersLanguage(t *testing.T) {
 	for _, tc := range teachers {
 		t.Run(tc.lang, func(t *testing.T) {
 			_, err := n.Accounts().SeedMember(ctx, account.PreRegistration{FirstName: tc.first, LastName: tc.last, Email: tc.user + "@scuola.it", EmailConfirm: tc.user + "@scuola.it",
-				Username: tc.user, Password: "correct horse 1", PasswordConfirm: "correct horse 1", Locale: tc.lang},
+				Username: tc.user, Password: "correct horse 1", PasswordConfirm: "correct horse 1"},
 				&twinfed.Member{Schools: []twinfed.MemberSchool{{SchoolID: "it-" + tc.user, Name: "Scuola " + tc.user, Region: "Lazio", Level: twinfed.LevelPrimary, Role: "teacher"}},
-					Subjects: []string{"music"}, PupilAges: []int{10}, Languages: []string{"it"}, Available: twinfed.Available{Project: true}, Public: twinfed.PublicFields})
+					Subjects: []string{"music"}, PupilAges: []int{10}, Languages: []string{"it"}, Available: twinfed.Available{Project: true}, Public: twinfed.PublicFields, Locale: tc.lang})
 			if err != nil {
 				t.Fatal(err)
 			}
