@@ -27,7 +27,7 @@ func durationUnit(d time.Duration) (string, int) {
 		return "duration.days", int((d + day/2) / day)
 	case d >= 2*time.Hour || (d >= time.Hour && d%time.Hour == 0):
 		return "duration.hours", int((d + time.Hour/2) / time.Hour)
-	case d >= time.Minute:
+	case d > 59*time.Second: // 59.5s is "1 minute", not "60 seconds"
 		return "duration.minutes", int((d + time.Minute - 1) / time.Minute)
 	}
 	return "duration.seconds", int((d + time.Second - 1) / time.Second)

@@ -27,6 +27,8 @@ func TestCatalog_FormatDuration(t *testing.T) {
 		{90 * time.Minute, "90 minutes", "90 minuti", "90 minutes", "90 minutos"},
 		{4*time.Minute + time.Second, "5 minutes", "5 minuti", "5 minutes", "5 minutos"}, // a wait is never shortened
 		{time.Minute, "1 minute", "1 minuto", "1 minute", "1 minuto"},
+		{59*time.Second + 500*time.Millisecond, "1 minute", "1 minuto", "1 minute", "1 minuto"},
+		{59 * time.Second, "59 seconds", "59 secondi", "59 secondes", "59 segundos"},
 		{14 * 24 * time.Hour, "14 days", "14 giorni", "14 jours", "14 días"},
 		{3 * 24 * time.Hour, "3 days", "3 giorni", "3 jours", "3 días"},
 		{2*time.Hour + 20*time.Minute, "2 hours", "2 ore", "2 heures", "2 horas"},
@@ -122,8 +124,8 @@ func TestCatalog_MailMessages(t *testing.T) {
 }
 
 // sameAsEnglish are the messages that may read the same in a language as
-// in English (a proper name, a number and its unit).
-var sameAsEnglish = []string{"cert.label", "duration.minutes"}
+// in English (a proper name, a number and its unit, a date pattern).
+var sameAsEnglish = []string{"cert.label", "cert.date", "duration.minutes"}
 
 func sameSet(a, b []string) bool {
 	slices.Sort(a)
