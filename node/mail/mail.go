@@ -6,8 +6,9 @@
 //
 // Every message carries Date and Message-ID headers; a message with an
 // HTML part is sent as multipart/alternative (the plain text first, the
-// HTML second), both parts UTF-8 in quoted-printable, so that no line
-// passes SMTP's limit whatever the text. The texts themselves, in the
+// HTML second), both parts UTF-8: as they are (8bit, so that a spooled
+// mail reads as written, links included) when every line fits SMTP's 998
+// octets, in quoted-printable otherwise. The texts themselves, in the
 // recipient's language, are written by node/web (Catalog.Mail).
 package mail
 
@@ -172,32 +173,42 @@ func formatMail(from string, m Message, now time.Time) []byte {
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n",
 		from, m.To, mime.QEncoding.Encode("utf-8", m.Subject), now.Format(time.RFC1123Z), messageID(from))
 	if m.HTML == "" {
-		b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
-		writeQP(&b, m.Body)
+		body, cte := encodeText(m.Body)
+		b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: " + cte + "\r\n\r\n" + body)
 		return []byte(b.String())
 	}
 	var parts strings.Builder
 	mw := multipart.NewWriter(&parts)
 	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%s\r\n\r\n", mw.Boundary())
 	for _, p := range []struct{ typ, text string }{{"text/plain", m.Body}, {"text/html", m.HTML}} {
+		body, cte := encodeText(p.text)
 		w, _ := mw.CreatePart(textproto.MIMEHeader{
 			"Content-Type":              {p.typ + "; charset=utf-8"},
-			"Content-Transfer-Encoding": {"quoted-printable"},
+			"Content-Transfer-Encoding": {cte},
 		})
-		var body strings.Builder
-		writeQP(&body, p.text)
-		_, _ = io.WriteString(w, body.String())
+		_, _ = io.WriteString(w, body)
 	}
 	_ = mw.Close()
 	b.WriteString(parts.String())
 	return []byte(b.String())
 }
 
-// writeQP writes text in quoted-printable with CRLF line ends.
-func writeQP(b *strings.Builder, text string) {
-	w := quotedprintable.NewWriter(b)
-	_, _ = w.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n")))
+// encodeText returns text with CRLF line ends and its transfer encoding:
+// 8bit when every line fits SMTP's 998 octets, else quoted-printable.
+func encodeText(text string) (string, string) {
+	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n")
+	fits := true
+	for line := range strings.SplitSeq(text, "\r\n") {
+		fits = fits && len(line) <= 998
+	}
+	if fits {
+		return text, "8bit"
+	}
+	var b strings.Builder
+	w := quotedprintable.NewWriter(&b)
+	_, _ = w.Write([]byte(text))
 	_ = w.Close()
+	return b.String(), "quoted-printable"
 }
 
 // messageID returns a new Message-ID in the domain of the From address.

@@ -31,7 +31,7 @@ func TestSpool_Send(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"From: no-reply@it.example\r\n", "To: anna@example.org\r\n", "Subject: =?utf-8?q?Citt=C3=A0?=\r\n",
-		"Date: Fri, 01 Mar 2024 10:00:00 +0000\r\n", "Message-ID: <", "@it.example>\r\n", "Content-Type: text/plain; charset=utf-8\r\n", "\r\n\r\nline 1\r\nline 2"} {
+		"Date: Fri, 01 Mar 2024 10:00:00 +0000\r\n", "Message-ID: <", "@it.example>\r\n", "Content-Type: text/plain; charset=utf-8\r\n", "Content-Transfer-Encoding: 8bit\r\n", "\r\n\r\nline 1\r\nline 2"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("spooled mail lacks %q:\n%s", want, b)
 		}
@@ -70,6 +70,9 @@ func TestSMTP_Multipart(t *testing.T) {
 		t.Errorf("Message-ID %q (the next one %q): want a new one in the sender's domain", id, got[1].Header.Get("Message-Id"))
 	}
 	raw := string(srv.Messages()[0].Data)
+	if !strings.Contains(raw, "Content-Transfer-Encoding: quoted-printable") || !strings.Contains(raw, "Content-Transfer-Encoding: 8bit") {
+		t.Error("the long text is not quoted-printable, or the short HTML is not as written")
+	}
 	if strings.Index(raw, "text/plain") > strings.Index(raw, "text/html") {
 		t.Error("the HTML part comes before the plain text")
 	}
