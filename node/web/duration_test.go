@@ -94,7 +94,7 @@ func TestCatalog_MailMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := regexp.MustCompile(`(?m)^\["((?:mail|duration|rate_limited|cert)\.[a-z_.0-9]+)"\]`).FindAllStringSubmatch(string(raw), -1)
+	ids := regexp.MustCompile(`(?m)^\[?"((?:mail|duration|rate_limited|cert)\.[a-z_.0-9]+)"`).FindAllStringSubmatch(string(raw), -1)
 	if len(ids) < 20 {
 		t.Fatalf("only %d mail messages found", len(ids))
 	}
