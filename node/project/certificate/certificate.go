@@ -243,7 +243,7 @@ func Write(w io.Writer, c Certificate) error {
 		if p.Country != "" {
 			e += " (" + tx.country(p.Country) + ")"
 		}
-		entries = append(entries, shapeArabic(e))
+		entries = append(entries, drawable(shapeArabic(e)))
 	}
 	if len(entries) > 0 {
 		y := bodyY + 5
@@ -295,7 +295,7 @@ func (pg *page) write(lines []string, x, w, lineH float64, align string) {
 // s does not fit even at the smallest size, the lines are shortened to
 // maxLines with an ellipsis at the end of the last.
 func (pg *page) fit(style string, sizes []float64, s string, w float64, maxLines int) []string {
-	s = shapeArabic(s)
+	s = drawable(shapeArabic(s))
 	var lines []string
 	for _, size := range sizes {
 		pg.pdf.SetFont(family, style, size)
@@ -407,6 +407,22 @@ func (pg *page) listEntry(x, colW, bullet, lineH float64, lines []string, align 
 	pg.pdf.CellFormat(bullet, lineH, "•", "", 0, "C", false, 0, "")
 	pg.pdf.SetXY(tx, y)
 	pg.write(lines, tx, colW-bullet, lineH, align)
+}
+
+// drawable replaces the characters beyond Unicode's first plane (emoji,
+// rare CJK), which fpdf's TrueType subsetting cannot write, by U+FFFD. A
+// character of the first plane the font lacks (CJK) is drawn as the font's
+// missing glyph.
+func drawable(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r > 0xFFFF }) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r > 0xFFFF {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 // oneLine turns line breaks and other control characters into spaces and

@@ -412,3 +412,18 @@ func TestShapeArabic(t *testing.T) {
 		}
 	}
 }
+
+// TestCertificateControlAndMissingGlyphs: control characters in a name
+// become spaces, and letters the font lacks (CJK, emoji) neither fail the
+// certificate nor disturb what is around them.
+func TestCertificateControlAndMissingGlyphs(t *testing.T) {
+	p := certificateProject()
+	p.Title = "Zażółć gęślą jaźń — Ελληνικά — 日本語 🎵 — Łódź"
+	p.Partners[0].Name = "Dvořák\x00\n\tŁukasz"
+	text := pdfText(t, write(t, Certificate{Lang: "en", Catalog: catalog(t, "en"), Project: p, Partner: &p.Partners[0]}))
+	for _, want := range []string{"Zażółć gęślą jaźń — Ελληνικά —", "— Łódź", "Dvořák Łukasz"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page lacks %q; it shows:\n%s", want, text)
+		}
+	}
+}
