@@ -4,10 +4,11 @@
 // demo or a test without SMTP). The node's account, registration and
 // agency features send through a Sender; cmd/twinfed chooses which.
 //
-// Every message carries Date and Message-ID headers; a message with an
-// HTML part is sent as multipart/alternative (the plain text first, the
-// HTML second), both parts UTF-8: as they are (8bit, so that a spooled
-// mail reads as written, links included) when every line fits SMTP's 998
+// Every message carries Date and Message-ID headers, and Auto-Submitted:
+// auto-generated (RFC 3834: no vacation replies); a message with an HTML
+// part is sent as multipart/alternative (the plain text first, the HTML
+// second), both parts UTF-8: as they are (8bit, so that a spooled mail
+// reads as written, links included) when every line fits SMTP's 998
 // octets, in quoted-printable otherwise. The texts themselves, in the
 // recipient's language, are written by node/web (Catalog.Mail).
 package mail
@@ -170,7 +171,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 // ends: plain text, or multipart/alternative when m has an HTML part.
 func formatMail(from string, m Message, now time.Time) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n",
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\nAuto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n",
 		from, m.To, mime.QEncoding.Encode("utf-8", m.Subject), now.Format(time.RFC1123Z), messageID(from))
 	if m.HTML == "" {
 		body, cte := encodeText(m.Body)

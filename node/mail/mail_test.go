@@ -31,7 +31,7 @@ func TestSpool_Send(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"From: no-reply@it.example\r\n", "To: anna@example.org\r\n", "Subject: =?utf-8?q?Citt=C3=A0?=\r\n",
-		"Date: Fri, 01 Mar 2024 10:00:00 +0000\r\n", "Message-ID: <", "@it.example>\r\n", "Content-Type: text/plain; charset=utf-8\r\n", "Content-Transfer-Encoding: 8bit\r\n", "\r\n\r\nline 1\r\nline 2"} {
+		"Date: Fri, 01 Mar 2024 10:00:00 +0000\r\n", "Message-ID: <", "@it.example>\r\n", "Auto-Submitted: auto-generated\r\n", "Content-Type: text/plain; charset=utf-8\r\n", "Content-Transfer-Encoding: 8bit\r\n", "\r\n\r\nline 1\r\nline 2"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("spooled mail lacks %q:\n%s", want, b)
 		}

@@ -71,7 +71,7 @@ func TestCatalog_Mail(t *testing.T) {
 				t.Errorf("%s: the text lacks %q:\n%s", lang, w, m.Body)
 			}
 		}
-		for _, w := range []string{`<html lang="` + lang + `" dir="ltr">`, "&lt;b&gt;1 &lt; 2&lt;/b&gt;", `<a href="https://it.example/account?a=1&amp;b=2">`} {
+		for _, w := range []string{`<html lang="` + lang + `" dir="ltr">`, "&lt;b&gt;1 &lt; 2&lt;/b&gt;", `<a href="https://it.example/account?a=1&amp;b=2">`, `<a href="https://it.example/">https://it.example/</a>`} {
 			if !strings.Contains(m.HTML, w) {
 				t.Errorf("%s: the HTML lacks %q:\n%s", lang, w, m.HTML)
 			}

@@ -79,7 +79,12 @@ func (c *Catalog) Mail(lang, to string, l Letter) mail.Message {
 		}
 	}
 	text.WriteString("-- \n" + signature + "\n")
-	body.WriteString(`<p style="color:#555">` + html.EscapeString(signature) + "</p>\n")
+	sig := html.EscapeString(signature)
+	if l.Site != "" { // the node's address in the signature, as a link
+		u := html.EscapeString(l.Site)
+		sig = strings.Replace(sig, u, `<a href="`+u+`">`+u+"</a>", 1)
+	}
+	body.WriteString(`<p style="color:#555">` + sig + "</p>\n")
 
 	dir := "ltr"
 	if lang == "ar" {
