@@ -33,7 +33,7 @@ func (s *Service) assembleRegistration() error {
 	s.accounts.SetProposals(s.reg)
 	s.accounts.OnDelete(s.reg.UnlinkProposals)
 	s.agency, err = agency.New(agency.Config{Country: s.cfg.Country, BaseURL: s.cfg.BaseURL}, agency.Deps{
-		Store: s.store, Registry: s.registry, Mailer: s.mailer, Accounts: s.accounts, Proposals: s.reg,
+		Store: s.store, Registry: s.registry, Mailer: s.mailer, Catalog: s.cat, Accounts: s.accounts, Proposals: s.reg,
 		Validations: s.validations, Logger: s.log, Now: s.now})
 	return err
 }

@@ -316,7 +316,7 @@ func TestLogin_RateLimit(t *testing.T) {
 		}
 	}
 	code, body, _ := b.Form("/login", "/login", url.Values{"username": {"paola"}, "password": {"correct horse 1"}})
-	if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed attempts") {
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed attempts. Try again in 1 minute.") { // the window is a minute; the wait, in words
 		t.Fatalf("limited login: %d\n%s", code, body)
 	}
 	var e struct{ Error struct{ Code string } }

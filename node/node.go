@@ -167,6 +167,9 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	}
 	sc := o.Service
 	sc.BaseURL = n.url
+	if sc.Languages == nil {
+		sc.Languages = o.Server.Languages
+	}
 	if n.svc, err = NewService(sc, Deps{Store: n.store, Registry: o.Registry, Mailer: mailer, Outbox: o.Outbox, Prover: o.Prover,
 		Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
 		return fail(err)

@@ -79,7 +79,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	svc := cfg.Service
-	kit, err := web.New(web.Config{Languages: cfg.Languages, SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
+	kit, err := web.New(web.Config{Languages: cfg.Languages, Catalog: svc.catalogFor(cfg.Languages), SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: svc.accounts, Counts: webAccounts{svc},
 		Country: svc.cfg.Country, Agency: svc.cfg.AgencyName, Policy: svc.cfg.Policy, Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
 		MetricsElsewhere: cfg.MetricsElsewhere, TrustedProxies: cfg.TrustedProxies, Rates: cfg.Rates, HTTPS: cfg.HTTPS,

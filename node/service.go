@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/twinspace"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // Config is what the service needs to know about its node.
@@ -41,6 +43,10 @@ type Config struct {
 	HashQueue       int
 	HashWait        time.Duration
 	MailsPerAddress int
+	// Languages are the node's languages, default first: the mails are
+	// written in the member's language among them, else the default. Nil:
+	// the server's (Options.Server.Languages), else en.
+	Languages []string
 }
 
 // Deps are the service's collaborators.
@@ -63,6 +69,7 @@ type Service struct {
 	store    *store.Store
 	registry twinfed.Registry
 	mailer   mail.Sender
+	cat      *web.Catalog // the node's languages, for the mails (and the server's pages)
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -99,7 +106,11 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now}
+	cat, err := web.NewCatalog(cfg.Languages)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, cat: cat, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now}
 	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})
 	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools, and quality labels recorded (kind label)."}, []string{"kind", "decision"})
 	if err := s.assembleAccount(d); err != nil {
@@ -127,4 +138,16 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		}
 	}
 	return s, nil
+}
+
+// catalogFor returns the service's catalogue if it offers langs (nil: en),
+// so that the pages and the mails share it; nil otherwise.
+func (s *Service) catalogFor(langs []string) *web.Catalog {
+	if len(langs) == 0 {
+		langs = []string{"en"}
+	}
+	if slices.Equal(s.cat.Languages(), langs) {
+		return s.cat
+	}
+	return nil
 }

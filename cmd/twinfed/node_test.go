@@ -17,6 +17,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/consensus/consensustest"
+	"github.com/twinfed/twinfed/node/nodetest"
 )
 
 const testAdminToken = "cmd-test-agency-token-0123456789abcdef"
@@ -217,7 +218,7 @@ func spooledToken(t *testing.T, dir, to string) string {
 	for _, f := range files {
 		raw, _ := os.ReadFile(f)
 		if strings.Contains(string(raw), "To: "+to) {
-			if m := re.FindStringSubmatch(string(raw)); m != nil {
+			if m := re.FindStringSubmatch(nodetest.ParseMail(t, raw).Text); m != nil {
 				return m[1]
 			}
 		}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -126,8 +125,9 @@ func (s *Service) PreRegister(ctx context.Context, r PreRegistration) (*twinfed.
 		return nil, s.internal("pre-register", err)
 	}
 	link := s.cfg.BaseURL + "/register/confirm?token=" + token
-	s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: confirm your e-mail address",
-		Body: fmt.Sprintf("Hello %s,\n\nto continue your eTwinning registration, open this link (valid for %s, once):\n\n%s\n\nIf you did not register, ignore this message.\n", m.FirstName, s.cfg.ConfirmLinkTTL, link)})
+	s.sendMail(ctx, m, m.Email, web.Letter{Subject: "mail.confirm.subject",
+		Parts: []web.LetterPart{web.Para("mail.confirm.body"), web.LinkPart(link), web.Para("mail.confirm.ignore")},
+		Data:  map[string]any{"Duration": s.cat.FormatDuration(s.cat.MailLang(m.Locale), s.cfg.ConfirmLinkTTL)}})
 	return m, nil
 }
 
@@ -234,8 +234,9 @@ func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 		return s.internal("resend confirmation", err)
 	}
 	if m != nil {
-		s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: confirm your e-mail address",
-			Body: fmt.Sprintf("Hello %s,\n\nyour new confirmation link (valid for %s, once):\n\n%s/register/confirm?token=%s\n", m.FirstName, s.cfg.ConfirmLinkTTL, s.cfg.BaseURL, token)})
+		s.sendMail(ctx, m, m.Email, web.Letter{Subject: "mail.confirm.subject",
+			Parts: []web.LetterPart{web.Para("mail.confirm.again"), web.LinkPart(s.cfg.BaseURL + "/register/confirm?token=" + token), web.Para("mail.confirm.ignore")},
+			Data:  map[string]any{"Duration": s.cat.FormatDuration(s.cat.MailLang(m.Locale), s.cfg.ConfirmLinkTTL)}})
 	}
 	return nil
 }
@@ -389,8 +390,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		return s.internal("request reset", err)
 	}
 	if m != nil {
-		s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: reset your password",
-			Body: fmt.Sprintf("Hello %s,\n\nto choose a new password, open this link (valid for %s, once):\n\n%s/password/reset?token=%s\n\nIf you did not ask for it, ignore this message; your password stays as it is.\n", m.FirstName, s.cfg.ResetLinkTTL, s.cfg.BaseURL, token)})
+		s.sendMail(ctx, m, m.Email, web.Letter{Subject: "mail.reset.subject",
+			Parts: []web.LetterPart{web.Para("mail.reset.body"), web.LinkPart(s.cfg.BaseURL + "/password/reset?token=" + token), web.Para("mail.reset.ignore")},
+			Data:  map[string]any{"Duration": s.cat.FormatDuration(s.cat.MailLang(m.Locale), s.cfg.ResetLinkTTL)}})
 	}
 	return nil
 }

@@ -2,13 +2,12 @@ package account
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
-	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // A change of e-mail address takes effect only once the new address is
@@ -71,10 +70,12 @@ func (s *Service) requestEmailChange(txn *badger.Txn, username, email string) (s
 // the link, to the current one.
 func (s *Service) mailEmailChange(ctx context.Context, m *twinfed.Member, ch *EmailChange, token string) {
 	link := s.cfg.BaseURL + "/account/email/confirm?token=" + token
-	s.sendMail(ctx, mail.Message{To: ch.NewEmail, Subject: "Twinfed: confirm your new e-mail address",
-		Body: fmt.Sprintf("Hello %s,\n\nto make this the e-mail address of your eTwinning account, open this link (valid for %s, once) and confirm; you may be asked to log in first:\n\n%s\n\nUntil you confirm, your account keeps its current address. If you did not ask for this change, ignore this message.\n", m.FirstName, s.cfg.ConfirmLinkTTL, link)})
-	s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: a change of your e-mail address was requested",
-		Body: fmt.Sprintf("Hello %s,\n\na change of the e-mail address of your eTwinning account (username %s) to %s was requested. We have sent a confirmation link to that address; until it is opened, your address stays %s.\n\nIf it was you, there is nothing to do. If it was not, log in, cancel the change on your account page (%s/account) and change your password.\n", m.FirstName, m.Username, ch.NewEmail, m.Email, s.cfg.BaseURL)})
+	s.sendMail(ctx, m, ch.NewEmail, web.Letter{Subject: "mail.email_new.subject",
+		Parts: []web.LetterPart{web.Para("mail.email_new.body"), web.LinkPart(link), web.Para("mail.email_new.ignore")},
+		Data:  map[string]any{"Duration": s.cat.FormatDuration(s.cat.MailLang(m.Locale), s.cfg.ConfirmLinkTTL)}})
+	s.sendMail(ctx, m, m.Email, web.Letter{Subject: "mail.email_old.subject",
+		Parts: []web.LetterPart{web.Para("mail.email_old.body"), web.Para("mail.email_old.action"), web.LinkPart(s.cfg.BaseURL + "/account")},
+		Data:  map[string]any{"Username": m.Username, "NewEmail": ch.NewEmail, "Email": m.Email}})
 }
 
 // PendingEmailChange returns the member's change of address waiting for

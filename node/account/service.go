@@ -53,6 +53,7 @@ type Config struct {
 type Deps struct {
 	Store      *store.Store
 	Mailer     mail.Sender
+	Catalog    *web.Catalog       // the mails' texts, in the member's language; nil: English only
 	Directory  *directory.Service // where members' public profiles go
 	Activities *outbox.Activities // this node's activities: profile updates to the other nodes
 	Proposals  Proposals          // the schools members proposed, for their export; nil: none (or SetProposals)
@@ -83,6 +84,7 @@ type Service struct {
 	cfg       Config
 	store     *store.Store
 	mailer    mail.Sender
+	cat       *web.Catalog
 	dir       *directory.Service
 	acts      *outbox.Activities
 	props     Proposals
@@ -142,7 +144,14 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Service{cfg: cfg, store: d.Store, mailer: d.Mailer, dir: d.Directory, acts: d.Activities, props: d.Proposals,
+	if d.Catalog == nil {
+		cat, err := web.NewCatalog(nil)
+		if err != nil {
+			return nil, fmt.Errorf("account: %w", err)
+		}
+		d.Catalog = cat
+	}
+	s := &Service{cfg: cfg, store: d.Store, mailer: d.Mailer, cat: d.Catalog, dir: d.Directory, acts: d.Activities, props: d.Proposals,
 		log: d.Logger, now: d.Now, html: web.NewHTMLPolicy()}
 	s.limiter = newLimiter(cfg.LoginAttempts, cfg.LoginWindow, d.Now)
 	s.mailQuota = newLimiter(cfg.MailsPerAddress, time.Hour, d.Now)
@@ -222,9 +231,13 @@ func (s *Service) wake() {
 	s.dir.Wake()
 }
 
-func (s *Service) sendMail(ctx context.Context, m mail.Message) {
-	if err := s.mailer.Send(ctx, m); err != nil {
-		s.log.Error("send mail", "to", m.To, "subject", m.Subject, "err", err)
+// sendMail writes l to m in m's language (web.Catalog.MailLang: the
+// language they chose, or registered in) and sends it to address to.
+func (s *Service) sendMail(ctx context.Context, m *twinfed.Member, to string, l web.Letter) {
+	l.Name, l.Site = m.FirstName, s.cfg.BaseURL+"/"
+	msg := s.cat.Mail(s.cat.MailLang(m.Locale), to, l)
+	if err := s.mailer.Send(ctx, msg); err != nil {
+		s.log.Error("send mail", "to", msg.To, "subject", msg.Subject, "err", err)
 	}
 }
 

@@ -14,7 +14,8 @@
 //   - a member is validated or rejected only while pending, and validated
 //     only once their main school is a registry school (a proposed school
 //     is decided first); a rejection gives the member a reason (1 to 1000
-//     characters), mailed with the decision;
+//     characters), mailed with the decision in the member's language
+//     (web.Catalog.Mail; the reason quoted as the officer wrote it);
 //   - a proposed school is decided once: validated, it is written to the
 //     registry for the node's country (twinfed.Registry.PutSchool; a retry
 //     adopts the school an earlier attempt wrote) and the proposing

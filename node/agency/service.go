@@ -3,6 +3,7 @@ package agency
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -27,6 +28,7 @@ type Deps struct {
 	Store     *store.Store
 	Registry  twinfed.Registry // validated schools are written there; nil: unavailable
 	Mailer    mail.Sender      // the members' mails about their registration
+	Catalog   *web.Catalog     // the mails' texts, in the member's language; nil: English only
 	Accounts  Accounts         // the account feature
 	Proposals Proposals        // the registration feature's school proposals
 	// Validations counts decisions by kind (member, school) and decision;
@@ -87,6 +89,7 @@ type Service struct {
 	store       *store.Store
 	registry    twinfed.Registry
 	mailer      mail.Sender
+	cat         *web.Catalog
 	accounts    Accounts
 	proposals   Proposals
 	validations *prometheus.CounterVec
@@ -106,7 +109,14 @@ func New(cfg Config, d Deps) (*Service, error) {
 		d.Now = time.Now
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	return &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, accounts: d.Accounts, proposals: d.Proposals,
+	if d.Catalog == nil {
+		cat, err := web.NewCatalog(nil)
+		if err != nil {
+			return nil, fmt.Errorf("agency: %w", err)
+		}
+		d.Catalog = cat
+	}
+	return &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, cat: d.Catalog, accounts: d.Accounts, proposals: d.Proposals,
 		validations: d.Validations, log: d.Logger, now: d.Now}, nil
 }
 
@@ -133,9 +143,13 @@ func (s *Service) count(kind, decision string) {
 	}
 }
 
-func (s *Service) sendMail(ctx context.Context, m mail.Message) {
-	if err := s.mailer.Send(ctx, m); err != nil {
-		s.log.Error("send mail", "to", m.To, "subject", m.Subject, "err", err)
+// sendMail writes l to member m in their language (web.Catalog.MailLang)
+// and sends it.
+func (s *Service) sendMail(ctx context.Context, m *twinfed.Member, l web.Letter) {
+	l.Name, l.Site = m.FirstName, s.cfg.BaseURL+"/"
+	msg := s.cat.Mail(s.cat.MailLang(m.Locale), m.Email, l)
+	if err := s.mailer.Send(ctx, msg); err != nil {
+		s.log.Error("send mail", "to", msg.To, "subject", msg.Subject, "err", err)
 	}
 }
 
@@ -202,8 +216,8 @@ func (s *Service) ValidateMember(ctx context.Context, p *twinfed.Principal, user
 		return nil, s.internal("validate member", err)
 	}
 	s.count("member", "validated")
-	s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: your registration is validated",
-		Body: "Hello " + m.FirstName + ",\n\nthe national agency has validated your eTwinning registration. Welcome!\n\n" + s.cfg.BaseURL + "/\n"})
+	s.sendMail(ctx, m, web.Letter{Subject: "mail.validated.subject",
+		Parts: []web.LetterPart{web.Para("mail.validated.body"), web.LinkPart(s.cfg.BaseURL + "/")}})
 	return m, nil
 }
 
@@ -234,8 +248,8 @@ func (s *Service) RejectMember(ctx context.Context, p *twinfed.Principal, userna
 		return nil, s.internal("reject member", err)
 	}
 	s.count("member", "rejected")
-	s.sendMail(ctx, mail.Message{To: m.Email, Subject: "Twinfed: your registration needs attention",
-		Body: "Hello " + m.FirstName + ",\n\nthe national agency could not validate your registration:\n\n" + reason + "\n\nYou can correct it and submit again: " + s.cfg.BaseURL + "/\n"})
+	s.sendMail(ctx, m, web.Letter{Subject: "mail.rejected.subject",
+		Parts: []web.LetterPart{web.Para("mail.rejected.body"), web.QuotePart(reason), web.Para("mail.rejected.action"), web.LinkPart(s.cfg.BaseURL + "/")}})
 	return m, nil
 }
 

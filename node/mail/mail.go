@@ -3,6 +3,14 @@
 // SMTP (a configured server) or Spool (files in a directory, logged: a
 // demo or a test without SMTP). The node's account, registration and
 // agency features send through a Sender; cmd/twinfed chooses which.
+//
+// Every message carries Date and Message-ID headers, and Auto-Submitted:
+// auto-generated (RFC 3834: no vacation replies); a message with an HTML
+// part is sent as multipart/alternative (the plain text first, the HTML
+// second), both parts UTF-8: as they are (8bit, so that a spooled mail
+// reads as written, links included) when every line fits SMTP's 998
+// octets, in quoted-printable otherwise. The texts themselves, in the
+// recipient's language, are written by node/web (Catalog.Mail).
 package mail
 
 import (
@@ -11,10 +19,14 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/smtp"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,11 +34,12 @@ import (
 	"time"
 )
 
-// Message is one outgoing e-mail, plain text.
+// Message is one outgoing e-mail.
 type Message struct {
 	To      string
 	Subject string
-	Body    string
+	Body    string // the plain-text part
+	HTML    string // the HTML part; "": a plain-text mail
 }
 
 // Sender sends e-mail.
@@ -65,7 +78,7 @@ func (s *Spool) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("mail spool: %w", err)
 	}
-	if _, err := f.Write(formatMail(s.From, m)); err != nil {
+	if _, err := f.Write(formatMail(s.From, m, now())); err != nil {
 		f.Close()
 		return fmt.Errorf("mail spool: %w", err)
 	}
@@ -88,9 +101,10 @@ type SMTP struct {
 	Port     int
 	Username string // empty: no authentication
 	Password string
-	TLS      string        // starttls, implicit or none
-	From     string        // the envelope sender and the From header
-	Timeout  time.Duration // of the whole exchange; zero: 30s
+	TLS      string           // starttls, implicit or none
+	From     string           // the envelope sender and the From header
+	Timeout  time.Duration    // of the whole exchange; zero: 30s
+	Now      func() time.Time // nil: time.Now; the Date header
 }
 
 var _ Sender = (*SMTP)(nil)
@@ -140,7 +154,11 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("smtp DATA: %w", err)
 	}
-	if _, err := w.Write(formatMail(s.From, m)); err != nil {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	if _, err := w.Write(formatMail(s.From, m, now())); err != nil {
 		return fmt.Errorf("smtp write: %w", err)
 	}
 	if err := w.Close(); err != nil {
@@ -149,10 +167,60 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	return c.Quit()
 }
 
-// formatMail renders m as an RFC 5322 message, CRLF line ends.
-func formatMail(from string, m Message) []byte {
+// formatMail renders m as an RFC 5322 message sent at now, CRLF line
+// ends: plain text, or multipart/alternative when m has an HTML part.
+func formatMail(from string, m Message, now time.Time) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n", from, m.To, mime.QEncoding.Encode("utf-8", m.Subject))
-	b.WriteString(strings.ReplaceAll(m.Body, "\n", "\r\n"))
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\nAuto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n",
+		from, m.To, mime.QEncoding.Encode("utf-8", m.Subject), now.Format(time.RFC1123Z), messageID(from))
+	if m.HTML == "" {
+		body, cte := encodeText(m.Body)
+		b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: " + cte + "\r\n\r\n" + body)
+		return []byte(b.String())
+	}
+	var parts strings.Builder
+	mw := multipart.NewWriter(&parts)
+	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%s\r\n\r\n", mw.Boundary())
+	for _, p := range []struct{ typ, text string }{{"text/plain", m.Body}, {"text/html", m.HTML}} {
+		body, cte := encodeText(p.text)
+		w, _ := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {p.typ + "; charset=utf-8"},
+			"Content-Transfer-Encoding": {cte},
+		})
+		_, _ = io.WriteString(w, body)
+	}
+	_ = mw.Close()
+	b.WriteString(parts.String())
 	return []byte(b.String())
+}
+
+// encodeText returns text with CRLF line ends and its transfer encoding:
+// 8bit when every line fits SMTP's 998 octets, else quoted-printable.
+func encodeText(text string) (string, string) {
+	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n")
+	fits := true
+	for line := range strings.SplitSeq(text, "\r\n") {
+		fits = fits && len(line) <= 998
+	}
+	if fits {
+		return text, "8bit"
+	}
+	var b strings.Builder
+	w := quotedprintable.NewWriter(&b)
+	_, _ = w.Write([]byte(text))
+	_ = w.Close()
+	return b.String(), "quoted-printable"
+}
+
+// messageID returns a new Message-ID in the domain of the From address.
+func messageID(from string) string {
+	domain := "twinfed.invalid"
+	if at := strings.LastIndexByte(from, '@'); at >= 0 {
+		if d := strings.Trim(from[at+1:], "<> \t"); d != "" {
+			domain = d
+		}
+	}
+	var rnd [16]byte
+	_, _ = rand.Read(rnd[:])
+	return "<" + hex.EncodeToString(rnd[:]) + "@" + domain + ">"
 }

@@ -13,8 +13,32 @@ import (
 )
 
 // Mails returns the mails spooled in <dir>/mail-spool to addr, oldest
-// first (dir is the node's data directory, Options.Dir).
+// first (dir is the node's data directory, Options.Dir): each is its
+// header block followed by its plain-text part, decoded. SpooledMails
+// returns them parsed, with their HTML part.
 func Mails(tb testing.TB, n *node.Node, dir, addr string) []string {
+	tb.Helper()
+	var out []string
+	for _, raw := range spooled(tb, dir, addr) {
+		head, _, _ := strings.Cut(raw, "\r\n\r\n")
+		out = append(out, head+"\r\n\r\n"+ParseMail(tb, []byte(raw)).Text)
+	}
+	return out
+}
+
+// SpooledMails returns the mails spooled in <dir>/mail-spool to addr,
+// parsed, oldest first.
+func SpooledMails(tb testing.TB, dir, addr string) []Mail {
+	tb.Helper()
+	var out []Mail
+	for _, raw := range spooled(tb, dir, addr) {
+		out = append(out, ParseMail(tb, []byte(raw)))
+	}
+	return out
+}
+
+// spooled returns the raw mails spooled in <dir>/mail-spool to addr.
+func spooled(tb testing.TB, dir, addr string) []string {
 	tb.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "mail-spool", "*.eml"))
 	sort.Strings(files)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
 )
 
@@ -38,6 +39,11 @@ type Options struct {
 	Outbox outbox.Outbox
 	// Tune, when set, changes the node's options last (limits, hashing).
 	Tune func(*node.Options)
+	// Mailer sends the node's mail (an SMTPServer's Sender); nil: spooled
+	// in <Dir>/mail-spool.
+	Mailer mail.Sender
+	// Languages are the node's languages, default first; nil: it, en.
+	Languages []string
 }
 
 // MustOpenNode starts a real node (Badger in a temp dir, HTTP on
@@ -66,10 +72,15 @@ func MustOpenNode(tb testing.TB, o Options) *node.Node {
 		}
 		local = &LocalOnly{TB: tb, Base: "http://" + o.Listener.Addr().String()}
 	}
+	langs := o.Languages
+	if langs == nil {
+		langs = []string{"it", "en"}
+	}
 	opts := node.Options{
 		Dir: o.Dir, Addr: "127.0.0.1:0", Listener: o.Listener,
 		Service:  node.Config{Country: o.Country, AgencyName: "Indire", Policy: pol, Hash: TestHash, LoginAttempts: 3, LoginWindow: time.Minute},
-		Server:   node.ServerConfig{Languages: []string{"it", "en"}, APIToken: o.Token, MaxUploadBytes: o.Upload},
+		Server:   node.ServerConfig{Languages: langs, APIToken: o.Token, MaxUploadBytes: o.Upload},
+		Mailer:   o.Mailer,
 		Registry: o.Registry,
 		Metrics:  prometheus.NewRegistry(),
 		Now:      o.Now,

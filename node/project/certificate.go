@@ -10,12 +10,15 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/project/certificate"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // Certificate writes the project start certificate of one partner of an
-// approved project as PDF. The partners of the project and the partner's
-// agency may download it.
-func (s *Service) Certificate(ctx context.Context, p *twinfed.Principal, id, partner, lang string, w io.Writer) error {
+// approved project as PDF, in the holder's language: the language the
+// partner chose, when they are a member of this node and cat offers it;
+// else lang (the page's, for a partner of another node). The partners of
+// the project and the partner's agency may download it.
+func (s *Service) Certificate(ctx context.Context, p *twinfed.Principal, id, partner, lang string, cat *web.Catalog, w io.Writer) error {
 	if p == nil {
 		return twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first.")
 	}
@@ -33,6 +36,14 @@ func (s *Service) Certificate(ctx context.Context, p *twinfed.Principal, id, par
 	if !slices.Contains(proj.Permissions(s.projectViewer(p)).Certificates, pt.Actor) {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the project's partners and their agencies can download its certificates.")
 	}
-	return certificate.Write(w, certificate.Certificate{Lang: lang, Project: proj, Partner: pt, Issued: s.now().UTC(), Issuer: s.cfg.AgencyName,
+	_ = s.store.View(func(txn *badger.Txn) error {
+		if username, err := s.contacts.LocalTarget(txn, pt.Actor); err == nil {
+			if m, err := s.members.MemberIn(txn, username); err == nil && cat.Offered(m.Locale) {
+				lang = m.Locale
+			}
+		}
+		return nil
+	})
+	return certificate.Write(w, certificate.Certificate{Lang: lang, Catalog: cat, Project: proj, Partner: pt, Issued: s.now().UTC(), Issuer: s.cfg.AgencyName,
 		URL: strings.TrimRight(s.cfg.BaseURL, "/") + "/projects/view?id=" + url.QueryEscape(proj.ID)})
 }

@@ -556,7 +556,7 @@ func (h *Web) editProject(w http.ResponseWriter, r *http.Request) {
 func (h *Web) certificate(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var buf bytes.Buffer
-	if err := h.svc.Certificate(r.Context(), web.State(r).Principal, q.Get("id"), q.Get("partner"), web.State(r).Lang, &buf); err != nil {
+	if err := h.svc.Certificate(r.Context(), web.State(r).Principal, q.Get("id"), q.Get("partner"), web.State(r).Lang, h.kit.Catalog(), &buf); err != nil {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}

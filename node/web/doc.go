@@ -25,6 +25,10 @@
 //     catalogue per language for every feature), the layout and the
 //     partials several features share (templates/_*.html), and the pages
 //     of no feature (home, error, later).
+//   - the members' e-mails in their language (letter.go: a feature
+//     describes a Letter of catalogue messages, Catalog.Mail writes its
+//     plain-text and HTML parts) and durations in words
+//     (duration.go: Catalog.FormatDuration, "48 hours", "48 ore").
 //
 // A feature embeds its own templates and hands them to the kit with
 // AddTemplates; its page names must be unique across features. It then

@@ -26,6 +26,7 @@ var staticFS embed.FS
 // Config configures the kit.
 type Config struct {
 	Languages []string // UI languages, first is the default; nil: en
+	Catalog   *Catalog // the catalogue of Languages, when the caller has built it; nil: built here
 	// SecureCookies marks cookies Secure (set it when the base URL is https).
 	SecureCookies  bool
 	MaxUploadBytes int64  // largest photo; zero: 2 MiB
@@ -97,9 +98,12 @@ func New(cfg Config) (*Kit, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	cat, err := NewCatalog(cfg.Languages)
-	if err != nil {
-		return nil, err
+	var err error
+	cat := cfg.Catalog
+	if cat == nil {
+		if cat, err = NewCatalog(cfg.Languages); err != nil {
+			return nil, err
+		}
 	}
 	k := &Kit{cfg: cfg, log: cfg.Logger, cat: cat, mux: http.NewServeMux(), loc: nodeZone(cfg.Country)}
 	if k.tmpl, err = newTemplates(cat, sharedFS, "templates/*.html"); err != nil {

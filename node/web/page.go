@@ -187,7 +187,7 @@ func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, name string, p *Page,
 	} else if errors.As(err, &rl) {
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryIn().Seconds())+1))
-		p.Problem = p.T("Too many failed attempts. Wait a few minutes and try again.")
+		p.Problem = p.k.cat.TData(p.Lang, "rate_limited.wait", map[string]any{"Duration": p.Duration(rl.RetryIn())})
 	} else if code == twinfed.EINTERNAL {
 		p.Problem = p.T("Something went wrong on our side. Please try again later.")
 	} else {
