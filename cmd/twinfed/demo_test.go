@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// freeBasePort finds a base port whose demo range (base+1 … base+33) is free.
+// freeBasePort finds a base port whose demo range (base+1 … base+43) is free.
 func freeBasePort(tb testing.TB) int {
 	tb.Helper()
 	for try := 0; try < 50; try++ {
@@ -28,7 +28,7 @@ func freeBasePort(tb testing.TB) int {
 		base := 10000 + rand.IntN(22000)
 		ok := true
 		var held []net.Listener
-		for _, off := range []int{1, 2, 3, 11, 12, 13, 21, 22, 23, 31, 32, 33} {
+		for _, off := range []int{1, 2, 3, 11, 12, 13, 21, 22, 23, 31, 32, 33, 41, 42, 43} {
 			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+off))
 			if err != nil {
 				ok = false
