@@ -157,6 +157,22 @@ func TestDemo_StartsSeedsAndResumes(t *testing.T) {
 		t.Fatalf("FR in the registry: %+v", fr)
 	}
 
+	// Each member's /metrics is on base+41.., not on its API port.
+	for i := range demoRegistryMembers {
+		for _, tc := range []struct {
+			port, want int
+		}{{base + 41 + i, http.StatusOK}, {base + 1 + i, http.StatusNotFound}} {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", tc.port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("registry member %d: GET :%d/metrics = %d, want %d", i+1, tc.port, resp.StatusCode, tc.want)
+			}
+		}
+	}
+
 	// The printed logins work: the IT officer reaches the back office, a
 	// teacher does not.
 	itBase := fmt.Sprintf("http://127.0.0.1:%d", base+21)

@@ -13,7 +13,8 @@ import (
 // series it names is one the code registers (a renamed metric breaks this
 // test) and every label it groups by is one of that metric's. The other
 // series are node-exporter's and Prometheus's own. With promtool on the
-// PATH (Debian package prometheus), it also checks the rules' syntax.
+// PATH (Debian package prometheus), it also checks the rules' syntax and
+// runs their unit tests (alerts_test.yml).
 func TestDeploy_AlertRules(t *testing.T) {
 	prom := yamlDocs(t, "../../deploy/prometheus/prometheus.yml")[0]
 	if !slices.Contains(yamlList(prom, "rule_files"), any("alerts.yml")) {
@@ -81,6 +82,11 @@ func TestDeploy_AlertRules(t *testing.T) {
 		out, err = exec.Command(promtool, "check", "config", "--syntax-only", "../../deploy/prometheus/prometheus.yml").CombinedOutput()
 		if err != nil {
 			t.Errorf("promtool check config: %v\n%s", err, out)
+		}
+		// The rules' own tests: the alerts fire on the series they watch.
+		out, err = exec.Command(promtool, "test", "rules", "../../deploy/prometheus/alerts_test.yml").CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool test rules: %v\n%s", err, out)
 		}
 	} else {
 		t.Log("promtool is not installed: the rules' PromQL syntax is not checked")
