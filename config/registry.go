@@ -8,22 +8,23 @@ import (
 
 // Registry configures one member of the registry cluster (`twinfed registry serve`).
 type Registry struct {
-	NodeID     string `toml:"node_id"`     // Raft server id, unique in the cluster
-	DataDir    string `toml:"data_dir"`    // Badger log, stable store, FSM state and snapshots
-	RaftAddr   string `toml:"raft_addr"`   // Raft TCP bind address, host:port
-	RaftAdvert string `toml:"raft_advert"` // address other members dial; defaults to raft_addr
-	HTTPAddr   string `toml:"http_addr"`   // HTTP API bind address
-	HTTPAdvert string `toml:"http_advert"` // URL other members and clients use; defaults to http://http_addr
+	NodeID     string        `toml:"node_id"`     // Raft server id, unique in the cluster
+	DataDir    string        `toml:"data_dir"`    // Badger log, stable store, FSM state and snapshots
+	RaftAddr   string        `toml:"raft_addr"`   // Raft TCP bind address, host:port
+	RaftAdvert string        `toml:"raft_advert"` // address other members dial; defaults to raft_addr
+	HTTPAddr   string        `toml:"http_addr"`   // HTTP API bind address
+	HTTPAdvert string        `toml:"http_advert"` // URL other members and clients use; defaults to http://http_addr
+	Bootstrap  bool          `toml:"bootstrap"`   // form a new cluster from this member and Peers (once, on empty data)
+	Peers      []string      `toml:"peers"`       // id=raftaddr=httpURL of the founding members, for bootstrap
+	Join       []string      `toml:"join"`        // API URLs of running members to join through, on empty data
+	AdminToken string        `toml:"admin_token"` // bearer token of CSS operators; also authenticates writes forwarded between members
+	HoldWrites time.Duration `toml:"hold_writes"` // how long a write waits for a leader during an election
+	Raft       RegistryRaft  `toml:"raft"`
+	Log        Log           `toml:"log"`
+
 	// MetricsAddr is where /metrics is served (Prometheus), apart from the
 	// API's http_addr; empty: on http_addr.
-	MetricsAddr string        `toml:"metrics_addr"`
-	Bootstrap   bool          `toml:"bootstrap"`   // form a new cluster from this member and Peers (once, on empty data)
-	Peers       []string      `toml:"peers"`       // id=raftaddr=httpURL of the founding members, for bootstrap
-	Join        []string      `toml:"join"`        // API URLs of running members to join through, on empty data
-	AdminToken  string        `toml:"admin_token"` // bearer token of CSS operators; also authenticates writes forwarded between members
-	HoldWrites  time.Duration `toml:"hold_writes"` // how long a write waits for a leader during an election
-	Raft        RegistryRaft  `toml:"raft"`
-	Log         Log           `toml:"log"`
+	MetricsAddr string `toml:"metrics_addr"`
 }
 
 // RegistryRaft holds Raft's timing knobs; zero keeps the built-in default.
@@ -49,13 +50,14 @@ type RegistryPeer struct {
 // loopback.
 func DefaultRegistry() Registry {
 	return Registry{
-		NodeID:      "r1",
-		DataDir:     "registry-data",
-		RaftAddr:    "127.0.0.1:7000",
-		HTTPAddr:    "127.0.0.1:7100",
+		NodeID:     "r1",
+		DataDir:    "registry-data",
+		RaftAddr:   "127.0.0.1:7000",
+		HTTPAddr:   "127.0.0.1:7100",
+		HoldWrites: 5 * time.Second,
+		Log:        Log{Level: "info", Format: "text"},
+
 		MetricsAddr: "127.0.0.1:9465",
-		HoldWrites:  5 * time.Second,
-		Log:         Log{Level: "info", Format: "text"},
 	}
 }
 
