@@ -28,6 +28,7 @@ type Node struct {
 	Eligibility  twinfed.Eligibility `toml:"eligibility"`
 	Accounts     Accounts            `toml:"accounts"`
 	Limits       Limits              `toml:"limits"`
+	TLS          NodeTLS             `toml:"tls"`
 	Federation   Federation          `toml:"federation"`
 	Log          Log                 `toml:"log"`
 }
@@ -176,6 +177,7 @@ func (c *Node) Validate() error {
 	}
 	c.Eligibility.Problems(func(key, problem string) { p.Addf(key, "%s", problem) })
 	c.Limits.validate(&p, "limits")
+	c.TLS.validate(&p, "tls", c.BaseURL)
 	a := c.Accounts
 	if a.SessionLifetime < time.Minute {
 		p.Addf("accounts.session_lifetime", "%s is too short; use at least 1m (336h is the default)", a.SessionLifetime)

@@ -31,6 +31,16 @@ func TestNode_Defaults(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("page_cache_mib = -1: %v", err)
 	}
+	for _, tls := range []NodeTLS{
+		{CertFile: "/etc/twinfed/tls/cert.pem", KeyFile: "/etc/twinfed/tls/key.pem"},
+		{ACMEDomains: []string{"it.twinfed.example"}, ACMEEmail: "ops@indire.example"},
+	} {
+		cfg := DefaultNode()
+		cfg.BaseURL, cfg.TLS = "https://it.twinfed.example", tls
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("tls %+v: %v", tls, err)
+		}
+	}
 }
 
 func TestNode_Validate(t *testing.T) {
@@ -56,6 +66,17 @@ func TestNode_Validate(t *testing.T) {
 		{"rate without duration", func(c *Node) { c.Limits.Login = "20" }, `limits.login: "20" is not a rate; write N/duration`},
 		{"rate with a bad duration", func(c *Node) { c.Limits.API = "600/soon" }, `limits.api: "600/soon" is not a rate: "soon" is not a duration`},
 		{"no hashing", func(c *Node) { c.Limits.HashConcurrency = 0 }, "limits.hash_concurrency: must be at least 1"},
+		{"tls cert without key", func(c *Node) { c.BaseURL = "https://it.twinfed.example"; c.TLS.CertFile = "cert.pem" }, "tls.cert_file: and key_file go together"},
+		{"tls over http", func(c *Node) { c.TLS.CertFile, c.TLS.KeyFile = "cert.pem", "key.pem" }, "tls: is set but base_url"},
+		{"tls files and acme", func(c *Node) {
+			c.BaseURL = "https://it.twinfed.example"
+			c.TLS.CertFile, c.TLS.KeyFile, c.TLS.ACMEDomains = "cert.pem", "key.pem", []string{"it.twinfed.example"}
+		}, "not both"},
+		{"acme for another name", func(c *Node) {
+			c.BaseURL = "https://it.twinfed.example"
+			c.TLS.ACMEDomains = []string{"www.twinfed.example"}
+		}, `does not include base_url's host "it.twinfed.example"`},
+		{"acme without domains", func(c *Node) { c.TLS.ACMEEmail = "ops@indire.example" }, "tls.acme_domains: is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultNode()

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"strings"
 	"time"
 )
@@ -20,6 +21,10 @@ type Registry struct {
 	HoldWrites time.Duration `toml:"hold_writes"` // how long a write waits for a leader during an election
 	Raft       RegistryRaft  `toml:"raft"`
 	Log        Log           `toml:"log"`
+
+	// MetricsAddr is where /metrics is served (Prometheus), apart from the
+	// API's http_addr; empty: on http_addr.
+	MetricsAddr string `toml:"metrics_addr"`
 }
 
 // RegistryRaft holds Raft's timing knobs; zero keeps the built-in default.
@@ -51,6 +56,8 @@ func DefaultRegistry() Registry {
 		HTTPAddr:   "127.0.0.1:7100",
 		HoldWrites: 5 * time.Second,
 		Log:        Log{Level: "info", Format: "text"},
+
+		MetricsAddr: "127.0.0.1:9465",
 	}
 }
 
@@ -102,6 +109,12 @@ func (c *Registry) Validate() error {
 	checkAddr(&p, "http_addr", c.HTTPAddr)
 	if c.HTTPAdvert != "" {
 		checkBaseURL(&p, "http_advert", c.HTTPAdvert)
+	}
+	if c.MetricsAddr != "" {
+		checkAddr(&p, "metrics_addr", c.MetricsAddr)
+		if _, port, _ := net.SplitHostPort(c.MetricsAddr); port != "0" && (c.MetricsAddr == c.HTTPAddr || c.MetricsAddr == c.RaftAddr) {
+			p.Addf("metrics_addr", "is the same as http_addr or raft_addr; give metrics their own address (or leave it empty to serve them on http_addr)")
+		}
 	}
 	if c.HoldWrites < 0 {
 		p.Addf("hold_writes", "must not be negative")

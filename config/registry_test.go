@@ -29,6 +29,9 @@ func TestRegistry_Validate(t *testing.T) {
 			r.Join = []string{"http://127.0.0.1:7100"}
 			r.AdminToken = "0123456789abcdef"
 		}, "not both"},
+		{"metrics on the API address", func(r *Registry) { r.MetricsAddr = r.HTTPAddr }, "metrics_addr"},
+		{"metrics address", func(r *Registry) { r.MetricsAddr = "9465" }, "metrics_addr"},
+		{"metrics on http_addr", func(r *Registry) { r.MetricsAddr = "" }, ""},
 		{"heartbeat", func(r *Registry) { r.Raft.HeartbeatTimeout = 1 }, "heartbeat_timeout"},
 		{"lease over the heartbeat", func(r *Registry) { r.Raft.LeaderLeaseTimeout = 2 * time.Second }, "leader_lease_timeout"},
 		{"lease too short", func(r *Registry) { r.Raft.LeaderLeaseTimeout = time.Millisecond }, "leader_lease_timeout"},

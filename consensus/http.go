@@ -35,9 +35,11 @@ func (m *Member) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", m.handleReady)
-	if m.cfg.Metrics != nil {
+	switch {
+	case m.cfg.MetricsElsewhere:
+	case m.cfg.Metrics != nil:
 		mux.Handle("GET /metrics", promhttp.HandlerFor(m.cfg.Metrics, promhttp.HandlerOpts{}))
-	} else {
+	default:
 		mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.NewRegistry(), promhttp.HandlerOpts{}))
 	}
 

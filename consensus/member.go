@@ -100,6 +100,10 @@ type Config struct {
 	Metrics *prometheus.Registry // nil: metrics are kept but not exported
 	Now     func() time.Time     // the clock; time.Now when nil
 
+	// MetricsElsewhere: the caller serves Metrics on its own address, so
+	// the API does not serve /metrics.
+	MetricsElsewhere bool
+
 	// MaxBody is the largest accepted write body (1 MiB when 0); imports
 	// accept MaxImportBody (64 MiB when 0) and are split into entries.
 	MaxBody       int64

@@ -22,8 +22,8 @@ import (
 
 // The demo's port layout, from --base-port (default 7400):
 //
-//	registry members: HTTP base+1..3, Raft base+11..13
-//	national nodes:   IT base+21, FR base+22, ES base+23
+//	registry members: HTTP base+1..3, Raft base+11..13, /metrics base+41..43
+//	national nodes:   IT base+21, FR base+22, ES base+23, /metrics base+31..33
 const (
 	demoDefaultBasePort = 7400
 	demoRegistryMembers = 3
@@ -36,7 +36,7 @@ func demoCommand() *cli.Command {
 		Description: "Everything runs in this one process on loopback. Data lives under --data and survives a restart " +
 			"(a second run resumes); --reset starts over. URLs and logins are printed and written to demo.json in the data directory.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "base-port", Value: demoDefaultBasePort, Usage: "first port of the demo's range (it uses base+1 to base+33)"},
+			&cli.IntFlag{Name: "base-port", Value: demoDefaultBasePort, Usage: "first port of the demo's range (it uses base+1 to base+43)"},
 			&cli.StringFlag{Name: "data", Value: "demo-data", Usage: "directory for every process's data"},
 			&cli.BoolFlag{Name: "reset", Usage: "delete the data directory first and seed anew"},
 		},
@@ -187,6 +187,12 @@ func (d *demoMain) startRegistry(ctx context.Context, token string) error {
 	}
 	for i, p := range peers {
 		d.progress("Starting registry member %s on %s (Raft %s)…", p.ID, p.HTTPURL, p.RaftAddr)
+		reg := prometheus.NewRegistry()
+		ms, err := serveMetrics(fmt.Sprintf("127.0.0.1:%d", d.BasePort+41+i), reg)
+		if err != nil {
+			return fmt.Errorf("registry member %s: %w", p.ID, err)
+		}
+		d.closers = append(d.closers, ms.Close)
 		m, err := consensus.Open(ctx, consensus.Config{
 			NodeID:     p.ID,
 			DataDir:    filepath.Join(d.DataDir, "registry", p.ID),
@@ -197,7 +203,9 @@ func (d *demoMain) startRegistry(ctx context.Context, token string) error {
 			AdminToken: token,
 			Raft:       consensus.DefaultRaftTuning(),
 			Logger:     d.logger.With("process", "registry "+p.ID),
-			Metrics:    prometheus.NewRegistry(),
+			Metrics:    reg,
+
+			MetricsElsewhere: true,
 		})
 		if err != nil {
 			return fmt.Errorf("registry member %s: %w", p.ID, err)

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// freeBasePort finds a base port whose demo range (base+1 … base+33) is free.
+// freeBasePort finds a base port whose demo range (base+1 … base+43) is free.
 func freeBasePort(tb testing.TB) int {
 	tb.Helper()
 	for try := 0; try < 50; try++ {
@@ -28,7 +28,7 @@ func freeBasePort(tb testing.TB) int {
 		base := 10000 + rand.IntN(22000)
 		ok := true
 		var held []net.Listener
-		for _, off := range []int{1, 2, 3, 11, 12, 13, 21, 22, 23, 31, 32, 33} {
+		for _, off := range []int{1, 2, 3, 11, 12, 13, 21, 22, 23, 31, 32, 33, 41, 42, 43} {
 			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+off))
 			if err != nil {
 				ok = false
@@ -155,6 +155,22 @@ func TestDemo_StartsSeedsAndResumes(t *testing.T) {
 	resp.Body.Close()
 	if fr.NodeURL != fmt.Sprintf("http://127.0.0.1:%d", base+22) || len(fr.Keys) != 1 {
 		t.Fatalf("FR in the registry: %+v", fr)
+	}
+
+	// Each member's /metrics is on base+41.., not on its API port.
+	for i := range demoRegistryMembers {
+		for _, tc := range []struct {
+			port, want int
+		}{{base + 41 + i, http.StatusOK}, {base + 1 + i, http.StatusNotFound}} {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", tc.port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("registry member %d: GET :%d/metrics = %d, want %d", i+1, tc.port, resp.StatusCode, tc.want)
+			}
+		}
 	}
 
 	// The printed logins work: the IT officer reaches the back office, a

@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -208,6 +209,9 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	}
 	if keys == nil {
 		log.Warn("the registry gives no node keys: ActivityPub is not served")
+		if o.Listener, err = m.listener(log); err != nil {
+			return err
+		}
 		if m.node, err = node.Open(ctx, o); err != nil {
 			return err
 		}
@@ -228,6 +232,9 @@ func (m *nodeMain) Run(ctx context.Context) error {
 		return fmt.Errorf("node: federation outbox: %w", err)
 	}
 	o.Store, o.Outbox, o.Prover, o.Signed, o.Fetch, o.FederationAdmin = m.store, m.out, m.out, m.out, m.out.Get, m.out.AdminHandler()
+	if o.Listener, err = m.listener(log); err != nil {
+		return err
+	}
 	if m.node, err = node.Open(ctx, o); err != nil {
 		return err
 	}
@@ -246,6 +253,23 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	m.fed.Start(context.WithoutCancel(ctx))
 	log.Info("node started", "url", m.node.URL(), "key_id", m.key.ID, "hash", o.Service.Hash.String())
 	return nil
+}
+
+// listener is the node's HTTP listener: m.Listener, or nil for node.Open
+// to bind http_addr; with [tls], that listener (bound here) serving TLS.
+// node.Open closes it if it fails.
+func (m *nodeMain) listener(log *slog.Logger) (net.Listener, error) {
+	tc, err := nodeTLSConfig(m.Config, log)
+	if err != nil || tc == nil {
+		return m.Listener, err
+	}
+	ln := m.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", m.Config.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("node: listen on %s: %w", m.Config.HTTPAddr, err)
+		}
+	}
+	return tls.NewListener(ln, tc), nil
 }
 
 // Node returns the running node (nil before Run).

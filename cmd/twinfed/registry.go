@@ -75,10 +75,12 @@ type registryMain struct {
 	Config config.Registry
 	Logger *slog.Logger
 
-	member *consensus.Member
+	member  *consensus.Member
+	metrics *metricsServer // nil when /metrics is served on http_addr
 }
 
-// Run starts the member and returns once it serves.
+// Run starts the member and returns once it serves. /metrics is on
+// metrics_addr when it is set, and then not on the API's address.
 func (m *registryMain) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -86,12 +88,30 @@ func (m *registryMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.Config.MetricsAddr != "" {
+		if m.metrics, err = serveMetrics(m.Config.MetricsAddr, reg); err != nil {
+			return fmt.Errorf("registry: %w", err)
+		}
+		ccfg.MetricsElsewhere = true
+	}
 	m.member, err = consensus.Open(ctx, ccfg)
 	return err
 }
 
-// Close stops the member.
+// MetricsAddr returns the address /metrics is served on, "" when it is
+// served on the API's address.
+func (m *registryMain) MetricsAddr() string {
+	if m.metrics == nil {
+		return ""
+	}
+	return m.metrics.Addr()
+}
+
+// Close stops /metrics, then the member.
 func (m *registryMain) Close() error {
+	if m.metrics != nil {
+		_ = m.metrics.Close()
+	}
 	if m.member == nil {
 		return nil
 	}
@@ -180,6 +200,9 @@ func registryCommand() *cli.Command {
 						return err
 					}
 					fmt.Fprintf(c.App.Writer, "registry member %s serving on %s\n", cfg.NodeID, rm.member.URL())
+					if a := rm.MetricsAddr(); a != "" {
+						fmt.Fprintf(c.App.Writer, "metrics on http://%s/metrics\n", a)
+					}
 					<-c.Context.Done()
 					return rm.Close()
 				},

@@ -19,7 +19,7 @@ import (
 func TestRegistryMain_ServeAndOperate(t *testing.T) {
 	cfg := config.DefaultRegistry()
 	cfg.DataDir = filepath.Join(t.TempDir(), "r1")
-	cfg.RaftAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.RaftAddr, cfg.HTTPAddr, cfg.MetricsAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Bootstrap = true
 	cfg.AdminToken = "0123456789abcdef-test"
 	// The tests' Raft timings: the join makes a cluster of two voters,
@@ -50,6 +50,21 @@ func TestRegistryMain_ServeAndOperate(t *testing.T) {
 			t.Fatal("the member never seeded its countries")
 		}
 		<-time.After(20 * time.Millisecond) // poll interval
+	}
+	// /metrics is on its own address, not on the API's.
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{{url + "/metrics", http.StatusNotFound}, {"http://" + rm.MetricsAddr() + "/metrics", http.StatusOK}} {
+		resp, err := http.Get(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || (tc.want == http.StatusOK && !bytes.Contains(body, []byte("twinfed_registry_raft_state"))) {
+			t.Errorf("GET %s: %d, want %d (with the member's series)", tc.url, resp.StatusCode, tc.want)
+		}
 	}
 	csv := "country,legal_name,level,national_number\nIT,Liceo Volta,upper_secondary,COPS01\nFR,Lycée Curie,upper_secondary,\n"
 	file := filepath.Join(t.TempDir(), "schools.csv")
