@@ -135,7 +135,7 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			SessionLifetime: a.SessionLifetime, ConfirmLinkTTL: a.ConfirmLinkTTL, ResetLinkTTL: a.ResetLinkTTL,
 			LoginAttempts: a.LoginAttempts, LoginWindow: a.LoginWindow,
 		},
-		Server: node.ServerConfig{Languages: cfg.Languages, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
+		Server: node.ServerConfig{Languages: cfg.UILanguages(), SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
 			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB)},
 		MailFrom: cfg.Mail.From,
 		Logger:   logger,

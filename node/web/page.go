@@ -49,6 +49,22 @@ func (p *Page) T(id string) string { return p.k.cat.T(p.Lang, id) }
 // TN translates a plural message.
 func (p *Page) TN(id string, n int) string { return p.k.cat.TN(p.Lang, id, n) }
 
+// Dir is the direction of the page's language: "rtl" for Arabic, else
+// "ltr" (the dir attribute of <html>).
+func (p *Page) Dir() string { return p.k.cat.Dir(p.Lang) }
+
+// CountryName is the name of a country code in the page's language.
+func (p *Page) CountryName(code string) string { return p.k.cat.CountryName(p.Lang, code) }
+
+// CountryList joins the names of country codes in the page's language.
+func (p *Page) CountryList(codes []string) string { return p.k.cat.CountryList(p.Lang, codes) }
+
+// LanguageName is the name of a language code in the page's language.
+func (p *Page) LanguageName(code string) string { return p.k.cat.LanguageName(p.Lang, code) }
+
+// LanguageList joins the names of language codes in the page's language.
+func (p *Page) LanguageList(codes []string) string { return p.k.cat.LanguageList(p.Lang, codes) }
+
 // V returns a form value to fill an input with again.
 func (p *Page) V(name string) string {
 	if p.Form == nil {

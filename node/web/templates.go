@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/twinfed/twinfed"
 )
 
 // templates holds every page, parsed once per language.
@@ -165,6 +167,8 @@ func (t *templates) page(lang, name string) *template.Template {
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"join":        strings.Join,
+		"endonym":     Endonym,
+		"dir":         twinfed.TextDirection,
 		"peerName":    DisplayName,
 		"inc":         func(i int) int { return i + 1 },
 		"profileLink": ProfileLink,
