@@ -10,14 +10,14 @@ import (
 
 // Node configures a national node (`twinfed node serve`).
 type Node struct {
-	Country   string   `toml:"country"`   // the node's country code, e.g. IT
-	BaseURL   string   `toml:"base_url"`  // public base URL, e.g. https://it.twinfed.example; actor ids live under it
-	DataDir   string   `toml:"data_dir"`  // Badger store, key pair, mail spool
-	HTTPAddr  string   `toml:"http_addr"` // bind address of the web UI, JSON API and ActivityPub endpoints
+	Country  string `toml:"country"`   // the node's country code, e.g. IT
+	BaseURL  string `toml:"base_url"`  // public base URL, e.g. https://it.twinfed.example; actor ids live under it
+	DataDir  string `toml:"data_dir"`  // Badger store, key pair, mail spool
+	HTTPAddr string `toml:"http_addr"` // bind address of the web UI, JSON API and ActivityPub endpoints
 	// Languages are the UI languages offered, the first the default; empty:
 	// the country's official languages, then English (UILanguages).
 	Languages []string `toml:"languages"`
-	Registry  []string `toml:"registry"`  // registry member URLs, tried in turn
+	Registry  []string `toml:"registry"` // registry member URLs, tried in turn
 	// PageCacheMiB is the memory for rendered public profile pages served
 	// to visitors without a session: 0 keeps the default (32 MiB, about
 	// 12,000 pages), -1 turns the cache off.
