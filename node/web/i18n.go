@@ -3,9 +3,11 @@ package web
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -30,12 +32,20 @@ type Catalog struct {
 	locs    map[string]*i18n.Localizer
 	names   map[string]names // lang → names of languages and countries
 	files   map[string]*i18n.MessageFile
+
+	auditOnce sync.Once
+	audit     []CatalogueStatus
 }
 
 // NewCatalog loads every embedded catalogue and offers langs (the first
 // is the default). Every offered language must be one of the 36 UI
 // languages and have a catalogue.
 func NewCatalog(langs []string) (*Catalog, error) {
+	return loadCatalog(localeFS, langs)
+}
+
+// loadCatalog loads the catalogues of fsys's locales/*.toml.
+func loadCatalog(fsys fs.FS, langs []string) (*Catalog, error) {
 	if len(langs) == 0 {
 		langs = []string{"en"}
 	}
@@ -43,14 +53,14 @@ func NewCatalog(langs []string) (*Catalog, error) {
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	c := &Catalog{bundle: b, langs: langs, simple: map[string]map[string]string{}, locs: map[string]*i18n.Localizer{},
 		names: map[string]names{}, files: map[string]*i18n.MessageFile{}}
-	entries, err := localeFS.ReadDir("locales")
+	paths, err := fs.Glob(fsys, "locales/*.toml")
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range entries {
-		mf, err := b.LoadMessageFileFS(localeFS, "locales/"+e.Name())
+	for _, path := range paths {
+		mf, err := b.LoadMessageFileFS(fsys, path)
 		if err != nil {
-			return nil, fmt.Errorf("web: catalogue %s: %w", e.Name(), err)
+			return nil, fmt.Errorf("web: catalogue %s: %w", path, err)
 		}
 		c.files[mf.Tag.String()] = mf
 	}
