@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -144,7 +145,7 @@ func (k *Kit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			k.log.Error("panic in handler", "path", r.URL.Path, "panic", v)
 			if !sw.wrote {
-				http.Error(sw, "Internal error.", http.StatusInternalServerError)
+				k.statusPage(sw, k.load(r), http.StatusInternalServerError, nil)
 			}
 		}
 		route := r.Pattern
@@ -157,8 +158,50 @@ func (k *Kit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
+	if handler, pattern := k.mux.Handler(r); pattern == "" {
+		k.unrouted(sw, r, handler)
+		return
+	}
 	k.mux.ServeHTTP(sw, r)
 }
+
+// unrouted answers a request no route matches: the mux's answer (404, or
+// 405 with Allow when the path has routes for other methods) as a page of
+// the site in the visitor's language, or as the API's JSON error under
+// /api/ and for ActivityPub clients.
+func (k *Kit) unrouted(w http.ResponseWriter, r *http.Request, muxAnswer http.Handler) {
+	probe := &statusProbe{header: http.Header{}}
+	muxAnswer.ServeHTTP(probe, r)
+	status := probe.code
+	if status != http.StatusMethodNotAllowed {
+		status = http.StatusNotFound
+	}
+	if allow := probe.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") || WantsActivity(r) {
+		code := twinfed.ENOTFOUND
+		msg := "There is no such page."
+		if status == http.StatusMethodNotAllowed {
+			code, msg = "method_not_allowed", "This address cannot be used this way; go back and use the page's links and buttons."
+		}
+		var body APIError
+		body.Error.Code, body.Error.Message = code, msg
+		WriteJSON(w, status, body)
+		return
+	}
+	k.statusPage(w, k.load(r), status, nil)
+}
+
+// statusProbe records the status and headers the mux's own answer sets.
+type statusProbe struct {
+	header http.Header
+	code   int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(code int)        { p.code = code }
 
 type statusWriter struct {
 	http.ResponseWriter
