@@ -55,6 +55,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			keyCommand(),
 			countryCommand(),
 			labelsCommand(),
+			i18nCommand(),
 		},
 	}
 }

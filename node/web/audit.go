@@ -2,27 +2,17 @@ package web
 
 import (
 	"bufio"
-	_ "embed"
 	"fmt"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"unicode"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/twinfed/twinfed"
 )
-
-// sameAsEnglish is the allowlist of translations that may be identical
-// to English (names, the programme's terms, a word a language uses as
-// English does): one line each, a language code or * for every language,
-// then a message id, then why.
-//
-//go:embed locales/same-as-english.txt
-var sameAsEnglish string
 
 // Problem kinds of a catalogue (CatalogueProblem.Kind).
 const (
@@ -97,10 +87,13 @@ func placeholders(s string) string {
 	return strings.Join(out, " ")
 }
 
-// allowlist reads same-as-english.txt: language ("*" for all) → ids.
-func allowlist() map[string]map[string]bool {
+// parseAllowlist reads same-as-english.txt, the translations that may be
+// identical to English (names, the programme's terms, a word a language
+// uses as English does): one line each, a language code or * for every
+// language, then a message id, then why. It returns language or * → ids.
+func parseAllowlist(text string) map[string]map[string]bool {
 	out := map[string]map[string]bool{}
-	sc := bufio.NewScanner(strings.NewReader(sameAsEnglish))
+	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -119,12 +112,30 @@ func allowlist() map[string]map[string]bool {
 }
 
 // Allowed reports whether message id may be identical to English in lang.
-func Allowed(lang, id string) bool {
-	a := allowedOnce()
-	return a["*"][id] || a[lang][id]
+func (c *Catalog) Allowed(lang, id string) bool {
+	return c.allow["*"][id] || c.allow[lang][id]
 }
 
-var allowedOnce = sync.OnceValue(allowlist)
+// MessageIDs returns the ids of the English catalogue, sorted.
+func (c *Catalog) MessageIDs() []string {
+	var out []string
+	for _, m := range c.files["en"].Messages {
+		out = append(out, m.ID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Source is the English text of message id (a plural message's "other"
+// form), what a translator translates; "" for an unknown id.
+func (c *Catalog) Source(id string) string {
+	for _, m := range c.files["en"].Messages {
+		if m.ID == id {
+			return m.Other
+		}
+	}
+	return ""
+}
 
 // forms are a message's texts by plural form ("other" for a simple one).
 func forms(m *i18n.Message) map[string]string {
@@ -180,7 +191,7 @@ func (c *Catalog) runAudit() []CatalogueStatus {
 			out = append(out, st)
 			continue
 		}
-		file := "locales/active." + lang + ".toml"
+		file := "active." + lang + ".toml"
 		add := func(id, kind, detail string) {
 			st.Problems = append(st.Problems, CatalogueProblem{Lang: lang, File: file, ID: id, Kind: kind, Detail: detail})
 		}
@@ -227,7 +238,7 @@ func (c *Catalog) runAudit() []CatalogueStatus {
 						add(id, ProblemPlural, fmt.Sprintf("%v (first needed for %d)", err, count))
 					}
 				}
-				if ef["other"] == mfForms["other"] && hasLetter(ef["other"]) && !Allowed(lang, id) {
+				if ef["other"] == mfForms["other"] && hasLetter(ef["other"]) && !c.Allowed(lang, id) {
 					add(id, ProblemUntranslated, fmt.Sprintf("%q", ef["other"]))
 				}
 			default:
@@ -239,7 +250,7 @@ func (c *Catalog) runAudit() []CatalogueStatus {
 				if got, w := placeholders(s), placeholders(want); got != w {
 					add(id, ProblemPlaceholders, fmt.Sprintf("[%s], English has [%s]", got, w))
 				}
-				if s == want && hasLetter(s) && !Allowed(lang, id) {
+				if s == want && hasLetter(s) && !c.Allowed(lang, id) {
 					add(id, ProblemUntranslated, fmt.Sprintf("%q", s))
 				}
 			}

@@ -188,14 +188,14 @@ func TestCatalogues(t *testing.T) {
 	sort.Strings(ids)
 	for _, id := range ids {
 		if !used(id, lits) {
-			problems = append(problems, "locales/active.en.toml: unused "+strconv.Quote(id)+
+			problems = append(problems, "active.en.toml: unused "+strconv.Quote(id)+
 				": no Go source or template names it (a family built at run time is declared in dynamicPrefixes)")
 		}
 	}
 
 	for id, file := range translated {
 		if !slices.Contains(ids, id) {
-			problems = append(problems, strings.TrimPrefix(file, moduleRoot+"/")+": translates "+strconv.Quote(id)+", which locales/active.en.toml lacks (the page would show the id)")
+			problems = append(problems, strings.TrimPrefix(file, moduleRoot+"/")+": translates "+strconv.Quote(id)+", which active.en.toml lacks (the page would show the id)")
 		}
 	}
 
@@ -204,10 +204,10 @@ func TestCatalogues(t *testing.T) {
 	for _, m := range c.files["en"].Messages {
 		en[m.ID] = m.Other
 	}
-	for lang, allowed := range allowedOnce() {
+	for lang, allowed := range c.allow {
 		for id := range allowed {
 			if _, ok := en[id]; !ok {
-				problems = append(problems, "locales/same-as-english.txt: "+lang+" "+strconv.Quote(id)+": no such message in English")
+				problems = append(problems, "same-as-english.txt: "+lang+" "+strconv.Quote(id)+": no such message in English")
 				continue
 			}
 			if lang == "*" {
@@ -216,7 +216,7 @@ func TestCatalogues(t *testing.T) {
 			if mf := c.files[lang]; mf != nil {
 				for _, m := range mf.Messages {
 					if m.ID == id && m.Other != en[id] {
-						problems = append(problems, "locales/same-as-english.txt: "+lang+" "+strconv.Quote(id)+": the translation differs from English; remove the line")
+						problems = append(problems, "same-as-english.txt: "+lang+" "+strconv.Quote(id)+": the translation differs from English; remove the line")
 					}
 				}
 			}
@@ -255,7 +255,8 @@ func TestCatalogues_DynamicPrefixes(t *testing.T) {
 // one problem of each kind.
 func TestAudit_FindsEachProblem(t *testing.T) {
 	fsys := fstest.MapFS{
-		"locales/active.en.toml": {Data: []byte(`"a" = "Hello {{.Name}}"
+		"same-as-english.txt": {Data: []byte("# a comment\n* title.twinspace the programme's name\n")},
+		"active.en.toml": {Data: []byte(`"a" = "Hello {{.Name}}"
 "b" = "Projects"
 "c" = "Gone soon"
 "d" = "Welcome"
@@ -266,7 +267,7 @@ one = "{{.Count}} school"
 other = "{{.Count}} schools"
 `)},
 		// Irish: one, two, few (3-6), many (7-10), other.
-		"locales/active.ga.toml": {Data: []byte(`"a" = "Dia duit"
+		"active.ga.toml": {Data: []byte(`"a" = "Dia duit"
 "b" = "Projects"
 "d" = "Fáilte {{.Extra}}"
 "title.twinspace" = "TwinSpace"
@@ -277,7 +278,7 @@ one = "{{.Count}} scoil"
 two = "{{.Count}} scoil"
 other = "{{.Count}} scoil"
 `)},
-		"locales/active.it.toml": {Data: []byte(`"a" = "Ciao {{.Name}}"
+		"active.it.toml": {Data: []byte(`"a" = "Ciao {{.Name}}"
 "b" = "Progetti"
 "c" = "Presto via"
 "d" = "Benvenuto"
@@ -289,7 +290,7 @@ many = "{{.Count}} di scuole"
 other = "{{.Count}} scuole"
 `)},
 	}
-	c, err := loadCatalog(fsys, []string{"en", "ga", "it"})
+	c, err := LoadCatalog(fsys, []string{"en", "ga", "it"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +330,7 @@ other = "{{.Count}} scuole"
 	if ga.Translated != 1 || ga.Messages != 7 { // title.twinspace, on the allowlist
 		t.Errorf("ga: %d of %d translated", ga.Translated, ga.Messages)
 	}
-	if s := ga.Problems[0].String(); s != `locales/active.ga.toml: placeholders "a": [], English has [{{.Name}}]` {
+	if s := ga.Problems[0].String(); s != `active.ga.toml: placeholders "a": [], English has [{{.Name}}]` {
 		t.Errorf("a problem reads %q", s)
 	}
 }

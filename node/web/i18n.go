@@ -2,6 +2,7 @@ package web
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -16,7 +17,7 @@ import (
 	"github.com/twinfed/twinfed"
 )
 
-//go:embed locales/*.toml
+//go:embed locales/*.toml locales/same-as-english.txt
 var localeFS embed.FS
 
 // Catalog holds the UI's message catalogues (locales/active.<lang>.toml,
@@ -33,6 +34,7 @@ type Catalog struct {
 	names   map[string]names // lang → names of languages and countries
 	files   map[string]*i18n.MessageFile
 
+	allow     map[string]map[string]bool // same-as-english.txt: language or * → ids
 	auditOnce sync.Once
 	audit     []CatalogueStatus
 }
@@ -41,11 +43,16 @@ type Catalog struct {
 // is the default). Every offered language must be one of the 36 UI
 // languages and have a catalogue.
 func NewCatalog(langs []string) (*Catalog, error) {
-	return loadCatalog(localeFS, langs)
+	locales, _ := fs.Sub(localeFS, "locales")
+	return LoadCatalog(locales, langs)
 }
 
-// loadCatalog loads the catalogues of fsys's locales/*.toml.
-func loadCatalog(fsys fs.FS, langs []string) (*Catalog, error) {
+// LoadCatalog loads the catalogues of a directory such as
+// node/web/locales (active.<lang>.toml, and same-as-english.txt, the
+// check's allowlist) and offers langs, as NewCatalog does with the
+// catalogues built into the binary. `twinfed i18n missing --dir` reads a
+// working copy's catalogues with it.
+func LoadCatalog(fsys fs.FS, langs []string) (*Catalog, error) {
 	if len(langs) == 0 {
 		langs = []string{"en"}
 	}
@@ -53,7 +60,7 @@ func loadCatalog(fsys fs.FS, langs []string) (*Catalog, error) {
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	c := &Catalog{bundle: b, langs: langs, simple: map[string]map[string]string{}, locs: map[string]*i18n.Localizer{},
 		names: map[string]names{}, files: map[string]*i18n.MessageFile{}}
-	paths, err := fs.Glob(fsys, "locales/*.toml")
+	paths, err := fs.Glob(fsys, "active.*.toml")
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +71,14 @@ func loadCatalog(fsys fs.FS, langs []string) (*Catalog, error) {
 		}
 		c.files[mf.Tag.String()] = mf
 	}
+	if c.files["en"] == nil {
+		return nil, fmt.Errorf("web: no English catalogue (active.en.toml), the source of every other")
+	}
+	allow, err := fs.ReadFile(fsys, "same-as-english.txt")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	c.allow = parseAllowlist(string(allow))
 	var tags []language.Tag
 	for _, l := range append(slices.Clone(langs), "en") {
 		if c.simple[l] != nil {
@@ -74,7 +89,7 @@ func loadCatalog(fsys fs.FS, langs []string) (*Catalog, error) {
 		}
 		mf, ok := c.files[l]
 		if !ok {
-			return nil, fmt.Errorf("web: no catalogue for language %q (locales/active.<lang>.toml exist for %s)", l, strings.Join(c.CatalogueLanguages(), ", "))
+			return nil, fmt.Errorf("web: no catalogue for language %q (active.<lang>.toml exist for %s)", l, strings.Join(c.CatalogueLanguages(), ", "))
 		}
 		if len(tags) < len(langs) {
 			tags = append(tags, mf.Tag)

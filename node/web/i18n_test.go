@@ -14,14 +14,14 @@ import (
 func tinyCatalogues(langs ...string) fstest.MapFS {
 	fsys := fstest.MapFS{}
 	for _, l := range langs {
-		fsys["locales/active."+l+".toml"] = &fstest.MapFile{Data: []byte(`"hello" = "hello ` + l + `"` + "\n")}
+		fsys["active."+l+".toml"] = &fstest.MapFile{Data: []byte(`"hello" = "hello ` + l + `"` + "\n")}
 	}
 	return fsys
 }
 
 func TestCatalog_Pick(t *testing.T) {
 	offered := []string{"sr", "en", "nb", "pt", "hr", "bs", "ar", "de"}
-	c, err := loadCatalog(tinyCatalogues(offered...), offered)
+	c, err := LoadCatalog(tinyCatalogues(offered...), offered)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +59,10 @@ func TestCatalog_Pick(t *testing.T) {
 }
 
 func TestCatalog_Refuses(t *testing.T) {
-	if _, err := loadCatalog(tinyCatalogues("en"), []string{"en", "de"}); err == nil || !strings.Contains(err.Error(), `no catalogue for language "de"`) {
+	if _, err := LoadCatalog(tinyCatalogues("en"), []string{"en", "de"}); err == nil || !strings.Contains(err.Error(), `no catalogue for language "de"`) {
 		t.Errorf("a language without a catalogue: %v", err)
 	}
-	if _, err := loadCatalog(tinyCatalogues("en"), []string{"xx"}); err == nil || !strings.Contains(err.Error(), `"xx" is not a UI language; use one of bg, cs`) {
+	if _, err := LoadCatalog(tinyCatalogues("en"), []string{"xx"}); err == nil || !strings.Contains(err.Error(), `"xx" is not a UI language; use one of bg, cs`) {
 		t.Errorf("an unknown language: %v", err)
 	}
 }
@@ -72,7 +72,7 @@ func TestCatalog_Refuses(t *testing.T) {
 // script; the corrections of names.go hold.
 func TestNames(t *testing.T) {
 	codes := twinfed.UILanguageCodes()
-	c, err := loadCatalog(tinyCatalogues(codes...), codes)
+	c, err := LoadCatalog(tinyCatalogues(codes...), codes)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ type Kit struct {
 }
 
 // New builds the kit with its shared templates and pages (home, error,
-// later), the static files and, when cfg.Metrics is set, /metrics.
+// later, and /languages: each language's completeness), the static files and, when cfg.Metrics is set, /metrics.
 func New(cfg Config) (*Kit, error) {
 	if cfg.Accounts == nil {
 		return nil, errors.New("web: New needs an Authenticator")
@@ -97,6 +97,7 @@ func New(cfg Config) (*Kit, error) {
 		}
 		k.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	}
+	k.mux.Handle("GET /languages", k.Web(k.languagesPage))
 	static, _ := fs.Sub(staticFS, "static")
 	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
 	k.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
