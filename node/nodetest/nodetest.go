@@ -29,7 +29,9 @@ type Options struct {
 	Token    string               // the agency's API bearer token; "": none
 	Upload   int64                // largest photo; zero: the node's default
 	Country  string               // "": IT
-	Listener net.Listener         // nil: a new one on 127.0.0.1:0
+	// Languages are the UI languages the node offers; nil: it and en.
+	Languages []string
+	Listener  net.Listener // nil: a new one on 127.0.0.1:0
 	// LocalOnly gives the node a LocalOnly outbox and prover: projects
 	// that never leave it, with agency decisions "signed".
 	LocalOnly bool
@@ -40,7 +42,8 @@ type Options struct {
 
 // MustOpenNode starts a real node (Badger in a temp dir, HTTP on
 // 127.0.0.1:0, mails spooled in <Dir>/mail-spool) and closes it at the
-// end of the test. Its agency is "Indire", its languages it and en, three
+// end of the test. Its agency is "Indire", its languages it and en unless
+// o.Languages says otherwise, three
 // failed logins a minute lock an account.
 func MustOpenNode(tb testing.TB, o Options) *node.Node {
 	tb.Helper()
@@ -53,6 +56,9 @@ func MustOpenNode(tb testing.TB, o Options) *node.Node {
 	}
 	if o.Country == "" {
 		o.Country = "IT"
+	}
+	if o.Languages == nil {
+		o.Languages = []string{"it", "en"}
 	}
 	var local *LocalOnly
 	if o.LocalOnly {
@@ -67,7 +73,7 @@ func MustOpenNode(tb testing.TB, o Options) *node.Node {
 	opts := node.Options{
 		Dir: o.Dir, Addr: "127.0.0.1:0", Listener: o.Listener,
 		Service:  node.Config{Country: o.Country, AgencyName: "Indire", Policy: pol, Hash: TestHash, LoginAttempts: 3, LoginWindow: time.Minute},
-		Server:   node.ServerConfig{Languages: []string{"it", "en"}, APIToken: o.Token, MaxUploadBytes: o.Upload},
+		Server:   node.ServerConfig{Languages: o.Languages, APIToken: o.Token, MaxUploadBytes: o.Upload},
 		Registry: o.Registry,
 		Metrics:  prometheus.NewRegistry(),
 		Now:      o.Now,
