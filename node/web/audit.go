@@ -116,6 +116,13 @@ func (c *Catalog) Allowed(lang, id string) bool {
 	return c.allow["*"][id] || c.allow[lang][id]
 }
 
+// Translation is lang's own text of simple message id, without falling
+// back to English as T does; false when lang's catalogue lacks it.
+func (c *Catalog) Translation(lang, id string) (string, bool) {
+	s, ok := c.simple[lang][id]
+	return s, ok
+}
+
 // MessageIDs returns the ids of the English catalogue, sorted.
 func (c *Catalog) MessageIDs() []string {
 	var out []string
