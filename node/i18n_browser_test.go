@@ -126,8 +126,8 @@ func i18nLeaks(cat *web.Catalog, lang string, pieces []string) []string {
 }
 
 // browserLanguages walks the main pages (home, people search with
-// filters, a profile, a project card, the TwinSpace, the agency's back
-// office) in every language that has a catalogue, at a phone's width
+// filters, a profile, a project card, the TwinSpace, the languages page, a
+// page that does not exist, the agency's back office) in every language that has a catalogue, at a phone's width
 // (390 px), on one node: no English text outside the allowlist, no raw
 // message id, no ISO code, and checkPage's basics (the page no wider
 // than the phone among them). Arabic pages must be right to left.
@@ -162,7 +162,7 @@ func browserLanguages(t *testing.T, browser context.Context) {
 	proj := nationalProject(t, n, anna, annaURL, brunoURL)
 	id := url.QueryEscape(proj.ID)
 	member := []string{"/", "/people?country=IT&subject=music&language=it&project=1", "/people/profile?id=" + url.QueryEscape(brunoURL),
-		"/projects/view?id=" + id, "/projects/twinspace?id=" + id}
+		"/projects/view?id=" + id, "/projects/twinspace?id=" + id, "/languages", "/no/such/page"}
 	officer := []string{"/backoffice", "/backoffice/members", "/backoffice/members/anna", "/backoffice/projects"}
 
 	b := reuseTab(t, browser, n)
@@ -172,7 +172,12 @@ func browserLanguages(t *testing.T, browser context.Context) {
 		for _, lang := range langs {
 			b.open("/language?lang=" + lang + "&next=/")
 			for _, p := range pages {
-				b.open(p)
+				if p == "/no/such/page" {
+					b.load("open a page that does not exist", 404, chromedp.Navigate(b.base+p))
+					b.wantText("h1", cat.T(lang, "error.not_found"))
+				} else {
+					b.open(p)
+				}
 				if got := eval[string](b, `document.documentElement.lang`); got != lang {
 					t.Errorf("%s in %s: html lang=%q", p, lang, got)
 				}

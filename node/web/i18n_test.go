@@ -100,6 +100,9 @@ func TestNames(t *testing.T) {
 		{Endonym("nb"), "Norsk bokmål"}, {Endonym("sr"), "Српски"}, {Endonym("it"), "Italiano"},
 		{c.LanguageName("it", "de"), "Tedesco"}, {c.LanguageName("fr", "ga"), "Irlandais"},
 		{c.LanguageName("tr", "it"), "İtalyanca"}, // Turkish capital İ
+		{c.LanguageName("ka", "de"), "გერმანული"}, // no Mtavruli
+		{Endonym("ka"), "ქართული"}, {Endonym("pt"), "Português"},
+		{c.LanguageName("it", "pt"), "Portoghese"}, {c.LanguageName("el", "sr"), "Σερβικά"},
 		{c.CountryName("it", "ES"), "Spagna"}, {c.CountryName("en", "TR"), "Türkiye"},
 		{c.CountryName("el", "MK"), "Βόρεια Μακεδονία"}, {c.CountryName("de", "MK"), "Nordmazedonien"},
 		{c.CountryName("nb", "AT"), "Østerrike"}, // not Danish "Østrig"

@@ -66,10 +66,10 @@ func newNames(lang string) names {
 	for _, code := range codes {
 		name := ""
 		if ln != nil {
-			name = ln.Name(namerTag(code))
+			name = ln.Name(language.Make(code))
 		}
 		if name == "" {
-			name = display.Self.Name(namerTag(code)) // never the code
+			name = display.Self.Name(language.Make(code)) // never the code
 		}
 		n.langs[code] = capitalise(lang, name)
 	}
@@ -95,10 +95,11 @@ func newNames(lang string) names {
 
 // capitalise writes the first letter of s in capitals, as a name that
 // stands alone (an option, the start of a list) is written, with the
-// casing rules of lang (Turkish i → İ).
+// casing rules of lang (Turkish i → İ). Georgian is left as it is: its
+// capitals (Mtavruli) are not used to begin a word.
 func capitalise(lang, s string) string {
 	r, size := utf8.DecodeRuneInString(s)
-	if r == utf8.RuneError {
+	if r == utf8.RuneError || lang == "ka" {
 		return s
 	}
 	return cases.Upper(language.Make(lang)).String(s[:size]) + s[size:]
@@ -107,7 +108,7 @@ func capitalise(lang, s string) string {
 // Endonym is language code's name in itself, as the language switcher
 // shows it ("Deutsch", "Ελληνικά", "العربية").
 func Endonym(code string) string {
-	name := display.Self.Name(namerTag(code))
+	name := display.Self.Name(language.Make(code))
 	if code == "nb" {
 		name = "norsk bokmål"
 	}
