@@ -116,6 +116,25 @@ func TestNames(t *testing.T) {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
 	}
+	// Countries to choose from in the reader's alphabetical order.
+	var list []*twinfed.Country
+	for _, code := range []string{"SE", "AT", "TR", "DE", "EE"} {
+		list = append(list, &twinfed.Country{Code: code})
+	}
+	for lang, want := range map[string]string{
+		"de": "DE EE AT SE TR", // Deutschland, Estland, Österreich (Ö with O), Schweden, Türkei
+		"sv": "EE SE TR DE AT", // Estland, Sverige, Turkiet, Tyskland, Österrike (Ö after Z)
+		"en": "AT EE DE SE TR",
+	} {
+		var got []string
+		for _, c := range c.SortCountries(lang, list) {
+			got = append(got, c.Code)
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("countries sorted for %s readers: %v, want %s", lang, got, want)
+		}
+	}
+
 	// Names in the reader's script: Greek for el, Cyrillic for uk, Georgian for ka, Armenian for hy, Arabic for ar.
 	for lang, script := range map[string]*unicode.RangeTable{"el": unicode.Greek, "uk": unicode.Cyrillic, "ka": unicode.Georgian, "hy": unicode.Armenian, "ar": unicode.Arabic, "sr": unicode.Cyrillic} {
 		if name := c.CountryName(lang, "FR"); !strings.ContainsFunc(name, func(r rune) bool { return unicode.Is(script, r) }) {

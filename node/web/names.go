@@ -1,10 +1,13 @@
 package web
 
 import (
+	"slices"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
+	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
@@ -43,6 +46,7 @@ var northMacedonia = map[string]string{
 type names struct {
 	langs     map[string]string // language code → its name, capitalised as a list item
 	countries map[string]string // country code → its name
+	rank      map[string]int    // country code → its place in the reader's alphabetical order
 }
 
 // namerTag is the CLDR locale that names things for readers of lang.
@@ -60,7 +64,7 @@ func namerTag(lang string) language.Tag {
 // teach in and every participating country for readers of lang.
 func newNames(lang string) names {
 	tag := namerTag(lang)
-	n := names{langs: map[string]string{}, countries: map[string]string{}}
+	n := names{langs: map[string]string{}, countries: map[string]string{}, rank: map[string]int{}}
 	ln, rn := display.Languages(tag), display.Regions(tag)
 	codes := append(twinfed.UILanguageCodes(), twinfed.Languages...)
 	for _, code := range codes {
@@ -90,7 +94,39 @@ func newNames(lang string) names {
 		}
 		n.countries[c.Code] = capitalise(lang, name)
 	}
+	// The reader's alphabetical order (CLDR collation: Ö after O in
+	// German, after Z in Swedish), for lists of countries to choose from.
+	order := make([]string, 0, len(n.countries))
+	for code := range n.countries {
+		order = append(order, code)
+	}
+	coll := collate.New(tag)
+	sort.Slice(order, func(i, j int) bool { return coll.CompareString(n.countries[order[i]], n.countries[order[j]]) < 0 })
+	for i, code := range order {
+		n.rank[code] = i
+	}
 	return n
+}
+
+// SortCountries returns countries in the alphabetical order of their
+// names for readers of lang (a copy; countries is left as it is).
+func (c *Catalog) SortCountries(lang string, countries []*twinfed.Country) []*twinfed.Country {
+	rank := c.namesOf(lang).rank
+	out := slices.Clone(countries)
+	slices.SortStableFunc(out, func(a, b *twinfed.Country) int {
+		ra, oka := rank[a.Code]
+		rb, okb := rank[b.Code]
+		switch {
+		case oka && okb:
+			return ra - rb
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return strings.Compare(a.Code, b.Code)
+	})
+	return out
 }
 
 // capitalise writes the first letter of s in capitals, as a name that

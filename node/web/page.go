@@ -59,6 +59,12 @@ func (p *Page) CountryName(code string) string { return p.k.cat.CountryName(p.La
 // CountryList joins the names of country codes in the page's language.
 func (p *Page) CountryList(codes []string) string { return p.k.cat.CountryList(p.Lang, codes) }
 
+// SortCountries returns countries in the alphabetical order of their
+// names in the page's language, for a list to choose from.
+func (p *Page) SortCountries(countries []*twinfed.Country) []*twinfed.Country {
+	return p.k.cat.SortCountries(p.Lang, countries)
+}
+
 // LanguageName is the name of a language code in the page's language.
 func (p *Page) LanguageName(code string) string { return p.k.cat.LanguageName(p.Lang, code) }
 
