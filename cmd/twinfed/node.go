@@ -41,6 +41,7 @@ import (
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 	"github.com/urfave/cli/v2"
 )
 
@@ -127,6 +128,10 @@ var (
 func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry) node.Options {
 	a := cfg.Accounts
 	secure := a.SecureCookies == "always" || (a.SecureCookies == "auto" && strings.HasPrefix(cfg.BaseURL, "https://"))
+	langs := cfg.Languages
+	if len(langs) == 0 {
+		langs = web.WithCatalogue(cfg.UILanguages()) // the country's, then English
+	}
 	o := node.Options{
 		Dir: cfg.DataDir, Addr: cfg.HTTPAddr, BaseURL: cfg.BaseURL,
 		Service: node.Config{
@@ -135,7 +140,7 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			SessionLifetime: a.SessionLifetime, ConfirmLinkTTL: a.ConfirmLinkTTL, ResetLinkTTL: a.ResetLinkTTL,
 			LoginAttempts: a.LoginAttempts, LoginWindow: a.LoginWindow,
 		},
-		Server: node.ServerConfig{Languages: cfg.UILanguages(), SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
+		Server: node.ServerConfig{Languages: langs, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
 			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB)},
 		MailFrom: cfg.Mail.From,
 		Logger:   logger,

@@ -112,6 +112,23 @@ func LoadCatalog(fsys fs.FS, langs []string) (*Catalog, error) {
 	return c, nil
 }
 
+// WithCatalogue returns the languages of langs that have a catalogue
+// built in, in their order; English when none has. A node whose
+// configuration names no language offers its country's languages that
+// have one.
+func WithCatalogue(langs []string) []string {
+	var out []string
+	for _, l := range langs {
+		if _, err := fs.Stat(localeFS, "locales/active."+l+".toml"); err == nil && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"en"}
+	}
+	return out
+}
+
 // CatalogueLanguages returns the languages that have a catalogue, in
 // the order of twinfed.UILanguages.
 func (c *Catalog) CatalogueLanguages() []string {

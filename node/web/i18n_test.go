@@ -142,3 +142,16 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+func TestWithCatalogue(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"it", "en"}, []string{"it", "en"}},
+		{[]string{"xx", "fr", "en"}, []string{"fr", "en"}},
+		{[]string{"xx"}, []string{"en"}},
+		{nil, []string{"en"}},
+	} {
+		if got := WithCatalogue(tc.in); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("WithCatalogue(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
