@@ -15,6 +15,8 @@ import (
 	"testing/fstest"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+
+	"github.com/twinfed/twinfed"
 )
 
 // The catalogue check: every catalogue under locales/ against English,
@@ -47,6 +49,30 @@ var dynamicPrefixes = map[string]string{
 	"steps.":         `the registration wizard's numbered steps`,
 	"subject.":       `twinfed.Subjects`,
 	"title.step":     `the registration steps' titles, "title.step" + the step's number`,
+}
+
+// vocabularies are the families whose ids are a list of the root
+// package: every id of the list has its message, and every message of the
+// family is an id of the list (not merely a literal somewhere).
+var vocabularies = map[string]func() []string{
+	"subject.": func() []string { return twinfed.Subjects },
+	"pub.":     func() []string { return twinfed.PublicFields },
+	"inst.":    func() []string { return strs(twinfed.Institutions) },
+	"status.":  func() []string { return strs(twinfed.MemberStatuses) },
+	"level.": func() []string {
+		return append(strs(twinfed.SchoolLevels), "(none)") // "(none)": the agency's statistics
+	},
+	"role.": func() []string {
+		return append(slices.Clone(twinfed.SchoolRoles), string(twinfed.RoleMember), string(twinfed.RoleAgencyOfficer), string(twinfed.RoleAgencyAdmin))
+	},
+}
+
+func strs[S ~string](list []S) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // moduleRoot is the module's directory, from node/web.
@@ -141,6 +167,11 @@ func scanSources(t *testing.T) (lits, prefixes map[string]bool, translated map[s
 
 // used reports whether message id is used by the sources.
 func used(id string, lits map[string]bool) bool {
+	for prefix, list := range vocabularies {
+		if rest, ok := strings.CutPrefix(id, prefix); ok {
+			return slices.Contains(list(), rest)
+		}
+	}
 	if lits[id] {
 		return true
 	}
@@ -193,6 +224,13 @@ func TestCatalogues(t *testing.T) {
 		}
 	}
 
+	for prefix, list := range vocabularies {
+		for _, v := range list() {
+			if !slices.Contains(ids, prefix+v) {
+				problems = append(problems, "active.en.toml: missing "+strconv.Quote(prefix+v)+": the root package's vocabulary has "+strconv.Quote(v))
+			}
+		}
+	}
 	for id, file := range translated {
 		if !slices.Contains(ids, id) {
 			problems = append(problems, strings.TrimPrefix(file, moduleRoot+"/")+": translates "+strconv.Quote(id)+", which active.en.toml lacks (the page would show the id)")
@@ -230,6 +268,11 @@ func TestCatalogues(t *testing.T) {
 // TestCatalogues_DynamicPrefixes: the families of message ids that the
 // sources build at run time are exactly those dynamicPrefixes declares.
 func TestCatalogues_DynamicPrefixes(t *testing.T) {
+	for p := range vocabularies {
+		if _, ok := dynamicPrefixes[p]; !ok {
+			t.Errorf("vocabularies has %q, which dynamicPrefixes does not declare", p)
+		}
+	}
 	_, found := sourceLiterals(t)
 	c, err := NewCatalog([]string{"en"})
 	if err != nil {
