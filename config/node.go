@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/mail"
+	"slices"
 	"time"
 
 	"github.com/twinfed/twinfed"
@@ -16,9 +17,11 @@ type Node struct {
 	// MetricsAddr is where /metrics is served (Prometheus), apart from the
 	// public http_addr; empty: on http_addr (only for a node that the
 	// internet cannot reach).
-	MetricsAddr string   `toml:"metrics_addr"`
-	Languages   []string `toml:"languages"` // UI languages offered, first is the default
-	Registry    []string `toml:"registry"`  // registry member URLs, tried in turn
+	MetricsAddr string `toml:"metrics_addr"`
+	// Languages are the UI languages offered, the first the default; empty:
+	// the country's official languages, then English (UILanguages).
+	Languages []string `toml:"languages"`
+	Registry  []string `toml:"registry"` // registry member URLs, tried in turn
 	// PageCacheMiB is the memory for rendered public profile pages served
 	// to visitors without a session: 0 keeps the default (32 MiB, about
 	// 12,000 pages), -1 turns the cache off.
@@ -95,7 +98,6 @@ func DefaultNode() Node {
 		DataDir:     "node-data",
 		HTTPAddr:    "127.0.0.1:8080",
 		MetricsAddr: "127.0.0.1:9464",
-		Languages:   []string{"it", "en"},
 		Registry:    []string{"http://127.0.0.1:7100"},
 		Agency:      Agency{Name: "National Support Organisation"},
 		Mail:        Mail{From: "no-reply@twinfed.example", SpoolDir: "mail-spool", SMTPPort: 587, TLS: "starttls"},
@@ -107,7 +109,14 @@ func DefaultNode() Node {
 	}
 }
 
-var knownLanguages = []string{"en", "it", "fr", "es"}
+// UILanguages returns the languages the node offers: Languages, or when
+// it is empty the country's official languages and then English.
+func (c *Node) UILanguages() []string {
+	if len(c.Languages) > 0 {
+		return c.Languages
+	}
+	return twinfed.DefaultUILanguages(c.Country)
+}
 
 func checkList(p *Problems, key string, list, known []string) {
 	for i, v := range list {
@@ -143,13 +152,18 @@ func (c *Node) Validate() error {
 			p.Addf("metrics_addr", "is the same as http_addr; give metrics their own address (or leave it empty to serve them on http_addr)")
 		}
 	}
-	if len(c.Languages) == 0 {
-		p.Addf("languages", "is empty; list at least one language code such as en")
-	}
 	if c.PageCacheMiB < -1 || c.PageCacheMiB > 64<<10 {
 		p.Addf("page_cache_mib", "must be between -1 (no cache) and 65536; 0 keeps the default of 32")
 	}
-	checkList(&p, "languages", c.Languages, knownLanguages)
+	checkList(&p, "languages", c.Languages, twinfed.UILanguageCodes())
+	for i, l := range c.Languages {
+		if slices.Index(c.Languages, l) < i {
+			p.Addf("languages["+itoa(i)+"]", "%q is listed twice", l)
+		}
+	}
+	if len(c.Languages) == 0 && len(twinfed.CountryLanguages(c.Country)) == 0 && len(c.Country) == 2 {
+		p.Addf("languages", "is empty and country %q is not a participating country whose languages are known; list the languages to offer, such as [\"en\"]", c.Country)
+	}
 	if len(c.Registry) == 0 {
 		p.Addf("registry", "is empty; list the URLs of the registry members")
 	}

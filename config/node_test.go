@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twinfed/twinfed"
 )
 
 func TestNode_ExampleConfigLoads(t *testing.T) {
@@ -108,5 +110,42 @@ func TestNode_Environment(t *testing.T) {
 	cfg = DefaultNode()
 	if err := LoadEnv(path, &cfg, nil); err == nil || !strings.Contains(err.Error(), "argon_tme") {
 		t.Fatalf("typo not reported: %v", err)
+	}
+}
+
+func TestNode_Languages(t *testing.T) {
+	for _, code := range twinfed.UILanguageCodes() {
+		cfg := DefaultNode()
+		cfg.Languages = []string{code, "en"}
+		if code == "en" {
+			cfg.Languages = []string{"en"}
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("languages = %v: %v", cfg.Languages, err)
+		}
+	}
+	cfg := DefaultNode()
+	cfg.Languages = []string{"de", "klingon", "de"}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("an unknown language and a repeated one are accepted")
+	}
+	for _, want := range []string{`languages[1]: "klingon" is unknown; use one of`, "bg cs da de el en", "az ka uk ar", `languages[2]: "de" is listed twice`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("no %q in %v", want, err)
+		}
+	}
+	// Left out, the languages are the country's, then English.
+	cfg = DefaultNode()
+	cfg.Country = "BE"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.UILanguages(); !slices.Equal(got, []string{"nl", "fr", "de", "en"}) {
+		t.Errorf("BE's languages: %v", got)
+	}
+	cfg.Country = "ZZ"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "languages: is empty") {
+		t.Errorf("no languages for an unknown country: %v", err)
 	}
 }

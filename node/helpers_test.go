@@ -31,13 +31,14 @@ type nodeOpts struct {
 	localOnly bool
 	// outbox, when set, is the node's outbox (no prover).
 	outbox outbox.Outbox
+	langs  []string // UI languages; nil: it and en
 }
 
 // MustOpenNode starts a real node (nodetest.MustOpenNode).
 func MustOpenNode(tb testing.TB, o nodeOpts) *node.Node {
 	tb.Helper()
 	return nodetest.MustOpenNode(tb, nodetest.Options{Dir: o.dir, Registry: o.registry, Policy: o.policy, Now: o.now, Token: o.token,
-		Upload: o.upload, Country: o.country, Listener: o.ln, LocalOnly: o.localOnly, Outbox: o.outbox})
+		Upload: o.upload, Country: o.country, Listener: o.ln, LocalOnly: o.localOnly, Outbox: o.outbox, Languages: o.langs})
 }
 
 // browser is nodetest's cookie-jar client (no redirects, pages in English).

@@ -129,7 +129,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("GET /backoffice/labels: %d\n%s", code, page)
 		}
-		mustContain(t, "labels page", page, "<h1>Quality labels</h1>", `href="/backoffice/labels"`, "Water for tomorrow", "FR, IT",
+		mustContain(t, "labels page", page, "<h1>Quality labels</h1>", `href="/backoffice/labels"`, "Water for tomorrow", "France, Italy",
 			`<option value="`+eu.ID+`">`, `id="school_year"`, `value="`+year+`"`, `id="score"`, "No label yet.", "Not yet: it needs National Quality Labels")
 		for _, not := range []string{"Our town", "Air we breathe"} {
 			if strings.Contains(page, not) {
@@ -150,7 +150,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 			t.Fatalf("record: %d %q\n%s", code, loc, o.Last)
 		}
 		_, page := o.Get(loc)
-		mustContain(t, "after recording", page, "The National Quality Label has been recorded in the registry.", `<th scope="row">IT</th><td>`+year+`</td><td>24/30</td>`)
+		mustContain(t, "after recording", page, "The National Quality Label has been recorded in the registry.", `<th scope="row">Italy</th><td>`+year+`</td><td>24/30</td>`)
 		// In the registry, read by a client of its own.
 		admin := cluster.AdminClient(t)
 		consensustest.Eventually(t, 30*time.Second, func() bool {
@@ -167,7 +167,7 @@ func TestLabels_RecordAndShow(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("card: %d", code)
 		}
-		mustContain(t, "card with one label", page, `id="labels-title"`, "National Quality Labels", `<th scope="row">IT</th><td>`+year+`</td>`, "Not yet")
+		mustContain(t, "card with one label", page, `id="labels-title"`, "National Quality Labels", `<th scope="row">Italy</th><td>`+year+`</td>`, "Not yet")
 		if strings.Contains(page, "24/30") {
 			t.Errorf("the teacher sees the agency's score:\n%s", page)
 		}
@@ -183,9 +183,9 @@ func TestLabels_RecordAndShow(t *testing.T) {
 			_, page = teacher.Get(card)
 			return strings.Contains(page, eligible)
 		}, "the card never showed the European label as eligible")
-		mustContain(t, "card with two labels", page, `<th scope="row">FR</th><td>`+year+`</td>`, `<th scope="row">IT</th><td>`+year+`</td>`)
+		mustContain(t, "card with two labels", page, `<th scope="row">France</th><td>`+year+`</td>`, `<th scope="row">Italy</th><td>`+year+`</td>`)
 		_, page = o.Get("/backoffice/labels")
-		mustContain(t, "labels page, eligible", page, eligible+" ("+year+")", `<th scope="row">FR</th><td>`+year+`</td><td>22/30</td>`)
+		mustContain(t, "labels page, eligible", page, eligible+" ("+year+")", `<th scope="row">France</th><td>`+year+`</td><td>22/30</td>`)
 		if l := labelsOf(t, rn.Node, eu.ID); l.EQL != twinfed.EQLEligible || l.European == nil || len(l.European.Countries) != 2 {
 			t.Fatalf("labels: %+v", l)
 		}

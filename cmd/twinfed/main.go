@@ -56,6 +56,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			countryCommand(),
 			labelsCommand(),
 			healthCommand(),
+			i18nCommand(),
 		},
 	}
 }

@@ -130,6 +130,10 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 	a := cfg.Accounts
 	secure := a.SecureCookies == "always" || (a.SecureCookies == "auto" && strings.HasPrefix(cfg.BaseURL, "https://"))
 	proxies, _ := cfg.Limits.Prefixes() // checked by Validate
+	langs := cfg.Languages
+	if len(langs) == 0 {
+		langs = web.WithCatalogue(cfg.UILanguages()) // the country's, then English
+	}
 	o := node.Options{
 		Dir: cfg.DataDir, Addr: cfg.HTTPAddr, BaseURL: cfg.BaseURL, MetricsAddr: cfg.MetricsAddr,
 		Service: node.Config{
@@ -140,7 +144,7 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			HashConcurrency: cfg.Limits.HashConcurrency, HashQueue: cfg.Limits.HashQueue, HashWait: cfg.Limits.HashWait,
 			MailsPerAddress: cfg.Limits.MailsPerAddress,
 		},
-		Server: node.ServerConfig{Languages: cfg.Languages, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
+		Server: node.ServerConfig{Languages: langs, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
 			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB), Rates: webRates(cfg.Limits), TrustedProxies: proxies, HTTPS: strings.HasPrefix(cfg.BaseURL, "https://")},
 		MailFrom: cfg.Mail.From,
 		Logger:   logger,

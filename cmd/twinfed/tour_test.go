@@ -145,8 +145,10 @@ func walkTour(t *testing.T, base int, adminToken string) {
 	}
 	eventually("the card shows both labels, the European one eligible", func() bool {
 		_, body := giulia.get(cardPath)
-		return strings.Contains(body, `<th scope="row">IT</th>`) && strings.Contains(body, `<th scope="row">FR</th>`) &&
-			(strings.Contains(body, "Idoneo:") || strings.Contains(body, "Eligible:")) // Giulia reads Italian
+		// Giulia reads Italian: the countries by their names in it.
+		return (strings.Contains(body, `<th scope="row">Italia</th>`) || strings.Contains(body, `<th scope="row">Italy</th>`)) &&
+			(strings.Contains(body, `<th scope="row">Francia</th>`) || strings.Contains(body, `<th scope="row">France</th>`)) &&
+			(strings.Contains(body, "Idoneo:") || strings.Contains(body, "Eligible:"))
 	})
 
 	// The CSS confirms the year's European labels from the command line.

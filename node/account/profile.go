@@ -51,7 +51,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p *twinfed.Principal, u Acc
 	if u.Email != "" {
 		CheckEmail(f, "email", u.Email)
 	}
-	if u.Locale != "" && !slices.Contains([]string{"en", "it", "fr", "es"}, u.Locale) {
+	if u.Locale != "" && !twinfed.IsUILanguage(u.Locale) {
 		f["locale"] = "Choose a language from the list."
 	}
 	if u.TimeZone != "" && u.TimeZone != ZoneDefault && !twinfed.ValidTimeZone(u.TimeZone) {

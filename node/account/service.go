@@ -293,14 +293,22 @@ func CheckPasswordPolicy(fields map[string]string, field, pw, confirm, confirmFi
 }
 
 // CheckName puts in fields[field] what is wrong with a person's name v
-// (what: "first name", "last name"), if anything.
+// (what: "first name", "last name"), if anything. Its messages are
+// whole literals: each is a message id of the catalogues.
 func CheckName(fields map[string]string, field, v, what string) {
+	msgs := nameMessages[what]
 	v = strings.TrimSpace(v)
 	if v == "" {
-		fields[field] = "Enter your " + what + "."
+		fields[field] = msgs[0]
 	} else if len(v) > 80 {
-		fields[field] = "Your " + what + " is too long (at most 80 characters)."
+		fields[field] = msgs[1]
 	}
+}
+
+// nameMessages are CheckName's messages by name: empty, too long.
+var nameMessages = map[string][2]string{
+	"first name": {"Enter your first name.", "Your first name is too long (at most 80 characters)."},
+	"last name":  {"Enter your last name.", "Your last name is too long (at most 80 characters)."},
 }
 
 // invalid turns collected field messages into one EINVALID error, nil when

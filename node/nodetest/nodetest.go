@@ -30,7 +30,9 @@ type Options struct {
 	Token    string               // the agency's API bearer token; "": none
 	Upload   int64                // largest photo; zero: the node's default
 	Country  string               // "": IT
-	Listener net.Listener         // nil: a new one on 127.0.0.1:0
+	// Languages are the UI languages the node offers; nil: it and en.
+	Languages []string
+	Listener  net.Listener // nil: a new one on 127.0.0.1:0
 	// LocalOnly gives the node a LocalOnly outbox and prover: projects
 	// that never leave it, with agency decisions "signed".
 	LocalOnly bool
@@ -42,13 +44,12 @@ type Options struct {
 	// Mailer sends the node's mail (an SMTPServer's Sender); nil: spooled
 	// in <Dir>/mail-spool.
 	Mailer mail.Sender
-	// Languages are the node's languages, default first; nil: it, en.
-	Languages []string
 }
 
 // MustOpenNode starts a real node (Badger in a temp dir, HTTP on
 // 127.0.0.1:0, mails spooled in <Dir>/mail-spool) and closes it at the
-// end of the test. Its agency is "Indire", its languages it and en, three
+// end of the test. Its agency is "Indire", its languages it and en unless
+// o.Languages says otherwise, three
 // failed logins a minute lock an account.
 func MustOpenNode(tb testing.TB, o Options) *node.Node {
 	tb.Helper()
@@ -62,6 +63,9 @@ func MustOpenNode(tb testing.TB, o Options) *node.Node {
 	if o.Country == "" {
 		o.Country = "IT"
 	}
+	if o.Languages == nil {
+		o.Languages = []string{"it", "en"}
+	}
 	var local *LocalOnly
 	if o.LocalOnly {
 		if o.Listener == nil {
@@ -73,9 +77,6 @@ func MustOpenNode(tb testing.TB, o Options) *node.Node {
 		local = &LocalOnly{TB: tb, Base: "http://" + o.Listener.Addr().String()}
 	}
 	langs := o.Languages
-	if langs == nil {
-		langs = []string{"it", "en"}
-	}
 	opts := node.Options{
 		Dir: o.Dir, Addr: "127.0.0.1:0", Listener: o.Listener,
 		Service:  node.Config{Country: o.Country, AgencyName: "Indire", Policy: pol, Hash: TestHash, LoginAttempts: 3, LoginWindow: time.Minute},

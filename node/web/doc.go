@@ -14,21 +14,30 @@
 //     limits, in the wrappers of routes: Web (any visitor), Member (a
 //     logged-in account), Agency (agency staff) and API (JSON);
 //   - pages: Page is what every template receives; NewPage, Render, Fail
-//     and ErrorPage build and send them in the visitor's language;
+//     and ErrorPage build and send them in the visitor's language; 403,
+//     404, 405 and 500 (the mux's own answers and panics included) are
+//     pages of the site, JSON under /api/;
+//   - the JSON helpers: WriteJSON, APIFail (the domain error's code mapped
+//     to its HTTP status), Decode and Action;
+//   - the message catalogues (Catalog, locales/active.<lang>.toml: one
+//     catalogue per language for every feature, any of the 36 UI
+//     languages), Accept-Language matching (Pick), the page's lang and
+//     dir; names of languages and countries in each language (names.go,
+//     CLDR through x/text); the catalogue check (Audit, audit.go, with
+//     its allowlist locales/same-as-english.txt) that the tests, `twinfed
+//     i18n missing` and the public /languages page share; the layout and
+//     the partials several features share (templates/_*.html), and the
+//     pages of no feature (home, error, later, languages).
 //   - dates, times and numbers in the reader's language and time zone
 //     (format.go: Formatter, Page.Date, Page.DateTime, Page.Time,
 //     Page.Number; the zone data is embedded with time/tzdata), and the
 //     vocabularies' names (Page.SubjectName, Page.RoleName, Page.LevelName);
-//   - the JSON helpers: WriteJSON, APIFail (the domain error's code mapped
-//     to its HTTP status), Decode and Action;
-//   - the message catalogues (Catalog, locales/active.<lang>.toml: one
-//     catalogue per language for every feature), the layout and the
-//     partials several features share (templates/_*.html), and the pages
-//     of no feature (home, error, later).
 //   - the members' e-mails in their language (letter.go: a feature
 //     describes a Letter of catalogue messages, Catalog.Mail writes its
 //     plain-text and HTML parts) and durations in words
 //     (duration.go: Catalog.FormatDuration, "48 hours", "48 ore").
+//
+// docs/i18n.md is the design of the languages.
 //
 // A feature embeds its own templates and hands them to the kit with
 // AddTemplates; its page names must be unique across features. It then

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,7 +82,7 @@ type Kit struct {
 }
 
 // New builds the kit with its shared templates and pages (home, error,
-// later), the static files and, when cfg.Metrics is set, /metrics.
+// later, and /languages: each language's completeness), the static files and, when cfg.Metrics is set, /metrics.
 func New(cfg Config) (*Kit, error) {
 	if cfg.Accounts == nil {
 		return nil, errors.New("web: New needs an Authenticator")
@@ -129,6 +130,7 @@ func New(cfg Config) (*Kit, error) {
 			k.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 		}
 	}
+	k.mux.Handle("GET /languages", k.Web(k.languagesPage))
 	static, _ := fs.Sub(staticFS, "static")
 	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
 	k.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -177,7 +179,7 @@ func (k *Kit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			k.log.Error("panic in handler", "path", r.URL.Path, "panic", v)
 			if !sw.wrote {
-				http.Error(sw, "Internal error.", http.StatusInternalServerError)
+				k.statusPage(sw, k.load(r), http.StatusInternalServerError, nil)
 			}
 		}
 		route := r.Pattern
@@ -190,8 +192,52 @@ func (k *Kit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
-	k.serveLimited(sw, r, k.mux)
+	k.serveLimited(sw, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if handler, pattern := k.mux.Handler(r); pattern == "" {
+			k.unrouted(w, r, handler)
+			return
+		}
+		k.mux.ServeHTTP(w, r)
+	}))
 }
+
+// unrouted answers a request no route matches: the mux's answer (404, or
+// 405 with Allow when the path has routes for other methods) as a page of
+// the site in the visitor's language, or as the API's JSON error under
+// /api/ and for ActivityPub clients.
+func (k *Kit) unrouted(w http.ResponseWriter, r *http.Request, muxAnswer http.Handler) {
+	probe := &statusProbe{header: http.Header{}}
+	muxAnswer.ServeHTTP(probe, r)
+	status := probe.code
+	if status != http.StatusMethodNotAllowed {
+		status = http.StatusNotFound
+	}
+	if allow := probe.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") || WantsActivity(r) {
+		code := twinfed.ENOTFOUND
+		msg := "There is no such page."
+		if status == http.StatusMethodNotAllowed {
+			code, msg = "method_not_allowed", "This address cannot be used this way; go back and use the page's links and buttons."
+		}
+		var body APIError
+		body.Error.Code, body.Error.Message = code, msg
+		WriteJSON(w, status, body)
+		return
+	}
+	k.statusPage(w, k.load(r), status, nil)
+}
+
+// statusProbe records the status and headers the mux's own answer sets.
+type statusProbe struct {
+	header http.Header
+	code   int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(code int)        { p.code = code }
 
 type statusWriter struct {
 	http.ResponseWriter

@@ -50,7 +50,7 @@ func TestKit_AddTemplates(t *testing.T) {
 		req.Header.Set("Accept-Language", lang)
 		rec := httptest.NewRecorder()
 		k.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) || !strings.Contains(rec.Body.String(), `<html lang="`+lang+`">`) {
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) || !strings.Contains(rec.Body.String(), `<html lang="`+lang+`" dir="ltr">`) {
 			t.Errorf("GET /thing (%s): %d, want %q in\n%s", lang, rec.Code, want, rec.Body.String())
 		}
 		if got := rec.Header().Get("Content-Language"); got != lang {
@@ -85,5 +85,53 @@ func TestKit_APIFail(t *testing.T) {
 	}
 	if rec.Header().Get("X-Frame-Options") != "DENY" {
 		t.Errorf("no security headers: %v", rec.Header())
+	}
+}
+
+// TestKit_ErrorPages: an unknown page (404), a route asked with a method
+// it does not take (405), a forbidden page (403) and a handler that
+// panics (500) are pages of the site in the visitor's language, with
+// their status; under /api/ the answer stays JSON.
+func TestKit_ErrorPages(t *testing.T) {
+	k := mustKit(t)
+	k.HandleFunc("GET /thing", k.Web(k.Simple("home", "nav.people")))
+	k.HandleFunc("GET /secret", k.Web(func(w http.ResponseWriter, r *http.Request) {
+		k.ErrorPage(w, r, twinfed.Errorf(twinfed.EFORBIDDEN, "This page is for the national agency's staff."))
+	}))
+	k.HandleFunc("GET /boom", k.Web(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	cat := k.Catalog()
+	for _, tc := range []struct {
+		method, path, lang string
+		status             int
+		want               []string
+	}{
+		{"GET", "/nowhere", "it", 404, []string{`<html lang="it" dir="ltr">`, "<h1>" + cat.T("it", "error.not_found") + "</h1>", cat.T("it", "There is no such page."), cat.T("it", "error.home")}},
+		{"GET", "/nowhere", "en", 404, []string{"<h1>Page not found</h1>", "There is no such page."}},
+		{"POST", "/thing", "it", 405, []string{"<h1>" + cat.T("it", "error.method") + "</h1>"}},
+		{"GET", "/secret", "it", 403, []string{"<h1>" + cat.T("it", "error.forbidden") + "</h1>", "riservata allo staff"}},
+		{"GET", "/boom", "it", 500, []string{"<h1>" + cat.T("it", "error.internal") + "</h1>"}},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		req.Header.Set("Accept-Language", tc.lang)
+		rec := httptest.NewRecorder()
+		k.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code != tc.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("%s %s (%s): %d %s, want %d HTML", tc.method, tc.path, tc.lang, rec.Code, rec.Header().Get("Content-Type"), tc.status)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s %s (%s): no %q in\n%s", tc.method, tc.path, tc.lang, w, body)
+			}
+		}
+		if tc.status == 405 && rec.Header().Get("Allow") == "" {
+			t.Errorf("405 without Allow")
+		}
+	}
+	req := httptest.NewRequest("GET", "/api/v1/nowhere", nil)
+	rec := httptest.NewRecorder()
+	k.ServeHTTP(rec, req)
+	if rec.Code != 404 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") || !strings.Contains(rec.Body.String(), `"code": "not_found"`) {
+		t.Errorf("GET /api/v1/nowhere: %d %s %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twinfed/twinfed"
 )
 
 // Rate is a per-client-address limit: N requests, refilled evenly over
@@ -199,10 +200,7 @@ func (k *Kit) refuseTooMany(w http.ResponseWriter, r *http.Request, wait time.Du
 		return
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-	p := k.NewPage(w, k.loaded(r), "title.error")
-	p.Problem = p.T("Too many requests from your address. Wait a little and try again.")
-	p.Data = "rate_limited"
-	k.Render(w, http.StatusTooManyRequests, "error", p)
+	k.statusPage(w, k.loaded(r), http.StatusTooManyRequests, twinfed.Errorf(twinfed.EINVALID, "Too many requests from your address. Wait a little and try again."))
 }
 
 // serveLimited is the kit's front door: it records the client's address,

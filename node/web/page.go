@@ -53,6 +53,28 @@ func (p *Page) T(id string) string { return p.k.cat.T(p.Lang, id) }
 // TN translates a plural message.
 func (p *Page) TN(id string, n int) string { return p.k.cat.TN(p.Lang, id, n) }
 
+// Dir is the direction of the page's language: "rtl" for Arabic, else
+// "ltr" (the dir attribute of <html>).
+func (p *Page) Dir() string { return p.k.cat.Dir(p.Lang) }
+
+// CountryName is the name of a country code in the page's language.
+func (p *Page) CountryName(code string) string { return p.k.cat.CountryName(p.Lang, code) }
+
+// CountryList joins the names of country codes in the page's language.
+func (p *Page) CountryList(codes []string) string { return p.k.cat.CountryList(p.Lang, codes) }
+
+// SortCountries returns countries in the alphabetical order of their
+// names in the page's language, for a list to choose from.
+func (p *Page) SortCountries(countries []*twinfed.Country) []*twinfed.Country {
+	return p.k.cat.SortCountries(p.Lang, countries)
+}
+
+// LanguageName is the name of a language code in the page's language.
+func (p *Page) LanguageName(code string) string { return p.k.cat.LanguageName(p.Lang, code) }
+
+// LanguageList joins the names of language codes in the page's language.
+func (p *Page) LanguageList(codes []string) string { return p.k.cat.LanguageList(p.Lang, codes) }
+
 // V returns a form value to fill an input with again.
 func (p *Page) V(name string) string {
 	if p.Form == nil {
@@ -203,16 +225,54 @@ func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, name string, p *Page,
 	k.Render(w, status, name, p)
 }
 
-// ErrorPage renders a whole-page error (not found, forbidden…).
+// ErrorPage renders a whole-page error (not found, forbidden…) with the
+// status of its code, as a page of the site in the visitor's language.
 func (k *Kit) ErrorPage(w http.ResponseWriter, r *http.Request, err error) {
-	p := k.NewPage(w, r, "title.error")
-	code := twinfed.ErrorCode(err)
-	p.Problem = p.T(twinfed.ErrorMessage(err))
-	if code == twinfed.EINTERNAL {
-		p.Problem = p.T("Something went wrong on our side. Please try again later.")
+	k.statusPage(w, r, twinfed.HTTPStatus(twinfed.ErrorCode(err)), err)
+}
+
+// errorTitles are the error page's heading by HTTP status; any other
+// status has title.error.
+var errorTitles = map[int]string{
+	http.StatusNotFound:            "error.not_found",
+	http.StatusForbidden:           "error.forbidden",
+	http.StatusMethodNotAllowed:    "error.method",
+	http.StatusInternalServerError: "error.internal",
+}
+
+// errorTexts say what happened when no domain error does.
+var errorTexts = map[int]string{
+	http.StatusNotFound:            "There is no such page.",
+	http.StatusForbidden:           "This page is not open to you.",
+	http.StatusMethodNotAllowed:    "This address cannot be used this way; go back and use the page's links and buttons.",
+	http.StatusInternalServerError: "Something went wrong on our side. Please try again later.",
+}
+
+// ErrorData is what the error page shows: the HTTP status and what
+// happened, translated.
+type ErrorData struct {
+	Status int
+	Text   string
+}
+
+// statusPage renders the error page with status: its heading the
+// status's, its text err's message (translated), or the status's own when
+// err is nil or internal (whose details are logged, never shown).
+func (k *Kit) statusPage(w http.ResponseWriter, r *http.Request, status int, err error) {
+	title, ok := errorTitles[status]
+	if !ok {
+		title = "title.error"
 	}
-	p.Data = code
-	k.Render(w, twinfed.HTTPStatus(code), "error", p)
+	p := k.NewPage(w, r, title)
+	msg := errorTexts[status]
+	if err != nil && twinfed.ErrorCode(err) != twinfed.EINTERNAL {
+		msg = twinfed.ErrorMessage(err)
+	}
+	if msg == "" {
+		msg = "Something went wrong on our side. Please try again later."
+	}
+	p.Data = ErrorData{Status: status, Text: p.T(msg)}
+	k.Render(w, status, "error", p)
 }
 
 // Simple is a handler that renders page name, titled by message id

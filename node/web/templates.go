@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/twinfed/twinfed"
 )
 
 // templates holds every page, parsed once per language.
@@ -164,6 +166,8 @@ func (t *templates) page(lang, name string) *template.Template {
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"join":        strings.Join,
+		"endonym":     Endonym,
+		"dir":         twinfed.TextDirection,
 		"peerName":    DisplayName,
 		"inc":         func(i int) int { return i + 1 },
 		"profileLink": ProfileLink,
