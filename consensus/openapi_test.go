@@ -2,16 +2,20 @@ package consensus_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/twinfed/twinfed/consensus"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 )
@@ -90,15 +94,26 @@ func TestOpenAPI_RegistryDocumentIsValid(t *testing.T) {
 		}
 	}
 
-	paths := doc["paths"].(map[string]any)
-	delete(paths["/countries"].(map[string]any)["get"].(map[string]any), "responses")
-	paths["/prizes"].(map[string]any)["get"].(map[string]any)["responses"].(map[string]any)["200"] = map[string]any{"$ref": "#/components/responses/Nope"}
-	paths["/things/{id}"] = map[string]any{"get": map[string]any{"summary": "x", "responses": map[string]any{"200": map[string]any{"description": "x"}}}}
-	problems := strings.Join(checkOpenAPI(doc), "\n")
-	for _, want := range []string{"GET /countries: no responses", "#/components/responses/Nope", `GET /things/{id}: path parameter "id" is not declared`} {
-		if !strings.Contains(problems, want) {
-			t.Errorf("the checks missed %q; they said:\n%s", want, problems)
-		}
+	for _, c := range []struct {
+		name   string
+		break_ func(doc map[string]any)
+		want   string
+	}{
+		{"no responses", func(doc map[string]any) { delete(dig(doc, "paths", "/countries", "get").(map[string]any), "responses") }, "GET /countries: no responses"},
+		{"dangling $ref", func(doc map[string]any) {
+			dig(doc, "paths", "/prizes", "get", "responses").(map[string]any)["200"] = map[string]any{"$ref": "#/components/responses/Nope"}
+		}, `"Nope" not found`},
+		{"undeclared path parameter", func(doc map[string]any) {
+			doc["paths"].(map[string]any)["/things/{id}"] = map[string]any{"get": map[string]any{"summary": "x", "responses": map[string]any{"200": map[string]any{"description": "x"}}}}
+		}, "must define exactly all path parameters (missing: [id])"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			doc := mustParseOpenAPI(t, consensus.OpenAPI())
+			c.break_(doc)
+			if problems := strings.Join(checkOpenAPI(doc), "\n"); !strings.Contains(problems, c.want) {
+				t.Errorf("the checks missed %q; they said:\n%s", c.want, problems)
+			}
+		})
 	}
 	msg := compareRoutes(apiPrefix, "consensus/openapi.json", []string{"GET /v1/countries", "POST /v1/extra", "/v1/any"}, []string{"GET /v1/countries", "GET /v1/things/{id}"})
 	for _, want := range []string{`POST /v1/extra  →  paths["/extra"].post`, `GET /v1/things/{id}  →  paths["/things/{id}"].get`, "without a method"} {
@@ -106,6 +121,196 @@ func TestOpenAPI_RegistryDocumentIsValid(t *testing.T) {
 			t.Errorf("compareRoutes missed %q; it said:\n%s", want, msg)
 		}
 	}
+}
+
+// TestOpenAPI_RegistryAnswersMatchDocument runs reads, CSS operators'
+// writes and refusals through a real member, and checks every /v1
+// exchange against the document (apiChecker): the answer's status and
+// body, and each accepted request's parameters and body.
+func TestOpenAPI_RegistryAnswersMatchDocument(t *testing.T) {
+	cluster := consensustest.MustOpenCluster(t, 1)
+	cluster.MustWaitSeeded(t)
+	check := newAPIChecker(t, t.Errorf, consensus.OpenAPI(), apiPrefix)
+	anon := &http.Client{Transport: check}
+	admin := &http.Client{Transport: bearer{cluster.AdminToken, check}}
+	year := time.Now().Year()
+	schoolYear := fmt.Sprintf("%d-%d", year-1, year)
+	if time.Now().Month() >= time.September {
+		schoolYear = fmt.Sprintf("%d-%d", year, year+1)
+	}
+	project := "https://it.example/projects/p1"
+	var created struct {
+		School struct{ ID string } `json:"school"`
+	}
+	call := func(c *http.Client, method, path string, body any, want int, out any) {
+		t.Helper()
+		var r io.Reader
+		if body != nil {
+			data, _ := json.Marshal(body)
+			r = bytes.NewReader(data)
+		}
+		req, _ := http.NewRequest(method, cluster.URLs[0]+path, r)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, data)
+		}
+		if out != nil {
+			if err := json.Unmarshal(data, out); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+		}
+	}
+	school := map[string]any{"country": "IT", "legal_name": "ITIS Fermi", "city": "Roma", "region": "Lazio", "level": "upper_secondary", "institution": "state", "status": "validated", "national_number": "RMTF000001"}
+	call(anon, "GET", "/v1/openapi.json", nil, 200, nil)
+	call(anon, "GET", "/v1/countries", nil, 200, nil)
+	call(anon, "GET", "/v1/countries/IT?consistency=consistent", nil, 200, nil)
+	call(anon, "GET", "/v1/countries/ZZ", nil, 404, nil)
+	call(anon, "GET", "/v1/countries/IT?consistency=always", nil, 400, nil)
+	call(admin, "PUT", "/v1/countries/IT", map[string]any{"agency": "Indire", "node_url": "https://it.example", "active": true}, 200, nil)
+	call(anon, "GET", "/v1/hosts/it.example", nil, 200, nil)
+	call(anon, "GET", "/v1/hosts/nowhere.example", nil, 404, nil)
+	call(anon, "POST", "/v1/schools", school, 401, nil)
+	call(admin, "POST", "/v1/schools", school, 200, &created)
+	call(admin, "POST", "/v1/schools", school, 409, nil)
+	call(admin, "POST", "/v1/schools", map[string]any{"country": "IT", "nickname": "x"}, 400, nil)
+	call(anon, "GET", "/v1/schools/"+created.School.ID, nil, 200, nil)
+	call(anon, "GET", "/v1/schools/nope", nil, 404, nil)
+	school["public_name"] = "Fermi"
+	call(admin, "PUT", "/v1/schools/"+created.School.ID, school, 200, nil)
+	call(admin, "POST", "/v1/schools/import", []map[string]any{{"country": "IT", "legal_name": "IC Dante", "city": "Roma", "region": "Lazio", "level": "primary", "institution": "state", "status": "validated"}}, 200, nil)
+	call(anon, "GET", "/v1/schools?country=IT&q=fermi&limit=5", nil, 200, nil)
+	call(anon, "GET", "/v1/schools?limit=5000", nil, 400, nil)
+	for _, c := range []string{"IT", "FR"} {
+		call(admin, "POST", "/v1/labels/national", map[string]any{"project_id": project, "country": c, "school_year": schoolYear, "score": 25}, 200, nil)
+	}
+	call(anon, "GET", "/v1/labels?project="+project, nil, 200, nil)
+	call(anon, "GET", "/v1/labels", nil, 400, nil)
+	call(anon, "GET", "/v1/labels/european?school_year="+schoolYear, nil, 200, nil)
+	call(admin, "POST", "/v1/labels/european/confirm", map[string]any{"school_year": schoolYear}, 200, nil)
+	call(admin, "POST", "/v1/prizes", map[string]any{"year": year, "category": "16-19", "project_id": project, "country": "IT"}, 200, nil)
+	call(anon, "GET", fmt.Sprintf("/v1/prizes?year=%d", year), nil, 200, nil)
+	call(anon, "GET", "/v1/changes?since=0&wait=0s", nil, 200, nil)
+	call(anon, "GET", "/v1/changes?wait=forever", nil, 400, nil)
+	call(anon, "GET", "/v1/cluster/peers", nil, 200, nil)
+	call(anon, "POST", "/v1/cluster/snapshot", nil, 401, nil)
+	call(admin, "POST", "/v1/cluster/snapshot", nil, 200, nil)
+	call(admin, "GET", "/v1/cluster/backup?consistency=consistent", nil, 200, nil)
+	call(admin, "POST", "/v1/cluster/leave", map[string]any{}, 400, nil)
+	t.Logf("checked against the document: %s", strings.Join(check.Seen(), ", "))
+}
+
+// bearer adds the admin token to every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
+}
+
+// apiChecker is an http.RoundTripper that checks every exchange under
+// prefix against an OpenAPI document with kin-openapi's openapi3filter:
+// the route is documented, the answer's status is one the operation lists
+// and its body fits the schema; a request the server accepted (2xx) fits
+// the operation's parameters and request body. Problems fail the test.
+type apiChecker struct {
+	errorf func(format string, args ...any) // t.Errorf
+	prefix string
+	doc    *openapi3.T
+	mux    *http.ServeMux // the documented operations as patterns
+	routes map[string]*routers.Route
+	seen   map[string]bool
+}
+
+func newAPIChecker(t *testing.T, errorf func(format string, args ...any), data []byte, prefix string) *apiChecker {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &apiChecker{errorf: errorf, prefix: prefix, doc: doc, mux: http.NewServeMux(), routes: map[string]*routers.Route{}, seen: map[string]bool{}}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			pattern := method + " " + prefix + path
+			c.routes[pattern] = &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
+			c.mux.Handle(pattern, http.NotFoundHandler())
+		}
+	}
+	return c
+}
+
+// Seen lists the operations checked, sorted.
+func (c *apiChecker) Seen() []string {
+	out := make([]string, 0, len(c.seen))
+	for k := range c.seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *apiChecker) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.HasPrefix(req.URL.Path, c.prefix+"/") {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	var reqBody []byte
+	if req.Body != nil {
+		reqBody, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	respBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+
+	what := req.Method + " " + req.URL.RequestURI()
+	_, pattern := c.mux.Handler(req)
+	route := c.routes[pattern]
+	if route == nil {
+		if resp.StatusCode != http.StatusNotFound {
+			c.errorf("%s: answered %d but no operation of the document matches it", what, resp.StatusCode)
+		}
+		return resp, nil
+	}
+	c.seen[req.Method+" "+route.Path] = true
+	params := map[string]string{}
+	tmpl, path := strings.Split(c.prefix+route.Path, "/"), strings.Split(req.URL.Path, "/")
+	for i, seg := range tmpl {
+		if strings.HasPrefix(seg, "{") && i < len(path) {
+			params[strings.Trim(seg, "{}")] = path[i]
+		}
+	}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+	sent := req.Clone(req.Context())
+	sent.Body = io.NopCloser(bytes.NewReader(reqBody))
+	in := &openapi3filter.RequestValidationInput{Request: sent, PathParams: params, Route: route, Options: opts}
+	ctx := context.Background()
+	if resp.StatusCode/100 == 2 {
+		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+			c.errorf("%s was accepted (%d) but the document refuses the request: %v\nrequest body: %s", what, resp.StatusCode, err, reqBody)
+		}
+	}
+	if resp.StatusCode != http.StatusInternalServerError && route.Operation.Responses.Status(resp.StatusCode) == nil {
+		c.errorf("%s: answered %d, a status the operation does not list (only 500 may fall to default)", what, resp.StatusCode)
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header, Options: opts}
+	out.SetBodyBytes(respBody)
+	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+		c.errorf("%s: the answer %d does not fit the document: %v\nbody: %.600s", what, resp.StatusCode, err, respBody)
+	}
+	return resp, nil
 }
 
 // --- the checks (node/openapi_test.go has the same for the node)
@@ -216,183 +421,37 @@ func compareRoutes(prefix, file string, registered, documented []string) string 
 	return b.String()
 }
 
-var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
-
-// checkOpenAPI checks the structure OpenAPI 3.1 requires of the parts the
-// project uses, and that every $ref resolves.
+// checkOpenAPI validates the document with kin-openapi (OpenAPI 3.1:
+// required fields, schemas, parameters, security schemes, every $ref
+// resolving) and adds what it lets pass: an operation without responses,
+// a response code that is no status, an operation without a summary.
 func checkOpenAPI(doc map[string]any) []string {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.1.") {
 		bad("openapi is %q, want 3.1.x", doc["openapi"])
 	}
-	for _, f := range []string{"title", "version"} {
-		if s, _ := dig(doc, "info", f).(string); s == "" {
-			bad("info.%s is missing", f)
-		}
+	data, _ := json.Marshal(doc)
+	if kin, err := openapi3.NewLoader().LoadFromData(data); err != nil {
+		bad("kin-openapi cannot load it: %v", err)
+	} else if err := kin.Validate(context.Background()); err != nil {
+		bad("kin-openapi: %v", err)
 	}
-	paths, ok := doc["paths"].(map[string]any)
-	if !ok || len(paths) == 0 {
-		bad("paths is missing or empty")
-	}
-	schemes, _ := dig(doc, "components", "securitySchemes").(map[string]any)
-	checkSecurity := func(where string, v any) {
-		reqs, ok := v.([]any)
-		if !ok {
-			bad("%s: security is not a list", where)
-			return
+	status := regexp.MustCompile(`^[1-5]([0-9]{2}|XX)$`)
+	for key, op := range operations(doc) {
+		if s, _ := op["summary"].(string); s == "" {
+			bad("%s: no summary", key)
 		}
-		for _, r := range reqs {
-			rm, _ := r.(map[string]any)
-			for name := range rm {
-				if schemes[name] == nil {
-					bad("%s: security scheme %q is not in components.securitySchemes", where, name)
-				}
+		resps, _ := op["responses"].(map[string]any)
+		if len(resps) == 0 {
+			bad("%s: no responses", key)
+		}
+		for code := range resps {
+			if code != "default" && !status.MatchString(code) {
+				bad("%s: response code %q is not a status, a range such as 4XX, or default", key, code)
 			}
 		}
 	}
-	if v, ok := doc["security"]; ok {
-		checkSecurity("top level", v)
-	}
-	opIDs := map[string]string{}
-	for path, item := range paths {
-		if !strings.HasPrefix(path, "/") {
-			bad("path %q does not start with /", path)
-		}
-		im, ok := item.(map[string]any)
-		if !ok {
-			bad("paths[%q] is not an object", path)
-			continue
-		}
-		pathLevel, _ := im["parameters"].([]any)
-		for k := range im {
-			if !slices.Contains(httpMethods, k) && !slices.Contains([]string{"parameters", "summary", "description", "servers", "$ref"}, k) {
-				bad("paths[%q] has %q, which is neither a method nor a path item field", path, k)
-			}
-		}
-		for _, m := range httpMethods {
-			op, ok := im[m].(map[string]any)
-			if im[m] != nil && !ok {
-				bad("paths[%q].%s is not an object", path, m)
-			}
-			if !ok {
-				continue
-			}
-			key := strings.ToUpper(m) + " " + path
-			if s, _ := op["summary"].(string); s == "" {
-				bad("%s: no summary", key)
-			}
-			if id, _ := op["operationId"].(string); id != "" {
-				if other, dup := opIDs[id]; dup {
-					bad("%s: operationId %q is also %s's", key, id, other)
-				}
-				opIDs[id] = key
-			}
-			if v, ok := op["security"]; ok {
-				checkSecurity(key, v)
-			}
-			declared := map[string]bool{}
-			params, _ := op["parameters"].([]any)
-			for _, p := range append(slices.Clone(pathLevel), params...) {
-				pm, _ := p.(map[string]any)
-				if r, ok := pm["$ref"].(string); ok {
-					pm, _ = resolveOr(doc, r).(map[string]any)
-				}
-				name, _ := pm["name"].(string)
-				in, _ := pm["in"].(string)
-				if name == "" || !slices.Contains([]string{"query", "header", "path", "cookie"}, in) {
-					bad("%s: a parameter without a name or a valid in: %v", key, pm)
-					continue
-				}
-				if pm["schema"] == nil && pm["content"] == nil {
-					bad("%s: parameter %q has neither schema nor content", key, name)
-				}
-				if in == "path" {
-					if req, _ := pm["required"].(bool); !req {
-						bad("%s: path parameter %q must be required: true", key, name)
-					}
-					declared[name] = true
-				}
-			}
-			for _, sm := range pathParam.FindAllStringSubmatch(path, -1) {
-				if !declared[sm[1]] {
-					bad("%s: path parameter %q is not declared in parameters", key, sm[1])
-				}
-			}
-			if rb, ok := op["requestBody"].(map[string]any); ok && rb["$ref"] == nil {
-				if c, _ := rb["content"].(map[string]any); len(c) == 0 {
-					bad("%s: requestBody has no content", key)
-				}
-			}
-			resps, ok := op["responses"].(map[string]any)
-			if !ok || len(resps) == 0 {
-				bad("%s: no responses", key)
-				continue
-			}
-			for code, r := range resps {
-				if code != "default" && !regexp.MustCompile(`^[1-5]([0-9]{2}|XX)$`).MatchString(code) {
-					bad("%s: response code %q is not a status, a range such as 4XX, or default", key, code)
-				}
-				rm, _ := r.(map[string]any)
-				if rm["$ref"] == nil {
-					if d, _ := rm["description"].(string); d == "" {
-						bad("%s: response %s has no description", key, code)
-					}
-				}
-			}
-		}
-	}
-	for name, s := range schemes {
-		typ, _ := dig(s, "type").(string)
-		if !slices.Contains([]string{"apiKey", "http", "mutualTLS", "oauth2", "openIdConnect"}, typ) {
-			bad("components.securitySchemes.%s: type %q", name, typ)
-		}
-	}
-	walkRefs(doc, "#", func(at, ref string) {
-		if _, err := resolvePointer(doc, ref); err != nil {
-			bad("%s: $ref %q: %v", at, ref, err)
-		}
-	})
 	sort.Strings(problems)
 	return problems
-}
-
-// walkRefs calls fn with every $ref of v and where it is.
-func walkRefs(v any, at string, fn func(at, ref string)) {
-	switch x := v.(type) {
-	case map[string]any:
-		if r, ok := x["$ref"].(string); ok {
-			fn(at, r)
-		}
-		for k, c := range x {
-			walkRefs(c, at+"/"+k, fn)
-		}
-	case []any:
-		for i, c := range x {
-			walkRefs(c, fmt.Sprintf("%s/%d", at, i), fn)
-		}
-	}
-}
-
-// resolvePointer resolves a local reference ("#/components/…").
-func resolvePointer(doc map[string]any, ref string) (any, error) {
-	rest, ok := strings.CutPrefix(ref, "#/")
-	if !ok {
-		return nil, fmt.Errorf("only references inside the document (#/…) are used")
-	}
-	var v any = doc
-	for _, tok := range strings.Split(rest, "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		m, ok := v.(map[string]any)
-		if !ok || m[tok] == nil {
-			return nil, fmt.Errorf("nothing at %q", tok)
-		}
-		v = m[tok]
-	}
-	return v, nil
-}
-
-func resolveOr(doc map[string]any, ref string) any {
-	v, _ := resolvePointer(doc, ref)
-	return v
 }
