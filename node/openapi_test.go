@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	imgpng "image/png"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -164,9 +167,17 @@ func TestOpenAPI_NodeAnswersMatchDocument(t *testing.T) {
 	const token = "openapi-token"
 	dir := t.TempDir()
 	n := nodetest.MustOpenNode(t, nodetest.Options{Dir: dir, Token: token, Tune: func(o *node.Options) {
+		// What federation.Outbox.AdminHandler answers, by route.
 		o.FederationAdmin = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, `[{"destination":"fr.example","depth":2,"parked":0,"critical":0,"breaker_open":false,"failures":1,"last_error":"503"}]`+"\n")
+			switch {
+			case strings.HasSuffix(r.URL.Path, "/status"):
+				_, _ = io.WriteString(w, `[{"destination":"fr.example","depth":2,"oldest":"2026-01-02T10:00:00Z","parked":1,"critical":0,"breaker_open":false,"open_until":"0001-01-01T00:00:00Z","failures":1,"last_error":"503","last_error_at":"2026-01-02T10:00:00Z","last_success":"0001-01-01T00:00:00Z"}]`+"\n")
+			case strings.HasSuffix(r.URL.Path, "/parked"):
+				_, _ = io.WriteString(w, `[{"destination":"fr.example","activity":"https://it.example/activities/1","parked":"2026-01-02T10:00:00Z"}]`+"\n")
+			default:
+				_, _ = io.WriteString(w, `{"requeued":1}`+"\n")
+			}
 		})
 	}})
 	check := newAPIChecker(t, t.Errorf, node.OpenAPI(), apiPrefix)
@@ -246,6 +257,10 @@ func TestOpenAPI_NodeAnswersMatchDocument(t *testing.T) {
 		{agency, "GET", "/api/v1/agency/stats", nil, 200, nil},
 		{agency, "GET", "/api/v1/agency/projects", nil, 200, nil},
 		{agency, "GET", "/api/v1/agency/federation/status", nil, 200, nil},
+		{agency, "GET", "/api/v1/agency/federation/parked?destination=fr.example", nil, 200, nil},
+		{agency, "POST", "/api/v1/agency/federation/requeue?destination=fr.example", nil, 200, nil},
+		{agency, "GET", "/api/v1/agency/members.csv", nil, 200, nil},
+		{agency, "GET", "/api/v1/agency/backup", nil, 200, nil},
 		{agency, "POST", "/api/v1/agency/staff", map[string]string{"username": "anna", "email": "anna@indire.it", "first_name": "Anna", "last_name": "Bianchi", "password": "staff password 1", "role": "agency_officer"}, 201, nil},
 		{agency, "POST", "/api/v1/agency/members/marco/reject", map[string]string{"reason": "Please give your school's national number."}, 200, nil},
 		{member, "DELETE", "/api/v1/session", nil, 204, nil},
@@ -257,9 +272,111 @@ func TestOpenAPI_NodeAnswersMatchDocument(t *testing.T) {
 	if len(proposals.Proposals) != 1 {
 		t.Fatalf("school proposals: %+v", proposals)
 	}
+	if code := agency.API("POST", "/api/v1/agency/schools/"+proposals.Proposals[0].ID+"/validate", nil, "", nil); code != 503 {
+		t.Fatalf("validate the proposal without a registry: %d %s", code, agency.Last)
+	}
 	if code := agency.API("POST", "/api/v1/agency/schools/"+proposals.Proposals[0].ID+"/reject", map[string]string{"reason": "Not a school."}, "", nil); code != 200 {
 		t.Fatalf("reject the proposal: %d %s", code, agency.Last)
 	}
+	t.Logf("checked against the document: %s", strings.Join(check.Seen(), ", "))
+}
+
+// TestOpenAPI_NodeMembersAnswersMatchDocument runs what validated members
+// do (directory, contacts, follows, messages, a project from draft to
+// closing, its TwinSpace) and an agency's decisions through a real node,
+// every /api/v1 exchange checked against the document.
+func TestOpenAPI_NodeMembersAnswersMatchDocument(t *testing.T) {
+	n, annaURL, brunoURL := projectNode(t)
+	_, carlaURL := seedTeacher(t, n, "carla", "Carla")
+	check := newAPIChecker(t, t.Errorf, node.OpenAPI(), apiPrefix)
+	csrf := map[*nodetest.Browser]string{}
+	session := func(user, password string) *nodetest.Browser {
+		b := nodetest.NewBrowser(t, n.URL())
+		b.C.Transport = check
+		var s struct {
+			CSRF string `json:"csrf_token"`
+		}
+		if code := b.API("POST", "/api/v1/session", map[string]string{"username": user, "password": password}, "", &s); code != 200 {
+			t.Fatalf("login %s: %d %s", user, code, b.Last)
+		}
+		csrf[b] = s.CSRF
+		return b
+	}
+	anna, bruno, carla := session("anna", "correct horse 1"), session("bruno", "correct horse 1"), session("carla", "correct horse 1")
+	officer := session("officer", "staff password 1")
+	visitor := nodetest.NewBrowser(t, n.URL())
+	visitor.C.Transport = check
+	call := func(b *nodetest.Browser, method, path string, body any, want int, out any) {
+		t.Helper()
+		if code := b.API(method, path, body, csrf[b], out); code != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, code, want, b.Last)
+		}
+	}
+	q := url.QueryEscape
+
+	call(anna, "GET", "/api/v1/directory?q=bruno&subject=music", nil, 200, nil)
+	call(anna, "GET", "/api/v1/directory/suggestions", nil, 200, nil)
+	call(anna, "GET", "/api/v1/directory/profile?id="+q(brunoURL), nil, 200, nil)
+	call(anna, "GET", "/api/v1/people?q=bruno", nil, 200, nil)
+	call(visitor, "GET", "/api/v1/profiles/anna", nil, 200, nil)
+	call(anna, "POST", "/api/v1/contacts", map[string]string{"peer": carlaURL, "message": "Shall we work together?"}, 200, nil)
+	call(anna, "POST", "/api/v1/contacts", map[string]string{"peer": carlaURL}, 409, nil)
+	call(carla, "GET", "/api/v1/me/counts", nil, 200, nil)
+	call(carla, "POST", "/api/v1/contacts/decline", map[string]string{"peer": annaURL}, 200, nil)
+	call(carla, "POST", "/api/v1/contacts", map[string]string{"peer": annaURL}, 200, nil)
+	call(anna, "POST", "/api/v1/contacts/accept", map[string]string{"peer": carlaURL}, 200, nil)
+	call(anna, "GET", "/api/v1/contacts", nil, 200, nil)
+	call(anna, "POST", "/api/v1/follows", map[string]string{"peer": brunoURL}, 200, nil)
+	call(anna, "POST", "/api/v1/follows/remove", map[string]string{"peer": brunoURL}, 200, nil)
+	call(anna, "POST", "/api/v1/messages", map[string]string{"to": brunoURL, "content": "Hello Bruno!"}, 201, nil)
+	call(anna, "POST", "/api/v1/messages", map[string]string{"to": brunoURL}, 400, nil)
+	call(anna, "GET", "/api/v1/messages", nil, 200, nil)
+	call(bruno, "GET", "/api/v1/messages/with?peer="+q(annaURL), nil, 200, nil)
+	call(bruno, "GET", "/api/v1/notifications", nil, 200, nil)
+
+	draft := map[string]any{"school_id": "it-anna", "partner": brunoURL, "title": "Robots together", "description": "Robots.", "pupil_ages": []int{12, 13},
+		"subjects": []string{"technology"}, "languages": []string{"it", "en"}, "tools": []string{"forum"}, "aims": "Build.", "work_process": "Weekly.", "expected_results": "A robot."}
+	var proj, other struct{ ID string }
+	call(anna, "GET", "/api/v1/projects/choices", nil, 200, nil)
+	call(anna, "POST", "/api/v1/projects/preview", draft, 200, nil)
+	call(anna, "POST", "/api/v1/projects", draft, 201, &proj)
+	call(anna, "POST", "/api/v1/projects", draft, 201, &other)
+	call(anna, "POST", "/api/v1/projects/delete", map[string]string{"id": other.ID}, 200, nil)
+	call(anna, "POST", "/api/v1/projects/edit", map[string]any{"id": proj.ID, "title": "Robots together", "description": "Robots that dance.", "pupil_ages": []int{12, 13}, "subjects": []string{"technology"}}, 200, nil)
+	call(bruno, "GET", "/api/v1/projects", nil, 200, nil)
+	call(bruno, "POST", "/api/v1/projects/answer", map[string]any{"id": proj.ID, "accept": true, "school_id": "it-bruno"}, 200, nil)
+	call(visitor, "GET", "/api/v1/projects/view?id="+q(proj.ID), nil, 404, nil)
+	call(officer, "GET", "/api/v1/agency/projects", nil, 200, nil)
+	call(officer, "POST", "/api/v1/agency/projects/decide", map[string]any{"id": proj.ID, "partner": annaURL, "approve": false}, 400, nil)
+	for _, who := range []string{annaURL, brunoURL} {
+		call(officer, "POST", "/api/v1/agency/projects/decide", map[string]any{"id": proj.ID, "partner": who, "approve": true}, 200, nil)
+	}
+	call(visitor, "GET", "/api/v1/projects/view?id="+q(proj.ID), nil, 200, nil)
+	call(visitor, "GET", "/api/v1/projects/search?q=robots&age=12", nil, 200, nil)
+	call(anna, "POST", "/api/v1/projects/invite", map[string]string{"id": proj.ID, "peer": carlaURL}, 200, nil)
+	call(anna, "POST", "/api/v1/projects/twinspace/posts", map[string]string{"id": proj.ID, "content": "Hello partners"}, 201, nil)
+	call(bruno, "GET", "/api/v1/projects/twinspace?id="+q(proj.ID), nil, 200, nil)
+	call(carla, "GET", "/api/v1/projects/twinspace?id="+q(proj.ID), nil, 403, nil)
+	call(anna, "POST", "/api/v1/projects/close", map[string]string{"id": proj.ID}, 200, nil)
+	call(visitor, "GET", "/api/v1/projects/labels?id="+q(proj.ID), nil, 503, nil)
+	call(officer, "GET", "/api/v1/agency/labels", nil, 200, nil)
+	call(officer, "POST", "/api/v1/agency/labels", map[string]any{"project_id": proj.ID, "score": 20}, 400, nil)
+	call(anna, "GET", "/api/v1/schools?q=fermi", nil, 503, nil)
+	call(anna, "POST", "/api/v1/me/schools", map[string]any{"school_id": "it-other", "role": "teacher"}, 503, nil)
+	call(visitor, "POST", "/api/v1/password/reset", map[string]string{"token": "nope", "password": "correct horse 3", "password_confirm": "correct horse 3"}, 404, nil)
+	call(anna, "POST", "/api/v1/contacts/remove", map[string]string{"peer": carlaURL}, 200, nil)
+	var png bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	if err := imgpng.Encode(&png, img); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("PUT", n.URL()+"/api/v1/me/photo", bytes.NewReader(png.Bytes()))
+	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("X-CSRF-Token", csrf[anna])
+	if code, body, _ := anna.Do(req); code != 204 {
+		t.Fatalf("PUT /api/v1/me/photo: %d %s", code, body)
+	}
+	call(carla, "DELETE", "/api/v1/me", map[string]string{"password": "correct horse 1"}, 204, nil)
 	t.Logf("checked against the document: %s", strings.Join(check.Seen(), ", "))
 }
 
