@@ -176,7 +176,7 @@ func (s *Server) routes() {
 		k.HandleFunc("GET /"+later, k.Web(k.Later(later)))
 	}
 	k.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		web.APIFail(w, twinfed.Errorf(twinfed.ENOTFOUND, "No such API endpoint; see docs/api.md."))
+		web.APIFail(w, twinfed.Errorf(twinfed.ENOTFOUND, "No such API endpoint; the node lists its endpoints at GET /api/v1/openapi.json."))
 	})
 }
 
