@@ -12,6 +12,8 @@
 // type byte (CommandType) then a JSON payload; unknown types are skipped
 // with a log line and business-rule refusals come back as the entry's
 // result, a *twinfed.Error.
+// The API is described in openapi.json (OpenAPI 3.1), served at
+// /v1/openapi.json and held against the registered routes by the tests.
 //
 // A Client is what national nodes and CSS tools use: it implements
 // twinfed.Registry and signing.KeySource, tries the members in turn, signs

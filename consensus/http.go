@@ -32,7 +32,8 @@ const (
 )
 
 func (m *Member) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := newRouteMux() // records the patterns: Routes, openapi_test.go
+	mux.HandleFunc("GET "+OpenAPIPath, serveOpenAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", m.handleReady)
 	switch {

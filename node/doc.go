@@ -70,6 +70,9 @@
 //     a replay changes nothing.
 //   - server.go: the HTTP side on node/web; each feature registers its
 //     routes and templates.
+//   - openapi.go: the JSON API's description, openapi.json (OpenAPI 3.1,
+//     written by hand), served at /api/v1/openapi.json; openapi_test.go
+//     holds it against the routes the server registers.
 //
 // See docs/node.md for the design and docs/api.md for the JSON API.
 package node

@@ -33,8 +33,9 @@ type ServerConfig struct {
 	// with an HTTP-signature check against the registry; nil: not served.
 	Signed func(http.Handler) http.Handler
 	// FederationAdmin is the federation's operator API (queue status,
-	// parked deliveries, requeue), mounted at /api/v1/agency/federation/
-	// for agency staff and the agency's bearer token; nil: not served.
+	// parked deliveries, requeue), mounted at
+	// /api/v1/agency/federation/{status,parked,requeue} for agency staff
+	// and the agency's bearer token; nil: not served.
 	FederationAdmin http.Handler
 	// PageCacheBytes bounds the memory of the cache of public profile
 	// pages rendered for visitors without a session (see
@@ -94,6 +95,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	s.routes()
 	s.backupRoute(kit)
+	s.openAPIRoute(kit)
 	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes,
 		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes) {
 		if err := add(kit); err != nil {
@@ -136,13 +138,17 @@ func (s *Server) routes() {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	if s.cfg.FederationAdmin != nil {
-		k.HandleFunc("/api/v1/agency/federation/", k.API(true, func(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+		admin := k.API(true, func(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 			if err := agency.Require(st.Principal); err != nil {
 				web.APIFail(w, err)
 				return
 			}
 			s.cfg.FederationAdmin.ServeHTTP(w, r)
-		}))
+		})
+		// Each of its routes by method and path, as openapi.json lists them.
+		for _, p := range []string{"GET /api/v1/agency/federation/status", "GET /api/v1/agency/federation/parked", "POST /api/v1/agency/federation/requeue"} {
+			k.HandleFunc(p, admin)
+		}
 	}
 
 	// Federation (ActivityPub) endpoints.
@@ -170,7 +176,7 @@ func (s *Server) routes() {
 		k.HandleFunc("GET /"+later, k.Web(k.Later(later)))
 	}
 	k.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		web.APIFail(w, twinfed.Errorf(twinfed.ENOTFOUND, "No such API endpoint; see docs/api.md."))
+		web.APIFail(w, twinfed.Errorf(twinfed.ENOTFOUND, "No such API endpoint; the node lists its endpoints at GET /api/v1/openapi.json."))
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +72,7 @@ type Kit struct {
 	log     *slog.Logger
 	cat     *Catalog
 	mux     *http.ServeMux
+	routes  []string // the patterns registered on mux, in order (Routes)
 	latency *prometheus.HistogramVec
 	tmpl    *templates
 
@@ -127,13 +129,13 @@ func New(cfg Config) (*Kit, error) {
 			return nil, fmt.Errorf("web: register metrics: %w", err)
 		}
 		if !cfg.MetricsElsewhere {
-			k.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
+			k.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 		}
 	}
 	k.mux.Handle("GET /languages", k.Web(k.languagesPage))
 	static, _ := fs.Sub(staticFS, "static")
 	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
-	k.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	k.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fileServer.ServeHTTP(w, r)
 	}))
@@ -143,10 +145,18 @@ func New(cfg Config) (*Kit, error) {
 // Handle registers h for pattern (http.ServeMux's patterns). Wrap a page
 // with Web, Member or Agency, a JSON route with API; a handler given bare
 // gets no request state (the federation's endpoints, signed routes).
-func (k *Kit) Handle(pattern string, h http.Handler) { k.mux.Handle(pattern, h) }
+func (k *Kit) Handle(pattern string, h http.Handler) {
+	k.mux.Handle(pattern, h)
+	k.routes = append(k.routes, pattern)
+}
 
 // HandleFunc registers h for pattern, as Handle.
-func (k *Kit) HandleFunc(pattern string, h http.HandlerFunc) { k.mux.Handle(pattern, h) }
+func (k *Kit) HandleFunc(pattern string, h http.HandlerFunc) { k.Handle(pattern, h) }
+
+// Routes returns the patterns registered so far (the kit's own and the
+// features'), in the order of registration, as given to Handle: the
+// tests hold the API descriptions (openapi.json) against them.
+func (k *Kit) Routes() []string { return slices.Clone(k.routes) }
 
 // Catalog returns the message catalogues.
 func (k *Kit) Catalog() *Catalog { return k.cat }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -133,5 +135,31 @@ func TestKit_ErrorPages(t *testing.T) {
 	k.ServeHTTP(rec, req)
 	if rec.Code != 404 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") || !strings.Contains(rec.Body.String(), `"code": "not_found"`) {
 		t.Errorf("GET /api/v1/nowhere: %d %s %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+	}
+}
+
+// TestKit_Routes checks that Routes lists every pattern registered, the
+// kit's own (static files, /metrics) and the features', in order, and that
+// a caller cannot change the kit's list through the answer.
+func TestKit_Routes(t *testing.T) {
+	k, err := web.New(web.Config{Accounts: nobody{}, Metrics: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.HandleFunc("GET /api/v1/things", k.API(false, func(w http.ResponseWriter, r *http.Request, st *web.RequestState) {}))
+	k.Handle("POST /api/v1/things/{id}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	got := k.Routes()
+	want := []string{"GET /metrics", "GET /static/", "GET /api/v1/things", "POST /api/v1/things/{id}"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Routes() = %q, want %q", got, want)
+	}
+	got[0] = "changed"
+	if k.Routes()[0] != "GET /metrics" {
+		t.Errorf("Routes() shares its slice with the kit: %q", k.Routes())
+	}
+	rec := httptest.NewRecorder()
+	k.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/things/7", nil))
+	if rec.Code != http.StatusAccepted {
+		t.Errorf("POST /api/v1/things/7: %d, want the handler's 202", rec.Code)
 	}
 }
