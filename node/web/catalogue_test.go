@@ -380,3 +380,30 @@ other = "{{.Count}} scuole"
 		t.Errorf("a problem reads %q", s)
 	}
 }
+
+// TestCatalogues_EveryUILanguage holds the promise of issue 20: every one
+// of the 36 UI languages ships a catalogue (which TestCatalogues then
+// holds to being complete), and no catalogue is of a language the
+// configuration would refuse.
+func TestCatalogues_EveryUILanguage(t *testing.T) {
+	files, err := fs.Glob(os.DirFS("locales"), "active.*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range files {
+		code := strings.TrimSuffix(strings.TrimPrefix(f, "active."), ".toml")
+		have[code] = true
+		if !twinfed.IsUILanguage(code) {
+			t.Errorf("locales/%s is the catalogue of %q, which is not one of the UI languages (language.go)", f, code)
+		}
+	}
+	for _, code := range twinfed.UILanguageCodes() {
+		if !have[code] {
+			t.Errorf("no catalogue for %q: write locales/active.%s.toml (twinfed i18n missing --lang %s lists what it needs)", code, code, code)
+		}
+	}
+	if len(twinfed.UILanguageCodes()) != 36 {
+		t.Errorf("%d UI languages, want the 36 of the participating countries", len(twinfed.UILanguageCodes()))
+	}
+}
