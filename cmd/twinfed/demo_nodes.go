@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -109,11 +110,19 @@ func (d *demoMain) startNode(ctx context.Context, i int, dc demoCountry, admin *
 
 // demoLanguages returns the UI languages of a demo node: its own, then
 // English.
+// demoLanguages: the country's language first (the default), English, then
+// the other UI languages, so that the demo shows every one of the 36.
 func demoLanguages(dc demoCountry) []string {
-	if dc.Language == "" || dc.Language == "en" {
-		return []string{"en"}
+	out := []string{"en"}
+	if dc.Language != "" && dc.Language != "en" {
+		out = []string{dc.Language, "en"}
 	}
-	return []string{dc.Language, "en"}
+	for _, code := range twinfed.UILanguageCodes() {
+		if !slices.Contains(out, code) {
+			out = append(out, code)
+		}
+	}
+	return out
 }
 
 func hasKey(keys []twinfed.NodeKey, k twinfed.NodeKey) bool {
