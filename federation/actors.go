@@ -99,7 +99,7 @@ func (f *Federation) handlePerson(w http.ResponseWriter, r *http.Request) {
 		writeActorHTML(w, p.Name, p.Description, p.ID)
 		return
 	}
-	body, err := personDocument(p, f.base, f.pemKey)
+	body, err := personDocument(p, f.base, f.keys)
 	if err != nil {
 		f.log.Error("federation: actor document", "name", name, "err", err)
 		writeError(w, err)
@@ -114,7 +114,7 @@ func (f *Federation) handleAgency(w http.ResponseWriter, r *http.Request) {
 		writeActorHTML(w, f.cfg.AgencyName, "National support organisation of "+f.cfg.Country, twinfed.AgencyURL(f.base))
 		return
 	}
-	body, err := serviceDocument(f.base, f.cfg.AgencyName, f.pemKey)
+	body, err := serviceDocument(f.base, f.cfg.AgencyName, f.keys)
 	if err != nil {
 		f.log.Error("federation: agency document", "err", err)
 		writeError(w, err)
@@ -144,7 +144,7 @@ func (f *Federation) handleGroup(w http.ResponseWriter, r *http.Request) {
 		writeActorHTML(w, p.Title, "", p.ID)
 		return
 	}
-	body, err := groupDocument(p, f.base, r.PathValue("id"), f.pemKey)
+	body, err := groupDocument(p, f.base, r.PathValue("id"), f.keys)
 	if err != nil {
 		f.log.Error("federation: group document", "project", id, "err", err)
 		writeError(w, err)

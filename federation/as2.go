@@ -31,6 +31,10 @@ const (
 	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
 	// go-fed vocabulary does not know.
 	propEndpoints = "endpoints"
+	// propAssertionMethod lists an actor's keys as Multikeys (FEP-521a).
+	propAssertionMethod = "assertionMethod"
+	// nsMultikey is the context that defines Multikey and assertionMethod.
+	nsMultikey = "https://w3id.org/security/multikey/v1"
 
 	// ContentTypeActivity is the media type of ActivityPub documents.
 	ContentTypeActivity = "application/activity+json"
@@ -117,14 +121,30 @@ func idProperty(raw string) (vocab.JSONLDIdProperty, error) {
 	return p, nil
 }
 
-// publicKey describes the key an actor document presents.
+// actorKeys are the node keys every actor document presents as the actor's
+// own: MainPEM as publicKey (<actor>#main-key; the RSA key, which is what
+// Mastodon reads) and each of Multikeys as an assertionMethod Multikey
+// (FEP-521a) at <actor>#<Fragment>.
+type actorKeys struct {
+	MainPEM   string
+	Multikeys []multikey
+}
+
+// multikey is one key of an actor's assertionMethod.
+type multikey struct {
+	Fragment  string // e.g. "ed25519-key"
+	Multibase string // publicKeyMultibase
+}
+
+// publicKey describes the keys an actor document presents.
 type publicKey struct {
 	Owner string
-	PEM   string
+	Keys  actorKeys
 }
 
 func setPublicKey(t interface {
 	SetW3IDSecurityV1PublicKey(vocab.W3IDSecurityV1PublicKeyProperty)
+	GetUnknownProperties() map[string]any
 }, k publicKey) error {
 	id, err := idProperty(twinfed.KeyID(k.Owner))
 	if err != nil {
@@ -140,11 +160,21 @@ func setPublicKey(t interface {
 	op.Set(owner)
 	pk.SetW3IDSecurityV1Owner(op)
 	pem := streams.NewW3IDSecurityV1PublicKeyPemProperty()
-	pem.Set(k.PEM)
+	pem.Set(k.Keys.MainPEM)
 	pk.SetW3IDSecurityV1PublicKeyPem(pem)
 	prop := streams.NewW3IDSecurityV1PublicKeyProperty()
 	prop.AppendW3IDSecurityV1PublicKey(pk)
 	t.SetW3IDSecurityV1PublicKey(prop)
+	if len(k.Keys.Multikeys) > 0 {
+		var am []any
+		for _, mk := range k.Keys.Multikeys {
+			am = append(am, map[string]any{
+				"id": k.Owner + "#" + mk.Fragment, "type": "Multikey",
+				"controller": k.Owner, "publicKeyMultibase": mk.Multibase,
+			})
+		}
+		t.GetUnknownProperties()[propAssertionMethod] = am
+	}
 	return nil
 }
 
@@ -521,6 +551,9 @@ func serialize(t vocab.Type) ([]byte, error) {
 	if _, ok := t.JSONLDContext()[nsSecurity]; ok {
 		ctx = append(ctx, nsSecurity)
 	}
+	if _, ok := m[propAssertionMethod]; ok {
+		ctx = append(ctx, nsMultikey)
+	}
 	ctx = append(ctx, map[string]string{"twinfed": nsTwinfed})
 	m["@context"] = ctx
 	return encodeJSON(m)
@@ -700,8 +733,8 @@ func resolveActivity(m map[string]any) (vocab.Type, error) {
 }
 
 // personDocument is the actor document of a member.
-func personDocument(p *twinfed.Profile, base, pem string) ([]byte, error) {
-	person, err := personFromProfile(p, p.ID+"/inbox", twinfed.SharedInboxURL(base), &publicKey{Owner: p.ID, PEM: pem})
+func personDocument(p *twinfed.Profile, base string, keys actorKeys) ([]byte, error) {
+	person, err := personFromProfile(p, p.ID+"/inbox", twinfed.SharedInboxURL(base), &publicKey{Owner: p.ID, Keys: keys})
 	if err != nil {
 		return nil, err
 	}
@@ -709,7 +742,7 @@ func personDocument(p *twinfed.Profile, base, pem string) ([]byte, error) {
 }
 
 // groupDocument is the actor document of a project's Group.
-func groupDocument(p *twinfed.Project, base, name, pem string) ([]byte, error) {
+func groupDocument(p *twinfed.Project, base, name string, keys actorKeys) ([]byte, error) {
 	g, err := groupFromProject(p)
 	if err != nil {
 		return nil, err
@@ -725,14 +758,14 @@ func groupDocument(p *twinfed.Project, base, name, pem string) ([]byte, error) {
 	ip.SetIRI(inbox)
 	g.SetActivityStreamsInbox(ip)
 	g.GetUnknownProperties()[propEndpoints] = map[string]any{"sharedInbox": twinfed.SharedInboxURL(base)}
-	if err := setPublicKey(g, publicKey{Owner: p.ID, PEM: pem}); err != nil {
+	if err := setPublicKey(g, publicKey{Owner: p.ID, Keys: keys}); err != nil {
 		return nil, err
 	}
 	return serialize(g)
 }
 
 // serviceDocument is the actor document of the node's agency.
-func serviceDocument(base, name, pem string) ([]byte, error) {
+func serviceDocument(base, name string, keys actorKeys) ([]byte, error) {
 	svc := streams.NewActivityStreamsService()
 	actor := twinfed.AgencyURL(base)
 	id, err := idProperty(actor)
@@ -754,7 +787,7 @@ func serviceDocument(base, name, pem string) ([]byte, error) {
 	ip.SetIRI(inbox)
 	svc.SetActivityStreamsInbox(ip)
 	svc.GetUnknownProperties()[propEndpoints] = map[string]any{"sharedInbox": twinfed.SharedInboxURL(base)}
-	if err := setPublicKey(svc, publicKey{Owner: actor, PEM: pem}); err != nil {
+	if err := setPublicKey(svc, publicKey{Owner: actor, Keys: keys}); err != nil {
 		return nil, err
 	}
 	return serialize(svc)

@@ -43,7 +43,8 @@ type UsageSource interface {
 // required.
 type OutboxConfig struct {
 	BaseURL    string               // the node's base URL, e.g. https://it.twinfed.example
-	Key        *signing.Key         // the node's signing key, the one the registry lists
+	Key        *signing.Key         // the node's key file (key_algorithm, Ed25519 by default): signs to Twinfed nodes, Get and proofs
+	Companion  *signing.Key         // the node's key of the other algorithm (signing.LoadOrCreateKeys); nil: Key alone
 	DB         *badger.DB           // the node's Badger DB; federation keys live under "fed/"
 	Keys       signing.KeySource    // the registry (its client's local cache): keys of every node
 	Settings   config.Federation    // queue and inbox settings; zero fields take config.DefaultFederation's
@@ -69,7 +70,10 @@ type Outbox struct {
 	log      *slog.Logger
 	now      func() time.Time
 	set      config.Federation
-	signer   *signing.Signer
+	signer   *signing.Signer // Key: Twinfed nodes (and the registry) verify it
+	rsa      *signing.Signer // the RSA key: what other fediverse servers verify
+	schemes  sync.Map        // host → scheme a server outside Twinfed accepted (in memory)
+	inboxes  sync.Map        // host or actor URL → cachedInbox
 	verifier *signing.Verifier
 	keys     *keyCache // cfg.Keys, cached briefly
 	client   *http.Client
@@ -126,8 +130,12 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 		}}
 	}
 	o.signer = &signing.Signer{Key: cfg.Key, Now: o.now}
+	o.rsa = o.signer
+	if cfg.Companion != nil && cfg.Companion.Algorithm == twinfed.KeyRSA {
+		o.rsa = &signing.Signer{Key: cfg.Companion, Now: o.now}
+	}
 	o.keys = newKeyCache(cfg.Keys, time.Now)
-	o.verifier = &signing.Verifier{Keys: o.keys, Now: o.now}
+	o.verifier = &signing.Verifier{Keys: o.keys, Now: o.now, BaseURL: base}
 	o.m = newMetrics(cfg.Metrics)
 	if o.outSeq, err = o.db.GetSequence([]byte(keySeqOut), 1000); err != nil {
 		return nil, err
@@ -236,8 +244,8 @@ type Config struct {
 // its own, by whoever created it.
 type Federation struct {
 	*Outbox
-	cfg    Config
-	pemKey string
+	cfg  Config
+	keys actorKeys // what every actor document presents
 
 	inSeq *badger.Sequence
 
@@ -260,7 +268,7 @@ func New(cfg Config) (*Federation, error) {
 	if cfg.AgencyName == "" {
 		f.cfg.AgencyName = "National Support Organisation " + cfg.Country
 	}
-	f.pemKey = f.Outbox.cfg.Key.PublicPEM()
+	f.keys = f.Outbox.actorKeys()
 	var err error
 	if f.inSeq, err = f.db.GetSequence([]byte(keySeqIn), 1000); err != nil {
 		return nil, err
@@ -342,6 +350,19 @@ func (f *Federation) Close() error {
 // /.well-known/nodeinfo, /nodeinfo/2.1, /inbox, /users/{name},
 // /users/{name}/inbox, /agency and /activities/{id}.
 func (f *Federation) Handler() http.Handler { return f.mux }
+
+// actorKeys is what every actor document presents: the RSA key as
+// publicKey when the node has one (what Mastodon reads), and every key as
+// an assertionMethod Multikey.
+func (o *Outbox) actorKeys() actorKeys {
+	ks := actorKeys{MainPEM: o.rsa.Key.PublicPEM()}
+	for _, k := range []*signing.Key{o.cfg.Key, o.cfg.Companion} {
+		if k != nil {
+			ks.Multikeys = append(ks.Multikeys, multikey{Fragment: k.Algorithm + "-key", Multibase: k.PublicMultibase()})
+		}
+	}
+	return ks
+}
 
 // BaseURL returns the node's base URL, without a trailing slash.
 func (o *Outbox) BaseURL() string { return o.base }

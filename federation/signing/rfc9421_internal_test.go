@@ -144,3 +144,18 @@ func TestLoadOrCreateKeys_KeepsExistingKey(t *testing.T) {
 		t.Errorf("%d node keys", n)
 	}
 }
+
+func TestBase58(t *testing.T) {
+	for in, want := range map[string]string{"": "", "\x00\x00\x01": "112", "Hello World!": "2NEpo7TZRRrLZSi2U", "\x00\xff": "15Q"} {
+		if got := base58([]byte(in)); got != want {
+			t.Errorf("base58(%q) = %q, want %q", in, got, want)
+		}
+	}
+	k, err := ParsePrivatePEM([]byte(rfcEd25519Private))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mb := k.PublicMultibase(); !strings.HasPrefix(mb, "z6Mk") {
+		t.Errorf("an Ed25519 Multikey starts with z6Mk; got %s", mb)
+	}
+}

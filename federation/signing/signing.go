@@ -532,3 +532,50 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// PublicMultibase returns the public key as a Multikey's publicKeyMultibase
+// (FEP-521a): base58btc ("z") of the multicodec-prefixed key, ed25519-pub
+// (0xed) with the raw 32 bytes, rsa-pub (0x1205) with the PKCS#1 DER.
+func (k *Key) PublicMultibase() string {
+	var raw []byte
+	switch pub := k.Private.Public().(type) {
+	case ed25519.PublicKey:
+		raw = append([]byte{0xed, 0x01}, pub...)
+	case *rsa.PublicKey:
+		raw = append([]byte{0x85, 0x24}, x509.MarshalPKCS1PublicKey(pub)...)
+	default:
+		panic(fmt.Sprintf("signing: unsupported key type %T", pub)) // only ed25519 and rsa keys exist
+	}
+	return "z" + base58(raw)
+}
+
+const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+// base58 encodes b in the Bitcoin alphabet (base58btc).
+func base58(b []byte) string {
+	zeros := 0
+	for zeros < len(b) && b[zeros] == 0 {
+		zeros++
+	}
+	digits := []byte{} // little-endian base-58 digits
+	for _, c := range b[zeros:] {
+		carry := int(c)
+		for i := range digits {
+			carry += int(digits[i]) << 8
+			digits[i] = byte(carry % 58)
+			carry /= 58
+		}
+		for carry > 0 {
+			digits = append(digits, byte(carry%58))
+			carry /= 58
+		}
+	}
+	out := make([]byte, 0, zeros+len(digits))
+	for range zeros {
+		out = append(out, '1')
+	}
+	for i := len(digits) - 1; i >= 0; i-- {
+		out = append(out, base58Alphabet[digits[i]])
+	}
+	return string(out)
+}
