@@ -84,10 +84,11 @@ type Outbox struct {
 
 	workers
 
-	mu     sync.Mutex // guards dests
-	dests  map[string]*destination
-	sem    chan struct{}
-	rescan chan struct{}
+	mu        sync.Mutex // guards dests and notServed
+	dests     map[string]*destination
+	notServed map[string]*notServed // "host /segment" → its backoff (fetch.go)
+	sem       chan struct{}
+	rescan    chan struct{}
 }
 
 // NewOutbox checks cfg and builds an Outbox. It does not start any
