@@ -30,6 +30,11 @@ func (f *Federation) routes() {
 	mux.HandleFunc("GET /projects/{id}", f.handleGroup)
 	mux.HandleFunc("POST /projects/{id}/inbox", f.handleInbox)
 	mux.HandleFunc("GET /activities/{id}", f.handleActivity)
+	for _, c := range []string{collectionOutbox, collectionFollowers} {
+		mux.HandleFunc("GET /users/{name}/"+c, f.collection(c, f.personActor))
+		mux.HandleFunc("GET /projects/{id}/"+c, f.collection(c, f.groupActor))
+		mux.HandleFunc("GET /agency/"+c, f.collection(c, f.agencyActor))
+	}
 	f.mux = mux
 }
 

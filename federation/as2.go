@@ -142,10 +142,30 @@ type publicKey struct {
 	Keys  actorKeys
 }
 
+// setPublicKey sets what an actor document has beside its profile: its
+// keys (publicKey, assertionMethod) and its paged outbox and followers
+// collections (<actor>/outbox, <actor>/followers).
 func setPublicKey(t interface {
 	SetW3IDSecurityV1PublicKey(vocab.W3IDSecurityV1PublicKeyProperty)
+	SetActivityStreamsOutbox(vocab.ActivityStreamsOutboxProperty)
+	SetActivityStreamsFollowers(vocab.ActivityStreamsFollowersProperty)
 	GetUnknownProperties() map[string]any
 }, k publicKey) error {
+	outbox, err := mustURL(k.Owner + "/" + collectionOutbox)
+	if err != nil {
+		return err
+	}
+	followers, err := mustURL(k.Owner + "/" + collectionFollowers)
+	if err != nil {
+		return err
+	}
+	obp := streams.NewActivityStreamsOutboxProperty()
+	obp.SetIRI(outbox)
+	t.SetActivityStreamsOutbox(obp)
+	fp := streams.NewActivityStreamsFollowersProperty()
+	fp.SetIRI(followers)
+	t.SetActivityStreamsFollowers(fp)
+
 	id, err := idProperty(twinfed.KeyID(k.Owner))
 	if err != nil {
 		return err
@@ -814,4 +834,39 @@ func orderKey(a *twinfed.Activity) string {
 // refusals (Accept, Reject) and deletions.
 func critical(t twinfed.ActivityType) bool {
 	return t == twinfed.ActivityAccept || t == twinfed.ActivityReject || t == twinfed.ActivityDelete
+}
+
+// The collections every actor has, at <actor>/<name>.
+const (
+	collectionOutbox    = "outbox"
+	collectionFollowers = "followers"
+)
+
+// collectionDocument is an actor's OrderedCollection: its size and its
+// first page.
+func collectionDocument(id string, total int) ([]byte, error) {
+	return encodeJSON(map[string]any{
+		"@context": nsActivityStreams, "id": id, "type": "OrderedCollection",
+		"totalItems": total, "first": id + "?page=true",
+	})
+}
+
+// collectionPage is one page of an actor's collection: its items and, but
+// for the last page, the next one (after: the last item of this one).
+func collectionPage(id, after string, items []string, next string) ([]byte, error) {
+	self := id + "?page=true"
+	if after != "" {
+		self += "&after=" + url.QueryEscape(after)
+	}
+	if items == nil {
+		items = []string{}
+	}
+	doc := map[string]any{
+		"@context": nsActivityStreams, "id": self, "type": "OrderedCollectionPage",
+		"partOf": id, "orderedItems": items,
+	}
+	if next != "" {
+		doc["next"] = id + "?page=true&after=" + url.QueryEscape(next)
+	}
+	return encodeJSON(doc)
 }

@@ -235,6 +235,7 @@ type Config struct {
 	Actors     ActorSource          // local members' public profiles; nil serves no Person actors
 	Projects   ProjectSource        // the projects this node is home to; nil serves no Group actors
 	Usage      UsageSource          // NodeInfo's counts; nil reports zeros
+	Followers  FollowersSource      // the actors' followers collections; nil: empty
 	Handler    twinfed.InboxHandler // applies verified incoming activities
 }
 
@@ -349,7 +350,8 @@ func (f *Federation) Close() error {
 
 // Handler returns the federation's HTTP routes: /.well-known/webfinger,
 // /.well-known/nodeinfo, /nodeinfo/2.1, /inbox, /users/{name},
-// /users/{name}/inbox, /agency and /activities/{id}.
+// /users/{name}/inbox, /agency, /projects/{id}, /projects/{id}/inbox,
+// /activities/{id}, and each actor's /outbox and /followers.
 func (f *Federation) Handler() http.Handler { return f.mux }
 
 // actorKeys is what every actor document presents: the RSA key as

@@ -25,6 +25,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -513,6 +514,40 @@ func TestFediverse_FollowAcceptBothSchemes(t *testing.T) {
 			}
 			if !found {
 				t.Fatalf("bob is not among maria's followers: %v", out)
+			}
+
+			// maria's collections (bob of each mode follows her): paged,
+			// the followers' size to anyone,
+			// their items to a node of the federation only.
+			if doc["outbox"] != maria+"/outbox" || doc["followers"] != maria+"/followers" {
+				t.Fatalf("actor collections: outbox %v followers %v", doc["outbox"], doc["followers"])
+			}
+			coll, err := fedi.fetchJSON(maria + "/followers")
+			if err != nil || coll["type"] != "OrderedCollection" || coll["totalItems"] != float64(i+1) || coll["first"] != maria+"/followers?page=true" {
+				t.Fatalf("followers: %v %v", coll, err)
+			}
+			page, err := fedi.fetchJSON(maria + "/followers?page=true")
+			if err != nil || page["type"] != "OrderedCollectionPage" || page["partOf"] != maria+"/followers" || len(asList(page["orderedItems"])) != 0 {
+				t.Fatalf("unsigned followers page: %v %v", page, err)
+			}
+			req, _ := http.NewRequest(http.MethodGet, maria+"/followers?page=true", nil)
+			req.Header.Set("Accept", "application/activity+json")
+			if err := (&signing.Signer{Key: node.keys.Primary}).Sign(req, twinfed.KeyID(twinfed.AgencyURL(node.base)), nil); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if items := asList(page["orderedItems"]); len(items) != i+1 || !slices.Contains(items, any(fedi.actor())) {
+				t.Fatalf("signed followers page: %v", page)
+			}
+			for _, c := range []string{maria + "/outbox", twinfed.AgencyURL(node.base) + "/followers", twinfed.AgencyURL(node.base) + "/outbox"} {
+				if coll, err := fedi.fetchJSON(c); err != nil || coll["type"] != "OrderedCollection" || coll["totalItems"] != float64(0) {
+					t.Fatalf("%s: %v %v", c, coll, err)
+				}
 			}
 
 			// What the node sent was tried once in RFC 9421 and then

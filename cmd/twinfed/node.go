@@ -43,6 +43,7 @@ import (
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/project"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/urfave/cli/v2"
 )
@@ -116,14 +117,15 @@ type nodeMain struct {
 // The wiring's dependencies across packages: each small interface is
 // declared by the package that uses it.
 var (
-	_ outbox.Outbox            = (*federation.Outbox)(nil)
-	_ outbox.Prover            = (*federation.Outbox)(nil)
-	_ node.SignatureChecker    = (*federation.Outbox)(nil)
-	_ federation.ActorSource   = (*directory.Service)(nil)
-	_ federation.ProjectSource = (*project.Service)(nil)
-	_ federation.UsageSource   = (*account.Service)(nil)
-	_ twinfed.InboxHandler     = (*node.Service)(nil)
-	_ signing.KeySource        = (*consensus.Client)(nil)
+	_ outbox.Outbox              = (*federation.Outbox)(nil)
+	_ outbox.Prover              = (*federation.Outbox)(nil)
+	_ node.SignatureChecker      = (*federation.Outbox)(nil)
+	_ federation.ActorSource     = (*directory.Service)(nil)
+	_ federation.ProjectSource   = (*project.Service)(nil)
+	_ federation.UsageSource     = (*account.Service)(nil)
+	_ federation.FollowersSource = (*social.Service)(nil)
+	_ twinfed.InboxHandler       = (*node.Service)(nil)
+	_ signing.KeySource          = (*consensus.Client)(nil)
 )
 
 // nodeOptions turns the configuration into node.Options (without the
@@ -223,7 +225,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	svc := m.node.Service()
 	m.fed, err = federation.New(federation.Config{
 		Outbox: m.out, Country: cfg.Country, AgencyName: cfg.Agency.Name,
-		Actors: m.node.Directory(), Projects: m.node.Projects(), Usage: m.node.Accounts(), Handler: svc,
+		Actors: m.node.Directory(), Projects: m.node.Projects(), Usage: m.node.Accounts(), Followers: m.node.Social(), Handler: svc,
 	})
 	if err != nil {
 		return fmt.Errorf("node: federation: %w", err)
