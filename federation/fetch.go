@@ -24,7 +24,8 @@ const MaxGetBody = 16 << 20
 
 // Get fetches rawURL, which must be on a node of the federation, with a GET
 // signed by this node's key as its agency actor (keyId
-// <base>/agency#main-key, over (request-target) host date digest) and
+// <base>/agency#main-key, over (request-target) host date digest; with the
+// RSA key for a server that is not a Twinfed node) and
 // Accept: application/activity+json. It returns the body of a 2xx answer.
 //
 // Errors are *twinfed.Error: EINVALID for a URL that is not absolute
@@ -40,7 +41,8 @@ func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	if err != nil {
 		return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: not an absolute http(s) URL", rawURL)
 	}
-	if _, _, err := o.keys.KeysForHost(ctx, u.Host); err != nil {
+	_, keys, err := o.keys.KeysForHost(ctx, u.Host)
+	if err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %s: %s is not a node of this federation", rawURL, u.Host)
 		}
@@ -57,7 +59,11 @@ func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	}
 	req.Header.Set("Accept", ContentTypeActivity)
 	req.Header.Set("User-Agent", "twinfed/"+o.cfg.Version+" (+"+o.base+")")
-	if err := o.signer.Sign(req, twinfed.KeyID(twinfed.AgencyURL(o.base)), nil); err != nil {
+	s := schemeFast
+	if !isTwinfed(keys) {
+		s = schemeCavageRSA // a fediverse server registered for a country
+	}
+	if err := o.sign(req, s, twinfed.AgencyURL(o.base), nil); err != nil {
 		return nil, fmt.Errorf("federation: sign GET %s: %w", rawURL, err)
 	}
 	resp, err := o.client.Do(req)

@@ -1,10 +1,12 @@
 // Package signing makes and checks the HTTP signatures of server-to-server
-// requests (draft-cavage, as the fediverse uses them), with the node keys the
-// registry lists as the only trust root.
+// requests, draft-cavage (as most of the fediverse uses them) and RFC 9421
+// HTTP Message Signatures (rfc9421.go), with the node keys the registry
+// lists as the only trust root. A node holds two keys (KeyPair): Ed25519,
+// which Twinfed nodes verify fast, and RSA-2048, which every fediverse
+// server verifies.
 //
-// A request is signed over (request-target), host, date and digest with
-// go-fed/httpsig v1.1.0, Ed25519 by default and RSA-2048 as an option. The
-// verifier checks, in order: a Date within the allowed skew, a Digest that
+// A draft-cavage request is signed over (request-target), host, date and
+// digest with go-fed/httpsig v1.1.0. The verifier checks, in order: a Date within the allowed skew, a Digest that
 // matches the body (httpsig does not check it), the signature's form and its
 // covered headers, the keyId's host against the registry's nodes, and the
 // signature against each key registered for that node (several during a key
