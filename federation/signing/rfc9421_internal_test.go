@@ -159,3 +159,30 @@ func TestBase58(t *testing.T) {
 		t.Errorf("an Ed25519 Multikey starts with z6Mk; got %s", mb)
 	}
 }
+
+// TestVerifyBase_RSA checks both RSA algorithms of RFC 9421 section 3.3
+// and that alg decides which one is tried.
+func TestVerifyBase_RSA(t *testing.T) {
+	k, err := GenerateKey("r", twinfed.KeyRSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := []byte(`"@method": POST` + "\n" + `"@signature-params": ("@method");created=1`)
+	for _, alg := range []string{AlgRSAv15SHA256, AlgRSAPSSSHA512} {
+		sig, err := signBase(k, alg, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub := k.Private.Public()
+		if !verifyBase(pub, alg, base, sig) || !verifyBase(pub, "", base, sig) {
+			t.Errorf("%s: the signature does not verify", alg)
+		}
+		other := AlgRSAPSSSHA512
+		if alg == other {
+			other = AlgRSAv15SHA256
+		}
+		if verifyBase(pub, other, base, sig) || verifyBase(pub, AlgEd25519, base, sig) {
+			t.Errorf("%s: verified under another algorithm", alg)
+		}
+	}
+}
