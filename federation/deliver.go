@@ -139,7 +139,11 @@ func (o *Outbox) post(ctx context.Context, qi *queueItem, inbox string, s scheme
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return attemptResult{ok: true}, resp.StatusCode
 	}
-	res := attemptResult{err: fmt.Sprintf("%s answered %d to a %s signature: %s", qi.Dest, resp.StatusCode, s, strings.TrimSpace(string(msg)))}
+	said := fmt.Sprintf("%s answered %d", qi.Dest, resp.StatusCode)
+	if s != schemeFast {
+		said += " to a " + s.String() + " signature"
+	}
+	res := attemptResult{err: said + ": " + strings.TrimSpace(string(msg))}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), o.now())
