@@ -5,7 +5,12 @@ import "time"
 // Federation configures a node's ActivityPub side: its signing key, its
 // delivery queue and its inbox.
 type Federation struct {
-	KeyAlgorithm string        `toml:"key_algorithm"` // ed25519 (default) or rsa
+	// KeyAlgorithm is the algorithm of node.key when it is created:
+	// ed25519 (default) or rsa. That key signs registry writes and
+	// deliveries to Twinfed nodes; the node's key of the other algorithm,
+	// beside it, is created too (the RSA one signs to other fediverse
+	// servers). An existing node.key is kept whatever this says.
+	KeyAlgorithm string        `toml:"key_algorithm"`
 	RetryWindow  time.Duration `toml:"retry_window"`  // after this, a delivery is parked
 	Workers      int           `toml:"workers"`       // delivery workers (concurrent requests, all destinations)
 	InboxWorkers int           `toml:"inbox_workers"` // inbox processing workers

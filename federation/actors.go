@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"mime"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
@@ -29,6 +30,11 @@ func (f *Federation) routes() {
 	mux.HandleFunc("GET /projects/{id}", f.handleGroup)
 	mux.HandleFunc("POST /projects/{id}/inbox", f.handleInbox)
 	mux.HandleFunc("GET /activities/{id}", f.handleActivity)
+	for _, c := range []string{collectionOutbox, collectionFollowers} {
+		mux.HandleFunc("GET /users/{name}/"+c, f.collection(c, f.personActor))
+		mux.HandleFunc("GET /projects/{id}/"+c, f.collection(c, f.groupActor))
+		mux.HandleFunc("GET /agency/"+c, f.collection(c, f.agencyActor))
+	}
 	f.mux = mux
 }
 
@@ -99,7 +105,7 @@ func (f *Federation) handlePerson(w http.ResponseWriter, r *http.Request) {
 		writeActorHTML(w, p.Name, p.Description, p.ID)
 		return
 	}
-	body, err := personDocument(p, f.base, f.pemKey)
+	body, err := personDocument(p, f.base, f.keys)
 	if err != nil {
 		f.log.Error("federation: actor document", "name", name, "err", err)
 		writeError(w, err)
@@ -114,7 +120,7 @@ func (f *Federation) handleAgency(w http.ResponseWriter, r *http.Request) {
 		writeActorHTML(w, f.cfg.AgencyName, "National support organisation of "+f.cfg.Country, twinfed.AgencyURL(f.base))
 		return
 	}
-	body, err := serviceDocument(f.base, f.cfg.AgencyName, f.pemKey)
+	body, err := serviceDocument(f.base, f.cfg.AgencyName, f.keys)
 	if err != nil {
 		f.log.Error("federation: agency document", "err", err)
 		writeError(w, err)
@@ -144,7 +150,7 @@ func (f *Federation) handleGroup(w http.ResponseWriter, r *http.Request) {
 		writeActorHTML(w, p.Title, "", p.ID)
 		return
 	}
-	body, err := groupDocument(p, f.base, r.PathValue("id"), f.pemKey)
+	body, err := groupDocument(p, f.base, r.PathValue("id"), f.keys)
 	if err != nil {
 		f.log.Error("federation: group document", "project", id, "err", err)
 		writeError(w, err)
@@ -286,24 +292,65 @@ func (f *Federation) handleNodeInfo(w http.ResponseWriter, r *http.Request) {
 			u = twinfed.Usage{}
 		}
 	}
-	version := f.Outbox.cfg.Version
-	if version == "" {
-		version = "dev"
-	}
 	body, _ := json.Marshal(map[string]any{
 		"version": "2.1",
 		"software": map[string]string{
-			"name": "twinfed", "version": version,
+			"name": "twinfed", "version": SemVer(f.Outbox.cfg.Version),
 			"repository": "https://github.com/twinfed/twinfed",
 		},
-		"protocols":         []string{"activitypub"},
-		"services":          map[string][]string{"inbound": {}, "outbound": {}},
-		"openRegistrations": false,
+		"protocols": []string{"activitypub"},
+		"services":  map[string][]string{"inbound": {}, "outbound": {}},
+		// Anyone may pre-register on a node; the agency validates each
+		// member before the account opens.
+		"openRegistrations": true,
 		"usage": map[string]any{
 			"users":      map[string]int{"total": u.Users, "activeMonth": u.ActiveMonth, "activeHalfyear": u.ActiveHalfyear},
 			"localPosts": u.LocalPosts,
 		},
-		"metadata": map[string]string{"country": f.cfg.Country, "agency": f.cfg.AgencyName},
+		"metadata": map[string]any{"country": f.cfg.Country, "agency": f.cfg.AgencyName, "approvalRequired": true},
 	})
 	writeJSON(w, `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"`, body)
+}
+
+// semverRe is SemVer 2.0.0's grammar, as strict NodeInfo parsers apply it.
+var semverRe = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
+
+// gitDescribe is `git describe --tags --always --dirty` of a tagged
+// commit: v1.2.3, v1.2.3-dirty, v1.2.3-4-gabc1234(-dirty).
+var gitDescribe = regexp.MustCompile(`^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+?)??)(?:-(\d+)-g([0-9a-f]+))?(-dirty)?$`)
+
+// SemVer turns the version the binary was stamped with (git describe's
+// output, or "dev") into a SemVer 2.0.0 version for NodeInfo: a tag keeps
+// its numbers, commits since the tag and the hash become build metadata
+// (v1.2.3-4-gabc1234 → 1.2.3+4.gabc1234); an untagged build is
+// 0.0.0-dev+<hash> (0.0.0-dev for "dev").
+func SemVer(v string) string {
+	v = strings.TrimSpace(v)
+	if m := gitDescribe.FindStringSubmatch(v); m != nil {
+		out, build := m[1], []string{}
+		if m[2] != "" {
+			build = append(build, m[2], "g"+m[3])
+		}
+		if m[4] != "" {
+			build = append(build, "dirty")
+		}
+		if len(build) > 0 {
+			out += "+" + strings.Join(build, ".")
+		}
+		if semverRe.MatchString(out) {
+			return out
+		}
+	}
+	var meta []string
+	for _, part := range strings.FieldsFunc(v, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-')
+	}) {
+		if part = strings.Trim(part, "-"); part != "" && part != "dev" {
+			meta = append(meta, part)
+		}
+	}
+	if len(meta) == 0 {
+		return "0.0.0-dev"
+	}
+	return "0.0.0-dev+" + strings.Join(meta, ".")
 }

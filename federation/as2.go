@@ -31,6 +31,10 @@ const (
 	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
 	// go-fed vocabulary does not know.
 	propEndpoints = "endpoints"
+	// propAssertionMethod lists an actor's keys as Multikeys (FEP-521a).
+	propAssertionMethod = "assertionMethod"
+	// nsMultikey is the context that defines Multikey and assertionMethod.
+	nsMultikey = "https://w3id.org/security/multikey/v1"
 
 	// ContentTypeActivity is the media type of ActivityPub documents.
 	ContentTypeActivity = "application/activity+json"
@@ -117,15 +121,51 @@ func idProperty(raw string) (vocab.JSONLDIdProperty, error) {
 	return p, nil
 }
 
-// publicKey describes the key an actor document presents.
-type publicKey struct {
-	Owner string
-	PEM   string
+// actorKeys are the node keys every actor document presents as the actor's
+// own: MainPEM as publicKey (<actor>#main-key; the RSA key, which is what
+// Mastodon reads) and each of Multikeys as an assertionMethod Multikey
+// (FEP-521a) at <actor>#<Fragment>.
+type actorKeys struct {
+	MainPEM   string
+	Multikeys []multikey
 }
 
+// multikey is one key of an actor's assertionMethod.
+type multikey struct {
+	Fragment  string // e.g. "ed25519-key"
+	Multibase string // publicKeyMultibase
+}
+
+// publicKey describes the keys an actor document presents.
+type publicKey struct {
+	Owner string
+	Keys  actorKeys
+}
+
+// setPublicKey sets what an actor document has beside its profile: its
+// keys (publicKey, assertionMethod) and its paged outbox and followers
+// collections (<actor>/outbox, <actor>/followers).
 func setPublicKey(t interface {
 	SetW3IDSecurityV1PublicKey(vocab.W3IDSecurityV1PublicKeyProperty)
+	SetActivityStreamsOutbox(vocab.ActivityStreamsOutboxProperty)
+	SetActivityStreamsFollowers(vocab.ActivityStreamsFollowersProperty)
+	GetUnknownProperties() map[string]any
 }, k publicKey) error {
+	outbox, err := mustURL(k.Owner + "/" + collectionOutbox)
+	if err != nil {
+		return err
+	}
+	followers, err := mustURL(k.Owner + "/" + collectionFollowers)
+	if err != nil {
+		return err
+	}
+	obp := streams.NewActivityStreamsOutboxProperty()
+	obp.SetIRI(outbox)
+	t.SetActivityStreamsOutbox(obp)
+	fp := streams.NewActivityStreamsFollowersProperty()
+	fp.SetIRI(followers)
+	t.SetActivityStreamsFollowers(fp)
+
 	id, err := idProperty(twinfed.KeyID(k.Owner))
 	if err != nil {
 		return err
@@ -140,11 +180,21 @@ func setPublicKey(t interface {
 	op.Set(owner)
 	pk.SetW3IDSecurityV1Owner(op)
 	pem := streams.NewW3IDSecurityV1PublicKeyPemProperty()
-	pem.Set(k.PEM)
+	pem.Set(k.Keys.MainPEM)
 	pk.SetW3IDSecurityV1PublicKeyPem(pem)
 	prop := streams.NewW3IDSecurityV1PublicKeyProperty()
 	prop.AppendW3IDSecurityV1PublicKey(pk)
 	t.SetW3IDSecurityV1PublicKey(prop)
+	if len(k.Keys.Multikeys) > 0 {
+		var am []any
+		for _, mk := range k.Keys.Multikeys {
+			am = append(am, map[string]any{
+				"id": k.Owner + "#" + mk.Fragment, "type": "Multikey",
+				"controller": k.Owner, "publicKeyMultibase": mk.Multibase,
+			})
+		}
+		t.GetUnknownProperties()[propAssertionMethod] = am
+	}
 	return nil
 }
 
@@ -521,6 +571,9 @@ func serialize(t vocab.Type) ([]byte, error) {
 	if _, ok := t.JSONLDContext()[nsSecurity]; ok {
 		ctx = append(ctx, nsSecurity)
 	}
+	if _, ok := m[propAssertionMethod]; ok {
+		ctx = append(ctx, nsMultikey)
+	}
 	ctx = append(ctx, map[string]string{"twinfed": nsTwinfed})
 	m["@context"] = ctx
 	return encodeJSON(m)
@@ -700,8 +753,8 @@ func resolveActivity(m map[string]any) (vocab.Type, error) {
 }
 
 // personDocument is the actor document of a member.
-func personDocument(p *twinfed.Profile, base, pem string) ([]byte, error) {
-	person, err := personFromProfile(p, p.ID+"/inbox", twinfed.SharedInboxURL(base), &publicKey{Owner: p.ID, PEM: pem})
+func personDocument(p *twinfed.Profile, base string, keys actorKeys) ([]byte, error) {
+	person, err := personFromProfile(p, p.ID+"/inbox", twinfed.SharedInboxURL(base), &publicKey{Owner: p.ID, Keys: keys})
 	if err != nil {
 		return nil, err
 	}
@@ -709,7 +762,7 @@ func personDocument(p *twinfed.Profile, base, pem string) ([]byte, error) {
 }
 
 // groupDocument is the actor document of a project's Group.
-func groupDocument(p *twinfed.Project, base, name, pem string) ([]byte, error) {
+func groupDocument(p *twinfed.Project, base, name string, keys actorKeys) ([]byte, error) {
 	g, err := groupFromProject(p)
 	if err != nil {
 		return nil, err
@@ -725,14 +778,14 @@ func groupDocument(p *twinfed.Project, base, name, pem string) ([]byte, error) {
 	ip.SetIRI(inbox)
 	g.SetActivityStreamsInbox(ip)
 	g.GetUnknownProperties()[propEndpoints] = map[string]any{"sharedInbox": twinfed.SharedInboxURL(base)}
-	if err := setPublicKey(g, publicKey{Owner: p.ID, PEM: pem}); err != nil {
+	if err := setPublicKey(g, publicKey{Owner: p.ID, Keys: keys}); err != nil {
 		return nil, err
 	}
 	return serialize(g)
 }
 
 // serviceDocument is the actor document of the node's agency.
-func serviceDocument(base, name, pem string) ([]byte, error) {
+func serviceDocument(base, name string, keys actorKeys) ([]byte, error) {
 	svc := streams.NewActivityStreamsService()
 	actor := twinfed.AgencyURL(base)
 	id, err := idProperty(actor)
@@ -754,7 +807,7 @@ func serviceDocument(base, name, pem string) ([]byte, error) {
 	ip.SetIRI(inbox)
 	svc.SetActivityStreamsInbox(ip)
 	svc.GetUnknownProperties()[propEndpoints] = map[string]any{"sharedInbox": twinfed.SharedInboxURL(base)}
-	if err := setPublicKey(svc, publicKey{Owner: actor, PEM: pem}); err != nil {
+	if err := setPublicKey(svc, publicKey{Owner: actor, Keys: keys}); err != nil {
 		return nil, err
 	}
 	return serialize(svc)
@@ -781,4 +834,39 @@ func orderKey(a *twinfed.Activity) string {
 // refusals (Accept, Reject) and deletions.
 func critical(t twinfed.ActivityType) bool {
 	return t == twinfed.ActivityAccept || t == twinfed.ActivityReject || t == twinfed.ActivityDelete
+}
+
+// The collections every actor has, at <actor>/<name>.
+const (
+	collectionOutbox    = "outbox"
+	collectionFollowers = "followers"
+)
+
+// collectionDocument is an actor's OrderedCollection: its size and its
+// first page.
+func collectionDocument(id string, total int) ([]byte, error) {
+	return encodeJSON(map[string]any{
+		"@context": nsActivityStreams, "id": id, "type": "OrderedCollection",
+		"totalItems": total, "first": id + "?page=true",
+	})
+}
+
+// collectionPage is one page of an actor's collection: its items and, but
+// for the last page, the next one (after: the last item of this one).
+func collectionPage(id, after string, items []string, next string) ([]byte, error) {
+	self := id + "?page=true"
+	if after != "" {
+		self += "&after=" + url.QueryEscape(after)
+	}
+	if items == nil {
+		items = []string{}
+	}
+	doc := map[string]any{
+		"@context": nsActivityStreams, "id": self, "type": "OrderedCollectionPage",
+		"partOf": id, "orderedItems": items,
+	}
+	if next != "" {
+		doc["next"] = id + "?page=true&after=" + url.QueryEscape(next)
+	}
+	return encodeJSON(doc)
 }

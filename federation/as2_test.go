@@ -214,3 +214,25 @@ func TestDecodeActivity_SubjectNames(t *testing.T) {
 		}
 	}
 }
+
+func TestSemVer(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                        "0.0.0-dev",
+		"dev":                     "0.0.0-dev",
+		"91d008d":                 "0.0.0-dev+91d008d",
+		"91d008d-dirty":           "0.0.0-dev+91d008d-dirty",
+		"v1.2.3":                  "1.2.3",
+		"1.2.3":                   "1.2.3",
+		"v1.2.3-dirty":            "1.2.3+dirty",
+		"v1.2.3-4-gabc1234":       "1.2.3+4.gabc1234",
+		"v1.2.3-4-gabc1234-dirty": "1.2.3+4.gabc1234.dirty",
+		"v2.0.0-rc.1":             "2.0.0-rc.1",
+		"v2.0.0-rc.1-7-g0a1b2c3":  "2.0.0-rc.1+7.g0a1b2c3",
+		"weird version/with#junk": "0.0.0-dev+weird.version.with.junk",
+	} {
+		got := federation.SemVer(in)
+		if got != want {
+			t.Errorf("SemVer(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

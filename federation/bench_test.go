@@ -177,6 +177,10 @@ func BenchmarkFanout_ProfileUpdate45(b *testing.B) {
 	var bad atomic.Int64
 	for _, d := range dests {
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet { // the sender looking up the recipient's inbox
+				http.NotFound(w, r)
+				return
+			}
 			body, _ := signing.ReadBody(r, 1<<20)
 			if _, err := verifier.Verify(r, body); err != nil {
 				bad.Add(1)

@@ -1,5 +1,6 @@
 // Package federation is a national node's ActivityPub side: the actors it
-// serves (a Person per validated member, a Service for its agency),
+// serves (a Person per validated member, a Service for its agency, a Group
+// per public project, each with paged outbox and followers collections),
 // WebFinger and NodeInfo, the conversion between ActivityStreams 2.0 and
 // twinfed.Activity, the inbox pipeline and the durable delivery queue.
 //
@@ -26,8 +27,10 @@
 // FIFO per (destination, object), concurrent across objects, retries with
 // exponential backoff and jitter honouring Retry-After, a circuit breaker per
 // destination, and parking after the retry window. Every attempt is signed
-// afresh as the activity's actor. The queue lives in Badger; Start resumes
-// it after a crash.
+// afresh as the activity's actor, in the destination's scheme (Ed25519
+// draft-cavage to Twinfed nodes; RFC 9421 then draft-cavage with the RSA key
+// to other servers, deliver.go), to the inbox the recipient's actor names.
+// The queue lives in Badger; Start resumes it after a crash.
 //
 // docs/federation.md is the design note: keys, metrics, the AS2 shape of
 // every activity, benchmark figures.

@@ -43,7 +43,8 @@ type UsageSource interface {
 // required.
 type OutboxConfig struct {
 	BaseURL    string               // the node's base URL, e.g. https://it.twinfed.example
-	Key        *signing.Key         // the node's signing key, the one the registry lists
+	Key        *signing.Key         // the node's key file (key_algorithm, Ed25519 by default): signs to Twinfed nodes, Get and proofs
+	Companion  *signing.Key         // the node's key of the other algorithm (signing.LoadOrCreateKeys); nil: Key alone
 	DB         *badger.DB           // the node's Badger DB; federation keys live under "fed/"
 	Keys       signing.KeySource    // the registry (its client's local cache): keys of every node
 	Settings   config.Federation    // queue and inbox settings; zero fields take config.DefaultFederation's
@@ -69,7 +70,10 @@ type Outbox struct {
 	log      *slog.Logger
 	now      func() time.Time
 	set      config.Federation
-	signer   *signing.Signer
+	signer   *signing.Signer // Key: Twinfed nodes (and the registry) verify it
+	rsa      *signing.Signer // the RSA key: what other fediverse servers verify
+	schemes  sync.Map        // host → scheme a server outside Twinfed accepted (in memory)
+	inboxes  sync.Map        // host or actor URL → cachedInbox
 	verifier *signing.Verifier
 	keys     *keyCache // cfg.Keys, cached briefly
 	client   *http.Client
@@ -80,10 +84,11 @@ type Outbox struct {
 
 	workers
 
-	mu     sync.Mutex // guards dests
-	dests  map[string]*destination
-	sem    chan struct{}
-	rescan chan struct{}
+	mu        sync.Mutex // guards dests and notServed
+	dests     map[string]*destination
+	notServed map[string]*notServed // "host /segment" → its backoff (fetch.go)
+	sem       chan struct{}
+	rescan    chan struct{}
 }
 
 // NewOutbox checks cfg and builds an Outbox. It does not start any
@@ -126,8 +131,12 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 		}}
 	}
 	o.signer = &signing.Signer{Key: cfg.Key, Now: o.now}
+	o.rsa = o.signer
+	if cfg.Companion != nil && cfg.Companion.Algorithm == twinfed.KeyRSA {
+		o.rsa = &signing.Signer{Key: cfg.Companion, Now: o.now}
+	}
 	o.keys = newKeyCache(cfg.Keys, time.Now)
-	o.verifier = &signing.Verifier{Keys: o.keys, Now: o.now}
+	o.verifier = &signing.Verifier{Keys: o.keys, Now: o.now, BaseURL: base}
 	o.m = newMetrics(cfg.Metrics)
 	if o.outSeq, err = o.db.GetSequence([]byte(keySeqOut), 1000); err != nil {
 		return nil, err
@@ -226,6 +235,7 @@ type Config struct {
 	Actors     ActorSource          // local members' public profiles; nil serves no Person actors
 	Projects   ProjectSource        // the projects this node is home to; nil serves no Group actors
 	Usage      UsageSource          // NodeInfo's counts; nil reports zeros
+	Followers  FollowersSource      // the actors' followers collections; nil: empty
 	Handler    twinfed.InboxHandler // applies verified incoming activities
 }
 
@@ -236,8 +246,8 @@ type Config struct {
 // its own, by whoever created it.
 type Federation struct {
 	*Outbox
-	cfg    Config
-	pemKey string
+	cfg  Config
+	keys actorKeys // what every actor document presents
 
 	inSeq *badger.Sequence
 
@@ -260,7 +270,7 @@ func New(cfg Config) (*Federation, error) {
 	if cfg.AgencyName == "" {
 		f.cfg.AgencyName = "National Support Organisation " + cfg.Country
 	}
-	f.pemKey = f.Outbox.cfg.Key.PublicPEM()
+	f.keys = f.Outbox.actorKeys()
 	var err error
 	if f.inSeq, err = f.db.GetSequence([]byte(keySeqIn), 1000); err != nil {
 		return nil, err
@@ -340,8 +350,22 @@ func (f *Federation) Close() error {
 
 // Handler returns the federation's HTTP routes: /.well-known/webfinger,
 // /.well-known/nodeinfo, /nodeinfo/2.1, /inbox, /users/{name},
-// /users/{name}/inbox, /agency and /activities/{id}.
+// /users/{name}/inbox, /agency, /projects/{id}, /projects/{id}/inbox,
+// /activities/{id}, and each actor's /outbox and /followers.
 func (f *Federation) Handler() http.Handler { return f.mux }
+
+// actorKeys is what every actor document presents: the RSA key as
+// publicKey when the node has one (what Mastodon reads), and every key as
+// an assertionMethod Multikey.
+func (o *Outbox) actorKeys() actorKeys {
+	ks := actorKeys{MainPEM: o.rsa.Key.PublicPEM()}
+	for _, k := range []*signing.Key{o.cfg.Key, o.cfg.Companion} {
+		if k != nil {
+			ks.Multikeys = append(ks.Multikeys, multikey{Fragment: k.Algorithm + "-key", Multibase: k.PublicMultibase()})
+		}
+	}
+	return ks
+}
 
 // BaseURL returns the node's base URL, without a trailing slash.
 func (o *Outbox) BaseURL() string { return o.base }

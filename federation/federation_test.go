@@ -149,12 +149,14 @@ func TestActors(t *testing.T) {
 		}
 		_, body = get(t, links.Links[0].Href, "")
 		var ni struct {
-			Version   string
-			Software  struct{ Name string }
-			Protocols []string
+			Version           string
+			Software          struct{ Name, Version string }
+			Protocols         []string
+			OpenRegistrations bool
 		}
 		json.Unmarshal(body, &ni)
-		if ni.Version != "2.1" || ni.Software.Name != "twinfed" || len(ni.Protocols) != 1 || ni.Protocols[0] != "activitypub" {
+		if ni.Version != "2.1" || ni.Software.Name != "twinfed" || len(ni.Protocols) != 1 || ni.Protocols[0] != "activitypub" ||
+			ni.Software.Version != "0.0.0-dev+test" || !ni.OpenRegistrations {
 			t.Fatalf("nodeinfo: %s", body)
 		}
 	})

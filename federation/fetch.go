@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/federation/signing"
@@ -22,7 +24,8 @@ const MaxGetBody = 16 << 20
 
 // Get fetches rawURL, which must be on a node of the federation, with a GET
 // signed by this node's key as its agency actor (keyId
-// <base>/agency#main-key, over (request-target) host date digest) and
+// <base>/agency#main-key, over (request-target) host date digest; with the
+// RSA key for a server that is not a Twinfed node) and
 // Accept: application/activity+json. It returns the body of a 2xx answer.
 //
 // Errors are *twinfed.Error: EINVALID for a URL that is not absolute
@@ -38,11 +41,17 @@ func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	if err != nil {
 		return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: not an absolute http(s) URL", rawURL)
 	}
-	if _, _, err := o.keys.KeysForHost(ctx, u.Host); err != nil {
+	_, keys, err := o.keys.KeysForHost(ctx, u.Host)
+	if err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %s: %s is not a node of this federation", rawURL, u.Host)
 		}
 		return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: the registry is unavailable: %v", rawURL, err)
+	}
+	area := notServedKey(u)
+	if ns, ok := o.notServedAt(area); ok {
+		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "%s does not serve %s (it answered %s); not asked again before %s",
+			u.Host, ns.prefix, ns.status, ns.until.UTC().Format(time.RFC3339))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -50,7 +59,11 @@ func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	}
 	req.Header.Set("Accept", ContentTypeActivity)
 	req.Header.Set("User-Agent", "twinfed/"+o.cfg.Version+" (+"+o.base+")")
-	if err := o.signer.Sign(req, twinfed.KeyID(twinfed.AgencyURL(o.base)), nil); err != nil {
+	s := schemeFast
+	if !isTwinfed(keys) {
+		s = schemeCavageRSA // a fediverse server registered for a country
+	}
+	if err := o.sign(req, s, twinfed.AgencyURL(o.base), nil); err != nil {
 		return nil, fmt.Errorf("federation: sign GET %s: %w", rawURL, err)
 	}
 	resp, err := o.client.Do(req)
@@ -62,6 +75,7 @@ func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	if err != nil {
 		return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: reading the answer: %v", rawURL, err)
 	}
+	o.servedAnswer(area, u, resp)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if len(body) > MaxGetBody {
 			return nil, twinfed.Errorf(twinfed.ETOOLARGE, "cannot fetch %s: the answer is over %d bytes", rawURL, MaxGetBody)
@@ -84,6 +98,68 @@ func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
 		code = twinfed.EUNAVAILABLE
 	}
 	return nil, twinfed.Errorf(code, "%s answered %s to GET %s: %s", u.Host, resp.Status, rawURL, said)
+}
+
+// A node that answers 404 or 410 for a part of its URL space (the first
+// path segment: /directory for the directory backfill) may not serve it at
+// all, being another version or another server: Get does not ask it again
+// for that part before a backoff, from notServedBase doubling to
+// notServedMax, has passed, and Status shows it. Any 2xx answer there
+// ends it.
+const (
+	notServedBase = time.Minute
+	notServedMax  = 6 * time.Hour
+)
+
+// notServed is a part of a node's URL space that answered 404 or 410.
+type notServed struct {
+	host, prefix string
+	status       string // the answer, e.g. "404 Not Found"
+	failures     int
+	since, until time.Time
+}
+
+// notServedKey is the host and first path segment of u.
+func notServedKey(u *url.URL) string {
+	seg, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	return u.Host + " /" + seg
+}
+
+// notServedAt returns the backoff of area if it is still running.
+func (o *Outbox) notServedAt(area string) (notServed, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ns, ok := o.notServed[area]
+	if !ok || !o.now().Before(ns.until) {
+		return notServed{}, false
+	}
+	return *ns, true
+}
+
+// servedAnswer records what a node answered for area: a 404 or 410 starts
+// or doubles its backoff, a 2xx ends it.
+func (o *Outbox) servedAnswer(area string, u *url.URL, resp *http.Response) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		delete(o.notServed, area)
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		if o.notServed == nil {
+			o.notServed = map[string]*notServed{}
+		}
+		ns, ok := o.notServed[area]
+		now := o.now()
+		if !ok {
+			_, prefix, _ := strings.Cut(area, " ")
+			ns = &notServed{host: u.Host, prefix: prefix, since: now}
+			o.notServed[area] = ns
+		}
+		ns.failures++
+		ns.status = resp.Status
+		d := notServedBase << min(ns.failures-1, 20)
+		ns.until = now.Add(min(d, notServedMax))
+	}
 }
 
 // signerKey is the context key of the verified signer's host.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,4 +175,54 @@ func TestRequireSigned(t *testing.T) {
 			t.Fatalf("%d %q, want 200 %q", resp.StatusCode, msg, want)
 		}
 	})
+}
+
+// TestGet_NotServedBacksOff: a node that answers 404 under /directory (it
+// does not serve the backfill) is not asked there again until its backoff
+// has passed, other paths of the node still are, and the federation status
+// shows it.
+func TestGet_NotServedBacksOff(t *testing.T) {
+	cluster := consensustest.MustOpenCluster(t, 1)
+	nodes := mustReserveNodes(t, cluster, "IT", "FR")
+	it, fr := nodes[0], nodes[1]
+	var mu sync.Mutex
+	asked := map[string]int{}
+	fr.Wrap = func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			asked[r.URL.Path]++
+			mu.Unlock()
+			http.NotFound(w, r)
+		})
+	}
+	it.mustStart(t)
+	fr.mustStart(t)
+	ctx := context.Background()
+
+	_, err := it.Fed.Get(ctx, fr.Base+"/directory/profiles?after=")
+	if twinfed.ErrorCode(err) != twinfed.ENOTFOUND || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("first: %v", err)
+	}
+	_, err = it.Fed.Get(ctx, fr.Base+"/directory/projects?after=")
+	if twinfed.ErrorCode(err) != twinfed.ENOTFOUND || !strings.Contains(err.Error(), "does not serve /directory") || !strings.Contains(err.Error(), "not asked again before") {
+		t.Fatalf("second: %v", err)
+	}
+	if _, err := it.Fed.Get(ctx, fr.Base+"/other"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		t.Fatalf("other path: %v", err)
+	}
+	mu.Lock()
+	if asked["/directory/profiles"] != 1 || asked["/directory/projects"] != 0 || asked["/other"] != 1 {
+		t.Fatalf("requests: %v", asked)
+	}
+	mu.Unlock()
+	var st *federation.DestinationStatus
+	for _, s := range it.Fed.Status() {
+		if s.Destination == fr.Host {
+			st = &s
+		}
+	}
+	if st == nil || len(st.NotServed) != 2 || st.NotServed[0].Prefix != "/directory" || st.NotServed[0].Failures != 1 ||
+		st.NotServed[0].Until.Sub(st.NotServed[0].Since) != time.Minute {
+		t.Fatalf("status: %+v", st)
+	}
 }

@@ -1,14 +1,19 @@
 package federation_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/federation"
 )
 
@@ -73,6 +78,38 @@ func FuzzDecodeActivity(f *testing.F) {
 		enc2, err := federation.EncodeActivity(b)
 		if err != nil || !bytes.Equal(enc, enc2) {
 			t.Fatalf("encoding is not stable:\n%s\n%s", enc, enc2)
+		}
+	})
+}
+
+// FuzzFederation_OddPaths sends the federation's routes odd paths and
+// queries as a real server would read them, unsigned and with a body that
+// is no activity: no answer may be a 500.
+func FuzzFederation_OddPaths(f *testing.F) {
+	for _, s := range []string{
+		"/users/%ff", "/users/%ff/inbox", "/users/a%00b", "/projects/%ff", "/projects/%c0%af/inbox", "/activities/%ff",
+		"/agency", "/inbox", "/.well-known/webfinger?resource=acct:%ff@x", "/.well-known/webfinger?resource=http://%ff",
+		"/.well-known/webfinger?resource=%", "/nodeinfo/2.1", "/.well-known/nodeinfo", "/users/" + strings.Repeat("x", 4000),
+	} {
+		f.Add("GET", s)
+		f.Add("POST", s)
+	}
+	cluster := consensustest.MustOpenCluster(f, 1)
+	n := mustOpenNodes(f, cluster, "IT")[0]
+	h := n.Fed.Handler()
+	f.Fuzz(func(t *testing.T, method, target string) {
+		if method != "GET" && method != "POST" {
+			method = "GET"
+		}
+		raw := method + " " + target + " HTTP/1.1\r\nHost: " + n.Host + "\r\nAccept: application/activity+json\r\nContent-Length: 2\r\n\r\n{}"
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+		if err != nil {
+			return // the server answers 400 before any route
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code == http.StatusInternalServerError {
+			t.Fatalf("%s %q answered 500: %s", method, target, w.Body.String())
 		}
 	})
 }

@@ -65,8 +65,10 @@ type node struct {
 
 	// Wrap, when set before start, wraps the served handler (a gate, a
 	// capturing proxy).
-	Wrap   func(http.Handler) http.Handler
-	Client *http.Client
+	Wrap func(http.Handler) http.Handler
+	// Followers, when set before start, gives the actors' followers.
+	Followers federation.FollowersSource
+	Client    *http.Client
 
 	ln  net.Listener
 	srv *http.Server
@@ -139,7 +141,7 @@ func (n *node) mustStart(tb testing.TB) {
 	if err != nil {
 		tb.Fatalf("federation.NewOutbox: %v", err)
 	}
-	fed, err := federation.New(federation.Config{Outbox: out, Country: n.Country, Actors: n.Rec, Handler: n.Rec})
+	fed, err := federation.New(federation.Config{Outbox: out, Country: n.Country, Actors: n.Rec, Handler: n.Rec, Followers: n.Followers})
 	if err != nil {
 		tb.Fatalf("federation.New: %v", err)
 	}

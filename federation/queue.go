@@ -1,13 +1,11 @@
 package federation
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -637,7 +635,7 @@ func (o *Outbox) jitter(d time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(d)))
 }
 
-// attempt signs a fresh request and sends it.
+// attempt signs a fresh request and sends it (see deliver.go).
 func (o *Outbox) attempt(qi *queueItem) attemptResult {
 	if qi.body == nil {
 		err := o.db.View(func(txn *badger.Txn) error {
@@ -651,46 +649,14 @@ func (o *Outbox) attempt(qi *queueItem) attemptResult {
 	}
 	ctx, cancel := context.WithTimeout(o.ctx, o.set.DeliveryTimeout)
 	defer cancel()
-	if _, _, err := o.keys.KeysForHost(ctx, qi.Dest); err != nil {
+	_, keys, err := o.keys.KeysForHost(ctx, qi.Dest)
+	if err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return attemptResult{permanent: true, err: qi.Dest + " is no longer a node of this federation"}
 		}
 		return attemptResult{err: "registry: " + err.Error()}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, qi.Inbox, bytes.NewReader(qi.body))
-	if err != nil {
-		return attemptResult{permanent: true, err: err.Error()}
-	}
-	req.Header.Set("Content-Type", ContentTypeActivity)
-	req.Header.Set("Accept", ContentTypeActivity)
-	req.Header.Set("User-Agent", "twinfed/"+o.cfg.Version+" (+"+o.base+")")
-	if err := o.signer.Sign(req, twinfed.KeyID(qi.Actor), qi.body); err != nil {
-		return attemptResult{permanent: true, err: err.Error()}
-	}
-	start := time.Now()
-	resp, err := o.client.Do(req)
-	o.m.deliveryLatency.Observe(time.Since(start).Seconds())
-	if err != nil {
-		return attemptResult{err: err.Error()}
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return attemptResult{ok: true}
-	}
-	res := attemptResult{err: fmt.Sprintf("%s answered %d: %s", qi.Dest, resp.StatusCode, strings.TrimSpace(string(msg)))}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), o.now())
-	case http.StatusRequestTimeout, http.StatusUnauthorized:
-		// 401: the destination's registry cache may not know our key yet.
-	default:
-		if resp.StatusCode >= 400 && resp.StatusCode < 500 {
-			res.permanent = true
-		}
-	}
-	return res
+	return o.deliver(ctx, qi, keys)
 }
 
 // maxPreload caps the activity bodies one queue scan loads ahead.

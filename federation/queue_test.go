@@ -126,6 +126,10 @@ type scripted struct {
 }
 
 func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet { // the sender looking up the recipient's inbox
+		http.NotFound(w, r)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	_, err := s.verify.Verify(r, body)
 	s.mu.Lock()

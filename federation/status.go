@@ -28,6 +28,20 @@ type DestinationStatus struct {
 	LastError   string        `json:"last_error,omitempty"` // the last failure, as the destination answered it
 	LastErrorAt time.Time     `json:"last_error_at,omitzero"`
 	LastSuccess time.Time     `json:"last_success,omitzero"`
+	// NotServed lists the parts of the node's URL space (the first path
+	// segment, e.g. /directory for the directory backfill) that answered
+	// 404 or 410 to signed GETs, which Get does not ask again before
+	// their Until.
+	NotServed []NotServed `json:"not_served,omitempty"`
+}
+
+// NotServed is a part of a node's URL space that answered 404 or 410.
+type NotServed struct {
+	Prefix   string    `json:"prefix"`   // e.g. /directory
+	Status   string    `json:"status"`   // the last answer, e.g. "404 Not Found"
+	Failures int       `json:"failures"` // answers so in a row
+	Since    time.Time `json:"since"`    // the first of them
+	Until    time.Time `json:"until"`    // not asked again before
 }
 
 // ParkedDelivery is one parked delivery.
@@ -97,7 +111,14 @@ func (o *Outbox) Status() []DestinationStatus {
 	for _, d := range o.dests {
 		dests = append(dests, d)
 	}
+	for _, ns := range o.notServed {
+		s := get(ns.host)
+		s.NotServed = append(s.NotServed, NotServed{Prefix: ns.prefix, Status: ns.status, Failures: ns.failures, Since: ns.since, Until: ns.until})
+	}
 	o.mu.Unlock()
+	for _, s := range byHost {
+		sort.Slice(s.NotServed, func(i, j int) bool { return s.NotServed[i].Prefix < s.NotServed[j].Prefix })
+	}
 	for _, d := range dests {
 		s := get(d.host)
 		d.mu.Lock()
@@ -202,9 +223,9 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>Federation status</title></head><body>
 <h1>Federation status</h1>
 <table border="1" cellpadding="4">
-<tr><th>destination</th><th>depth</th><th>oldest</th><th>parked</th><th>critical</th><th>breaker</th><th>failures</th><th>last error</th><th>last success</th></tr>
-{{range .}}<tr><td>{{.Destination}}</td><td>{{.Depth}}</td><td>{{.OldestAge}}</td><td>{{.Parked}}</td><td>{{.Critical}}</td><td>{{if .BreakerOpen}}open until {{.OpenUntil.Format "15:04:05"}}{{else}}closed{{end}}</td><td>{{.Failures}}</td><td>{{.LastError}}</td><td>{{if not .LastSuccess.IsZero}}{{.LastSuccess.Format "2006-01-02 15:04:05"}}{{end}}</td></tr>
-{{else}}<tr><td colspan="9">no destination yet</td></tr>{{end}}
+<tr><th>destination</th><th>depth</th><th>oldest</th><th>parked</th><th>critical</th><th>breaker</th><th>failures</th><th>last error</th><th>last success</th><th>not served</th></tr>
+{{range .}}<tr><td>{{.Destination}}</td><td>{{.Depth}}</td><td>{{.OldestAge}}</td><td>{{.Parked}}</td><td>{{.Critical}}</td><td>{{if .BreakerOpen}}open until {{.OpenUntil.Format "15:04:05"}}{{else}}closed{{end}}</td><td>{{.Failures}}</td><td>{{.LastError}}</td><td>{{if not .LastSuccess.IsZero}}{{.LastSuccess.Format "2006-01-02 15:04:05"}}{{end}}</td><td>{{range .NotServed}}{{.Prefix}}: {{.Status}} ×{{.Failures}}, next try after {{.Until.Format "2006-01-02 15:04:05"}}<br>{{end}}</td></tr>
+{{else}}<tr><td colspan="10">no destination yet</td></tr>{{end}}
 </table></body></html>
 `))
 

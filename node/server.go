@@ -163,6 +163,8 @@ func (s *Server) routes() {
 		k.Handle(p, fed)
 	}
 	k.Handle("POST /projects/{rid}/inbox", fed)
+	k.Handle("GET /projects/{rid}/outbox", fed)
+	k.Handle("GET /projects/{rid}/followers", fed)
 	k.HandleFunc("/agency", func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Federation != nil && (web.WantsActivity(r) || r.Method == http.MethodPost) {
 			s.cfg.Federation.ServeHTTP(w, r)

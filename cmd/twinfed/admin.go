@@ -108,6 +108,10 @@ type destinationStatus struct {
 	LastError   string    `json:"last_error"`
 	LastErrorAt time.Time `json:"last_error_at"`
 	LastSuccess time.Time `json:"last_success"`
+	NotServed   []struct {
+		Prefix string    `json:"prefix"`
+		Until  time.Time `json:"until"`
+	} `json:"not_served"`
 }
 
 func adminFederationStatus(c *cli.Context) error {
@@ -128,7 +132,7 @@ func adminFederationStatus(c *cli.Context) error {
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DESTINATION\tQUEUED\tOLDEST\tPARKED\tBREAKER\tFAILURES\tLAST SUCCESS\tLAST ERROR")
+	fmt.Fprintln(tw, "DESTINATION\tQUEUED\tOLDEST\tPARKED\tBREAKER\tFAILURES\tLAST SUCCESS\tLAST ERROR\tNOT SERVED")
 	for _, s := range st {
 		oldest := "-"
 		if !s.Oldest.IsZero() {
@@ -158,7 +162,16 @@ func adminFederationStatus(c *cli.Context) error {
 				lastErr = age(now.Sub(s.LastErrorAt)) + " ago: " + lastErr
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", s.Destination, s.Depth, oldest, parked, breaker, s.Failures, success, lastErr)
+		notServed := "-"
+		for i, ns := range s.NotServed {
+			if i == 0 {
+				notServed = ""
+			} else {
+				notServed += ", "
+			}
+			notServed += ns.Prefix + " (asked again in " + age(max(ns.Until.Sub(now), 0)) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.Destination, s.Depth, oldest, parked, breaker, s.Failures, success, lastErr, notServed)
 	}
 	return tw.Flush()
 }

@@ -94,10 +94,10 @@ func (d *demoMain) startNode(ctx context.Context, i int, dc demoCountry, admin *
 	if err != nil {
 		return fmt.Errorf("country %s: %w", dc.Code, err)
 	}
-	if co.NodeURL != cfg.BaseURL || !hasKey(co.Keys, m.NodeKey()) {
-		d.progress("Recording the %s node's URL and key in the registry…", dc.Code)
+	if co.NodeURL != cfg.BaseURL || !hasKeys(co.Keys, m.NodeKeys()) {
+		d.progress("Recording the %s node's URL and keys in the registry…", dc.Code)
 		co.Agency, co.NodeURL, co.Active = dc.Agency, cfg.BaseURL, true
-		co.Keys = []twinfed.NodeKey{m.NodeKey()}
+		co.Keys = m.NodeKeys()
 		if err := retryUnavailable(ctx, func() error { return admin.PutCountry(ctx, *co) }); err != nil {
 			return fmt.Errorf("register the %s node in the registry: %w", dc.Code, err)
 		}
@@ -123,6 +123,16 @@ func demoLanguages(dc demoCountry) []string {
 		}
 	}
 	return out
+}
+
+// hasKeys reports whether keys holds every one of want.
+func hasKeys(keys, want []twinfed.NodeKey) bool {
+	for _, k := range want {
+		if !hasKey(keys, k) {
+			return false
+		}
+	}
+	return true
 }
 
 func hasKey(keys []twinfed.NodeKey, k twinfed.NodeKey) bool {

@@ -153,7 +153,8 @@ func TestDemo_StartsSeedsAndResumes(t *testing.T) {
 	}
 	json.NewDecoder(resp.Body).Decode(&fr)
 	resp.Body.Close()
-	if fr.NodeURL != fmt.Sprintf("http://127.0.0.1:%d", base+22) || len(fr.Keys) != 1 {
+	// Both of the node's keys, Ed25519 and RSA.
+	if fr.NodeURL != fmt.Sprintf("http://127.0.0.1:%d", base+22) || len(fr.Keys) != 2 {
 		t.Fatalf("FR in the registry: %+v", fr)
 	}
 

@@ -8,13 +8,16 @@ package main
 //
 //	m := &nodeMain{Config: cfg, Logger: logger} // cfg: config.DefaultNode() adjusted
 //	if err := m.Run(ctx); err != nil { … }     // binds cfg.HTTPAddr, serves, returns
-//	key := m.NodeKey()                           // register it: cluster PutCountry(NodeURL: cfg.BaseURL, Keys: [key])
+//	keys := m.NodeKeys()                         // register them: cluster PutCountry(NodeURL: cfg.BaseURL, Keys: keys)
 //	acc := m.Node().Accounts()                   // seed: acc.CreateStaff(ctx, nil, …), acc.SeedMember(ctx, …)
 //	defer m.Close()                              // HTTP, inbox and delivery workers, Badger, registry client
 //
 // The node signs its registry writes with the key in <data_dir>/node.key
-// (created on first run); until the registry lists that key for the
-// country, reads work and writes (a validated school) are refused.
+// (created on first run, key_algorithm); beside it, <data_dir>/node.key.rsa
+// (or node.key.ed25519 when node.key is RSA) is its key of the other
+// algorithm, created on first run too. The registry lists both for the
+// country; until it lists node.key, reads work and writes (a validated
+// school) are refused.
 
 import (
 	"context"
@@ -41,6 +44,7 @@ import (
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/project"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
 	"github.com/urfave/cli/v2"
@@ -103,7 +107,8 @@ type nodeMain struct {
 	// Listener, when set, is used instead of binding Config.HTTPAddr.
 	Listener net.Listener
 
-	key    *signing.Key
+	key    *signing.Key // node.key
+	keys   *signing.KeyPair
 	client *consensus.Client
 	store  *store.Store
 	out    *federation.Outbox
@@ -114,14 +119,15 @@ type nodeMain struct {
 // The wiring's dependencies across packages: each small interface is
 // declared by the package that uses it.
 var (
-	_ outbox.Outbox            = (*federation.Outbox)(nil)
-	_ outbox.Prover            = (*federation.Outbox)(nil)
-	_ node.SignatureChecker    = (*federation.Outbox)(nil)
-	_ federation.ActorSource   = (*directory.Service)(nil)
-	_ federation.ProjectSource = (*project.Service)(nil)
-	_ federation.UsageSource   = (*account.Service)(nil)
-	_ twinfed.InboxHandler     = (*node.Service)(nil)
-	_ signing.KeySource        = (*consensus.Client)(nil)
+	_ outbox.Outbox              = (*federation.Outbox)(nil)
+	_ outbox.Prover              = (*federation.Outbox)(nil)
+	_ node.SignatureChecker      = (*federation.Outbox)(nil)
+	_ federation.ActorSource     = (*directory.Service)(nil)
+	_ federation.ProjectSource   = (*project.Service)(nil)
+	_ federation.UsageSource     = (*account.Service)(nil)
+	_ federation.FollowersSource = (*social.Service)(nil)
+	_ twinfed.InboxHandler       = (*node.Service)(nil)
+	_ signing.KeySource          = (*consensus.Client)(nil)
 )
 
 // nodeOptions turns the configuration into node.Options (without the
@@ -187,9 +193,10 @@ func (m *nodeMain) Run(ctx context.Context) error {
 		return fmt.Errorf("node: data dir: %w", err)
 	}
 	var err error
-	if m.key, err = signing.LoadOrCreateKey(filepath.Join(cfg.DataDir, "node.key"), cfg.Federation.KeyAlgorithm); err != nil {
+	if m.keys, err = signing.LoadOrCreateKeys(filepath.Join(cfg.DataDir, "node.key"), cfg.Federation.KeyAlgorithm); err != nil {
 		return fmt.Errorf("node: key pair: %w", err)
 	}
+	m.key = m.keys.Primary
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	signer := &signing.Signer{Key: m.key}
 	registry := m.Registry
@@ -229,7 +236,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 		return err
 	}
 	m.out, err = federation.NewOutbox(federation.OutboxConfig{
-		BaseURL: base, Key: m.key, DB: m.store.DB(), Keys: keys, Settings: cfg.Federation,
+		BaseURL: base, Key: m.key, Companion: companion(m.keys), DB: m.store.DB(), Keys: keys, Settings: cfg.Federation,
 		Logger: log.With("component", "federation"), Metrics: reg, Version: version,
 	})
 	if err != nil {
@@ -245,7 +252,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	svc := m.node.Service()
 	m.fed, err = federation.New(federation.Config{
 		Outbox: m.out, Country: cfg.Country, AgencyName: cfg.Agency.Name,
-		Actors: m.node.Directory(), Projects: m.node.Projects(), Usage: m.node.Accounts(), Handler: svc,
+		Actors: m.node.Directory(), Projects: m.node.Projects(), Usage: m.node.Accounts(), Followers: m.node.Social(), Handler: svc,
 	})
 	if err != nil {
 		return fmt.Errorf("node: federation: %w", err)
@@ -279,8 +286,20 @@ func (m *nodeMain) listener(log *slog.Logger) (net.Listener, error) {
 // Node returns the running node (nil before Run).
 func (m *nodeMain) Node() *node.Node { return m.node }
 
-// NodeKey returns the public key the registry must list for the country.
+// NodeKey returns the public key of node.key, which signs registry writes.
 func (m *nodeMain) NodeKey() twinfed.NodeKey { return m.key.NodeKey() }
+
+// NodeKeys returns both public keys the registry must list for the country:
+// node.key's first, then the key of the other algorithm.
+func (m *nodeMain) NodeKeys() []twinfed.NodeKey { return m.keys.NodeKeys() }
+
+// companion is the key of the pair that is not node.key.
+func companion(kp *signing.KeyPair) *signing.Key {
+	if kp.Primary == kp.RSA {
+		return kp.Ed25519
+	}
+	return kp.RSA
+}
 
 // Close stops, in reverse order of Run: inbound HTTP, the inbox workers,
 // the delivery queue, the node's indexers, Badger, then the registry

@@ -50,7 +50,7 @@ func startFedNode(t testing.TB, cluster *consensustest.Cluster, country string) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	cluster.MustRegisterNode(t, country, base, m.NodeKey())
+	cluster.MustRegisterNode(t, country, base, m.NodeKeys()...)
 	return &fedNode{nodeMain: m, base: base}
 }
 

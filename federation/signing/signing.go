@@ -1,10 +1,12 @@
 // Package signing makes and checks the HTTP signatures of server-to-server
-// requests (draft-cavage, as the fediverse uses them), with the node keys the
-// registry lists as the only trust root.
+// requests, draft-cavage (as most of the fediverse uses them) and RFC 9421
+// HTTP Message Signatures (rfc9421.go), with the node keys the registry
+// lists as the only trust root. A node holds two keys (KeyPair): Ed25519,
+// which Twinfed nodes verify fast, and RSA-2048, which every fediverse
+// server verifies.
 //
-// A request is signed over (request-target), host, date and digest with
-// go-fed/httpsig v1.1.0, Ed25519 by default and RSA-2048 as an option. The
-// verifier checks, in order: a Date within the allowed skew, a Digest that
+// A draft-cavage request is signed over (request-target), host, date and
+// digest with go-fed/httpsig v1.1.0. The verifier checks, in order: a Date within the allowed skew, a Digest that
 // matches the body (httpsig does not check it), the signature's form and its
 // covered headers, the keyId's host against the registry's nodes, and the
 // signature against each key registered for that node (several during a key
@@ -97,6 +99,75 @@ func LoadOrCreateKey(path, algorithm string) (*Key, error) {
 		return nil, fmt.Errorf("signing: read key: %w", err)
 	}
 	return ParsePrivatePEM(raw)
+}
+
+// KeyPair is a node's two keys: Ed25519, which Twinfed nodes verify fast,
+// and RSA-2048, which every fediverse server verifies. The registry lists
+// both for the node's country; actor documents publish both.
+type KeyPair struct {
+	Primary *Key // the key in the key file, which also signs registry writes
+	Ed25519 *Key
+	RSA     *Key
+}
+
+// LoadOrCreateKeys reads or creates the node's key file at path (with
+// algorithm, the configuration's key_algorithm, when it is created) and the
+// key of the other algorithm beside it, at path + ".rsa" or path +
+// ".ed25519", created on first start. A data dir made before nodes had two
+// keys keeps its key file as it is and gains the second key.
+func LoadOrCreateKeys(path, algorithm string) (*KeyPair, error) {
+	primary, err := LoadOrCreateKey(path, algorithm)
+	if err != nil {
+		return nil, err
+	}
+	other := twinfed.KeyRSA
+	if primary.Algorithm == twinfed.KeyRSA {
+		other = twinfed.KeyEd25519
+	}
+	second, err := LoadOrCreateKey(path+"."+other, other)
+	if err != nil {
+		return nil, err
+	}
+	if second.Algorithm != other {
+		return nil, fmt.Errorf("signing: %s.%s holds a %s key, not %s", path, other, second.Algorithm, other)
+	}
+	if second.ID == primary.ID {
+		return nil, fmt.Errorf("signing: %s and %s.%s have the same key id %q", path, path, other, primary.ID)
+	}
+	kp := &KeyPair{Primary: primary}
+	for _, k := range []*Key{primary, second} {
+		if k.Algorithm == twinfed.KeyEd25519 {
+			kp.Ed25519 = k
+		} else {
+			kp.RSA = k
+		}
+	}
+	return kp, nil
+}
+
+// NodeKeys returns both public keys as the registry records them, the
+// primary first.
+func (p *KeyPair) NodeKeys() []twinfed.NodeKey {
+	out := []twinfed.NodeKey{p.Primary.NodeKey()}
+	for _, k := range []*Key{p.Ed25519, p.RSA} {
+		if k != nil && k != p.Primary {
+			out = append(out, k.NodeKey())
+		}
+	}
+	return out
+}
+
+// NewKeyPair returns a pair of fresh keys (tests, tools).
+func NewKeyPair() (*KeyPair, error) {
+	ed, err := GenerateKey(newKeyID(), twinfed.KeyEd25519)
+	if err != nil {
+		return nil, err
+	}
+	rk, err := GenerateKey(newKeyID()+"-rsa", twinfed.KeyRSA)
+	if err != nil {
+		return nil, err
+	}
+	return &KeyPair{Primary: ed, Ed25519: ed, RSA: rk}, nil
 }
 
 // newKeyID returns a key id that sorts by creation time and is unique even
@@ -285,6 +356,7 @@ type Verified struct {
 	Host    string // the signing node's host (the keyId's host)
 	KeyID   string // the keyId as sent, e.g. https://it.example/users/maria#main-key
 	NodeKey string // the registry id of the key that verified it
+	Scheme  string // SchemeCavage or SchemeRFC9421
 }
 
 // Verifier checks signed requests against the registry's keys. It is safe
@@ -293,6 +365,10 @@ type Verifier struct {
 	Keys    KeySource
 	Now     func() time.Time // the clock; time.Now when nil
 	MaxSkew time.Duration    // MaxSkew when 0
+	// BaseURL is the receiver's own base URL, from which an RFC 9421
+	// signature's @target-uri is rebuilt (the request's Host and TLS state
+	// when empty; behind a proxy they are not what the sender addressed).
+	BaseURL string
 
 	parsed sync.Map // PEM → crypto.PublicKey: parsing costs more than verifying
 }
@@ -329,12 +405,29 @@ func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 
 // Verify checks r, whose body has already been read into body. It returns a
 // *Error (EUNAUTHORIZED) saying what was wrong, or the signer's identity.
+//
+// Both schemes are accepted: an RFC 9421 HTTP Message Signature (a
+// Signature-Input header) and a draft-cavage one (Signature alone).
 func (v *Verifier) Verify(r *http.Request, body []byte) (*Verified, error) {
 	sigHeader := r.Header.Get("Signature")
 	if sigHeader == "" {
-		return nil, reject(ReasonMissing, "the request is not signed: a Signature header is required")
+		return nil, reject(ReasonMissing, "the request is not signed: a Signature header (draft-cavage, or RFC 9421 with Signature-Input) is required")
+	}
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	skew := v.MaxSkew
+	if skew == 0 {
+		skew = MaxSkew
+	}
+	if r.Header.Get("Signature-Input") != "" {
+		return v.verifyMessage(r, body, now(), skew)
 	}
 	params := parseSignatureParams(sigHeader)
+	if params["keyId"] == "" && strings.Contains(sigHeader, "=:") {
+		return nil, reject(ReasonMalformed, "the Signature header looks like RFC 9421 but there is no Signature-Input header")
+	}
 	covered := strings.Fields(strings.ToLower(params["headers"]))
 	if len(covered) == 0 {
 		covered = []string{"date"} // the draft's default
@@ -345,24 +438,12 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Verified, error) {
 	}
 	for _, h := range required {
 		if !contains(covered, h) {
-			return nil, reject(ReasonHeaders, "the signature must cover %s; it covers %q", strings.Join(required, " "), strings.Join(covered, " "))
+			return nil, reject(ReasonHeaders, "the draft-cavage signature must cover %s; it covers %q", strings.Join(required, " "), strings.Join(covered, " "))
 		}
 	}
 
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
-	skew := v.MaxSkew
-	if skew == 0 {
-		skew = MaxSkew
-	}
-	date, err := http.ParseTime(r.Header.Get("Date"))
-	if err != nil {
-		return nil, reject(ReasonStale, "the Date header is missing or not an HTTP date")
-	}
-	if d := now().Sub(date); d > skew || d < -skew {
-		return nil, reject(ReasonStale, "the Date header is %s away from this server's clock; at most %s is accepted", d.Round(time.Second), skew)
+	if err := checkDate(r.Header.Get("Date"), now(), skew); err != nil {
+		return nil, err
 	}
 
 	if contains(covered, "digest") || len(body) > 0 {
@@ -397,7 +478,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Verified, error) {
 			continue
 		}
 		if hv.Verify(pub, alg) == nil {
-			return &Verified{Country: country, Host: ku.Host, KeyID: keyID, NodeKey: k.ID}, nil
+			return &Verified{Country: country, Host: ku.Host, KeyID: keyID, NodeKey: k.ID, Scheme: SchemeCavage}, nil
 		}
 	}
 	return nil, reject(ReasonBadSig, "the signature does not verify with any key the registry lists for %s", ku.Host)
@@ -452,4 +533,51 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// PublicMultibase returns the public key as a Multikey's publicKeyMultibase
+// (FEP-521a): base58btc ("z") of the multicodec-prefixed key, ed25519-pub
+// (0xed) with the raw 32 bytes, rsa-pub (0x1205) with the PKCS#1 DER.
+func (k *Key) PublicMultibase() string {
+	var raw []byte
+	switch pub := k.Private.Public().(type) {
+	case ed25519.PublicKey:
+		raw = append([]byte{0xed, 0x01}, pub...)
+	case *rsa.PublicKey:
+		raw = append([]byte{0x85, 0x24}, x509.MarshalPKCS1PublicKey(pub)...)
+	default:
+		panic(fmt.Sprintf("signing: unsupported key type %T", pub)) // only ed25519 and rsa keys exist
+	}
+	return "z" + base58(raw)
+}
+
+const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+// base58 encodes b in the Bitcoin alphabet (base58btc).
+func base58(b []byte) string {
+	zeros := 0
+	for zeros < len(b) && b[zeros] == 0 {
+		zeros++
+	}
+	digits := []byte{} // little-endian base-58 digits
+	for _, c := range b[zeros:] {
+		carry := int(c)
+		for i := range digits {
+			carry += int(digits[i]) << 8
+			digits[i] = byte(carry % 58)
+			carry /= 58
+		}
+		for carry > 0 {
+			digits = append(digits, byte(carry%58))
+			carry /= 58
+		}
+	}
+	out := make([]byte, 0, zeros+len(digits))
+	for range zeros {
+		out = append(out, '1')
+	}
+	for i := len(digits) - 1; i >= 0; i-- {
+		out = append(out, base58Alphabet[digits[i]])
+	}
+	return string(out)
 }

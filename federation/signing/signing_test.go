@@ -138,3 +138,96 @@ func BenchmarkSigner_Sign(b *testing.B) {
 		})
 	}
 }
+
+// TestVerifier_VerifyMessage checks RFC 9421 signatures: both key types
+// accepted, and each refusal naming what was wrong.
+func TestVerifier_VerifyMessage(t *testing.T) {
+	good := mustKey(t, twinfed.KeyEd25519)
+	rsaKey := mustKey(t, twinfed.KeyRSA)
+	const sender = "it.example:8443"
+	keys := hostKeys{sender: {good.NodeKey(), rsaKey.NodeKey()}}
+
+	type result struct {
+		v   *signing.Verified
+		err error
+	}
+	results := make(chan result, 1)
+	v := &signing.Verifier{Keys: keys}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got, err := v.Verify(r, body)
+		results <- result{got, err}
+	}))
+	defer srv.Close()
+
+	body := []byte(`{"type":"Follow"}`)
+	keyID := "http://" + sender + "/users/maria#main-key"
+	cases := []struct {
+		name    string
+		key     *signing.Key
+		keyID   string
+		now     time.Time
+		mutate  func(r *http.Request)
+		want    string // "" means accepted
+		message string // a part of the refusal's message
+	}{
+		{name: "ed25519", key: good, keyID: keyID},
+		{name: "rsa", key: rsaKey, keyID: keyID},
+		{name: "unknown node", key: good, keyID: "http://evil.example/users/x#main-key", want: signing.ReasonUnknownNode, message: "evil.example is not a node"},
+		{name: "key not registered", key: mustKey(t, twinfed.KeyEd25519), keyID: keyID, want: signing.ReasonBadSig, message: "RFC 9421 signature does not verify"},
+		{name: "stale", key: good, keyID: keyID, now: time.Now().Add(-6 * time.Minute), want: signing.ReasonStale, message: "created"},
+		{name: "future", key: good, keyID: keyID, now: time.Now().Add(6 * time.Minute), want: signing.ReasonStale},
+		{name: "tampered body", key: good, keyID: keyID, mutate: func(r *http.Request) {
+			r.Body = io.NopCloser(strings.NewReader(`{"type":"Delete"}`))
+			r.ContentLength = int64(len(`{"type":"Delete"}`))
+		}, want: signing.ReasonDigest, message: "Content-Digest header (sha-256) does not match"},
+		{name: "changed path", key: good, keyID: keyID, mutate: func(r *http.Request) { r.URL.Path = "/other" }, want: signing.ReasonBadSig},
+		{name: "body not covered", key: good, keyID: keyID, mutate: func(r *http.Request) {
+			r.Header.Set("Signature-Input", strings.Replace(r.Header.Get("Signature-Input"), ` "content-digest"`, "", 1))
+		}, want: signing.ReasonHeaders, message: `must cover "@method", "@target-uri" (or "@authority" and "@path") and "content-digest"; it covers "@method" "@target-uri" "@authority"`},
+		{name: "unknown algorithm", key: good, keyID: keyID, mutate: func(r *http.Request) {
+			r.Header.Set("Signature-Input", strings.Replace(r.Header.Get("Signature-Input"), `alg="ed25519"`, `alg="hmac-sha256"`, 1))
+		}, want: signing.ReasonRFC9421, message: `"hmac-sha256" is not supported`},
+		{name: "no Signature-Input", key: good, keyID: keyID, mutate: func(r *http.Request) { r.Header.Del("Signature-Input") },
+			want: signing.ReasonMalformed, message: "looks like RFC 9421 but there is no Signature-Input"},
+		{name: "label mismatch", key: good, keyID: keyID, mutate: func(r *http.Request) {
+			r.Header.Set("Signature", strings.Replace(r.Header.Get("Signature"), "sig1=", "other=", 1))
+		}, want: signing.ReasonMalformed, message: `no byte sequence labelled "sig1"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/inbox", bytes.NewReader(body))
+			s := &signing.Signer{Key: tc.key}
+			if !tc.now.IsZero() {
+				s.Now = func() time.Time { return tc.now }
+			}
+			if err := s.SignMessage(req, tc.keyID, body); err != nil {
+				t.Fatal(err)
+			}
+			if tc.mutate != nil {
+				tc.mutate(req)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got := <-results
+			if tc.want == "" {
+				if got.err != nil {
+					t.Fatalf("refused: %v", got.err)
+				}
+				if got.v.Scheme != signing.SchemeRFC9421 || got.v.NodeKey != tc.key.ID {
+					t.Fatalf("verified %+v", got.v)
+				}
+				return
+			}
+			if signing.Reason(got.err) != tc.want {
+				t.Fatalf("reason %q (%v), want %q", signing.Reason(got.err), got.err, tc.want)
+			}
+			if !strings.Contains(got.err.Error(), tc.message) {
+				t.Fatalf("message %q does not say %q", got.err, tc.message)
+			}
+		})
+	}
+}

@@ -64,14 +64,30 @@ func (s *Service) Backfill(ctx context.Context, fetch Fetcher) (int, error) {
 	total := 0
 	for _, agency := range s.OtherNodes(ctx) {
 		base := strings.TrimSuffix(agency, "/agency")
-		n, err := s.backfillNode(ctx, fetch, base)
+		// A node that answers 404 does not serve the backfill (another
+		// version, another server): the fetcher backs off from asking it
+		// and the federation status shows it; it is no reason to run the
+		// whole backfill again soon.
+		notServed := false
+		f := func(ctx context.Context, u string) ([]byte, error) {
+			b, err := fetch(ctx, u)
+			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+				notServed = true
+			}
+			return b, err
+		}
+		n, err := s.backfillNode(ctx, f, base)
 		for _, step := range s.backfills {
 			if err != nil {
 				break
 			}
-			err = step(ctx, fetch, base)
+			err = step(ctx, f, base)
 		}
 		total += n
+		if err != nil && notServed {
+			s.log.Info("directory: backfill not served", "node", base, "err", err)
+			continue
+		}
 		if err != nil {
 			s.log.Warn("directory: backfill", "node", base, "err", err)
 			if firstErr == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -514,4 +515,38 @@ func (s *Service) Counts(ctx context.Context, p *twinfed.Principal) Counts {
 		return nil
 	})
 	return c
+}
+
+// FollowersPage returns up to limit followers (actor URLs, in key order)
+// of the local member whose actor URL is actor, after the follower after,
+// the follower to continue after ("" on the last page) and how many there
+// are: the member's ActivityPub followers collection. Other actors (a
+// project, the agency) have no followers of their own here.
+func (s *Service) FollowersPage(ctx context.Context, actor, after string, limit int) ([]string, string, int, error) {
+	username, ok := twinfed.UsernameFromActor(s.base, actor)
+	if !ok {
+		return nil, "", 0, nil
+	}
+	var all []string
+	err := s.store.View(func(txn *badger.Txn) error {
+		all = store.KeysUnder(txn, store.PrefixFollower+username+"/", 0)
+		return nil
+	})
+	if err != nil {
+		return nil, "", 0, s.internal("followers", err)
+	}
+	start := 0
+	if after != "" {
+		start = sort.SearchStrings(all, after)
+		if start < len(all) && all[start] == after {
+			start++
+		}
+	}
+	end := min(start+max(limit, 1), len(all))
+	page := all[start:end]
+	next := ""
+	if end < len(all) && len(page) > 0 {
+		next = page[len(page)-1]
+	}
+	return page, next, len(all), nil
 }
