@@ -282,20 +282,13 @@ func (v *Verifier) verifyMessage(r *http.Request, body []byte, now time.Time, sk
 		}
 	}
 
-	ku, err := url.Parse(keyID)
-	if err != nil || ku.Host == "" {
-		return nil, reject(ReasonMalformed, "the keyid %q is not a URL", keyID)
+	host, country, keys, err := v.nodeKeys(r.Context(), "keyid", keyID)
+	if err != nil {
+		return nil, err
 	}
 	base, err := signatureBase(r, covered, in.raw, v.targetURI(r))
 	if err != nil {
 		return nil, reject(ReasonHeaders, "%v", err)
-	}
-	country, keys, err := v.Keys.KeysForHost(r.Context(), ku.Host)
-	if err != nil {
-		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-			return nil, reject(ReasonUnknownNode, "%s is not a node of this federation", ku.Host)
-		}
-		return nil, err
 	}
 	for _, k := range keys {
 		pub, err := v.publicKey(k.PublicPEM)
@@ -303,10 +296,10 @@ func (v *Verifier) verifyMessage(r *http.Request, body []byte, now time.Time, sk
 			continue
 		}
 		if verifyBase(pub, alg, []byte(base), sig) {
-			return &Verified{Country: country, Host: ku.Host, KeyID: keyID, NodeKey: k.ID, Scheme: SchemeRFC9421}, nil
+			return &Verified{Country: country, Host: host, KeyID: keyID, NodeKey: k.ID, Scheme: SchemeRFC9421}, nil
 		}
 	}
-	return nil, reject(ReasonBadSig, "the RFC 9421 signature does not verify with any key the registry lists for %s", ku.Host)
+	return nil, reject(ReasonBadSig, "the RFC 9421 signature does not verify with any key the registry lists for %s", host)
 }
 
 // targetURI is the request's absolute URI as its sender addressed it: the

@@ -457,15 +457,8 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Verified, error) {
 		return nil, reject(ReasonMalformed, "the Signature header is malformed")
 	}
 	keyID := hv.KeyId()
-	ku, err := url.Parse(keyID)
-	if err != nil || ku.Host == "" {
-		return nil, reject(ReasonMalformed, "the keyId %q is not a URL", keyID)
-	}
-	country, keys, err := v.Keys.KeysForHost(r.Context(), ku.Host)
+	host, country, keys, err := v.nodeKeys(r.Context(), "keyId", keyID)
 	if err != nil {
-		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-			return nil, reject(ReasonUnknownNode, "%s is not a node of this federation", ku.Host)
-		}
 		return nil, err
 	}
 	for _, k := range keys {
@@ -478,10 +471,10 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Verified, error) {
 			continue
 		}
 		if hv.Verify(pub, alg) == nil {
-			return &Verified{Country: country, Host: ku.Host, KeyID: keyID, NodeKey: k.ID, Scheme: SchemeCavage}, nil
+			return &Verified{Country: country, Host: host, KeyID: keyID, NodeKey: k.ID, Scheme: SchemeCavage}, nil
 		}
 	}
-	return nil, reject(ReasonBadSig, "the signature does not verify with any key the registry lists for %s", ku.Host)
+	return nil, reject(ReasonBadSig, "the signature does not verify with any key the registry lists for %s", host)
 }
 
 func checkDigest(header string, body []byte) error {
@@ -580,4 +573,23 @@ func base58(b []byte) string {
 		out = append(out, base58Alphabet[digits[i]])
 	}
 	return string(out)
+}
+
+// nodeKeys returns the host of keyID (a key's URL; param names the
+// signature parameter that carried it, for the refusal) and the country
+// and keys the registry lists for that host, or the refusal: not a URL,
+// not a node of this federation.
+func (v *Verifier) nodeKeys(ctx context.Context, param, keyID string) (host, country string, keys []twinfed.NodeKey, err error) {
+	ku, err := url.Parse(keyID)
+	if err != nil || ku.Host == "" {
+		return "", "", nil, reject(ReasonMalformed, "the %s %q is not a URL", param, keyID)
+	}
+	country, keys, err = v.Keys.KeysForHost(ctx, ku.Host)
+	if err != nil {
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return "", "", nil, reject(ReasonUnknownNode, "%s is not a node of this federation", ku.Host)
+		}
+		return "", "", nil, err
+	}
+	return ku.Host, country, keys, nil
 }
