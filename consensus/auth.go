@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
@@ -16,6 +17,11 @@ import (
 type caller struct {
 	Admin   bool
 	Country string
+	// RequestID is the write's request id as the state remembers it: the
+	// Idempotency-Key as sent for an operator; for a node (which must send
+	// one, covered by its signature) prefixed with its country, so that
+	// no node can answer, or block, another node's request id.
+	RequestID string
 }
 
 // stateKeys is a signing.KeySource over a Badger state (the FSM's or a
@@ -50,9 +56,17 @@ func (m *Member) isAdmin(r *http.Request) bool {
 // authenticate identifies the sender of a write whose body has been read:
 // the admin token, or an HTTP signature made with a key the registry lists
 // for the keyId's host (which must be its country's node).
+//
+// A node's write must carry an Idempotency-Key that its signature covers:
+// the same signed request sent again (by the network, or by anyone who saw
+// it, within the Date window) is then applied once.
 func (m *Member) authenticate(r *http.Request, body []byte) (caller, error) {
+	id, err := requestID(r)
+	if err != nil {
+		return caller{}, err
+	}
 	if m.isAdmin(r) {
-		return caller{Admin: true}, nil
+		return caller{Admin: true, RequestID: id}, nil
 	}
 	if r.Header.Get("Authorization") != "" && r.Header.Get("Signature") == "" {
 		m.metrics.authRefusals.WithLabelValues("bad_token").Inc()
@@ -68,7 +82,15 @@ func (m *Member) authenticate(r *http.Request, body []byte) (caller, error) {
 		m.metrics.authRefusals.WithLabelValues(reason).Inc()
 		return caller{}, err
 	}
-	return caller{Country: ver.Country}, nil
+	if id == "" {
+		m.metrics.authRefusals.WithLabelValues("missing_idempotency_key").Inc()
+		return caller{}, twinfed.Errorf(twinfed.EINVALID, "a node's write must carry an %s header (a new random id per write, the same when the write is sent again), covered by its signature", HeaderIdempotencyKey)
+	}
+	if !slices.Contains(ver.Headers, strings.ToLower(HeaderIdempotencyKey)) {
+		m.metrics.authRefusals.WithLabelValues(signing.ReasonHeaders).Inc()
+		return caller{}, twinfed.Errorf(twinfed.EUNAUTHORIZED, "the signature must cover the %s header; it covers %q", HeaderIdempotencyKey, strings.Join(ver.Headers, " "))
+	}
+	return caller{Country: ver.Country, RequestID: "node/" + ver.Country + "/" + id}, nil
 }
 
 // mayWrite checks that c may write data of country.

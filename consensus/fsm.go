@@ -3,6 +3,8 @@ package consensus
 import (
 	"bufio"
 	"bytes"
+	"crypto"
+	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -10,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,7 +174,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		if l.Type != raft.LogCommand || len(l.Data) == 0 {
 			continue
 		}
-		w.changed = w.changed[:0]
+		w.changed, w.index = w.changed[:0], l.Index
 		f.applyCommand(w, l.Index, l.Data, res)
 		if len(w.changed) > 0 {
 			w.set(changeKey(l.Index), encodeKeys(w.changed))
@@ -256,8 +259,47 @@ func applyImportCommand(w *stateWriter, c *ImportCommand, res *ApplyResult) (err
 // commandTable maps every known command type to its application.
 var commandTable = map[CommandType]applyFunc{
 	CmdSeedCountries: command(CmdSeedCountries, func(w *stateWriter, c *SeedCommand, _ *ApplyResult) *twinfed.Error { return applySeed(w, c) }),
-	CmdPutCountry: command(CmdPutCountry, func(w *stateWriter, c *PutCountryCommand, _ *ApplyResult) *twinfed.Error {
-		return applyPutCountry(w, c)
+	CmdPutCountry: command(CmdPutCountry, func(w *stateWriter, c *PutCountryCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = applyPutCountry(w, c)
+		return err
+	}),
+	CmdAddCountryKey: command(CmdAddCountryKey, func(w *stateWriter, c *CountryKeyCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = editCountry(w, c.Code, c.At, func(co *twinfed.Country) *twinfed.Error {
+			if slices.ContainsFunc(co.Keys, func(k twinfed.NodeKey) bool { return k.ID == c.Key.ID }) {
+				return twinfed.Errorf(twinfed.ECONFLICT, "the registry already lists key %s for %s", c.Key.ID, co.Code)
+			}
+			co.Keys = append(co.Keys, c.Key)
+			return nil
+		})
+		return err
+	}),
+	CmdRemoveCountryKey: command(CmdRemoveCountryKey, func(w *stateWriter, c *CountryKeyCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = editCountry(w, c.Code, c.At, func(co *twinfed.Country) *twinfed.Error {
+			n := len(co.Keys)
+			co.Keys = slices.DeleteFunc(co.Keys, func(k twinfed.NodeKey) bool { return k.ID == c.Key.ID })
+			if len(co.Keys) == n {
+				return twinfed.Errorf(twinfed.ENOTFOUND, "%s has no key %s", co.Code, c.Key.ID)
+			}
+			return nil
+		})
+		return err
+	}),
+	CmdSetCountryNode: command(CmdSetCountryNode, func(w *stateWriter, c *CountryNodeCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = editCountry(w, c.Code, c.At, func(co *twinfed.Country) *twinfed.Error {
+			co.NodeURL, co.Active = c.NodeURL, true
+			if c.Agency != "" {
+				co.Agency = c.Agency
+			}
+			return nil
+		})
+		return err
+	}),
+	CmdSetCountryActive: command(CmdSetCountryActive, func(w *stateWriter, c *CountryActiveCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = editCountry(w, c.Code, c.At, func(co *twinfed.Country) *twinfed.Error {
+			co.Active = c.Active
+			return nil
+		})
+		return err
 	}),
 	CmdPutSchool:       command(CmdPutSchool, applyPutSchoolCommand),
 	CmdPutSchoolV2:     decoded(CmdPutSchoolV2, decodePutSchoolBin, applyPutSchoolCommand),
@@ -390,6 +432,7 @@ type stateWriter struct {
 	txn     *badger.Txn
 	changed [][]byte
 	err     error
+	index   uint64 // the entry being applied
 }
 
 func (w *stateWriter) set(k, v []byte) {
@@ -514,10 +557,28 @@ func applySeed(w *stateWriter, c *SeedCommand) *twinfed.Error {
 		return nil
 	}
 	for _, co := range c.Countries {
-		co.Updated = c.At
+		co.Updated, co.Version = c.At, w.index
 		w.setJSON(pCountry+co.Code, co)
 	}
 	return nil
+}
+
+// ValidateNodeKey checks one key as a CSS operator adds it.
+func ValidateNodeKey(k *twinfed.NodeKey) *twinfed.Error {
+	err := ValidateCountry(&twinfed.Country{NodeURL: "https://node.invalid", Keys: []twinfed.NodeKey{*k}})
+	if err == nil {
+		return nil
+	}
+	fields := map[string]string{}
+	for f, msg := range err.Fields {
+		fields[strings.TrimPrefix(f, "keys[0].")] = msg
+	}
+	return &twinfed.Error{Code: twinfed.EINVALID, Message: "the key is not valid", Fields: fields}
+}
+
+func isEd25519(pub crypto.PublicKey) bool {
+	_, ok := pub.(ed25519.PublicKey)
+	return ok
 }
 
 // ValidateCountry checks a country record as a CSS operator sends it.
@@ -539,8 +600,11 @@ func ValidateCountry(c *twinfed.Country) *twinfed.Error {
 		if k.Algorithm != twinfed.KeyEd25519 && k.Algorithm != twinfed.KeyRSA {
 			fields[f+".algorithm"] = "must be ed25519 or rsa"
 		}
-		if _, err := signing.ParsePublicPEM(k.PublicPEM); err != nil {
+		switch pub, err := signing.ParsePublicPEM(k.PublicPEM); {
+		case err != nil:
 			fields[f+".public_pem"] = "must be a PKIX PEM Ed25519 or RSA public key"
+		case k.Algorithm == twinfed.KeyEd25519 && !isEd25519(pub), k.Algorithm == twinfed.KeyRSA && isEd25519(pub):
+			fields[f+".algorithm"] = "is not the algorithm of the public key"
 		}
 	}
 	if len(c.Keys) > 0 && c.NodeURL == "" {
@@ -552,26 +616,45 @@ func ValidateCountry(c *twinfed.Country) *twinfed.Error {
 	return nil
 }
 
-func applyPutCountry(w *stateWriter, c *PutCountryCommand) *twinfed.Error {
+// editCountry applies change to country code's record as the state holds
+// it and stores the result (checked as a PUT is): an operator's change of
+// one part never writes back a stale copy of the others.
+func editCountry(w *stateWriter, code string, at time.Time, change func(co *twinfed.Country) *twinfed.Error) (*twinfed.Country, *twinfed.Error) {
+	old, err := readCountry(w.txn, code)
+	if err != nil {
+		return nil, internal(err)
+	}
+	co := *old
+	co.Keys = slices.Clone(old.Keys)
+	if err := change(&co); err != nil {
+		return nil, err
+	}
+	return applyPutCountry(w, &PutCountryCommand{Country: co, At: at})
+}
+
+func applyPutCountry(w *stateWriter, c *PutCountryCommand) (*twinfed.Country, *twinfed.Error) {
 	if err := ValidateCountry(&c.Country); err != nil {
-		return err
+		return nil, err
 	}
 	old, err := readCountry(w.txn, c.Country.Code)
 	if err != nil {
-		return internal(err)
+		return nil, internal(err)
+	}
+	if c.IfVersion != nil && *c.IfVersion != old.Version {
+		return nil, twinfed.Errorf(twinfed.ECONFLICT, "the record of %s changed since it was read (version %d, now %d): read it again and redo the change", old.Code, *c.IfVersion, old.Version)
 	}
 	host := strings.ToLower(twinfed.URLHost(c.Country.NodeURL))
 	if host != "" {
 		other, err := getString(w.txn, pHost+host)
 		if err == nil && other != old.Code {
-			return twinfed.Errorf(twinfed.ECONFLICT, "the host %s is already the node of %s", host, other)
+			return nil, twinfed.Errorf(twinfed.ECONFLICT, "the host %s is already the node of %s", host, other)
 		}
 	}
 	if oldHost := strings.ToLower(twinfed.URLHost(old.NodeURL)); oldHost != "" && oldHost != host {
 		w.del([]byte(pHost + oldHost))
 	}
 	n := *old
-	n.Agency, n.NodeURL, n.Active, n.Updated = c.Country.Agency, c.Country.NodeURL, c.Country.Active, c.At
+	n.Agency, n.NodeURL, n.Active, n.Updated, n.Version = c.Country.Agency, c.Country.NodeURL, c.Country.Active, c.At, w.index
 	n.Keys = make([]twinfed.NodeKey, len(c.Country.Keys))
 	for i, k := range c.Country.Keys {
 		if k.Added.IsZero() {
@@ -588,7 +671,7 @@ func applyPutCountry(w *stateWriter, c *PutCountryCommand) *twinfed.Error {
 		w.set([]byte(pHost+host), []byte(n.Code))
 	}
 	w.setJSON(pCountry+n.Code, n)
-	return nil
+	return &n, nil
 }
 
 // checkSchool trims a school a node or operator sends and fills its

@@ -710,7 +710,7 @@ func (m *Member) forwardApply(ctx context.Context, url string, cmd []byte) (*App
 		}
 		return nil, false, errMaybeApplied
 	}
-	res := &ApplyResult{Index: out.Index, School: out.School, IDs: out.IDs, Count: out.Count, Replayed: out.Replayed}
+	res := &ApplyResult{Index: out.Index, School: out.School, Country: out.Country, IDs: out.IDs, Count: out.Count, Replayed: out.Replayed}
 	if out.Error != nil {
 		res.Err = out.Error.toError()
 	}
