@@ -137,7 +137,7 @@ func TestREADME_Commands(t *testing.T) {
 	t.Setenv("TWINFED_ADMIN_TOKEN", c.AdminToken)
 	dataDir := t.TempDir()
 
-	run := func(args []string) string {
+	run := func(t *testing.T, args []string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
 		if err := runApp(context.Background(), &out, &errOut, args); err != nil {
@@ -146,7 +146,7 @@ func TestREADME_Commands(t *testing.T) {
 		return out.String()
 	}
 	// The node's first start creates <data_dir>/node.key.
-	run([]string{"twinfed", "key", "generate", "--out", dataDir + "/node.key"})
+	run(t, []string{"twinfed", "key", "generate", "--out", dataDir + "/node.key"})
 	oldKey, err := readKeyFile(dataDir + "/node.key")
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ func TestREADME_Commands(t *testing.T) {
 	// How each command is checked, by its first words.
 	parseOnly := []string{"twinfed demo", "twinfed admin", "twinfed registry leave", "twinfed registry restore"}
 	inPassing := map[string]bool{"twinfed labels confirm": true, "twinfed labels prize": true, "twinfed registry restore": true,
-		"twinfed admin": true, "twinfed demo": true}
+		"twinfed admin": true, "twinfed demo": true, "twinfed key show": true}
 	runs := []string{"twinfed country ", "twinfed key ", "twinfed registry peers", "twinfed registry snapshot",
 		"twinfed labels european", "twinfed labels confirm --", "twinfed labels show", "twinfed labels prizes", "twinfed config check"}
 
@@ -175,13 +175,13 @@ func TestREADME_Commands(t *testing.T) {
 				for _, kind := range []string{"node", "registry"} {
 					args := splitWords(strings.Replace(line, "node|registry FILE", kind+" ../../deploy/"+kind+".example.toml", 1))
 					mustParse(t, args, true)
-					run(args)
+					run(t, args)
 				}
 				ran++
 			case hasAnyPrefix(runs, line):
 				args := splitWords(fill.Replace(line))
 				mustParse(t, args, true)
-				run(args)
+				run(t, args)
 				ran++
 			default:
 				t.Fatalf("README shows %q: say in this test how to check it", line)
