@@ -451,3 +451,50 @@ func TestAPI_ConditionalPutCountry(t *testing.T) {
 		t.Fatalf("a conditional PUT of the current version: %d %s", status, data)
 	}
 }
+
+// TestAPI_RemovedKeyStopsVerifying: a member keeps the keys that verified
+// node writes in memory; once the removal of a key (or a country leaving)
+// is applied on a member, that member refuses the key at once, and a key
+// added later verifies.
+func TestAPI_RemovedKeyStopsVerifying(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	itKey, itSigner := MustNodeKey(t)
+	c.MustRegisterNode(t, "IT", "https://it.example", itKey.NodeKey())
+	c.MustWaitConverged(t)
+	base := c.URLs[(c.MustLeader(t)+1)%3]
+	keys := nodeKeys{it: itSigner}
+	write := func(name string) int {
+		t.Helper()
+		status, _, _ := do(t, base, keys, apiReq{"POST", "/v1/schools", mustJSON(school("IT", name, "")), "IT"})
+		return status
+	}
+	if st := write("Scuola Uno"); st != 200 {
+		t.Fatalf("a write with a listed key: %d", st)
+	}
+	cl := c.AdminClient(t)
+	ctx := context.Background()
+	newKey, newSigner := MustNodeKey(t)
+	nk := newKey.NodeKey()
+	nk.ID = "k2"
+	if _, err := cl.AddCountryKey(ctx, "IT", nk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.RemoveCountryKey(ctx, "IT", itKey.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.MustWaitConverged(t)
+	if st := write("Scuola Due"); st != http.StatusUnauthorized {
+		t.Fatalf("a write with a removed key: %d, want 401", st)
+	}
+	keys.it = newSigner
+	if st := write("Scuola Tre"); st != 200 {
+		t.Fatalf("a write with the added key: %d", st)
+	}
+	if _, err := cl.SetCountryActive(ctx, "IT", false); err != nil {
+		t.Fatal(err)
+	}
+	c.MustWaitConverged(t)
+	if st := write("Scuola Quattro"); st != http.StatusUnauthorized {
+		t.Fatalf("a write by a country that left: %d, want 401", st)
+	}
+}

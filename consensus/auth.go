@@ -42,6 +42,45 @@ func (s stateKeys) KeysForHost(_ context.Context, host string) (string, []twinfe
 	if err != nil {
 		return "", nil, err
 	}
+	return activeKeys(c)
+}
+
+// fsmKeys is the member's signing.KeySource: the FSM's state, through a
+// cache of the keys of the hosts that signed (FSM.hostKeys), so that a
+// node's write does not read and decode its country's record each time.
+type fsmKeys struct{ f *FSM }
+
+var _ signing.KeySource = fsmKeys{}
+
+// hostKeys is what the cache keeps of a node's host.
+type hostKeys struct {
+	gen     uint64 // FSM.keysGen when it was read
+	country *twinfed.Country
+}
+
+// KeysForHost is stateKeys.KeysForHost, from the cache while no country
+// or host changed since the entry was read.
+func (k fsmKeys) KeysForHost(ctx context.Context, host string) (string, []twinfed.NodeKey, error) {
+	gen := k.f.keysGen.Load()
+	if e, ok := k.f.hostKeys.Load(host); ok && e.(*hostKeys).gen == gen {
+		return activeKeys(e.(*hostKeys).country)
+	}
+	var c *twinfed.Country
+	err := k.f.View(func(txn *badger.Txn) error {
+		var err error
+		c, err = readCountryByHost(txn, host)
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	// Only hosts of registered nodes are kept: the cache stays as small
+	// as the federation, whatever hosts requests name.
+	k.f.hostKeys.Store(host, &hostKeys{gen: gen, country: c})
+	return activeKeys(c)
+}
+
+func activeKeys(c *twinfed.Country) (string, []twinfed.NodeKey, error) {
 	if !c.Active {
 		return "", nil, twinfed.Errorf(twinfed.ENOTFOUND, "%s no longer takes part in the programme", c.Code)
 	}
@@ -72,8 +111,7 @@ func (m *Member) authenticate(r *http.Request, body []byte) (caller, error) {
 		m.metrics.authRefusals.WithLabelValues("bad_token").Inc()
 		return caller{}, twinfed.Errorf(twinfed.EUNAUTHORIZED, "the bearer token is not the registry's admin token")
 	}
-	v := signing.Verifier{Keys: stateKeys{func() *badger.DB { return m.stateDB }}, Now: m.now}
-	ver, err := v.Verify(r, body)
+	ver, err := m.verifier.Verify(r, body)
 	if err != nil {
 		reason := signing.Reason(err)
 		if reason == "" {

@@ -41,6 +41,14 @@ type FSM struct {
 	// that no read sees a half-dropped state.
 	restoring sync.RWMutex
 
+	// keysGen changes after every committed write of a country or host
+	// key (and a restore): the entries of hostKeys (host → *hostKeys, the
+	// members' cache of the keys that verify node writes) read before it
+	// changed are stale. It moves only once the write is committed, so
+	// that no entry read from the old state carries the new generation.
+	keysGen  atomic.Uint64
+	hostKeys sync.Map
+
 	// feedWindow is how many changed keys the change feed keeps.
 	feedWindow uint64
 
@@ -192,6 +200,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		// The state can no longer follow the log: stopping is safer than
 		// answering from a state that differs from the other members'.
 		panic(fmt.Sprintf("consensus: write FSM state at index %d: %v", last, w.err))
+	}
+	if w.keysChanged {
+		f.keysGen.Add(1)
 	}
 	f.setApplied(last)
 	return out
@@ -433,6 +444,8 @@ type stateWriter struct {
 	changed [][]byte
 	err     error
 	index   uint64 // the entry being applied
+	// keysChanged: a country or host key was written (see FSM.keysGen).
+	keysChanged bool
 }
 
 func (w *stateWriter) set(k, v []byte) {
@@ -458,6 +471,10 @@ func (w *stateWriter) set(k, v []byte) {
 func (w *stateWriter) touched(k []byte) {
 	if len(k) > 1 && k[0] == 'c' && k[1] == '/' {
 		w.f.countries = nil
+		w.keysChanged = true
+	}
+	if len(k) > 1 && k[0] == 'h' && k[1] == '/' {
+		w.keysChanged = true
 	}
 	if mirrored(k) {
 		w.changed = append(w.changed, k)
@@ -1133,6 +1150,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	f.restoring.Lock()
 	defer f.restoring.Unlock()
+	defer f.keysGen.Add(1) // before the unlock: no key read from the old state stays valid
 	f.countries, f.idemScan, f.feedLoaded, f.seqLoaded = nil, true, false, false
 	start := time.Now()
 	if err := f.db.DropAll(); err != nil {

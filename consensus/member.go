@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
 )
 
 // ErrNotLeader is returned by operations that only the leader can do when
@@ -125,6 +126,7 @@ type Member struct {
 	logRead  raft.LogStore // the log cache in front of logs
 	stateDB  *badger.DB
 	fsm      *FSM
+	verifier *signing.Verifier // checks node writes; keeps the parsed keys
 	raft     *raft.Raft
 	trans    *raft.NetworkTransport
 
@@ -216,6 +218,7 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 		return nil, fmt.Errorf("consensus: open state: %w", err)
 	}
 	m.fsm = newFSM(m.stateDB, m.logger, m.metrics)
+	m.verifier = &signing.Verifier{Keys: fsmKeys{m.fsm}, Now: m.now}
 	if cfg.FeedWindow > 0 {
 		m.fsm.feedWindow = cfg.FeedWindow
 	}
