@@ -101,6 +101,7 @@ func (m *Member) routes() http.Handler {
 	mux.HandleFunc("GET /v1/cluster/backup", m.handleBackup)
 	mux.HandleFunc("POST /v1/cluster/restore", m.handleRestore)
 	mux.HandleFunc("POST /v1/internal/apply", m.handleInternalApply)
+	mux.HandleFunc("POST /v1/internal/apply-batch", m.handleInternalApplyBatch)
 	return mux
 }
 
@@ -1097,13 +1098,5 @@ func (m *Member) handleInternalApply(w http.ResponseWriter, r *http.Request) {
 		m.writeError(w, r, errMaybeApplied)
 		return
 	}
-	res, _ := f.Response().(*ApplyResult)
-	out := internalResult{WriteResult: WriteResult{Index: f.Index()}}
-	if res != nil {
-		out.Index, out.School, out.Country, out.IDs, out.Count, out.Replayed = res.Index, res.School, res.Country, res.IDs, res.Count, res.Replayed
-		if res.Err != nil {
-			out.Error = &ErrorBody{Code: res.Err.Code, Message: res.Err.Message, Fields: res.Err.Fields}
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, internalResultOf(f))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -270,5 +271,45 @@ func TestIdempotency_ReplayedNodeWriteIsAppliedOnce(t *testing.T) {
 func TestIdempotency_WindowOutlastsTheDateWindow(t *testing.T) {
 	if consensus.IdempotencyWindow <= 2*signing.MaxSkew {
 		t.Fatalf("IdempotencyWindow %s does not outlast the signatures' Date window of ±%s", consensus.IdempotencyWindow, signing.MaxSkew)
+	}
+}
+
+// TestForward_ConcurrentWritesThroughAFollower: writes that reach a
+// follower at once are forwarded to the leader in shared batches; each one
+// is applied once and answered with its own result.
+func TestForward_ConcurrentWritesThroughAFollower(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	c.MustWaitSeeded(t)
+	follower := c.URLs[(c.MustLeader(t)+1)%3]
+	const n = 200
+	type answer struct {
+		status int
+		res    consensus.WriteResult
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := mustJSON(twinfed.School{Country: "SI", LegalName: fmt.Sprintf("Šola %d", i), Level: twinfed.LevelPrimary})
+			status, res, _ := postKeyed(t, follower+"/v1/schools", fmt.Sprintf("batch-%d", i), body)
+			answers[i] = answer{status, res}
+		}()
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	for i, a := range answers {
+		if a.status != 200 || a.res.School == nil || a.res.School.LegalName != fmt.Sprintf("Šola %d", i) {
+			t.Fatalf("write %d: %d %+v", i, a.status, a.res)
+		}
+		if ids[a.res.School.ID] {
+			t.Fatalf("two writes answered school %s", a.res.School.ID)
+		}
+		ids[a.res.School.ID] = true
+	}
+	c.MustWaitConverged(t)
+	if got := countSchools(t, c.AdminClient(t), "Šola"); got != n {
+		t.Fatalf("%d schools stored, want %d", got, n)
 	}
 }

@@ -121,14 +121,15 @@ type Member struct {
 	now     func() time.Time
 	metrics *metrics
 
-	storesMu sync.RWMutex // held for writing while closeStores releases logs and stateDB
-	logs     *LogStore
-	logRead  raft.LogStore // the log cache in front of logs
-	stateDB  *badger.DB
-	fsm      *FSM
-	verifier *signing.Verifier // checks node writes; keeps the parsed keys
-	raft     *raft.Raft
-	trans    *raft.NetworkTransport
+	storesMu  sync.RWMutex // held for writing while closeStores releases logs and stateDB
+	logs      *LogStore
+	logRead   raft.LogStore // the log cache in front of logs
+	stateDB   *badger.DB
+	fsm       *FSM
+	verifier  *signing.Verifier // checks node writes; keeps the parsed keys
+	forwarder forwarder         // batches the writes forwarded to the leader
+	raft      *raft.Raft
+	trans     *raft.NetworkTransport
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -219,6 +220,7 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	}
 	m.fsm = newFSM(m.stateDB, m.logger, m.metrics)
 	m.verifier = &signing.Verifier{Keys: fsmKeys{m.fsm}, Now: m.now}
+	m.forwarder.m = m
 	if cfg.FeedWindow > 0 {
 		m.fsm.feedWindow = cfg.FeedWindow
 	}
@@ -641,7 +643,7 @@ func (m *Member) propose(ctx context.Context, cmd []byte) (*ApplyResult, error) 
 				maybe = true
 			}
 		} else if _, url := m.Leader(); url != "" {
-			res, retry, err := m.forwardApply(ctx, url, cmd)
+			res, retry, err := m.forwarder.forward(ctx, url, cmd)
 			if keyed && errors.Is(err, errMaybeApplied) {
 				maybe, retry = true, true
 			}
@@ -677,9 +679,10 @@ const (
 	headerFeedFloor   = "X-Registry-Feed-Floor"
 )
 
-// forwardApply sends cmd to the leader's internal endpoint. retry is true
-// when the leader certainly did not take the write.
-func (m *Member) forwardApply(ctx context.Context, url string, cmd []byte) (*ApplyResult, bool, error) {
+// forwardOne sends cmd alone to the leader's internal endpoint (see
+// forwarder for the usual, batched way). retry is true when the leader
+// certainly did not take the write.
+func (m *Member) forwardOne(ctx context.Context, url string, cmd []byte) (*ApplyResult, bool, error) {
 	m.metrics.forwarded.WithLabelValues("write").Inc()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/internal/apply", bytes.NewReader(cmd))
 	if err != nil {
