@@ -43,8 +43,8 @@ import (
 // the CPU time the three member processes spent per operation (from
 // /proc), apart from the load generator's.
 // TWINFED_BENCH_MEMBER_PROFILES=DIR writes a CPU profile of each member
-// (r1.pprof, r2.pprof, r3.pprof) taken during the measured part of the
-// 64-writer run alone.
+// (DIR/<benchmark>/r1.pprof, r2.pprof, r3.pprof) taken during the
+// measured part of the run alone.
 
 // benchBinDir is the directory of the built binary, "" until it is built.
 var benchBinDir string
@@ -75,8 +75,19 @@ func removeBenchBinary() {
 
 // deployedCluster is three member processes.
 type deployedCluster struct {
-	URLs  []string
-	procs []*exec.Cmd
+	URLs      []string
+	procs     []*exec.Cmd
+	profiling bool
+}
+
+// measure runs fn, the measured part of a benchmark, with the members'
+// CPU profiles running when they are armed.
+func (c *deployedCluster) measure(fn func()) {
+	if c.profiling {
+		c.signal(syscall.SIGUSR1) // start
+		defer c.signal(syscall.SIGUSR1)
+	}
+	fn()
 }
 
 const deployedToken = "bench-admin-token-0123456789"
@@ -101,9 +112,17 @@ func freeAddrs(b *testing.B, n int) []string {
 
 // startDeployed starts three members with TOML configs, as an operator
 // would, and waits until they have a leader and the seeded countries.
-// profileDir non-empty arms each member's SIGUSR1 CPU profile.
-func startDeployed(b *testing.B, profileDir string) *deployedCluster {
+// With TWINFED_BENCH_MEMBER_PROFILES set, each member's SIGUSR1 CPU
+// profile is armed (see measure).
+func startDeployed(b *testing.B) *deployedCluster {
 	b.Helper()
+	var profileDir string
+	if dir := os.Getenv("TWINFED_BENCH_MEMBER_PROFILES"); dir != "" {
+		profileDir = filepath.Join(dir, strings.TrimPrefix(b.Name(), "BenchmarkRegistryDeployed"))
+		if err := os.MkdirAll(profileDir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
 	bin, err := benchBinary()
 	if err != nil {
 		b.Fatal(err)
@@ -111,7 +130,7 @@ func startDeployed(b *testing.B, profileDir string) *deployedCluster {
 	dir := b.TempDir()
 	addrs := freeAddrs(b, 6)
 	var peers []string
-	c := &deployedCluster{}
+	c := &deployedCluster{profiling: profileDir != ""}
 	for i := range 3 {
 		peers = append(peers, fmt.Sprintf("%q", fmt.Sprintf("r%d=%s=http://%s", i+1, addrs[2*i], addrs[2*i+1])))
 		c.URLs = append(c.URLs, "http://"+addrs[2*i+1])
@@ -332,31 +351,26 @@ func runDeployed(b *testing.B, c *deployedCluster, n, w int, op func(i int) erro
 }
 
 func BenchmarkRegistryDeployedWriteSequential(b *testing.B) {
-	c := startDeployed(b, "")
+	c := startDeployed(b)
 	f := c.follower(b)
 	s := deployedNode(b, c, f)
 	hc := benchHTTPClient()
 	warmUp(b, 50, 1, func(i int) error { return signedSchoolWrite(hc, s, f, i) })
 	b.ResetTimer()
-	runDeployed(b, c, scaled(300), 1, func(i int) error { return signedSchoolWrite(hc, s, f, i) })
+	c.measure(func() {
+		runDeployed(b, c, scaled(300), 1, func(i int) error { return signedSchoolWrite(hc, s, f, i) })
+	})
 }
 
 func BenchmarkRegistryDeployedWriteConcurrent64(b *testing.B) {
-	profiles := os.Getenv("TWINFED_BENCH_MEMBER_PROFILES")
-	c := startDeployed(b, profiles)
+	c := startDeployed(b)
 	f := c.follower(b)
 	s := deployedNode(b, c, f)
 	hc := benchHTTPClient()
 	op := func(i int) error { return signedSchoolWrite(hc, s, f, i) }
 	warmUp(b, 1000, 64, op)
 	b.ResetTimer()
-	if profiles != "" {
-		c.signal(syscall.SIGUSR1) // start
-	}
-	runDeployed(b, c, scaled(6000), 64, op)
-	if profiles != "" {
-		c.signal(syscall.SIGUSR1) // stop
-	}
+	c.measure(func() { runDeployed(b, c, scaled(6000), 64, op) })
 }
 
 // importCSV is n schools as `twinfed registry import-schools` reads them.
@@ -391,7 +405,7 @@ func postImport(hc *http.Client, base string, body []byte) ([]string, error) {
 // BenchmarkRegistryDeployedImportCSV is `twinfed registry import-schools`
 // against the deployed cluster: one CSV body posted to a follower.
 func BenchmarkRegistryDeployedImportCSV(b *testing.B) {
-	c := startDeployed(b, "")
+	c := startDeployed(b)
 	f := c.follower(b)
 	hc := benchHTTPClient()
 	if _, err := postImport(hc, f, importCSV(2000, 0)); err != nil { // warm-up
@@ -400,8 +414,10 @@ func BenchmarkRegistryDeployedImportCSV(b *testing.B) {
 	n := scaled(30000)
 	body := importCSV(n, 1)
 	b.ResetTimer()
+	var ids []string
+	var err error
 	start, cpu0 := time.Now(), c.memberCPU()
-	ids, err := postImport(hc, f, body)
+	c.measure(func() { ids, err = postImport(hc, f, body) })
 	el := time.Since(start)
 	if err != nil || len(ids) != n {
 		b.Fatalf("import: %d of %d: %v", len(ids), n, err)
@@ -414,7 +430,7 @@ func BenchmarkRegistryDeployedImportCSV(b *testing.B) {
 // of 30,000 linearizably from the leader, one reader, as a node's
 // ConsistentSchool does.
 func BenchmarkRegistryDeployedReadConsistent(b *testing.B) {
-	c := startDeployed(b, "")
+	c := startDeployed(b)
 	l := c.URLs[c.leader()]
 	hc := benchHTTPClient()
 	const schools = 30000
@@ -436,5 +452,5 @@ func BenchmarkRegistryDeployedReadConsistent(b *testing.B) {
 	}
 	warmUp(b, 200, 1, read)
 	b.ResetTimer()
-	runDeployed(b, c, scaled(3000), 1, read)
+	c.measure(func() { runDeployed(b, c, scaled(3000), 1, read) })
 }
