@@ -450,6 +450,18 @@ func TestAPI_ConditionalPutCountry(t *testing.T) {
 	if status, data := put(fresh, now.Version); status != http.StatusOK {
 		t.Fatalf("a conditional PUT of the current version: %d %s", status, data)
 	}
+	// The client's form: ReplaceCountry with the version read.
+	if _, err := cl.ReplaceCountry(ctx, stale, read.Version); twinfed.ErrorCode(err) != twinfed.ECONFLICT {
+		t.Fatalf("ReplaceCountry of a stale copy: %v, want a conflict", err)
+	}
+	cur, err := cl.ConsistentCountry(ctx, "PL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Agency = "FRSE"
+	if got, err := cl.ReplaceCountry(ctx, *cur, cur.Version); err != nil || got.Agency != "FRSE" || got.Version <= cur.Version {
+		t.Fatalf("ReplaceCountry of the current copy: %+v %v", got, err)
+	}
 }
 
 // TestAPI_RemovedKeyStopsVerifying: a member keeps the keys that verified
