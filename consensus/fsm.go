@@ -42,11 +42,12 @@ type FSM struct {
 	// that no read sees a half-dropped state.
 	restoring sync.RWMutex
 
-	// keysGen changes after every committed write of a country or host
-	// key (and a restore): the entries of hostKeys (host → *hostKeys, the
+	// keysGen changes after every committed write of a country, host or
+	// member key (and a restore): the entries of hostKeys (host → *hostKeys, the
 	// members' cache of the keys that verify node writes) read before it
 	// changed are stale. It moves only once the write is committed, so
 	// that no entry read from the old state carries the new generation.
+	// Member.Leader's remembered URL follows it too.
 	keysGen  atomic.Uint64
 	hostKeys sync.Map
 
@@ -493,7 +494,8 @@ type stateWriter struct {
 	changed [][]byte
 	err     error
 	index   uint64 // the entry being applied
-	// keysChanged: a country or host key was written (see FSM.keysGen).
+	// keysChanged: a country, host or member key was written (see
+	// FSM.keysGen).
 	keysChanged bool
 }
 
@@ -522,7 +524,7 @@ func (w *stateWriter) touched(k []byte) {
 		w.f.countries = nil
 		w.keysChanged = true
 	}
-	if len(k) > 1 && k[0] == 'h' && k[1] == '/' {
+	if len(k) > 1 && k[0] == 'h' && k[1] == '/' || bytes.HasPrefix(k, []byte(pMember)) {
 		w.keysChanged = true
 	}
 	if mirrored(k) {

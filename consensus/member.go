@@ -126,8 +126,9 @@ type Member struct {
 	logRead   raft.LogStore // the log cache in front of logs
 	stateDB   *badger.DB
 	fsm       *FSM
-	verifier  *signing.Verifier // checks node writes; keeps the parsed keys
-	forwarder forwarder         // batches the writes forwarded to the leader
+	verifier  *signing.Verifier         // checks node writes; keeps the parsed keys
+	forwarder forwarder                 // batches the writes forwarded to the leader
+	leaderURL atomic.Pointer[leaderURL] // Leader's last answer
 	raft      *raft.Raft
 	trans     *raft.NetworkTransport
 
@@ -402,6 +403,17 @@ func (m *Member) Leader() (id, url string) {
 	if string(lid) == m.cfg.NodeID {
 		return string(lid), m.httpURL
 	}
+	// Every forwarded write asks: remember the answer until a member's
+	// record (or a country's) is written.
+	gen := m.fsm.keysGen.Load()
+	if c := m.leaderURL.Load(); c != nil && c.id == string(lid) && c.gen == gen {
+		return c.id, c.url
+	}
+	defer func() {
+		if url != "" {
+			m.leaderURL.Store(&leaderURL{id: string(lid), url: url, gen: gen})
+		}
+	}()
 	var mi MemberInfo
 	_ = m.stateDB.View(func(txn *badger.Txn) error { return getJSON(txn, pMember+string(lid), &mi) })
 	if mi.HTTPURL == "" {
@@ -413,6 +425,13 @@ func (m *Member) Leader() (id, url string) {
 		}
 	}
 	return string(lid), mi.HTTPURL
+}
+
+// leaderURL is a leader's API URL as Leader found it, valid while the
+// FSM's keysGen is gen.
+type leaderURL struct {
+	id, url string
+	gen     uint64
 }
 
 // Stats returns Raft's statistics (state, term, last_snapshot_index, …).
