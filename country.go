@@ -26,6 +26,9 @@ type Country struct {
 	NodeURL string    `json:"node_url,omitempty"` // base URL of the national node, e.g. https://it.example.eu
 	Keys    []NodeKey `json:"keys,omitempty"`     // keys allowed to sign for the node; several during a rotation
 	Updated time.Time `json:"updated,omitzero"`
+	// Version changes at every change of the record (the registry's Raft
+	// index of the change); a conditional write names the version it read.
+	Version uint64 `json:"version,omitempty"`
 }
 
 // NodeKey is a public key a national node signs with.

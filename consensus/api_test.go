@@ -3,9 +3,13 @@ package consensus_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +23,17 @@ import (
 type apiReq struct {
 	method, path string
 	body         []byte
-	auth         string // "admin", "IT" (signed by the IT node), "IT-wrongkey", "IT-otherhost", "bad-token", ""
+	// "admin", "IT" (signed by the IT node), "IT-wrongkey", "IT-otherhost",
+	// "IT-nokey" (no Idempotency-Key), "IT-uncovered" (an Idempotency-Key
+	// the signature does not cover), "bad-token", ""
+	auth string
+}
+
+// requestKey is the Idempotency-Key of a test request: the same for the
+// same request, so that sending it again after a 503 applies it once.
+func requestKey(r apiReq) string {
+	sum := sha256.Sum256([]byte(r.method + " " + r.path + " " + r.auth + " " + string(r.body)))
+	return hex.EncodeToString(sum[:16])
 }
 
 type nodeKeys struct {
@@ -49,10 +63,18 @@ func doReq(t *testing.T, base string, keys nodeKeys, r apiReq, retried bool) (in
 	case "bad-token":
 		req.Header.Set("Authorization", "Bearer nope")
 	case "IT":
+		req.Header.Set(consensus.HeaderIdempotencyKey, requestKey(r))
 		err = keys.it.Sign(req, "https://it.example/agency#main-key", r.body)
+	case "IT-nokey":
+		err = keys.it.Sign(req, "https://it.example/agency#main-key", r.body)
+	case "IT-uncovered":
+		err = keys.it.Sign(req, "https://it.example/agency#main-key", r.body)
+		req.Header.Set(consensus.HeaderIdempotencyKey, requestKey(r))
 	case "IT-wrongkey":
+		req.Header.Set(consensus.HeaderIdempotencyKey, requestKey(r))
 		err = keys.rogue.Sign(req, "https://it.example/agency#main-key", r.body)
 	case "IT-otherhost":
+		req.Header.Set(consensus.HeaderIdempotencyKey, requestKey(r))
 		err = keys.it.Sign(req, "https://evil.example/agency#main-key", r.body)
 	}
 	if err != nil {
@@ -142,6 +164,8 @@ func TestAPI_BadInputChangesNothing(t *testing.T) {
 		{"node changes a country", apiReq{"PUT", "/v1/countries/IT", mustJSON(twinfed.Country{Code: "IT", Active: true}), "IT"}, 403, "CSS operators"},
 		{"node imports", apiReq{"POST", "/v1/schools/import", mustJSON([]twinfed.School{valid}), "IT"}, 403, ""},
 		{"unsigned node write", apiReq{"POST", "/v1/schools", mustJSON(valid), ""}, 401, "not signed"},
+		{"node write without a request id", apiReq{"POST", "/v1/schools", mustJSON(valid), "IT-nokey"}, 400, "Idempotency-Key"},
+		{"request id not signed", apiReq{"POST", "/v1/schools", mustJSON(valid), "IT-uncovered"}, 401, "must cover the Idempotency-Key"},
 		{"signed with an unlisted key", apiReq{"POST", "/v1/schools", mustJSON(valid), "IT-wrongkey"}, 401, "does not verify"},
 		{"keyId of an unknown host", apiReq{"POST", "/v1/schools", mustJSON(valid), "IT-otherhost"}, 401, "not a node"},
 		{"bad admin token", apiReq{"POST", "/v1/schools", mustJSON(valid), "bad-token"}, 401, "admin token"},
@@ -374,4 +398,115 @@ func TestClient_CacheAnswersWhileRegistryIsDown(t *testing.T) {
 		_, err := cl.School(ctx, later.ID)
 		return err == nil
 	}, "the cache did not catch up after the registry came back")
+}
+
+// TestAPI_ConditionalPutCountry: a PUT of a whole country record that
+// names the version it read (If-Match) is refused with 409 once another
+// change came in between, and changes nothing.
+func TestAPI_ConditionalPutCountry(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	c.MustWaitSeeded(t)
+	cl := c.AdminClient(t)
+	ctx := context.Background()
+	base := c.URLs[(c.MustLeader(t)+1)%3]
+	read, err := cl.ConsistentCountry(ctx, "PL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(co twinfed.Country, version uint64) (int, []byte) {
+		req, _ := http.NewRequest(http.MethodPut, base+"/v1/countries/PL", bytes.NewReader(mustJSON(co)))
+		req.Header.Set("Authorization", "Bearer "+consensustest.AdminToken)
+		req.Header.Set("If-Match", fmt.Sprintf("%q", strconv.FormatUint(version, 10)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, data
+	}
+	// Another operator's change lands between the read and the write.
+	between, err := cl.SetCountryNode(ctx, "PL", "https://pl.example", "FRSE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.Version == 0 || between.Version <= read.Version {
+		t.Fatalf("the version did not move: %d then %d", read.Version, between.Version)
+	}
+	stale := *read
+	stale.Agency = "stale copy"
+	if status, data := put(stale, read.Version); status != http.StatusConflict || !strings.Contains(string(data), "changed since it was read") {
+		t.Fatalf("a stale conditional PUT: %d %s", status, data)
+	}
+	now, err := cl.ConsistentCountry(ctx, "PL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.NodeURL != "https://pl.example" || now.Agency != "FRSE" {
+		t.Fatalf("the refused PUT changed the record: %+v", now)
+	}
+	fresh := *now
+	fresh.Agency = "FRSE (Warszawa)"
+	if status, data := put(fresh, now.Version); status != http.StatusOK {
+		t.Fatalf("a conditional PUT of the current version: %d %s", status, data)
+	}
+	// The client's form: ReplaceCountry with the version read.
+	if _, err := cl.ReplaceCountry(ctx, stale, read.Version); twinfed.ErrorCode(err) != twinfed.ECONFLICT {
+		t.Fatalf("ReplaceCountry of a stale copy: %v, want a conflict", err)
+	}
+	cur, err := cl.ConsistentCountry(ctx, "PL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Agency = "FRSE"
+	if got, err := cl.ReplaceCountry(ctx, *cur, cur.Version); err != nil || got.Agency != "FRSE" || got.Version <= cur.Version {
+		t.Fatalf("ReplaceCountry of the current copy: %+v %v", got, err)
+	}
+}
+
+// TestAPI_RemovedKeyStopsVerifying: a member keeps the keys that verified
+// node writes in memory; once the removal of a key (or a country leaving)
+// is applied on a member, that member refuses the key at once, and a key
+// added later verifies.
+func TestAPI_RemovedKeyStopsVerifying(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	itKey, itSigner := MustNodeKey(t)
+	c.MustRegisterNode(t, "IT", "https://it.example", itKey.NodeKey())
+	c.MustWaitConverged(t)
+	base := c.URLs[(c.MustLeader(t)+1)%3]
+	keys := nodeKeys{it: itSigner}
+	write := func(name string) int {
+		t.Helper()
+		status, _, _ := do(t, base, keys, apiReq{"POST", "/v1/schools", mustJSON(school("IT", name, "")), "IT"})
+		return status
+	}
+	if st := write("Scuola Uno"); st != 200 {
+		t.Fatalf("a write with a listed key: %d", st)
+	}
+	cl := c.AdminClient(t)
+	ctx := context.Background()
+	newKey, newSigner := MustNodeKey(t)
+	nk := newKey.NodeKey()
+	nk.ID = "k2"
+	if _, err := cl.AddCountryKey(ctx, "IT", nk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.RemoveCountryKey(ctx, "IT", itKey.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.MustWaitConverged(t)
+	if st := write("Scuola Due"); st != http.StatusUnauthorized {
+		t.Fatalf("a write with a removed key: %d, want 401", st)
+	}
+	keys.it = newSigner
+	if st := write("Scuola Tre"); st != 200 {
+		t.Fatalf("a write with the added key: %d", st)
+	}
+	if _, err := cl.SetCountryActive(ctx, "IT", false); err != nil {
+		t.Fatal(err)
+	}
+	c.MustWaitConverged(t)
+	if st := write("Scuola Quattro"); st != http.StatusUnauthorized {
+		t.Fatalf("a write by a country that left: %d, want 401", st)
+	}
 }

@@ -430,6 +430,11 @@ func (c *Client) rotate() {
 // member only when it certainly did not reach one (connection refused);
 // write retries the rest.
 func (c *Client) request(ctx context.Context, method, path string, body []byte, contentType string, id string, preferLeader bool, out any) (uint64, error) {
+	return c.requestWith(ctx, method, path, body, contentType, id, preferLeader, nil, out)
+}
+
+// requestWith is request with extra headers.
+func (c *Client) requestWith(ctx context.Context, method, path string, body []byte, contentType string, id string, preferLeader bool, header http.Header, out any) (uint64, error) {
 	write := id != ""
 	targets := make([]string, 0, len(c.members)+1)
 	c.mu.Lock()
@@ -445,6 +450,9 @@ func (c *Client) request(ctx context.Context, method, path string, body []byte, 
 		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
 		if err != nil {
 			return 0, err
+		}
+		for k, vs := range header {
+			req.Header[k] = vs
 		}
 		if body != nil {
 			req.Header.Set("Content-Type", contentType)
@@ -631,15 +639,23 @@ const writeCacheWait = 10 * time.Second
 // write sends a write and, with a cache, waits for the cache to reach it
 // (up to writeCacheWait) so that the caller reads its own write.
 func (c *Client) write(ctx context.Context, method, path string, v any, out any) (uint64, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return 0, err
+	return c.writeWith(ctx, method, path, nil, v, out)
+}
+
+// writeWith is write with extra headers.
+func (c *Client) writeWith(ctx context.Context, method, path string, header http.Header, v any, out any) (uint64, error) {
+	var body []byte // none for nil v (a DELETE)
+	if v != nil {
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			return 0, err
+		}
 	}
 	var res WriteResult
 	if out == nil {
 		out = &res
 	}
-	idx, err := c.send(ctx, method, path, body, out)
+	idx, err := c.send(ctx, method, path, header, body, out)
 	if err != nil {
 		return idx, err
 	}
@@ -655,12 +671,12 @@ func (c *Client) write(ctx context.Context, method, path string, v any, out any)
 // same id while the registry answers EUNAVAILABLE, for up to WriteRetry:
 // the registry applies it once, and a repeat answers the first result and
 // index.
-func (c *Client) send(ctx context.Context, method, path string, body []byte, out any) (uint64, error) {
+func (c *Client) send(ctx context.Context, method, path string, header http.Header, body []byte, out any) (uint64, error) {
 	id := newRequestID()
 	deadline := time.Now().Add(c.cfg.WriteRetry)
 	backoff := 50 * time.Millisecond
 	for {
-		idx, err := c.request(ctx, method, path, body, "application/json", id, true, out)
+		idx, err := c.requestWith(ctx, method, path, body, "application/json", id, true, header, out)
 		if twinfed.ErrorCode(err) != twinfed.EUNAVAILABLE || time.Now().Add(backoff).After(deadline) {
 			return idx, err
 		}
@@ -732,6 +748,70 @@ func (c *Client) Prizes(ctx context.Context, year int) ([]twinfed.PrizeEntry, er
 func (c *Client) PutCountry(ctx context.Context, co twinfed.Country) error {
 	_, err := c.write(ctx, http.MethodPut, "/v1/countries/"+url.PathEscape(co.Code), co, nil)
 	return err
+}
+
+// ReplaceCountry sets a country's agency, node URL, keys and active flag
+// (admin token required) if its record is still at version, the Version
+// of the copy that was read: ECONFLICT when it changed since, and then
+// nothing is written. It returns the record as written.
+func (c *Client) ReplaceCountry(ctx context.Context, co twinfed.Country, version uint64) (*twinfed.Country, error) {
+	var res WriteResult
+	h := http.Header{"If-Match": {strconv.Quote(strconv.FormatUint(version, 10))}}
+	if _, err := c.writeWith(ctx, http.MethodPut, "/v1/countries/"+url.PathEscape(co.Code), h, co, &res); err != nil {
+		return nil, err
+	}
+	return res.Country, nil
+}
+
+// countryWrite sends a change to one part of a country's record and
+// returns the record as the change left it.
+func (c *Client) countryWrite(ctx context.Context, method, path string, v any) (*twinfed.Country, error) {
+	var res WriteResult
+	if _, err := c.write(ctx, method, path, v, &res); err != nil {
+		return nil, err
+	}
+	if res.Country == nil {
+		return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry did not answer with the country record: is every member up to date?")
+	}
+	return res.Country, nil
+}
+
+// AddCountryKey adds k to the keys allowed to sign for the node of
+// country code (admin token required); ECONFLICT when a key with its id
+// is listed already. The change is applied to the record as the registry
+// holds it, so no concurrent change is lost.
+func (c *Client) AddCountryKey(ctx context.Context, code string, k twinfed.NodeKey) (*twinfed.Country, error) {
+	return c.countryWrite(ctx, http.MethodPost, "/v1/countries/"+url.PathEscape(code)+"/keys", k)
+}
+
+// RemoveCountryKey stops accepting the key keyID for the node of country
+// code (admin token required); ENOTFOUND when the country lists no such
+// key.
+func (c *Client) RemoveCountryKey(ctx context.Context, code, keyID string) (*twinfed.Country, error) {
+	return c.countryWrite(ctx, http.MethodDelete, "/v1/countries/"+url.PathEscape(code)+"/keys/"+url.PathEscape(keyID), nil)
+}
+
+// SetCountryNode records the node URL of country code and marks the
+// country active; a non-empty agency also replaces the agency's name
+// (admin token required). The keys stay as they are.
+func (c *Client) SetCountryNode(ctx context.Context, code, nodeURL, agency string) (*twinfed.Country, error) {
+	return c.countryWrite(ctx, http.MethodPut, "/v1/countries/"+url.PathEscape(code)+"/node", CountryNode{NodeURL: nodeURL, Agency: agency})
+}
+
+// SetCountryActive records whether country code takes part in the
+// programme (admin token required).
+func (c *Client) SetCountryActive(ctx context.Context, code string, active bool) (*twinfed.Country, error) {
+	return c.countryWrite(ctx, http.MethodPut, "/v1/countries/"+url.PathEscape(code)+"/active", CountryActive{Active: active})
+}
+
+// ConsistentCountry reads a country linearizably from the leader,
+// bypassing the cache: it reflects every write acknowledged before.
+func (c *Client) ConsistentCountry(ctx context.Context, code string) (*twinfed.Country, error) {
+	var out twinfed.Country
+	if _, err := c.request(ctx, http.MethodGet, "/v1/countries/"+url.PathEscape(code)+"?consistency=consistent", nil, "", "", true, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // Import imports schools in bulk (admin token required) and returns the

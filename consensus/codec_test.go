@@ -67,6 +67,7 @@ func TestBinaryCommands_RoundTrip(t *testing.T) {
 // The binary commands change the state exactly as their JSON versions do.
 func TestFSM_BinaryAndJSONCommandsAgree(t *testing.T) {
 	apply := func(put, imp CommandType) []byte {
+		index = 0 // both logs at the same indexes: a record's version is its entry's index
 		f := MustOpenFSM(t)
 		mustApply(t, f, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
 		s := fullSchool()

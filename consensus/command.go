@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
 )
 
 // CommandType is the first byte of every Raft log entry the registry writes;
@@ -34,6 +35,13 @@ const (
 	// propose since version 2. Entries of types 3 and 4 are still applied.
 	CmdPutSchoolV2     CommandType = 11
 	CmdImportSchoolsV2 CommandType = 12
+	// Changes to one part of a country record, applied to the record as
+	// the state holds it when the entry is applied, so that concurrent
+	// operators never write back a stale copy over each other's change.
+	CmdAddCountryKey    CommandType = 13 // CountryKeyCommand
+	CmdRemoveCountryKey CommandType = 14 // CountryKeyCommand
+	CmdSetCountryNode   CommandType = 15 // CountryNodeCommand
+	CmdSetCountryActive CommandType = 16 // CountryActiveCommand
 )
 
 func (t CommandType) String() string {
@@ -62,6 +70,14 @@ func (t CommandType) String() string {
 		return "put_school_v2"
 	case CmdImportSchoolsV2:
 		return "import_schools_v2"
+	case CmdAddCountryKey:
+		return "add_country_key"
+	case CmdRemoveCountryKey:
+		return "remove_country_key"
+	case CmdSetCountryNode:
+		return "set_country_node"
+	case CmdSetCountryActive:
+		return "set_country_active"
 	}
 	return fmt.Sprintf("unknown(%d)", byte(t))
 }
@@ -74,10 +90,42 @@ type SeedCommand struct {
 }
 
 // PutCountryCommand sets a country's agency, node URL, keys and active flag
-// (CSS only). Code, name and group stay as seeded.
+// (CSS only). Code, name and group stay as seeded. A non-nil IfVersion
+// makes it conditional: it is refused (ECONFLICT) unless the record's
+// Version is still *IfVersion, so that a read-modify-write never writes
+// back over a change made since the read.
 type PutCountryCommand struct {
-	Country twinfed.Country `json:"country"`
-	At      time.Time       `json:"at"`
+	Country   twinfed.Country `json:"country"`
+	IfVersion *uint64         `json:"if_version,omitempty"`
+	At        time.Time       `json:"at"`
+}
+
+// CountryKeyCommand adds Key to the keys of country Code
+// (CmdAddCountryKey; refused when the country already lists a key with
+// that id) or removes the key with Key.ID (CmdRemoveCountryKey; refused
+// when it lists none).
+type CountryKeyCommand struct {
+	Code string          `json:"code"`
+	Key  twinfed.NodeKey `json:"key"`
+	At   time.Time       `json:"at"`
+}
+
+// CountryNodeCommand sets the node URL of country Code and marks it
+// active; a non-empty Agency also replaces the agency's name. The keys
+// stay as they are.
+type CountryNodeCommand struct {
+	Code    string    `json:"code"`
+	NodeURL string    `json:"node_url"`
+	Agency  string    `json:"agency,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// CountryActiveCommand sets whether country Code takes part in the
+// programme; the rest of its record stays.
+type CountryActiveCommand struct {
+	Code   string    `json:"code"`
+	Active bool      `json:"active"`
+	At     time.Time `json:"at"`
 }
 
 // PutSchoolCommand creates (empty ID) or updates a school. By is the
@@ -154,8 +202,12 @@ func EncodeCommand(t CommandType, v any) ([]byte, error) {
 
 // IdempotencyWindow is how long the state remembers a write's request id
 // (the Idempotency-Key header): a retry within it answers the first
-// result and changes nothing.
-const IdempotencyWindow = 10 * time.Minute
+// result and changes nothing. A node's signed write is accepted while its
+// Date is within signing.MaxSkew of the member's clock, so for at most
+// twice that after it was first applied; the extra minute covers the
+// members' clocks differing. Beyond the window the signature check
+// refuses a replay.
+const IdempotencyWindow = 2*signing.MaxSkew + time.Minute
 
 // MaxRequestIDLen bounds a request id.
 const MaxRequestIDLen = 128
@@ -206,8 +258,10 @@ type ApplyResult struct {
 	Index  uint64          `json:"index"`
 	Err    *twinfed.Error  `json:"error,omitempty"`
 	School *twinfed.School `json:"school,omitempty"`
-	IDs    []string        `json:"ids,omitempty"`   // ids of imported schools, in order
-	Count  int             `json:"count,omitempty"` // records written
+	// Country is the country record after a change to it.
+	Country *twinfed.Country `json:"country,omitempty"`
+	IDs     []string         `json:"ids,omitempty"`   // ids of imported schools, in order
+	Count   int              `json:"count,omitempty"` // records written
 	// Replayed is true when the entry repeated a request id already
 	// applied: the result is the first one's and nothing changed.
 	Replayed bool `json:"replayed,omitempty"`

@@ -37,7 +37,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(childEnv); spec != "" {
 		os.Exit(runChild(spec))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBenchBinary()
+	os.Exit(code)
 }
 
 // runChild runs a member on the listeners passed as fds 3 (Raft) and 4

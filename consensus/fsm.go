@@ -3,13 +3,17 @@ package consensus
 import (
 	"bufio"
 	"bytes"
+	"crypto"
+	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +42,15 @@ type FSM struct {
 	// that no read sees a half-dropped state.
 	restoring sync.RWMutex
 
+	// keysGen changes after every committed write of a country, host or
+	// member key (and a restore): the entries of hostKeys (host → *hostKeys, the
+	// members' cache of the keys that verify node writes) read before it
+	// changed are stale. It moves only once the write is committed, so
+	// that no entry read from the old state carries the new generation.
+	// Member.Leader's remembered URL follows it too.
+	keysGen  atomic.Uint64
+	hostKeys sync.Map
+
 	// feedWindow is how many changed keys the change feed keeps.
 	feedWindow uint64
 
@@ -52,6 +65,13 @@ type FSM struct {
 	feedFloor  uint64
 	seqLoaded  bool // seq holds the state's school counter (m/seq)
 	seq        uint64
+	// idemIDs counts the remembered request ids by a hash of the id
+	// (FSM goroutine only): an id whose hash is absent was never applied,
+	// so a new keyed write skips the Badger lookup of its id (a miss that
+	// cost every member about a tenth of its CPU per write). It mirrors
+	// the m/k/ keys: added when one is written, dropped when it is
+	// forgotten, rebuilt by Restore.
+	idemIDs map[uint64]uint32
 
 	// natnums is the index of the schools' national numbers, "CC/number"
 	// → school id. It lives in memory only: it is derived from the
@@ -171,7 +191,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		if l.Type != raft.LogCommand || len(l.Data) == 0 {
 			continue
 		}
-		w.changed = w.changed[:0]
+		w.changed, w.index = w.changed[:0], l.Index
 		f.applyCommand(w, l.Index, l.Data, res)
 		if len(w.changed) > 0 {
 			w.set(changeKey(l.Index), encodeKeys(w.changed))
@@ -189,6 +209,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		// The state can no longer follow the log: stopping is safer than
 		// answering from a state that differs from the other members'.
 		panic(fmt.Sprintf("consensus: write FSM state at index %d: %v", last, w.err))
+	}
+	if w.keysChanged {
+		f.keysGen.Add(1)
 	}
 	f.setApplied(last)
 	return out
@@ -256,8 +279,47 @@ func applyImportCommand(w *stateWriter, c *ImportCommand, res *ApplyResult) (err
 // commandTable maps every known command type to its application.
 var commandTable = map[CommandType]applyFunc{
 	CmdSeedCountries: command(CmdSeedCountries, func(w *stateWriter, c *SeedCommand, _ *ApplyResult) *twinfed.Error { return applySeed(w, c) }),
-	CmdPutCountry: command(CmdPutCountry, func(w *stateWriter, c *PutCountryCommand, _ *ApplyResult) *twinfed.Error {
-		return applyPutCountry(w, c)
+	CmdPutCountry: command(CmdPutCountry, func(w *stateWriter, c *PutCountryCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = applyPutCountry(w, c)
+		return err
+	}),
+	CmdAddCountryKey: command(CmdAddCountryKey, func(w *stateWriter, c *CountryKeyCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = editCountry(w, c.Code, c.At, func(co *twinfed.Country) *twinfed.Error {
+			if slices.ContainsFunc(co.Keys, func(k twinfed.NodeKey) bool { return k.ID == c.Key.ID }) {
+				return twinfed.Errorf(twinfed.ECONFLICT, "the registry already lists key %s for %s", c.Key.ID, co.Code)
+			}
+			co.Keys = append(co.Keys, c.Key)
+			return nil
+		})
+		return err
+	}),
+	CmdRemoveCountryKey: command(CmdRemoveCountryKey, func(w *stateWriter, c *CountryKeyCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = editCountry(w, c.Code, c.At, func(co *twinfed.Country) *twinfed.Error {
+			n := len(co.Keys)
+			co.Keys = slices.DeleteFunc(co.Keys, func(k twinfed.NodeKey) bool { return k.ID == c.Key.ID })
+			if len(co.Keys) == n {
+				return twinfed.Errorf(twinfed.ENOTFOUND, "%s has no key %s", co.Code, c.Key.ID)
+			}
+			return nil
+		})
+		return err
+	}),
+	CmdSetCountryNode: command(CmdSetCountryNode, func(w *stateWriter, c *CountryNodeCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = editCountry(w, c.Code, c.At, func(co *twinfed.Country) *twinfed.Error {
+			co.NodeURL, co.Active = c.NodeURL, true
+			if c.Agency != "" {
+				co.Agency = c.Agency
+			}
+			return nil
+		})
+		return err
+	}),
+	CmdSetCountryActive: command(CmdSetCountryActive, func(w *stateWriter, c *CountryActiveCommand, res *ApplyResult) (err *twinfed.Error) {
+		res.Country, err = editCountry(w, c.Code, c.At, func(co *twinfed.Country) *twinfed.Error {
+			co.Active = c.Active
+			return nil
+		})
+		return err
 	}),
 	CmdPutSchool:       command(CmdPutSchool, applyPutSchoolCommand),
 	CmdPutSchoolV2:     decoded(CmdPutSchoolV2, decodePutSchoolBin, applyPutSchoolCommand),
@@ -289,21 +351,28 @@ func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *Appl
 	if err != nil || len(inner) == 0 || CommandType(inner[0]) == CmdKeyed {
 		panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", CmdKeyed, index, err))
 	}
-	var prev ApplyResult
-	if gerr := getJSON(w.txn, pIdem+key, &prev); gerr == nil {
-		*res = prev
-		res.Replayed = true
-		return
-	} else if !errors.Is(gerr, badger.ErrKeyNotFound) {
-		w.err = gerr
-		res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
-		return
+	h := idemHash(key)
+	if f.idemIDs[h] > 0 {
+		var prev ApplyResult
+		if gerr := getJSON(w.txn, pIdem+key, &prev); gerr == nil {
+			*res = prev
+			res.Replayed = true
+			return
+		} else if !errors.Is(gerr, badger.ErrKeyNotFound) {
+			w.err = gerr
+			res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
+			return
+		}
 	}
 	f.applyCommand(w, index, inner, res)
 	if w.err != nil {
 		return
 	}
 	w.setJSON(pIdem+key, res)
+	if f.idemIDs == nil {
+		f.idemIDs = map[uint64]uint32{}
+	}
+	f.idemIDs[h]++
 	w.set(idemExpiryKey(at, key), nil)
 	if !f.idemScan && (f.idemOldest.IsZero() || at.Before(f.idemOldest)) {
 		f.idemOldest = at
@@ -335,11 +404,45 @@ func (f *FSM) forgetKeys(w *stateWriter, cutoff time.Time) {
 			break
 		}
 		old = append(old, k, []byte(pIdem+key))
+		f.forgetIDHash(idemHash(key))
 	}
 	it.Close()
 	for _, k := range old {
 		w.del(k)
 	}
+}
+
+// idemHash is the key of a request id in FSM.idemIDs.
+func idemHash(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
+}
+
+func (f *FSM) forgetIDHash(h uint64) {
+	if n := f.idemIDs[h]; n > 1 {
+		f.idemIDs[h] = n - 1
+	} else {
+		delete(f.idemIDs, h)
+	}
+}
+
+// indexRequestIDs rebuilds FSM.idemIDs from the state (after a restore).
+func (f *FSM) indexRequestIDs() error {
+	ids := map[uint64]uint32{}
+	err := f.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pIdem)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			ids[idemHash(string(it.Item().Key()[len(pIdem):]))]++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	f.idemIDs = ids
+	return nil
 }
 
 // pruneFeed counts the keys the entries of a batch recorded for the change
@@ -390,6 +493,10 @@ type stateWriter struct {
 	txn     *badger.Txn
 	changed [][]byte
 	err     error
+	index   uint64 // the entry being applied
+	// keysChanged: a country, host or member key was written (see
+	// FSM.keysGen).
+	keysChanged bool
 }
 
 func (w *stateWriter) set(k, v []byte) {
@@ -415,6 +522,10 @@ func (w *stateWriter) set(k, v []byte) {
 func (w *stateWriter) touched(k []byte) {
 	if len(k) > 1 && k[0] == 'c' && k[1] == '/' {
 		w.f.countries = nil
+		w.keysChanged = true
+	}
+	if len(k) > 1 && k[0] == 'h' && k[1] == '/' || bytes.HasPrefix(k, []byte(pMember)) {
+		w.keysChanged = true
 	}
 	if mirrored(k) {
 		w.changed = append(w.changed, k)
@@ -514,10 +625,28 @@ func applySeed(w *stateWriter, c *SeedCommand) *twinfed.Error {
 		return nil
 	}
 	for _, co := range c.Countries {
-		co.Updated = c.At
+		co.Updated, co.Version = c.At, w.index
 		w.setJSON(pCountry+co.Code, co)
 	}
 	return nil
+}
+
+// ValidateNodeKey checks one key as a CSS operator adds it.
+func ValidateNodeKey(k *twinfed.NodeKey) *twinfed.Error {
+	err := ValidateCountry(&twinfed.Country{NodeURL: "https://node.invalid", Keys: []twinfed.NodeKey{*k}})
+	if err == nil {
+		return nil
+	}
+	fields := map[string]string{}
+	for f, msg := range err.Fields {
+		fields[strings.TrimPrefix(f, "keys[0].")] = msg
+	}
+	return &twinfed.Error{Code: twinfed.EINVALID, Message: "the key is not valid", Fields: fields}
+}
+
+func isEd25519(pub crypto.PublicKey) bool {
+	_, ok := pub.(ed25519.PublicKey)
+	return ok
 }
 
 // ValidateCountry checks a country record as a CSS operator sends it.
@@ -539,8 +668,11 @@ func ValidateCountry(c *twinfed.Country) *twinfed.Error {
 		if k.Algorithm != twinfed.KeyEd25519 && k.Algorithm != twinfed.KeyRSA {
 			fields[f+".algorithm"] = "must be ed25519 or rsa"
 		}
-		if _, err := signing.ParsePublicPEM(k.PublicPEM); err != nil {
+		switch pub, err := signing.ParsePublicPEM(k.PublicPEM); {
+		case err != nil:
 			fields[f+".public_pem"] = "must be a PKIX PEM Ed25519 or RSA public key"
+		case k.Algorithm == twinfed.KeyEd25519 && !isEd25519(pub), k.Algorithm == twinfed.KeyRSA && isEd25519(pub):
+			fields[f+".algorithm"] = "is not the algorithm of the public key"
 		}
 	}
 	if len(c.Keys) > 0 && c.NodeURL == "" {
@@ -552,26 +684,45 @@ func ValidateCountry(c *twinfed.Country) *twinfed.Error {
 	return nil
 }
 
-func applyPutCountry(w *stateWriter, c *PutCountryCommand) *twinfed.Error {
+// editCountry applies change to country code's record as the state holds
+// it and stores the result (checked as a PUT is): an operator's change of
+// one part never writes back a stale copy of the others.
+func editCountry(w *stateWriter, code string, at time.Time, change func(co *twinfed.Country) *twinfed.Error) (*twinfed.Country, *twinfed.Error) {
+	old, err := readCountry(w.txn, code)
+	if err != nil {
+		return nil, internal(err)
+	}
+	co := *old
+	co.Keys = slices.Clone(old.Keys)
+	if err := change(&co); err != nil {
+		return nil, err
+	}
+	return applyPutCountry(w, &PutCountryCommand{Country: co, At: at})
+}
+
+func applyPutCountry(w *stateWriter, c *PutCountryCommand) (*twinfed.Country, *twinfed.Error) {
 	if err := ValidateCountry(&c.Country); err != nil {
-		return err
+		return nil, err
 	}
 	old, err := readCountry(w.txn, c.Country.Code)
 	if err != nil {
-		return internal(err)
+		return nil, internal(err)
+	}
+	if c.IfVersion != nil && *c.IfVersion != old.Version {
+		return nil, twinfed.Errorf(twinfed.ECONFLICT, "the record of %s changed since it was read (version %d, now %d): read it again and redo the change", old.Code, *c.IfVersion, old.Version)
 	}
 	host := strings.ToLower(twinfed.URLHost(c.Country.NodeURL))
 	if host != "" {
 		other, err := getString(w.txn, pHost+host)
 		if err == nil && other != old.Code {
-			return twinfed.Errorf(twinfed.ECONFLICT, "the host %s is already the node of %s", host, other)
+			return nil, twinfed.Errorf(twinfed.ECONFLICT, "the host %s is already the node of %s", host, other)
 		}
 	}
 	if oldHost := strings.ToLower(twinfed.URLHost(old.NodeURL)); oldHost != "" && oldHost != host {
 		w.del([]byte(pHost + oldHost))
 	}
 	n := *old
-	n.Agency, n.NodeURL, n.Active, n.Updated = c.Country.Agency, c.Country.NodeURL, c.Country.Active, c.At
+	n.Agency, n.NodeURL, n.Active, n.Updated, n.Version = c.Country.Agency, c.Country.NodeURL, c.Country.Active, c.At, w.index
 	n.Keys = make([]twinfed.NodeKey, len(c.Country.Keys))
 	for i, k := range c.Country.Keys {
 		if k.Added.IsZero() {
@@ -588,7 +739,7 @@ func applyPutCountry(w *stateWriter, c *PutCountryCommand) *twinfed.Error {
 		w.set([]byte(pHost+host), []byte(n.Code))
 	}
 	w.setJSON(pCountry+n.Code, n)
-	return nil
+	return &n, nil
 }
 
 // checkSchool trims a school a node or operator sends and fills its
@@ -1050,6 +1201,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	f.restoring.Lock()
 	defer f.restoring.Unlock()
+	defer f.keysGen.Add(1) // before the unlock: no key read from the old state stays valid
 	f.countries, f.idemScan, f.feedLoaded, f.seqLoaded = nil, true, false, false
 	start := time.Now()
 	if err := f.db.DropAll(); err != nil {
@@ -1061,6 +1213,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	if err := f.indexNatnums(); err != nil {
 		return fmt.Errorf("restore: index national numbers: %w", err)
+	}
+	if err := f.indexRequestIDs(); err != nil {
+		return fmt.Errorf("restore: index request ids: %w", err)
 	}
 	f.logger.Info("registry: state restored from a snapshot", "drop", dropped, "total", time.Since(start))
 	var applied uint64

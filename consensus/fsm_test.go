@@ -296,3 +296,42 @@ func TestFSM_NatnumsFollowRestore(t *testing.T) {
 		})
 	}
 }
+
+// TestFSM_RequestIDsFollowRestore: the FSM skips the lookup of a request
+// id it has no record of (FSM.idemIDs, in memory); a restored FSM must
+// know the ids of the snapshot, and forget those the snapshot lacks.
+func TestFSM_RequestIDsFollowRestore(t *testing.T) {
+	keyed := func(f *FSM, id, name string) *ApplyResult {
+		cmd, err := EncodeCommand(CmdPutSchoolV2, PutSchoolCommand{School: twinfed.School{Country: "ES", LegalName: name, Level: twinfed.LevelPrimary}, At: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		index++
+		return f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: KeyedCommand(id, at, cmd)}).(*ApplyResult)
+	}
+	f := MustOpenFSM(t)
+	mustApply(t, f, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
+	first := keyed(f, "req-1", "CEIP Uno")
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+
+	g := MustOpenFSM(t)
+	mustApply(t, g, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
+	keyed(g, "req-2", "CEIP Dos") // not in the snapshot
+	if err := g.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
+		t.Fatal(err)
+	}
+	if again := keyed(g, "req-1", "CEIP Uno"); !again.Replayed || again.School == nil || again.School.ID != first.School.ID {
+		t.Fatalf("a request id of the snapshot sent again after the restore: %+v", again)
+	}
+	if res := keyed(g, "req-2", "CEIP Dos"); res.Replayed || res.Err != nil {
+		t.Fatalf("a request id the snapshot lacks: %+v", res)
+	}
+}

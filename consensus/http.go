@@ -49,6 +49,10 @@ func (m *Member) routes() http.Handler {
 		return readCountry(txn, r.PathValue("code"))
 	}))
 	mux.HandleFunc("PUT /v1/countries/{code}", writeHandler(m, CmdPutCountry, m.putCountryCommand))
+	mux.HandleFunc("POST /v1/countries/{code}/keys", writeHandler(m, CmdAddCountryKey, m.addCountryKeyCommand))
+	mux.HandleFunc("DELETE /v1/countries/{code}/keys/{id}", m.handleRemoveCountryKey)
+	mux.HandleFunc("PUT /v1/countries/{code}/node", writeHandler(m, CmdSetCountryNode, m.setCountryNodeCommand))
+	mux.HandleFunc("PUT /v1/countries/{code}/active", writeHandler(m, CmdSetCountryActive, m.setCountryActiveCommand))
 	mux.HandleFunc("GET /v1/hosts/{host}", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
 		return readCountryByHost(txn, r.PathValue("host"))
 	}))
@@ -100,6 +104,7 @@ func (m *Member) routes() http.Handler {
 	mux.HandleFunc("GET /v1/cluster/backup", m.handleBackup)
 	mux.HandleFunc("POST /v1/cluster/restore", m.handleRestore)
 	mux.HandleFunc("POST /v1/internal/apply", m.handleInternalApply)
+	mux.HandleFunc("POST /v1/internal/apply-batch", m.handleInternalApplyBatch)
 	return mux
 }
 
@@ -132,8 +137,10 @@ type ProjectLabels struct {
 type WriteResult struct {
 	Index  uint64          `json:"index"`
 	School *twinfed.School `json:"school,omitempty"`
-	IDs    []string        `json:"ids,omitempty"`
-	Count  int             `json:"count,omitempty"`
+	// Country is the country record after a change to it.
+	Country *twinfed.Country `json:"country,omitempty"`
+	IDs     []string         `json:"ids,omitempty"`
+	Count   int              `json:"count,omitempty"`
 	// Replayed: the request id was applied before; this is that result.
 	Replayed bool `json:"replayed,omitempty"`
 }
@@ -364,20 +371,16 @@ func jsonProblem(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
-// commit proposes cmd and answers with its result.
-func (m *Member) commit(w http.ResponseWriter, r *http.Request, t CommandType, v any) {
+// commit proposes cmd, keyed with who's request id when there is one, and
+// answers with its result.
+func (m *Member) commit(w http.ResponseWriter, r *http.Request, who caller, t CommandType, v any) {
 	cmd, err := EncodeCommand(t, v)
 	if err != nil {
 		m.writeError(w, r, err)
 		return
 	}
-	id, err := requestID(r)
-	if err != nil {
-		m.writeError(w, r, err)
-		return
-	}
-	if id != "" {
-		cmd = KeyedCommand(id, m.now(), cmd)
+	if who.RequestID != "" {
+		cmd = KeyedCommand(who.RequestID, m.now(), cmd)
 	}
 	res, err := m.propose(r.Context(), cmd)
 	if _, u := m.Leader(); u != "" {
@@ -392,7 +395,7 @@ func (m *Member) commit(w http.ResponseWriter, r *http.Request, t CommandType, v
 		writeJSON(w, twinfed.HTTPStatus(res.Err.Code), APIError{Index: res.Index, Error: ErrorBody{Code: res.Err.Code, Message: res.Err.Message, Fields: res.Err.Fields}})
 		return
 	}
-	writeJSON(w, http.StatusOK, WriteResult{Index: res.Index, School: res.School, IDs: res.IDs, Count: res.Count, Replayed: res.Replayed})
+	writeJSON(w, http.StatusOK, WriteResult{Index: res.Index, School: res.School, Country: res.Country, IDs: res.IDs, Count: res.Count, Replayed: res.Replayed})
 }
 
 // writeHandler serves a JSON write: it reads, authenticates and decodes
@@ -411,7 +414,7 @@ func writeHandler[T any](m *Member, t CommandType, build func(r *http.Request, w
 			m.writeError(w, r, err)
 			return
 		}
-		m.commit(w, r, t, cmd)
+		m.commit(w, r, who, t, cmd)
 	}
 }
 
@@ -430,7 +433,95 @@ func (m *Member) putCountryCommand(r *http.Request, who caller, c *twinfed.Count
 	if err := ValidateCountry(c); err != nil {
 		return nil, err
 	}
-	return PutCountryCommand{Country: *c, At: m.now().UTC()}, nil
+	cmd := PutCountryCommand{Country: *c, At: m.now().UTC()}
+	if v := r.Header.Get("If-Match"); v != "" {
+		n, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(v, "W/"), `"`), 10, 64)
+		if err != nil {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "If-Match must carry the version of the record that was read, such as \"42\"")
+		}
+		cmd.IfVersion = &n
+	}
+	return cmd, nil
+}
+
+// countryCode checks the {code} of a country path.
+func countryCode(r *http.Request) (string, error) {
+	code := r.PathValue("code")
+	if !validCountry(code) {
+		return "", twinfed.Errorf(twinfed.ENOTFOUND, "unknown country %q; use a country code of the programme such as IT", code)
+	}
+	return code, nil
+}
+
+func (m *Member) addCountryKeyCommand(r *http.Request, who caller, k *twinfed.NodeKey) (any, error) {
+	if err := requireAdmin(who, "change a country's keys"); err != nil {
+		return nil, err
+	}
+	code, err := countryCode(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidateNodeKey(k); err != nil {
+		return nil, err
+	}
+	return CountryKeyCommand{Code: code, Key: *k, At: m.now().UTC()}, nil
+}
+
+// handleRemoveCountryKey serves DELETE /v1/countries/{code}/keys/{id}.
+func (m *Member) handleRemoveCountryKey(w http.ResponseWriter, r *http.Request) {
+	who, _, ok := m.readWrite(w, r, m.cfg.MaxBody, nil)
+	if !ok {
+		return
+	}
+	if err := requireAdmin(who, "change a country's keys"); err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	code, err := countryCode(r)
+	if err != nil {
+		m.writeError(w, r, err)
+		return
+	}
+	m.commit(w, r, who, CmdRemoveCountryKey, CountryKeyCommand{Code: code, Key: twinfed.NodeKey{ID: r.PathValue("id")}, At: m.now().UTC()})
+}
+
+// CountryNode is the body of PUT /v1/countries/{code}/node.
+type CountryNode struct {
+	NodeURL string `json:"node_url"`
+	Agency  string `json:"agency,omitempty"`
+}
+
+func (m *Member) setCountryNodeCommand(r *http.Request, who caller, n *CountryNode) (any, error) {
+	if err := requireAdmin(who, "change a country's node"); err != nil {
+		return nil, err
+	}
+	code, err := countryCode(r)
+	if err != nil {
+		return nil, err
+	}
+	if n.NodeURL == "" {
+		return nil, twinfed.FieldError("node_url", "is required: the node's base URL, such as https://it.twinfed.example")
+	}
+	if err := ValidateCountry(&twinfed.Country{NodeURL: n.NodeURL}); err != nil {
+		return nil, err
+	}
+	return CountryNodeCommand{Code: code, NodeURL: n.NodeURL, Agency: strings.TrimSpace(n.Agency), At: m.now().UTC()}, nil
+}
+
+// CountryActive is the body of PUT /v1/countries/{code}/active.
+type CountryActive struct {
+	Active bool `json:"active"`
+}
+
+func (m *Member) setCountryActiveCommand(r *http.Request, who caller, a *CountryActive) (any, error) {
+	if err := requireAdmin(who, "change whether a country takes part"); err != nil {
+		return nil, err
+	}
+	code, err := countryCode(r)
+	if err != nil {
+		return nil, err
+	}
+	return CountryActiveCommand{Code: code, Active: a.Active, At: m.now().UTC()}, nil
 }
 
 func (m *Member) putSchoolCommand(r *http.Request, who caller, s *twinfed.School) (any, error) {
@@ -558,12 +649,7 @@ func (m *Member) handleImport(w http.ResponseWriter, r *http.Request) {
 		m.writeError(w, r, err)
 		return
 	}
-	id, err := requestID(r)
-	if err != nil {
-		m.writeError(w, r, err)
-		return
-	}
-	res, err := m.importSchools(r.Context(), schools, id)
+	res, err := m.importSchools(r.Context(), schools, who.RequestID)
 	if res != nil {
 		w.Header().Set(headerIndex, strconv.FormatUint(res.Index, 10))
 	}
@@ -1015,13 +1101,5 @@ func (m *Member) handleInternalApply(w http.ResponseWriter, r *http.Request) {
 		m.writeError(w, r, errMaybeApplied)
 		return
 	}
-	res, _ := f.Response().(*ApplyResult)
-	out := internalResult{WriteResult: WriteResult{Index: f.Index()}}
-	if res != nil {
-		out.Index, out.School, out.IDs, out.Count, out.Replayed = res.Index, res.School, res.IDs, res.Count, res.Replayed
-		if res.Err != nil {
-			out.Error = &ErrorBody{Code: res.Err.Code, Message: res.Err.Message, Fields: res.Err.Fields}
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, internalResultOf(f))
 }

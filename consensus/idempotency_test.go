@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus"
 	"github.com/twinfed/twinfed/consensus/consensustest"
+	"github.com/twinfed/twinfed/federation/signing"
 )
 
 func postKeyed(t *testing.T, url, key string, body []byte) (int, consensus.WriteResult, []byte) {
@@ -178,5 +181,135 @@ func TestIdempotency_ClientRetriesAWriteWhoseAnswerWasLost(t *testing.T) {
 		if n := countSchools(t, cl, name); n != 1 {
 			t.Fatalf("%d schools named %s, want 1", n, name)
 		}
+	}
+}
+
+// TestIdempotency_ReplayedNodeWriteIsAppliedOnce sends a node's signed
+// write again, byte for byte (as the network or an eavesdropper may,
+// within the Date window), to every member: each answers the first result
+// and no second school appears. The request id is covered by the
+// signature (changing it breaks the signature) and belongs to the node
+// (another node's write with the same id is its own).
+func TestIdempotency_ReplayedNodeWriteIsAppliedOnce(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	itKey, itSigner := MustNodeKey(t)
+	frKey, frSigner := MustNodeKey(t)
+	c.MustRegisterNode(t, "IT", "https://it.example", itKey.NodeKey())
+	c.MustRegisterNode(t, "FR", "https://fr.example", frKey.NodeKey())
+	c.MustWaitConverged(t)
+	lead := c.MustLeader(t)
+	follower := c.URLs[(lead+1)%3]
+
+	signed := func(s *signing.Signer, host string, v any) (http.Header, []byte) {
+		body := mustJSON(v)
+		req, _ := http.NewRequest(http.MethodPost, follower+"/v1/schools", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(consensus.HeaderIdempotencyKey, "school-write-1")
+		if err := s.Sign(req, "https://"+host+"/agency#main-key", body); err != nil {
+			t.Fatal(err)
+		}
+		return req.Header, body
+	}
+	send := func(base string, h http.Header, body []byte) (int, consensus.WriteResult, []byte) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			req, _ := http.NewRequest(http.MethodPost, base+"/v1/schools", bytes.NewReader(body))
+			req.Header = h.Clone()
+			req.Host = strings.TrimPrefix(follower, "http://") // the signed host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var res consensus.WriteResult
+			_ = json.Unmarshal(data, &res)
+			if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+				return resp.StatusCode, res, data
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+
+	h, body := signed(itSigner, "it.example", school("IT", "Scuola Replicata", ""))
+	status, first, data := send(follower, h, body)
+	if status != 200 || first.School == nil {
+		t.Fatalf("first write: %d %s", status, data)
+	}
+	for _, base := range append(c.URLs, follower) {
+		status, again, data := send(base, h, body)
+		if status != 200 || !again.Replayed || again.Index != first.Index || again.School == nil || again.School.ID != first.School.ID {
+			t.Fatalf("replay through %s: %d %s; first was index %d id %s", base, status, data, first.Index, first.School.ID)
+		}
+	}
+	if n := countSchools(t, c.AdminClient(t), "Scuola Replicata"); n != 1 {
+		t.Fatalf("%d schools named Scuola Replicata after the replays, want 1", n)
+	}
+
+	// Another request id on the same signed request: the signature no
+	// longer verifies.
+	forged := h.Clone()
+	forged.Set(consensus.HeaderIdempotencyKey, "school-write-2")
+	if status, _, data := send(follower, forged, body); status != http.StatusUnauthorized {
+		t.Fatalf("a replay under another request id: %d %s", status, data)
+	}
+	// FR's write with the same request id is FR's own.
+	h, body = signed(frSigner, "fr.example", school("FR", "École Distincte", ""))
+	if status, res, data := send(follower, h, body); status != 200 || res.Replayed || res.School == nil || res.School.Country != "FR" {
+		t.Fatalf("FR's write with IT's request id: %d %s", status, data)
+	}
+	if n := countSchools(t, c.AdminClient(t), "Scuola Replicata"); n != 1 {
+		t.Fatalf("%d schools named Scuola Replicata, want 1", n)
+	}
+}
+
+// TestIdempotency_WindowOutlastsTheDateWindow: a node's signed write is
+// accepted for 2 × signing.MaxSkew after it was first applied (its Date
+// may be MaxSkew ahead of the first member's clock and MaxSkew behind the
+// last's); the state must remember its request id at least that long.
+func TestIdempotency_WindowOutlastsTheDateWindow(t *testing.T) {
+	if consensus.IdempotencyWindow <= 2*signing.MaxSkew {
+		t.Fatalf("IdempotencyWindow %s does not outlast the signatures' Date window of ±%s", consensus.IdempotencyWindow, signing.MaxSkew)
+	}
+}
+
+// TestForward_ConcurrentWritesThroughAFollower: writes that reach a
+// follower at once are forwarded to the leader in shared batches; each one
+// is applied once and answered with its own result.
+func TestForward_ConcurrentWritesThroughAFollower(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	c.MustWaitSeeded(t)
+	follower := c.URLs[(c.MustLeader(t)+1)%3]
+	const n = 200
+	type answer struct {
+		status int
+		res    consensus.WriteResult
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := mustJSON(twinfed.School{Country: "SI", LegalName: fmt.Sprintf("Šola %d", i), Level: twinfed.LevelPrimary})
+			status, res, _ := postKeyed(t, follower+"/v1/schools", fmt.Sprintf("batch-%d", i), body)
+			answers[i] = answer{status, res}
+		}()
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	for i, a := range answers {
+		if a.status != 200 || a.res.School == nil || a.res.School.LegalName != fmt.Sprintf("Šola %d", i) {
+			t.Fatalf("write %d: %d %+v", i, a.status, a.res)
+		}
+		if ids[a.res.School.ID] {
+			t.Fatalf("two writes answered school %s", a.res.School.ID)
+		}
+		ids[a.res.School.ID] = true
+	}
+	c.MustWaitConverged(t)
+	if got := countSchools(t, c.AdminClient(t), "Šola"); got != n {
+		t.Fatalf("%d schools stored, want %d", got, n)
 	}
 }

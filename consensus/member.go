@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/federation/signing"
 )
 
 // ErrNotLeader is returned by operations that only the leader can do when
@@ -124,13 +125,16 @@ type Member struct {
 	now     func() time.Time
 	metrics *metrics
 
-	storesMu sync.RWMutex // held for writing while closeStores releases logs and stateDB
-	logs     *LogStore
-	logRead  raft.LogStore // the log cache in front of logs
-	stateDB  *badger.DB
-	fsm      *FSM
-	raft     *raft.Raft
-	trans    *raft.NetworkTransport
+	storesMu  sync.RWMutex // held for writing while closeStores releases logs and stateDB
+	logs      *LogStore
+	logRead   raft.LogStore // the log cache in front of logs
+	stateDB   *badger.DB
+	fsm       *FSM
+	verifier  *signing.Verifier         // checks node writes; keeps the parsed keys
+	forwarder forwarder                 // batches the writes forwarded to the leader
+	leaderURL atomic.Pointer[leaderURL] // Leader's last answer
+	raft      *raft.Raft
+	trans     *raft.NetworkTransport
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -220,6 +224,8 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 		return nil, fmt.Errorf("consensus: open state: %w", err)
 	}
 	m.fsm = newFSM(m.stateDB, m.logger, m.metrics)
+	m.verifier = &signing.Verifier{Keys: fsmKeys{m.fsm}, Now: m.now}
+	m.forwarder.m = m
 	if cfg.FeedWindow > 0 {
 		m.fsm.feedWindow = cfg.FeedWindow
 	}
@@ -401,6 +407,17 @@ func (m *Member) Leader() (id, url string) {
 	if string(lid) == m.cfg.NodeID {
 		return string(lid), m.httpURL
 	}
+	// Every forwarded write asks: remember the answer until a member's
+	// record (or a country's) is written.
+	gen := m.fsm.keysGen.Load()
+	if c := m.leaderURL.Load(); c != nil && c.id == string(lid) && c.gen == gen {
+		return c.id, c.url
+	}
+	defer func() {
+		if url != "" {
+			m.leaderURL.Store(&leaderURL{id: string(lid), url: url, gen: gen})
+		}
+	}()
 	var mi MemberInfo
 	_ = m.stateDB.View(func(txn *badger.Txn) error { return getJSON(txn, pMember+string(lid), &mi) })
 	if mi.HTTPURL == "" {
@@ -412,6 +429,13 @@ func (m *Member) Leader() (id, url string) {
 		}
 	}
 	return string(lid), mi.HTTPURL
+}
+
+// leaderURL is a leader's API URL as Leader found it, valid while the
+// FSM's keysGen is gen.
+type leaderURL struct {
+	id, url string
+	gen     uint64
 }
 
 // Stats returns Raft's statistics (state, term, last_snapshot_index, …).
@@ -642,7 +666,7 @@ func (m *Member) propose(ctx context.Context, cmd []byte) (*ApplyResult, error) 
 				maybe = true
 			}
 		} else if _, url := m.Leader(); url != "" {
-			res, retry, err := m.forwardApply(ctx, url, cmd)
+			res, retry, err := m.forwarder.forward(ctx, url, cmd)
 			if keyed && errors.Is(err, errMaybeApplied) {
 				maybe, retry = true, true
 			}
@@ -678,9 +702,10 @@ const (
 	headerFeedFloor   = "X-Registry-Feed-Floor"
 )
 
-// forwardApply sends cmd to the leader's internal endpoint. retry is true
-// when the leader certainly did not take the write.
-func (m *Member) forwardApply(ctx context.Context, url string, cmd []byte) (*ApplyResult, bool, error) {
+// forwardOne sends cmd alone to the leader's internal endpoint (see
+// forwarder for the usual, batched way). retry is true when the leader
+// certainly did not take the write.
+func (m *Member) forwardOne(ctx context.Context, url string, cmd []byte) (*ApplyResult, bool, error) {
 	m.metrics.forwarded.WithLabelValues("write").Inc()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/internal/apply", bytes.NewReader(cmd))
 	if err != nil {
@@ -714,7 +739,7 @@ func (m *Member) forwardApply(ctx context.Context, url string, cmd []byte) (*App
 		}
 		return nil, false, errMaybeApplied
 	}
-	res := &ApplyResult{Index: out.Index, School: out.School, IDs: out.IDs, Count: out.Count, Replayed: out.Replayed}
+	res := &ApplyResult{Index: out.Index, School: out.School, Country: out.Country, IDs: out.IDs, Count: out.Count, Replayed: out.Replayed}
 	if out.Error != nil {
 		res.Err = out.Error.toError()
 	}

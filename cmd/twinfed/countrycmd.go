@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus"
@@ -71,26 +70,24 @@ func printJSON(c *cli.Context, v any) error {
 }
 
 // countryCommand lets CSS operators record a country's node and keys in the
-// registry.
+// registry. Every change is one registry command applied to the record as
+// the registry holds it (no read-modify-write here), so operators working
+// at once on any members never undo each other's changes.
 func countryCommand() *cli.Command {
-	// withCountry loads the country, lets fn change it, and writes it back.
-	withCountry := func(c *cli.Context, fn func(co *twinfed.Country) error) error {
+	// change runs fn against the registry for the country the first
+	// argument names and prints the record it returns.
+	change := func(c *cli.Context, fn func(ctx context.Context, cl *consensus.Client, code string) (*twinfed.Country, error)) error {
 		code := c.Args().First()
 		if code == "" {
 			return cli.Exit("name the country, e.g. IT", 2)
 		}
+		if c.Args().Len() > 1 {
+			return cli.Exit(fmt.Sprintf("one country code only; %q is left over (flags go before or after the code)", c.Args().Get(1)), 2)
+		}
 		return withRegistry(c, func(ctx context.Context, cl *consensus.Client) error {
-			co, err := cl.Country(ctx, code)
+			co, err := fn(ctx, cl, code)
 			if err != nil {
 				return err
-			}
-			if fn != nil {
-				if err := fn(co); err != nil {
-					return cli.Exit(err.Error(), 2)
-				}
-				if err := cl.PutCountry(ctx, *co); err != nil {
-					return err
-				}
 			}
 			return printJSON(c, co)
 		})
@@ -100,53 +97,61 @@ func countryCommand() *cli.Command {
 		Usage: "show a country's registry record; record its node, agency and keys (CSS operators)",
 		Subcommands: []*cli.Command{
 			{
-				Name: "show", Usage: "print a country's record", ArgsUsage: "CODE",
-				Flags:  registryClientFlags(),
-				Action: func(c *cli.Context) error { return withCountry(c, nil) },
+				Name: "show", Usage: "print a country's record (a consistent read: every acknowledged change is in it)", ArgsUsage: "CODE",
+				Flags: registryClientFlags(),
+				Action: func(c *cli.Context) error {
+					return change(c, func(ctx context.Context, cl *consensus.Client, code string) (*twinfed.Country, error) {
+						return cl.ConsistentCountry(ctx, code)
+					})
+				},
 			},
 			{
-				Name: "set-node", Usage: "record the country's node URL and agency name", ArgsUsage: "CODE",
+				Name: "set-node", Usage: "record the country's node URL and agency name (its keys stay)", ArgsUsage: "CODE",
 				Flags: registryClientFlags(
 					&cli.StringFlag{Name: "url", Required: true, Usage: "the node's base URL"},
 					&cli.StringFlag{Name: "agency", Usage: "the national agency's name"}),
 				Action: func(c *cli.Context) error {
-					return withCountry(c, func(co *twinfed.Country) error {
-						co.NodeURL, co.Active = c.String("url"), true
-						if a := c.String("agency"); a != "" {
-							co.Agency = a
-						}
-						return nil
+					return change(c, func(ctx context.Context, cl *consensus.Client, code string) (*twinfed.Country, error) {
+						return cl.SetCountryNode(ctx, code, c.String("url"), c.String("agency"))
 					})
 				},
 			},
 			{
-				Name: "add-key", Usage: "add the public half of a key file to the keys allowed to sign for the node", ArgsUsage: "CODE",
-				Flags: registryClientFlags(&cli.StringFlag{Name: "key", Required: true, Usage: "the node's key file (node.key or node.key.next)"}),
+				Name:      "add-key",
+				Usage:     "add a public key to the keys allowed to sign for the node",
+				ArgsUsage: "CODE",
+				Description: "--key names a file holding the node's public key: PEM (SubjectPublicKeyInfo, \"BEGIN PUBLIC KEY\"), " +
+					"a JWK (Ed25519 OKP or RSA), or what `twinfed key show` prints; the node's private key file also works " +
+					"(only its public half is sent). Every key of the file is added. The key id comes from the file " +
+					"(the PEM's Key-Id header, the JWK's kid) or --key-id, else from the key's SHA-256 fingerprint.",
+				Flags: registryClientFlags(
+					&cli.StringFlag{Name: "key", Required: true, Usage: "public key file (PEM, JWK or `twinfed key show` JSON), or the node's key file"},
+					&cli.StringFlag{Name: "key-id", Usage: "the key's id in the registry, when the file names none"}),
 				Action: func(c *cli.Context) error {
-					k, err := readKeyFile(c.String("key"))
+					raw, err := os.ReadFile(c.String("key"))
 					if err != nil {
 						return cli.Exit(err.Error(), 1)
 					}
-					return withCountry(c, func(co *twinfed.Country) error {
-						if slices.ContainsFunc(co.Keys, func(x twinfed.NodeKey) bool { return x.ID == k.ID }) {
-							return fmt.Errorf("the registry already lists key %s for %s", k.ID, co.Code)
+					keys, err := parsePublicKeys(raw, c.String("key-id"))
+					if err != nil {
+						return cli.Exit(fmt.Sprintf("%s: %v", c.String("key"), err), 1)
+					}
+					return change(c, func(ctx context.Context, cl *consensus.Client, code string) (co *twinfed.Country, err error) {
+						for _, k := range keys {
+							if co, err = cl.AddCountryKey(ctx, code, k); err != nil {
+								return nil, err
+							}
 						}
-						co.Keys = append(co.Keys, k.NodeKey())
-						return nil
+						return co, nil
 					})
 				},
 			},
 			{
-				Name: "remove-key", Usage: "stop accepting a key for the node (after a rotation)", ArgsUsage: "CODE",
+				Name: "remove-key", Usage: "stop accepting a key for the node (after a rotation, or at once when it is compromised)", ArgsUsage: "CODE",
 				Flags: registryClientFlags(&cli.StringFlag{Name: "key-id", Required: true}),
 				Action: func(c *cli.Context) error {
-					return withCountry(c, func(co *twinfed.Country) error {
-						n := len(co.Keys)
-						co.Keys = slices.DeleteFunc(co.Keys, func(x twinfed.NodeKey) bool { return x.ID == c.String("key-id") })
-						if len(co.Keys) == n {
-							return fmt.Errorf("%s has no key %s", co.Code, c.String("key-id"))
-						}
-						return nil
+					return change(c, func(ctx context.Context, cl *consensus.Client, code string) (*twinfed.Country, error) {
+						return cl.RemoveCountryKey(ctx, code, c.String("key-id"))
 					})
 				},
 			},
@@ -154,7 +159,9 @@ func countryCommand() *cli.Command {
 				Name: "deactivate", Usage: "mark a country as having left the programme (its history stays)", ArgsUsage: "CODE",
 				Flags: registryClientFlags(),
 				Action: func(c *cli.Context) error {
-					return withCountry(c, func(co *twinfed.Country) error { co.Active = false; return nil })
+					return change(c, func(ctx context.Context, cl *consensus.Client, code string) (*twinfed.Country, error) {
+						return cl.SetCountryActive(ctx, code, false)
+					})
 				},
 			},
 		},

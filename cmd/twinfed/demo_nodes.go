@@ -98,7 +98,8 @@ func (d *demoMain) startNode(ctx context.Context, i int, dc demoCountry, admin *
 		d.progress("Recording the %s node's URL and keys in the registry…", dc.Code)
 		co.Agency, co.NodeURL, co.Active = dc.Agency, cfg.BaseURL, true
 		co.Keys = m.NodeKeys()
-		if err := retryUnavailable(ctx, func() error { return admin.PutCountry(ctx, *co) }); err != nil {
+		// Only if no one changed the record since it was read.
+		if err := retryUnavailable(ctx, func() error { _, err := admin.ReplaceCountry(ctx, *co, co.Version); return err }); err != nil {
 			return fmt.Errorf("register the %s node in the registry: %w", dc.Code, err)
 		}
 	}

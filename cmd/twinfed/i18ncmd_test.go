@@ -11,7 +11,7 @@ import (
 )
 
 // runApp runs twinfed with args in process and returns its output and error.
-func runApp(t *testing.T, args ...string) (string, error) {
+func runI18nApp(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err := newApp(&out, &errOut).Run(append([]string{"twinfed"}, args...))
@@ -21,7 +21,7 @@ func runApp(t *testing.T, args ...string) (string, error) {
 // TestI18nMissing: the built-in catalogues have no problem; a working
 // copy with a message added to English and one renamed lists them.
 func TestI18nMissing(t *testing.T) {
-	out, err := runApp(t, "i18n", "missing")
+	out, err := runI18nApp(t, "i18n", "missing")
 	if err != nil {
 		t.Fatalf("i18n missing on the built-in catalogues: %v\n%s", err, out)
 	}
@@ -45,7 +45,7 @@ func TestI18nMissing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, err = runApp(t, "i18n", "missing", "--dir", dir, "--lang", "it")
+	out, err = runI18nApp(t, "i18n", "missing", "--dir", dir, "--lang", "it")
 	if err == nil {
 		t.Fatalf("no error with problems:\n%s", out)
 	}
@@ -56,11 +56,11 @@ func TestI18nMissing(t *testing.T) {
 	}
 	// One language only: Georgian (every message to translate while it
 	// has no catalogue).
-	out, _ = runApp(t, "i18n", "missing", "--lang", "ka")
+	out, _ = runI18nApp(t, "i18n", "missing", "--lang", "ka")
 	if !strings.HasPrefix(out, "ka: ") || strings.Contains(out, "\nit: ") || strings.Contains(out, "no catalogue yet") && !strings.Contains(out, `missing "nav.skip": English "Skip to main content"`) {
 		t.Errorf("ka:\n%.500s", out)
 	}
-	if out, err := runApp(t, "i18n", "missing", "--lang", "xx"); err == nil || !strings.Contains(err.Error(), `"xx" is not a UI language`) {
+	if out, err := runI18nApp(t, "i18n", "missing", "--lang", "xx"); err == nil || !strings.Contains(err.Error(), `"xx" is not a UI language`) {
 		t.Errorf("--lang xx: %v\n%s", err, out)
 	}
 }
@@ -77,10 +77,10 @@ func TestConfigCheck_Languages(t *testing.T) {
 		return path
 	}
 	all := `["` + strings.Join(twinfed.UILanguageCodes(), `", "`) + `"]`
-	if out, err := runApp(t, "config", "check", "node", write(all)); err != nil || !strings.Contains(out, "ok:") {
+	if out, err := runI18nApp(t, "config", "check", "node", write(all)); err != nil || !strings.Contains(out, "ok:") {
 		t.Fatalf("the 36 languages: %v\n%s", err, out)
 	}
-	out, err := runApp(t, "config", "check", "node", write(`["de", "tlh"]`))
+	out, err := runI18nApp(t, "config", "check", "node", write(`["de", "tlh"]`))
 	if err == nil {
 		t.Fatalf("an unknown language is accepted:\n%s", out)
 	}

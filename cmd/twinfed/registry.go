@@ -194,6 +194,7 @@ func registryCommand() *cli.Command {
 					if err := cfg.Validate(); err != nil {
 						return cli.Exit("twinfed registry: "+err.Error(), 2)
 					}
+					defer cpuProfileOnSignal(c.App.ErrWriter)()
 					rm := &registryMain{Config: cfg, Logger: newLogger(c.App.ErrWriter, cfg.Log)}
 					if err := rm.Run(c.Context); err != nil {
 						rm.Close()

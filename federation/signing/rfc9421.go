@@ -296,7 +296,7 @@ func (v *Verifier) verifyMessage(r *http.Request, body []byte, now time.Time, sk
 			continue
 		}
 		if verifyBase(pub, alg, []byte(base), sig) {
-			return &Verified{Country: country, Host: host, KeyID: keyID, NodeKey: k.ID, Scheme: SchemeRFC9421}, nil
+			return &Verified{Country: country, Host: host, KeyID: keyID, NodeKey: k.ID, Scheme: SchemeRFC9421, Headers: covered}, nil
 		}
 	}
 	return nil, reject(ReasonBadSig, "the RFC 9421 signature does not verify with any key the registry lists for %s", host)

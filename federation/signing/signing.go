@@ -266,8 +266,13 @@ func httpsigAlgorithm(alg string) (httpsig.Algorithm, error) {
 	return "", fmt.Errorf("unknown key algorithm %q", alg)
 }
 
-// signedHeaders is what every request signs.
-var signedHeaders = []string{httpsig.RequestTarget, "host", "date", "digest"}
+// signedHeaders is what every request signs; a request that carries an
+// Idempotency-Key signs it too (signedHeadersKeyed), so that no one can
+// replay a signed write under another key.
+var (
+	signedHeaders      = []string{httpsig.RequestTarget, "host", "date", "digest"}
+	signedHeadersKeyed = []string{httpsig.RequestTarget, "host", "date", "digest", "idempotency-key"}
+)
 
 // Signer signs outgoing requests with a node's key. It is safe for
 // concurrent use.
@@ -290,7 +295,11 @@ func (s *Signer) Sign(r *http.Request, keyID string, body []byte) error {
 	}
 	// httpsig signers keep no state between calls but are not documented as
 	// safe for concurrent use, so each request gets its own.
-	signer, _, err := httpsig.NewSigner([]httpsig.Algorithm{alg}, httpsig.DigestSha256, signedHeaders, httpsig.Signature, 0)
+	headers := signedHeaders
+	if r.Header.Get("Idempotency-Key") != "" {
+		headers = signedHeadersKeyed
+	}
+	signer, _, err := httpsig.NewSigner([]httpsig.Algorithm{alg}, httpsig.DigestSha256, headers, httpsig.Signature, 0)
 	if err != nil {
 		return fmt.Errorf("signing: %w", err)
 	}
@@ -357,6 +366,9 @@ type Verified struct {
 	KeyID   string // the keyId as sent, e.g. https://it.example/users/maria#main-key
 	NodeKey string // the registry id of the key that verified it
 	Scheme  string // SchemeCavage or SchemeRFC9421
+	// Headers are the names (lower case) of the headers the signature
+	// covers, (request-target) included.
+	Headers []string
 }
 
 // Verifier checks signed requests against the registry's keys. It is safe
@@ -471,7 +483,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Verified, error) {
 			continue
 		}
 		if hv.Verify(pub, alg) == nil {
-			return &Verified{Country: country, Host: host, KeyID: keyID, NodeKey: k.ID, Scheme: SchemeCavage}, nil
+			return &Verified{Country: country, Host: host, KeyID: keyID, NodeKey: k.ID, Scheme: SchemeCavage, Headers: covered}, nil
 		}
 	}
 	return nil, reject(ReasonBadSig, "the signature does not verify with any key the registry lists for %s", host)
