@@ -147,6 +147,8 @@ func TestREADME_Commands(t *testing.T) {
 	}
 	// The node's first start creates <data_dir>/node.key.
 	run(t, []string{"twinfed", "key", "generate", "--out", dataDir + "/node.key"})
+	// … and its second key beside it (federation/signing: node.key.rsa).
+	run(t, []string{"twinfed", "key", "generate", "--algorithm", "rsa", "--out", dataDir + "/node.key.rsa"})
 	oldKey, err := readKeyFile(dataDir + "/node.key")
 	if err != nil {
 		t.Fatal(err)
@@ -154,11 +156,15 @@ func TestREADME_Commands(t *testing.T) {
 	fill := strings.NewReplacer("<data_dir>", dataDir, "<old id>", oldKey.ID, "PROJECT-URL", "https://it.example/projects/p1")
 
 	// How each command is checked, by its first words.
-	parseOnly := []string{"twinfed demo", "twinfed admin", "twinfed registry leave", "twinfed registry restore"}
+	// The node's backup and restore and `twinfed health` talk to a running
+	// node: TestNodeMain_EndToEnd and TestHealth_Command run them.
+	parseOnly := []string{"twinfed demo", "twinfed admin", "twinfed registry leave", "twinfed registry restore",
+		"twinfed node backup", "twinfed node restore", "twinfed health"}
 	inPassing := map[string]bool{"twinfed labels confirm": true, "twinfed labels prize": true, "twinfed registry restore": true,
 		"twinfed admin": true, "twinfed demo": true, "twinfed key show": true}
 	runs := []string{"twinfed country ", "twinfed key ", "twinfed registry peers", "twinfed registry snapshot",
-		"twinfed labels european", "twinfed labels confirm --", "twinfed labels show", "twinfed labels prizes", "twinfed config check"}
+		"twinfed labels european", "twinfed labels confirm --", "twinfed labels show", "twinfed labels prizes", "twinfed config check",
+		"twinfed i18n missing"}
 
 	cmds := readmeCommands(t)
 	if len(cmds) < 15 {
@@ -171,6 +177,11 @@ func TestREADME_Commands(t *testing.T) {
 			switch {
 			case hasAnyPrefix(parseOnly, line) || inPassing[line]:
 				mustParse(t, splitWords(line), !inPassing[line])
+			case strings.HasPrefix(line, "twinfed config check node FILE"):
+				args := splitWords(strings.Replace(line, "node FILE", "node ../../deploy/node.example.toml", 1))
+				mustParse(t, args, true)
+				run(t, args)
+				ran++
 			case strings.HasPrefix(line, "twinfed config check node|registry FILE"):
 				for _, kind := range []string{"node", "registry"} {
 					args := splitWords(strings.Replace(line, "node|registry FILE", kind+" ../../deploy/"+kind+".example.toml", 1))
@@ -196,8 +207,16 @@ func TestREADME_Commands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if co.NodeURL != "https://it.example" || co.Agency != "…" || len(co.Keys) != 1 || co.Keys[0].ID == oldKey.ID {
-		t.Fatalf("after the README's commands IT is %+v; want the node https://it.example and only the new key", co)
+	rsaKey, err := readKeyFile(dataDir + "/node.key.rsa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, k := range co.Keys {
+		ids[k.ID] = true
+	}
+	if co.NodeURL != "https://it.example" || co.Agency != "…" || len(co.Keys) != 2 || ids[oldKey.ID] || !ids[rsaKey.ID] {
+		t.Fatalf("after the README's commands IT is %+v; want the node https://it.example, its RSA key and the new key, not the old one", co)
 	}
 }
 
