@@ -148,7 +148,9 @@ func (s *Service) update(fn func(txn *badger.Txn) error) error {
 }
 
 // actor is p's actor URL on this node.
-func (s *Service) actor(p *twinfed.Principal) string { return twinfed.ActorURL(s.cfg.BaseURL, p.Username) }
+func (s *Service) actor(p *twinfed.Principal) string {
+	return twinfed.ActorURL(s.cfg.BaseURL, p.Username)
+}
 
 // agencyOf is the country whose members' hidden posts p sees: the node's
 // when p is its agency staff, "" otherwise.

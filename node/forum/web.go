@@ -80,9 +80,9 @@ type listData struct {
 	Threads   []string
 	Countries []*twinfed.Country
 	Thread    string
-	Page    *Page
-	NextURL string
-	Links   map[string]string // post id → its page
+	Page      *Page
+	NextURL   string
+	Links     map[string]string // post id → its page
 }
 
 func (h *handlers) list(w http.ResponseWriter, r *http.Request) {
