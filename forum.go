@@ -100,7 +100,7 @@ func CheckForumPost(p *ForumPost) error {
 	if !slices.Contains(ForumThreads, p.Thread) {
 		f["thread"] = msgForumThread
 	}
-	p.Subjects = SubjectIDs(p.Subjects)
+	p.Subjects = tidy(SubjectIDs(p.Subjects), false)
 	if !inList(p.Subjects, Subjects, 1) {
 		f["subjects"] = msgForumSubjects
 	}
