@@ -27,7 +27,8 @@ var (
 )
 
 // assembleForum builds the forum on s (NewService calls it), builds its
-// index and registers its backfill step.
+// index and registers its hooks: the deletion of an account (here or on
+// another node) and its step of the directory's backfill.
 func (s *Service) assembleForum() error {
 	var reg forum.Registry
 	if s.registry != nil {
@@ -41,6 +42,12 @@ func (s *Service) assembleForum() error {
 	if err := f.Open(); err != nil {
 		return err
 	}
+	// What a member wrote goes with their account, here and, on their
+	// node's Delete{Person}, everywhere.
+	s.accounts.OnDelete(func(txn *badger.Txn, username string) error {
+		return f.ForgetAuthor(txn, twinfed.ActorURL(s.cfg.BaseURL, username))
+	})
+	s.dir.OnActorDeleted(f.ForgetAuthor)
 	s.dir.OnBackfill(func(ctx context.Context, fetch directory.Fetcher, base string) error {
 		_, err := f.Backfill(ctx, fetch, base)
 		return err

@@ -193,6 +193,24 @@ func TestForum_Rules(t *testing.T) {
 		}
 	})
 
+	t.Run("only the author changes a post, checked again", func(t *testing.T) {
+		in := forumIdea("Songs of our towns, again")
+		if _, err := f.Edit(ctx, bruno, first.ID, in); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+			t.Fatalf("bruno changes anna's post: %v", err)
+		}
+		bad := forumIdea("")
+		if _, err := f.Edit(ctx, anna, first.ID, bad); twinfed.ErrorFields(err)["title"] == "" {
+			t.Fatalf("an edit without a title: %v", err)
+		}
+		p, err := f.Edit(ctx, anna, first.ID, in)
+		if err != nil || p.Title != "Songs of our towns, again" || p.Version != 4 || p.Published != first.Published {
+			t.Fatalf("the changed post: %+v %v", p, err)
+		}
+		if page, _ := f.Search(ctx, bruno, forum.Query{Text: "again"}); page.Total != 1 {
+			t.Fatalf("the search does not find the changed title: %+v", page)
+		}
+	})
+
 	t.Run("only the author deletes, with the replies", func(t *testing.T) {
 		if err := f.Delete(ctx, bruno, first.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 			t.Fatalf("bruno deletes anna's post: %v", err)
@@ -205,6 +223,26 @@ func TestForum_Rules(t *testing.T) {
 		}
 		if page, _ := f.Search(ctx, anna, forum.Query{}); page.Total != 1 {
 			t.Fatalf("after the deletion the forum lists %d posts", page.Total)
+		}
+	})
+
+	t.Run("a deleted account takes its posts and replies along", func(t *testing.T) {
+		r, err := f.Reply(ctx, anna, second.ID, "Me too")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := f.Post(ctx, anna, forumIdea("Another idea"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Accounts().DeleteAccount(ctx, anna, "correct horse 1"); err != nil {
+			t.Fatal(err)
+		}
+		if th, err := f.Read(ctx, bruno, second.ID); err != nil || len(th.Replies) != 0 {
+			t.Fatalf("bruno's post after anna left: %+v %v (reply %s)", th, err, r.ID)
+		}
+		if _, err := f.Read(ctx, bruno, other.ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+			t.Fatalf("anna's post after she left: %v", err)
 		}
 	})
 
@@ -254,7 +292,20 @@ func TestForum_Pages(t *testing.T) {
 	id := strings.TrimPrefix(loc, "/forum/post?id=")
 	id, _ = url.QueryUnescape(strings.Split(id, "&")[0])
 
+	edit := "/forum/edit?id=" + url.QueryEscape(id)
+	if code, page := anna.Get(edit); code != 200 || !strings.Contains(page, `value="Bridges across the sea"`) || !strings.Contains(page, `value="UA" checked`) {
+		t.Fatalf("the edit form: %d\n%s", code, page)
+	}
+	code, _, loc = anna.Form(edit, "/forum/edit", url.Values{"id": {id}, "thread": {"neighbourhood"}, "title": {"Bridges across the sea and rivers"},
+		"subjects": {"geography"}, "age_bands": {"age_16_19"}, "languages": {"en"}, "seeking": {"UA"}, "months": {"12"}, "idea": {"Pupils map bridges."}})
+	if code != 303 || !strings.Contains(loc, "done=forum_changed") {
+		t.Fatalf("edit: %d %s", code, loc)
+	}
+
 	bruno := login(t, n, "bruno", "correct horse 1")
+	if code, _ := bruno.Get(edit); code != 403 {
+		t.Fatalf("bruno opens anna's edit form: %d", code)
+	}
 	code, page = bruno.Get("/forum?thread=neighbourhood&country=UA")
 	if code != 200 || !strings.Contains(page, "Bridges across the sea") {
 		t.Fatalf("bruno's search: %d\n%s", code, page)

@@ -91,6 +91,20 @@ func TestFederation_PartnerForum(t *testing.T) {
 		}
 		return false
 	}, "Jean was never notified of the reply")
+	// Jean changes his post: every replica takes the new version.
+	code, out = js.call("POST", "/api/v1/forum/edit", map[string]any{"id": postID, "thread": "age_6_11", "title": "Chansons de nos villes et villages",
+		"subjects": []string{"music"}, "age_bands": []string{"age_6_11"}, "languages": []string{"fr", "en"}, "seeking": []string{"IT", "ES"},
+		"months": 8, "idea": "Nos élèves chantent leur ville, les vôtres la leur."})
+	if code != 200 || out["version"] != float64(2) {
+		t.Fatalf("edit: %d %v", code, out)
+	}
+	if code, out := ms.call("POST", "/api/v1/forum/edit", map[string]any{"id": postID, "title": "Mine now"}); code != 403 {
+		t.Fatalf("Maria changes Jean's post: %d %v", code, out)
+	}
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		th, err := it.Node().Forum().Read(ctx, teacher("maria"), postID)
+		return err == nil && th.Post.Title == "Chansons de nos villes et villages" && th.Post.Months == 8
+	}, "the change never reached the IT node")
 	// The web page shows the post, the reply and the contact form.
 	page := ms.page("/forum/post?id=" + url.QueryEscape(postID))
 	for _, want := range []string{"Chansons de nos villes", "La mia classe canta Roma", `action="/forum/contact"`} {
@@ -124,7 +138,7 @@ func TestFederation_PartnerForum(t *testing.T) {
 	es.restart(t)
 	consensustest.Eventually(t, 60*time.Second, func() bool {
 		th, err := es.Node().Forum().Read(ctx, teacher("ana"), postID)
-		return err == nil && th.Post.Title == "Chansons de nos villes" && len(th.Replies) == 1 && th.Replies[0].ID == replyID
+		return err == nil && th.Post.Title == "Chansons de nos villes et villages" && len(th.Replies) == 1 && th.Replies[0].ID == replyID
 	}, "the ES node never showed the post and its reply after its restart")
 
 	// The FR agency hides the post: no reply is taken any more, here or

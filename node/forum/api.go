@@ -16,6 +16,10 @@ func (h *handlers) apiRoutes(k *web.Kit) {
 		return s.Post(r.Context(), p, &twinfed.ForumPost{Thread: in.Thread, Title: in.Title, Subjects: in.Subjects, AgeBands: in.AgeBands,
 			Languages: in.Languages, Seeking: in.Seeking, Months: in.Months, Idea: in.Idea})
 	})))
+	k.HandleFunc("POST /api/v1/forum/edit", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in editInput) (any, error) {
+		return s.Edit(r.Context(), p, in.ID, &twinfed.ForumPost{Thread: in.Thread, Title: in.Title, Subjects: in.Subjects, AgeBands: in.AgeBands,
+			Languages: in.Languages, Seeking: in.Seeking, Months: in.Months, Idea: in.Idea})
+	})))
 	k.HandleFunc("GET /api/v1/forum/post", k.API(true, h.apiRead))
 	k.HandleFunc("POST /api/v1/forum/replies", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in idInput) (any, error) {
 		return s.Reply(r.Context(), p, in.ID, in.Text)
@@ -52,6 +56,12 @@ type postInput struct {
 	Seeking   []string `json:"seeking"`
 	Months    int      `json:"months"`
 	Idea      string   `json:"idea"`
+}
+
+// editInput is a change of one's post: its id and the whole post again.
+type editInput struct {
+	ID string `json:"id"`
+	postInput
 }
 
 // idInput is an action on one post.

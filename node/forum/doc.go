@@ -22,6 +22,9 @@
 // its node when the author is elsewhere); a reply to a member's post is
 // notified to them (kind forum_reply, package notice).
 //
+// What a member wrote is erased with their account (ForgetAuthor, on the
+// accounts' deletion hook and on the directory's OnActorDeleted).
+//
 // Keys it owns: store.PrefixForum (fm/), store.PrefixForumReply (fy/),
-// store.PrefixForumReport (fx/).
+// store.PrefixForumReport (fx/), store.PrefixForumAuthor (fa/).
 package forum

@@ -183,6 +183,9 @@ func (s *Service) put(txn *badger.Txn, old, p *twinfed.ForumPost) error {
 	if err := store.SetJSON(txn, store.PrefixForum+p.ID, p); err != nil {
 		return err
 	}
+	if err := txn.Set([]byte(store.PrefixForumAuthor+p.Author+" "+p.ID), nil); err != nil {
+		return err
+	}
 	if p.IsReply() {
 		if old == nil {
 			if err := txn.Set([]byte(replyKey(p)), nil); err != nil {
@@ -201,14 +204,22 @@ func (s *Service) remove(txn *badger.Txn, p *twinfed.ForumPost) error {
 	if err := txn.Delete([]byte(store.PrefixForum + p.ID)); err != nil {
 		return err
 	}
+	if err := txn.Delete([]byte(store.PrefixForumAuthor + p.Author + " " + p.ID)); err != nil {
+		return err
+	}
 	if p.IsReply() {
 		s.store.AfterCommit(txn, func() { s.ix.addReply(p.InReplyTo, -1) })
 		return txn.Delete([]byte(replyKey(p)))
 	}
 	for _, k := range store.KeysUnder(txn, store.PrefixForumReply+p.ID+" ", 0) {
 		if i := strings.LastIndexByte(k, ' '); i > 0 {
-			if err := txn.Delete([]byte(store.PrefixForum + k[i+1:])); err != nil {
-				return err
+			if r := s.Get(txn, k[i+1:]); r != nil {
+				if err := txn.Delete([]byte(store.PrefixForum + r.ID)); err != nil {
+					return err
+				}
+				if err := txn.Delete([]byte(store.PrefixForumAuthor + r.Author + " " + r.ID)); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -354,6 +365,57 @@ func (s *Service) Delete(ctx context.Context, p *twinfed.Principal, id string) e
 		return s.publish(ctx, txn, twinfed.ActivityDelete, p.Username, post)
 	})
 	return s.internal("forum delete", err)
+}
+
+// ForgetAuthor removes, within txn, every post (with its replies) and
+// reply of a member whose account is deleted: this node's member (the
+// account's deletion hook) or another node's (the directory's, when their
+// node's Delete{Person} arrives). Nothing is sent: the other nodes forget
+// them on the same Delete{Person}.
+func (s *Service) ForgetAuthor(txn *badger.Txn, actor string) error {
+	for _, k := range store.KeysUnder(txn, store.PrefixForumAuthor+actor+" ", 0) {
+		if p := s.Get(txn, k); p != nil {
+			if err := s.remove(txn, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Edit changes p's own post (not a reply): checked as a new post is, its
+// version raised, sent to every node as an Update. EINVALID naming the
+// fields; EFORBIDDEN for someone else's post.
+func (s *Service) Edit(ctx context.Context, p *twinfed.Principal, id string, in *twinfed.ForumPost) (*twinfed.ForumPost, error) {
+	if err := twinfed.CanPostInForum(p); err != nil {
+		return nil, err
+	}
+	var out *twinfed.ForumPost
+	err := s.update(func(txn *badger.Txn) error {
+		old := s.Get(txn, id)
+		if old == nil || old.IsReply() {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "This post is not in the forum (it may have been deleted).")
+		}
+		if old.Author != s.actor(p) {
+			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only its author may change a post.")
+		}
+		post := *old
+		post.Thread, post.Title, post.Subjects, post.AgeBands, post.Languages, post.Seeking, post.Months, post.Idea =
+			in.Thread, in.Title, in.Subjects, in.AgeBands, in.Languages, in.Seeking, in.Months, in.Idea
+		if err := twinfed.CheckForumPost(&post); err != nil {
+			return err
+		}
+		post.Version, post.Updated = old.Version+1, s.now().UTC()
+		if err := s.put(txn, old, &post); err != nil {
+			return err
+		}
+		out = &post
+		return s.publish(ctx, txn, twinfed.ActivityUpdate, p.Username, &post)
+	})
+	if err != nil {
+		return nil, s.internal("forum edit", err)
+	}
+	return out, nil
 }
 
 // SetHidden hides a post of one of the node's members (or shows it

@@ -41,6 +41,8 @@ func (s *Service) Routes(k *web.Kit, cfg WebConfig) error {
 	k.HandleFunc("GET /forum", k.Member(h.list))
 	k.HandleFunc("GET /forum/new", k.Member(h.newForm))
 	k.HandleFunc("POST /forum/new", k.Member(h.create))
+	k.HandleFunc("GET /forum/edit", k.Member(h.editForm))
+	k.HandleFunc("POST /forum/edit", k.Member(h.edit))
 	k.HandleFunc("GET /forum/post", k.Member(h.view))
 	k.HandleFunc("POST /forum/reply", k.Member(h.reply))
 	k.HandleFunc("POST /forum/contact", k.Member(h.contact))
@@ -80,6 +82,7 @@ type listData struct {
 	Threads   []string
 	Countries []*twinfed.Country
 	Thread    string
+	Edit      string // the post being changed (the form's)
 	Page      *Page
 	NextURL   string
 	Links     map[string]string // post id → its page
@@ -125,24 +128,58 @@ func (h *handlers) newForm(w http.ResponseWriter, r *http.Request) {
 	h.kit.Render(w, http.StatusOK, "forum_new", p)
 }
 
-func (h *handlers) create(w http.ResponseWriter, r *http.Request) {
-	f := r.PostForm
+// postForm reads a post from the form.
+func postForm(f url.Values) *twinfed.ForumPost {
 	months, _ := strconv.Atoi(strings.TrimSpace(f.Get("months")))
-	in := &twinfed.ForumPost{Thread: f.Get("thread"), Title: f.Get("title"), Subjects: f["subjects"], AgeBands: f["age_bands"],
+	return &twinfed.ForumPost{Thread: f.Get("thread"), Title: f.Get("title"), Subjects: f["subjects"], AgeBands: f["age_bands"],
 		Languages: f["languages"], Seeking: f["seeking"], Months: months, Idea: f.Get("idea")}
-	post, err := h.svc.Post(r.Context(), web.State(r).Principal, in)
+}
+
+// saved answers the post form: the post's page, or the form again with
+// the errors next to its fields.
+func (h *handlers) saved(w http.ResponseWriter, r *http.Request, edit string, post *twinfed.ForumPost, err error, flash string) {
 	if err != nil {
 		if twinfed.ErrorCode(err) == twinfed.EINVALID {
 			p := h.kit.NewPage(w, r, "forum.new")
 			p.Nav = "forum"
-			p.Data = &listData{Threads: twinfed.ForumThreads, Countries: countries}
+			p.Data = &listData{Threads: twinfed.ForumThreads, Countries: countries, Edit: edit}
 			h.kit.Fail(w, r, "forum_new", p, err)
 			return
 		}
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	http.Redirect(w, r, PostLink(post.ID)+"&done=forum_posted", http.StatusSeeOther)
+	http.Redirect(w, r, PostLink(post.ID)+"&done="+flash, http.StatusSeeOther)
+}
+
+func (h *handlers) create(w http.ResponseWriter, r *http.Request) {
+	post, err := h.svc.Post(r.Context(), web.State(r).Principal, postForm(r.PostForm))
+	h.saved(w, r, "", post, err, "forum_posted")
+}
+
+// editForm is the post form filled with the member's own post.
+func (h *handlers) editForm(w http.ResponseWriter, r *http.Request) {
+	t, err := h.svc.Read(r.Context(), web.State(r).Principal, r.URL.Query().Get("id"))
+	if err == nil && !t.Mine {
+		err = twinfed.Errorf(twinfed.EFORBIDDEN, "Only its author may change a post.")
+	}
+	if err != nil {
+		h.kit.ErrorPage(w, r, err)
+		return
+	}
+	post := t.Post
+	p := h.kit.NewPage(w, r, "forum.edit")
+	p.Nav = "forum"
+	p.Form = url.Values{"thread": {post.Thread}, "title": {post.Title}, "subjects": post.Subjects, "age_bands": post.AgeBands,
+		"languages": post.Languages, "seeking": post.Seeking, "months": {strconv.Itoa(post.Months)}, "idea": {post.Idea}}
+	p.Data = &listData{Threads: twinfed.ForumThreads, Countries: countries, Edit: post.ID}
+	h.kit.Render(w, http.StatusOK, "forum_new", p)
+}
+
+func (h *handlers) edit(w http.ResponseWriter, r *http.Request) {
+	id := r.PostForm.Get("id")
+	post, err := h.svc.Edit(r.Context(), web.State(r).Principal, id, postForm(r.PostForm))
+	h.saved(w, r, id, post, err, "forum_changed")
 }
 
 // viewData is a post's page.

@@ -96,6 +96,9 @@ const (
 	// PrefixForumReport: fx/<post id> <report id> → forum report JSON (what
 	// members reported of this node's members' posts). Owner: forum.
 	PrefixForumReport = "fx/"
+	// PrefixForumAuthor: fa/<author actor URL> <post or reply id> → "" (what
+	// a member wrote, erased with their account). Owner: forum.
+	PrefixForumAuthor = "fa/"
 
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
@@ -161,6 +164,7 @@ var Keys = []Key{
 	{"PrefixForum", PrefixForum, true, "forum"},
 	{"PrefixForumReply", PrefixForumReply, true, "forum"},
 	{"PrefixForumReport", PrefixForumReport, true, "forum"},
+	{"PrefixForumAuthor", PrefixForumAuthor, true, "forum"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},
