@@ -91,7 +91,7 @@ func BenchmarkForumSearch200k(b *testing.B) {
 	if err := s.Open(); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(time.Since(built).Milliseconds()), "build-ms")
+	buildMs := float64(time.Since(built).Milliseconds())
 	if n := s.ix.len(); n != posts {
 		b.Fatalf("indexed %d posts, want %d", n, posts)
 	}
@@ -136,4 +136,5 @@ func BenchmarkForumSearch200k(b *testing.B) {
 	b.ReportMetric(ms(0.5), "p50-ms")
 	b.ReportMetric(ms(0.99), "p99-ms")
 	b.ReportMetric(ms(1), "max-ms")
+	b.ReportMetric(buildMs, "build-ms") // after ResetTimer, which clears the metrics
 }
