@@ -136,6 +136,9 @@ func (s *Service) PostURL(id string) string { return s.cfg.BaseURL + "/forum/pos
 
 func (s *Service) isLocal(id string) bool { return s.acts.IsLocal(id) }
 
+// IsLocal reports whether a post or reply id is hosted by this node.
+func (s *Service) IsLocal(id string) bool { return s.isLocal(id) }
+
 func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
 
 // update runs fn in a transaction and tells the outbox after the commit.
