@@ -91,6 +91,19 @@ func TestFederation_PartnerForum(t *testing.T) {
 		}
 		return false
 	}, "Jean was never notified of the reply")
+	// Maria reports the post: the FR agency sees it (a Flag to its node).
+	if code, out := ms.call("POST", "/api/v1/forum/reports", map[string]any{"id": postID, "reason": "Solo una prova"}); code != 200 {
+		t.Fatalf("report: %d %v", code, out)
+	}
+	officer := &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		list, err := fr.Node().Forum().Reports(ctx, officer)
+		return err == nil && len(list) == 1 && list[0].Post.ID == postID && list[0].Reports[0].Reporter == maria && list[0].Reports[0].Reason == "Solo una prova"
+	}, "the report never reached the FR agency")
+	if list, _ := it.Node().Forum().Reports(ctx, officer); len(list) != 0 {
+		t.Fatalf("the IT agency holds reports of a French post: %+v", list)
+	}
+
 	// Jean changes his post: every replica takes the new version.
 	code, out = js.call("POST", "/api/v1/forum/edit", map[string]any{"id": postID, "thread": "age_6_11", "title": "Chansons de nos villes et villages",
 		"subjects": []string{"music"}, "age_bands": []string{"age_6_11"}, "languages": []string{"fr", "en"}, "seeking": []string{"IT", "ES"},
@@ -143,8 +156,7 @@ func TestFederation_PartnerForum(t *testing.T) {
 
 	// The FR agency hides the post: no reply is taken any more, here or
 	// from another node, and the replicas hide it.
-	officer := &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
-	if _, err := it.Node().Forum().SetHidden(ctx, &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}, postID, true); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+	if _, err := it.Node().Forum().SetHidden(ctx, officer, postID, true); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 		t.Fatalf("the IT agency hides a French post: %v", err)
 	}
 	if _, err := fr.Node().Forum().SetHidden(ctx, officer, postID, true); err != nil {
