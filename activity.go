@@ -21,6 +21,7 @@ const (
 	ActivityJoin     ActivityType = "Join"
 	ActivityLeave    ActivityType = "Leave"
 	ActivityAnnounce ActivityType = "Announce"
+	ActivityFlag     ActivityType = "Flag" // a report of an object to the agency of its node
 )
 
 // Activity is a federation message in domain terms. A node's services build
@@ -47,6 +48,9 @@ type Activity struct {
 	// Project is the project (a Group) the activity is about, embedded as
 	// its object (Update, Delete) or its target (Invite, Accept, Reject).
 	Project *Project `json:"project,omitempty"`
+	// Forum is a partner-forum post or reply (Create, Update), carried as
+	// a Note with the forum thread as its context.
+	Forum *ForumPost `json:"forum,omitempty"`
 
 	// Proof is the signed request that carried the activity, as received
 	// (see federation.Proof); set by the federation on incoming activities
@@ -108,6 +112,14 @@ func CheckSameOrigin(signer string, a *Activity) error {
 	}
 	if a.Profile != nil && a.Type != ActivityAnnounce {
 		if err := check("profile", a.Profile.ID); err != nil {
+			return err
+		}
+	}
+	if a.Forum != nil {
+		if err := check("forum post", a.Forum.ID); err != nil {
+			return err
+		}
+		if err := check("forum post author", a.Forum.Author); err != nil {
 			return err
 		}
 	}

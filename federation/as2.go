@@ -28,6 +28,8 @@ const (
 	propProfile = "twinfed:profile"
 	// propProject carries the whole project record on its Group.
 	propProject = "twinfed:project"
+	// propForum carries the whole partner-forum post (or reply) on its Note.
+	propForum = "twinfed:forumPost"
 	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
 	// go-fed vocabulary does not know.
 	propEndpoints = "endpoints"
@@ -84,6 +86,8 @@ func newAS2Activity(t twinfed.ActivityType) (as2Activity, bool) {
 		return streams.NewActivityStreamsLeave(), true
 	case twinfed.ActivityAnnounce:
 		return streams.NewActivityStreamsAnnounce(), true
+	case twinfed.ActivityFlag:
+		return streams.NewActivityStreamsFlag(), true
 	}
 	return nil, false
 }
@@ -457,6 +461,50 @@ func noteToDomain(note vocab.ActivityStreamsNote) (*twinfed.Note, error) {
 	return n, nil
 }
 
+// noteFromForumPost is a partner-forum post (or reply) as a Note: its
+// author as attributedTo, its idea as content, its thread as context (the
+// post it answers as inReplyTo), and the whole record under
+// twinfed:forumPost.
+func noteFromForumPost(f *twinfed.ForumPost) (vocab.ActivityStreamsNote, error) {
+	note, err := noteFromDomain(&twinfed.Note{ID: f.ID, From: f.Author, Content: f.Idea, InReplyTo: f.InReplyTo, Published: f.Published})
+	if err != nil {
+		return nil, err
+	}
+	if f.Title != "" {
+		n := streams.NewActivityStreamsNameProperty()
+		n.AppendXMLSchemaString(f.Title)
+		note.SetActivityStreamsName(n)
+	}
+	if f.Thread != "" {
+		u, err := mustURL(nsTwinfed + "forum/" + f.Thread)
+		if err != nil {
+			return nil, err
+		}
+		cp := streams.NewActivityStreamsContextProperty()
+		cp.AppendIRI(u)
+		note.SetActivityStreamsContext(cp)
+	}
+	note.GetUnknownProperties()[propForum] = f
+	return note, nil
+}
+
+// forumPostFromNote reads the record a Note carries under
+// twinfed:forumPost; EINVALID when it is malformed or is not the Note's.
+func forumPostFromNote(note vocab.ActivityStreamsNote) (*twinfed.ForumPost, error) {
+	var id string
+	if v := note.GetJSONLDId(); v != nil && v.Get() != nil {
+		id = v.Get().String()
+	}
+	f := new(twinfed.ForumPost)
+	if err := remarshal(note.GetUnknownProperties()[propForum], f); err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Note's %s is malformed", propForum)
+	}
+	if id == "" || f.ID != id {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Note %s carries the forum post %s", id, f.ID)
+	}
+	return f, nil
+}
+
 // EncodeActivity turns a domain activity into its ActivityStreams 2.0 JSON
 // document, as it is delivered and served at its id. An activity with no
 // embedded object is written by encodeSimple, byte for byte as go-fed
@@ -513,6 +561,12 @@ func encodeActivityStreams(a *twinfed.Activity) ([]byte, error) {
 		op.AppendActivityStreamsPerson(person)
 	case a.Note != nil:
 		note, err := noteFromDomain(a.Note)
+		if err != nil {
+			return nil, err
+		}
+		op.AppendActivityStreamsNote(note)
+	case a.Forum != nil:
+		note, err := noteFromForumPost(a.Forum)
 		if err != nil {
 			return nil, err
 		}
@@ -662,6 +716,12 @@ func decodeActivity(body []byte, simple bool) (*twinfed.Activity, error) {
 				return nil, err
 			}
 			a.Profile, a.Object = p, p.ID
+		case it.IsActivityStreamsNote() && it.GetActivityStreamsNote().GetUnknownProperties()[propForum] != nil:
+			f, err := forumPostFromNote(it.GetActivityStreamsNote())
+			if err != nil {
+				return nil, err
+			}
+			a.Forum, a.Object = f, f.ID
 		case it.IsActivityStreamsNote():
 			n, err := noteToDomain(it.GetActivityStreamsNote())
 			if err != nil {
@@ -733,6 +793,7 @@ var activityResolver = func() *streams.JSONResolver {
 		func(ctx context.Context, v vocab.ActivityStreamsJoin) error { return put(ctx, v) },
 		func(ctx context.Context, v vocab.ActivityStreamsLeave) error { return put(ctx, v) },
 		func(ctx context.Context, v vocab.ActivityStreamsAnnounce) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsFlag) error { return put(ctx, v) },
 	)
 	if err != nil {
 		panic("federation: activity resolver: " + err.Error()) // the callbacks' signatures are fixed above

@@ -62,7 +62,15 @@ func sampleActivities() map[string]*twinfed.Activity {
 		"invite":        {ID: act("i1"), Type: twinfed.ActivityInvite, Actor: maria, To: []string{claire}, Object: claire, Target: itBase + "/projects/p7", Summary: "Join our robotics project", Published: published},
 		"join":          {ID: act("j1"), Type: twinfed.ActivityJoin, Actor: maria, To: []string{frBase + "/events/e1"}, Object: frBase + "/events/e1", Published: published},
 		"leave":         {ID: act("l1"), Type: twinfed.ActivityLeave, Actor: maria, To: []string{claire}, Object: frBase + "/groups/g1", Published: published},
-		"announce":      {ID: act("an1"), Type: twinfed.ActivityAnnounce, Actor: itBase + "/projects/p7", To: []string{claire}, Object: frBase + "/notes/n5", Published: published},
+		"create_forum_post": {ID: act("fp1"), Type: twinfed.ActivityCreate, Actor: maria, To: []string{twinfed.AgencyURL(frBase)}, Object: itBase + "/forum/posts/fp1", Published: published,
+			Forum: &twinfed.ForumPost{ID: itBase + "/forum/posts/fp1", Author: maria, Name: "Maria Rossi", Country: "IT", SchoolName: "IC Dante Alighieri", Thread: "age_6_11",
+				Title: "Songs of our towns", Subjects: []string{"music"}, AgeBands: []string{"age_6_11"}, Languages: []string{"en", "it"}, Seeking: []string{"FR"}, Months: 6,
+				Idea: "Our pupils sing their town.", Version: 1, Published: published, Updated: published}},
+		"create_forum_reply": {ID: act("fr1"), Type: twinfed.ActivityCreate, Actor: maria, To: []string{twinfed.AgencyURL(frBase)}, Object: itBase + "/forum/posts/fr1", Published: published,
+			Forum: &twinfed.ForumPost{ID: itBase + "/forum/posts/fr1", Author: maria, Name: "Maria Rossi", Country: "IT", InReplyTo: frBase + "/forum/posts/x9",
+				Idea: "Count us in!", Version: 1, Published: published, Updated: published}},
+		"flag_forum_post": {ID: act("fl1"), Type: twinfed.ActivityFlag, Actor: maria, To: []string{twinfed.AgencyURL(frBase)}, Object: frBase + "/forum/posts/x9", Summary: "Off topic", Published: published},
+		"announce":        {ID: act("an1"), Type: twinfed.ActivityAnnounce, Actor: itBase + "/projects/p7", To: []string{claire}, Object: frBase + "/notes/n5", Published: published},
 	}
 }
 

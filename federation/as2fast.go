@@ -31,7 +31,7 @@ func simpleType(t twinfed.ActivityType) bool {
 	switch t {
 	case twinfed.ActivityFollow, twinfed.ActivityAccept, twinfed.ActivityReject, twinfed.ActivityUndo,
 		twinfed.ActivityCreate, twinfed.ActivityUpdate, twinfed.ActivityDelete, twinfed.ActivityInvite,
-		twinfed.ActivityJoin, twinfed.ActivityLeave, twinfed.ActivityAnnounce:
+		twinfed.ActivityJoin, twinfed.ActivityLeave, twinfed.ActivityAnnounce, twinfed.ActivityFlag:
 		return true
 	}
 	return false
@@ -41,7 +41,7 @@ func simpleType(t twinfed.ActivityType) bool {
 // EncodeActivity's go-fed path does: the same map through the same encoder.
 // ok is false for any other activity, and for a value go-fed must refuse.
 func encodeSimple(a *twinfed.Activity) (body []byte, ok bool) {
-	if a.Profile != nil || a.Note != nil || a.Project != nil || !simpleType(a.Type) {
+	if a.Profile != nil || a.Note != nil || a.Project != nil || a.Forum != nil || !simpleType(a.Type) {
 		return nil, false
 	}
 	iri := func(raw string) (string, bool) {

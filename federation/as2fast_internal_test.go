@@ -13,7 +13,7 @@ func TestSimpleType_MatchesGoFed(t *testing.T) {
 	types := []twinfed.ActivityType{
 		twinfed.ActivityFollow, twinfed.ActivityAccept, twinfed.ActivityReject, twinfed.ActivityUndo,
 		twinfed.ActivityCreate, twinfed.ActivityUpdate, twinfed.ActivityDelete, twinfed.ActivityInvite,
-		twinfed.ActivityJoin, twinfed.ActivityLeave, twinfed.ActivityAnnounce,
+		twinfed.ActivityJoin, twinfed.ActivityLeave, twinfed.ActivityAnnounce, twinfed.ActivityFlag,
 		"Like", "Block", "Add", "Remove", "Move", "Note", "Person", "follow", "",
 	}
 	for _, ty := range types {

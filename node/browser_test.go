@@ -331,6 +331,7 @@ func TestBrowser_UI(t *testing.T) {
 	t.Run("LanguageSwitch", func(t *testing.T) { browserLanguageSwitch(t, browser) })
 	t.Run("EveryPage", func(t *testing.T) { browserEveryPage(t, browser) })
 	t.Run("Languages", func(t *testing.T) { browserLanguages(t, browser) })
+	t.Run("Forum", func(t *testing.T) { browserForum(t, browser) })
 }
 
 // browserEveryPage opens every page of the web UI, as a visitor, a member
@@ -354,12 +355,18 @@ func browserEveryPage(t *testing.T, browser context.Context) {
 	if _, err := n.Social().SendMessage(ctx, anna, brunoURL, "Ciao Bruno!"); err != nil {
 		t.Fatal(err)
 	}
+	idea, err := n.Forum().Post(ctx, anna, &twinfed.ForumPost{Thread: twinfed.ForumErasmus, Title: "Water and climate", Subjects: []string{"science"},
+		AgeBands: []string{"age_12_15"}, Languages: []string{"it", "en"}, Seeking: []string{"FR"}, Months: 12, Idea: "We measure rain together."})
+	if err != nil {
+		t.Fatal(err)
+	}
 	visitor := []string{"/", "/login", "/register", "/password/forgot", "/register/resend", "/users/bruno", "/projects/search"}
 	member := []string{"/", "/people", "/people?q=bruno", "/contacts", "/messages", "/messages/with?peer=" + url.QueryEscape(brunoURL),
 		"/notifications", "/account", "/account/profile", "/account/schools", "/account/delete", "/projects", "/projects/new",
-		"/projects/view?id=" + url.QueryEscape(proj.ID), "/projects/view?id=" + url.QueryEscape(eu.ID), "/projects/search", "/users/anna", "/users/bruno"}
+		"/projects/view?id=" + url.QueryEscape(proj.ID), "/projects/view?id=" + url.QueryEscape(eu.ID), "/projects/search", "/users/anna", "/users/bruno",
+		"/forum", "/forum?thread=erasmus&country=FR", "/forum/new", "/forum/post?id=" + url.QueryEscape(idea.ID)}
 	officer := []string{"/backoffice", "/backoffice/members", "/backoffice/members/anna", "/backoffice/schools", "/backoffice/stats",
-		"/backoffice/staff", "/backoffice/projects", "/backoffice/labels", "/account"}
+		"/backoffice/staff", "/backoffice/projects", "/backoffice/labels", "/account", "/forum", "/forum/post?id=" + url.QueryEscape(idea.ID), "/backoffice/forum"}
 	for _, size := range []struct {
 		name string
 		view chromedp.Action[chromedp.Void]

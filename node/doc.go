@@ -24,6 +24,7 @@
 //	node/project          projects, invitations, the agencies' decisions, search, certificates
 //	node/twinspace        the TwinSpace of an approved project
 //	node/label            the agencies' quality labels (kept in the registry)
+//	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node                  this package: the assembly
 //	node/nodetest         helpers for tests of node and its features
 //
@@ -50,6 +51,10 @@
 //   - The agency's exclusion from a private TwinSpace:
 //     twinfed.(*Project).InTwinSpace (twinspace.go at the root), asked by
 //     node/twinspace, the project card and the inbound handlers.
+//   - The partner forum's rules: twinfed.CheckForumPost, CanPostInForum,
+//     CanHideForumPost (only the author's own agency hides a post),
+//     ForumPostVisible, CanReplyForumPost, CheckForumOrigin (forum.go at
+//     the root), asked by node/forum's service and inbound handlers.
 //   - School validity and its bounds: twinfed.ValidateSchool (school.go);
 //     the label score's bound: twinfed.ValidLabelScore (label.go); the
 //     registration step: twinfed.RegistrationStep.

@@ -7,6 +7,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
@@ -46,6 +47,7 @@ const (
 	kindInvitation    objectKind = "invitation"     // an invitation into a project, answered by the invitee
 	kindParticipation objectKind = "participation"  // a partner's participation, decided by their agency
 	kindTwinSpacePost objectKind = "twinspace-post" // a note on a project's TwinSpace board
+	kindForumPost     objectKind = "forum-post"     // a partner-forum post or reply
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
@@ -82,6 +84,11 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	// TwinSpace posts (package twinspace).
 	{twinfed.ActivityCreate, kindTwinSpacePost}:   toTwinSpaces((*twinspace.Service).ApplyPost),
 	{twinfed.ActivityAnnounce, kindTwinSpacePost}: toTwinSpaces((*twinspace.Service).ApplyAnnouncedPost),
+	// The partner-finding forum (package forum).
+	{twinfed.ActivityCreate, kindForumPost}: toForum((*forum.Service).ApplyPost),
+	{twinfed.ActivityUpdate, kindForumPost}: toForum((*forum.Service).ApplyPost),
+	{twinfed.ActivityDelete, kindForumPost}: toForum((*forum.Service).ApplyDelete),
+	{twinfed.ActivityFlag, kindForumPost}:   toForum((*forum.Service).ApplyFlag),
 }
 
 // featureHandler is a feature's handler of an inbound activity.
@@ -104,6 +111,9 @@ func toTwinSpaces(h featureHandler[*twinspace.Service]) inboxHandler {
 // kindOf decides what a acts on from its typed content and from what this
 // node holds; "" when nothing here could own it.
 func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
+	if a.Forum != nil || a.Type == twinfed.ActivityFlag || (a.Type == twinfed.ActivityDelete && a.Object != a.Actor && s.forum.Has(txn, a.Object)) {
+		return kindForumPost
+	}
 	switch a.Type {
 	case twinfed.ActivityFollow:
 		return kindActor

@@ -360,6 +360,23 @@ func TestOpenAPI_NodeMembersAnswersMatchDocument(t *testing.T) {
 	call(anna, "GET", "/api/v1/schools?q=fermi", nil, 503, nil)
 	call(anna, "POST", "/api/v1/me/schools", map[string]any{"school_id": "it-other", "role": "teacher"}, 503, nil)
 	call(visitor, "POST", "/api/v1/password/reset", map[string]string{"token": "nope", "password": "correct horse 3", "password_confirm": "correct horse 3"}, 404, nil)
+	idea := map[string]any{"thread": "erasmus", "title": "Robots across borders", "subjects": []string{"technology"}, "age_bands": []string{"age_12_15"},
+		"languages": []string{"it", "en"}, "seeking": []string{"FR"}, "months": 6, "idea": "Our robots meet yours."}
+	var post struct{ ID string }
+	call(anna, "POST", "/api/v1/forum/posts", idea, 200, &post)
+	call(anna, "POST", "/api/v1/forum/posts", map[string]any{"title": ""}, 400, nil)
+	idea["id"], idea["months"] = post.ID, 9
+	call(anna, "POST", "/api/v1/forum/edit", idea, 200, nil)
+	call(bruno, "GET", "/api/v1/forum/posts?thread=erasmus&country=FR&subject=technology", nil, 200, nil)
+	call(bruno, "GET", "/api/v1/forum/posts?band=age_99", nil, 400, nil)
+	call(bruno, "GET", "/api/v1/forum/post?id="+q(post.ID), nil, 200, nil)
+	call(bruno, "POST", "/api/v1/forum/replies", map[string]string{"id": post.ID, "text": "Count us in"}, 200, nil)
+	call(bruno, "POST", "/api/v1/forum/contact", map[string]string{"id": post.ID, "message": "Hello"}, 409, nil)
+	call(bruno, "POST", "/api/v1/forum/reports", map[string]string{"id": post.ID, "reason": "Test"}, 200, nil)
+	call(officer, "GET", "/api/v1/forum/reports", nil, 200, nil)
+	call(officer, "POST", "/api/v1/forum/hide", map[string]any{"id": post.ID, "hidden": true}, 200, nil)
+	call(bruno, "POST", "/api/v1/forum/replies", map[string]string{"id": post.ID, "text": "Again"}, 404, nil)
+	call(anna, "POST", "/api/v1/forum/delete", map[string]string{"id": post.ID}, 200, nil)
 	call(anna, "POST", "/api/v1/contacts/remove", map[string]string{"peer": carlaURL}, 200, nil)
 	var png bytes.Buffer
 	img := image.NewRGBA(image.Rect(0, 0, 8, 8))

@@ -13,6 +13,7 @@ import (
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/label"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
@@ -85,6 +86,7 @@ type Service struct {
 	projects   *project.Service      // projects (assemble_project.go; built by Node.Open)
 	twinspaces *twinspace.Service    // TwinSpaces (assemble_project.go; built by Node.Open)
 	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
+	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
 
 	registrations prometheus.Counter     // the registration's submissions
 	validations   *prometheus.CounterVec // the agency's decisions and the labels recorded
@@ -123,6 +125,9 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	if err := s.assembleSocial(); err != nil {
+		return nil, err
+	}
+	if err := s.assembleForum(); err != nil {
 		return nil, err
 	}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_validations_pending", Help: "Members waiting in the agency's validation queue."}, func() float64 {

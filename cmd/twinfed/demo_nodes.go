@@ -106,6 +106,9 @@ func (d *demoMain) startNode(ctx context.Context, i int, dc demoCountry, admin *
 	if started.procs, err = d.seedNode(ctx, dc, m.Node().Accounts(), admin, cfg.BaseURL); err != nil {
 		return fmt.Errorf("seed %s: %w", dc.Code, err)
 	}
+	if err := seedForum(ctx, m.Node().Forum(), dc); err != nil {
+		return fmt.Errorf("seed %s: %w", dc.Code, err)
+	}
 	return nil
 }
 

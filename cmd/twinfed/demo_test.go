@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -208,6 +209,20 @@ func TestDemo_StartsSeedsAndResumes(t *testing.T) {
 	again := newSession(t, itBase)
 	if code, body := again.post("/login", "/login", url.Values{"username": {"giulia.rossi"}, "password": {demoPassword}}); code != http.StatusOK || !strings.Contains(body, "Giulia") {
 		t.Fatalf("teacher login after resume: %d", code)
+	}
+	// The demo's partner-forum ideas reach every node (by delivery, or by
+	// the catch-up of a node started after the other), each once.
+	err = waitFor(ctx, 60*time.Second, func() error {
+		_, body := again.get("/forum")
+		for _, idea := range demoIdeas {
+			if n := strings.Count(body, html.EscapeString(idea.post.Title)); n != 1 {
+				return fmt.Errorf("%q is on IT's forum %d times", idea.post.Title, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the demo's forum: %v", err)
 	}
 
 	// The README's tour, step by step, over HTTP.

@@ -87,6 +87,19 @@ const (
 	// PrefixPost: tp/<project id> <time>/<id> → TwinSpacePost JSON. Owner: twinspace.
 	PrefixPost = "tp/"
 
+	// PrefixForum: fm/<post id> → twinfed.ForumPost JSON (every partner-forum
+	// post and reply the node holds: its members' and the replicas). Owner: forum.
+	PrefixForum = "fm/"
+	// PrefixForumReply: fy/<post id> <published, RFC 3339 nano> <reply id> →
+	// "" (the replies of a post, oldest first). Owner: forum.
+	PrefixForumReply = "fy/"
+	// PrefixForumReport: fx/<post id> <report id> → forum report JSON (what
+	// members reported of this node's members' posts). Owner: forum.
+	PrefixForumReport = "fx/"
+	// PrefixForumAuthor: fa/<author actor URL> <post or reply id> → "" (what
+	// a member wrote, erased with their account). Owner: forum.
+	PrefixForumAuthor = "fa/"
+
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
 	PrefixNotice = "nt/"
@@ -148,6 +161,10 @@ var Keys = []Key{
 	{"PrefixApproval", PrefixApproval, true, "project"},
 	{"PrefixTwinSpace", PrefixTwinSpace, true, "twinspace"},
 	{"PrefixPost", PrefixPost, true, "twinspace"},
+	{"PrefixForum", PrefixForum, true, "forum"},
+	{"PrefixForumReply", PrefixForumReply, true, "forum"},
+	{"PrefixForumReport", PrefixForumReport, true, "forum"},
+	{"PrefixForumAuthor", PrefixForumAuthor, true, "forum"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},

@@ -35,6 +35,7 @@ var dynamicPrefixes = map[string]string{
 	"cert.month.":    `the month of a date on a certificate, 1 to 12 (project/certificate)`,
 	"eql.":           `the European Quality Label state of a project (label, project)`,
 	"flash.":         `?done=<id> after a form (web.RedirectDone's flash argument)`,
+	"thread.":        `twinfed.ForumThreads: the partner forum's threads besides the age bands (node/forum)`,
 	"inst.":          `twinfed.Institutions`,
 	"level.":         `twinfed.SchoolLevels, and "(none)" in the agency's statistics`,
 	"month.":         `the month of a date, 1 to 12 (web.Formatter)`,
