@@ -45,6 +45,8 @@ type Queue struct {
 	mu      sync.Mutex
 	lastErr string // the last delivery error, "" after a success
 	lastAt  time.Time
+	running bool                     // Run is delivering
+	waiters map[string]chan struct{} // entry id → closed after its first try (Send)
 
 	sent   prometheus.Counter
 	failed *prometheus.CounterVec
@@ -84,7 +86,7 @@ func NewQueue(st *store.Store, to Sender, o QueueOptions) *Queue {
 		o.MaxBackoff = 15 * time.Minute
 	}
 	return &Queue{st: st, to: to, from: o.From, now: o.Now, log: o.Logger, min: o.MinBackoff, max: o.MaxBackoff,
-		wake: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), waiters: map[string]chan struct{}{},
 		sent: prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_mail_sent_total", Help: "Mails the SMTP server (or the spool) took from the queue."}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_mail_failed_total",
 			Help: "Failed deliveries from the mail queue: retry (kept, tried again later) or rejected (refused for good, dropped)."}, []string{"kind"}),
@@ -101,8 +103,14 @@ func queueKey(due time.Time, id string) string {
 // sent once txn has committed, never if it does not. It gives m its
 // Message-ID and Date when it has none.
 func (q *Queue) Enqueue(txn *badger.Txn, m Message) error {
+	_, err := q.enqueue(txn, m)
+	return err
+}
+
+// enqueue queues m within txn and returns its entry's id.
+func (q *Queue) enqueue(txn *badger.Txn, m Message) (string, error) {
 	if m.To == "" {
-		return errors.New("mail: a message needs a recipient")
+		return "", errors.New("mail: a message needs a recipient")
 	}
 	if m.ID == "" {
 		m.ID = messageID(q.from)
@@ -110,17 +118,47 @@ func (q *Queue) Enqueue(txn *badger.Txn, m Message) error {
 	if m.Date.IsZero() {
 		m.Date = q.now()
 	}
-	now := time.Now()
-	if err := store.SetJSON(txn, queueKey(now, store.NewID()), queued{Msg: m, Queued: now}); err != nil {
-		return fmt.Errorf("mail queue: %w", err)
+	now, id := time.Now(), store.NewID()
+	if err := store.SetJSON(txn, queueKey(now, id), queued{Msg: m, Queued: now}); err != nil {
+		return "", fmt.Errorf("mail queue: %w", err)
 	}
 	q.st.AfterCommit(txn, q.Wake)
-	return nil
+	return id, nil
 }
 
-// Send queues m in a transaction of its own.
+// sendWait is how long Send waits for the first try of its message.
+const sendWait = 5 * time.Second
+
+// Send queues m in a transaction of its own and, while the worker runs,
+// waits (at most 5 seconds, or until ctx ends) for its first try, so
+// that a mail asked for by a request (a confirmation link) has usually
+// left when the request answers. Its error is the queueing's only: a
+// failed try is retried by the worker.
 func (q *Queue) Send(ctx context.Context, m Message) error {
-	return q.st.Update(func(txn *badger.Txn) error { return q.Enqueue(txn, m) })
+	var id string
+	if err := q.st.Update(func(txn *badger.Txn) (err error) { id, err = q.enqueue(txn, m); return err }); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	if !q.running {
+		q.mu.Unlock()
+		return nil
+	}
+	done := make(chan struct{})
+	q.waiters[id] = done
+	q.mu.Unlock()
+	q.Wake()
+	t := time.NewTimer(sendWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	q.mu.Lock()
+	delete(q.waiters, id)
+	q.mu.Unlock()
+	return nil
 }
 
 // Wake tells the worker that a message may be due.
@@ -134,6 +172,14 @@ func (q *Queue) Wake() {
 // Run delivers the queued messages until ctx ends: the one due soonest
 // first, one at a time.
 func (q *Queue) Run(ctx context.Context) {
+	q.mu.Lock()
+	q.running = true
+	q.mu.Unlock()
+	defer func() {
+		q.mu.Lock()
+		q.running = false
+		q.mu.Unlock()
+	}()
 	for {
 		wait, err := q.deliverDue(ctx)
 		if err != nil {
@@ -200,6 +246,10 @@ func (q *Queue) deliver(ctx context.Context, key string, v queued) error {
 	q.lastErr = ""
 	if sendErr != nil {
 		q.lastErr = sendErr.Error()
+	}
+	if w, ok := q.waiters[lastSegment(key)]; ok {
+		defer close(w) // once the queue is updated
+		delete(q.waiters, lastSegment(key))
 	}
 	q.mu.Unlock()
 	var tp *textproto.Error
