@@ -53,16 +53,16 @@ type Config struct {
 type Deps struct {
 	Store    *store.Store
 	Registry twinfed.Registry // schools; nil makes school search and validation unavailable
-	Mailer   mail.Sender // the transport (SMTP or spool) behind the node's mail queue
-	MailFrom string      // the From address: the domain of Message-IDs; "": the Mailer's
+	Mailer   mail.Sender      // the transport (SMTP or spool) behind the node's mail queue
+	MailFrom string           // the From address: the domain of Message-IDs; "": the Mailer's
 	// MailBackoff is the mail queue's first wait after a failed try
 	// (doubling up to 15 minutes); zero: 5s.
 	MailBackoff time.Duration
-	Outbox   outbox.Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
-	Prover   outbox.Prover // proofs of agency decisions; nil: none kept
-	Logger   *slog.Logger
-	Metrics  *prometheus.Registry // nil: metrics are not registered
-	Now      func() time.Time     // nil: time.Now
+	Outbox      outbox.Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
+	Prover      outbox.Prover // proofs of agency decisions; nil: none kept
+	Logger      *slog.Logger
+	Metrics     *prometheus.Registry // nil: metrics are not registered
+	Now         func() time.Time     // nil: time.Now
 }
 
 // Service is the node's assembly of its features: the kits they share,
@@ -72,8 +72,8 @@ type Service struct {
 	cfg      Config
 	store    *store.Store
 	registry twinfed.Registry
-	mailer   mail.Sender // the queue: every feature's mail goes through it
-	mailq    *mail.Queue // the durable mail queue (Node.Open runs its worker)
+	mailer   mail.Sender  // the queue: every feature's mail goes through it
+	mailq    *mail.Queue  // the durable mail queue (Node.Open runs its worker)
 	cat      *web.Catalog // the node's languages, for the mails (and the server's pages)
 	log      *slog.Logger
 	now      func() time.Time

@@ -133,7 +133,7 @@ func (n *Notices) mailFor(txn *badger.Txn, username, suffix string, v *Notificat
 // Prefs returns the member's e-mail preferences.
 func (n *Notices) Prefs(txn *badger.Txn, username string) (Prefs, error) {
 	p := Prefs{}
-	if err := store.GetJSON(txn, store.PrefixNoticePrefs+username, &p); err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+	if err := store.GetJSON(txn, store.PrefixNoticePrefs+username, &p); err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		return nil, err
 	}
 	return p, nil
