@@ -1,8 +1,9 @@
 // Package mail sends the node's outgoing e-mail: confirmation and reset
 // links, the agency's decisions, changes of address. A Sender is either
 // SMTP (a configured server) or Spool (files in a directory, logged: a
-// demo or a test without SMTP). The node's account, registration and
-// agency features send through a Sender; cmd/twinfed chooses which.
+// demo or a test without SMTP); cmd/twinfed chooses which. The features
+// never send through it directly: the node puts a Queue (queue.go) in
+// front, the durable queue in Badger that retries with backoff.
 //
 // Every message carries Date and Message-ID headers, and Auto-Submitted:
 // auto-generated (RFC 3834: no vacation replies); a message with an HTML
