@@ -331,6 +331,7 @@ func TestBrowser_UI(t *testing.T) {
 	t.Run("LanguageSwitch", func(t *testing.T) { browserLanguageSwitch(t, browser) })
 	t.Run("EveryPage", func(t *testing.T) { browserEveryPage(t, browser) })
 	t.Run("Languages", func(t *testing.T) { browserLanguages(t, browser) })
+	t.Run("NotifyPrefs", func(t *testing.T) { browserNotifyPrefs(t, browser) })
 }
 
 // browserEveryPage opens every page of the web UI, as a visitor, a member
@@ -356,10 +357,10 @@ func browserEveryPage(t *testing.T, browser context.Context) {
 	}
 	visitor := []string{"/", "/login", "/register", "/password/forgot", "/register/resend", "/users/bruno", "/projects/search"}
 	member := []string{"/", "/people", "/people?q=bruno", "/contacts", "/messages", "/messages/with?peer=" + url.QueryEscape(brunoURL),
-		"/notifications", "/account", "/account/profile", "/account/schools", "/account/delete", "/projects", "/projects/new",
+		"/notifications", "/account", "/account/notifications", "/account/profile", "/account/schools", "/account/delete", "/projects", "/projects/new",
 		"/projects/view?id=" + url.QueryEscape(proj.ID), "/projects/view?id=" + url.QueryEscape(eu.ID), "/projects/search", "/users/anna", "/users/bruno"}
 	officer := []string{"/backoffice", "/backoffice/members", "/backoffice/members/anna", "/backoffice/schools", "/backoffice/stats",
-		"/backoffice/staff", "/backoffice/projects", "/backoffice/labels", "/account"}
+		"/backoffice/staff", "/backoffice/projects", "/backoffice/labels", "/backoffice/mail", "/account"}
 	for _, size := range []struct {
 		name string
 		view chromedp.Action[chromedp.Void]
