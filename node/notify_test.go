@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/nodetest"
 )
@@ -64,9 +66,22 @@ func TestNotify_SMTPDownDuring100(t *testing.T) {
 	if s, _ := n.MailQueue().Stats(); s.Queued < 100 || s.LastError == "" {
 		t.Fatalf("queue while SMTP is down: %+v", s)
 	}
+	// The agency sees the queue and the server's error; a member does not.
+	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
+	off := login(t, n, "officer", "staff password 1")
+	if code, page := off.Get("/backoffice/mail"); code != http.StatusOK || !strings.Contains(page, `id="mail-queued">10`) || !strings.Contains(page, "connection refused") {
+		t.Fatalf("the back office's mail queue page while SMTP is down: %d\n%s", code, page)
+	}
+	if code, _ := login(t, n, "bruno", "correct horse 1").Get("/backoffice/mail"); code != http.StatusForbidden {
+		t.Fatalf("a member opened the mail queue page: %d", code)
+	}
 	srv.Restart(t)
 	nodetest.Eventually(t, 30*time.Second, func() bool { s, _ := n.MailQueue().Stats(); return s.Queued == 0 }, "the queue did not empty")
 	time.Sleep(200 * time.Millisecond)
+	if _, metrics := newBrowser(t, n.URL()).Get("/metrics"); !strings.Contains(metrics, "twinfed_mail_queued 0") ||
+		!strings.Contains(metrics, `twinfed_mail_failed_total{kind="retry"}`) || !regexp.MustCompile(`(?m)^twinfed_mail_sent_total 10[2-9]$`).MatchString(metrics) {
+		t.Fatalf("mail metrics:\n%s", grepLines(metrics, "twinfed_mail_"))
+	}
 	got := srv.To(t, "bruno@scuola.it")[1:]
 	if len(got) != 100 {
 		t.Fatalf("%d mails after the server came back; want 100", len(got))
@@ -162,4 +177,15 @@ func TestNotify_QueuedMailSurvivesRestart(t *testing.T) {
 	if s, _ := n.MailQueue().Stats(); s.Queued != 0 {
 		t.Fatalf("queue after delivery: %+v", s)
 	}
+}
+
+// grepLines returns the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for l := range strings.SplitSeq(text, "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
