@@ -69,7 +69,8 @@ func TestNotify_SMTPDownDuring100(t *testing.T) {
 	// The agency sees the queue and the server's error; a member does not.
 	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
 	off := login(t, n, "officer", "staff password 1")
-	if code, page := off.Get("/backoffice/mail"); code != http.StatusOK || !strings.Contains(page, `id="mail-queued">10`) || !strings.Contains(page, "connection refused") {
+	if code, page := off.Get("/backoffice/mail"); code != http.StatusOK || !strings.Contains(page, `id="mail-queued">10`) || !strings.Contains(page, "connection refused") ||
+		!regexp.MustCompile(`id="mail-wait">[0-9]+ second`).MatchString(page) {
 		t.Fatalf("the back office's mail queue page while SMTP is down: %d\n%s", code, page)
 	}
 	if code, _ := login(t, n, "bruno", "correct horse 1").Get("/backoffice/mail"); code != http.StatusForbidden {

@@ -3,6 +3,7 @@ package agency
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/mail"
@@ -25,6 +26,13 @@ func (s *Service) MailQueue(ctx context.Context, p *twinfed.Principal) (mail.Sta
 	return st, s.internal("mail queue", err)
 }
 
+// boMailData is what the mail queue page shows: the queue's stats and how
+// long the oldest mail has waited (in words on the page).
+type boMailData struct {
+	mail.Stats
+	Wait time.Duration
+}
+
 func (h *Web) boMail(w http.ResponseWriter, r *http.Request) {
 	st, err := h.svc.MailQueue(r.Context(), web.State(r).Principal)
 	if err != nil {
@@ -32,6 +40,10 @@ func (h *Web) boMail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.kit.NewPage(w, r, "title.bo_mail")
-	p.Data = st
+	d := boMailData{Stats: st}
+	if !st.Oldest.IsZero() {
+		d.Wait = time.Since(st.Oldest)
+	}
+	p.Data = d
 	h.kit.Render(w, http.StatusOK, "bo_mail", p)
 }
