@@ -158,6 +158,14 @@ func TestNotify_PreferencesDigestUnsubscribe(t *testing.T) {
 	if code, body := b.Get("/account/notifications"); code != http.StatusOK || !strings.Contains(body, `name="message" value="never" checked`) {
 		t.Fatalf("preferences page after unsubscribing: %d", code)
 	}
+	// The centre lists the messages too, each leading to its conversation,
+	// and marks them read.
+	if code, body := b.Get("/notifications"); code != http.StatusOK || strings.Count(body, `href="/messages/with?peer=`) < 5 {
+		t.Fatalf("notification centre: %d\n%s", code, body)
+	}
+	if c := n.Social().Counts(context.Background(), &twinfed.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}); c.Notifications != 0 {
+		t.Fatalf("%d notifications unread after the centre was seen", c.Notifications)
+	}
 }
 
 func TestNotify_QueuedMailSurvivesRestart(t *testing.T) {
