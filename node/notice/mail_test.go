@@ -51,7 +51,7 @@ func TestNotices_MailAsPreferred(t *testing.T) {
 	}
 	defer st.Close()
 	now := time.Now()
-	n := notice.New(st, func() time.Time { return now })
+	n := notice.New(st, func() time.Time { now = now.Add(time.Second); return now }) // each notification later than the one before
 	q := mail.NewQueue(st, &mail.Spool{Dir: t.TempDir()}, mail.QueueOptions{From: "no-reply@it.example"})
 	pm := &postman{}
 	if err := n.SetMailing(notice.Mailing{Queue: q, Postman: pm, BaseURL: "https://it.example/"}); err != nil {
