@@ -52,7 +52,7 @@ func (s *Service) assembleAccount(d Deps) error {
 		ConfirmLinkTTL: c.ConfirmLinkTTL, ResetLinkTTL: c.ResetLinkTTL, LoginAttempts: c.LoginAttempts, LoginWindow: c.LoginWindow,
 		HashConcurrency: c.HashConcurrency, HashQueue: c.HashQueue, HashWait: c.HashWait, MailsPerAddress: c.MailsPerAddress,
 		Subjects: twinfed.Subjects, Languages: twinfed.Languages},
-		account.Deps{Store: s.store, Mailer: s.mailer, Catalog: s.cat, Directory: s.dir, Activities: s.acts, Logger: s.log, Metrics: d.Metrics, Now: s.now}); err != nil {
+		account.Deps{Store: s.store, Mailer: s.mailer, Catalog: s.cat, Directory: s.dir, Activities: s.acts, Notices: s.notices, Logger: s.log, Metrics: d.Metrics, Now: s.now}); err != nil {
 		return err
 	}
 	s.dir.SetMembers(s.accounts)

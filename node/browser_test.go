@@ -332,6 +332,7 @@ func TestBrowser_UI(t *testing.T) {
 	t.Run("EveryPage", func(t *testing.T) { browserEveryPage(t, browser) })
 	t.Run("Languages", func(t *testing.T) { browserLanguages(t, browser) })
 	t.Run("Forum", func(t *testing.T) { browserForum(t, browser) })
+	t.Run("NotifyPrefs", func(t *testing.T) { browserNotifyPrefs(t, browser) })
 }
 
 // browserEveryPage opens every page of the web UI, as a visitor, a member
@@ -362,11 +363,11 @@ func browserEveryPage(t *testing.T, browser context.Context) {
 	}
 	visitor := []string{"/", "/login", "/register", "/password/forgot", "/register/resend", "/users/bruno", "/projects/search"}
 	member := []string{"/", "/people", "/people?q=bruno", "/contacts", "/messages", "/messages/with?peer=" + url.QueryEscape(brunoURL),
-		"/notifications", "/account", "/account/profile", "/account/schools", "/account/delete", "/projects", "/projects/new",
+		"/notifications", "/account", "/account/notifications", "/account/profile", "/account/schools", "/account/delete", "/projects", "/projects/new",
 		"/projects/view?id=" + url.QueryEscape(proj.ID), "/projects/view?id=" + url.QueryEscape(eu.ID), "/projects/search", "/users/anna", "/users/bruno",
 		"/forum", "/forum?thread=erasmus&country=FR", "/forum/new", "/forum/post?id=" + url.QueryEscape(idea.ID)}
 	officer := []string{"/backoffice", "/backoffice/members", "/backoffice/members/anna", "/backoffice/schools", "/backoffice/stats",
-		"/backoffice/staff", "/backoffice/projects", "/backoffice/labels", "/account", "/forum", "/forum/post?id=" + url.QueryEscape(idea.ID), "/backoffice/forum"}
+		"/backoffice/staff", "/backoffice/projects", "/backoffice/labels", "/backoffice/mail", "/account", "/forum", "/forum/post?id=" + url.QueryEscape(idea.ID), "/backoffice/forum"}
 	for _, size := range []struct {
 		name string
 		view chromedp.Action[chromedp.Void]

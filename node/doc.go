@@ -11,10 +11,10 @@
 //
 //	twinfed (root)        types and the pure rules, standard library only
 //	node/store            Badger, after-commit hooks, JSON helpers; keys.go: every key prefix and its owner
-//	node/mail             outgoing mail (spool, SMTP)
+//	node/mail             outgoing mail (spool, SMTP) and its durable queue
 //	node/search           the in-memory inverted index (directory, project search)
 //	node/outbox           the Outbox and Prover interfaces, Activities (this node's activities out)
-//	node/notice           notifications and the unread index
+//	node/notice           notifications, the unread index, their e-mails (preferences, digests, unsubscribe)
 //	node/web              HTTP kit: mux, sessions, CSRF, limits, pages, JSON helpers, i18n, layout, static files
 //	node/directory        the federated directory of public profiles, its pages and backfill
 //	node/account          accounts, sessions, passwords, e-mail changes, profiles, export, deletion

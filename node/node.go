@@ -47,6 +47,12 @@ type Options struct {
 	Mailer   mail.Sender
 	SpoolDir string // nil Mailer only; default <Dir>/mail-spool
 	MailFrom string
+	// MailBackoff is the mail queue's first wait after a failed delivery
+	// (doubling up to 15 minutes); zero: 5s.
+	MailBackoff time.Duration
+	// DigestPoll is how often the node looks for members whose daily
+	// digest is due (on the Now clock); zero: every minute.
+	DigestPoll time.Duration
 	// Store is the node's store. Nil: Open opens one in <Dir>/db and Close
 	// closes it. A store given here is the caller's, to close after the
 	// node and after whatever else shares its DB (the federation's outbox).
@@ -154,14 +160,17 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		n.ownStore = true
 	}
 	mailer := o.Mailer
+	from := o.MailFrom
+	if from == "" {
+		from = "no-reply@" + strings.ToLower(o.Service.Country) + ".twinfed.example"
+		if smtp, ok := mailer.(*mail.SMTP); ok && smtp.From != "" {
+			from = smtp.From
+		}
+	}
 	if mailer == nil {
 		spool := o.SpoolDir
 		if spool == "" {
 			spool = filepath.Join(o.Dir, "mail-spool")
-		}
-		from := o.MailFrom
-		if from == "" {
-			from = "no-reply@" + strings.ToLower(o.Service.Country) + ".twinfed.example"
 		}
 		mailer = &mail.Spool{Dir: spool, From: from, Logger: o.Logger, Now: o.Now}
 	}
@@ -170,7 +179,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if sc.Languages == nil {
 		sc.Languages = o.Server.Languages
 	}
-	if n.svc, err = NewService(sc, Deps{Store: n.store, Registry: o.Registry, Mailer: mailer, Outbox: o.Outbox, Prover: o.Prover,
+	if n.svc, err = NewService(sc, Deps{Store: n.store, Registry: o.Registry, Mailer: mailer, MailFrom: from, MailBackoff: o.MailBackoff, Outbox: o.Outbox, Prover: o.Prover,
 		Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
 		return fail(err)
 	}
@@ -212,6 +221,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	n.http = &http.Server{Handler: n.srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	go func() { n.served <- n.http.Serve(ln) }()
+	n.startMail(o.DigestPoll)
 	if o.Fetch != nil && o.Registry != nil {
 		every := o.BackfillEvery
 		if every <= 0 {
@@ -316,6 +326,36 @@ func (n *Node) Close() error {
 	})
 	return n.err
 }
+
+// startMail runs the mail queue's worker and the daily digests' loop
+// (every poll, on the node's clock) until Shutdown.
+func (n *Node) startMail(poll time.Duration) {
+	if poll <= 0 {
+		poll = time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.bg.Add(3)
+	go func() { defer n.bg.Done(); <-n.halt; cancel() }()
+	go func() { defer n.bg.Done(); n.svc.mailq.Run(ctx) }()
+	go func() {
+		defer n.bg.Done()
+		t := time.NewTicker(poll)
+		defer t.Stop()
+		for {
+			if _, err := n.svc.notices.SendDigests(ctx); err != nil {
+				n.log.Error("daily digests", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// MailQueue returns the node's mail queue.
+func (n *Node) MailQueue() *mail.Queue { return n.svc.mailq }
 
 // backfillLoop pages through the other nodes' profiles a few seconds after
 // start and then every interval, until Close.

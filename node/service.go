@@ -54,12 +54,16 @@ type Config struct {
 type Deps struct {
 	Store    *store.Store
 	Registry twinfed.Registry // schools; nil makes school search and validation unavailable
-	Mailer   mail.Sender
-	Outbox   outbox.Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
-	Prover   outbox.Prover // proofs of agency decisions; nil: none kept
-	Logger   *slog.Logger
-	Metrics  *prometheus.Registry // nil: metrics are not registered
-	Now      func() time.Time     // nil: time.Now
+	Mailer   mail.Sender      // the transport (SMTP or spool) behind the node's mail queue
+	MailFrom string           // the From address: the domain of Message-IDs; "": the Mailer's
+	// MailBackoff is the mail queue's first wait after a failed try
+	// (doubling up to 15 minutes); zero: 5s.
+	MailBackoff time.Duration
+	Outbox      outbox.Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
+	Prover      outbox.Prover // proofs of agency decisions; nil: none kept
+	Logger      *slog.Logger
+	Metrics     *prometheus.Registry // nil: metrics are not registered
+	Now         func() time.Time     // nil: time.Now
 }
 
 // Service is the node's assembly of its features: the kits they share,
@@ -69,7 +73,8 @@ type Service struct {
 	cfg      Config
 	store    *store.Store
 	registry twinfed.Registry
-	mailer   mail.Sender
+	mailer   mail.Sender  // the queue: every feature's mail goes through it
+	mailq    *mail.Queue  // the durable mail queue (Node.Open runs its worker)
 	cat      *web.Catalog // the node's languages, for the mails (and the server's pages)
 	log      *slog.Logger
 	now      func() time.Time
@@ -112,7 +117,12 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: d.Mailer, cat: cat, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now}
+	from := d.MailFrom
+	if smtp, ok := d.Mailer.(*mail.SMTP); ok && from == "" {
+		from = smtp.From
+	}
+	mailq := mail.NewQueue(d.Store, d.Mailer, mail.QueueOptions{From: from, Logger: d.Logger, Now: d.Now, MinBackoff: d.MailBackoff})
+	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: mailq, mailq: mailq, cat: cat, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now}
 	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})
 	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools, and quality labels recorded (kind label)."}, []string{"kind", "decision"})
 	if err := s.assembleAccount(d); err != nil {
@@ -120,6 +130,9 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	}
 	if err := s.notices.BuildIndex(); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
+	}
+	if err := s.notices.SetMailing(notice.Mailing{Queue: mailq, Postman: s.accounts, BaseURL: cfg.BaseURL}); err != nil {
+		return nil, fmt.Errorf("node: notification mail: %w", err)
 	}
 	if err := s.assembleRegistration(); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
@@ -136,7 +149,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		return float64(n)
 	})
 	if d.Metrics != nil {
-		for _, c := range []prometheus.Collector{s.registrations, s.validations, pending} {
+		for _, c := range append([]prometheus.Collector{s.registrations, s.validations, pending}, mailq.Collectors()...) {
 			if err := d.Metrics.Register(c); err != nil {
 				return nil, fmt.Errorf("node: register metrics: %w", err)
 			}

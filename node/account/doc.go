@@ -39,6 +39,14 @@
 // member proposed, for the export, it reads through Proposals
 // (SetProposals: the registration's service).
 //
+// It writes the e-mails of notifications in the member's language
+// (NoticeMail, the node's notice.Postman: what happened, a link back, the
+// preferences' link and the one-click unsubscribe link), shows the
+// member's e-mail preferences per kind (/account/notifications, kept by
+// node/notice) and serves the unsubscribe link (/unsubscribe: GET a
+// button, POST the one-click unsubscribe, authorised by the link's
+// signature).
+//
 // Keys it owns: store.PrefixMember (u/), store.PrefixCred (c/),
 // store.PrefixEmail (e/), store.PrefixStatus (x/), store.PrefixSession
 // (ss/), store.PrefixToken (tk/), store.PrefixPhoto (ph/),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -194,6 +195,9 @@ type DataExport struct {
 	HasPhoto  bool `json:"has_photo"`
 	// EmailChange is the change of address waiting for confirmation, if any.
 	EmailChange *EmailChange `json:"email_change,omitempty"`
+	// NoticePrefs are the member's e-mail preferences per kind of
+	// notification, the ones they chose (the others have their default).
+	NoticePrefs notice.Prefs `json:"notification_email_preferences,omitempty"`
 	Note        string       `json:"note"`
 }
 
@@ -212,6 +216,12 @@ func (s *Service) Export(ctx context.Context, p *twinfed.Principal) (*DataExport
 			out.EmailChange = &ch.EmailChange
 		} else if twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 			return err
+		}
+		if s.notices != nil {
+			var err error
+			if out.NoticePrefs, err = s.notices.Prefs(txn, p.Username); err != nil {
+				return err
+			}
 		}
 		if s.props == nil {
 			return nil

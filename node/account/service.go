@@ -20,6 +20,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/mail"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
@@ -57,6 +58,7 @@ type Deps struct {
 	Directory  *directory.Service // where members' public profiles go
 	Activities *outbox.Activities // this node's activities: profile updates to the other nodes
 	Proposals  Proposals          // the schools members proposed, for their export; nil: none (or SetProposals)
+	Notices    *notice.Notices    // members' notifications: their e-mail preferences; nil: none
 	Logger     *slog.Logger
 	Metrics    *prometheus.Registry // nil: metrics are not registered
 	Now        func() time.Time     // nil: time.Now
@@ -88,6 +90,7 @@ type Service struct {
 	dir       *directory.Service
 	acts      *outbox.Activities
 	props     Proposals
+	notices   *notice.Notices
 	log       *slog.Logger
 	now       func() time.Time
 	limiter   *limiter  // failed logins per username and address
@@ -151,7 +154,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		}
 		d.Catalog = cat
 	}
-	s := &Service{cfg: cfg, store: d.Store, mailer: d.Mailer, cat: d.Catalog, dir: d.Directory, acts: d.Activities, props: d.Proposals,
+	s := &Service{cfg: cfg, store: d.Store, mailer: d.Mailer, cat: d.Catalog, dir: d.Directory, acts: d.Activities, props: d.Proposals, notices: d.Notices,
 		log: d.Logger, now: d.Now, html: web.NewHTMLPolicy()}
 	s.limiter = newLimiter(cfg.LoginAttempts, cfg.LoginWindow, d.Now)
 	s.mailQuota = newLimiter(cfg.MailsPerAddress, time.Hour, d.Now)

@@ -59,6 +59,10 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /account/profile", k.Member(h.profile))
 	k.HandleFunc("POST /account/photo", k.Member(h.photoUpload))
 	k.HandleFunc("GET /account/export", k.Member(h.export))
+	k.HandleFunc("GET /account/notifications", k.Member(h.notificationsForm))
+	k.HandleFunc("POST /account/notifications", k.Member(h.notifications))
+	k.HandleFunc("GET /unsubscribe", k.Web(h.unsubscribeForm))
+	k.HandleFunc("POST /unsubscribe", h.unsubscribe) // one-click (RFC 8058): the link's signature is the authorisation
 	k.HandleFunc("GET /account/delete", k.Member(k.Simple("delete", "title.delete")))
 	k.HandleFunc("POST /account/delete", k.Member(h.deleteAccount))
 	k.HandleFunc("POST /language", k.Web(h.setLanguage))

@@ -46,6 +46,7 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /backoffice/schools/{id}/validate", k.Agency(h.boValidateSchool))
 	k.HandleFunc("POST /backoffice/schools/{id}/reject", k.Agency(h.boRejectSchool))
 	k.HandleFunc("GET /backoffice/stats", k.Agency(h.boStats))
+	k.HandleFunc("GET /backoffice/mail", k.Agency(h.boMail))
 	k.HandleFunc("GET /backoffice/members.csv", k.Agency(h.boExport))
 	k.HandleFunc("GET /backoffice/staff", k.Agency(k.Simple("bo_staff", "title.staff")))
 	k.HandleFunc("POST /backoffice/staff", k.Agency(h.boStaff))

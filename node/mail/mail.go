@@ -1,8 +1,9 @@
 // Package mail sends the node's outgoing e-mail: confirmation and reset
 // links, the agency's decisions, changes of address. A Sender is either
 // SMTP (a configured server) or Spool (files in a directory, logged: a
-// demo or a test without SMTP). The node's account, registration and
-// agency features send through a Sender; cmd/twinfed chooses which.
+// demo or a test without SMTP); cmd/twinfed chooses which. The features
+// never send through it directly: the node puts a Queue (queue.go) in
+// front, the durable queue in Badger that retries with backoff.
 //
 // Every message carries Date and Message-ID headers, and Auto-Submitted:
 // auto-generated (RFC 3834: no vacation replies); a message with an HTML
@@ -40,6 +41,17 @@ type Message struct {
 	Subject string
 	Body    string // the plain-text part
 	HTML    string // the HTML part; "": a plain-text mail
+	// ID is the Message-ID header, with its angle brackets; "": a new one
+	// at each sending. The Queue gives each message its own when it is
+	// queued, so that a retried message keeps it.
+	ID string `json:",omitempty"`
+	// Date is the Date header; zero: the time of sending. The Queue sets
+	// it when the message is queued.
+	Date time.Time `json:",omitzero"`
+	// Unsubscribe is a one-click unsubscribe URL (RFC 8058): the
+	// List-Unsubscribe and List-Unsubscribe-Post headers; "": none (a
+	// mail that is not a notification).
+	Unsubscribe string `json:",omitempty"`
 }
 
 // Sender sends e-mail.
@@ -171,8 +183,17 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 // ends: plain text, or multipart/alternative when m has an HTML part.
 func formatMail(from string, m Message, now time.Time) []byte {
 	var b strings.Builder
+	if !m.Date.IsZero() {
+		now = m.Date
+	}
+	if m.ID == "" {
+		m.ID = messageID(from)
+	}
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\nAuto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n",
-		from, m.To, mime.QEncoding.Encode("utf-8", m.Subject), now.Format(time.RFC1123Z), messageID(from))
+		from, m.To, mime.QEncoding.Encode("utf-8", m.Subject), now.Format(time.RFC1123Z), m.ID)
+	if m.Unsubscribe != "" {
+		fmt.Fprintf(&b, "List-Unsubscribe: <%s>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", m.Unsubscribe)
+	}
 	if m.HTML == "" {
 		body, cte := encodeText(m.Body)
 		b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: " + cte + "\r\n\r\n" + body)
@@ -211,6 +232,9 @@ func encodeText(text string) (string, string) {
 	_ = w.Close()
 	return b.String(), "quoted-printable"
 }
+
+// MessageID returns a new Message-ID in the domain of the address from.
+func MessageID(from string) string { return messageID(from) }
 
 // messageID returns a new Message-ID in the domain of the From address.
 func messageID(from string) string {

@@ -5,8 +5,8 @@
 // (NewBrowser, Login, APISession; Get, Post, Form, CSRF, API), the mail
 // spool's readers (Mails, SpooledMails, MustLink, TokenOf), a small SMTP
 // server on 127.0.0.1 a node sends to over TCP (MustStartSMTP; Options.Mailer
-// takes its Sender) with ParseMail, which decodes a mail's parts, and
-// Eventually.
+// takes its Sender; Stop and Restart take it down and up again on the same
+// address) with ParseMail, which decodes a mail's parts, and Eventually.
 //
 // It is node's helpers_test.go in exported form. It imports node (it
 // comes after it in the import order) and only what node's Options take:

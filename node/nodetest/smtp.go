@@ -23,6 +23,8 @@ import (
 // accepts. A node sends to it through a real mail.SMTP and a real TCP
 // connection.
 type SMTPServer struct {
+	addr string
+	lnMu sync.Mutex
 	ln   net.Listener
 	mu   sync.Mutex
 	msgs []Received
@@ -43,16 +45,44 @@ func MustStartSMTP(tb testing.TB) *SMTPServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &SMTPServer{ln: ln}
+	s := &SMTPServer{ln: ln, addr: ln.Addr().String()}
 	s.wg.Add(1)
-	go s.serve()
-	tb.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	go s.serve(ln)
+	tb.Cleanup(func() { s.Stop(); s.wg.Wait() })
 	return s
+}
+
+// Stop closes the server's listener: connections are refused until
+// Restart (the SMTP server is down).
+func (s *SMTPServer) Stop() {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if s.ln != nil {
+		s.ln.Close()
+		s.ln = nil
+	}
+}
+
+// Restart listens again on the address the server had.
+func (s *SMTPServer) Restart(tb testing.TB) {
+	tb.Helper()
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if s.ln != nil {
+		return
+	}
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.ln = ln
+	s.wg.Add(1)
+	go s.serve(ln)
 }
 
 // Sender returns a mail.SMTP sending to the server from the address from.
 func (s *SMTPServer) Sender(from string) *nodemail.SMTP {
-	host, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	host, port, _ := net.SplitHostPort(s.addr)
 	p, _ := strconv.Atoi(port)
 	return &nodemail.SMTP{Host: host, Port: p, TLS: "none", From: from}
 }
@@ -78,10 +108,10 @@ func (s *SMTPServer) To(tb testing.TB, addr string) []Mail {
 	return out
 }
 
-func (s *SMTPServer) serve() {
+func (s *SMTPServer) serve(ln net.Listener) {
 	defer s.wg.Done()
 	for {
-		c, err := s.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			return
 		}

@@ -1,7 +1,17 @@
 // Package notice keeps members' notifications: what happened that concerns
-// them (a contact request, a follower, a project's invitation or approval),
-// the unread index behind the menu's count, and marking them read when
-// listed.
+// them (a contact request or answer, a follower, a message, a project's
+// invitation, approval or refusal, a reply in the forum or to a wall post,
+// a like, a mention), the unread index behind the menu's count, and
+// marking them read when listed.
+//
+// It also mails them (mail.go), as each member prefers per kind (Prefs:
+// at once, a daily digest, never; store.PrefixNoticePrefs): a mail at once
+// is queued in the node's mail queue (node/mail) in the transaction of the
+// notification; one for the digest is marked under store.PrefixDigest and
+// SendDigests queues one mail a day of the unread ones. Every mail has a
+// signed one-click unsubscribe link (UnsubscribeURL, the key under
+// store.KeyNoticeSecret). The mails' texts are written by a Postman that
+// the node's assembly gives (the accounts, in the member's language).
 //
 // A notification is written in the transaction of the change it tells
 // about, by the feature that made the change (social, project, the inbox
@@ -15,6 +25,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"strings"
 	"time"
 
@@ -33,6 +44,15 @@ const (
 	ContactAccepted Kind = "contact_accepted"
 	ContactDeclined Kind = "contact_declined"
 	Followed        Kind = "followed"
+)
+
+// Notification kinds of the messages (social), the forum and the feed.
+const (
+	Message    Kind = "message"     // a direct message arrived
+	ForumReply Kind = "forum_reply" // a reply to the member's forum post
+	PostReply  Kind = "post_reply"  // a reply to the member's wall post
+	PostLike   Kind = "post_like"   // someone liked the member's post
+	Mention    Kind = "mention"     // the member was mentioned
 )
 
 // Notification kinds of the project feature.
@@ -59,6 +79,25 @@ type Notification struct {
 	Profile *twinfed.Profile `json:"profile,omitempty"` // the actor's public profile, filled by the reader (not stored by Notify)
 	Project string           `json:"project,omitempty"` // the project a project notice is about
 	Title   string           `json:"title,omitempty"`   // its title when the notice was made
+	// Link is the path on this node the notification leads to (a forum
+	// post, a wall post); "": the page of its kind (see Notification.Path).
+	Link string `json:"link,omitempty"`
+}
+
+// Path is the page of this node a notification leads to: its Link, the
+// project, the conversation, the contacts, else the notification centre.
+func (v *Notification) Path() string {
+	switch {
+	case v.Link != "":
+		return v.Link
+	case v.Project != "" && v.Kind != ProjectDeleted:
+		return "/projects/view?id=" + url.QueryEscape(v.Project)
+	case v.Kind == Message:
+		return "/messages"
+	case v.Kind == ContactRequest || v.Kind == ContactAccepted:
+		return "/contacts"
+	}
+	return "/notifications"
 }
 
 // MaxUnread is the most Unread counts: the menu shows it for more.
@@ -67,8 +106,10 @@ const MaxUnread = 99
 // Notices reads and writes members' notifications in the node's store. It
 // is safe for concurrent use.
 type Notices struct {
-	st  *store.Store
-	now func() time.Time
+	st      *store.Store
+	now     func() time.Time
+	mailing *Mailing // nil: no mail (SetMailing)
+	secret  []byte   // signs the unsubscribe links
 }
 
 // New returns the notifications of st, dated with now (nil: time.Now).
@@ -87,6 +128,13 @@ func (n *Notices) Notify(txn *badger.Txn, username string, kind Kind, actor stri
 	return n.put(txn, username, Notification{Kind: kind, Actor: actor})
 }
 
+// NotifyLink tells a member, within txn, that actor did something of kind
+// about what the page at link (a path on this node) shows, titled title:
+// a forum reply, a reply to or a like of a post, a mention.
+func (n *Notices) NotifyLink(txn *badger.Txn, username string, kind Kind, actor, title, link string) error {
+	return n.put(txn, username, Notification{Kind: kind, Actor: actor, Title: title, Link: link})
+}
+
 // NotifyProject tells a member, within txn, that something happened in a
 // project.
 func (n *Notices) NotifyProject(txn *badger.Txn, username string, kind Kind, actor string, p *twinfed.Project) error {
@@ -102,7 +150,10 @@ func (n *Notices) put(txn *badger.Txn, username string, v Notification) error {
 	if err := txn.Set([]byte(store.PrefixUnread+suffix), nil); err != nil {
 		return err
 	}
-	return store.SetJSON(txn, store.PrefixNotice+suffix, v)
+	if err := store.SetJSON(txn, store.PrefixNotice+suffix, v); err != nil {
+		return err
+	}
+	return n.mailFor(txn, username, suffix, &v)
 }
 
 // List returns the member's newest notifications (at most limit), as they
@@ -147,7 +198,13 @@ func (n *Notices) Unread(txn *badger.Txn, username string) int {
 // Forget deletes, within txn, every notification of a member whose
 // account is deleted, and their unread index.
 func (n *Notices) Forget(txn *badger.Txn, username string) error {
-	for _, pre := range []string{store.PrefixNotice, store.PrefixUnread} {
+	if err := txn.Delete([]byte(store.PrefixNoticePrefs + username)); err != nil {
+		return err
+	}
+	if err := txn.Delete([]byte(store.PrefixDigestSent + username)); err != nil {
+		return err
+	}
+	for _, pre := range []string{store.PrefixNotice, store.PrefixUnread, store.PrefixDigest} {
 		if err := store.DeletePrefix(txn, pre+username+"/"); err != nil {
 			return err
 		}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"html"
+	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/search"
 	"github.com/twinfed/twinfed/node/store"
 )
@@ -51,6 +53,9 @@ func (s *Service) storeMessage(txn *badger.Txn, username, peer string, m *Messag
 	c.Last, c.Snippet = m.Published, snippet(m.Content)
 	if !m.Outgoing {
 		c.Unread++
+		if err := s.notices.NotifyLink(txn, username, notice.Message, peer, "", "/messages/with?peer="+url.QueryEscape(peer)); err != nil {
+			return err
+		}
 	}
 	if err := txn.Set([]byte(peerKey(store.PrefixPeer, peer, username)), nil); err != nil {
 		return err

@@ -110,6 +110,23 @@ const (
 	// once from nt/ for a store written before it existed). Owner: notice.
 	KeyUnreadIndexed = "cfg/unread-indexed"
 
+	// PrefixNoticePrefs: np/<username> → notice.Prefs JSON (how the
+	// member wants each kind by e-mail). Owner: notice.
+	PrefixNoticePrefs = "np/"
+	// PrefixDigest: nd/<username>/<notification key suffix> → "" (a
+	// notification waiting for the member's daily digest). Owner: notice.
+	PrefixDigest = "nd/"
+	// PrefixDigestSent: nl/<username> → the last digest's time (RFC
+	// 3339). Owner: notice.
+	PrefixDigestSent = "nl/"
+	// KeyNoticeSecret: cfg/notice-secret → 32 random bytes, the key that
+	// signs the unsubscribe links. Owner: notice.
+	KeyNoticeSecret = "cfg/notice-secret"
+
+	// PrefixMailQueue: mq/<due time, hex ns>/<id> → the queued mail JSON
+	// (node/mail's Queue). Owner: mail.
+	PrefixMailQueue = "mq/"
+
 	// PrefixApplied: ap/<activity id> → the time it was applied (RFC 3339):
 	// the activities from other nodes this node applied. Owner: inbox
 	// (package node's inbound router).
@@ -168,6 +185,11 @@ var Keys = []Key{
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},
+	{"PrefixNoticePrefs", PrefixNoticePrefs, true, "notice"},
+	{"PrefixDigest", PrefixDigest, true, "notice"},
+	{"PrefixDigestSent", PrefixDigestSent, true, "notice"},
+	{"KeyNoticeSecret", KeyNoticeSecret, false, "notice"},
+	{"PrefixMailQueue", PrefixMailQueue, true, "mail"},
 	{"PrefixApplied", PrefixApplied, true, "inbox"},
 	{"PrefixFederation", PrefixFederation, true, "federation"},
 }

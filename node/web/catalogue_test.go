@@ -41,6 +41,8 @@ var dynamicPrefixes = map[string]string{
 	"month.":         `the month of a date, 1 to 12 (web.Formatter)`,
 	"nav.":           `web.Kit.Later(item): the top-menu items not built yet`,
 	"notice.":        `the notification kinds (node/notice)`,
+	"noticekind.":    `the notification kinds (node/notice.Kinds), on the e-mail preferences page`,
+	"noticemode.":    `the e-mail modes of a notification kind (node/notice.Modes)`,
 	"projects.":      `the sections of the projects page (project.web's Key)`,
 	"prole.":         `a partner's role in a project (twinfed)`,
 	"pstate.":        `twinfed.ProjectState`,
