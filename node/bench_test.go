@@ -691,3 +691,52 @@ func BenchmarkProjectSearch(b *testing.B) {
 	b.ReportMetric(float64(found)/float64(len(queries)), "found/search")
 	b.ReportMetric(float64(total), "projects")
 }
+
+// BenchmarkProfilePageByLanguage renders the public profile page (no page
+// cache: the template and its messages every time) in English and three
+// other languages, German (long words), Arabic (right to left) and Georgian
+// (another script), on one node, the languages taking turns in rounds so
+// that the machine's load falls on each alike. Issue 20's goal: every
+// language within 5 % of English.
+func BenchmarkProfilePageByLanguage(b *testing.B) {
+	const members, perRound, rounds = 2000, 2000, 6
+	langs := []string{"en", "de", "ar", "ka"}
+	n, err := node.Open(context.Background(), node.Options{Dir: b.TempDir(), Addr: "127.0.0.1:0",
+		Service: node.Config{Country: "IT", AgencyName: "Indire", Policy: twinfed.ItalianEligibility(), Hash: testHash},
+		Server:  node.ServerConfig{Languages: append([]string{"it"}, langs...), PageCacheBytes: -1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	seedMembers(b, n.Agency(), members)
+	waitIndexed(b, n.Directory())
+	h := n.Handler()
+	spent := map[string]time.Duration{}
+	b.ResetTimer()
+	for round := range rounds {
+		for i := range langs {
+			lang := langs[(i+round)%len(langs)] // a different language first each round
+			start := time.Now()
+			for j := range perRound {
+				r := httptest.NewRequest("GET", fmt.Sprintf("/users/member%06d", (j*7919)%members), nil)
+				r.Header.Set("Accept-Language", lang)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 200 || w.Header().Get("Content-Language") != lang {
+					b.Fatalf("%s in %s: %d, Content-Language %q", r.URL, lang, w.Code, w.Header().Get("Content-Language"))
+				}
+			}
+			spent[lang] += time.Since(start)
+		}
+	}
+	b.StopTimer()
+	en := spent["en"]
+	worst := 0.0
+	for _, lang := range langs {
+		b.ReportMetric(float64(rounds*perRound)/spent[lang].Seconds(), lang+"-pages/s")
+		if d := 100 * (float64(spent[lang]) - float64(en)) / float64(en); d > worst {
+			worst = d
+		}
+	}
+	b.ReportMetric(worst, "worst-%-over-en")
+}
