@@ -21,6 +21,7 @@ const (
 	ActivityJoin     ActivityType = "Join"
 	ActivityLeave    ActivityType = "Leave"
 	ActivityAnnounce ActivityType = "Announce"
+	ActivityLike     ActivityType = "Like" // a member likes a wall post (object: the post's id)
 )
 
 // Activity is a federation message in domain terms. A node's services build

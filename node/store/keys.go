@@ -87,6 +87,26 @@ const (
 	// PrefixPost: tp/<project id> <time>/<id> → TwinSpacePost JSON. Owner: twinspace.
 	PrefixPost = "tp/"
 
+	// PrefixWallPost: wp/<post URL> → feed.Post JSON (this node's members'
+	// wall posts and the replicas of other nodes' posts). Owner: feed.
+	PrefixWallPost = "wp/"
+	// PrefixWallByAuthor: wa/<author actor URL> <inverted time>/<post URL>
+	// → "" (an author's posts, newest first). Owner: feed.
+	PrefixWallByAuthor = "wa/"
+	// PrefixTimeline: tl/<username>/<inverted time>/<post URL> → "" (a
+	// member's feed, newest first, written when a post arrives). Owner: feed.
+	PrefixTimeline = "tl/"
+	// PrefixWallReply: wr/<post URL> <time>/<reply URL> → feed.Reply JSON. Owner: feed.
+	PrefixWallReply = "wr/"
+	// PrefixWallLike: wl/<post URL> <actor URL> → "" (who liked a post). Owner: feed.
+	PrefixWallLike = "wl/"
+	// PrefixMedia: mi/<sha256 hex> → an image of a local member's post
+	// (content type, NUL, bytes). Owner: feed.
+	PrefixMedia = "mi/"
+	// PrefixMediaCache: mc/<sha256 hex of the URL> → an image of another
+	// node, cached by the proxy (content type, NUL, bytes), with a TTL. Owner: feed.
+	PrefixMediaCache = "mc/"
+
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
 	PrefixNotice = "nt/"
@@ -148,6 +168,13 @@ var Keys = []Key{
 	{"PrefixApproval", PrefixApproval, true, "project"},
 	{"PrefixTwinSpace", PrefixTwinSpace, true, "twinspace"},
 	{"PrefixPost", PrefixPost, true, "twinspace"},
+	{"PrefixWallPost", PrefixWallPost, true, "feed"},
+	{"PrefixWallByAuthor", PrefixWallByAuthor, true, "feed"},
+	{"PrefixTimeline", PrefixTimeline, true, "feed"},
+	{"PrefixWallReply", PrefixWallReply, true, "feed"},
+	{"PrefixWallLike", PrefixWallLike, true, "feed"},
+	{"PrefixMedia", PrefixMedia, true, "feed"},
+	{"PrefixMediaCache", PrefixMediaCache, true, "feed"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},
