@@ -331,6 +331,7 @@ func TestBrowser_UI(t *testing.T) {
 	t.Run("LanguageSwitch", func(t *testing.T) { browserLanguageSwitch(t, browser) })
 	t.Run("EveryPage", func(t *testing.T) { browserEveryPage(t, browser) })
 	t.Run("Languages", func(t *testing.T) { browserLanguages(t, browser) })
+	t.Run("Feed", func(t *testing.T) { browserFeed(t, browser) })
 }
 
 // browserEveryPage opens every page of the web UI, as a visitor, a member
