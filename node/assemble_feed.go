@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/social"
@@ -23,6 +24,7 @@ var (
 	_ feed.Directory = (*directory.Service)(nil)
 	_ feed.Nodes     = twinfed.Registry(nil)
 	_ feed.Suggester = (*directory.Service)(nil)
+	_ feed.Members   = (*account.Service)(nil)
 )
 
 // assembleFeed builds the feed on s (NewService calls it) and registers
@@ -35,7 +37,7 @@ func (s *Service) assembleFeed() error {
 		nodes = s.registry
 	}
 	if s.feed, err = feed.New(feed.Config{BaseURL: s.cfg.BaseURL}, feed.Deps{Store: s.store, Activities: s.acts, Notices: s.notices,
-		Network: s.social, Directory: s.dir, Nodes: nodes, Logger: s.log, Now: s.now}); err != nil {
+		Network: s.social, Directory: s.dir, Members: s.accounts, Nodes: nodes, Logger: s.log, Now: s.now}); err != nil {
 		return err
 	}
 	s.dir.OnActorDeleted(s.feed.ForgetAuthor)

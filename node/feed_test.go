@@ -257,7 +257,11 @@ func TestFeed_Web(t *testing.T) {
 	if code, _ := b.Get(feed.ProxyPath + "?url=" + url.QueryEscape("http://tracker.example/x.png")); code != http.StatusNotFound {
 		t.Fatalf("proxy of a host outside the federation: %d", code)
 	}
-	if code, body := b.Get("/people/activity?id=" + url.QueryEscape(n.URL()+"/users/anna")); code != 200 || !strings.Contains(body, "Spring!") {
+	seedTeacher(t, n, "bruno", "Bruno") // never logged in: no last login
+	if code, body := b.Get("/people/activity?id=" + url.QueryEscape(n.URL()+"/users/bruno")); code != 200 || strings.Contains(body, "Last login") || !strings.Contains(body, "0 followers") {
+		t.Fatalf("bruno's tab: %d\n%s", code, body)
+	}
+	if code, body := b.Get("/people/activity?id=" + url.QueryEscape(n.URL()+"/users/anna")); code != 200 || !strings.Contains(body, "Spring!") || !strings.Contains(body, "Last login:") {
 		t.Fatalf("activity tab: %d\n%s", code, body)
 	}
 	if code, body := b.Get("/people/activity?tab=photos&id=" + url.QueryEscape(n.URL()+"/users/anna")); code != 200 || !strings.Contains(body, `src="/media/`) {

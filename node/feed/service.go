@@ -49,6 +49,12 @@ type Directory interface {
 	Get(txn *badger.Txn, actor string) *twinfed.Profile
 }
 
+// Members is what the feed asks of the accounts.
+type Members interface {
+	// Member returns a member of this node: ENOTFOUND when there is none.
+	Member(ctx context.Context, username string) (*twinfed.Member, error)
+}
+
 // Nodes is what the feed asks of the registry (twinfed.Registry).
 type Nodes interface {
 	// CountryByHost returns the country whose node has host: ENOTFOUND
@@ -63,6 +69,7 @@ type Deps struct {
 	Notices    *notice.Notices
 	Network    Network
 	Directory  Directory
+	Members    Members      // nil: no last login on profiles
 	Nodes      Nodes        // nil: images of other nodes are not shown
 	Client     *http.Client // the image proxy's client; nil: one with a 10 s timeout
 	Logger     *slog.Logger
@@ -78,6 +85,7 @@ type Service struct {
 	notices *notice.Notices
 	net     Network
 	dir     Directory
+	members Members
 	nodes   Nodes
 	client  *http.Client
 	html    *bluemonday.Policy
@@ -102,7 +110,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		d.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	return &Service{base: strings.TrimRight(cfg.BaseURL, "/"), store: d.Store, acts: d.Activities, notices: d.Notices, net: d.Network,
-		dir: d.Directory, nodes: d.Nodes, client: d.Client, html: web.NewHTMLPolicy(), log: d.Logger, now: d.Now}, nil
+		dir: d.Directory, members: d.Members, nodes: d.Nodes, client: d.Client, html: web.NewHTMLPolicy(), log: d.Logger, now: d.Now}, nil
 }
 
 // update runs fn in a transaction and wakes the outbox after the commit.
@@ -436,4 +444,18 @@ func (s *Service) profile(actor string) *twinfed.Profile {
 	var p *twinfed.Profile
 	_ = s.store.View(func(txn *badger.Txn) error { p = s.dir.Get(txn, actor); return nil })
 	return p
+}
+
+// LastLogin returns when a member of this node last logged in, when they
+// show it on their profile (twinfed.PublicLastLogin); false otherwise.
+func (s *Service) LastLogin(ctx context.Context, actor string) (time.Time, bool) {
+	u, ok := twinfed.UsernameFromActor(s.base, actor)
+	if !ok || s.members == nil {
+		return time.Time{}, false
+	}
+	m, err := s.members.Member(ctx, u)
+	if err != nil || m.Status != twinfed.StatusValidated || !m.IsPublic(twinfed.PublicLastLogin) || m.LastLogin.IsZero() {
+		return time.Time{}, false
+	}
+	return m.LastLogin, true
 }

@@ -69,6 +69,8 @@ type view struct {
 	Counts  any
 	Visible bool
 	Photos  []twinfed.PostImage
+	// LastLogin says when the shown member last logged in ("" when they do not show it).
+	LastLogin string
 	// MeActor is the reader's actor URL (their own posts get a Delete button).
 	MeActor string
 }
@@ -80,13 +82,10 @@ func (v *view) Src(raw string) string { return v.svc.Src(raw) }
 // avatar.
 func (v *view) Photo(p *twinfed.Profile) string {
 	if p == nil || p.PhotoURL == "" {
-		return AvatarPath
+		return web.AvatarPath
 	}
 	return v.svc.Src(p.PhotoURL)
 }
-
-// AvatarPath is the default avatar of a member without a photo.
-const AvatarPath = "/static/avatar.svg"
 
 // Home renders the member's home feed: the post form, the feed page, the
 // people they may know. The node's home page calls it for a validated
@@ -224,6 +223,9 @@ func (h *handlers) tabs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := &view{svc: h.svc, Actor: actor, Profile: prof, Tab: tab, Counts: h.svc.Counts(r.Context(), actor), Visible: h.svc.CanSee(r.Context(), st.Principal, actor)}
+	if t, ok := h.svc.LastLogin(r.Context(), actor); ok {
+		v.LastLogin = h.kit.Catalog().TData(p.Lang, "feed.last_login", map[string]any{"When": p.DateTime(t)})
+	}
 	switch tab {
 	case "activity":
 		page, err := h.svc.ByAuthor(r.Context(), st.Principal, actor, q.Get("before"), PageSize)
@@ -260,7 +262,12 @@ func (h *handlers) media(w http.ResponseWriter, r *http.Request) {
 
 // proxy serves an image of another node (Service.Proxy).
 func (h *handlers) proxy(w http.ResponseWriter, r *http.Request) {
-	data, ct, err := h.svc.Proxy(r.Context(), r.URL.Query().Get("url"))
+	raw := r.URL.Query().Get("url")
+	if u, err := url.Parse(raw); err == nil && h.svc.acts.IsLocal(raw) && strings.HasPrefix(u.Path, "/users/") && strings.HasSuffix(u.Path, "/photo") {
+		http.Redirect(w, r, u.Path, http.StatusSeeOther) // a photo of this node's: from its own route
+		return
+	}
+	data, ct, err := h.svc.Proxy(r.Context(), raw)
 	if err != nil {
 		http.NotFound(w, r)
 		return
