@@ -267,4 +267,12 @@ func TestFeed_Web(t *testing.T) {
 	if code, body := b.Get("/people/activity?tab=photos&id=" + url.QueryEscape(n.URL()+"/users/anna")); code != 200 || !strings.Contains(body, `src="/media/`) {
 		t.Fatalf("photos tab: %d\n%s", code, body)
 	}
+
+	// Agency staff's home is their queues, not a teacher's feed.
+	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
+	o := login(t, n, "officer", "staff password 1")
+	req, _ = http.NewRequest("GET", n.URL()+"/", nil)
+	if code, _, h := o.Do(req); code != http.StatusSeeOther || h.Get("Location") != "/backoffice" {
+		t.Fatalf("the officer's home: %d %s", code, h.Get("Location"))
+	}
 }
