@@ -24,6 +24,7 @@
 //	node/project          projects, invitations, the agencies' decisions, search, certificates
 //	node/twinspace        the TwinSpace of an approved project
 //	node/label            the agencies' quality labels (kept in the registry)
+//	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy
 //	node                  this package: the assembly
 //	node/nodetest         helpers for tests of node and its features
 //
@@ -50,6 +51,9 @@
 //   - The agency's exclusion from a private TwinSpace:
 //     twinfed.(*Project).InTwinSpace (twinspace.go at the root), asked by
 //     node/twinspace, the project card and the inbound handlers.
+//   - Who sees a wall post, and a post's bounds: twinfed.CanSeePost and
+//     twinfed.ValidatePost (wallpost.go at the root); node/feed asks them
+//     for its pages, its JSON API and what other nodes send.
 //   - School validity and its bounds: twinfed.ValidateSchool (school.go);
 //     the label score's bound: twinfed.ValidLabelScore (label.go); the
 //     registration step: twinfed.RegistrationStep.
