@@ -9,6 +9,7 @@ import (
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/feed"
+	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -25,6 +26,9 @@ var (
 	_ feed.Nodes     = twinfed.Registry(nil)
 	_ feed.Suggester = (*directory.Service)(nil)
 	_ feed.Members   = (*account.Service)(nil)
+	_ feed.Schools   = twinfed.Registry(nil)
+	_ feed.People    = (*directory.Service)(nil)
+	_ feed.Projects  = (*project.Service)(nil)
 )
 
 // assembleFeed builds the feed on s (NewService calls it) and registers
@@ -51,7 +55,16 @@ func (s *Service) assembleFeed() error {
 func (n *Node) Feed() *feed.Service { return n.svc.feed }
 
 // feedRoutes registers the feed's pages and JSON API.
-func (s *Server) feedRoutes(k *web.Kit) error { return s.svc.feed.Routes(k, s.svc.dir) }
+func (s *Server) feedRoutes(k *web.Kit) error {
+	d := feed.SchoolDeps{People: s.svc.dir, Country: s.svc.cfg.Country}
+	if s.svc.registry != nil {
+		d.Schools = s.svc.registry
+	}
+	if s.svc.projects != nil {
+		d.Projects = s.svc.projects
+	}
+	return s.svc.feed.Routes(k, s.svc.dir, d)
+}
 
 // feedHome is the home page of a validated member: their feed.
 func (s *Server) feedHome(w http.ResponseWriter, r *http.Request) { s.svc.feed.Home(w, r) }

@@ -86,6 +86,8 @@ func browserFeed(t *testing.T, browser context.Context) {
 	b.click("reply", `form[action="/posts/reply"] button[type=submit]`)
 	b.wantContains("#replies", "Magnifique !")
 	leaks(b, "fr")
-	b.open("/people/activity?tab=photos&id=" + url.QueryEscape(annaURL))
-	leaks(b, "fr")
+	for _, path := range []string{"/people/activity?tab=photos&id=" + url.QueryEscape(annaURL), "/people/new", "/people/schools?q=Galilei", "/people?q=Rossi"} {
+		b.open(path)
+		leaks(b, "fr")
+	}
 }

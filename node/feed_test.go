@@ -268,6 +268,17 @@ func TestFeed_Web(t *testing.T) {
 		t.Fatalf("photos tab: %d\n%s", code, body)
 	}
 
+	// Schools: without a registry the search finds none and a page is not found.
+	if code, body := b.Get("/people/schools?q=Galilei"); code != 200 || !strings.Contains(body, "No school matches.") {
+		t.Fatalf("school search: %d\n%s", code, body)
+	}
+	if code, body := b.Get("/schools/view?id=it-nope"); code != 404 || !strings.Contains(body, "There is no such school.") {
+		t.Fatalf("unknown school: %d\n%s", code, body)
+	}
+	if code, body := b.Get("/people/schools?q=" + strings.Repeat("x", 201)); code != 400 || !strings.Contains(body, "Search for at most 200 characters.") {
+		t.Fatalf("too long a school search: %d", code)
+	}
+
 	// Agency staff's home is their queues, not a teacher's feed.
 	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
 	o := login(t, n, "officer", "staff password 1")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -13,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
+	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/feed"
 )
 
@@ -172,4 +175,28 @@ func TestFederation_WallPostReachesFollowerOnAnotherNode(t *testing.T) {
 		t.Fatalf("delete: %d %v", code, out)
 	}
 	consensustest.Eventually(t, 60*time.Second, func() bool { return len(js.feedPosts()) == 0 }, "the deletion never reached FR")
+
+	// Schools in "people and schools": a school of the registry, its page
+	// with its members on the node, and the node's new members.
+	sc, err := it.client.PutSchool(context.Background(), &twinfed.School{Country: "IT", LegalName: "Istituto Comprensivo Galilei", City: "Firenze", Region: "Toscana",
+		Level: twinfed.LevelPrimary, Institution: twinfed.InstitutionState})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As registration's step 1 records it: the registry's id and name.
+	if _, err := it.Node().Accounts().SeedMember(context.Background(), account.PreRegistration{FirstName: "Lucia", LastName: "Galli", Email: "lucia@school.example",
+		EmailConfirm: "lucia@school.example", Username: "lucia", Password: "correct horse 1", PasswordConfirm: "correct horse 1"},
+		&twinfed.Member{Schools: []twinfed.MemberSchool{{SchoolID: sc.ID, Name: sc.Name(), Region: sc.Region, Level: sc.Level, Role: "teacher"}},
+			Subjects: []string{"art"}, PupilAges: []int{8}, Languages: []string{"it"}, Public: twinfed.PublicFields}); err != nil {
+		t.Fatal(err)
+	}
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		return strings.Contains(ms.page("/people/schools?q=Galilei"), "/schools/view?id="+sc.ID)
+	}, "the school search never found the school")
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		return strings.Contains(ms.page("/schools/view?id="+url.QueryEscape(sc.ID)), "Lucia Galli")
+	}, "the school page never listed its member")
+	if html := ms.page("/people/new"); !strings.Contains(html, "Lucia Galli") || !strings.Contains(html, "Maria Rossi") || strings.Contains(html, "Jean Dupont") {
+		t.Fatalf("the new members of IT:\n%s", html)
+	}
 }

@@ -26,18 +26,20 @@ type Suggester interface {
 
 // handlers are the feature's pages and JSON API on the kit.
 type handlers struct {
-	svc     *Service
-	kit     *web.Kit
-	suggest Suggester
+	svc        *Service
+	kit        *web.Kit
+	suggest    Suggester
+	schoolDeps SchoolDeps
 }
 
 // Routes registers the feature's templates, pages and JSON API on the
-// kit; suggest (nil: none) fills "people you may know".
-func (s *Service) Routes(k *web.Kit, suggest Suggester) error {
+// kit; suggest (nil: none) fills "people you may know", schools the
+// school pages and the new members.
+func (s *Service) Routes(k *web.Kit, suggest Suggester, schools SchoolDeps) error {
 	if err := k.AddTemplates(templates, "templates/*.html"); err != nil {
 		return err
 	}
-	h := &handlers{svc: s, kit: k, suggest: suggest}
+	h := &handlers{svc: s, kit: k, suggest: suggest, schoolDeps: schools}
 	s.web = h
 	k.HandleFunc("POST /posts", k.Member(h.publish))
 	k.HandleFunc("GET /posts/view", k.Member(h.post))
@@ -50,6 +52,7 @@ func (s *Service) Routes(k *web.Kit, suggest Suggester) error {
 	k.HandleFunc("GET /people/activity", k.Member(h.tabs))
 	k.HandleFunc("GET "+MediaPath+"{hash}", h.media)
 	k.HandleFunc("GET "+ProxyPath, k.Member(h.proxy))
+	h.schoolRoutes(k)
 	h.apiRoutes(k)
 	return nil
 }
