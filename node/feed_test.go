@@ -184,8 +184,27 @@ func TestFeed_LocalPostsAndRules(t *testing.T) {
 func TestFeed_Inbound(t *testing.T) {
 	n := MustOpenNode(t, nodeOpts{})
 	ctx := context.Background()
-	seedTeacher(t, n, "anna", "Anna")
+	anna, _ := seedTeacher(t, n, "anna", "Anna")
 	remote := "https://fr.example/users/marie"
+
+	// A like or a reply from someone who does not read anna's posts is refused.
+	own, err := n.Feed().Publish(ctx, anna, "Solo per i miei contatti", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	like := &twinfed.Activity{ID: "https://fr.example/activities/l1", Type: twinfed.ActivityLike, Actor: remote, To: []string{n.URL() + "/users/anna"}, Object: own.ID, Published: time.Now()}
+	if err := n.Service().HandleActivity(ctx, like); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("like by a stranger: %v", err)
+	}
+	reply := &twinfed.Activity{ID: "https://fr.example/activities/r1", Type: twinfed.ActivityCreate, Actor: remote, To: like.To, Object: "https://fr.example/posts/r1",
+		Note: &twinfed.Note{ID: "https://fr.example/posts/r1", From: remote, To: own.Author, InReplyTo: own.ID, Content: "ciao", Published: time.Now()}, Published: time.Now()}
+	if err := n.Service().HandleActivity(ctx, reply); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("reply by a stranger: %v", err)
+	}
+	if got, _, _ := n.Feed().Get(ctx, anna, own.ID); got.Likes != 0 || got.Replies != 0 {
+		t.Fatalf("refused like or reply counted: %+v", got)
+	}
+
 	note := &twinfed.Note{ID: "https://fr.example/posts/1", From: remote, To: twinfed.FollowersURL(remote), Content: "<p>Bonjour <script>x</script></p>", Published: time.Now().UTC(),
 		Images: []twinfed.PostImage{{URL: "https://fr.example/media/abc", MediaType: "image/png"}}}
 	create := &twinfed.Activity{ID: "https://fr.example/activities/1", Type: twinfed.ActivityCreate, Actor: remote, To: []string{n.URL() + "/users/anna"}, Object: note.ID, Note: note, Published: time.Now()}

@@ -34,7 +34,8 @@
 //     (twinfed.CanSeePost), on every page and in the JSON API;
 //   - only its author changes or deletes a post; a change or deletion from
 //     another node is taken only from the post's author, a reply's author
-//     must be the activity's actor, and the images of a post from another
+//     must be the activity's actor, a reply or a like from another node
+//     only from the author's followers and contacts, and the images of a post from another
 //     node must be on that node; what other nodes send is sanitised
 //     (web.NewHTMLPolicy) and bounded again on arrival;
 //   - the image proxy fetches only from the nodes the registry lists

@@ -124,6 +124,9 @@ func (s *Service) ApplyReply(txn *badger.Txn, a *twinfed.Activity) error {
 	}
 	r := &Reply{ID: n.ID, Post: post.ID, Author: n.From, Content: content, Published: published.UTC()}
 	if s.acts.IsLocal(post.Author) {
+		if err := s.fromAudience(txn, post, n.From); err != nil {
+			return err
+		}
 		clean := *n
 		clean.Content = content
 		return s.replied(txn, post, r, &clean)
@@ -136,6 +139,9 @@ func (s *Service) ApplyLike(txn *badger.Txn, a *twinfed.Activity) error {
 	post, err := getPost(txn, a.Object)
 	if err != nil || !s.acts.IsLocal(post.Author) {
 		return drop("like of unknown post %s", a.Object)
+	}
+	if err := s.fromAudience(txn, post, a.Actor); err != nil {
+		return err
 	}
 	if store.Has(txn, likeKey(post.ID, a.Actor)) {
 		return nil

@@ -41,6 +41,8 @@ type Network interface {
 	Stands(txn *badger.Txn, username, author string) (contact, follower bool)
 	// CountsOf returns a local member's followers, following and contacts.
 	CountsOf(txn *badger.Txn, username string) social.NetworkCounts
+	// InAudience reports whether peer follows username or is their contact.
+	InAudience(txn *badger.Txn, username, peer string) bool
 }
 
 // Directory is what the feed asks of the directory.
@@ -458,4 +460,14 @@ func (s *Service) LastLogin(ctx context.Context, actor string) (time.Time, bool)
 		return time.Time{}, false
 	}
 	return m.LastLogin, true
+}
+
+// fromAudience checks that a reply or a like from another node's member
+// comes from someone who reads the post: its author's follower or contact.
+func (s *Service) fromAudience(txn *badger.Txn, post *Post, actor string) error {
+	u, ok := twinfed.UsernameFromActor(s.base, post.Author)
+	if !ok || actor == post.Author || s.net.InAudience(txn, u, actor) {
+		return nil
+	}
+	return twinfed.Errorf(twinfed.EFORBIDDEN, "%s does not read %s's posts", actor, post.Author)
 }

@@ -89,3 +89,13 @@ func (s *Service) CountsOf(txn *badger.Txn, username string) NetworkCounts {
 	})
 	return n
 }
+
+// InAudience reports within txn whether peer reads username's wall posts:
+// a follower or an accepted contact of theirs.
+func (s *Service) InAudience(txn *badger.Txn, username, peer string) bool {
+	if store.Has(txn, peerKey(store.PrefixFollower, username, peer)) {
+		return true
+	}
+	c, err := getContact(txn, username, peer)
+	return err == nil && c.State == ContactAccepted
+}
