@@ -22,6 +22,7 @@ const (
 	ActivityLeave    ActivityType = "Leave"
 	ActivityAnnounce ActivityType = "Announce"
 	ActivityFlag     ActivityType = "Flag" // a report of an object to the agency of its node
+	ActivityLike     ActivityType = "Like" // a member likes a wall post (object: the post's id)
 )
 
 // Activity is a federation message in domain terms. A node's services build

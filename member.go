@@ -51,11 +51,12 @@ const (
 	PublicAvailable   = "available"
 	PublicPhoto       = "photo"
 	PublicRole        = "role"
+	PublicLastLogin   = "last_login" // when the member last logged in, on their profile
 )
 
 // PublicFields lists every field a member may make public. The name and the
 // country are always public once the member is validated.
-var PublicFields = []string{PublicSchool, PublicRole, PublicSubjects, PublicLanguages, PublicPupilAges, PublicDescription, PublicInterests, PublicAvailable, PublicPhoto}
+var PublicFields = []string{PublicSchool, PublicRole, PublicSubjects, PublicLanguages, PublicPupilAges, PublicDescription, PublicInterests, PublicAvailable, PublicPhoto, PublicLastLogin}
 
 // MemberSchool is one school a member works in.
 type MemberSchool struct {

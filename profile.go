@@ -32,7 +32,9 @@ type Available struct {
 	ProjKit bool `json:"proj_kit"` // interested in a project kit
 }
 
-// Note is a direct message between two members.
+// Note is a direct message between two members (To: the recipient), a
+// wall post (To: the author's followers collection, FollowersURL) or a
+// reply to one (InReplyTo: the post).
 type Note struct {
 	ID        string    `json:"id"` // URL under the sender's node
 	From      string    `json:"from"`
@@ -40,4 +42,6 @@ type Note struct {
 	Content   string    `json:"content"` // sanitised HTML
 	InReplyTo string    `json:"in_reply_to,omitempty"`
 	Published time.Time `json:"published"`
+	// Images are a wall post's images (ActivityStreams attachments).
+	Images []PostImage `json:"images,omitempty"`
 }

@@ -88,6 +88,8 @@ func newAS2Activity(t twinfed.ActivityType) (as2Activity, bool) {
 		return streams.NewActivityStreamsAnnounce(), true
 	case twinfed.ActivityFlag:
 		return streams.NewActivityStreamsFlag(), true
+	case twinfed.ActivityLike:
+		return streams.NewActivityStreamsLike(), true
 	}
 	return nil, false
 }
@@ -434,6 +436,24 @@ func noteFromDomain(n *twinfed.Note) (vocab.ActivityStreamsNote, error) {
 		p.Set(n.Published.UTC())
 		note.SetActivityStreamsPublished(p)
 	}
+	if len(n.Images) > 0 {
+		ap := streams.NewActivityStreamsAttachmentProperty()
+		for _, im := range n.Images {
+			u, err := mustURL(im.URL)
+			if err != nil {
+				return nil, fmt.Errorf("note image: %w", err)
+			}
+			img := streams.NewActivityStreamsImage()
+			up := streams.NewActivityStreamsUrlProperty()
+			up.AppendIRI(u)
+			img.SetActivityStreamsUrl(up)
+			mt := streams.NewActivityStreamsMediaTypeProperty()
+			mt.Set(im.MediaType)
+			img.SetActivityStreamsMediaType(mt)
+			ap.AppendActivityStreamsImage(img)
+		}
+		note.SetActivityStreamsAttachment(ap)
+	}
 	return note, nil
 }
 
@@ -457,6 +477,24 @@ func noteToDomain(note vocab.ActivityStreamsNote) (*twinfed.Note, error) {
 	}
 	if p := note.GetActivityStreamsPublished(); p != nil && p.IsXMLSchemaDateTime() {
 		n.Published = p.Get().UTC()
+	}
+	if ap := note.GetActivityStreamsAttachment(); ap != nil {
+		for it := ap.Begin(); it != ap.End(); it = it.Next() {
+			if !it.IsActivityStreamsImage() {
+				continue
+			}
+			img := it.GetActivityStreamsImage()
+			var im twinfed.PostImage
+			if up := img.GetActivityStreamsUrl(); up != nil && up.Len() > 0 && up.At(0).IsIRI() {
+				im.URL = up.At(0).GetIRI().String()
+			}
+			if mt := img.GetActivityStreamsMediaType(); mt != nil && mt.IsRFCRfc2045() {
+				im.MediaType = mt.Get()
+			}
+			if im.URL != "" {
+				n.Images = append(n.Images, im)
+			}
+		}
 	}
 	return n, nil
 }
@@ -794,6 +832,7 @@ var activityResolver = func() *streams.JSONResolver {
 		func(ctx context.Context, v vocab.ActivityStreamsLeave) error { return put(ctx, v) },
 		func(ctx context.Context, v vocab.ActivityStreamsAnnounce) error { return put(ctx, v) },
 		func(ctx context.Context, v vocab.ActivityStreamsFlag) error { return put(ctx, v) },
+		func(ctx context.Context, v vocab.ActivityStreamsLike) error { return put(ctx, v) },
 	)
 	if err != nil {
 		panic("federation: activity resolver: " + err.Error()) // the callbacks' signatures are fixed above

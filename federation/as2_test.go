@@ -128,7 +128,7 @@ func TestDecodeActivity_Invalid(t *testing.T) {
 		{"not json", `{`, "not a JSON object"},
 		{"array", `[]`, "not a JSON object"},
 		{"trailing", `{"type":"Follow"} {}`, "after the JSON object"},
-		{"unsupported type", `{"type":"Like","id":"https://a.example/1","actor":"https://a.example/u"}`, "not supported"},
+		{"unsupported type", `{"type":"Block","id":"https://a.example/1","actor":"https://a.example/u"}`, "not supported"},
 		{"no id", `{"type":"Follow","actor":"https://a.example/u","object":"https://b.example/u"}`, "id"},
 		{"relative id", `{"type":"Follow","id":"/x","actor":"https://a.example/u"}`, "id"},
 		{"no actor", `{"type":"Follow","id":"https://a.example/1","object":"https://b.example/u"}`, "actor"},

@@ -31,7 +31,7 @@ func simpleType(t twinfed.ActivityType) bool {
 	switch t {
 	case twinfed.ActivityFollow, twinfed.ActivityAccept, twinfed.ActivityReject, twinfed.ActivityUndo,
 		twinfed.ActivityCreate, twinfed.ActivityUpdate, twinfed.ActivityDelete, twinfed.ActivityInvite,
-		twinfed.ActivityJoin, twinfed.ActivityLeave, twinfed.ActivityAnnounce, twinfed.ActivityFlag:
+		twinfed.ActivityJoin, twinfed.ActivityLeave, twinfed.ActivityAnnounce, twinfed.ActivityFlag, twinfed.ActivityLike:
 		return true
 	}
 	return false

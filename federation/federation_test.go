@@ -247,7 +247,7 @@ func TestInbox_Refusals(t *testing.T) {
 				Note: &twinfed.Note{ID: fr.Base + "/notes/forged", From: maria, To: claire, Content: "hi"}}),
 			status: 403, reason: federation.ReasonCrossOrigin, inMesage: "not under the signing node"},
 		{name: "not an activity", signer: &signing.Signer{Key: it.Key}, keyID: twinfed.KeyID(maria),
-			body: []byte(`{"type":"Like"}`), status: 400, reason: federation.ReasonInvalidActivity, inMesage: "not supported"},
+			body: []byte(`{"type":"Block"}`), status: 400, reason: federation.ReasonInvalidActivity, inMesage: "not supported"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,6 +25,7 @@
 //	node/twinspace        the TwinSpace of an approved project
 //	node/label            the agencies' quality labels (kept in the registry)
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
+//	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy
 //	node                  this package: the assembly
 //	node/nodetest         helpers for tests of node and its features
 //
@@ -55,6 +56,9 @@
 //     CanHideForumPost (only the author's own agency hides a post),
 //     ForumPostVisible, CanReplyForumPost, CheckForumOrigin (forum.go at
 //     the root), asked by node/forum's service and inbound handlers.
+//   - Who sees a wall post, and a post's bounds: twinfed.CanSeePost and
+//     twinfed.ValidatePost (wallpost.go at the root); node/feed asks them
+//     for its pages, its JSON API and what other nodes send.
 //   - School validity and its bounds: twinfed.ValidateSchool (school.go);
 //     the label score's bound: twinfed.ValidLabelScore (label.go); the
 //     registration step: twinfed.RegistrationStep.

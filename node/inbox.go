@@ -7,6 +7,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
@@ -48,6 +49,8 @@ const (
 	kindParticipation objectKind = "participation"  // a partner's participation, decided by their agency
 	kindTwinSpacePost objectKind = "twinspace-post" // a note on a project's TwinSpace board
 	kindForumPost     objectKind = "forum-post"     // a partner-forum post or reply
+	kindWallPost      objectKind = "wall-post"      // a member's wall post (node/feed)
+	kindWallReply     objectKind = "wall-reply"     // a reply to a wall post kept here
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
@@ -89,6 +92,13 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityUpdate, kindForumPost}: toForum((*forum.Service).ApplyPost),
 	{twinfed.ActivityDelete, kindForumPost}: toForum((*forum.Service).ApplyDelete),
 	{twinfed.ActivityFlag, kindForumPost}:   toForum((*forum.Service).ApplyFlag),
+	// Wall posts, their replies and likes (package feed).
+	{twinfed.ActivityCreate, kindWallPost}:    toFeed((*feed.Service).ApplyPost),
+	{twinfed.ActivityUpdate, kindWallPost}:    toFeed((*feed.Service).ApplyPostUpdate),
+	{twinfed.ActivityDelete, kindWallPost}:    toFeed((*feed.Service).ApplyPostDelete),
+	{twinfed.ActivityLike, kindWallPost}:      toFeed((*feed.Service).ApplyLike),
+	{twinfed.ActivityCreate, kindWallReply}:   toFeed((*feed.Service).ApplyReply),
+	{twinfed.ActivityAnnounce, kindWallReply}: toFeed((*feed.Service).ApplyReply),
 }
 
 // featureHandler is a feature's handler of an inbound activity.
@@ -136,16 +146,29 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		if a.Note == nil {
 			return ""
 		}
+		if feed.IsWallPost(a.Note) {
+			return kindWallPost
+		}
+		if s.feed.Has(txn, a.Note.InReplyTo) {
+			return kindWallReply
+		}
 		if s.projects.Has(txn, a.Note.To) {
 			return kindTwinSpacePost
 		}
 		return kindNote
+	case twinfed.ActivityLike:
+		return kindWallPost
 	case twinfed.ActivityAnnounce:
+		if a.Note != nil && s.feed.Has(txn, a.Note.InReplyTo) {
+			return kindWallReply
+		}
 		if a.Note != nil {
 			return kindTwinSpacePost
 		}
 	case twinfed.ActivityUpdate:
 		switch {
+		case feed.IsWallPost(a.Note):
+			return kindWallPost
 		case a.Project != nil:
 			return kindProject
 		case a.Profile != nil:
@@ -157,6 +180,8 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 			return kindProject
 		case a.Object == a.Actor:
 			return kindActor
+		case s.feed.Has(txn, a.Object):
+			return kindWallPost
 		}
 	}
 	return ""

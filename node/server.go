@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/agency"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -97,7 +98,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.backupRoute(kit)
 	s.openAPIRoute(kit)
 	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes,
-		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes, s.forumRoutes) {
+		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes, s.forumRoutes, s.feedRoutes) {
 		if err := add(kit); err != nil {
 			return nil, err
 		}
@@ -185,6 +186,14 @@ func (s *Server) routes() {
 // home is the home page; a member still registering is shown their next
 // step.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if st := web.State(r); social.Require(st.Principal) == nil {
+		s.feedHome(w, r) // a validated member's home is their feed
+		return
+	}
+	if st := web.State(r); st.Principal != nil && st.Principal.IsAgency() {
+		http.Redirect(w, r, "/backoffice", http.StatusSeeOther) // agency staff's home: their queues
+		return
+	}
 	p := s.kit.NewPage(w, r, "title.home")
 	if p.Me != nil && p.Me.Role == twinfed.RoleMember && (p.Me.Status == twinfed.StatusRegistering) {
 		p.Data = twinfed.RegistrationStep(p.Me)

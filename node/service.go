@@ -13,6 +13,7 @@ import (
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/label"
 	"github.com/twinfed/twinfed/node/mail"
@@ -88,6 +89,7 @@ type Service struct {
 	reg        *registration.Service // the registration (assemble_registration.go)
 	agency     *agency.Service       // the agency's back office (assemble_registration.go)
 	social     *social.Service       // contacts, follows, messages (assemble_social.go)
+	feed       *feed.Service         // wall posts and the home feed (assemble_feed.go)
 	projects   *project.Service      // projects (assemble_project.go; built by Node.Open)
 	twinspaces *twinspace.Service    // TwinSpaces (assemble_project.go; built by Node.Open)
 	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
@@ -141,6 +143,9 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		return nil, err
 	}
 	if err := s.assembleForum(); err != nil {
+		return nil, err
+	}
+	if err := s.assembleFeed(); err != nil {
 		return nil, err
 	}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_validations_pending", Help: "Members waiting in the agency's validation queue."}, func() float64 {

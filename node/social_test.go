@@ -23,7 +23,7 @@ import (
 // rules as across nodes, without a federation. cmd/twinfed/social_test.go
 // runs the cross-node path over real HTTP.
 
-func seedTeacher(t *testing.T, n *node.Node, user, first string) (*twinfed.Principal, string) {
+func seedTeacher(t testing.TB, n *node.Node, user, first string) (*twinfed.Principal, string) {
 	t.Helper()
 	_, err := n.Accounts().SeedMember(context.Background(), account.PreRegistration{FirstName: first, LastName: "Rossi", Email: user + "@scuola.it", EmailConfirm: user + "@scuola.it",
 		Username: user, Password: "correct horse 1", PasswordConfirm: "correct horse 1"},

@@ -99,6 +99,25 @@ const (
 	// PrefixForumAuthor: fa/<author actor URL> <post or reply id> → "" (what
 	// a member wrote, erased with their account). Owner: forum.
 	PrefixForumAuthor = "fa/"
+	// PrefixWallPost: wp/<post URL> → feed.Post JSON (this node's members'
+	// wall posts and the replicas of other nodes' posts). Owner: feed.
+	PrefixWallPost = "wp/"
+	// PrefixWallByAuthor: wa/<author actor URL> <inverted time>/<post URL>
+	// → "" (an author's posts, newest first). Owner: feed.
+	PrefixWallByAuthor = "wa/"
+	// PrefixTimeline: tl/<username>/<inverted time>/<post URL> → "" (a
+	// member's feed, newest first, written when a post arrives). Owner: feed.
+	PrefixTimeline = "tl/"
+	// PrefixWallReply: wr/<post URL> <time>/<reply URL> → feed.Reply JSON. Owner: feed.
+	PrefixWallReply = "wr/"
+	// PrefixWallLike: wl/<post URL> <actor URL> → "" (who liked a post). Owner: feed.
+	PrefixWallLike = "wl/"
+	// PrefixMedia: mi/<sha256 hex> → an image of a local member's post
+	// (content type, NUL, bytes). Owner: feed.
+	PrefixMedia = "mi/"
+	// PrefixMediaCache: mc/<sha256 hex of the URL> → an image of another
+	// node, cached by the proxy (content type, NUL, bytes), with a TTL. Owner: feed.
+	PrefixMediaCache = "mc/"
 
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
@@ -182,6 +201,13 @@ var Keys = []Key{
 	{"PrefixForumReply", PrefixForumReply, true, "forum"},
 	{"PrefixForumReport", PrefixForumReport, true, "forum"},
 	{"PrefixForumAuthor", PrefixForumAuthor, true, "forum"},
+	{"PrefixWallPost", PrefixWallPost, true, "feed"},
+	{"PrefixWallByAuthor", PrefixWallByAuthor, true, "feed"},
+	{"PrefixTimeline", PrefixTimeline, true, "feed"},
+	{"PrefixWallReply", PrefixWallReply, true, "feed"},
+	{"PrefixWallLike", PrefixWallLike, true, "feed"},
+	{"PrefixMedia", PrefixMedia, true, "feed"},
+	{"PrefixMediaCache", PrefixMediaCache, true, "feed"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},

@@ -43,3 +43,18 @@ func DisplayName(p *twinfed.Profile, actor string) string {
 
 // ProfileLink is where a peer's profile page is on this node.
 func ProfileLink(actor string) string { return "/people/profile?id=" + url.QueryEscape(actor) }
+
+// AvatarPath is the default avatar, shown for a member without a photo.
+const AvatarPath = "/static/avatar.svg"
+
+// PhotoSrc is where a page shows a member's photo: the default avatar
+// when they show none, else through the node's image proxy
+// (/media/proxy, node/feed), which serves other nodes' photos from this
+// node (the pages' Content-Security-Policy keeps img-src 'self') and
+// sends this node's own to their path.
+func PhotoSrc(p *twinfed.Profile) string {
+	if p == nil || p.PhotoURL == "" {
+		return AvatarPath
+	}
+	return "/media/proxy?url=" + url.QueryEscape(p.PhotoURL)
+}

@@ -171,6 +171,7 @@ func templateFuncs() template.FuncMap {
 		"peerName":    DisplayName,
 		"inc":         func(i int) int { return i + 1 },
 		"profileLink": ProfileLink,
+		"photo":       PhotoSrc,
 		"machine":     Machine,
 		"html":        func(s string) template.HTML { return template.HTML(s) }, // only for text sanitised by bluemonday on input
 		"ages":        formatAges,

@@ -92,7 +92,7 @@ func (k *Kit) API(auth bool, h APIHandler) http.HandlerFunc {
 				return
 			}
 			limit := k.cfg.MaxFormBytes
-			if strings.HasSuffix(r.URL.Path, "/photo") {
+			if strings.HasSuffix(r.URL.Path, "/photo") || strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") { // a photo, a wall post's images
 				limit = k.cfg.MaxUploadBytes
 			}
 			if r.ContentLength > limit {

@@ -1,0 +1,78 @@
+package node
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/account"
+	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/feed"
+	"github.com/twinfed/twinfed/node/project"
+	"github.com/twinfed/twinfed/node/social"
+	"github.com/twinfed/twinfed/node/web"
+)
+
+// The assembly of the wall posts and the home feed (node/feed): its
+// service, built on the node's store, Activities and Notices, the social
+// feature (who reads whom), the directory and the registry; its hooks on
+// account deletions; its routes, the home page of a validated member; its
+// inbound handlers (the rows of inbox.go point at them through toFeed).
+
+var (
+	_ feed.Network   = (*social.Service)(nil)
+	_ feed.Directory = (*directory.Service)(nil)
+	_ feed.Nodes     = twinfed.Registry(nil)
+	_ feed.Suggester = (*directory.Service)(nil)
+	_ feed.Members   = (*account.Service)(nil)
+	_ feed.Schools   = twinfed.Registry(nil)
+	_ feed.People    = (*directory.Service)(nil)
+	_ feed.Projects  = (*project.Service)(nil)
+)
+
+// assembleFeed builds the feed on s (NewService calls it) and registers
+// its hooks: the posts of a member who deleted their account, here or on
+// another node, are forgotten.
+func (s *Service) assembleFeed() error {
+	var err error
+	var nodes feed.Nodes
+	if s.registry != nil {
+		nodes = s.registry
+	}
+	if s.feed, err = feed.New(feed.Config{BaseURL: s.cfg.BaseURL}, feed.Deps{Store: s.store, Activities: s.acts, Notices: s.notices,
+		Network: s.social, Directory: s.dir, Members: s.accounts, Nodes: nodes, Logger: s.log, Now: s.now}); err != nil {
+		return err
+	}
+	s.dir.OnActorDeleted(s.feed.ForgetAuthor)
+	s.accounts.OnDelete(func(txn *badger.Txn, username string) error {
+		return s.feed.ForgetAuthor(txn, twinfed.ActorURL(s.cfg.BaseURL, username))
+	})
+	return nil
+}
+
+// Feed returns the node's wall posts and feeds.
+func (n *Node) Feed() *feed.Service { return n.svc.feed }
+
+// feedRoutes registers the feed's pages and JSON API.
+func (s *Server) feedRoutes(k *web.Kit) error {
+	d := feed.SchoolDeps{People: s.svc.dir, Country: s.svc.cfg.Country}
+	if s.svc.registry != nil {
+		d.Schools = s.svc.registry
+	}
+	if s.svc.projects != nil {
+		d.Projects = s.svc.projects
+	}
+	return s.svc.feed.Routes(k, s.svc.dir, d)
+}
+
+// feedHome is the home page of a validated member: their feed.
+func (s *Server) feedHome(w http.ResponseWriter, r *http.Request) { s.svc.feed.Home(w, r) }
+
+// toFeed makes an inbound handler of the inbox's table from one of the
+// feed's.
+func toFeed(f func(*feed.Service, *badger.Txn, *twinfed.Activity) error) inboxHandler {
+	return func(s *Service, _ context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+		return f(s.feed, txn, a)
+	}
+}
