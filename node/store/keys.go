@@ -87,6 +87,20 @@ const (
 	// PrefixPost: tp/<project id> <time>/<id> → TwinSpacePost JSON. Owner: twinspace.
 	PrefixPost = "tp/"
 
+	// PrefixEvent: ev/<event id> → twinfed.Event JSON. Owner: event.
+	PrefixEvent = "ev/"
+	// PrefixEventDay: ed/<yyyy-mm-dd in CET>/<event id> → "" (the events
+	// of a day, for the meeting rooms' slots). Owner: event.
+	PrefixEventDay = "ed/"
+	// PrefixEventBooking: eb/<event id> → event.Bookings JSON (on the
+	// event's home node). Owner: event.
+	PrefixEventBooking = "eb/"
+	// PrefixMyEvent: em/<username>/<event id> → "" (a member's bookings). Owner: event.
+	PrefixMyEvent = "em/"
+	// PrefixEventFeed: ef/t/<sha256 of a feed token> → username, ef/u/<username>
+	// → that hash (the personal calendar feeds). Owner: event.
+	PrefixEventFeed = "ef/"
+
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
 	PrefixNotice = "nt/"
@@ -148,6 +162,11 @@ var Keys = []Key{
 	{"PrefixApproval", PrefixApproval, true, "project"},
 	{"PrefixTwinSpace", PrefixTwinSpace, true, "twinspace"},
 	{"PrefixPost", PrefixPost, true, "twinspace"},
+	{"PrefixEvent", PrefixEvent, true, "event"},
+	{"PrefixEventDay", PrefixEventDay, true, "event"},
+	{"PrefixEventBooking", PrefixEventBooking, true, "event"},
+	{"PrefixMyEvent", PrefixMyEvent, true, "event"},
+	{"PrefixEventFeed", PrefixEventFeed, true, "event"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},

@@ -1,0 +1,500 @@
+package event
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/social"
+	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
+)
+
+// Config is what the events feature needs to know about its node.
+type Config struct {
+	BaseURL    string // public base URL: event ids live under it
+	Country    string
+	Rooms      int    // meeting rooms at once; zero: 4
+	Capacity   int    // places of an online event; zero: twinfed.EventCapacity
+	MeetingURL string // join link template ({room}, {name}, {expires}, {signature}); empty: no link
+	Secret     string // signs join links; empty: unsigned
+}
+
+// Deps are the events feature's collaborators.
+type Deps struct {
+	Store    *store.Store
+	Members  Members
+	Contacts Contacts
+	Logger   *slog.Logger
+	Now      func() time.Time // nil: time.Now
+}
+
+// Members is what the events feature asks of the accounts.
+type Members interface {
+	// MemberIn returns a member of this node within txn; ENOTFOUND when
+	// there is none.
+	MemberIn(txn *badger.Txn, username string) (*twinfed.Member, error)
+}
+
+// Contacts is what the events feature asks of the social feature.
+type Contacts interface {
+	// AcceptedContacts returns the member's accepted contacts within txn.
+	AcceptedContacts(txn *badger.Txn, username string) ([]*social.Contact, error)
+}
+
+var _ Contacts = (*social.Service)(nil)
+
+// Service implements the events of the node. It is safe for concurrent
+// use.
+type Service struct {
+	cfg      Config
+	store    *store.Store
+	members  Members
+	contacts Contacts
+	log      *slog.Logger
+	now      func() time.Time
+	cet      *time.Location
+}
+
+// New builds the events feature.
+func New(cfg Config, d Deps) (*Service, error) {
+	if d.Store == nil || d.Members == nil || d.Contacts == nil {
+		return nil, errors.New("event: New needs a Store, the Members and the Contacts")
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Rooms <= 0 {
+		cfg.Rooms = 4
+	}
+	if cfg.Capacity <= 0 {
+		cfg.Capacity = twinfed.EventCapacity
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	cet, ok := web.LoadZone(twinfed.ProgrammeZone)
+	if !ok {
+		return nil, errors.New("event: no zone data for " + twinfed.ProgrammeZone)
+	}
+	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, log: d.Logger, now: d.Now, cet: cet}, nil
+}
+
+// CET is the programme's zone, the one events are set in.
+func (s *Service) CET() *time.Location { return s.cet }
+
+// Input is what the creation wizard sends.
+type Input struct {
+	Title       string
+	Description string
+	Language    string
+	Kind        twinfed.EventKind
+	Place       string
+	Expected    int
+	Audience    twinfed.EventAudience
+	Countries   []string
+	Date        string // yyyy-mm-dd, in CET
+	Slot        string // hh:mm, in CET
+	Minutes     int
+	Invited     []string // actor URLs among the organiser's contacts
+	Certifying  bool
+}
+
+// member loads the principal's account: only members take part in events.
+func (s *Service) member(txn *badger.Txn, p *twinfed.Principal) (*twinfed.Member, error) {
+	if p == nil || p.Role != twinfed.RoleMember || p.Username == "" {
+		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "Events are open to the members of the programme.")
+	}
+	return s.members.MemberIn(txn, p.Username)
+}
+
+// viewer is the principal as the audience rule sees them.
+func (s *Service) viewer(m *twinfed.Member) twinfed.EventViewer {
+	return twinfed.EventViewer{Actor: twinfed.ActorURL(s.cfg.BaseURL, m.Username), Country: m.Country}
+}
+
+// parseStart reads a date and a slot in CET; the zero time when either is
+// missing or malformed (ValidateEvent then says so).
+func (s *Service) parseStart(date, slot string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(date)+" "+strings.TrimSpace(slot), s.cet)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// Create creates an event organised by p. An online event takes a meeting
+// room free for its whole time: a slot already full is refused.
+func (s *Service) Create(ctx context.Context, p *twinfed.Principal, in Input) (*twinfed.Event, error) {
+	var e *twinfed.Event
+	err := s.store.Update(func(txn *badger.Txn) error {
+		m, err := s.member(txn, p)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		me := twinfed.ActorURL(s.cfg.BaseURL, m.Username)
+		e = &twinfed.Event{ID: s.cfg.BaseURL + "/events/" + store.NewID(), Title: in.Title, Description: in.Description, Language: in.Language,
+			Kind: in.Kind, Place: in.Place, Expected: in.Expected, Audience: in.Audience, Countries: in.Countries,
+			Start: s.parseStart(in.Date, in.Slot), Minutes: in.Minutes, Certifying: in.Certifying,
+			Organiser: me, OrgName: m.Name(), OrgCountry: m.Country, Published: now.UTC(), Version: 1}
+		if e.Kind == twinfed.EventOnline {
+			e.Capacity = s.cfg.Capacity
+		}
+		if err := twinfed.ValidateEvent(e, now); err != nil {
+			return err
+		}
+		contacts, err := s.contacts.AcceptedContacts(txn, m.Username)
+		if err != nil {
+			return err
+		}
+		for _, a := range in.Invited {
+			if !slices.ContainsFunc(contacts, func(c *social.Contact) bool { return c.Peer == a }) {
+				return &twinfed.Error{Code: twinfed.EINVALID, Message: "The event cannot be saved; correct the fields shown.", Fields: map[string]string{"invited": "Invite only your contacts."}}
+			}
+		}
+		e.Invited = in.Invited
+		if e.Audience == twinfed.AudienceContacts {
+			for _, c := range contacts {
+				e.Contacts = append(e.Contacts, c.Peer)
+			}
+		}
+		if e.Kind == twinfed.EventOnline {
+			day, err := s.eventsOn(txn, e.Start)
+			if err != nil {
+				return err
+			}
+			if e.Room = twinfed.FreeRoom(e.Start, e.Minutes, s.cfg.Rooms, day); e.Room == 0 {
+				return &twinfed.Error{Code: twinfed.EINVALID, Message: "The event cannot be saved; correct the fields shown.", Fields: map[string]string{"slot": "This time slot is already full; choose another."}}
+			}
+		}
+		return s.putEvent(txn, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Slots returns the free starts of date (yyyy-mm-dd in CET) for an online
+// event of minutes.
+func (s *Service) Slots(ctx context.Context, date string, minutes int) ([]time.Time, error) {
+	day, err := time.ParseInLocation("2006-01-02", date, s.cet)
+	if err != nil {
+		return nil, nil
+	}
+	if minutes < twinfed.EventMinMinutes || minutes > twinfed.EventMaxMinutes {
+		minutes = 60
+	}
+	var out []time.Time
+	err = s.store.View(func(txn *badger.Txn) error {
+		booked, err := s.eventsOn(txn, day)
+		out = twinfed.EventSlots(day, s.cet, minutes, s.cfg.Rooms, booked, s.now())
+		return err
+	})
+	return out, err
+}
+
+// Booking is a member's place in an event.
+type Booking struct {
+	Actor string    `json:"actor"`
+	Name  string    `json:"name"`
+	At    time.Time `json:"at"`
+}
+
+// Bookings are an event's participants and waiting list, in arrival order,
+// kept by its home node.
+type Bookings struct {
+	Confirmed []Booking `json:"confirmed"`
+	Waiting   []Booking `json:"waiting"`
+	Attended  []string  `json:"attended,omitempty"` // recorded by the organiser
+}
+
+// state returns where actor stands; "" when they have not booked.
+func (b *Bookings) state(actor string) twinfed.BookingState {
+	has := func(x Booking) bool { return x.Actor == actor }
+	switch {
+	case slices.ContainsFunc(b.Confirmed, has):
+		return twinfed.BookingConfirmed
+	case slices.ContainsFunc(b.Waiting, has):
+		return twinfed.BookingWaiting
+	}
+	return ""
+}
+
+// View is an event as a member sees it.
+type View struct {
+	Event     *twinfed.Event
+	State     twinfed.BookingState // the viewer's booking: confirmed, waiting or ""
+	Confirmed int
+	Waiting   int
+	Live      bool
+	RoomOpen  bool      // the viewer may enter the meeting room now
+	Mine      bool      // the viewer organises it
+	Attendees []Booking // the confirmed participants, for the organiser
+	WaitList  []Booking // the waiting list in order, for the organiser
+}
+
+// Get returns an event for a member of its audience.
+func (s *Service) Get(ctx context.Context, p *twinfed.Principal, id string) (*View, error) {
+	var v *View
+	err := s.store.View(func(txn *badger.Txn) error {
+		m, err := s.member(txn, p)
+		if err != nil {
+			return err
+		}
+		e, err := getEvent(txn, id)
+		if err != nil {
+			return err
+		}
+		vw := s.viewer(m)
+		if !twinfed.CanSeeEvent(e, vw) {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event.")
+		}
+		b, err := getBookings(txn, e.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		v = &View{Event: e, State: b.state(vw.Actor), Confirmed: len(b.Confirmed), Waiting: len(b.Waiting), Live: e.Live(now), Mine: e.Organiser == vw.Actor}
+		v.RoomOpen = e.RoomOpen(now) && (v.State == twinfed.BookingConfirmed || v.Mine)
+		if v.Mine {
+			v.Attendees, v.WaitList = b.Confirmed, b.Waiting
+		}
+		return nil
+	})
+	return v, err
+}
+
+// Participate books a place for p: confirmed while places remain, else on
+// the waiting list. Booking twice changes nothing and answers the same.
+func (s *Service) Participate(ctx context.Context, p *twinfed.Principal, id string) (twinfed.BookingState, error) {
+	var st twinfed.BookingState
+	err := s.retry(func(txn *badger.Txn) error {
+		m, err := s.member(txn, p)
+		if err != nil {
+			return err
+		}
+		e, err := getEvent(txn, id)
+		if err != nil {
+			return err
+		}
+		vw := s.viewer(m)
+		st, err = s.decide(txn, e, vw, m.Name())
+		if err != nil {
+			return err
+		}
+		return txn.Set([]byte(store.PrefixMyEvent+m.Username+"/"+e.ID), nil)
+	})
+	return st, err
+}
+
+// decide is the home node's decision on a booking, in arrival order: the
+// capacity rule of twinfed.DecideBooking over the event's bookings, held
+// in one record so that concurrent bookings conflict and are retried.
+func (s *Service) decide(txn *badger.Txn, e *twinfed.Event, vw twinfed.EventViewer, name string) (twinfed.BookingState, error) {
+	if err := twinfed.CanBook(e, vw, s.now()); err != nil {
+		return "", err
+	}
+	b, err := getBookings(txn, e.ID)
+	if err != nil {
+		return "", err
+	}
+	if st := b.state(vw.Actor); st != "" {
+		return st, nil
+	}
+	bk := Booking{Actor: vw.Actor, Name: name, At: s.now().UTC()}
+	st := twinfed.DecideBooking(len(b.Confirmed), e.Capacity)
+	if st == twinfed.BookingConfirmed {
+		b.Confirmed = append(b.Confirmed, bk)
+	} else {
+		b.Waiting = append(b.Waiting, bk)
+	}
+	return st, store.SetJSON(txn, store.PrefixEventBooking+e.ID, b)
+}
+
+// Leave frees p's place (or their place on the waiting list); the first on
+// the waiting list then moves up.
+func (s *Service) Leave(ctx context.Context, p *twinfed.Principal, id string) error {
+	return s.retry(func(txn *badger.Txn) error {
+		m, err := s.member(txn, p)
+		if err != nil {
+			return err
+		}
+		e, err := getEvent(txn, id)
+		if err != nil {
+			return err
+		}
+		me := twinfed.ActorURL(s.cfg.BaseURL, m.Username)
+		b, err := getBookings(txn, e.ID)
+		if err != nil {
+			return err
+		}
+		has := func(x Booking) bool { return x.Actor == me }
+		was := len(b.Confirmed)
+		b.Confirmed = slices.DeleteFunc(b.Confirmed, has)
+		b.Waiting = slices.DeleteFunc(b.Waiting, has)
+		if len(b.Confirmed) < was && len(b.Waiting) > 0 && len(b.Confirmed) < e.Capacity {
+			b.Confirmed, b.Waiting = append(b.Confirmed, b.Waiting[0]), b.Waiting[1:]
+		}
+		if err := txn.Delete([]byte(store.PrefixMyEvent + m.Username + "/" + e.ID)); err != nil {
+			return err
+		}
+		return store.SetJSON(txn, store.PrefixEventBooking+e.ID, b)
+	})
+}
+
+// RecordAttendance records, for the organiser, who attended: only
+// confirmed participants.
+func (s *Service) RecordAttendance(ctx context.Context, p *twinfed.Principal, id string, attended []string) error {
+	return s.retry(func(txn *badger.Txn) error {
+		m, err := s.member(txn, p)
+		if err != nil {
+			return err
+		}
+		e, err := getEvent(txn, id)
+		if err != nil {
+			return err
+		}
+		if e.Organiser != twinfed.ActorURL(s.cfg.BaseURL, m.Username) {
+			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the organiser records attendance.")
+		}
+		b, err := getBookings(txn, e.ID)
+		if err != nil {
+			return err
+		}
+		b.Attended = nil
+		for _, a := range attended {
+			if b.state(a) == twinfed.BookingConfirmed {
+				b.Attended = append(b.Attended, a)
+			}
+		}
+		return store.SetJSON(txn, store.PrefixEventBooking+e.ID, b)
+	})
+}
+
+// retry runs fn in a transaction, again when concurrent bookings of the
+// same event conflicted.
+func (s *Service) retry(fn func(txn *badger.Txn) error) error {
+	for {
+		err := s.store.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+}
+
+// Filter chooses the events a list shows.
+type Filter struct {
+	From, To time.Time // the events that start in [From, To)
+	Query    string    // keyword in title, description, organiser or place
+	Kind     twinfed.EventKind
+	Mine     bool // only the viewer's: organised or booked
+}
+
+// List returns the events p may see that match f, by start.
+func (s *Service) List(ctx context.Context, p *twinfed.Principal, f Filter) ([]*twinfed.Event, error) {
+	var out []*twinfed.Event
+	q := strings.ToLower(strings.TrimSpace(f.Query))
+	err := s.store.View(func(txn *badger.Txn) error {
+		m, err := s.member(txn, p)
+		if err != nil {
+			return err
+		}
+		vw := s.viewer(m)
+		return store.EachJSON(txn, store.PrefixEvent, func(e *twinfed.Event) error {
+			if (!f.From.IsZero() && e.Start.Before(f.From)) || (!f.To.IsZero() && !e.Start.Before(f.To)) {
+				return nil
+			}
+			if f.Kind != "" && e.Kind != f.Kind {
+				return nil
+			}
+			if !twinfed.CanSeeEvent(e, vw) {
+				return nil
+			}
+			if f.Mine && e.Organiser != vw.Actor && !store.Has(txn, store.PrefixMyEvent+m.Username+"/"+e.ID) {
+				return nil
+			}
+			if q != "" && !strings.Contains(strings.ToLower(e.Title+"\n"+e.Description+"\n"+e.OrgName+"\n"+e.Place), q) {
+				return nil
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b *twinfed.Event) int { return a.Start.Compare(b.Start) })
+	return out, err
+}
+
+// MemberEvents lists the events a member of this node organises or takes
+// part in, by start: the profile's Events tab.
+func (s *Service) MemberEvents(ctx context.Context, username string) ([]*twinfed.Event, error) {
+	return s.List(ctx, &twinfed.Principal{Username: username, Role: twinfed.RoleMember}, Filter{Mine: true})
+}
+
+// JoinURL is the meeting room's link of an online event for a participant
+// named name, signed when the node has a secret; "" without a provider.
+func (s *Service) JoinURL(e *twinfed.Event, name string) string {
+	if s.cfg.MeetingURL == "" || e.Kind != twinfed.EventOnline {
+		return ""
+	}
+	room := "event-" + e.ID[strings.LastIndexByte(e.ID, '/')+1:]
+	expires := strconv.FormatInt(e.End().Unix(), 10)
+	sig := ""
+	if s.cfg.Secret != "" {
+		mac := hmac.New(sha256.New, []byte(s.cfg.Secret))
+		mac.Write([]byte(room + "\n" + name + "\n" + expires))
+		sig = hex.EncodeToString(mac.Sum(nil))
+	}
+	return strings.NewReplacer("{room}", url.PathEscape(room), "{name}", url.QueryEscape(name), "{expires}", expires, "{signature}", sig).Replace(s.cfg.MeetingURL)
+}
+
+// Enter returns the meeting room's link for p, who must be a confirmed
+// participant (or the organiser), while the room is open.
+func (s *Service) Enter(ctx context.Context, p *twinfed.Principal, id string) (string, error) {
+	v, err := s.Get(ctx, p, id)
+	if err != nil {
+		return "", err
+	}
+	if !v.RoomOpen {
+		return "", twinfed.Errorf(twinfed.EFORBIDDEN, "The meeting room opens to participants a few minutes before the event.")
+	}
+	name := p.Username
+	_ = s.store.View(func(txn *badger.Txn) error {
+		if m, err := s.members.MemberIn(txn, p.Username); err == nil {
+			name = m.Name()
+		}
+		return nil
+	})
+	u := s.JoinURL(v.Event, name)
+	if u == "" {
+		return "", twinfed.Errorf(twinfed.EUNAVAILABLE, "This node has no meeting-room service configured.")
+	}
+	return u, nil
+}
+
+// Check validates an event's input as Create would, without saving it: the
+// wizard asks it before offering the slots.
+func (s *Service) Check(p *twinfed.Principal, in Input) (*twinfed.Event, error) {
+	var e *twinfed.Event
+	err := s.store.View(func(txn *badger.Txn) error {
+		if _, err := s.member(txn, p); err != nil {
+			return err
+		}
+		e = &twinfed.Event{Title: in.Title, Description: in.Description, Language: in.Language, Kind: in.Kind, Place: in.Place,
+			Expected: in.Expected, Audience: in.Audience, Countries: in.Countries, Start: s.parseStart(in.Date, in.Slot), Minutes: in.Minutes}
+		return twinfed.ValidateEvent(e, s.now())
+	})
+	return e, err
+}
