@@ -7,6 +7,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
@@ -46,6 +47,8 @@ const (
 	kindInvitation    objectKind = "invitation"     // an invitation into a project, answered by the invitee
 	kindParticipation objectKind = "participation"  // a partner's participation, decided by their agency
 	kindTwinSpacePost objectKind = "twinspace-post" // a note on a project's TwinSpace board
+	kindEvent         objectKind = "event"          // an event (Event), embedded
+	kindBooking       objectKind = "booking"        // a booking of an event: Join, Leave, and the home node's answer
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
@@ -82,6 +85,20 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	// TwinSpace posts (package twinspace).
 	{twinfed.ActivityCreate, kindTwinSpacePost}:   toTwinSpaces((*twinspace.Service).ApplyPost),
 	{twinfed.ActivityAnnounce, kindTwinSpacePost}: toTwinSpaces((*twinspace.Service).ApplyAnnouncedPost),
+	// Events (package event).
+	{twinfed.ActivityCreate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityUpdate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityJoin, kindBooking}:   toEvents((*event.Service).ApplyJoin),
+	{twinfed.ActivityLeave, kindBooking}:  toEvents((*event.Service).ApplyLeave),
+	{twinfed.ActivityAccept, kindBooking}: toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityReject, kindBooking}: toEvents((*event.Service).ApplyAnswer),
+}
+
+// toEvents routes to a handler of the events feature.
+func toEvents(h featureHandler[*event.Service]) inboxHandler {
+	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+		return h(s.events, ctx, txn, a)
+	}
 }
 
 // featureHandler is a feature's handler of an inbound activity.
@@ -109,8 +126,14 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		return kindActor
 	case twinfed.ActivityUndo:
 		return kindRequest
+	case twinfed.ActivityJoin, twinfed.ActivityLeave:
+		if s.events.Has(txn, a.Object) {
+			return kindBooking
+		}
 	case twinfed.ActivityAccept, twinfed.ActivityReject:
 		switch {
+		case a.Target != "" && s.events.Has(txn, a.Target):
+			return kindBooking
 		case a.Target == "":
 			return kindRequest
 		case a.Actor == project.AgencyOf(a.Actor): // the Service actor of a node: its agency
@@ -123,6 +146,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 			return kindProject
 		}
 	case twinfed.ActivityCreate:
+		if a.Event != nil {
+			return kindEvent
+		}
 		if a.Note == nil {
 			return ""
 		}
@@ -136,6 +162,8 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 	case twinfed.ActivityUpdate:
 		switch {
+		case a.Event != nil:
+			return kindEvent
 		case a.Project != nil:
 			return kindProject
 		case a.Profile != nil:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
@@ -35,6 +36,8 @@ type Deps struct {
 	Store    *store.Store
 	Members  Members
 	Contacts Contacts
+	Acts     *outbox.Activities // this node's activities; nil: the node runs alone
+	Registry twinfed.Registry   // the nodes of an event's audience; nil: none
 	Logger   *slog.Logger
 	Now      func() time.Time // nil: time.Now
 }
@@ -61,6 +64,8 @@ type Service struct {
 	store    *store.Store
 	members  Members
 	contacts Contacts
+	acts     *outbox.Activities
+	registry twinfed.Registry
 	log      *slog.Logger
 	now      func() time.Time
 	cet      *time.Location
@@ -88,7 +93,10 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if !ok {
 		return nil, errors.New("event: no zone data for " + twinfed.ProgrammeZone)
 	}
-	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, log: d.Logger, now: d.Now, cet: cet}, nil
+	if d.Acts == nil {
+		d.Acts = outbox.NewActivities(cfg.BaseURL, nil, d.Now)
+	}
+	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, log: d.Logger, now: d.Now, cet: cet}, nil
 }
 
 // CET is the programme's zone, the one events are set in.
@@ -138,7 +146,7 @@ func (s *Service) parseStart(date, slot string) time.Time {
 // room free for its whole time: a slot already full is refused.
 func (s *Service) Create(ctx context.Context, p *twinfed.Principal, in Input) (*twinfed.Event, error) {
 	var e *twinfed.Event
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		m, err := s.member(txn, p)
 		if err != nil {
 			return err
@@ -179,7 +187,10 @@ func (s *Service) Create(ctx context.Context, p *twinfed.Principal, in Input) (*
 				return &twinfed.Error{Code: twinfed.EINVALID, Message: "The event cannot be saved; correct the fields shown.", Fields: map[string]string{"slot": "This time slot is already full; choose another."}}
 			}
 		}
-		return s.putEvent(txn, e)
+		if err := s.putEvent(txn, e); err != nil {
+			return err
+		}
+		return s.publish(ctx, txn, twinfed.ActivityCreate, e)
 	})
 	if err != nil {
 		return nil, err
@@ -267,7 +278,11 @@ func (s *Service) Get(ctx context.Context, p *twinfed.Principal, id string) (*Vi
 			return err
 		}
 		now := s.now()
-		v = &View{Event: e, State: b.state(vw.Actor), Confirmed: len(b.Confirmed), Waiting: len(b.Waiting), Live: e.Live(now), Mine: e.Organiser == vw.Actor}
+		st := b.state(vw.Actor)
+		if !s.isLocal(e.ID) {
+			st = myState(txn, m.Username, e.ID)
+		}
+		v = &View{Event: e, State: st, Confirmed: len(b.Confirmed), Waiting: len(b.Waiting), Live: e.Live(now), Mine: e.Organiser == vw.Actor}
 		v.RoomOpen = e.RoomOpen(now) && (v.State == twinfed.BookingConfirmed || v.Mine)
 		if v.Mine {
 			v.Attendees, v.WaitList = b.Confirmed, b.Waiting
@@ -291,12 +306,18 @@ func (s *Service) Participate(ctx context.Context, p *twinfed.Principal, id stri
 			return err
 		}
 		vw := s.viewer(m)
+		if !s.isLocal(e.ID) {
+			return s.join(txn, e, vw, m, &st)
+		}
 		st, err = s.decide(txn, e, vw, m.Name())
 		if err != nil {
 			return err
 		}
-		return txn.Set([]byte(store.PrefixMyEvent+m.Username+"/"+e.ID), nil)
+		return txn.Set([]byte(store.PrefixMyEvent+m.Username+"/"+e.ID), []byte(st))
 	})
+	if err == nil {
+		s.acts.Notify()
+	}
 	return st, err
 }
 
@@ -337,22 +358,45 @@ func (s *Service) Leave(ctx context.Context, p *twinfed.Principal, id string) er
 			return err
 		}
 		me := twinfed.ActorURL(s.cfg.BaseURL, m.Username)
-		b, err := getBookings(txn, e.ID)
-		if err != nil {
-			return err
-		}
-		has := func(x Booking) bool { return x.Actor == me }
-		was := len(b.Confirmed)
-		b.Confirmed = slices.DeleteFunc(b.Confirmed, has)
-		b.Waiting = slices.DeleteFunc(b.Waiting, has)
-		if len(b.Confirmed) < was && len(b.Waiting) > 0 && len(b.Confirmed) < e.Capacity {
-			b.Confirmed, b.Waiting = append(b.Confirmed, b.Waiting[0]), b.Waiting[1:]
-		}
 		if err := txn.Delete([]byte(store.PrefixMyEvent + m.Username + "/" + e.ID)); err != nil {
 			return err
 		}
-		return store.SetJSON(txn, store.PrefixEventBooking+e.ID, b)
+		if !s.isLocal(e.ID) {
+			lv := s.acts.New(twinfed.ActivityLeave, m.Username)
+			lv.To, lv.Object = []string{e.Organiser}, e.ID
+			return s.acts.Send(txn, lv)
+		}
+		return s.leave(txn, e, me)
 	})
+}
+
+// leave frees actor's place in e, an event of this node: the first on the
+// waiting list moves up, and is told when they are on another node.
+func (s *Service) leave(txn *badger.Txn, e *twinfed.Event, actor string) error {
+	b, err := getBookings(txn, e.ID)
+	if err != nil {
+		return err
+	}
+	has := func(x Booking) bool { return x.Actor == actor }
+	was := len(b.Confirmed)
+	b.Confirmed = slices.DeleteFunc(b.Confirmed, has)
+	b.Waiting = slices.DeleteFunc(b.Waiting, has)
+	if len(b.Confirmed) < was && len(b.Waiting) > 0 && len(b.Confirmed) < e.Capacity {
+		up := b.Waiting[0]
+		b.Confirmed, b.Waiting = append(b.Confirmed, up), b.Waiting[1:]
+		if u := s.localUsername(up.Actor); u != "" {
+			if err := txn.Set([]byte(store.PrefixMyEvent+u+"/"+e.ID), []byte(twinfed.BookingConfirmed)); err != nil {
+				return err
+			}
+		} else {
+			ans := s.acts.NewBy(twinfed.ActivityAccept, e.Organiser)
+			ans.Summary, ans.To, ans.Object, ans.Target = string(twinfed.BookingConfirmed), []string{up.Actor}, e.ID, e.ID
+			if err := s.acts.Send(txn, ans); err != nil {
+				return err
+			}
+		}
+	}
+	return store.SetJSON(txn, store.PrefixEventBooking+e.ID, b)
 }
 
 // RecordAttendance records, for the organiser, who attended: only
@@ -385,14 +429,59 @@ func (s *Service) RecordAttendance(ctx context.Context, p *twinfed.Principal, id
 }
 
 // retry runs fn in a transaction, again when concurrent bookings of the
-// same event conflicted.
+// same event conflicted, and tells the outbox after the commit.
 func (s *Service) retry(fn func(txn *badger.Txn) error) error {
 	for {
 		err := s.store.Update(fn)
 		if !errors.Is(err, badger.ErrConflict) {
+			if err == nil {
+				s.acts.Notify()
+			}
 			return err
 		}
 	}
+}
+
+// update runs fn in a transaction and tells the outbox after the commit.
+func (s *Service) update(fn func(txn *badger.Txn) error) error {
+	if err := s.store.Update(fn); err != nil {
+		return err
+	}
+	s.acts.Notify()
+	return nil
+}
+
+// The states of a member's booking of another node's event, on their own
+// node, besides confirmed and waiting.
+const (
+	statePending = "pending" // the Join is on its way to the home node
+	stateRefused = "refused" // the home node said no
+)
+
+// myState is where the member stands for an event, as their node records
+// it under em/: "" when they have not booked.
+func myState(txn *badger.Txn, username, id string) twinfed.BookingState {
+	v, _, _ := store.GetString(txn, store.PrefixMyEvent+username+"/"+id)
+	return twinfed.BookingState(v)
+}
+
+// join books, for a member of this node, an event another node is home
+// to: a Join to its organiser, unless one was sent already.
+func (s *Service) join(txn *badger.Txn, e *twinfed.Event, vw twinfed.EventViewer, m *twinfed.Member, st *twinfed.BookingState) error {
+	if err := twinfed.CanBook(e, vw, s.now()); err != nil {
+		return err
+	}
+	if cur := myState(txn, m.Username, e.ID); cur != "" && cur != stateRefused {
+		*st = cur
+		return nil
+	}
+	j := s.acts.New(twinfed.ActivityJoin, m.Username)
+	j.To, j.Object, j.Summary = []string{e.Organiser}, e.ID, m.Name()
+	*st = statePending
+	if err := txn.Set([]byte(store.PrefixMyEvent+m.Username+"/"+e.ID), []byte(statePending)); err != nil {
+		return err
+	}
+	return s.acts.Send(txn, j)
 }
 
 // Filter chooses the events a list shows.
@@ -423,7 +512,7 @@ func (s *Service) List(ctx context.Context, p *twinfed.Principal, f Filter) ([]*
 			if !twinfed.CanSeeEvent(e, vw) {
 				return nil
 			}
-			if f.Mine && e.Organiser != vw.Actor && !store.Has(txn, store.PrefixMyEvent+m.Username+"/"+e.ID) {
+			if st := myState(txn, m.Username, e.ID); f.Mine && e.Organiser != vw.Actor && (st == "" || st == stateRefused) {
 				return nil
 			}
 			if q != "" && !strings.Contains(strings.ToLower(e.Title+"\n"+e.Description+"\n"+e.OrgName+"\n"+e.Place), q) {

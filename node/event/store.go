@@ -36,6 +36,9 @@ func (s *Service) dayKey(t time.Time) string { return t.In(s.cet).Format("2006-0
 // written too, so that two events created at once on the same day conflict
 // and the second sees the first's meeting room taken.
 func (s *Service) putEvent(txn *badger.Txn, e *twinfed.Event) error {
+	if !s.isLocal(e.ID) { // another node's rooms: not counted here
+		return store.SetJSON(txn, store.PrefixEvent+e.ID, e)
+	}
 	day := store.PrefixEventDay + s.dayKey(e.Start)
 	if _, err := txn.Get([]byte(day)); err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
 		return err

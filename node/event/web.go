@@ -50,7 +50,22 @@ func (h *Web) Routes(k *web.Kit) error {
 	return nil
 }
 
-func (h *Web) id(r *http.Request) string { return h.svc.cfg.BaseURL + "/events/" + r.PathValue("id") }
+// id is the event a page is about: this node's by its last segment,
+// another node's by its whole id (escaped in the path).
+func (h *Web) id(r *http.Request) string {
+	if v := r.PathValue("id"); strings.Contains(v, "/") {
+		return v
+	}
+	return h.svc.cfg.BaseURL + "/events/" + r.PathValue("id")
+}
+
+// Path is the page of event id on this node.
+func (s *Service) Path(id string) string {
+	if s.isLocal(id) {
+		return "/events/" + id[strings.LastIndexByte(id, '/')+1:]
+	}
+	return "/events/" + url.PathEscape(id)
+}
 
 // Item is an event in a list: its times in CET and in the reader's zone.
 type Item struct {
@@ -63,7 +78,7 @@ type Item struct {
 
 func (h *Web) item(p *web.Page, e *twinfed.Event, now time.Time) Item {
 	cet := p.Fmt.In(h.svc.cet)
-	it := Item{Event: e, Path: "/events/" + e.ID[strings.LastIndexByte(e.ID, '/')+1:], CET: cet.DateTime(e.Start), Live: e.Live(now)}
+	it := Item{Event: e, Path: h.svc.Path(e.ID), CET: cet.DateTime(e.Start), Live: e.Live(now)}
 	if _, off := e.Start.In(p.Fmt.Location()).Zone(); func() bool { _, o := e.Start.In(h.svc.cet).Zone(); return o != off }() {
 		it.Local = p.Fmt.DateTime(e.Start)
 	}
@@ -283,7 +298,7 @@ func (h *Web) create(w http.ResponseWriter, r *http.Request) {
 		h.formPage(w, r, step, err)
 		return
 	}
-	web.RedirectDone(w, r, "/events/"+e.ID[strings.LastIndexByte(e.ID, '/')+1:], "event_created")
+	web.RedirectDone(w, r, h.svc.Path(e.ID), "event_created")
 }
 
 // eventData is an event's page.
@@ -311,7 +326,7 @@ func (h *Web) participate(w http.ResponseWriter, r *http.Request) {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	web.RedirectDone(w, r, "/events/"+r.PathValue("id"), "event_"+string(st))
+	web.RedirectDone(w, r, h.svc.Path(h.id(r)), "event_"+string(st))
 }
 
 func (h *Web) leave(w http.ResponseWriter, r *http.Request) {
@@ -319,7 +334,7 @@ func (h *Web) leave(w http.ResponseWriter, r *http.Request) {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	web.RedirectDone(w, r, "/events/"+r.PathValue("id"), "event_left")
+	web.RedirectDone(w, r, h.svc.Path(h.id(r)), "event_left")
 }
 
 func (h *Web) attendance(w http.ResponseWriter, r *http.Request) {
@@ -327,7 +342,7 @@ func (h *Web) attendance(w http.ResponseWriter, r *http.Request) {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	web.RedirectDone(w, r, "/events/"+r.PathValue("id"), "event_attendance")
+	web.RedirectDone(w, r, h.svc.Path(h.id(r)), "event_attendance")
 }
 
 func (h *Web) room(w http.ResponseWriter, r *http.Request) {
