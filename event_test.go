@@ -89,3 +89,23 @@ func TestDecideBookingAndSlots(t *testing.T) {
 		t.Fatal("five minutes before: the room is open, the event not yet live")
 	}
 }
+
+// A node books only for the members it hosts: a Join whose actor lives on
+// another node than the one that signed it is refused, and so is an event
+// whose organiser is not the signer's.
+func TestCheckSameOrigin_Events(t *testing.T) {
+	join := &Activity{ID: "https://it.example/activities/1", Type: ActivityJoin, Actor: "https://es.example/users/ana", Object: "https://fr.example/events/e1"}
+	if err := CheckSameOrigin("it.example", join); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("IT signing a Join for an ES member: %v", err)
+	}
+	join.Actor = "https://it.example/users/luca"
+	if err := CheckSameOrigin("it.example", join); err != nil {
+		t.Fatalf("IT signing for its own member: %v", err)
+	}
+	e := validEvent(time.Now())
+	e.ID = "https://fr.example/events/e1"
+	create := &Activity{ID: "https://it.example/activities/2", Type: ActivityCreate, Actor: "https://it.example/users/luca", Object: e.ID, Event: e}
+	if err := CheckSameOrigin("it.example", create); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("IT creating an event of FR: %v", err)
+	}
+}

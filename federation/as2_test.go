@@ -62,7 +62,11 @@ func sampleActivities() map[string]*twinfed.Activity {
 		"invite":        {ID: act("i1"), Type: twinfed.ActivityInvite, Actor: maria, To: []string{claire}, Object: claire, Target: itBase + "/projects/p7", Summary: "Join our robotics project", Published: published},
 		"join":          {ID: act("j1"), Type: twinfed.ActivityJoin, Actor: maria, To: []string{frBase + "/events/e1"}, Object: frBase + "/events/e1", Published: published},
 		"leave":         {ID: act("l1"), Type: twinfed.ActivityLeave, Actor: maria, To: []string{claire}, Object: frBase + "/groups/g1", Published: published},
-		"announce":      {ID: act("an1"), Type: twinfed.ActivityAnnounce, Actor: itBase + "/projects/p7", To: []string{claire}, Object: frBase + "/notes/n5", Published: published},
+		"create_event": {ID: twinfed.ActivityURL(frBase, "ce1"), Type: twinfed.ActivityCreate, Actor: claire, To: []string{twinfed.AgencyURL(itBase)}, Object: frBase + "/events/e1", Published: published,
+			Event: &twinfed.Event{ID: frBase + "/events/e1", Title: "Robotique", Description: "En classe", Language: "fr", Kind: twinfed.EventOnline, Expected: 40,
+				Audience: twinfed.AudienceCountries, Countries: []string{"FR", "IT"}, Start: published.Add(48 * time.Hour), Minutes: 60, Capacity: 100, Room: 1,
+				Organiser: claire, OrgName: "Claire Martin", OrgCountry: "FR", Published: published, Version: 1}},
+		"announce": {ID: act("an1"), Type: twinfed.ActivityAnnounce, Actor: itBase + "/projects/p7", To: []string{claire}, Object: frBase + "/notes/n5", Published: published},
 	}
 }
 

@@ -81,8 +81,9 @@ func TestFederation_Events(t *testing.T) {
 }
 
 // TestFederation_EventCapacity books an event of 100 places with requests
-// from members of three nodes at once: exactly 100 confirmed, the rest on
-// the waiting list, across the federation.
+// from members of three nodes at once, the home node restarted in the
+// middle: exactly 100 confirmed, the rest on the waiting list, across the
+// federation.
 func TestFederation_EventCapacity(t *testing.T) {
 	const perNode = 100 // 300 requests; BenchmarkEventBookings sends 1,000
 	cluster := consensustest.MustOpenCluster(t, 3)
@@ -111,17 +112,25 @@ func TestFederation_EventCapacity(t *testing.T) {
 			return err == nil
 		}, "the event never reached "+n.Config.Country)
 	}
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		for i := range perNode {
-			wg.Go(func() {
-				if _, err := n.Node().Events().Participate(ctx, member(fmt.Sprintf("teacher%03d", i)), e.ID); err != nil {
-					t.Error(err)
-				}
-			})
+	participate := func(nodes ...*fedNode) {
+		var wg sync.WaitGroup
+		for _, n := range nodes {
+			for i := range perNode {
+				wg.Go(func() {
+					if _, err := n.Node().Events().Participate(ctx, member(fmt.Sprintf("teacher%03d", i)), e.ID); err != nil {
+						t.Error(err)
+					}
+				})
+			}
 		}
+		wg.Wait()
 	}
-	wg.Wait()
+	// IT's and ES's members book (their Joins on their way to FR), FR
+	// stops and starts again meanwhile, then FR's own members book.
+	participate(it, es)
+	fr.nodeMain.Close()
+	fr.restart(t)
+	participate(fr)
 	consensustest.Eventually(t, 120*time.Second, func() bool {
 		v, err := fr.Node().Events().Get(ctx, member("marie"), e.ID)
 		return err == nil && v.Confirmed+v.Waiting == 3*perNode
