@@ -318,3 +318,64 @@ func TestEvents_CapacityAndWaitingList(t *testing.T) {
 		t.Fatalf("%s, first on the waiting list, did not move up", first)
 	}
 }
+
+// TestEvents_Reminders: the day before and an hour before, each once, in
+// the member's language, with the time in CET beside theirs.
+func TestEvents_Reminders(t *testing.T) {
+	clock := &eventClock{}
+	dir := t.TempDir()
+	n := nodetest.MustOpenNode(t, nodetest.Options{Dir: dir, Now: clock.Now})
+	ctx := context.Background()
+	org, _ := seedTeacher(t, n, "org", "Org")
+	luca, _ := seedTeacher(t, n, "luca", "Luca")
+	date, loc := cetDay(clock.Now(), 3)
+	e, err := n.Events().Create(ctx, org, event.Input{Title: "Webinar STEM", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "15:00", Minutes: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Events().Participate(ctx, luca, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	start, _ := time.ParseInLocation("2006-01-02 15:04", date+" 15:00", loc)
+	sent := func() int {
+		k, err := n.Events().SendReminders(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	if k := sent(); k != 0 {
+		t.Fatalf("three days before: %d reminders", k)
+	}
+	clock.Move(start.Add(-23 * time.Hour))
+	if k := sent(); k != 2 { // luca and the organiser
+		t.Fatalf("the day before: %d reminders, want 2", k)
+	}
+	if k := sent(); k != 0 {
+		t.Fatalf("the day before, again: %d reminders", k)
+	}
+	clock.Move(start.Add(-50 * time.Minute))
+	if k := sent(); k != 2 {
+		t.Fatalf("an hour before: %d reminders, want 2", k)
+	}
+	var got []nodetest.Mail
+	eventually(t, 10*time.Second, func() bool {
+		got = nodetest.SpooledMails(t, dir, "luca@scuola.it")
+		return len(got) >= 2
+	}, "no reminder in luca's mail")
+	found := false
+	for _, m := range got {
+		if strings.Contains(m.Subject, "Webinar STEM") {
+			found = true
+			if !strings.Contains(m.Subject, "Domani") && !strings.Contains(m.Subject, "Tra un'ora") {
+				t.Fatalf("reminder not in Italian: %q", m.Subject)
+			}
+			if !strings.Contains(m.Text, "15:00") || !strings.Contains(m.Text, "ora dell'Europa centrale") {
+				t.Fatalf("reminder without the time in CET:\n%s", m.Text)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no reminder among %d mails", len(got))
+	}
+}

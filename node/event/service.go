@@ -15,6 +15,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
@@ -38,6 +39,8 @@ type Deps struct {
 	Contacts Contacts
 	Acts     *outbox.Activities // this node's activities; nil: the node runs alone
 	Registry twinfed.Registry   // the nodes of an event's audience; nil: none
+	Mailer   mail.Sender        // the reminders; nil: none
+	Catalog  *web.Catalog       // the mails' languages; nil: no reminders
 	Logger   *slog.Logger
 	Now      func() time.Time // nil: time.Now
 }
@@ -66,6 +69,8 @@ type Service struct {
 	contacts Contacts
 	acts     *outbox.Activities
 	registry twinfed.Registry
+	mailer   mail.Sender
+	cat      *web.Catalog
 	log      *slog.Logger
 	now      func() time.Time
 	cet      *time.Location
@@ -96,7 +101,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Acts == nil {
 		d.Acts = outbox.NewActivities(cfg.BaseURL, nil, d.Now)
 	}
-	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, log: d.Logger, now: d.Now, cet: cet}, nil
+	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet}, nil
 }
 
 // CET is the programme's zone, the one events are set in.

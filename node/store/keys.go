@@ -100,6 +100,9 @@ const (
 	// PrefixEventFeed: ef/t/<sha256 of a feed token> → username, ef/u/<username>
 	// → that hash (the personal calendar feeds). Owner: event.
 	PrefixEventFeed = "ef/"
+	// PrefixEventReminder: er/<username>/<day|hour>/<event id> → "" (a
+	// reminder sent). Owner: event.
+	PrefixEventReminder = "er/"
 
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
@@ -167,6 +170,7 @@ var Keys = []Key{
 	{"PrefixEventBooking", PrefixEventBooking, true, "event"},
 	{"PrefixMyEvent", PrefixMyEvent, true, "event"},
 	{"PrefixEventFeed", PrefixEventFeed, true, "event"},
+	{"PrefixEventReminder", PrefixEventReminder, true, "event"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},
