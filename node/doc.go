@@ -24,6 +24,7 @@
 //	node/project          projects, invitations, the agencies' decisions, search, certificates
 //	node/twinspace        the TwinSpace of an approved project
 //	node/label            the agencies' quality labels (kept in the registry)
+//	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders
 //	node                  this package: the assembly
 //	node/nodetest         helpers for tests of node and its features
 //
@@ -50,6 +51,12 @@
 //   - The agency's exclusion from a private TwinSpace:
 //     twinfed.(*Project).InTwinSpace (twinspace.go at the root), asked by
 //     node/twinspace, the project card and the inbound handlers.
+//   - Events: twinfed.ValidateEvent (30 to 90 minutes online, a future
+//     start, existing countries), twinfed.CanSeeEvent (the audience),
+//     twinfed.CanBook and twinfed.DecideBooking (the capacity, decided by
+//     the event's home node for every booking, Join → Accept/Reject),
+//     twinfed.EventSlots and twinfed.FreeRoom (the meeting rooms), in
+//     event.go at the root; node/event applies them (docs/events.md).
 //   - School validity and its bounds: twinfed.ValidateSchool (school.go);
 //     the label score's bound: twinfed.ValidLabelScore (label.go); the
 //     registration step: twinfed.RegistrationStep.

@@ -3,6 +3,7 @@ package node_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/nodetest"
 )
@@ -377,5 +379,51 @@ func TestEvents_Reminders(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no reminder among %d mails", len(got))
+	}
+}
+
+// BenchmarkEventCalendar renders the month calendar of a member who sees
+// 2,000 events that month (in person, so that no meeting room limits
+// them), through the node's HTTP server; p50 and p99 over 200 renders
+// per b.N round.
+func BenchmarkEventCalendar(b *testing.B) {
+	clock := &eventClock{}
+	n := nodetest.MustOpenNode(b, nodetest.Options{Now: clock.Now})
+	ctx := context.Background()
+	for _, u := range []string{"org", "luca"} {
+		_, err := n.Accounts().SeedMember(ctx, account.PreRegistration{FirstName: u, LastName: "Rossi", Email: u + "@scuola.it", EmailConfirm: u + "@scuola.it",
+			Username: u, Password: "correct horse 1", PasswordConfirm: "correct horse 1"},
+			&twinfed.Member{Schools: []twinfed.MemberSchool{{SchoolID: "it-" + u, Name: "Scuola", Region: "Lazio", Level: twinfed.LevelPrimary, Role: "teacher"}}, Languages: []string{"it"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	org := &twinfed.Principal{Username: "org", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	loc, _ := time.LoadLocation(twinfed.ProgrammeZone)
+	next := clock.Now().In(loc).AddDate(0, 1, 0)
+	first := time.Date(next.Year(), next.Month(), 1, 0, 0, 0, 0, loc)
+	for i := range 2000 {
+		d := first.AddDate(0, 0, i%28)
+		if _, err := n.Events().Create(ctx, org, event.Input{Title: fmt.Sprintf("Workshop %d", i), Language: "it", Kind: twinfed.EventInPerson, Place: "Roma",
+			Audience: twinfed.AudienceAll, Date: d.Format("2006-01-02"), Slot: fmt.Sprintf("%02d:%02d", 8+i%10, 0), Minutes: 60}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	luca := nodetest.Login(b, n, "luca", "correct horse 1")
+	path := "/events/calendar?month=" + first.Format("2006-01")
+	if code, page := luca.Get(path); code != 200 || strings.Count(page, `class="event"`) != 2000 {
+		b.Fatalf("calendar: %d, %d events", code, strings.Count(page, `class="event"`))
+	}
+	b.ResetTimer()
+	for range b.N {
+		lat := make([]time.Duration, 0, 200)
+		for range 200 {
+			t0 := time.Now()
+			luca.Get(path)
+			lat = append(lat, time.Since(t0))
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 	}
 }

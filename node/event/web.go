@@ -150,7 +150,13 @@ type calendarData struct {
 type calendarDay struct {
 	Day   int // 0: a day of another month
 	Today bool
-	Items []Item
+	Items []calendarItem
+}
+
+// calendarItem is an event in a day of the calendar: its start in CET.
+type calendarItem struct {
+	Path, Title, Time string
+	Live              bool
 }
 
 func (h *Web) calendar(w http.ResponseWriter, r *http.Request) {
@@ -174,10 +180,13 @@ func (h *Web) calendar(w http.ResponseWriter, r *http.Request) {
 // first), each day with its events.
 func (h *Web) month(p *web.Page, first time.Time, evs []*twinfed.Event, now time.Time) calendarData {
 	d := calendarData{Month: first, MonthName: p.T("event.month." + strconv.Itoa(int(first.Month()))), Prev: first.AddDate(0, -1, 0).Format("2006-01"), Next: first.AddDate(0, 1, 0).Format("2006-01")}
-	byDay := map[int][]Item{}
+	// The time pattern is read once: a month may hold thousands of events.
+	pattern := p.T("format.time")
+	byDay := map[int][]calendarItem{}
 	for _, e := range evs {
-		day := e.Start.In(h.svc.cet).Day()
-		byDay[day] = append(byDay[day], h.item(p, e, now))
+		st := e.Start.In(h.svc.cet)
+		hm := strings.NewReplacer("{hour}", twoDigits(st.Hour()), "{minute}", twoDigits(st.Minute())).Replace(pattern)
+		byDay[st.Day()] = append(byDay[st.Day()], calendarItem{Path: h.svc.Path(e.ID), Title: e.Title, Time: hm, Live: e.Live(now)})
 	}
 	days := first.AddDate(0, 1, -1).Day()
 	today := now.In(h.svc.cet)
@@ -393,4 +402,11 @@ func (h *Web) feed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 	w.Header().Set("Cache-Control", "private, max-age=300")
 	w.Write(body)
+}
+
+func twoDigits(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
 }
