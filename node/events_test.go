@@ -427,3 +427,47 @@ func BenchmarkEventCalendar(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 	}
 }
+
+// TestEvents_Certificate: after a certifying event, those the organiser
+// recorded as present download their certificate (PDF); the others not.
+func TestEvents_Certificate(t *testing.T) {
+	clock := &eventClock{}
+	n := eventNode(t, clock, 2, 10)
+	ctx := context.Background()
+	org, _ := seedTeacher(t, n, "org", "Org")
+	seedTeacher(t, n, "luca", "Luca")
+	carla, _ := seedTeacher(t, n, "carla", "Carla")
+	date, loc := cetDay(clock.Now(), 1)
+	e, err := n.Events().Create(ctx, org, event.Input{Title: "Formazione", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "09:00", Minutes: 30, Certifying: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	luca := login(t, n, "luca", "correct horse 1")
+	path := n.Events().Path(e.ID)
+	luca.Get(path)
+	luca.Post(path+"/participate", url.Values{})
+	if _, err := n.Events().Participate(ctx, carla, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Events().RecordAttendance(ctx, carla, e.ID, nil); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("a participant recording attendance: %v", err)
+	}
+	if err := n.Events().RecordAttendance(ctx, org, e.ID, []string{n.URL() + "/users/luca", n.URL() + "/users/nobody"}); err != nil {
+		t.Fatal(err)
+	}
+	start, _ := time.ParseInLocation("2006-01-02 15:04", date+" 09:00", loc)
+	if code, _ := luca.Get(path + "/certificate"); code != http.StatusForbidden {
+		t.Fatalf("certificate before the end: %d", code)
+	}
+	clock.Move(start.Add(time.Hour))
+	_, page := luca.Get(path)
+	mustContain(t, "certificate link", page, path+"/certificate")
+	code, pdf := luca.Get(path + "/certificate")
+	if code != 200 || !strings.HasPrefix(pdf, "%PDF-") {
+		t.Fatalf("certificate: %d %.20q", code, pdf)
+	}
+	var buf strings.Builder
+	if err := n.Events().Certificate(ctx, carla, e.ID, &buf); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN || buf.Len() != 0 {
+		t.Fatalf("certificate of an absent participant: %v", err)
+	}
+}

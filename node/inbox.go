@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -193,7 +194,27 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 			return err
 		}
 	}
-	err := s.store.Update(func(txn *badger.Txn) error {
+	// A transaction that conflicted with a concurrent one (bookings of the
+	// same event) is run again at once rather than handed back to the
+	// federation's retry backoff.
+	var err error
+	for range 100 {
+		if err = s.apply(ctx, a); !errors.Is(err, badger.ErrConflict) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	// The handlers' work for the outbox and the directory's indexer.
+	s.acts.Notify()
+	s.dir.Wake()
+	return nil
+}
+
+// apply runs a's handler in one transaction that also records its id.
+func (s *Service) apply(ctx context.Context, a *twinfed.Activity) error {
+	return s.store.Update(func(txn *badger.Txn) error {
 		key := store.PrefixApplied + a.ID
 		if done, err := store.Exists(txn, key); err != nil || done {
 			return err
@@ -207,11 +228,4 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 		}
 		return h(s, ctx, txn, a)
 	})
-	if err != nil {
-		return err
-	}
-	// The handlers' work for the outbox and the directory's indexer.
-	s.acts.Notify()
-	s.dir.Wake()
-	return nil
 }

@@ -26,6 +26,7 @@ import (
 type Config struct {
 	BaseURL    string // public base URL: event ids live under it
 	Country    string
+	AgencyName string // the certificates' issuer
 	Rooms      int    // meeting rooms at once; zero: 4
 	Capacity   int    // places of an online event; zero: twinfed.EventCapacity
 	MeetingURL string // join link template ({room}, {name}, {expires}, {signature}); empty: no link

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"embed"
 	"net/http"
 	"net/url"
@@ -44,6 +45,7 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /events/{id}/attendance", k.Member(h.attendance))
 	k.HandleFunc("GET /events/{id}/room", k.Member(h.room))
 	k.HandleFunc("GET /events/{id}/ics", k.Member(h.ics))
+	k.HandleFunc("GET /events/{id}/certificate", k.Member(h.certificate))
 	k.HandleFunc("POST /events/feed", k.Member(h.newFeed))
 	k.HandleFunc("POST /events/feed/revoke", k.Member(h.revokeFeed))
 	k.HandleFunc("GET /calendar/{token}", h.feed)
@@ -312,9 +314,10 @@ func (h *Web) create(w http.ResponseWriter, r *http.Request) {
 
 // eventData is an event's page.
 type eventData struct {
-	V    *View
-	Item Item
-	Full bool
+	V           *View
+	Item        Item
+	Full        bool
+	Certificate bool // the viewer may download their certificate
 }
 
 func (h *Web) show(w http.ResponseWriter, r *http.Request) {
@@ -325,7 +328,8 @@ func (h *Web) show(w http.ResponseWriter, r *http.Request) {
 	}
 	p := h.kit.NewPage(w, r, "title.event")
 	p.Nav = "events"
-	p.Data = eventData{V: v, Item: h.item(p, v.Event, h.svc.now()), Full: v.Event.Capacity > 0 && v.Confirmed >= v.Event.Capacity}
+	p.Data = eventData{V: v, Item: h.item(p, v.Event, h.svc.now()), Full: v.Event.Capacity > 0 && v.Confirmed >= v.Event.Capacity,
+		Certificate: h.svc.HasCertificate(web.State(r).Principal, v)}
 	h.kit.Render(w, http.StatusOK, "event", p)
 }
 
@@ -409,4 +413,15 @@ func twoDigits(n int) string {
 		return "0" + strconv.Itoa(n)
 	}
 	return strconv.Itoa(n)
+}
+
+func (h *Web) certificate(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	if err := h.svc.Certificate(r.Context(), web.State(r).Principal, h.id(r), &buf); err != nil {
+		h.kit.ErrorPage(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="certificate.pdf"`)
+	w.Write(buf.Bytes())
 }
