@@ -223,33 +223,6 @@ func (s *Service) Slots(ctx context.Context, date string, minutes int) ([]time.T
 	return out, err
 }
 
-// Booking is a member's place in an event.
-type Booking struct {
-	Actor string    `json:"actor"`
-	Name  string    `json:"name"`
-	At    time.Time `json:"at"`
-}
-
-// Bookings are an event's participants and waiting list, in arrival order,
-// kept by its home node.
-type Bookings struct {
-	Confirmed []Booking `json:"confirmed"`
-	Waiting   []Booking `json:"waiting"`
-	Attended  []string  `json:"attended,omitempty"` // recorded by the organiser
-}
-
-// state returns where actor stands; "" when they have not booked.
-func (b *Bookings) state(actor string) twinfed.BookingState {
-	has := func(x Booking) bool { return x.Actor == actor }
-	switch {
-	case slices.ContainsFunc(b.Confirmed, has):
-		return twinfed.BookingConfirmed
-	case slices.ContainsFunc(b.Waiting, has):
-		return twinfed.BookingWaiting
-	}
-	return ""
-}
-
 // View is an event as a member sees it.
 type View struct {
 	Event     *twinfed.Event
@@ -284,14 +257,14 @@ func (s *Service) Get(ctx context.Context, p *twinfed.Principal, id string) (*Vi
 			return err
 		}
 		now := s.now()
-		st := b.state(vw.Actor)
+		st := bookingState(txn, e.ID, vw.Actor)
 		if !s.isLocal(e.ID) {
 			st = myState(txn, m.Username, e.ID)
 		}
-		v = &View{Event: e, State: st, Confirmed: len(b.Confirmed), Waiting: len(b.Waiting), Live: e.Live(now), Mine: e.Organiser == vw.Actor}
+		v = &View{Event: e, State: st, Confirmed: b.Confirmed, Waiting: b.Waiting, Live: e.Live(now), Mine: e.Organiser == vw.Actor}
 		v.RoomOpen = e.RoomOpen(now) && (v.State == twinfed.BookingConfirmed || v.Mine)
 		if v.Mine {
-			v.Attendees, v.WaitList = b.Confirmed, b.Waiting
+			v.Attendees, v.WaitList = listBookings(txn, e.ID, orderConfirmed), listBookings(txn, e.ID, orderWaiting)
 		}
 		return nil
 	})
@@ -338,15 +311,19 @@ func (s *Service) decide(txn *badger.Txn, e *twinfed.Event, vw twinfed.EventView
 	if err != nil {
 		return "", err
 	}
-	if st := b.state(vw.Actor); st != "" {
+	if st := bookingState(txn, e.ID, vw.Actor); st != "" {
 		return st, nil
 	}
-	bk := Booking{Actor: vw.Actor, Name: name, At: s.now().UTC()}
-	st := twinfed.DecideBooking(len(b.Confirmed), e.Capacity)
+	st := twinfed.DecideBooking(b.Confirmed, e.Capacity)
+	b.Seq++
 	if st == twinfed.BookingConfirmed {
-		b.Confirmed = append(b.Confirmed, bk)
+		b.Confirmed++
 	} else {
-		b.Waiting = append(b.Waiting, bk)
+		b.Waiting++
+	}
+	bk := Booking{Actor: vw.Actor, Name: name, At: s.now().UTC(), Seq: b.Seq, State: st}
+	if err := putBooking(txn, e.ID, &bk); err != nil {
+		return "", err
 	}
 	return st, store.SetJSON(txn, store.PrefixEventBooking+e.ID, b)
 }
@@ -383,20 +360,35 @@ func (s *Service) leave(txn *badger.Txn, e *twinfed.Event, actor string) error {
 	if err != nil {
 		return err
 	}
-	has := func(x Booking) bool { return x.Actor == actor }
-	was := len(b.Confirmed)
-	b.Confirmed = slices.DeleteFunc(b.Confirmed, has)
-	b.Waiting = slices.DeleteFunc(b.Waiting, has)
-	if len(b.Confirmed) < was && len(b.Waiting) > 0 && len(b.Confirmed) < e.Capacity {
-		up := b.Waiting[0]
-		b.Confirmed, b.Waiting = append(b.Confirmed, up), b.Waiting[1:]
-		if u := s.localUsername(up.Actor); u != "" {
+	bk, ok := getBooking(txn, e.ID, actor)
+	if !ok {
+		return nil
+	}
+	if err := deleteBooking(txn, e.ID, bk); err != nil {
+		return err
+	}
+	if bk.State == twinfed.BookingWaiting {
+		b.Waiting--
+		return store.SetJSON(txn, store.PrefixEventBooking+e.ID, b)
+	}
+	b.Confirmed--
+	if up := listBookings(txn, e.ID, orderWaiting, 1); len(up) == 1 && b.Confirmed < e.Capacity {
+		if err := deleteBooking(txn, e.ID, &up[0]); err != nil {
+			return err
+		}
+		up[0].State = twinfed.BookingConfirmed
+		if err := putBooking(txn, e.ID, &up[0]); err != nil {
+			return err
+		}
+		b.Confirmed++
+		b.Waiting--
+		if u := s.localUsername(up[0].Actor); u != "" {
 			if err := txn.Set([]byte(store.PrefixMyEvent+u+"/"+e.ID), []byte(twinfed.BookingConfirmed)); err != nil {
 				return err
 			}
 		} else {
 			ans := s.acts.NewBy(twinfed.ActivityAccept, e.Organiser)
-			ans.Summary, ans.To, ans.Object, ans.Target = string(twinfed.BookingConfirmed), []string{up.Actor}, e.ID, e.ID
+			ans.Summary, ans.To, ans.Object, ans.Target = string(twinfed.BookingConfirmed), []string{up[0].Actor}, e.ID, e.ID
 			if err := s.acts.Send(txn, ans); err != nil {
 				return err
 			}
@@ -426,7 +418,7 @@ func (s *Service) RecordAttendance(ctx context.Context, p *twinfed.Principal, id
 		}
 		b.Attended = nil
 		for _, a := range attended {
-			if b.state(a) == twinfed.BookingConfirmed {
+			if bookingState(txn, e.ID, a) == twinfed.BookingConfirmed {
 				b.Attended = append(b.Attended, a)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -66,12 +67,104 @@ func (s *Service) eventsOn(txn *badger.Txn, day time.Time) ([]*twinfed.Event, er
 	return out, nil
 }
 
+// Booking is a member's place in an event, on its home node.
+type Booking struct {
+	Actor string               `json:"actor"`
+	Name  string               `json:"name"`
+	At    time.Time            `json:"at"`
+	Seq   int                  `json:"seq"` // arrival order
+	State twinfed.BookingState `json:"state"`
+}
+
+// Bookings are the counts of an event's bookings (and its attendance),
+// kept by its home node in one small record that every booking reads and
+// writes: concurrent bookings of one event conflict, and are run again.
+type Bookings struct {
+	Confirmed int      `json:"confirmed"`
+	Waiting   int      `json:"waiting"`
+	Seq       int      `json:"seq"`                // the last arrival
+	Attended  []string `json:"attended,omitempty"` // recorded by the organiser
+}
+
+// The bookings' keys: eb/<event id> (Bookings), eb/<event id>/b/<actor>
+// (Booking), eb/<event id>/c/<seq> and eb/<event id>/w/<seq> → actor (the
+// confirmed and the waiting list in arrival order).
+const (
+	orderConfirmed = "c"
+	orderWaiting   = "w"
+)
+
 func getBookings(txn *badger.Txn, id string) (*Bookings, error) {
 	b := new(Bookings)
 	if err := store.GetJSON(txn, store.PrefixEventBooking+id, b); err != nil && twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		return nil, err
 	}
 	return b, nil
+}
+
+func bookingKey(id, actor string) string { return store.PrefixEventBooking + id + "/b/" + actor }
+
+func orderKey(id string, bk *Booking) string {
+	o := orderConfirmed
+	if bk.State == twinfed.BookingWaiting {
+		o = orderWaiting
+	}
+	return fmt.Sprintf("%s%s/%s/%010d", store.PrefixEventBooking, id, o, bk.Seq)
+}
+
+func getBooking(txn *badger.Txn, id, actor string) (*Booking, bool) {
+	bk := new(Booking)
+	if err := store.GetJSON(txn, bookingKey(id, actor), bk); err != nil {
+		return nil, false
+	}
+	return bk, true
+}
+
+// bookingState is where actor stands in event id; "" when not booked.
+func bookingState(txn *badger.Txn, id, actor string) twinfed.BookingState {
+	if bk, ok := getBooking(txn, id, actor); ok {
+		return bk.State
+	}
+	return ""
+}
+
+func putBooking(txn *badger.Txn, id string, bk *Booking) error {
+	if err := txn.Set([]byte(orderKey(id, bk)), []byte(bk.Actor)); err != nil {
+		return err
+	}
+	return store.SetJSON(txn, bookingKey(id, bk.Actor), bk)
+}
+
+func deleteBooking(txn *badger.Txn, id string, bk *Booking) error {
+	if err := txn.Delete([]byte(orderKey(id, bk))); err != nil {
+		return err
+	}
+	return txn.Delete([]byte(bookingKey(id, bk.Actor)))
+}
+
+// listBookings returns the confirmed or the waiting bookings of event id in
+// arrival order, at most limit[0] of them when given.
+func listBookings(txn *badger.Txn, id, order string, limit ...int) []Booking {
+	n := 0
+	if len(limit) > 0 {
+		n = limit[0]
+	}
+	prefix := store.PrefixEventBooking + id + "/" + order + "/"
+	var out []Booking
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = []byte(prefix)
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Rewind(); it.Valid() && (n == 0 || len(out) < n); it.Next() {
+		actor, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			continue
+		}
+		if bk, ok := getBooking(txn, id, string(actor)); ok {
+			out = append(out, *bk)
+		}
+	}
+	return out
 }
 
 func tokenHash(token string) string {

@@ -92,8 +92,10 @@ const (
 	// PrefixEventDay: ed/<yyyy-mm-dd in CET>/<event id> → "" (the events
 	// of a day, for the meeting rooms' slots). Owner: event.
 	PrefixEventDay = "ed/"
-	// PrefixEventBooking: eb/<event id> → event.Bookings JSON (on the
-	// event's home node). Owner: event.
+	// PrefixEventBooking: eb/<event id> → event.Bookings JSON (the counts),
+	// eb/<event id>/b/<actor> → event.Booking JSON, eb/<event id>/c/<seq>
+	// and eb/<event id>/w/<seq> → actor (confirmed and waiting, in arrival
+	// order); on the event's home node. Owner: event.
 	PrefixEventBooking = "eb/"
 	// PrefixMyEvent: em/<username>/<event id> → "" (a member's bookings). Owner: event.
 	PrefixMyEvent = "em/"
