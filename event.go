@@ -30,6 +30,9 @@ const (
 	AudienceAll       EventAudience = "all"
 	AudienceContacts  EventAudience = "contacts"
 	AudienceCountries EventAudience = "countries"
+	// AudienceProject is a TwinSpace's Live meeting: the project's
+	// members (Event.Contacts, taken from the project) and nobody else.
+	AudienceProject EventAudience = "project"
 )
 
 // The bounds of an event.
@@ -73,7 +76,8 @@ type Event struct {
 	OrgName     string        `json:"organiser_name"`
 	OrgCountry  string        `json:"organiser_country"`
 	Invited     []string      `json:"invited,omitempty"` // actor URLs of invited contacts
-	Contacts    []string      `json:"contacts,omitempty"`
+	Contacts    []string      `json:"contacts,omitempty"` // AudienceContacts: the organiser's contacts; AudienceProject: the project's members
+	Project     string        `json:"project,omitempty"`  // AudienceProject: the project's id
 	Published   time.Time     `json:"published"`
 	Version     int           `json:"version"`
 }
@@ -144,6 +148,14 @@ func ValidateEvent(e *Event, now time.Time) error {
 		}
 		slices.Sort(e.Countries)
 		e.Countries = slices.Compact(e.Countries)
+	case AudienceProject:
+		e.Countries = nil
+		if e.Project == "" || len(e.Contacts) == 0 {
+			f["audience"] = "A project meeting is for the members of its TwinSpace."
+		}
+		if e.Capacity > TwinSpaceMeetingCap {
+			f["audience"] = "A project meeting has at most 25 participants."
+		}
 	default:
 		f["audience"] = "Choose who the event is for."
 	}
@@ -179,7 +191,7 @@ func CanSeeEvent(e *Event, v EventViewer) bool {
 	switch e.Audience {
 	case AudienceAll:
 		return true
-	case AudienceContacts:
+	case AudienceContacts, AudienceProject:
 		return slices.Contains(e.Contacts, v.Actor)
 	case AudienceCountries:
 		return slices.Contains(e.Countries, v.Country)

@@ -109,3 +109,19 @@ func TestCheckSameOrigin_Events(t *testing.T) {
 		t.Fatalf("IT creating an event of FR: %v", err)
 	}
 }
+
+func TestValidateEvent_ProjectMeeting(t *testing.T) {
+	now := time.Now()
+	e := validEvent(now)
+	e.Audience, e.Project, e.Contacts, e.Capacity = AudienceProject, "https://it.example/projects/p1", []string{"https://fr.example/users/marie"}, TwinSpaceMeetingCap
+	if err := ValidateEvent(e, now); err != nil {
+		t.Fatal(err)
+	}
+	if !CanSeeEvent(e, EventViewer{"https://fr.example/users/marie", "FR"}) || CanSeeEvent(e, EventViewer{"https://it.example/users/other", "IT"}) {
+		t.Fatal("a project meeting is for the project's members only")
+	}
+	e.Capacity = 26
+	if ErrorFields(ValidateEvent(e, now))["audience"] == "" {
+		t.Fatal("26 places for a project meeting accepted")
+	}
+}

@@ -23,6 +23,7 @@ func newEvents(s *Service) error {
 	if err != nil {
 		return err
 	}
+	ev.SetProjects(s.projects)
 	s.events = ev
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/nodetest"
+	"github.com/twinfed/twinfed/node/project"
 )
 
 // eventClock is a test clock that starts at the real time and can be moved
@@ -470,4 +471,70 @@ func TestEvents_Certificate(t *testing.T) {
 	if err := n.Events().Certificate(ctx, carla, e.ID, &buf); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN || buf.Len() != 0 {
 		t.Fatalf("certificate of an absent participant: %v", err)
 	}
+}
+
+// TestEvents_TwinSpaceLive: a teacher schedules a meeting of an approved
+// project from its TwinSpace's Live tab; partners see it there (not in the
+// programme's lists), at most 25 places, Live during its time; a member
+// outside the project can neither see nor schedule one.
+func TestEvents_TwinSpaceLive(t *testing.T) {
+	clock := &eventClock{}
+	n := nodetest.MustOpenNode(t, nodetest.Options{Now: clock.Now, LocalOnly: true})
+	ctx := context.Background()
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	carla, _ := seedTeacher(t, n, "carla", "Carla")
+	if _, err := n.Social().RequestContact(ctx, anna, brunoURL, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Social().AnswerContact(ctx, bruno, annaURL, true); err != nil {
+		t.Fatal(err)
+	}
+	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
+	officer := &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer, Status: twinfed.StatusValidated}
+	proj, err := n.Projects().CreateProject(ctx, anna, project.ProjectDraft{SchoolID: "it-anna", Partner: brunoURL, Title: "Acqua", Description: "Misuriamo l'acqua.",
+		Subjects: []string{"science"}, PupilAges: []int{10}, Languages: []string{"it"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Projects().AnswerInvitation(ctx, bruno, proj.ID, true, "it-bruno"); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{annaURL, brunoURL} {
+		if _, err := n.Projects().DecideParticipation(ctx, officer, proj.ID, who, true, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	date, loc := cetDay(clock.Now(), 2)
+	web := login(t, n, "anna", "correct horse 1")
+	_, page := web.Get("/projects/twinspace?id=" + url.QueryEscape(proj.ID))
+	mustContain(t, "twinspace", page, "/projects/live?id=")
+	web.Get("/projects/live?id=" + url.QueryEscape(proj.ID))
+	code, page, to := web.Post("/projects/live", url.Values{"id": {proj.ID}, "title": {"Riunione"}, "date": {date}, "slot": {"11:00"}, "minutes": {"95"}, "language": {"it"}})
+	if code != http.StatusBadRequest || !strings.Contains(page, "An online event lasts 30 to 90 minutes.") {
+		t.Fatalf("95 minutes: %d %s", code, to)
+	}
+	if _, _, to = web.Post("/projects/live", url.Values{"id": {proj.ID}, "title": {"Riunione"}, "date": {date}, "slot": {"11:00"}, "minutes": {"45"}, "language": {"it"}}); !strings.Contains(to, "done=event_created") {
+		t.Fatalf("schedule: → %q\n%s", to, web.Last)
+	}
+	if _, err := n.Events().CreateMeeting(ctx, carla, proj.ID, event.Input{Title: "x", Language: "it", Date: date, Slot: "12:00", Minutes: 30}); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("an outsider schedules a meeting: %v", err)
+	}
+	brunoWeb := login(t, n, "bruno", "correct horse 1")
+	_, page = brunoWeb.Get("/projects/live?id=" + url.QueryEscape(proj.ID))
+	mustContain(t, "bruno's Live tab", page, "Riunione", "CET")
+	evs, _ := n.Events().List(ctx, bruno, event.Filter{Project: proj.ID})
+	if len(evs) != 1 || evs[0].Capacity != twinfed.TwinSpaceMeetingCap {
+		t.Fatalf("meetings: %+v", evs)
+	}
+	if all, _ := n.Events().List(ctx, bruno, event.Filter{}); len(all) != 0 {
+		t.Fatalf("a project meeting in the programme's lists: %d", len(all))
+	}
+	if _, err := n.Events().Get(ctx, carla, evs[0].ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		t.Fatalf("an outsider sees the meeting: %v", err)
+	}
+	start, _ := time.ParseInLocation("2006-01-02 15:04", date+" 11:00", loc)
+	clock.Move(start.Add(time.Minute))
+	_, page = brunoWeb.Get("/projects/live?id=" + url.QueryEscape(proj.ID))
+	mustContain(t, "live", page, `class="live"`)
 }

@@ -72,6 +72,7 @@ type Service struct {
 	registry twinfed.Registry
 	mailer   mail.Sender
 	cat      *web.Catalog
+	projects Projects // the Live tab's projects; nil: none (SetProjects)
 	log      *slog.Logger
 	now      func() time.Time
 	cet      *time.Location
@@ -151,6 +152,15 @@ func (s *Service) parseStart(date, slot string) time.Time {
 // Create creates an event organised by p. An online event takes a meeting
 // room free for its whole time: a slot already full is refused.
 func (s *Service) Create(ctx context.Context, p *twinfed.Principal, in Input) (*twinfed.Event, error) {
+	if in.Audience == twinfed.AudienceProject {
+		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "The event cannot be saved; correct the fields shown.", Fields: map[string]string{"audience": "Choose who the event is for."}}
+	}
+	return s.create(ctx, p, in, nil)
+}
+
+// create is Create; tweak, when set, completes the event before it is
+// checked (a project meeting's members and places).
+func (s *Service) create(ctx context.Context, p *twinfed.Principal, in Input, tweak func(e *twinfed.Event)) (*twinfed.Event, error) {
 	var e *twinfed.Event
 	err := s.update(func(txn *badger.Txn) error {
 		m, err := s.member(txn, p)
@@ -165,6 +175,9 @@ func (s *Service) Create(ctx context.Context, p *twinfed.Principal, in Input) (*
 			Organiser: me, OrgName: m.Name(), OrgCountry: m.Country, Published: now.UTC(), Version: 1}
 		if e.Kind == twinfed.EventOnline {
 			e.Capacity = s.cfg.Capacity
+		}
+		if tweak != nil {
+			tweak(e)
 		}
 		if err := twinfed.ValidateEvent(e, now); err != nil {
 			return err
@@ -487,7 +500,8 @@ type Filter struct {
 	From, To time.Time // the events that start in [From, To)
 	Query    string    // keyword in title, description, organiser or place
 	Kind     twinfed.EventKind
-	Mine     bool // only the viewer's: organised or booked
+	Mine     bool   // only the viewer's: organised or booked
+	Project  string // only a project's meetings (its TwinSpace's Live tab); "": none of them
 }
 
 // List returns the events p may see that match f, by start.
@@ -504,7 +518,9 @@ func (s *Service) List(ctx context.Context, p *twinfed.Principal, f Filter) ([]*
 			if (!f.From.IsZero() && e.Start.Before(f.From)) || (!f.To.IsZero() && !e.Start.Before(f.To)) {
 				return nil
 			}
-			if f.Kind != "" && e.Kind != f.Kind {
+			// A project's meetings show in its Live tab and among "my
+			// events", not in the programme's lists.
+			if f.Kind != "" && e.Kind != f.Kind || f.Project != "" && e.Project != f.Project || f.Project == "" && e.Project != "" && !f.Mine {
 				return nil
 			}
 			if !twinfed.CanSeeEvent(e, vw) {

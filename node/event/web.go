@@ -49,6 +49,8 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /events/feed", k.Member(h.newFeed))
 	k.HandleFunc("POST /events/feed/revoke", k.Member(h.revokeFeed))
 	k.HandleFunc("GET /calendar/{token}", h.feed)
+	k.HandleFunc("GET /projects/live", k.Member(h.liveTab))
+	k.HandleFunc("POST /projects/live", k.Member(h.scheduleMeeting))
 	return nil
 }
 
