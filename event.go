@@ -75,7 +75,7 @@ type Event struct {
 	Organiser   string        `json:"organiser"` // actor URL
 	OrgName     string        `json:"organiser_name"`
 	OrgCountry  string        `json:"organiser_country"`
-	Invited     []string      `json:"invited,omitempty"` // actor URLs of invited contacts
+	Invited     []string      `json:"invited,omitempty"`  // actor URLs of invited contacts
 	Contacts    []string      `json:"contacts,omitempty"` // AudienceContacts: the organiser's contacts; AudienceProject: the project's members
 	Project     string        `json:"project,omitempty"`  // AudienceProject: the project's id
 	Published   time.Time     `json:"published"`
