@@ -533,6 +533,24 @@ func TestEvents_TwinSpaceLive(t *testing.T) {
 	if _, err := n.Events().Get(ctx, carla, evs[0].ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		t.Fatalf("an outsider sees the meeting: %v", err)
 	}
+	// An event for anna's contacts: bruno sees it, carla not; only
+	// contacts are invited.
+	in := event.Input{Title: "Tra contatti", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceContacts, Date: date, Slot: "16:00", Minutes: 30, Invited: []string{n.URL() + "/users/carla"}}
+	if _, err := n.Events().Create(ctx, anna, in); twinfed.ErrorFields(err)["invited"] == "" {
+		t.Fatalf("inviting a non-contact: %v", err)
+	}
+	in.Invited = []string{brunoURL}
+	ce, err := n.Events().Create(ctx, anna, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Events().Get(ctx, bruno, ce.ID); err != nil {
+		t.Fatalf("a contact: %v", err)
+	}
+	if _, err := n.Events().Get(ctx, carla, ce.ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		t.Fatalf("not a contact: %v", err)
+	}
+
 	start, _ := time.ParseInLocation("2006-01-02 15:04", date+" 11:00", loc)
 	clock.Move(start.Add(time.Minute))
 	_, page = brunoWeb.Get("/projects/live?id=" + url.QueryEscape(proj.ID))

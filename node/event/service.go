@@ -217,6 +217,23 @@ func (s *Service) create(ctx context.Context, p *twinfed.Principal, in Input, tw
 	return e, nil
 }
 
+// Contacts returns the actor URLs of p's accepted contacts, whom the
+// wizard offers to invite.
+func (s *Service) Contacts(ctx context.Context, p *twinfed.Principal) ([]string, error) {
+	var out []string
+	err := s.store.View(func(txn *badger.Txn) error {
+		if _, err := s.member(txn, p); err != nil {
+			return err
+		}
+		cs, err := s.contacts.AcceptedContacts(txn, p.Username)
+		for _, c := range cs {
+			out = append(out, c.Peer)
+		}
+		return err
+	})
+	return out, err
+}
+
 // Slots returns the free starts of date (yyyy-mm-dd in CET) for an online
 // event of minutes.
 func (s *Service) Slots(ctx context.Context, date string, minutes int) ([]time.Time, error) {

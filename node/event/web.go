@@ -243,7 +243,16 @@ func (h *Web) formPage(w http.ResponseWriter, r *http.Request, step int, ferr er
 		for _, c := range r.PostForm["countries"] {
 			d.Chosen[c] = true
 		}
+		for _, c := range r.PostForm["invited"] {
+			d.Chosen[c] = true
+		}
 	}
+	contacts, err := h.svc.Contacts(r.Context(), web.State(r).Principal)
+	if err != nil {
+		h.kit.ErrorPage(w, r, err)
+		return
+	}
+	d.Contacts = contacts
 	if step == 2 {
 		d.Date = r.PostForm.Get("date")
 		minutes, _ := strconv.Atoi(r.PostForm.Get("minutes"))
