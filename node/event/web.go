@@ -350,7 +350,14 @@ func (h *Web) participate(w http.ResponseWriter, r *http.Request) {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	web.RedirectDone(w, r, h.svc.Path(h.id(r)), "event_"+string(st))
+	flash := "event_pending" // another node's event: the answer comes
+	switch st {
+	case twinfed.BookingConfirmed:
+		flash = "event_confirmed"
+	case twinfed.BookingWaiting:
+		flash = "event_waiting"
+	}
+	web.RedirectDone(w, r, h.svc.Path(h.id(r)), flash)
 }
 
 func (h *Web) leave(w http.ResponseWriter, r *http.Request) {
