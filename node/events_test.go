@@ -527,6 +527,8 @@ func TestEvents_TwinSpaceLive(t *testing.T) {
 	if len(evs) != 1 || evs[0].Capacity != twinfed.TwinSpaceMeetingCap {
 		t.Fatalf("meetings: %+v", evs)
 	}
+	_, page = brunoWeb.Get(n.Events().Path(evs[0].ID))
+	mustContain(t, "the meeting's page", page, "The project&#39;s members", "0 / 25")
 	if all, _ := n.Events().List(ctx, bruno, event.Filter{}); len(all) != 0 {
 		t.Fatalf("a project meeting in the programme's lists: %d", len(all))
 	}
