@@ -17,6 +17,14 @@
 // shown in Central European Time (twinfed.ProgrammeZone) with the
 // member's own zone beside them.
 //
+// A TwinSpace's Live tab (live.go) schedules meetings of a project
+// (twinfed.AudienceProject, at most twinfed.TwinSpaceMeetingCap places)
+// with the same machinery. Reminders (remind.go) go by e-mail the day
+// before and an hour before; the organiser of a certifying event records
+// attendance, and attendees download a certificate of participation
+// (certificate.go, PDF). Across nodes (inbox.go): Create{Event} to the
+// audience's nodes, Join → Accept/Reject decided by the home node, Leave.
+//
 // The meeting rooms are a provider's (Jitsi Meet, BigBlueButton…) named
 // by a URL template (Config.MeetingURL); with a secret, the join link is
 // signed (HMAC-SHA256 over room, name and expiry).
@@ -24,6 +32,7 @@
 // Keys it owns (node/store/keys.go): store.PrefixEvent (ev/, the events),
 // store.PrefixEventDay (ed/, events by day in CET), store.PrefixEventBooking
 // (eb/, the bookings of an event, on its home node), store.PrefixMyEvent
-// (em/, a member's events) and store.PrefixEventFeed (ef/, the personal
-// calendar feeds).
+// (em/, a member's events and their state), store.PrefixEventFeed (ef/,
+// the personal calendar feeds) and store.PrefixEventReminder (er/, the
+// reminders sent).
 package event
