@@ -124,7 +124,11 @@ func (s *Service) ApplyJoin(ctx context.Context, txn *badger.Txn, a *twinfed.Act
 		}
 		country = c.Code
 	}
-	st, derr := s.decide(txn, e, twinfed.EventViewer{Actor: a.Actor, Country: country}, a.Summary)
+	name := a.Summary // the member's name, as their node gives it
+	if r := []rune(name); len(r) > 100 {
+		name = string(r[:100])
+	}
+	st, derr := s.decide(txn, e, twinfed.EventViewer{Actor: a.Actor, Country: country}, name)
 	ans := s.acts.NewBy(twinfed.ActivityAccept, e.Organiser)
 	ans.Summary = string(st)
 	if derr != nil {

@@ -459,7 +459,7 @@ func (s *Service) RecordAttendance(ctx context.Context, p *twinfed.Principal, id
 // retry runs fn in a transaction, again when concurrent bookings of the
 // same event conflicted, and tells the outbox after the commit.
 func (s *Service) retry(fn func(txn *badger.Txn) error) error {
-	for {
+	for range 1000 {
 		err := s.store.Update(fn)
 		if !errors.Is(err, badger.ErrConflict) {
 			if err == nil {
@@ -468,6 +468,7 @@ func (s *Service) retry(fn func(txn *badger.Txn) error) error {
 			return err
 		}
 	}
+	return twinfed.Errorf(twinfed.EUNAVAILABLE, "Too many bookings at once; try again in a moment.")
 }
 
 // update runs fn in a transaction and tells the outbox after the commit.
