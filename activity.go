@@ -52,6 +52,9 @@ type Activity struct {
 	// Forum is a partner-forum post or reply (Create, Update), carried as
 	// a Note with the forum thread as its context.
 	Forum *ForumPost `json:"forum,omitempty"`
+	// Event is the event a Create, Update or Delete is about, embedded
+	// as its object.
+	Event *Event `json:"event,omitempty"`
 
 	// Proof is the signed request that carried the activity, as received
 	// (see federation.Proof); set by the federation on incoming activities
@@ -108,6 +111,14 @@ func CheckSameOrigin(signer string, a *Activity) error {
 			return err
 		}
 		if err := check("note author", a.Note.From); err != nil {
+			return err
+		}
+	}
+	if a.Event != nil {
+		if err := check("event", a.Event.ID); err != nil {
+			return err
+		}
+		if err := check("event organiser", a.Event.Organiser); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,9 @@ package config
 
 import (
 	"net/mail"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twinfed/twinfed"
@@ -33,6 +35,7 @@ type Node struct {
 	Limits       Limits              `toml:"limits"`
 	TLS          NodeTLS             `toml:"tls"`
 	Federation   Federation          `toml:"federation"`
+	Events       Events              `toml:"events"`
 	Log          Log                 `toml:"log"`
 }
 
@@ -55,6 +58,50 @@ type Mail struct {
 	Username string `toml:"username"`  // SMTP credentials; empty for none
 	Password string `toml:"password"`
 	TLS      string `toml:"tls"` // starttls, implicit or none
+}
+
+// Events configures the node's events and its meeting rooms. There is no
+// video server in Twinfed: a meeting-room provider (Jitsi Meet,
+// BigBlueButton…) is named by a URL template.
+type Events struct {
+	// Rooms is how many meeting rooms the provider offers at once: the
+	// online events that may overlap.
+	Rooms int `toml:"rooms"`
+	// MaxParticipants is the places of an online event (100 by default).
+	MaxParticipants int `toml:"max_participants"`
+	// MeetingURL is the join link's template: {room} is replaced by the
+	// room's name, {name} by the participant's display name, {expires}
+	// and {signature} by a signed link's expiry and HMAC-SHA256 (hex)
+	// when Secret is set. Empty: events show no meeting room link.
+	MeetingURL string `toml:"meeting_url"`
+	// Secret signs join links for services that check them.
+	Secret string `toml:"meeting_secret"`
+}
+
+// DefaultEvents returns four meeting rooms, 100 places and a Jitsi Meet
+// room per event.
+func DefaultEvents() Events {
+	return Events{Rooms: 4, MaxParticipants: 100, MeetingURL: "https://meet.jit.si/twinfed-{room}"}
+}
+
+func (e Events) validate(p *Problems, key string) {
+	if e.Rooms < 1 || e.Rooms > 1000 {
+		p.Addf(key+".rooms", "%d is not a number of meeting rooms; use 1 to 1000", e.Rooms)
+	}
+	if e.MaxParticipants < 2 || e.MaxParticipants > 10000 {
+		p.Addf(key+".max_participants", "%d places is out of bounds; use 2 to 10000 (100 by default)", e.MaxParticipants)
+	}
+	if e.MeetingURL != "" {
+		if u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(e.MeetingURL)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.Addf(key+".meeting_url", "%q is not an absolute URL such as https://meet.jit.si/twinfed-{room}", e.MeetingURL)
+		}
+		if !strings.Contains(e.MeetingURL, "{room}") {
+			p.Addf(key+".meeting_url", "has no {room}; every event needs a room of its own")
+		}
+	}
+	if e.Secret != "" && len(e.Secret) < 16 {
+		p.Addf(key+".meeting_secret", "is too short; use at least 16 random characters")
+	}
 }
 
 // Accounts configures sessions, links, passwords and limits.
@@ -105,6 +152,7 @@ func DefaultNode() Node {
 		Accounts:    DefaultAccounts(),
 		Limits:      DefaultLimits(),
 		Federation:  DefaultFederation(),
+		Events:      DefaultEvents(),
 		Log:         Log{Level: "info", Format: "text"},
 	}
 }
@@ -191,6 +239,7 @@ func (c *Node) Validate() error {
 	}
 	c.Eligibility.Problems(func(key, problem string) { p.Addf(key, "%s", problem) })
 	c.Limits.validate(&p, "limits")
+	c.Events.validate(&p, "events")
 	c.TLS.validate(&p, "tls", c.BaseURL)
 	a := c.Accounts
 	if a.SessionLifetime < time.Minute {

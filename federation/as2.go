@@ -30,6 +30,8 @@ const (
 	propProject = "twinfed:project"
 	// propForum carries the whole partner-forum post (or reply) on its Note.
 	propForum = "twinfed:forumPost"
+	// propEvent carries the whole event record on its Event.
+	propEvent = "twinfed:event"
 	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
 	// go-fed vocabulary does not know.
 	propEndpoints = "endpoints"
@@ -377,6 +379,48 @@ func groupFromProject(p *twinfed.Project) (vocab.ActivityStreamsGroup, error) {
 	return g, nil
 }
 
+// eventFromDomain is an event as an AS2 Event: its title as name, its
+// description as content, its start and end, its place as location (by
+// name), and the whole record under twinfed:event.
+func eventFromDomain(e *twinfed.Event) (vocab.ActivityStreamsEvent, error) {
+	ev := streams.NewActivityStreamsEvent()
+	id, err := idProperty(e.ID)
+	if err != nil {
+		return nil, fmt.Errorf("event id: %w", err)
+	}
+	ev.SetJSONLDId(id)
+	n := streams.NewActivityStreamsNameProperty()
+	n.AppendXMLSchemaString(e.Title)
+	ev.SetActivityStreamsName(n)
+	st := streams.NewActivityStreamsStartTimeProperty()
+	st.Set(e.Start.UTC())
+	ev.SetActivityStreamsStartTime(st)
+	et := streams.NewActivityStreamsEndTimeProperty()
+	et.Set(e.End().UTC())
+	ev.SetActivityStreamsEndTime(et)
+	ev.GetUnknownProperties()[propEvent] = e
+	return ev, nil
+}
+
+func eventToDomain(ev vocab.ActivityStreamsEvent) (*twinfed.Event, error) {
+	var id string
+	if v := ev.GetJSONLDId(); v != nil && v.Get() != nil {
+		id = v.Get().String()
+	}
+	raw, ok := ev.GetUnknownProperties()[propEvent]
+	if id == "" || !ok {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Event must have an id and a %s", propEvent)
+	}
+	e := new(twinfed.Event)
+	if err := remarshal(raw, e); err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Event's %s is malformed", propEvent)
+	}
+	if e.ID != id {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Event %s carries the record of event %s", id, e.ID)
+	}
+	return e, nil
+}
+
 func projectFromGroup(g vocab.ActivityStreamsGroup) (*twinfed.Project, error) {
 	var id string
 	if v := g.GetJSONLDId(); v != nil && v.Get() != nil {
@@ -591,6 +635,12 @@ func encodeActivityStreams(a *twinfed.Activity) ([]byte, error) {
 			return nil, err
 		}
 		op.AppendActivityStreamsGroup(g)
+	case a.Event != nil && a.Object == a.Event.ID:
+		ev, err := eventFromDomain(a.Event)
+		if err != nil {
+			return nil, err
+		}
+		op.AppendActivityStreamsEvent(ev)
 	case a.Profile != nil:
 		person, err := personFromProfile(a.Profile, "", "", nil)
 		if err != nil {
@@ -772,6 +822,12 @@ func decodeActivity(body []byte, simple bool) (*twinfed.Activity, error) {
 				return nil, err
 			}
 			a.Project, a.Object = p, p.ID
+		case it.IsActivityStreamsEvent():
+			e, err := eventToDomain(it.GetActivityStreamsEvent())
+			if err != nil {
+				return nil, err
+			}
+			a.Event, a.Object = e, e.ID
 		default:
 			if t := it.GetType(); t != nil && t.GetJSONLDId() != nil && t.GetJSONLDId().Get() != nil {
 				a.Object = t.GetJSONLDId().Get().String()

@@ -70,7 +70,11 @@ func sampleActivities() map[string]*twinfed.Activity {
 			Forum: &twinfed.ForumPost{ID: itBase + "/forum/posts/fr1", Author: maria, Name: "Maria Rossi", Country: "IT", InReplyTo: frBase + "/forum/posts/x9",
 				Idea: "Count us in!", Version: 1, Published: published, Updated: published}},
 		"flag_forum_post": {ID: act("fl1"), Type: twinfed.ActivityFlag, Actor: maria, To: []string{twinfed.AgencyURL(frBase)}, Object: frBase + "/forum/posts/x9", Summary: "Off topic", Published: published},
-		"announce":        {ID: act("an1"), Type: twinfed.ActivityAnnounce, Actor: itBase + "/projects/p7", To: []string{claire}, Object: frBase + "/notes/n5", Published: published},
+		"create_event": {ID: twinfed.ActivityURL(frBase, "ce1"), Type: twinfed.ActivityCreate, Actor: claire, To: []string{twinfed.AgencyURL(itBase)}, Object: frBase + "/events/e1", Published: published,
+			Event: &twinfed.Event{ID: frBase + "/events/e1", Title: "Robotique", Description: "En classe", Language: "fr", Kind: twinfed.EventOnline, Expected: 40,
+				Audience: twinfed.AudienceCountries, Countries: []string{"FR", "IT"}, Start: published.Add(48 * time.Hour), Minutes: 60, Capacity: 100, Room: 1,
+				Organiser: claire, OrgName: "Claire Martin", OrgCountry: "FR", Published: published, Version: 1}},
+		"announce": {ID: act("an1"), Type: twinfed.ActivityAnnounce, Actor: itBase + "/projects/p7", To: []string{claire}, Object: frBase + "/notes/n5", Published: published},
 	}
 }
 

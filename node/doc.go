@@ -26,6 +26,7 @@
 //	node/label            the agencies' quality labels (kept in the registry)
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy
+//	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders
 //	node                  this package: the assembly
 //	node/nodetest         helpers for tests of node and its features
 //
@@ -59,6 +60,12 @@
 //   - Who sees a wall post, and a post's bounds: twinfed.CanSeePost and
 //     twinfed.ValidatePost (wallpost.go at the root); node/feed asks them
 //     for its pages, its JSON API and what other nodes send.
+//   - Events: twinfed.ValidateEvent (30 to 90 minutes online, a future
+//     start, existing countries), twinfed.CanSeeEvent (the audience),
+//     twinfed.CanBook and twinfed.DecideBooking (the capacity, decided by
+//     the event's home node for every booking, Join → Accept/Reject),
+//     twinfed.EventSlots and twinfed.FreeRoom (the meeting rooms), in
+//     event.go at the root; node/event applies them (docs/events.md).
 //   - School validity and its bounds: twinfed.ValidateSchool (school.go);
 //     the label score's bound: twinfed.ValidLabelScore (label.go); the
 //     registration step: twinfed.RegistrationStep.

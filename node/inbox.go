@@ -2,11 +2,13 @@ package node
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/project"
@@ -51,6 +53,8 @@ const (
 	kindForumPost     objectKind = "forum-post"     // a partner-forum post or reply
 	kindWallPost      objectKind = "wall-post"      // a member's wall post (node/feed)
 	kindWallReply     objectKind = "wall-reply"     // a reply to a wall post kept here
+	kindEvent         objectKind = "event"          // an event (Event), embedded
+	kindBooking       objectKind = "booking"        // a booking of an event: Join, Leave, and the home node's answer
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
@@ -99,6 +103,20 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityLike, kindWallPost}:      toFeed((*feed.Service).ApplyLike),
 	{twinfed.ActivityCreate, kindWallReply}:   toFeed((*feed.Service).ApplyReply),
 	{twinfed.ActivityAnnounce, kindWallReply}: toFeed((*feed.Service).ApplyReply),
+	// Events (package event).
+	{twinfed.ActivityCreate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityUpdate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityJoin, kindBooking}:   toEvents((*event.Service).ApplyJoin),
+	{twinfed.ActivityLeave, kindBooking}:  toEvents((*event.Service).ApplyLeave),
+	{twinfed.ActivityAccept, kindBooking}: toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityReject, kindBooking}: toEvents((*event.Service).ApplyAnswer),
+}
+
+// toEvents routes to a handler of the events feature.
+func toEvents(h featureHandler[*event.Service]) inboxHandler {
+	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+		return h(s.events, ctx, txn, a)
+	}
 }
 
 // featureHandler is a feature's handler of an inbound activity.
@@ -129,8 +147,14 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		return kindActor
 	case twinfed.ActivityUndo:
 		return kindRequest
+	case twinfed.ActivityJoin, twinfed.ActivityLeave:
+		if s.events.Has(txn, a.Object) {
+			return kindBooking
+		}
 	case twinfed.ActivityAccept, twinfed.ActivityReject:
 		switch {
+		case a.Target != "" && s.events.Has(txn, a.Target):
+			return kindBooking
 		case a.Target == "":
 			return kindRequest
 		case a.Actor == project.AgencyOf(a.Actor): // the Service actor of a node: its agency
@@ -143,6 +167,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 			return kindProject
 		}
 	case twinfed.ActivityCreate:
+		if a.Event != nil {
+			return kindEvent
+		}
 		if a.Note == nil {
 			return ""
 		}
@@ -169,6 +196,8 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		switch {
 		case feed.IsWallPost(a.Note):
 			return kindWallPost
+		case a.Event != nil:
+			return kindEvent
 		case a.Project != nil:
 			return kindProject
 		case a.Profile != nil:
@@ -200,7 +229,27 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 			return err
 		}
 	}
-	err := s.store.Update(func(txn *badger.Txn) error {
+	// A transaction that conflicted with a concurrent one (bookings of the
+	// same event) is run again at once rather than handed back to the
+	// federation's retry backoff.
+	var err error
+	for range 100 {
+		if err = s.apply(ctx, a); !errors.Is(err, badger.ErrConflict) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	// The handlers' work for the outbox and the directory's indexer.
+	s.acts.Notify()
+	s.dir.Wake()
+	return nil
+}
+
+// apply runs a's handler in one transaction that also records its id.
+func (s *Service) apply(ctx context.Context, a *twinfed.Activity) error {
+	return s.store.Update(func(txn *badger.Txn) error {
 		key := store.PrefixApplied + a.ID
 		if done, err := store.Exists(txn, key); err != nil || done {
 			return err
@@ -214,11 +263,4 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 		}
 		return h(s, ctx, txn, a)
 	})
-	if err != nil {
-		return err
-	}
-	// The handlers' work for the outbox and the directory's indexer.
-	s.acts.Notify()
-	s.dir.Wake()
-	return nil
 }

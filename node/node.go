@@ -189,6 +189,9 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if err := newLabels(n.svc); err != nil {
 		return fail(err)
 	}
+	if err := newEvents(n.svc); err != nil {
+		return fail(err)
+	}
 	if err := n.svc.dir.Open(filepath.Join(o.Dir, "directory")); err != nil {
 		return fail(fmt.Errorf("node: directory: %w", err))
 	}
@@ -233,6 +236,14 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 			n.backfillLoop(o.Fetch, every)
 		}()
 	}
+	// The events' reminders, every minute until Shutdown.
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-n.halt; cancel() }()
+		n.svc.events.Run(ctx)
+	}()
 	o.Logger.Info("node serving", "country", sc.Country, "url", n.url, "addr", ln.Addr().String())
 	return n, nil
 }

@@ -98,7 +98,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.backupRoute(kit)
 	s.openAPIRoute(kit)
 	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes,
-		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes, s.forumRoutes, s.feedRoutes) {
+		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes, s.forumRoutes, s.feedRoutes, s.eventRoutes) {
 		if err := add(kit); err != nil {
 			return nil, err
 		}
@@ -175,7 +175,7 @@ func (s *Server) routes() {
 	})
 
 	k.HandleFunc("GET /{$}", k.Web(s.home))
-	for _, later := range []string{"events", "groups"} {
+	for _, later := range []string{"groups"} {
 		k.HandleFunc("GET /"+later, k.Web(k.Later(later)))
 	}
 	k.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

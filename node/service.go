@@ -13,6 +13,7 @@ import (
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/label"
@@ -49,6 +50,9 @@ type Config struct {
 	// written in the member's language among them, else the default. Nil:
 	// the server's (Options.Server.Languages), else en.
 	Languages []string
+	// Events are the events' meeting rooms and places (see event.Config;
+	// BaseURL and Country are filled by the node).
+	Events event.Config
 }
 
 // Deps are the service's collaborators.
@@ -94,6 +98,7 @@ type Service struct {
 	twinspaces *twinspace.Service    // TwinSpaces (assemble_project.go; built by Node.Open)
 	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
 	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
+	events     *event.Service        // events (assemble_event.go; built by Node.Open)
 
 	registrations prometheus.Counter     // the registration's submissions
 	validations   *prometheus.CounterVec // the agency's decisions and the labels recorded

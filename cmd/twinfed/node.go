@@ -41,6 +41,7 @@ import (
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/project"
@@ -149,6 +150,7 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			LoginAttempts: a.LoginAttempts, LoginWindow: a.LoginWindow,
 			HashConcurrency: cfg.Limits.HashConcurrency, HashQueue: cfg.Limits.HashQueue, HashWait: cfg.Limits.HashWait,
 			MailsPerAddress: cfg.Limits.MailsPerAddress,
+			Events:          event.Config{Rooms: cfg.Events.Rooms, Capacity: cfg.Events.MaxParticipants, MeetingURL: cfg.Events.MeetingURL, Secret: cfg.Events.Secret},
 		},
 		Server: node.ServerConfig{Languages: langs, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
 			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB), Rates: webRates(cfg.Limits), TrustedProxies: proxies, HTTPS: strings.HasPrefix(cfg.BaseURL, "https://")},

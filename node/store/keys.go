@@ -118,6 +118,24 @@ const (
 	// PrefixMediaCache: mc/<sha256 hex of the URL> → an image of another
 	// node, cached by the proxy (content type, NUL, bytes), with a TTL. Owner: feed.
 	PrefixMediaCache = "mc/"
+	// PrefixEvent: ev/<event id> → twinfed.Event JSON. Owner: event.
+	PrefixEvent = "ev/"
+	// PrefixEventDay: ed/<yyyy-mm-dd in CET>/<event id> → "" (the events
+	// of a day, for the meeting rooms' slots). Owner: event.
+	PrefixEventDay = "ed/"
+	// PrefixEventBooking: eb/<event id> → event.Bookings JSON (the counts),
+	// eb/<event id>/b/<actor> → event.Booking JSON, eb/<event id>/c/<seq>
+	// and eb/<event id>/w/<seq> → actor (confirmed and waiting, in arrival
+	// order); on the event's home node. Owner: event.
+	PrefixEventBooking = "eb/"
+	// PrefixMyEvent: em/<username>/<event id> → "" (a member's bookings). Owner: event.
+	PrefixMyEvent = "em/"
+	// PrefixEventFeed: ef/t/<sha256 of a feed token> → username, ef/u/<username>
+	// → that hash (the personal calendar feeds). Owner: event.
+	PrefixEventFeed = "ef/"
+	// PrefixEventReminder: er/<username>/<day|hour>/<event id> → "" (a
+	// reminder sent). Owner: event.
+	PrefixEventReminder = "er/"
 
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
@@ -208,6 +226,12 @@ var Keys = []Key{
 	{"PrefixWallLike", PrefixWallLike, true, "feed"},
 	{"PrefixMedia", PrefixMedia, true, "feed"},
 	{"PrefixMediaCache", PrefixMediaCache, true, "feed"},
+	{"PrefixEvent", PrefixEvent, true, "event"},
+	{"PrefixEventDay", PrefixEventDay, true, "event"},
+	{"PrefixEventBooking", PrefixEventBooking, true, "event"},
+	{"PrefixMyEvent", PrefixMyEvent, true, "event"},
+	{"PrefixEventFeed", PrefixEventFeed, true, "event"},
+	{"PrefixEventReminder", PrefixEventReminder, true, "event"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},

@@ -1,0 +1,40 @@
+package node
+
+import (
+	"github.com/twinfed/twinfed/node/account"
+	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/social"
+	"github.com/twinfed/twinfed/node/web"
+)
+
+// The assembly of the events (node/event): its service, built on the
+// node's store, the accounts, the contacts and the clock.
+
+var (
+	_ event.Members  = (*account.Service)(nil)
+	_ event.Contacts = (*social.Service)(nil)
+)
+
+// newEvents builds the events' service on s.
+func newEvents(s *Service) error {
+	cfg := s.cfg.Events
+	cfg.BaseURL, cfg.Country, cfg.AgencyName = s.cfg.BaseURL, s.cfg.Country, s.cfg.AgencyName
+	ev, err := event.New(cfg, event.Deps{Store: s.store, Members: s.accounts, Contacts: s.social, Acts: s.acts, Registry: s.registry, Mailer: s.mailer, Catalog: s.cat, Logger: s.log, Now: s.now})
+	if err != nil {
+		return err
+	}
+	ev.SetProjects(s.projects)
+	s.events = ev
+	return nil
+}
+
+// Events returns the node's events feature.
+func (n *Node) Events() *event.Service { return n.svc.events }
+
+// eventRoutes registers the events' pages.
+func (s *Server) eventRoutes(k *web.Kit) error {
+	if s.svc.events == nil {
+		return nil
+	}
+	return event.NewWeb(s.svc.events).Routes(k)
+}

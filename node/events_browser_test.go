@@ -1,0 +1,92 @@
+package node_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node"
+	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/nodetest"
+	"github.com/twinfed/twinfed/node/web"
+)
+
+// TestEvents_Browser: in real Chromium, a teacher reading French creates
+// an online event with the wizard (the free slots of the chosen day, in
+// CET); a teacher reading Italian finds it in the month calendar and
+// participates; the pages are whole in their language (no English left,
+// no raw id, no ISO code), and pass the page checks (labels, headings).
+func TestEvents_Browser(t *testing.T) {
+	browser := startBrowser(t)
+	clock := &eventClock{}
+	n := nodetest.MustOpenNode(t, nodetest.Options{Now: clock.Now, Languages: []string{"it", "fr", "en"}, Tune: func(o *node.Options) {
+		o.Service.Events = event.Config{Rooms: 2, Capacity: 100, MeetingURL: "https://meet.example/{room}"}
+	}})
+	seedTeacher(t, n, "marie", "Marie")
+	seedTeacher(t, n, "luca", "Luca")
+	cat, err := web.NewCatalog([]string{"it", "fr", "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := func(b *tab, lang string) {
+		t.Helper()
+		if bad := i18nLeaks(cat, lang, eval[[]string](b, pageTextJS)); len(bad) > 0 {
+			t.Errorf("%s in %s: %d problem(s):\n  %s", b.path, lang, len(bad), strings.Join(bad, "\n  "))
+		}
+	}
+	date, _ := cetDay(clock.Now(), 4)
+
+	// Marie, in French.
+	b := reuseTab(t, browser, n)
+	b.logIn("marie", "correct horse 1")
+	b.open("/language?lang=fr&next=/events")
+	whole(b, "fr")
+	b.click("create an event", `a[href="/events/new"]`)
+	whole(b, "fr")
+	b.typeIn("#title", "Robotique en classe")
+	b.typeIn("#description", "Premiers pas avec les robots.")
+	b.do("choose the audience and the countries",
+		chromedp.Click(chromedp.CSS("#audience-countries")),
+		chromedp.Evaluate[chromedp.Void](`for (const o of document.querySelectorAll("#countries option")) o.selected = (o.value === "IT" || o.value === "FR")`),
+		chromedp.SetValue(chromedp.CSS("#date"), date),
+		chromedp.SetValue(chromedp.CSS("#minutes"), "60"))
+	b.click("next step: the slots", `button[name=go][value=next]`)
+	whole(b, "fr")
+	b.wantContains("#slot", "CET")
+	b.do("choose 14:00", chromedp.Click(chromedp.CSS(`input[name=slot][value="14:00"]`)))
+	b.load("create", 200, chromedp.Click(chromedp.CSS(`button[name=go][value=create]`)))
+	whole(b, "fr")
+	b.wantContains("h1", "Robotique en classe")
+	eventPath := b.path[:strings.Index(b.path, "?")]
+
+	// Luca, in Italian, in a window of his own.
+	l := privateTab(t, browser, n)
+	l.logIn("luca", "correct horse 1")
+	l.open("/language?lang=it&next=/events/calendar?month=" + date[:7])
+	whole(l, "it")
+	l.click("open the event from the calendar", `a.event[href="`+eventPath+`"]`)
+	whole(l, "it")
+	l.click("participate", `form[action$="/participate"] button`)
+	whole(l, "it")
+	l.wantContains("main", "Partecipi a questo evento.", "1 / 100")
+
+	// The event is live: Enter the meeting room, in Italian.
+	start, _ := time.ParseInLocation("2006-01-02 15:04", date+" 14:00", mustZone(t))
+	clock.Move(start.Add(time.Minute))
+	l.open(eventPath)
+	whole(l, "it")
+	l.wantContains("main", "In diretta", "Entra nella sala riunioni")
+	if v, err := n.Events().Get(t.Context(), &twinfed.Principal{Username: "luca", Role: twinfed.RoleMember}, n.URL()+eventPath); err != nil || v.State != twinfed.BookingConfirmed {
+		t.Fatalf("luca's booking: %+v %v", v, err)
+	}
+}
+
+func mustZone(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation(twinfed.ProgrammeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
