@@ -2,7 +2,6 @@ package forum
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -33,27 +32,11 @@ type PageOf struct {
 func (s *Service) LocalPosts(ctx context.Context, after string, limit int) (*PageOf, error) {
 	limit = min(max(limit, 1), 500)
 	out := &PageOf{Posts: []*twinfed.ForumPost{}}
-	prefix := store.PrefixForum + s.PostURL("")
 	err := s.store.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefix)
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		start := []byte(prefix)
-		if after != "" {
-			start = []byte(store.PrefixForum + after + "\x00")
-		}
-		for it.Seek(start); it.Valid() && len(out.Posts) < limit; it.Next() {
-			var p twinfed.ForumPost
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &p) }); err != nil {
-				return err
-			}
-			out.Posts = append(out.Posts, &p)
-		}
-		if it.Valid() && len(out.Posts) > 0 {
-			out.Next = out.Posts[len(out.Posts)-1].ID
-		}
-		return nil
+		var err error
+		out.Posts, out.Next, err = store.PageJSON(txn, store.PrefixForum, store.PrefixForum+s.PostURL(""), after, limit,
+			func(p *twinfed.ForumPost) string { return p.ID }, nil)
+		return err
 	})
 	return out, s.internal("local forum posts", err)
 }

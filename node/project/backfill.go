@@ -2,7 +2,6 @@ package project
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -34,31 +33,11 @@ type ProjectPageOf struct {
 func (s *Service) LocalPublicProjects(ctx context.Context, after string, limit int) (*ProjectPageOf, error) {
 	limit = min(max(limit, 1), 500)
 	out := &ProjectPageOf{Projects: []*twinfed.Project{}}
-	prefix := store.PrefixProject + twinfed.ProjectURL(s.cfg.BaseURL, "")
 	err := s.store.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefix)
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		start := []byte(prefix)
-		if after != "" {
-			start = []byte(store.PrefixProject + after + "\x00")
-		}
-		last := ""
-		for it.Seek(start); it.Valid() && len(out.Projects) < limit; it.Next() {
-			var p twinfed.Project
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &p) }); err != nil {
-				return err
-			}
-			last = p.ID
-			if p.Public() {
-				out.Projects = append(out.Projects, &p)
-			}
-		}
-		if it.Valid() {
-			out.Next = last
-		}
-		return nil
+		var err error
+		out.Projects, out.Next, err = store.PageJSON(txn, store.PrefixProject, store.PrefixProject+twinfed.ProjectURL(s.cfg.BaseURL, ""), after, limit,
+			func(p *twinfed.Project) string { return p.ID }, (*twinfed.Project).Public)
+		return err
 	})
 	return out, s.internal("local projects", err)
 }

@@ -130,3 +130,36 @@ func NewID() string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// PageJSON reads, in key order, up to limit JSON records of type T whose
+// keys are keyPrefix + their id, among the keys under scan (keyPrefix or
+// longer), after the record with id after ("" from the start), and keeps
+// those keep accepts (nil: all). next is the id of the last record read
+// when more follow, "" at the end: the paging of the nodes' signed
+// backfills.
+func PageJSON[T any](txn *badger.Txn, keyPrefix, scan, after string, limit int, id func(*T) string, keep func(*T) bool) (items []*T, next string, err error) {
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = []byte(scan)
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	start := []byte(scan)
+	if after != "" {
+		start = []byte(keyPrefix + after + "\x00")
+	}
+	items = []*T{}
+	last := ""
+	for it.Seek(start); it.Valid() && len(items) < limit; it.Next() {
+		var v T
+		if err := it.Item().Value(func(raw []byte) error { return json.Unmarshal(raw, &v) }); err != nil {
+			return nil, "", err
+		}
+		last = id(&v)
+		if keep == nil || keep(&v) {
+			items = append(items, &v)
+		}
+	}
+	if it.Valid() {
+		next = last
+	}
+	return items, next, nil
+}
