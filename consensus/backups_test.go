@@ -104,7 +104,7 @@ func TestBackups_ScheduledPrunedAndRestoredIntoANewCluster(t *testing.T) {
 	}
 
 	// A follower's backup into a new cluster, through POST /v1/cluster/restore.
-	backup, err := os.ReadFile(newest[c.Config((lead + 1) % 3).NodeID].Path)
+	backup, err := os.ReadFile(newest[c.Config((lead+1)%3).NodeID].Path)
 	if err != nil {
 		t.Fatal(err)
 	}
