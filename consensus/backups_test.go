@@ -148,7 +148,8 @@ func TestBackups_WriteAndList(t *testing.T) {
 		consensus.BackupName("r1", now.Add(-time.Hour), 5),
 		consensus.BackupName("r1-a", now, 9), // another member
 		consensus.BackupName("r2", now, 7),
-		".registry-r1-123.tmp", // cut short
+		".registry-r1-123.tmp",   // cut short
+		".registry-r1-a-456.tmp", // another member's, being written
 		"registry-r1-notatime-i3.snap",
 		"notes.txt",
 	} {
@@ -164,11 +165,32 @@ func TestBackups_WriteAndList(t *testing.T) {
 		t.Fatalf("r1's backups: %+v", have)
 	}
 
+	// A member that starts on the directory takes its newest backup as its
+	// last success (a restart does not alert), and removes its own
+	// unfinished files only.
+	cfg := consensustest.MemberConfig(t.TempDir(), 0)
+	cfg.Bootstrap = true
+	cfg.Backup = consensus.BackupConfig{Dir: dir, Every: time.Hour}
+	m, err := consensus.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if last, _ := gauge(t, cfg.Metrics, "twinfed_registry_backup_last_success_timestamp_seconds"); last != float64(now.UnixMilli())/1e3 {
+		t.Errorf("last success %v after a start, want the newest file's %v", last, float64(now.UnixMilli())/1e3)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".registry-r1-123.tmp")); err == nil {
+		t.Error("the member left its unfinished backup")
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".registry-r1-a-456.tmp")); err != nil {
+		t.Errorf("the member removed another member's file: %v", err)
+	}
+
 	blocked := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := consensustest.MemberConfig(t.TempDir(), 0)
+	cfg = consensustest.MemberConfig(t.TempDir(), 0)
 	cfg.Bootstrap = true
 	cfg.Backup = consensus.BackupConfig{Dir: filepath.Join(blocked, "backups")}
 	if m, err := consensus.Open(context.Background(), cfg); err == nil {
