@@ -200,3 +200,44 @@ func TestBackups_WriteAndList(t *testing.T) {
 		t.Fatalf("error %v, want it to name the backup dir", err)
 	}
 }
+
+// TestBackups_FailureIsCountedAndRetried: a member whose backup directory
+// turns into a file counts its failed backups, keeps serving, and backs up
+// again once the directory is back.
+func TestBackups_FailureIsCountedAndRetried(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "backups")
+	cfg := consensustest.MemberConfig(t.TempDir(), 0)
+	cfg.Bootstrap = true
+	cfg.Backup = consensus.BackupConfig{Dir: dir, Every: 100 * time.Millisecond, Keep: 3}
+	m, err := consensus.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		have, _ := consensus.ListBackups(dir, "r1")
+		return len(have) > 0
+	}, "no backup was written")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		f, _ := gauge(t, cfg.Metrics, "twinfed_registry_backup_failures_total")
+		return f > 0
+	}, "the failed backups were not counted")
+	failedAt := time.Now()
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		have, _ := consensus.ListBackups(dir, "r1")
+		last, _ := gauge(t, cfg.Metrics, "twinfed_registry_backup_last_success_timestamp_seconds")
+		return len(have) > 0 && time.UnixMilli(int64(last*1e3)).After(failedAt.Add(-time.Millisecond))
+	}, "no backup after the directory came back")
+}
