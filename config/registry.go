@@ -25,6 +25,10 @@ type Registry struct {
 	// MetricsAddr is where /metrics is served (Prometheus), apart from the
 	// API's http_addr; empty: on http_addr.
 	MetricsAddr string `toml:"metrics_addr"`
+
+	// Backup schedules backups of the state to a directory ([backup]);
+	// off while its dir is empty.
+	Backup RegistryBackup `toml:"backup"`
 }
 
 // RegistryRaft holds Raft's timing knobs; zero keeps the built-in default.
@@ -56,6 +60,7 @@ func DefaultRegistry() Registry {
 		HTTPAddr:   "127.0.0.1:7100",
 		HoldWrites: 5 * time.Second,
 		Log:        Log{Level: "info", Format: "text"},
+		Backup:     DefaultRegistryBackup(),
 
 		MetricsAddr: "127.0.0.1:9465",
 	}
@@ -145,5 +150,6 @@ func (c *Registry) Validate() error {
 		}
 	}
 	c.Log.validate(&p, "log")
+	c.Backup.validate(&p, "backup", c.DataDir)
 	return p.Err()
 }

@@ -35,6 +35,11 @@ func TestRegistry_Validate(t *testing.T) {
 		{"heartbeat", func(r *Registry) { r.Raft.HeartbeatTimeout = 1 }, "heartbeat_timeout"},
 		{"lease over the heartbeat", func(r *Registry) { r.Raft.LeaderLeaseTimeout = 2 * time.Second }, "leader_lease_timeout"},
 		{"lease too short", func(r *Registry) { r.Raft.LeaderLeaseTimeout = time.Millisecond }, "leader_lease_timeout"},
+		{"backups", func(r *Registry) { r.Backup.Dir = "/var/backups/twinfed-registry" }, ""},
+		{"backups too often", func(r *Registry) { r.Backup.Dir, r.Backup.Every = "backups", time.Second }, "backup.every"},
+		{"no backup kept", func(r *Registry) { r.Backup.Dir, r.Backup.Keep = "backups", 0 }, "backup.keep"},
+		{"backups in data_dir", func(r *Registry) { r.Backup.Dir = r.DataDir + "/" }, "backup.dir"},
+		{"no backups, no checks", func(r *Registry) { r.Backup.Every, r.Backup.Keep = 0, 0 }, ""},
 		{"lease at the heartbeat", func(r *Registry) {
 			r.Raft.HeartbeatTimeout, r.Raft.LeaderLeaseTimeout = 1500*time.Millisecond, 1500*time.Millisecond
 		}, ""},

@@ -110,6 +110,10 @@ type Config struct {
 	MaxBody       int64
 	MaxImportBody int64
 
+	// Backup schedules backups of the state to a directory (off when its
+	// Dir is ""); see BackupConfig.
+	Backup BackupConfig
+
 	// FeedWindow is how many changed keys the change feed keeps (the x/
 	// records of the state); DefaultFeedWindow when 0. A reader that falls
 	// further behind is told to reload the whole state (410). Give every
@@ -324,6 +328,11 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	}()
 	go func() { defer m.wg.Done(); m.watchLeadership(notify) }()
 	go func() { defer m.wg.Done(); m.registerSelf() }()
+	if err := m.startBackups(); err != nil {
+		m.Close()
+		ok = true // Close has released everything
+		return nil, err
+	}
 	if !existing && len(cfg.Join) > 0 {
 		if err := m.joinCluster(ctx, cfg.Join); err != nil {
 			m.Close()
@@ -1009,6 +1018,13 @@ func (m *Member) Restore(ctx context.Context, r io.Reader) (uint64, error) {
 	// history is the backup's, so followers of the feed must start over.
 	data, err = withLineage(data, fmt.Sprintf("%s-%d", m.cfg.NodeID, m.now().UnixNano()))
 	if err != nil {
+		return 0, twinfed.Errorf(twinfed.EINVALID, "the body is not a registry backup: %v", err)
+	}
+	members, err := m.members()
+	if err != nil {
+		return 0, twinfed.Errorf(twinfed.EUNAVAILABLE, "reading the members' records: %v", err)
+	}
+	if data, err = withOwnMembers(data, members); err != nil {
 		return 0, twinfed.Errorf(twinfed.EINVALID, "the body is not a registry backup: %v", err)
 	}
 	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: int64(len(data))}

@@ -50,6 +50,7 @@ func registryConsensusConfig(cfg config.Registry, logger *slog.Logger, reg *prom
 			SnapshotThreshold:  cfg.Raft.SnapshotThreshold, SnapshotInterval: cfg.Raft.SnapshotInterval,
 			TrailingLogs: cfg.Raft.TrailingLogs,
 		},
+		Backup: consensus.BackupConfig{Dir: cfg.Backup.Dir, Every: cfg.Backup.Every, Keep: cfg.Backup.Keep},
 		Logger: logger, Metrics: reg,
 	}
 	for _, p := range peers {

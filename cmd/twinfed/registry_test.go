@@ -126,3 +126,19 @@ func TestRegistryMain_ServeAndOperate(t *testing.T) {
 func writeFile(path, s string) error {
 	return os.WriteFile(path, []byte(s), 0o600)
 }
+
+// TestRegistryConsensusConfig_Backup: the [backup] keys reach the member.
+func TestRegistryConsensusConfig_Backup(t *testing.T) {
+	cfg := config.DefaultRegistry()
+	cfg.Backup.Dir = filepath.Join(t.TempDir(), "backups")
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := registryConsensusConfig(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (consensus.BackupConfig{Dir: cfg.Backup.Dir, Every: 6 * time.Hour, Keep: 28}); out.Backup != want {
+		t.Fatalf("backup configuration %+v, want %+v", out.Backup, want)
+	}
+}
