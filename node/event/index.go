@@ -68,7 +68,9 @@ func (x *monthIndex) put(e *twinfed.Event) {
 	x.month[e.ID] = m
 }
 
-// between returns copies of the events that start in [from, to), by start.
+// between returns the events that start in [from, to), by start. They are
+// the index's own, never modified (put replaces an event by a new copy):
+// callers only read them.
 func (x *monthIndex) between(from, to time.Time) []*twinfed.Event {
 	var out []*twinfed.Event
 	x.mu.RLock()
@@ -77,8 +79,7 @@ func (x *monthIndex) between(from, to time.Time) []*twinfed.Event {
 	for m := first; m.Before(to); m = m.AddDate(0, 1, 0) {
 		for _, e := range x.byMonth[x.key(m)] {
 			if !e.Start.Before(from) && e.Start.Before(to) {
-				ce := *e
-				out = append(out, &ce)
+				out = append(out, e)
 			}
 		}
 	}

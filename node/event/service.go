@@ -537,7 +537,8 @@ type Filter struct {
 	Project  string // only a project's meetings (its TwinSpace's Live tab); "": none of them
 }
 
-// List returns the events p may see that match f, by start.
+// List returns the events p may see that match f, by start. With a
+// period (From and To), they are the index's own: callers only read them.
 func (s *Service) List(ctx context.Context, p *twinfed.Principal, f Filter) ([]*twinfed.Event, error) {
 	var out []*twinfed.Event
 	q := strings.ToLower(strings.TrimSpace(f.Query))
