@@ -22,11 +22,11 @@ type monthIndex struct {
 	cet     *time.Location
 	mu      sync.RWMutex
 	byMonth map[string][]*twinfed.Event // yyyy-mm in CET → its events, by start
-	month   map[string]string           // event id → its month
+	byID    map[string]*twinfed.Event   // event id → the event
 }
 
 func newMonthIndex(cet *time.Location) *monthIndex {
-	return &monthIndex{cet: cet, byMonth: map[string][]*twinfed.Event{}, month: map[string]string{}}
+	return &monthIndex{cet: cet, byMonth: map[string][]*twinfed.Event{}, byID: map[string]*twinfed.Event{}}
 }
 
 func (x *monthIndex) key(t time.Time) string { return t.In(x.cet).Format("2006-01") }
@@ -46,14 +46,14 @@ func (x *monthIndex) put(e *twinfed.Event) {
 	ce := *e
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if old, ok := x.month[e.ID]; ok {
-		list := x.byMonth[old]
-		i := slices.IndexFunc(list, func(o *twinfed.Event) bool { return o.ID == e.ID })
-		if i >= 0 {
-			if list[i].Version > e.Version {
-				return
-			}
-			x.byMonth[old] = slices.Delete(list, i, i+1)
+	if old, ok := x.byID[e.ID]; ok {
+		if old.Version > e.Version {
+			return
+		}
+		m := x.key(old.Start)
+		list := x.byMonth[m]
+		if i := slices.Index(list, old); i >= 0 {
+			x.byMonth[m] = slices.Delete(list, i, i+1)
 		}
 	}
 	m := x.key(e.Start)
@@ -65,7 +65,19 @@ func (x *monthIndex) put(e *twinfed.Event) {
 		return -1 // after the events that start at the same time: arrival order
 	})
 	x.byMonth[m] = slices.Insert(list, i, &ce)
-	x.month[e.ID] = m
+	x.byID[e.ID] = &ce
+}
+
+// get returns a copy of event id; false when the node holds none.
+func (x *monthIndex) get(id string) (*twinfed.Event, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	e, ok := x.byID[id]
+	if !ok {
+		return nil, false
+	}
+	ce := *e
+	return &ce, true
 }
 
 // between returns the events that start in [from, to), by start. They are

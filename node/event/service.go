@@ -282,23 +282,24 @@ func (s *Service) Get(ctx context.Context, p *twinfed.Principal, id string) (*Vi
 		if err != nil {
 			return err
 		}
-		e, err := getEvent(txn, id)
-		if err != nil {
-			return err
+		e, ok := s.idx.get(id) // read often: from the index, not decoded
+		if !ok {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event.")
 		}
 		vw := s.viewer(m)
 		if !twinfed.CanSeeEvent(e, vw) {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event.")
 		}
-		b, err := getBookings(txn, e.ID)
-		if err != nil {
-			return err
+		// The counts and the bookings are the home node's; a member of
+		// another node sees where they stand as their node records it.
+		b, st := new(Bookings), myState(txn, m.Username, e.ID)
+		if s.isLocal(e.ID) {
+			if b, err = getBookings(txn, e.ID); err != nil {
+				return err
+			}
+			st = bookingState(txn, e.ID, vw.Actor)
 		}
 		now := s.now()
-		st := bookingState(txn, e.ID, vw.Actor)
-		if !s.isLocal(e.ID) {
-			st = myState(txn, m.Username, e.ID)
-		}
 		v = &View{Event: e, State: st, Confirmed: b.Confirmed, Waiting: b.Waiting, Live: e.Live(now), Mine: e.Organiser == vw.Actor}
 		v.RoomOpen = e.RoomOpen(now) && (v.State == twinfed.BookingConfirmed || v.Mine)
 		if v.Mine {
