@@ -229,9 +229,8 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 			return err
 		}
 	}
-	// A transaction that conflicted with a concurrent one (bookings of the
-	// same event) is run again at once rather than handed back to the
-	// federation's retry backoff.
+	// A transaction that conflicted with a concurrent one is run again at
+	// once rather than handed back to the federation's retry backoff.
 	var err error
 	for range 100 {
 		if err = s.apply(ctx, a); !errors.Is(err, badger.ErrConflict) {
@@ -247,9 +246,15 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 	return nil
 }
 
-// apply runs a's handler in one transaction that also records its id.
+// apply runs a's handler in one transaction that also records its id. The
+// Join and Leave of an event of this node run in the event's single writer,
+// which decides its bookings in batches (event.Service.Serial).
 func (s *Service) apply(ctx context.Context, a *twinfed.Activity) error {
-	return s.store.Update(func(txn *badger.Txn) error {
+	run := s.store.Update
+	if (a.Type == twinfed.ActivityJoin || a.Type == twinfed.ActivityLeave) && s.events.IsHome(a.Object) {
+		run = func(fn func(txn *badger.Txn) error) error { return s.events.Serial(a.Object, fn) }
+	}
+	return run(func(txn *badger.Txn) error {
 		key := store.PrefixApplied + a.ID
 		if done, err := store.Exists(txn, key); err != nil || done {
 			return err

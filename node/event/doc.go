@@ -24,6 +24,10 @@
 // attendance, and attendees download a certificate of participation
 // (certificate.go, PDF). Across nodes (inbox.go): Create{Event} to the
 // audience's nodes, Join → Accept/Reject decided by the home node, Leave.
+// The home node decides each event's bookings in one writer (writer.go,
+// Serial) that runs the requests waiting in arrival order in one
+// transaction; the lists and the calendar read an in-memory index of the
+// events by month (index.go).
 //
 // The meeting rooms are a provider's (Jitsi Meet, BigBlueButton…) named
 // by a URL template (Config.MeetingURL); with a secret, the join link is

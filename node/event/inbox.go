@@ -27,6 +27,10 @@ func drop(format string, args ...any) error { return twinfed.Errorf(twinfed.EINV
 // Has reports whether this node holds the event id (home or replica).
 func (s *Service) Has(txn *badger.Txn, id string) bool { return store.Has(txn, store.PrefixEvent+id) }
 
+// IsHome reports whether this node is home to the event id: its bookings
+// are decided here, through Serial.
+func (s *Service) IsHome(id string) bool { return s.isLocal(id) }
+
 // isLocal reports whether an actor or object URL lives on this node.
 func (s *Service) isLocal(u string) bool { return twinfed.URLHost(u) == twinfed.URLHost(s.cfg.BaseURL) }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -76,6 +77,8 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	cet      *time.Location
+	w        writer      // each event's single writer of its bookings
+	idx      *monthIndex // the events by month
 }
 
 // New builds the events feature.
@@ -103,7 +106,12 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Acts == nil {
 		d.Acts = outbox.NewActivities(cfg.BaseURL, nil, d.Now)
 	}
-	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet}, nil
+	idx := newMonthIndex(cet)
+	if err := idx.load(d.Store); err != nil {
+		return nil, fmt.Errorf("event: index the events by month: %w", err)
+	}
+	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet,
+		w: writer{queues: map[string][]*writeReq{}}, idx: idx}, nil
 }
 
 // CET is the programme's zone, the one events are set in.
@@ -274,23 +282,24 @@ func (s *Service) Get(ctx context.Context, p *twinfed.Principal, id string) (*Vi
 		if err != nil {
 			return err
 		}
-		e, err := getEvent(txn, id)
-		if err != nil {
-			return err
+		e, ok := s.idx.get(id) // read often: from the index, not decoded
+		if !ok {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event.")
 		}
 		vw := s.viewer(m)
 		if !twinfed.CanSeeEvent(e, vw) {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event.")
 		}
-		b, err := getBookings(txn, e.ID)
-		if err != nil {
-			return err
+		// The counts and the bookings are the home node's; a member of
+		// another node sees where they stand as their node records it.
+		b, st := new(Bookings), myState(txn, m.Username, e.ID)
+		if s.isLocal(e.ID) {
+			if b, err = getBookings(txn, e.ID); err != nil {
+				return err
+			}
+			st = bookingState(txn, e.ID, vw.Actor)
 		}
 		now := s.now()
-		st := bookingState(txn, e.ID, vw.Actor)
-		if !s.isLocal(e.ID) {
-			st = myState(txn, m.Username, e.ID)
-		}
 		v = &View{Event: e, State: st, Confirmed: b.Confirmed, Waiting: b.Waiting, Live: e.Live(now), Mine: e.Organiser == vw.Actor}
 		v.RoomOpen = e.RoomOpen(now) && (v.State == twinfed.BookingConfirmed || v.Mine)
 		if v.Mine {
@@ -305,7 +314,7 @@ func (s *Service) Get(ctx context.Context, p *twinfed.Principal, id string) (*Vi
 // the waiting list. Booking twice changes nothing and answers the same.
 func (s *Service) Participate(ctx context.Context, p *twinfed.Principal, id string) (twinfed.BookingState, error) {
 	var st twinfed.BookingState
-	err := s.retry(func(txn *badger.Txn) error {
+	err := s.retry(id, func(txn *badger.Txn) error {
 		m, err := s.member(txn, p)
 		if err != nil {
 			return err
@@ -332,7 +341,8 @@ func (s *Service) Participate(ctx context.Context, p *twinfed.Principal, id stri
 
 // decide is the home node's decision on a booking, in arrival order: the
 // capacity rule of twinfed.DecideBooking over the event's bookings, held
-// in one record so that concurrent bookings conflict and are retried.
+// in one record that the event's single writer (Serial) reads and writes
+// for one booking after another.
 func (s *Service) decide(txn *badger.Txn, e *twinfed.Event, vw twinfed.EventViewer, name string) (twinfed.BookingState, error) {
 	if err := twinfed.CanBook(e, vw, s.now()); err != nil {
 		return "", err
@@ -361,7 +371,7 @@ func (s *Service) decide(txn *badger.Txn, e *twinfed.Event, vw twinfed.EventView
 // Leave frees p's place (or their place on the waiting list); the first on
 // the waiting list then moves up.
 func (s *Service) Leave(ctx context.Context, p *twinfed.Principal, id string) error {
-	return s.retry(func(txn *badger.Txn) error {
+	return s.retry(id, func(txn *badger.Txn) error {
 		m, err := s.member(txn, p)
 		if err != nil {
 			return err
@@ -430,7 +440,7 @@ func (s *Service) leave(txn *badger.Txn, e *twinfed.Event, actor string) error {
 // RecordAttendance records, for the organiser, who attended: only
 // confirmed participants.
 func (s *Service) RecordAttendance(ctx context.Context, p *twinfed.Principal, id string, attended []string) error {
-	return s.retry(func(txn *badger.Txn) error {
+	return s.retry(id, func(txn *badger.Txn) error {
 		m, err := s.member(txn, p)
 		if err != nil {
 			return err
@@ -456,11 +466,17 @@ func (s *Service) RecordAttendance(ctx context.Context, p *twinfed.Principal, id
 	})
 }
 
-// retry runs fn in a transaction, again when concurrent bookings of the
-// same event conflicted, and tells the outbox after the commit.
-func (s *Service) retry(fn func(txn *badger.Txn) error) error {
+// retry runs fn in a transaction about event id, again when it conflicted
+// with a concurrent one, and tells the outbox after the commit. For an
+// event of this node, fn runs in the event's single writer (Serial), which
+// decides its bookings one after another.
+func (s *Service) retry(id string, fn func(txn *badger.Txn) error) error {
+	run := s.store.Update
+	if s.isLocal(id) {
+		run = func(fn func(txn *badger.Txn) error) error { return s.Serial(id, fn) }
+	}
 	for range 1000 {
-		err := s.store.Update(fn)
+		err := run(fn)
 		if !errors.Is(err, badger.ErrConflict) {
 			if err == nil {
 				s.acts.Notify()
@@ -522,7 +538,8 @@ type Filter struct {
 	Project  string // only a project's meetings (its TwinSpace's Live tab); "": none of them
 }
 
-// List returns the events p may see that match f, by start.
+// List returns the events p may see that match f, by start. With a
+// period (From and To), they are the index's own: callers only read them.
 func (s *Service) List(ctx context.Context, p *twinfed.Principal, f Filter) ([]*twinfed.Event, error) {
 	var out []*twinfed.Event
 	q := strings.ToLower(strings.TrimSpace(f.Query))
@@ -532,7 +549,7 @@ func (s *Service) List(ctx context.Context, p *twinfed.Principal, f Filter) ([]*
 			return err
 		}
 		vw := s.viewer(m)
-		return store.EachJSON(txn, store.PrefixEvent, func(e *twinfed.Event) error {
+		keep := func(e *twinfed.Event) error {
 			if (!f.From.IsZero() && e.Start.Before(f.From)) || (!f.To.IsZero() && !e.Start.Before(f.To)) {
 				return nil
 			}
@@ -544,17 +561,30 @@ func (s *Service) List(ctx context.Context, p *twinfed.Principal, f Filter) ([]*
 			if !twinfed.CanSeeEvent(e, vw) {
 				return nil
 			}
-			if st := myState(txn, m.Username, e.ID); f.Mine && e.Organiser != vw.Actor && (st == "" || st == stateRefused) {
-				return nil
+			if f.Mine && e.Organiser != vw.Actor {
+				if st := myState(txn, m.Username, e.ID); st == "" || st == stateRefused {
+					return nil
+				}
 			}
 			if q != "" && !strings.Contains(strings.ToLower(e.Title+"\n"+e.Description+"\n"+e.OrgName+"\n"+e.Place), q) {
 				return nil
 			}
 			out = append(out, e)
 			return nil
-		})
+		}
+		// A period (the lists by day, week and month, the calendar) is read
+		// from the index by month; the rest from Badger.
+		if !f.From.IsZero() && !f.To.IsZero() {
+			for _, e := range s.idx.between(f.From, f.To) {
+				if err := keep(e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return store.EachJSON(txn, store.PrefixEvent, keep)
 	})
-	slices.SortFunc(out, func(a, b *twinfed.Event) int { return a.Start.Compare(b.Start) })
+	slices.SortStableFunc(out, func(a, b *twinfed.Event) int { return a.Start.Compare(b.Start) })
 	return out, err
 }
 

@@ -33,10 +33,13 @@ func getEvent(txn *badger.Txn, id string) (*twinfed.Event, error) {
 
 func (s *Service) dayKey(t time.Time) string { return t.In(s.cet).Format("2006-01-02") }
 
-// putEvent stores e and its day. The day's own key (ed/<day>) is read and
-// written too, so that two events created at once on the same day conflict
-// and the second sees the first's meeting room taken.
+// putEvent stores e and its day, and puts it in the index by month once
+// txn has committed. The day's own key (ed/<day>) is read and written too,
+// so that two events created at once on the same day conflict and the
+// second sees the first's meeting room taken.
 func (s *Service) putEvent(txn *badger.Txn, e *twinfed.Event) error {
+	ce := *e
+	s.store.AfterCommit(txn, func() { s.idx.put(&ce) })
 	if !s.isLocal(e.ID) { // another node's rooms: not counted here
 		return store.SetJSON(txn, store.PrefixEvent+e.ID, e)
 	}
@@ -78,7 +81,7 @@ type Booking struct {
 
 // Bookings are the counts of an event's bookings (and its attendance),
 // kept by its home node in one small record that every booking reads and
-// writes: concurrent bookings of one event conflict, and are run again.
+// writes, through the event's single writer (Serial).
 type Bookings struct {
 	Confirmed int      `json:"confirmed"`
 	Waiting   int      `json:"waiting"`

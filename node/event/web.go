@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"embed"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -65,7 +66,7 @@ func (h *Web) id(r *http.Request) string {
 
 // Path is the page of event id on this node.
 func (s *Service) Path(id string) string {
-	if s.isLocal(id) {
+	if strings.HasPrefix(id, s.cfg.BaseURL+"/events/") || s.isLocal(id) {
 		return "/events/" + id[strings.LastIndexByte(id, '/')+1:]
 	}
 	return "/events/" + url.PathEscape(id)
@@ -154,13 +155,33 @@ type calendarData struct {
 type calendarDay struct {
 	Day   int // 0: a day of another month
 	Today bool
-	Items []calendarItem
+	Items []template.HTML // its events, each a link written by calendarItem
 }
 
-// calendarItem is an event in a day of the calendar: its start in CET.
-type calendarItem struct {
-	Path, Title, Time string
-	Live              bool
+// calendarText escapes text as html/template does in an element or a
+// quoted attribute.
+var calendarText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+
+// calendarItem is an event in a day of the calendar: a link to its page
+// with its start in CET and its title, and "Live" during its time. A month
+// may hold thousands of events: each is written here, escaped, rather than
+// through the template's reflection.
+func calendarItem(path, hm, title string, live bool, liveLabel string) template.HTML {
+	var b strings.Builder
+	b.Grow(len(path) + len(hm) + len(title) + 40)
+	b.WriteString(`<a href="`)
+	calendarText.WriteString(&b, path)
+	b.WriteString(`" class="event">`)
+	calendarText.WriteString(&b, hm)
+	b.WriteByte(' ')
+	calendarText.WriteString(&b, title)
+	b.WriteString(`</a>`)
+	if live {
+		b.WriteString(` <strong class="live">`)
+		calendarText.WriteString(&b, liveLabel)
+		b.WriteString(`</strong>`)
+	}
+	return template.HTML(b.String())
 }
 
 func (h *Web) calendar(w http.ResponseWriter, r *http.Request) {
@@ -184,13 +205,19 @@ func (h *Web) calendar(w http.ResponseWriter, r *http.Request) {
 // first), each day with its events.
 func (h *Web) month(p *web.Page, first time.Time, evs []*twinfed.Event, now time.Time) calendarData {
 	d := calendarData{Month: first, MonthName: p.T("event.month." + strconv.Itoa(int(first.Month()))), Prev: first.AddDate(0, -1, 0).Format("2006-01"), Next: first.AddDate(0, 1, 0).Format("2006-01")}
-	// The time pattern is read once: a month may hold thousands of events.
-	pattern := p.T("format.time")
-	byDay := map[int][]calendarItem{}
+	// The time pattern and the Live label are read once, and each start's
+	// time written once: a month may hold thousands of events.
+	pattern, live := p.T("format.time"), p.T("event.live")
+	times := map[int]string{}
+	byDay := map[int][]template.HTML{}
 	for _, e := range evs {
 		st := e.Start.In(h.svc.cet)
-		hm := strings.NewReplacer("{hour}", twoDigits(st.Hour()), "{minute}", twoDigits(st.Minute())).Replace(pattern)
-		byDay[st.Day()] = append(byDay[st.Day()], calendarItem{Path: h.svc.Path(e.ID), Title: e.Title, Time: hm, Live: e.Live(now)})
+		hm, ok := times[st.Hour()*60+st.Minute()]
+		if !ok {
+			hm = strings.NewReplacer("{hour}", twoDigits(st.Hour()), "{minute}", twoDigits(st.Minute())).Replace(pattern)
+			times[st.Hour()*60+st.Minute()] = hm
+		}
+		byDay[st.Day()] = append(byDay[st.Day()], calendarItem(h.svc.Path(e.ID), hm, e.Title, e.Live(now), live))
 	}
 	days := first.AddDate(0, 1, -1).Day()
 	today := now.In(h.svc.cet)
