@@ -76,13 +76,13 @@ func TestTLSCommand_MemberCLIAndNode(t *testing.T) {
 	}, "the node's client never read the seeded countries over TLS")
 
 	tok := cfg.AdminToken
-	if out, err := run("registry", "snapshot", "--member", url, "--token", tok, "--ca", f("ca.pem"), "--cert", f("operator.pem"), "--key", f("operator-key.pem")); err != nil || !strings.Contains(out, "index") {
+	if out, err := run("registry", "snapshot", "--member", url, "--token", tok, "--tls-ca", f("ca.pem"), "--tls-cert", f("operator.pem"), "--tls-key", f("operator-key.pem")); err != nil || !strings.Contains(out, "index") {
 		t.Fatalf("snapshot with an operator's certificate: %v %s", err, out)
 	}
 	for _, cert := range []string{"", "IT"} {
-		args := []string{"registry", "snapshot", "--member", url, "--token", tok, "--ca", f("ca.pem")}
+		args := []string{"registry", "snapshot", "--member", url, "--token", tok, "--tls-ca", f("ca.pem")}
 		if cert != "" {
-			args = append(args, "--cert", f(cert+".pem"), "--key", f(cert+"-key.pem"))
+			args = append(args, "--tls-cert", f(cert+".pem"), "--tls-key", f(cert+"-key.pem"))
 		}
 		if out, err := run(args...); err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("snapshot with the token and certificate %q: %v %s; want refused for the certificate", cert, err, out)

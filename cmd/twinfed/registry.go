@@ -129,16 +129,16 @@ func registryClientFlags(extra ...cli.Flag) []cli.Flag {
 		&cli.StringSliceFlag{Name: "member", Aliases: []string{"m"}, Value: cli.NewStringSlice("http://127.0.0.1:7100"),
 			EnvVars: []string{"TWINFED_REGISTRY_MEMBERS"}, Usage: "API URL of a registry member (repeat to try several)"},
 		&cli.StringFlag{Name: "token", EnvVars: []string{"TWINFED_ADMIN_TOKEN"}, Usage: "the registry's admin token"},
-		&cli.StringFlag{Name: "ca", EnvVars: []string{"TWINFED_REGISTRY_CA"}, Usage: "PEM file of the registry's CA, for https:// members (the system's roots when empty)"},
-		&cli.StringFlag{Name: "cert", EnvVars: []string{"TWINFED_REGISTRY_CERT"}, Usage: "PEM file of the operator's client certificate (needed with --token on a TLS registry)"},
-		&cli.StringFlag{Name: "key", EnvVars: []string{"TWINFED_REGISTRY_KEY"}, Usage: "PEM file of the client certificate's key"},
+		&cli.StringFlag{Name: "tls-ca", EnvVars: []string{"TWINFED_REGISTRY_CA"}, Usage: "PEM file of the registry's CA, for https:// members (the system's roots when empty)"},
+		&cli.StringFlag{Name: "tls-cert", EnvVars: []string{"TWINFED_REGISTRY_CERT"}, Usage: "PEM file of the operator's client certificate (needed with --token on a TLS registry)"},
+		&cli.StringFlag{Name: "tls-key", EnvVars: []string{"TWINFED_REGISTRY_KEY"}, Usage: "PEM file of the client certificate's key"},
 	}, extra...)
 }
 
-// registryFlagsTLS is the TLS configuration of the flags --ca, --cert and
-// --key; nil when none is given.
+// registryFlagsTLS is the TLS configuration of the flags --tls-ca, --tls-cert
+// and --tls-key; nil when none is given.
 func registryFlagsTLS(c *cli.Context) (*tls.Config, error) {
-	return registryClientTLS(c.String("ca"), c.String("cert"), c.String("key"), slog.New(slog.DiscardHandler))
+	return registryClientTLS(c.String("tls-ca"), c.String("tls-cert"), c.String("tls-key"), slog.New(slog.DiscardHandler))
 }
 
 // withRegistry opens a registry client with the flags of
