@@ -1142,7 +1142,11 @@ func (t *tcpStreamLayer) Close() error {
 	t.conns = nil
 	t.mu.Unlock()
 	for c := range conns {
-		c.Conn.Close()
+		if tc, ok := c.Conn.(interface{ NetConn() net.Conn }); ok {
+			tc.NetConn().Close() // a TLS connection: no close_notify, which could wait on a peer that does not read
+		} else {
+			c.Conn.Close()
+		}
 	}
 	return t.ln.Close()
 }

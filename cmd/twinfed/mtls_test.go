@@ -3,26 +3,30 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/consensus"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 )
 
-// `twinfed tls` makes a CA and certificates; a member serves with them
-// from its [tls] files; the CLI operates it with an operator's certificate
-// and is refused without one; a node's client reads with its own.
-func TestTLSCommand_MemberCLIAndNode(t *testing.T) {
+func run(args ...string) (string, error) {
+	var out, errOut bytes.Buffer
+	err := runApp(context.Background(), &out, &errOut, append([]string{"twinfed"}, args...))
+	return out.String() + errOut.String(), err
+}
+
+// mustTLSFiles makes, with `twinfed tls`, a CA and the certificates of
+// member r1 (for 127.0.0.1), an operator and Italy's node in a new
+// directory.
+func mustTLSFiles(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
-	run := func(args ...string) (string, error) {
-		var out, errOut bytes.Buffer
-		err := runApp(context.Background(), &out, &errOut, append([]string{"twinfed"}, args...))
-		return out.String() + errOut.String(), err
-	}
 	for _, args := range [][]string{
 		{"tls", "ca", "--dir", dir},
 		{"tls", "cert", "--dir", dir, "--role", "member", "--name", "r1", "--host", "127.0.0.1", "--host", "localhost"},
@@ -33,6 +37,14 @@ func TestTLSCommand_MemberCLIAndNode(t *testing.T) {
 			t.Fatalf("%v: %v %s", args, err, out)
 		}
 	}
+	return dir
+}
+
+// `twinfed tls` makes a CA and certificates; a member serves with them
+// from its [tls] files; the CLI operates it with an operator's certificate
+// and is refused without one; a node's client reads with its own.
+func TestTLSCommand_MemberCLIAndNode(t *testing.T) {
+	dir := mustTLSFiles(t)
 	if out, err := run("tls", "ca", "--dir", dir); err == nil {
 		t.Fatalf("a second CA over the first was made: %s", out)
 	}
@@ -87,5 +99,50 @@ func TestTLSCommand_MemberCLIAndNode(t *testing.T) {
 		if out, err := run(args...); err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("snapshot with the token and certificate %q: %v %s; want refused for the certificate", cert, err, out)
 		}
+	}
+}
+
+// A node configured with [registry_tls] reads and writes the registry
+// through mutual TLS, with the files `twinfed tls` made, showing its
+// certificate to a registry that requires one.
+func TestNodeMain_RegistryOverMutualTLS(t *testing.T) {
+	dir := mustTLSFiles(t)
+	f := func(name string) string { return filepath.Join(dir, name) }
+	memberTLS, err := registryMemberTLS(config.RegistryTLS{CertFile: f("r1.pem"), KeyFile: f("r1-key.pem"), ClientCAFile: f("ca.pem")}, consensustest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	memberTLS.RequireClientCerts = true // the node must show its certificate even to read
+	cluster := consensustest.MustOpenClusterWith(t, 1, func(i int, c *consensus.Config) { c.TLS = memberTLS })
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := config.DefaultNode()
+	cfg.Country, cfg.BaseURL, cfg.DataDir, cfg.HTTPAddr, cfg.MetricsAddr = "IT", base, t.TempDir(), ln.Addr().String(), ""
+	cfg.Registry = cluster.URLs
+	cfg.RegistryTLS = config.RegistryClientTLS{CAFile: f("ca.pem"), CertFile: f("IT.pem"), KeyFile: f("IT-key.pem")}
+	cfg.Accounts.ArgonTime, cfg.Accounts.ArgonMemoryKiB, cfg.Accounts.ArgonThreads = 1, 1024, 1
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m := &nodeMain{Config: cfg, Logger: consensustest.Logger(), Listener: ln}
+	ctx := context.Background()
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	cluster.MustRegisterNode(t, "IT", base, m.NodeKey())
+	cluster.MustCatchUp(t, m.client)
+	s := twinfed.School{Country: "IT", LegalName: "Liceo Fermi", City: "Bari", NationalNumber: "BAPS0042", Level: twinfed.LevelUpperSecondary, Institution: twinfed.InstitutionState}
+	got, err := m.client.PutSchool(ctx, &s)
+	if err != nil {
+		t.Fatalf("the node's signed write over mTLS: %v", err)
+	}
+	back, _, err := cluster.AdminClient(t).ConsistentSchool(ctx, got.ID)
+	if err != nil || back.LegalName != s.LegalName {
+		t.Fatalf("the registry has %+v, %v", back, err)
 	}
 }
