@@ -205,3 +205,38 @@ func TestTLS_RequireClientCerts(t *testing.T) {
 		}
 	}
 }
+
+// A new member joins over mutual TLS with a member certificate from the
+// cluster's CA and receives the log; one with another CA's is refused.
+func TestTLS_JoinNeedsAMemberCertificate(t *testing.T) {
+	ca := consensustest.MustCA(t, "Twinfed test CA")
+	c := mustTLSCluster(t, 1, ca, false)
+	dir := t.TempDir()
+	open := func(ctx context.Context, id string, tlsc *consensus.TLS) (*consensus.Member, error) {
+		cfg := consensustest.MemberConfig(dir, 0)
+		cfg.NodeID, cfg.DataDir, cfg.Join, cfg.TLS = id, dir+"/"+id, c.URLs, tlsc
+		cfg.Logger = consensustest.FailureLogger(t)
+		return consensus.Open(ctx, cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	m, err := open(ctx, "r2", ca.MemberTLS(t, "r2"))
+	if err != nil {
+		t.Fatalf("join with a member certificate: %v", err)
+	}
+	defer m.Close()
+	consensustest.Eventually(t, 30*time.Second, func() bool { return m.AppliedIndex() >= c.Members[0].AppliedIndex() && m.AppliedIndex() > 0 },
+		"the new member never received the log over TLS")
+
+	other := consensustest.MustCA(t, "another CA")
+	short, cancel2 := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel2()
+	if rogue, err := open(short, "r3", other.MemberTLS(t, "r3")); err == nil {
+		rogue.Close()
+		t.Fatal("a member with another CA's certificate joined")
+	}
+	peers, err := c.Members[0].Peers()
+	if err != nil || len(peers) != 2 {
+		t.Fatalf("peers after the refused join: %+v %v; want r1 and r2", peers, err)
+	}
+}
