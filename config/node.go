@@ -24,6 +24,8 @@ type Node struct {
 	// the country's official languages, then English (UILanguages).
 	Languages []string `toml:"languages"`
 	Registry  []string `toml:"registry"` // registry member URLs, tried in turn
+	// RegistryTLS: the CA and client certificate for an https registry.
+	RegistryTLS RegistryClientTLS `toml:"registry_tls"`
 	// PageCacheMiB is the memory for rendered public profile pages served
 	// to visitors without a session: 0 keeps the default (32 MiB, about
 	// 12,000 pages), -1 turns the cache off.
@@ -241,6 +243,7 @@ func (c *Node) Validate() error {
 	c.Limits.validate(&p, "limits")
 	c.Events.validate(&p, "events")
 	c.TLS.validate(&p, "tls", c.BaseURL)
+	c.RegistryTLS.validate(&p, "registry_tls", c.Registry)
 	a := c.Accounts
 	if a.SessionLifetime < time.Minute {
 		p.Addf("accounts.session_lifetime", "%s is too short; use at least 1m (336h is the default)", a.SessionLifetime)

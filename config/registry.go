@@ -20,6 +20,7 @@ type Registry struct {
 	AdminToken string        `toml:"admin_token"` // bearer token of CSS operators; also authenticates writes forwarded between members
 	HoldWrites time.Duration `toml:"hold_writes"` // how long a write waits for a leader during an election
 	Raft       RegistryRaft  `toml:"raft"`
+	TLS        RegistryTLS   `toml:"tls"` // mutual TLS for Raft and the API; empty: plain TCP
 	Log        Log           `toml:"log"`
 
 	// MetricsAddr is where /metrics is served (Prometheus), apart from the
@@ -149,6 +150,7 @@ func (c *Registry) Validate() error {
 			p.Addf("raft.leader_lease_timeout", "must be between 50ms and heartbeat_timeout (%s)", heartbeat)
 		}
 	}
+	c.TLS.validate(&p, "tls", c)
 	c.Log.validate(&p, "log")
 	c.Backup.validate(&p, "backup", c.DataDir)
 	return p.Err()

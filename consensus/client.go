@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -37,6 +38,10 @@ type ClientConfig struct {
 	Logger     *slog.Logger
 	Metrics    *prometheus.Registry // may be nil
 	HTTPClient *http.Client         // http.DefaultClient's settings when nil
+	// TLS configures https:// members for the default HTTP client (when
+	// HTTPClient is nil): the CAs to trust, and the client certificate to
+	// show (see ClientTLS).
+	TLS *tls.Config
 	// FeedWait is how long one change-feed long poll waits (25s when 0).
 	FeedWait time.Duration
 	// WriteRetry is how long a write is sent again while the registry
@@ -105,7 +110,7 @@ func OpenClient(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	c := &Client{cfg: cfg, logger: cfg.Logger, http: cfg.HTTPClient, changed: make(chan struct{}), done: make(chan struct{})}
 	if c.http == nil {
 		c.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
-			DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext}}
+			DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext, TLSClientConfig: cfg.TLS}}
 	}
 	for _, m := range cfg.Members {
 		c.members = append(c.members, strings.TrimRight(m, "/"))

@@ -15,6 +15,10 @@
 // The API is described in openapi.json (OpenAPI 3.1), served at
 // /v1/openapi.json and held against the registered routes by the tests.
 //
+// With Config.TLS (tls.go) Raft and the API use mutual TLS: Raft takes
+// only members' certificates of the cluster's CA, and the admin token needs
+// an operator's or a member's client certificate beside it.
+//
 // A Client is what national nodes and CSS tools use: it implements
 // twinfed.Registry and signing.KeySource, tries the members in turn, signs
 // node writes, and keeps a local Badger cache fed by the change feed so that

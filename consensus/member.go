@@ -101,6 +101,10 @@ type Config struct {
 	Metrics *prometheus.Registry // nil: metrics are kept but not exported
 	Now     func() time.Time     // the clock; time.Now when nil
 
+	// TLS, when set, secures Raft and the HTTP API with mutual TLS (see
+	// TLS); nil: plain TCP and HTTP.
+	TLS *TLS
+
 	// MetricsElsewhere: the caller serves Metrics on its own address, so
 	// the API does not serve /metrics.
 	MetricsElsewhere bool
@@ -254,8 +258,13 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	if advert == nil {
 		advert = rln.Addr()
 	}
+	rdial := cfg.RaftDial
+	if cfg.TLS != nil {
+		rln = raftTLSListener{Listener: rln, m: m, conf: cfg.TLS.raftServer()}
+		rdial = m.raftTLSDial(rdial)
+	}
 	m.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: &tcpStreamLayer{ln: rln, advertise: advert, dial: cfg.RaftDial}, MaxPool: 5, Timeout: 10 * time.Second, Logger: hlog})
+		Stream: &tcpStreamLayer{ln: rln, advertise: advert, dial: rdial}, MaxPool: 5, Timeout: 10 * time.Second, Logger: hlog})
 	m.httpLn = cfg.HTTPListener
 	if m.httpLn == nil {
 		if m.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -264,7 +273,11 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	}
 	m.httpURL = cfg.HTTPAdvert
 	if m.httpURL == "" {
-		m.httpURL = "http://" + m.httpLn.Addr().String()
+		scheme := "http://"
+		if cfg.TLS != nil {
+			scheme = "https://"
+		}
+		m.httpURL = scheme + m.httpLn.Addr().String()
 	}
 	m.httpURL = strings.TrimRight(m.httpURL, "/")
 
@@ -316,13 +329,23 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 
 	m.fwd = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, IdleConnTimeout: 90 * time.Second}}
 	m.httpSrv = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second}
+	if cfg.TLS != nil {
+		m.fwd.Transport.(*http.Transport).TLSClientConfig = cfg.TLS.memberClient()
+		m.httpSrv.Handler = m.apiGuard(m.httpSrv.Handler)
+		m.httpSrv.TLSConfig = cfg.TLS.apiServer()
+		m.httpSrv.ErrorLog = slog.NewLogLogger(m.logger.Handler(), slog.LevelInfo) // refused handshakes
+	}
 	if m.metrics.reg != nil {
 		m.metrics.reg.MustRegister(newMemberCollector(m))
 	}
 	m.wg.Add(3)
 	go func() {
 		defer m.wg.Done()
-		if err := m.httpSrv.Serve(m.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := m.httpSrv.Serve
+		if cfg.TLS != nil {
+			serve = func(ln net.Listener) error { return m.httpSrv.ServeTLS(ln, "", "") }
+		}
+		if err := serve(m.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.logger.Error("registry: HTTP server stopped", "err", err)
 		}
 	}()
@@ -1135,7 +1158,11 @@ func (t *tcpStreamLayer) Close() error {
 	t.conns = nil
 	t.mu.Unlock()
 	for c := range conns {
-		c.Conn.Close()
+		if tc, ok := c.Conn.(interface{ NetConn() net.Conn }); ok {
+			tc.NetConn().Close() // a TLS connection: no close_notify, which could wait on a peer that does not read
+		} else {
+			c.Conn.Close()
+		}
 	}
 	return t.ln.Close()
 }

@@ -154,6 +154,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			labelsCommand(),
 			healthCommand(),
 			i18nCommand(),
+			tlsCommand(),
 		},
 	}
 }

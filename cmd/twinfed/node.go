@@ -204,7 +204,12 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	registry := m.Registry
 	var keys signing.KeySource
 	if registry == nil {
-		m.client, err = consensus.OpenClient(ctx, consensus.ClientConfig{
+		rt := cfg.RegistryTLS
+		conf, err := registryClientTLS(rt.CAFile, rt.CertFile, rt.KeyFile, log)
+		if err != nil {
+			return fmt.Errorf("node: registry_tls: %w", err)
+		}
+		m.client, err = consensus.OpenClient(ctx, consensus.ClientConfig{TLS: conf,
 			Members: cfg.Registry, Country: cfg.Country, Signer: signer, KeyID: twinfed.KeyID(twinfed.AgencyURL(base)),
 			CacheDir: filepath.Join(cfg.DataDir, "registry-cache"), Logger: log.With("component", "registry-client"), Metrics: reg,
 		})

@@ -159,7 +159,7 @@ func TestREADME_Commands(t *testing.T) {
 	// The node's backup and restore and `twinfed health` talk to a running
 	// node: TestNodeMain_EndToEnd and TestHealth_Command run them.
 	parseOnly := []string{"twinfed demo", "twinfed admin", "twinfed registry leave", "twinfed registry restore",
-		"twinfed node backup", "twinfed node restore", "twinfed health"}
+		"twinfed node backup", "twinfed node restore", "twinfed health", "twinfed tls"}
 	inPassing := map[string]bool{"twinfed labels confirm": true, "twinfed labels prize": true, "twinfed registry restore": true,
 		"twinfed admin": true, "twinfed demo": true, "twinfed key show": true}
 	runs := []string{"twinfed country ", "twinfed key ", "twinfed registry peers", "twinfed registry snapshot",

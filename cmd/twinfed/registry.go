@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,9 @@ func registryConsensusConfig(cfg config.Registry, logger *slog.Logger, reg *prom
 		},
 		Backup: consensus.BackupConfig{Dir: cfg.Backup.Dir, Every: cfg.Backup.Every, Keep: cfg.Backup.Keep},
 		Logger: logger, Metrics: reg,
+	}
+	if out.TLS, err = registryMemberTLS(cfg.TLS, logger); err != nil {
+		return consensus.Config{}, err
 	}
 	for _, p := range peers {
 		out.Peers = append(out.Peers, consensus.Peer{ID: p.ID, RaftAddr: p.RaftAddr, HTTPURL: p.HTTPURL})
@@ -126,14 +130,27 @@ func registryClientFlags(extra ...cli.Flag) []cli.Flag {
 		&cli.StringSliceFlag{Name: "member", Aliases: []string{"m"}, Value: cli.NewStringSlice("http://127.0.0.1:7100"),
 			EnvVars: []string{"TWINFED_REGISTRY_MEMBERS"}, Usage: "API URL of a registry member (repeat to try several)"},
 		&cli.StringFlag{Name: "token", EnvVars: []string{"TWINFED_ADMIN_TOKEN"}, Usage: "the registry's admin token"},
+		&cli.StringFlag{Name: "tls-ca", EnvVars: []string{"TWINFED_REGISTRY_CA"}, Usage: "PEM file of the registry's CA, for https:// members (the system's roots when empty)"},
+		&cli.StringFlag{Name: "tls-cert", EnvVars: []string{"TWINFED_REGISTRY_CERT"}, Usage: "PEM file of the operator's client certificate (needed with --token on a TLS registry)"},
+		&cli.StringFlag{Name: "tls-key", EnvVars: []string{"TWINFED_REGISTRY_KEY"}, Usage: "PEM file of the client certificate's key"},
 	}, extra...)
+}
+
+// registryFlagsTLS is the TLS configuration of the flags --tls-ca, --tls-cert
+// and --tls-key; nil when none is given.
+func registryFlagsTLS(c *cli.Context) (*tls.Config, error) {
+	return registryClientTLS(c.String("tls-ca"), c.String("tls-cert"), c.String("tls-key"), slog.New(slog.DiscardHandler))
 }
 
 // withRegistry opens a registry client with the flags of
 // registryClientFlags and calls fn with it and a 30-second deadline; an
 // error of fn that is not already a cli.Exit exits with status 1.
 func withRegistry(c *cli.Context, fn func(ctx context.Context, cl *consensus.Client) error) error {
-	cl, err := consensus.OpenClient(c.Context, consensus.ClientConfig{Members: c.StringSlice("member"), AdminToken: c.String("token")})
+	conf, err := registryFlagsTLS(c)
+	if err != nil {
+		return cli.Exit(err.Error(), 1)
+	}
+	cl, err := consensus.OpenClient(c.Context, consensus.ClientConfig{Members: c.StringSlice("member"), AdminToken: c.String("token"), TLS: conf})
 	if err != nil {
 		return cli.Exit(err.Error(), 1)
 	}
@@ -314,7 +331,11 @@ func registryCommand() *cli.Command {
 // 30s: every operation here may be repeated, and writes carry one
 // Idempotency-Key across attempts.
 func adminCall(c *cli.Context, method, path string, body []byte, contentType string, out io.Writer) error {
-	client := &http.Client{Timeout: 5 * time.Minute}
+	conf, err := registryFlagsTLS(c)
+	if err != nil {
+		return cli.Exit(err.Error(), 1)
+	}
+	client := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{TLSClientConfig: conf, Proxy: http.ProxyFromEnvironment}}
 	var key [16]byte
 	_, _ = rand.Read(key[:])
 	deadline := time.Now().Add(30 * time.Second)

@@ -5,6 +5,7 @@ package consensustest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -42,6 +43,9 @@ type Cluster struct {
 	URLs       []string // the members' API URLs, in order
 	AdminToken string
 	Members    []*consensus.Member // nil for a stopped member
+	// ClientTLS is what the cluster's own clients (AdminClient,
+	// MustClient) use when the members serve TLS: member 1's certificate.
+	ClientTLS *tls.Config
 
 	tb      testing.TB
 	mu      sync.Mutex
@@ -143,9 +147,16 @@ func MustOpenClusterWith(tb testing.TB, n int, adjust func(i int, c *consensus.C
 		if advert == "" {
 			advert = cfg.RaftAddr
 		}
-		peers = append(peers, consensus.Peer{ID: cfg.NodeID, RaftAddr: advert, HTTPURL: "http://" + cfg.HTTPAddr})
+		scheme := "http://"
+		if cfg.TLS != nil {
+			scheme = "https://"
+			if c.ClientTLS == nil {
+				c.ClientTLS = consensus.ClientTLS(cfg.TLS.CAs, cfg.TLS.Certificate)
+			}
+		}
+		peers = append(peers, consensus.Peer{ID: cfg.NodeID, RaftAddr: advert, HTTPURL: scheme + cfg.HTTPAddr})
 		c.configs[i] = cfg
-		c.URLs[i] = "http://" + cfg.HTTPAddr
+		c.URLs[i] = scheme + cfg.HTTPAddr
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -188,7 +199,7 @@ func (c *Cluster) MustWaitSeeded(tb testing.TB) {
 }
 
 func (c *Cluster) countriesSeeded(m *consensus.Member) bool {
-	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: []string{m.URL()}})
+	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: []string{m.URL()}, TLS: c.ClientTLS})
 	if err != nil {
 		return false
 	}
@@ -299,7 +310,7 @@ func (c *Cluster) Close() {
 // AdminClient returns a client with the admin token and no cache.
 func (c *Cluster) AdminClient(tb testing.TB) *consensus.Client {
 	tb.Helper()
-	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: c.URLs, AdminToken: c.AdminToken, Logger: Logger()})
+	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: c.URLs, AdminToken: c.AdminToken, Logger: Logger(), TLS: c.ClientTLS})
 	if err != nil {
 		tb.Fatalf("open admin client: %v", err)
 	}
@@ -323,7 +334,7 @@ func (c *Cluster) MustClient(tb testing.TB, country string, signer *signing.Sign
 	tb.Helper()
 	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{
 		Members: c.URLs, Country: country, Signer: signer, KeyID: keyID,
-		CacheDir: tb.TempDir(), Logger: Logger(), FeedWait: 5 * time.Second,
+		CacheDir: tb.TempDir(), Logger: Logger(), FeedWait: 5 * time.Second, TLS: c.ClientTLS,
 	})
 	if err != nil {
 		tb.Fatalf("open registry client: %v", err)

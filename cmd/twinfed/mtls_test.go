@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/config"
+	"github.com/twinfed/twinfed/consensus"
+	"github.com/twinfed/twinfed/consensus/consensustest"
+)
+
+func run(args ...string) (string, error) {
+	var out, errOut bytes.Buffer
+	err := runApp(context.Background(), &out, &errOut, append([]string{"twinfed"}, args...))
+	return out.String() + errOut.String(), err
+}
+
+// mustTLSFiles makes, with `twinfed tls`, a CA and the certificates of
+// member r1 (for 127.0.0.1), an operator and Italy's node in a new
+// directory.
+func mustTLSFiles(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"tls", "ca", "--dir", dir},
+		{"tls", "cert", "--dir", dir, "--role", "member", "--name", "r1", "--host", "127.0.0.1", "--host", "localhost"},
+		{"tls", "cert", "--dir", dir, "--role", "admin", "--name", "operator"},
+		{"tls", "cert", "--dir", dir, "--role", "node", "--name", "IT"},
+	} {
+		if out, err := run(args...); err != nil {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+	}
+	return dir
+}
+
+// `twinfed tls` makes a CA and certificates; a member serves with them
+// from its [tls] files; the CLI operates it with an operator's certificate
+// and is refused without one; a node's client reads with its own.
+func TestTLSCommand_MemberCLIAndNode(t *testing.T) {
+	dir := mustTLSFiles(t)
+	if out, err := run("tls", "ca", "--dir", dir); err == nil {
+		t.Fatalf("a second CA over the first was made: %s", out)
+	}
+	if out, err := run("tls", "cert", "--dir", dir, "--role", "member", "--name", "r2"); err == nil {
+		t.Fatalf("a member certificate without --host was made: %s", out)
+	}
+
+	f := func(name string) string { return filepath.Join(dir, name) }
+	cfg := config.DefaultRegistry()
+	cfg.DataDir = filepath.Join(t.TempDir(), "r1")
+	cfg.RaftAddr, cfg.HTTPAddr, cfg.MetricsAddr = "127.0.0.1:0", "127.0.0.1:0", ""
+	cfg.Bootstrap = true
+	cfg.AdminToken = "0123456789abcdef-test"
+	cfg.TLS = config.RegistryTLS{CertFile: f("r1.pem"), KeyFile: f("r1-key.pem"), ClientCAFile: f("ca.pem")}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rm := &registryMain{Config: cfg, Logger: consensustest.FailureLogger(t)}
+	if err := rm.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	url := rm.member.URL()
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("member URL %s, want https", url)
+	}
+
+	// A node's client, with the node's certificate, reads.
+	conf, err := registryClientTLS(f("ca.pem"), f("IT.pem"), f("IT-key.pem"), consensustest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: []string{url}, TLS: conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		c, err := cl.Country(context.Background(), "IT")
+		return err == nil && c.Code == "IT"
+	}, "the node's client never read the seeded countries over TLS")
+
+	tok := cfg.AdminToken
+	if out, err := run("registry", "snapshot", "--member", url, "--token", tok, "--tls-ca", f("ca.pem"), "--tls-cert", f("operator.pem"), "--tls-key", f("operator-key.pem")); err != nil || !strings.Contains(out, "index") {
+		t.Fatalf("snapshot with an operator's certificate: %v %s", err, out)
+	}
+	for _, cert := range []string{"", "IT"} {
+		args := []string{"registry", "snapshot", "--member", url, "--token", tok, "--tls-ca", f("ca.pem")}
+		if cert != "" {
+			args = append(args, "--tls-cert", f(cert+".pem"), "--tls-key", f(cert+"-key.pem"))
+		}
+		if out, err := run(args...); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("snapshot with the token and certificate %q: %v %s; want refused for the certificate", cert, err, out)
+		}
+	}
+}
+
+// A node configured with [registry_tls] reads and writes the registry
+// through mutual TLS, with the files `twinfed tls` made, showing its
+// certificate to a registry that requires one.
+func TestNodeMain_RegistryOverMutualTLS(t *testing.T) {
+	dir := mustTLSFiles(t)
+	f := func(name string) string { return filepath.Join(dir, name) }
+	memberTLS, err := registryMemberTLS(config.RegistryTLS{CertFile: f("r1.pem"), KeyFile: f("r1-key.pem"), ClientCAFile: f("ca.pem")}, consensustest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	memberTLS.RequireClientCerts = true // the node must show its certificate even to read
+	cluster := consensustest.MustOpenClusterWith(t, 1, func(i int, c *consensus.Config) { c.TLS = memberTLS })
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := config.DefaultNode()
+	cfg.Country, cfg.BaseURL, cfg.DataDir, cfg.HTTPAddr, cfg.MetricsAddr = "IT", base, t.TempDir(), ln.Addr().String(), ""
+	cfg.Registry = cluster.URLs
+	cfg.RegistryTLS = config.RegistryClientTLS{CAFile: f("ca.pem"), CertFile: f("IT.pem"), KeyFile: f("IT-key.pem")}
+	cfg.Accounts.ArgonTime, cfg.Accounts.ArgonMemoryKiB, cfg.Accounts.ArgonThreads = 1, 1024, 1
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m := &nodeMain{Config: cfg, Logger: consensustest.Logger(), Listener: ln}
+	ctx := context.Background()
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	cluster.MustRegisterNode(t, "IT", base, m.NodeKey())
+	cluster.MustCatchUp(t, m.client)
+	s := twinfed.School{Country: "IT", LegalName: "Liceo Fermi", City: "Bari", NationalNumber: "BAPS0042", Level: twinfed.LevelUpperSecondary, Institution: twinfed.InstitutionState}
+	got, err := m.client.PutSchool(ctx, &s)
+	if err != nil {
+		t.Fatalf("the node's signed write over mTLS: %v", err)
+	}
+	back, _, err := cluster.AdminClient(t).ConsistentSchool(ctx, got.ID)
+	if err != nil || back.LegalName != s.LegalName {
+		t.Fatalf("the registry has %+v, %v", back, err)
+	}
+}
