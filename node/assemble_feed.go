@@ -48,7 +48,8 @@ func (a feedForum) Matching(m *twinfed.Member, actor string, since, until time.T
 
 // assembleFeed builds the feed on s (NewService calls it) and registers
 // its hooks: the posts of a member who deleted their account, here or on
-// another node, are forgotten.
+// another node, are forgotten; its step of the directory's backfill (the
+// wall posts a node missed while away).
 func (s *Service) assembleFeed() error {
 	var err error
 	var nodes feed.Nodes
@@ -64,6 +65,11 @@ func (s *Service) assembleFeed() error {
 		return err
 	}
 	s.dir.OnActorDeleted(s.feed.ForgetAuthor)
+	// A node away beyond the retry window catches up on its readers' posts.
+	s.dir.OnBackfill(func(ctx context.Context, fetch directory.Fetcher, base string) error {
+		_, err := s.feed.Backfill(ctx, fetch, base)
+		return err
+	})
 	s.accounts.OnDelete(func(txn *badger.Txn, username string) error {
 		return s.feed.ForgetAuthor(txn, twinfed.ActorURL(s.cfg.BaseURL, username))
 	})
@@ -81,6 +87,9 @@ func (s *Server) feedRoutes(k *web.Kit) error {
 	}
 	if s.svc.projects != nil {
 		d.Projects = s.svc.projects
+	}
+	if s.cfg.Signed != nil {
+		s.svc.feed.BackfillRoute(k, s.cfg.Signed)
 	}
 	return s.svc.feed.Routes(k, s.svc.dir, d)
 }
