@@ -17,7 +17,8 @@ import (
 // node's retry window (shortened to seconds here), so IT parks the
 // delivery of Maria's wall post; back, FR's catch-up (the signed GET of
 // IT's feed.BackfillPath) brings it to her follower Jean's feed. Paolo's
-// post, read by nobody on FR, is served to FR neither before nor after;
+// post, read by nobody on FR, is served to FR neither before nor after; a
+// change of an earlier post, parked too, reaches FR the same way;
 // the backfill page refuses an unsigned request.
 func TestFederation_WallPostBackfill(t *testing.T) {
 	ctx := context.Background()
@@ -36,7 +37,19 @@ func TestFederation_WallPostBackfill(t *testing.T) {
 		return it.Node().Feed().Counts(ctx, maria).Followers == 1
 	}, "IT never recorded Jean as Maria's follower")
 
+	before, err := it.Node().Feed().Publish(ctx, teacher("maria"), "Prima della partenza", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		_, _, err := fr.Node().Feed().Get(ctx, teacher("jean"), before.ID)
+		return err == nil
+	}, "Maria's first post never reached FR")
+
 	fr.nodeMain.Close() // away beyond IT's retry window
+	if _, err := it.Node().Feed().Edit(ctx, teacher("maria"), before.ID, "Prima della partenza (corretto)"); err != nil {
+		t.Fatal(err)
+	}
 	post, err := it.Node().Feed().Publish(ctx, teacher("maria"), "Mentre eri via: la nostra gita", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -54,8 +67,8 @@ func TestFederation_WallPostBackfill(t *testing.T) {
 	// to a host where nobody reads them, nothing.
 	frHost := twinfed.URLHost(fr.base)
 	page, err := it.Node().Feed().LocalPosts(ctx, frHost, time.Time{}, "", 100)
-	if err != nil || len(page.Posts) != 1 || page.Posts[0].ID != post.ID || len(page.Posts[0].To) != 0 {
-		t.Fatalf("IT serves FR %+v %v, want only %s", page, err, post.ID)
+	if err != nil || len(page.Posts) != 2 || page.Posts[0].ID != post.ID || page.Posts[1].ID != before.ID || len(page.Posts[0].To) != 0 {
+		t.Fatalf("IT serves FR %+v %v, want only Maria's %s and %s", page, err, post.ID, before.ID)
 	}
 	if page, _ := it.Node().Feed().LocalPosts(ctx, "nobody.example", time.Time{}, "", 100); len(page.Posts) != 0 {
 		t.Fatalf("IT serves a node without readers %d posts", len(page.Posts))
@@ -82,6 +95,9 @@ func TestFederation_WallPostBackfill(t *testing.T) {
 		}
 		return false
 	}, "the backfill never brought Maria's post to Jean's feed on FR")
+	if p, _, err := fr.Node().Feed().Get(ctx, teacher("jean"), before.ID); err != nil || !strings.Contains(p.Content, "(corretto)") {
+		t.Fatalf("the change made while FR was away: %+v %v", p, err)
+	}
 	if _, _, err := fr.Node().Feed().Get(ctx, teacher("jean"), other.ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		t.Fatalf("FR holds Paolo's post: %v", err)
 	}

@@ -122,13 +122,18 @@ func (s *Service) reaches(txn *badger.Txn, author, host string) bool {
 // Backfill takes the recent wall posts the node at base serves to this one
 // (signed GETs of its BackfillPath) and keeps those it did not receive, in
 // the feeds of their readers here, checked as a Create{Note} from that
-// node is (ApplyPost). It returns how many it stored.
+// node is (ApplyPost); a post it holds with another text takes the change
+// (ApplyPostUpdate); a post of that node it holds, published in the window
+// but no longer listed, is forgotten (deleted meanwhile). It returns how
+// many posts it stored.
 func (s *Service) Backfill(ctx context.Context, fetch directory.Fetcher, base string) (int, error) {
 	base = strings.TrimRight(base, "/")
 	host := twinfed.URLHost(base)
-	since := s.now().Add(-BackfillWindow).UTC().Format(time.RFC3339)
+	start := s.now()
+	since := start.Add(-BackfillWindow).UTC()
+	seen := map[string]bool{}
 	stored := 0
-	err := directory.BackfillPages(ctx, s.store.Update, fetch, base+BackfillPath+"?limit=200&since="+url.QueryEscape(since)+"&after=",
+	err := directory.BackfillPages(ctx, s.store.Update, fetch, base+BackfillPath+"?limit=200&since="+url.QueryEscape(since.Format(time.RFC3339))+"&after=",
 		"wall posts' backfill from "+host,
 		func(pg *BackfillPage) string { return pg.Next },
 		func(txn *badger.Txn, pg *BackfillPage) error {
@@ -136,7 +141,18 @@ func (s *Service) Backfill(ctx context.Context, fetch directory.Fetcher, base st
 				if p == nil || twinfed.URLHost(p.ID) != host || twinfed.URLHost(p.Author) != host {
 					return fmt.Errorf("wall posts' backfill from %s: %v is not a post of that node's member", host, p)
 				}
-				if s.Has(txn, p.ID) || len(s.net.Readers(txn, p.Author)) == 0 {
+				seen[p.ID] = true
+				if held, err := getPost(txn, p.ID); err == nil {
+					// Changed while this node was away: the author's Update.
+					if held.Content != s.html.Sanitize(p.Content) || len(held.Images) != len(p.Images) {
+						a := &twinfed.Activity{Type: twinfed.ActivityUpdate, Actor: p.Author, Object: p.ID, Note: p.note(), Published: p.Updated}
+						if err := s.ApplyPostUpdate(txn, a); err != nil && twinfed.ErrorCode(err) != twinfed.EINVALID && twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+							return err
+						}
+					}
+					continue
+				}
+				if len(s.net.Readers(txn, p.Author)) == 0 {
 					continue
 				}
 				a := &twinfed.Activity{Type: twinfed.ActivityCreate, Actor: p.Author, Object: p.ID, Note: p.note(), Published: p.Published}
@@ -151,10 +167,50 @@ func (s *Service) Backfill(ctx context.Context, fetch directory.Fetcher, base st
 			}
 			return nil
 		})
-	if stored > 0 {
-		s.log.Info("feed: backfilled wall posts", "node", host, "stored", stored)
+	if err != nil {
+		return stored, err
+	}
+	// The replicas of that node's posts it no longer lists were deleted
+	// meanwhile. Margins: the two nodes' clocks bound the window, and a
+	// post published while the pages were read may be missing from them.
+	removed := 0
+	err = s.store.Update(func(txn *badger.Txn) error {
+		n, err := s.forgetUnlisted(txn, base, since.Add(24*time.Hour), start.Add(-time.Hour), seen)
+		removed = n
+		return err
+	})
+	if stored > 0 || removed > 0 {
+		s.log.Info("feed: backfilled wall posts", "node", host, "stored", stored, "removed", removed)
 	}
 	return stored, err
+}
+
+// forgetUnlisted deletes, within txn, the replicas of posts by members of
+// the node at base published from since to before until that are not in
+// listed.
+func (s *Service) forgetUnlisted(txn *badger.Txn, base string, since, until time.Time, listed map[string]bool) (int, error) {
+	removed := 0
+	prefix := store.PrefixWallByAuthor + twinfed.ActorURL(base, "")
+	for _, k := range store.KeysUnder(txn, prefix, 0) {
+		sp := strings.IndexByte(k, ' ')
+		if sp < 0 || len(k) < sp+18 {
+			continue
+		}
+		if at := timeOfCursor(k[sp+1:]); at.Before(since) || !at.Before(until) {
+			continue
+		}
+		id := k[sp+18:]
+		if listed[id] {
+			continue
+		}
+		if p, err := getPost(txn, id); err == nil {
+			if err := s.deletePost(txn, p); err != nil {
+				return removed, err
+			}
+			removed++
+		}
+	}
+	return removed, nil
 }
 
 // BackfillRoute serves BackfillPath to other nodes, behind signed (the
