@@ -18,7 +18,8 @@ import (
 // delivery of Maria's wall post; back, FR's catch-up (the signed GET of
 // IT's feed.BackfillPath) brings it to her follower Jean's feed. Paolo's
 // post, read by nobody on FR, is served to FR neither before nor after; a
-// change of an earlier post, parked too, reaches FR the same way;
+// change of an earlier post, parked too, reaches FR the same way, and a
+// replica of a post IT no longer lists (deleted meanwhile) is forgotten;
 // the backfill page refuses an unsigned request.
 func TestFederation_WallPostBackfill(t *testing.T) {
 	ctx := context.Background()
@@ -29,7 +30,7 @@ func TestFederation_WallPostBackfill(t *testing.T) {
 	fr.knows(t, it)
 	maria := it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"mathematics"}, []int{9, 10})
 	it.seedTeacher(t, "paolo", "Paolo", "Verdi", []string{"art"}, []int{9})
-	fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"music"}, []int{10, 11})
+	jean := fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"music"}, []int{10, 11})
 	if err := fr.Node().Social().FollowMember(ctx, teacher("jean"), maria); err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +46,18 @@ func TestFederation_WallPostBackfill(t *testing.T) {
 		_, _, err := fr.Node().Feed().Get(ctx, teacher("jean"), before.ID)
 		return err == nil
 	}, "Maria's first post never reached FR")
+
+	// A post FR holds that IT no longer has (as if Maria deleted it while
+	// FR was away and the Delete was parked): the backfill forgets it.
+	gone := it.base + "/posts/gone"
+	err = fr.svc().HandleActivity(ctx, &twinfed.Activity{ID: twinfed.ActivityURL(it.base, "gone-1"), Type: twinfed.ActivityCreate, Actor: maria, Object: gone,
+		To: []string{jean}, Note: &twinfed.Note{ID: gone, From: maria, To: twinfed.FollowersURL(maria), Content: "<p>Sarà cancellato</p>", Published: time.Now().Add(-2 * time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := fr.Node().Feed().Get(ctx, teacher("jean"), gone); err != nil {
+		t.Fatalf("FR does not hold the post to be forgotten: %v", err)
+	}
 
 	fr.nodeMain.Close() // away beyond IT's retry window
 	if _, err := it.Node().Feed().Edit(ctx, teacher("maria"), before.ID, "Prima della partenza (corretto)"); err != nil {
@@ -95,6 +108,10 @@ func TestFederation_WallPostBackfill(t *testing.T) {
 		}
 		return false
 	}, "the backfill never brought Maria's post to Jean's feed on FR")
+	consensustest.Eventually(t, 60*time.Second, func() bool { // after the pages, in a transaction of its own
+		_, _, err := fr.Node().Feed().Get(ctx, teacher("jean"), gone)
+		return twinfed.ErrorCode(err) == twinfed.ENOTFOUND
+	}, "FR still holds a post IT no longer lists")
 	if p, _, err := fr.Node().Feed().Get(ctx, teacher("jean"), before.ID); err != nil || !strings.Contains(p.Content, "(corretto)") {
 		t.Fatalf("the change made while FR was away: %+v %v", p, err)
 	}
