@@ -172,6 +172,10 @@ func SignerHost(ctx context.Context) (string, bool) {
 	return h, ok && h != ""
 }
 
+// SignerHost returns the host of the node whose signature RequireSigned
+// verified for the request of ctx: node.SignatureChecker asks it.
+func (o *Outbox) SignerHost(ctx context.Context) (string, bool) { return SignerHost(ctx) }
+
 // RequireSigned lets a request through to next only when it carries an HTTP
 // signature that verifies as the inbox's do: a Date within 5 minutes, a
 // Digest matching the body (read up to Settings.MaxInboxBody and restored

@@ -306,3 +306,58 @@ func TestFeed_Web(t *testing.T) {
 		t.Fatalf("the officer's home: %d %s", code, h.Get("Location"))
 	}
 }
+
+// TestFeed_ForumPosts: the partner forum's new posts matching the
+// member's profile (anna: music, pupils of 10, Italy) show in the feed
+// with a link; others, and the member's own, do not.
+func TestFeed_ForumPosts(t *testing.T) {
+	n := MustOpenNode(t, nodeOpts{})
+	ctx := context.Background()
+	seedTeacher(t, n, "anna", "Anna")
+	bruno, _ := seedTeacher(t, n, "bruno", "Bruno")
+	anna := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	post := func(title string, subjects, bands, seeking []string) *twinfed.ForumPost {
+		p, err := n.Forum().Post(ctx, bruno, &twinfed.ForumPost{Thread: "age_12_15", Title: title, Subjects: subjects, AgeBands: bands,
+			Languages: []string{"en"}, Seeking: seeking, Months: 6, Idea: "An idea for a project."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bySubject := post("Songs of our towns", []string{"music"}, []string{"age_16_19"}, []string{"FR"})
+	bySeeking := post("Rivers of Europe", []string{"geography"}, []string{"age_16_19"}, []string{"IT"})
+	other := post("Robots in the lab", []string{"computing"}, []string{"age_16_19"}, []string{"FR"})
+	byBand := post("Tales for the young", []string{"art"}, []string{"age_6_11"}, nil)
+
+	page, err := n.Feed().Feed(ctx, anna, "", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range page.Items {
+		if it.Forum != nil {
+			got = append(got, it.Forum.ID)
+		}
+	}
+	if want := []string{byBand.ID, bySeeking.ID, bySubject.ID}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("anna's feed shows forum posts %v, want %v (newest first; not %s)", got, want, other.ID)
+	}
+	page, _ = n.Feed().Feed(ctx, bruno, "", 20)
+	for _, it := range page.Items {
+		if it.Forum != nil {
+			t.Fatalf("bruno's feed shows his own forum post %s", it.Forum.ID)
+		}
+	}
+
+	b := login(t, n, "anna", "correct horse 1")
+	_, body := b.Get("/")
+	for _, p := range []*twinfed.ForumPost{bySubject, bySeeking, byBand} {
+		link := strings.ToLower(`href="/forum/post?id=` + url.QueryEscape(p.ID) + `"`) // the template escapes in lower case
+		if !strings.Contains(strings.ToLower(body), link) || !strings.Contains(body, p.Title) {
+			t.Fatalf("the home page has no link to %q:\n%s", p.Title, body)
+		}
+	}
+	if strings.Contains(body, other.Title) || !strings.Contains(body, "Partner forum post") {
+		t.Fatalf("the home page shows the post that does not match, or lacks the forum's label:\n%s", body)
+	}
+}

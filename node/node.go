@@ -20,6 +20,7 @@ import (
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // Options are what Open needs to run a node. cmd/twinfed builds them from
@@ -91,6 +92,9 @@ type SignatureChecker interface {
 	// RequireSigned serves next only for a request signed by a node the
 	// registry lists, answering 401 (or 503: registry unavailable) otherwise.
 	RequireSigned(next http.Handler) http.Handler
+	// SignerHost returns the host of the node whose signature
+	// RequireSigned verified for the request of ctx.
+	SignerHost(ctx context.Context) (string, bool)
 }
 
 // Node is a running national node: store, service and HTTP server.
@@ -199,7 +203,16 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	srvCfg := o.Server
 	srvCfg.Service, srvCfg.Logger, srvCfg.Metrics, srvCfg.FederationAdmin = n.svc, o.Logger, o.Metrics, o.FederationAdmin
 	if o.Signed != nil {
-		srvCfg.Signed = o.Signed.RequireSigned
+		// The signed routes find the signing node's host with web.Signer
+		// (the wall posts' backfill gives a node only its readers' posts).
+		srvCfg.Signed = func(next http.Handler) http.Handler {
+			return o.Signed.RequireSigned(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if host, ok := o.Signed.SignerHost(r.Context()); ok {
+					r = r.WithContext(web.WithSigner(r.Context(), host))
+				}
+				next.ServeHTTP(w, r)
+			}))
+		}
 	}
 	if o.Outbox != nil {
 		n.fed = &mountPoint{}

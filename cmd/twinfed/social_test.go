@@ -30,6 +30,14 @@ type fedNode struct {
 
 func startFedNode(t testing.TB, cluster *consensustest.Cluster, country string) *fedNode {
 	t.Helper()
+	return startFedNodeWith(t, cluster, country, nil)
+}
+
+// startFedNodeWith starts a node as startFedNode does, with tweak (nil:
+// none) applied to its checked configuration: a test may go below the
+// bounds Validate sets for operators (a retry window of seconds).
+func startFedNodeWith(t testing.TB, cluster *consensustest.Cluster, country string, tweak func(*config.Node)) *fedNode {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +52,9 @@ func startFedNode(t testing.TB, cluster *consensustest.Cluster, country string) 
 	cfg.MetricsAddr = "127.0.0.1:0"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
+	}
+	if tweak != nil {
+		tweak(&cfg)
 	}
 	m := &nodeMain{Config: cfg, Logger: consensustest.Logger(), Listener: ln}
 	if err := m.Run(context.Background()); err != nil {

@@ -2,7 +2,8 @@
 // post text and images on their wall, their contacts and followers read
 // them on every node, reply and like; the home page is the member's feed
 // (their contacts' and followed members' posts, their projects' news, the
-// people they may know), newest first and paged; the profile's tabs
+// partner forum's new posts matching their profile (Forum), the people
+// they may know), newest first and paged; the profile's tabs
 // (Activity, About, Projects, Events, Groups, Photos) with the member's
 // counts; the images of posts, stored on the author's node, and the proxy
 // that shows other nodes' images through this one. Pages: / (Home, for a
@@ -50,9 +51,16 @@
 // readers of a post and the counts come from the social feature
 // (Network); profiles from the directory (Directory).
 //
+// A node away beyond the federation's retry window catches up with a
+// signed backfill (backfill.go): each node serves its members' recent
+// posts at BackfillPath, to the nodes of their followers and contacts only
+// (the signing node's host, web.Signer), and Backfill takes another
+// node's.
+//
 // What the node's assembly registers: ForgetAuthor when an account is
-// deleted (here or on another node); the inbound routes of inbox.go
-// (ApplyPost, ApplyPostUpdate, ApplyPostDelete, ApplyReply, ApplyLike).
+// deleted (here or on another node); Backfill as a step of the directory's
+// backfill; the inbound routes of inbox.go (ApplyPost, ApplyPostUpdate,
+// ApplyPostDelete, ApplyReply, ApplyLike).
 //
 // See docs/feed.md.
 package feed

@@ -19,16 +19,27 @@ const PageSize = 20
 // news.
 var ProjectNews = []notice.Kind{notice.PartnerJoined, notice.ProjectApproved, notice.ParticipationOK, notice.ProjectClosed}
 
-// Item is one entry of a feed: a post, or a project's news.
+// ForumWindow is how new a partner-forum post must be to show in a feed.
+const ForumWindow = 30 * 24 * time.Hour
+
+// forumPerPage bounds the partner-forum posts a page of a feed shows.
+const forumPerPage = 10
+
+// Item is one entry of a feed: a post, a project's news, or a new post of
+// the partner forum matching the member's profile.
 type Item struct {
-	Post *Post                `json:"post,omitempty"`
-	News *notice.Notification `json:"news,omitempty"`
+	Post  *Post                `json:"post,omitempty"`
+	News  *notice.Notification `json:"news,omitempty"`
+	Forum *twinfed.ForumPost   `json:"forum,omitempty"`
 }
 
 // At is when the item happened.
 func (i Item) At() time.Time {
-	if i.Post != nil {
+	switch {
+	case i.Post != nil:
 		return i.Post.Published
+	case i.Forum != nil:
+		return i.Forum.Published
 	}
 	return i.News.At
 }
@@ -41,8 +52,9 @@ type Page struct {
 }
 
 // Feed returns a page of the member's feed: the posts of their contacts,
-// of whom they follow and their own, with their projects' news between
-// them, newest first. before is the cursor of a previous page ("" for the
+// of whom they follow and their own, with their projects' news and the
+// partner forum's new posts matching their profile (Forum) between them,
+// newest first. before is the cursor of a previous page ("" for the
 // first).
 func (s *Service) Feed(ctx context.Context, p *twinfed.Principal, before string, limit int) (*Page, error) {
 	if err := social.Require(p); err != nil {
@@ -52,6 +64,10 @@ func (s *Service) Feed(ctx context.Context, p *twinfed.Principal, before string,
 		limit = PageSize
 	}
 	out := &Page{Items: []Item{}}
+	var me *twinfed.Member
+	if s.forum != nil && s.members != nil {
+		me, _ = s.members.Member(ctx, p.Username)
+	}
 	err := s.store.View(func(txn *badger.Txn) error {
 		posts, next, err := s.readPosts(txn, p, store.PrefixTimeline+p.Username+"/", before, limit)
 		if err != nil {
@@ -80,6 +96,16 @@ func (s *Service) Feed(ctx context.Context, p *twinfed.Principal, before string,
 		}
 		for _, post := range posts {
 			items = append(items, Item{Post: post})
+		}
+		if me != nil {
+			// The same window as the news, and no older than ForumWindow.
+			since := s.now().Add(-ForumWindow)
+			if oldest.After(since) {
+				since = oldest
+			}
+			for _, f := range s.forum.Matching(me, s.actor(p.Username), since, newest, forumPerPage) {
+				items = append(items, Item{Forum: f})
+			}
 		}
 		sortItems(items)
 		out.Items = items

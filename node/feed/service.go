@@ -57,6 +57,17 @@ type Members interface {
 	Member(ctx context.Context, username string) (*twinfed.Member, error)
 }
 
+// Forum is what the feed asks of the partner forum (node/forum, which is
+// of the feed's rank: the node's assembly adapts it).
+type Forum interface {
+	// Matching returns, newest first, at most limit posts of the forum
+	// (not replies, not hidden) published at or after since and before
+	// until (zero: no bound), by others than actor (m's actor URL), that
+	// share a subject or a pupils' age band with m's profile or seek m's
+	// country.
+	Matching(m *twinfed.Member, actor string, since, until time.Time, limit int) []*twinfed.ForumPost
+}
+
 // Nodes is what the feed asks of the registry (twinfed.Registry).
 type Nodes interface {
 	// CountryByHost returns the country whose node has host: ENOTFOUND
@@ -73,6 +84,7 @@ type Deps struct {
 	Directory  Directory
 	Members    Members      // nil: no last login on profiles
 	Nodes      Nodes        // nil: images of other nodes are not shown
+	Forum      Forum        // nil (or no Members): no forum posts in the feed
 	Client     *http.Client // the image proxy's client; nil: one with a 10 s timeout
 	Logger     *slog.Logger
 	Now        func() time.Time
@@ -89,6 +101,7 @@ type Service struct {
 	dir     Directory
 	members Members
 	nodes   Nodes
+	forum   Forum
 	client  *http.Client
 	html    *bluemonday.Policy
 	log     *slog.Logger
@@ -112,7 +125,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		d.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	return &Service{base: strings.TrimRight(cfg.BaseURL, "/"), store: d.Store, acts: d.Activities, notices: d.Notices, net: d.Network,
-		dir: d.Directory, members: d.Members, nodes: d.Nodes, client: d.Client, html: web.NewHTMLPolicy(), log: d.Logger, now: d.Now}, nil
+		dir: d.Directory, members: d.Members, nodes: d.Nodes, forum: d.Forum, client: d.Client, html: web.NewHTMLPolicy(), log: d.Logger, now: d.Now}, nil
 }
 
 // update runs fn in a transaction and wakes the outbox after the commit.

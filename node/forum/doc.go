@@ -22,6 +22,9 @@
 // its node when the author is elsewhere); a reply to a member's post is
 // notified to them (kind forum_reply, package notice).
 //
+// The home feed (node/feed, through the node's assembly) asks Matching for
+// the new posts matching a member's profile.
+//
 // What a member wrote is erased with their account (ForgetAuthor, on the
 // accounts' deletion hook and on the directory's OnActorDeleted).
 //

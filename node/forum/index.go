@@ -4,7 +4,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 )
 
@@ -217,4 +219,47 @@ func (x *index) search(f filter, offset, limit int) (ids []string, total int) {
 		total++
 	}
 	return ids, total
+}
+
+// Interest is what a member's profile says they look for, as the home
+// feed matches new posts against it.
+type Interest struct {
+	Actor    string   // the member: their own posts are left out
+	Subjects []string // subject ids
+	Bands    []string // the age bands of their pupils
+	Country  string   // their country: posts seeking it match
+}
+
+// Matching returns, newest first, at most limit posts (not replies, not
+// hidden, not the member's own) published at or after since and before
+// until (zero: no bound) that share a subject or an age band with in or
+// seek its country. The index is newest first: the pass stops at since.
+func (s *Service) Matching(in Interest, since, until time.Time, limit int) []*twinfed.ForumPost {
+	subjects, bands := bitsOf(in.Subjects, twinfed.Subjects), uint8(bitsOf(in.Bands, bandIDs))
+	country := bitsOf([]string{in.Country}, countryCodes)
+	var ids []string
+	s.ix.mu.RLock()
+	for i, e := range s.ix.list {
+		if !since.IsZero() && e.at < since.UnixNano() || len(ids) >= limit {
+			break
+		}
+		b := &s.ix.bits[i]
+		if b.hidden || e.author == in.Actor || (!until.IsZero() && e.at >= until.UnixNano()) {
+			continue
+		}
+		if b.subjects&subjects != 0 || b.bands&bands != 0 || b.seeking&country != 0 {
+			ids = append(ids, e.id)
+		}
+	}
+	s.ix.mu.RUnlock()
+	out := make([]*twinfed.ForumPost, 0, len(ids))
+	_ = s.store.View(func(txn *badger.Txn) error {
+		for _, id := range ids {
+			if p := s.Get(txn, id); p != nil {
+				out = append(out, p)
+			}
+		}
+		return nil
+	})
+	return out
 }
