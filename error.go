@@ -28,6 +28,11 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  map[string]string
+	// Format and Args are what Errorf formatted Message from, so that a
+	// page can translate the format (a message id of the catalogues) and
+	// format it again in the reader's language.
+	Format string
+	Args   []any
 }
 
 // Error implements the error interface.
@@ -49,7 +54,21 @@ func (e *Error) Error() string {
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	e := &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	if len(args) > 0 {
+		e.Format, e.Args = format, args
+	}
+	return e
+}
+
+// ErrorFormat returns the format and arguments Errorf made the message of
+// the *Error in err's chain from; "" when it was not formatted.
+func ErrorFormat(err error) (string, []any) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Format, e.Args
+	}
+	return "", nil
 }
 
 // FieldError returns an EINVALID error for one form field.

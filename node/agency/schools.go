@@ -53,7 +53,7 @@ func (s *Service) ValidateSchool(ctx context.Context, p *twinfed.Principal, id s
 		return nil, err
 	}
 	if sp.Status != twinfed.SchoolProposed {
-		return nil, twinfed.Errorf(twinfed.ECONFLICT, "This school proposal was already decided (%s).", sp.Status)
+		return nil, twinfed.Errorf(twinfed.ECONFLICT, "This school proposal was already decided.")
 	}
 	if s.registry == nil {
 		return nil, web.ErrRegistryDown()
@@ -141,7 +141,7 @@ func (s *Service) RejectSchool(ctx context.Context, p *twinfed.Principal, id, re
 			return err
 		}
 		if sp.Status != twinfed.SchoolProposed {
-			return twinfed.Errorf(twinfed.ECONFLICT, "This school proposal was already decided (%s).", sp.Status)
+			return twinfed.Errorf(twinfed.ECONFLICT, "This school proposal was already decided.")
 		}
 		sp.Status, sp.RejectReason, sp.DecidedBy = twinfed.SchoolRejected, reason, p.Username
 		return s.proposals.PutProposal(txn, sp)

@@ -202,7 +202,7 @@ func (s *Service) ValidateMember(ctx context.Context, p *twinfed.Principal, user
 			return err
 		}
 		if old.Status != twinfed.StatusPending {
-			return twinfed.Errorf(twinfed.ECONFLICT, "%s is not waiting for validation (status: %s).", username, old.Status)
+			return twinfed.Errorf(twinfed.ECONFLICT, "%s is not waiting for validation.", username)
 		}
 		if ms := old.MainSchool(); ms == nil || ms.SchoolID == "" {
 			return twinfed.Errorf(twinfed.ECONFLICT, "Validate or reject the school %s proposed first.", username)
@@ -238,7 +238,7 @@ func (s *Service) RejectMember(ctx context.Context, p *twinfed.Principal, userna
 			return err
 		}
 		if old.Status != twinfed.StatusPending {
-			return twinfed.Errorf(twinfed.ECONFLICT, "%s is not waiting for validation (status: %s).", username, old.Status)
+			return twinfed.Errorf(twinfed.ECONFLICT, "%s is not waiting for validation.", username)
 		}
 		m = clone(old)
 		m.Status, m.RejectReason, m.ValidatedBy, m.Updated = twinfed.StatusRejected, reason, p.Username, s.now().UTC()

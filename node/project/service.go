@@ -772,7 +772,7 @@ func (s *Service) DecideParticipation(ctx context.Context, p *twinfed.Principal,
 			return twinfed.Errorf(twinfed.ENOTFOUND, "This member is not a partner of the project.")
 		}
 		if !s.isLocal(pt.Actor) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "Your agency decides only on the participation of members of %s; %s belongs to another country's agency.", s.cfg.Country, pt.Name)
+			return twinfed.Errorf(twinfed.EFORBIDDEN, "Your agency decides only on the participation of its own country's members; %s belongs to another country's agency.", pt.Name)
 		}
 		if !old.AwaitsAgency(pt) {
 			return twinfed.Errorf(twinfed.ECONFLICT, "This participation is not waiting for a decision.")

@@ -75,7 +75,12 @@ var PluralSampleCounts = func() []int {
 
 var placeholderRE = regexp.MustCompile(`\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*-?\}\}`)
 
-// placeholders is the set of {{.X}} in s, sorted, space-separated.
+// verbRE finds the fmt verbs of a formatted error message's id (Errorf:
+// Catalog.ErrorText formats the translation with the same arguments).
+var verbRE = regexp.MustCompile(`%[-+# 0]*[0-9]*[dsqv]`)
+
+// placeholders is the set of {{.X}} in s, sorted, space-separated, then
+// the fmt verbs of s in their order (a translation keeps both).
 func placeholders(s string) string {
 	var out []string
 	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
@@ -84,7 +89,7 @@ func placeholders(s string) string {
 		}
 	}
 	sort.Strings(out)
-	return strings.Join(out, " ")
+	return strings.Join(append(out, verbRE.FindAllString(s, -1)...), " ")
 }
 
 // parseAllowlist reads same-as-english.txt, the translations that may be

@@ -212,3 +212,19 @@ func (c *Catalog) TN(lang, id string, n int) string {
 	}
 	return s
 }
+
+// ErrorText is the message of err in lang: a message Errorf formatted is
+// translated by its format (a message id that keeps the format's verbs)
+// and formatted again with its arguments; any other by its text. An
+// unexpected error reads "Something went wrong…".
+func (c *Catalog) ErrorText(lang string, err error) string {
+	if twinfed.ErrorCode(err) == twinfed.EINTERNAL {
+		return c.T(lang, "Something went wrong on our side. Please try again later.")
+	}
+	if format, args := twinfed.ErrorFormat(err); format != "" {
+		if tr := c.T(lang, format); tr != format || lang == "en" {
+			return fmt.Sprintf(tr, args...)
+		}
+	}
+	return c.T(lang, twinfed.ErrorMessage(err))
+}

@@ -213,7 +213,7 @@ func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, name string, p *Page,
 	} else if code == twinfed.EINTERNAL {
 		p.Problem = p.T("Something went wrong on our side. Please try again later.")
 	} else {
-		p.Problem = p.T(twinfed.ErrorMessage(err))
+		p.Problem = p.k.cat.ErrorText(p.Lang, err)
 	}
 	p.Errors = map[string]string{}
 	for f, v := range twinfed.ErrorFields(err) {
@@ -265,13 +265,14 @@ func (k *Kit) statusPage(w http.ResponseWriter, r *http.Request, status int, err
 	}
 	p := k.NewPage(w, r, title)
 	msg := errorTexts[status]
-	if err != nil && twinfed.ErrorCode(err) != twinfed.EINTERNAL {
-		msg = twinfed.ErrorMessage(err)
-	}
 	if msg == "" {
 		msg = "Something went wrong on our side. Please try again later."
 	}
-	p.Data = ErrorData{Status: status, Text: p.T(msg)}
+	text := p.T(msg)
+	if err != nil && twinfed.ErrorCode(err) != twinfed.EINTERNAL {
+		text = k.cat.ErrorText(p.Lang, err)
+	}
+	p.Data = ErrorData{Status: status, Text: text}
 	k.Render(w, status, "error", p)
 }
 
