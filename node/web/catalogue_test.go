@@ -414,3 +414,20 @@ func TestCatalogues_EveryUILanguage(t *testing.T) {
 		t.Errorf("%d UI languages, want the 36 of the participating countries", len(twinfed.UILanguageCodes()))
 	}
 }
+
+// TestPlaceholders_FmtVerbs: a formatted message's translation keeps its
+// fmt verbs, in order (Catalog.ErrorText formats it with the same
+// arguments), as it keeps its {{.X}}.
+func TestPlaceholders_FmtVerbs(t *testing.T) {
+	en := "There is no member %q on this node; step %d."
+	for tr, same := range map[string]bool{
+		"Su questo nodo non c'è nessun iscritto %q; passo %d.": true,
+		"Passo %d: nessun iscritto %q.":                        false, // the order changed
+		"Su questo nodo non c'è nessun iscritto.":              false, // verbs lost
+		"Nessun iscritto %q %q; passo %d.":                     false, // one added
+	} {
+		if got := placeholders(tr) == placeholders(en); got != same {
+			t.Errorf("%q against %q: same placeholders %v, want %v", tr, en, got, same)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -161,5 +162,27 @@ func TestKit_Routes(t *testing.T) {
 	k.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/things/7", nil))
 	if rec.Code != http.StatusAccepted {
 		t.Errorf("POST /api/v1/things/7: %d, want the handler's 202", rec.Code)
+	}
+}
+
+// TestCatalog_ErrorText: a message Errorf formatted reads in the page's
+// language, formatted again with its arguments; an unformatted one is
+// translated by its text; an unexpected error never shows its details.
+func TestCatalog_ErrorText(t *testing.T) {
+	cat := mustKit(t).Catalog()
+	for _, tc := range []struct {
+		lang string
+		err  error
+		want string
+	}{
+		{"it", twinfed.Errorf(twinfed.EINVALID, "Complete step %d first.", 2), "Completa prima il passo 2."},
+		{"en", twinfed.Errorf(twinfed.EINVALID, "Complete step %d first.", 2), "Complete step 2 first."},
+		{"it", twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", "anna"), `Su questo nodo non c'è nessun iscritto "anna".`},
+		{"it", twinfed.Errorf(twinfed.ECONFLICT, "This school proposal was already decided."), "Su questa proposta di scuola è già stata presa una decisione."},
+		{"it", errors.New("badger: disk full at /var/lib"), cat.T("it", "Something went wrong on our side. Please try again later.")},
+	} {
+		if got := cat.ErrorText(tc.lang, tc.err); got != tc.want {
+			t.Errorf("ErrorText(%s, %v) = %q, want %q", tc.lang, tc.err, got, tc.want)
+		}
 	}
 }
