@@ -144,7 +144,7 @@ func TestDemo_StartsSeedsAndResumes(t *testing.T) {
 	}
 
 	// Every node knows the three countries' nodes through the registry.
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/v1/countries/FR", base+1))
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/v1/countries/FR?consistency=consistent", base+1)) // a follower may not have applied the last write yet
 	if err != nil {
 		t.Fatal(err)
 	}
