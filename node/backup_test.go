@@ -31,6 +31,10 @@ func TestBackup_RestoreDrill(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "node.key"), []byte("-----BEGIN PRIVATE KEY-----\ntest\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The node's second key (federation/signing) sits beside node.key.
+	if err := os.WriteFile(filepath.Join(dir, "node.key.rsa"), []byte("-----BEGIN RSA PRIVATE KEY-----\ntest\n-----END RSA PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	n := nodetest.MustOpenNode(t, nodetest.Options{Dir: dir, Token: backupToken})
 
 	// Traffic: registrations, each acknowledged (returned) at a time.
@@ -105,17 +109,19 @@ func TestBackup_RestoreDrill(t *testing.T) {
 	mu.Unlock()
 
 	restored := filepath.Join(t.TempDir(), "restored")
-	m, err := node.RestoreBackup(archive, restored, store.Options{Migrations: node.Migrations()})
+	m, err := store.RestoreArchive(archive, restored, store.Options{Migrations: node.Migrations()})
 	if err != nil {
 		t.Fatalf("restore: %v", err)
 	}
 	if m.Country != "IT" || m.Format != store.FormatVersion {
 		t.Errorf("manifest: %+v", m)
 	}
-	if raw, err := os.ReadFile(filepath.Join(restored, "node.key")); err != nil || !strings.Contains(string(raw), "PRIVATE KEY") {
-		t.Errorf("the node's key was not restored: %v", err)
+	for _, key := range []string{"node.key", "node.key.rsa"} {
+		if raw, err := os.ReadFile(filepath.Join(restored, key)); err != nil || !strings.Contains(string(raw), "PRIVATE KEY") {
+			t.Errorf("the node's %s was not restored: %v", key, err)
+		}
 	}
-	if _, err := node.RestoreBackup(archive, restored, store.Options{}); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if _, err := store.RestoreArchive(archive, restored, store.Options{}); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("a restore over existing data: %v, want a refusal", err)
 	}
 

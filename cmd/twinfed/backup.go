@@ -43,7 +43,7 @@ func nodeBackupCommands() []*cli.Command {
 			&cli.StringFlag{Name: "data-dir", Required: true, Usage: "the new data directory (absent or empty)"},
 		},
 		Action: func(c *cli.Context) error {
-			m, err := node.RestoreBackup(c.String("from"), c.String("data-dir"), store.Options{Migrations: node.Migrations()})
+			m, err := store.RestoreArchive(c.String("from"), c.String("data-dir"), store.Options{Migrations: node.Migrations()})
 			if err != nil {
 				return err
 			}
