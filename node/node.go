@@ -243,11 +243,10 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		if every <= 0 {
 			every = 6 * time.Hour
 		}
-		n.bg.Add(1)
-		go func() {
-			defer n.bg.Done()
-			n.backfillLoop(o.Fetch, every)
-		}()
+		ctx, cancel := context.WithCancel(context.Background())
+		n.bg.Add(2)
+		go func() { defer n.bg.Done(); <-n.halt; cancel() }()
+		go func() { defer n.bg.Done(); n.svc.dir.RunBackfill(ctx, o.Fetch, every) }()
 	}
 	// The events' reminders, every minute until Shutdown.
 	n.bg.Add(1)
@@ -363,53 +362,12 @@ func (n *Node) startMail(poll time.Duration) {
 	go func() { defer n.bg.Done(); n.svc.mailq.Run(ctx) }()
 	go func() {
 		defer n.bg.Done()
-		t := time.NewTicker(poll)
-		defer t.Stop()
-		for {
-			if _, err := n.svc.notices.SendDigests(ctx); err != nil {
-				n.log.Error("daily digests", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
+		n.svc.notices.RunDigests(ctx, poll, func(err error) { n.log.Error("daily digests", "err", err) })
 	}()
 }
 
 // MailQueue returns the node's mail queue.
 func (n *Node) MailQueue() *mail.Queue { return n.svc.mailq }
-
-// backfillLoop pages through the other nodes' profiles a few seconds after
-// start and then every interval, until Close.
-func (n *Node) backfillLoop(fetch Fetcher, every time.Duration) {
-	wait, retry := 3*time.Second, 10*time.Second
-	for {
-		select {
-		case <-n.halt:
-			return
-		case <-time.After(wait):
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-n.halt:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		if _, err := n.svc.dir.Backfill(ctx, fetch); err != nil {
-			// A node that has just joined may not be known everywhere yet:
-			// retry soon, then less often.
-			n.log.Warn("directory backfill incomplete; retrying", "in", retry, "err", err)
-			wait, retry = retry, min(2*retry, every, 5*time.Minute)
-		} else {
-			wait, retry = every, 10*time.Second
-		}
-		cancel()
-	}
-}
 
 // Backfill runs the directory's backfill now (operators, tests).
 func (n *Node) Backfill(ctx context.Context, fetch Fetcher) (int, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
@@ -190,4 +191,25 @@ func (s *Service) update(fn func(txn *badger.Txn) error) error {
 	}
 	s.Wake()
 	return nil
+}
+
+// RunBackfill runs Backfill a few seconds after it is called and then
+// every interval until ctx ends; after a failure (a node that has just
+// joined may not be known everywhere yet) it retries soon, then less
+// often.
+func (s *Service) RunBackfill(ctx context.Context, fetch Fetcher, every time.Duration) {
+	wait, retry := 3*time.Second, 10*time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if _, err := s.Backfill(ctx, fetch); err != nil {
+			s.log.Warn("directory backfill incomplete; retrying", "in", retry, "err", err)
+			wait, retry = retry, min(2*retry, every, 5*time.Minute)
+		} else {
+			wait, retry = every, 10*time.Second
+		}
+	}
 }

@@ -274,3 +274,20 @@ func (n *Notices) SendDigests(ctx context.Context) (int, error) {
 	}
 	return sent, err
 }
+
+// RunDigests sends the daily digests that are due every poll until ctx
+// ends, telling report of a failure (the next round tries again).
+func (n *Notices) RunDigests(ctx context.Context, poll time.Duration, report func(error)) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if _, err := n.SendDigests(ctx); err != nil {
+			report(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
