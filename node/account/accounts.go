@@ -210,26 +210,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, token string) (*twinfed.Memb
 // account's address. It answers the same whether or not the address is
 // known, so that it does not reveal who is registered.
 func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
-	if !s.mailAllowed(email) {
-		return nil // the same answer: the address has had its mails this hour
-	}
-	var m *twinfed.Member
-	token, th := randomToken()
-	err := s.update(func(txn *badger.Txn) error {
-		u, ok, err := store.GetString(txn, store.PrefixEmail+NormEmail(email))
-		if err != nil || !ok {
-			return err
-		}
-		m, err = LoadMember(txn, u)
-		if err != nil {
-			return err
-		}
-		if m.Status != twinfed.StatusUnconfirmed {
-			m = nil
-			return nil
-		}
-		return store.SetJSON(txn, store.PrefixToken+th, linkToken{Kind: "confirm", Username: m.Username, Expires: s.now().UTC().Add(s.cfg.ConfirmLinkTTL)})
-	})
+	m, token, err := s.linkByEmail(email, "confirm", s.cfg.ConfirmLinkTTL, func(m *twinfed.Member) bool { return m.Status == twinfed.StatusUnconfirmed })
 	if err != nil {
 		return s.internal("resend confirmation", err)
 	}
@@ -368,11 +349,15 @@ func (s *Service) AnonymousCSRF(cookie string) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// RequestPasswordReset e-mails a single-use reset link when the address
-// belongs to an account. It answers the same either way.
-func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+// linkByEmail stores a single-use link of kind, valid for ttl, for the
+// account of email when want accepts it (nil: any), within the address's
+// mail quota (mailAllowed). A nil member means no mail to send (an
+// unknown address, an account not wanted, or the quota spent): callers
+// answer as if one had been sent, so that nothing reveals who is
+// registered.
+func (s *Service) linkByEmail(email, kind string, ttl time.Duration, want func(*twinfed.Member) bool) (*twinfed.Member, string, error) {
 	if !s.mailAllowed(email) {
-		return nil // the same answer: the address has had its mails this hour
+		return nil, "", nil
 	}
 	var m *twinfed.Member
 	token, th := randomToken()
@@ -384,8 +369,22 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		if m, err = LoadMember(txn, u); err != nil {
 			return err
 		}
-		return store.SetJSON(txn, store.PrefixToken+th, linkToken{Kind: "reset", Username: u, Expires: s.now().UTC().Add(s.cfg.ResetLinkTTL)})
+		if want != nil && !want(m) {
+			m = nil
+			return nil
+		}
+		return store.SetJSON(txn, store.PrefixToken+th, linkToken{Kind: kind, Username: u, Expires: s.now().UTC().Add(ttl)})
 	})
+	if err != nil || m == nil {
+		return nil, "", err
+	}
+	return m, token, nil
+}
+
+// RequestPasswordReset e-mails a single-use reset link when the address
+// belongs to an account. It answers the same either way.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	m, token, err := s.linkByEmail(email, "reset", s.cfg.ResetLinkTTL, nil)
 	if err != nil {
 		return s.internal("request reset", err)
 	}
