@@ -55,6 +55,10 @@ type Activity struct {
 	// Event is the event a Create, Update or Delete is about, embedded
 	// as its object.
 	Event *Event `json:"event,omitempty"`
+	// Space is a TwinSpace object (a page, a file's record, a forum
+	// reply, a chat message…) that a Create, Update or Delete to the
+	// project's Group, or the Group's Announce, carries.
+	Space *SpaceObject `json:"space,omitempty"`
 
 	// Proof is the signed request that carried the activity, as received
 	// (see federation.Proof); set by the federation on incoming activities
@@ -101,7 +105,12 @@ func CheckSameOrigin(signer string, a *Activity) error {
 	// delete it: the object is the project's Group there, and the home node
 	// checks that the actor is a founder. Everywhere else, only the Group
 	// itself (same origin) may change a project.
-	if createsObject(a.Type) && (a.Project == nil || a.Object != a.Project.ID) {
+	// A TwinSpace object is changed by any member allowed to, wherever it
+	// was created: the project's home node checks the role. What the
+	// signer vouches for is who wrote the change, and that what it
+	// creates lives under it.
+	spaceChange := a.Space != nil && a.Type != ActivityCreate
+	if createsObject(a.Type) && (a.Project == nil || a.Object != a.Project.ID) && !spaceChange {
 		if err := check("object", a.Object); err != nil {
 			return err
 		}
@@ -124,6 +133,16 @@ func CheckSameOrigin(signer string, a *Activity) error {
 	}
 	if a.Profile != nil && a.Type != ActivityAnnounce {
 		if err := check("profile", a.Profile.ID); err != nil {
+			return err
+		}
+	}
+	if a.Space != nil && a.Type != ActivityAnnounce {
+		if a.Type == ActivityCreate {
+			if err := check("TwinSpace object", a.Space.ID); err != nil {
+				return err
+			}
+		}
+		if err := check("TwinSpace object's writer", a.Space.Writer()); err != nil {
 			return err
 		}
 	}

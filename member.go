@@ -5,13 +5,20 @@ import "time"
 // Role is what an account may do on its node. Every request checks it.
 type Role string
 
-// Account roles. Pupils (accounts scoped to one TwinSpace) come with projects
-// and will be a further role with a scope.
+// Account roles. Pupils and visitors have no platform account: a teacher
+// makes theirs on the teacher's node, scoped to the TwinSpaces they were
+// added to (node/pupil); they never pass for members.
 const (
 	RoleMember        Role = "member"         // an eTwinner
 	RoleAgencyOfficer Role = "agency_officer" // NSO staff: validates members and schools
 	RoleAgencyAdmin   Role = "agency_admin"   // NSO staff: an officer who also manages staff accounts
+	RolePupil         Role = "pupil"          // a pupil's account, made by their teacher
+	RoleVisitor       Role = "visitor"        // a visitor's read-only account, invited by e-mail, with an expiry
 )
+
+// IsScoped reports whether the role is a pupil's or a visitor's: an
+// account that sees only the TwinSpaces it was added to, and no member page.
+func (r Role) IsScoped() bool { return r == RolePupil || r == RoleVisitor }
 
 // IsAgency reports whether the role belongs to the node's agency staff.
 func (r Role) IsAgency() bool { return r == RoleAgencyOfficer || r == RoleAgencyAdmin }

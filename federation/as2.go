@@ -32,6 +32,8 @@ const (
 	propForum = "twinfed:forumPost"
 	// propEvent carries the whole event record on its Event.
 	propEvent = "twinfed:event"
+	// propSpace carries the whole TwinSpace object on its Note.
+	propSpace = "twinfed:spaceObject"
 	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
 	// go-fed vocabulary does not know.
 	propEndpoints = "endpoints"
@@ -587,6 +589,49 @@ func forumPostFromNote(note vocab.ActivityStreamsNote) (*twinfed.ForumPost, erro
 	return f, nil
 }
 
+// noteFromSpaceObject is a TwinSpace object as a Note: its writer as
+// attributedTo, its text as content, its title as name, the project's
+// Group as context, and the whole record under twinfed:spaceObject.
+func noteFromSpaceObject(o *twinfed.SpaceObject) (vocab.ActivityStreamsNote, error) {
+	note, err := noteFromDomain(&twinfed.Note{ID: o.ID, From: o.Writer(), Content: o.Content, Published: o.Created})
+	if err != nil {
+		return nil, err
+	}
+	if o.Title != "" {
+		n := streams.NewActivityStreamsNameProperty()
+		n.AppendXMLSchemaString(o.Title)
+		note.SetActivityStreamsName(n)
+	}
+	if o.Project != "" {
+		u, err := mustURL(o.Project)
+		if err != nil {
+			return nil, err
+		}
+		cp := streams.NewActivityStreamsContextProperty()
+		cp.AppendIRI(u)
+		note.SetActivityStreamsContext(cp)
+	}
+	note.GetUnknownProperties()[propSpace] = o
+	return note, nil
+}
+
+// spaceObjectFromNote reads the record a Note carries under
+// twinfed:spaceObject; EINVALID when it is malformed or is not the Note's.
+func spaceObjectFromNote(note vocab.ActivityStreamsNote) (*twinfed.SpaceObject, error) {
+	var id string
+	if v := note.GetJSONLDId(); v != nil && v.Get() != nil {
+		id = v.Get().String()
+	}
+	o := new(twinfed.SpaceObject)
+	if err := remarshal(note.GetUnknownProperties()[propSpace], o); err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Note's %s is malformed", propSpace)
+	}
+	if id == "" || o.ID != id {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Note %s carries the TwinSpace object %s", id, o.ID)
+	}
+	return o, nil
+}
+
 // EncodeActivity turns a domain activity into its ActivityStreams 2.0 JSON
 // document, as it is delivered and served at its id. An activity with no
 // embedded object is written by encodeSimple, byte for byte as go-fed
@@ -655,6 +700,12 @@ func encodeActivityStreams(a *twinfed.Activity) ([]byte, error) {
 		op.AppendActivityStreamsNote(note)
 	case a.Forum != nil:
 		note, err := noteFromForumPost(a.Forum)
+		if err != nil {
+			return nil, err
+		}
+		op.AppendActivityStreamsNote(note)
+	case a.Space != nil:
+		note, err := noteFromSpaceObject(a.Space)
 		if err != nil {
 			return nil, err
 		}
@@ -810,6 +861,12 @@ func decodeActivity(body []byte, simple bool) (*twinfed.Activity, error) {
 				return nil, err
 			}
 			a.Forum, a.Object = f, f.ID
+		case it.IsActivityStreamsNote() && it.GetActivityStreamsNote().GetUnknownProperties()[propSpace] != nil:
+			o, err := spaceObjectFromNote(it.GetActivityStreamsNote())
+			if err != nil {
+				return nil, err
+			}
+			a.Space, a.Object = o, o.ID
 		case it.IsActivityStreamsNote():
 			n, err := noteToDomain(it.GetActivityStreamsNote())
 			if err != nil {
