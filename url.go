@@ -58,3 +58,13 @@ func ProjectURL(base, id string) string {
 
 // TwinSpaceURL returns the URL of a project's TwinSpace: <project>/twinspace.
 func TwinSpaceURL(project string) string { return project + "/twinspace" }
+
+// PupilURL is the actor URL of a pupil's or a visitor's account on the
+// node at base: what their writes in a TwinSpace are attributed to. It is
+// never a member's actor (members live under /users/).
+func PupilURL(base, username string) string {
+	return strings.TrimRight(base, "/") + "/pupils/" + username
+}
+
+// IsPupilURL reports whether actor is a pupil's or a visitor's actor URL.
+func IsPupilURL(actor string) bool { return strings.Contains(actor, "/pupils/") }
