@@ -42,19 +42,19 @@ type objectKind string
 
 // Object kinds, decided by kindOf.
 const (
-	kindActor         objectKind = "actor"          // a Person: the member followed, or the sender deleting itself
-	kindProfile       objectKind = "profile"        // a Person's public profile, embedded
-	kindRequest       objectKind = "request"        // a Follow (contact request or follow) answered or undone
-	kindNote          objectKind = "note"           // a direct message to a member of this node
-	kindProject       objectKind = "project"        // a project (Group), embedded or targeted
-	kindInvitation    objectKind = "invitation"     // an invitation into a project, answered by the invitee
-	kindParticipation objectKind = "participation"  // a partner's participation, decided by their agency
-	kindSpaceObject   objectKind = "twinspace"      // a TwinSpace object (a page, a file's record, a reply…), embedded
-	kindForumPost     objectKind = "forum-post"     // a partner-forum post or reply
-	kindWallPost      objectKind = "wall-post"      // a member's wall post (node/feed)
-	kindWallReply     objectKind = "wall-reply"     // a reply to a wall post kept here
-	kindEvent         objectKind = "event"          // an event (Event), embedded
-	kindBooking       objectKind = "booking"        // a booking of an event: Join, Leave, and the home node's answer
+	kindActor         objectKind = "actor"         // a Person: the member followed, or the sender deleting itself
+	kindProfile       objectKind = "profile"       // a Person's public profile, embedded
+	kindRequest       objectKind = "request"       // a Follow (contact request or follow) answered or undone
+	kindNote          objectKind = "note"          // a direct message to a member of this node
+	kindProject       objectKind = "project"       // a project (Group), embedded or targeted
+	kindInvitation    objectKind = "invitation"    // an invitation into a project, answered by the invitee
+	kindParticipation objectKind = "participation" // a partner's participation, decided by their agency
+	kindSpaceObject   objectKind = "twinspace"     // a TwinSpace object (a page, a file's record, a reply…), embedded
+	kindForumPost     objectKind = "forum-post"    // a partner-forum post or reply
+	kindWallPost      objectKind = "wall-post"     // a member's wall post (node/feed)
+	kindWallReply     objectKind = "wall-reply"    // a reply to a wall post kept here
+	kindEvent         objectKind = "event"         // an event (Event), embedded
+	kindBooking       objectKind = "booking"       // a booking of an event: Join, Leave, and the home node's answer
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
