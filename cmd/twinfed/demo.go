@@ -73,6 +73,7 @@ type demoMain struct {
 	logger  *slog.Logger
 	members []*consensus.Member
 	closers []func() error // in start order; Close runs them in reverse
+	nodes   map[string]*nodeMain // by country code, once started
 	outMu   sync.Mutex     // the nodes start side by side and report progress
 }
 
@@ -150,6 +151,9 @@ func (d *demoMain) Run(ctx context.Context) error {
 	}
 	if err := d.startNodes(ctx, token); err != nil {
 		return err
+	}
+	if err := d.seedTwinSpace(ctx); err != nil {
+		return fmt.Errorf("the demo project's TwinSpace: %w", err)
 	}
 	if err := d.writeInfo(); err != nil {
 		return err

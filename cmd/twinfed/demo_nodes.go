@@ -46,9 +46,11 @@ func (d *demoMain) startNodes(ctx context.Context, token string) error {
 		}()
 	}
 	wg.Wait()
-	for i := range demoCountries {
+	d.nodes = map[string]*nodeMain{}
+	for i, dc := range demoCountries {
 		if started[i].m != nil {
 			d.closers = append(d.closers, started[i].m.Close)
+			d.nodes[dc.Code] = started[i].m
 		}
 		d.Info.Processes = append(d.Info.Processes, started[i].procs...)
 	}
