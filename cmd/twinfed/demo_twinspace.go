@@ -88,9 +88,12 @@ func (d *demoMain) seedTwinSpace(ctx context.Context) error {
 		Description: "<p>Our pupils (14–16) measure the water their families and schools use in Florence and Toulouse, compare the rivers of both cities, and write a shared guide to saving water.</p>",
 		Subjects:    []string{"science", "mathematics"}, PupilAges: []int{14, 15, 16}, Languages: []string{"en", "it", "fr"}, Tools: []string{"forum", "chat"},
 		Aims: "Measure, compare and act on water use", WorkProcess: "Monthly data exchanges, online meetings, a shared guide", ExpectedResults: "A bilingual water-saving guide and a data set"}
-	p, err := it.Node().Projects().CreateProject(ctx, marco, draft)
-	if err != nil {
-		return fmt.Errorf("create: %w", err)
+	var p *twinfed.Project
+	if err := wait("create the project (Lucas's profile in IT's directory)", func() (err error) {
+		p, err = it.Node().Projects().CreateProject(ctx, marco, draft)
+		return err
+	}); err != nil {
+		return err
 	}
 	if err := wait("Lucas's answer", func() error {
 		_, err := fr.Node().Projects().AnswerInvitation(ctx, lucas, p.ID, true, "")
