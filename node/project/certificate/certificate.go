@@ -435,3 +435,8 @@ func oneLine(s string) string {
 		return r
 	}, s))
 }
+
+// Fonts returns the embedded DejaVu Sans, regular and bold, for the
+// node's other PDFs (node/pupil's credentials sheet), which get them
+// through the node's assembly.
+func Fonts() (regular, bold []byte) { return fontRegular, fontBold }
