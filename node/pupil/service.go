@@ -250,7 +250,9 @@ func (s *Service) Mine(ctx context.Context, teacher *twinfed.Principal) (pupils,
 		return nil
 	})
 	sortAccounts := func(l []*Account) {
-		slices.SortFunc(l, func(a, b *Account) int { return strings.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)) })
+		slices.SortFunc(l, func(a, b *Account) int {
+			return strings.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName))
+		})
 	}
 	sortAccounts(pupils)
 	sortAccounts(visitors)

@@ -14,13 +14,13 @@ import (
 
 // Page is what every template receives.
 type Page struct {
-	k        *Kit
-	Lang     string
-	Title    string // message id
-	P        *twinfed.Principal
+	k     *Kit
+	Lang  string
+	Title string // message id
+	P     *twinfed.Principal
 	// Scoped is a pupil's or a visitor's principal (their menu: their
 	// TwinSpaces, the language, logging out); nil for anyone else.
-	Scoped *twinfed.Principal
+	Scoped   *twinfed.Principal
 	Me       *twinfed.Member
 	w        http.ResponseWriter // for the anonymous cookie CSRF may set
 	st       *RequestState

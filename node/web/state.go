@@ -65,11 +65,11 @@ type RequestState struct {
 	// Refused is why the Authenticator refused a session it knows (an
 	// expired visitor's: EFORBIDDEN, saying since when); nil otherwise.
 	Refused error
-	Token     string             // the session token (cookie); empty without a session
-	Bearer    bool               // authenticated by the agency's API token
-	Lang      string             // the page language
-	csrf      string             // the session's CSRF token; empty without a session
-	anon      string             // anonymous cookie value
+	Token   string // the session token (cookie); empty without a session
+	Bearer  bool   // authenticated by the agency's API token
+	Lang    string // the page language
+	csrf    string // the session's CSRF token; empty without a session
+	anon    string // anonymous cookie value
 }
 
 // Member reports whether the request comes from a logged-in account (not
