@@ -61,10 +61,10 @@ func tokenHash(token string) string {
 }
 
 // ExpiredError is the refusal of a visitor whose invitation has ended,
-// naming the day it ended (in UTC: yyyy-mm-dd, which reads the same in
-// every language).
-func ExpiredError(expires time.Time) error {
-	return twinfed.Errorf(twinfed.EFORBIDDEN, "Your invitation as a visitor ended on %s. Ask the teacher who invited you for a new one.", expires.UTC().Format(time.DateOnly))
+// naming its last day (yyyy-mm-dd, which reads the same in every
+// language).
+func ExpiredError(a *Account) error {
+	return twinfed.Errorf(twinfed.EFORBIDDEN, "Your invitation as a visitor ended on %s. Ask the teacher who invited you for a new one.", a.LastDay().UTC().Format(time.DateOnly))
 }
 
 var errWrong = &twinfed.Error{Code: twinfed.EUNAUTHORIZED, Message: "The username or password is wrong.", Fields: map[string]string{"password": "The username or password is wrong."}}
@@ -114,7 +114,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 	}
 	now := s.now().UTC()
 	if a.Expired(now) {
-		return nil, nil, ExpiredError(a.Expires)
+		return nil, nil, ExpiredError(a)
 	}
 	s.d.Limiter.Reset(key)
 	token := TokenPrefix + random()
@@ -159,7 +159,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*twinfed.Prin
 		return nil, "", twinfed.Errorf(twinfed.EUNAUTHORIZED, "Your session has ended; log in again.")
 	}
 	if a.Expired(now) {
-		return nil, "", ExpiredError(a.Expires)
+		return nil, "", ExpiredError(a)
 	}
 	return &twinfed.Principal{Username: a.Username, Role: a.Role(), Locale: a.Locale}, sess.CSRF, nil
 }
