@@ -322,15 +322,17 @@ func (s *Service) RemoveSpace(txn *badger.Txn, username, project string) error {
 func ParseClassList(text string) ([]string, error) {
 	var names []string
 	for i, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		var e *twinfed.Error
 		name := cleanName(line)
-		if name == "" {
+		switch {
+		case !utf8.ValidString(line):
+			e = twinfed.Errorf(twinfed.EINVALID, "Line %d is not valid text; type it again. No account was made.", i+1)
+		case name == "":
 			continue
+		case checkName(name) != nil:
+			e = twinfed.Errorf(twinfed.EINVALID, "Line %d is longer than 60 characters; shorten it. No account was made.", i+1)
 		}
-		if err := checkName(name); err != nil {
-			e := twinfed.Errorf(twinfed.EINVALID, "Line %d is longer than 60 characters; shorten it. No account was made.", i+1)
-			if !utf8.ValidString(name) {
-				e = twinfed.Errorf(twinfed.EINVALID, "Line %d is not valid text; type it again. No account was made.", i+1)
-			}
+		if e != nil {
 			e.Fields = map[string]string{"names": "No account was made; correct the list and send it again."}
 			return nil, e
 		}
