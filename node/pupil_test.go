@@ -265,8 +265,13 @@ func TestPupils_ClassListSheetAndLogin(t *testing.T) {
 	if code, _, _ := anna.Post("/pupils/"+creds[0].Username+"/remove", url.Values{"csrf": {"forged"}}); code != http.StatusForbidden {
 		t.Errorf("remove without CSRF: %d", code)
 	}
-	if code, _, _ := anna.Post("/pupils/create", url.Values{"names": {"Zoe"}, "csrf": {"forged"}}); code != http.StatusForbidden {
-		t.Errorf("create without CSRF: %d", code)
+	for _, path := range []string{"/pupils/create", "/pupils/visitors", "/pupils/" + creds[0].Username + "/reset"} {
+		if code, _, _ := anna.Post(path, url.Values{"names": {"Zoe"}, "name": {"Zoe"}, "csrf": {"forged"}}); code != http.StatusForbidden {
+			t.Errorf("POST %s without CSRF: %d", path, code)
+		}
+	}
+	if code, _, _ := chloe.Post("/pupils/language", url.Values{"lang": {"en"}, "csrf": {"forged"}}); code != http.StatusForbidden {
+		t.Errorf("a pupil's language without CSRF: %d", code)
 	}
 
 	// anna resets chloe's password: her session ends, the old password
