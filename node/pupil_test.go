@@ -194,6 +194,9 @@ func TestPupils_ClassListSheetAndLogin(t *testing.T) {
 	if _, page := anna.Get("/pupils"); !strings.Contains(page, creds[0].Username) || !strings.Contains(page, "Chloé Martin") {
 		t.Fatalf("my pupils:\n%s", page)
 	}
+	if code, _ := anna.Get("/my-twinspaces"); code != http.StatusSeeOther {
+		t.Errorf("a member's /my-twinspaces: %d", code)
+	}
 	chloe := pupilLogin(t, n, creds[0].Username, creds[0].Password)
 	if code, page := chloe.Get("/my-twinspaces"); code != 200 || !strings.Contains(page, "Chloé Martin") || strings.Contains(page, `href="/people"`) {
 		t.Fatalf("my twinspaces: %d\n%s", code, page)
