@@ -25,7 +25,8 @@ var (
 	_ web.Authenticator = sessions{}
 )
 
-// assemblePupil builds the pupils' accounts on the members' accounts.
+// assemblePupil builds the pupils' accounts on the members' accounts, and
+// removes a teacher's pupils and visitors with the teacher's account.
 func (s *Service) assemblePupil() error {
 	regular, bold := certificate.Fonts()
 	tries, window := s.accounts.LoginLimits()
@@ -33,7 +34,11 @@ func (s *Service) assemblePupil() error {
 	s.pupils, err = pupil.New(pupil.Config{BaseURL: s.cfg.BaseURL, Node: "eTwinning · Twinfed " + strings.ToUpper(s.cfg.Country)},
 		pupil.Deps{Store: s.store, Passwords: s.accounts.Passwords(), Limiter: account.NewLoginLimiter(tries, window, s.now),
 			Members: s.accounts, Spaces: teacherSpaces{s}, Mailer: s.mailer, Catalog: s.cat, Fonts: [2][]byte{regular, bold}, Logger: s.log, Now: s.now})
-	return err
+	if err != nil {
+		return err
+	}
+	s.accounts.OnDelete(s.pupils.RemoveTeacher) // a teacher's pupils and visitors leave with them
+	return nil
 }
 
 // Pupils returns the pupils' and visitors' accounts.

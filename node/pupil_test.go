@@ -508,3 +508,31 @@ func TestPupils_ScopedSessionIsNoMember(t *testing.T) {
 		t.Errorf("after logout: %d", code)
 	}
 }
+
+// TestPupils_TeacherDeleted: a teacher's pupils leave with the teacher's
+// account.
+func TestPupils_TeacherDeleted(t *testing.T) {
+	n := MustOpenNode(t, nodeOpts{})
+	seedTeacher(t, n, "anna", "Anna")
+	ctx := context.Background()
+	annaP := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	creds, err := n.Pupils().CreatePupils(ctx, annaP, []string{"Luca", "Sara"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := pupilLogin(t, n, creds[0].Username, creds[0].Password)
+	if err := n.Accounts().DeleteAccount(ctx, annaP, "correct horse 1"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := b.Get("/my-twinspaces"); code != http.StatusSeeOther {
+		t.Errorf("a deleted teacher's pupil's session: %d", code)
+	}
+	for _, c := range creds {
+		if a, err := n.Pupils().Account(ctx, c.Username); err != nil || a.Removed.IsZero() {
+			t.Errorf("%s after the teacher's deletion: %+v %v", c.Username, a, err)
+		}
+	}
+	if code, _, _ := newBrowser(t, n.URL()).Form("/pupils/login", "/pupils/login", url.Values{"username": {creds[1].Username}, "password": {creds[1].Password}}); code != http.StatusUnauthorized {
+		t.Errorf("a deleted teacher's pupil logs in: %d", code)
+	}
+}

@@ -29,7 +29,8 @@
 //     SpaceAPI), so that it never passes for a member's;
 //   - a removed account leaves a tombstone (no hash, no TwinSpaces): its
 //     username is never given again and what the pupil posted keeps their
-//     display name.
+//     display name; a teacher's deletion removes their pupils and
+//     visitors (RemoveTeacher, registered on node/account's OnDelete).
 //
 // What the TwinSpace core asks: AddSpace and RemoveSpace (in the core's
 // transaction), Spaces, Account, and OnRemove (a removed pupil leaves

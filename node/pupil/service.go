@@ -483,20 +483,42 @@ func (s *Service) Remove(ctx context.Context, teacher *twinfed.Principal, userna
 		if err != nil {
 			return err
 		}
-		for _, h := range s.removed {
-			if err := h(txn, a); err != nil {
-				return err
-			}
-		}
-		if err := endSessions(txn, username); err != nil {
-			return err
-		}
-		if err := txn.Delete([]byte(store.PrefixPupilOf + a.Teacher + "/" + a.Username)); err != nil {
-			return err
-		}
-		tomb := &Account{Username: a.Username, Kind: a.Kind, DisplayName: a.DisplayName, Teacher: a.Teacher, Created: a.Created, Removed: s.now().UTC()}
-		return store.SetJSON(txn, store.PrefixPupil+username, tomb)
+		return s.remove(txn, a)
 	}))
+}
+
+// remove removes a within txn: the hooks, the sessions, the teacher's
+// index; a tombstone stays.
+func (s *Service) remove(txn *badger.Txn, a *Account) error {
+	for _, h := range s.removed {
+		if err := h(txn, a); err != nil {
+			return err
+		}
+	}
+	if err := endSessions(txn, a.Username); err != nil {
+		return err
+	}
+	if err := txn.Delete([]byte(store.PrefixPupilOf + a.Teacher + "/" + a.Username)); err != nil {
+		return err
+	}
+	tomb := &Account{Username: a.Username, Kind: a.Kind, DisplayName: a.DisplayName, Teacher: a.Teacher, Created: a.Created, Removed: s.now().UTC()}
+	return store.SetJSON(txn, store.PrefixPupil+a.Username, tomb)
+}
+
+// RemoveTeacher removes, within txn, every account teacher made: a
+// member's deletion removes their pupils and visitors with it
+// (registered as node/account's OnDelete hook).
+func (s *Service) RemoveTeacher(txn *badger.Txn, teacher string) error {
+	for _, u := range store.KeysUnder(txn, store.PrefixPupilOf+teacher+"/", 0) {
+		a, err := loadAccount(txn, u)
+		if err != nil {
+			return err
+		}
+		if err := s.remove(txn, a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // --- generated names and passwords ---
