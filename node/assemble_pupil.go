@@ -33,7 +33,7 @@ func (s *Service) assemblePupil() error {
 	var err error
 	s.pupils, err = pupil.New(pupil.Config{BaseURL: s.cfg.BaseURL, Node: "eTwinning · Twinfed " + strings.ToUpper(s.cfg.Country)},
 		pupil.Deps{Store: s.store, Passwords: s.accounts.Passwords(), Limiter: account.NewLoginLimiter(tries, window, s.now),
-			Members: s.accounts, Spaces: teacherSpaces{s}, Mailer: s.mailer, Catalog: s.cat, Fonts: [2][]byte{regular, bold}, Logger: s.log, Now: s.now})
+			Members: s.accounts, Spaces: teacherSpaces{s}, Mailer: s.mailer, Catalog: s.cat, Fonts: [2][]byte{regular, bold}, Visual: certificate.VisualLine, Logger: s.log, Now: s.now})
 	if err != nil {
 		return err
 	}

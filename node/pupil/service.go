@@ -132,8 +132,12 @@ type Deps struct {
 	Mailer    mail.Sender  // the node's mail queue: visitors' invitations
 	Catalog   *web.Catalog // texts of the mails and the sheet
 	Fonts     [2][]byte    // DejaVu Sans regular and bold, for the sheet (certificate.Fonts)
-	Logger    *slog.Logger
-	Now       func() time.Time // nil: time.Now
+	// Visual lays out a line of the sheet as the PDF draws it (Arabic
+	// shaped, right-to-left runs reordered; rtl: the base direction)
+	// (certificate.VisualLine); nil: as it is.
+	Visual func(s string, rtl bool) string
+	Logger *slog.Logger
+	Now    func() time.Time // nil: time.Now
 }
 
 // Service is the pupils' and visitors' accounts. It is safe for

@@ -8,6 +8,8 @@ import (
 	"unicode"
 
 	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/twinfed/twinfed"
 )
 
 // The credentials sheet: an A4 page (or several) of slips to cut out and
@@ -53,6 +55,15 @@ func (s *Service) WriteSheet(w io.Writer, lang string, creds []Credential) error
 		return fmt.Errorf("pupil: sheet: %w", err)
 	}
 	login := s.LoginURL()
+	rtl := twinfed.TextDirection(lang) == "rtl"
+	align := "L"
+	if rtl {
+		align = "R"
+	}
+	visual := s.d.Visual
+	if visual == nil {
+		visual = func(s string, _ bool) string { return printable(s) }
+	}
 	for i, c := range creds {
 		slot := i % SlipsPerPage
 		if slot == 0 {
@@ -65,7 +76,7 @@ func (s *Service) WriteSheet(w io.Writer, lang string, creds []Credential) error
 		line := func(style string, size float64, h float64, text string) {
 			pdf.SetFont(sheetFamily, style, size)
 			pdf.SetXY(x, y)
-			pdf.CellFormat(w, h, fit(pdf, printable(text), w), "", 0, "L", false, 0, "")
+			pdf.CellFormat(w, h, fit(pdf, visual(text, rtl), w, rtl), "", 0, align, false, 0, "")
 			y += h
 		}
 		pdf.SetTextColor(0, 84, 147)
@@ -100,12 +111,20 @@ func cutLines(pdf *fpdf.Fpdf) {
 	pdf.SetDashPattern(nil, 0)
 }
 
-// fit shortens s with "…" until it is at most w wide in the current font.
-func fit(pdf *fpdf.Fpdf, s string, w float64) string {
+// fit shortens a line laid out for drawing with "…" until it is at most
+// w wide in the current font: at its end, which is its left for a
+// right-to-left page.
+func fit(pdf *fpdf.Fpdf, s string, w float64, rtl bool) string {
 	if pdf.GetStringWidth(s) <= w {
 		return s
 	}
 	r := []rune(s)
+	if rtl {
+		for len(r) > 1 && pdf.GetStringWidth("…"+string(r)) > w {
+			r = r[1:]
+		}
+		return "…" + string(r)
+	}
 	for len(r) > 1 && pdf.GetStringWidth(string(r)+"…") > w {
 		r = r[:len(r)-1]
 	}
