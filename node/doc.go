@@ -19,6 +19,7 @@
 //	node/directory        the federated directory of public profiles, its pages and backfill
 //	node/account          accounts, sessions, passwords, e-mail changes, profiles, export, deletion
 //	node/registration     the four registration steps, school choice and proposals
+//	node/pupil            pupils' and visitors' accounts (made by teachers), their login, the credentials sheet
 //	node/agency           the agency's back office: validation queues, staff, statistics, import, export
 //	node/social           contacts, follows, messages, the notifications page
 //	node/project          projects, invitations, the agencies' decisions, search, certificates

@@ -82,7 +82,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	svc := cfg.Service
 	kit, err := web.New(web.Config{Languages: cfg.Languages, Catalog: svc.catalogFor(cfg.Languages), SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
-		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: svc.accounts, Counts: webAccounts{svc},
+		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: sessions{svc.accounts, svc.pupils}, Counts: webAccounts{svc},
 		Country: svc.cfg.Country, Agency: svc.cfg.AgencyName, Policy: svc.cfg.Policy, Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
 		MetricsElsewhere: cfg.MetricsElsewhere, TrustedProxies: cfg.TrustedProxies, Rates: cfg.Rates, HTTPS: cfg.HTTPS,
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.now})
@@ -97,7 +97,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.routes()
 	s.backupRoute(kit)
 	s.openAPIRoute(kit)
-	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes,
+	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes, s.pupilRoutes,
 		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes, s.forumRoutes, s.feedRoutes, s.eventRoutes) {
 		if err := add(kit); err != nil {
 			return nil, err
@@ -186,6 +186,10 @@ func (s *Server) routes() {
 // home is the home page; a member still registering is shown their next
 // step.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if web.State(r).Scoped != nil {
+		http.Redirect(w, r, "/my-twinspaces", http.StatusSeeOther) // a pupil's or a visitor's home: their TwinSpaces
+		return
+	}
 	if st := web.State(r); social.Require(st.Principal) == nil {
 		s.feedHome(w, r) // a validated member's home is their feed
 		return

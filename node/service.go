@@ -21,6 +21,7 @@ import (
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/project"
+	"github.com/twinfed/twinfed/node/pupil"
 	"github.com/twinfed/twinfed/node/registration"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
@@ -92,6 +93,7 @@ type Service struct {
 	accounts   *account.Service      // members' accounts (assemble_account.go)
 	reg        *registration.Service // the registration (assemble_registration.go)
 	agency     *agency.Service       // the agency's back office (assemble_registration.go)
+	pupils     *pupil.Service        // pupils' and visitors' accounts (assemble_pupil.go)
 	social     *social.Service       // contacts, follows, messages (assemble_social.go)
 	feed       *feed.Service         // wall posts and the home feed (assemble_feed.go)
 	projects   *project.Service      // projects (assemble_project.go; built by Node.Open)
@@ -142,6 +144,9 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		return nil, fmt.Errorf("node: notification mail: %w", err)
 	}
 	if err := s.assembleRegistration(); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	if err := s.assemblePupil(); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	if err := s.assembleSocial(); err != nil {

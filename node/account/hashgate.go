@@ -113,3 +113,49 @@ func (s *Service) mailAllowed(email string) bool {
 	s.mailQuota.fail(key)
 	return true
 }
+
+// Passwords hashes and checks passwords with the accounts' argon2id
+// parameters, in the accounts' bounded gate: the node's other accounts
+// (node/pupil's pupils and visitors) share the one bound on the memory
+// the hashes take.
+type Passwords struct{ s *Service }
+
+// Passwords returns the accounts' password hashing, for the node's other
+// accounts.
+func (s *Service) Passwords() Passwords { return Passwords{s} }
+
+// Hash returns password's argon2id hash (PHC string); *ErrBusy when the
+// gate is full.
+func (p Passwords) Hash(ctx context.Context, password string) (string, error) {
+	return p.s.hashPassword(ctx, password)
+}
+
+// Check reports whether password matches the encoded hash; *ErrBusy when
+// the gate is full.
+func (p Passwords) Check(ctx context.Context, encoded, password string) (bool, error) {
+	return p.s.checkPassword(ctx, encoded, password)
+}
+
+// LoginLimiter counts failed logins per key (a username and a client
+// address) in a sliding window: the member login's limit, for the node's
+// other logins.
+type LoginLimiter struct{ l *limiter }
+
+// NewLoginLimiter allows max failures per key in window.
+func NewLoginLimiter(max int, window time.Duration, now func() time.Time) *LoginLimiter {
+	return &LoginLimiter{newLimiter(max, window, now)}
+}
+
+// Allowed reports whether key may try again, and otherwise how long to
+// wait.
+func (l *LoginLimiter) Allowed(key string) (bool, time.Duration) { return l.l.allowed(key) }
+
+// Fail counts a failed attempt of key.
+func (l *LoginLimiter) Fail(key string) { l.l.fail(key) }
+
+// Reset forgets key's failures (after a successful login).
+func (l *LoginLimiter) Reset(key string) { l.l.reset(key) }
+
+// LoginLimits returns the member login's limit: failures per key and
+// their window (Config.LoginAttempts, LoginWindow).
+func (s *Service) LoginLimits() (int, time.Duration) { return s.cfg.LoginAttempts, s.cfg.LoginWindow }

@@ -184,5 +184,5 @@ func (h *Web) cachedUserPage(w http.ResponseWriter, r *http.Request, st *web.Req
 // pageCacheable reports whether a profile page may come from the cache
 // for the request: a visitor without a session, no query string.
 func (h *Web) pageCacheable(r *http.Request, st *web.RequestState) bool {
-	return h.pc != nil && st.Principal == nil && r.URL.RawQuery == ""
+	return h.pc != nil && st.Principal == nil && st.Scoped == nil && r.URL.RawQuery == ""
 }

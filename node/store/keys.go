@@ -36,6 +36,17 @@ const (
 	// signs the CSRF tokens of anonymous visitors. Owner: account.
 	KeyNodeSecret = "cfg/secret"
 
+	// PrefixPupil: pu/<username> → pupil.Account JSON (a pupil's or a
+	// visitor's account, its password hash, its TwinSpaces; a removed
+	// one stays as a tombstone without its hash). Owner: pupil.
+	PrefixPupil = "pu/"
+	// PrefixPupilOf: pt/<teacher username>/<username> → "" (a teacher's
+	// pupils and visitors). Owner: pupil.
+	PrefixPupilOf = "pt/"
+	// PrefixPupilSession: pz/<sha256(token)> → pupil session JSON, with a
+	// TTL. Owner: pupil.
+	PrefixPupilSession = "pz/"
+
 	// PrefixProposal: ps/<id> → school proposal JSON. Owner: registration.
 	PrefixProposal = "ps/"
 	// PrefixRegWeekly: rw/<yyyy-ww>/<random id> → "" (registrations per
@@ -210,6 +221,9 @@ var Keys = []Key{
 	{"PrefixDeleted", PrefixDeleted, true, "account"},
 	{"PrefixEmailChange", PrefixEmailChange, true, "account"},
 	{"KeyNodeSecret", KeyNodeSecret, false, "account"},
+	{"PrefixPupil", PrefixPupil, true, "pupil"},
+	{"PrefixPupilOf", PrefixPupilOf, true, "pupil"},
+	{"PrefixPupilSession", PrefixPupilSession, true, "pupil"},
 	{"PrefixProposal", PrefixProposal, true, "registration"},
 	{"PrefixRegWeekly", PrefixRegWeekly, true, "registration"},
 	{"PrefixDirProfile", PrefixDirProfile, true, "directory"},

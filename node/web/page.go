@@ -14,10 +14,13 @@ import (
 
 // Page is what every template receives.
 type Page struct {
-	k        *Kit
-	Lang     string
-	Title    string // message id
-	P        *twinfed.Principal
+	k     *Kit
+	Lang  string
+	Title string // message id
+	P     *twinfed.Principal
+	// Scoped is a pupil's or a visitor's principal (their menu: their
+	// TwinSpaces, the language, logging out); nil for anyone else.
+	Scoped   *twinfed.Principal
 	Me       *twinfed.Member
 	w        http.ResponseWriter // for the anonymous cookie CSRF may set
 	st       *RequestState
@@ -110,7 +113,7 @@ func (k *Kit) NewPage(w http.ResponseWriter, r *http.Request, title string) *Pag
 	st := State(r)
 	c := &k.cfg
 	p := &Page{k: k, Lang: st.Lang, Title: title, P: st.Principal, w: w, st: st, Country: c.Country, Agency: c.Agency,
-		Path: r.URL.Path, Query: r.URL.RawQuery, Langs: k.cat.Languages(), Policy: c.Policy, Subjects: c.Subjects, LangList: c.TeachingLanguages, Roles: twinfed.SchoolRoles,
+		Scoped: st.Scoped, Path: r.URL.Path, Query: r.URL.RawQuery, Langs: k.cat.Languages(), Policy: c.Policy, Subjects: c.Subjects, LangList: c.TeachingLanguages, Roles: twinfed.SchoolRoles,
 		Levels: twinfed.SchoolLevels, Insts: twinfed.Institutions, PubList: twinfed.PublicFields, AgeBands: twinfed.AgeBands}
 	if st.Member() {
 		if m, err := c.Accounts.Member(r.Context(), st.Principal.Username); err == nil {

@@ -52,18 +52,31 @@ type ctxKey struct{}
 
 // RequestState is what the kit learns about a request before its
 // handler runs.
+//
+// A pupil's or a visitor's session (a principal whose Role.IsScoped) is
+// kept in Scoped, not in Principal: every handler that is not wrapped
+// with Space or SpaceAPI sees them as a visitor without a session, so
+// that such a session never passes for a member's. Space and SpaceAPI
+// put it in Principal for the TwinSpace's handlers.
 type RequestState struct {
-	Principal *twinfed.Principal // nil: a visitor without a session
-	Token     string             // the session token (cookie); empty without a session
-	Bearer    bool               // authenticated by the agency's API token
-	Lang      string             // the page language
-	csrf      string             // the session's CSRF token; empty without a session
-	anon      string             // anonymous cookie value
+	Principal *twinfed.Principal // nil: a visitor without a session (or a pupil's, outside Space)
+	// Scoped is a pupil's or a visitor's principal (nil for anyone else).
+	Scoped *twinfed.Principal
+	// Refused is why the Authenticator refused a session it knows (an
+	// expired visitor's: EFORBIDDEN, saying since when); nil otherwise.
+	Refused error
+	Token   string // the session token (cookie); empty without a session
+	Bearer  bool   // authenticated by the agency's API token
+	Lang    string // the page language
+	csrf    string // the session's CSRF token; empty without a session
+	anon    string // anonymous cookie value
 }
 
 // Member reports whether the request comes from a logged-in account (not
 // the API token).
-func (st *RequestState) Member() bool { return st.Principal != nil && !st.Bearer }
+func (st *RequestState) Member() bool {
+	return st.Principal != nil && !st.Bearer && !st.Principal.Role.IsScoped()
+}
 
 // State returns the request's state (an empty one for a request that no
 // wrapper loaded).
@@ -86,8 +99,14 @@ func (k *Kit) load(r *http.Request) *http.Request {
 	}
 	if st.Principal == nil {
 		if ck, err := r.Cookie(cookieSession); err == nil && ck.Value != "" {
-			if p, csrf, err := k.cfg.Accounts.Authenticate(r.Context(), ck.Value); err == nil {
+			p, csrf, err := k.cfg.Accounts.Authenticate(r.Context(), ck.Value)
+			switch {
+			case err == nil && p.Role.IsScoped():
+				st.Scoped, st.csrf, st.Token = p, csrf, ck.Value
+			case err == nil:
 				st.Principal, st.csrf, st.Token = p, csrf, ck.Value
+			case twinfed.ErrorCode(err) == twinfed.EFORBIDDEN:
+				st.Refused = err
 			}
 		}
 	}
@@ -97,6 +116,8 @@ func (k *Kit) load(r *http.Request) *http.Request {
 	memberLang := ""
 	if st.Member() {
 		memberLang = st.Principal.Locale // read with the account by Authenticate
+	} else if st.Scoped != nil {
+		memberLang = st.Scoped.Locale
 	}
 	st.Lang = k.cat.Pick(memberLang, r)
 	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))

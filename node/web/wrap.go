@@ -48,11 +48,25 @@ func (k *Kit) Web(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// errScoped refuses a pupil's or a visitor's session on a member's page
+// or endpoint.
+var errScoped = twinfed.Errorf(twinfed.EFORBIDDEN, "This page is for teachers' accounts. Your TwinSpaces are on the page My TwinSpaces.")
+
 // Member wraps a handler that needs a logged-in account: others are sent
-// to the login page, which comes back here.
+// to the login page, which comes back here. A pupil's or a visitor's
+// session is refused (403, in their language), as a refused session is.
 func (k *Kit) Member(h http.HandlerFunc) http.HandlerFunc {
 	return k.Web(func(w http.ResponseWriter, r *http.Request) {
-		if !State(r).Member() {
+		st := State(r)
+		if st.Refused != nil {
+			k.ErrorPage(w, r, st.Refused)
+			return
+		}
+		if st.Scoped != nil {
+			k.ErrorPage(w, r, errScoped)
+			return
+		}
+		if !st.Member() {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
@@ -83,7 +97,14 @@ func (k *Kit) API(auth bool, h APIHandler) http.HandlerFunc {
 		r = k.load(r)
 		st := State(r)
 		if auth && st.Principal == nil {
-			APIFail(w, twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first (POST /api/v1/session) or send the agency's bearer token."))
+			switch {
+			case st.Refused != nil:
+				APIFail(w, st.Refused)
+			case st.Scoped != nil:
+				APIFail(w, errScoped)
+			default:
+				APIFail(w, twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first (POST /api/v1/session) or send the agency's bearer token."))
+			}
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -103,4 +124,47 @@ func (k *Kit) API(auth bool, h APIHandler) http.HandlerFunc {
 		}
 		h(w, r, st)
 	}
+}
+
+// Space wraps a page of the TwinSpaces, open to members and to pupils
+// and visitors alike: for them the request's Principal is their scoped
+// principal (State(r).Principal.Role.IsScoped()). A refused session
+// (an expired visitor's) is told why; anyone without a session is sent
+// to the login page. What each may do there is the handler's to check
+// (twinfed.SpaceCan).
+func (k *Kit) Space(h http.HandlerFunc) http.HandlerFunc {
+	return k.Web(func(w http.ResponseWriter, r *http.Request) {
+		st := State(r)
+		if st.Refused != nil {
+			k.ErrorPage(w, r, st.Refused)
+			return
+		}
+		if st.Principal == nil && st.Scoped != nil {
+			st.Principal = st.Scoped
+		}
+		if st.Principal == nil || st.Bearer {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// SpaceAPI wraps a JSON handler of the TwinSpaces, as API(true, h) does,
+// open also to pupils' and visitors' sessions (their scoped principal in
+// st.Principal).
+func (k *Kit) SpaceAPI(h APIHandler) http.HandlerFunc {
+	return k.API(false, func(w http.ResponseWriter, r *http.Request, st *RequestState) {
+		if st.Principal == nil && st.Scoped != nil {
+			st.Principal = st.Scoped
+		}
+		switch {
+		case st.Refused != nil:
+			APIFail(w, st.Refused)
+		case st.Principal == nil:
+			APIFail(w, twinfed.Errorf(twinfed.EUNAUTHORIZED, "Log in first (POST /api/v1/session) or send the agency's bearer token."))
+		default:
+			h(w, r, st)
+		}
+	})
 }

@@ -435,3 +435,16 @@ func oneLine(s string) string {
 		return r
 	}, s))
 }
+
+// Fonts returns the embedded DejaVu Sans, regular and bold, for the
+// node's other PDFs (node/pupil's credentials sheet), which get them
+// through the node's assembly.
+func Fonts() (regular, bold []byte) { return fontRegular, fontBold }
+
+// VisualLine returns a line of text as a PDF draws it, left to right:
+// Arabic shaped, right-to-left runs reordered (rtl: the base direction,
+// the page language's), characters fpdf cannot write replaced; for the
+// node's other PDFs (node/pupil's credentials sheet).
+func VisualLine(s string, rtl bool) string {
+	return visualLines([]string{drawable(shapeArabic(oneLine(s)))}, rtl)[0]
+}

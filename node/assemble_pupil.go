@@ -1,0 +1,93 @@
+package node
+
+import (
+	"context"
+	"strings"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/account"
+	"github.com/twinfed/twinfed/node/project/certificate"
+	"github.com/twinfed/twinfed/node/pupil"
+	"github.com/twinfed/twinfed/node/web"
+)
+
+// The assembly of the pupils' and visitors' accounts (node/pupil): the
+// service on the accounts' password hashing and login limit, the
+// TwinSpaces a teacher may invite a visitor to, the one web
+// Authenticator that hands each session to the service that owns it, and
+// the routes.
+
+var (
+	_ pupil.Passwords   = account.Passwords{}
+	_ pupil.Limiter     = (*account.LoginLimiter)(nil)
+	_ pupil.Members     = (*account.Service)(nil)
+	_ pupil.Spaces      = teacherSpaces{}
+	_ web.Authenticator = sessions{}
+)
+
+// assemblePupil builds the pupils' accounts on the members' accounts, and
+// removes a teacher's pupils and visitors with the teacher's account.
+func (s *Service) assemblePupil() error {
+	regular, bold := certificate.Fonts()
+	tries, window := s.accounts.LoginLimits()
+	var err error
+	s.pupils, err = pupil.New(pupil.Config{BaseURL: s.cfg.BaseURL, Node: "eTwinning · Twinfed " + strings.ToUpper(s.cfg.Country)},
+		pupil.Deps{Store: s.store, Passwords: s.accounts.Passwords(), Limiter: account.NewLoginLimiter(tries, window, s.now),
+			Members: s.accounts, Spaces: teacherSpaces{s}, Mailer: s.mailer, Catalog: s.cat, Fonts: [2][]byte{regular, bold}, Visual: certificate.VisualLine, Logger: s.log, Now: s.now})
+	if err != nil {
+		return err
+	}
+	s.accounts.OnDelete(s.pupils.RemoveTeacher) // a teacher's pupils and visitors leave with them
+	return nil
+}
+
+// Pupils returns the pupils' and visitors' accounts.
+func (n *Node) Pupils() *pupil.Service { return n.svc.pupils }
+
+// pupilRoutes registers the pupils' pages and JSON API.
+func (s *Server) pupilRoutes(k *web.Kit) error { return pupil.NewWeb(s.svc.pupils).Routes(k) }
+
+// teacherSpaces gives the TwinSpaces a teacher may invite a visitor to:
+// those of their approved projects (the projects are built after the
+// pupils, so they are read when asked).
+type teacherSpaces struct{ s *Service }
+
+// TeacherSpaces asks the projects.
+func (t teacherSpaces) TeacherSpaces(ctx context.Context, username string) ([]pupil.SpaceRef, error) {
+	if t.s.projects == nil {
+		return nil, nil
+	}
+	mine, err := t.s.projects.MyProjects(ctx, &twinfed.Principal{Username: username, Role: twinfed.RoleMember, Status: twinfed.StatusValidated})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pupil.SpaceRef, 0, len(mine.Approved))
+	for _, p := range mine.Approved {
+		out = append(out, pupil.SpaceRef{Project: p.ID, Title: p.Title})
+	}
+	return out, nil
+}
+
+// sessions is the web kit's Authenticator: a pupil's or a visitor's
+// session token (pupil.TokenPrefix) goes to the pupils' accounts, every
+// other to the members'; each owns its sessions.
+type sessions struct {
+	accounts *account.Service
+	pupils   *pupil.Service
+}
+
+// Authenticate asks the service that owns token.
+func (a sessions) Authenticate(ctx context.Context, token string) (*twinfed.Principal, string, error) {
+	if pupil.IsToken(token) {
+		return a.pupils.Authenticate(ctx, token)
+	}
+	return a.accounts.Authenticate(ctx, token)
+}
+
+// AnonymousCSRF asks the members' accounts (the node secret).
+func (a sessions) AnonymousCSRF(anon string) string { return a.accounts.AnonymousCSRF(anon) }
+
+// Member asks the members' accounts.
+func (a sessions) Member(ctx context.Context, username string) (*twinfed.Member, error) {
+	return a.accounts.Member(ctx, username)
+}
