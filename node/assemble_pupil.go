@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed/node/twinspace"
+
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/project/certificate"
@@ -23,6 +26,7 @@ var (
 	_ pupil.Members     = (*account.Service)(nil)
 	_ pupil.Spaces      = teacherSpaces{}
 	_ web.Authenticator = sessions{}
+	_ twinspace.Pupils  = twinspacePupils{}
 )
 
 // assemblePupil builds the pupils' accounts on the members' accounts, and
@@ -64,6 +68,40 @@ func (t teacherSpaces) TeacherSpaces(ctx context.Context, username string) ([]pu
 	out := make([]pupil.SpaceRef, 0, len(mine.Approved))
 	for _, p := range mine.Approved {
 		out = append(out, pupil.SpaceRef{Project: p.ID, Title: p.Title})
+	}
+	return out, nil
+}
+
+// AddVisitor asks the TwinSpaces.
+func (t teacherSpaces) AddVisitor(ctx context.Context, teacher *twinfed.Principal, username, project string) error {
+	return t.s.twinspaces.AddVisitor(ctx, teacher, username, project)
+}
+
+// twinspacePupils gives the TwinSpaces the pupils' and visitors' accounts
+// (twinspace.Pupils).
+type twinspacePupils struct{ p *pupil.Service }
+
+func (a twinspacePupils) AddSpace(txn *badger.Txn, teacher, username, project, title string) error {
+	return a.p.AddSpace(txn, teacher, username, project, title)
+}
+
+func (a twinspacePupils) RemoveSpace(txn *badger.Txn, username, project string) error {
+	return a.p.RemoveSpace(txn, username, project)
+}
+
+// Mine lists a teacher's pupils and visitors (visitors whose invitation
+// ended are left out).
+func (a twinspacePupils) Mine(ctx context.Context, teacher string) ([]twinspace.PupilRef, error) {
+	pupils, visitors, err := a.p.Mine(ctx, &twinfed.Principal{Username: teacher, Role: twinfed.RoleMember, Status: twinfed.StatusValidated})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]twinspace.PupilRef, 0, len(pupils)+len(visitors))
+	for _, x := range pupils {
+		out = append(out, twinspace.PupilRef{Username: x.Username, Name: x.DisplayName})
+	}
+	for _, x := range visitors {
+		out = append(out, twinspace.PupilRef{Username: x.Username, Name: x.DisplayName, Visitor: true, Expires: x.Expires})
 	}
 	return out, nil
 }

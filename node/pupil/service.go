@@ -103,6 +103,9 @@ type Limiter interface {
 type Spaces interface {
 	// TeacherSpaces returns the open TwinSpaces of a member of this node.
 	TeacherSpaces(ctx context.Context, username string) ([]SpaceRef, error)
+	// AddVisitor adds a visitor teacher has just invited to project's
+	// TwinSpace (its member list: node/twinspace).
+	AddVisitor(ctx context.Context, teacher *twinfed.Principal, username, project string) error
 }
 
 // Members reads this node's members (node/account's Service): a

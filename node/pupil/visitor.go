@@ -80,6 +80,15 @@ func (s *Service) Invite(ctx context.Context, teacher *twinfed.Principal, in Inv
 	if err := s.d.Store.Update(func(txn *badger.Txn) error { return s.put(txn, a) }); err != nil {
 		return nil, s.internal("invite visitor", err)
 	}
+	if s.d.Spaces != nil {
+		if err := s.d.Spaces.AddVisitor(ctx, teacher, a.Username, space.Project); err != nil {
+			// Not in the TwinSpace: no invitation either.
+			if rerr := s.d.Store.Update(func(txn *badger.Txn) error { return s.remove(txn, a) }); rerr != nil {
+				s.log.Error("undo a visitor's account", "username", a.Username, "err", rerr)
+			}
+			return nil, err
+		}
+	}
 	from := teacher.Username
 	if m, err := s.d.Members.Member(ctx, teacher.Username); err == nil {
 		from = m.Name()

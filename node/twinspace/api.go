@@ -12,13 +12,13 @@ import (
 // the settings. The same rules as the pages (View, twinfed.SpaceCan).
 
 func (h *Web) apiRoutes(k *web.Kit) {
-	k.HandleFunc("GET /api/v1/twinspace", k.API(false, h.apiTwinSpace))
-	k.HandleFunc("POST /api/v1/twinspace/updates", k.API(true, h.apiPost))
-	k.HandleFunc("GET /api/v1/twinspace/members", k.API(true, h.apiMembers))
-	k.HandleFunc("POST /api/v1/twinspace/members", k.API(true, h.apiAddMembers))
-	k.HandleFunc("POST /api/v1/twinspace/members/role", k.API(true, h.apiSetRole))
-	k.HandleFunc("POST /api/v1/twinspace/members/remove", k.API(true, h.apiRemoveMember))
-	k.HandleFunc("POST /api/v1/twinspace/settings", k.API(true, h.apiSettings))
+	k.HandleFunc("GET /api/v1/twinspace", k.SpacePublicAPI(h.apiTwinSpace))
+	k.HandleFunc("POST /api/v1/twinspace/updates", k.SpaceAPI(h.apiPost))
+	k.HandleFunc("GET /api/v1/twinspace/members", k.SpaceAPI(h.apiMembers))
+	k.HandleFunc("POST /api/v1/twinspace/members", k.SpaceAPI(h.apiAddMembers))
+	k.HandleFunc("POST /api/v1/twinspace/members/role", k.SpaceAPI(h.apiSetRole))
+	k.HandleFunc("POST /api/v1/twinspace/members/remove", k.SpaceAPI(h.apiRemoveMember))
+	k.HandleFunc("POST /api/v1/twinspace/settings", k.SpaceAPI(h.apiSettings))
 }
 
 // apiView is the TwinSpace as GET /api/v1/twinspace returns it.

@@ -38,14 +38,15 @@ func (s *Service) checkText(required bool) func(o *twinfed.SpaceObject) error {
 	}
 }
 
-// memberNeeds: adding a pupil or a visitor needs SpaceInvite, changing a
-// role or removing a member SpaceRemoveMember; a member recording their
-// own visit needs only to be one.
+// memberNeeds: adding a pupil or a visitor needs SpaceInvite, and so does
+// the teacher who added one taking them out again; changing a role or
+// removing someone else's pupil needs SpaceRemoveMember; a member recording
+// their own visit needs only to be one.
 func memberNeeds(old, o *twinfed.SpaceObject) []twinfed.SpaceAction {
 	if o.Fields["actor"] == o.Writer() && (old == nil || old.Fields["role"] == o.Fields["role"] && !o.Deleted) {
 		return []twinfed.SpaceAction{twinfed.SpaceRead}
 	}
-	if old == nil {
+	if old == nil || o.Deleted && old.Author == o.Writer() && twinfed.IsPupilURL(o.Fields["actor"]) {
 		return []twinfed.SpaceAction{twinfed.SpaceInvite}
 	}
 	return []twinfed.SpaceAction{twinfed.SpaceRemoveMember}
@@ -234,6 +235,38 @@ func (s *Service) SetRole(ctx context.Context, p *twinfed.Principal, project, ac
 		o.Fields["role"] = string(role)
 		return nil
 	})
+	return err
+}
+
+// DropPupil takes a pupil or visitor of teacher (their username on this
+// node) out of every TwinSpace of projects, within txn: their teacher
+// removed their account or ended their invitation. What they wrote stays.
+func (s *Service) DropPupil(txn *badger.Txn, teacher, username string, projects []string) error {
+	actor := twinfed.PupilURL(s.cfg.BaseURL, username)
+	p := &twinfed.Principal{Username: teacher, Role: twinfed.RoleMember}
+	for _, project := range projects {
+		v, err := s.view(txn, p, project, false)
+		if err != nil || !v.Member() {
+			continue // the TwinSpace or the teacher's place in it is gone: nothing to take back
+		}
+		rec, _ := Object(txn, project, MemberID(project, actor))
+		if rec == nil || rec.Deleted {
+			continue
+		}
+		if _, err := s.edit(txn, v, twinfed.SpaceKindMember, rec.ID, func(v *View, o *twinfed.SpaceObject) error {
+			o.Deleted = true
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddVisitor adds a visitor teacher has just invited to project's
+// TwinSpace, until the invitation's end.
+func (s *Service) AddVisitor(ctx context.Context, teacher *twinfed.Principal, username, project string) error {
+	_, err := s.AddMembers(ctx, teacher, project, []string{username})
 	return err
 }
 

@@ -116,18 +116,18 @@ func (h *Web) Routes(k *web.Kit) error {
 		return err
 	}
 	h.kit = k
-	k.HandleFunc("GET /twinspace/home", k.Web(h.home))
-	k.HandleFunc("POST /twinspace/home/post", k.Web(h.post))
-	k.HandleFunc("POST /twinspace/home/delete", k.Web(h.deletePost))
-	k.HandleFunc("POST /twinspace/settings", k.Web(h.settings))
-	k.HandleFunc("GET /twinspace/members", k.Web(h.members))
-	k.HandleFunc("POST /twinspace/members/add", k.Web(h.addMembers))
-	k.HandleFunc("POST /twinspace/members/role", k.Web(h.setRole))
-	k.HandleFunc("POST /twinspace/members/remove", k.Web(h.removeMember))
-	k.HandleFunc("GET /projects/twinspace", k.Web(func(w http.ResponseWriter, r *http.Request) {
+	k.HandleFunc("GET /twinspace/home", k.SpacePublic(h.home))
+	k.HandleFunc("POST /twinspace/home/post", k.Space(h.post))
+	k.HandleFunc("POST /twinspace/home/delete", k.Space(h.deletePost))
+	k.HandleFunc("POST /twinspace/settings", k.Space(h.settings))
+	k.HandleFunc("GET /twinspace/members", k.Space(h.members))
+	k.HandleFunc("POST /twinspace/members/add", k.Space(h.addMembers))
+	k.HandleFunc("POST /twinspace/members/role", k.Space(h.setRole))
+	k.HandleFunc("POST /twinspace/members/remove", k.Space(h.removeMember))
+	k.HandleFunc("GET /projects/twinspace", k.SpacePublic(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/twinspace/home?id="+url.QueryEscape(r.URL.Query().Get("id")), http.StatusSeeOther)
 	}))
-	k.HandleFunc("GET /projects/{rid}/twinspace", k.Web(func(w http.ResponseWriter, r *http.Request) {
+	k.HandleFunc("GET /projects/{rid}/twinspace", k.SpacePublic(func(w http.ResponseWriter, r *http.Request) {
 		id := twinfed.ProjectURL(h.svc.BaseURL(), r.PathValue("rid"))
 		http.Redirect(w, r, "/twinspace/home?id="+url.QueryEscape(id), http.StatusSeeOther)
 	}))

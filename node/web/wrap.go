@@ -150,6 +150,38 @@ func (k *Kit) Space(h http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
+// SpacePublic wraps an HTML handler of the TwinSpaces that the public
+// reads too (a TwinSpace's cover, its published pages, its diary): as
+// Space, without sending a reader who has no session to the login page.
+func (k *Kit) SpacePublic(h http.HandlerFunc) http.HandlerFunc {
+	return k.Web(func(w http.ResponseWriter, r *http.Request) {
+		st := State(r)
+		if st.Refused != nil {
+			k.ErrorPage(w, r, st.Refused)
+			return
+		}
+		if st.Principal == nil && st.Scoped != nil {
+			st.Principal = st.Scoped
+		}
+		h(w, r)
+	})
+}
+
+// SpacePublicAPI is SpaceAPI for what the public reads too: a request
+// without a session gets the public's answer.
+func (k *Kit) SpacePublicAPI(h APIHandler) http.HandlerFunc {
+	return k.API(false, func(w http.ResponseWriter, r *http.Request, st *RequestState) {
+		if st.Principal == nil && st.Scoped != nil {
+			st.Principal = st.Scoped
+		}
+		if st.Refused != nil {
+			APIFail(w, st.Refused)
+			return
+		}
+		h(w, r, st)
+	})
+}
+
 // SpaceAPI wraps a JSON handler of the TwinSpaces, as API(true, h) does,
 // open also to pupils' and visitors' sessions (their scoped principal in
 // st.Principal).
