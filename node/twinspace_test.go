@@ -64,7 +64,9 @@ func TestTwinSpace_PupilsJourney(t *testing.T) {
 	if code, page, _ := luca.Post("/twinspace/settings", url.Values{"id": {proj.ID}, "cover": {"mine"}, "pupils_chat": {"1"}}); code != http.StatusForbidden {
 		t.Errorf("a pupil changes the settings: %d\n%s", code, page)
 	}
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if code := luca.API("POST", "/api/v1/twinspace/updates", map[string]any{"id": proj.ID, "content": "hello"}, csrf, &e); code != http.StatusForbidden {
 		t.Errorf("a pupil posts an update through the API: %d %+v", code, e)
 	}

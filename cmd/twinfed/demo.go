@@ -72,9 +72,9 @@ type demoMain struct {
 	logFile *os.File
 	logger  *slog.Logger
 	members []*consensus.Member
-	closers []func() error // in start order; Close runs them in reverse
+	closers []func() error       // in start order; Close runs them in reverse
 	nodes   map[string]*nodeMain // by country code, once started
-	outMu   sync.Mutex     // the nodes start side by side and report progress
+	outMu   sync.Mutex           // the nodes start side by side and report progress
 }
 
 // demoInfo is what demo.json holds: every process, its URL and its logins.
