@@ -134,7 +134,9 @@
     this.panel = el('div', { 'class': 'editor-panel', role: 'dialog', 'aria-modal': 'false' });
     this.panel.hidden = true;
 
-    if (label) { label.setAttribute('for', areaID); label.addEventListener('click', function () { area.focus(); }); }
+    // The label keeps naming the textarea (the form's field); a click on
+    // it goes to the text.
+    if (label) { label.addEventListener('click', function (e) { e.preventDefault(); area.focus(); }); }
     this.ta.hidden = true;
     this.ta.parentNode.insertBefore(bar, this.ta);
     this.ta.parentNode.insertBefore(this.panel, this.ta);
@@ -181,9 +183,8 @@
   Editor.prototype.sync = function () {
     var div = document.createElement('div');
     div.appendChild(clean(this.area, document));
-    var html = div.innerHTML;
-    if (html === '<p><br></p>' || html === '<br>') { html = ''; }
-    this.ta.value = html;
+    // Empty paragraphs at the end are where the caret was, not content.
+    this.ta.value = div.innerHTML.replace(/(?:<p><br><\/p>|<br>)+$/, '');
   };
 
   // roving moves the focus among the toolbar's buttons with the arrow
