@@ -1,4 +1,4 @@
-package web_test
+package pagehtml_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/node/web"
+	"github.com/twinfed/twinfed/node/web/pagehtml"
 )
 
 // onePixel is a 1×1 PNG, the Materials' image of the editor's test.
@@ -27,11 +28,11 @@ var onePixel, _ = base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAA
 func editorServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	k := mustKit(t)
-	allow, err := web.NewEmbeds(config.DefaultEmbeds())
+	allow, err := pagehtml.NewEmbeds(config.DefaultEmbeds())
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := web.NewPagePolicy(allow, web.MaterialsImages)
+	policy := pagehtml.New(allow, pagehtml.MaterialsImages)
 	feature := fstest.MapFS{
 		"templates/edit.html": {Data: []byte(`{{template "top" .}}<h1>Edit</h1><form method="post" action="/edit">{{template "csrf" .}}` +
 			`{{template "editor" (.Editor "content" "editor.toolbar" "" "/images.json" "/embed")}}<button type="submit" class="primary">Save</button></form>{{template "bottom" .}}`)},
@@ -61,7 +62,7 @@ func editorServer(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "image/png")
 		w.Write(onePixel)
 	})
-	k.HandleFunc("GET /embed", k.API(false, k.EmbedLookup(allow)))
+	k.HandleFunc("GET /embed", k.API(false, pagehtml.EmbedLookup(k, allow)))
 	srv := httptest.NewServer(k)
 	t.Cleanup(srv.Close)
 	return srv
@@ -179,7 +180,7 @@ func TestEditor_Browser(t *testing.T) {
 			}
 			out := str(`document.getElementById('out').innerHTML`)
 			for _, want := range []string{"<h2>Our town</h2>", "<b>sea</b>", `<img src="/twinspace/materials/file?f=harbour" alt="The harbour"`,
-				`<iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"`, `sandbox="` + web.IframeSandbox + `"`,
+				`<iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"`, `sandbox="` + pagehtml.Sandbox + `"`,
 				`<a href="https://example.org/town" rel="nofollow noopener">Our town's site</a>`, "<table><thead><tr><th>"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("the saved page lacks %s:\n%s", want, out)

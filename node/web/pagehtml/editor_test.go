@@ -1,6 +1,7 @@
-package web_test
+package pagehtml_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,8 +10,10 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/node/web"
+	"github.com/twinfed/twinfed/node/web/pagehtml"
 )
 
 // TestEditor_Page: a page with the editor has its toolbar's labels in the
@@ -19,7 +22,7 @@ import (
 // and frames the embeds' hosts; a page without it runs none.
 func TestEditor_Page(t *testing.T) {
 	k := mustKit(t)
-	allow, err := web.NewEmbeds(config.DefaultEmbeds())
+	allow, err := pagehtml.NewEmbeds(config.DefaultEmbeds())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +42,7 @@ func TestEditor_Page(t *testing.T) {
 		k.Render(w, http.StatusOK, "edit", p)
 	}))
 	k.HandleFunc("GET /plain", k.Web(k.Simple("plain", "nav.people")))
-	k.HandleFunc("GET /embed", k.API(false, k.EmbedLookup(allow)))
+	k.HandleFunc("GET /embed", k.API(false, pagehtml.EmbedLookup(k, allow)))
 
 	for _, lang := range []string{"it", "en"} {
 		req := httptest.NewRequest(http.MethodGet, "/edit", nil)
@@ -94,4 +97,25 @@ func TestEditor_Page(t *testing.T) {
 			t.Errorf("embed %q (%s): %d %s, want %d with %q", tc.pasted, tc.lang, rec.Code, rec.Body, tc.status, tc.want)
 		}
 	}
+}
+
+// nobody authenticates no session.
+type nobody struct{}
+
+func (nobody) Authenticate(context.Context, string) (*twinfed.Principal, string, error) {
+	return nil, "", twinfed.Errorf(twinfed.EUNAUTHORIZED, "no session")
+}
+func (nobody) AnonymousCSRF(anon string) string { return "csrf-" + anon }
+func (nobody) Member(context.Context, string) (*twinfed.Member, error) {
+	return nil, twinfed.Errorf(twinfed.ENOTFOUND, "no member")
+}
+
+// mustKit returns a web kit in Italian and English.
+func mustKit(t *testing.T) *web.Kit {
+	t.Helper()
+	k, err := web.New(web.Config{Languages: []string{"it", "en"}, Accounts: nobody{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

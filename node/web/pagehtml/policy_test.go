@@ -1,4 +1,4 @@
-package web
+package pagehtml
 
 import (
 	"strings"
@@ -22,10 +22,10 @@ func mustEmbeds(t testing.TB) *Embeds {
 const yt = `https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ`
 
 // TestCheckPageHTML_Attacks: every attack is refused with a message naming
-// it and the field error on PageField; and whatever the check would let
+// it and the field error on Field; and whatever the check would let
 // through, the sanitiser keeps nothing that runs.
 func TestCheckPageHTML_Attacks(t *testing.T) {
-	policy := NewPagePolicy(mustEmbeds(t), MaterialsImages)
+	policy := New(mustEmbeds(t), MaterialsImages)
 	for _, tc := range []struct {
 		name, html, want string
 	}{
@@ -76,8 +76,8 @@ func TestCheckPageHTML_Attacks(t *testing.T) {
 			if twinfed.ErrorCode(err) != twinfed.EINVALID || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Check = %v, want EINVALID naming %q", err, tc.want)
 			}
-			if f := twinfed.ErrorFields(err); f[PageField] == "" {
-				t.Errorf("no field error on %q: %v", PageField, err)
+			if f := twinfed.ErrorFields(err); f[Field] == "" {
+				t.Errorf("no field error on %q: %v", Field, err)
 			}
 			assertInert(t, policy.Sanitize(tc.html))
 		})
@@ -108,7 +108,7 @@ func assertInert(t *testing.T, clean string) {
 // comes out of the sanitiser as it went in, with the links' rel and the
 // embeds' sandbox set.
 func TestCheckPageHTML_Allowed(t *testing.T) {
-	policy := NewPagePolicy(mustEmbeds(t), MaterialsImages)
+	policy := New(mustEmbeds(t), MaterialsImages)
 	page := `<h2>Our town</h2><h3>Where we live</h3><h4>Notes</h4>` +
 		`<p><strong>Bold</strong>, <b>bold</b>, <em>italic</em>, <i>italic</i>, <u>under</u>, <s>struck</s><br>next line</p>` +
 		`<blockquote><p>A quote</p></blockquote>` +
@@ -126,7 +126,7 @@ func TestCheckPageHTML_Allowed(t *testing.T) {
 		"<ul><li>one</li></ul>", "<ol>", `href="https://example.org/a?b=c"`, `target="_blank"`, `rel="nofollow noopener"`, `href="mailto:teacher@example.org"`,
 		`href="/twinspace/pages?id=x"`, "<caption>Times</caption>", `<th scope="col">`, `colspan="2"`, `rowspan="1"`,
 		`src="/twinspace/materials/file?id=https%3A%2F%2Fit.example%2Fprojects%2F1&amp;f=abc"`, `alt="Our school"`, `width="640"`, "<figcaption>",
-		`src="` + yt + `?start=30"`, `sandbox="` + IframeSandbox + `"`, `title="A video"`, `referrerpolicy="strict-origin-when-cross-origin"`,
+		`src="` + yt + `?start=30"`, `sandbox="` + Sandbox + `"`, `title="A video"`, `referrerpolicy="strict-origin-when-cross-origin"`,
 	} {
 		if !strings.Contains(clean, want) {
 			t.Errorf("sanitised page lacks %s:\n%s", want, clean)
@@ -142,7 +142,7 @@ func TestCheckPageHTML_Allowed(t *testing.T) {
 // for pages (classes, ids, spans, an h1, a sandbox of the writer's own,
 // target other than _blank) is dropped by the sanitiser, not refused.
 func TestPagePolicy_DropsQuietlyWhatIsHarmless(t *testing.T) {
-	policy := NewPagePolicy(mustEmbeds(t), MaterialsImages)
+	policy := New(mustEmbeds(t), MaterialsImages)
 	in := `<h1 class="x" id="y">Title</h1><p><span lang="en">word</span> <a href="https://example.org" target="_top">x</a></p>` +
 		`<iframe src="` + yt + `" sandbox="allow-top-navigation"></iframe><td colspan="1000">x</td>`
 	if err := policy.Check(in); err != nil {
@@ -165,7 +165,7 @@ func TestPagePolicy_NoEmbeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := NewPagePolicy(none, MaterialsImages)
+	policy := New(none, MaterialsImages)
 	in := `<iframe src="` + yt + `"></iframe>`
 	if err := policy.Check(in); twinfed.ErrorCode(err) != twinfed.EINVALID {
 		t.Fatalf("Check = %v, want EINVALID", err)
@@ -173,7 +173,7 @@ func TestPagePolicy_NoEmbeds(t *testing.T) {
 	if clean := policy.Sanitize(in); strings.Contains(clean, "iframe") {
 		t.Fatalf("Sanitize kept %s", clean)
 	}
-	if policy := NewPagePolicy(nil, MaterialsImages); policy.Sanitize(in) != "" {
+	if policy := New(nil, MaterialsImages); policy.Sanitize(in) != "" {
 		t.Fatal("a nil list embeds")
 	}
 }

@@ -1,4 +1,4 @@
-package web
+package pagehtml
 
 import (
 	"fmt"
@@ -15,27 +15,27 @@ func TestDiffHTML(t *testing.T) {
 	new := `<h2>Our town</h2><p>We live by the <strong>big</strong> sea.</p><ul><li>fish</li><li>nets</li><li>boats</li></ul>` +
 		`<table><tr><th>Day</th><th>Hour</th></tr><tr><td>Monday</td><td>9:00</td></tr></table>` +
 		`<figure><img src="/twinspace/materials/file?f=1" alt="The harbour"></figure><iframe src="` + yt + `"></iframe>`
-	got := DiffHTML(old, new)
-	want := []DiffBlock{
-		{Op: DiffSame, Tag: "h2", Text: "Our town"},
-		{Op: DiffChanged, Tag: "p", Text: "We live by the big sea.", Words: []DiffWord{
-			{DiffSame, "We"}, {DiffSame, "live"}, {DiffSame, "by"}, {DiffSame, "the"}, {DiffAdded, "big"}, {DiffSame, "sea."}}},
-		{Op: DiffSame, Tag: "li", Text: "fish"},
-		{Op: DiffAdded, Tag: "li", Text: "nets"},
-		{Op: DiffSame, Tag: "li", Text: "boats"},
-		{Op: DiffSame, Tag: "tr", Text: "Day | Hour"},
-		{Op: DiffSame, Tag: "tr", Text: "Monday | 9:00"},
-		{Op: DiffRemoved, Tag: "p", Text: "Goodbye"},
-		{Op: DiffAdded, Tag: "img", Text: "The harbour"},
-		{Op: DiffAdded, Tag: "iframe", Text: yt},
+	got := Diff(old, new)
+	want := []Block{
+		{Op: Same, Tag: "h2", Text: "Our town"},
+		{Op: Changed, Tag: "p", Text: "We live by the big sea.", Words: []Word{
+			{Same, "We"}, {Same, "live"}, {Same, "by"}, {Same, "the"}, {Added, "big"}, {Same, "sea."}}},
+		{Op: Same, Tag: "li", Text: "fish"},
+		{Op: Added, Tag: "li", Text: "nets"},
+		{Op: Same, Tag: "li", Text: "boats"},
+		{Op: Same, Tag: "tr", Text: "Day | Hour"},
+		{Op: Same, Tag: "tr", Text: "Monday | 9:00"},
+		{Op: Removed, Tag: "p", Text: "Goodbye"},
+		{Op: Added, Tag: "img", Text: "The harbour"},
+		{Op: Added, Tag: "iframe", Text: yt},
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("DiffHTML:\n got %s\nwant %s", dump(got), dump(want))
+		t.Fatalf("Diff:\n got %s\nwant %s", dump(got), dump(want))
 	}
-	if !DiffHasChanges(got) {
-		t.Error("DiffHasChanges = false")
+	if !HasChanges(got) {
+		t.Error("HasChanges = false")
 	}
-	if same := DiffHTML(old, old); DiffHasChanges(same) || len(same) != 7 {
+	if same := Diff(old, old); HasChanges(same) || len(same) != 7 {
 		t.Errorf("a page against itself: %s", dump(same))
 	}
 }
@@ -43,13 +43,13 @@ func TestDiffHTML(t *testing.T) {
 // TestDiffHTML_Edges: empty versions, text outside blocks, and a change
 // too large for the table, which still lists every block.
 func TestDiffHTML_Edges(t *testing.T) {
-	if d := DiffHTML("", ""); len(d) != 0 {
+	if d := Diff("", ""); len(d) != 0 {
 		t.Errorf("two empty pages: %s", dump(d))
 	}
-	if d := DiffHTML("", "plain text"); len(d) != 1 || d[0].Op != DiffAdded || d[0].Tag != "" || d[0].Text != "plain text" {
+	if d := Diff("", "plain text"); len(d) != 1 || d[0].Op != Added || d[0].Tag != "" || d[0].Text != "plain text" {
 		t.Errorf("text outside blocks: %s", dump(d))
 	}
-	if d := DiffHTML("<p>a</p>", ""); len(d) != 1 || d[0].Op != DiffRemoved {
+	if d := Diff("<p>a</p>", ""); len(d) != 1 || d[0].Op != Removed {
 		t.Errorf("all removed: %s", dump(d))
 	}
 	var a, b strings.Builder
@@ -57,13 +57,13 @@ func TestDiffHTML_Edges(t *testing.T) {
 		fmt.Fprintf(&a, "<p>old %d</p>", i)
 		fmt.Fprintf(&b, "<li>new %d</li>", i)
 	}
-	d := DiffHTML("<p>first</p>"+a.String(), "<p>first</p>"+b.String())
-	if len(d) != 1+2100+2100 || d[0].Op != DiffSame || d[1].Op != DiffRemoved || d[len(d)-1].Op != DiffAdded {
+	d := Diff("<p>first</p>"+a.String(), "<p>first</p>"+b.String())
+	if len(d) != 1+2100+2100 || d[0].Op != Same || d[1].Op != Removed || d[len(d)-1].Op != Added {
 		t.Errorf("a large change: %d blocks, %v … %v", len(d), d[1], d[len(d)-1])
 	}
 }
 
-func dump(d []DiffBlock) string {
+func dump(d []Block) string {
 	var b strings.Builder
 	for _, x := range d {
 		fmt.Fprintf(&b, "\n  %s <%s> %q %v", x.Op, x.Tag, x.Text, x.Words)

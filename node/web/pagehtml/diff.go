@@ -1,4 +1,4 @@
-package web
+package pagehtml
 
 import (
 	"strings"
@@ -6,30 +6,30 @@ import (
 	"golang.org/x/net/html"
 )
 
-// DiffOp says what became of a block or a word between two versions.
-type DiffOp string
+// Op says what became of a block or a word between two versions.
+type Op string
 
 // The operations of a diff.
 const (
-	DiffSame    DiffOp = "same"    // in both versions
-	DiffAdded   DiffOp = "added"   // only in the new version
-	DiffRemoved DiffOp = "removed" // only in the old version
-	DiffChanged DiffOp = "changed" // a block of the old version rewritten in the new one: see Words
+	Same    Op = "same"    // in both versions
+	Added   Op = "added"   // only in the new version
+	Removed Op = "removed" // only in the old version
+	Changed Op = "changed" // a block of the old version rewritten in the new one: see Words
 )
 
-// DiffBlock is one block of a page (a heading, a paragraph, a list item,
+// Block is one block of a page (a heading, a paragraph, a list item,
 // a table row, an image, an embed) in the comparison of two versions.
-type DiffBlock struct {
-	Op   DiffOp
+type Block struct {
+	Op   Op
 	Tag  string // the block's element: p, h2, li, tr, img, iframe…; "" for text outside any
 	Text string // the block's text (an image's alt text, an embed's address); the new text of a changed block
 	// Words are a changed block's words, each same, added or removed.
-	Words []DiffWord
+	Words []Word
 }
 
-// DiffWord is a word of a changed block.
-type DiffWord struct {
-	Op   DiffOp
+// Word is a word of a changed block.
+type Word struct {
+	Op   Op
 	Text string
 }
 
@@ -44,38 +44,38 @@ var blockTags = map[string]bool{
 // it the middle of two versions is shown as removed then added.
 const maxDiffCells = 4 << 20
 
-// DiffHTML compares two versions of a page's HTML block by block (the text
+// Diff compares two versions of a page's HTML block by block (the text
 // of each heading, paragraph, list item, table row, and each image and
 // embed) for the "what changed" view: blocks in both versions are same,
 // the others added or removed, and a removed block followed by an added
 // one of the same element is one changed block compared word by word.
-func DiffHTML(old, new string) []DiffBlock {
+func Diff(old, new string) []Block {
 	a, b := htmlBlocks(old), htmlBlocks(new)
 	eq := func(i, j int) bool { return a[i] == b[j] }
-	var out []DiffBlock
+	var out []Block
 	var removed, added []block
 	flush := func() {
 		n := min(len(removed), len(added))
 		k := 0
 		for ; k < n && removed[k].tag == added[k].tag; k++ {
-			out = append(out, DiffBlock{Op: DiffChanged, Tag: added[k].tag, Text: added[k].text, Words: diffWords(removed[k].text, added[k].text)})
+			out = append(out, Block{Op: Changed, Tag: added[k].tag, Text: added[k].text, Words: diffWords(removed[k].text, added[k].text)})
 		}
 		for _, r := range removed[k:] {
-			out = append(out, DiffBlock{Op: DiffRemoved, Tag: r.tag, Text: r.text})
+			out = append(out, Block{Op: Removed, Tag: r.tag, Text: r.text})
 		}
 		for _, x := range added[k:] {
-			out = append(out, DiffBlock{Op: DiffAdded, Tag: x.tag, Text: x.text})
+			out = append(out, Block{Op: Added, Tag: x.tag, Text: x.text})
 		}
 		removed, added = removed[:0], added[:0]
 	}
 	for _, e := range lcs(len(a), len(b), eq) {
 		switch e.op {
-		case DiffSame:
+		case Same:
 			flush()
-			out = append(out, DiffBlock{Op: DiffSame, Tag: b[e.j].tag, Text: b[e.j].text})
-		case DiffRemoved:
+			out = append(out, Block{Op: Same, Tag: b[e.j].tag, Text: b[e.j].text})
+		case Removed:
 			removed = append(removed, a[e.i])
-		case DiffAdded:
+		case Added:
 			added = append(added, b[e.j])
 		}
 	}
@@ -83,10 +83,10 @@ func DiffHTML(old, new string) []DiffBlock {
 	return out
 }
 
-// DiffHasChanges reports whether a diff has anything but same blocks.
-func DiffHasChanges(d []DiffBlock) bool {
+// HasChanges reports whether a diff has anything but same blocks.
+func HasChanges(d []Block) bool {
 	for _, b := range d {
-		if b.Op != DiffSame {
+		if b.Op != Same {
 			return true
 		}
 	}
@@ -169,17 +169,17 @@ func lastIndex(list []string, s string) int {
 }
 
 // diffWords compares two texts word by word.
-func diffWords(old, new string) []DiffWord {
+func diffWords(old, new string) []Word {
 	a, b := strings.Fields(old), strings.Fields(new)
-	var out []DiffWord
+	var out []Word
 	for _, e := range lcs(len(a), len(b), func(i, j int) bool { return a[i] == b[j] }) {
 		switch e.op {
-		case DiffSame:
-			out = append(out, DiffWord{DiffSame, b[e.j]})
-		case DiffRemoved:
-			out = append(out, DiffWord{DiffRemoved, a[e.i]})
-		case DiffAdded:
-			out = append(out, DiffWord{DiffAdded, b[e.j]})
+		case Same:
+			out = append(out, Word{Same, b[e.j]})
+		case Removed:
+			out = append(out, Word{Removed, a[e.i]})
+		case Added:
+			out = append(out, Word{Added, b[e.j]})
 		}
 	}
 	return out
@@ -188,7 +188,7 @@ func diffWords(old, new string) []DiffWord {
 // edit is one step of a longest common subsequence's script: the i-th
 // element of the old sequence, the j-th of the new one, or both.
 type edit struct {
-	op   DiffOp
+	op   Op
 	i, j int
 }
 
@@ -201,7 +201,7 @@ func lcs(n, m int, eq func(i, j int) bool) []edit {
 	var out []edit
 	pre := 0
 	for pre < n && pre < m && eq(pre, pre) {
-		out = append(out, edit{DiffSame, pre, pre})
+		out = append(out, edit{Same, pre, pre})
 		pre++
 	}
 	suf := 0
@@ -211,10 +211,10 @@ func lcs(n, m int, eq func(i, j int) bool) []edit {
 	rn, rm := n-pre-suf, m-pre-suf
 	if rn*rm > maxDiffCells {
 		for i := range rn {
-			out = append(out, edit{DiffRemoved, pre + i, -1})
+			out = append(out, edit{Removed, pre + i, -1})
 		}
 		for j := range rm {
-			out = append(out, edit{DiffAdded, -1, pre + j})
+			out = append(out, edit{Added, -1, pre + j})
 		}
 	} else {
 		// l[i][j]: the length of the longest common subsequence of the
@@ -237,20 +237,20 @@ func lcs(n, m int, eq func(i, j int) bool) []edit {
 		for i < rn || j < rm {
 			switch {
 			case i < rn && j < rm && eq(pre+i, pre+j):
-				out = append(out, edit{DiffSame, pre + i, pre + j})
+				out = append(out, edit{Same, pre + i, pre + j})
 				i++
 				j++
 			case j == rm || i < rn && l[(i+1)*w+j] >= l[i*w+j+1]:
-				out = append(out, edit{DiffRemoved, pre + i, -1})
+				out = append(out, edit{Removed, pre + i, -1})
 				i++
 			default:
-				out = append(out, edit{DiffAdded, -1, pre + j})
+				out = append(out, edit{Added, -1, pre + j})
 				j++
 			}
 		}
 	}
 	for k := suf; k > 0; k-- {
-		out = append(out, edit{DiffSame, n - k, m - k})
+		out = append(out, edit{Same, n - k, m - k})
 	}
 	return out
 }

@@ -1,14 +1,16 @@
-package web
+package pagehtml
 
 import (
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/web"
 	"golang.org/x/net/html"
 )
 
@@ -19,7 +21,7 @@ import (
 // ("*" is one whole segment), and the rest of its path has no "." or ".."
 // segment, percent sign or backslash, so that a browser's normalisation
 // cannot take it out of the prefix. A nil *Embeds allows nothing. The same
-// compiled expression decides in CheckPageHTML, in the sanitiser and in
+// compiled expression decides in Check, in the sanitiser and in
 // EmbedURL.
 type Embeds struct {
 	prefixes []string
@@ -46,7 +48,7 @@ func NewEmbeds(prefixes []string) (*Embeds, error) {
 			return nil, err
 		}
 		host, path, _ := strings.Cut(p, "/")
-		if !contains(e.hosts, host) {
+		if !slices.Contains(e.hosts, host) {
 			e.hosts = append(e.hosts, host)
 		}
 		var b strings.Builder
@@ -299,20 +301,20 @@ func youtubeStart(vals ...string) int {
 // EmbedLookup is the JSON endpoint of the editor's embed field (GET with
 // ?url=): {"src": …} with the address EmbedURL made of the pasted url,
 // or a 400 error whose message, in the reader's language, names the host
-// that is not on allow and the services that are. Register it where the
-// editor's data-embed attribute points.
-func (k *Kit) EmbedLookup(allow *Embeds) APIHandler {
-	return func(w http.ResponseWriter, r *http.Request, st *RequestState) {
+// that is not on allow and the services that are. A feature registers it
+// (k.API) where its editor's data-embed attribute points (web.Editor).
+func EmbedLookup(k *web.Kit, allow *Embeds) web.APIHandler {
+	return func(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 		src, ok := EmbedURL(r.URL.Query().Get("url"), allow)
 		if ok {
-			WriteJSON(w, http.StatusOK, map[string]string{"src": src})
+			web.WriteJSON(w, http.StatusOK, map[string]string{"src": src})
 			return
 		}
 		err := embedRefused(src, allow)
-		var body APIError
+		var body web.APIError
 		body.Error.Code = twinfed.EINVALID
-		body.Error.Message = k.cat.ErrorText(st.Lang, err)
-		WriteJSON(w, http.StatusBadRequest, body)
+		body.Error.Message = k.Catalog().ErrorText(st.Lang, err)
+		web.WriteJSON(w, http.StatusBadRequest, body)
 	}
 }
 

@@ -1,4 +1,4 @@
-package web
+package pagehtml
 
 import (
 	"io"
@@ -10,20 +10,20 @@ import (
 	"golang.org/x/net/html"
 )
 
-// PageField is the form field a TwinSpace page's HTML is sent in; the
-// errors of CheckPageHTML name it.
-const PageField = "content"
+// Field is the form field a TwinSpace page's HTML is sent in; the
+// errors of Check name it.
+const Field = "content"
 
 // MaterialsImages is the address prefix of the images a TwinSpace page may
 // show: files of the TwinSpace's Materials, served by the node itself.
 const MaterialsImages = "/twinspace/materials/file?"
 
-// IframeSandbox is the sandbox every embed of a page is given: the
+// Sandbox is the sandbox every embed of a page is given: the
 // service's player runs and may open its own page in a new tab, but may
 // not navigate the TwinSpace's page or reach it.
-const IframeSandbox = "allow-scripts allow-same-origin allow-popups allow-presentation allow-forms"
+const Sandbox = "allow-scripts allow-same-origin allow-popups allow-presentation allow-forms"
 
-// PagePolicy is what a TwinSpace page's HTML may hold: headings h2 to h4,
+// Policy is what a TwinSpace page's HTML may hold: headings h2 to h4,
 // paragraphs, bold, italic, underline, strike-through, quotes, lists,
 // links (http, https, mailto and addresses of the node, rel="nofollow
 // noopener", target only _blank), tables, figures, images of the
@@ -31,19 +31,19 @@ const IframeSandbox = "allow-scripts allow-same-origin allow-popups allow-presen
 // Check refuses what is dangerous with a message saying what; Sanitize
 // keeps only what the policy allows, for what is stored and what other
 // nodes send.
-type PagePolicy struct {
+type Policy struct {
 	embeds *Embeds
 	images string
 	img    *regexp.Regexp
 	bm     *bluemonday.Policy
 }
 
-// NewPagePolicy returns the policy of pages whose embeds are on allow and
+// New returns the policy of pages whose embeds are on allow and
 // whose images' addresses start with images (a path of the node, such as
 // MaterialsImages: it starts with one "/").
-func NewPagePolicy(allow *Embeds, images string) *PagePolicy {
+func New(allow *Embeds, images string) *Policy {
 	if !strings.HasPrefix(images, "/") || strings.HasPrefix(images, "//") {
-		panic("web: NewPagePolicy: images must be a path of the node, such as " + MaterialsImages)
+		panic("web: New: images must be a path of the node, such as " + MaterialsImages)
 	}
 	rest := `(?:` + segment + `)?` + tail
 	if strings.Contains(images, "?") {
@@ -69,16 +69,16 @@ func NewPagePolicy(allow *Embeds, images string) *PagePolicy {
 	p.AllowAttrs("width", "height").Matching(size).OnElements("img", "iframe")
 	p.AllowAttrs("src").Matching(allow.pattern()).OnElements("iframe")
 	p.AllowAttrs("title").OnElements("iframe")
-	return &PagePolicy{embeds: allow, images: images, img: img, bm: p}
+	return &Policy{embeds: allow, images: images, img: img, bm: p}
 }
 
 // Embeds returns the list of embeddable services the policy allows.
-func (p *PagePolicy) Embeds() *Embeds { return p.embeds }
+func (p *Policy) Embeds() *Embeds { return p.embeds }
 
 // Sanitize returns the part of s the policy allows, with every link given
-// rel="nofollow noopener" and every iframe the IframeSandbox, lazy loading
+// rel="nofollow noopener" and every iframe the Sandbox, lazy loading
 // and no referrer beyond the node's origin.
-func (p *PagePolicy) Sanitize(s string) string {
+func (p *Policy) Sanitize(s string) string {
 	clean := p.bm.Sanitize(s)
 	var b strings.Builder
 	z := html.NewTokenizer(strings.NewReader(clean))
@@ -93,7 +93,7 @@ func (p *PagePolicy) Sanitize(s string) string {
 			case "a":
 				t.Attr = setAttr(t.Attr, "rel", "nofollow noopener")
 			case "iframe":
-				t.Attr = setAttr(t.Attr, "sandbox", IframeSandbox)
+				t.Attr = setAttr(t.Attr, "sandbox", Sandbox)
 				t.Attr = setAttr(t.Attr, "loading", "lazy")
 				t.Attr = setAttr(t.Attr, "referrerpolicy", "strict-origin-when-cross-origin")
 				t.Attr = setAttr(t.Attr, "allowfullscreen", "")
@@ -116,11 +116,11 @@ func setAttr(attrs []html.Attribute, key, val string) []html.Attribute {
 	return append(attrs, html.Attribute{Key: key, Val: val})
 }
 
-// Check is CheckPageHTML with the policy's embeds, and refuses as well an
+// Check is Check with the policy's embeds, and refuses as well an
 // image whose address is not one of the TwinSpace's Materials (the page
 // would show nothing: the node's pages load images only from itself).
-func (p *PagePolicy) Check(s string) error {
-	if err := CheckPageHTML(s, p.embeds); err != nil {
+func (p *Policy) Check(s string) error {
+	if err := Check(s, p.embeds); err != nil {
 		return err
 	}
 	return walkTags(s, func(t html.Token) error {
@@ -152,15 +152,15 @@ var urlAttrs = map[string]bool{
 	"icon": true, "usemap": true, "to": true, "from": true, "values": true,
 }
 
-// CheckPageHTML refuses the HTML of a page that holds what is dangerous,
+// Check refuses the HTML of a page that holds what is dangerous,
 // with an EINVALID error whose message names it and whose field error is
-// on PageField: a script, style, object, embed or form element (or a
+// on Field: a script, style, object, embed or form element (or a
 // frame, base, link, meta, a form control, svg or math), an event handler attribute
 // (on…) or an iframe's srcdoc, a javascript:, vbscript: or data: address, a style attribute
 // with a script in it, or an iframe whose address is not on allow (the
 // message names its host and the services allowed). Whatever it lets
-// through is still sanitised (PagePolicy.Sanitize) before it is stored.
-func CheckPageHTML(s string, allow *Embeds) error {
+// through is still sanitised (Policy.Sanitize) before it is stored.
+func Check(s string, allow *Embeds) error {
 	return walkTags(s, func(t html.Token) error {
 		if refusedElements[t.Data] {
 			return pageRefused(twinfed.Errorf(twinfed.EINVALID, "A page may not hold a <%s> element: pages have no scripts, styles, plug-ins, forms or drawings in code. Remove it and save again.", t.Data))
@@ -198,9 +198,9 @@ func CheckPageHTML(s string, allow *Embeds) error {
 	})
 }
 
-// pageRefused adds the field error of PageField to err.
+// pageRefused adds the field error of Field to err.
 func pageRefused(err *twinfed.Error) *twinfed.Error {
-	err.Fields = map[string]string{PageField: "This page holds something pages may not have; see the message at the top."}
+	err.Fields = map[string]string{Field: "This page holds something pages may not have; see the message at the top."}
 	return err
 }
 
