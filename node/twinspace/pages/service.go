@@ -195,11 +195,11 @@ type Edit struct {
 // someone else's save has replaced meanwhile: nothing was saved.
 type Conflict struct {
 	Err     *twinfed.Error // ECONFLICT
-	Name    string    // who saved the page's text last
-	At      time.Time // when
-	Version int64     // the page's version now: the base to save over it
-	From    string    // the revision the writer had edited, to compare with
-	To      string    // the revision of the save that came between
+	Name    string         // who saved the page's text last
+	At      time.Time      // when
+	Version int64          // the page's version now: the base to save over it
+	From    string         // the revision the writer had edited, to compare with
+	To      string         // the revision of the save that came between
 }
 
 // Error implements error.
