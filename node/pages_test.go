@@ -270,7 +270,9 @@ func TestPages_WebJourney(t *testing.T) {
 	}
 
 	// The API refuses the same HTML.
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if code := anna.API("POST", "/api/v1/twinspace/pages", map[string]any{"id": p.ID, "title": "X", "content": `<svg onload="alert(1)"></svg>`}, csrfOf(t, anna), &e); code != 400 || !strings.Contains(e.Error.Message, "<svg>") {
 		t.Fatalf("API save of an svg: %d %+v", code, e)
 	}
