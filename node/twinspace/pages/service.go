@@ -348,6 +348,9 @@ func (s *Service) Delete(ctx context.Context, p *twinfed.Principal, project, pag
 // Move moves a page one place up (up) or down among its siblings: the
 // siblings are numbered again in their new order, in one transaction.
 func (s *Service) Move(ctx context.Context, p *twinfed.Principal, project, page string, up bool) error {
+	if err := s.mayReorder(ctx, p, project); err != nil {
+		return err
+	}
 	var sibs []*twinfed.SpaceObject
 	err := s.ts.Store().View(func(txn *badger.Txn) error {
 		o, err := twinspace.Object(txn, project, page)
@@ -376,6 +379,9 @@ func (s *Service) Move(ctx context.Context, p *twinfed.Principal, project, page 
 // last among its new siblings. A page cannot go under itself or one of
 // its own sub-pages.
 func (s *Service) Reparent(ctx context.Context, p *twinfed.Principal, project, page, parent string) error {
+	if err := s.mayReorder(ctx, p, project); err != nil {
+		return err
+	}
 	var sibs []*twinfed.SpaceObject
 	err := s.ts.Store().View(func(txn *badger.Txn) error {
 		o, err := twinspace.Object(txn, project, page)
@@ -401,6 +407,16 @@ func (s *Service) Reparent(ctx context.Context, p *twinfed.Principal, project, p
 		return err
 	}
 	return s.renumber(ctx, p, project, sibs, page, parent)
+}
+
+// mayReorder refuses at once a move p's role does not allow, before any
+// check of the move itself (EditAll checks it again).
+func (s *Service) mayReorder(ctx context.Context, p *twinfed.Principal, project string) error {
+	v, err := s.ts.OpenView(ctx, p, project, false)
+	if err != nil {
+		return err
+	}
+	return v.Require(twinfed.SpaceReorderPages)
 }
 
 // renumber gives sibs the orders 1, 2, … (moved, when set, also its new
