@@ -145,7 +145,7 @@ func TestFederation_Pages(t *testing.T) {
 	// A script, and an embed of a service the node does not list, are
 	// refused with a message naming them, and change nothing anywhere.
 	for bad, want := range map[string]string{
-		`<p>Hi</p><script>alert(1)</script>`:                    "A page may not hold a <script> element",
+		`<p>Hi</p><script>alert(1)</script>`:                   "A page may not hold a <script> element",
 		`<iframe src="https://evil.example/embed/1"></iframe>`: "evil.example is not on this node's list of services a page may embed",
 	} {
 		code, out := js.call("POST", "/api/v1/twinspace/pages", map[string]any{"id": p.ID, "page": page, "title": "Rivers", "content": bad, "base": v2})
