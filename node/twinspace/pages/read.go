@@ -26,17 +26,15 @@ type Entry struct {
 // two nodes put in a loop shows at the top: no page is ever out of
 // reach.
 func (s *Service) Tree(v *twinspace.View) ([]Entry, error) {
-	var all []*twinfed.SpaceObject
-	err := s.ts.Store().View(func(txn *badger.Txn) error {
-		return twinspace.Each(txn, v.Project.ID, twinfed.SpaceKindPage, func(o *twinfed.SpaceObject) error {
-			if s.ts.Sees(v, o) {
-				all = append(all, o)
-			}
-			return nil
-		})
-	})
+	outlines, err := s.outline.pages(s, v.Project.ID)
 	if err != nil {
 		return nil, err
+	}
+	var all []*twinfed.SpaceObject
+	for _, o := range outlines {
+		if s.ts.Sees(v, o) {
+			all = append(all, o)
+		}
 	}
 	return tree(all), nil
 }

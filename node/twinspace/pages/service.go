@@ -35,9 +35,10 @@ type Images interface {
 // Service is the Pages tool of the node's TwinSpaces. It is safe for
 // concurrent use.
 type Service struct {
-	ts     *twinspace.Service
-	policy *pagehtml.Policy
-	images Images
+	ts      *twinspace.Service
+	policy  *pagehtml.Policy
+	images  Images
+	outline outline
 }
 
 // New builds the Pages tool on the TwinSpace's core and registers its
@@ -45,7 +46,7 @@ type Service struct {
 // images, when not nil, the Materials' images for the editor.
 func New(ts *twinspace.Service, embeds *pagehtml.Embeds, images Images) *Service {
 	s := &Service{ts: ts, policy: pagehtml.New(embeds, pagehtml.MaterialsImages), images: images}
-	ts.Register(twinfed.SpaceKindPage, twinspace.Kind{Create: twinfed.SpaceCreatePage, Needs: pageNeeds, Check: s.checkPage})
+	ts.Register(twinfed.SpaceKindPage, twinspace.Kind{Create: twinfed.SpaceCreatePage, Needs: pageNeeds, Check: s.checkPage, Applied: s.pageApplied})
 	ts.Register(twinfed.SpaceKindRevision, twinspace.Kind{Create: twinfed.SpaceEditPage, Needs: revisionNeeds, Check: s.checkRevision, Quiet: true})
 	return s
 }
