@@ -179,7 +179,89 @@ func TestFederation_Pages(t *testing.T) {
 	if code != http.StatusSeeOther {
 		t.Fatalf("Jean saves his version: %d", code)
 	}
-	same("IT and FR never showed Jean's version", "Jean adds the Loire.", 4)
+	v5 := same("IT and FR never showed Jean's version", "Jean adds the Loire.", 4)
+
+	// Both save version 5 at the same moment, on their own nodes: no
+	// edit is lost. Each save either reaches the history on both nodes,
+	// or its writer is told another came first (409); when both went
+	// through, both nodes show the same page and say it was edited
+	// concurrently.
+	type result struct {
+		who, text string
+		code      int
+	}
+	done := make(chan result, 2)
+	for _, w := range []struct {
+		s         *memberSession
+		who, text string
+	}{{ms, "maria", "<p>Maria, at once.</p>"}, {js, "jean", "<p>Jean, at once.</p>"}} {
+		go func() {
+			code, _, _ := submitQuiet(w.s, "/twinspace/pages/save", url.Values{"id": {p.ID}, "page": {page}, "title": {"Rivers"}, "content": {w.text}, "base": {strconv.FormatInt(v5, 10)}})
+			done <- result{w.who, w.text, code}
+		}()
+	}
+	var saved []string
+	for range 2 {
+		r := <-done
+		switch r.code {
+		case http.StatusSeeOther:
+			saved = append(saved, r.text)
+		case http.StatusConflict:
+		default:
+			t.Fatalf("%s's save at the same moment: %d", r.who, r.code)
+		}
+	}
+	if len(saved) == 0 {
+		t.Fatal("both saves made at the same moment were refused")
+	}
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		iv, ic, _, _ := pageOn(ms)
+		fv, fc, _, _ := pageOn(js)
+		if iv != fv || ic != fc {
+			return false
+		}
+		for _, s := range []*memberSession{ms, js} {
+			_, h := s.call("GET", "/api/v1/twinspace/pages/history?"+pq, nil)
+			texts := ""
+			for _, r := range list(h, "revisions") {
+				texts += r.(map[string]any)["revision"].(map[string]any)["content"].(string)
+			}
+			for _, text := range saved {
+				if !strings.Contains(texts, text) {
+					return false
+				}
+			}
+		}
+		return true
+	}, "the saves made at the same moment never reached both histories alike")
+	if len(saved) == 2 {
+		for _, s := range []*memberSession{ms, js} {
+			_, pg := s.call("GET", "/api/v1/twinspace/pages/page?"+pq, nil)
+			body := s.page("/twinspace/pages?" + pq)
+			if len(list(pg, "concurrent")) != 2 || !strings.Contains(body, `<div class="notice" role="status"><p>`) {
+				t.Errorf("%s: the page does not say it was edited concurrently: %v", s.base, pg)
+			}
+		}
+	}
+	t.Logf("saves made at the same moment: %d went through", len(saved))
+}
+
+// submitQuiet posts form to action as s with the CSRF token of the
+// session's pages, without failing the test (for goroutines).
+func submitQuiet(s *memberSession, action string, form url.Values) (int, string, string) {
+	form.Set("csrf", s.csrf)
+	req, _ := http.NewRequest("POST", s.base+action, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	s.jar.add(req)
+	c := *s.c
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err.Error(), ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header.Get("Location")
 }
 
 // submit gets from (for its CSRF token) and posts form to action as s,
