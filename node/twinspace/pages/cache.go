@@ -19,6 +19,8 @@ import (
 type outline struct {
 	mu     sync.Mutex
 	spaces map[string]map[string]*twinfed.SpaceObject // project → page → its outline
+	// saves are the outlines of pages' revisions, loaded page by page.
+	saves map[string][]*twinfed.SpaceObject // project + " " + page → its revisions
 }
 
 // brief is o without its text.
@@ -70,6 +72,67 @@ func (c *outline) applied(o *twinfed.SpaceObject) {
 	if old := m[o.ID]; old == nil || o.Supersedes(old) {
 		m[o.ID] = brief(o)
 	}
+}
+
+// revisions returns the outlines of a page's revisions (who saved which
+// version when), loading them once.
+func (c *outline) revisions(s *Service, project, page string) ([]*twinfed.SpaceObject, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := project + " " + page
+	if revs, ok := c.saves[key]; ok {
+		return revs, nil
+	}
+	var revs []*twinfed.SpaceObject
+	err := s.ts.Store().View(func(txn *badger.Txn) error {
+		return twinspace.Children(txn, project, twinfed.SpaceKindRevision, page, func(o *twinfed.SpaceObject) error {
+			revs = append(revs, briefRevision(o))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.saves == nil {
+		c.saves = map[string][]*twinfed.SpaceObject{}
+	}
+	c.saves[key] = revs
+	return revs, nil
+}
+
+// briefRevision is a revision without its text (its version kept).
+func briefRevision(o *twinfed.SpaceObject) *twinfed.SpaceObject {
+	b := brief(o)
+	b.Fields = map[string]string{"version": o.Fields["version"]}
+	return b
+}
+
+// savedRevision takes a revision the node has just stored (revisions
+// never change: a new one is added, a state seen before is left).
+func (c *outline) savedRevision(o *twinfed.SpaceObject) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := o.Project + " " + o.Parent
+	revs, ok := c.saves[key]
+	if !ok {
+		return
+	}
+	for i, r := range revs {
+		if r.ID == o.ID {
+			if o.Supersedes(r) {
+				revs[i] = o
+			}
+			return
+		}
+	}
+	c.saves[key] = append(revs[:len(revs):len(revs)], o)
+}
+
+// revisionApplied is the revision kind's Applied.
+func (s *Service) revisionApplied(txn *badger.Txn, _, o *twinfed.SpaceObject) error {
+	b := briefRevision(o)
+	s.ts.Store().AfterCommit(txn, func() { s.outline.savedRevision(b) })
+	return nil
 }
 
 // pageApplied is the page kind's Applied: the outline learns the state

@@ -149,10 +149,11 @@ func (s *Service) Page(v *twinspace.View, id string) (*Page, error) {
 	if err != nil || v.Public {
 		return out, err
 	}
-	revs, err := s.History(v, id)
+	briefs, err := s.outline.revisions(s, v.Project.ID, id)
 	if err != nil {
 		return nil, err
 	}
+	revs := marks(briefs, nil)
 	if len(revs) > 0 {
 		out.LastSave = revs[0]
 	}
@@ -162,6 +163,36 @@ func (s *Service) Page(v *twinspace.View, id string) (*Page, error) {
 		}
 	}
 	return out, nil
+}
+
+// marks orders a page's revisions newest first and marks each: the
+// version it made, which were made at the same time, which it was edited
+// from, and (cur not nil) which one the page shows.
+func marks(revs []*twinfed.SpaceObject, cur *twinfed.SpaceObject) []*Revision {
+	revs = slices.Clone(revs)
+	slices.SortStableFunc(revs, func(a, b *twinfed.SpaceObject) int {
+		return cmp.Or(-cmp.Compare(saved(a), saved(b)), b.Created.Compare(a.Created), cmp.Compare(a.ID, b.ID))
+	})
+	count := map[int64]int{}
+	for _, r := range revs {
+		count[saved(r)]++
+	}
+	out := make([]*Revision, 0, len(revs))
+	current := false
+	for _, r := range revs {
+		x := &Revision{SpaceObject: r, Saved: saved(r), Restored: r.Fields["restored"], Concurrent: count[saved(r)] > 1}
+		if cur != nil && !current && r.Content == cur.Content && r.Title == cur.Title && strconv.FormatInt(x.Saved, 10) == cur.Fields["saved"] {
+			x.Current, current = true, true
+		}
+		for _, p := range revs {
+			if saved(p) <= r.Base && p.ID != r.ID {
+				x.Prev = p.ID
+				break
+			}
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 // History returns a page's saves, newest first, for a member: who saved
@@ -187,26 +218,7 @@ func (s *Service) History(v *twinspace.View, page string) ([]*Revision, error) {
 	if err != nil {
 		return nil, err
 	}
-	count := map[int64]int{}
-	for _, r := range revs {
-		count[saved(r)]++
-	}
-	out := make([]*Revision, 0, len(revs))
-	current := false
-	for _, r := range revs {
-		x := &Revision{SpaceObject: r, Saved: saved(r), Restored: r.Fields["restored"], Concurrent: count[saved(r)] > 1}
-		if !current && r.Content == cur.Content && r.Title == cur.Title && strconv.FormatInt(x.Saved, 10) == cur.Fields["saved"] {
-			x.Current, current = true, true
-		}
-		for _, p := range revs {
-			if saved(p) <= r.Base && p.ID != r.ID {
-				x.Prev = p.ID
-				break
-			}
-		}
-		out = append(out, x)
-	}
-	return out, nil
+	return marks(revs, cur), nil
 }
 
 // Compare is two versions of a page side by side: from a revision to

@@ -47,7 +47,7 @@ type Service struct {
 func New(ts *twinspace.Service, embeds *pagehtml.Embeds, images Images) *Service {
 	s := &Service{ts: ts, policy: pagehtml.New(embeds, pagehtml.MaterialsImages), images: images}
 	ts.Register(twinfed.SpaceKindPage, twinspace.Kind{Create: twinfed.SpaceCreatePage, Needs: pageNeeds, Check: s.checkPage, Applied: s.pageApplied})
-	ts.Register(twinfed.SpaceKindRevision, twinspace.Kind{Create: twinfed.SpaceEditPage, Needs: revisionNeeds, Check: s.checkRevision, Quiet: true})
+	ts.Register(twinfed.SpaceKindRevision, twinspace.Kind{Create: twinfed.SpaceEditPage, Needs: revisionNeeds, Check: s.checkRevision, Quiet: true, Applied: s.revisionApplied})
 	return s
 }
 
