@@ -83,10 +83,10 @@
     { cmd: 'italic', label: 'italic', glyph: 'I', state: 'italic', key: 'i' },
     { cmd: 'insertUnorderedList', label: 'ul', glyph: '•≡', state: 'insertUnorderedList' },
     { cmd: 'insertOrderedList', label: 'ol', glyph: '1≡', state: 'insertOrderedList' },
-    { cmd: 'link', label: 'link', glyph: '🔗', panel: true, key: 'k' },
-    { cmd: 'table', label: 'table', glyph: '▦', panel: true },
-    { cmd: 'image', label: 'image', glyph: '🖼', panel: true, needs: 'images' },
-    { cmd: 'embed', label: 'embed', glyph: '▶', panel: true, needs: 'embed' },
+    { cmd: 'link', label: 'link', text: 'link', panel: true, key: 'k' },
+    { cmd: 'table', label: 'table', text: 'table', panel: true },
+    { cmd: 'image', label: 'image', text: 'image-short', panel: true, needs: 'images' },
+    { cmd: 'embed', label: 'embed', text: 'embed-short', panel: true, needs: 'embed' },
     { cmd: 'undo', label: 'undo', glyph: '↶' },
     { cmd: 'redo', label: 'redo', glyph: '↷' }
   ];
@@ -113,7 +113,10 @@
       if (b.needs && !root.getAttribute('data-' + b.needs)) { return; }
       var name = self.L(b.label);
       var btn = el('button', { type: 'button', 'class': 'editor-button', 'data-cmd': b.cmd, 'aria-label': name, title: name, tabindex: '-1' });
-      btn.appendChild(el('span', { 'aria-hidden': 'true' }, b.glyph));
+      // Formatting shows a sign; the panels a short word (no emoji:
+      // school computers often lack their font).
+      btn.appendChild(el('span', { 'aria-hidden': 'true' }, b.text ? (self.L(b.text) || name) : b.glyph));
+      if (b.text) { btn.classList.add('editor-word'); }
       if (b.state || b.block) { btn.setAttribute('aria-pressed', 'false'); }
       if (b.panel) { btn.setAttribute('aria-haspopup', 'dialog'); btn.setAttribute('aria-expanded', 'false'); }
       btn._def = b;
