@@ -82,12 +82,25 @@ func (p *Policy) Sanitize(s string) string {
 	clean := p.bm.Sanitize(s)
 	var b strings.Builder
 	z := html.NewTokenizer(strings.NewReader(clean))
+	openFrames := 0 // iframes dropped whose end tag is still to come
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
 			break
 		}
 		t := z.Token()
+		if (t.Data == "img" || t.Data == "iframe") && tt != html.EndTagToken {
+			if _, ok := attr(t, "src"); !ok { // its address was refused: nothing to show
+				if t.Data == "iframe" && tt == html.StartTagToken {
+					openFrames++
+				}
+				continue
+			}
+		}
+		if tt == html.EndTagToken && t.Data == "iframe" && openFrames > 0 {
+			openFrames--
+			continue
+		}
 		if tt == html.StartTagToken || tt == html.SelfClosingTagToken {
 			switch t.Data {
 			case "a":
