@@ -257,6 +257,16 @@ func TestPages_WebJourney(t *testing.T) {
 		t.Fatalf("after the restore: %d revisions, %s", r, c)
 	}
 
+	// A publication or a move since the writer opened the page is not a
+	// conflict: only someone else's save of the text is.
+	opened, _, _ := pageState(t, n, p.ID, rivers)
+	if code, _, _ := anna.Form(tab+"&page="+url.QueryEscape(rivers), "/twinspace/pages/publish", url.Values{"id": {p.ID}, "page": {rivers}}); code != http.StatusSeeOther {
+		t.Fatalf("back to draft: %d", code)
+	}
+	if code, _, _ := savePage(bruno, p.ID, rivers, "", "Rivers", before+"<p>After the publication.</p>", opened); code != http.StatusSeeOther {
+		t.Fatalf("a save after a publication since: %d\n%s", code, bruno.Last)
+	}
+
 	// A page with sub-pages is not deleted; a leaf is, by its author or
 	// an administrator.
 	if code, page, _ := anna.Form(tab, "/twinspace/pages/delete", url.Values{"id": {p.ID}, "page": {tiber}}); code != http.StatusConflict || !strings.Contains(page, "This page has sub-pages") {
