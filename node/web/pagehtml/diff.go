@@ -20,17 +20,17 @@ const (
 // Block is one block of a page (a heading, a paragraph, a list item,
 // a table row, an image, an embed) in the comparison of two versions.
 type Block struct {
-	Op   Op
-	Tag  string // the block's element: p, h2, li, tr, img, iframe…; "" for text outside any
-	Text string // the block's text (an image's alt text, an embed's address); the new text of a changed block
+	Op   Op     `json:"op"`
+	Tag  string `json:"tag"`  // the block's element: p, h2, li, tr, img, iframe…; "" for text outside any
+	Text string `json:"text"` // the block's text (an image's alt text, an embed's address); the new text of a changed block
 	// Words are a changed block's words, each same, added or removed.
-	Words []Word
+	Words []Word `json:"words,omitempty"`
 }
 
 // Word is a word of a changed block.
 type Word struct {
-	Op   Op
-	Text string
+	Op   Op     `json:"op"`
+	Text string `json:"text"`
 }
 
 // blockTags are the elements whose text is one block.
