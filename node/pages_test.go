@@ -14,6 +14,7 @@ import (
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/twinspace/pages"
+	"github.com/twinfed/twinfed/node/web/pagehtml"
 )
 
 // The TwinSpace's Pages tool through the web on one node (a national
@@ -246,6 +247,11 @@ func TestPages_WebJourney(t *testing.T) {
 	first := hist.Revisions[2]
 	if !hist.Revisions[0].Current || first.Saved != 1 || first.Prev != "" || hist.Revisions[0].Prev != hist.Revisions[1].ID {
 		t.Fatalf("history: %+v", hist.Revisions)
+	}
+	var cmp struct{ Blocks []pagehtml.Block }
+	if code := anna.API("GET", "/api/v1/twinspace/pages/compare?id="+url.QueryEscape(p.ID)+"&page="+url.QueryEscape(rivers)+"&from="+url.QueryEscape(hist.Revisions[2].ID)+"&to="+url.QueryEscape(hist.Revisions[1].ID), nil, "", &cmp); code != 200 ||
+		len(cmp.Blocks) == 0 || cmp.Blocks[len(cmp.Blocks)-1].Op != pagehtml.Added || cmp.Blocks[len(cmp.Blocks)-1].Text != "Bruno adds the Aniene." {
+		t.Fatalf("compare through the API: %d %+v", code, cmp.Blocks)
 	}
 	cur, _, _ := pageState(t, n, p.ID, rivers)
 	code, _, to = anna.Form("/twinspace/pages/history?id="+url.QueryEscape(p.ID)+"&page="+url.QueryEscape(rivers), "/twinspace/pages/restore",
