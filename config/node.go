@@ -38,6 +38,7 @@ type Node struct {
 	TLS          NodeTLS             `toml:"tls"`
 	Federation   Federation          `toml:"federation"`
 	Events       Events              `toml:"events"`
+	TwinSpace    TwinSpace           `toml:"twinspace"`
 	Log          Log                 `toml:"log"`
 }
 
@@ -106,6 +107,49 @@ func (e Events) validate(p *Problems, key string) {
 	}
 }
 
+// TwinSpace configures the projects' TwinSpaces.
+type TwinSpace struct {
+	// Embeds are the services a TwinSpace page may embed (videos, boards,
+	// quizzes, documents): each a host and a path prefix of its embed
+	// addresses, "*" standing for one whole path segment
+	// (twinfed.CheckEmbedPrefix). An empty list allows no embed.
+	Embeds []string `toml:"embeds"`
+}
+
+// DefaultEmbeds returns the education services a page may embed unless
+// the node lists its own.
+func DefaultEmbeds() []string {
+	return []string{
+		"www.youtube-nocookie.com/embed/",          // YouTube, without cookies until the video plays
+		"player.vimeo.com/video/",                  // Vimeo
+		"padlet.com/embed/",                        // Padlet boards
+		"learningapps.org/watch",                   // LearningApps
+		"wordwall.net/embed/",                      // Wordwall
+		"view.genial.ly/",                          // Genially
+		"docs.google.com/document/d/e/*/pub",       // a published Google document
+		"docs.google.com/presentation/d/e/*/embed", // a published Google presentation
+		"docs.google.com/forms/d/e/*/viewform",     // a Google form
+		"h5p.org/h5p/embed/",                       // H5P
+		"www.canva.com/design/",                    // Canva designs (…/view?embed)
+		"quizlet.com/*/*/embed",                    // Quizlet sets
+		"www.geogebra.org/material/iframe/",        // GeoGebra
+		"www.menti.com/",                           // Mentimeter, the voting page
+		"www.mentimeter.com/app/presentation/",     // Mentimeter presentations
+		"read.bookcreator.com/",                    // Book Creator
+	}
+}
+
+func (t TwinSpace) validate(p *Problems, key string) {
+	for i, e := range t.Embeds {
+		if err := twinfed.CheckEmbedPrefix(e); err != nil {
+			p.Addf(key+".embeds["+itoa(i)+"]", "%s", err.Error())
+		}
+		if slices.Index(t.Embeds, e) < i {
+			p.Addf(key+".embeds["+itoa(i)+"]", "%q is listed twice", e)
+		}
+	}
+}
+
 // Accounts configures sessions, links, passwords and limits.
 type Accounts struct {
 	SessionLifetime time.Duration `toml:"session_lifetime"` // a session expires this long after login
@@ -155,6 +199,7 @@ func DefaultNode() Node {
 		Limits:      DefaultLimits(),
 		Federation:  DefaultFederation(),
 		Events:      DefaultEvents(),
+		TwinSpace:   TwinSpace{Embeds: DefaultEmbeds()},
 		Log:         Log{Level: "info", Format: "text"},
 	}
 }
@@ -242,6 +287,7 @@ func (c *Node) Validate() error {
 	c.Eligibility.Problems(func(key, problem string) { p.Addf(key, "%s", problem) })
 	c.Limits.validate(&p, "limits")
 	c.Events.validate(&p, "events")
+	c.TwinSpace.validate(&p, "twinspace")
 	c.TLS.validate(&p, "tls", c.BaseURL)
 	c.RegistryTLS.validate(&p, "registry_tls", c.Registry)
 	a := c.Accounts

@@ -79,6 +79,12 @@ func TestNode_Validate(t *testing.T) {
 			c.TLS.ACMEDomains = []string{"www.twinfed.example"}
 		}, `does not include base_url's host "it.twinfed.example"`},
 		{"acme without domains", func(c *Node) { c.TLS.ACMEEmail = "ops@indire.example" }, "tls.acme_domains: is empty"},
+		{"embed without a path", func(c *Node) { c.TwinSpace.Embeds = []string{"www.youtube.com"} }, `twinspace.embeds[0]: "www.youtube.com" is not a host and a path prefix`},
+		{"embed with a scheme", func(c *Node) { c.TwinSpace.Embeds = []string{"https://www.youtube.com/embed/"} }, `twinspace.embeds[0]`},
+		{"embed climbing out", func(c *Node) { c.TwinSpace.Embeds = []string{"example.org/embed/../"} }, `may not hold a ".." segment`},
+		{"embed in capitals", func(c *Node) { c.TwinSpace.Embeds = []string{"Player.Vimeo.com/video/"} }, "lower case"},
+		{"embed wildcard in a segment", func(c *Node) { c.TwinSpace.Embeds = []string{"quizlet.com/x*/embed"} }, "whole path segment"},
+		{"embed twice", func(c *Node) { c.TwinSpace.Embeds = []string{"padlet.com/embed/", "padlet.com/embed/"} }, `twinspace.embeds[1]: "padlet.com/embed/" is listed twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultNode()

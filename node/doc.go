@@ -15,7 +15,8 @@
 //	node/search           the in-memory inverted index (directory, project search)
 //	node/outbox           the Outbox and Prover interfaces, Activities (this node's activities out)
 //	node/notice           notifications, the unread index, their e-mails (preferences, digests, unsubscribe)
-//	node/web              HTTP kit: mux, sessions, CSRF, limits, pages, JSON helpers, i18n, layout, static files
+//	node/web              HTTP kit: mux, sessions, CSRF, limits, pages, JSON helpers, i18n, layout, static files, the page editor
+//	node/web/pagehtml     the HTML of TwinSpace pages: its policy and check, the embeddable services, revisions compared
 //	node/directory        the federated directory of public profiles, its pages and backfill
 //	node/account          accounts, sessions, passwords, e-mail changes, profiles, export, deletion
 //	node/registration     the four registration steps, school choice and proposals
@@ -24,6 +25,7 @@
 //	node/social           contacts, follows, messages, the notifications page
 //	node/project          projects, invitations, the agencies' decisions, search, certificates
 //	node/twinspace        the TwinSpace of an approved project
+//	node/twinspace/pages  the TwinSpace's Pages tool: the tree of pages, the editor, drafts, publication, revisions
 //	node/label            the agencies' quality labels (kept in the registry)
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy

@@ -190,6 +190,9 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if err := assembleProjects(n.svc, o.Metrics); err != nil {
 		return fail(err)
 	}
+	if err := assemblePages(n.svc); err != nil {
+		return fail(err)
+	}
 	if err := newLabels(n.svc); err != nil {
 		return fail(err)
 	}

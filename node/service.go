@@ -26,6 +26,7 @@ import (
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/twinspace"
+	"github.com/twinfed/twinfed/node/twinspace/pages"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -54,6 +55,10 @@ type Config struct {
 	// Events are the events' meeting rooms and places (see event.Config;
 	// BaseURL and Country are filled by the node).
 	Events event.Config
+	// Embeds are the services a TwinSpace page may embed ([twinspace]
+	// embeds; see pagehtml.Embeds). Nil: config.DefaultEmbeds; empty:
+	// none.
+	Embeds []string
 }
 
 // Deps are the service's collaborators.
@@ -98,6 +103,7 @@ type Service struct {
 	feed       *feed.Service         // wall posts and the home feed (assemble_feed.go)
 	projects   *project.Service      // projects (assemble_project.go; built by Node.Open)
 	twinspaces *twinspace.Service    // TwinSpaces (assemble_project.go; built by Node.Open)
+	pages      *pages.Service        // the TwinSpaces' Pages tool (assemble_pages.go)
 	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
 	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
 	events     *event.Service        // events (assemble_event.go; built by Node.Open)

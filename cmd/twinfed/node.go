@@ -151,6 +151,7 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			HashConcurrency: cfg.Limits.HashConcurrency, HashQueue: cfg.Limits.HashQueue, HashWait: cfg.Limits.HashWait,
 			MailsPerAddress: cfg.Limits.MailsPerAddress,
 			Events:          event.Config{Rooms: cfg.Events.Rooms, Capacity: cfg.Events.MaxParticipants, MeetingURL: cfg.Events.MeetingURL, Secret: cfg.Events.Secret},
+			Embeds:          cfg.TwinSpace.Embeds,
 		},
 		Server: node.ServerConfig{Languages: langs, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
 			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB), Rates: webRates(cfg.Limits), TrustedProxies: proxies, HTTPS: strings.HasPrefix(cfg.BaseURL, "https://")},

@@ -32,6 +32,12 @@
 //     (format.go: Formatter, Page.Date, Page.DateTime, Page.Time,
 //     Page.Number; the zone data is embedded with time/tzdata), and the
 //     vocabularies' names (Page.SubjectName, Page.RoleName, Page.LevelName);
+//   - the page editor (editor.go, templates/_editor.html, static/editor.js):
+//     a formatting editor over a textarea of HTML for TwinSpace pages, its
+//     toolbar labelled in the reader's language; a page that shows it runs
+//     the node's own scripts (Page.Scripts), one with embeds frames their
+//     services (Page.Frames), every other page neither. What a page may
+//     hold is node/web/pagehtml's;
 //   - the members' e-mails in their language (letter.go: a feature
 //     describes a Letter of catalogue messages, Catalog.Mail writes its
 //     plain-text and HTML parts) and durations in words

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +49,14 @@ type Page struct {
 	// Fmt writes dates, times and numbers in the page's language and the
 	// reader's zone: the member's choice, else the node's country's.
 	Fmt Formatter
+	// Scripts: the page loads the node's own scripts from /static/ (its
+	// Content-Security-Policy then has script-src 'self'; every other
+	// page runs none). The editor's template sets it.
+	Scripts bool
+	// Frames are the sources the page may show in frames, such as
+	// Embeds.FrameSources for a TwinSpace page with embeds (frame-src);
+	// none by default.
+	Frames []string
 }
 
 // T translates a message id into the page's language.
@@ -147,7 +156,28 @@ func (k *Kit) Render(w http.ResponseWriter, status int, name string, p *Page) {
 		return
 	}
 	defer Release(buf)
-	SendPage(w, status, p.Lang, buf.Bytes())
+	sendPage(w, status, p.Lang, p.csp(), buf.Bytes())
+}
+
+// defaultCSP is the Content-Security-Policy of a page: nothing but the
+// node's own styles and images, no script, no frame, in no frame.
+const defaultCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// csp is the page's Content-Security-Policy: defaultCSP, with the node's
+// own scripts when the page loads them and its frames' sources.
+func (p *Page) csp() string {
+	if !p.Scripts && len(p.Frames) == 0 {
+		return defaultCSP
+	}
+	script := "'none'"
+	if p.Scripts {
+		script = "'self'"
+	}
+	frames := "'none'"
+	if len(p.Frames) > 0 {
+		frames = strings.Join(p.Frames, " ")
+	}
+	return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src " + script + "; frame-src " + frames + "; frame-ancestors 'none'; form-action 'self'"
 }
 
 // Execute runs the page's template into a pooled buffer (give it back
@@ -181,12 +211,16 @@ func Release(buf *bytes.Buffer) {
 // A cache of rendered pages sends them through it too, so a cached page
 // has the headers of a rendered one.
 func SendPage(w http.ResponseWriter, status int, lang string, body []byte) {
+	sendPage(w, status, lang, defaultCSP, body)
+}
+
+func sendPage(w http.ResponseWriter, status int, lang, csp string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", lang)
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", csp)
 	w.WriteHeader(status)
 	w.Write(body)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -15,7 +16,7 @@ func (k *Kit) Web(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r = k.load(r)
 		if r.Method == http.MethodPost {
-			limit := k.cfg.MaxFormBytes
+			limit := formLimit(r, k.cfg.MaxFormBytes)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 				limit = k.cfg.MaxUploadBytes + 64<<10
 			}
@@ -85,6 +86,24 @@ func (k *Kit) Agency(h http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
+type largeKey struct{}
+
+// Large lets the body of the route h wraps (Web or API) be up to limit
+// bytes instead of the kit's MaxFormBytes: a TwinSpace page's text.
+func (k *Kit) Large(limit int64, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h(w, r.WithContext(context.WithValue(r.Context(), largeKey{}, limit)))
+	}
+}
+
+// formLimit is the body limit of r's route: def, or Large's when larger.
+func formLimit(r *http.Request, def int64) int64 {
+	if l, ok := r.Context().Value(largeKey{}).(int64); ok && l > def {
+		return l
+	}
+	return def
+}
+
 // APIHandler is a JSON route's handler, given the request's state.
 type APIHandler func(w http.ResponseWriter, r *http.Request, st *RequestState)
 
@@ -112,7 +131,7 @@ func (k *Kit) API(auth bool, h APIHandler) http.HandlerFunc {
 				APIFail(w, twinfed.Errorf(twinfed.EFORBIDDEN, "Missing or wrong X-CSRF-Token header; use the csrf_token of your session."))
 				return
 			}
-			limit := k.cfg.MaxFormBytes
+			limit := formLimit(r, k.cfg.MaxFormBytes)
 			if strings.HasSuffix(r.URL.Path, "/photo") || strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") { // a photo, a wall post's images
 				limit = k.cfg.MaxUploadBytes
 			}
