@@ -190,8 +190,14 @@ func TestDisk_SizeLimit(t *testing.T) {
 		t.Fatalf("after failed Puts: files %v, usage %d", got, d.Usage())
 	}
 	ref, err := d.Put(ctx, bytes.NewReader(big[:max]), max)
-	if err != nil || ref.Size != max {
+	if err != nil || ref.Size != max || ref.Hash != blob.HashOf(big[:max]) {
 		t.Fatalf("Put of max bytes: %+v, %v", ref, err)
+	}
+	// Past one chunk and not a multiple of it.
+	odd := big[:max-12345]
+	ref, err = d.Put(ctx, bytes.NewReader(odd), max)
+	if err != nil || ref.Size != int64(len(odd)) || ref.Hash != blob.HashOf(odd) || !bytes.Equal(read(t, d, ref.Hash), odd) {
+		t.Fatalf("Put of %d bytes: %+v, %v", len(odd), ref, err)
 	}
 }
 
