@@ -38,6 +38,7 @@ type Node struct {
 	TLS          NodeTLS             `toml:"tls"`
 	Federation   Federation          `toml:"federation"`
 	Events       Events              `toml:"events"`
+	Materials    Materials           `toml:"materials"`
 	Log          Log                 `toml:"log"`
 }
 
@@ -155,6 +156,7 @@ func DefaultNode() Node {
 		Limits:      DefaultLimits(),
 		Federation:  DefaultFederation(),
 		Events:      DefaultEvents(),
+		Materials:   DefaultMaterials(),
 		Log:         Log{Level: "info", Format: "text"},
 	}
 }
@@ -242,6 +244,7 @@ func (c *Node) Validate() error {
 	c.Eligibility.Problems(func(key, problem string) { p.Addf(key, "%s", problem) })
 	c.Limits.validate(&p, "limits")
 	c.Events.validate(&p, "events")
+	c.Materials.validate(&p, "materials")
 	c.TLS.validate(&p, "tls", c.BaseURL)
 	c.RegistryTLS.validate(&p, "registry_tls", c.Registry)
 	a := c.Accounts

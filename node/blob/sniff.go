@@ -98,9 +98,6 @@ var contentFamilies = map[string]string{".exe": "exe", ".so": "elf", ".html": "h
 // ooxmlDirs tell the OOXML formats apart by their parts' folder.
 var ooxmlDirs = []struct{ dir, family string }{{"word/", "docx"}, {"xl/", "xlsx"}, {"ppt/", "pptx"}}
 
-// accepted is the sentence that ends a refusal.
-const accepted = "Upload images, video, audio, PDFs, office documents or plain text."
-
 // Sniff returns the type of a file from head, its first SniffLen bytes
 // (or all of it when shorter), and its name. The type is the content's;
 // the name only chooses among formats content cannot tell apart (plain
@@ -133,9 +130,9 @@ func Sniff(head []byte, filename string) (Type, error) {
 	}
 	if !ok {
 		if contentFamily == "" {
-			return Type{}, twinfed.Errorf(twinfed.EINVALID, "The type of “%s” could not be recognised. "+accepted, filename)
+			return Type{}, twinfed.Errorf(twinfed.EINVALID, "The type of “%s” could not be recognised. Upload images, video, audio, PDFs, office documents or plain text.", filename)
 		}
-		return Type{}, twinfed.Errorf(twinfed.EINVALID, "“%s” is not accepted: its content is %s. "+accepted, filename, contentLabel)
+		return Type{}, twinfed.Errorf(twinfed.EINVALID, "“%s” is not accepted: its content is %s. Upload images, video, audio, PDFs, office documents or plain text.", filename, contentLabel)
 	}
 	return f.t, nil
 }
