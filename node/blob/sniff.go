@@ -3,6 +3,7 @@ package blob
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"path"
 	"strings"
 
@@ -97,6 +98,19 @@ var contentFamilies = map[string]string{".exe": "exe", ".so": "elf", ".html": "h
 
 // ooxmlDirs tell the OOXML formats apart by their parts' folder.
 var ooxmlDirs = []struct{ dir, family string }{{"word/", "docx"}, {"xl/", "xlsx"}, {"ppt/", "pptx"}}
+
+// Head reads the first SniffLen bytes of r (fewer when r is shorter) for
+// Sniff, and returns them with a reader of the whole content (them, then
+// the rest of r) for Put.
+func Head(r io.Reader) ([]byte, io.Reader, error) {
+	head := make([]byte, SniffLen)
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, nil, err
+	}
+	head = head[:n]
+	return head, io.MultiReader(bytes.NewReader(head), r), nil
+}
 
 // Sniff returns the type of a file from head, its first SniffLen bytes
 // (or all of it when shorter), and its name. The type is the content's;

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"image/color"
+	"io"
 	"strings"
 	"testing"
 
@@ -172,5 +173,22 @@ func TestSniff_NameContradictsContent(t *testing.T) {
 		if err != nil || typ.Label != tc.label {
 			t.Errorf("Sniff(%s) = %+v, %v; want %s", tc.file, typ, err, tc.label)
 		}
+	}
+}
+
+// TestHead: the head Sniff reads, and the whole content after it, from
+// one reader.
+func TestHead(t *testing.T) {
+	content := bytes.Repeat([]byte("0123456789"), blob.SniffLen/5)
+	head, all, err := blob.Head(bytes.NewReader(content))
+	if err != nil || len(head) != blob.SniffLen || !bytes.Equal(head, content[:blob.SniffLen]) {
+		t.Fatalf("Head: %d bytes, %v", len(head), err)
+	}
+	if got, _ := io.ReadAll(all); !bytes.Equal(got, content) {
+		t.Fatalf("the whole content: %d bytes of %d", len(got), len(content))
+	}
+	head, all, err = blob.Head(strings.NewReader("short"))
+	if got, _ := io.ReadAll(all); err != nil || string(head) != "short" || string(got) != "short" {
+		t.Fatalf("Head of a short content: %q, %q, %v", head, got, err)
 	}
 }
