@@ -74,7 +74,7 @@ func writeDataDir(t *testing.T, n *node.Node) {
 	carla, _ := seedTeacher(t, n, "carla", "Carla")
 	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
 	p := nationalProject(t, n, anna, annaURL, brunoURL)
-	if _, err := n.TwinSpaces().PostToTwinSpace(ctx, bruno, p.ID, "Our first recordings are in."); err != nil {
+	if _, err := n.TwinSpaces().PostUpdate(ctx, bruno, p.ID, "Our first recordings are in.", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := n.Social().SendMessage(ctx, anna, brunoURL, "Ciao Bruno, see you in the TwinSpace."); err != nil {
@@ -135,8 +135,12 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	if proj.State != twinfed.ProjectApproved || len(proj.Partners) != 2 || proj.Title != "Our town's rivers" {
 		t.Fatalf("the project: %+v", proj)
 	}
-	ts, err := n.TwinSpaces().TwinSpace(ctx, anna, proj.ID)
-	if err != nil || len(ts.Posts) != 1 || !strings.Contains(ts.Posts[0].Content, "first recordings") {
+	v, err := n.TwinSpaces().OpenView(ctx, anna, proj.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := n.TwinSpaces().Board(ctx, v, 20)
+	if err != nil || len(ts.Updates) != 1 || !strings.Contains(ts.Updates[0].Content, "first recordings") {
 		t.Fatalf("the TwinSpace: %+v %v", ts, err)
 	}
 	if ns, err := n.Social().Notifications(ctx, bruno, 20); err != nil || len(ns) == 0 {

@@ -507,7 +507,7 @@ func TestEvents_TwinSpaceLive(t *testing.T) {
 	}
 	date, loc := cetDay(clock.Now(), 2)
 	web := login(t, n, "anna", "correct horse 1")
-	_, page := web.Get("/projects/twinspace?id=" + url.QueryEscape(proj.ID))
+	_, page := web.Get("/twinspace/home?id=" + url.QueryEscape(proj.ID))
 	mustContain(t, "twinspace", page, "/projects/live?id=")
 	web.Get("/projects/live?id=" + url.QueryEscape(proj.ID))
 	code, page, to := web.Post("/projects/live", url.Values{"id": {proj.ID}, "title": {"Riunione"}, "date": {date}, "slot": {"11:00"}, "minutes": {"95"}, "language": {"it"}})

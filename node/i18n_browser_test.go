@@ -162,7 +162,7 @@ func browserLanguages(t *testing.T, browser context.Context) {
 	proj := nationalProject(t, n, anna, annaURL, brunoURL)
 	id := url.QueryEscape(proj.ID)
 	member := []string{"/", "/people?country=IT&subject=music&language=it&project=1", "/people/profile?id=" + url.QueryEscape(brunoURL),
-		"/projects/view?id=" + id, "/projects/twinspace?id=" + id, "/languages", "/no/such/page"}
+		"/projects/view?id=" + id, "/twinspace/home?id=" + id, "/languages", "/no/such/page"}
 	officer := []string{"/backoffice", "/backoffice/members", "/backoffice/members/anna", "/backoffice/projects"}
 
 	b := reuseTab(t, browser, n)

@@ -42,19 +42,19 @@ type objectKind string
 
 // Object kinds, decided by kindOf.
 const (
-	kindActor         objectKind = "actor"          // a Person: the member followed, or the sender deleting itself
-	kindProfile       objectKind = "profile"        // a Person's public profile, embedded
-	kindRequest       objectKind = "request"        // a Follow (contact request or follow) answered or undone
-	kindNote          objectKind = "note"           // a direct message to a member of this node
-	kindProject       objectKind = "project"        // a project (Group), embedded or targeted
-	kindInvitation    objectKind = "invitation"     // an invitation into a project, answered by the invitee
-	kindParticipation objectKind = "participation"  // a partner's participation, decided by their agency
-	kindTwinSpacePost objectKind = "twinspace-post" // a note on a project's TwinSpace board
-	kindForumPost     objectKind = "forum-post"     // a partner-forum post or reply
-	kindWallPost      objectKind = "wall-post"      // a member's wall post (node/feed)
-	kindWallReply     objectKind = "wall-reply"     // a reply to a wall post kept here
-	kindEvent         objectKind = "event"          // an event (Event), embedded
-	kindBooking       objectKind = "booking"        // a booking of an event: Join, Leave, and the home node's answer
+	kindActor         objectKind = "actor"         // a Person: the member followed, or the sender deleting itself
+	kindProfile       objectKind = "profile"       // a Person's public profile, embedded
+	kindRequest       objectKind = "request"       // a Follow (contact request or follow) answered or undone
+	kindNote          objectKind = "note"          // a direct message to a member of this node
+	kindProject       objectKind = "project"       // a project (Group), embedded or targeted
+	kindInvitation    objectKind = "invitation"    // an invitation into a project, answered by the invitee
+	kindParticipation objectKind = "participation" // a partner's participation, decided by their agency
+	kindSpaceObject   objectKind = "twinspace"     // a TwinSpace object (a page, a file's record, a reply…), embedded
+	kindForumPost     objectKind = "forum-post"    // a partner-forum post or reply
+	kindWallPost      objectKind = "wall-post"     // a member's wall post (node/feed)
+	kindWallReply     objectKind = "wall-reply"    // a reply to a wall post kept here
+	kindEvent         objectKind = "event"         // an event (Event), embedded
+	kindBooking       objectKind = "booking"       // a booking of an event: Join, Leave, and the home node's answer
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
@@ -88,9 +88,12 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityReject, kindParticipation}: toProjects((*project.Service).ApplyDecision),
 	{twinfed.ActivityUpdate, kindProject}:       toProjects((*project.Service).ApplyProjectUpdate),
 	{twinfed.ActivityDelete, kindProject}:       toProjects((*project.Service).ApplyProjectDelete),
-	// TwinSpace posts (package twinspace).
-	{twinfed.ActivityCreate, kindTwinSpacePost}:   toTwinSpaces((*twinspace.Service).ApplyPost),
-	{twinfed.ActivityAnnounce, kindTwinSpacePost}: toTwinSpaces((*twinspace.Service).ApplyAnnouncedPost),
+	// TwinSpace objects (package twinspace): a member's write to the
+	// project's Group on its home node, and the Group's Announce.
+	{twinfed.ActivityCreate, kindSpaceObject}:   toTwinSpaces((*twinspace.Service).ApplyWrite),
+	{twinfed.ActivityUpdate, kindSpaceObject}:   toTwinSpaces((*twinspace.Service).ApplyWrite),
+	{twinfed.ActivityDelete, kindSpaceObject}:   toTwinSpaces((*twinspace.Service).ApplyWrite),
+	{twinfed.ActivityAnnounce, kindSpaceObject}: toTwinSpaces((*twinspace.Service).ApplyAnnounced),
 	// The partner-finding forum (package forum).
 	{twinfed.ActivityCreate, kindForumPost}: toForum((*forum.Service).ApplyPost),
 	{twinfed.ActivityUpdate, kindForumPost}: toForum((*forum.Service).ApplyPost),
@@ -139,6 +142,9 @@ func toTwinSpaces(h featureHandler[*twinspace.Service]) inboxHandler {
 // kindOf decides what a acts on from its typed content and from what this
 // node holds; "" when nothing here could own it.
 func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
+	if a.Space != nil {
+		return kindSpaceObject
+	}
 	if a.Forum != nil || a.Type == twinfed.ActivityFlag || (a.Type == twinfed.ActivityDelete && a.Object != a.Actor && s.forum.Has(txn, a.Object)) {
 		return kindForumPost
 	}
@@ -179,18 +185,12 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		if s.feed.Has(txn, a.Note.InReplyTo) {
 			return kindWallReply
 		}
-		if s.projects.Has(txn, a.Note.To) {
-			return kindTwinSpacePost
-		}
 		return kindNote
 	case twinfed.ActivityLike:
 		return kindWallPost
 	case twinfed.ActivityAnnounce:
 		if a.Note != nil && s.feed.Has(txn, a.Note.InReplyTo) {
 			return kindWallReply
-		}
-		if a.Note != nil {
-			return kindTwinSpacePost
 		}
 	case twinfed.ActivityUpdate:
 		switch {

@@ -207,17 +207,21 @@ func TestProjects_WebJourney(t *testing.T) {
 	if strings.Contains(page, "Delete the project") {
 		t.Fatal("an approved project offers deletion")
 	}
-	ts := "/projects/twinspace?id=" + url.QueryEscape(id)
+	ts := "/twinspace/home?id=" + url.QueryEscape(id)
 	code, page = bruno.Get(ts)
 	if code != 200 {
 		t.Fatalf("twinspace: %d\n%s", code, page)
 	}
-	mustContain(t, "twinspace", page, "Water in our towns", "Anna Rossi", "Bruno Rossi", `name="content"`)
-	code, _, loc = bruno.Post("/projects/twinspace/post", url.Values{"id": {id}, "content": {"Ciao a tutti!\nWe start on Monday."}})
+	mustContain(t, "twinspace", page, "Water in our towns", `name="content"`, "Teachers&#39; bulletin")
+	if code, page = bruno.Get("/twinspace/members?id=" + url.QueryEscape(id)); code != 200 {
+		t.Fatalf("members: %d\n%s", code, page)
+	}
+	mustContain(t, "twinspace members", page, "Anna Rossi", "Bruno Rossi", "Teacher administrator")
+	code, _, loc = bruno.Post("/twinspace/home/post", url.Values{"id": {id}, "content": {"Ciao a tutti!\nWe start on Monday."}})
 	if code != http.StatusSeeOther || loc != ts+"&done=posted" {
 		t.Fatalf("post: %d %q\n%s", code, loc, bruno.Last)
 	}
-	code, page, _ = bruno.Form(ts, "/projects/twinspace/post", url.Values{"id": {id}, "content": {" "}})
+	code, page, _ = bruno.Form(ts, "/twinspace/home/post", url.Values{"id": {id}, "content": {" "}})
 	if code != http.StatusBadRequest || !strings.Contains(page, `id="content-error"`) {
 		t.Fatalf("empty post: %d\n%s", code, page)
 	}
@@ -242,7 +246,7 @@ func TestProjects_WebJourney(t *testing.T) {
 		t.Fatalf("closed twinspace: %d\n%s", code, page)
 	}
 	mustContain(t, "closed twinspace", page, "read-only", "Ciao a tutti!")
-	code, page, _ = bruno.Post("/projects/twinspace/post", url.Values{"id": {id}, "content": {"Too late"}})
+	code, page, _ = bruno.Post("/twinspace/home/post", url.Values{"id": {id}, "content": {"Too late"}})
 	if code != http.StatusForbidden || !strings.Contains(page, "read-only") {
 		t.Fatalf("post to a closed TwinSpace: %d\n%s", code, page)
 	}
@@ -407,12 +411,16 @@ func TestProjects_API(t *testing.T) {
 	if proj.State != twinfed.ProjectApproved || proj.TwinSpace == "" {
 		t.Fatalf("after both approvals: %+v", proj)
 	}
-	var post twinspace.TwinSpacePost
-	if code := anna.API("POST", "/api/v1/projects/twinspace/posts", map[string]any{"id": proj.ID, "content": "Hello <script>x</script>"}, annaCSRF, &post); code != http.StatusCreated || strings.Contains(post.Content, "<script>") {
+	var post twinfed.SpaceObject
+	if code := anna.API("POST", "/api/v1/twinspace/updates", map[string]any{"id": proj.ID, "content": "Hello <script>x</script>"}, annaCSRF, &post); code != http.StatusCreated || strings.Contains(post.Content, "<script>") {
 		t.Fatalf("post: %d %+v", code, post)
 	}
-	var ts twinspace.TwinSpaceView
-	if code := bruno.API("GET", "/api/v1/projects/twinspace?id="+url.QueryEscape(proj.ID), nil, "", &ts); code != 200 || len(ts.Posts) != 1 || !ts.CanPost {
+	var ts struct {
+		Role  twinfed.SpaceRole            `json:"role"`
+		Can   map[twinfed.SpaceAction]bool `json:"can"`
+		Board twinspace.Board              `json:"board"`
+	}
+	if code := bruno.API("GET", "/api/v1/twinspace?id="+url.QueryEscape(proj.ID), nil, "", &ts); code != 200 || len(ts.Board.Updates) != 1 || !ts.Can[twinfed.SpacePostUpdate] || ts.Role != twinfed.SpaceAdmin {
 		t.Fatalf("twinspace: %d %+v", code, ts)
 	}
 	var view project.ProjectView
@@ -427,7 +435,7 @@ func TestProjects_API(t *testing.T) {
 	if code := anna.API("POST", "/api/v1/projects/close", map[string]any{"id": proj.ID}, annaCSRF, &proj); code != 200 || proj.State != twinfed.ProjectClosed {
 		t.Fatalf("close: %d %+v", code, proj)
 	}
-	if code := anna.API("POST", "/api/v1/projects/twinspace/posts", map[string]any{"id": proj.ID, "content": "late"}, annaCSRF, &e); code != http.StatusForbidden {
+	if code := anna.API("POST", "/api/v1/twinspace/updates", map[string]any{"id": proj.ID, "content": "late"}, annaCSRF, &e); code != http.StatusForbidden {
 		t.Fatalf("post to a closed TwinSpace: %d", code)
 	}
 }

@@ -96,11 +96,11 @@ func BenchmarkProjectApprovalToTwinSpace(b *testing.B) {
 		onIT, onFR := false, false
 		benchPoll(b, "the TwinSpace usable on IT and FR", func() bool {
 			if !onIT {
-				_, err := it.ts().TwinSpace(ctx, teacher("maria"), p.ID)
+				_, _, err := tsBoard(ctx, it, teacher("maria"), p.ID)
 				onIT = err == nil
 			}
 			if !onFR {
-				_, err := fr.ts().TwinSpace(ctx, teacher("jean"), p.ID)
+				_, _, err := tsBoard(ctx, fr, teacher("jean"), p.ID)
 				onFR = err == nil
 			}
 			return onIT && onFR

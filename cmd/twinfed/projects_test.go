@@ -226,7 +226,7 @@ func TestFederation_Projects(t *testing.T) {
 		if d := v.Partner(jean).Decision; d == nil || d.Agency != twinfed.AgencyURL(fr.base) || d.Proof == "" {
 			t.Errorf("%s: the FR decision is not stored with its proof: %+v", n.Config.Country, d)
 		}
-		if _, err := n.ts().TwinSpace(ctx, teacher(u), p.ID); err != nil {
+		if _, _, err := tsBoard(ctx, n, teacher(u), p.ID); err != nil {
 			t.Errorf("%s: TwinSpace not usable: %v", n.Config.Country, err)
 		}
 	}
@@ -244,7 +244,7 @@ func TestFederation_Projects(t *testing.T) {
 		t.Fatalf("Group actor: %d %v", gresp.StatusCode, group)
 	}
 	// The agency has no access to a TwinSpace.
-	if _, err := it.ts().TwinSpace(ctx, officer, p.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+	if _, _, err := tsBoard(ctx, it, officer, p.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 		t.Errorf("the agency opened a TwinSpace: %v", err)
 	}
 	// The project is public on every node, the ES one included.
@@ -253,12 +253,12 @@ func TestFederation_Projects(t *testing.T) {
 		pg, err := es.proj().SearchProjects(ctx, nil, project.ProjectQuery{Text: "water", Country: "FR"})
 		return err == nil && pg.Total == 1 && pg.Projects[0].ID == p.ID
 	}, "the ES node's project search never found the project")
-	if _, err := fr.ts().PostToTwinSpace(ctx, teacher("jean"), p.ID, "Bonjour à tous!"); err != nil {
+	if _, err := fr.ts().PostUpdate(ctx, teacher("jean"), p.ID, "Bonjour à tous!", false); err != nil {
 		t.Fatal(err)
 	}
 	consensustest.Eventually(t, 30*time.Second, func() bool {
-		v, err := it.ts().TwinSpace(ctx, teacher("maria"), p.ID)
-		return err == nil && len(v.Posts) == 1 && strings.Contains(v.Posts[0].Content, "Bonjour")
+		_, b, err := tsBoard(ctx, it, teacher("maria"), p.ID)
+		return err == nil && len(b.Updates) == 1 && strings.Contains(b.Updates[0].Content, "Bonjour")
 	}, "the FR post never reached the project's home node")
 
 	// An ES partner joins later, invited by the FR co-founder; the ES node
@@ -273,7 +273,7 @@ func TestFederation_Projects(t *testing.T) {
 	it.project(t, teacher("maria"), p.ID, "the partner's acceptance", func(v *project.ProjectView) bool { return status(v, ana) == twinfed.PartnerPending })
 	queueHas(t, es, p.ID, ana)
 	es.nodeMain.Close()
-	if _, err := it.ts().PostToTwinSpace(ctx, teacher("maria"), p.ID, "Ciao! ES is away."); err != nil {
+	if _, err := it.ts().PostUpdate(ctx, teacher("maria"), p.ID, "Ciao! ES is away.", false); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // deliveries to ES fail and back off meanwhile
@@ -290,8 +290,8 @@ func TestFederation_Projects(t *testing.T) {
 		})
 	}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		v, err := es.ts().TwinSpace(ctx, teacher("ana"), p.ID)
-		return err == nil && len(v.Posts) == 2
+		_, b, err := tsBoard(ctx, es, teacher("ana"), p.ID)
+		return err == nil && len(b.Updates) == 2
 	}, "the posts never reached the ES node after its restart")
 	if final.Partner(ana).Decision.Agency != twinfed.AgencyURL(es.base) {
 		t.Errorf("the ES decision: %+v", final.Partner(ana).Decision)
@@ -337,10 +337,10 @@ func TestFederation_Projects(t *testing.T) {
 	for _, n := range []*fedNode{it, fr, es} {
 		u := map[*fedNode]string{it: "maria", fr: "jean", es: "ana"}[n]
 		n.project(t, nil, p.ID, "the project closed", func(v *project.ProjectView) bool { return v.State == twinfed.ProjectClosed })
-		if _, err := n.ts().PostToTwinSpace(ctx, teacher(u), p.ID, "late"); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		if _, err := n.ts().PostUpdate(ctx, teacher(u), p.ID, "late", false); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 			t.Errorf("%s: a post in a closed project's TwinSpace: %v", n.Config.Country, err)
 		}
-		if v, err := n.ts().TwinSpace(ctx, teacher(u), p.ID); err != nil || !v.ReadOnly {
+		if v, _, err := tsBoard(ctx, n, teacher(u), p.ID); err != nil || !v.ReadOnly {
 			t.Errorf("%s: closed TwinSpace: %v", n.Config.Country, err)
 		}
 	}
@@ -440,4 +440,18 @@ func asError(err error, target **twinfed.Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// tsBoard opens a project's TwinSpace on n as who sees it, with its
+// Twinboard; EFORBIDDEN when who is not a member (the public's view).
+func tsBoard(ctx context.Context, n *fedNode, who *twinfed.Principal, id string) (*twinspace.View, *twinspace.Board, error) {
+	v, err := n.ts().OpenView(ctx, who, id, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := v.RequireMember(); err != nil {
+		return v, nil, err
+	}
+	b, err := n.ts().Board(ctx, v, 50)
+	return v, b, err
 }

@@ -117,14 +117,14 @@ func walkTour(t *testing.T, base int, adminToken string) {
 	}
 
 	// The TwinSpace is open on both nodes; a post from FR shows on IT.
-	tsPath := "/projects/twinspace?id=" + url.QueryEscape(id)
+	tsPath := "/twinspace/home?id=" + url.QueryEscape(id)
 	for _, s := range []*session{giulia, camille} {
 		eventually("the TwinSpace opens on "+s.base, func() bool {
 			code, _ := s.get(tsPath)
 			return code == 200
 		})
 	}
-	must("post")(camille.post(tsPath, "/projects/twinspace/post", url.Values{"id": {id}, "content": {"Bonjour l'Italie !"}}))
+	must("post")(camille.post(tsPath, "/twinspace/home/post", url.Values{"id": {id}, "content": {"Bonjour l'Italie !"}}))
 	eventually("the FR post shows on IT", func() bool {
 		_, body := giulia.get(tsPath)
 		return strings.Contains(body, "Bonjour l&#39;Italie !")

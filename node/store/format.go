@@ -18,7 +18,9 @@ import (
 //   - 1: the stores written before versions were recorded (up to the
 //     feature-package layout of issue 7); KeyFormat absent.
 //   - 2: KeyFormat recorded.
-const FormatVersion = 2
+//   - 3: the TwinSpace's objects (so/, si/, sl/); the old board's posts
+//     (tp/) become updates (node/twinspace.Migration).
+const FormatVersion = 3
 
 // Migration moves a store from version From to From+1. Run gets the DB
 // before anything else reads it; it must be idempotent (a crash before the
@@ -33,6 +35,7 @@ type Migration struct {
 // features' (listed by the node's assembly).
 var baseMigrations = []Migration{
 	{From: 1, Name: "record the store's format version", Run: func(*badger.DB) error { return nil }},
+	{From: 2, Name: "format 3 (the features' steps do the work)", Run: func(*badger.DB) error { return nil }},
 }
 
 // ErrNewerFormat is returned by Open for a store written by a newer binary.

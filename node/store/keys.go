@@ -84,8 +84,21 @@ const (
 	// PrefixTwinSpace: ts/<project id> → TwinSpace JSON (on the home node;
 	// exactly one per project). Owner: twinspace.
 	PrefixTwinSpace = "ts/"
-	// PrefixPost: tp/<project id> <time>/<id> → TwinSpacePost JSON. Owner: twinspace.
+	// PrefixPost: tp/<project id> <time>/<id> → TwinSpacePost JSON: the
+	// board of format 1, moved to updates (so/) by the twinspace
+	// migration and read by nothing else. Owner: twinspace.
 	PrefixPost = "tp/"
+	// PrefixSpaceObject: so/<project id> <object id> → twinfed.SpaceObject
+	// JSON (every TwinSpace object the node holds: on the home node and on
+	// every partner node). Owner: twinspace.
+	PrefixSpaceObject = "so/"
+	// PrefixSpaceIndex: si/<project id> <kind> <parent or -> <created, RFC
+	// 3339 nano> <object id> → "" (a kind's objects under one parent, oldest
+	// first). Owner: twinspace.
+	PrefixSpaceIndex = "si/"
+	// PrefixSpaceLog: sl/<project id> <applied, RFC 3339 nano> <object id>
+	// → log entry JSON (the TwinSpace's latest actions). Owner: twinspace.
+	PrefixSpaceLog = "sl/"
 
 	// PrefixForum: fm/<post id> → twinfed.ForumPost JSON (every partner-forum
 	// post and reply the node holds: its members' and the replicas). Owner: forum.
@@ -215,6 +228,9 @@ var Keys = []Key{
 	{"PrefixApproval", PrefixApproval, true, "project"},
 	{"PrefixTwinSpace", PrefixTwinSpace, true, "twinspace"},
 	{"PrefixPost", PrefixPost, true, "twinspace"},
+	{"PrefixSpaceObject", PrefixSpaceObject, true, "twinspace"},
+	{"PrefixSpaceIndex", PrefixSpaceIndex, true, "twinspace"},
+	{"PrefixSpaceLog", PrefixSpaceLog, true, "twinspace"},
 	{"PrefixForum", PrefixForum, true, "forum"},
 	{"PrefixForumReply", PrefixForumReply, true, "forum"},
 	{"PrefixForumReport", PrefixForumReport, true, "forum"},

@@ -5,21 +5,17 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/project"
-	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
 )
-
-// maxPostRunes is the longest post.
-const maxPostRunes = 5000
 
 // Config is what the TwinSpace needs to know about its node.
 type Config struct {
@@ -31,6 +27,7 @@ type Deps struct {
 	Store    *store.Store
 	Acts     *outbox.Activities // this node's activities; nil: the node runs alone
 	Projects Projects
+	Pupils   Pupils // nil: no pupils or visitors on this node
 	Logger   *slog.Logger
 	Now      func() time.Time // nil: time.Now
 }
@@ -49,19 +46,48 @@ type Projects interface {
 
 var _ Projects = (*project.Service)(nil)
 
-// Service implements the TwinSpaces of the node's projects. It is safe for
-// concurrent use.
+// Pupils is what the TwinSpace asks of the accounts of pupils and
+// visitors (node/pupil): a teacher adds their own pupils to a TwinSpace,
+// and a pupil's account lists the TwinSpaces it may enter.
+type Pupils interface {
+	// AddSpace records, within txn, that a pupil (or visitor) of teacher
+	// may enter project's TwinSpace; EFORBIDDEN when the account is not
+	// the teacher's.
+	AddSpace(txn *badger.Txn, teacher, username, project, title string) error
+	// RemoveSpace undoes AddSpace.
+	RemoveSpace(txn *badger.Txn, username, project string) error
+	// Mine lists a teacher's pupils and visitors.
+	Mine(ctx context.Context, teacher string) ([]PupilRef, error)
+}
+
+// PupilRef is a pupil's or visitor's account, as a teacher picks it.
+type PupilRef struct {
+	Username string
+	Name     string
+	Visitor  bool
+	Expires  time.Time // visitors only
+}
+
+// Service implements the TwinSpaces of the node's projects: the objects
+// of every tool and their replication, the members and their roles, the
+// Twinboard. It is safe for concurrent use.
 type Service struct {
 	cfg      Config
 	store    *store.Store
 	acts     *outbox.Activities
 	projects Projects
+	pupils   Pupils
 	log      *slog.Logger
 	now      func() time.Time
 	html     *bluemonday.Policy
+
+	mu    sync.RWMutex
+	kinds map[twinfed.SpaceKind]Kind
+	hub   hub
 }
 
-// New builds the TwinSpace's service.
+// New builds the TwinSpace's service, with the core's kinds (member,
+// settings, update, bulletin) registered.
 func New(cfg Config, d Deps) (*Service, error) {
 	if d.Store == nil || d.Projects == nil {
 		return nil, errors.New("twinspace: New needs a Store and the Projects")
@@ -76,19 +102,35 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Acts == nil {
 		d.Acts = outbox.NewActivities(cfg.BaseURL, nil, d.Now)
 	}
-	return &Service{cfg: cfg, store: d.Store, acts: d.Acts, projects: d.Projects, log: d.Logger, now: d.Now, html: web.NewHTMLPolicy()}, nil
+	s := &Service{cfg: cfg, store: d.Store, acts: d.Acts, projects: d.Projects, pupils: d.Pupils, log: d.Logger, now: d.Now,
+		html: web.NewHTMLPolicy(), kinds: map[twinfed.SpaceKind]Kind{}}
+	s.registerCore()
+	return s, nil
 }
 
 // Hooks registers the TwinSpace's reactions to the project feature: a
 // project approved opens its TwinSpace (OnApproved), and a partner approved
-// in an approved project gets the posts so far (OnPartnerApproved).
+// in an approved project gets its content so far (OnPartnerApproved).
 func (s *Service) Hooks(p *project.Service) {
 	p.OnApproved(s.openTwinSpace)
-	p.OnPartnerApproved(s.sharePosts)
+	p.OnPartnerApproved(s.shareAll)
 }
+
+// SetPupils gives the service the accounts of pupils and visitors, when
+// the node's assembly builds them after it.
+func (s *Service) SetPupils(p Pupils) { s.pupils = p }
 
 // BaseURL returns the node's public base URL.
 func (s *Service) BaseURL() string { return s.cfg.BaseURL }
+
+// Now returns the service's clock's time.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Store returns the node's store, for the tools' reads.
+func (s *Service) Store() *store.Store { return s.store }
+
+// Logger returns the service's logger.
+func (s *Service) Logger() *slog.Logger { return s.log }
 
 // isLocal reports whether an actor URL lives on this node.
 func (s *Service) isLocal(actor string) bool { return s.acts.IsLocal(actor) }
@@ -106,19 +148,6 @@ func (s *Service) update(fn func(txn *badger.Txn) error) error {
 // drop is the error of an activity that can never apply: EINVALID.
 func drop(format string, args ...any) error { return twinfed.Errorf(twinfed.EINVALID, format, args...) }
 
-// viewerProject loads a project for a member who takes part in it.
-func (s *Service) viewerProject(txn *badger.Txn, actor, id string) (*twinfed.Project, *twinfed.Partner, error) {
-	proj, err := s.projects.Project(txn, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	pt := proj.Partner(actor)
-	if pt == nil {
-		return nil, nil, twinfed.Errorf(twinfed.EFORBIDDEN, "You are not a partner of this project.")
-	}
-	return proj, pt, nil
-}
-
 // TwinSpace is a project's workspace, created on the home node when the
 // project is approved.
 type TwinSpace struct {
@@ -128,84 +157,35 @@ type TwinSpace struct {
 	Opened  time.Time `json:"opened"`
 }
 
-// TwinSpacePost is a message on a TwinSpace's board.
-type TwinSpacePost struct {
-	ID        string    `json:"id"`
-	Project   string    `json:"project"`
-	Author    string    `json:"author"` // actor URL
-	Name      string    `json:"name"`
-	Content   string    `json:"content"` // sanitised HTML
-	Published time.Time `json:"published"`
+// openTwinSpace creates the project's TwinSpace on its home node. There is
+// exactly one per project: a second call is refused.
+func (s *Service) openTwinSpace(txn *badger.Txn, p *twinfed.Project) error {
+	key := []byte(store.PrefixTwinSpace + p.ID)
+	if _, err := txn.Get(key); err == nil {
+		return twinfed.Errorf(twinfed.ECONFLICT, "This project already has its TwinSpace; there is exactly one per project.")
+	} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		return err
+	}
+	ts := TwinSpace{Project: p.ID, URL: twinfed.TwinSpaceURL(p.ID), Opened: s.now().UTC()}
+	for _, pt := range p.Partners {
+		if pt.Role != twinfed.RolePartner {
+			ts.Admins = append(ts.Admins, pt.Actor)
+		}
+	}
+	p.TwinSpace = ts.URL
+	return store.SetJSON(txn, string(key), ts)
 }
 
-// TwinSpaceView is a TwinSpace as a member sees it.
-type TwinSpaceView struct {
-	Project  *twinfed.Project `json:"project"`
-	Posts    []*TwinSpacePost `json:"posts"`
-	ReadOnly bool             `json:"read_only"` // the project is closed
-	CanPost  bool             `json:"can_post"`
-}
-
-// TwinSpace returns a project's TwinSpace for one of its approved partners.
-// The agency has no access: a TwinSpace is private to its members.
-func (s *Service) TwinSpace(ctx context.Context, p *twinfed.Principal, id string) (*TwinSpaceView, error) {
-	if p == nil || p.Role != twinfed.RoleMember {
-		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "A TwinSpace is open only to the project's members.")
+// ActorOf returns the actor URL a principal writes as: a member's, or a
+// pupil's or visitor's; "" for anyone else.
+func (s *Service) ActorOf(p *twinfed.Principal) string {
+	switch {
+	case p == nil || p.Username == "":
+		return ""
+	case p.Role == twinfed.RoleMember:
+		return twinfed.ActorURL(s.cfg.BaseURL, p.Username)
+	case p.Role.IsScoped():
+		return twinfed.PupilURL(s.cfg.BaseURL, p.Username)
 	}
-	v := &TwinSpaceView{Posts: []*TwinSpacePost{}}
-	err := s.store.View(func(txn *badger.Txn) error {
-		me := twinfed.ActorURL(s.cfg.BaseURL, p.Username)
-		proj, _, err := s.viewerProject(txn, me, id)
-		if err != nil {
-			return err
-		}
-		if !proj.InTwinSpace(me, p.Role) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "The TwinSpace opens to you once the project and your participation are approved.")
-		}
-		v.Project, v.ReadOnly = proj, proj.State == twinfed.ProjectClosed
-		v.CanPost = proj.CanPostInTwinSpace(me, p.Role)
-		return store.EachJSON(txn, store.PrefixPost+proj.ID+" ", func(tp *TwinSpacePost) error {
-			v.Posts = append(v.Posts, tp)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// PostToTwinSpace writes a message on a TwinSpace's board. It goes to the
-// project's Group on its home node, which shares it with every partner node.
-func (s *Service) PostToTwinSpace(ctx context.Context, p *twinfed.Principal, id, content string) (*TwinSpacePost, error) {
-	if err := project.RequireFounder(p); err != nil {
-		return nil, err
-	}
-	content = strings.TrimSpace(content)
-	if content == "" || utf8.RuneCountInString(content) > maxPostRunes {
-		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Write a message of at most 5,000 characters.", Fields: map[string]string{"content": "Write a message."}}
-	}
-	var post *TwinSpacePost
-	err := s.update(func(txn *badger.Txn) error {
-		me := twinfed.ActorURL(s.cfg.BaseURL, p.Username)
-		proj, pt, err := s.viewerProject(txn, me, id)
-		if err != nil {
-			return err
-		}
-		if !proj.InTwinSpace(me, p.Role) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "The TwinSpace opens to you once the project and your participation are approved.")
-		}
-		if !proj.CanPostInTwinSpace(me, p.Role) {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "The project is closed: its TwinSpace is read-only.")
-		}
-		a := s.acts.New(twinfed.ActivityCreate, p.Username)
-		n := &twinfed.Note{ID: a.ID + "/note", From: me, To: proj.ID, Content: social.TextToHTML(content), Published: a.Published}
-		a.To, a.Object, a.Note = []string{proj.ID}, n.ID, n
-		post = &TwinSpacePost{ID: n.ID, Project: proj.ID, Author: me, Name: pt.Name, Content: n.Content, Published: n.Published}
-		if s.projects.IsHome(proj) {
-			return s.publishPost(txn, proj, n)
-		}
-		return s.acts.Send(txn, a)
-	})
-	return post, err
+	return ""
 }

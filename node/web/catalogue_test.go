@@ -59,6 +59,10 @@ var dynamicPrefixes = map[string]string{
 	"steps.":         `the registration wizard's numbered steps`,
 	"subject.":       `twinfed.Subjects`,
 	"title.step":     `the registration steps' titles, "title.step" + the step's number`,
+	"tstab.":         `the TwinSpace's tabs (node/twinspace's tabs)`,
+	"tsrole.":        `twinfed.SpaceRoles`,
+	"tsop.":          `what happened to a TwinSpace object: created, updated, deleted (node/twinspace.LogEntry)`,
+	"tskind.":        `twinfed.SpaceKind, in the TwinSpace's latest actions`,
 }
 
 // vocabularies are the families whose ids are a list of the root
@@ -67,6 +71,7 @@ var dynamicPrefixes = map[string]string{
 var vocabularies = map[string]func() []string{
 	"subject.": func() []string { return twinfed.Subjects },
 	"pub.":     func() []string { return twinfed.PublicFields },
+	"tsrole.":  func() []string { return strs(twinfed.SpaceRoles) },
 	"inst.":    func() []string { return strs(twinfed.Institutions) },
 	"status.":  func() []string { return strs(twinfed.MemberStatuses) },
 	"level.": func() []string {

@@ -183,6 +183,13 @@ func (k *Kit) AddTemplates(fsys fs.FS, pattern string) error {
 	return k.tmpl.add(fsys, pattern)
 }
 
+// AddTemplatesWith is AddTemplates for a feature whose pages also use
+// the partials of another's (the files of sfs matching spattern whose
+// names start with "_"): the TwinSpace's tools share its frame.
+func (k *Kit) AddTemplatesWith(fsys fs.FS, pattern string, sfs fs.FS, spattern string) error {
+	return k.tmpl.addWith(fsys, pattern, sfs, spattern)
+}
+
 // ServeHTTP implements http.Handler: it measures every request by route,
 // recovers from panics and sets the security headers.
 func (k *Kit) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -107,6 +107,25 @@ func (t *templates) add(fsys fs.FS, pattern string) error {
 	return t.addPages(src, pattern)
 }
 
+// addWith is add with the partials of another feature's files too
+// (sfs's files that match spattern and are partials).
+func (t *templates) addWith(fsys fs.FS, pattern string, sfs fs.FS, spattern string) error {
+	src, err := readTemplates(fsys, pattern)
+	if err != nil {
+		return err
+	}
+	shared, err := readTemplates(sfs, spattern)
+	if err != nil {
+		return err
+	}
+	for _, s := range shared {
+		if isPartial(s.name) {
+			src = append(src, s)
+		}
+	}
+	return t.addPages(src, pattern)
+}
+
 // addPages parses the pages of src for every language, with the shared
 // partials and src's own.
 func (t *templates) addPages(src []source, pattern string) error {
