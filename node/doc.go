@@ -24,6 +24,7 @@
 //	node/social           contacts, follows, messages, the notifications page
 //	node/project          projects, invitations, the agencies' decisions, search, certificates
 //	node/twinspace        the TwinSpace of an approved project
+//	node/twinspace/materials  the TwinSpace's Materials tab: folders, files (kept on the uploader's node), thumbnails, quotas
 //	node/label            the agencies' quality labels (kept in the registry)
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy

@@ -1,0 +1,75 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/twinfed/twinfed"
+)
+
+// UploadHandler reads a large multipart upload part by part: mr is
+// positioned after the form's CSRF token.
+type UploadHandler func(w http.ResponseWriter, r *http.Request, mr *multipart.Reader)
+
+// Upload wraps a handler of large files (a TwinSpace's materials) that
+// Web's parsing would hold in memory and temporary files: the body, a
+// multipart form of at most max bytes, is handed over unread. The CSRF
+// token comes in the X-CSRF-Token header (scripts, the JSON API) or as the
+// form's first part, named csrf (a plain form: put its hidden input
+// first); a form without it is refused before any file is read. The
+// connection's read and write deadlines are extended to duration, for a
+// slow network.
+func (k *Kit) Upload(max int64, duration time.Duration, h UploadHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r = k.load(r)
+		fail := func(err error) {
+			if WantsJSON(r) {
+				APIFail(w, err)
+				return
+			}
+			k.ErrorPage(w, r, err)
+		}
+		if r.ContentLength > max {
+			fail(twinfed.Errorf(twinfed.ETOOLARGE, "What you sent is too large: at most %d MB at once.", max>>20))
+			return
+		}
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(duration))
+		_ = rc.SetWriteDeadline(time.Now().Add(duration))
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		mr, err := r.MultipartReader()
+		if err != nil {
+			fail(twinfed.Errorf(twinfed.EINVALID, "The form could not be read. Reload the page and try again."))
+			return
+		}
+		token := r.Header.Get("X-CSRF-Token")
+		if token == "" {
+			part, err := mr.NextPart()
+			if err == nil && part.FormName() == "csrf" {
+				b, _ := io.ReadAll(io.LimitReader(part, 256))
+				token = strings.TrimSpace(string(b))
+			}
+		}
+		if !k.checkCSRF(State(r), token) {
+			fail(twinfed.Errorf(twinfed.EFORBIDDEN, "This form has expired or did not come from this site. Reload the page and try again."))
+			return
+		}
+		h(w, r, mr)
+	}
+}
+
+// WantsJSON reports whether the request asks for a JSON answer (a
+// script's request, the JSON API).
+func WantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json") || strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// IsTooLarge reports whether err is a body cut by http.MaxBytesReader.
+func IsTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
