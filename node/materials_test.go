@@ -197,6 +197,18 @@ func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
 		t.Fatalf("the public downloads an unpublished file: %d", code)
 	}
 
+	// Published (as a page or the diary that shows it marks it), it is
+	// served to the public too.
+	if _, err := n.TwinSpaces().Edit(context.Background(), anna, proj.ID, twinfed.SpaceKindMaterial, photoID, func(v *twinspace.View, o *twinfed.SpaceObject) error {
+		o.Public = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code, got := carla.Get("/twinspace/materials/file?id=" + url.QueryEscape(proj.ID) + "&m=" + url.QueryEscape(photoID)); code != 200 || got != string(photo) {
+		t.Fatalf("the public downloads a published file: %d", code)
+	}
+
 	// Refused, each with a clear message, and nothing changed.
 	before, blobsBefore := len(listing(t, n, anna, proj.ID).Files), n.Materials().Blobs().Usage()
 	for _, tc := range []struct {

@@ -57,6 +57,9 @@ type Service struct {
 	fetch    FileFetcher
 	log      *slog.Logger
 	base     string
+	// thumbs bounds the thumbnails made at once: a big picture takes a
+	// few hundred MB while it is decoded.
+	thumbs chan struct{}
 	// gcMu keeps the deletion of an unreferenced blob from racing an
 	// upload of the same content between its Put and its record.
 	gcMu sync.RWMutex
@@ -87,7 +90,8 @@ func New(cfg Config, d Deps) (*Service, error) {
 		}
 		d.Blobs = disk
 	}
-	s := &Service{cfg: cfg, spaces: d.Spaces, projects: d.Projects, blobs: d.Blobs, fetch: d.Fetch, log: d.Logger, base: d.Spaces.BaseURL()}
+	s := &Service{cfg: cfg, spaces: d.Spaces, projects: d.Projects, blobs: d.Blobs, fetch: d.Fetch, log: d.Logger, base: d.Spaces.BaseURL(),
+		thumbs: make(chan struct{}, 2)}
 	if !blob.PDFPreview() {
 		s.log.Info("materials: pdftoppm (poppler-utils) is not installed: PDFs get no first-page preview")
 	}

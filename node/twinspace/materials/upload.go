@@ -92,6 +92,12 @@ func (s *Service) thumbnail(ctx context.Context, hash string, typ blob.Type) str
 	if typ.Class != blob.ClassImage && typ.Class != blob.ClassPDF {
 		return ""
 	}
+	select {
+	case s.thumbs <- struct{}{}:
+		defer func() { <-s.thumbs }()
+	case <-ctx.Done():
+		return ""
+	}
 	f, _, err := s.blobs.Open(ctx, hash)
 	if err != nil {
 		return ""
