@@ -18,7 +18,8 @@ import (
 // browserMaterials: on a phone's screen (390 px), a teacher uploads two
 // files at once in Italian (the page's script sends them with a progress
 // bar) and sees their thumbnails; in English, a file whose content is not
-// what its name says is refused with the message on the page.
+// what its name says is refused with the message on the page, and a file
+// dropped on the form is uploaded.
 func browserMaterials(t *testing.T, browser context.Context) {
 	cat, err := web.NewCatalog([]string{"it", "en"})
 	if err != nil {
@@ -82,4 +83,15 @@ func browserMaterials(t *testing.T, browser context.Context) {
 	if n := eval[float64](b, `document.querySelectorAll(".files .file").length`); n != 2 {
 		t.Fatalf("%v files listed after the refusal, want 2", n)
 	}
+
+	// A file dropped on the form is uploaded at once.
+	eval[bool](b, `(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File(["Notes for Monday: the river walk.\n"], "notes.txt", {type: "text/plain"}));
+		document.getElementById("drop-zone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		return true;
+	})()`)
+	b.do("wait for the list", chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.wantText(".flash", cat.T("en", "flash.uploaded"))
+	b.wantContains(".files", "notes.txt")
 }

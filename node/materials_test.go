@@ -230,6 +230,18 @@ func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
 		}
 	}
 
+	// A folder needs a name: said next to the field.
+	b.Get("/twinspace/materials?id=" + url.QueryEscape(proj.ID))
+	if code, page, _ := b.Post("/twinspace/materials/folder", url.Values{"id": {proj.ID}, "folder": {""}, "name": {"  "}}); code != http.StatusBadRequest || !strings.Contains(page, `id="name-error">Give the folder a name of at most 200 characters.`) {
+		t.Fatalf("a folder without a name: %d\n%s", code, page)
+	}
+	if code, _, loc := b.Post("/twinspace/materials/folder", url.Values{"id": {proj.ID}, "folder": {""}, "name": {"Field trip"}}); code != http.StatusSeeOther || !strings.Contains(loc, "done=saved") {
+		t.Fatalf("a folder: %d %s", code, loc)
+	}
+	if l := listing(t, n, anna, proj.ID); len(l.Folders) != 1 || l.Folders[0].Title != "Field trip" {
+		t.Fatalf("folders: %+v", l.Folders)
+	}
+
 	// The quota: 2 MB for the TwinSpace; the second file of 0.9 MB passes
 	// it (with what is there) and is refused, the other stays.
 	code, page, _ = uploadForm(t, b, proj.ID, "", upFile{"a.png", noise(900 << 10)}, upFile{"b.png", noise(900 << 10)}, upFile{"c.png", noise(900 << 10)})

@@ -38,8 +38,9 @@ func (k *Kit) Upload(max int64, duration time.Duration, h UploadHandler) http.Ha
 			return
 		}
 		rc := http.NewResponseController(w)
-		_ = rc.SetReadDeadline(time.Now().Add(duration))
-		_ = rc.SetWriteDeadline(time.Now().Add(duration))
+		if err := errors.Join(rc.SetReadDeadline(time.Now().Add(duration)), rc.SetWriteDeadline(time.Now().Add(duration))); err != nil {
+			k.log.Warn("upload: the connection's deadlines stay the server's", "path", r.URL.Path, "err", err)
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, max)
 		mr, err := r.MultipartReader()
 		if err != nil {

@@ -87,11 +87,11 @@ type item struct {
 	CanEdit bool
 }
 
-func (h *Web) page(w http.ResponseWriter, r *http.Request) { h.render(w, r, http.StatusOK, nil) }
+func (h *Web) page(w http.ResponseWriter, r *http.Request) { h.render(w, r, http.StatusOK, nil, nil) }
 
 // render shows the folder of ?folder= (or the posted folder), with the
-// files an upload refused.
-func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, problems []string) {
+// files an upload refused, or a form's error (ferr).
+func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, problems []string, ferr error) {
 	v, err := h.svc.spaces.PageView(r)
 	if err != nil {
 		h.kit.ErrorPage(w, r, err)
@@ -120,6 +120,10 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, problem
 		d.Items = append(d.Items, item{SpaceObject: o, Size: size(p, n), Type: t.Label, Thumb: o.Fields["thumb"] != "", CanEdit: h.svc.spaces.CanChange(v, o)})
 	}
 	p.Data = d
+	if ferr != nil {
+		h.kit.Fail(w, r, "twinspace_materials", p, ferr)
+		return
+	}
 	if len(problems) > 0 {
 		p.Problem = p.T("mat.refused")
 	}
@@ -230,7 +234,7 @@ func (h *Web) upload(w http.ResponseWriter, r *http.Request, mr *multipart.Reade
 	if len(out.Files) == 0 {
 		status = twinfed.HTTPStatus(twinfed.ErrorCode(out.first))
 	}
-	h.render(w, r, status, out.Errors)
+	h.render(w, r, status, out.Errors, nil)
 }
 
 func (h *Web) folder(w http.ResponseWriter, r *http.Request) {
@@ -239,35 +243,13 @@ func (h *Web) folder(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if len(twinfed.ErrorFields(err)) > 0 {
 			r.URL.RawQuery = url.Values{"id": {id}, "folder": {parent}}.Encode()
-			h.renderFail(w, r, err)
+			h.render(w, r, 0, nil, err)
 			return
 		}
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
 	web.RedirectDone(w, r, "/twinspace/materials?"+url.Values{"id": {id}, "folder": {parent}}.Encode(), "saved")
-}
-
-// renderFail shows the page with a form's field error.
-func (h *Web) renderFail(w http.ResponseWriter, r *http.Request, ferr error) {
-	v, err := h.svc.spaces.PageView(r)
-	if err != nil {
-		h.kit.ErrorPage(w, r, err)
-		return
-	}
-	l, err := h.svc.List(r.Context(), v, r.URL.Query().Get("folder"))
-	if err != nil {
-		h.kit.ErrorPage(w, r, err)
-		return
-	}
-	p := h.kit.NewPage(w, r, "title.twinspace")
-	p.Nav = "projects"
-	d := pageData{Frame: h.svc.spaces.Frame(v, "materials"), Listing: l, CanUpload: v.Can(twinfed.SpaceUpload), CanFolder: v.Can(twinfed.SpaceCreateFolder)}
-	for _, o := range l.Files {
-		d.Items = append(d.Items, item{SpaceObject: o, Thumb: o.Fields["thumb"] != ""})
-	}
-	p.Data = d
-	h.kit.Fail(w, r, "twinspace_materials", p, ferr)
 }
 
 func (h *Web) delete(w http.ResponseWriter, r *http.Request) {
