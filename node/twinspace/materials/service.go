@@ -154,7 +154,7 @@ func CleanName(name string) string {
 		return r
 	}, name)
 	name = strings.TrimSpace(name)
-	if name == "." || name == "/" {
+	if name == "." || name == ".." || name == "/" {
 		return ""
 	}
 	if utf8.RuneCountInString(name) > maxNameRunes {
