@@ -72,6 +72,15 @@ func browserMaterials(t *testing.T, browser context.Context) {
 	if bad := i18nLeaks(cat, "it", eval[[]string](b, pageTextJS)); len(bad) > 0 {
 		t.Errorf("the materials page in it: %d problem(s):\n  %s", len(bad), strings.Join(bad, "\n  "))
 	}
+	if shots := os.Getenv("TWINFED_SCREENSHOTS"); shots != "" {
+		buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(shots, "it-materials-390.png"), buf, 0o644)
+		}
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+	}
 
 	// In English: a PDF named foto.jpg is refused, said on the page.
 	b.open("/language?lang=en&next=" + url.QueryEscape(page))
