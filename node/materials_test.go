@@ -381,3 +381,27 @@ func TestMaterials_API(t *testing.T) {
 		t.Fatalf("delete: %d %s", code, b.Last)
 	}
 }
+
+// TestMaterials_NodeQuota: the node's quota counts every file it stores;
+// past it an upload is refused, saying so, and nothing is stored.
+func TestMaterials_NodeQuota(t *testing.T) {
+	n := nodetest.MustOpenNode(t, nodetest.Options{LocalOnly: true, Tune: func(o *node.Options) {
+		o.Materials = materials.Config{MaxFileBytes: 1 << 20, TwinSpaceQuota: 8 << 20, NodeQuota: 3 << 20 / 2}
+	}})
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	_, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
+	proj := nationalProject(t, n, anna, annaURL, brunoURL)
+	ctx := context.Background()
+	if _, err := n.Materials().Upload(ctx, anna, proj.ID, "", "one.png", bytes.NewReader(noise(900<<10))); err != nil {
+		t.Fatal(err)
+	}
+	used := n.Materials().Blobs().Usage()
+	_, err := n.Materials().Upload(ctx, anna, proj.ID, "", "two.png", bytes.NewReader(noise(900<<10)))
+	if twinfed.ErrorCode(err) != twinfed.ETOOLARGE || !strings.Contains(err.Error(), "no room left for files") {
+		t.Fatalf("past the node's quota: %v", err)
+	}
+	if n.Materials().Blobs().Usage() != used || len(listing(t, n, anna, proj.ID).Files) != 1 {
+		t.Fatal("a refused upload changed what is stored")
+	}
+}
