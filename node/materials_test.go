@@ -370,6 +370,14 @@ func TestMaterials_API(t *testing.T) {
 	if code, _, _ := b.Do(req); code != http.StatusForbidden {
 		t.Fatalf("an upload without the token: %d", code)
 	}
+	// The page's script, without the token, is told in the reader's
+	// language.
+	req, _ = http.NewRequest("POST", n.URL()+"/twinspace/materials/upload", strings.NewReader("--x--"))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	req.Header.Set("Accept", "application/json")
+	if code, out, _ := b.Do(req); code != http.StatusForbidden || !strings.Contains(out, `"errors"`) || !strings.Contains(out, "Ricarica la pagina") {
+		t.Fatalf("the script's upload without the token: %d %s", code, out)
+	}
 	var list struct {
 		Listing materials.Listing `json:"listing"`
 		Usage   *materials.Usage  `json:"usage"`

@@ -27,11 +27,14 @@ func (k *Kit) Upload(max int64, duration time.Duration, h UploadHandler) http.Ha
 	return func(w http.ResponseWriter, r *http.Request) {
 		r = k.load(r)
 		fail := func(err error) {
-			if WantsJSON(r) {
+			switch {
+			case strings.HasPrefix(r.URL.Path, "/api/"):
 				APIFail(w, err)
-				return
+			case WantsJSON(r): // the page's script: the message in the reader's language
+				WriteJSON(w, twinfed.HTTPStatus(twinfed.ErrorCode(err)), map[string][]string{"errors": {k.cat.ErrorText(State(r).Lang, err)}})
+			default:
+				k.ErrorPage(w, r, err)
 			}
-			k.ErrorPage(w, r, err)
 		}
 		if r.ContentLength > max {
 			fail(twinfed.Errorf(twinfed.ETOOLARGE, "What you sent is too large: at most %d MB at once.", max>>20))

@@ -48,9 +48,10 @@
       try { out = JSON.parse(xhr.responseText); } catch (err) { out = null; }
       if (!out) { show([form.dataset.failed]); return; }
       bar.value = 100;
-      if (out.errors && out.errors.length) {
+      if (!out.files || (out.errors && out.errors.length)) {
+        if (!out.errors || !out.errors.length) { show([form.dataset.failed]); return; }
         show(out.errors);
-        if (out.files && out.files.length) {
+        if (out.files && out.files.length && out.next) {
           var a = document.createElement("a");
           a.href = out.next;
           a.textContent = form.dataset.done;
