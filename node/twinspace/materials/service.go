@@ -223,11 +223,11 @@ func (s *Service) collect(hashes ...string) {
 			continue
 		}
 		var named bool
-		_ = s.spaces.Store().View(func(txn *badger.Txn) error {
+		err := s.spaces.Store().View(func(txn *badger.Txn) error {
 			named = store.CountPrefix(txn, store.PrefixMaterialHash+h+" ") > 0
 			return nil
 		})
-		if named {
+		if err != nil || named { // a store that cannot answer (closing) deletes nothing
 			continue
 		}
 		if err := s.blobs.Delete(context.Background(), h); err != nil {
