@@ -1,6 +1,7 @@
 package materials
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -110,7 +111,7 @@ func (s *Service) thumbnail(ctx context.Context, hash string, typ blob.Type) str
 		}
 		return ""
 	}
-	ref, err := s.blobs.Put(ctx, strings.NewReader(string(jpg)), int64(len(jpg)))
+	ref, err := s.blobs.Put(ctx, bytes.NewReader(jpg), int64(len(jpg)))
 	if err != nil {
 		s.log.Warn("materials: store a thumbnail", "hash", hash, "err", err)
 		return ""
