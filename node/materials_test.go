@@ -241,6 +241,8 @@ func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
 	if l := listing(t, n, anna, proj.ID); len(l.Folders) != 1 || l.Folders[0].Title != "Field trip" {
 		t.Fatalf("folders: %+v", l.Folders)
 	}
+	_, page = b.Get("/twinspace/materials?id=" + url.QueryEscape(proj.ID))
+	mustContain(t, "the folder on the page", page, "&amp;folder=", "Field trip", `<span class="visually-hidden"> Field trip</span>`)
 
 	// The quota: 2 MB for the TwinSpace; the second file of 0.9 MB passes
 	// it (with what is there) and is refused, the other stays.

@@ -69,6 +69,7 @@ type pageData struct {
 	twinspace.Frame
 	*Listing
 	Items      []item
+	Subfolders []item
 	CanUpload  bool
 	CanFolder  bool
 	Teacher    bool // sees the quotas
@@ -114,6 +115,9 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, problem
 	d.SpaceUsage = fmt.Sprintf(p.T("mat.of_used"), size(p, u.Space), size(p, u.SpaceQuota))
 	d.NodeUsage = fmt.Sprintf(p.T("mat.of_used"), size(p, u.Node), size(p, u.NodeQuota))
 	d.MaxFile = size(p, u.MaxFile)
+	for _, o := range l.Folders {
+		d.Subfolders = append(d.Subfolders, item{SpaceObject: o, CanEdit: h.svc.spaces.CanChange(v, o)})
+	}
 	for _, o := range l.Files {
 		n, _ := strconv.ParseInt(o.Fields["size"], 10, 64)
 		t, _ := blob.TypeOf(o.Fields["type"])
