@@ -39,6 +39,7 @@ type Node struct {
 	Federation   Federation          `toml:"federation"`
 	Events       Events              `toml:"events"`
 	TwinSpace    TwinSpace           `toml:"twinspace"`
+	Materials    Materials           `toml:"materials"`
 	Log          Log                 `toml:"log"`
 }
 
@@ -200,6 +201,7 @@ func DefaultNode() Node {
 		Federation:  DefaultFederation(),
 		Events:      DefaultEvents(),
 		TwinSpace:   TwinSpace{Embeds: DefaultEmbeds()},
+		Materials:   DefaultMaterials(),
 		Log:         Log{Level: "info", Format: "text"},
 	}
 }
@@ -288,6 +290,7 @@ func (c *Node) Validate() error {
 	c.Limits.validate(&p, "limits")
 	c.Events.validate(&p, "events")
 	c.TwinSpace.validate(&p, "twinspace")
+	c.Materials.validate(&p, "materials")
 	c.TLS.validate(&p, "tls", c.BaseURL)
 	c.RegistryTLS.validate(&p, "registry_tls", c.Registry)
 	a := c.Accounts

@@ -78,6 +78,11 @@ func TestNode_Validate(t *testing.T) {
 			c.BaseURL = "https://it.twinfed.example"
 			c.TLS.ACMEDomains = []string{"www.twinfed.example"}
 		}, `does not include base_url's host "it.twinfed.example"`},
+		{"no materials dir", func(c *Node) { c.Materials.Dir = "" }, "materials.dir: is empty"},
+		{"no file size", func(c *Node) { c.Materials.MaxFileMB = 0 }, "materials.max_file_mb: 0 MB is out of bounds; use 1 to 10240"},
+		{"quota under a file", func(c *Node) { c.Materials.TwinSpaceQuotaMB = 50 }, "materials.twinspace_quota_mb: 50 MB is less than max_file_mb (100 MB)"},
+		{"node quota under a twinspace", func(c *Node) { c.Materials.NodeQuotaGB = 1 }, "materials.node_quota_gb: 1 GB is less than twinspace_quota_mb (2048 MB)"},
+		{"negative node quota", func(c *Node) { c.Materials.NodeQuotaGB = -5 }, "materials.node_quota_gb: -5 GB is out of bounds"},
 		{"acme without domains", func(c *Node) { c.TLS.ACMEEmail = "ops@indire.example" }, "tls.acme_domains: is empty"},
 		{"embed without a path", func(c *Node) { c.TwinSpace.Embeds = []string{"www.youtube.com"} }, `twinspace.embeds[0]: "www.youtube.com" is not a host and a path prefix`},
 		{"embed with a scheme", func(c *Node) { c.TwinSpace.Embeds = []string{"https://www.youtube.com/embed/"} }, `twinspace.embeds[0]`},
@@ -94,6 +99,20 @@ func TestNode_Validate(t *testing.T) {
 				t.Fatalf("got %v, want a message with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestMaterials_Path(t *testing.T) {
+	m := DefaultMaterials()
+	if got := m.Path("/var/lib/twinfed"); got != "/var/lib/twinfed/blobs" {
+		t.Errorf("default path: %s", got)
+	}
+	m.Dir = "/srv/blobs"
+	if got := m.Path("/var/lib/twinfed"); got != "/srv/blobs" {
+		t.Errorf("absolute path: %s", got)
+	}
+	if m.MaxFileBytes() != 100<<20 || m.TwinSpaceQuotaBytes() != 2<<30 || m.NodeQuotaBytes() != 200<<30 {
+		t.Errorf("bytes: %d %d %d", m.MaxFileBytes(), m.TwinSpaceQuotaBytes(), m.NodeQuotaBytes())
 	}
 }
 

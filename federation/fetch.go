@@ -37,34 +37,14 @@ const MaxGetBody = 16 << 20
 // any other answer. The message names the URL and, for a refusal, what the
 // node said.
 func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
-	u, err := mustURL(rawURL)
+	u, req, err := o.signedGet(ctx, rawURL, ContentTypeActivity)
 	if err != nil {
-		return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: not an absolute http(s) URL", rawURL)
-	}
-	_, keys, err := o.keys.KeysForHost(ctx, u.Host)
-	if err != nil {
-		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-			return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %s: %s is not a node of this federation", rawURL, u.Host)
-		}
-		return nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: the registry is unavailable: %v", rawURL, err)
+		return nil, err
 	}
 	area := notServedKey(u)
 	if ns, ok := o.notServedAt(area); ok {
 		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "%s does not serve %s (it answered %s); not asked again before %s",
 			u.Host, ns.prefix, ns.status, ns.until.UTC().Format(time.RFC3339))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: %v", rawURL, err)
-	}
-	req.Header.Set("Accept", ContentTypeActivity)
-	req.Header.Set("User-Agent", "twinfed/"+o.cfg.Version+" (+"+o.base+")")
-	s := schemeFast
-	if !isTwinfed(keys) {
-		s = schemeCavageRSA // a fediverse server registered for a country
-	}
-	if err := o.sign(req, s, twinfed.AgencyURL(o.base), nil); err != nil {
-		return nil, fmt.Errorf("federation: sign GET %s: %w", rawURL, err)
 	}
 	resp, err := o.client.Do(req)
 	if err != nil {
@@ -82,6 +62,97 @@ func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
 		}
 		return body, nil
 	}
+	return nil, refusal(u, rawURL, resp, body)
+}
+
+// GetStream fetches rawURL with a signed GET as Get does, for a file too
+// large to hold in memory (a TwinSpace's material): it returns the body
+// of a 2xx answer unread, for the caller to read (bounding it) and close,
+// and its Content-Length (-1 when unknown). Only ctx bounds the transfer
+// (a file takes what the network takes); the answer's headers must come
+// within Settings.DeliveryTimeout. A 404 does not start Get's not-served
+// backoff: a file that is gone says nothing of whether a node serves
+// files. The errors are Get's (ETOOLARGE aside).
+func (o *Outbox) GetStream(ctx context.Context, rawURL string) (io.ReadCloser, int64, error) {
+	u, req, err := o.signedGet(ctx, rawURL, "*/*")
+	if err != nil {
+		return nil, 0, err
+	}
+	// Headers within the delivery timeout, then as long as ctx allows.
+	hctx, cancel := context.WithCancel(ctx)
+	req = req.WithContext(hctx)
+	timer := time.AfterFunc(o.set.DeliveryTimeout, cancel)
+	resp, err := o.streamClient().Do(req)
+	headersIn := timer.Stop()
+	if err != nil {
+		cancel()
+		return nil, 0, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: %v", rawURL, err)
+	}
+	if !headersIn {
+		resp.Body.Close()
+		cancel()
+		return nil, 0, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: no answer within %s", rawURL, o.set.DeliveryTimeout)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return cancelOnClose{resp.Body, cancel}, resp.ContentLength, nil
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	return nil, 0, refusal(u, rawURL, resp, body)
+}
+
+// streamClient is the federation's client without its overall time limit.
+func (o *Outbox) streamClient() *http.Client {
+	c := *o.client
+	c.Timeout = 0
+	return &c
+}
+
+// cancelOnClose ends a stream's context when the stream is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// signedGet checks that rawURL is on a node the registry lists and builds
+// the GET to it, signed by this node as its agency actor.
+func (o *Outbox) signedGet(ctx context.Context, rawURL, accept string) (*url.URL, *http.Request, error) {
+	u, err := mustURL(rawURL)
+	if err != nil {
+		return nil, nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: not an absolute http(s) URL", rawURL)
+	}
+	_, keys, err := o.keys.KeysForHost(ctx, u.Host)
+	if err != nil {
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return nil, nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %s: %s is not a node of this federation", rawURL, u.Host)
+		}
+		return nil, nil, twinfed.Errorf(twinfed.EUNAVAILABLE, "cannot fetch %s: the registry is unavailable: %v", rawURL, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, nil, twinfed.Errorf(twinfed.EINVALID, "cannot fetch %q: %v", rawURL, err)
+	}
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", "twinfed/"+o.cfg.Version+" (+"+o.base+")")
+	s := schemeFast
+	if !isTwinfed(keys) {
+		s = schemeCavageRSA // a fediverse server registered for a country
+	}
+	if err := o.sign(req, s, twinfed.AgencyURL(o.base), nil); err != nil {
+		return nil, nil, fmt.Errorf("federation: sign GET %s: %w", rawURL, err)
+	}
+	return u, req, nil
+}
+
+// refusal is the domain error of a GET's answer other than 2xx.
+func refusal(u *url.URL, rawURL string, resp *http.Response, body []byte) error {
 	said := strings.TrimSpace(string(body))
 	if len(said) > 300 {
 		said = said[:300] + "…"
@@ -97,7 +168,7 @@ func (o *Outbox) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		code = twinfed.EUNAVAILABLE
 	}
-	return nil, twinfed.Errorf(code, "%s answered %s to GET %s: %s", u.Host, resp.Status, rawURL, said)
+	return twinfed.Errorf(code, "%s answered %s to GET %s: %s", u.Host, resp.Status, rawURL, said)
 }
 
 // A node that answers 404 or 410 for a part of its URL space (the first

@@ -2,6 +2,7 @@ package federation_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -226,3 +227,51 @@ func TestGet_NotServedBacksOff(t *testing.T) {
 		t.Fatalf("status: %+v", st)
 	}
 }
+
+// TestGetStream_Signed streams a file larger than Get takes from another
+// node, signed as Get signs; a file that is gone is ENOTFOUND and does
+// not stop the next fetch under the same path.
+func TestGetStream_Signed(t *testing.T) {
+	cluster := consensustest.MustOpenCluster(t, 1)
+	nodes := mustReserveNodes(t, cluster, "IT", "FR")
+	it, fr := nodes[0], nodes[1]
+	const size = federation.MaxGetBody + 1<<20
+	fr.Wrap = func(fed http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("/", fed)
+		mux.Handle("/files/big", fr.Fed.RequireSigned(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if host, _ := federation.SignerHost(r.Context()); host != it.Host {
+				http.Error(w, "signed by "+host, http.StatusForbidden)
+				return
+			}
+			w.Header().Set("Content-Length", fmt.Sprint(size))
+			io.Copy(w, io.LimitReader(zeros{}, size))
+		})))
+		mux.HandleFunc("/files/gone", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+		return mux
+	}
+	it.mustStart(t)
+	fr.mustStart(t)
+	ctx := context.Background()
+	for range 2 {
+		if _, _, err := it.Fed.GetStream(ctx, fr.Base+"/files/gone"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND || !strings.Contains(twinfed.ErrorMessage(err), "404") {
+			t.Fatalf("GetStream of a missing file: %v, want ENOTFOUND", err)
+		}
+	}
+	body, n, err := it.Fed.GetStream(ctx, fr.Base+"/files/big")
+	if err != nil {
+		t.Fatalf("GetStream: %v", err)
+	}
+	got, err := io.Copy(io.Discard, body)
+	body.Close()
+	if err != nil || got != size || n != size {
+		t.Fatalf("streamed %d bytes (Content-Length %d), %v; want %d", got, n, err, size)
+	}
+	if _, _, err := it.Fed.GetStream(ctx, "http://127.0.0.1:1/files/big"); twinfed.ErrorCode(err) != twinfed.EINVALID {
+		t.Fatalf("GetStream outside the federation: %v, want EINVALID", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }

@@ -335,6 +335,7 @@ func TestBrowser_UI(t *testing.T) {
 	t.Run("NotifyPrefs", func(t *testing.T) { browserNotifyPrefs(t, browser) })
 	t.Run("Feed", func(t *testing.T) { browserFeed(t, browser) })
 	t.Run("Pupils", func(t *testing.T) { browserPupils(t, browser) })
+	t.Run("Materials", func(t *testing.T) { browserMaterials(t, browser) })
 }
 
 // browserEveryPage opens every page of the web UI, as a visitor, a member

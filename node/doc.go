@@ -11,12 +11,14 @@
 //
 //	twinfed (root)        types and the pure rules, standard library only
 //	node/store            Badger, after-commit hooks, JSON helpers; keys.go: every key prefix and its owner
+//	node/blob             files by content hash (Store, Disk), their type by content (Sniff), thumbnails
 //	node/mail             outgoing mail (spool, SMTP) and its durable queue
 //	node/search           the in-memory inverted index (directory, project search)
 //	node/outbox           the Outbox and Prover interfaces, Activities (this node's activities out)
 //	node/notice           notifications, the unread index, their e-mails (preferences, digests, unsubscribe)
 //	node/web              HTTP kit: mux, sessions, CSRF, limits, pages, JSON helpers, i18n, layout, static files, the page editor
 //	node/web/pagehtml     the HTML of TwinSpace pages: its policy and check, the embeddable services, revisions compared
+//	node/web/ratelimit    the web kit's per-client-address limits (token buckets by limit and client)
 //	node/directory        the federated directory of public profiles, its pages and backfill
 //	node/account          accounts, sessions, passwords, e-mail changes, profiles, export, deletion
 //	node/registration     the four registration steps, school choice and proposals
@@ -26,6 +28,7 @@
 //	node/project          projects, invitations, the agencies' decisions, search, certificates
 //	node/twinspace        the TwinSpace of an approved project
 //	node/twinspace/pages  the TwinSpace's Pages tool: the tree of pages, the editor, drafts, publication, revisions
+//	node/twinspace/materials  the TwinSpace's Materials tab: folders, files (kept on the uploader's node), thumbnails, quotas
 //	node/label            the agencies' quality labels (kept in the registry)
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy

@@ -20,6 +20,7 @@ import (
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/twinspace/materials"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -77,6 +78,13 @@ type Options struct {
 	// Fetch makes signed GETs to other nodes, for the directory's
 	// backfill. Nil: no backfill.
 	Fetch Fetcher
+	// Materials are the TwinSpaces' files' limits and directory (Dir
+	// empty: <Dir>/blobs).
+	Materials materials.Config
+	// FetchFile makes signed GETs of files to other nodes (the
+	// federation's GetStream), for the TwinSpaces' files uploaded on
+	// partner nodes. Nil: those files cannot be read here.
+	FetchFile materials.FileFetcher
 	// BackfillEvery is how often the directory pages through every other
 	// node's profiles (the first time a few seconds after start). Zero: 6h.
 	BackfillEvery time.Duration
@@ -191,6 +199,9 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		return fail(err)
 	}
 	if err := assemblePages(n.svc); err != nil {
+		return fail(err)
+	}
+	if err := assembleMaterials(n.svc, o); err != nil {
 		return fail(err)
 	}
 	if err := newLabels(n.svc); err != nil {

@@ -47,6 +47,7 @@ import (
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/twinspace/materials"
 	"github.com/twinfed/twinfed/node/web"
 	"github.com/urfave/cli/v2"
 )
@@ -155,6 +156,8 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 		},
 		Server: node.ServerConfig{Languages: langs, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
 			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB), Rates: webRates(cfg.Limits), TrustedProxies: proxies, HTTPS: strings.HasPrefix(cfg.BaseURL, "https://")},
+		Materials: materials.Config{Dir: cfg.Materials.Path(cfg.DataDir), MaxFileBytes: cfg.Materials.MaxFileBytes(),
+			TwinSpaceQuota: cfg.Materials.TwinSpaceQuotaBytes(), NodeQuota: cfg.Materials.NodeQuotaBytes()},
 		MailFrom: cfg.Mail.From,
 		Logger:   logger,
 		Metrics:  reg,
@@ -251,6 +254,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 		return fmt.Errorf("node: federation outbox: %w", err)
 	}
 	o.Store, o.Outbox, o.Prover, o.Signed, o.Fetch, o.FederationAdmin = m.store, m.out, m.out, m.out, m.out.Get, m.out.AdminHandler()
+	o.FetchFile = m.out.GetStream
 	if o.Listener, err = m.listener(log); err != nil {
 		return err
 	}

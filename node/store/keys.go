@@ -110,6 +110,15 @@ const (
 	// PrefixSpaceLog: sl/<project id> <applied, RFC 3339 nano> <object id>
 	// → log entry JSON (the TwinSpace's latest actions). Owner: twinspace.
 	PrefixSpaceLog = "sl/"
+	// PrefixMaterialHash: xh/<sha256 hex> <project id> <object id> → empty:
+	// the live materials of the TwinSpaces this node holds that name a
+	// blob of its blob store (the file, or its thumbnail); a blob no key
+	// names any more is deleted. Owner: materials.
+	PrefixMaterialHash = "xh/"
+	// PrefixMaterialUsage: xu/<project id> → bytes (decimal) of the
+	// TwinSpace's files uploaded on this node, its quota's count. Owner:
+	// materials.
+	PrefixMaterialUsage = "xu/"
 
 	// PrefixForum: fm/<post id> → twinfed.ForumPost JSON (every partner-forum
 	// post and reply the node holds: its members' and the replicas). Owner: forum.
@@ -245,6 +254,8 @@ var Keys = []Key{
 	{"PrefixSpaceObject", PrefixSpaceObject, true, "twinspace"},
 	{"PrefixSpaceIndex", PrefixSpaceIndex, true, "twinspace"},
 	{"PrefixSpaceLog", PrefixSpaceLog, true, "twinspace"},
+	{"PrefixMaterialHash", PrefixMaterialHash, true, "materials"},
+	{"PrefixMaterialUsage", PrefixMaterialUsage, true, "materials"},
 	{"PrefixForum", PrefixForum, true, "forum"},
 	{"PrefixForumReply", PrefixForumReply, true, "forum"},
 	{"PrefixForumReport", PrefixForumReport, true, "forum"},

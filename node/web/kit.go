@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/web/ratelimit"
 )
 
 //go:embed templates/*.html
@@ -76,7 +77,7 @@ type Kit struct {
 	latency *prometheus.HistogramVec
 	tmpl    *templates
 
-	limits      *limiter
+	limits      *ratelimit.Limiter
 	crossOrigin *http.CrossOriginProtection
 	loc         *time.Location // the node's country's zone: anonymous readers' times
 
@@ -112,7 +113,7 @@ func New(cfg Config) (*Kit, error) {
 	if k.tmpl, err = newTemplates(cat, sharedFS, "templates/*.html"); err != nil {
 		return nil, err
 	}
-	k.limits = newLimiter(cfg.Rates, cfg.Now)
+	k.limits = ratelimit.New(cfg.Rates, cfg.Now)
 	k.crossOrigin = http.NewCrossOriginProtection()
 	k.crossOrigin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k.ErrorPage(w, k.loaded(r), twinfed.Errorf(twinfed.EFORBIDDEN, "This form was sent from another site, so it was refused. Open the page on this site and send it again."))
@@ -122,7 +123,7 @@ func New(cfg Config) (*Kit, error) {
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"route", "method", "code"})
 	if cfg.Metrics != nil {
-		if err := cfg.Metrics.Register(k.limits.refused); err != nil {
+		if err := cfg.Metrics.Register(k.limits.Refused()); err != nil {
 			return nil, fmt.Errorf("web: register metrics: %w", err)
 		}
 		if err := cfg.Metrics.Register(k.latency); err != nil {

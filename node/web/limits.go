@@ -2,25 +2,19 @@ package web
 
 import (
 	"context"
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/web/ratelimit"
 )
 
-// Rate is a per-client-address limit: N requests, refilled evenly over
-// Per (a token bucket of N). N == 0: no limit.
-type Rate struct {
-	N   int
-	Per time.Duration
-}
+// Rate is a per-client-address limit (ratelimit.Rate).
+type Rate = ratelimit.Rate
 
 // The limits the kit knows by name: features wrap their handlers with
 // Limited(name, …); LimitAPI covers every /api/v1 request.
@@ -89,90 +83,6 @@ func (k *Kit) trusted(a netip.Addr) bool {
 	return false
 }
 
-// limiter holds one token bucket per client (an IPv6 client counts by its
-// /64, which one subscriber usually holds whole) for each named limit.
-type limiter struct {
-	rates   map[string]Rate
-	now     func() time.Time
-	refused *prometheus.CounterVec
-
-	mu      sync.Mutex
-	buckets map[string]map[string]*bucket
-	sweep   time.Time
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newLimiter(rates map[string]Rate, now func() time.Time) *limiter {
-	return &limiter{rates: rates, now: now, buckets: map[string]map[string]*bucket{},
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "twinfed_node_rate_limited_total",
-			Help: "Requests refused with 429 because their client address went over a limit, by limit.",
-		}, []string{"limit"})}
-}
-
-// take spends one token of name for client; when none is left it returns
-// false and how long until one is.
-func (l *limiter) take(name, client string) (bool, time.Duration) {
-	rate, ok := l.rates[name]
-	if !ok || rate.N <= 0 || rate.Per <= 0 {
-		return true, 0
-	}
-	client = clientBucket(client)
-	every := rate.Per.Seconds() / float64(rate.N)
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.gc(now)
-	m := l.buckets[name]
-	if m == nil {
-		m = map[string]*bucket{}
-		l.buckets[name] = m
-	}
-	b := m[client]
-	if b == nil {
-		b = &bucket{tokens: float64(rate.N), at: now}
-		m[client] = b
-	}
-	b.tokens = math.Min(float64(rate.N), b.tokens+now.Sub(b.at).Seconds()/every)
-	b.at = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	l.refused.WithLabelValues(name).Inc()
-	return false, time.Duration((1 - b.tokens) * every * float64(time.Second))
-}
-
-// gc drops, once a minute, the buckets that are full again: a client that
-// stopped costs no memory.
-func (l *limiter) gc(now time.Time) {
-	if now.Sub(l.sweep) < time.Minute {
-		return
-	}
-	l.sweep = now
-	for name, m := range l.buckets {
-		rate := l.rates[name]
-		for c, b := range m {
-			if now.Sub(b.at) >= rate.Per {
-				delete(m, c)
-			}
-		}
-	}
-}
-
-func clientBucket(client string) string {
-	a, err := netip.ParseAddr(client)
-	if err != nil || a.Is4() || a.Is4In6() {
-		return client
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
-}
-
 // tooMany is a RateLimited error for a client over a limit.
 type tooMany struct{ wait time.Duration }
 
@@ -185,7 +95,7 @@ func (e tooMany) RetryIn() time.Duration { return e.wait }
 func (k *Kit) Limited(name string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if ok, wait := k.limits.take(name, ClientIP(r)); !ok {
+			if ok, wait := k.limits.Take(name, ClientIP(r)); !ok {
 				k.refuseTooMany(w, r, wait)
 				return
 			}
@@ -213,7 +123,7 @@ func (k *Kit) serveLimited(w http.ResponseWriter, r *http.Request, next http.Han
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/v1/") {
-		if ok, wait := k.limits.take(LimitAPI, ClientIP(r)); !ok {
+		if ok, wait := k.limits.Take(LimitAPI, ClientIP(r)); !ok {
 			k.refuseTooMany(w, r, wait)
 			return
 		}

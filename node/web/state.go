@@ -89,6 +89,10 @@ func State(r *http.Request) *RequestState {
 
 // load authenticates the request (session cookie or bearer token) and
 // chooses its language. Every wrapper calls it.
+// Load authenticates r and sets its state (State), as Web does before
+// its handler: for a handler that reads its own body.
+func (k *Kit) Load(r *http.Request) *http.Request { return k.load(r) }
+
 func (k *Kit) load(r *http.Request) *http.Request {
 	st := &RequestState{}
 	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") && k.cfg.APIToken != "" {
@@ -139,6 +143,11 @@ func (k *Kit) csrfToken(w http.ResponseWriter, st *RequestState) string {
 	}
 	return k.cfg.Accounts.AnonymousCSRF(st.anon)
 }
+
+// CheckCSRF reports whether got is the CSRF token of st's session (or of
+// its anonymous cookie): for a handler that reads its own body (a large
+// upload) rather than through Web.
+func (k *Kit) CheckCSRF(st *RequestState, got string) bool { return k.checkCSRF(st, got) }
 
 func (k *Kit) checkCSRF(st *RequestState, got string) bool {
 	want := k.csrfToken(nil, st)

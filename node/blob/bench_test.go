@@ -1,0 +1,129 @@
+package blob_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/twinfed/twinfed/node/blob"
+)
+
+// The materials' goal (issue 17): uploads and downloads of 100 MB at
+// 80 % or more of the raw write and read rate of the same disk, measured
+// in the same run. The Disk benchmarks are the raw rates: a file written
+// in 1 MiB blocks and synced, a file read back; the Blob benchmarks do the
+// same through the store (hashing, temporary file, rename, directory
+// sync; open, read) in the same temporary directory's file system.
+
+const benchSize = 100 << 20
+
+// benchContent is 100 MB of random bytes (no file system or disk
+// compresses it), each op's made unique by its first 8 bytes so that no
+// Put finds it stored already.
+func benchContent(b *testing.B) []byte {
+	b.Helper()
+	buf := make([]byte, benchSize)
+	rand.Read(buf)
+	return buf
+}
+
+func BenchmarkDisk_RawWrite100MB(b *testing.B) {
+	dir := b.TempDir()
+	buf := benchContent(b)
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f, err := os.Create(filepath.Join(dir, "raw"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for off := 0; off < len(buf); off += 1 << 20 {
+			if _, err := f.Write(buf[off : off+1<<20]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
+func BenchmarkBlob_Upload100MB(b *testing.B) {
+	d := mustOpenDisk(b, b.TempDir())
+	buf := benchContent(b)
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		binary.LittleEndian.PutUint64(buf, uint64(i))
+		ref, err := d.Put(context.Background(), bytes.NewReader(buf), benchSize)
+		if err != nil || ref.Size != benchSize {
+			b.Fatal(ref, err)
+		}
+		b.StopTimer()
+		d.Delete(context.Background(), ref.Hash)
+		b.StartTimer()
+	}
+}
+
+func BenchmarkDisk_RawRead100MB(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "raw")
+	if err := os.WriteFile(path, benchContent(b), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, f); err != nil || n != benchSize {
+			b.Fatal(n, err)
+		}
+		f.Close()
+	}
+}
+
+func BenchmarkBlob_Download100MB(b *testing.B) {
+	d := mustOpenDisk(b, b.TempDir())
+	ref, err := d.Put(context.Background(), bytes.NewReader(benchContent(b)), benchSize)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, _, err := d.Open(context.Background(), ref.Hash)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, r); err != nil || n != benchSize {
+			b.Fatal(n, err)
+		}
+		r.Close()
+	}
+}
+
+// BenchmarkThumbnail: thumbnails per second of a 12-megapixel photo
+// (4000 × 3000 JPEG), the common case of a phone's picture.
+func BenchmarkThumbnail(b *testing.B) {
+	photo := jpegOf(b, testImage(4000, 3000))
+	typ, err := blob.Sniff(photo, "photo.jpg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(photo)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := blob.Thumbnail(context.Background(), bytes.NewReader(photo), typ); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "thumbs/s")
+}
