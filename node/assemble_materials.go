@@ -27,6 +27,9 @@ func assembleMaterials(s *Service, o Options) error {
 		return err
 	}
 	s.materials = m
+	if s.pages != nil {
+		s.pages.SetImages(m) // the page editor's picker lists the Materials' images
+	}
 	return nil
 }
 

@@ -91,8 +91,19 @@ func indexKey(o *twinfed.SpaceObject) []byte {
 	if parent == "" {
 		parent = "-"
 	}
-	return []byte(store.PrefixSpaceIndex + o.Project + " " + string(o.Kind) + " " + parent + " " + o.Created.UTC().Format(time.RFC3339Nano) + " " + o.ID)
+	return []byte(store.PrefixSpaceIndex + o.Project + " " + string(o.Kind) + " " + parent + " " + KeyTime(o.Created) + " " + o.ID)
 }
+
+// keyTimeLayout is a time in index and log keys: UTC, fixed width to the
+// nanosecond, so that keys sort in time order (RFC 3339 with nanoseconds
+// drops trailing zeros, and "…05Z" would sort after "…05.1Z").
+const keyTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// KeyTime is t as the TwinSpace's index and log keys write it.
+func KeyTime(t time.Time) string { return t.UTC().Format(keyTimeLayout) }
+
+// ParseKeyTime reads a time KeyTime wrote.
+func ParseKeyTime(s string) (time.Time, error) { return time.Parse(keyTimeLayout, s) }
 
 // indexPrefix is where the objects of kind under parent are indexed.
 func indexPrefix(project string, kind twinfed.SpaceKind, parent string) string {
@@ -119,7 +130,7 @@ type LogEntry struct {
 func Object(txn *badger.Txn, project, id string) (*twinfed.SpaceObject, error) {
 	o := new(twinfed.SpaceObject)
 	if err := store.GetJSON(txn, string(objectKey(project, id)), o); err != nil {
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return nil, twinfed.Errorf(twinfed.ENOTFOUND, "This item of the TwinSpace does not exist (or no longer does).")
 		}
 		return nil, err
@@ -218,7 +229,7 @@ func (s *Service) apply(txn *badger.Txn, o *twinfed.SpaceObject) (applied bool, 
 		if err != nil {
 			return false, old, err
 		}
-		key := store.PrefixSpaceLog + o.Project + " " + o.Updated.UTC().Format(time.RFC3339Nano) + " " + o.ID
+		key := store.PrefixSpaceLog + o.Project + " " + KeyTime(o.Updated) + " " + o.ID
 		if err := txn.Set([]byte(key), b); err != nil {
 			return false, old, err
 		}

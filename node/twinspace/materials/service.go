@@ -1,12 +1,14 @@
 package materials
 
 import (
+	"maps"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	"github.com/twinfed/twinfed/node/blob"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/twinspace"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // Config is the node's limits on files (the [materials] section).
@@ -96,8 +99,24 @@ func New(cfg Config, d Deps) (*Service, error) {
 		s.log.Info("materials: pdftoppm (poppler-utils) is not installed: PDFs get no first-page preview")
 	}
 	d.Spaces.Register(twinfed.SpaceKindFolder, twinspace.Kind{Create: twinfed.SpaceCreateFolder, Check: checkFolder})
-	d.Spaces.Register(twinfed.SpaceKindMaterial, twinspace.Kind{Create: twinfed.SpaceUpload, Check: checkMaterial, Applied: s.applied})
+	d.Spaces.Register(twinfed.SpaceKindMaterial, twinspace.Kind{Create: twinfed.SpaceUpload, Needs: materialNeeds, Check: checkMaterial, Applied: s.applied})
 	return s, nil
+}
+
+// materialNeeds: uploading needs SpaceUpload; making a file public, and
+// nothing else, needs what publishing a page needs (a published page or a
+// diary post shows it, whoever uploaded it); any other change the
+// author's SpaceEditOwn or SpaceManageOthers.
+func materialNeeds(old, o *twinfed.SpaceObject) []twinfed.SpaceAction {
+	switch {
+	case old == nil:
+		return []twinfed.SpaceAction{twinfed.SpaceUpload}
+	case o.Public && !old.Public && !o.Deleted && o.Title == old.Title && o.Parent == old.Parent && maps.Equal(o.Fields, old.Fields):
+		return []twinfed.SpaceAction{twinfed.SpacePublishPage}
+	case o.Writer() == old.Author:
+		return []twinfed.SpaceAction{twinfed.SpaceEditOwn}
+	}
+	return []twinfed.SpaceAction{twinfed.SpaceManageOthers}
 }
 
 // Config returns the limits in force.
@@ -272,4 +291,33 @@ func (s *Service) Usage(project string) Usage {
 		return nil
 	})
 	return u
+}
+
+// EditorImages returns the images of v's TwinSpace that its reader may put
+// on a page (the page editor's picker: node/twinspace/pages.Images), by
+// name.
+func (s *Service) EditorImages(ctx context.Context, v *twinspace.View) ([]web.EditorImage, error) {
+	if err := v.RequireMember(); err != nil {
+		return nil, err
+	}
+	out := []web.EditorImage{}
+	err := s.spaces.Store().View(func(txn *badger.Txn) error {
+		return twinspace.Each(txn, v.Project.ID, twinfed.SpaceKindMaterial, func(o *twinfed.SpaceObject) error {
+			if !strings.HasPrefix(o.Fields["type"], "image/") || !s.spaces.Sees(v, o) {
+				return nil
+			}
+			q := url.Values{"id": {v.Project.ID}, "m": {o.ID}}.Encode()
+			img := web.EditorImage{URL: "/twinspace/materials/file?" + q, Name: o.Fields["filename"], Alt: o.Title}
+			if img.Name == "" {
+				img.Name = o.Title
+			}
+			if o.Fields["thumb"] != "" {
+				img.Thumb = "/twinspace/materials/thumb?" + q
+			}
+			out = append(out, img)
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b web.EditorImage) int { return strings.Compare(a.Name, b.Name) })
+	return out, err
 }

@@ -258,6 +258,9 @@ func (s *Service) Save(ctx context.Context, p *twinfed.Principal, project string
 	if _, err := s.ts.EditAll(ctx, p, project, pageStep, revStep); err != nil {
 		return nil, err
 	}
+	if page.Public {
+		s.ts.MarkMaterialsPublic(ctx, p, project, twinspace.MaterialIDs(page.Content)) // the public may see its images
+	}
 	return page, nil
 }
 
@@ -312,13 +315,16 @@ func notFound() error {
 // Publish publishes a page (public: anyone reads it, on the project's
 // home node and in public mode) or takes it back to draft.
 func (s *Service) Publish(ctx context.Context, p *twinfed.Principal, project, page string, public bool) error {
-	_, err := s.ts.Edit(ctx, p, project, twinfed.SpaceKindPage, page, func(v *twinspace.View, o *twinfed.SpaceObject) error {
+	o, err := s.ts.Edit(ctx, p, project, twinfed.SpaceKindPage, page, func(v *twinspace.View, o *twinfed.SpaceObject) error {
 		if o.Version == 0 || o.Deleted {
 			return notFound()
 		}
 		o.Public = public
 		return nil
 	})
+	if err == nil && public {
+		s.ts.MarkMaterialsPublic(ctx, p, project, twinspace.MaterialIDs(o.Content)) // the public may see its images
+	}
 	return err
 }
 
