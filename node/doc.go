@@ -23,6 +23,7 @@
 //	node/social           contacts, follows, messages, the notifications page
 //	node/project          projects, invitations, the agencies' decisions, search, certificates
 //	node/twinspace        the TwinSpace of an approved project
+//	node/twinspace/discuss  the TwinSpace's Forum tab: discussions, threads, replies, unread markers
 //	node/label            the agencies' quality labels (kept in the registry)
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy

@@ -99,6 +99,14 @@ const (
 	// PrefixSpaceLog: sl/<project id> <applied, RFC 3339 nano> <object id>
 	// → log entry JSON (the TwinSpace's latest actions). Owner: twinspace.
 	PrefixSpaceLog = "sl/"
+	// PrefixSpaceForumThread: tf/<project id> <thread id> → the thread's
+	// summary JSON (its live replies, the newest one's creation), kept on
+	// every node by the TwinSpace forum's Applied. Owner: discuss.
+	PrefixSpaceForumThread = "tf/"
+	// PrefixSpaceForumRead: tr/<reader's actor> <thread id> → when the
+	// reader last read the thread (RFC 3339 nano), on their own node only:
+	// never replicated. Owner: discuss.
+	PrefixSpaceForumRead = "tr/"
 
 	// PrefixForum: fm/<post id> → twinfed.ForumPost JSON (every partner-forum
 	// post and reply the node holds: its members' and the replicas). Owner: forum.
@@ -231,6 +239,8 @@ var Keys = []Key{
 	{"PrefixSpaceObject", PrefixSpaceObject, true, "twinspace"},
 	{"PrefixSpaceIndex", PrefixSpaceIndex, true, "twinspace"},
 	{"PrefixSpaceLog", PrefixSpaceLog, true, "twinspace"},
+	{"PrefixSpaceForumThread", PrefixSpaceForumThread, true, "discuss"},
+	{"PrefixSpaceForumRead", PrefixSpaceForumRead, true, "discuss"},
 	{"PrefixForum", PrefixForum, true, "forum"},
 	{"PrefixForumReply", PrefixForumReply, true, "forum"},
 	{"PrefixForumReport", PrefixForumReport, true, "forum"},
