@@ -2,7 +2,6 @@ package discuss
 
 import (
 	"context"
-	"errors"
 	"html"
 	"regexp"
 	"strings"
@@ -163,7 +162,7 @@ func summaryKey(project, thread string) string {
 func readSummary(txn *badger.Txn, project, thread string) (summary, error) {
 	var sm summary
 	err := store.GetJSON(txn, summaryKey(project, thread), &sm)
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 		err = nil
 	}
 	return sm, err
