@@ -26,7 +26,7 @@ type forumSpace struct {
 	annaURL, brunoURL      string
 }
 
-func newForumSpace(t *testing.T) *forumSpace {
+func newForumSpace(t testing.TB) *forumSpace {
 	t.Helper()
 	n := MustOpenNode(t, nodeOpts{localOnly: true})
 	f := &forumSpace{n: n}
