@@ -313,11 +313,18 @@ func (s *Service) Reply(ctx context.Context, p *twinfed.Principal, project, thre
 		return nil, err
 	}
 	var t *twinfed.SpaceObject
+	caughtUp := false // the writer had read every reply: theirs will not be new to them
+	actor := s.ts.ActorOf(p)
 	err := s.ts.Store().View(func(txn *badger.Txn) error {
 		var err error
 		if t, err = live(txn, project, thread, twinfed.SpaceKindThread); err != nil {
 			return err
 		}
+		sm, err := readSummary(txn, project, thread)
+		if err != nil {
+			return err
+		}
+		caughtUp = !sm.Last.After(readAt(txn, actor, thread))
 		if in.Quote != "" {
 			if q, err := live(txn, project, in.Quote, twinfed.SpaceKindReply); err != nil || q.Parent != thread {
 				return &twinfed.Error{Code: twinfed.EINVALID, Message: errQuote, Fields: map[string]string{"quote": errQuote}}
@@ -333,7 +340,7 @@ func (s *Service) Reply(ctx context.Context, p *twinfed.Principal, project, thre
 	if err != nil {
 		return nil, err
 	}
-	return s.ts.Edit(ctx, p, project, twinfed.SpaceKindReply, "", func(v *twinspace.View, o *twinfed.SpaceObject) error {
+	o, err := s.ts.Edit(ctx, p, project, twinfed.SpaceKindReply, "", func(v *twinspace.View, o *twinfed.SpaceObject) error {
 		o.Parent = thread
 		o.Fields = map[string]string{"text": in.Text, "discussion": t.Parent}
 		if in.Quote != "" {
@@ -344,6 +351,10 @@ func (s *Service) Reply(ctx context.Context, p *twinfed.Principal, project, thre
 		}
 		return nil
 	})
+	if err == nil && caughtUp {
+		err = s.markRead(o.Author, thread, o.Created)
+	}
+	return o, err
 }
 
 func contains(xs []string, x string) bool {
