@@ -26,9 +26,9 @@ type forumSpace struct {
 	annaURL, brunoURL      string
 }
 
-func newForumSpace(t testing.TB) *forumSpace {
+func newForumSpace(t testing.TB, langs ...string) *forumSpace {
 	t.Helper()
-	n := MustOpenNode(t, nodeOpts{localOnly: true})
+	n := MustOpenNode(t, nodeOpts{localOnly: true, langs: langs})
 	f := &forumSpace{n: n}
 	f.anna, f.annaURL = seedTeacher(t, n, "anna", "Anna")
 	f.bruno, f.brunoURL = seedTeacher(t, n, "bruno", "Bruno")
