@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -456,5 +457,72 @@ func TestDiscuss_API(t *testing.T) {
 	}
 	if code := anna.API("GET", "/api/v1/twinspace/forum/thread?id="+url.QueryEscape(f.p.ID)+"&t="+url.QueryEscape(thread.ID), nil, "", nil); code != http.StatusNotFound {
 		t.Fatalf("a deleted thread: %d", code)
+	}
+}
+
+// TestDiscuss_Pages runs the forms of the pages: paging a long thread,
+// an administrator editing and deleting a pupil's reply (a teacher may
+// not), and a teacher outside the project refused every page.
+func TestDiscuss_Pages(t *testing.T) {
+	f := newForumSpace(t)
+	ctx, d := context.Background(), f.n.Discuss()
+	disc, _ := d.OpenDiscussion(ctx, f.anna, f.p.ID, discuss.Input{Title: "Maths"})
+	thread, _ := d.OpenThread(ctx, f.anna, f.p.ID, disc.ID, discuss.Input{Title: "Puzzles", Text: "One a day."})
+	var last *twinfed.SpaceObject
+	for i := range discuss.PageSize + 5 {
+		r, err := d.Reply(ctx, f.pupil, f.p.ID, thread.ID, discuss.Input{Text: "Puzzle number " + strconv.Itoa(i+1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = r
+	}
+	b := login(t, f.n, "bruno", "correct horse 1")
+	code, page := b.Get(discuss.ThreadLink(f.p.ID, thread.ID, 1))
+	if code != 200 || strings.Count(page, `<span class="new">new</span>`) != discuss.PageSize || strings.Contains(page, "Puzzle number 51<") {
+		t.Fatalf("page 1: %d\n%s", code, page)
+	}
+	mustContain(t, "page 1", page, "Puzzle number 1<", "Puzzle number 50<", `aria-current="page">1<`, "page=2")
+	code, page = b.Get(discuss.ThreadLink(f.p.ID, thread.ID, 2))
+	if code != 200 || strings.Count(page, "Puzzle number") != 5 || strings.Contains(page, `<span class="new">new</span>`) {
+		t.Fatalf("page 2, read with page 1: %d\n%s", code, page)
+	}
+
+	// The pupil's reply: anna (administrator) edits and deletes it; bruno
+	// (made a teacher) may not.
+	if err := f.n.TwinSpaces().SetRole(ctx, f.anna, f.p.ID, f.brunoURL, twinfed.SpaceTeacher); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := b.Get("/twinspace/forum/edit?id=" + url.QueryEscape(f.p.ID) + "&o=" + url.QueryEscape(last.ID)); code != http.StatusForbidden {
+		t.Fatalf("a teacher's edit form for a pupil's reply: %d", code)
+	}
+	if code, _, _ := b.Post("/twinspace/forum/delete", url.Values{"id": {f.p.ID}, "o": {last.ID}}); code != http.StatusForbidden {
+		t.Fatalf("a teacher deletes a pupil's reply: %d", code)
+	}
+	a := login(t, f.n, "anna", "correct horse 1")
+	editForm := "/twinspace/forum/edit?id=" + url.QueryEscape(f.p.ID) + "&o=" + url.QueryEscape(last.ID)
+	code, page = a.Get(editForm)
+	if code != 200 {
+		t.Fatalf("edit form: %d\n%s", code, page)
+	}
+	mustContain(t, "edit form", page, "Puzzle number 55</textarea>", "Edit your reply")
+	code, _, loc := a.Form(editForm, "/twinspace/forum/edit", url.Values{"id": {f.p.ID}, "o": {last.ID}, "text": {"Puzzle 55, corrected"}})
+	if code != http.StatusSeeOther || !strings.Contains(loc, "done=saved#r-") {
+		t.Fatalf("edit: %d %s\n%s", code, loc, a.Last)
+	}
+	if code, page = a.Get(discuss.ThreadLink(f.p.ID, thread.ID, 2)); !strings.Contains(page, "Puzzle 55, corrected") || !strings.Contains(page, "(edited)") {
+		t.Fatalf("after the edit: %d\n%s", code, page)
+	}
+	if code, _, loc = a.Post("/twinspace/forum/delete", url.Values{"id": {f.p.ID}, "o": {last.ID}}); code != http.StatusSeeOther {
+		t.Fatalf("delete: %d %s", code, a.Last)
+	}
+	if code, page = a.Get(discuss.ThreadLink(f.p.ID, thread.ID, 2)); code != 200 || strings.Contains(page, "Puzzle 55") || strings.Count(page, "Puzzle number") != 4 {
+		t.Fatalf("after the deletion: %d\n%s", code, page)
+	}
+	// carla, outside the project, is refused every page.
+	c := login(t, f.n, "carla", "correct horse 1")
+	for _, path := range []string{discuss.ForumLink(f.p.ID), discuss.DiscussionLink(f.p.ID, disc.ID), discuss.ThreadLink(f.p.ID, thread.ID, 1)} {
+		if code, _ := c.Get(path); code != http.StatusForbidden {
+			t.Errorf("a teacher outside the project opens %s: %d", path, code)
+		}
 	}
 }

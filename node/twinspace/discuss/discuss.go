@@ -456,8 +456,15 @@ func readAt(txn *badger.Txn, actor, thread string) time.Time {
 // markRead records that actor has read thread up to at (never moving the
 // marker back).
 func (s *Service) markRead(actor, thread string, at time.Time) error {
-	if actor == "" {
+	if actor == "" || at.IsZero() {
 		return nil
+	}
+	var behind bool
+	if err := s.ts.Store().View(func(txn *badger.Txn) error {
+		behind = at.After(readAt(txn, actor, thread))
+		return nil
+	}); err != nil || !behind {
+		return err
 	}
 	return s.ts.Store().Update(func(txn *badger.Txn) error {
 		if !at.After(readAt(txn, actor, thread)) {

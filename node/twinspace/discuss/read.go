@@ -206,11 +206,9 @@ func (s *Service) Thread(v *twinspace.View, id string, page int) (*ThreadPage, e
 	if err != nil {
 		return nil, err
 	}
-	at := s.ts.Now()
-	if sm.Last.After(at) {
-		at = sm.Last
-	}
-	return out, s.markRead(v.Actor, id, at)
+	// Read up to the newest reply: a later one is new, and reading again
+	// with nothing new writes nothing.
+	return out, s.markRead(v.Actor, id, sm.Last)
 }
 
 // reply resolves a reply for v's reader.
