@@ -251,8 +251,10 @@ func TestDiscuss_UnreadQuoteAttachment(t *testing.T) {
 		f.n.TwinSpaces().Register(twinfed.SpaceKindMaterial, twinspace.Kind{Create: twinfed.SpaceUpload})
 	}()
 	mat, err := f.n.TwinSpaces().Edit(ctx, f.bruno, f.p.ID, twinfed.SpaceKindMaterial, "", func(v *twinspace.View, o *twinfed.SpaceObject) error {
+		// A record as the Materials tab's check accepts it (its file's hash,
+		// size, type, name, and the uploader's node).
 		o.Title = "songbook.pdf"
-		o.Fields = map[string]string{"type": "application/pdf", "size": "1234"}
+		o.Fields = map[string]string{"hash": strings.Repeat("ab", 32), "size": "1234", "type": "application/pdf", "origin": f.n.URL(), "filename": "songbook.pdf"}
 		return nil
 	})
 	if err != nil {
