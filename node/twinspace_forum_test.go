@@ -484,9 +484,20 @@ func TestDiscuss_Pages(t *testing.T) {
 		t.Fatalf("page 1: %d\n%s", code, page)
 	}
 	mustContain(t, "page 1", page, "Puzzle number 1<", "Puzzle number 50<", `aria-current="page">1<`, "page=2")
-	code, page = b.Get(discuss.ThreadLink(f.p.ID, thread.ID, 2))
-	if code != 200 || strings.Count(page, "Puzzle number") != 5 || strings.Contains(page, `<span class="new">new</span>`) {
-		t.Fatalf("page 2, read with page 1: %d\n%s", code, page)
+	// Page 1 read, page 2 is not: the thread's link (no page) opens it.
+	var ov []discuss.DiscussionInfo
+	if ov, _ = d.Overview(f.view(t, f.bruno)); ov[0].Unread != 5 {
+		t.Fatalf("unread after page 1: %+v", ov[0])
+	}
+	code, page = b.Get("/twinspace/forum/thread?id=" + url.QueryEscape(f.p.ID) + "&t=" + url.QueryEscape(thread.ID))
+	if code != 200 || strings.Count(page, "Puzzle number") != 5 || strings.Count(page, `<span class="new">new</span>`) != 5 || !strings.Contains(page, `aria-current="page">2<`) {
+		t.Fatalf("the first unread page: %d\n%s", code, page)
+	}
+	if ov, _ = d.Overview(f.view(t, f.bruno)); ov[0].Unread != 0 {
+		t.Fatalf("unread after page 2: %+v", ov[0])
+	}
+	if code, page = b.Get("/twinspace/forum/thread?id=" + url.QueryEscape(f.p.ID) + "&t=" + url.QueryEscape(thread.ID)); !strings.Contains(page, `aria-current="page">1<`) || strings.Contains(page, `class="new"`) {
+		t.Fatalf("the thread read: page 1 again: %d\n%s", code, page)
 	}
 
 	// The pupil's reply: anna (administrator) edits and deletes it; bruno
@@ -508,7 +519,7 @@ func TestDiscuss_Pages(t *testing.T) {
 	}
 	mustContain(t, "edit form", page, "Puzzle number 55</textarea>", "Edit your reply")
 	code, _, loc := a.Form(editForm, "/twinspace/forum/edit", url.Values{"id": {f.p.ID}, "o": {last.ID}, "text": {"Puzzle 55, corrected"}})
-	if code != http.StatusSeeOther || !strings.Contains(loc, "done=saved#r-") {
+	if code != http.StatusSeeOther || !strings.Contains(loc, "page=2&") || !strings.Contains(loc, "&done=saved#r-") {
 		t.Fatalf("edit: %d %s\n%s", code, loc, a.Last)
 	}
 	if code, page = a.Get(discuss.ThreadLink(f.p.ID, thread.ID, 2)); !strings.Contains(page, "Puzzle 55, corrected") || !strings.Contains(page, "(edited)") {

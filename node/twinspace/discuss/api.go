@@ -67,7 +67,7 @@ func (h *Web) apiThread(w http.ResponseWriter, r *http.Request, st *web.RequestS
 		web.APIFail(w, err)
 		return
 	}
-	n := 1
+	n := FirstUnread
 	if q.Get("page") != "" {
 		n, _ = strconv.Atoi(q.Get("page"))
 	}

@@ -154,15 +154,20 @@ type ThreadPage struct {
 	ReadAt     time.Time            `json:"read_at,omitzero"`
 }
 
-// Thread returns page (from 1; 0 or beyond: the last) of a thread's
-// replies and marks the thread read for its reader: replies newer than
-// their previous visit are marked New.
+// FirstUnread asks Thread for the page of the reader's first unread reply
+// (page 1 when there is none, or the thread was never read).
+const FirstUnread = -1
+
+// Thread returns page (from 1; 0 or beyond: the last; FirstUnread) of a
+// thread's replies and marks what it shows read for its reader: replies
+// newer than their previous visit are marked New.
 func (s *Service) Thread(v *twinspace.View, id string, page int) (*ThreadPage, error) {
 	if err := v.RequireMember(); err != nil {
 		return nil, err
 	}
 	out := &ThreadPage{Replies: []ReplyInfo{}}
 	var sm summary
+	var seen time.Time // the newest reply the page shows
 	err := s.ts.Store().View(func(txn *badger.Txn) error {
 		t, err := live(txn, v.Project.ID, id, twinfed.SpaceKindThread)
 		if err != nil {
@@ -180,6 +185,12 @@ func (s *Service) Thread(v *twinspace.View, id string, page int) (*ThreadPage, e
 		prefix := twinspace.IndexPrefix(v.Project.ID, twinfed.SpaceKindReply, t.ID)
 		total := twinspace.CountChildren(txn, v.Project.ID, twinfed.SpaceKindReply, t.ID)
 		out.Pages = max(1, (total+PageSize-1)/PageSize)
+		if page == FirstUnread {
+			page = 1
+			if out.Thread.Unread > 0 && !out.ReadAt.IsZero() {
+				page = firstAfter(txn, prefix, out.ReadAt)/PageSize + 1
+			}
+		}
 		out.Page = page
 		if page < 1 || page > out.Pages {
 			out.Page = out.Pages
@@ -195,20 +206,67 @@ func (s *Service) Thread(v *twinspace.View, id string, page int) (*ThreadPage, e
 		for n := 0; it.Valid() && n < PageSize; it.Next() {
 			n++
 			k := string(it.Item().Key())
+			if c := createdOf(k, prefix); c.After(seen) {
+				seen = c
+			}
 			r, err := twinspace.Object(txn, v.Project.ID, k[strings.LastIndexByte(k, ' ')+1:])
 			if err != nil || !s.ts.Sees(v, r) {
 				continue
 			}
 			out.Replies = append(out.Replies, s.reply(txn, v, r, out.ReadAt))
 		}
+		if out.Page == out.Pages && sm.Last.After(seen) {
+			seen = sm.Last
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Read up to the newest reply: a later one is new, and reading again
-	// with nothing new writes nothing.
-	return out, s.markRead(v.Actor, id, sm.Last)
+	// Read up to the newest reply shown (the thread's newest on its last
+	// page): a later one is new; the marker never moves back, and reading
+	// again with nothing new writes nothing.
+	return out, s.markRead(v.Actor, id, seen)
+}
+
+// firstAfter returns the place (from 0) among the index's keys under
+// prefix of the first created after t, reading keys only.
+func firstAfter(txn *badger.Txn, prefix string, t time.Time) int {
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues, opts.Prefix = false, []byte(prefix)
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	n := 0
+	for it.Rewind(); it.Valid(); it.Next() {
+		if createdOf(string(it.Item().Key()), prefix).After(t) {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// PageOf returns the page of its thread that shows reply (the last when
+// it is not found).
+func (s *Service) PageOf(project string, reply *twinfed.SpaceObject) int {
+	page := 0
+	_ = s.ts.Store().View(func(txn *badger.Txn) error {
+		prefix := twinspace.IndexPrefix(project, twinfed.SpaceKindReply, reply.Parent)
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues, opts.Prefix = false, []byte(prefix)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		n := 0
+		for it.Rewind(); it.Valid(); it.Next() {
+			if strings.HasSuffix(string(it.Item().Key()), " "+reply.ID) {
+				page = n/PageSize + 1
+				break
+			}
+			n++
+		}
+		return nil
+	})
+	return page
 }
 
 // reply resolves a reply for v's reader.

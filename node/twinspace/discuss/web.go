@@ -65,10 +65,11 @@ func DiscussionLink(project, id string) string {
 	return "/twinspace/forum/discussion?" + url.Values{"id": {project}, "d": {id}}.Encode()
 }
 
-// ThreadLink is a page of a thread (page 0: the last).
+// ThreadLink is a page of a thread (page 0: the last; FirstUnread: the
+// reader's first unread reply's).
 func ThreadLink(project, id string, page int) string {
 	q := url.Values{"id": {project}, "t": {id}}
-	if page > 0 {
+	if page != FirstUnread {
 		q.Set("page", strconv.Itoa(page))
 	}
 	return "/twinspace/forum/thread?" + q.Encode()
@@ -195,10 +196,29 @@ type threadData struct {
 	Materials []Attachment
 }
 
+// pageLink is a link of the pager; N 0 is a gap.
 type pageLink struct {
 	N       int
 	Href    string
 	Current bool
+}
+
+// pager returns the pages a thread's pager links: the first, the last,
+// and two on each side of the current one, 0 for a gap; none for one page.
+func pager(cur, pages int) []int {
+	if pages < 2 {
+		return nil
+	}
+	var out []int
+	for i := 1; i <= pages; i++ {
+		switch {
+		case i == 1 || i == pages || i >= cur-2 && i <= cur+2:
+			out = append(out, i)
+		case len(out) > 0 && out[len(out)-1] != 0:
+			out = append(out, 0)
+		}
+	}
+	return out
 }
 
 func (h *Web) thread(w http.ResponseWriter, r *http.Request) { h.threadPage(w, r, nil) }
@@ -213,9 +233,9 @@ func (h *Web) threadPage(w http.ResponseWriter, r *http.Request, ferr error) {
 	if r.PostForm != nil && r.Method == http.MethodPost {
 		id, quote = r.PostForm.Get("t"), r.PostForm.Get("quote")
 	}
-	n, _ := strconv.Atoi(q.Get("page"))
-	if q.Get("page") == "" {
-		n = 1
+	n := FirstUnread
+	if q.Get("page") != "" {
+		n, _ = strconv.Atoi(q.Get("page"))
 	}
 	if ferr != nil {
 		n = 0 // back to the form, at the end
@@ -226,8 +246,12 @@ func (h *Web) threadPage(w http.ResponseWriter, r *http.Request, ferr error) {
 		return
 	}
 	d := threadData{Frame: h.svc.ts.Frame(v, "forum"), ThreadPage: t, HTML: safe(t.Thread.Content), Object: t.Thread.SpaceObject}
-	for i := 1; t.Pages > 1 && i <= t.Pages; i++ {
-		d.Pages = append(d.Pages, pageLink{N: i, Href: ThreadLink(v.Project.ID, t.Thread.ID, i), Current: i == t.Page})
+	for _, i := range pager(t.Page, t.Pages) {
+		l := pageLink{N: i, Current: i == t.Page}
+		if i > 0 {
+			l.Href = ThreadLink(v.Project.ID, t.Thread.ID, i)
+		}
+		d.Pages = append(d.Pages, l)
 	}
 	if quote != "" {
 		d.Quoting = h.svc.quoting(v, id, quote)
@@ -281,7 +305,7 @@ func (h *Web) editPage(w http.ResponseWriter, r *http.Request, ferr error) {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	p := h.page(w, r, editData{Frame: h.svc.ts.Frame(v, "forum"), Object: o, Back: backOf(o)})
+	p := h.page(w, r, editData{Frame: h.svc.ts.Frame(v, "forum"), Object: o, Back: h.backOf(o)})
 	if ferr == nil {
 		p.Form = url.Values{"title": {o.Title}, "text": {o.Fields["text"]}}
 	}
@@ -298,14 +322,14 @@ func done(link, flash string) string {
 }
 
 // backOf is the page that shows o.
-func backOf(o *twinfed.SpaceObject) string {
+func (h *Web) backOf(o *twinfed.SpaceObject) string {
 	switch o.Kind {
 	case twinfed.SpaceKindDiscussion:
 		return DiscussionLink(o.Project, o.ID)
 	case twinfed.SpaceKindThread:
 		return ThreadLink(o.Project, o.ID, 1)
 	}
-	return ThreadLink(o.Project, o.Parent, 0) + "#" + anchor(o.ID)
+	return ThreadLink(o.Project, o.Parent, h.svc.PageOf(o.Project, o)) + "#" + anchor(o.ID)
 }
 
 func (h *Web) edit(w http.ResponseWriter, r *http.Request) {
@@ -319,7 +343,7 @@ func (h *Web) edit(w http.ResponseWriter, r *http.Request) {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	http.Redirect(w, r, done(backOf(o), "saved"), http.StatusSeeOther)
+	http.Redirect(w, r, done(h.backOf(o), "saved"), http.StatusSeeOther)
 }
 
 func (h *Web) remove(w http.ResponseWriter, r *http.Request) {
