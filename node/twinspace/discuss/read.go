@@ -125,6 +125,8 @@ type ReplyInfo struct {
 	New         bool         `json:"new"`
 	CanChange   bool         `json:"can_change"`
 	Anchor      string       `json:"-"` // the reply's element id on the page
+	// The page's links to quote it and to edit it.
+	QuoteHref, EditHref string `json:"-"`
 }
 
 // Quote is the quoted reply, resolved when read: its author's name and

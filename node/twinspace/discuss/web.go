@@ -75,6 +75,11 @@ func ThreadLink(project, id string, page int) string {
 	return "/twinspace/forum/thread?" + q.Encode()
 }
 
+// EditLink is the edit form of a discussion, a thread or a reply.
+func EditLink(project, id string) string {
+	return "/twinspace/forum/edit?" + url.Values{"id": {project}, "o": {id}}.Encode()
+}
+
 // view opens the TwinSpace of the request for a member; nil after an
 // error page.
 func (h *Web) view(w http.ResponseWriter, r *http.Request) *twinspace.View {
@@ -252,6 +257,11 @@ func (h *Web) threadPage(w http.ResponseWriter, r *http.Request, ferr error) {
 			l.Href = ThreadLink(v.Project.ID, t.Thread.ID, i)
 		}
 		d.Pages = append(d.Pages, l)
+	}
+	for i := range t.Replies {
+		r := &t.Replies[i]
+		r.QuoteHref = ThreadLink(v.Project.ID, t.Thread.ID, t.Page) + "&quote=" + url.QueryEscape(r.ID) + "#reply-title"
+		r.EditHref = EditLink(v.Project.ID, r.ID)
 	}
 	if quote != "" {
 		d.Quoting = h.svc.quoting(v, id, quote)
