@@ -303,7 +303,7 @@ func TestDiscuss_UnreadQuoteAttachment(t *testing.T) {
 		t.Fatalf("thread page: %d\n%s", code, page)
 	}
 	mustContain(t, "thread page", page, "Favourite songs", "La vie en rose", `<blockquote class="quote">`, "songbook.pdf", `<span class="new">new</span>`, `<h2 id="reply-title">`)
-	if code, page = b.Get(discuss.ForumLink(f.p.ID)); code != 200 || strings.Contains(page, `class="new"`) {
+	if code, page = b.Get(discuss.ForumLink(f.p.ID)); code != 200 || strings.Contains(page, `class="new"`) || !strings.Contains(page, ">Favourite songs</a>") {
 		t.Fatalf("forum page after reading: %d\n%s", code, page)
 	}
 }
@@ -444,7 +444,8 @@ func TestDiscuss_API(t *testing.T) {
 		Discussions []discuss.DiscussionInfo `json:"discussions"`
 		CanOpen     bool                     `json:"can_open"`
 	}
-	if code := anna.API("GET", "/api/v1/twinspace/forum?id="+url.QueryEscape(f.p.ID), nil, "", &ov); code != 200 || len(ov.Discussions) != 2 || !ov.CanOpen || ov.Discussions[0].Unread != 1 || ov.Discussions[0].Threads != 1 {
+	if code := anna.API("GET", "/api/v1/twinspace/forum?id="+url.QueryEscape(f.p.ID), nil, "", &ov); code != 200 || len(ov.Discussions) != 2 || !ov.CanOpen || ov.Discussions[0].Unread != 1 || ov.Discussions[0].Threads != 1 ||
+		len(ov.Discussions[0].Active) != 1 || ov.Discussions[0].Active[0].Title != "Posters" || ov.Discussions[0].Active[0].Unread != 1 {
 		t.Fatalf("overview: %d %+v", code, ov)
 	}
 	var tp discuss.ThreadPage

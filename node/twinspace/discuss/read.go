@@ -3,6 +3,7 @@ package discuss
 import (
 	"html/template"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +27,13 @@ type DiscussionInfo struct {
 	Last      time.Time `json:"last,omitzero"`  // the newest reply
 	CanChange bool      `json:"can_change"`     // the reader may edit or delete it
 	HTML      string    `json:"html,omitempty"` // the description as HTML
+	// Active are its threads with the newest replies (at most
+	// ActiveThreads), newest first, for the overview.
+	Active []ThreadInfo `json:"active_threads,omitempty"`
 }
+
+// ActiveThreads is how many threads the overview shows per discussion.
+const ActiveThreads = 5
 
 // ThreadInfo is a thread with its counts, as its reader sees it.
 type ThreadInfo struct {
@@ -60,11 +67,22 @@ func (s *Service) Overview(v *twinspace.View) ([]DiscussionInfo, error) {
 					di.Last = t.Last
 				}
 			}
+			slices.SortStableFunc(ts, func(a, b ThreadInfo) int { return activity(b).Compare(activity(a)) })
+			di.Active = ts[:min(len(ts), ActiveThreads)]
 			out = append(out, di)
 			return err
 		})
 	})
 	return out, err
+}
+
+// activity is when a thread last changed: its newest reply, or its
+// opening.
+func activity(t ThreadInfo) time.Time {
+	if t.Last.After(t.Created) {
+		return t.Last
+	}
+	return t.Created
 }
 
 // threads lists a discussion's threads with their counts.
