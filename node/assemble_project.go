@@ -12,6 +12,7 @@ import (
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/twinspace"
+	"github.com/twinfed/twinfed/node/twinspace/discuss"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -60,6 +61,7 @@ func assembleProjects(s *Service, metrics *prometheus.Registry) error {
 			return ts.DropPupil(txn, a.Teacher, a.Username, projects)
 		})
 	}
+	s.discuss = discuss.New(ts)
 	s.dir.OnBackfill(func(ctx context.Context, fetch directory.Fetcher, base string) error {
 		_, err := ps.Backfill(ctx, fetch, base)
 		return err
@@ -67,6 +69,9 @@ func assembleProjects(s *Service, metrics *prometheus.Registry) error {
 	s.projects, s.twinspaces = ps, ts
 	return nil
 }
+
+// Discuss returns the TwinSpace's forum.
+func (n *Node) Discuss() *discuss.Service { return n.svc.discuss }
 
 // Projects returns the node's project feature.
 func (n *Node) Projects() *project.Service { return n.svc.projects }
@@ -81,7 +86,10 @@ func (s *Server) projectRoutes(k *web.Kit) error {
 
 // twinspaceRoutes registers the TwinSpace's page and API.
 func (s *Server) twinspaceRoutes(k *web.Kit) error {
-	return twinspace.NewWeb(s.svc.twinspaces).Routes(k)
+	if err := twinspace.NewWeb(s.svc.twinspaces).Routes(k); err != nil {
+		return err
+	}
+	return discuss.NewWeb(s.svc.discuss).Routes(k)
 }
 
 // projectLabels gives the project card the labels, which sit above

@@ -332,6 +332,7 @@ func TestBrowser_UI(t *testing.T) {
 	t.Run("EveryPage", func(t *testing.T) { browserEveryPage(t, browser) })
 	t.Run("Languages", func(t *testing.T) { browserLanguages(t, browser) })
 	t.Run("Forum", func(t *testing.T) { browserForum(t, browser) })
+	t.Run("TwinSpaceForum", func(t *testing.T) { browserTwinSpaceForum(t, browser) })
 	t.Run("NotifyPrefs", func(t *testing.T) { browserNotifyPrefs(t, browser) })
 	t.Run("Feed", func(t *testing.T) { browserFeed(t, browser) })
 	t.Run("Pupils", func(t *testing.T) { browserPupils(t, browser) })

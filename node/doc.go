@@ -29,6 +29,7 @@
 //	node/twinspace        the TwinSpace of an approved project
 //	node/twinspace/pages  the TwinSpace's Pages tool: the tree of pages, the editor, drafts, publication, revisions
 //	node/twinspace/materials  the TwinSpace's Materials tab: folders, files (kept on the uploader's node), thumbnails, quotas
+//	node/twinspace/discuss  the TwinSpace's Forum tab: discussions, threads, replies, unread markers
 //	node/label            the agencies' quality labels (kept in the registry)
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy

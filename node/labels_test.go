@@ -58,7 +58,7 @@ func frProject(slug, title, annaURL string, state twinfed.ProjectState, annaStat
 
 // nationalProject founds and approves a project of anna and bruno, both
 // on n.
-func nationalProject(t *testing.T, n *node.Node, anna *twinfed.Principal, annaURL, brunoURL string) *twinfed.Project {
+func nationalProject(t testing.TB, n *node.Node, anna *twinfed.Principal, annaURL, brunoURL string) *twinfed.Project {
 	t.Helper()
 	ctx := context.Background()
 	bruno := &twinfed.Principal{Username: "bruno", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}

@@ -119,6 +119,14 @@ const (
 	// TwinSpace's files uploaded on this node, its quota's count. Owner:
 	// materials.
 	PrefixMaterialUsage = "xu/"
+	// PrefixSpaceForumThread: tf/<project id> <thread id> → the thread's
+	// summary JSON (its live replies, the newest one's creation), kept on
+	// every node by the TwinSpace forum's Applied. Owner: discuss.
+	PrefixSpaceForumThread = "tf/"
+	// PrefixSpaceForumRead: tr/<reader's actor> <thread id> → when the
+	// reader last read the thread (RFC 3339 nano), on their own node only:
+	// never replicated. Owner: discuss.
+	PrefixSpaceForumRead = "tr/"
 
 	// PrefixForum: fm/<post id> → twinfed.ForumPost JSON (every partner-forum
 	// post and reply the node holds: its members' and the replicas). Owner: forum.
@@ -256,6 +264,8 @@ var Keys = []Key{
 	{"PrefixSpaceLog", PrefixSpaceLog, true, "twinspace"},
 	{"PrefixMaterialHash", PrefixMaterialHash, true, "materials"},
 	{"PrefixMaterialUsage", PrefixMaterialUsage, true, "materials"},
+	{"PrefixSpaceForumThread", PrefixSpaceForumThread, true, "discuss"},
+	{"PrefixSpaceForumRead", PrefixSpaceForumRead, true, "discuss"},
 	{"PrefixForum", PrefixForum, true, "forum"},
 	{"PrefixForumReply", PrefixForumReply, true, "forum"},
 	{"PrefixForumReport", PrefixForumReport, true, "forum"},

@@ -39,6 +39,7 @@ var dynamicPrefixes = map[string]string{
 	"evview.":        `the events' lists: today, week, month, mine (node/event)`,
 	"weekday.":       `the calendar's days of the week, 1 (Monday) to 7 (node/event)`,
 	"flash.":         `?done=<id> after a form (web.RedirectDone's flash argument)`,
+	"tsfedit.":       `the TwinSpace forum's kinds: discussion, thread, reply (node/twinspace/discuss)`,
 	"thread.":        `twinfed.ForumThreads: the partner forum's threads besides the age bands (node/forum)`,
 	"inst.":          `twinfed.Institutions`,
 	"level.":         `twinfed.SchoolLevels, and "(none)" in the agency's statistics`,
