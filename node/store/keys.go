@@ -99,6 +99,11 @@ const (
 	// PrefixSpaceLog: sl/<project id> <applied, RFC 3339 nano> <object id>
 	// → log entry JSON (the TwinSpace's latest actions). Owner: twinspace.
 	PrefixSpaceLog = "sl/"
+	// PrefixChatArrival: sc/<project id> <arrival on this node, Unix nano,
+	// 19 digits> → chat message id (each state of a chat message in the
+	// order this node applied it: an event stream's catch-up after a
+	// reconnection). Owner: chat (node/twinspace/chat).
+	PrefixChatArrival = "sc/"
 
 	// PrefixForum: fm/<post id> → twinfed.ForumPost JSON (every partner-forum
 	// post and reply the node holds: its members' and the replicas). Owner: forum.
@@ -231,6 +236,7 @@ var Keys = []Key{
 	{"PrefixSpaceObject", PrefixSpaceObject, true, "twinspace"},
 	{"PrefixSpaceIndex", PrefixSpaceIndex, true, "twinspace"},
 	{"PrefixSpaceLog", PrefixSpaceLog, true, "twinspace"},
+	{"PrefixChatArrival", PrefixChatArrival, true, "chat"},
 	{"PrefixForum", PrefixForum, true, "forum"},
 	{"PrefixForumReply", PrefixForumReply, true, "forum"},
 	{"PrefixForumReport", PrefixForumReport, true, "forum"},

@@ -174,6 +174,14 @@ func Release(buf *bytes.Buffer) {
 	}
 }
 
+// PageCSP is the Content-Security-Policy of the pages: no script at all.
+const PageCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// ScriptCSP is that of a page that runs the site's own scripts
+// (/static/*.js, no inline script) and reads its own event streams: a
+// handler sets it on the response before rendering.
+const ScriptCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
+
 // SendPage sends a rendered HTML page in language lang with its headers.
 // A cache of rendered pages sends them through it too, so a cached page
 // has the headers of a rendered one.
@@ -183,7 +191,9 @@ func SendPage(w http.ResponseWriter, status int, lang string, body []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", lang)
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'")
+	if h.Get("Content-Security-Policy") == "" { // a page that runs the site's scripts set ScriptCSP
+		h.Set("Content-Security-Policy", PageCSP)
+	}
 	w.WriteHeader(status)
 	w.Write(body)
 }
