@@ -243,7 +243,7 @@ func TestChat_WebAPIAndStream(t *testing.T) {
 	if err := json.Unmarshal([]byte(ev.Data), &msg); err != nil || ev.Type != "message" || msg.ID != sent.ID || ev.ID == "" {
 		t.Fatalf("event: %+v (%v)", ev, err)
 	}
-	mustContain(t, "the message's fragment", msg.HTML, "Live &lt;i&gt;now&lt;/i&gt;", "Bruno Rossi", ">Rimuovi</button>", `data-id="`+sent.ID+`"`)
+	mustContain(t, "the message's fragment", msg.HTML, "Live &lt;i&gt;now&lt;/i&gt;", "Bruno Rossi", ">Rimuovi</button>", `data-id="`+sent.ID+`"`, `name="csrf" value=""`)
 	lastID := ev.ID
 	if code := api.API("POST", "/api/v1/twinspace/chat/remove", map[string]string{"id": p.ID, "message": sent.ID}, csrf, nil); code != http.StatusNoContent {
 		t.Fatalf("API remove: %d %s", code, api.Last)

@@ -95,7 +95,7 @@ func TestBrowser_ChatAcrossNodes(t *testing.T) {
 
 	maria, jean := page(it, users[0], "it"), page(fr, users[1], "fr")
 	for _, c := range []struct {
-		tab                   context.Context
+		tab                 context.Context
 		lang, title, button string
 	}{{maria, "it", "Chat", "Invia"}, {jean, "fr", "Discussion instantanée", "Envoyer"}} {
 		if got := js(c.tab, `document.documentElement.lang + "|" + document.getElementById("chat-title").innerText + "|" + document.querySelector("#chat-form button").innerText + "|" + document.getElementById("chat-log").getAttribute("role") + "|" + document.getElementById("chat-log").getAttribute("aria-live")`); got != c.lang+"|"+c.title+"|"+c.button+"|log|polite" {

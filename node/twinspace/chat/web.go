@@ -3,10 +3,12 @@ package chat
 import (
 	"embed"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinfed/twinfed"
@@ -36,6 +38,13 @@ const (
 	// catchUp is the most states a reconnection is sent; beyond, the page
 	// reloads.
 	catchUp = 500
+	// recheck is how old a stream's view of its reader may be when a
+	// message is passed on: older, the reader's access is checked again
+	// first (a change of the member list or the settings is checked at
+	// once, the rest within recheck).
+	recheck = time.Second
+	// maxShared bounds the cache of rendered events.
+	maxShared = 512
 )
 
 // Web is the Chat tab's pages and API.
@@ -43,10 +52,16 @@ type Web struct {
 	svc *Service
 	ts  *twinspace.Service
 	kit *web.Kit
+
+	// shared holds events as the streams send them, rendered once for
+	// every stream whose readers see them alike (the same language, zone
+	// and buttons): a message reaches all of a node's open pages at once.
+	mu     sync.Mutex
+	shared map[string]string
 }
 
 // NewWeb returns the pages and API of svc; Routes registers them.
-func NewWeb(svc *Service) *Web { return &Web{svc: svc, ts: svc.ts} }
+func NewWeb(svc *Service) *Web { return &Web{svc: svc, ts: svc.ts, shared: map[string]string{}} }
 
 // Routes registers the Chat tab's templates, pages, event stream and API.
 func (h *Web) Routes(k *web.Kit) error {
@@ -71,6 +86,9 @@ type Message struct {
 	HTML      template.HTML
 	Mine      bool
 	CanRemove bool
+	// Streamed: sent by the event stream, rendered once for many readers,
+	// without the reader's CSRF token (chat.js puts the page's in).
+	Streamed bool
 }
 
 func (h *Web) message(p *web.Page, v *twinspace.View, o *twinfed.SpaceObject) Message {
@@ -153,8 +171,10 @@ func (h *Web) remove(w http.ResponseWriter, r *http.Request) {
 // what this node applies in the TwinSpace's chat, as the reader's page
 // shows it. After a reconnection (Last-Event-ID), or from the page's
 // ?since=, it first sends what the node applied since. The reader's
-// access is checked at the start and again with each event and each
-// heartbeat: a reader who is no longer a member is let go.
+// access is checked at the start, again at once when the member list or
+// the settings change, before passing a message on when the last check
+// is older than recheck, and at each heartbeat: a reader who is no longer
+// a member is let go.
 func (h *Web) events(w http.ResponseWriter, r *http.Request) {
 	v, err := h.ts.PageView(r)
 	if err == nil {
@@ -193,6 +213,7 @@ func (h *Web) events(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	principal := web.State(r).Principal
+	checked := time.Now()
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	for {
@@ -200,24 +221,27 @@ func (h *Web) events(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-tick.C:
-			if v = h.stillIn(r, principal, v); v == nil || !s.send(": ping\n\n") {
+			if v, checked = h.stillIn(r, principal, v), time.Now(); v == nil || !s.send(": ping\n\n") {
 				return
 			}
 		case o, open := <-sub.C:
 			if !open {
 				return // too slow: the browser reconnects and catches up
 			}
-			switch o.Kind {
-			case twinfed.SpaceKindChat:
-			case twinfed.SpaceKindMember, twinfed.SpaceKindSettings:
-				if v = h.stillIn(r, principal, v); v == nil {
+			switch {
+			case o.Kind == twinfed.SpaceKindMember || o.Kind == twinfed.SpaceKindSettings:
+				if v, checked = h.stillIn(r, principal, v), time.Now(); v == nil {
 					return
 				}
 				continue
-			default:
+			case o.Kind != twinfed.SpaceKindChat:
 				continue
+			case time.Since(checked) > recheck:
+				if v, checked = h.stillIn(r, principal, v), time.Now(); v == nil {
+					return
+				}
 			}
-			if v = h.stillIn(r, principal, v); v == nil || !s.event(v, h.svc.Now(), o) {
+			if !s.event(v, h.svc.Now(), o) {
 				return
 			}
 		}
@@ -255,28 +279,55 @@ func (s *stream) send(text string) bool {
 // event writes a message (as the reader's page shows it: an HTML
 // fragment in their language and zone) or its removal.
 func (s *stream) event(v *twinspace.View, at Cursor, o *twinfed.SpaceObject) bool {
+	if !o.Deleted && !s.h.ts.Sees(v, o) {
+		return true
+	}
+	text, ok := s.h.streamed(s.w, s.p, v, o)
+	return ok && s.send("id: "+at.String()+"\n"+text)
+}
+
+// streamed returns the event of o (its lines but the id) as v's reader's
+// page shows it, rendered once for every reader who sees it alike.
+func (h *Web) streamed(w http.ResponseWriter, p *web.Page, v *twinspace.View, o *twinfed.SpaceObject) (string, bool) {
+	m := h.message(p, v, o)
+	zone := ""
+	if p.Me != nil {
+		zone = p.Me.TimeZone
+	}
+	key := fmt.Sprintf("%s %d %t %s %s %t %t", o.ID, o.Version, o.Deleted, p.Lang, zone, m.Mine, m.CanRemove)
+	h.mu.Lock()
+	text, ok := h.shared[key]
+	h.mu.Unlock()
+	if ok {
+		return text, true
+	}
 	ev := struct {
 		ID   string `json:"id"`
 		HTML string `json:"html,omitempty"`
 	}{ID: o.ID}
 	kind := "remove"
 	if !o.Deleted {
-		if !s.h.ts.Sees(v, o) {
-			return true
-		}
-		s.p.Data = s.h.message(s.p, v, o)
-		buf, ok := s.h.kit.Execute(s.w, "twinspace_chat_message", s.p)
+		m.Streamed = true
+		p.Data = m
+		buf, ok := h.kit.Execute(w, "twinspace_chat_message", p)
 		if !ok {
-			return false
+			return "", false
 		}
 		ev.HTML, kind = buf.String(), "message"
 		web.Release(buf)
 	}
 	b, err := json.Marshal(ev)
 	if err != nil {
-		return false
+		return "", false
 	}
-	return s.send("id: " + at.String() + "\nevent: " + kind + "\ndata: " + string(b) + "\n\n")
+	text = "event: " + kind + "\ndata: " + string(b) + "\n\n"
+	h.mu.Lock()
+	if len(h.shared) >= maxShared {
+		clear(h.shared)
+	}
+	h.shared[key] = text
+	h.mu.Unlock()
+	return text, true
 }
 
 // apiPage is a page of the chat as the API returns it.

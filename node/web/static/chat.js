@@ -12,6 +12,10 @@
     return;
   }
   var form = document.getElementById("chat-form");
+  // The page's CSRF token: streamed messages are rendered once for many
+  // readers, without it.
+  var token = "";
+  document.querySelectorAll("input[name=csrf]").forEach(function (i) { token = token || i.value; });
 
   function find(id) {
     for (var el = log.firstElementChild; el; el = el.nextElementSibling) {
@@ -28,6 +32,7 @@
     if (!li) {
       return;
     }
+    li.querySelectorAll("input[name=csrf]").forEach(function (i) { i.value = token; });
     var old = find(ev.id);
     if (old) {
       old.replaceWith(li);
@@ -51,11 +56,11 @@
   es.addEventListener("remove", function (e) { drop(JSON.parse(e.data).id); });
   es.addEventListener("reload", function () { es.close(); window.location.reload(); });
 
-  function post(url, f, body) {
+  function post(url, body) {
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRF-Token": f.elements.namedItem("csrf").value},
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": token},
       body: JSON.stringify(body)
     }).then(function (r) {
       if (!r.ok) {
@@ -73,7 +78,7 @@
       e.preventDefault();
       var button = form.querySelector("button[type=submit]");
       button.disabled = true;
-      post(form.getAttribute("data-api"), form, {id: form.elements.namedItem("id").value, content: box.value})
+      post(form.getAttribute("data-api"), {id: form.elements.namedItem("id").value, content: box.value})
         .then(function () { box.value = ""; box.focus(); }, function () { form.submit(); })
         .then(function () { button.disabled = false; });
     });
@@ -85,7 +90,7 @@
     }
     e.preventDefault();
     var id = f.elements.namedItem("message").value;
-    post("/api/v1/twinspace/chat/remove", f, {id: f.elements.namedItem("id").value, message: id})
+    post("/api/v1/twinspace/chat/remove", {id: f.elements.namedItem("id").value, message: id})
       .then(function () { drop(id); }, function () { f.submit(); });
   });
 }());
