@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -304,4 +305,37 @@ func regexpFind(t *testing.T, s, pattern string) string {
 		t.Fatalf("no %s in:\n%s", pattern, s)
 	}
 	return m[1]
+}
+
+// TestChat_StreamOutlivesServerTimeouts serves the node's handler from an
+// http.Server whose ReadTimeout and WriteTimeout are one second: an event
+// stream still delivers a message written after three, because it moves
+// its deadlines as it goes (the node's own server has 60 s).
+func TestChat_StreamOutlivesServerTimeouts(t *testing.T) {
+	ctx := context.Background()
+	n := MustOpenNode(t, nodeOpts{localOnly: true})
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	_, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	p := nationalProject(t, n, anna, annaURL, brunoURL)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: n.Handler(), ReadTimeout: time.Second, WriteTimeout: time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	web := login(t, n, "bruno", "correct horse 1") // cookies ignore the port
+	s, code := nodetest.OpenEvents(t, web.Stream(), "http://"+ln.Addr().String()+"/twinspace/chat/events?id="+url.QueryEscape(p.ID), "en", "")
+	if s == nil {
+		t.Fatalf("event stream: %d", code)
+	}
+	defer s.Close()
+	<-time.After(3 * time.Second) // the time itself is what is tested: past both timeouts
+	sent, err := n.Chat().Send(ctx, anna, p.ID, "Still there?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := s.Next(t, 10*time.Second); ev.Type != "message" || !strings.Contains(ev.Data, sent.ID) {
+		t.Fatalf("after the server's timeouts: %+v", ev)
+	}
 }
