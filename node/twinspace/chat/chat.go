@@ -175,7 +175,7 @@ func (s *Service) Since(v *twinspace.View, after Cursor, limit int) (out []Chang
 		prefix := []byte(arrivalPrefix(v.Project.ID))
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
-		for it.Seek(append(prefix, (after + 1).String()...)); it.Valid(); it.Next() {
+		for it.Seek(append(append([]byte(nil), prefix...), (after + 1).String()...)); it.Valid(); it.Next() {
 			if len(out) == limit {
 				more = true
 				return nil
