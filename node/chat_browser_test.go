@@ -46,7 +46,9 @@ func browserChat(t *testing.T, browser context.Context) {
 			t.Fatalf("%s: %v\n%s", what, err, b.html())
 		}
 	}
-	shows := func(text string) string { return `document.getElementById("chat-log").innerText.includes(` + jsString(text) + `)` }
+	shows := func(text string) string {
+		return `document.getElementById("chat-log").innerText.includes(` + jsString(text) + `)`
+	}
 
 	es, fr := open("anna", "es"), open("bruno", "fr")
 	es.typeIn("#chat-content", "¡Hola Bruno! ¿Empezamos el lunes?")
