@@ -218,6 +218,19 @@ func TestChat_WebAPIAndStream(t *testing.T) {
 	if code := api.API("POST", "/api/v1/twinspace/chat", map[string]string{"id": p.ID, "content": ""}, csrf, nil); code != http.StatusBadRequest {
 		t.Errorf("API send an empty message: %d", code)
 	}
+	carlaAPI, carlaCSRF := apiSession(t, n.URL(), "carla", "correct horse 1")
+	if code := carlaAPI.API("POST", "/api/v1/twinspace/chat", map[string]string{"id": p.ID, "content": "Let me in"}, carlaCSRF, nil); code != http.StatusForbidden {
+		t.Errorf("a non-member writes through the API: %d", code)
+	}
+	if code := carlaAPI.API("GET", "/api/v1/twinspace/chat?id="+url.QueryEscape(p.ID), nil, "", nil); code != http.StatusForbidden {
+		t.Errorf("a non-member reads through the API: %d", code)
+	}
+	if code := newBrowser(t, n.URL()).API("GET", "/api/v1/twinspace/chat?id="+url.QueryEscape(p.ID), nil, "", nil); code != http.StatusUnauthorized {
+		t.Errorf("the anonymous API: %d", code)
+	}
+	if code := api.API("POST", "/api/v1/twinspace/chat", map[string]string{"id": p.ID, "content": "No token"}, "", nil); code != http.StatusForbidden {
+		t.Errorf("an API write without the CSRF header: %d", code)
+	}
 	var list struct {
 		Messages []twinfed.SpaceObject `json:"messages"`
 		Older    string                `json:"older"`
