@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -34,11 +37,13 @@ const chatStreams = 500
 // others: one hop or two). p50_ms and p99_ms are over every (message,
 // stream on another node); local_p50_ms is the median on the sender's own
 // node's streams (no federation hop: the node's own fan-out); ns/op is
-// the mean time until the last stream on another node has it. heap_B/conn and rss_B/conn are the growth, per open stream, of
-// the process's heap and stacks in use (after a GC) and of its resident
-// set: the nodes and the reading clients share the process, so they count
-// both ends of each connection, an upper bound of the node's share
-// (docs/twinspace-chat.md).
+// the mean time until the last stream on another node has it.
+// heap_B/conn is the growth, per open stream, of this process's heap and
+// stacks in use (after a GC): the pages that read the streams are another
+// process (this test binary again, as TestHelperChatReaders), so it
+// counts the nodes' side of each connection alone (the resident set is no
+// measure of it: the runtime keeps the pages the nodes' start-up used, and
+// reuses them; docs/twinspace-chat.md).
 func BenchmarkChatLiveAcrossNodes(b *testing.B) {
 	cluster := consensustest.MustOpenCluster(b, 3)
 	nodes := []*fedNode{startFedNode(b, cluster, "IT"), startFedNode(b, cluster, "FR"), startFedNode(b, cluster, "ES")}
@@ -55,63 +60,66 @@ func BenchmarkChatLiveAcrossNodes(b *testing.B) {
 		return total
 	}
 
-	type arrival struct {
-		round, node int
-		at          time.Time
-	}
-	arrivals := make(chan arrival, 8*chatStreams)
-	opened := make(chan error, chatStreams)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	transport := &http.Transport{DisableCompression: true}
-	defer transport.CloseIdleConnections()
-	base := subscribers()
-	heap0, rss0 := memInUse()
-	var wg sync.WaitGroup
+	// The pages are another process (this test binary again, as
+	// TestHelperChatReaders): this one's memory is then the nodes' alone.
+	var cfg chatReaders
 	perNode := make([]int, len(nodes))
 	for c := range chatStreams {
 		i := c % len(nodes)
 		perNode[i]++
-		client := &http.Client{Jar: sessions[i].C.Jar, Transport: transport}
-		stream := nodes[i].base + "/twinspace/chat/events?id=" + url.QueryEscape(id)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequestWithContext(ctx, "GET", stream, nil)
-			resp, err := client.Do(req)
-			if err == nil && resp.StatusCode != http.StatusOK {
-				resp.Body.Close()
-				err = fmt.Errorf("event stream: %s", resp.Status)
-			}
-			opened <- err
-			if err != nil {
-				return
-			}
-			defer resp.Body.Close()
-			r := bufio.NewReader(resp.Body)
-			for {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				_, rest, ok := strings.Cut(line, "bench-")
-				if !strings.HasPrefix(line, "data: ") || !ok {
-					continue
-				}
-				digits, _, _ := strings.Cut(rest, "-")
-				if round, err := strconv.Atoi(digits); err == nil {
-					arrivals <- arrival{round: round, node: i, at: time.Now()}
-				}
-			}
-		}()
-	}
-	for range chatStreams {
-		if err := <-opened; err != nil {
-			b.Fatal(err)
+		u, _ := url.Parse(nodes[i].base)
+		var cookies []string
+		for _, k := range sessions[i].C.Jar.Cookies(u) {
+			cookies = append(cookies, k.Name+"="+k.Value)
 		}
+		cfg.Streams = append(cfg.Streams, chatReader{URL: nodes[i].base + "/twinspace/chat/events?id=" + url.QueryEscape(id), Cookie: strings.Join(cookies, "; "), Node: i})
+	}
+	conf, _ := json.Marshal(cfg)
+	base := subscribers()
+	heap0 := memInUse()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperChatReaders$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "TWINFED_CHAT_READERS="+string(conf))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close() // the readers end when their stdin does
+	type arrival struct {
+		round, node int
+		at          time.Time
+	}
+	arrivals, ready := make(chan arrival, 8*chatStreams), make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var a arrival
+			var at int64
+			switch line := sc.Text(); {
+			case strings.HasPrefix(line, "chat ready"), strings.HasPrefix(line, "chat error"):
+				ready <- line
+			case strings.HasPrefix(line, "chat "):
+				if _, err := fmt.Sscanf(line, "chat %d %d %d", &a.round, &a.node, &at); err == nil {
+					a.at = time.Unix(0, at)
+					arrivals <- a
+				}
+			}
+		}
+		ready <- "chat error: the readers ended"
+	}()
+	if line := <-ready; line != "chat ready" {
+		b.Fatal(line)
 	}
 	benchPoll(b, "every stream subscribed", func() bool { return subscribers() == base+chatStreams })
-	heap1, rss1 := memInUse()
+	heap1 := memInUse()
 
 	rounds := max(b.N, 30)
 	lat := make([]time.Duration, 0, rounds*chatStreams)
@@ -143,8 +151,6 @@ func BenchmarkChatLiveAcrossNodes(b *testing.B) {
 		total += time.Since(start)
 	}
 	b.StopTimer()
-	cancel()
-	wg.Wait()
 	slices.Sort(lat)
 	slices.Sort(local)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -155,21 +161,88 @@ func BenchmarkChatLiveAcrossNodes(b *testing.B) {
 		b.ReportMetric(ms(local[len(local)/2]), "local_p50_ms")
 	}
 	b.ReportMetric(float64(heap1-heap0)/chatStreams, "heap_B/conn")
-	b.ReportMetric(float64(rss1-rss0)/chatStreams, "rss_B/conn")
 }
 
 // memInUse returns, after a garbage collection, the process's heap and
-// stacks in use and its resident set (0 where /proc is not there), in
-// bytes.
-func memInUse() (heap, rss int64) {
+// stacks in use, in bytes.
+func memInUse() int64 {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 1 {
-			pages, _ := strconv.ParseInt(f[1], 10, 64)
-			rss = pages * int64(os.Getpagesize())
+	return int64(m.HeapInuse + m.StackInuse)
+}
+
+// chatReaders is what BenchmarkChatLiveAcrossNodes gives its reading
+// process: the streams to hold open, each with its session's cookie.
+type chatReaders struct {
+	Streams []chatReader
+}
+
+type chatReader struct {
+	URL, Cookie string
+	Node        int
+}
+
+// TestHelperChatReaders is BenchmarkChatLiveAcrossNodes's reading process
+// (run only with TWINFED_CHAT_READERS set): it opens the streams, says
+// "chat ready", then "chat <message> <node> <Unix nano>" each time a
+// stream reads a benchmark message's event, until its stdin ends.
+func TestHelperChatReaders(t *testing.T) {
+	conf := os.Getenv("TWINFED_CHAT_READERS")
+	if conf == "" {
+		t.Skip("the reading process of BenchmarkChatLiveAcrossNodes")
+	}
+	var cfg chatReaders
+	if err := json.Unmarshal([]byte(conf), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	var mu sync.Mutex
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Printf("chat "+format+"\n", args...)
+	}
+	opened := make(chan error, len(cfg.Streams))
+	for _, st := range cfg.Streams {
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, "GET", st.URL, nil)
+			req.Header.Set("Cookie", st.Cookie)
+			resp, err := client.Do(req)
+			if err == nil && resp.StatusCode != http.StatusOK {
+				resp.Body.Close()
+				err = fmt.Errorf("event stream: %s", resp.Status)
+			}
+			opened <- err
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			r := bufio.NewReader(resp.Body)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				_, rest, ok := strings.Cut(line, "bench-")
+				if !strings.HasPrefix(line, "data: ") || !ok {
+					continue
+				}
+				digits, _, _ := strings.Cut(rest, "-")
+				if round, err := strconv.Atoi(digits); err == nil {
+					say("%d %d %d", round, st.Node, time.Now().UnixNano())
+				}
+			}
+		}()
+	}
+	for range cfg.Streams {
+		if err := <-opened; err != nil {
+			say("error: %v", err)
+			return
 		}
 	}
-	return int64(m.HeapInuse + m.StackInuse), rss
+	say("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
 }
