@@ -57,11 +57,18 @@ type Web struct {
 	// every stream whose readers see them alike (the same language, zone
 	// and buttons): a message reaches all of a node's open pages at once.
 	mu     sync.Mutex
-	shared map[string]string
+	shared map[string]*rendered
+}
+
+// rendered is an event rendered for one kind of reader, once.
+type rendered struct {
+	once sync.Once
+	text string
+	ok   bool
 }
 
 // NewWeb returns the pages and API of svc; Routes registers them.
-func NewWeb(svc *Service) *Web { return &Web{svc: svc, ts: svc.ts, shared: map[string]string{}} }
+func NewWeb(svc *Service) *Web { return &Web{svc: svc, ts: svc.ts, shared: map[string]*rendered{}} }
 
 // Routes registers the Chat tab's templates, pages, event stream and API.
 func (h *Web) Routes(k *web.Kit) error {
@@ -296,17 +303,28 @@ func (h *Web) streamed(w http.ResponseWriter, p *web.Page, v *twinspace.View, o 
 	}
 	key := fmt.Sprintf("%s %d %t %s %s %t %t", o.ID, o.Version, o.Deleted, p.Lang, zone, m.Mine, m.CanRemove)
 	h.mu.Lock()
-	text, ok := h.shared[key]
-	h.mu.Unlock()
-	if ok {
-		return text, true
+	e := h.shared[key]
+	if e == nil {
+		if len(h.shared) >= maxShared {
+			clear(h.shared)
+		}
+		e = new(rendered)
+		h.shared[key] = e
 	}
+	h.mu.Unlock()
+	e.once.Do(func() { e.text, e.ok = h.event(w, p, m) })
+	return e.text, e.ok
+}
+
+// event renders m's event: the message as an HTML fragment, or its
+// removal.
+func (h *Web) event(w http.ResponseWriter, p *web.Page, m Message) (string, bool) {
 	ev := struct {
 		ID   string `json:"id"`
 		HTML string `json:"html,omitempty"`
-	}{ID: o.ID}
+	}{ID: m.ID}
 	kind := "remove"
-	if !o.Deleted {
+	if !m.Deleted {
 		m.Streamed = true
 		p.Data = m
 		buf, ok := h.kit.Execute(w, "twinspace_chat_message", p)
@@ -320,14 +338,7 @@ func (h *Web) streamed(w http.ResponseWriter, p *web.Page, v *twinspace.View, o 
 	if err != nil {
 		return "", false
 	}
-	text = "event: " + kind + "\ndata: " + string(b) + "\n\n"
-	h.mu.Lock()
-	if len(h.shared) >= maxShared {
-		clear(h.shared)
-	}
-	h.shared[key] = text
-	h.mu.Unlock()
-	return text, true
+	return "event: " + kind + "\ndata: " + string(b) + "\n\n", true
 }
 
 // apiPage is a page of the chat as the API returns it.
