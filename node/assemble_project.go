@@ -67,6 +67,7 @@ func assembleProjects(s *Service, metrics *prometheus.Registry) error {
 		return err
 	})
 	s.projects, s.twinspaces = ps, ts
+	assembleChat(s)
 	return nil
 }
 

@@ -248,6 +248,8 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		n.svc.dir.Close()
 		return fail(err)
 	}
+	// Long responses move their own deadlines (http.ResponseController):
+	// the TwinSpace chat's event streams (node/twinspace/chat).
 	n.http = &http.Server{Handler: n.srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	go func() { n.served <- n.http.Serve(ln) }()

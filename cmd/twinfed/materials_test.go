@@ -17,9 +17,9 @@ import (
 	"github.com/twinfed/twinfed/node/twinspace/materials"
 )
 
-// approvedProject founds a project of maria (IT) with jean (FR), approved
+// approvedITFR founds a project of maria (IT) with jean (FR), approved
 // by both agencies, and waits for its TwinSpace on both nodes.
-func approvedProject(t *testing.T, it, fr *fedNode, title string) *twinfed.Project {
+func approvedITFR(t *testing.T, it, fr *fedNode, title string) *twinfed.Project {
 	t.Helper()
 	ctx := context.Background()
 	jean := twinfed.ActorURL(fr.base, "jean")
@@ -62,7 +62,7 @@ func TestFederation_Materials(t *testing.T) {
 	it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
 	fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"science"}, []int{10})
 	befriend(t, it, "maria", fr, "jean")
-	p := approvedProject(t, it, fr, "Rivers of Europe")
+	p := approvedITFR(t, it, fr, "Rivers of Europe")
 
 	img := image.NewRGBA(image.Rect(0, 0, 800, 400))
 	for i := range img.Pix {

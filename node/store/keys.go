@@ -127,6 +127,11 @@ const (
 	// reader last read the thread (RFC 3339 nano), on their own node only:
 	// never replicated. Owner: discuss.
 	PrefixSpaceForumRead = "tr/"
+	// PrefixChatArrival: sc/<project id> <arrival on this node, Unix nano,
+	// 19 digits> → chat message id (each state of a chat message in the
+	// order this node applied it: an event stream's catch-up after a
+	// reconnection). Owner: chat (node/twinspace/chat).
+	PrefixChatArrival = "sc/"
 
 	// PrefixForum: fm/<post id> → twinfed.ForumPost JSON (every partner-forum
 	// post and reply the node holds: its members' and the replicas). Owner: forum.
@@ -266,6 +271,7 @@ var Keys = []Key{
 	{"PrefixMaterialUsage", PrefixMaterialUsage, true, "materials"},
 	{"PrefixSpaceForumThread", PrefixSpaceForumThread, true, "discuss"},
 	{"PrefixSpaceForumRead", PrefixSpaceForumRead, true, "discuss"},
+	{"PrefixChatArrival", PrefixChatArrival, true, "chat"},
 	{"PrefixForum", PrefixForum, true, "forum"},
 	{"PrefixForumReply", PrefixForumReply, true, "forum"},
 	{"PrefixForumReport", PrefixForumReport, true, "forum"},

@@ -34,7 +34,7 @@ func TestKeys_NoPrefixOverlaps(t *testing.T) {
 var owners = map[string]bool{
 	"account": true, "registration": true, "agency": true, "directory": true, "social": true, "project": true,
 	"twinspace": true, "label": true, "notice": true, "inbox": true, "federation": true, "store": true, "forum": true, "mail": true, "feed": true, "event": true,
-	"pupil": true, "materials": true, "discuss": true,
+	"pupil": true, "materials": true, "discuss": true, "chat": true,
 }
 
 // TestKeys_TableListsEveryConstant checks that Keys and the constants of

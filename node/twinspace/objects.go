@@ -1,6 +1,7 @@
 package twinspace
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -143,7 +144,35 @@ func Object(txn *badger.Txn, project, id string) (*twinfed.SpaceObject, error) {
 func Children(txn *badger.Txn, project string, kind twinfed.SpaceKind, parent string, fn func(o *twinfed.SpaceObject) error) error {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(indexPrefix(project, kind, parent))})
 	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
+	it.Rewind()
+	return walk(txn, project, it, nil, fn)
+}
+
+// Newest calls fn with the live objects of kind under parent, newest
+// first, until fn returns an error (ErrStop ends quietly): from the newest
+// when before is nil, else from the one created just before it (an
+// object of the same kind and parent: a page's cursor).
+func Newest(txn *badger.Txn, project string, kind twinfed.SpaceKind, parent string, before *twinfed.SpaceObject, fn func(o *twinfed.SpaceObject) error) error {
+	prefix := []byte(indexPrefix(project, kind, parent))
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+	defer it.Close()
+	var skip []byte
+	if before != nil {
+		skip = indexKey(before)
+		it.Seek(skip)
+	} else {
+		it.Seek(append(append([]byte(nil), prefix...), 0xff))
+	}
+	return walk(txn, project, it, skip, fn)
+}
+
+// walk calls fn with the live objects an index iterator meets from where
+// it stands, but the one at key skip.
+func walk(txn *badger.Txn, project string, it *badger.Iterator, skip []byte, fn func(o *twinfed.SpaceObject) error) error {
+	for ; it.Valid(); it.Next() {
+		if skip != nil && bytes.Equal(it.Item().Key(), skip) {
+			continue
+		}
 		k := string(it.Item().Key())
 		id := k[strings.LastIndexByte(k, ' ')+1:]
 		o, err := Object(txn, project, id)

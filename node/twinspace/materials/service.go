@@ -1,11 +1,11 @@
 package materials
 
 import (
-	"maps"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"path"
 	"slices"
