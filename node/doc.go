@@ -27,6 +27,7 @@
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy
 //	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders
+//	node/twinspace/diary  the TwinSpace's public project diary: posts, the Atom feed, the diary's fediverse actor's pages
 //	node                  this package: the assembly
 //	node/nodetest         helpers for tests of node and its features
 //

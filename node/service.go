@@ -25,6 +25,7 @@ import (
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/twinspace"
+	"github.com/twinfed/twinfed/node/twinspace/diary"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -96,6 +97,7 @@ type Service struct {
 	feed       *feed.Service         // wall posts and the home feed (assemble_feed.go)
 	projects   *project.Service      // projects (assemble_project.go; built by Node.Open)
 	twinspaces *twinspace.Service    // TwinSpaces (assemble_project.go; built by Node.Open)
+	diary      *diary.Service        // the TwinSpaces' project diaries (assemble_project.go)
 	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
 	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
 	events     *event.Service        // events (assemble_event.go; built by Node.Open)
