@@ -76,6 +76,9 @@ type Outbox struct {
 	inboxes  sync.Map        // host or actor URL → cachedInbox
 	verifier *signing.Verifier
 	keys     *keyCache // cfg.Keys, cached briefly
+
+	open         *openKeys         // the open edge's keys: outside servers' published keys (open.go)
+	openVerifier *signing.Verifier // verifies with them
 	client   *http.Client
 	m        *metrics
 
@@ -137,6 +140,8 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 	}
 	o.keys = newKeyCache(cfg.Keys, time.Now)
 	o.verifier = &signing.Verifier{Keys: o.keys, Now: o.now, BaseURL: base}
+	o.open = &openKeys{o: o, m: map[string]fetchedKey{}}
+	o.openVerifier = &signing.Verifier{Keys: o.open, Now: o.now, BaseURL: base}
 	o.m = newMetrics(cfg.Metrics)
 	if o.outSeq, err = o.db.GetSequence([]byte(keySeqOut), 1000); err != nil {
 		return nil, err
@@ -236,6 +241,7 @@ type Config struct {
 	Projects   ProjectSource        // the projects this node is home to; nil serves no Group actors
 	Usage      UsageSource          // NodeInfo's counts; nil reports zeros
 	Followers  FollowersSource      // the actors' followers collections; nil: empty
+	Diaries    DiarySource          // the public project diaries this node is home to; nil: none (diary.go)
 	Handler    twinfed.InboxHandler // applies verified incoming activities
 }
 

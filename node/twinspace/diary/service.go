@@ -2,7 +2,6 @@ package diary
 
 import (
 	"context"
-	"encoding/base64"
 	"html/template"
 	"net/url"
 	"regexp"
@@ -248,17 +247,26 @@ func (s *Service) MarkMaterialsPublic(ctx context.Context, p *twinfed.Principal,
 	}
 }
 
-// Actor returns the URL of a project's diary actor: <project>/diary.
-func Actor(project string) string { return project + "/diary" }
+// Actor returns the URL of a project's diary actor (twinfed.DiaryURL).
+func Actor(project string) string { return twinfed.DiaryURL(project) }
 
-// PostURL returns a post's public URL, which is its Article's id:
-// <project>/diary/posts/<the object's id, base64url>.
-func PostURL(project, object string) string {
-	return Actor(project) + "/posts/" + base64.RawURLEncoding.EncodeToString([]byte(object))
-}
+// PostURL returns a post's public URL, its Article's id
+// (twinfed.DiaryPostURL).
+func PostURL(project, object string) string { return twinfed.DiaryPostURL(project, object) }
 
 // Handle returns the WebFinger address of a project's diary actor,
 // without "acct:": diary-<the project's id>@<its home node's host>.
 func Handle(project string) string {
 	return "diary-" + project[strings.LastIndexByte(project, '/')+1:] + "@" + twinfed.URLHost(project)
+}
+
+// LocalDiary returns a project whose diary this node publishes to the
+// fediverse: one it is home to, with its TwinSpace open; ENOTFOUND for
+// any other (the federation's DiarySource).
+func (s *Service) LocalDiary(ctx context.Context, project string) (*twinfed.Project, error) {
+	v, err := s.core.OpenView(ctx, nil, project, true)
+	if err != nil || !v.Home {
+		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "no such diary")
+	}
+	return v.Project, nil
 }
