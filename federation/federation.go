@@ -79,8 +79,8 @@ type Outbox struct {
 
 	open         *openKeys         // the open edge's keys: outside servers' published keys (open.go)
 	openVerifier *signing.Verifier // verifies with them
-	client   *http.Client
-	m        *metrics
+	client       *http.Client
+	m            *metrics
 
 	outSeq *badger.Sequence
 	commit *committer

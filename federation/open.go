@@ -217,7 +217,9 @@ func (o *Outbox) DiaryFollowers(diary string) ([]DiaryFollower, error) {
 	return out, err
 }
 
-func followerKey(diary, actor string) []byte { return []byte(prefixOpenFollower + diary + "\x00" + actor) }
+func followerKey(diary, actor string) []byte {
+	return []byte(prefixOpenFollower + diary + "\x00" + actor)
+}
 
 // eachFollower calls fn for every follower of diary ("": of every diary).
 func eachFollower(txn *badger.Txn, diary string, fn func(k []byte, f *DiaryFollower) error) error {
