@@ -173,7 +173,7 @@ func (o *Outbox) PublishDiary(txn *badger.Txn, typ twinfed.ActivityType, p *twin
 		return nil
 	}
 	var to []string
-	err := eachFollower(txn, diary, func(_ []byte, f *DiaryFollower) error {
+	err := eachFollower(txn, diary, func(_ []byte, f *twinfed.DiaryFollower) error {
 		to = append(to, f.Actor)
 		return nil
 	})

@@ -39,8 +39,8 @@ import (
 
 // Badger keys of the open edge.
 const (
-	prefixOpenFollower = "fed/open/f/" // + diary actor + "\x00" + follower actor → DiaryFollower (JSON)
-	prefixOpenBlock    = "fed/open/b/" // + domain → Block (JSON)
+	prefixOpenFollower = "fed/open/f/" // + diary actor + "\x00" + follower actor → twinfed.DiaryFollower (JSON)
+	prefixOpenBlock    = "fed/open/b/" // + domain → twinfed.DomainBlock (JSON)
 )
 
 // Bounds of an actor document fetched for its key.
@@ -57,23 +57,6 @@ const (
 	ReasonNotOpen = "not_open"
 )
 
-// DiaryFollower is a fediverse actor that follows a project's diary.
-type DiaryFollower struct {
-	Diary  string    `json:"diary"`  // the diary actor followed
-	Actor  string    `json:"actor"`  // the follower
-	Follow string    `json:"follow"` // the id of its Follow
-	Since  time.Time `json:"since"`
-}
-
-// Block is a fediverse domain the agency refuses at the open edge.
-type Block struct {
-	Domain string    `json:"domain"`
-	Reason string    `json:"reason"`
-	By     string    `json:"by,omitempty"`         // the staff member who blocked it
-	At     time.Time `json:"at,omitzero"`          // when
-	Config bool      `json:"from_config,omitzero"` // listed in [federation] blocked_domains: unblocked there only
-}
-
 // hostname is host without its port.
 func hostname(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
@@ -84,23 +67,22 @@ func hostname(host string) string {
 
 // blockedBy returns the block that covers host (a domain blocks itself
 // and its subdomains), or nil.
-func (o *Outbox) blockedBy(host string) *Block {
+func (o *Outbox) blockedBy(host string) *twinfed.DomainBlock {
 	h := strings.ToLower(hostname(host))
 	if h == "" {
 		return nil
 	}
-	covers := func(d string) bool { return h == d || strings.HasSuffix(h, "."+d) }
 	for _, d := range o.set.BlockedDomains {
-		if covers(d) {
-			return &Block{Domain: d, Config: true}
+		if twinfed.BlockCovers(d, h) {
+			return &twinfed.DomainBlock{Domain: d, Config: true}
 		}
 	}
-	var found *Block
+	var found *twinfed.DomainBlock
 	_ = o.db.View(func(txn *badger.Txn) error {
 		// Every suffix of h that is a domain: h itself, then its parents.
 		for d := h; d != ""; {
 			if item, err := txn.Get([]byte(prefixOpenBlock + d)); err == nil {
-				var b Block
+				var b twinfed.DomainBlock
 				if item.Value(func(v []byte) error { return json.Unmarshal(v, &b) }) == nil {
 					found = &b
 					return nil
@@ -131,7 +113,7 @@ func (o *Outbox) Block(domain, reason, by string) error {
 	if reason == "" || len(reason) > 500 {
 		return &twinfed.Error{Code: twinfed.EINVALID, Message: "Say why the server is blocked, in at most 500 characters.", Fields: map[string]string{"reason": "Say why the server is blocked, in at most 500 characters."}}
 	}
-	rec, err := json.Marshal(Block{Domain: domain, Reason: reason, By: by, At: o.now().UTC()})
+	rec, err := json.Marshal(twinfed.DomainBlock{Domain: domain, Reason: reason, By: by, At: o.now().UTC()})
 	if err != nil {
 		return err
 	}
@@ -140,9 +122,8 @@ func (o *Outbox) Block(domain, reason, by string) error {
 			return err
 		}
 		var drop [][]byte
-		err := eachFollower(txn, "", func(k []byte, f *DiaryFollower) error {
-			h := strings.ToLower(hostname(twinfed.URLHost(f.Actor)))
-			if h == domain || strings.HasSuffix(h, "."+domain) {
+		err := eachFollower(txn, "", func(k []byte, f *twinfed.DiaryFollower) error {
+			if twinfed.BlockCovers(domain, twinfed.URLHost(f.Actor)) {
 				drop = append(drop, k)
 			}
 			return nil
@@ -176,17 +157,17 @@ func (o *Outbox) Unblock(domain string) error {
 
 // Blocks lists the blocked domains: the configuration's, then the
 // agency's, by domain.
-func (o *Outbox) Blocks() ([]Block, error) {
-	var out []Block
+func (o *Outbox) Blocks() ([]twinfed.DomainBlock, error) {
+	var out []twinfed.DomainBlock
 	for _, d := range o.set.BlockedDomains {
-		out = append(out, Block{Domain: d, Config: true})
+		out = append(out, twinfed.DomainBlock{Domain: d, Config: true})
 	}
-	var stored []Block
+	var stored []twinfed.DomainBlock
 	err := o.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixOpenBlock), PrefetchValues: true})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			var b Block
+			var b twinfed.DomainBlock
 			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &b) }); err != nil {
 				return err
 			}
@@ -200,10 +181,10 @@ func (o *Outbox) Blocks() ([]Block, error) {
 
 // DiaryFollowers lists the followers of the node's diaries ("": of all),
 // by diary then since when.
-func (o *Outbox) DiaryFollowers(diary string) ([]DiaryFollower, error) {
-	var out []DiaryFollower
+func (o *Outbox) DiaryFollowers(diary string) ([]twinfed.DiaryFollower, error) {
+	var out []twinfed.DiaryFollower
 	err := o.db.View(func(txn *badger.Txn) error {
-		return eachFollower(txn, diary, func(_ []byte, f *DiaryFollower) error {
+		return eachFollower(txn, diary, func(_ []byte, f *twinfed.DiaryFollower) error {
 			out = append(out, *f)
 			return nil
 		})
@@ -222,7 +203,7 @@ func followerKey(diary, actor string) []byte {
 }
 
 // eachFollower calls fn for every follower of diary ("": of every diary).
-func eachFollower(txn *badger.Txn, diary string, fn func(k []byte, f *DiaryFollower) error) error {
+func eachFollower(txn *badger.Txn, diary string, fn func(k []byte, f *twinfed.DiaryFollower) error) error {
 	prefix := prefixOpenFollower
 	if diary != "" {
 		prefix += diary + "\x00"
@@ -230,7 +211,7 @@ func eachFollower(txn *badger.Txn, diary string, fn func(k []byte, f *DiaryFollo
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), PrefetchValues: true})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		var f DiaryFollower
+		var f twinfed.DiaryFollower
 		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &f) }); err != nil {
 			return err
 		}
@@ -431,7 +412,7 @@ func claimedKeyHost(r *http.Request) string {
 }
 
 // refuseBlocked answers 403 to a blocked server.
-func (o *Outbox) refuseBlocked(w http.ResponseWriter, host string, b *Block) {
+func (o *Outbox) refuseBlocked(w http.ResponseWriter, host string, b *twinfed.DomainBlock) {
 	o.refuse(w, ReasonBlocked, twinfed.Errorf(twinfed.EFORBIDDEN, "%s is blocked by this node's agency (domain %s)", hostname(host), b.Domain))
 }
 
@@ -563,7 +544,7 @@ func (f *Federation) handleDiaryInbox(w http.ResponseWriter, r *http.Request) {
 // an Accept, in one transaction. A Follow already recorded is answered
 // again (the follower may have missed the Accept), once per Follow id.
 func (f *Federation) followDiary(diary, actor, followID string) error {
-	rec, err := json.Marshal(DiaryFollower{Diary: diary, Actor: actor, Follow: followID, Since: f.now().UTC()})
+	rec, err := json.Marshal(twinfed.DiaryFollower{Diary: diary, Actor: actor, Follow: followID, Since: f.now().UTC()})
 	if err != nil {
 		return err
 	}
@@ -598,7 +579,7 @@ func (f *Federation) unfollowDiary(diary, actor, followID string) error {
 		} else if err != nil {
 			return err
 		}
-		var rec DiaryFollower
+		var rec twinfed.DiaryFollower
 		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
 			return err
 		}

@@ -47,9 +47,11 @@ func assembleProjects(s *Service, metrics *prometheus.Registry) error {
 	}
 	ts.Hooks(ps)
 	// The diary reaches the fediverse through the federation's outbox
-	// when the node has one (it implements diary.Publisher).
+	// when the node has one (it implements diary.Publisher, and
+	// diary.Fediverse for the agency's page).
 	pub, _ := s.acts.Outbox().(diary.Publisher)
-	s.diary = diary.New(diary.Deps{Core: ts, Projects: ps, Publisher: pub})
+	fedi, _ := s.acts.Outbox().(diary.Fediverse)
+	s.diary = diary.New(diary.Deps{Core: ts, Projects: ps, Publisher: pub, Fediverse: fedi})
 	s.dir.OnBackfill(func(ctx context.Context, fetch directory.Fetcher, base string) error {
 		_, err := ps.Backfill(ctx, fetch, base)
 		return err

@@ -35,7 +35,7 @@ func TestDiary_WebAndAtom(t *testing.T) {
 	}
 	content := `<p>Our <b>river</b> walk<script>alert(1)</script></p><img src="https://evil.example/x.png" onerror="alert(1)"><img src="/twinspace/materials/file?id=` + url.QueryEscape(p.ID) + `&amp;m=m1" alt="the river">`
 	code, _, loc := b.Form(tab, "/twinspace/diary/save", url.Values{"id": {p.ID}, "title": {"The river walk"}, "content": {content}})
-	if code != 303 || !strings.Contains(loc, "done=posted") {
+	if code != 303 || !strings.Contains(loc, "done=diary_published") {
 		t.Fatalf("post: %d %s", code, loc)
 	}
 
@@ -138,5 +138,21 @@ func TestDiary_WebAndAtom(t *testing.T) {
 	}
 	if code, page = anon.Get(tab); !strings.Contains(page, "Nothing in the diary yet.") {
 		t.Fatalf("after the removal: %d\n%s", code, page)
+	}
+}
+
+// TestDiary_AgencyPageWithoutFederation: the agency's fediverse page on a
+// node that runs alone says so; members may not open it.
+func TestDiary_AgencyPageWithoutFederation(t *testing.T) {
+	n := MustOpenNode(t, nodeOpts{localOnly: true})
+	seedTeacher(t, n, "anna", "Anna")
+	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
+	officer := login(t, n, "officer", "staff password 1")
+	code, page := officer.Get("/agency/fediverse")
+	if code != 200 || !strings.Contains(page, "This node is not connected to the federation") {
+		t.Fatalf("agency page: %d\n%s", code, page)
+	}
+	if code, _ = login(t, n, "anna", "correct horse 1").Get("/agency/fediverse"); code != 403 {
+		t.Fatalf("a member opens the agency's fediverse page: %d", code)
 	}
 }

@@ -188,11 +188,21 @@ func TestFediverse_DiaryOpenEdge(t *testing.T) {
 		t.Fatalf("Follow again: %d %s", code, msg)
 	}
 	waitVerified(t, fedi, "Accept", 2)
-	if err := it.out.Block("127.0.0.1", "spam to pupils", "officer"); err != nil {
+	if _, err := it.Node().Accounts().CreateStaff(ctx, nil, "officer", "officer@agency.example", "Agency", "Officer", "correct horse 1", twinfed.RoleAgencyOfficer); err != nil {
 		t.Fatal(err)
+	}
+	staff := it.login(t, "officer")
+	if page := staff.page("/agency/fediverse"); !strings.Contains(page, "Rivers of Europe") || !strings.Contains(page, fedi.actor()) {
+		t.Fatalf("the agency's page does not list the follower:\n%s", page)
+	}
+	if loc := staff.post("/agency/fediverse", "/agency/fediverse/block", url.Values{"domain": {"127.0.0.1"}, "reason": {"spam to pupils"}}); !strings.Contains(loc, "done=blocked") {
+		t.Fatalf("block: %s", loc)
 	}
 	if fs, _ := it.out.DiaryFollowers(diary); len(fs) != 0 {
 		t.Fatalf("followers after the block: %+v", fs)
+	}
+	if page := staff.page("/agency/fediverse"); !strings.Contains(page, "spam to pupils") || strings.Contains(page, fedi.actor()) {
+		t.Fatalf("the agency's page after the block:\n%s", page)
 	}
 	follow["id"] = fedi.base + "/activities/follow-diary-3"
 	if code, msg := fedi.postJSON(diary+"/inbox", follow); code != http.StatusForbidden || !strings.Contains(msg, "blocked by this node's agency") {
@@ -201,8 +211,8 @@ func TestFediverse_DiaryOpenEdge(t *testing.T) {
 	if _, err := it.Node().Diaries().Save(ctx, teacher("maria"), p.ID, "", "Day two", "<p>Rain.</p>"); err != nil {
 		t.Fatal(err)
 	}
-	if err := it.out.Unblock("127.0.0.1"); err != nil {
-		t.Fatal(err)
+	if loc := staff.post("/agency/fediverse", "/agency/fediverse/unblock", url.Values{"domain": {"127.0.0.1"}}); !strings.Contains(loc, "done=unblocked") {
+		t.Fatalf("unblock: %s", loc)
 	}
 	if code, msg := fedi.postJSON(diary+"/inbox", follow); code != http.StatusAccepted {
 		t.Fatalf("Follow once unblocked: %d %s", code, msg)

@@ -30,11 +30,26 @@ type Publisher interface {
 	PublishDiary(txn *badger.Txn, typ twinfed.ActivityType, project *twinfed.Project, post *twinfed.SpaceObject) error
 }
 
+// Fediverse is the agency's view of the open edge: the diaries'
+// followers on fediverse servers and the blocked domains. The
+// federation's outbox implements it.
+type Fediverse interface {
+	// DiaryFollowers lists a diary's followers ("": every diary's).
+	DiaryFollowers(diary string) ([]twinfed.DiaryFollower, error)
+	// Blocks lists the blocked domains.
+	Blocks() ([]twinfed.DomainBlock, error)
+	// Block refuses a domain from now on and drops its followers.
+	Block(domain, reason, by string) error
+	// Unblock lifts a block the agency made.
+	Unblock(domain string) error
+}
+
 // Deps are the diary's collaborators.
 type Deps struct {
 	Core      *twinspace.Service
 	Projects  twinspace.Projects
 	Publisher Publisher // nil: the diary is not delivered to the fediverse (a node without federation)
+	Fediverse Fediverse // nil: a node without federation has no followers to manage
 }
 
 // Service is the project diary. It is safe for concurrent use.
@@ -42,12 +57,13 @@ type Service struct {
 	core     *twinspace.Service
 	projects twinspace.Projects
 	pub      Publisher
+	fedi     Fediverse
 	html     *bluemonday.Policy
 }
 
 // New builds the diary and registers its kind with the core.
 func New(d Deps) *Service {
-	s := &Service{core: d.Core, projects: d.Projects, pub: d.Publisher, html: Policy()}
+	s := &Service{core: d.Core, projects: d.Projects, pub: d.Publisher, fedi: d.Fediverse, html: Policy()}
 	d.Core.Register(twinfed.SpaceKindDiary, twinspace.Kind{Create: twinfed.SpaceWriteDiary, Check: s.check, Applied: s.applied})
 	return s
 }

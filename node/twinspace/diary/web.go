@@ -31,8 +31,8 @@ type Web struct {
 // NewWeb returns the diary's pages; Routes registers them.
 func NewWeb(svc *Service, cfg WebConfig) *Web { return &Web{svc: svc, cfg: cfg} }
 
-// Routes registers the diary's templates, pages, feed and the routes of
-// its fediverse actor.
+// Routes registers the diary's templates, pages, feed, the routes of its
+// fediverse actor and the agency's fediverse page.
 func (h *Web) Routes(k *web.Kit) error {
 	if err := twinspace.AddToolTemplates(k, templates, "templates/*.html"); err != nil {
 		return err
@@ -55,6 +55,9 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.Handle("GET /projects/{rid}/diary/outbox", fed)
 	k.Handle("GET /projects/{rid}/diary/followers", fed)
 	k.Handle("POST /projects/{rid}/diary/inbox", fed)
+	k.HandleFunc("GET /agency/fediverse", k.Agency(h.fediverse))
+	k.HandleFunc("POST /agency/fediverse/block", k.Agency(h.block))
+	k.HandleFunc("POST /agency/fediverse/unblock", k.Agency(h.unblock))
 	return nil
 }
 
@@ -133,7 +136,7 @@ func (h *Web) save(w http.ResponseWriter, r *http.Request) {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	h.back(w, r, "posted")
+	h.back(w, r, "diary_published")
 }
 
 func (h *Web) remove(w http.ResponseWriter, r *http.Request) {
@@ -141,5 +144,5 @@ func (h *Web) remove(w http.ResponseWriter, r *http.Request) {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	h.back(w, r, "removed")
+	h.back(w, r, "diary_removed")
 }
