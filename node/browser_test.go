@@ -334,6 +334,7 @@ func TestBrowser_UI(t *testing.T) {
 	t.Run("Forum", func(t *testing.T) { browserForum(t, browser) })
 	t.Run("NotifyPrefs", func(t *testing.T) { browserNotifyPrefs(t, browser) })
 	t.Run("Feed", func(t *testing.T) { browserFeed(t, browser) })
+	t.Run("Diary", func(t *testing.T) { browserDiary(t, browser) })
 }
 
 // browserEveryPage opens every page of the web UI, as a visitor, a member
