@@ -357,7 +357,9 @@ func (f *Federation) Close() error {
 // Handler returns the federation's HTTP routes: /.well-known/webfinger,
 // /.well-known/nodeinfo, /nodeinfo/2.1, /inbox, /users/{name},
 // /users/{name}/inbox, /agency, /projects/{id}, /projects/{id}/inbox,
-// /activities/{id}, and each actor's /outbox and /followers.
+// /activities/{id}, each actor's /outbox and /followers, and the project
+// diaries' /projects/{id}/diary (and its outbox, followers, posts and
+// inbox: the open edge, open.go).
 func (f *Federation) Handler() http.Handler { return f.mux }
 
 // actorKeys is what every actor document presents: the RSA key as
