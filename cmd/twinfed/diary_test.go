@@ -52,10 +52,22 @@ func TestFediverse_DiaryOpenEdge(t *testing.T) {
 	if p.State != twinfed.ProjectApproved {
 		t.Fatalf("project: %s", p.State)
 	}
+
+	if _, err := it.Node().Accounts().CreateStaff(ctx, nil, "officer", "officer@agency.example", "Agency", "Officer", "correct horse 1", twinfed.RoleAgencyOfficer); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{modeCavage, modeRFC9421} {
+		t.Run(mode, func(t *testing.T) { diaryOpenEdge(t, it, p, mode) })
+	}
+}
+
+// diaryOpenEdge is TestFediverse_DiaryOpenEdge with an outside server
+// signing in one mode.
+func diaryOpenEdge(t *testing.T, it *fedNode, p *twinfed.Project, mode string) {
+	ctx := context.Background()
 	diary := twinfed.DiaryURL(p.ID)
 	host := twinfed.URLHost(it.base)
-
-	fedi := startFediServer(t, modeCavage) // not in the registry
+	fedi := startFediServer(t, mode) // not in the registry
 	if _, err := it.client.CountryByHost(ctx, twinfed.URLHost(fedi.base)); err == nil {
 		t.Fatal("the outside server is in the registry")
 	}
@@ -107,13 +119,21 @@ func TestFediverse_DiaryOpenEdge(t *testing.T) {
 	}
 
 	// Public objects without being listed: the outbox, the Article.
+	posts, err := it.Node().Diaries().PublicPosts(p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	coll, err := fedi.fetchJSON(diary + "/outbox")
-	if err != nil || coll["totalItems"] != float64(1) {
+	if err != nil || coll["totalItems"] != float64(len(posts)) {
 		t.Fatalf("outbox: %v %v", coll, err)
 	}
 	page, err := fedi.fetchJSON(diary + "/outbox?page=true")
-	if items := asList(page["orderedItems"]); err != nil || len(items) != 1 {
+	items := asList(page["orderedItems"])
+	if err != nil || len(items) != len(posts) {
 		t.Fatalf("outbox page: %v %v", page, err)
+	}
+	if first, _ := items[0].(map[string]any); first["type"] != "Create" || fmt.Sprint(first["object"].(map[string]any)["id"]) != article {
+		t.Fatalf("the outbox's newest item: %v", first)
 	}
 	art, err := fedi.fetchJSON(article)
 	if err != nil || art["type"] != "Article" || art["name"] != "Day one at the river" {
@@ -167,7 +187,7 @@ func TestFediverse_DiaryOpenEdge(t *testing.T) {
 		t.Errorf("forged signature: %d %q", code, msg)
 	}
 	fedi.now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
-	if code, msg := fedi.post(diary+"/inbox", body, fedi.key, fedi.actor()+"#main-key"); code != http.StatusUnauthorized || !strings.Contains(msg, "Date") {
+	if code, msg := fedi.post(diary+"/inbox", body, fedi.key, fedi.actor()+"#main-key"); code != http.StatusUnauthorized || !strings.Contains(msg, "Date") && !strings.Contains(msg, "created") {
 		t.Errorf("stale Date: %d %q", code, msg)
 	}
 	fedi.now = time.Now
@@ -188,9 +208,6 @@ func TestFediverse_DiaryOpenEdge(t *testing.T) {
 		t.Fatalf("Follow again: %d %s", code, msg)
 	}
 	waitVerified(t, fedi, "Accept", 2)
-	if _, err := it.Node().Accounts().CreateStaff(ctx, nil, "officer", "officer@agency.example", "Agency", "Officer", "correct horse 1", twinfed.RoleAgencyOfficer); err != nil {
-		t.Fatal(err)
-	}
 	staff := it.login(t, "officer")
 	if page := staff.page("/agency/fediverse"); !strings.Contains(page, "Rivers of Europe") || !strings.Contains(page, fedi.actor()) {
 		t.Fatalf("the agency's page does not list the follower:\n%s", page)
@@ -220,6 +237,10 @@ func TestFediverse_DiaryOpenEdge(t *testing.T) {
 	waitVerified(t, fedi, "Accept", 3)
 	if got := fedi.receivedOf("Create"); len(got) != 1 {
 		t.Fatalf("a post while blocked was delivered: %v", got)
+	}
+	undo["object"] = follow
+	if code, msg := fedi.postJSON(diary+"/inbox", undo); code != http.StatusAccepted {
+		t.Fatalf("Undo: %d %s", code, msg)
 	}
 }
 
