@@ -238,9 +238,20 @@ func diaryOpenEdge(t *testing.T, it *fedNode, p *twinfed.Project, mode string) {
 	if got := fedi.receivedOf("Create"); len(got) != 1 {
 		t.Fatalf("a post while blocked was delivered: %v", got)
 	}
+
+	// The server rotates its key: the cached one fails, the node fetches
+	// the new one once, and the Follow verifies.
+	fedi.key = otherKey
+	follow["id"] = fedi.base + "/activities/follow-diary-4"
+	if code, msg := fedi.postJSON(diary+"/inbox", follow); code != http.StatusAccepted {
+		t.Fatalf("Follow with a rotated key: %d %s", code, msg)
+	}
 	undo["object"] = follow
 	if code, msg := fedi.postJSON(diary+"/inbox", undo); code != http.StatusAccepted {
 		t.Fatalf("Undo: %d %s", code, msg)
+	}
+	if fs, _ := it.out.DiaryFollowers(diary); len(fs) != 0 {
+		t.Fatalf("followers after the last Undo: %+v", fs)
 	}
 }
 
