@@ -31,6 +31,11 @@ type Federation struct {
 	// not fetch the public diaries nor follow them, and their followers
 	// are dropped. The agency's back office adds more at run time.
 	BlockedDomains []string `toml:"blocked_domains"`
+	// OpenEdgePrivate lets the open edge fetch a server's actor document
+	// from a loopback, private or link-local address. Off: a request that
+	// names such a key is refused, so that no one outside can make the
+	// node reach its own network. For tests and closed networks only.
+	OpenEdgePrivate bool `toml:"open_edge_private"`
 }
 
 // DefaultFederation returns the federation defaults.

@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -228,6 +229,9 @@ func eachFollower(txn *badger.Txn, diary string, fn func(k []byte, f *twinfed.Di
 type openKeys struct {
 	o *Outbox
 
+	once sync.Once
+	c    *http.Client // client()
+
 	mu sync.Mutex
 	m  map[string]fetchedKey // key id → key
 }
@@ -308,6 +312,35 @@ func (k *openKeys) get(ctx context.Context, keyID string) (fetchedKey, error) {
 	return fk, nil
 }
 
+// errPrivateAddress refuses a connection the open edge must not make.
+var errPrivateAddress = errors.New("a private network address")
+
+// client is the HTTP client of the key fetches: the outbox's, but for
+// its dialer, which refuses loopback, private, link-local and unspecified
+// addresses unless [federation] open_edge_private allows them (an
+// outside server must not make the node reach its own network).
+func (k *openKeys) client() *http.Client {
+	k.once.Do(func() {
+		if k.o.set.OpenEdgePrivate {
+			k.c = k.o.client
+			return
+		}
+		d := &net.Dialer{Timeout: actorFetchTimeout, Control: func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			ip := net.ParseIP(host)
+			if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+				return errPrivateAddress
+			}
+			return nil
+		}}
+		k.c = &http.Client{Timeout: actorFetchTimeout, Transport: &http.Transport{DialContext: d.DialContext, Proxy: nil, MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second}}
+	})
+	return k.c
+}
+
 // fetch GETs the document of keyID (its URL without the fragment) and
 // finds the key: the document's publicKey (one or a list) with that id, or
 // the document itself when it is the key. The key's owner must live on
@@ -333,9 +366,13 @@ func (k *openKeys) fetch(ctx context.Context, keyID string) (fetchedKey, error) 
 	unknown := func(format string, args ...any) (fetchedKey, error) {
 		return fetchedKey{}, signing.Refusal(signing.ReasonUnknownKey, "the key %s could not be had: "+format, append([]any{keyID}, args...)...)
 	}
-	resp, err := k.o.client.Do(req)
+	resp, err := k.client().Do(req)
 	if err != nil {
-		return unknown("%v", err)
+		if errors.Is(err, errPrivateAddress) {
+			return unknown("%s is on a private network address", u.Host)
+		}
+		k.o.log.Info("federation: open edge: fetch a key", "key", keyID, "err", err)
+		return unknown("the server did not answer")
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxActorDocument+1))

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/node/project"
 )
@@ -33,32 +34,53 @@ import (
 func TestFediverse_DiaryOpenEdge(t *testing.T) {
 	ctx := context.Background()
 	cluster := consensustest.MustOpenCluster(t, 1)
-	it := startFedNode(t, cluster, "IT")
-	it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
-	luca := it.seedTeacher(t, "luca", "Luca", "Bianchi", []string{"science"}, []int{10})
-	befriend(t, it, "maria", it, "luca")
-	p, err := it.proj().CreateProject(ctx, teacher("maria"), project.ProjectDraft{SchoolID: "it-school-maria", Partner: luca, Title: "Rivers of Europe", Description: "Our rivers."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := it.proj().AnswerInvitation(ctx, teacher("luca"), p.ID, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	for _, who := range []string{twinfed.ActorURL(it.base, "maria"), luca} {
-		if p, err = it.proj().DecideParticipation(ctx, officer, p.ID, who, true, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if p.State != twinfed.ProjectApproved {
-		t.Fatalf("project: %s", p.State)
-	}
-
+	// The outside servers of this test listen on 127.0.0.1: this node may
+	// fetch their keys there; the next one may not (the default).
+	it := startFedNodeWith(t, cluster, "IT", func(c *config.Node) { c.Federation.OpenEdgePrivate = true })
+	p := diaryProject(t, it)
 	if _, err := it.Node().Accounts().CreateStaff(ctx, nil, "officer", "officer@agency.example", "Agency", "Officer", "correct horse 1", twinfed.RoleAgencyOfficer); err != nil {
 		t.Fatal(err)
 	}
 	for _, mode := range []string{modeCavage, modeRFC9421} {
 		t.Run(mode, func(t *testing.T) { diaryOpenEdge(t, it, p, mode) })
 	}
+
+	// By default a node does not fetch a key from a private address: an
+	// outside server must not make it reach its own network.
+	fr := startFedNode(t, cluster, "FR")
+	frp := diaryProject(t, fr)
+	fedi := startFediServer(t, modeCavage)
+	follow := map[string]any{"id": fedi.base + "/activities/follow-fr", "type": "Follow", "actor": fedi.actor(), "object": twinfed.DiaryURL(frp.ID)}
+	if code, msg := fedi.postJSON(twinfed.DiaryURL(frp.ID)+"/inbox", follow); code != http.StatusUnauthorized || !strings.Contains(msg, "private network address") {
+		t.Fatalf("a key on a private address: %d %q", code, msg)
+	}
+}
+
+// diaryProject is an approved project of two teachers of n, with its
+// TwinSpace open.
+func diaryProject(t *testing.T, n *fedNode) *twinfed.Project {
+	t.Helper()
+	ctx := context.Background()
+	n.seedTeacher(t, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
+	luca := n.seedTeacher(t, "luca", "Luca", "Bianchi", []string{"science"}, []int{10})
+	befriend(t, n, "maria", n, "luca")
+	school := strings.ToLower(n.Config.Country) + "-school-maria"
+	p, err := n.proj().CreateProject(ctx, teacher("maria"), project.ProjectDraft{SchoolID: school, Partner: luca, Title: "Rivers of Europe", Description: "Our rivers."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.proj().AnswerInvitation(ctx, teacher("luca"), p.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{twinfed.ActorURL(n.base, "maria"), luca} {
+		if p, err = n.proj().DecideParticipation(ctx, officer, p.ID, who, true, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.State != twinfed.ProjectApproved {
+		t.Fatalf("project: %s", p.State)
+	}
+	return p
 }
 
 // diaryOpenEdge is TestFediverse_DiaryOpenEdge with an outside server
