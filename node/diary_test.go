@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/twinspace"
 )
 
 // TestDiary_WebAndAtom: a teacher writes a diary post through the web
@@ -154,5 +155,79 @@ func TestDiary_AgencyPageWithoutFederation(t *testing.T) {
 	}
 	if code, _ = login(t, n, "anna", "correct horse 1").Get("/agency/fediverse"); code != 403 {
 		t.Fatalf("a member opens the agency's fediverse page: %d", code)
+	}
+}
+
+// TestDiary_API: the JSON API writes, changes, lists and removes posts
+// for a teacher; the public reads them; anonymous writes, the agency's and
+// a pupil's are refused, and a bad post changes nothing.
+func TestDiary_API(t *testing.T) {
+	n := MustOpenNode(t, nodeOpts{localOnly: true})
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	_, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
+	p := nationalProject(t, n, anna, annaURL, brunoURL)
+	a, csrf := apiSession(t, n.URL(), "anna", "correct horse 1")
+
+	var post twinfed.SpaceObject
+	if code := a.API("POST", "/api/v1/twinspace/diary", map[string]any{"id": p.ID, "title": "Hello", "content": `<p>Hi<script>x</script></p>`}, csrf, &post); code != 201 || post.Content != "<p>Hi</p>" || !post.Public {
+		t.Fatalf("create: %d %+v", code, post)
+	}
+	var e struct {
+		Error struct {
+			Code   string            `json:"code"`
+			Fields map[string]string `json:"fields"`
+		} `json:"error"`
+	}
+	if code := a.API("POST", "/api/v1/twinspace/diary", map[string]any{"id": p.ID, "object": post.ID, "title": "", "content": "x"}, csrf, &e); code != 400 || e.Error.Fields["title"] == "" {
+		t.Fatalf("a change without a title: %d %+v", code, e)
+	}
+	if code := a.API("POST", "/api/v1/twinspace/diary", map[string]any{"id": p.ID, "object": post.ID, "title": "Hello again", "content": "<p>Hi!</p>"}, csrf, &post); code != 200 || post.Title != "Hello again" || post.Version != 2 {
+		t.Fatalf("change: %d %+v", code, post)
+	}
+	var list struct {
+		Posts []struct {
+			ID      string `json:"id"`
+			Title   string `json:"title"`
+			URL     string `json:"url"`
+			CanEdit bool   `json:"can_edit"`
+		} `json:"posts"`
+		CanPost bool   `json:"can_post"`
+		Handle  string `json:"handle"`
+	}
+	anon := newBrowser(t, n.URL())
+	if code := anon.API("GET", "/api/v1/twinspace/diary?id="+url.QueryEscape(p.ID), nil, "", &list); code != 200 || len(list.Posts) != 1 || list.Posts[0].Title != "Hello again" || list.Posts[0].CanEdit || list.CanPost ||
+		list.Posts[0].URL != twinfed.DiaryPostURL(p.ID, post.ID) || !strings.HasPrefix(list.Handle, "diary-") {
+		t.Fatalf("the public's list: %d %+v", code, list)
+	}
+	if code := anon.API("POST", "/api/v1/twinspace/diary", map[string]any{"id": p.ID, "title": "x", "content": "x"}, "", &e); code != 401 {
+		t.Fatalf("anonymous write: %d", code)
+	}
+	o, ocsrf := apiSession(t, n.URL(), "officer", "staff password 1")
+	if code := o.API("POST", "/api/v1/twinspace/diary", map[string]any{"id": p.ID, "title": "x", "content": "x"}, ocsrf, &e); code != 403 {
+		t.Fatalf("the agency writes: %d", code)
+	}
+
+	// A pupil of the TwinSpace may read, not write.
+	pupil := twinfed.PupilURL(n.URL(), "pupil1")
+	if _, err := n.TwinSpaces().Edit(t.Context(), anna, p.ID, twinfed.SpaceKindMember, twinspace.MemberID(p.ID, pupil), func(v *twinspace.View, o *twinfed.SpaceObject) error {
+		o.Title, o.Fields = "Pupil One", map[string]string{"actor": pupil, "role": "pupil"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pp := &twinfed.Principal{Username: "pupil1", Role: twinfed.RolePupil}
+	if _, err := n.Diaries().Save(t.Context(), pp, p.ID, "", "Mine", "<p>x</p>"); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("a pupil writes in the diary: %v", err)
+	}
+	if err := n.Diaries().Delete(t.Context(), pp, p.ID, post.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("a pupil removes a post: %v", err)
+	}
+
+	if code := a.API("POST", "/api/v1/twinspace/diary/delete", map[string]any{"id": p.ID, "object": post.ID}, csrf, nil); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code := a.API("POST", "/api/v1/twinspace/diary/delete", map[string]any{"id": p.ID, "object": post.ID}, csrf, &e); code != 404 {
+		t.Fatalf("delete again: %d", code)
 	}
 }

@@ -58,6 +58,7 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("GET /agency/fediverse", k.Agency(h.fediverse))
 	k.HandleFunc("POST /agency/fediverse/block", k.Agency(h.block))
 	k.HandleFunc("POST /agency/fediverse/unblock", k.Agency(h.unblock))
+	h.apiRoutes(k)
 	return nil
 }
 
