@@ -34,7 +34,7 @@ func TestDiary_WebAndAtom(t *testing.T) {
 	if code != 400 || !strings.Contains(page, "Give the post a title of at most 200 characters.") {
 		t.Fatalf("post without a title: %d\n%s", code, page)
 	}
-	content := `<p>Our <b>river</b> walk<script>alert(1)</script></p><img src="https://evil.example/x.png" onerror="alert(1)"><img src="/twinspace/materials/file?id=` + url.QueryEscape(p.ID) + `&amp;m=m1" alt="the river">`
+	content := `<p>Our <b>river</b> walk<script>alert(1)</script></p><img src="https://evil.example/x.png" onerror="alert(1)"><img src="/twinspace/materials/file?id=` + url.QueryEscape(p.ID) + `&amp;m=m1" alt="the river"><img src="/twinspace/materials/file?id=` + url.QueryEscape(p.ID+"x") + `&amp;m=m2" alt="another project's">`
 	code, _, loc := b.Form(tab, "/twinspace/diary/save", url.Values{"id": {p.ID}, "title": {"The river walk"}, "content": {content}})
 	if code != 303 || !strings.Contains(loc, "done=diary_published") {
 		t.Fatalf("post: %d %s", code, loc)
@@ -47,7 +47,7 @@ func TestDiary_WebAndAtom(t *testing.T) {
 			t.Fatalf("anonymous %s: %d\n%s", path, code, page)
 		}
 		mustContain(t, "anonymous diary", page, "The river walk", "<b>river</b>", `alt="the river"`, "@diary-")
-		for _, bad := range []string{"<script>", "evil.example", "onerror", `action="/twinspace/diary/save"`} {
+		for _, bad := range []string{"<script>", "evil.example", "onerror", `action="/twinspace/diary/save"`, "another project"} {
 			if strings.Contains(page, bad) {
 				t.Fatalf("anonymous %s shows %q", path, bad)
 			}

@@ -85,7 +85,7 @@ func Policy() *bluemonday.Policy {
 // check sanitises a post and bounds it; a post is always public.
 func (s *Service) check(o *twinfed.SpaceObject) error {
 	o.Title = strings.TrimSpace(o.Title)
-	o.Content = strings.TrimSpace(s.html.Sanitize(o.Content))
+	o.Content = strings.TrimSpace(dropForeignImages(s.html.Sanitize(o.Content), o.Project))
 	o.Public = true
 	if o.Deleted {
 		return nil
@@ -222,6 +222,25 @@ func (s *Service) isPost(project, object string) error {
 
 // imgSrc finds the material URLs of a sanitised post's images.
 var imgSrc = regexp.MustCompile(`<img[^>]*\ssrc="([^"]+)"`)
+
+// imgTag is an image element of a sanitised post.
+var imgTag = regexp.MustCompile(`<img[^>]*>`)
+
+// dropForeignImages removes the images of another TwinSpace's materials:
+// a post shows its own project's only.
+func dropForeignImages(content, project string) string {
+	return imgTag.ReplaceAllStringFunc(content, func(tag string) string {
+		m := imgSrc.FindStringSubmatch(tag)
+		if m == nil {
+			return ""
+		}
+		u, err := url.Parse(strings.ReplaceAll(m[1], "&amp;", "&"))
+		if err != nil || u.Query().Get("id") != project {
+			return ""
+		}
+		return tag
+	})
+}
 
 // MaterialIDs returns the ids of the materials a sanitised post shows.
 func MaterialIDs(content string) []string {
