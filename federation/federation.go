@@ -160,6 +160,9 @@ func (o *Outbox) Start(ctx context.Context) {
 		return
 	}
 	o.commit.start()
+	if err := o.dropConfigBlocked(); err != nil {
+		o.log.Error("federation: drop the followers on domains the configuration blocks", "err", err)
+	}
 	for _, s := range o.Status() {
 		o.m.parked.WithLabelValues(s.Destination).Set(float64(s.Parked))
 	}

@@ -141,6 +141,35 @@ func (o *Outbox) Block(domain, reason, by string) error {
 	})
 }
 
+// dropConfigBlocked deletes the followers on the domains the node's
+// configuration blocks (a domain added there since they followed).
+func (o *Outbox) dropConfigBlocked() error {
+	if len(o.set.BlockedDomains) == 0 {
+		return nil
+	}
+	return o.db.Update(func(txn *badger.Txn) error {
+		var drop [][]byte
+		err := eachFollower(txn, "", func(k []byte, f *twinfed.DiaryFollower) error {
+			for _, d := range o.set.BlockedDomains {
+				if twinfed.BlockCovers(d, twinfed.URLHost(f.Actor)) {
+					drop = append(drop, k)
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range drop {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Unblock lifts the agency's block of a domain (a block in the node's
 // configuration stays until the configuration changes).
 func (o *Outbox) Unblock(domain string) error {

@@ -47,6 +47,9 @@
 //   - The European label from two countries' national labels:
 //     twinfed.EuropeanLabelCountries (label.go at the root), applied by the
 //     registry (consensus, applyNQL); node/label shows the result.
+//   - The open edge's blocks: twinfed.BlockCovers (fediverse.go at the
+//     root: a domain blocks itself and its subdomains), applied by the
+//     federation; node/twinspace/diary shows the agency's page.
 //   - The same-origin check on inbound activities: twinfed.CheckSameOrigin
 //     (activity.go at the root), asked by the federation's inbox for every
 //     verified activity; node/directory adds that a profile comes from its
