@@ -464,18 +464,7 @@ func (k *openKeys) fetch(ctx context.Context, keyID string) (fetchedKey, error) 
 
 // claimedKeyHost is the host of the key id a request's signature names,
 // before anything is verified (a blocked server is refused at once).
-func claimedKeyHost(r *http.Request) string {
-	for _, h := range []string{r.Header.Get("Signature-Input"), r.Header.Get("Signature")} {
-		for _, name := range []string{`keyid="`, `keyId="`} {
-			if _, rest, ok := strings.Cut(h, name); ok {
-				if id, _, ok := strings.Cut(rest, `"`); ok {
-					return twinfed.URLHost(id)
-				}
-			}
-		}
-	}
-	return ""
-}
+func claimedKeyHost(r *http.Request) string { return twinfed.URLHost(claimedKeyID(r)) }
 
 // refuseBlocked answers 403 to a blocked server.
 func (o *Outbox) refuseBlocked(w http.ResponseWriter, host string, b *twinfed.DomainBlock) {

@@ -47,6 +47,7 @@ import (
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/twinspace/diary"
 	"github.com/twinfed/twinfed/node/web"
 	"github.com/urfave/cli/v2"
 )
@@ -127,6 +128,9 @@ var (
 	_ federation.ProjectSource   = (*project.Service)(nil)
 	_ federation.UsageSource     = (*account.Service)(nil)
 	_ federation.FollowersSource = (*social.Service)(nil)
+	_ federation.DiarySource     = (*diary.Service)(nil)
+	_ diary.Publisher            = (*federation.Outbox)(nil) // the node finds them on its outbox
+	_ diary.Fediverse            = (*federation.Outbox)(nil)
 	_ twinfed.InboxHandler       = (*node.Service)(nil)
 	_ signing.KeySource          = (*consensus.Client)(nil)
 )
