@@ -645,6 +645,21 @@ func (f *Federation) unfollowDiary(diary, actor, followID string) error {
 	})
 }
 
+// dropGoneFollower forgets the follower a diary's delivery found gone
+// (410: its account was deleted), so that nothing more is queued to it.
+func (o *Outbox) dropGoneFollower(qi *queueItem) {
+	recipient, err := o.recipientOn(qi)
+	if err != nil {
+		return
+	}
+	err = o.db.Update(func(txn *badger.Txn) error { return txn.Delete(followerKey(qi.Actor, recipient)) })
+	if err != nil {
+		o.log.Error("federation: forget a gone follower", "diary", qi.Actor, "follower", recipient, "err", err)
+		return
+	}
+	o.log.Info("federation: a diary's follower is gone; forgotten", "diary", qi.Actor, "follower", recipient)
+}
+
 // isDiaryActor reports whether actor is a project's diary actor on this
 // node: the one kind of actor that delivers outside the federation.
 func (o *Outbox) isDiaryActor(actor string) bool {

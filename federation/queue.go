@@ -523,6 +523,7 @@ type attemptResult struct {
 	permanent  bool          // refused for good: park now
 	retryAfter time.Duration // the destination's Retry-After, if any
 	err        string
+	gone       bool // the recipient's actor or inbox answered 410 Gone
 }
 
 // record applies the outcome of one attempt at one item: removes it from
@@ -675,7 +676,11 @@ func (o *Outbox) attempt(qi *queueItem) attemptResult {
 			if b := o.blockedBy(qi.Dest); b != nil {
 				return attemptResult{permanent: true, err: qi.Dest + " is blocked by this node's agency (domain " + b.Domain + ")"}
 			}
-			return o.deliver(ctx, qi, nil)
+			res := o.deliver(ctx, qi, nil)
+			if res.gone {
+				o.dropGoneFollower(qi)
+			}
+			return res
 		}
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return attemptResult{permanent: true, err: qi.Dest + " is no longer a node of this federation"}

@@ -45,6 +45,26 @@ func TestFediverse_DiaryOpenEdge(t *testing.T) {
 		t.Run(mode, func(t *testing.T) { diaryOpenEdge(t, it, p, mode) })
 	}
 
+	// A follower whose account is deleted (410) is forgotten at the next
+	// post, and nothing more is queued to it.
+	gone := startFediServer(t, modeCavage)
+	diary := twinfed.DiaryURL(p.ID)
+	if code, msg := gone.postJSON(diary+"/inbox", map[string]any{"id": gone.base + "/activities/follow", "type": "Follow", "actor": gone.actor(), "object": diary}); code != http.StatusAccepted {
+		t.Fatalf("Follow: %d %s", code, msg)
+	}
+	waitVerified(t, gone, "Accept", 1)
+	gone.gone.Store(true)
+	if _, err := it.Node().Diaries().Save(context.Background(), teacher("maria"), p.ID, "", "Day three", "<p>Sun.</p>"); err != nil {
+		t.Fatal(err)
+	}
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		fs, _ := it.out.DiaryFollowers(diary)
+		return len(fs) == 0
+	}, "the gone follower is still recorded")
+	if got := gone.receivedOf("Create"); len(got) != 0 {
+		t.Fatalf("a gone account received: %v", got)
+	}
+
 	// By default a node does not fetch a key from a private address: an
 	// outside server must not make it reach its own network.
 	fr := startFedNode(t, cluster, "FR")
