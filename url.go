@@ -1,6 +1,7 @@
 package twinfed
 
 import (
+	"encoding/base64"
 	"net/url"
 	"strings"
 )
@@ -68,3 +69,13 @@ func PupilURL(base, username string) string {
 
 // IsPupilURL reports whether actor is a pupil's or a visitor's actor URL.
 func IsPupilURL(actor string) bool { return strings.Contains(actor, "/pupils/") }
+
+// DiaryURL returns the URL of a project's diary actor, the fediverse's
+// follow target and the diary's canonical public page: <project>/diary.
+func DiaryURL(project string) string { return project + "/diary" }
+
+// DiaryPostURL returns the public URL of a diary post, its Article's id:
+// <project>/diary/posts/<the post object's id, unpadded base64url>.
+func DiaryPostURL(project, object string) string {
+	return DiaryURL(project) + "/posts/" + base64.RawURLEncoding.EncodeToString([]byte(object))
+}

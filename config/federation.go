@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Federation configures a node's ActivityPub side: its signing key, its
 // delivery queue and its inbox.
@@ -22,6 +25,17 @@ type Federation struct {
 	DeliveryTimeout  time.Duration `toml:"delivery_timeout"`  // timeout of one delivery request
 	MaxInboxBody     int64         `toml:"max_inbox_body"`    // largest activity the inbox accepts, in bytes
 	Rescan           time.Duration `toml:"rescan"`            // safety-net rescan of the queue; deliveries never wait for it
+
+	// BlockedDomains are fediverse servers (host names; a domain blocks
+	// its subdomains too) the agency refuses at the open edge: they may
+	// not fetch the public diaries nor follow them, and their followers
+	// are dropped. The agency's back office adds more at run time.
+	BlockedDomains []string `toml:"blocked_domains"`
+	// OpenEdgePrivate lets the open edge fetch a server's actor document
+	// from a loopback, private or link-local address. Off: a request that
+	// names such a key is refused, so that no one outside can make the
+	// node reach its own network. For tests and closed networks only.
+	OpenEdgePrivate bool `toml:"open_edge_private"`
 }
 
 // DefaultFederation returns the federation defaults.
@@ -86,4 +100,29 @@ func (f Federation) validate(p *Problems, prefix string) {
 	if f.Rescan < time.Second {
 		p.Addf(prefix+".rescan", "%s is too short; use at least 1s (1m is the default)", f.Rescan)
 	}
+	for _, d := range f.BlockedDomains {
+		if !ValidDomain(d) {
+			p.Addf(prefix+".blocked_domains", "%q is not a host name; write a domain like social.example (lower case, no scheme, port or path)", d)
+		}
+	}
+}
+
+// ValidDomain reports whether d is a host name as a domain block names it:
+// lower-case labels of letters, digits and hyphens joined by dots, no
+// scheme, port or path.
+func ValidDomain(d string) bool {
+	if d == "" || len(d) > 253 || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

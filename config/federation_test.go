@@ -24,6 +24,9 @@ func TestFederation_Validate(t *testing.T) {
 		{name: "delivery timeout", change: func(f *Federation) { f.DeliveryTimeout = 0 }, want: "fed.delivery_timeout"},
 		{name: "inbox body", change: func(f *Federation) { f.MaxInboxBody = 10 }, want: "fed.max_inbox_body"},
 		{name: "rescan", change: func(f *Federation) { f.Rescan = 0 }, want: "fed.rescan"},
+		{name: "blocked domains", change: func(f *Federation) { f.BlockedDomains = []string{"spam.example", "bad.social"} }},
+		{name: "blocked URL", change: func(f *Federation) { f.BlockedDomains = []string{"https://spam.example/"} }, want: "fed.blocked_domains"},
+		{name: "blocked upper case", change: func(f *Federation) { f.BlockedDomains = []string{"Spam.Example"} }, want: "fed.blocked_domains"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,6 +30,7 @@ func (f *Federation) routes() {
 	mux.HandleFunc("GET /projects/{id}", f.handleGroup)
 	mux.HandleFunc("POST /projects/{id}/inbox", f.handleInbox)
 	mux.HandleFunc("GET /activities/{id}", f.handleActivity)
+	f.diaryRoutes(mux)
 	for _, c := range []string{collectionOutbox, collectionFollowers} {
 		mux.HandleFunc("GET /users/{name}/"+c, f.collection(c, f.personActor))
 		mux.HandleFunc("GET /projects/{id}/"+c, f.collection(c, f.groupActor))
@@ -238,6 +239,8 @@ func (f *Federation) handleWebFinger(w http.ResponseWriter, r *http.Request) {
 		host = twinfed.URLHost(res)
 		if res == twinfed.AgencyURL(f.base) {
 			user = agencyUsername
+		} else if f.isDiaryActor(res) {
+			user = diaryUserPrefix + projectRID(strings.TrimSuffix(res, "/diary"))
 		} else if n, ok := twinfed.UsernameFromActor(f.base, res); ok {
 			user = n
 		}
@@ -250,7 +253,9 @@ func (f *Federation) handleWebFinger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	actor := twinfed.AgencyURL(f.base)
-	if user != agencyUsername {
+	if d := f.diaryWebFinger(r.Context(), user); d != "" {
+		actor = d
+	} else if user != agencyUsername {
 		if f.cfg.Actors == nil {
 			writeError(w, twinfed.Errorf(twinfed.ENOTFOUND, "no such account on this node"))
 			return

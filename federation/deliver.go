@@ -53,6 +53,9 @@ func (s scheme) String() string {
 	return "draft-cavage"
 }
 
+// errGone is a recipient that answered 410 Gone: its account was deleted.
+var errGone = errors.New("gone")
+
 // inboxTTL is how long an actor's inbox, as its document names it, is
 // reused without fetching the document again.
 const inboxTTL = time.Hour
@@ -102,6 +105,9 @@ func (o *Outbox) deliver(ctx context.Context, qi *queueItem, keys []twinfed.Node
 	s := o.schemeFor(qi.Dest, keys)
 	inbox, err := o.inboxFor(ctx, qi, s == schemeFast)
 	if err != nil {
+		if errors.Is(err, errGone) {
+			return attemptResult{err: err.Error(), permanent: true, gone: true}
+		}
 		return attemptResult{err: err.Error()}
 	}
 	res, status := o.post(ctx, qi, inbox, s)
@@ -145,6 +151,8 @@ func (o *Outbox) post(ctx context.Context, qi *queueItem, inbox string, s scheme
 	}
 	res := attemptResult{err: said + ": " + strings.TrimSpace(string(msg))}
 	switch resp.StatusCode {
+	case http.StatusGone:
+		res.permanent, res.gone = true, true
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), o.now())
 	case http.StatusRequestTimeout, http.StatusUnauthorized:
@@ -252,6 +260,9 @@ func (o *Outbox) fetchInbox(ctx context.Context, actor string, twinfedPeer bool)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return "", false, fmt.Errorf("fetch the actor %s: %v", actor, err)
+	}
+	if resp.StatusCode == http.StatusGone {
+		return "", false, fmt.Errorf("fetch the actor %s: answered %s: %w", actor, resp.Status, errGone)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return "", false, fmt.Errorf("fetch the actor %s: answered %s", actor, resp.Status)

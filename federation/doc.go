@@ -16,6 +16,13 @@
 // it done. A known id is acknowledged and ignored. Refusals answer 401/403
 // with a short reason and are counted by reason.
 //
+// The one open edge (open.go, diary.go): a project's diary is a public
+// Service actor that any fediverse server may read and follow; such a
+// server's Follow and Undo{Follow} are verified with the key its own actor
+// document publishes (fetched and cached), it is given only public
+// objects, and the agency blocks domains (the configuration's
+// blocked_domains, Block).
+//
 // Two objects, built in the order the node needs them: the Outbox (the
 // delivery queue and everything signed: proofs, signed GETs) needs only the
 // node's DB; the Federation (inbox, actors, NodeInfo) is built on the Outbox

@@ -76,8 +76,11 @@ type Outbox struct {
 	inboxes  sync.Map        // host or actor URL → cachedInbox
 	verifier *signing.Verifier
 	keys     *keyCache // cfg.Keys, cached briefly
-	client   *http.Client
-	m        *metrics
+
+	open         *openKeys         // the open edge's keys: outside servers' published keys (open.go)
+	openVerifier *signing.Verifier // verifies with them
+	client       *http.Client
+	m            *metrics
 
 	outSeq *badger.Sequence
 	commit *committer
@@ -137,6 +140,8 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 	}
 	o.keys = newKeyCache(cfg.Keys, time.Now)
 	o.verifier = &signing.Verifier{Keys: o.keys, Now: o.now, BaseURL: base}
+	o.open = &openKeys{o: o, m: map[string]fetchedKey{}}
+	o.openVerifier = &signing.Verifier{Keys: o.open, Now: o.now, BaseURL: base}
 	o.m = newMetrics(cfg.Metrics)
 	if o.outSeq, err = o.db.GetSequence([]byte(keySeqOut), 1000); err != nil {
 		return nil, err
@@ -155,6 +160,9 @@ func (o *Outbox) Start(ctx context.Context) {
 		return
 	}
 	o.commit.start()
+	if err := o.dropConfigBlocked(); err != nil {
+		o.log.Error("federation: drop the followers on domains the configuration blocks", "err", err)
+	}
 	for _, s := range o.Status() {
 		o.m.parked.WithLabelValues(s.Destination).Set(float64(s.Parked))
 	}
@@ -236,6 +244,7 @@ type Config struct {
 	Projects   ProjectSource        // the projects this node is home to; nil serves no Group actors
 	Usage      UsageSource          // NodeInfo's counts; nil reports zeros
 	Followers  FollowersSource      // the actors' followers collections; nil: empty
+	Diaries    DiarySource          // the public project diaries this node is home to; nil: none (diary.go)
 	Handler    twinfed.InboxHandler // applies verified incoming activities
 }
 
@@ -351,7 +360,9 @@ func (f *Federation) Close() error {
 // Handler returns the federation's HTTP routes: /.well-known/webfinger,
 // /.well-known/nodeinfo, /nodeinfo/2.1, /inbox, /users/{name},
 // /users/{name}/inbox, /agency, /projects/{id}, /projects/{id}/inbox,
-// /activities/{id}, and each actor's /outbox and /followers.
+// /activities/{id}, each actor's /outbox and /followers, and the project
+// diaries' /projects/{id}/diary (and its outbox, followers, posts and
+// inbox: the open edge, open.go).
 func (f *Federation) Handler() http.Handler { return f.mux }
 
 // actorKeys is what every actor document presents: the RSA key as

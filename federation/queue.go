@@ -96,6 +96,20 @@ func (o *Outbox) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
 	if err != nil {
 		return err
 	}
+	return o.enqueueBody(txn, a, body, false)
+}
+
+// enqueueBody is Enqueue of an activity already encoded. open lets the
+// recipients be on servers the registry does not list (a diary's
+// followers and the Accepts of their Follows: the open edge), but for
+// blocked ones, which are left out.
+func (o *Outbox) enqueueBody(txn *badger.Txn, a *twinfed.Activity, body []byte, open bool) error {
+	if !o.local(a.ID) || !o.local(a.Actor) {
+		return twinfed.Errorf(twinfed.EINVALID, "activity %s: its id and actor must be under %s", a.ID, o.base)
+	}
+	if len(a.To) == 0 {
+		return twinfed.Errorf(twinfed.EINVALID, "activity %s has no recipient", a.ID)
+	}
 	ak := []byte(prefixAct + a.ID)
 	if _, err := txn.Get(ak); err == nil {
 		return twinfed.Errorf(twinfed.ECONFLICT, "activity %s was already sent", a.ID)
@@ -117,7 +131,12 @@ func (o *Outbox) Enqueue(txn *badger.Txn, a *twinfed.Activity) error {
 		}
 		seen[u.Host] = true
 		if _, _, err := o.keys.KeysForHost(context.Background(), u.Host); twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-			return twinfed.Errorf(twinfed.EINVALID, "recipient %s is not on a node of this federation", r)
+			if !open {
+				return twinfed.Errorf(twinfed.EINVALID, "recipient %s is not on a node of this federation", r)
+			}
+			if o.Blocked(u.Host) {
+				continue
+			}
 		}
 		seq, err := o.outSeq.Next()
 		if err != nil {
@@ -504,6 +523,7 @@ type attemptResult struct {
 	permanent  bool          // refused for good: park now
 	retryAfter time.Duration // the destination's Retry-After, if any
 	err        string
+	gone       bool // the recipient's actor or inbox answered 410 Gone
 }
 
 // record applies the outcome of one attempt at one item: removes it from
@@ -651,6 +671,17 @@ func (o *Outbox) attempt(qi *queueItem) attemptResult {
 	defer cancel()
 	_, keys, err := o.keys.KeysForHost(ctx, qi.Dest)
 	if err != nil {
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND && o.isDiaryActor(qi.Actor) {
+			// The open edge: a diary's follower on a fediverse server.
+			if b := o.blockedBy(qi.Dest); b != nil {
+				return attemptResult{permanent: true, err: qi.Dest + " is blocked by this node's agency (domain " + b.Domain + ")"}
+			}
+			res := o.deliver(ctx, qi, nil)
+			if res.gone {
+				o.dropGoneFollower(qi)
+			}
+			return res
+		}
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return attemptResult{permanent: true, err: qi.Dest + " is no longer a node of this federation"}
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/twinspace"
+	"github.com/twinfed/twinfed/node/twinspace/diary"
 	"github.com/twinfed/twinfed/node/twinspace/discuss"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -62,6 +63,12 @@ func assembleProjects(s *Service, metrics *prometheus.Registry) error {
 		})
 	}
 	s.discuss = discuss.New(ts)
+	// The diary reaches the fediverse through the federation's outbox
+	// when the node has one (it implements diary.Publisher, and
+	// diary.Fediverse for the agency's page).
+	pub, _ := s.acts.Outbox().(diary.Publisher)
+	fedi, _ := s.acts.Outbox().(diary.Fediverse)
+	s.diary = diary.New(diary.Deps{Core: ts, Projects: ps, Publisher: pub, Fediverse: fedi})
 	s.dir.OnBackfill(func(ctx context.Context, fetch directory.Fetcher, base string) error {
 		_, err := ps.Backfill(ctx, fetch, base)
 		return err
@@ -85,13 +92,20 @@ func (s *Server) projectRoutes(k *web.Kit) error {
 	return project.NewWeb(s.svc.projects, project.WebConfig{Signed: s.cfg.Signed, Federation: s.cfg.Federation, Labels: projectLabels{s.svc}}).Routes(k)
 }
 
-// twinspaceRoutes registers the TwinSpace's page and API.
+// twinspaceRoutes registers the TwinSpace's page and API, and its tools'.
 func (s *Server) twinspaceRoutes(k *web.Kit) error {
 	if err := twinspace.NewWeb(s.svc.twinspaces).Routes(k); err != nil {
 		return err
 	}
-	return discuss.NewWeb(s.svc.discuss).Routes(k)
+	if err := discuss.NewWeb(s.svc.discuss).Routes(k); err != nil {
+		return err
+	}
+	return diary.NewWeb(s.svc.diary, diary.WebConfig{Federation: s.cfg.Federation}).Routes(k)
 }
+
+// Diaries returns the node's project diaries (the federation's
+// DiarySource).
+func (n *Node) Diaries() *diary.Service { return n.svc.diary }
 
 // projectLabels gives the project card the labels, which sit above
 // project in the import order: the card cannot name label's types.

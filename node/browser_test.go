@@ -338,6 +338,7 @@ func TestBrowser_UI(t *testing.T) {
 	t.Run("Pupils", func(t *testing.T) { browserPupils(t, browser) })
 	t.Run("Materials", func(t *testing.T) { browserMaterials(t, browser) })
 	t.Run("Chat", func(t *testing.T) { browserChat(t, browser) })
+	t.Run("Diary", func(t *testing.T) { browserDiary(t, browser) })
 }
 
 // browserEveryPage opens every page of the web UI, as a visitor, a member

@@ -35,6 +35,7 @@
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy
 //	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal
+//	node/twinspace/diary  the TwinSpace's public project diary: posts, the Atom feed, the diary's fediverse actor's pages
 //	node                  this package: the assembly
 //	node/nodetest         helpers for tests of node and its features
 //
@@ -54,6 +55,9 @@
 //   - The European label from two countries' national labels:
 //     twinfed.EuropeanLabelCountries (label.go at the root), applied by the
 //     registry (consensus, applyNQL); node/label shows the result.
+//   - The open edge's blocks: twinfed.BlockCovers (fediverse.go at the
+//     root: a domain blocks itself and its subdomains), applied by the
+//     federation; node/twinspace/diary shows the agency's page.
 //   - The same-origin check on inbound activities: twinfed.CheckSameOrigin
 //     (activity.go at the root), asked by the federation's inbox for every
 //     verified activity; node/directory adds that a profile comes from its

@@ -27,6 +27,7 @@ import (
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/twinspace"
 	"github.com/twinfed/twinfed/node/twinspace/chat"
+	"github.com/twinfed/twinfed/node/twinspace/diary"
 	"github.com/twinfed/twinfed/node/twinspace/discuss"
 	"github.com/twinfed/twinfed/node/twinspace/materials"
 	"github.com/twinfed/twinfed/node/twinspace/pages"
@@ -110,6 +111,7 @@ type Service struct {
 	materials  *materials.Service    // the TwinSpaces' files (assemble_materials.go; built by Node.Open)
 	discuss    *discuss.Service      // the TwinSpace's forum (assemble_project.go)
 	chat       *chat.Service         // the TwinSpaces' chat (assemble_chat.go)
+	diary      *diary.Service        // the TwinSpaces' project diaries (assemble_project.go)
 	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
 	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
 	events     *event.Service        // events (assemble_event.go; built by Node.Open)

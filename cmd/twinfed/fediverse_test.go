@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,6 +57,8 @@ type fediServer struct {
 	mu       sync.Mutex
 	received []map[string]any // activities whose signature verified
 	refused  []string         // why others were refused
+
+	gone atomic.Bool // the account was deleted: 410 to everything
 }
 
 func startFediServer(t *testing.T, mode string) *fediServer {
@@ -86,6 +89,10 @@ func (f *fediServer) publicPEM() string {
 }
 
 func (f *fediServer) serveActor(w http.ResponseWriter, r *http.Request) {
+	if f.gone.Load() {
+		http.Error(w, "gone", http.StatusGone)
+		return
+	}
 	doc := map[string]any{
 		"@context":          []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
 		"id":                f.actor(),
@@ -102,6 +109,10 @@ func (f *fediServer) serveActor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fediServer) serveInbox(w http.ResponseWriter, r *http.Request) {
+	if f.gone.Load() {
+		http.Error(w, "gone", http.StatusGone)
+		return
+	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	owner, err := f.verify(r, body)
 	var a map[string]any

@@ -47,6 +47,7 @@ import (
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/twinspace/diary"
 	"github.com/twinfed/twinfed/node/twinspace/materials"
 	"github.com/twinfed/twinfed/node/web"
 	"github.com/urfave/cli/v2"
@@ -128,6 +129,9 @@ var (
 	_ federation.ProjectSource   = (*project.Service)(nil)
 	_ federation.UsageSource     = (*account.Service)(nil)
 	_ federation.FollowersSource = (*social.Service)(nil)
+	_ federation.DiarySource     = (*diary.Service)(nil)
+	_ diary.Publisher            = (*federation.Outbox)(nil) // the node finds them on its outbox
+	_ diary.Fediverse            = (*federation.Outbox)(nil)
 	_ twinfed.InboxHandler       = (*node.Service)(nil)
 	_ signing.KeySource          = (*consensus.Client)(nil)
 )
@@ -264,7 +268,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	svc := m.node.Service()
 	m.fed, err = federation.New(federation.Config{
 		Outbox: m.out, Country: cfg.Country, AgencyName: cfg.Agency.Name,
-		Actors: m.node.Directory(), Projects: m.node.Projects(), Usage: m.node.Accounts(), Followers: m.node.Social(), Handler: svc,
+		Actors: m.node.Directory(), Projects: m.node.Projects(), Usage: m.node.Accounts(), Followers: m.node.Social(), Diaries: m.node.Diaries(), Handler: svc,
 	})
 	if err != nil {
 		return fmt.Errorf("node: federation: %w", err)

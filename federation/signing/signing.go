@@ -327,6 +327,7 @@ const (
 	ReasonDigest      = "digest_mismatch"
 	ReasonUnknownNode = "unknown_node"
 	ReasonBadSig      = "bad_signature"
+	ReasonUnknownKey  = "unknown_key" // the open edge: the key id's document publishes no usable key
 )
 
 // Error is a refused signature. It carries a reason for metrics and wraps a
@@ -338,6 +339,10 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
+
+// Refusal returns a refused signature (EUNAUTHORIZED) with reason, for a
+// KeyIDSource that cannot give the key it was asked for.
+func Refusal(reason, format string, args ...any) *Error { return reject(reason, format, args...) }
 
 func reject(reason, format string, args ...any) *Error {
 	return &Error{Reason: reason, Err: twinfed.Errorf(twinfed.EUNAUTHORIZED, format, args...)}
@@ -357,6 +362,15 @@ func Reason(err error) string {
 // It returns an ENOTFOUND error when no node has that host.
 type KeySource interface {
 	KeysForHost(ctx context.Context, host string) (country string, keys []twinfed.NodeKey, err error)
+}
+
+// KeyIDSource is a KeySource that can also find the keys of a key id
+// whose host the registry does not list: the federation's one open edge,
+// where a fediverse server's key is the one its actor document publishes.
+// The Verifier asks KeysForKeyID, when its Keys implement it, instead of
+// KeysForHost. A refusal it returns as an *Error is passed on as it is.
+type KeyIDSource interface {
+	KeysForKeyID(ctx context.Context, keyID string) (country string, keys []twinfed.NodeKey, err error)
 }
 
 // Verified describes a request whose signature checked out.
@@ -596,7 +610,15 @@ func (v *Verifier) nodeKeys(ctx context.Context, param, keyID string) (host, cou
 	if err != nil || ku.Host == "" {
 		return "", "", nil, reject(ReasonMalformed, "the %s %q is not a URL", param, keyID)
 	}
-	country, keys, err = v.Keys.KeysForHost(ctx, ku.Host)
+	if ks, ok := v.Keys.(KeyIDSource); ok {
+		country, keys, err = ks.KeysForKeyID(ctx, keyID)
+	} else {
+		country, keys, err = v.Keys.KeysForHost(ctx, ku.Host)
+	}
+	var refusal *Error
+	if errors.As(err, &refusal) {
+		return "", "", nil, refusal
+	}
 	if err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			return "", "", nil, reject(ReasonUnknownNode, "%s is not a node of this federation", ku.Host)
