@@ -1,15 +1,25 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"html"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/twinspace"
+	"github.com/twinfed/twinfed/node/twinspace/discuss"
+	"github.com/twinfed/twinfed/node/twinspace/pages"
 )
 
 // The demo's project and its TwinSpace: Marco Bianchi (IT) and Lucas
@@ -43,7 +53,7 @@ func (d *demoMain) seedTwinSpace(ctx context.Context) error {
 	}
 	for _, p := range mine.Approved {
 		if p.Title == demoProjectTitle {
-			return nil
+			return d.demoPupils(ctx, it, fr, marco, lucas) // a resumed demo: fresh passwords to print
 		}
 	}
 	d.progress("Founding the demo project %q (IT and FR) and filling its TwinSpace…", demoProjectTitle)
@@ -126,7 +136,10 @@ func (d *demoMain) seedTwinSpace(ctx context.Context) error {
 			return err
 		}
 	}
-	return d.fillTwinSpace(ctx, p.ID, it, fr, marco, lucas)
+	if err := d.fillTwinSpace(ctx, p.ID, it, fr, marco, lucas); err != nil {
+		return err
+	}
+	return d.demoPupils(ctx, it, fr, marco, lucas)
 }
 
 // fillTwinSpace writes the demo TwinSpace's content.
@@ -151,5 +164,179 @@ func (d *demoMain) fillTwinSpace(ctx context.Context, id string, it, fr *nodeMai
 			return err
 		}
 	}
+	return d.fillTools(ctx, id, it, fr, marco, lucas)
+}
+
+// demoPupilNames are the demo's pupils, by their teacher.
+var demoPupilNames = map[string][]string{
+	"marco.bianchi": {"Giulia Ferri", "Matteo Conti", "Sofia Russo"},
+	"lucas.bernard": {"Léa Moreau", "Hugo Laurent", "Chloé Simon"},
+}
+
+// fillTools writes what the TwinSpace's tools hold: pupils of both
+// schools (one a pupil administrator), files, pages (one published, edited
+// from the partner node), a forum discussion with replies, the chat, and
+// a diary post.
+func (d *demoMain) fillTools(ctx context.Context, id string, it, fr *nodeMain, marco, lucas *twinfed.Principal) error {
+	itn, frn := it.Node(), fr.Node()
+	// Pupils, added to the TwinSpace by their own teacher.
+	pupilOf := map[string][]*twinfed.Principal{}
+	for _, t := range []struct {
+		n *nodeMain
+		p *twinfed.Principal
+	}{{it, marco}, {fr, lucas}} {
+		creds, err := t.n.Node().Pupils().CreatePupils(ctx, t.p, demoPupilNames[t.p.Username])
+		if err != nil {
+			return fmt.Errorf("pupils: %w", err)
+		}
+		var names []string
+		for _, c := range creds {
+			names = append(names, c.Username)
+			pupilOf[t.p.Username] = append(pupilOf[t.p.Username], &twinfed.Principal{Username: c.Username, Role: twinfed.RolePupil})
+		}
+		if err := waitFor(ctx, 30*time.Second, func() error {
+			_, err := t.n.Node().TwinSpaces().AddMembers(ctx, t.p, id, names)
+			return err
+		}); err != nil {
+			return fmt.Errorf("add pupils: %w", err)
+		}
+	}
+	giulia, lea := pupilOf["marco.bianchi"][0], pupilOf["lucas.bernard"][0]
+	if err := itn.TwinSpaces().SetRole(ctx, marco, id, twinfed.PupilURL(it.Config.BaseURL, giulia.Username), twinfed.SpacePupilAdmin); err != nil {
+		return fmt.Errorf("pupil administrator: %w", err)
+	}
+
+	// Files: a folder of measurements, a chart from each school.
+	folder, err := itn.Materials().CreateFolder(ctx, marco, id, "", "Measurements")
+	if err != nil {
+		return fmt.Errorf("folder: %w", err)
+	}
+	florence, err := itn.Materials().Upload(ctx, marco, id, folder.ID, "water-florence.png", bytes.NewReader(demoChart([]int{62, 48, 55, 40, 37}, color.RGBA{0x1f, 0x6f, 0xb4, 0xff})))
+	if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	if err := waitFor(ctx, 30*time.Second, func() error { return demoHas(frn.TwinSpaces(), id, folder.ID) }); err != nil {
+		return err
+	}
+	if _, err := frn.Materials().Upload(ctx, lucas, id, folder.ID, "garonne-toulouse.png", bytes.NewReader(demoChart([]int{30, 45, 52, 41, 33}, color.RGBA{0x2a, 0x9d, 0x8f, 0xff}))); err != nil {
+		return fmt.Errorf("upload on FR: %w", err)
+	}
+
+	// Pages: the project's page, published, with the chart and a video;
+	// a draft sub-page; Lucas adds a paragraph from the FR node.
+	img := "/twinspace/materials/file?" + url.Values{"id": {id}, "m": {florence.ID}}.Encode()
+	home, err := itn.Pages().Save(ctx, marco, id, pages.Edit{Title: "Our project",
+		Content: `<h2>Water around us</h2><p>Two schools, two rivers: the <strong>Arno</strong> in Florence and the <strong>Garonne</strong> in Toulouse. Each month our pupils measure how much water their school uses and compare.</p>` +
+			`<figure><img src="` + html.EscapeString(img) + `" alt="Water used by our school, week by week"><figcaption>Florence: litres per pupil per day</figcaption></figure>` +
+			`<p><iframe src="https://www.youtube-nocookie.com/embed/aqz-KE-bpKQ" title="Video"></iframe></p>`})
+	if err != nil {
+		return fmt.Errorf("page: %w", err)
+	}
+	if err := itn.Pages().Publish(ctx, marco, id, home.ID, true); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if _, err := itn.Pages().Save(ctx, giulia, id, pages.Edit{Parent: home.ID, Title: "Week 1: how we measure",
+		Content: "<ol><li>Read the water meter on Monday at 8:00.</li><li>Read it again on Friday at 16:00.</li><li>Divide by the number of pupils and days.</li></ol>"}); err != nil {
+		return fmt.Errorf("sub-page: %w", err)
+	}
+	var onFR *twinfed.SpaceObject
+	if err := waitFor(ctx, 30*time.Second, func() error {
+		return frn.TwinSpaces().Store().View(func(txn *badger.Txn) (err error) {
+			onFR, err = twinspace.Object(txn, id, home.ID)
+			if err == nil && !onFR.Public {
+				err = errors.New("not published yet")
+			}
+			return err
+		})
+	}); err != nil {
+		return err
+	}
+	if _, err := frn.Pages().Save(ctx, lucas, id, pages.Edit{Page: home.ID, Title: onFR.Title, Base: onFR.Version,
+		Content: onFR.Content + "<p>Toulouse joins with the lycée's data from the Garonne: see the Materials tab.</p>"}); err != nil {
+		return fmt.Errorf("page edited on FR: %w", err)
+	}
+
+	// The forum: a discussion, a thread, replies from both countries.
+	disc, err := itn.Discuss().OpenDiscussion(ctx, marco, id, discuss.Input{Title: "Our measurements", Text: "Everything about how we measure and what we find."})
+	if err != nil {
+		return fmt.Errorf("discussion: %w", err)
+	}
+	thread, err := itn.Discuss().OpenThread(ctx, giulia, id, disc.ID, discuss.Input{Title: "Why does our school use more water in week 1?", Text: "Our figure for week 1 is much higher than the others. Any ideas?"})
+	if err != nil {
+		return fmt.Errorf("thread: %w", err)
+	}
+	if err := waitFor(ctx, 30*time.Second, func() error { return demoHas(frn.TwinSpaces(), id, thread.ID) }); err != nil {
+		return err
+	}
+	if _, err := frn.Discuss().Reply(ctx, lea, id, thread.ID, discuss.Input{Text: "Maybe the gardens were watered that week? Ours are, in spring."}); err != nil {
+		return fmt.Errorf("reply on FR: %w", err)
+	}
+	if _, err := frn.Discuss().Reply(ctx, lucas, id, thread.ID, discuss.Input{Text: "Good question! Let's check with the caretakers."}); err != nil {
+		return fmt.Errorf("reply on FR: %w", err)
+	}
+
+	// The chat, open to pupils.
+	for _, m := range []struct {
+		n    *nodeMain
+		p    *twinfed.Principal
+		text string
+	}{{it, marco, "Ciao a tutti! The meeting is on Thursday."}, {fr, lea, "Bonjour ! We have our first figures."}, {it, giulia, "Us too! Week 1 was strange."}} {
+		if _, err := m.n.Node().Chat().Send(ctx, m.p, id, m.text); err != nil {
+			return fmt.Errorf("chat: %w", err)
+		}
+	}
+
+	// The public diary.
+	if _, err := itn.Diaries().Save(ctx, marco, id, "", "Our first month",
+		`<p>This month our pupils measured the water their schools use. Florence: 48 litres per pupil a day on average; Toulouse will publish theirs next week.</p><p><img src="`+html.EscapeString(img)+`" alt="Water used by our school"></p>`); err != nil {
+		return fmt.Errorf("diary: %w", err)
+	}
 	return nil
+}
+
+// demoHas reports nil once ts holds object id of project's TwinSpace.
+func demoHas(ts *twinspace.Service, project, id string) error {
+	return ts.Store().View(func(txn *badger.Txn) error {
+		_, err := twinspace.Object(txn, project, id)
+		return err
+	})
+}
+
+// demoPupils gives the demo's pupils fresh passwords (none is stored in
+// clear) and lists their logins with the other processes'.
+func (d *demoMain) demoPupils(ctx context.Context, it, fr *nodeMain, marco, lucas *twinfed.Principal) error {
+	for _, t := range []struct {
+		n *nodeMain
+		p *twinfed.Principal
+	}{{it, marco}, {fr, lucas}} {
+		pupils, _, err := t.n.Node().Pupils().Mine(ctx, t.p)
+		if err != nil {
+			return err
+		}
+		for _, a := range pupils {
+			c, err := t.n.Node().Pupils().ResetPassword(ctx, t.p, a.Username)
+			if err != nil {
+				return err
+			}
+			d.Info.Processes = append(d.Info.Processes, demoProcess{Process: "node " + t.n.Config.Country, Role: "pupil (" + a.DisplayName + ")",
+				Country: t.n.Config.Country, URL: t.n.Config.BaseURL + "/pupils/login", Username: c.Username, Password: c.Password})
+		}
+	}
+	return nil
+}
+
+// demoChart draws a small bar chart (a PNG) of values, in c.
+func demoChart(values []int, c color.RGBA) []byte {
+	const w, h = 320, 200
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	bar := w / (2*len(values) + 1)
+	for i, v := range values {
+		x := bar * (2*i + 1)
+		draw.Draw(img, image.Rect(x, h-10-v*3, x+bar, h-10), image.NewUniform(c), image.Point{}, draw.Src)
+	}
+	draw.Draw(img, image.Rect(0, h-10, w, h-8), image.NewUniform(color.Gray{0x55}), image.Point{}, draw.Src)
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
 }

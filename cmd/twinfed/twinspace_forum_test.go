@@ -70,13 +70,14 @@ func TestFederation_TwinSpaceForum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Jean adds a pupil of his node: the member record reaches the home node.
-	pupilActor := twinfed.PupilURL(fr.base, "lea")
-	_, err = fr.ts().Edit(ctx, teacher("jean"), p.ID, twinfed.SpaceKindMember, twinspace.MemberID(p.ID, pupilActor), func(v *twinspace.View, o *twinfed.SpaceObject) error {
-		o.Title, o.Fields = "Léa", map[string]string{"actor": pupilActor, "role": string(twinfed.SpacePupil)}
-		return nil
-	})
+	// Jean makes an account for a pupil of his and adds her: the member
+	// record reaches the home node.
+	creds, err := fr.Node().Pupils().CreatePupils(ctx, teacher("jean"), []string{"Léa"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	pupilActor := twinfed.PupilURL(fr.base, creds[0].Username)
+	if _, err := fr.ts().AddMembers(ctx, teacher("jean"), p.ID, []string{creds[0].Username}); err != nil {
 		t.Fatal(err)
 	}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
@@ -87,7 +88,7 @@ func TestFederation_TwinSpaceForum(t *testing.T) {
 		})
 		return ok
 	}, "the pupil's member record never reached the home node")
-	lea := &twinfed.Principal{Username: "lea", Role: twinfed.RolePupil}
+	lea := &twinfed.Principal{Username: creds[0].Username, Role: twinfed.RolePupil}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
 		tp, err := fr.Node().Discuss().Thread(view(fr, lea), thread.ID, 1)
 		return err == nil && tp.Thread.Title == "Week 1"
