@@ -86,8 +86,8 @@ func (s *Service) Frame(v *View, tab string) Frame {
 				continue
 			}
 		}
-		if v.Public && !t.Public {
-			continue
+		if v.Public && !t.Public || t.ID == "live" && !v.Role.IsTeacher() {
+			continue // the public's tabs; the online meetings' page is the teachers'
 		}
 		href := "/twinspace/" + t.ID + "?" + f.Query
 		if t.ID == "live" {

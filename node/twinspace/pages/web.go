@@ -85,6 +85,33 @@ type Node struct {
 }
 
 // nest turns the tree's entries into nested nodes for p.
+// visible is the part of the tree a page shows: the top level, and the
+// sub-pages of the current page and of its ancestors (the rest opens as
+// one goes down). A TwinSpace of thousands of pages then shows tens of
+// links, not thousands.
+func visible(tree []Entry, current string) []Entry {
+	open := map[string]bool{}
+	var path []string // the ids of the last entry at each depth
+	for _, e := range tree {
+		path = append(path[:min(e.Depth, len(path))], e.ID)
+		if e.ID == current {
+			for _, id := range path {
+				open[id] = true
+			}
+			break
+		}
+	}
+	out := make([]Entry, 0, 64)
+	path = path[:0]
+	for _, e := range tree {
+		path = append(path[:min(e.Depth, len(path))], e.ID)
+		if e.Depth == 0 || len(path) >= 2 && open[path[len(path)-2]] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func nest(tree []Entry, v *twinspace.View, current string, draft string) []*Node {
 	var top []*Node
 	var stack []*Node // the last node at each depth
@@ -150,11 +177,11 @@ func (h *Web) tabPage(w http.ResponseWriter, r *http.Request, v *twinspace.View,
 		d.CanEdit, d.CanPublish = v.Can(twinfed.SpaceEditPage), v.Can(twinfed.SpacePublishPage)
 		d.CanDelete = h.svc.ts.CanChange(v, d.Page.SpaceObject)
 		if d.CanReorder {
-			d.Parents = movable(tree, page)
+			d.Parents = movable(visible(tree, page), page)
 		}
 	}
 	p := h.newPage(w, r)
-	d.Nodes = nest(tree, v, page, p.T("pages.draft"))
+	d.Nodes = nest(visible(tree, page), v, page, p.T("pages.draft"))
 	if d.Page != nil && d.Page.LastSave != nil {
 		d.LastSaved = h.kit.Catalog().TData(p.Lang, "pages.last_saved", map[string]any{"Name": d.Page.LastSave.Name, "When": p.DateTime(d.Page.LastSave.Created)})
 	}
