@@ -10,7 +10,9 @@ import (
 // TestVisible: the top level, and the sub-pages of the current page and
 // of its ancestors; nothing deeper elsewhere.
 func TestVisible(t *testing.T) {
-	e := func(id string, depth int) Entry { return Entry{SpaceObject: &twinfed.SpaceObject{ID: id}, Depth: depth} }
+	e := func(id string, depth int) Entry {
+		return Entry{SpaceObject: &twinfed.SpaceObject{ID: id}, Depth: depth}
+	}
 	tree := []Entry{e("a", 0), e("a1", 1), e("a1x", 2), e("a2", 1), e("b", 0), e("b1", 1), e("b1x", 2), e("b1x?", 3), e("b1y", 2), e("c", 0)}
 	ids := func(l []Entry) []string {
 		var out []string
