@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/twinfed/twinfed/node/web"
@@ -58,7 +59,14 @@ func browserFeed(t *testing.T, browser context.Context) {
 	b.do("choose an image", chromedp.SetUploadFiles(chromedp.CSS("#images"), []string{good}))
 	b.click("publish", `form[action="/posts"] button[type=submit]`)
 	b.wantContains(".feed", "Il nostro progetto di primavera")
-	if w := eval[float64](b, `document.querySelector(".feed .images img").naturalWidth`); w != 3 {
+	// The image loads after the page: wait for it (at most 10 s).
+	var w float64
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if w = eval[float64](b, `(document.querySelector(".feed .images img")||{}).naturalWidth||0`); w == 3 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if w != 3 {
 		t.Fatalf("the post's image did not load (width %v)", w)
 	}
 	leaks(b, "it")
