@@ -13,7 +13,6 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/twinspace/materials"
 )
 
@@ -21,30 +20,7 @@ import (
 // by both agencies, and waits for its TwinSpace on both nodes.
 func approvedITFR(t *testing.T, it, fr *fedNode, title string) *twinfed.Project {
 	t.Helper()
-	ctx := context.Background()
-	jean := twinfed.ActorURL(fr.base, "jean")
-	d := describe(title)
-	d.SchoolID, d.Partner = "it-school-maria", jean
-	p, err := it.proj().CreateProject(ctx, teacher("maria"), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr.project(t, teacher("jean"), p.ID, "the invitation reaches FR", func(v *project.ProjectView) bool { return v.CanAnswer })
-	if _, err := fr.proj().AnswerInvitation(ctx, teacher("jean"), p.ID, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	it.project(t, officer, p.ID, "IT's agency can decide", func(v *project.ProjectView) bool { return canDecide(v, twinfed.ActorURL(it.base, "maria")) })
-	fr.project(t, officer, p.ID, "FR's agency can decide", func(v *project.ProjectView) bool { return canDecide(v, jean) })
-	if _, err := it.proj().DecideParticipation(ctx, officer, p.ID, twinfed.ActorURL(it.base, "maria"), true, ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fr.proj().DecideParticipation(ctx, officer, p.ID, jean, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	for n, u := range map[*fedNode]string{it: "maria", fr: "jean"} {
-		n.project(t, teacher(u), p.ID, "the TwinSpace opens", func(v *project.ProjectView) bool { return v.State == twinfed.ProjectApproved && v.TwinSpace != "" })
-	}
-	return p
+	return approvedProject(t, title, seat{it, "maria"}, seat{fr, "jean"})
 }
 
 // TestFederation_Materials: a file uploaded on IT stays there; the FR

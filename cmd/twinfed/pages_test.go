@@ -12,7 +12,6 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/node/project"
 )
 
 // TestFederation_Pages walks issue 17's Pages tool across two real nodes
@@ -31,36 +30,11 @@ func TestFederation_Pages(t *testing.T) {
 	it, fr := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR")
 	it.knows(t, fr)
 	fr.knows(t, it)
-	maria := it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"geography"}, []int{10})
+	it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"geography"}, []int{10})
 	jean := fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"geography"}, []int{10})
 	befriend(t, it, "maria", fr, "jean")
 
-	d := describe("Rivers of Europe")
-	d.SchoolID, d.Partner = "it-school-maria", jean
-	p, err := it.proj().CreateProject(ctx, teacher("maria"), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr.project(t, teacher("jean"), p.ID, "the invitation reaches the co-founder", func(v *project.ProjectView) bool { return v.CanAnswer })
-	if _, err := fr.proj().AnswerInvitation(ctx, teacher("jean"), p.ID, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	it.project(t, teacher("maria"), p.ID, "the co-founder's acceptance", func(v *project.ProjectView) bool {
-		return v.State == twinfed.ProjectAwaitingApproval && status(v, jean) == twinfed.PartnerPending
-	})
-	queueHas(t, it, p.ID, maria)
-	queueHas(t, fr, p.ID, jean)
-	if _, err := it.proj().DecideParticipation(ctx, officer, p.ID, maria, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fr.proj().DecideParticipation(ctx, officer, p.ID, jean, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	for n, u := range map[*fedNode]string{it: "maria", fr: "jean"} {
-		n.project(t, teacher(u), p.ID, "approval by both agencies", func(v *project.ProjectView) bool {
-			return v.State == twinfed.ProjectApproved && v.TwinSpace != ""
-		})
-	}
+	p := approvedProject(t, "Rivers of Europe", seat{it, "maria"}, seat{fr, "jean"})
 	// Jean is made a plain teacher of the TwinSpace (no reordering).
 	if err := it.ts().SetRole(ctx, teacher("maria"), p.ID, jean, twinfed.SpaceTeacher); err != nil {
 		t.Fatal(err)

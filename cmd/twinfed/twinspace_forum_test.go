@@ -8,7 +8,6 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/twinspace"
 	"github.com/twinfed/twinfed/node/twinspace/discuss"
 )
@@ -26,32 +25,11 @@ func TestFederation_TwinSpaceForum(t *testing.T) {
 	it, fr := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR")
 	it.knows(t, fr)
 	fr.knows(t, it)
-	maria := it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
-	jean := fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"science"}, []int{10})
+	it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
+	fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"science"}, []int{10})
 	befriend(t, it, "maria", fr, "jean")
 
-	d := describe("Rivers of Europe")
-	d.SchoolID, d.Partner = "it-school-maria", jean
-	p, err := it.proj().CreateProject(ctx, teacher("maria"), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr.project(t, teacher("jean"), p.ID, "the invitation", func(v *project.ProjectView) bool { return v.CanAnswer })
-	if _, err := fr.proj().AnswerInvitation(ctx, teacher("jean"), p.ID, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	it.project(t, teacher("maria"), p.ID, "the acceptance", func(v *project.ProjectView) bool { return v.State == twinfed.ProjectAwaitingApproval })
-	if _, err := it.proj().DecideParticipation(ctx, officer, p.ID, maria, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	fr.project(t, teacher("jean"), p.ID, "IT's approval", func(v *project.ProjectView) bool { return status(v, maria) == twinfed.PartnerApproved })
-	if _, err := fr.proj().DecideParticipation(ctx, officer, p.ID, jean, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []*fedNode{it, fr} {
-		u := map[*fedNode]string{it: "maria", fr: "jean"}[n]
-		n.project(t, teacher(u), p.ID, "the approval", func(v *project.ProjectView) bool { return v.State == twinfed.ProjectApproved && v.TwinSpace != "" })
-	}
+	p := approvedProject(t, "Rivers of Europe", seat{it, "maria"}, seat{fr, "jean"})
 	view := func(n *fedNode, who *twinfed.Principal) *twinspace.View {
 		t.Helper()
 		v, err := n.ts().OpenView(ctx, who, p.ID, false)
