@@ -12,7 +12,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
+	"github.com/twinfed/twinfed/node/pupil"
+	"github.com/twinfed/twinfed/node/twinspace"
+	"github.com/twinfed/twinfed/node/twinspace/discuss"
 )
 
 // TestBrowser_ChatAcrossNodes drives the Chat tab in headless Chromium
@@ -140,4 +144,123 @@ func TestBrowser_ChatAcrossNodes(t *testing.T) {
 			t.Errorf("no reload, no overflow at 390 px: %s", got)
 		}
 	}
+
+	// Pupils of both schools, with the credentials their teachers made:
+	// each logs in on their teacher's node, replies in the forum and
+	// writes in the chat, which the teachers open to pupils; what the
+	// matrix forbids a pupil is refused.
+	ctx2 := context.Background()
+	if err := it.ts().SaveSettings(ctx2, teacher(users[0]), id, "", true); err != nil {
+		t.Fatal(err)
+	}
+	disc, err := it.Node().Discuss().OpenDiscussion(ctx2, teacher(users[0]), id, discuss.Input{Title: "Rivers", Text: "Our rivers."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thread, err := it.Node().Discuss().OpenThread(ctx2, teacher(users[0]), id, disc.ID, discuss.Input{Title: "Temperatures", Text: "How warm is your river?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pupilSeat struct {
+		n    *fedNode
+		cred pupil.Credential
+		lang string
+	}
+	var seats []pupilSeat
+	for i, x := range []struct {
+		n    *fedNode
+		name string
+		lang string
+	}{{it, "Giulia Ferri", "it"}, {fr, "Léa Moreau", "fr"}} {
+		creds, err := x.n.Node().Pupils().CreatePupils(ctx2, teacher(users[i]), []string{x.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.n.ts().AddMembers(ctx2, teacher(users[i]), id, []string{creds[0].Username}); err != nil {
+			t.Fatal(err)
+		}
+		seats = append(seats, pupilSeat{x.n, creds[0], x.lang})
+	}
+	threadPath := "/twinspace/forum/thread?" + url.Values{"id": {id}, "t": {thread.ID}}.Encode()
+	pupilPage := func(s pupilSeat) context.Context {
+		t.Helper()
+		tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+		t.Cleanup(cancelTab)
+		consensustest.Eventually(t, 60*time.Second, func() bool {
+			v := mustView(t, s.n, &twinfed.Principal{Username: s.cred.Username, Role: twinfed.RolePupil}, id)
+			_, err := s.n.Node().Discuss().Thread(v, thread.ID, 1)
+			return err == nil && v.Can(twinfed.SpaceChat)
+		}, "the thread, the pupil's membership and the open chat reach "+s.n.Config.Country)
+		for _, step := range []struct {
+			what string
+			do   []chromedp.Action[chromedp.Void]
+		}{
+			{"log in", []chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch),
+				chromedp.Navigate(s.n.base + "/pupils/login"),
+				chromedp.SendKeys(chromedp.CSS("#username"), s.cred.Username),
+				chromedp.SendKeys(chromedp.CSS("#password"), s.cred.Password),
+				chromedp.Click(chromedp.CSS(`form[action="/pupils/login"] button[type=submit]`)),
+				chromedp.WaitReady(chromedp.CSS(`a[href^="/twinspace/home"]`))}},
+			{"choose the language", []chromedp.Action[chromedp.Void]{chromedp.Navigate(s.n.base + "/language?lang=" + s.lang + "&next=" + url.QueryEscape("/my-twinspaces")),
+				chromedp.WaitReady(chromedp.CSS(`a[href^="/twinspace/home"]`))}},
+			{"reply in the forum", []chromedp.Action[chromedp.Void]{chromedp.Navigate(s.n.base + threadPath),
+				chromedp.WaitVisible(chromedp.CSS(`form[action="/twinspace/forum/reply"] #text`)),
+				chromedp.SendKeys(chromedp.CSS(`form[action="/twinspace/forum/reply"] #text`), "A reply by "+s.cred.DisplayName),
+				chromedp.Click(chromedp.CSS(`form[action="/twinspace/forum/reply"] button[type=submit]`)),
+				chromedp.WaitVisible(chromedp.CSS(`p.flash`))}}, // the reply posted: the page came back with its message
+			{"open the chat", []chromedp.Action[chromedp.Void]{chromedp.Navigate(s.n.base + "/twinspace/chat?id=" + url.QueryEscape(id)),
+				chromedp.WaitReady(chromedp.CSS("main"))}},
+		} {
+			if err := chromedp.Do(tab, step.do...); err != nil {
+				t.Fatalf("%s (pupil) on %s: %s: %v", s.cred.DisplayName, s.n.Config.Country, step.what, err)
+			}
+		}
+		if _, err := chromedp.Run(tab, chromedp.Poll[bool](`!!document.getElementById("chat-content")`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			t.Fatalf("%s (pupil) on %s: no chat form: %v\n%s", s.cred.DisplayName, s.n.Config.Country, err, js(tab, `document.querySelector("main").innerText`))
+		}
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`window.chatNoReload = true`)); err != nil {
+			t.Fatal(err)
+		}
+		return tab
+	}
+	giulia, lea := pupilPage(seats[0]), pupilPage(seats[1])
+	say(giulia, "Ciao Léa! Il nostro fiume è a 12 gradi.")
+	until(lea, "Giulia's message on Léa's page (FR)", shows("Ciao Léa!"))
+	say(lea, "Bonjour Giulia ! Le nôtre est à 14.")
+	until(giulia, "Léa's message on Giulia's page (IT)", shows("Bonjour Giulia !"))
+	// Both replies are in the thread on both nodes.
+	for _, s := range seats {
+		consensustest.Eventually(t, 60*time.Second, func() bool {
+			tp, err := s.n.Node().Discuss().Thread(mustView(t, s.n, teacher(users[map[*fedNode]int{it: 0, fr: 1}[s.n]]), id), thread.ID, 1)
+			if err != nil {
+				return false
+			}
+			n := 0
+			for _, r := range tp.Replies {
+				if strings.HasPrefix(r.Content, "<p>A reply by ") {
+					n++
+				}
+			}
+			return n == 2
+		}, "both pupils' replies on "+s.n.Config.Country)
+	}
+	// A pupil may not write pages: refused, in the pupil's language.
+	var body string
+	if err := chromedp.Do(giulia, chromedp.Navigate(it.base+"/twinspace/pages/edit?id="+url.QueryEscape(id)), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+		t.Fatal(err)
+	}
+	body = js(giulia, `document.querySelector("main").innerText`)
+	if !strings.Contains(body, "Il tuo ruolo in questo TwinSpace non lo consente.") {
+		t.Errorf("a pupil opening the page editor:\n%s", body)
+	}
+}
+
+// mustView is the TwinSpace of id on n as who sees it.
+func mustView(t *testing.T, n *fedNode, who *twinfed.Principal, id string) *twinspace.View {
+	t.Helper()
+	v, err := n.ts().OpenView(context.Background(), who, id, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/twinfed/twinfed/federation"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/twinspace"
+	"github.com/twinfed/twinfed/node/twinspace/discuss"
+	"github.com/twinfed/twinfed/node/twinspace/pages"
 )
 
 // Issue 17's TwinSpace across nodes: the project's home node and its
@@ -151,13 +153,40 @@ func TestFederation_TwinSpaceConverges(t *testing.T) {
 		}
 		return o
 	}
-	total := 0
+	// A discussion and a thread on the home node, for everyone's replies.
+	disc, err := it.Node().Discuss().OpenDiscussion(ctx, teacher("maria"), p.ID, discuss.Input{Title: "Rivers", Text: "Our rivers."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thread, err := it.Node().Discuss().OpenThread(ctx, teacher("maria"), p.ID, disc.ID, discuss.Input{Title: "Levels", Text: "Water levels."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 2
+	// work writes with each tool on s's node: a new page (and its first
+	// revision), a forum reply and a chat message; it returns how many
+	// objects that made.
+	work := func(s seat, tag string) int {
+		t.Helper()
+		who := teacher(s.user)
+		if _, err := s.n.Node().Pages().Save(ctx, who, p.ID, pages.Edit{Title: "Page " + tag, Content: "<p>Page " + tag + "</p>"}); err != nil {
+			t.Fatalf("%s: page %s: %v", s.user, tag, err)
+		}
+		if _, err := s.n.Node().Discuss().Reply(ctx, who, p.ID, thread.ID, discuss.Input{Text: "Reply " + tag}); err != nil {
+			t.Fatalf("%s: reply %s: %v", s.user, tag, err)
+		}
+		if _, err := s.n.Node().Chat().Send(ctx, who, p.ID, "Chat "+tag); err != nil {
+			t.Fatalf("%s: chat %s: %v", s.user, tag, err)
+		}
+		return 4
+	}
 	for i := range 3 {
 		post(maria, fmt.Sprintf("IT %d", i), false)
 		post(jean, fmt.Sprintf("FR %d", i), i == 2)
 		post(ana, fmt.Sprintf("ES %d", i), false)
 		total += 3
 	}
+	total += work(maria, "IT") + work(jean, "FR") + work(ana, "ES")
 	converged(t, p.ID, total, it, fr, es)
 
 	// A partner node stopped while the others write; then back.
@@ -166,11 +195,13 @@ func TestFederation_TwinSpaceConverges(t *testing.T) {
 		post(maria, fmt.Sprintf("IT while FR is away %d", i), false)
 		post(ana, fmt.Sprintf("ES while FR is away %d", i), false)
 		total += 2
+		total += work(maria, fmt.Sprintf("IT while FR is away %d", i)) + work(ana, fmt.Sprintf("ES while FR is away %d", i))
 	}
 	fr.restart(t)
 	for i := range 2 {
 		post(jean, fmt.Sprintf("FR back %d", i), false)
 		total++
+		total += work(jean, fmt.Sprintf("FR back %d", i))
 	}
 	converged(t, p.ID, total, it, fr, es)
 
@@ -185,6 +216,7 @@ func TestFederation_TwinSpaceConverges(t *testing.T) {
 		post(jean, fmt.Sprintf("FR while IT is away %d", i), false)
 		post(ana, fmt.Sprintf("ES while IT is away %d", i), true)
 		total += 2
+		total += work(jean, fmt.Sprintf("FR while IT is away %d", i)) + work(ana, fmt.Sprintf("ES while IT is away %d", i))
 	}
 	if err := fr.ts().DeletePost(ctx, teacher("jean"), p.ID, shared.ID); err != nil {
 		t.Fatal(err)
@@ -197,10 +229,12 @@ func TestFederation_TwinSpaceConverges(t *testing.T) {
 	if n := strings.Count(strings.Join(dump, "\n"), "del=true"); n != 1 {
 		t.Errorf("the deleted update: %d tombstones, want 1:\n%s", n, strings.Join(dump, "\n"))
 	}
-	// Nothing twice: every text once.
+	// Nothing twice: every text once (of each kind: a page and its first
+	// revision hold the same text).
 	seen := map[string]int{}
 	for _, l := range dump {
-		seen[l[strings.Index(l, `"`):]]++
+		f := strings.SplitN(l, " ", 4) // id, version, deleted, kind and text
+		seen[f[3]]++
 	}
 	for text, n := range seen {
 		if n > 1 {
