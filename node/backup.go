@@ -12,11 +12,16 @@ import (
 	"github.com/twinfed/twinfed/node/web"
 )
 
-// Backup writes the node's backup to w while it serves: its key files and
-// its store as of one moment (store.WriteArchive; restored by
-// store.RestoreArchive).
+// Backup writes the node's backup to w while it serves: its key files, its
+// store as of one moment, and the TwinSpaces' files of its blob store
+// (store.WriteArchive; restored by store.RestoreArchive, the files into
+// <data dir>/blobs).
 func (n *Node) Backup(w io.Writer) error {
-	return n.store.WriteArchive(w, n.dir, store.BackupManifest{Created: n.svc.now().UTC(), Country: n.svc.cfg.Country, BaseURL: n.url})
+	blobs := ""
+	if n.svc.materials != nil {
+		blobs = n.svc.materials.Config().Dir
+	}
+	return n.store.WriteArchive(w, n.dir, blobs, store.BackupManifest{Created: n.svc.now().UTC(), Country: n.svc.cfg.Country, BaseURL: n.url})
 }
 
 // backupRoute serves GET /api/v1/agency/backup: the backup as a download,

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -36,6 +37,12 @@ func TestBackup_RestoreDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := nodetest.MustOpenNode(t, nodetest.Options{Dir: dir, Token: backupToken})
+	// A TwinSpace's file in the node's blob store: it is in the backup too.
+	file := []byte("%PDF-1.4 the pupils' water survey")
+	ref, err := n.Materials().Blobs().Put(context.Background(), bytes.NewReader(file), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// Traffic: registrations, each acknowledged (returned) at a time.
 	var mu sync.Mutex
@@ -88,7 +95,7 @@ func TestBackup_RestoreDrill(t *testing.T) {
 	resp := get("Bearer " + backupToken)
 	archive := filepath.Join(t.TempDir(), "backup.zip")
 	f, _ := os.Create(archive)
-	_, err := io.Copy(f, resp.Body)
+	_, err = io.Copy(f, resp.Body)
 	resp.Body.Close()
 	f.Close()
 	if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" {
@@ -120,6 +127,9 @@ func TestBackup_RestoreDrill(t *testing.T) {
 		if raw, err := os.ReadFile(filepath.Join(restored, key)); err != nil || !strings.Contains(string(raw), "PRIVATE KEY") {
 			t.Errorf("the node's %s was not restored: %v", key, err)
 		}
+	}
+	if raw, err := os.ReadFile(filepath.Join(restored, "blobs", ref.Hash[:2], ref.Hash[2:4], ref.Hash)); err != nil || !bytes.Equal(raw, file) {
+		t.Errorf("the blob store's file was not restored: %v", err)
 	}
 	if _, err := store.RestoreArchive(archive, restored, store.Options{}); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("a restore over existing data: %v, want a refusal", err)

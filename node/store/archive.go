@@ -3,10 +3,13 @@ package store
 import (
 	"archive/zip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -40,7 +43,7 @@ type BackupManifest struct {
 // WriteArchive writes the node's backup to w (a zip, see above) while the
 // store serves: the key files of keyDir, the store as of one moment, and
 // m with the store's format and the version it was read at.
-func (s *Store) WriteArchive(w io.Writer, keyDir string, m BackupManifest) error {
+func (s *Store) WriteArchive(w io.Writer, keyDir, blobDir string, m BackupManifest) error {
 	z := zip.NewWriter(w)
 	keys, err := keyFiles(keyDir)
 	if err != nil {
@@ -65,6 +68,11 @@ func (s *Store) WriteArchive(w io.Writer, keyDir string, m BackupManifest) error
 	}
 	if m.ReadTS, err = s.Backup(f); err != nil {
 		return fmt.Errorf("store: backup: %w", err)
+	}
+	if blobDir != "" {
+		if err := writeBlobs(z, blobDir); err != nil {
+			return fmt.Errorf("store: backup the files: %w", err)
+		}
 	}
 	mf, err := z.Create("manifest.json")
 	if err != nil {
@@ -128,6 +136,9 @@ func RestoreArchive(archive, dataDir string, opts Options) (*BackupManifest, err
 			return nil, err
 		}
 	}
+	if err := restoreBlobs(files, filepath.Join(dataDir, "blobs")); err != nil {
+		return nil, err
+	}
 	r, err := db.Open()
 	if err != nil {
 		return nil, err
@@ -146,4 +157,80 @@ func readJSON(f *zip.File, v any) error {
 	}
 	defer r.Close()
 	return json.NewDecoder(io.LimitReader(r, 1<<20)).Decode(v)
+}
+
+// blobPath is where a file of the blob store lives under its directory:
+// ab/cd/<SHA-256 hex> (node/blob's layout).
+var blobPath = regexp.MustCompile(`^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$`)
+
+// writeBlobs adds the blob store's files under dir to z as blobs/ab/cd/…,
+// stored as they are (pictures and documents are compressed already).
+// Files written after the store's snapshot may be in too: harmless, a
+// blob no record names is only space. Temporary files are left out.
+func writeBlobs(z *zip.Writer, dir string) error {
+	return filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && path == dir {
+				return nil // no file uploaded yet
+			}
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil || e.IsDir() || !blobPath.MatchString(filepath.ToSlash(rel)) {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // deleted meanwhile
+			}
+			return err
+		}
+		defer f.Close()
+		zf, err := z.CreateHeader(&zip.FileHeader{Name: "blobs/" + filepath.ToSlash(rel), Method: zip.Store})
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(zf, f)
+		return err
+	})
+}
+
+// restoreBlobs writes the backup's blobs/… files into dir (the node's
+// default blob directory, <data dir>/blobs), each synced.
+func restoreBlobs(files map[string]*zip.File, dir string) error {
+	for name, f := range files {
+		rel, ok := strings.CutPrefix(name, "blobs/")
+		if !ok {
+			continue
+		}
+		if !blobPath.MatchString(rel) {
+			return fmt.Errorf("store: the backup holds an unexpected file %q", name)
+		}
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		r, err := f.Open()
+		if err != nil {
+			return err
+		}
+		out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+		if err != nil {
+			r.Close()
+			return err
+		}
+		_, err = io.Copy(out, r)
+		r.Close()
+		if err == nil {
+			err = out.Sync()
+		}
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("store: restore %s: %w", name, err)
+		}
+	}
+	return nil
 }
