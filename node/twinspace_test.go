@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,5 +111,42 @@ func TestTwinSpace_PupilsJourney(t *testing.T) {
 	}
 	if _, page = teacher.Get("/twinspace/members?id=" + q); strings.Contains(page, "Luca Verdi") {
 		t.Errorf("a removed pupil is still a member:\n%s", page)
+	}
+}
+
+// TestTwinSpace_MembersPages: the Members tab shows the teachers and the
+// pupils 60 at a time, with a link to the next ones.
+func TestTwinSpace_MembersPages(t *testing.T) {
+	ctx := context.Background()
+	n := MustOpenNode(t, nodeOpts{localOnly: true})
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	_, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	proj := nationalProject(t, n, anna, annaURL, brunoURL)
+	for _, size := range []int{60, 5} {
+		names := make([]string, size)
+		for i := range names {
+			names[i] = fmt.Sprintf("Pupil %02d-%d", i, size)
+		}
+		creds, err := n.Pupils().CreatePupils(ctx, anna, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var users []string
+		for _, c := range creds {
+			users = append(users, c.Username)
+		}
+		if _, err := n.TwinSpaces().AddMembers(ctx, anna, proj.ID, users); err != nil {
+			t.Fatal(err)
+		}
+	}
+	teacher := login(t, n, "anna", "correct horse 1")
+	q := url.QueryEscape(proj.ID)
+	_, page := teacher.Get("/twinspace/members?id=" + q)
+	if got := strings.Count(page, "</strong> · Pupil"); got != 60 || !strings.Contains(page, "Anna Rossi") || !strings.Contains(page, `rel="next"`) {
+		t.Fatalf("first page: %d pupils, next link %v", got, strings.Contains(page, `rel="next"`))
+	}
+	_, page = teacher.Get("/twinspace/members?id=" + q + "&p=1")
+	if got := strings.Count(page, "</strong> · Pupil"); got != 5 || !strings.Contains(page, "Anna Rossi") || strings.Contains(page, `rel="next"`) {
+		t.Fatalf("second page: %d pupils, next link %v", got, strings.Contains(page, `rel="next"`))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -358,11 +359,16 @@ func (s *Service) Members(ctx context.Context, v *View) ([]Member, error) {
 	return out, err
 }
 
+// membersPerPage is how many pupils and visitors the Members tab shows at
+// once.
+const membersPerPage = 60
+
 // membersData is the Members tab.
 type membersData struct {
 	Frame
 	Members []Member
 	Mine    []PupilRef // the teacher's pupils and visitors not in yet
+	Next    string     // the next page of pupils and visitors, if any
 	// The roles an administrator may give a teacher, and a pupil.
 	TeacherRoles, PupilRoles []twinfed.SpaceRole
 }
@@ -380,13 +386,32 @@ func (h *Web) membersPage(w http.ResponseWriter, r *http.Request, ferr error) {
 	}
 	d := membersData{Frame: h.svc.Frame(v, "members"), TeacherRoles: []twinfed.SpaceRole{twinfed.SpaceAdmin, twinfed.SpaceTeacher, twinfed.SpaceObserver},
 		PupilRoles: []twinfed.SpaceRole{twinfed.SpacePupilAdmin, twinfed.SpacePupil}}
-	if d.Members, err = h.svc.Members(r.Context(), v); err != nil {
+	all, err := h.svc.Members(r.Context(), v)
+	if err != nil {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
+	// The teachers, then the pupils and visitors membersPerPage at a time
+	// (a TwinSpace may hold hundreds of pupils).
+	page, _ := strconv.Atoi(r.URL.Query().Get("p"))
+	page = max(page, 0)
+	var others []Member
+	for _, m := range all {
+		if m.School != "" {
+			d.Members = append(d.Members, m)
+		} else {
+			others = append(others, m)
+		}
+	}
+	from := min(page*membersPerPage, len(others))
+	to := min(from+membersPerPage, len(others))
+	d.Members = append(d.Members, others[from:to]...)
+	if to < len(others) {
+		d.Next = "/twinspace/members?" + url.Values{"id": {v.Project.ID}, "p": {strconv.Itoa(page + 1)}}.Encode()
+	}
 	if st := web.State(r); v.Can(twinfed.SpaceInvite) && h.svc.pupils != nil && st.Principal.Role == twinfed.RoleMember {
 		in := map[string]bool{}
-		for _, m := range d.Members {
+		for _, m := range all {
 			in[m.Actor] = true
 		}
 		mine, err := h.svc.pupils.Mine(r.Context(), st.Principal.Username)
