@@ -3,9 +3,6 @@ package node
 import (
 	"context"
 
-	"github.com/dgraph-io/badger/v4"
-	"github.com/twinfed/twinfed/node/pupil"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/directory"
@@ -51,16 +48,7 @@ func assembleProjects(s *Service, metrics *prometheus.Registry) error {
 	}
 	ts.Hooks(ps)
 	if s.pupils != nil {
-		ts.SetPupils(twinspacePupils{s.pupils})
-		// A pupil removed, or a visitor's invitation ended, by their
-		// teacher leaves the TwinSpaces they were in.
-		s.pupils.OnRemove(func(txn *badger.Txn, a *pupil.Account) error {
-			projects := make([]string, 0, len(a.Spaces))
-			for _, sp := range a.Spaces {
-				projects = append(projects, sp.Project)
-			}
-			return ts.DropPupil(txn, a.Teacher, a.Username, projects)
-		})
+		ts.UsePupils(s.pupils)
 	}
 	s.discuss = discuss.New(ts)
 	// The diary reaches the fediverse through the federation's outbox

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed/node/twinspace"
 
 	"github.com/twinfed/twinfed"
@@ -25,8 +24,8 @@ var (
 	_ pupil.Limiter     = (*account.LoginLimiter)(nil)
 	_ pupil.Members     = (*account.Service)(nil)
 	_ pupil.Spaces      = teacherSpaces{}
-	_ web.Authenticator = sessions{}
-	_ twinspace.Pupils  = twinspacePupils{}
+	_ web.Authenticator = pupil.Sessions{}
+	_ twinspace.Pupils  = twinspace.PupilAccounts{}
 )
 
 // assemblePupil builds the pupils' accounts on the members' accounts, and
@@ -75,57 +74,4 @@ func (t teacherSpaces) TeacherSpaces(ctx context.Context, username string) ([]pu
 // AddVisitor asks the TwinSpaces.
 func (t teacherSpaces) AddVisitor(ctx context.Context, teacher *twinfed.Principal, username, project string) error {
 	return t.s.twinspaces.AddVisitor(ctx, teacher, username, project)
-}
-
-// twinspacePupils gives the TwinSpaces the pupils' and visitors' accounts
-// (twinspace.Pupils).
-type twinspacePupils struct{ p *pupil.Service }
-
-func (a twinspacePupils) AddSpace(txn *badger.Txn, teacher, username, project, title string) error {
-	return a.p.AddSpace(txn, teacher, username, project, title)
-}
-
-func (a twinspacePupils) RemoveSpace(txn *badger.Txn, username, project string) error {
-	return a.p.RemoveSpace(txn, username, project)
-}
-
-// Mine lists a teacher's pupils and visitors (visitors whose invitation
-// ended are left out).
-func (a twinspacePupils) Mine(ctx context.Context, teacher string) ([]twinspace.PupilRef, error) {
-	pupils, visitors, err := a.p.Mine(ctx, &twinfed.Principal{Username: teacher, Role: twinfed.RoleMember, Status: twinfed.StatusValidated})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]twinspace.PupilRef, 0, len(pupils)+len(visitors))
-	for _, x := range pupils {
-		out = append(out, twinspace.PupilRef{Username: x.Username, Name: x.DisplayName})
-	}
-	for _, x := range visitors {
-		out = append(out, twinspace.PupilRef{Username: x.Username, Name: x.DisplayName, Visitor: true, Expires: x.Expires})
-	}
-	return out, nil
-}
-
-// sessions is the web kit's Authenticator: a pupil's or a visitor's
-// session token (pupil.TokenPrefix) goes to the pupils' accounts, every
-// other to the members'; each owns its sessions.
-type sessions struct {
-	accounts *account.Service
-	pupils   *pupil.Service
-}
-
-// Authenticate asks the service that owns token.
-func (a sessions) Authenticate(ctx context.Context, token string) (*twinfed.Principal, string, error) {
-	if pupil.IsToken(token) {
-		return a.pupils.Authenticate(ctx, token)
-	}
-	return a.accounts.Authenticate(ctx, token)
-}
-
-// AnonymousCSRF asks the members' accounts (the node secret).
-func (a sessions) AnonymousCSRF(anon string) string { return a.accounts.AnonymousCSRF(anon) }
-
-// Member asks the members' accounts.
-func (a sessions) Member(ctx context.Context, username string) (*twinfed.Member, error) {
-	return a.accounts.Member(ctx, username)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/agency"
+	"github.com/twinfed/twinfed/node/pupil"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -82,7 +83,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	svc := cfg.Service
 	kit, err := web.New(web.Config{Languages: cfg.Languages, Catalog: svc.catalogFor(cfg.Languages), SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
-		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: sessions{svc.accounts, svc.pupils}, Counts: webAccounts{svc},
+		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: pupil.Sessions{Accounts: svc.accounts, Pupils: svc.pupils}, Counts: webAccounts{svc},
 		Country: svc.cfg.Country, Agency: svc.cfg.AgencyName, Policy: svc.cfg.Policy, Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
 		MetricsElsewhere: cfg.MetricsElsewhere, TrustedProxies: cfg.TrustedProxies, Rates: cfg.Rates, HTTPS: cfg.HTTPS,
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.now})
