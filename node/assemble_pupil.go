@@ -73,5 +73,5 @@ func (t teacherSpaces) TeacherSpaces(ctx context.Context, username string) ([]pu
 
 // AddVisitor asks the TwinSpaces.
 func (t teacherSpaces) AddVisitor(ctx context.Context, teacher *twinfed.Principal, username, project string) error {
-	return t.s.twinspaces.AddVisitor(ctx, teacher, username, project)
+	return t.s.twinspaces.Core.AddVisitor(ctx, teacher, username, project)
 }

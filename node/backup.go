@@ -18,8 +18,8 @@ import (
 // <data dir>/blobs).
 func (n *Node) Backup(w io.Writer) error {
 	blobs := ""
-	if n.svc.materials != nil {
-		blobs = n.svc.materials.Config().Dir
+	if n.svc.twinspaces != nil {
+		blobs = n.svc.twinspaces.Materials.Config().Dir
 	}
 	return n.store.WriteArchive(w, n.dir, blobs, store.BackupManifest{Created: n.svc.now().UTC(), Country: n.svc.cfg.Country, BaseURL: n.url})
 }

@@ -39,7 +39,7 @@ func TestBackup_RestoreDrill(t *testing.T) {
 	n := nodetest.MustOpenNode(t, nodetest.Options{Dir: dir, Token: backupToken})
 	// A TwinSpace's file in the node's blob store: it is in the backup too.
 	file := []byte("%PDF-1.4 the pupils' water survey")
-	ref, err := n.Materials().Blobs().Put(context.Background(), bytes.NewReader(file), 1<<20)
+	ref, err := n.TwinSpaces().Materials.Blobs().Put(context.Background(), bytes.NewReader(file), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

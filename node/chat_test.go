@@ -26,7 +26,7 @@ func TestChat_Permissions(t *testing.T) {
 	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
 	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
 	p := nationalProject(t, n, anna, annaURL, brunoURL)
-	ts, chat := n.TwinSpaces(), n.Chat()
+	ts, chat := n.TwinSpaces().Core, n.TwinSpaces().Chat
 	pupil := addSpaceMember(t, n, anna, p.ID, "pupil1", "Pupil pupil1", twinfed.SpacePupil)
 	pupilAdmin := addSpaceMember(t, n, anna, p.ID, "pupil2", "Pupil pupil2", twinfed.SpacePupilAdmin)
 	visitor := addSpaceMember(t, n, anna, p.ID, "visitor1", "Pupil visitor1", twinfed.SpaceVisitor)
@@ -216,13 +216,13 @@ func TestChat_WebAPIAndStream(t *testing.T) {
 
 	// The stream: a message written now arrives as the reader's page
 	// shows it, in their language; a removal too.
-	before := n.TwinSpaces().Subscribers()
+	before := n.TwinSpaces().Core.Subscribers()
 	s, code := nodetest.OpenEvents(t, web.Stream(), events, "it", "")
 	if s == nil {
 		t.Fatalf("event stream: %d", code)
 	}
-	if n.TwinSpaces().Subscribers() != before+1 {
-		t.Errorf("subscribers: %d, want %d", n.TwinSpaces().Subscribers(), before+1)
+	if n.TwinSpaces().Core.Subscribers() != before+1 {
+		t.Errorf("subscribers: %d, want %d", n.TwinSpaces().Core.Subscribers(), before+1)
 	}
 	if code := api.API("POST", "/api/v1/twinspace/chat", map[string]string{"id": p.ID, "content": "Live <i>now</i>"}, csrf, &sent); code != http.StatusCreated {
 		t.Fatal(api.Last)
@@ -241,10 +241,10 @@ func TestChat_WebAPIAndStream(t *testing.T) {
 		t.Fatalf("removal event: %+v", ev)
 	}
 	s.Close()
-	nodetest.Eventually(t, 10*time.Second, func() bool { return n.TwinSpaces().Subscribers() == before }, "the stream's subscription outlives it")
+	nodetest.Eventually(t, 10*time.Second, func() bool { return n.TwinSpaces().Core.Subscribers() == before }, "the stream's subscription outlives it")
 
 	// Reconnection: what was written meanwhile comes first (Last-Event-ID).
-	missed, err := n.Chat().Send(ctx, anna, p.ID, "While you were away")
+	missed, err := n.TwinSpaces().Chat.Send(ctx, anna, p.ID, "While you were away")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestChat_WebAPIAndStream(t *testing.T) {
 
 	// History: the latest 100, then older ones.
 	for i := range 105 {
-		if _, err := n.Chat().Send(ctx, anna, p.ID, fmt.Sprintf("Message number %d", i)); err != nil {
+		if _, err := n.TwinSpaces().Chat.Send(ctx, anna, p.ID, fmt.Sprintf("Message number %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -319,7 +319,7 @@ func TestChat_StreamOutlivesServerTimeouts(t *testing.T) {
 	}
 	defer s.Close()
 	<-time.After(3 * time.Second) // the time itself is what is tested: past both timeouts
-	sent, err := n.Chat().Send(ctx, anna, p.ID, "Still there?")
+	sent, err := n.TwinSpaces().Chat.Send(ctx, anna, p.ID, "Still there?")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func writeDataDir(t *testing.T, n *node.Node) {
 	carla, _ := seedTeacher(t, n, "carla", "Carla")
 	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
 	p := nationalProject(t, n, anna, annaURL, brunoURL)
-	if _, err := n.TwinSpaces().PostUpdate(ctx, bruno, p.ID, "Our first recordings are in.", false); err != nil {
+	if _, err := n.TwinSpaces().Core.PostUpdate(ctx, bruno, p.ID, "Our first recordings are in.", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := n.Social().SendMessage(ctx, anna, brunoURL, "Ciao Bruno, see you in the TwinSpace."); err != nil {
@@ -135,11 +135,11 @@ func TestDataDir_ReadsV1(t *testing.T) {
 	if proj.State != twinfed.ProjectApproved || len(proj.Partners) != 2 || proj.Title != "Our town's rivers" {
 		t.Fatalf("the project: %+v", proj)
 	}
-	v, err := n.TwinSpaces().OpenView(ctx, anna, proj.ID, false)
+	v, err := n.TwinSpaces().Core.OpenView(ctx, anna, proj.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, err := n.TwinSpaces().Board(ctx, v, 20)
+	ts, err := n.TwinSpaces().Core.Board(ctx, v, 20)
 	if err != nil || len(ts.Updates) != 1 || !strings.Contains(ts.Updates[0].Content, "first recordings") {
 		t.Fatalf("the TwinSpace: %+v %v", ts, err)
 	}

@@ -106,7 +106,7 @@ func TestDiary_WebAndAtom(t *testing.T) {
 	}
 
 	// A teacher changes the post; the change shows.
-	posts, err := n.Diaries().PublicPosts(p.ID)
+	posts, err := n.TwinSpaces().Diary.PublicPosts(p.ID)
 	if err != nil || len(posts) != 1 {
 		t.Fatalf("posts: %v %d", err, len(posts))
 	}
@@ -209,10 +209,10 @@ func TestDiary_API(t *testing.T) {
 
 	// A pupil of the TwinSpace may read, not write.
 	pp := addSpaceMember(t, n, anna, p.ID, "pupil1", "Pupil One", twinfed.SpacePupil)
-	if _, err := n.Diaries().Save(t.Context(), pp, p.ID, "", "Mine", "<p>x</p>"); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+	if _, err := n.TwinSpaces().Diary.Save(t.Context(), pp, p.ID, "", "Mine", "<p>x</p>"); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 		t.Fatalf("a pupil writes in the diary: %v", err)
 	}
-	if err := n.Diaries().Delete(t.Context(), pp, p.ID, post.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+	if err := n.TwinSpaces().Diary.Delete(t.Context(), pp, p.ID, post.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 		t.Fatalf("a pupil removes a post: %v", err)
 	}
 

@@ -36,6 +36,7 @@
 //	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal
 //	node/twinspace/diary  the TwinSpace's public project diary: posts, the Atom feed, the diary's fediverse actor's pages
+//	node/twinspace/workspace  the TwinSpace and its tools assembled: built together, routes registered together
 //	node                  this package: the assembly
 //	node/nodetest         helpers for tests of node and its features
 //

@@ -135,7 +135,7 @@ func toProjects(h featureHandler[*project.Service]) inboxHandler {
 // toTwinSpaces routes to a handler of the TwinSpace feature.
 func toTwinSpaces(h featureHandler[*twinspace.Service]) inboxHandler {
 	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return h(s.twinspaces, ctx, txn, a)
+		return h(s.twinspaces.Core, ctx, txn, a)
 	}
 }
 

@@ -139,11 +139,11 @@ func materialsNode(t *testing.T) (*node.Node, *twinfed.Project, *twinfed.Princip
 // listing is the top of the TwinSpace's materials as anna sees them.
 func listing(t testing.TB, n *node.Node, anna *twinfed.Principal, project string) *materials.Listing {
 	t.Helper()
-	v, err := n.TwinSpaces().OpenView(context.Background(), anna, project, false)
+	v, err := n.TwinSpaces().Core.OpenView(context.Background(), anna, project, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := n.Materials().List(context.Background(), v, "")
+	l, err := n.TwinSpaces().Materials.List(context.Background(), v, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
 	if o := byName["report.pdf"]; o == nil || blob.PDFPreview() && o.Fields["thumb"] == "" {
 		t.Fatalf("the report's record (a preview when pdftoppm is installed): %+v", o)
 	}
-	used := n.Materials().Usage(proj.ID)
+	used := n.TwinSpaces().Materials.Usage(proj.ID)
 	if want := int64(len(photo) + len(report) + len("Monday: rivers.\n")); used.Space != want {
 		t.Fatalf("the TwinSpace uses %d bytes, want %d", used.Space, want)
 	}
@@ -199,7 +199,7 @@ func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
 
 	// Published (as a page or the diary that shows it marks it), it is
 	// served to the public too.
-	if _, err := n.TwinSpaces().Edit(context.Background(), anna, proj.ID, twinfed.SpaceKindMaterial, photoID, func(v *twinspace.View, o *twinfed.SpaceObject) error {
+	if _, err := n.TwinSpaces().Core.Edit(context.Background(), anna, proj.ID, twinfed.SpaceKindMaterial, photoID, func(v *twinspace.View, o *twinfed.SpaceObject) error {
 		o.Public = true
 		return nil
 	}); err != nil {
@@ -210,7 +210,7 @@ func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
 	}
 
 	// Refused, each with a clear message, and nothing changed.
-	before, blobsBefore := len(listing(t, n, anna, proj.ID).Files), n.Materials().Blobs().Usage()
+	before, blobsBefore := len(listing(t, n, anna, proj.ID).Files), n.TwinSpaces().Materials.Blobs().Usage()
 	for _, tc := range []struct {
 		name   string
 		file   upFile
@@ -225,8 +225,8 @@ func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
 		if code != tc.status || !strings.Contains(page, tc.want) {
 			t.Fatalf("%s: %d, want %d with %q\n%s", tc.name, code, tc.status, tc.want, page)
 		}
-		if after := len(listing(t, n, anna, proj.ID).Files); after != before || n.Materials().Blobs().Usage() != blobsBefore {
-			t.Fatalf("%s: %d files and %d bytes stored after, %d and %d before", tc.name, after, n.Materials().Blobs().Usage(), before, blobsBefore)
+		if after := len(listing(t, n, anna, proj.ID).Files); after != before || n.TwinSpaces().Materials.Blobs().Usage() != blobsBefore {
+			t.Fatalf("%s: %d files and %d bytes stored after, %d and %d before", tc.name, after, n.TwinSpaces().Materials.Blobs().Usage(), before, blobsBefore)
 		}
 	}
 
@@ -261,7 +261,7 @@ func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
 func TestMaterials_RolesAndDeletion(t *testing.T) {
 	n, proj, anna := materialsNode(t)
 	ctx := context.Background()
-	ms := n.Materials()
+	ms := n.TwinSpaces().Materials
 	addMember := func(name, role string, fields map[string]string) *twinfed.Principal {
 		creds, err := n.Pupils().CreatePupils(ctx, anna, []string{name})
 		if err != nil {
@@ -269,7 +269,7 @@ func TestMaterials_RolesAndDeletion(t *testing.T) {
 		}
 		user := creds[0].Username
 		actor := twinfed.PupilURL(n.URL(), user)
-		_, err = n.TwinSpaces().Edit(ctx, anna, proj.ID, twinfed.SpaceKindMember, twinspace.MemberID(proj.ID, actor), func(v *twinspace.View, o *twinfed.SpaceObject) error {
+		_, err = n.TwinSpaces().Core.Edit(ctx, anna, proj.ID, twinfed.SpaceKindMember, twinspace.MemberID(proj.ID, actor), func(v *twinspace.View, o *twinfed.SpaceObject) error {
 			o.Title = name
 			o.Fields = map[string]string{"actor": actor, "role": role}
 			for k, v := range fields {
@@ -408,15 +408,15 @@ func TestMaterials_NodeQuota(t *testing.T) {
 	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
 	proj := nationalProject(t, n, anna, annaURL, brunoURL)
 	ctx := context.Background()
-	if _, err := n.Materials().Upload(ctx, anna, proj.ID, "", "one.png", bytes.NewReader(noise(900<<10))); err != nil {
+	if _, err := n.TwinSpaces().Materials.Upload(ctx, anna, proj.ID, "", "one.png", bytes.NewReader(noise(900<<10))); err != nil {
 		t.Fatal(err)
 	}
-	used := n.Materials().Blobs().Usage()
-	_, err := n.Materials().Upload(ctx, anna, proj.ID, "", "two.png", bytes.NewReader(noise(900<<10)))
+	used := n.TwinSpaces().Materials.Blobs().Usage()
+	_, err := n.TwinSpaces().Materials.Upload(ctx, anna, proj.ID, "", "two.png", bytes.NewReader(noise(900<<10)))
 	if twinfed.ErrorCode(err) != twinfed.ETOOLARGE || !strings.Contains(err.Error(), "no room left for files") {
 		t.Fatalf("past the node's quota: %v", err)
 	}
-	if n.Materials().Blobs().Usage() != used || len(listing(t, n, anna, proj.ID).Files) != 1 {
+	if n.TwinSpaces().Materials.Blobs().Usage() != used || len(listing(t, n, anna, proj.ID).Files) != 1 {
 		t.Fatal("a refused upload changed what is stored")
 	}
 }

@@ -195,13 +195,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
 		return fail(err)
 	}
-	if err := assembleProjects(n.svc, o.Metrics); err != nil {
-		return fail(err)
-	}
-	if err := assemblePages(n.svc); err != nil {
-		return fail(err)
-	}
-	if err := assembleMaterials(n.svc, o); err != nil {
+	if err := assembleProjects(n.svc, o); err != nil {
 		return fail(err)
 	}
 	if err := newLabels(n.svc); err != nil {

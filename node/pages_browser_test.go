@@ -33,7 +33,7 @@ func (m materialImages) EditorImages(context.Context, *twinspace.View) ([]web.Ed
 func TestBrowser_Pages(t *testing.T) {
 	browser := startBrowser(t)
 	n, p, _, _ := pagesProject(t)
-	n.Pages().SetImages(materialImages{p.ID})
+	n.TwinSpaces().Pages.SetImages(materialImages{p.ID})
 	cat, err := web.NewCatalog([]string{"it", "en"})
 	if err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ func pagesProject(t *testing.T) (n *node.Node, p *twinfed.Project, anna, bruno *
 			t.Fatal(err)
 		}
 	}
-	if err := n.TwinSpaces().SetRole(ctx, annaP, p.ID, brunoURL, twinfed.SpaceTeacher); err != nil {
+	if err := n.TwinSpaces().Core.SetRole(ctx, annaP, p.ID, brunoURL, twinfed.SpaceTeacher); err != nil {
 		t.Fatal(err)
 	}
 	return n, p, login(t, n, "anna", "correct horse 1"), login(t, n, "bruno", "correct horse 1")
@@ -77,15 +77,15 @@ func savePage(b *browser, project, page, parent, title, content string, base int
 
 func pageState(t *testing.T, n *node.Node, project, page string) (version int64, content string, revisions int) {
 	t.Helper()
-	v, err := n.TwinSpaces().OpenView(context.Background(), &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember}, project, false)
+	v, err := n.TwinSpaces().Core.OpenView(context.Background(), &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember}, project, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg, err := n.Pages().Page(v, page)
+	pg, err := n.TwinSpaces().Pages.Page(v, page)
 	if err != nil {
 		t.Fatal(err)
 	}
-	revs, err := n.Pages().History(v, page)
+	revs, err := n.TwinSpaces().Pages.History(v, page)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +344,7 @@ func TestPages_ConcurrentSaves(t *testing.T) {
 
 	// Anna saves version 2 on her node...
 	ctx := context.Background()
-	if _, err := n.Pages().Save(ctx, anna, p.ID, pages.Edit{Page: page.ID, Title: "Rivers", Content: "<p>The Seine and the Tiber.</p>", Base: 1}); err != nil {
+	if _, err := n.TwinSpaces().Pages.Save(ctx, anna, p.ID, pages.Edit{Page: page.ID, Title: "Rivers", Content: "<p>The Seine and the Tiber.</p>", Base: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if out.count(twinfed.ActivityUpdate, page.ID) != 1 {
@@ -359,18 +359,18 @@ func TestPages_ConcurrentSaves(t *testing.T) {
 	announce(&jeans)
 	announce(rev("rev2", jean, "Jean Dupont", jeans.Content, 2, 1, later))
 
-	v, err := n.TwinSpaces().OpenView(ctx, anna, p.ID, false)
+	v, err := n.TwinSpaces().Core.OpenView(ctx, anna, p.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg, err := n.Pages().Page(v, page.ID)
+	pg, err := n.TwinSpaces().Pages.Page(v, page.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pg.Content != jeans.Content || len(pg.Concurrent) != 2 {
 		t.Fatalf("the page after two saves at once: %q, %d concurrent", pg.Content, len(pg.Concurrent))
 	}
-	revs, err := n.Pages().History(v, page.ID)
+	revs, err := n.TwinSpaces().Pages.History(v, page.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +388,7 @@ func TestPages_ConcurrentSaves(t *testing.T) {
 	mustContain(t, "the concurrent notice", body, "This page was saved at the same time by", "Anna Rossi", "Jean Dupont", "Compare the two versions", "The Seine and the Loire.")
 	// A replay of Jean's save changes nothing.
 	announce(&jeans)
-	if again, _ := n.Pages().History(v, page.ID); len(again) != 3 {
+	if again, _ := n.TwinSpaces().Pages.History(v, page.ID); len(again) != 3 {
 		t.Fatalf("a replay added a revision: %d", len(again))
 	}
 }

@@ -25,12 +25,7 @@ import (
 	"github.com/twinfed/twinfed/node/registration"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
-	"github.com/twinfed/twinfed/node/twinspace"
-	"github.com/twinfed/twinfed/node/twinspace/chat"
-	"github.com/twinfed/twinfed/node/twinspace/diary"
-	"github.com/twinfed/twinfed/node/twinspace/discuss"
-	"github.com/twinfed/twinfed/node/twinspace/materials"
-	"github.com/twinfed/twinfed/node/twinspace/pages"
+	"github.com/twinfed/twinfed/node/twinspace/workspace"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -106,12 +101,7 @@ type Service struct {
 	social     *social.Service       // contacts, follows, messages (assemble_social.go)
 	feed       *feed.Service         // wall posts and the home feed (assemble_feed.go)
 	projects   *project.Service      // projects (assemble_project.go; built by Node.Open)
-	twinspaces *twinspace.Service    // TwinSpaces (assemble_project.go; built by Node.Open)
-	pages      *pages.Service        // the TwinSpaces' Pages tool (assemble_pages.go)
-	materials  *materials.Service    // the TwinSpaces' files (assemble_materials.go; built by Node.Open)
-	discuss    *discuss.Service      // the TwinSpace's forum (assemble_project.go)
-	chat       *chat.Service         // the TwinSpaces' chat (assemble_chat.go)
-	diary      *diary.Service        // the TwinSpaces' project diaries (assemble_project.go)
+	twinspaces *workspace.Tools      // TwinSpaces and their tools (assemble_project.go; built by Node.Open)
 	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
 	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
 	events     *event.Service        // events (assemble_event.go; built by Node.Open)

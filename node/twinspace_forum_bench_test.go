@@ -32,7 +32,7 @@ const (
 // threads and anna's session cookies.
 func forumBench(b *testing.B) (*forumSpace, []string, []*http.Cookie) {
 	f := newForumSpace(b)
-	ctx, d := context.Background(), f.n.Discuss()
+	ctx, d := context.Background(), f.n.TwinSpaces().Forum
 	start := time.Now()
 	var threads []string
 	for i := range benchDiscussions {

@@ -28,7 +28,7 @@ func browserTwinSpaceForum(t *testing.T, browser context.Context) {
 		t.Fatal(err)
 	}
 	f := newForumSpace(t, langs...)
-	if err := f.n.TwinSpaces().SetRole(context.Background(), f.anna, f.p.ID, f.brunoURL, twinfed.SpaceTeacher); err != nil {
+	if err := f.n.TwinSpaces().Core.SetRole(context.Background(), f.anna, f.p.ID, f.brunoURL, twinfed.SpaceTeacher); err != nil {
 		t.Fatal(err)
 	}
 	b := reuseTab(t, browser, f.n)
@@ -63,15 +63,15 @@ func browserTwinSpaceForum(t *testing.T, browser context.Context) {
 	b.click("se déconnecter", `form[action="/logout"] button[type=submit]`)
 
 	// The pupil administrator replies.
-	ov, err := f.n.Discuss().Overview(f.view(t, f.pupilAdmin))
+	ov, err := f.n.TwinSpaces().Forum.Overview(f.view(t, f.pupilAdmin))
 	if err != nil || len(ov) != 1 {
 		t.Fatalf("the pupil administrator's forum: %v %+v", err, ov)
 	}
-	dp, err := f.n.Discuss().Discussion(f.view(t, f.pupilAdmin), ov[0].ID)
+	dp, err := f.n.TwinSpaces().Forum.Discussion(f.view(t, f.pupilAdmin), ov[0].ID)
 	if err != nil || len(dp.Threads) != 1 {
 		t.Fatalf("the discussion: %v %+v", err, dp)
 	}
-	if _, err := f.n.Discuss().Reply(context.Background(), f.pupilAdmin, f.p.ID, dp.Threads[0].ID, discuss.Input{Text: "L'acqua era a 12 gradi."}); err != nil {
+	if _, err := f.n.TwinSpaces().Forum.Reply(context.Background(), f.pupilAdmin, f.p.ID, dp.Threads[0].ID, discuss.Input{Text: "L'acqua era a 12 gradi."}); err != nil {
 		t.Fatal(err)
 	}
 

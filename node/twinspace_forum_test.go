@@ -55,7 +55,7 @@ func addSpaceMember(t testing.TB, n *node.Node, teacher *twinfed.Principal, proj
 	}
 	username = creds[0].Username
 	actor := twinfed.PupilURL(n.URL(), username)
-	_, err = n.TwinSpaces().Edit(context.Background(), teacher, project, twinfed.SpaceKindMember, twinspace.MemberID(project, actor), func(v *twinspace.View, o *twinfed.SpaceObject) error {
+	_, err = n.TwinSpaces().Core.Edit(context.Background(), teacher, project, twinfed.SpaceKindMember, twinspace.MemberID(project, actor), func(v *twinspace.View, o *twinfed.SpaceObject) error {
 		o.Title = name
 		o.Fields = map[string]string{"actor": actor, "role": string(role)}
 		if role == twinfed.SpaceVisitor {
@@ -74,7 +74,7 @@ func addSpaceMember(t testing.TB, n *node.Node, teacher *twinfed.Principal, proj
 
 func (f *forumSpace) view(t testing.TB, p *twinfed.Principal) *twinspace.View {
 	t.Helper()
-	v, err := f.n.TwinSpaces().OpenView(context.Background(), p, f.p.ID, false)
+	v, err := f.n.TwinSpaces().Core.OpenView(context.Background(), p, f.p.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func (f *forumSpace) view(t testing.TB, p *twinfed.Principal) *twinspace.View {
 // the service: what each may do, and a refusal (EFORBIDDEN) otherwise.
 func TestDiscuss_Permissions(t *testing.T) {
 	f := newForumSpace(t)
-	ctx, d := context.Background(), f.n.Discuss()
+	ctx, d := context.Background(), f.n.TwinSpaces().Forum
 	disc, err := d.OpenDiscussion(ctx, f.anna, f.p.ID, discuss.Input{Title: "Our rivers", Text: "Where we talk about rivers."})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestDiscuss_Permissions(t *testing.T) {
 	}
 	for _, r := range rows {
 		if r.role != "" {
-			if err := f.n.TwinSpaces().SetRole(ctx, f.anna, f.p.ID, f.brunoURL, r.role); err != nil {
+			if err := f.n.TwinSpaces().Core.SetRole(ctx, f.anna, f.p.ID, f.brunoURL, r.role); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -201,7 +201,7 @@ func TestDiscuss_Permissions(t *testing.T) {
 // read, and a material attached.
 func TestDiscuss_UnreadQuoteAttachment(t *testing.T) {
 	f := newForumSpace(t)
-	ctx, d := context.Background(), f.n.Discuss()
+	ctx, d := context.Background(), f.n.TwinSpaces().Forum
 	disc, _ := d.OpenDiscussion(ctx, f.anna, f.p.ID, discuss.Input{Title: "Music", Text: "Songs of our countries"})
 	thread, err := d.OpenThread(ctx, f.pupilAdmin, f.p.ID, disc.ID, discuss.Input{Title: "Favourite songs", Text: "Tell us yours."})
 	if err != nil {
@@ -255,9 +255,9 @@ func TestDiscuss_UnreadQuoteAttachment(t *testing.T) {
 	// kind; the test does when it has not).
 	func() {
 		defer func() { _ = recover() }()
-		f.n.TwinSpaces().Register(twinfed.SpaceKindMaterial, twinspace.Kind{Create: twinfed.SpaceUpload})
+		f.n.TwinSpaces().Core.Register(twinfed.SpaceKindMaterial, twinspace.Kind{Create: twinfed.SpaceUpload})
 	}()
-	mat, err := f.n.TwinSpaces().Edit(ctx, f.bruno, f.p.ID, twinfed.SpaceKindMaterial, "", func(v *twinspace.View, o *twinfed.SpaceObject) error {
+	mat, err := f.n.TwinSpaces().Core.Edit(ctx, f.bruno, f.p.ID, twinfed.SpaceKindMaterial, "", func(v *twinspace.View, o *twinfed.SpaceObject) error {
 		// A record as the Materials tab's check accepts it (its file's hash,
 		// size, type, name, and the uploader's node).
 		o.Title = "songbook.pdf"
@@ -319,7 +319,7 @@ func TestDiscuss_UnreadQuoteAttachment(t *testing.T) {
 // nothing.
 func TestDiscuss_BadInput(t *testing.T) {
 	f := newForumSpace(t)
-	ctx, d := context.Background(), f.n.Discuss()
+	ctx, d := context.Background(), f.n.TwinSpaces().Forum
 	disc, _ := d.OpenDiscussion(ctx, f.anna, f.p.ID, discuss.Input{Title: "Science"})
 	thread, _ := d.OpenThread(ctx, f.anna, f.p.ID, disc.ID, discuss.Input{Title: "Water", Text: "Measure it."})
 	other, _ := d.OpenThread(ctx, f.anna, f.p.ID, disc.ID, discuss.Input{Title: "Air", Text: "Breathe it."})
@@ -415,7 +415,7 @@ func TestDiscuss_API(t *testing.T) {
 	if code := anna.API("POST", "/api/v1/twinspace/forum/threads", map[string]any{"id": f.p.ID, "discussion": disc.ID, "title": "Posters", "text": "Ideas?"}, annaCSRF, &thread); code != http.StatusCreated {
 		t.Fatalf("thread: %d", code)
 	}
-	if err := f.n.TwinSpaces().SetRole(ctx, f.anna, f.p.ID, f.brunoURL, twinfed.SpaceObserver); err != nil {
+	if err := f.n.TwinSpaces().Core.SetRole(ctx, f.anna, f.p.ID, f.brunoURL, twinfed.SpaceObserver); err != nil {
 		t.Fatal(err)
 	}
 	if code := bruno.API("POST", "/api/v1/twinspace/forum/threads", map[string]any{"id": f.p.ID, "discussion": disc.ID, "title": "Mine", "text": "x"}, brunoCSRF, nil); code != http.StatusForbidden {
@@ -430,7 +430,7 @@ func TestDiscuss_API(t *testing.T) {
 	if code := bruno.API("POST", "/api/v1/twinspace/forum/edit", map[string]any{"id": f.p.ID, "object": reply.ID, "text": "Two posters a week"}, brunoCSRF, &reply); code != http.StatusOK || reply.Version != 2 {
 		t.Fatalf("an observer edits his reply: %d %+v", code, reply)
 	}
-	if err := f.n.TwinSpaces().SetRole(ctx, f.anna, f.p.ID, f.brunoURL, twinfed.SpaceTeacher); err != nil {
+	if err := f.n.TwinSpaces().Core.SetRole(ctx, f.anna, f.p.ID, f.brunoURL, twinfed.SpaceTeacher); err != nil {
 		t.Fatal(err)
 	}
 	if code := bruno.API("POST", "/api/v1/twinspace/forum/delete", map[string]any{"id": f.p.ID, "object": thread.ID}, brunoCSRF, nil); code != http.StatusForbidden {
@@ -475,7 +475,7 @@ func TestDiscuss_API(t *testing.T) {
 // not), and a teacher outside the project refused every page.
 func TestDiscuss_Pages(t *testing.T) {
 	f := newForumSpace(t)
-	ctx, d := context.Background(), f.n.Discuss()
+	ctx, d := context.Background(), f.n.TwinSpaces().Forum
 	disc, _ := d.OpenDiscussion(ctx, f.anna, f.p.ID, discuss.Input{Title: "Maths"})
 	thread, _ := d.OpenThread(ctx, f.anna, f.p.ID, disc.ID, discuss.Input{Title: "Puzzles", Text: "One a day."})
 	var last *twinfed.SpaceObject
@@ -510,7 +510,7 @@ func TestDiscuss_Pages(t *testing.T) {
 
 	// The pupil's reply: anna (administrator) edits and deletes it; bruno
 	// (made a teacher) may not.
-	if err := f.n.TwinSpaces().SetRole(ctx, f.anna, f.p.ID, f.brunoURL, twinfed.SpaceTeacher); err != nil {
+	if err := f.n.TwinSpaces().Core.SetRole(ctx, f.anna, f.p.ID, f.brunoURL, twinfed.SpaceTeacher); err != nil {
 		t.Fatal(err)
 	}
 	if code, _ := b.Get("/twinspace/forum/edit?id=" + url.QueryEscape(f.p.ID) + "&o=" + url.QueryEscape(last.ID)); code != http.StatusForbidden {

@@ -47,11 +47,11 @@ func TestTwinSpace_MatrixThroughAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	for actor, role := range map[string]twinfed.SpaceRole{brunoURL: twinfed.SpaceTeacher, carlaURL: twinfed.SpaceObserver} {
-		if err := n.TwinSpaces().SetRole(ctx, anna, p.ID, actor, role); err != nil {
+		if err := n.TwinSpaces().Core.SetRole(ctx, anna, p.ID, actor, role); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := n.TwinSpaces().SaveSettings(ctx, anna, p.ID, "", true); err != nil {
+	if err := n.TwinSpaces().Core.SaveSettings(ctx, anna, p.ID, "", true); err != nil {
 		t.Fatal(err)
 	}
 	pupils, err := n.Pupils().CreatePupils(ctx, anna, []string{"Pia Admin", "Pio Pupil", "Vera Visitor"})
@@ -59,15 +59,15 @@ func TestTwinSpace_MatrixThroughAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, role := range []twinfed.SpaceRole{twinfed.SpacePupilAdmin, twinfed.SpacePupil} {
-		if _, err := n.TwinSpaces().AddMembers(ctx, anna, p.ID, []string{pupils[i].Username}); err != nil {
+		if _, err := n.TwinSpaces().Core.AddMembers(ctx, anna, p.ID, []string{pupils[i].Username}); err != nil {
 			t.Fatal(err)
 		}
-		if err := n.TwinSpaces().SetRole(ctx, anna, p.ID, twinfed.PupilURL(n.URL(), pupils[i].Username), role); err != nil && role != twinfed.SpacePupil {
+		if err := n.TwinSpaces().Core.SetRole(ctx, anna, p.ID, twinfed.PupilURL(n.URL(), pupils[i].Username), role); err != nil && role != twinfed.SpacePupil {
 			t.Fatal(err)
 		}
 	}
 	vera := twinfed.PupilURL(n.URL(), pupils[2].Username)
-	if _, err := n.TwinSpaces().Edit(ctx, anna, p.ID, twinfed.SpaceKindMember, twinspace.MemberID(p.ID, vera), func(v *twinspace.View, o *twinfed.SpaceObject) error {
+	if _, err := n.TwinSpaces().Core.Edit(ctx, anna, p.ID, twinfed.SpaceKindMember, twinspace.MemberID(p.ID, vera), func(v *twinspace.View, o *twinfed.SpaceObject) error {
 		o.Title = "Vera Visitor"
 		o.Fields = map[string]string{"actor": vera, "role": string(twinfed.SpaceVisitor), "expires": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)}
 		return nil
@@ -76,11 +76,11 @@ func TestTwinSpace_MatrixThroughAPI(t *testing.T) {
 	}
 
 	// A discussion, a thread and a page to act on.
-	disc, err := n.Discuss().OpenDiscussion(ctx, anna, p.ID, discuss.Input{Title: "Plans", Text: "What we plan."})
+	disc, err := n.TwinSpaces().Forum.OpenDiscussion(ctx, anna, p.ID, discuss.Input{Title: "Plans", Text: "What we plan."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	thread, err := n.Discuss().OpenThread(ctx, anna, p.ID, disc.ID, discuss.Input{Title: "Week 1", Text: "What we did."})
+	thread, err := n.TwinSpaces().Forum.OpenThread(ctx, anna, p.ID, disc.ID, discuss.Input{Title: "Week 1", Text: "What we did."})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func BenchmarkTwinSpace_Render(b *testing.B) {
 		for i, cr := range creds {
 			users[i] = cr.Username
 		}
-		if _, err := f.n.TwinSpaces().AddMembers(ctx, f.anna, f.p.ID, users); err != nil {
+		if _, err := f.n.TwinSpaces().Core.AddMembers(ctx, f.anna, f.p.ID, users); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -72,7 +72,7 @@ func BenchmarkTwinSpace_Render(b *testing.B) {
 	body := "<h2>What we did</h2><p>This week the pupils measured the river's level and temperature at three places and compared them with last month's figures.</p><ul><li>Level</li><li>Temperature</li><li>Clarity</li></ul>"
 	var tops []*twinfed.SpaceObject
 	for i := range 40 {
-		o, err := f.n.Pages().Save(ctx, f.anna, f.p.ID, pages.Edit{Title: fmt.Sprintf("Chapter %d", i), Content: body})
+		o, err := f.n.TwinSpaces().Pages.Save(ctx, f.anna, f.p.ID, pages.Edit{Title: fmt.Sprintf("Chapter %d", i), Content: body})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func BenchmarkTwinSpace_Render(b *testing.B) {
 				who = f.bruno
 			}
 			for i := w; i < 40*49; i += 8 {
-				if _, err := f.n.Pages().Save(ctx, who, f.p.ID, pages.Edit{Parent: tops[i%40].ID, Title: fmt.Sprintf("Week %d", i), Content: body}); err != nil {
+				if _, err := f.n.TwinSpaces().Pages.Save(ctx, who, f.p.ID, pages.Edit{Parent: tops[i%40].ID, Title: fmt.Sprintf("Week %d", i), Content: body}); err != nil {
 					errs <- err
 					return
 				}

@@ -30,7 +30,7 @@ func TestTwinSpace_PupilsJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.TwinSpaces().PostUpdate(ctx, anna, proj.ID, "Teachers only: the plan", true); err != nil {
+	if _, err := n.TwinSpaces().Core.PostUpdate(ctx, anna, proj.ID, "Teachers only: the plan", true); err != nil {
 		t.Fatal(err)
 	}
 
@@ -135,7 +135,7 @@ func TestTwinSpace_MembersPages(t *testing.T) {
 		for _, c := range creds {
 			users = append(users, c.Username)
 		}
-		if _, err := n.TwinSpaces().AddMembers(ctx, anna, proj.ID, users); err != nil {
+		if _, err := n.TwinSpaces().Core.AddMembers(ctx, anna, proj.ID, users); err != nil {
 			t.Fatal(err)
 		}
 	}

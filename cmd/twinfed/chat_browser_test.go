@@ -153,11 +153,11 @@ func TestBrowser_ChatAcrossNodes(t *testing.T) {
 	if err := it.ts().SaveSettings(ctx2, teacher(users[0]), id, "", true); err != nil {
 		t.Fatal(err)
 	}
-	disc, err := it.Node().Discuss().OpenDiscussion(ctx2, teacher(users[0]), id, discuss.Input{Title: "Rivers", Text: "Our rivers."})
+	disc, err := it.Node().TwinSpaces().Forum.OpenDiscussion(ctx2, teacher(users[0]), id, discuss.Input{Title: "Rivers", Text: "Our rivers."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	thread, err := it.Node().Discuss().OpenThread(ctx2, teacher(users[0]), id, disc.ID, discuss.Input{Title: "Temperatures", Text: "How warm is your river?"})
+	thread, err := it.Node().TwinSpaces().Forum.OpenThread(ctx2, teacher(users[0]), id, disc.ID, discuss.Input{Title: "Temperatures", Text: "How warm is your river?"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestBrowser_ChatAcrossNodes(t *testing.T) {
 		t.Cleanup(cancelTab)
 		consensustest.Eventually(t, 60*time.Second, func() bool {
 			v := mustView(t, s.n, &twinfed.Principal{Username: s.cred.Username, Role: twinfed.RolePupil}, id)
-			_, err := s.n.Node().Discuss().Thread(v, thread.ID, 1)
+			_, err := s.n.Node().TwinSpaces().Forum.Thread(v, thread.ID, 1)
 			return err == nil && v.Can(twinfed.SpaceChat)
 		}, "the thread, the pupil's membership and the open chat reach "+s.n.Config.Country)
 		for _, step := range []struct {
@@ -231,7 +231,7 @@ func TestBrowser_ChatAcrossNodes(t *testing.T) {
 	// Both replies are in the thread on both nodes.
 	for _, s := range seats {
 		consensustest.Eventually(t, 60*time.Second, func() bool {
-			tp, err := s.n.Node().Discuss().Thread(mustView(t, s.n, teacher(users[map[*fedNode]int{it: 0, fr: 1}[s.n]]), id), thread.ID, 1)
+			tp, err := s.n.Node().TwinSpaces().Forum.Thread(mustView(t, s.n, teacher(users[map[*fedNode]int{it: 0, fr: 1}[s.n]]), id), thread.ID, 1)
 			if err != nil {
 				return false
 			}

@@ -167,7 +167,7 @@ func TestFederation_Chat(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		msgs, _, err := fr.Node().Chat().History(v, "")
+		msgs, _, err := fr.Node().TwinSpaces().Chat.History(v, "")
 		return err == nil && len(msgs) == 5 && msgs[4].ID == m5
 	}, "the messages written on IT never reached FR")
 	onFR = stream(fr, frAPI, "fr", seen.ID)
@@ -197,7 +197,7 @@ func TestFederation_Chat(t *testing.T) {
 			if err != nil {
 				return false
 			}
-			msgs, _, err := n.Node().Chat().History(v, "")
+			msgs, _, err := n.Node().TwinSpaces().Chat.History(v, "")
 			return err == nil && len(msgs) == 4 && msgs[0].ID == m2
 		}, n.Config.Country+": the removal never applied")
 	}

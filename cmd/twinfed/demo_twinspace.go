@@ -127,7 +127,7 @@ func (d *demoMain) seedTwinSpace(ctx context.Context) error {
 		p *twinfed.Principal
 	}{{it, marco}, {fr, lucas}} {
 		if err := wait("the TwinSpace open", func() error {
-			v, err := s.n.Node().TwinSpaces().OpenView(ctx, s.p, p.ID, false)
+			v, err := s.n.Node().TwinSpaces().Core.OpenView(ctx, s.p, p.ID, false)
 			if err != nil {
 				return err
 			}
@@ -144,7 +144,7 @@ func (d *demoMain) seedTwinSpace(ctx context.Context) error {
 
 // fillTwinSpace writes the demo TwinSpace's content.
 func (d *demoMain) fillTwinSpace(ctx context.Context, id string, it, fr *nodeMain, marco, lucas *twinfed.Principal) error {
-	its, frs := it.Node().TwinSpaces(), fr.Node().TwinSpaces()
+	its, frs := it.Node().TwinSpaces().Core, fr.Node().TwinSpaces().Core
 	if err := its.SaveSettings(ctx, marco, id, "Florence and Toulouse measure, compare and save water, together.", true); err != nil {
 		return err
 	}
@@ -195,53 +195,53 @@ func (d *demoMain) fillTools(ctx context.Context, id string, it, fr *nodeMain, m
 			pupilOf[t.p.Username] = append(pupilOf[t.p.Username], &twinfed.Principal{Username: c.Username, Role: twinfed.RolePupil})
 		}
 		if err := waitFor(ctx, 30*time.Second, func() error {
-			_, err := t.n.Node().TwinSpaces().AddMembers(ctx, t.p, id, names)
+			_, err := t.n.Node().TwinSpaces().Core.AddMembers(ctx, t.p, id, names)
 			return err
 		}); err != nil {
 			return fmt.Errorf("add pupils: %w", err)
 		}
 	}
 	giulia, lea := pupilOf["marco.bianchi"][0], pupilOf["lucas.bernard"][0]
-	if err := itn.TwinSpaces().SetRole(ctx, marco, id, twinfed.PupilURL(it.Config.BaseURL, giulia.Username), twinfed.SpacePupilAdmin); err != nil {
+	if err := itn.TwinSpaces().Core.SetRole(ctx, marco, id, twinfed.PupilURL(it.Config.BaseURL, giulia.Username), twinfed.SpacePupilAdmin); err != nil {
 		return fmt.Errorf("pupil administrator: %w", err)
 	}
 
 	// Files: a folder of measurements, a chart from each school.
-	folder, err := itn.Materials().CreateFolder(ctx, marco, id, "", "Measurements")
+	folder, err := itn.TwinSpaces().Materials.CreateFolder(ctx, marco, id, "", "Measurements")
 	if err != nil {
 		return fmt.Errorf("folder: %w", err)
 	}
-	florence, err := itn.Materials().Upload(ctx, marco, id, folder.ID, "water-florence.png", bytes.NewReader(demoChart([]int{62, 48, 55, 40, 37}, color.RGBA{0x1f, 0x6f, 0xb4, 0xff})))
+	florence, err := itn.TwinSpaces().Materials.Upload(ctx, marco, id, folder.ID, "water-florence.png", bytes.NewReader(demoChart([]int{62, 48, 55, 40, 37}, color.RGBA{0x1f, 0x6f, 0xb4, 0xff})))
 	if err != nil {
 		return fmt.Errorf("upload: %w", err)
 	}
-	if err := waitFor(ctx, 30*time.Second, func() error { return demoHas(frn.TwinSpaces(), id, folder.ID) }); err != nil {
+	if err := waitFor(ctx, 30*time.Second, func() error { return demoHas(frn.TwinSpaces().Core, id, folder.ID) }); err != nil {
 		return err
 	}
-	if _, err := frn.Materials().Upload(ctx, lucas, id, folder.ID, "garonne-toulouse.png", bytes.NewReader(demoChart([]int{30, 45, 52, 41, 33}, color.RGBA{0x2a, 0x9d, 0x8f, 0xff}))); err != nil {
+	if _, err := frn.TwinSpaces().Materials.Upload(ctx, lucas, id, folder.ID, "garonne-toulouse.png", bytes.NewReader(demoChart([]int{30, 45, 52, 41, 33}, color.RGBA{0x2a, 0x9d, 0x8f, 0xff}))); err != nil {
 		return fmt.Errorf("upload on FR: %w", err)
 	}
 
 	// Pages: the project's page, published, with the chart and a video;
 	// a draft sub-page; Lucas adds a paragraph from the FR node.
 	img := "/twinspace/materials/file?" + url.Values{"id": {id}, "m": {florence.ID}}.Encode()
-	home, err := itn.Pages().Save(ctx, marco, id, pages.Edit{Title: "Our project",
+	home, err := itn.TwinSpaces().Pages.Save(ctx, marco, id, pages.Edit{Title: "Our project",
 		Content: `<h2>Water around us</h2><p>Two schools, two rivers: the <strong>Arno</strong> in Florence and the <strong>Garonne</strong> in Toulouse. Each month our pupils measure how much water their school uses and compare.</p>` +
 			`<figure><img src="` + html.EscapeString(img) + `" alt="Water used by our school, week by week"><figcaption>Florence: litres per pupil per day</figcaption></figure>` +
 			`<p><iframe src="https://www.youtube-nocookie.com/embed/aqz-KE-bpKQ" title="Video"></iframe></p>`})
 	if err != nil {
 		return fmt.Errorf("page: %w", err)
 	}
-	if err := itn.Pages().Publish(ctx, marco, id, home.ID, true); err != nil {
+	if err := itn.TwinSpaces().Pages.Publish(ctx, marco, id, home.ID, true); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	if _, err := itn.Pages().Save(ctx, giulia, id, pages.Edit{Parent: home.ID, Title: "Week 1: how we measure",
+	if _, err := itn.TwinSpaces().Pages.Save(ctx, giulia, id, pages.Edit{Parent: home.ID, Title: "Week 1: how we measure",
 		Content: "<ol><li>Read the water meter on Monday at 8:00.</li><li>Read it again on Friday at 16:00.</li><li>Divide by the number of pupils and days.</li></ol>"}); err != nil {
 		return fmt.Errorf("sub-page: %w", err)
 	}
 	var onFR *twinfed.SpaceObject
 	if err := waitFor(ctx, 30*time.Second, func() error {
-		return frn.TwinSpaces().Store().View(func(txn *badger.Txn) (err error) {
+		return frn.TwinSpaces().Core.Store().View(func(txn *badger.Txn) (err error) {
 			onFR, err = twinspace.Object(txn, id, home.ID)
 			if err == nil && !onFR.Public {
 				err = errors.New("not published yet")
@@ -251,27 +251,27 @@ func (d *demoMain) fillTools(ctx context.Context, id string, it, fr *nodeMain, m
 	}); err != nil {
 		return err
 	}
-	if _, err := frn.Pages().Save(ctx, lucas, id, pages.Edit{Page: home.ID, Title: onFR.Title, Base: onFR.Version,
+	if _, err := frn.TwinSpaces().Pages.Save(ctx, lucas, id, pages.Edit{Page: home.ID, Title: onFR.Title, Base: onFR.Version,
 		Content: onFR.Content + "<p>Toulouse joins with the lycée's data from the Garonne: see the Materials tab.</p>"}); err != nil {
 		return fmt.Errorf("page edited on FR: %w", err)
 	}
 
 	// The forum: a discussion, a thread, replies from both countries.
-	disc, err := itn.Discuss().OpenDiscussion(ctx, marco, id, discuss.Input{Title: "Our measurements", Text: "Everything about how we measure and what we find."})
+	disc, err := itn.TwinSpaces().Forum.OpenDiscussion(ctx, marco, id, discuss.Input{Title: "Our measurements", Text: "Everything about how we measure and what we find."})
 	if err != nil {
 		return fmt.Errorf("discussion: %w", err)
 	}
-	thread, err := itn.Discuss().OpenThread(ctx, giulia, id, disc.ID, discuss.Input{Title: "Why does our school use more water in week 1?", Text: "Our figure for week 1 is much higher than the others. Any ideas?"})
+	thread, err := itn.TwinSpaces().Forum.OpenThread(ctx, giulia, id, disc.ID, discuss.Input{Title: "Why does our school use more water in week 1?", Text: "Our figure for week 1 is much higher than the others. Any ideas?"})
 	if err != nil {
 		return fmt.Errorf("thread: %w", err)
 	}
-	if err := waitFor(ctx, 30*time.Second, func() error { return demoHas(frn.TwinSpaces(), id, thread.ID) }); err != nil {
+	if err := waitFor(ctx, 30*time.Second, func() error { return demoHas(frn.TwinSpaces().Core, id, thread.ID) }); err != nil {
 		return err
 	}
-	if _, err := frn.Discuss().Reply(ctx, lea, id, thread.ID, discuss.Input{Text: "Maybe the gardens were watered that week? Ours are, in spring."}); err != nil {
+	if _, err := frn.TwinSpaces().Forum.Reply(ctx, lea, id, thread.ID, discuss.Input{Text: "Maybe the gardens were watered that week? Ours are, in spring."}); err != nil {
 		return fmt.Errorf("reply on FR: %w", err)
 	}
-	if _, err := frn.Discuss().Reply(ctx, lucas, id, thread.ID, discuss.Input{Text: "Good question! Let's check with the caretakers."}); err != nil {
+	if _, err := frn.TwinSpaces().Forum.Reply(ctx, lucas, id, thread.ID, discuss.Input{Text: "Good question! Let's check with the caretakers."}); err != nil {
 		return fmt.Errorf("reply on FR: %w", err)
 	}
 
@@ -281,13 +281,13 @@ func (d *demoMain) fillTools(ctx context.Context, id string, it, fr *nodeMain, m
 		p    *twinfed.Principal
 		text string
 	}{{it, marco, "Ciao a tutti! The meeting is on Thursday."}, {fr, lea, "Bonjour ! We have our first figures."}, {it, giulia, "Us too! Week 1 was strange."}} {
-		if _, err := m.n.Node().Chat().Send(ctx, m.p, id, m.text); err != nil {
+		if _, err := m.n.Node().TwinSpaces().Chat.Send(ctx, m.p, id, m.text); err != nil {
 			return fmt.Errorf("chat: %w", err)
 		}
 	}
 
 	// The public diary.
-	if _, err := itn.Diaries().Save(ctx, marco, id, "", "Our first month",
+	if _, err := itn.TwinSpaces().Diary.Save(ctx, marco, id, "", "Our first month",
 		`<p>This month our pupils measured the water their schools use. Florence: 48 litres per pupil a day on average; Toulouse will publish theirs next week.</p><p><img src="`+html.EscapeString(img)+`" alt="Water used by our school"></p>`); err != nil {
 		return fmt.Errorf("diary: %w", err)
 	}

@@ -54,7 +54,7 @@ func TestFediverse_DiaryOpenEdge(t *testing.T) {
 	}
 	waitVerified(t, gone, "Accept", 1)
 	gone.gone.Store(true)
-	if _, err := it.Node().Diaries().Save(context.Background(), teacher("maria"), p.ID, "", "Day three", "<p>Sun.</p>"); err != nil {
+	if _, err := it.Node().TwinSpaces().Diary.Save(context.Background(), teacher("maria"), p.ID, "", "Day three", "<p>Sun.</p>"); err != nil {
 		t.Fatal(err)
 	}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
@@ -149,7 +149,7 @@ func diaryOpenEdge(t *testing.T, it *fedNode, p *twinfed.Project, mode string) {
 
 	// A teacher posts; the follower gets Create{Article}, then Update and
 	// Delete.
-	post, err := it.Node().Diaries().Save(ctx, teacher("maria"), p.ID, "", "Day one at the river", "<p>We measured the <b>water</b>.</p>")
+	post, err := it.Node().TwinSpaces().Diary.Save(ctx, teacher("maria"), p.ID, "", "Day one at the river", "<p>We measured the <b>water</b>.</p>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func diaryOpenEdge(t *testing.T, it *fedNode, p *twinfed.Project, mode string) {
 	}
 
 	// Public objects without being listed: the outbox, the Article.
-	posts, err := it.Node().Diaries().PublicPosts(p.ID)
+	posts, err := it.Node().TwinSpaces().Diary.PublicPosts(p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,14 +187,14 @@ func diaryOpenEdge(t *testing.T, it *fedNode, p *twinfed.Project, mode string) {
 		t.Fatalf("an activity, unsigned: %d", resp)
 	}
 
-	if _, err := it.Node().Diaries().Save(ctx, teacher("luca"), p.ID, post.ID, "Day one at the river (corrected)", "<p>We measured the water twice.</p>"); err != nil {
+	if _, err := it.Node().TwinSpaces().Diary.Save(ctx, teacher("luca"), p.ID, post.ID, "Day one at the river (corrected)", "<p>We measured the water twice.</p>"); err != nil {
 		t.Fatal(err)
 	}
 	update := waitVerified(t, fedi, "Update", 1)
 	if obj, _ := update["object"].(map[string]any); obj["id"] != article || obj["name"] != "Day one at the river (corrected)" {
 		t.Fatalf("Update: %v", update)
 	}
-	if err := it.Node().Diaries().Delete(ctx, teacher("maria"), p.ID, post.ID); err != nil {
+	if err := it.Node().TwinSpaces().Diary.Delete(ctx, teacher("maria"), p.ID, post.ID); err != nil {
 		t.Fatal(err)
 	}
 	del := waitVerified(t, fedi, "Delete", 1)
@@ -267,7 +267,7 @@ func diaryOpenEdge(t *testing.T, it *fedNode, p *twinfed.Project, mode string) {
 	if code, msg := fedi.postJSON(diary+"/inbox", follow); code != http.StatusForbidden || !strings.Contains(msg, "blocked by this node's agency") {
 		t.Fatalf("Follow from a blocked server: %d %s", code, msg)
 	}
-	if _, err := it.Node().Diaries().Save(ctx, teacher("maria"), p.ID, "", "Day two", "<p>Rain.</p>"); err != nil {
+	if _, err := it.Node().TwinSpaces().Diary.Save(ctx, teacher("maria"), p.ID, "", "Day two", "<p>Rain.</p>"); err != nil {
 		t.Fatal(err)
 	}
 	if loc := staff.post("/agency/fediverse", "/agency/fediverse/unblock", url.Values{"domain": {"127.0.0.1"}}); !strings.Contains(loc, "done=unblocked") {

@@ -48,7 +48,7 @@ func TestFederation_Materials(t *testing.T) {
 	if err := png.Encode(&photo, img); err != nil {
 		t.Fatal(err)
 	}
-	o, err := it.Node().Materials().Upload(ctx, teacher("maria"), p.ID, "", "river.png", bytes.NewReader(photo.Bytes()))
+	o, err := it.Node().TwinSpaces().Materials.Upload(ctx, teacher("maria"), p.ID, "", "river.png", bytes.NewReader(photo.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +59,10 @@ func TestFederation_Materials(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		_, err = fr.Node().Materials().Material(v, o.ID)
+		_, err = fr.Node().TwinSpaces().Materials.Material(v, o.ID)
 		return err == nil
 	}, "the material's record never reached FR")
-	if _, err := fr.Node().Materials().Blobs().Stat(ctx, hash); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+	if _, err := fr.Node().TwinSpaces().Materials.Blobs().Stat(ctx, hash); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		t.Fatalf("FR holds the file before anyone read it: %v", err)
 	}
 
@@ -72,7 +72,7 @@ func TestFederation_Materials(t *testing.T) {
 	if code != 200 || !bytes.Equal(body, photo.Bytes()) {
 		t.Fatalf("jean reads the file on FR: %d, %d bytes of %d", code, len(body), photo.Len())
 	}
-	if _, err := fr.Node().Materials().Blobs().Stat(ctx, hash); err != nil {
+	if _, err := fr.Node().TwinSpaces().Materials.Blobs().Stat(ctx, hash); err != nil {
 		t.Fatalf("FR keeps no copy: %v", err)
 	}
 	code, _, body = jean.get("/twinspace/materials/thumb" + q)
@@ -105,12 +105,12 @@ func TestFederation_Materials(t *testing.T) {
 
 	// Deleted on IT: the tombstone reaches FR, which drops its copy; IT
 	// drops the original; the file is no longer served.
-	if err := it.Node().Materials().Delete(ctx, teacher("maria"), p.ID, o.ID); err != nil {
+	if err := it.Node().TwinSpaces().Materials.Delete(ctx, teacher("maria"), p.ID, o.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*fedNode{it, fr} {
 		consensustest.Eventually(t, 60*time.Second, func() bool {
-			_, err := n.Node().Materials().Blobs().Stat(ctx, hash)
+			_, err := n.Node().TwinSpaces().Materials.Blobs().Stat(ctx, hash)
 			return twinfed.ErrorCode(err) == twinfed.ENOTFOUND
 		}, n.Config.Country+" still holds the deleted file")
 	}

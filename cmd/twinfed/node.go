@@ -268,7 +268,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	svc := m.node.Service()
 	m.fed, err = federation.New(federation.Config{
 		Outbox: m.out, Country: cfg.Country, AgencyName: cfg.Agency.Name,
-		Actors: m.node.Directory(), Projects: m.node.Projects(), Usage: m.node.Accounts(), Followers: m.node.Social(), Diaries: m.node.Diaries(), Handler: svc,
+		Actors: m.node.Directory(), Projects: m.node.Projects(), Usage: m.node.Accounts(), Followers: m.node.Social(), Diaries: m.node.TwinSpaces().Diary, Handler: svc,
 	})
 	if err != nil {
 		return fmt.Errorf("node: federation: %w", err)

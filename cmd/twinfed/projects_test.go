@@ -32,7 +32,7 @@ func (n *fedNode) svc() *node.Service { return n.Node().Service() }
 
 func (n *fedNode) proj() *project.Service { return n.Node().Projects() }
 
-func (n *fedNode) ts() *twinspace.Service { return n.Node().TwinSpaces() }
+func (n *fedNode) ts() *twinspace.Service { return n.Node().TwinSpaces().Core }
 
 // befriend makes two members contacts, through their nodes.
 func befriend(t testing.TB, a *fedNode, au string, b *fedNode, bu string) {

@@ -40,11 +40,11 @@ func TestFederation_TwinSpaceForum(t *testing.T) {
 	}
 
 	// The home node's teacher opens a discussion and a thread.
-	disc, err := it.Node().Discuss().OpenDiscussion(ctx, teacher("maria"), p.ID, discuss.Input{Title: "Our rivers", Text: "Measurements and photos."})
+	disc, err := it.Node().TwinSpaces().Forum.OpenDiscussion(ctx, teacher("maria"), p.ID, discuss.Input{Title: "Our rivers", Text: "Measurements and photos."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	thread, err := it.Node().Discuss().OpenThread(ctx, teacher("maria"), p.ID, disc.ID, discuss.Input{Title: "Week 1", Text: "What did you measure?"})
+	thread, err := it.Node().TwinSpaces().Forum.OpenThread(ctx, teacher("maria"), p.ID, disc.ID, discuss.Input{Title: "Week 1", Text: "What did you measure?"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,41 +68,41 @@ func TestFederation_TwinSpaceForum(t *testing.T) {
 	}, "the pupil's member record never reached the home node")
 	lea := &twinfed.Principal{Username: creds[0].Username, Role: twinfed.RolePupil}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		tp, err := fr.Node().Discuss().Thread(view(fr, lea), thread.ID, 1)
+		tp, err := fr.Node().TwinSpaces().Forum.Thread(view(fr, lea), thread.ID, 1)
 		return err == nil && tp.Thread.Title == "Week 1"
 	}, "the thread never reached the partner node")
 
 	// Léa replies on FR: she sees it at once; it reaches IT.
-	reply, err := fr.Node().Discuss().Reply(ctx, lea, p.ID, thread.ID, discuss.Input{Text: "The water was 12 °C."})
+	reply, err := fr.Node().TwinSpaces().Forum.Reply(ctx, lea, p.ID, thread.ID, discuss.Input{Text: "The water was 12 °C."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tp, err := fr.Node().Discuss().Thread(view(fr, lea), thread.ID, 1); err != nil || len(tp.Replies) != 1 {
+	if tp, err := fr.Node().TwinSpaces().Forum.Thread(view(fr, lea), thread.ID, 1); err != nil || len(tp.Replies) != 1 {
 		t.Fatalf("the writer's own node: %v %+v", err, tp)
 	}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		ov, err := it.Node().Discuss().Overview(view(it, teacher("maria")))
+		ov, err := it.Node().TwinSpaces().Forum.Overview(view(it, teacher("maria")))
 		return err == nil && len(ov) == 1 && ov[0].Replies == 1 && ov[0].Unread == 1
 	}, "the pupil's reply never reached the home node")
-	tp, err := it.Node().Discuss().Thread(view(it, teacher("maria")), thread.ID, 1)
+	tp, err := it.Node().TwinSpaces().Forum.Thread(view(it, teacher("maria")), thread.ID, 1)
 	if err != nil || len(tp.Replies) != 1 || tp.Replies[0].ID != reply.ID || tp.Replies[0].Name != "Léa" || !tp.Replies[0].New {
 		t.Fatalf("the reply on the home node: %v %+v", err, tp)
 	}
 
 	// Maria answers, quoting Léa: it reaches FR, where jean has one unread
 	// reply more (Maria's reading on IT does not touch his markers).
-	if _, err := it.Node().Discuss().Reply(ctx, teacher("maria"), p.ID, thread.ID, discuss.Input{Text: "Well done!", Quote: reply.ID}); err != nil {
+	if _, err := it.Node().TwinSpaces().Forum.Reply(ctx, teacher("maria"), p.ID, thread.ID, discuss.Input{Text: "Well done!", Quote: reply.ID}); err != nil {
 		t.Fatal(err)
 	}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		tp, err := fr.Node().Discuss().Thread(view(fr, lea), thread.ID, 1)
+		tp, err := fr.Node().TwinSpaces().Forum.Thread(view(fr, lea), thread.ID, 1)
 		return err == nil && len(tp.Replies) == 2 && tp.Replies[1].Quote != nil && tp.Replies[1].Quote.Name == "Léa"
 	}, "the home node's reply never reached the partner node")
-	ov, err := fr.Node().Discuss().Overview(view(fr, teacher("jean")))
+	ov, err := fr.Node().TwinSpaces().Forum.Overview(view(fr, teacher("jean")))
 	if err != nil || len(ov) != 1 || ov[0].Replies != 2 || ov[0].Unread != 2 {
 		t.Fatalf("jean's overview on FR: %v %+v", err, ov)
 	}
-	if ov, _ := it.Node().Discuss().Overview(view(it, teacher("maria"))); ov[0].Unread != 0 || ov[0].Replies != 2 {
+	if ov, _ := it.Node().TwinSpaces().Forum.Overview(view(it, teacher("maria"))); ov[0].Unread != 0 || ov[0].Replies != 2 {
 		t.Fatalf("maria's overview on IT: %+v", ov)
 	}
 }

@@ -154,11 +154,11 @@ func TestFederation_TwinSpaceConverges(t *testing.T) {
 		return o
 	}
 	// A discussion and a thread on the home node, for everyone's replies.
-	disc, err := it.Node().Discuss().OpenDiscussion(ctx, teacher("maria"), p.ID, discuss.Input{Title: "Rivers", Text: "Our rivers."})
+	disc, err := it.Node().TwinSpaces().Forum.OpenDiscussion(ctx, teacher("maria"), p.ID, discuss.Input{Title: "Rivers", Text: "Our rivers."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	thread, err := it.Node().Discuss().OpenThread(ctx, teacher("maria"), p.ID, disc.ID, discuss.Input{Title: "Levels", Text: "Water levels."})
+	thread, err := it.Node().TwinSpaces().Forum.OpenThread(ctx, teacher("maria"), p.ID, disc.ID, discuss.Input{Title: "Levels", Text: "Water levels."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +169,13 @@ func TestFederation_TwinSpaceConverges(t *testing.T) {
 	work := func(s seat, tag string) int {
 		t.Helper()
 		who := teacher(s.user)
-		if _, err := s.n.Node().Pages().Save(ctx, who, p.ID, pages.Edit{Title: "Page " + tag, Content: "<p>Page " + tag + "</p>"}); err != nil {
+		if _, err := s.n.Node().TwinSpaces().Pages.Save(ctx, who, p.ID, pages.Edit{Title: "Page " + tag, Content: "<p>Page " + tag + "</p>"}); err != nil {
 			t.Fatalf("%s: page %s: %v", s.user, tag, err)
 		}
-		if _, err := s.n.Node().Discuss().Reply(ctx, who, p.ID, thread.ID, discuss.Input{Text: "Reply " + tag}); err != nil {
+		if _, err := s.n.Node().TwinSpaces().Forum.Reply(ctx, who, p.ID, thread.ID, discuss.Input{Text: "Reply " + tag}); err != nil {
 			t.Fatalf("%s: reply %s: %v", s.user, tag, err)
 		}
-		if _, err := s.n.Node().Chat().Send(ctx, who, p.ID, "Chat "+tag); err != nil {
+		if _, err := s.n.Node().TwinSpaces().Chat.Send(ctx, who, p.ID, "Chat "+tag); err != nil {
 			t.Fatalf("%s: chat %s: %v", s.user, tag, err)
 		}
 		return 4

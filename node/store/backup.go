@@ -3,9 +3,10 @@ package store
 import (
 	"fmt"
 
-	"github.com/dgraph-io/badger/v4"
 	"io"
 	"os"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // Backup writes a consistent copy of the whole store as of now to w while
