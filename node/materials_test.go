@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -418,5 +419,51 @@ func TestMaterials_NodeQuota(t *testing.T) {
 	}
 	if n.TwinSpaces().Materials.Blobs().Usage() != used || len(listing(t, n, anna, proj.ID).Files) != 1 {
 		t.Fatal("a refused upload changed what is stored")
+	}
+}
+
+// TestMaterials_QuotaHoldsForSimultaneousUploads: uploads at the same
+// moment cannot pass the TwinSpace's quota together (each one's limit is
+// computed before its file is read); those that would are refused with
+// the quota's message and leave nothing stored.
+func TestMaterials_QuotaHoldsForSimultaneousUploads(t *testing.T) {
+	n, proj, anna := materialsNode(t) // 1 MB a file, 2 MB a TwinSpace
+	ctx := context.Background()
+	const uploads = 8
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, uploads)
+	for i := range uploads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = n.TwinSpaces().Materials.Upload(ctx, anna, proj.ID, "", fmt.Sprintf("part-%d.png", i), bytes.NewReader(noise(900<<10)))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case twinfed.ErrorCode(err) != twinfed.ETOOLARGE || !strings.Contains(err.Error(), "may hold 2 MB in all"):
+			t.Fatalf("a refused upload: %v", err)
+		}
+	}
+	if ok != 2 {
+		t.Fatalf("%d uploads of 900 KB accepted at once in a TwinSpace of 2 MB, want 2", ok)
+	}
+	if used := n.TwinSpaces().Materials.Usage(proj.ID); used.Space != 2*900<<10 || len(listing(t, n, anna, proj.ID).Files) != 2 {
+		t.Fatalf("the TwinSpace uses %d bytes in %d files", used.Space, len(listing(t, n, anna, proj.ID).Files))
+	}
+	// The refused files' blobs are collected (in the background).
+	deadline := time.Now().Add(10 * time.Second)
+	for n.TwinSpaces().Materials.Blobs().Usage() > 2*900<<10+64<<10 { // the two files and their thumbnails at most
+		if time.Now().After(deadline) {
+			t.Fatalf("the blob store still holds %d bytes", n.TwinSpaces().Materials.Blobs().Usage())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -66,6 +66,11 @@ type Service struct {
 	// gcMu keeps the deletion of an unreferenced blob from racing an
 	// upload of the same content between its Put and its record.
 	gcMu sync.RWMutex
+	// quotaMu guards pending: the bytes of each TwinSpace's uploads
+	// stored but not yet recorded, which Usage counts as used, so that
+	// uploads at the same moment cannot pass a quota together.
+	quotaMu sync.Mutex
+	pending map[string]int64
 }
 
 // New builds the tool and registers its kinds (folder, material) with the
@@ -93,7 +98,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		}
 		d.Blobs = disk
 	}
-	s := &Service{cfg: cfg, spaces: d.Spaces, projects: d.Projects, blobs: d.Blobs, fetch: d.Fetch, log: d.Logger, base: d.Spaces.BaseURL(),
+	s := &Service{cfg: cfg, pending: map[string]int64{}, spaces: d.Spaces, projects: d.Projects, blobs: d.Blobs, fetch: d.Fetch, log: d.Logger, base: d.Spaces.BaseURL(),
 		thumbs: make(chan struct{}, 2)}
 	if !blob.PDFPreview() {
 		s.log.Info("materials: pdftoppm (poppler-utils) is not installed: PDFs get no first-page preview")
@@ -285,11 +290,19 @@ type Usage struct {
 
 // Usage returns project's and the node's use of their quotas.
 func (s *Service) Usage(project string) Usage {
+	s.quotaMu.Lock()
+	defer s.quotaMu.Unlock()
+	return s.usage(project)
+}
+
+// usage is Usage with quotaMu held.
+func (s *Service) usage(project string) Usage {
 	u := Usage{SpaceQuota: s.cfg.TwinSpaceQuota, Node: s.blobs.Usage(), NodeQuota: s.cfg.NodeQuota, MaxFile: s.cfg.MaxFileBytes}
 	_ = s.spaces.Store().View(func(txn *badger.Txn) error {
 		u.Space = usage(txn, project)
 		return nil
 	})
+	u.Space += s.pending[project]
 	return u
 }
 

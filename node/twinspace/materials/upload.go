@@ -50,14 +50,7 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, project, fol
 	if err != nil {
 		return nil, err
 	}
-	u := s.Usage(project)
-	limit, quota := s.cfg.MaxFileBytes, error(nil)
-	if left := u.SpaceQuota - u.Space; left < limit {
-		limit, quota = left, twinfed.Errorf(twinfed.ETOOLARGE, "This TwinSpace's files may hold %d MB in all and %d MB are used: delete files, or ask your national agency for more room.", u.SpaceQuota>>20, u.Space>>20)
-	}
-	if left := u.NodeQuota - u.Node; left < limit {
-		limit, quota = left, twinfed.Errorf(twinfed.ETOOLARGE, "This national node has no room left for files: ask your national agency.")
-	}
+	limit, quota := s.Usage(project).room(s.cfg.MaxFileBytes)
 	if limit <= 0 {
 		return nil, quota
 	}
@@ -70,6 +63,11 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, project, fol
 		}
 		return nil, err
 	}
+	if err := s.hold(project, ref.Size); err != nil {
+		go s.collect(ref.Hash)
+		return nil, err
+	}
+	defer s.release(project, ref.Size)
 	thumb := s.thumbnail(ctx, ref.Hash, typ)
 	o, err := s.spaces.Edit(ctx, p, project, twinfed.SpaceKindMaterial, "", func(v *twinspace.View, o *twinfed.SpaceObject) error {
 		o.Parent, o.Title = folder, name
@@ -85,6 +83,51 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, project, fol
 		return nil, err
 	}
 	return o, nil
+}
+
+// room returns the largest file that fits u's limits (the largest file,
+// the TwinSpace's quota, the node's) and the error that names the quota
+// which makes it smaller than max (nil when none does).
+func (u Usage) room(max int64) (int64, error) {
+	var quota error
+	if left := u.SpaceQuota - u.Space; left < max {
+		max, quota = left, twinfed.Errorf(twinfed.ETOOLARGE, "This TwinSpace's files may hold %d MB in all and %d MB are used: delete files, or ask your national agency for more room.", u.SpaceQuota>>20, u.Space>>20)
+	}
+	if left := u.NodeQuota - u.Node; left < max {
+		max, quota = left, twinfed.Errorf(twinfed.ETOOLARGE, "This national node has no room left for files: ask your national agency.")
+	}
+	return max, quota
+}
+
+// hold counts size bytes of a stored upload as used by project's
+// TwinSpace until release, and refuses them when, with the uploads that
+// were stored meanwhile, they pass a quota: Upload's limit was computed
+// before the file was read, and another upload may have used the room.
+// The node's count (the blob store's) holds every stored upload already.
+func (s *Service) hold(project string, size int64) error {
+	s.quotaMu.Lock()
+	defer s.quotaMu.Unlock()
+	u := s.usage(project)
+	u.Space += size
+	if u.Space > u.SpaceQuota || u.Node > u.NodeQuota {
+		u.Space -= size
+		_, quota := u.room(size)
+		if quota == nil { // the node's count holds this file: it alone passes
+			quota = twinfed.Errorf(twinfed.ETOOLARGE, "This national node has no room left for files: ask your national agency.")
+		}
+		return quota
+	}
+	s.pending[project] += size
+	return nil
+}
+
+// release ends hold once the upload's record is written (or refused).
+func (s *Service) release(project string, size int64) {
+	s.quotaMu.Lock()
+	defer s.quotaMu.Unlock()
+	if s.pending[project] -= size; s.pending[project] <= 0 {
+		delete(s.pending, project)
+	}
 }
 
 // thumbnail makes and stores the preview of a stored blob: its hash, ""
