@@ -9,11 +9,13 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/nodetest"
+	"github.com/twinfed/twinfed/node/twinspace/chat"
 )
 
 // The TwinSpace's chat on one node (node/twinspace/chat): who may write
@@ -325,5 +327,55 @@ func TestChat_StreamOutlivesServerTimeouts(t *testing.T) {
 	}
 	if ev := s.Next(t, 10*time.Second); ev.Type != "message" || !strings.Contains(ev.Data, sent.ID) {
 		t.Fatalf("after the server's timeouts: %+v", ev)
+	}
+}
+
+// TestChat_ArrivalLogIsKeptADay: the arrival log a reconnection catches
+// up from keeps each state for chat.ArrivalKeep, then the store drops it;
+// a reader whose cursor is older than that is told to reload.
+func TestChat_ArrivalLogIsKeptADay(t *testing.T) {
+	ctx := context.Background()
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	n := MustOpenNode(t, nodeOpts{localOnly: true, now: now})
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	_, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	p := nationalProject(t, n, anna, annaURL, brunoURL)
+	ts, room := n.TwinSpaces().Core, n.TwinSpaces().Chat
+	v, err := ts.OpenView(ctx, anna, p.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	before := room.Now()
+	clock.Add(int64(time.Millisecond))
+	if _, err := room.Send(ctx, anna, p.ID, "Today's message"); err != nil {
+		t.Fatal(err)
+	}
+	if got, more, err := room.Since(v, before, 10); err != nil || more || len(got) != 1 {
+		t.Fatalf("catch-up of a fresh message: %d states, more %v, %v", len(got), more, err)
+	}
+	// A day and a minute later the cursor is older than the log keeps.
+	clock.Add(int64(chat.ArrivalKeep + time.Minute))
+	if got, more, err := room.Since(v, before, 10); err != nil || !more || len(got) != 0 {
+		t.Fatalf("a cursor older than the log: %d states, more %v, %v (want a reload)", len(got), more, err)
+	}
+
+	// A state applied two days before the store's own clock has expired
+	// already: the log no longer holds it, though the message stays in
+	// the history.
+	clock.Store(time.Now().Add(-2 * chat.ArrivalKeep).UnixNano())
+	old := room.Now()
+	clock.Add(int64(time.Millisecond))
+	if _, err := room.Send(ctx, anna, p.ID, "An old message"); err != nil {
+		t.Fatal(err)
+	}
+	// (Today's message, stamped after it, is still there.)
+	if got, more, err := room.Since(v, old, 10); err != nil || more || len(got) != 1 || got[0].Message.Content != "Today's message" {
+		t.Fatalf("an expired state is still in the log: %d states, more %v, %v", len(got), more, err)
+	}
+	if msgs, _, err := room.History(v, ""); err != nil || len(msgs) != 2 {
+		t.Fatalf("history: %d messages, %v", len(msgs), err)
 	}
 }

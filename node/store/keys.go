@@ -130,7 +130,8 @@ const (
 	// PrefixChatArrival: sc/<project id> <arrival on this node, Unix nano,
 	// 19 digits> → chat message id (each state of a chat message in the
 	// order this node applied it: an event stream's catch-up after a
-	// reconnection). Owner: chat (node/twinspace/chat).
+	// reconnection), each expiring after chat.ArrivalKeep (a day). Owner:
+	// chat (node/twinspace/chat).
 	PrefixChatArrival = "sc/"
 
 	// PrefixForum: fm/<post id> → twinfed.ForumPost JSON (every partner-forum

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dgraph-io/badger/v4"
@@ -95,10 +96,18 @@ func (s *Service) Now() Cursor { return Cursor(s.ts.Now().UnixNano()) }
 
 func arrivalPrefix(project string) string { return store.PrefixChatArrival + project + " " }
 
+// ArrivalKeep is how long the arrival log keeps a state: a page away for
+// longer (a laptop asleep overnight) is told to reload rather than caught
+// up, and the log does not grow for ever.
+const ArrivalKeep = 24 * time.Hour
+
 // applied records, on every node, when this node applied a state of a
-// message (the event stream's catch-up reads it).
+// message (the event stream's catch-up reads it), for ArrivalKeep: the
+// store drops the record after that (Badger's expiry, at compaction).
 func (s *Service) applied(txn *badger.Txn, _, o *twinfed.SpaceObject) error {
-	return txn.Set([]byte(arrivalPrefix(o.Project)+Cursor(s.stamp()).String()), []byte(o.ID))
+	e := badger.NewEntry([]byte(arrivalPrefix(o.Project)+Cursor(s.stamp()).String()), []byte(o.ID))
+	e.ExpiresAt = uint64(s.ts.Now().Add(ArrivalKeep).Unix())
+	return txn.SetEntry(e)
 }
 
 // Send writes a message in project's chat as p.
@@ -167,9 +176,13 @@ type Change struct {
 }
 
 // Since returns the states of v's chat's messages this node applied after
-// cursor, in that order, at most limit (more: true when some were left
-// out), each message once in its latest state.
+// cursor, in that order, at most limit, each message once in its latest
+// state; more is true when some were left out, or when after is older
+// than the log keeps (ArrivalKeep): the reader reloads the page instead.
 func (s *Service) Since(v *twinspace.View, after Cursor, limit int) (out []Change, more bool, err error) {
+	if after < Cursor(s.ts.Now().Add(-ArrivalKeep).UnixNano()) {
+		return nil, true, nil
+	}
 	seen := map[string]bool{}
 	err = s.ts.Store().View(func(txn *badger.Txn) error {
 		prefix := []byte(arrivalPrefix(v.Project.ID))

@@ -18,5 +18,6 @@
 // notes: docs/twinspace-chat.md.
 //
 // Keys it owns (node/store/keys.go): store.PrefixChatArrival (sc/, the
-// order this node applied the messages' states in).
+// order this node applied the messages' states in, kept a day:
+// ArrivalKeep).
 package chat
