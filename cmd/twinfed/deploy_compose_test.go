@@ -15,7 +15,7 @@ import (
 )
 
 // TestDeploy_Compose checks the compose federation against its parts:
-// every Twinfed container has a healthcheck that runs `twinfed health` on
+// every member and node has a healthcheck that runs `twinfed health` on
 // its own /readyz; each node's base_url is an HTTPS site of the Caddyfile
 // that proxies to that node, and a network alias of Caddy's, so the nodes
 // reach each other through it; the nodes trust X-Forwarded-For from the
