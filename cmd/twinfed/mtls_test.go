@@ -217,6 +217,48 @@ func TestTLSEnsure_KeepsWhatIsThere(t *testing.T) {
 	if again["IT/IT.pem"] == first["IT/IT.pem"] || again["r1/r1.pem"] != first["r1/r1.pem"] || again["ca.pem"] != first["ca.pem"] {
 		t.Error("the run after removing IT did not remake IT alone")
 	}
+
+	// Unfit certificates are made anew: a member given a new host, one
+	// expiring within 30 days, one of another role under the name.
+	more := append(slices.Clone(args), "--member", "r1=registry-1.example")
+	if out, err := run(more...); err != nil || !strings.Contains(out, "not valid for registry-1.example") || strings.Count(out, "made") != 1 {
+		t.Fatalf("with a new host for r1: %v %s; want r1 made anew alone", err, out)
+	}
+	if c := mustParsePEMCert(t, read()["r1/r1.pem"]); c.VerifyHostname("registry-1.example") != nil || c.VerifyHostname("127.0.0.1") != nil {
+		t.Errorf("r1's new certificate is for %v %v", c.DNSNames, c.IPAddresses)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "IT")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("tls", "ensure", "--dir", dir, "--node", "IT", "--days", "10"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	if out, err := run(args...); err != nil || !strings.Contains(out, "expires on") {
+		t.Fatalf("with IT's certificate expiring in 10 days: %v %s; want it made anew", err, out)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "operator")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("tls", "ensure", "--dir", dir, "--node", "operator"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	if out, err := run(args...); err != nil || !strings.Contains(out, "not of role admin") {
+		t.Fatalf("with a node's certificate named operator: %v %s; want it made anew", err, out)
+	}
+
+	// A new CA: every certificate is made anew, with the new ca.pem.
+	for _, f := range []string{"ca.pem", "ca-key.pem"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := run(args...); err != nil || strings.Count(out, "not signed by this CA") != 3 {
+		t.Fatalf("after a new CA: %v %s; want the 3 certificates made anew", err, out)
+	}
+	final := read()
+	if final["IT/ca.pem"] != final["ca.pem"] || final["ca.pem"] == first["ca.pem"] {
+		t.Error("IT/ca.pem is not the new CA's certificate")
+	}
 }
 
 func mustParsePEMCert(t *testing.T, s string) *x509.Certificate {

@@ -4,9 +4,11 @@ package main
 // its members, operators and nodes (docs/operations.md, "Mutual TLS").
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -134,10 +136,11 @@ func issueCert(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, roleNa
 }
 
 // tlsEnsure is `twinfed tls ensure`: the CA when --dir has none, then each
-// certificate of --member, --node and --admin whose files are not in
-// <dir>/<name> yet. Existing files are kept, so that running it at every
-// start (compose's certs service) never rotates them; a renewal is
-// deleting a certificate's directory and running it again.
+// certificate of --member, --node and --admin that <dir>/<name> does not
+// hold yet, or holds unfit (see unfit: expiring within 30 days, another
+// CA's, missing a host). Fit files are kept, so that running it at every
+// start (compose's certs service) does not rotate them; deleting a
+// certificate's directory and running it again renews that one.
 func tlsEnsure(c *cli.Context) error {
 	fail := func(err error) error { return cli.Exit("twinfed tls ensure: "+err.Error(), exitCode(err)) }
 	type want struct {
@@ -209,21 +212,55 @@ func tlsEnsure(c *cli.Context) error {
 	}
 	for _, w := range wants {
 		sub := filepath.Join(d, w.name)
-		if exists(filepath.Join(sub, w.name+".pem")) && exists(filepath.Join(sub, w.name+"-key.pem")) {
+		why := unfit(sub, w.name, w.role, w.hosts, ca)
+		if why == "" {
 			fmt.Fprintf(c.App.Writer, "%s certificate kept in %s\n", w.role, sub)
 		} else {
 			if err := issueCert(sub, ca, caKey, w.role, w.name, w.hosts, c.Int("days")); err != nil {
 				return fail(err)
 			}
-			fmt.Fprintf(c.App.Writer, "%s certificate made in %s\n", w.role, sub)
+			fmt.Fprintf(c.App.Writer, "%s certificate made in %s (%s)\n", w.role, sub, why)
 		}
-		if !exists(filepath.Join(sub, "ca.pem")) {
+		if old, _ := os.ReadFile(filepath.Join(sub, "ca.pem")); !bytes.Equal(old, caPEM) {
 			if err := os.WriteFile(filepath.Join(sub, "ca.pem"), caPEM, 0o644); err != nil {
 				return fail(err)
 			}
 		}
 	}
 	return nil
+}
+
+// renewBefore is how long before it expires ensure makes a certificate anew.
+const renewBefore = 30 * 24 * time.Hour
+
+// unfit says why the certificate NAME in dir must be made (anew): none
+// there, its key not matching, another CA's, another role's, not valid
+// for one of hosts, or expiring within renewBefore; "" when it is kept.
+func unfit(dir, name, roleName string, hosts []string, ca *x509.Certificate) string {
+	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "none there"
+	}
+	if err != nil {
+		return "the one there is unreadable: " + err.Error()
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	switch {
+	case err != nil:
+		return "the one there is unreadable: " + err.Error()
+	case cert.CheckSignatureFrom(ca) != nil:
+		return "the one there is not signed by this CA"
+	case !slices.Contains(cert.Subject.OrganizationalUnit, certRoles[roleName]):
+		return "the one there is not of role " + roleName
+	case time.Until(cert.NotAfter) < renewBefore:
+		return "the one there expires on " + cert.NotAfter.UTC().Format(time.DateOnly)
+	}
+	for _, h := range hosts {
+		if cert.VerifyHostname(h) != nil {
+			return "the one there is not valid for " + h
+		}
+	}
+	return ""
 }
 
 // issueCertCheck reports what issueCert would refuse in its arguments.
@@ -243,11 +280,6 @@ func issueCertCheck(roleName, name string, hosts []string) error {
 		}
 	}
 	return nil
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // issue makes a P-256 key and a certificate from tmpl signed by ca (self-
