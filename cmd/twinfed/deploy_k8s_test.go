@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/twinfed/twinfed/config"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -267,5 +268,119 @@ func TestDeploy_KubernetesRestricted(t *testing.T) {
 				t.Error("no required pod anti-affinity keeps the members on distinct machines (topologyKey kubernetes.io/hostname)")
 			}
 		})
+	}
+}
+
+// TestDeploy_KubernetesMutualTLS checks that the registry's members and the
+// nodes speak mutual TLS: every member's config (rendered for each pod of
+// the StatefulSet) has [tls] and every node's [registry_tls] with https://
+// members; each file they name is a key of a Secret that secrets.example.yaml
+// templates, mounted read-only at the file's directory; the members' probes
+// speak HTTPS.
+func TestDeploy_KubernetesMutualTLS(t *testing.T) {
+	docs, secretDocs := kubeDocs(t)
+	secretKeys := map[string]obj{}
+	for _, d := range secretDocs {
+		secretKeys[yamlStr(d, "metadata", "name")], _ = yamlAt(d, "stringData").(obj)
+	}
+	configMaps := map[string]string{}
+	for _, d := range docs {
+		if yamlStr(d, "kind") == "ConfigMap" {
+			for _, v := range yamlAt(d, "data").(obj) {
+				configMaps[yamlStr(d, "metadata", "name")] = v.(string)
+			}
+		}
+	}
+	env := []string{"TWINFED_ADMIN_TOKEN=0123456789abcdef0123456789abcdef"}
+	var members, nodes int
+	for _, w := range docs {
+		kind := yamlStr(w, "kind")
+		if kind != "StatefulSet" && kind != "Deployment" {
+			continue
+		}
+		name := kind + "/" + yamlStr(w, "metadata", "name")
+		t.Run(name, func(t *testing.T) {
+			pod := yamlAt(w, "spec", "template", "spec")
+			var toml string
+			for _, v := range yamlList(pod, "volumes") {
+				if cm := yamlStr(v, "configMap", "name"); configMaps[cm] != "" {
+					toml = configMaps[cm]
+				}
+			}
+			c := yamlList(pod, "containers")[0]
+			// inSecret checks that path is a key of a Secret mounted
+			// read-only at its directory.
+			inSecret := func(path string) {
+				t.Helper()
+				for _, m := range yamlList(c, "volumeMounts") {
+					if yamlStr(m, "mountPath") != filepath.Dir(path) {
+						continue
+					}
+					if yamlAt(m, "readOnly") != true {
+						t.Errorf("%s is mounted read-write", yamlStr(m, "mountPath"))
+					}
+					for _, v := range yamlList(pod, "volumes") {
+						if yamlStr(v, "name") != yamlStr(m, "name") {
+							continue
+						}
+						secret := yamlStr(v, "secret", "secretName")
+						if _, ok := secretKeys[secret][filepath.Base(path)]; !ok {
+							t.Errorf("%s: no key %s in Secret %q of secrets.example.yaml", path, filepath.Base(path), secret)
+						}
+						return
+					}
+				}
+				t.Errorf("%s is in no mounted Secret", path)
+			}
+			file := filepath.Join(t.TempDir(), "config.toml")
+			if strings.Contains(toml, "node_id") {
+				members++
+				replicas, _ := yamlAt(w, "spec", "replicas").(int)
+				for i := range replicas {
+					pod := yamlStr(w, "metadata", "name") + "-" + fmt.Sprint(i)
+					if err := os.WriteFile(file, []byte(strings.ReplaceAll(toml, "POD_NAME", pod)), 0o600); err != nil {
+						t.Fatal(err)
+					}
+					cfg := config.DefaultRegistry()
+					if err := config.LoadEnv(file, &cfg, env); err != nil {
+						t.Fatal(err)
+					}
+					if !cfg.TLS.Enabled() {
+						t.Fatalf("member %s speaks plain TCP and HTTP: its config has no [tls]", pod)
+					}
+					for _, f := range []string{cfg.TLS.CertFile, cfg.TLS.KeyFile, cfg.TLS.ClientCAFile} {
+						inSecret(f)
+					}
+				}
+				for _, probe := range []string{"readinessProbe", "livenessProbe"} {
+					if s := yamlStr(c, probe, "httpGet", "scheme"); s != "HTTPS" {
+						t.Errorf("the %s speaks %q to an HTTPS port; want scheme HTTPS", probe, s)
+					}
+				}
+				return
+			}
+			nodes++
+			if err := os.WriteFile(file, []byte(toml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg := config.DefaultNode()
+			if err := config.LoadEnv(file, &cfg, env); err != nil {
+				t.Fatal(err)
+			}
+			if cfg.RegistryTLS.CertFile == "" {
+				t.Fatal("the node shows no client certificate to the registry: its config has no [registry_tls] cert_file")
+			}
+			for _, r := range cfg.Registry {
+				if !strings.HasPrefix(r, "https://") {
+					t.Errorf("the node reaches the registry at %s, over plain HTTP", r)
+				}
+			}
+			for _, f := range []string{cfg.RegistryTLS.CAFile, cfg.RegistryTLS.CertFile, cfg.RegistryTLS.KeyFile} {
+				inSecret(f)
+			}
+		})
+	}
+	if members == 0 || nodes == 0 {
+		t.Fatalf("found %d registry and %d node workloads", members, nodes)
 	}
 }

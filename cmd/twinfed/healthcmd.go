@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,12 +22,22 @@ func healthCommand() *cli.Command {
 			&cli.StringFlag{Name: "url", Value: "http://127.0.0.1:8080/readyz", Usage: "the URL to ask, e.g. a node's or a member's /readyz or /healthz"},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "how long to wait for the answer"},
 			&cli.BoolFlag{Name: "insecure", Usage: "accept any TLS certificate (a node's own certificate for 127.0.0.1)"},
+			&cli.StringFlag{Name: "tls-ca", Usage: "PEM file of the CA that signed the server's certificate (a registry member's: the cluster's CA)"},
 		},
 		Action: func(c *cli.Context) error {
 			client := &http.Client{Timeout: c.Duration("timeout")}
-			if c.Bool("insecure") {
+			if c.Bool("insecure") || c.String("tls-ca") != "" {
 				tr := http.DefaultTransport.(*http.Transport).Clone()
-				tr.TLSClientConfig.InsecureSkipVerify = true // asked for: the check talks to its own process
+				tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+				if c.Bool("insecure") {
+					tr.TLSClientConfig.InsecureSkipVerify = true // asked for: the check talks to its own process
+				} else {
+					cas, err := loadCAs(c.String("tls-ca"))
+					if err != nil {
+						return cli.Exit("twinfed health: "+err.Error(), 1)
+					}
+					tr.TLSClientConfig.RootCAs = cas
+				}
 				client.Transport = tr
 			}
 			resp, err := client.Get(c.String("url"))

@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"maps"
 	"net"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +150,126 @@ func TestNodeMain_RegistryOverMutualTLS(t *testing.T) {
 	if err != nil || back.LegalName != s.LegalName {
 		t.Fatalf("the registry has %+v, %v", back, err)
 	}
+}
+
+// `twinfed tls ensure` makes the CA and a directory per certificate (its
+// files and a copy of ca.pem), keeps them all when run again, makes only
+// what went missing, and refuses a bad list before writing anything.
+func TestTLSEnsure_KeepsWhatIsThere(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"tls", "ensure", "--dir", dir, "--member", "r1=registry-1", "--member", "r1=127.0.0.1", "--node", "IT", "--admin", "operator"}
+	for _, bad := range [][]string{
+		{"--member", "r1"},
+		{"--member", "r1=a,b"}, // one host each
+		{"--node", "../IT"},
+		{"--node", "IT", "--admin", "IT"},
+		{"--node", "ca"},
+	} {
+		if out, err := run(append([]string{"tls", "ensure", "--dir", dir}, bad...)...); err == nil {
+			t.Fatalf("ensure %v: %s; want refused", bad, out)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Fatalf("ensure %v refused but wrote %v", bad, ents)
+		}
+	}
+	if out, err := run(args...); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	files := []string{"ca.pem", "ca-key.pem", "r1/ca.pem", "r1/r1.pem", "r1/r1-key.pem", "IT/ca.pem", "IT/IT.pem", "IT/IT-key.pem",
+		"operator/ca.pem", "operator/operator.pem", "operator/operator-key.pem"}
+	read := func() map[string]string {
+		m := map[string]string{}
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[f] = string(b)
+		}
+		return m
+	}
+	first := read()
+	if first["r1/ca.pem"] != first["ca.pem"] {
+		t.Error("r1/ca.pem is not the CA's certificate")
+	}
+	cert := mustParsePEMCert(t, first["r1/r1.pem"])
+	if cert.Subject.OrganizationalUnit[0] != consensus.RoleMember || !slices.Equal(cert.DNSNames, []string{"registry-1"}) || len(cert.IPAddresses) != 1 {
+		t.Errorf("r1's certificate: OU %v, DNS %v, IP %v", cert.Subject.OrganizationalUnit, cert.DNSNames, cert.IPAddresses)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "IT", "IT-key.pem")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("IT's key: %v %v, want mode 0600", fi.Mode(), err)
+	}
+
+	out, err := run(args...)
+	if err != nil || strings.Contains(out, "made") {
+		t.Fatalf("second run: %v %s; want everything kept", err, out)
+	}
+	if !maps.Equal(read(), first) {
+		t.Fatal("a second run changed the files")
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "IT")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(args...); err != nil || strings.Count(out, "made") != 1 {
+		t.Fatalf("after removing IT: %v %s; want IT's certificate made alone", err, out)
+	}
+	again := read()
+	if again["IT/IT.pem"] == first["IT/IT.pem"] || again["r1/r1.pem"] != first["r1/r1.pem"] || again["ca.pem"] != first["ca.pem"] {
+		t.Error("the run after removing IT did not remake IT alone")
+	}
+
+	// Unfit certificates are made anew: a member given a new host, one
+	// expiring within 30 days, one of another role under the name.
+	more := append(slices.Clone(args), "--member", "r1=registry-1.example")
+	if out, err := run(more...); err != nil || !strings.Contains(out, "not valid for registry-1.example") || strings.Count(out, "made") != 1 {
+		t.Fatalf("with a new host for r1: %v %s; want r1 made anew alone", err, out)
+	}
+	if c := mustParsePEMCert(t, read()["r1/r1.pem"]); c.VerifyHostname("registry-1.example") != nil || c.VerifyHostname("127.0.0.1") != nil {
+		t.Errorf("r1's new certificate is for %v %v", c.DNSNames, c.IPAddresses)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "IT")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("tls", "ensure", "--dir", dir, "--node", "IT", "--days", "10"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	if out, err := run(args...); err != nil || !strings.Contains(out, "expires on") {
+		t.Fatalf("with IT's certificate expiring in 10 days: %v %s; want it made anew", err, out)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "operator")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("tls", "ensure", "--dir", dir, "--node", "operator"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	if out, err := run(args...); err != nil || !strings.Contains(out, "not of role admin") {
+		t.Fatalf("with a node's certificate named operator: %v %s; want it made anew", err, out)
+	}
+
+	// A new CA: every certificate is made anew, with the new ca.pem.
+	for _, f := range []string{"ca.pem", "ca-key.pem"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := run(args...); err != nil || strings.Count(out, "not signed by this CA") != 3 {
+		t.Fatalf("after a new CA: %v %s; want the 3 certificates made anew", err, out)
+	}
+	final := read()
+	if final["IT/ca.pem"] != final["ca.pem"] || final["ca.pem"] == first["ca.pem"] {
+		t.Error("IT/ca.pem is not the new CA's certificate")
+	}
+}
+
+func mustParsePEMCert(t *testing.T, s string) *x509.Certificate {
+	t.Helper()
+	b, _ := pem.Decode([]byte(s))
+	if b == nil {
+		t.Fatalf("not PEM: %q", s)
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
