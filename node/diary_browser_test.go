@@ -48,7 +48,10 @@ func browserDiary(t *testing.T, browser context.Context) {
 	b.open("/language?lang=it&next=" + url.QueryEscape(diaryTab))
 	b.wantText("#diary-title", cat.T("it", "diary.title"))
 	clean(b, "it")
-	b.typeIn("#diary-content", "Oggi al fiume abbiamo misurato l'acqua.")
+	// The text in the formatting editor, with a word in bold.
+	b.do("write the post", chromedp.Click(chromedp.CSS(".editor-area")), chromedp.KeyEvent("Oggi al fiume "),
+		chromedp.Click(chromedp.CSS("[data-cmd=bold]")), chromedp.KeyEvent("abbiamo misurato"),
+		chromedp.Click(chromedp.CSS("[data-cmd=bold]")), chromedp.KeyEvent(" l'acqua."))
 	b.load("pubblicare senza titolo", 400, chromedp.Click(chromedp.CSS(`form[action="/twinspace/diary/save"] button[type=submit]`)))
 	b.wantContains("#title-error", cat.T("it", "Give the post a title of at most 200 characters."))
 	clean(b, "it")
@@ -56,6 +59,7 @@ func browserDiary(t *testing.T, browser context.Context) {
 	b.click("pubblicare", `form[action="/twinspace/diary/save"] button[type=submit]`)
 	b.wantContains(".flash", cat.T("it", "flash.diary_published"))
 	b.wantText("article.diary-post h3", "Una giornata al fiume")
+	b.wantContains("article.diary-post .content strong, article.diary-post .content b", "abbiamo misurato")
 	clean(b, "it")
 
 	// In French, a visitor without an account reads it.
@@ -66,7 +70,7 @@ func browserDiary(t *testing.T, browser context.Context) {
 		v.open("/language?lang=fr&next=" + url.QueryEscape(page))
 		v.wantText("#diary-title", cat.T("fr", "diary.title"))
 		v.wantText("article.diary-post h3", "Una giornata al fiume")
-		v.wantContains("article.diary-post .content", "abbiamo misurato l'acqua")
+		v.wantContains("article.diary-post .content strong, article.diary-post .content b", "abbiamo misurato")
 		if n := eval[int](v, `document.querySelectorAll('form[action="/twinspace/diary/save"]').length`); n != 0 {
 			t.Fatalf("the visitor sees the diary's form on %s", page)
 		}

@@ -72,10 +72,11 @@ func New(d Deps) *Service {
 // the TwinSpace, by its URL on the node that serves it.
 var materialSrc = regexp.MustCompile(`^/twinspace/materials/file\?id=[^&"<>\s]+&(?:amp;)?m=[^&"<>\s]+$`)
 
-// Policy is the members' HTML policy with images from Materials.
+// Policy is the members' HTML policy with headings, quotes, tables (what
+// the formatting editor makes, but embeds) and images from Materials.
 func Policy() *bluemonday.Policy {
 	p := web.NewHTMLPolicy()
-	p.AllowElements("h2", "h3", "blockquote")
+	p.AllowElements("h2", "h3", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "caption")
 	p.AllowAttrs("src").Matching(materialSrc).OnElements("img")
 	p.AllowAttrs("alt").OnElements("img")
 	p.AllowRelativeURLs(true)

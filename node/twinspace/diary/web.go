@@ -67,10 +67,11 @@ type pageData struct {
 	twinspace.Frame
 	Posts   []Post
 	CanPost bool
-	Editing *Post  // the post being changed, when ?edit= names one the reader may change
-	Atom    string // the feed's URL
-	Actor   string // the diary's fediverse actor (on the home node)
-	Handle  string // its WebFinger address, acct without the scheme
+	Editing *Post       // the post being changed, when ?edit= names one the reader may change
+	Editor  *web.Editor // the post's text in the formatting editor (images from Materials, no embeds), when CanPost
+	Atom    string      // the feed's URL
+	Actor   string      // the diary's fediverse actor (on the home node)
+	Handle  string      // its WebFinger address, acct without the scheme
 }
 
 func (h *Web) page(w http.ResponseWriter, r *http.Request) { h.render(w, r, nil, nil) }
@@ -115,6 +116,16 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, v *twinspace.View, 
 	}
 	p := h.kit.NewPage(w, r, "title.twinspace")
 	p.Nav = "projects"
+	if ferr != nil {
+		p.Form = r.PostForm // the editor shows what was sent
+	}
+	if d.CanPost {
+		text := ""
+		if d.Editing != nil {
+			text = d.Editing.Content
+		}
+		d.Editor = p.Editor("content", "diary.content", text, "/api/v1/twinspace/pages/images?id="+url.QueryEscape(v.Project.ID), "")
+	}
 	p.Data = d
 	if ferr != nil {
 		h.kit.Fail(w, r, "twinspace_diary", p, ferr)
