@@ -12,7 +12,6 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/node/nodetest"
-	"github.com/twinfed/twinfed/node/project"
 )
 
 // The TwinSpace's chat across real nodes (the `twinfed node serve`
@@ -20,15 +19,13 @@ import (
 // one node reaches the event streams its partners' pages hold open on
 // theirs, as does its removal.
 
-// chatSpace founds a project with one teacher on each node (the first
-// node's founds it, the second's co-founds it, the others' are invited
-// once it is approved), has every agency approve its member, and waits
-// until every node holds every approval: each node then gets every
-// TwinSpace object. It returns the project's id and the teachers'
-// usernames, node by node (teacher<country>, password "correct horse 1").
+// chatSpace seeds one teacher on each node, friends of the first node's,
+// and makes them partners of an approved project (approvedProject): each
+// node then gets every TwinSpace object. It returns the project's id and
+// the teachers' usernames, node by node (teacher<country>, password
+// "correct horse 1").
 func chatSpace(tb testing.TB, nodes ...*fedNode) (string, []string) {
 	tb.Helper()
-	ctx := context.Background()
 	users, actors := make([]string, len(nodes)), make([]string, len(nodes))
 	for i, n := range nodes {
 		for _, o := range nodes {
@@ -42,54 +39,11 @@ func chatSpace(tb testing.TB, nodes ...*fedNode) (string, []string) {
 	for i := 1; i < len(nodes); i++ {
 		befriend(tb, nodes[0], users[0], nodes[i], users[i])
 	}
-	view := func(n *fedNode, who *twinfed.Principal, id, what string, cond func(v *project.ProjectView) bool) {
-		tb.Helper()
-		consensustest.Eventually(tb, 60*time.Second, func() bool {
-			v, err := n.proj().ViewProject(ctx, who, id)
-			return err == nil && cond(v)
-		}, n.Config.Country+": "+what)
-	}
-	decide := func(i int, id string) {
-		tb.Helper()
-		view(nodes[i], officer, id, "the agency may decide", func(v *project.ProjectView) bool { return canDecide(v, actors[i]) })
-		if _, err := nodes[i].proj().DecideParticipation(ctx, officer, id, actors[i], true, ""); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	d := describe("Chatting across Europe")
-	d.SchoolID, d.Partner = strings.ToLower(nodes[0].Config.Country)+"-school-"+users[0], actors[1]
-	p, err := nodes[0].proj().CreateProject(ctx, teacher(users[0]), d)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for i := 1; i < len(nodes); i++ {
-		if i > 1 {
-			if _, err := nodes[0].proj().InvitePartner(ctx, teacher(users[0]), p.ID, actors[i]); err != nil {
-				tb.Fatal(err)
-			}
-		}
-		view(nodes[i], teacher(users[i]), p.ID, "the invitation", func(v *project.ProjectView) bool { return v.CanAnswer })
-		if _, err := nodes[i].proj().AnswerInvitation(ctx, teacher(users[i]), p.ID, true, ""); err != nil {
-			tb.Fatal(err)
-		}
-		if i == 1 {
-			decide(0, p.ID)
-		}
-		decide(i, p.ID)
-		if i == 1 {
-			view(nodes[0], teacher(users[0]), p.ID, "the project approved", func(v *project.ProjectView) bool { return v.State == twinfed.ProjectApproved })
-		}
-	}
+	seats := make([]seat, len(nodes))
 	for i, n := range nodes {
-		view(n, teacher(users[i]), p.ID, "every partner approved", func(v *project.ProjectView) bool {
-			for _, a := range actors {
-				if status(v, a) != twinfed.PartnerApproved {
-					return false
-				}
-			}
-			return v.TwinSpace != ""
-		})
+		seats[i] = seat{n, users[i]}
 	}
+	p := approvedProject(tb, "Chatting across Europe", seats[0], seats[1:]...)
 	return p.ID, users
 }
 
