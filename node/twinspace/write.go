@@ -29,20 +29,11 @@ import (
 // reader's role (twinfed.SpaceCan, through the kind's rules), versions it,
 // applies it and sends it. fn's error is returned as it is.
 func (s *Service) Edit(ctx context.Context, p *twinfed.Principal, project string, kind twinfed.SpaceKind, id string, fn func(v *View, o *twinfed.SpaceObject) error) (*twinfed.SpaceObject, error) {
-	var out *twinfed.SpaceObject
-	err := s.update(func(txn *badger.Txn) error {
-		v, err := s.view(txn, p, project, false)
-		if err != nil {
-			return err
-		}
-		if err := v.RequireMember(); err != nil {
-			return err
-		}
-		o, err := s.edit(txn, v, kind, id, fn)
-		out = o
-		return err
-	})
-	return out, err
+	out, err := s.EditAll(ctx, p, project, Step{Kind: kind, ID: id, Fn: fn})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
 }
 
 // edit is Edit within txn, for v's reader.
