@@ -44,7 +44,7 @@ func OpenDisk(dir string) (*Disk, error) {
 		return nil, fmt.Errorf("blob: %w", err)
 	}
 	d := &Disk{dir: dir}
-	if err := d.removeTemps(); err != nil {
+	if err := removeTemps(filepath.Join(dir, tmpDir)); err != nil {
 		return nil, err
 	}
 	n, err := d.count()
@@ -58,9 +58,8 @@ func OpenDisk(dir string) (*Disk, error) {
 // Dir returns the store's directory.
 func (d *Disk) Dir() string { return d.dir }
 
-// removeTemps removes what Puts cut short by a crash left in tmp/.
-func (d *Disk) removeTemps() error {
-	tmp := filepath.Join(d.dir, tmpDir)
+// removeTemps removes what Puts cut short by a crash left in tmp.
+func removeTemps(tmp string) error {
 	entries, err := os.ReadDir(tmp)
 	if err != nil {
 		return fmt.Errorf("blob: %w", err)
