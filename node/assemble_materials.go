@@ -10,7 +10,8 @@ import (
 
 // The assembly of the TwinSpace's Materials tab (node/twinspace/materials):
 // built on the TwinSpace core, with the node's blob store in
-// Options.Materials.Dir (<Dir>/blobs by default), partner nodes' files
+// Options.Materials.Dir (<Dir>/blobs by default) or Options.Blobs (object
+// storage), partner nodes' files
 // fetched with Options.FetchFile, and its files served to other nodes
 // behind the signature check.
 
@@ -22,7 +23,7 @@ func assembleMaterials(s *Service, o Options) error {
 	if cfg.Dir == "" {
 		cfg.Dir = filepath.Join(o.Dir, "blobs")
 	}
-	m, err := materials.New(cfg, materials.Deps{Spaces: s.twinspaces, Projects: s.projects, Fetch: o.FetchFile, Logger: s.log})
+	m, err := materials.New(cfg, materials.Deps{Spaces: s.twinspaces, Projects: s.projects, Blobs: o.Blobs, Fetch: o.FetchFile, Logger: s.log})
 	if err != nil {
 		return err
 	}
