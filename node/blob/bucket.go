@@ -228,6 +228,17 @@ func (b *Bucket) List(ctx context.Context, prefix string, fn func(ObjectInfo) er
 	return nil
 }
 
+// Names returns the names of the objects that start with prefix, in
+// their order.
+func (b *Bucket) Names(ctx context.Context, prefix string) ([]string, error) {
+	var out []string
+	err := b.List(ctx, prefix, func(oi ObjectInfo) error {
+		out = append(out, oi.Name)
+		return nil
+	})
+	return out, err
+}
+
 // errStoreDown is what a reader or uploader is told when the object
 // storage cannot be reached or fails; the cause is in the wrapped error,
 // for the log.
