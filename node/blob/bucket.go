@@ -151,7 +151,7 @@ type ObjectInfo struct {
 // io.ReaderAt (a file) is sent in parts in parallel.
 func (b *Bucket) Put(ctx context.Context, name string, r io.Reader, size int64) error {
 	_, err := b.client.PutObject(ctx, b.bucket, b.key(name), r, size, minio.PutObjectOptions{
-		ContentType: "application/octet-stream", PartSize: partSize, NumThreads: 2,
+		ContentType: "application/octet-stream", PartSize: partSize, NumThreads: 2, DisableContentSha256: true,
 	})
 	if err != nil {
 		return b.fail("upload "+name, err)
