@@ -38,6 +38,9 @@ type S3Config struct {
 	// Transport carries the requests; nil: a transport of our own, with
 	// the timeouts of a server that may be slow but not dead.
 	Transport http.RoundTripper
+	// PartSize is the size of a multipart upload's parts, at least 5 MiB
+	// (S3's least); zero: 128 MiB (see partSize).
+	PartSize int64
 }
 
 // CheckEndpoint returns what is wrong with an endpoint URL, or nil: an
@@ -68,12 +71,16 @@ type Bucket struct {
 	client *minio.Client
 	bucket string
 	prefix string
+	part   uint64 // the multipart uploads' part size
 	where  string // s3://bucket/prefix at endpoint, for messages
 }
 
-// partSize is the size of a multipart upload's parts: a file above it is
-// sent in parts, two at a time (each part's buffer is held in memory).
-const partSize = 16 << 20
+// partSize is the size of a multipart upload's parts: a file up to it is
+// one PUT (the server then has no parts to join, a copy less), a larger
+// one is sent in parts, two at a time. Read from a file (an io.ReaderAt),
+// a part is not held in memory, whatever its size; 128 MiB parts take a
+// 10 GB file (the largest max_file_mb) in 80, well within S3's 10,000.
+const partSize = 128 << 20
 
 // OpenBucket connects to the bucket of cfg and checks that it exists and
 // that the keys may list it, so that a node or registry member with a
@@ -121,7 +128,11 @@ func OpenBucket(ctx context.Context, cfg S3Config) (*Bucket, error) {
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
-	b := &Bucket{client: c, bucket: cfg.Bucket, prefix: prefix, where: fmt.Sprintf("s3://%s/%s at %s", cfg.Bucket, prefix, cfg.Endpoint)}
+	part := uint64(partSize)
+	if cfg.PartSize > 0 {
+		part = uint64(max(cfg.PartSize, 5<<20))
+	}
+	b := &Bucket{client: c, bucket: cfg.Bucket, prefix: prefix, part: part, where: fmt.Sprintf("s3://%s/%s at %s", cfg.Bucket, prefix, cfg.Endpoint)}
 	ok, err := c.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("blob: %s: %w", b.where, err)
@@ -148,10 +159,13 @@ type ObjectInfo struct {
 
 // Put stores size bytes of r as the object name, whole or not at all (an
 // object appears only once its upload completes). A reader that is an
-// io.ReaderAt (a file) is sent in parts in parallel.
+// io.ReaderAt (a file) is sent in parts in parallel, without buffering.
+// The payload is not signed (UNSIGNED-PAYLOAD: the request is): signing
+// it would hash every byte with SHA-256 once more, and our callers know
+// its hash already; over https, TLS protects it on the way.
 func (b *Bucket) Put(ctx context.Context, name string, r io.Reader, size int64) error {
 	_, err := b.client.PutObject(ctx, b.bucket, b.key(name), r, size, minio.PutObjectOptions{
-		ContentType: "application/octet-stream", PartSize: partSize, NumThreads: 2, DisableContentSha256: true,
+		ContentType: "application/octet-stream", PartSize: b.part, NumThreads: 2, DisableContentSha256: true,
 	})
 	if err != nil {
 		return b.fail("upload "+name, err)

@@ -1,7 +1,10 @@
 package blob_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,5 +127,46 @@ func TestS3_Down(t *testing.T) {
 	}
 	if got := files(t, tmp); len(got) != 0 || s.Usage() != ref.Size {
 		t.Fatalf("after failures: temporary files %v, usage %d", got, s.Usage())
+	}
+}
+
+// TestS3_Multipart: a file larger than a part goes up in parts (three
+// here, the last one short) and comes back whole, readable from any
+// offset.
+func TestS3_Multipart(t *testing.T) {
+	ctx := context.Background()
+	srv := s3test.Start(t)
+	cfg := srv.Bucket(t, "materials", "")
+	cfg.PartSize = 5 << 20
+	s, err := blob.OpenS3(ctx, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := make([]byte, 12<<20+12345)
+	rand.Read(content)
+	ref, err := s.Put(ctx, bytes.NewReader(content), 20<<20)
+	if err != nil || ref.Hash != blob.HashOf(content) {
+		t.Fatalf("Put: %+v, %v", ref, err)
+	}
+	if got := srv.Objects(t, "materials"); got[ref.Hash] != int64(len(content)) || len(got) != 1 {
+		t.Fatalf("objects %v", got)
+	}
+	if etag := srv.ETag(t, "materials", ref.Hash); !strings.HasSuffix(etag, "-3") {
+		t.Fatalf("ETag %s: not an upload of 3 parts", etag)
+	}
+	r, _, err := s.Open(ctx, ref.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Seek(11<<20, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(rest, content[11<<20:]) {
+		t.Fatalf("read from 11 MiB: %d bytes, %v", len(rest), err)
+	}
+	if got := read(t, s, ref.Hash); !bytes.Equal(got, content) {
+		t.Fatal("the file read back differs")
 	}
 }

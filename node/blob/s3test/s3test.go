@@ -176,5 +176,17 @@ func (s *Server) Objects(tb testing.TB, bucket string) map[string]int64 {
 	return out
 }
 
+// ETag returns the ETag the server gives an object: the MD5 of its
+// content, or for an object uploaded in N parts an MD5 of the parts' and
+// "-N".
+func (s *Server) ETag(tb testing.TB, bucket, key string) string {
+	tb.Helper()
+	oi, err := s.client().StatObject(context.Background(), bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		tb.Fatalf("stat %s/%s: %v", bucket, key, err)
+	}
+	return oi.ETag
+}
+
 // String returns the server's description for messages.
 func (s *Server) String() string { return fmt.Sprintf("versitygw %s at %s", Version, s.Endpoint) }
