@@ -139,3 +139,42 @@ func TestRegistryBackups_ToObjectStorage(t *testing.T) {
 			time.UnixMilli(int64(done*1e3)).After(stopped)
 	}, "failed uploads not counted, or no backup to the directory since the storage stopped")
 }
+
+// TestNodeBlobs_Backend: [materials] backend = "disk" leaves the store to
+// the node; "s3" opens the bucket, with the uploads' temporary files under
+// the materials directory, and a bucket that does not exist stops the
+// node at start, saying so.
+func TestNodeBlobs_Backend(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.DefaultNode()
+	cfg.DataDir = t.TempDir()
+	if s, err := openBlobs(ctx, cfg); s != nil || err != nil {
+		t.Fatalf("disk: %v, %v; want nil, nil", s, err)
+	}
+	srv := s3test.Start(t)
+	srv.Bucket(t, "twinfed-it", "")
+	t.Setenv("TWINFED_MATERIALS_S3_SECRET_KEY", s3test.SecretKey)
+	cfg.Materials.Backend = "s3"
+	cfg.Materials.S3 = config.S3{Endpoint: srv.Endpoint, Bucket: "twinfed-it", Prefix: "materials", AccessKey: s3test.AccessKey, PathStyle: true}
+	if err := config.LoadEnv("", &cfg, os.Environ()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := openBlobs(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := s.Put(ctx, strings.NewReader("lesson plan"), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Objects(t, "twinfed-it"); got["materials/"+ref.Hash] != ref.Size {
+		t.Fatalf("objects %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "blobs", "tmp")); err != nil {
+		t.Fatalf("the uploads' temporary folder: %v", err)
+	}
+	cfg.Materials.S3.Bucket = "twinfed-fr"
+	if _, err := openBlobs(ctx, cfg); err == nil || !strings.Contains(err.Error(), `the bucket "twinfed-fr" does not exist`) {
+		t.Fatalf("a missing bucket: %v", err)
+	}
+}

@@ -43,9 +43,9 @@ type S3Config struct {
 	PartSize int64
 }
 
-// CheckEndpoint returns what is wrong with an endpoint URL, or nil: an
+// checkEndpoint returns what is wrong with an endpoint URL, or nil: an
 // http or https URL with a host and no path, query or credentials.
-func CheckEndpoint(endpoint string) error {
+func checkEndpoint(endpoint string) error {
 	u, err := url.Parse(endpoint)
 	switch {
 	case endpoint == "":
@@ -86,7 +86,7 @@ const partSize = 128 << 20
 // that the keys may list it, so that a node or registry member with a
 // wrong configuration fails at start rather than at its first upload.
 func OpenBucket(ctx context.Context, cfg S3Config) (*Bucket, error) {
-	if err := CheckEndpoint(cfg.Endpoint); err != nil {
+	if err := checkEndpoint(cfg.Endpoint); err != nil {
 		return nil, fmt.Errorf("blob: s3 endpoint %w", err)
 	}
 	if cfg.Bucket == "" {
