@@ -254,9 +254,10 @@ func (b *Bucket) Names(ctx context.Context, prefix string) ([]string, error) {
 }
 
 // errStoreDown is what a reader or uploader is told when the object
-// storage cannot be reached or fails; the cause is in the wrapped error,
-// for the log.
-var errStoreDown = twinfed.Errorf(twinfed.EUNAVAILABLE, "The file store cannot be reached right now; try again in a few minutes.")
+// storage cannot be reached or fails: the node's message for a failure on
+// its side (translated in every catalogue), with the code that makes it a
+// 503; the cause is in the wrapped error, for the log.
+var errStoreDown = twinfed.Errorf(twinfed.EUNAVAILABLE, "Something went wrong on our side. Please try again later.")
 
 // fail maps an error of the object storage to the package's: ENOTFOUND
 // for a missing object, the context's own error when it ended, and

@@ -113,7 +113,7 @@ func TestS3_Down(t *testing.T) {
 	}
 	srv.Stop()
 	_, err = s.Put(ctx, strings.NewReader("after"), 100)
-	if twinfed.ErrorCode(err) != twinfed.EUNAVAILABLE || twinfed.ErrorMessage(err) != "The file store cannot be reached right now; try again in a few minutes." {
+	if twinfed.ErrorCode(err) != twinfed.EUNAVAILABLE || twinfed.ErrorMessage(err) != "Something went wrong on our side. Please try again later." {
 		t.Fatalf("Put: %v (%s), want EUNAVAILABLE", err, twinfed.ErrorCode(err))
 	}
 	if _, _, err := s.Open(ctx, ref.Hash); twinfed.ErrorCode(err) != twinfed.EUNAVAILABLE {
