@@ -83,7 +83,7 @@ type Bucket struct {
 const partSize = 128 << 20
 
 // OpenBucket connects to the bucket of cfg and checks that it exists and
-// that the keys may list it, so that a node or registry member with a
+// that the keys are accepted, so that a node or registry member with a
 // wrong configuration fails at start rather than at its first upload.
 func OpenBucket(ctx context.Context, cfg S3Config) (*Bucket, error) {
 	if err := checkEndpoint(cfg.Endpoint); err != nil {
@@ -96,12 +96,14 @@ func OpenBucket(ctx context.Context, cfg S3Config) (*Bucket, error) {
 	tr := cfg.Transport
 	if tr == nil {
 		tr = &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConnsPerHost:   16,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 2 * time.Minute,
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: 16,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+			// The answer to a completed multipart upload of a large file
+			// may take the server a while (it joins the parts).
+			ResponseHeaderTimeout: 5 * time.Minute,
 			ExpectContinueTimeout: time.Second,
 			// Blobs are compressed already, or random: no gzip.
 			DisableCompression: true,
@@ -266,8 +268,8 @@ func (b *Bucket) fail(op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	switch e := minio.ToErrorResponse(err); {
-	case e.Code == "NoSuchKey" || e.Code == "NotFound" || e.StatusCode == http.StatusNotFound && e.Code != "NoSuchBucket":
+	// A missing bucket is the storage's failure, not a missing file.
+	if e := minio.ToErrorResponse(err); e.Code == "NoSuchKey" || e.Code == "NotFound" || e.StatusCode == http.StatusNotFound && e.Code != "NoSuchBucket" {
 		return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such file.")
 	}
 	return &unavailable{op: op, where: b.where, err: err}
