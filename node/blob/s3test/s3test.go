@@ -44,8 +44,8 @@ type Server struct {
 // that a test sees what its clients do when the storage is down.
 func (s *Server) Stop() { s.stop() }
 
-// Binary returns the path of versitygw: on PATH, or in $GOBIN or
-// $HOME/go/bin where go install puts it; "" when it is not installed.
+// Binary returns the path of versitygw: on PATH, or where go install puts
+// it ($GOBIN, $GOPATH/bin, $HOME/go/bin); "" when it is not installed.
 func Binary() string {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p
@@ -53,6 +53,9 @@ func Binary() string {
 	var dirs []string
 	if d := os.Getenv("GOBIN"); d != "" {
 		dirs = append(dirs, d)
+	}
+	for _, d := range filepath.SplitList(os.Getenv("GOPATH")) {
+		dirs = append(dirs, filepath.Join(d, "bin"))
 	}
 	if home, err := os.UserHomeDir(); err == nil {
 		dirs = append(dirs, filepath.Join(home, "go", "bin"))
