@@ -6,9 +6,15 @@ import "path/filepath"
 // tab): where they are stored, the largest file and the quotas. Sizes are
 // in binary units: 1 MB = 1,048,576 bytes, 1 GB = 1,024 MB.
 type Materials struct {
+	// Backend is where the files are: "disk" (the default, in Dir) or
+	// "s3" (the bucket of [materials.s3]; Dir then holds only the uploads
+	// on their way).
+	Backend string `toml:"backend"`
 	// Dir is the blob store's directory; relative to data_dir when not
 	// absolute ("blobs": <data_dir>/blobs).
 	Dir string `toml:"dir"`
+	// S3 is the bucket of the s3 backend.
+	S3 S3 `toml:"s3"`
 	// MaxFileMB is the largest file a member may upload.
 	MaxFileMB int64 `toml:"max_file_mb"`
 	// TwinSpaceQuotaMB is what the files uploaded on this node to one
@@ -23,7 +29,7 @@ type Materials struct {
 // DefaultMaterials returns 100 MB a file, 2 GB a TwinSpace and 200 GB for
 // the node, in <data_dir>/blobs.
 func DefaultMaterials() Materials {
-	return Materials{Dir: "blobs", MaxFileMB: 100, TwinSpaceQuotaMB: 2048, NodeQuotaGB: 200}
+	return Materials{Backend: "disk", Dir: "blobs", MaxFileMB: 100, TwinSpaceQuotaMB: 2048, NodeQuotaGB: 200}
 }
 
 // Path returns the store's directory: Dir, under dataDir when relative.
@@ -43,7 +49,17 @@ func (m Materials) TwinSpaceQuotaBytes() int64 { return m.TwinSpaceQuotaMB << 20
 // NodeQuotaBytes is NodeQuotaGB in bytes.
 func (m Materials) NodeQuotaBytes() int64 { return m.NodeQuotaGB << 30 }
 
-func (m Materials) validate(p *Problems, key string) {
+func (m Materials) validate(p *Problems, key, dataDir string) {
+	switch m.Backend {
+	case "disk":
+		if m.S3.On() {
+			p.Addf(key+".s3", "is set but backend is \"disk\"; set backend = \"s3\" to keep the files in the bucket, or remove [materials.s3]")
+		}
+	case "s3":
+		m.S3.validate(p, key+".s3", dataDir)
+	default:
+		p.Addf(key+".backend", "%q is not a backend; use \"disk\" (the default) or \"s3\"", m.Backend)
+	}
 	if m.Dir == "" {
 		p.Addf(key+".dir", "is empty; give the directory of the files (\"blobs\", the default, is <data_dir>/blobs)")
 	}

@@ -290,7 +290,7 @@ func (c *Node) Validate() error {
 	c.Limits.validate(&p, "limits")
 	c.Events.validate(&p, "events")
 	c.TwinSpace.validate(&p, "twinspace")
-	c.Materials.validate(&p, "materials")
+	c.Materials.validate(&p, "materials", c.DataDir)
 	c.TLS.validate(&p, "tls", c.BaseURL)
 	c.RegistryTLS.validate(&p, "registry_tls", c.Registry)
 	a := c.Accounts

@@ -83,6 +83,31 @@ func TestNode_Validate(t *testing.T) {
 		{"quota under a file", func(c *Node) { c.Materials.TwinSpaceQuotaMB = 50 }, "materials.twinspace_quota_mb: 50 MB is less than max_file_mb (100 MB)"},
 		{"node quota under a twinspace", func(c *Node) { c.Materials.NodeQuotaGB = 1 }, "materials.node_quota_gb: 1 GB is less than twinspace_quota_mb (2048 MB)"},
 		{"negative node quota", func(c *Node) { c.Materials.NodeQuotaGB = -5 }, "materials.node_quota_gb: -5 GB is out of bounds"},
+		{"unknown backend", func(c *Node) { c.Materials.Backend = "nfs" }, `materials.backend: "nfs" is not a backend; use "disk" (the default) or "s3"`},
+		{"s3 without a bucket", func(c *Node) { c.Materials.Backend = "s3"; c.Materials.S3 = s3Config(); c.Materials.S3.Bucket = "" }, "materials.s3.bucket: is empty"},
+		{"s3 with a bad bucket", func(c *Node) {
+			c.Materials.Backend = "s3"
+			c.Materials.S3 = s3Config()
+			c.Materials.S3.Bucket = "Pupils_Work"
+		}, `materials.s3.bucket: "Pupils_Work" is not a bucket name`},
+		{"s3 without an endpoint", func(c *Node) { c.Materials.Backend = "s3" }, "materials.s3.endpoint: is empty"},
+		{"s3 endpoint without scheme", func(c *Node) {
+			c.Materials.Backend = "s3"
+			c.Materials.S3 = s3Config()
+			c.Materials.S3.Endpoint = "s3.example.org"
+		}, `materials.s3.endpoint: "s3.example.org" must start with https://`},
+		{"s3 endpoint with the bucket", func(c *Node) {
+			c.Materials.Backend = "s3"
+			c.Materials.S3 = s3Config()
+			c.Materials.S3.Endpoint = "https://s3.example.org/twinfed"
+		}, "materials.s3.endpoint: \"https://s3.example.org/twinfed\" has a path"},
+		{"s3 without a secret", func(c *Node) { c.Materials.Backend = "s3"; c.Materials.S3 = s3Config(); c.Materials.S3.SecretKey = "" }, "materials.s3.secret_key_file: is empty, as is secret_key"},
+		{"s3 secret file missing", func(c *Node) {
+			c.Materials.Backend = "s3"
+			c.Materials.S3 = s3Config()
+			c.Materials.S3.SecretKey, c.Materials.S3.SecretKeyFile = "", "/nonexistent/s3.secret"
+		}, "materials.s3.secret_key_file: cannot be read"},
+		{"s3 set for the disk", func(c *Node) { c.Materials.S3 = s3Config() }, `materials.s3: is set but backend is "disk"`},
 		{"acme without domains", func(c *Node) { c.TLS.ACMEEmail = "ops@indire.example" }, "tls.acme_domains: is empty"},
 		{"embed without a path", func(c *Node) { c.TwinSpace.Embeds = []string{"www.youtube.com"} }, `twinspace.embeds[0]: "www.youtube.com" is not a host and a path prefix`},
 		{"embed with a scheme", func(c *Node) { c.TwinSpace.Embeds = []string{"https://www.youtube.com/embed/"} }, `twinspace.embeds[0]`},
@@ -99,6 +124,39 @@ func TestNode_Validate(t *testing.T) {
 				t.Fatalf("got %v, want a message with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// s3Config is a valid bucket.
+func s3Config() S3 {
+	return S3{Endpoint: "https://s3.example.org", Bucket: "twinfed-it", AccessKey: "AKIAEXAMPLE", SecretKey: "from-the-environment"}
+}
+
+// TestMaterials_S3: the s3 backend with a bucket, keys and a secret file
+// passes, and the secret is read from the file (under data_dir when
+// relative) or the environment.
+func TestMaterials_S3(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "s3.secret"), []byte("file-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultNode()
+	c.DataDir = dir
+	c.Materials.Backend = "s3"
+	c.Materials.S3 = s3Config()
+	c.Materials.S3.SecretKey, c.Materials.S3.SecretKeyFile = "", "s3.secret"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Materials.S3.Secret(c.DataDir); err != nil || got != "file-secret" {
+		t.Fatalf("Secret = %q, %v", got, err)
+	}
+	c.Materials.S3.SecretKeyFile = ""
+	if err := LoadEnv("", &c, []string{"TWINFED_MATERIALS_S3_SECRET_KEY=env-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.Materials.S3.Secret(c.DataDir); got != "env-secret" {
+		t.Fatalf("Secret from the environment = %q", got)
 	}
 }
 

@@ -39,6 +39,21 @@ func TestRegistry_Validate(t *testing.T) {
 		{"backups too often", func(r *Registry) { r.Backup.Dir, r.Backup.Every = "backups", time.Second }, "backup.every"},
 		{"no backup kept", func(r *Registry) { r.Backup.Dir, r.Backup.Keep = "backups", 0 }, "backup.keep"},
 		{"backups in data_dir", func(r *Registry) { r.Backup.Dir = r.DataDir + "/" }, "backup.dir"},
+		{"backups to s3", func(r *Registry) {
+			r.Backup.Dir = "backups"
+			r.Backup.S3 = S3{Endpoint: "https://s3.example.org", Bucket: "css-backups", AccessKey: "AK", SecretKey: "from-env"}
+		}, ""},
+		{"backups to s3 without a bucket", func(r *Registry) {
+			r.Backup.Dir = "backups"
+			r.Backup.S3 = S3{Endpoint: "https://s3.example.org", AccessKey: "AK", SecretKey: "from-env"}
+		}, "backup.s3.bucket: is empty"},
+		{"backups to s3 only", func(r *Registry) {
+			r.Backup.S3 = S3{Endpoint: "https://s3.example.org", Bucket: "css-backups", AccessKey: "AK", SecretKey: "from-env"}
+		}, "backup.dir: is empty but [backup.s3] is set"},
+		{"backups to a bad endpoint", func(r *Registry) {
+			r.Backup.Dir = "backups"
+			r.Backup.S3 = S3{Endpoint: "ftp://s3.example.org", Bucket: "css-backups", AccessKey: "AK", SecretKey: "from-env"}
+		}, "backup.s3.endpoint"},
 		{"no backups, no checks", func(r *Registry) { r.Backup.Every, r.Backup.Keep = 0, 0 }, ""},
 		{"lease at the heartbeat", func(r *Registry) {
 			r.Raft.HeartbeatTimeout, r.Raft.LeaderLeaseTimeout = 1500*time.Millisecond, 1500*time.Millisecond

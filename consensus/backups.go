@@ -30,6 +30,9 @@ type BackupConfig struct {
 	Dir   string        // where backups go; "" turns scheduled backups off
 	Every time.Duration // time between two backups; DefaultBackupEvery when 0
 	Keep  int           // how many of this member's backups to keep; DefaultBackupKeep when 0
+	// Remote, when set, is object storage each backup is uploaded to
+	// once written, where the newest Keep are kept too (see BackupStore).
+	Remote BackupStore
 }
 
 // Defaults of BackupConfig: every 6 hours, a week of backups.
@@ -64,39 +67,51 @@ func ListBackups(dir, member string) ([]BackupFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix := "registry-" + member + "-"
 	var out []BackupFile
 	for _, e := range entries {
-		name := e.Name()
-		rest, ok := strings.CutPrefix(name, prefix)
-		if !ok || e.IsDir() {
-			continue
+		if f, ok := parseBackupName(e.Name(), member); ok && !e.IsDir() {
+			f.Path = filepath.Join(dir, e.Name())
+			out = append(out, f)
 		}
-		rest, ok = strings.CutSuffix(rest, ".snap")
-		if !ok {
-			continue
-		}
-		ts, idx, ok := strings.Cut(rest, "-i")
-		if !ok {
-			continue
-		}
-		t, err := time.Parse(backupTimeLayout, ts)
-		if err != nil {
-			continue // another member whose id starts with this one's and a dash
-		}
-		index, err := strconv.ParseUint(idx, 10, 64)
-		if err != nil {
-			continue
-		}
-		out = append(out, BackupFile{Path: filepath.Join(dir, name), Member: member, Time: t, Index: index})
 	}
-	slices.SortFunc(out, func(a, b BackupFile) int {
+	sortBackups(out)
+	return out, nil
+}
+
+// parseBackupName reads member's backup's name (BackupName); false for
+// any other name: another member's, a temporary file.
+func parseBackupName(name, member string) (BackupFile, bool) {
+	rest, ok := strings.CutPrefix(name, "registry-"+member+"-")
+	if !ok {
+		return BackupFile{}, false
+	}
+	rest, ok = strings.CutSuffix(rest, ".snap")
+	if !ok {
+		return BackupFile{}, false
+	}
+	ts, idx, ok := strings.Cut(rest, "-i")
+	if !ok {
+		return BackupFile{}, false
+	}
+	t, err := time.Parse(backupTimeLayout, ts)
+	if err != nil {
+		return BackupFile{}, false // another member whose id starts with this one's and a dash
+	}
+	index, err := strconv.ParseUint(idx, 10, 64)
+	if err != nil {
+		return BackupFile{}, false
+	}
+	return BackupFile{Path: name, Member: member, Time: t, Index: index}, true
+}
+
+// sortBackups puts backups oldest first.
+func sortBackups(bs []BackupFile) {
+	slices.SortFunc(bs, func(a, b BackupFile) int {
 		if c := a.Time.Compare(b.Time); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Index, b.Index)
 	})
-	return out, nil
 }
 
 // backupMetrics are the series of scheduled backups, registered only when
@@ -107,6 +122,9 @@ type backupMetrics struct {
 	lastBytes   prometheus.Gauge
 	lastIndex   prometheus.Gauge
 	every       prometheus.Gauge
+	// Of the uploads to Remote, registered only when it is set.
+	remoteSuccess  prometheus.Gauge
+	remoteFailures prometheus.Counter
 }
 
 func newBackupMetrics(reg *prometheus.Registry) *backupMetrics {
@@ -126,6 +144,17 @@ func newBackupMetrics(reg *prometheus.Registry) *backupMetrics {
 		reg.MustRegister(b.lastSuccess, b.failures, b.lastBytes, b.lastIndex, b.every)
 	}
 	return b
+}
+
+// remoteMetrics registers the series of the uploads to object storage.
+func (b *backupMetrics) remoteMetrics(reg *prometheus.Registry) {
+	b.remoteSuccess = prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_backup_upload_last_success_timestamp_seconds",
+		Help: "Time (Unix) of this member's newest backup in the object storage of [backup.s3], as of its last successful upload (0 when none)."})
+	b.remoteFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_registry_backup_upload_failures_total",
+		Help: "Uploads of scheduled backups to object storage (with the pruning there) that failed."})
+	if reg != nil {
+		reg.MustRegister(b.remoteSuccess, b.remoteFailures)
+	}
 }
 
 // startBackups starts the backup loop when a directory is configured. It
@@ -152,6 +181,14 @@ func (m *Member) startBackups() error {
 	}
 	bm := newBackupMetrics(m.cfg.Metrics)
 	bm.every.Set(bc.Every.Seconds())
+	var kick chan struct{} // a backup was written: upload it (Remote only)
+	if bc.Remote != nil {
+		bm.remoteMetrics(m.cfg.Metrics)
+		m.initRemote(bm)
+		kick = make(chan struct{}, 1)
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); m.uploadLoop(bm, kick) }()
+	}
 	// The first backup is due every after the newest one (a restart does
 	// not postpone backups), and within a minute on a member with none.
 	next := m.now().Add(min(bc.Every, time.Minute))
@@ -162,11 +199,15 @@ func (m *Member) startBackups() error {
 		next = last.Time.Add(bc.Every)
 	}
 	m.wg.Add(1)
-	go func() { defer m.wg.Done(); m.backupLoop(bm, next) }()
+	go func() { defer m.wg.Done(); m.backupLoop(bm, next, kick) }()
 	return nil
 }
 
-func (m *Member) backupLoop(bm *backupMetrics, next time.Time) {
+// backupLoop writes the scheduled backups and prunes the directory; after
+// each one written it kicks the upload loop (kick is nil without Remote),
+// which runs on its own so that a slow or absent object storage never
+// delays a backup to the directory.
+func (m *Member) backupLoop(bm *backupMetrics, next time.Time, kick chan<- struct{}) {
 	bc := m.cfg.Backup
 	for {
 		t := time.NewTimer(max(next.Sub(m.now()), 0))
@@ -184,6 +225,12 @@ func (m *Member) backupLoop(bm *backupMetrics, next time.Time) {
 			m.logger.Info("registry: backup written", "file", f.Path, "index", f.Index, "bytes", n)
 			err = m.pruneBackups()
 			next = f.Time.Add(bc.Every)
+			if kick != nil {
+				select {
+				case kick <- struct{}{}:
+				default: // an upload round is due already
+				}
+			}
 		} else {
 			// Try again sooner than a whole interval: the alert allows two.
 			next = m.now().Add(min(bc.Every/4, 10*time.Minute))

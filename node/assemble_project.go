@@ -30,8 +30,9 @@ var (
 
 // assembleProjects builds the projects and the TwinSpaces on s (Node.Open
 // then opens the project search's index, and Node.Close closes it). The
-// Materials' files are in o.Materials.Dir (<o.Dir>/blobs by default), and
-// partner nodes' files are fetched with o.FetchFile.
+// Materials' files are in o.Blobs (object storage) or else in
+// o.Materials.Dir (<o.Dir>/blobs by default), and partner nodes' files are
+// fetched with o.FetchFile.
 func assembleProjects(s *Service, o Options) error {
 	ps, err := project.New(project.Config{Country: s.cfg.Country, BaseURL: s.cfg.BaseURL, AgencyName: s.cfg.AgencyName},
 		project.Deps{Store: s.store, Registry: s.registry, Acts: s.acts, Prover: s.proofs, Notices: s.notices,
@@ -44,7 +45,7 @@ func assembleProjects(s *Service, o Options) error {
 		files.Dir = filepath.Join(o.Dir, "blobs")
 	}
 	ts, err := workspace.New(workspace.Config{BaseURL: s.cfg.BaseURL, Embeds: s.cfg.Embeds, Materials: files},
-		workspace.Deps{Store: s.store, Acts: s.acts, Projects: ps, Pupils: s.pupils, Fetch: o.FetchFile, Logger: s.log, Now: s.now})
+		workspace.Deps{Store: s.store, Acts: s.acts, Projects: ps, Pupils: s.pupils, Blobs: o.Blobs, Fetch: o.FetchFile, Logger: s.log, Now: s.now})
 	if err != nil {
 		return err
 	}

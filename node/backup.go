@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/blob"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/twinspace"
 	"github.com/twinfed/twinfed/node/web"
@@ -15,13 +16,23 @@ import (
 // Backup writes the node's backup to w while it serves: its key files, its
 // store as of one moment, and the TwinSpaces' files of its blob store
 // (store.WriteArchive; restored by store.RestoreArchive, the files into
-// <data dir>/blobs).
+// <data dir>/blobs). Files kept in object storage (blob.S3) are not in it:
+// the manifest says where they are (BlobsElsewhere), and the storage keeps
+// them with its own versioning and replication.
 func (n *Node) Backup(w io.Writer) error {
+	m := store.BackupManifest{Created: n.svc.now().UTC(), Country: n.svc.cfg.Country, BaseURL: n.url}
 	blobs := ""
 	if n.svc.twinspaces != nil {
-		blobs = n.svc.twinspaces.Materials.Config().Dir
+		switch b := n.svc.twinspaces.Materials.Blobs().(type) {
+		case *blob.Disk:
+			blobs = b.Dir()
+		case *blob.S3:
+			m.BlobsElsewhere = b.Bucket().String()
+		default:
+			m.BlobsElsewhere = fmt.Sprintf("a %T store", b)
+		}
 	}
-	return n.store.WriteArchive(w, n.dir, blobs, store.BackupManifest{Created: n.svc.now().UTC(), Country: n.svc.cfg.Country, BaseURL: n.url})
+	return n.store.WriteArchive(w, n.dir, blobs, m)
 }
 
 // backupRoute serves GET /api/v1/agency/backup: the backup as a download,

@@ -11,7 +11,8 @@
 //
 //	twinfed (root)        types and the pure rules, standard library only
 //	node/store            Badger, after-commit hooks, JSON helpers; keys.go: every key prefix and its owner
-//	node/blob             files by content hash (Store, Disk), their type by content (Sniff), thumbnails
+//	node/blob             files by content hash (Store: Disk, or S3 object storage), their type by content (Sniff), thumbnails
+//	node/blob/s3test      a real S3-compatible server (versitygw) for tests
 //	node/mail             outgoing mail (spool, SMTP) and its durable queue
 //	node/search           the in-memory inverted index (directory, project search)
 //	node/outbox           the Outbox and Prover interfaces, Activities (this node's activities out)

@@ -125,11 +125,15 @@ func uploadForm(t testing.TB, b *nodetest.Browser, project, folder string, files
 }
 
 // materialsNode opens a node with small limits (1 MB a file, 2 MB a
-// TwinSpace) and an approved project of anna and bruno.
-func materialsNode(t *testing.T) (*node.Node, *twinfed.Project, *twinfed.Principal) {
+// TwinSpace) and an approved project of anna and bruno; its files are in
+// blobs when given (object storage), on its disk otherwise.
+func materialsNode(t *testing.T, blobs ...blob.Store) (*node.Node, *twinfed.Project, *twinfed.Principal) {
 	t.Helper()
 	n := nodetest.MustOpenNode(t, nodetest.Options{LocalOnly: true, Tune: func(o *node.Options) {
 		o.Materials = materials.Config{MaxFileBytes: 1 << 20, TwinSpaceQuota: 2 << 20, NodeQuota: 64 << 20}
+		if len(blobs) > 0 {
+			o.Blobs = blobs[0]
+		}
 	}})
 	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
 	_, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
@@ -151,8 +155,12 @@ func listing(t testing.TB, n *node.Node, anna *twinfed.Principal, project string
 	return l
 }
 
-func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
-	n, proj, anna := materialsNode(t)
+func TestMaterials_UploadSeveralThenRefusals(t *testing.T) { uploadSeveralThenRefusals(t) }
+
+// uploadSeveralThenRefusals is TestMaterials_UploadSeveralThenRefusals on
+// the disk, or on blobs (TestMaterialsS3_UploadSeveralThenRefusals).
+func uploadSeveralThenRefusals(t *testing.T, blobs ...blob.Store) {
+	n, proj, anna := materialsNode(t, blobs...)
 	b := login(t, n, "anna", "correct horse 1")
 	photo, report := pngFile(t, 640, 480, 1), pdfFile()
 
@@ -259,8 +267,12 @@ func TestMaterials_UploadSeveralThenRefusals(t *testing.T) {
 // TestMaterials_RolesAndDeletion: a pupil uploads, a visitor may not; a
 // pupil may not delete a teacher's file, the teacher may; a file two
 // records name stays until the last goes; folders.
-func TestMaterials_RolesAndDeletion(t *testing.T) {
-	n, proj, anna := materialsNode(t)
+func TestMaterials_RolesAndDeletion(t *testing.T) { rolesAndDeletion(t) }
+
+// rolesAndDeletion is TestMaterials_RolesAndDeletion on the disk, or on
+// blobs (TestMaterialsS3_RolesAndDeletion).
+func rolesAndDeletion(t *testing.T, blobs ...blob.Store) {
+	n, proj, anna := materialsNode(t, blobs...)
 	ctx := context.Background()
 	ms := n.TwinSpaces().Materials
 	addMember := func(name, role string, fields map[string]string) *twinfed.Principal {

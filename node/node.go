@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twinfed/twinfed/node/blob"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twinfed/twinfed"
@@ -81,6 +83,10 @@ type Options struct {
 	// Materials are the TwinSpaces' files' limits and directory (Dir
 	// empty: <Dir>/blobs).
 	Materials materials.Config
+	// Blobs is the store of the TwinSpaces' files. Nil: a blob.Disk in
+	// Materials.Dir; an agency's object storage is a blob.S3, which the
+	// caller opens (and which the node's backup leaves out).
+	Blobs blob.Store
 	// FetchFile makes signed GETs of files to other nodes (the
 	// federation's GetStream), for the TwinSpaces' files uploaded on
 	// partner nodes. Nil: those files cannot be read here.

@@ -48,6 +48,9 @@ func nodeBackupCommands() []*cli.Command {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "restored the %s node's backup of %s (store format %d) into %s\n", m.Country, m.Created.Format("2006-01-02 15:04:05 MST"), m.Format, c.String("data-dir"))
+			if m.BlobsElsewhere != "" {
+				fmt.Fprintf(c.App.Writer, "the TwinSpaces' files are not in this backup: they are in %s; configure [materials] backend = \"s3\" with that bucket\n", m.BlobsElsewhere)
+			}
 			return nil
 		},
 	}}

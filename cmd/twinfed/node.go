@@ -40,6 +40,7 @@ import (
 	"github.com/twinfed/twinfed/federation/signing"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/account"
+	"github.com/twinfed/twinfed/node/blob"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/mail"
@@ -230,6 +231,9 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	}
 	o := nodeOptions(cfg, log, reg)
 	o.Registry, o.Listener = registry, m.Listener
+	if o.Blobs, err = openBlobs(ctx, cfg); err != nil {
+		return err
+	}
 	if m.client != nil {
 		o.Ready = m.client.Ready
 	}
@@ -358,4 +362,30 @@ func pageCacheBytes(mib int64) int64 {
 		return -1
 	}
 	return mib << 20
+}
+
+// openBlobs opens the object storage of [materials] backend = "s3" (nil
+// for the disk, which the node opens itself): it checks the bucket and
+// counts what it holds, so that a node with a wrong bucket or keys fails
+// to start.
+func openBlobs(ctx context.Context, cfg config.Node) (blob.Store, error) {
+	mc := cfg.Materials
+	if mc.Backend != "s3" {
+		return nil, nil
+	}
+	secret, err := mc.S3.Secret(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("node: materials.s3.secret_key_file: %w", err)
+	}
+	s, err := blob.OpenS3(ctx, s3Config(mc.S3, secret), filepath.Join(mc.Path(cfg.DataDir), "tmp"))
+	if err != nil {
+		return nil, fmt.Errorf("node: materials: %w", err)
+	}
+	return s, nil
+}
+
+// s3Config turns a configured bucket into the blob package's.
+func s3Config(c config.S3, secret string) blob.S3Config {
+	return blob.S3Config{Endpoint: c.Endpoint, Bucket: c.Bucket, Region: c.Region, Prefix: c.Prefix,
+		AccessKey: c.AccessKey, SecretKey: secret, PathStyle: c.PathStyle}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/consensus"
+	"github.com/twinfed/twinfed/node/blob"
 	"github.com/urfave/cli/v2"
 )
 
@@ -71,7 +72,31 @@ func startRegistry(ctx context.Context, cfg config.Registry, logger *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	if ccfg.Backup.Remote, err = backupRemote(ctx, cfg); err != nil {
+		return nil, err
+	}
 	return consensus.Open(ctx, ccfg)
+}
+
+var _ consensus.BackupStore = (*blob.Bucket)(nil)
+
+// backupRemote opens the bucket of [backup.s3] (nil when it is not set),
+// checking that it exists, so that a member with a wrong bucket or keys
+// fails to start rather than alerting hours later.
+func backupRemote(ctx context.Context, cfg config.Registry) (consensus.BackupStore, error) {
+	bc := cfg.Backup
+	if bc.Dir == "" || !bc.S3.On() {
+		return nil, nil
+	}
+	secret, err := bc.S3.Secret(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("registry: backup.s3.secret_key_file: %w", err)
+	}
+	b, err := blob.OpenBucket(ctx, s3Config(bc.S3, secret))
+	if err != nil {
+		return nil, fmt.Errorf("registry: backup.s3: %w", err)
+	}
+	return b, nil
 }
 
 // registryMain is `twinfed registry serve`: Run starts the member, Close
@@ -91,6 +116,9 @@ func (m *registryMain) Run(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ccfg, err := registryConsensusConfig(m.Config, m.Logger, reg)
 	if err != nil {
+		return err
+	}
+	if ccfg.Backup.Remote, err = backupRemote(ctx, m.Config); err != nil {
 		return err
 	}
 	if m.Config.MetricsAddr != "" {

@@ -11,8 +11,7 @@ import (
 )
 
 // Store keeps blobs by the SHA-256 of their content. An implementation is
-// safe for concurrent use; Disk is the node's, and an agency may put
-// another (object storage) behind the same methods.
+// safe for concurrent use: Disk (the node's disk) or S3 (object storage).
 type Store interface {
 	// Put stores what r yields, at most max bytes, and returns its hash
 	// and size. Storing content already stored keeps one copy. Past max

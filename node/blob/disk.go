@@ -44,7 +44,7 @@ func OpenDisk(dir string) (*Disk, error) {
 		return nil, fmt.Errorf("blob: %w", err)
 	}
 	d := &Disk{dir: dir}
-	if err := d.removeTemps(); err != nil {
+	if err := removeTemps(filepath.Join(dir, tmpDir)); err != nil {
 		return nil, err
 	}
 	n, err := d.count()
@@ -58,9 +58,8 @@ func OpenDisk(dir string) (*Disk, error) {
 // Dir returns the store's directory.
 func (d *Disk) Dir() string { return d.dir }
 
-// removeTemps removes what Puts cut short by a crash left in tmp/.
-func (d *Disk) removeTemps() error {
-	tmp := filepath.Join(d.dir, tmpDir)
+// removeTemps removes what Puts cut short by a crash left in tmp.
+func removeTemps(tmp string) error {
 	entries, err := os.ReadDir(tmp)
 	if err != nil {
 		return fmt.Errorf("blob: %w", err)
@@ -126,7 +125,7 @@ func (d *Disk) Put(ctx context.Context, r io.Reader, max int64) (Ref, error) {
 	defer os.Remove(name) // after the rename or on failure: nothing left behind
 	// The file is synced while the last chunks are hashed; one past max
 	// is not synced at all.
-	n, sum, err := copyHashed(tmp, io.LimitReader(ctxReader{ctx, r}, max+1), func(n int64) error {
+	n, sum, err := copyHashed(tmp, io.LimitReader(ctxReader{ctx, r}, max+1), true, func(n int64) error {
 		if n > max {
 			return tooLarge(max)
 		}
@@ -171,14 +170,15 @@ const (
 
 // copyHashed copies r to f and returns the SHA-256 of what it copied. The
 // hash runs beside the copy, a few chunks behind it, and each chunk
-// written is handed to the disk at once (writeback), so that the hash,
+// written is handed to the disk at once (writeback, when durable: a file
+// that is not to be synced is left to the page cache), so that the hash,
 // the copy and the disk's writing overlap; when the copy ends without
 // error, done (given the number of bytes copied: Put checks the size and
 // syncs) runs while the hash finishes. On a machine whose
 // SHA-256 runs at about the speed of its disk this keeps an upload close
 // to the disk's raw rate: the hash is no longer followed by the whole
 // sync (docs/materials.md).
-func copyHashed(f *os.File, r io.Reader, done func(n int64) error) (int64, []byte, error) {
+func copyHashed(f *os.File, r io.Reader, durable bool, done func(n int64) error) (int64, []byte, error) {
 	h := sha256.New()
 	full := make(chan []byte, chunks)
 	free := make(chan []byte, chunks)
@@ -201,7 +201,7 @@ func copyHashed(f *os.File, r io.Reader, done func(n int64) error) (int64, []byt
 		if m > 0 {
 			if _, werr := f.Write(buf[:m]); werr != nil {
 				err = werr
-			} else {
+			} else if durable {
 				writeback(f, total, int64(m))
 			}
 			full <- buf[:m]

@@ -6,16 +6,30 @@
 //
 // Store keeps a blob under the SHA-256 of its content (Ref: hash, size),
 // so that the same file uploaded twice is stored once and a hash names
-// the same bytes on every node. Disk, the node's implementation, keeps
-// <dir>/ab/cd/<hash> ([materials] dir, <data_dir>/blobs by default); an
-// agency may later put object storage behind the same five methods.
-// A Put is written to <dir>/tmp, synced, renamed into place and its
+// the same bytes on every node. Disk, the default, keeps
+// <dir>/ab/cd/<hash> ([materials] dir, <data_dir>/blobs by default); S3
+// keeps the object <prefix>/<hash> of a bucket of an S3-compatible object
+// storage ([materials] backend = "s3"), through Bucket (minio-go), which
+// the registry's backups to object storage use too. Both are held to one
+// contract by the same tests (store_test.go), S3's against a real server
+// (versitygw, started by s3test).
+//
+// Disk: a Put is written to <dir>/tmp, synced, renamed into place and its
 // directory synced: an acknowledged blob survives a crash, a crash
 // mid-write leaves no partial blob under a hash, and OpenDisk removes the
 // temporary files such a crash left. Past its size limit a Put answers
 // ETOOLARGE and leaves nothing. Usage (bytes stored, each blob once) is
 // what the node's quota counts; OpenDisk counts it once by walking the
 // folders.
+//
+// S3: a Put is copied into a temporary file of the node's disk while it is
+// hashed, then, unless the object exists already, uploaded under its hash
+// with its size known (one PUT up to 128 MiB, parts above): past the limit
+// nothing is sent, a stored file is not sent again, and the object
+// appears only whole. OpenS3 counts Usage once by listing the prefix, then
+// Put and Delete keep it (the node is the prefix's only writer). Errors of
+// the storage are ENOTFOUND for a missing object and EUNAVAILABLE for the
+// rest, the cause wrapped for the log. docs/materials.md, "Backends".
 //
 // Which blobs are alive is not the store's business: the feature that
 // keeps records of them (node/twinspace/materials) deletes a blob when

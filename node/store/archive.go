@@ -38,6 +38,10 @@ type BackupManifest struct {
 	Country string    `json:"country"`
 	BaseURL string    `json:"base_url"`
 	ReadTS  uint64    `json:"read_ts"` // the store version the copy was read at
+	// BlobsElsewhere says where the TwinSpaces' files are when they are
+	// not in the backup (an S3 bucket: s3://bucket/prefix at endpoint);
+	// empty when the backup holds them (the disk store).
+	BlobsElsewhere string `json:"blobs_elsewhere,omitempty"`
 }
 
 // WriteArchive writes the node's backup to w (a zip, see above) while the
