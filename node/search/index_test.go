@@ -246,8 +246,8 @@ func TestIndex_CompactionKeepsEverything(t *testing.T) {
 			}
 		}
 	}
-	if ix.dead*3 >= len(ix.ids) && ix.dead >= 4096 {
-		t.Fatalf("no compaction: %d dead of %d", ix.dead, len(ix.ids))
+	if ix.dead*3 >= ix.ids.len() && ix.dead >= 4096 {
+		t.Fatalf("no compaction: %d dead of %d", ix.dead, ix.ids.len())
 	}
 }
 
