@@ -671,10 +671,22 @@ func (x *Index) text(s *scratch, text string) bool {
 				return
 			}
 			v := boost * float32(math.Log(1+live/float64(p.df)))
-			p.eachIn(s.cand, func(n uint32) {
-				s.word[n/64] |= 1 << (n % 64)
-				s.score[n] += v
-			})
+			if p.bits == nil {
+				for _, n := range p.docs {
+					if s.cand.has(n) {
+						s.word[n/64] |= 1 << (n % 64)
+						s.score[n] += v
+					}
+				}
+				return
+			}
+			for i, m := range p.bits[:min(len(p.bits), len(s.cand))] {
+				m &= s.cand[i]
+				s.word[i] |= m
+				for sc := s.score[i*64 : min(i*64+64, len(s.score))]; m != 0; m &= m - 1 {
+					sc[bits.TrailingZeros64(m)] += v
+				}
+			}
 		}
 		hit(x.term(tName+w), boostName)
 		hit(x.term(tSchool+w), boostSchool)
@@ -771,17 +783,30 @@ func (t *topK) sorted() []uint32 {
 }
 
 // top returns the numbers of the k best documents of cand, best first: by
-// score (nil: every score 0), then by recency.
+// score (nil: every score 0), then by recency. Once k are kept, a document
+// is compared with the worst of them inline; most are not better.
 func (x *Index) top(cand bitset, score []float32, k int) []uint32 {
 	t := topK{x: x, k: k, h: make([]hit, 0, k)}
+	var worst hit
+	var worstUpdated int64
 	for i, w := range cand {
 		for ; w != 0; w &= w - 1 {
-			n := uint32(i*64 + bits.TrailingZeros64(w))
-			c := hit{n: n}
+			c := hit{n: uint32(i*64 + bits.TrailingZeros64(w))}
 			if score != nil {
-				c.score = score[n]
+				c.score = score[c.n]
+			}
+			if len(t.h) == k {
+				// Documents come in ascending numbers: on equal scores and
+				// times, a later one is better.
+				if c.score < worst.score || c.score == worst.score && x.updated[c.n] < worstUpdated {
+					continue
+				}
 			}
 			t.offer(c)
+			if len(t.h) == k {
+				worst = t.h[0]
+				worstUpdated = x.updated[worst.n]
+			}
 		}
 	}
 	return t.sorted()

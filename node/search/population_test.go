@@ -3,8 +3,10 @@ package search
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/twinfed/twinfed"
@@ -172,5 +174,111 @@ func popQueries(i int) Query {
 		return Query{Text: surname, Level: benchLevels[r.IntN(len(benchLevels))], Available: twinfed.Available{Project: true}}
 	default:
 		return Query{Region: pc.regions[r.IntN(len(pc.regions))], Language: "en", Role: "teacher", Offset: 20}
+	}
+}
+
+// TestSuggest_SameAsPlainCount checks the bit-sliced suggestions against
+// a plain count of what each profile shares with the member, over the
+// synthetic federation with changed and removed profiles.
+func TestSuggest_SameAsPlainCount(t *testing.T) {
+	ix := New()
+	const n = 6000
+	all := map[string]*twinfed.Profile{}
+	b := ix.NewBatch()
+	for i := range n {
+		p := genPopulation(i)
+		_ = b.Put(p)
+		all[p.ID] = p
+	}
+	for i := 0; i < n; i += 7 {
+		p := genPopulation(i)
+		if i%2 == 0 {
+			b.Remove(p.ID)
+			delete(all, p.ID)
+			continue
+		}
+		p.Subjects, p.Updated = []string{"art"}, p.Updated.Add(time.Hour)
+		_ = b.Put(p)
+		all[p.ID] = p
+	}
+	if err := ix.Apply(b); err != nil {
+		t.Fatal(err)
+	}
+	has := func(list []string, v string) bool {
+		for _, w := range list {
+			if keyOf(w) == keyOf(v) {
+				return true
+			}
+		}
+		return false
+	}
+	for m := 0; m < n; m += 97 {
+		me := genPopulation(m)
+		exclude := []string{genPopulation(m + 1).ID, genPopulation(m + 2).ID}
+		type scored struct {
+			id    string
+			score int
+		}
+		var want []scored
+		for id, p := range all {
+			if id == me.ID || id == exclude[0] || id == exclude[1] || !p.Available.Project {
+				continue
+			}
+			score := 0
+			for _, s := range me.Subjects {
+				if has(p.Subjects, s) && !has(me.Subjects[:slices.Index(me.Subjects, s)], s) {
+					score += suggestSubject
+				}
+			}
+			for _, a := range me.PupilAges {
+				for _, b := range p.PupilAges {
+					if a == b {
+						score += suggestAge
+					}
+				}
+			}
+			for _, l := range me.Languages {
+				if has(p.Languages, l) {
+					score += suggestLanguage
+				}
+			}
+			if keyOf(string(me.SchoolLevel)) == keyOf(string(p.SchoolLevel)) {
+				score += suggestLevel
+			}
+			if score == 0 {
+				continue
+			}
+			if keyOf(p.Country) != keyOf(me.Country) {
+				score += suggestAbroad
+			}
+			want = append(want, scored{id, score})
+		}
+		got, err := ix.Suggest(me, exclude, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sortScored := func(a, b scored) int {
+			if a.score != b.score {
+				return b.score - a.score
+			}
+			if ua, ub := all[a.id].Updated.UnixNano(), all[b.id].Updated.UnixNano(); ua != ub {
+				return int(min(max(ub-ua, -1), 1))
+			}
+			na, _ := ix.ids.find(a.id)
+			nb, _ := ix.ids.find(b.id)
+			return int(nb) - int(na)
+		}
+		slices.SortFunc(want, sortScored)
+		if len(want) > 10 {
+			want = want[:10]
+		}
+		if len(got) != len(want) {
+			t.Fatalf("member %d: %d suggestions, want %d", m, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i].id {
+				t.Fatalf("member %d, suggestion %d: %s, want %s (score %d)", m, i, got[i], want[i].id, want[i].score)
+			}
+		}
 	}
 }

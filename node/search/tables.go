@@ -205,24 +205,6 @@ func (p *posting) orInto(b bitset) {
 	}
 }
 
-// eachIn calls f for each of the posting's documents that cand holds, in
-// ascending order.
-func (p *posting) eachIn(cand bitset, f func(n uint32)) {
-	if p.bits == nil {
-		for _, n := range p.docs {
-			if cand.has(n) {
-				f(n)
-			}
-		}
-		return
-	}
-	for i, w := range p.bits[:min(len(p.bits), len(cand))] {
-		for w &= cand[i]; w != 0; w &= w - 1 {
-			f(uint32(i*64 + bits.TrailingZeros64(w)))
-		}
-	}
-}
-
 // bitset is a set of document numbers.
 type bitset []uint64
 
