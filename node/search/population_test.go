@@ -20,6 +20,8 @@ import (
 // most are rare. gen (the 250,000 benchmark's profiles) gives every
 // profile a name of its own instead, so that the two are not comparable
 // on names: the 250,000 figures stay comparable with their history.
+// Subjects are the forms' (twinfed.Subjects), so that a profile reads back
+// from JSON as it was written (the rebuild from Badger).
 
 // popCountry is a country of the synthetic federation.
 type popCountry struct {
@@ -119,7 +121,7 @@ func genPopulation(i int) *twinfed.Profile {
 	r := rand.New(rand.NewPCG(uint64(i), 1200))
 	pc := &popCountries[popPick[r.IntN(len(popPick))]]
 	given, surname := pc.given[skewed(r, len(pc.given))], pc.surnames[skewed(r, len(pc.surnames))]
-	username := strings.ToLower(given+"."+surname) + strconv.Itoa(i%997)
+	username := strings.ToLower(given+"."+surname) + strconv.Itoa(i) // unique, as usernames are
 	name := given + " " + surname
 	if r.IntN(10) == 0 {
 		name += " " + pc.surnames[skewed(r, len(pc.surnames))]
@@ -130,7 +132,7 @@ func genPopulation(i int) *twinfed.Profile {
 	}
 	var desc strings.Builder
 	desc.WriteString("<p>I teach ")
-	desc.WriteString(benchSubjects[r.IntN(len(benchSubjects))])
+	desc.WriteString(twinfed.Subjects[r.IntN(len(twinfed.Subjects))])
 	desc.WriteString(" and love projects about ")
 	for k := range 2 + r.IntN(4) {
 		if k > 0 {
@@ -144,7 +146,7 @@ func genPopulation(i int) *twinfed.Profile {
 		ID: fmt.Sprintf("https://%s.twinfed.example/users/%s", strings.ToLower(pc.code), username), Username: username, Country: pc.code,
 		Name: name, SchoolName: school, SchoolLevel: benchLevels[r.IntN(len(benchLevels))], Region: pc.regions[r.IntN(len(pc.regions))],
 		Role:        []string{"teacher", "teacher", "teacher", "head", "librarian"}[r.IntN(5)],
-		Subjects:    []string{benchSubjects[skewed(r, len(benchSubjects))], benchSubjects[r.IntN(len(benchSubjects))]},
+		Subjects:    []string{twinfed.Subjects[skewed(r, len(twinfed.Subjects))], twinfed.Subjects[r.IntN(len(twinfed.Subjects))]},
 		Languages:   pc.languages[:1+r.IntN(len(pc.languages))],
 		PupilAges:   []int{age, age + 1, age + 2}[:1+r.IntN(3)],
 		Description: desc.String(),
@@ -165,7 +167,7 @@ func popQueries(i int) Query {
 	case 0:
 		return Query{Text: popTopics[skewed(r, len(popTopics))]}
 	case 1:
-		return Query{Country: pc.code, Subject: benchSubjects[r.IntN(len(benchSubjects))], AgeMin: 9, AgeMax: 11}
+		return Query{Country: pc.code, Subject: twinfed.Subjects[r.IntN(len(twinfed.Subjects))], AgeMin: 9, AgeMax: 11}
 	case 2:
 		surname := pc.surnames[r.IntN(len(pc.surnames))]
 		if r.IntN(2) == 0 {
