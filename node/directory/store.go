@@ -61,6 +61,7 @@ func (d *stamps) touchAll() {
 type index struct {
 	ix       *search.Index
 	building atomic.Int64 // profiles the start-up build has still to index
+	complete atomic.Bool  // the start-up build (or restore) indexed every profile
 	// changes counts the wakes; idleAt is the value it had when a pass of
 	// the indexer began that found no marker. They are equal while the
 	// indexer has nothing to do.

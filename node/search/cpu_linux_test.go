@@ -40,3 +40,14 @@ func peakRSS() int64 {
 	}
 	return 0
 }
+
+// processCPU is the CPU time the whole process has used, user and system:
+// on a machine shared with other work, the cost of a step whatever it
+// waited for.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

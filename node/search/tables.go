@@ -66,12 +66,17 @@ func (t *strtab) add(s string) uint32 {
 	i := uint32(len(t.end))
 	t.text = append(t.text, s...)
 	t.end = append(t.end, uint32(len(t.text)))
+	t.index(i)
+	return i
+}
+
+// index puts entry i in the table (where no equal entry is).
+func (t *strtab) index(i uint32) {
 	if (t.used+1)*4 > len(t.slots)*3 {
 		t.grow()
 	}
 	t.place(i)
 	t.used++
-	return i
 }
 
 func (t *strtab) place(i uint32) {
