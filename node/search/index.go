@@ -7,8 +7,9 @@
 //
 // It is an inverted index held in memory. The index is derived data: the
 // node keeps the profiles themselves in Badger and feeds the index from
-// there (see node/directory.go), rebuilding it at each start. Documents are
-// keyed by the profile's actor URL.
+// there (see node/directory), building it at start (Load, on every core)
+// or reading the snapshot a clean stop wrote (Save, Restore). Documents
+// are keyed by the profile's actor URL.
 //
 // The same index also serves the federated project search: an Index holds
 // either profiles (Put) or public projects (PutProject, keyed by the
@@ -25,7 +26,8 @@
 // keyword values plus a few words of text, which a bitset per filter value
 // and a posting list per word answer directly. BenchmarkDirectory250k
 // measures this index and BenchmarkDirectoryBleve the bleve one it replaced,
-// on the same profiles and queries (see docs/directory.md).
+// on the same profiles and queries; BenchmarkDirectory1200k measures it at
+// the federation's full size (see docs/directory.md).
 package search
 
 import (

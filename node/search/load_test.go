@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"testing"
@@ -104,7 +105,8 @@ func TestLoad_StopsAtABadRecord(t *testing.T) {
 // it as the directory does at a node's start (directory's rebuildIndex:
 // one read transaction, decoded on every core), and reports how long the
 // build took, and the CPU time it used (on every core: with two cores to
-// itself, the build takes about half of it).
+// itself, the build takes about half of it); then the time to write the
+// index's snapshot, and to read it back as the next start does.
 func benchRebuild(b *testing.B, n int) {
 	st, err := store.Open(b.TempDir(), store.Options{})
 	if err != nil {
@@ -151,4 +153,38 @@ func benchRebuild(b *testing.B, n int) {
 	}
 	b.ReportMetric(took.Seconds(), "rebuild-s")
 	b.ReportMetric(cpu.Seconds(), "rebuild-cpu-s")
+	// The snapshot a clean stop writes, and the next start reads.
+	path := b.TempDir() + "/directory.snapshot"
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start = time.Now()
+	if err = ix.Save(f); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	saved := time.Since(start)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	ix.Close()
+	runtime.GC()
+	f, err = os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	again := New()
+	defer again.Close()
+	start = time.Now()
+	if err := again.Restore(f); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "snapshot-read-s")
+	b.ReportMetric(saved.Seconds(), "snapshot-write-s")
+	b.ReportMetric(float64(fi.Size())/(1<<20), "snapshot-MiB")
 }
