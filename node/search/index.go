@@ -129,6 +129,21 @@ type doc struct {
 	updated int64
 	filters []string
 	text    []string // namespaced text terms, each once
+	// While the profile is analysed, its terms are written end to end in
+	// buf (spans: filters', then text's), and made strings at once by
+	// done: one allocation, not one per term.
+	buf          []byte
+	fspan, tspan []span
+}
+
+// span is a term's place in doc.buf.
+type span struct{ start, end int32 }
+
+// term writes prefix+v into the doc's buffer and returns its span.
+func (d *doc) term(prefix string, v []byte) span {
+	start := int32(len(d.buf))
+	d.buf = append(append(d.buf, prefix...), v...)
+	return span{start, int32(len(d.buf))}
 }
 
 func keyOf(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -137,7 +152,7 @@ func keyOf(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 // for an empty v).
 func (d *doc) filter(prefix, v string) {
 	if v = keyOf(v); v != "" {
-		d.filters = append(d.filters, prefix+v)
+		d.fspan = append(d.fspan, d.term(prefix, []byte(v)))
 	}
 }
 
@@ -152,16 +167,14 @@ func (d *doc) listed(prefix string, vs []string) {
 func (d *doc) ages(ages []int) {
 	for _, a := range ages {
 		if a >= 0 && a <= 99 {
-			d.filters = append(d.filters, fAge+strconv.Itoa(a))
+			d.fspan = append(d.fspan, d.term(fAge, strconv.AppendInt(nil, int64(a), 10)))
 		}
 	}
 }
 
 // words adds the words of s as text terms of the field prefix.
 func (d *doc) words(prefix, s string) {
-	for _, w := range Words(s) {
-		d.text = append(d.text, prefix+w)
-	}
+	eachWord(s, func(w []byte) { d.tspan = append(d.tspan, d.term(prefix, w)) })
 }
 
 // html adds the words of an HTML text (tags stripped, entities decoded).
@@ -169,6 +182,14 @@ func (d *doc) html(prefix, s string) { d.words(prefix, html.UnescapeString(Strip
 
 // done sorts the terms and keeps each once.
 func (d *doc) done() doc {
+	all := string(d.buf)
+	for _, sp := range d.fspan {
+		d.filters = append(d.filters, all[sp.start:sp.end])
+	}
+	for _, sp := range d.tspan {
+		d.text = append(d.text, all[sp.start:sp.end])
+	}
+	d.buf, d.fspan, d.tspan = nil, nil, nil
 	slices.Sort(d.filters)
 	d.filters = slices.Compact(d.filters)
 	slices.Sort(d.text)
@@ -186,13 +207,13 @@ func analyse(p *twinfed.Profile) doc {
 	d.listed(fLanguage, p.Languages)
 	d.ages(p.PupilAges)
 	if p.Available.Project {
-		d.filters = append(d.filters, flagProject)
+		d.fspan = append(d.fspan, d.term(flagProject, nil))
 	}
 	if p.Available.Erasmus {
-		d.filters = append(d.filters, flagErasmus)
+		d.fspan = append(d.fspan, d.term(flagErasmus, nil))
 	}
 	if p.Available.ProjKit {
-		d.filters = append(d.filters, flagKit)
+		d.fspan = append(d.fspan, d.term(flagKit, nil))
 	}
 	d.words(tName, p.Name)
 	d.words(tSchool, p.SchoolName)
@@ -229,6 +250,14 @@ func analyseProject(p *twinfed.Project) doc {
 // and other marks removed (so that "Garcia" finds "García"), split at
 // anything that is not a letter or a digit.
 func Words(s string) []string {
+	var out []string
+	eachWord(s, func(w []byte) { out = append(out, string(w)) })
+	return out
+}
+
+// eachWord calls f with each word of s as Words gives them, in a buffer
+// that f must not keep.
+func eachWord(s string, f func(w []byte)) {
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
@@ -239,34 +268,32 @@ func Words(s string) []string {
 	if !ascii {
 		s = norm.NFD.String(s)
 	}
-	var out []string
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			out = append(out, b.String())
-			b.Reset()
-		}
-	}
+	var arr [64]byte
+	b := arr[:0]
 	for _, r := range s {
 		switch {
 		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
-			b.WriteRune(r)
+			b = append(b, byte(r))
 		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
-			b.WriteRune(r + 'a' - 'A')
+			b = append(b, byte(r+'a'-'A'))
 		case r >= utf8.RuneSelf && unicode.Is(unicode.Mn, r):
 			// a combining mark left by the decomposition: dropped
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			if f, ok := fold[unicode.ToLower(r)]; ok {
-				b.WriteString(f)
+			if fl, ok := fold[unicode.ToLower(r)]; ok {
+				b = append(b, fl...)
 			} else {
-				b.WriteRune(unicode.ToLower(r))
+				b = utf8.AppendRune(b, unicode.ToLower(r))
 			}
 		default:
-			flush()
+			if len(b) > 0 {
+				f(b)
+				b = b[:0]
+			}
 		}
 	}
-	flush()
-	return out
+	if len(b) > 0 {
+		f(b)
+	}
 }
 
 // fold spells letters that do not decompose into a base letter and a mark.
