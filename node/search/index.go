@@ -98,8 +98,8 @@ func (x *Index) term(t string) *posting {
 	return nil
 }
 
-// Term namespaces. Filter terms (keyword fields) have a bitset; text terms
-// have postings only.
+// Term namespaces: filter terms (keyword fields) and words of text, each
+// with a posting (a list or a bitset, by density: tables.go).
 const (
 	fCountry  = "c:"
 	fRegion   = "r:"
