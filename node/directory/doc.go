@@ -33,5 +33,7 @@
 // social records of a member of another node who left).
 //
 // Keys it owns: store.PrefixDirProfile (dp/), store.PrefixDirQueue (dq/),
-// store.PrefixDirCursor (db/), store.KeyDirLocal.
+// store.PrefixDirCursor (db/), store.KeyDirLocal, store.KeyDirSnapshot;
+// and the file directory.snapshot in the node's data directory (the
+// index's snapshot, snapshot.go).
 package directory

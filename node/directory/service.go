@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -78,6 +79,7 @@ type Service struct {
 	html     *bluemonday.Policy
 	stamps   *stamps
 	dir      *index // nil until Open
+	snapshot string // the index's snapshot file (snapshot.go)
 	// backfills are what runs after a node's profiles in Backfill.
 	backfills []BackfillStep
 	// deleted react to the deletion of another node's member.
@@ -173,10 +175,12 @@ func (s *Service) OtherNodes(ctx context.Context) []string {
 // generic message.
 func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
 
-// Open starts the index and its indexer. The index is kept in memory and
-// built from the store in the background at each start (start-up does not
-// wait for it); searches answer from what is indexed meanwhile. legacyDir
-// is where earlier versions kept a bleve index on disk: it is removed.
+// Open starts the index and its indexer. The index is kept in memory,
+// read at start from the snapshot the last clean stop wrote beside
+// legacyDir, or else built from the store, in the background (start-up
+// does not wait for it); searches answer from what is indexed meanwhile.
+// legacyDir is where earlier versions kept a bleve index on disk: it is
+// removed.
 func (s *Service) Open(legacyDir string) error {
 	if _, err := os.Stat(legacyDir); err == nil {
 		if err := os.RemoveAll(legacyDir); err != nil {
@@ -184,6 +188,7 @@ func (s *Service) Open(legacyDir string) error {
 		}
 		s.log.Info("directory: removed the old on-disk index; the directory is now indexed in memory", "dir", legacyDir)
 	}
+	s.snapshot = filepath.Join(filepath.Dir(legacyDir), snapshotFile)
 	d := &index{ix: search.New(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	d.building.Store(1) // until the build has counted the profiles
 	d.changes.Store(1)  // not idle before a first pass
@@ -194,15 +199,20 @@ func (s *Service) Open(legacyDir string) error {
 		if err := s.syncLocalProfiles(); err != nil {
 			s.log.Error("directory: local profiles", "err", err)
 		}
-		if err := s.rebuildIndex(); err != nil {
+		if s.restoreSnapshot(d) {
+			d.complete.Store(true)
+		} else if err := s.rebuildIndex(); err != nil {
 			s.log.Error("directory: build", "err", err)
+		} else {
+			d.complete.Store(true)
 		}
 		s.runIndexer(d)
 	}()
 	return nil
 }
 
-// Close stops the indexer and releases the index.
+// Close stops the indexer, writes the index's snapshot for the next start
+// (when the index was whole), and releases the index.
 func (s *Service) Close() error {
 	d := s.dir
 	if d == nil {
@@ -210,6 +220,11 @@ func (s *Service) Close() error {
 	}
 	close(d.stop)
 	d.done.Wait()
+	if d.complete.Load() {
+		if err := s.saveSnapshot(d); err != nil {
+			s.log.Warn("directory: index snapshot not written; the next start builds the index from the store", "err", err)
+		}
+	}
 	return d.ix.Close()
 }
 

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"encoding/json"
+	"fmt"
 	"hash/maphash"
 	"slices"
 	"strconv"
@@ -60,6 +61,7 @@ func (d *stamps) touchAll() {
 type index struct {
 	ix       *search.Index
 	building atomic.Int64 // profiles the start-up build has still to index
+	complete atomic.Bool  // the start-up build (or restore) indexed every profile
 	// changes counts the wakes; idleAt is the value it had when a pass of
 	// the indexer began that found no marker. They are equal while the
 	// indexer has nothing to do.
@@ -210,7 +212,8 @@ func (s *Service) syncLocalProfiles() error {
 	return err
 }
 
-// rebuildIndex indexes every dp/ profile.
+// rebuildIndex indexes every dp/ profile: the records are read in one
+// transaction and decoded on every core (search.Index.Load).
 func (s *Service) rebuildIndex() error {
 	start := s.now()
 	d := s.dir
@@ -219,31 +222,34 @@ func (s *Service) rebuildIndex() error {
 		d.building.Store(int64(store.CountPrefix(txn, store.PrefixDirProfile)))
 		return nil
 	})
-	n := 0
-	b := d.ix.NewBatch()
-	apply := func() error {
-		err := d.ix.Apply(b)
-		d.building.Add(-int64(b.Size()))
-		b = d.ix.NewBatch()
-		return err
-	}
+	var n int
 	err := s.store.View(func(txn *badger.Txn) error {
-		return store.EachJSON(txn, store.PrefixDirProfile, func(p *twinfed.Profile) error {
-			if err := b.Put(p); err != nil {
-				return err
-			}
-			n++
-			if b.Size() >= 2000 {
-				return apply()
+		var err error
+		n, err = d.ix.Load(func(yield func(raw []byte) error) error {
+			opts := badger.DefaultIteratorOptions
+			opts.Prefix = []byte(store.PrefixDirProfile)
+			it := txn.NewIterator(opts)
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				if err := it.Item().Value(yield); err != nil {
+					return err
+				}
 			}
 			return nil
-		})
+		}, decodeProfile, func(n int) { d.building.Add(-int64(n)) })
+		return err
 	})
-	if err == nil {
-		err = apply()
-	}
 	s.log.Info("directory: index built", "profiles", n, "took", s.now().Sub(start).Round(time.Millisecond), "err", err)
 	return err
+}
+
+// decodeProfile reads a dp/ record.
+func decodeProfile(raw []byte) (*twinfed.Profile, error) {
+	var p twinfed.Profile
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("directory: decode a profile: %w", err)
+	}
+	return &p, nil
 }
 
 // runIndexer moves marked profiles into the index until stop.

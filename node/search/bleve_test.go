@@ -290,7 +290,7 @@ func (x *bleveIndex) Suggest(p *twinfed.Profile, exclude []string, limit int) ([
 // (DIRECTORY_BENCH_BLEVE_PROFILES changes the number; 250,000 did not finish
 // in 25 minutes on the 2-core machine).
 func BenchmarkDirectoryBleve(b *testing.B) {
-	benchDirectory(b, envInt("DIRECTORY_BENCH_BLEVE_PROFILES", 20_000), func(b *testing.B) engine {
+	benchDirectory(b, envInt("DIRECTORY_BENCH_BLEVE_PROFILES", 20_000), synthetic, func(b *testing.B) engine {
 		dir := b.TempDir() + "/idx"
 		ix, err := openBleve(dir)
 		if err != nil {

@@ -3,6 +3,9 @@
 package search
 
 import (
+	"bytes"
+	"os"
+	"strconv"
 	"syscall"
 	"time"
 	"unsafe"
@@ -20,4 +23,31 @@ func threadCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ts.Nano())
+}
+
+// peakRSS is the most resident memory the process has had, in bytes
+// (VmHWM of /proc/self/status); 0 when it cannot be read.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range bytes.Lines(b) {
+		if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
+			kb, _ := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// processCPU is the CPU time the whole process has used, user and system:
+// on a machine shared with other work, the cost of a step whatever it
+// waited for.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -7,8 +7,9 @@
 //
 // It is an inverted index held in memory. The index is derived data: the
 // node keeps the profiles themselves in Badger and feeds the index from
-// there (see node/directory.go), rebuilding it at each start. Documents are
-// keyed by the profile's actor URL.
+// there (see node/directory), building it at start (Load, on every core)
+// or reading the snapshot a clean stop wrote (Save, Restore). Documents
+// are keyed by the profile's actor URL.
 //
 // The same index also serves the federated project search: an Index holds
 // either profiles (Put) or public projects (PutProject, keyed by the
@@ -25,7 +26,8 @@
 // keyword values plus a few words of text, which a bitset per filter value
 // and a posting list per word answer directly. BenchmarkDirectory250k
 // measures this index and BenchmarkDirectoryBleve the bleve one it replaced,
-// on the same profiles and queries (see docs/directory.md).
+// on the same profiles and queries; BenchmarkDirectory1200k measures it at
+// the federation's full size (see docs/directory.md).
 package search
 
 import (
@@ -46,45 +48,38 @@ import (
 // Index is the directory's search index. It is safe for concurrent use:
 // searches share a read lock, changes take the write lock for as long as
 // it takes to append their postings.
+//
+// Its memory is a few large arrays (tables.go): the documents' ids end to
+// end in one buffer, the terms in another, a posting per term in one slice,
+// each posting a sorted list of document numbers or, for a term held by
+// many documents, a bitset.
 type Index struct {
 	mu      sync.RWMutex
-	ids     []string // document number → actor URL; "" once removed
-	updated []int64  // document number → profile's Updated, unix ns: the order of equal scores
-	alive   bitset   // documents not removed
-	byID    map[string]uint32
+	ids     strtab  // document number → actor URL; finds the live documents only
+	updated []int64 // document number → profile's Updated, unix ns: the order of equal scores
+	alive   bitset  // documents not removed
 	dead    int
-	terms   map[string]*posting
-	// prefixes maps the first three letters of a word of text (in its
-	// field's namespace) to the words that start with them, for prefix
-	// search ("ross" finds "Rossi", "robot" finds "robotics").
-	prefixes map[string][]prefixed
-}
-
-// prefixed is a word of text (without its namespace) and its posting.
-type prefixed struct {
-	word string
-	p    *posting
-}
-
-// posting lists the documents holding a term, in ascending order (a
-// changed profile gets a new number, so the lists only ever grow at the
-// end). Filter terms also keep a bitset, so that a filter is a word-wise
-// AND over the document space.
-type posting struct {
-	docs []uint32
-	bits bitset // filter terms only
+	terms   strtab    // term number → term ("c:it", "n:rossi")
+	post    []posting // term number → the documents holding it
+	// words are the text terms of three letters or more (in their field's
+	// namespace), by their strings: prefix search ("ross" finds "Rossi",
+	// "robot" finds "robotics").
+	words wordTable
+	// shapedAt is the number of documents when the postings' forms were
+	// last chosen again (reshape).
+	shapedAt int
 }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{byID: map[string]uint32{}, terms: map[string]*posting{}, prefixes: map[string][]prefixed{}}
+	return &Index{ids: newStrtab(), terms: newStrtab()}
 }
 
 // Close releases the index.
 func (x *Index) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.ids, x.updated, x.alive, x.byID, x.terms, x.prefixes = nil, nil, nil, map[string]uint32{}, map[string]*posting{}, map[string][]prefixed{}
+	x.ids, x.updated, x.alive, x.dead, x.terms, x.post, x.words, x.shapedAt = newStrtab(), nil, nil, 0, newStrtab(), nil, wordTable{}, 0
 	return nil
 }
 
@@ -92,11 +87,19 @@ func (x *Index) Close() error {
 func (x *Index) Count() (uint64, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return uint64(len(x.byID)), nil
+	return uint64(x.ids.used), nil
 }
 
-// Term namespaces. Filter terms (keyword fields) have a bitset; text terms
-// have postings only.
+// term returns the posting of term t, nil when no document has held it.
+func (x *Index) term(t string) *posting {
+	if i, ok := x.terms.find(t); ok {
+		return &x.post[i]
+	}
+	return nil
+}
+
+// Term namespaces: filter terms (keyword fields) and words of text, each
+// with a posting (a list or a bitset, by density: tables.go).
 const (
 	fCountry  = "c:"
 	fRegion   = "r:"
@@ -126,6 +129,21 @@ type doc struct {
 	updated int64
 	filters []string
 	text    []string // namespaced text terms, each once
+	// While the profile is analysed, its terms are written end to end in
+	// buf (spans: filters', then text's), and made strings at once by
+	// done: one allocation, not one per term.
+	buf          []byte
+	fspan, tspan []span
+}
+
+// span is a term's place in doc.buf.
+type span struct{ start, end int32 }
+
+// term writes prefix+v into the doc's buffer and returns its span.
+func (d *doc) term(prefix string, v []byte) span {
+	start := int32(len(d.buf))
+	d.buf = append(append(d.buf, prefix...), v...)
+	return span{start, int32(len(d.buf))}
 }
 
 func keyOf(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -134,7 +152,7 @@ func keyOf(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 // for an empty v).
 func (d *doc) filter(prefix, v string) {
 	if v = keyOf(v); v != "" {
-		d.filters = append(d.filters, prefix+v)
+		d.fspan = append(d.fspan, d.term(prefix, []byte(v)))
 	}
 }
 
@@ -149,16 +167,14 @@ func (d *doc) listed(prefix string, vs []string) {
 func (d *doc) ages(ages []int) {
 	for _, a := range ages {
 		if a >= 0 && a <= 99 {
-			d.filters = append(d.filters, fAge+strconv.Itoa(a))
+			d.fspan = append(d.fspan, d.term(fAge, strconv.AppendInt(nil, int64(a), 10)))
 		}
 	}
 }
 
 // words adds the words of s as text terms of the field prefix.
 func (d *doc) words(prefix, s string) {
-	for _, w := range Words(s) {
-		d.text = append(d.text, prefix+w)
-	}
+	eachWord(s, func(w []byte) { d.tspan = append(d.tspan, d.term(prefix, w)) })
 }
 
 // html adds the words of an HTML text (tags stripped, entities decoded).
@@ -166,6 +182,14 @@ func (d *doc) html(prefix, s string) { d.words(prefix, html.UnescapeString(Strip
 
 // done sorts the terms and keeps each once.
 func (d *doc) done() doc {
+	all := string(d.buf)
+	for _, sp := range d.fspan {
+		d.filters = append(d.filters, all[sp.start:sp.end])
+	}
+	for _, sp := range d.tspan {
+		d.text = append(d.text, all[sp.start:sp.end])
+	}
+	d.buf, d.fspan, d.tspan = nil, nil, nil
 	slices.Sort(d.filters)
 	d.filters = slices.Compact(d.filters)
 	slices.Sort(d.text)
@@ -183,13 +207,13 @@ func analyse(p *twinfed.Profile) doc {
 	d.listed(fLanguage, p.Languages)
 	d.ages(p.PupilAges)
 	if p.Available.Project {
-		d.filters = append(d.filters, flagProject)
+		d.fspan = append(d.fspan, d.term(flagProject, nil))
 	}
 	if p.Available.Erasmus {
-		d.filters = append(d.filters, flagErasmus)
+		d.fspan = append(d.fspan, d.term(flagErasmus, nil))
 	}
 	if p.Available.ProjKit {
-		d.filters = append(d.filters, flagKit)
+		d.fspan = append(d.fspan, d.term(flagKit, nil))
 	}
 	d.words(tName, p.Name)
 	d.words(tSchool, p.SchoolName)
@@ -226,6 +250,14 @@ func analyseProject(p *twinfed.Project) doc {
 // and other marks removed (so that "Garcia" finds "García"), split at
 // anything that is not a letter or a digit.
 func Words(s string) []string {
+	var out []string
+	eachWord(s, func(w []byte) { out = append(out, string(w)) })
+	return out
+}
+
+// eachWord calls f with each word of s as Words gives them, in a buffer
+// that f must not keep.
+func eachWord(s string, f func(w []byte)) {
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
@@ -236,34 +268,32 @@ func Words(s string) []string {
 	if !ascii {
 		s = norm.NFD.String(s)
 	}
-	var out []string
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			out = append(out, b.String())
-			b.Reset()
-		}
-	}
+	var arr [64]byte
+	b := arr[:0]
 	for _, r := range s {
 		switch {
 		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
-			b.WriteRune(r)
+			b = append(b, byte(r))
 		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
-			b.WriteRune(r + 'a' - 'A')
+			b = append(b, byte(r+'a'-'A'))
 		case r >= utf8.RuneSelf && unicode.Is(unicode.Mn, r):
 			// a combining mark left by the decomposition: dropped
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			if f, ok := fold[unicode.ToLower(r)]; ok {
-				b.WriteString(f)
+			if fl, ok := fold[unicode.ToLower(r)]; ok {
+				b = append(b, fl...)
 			} else {
-				b.WriteRune(unicode.ToLower(r))
+				b = utf8.AppendRune(b, unicode.ToLower(r))
 			}
 		default:
-			flush()
+			if len(b) > 0 {
+				f(b)
+				b = b[:0]
+			}
 		}
 	}
-	flush()
-	return out
+	if len(b) > 0 {
+		f(b)
+	}
 }
 
 // fold spells letters that do not decompose into a base letter and a mark.
@@ -341,6 +371,7 @@ func (x *Index) Apply(b *Batch) error {
 		}
 	}
 	x.maybeCompact()
+	x.maybeReshape()
 	return nil
 }
 
@@ -366,100 +397,123 @@ func (x *Index) Remove(id string) error {
 }
 
 func (x *Index) remove(id string) {
-	n, ok := x.byID[id]
+	n, ok := x.ids.find(id)
 	if !ok {
 		return
 	}
-	delete(x.byID, id)
+	x.ids.drop(n)
 	x.alive.clear(n)
-	x.ids[n] = ""
 	x.dead++
 }
 
 func (x *Index) add(d *doc) {
 	x.remove(d.id)
-	n := uint32(len(x.ids))
-	x.ids = append(x.ids, d.id)
+	n := x.ids.add(d.id)
 	x.updated = append(x.updated, d.updated)
 	x.alive.set(n)
-	x.byID[d.id] = n
+	docs := x.ids.len()
 	for _, t := range d.filters {
-		p := x.terms[t]
-		if p == nil {
-			p = &posting{}
-			x.terms[t] = p
-		}
-		p.docs = append(p.docs, n)
-		p.bits.set(n)
+		x.posting(t).add(n, docs)
 	}
 	for _, t := range d.text {
-		p := x.terms[t]
-		if p == nil {
-			p = &posting{}
-			x.terms[t] = p
-			x.notePrefix(t, p)
-		}
-		p.docs = append(p.docs, n)
+		x.posting(t).add(n, docs)
 	}
 }
 
-// notePrefix records a new word of text under its first letters.
-func (x *Index) notePrefix(t string, p *posting) {
-	if !strings.HasPrefix(t, tName) && !strings.HasPrefix(t, tSchool) && !strings.HasPrefix(t, tText) {
+// posting returns the posting of term t, a new one (and, for a word of
+// text, a new entry of the words) when no document has held it.
+func (x *Index) posting(t string) *posting {
+	if i, ok := x.terms.find(t); ok {
+		return &x.post[i]
+	}
+	i := x.terms.add(t)
+	x.post = append(x.post, posting{})
+	x.noteWord(i)
+	return &x.post[i]
+}
+
+// noteWord adds term i to the words when it is a word of text of three
+// letters or more.
+func (x *Index) noteWord(i uint32) {
+	t := x.terms.bytes(i)
+	if len(t) < 2 {
 		return
 	}
-	if f3, ok := first3(t[2:]); ok {
-		k := t[:2] + f3
-		x.prefixes[k] = append(x.prefixes[k], prefixed{t[2:], p})
+	switch string(t[:2]) {
+	case tName, tSchool, tText:
+		if _, ok := first3(string(t[2:])); ok {
+			x.words.add(&x.terms, i)
+		}
 	}
+}
+
+// maybeReshape chooses the postings' forms again each time the number of
+// documents has doubled: it is linear in the number of terms.
+func (x *Index) maybeReshape() {
+	n := x.ids.len()
+	if n < 4096 || n < 2*x.shapedAt {
+		return
+	}
+	for i := range x.post {
+		x.post[i].reshape(n)
+	}
+	x.shapedAt = n
 }
 
 // maybeCompact renumbers the documents once removed ones make up a third
-// of the numbers: postings, bitsets and prefixes are rebuilt without them.
+// of the numbers: ids, terms, postings and words are rebuilt without them.
 // It is linear in the size of the index, and runs after a third of it has
 // changed.
 func (x *Index) maybeCompact() {
-	if x.dead < 4096 || x.dead*3 < len(x.ids) {
+	if x.dead < 4096 || x.dead*3 < x.ids.len() {
 		return
 	}
-	renum := make([]uint32, len(x.ids))
-	ids := make([]string, 0, len(x.byID))
-	updated := make([]int64, 0, len(x.byID))
+	renum := make([]uint32, x.ids.len())
+	ids := newStrtab()
+	updated := make([]int64, 0, x.ids.used)
 	var alive bitset
-	for n, id := range x.ids {
-		if id == "" {
+	for n := range uint32(x.ids.len()) {
+		if !x.alive.has(n) {
 			renum[n] = math.MaxUint32
 			continue
 		}
-		m := uint32(len(ids))
+		m := ids.add(string(x.ids.bytes(n)))
 		renum[n] = m
-		ids = append(ids, id)
 		updated = append(updated, x.updated[n])
 		alive.set(m)
-		x.byID[id] = m
 	}
-	x.prefixes = map[string][]prefixed{}
-	for t, p := range x.terms {
-		docs := p.docs[:0]
-		for _, n := range p.docs {
+	docs := ids.len()
+	oldTerms, oldPost := x.terms, x.post
+	x.terms, x.post, x.words = newStrtab(), nil, wordTable{}
+	for t := range uint32(oldTerms.len()) {
+		old := &oldPost[t]
+		var p posting
+		keep := func(n uint32) {
 			if m := renum[n]; m != math.MaxUint32 {
-				docs = append(docs, m)
+				p.df++
+				p.docs = append(p.docs, m)
 			}
 		}
-		if len(docs) == 0 {
-			delete(x.terms, t)
+		if old.bits != nil {
+			old.bits.each(keep)
+		} else {
+			for _, n := range old.docs {
+				keep(n)
+			}
+		}
+		if p.df == 0 {
 			continue
 		}
-		p.docs = slices.Clip(docs)
-		if p.bits != nil {
-			p.bits = nil
-			for _, n := range docs {
-				p.bits.set(n)
-			}
+		p.docs = slices.Clip(p.docs)
+		if dense(len(p.docs), docs) {
+			p.toBits()
 		}
-		x.notePrefix(t, p)
+		x.terms.add(string(oldTerms.bytes(t)))
+		x.post = append(x.post, p)
+		x.noteWord(uint32(len(x.post) - 1))
 	}
-	x.ids, x.updated, x.alive, x.dead = ids, updated, alive, 0
+	x.words.merge(&x.terms)
+	x.ids, x.updated, x.alive, x.dead, x.shapedAt = ids, updated, alive, 0, docs
 }
 
 // Query is a directory search. Every filter that is set must match; each
@@ -506,15 +560,23 @@ const (
 type scratch struct {
 	cand  bitset
 	word  bitset
-	score []float32
+	tmp   bitset
+	score []float32 // text searches only
+	acc   []uint64  // suggestions only: their scores, bit-sliced
 }
 
 var scratches = sync.Pool{New: func() any { return new(scratch) }}
 
-func (s *scratch) reset(n int) {
+// reset sizes the scratch for n documents; scores clears a score per
+// document, which only a text search reads.
+func (s *scratch) reset(n int, scores bool) {
 	words := (n + 63) / 64
 	s.cand = resize(s.cand, words)
 	s.word = resize(s.word, words)
+	s.tmp = resize(s.tmp, words)
+	if !scores {
+		return
+	}
 	if cap(s.score) < n {
 		s.score = make([]float32, n)
 	}
@@ -537,14 +599,15 @@ func (x *Index) Search(q Query) (*Result, error) {
 	defer x.mu.RUnlock()
 	s := scratches.Get().(*scratch)
 	defer scratches.Put(s)
-	s.reset(len(x.ids))
+	hasText := strings.TrimSpace(q.Text) != ""
+	s.reset(x.ids.len(), hasText)
 	copy(s.cand, x.alive)
 	empty := &Result{IDs: []string{}}
 	for _, f := range []struct{ prefix, v string }{
 		{fCountry, q.Country}, {fRegion, q.Region}, {fLevel, string(q.Level)}, {fRole, q.Role},
 		{fSubject, q.Subject}, {fLanguage, q.Language}, {fState, string(q.State)},
 	} {
-		if v := keyOf(f.v); v != "" && !x.filter(s.cand, f.prefix+v) {
+		if v := keyOf(f.v); v != "" && !x.filter(s, f.prefix+v) {
 			return empty, nil
 		}
 	}
@@ -555,8 +618,8 @@ func (x *Index) Search(q Query) (*Result, error) {
 		}
 		clear(s.word)
 		for a := max(q.AgeMin, 0); a <= min(hi, 99); a++ {
-			if p := x.terms[fAge+strconv.Itoa(a)]; p != nil {
-				s.word.or(p.bits)
+			if p := x.term(fAge + strconv.Itoa(a)); p != nil {
+				p.orInto(s.word)
 			}
 		}
 		s.cand.and(s.word)
@@ -565,12 +628,12 @@ func (x *Index) Search(q Query) (*Result, error) {
 		on bool
 		t  string
 	}{{q.Available.Project, flagProject}, {q.Available.Erasmus, flagErasmus}, {q.Available.ProjKit, flagKit}} {
-		if f.on && !x.filter(s.cand, f.t) {
+		if f.on && !x.filter(s, f.t) {
 			return empty, nil
 		}
 	}
 	x.exclude(s.cand, q.Exclude)
-	if !x.text(s, q.Text) {
+	if hasText && !x.text(s, q.Text) {
 		return empty, nil
 	}
 	limit := q.Limit
@@ -583,28 +646,32 @@ func (x *Index) Search(q Query) (*Result, error) {
 	if offset >= total {
 		return &Result{IDs: []string{}, Total: total}, nil
 	}
-	top := x.top(s, offset+limit)
+	var score []float32
+	if hasText {
+		score = s.score
+	}
+	top := x.top(s.cand, score, offset+limit)
 	out := &Result{Total: total, IDs: make([]string, 0, len(top)-min(offset, len(top)))}
 	for _, n := range top[min(offset, len(top)):] {
-		out.IDs = append(out.IDs, x.ids[n])
+		out.IDs = append(out.IDs, x.ids.str(n))
 	}
 	return out, nil
 }
 
-// filter narrows cand to the documents holding term t; false when no
+// filter narrows s.cand to the documents holding term t; false when no
 // document does.
-func (x *Index) filter(cand bitset, t string) bool {
-	p := x.terms[t]
+func (x *Index) filter(s *scratch, t string) bool {
+	p := x.term(t)
 	if p == nil {
 		return false
 	}
-	cand.and(p.bits)
+	p.andInto(s.cand, s.tmp)
 	return true
 }
 
 func (x *Index) exclude(cand bitset, ids []string) {
 	for _, id := range ids {
-		if n, ok := x.byID[id]; ok {
+		if n, ok := x.ids.find(id); ok {
 			cand.clear(n)
 		}
 	}
@@ -624,8 +691,7 @@ func (x *Index) text(s *scratch, text string) bool {
 			required++
 		}
 	}
-	live := float64(len(x.byID))
-	idf := func(p *posting) float32 { return float32(math.Log(1 + live/float64(len(p.docs)))) }
+	live := float64(x.ids.used)
 	for _, w := range slices.Compact(slices.Clone(words)) {
 		need := required == 0 || !stop[w]
 		clear(s.word)
@@ -633,24 +699,30 @@ func (x *Index) text(s *scratch, text string) bool {
 			if p == nil {
 				return
 			}
-			v := boost * idf(p)
-			for _, n := range p.docs {
-				if s.cand.has(n) {
-					s.word.set(n)
-					s.score[n] += v
+			v := boost * float32(math.Log(1+live/float64(p.df)))
+			if p.bits == nil {
+				for _, n := range p.docs {
+					if s.cand.has(n) {
+						s.word[n/64] |= 1 << (n % 64)
+						s.score[n] += v
+					}
+				}
+				return
+			}
+			for i, m := range p.bits[:min(len(p.bits), len(s.cand))] {
+				m &= s.cand[i]
+				s.word[i] |= m
+				for sc := s.score[i*64 : min(i*64+64, len(s.score))]; m != 0; m &= m - 1 {
+					sc[bits.TrailingZeros64(m)] += v
 				}
 			}
 		}
-		hit(x.terms[tName+w], boostName)
-		hit(x.terms[tSchool+w], boostSchool)
-		hit(x.terms[tText+w], boostText)
-		if f3, ok := first3(w); ok {
+		hit(x.term(tName+w), boostName)
+		hit(x.term(tSchool+w), boostSchool)
+		hit(x.term(tText+w), boostText)
+		if _, ok := first3(w); ok {
 			for _, ns := range []string{tName, tSchool, tText} {
-				for _, e := range x.prefixes[ns+f3] {
-					if len(e.word) > len(w) && strings.HasPrefix(e.word, w) {
-						hit(e.p, boostPrefix)
-					}
-				}
+				x.words.longer(&x.terms, ns+w, func(t uint32) { hit(&x.post[t], boostPrefix) })
 			}
 		}
 		if need {
@@ -660,63 +732,113 @@ func (x *Index) text(s *scratch, text string) bool {
 	return true
 }
 
-// top returns the numbers of the k best documents of s.cand, best first.
-func (x *Index) top(s *scratch, k int) []uint32 {
-	better := func(a, b uint32) bool {
-		if s.score[a] != s.score[b] {
-			return s.score[a] > s.score[b]
-		}
-		if x.updated[a] != x.updated[b] {
-			return x.updated[a] > x.updated[b]
-		}
-		return a > b
+// hit is a candidate for a page of results and its score.
+type hit struct {
+	n     uint32
+	score float32
+}
+
+// better orders results: by score, then the most recently updated, then
+// the latest document.
+func (x *Index) better(a, b hit) bool {
+	if a.score != b.score {
+		return a.score > b.score
 	}
-	// h is a min-heap of the k best so far: h[0] is the worst of them.
-	h := make([]uint32, 0, k)
-	down := func(i int) {
-		for {
-			l := 2*i + 1
-			if l >= len(h) {
-				return
-			}
-			if r := l + 1; r < len(h) && better(h[l], h[r]) {
-				l = r
-			}
-			if !better(h[i], h[l]) {
-				return
-			}
-			h[i], h[l] = h[l], h[i]
-			i = l
-		}
+	if x.updated[a.n] != x.updated[b.n] {
+		return x.updated[a.n] > x.updated[b.n]
 	}
-	s.cand.each(func(n uint32) {
-		if len(h) < k {
-			h = append(h, n)
-			for i := len(h) - 1; i > 0; {
-				p := (i - 1) / 2
-				if !better(h[p], h[i]) {
-					break
-				}
-				h[p], h[i] = h[i], h[p]
-				i = p
+	return a.n > b.n
+}
+
+// topK keeps the k best hits offered: h is a min-heap, h[0] the worst of
+// them.
+type topK struct {
+	x *Index
+	k int
+	h []hit
+}
+
+func (t *topK) offer(c hit) {
+	h := t.h
+	if len(h) < t.k {
+		h = append(h, c)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !t.x.better(h[p], h[i]) {
+				break
 			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.h = h
+		return
+	}
+	if c.score < h[0].score || !t.x.better(c, h[0]) {
+		return
+	}
+	h[0] = c
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(h) {
 			return
 		}
-		if better(n, h[0]) {
-			h[0] = n
-			down(0)
+		if r := l + 1; r < len(h) && t.x.better(h[l], h[r]) {
+			l = r
 		}
-	})
-	slices.SortFunc(h, func(a, b uint32) int {
-		if better(a, b) {
+		if !t.x.better(h[i], h[l]) {
+			return
+		}
+		h[i], h[l] = h[l], h[i]
+		i = l
+	}
+}
+
+// sorted returns the documents kept, best first.
+func (t *topK) sorted() []uint32 {
+	slices.SortFunc(t.h, func(a, b hit) int {
+		if t.x.better(a, b) {
 			return -1
 		}
-		if better(b, a) {
+		if t.x.better(b, a) {
 			return 1
 		}
 		return 0
 	})
-	return h
+	out := make([]uint32, len(t.h))
+	for i, c := range t.h {
+		out[i] = c.n
+	}
+	return out
+}
+
+// top returns the numbers of the k best documents of cand, best first: by
+// score (nil: every score 0), then by recency. Once k are kept, a document
+// is compared with the worst of them inline; most are not better.
+func (x *Index) top(cand bitset, score []float32, k int) []uint32 {
+	t := topK{x: x, k: k, h: make([]hit, 0, k)}
+	var worst hit
+	var worstUpdated int64
+	for i, w := range cand {
+		for ; w != 0; w &= w - 1 {
+			c := hit{n: uint32(i*64 + bits.TrailingZeros64(w))}
+			if score != nil {
+				c.score = score[c.n]
+			}
+			if len(t.h) == k {
+				// Documents come in ascending numbers: on equal scores and
+				// times, a later one is better.
+				if c.score < worst.score || c.score == worst.score && x.updated[c.n] < worstUpdated {
+					continue
+				}
+			}
+			t.offer(c)
+			if len(t.h) == k {
+				worst = t.h[0]
+				worstUpdated = x.updated[worst.n]
+			}
+		}
+	}
+	return t.sorted()
 }
 
 // Suggestion weights: what "people you may know" counts in common with
@@ -734,6 +856,12 @@ const (
 // of the same ages, speak the same languages or teach at the same level,
 // members of other countries first. exclude lists actor URLs left out (p
 // itself is always left out; pass the member's contacts).
+//
+// The scores are small whole numbers, so they are added 64 documents at a
+// time, bit-sliced: slice k of a 64-document word holds bit k of each
+// document's score. Adding a term is a few word operations per 64
+// documents, and a page of the best needs only the documents whose score
+// reaches the worst of the page so far.
 func (x *Index) Suggest(p *twinfed.Profile, exclude []string, limit int) ([]string, error) {
 	if limit <= 0 {
 		limit = 10
@@ -743,50 +871,131 @@ func (x *Index) Suggest(p *twinfed.Profile, exclude []string, limit int) ([]stri
 	defer x.mu.RUnlock()
 	s := scratches.Get().(*scratch)
 	defer scratches.Put(s)
-	s.reset(len(x.ids))
-	add := func(t string, w float32) {
-		p := x.terms[t]
-		if p == nil {
-			return
-		}
-		for _, n := range p.docs {
-			s.score[n] += w
-			s.word.set(n)
-		}
+	s.reset(x.ids.len(), false)
+	type weighted struct {
+		p *posting
+		w uint64
 	}
-	d := analyse(p)
-	for _, t := range d.filters {
+	var terms []weighted
+	most := uint64(suggestAbroad)
+	for _, t := range analyse(p).filters {
+		var w uint64
 		switch {
 		case strings.HasPrefix(t, fSubject):
-			add(t, suggestSubject)
+			w = suggestSubject
 		case strings.HasPrefix(t, fAge):
-			add(t, suggestAge)
+			w = suggestAge
 		case strings.HasPrefix(t, fLanguage):
-			add(t, suggestLanguage)
+			w = suggestLanguage
 		case strings.HasPrefix(t, fLevel):
-			add(t, suggestLevel)
+			w = suggestLevel
+		}
+		if q := x.term(t); q != nil && w > 0 {
+			terms = append(terms, weighted{q, w})
+			most += w
 		}
 	}
 	copy(s.cand, x.alive)
-	if !x.filter(s.cand, flagProject) {
+	if !x.filter(s, flagProject) {
 		return nil, nil
 	}
-	s.cand.and(s.word)
 	x.exclude(s.cand, append([]string{p.ID}, exclude...))
-	if c := keyOf(p.Country); c != "" {
-		home := x.terms[fCountry+c]
-		s.cand.each(func(n uint32) {
-			if home == nil || !home.bits.has(n) {
-				s.score[n] += suggestAbroad
-			}
-		})
+	depth := bits.Len64(most)
+	acc := s.acc[:0]
+	if need := len(s.cand) * depth; cap(acc) < need {
+		acc = make([]uint64, need)
+	} else {
+		acc = acc[:need]
+		clear(acc)
 	}
-	top := x.top(s, limit)
+	s.acc = acc
+	// add adds w to the score of each document of m in word i.
+	add := func(i int, m, w uint64) {
+		a := acc[i*depth : (i+1)*depth]
+		for j := 0; w>>j != 0; j++ {
+			if w>>j&1 == 0 {
+				continue
+			}
+			for k, carry := j, m; carry != 0 && k < len(a); k++ {
+				a[k], carry = a[k]^carry, a[k]&carry
+			}
+		}
+	}
+	for _, t := range terms {
+		if t.p.bits != nil {
+			for i, m := range t.p.bits[:min(len(t.p.bits), len(s.cand))] {
+				if m &= s.cand[i]; m != 0 {
+					add(i, m, t.w)
+				}
+			}
+			continue
+		}
+		for _, n := range t.p.docs {
+			if s.cand.has(n) {
+				add(int(n/64), 1<<(n%64), t.w)
+			}
+		}
+	}
+	// A suggestion shares something: a score before the abroad bonus.
+	home, abroad := s.tmp, keyOf(p.Country) != ""
+	clear(home)
+	if c := keyOf(p.Country); abroad {
+		if q := x.term(fCountry + c); q != nil {
+			q.orInto(home)
+		}
+	}
+	t := topK{x: x, k: limit, h: make([]hit, 0, limit)}
+	for i := range s.cand {
+		a := acc[i*depth : (i+1)*depth]
+		var shared uint64
+		for _, v := range a {
+			shared |= v
+		}
+		m := s.cand[i] & shared
+		if m == 0 {
+			continue
+		}
+		if abroad {
+			add(i, m&^home[i], suggestAbroad)
+		}
+		// The documents whose score reaches the worst kept so far.
+		if len(t.h) == t.k {
+			m &= atLeast(a, uint64(t.h[0].score))
+		}
+		for ; m != 0; m &= m - 1 {
+			b := bits.TrailingZeros64(m)
+			var v uint64
+			for k, sl := range a {
+				v |= (sl >> b & 1) << k
+			}
+			t.offer(hit{n: uint32(i*64 + b), score: float32(v)})
+		}
+	}
+	top := t.sorted()
 	out := make([]string, len(top))
 	for i, n := range top {
-		out[i] = x.ids[n]
+		out[i] = x.ids.str(n)
 	}
 	return out, nil
+}
+
+// atLeast returns the documents of a 64-document word whose bit-sliced
+// value (a[k] holding bit k of each) is at least v.
+func atLeast(a []uint64, v uint64) uint64 {
+	if v>>len(a) != 0 {
+		return 0
+	}
+	var gt uint64
+	eq := ^uint64(0)
+	for k := len(a) - 1; k >= 0; k-- {
+		if v>>k&1 == 1 {
+			eq &= a[k]
+		} else {
+			gt |= eq & a[k]
+			eq &^= a[k]
+		}
+	}
+	return gt | eq
 }
 
 // StripTags returns the text of sanitised HTML: tags dropped (each as a
@@ -809,65 +1018,4 @@ func StripTags(s string) string {
 		}
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
-}
-
-// bitset is a set of document numbers.
-type bitset []uint64
-
-func (b *bitset) set(n uint32) {
-	w := int(n / 64)
-	if w >= len(*b) {
-		if w < cap(*b) {
-			*b = (*b)[:w+1]
-		} else {
-			*b = append(*b, make([]uint64, w+1-len(*b))...)
-		}
-	}
-	(*b)[w] |= 1 << (n % 64)
-}
-
-func (b bitset) clear(n uint32) {
-	if w := int(n / 64); w < len(b) {
-		b[w] &^= 1 << (n % 64)
-	}
-}
-
-func (b bitset) has(n uint32) bool {
-	w := int(n / 64)
-	return w < len(b) && b[w]&(1<<(n%64)) != 0
-}
-
-// and keeps in b only what o holds (o may be shorter: its missing words
-// are empty).
-func (b bitset) and(o bitset) {
-	n := min(len(b), len(o))
-	for i := range n {
-		b[i] &= o[i]
-	}
-	clear(b[n:])
-}
-
-// or adds what o holds to b, within b's length.
-func (b bitset) or(o bitset) {
-	for i := range min(len(b), len(o)) {
-		b[i] |= o[i]
-	}
-}
-
-func (b bitset) count() int {
-	c := 0
-	for _, w := range b {
-		c += bits.OnesCount64(w)
-	}
-	return c
-}
-
-func (b bitset) each(f func(uint32)) {
-	for i, w := range b {
-		for w != 0 {
-			t := bits.TrailingZeros64(w)
-			f(uint32(i*64 + t))
-			w &= w - 1
-		}
-	}
 }

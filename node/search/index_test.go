@@ -246,8 +246,8 @@ func TestIndex_CompactionKeepsEverything(t *testing.T) {
 			}
 		}
 	}
-	if ix.dead*3 >= len(ix.ids) && ix.dead >= 4096 {
-		t.Fatalf("no compaction: %d dead of %d", ix.dead, len(ix.ids))
+	if ix.dead*3 >= ix.ids.len() && ix.dead >= 4096 {
+		t.Fatalf("no compaction: %d dead of %d", ix.dead, ix.ids.len())
 	}
 }
 
@@ -288,12 +288,58 @@ type engine struct {
 	close   func()
 }
 
-// benchDirectory indexes n synthetic public profiles in batches of 2,000
-// (the indexing rate, and the heap the index holds), then runs a mix of
-// searches one at a time: keyword, filters, both, a second page, and
-// suggestions (p50, p99 and the slowest). It does a fixed amount of work
-// whatever b.N is.
-func benchDirectory(b *testing.B, n int, open func(b *testing.B) engine) {
+// population is what a directory benchmark indexes and searches: the
+// i-th profile, and the i-th search of its mix (nil: suggestions for a
+// profile), with the names of the mix's kinds (the last one is the
+// suggestions).
+type population struct {
+	profile func(i int) *twinfed.Profile
+	query   func(i int) *Query
+	kinds   []string
+	kind    func(i int) int
+}
+
+// synthetic is BenchmarkDirectory250k's population: every name unique,
+// ten countries, five kinds of search in turn.
+var synthetic = population{
+	profile: gen,
+	query: func(i int) *Query {
+		switch i % 5 {
+		case 0:
+			return &Query{Text: benchWords[i%len(benchWords)]}
+		case 1:
+			return &Query{Country: benchCountries[i%len(benchCountries)], Subject: benchSubjects[i%len(benchSubjects)], AgeMin: 9, AgeMax: 11}
+		case 2:
+			return &Query{Text: benchSurnames[i%len(benchSurnames)], Level: benchLevels[i%len(benchLevels)], Available: twinfed.Available{Project: true}}
+		case 3:
+			return &Query{Region: benchRegions[i%len(benchRegions)], Language: "en", Role: "teacher", Offset: 20}
+		}
+		return nil
+	},
+	kinds: []string{"keyword", "country+subject+ages", "surname+level+available", "region+language+role, page 2", "suggestions"},
+	kind:  func(i int) int { return i % 5 },
+}
+
+// federation is BenchmarkDirectory1200k's population (population_test.go):
+// the same five kinds of search in turn, over realistic names.
+var federation = population{
+	profile: genPopulation,
+	query: func(i int) *Query {
+		if i%5 == 4 {
+			return nil
+		}
+		q := popQueries(i/5*4 + i%5)
+		return &q
+	},
+	kinds: synthetic.kinds,
+	kind:  func(i int) int { return i % 5 },
+}
+
+// benchDirectory indexes n profiles of pop in batches of 2,000 (the
+// indexing rate, and the heap the index holds), then runs pop's mix of
+// searches one at a time (p50, p99 and the slowest). It does a fixed
+// amount of work whatever b.N is.
+func benchDirectory(b *testing.B, n int, pop population, open func(b *testing.B) engine) {
 	for range b.N {
 		runtime.GC()
 		var m0, m1 runtime.MemStats
@@ -305,7 +351,7 @@ func benchDirectory(b *testing.B, n int, open func(b *testing.B) engine) {
 		for i := 0; i < n; i += chunk {
 			batch = batch[:0]
 			for j := i; j < min(i+chunk, n); j++ {
-				batch = append(batch, gen(j))
+				batch = append(batch, pop.profile(j))
 			}
 			if err := e.index(batch); err != nil {
 				b.Fatal(err)
@@ -317,41 +363,33 @@ func benchDirectory(b *testing.B, n int, open func(b *testing.B) engine) {
 		indexRate := float64(n) / time.Since(start).Seconds()
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
-		queries := []func(i int) error{
-			func(i int) error { _, err := e.search(Query{Text: benchWords[i%len(benchWords)]}); return err },
-			func(i int) error {
-				_, err := e.search(Query{Country: benchCountries[i%len(benchCountries)], Subject: benchSubjects[i%len(benchSubjects)], AgeMin: 9, AgeMax: 11})
+		run := func(i int) error {
+			if q := pop.query(i); q != nil {
+				_, err := e.search(*q)
 				return err
-			},
-			func(i int) error {
-				_, err := e.search(Query{Text: benchSurnames[i%len(benchSurnames)], Level: benchLevels[i%len(benchLevels)], Available: twinfed.Available{Project: true}})
-				return err
-			},
-			func(i int) error {
-				_, err := e.search(Query{Region: benchRegions[i%len(benchRegions)], Language: "en", Role: "teacher", Offset: 20})
-				return err
-			},
-			func(i int) error { return e.suggest(gen(i * 7919 % n)) },
+			}
+			return e.suggest(pop.profile(i * 7919 % n))
 		}
 		const searches = 2000
 		lat := make([]time.Duration, 0, searches)
 		cpu := make([]time.Duration, 0, searches)
-		byKind := make([][]time.Duration, len(queries))
-		cpuKind := make([][]time.Duration, len(queries))
+		byKind := make([][]time.Duration, len(pop.kinds))
+		cpuKind := make([][]time.Duration, len(pop.kinds))
 		// Each search's own CPU time, beside its wall time: on a machine
 		// whose scheduler stalls a process for hundreds of milliseconds,
 		// it tells the code's cost from the wait.
 		runtime.LockOSThread()
 		for i := range searches {
 			c0, t0 := threadCPU(), time.Now()
-			if err := queries[i%len(queries)](i); err != nil {
+			if err := run(i); err != nil {
 				b.Fatal(err)
 			}
 			d := time.Since(t0)
+			k := pop.kind(i)
 			cpu = append(cpu, threadCPU()-c0)
-			cpuKind[i%len(queries)] = append(cpuKind[i%len(queries)], cpu[len(cpu)-1])
+			cpuKind[k] = append(cpuKind[k], cpu[len(cpu)-1])
 			lat = append(lat, d)
-			byKind[i%len(queries)] = append(byKind[i%len(queries)], d)
+			byKind[k] = append(byKind[k], d)
 		}
 		runtime.UnlockOSThread()
 		slices.Sort(lat)
@@ -362,7 +400,7 @@ func benchDirectory(b *testing.B, n int, open func(b *testing.B) engine) {
 			slices.Sort(l)
 			slices.Sort(c)
 			b.Logf("%s: p50 %.2f ms, p99 %.2f ms, max %.2f ms; CPU p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-				[]string{"keyword", "country+subject+ages", "surname+level+available", "region+language+role, page 2", "suggestions"}[k],
+				pop.kinds[k],
 				ms(l[len(l)/2]), ms(l[len(l)*99/100]), ms(l[len(l)-1]), ms(c[len(c)/2]), ms(c[len(c)*99/100]), ms(c[len(c)-1]))
 		}
 		b.ReportMetric(float64(n), "profiles")
@@ -423,22 +461,39 @@ func envInt(name string, def int) int {
 // BenchmarkDirectory250k measures this package's index over 250,000
 // profiles (DIRECTORY_BENCH_PROFILES changes the number).
 func BenchmarkDirectory250k(b *testing.B) {
-	benchDirectory(b, envInt("DIRECTORY_BENCH_PROFILES", 250_000), func(b *testing.B) engine {
-		ix := New()
-		return engine{
-			index: func(ps []*twinfed.Profile) error {
-				batch := ix.NewBatch()
-				for _, p := range ps {
-					_ = batch.Put(p)
-				}
-				return ix.Apply(batch)
-			},
-			settle:  func() error { return nil },
-			search:  ix.Search,
-			suggest: func(p *twinfed.Profile) error { _, err := ix.Suggest(p, nil, 10); return err },
-			close:   func() { ix.Close() },
-		}
-	})
+	benchDirectory(b, envInt("DIRECTORY_BENCH_PROFILES", 250_000), synthetic, openIndex)
+}
+
+// BenchmarkDirectory1200k measures this package's index over the
+// federation at its full size (issue 18): 1,200,000 profiles of 46
+// countries whose names repeat as real names do (population_test.go), and
+// the peak resident memory of the process (before the rebuild, whose
+// Badger store has caches of its own); then the same profiles are written
+// to a store as the directory keeps them, and rebuild-s is the time the
+// build at a node's start takes to index them from there.
+func BenchmarkDirectory1200k(b *testing.B) {
+	n := envInt("DIRECTORY_BENCH_FEDERATION", 1_200_000)
+	benchDirectory(b, n, federation, openIndex)
+	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-rss-MiB")
+	benchRebuild(b, n)
+}
+
+// openIndex is this package's index as the benchmarks drive it.
+func openIndex(b *testing.B) engine {
+	ix := New()
+	return engine{
+		index: func(ps []*twinfed.Profile) error {
+			batch := ix.NewBatch()
+			for _, p := range ps {
+				_ = batch.Put(p)
+			}
+			return ix.Apply(batch)
+		},
+		settle:  func() error { return nil },
+		search:  ix.Search,
+		suggest: func(p *twinfed.Profile) error { _, err := ix.Suggest(p, nil, 10); return err },
+		close:   func() { ix.Close() },
+	}
 }
 
 // TestIndex_SearchesDuringChanges searches and suggests while batches of

@@ -64,6 +64,11 @@ const (
 	// KeyDirLocal: cfg/directory-local-v1 → "" (the local members' public
 	// profiles have been copied into dp/). Owner: directory.
 	KeyDirLocal = "cfg/directory-local-v1"
+	// KeyDirSnapshot: cfg/directory-snapshot → the token of the search
+	// index's snapshot written at the last clean stop (deleted as a start
+	// reads it, so that a snapshot is used once, and never after a crash).
+	// Owner: directory.
+	KeyDirSnapshot = "cfg/directory-snapshot"
 
 	// PrefixContact: ct/<username>/<peer actor URL> → Contact JSON. Owner: social.
 	PrefixContact = "ct/"
@@ -253,6 +258,7 @@ var Keys = []Key{
 	{"PrefixDirQueue", PrefixDirQueue, true, "directory"},
 	{"PrefixDirCursor", PrefixDirCursor, true, "directory"},
 	{"KeyDirLocal", KeyDirLocal, false, "directory"},
+	{"KeyDirSnapshot", KeyDirSnapshot, false, "directory"},
 	{"PrefixContact", PrefixContact, true, "social"},
 	{"PrefixPeer", PrefixPeer, true, "social"},
 	{"PrefixFollowing", PrefixFollowing, true, "social"},
