@@ -1,0 +1,27 @@
+package node
+
+import (
+	"github.com/twinfed/twinfed/node/account"
+	"github.com/twinfed/twinfed/node/training"
+	"github.com/twinfed/twinfed/node/web"
+)
+
+// The assembly of professional development (node/training): its service
+// on the node's store, the accounts, the notices and the registry; its
+// pages; its inbound handler (the rows of inbox.go).
+
+var _ training.Members = (*account.Service)(nil)
+
+// newTraining builds the training's service on s.
+func newTraining(s *Service) (err error) {
+	cfg := training.Config{BaseURL: s.cfg.BaseURL, Country: s.cfg.Country, AgencyName: s.cfg.AgencyName}
+	s.training, err = training.New(cfg, training.Deps{Store: s.store, Members: s.accounts, Notices: s.notices, Acts: s.acts,
+		Registry: s.registry, Catalog: s.cat, Logger: s.log, Now: s.now})
+	return err
+}
+
+// Training returns the node's professional development feature.
+func (n *Node) Training() *training.Service { return n.svc.training }
+
+// trainingRoutes registers the training's pages.
+func (s *Server) trainingRoutes(k *web.Kit) error { return training.NewWeb(s.svc.training).Routes(k) }
