@@ -69,7 +69,11 @@ func (h *Web) listPage(w http.ResponseWriter, r *http.Request, title, tmpl strin
 	p.Nav = "training"
 	d := listData{Kind: string(f.Kind), Language: f.Language, Kinds: twinfed.TrainingKinds, Languages: twinfed.UILanguageCodes()}
 	for _, t := range list {
-		d.Items = append(d.Items, Item{Training: t, Path: Path(t.ID)})
+		it := Item{Training: t, Path: Path(t.ID)}
+		if web.State(r).Principal.IsAgency() { // the staff go to the applicants
+			it.Path = "/backoffice" + it.Path
+		}
+		d.Items = append(d.Items, it)
 	}
 	p.Data = d
 	h.kit.Render(w, http.StatusOK, tmpl, p)

@@ -1,0 +1,59 @@
+package node_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twinfed/twinfed/node/training"
+
+	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/nodetest"
+)
+
+// TestTraining_Pages walks professional development on one node: the
+// agency publishes a webinar with unlimited places; a teacher finds it,
+// applies and is accepted at once; the pages read in Italian.
+func TestTraining_Pages(t *testing.T) {
+	n := nodetest.MustOpenNode(t, nodetest.Options{})
+	seedStaff(t, n, "officer", twinfed.RoleAgencyOfficer)
+	seedTeacher(t, n, "anna", "Anna")
+	officer := login(t, n, "officer", "staff password 1")
+	day := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
+	_, _, loc := officer.Form("/backoffice/training/new", "/backoffice/training/new", url.Values{"kind": {"webinar"}, "title": {"Valutare i progetti"},
+		"language": {"it"}, "start": {day}, "end": {day}, "deadline": {day}, "places": {"0"}, "audience": {"country"}})
+	if !strings.Contains(loc, "done=training_published") {
+		t.Fatalf("publish → %q", loc)
+	}
+	if code, body := officer.Get(loc); code != 200 || !strings.Contains(body, "Valutare i progetti") {
+		t.Fatalf("the agency's page of its training: %d\n%s", code, body)
+	}
+	anna := login(t, n, "anna", "correct horse 1")
+	code, body := anna.Get("/training")
+	if code != 200 || !strings.Contains(body, "Valutare i progetti") || !strings.Contains(body, "Webinar") {
+		t.Fatalf("list: %d\n%s", code, body)
+	}
+	list, err := n.Training().List(context.Background(), &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember}, training.Filter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	path := training.Path(list[0].ID)
+	if _, _, loc := anna.Form(path, path+"/apply", url.Values{}); !strings.HasSuffix(loc, "done=training_accepted") {
+		t.Fatalf("apply → %q", loc)
+	}
+	if code, body := anna.Get(path); code != 200 || !strings.Contains(body, "Your place is confirmed.") || strings.Contains(body, `action="`+path+`/apply"`) {
+		t.Fatalf("training page after applying: %d\n%s", code, body)
+	}
+	if code, body := anna.Get("/training/mine"); code != 200 || !strings.Contains(body, "Valutare i progetti") {
+		t.Fatalf("my training: %d\n%s", code, body)
+	}
+	// Only the agency's staff publish; a teacher's form is refused.
+	if code, _ := anna.Get("/backoffice/training/new"); code != 403 {
+		t.Fatalf("a teacher on the publishing form: %d", code)
+	}
+	if _, err := n.Training().Publish(context.Background(), &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember}, training.Input{}); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("a teacher publishing: %v", err)
+	}
+}
