@@ -170,3 +170,20 @@ func TestTrainingRules(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckSameOrigin_Training: a node announces only its own agency's
+// training.
+func TestCheckSameOrigin_Training(t *testing.T) {
+	tr := aTraining(time.Now(), 0, twinfed.TrainingAllCountries)
+	tr.Publisher = "https://fr.example/agency"
+	a := &twinfed.Activity{ID: "https://fr.example/a/1", Type: twinfed.ActivityCreate, Actor: tr.Publisher, Object: tr.ID, Training: tr}
+	if err := twinfed.CheckSameOrigin("fr.example", a); err != nil {
+		t.Fatalf("own training refused: %v", err)
+	}
+	other := *tr
+	other.ID = "https://it.example/training/1"
+	a.Training, a.Object = &other, other.ID
+	if twinfed.ErrorCode(twinfed.CheckSameOrigin("fr.example", a)) != twinfed.EFORBIDDEN {
+		t.Fatal("a node announced another node's training")
+	}
+}
