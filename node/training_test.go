@@ -56,4 +56,34 @@ func TestTraining_Pages(t *testing.T) {
 	if _, err := n.Training().Publish(context.Background(), &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember}, training.Input{}); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 		t.Fatalf("a teacher publishing: %v", err)
 	}
+
+	// The JSON API: the same rules.
+	api, csrf := apiSession(t, n.URL(), "officer", "staff password 1")
+	var bad struct {
+		Error struct {
+			Fields map[string]string `json:"fields"`
+		} `json:"error"`
+	}
+	if code := api.API("POST", "/api/v1/agency/training", map[string]any{"kind": "party", "title": "", "language": "it", "start": day, "end": day, "deadline": day, "places": -1, "audience": "all"}, csrf, &bad); code != 400 ||
+		bad.Error.Fields["kind"] == "" || bad.Error.Fields["title"] == "" || bad.Error.Fields["places"] == "" {
+		t.Fatalf("bad training by the API: %d %v", code, bad.Error.Fields)
+	}
+	var apps struct {
+		Applications []training.Application `json:"applications"`
+	}
+	if code := api.API("GET", "/api/v1/agency/training/applicants?id="+url.QueryEscape(list[0].ID), nil, "", &apps); code != 200 || len(apps.Applications) != 1 || apps.Applications[0].State != twinfed.ApplicationAccepted {
+		t.Fatalf("applicants by the API: %d %+v", code, apps)
+	}
+	teacher, tcsrf := apiSession(t, n.URL(), "anna", "correct horse 1")
+	if code := teacher.API("POST", "/api/v1/agency/training/decide", map[string]any{"id": list[0].ID, "applicant": "anna", "decision": "refused", "reason": "x"}, tcsrf, nil); code != 403 {
+		t.Fatalf("a teacher deciding by the API: %d", code)
+	}
+	var mine struct {
+		Training []struct {
+			Application training.Application `json:"application"`
+		} `json:"training"`
+	}
+	if code := teacher.API("GET", "/api/v1/training/mine", nil, "", &mine); code != 200 || len(mine.Training) != 1 || mine.Training[0].Application.State != twinfed.ApplicationAccepted {
+		t.Fatalf("my training by the API: %d %+v", code, mine)
+	}
 }

@@ -46,6 +46,7 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /backoffice/training/{id}/decide", k.Agency(h.boDecide))
 	k.HandleFunc("POST /backoffice/training/{id}/complete", k.Agency(h.boComplete))
 	k.HandleFunc("POST /backoffice/training/{id}/cancel", k.Agency(h.boCancel))
+	h.apiRoutes(k)
 	return nil
 }
 
