@@ -1,23 +1,29 @@
 package node
 
 import (
-	"github.com/twinfed/twinfed/node/account"
+	"context"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/training"
 	"github.com/twinfed/twinfed/node/web"
 )
 
-// The assembly of professional development (node/training): its service
-// on the node's store, the accounts, the notices and the registry; its
-// pages; its inbound handler (the rows of inbox.go).
-
-var _ training.Members = (*account.Service)(nil)
-
-// newTraining builds the training's service on s.
+// newTraining builds professional development (node/training) on s; a
+// deleted account's applications go with it.
 func newTraining(s *Service) (err error) {
 	cfg := training.Config{BaseURL: s.cfg.BaseURL, Country: s.cfg.Country, AgencyName: s.cfg.AgencyName}
 	s.training, err = training.New(cfg, training.Deps{Store: s.store, Members: s.accounts, Notices: s.notices, Acts: s.acts,
 		Registry: s.registry, Catalog: s.cat, Logger: s.log, Now: s.now})
+	if err == nil {
+		s.accounts.OnDelete(s.training.Forget)
+	}
 	return err
+}
+
+// applyTraining keeps another agency's training offer (inbox.go).
+func applyTraining(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	return s.training.ApplyTraining(ctx, txn, a)
 }
 
 // Training returns the node's professional development feature.

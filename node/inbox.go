@@ -115,12 +115,8 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityAccept, kindBooking}: toEvents((*event.Service).ApplyAnswer),
 	{twinfed.ActivityReject, kindBooking}: toEvents((*event.Service).ApplyAnswer),
 	// Professional development (package training).
-	{twinfed.ActivityCreate, kindTraining}: func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return s.training.ApplyTraining(ctx, txn, a)
-	},
-	{twinfed.ActivityUpdate, kindTraining}: func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return s.training.ApplyTraining(ctx, txn, a)
-	},
+	{twinfed.ActivityCreate, kindTraining}: applyTraining,
+	{twinfed.ActivityUpdate, kindTraining}: applyTraining,
 }
 
 // toEvents routes to a handler of the events feature.
