@@ -49,6 +49,9 @@ func TestTraining_Pages(t *testing.T) {
 	if code, body := anna.Get("/training/mine"); code != 200 || !strings.Contains(body, "Valutare i progetti") {
 		t.Fatalf("my training: %d\n%s", code, body)
 	}
+	if code, body := anna.Get("/users/anna"); code != 200 || !strings.Contains(body, `href="/training/mine"`) {
+		t.Fatalf("her profile does not lead to her training and certificates: %d", code)
+	}
 	// Only the agency's staff publish; a teacher's form is refused.
 	if code, _ := anna.Get("/backoffice/training/new"); code != 403 {
 		t.Fatalf("a teacher on the publishing form: %d", code)
