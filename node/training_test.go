@@ -30,9 +30,31 @@ func TestTraining_Pages(t *testing.T) {
 	if code, body := officer.Get(loc); code != 200 || !strings.Contains(body, "Valutare i progetti") {
 		t.Fatalf("the agency's page of its training: %d\n%s", code, body)
 	}
+	// The agency changes it: the form comes filled; a bad change is
+	// refused and changes nothing.
+	edit := strings.TrimSuffix(loc[:strings.Index(loc, "?")], "/") + "/edit"
+	if code, body := officer.Get(edit); code != 200 || !strings.Contains(body, `value="Valutare i progetti"`) || !strings.Contains(body, `value="`+day+`"`) {
+		t.Fatalf("the change form: %d\n%s", code, body)
+	}
+	change := url.Values{"kind": {"webinar"}, "title": {"Valutare i progetti eTwinning"}, "language": {"it"}, "start": {day}, "end": {day}, "deadline": {day}, "places": {"0"}, "audience": {"country"}}
+	badForm := url.Values{}
+	for k, v := range change {
+		badForm[k] = v
+	}
+	badForm.Set("end", time.Now().UTC().AddDate(0, 0, -3).Format("2006-01-02"))
+	if code, body, _ := officer.Form(edit, edit, badForm); code != 400 || !strings.Contains(body, "The last day cannot be before the first.") {
+		t.Fatalf("a bad change: %d\n%s", code, body)
+	}
+	staff := &twinfed.Principal{Username: "officer", Role: twinfed.RoleAgencyOfficer}
+	if l, _ := n.Training().List(context.Background(), staff, training.Filter{}); len(l) != 1 || l[0].Title != "Valutare i progetti" || l[0].Version != 1 {
+		t.Fatalf("a refused change changed the training: %+v", l)
+	}
+	if _, _, loc := officer.Form(edit, edit, change); !strings.Contains(loc, "done=training_changed") {
+		t.Fatalf("change → %q", loc)
+	}
 	anna := login(t, n, "anna", "correct horse 1")
 	code, body := anna.Get("/training")
-	if code != 200 || !strings.Contains(body, "Valutare i progetti") || !strings.Contains(body, "Webinar") {
+	if code != 200 || !strings.Contains(body, "Valutare i progetti eTwinning") || !strings.Contains(body, "Webinar") {
 		t.Fatalf("list: %d\n%s", code, body)
 	}
 	list, err := n.Training().List(context.Background(), &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember}, training.Filter{})

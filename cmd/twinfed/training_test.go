@@ -184,6 +184,33 @@ func TestFederation_Training(t *testing.T) {
 		}
 	}
 
+	// IT changes it, then cancels it: FR follows, its applicants are told,
+	// and nobody applies any more.
+	f := good()
+	f.Set("title", "Imparare con i progetti eTwinning")
+	if code, _, loc := itOfficer.postForm(bo+"/edit", bo+"/edit", f); code != http.StatusSeeOther || !strings.Contains(loc, "done=training_changed") {
+		t.Fatalf("change: %d → %s", code, loc)
+	}
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		v, err := fr.Node().Training().Get(ctx, marieP, tr.ID)
+		return err == nil && v.Training.Title == "Imparare con i progetti eTwinning" && v.Mine != nil && v.Mine.State == twinfed.ApplicationCompleted
+	}, "the change never reached FR")
+	if code, _, _ := itOfficer.postForm(bo, bo+"/cancel", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", code)
+	}
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		v, err := fr.Node().Training().Get(ctx, marieP, tr.ID)
+		return err == nil && v.Training.Cancelled
+	}, "the cancellation never reached FR")
+	if page := paul.page("/notifications"); !strings.Contains(page, "L&#39;agence qui l&#39;avait publiée a annulé la formation") {
+		t.Fatalf("Paul was not told of the cancellation:\n%s", page)
+	}
+	fr.seedTeacher(t, "lea", "Léa", "Petit", []string{"art"}, []int{10})
+	lea := &twinfed.Principal{Username: "lea", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
+	if _, err := fr.Node().Training().Apply(ctx, lea, tr.ID); twinfed.ErrorCode(err) != twinfed.EINVALID {
+		t.Fatalf("applying to a cancelled training: %v", err)
+	}
+
 	// A training announced by a node outside the federation changes nothing.
 	bad := *tr
 	bad.ID, bad.Publisher, bad.Title, bad.Version = "https://rogue.example/training/1", "https://rogue.example/agency", "Rogue", 1

@@ -22,7 +22,7 @@
 // applies on their own node, their own agency selects there, and the count
 // of a country's places is that node's. Members are told of decisions
 // through node/notice (kinds training_decided and training_completed, by
-// e-mail as they prefer).
+// e-mail as they prefer), and of a cancellation (training_cancelled).
 //
 // Keys it owns (node/store/keys.go): store.PrefixTraining (pd/, the
 // offers), store.PrefixTrainingApp (pq/, this node's members'

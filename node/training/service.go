@@ -123,12 +123,7 @@ func (s *Service) Publish(ctx context.Context, p *twinfed.Principal, in Input) (
 		return nil, err
 	}
 	now := s.now()
-	t := &twinfed.Training{ID: s.cfg.BaseURL + "/training/" + store.NewID(), Kind: in.Kind, Title: in.Title, Description: in.Description,
-		Language: in.Language, Place: in.Place, Start: s.day(in.Start), End: s.day(in.End), Places: in.Places, Audience: in.Audience,
-		Country: s.cfg.Country, Publisher: twinfed.AgencyURL(s.cfg.BaseURL), PublisherName: s.cfg.AgencyName, Published: now.UTC(), Version: 1}
-	if d := s.day(in.Deadline); !d.IsZero() {
-		t.Deadline = d.AddDate(0, 0, 1) // applications close at the end of that day
-	}
+	t := s.fromInput(in, now)
 	if err := twinfed.ValidateTraining(t, now); err != nil {
 		return nil, err
 	}
@@ -165,8 +160,55 @@ func (s *Service) Cancel(ctx context.Context, p *twinfed.Principal, id string) e
 		if err := store.SetJSON(txn, store.PrefixTraining+t.ID, t); err != nil {
 			return err
 		}
+		if err := s.tellAll(txn, t, notice.TrainingCancelled); err != nil {
+			return err
+		}
 		return s.announce(ctx, txn, twinfed.ActivityUpdate, t)
 	})
+}
+
+// Change saves a new version of a training offer of p's agency (its
+// fields as Publish takes them) and tells the other nodes. Its id, its
+// publication and its applications stay.
+func (s *Service) Change(ctx context.Context, p *twinfed.Principal, id string, in Input) (*twinfed.Training, error) {
+	if err := twinfed.CanPublishTraining(p); err != nil {
+		return nil, err
+	}
+	var out *twinfed.Training
+	err := s.update(func(txn *badger.Txn) error {
+		old, err := getTraining(txn, id)
+		if err != nil {
+			return err
+		}
+		if old.Publisher != twinfed.AgencyURL(s.cfg.BaseURL) {
+			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the publishing agency changes its training.")
+		}
+		if old.Cancelled {
+			return twinfed.Errorf(twinfed.EINVALID, "This training was cancelled.")
+		}
+		t := s.fromInput(in, s.now())
+		t.ID, t.Published, t.Version = old.ID, old.Published, old.Version+1
+		if err := twinfed.ValidateTraining(t, s.now()); err != nil {
+			return err
+		}
+		if err := store.SetJSON(txn, store.PrefixTraining+t.ID, t); err != nil {
+			return err
+		}
+		out = t
+		return s.announce(ctx, txn, twinfed.ActivityUpdate, t)
+	})
+	return out, err
+}
+
+// fromInput is a training of this node's agency from the form's input.
+func (s *Service) fromInput(in Input, now time.Time) *twinfed.Training {
+	t := &twinfed.Training{ID: s.cfg.BaseURL + "/training/" + store.NewID(), Kind: in.Kind, Title: in.Title, Description: in.Description,
+		Language: in.Language, Place: in.Place, Start: s.day(in.Start), End: s.day(in.End), Places: in.Places, Audience: in.Audience,
+		Country: s.cfg.Country, Publisher: twinfed.AgencyURL(s.cfg.BaseURL), PublisherName: s.cfg.AgencyName, Published: now.UTC(), Version: 1}
+	if d := s.day(in.Deadline); !d.IsZero() {
+		t.Deadline = d.AddDate(0, 0, 1) // applications close at the end of that day
+	}
+	return t
 }
 
 // update runs fn in a transaction, again when it conflicted with a

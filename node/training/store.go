@@ -7,6 +7,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -131,13 +132,32 @@ func (s *Service) ApplyTraining(ctx context.Context, txn *badger.Txn, a *twinfed
 	if c.Code != t.Country || twinfed.AgencyURL(c.NodeURL) != a.Actor {
 		return drop("training %s of country %s sent by the node of %s", t.ID, t.Country, c.Code)
 	}
-	if t.Audience != twinfed.TrainingAllCountries || !twinfed.IsTrainingKind(t.Kind) || strings.TrimSpace(t.Title) == "" || t.End.Before(t.Start) || t.Places < 0 {
+	// Its bounds, as they were when it was published.
+	if t.Audience != twinfed.TrainingAllCountries || twinfed.ValidateTraining(t, t.Published) != nil {
 		return drop("training %s is malformed", t.ID)
 	}
-	if old, err := getTraining(txn, t.ID); err == nil && old.Version >= t.Version {
+	old, err := getTraining(txn, t.ID)
+	if err == nil && old.Version >= t.Version {
 		return nil
 	}
-	return store.SetJSON(txn, store.PrefixTraining+t.ID, t)
+	if err := store.SetJSON(txn, store.PrefixTraining+t.ID, t); err != nil {
+		return err
+	}
+	if t.Cancelled && (old == nil || !old.Cancelled) {
+		return s.tellAll(txn, t, notice.TrainingCancelled)
+	}
+	return nil
+}
+
+// tellAll notifies, within txn, every member of this node who applied to
+// t (a cancellation).
+func (s *Service) tellAll(txn *badger.Txn, t *twinfed.Training, k notice.Kind) error {
+	for _, a := range applications(txn, t.ID) {
+		if err := s.tell(txn, a.Username, k, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Has reports whether this node holds the training id.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"embed"
 	"net/http"
+	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/web"
@@ -46,6 +48,8 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /backoffice/training/{id}/decide", k.Agency(h.boDecide))
 	k.HandleFunc("POST /backoffice/training/{id}/complete", k.Agency(h.boComplete))
 	k.HandleFunc("POST /backoffice/training/{id}/cancel", k.Agency(h.boCancel))
+	k.HandleFunc("GET /backoffice/training/{id}/edit", k.Agency(h.boEdit))
+	k.HandleFunc("POST /backoffice/training/{id}/edit", k.Agency(h.boChange))
 	h.apiRoutes(k)
 	return nil
 }
@@ -137,15 +141,21 @@ func (h *Web) certificate(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-// formData is the publishing form.
+// formData is the publishing form, and the form that changes a training.
 type formData struct {
 	Kinds     []twinfed.TrainingKind
 	Languages []string
+	Action    string // where the form posts
+	Change    bool   // a training's change, not a new one
 }
 
 func (h *Web) form(w http.ResponseWriter, r *http.Request, ferr error) {
 	p := h.kit.NewPage(w, r, "title.training_new")
-	p.Data = formData{Kinds: twinfed.TrainingKinds, Languages: twinfed.UILanguageCodes()}
+	d := formData{Kinds: twinfed.TrainingKinds, Languages: twinfed.UILanguageCodes(), Action: "/backoffice/training/new"}
+	if id := r.PathValue("id"); id != "" {
+		d.Action, d.Change, p.Title = "/backoffice"+Path(idOf(id))+"/edit", true, "title.training_edit"
+	}
+	p.Data, p.Form = d, r.PostForm
 	if ferr != nil {
 		h.kit.Fail(w, r, "training_new", p, ferr)
 		return
@@ -155,8 +165,9 @@ func (h *Web) form(w http.ResponseWriter, r *http.Request, ferr error) {
 
 func (h *Web) boNew(w http.ResponseWriter, r *http.Request) { h.form(w, r, nil) }
 
-func (h *Web) boPublish(w http.ResponseWriter, r *http.Request) {
-	f := r.PostForm
+// formInput reads the publishing form; an error for places that are no
+// number.
+func formInput(f url.Values) (Input, error) {
 	in := Input{Kind: twinfed.TrainingKind(f.Get("kind")), Title: f.Get("title"), Description: f.Get("description"), Language: f.Get("language"),
 		Place: f.Get("place"), Start: f.Get("start"), End: f.Get("end"), Deadline: f.Get("deadline"), Audience: twinfed.TrainingAudience(f.Get("audience"))}
 	places, err := strconv.Atoi(f.Get("places"))
@@ -164,17 +175,57 @@ func (h *Web) boPublish(w http.ResponseWriter, r *http.Request) {
 		places, err = 0, nil
 	}
 	if err != nil {
-		h.form(w, r, &twinfed.Error{Code: twinfed.EINVALID, Message: "The training cannot be saved; correct the fields shown.",
-			Fields: map[string]string{"places": "Give the places per country, from 0 (unlimited) to 1,000."}})
-		return
+		return in, &twinfed.Error{Code: twinfed.EINVALID, Message: "The training cannot be saved; correct the fields shown.",
+			Fields: map[string]string{"places": "Give the places per country, from 0 (unlimited) to 1,000."}}
 	}
 	in.Places = places
+	return in, nil
+}
+
+func (h *Web) boPublish(w http.ResponseWriter, r *http.Request) {
+	in, err := formInput(r.PostForm)
+	if err != nil {
+		h.form(w, r, err)
+		return
+	}
 	t, err := h.svc.Publish(r.Context(), web.State(r).Principal, in)
 	if err != nil {
 		h.form(w, r, err)
 		return
 	}
 	web.RedirectDone(w, r, "/backoffice"+Path(t.ID), "training_published")
+}
+
+// boEdit shows the form that changes a training, filled with its fields.
+func (h *Web) boEdit(w http.ResponseWriter, r *http.Request) {
+	v, err := h.svc.Get(r.Context(), web.State(r).Principal, idOf(r.PathValue("id")))
+	if err != nil {
+		h.kit.ErrorPage(w, r, err)
+		return
+	}
+	t := v.Training
+	date := func(d time.Time) []string { return []string{d.UTC().Format("2006-01-02")} }
+	r.PostForm = url.Values{"kind": {string(t.Kind)}, "title": {t.Title}, "description": {t.Description}, "language": {t.Language}, "place": {t.Place},
+		"start": date(t.Start), "end": date(t.End), "deadline": date(v.LastDay()), "places": {strconv.Itoa(t.Places)}, "audience": {string(t.Audience)}}
+	h.form(w, r, nil)
+}
+
+func (h *Web) boChange(w http.ResponseWriter, r *http.Request) {
+	in, err := formInput(r.PostForm)
+	if err != nil {
+		h.form(w, r, err)
+		return
+	}
+	t, err := h.svc.Change(r.Context(), web.State(r).Principal, idOf(r.PathValue("id")), in)
+	if err != nil {
+		if c := twinfed.ErrorCode(err); c == twinfed.EFORBIDDEN || c == twinfed.ENOTFOUND {
+			h.kit.ErrorPage(w, r, err)
+			return
+		}
+		h.form(w, r, err)
+		return
+	}
+	web.RedirectDone(w, r, "/backoffice"+Path(t.ID), "training_changed")
 }
 
 // boData is a training's page in the back office: its applicants.
