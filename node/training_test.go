@@ -93,6 +93,11 @@ func TestTraining_Pages(t *testing.T) {
 		bad.Error.Fields["kind"] == "" || bad.Error.Fields["title"] == "" || bad.Error.Fields["places"] == "" {
 		t.Fatalf("bad training by the API: %d %v", code, bad.Error.Fields)
 	}
+	var changed twinfed.Training
+	if code := api.API("POST", "/api/v1/agency/training/change", map[string]any{"id": list[0].ID, "kind": "webinar", "title": "Valutare i progetti (2)", "language": "it",
+		"start": day, "end": day, "deadline": day, "places": 0, "audience": "country"}, csrf, &changed); code != 200 || changed.Version != 3 || changed.Title != "Valutare i progetti (2)" {
+		t.Fatalf("change by the API: %d %+v", code, changed)
+	}
 	var apps struct {
 		Applications []training.Application `json:"applications"`
 	}

@@ -19,6 +19,7 @@ func (h *Web) apiRoutes(k *web.Kit) {
 	k.HandleFunc("GET /api/v1/agency/training/applicants", k.API(true, h.apiApplicants))
 	k.HandleFunc("POST /api/v1/agency/training/decide", k.API(true, h.apiDecide))
 	k.HandleFunc("POST /api/v1/agency/training/complete", k.API(true, h.apiComplete))
+	k.HandleFunc("POST /api/v1/agency/training/change", k.API(true, h.apiChange))
 	k.HandleFunc("POST /api/v1/agency/training/cancel", k.API(true, h.apiCancel))
 }
 
@@ -90,8 +91,10 @@ func (h *Web) apiMine(w http.ResponseWriter, r *http.Request, st *web.RequestSta
 	web.WriteJSON(w, http.StatusOK, map[string]any{"training": out})
 }
 
-// inputJSON is a training offer to publish.
+// inputJSON is a training offer to publish (or its new fields, with its
+// id, to change it).
 type inputJSON struct {
+	ID          string                   `json:"id,omitempty"`
 	Kind        twinfed.TrainingKind     `json:"kind"`
 	Title       string                   `json:"title"`
 	Description string                   `json:"description"`
@@ -110,12 +113,32 @@ func (h *Web) apiPublish(w http.ResponseWriter, r *http.Request, st *web.Request
 		web.APIFail(w, err)
 		return
 	}
-	t, err := h.svc.Publish(r.Context(), st.Principal, Input(in))
+	t, err := h.svc.Publish(r.Context(), st.Principal, in.input())
 	if err != nil {
 		web.APIFail(w, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusCreated, t)
+}
+
+// input is the service's Input of a request's body.
+func (in inputJSON) input() Input {
+	return Input{Kind: in.Kind, Title: in.Title, Description: in.Description, Language: in.Language, Place: in.Place,
+		Start: in.Start, End: in.End, Deadline: in.Deadline, Places: in.Places, Audience: in.Audience}
+}
+
+func (h *Web) apiChange(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+	var in inputJSON
+	if err := web.Decode(r, &in); err != nil {
+		web.APIFail(w, err)
+		return
+	}
+	t, err := h.svc.Change(r.Context(), st.Principal, in.ID, in.input())
+	if err != nil {
+		web.APIFail(w, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, t)
 }
 
 func (h *Web) apiApplicants(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
