@@ -55,6 +55,9 @@ type Activity struct {
 	// Event is the event a Create, Update or Delete is about, embedded
 	// as its object.
 	Event *Event `json:"event,omitempty"`
+	// Training is the training offer an agency's Create or Update carries
+	// (node/training), embedded as its object.
+	Training *Training `json:"training,omitempty"`
 	// Space is a TwinSpace object (a page, a file's record, a forum
 	// reply, a chat message…) that a Create, Update or Delete to the
 	// project's Group, or the Group's Announce, carries.
@@ -128,6 +131,14 @@ func CheckSameOrigin(signer string, a *Activity) error {
 			return err
 		}
 		if err := check("event organiser", a.Event.Organiser); err != nil {
+			return err
+		}
+	}
+	if a.Training != nil {
+		if err := check("training", a.Training.ID); err != nil {
+			return err
+		}
+		if err := check("training publisher", a.Training.Publisher); err != nil {
 			return err
 		}
 	}

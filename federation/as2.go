@@ -32,6 +32,8 @@ const (
 	propForum = "twinfed:forumPost"
 	// propEvent carries the whole event record on its Event.
 	propEvent = "twinfed:event"
+	// propTraining carries the whole training offer on its Event.
+	propTraining = "twinfed:training"
 	// propSpace carries the whole TwinSpace object on its Note.
 	propSpace = "twinfed:spaceObject"
 	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
@@ -423,6 +425,44 @@ func eventToDomain(ev vocab.ActivityStreamsEvent) (*twinfed.Event, error) {
 	return e, nil
 }
 
+// trainingFromDomain is a training offer as an AS2 Event: its title as
+// name, its first and last day, and the whole record under
+// twinfed:training.
+func trainingFromDomain(t *twinfed.Training) (vocab.ActivityStreamsEvent, error) {
+	ev := streams.NewActivityStreamsEvent()
+	id, err := idProperty(t.ID)
+	if err != nil {
+		return nil, fmt.Errorf("training id: %w", err)
+	}
+	ev.SetJSONLDId(id)
+	n := streams.NewActivityStreamsNameProperty()
+	n.AppendXMLSchemaString(t.Title)
+	ev.SetActivityStreamsName(n)
+	st := streams.NewActivityStreamsStartTimeProperty()
+	st.Set(t.Start.UTC())
+	ev.SetActivityStreamsStartTime(st)
+	et := streams.NewActivityStreamsEndTimeProperty()
+	et.Set(t.End.UTC())
+	ev.SetActivityStreamsEndTime(et)
+	ev.GetUnknownProperties()[propTraining] = t
+	return ev, nil
+}
+
+func trainingToDomain(ev vocab.ActivityStreamsEvent) (*twinfed.Training, error) {
+	var id string
+	if v := ev.GetJSONLDId(); v != nil && v.Get() != nil {
+		id = v.Get().String()
+	}
+	t := new(twinfed.Training)
+	if err := remarshal(ev.GetUnknownProperties()[propTraining], t); err != nil || id == "" {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Event's %s is malformed", propTraining)
+	}
+	if t.ID != id {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Event %s carries the record of training %s", id, t.ID)
+	}
+	return t, nil
+}
+
 func projectFromGroup(g vocab.ActivityStreamsGroup) (*twinfed.Project, error) {
 	var id string
 	if v := g.GetJSONLDId(); v != nil && v.Get() != nil {
@@ -680,6 +720,12 @@ func encodeActivityStreams(a *twinfed.Activity) ([]byte, error) {
 			return nil, err
 		}
 		op.AppendActivityStreamsGroup(g)
+	case a.Training != nil && a.Object == a.Training.ID:
+		ev, err := trainingFromDomain(a.Training)
+		if err != nil {
+			return nil, err
+		}
+		op.AppendActivityStreamsEvent(ev)
 	case a.Event != nil && a.Object == a.Event.ID:
 		ev, err := eventFromDomain(a.Event)
 		if err != nil {
@@ -879,6 +925,12 @@ func decodeActivity(body []byte, simple bool) (*twinfed.Activity, error) {
 				return nil, err
 			}
 			a.Project, a.Object = p, p.ID
+		case it.IsActivityStreamsEvent() && it.GetActivityStreamsEvent().GetUnknownProperties()[propTraining] != nil:
+			tr, err := trainingToDomain(it.GetActivityStreamsEvent())
+			if err != nil {
+				return nil, err
+			}
+			a.Training, a.Object = tr, tr.ID
 		case it.IsActivityStreamsEvent():
 			e, err := eventToDomain(it.GetActivityStreamsEvent())
 			if err != nil {

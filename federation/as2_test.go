@@ -74,6 +74,10 @@ func sampleActivities() map[string]*twinfed.Activity {
 			Event: &twinfed.Event{ID: frBase + "/events/e1", Title: "Robotique", Description: "En classe", Language: "fr", Kind: twinfed.EventOnline, Expected: 40,
 				Audience: twinfed.AudienceCountries, Countries: []string{"FR", "IT"}, Start: published.Add(48 * time.Hour), Minutes: 60, Capacity: 100, Room: 1,
 				Organiser: claire, OrgName: "Claire Martin", OrgCountry: "FR", Published: published, Version: 1}},
+		"create_training": {ID: twinfed.ActivityURL(frBase, "ct1"), Type: twinfed.ActivityCreate, Actor: twinfed.AgencyURL(frBase), To: []string{twinfed.AgencyURL(itBase)}, Object: frBase + "/training/t1", Published: published,
+			Training: &twinfed.Training{ID: frBase + "/training/t1", Kind: twinfed.TrainingLearningEvent, Title: "Apprendre en projet", Language: "fr",
+				Start: published.Add(48 * time.Hour), End: published.Add(96 * time.Hour), Deadline: published.Add(24 * time.Hour), Places: 20,
+				Audience: twinfed.TrainingAllCountries, Country: "FR", Publisher: twinfed.AgencyURL(frBase), PublisherName: "Réseau Canopé", Published: published, Version: 1}},
 		"announce": {ID: act("an1"), Type: twinfed.ActivityAnnounce, Actor: itBase + "/projects/p7", To: []string{claire}, Object: frBase + "/notes/n5", Published: published},
 	}
 }

@@ -35,6 +35,7 @@
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy
 //	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders
+//	node/training         professional development: the agencies' training, applications selected by the member's agency, certificates
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal
 //	node/twinspace/diary  the TwinSpace's public project diary: posts, the Atom feed, the diary's fediverse actor's pages
 //	node/twinspace/workspace  the TwinSpace and its tools assembled: built together, routes registered together
@@ -80,6 +81,11 @@
 //     the event's home node for every booking, Join → Accept/Reject),
 //     twinfed.EventSlots and twinfed.FreeRoom (the meeting rooms), in
 //     event.go at the root; node/event applies them (docs/events.md).
+//   - Professional development: twinfed.ValidateTraining,
+//     twinfed.CanPublishTraining, twinfed.CanApply, twinfed.DecideApplication
+//     (only the applicant's own agency; the places per country),
+//     twinfed.CanComplete (training.go at the root); node/training applies
+//     them (docs/training.md).
 //   - School validity and its bounds: twinfed.ValidateSchool (school.go);
 //     the label score's bound: twinfed.ValidLabelScore (label.go); the
 //     registration step: twinfed.RegistrationStep.

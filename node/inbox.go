@@ -55,6 +55,7 @@ const (
 	kindWallReply     objectKind = "wall-reply"    // a reply to a wall post kept here
 	kindEvent         objectKind = "event"         // an event (Event), embedded
 	kindBooking       objectKind = "booking"       // a booking of an event: Join, Leave, and the home node's answer
+	kindTraining      objectKind = "training"      // an agency's training offer (Training), embedded
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
@@ -113,6 +114,9 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityLeave, kindBooking}:  toEvents((*event.Service).ApplyLeave),
 	{twinfed.ActivityAccept, kindBooking}: toEvents((*event.Service).ApplyAnswer),
 	{twinfed.ActivityReject, kindBooking}: toEvents((*event.Service).ApplyAnswer),
+	// Professional development (package training).
+	{twinfed.ActivityCreate, kindTraining}: applyTraining,
+	{twinfed.ActivityUpdate, kindTraining}: applyTraining,
 }
 
 // toEvents routes to a handler of the events feature.
@@ -144,6 +148,9 @@ func toTwinSpaces(h featureHandler[*twinspace.Service]) inboxHandler {
 func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 	if a.Space != nil {
 		return kindSpaceObject
+	}
+	if a.Training != nil && (a.Type == twinfed.ActivityCreate || a.Type == twinfed.ActivityUpdate) {
+		return kindTraining
 	}
 	if a.Forum != nil || a.Type == twinfed.ActivityFlag || (a.Type == twinfed.ActivityDelete && a.Object != a.Actor && s.forum.Has(txn, a.Object)) {
 		return kindForumPost

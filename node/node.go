@@ -210,6 +210,9 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if err := newEvents(n.svc); err != nil {
 		return fail(err)
 	}
+	if err := newTraining(n.svc); err != nil {
+		return fail(err)
+	}
 	if err := n.svc.dir.Open(filepath.Join(o.Dir, "directory")); err != nil {
 		return fail(fmt.Errorf("node: directory: %w", err))
 	}

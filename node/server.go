@@ -99,7 +99,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.backupRoute(kit)
 	s.openAPIRoute(kit)
 	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes, s.pupilRoutes,
-		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes, s.forumRoutes, s.feedRoutes, s.eventRoutes) {
+		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes, s.forumRoutes, s.feedRoutes, s.eventRoutes, s.trainingRoutes) {
 		if err := add(kit); err != nil {
 			return nil, err
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/twinfed/twinfed/node/registration"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/training"
 	"github.com/twinfed/twinfed/node/twinspace/workspace"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -105,6 +106,7 @@ type Service struct {
 	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
 	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
 	events     *event.Service        // events (assemble_event.go; built by Node.Open)
+	training   *training.Service     // professional development (assemble_training.go; built by Node.Open)
 
 	registrations prometheus.Counter     // the registration's submissions
 	validations   *prometheus.CounterVec // the agency's decisions and the labels recorded

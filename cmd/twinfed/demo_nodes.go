@@ -111,6 +111,9 @@ func (d *demoMain) startNode(ctx context.Context, i int, dc demoCountry, admin *
 	if err := seedForum(ctx, m.Node().Forum(), dc); err != nil {
 		return fmt.Errorf("seed %s: %w", dc.Code, err)
 	}
+	if err := seedTraining(ctx, m.Node().Training(), dc); err != nil {
+		return fmt.Errorf("seed %s: %w", dc.Code, err)
+	}
 	return nil
 }
 

@@ -53,7 +53,7 @@ func (s *Service) noticeLine(txn *badger.Txn, lang string, v *notice.Notificatio
 	what := s.cat.TData(lang, "notice."+string(v.Kind), nil)
 	who := web.DisplayName(s.dir.Get(txn, v.Actor), v.Actor)
 	switch {
-	case v.Project != "" && v.Kind != notice.ProjectInvited && v.Kind != notice.PartnerJoined:
+	case v.Project != "" && v.Kind != notice.ProjectInvited && v.Kind != notice.PartnerJoined, v.Kind == notice.TrainingDecided, v.Kind == notice.TrainingCompleted, v.Kind == notice.TrainingCancelled:
 		return what + " “" + v.Title + "”"
 	case v.Title != "":
 		return who + " " + what + " “" + v.Title + "”"

@@ -69,6 +69,15 @@ const (
 	PartnerJoined       Kind = "project_partner_joined"
 )
 
+// Notification kinds of professional development (node/training): the
+// member's agency decided on their application, or marked it completed;
+// the publishing agency cancelled the training.
+const (
+	TrainingDecided   Kind = "training_decided"
+	TrainingCompleted Kind = "training_completed"
+	TrainingCancelled Kind = "training_cancelled"
+)
+
 // Notification tells a member that something happened.
 type Notification struct {
 	ID      string           `json:"id"`

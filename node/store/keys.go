@@ -189,6 +189,16 @@ const (
 	// reminder sent). Owner: event.
 	PrefixEventReminder = "er/"
 
+	// PrefixTraining: pd/<training id> → twinfed.Training JSON (every
+	// agency's training offers). Owner: training.
+	PrefixTraining = "pd/"
+	// PrefixTrainingApp: pq/<training id>/<username> → training.Application
+	// JSON (this node's members' applications). Owner: training.
+	PrefixTrainingApp = "pq/"
+	// PrefixMyTraining: pr/<username>/<training id> → "" (a member's
+	// applications). Owner: training.
+	PrefixMyTraining = "pr/"
+
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
 	PrefixNotice = "nt/"
@@ -296,6 +306,9 @@ var Keys = []Key{
 	{"PrefixMyEvent", PrefixMyEvent, true, "event"},
 	{"PrefixEventFeed", PrefixEventFeed, true, "event"},
 	{"PrefixEventReminder", PrefixEventReminder, true, "event"},
+	{"PrefixTraining", PrefixTraining, true, "training"},
+	{"PrefixTrainingApp", PrefixTrainingApp, true, "training"},
+	{"PrefixMyTraining", PrefixMyTraining, true, "training"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},

@@ -33,7 +33,7 @@ func TestKeys_NoPrefixOverlaps(t *testing.T) {
 // owners are the features and kits that may own keys.
 var owners = map[string]bool{
 	"account": true, "registration": true, "agency": true, "directory": true, "social": true, "project": true,
-	"twinspace": true, "label": true, "notice": true, "inbox": true, "federation": true, "store": true, "forum": true, "mail": true, "feed": true, "event": true,
+	"twinspace": true, "label": true, "notice": true, "inbox": true, "federation": true, "store": true, "forum": true, "mail": true, "feed": true, "event": true, "training": true,
 	"pupil": true, "materials": true, "discuss": true, "chat": true,
 }
 

@@ -1,6 +1,7 @@
 package certificate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,11 @@ type Participation struct {
 	Issued    time.Time // zero: now
 	Issuer    string    // the node's agency
 	URL       string    // the event's page, printed at the bottom
+	// A training's certificate (package training) names its own lines:
+	// TookPart the line before the title, When the line of its dates
+	// (given Date, End, Minutes and Organiser); "": the event's.
+	TookPart, When string
+	End            time.Time // the last day of a training, in the zone to print it in
 }
 
 // WriteParticipation writes a certificate of participation as a one-page
@@ -74,11 +80,15 @@ func WriteParticipation(w io.Writer, c Participation) error {
 	pdf.SetY(pdf.GetY() + 3)
 	pg.write(pg.fit("B", []float64{22, 18}, oneLine(c.Holder), certTextW, 1), certMargin, certTextW, 10, "C")
 	pdf.SetY(pdf.GetY() + 6)
-	pg.write(pg.fit("", []float64{14}, tx.msg("event.cert.took_part", nil), certTextW, 1), certMargin, certTextW, 7, "C")
+	pg.write(pg.fit("", []float64{14}, tx.msg(cmp.Or(c.TookPart, "event.cert.took_part"), nil), certTextW, 1), certMargin, certTextW, 7, "C")
 	pdf.SetY(pdf.GetY() + 3)
 	pg.write(pg.fit("B", []float64{20, 16, 13}, oneLine(c.Event), certTextW, 2), certMargin, certTextW, 9, "C")
 	pdf.SetY(pdf.GetY() + 6)
-	when := tx.msg("event.cert.when", map[string]any{"Date": tx.date(c.Start), "Minutes": c.Minutes, "Organiser": oneLine(c.Organiser)})
+	data := map[string]any{"Date": tx.date(c.Start), "Minutes": c.Minutes, "Organiser": oneLine(c.Organiser)}
+	if !c.End.IsZero() {
+		data["End"] = tx.date(c.End)
+	}
+	when := tx.msg(cmp.Or(c.When, "event.cert.when"), data)
 	pg.write(pg.fit("", []float64{13, 11}, when, certTextW, 2), certMargin, certTextW, 7, "C")
 	pdf.SetY(certFooterY - 12)
 	pg.write(pg.fit("", []float64{11}, tx.msg("event.cert.issued", map[string]any{"Date": tx.date(issued), "Issuer": oneLine(c.Issuer)}), certTextW, 1), certMargin, certTextW, 6, "C")
