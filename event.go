@@ -79,19 +79,25 @@ type Event struct {
 	Contacts    []string      `json:"contacts,omitempty"` // AudienceContacts: the organiser's contacts; AudienceProject: the project's members
 	Project     string        `json:"project,omitempty"`  // AudienceProject: the project's id
 	Published   time.Time     `json:"published"`
+	Updated     time.Time     `json:"updated,omitzero"` // the organiser's last change
+	Cancelled   bool          `json:"cancelled,omitempty"`
 	Version     int           `json:"version"`
 }
 
 // End is when the event ends.
 func (e *Event) End() time.Time { return e.Start.Add(time.Duration(e.Minutes) * time.Minute) }
 
-// Live reports whether the event is under way at now.
-func (e *Event) Live(now time.Time) bool { return !now.Before(e.Start) && now.Before(e.End()) }
+// Live reports whether the event is under way at now (a cancelled one
+// never is).
+func (e *Event) Live(now time.Time) bool {
+	return !e.Cancelled && !now.Before(e.Start) && now.Before(e.End())
+}
 
 // RoomOpen reports whether the meeting room of an online event is open at
-// now: from EventEnterBefore before its start to its end.
+// now: from EventEnterBefore before its start to its end, unless the
+// event is cancelled.
 func (e *Event) RoomOpen(now time.Time) bool {
-	return e.Kind == EventOnline && !now.Before(e.Start.Add(-EventEnterBefore)) && now.Before(e.End())
+	return e.Kind == EventOnline && !e.Cancelled && !now.Before(e.Start.Add(-EventEnterBefore)) && now.Before(e.End())
 }
 
 // Overlaps reports whether two events share some time.
@@ -233,6 +239,9 @@ func CanBook(e *Event, v EventViewer, now time.Time) error {
 	if !CanSeeEvent(e, v) {
 		return Errorf(EFORBIDDEN, "This event is not open to you.")
 	}
+	if e.Cancelled {
+		return Errorf(EINVALID, "This event is cancelled.")
+	}
 	if !now.Before(e.End()) {
 		return Errorf(EINVALID, "This event is over.")
 	}
@@ -277,4 +286,59 @@ func FreeRoom(start time.Time, minutes, rooms int, booked []*Event) int {
 		}
 	}
 	return 0
+}
+
+// CanEditEvent is the rule of changing or cancelling an event at now:
+// only its organiser (actor), only before it ends, and not once it is
+// cancelled. nil when they may.
+func CanEditEvent(e *Event, actor string, now time.Time) error {
+	if actor == "" || actor != e.Organiser {
+		return Errorf(EFORBIDDEN, "Only the organiser changes or cancels an event.")
+	}
+	if e.Cancelled {
+		return Errorf(EINVALID, "This event is cancelled.")
+	}
+	if !now.Before(e.End()) {
+		return Errorf(EINVALID, "This event is over.")
+	}
+	return nil
+}
+
+// CheckEventChange checks what an edit changes from old to e, beyond
+// ValidateEvent: the type stays (online or in person); the audience may
+// only widen (to every member, or to more countries), never leave out
+// someone who could see the event; a TwinSpace meeting stays one; and
+// the expected participants are at least the confirmed bookings. The
+// error is EINVALID with a message per field.
+func CheckEventChange(old, e *Event, confirmed int) error {
+	f := map[string]string{}
+	if e.Kind != old.Kind {
+		f["kind"] = "An event's type cannot change; cancel it and create another."
+	}
+	widens := false
+	switch {
+	case old.Audience == AudienceProject || e.Audience == AudienceProject:
+		widens = old.Audience == e.Audience && old.Project == e.Project
+	case e.Audience == AudienceAll:
+		widens = true
+	case e.Audience == old.Audience && e.Audience == AudienceCountries:
+		widens = true
+		for _, c := range old.Countries {
+			if !slices.Contains(e.Countries, c) {
+				widens = false
+			}
+		}
+	default:
+		widens = e.Audience == old.Audience
+	}
+	if !widens {
+		f["audience"] = "An event's audience can only widen: to every member, or to more countries."
+	}
+	if e.Expected > 0 && e.Expected < confirmed {
+		f["expected"] = "More participants have booked already; expect at least as many."
+	}
+	if len(f) > 0 {
+		return &Error{Code: EINVALID, Message: "The event cannot be saved; correct the fields shown.", Fields: f}
+	}
+	return nil
 }

@@ -19,7 +19,7 @@ var (
 func newEvents(s *Service) error {
 	cfg := s.cfg.Events
 	cfg.BaseURL, cfg.Country, cfg.AgencyName = s.cfg.BaseURL, s.cfg.Country, s.cfg.AgencyName
-	ev, err := event.New(cfg, event.Deps{Store: s.store, Members: s.accounts, Contacts: s.social, Acts: s.acts, Registry: s.registry, Mailer: s.mailer, Catalog: s.cat, Logger: s.log, Now: s.now})
+	ev, err := event.New(cfg, event.Deps{Store: s.store, Members: s.accounts, Contacts: s.social, Acts: s.acts, Registry: s.registry, Mailer: s.mailer, Notices: s.notices, Catalog: s.cat, Logger: s.log, Now: s.now})
 	if err != nil {
 		return err
 	}

@@ -109,6 +109,7 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	// Events (package event).
 	{twinfed.ActivityCreate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
 	{twinfed.ActivityUpdate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityDelete, kindEvent}:   toEvents((*event.Service).ApplyEvent),
 	{twinfed.ActivityJoin, kindBooking}:   toEvents((*event.Service).ApplyJoin),
 	{twinfed.ActivityLeave, kindBooking}:  toEvents((*event.Service).ApplyLeave),
 	{twinfed.ActivityAccept, kindBooking}: toEvents((*event.Service).ApplyAnswer),
@@ -205,6 +206,8 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 	case twinfed.ActivityDelete:
 		switch {
+		case a.Event != nil: // a cancelled event
+			return kindEvent
 		case a.Project != nil:
 			return kindProject
 		case a.Object == a.Actor:

@@ -17,6 +17,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/mail"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
@@ -42,6 +43,7 @@ type Deps struct {
 	Acts     *outbox.Activities // this node's activities; nil: the node runs alone
 	Registry twinfed.Registry   // the nodes of an event's audience; nil: none
 	Mailer   mail.Sender        // the reminders; nil: none
+	Notices  *notice.Notices    // changes of time and cancellations; nil: none
 	Catalog  *web.Catalog       // the mails' languages; nil: no reminders
 	Logger   *slog.Logger
 	Now      func() time.Time // nil: time.Now
@@ -72,6 +74,7 @@ type Service struct {
 	acts     *outbox.Activities
 	registry twinfed.Registry
 	mailer   mail.Sender
+	notices  *notice.Notices
 	cat      *web.Catalog
 	projects Projects // the Live tab's projects; nil: none (SetProjects)
 	log      *slog.Logger
@@ -110,7 +113,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if err := idx.load(d.Store); err != nil {
 		return nil, fmt.Errorf("event: index the events by month: %w", err)
 	}
-	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet,
+	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, notices: d.Notices, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet,
 		w: writer{queues: map[string][]*writeReq{}}, idx: idx}, nil
 }
 
@@ -145,6 +148,14 @@ func (s *Service) member(txn *badger.Txn, p *twinfed.Principal) (*twinfed.Member
 // viewer is the principal as the audience rule sees them.
 func (s *Service) viewer(m *twinfed.Member) twinfed.EventViewer {
 	return twinfed.EventViewer{Actor: twinfed.ActorURL(s.cfg.BaseURL, m.Username), Country: m.Country}
+}
+
+// actor is p's actor URL on this node; "" for nobody.
+func (s *Service) actor(p *twinfed.Principal) string {
+	if p == nil || p.Username == "" {
+		return ""
+	}
+	return twinfed.ActorURL(s.cfg.BaseURL, p.Username)
 }
 
 // parseStart reads a date and a slot in CET; the zero time when either is

@@ -44,6 +44,9 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /events/{id}/participate", k.Member(h.participate))
 	k.HandleFunc("POST /events/{id}/leave", k.Member(h.leave))
 	k.HandleFunc("POST /events/{id}/attendance", k.Member(h.attendance))
+	k.HandleFunc("GET /events/{id}/edit", k.Member(h.editGet))
+	k.HandleFunc("POST /events/{id}/edit", k.Member(h.edit))
+	k.HandleFunc("POST /events/{id}/cancel", k.Member(h.cancel))
 	k.HandleFunc("GET /events/{id}/room", k.Member(h.room))
 	k.HandleFunc("GET /events/{id}/ics", k.Member(h.ics))
 	k.HandleFunc("GET /events/{id}/certificate", k.Member(h.certificate))
@@ -356,6 +359,7 @@ type eventData struct {
 	Item        Item
 	Full        bool
 	Certificate bool // the viewer may download their certificate
+	Editable    bool // the viewer may change or cancel it (twinfed.CanEditEvent)
 }
 
 func (h *Web) show(w http.ResponseWriter, r *http.Request) {
@@ -367,7 +371,8 @@ func (h *Web) show(w http.ResponseWriter, r *http.Request) {
 	p := h.kit.NewPage(w, r, "title.event")
 	p.Nav = "events"
 	p.Data = eventData{V: v, Item: h.item(p, v.Event, h.svc.now()), Full: v.Event.Capacity > 0 && v.Confirmed >= v.Event.Capacity,
-		Certificate: h.svc.HasCertificate(web.State(r).Principal, v)}
+		Certificate: h.svc.HasCertificate(web.State(r).Principal, v),
+		Editable:    twinfed.CanEditEvent(v.Event, h.svc.actor(web.State(r).Principal), h.svc.now()) == nil}
 	h.kit.Render(w, http.StatusOK, "event", p)
 }
 
