@@ -51,6 +51,22 @@ const (
 	maxEventPlace       = 200
 )
 
+// An event's photos: at most EventMaxPhotos, each at most
+// EventPhotoMaxBytes, images by their content.
+const (
+	EventMaxPhotos     = 6
+	EventPhotoMaxBytes = 5 << 20
+)
+
+// EventPhoto is a photo of an event: its file and its thumbnail, by the
+// SHA-256 (hex) of their content, in the blob store of the event's home
+// node (and of the nodes that showed it since).
+type EventPhoto struct {
+	Hash  string `json:"hash"`
+	Thumb string `json:"thumb,omitempty"` // a JPEG; "": none
+	Type  string `json:"type"`            // the photo's media type, by its content
+}
+
 // ProgrammeZone is the zone the programme sets its events' times in:
 // Central European Time.
 const ProgrammeZone = "Europe/Brussels"
@@ -79,6 +95,7 @@ type Event struct {
 	Contacts    []string      `json:"contacts,omitempty"` // AudienceContacts: the organiser's contacts; AudienceProject: the project's members
 	Project     string        `json:"project,omitempty"`  // AudienceProject: the project's id
 	Published   time.Time     `json:"published"`
+	Photos      []EventPhoto  `json:"photos,omitempty"` // kept on the home node, by hash
 	Updated     time.Time     `json:"updated,omitzero"` // the organiser's last change
 	Cancelled   bool          `json:"cancelled,omitempty"`
 	Version     int           `json:"version"`
@@ -136,6 +153,14 @@ func ValidateEvent(e *Event, now time.Time) error {
 		}
 	default:
 		f["kind"] = "Choose online or in person."
+	}
+	if len(e.Photos) > EventMaxPhotos {
+		f["photos"] = "An event has at most 6 photos."
+	}
+	for _, ph := range e.Photos {
+		if !isSHA256(ph.Hash) || (ph.Thumb != "" && !isSHA256(ph.Thumb)) || !strings.HasPrefix(ph.Type, "image/") {
+			f["photos"] = "Upload the event's photos again."
+		}
 	}
 	if e.Expected < 0 || e.Expected > 10000 {
 		f["expected"] = "Give the number of participants you expect, up to 10,000."
@@ -341,4 +366,18 @@ func CheckEventChange(old, e *Event, confirmed int) error {
 		return &Error{Code: EINVALID, Message: "The event cannot be saved; correct the fields shown.", Fields: f}
 	}
 	return nil
+}
+
+// isSHA256 reports whether s is a SHA-256 in lowercase hex, as a photo's
+// hash must be.
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -15,11 +15,13 @@ var (
 	_ event.Contacts = (*social.Service)(nil)
 )
 
-// newEvents builds the events' service on s.
-func newEvents(s *Service) error {
+// newEvents builds the events' service on s, its photos in the node's blob
+// store (the Materials tool's), other nodes' photos fetched with
+// Options.FetchFile.
+func newEvents(s *Service, o Options) error {
 	cfg := s.cfg.Events
 	cfg.BaseURL, cfg.Country, cfg.AgencyName = s.cfg.BaseURL, s.cfg.Country, s.cfg.AgencyName
-	ev, err := event.New(cfg, event.Deps{Store: s.store, Members: s.accounts, Contacts: s.social, Acts: s.acts, Registry: s.registry, Mailer: s.mailer, Notices: s.notices, Catalog: s.cat, Logger: s.log, Now: s.now})
+	ev, err := event.New(cfg, event.Deps{Store: s.store, Members: s.accounts, Contacts: s.social, Acts: s.acts, Registry: s.registry, Mailer: s.mailer, Notices: s.notices, Blobs: s.materials.Blobs(), Fetch: event.PhotoFetcher(o.FetchFile), Catalog: s.cat, Logger: s.log, Now: s.now})
 	if err != nil {
 		return err
 	}
@@ -31,10 +33,11 @@ func newEvents(s *Service) error {
 // Events returns the node's events feature.
 func (n *Node) Events() *event.Service { return n.svc.events }
 
-// eventRoutes registers the events' pages.
+// eventRoutes registers the events' pages, and their photos for other
+// nodes behind the signature check.
 func (s *Server) eventRoutes(k *web.Kit) error {
 	if s.svc.events == nil {
 		return nil
 	}
-	return event.NewWeb(s.svc.events).Routes(k)
+	return event.NewWeb(s.svc.events).Signed(s.cfg.Signed).Routes(k)
 }

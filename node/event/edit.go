@@ -51,6 +51,11 @@ func (s *Service) Edit(ctx context.Context, p *twinfed.Principal, id string, in 
 		if e.Audience == "" {
 			e.Audience, e.Countries = old.Audience, old.Countries
 		}
+		if in.SetPhotos {
+			if e.Photos, err = photosOf(txn, m.Username, in.Photos, old.Photos); err != nil {
+				return err
+			}
+		}
 		b, err := getBookings(txn, id)
 		if err != nil {
 			return err

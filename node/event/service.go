@@ -16,6 +16,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/blob"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
@@ -44,6 +45,8 @@ type Deps struct {
 	Registry twinfed.Registry   // the nodes of an event's audience; nil: none
 	Mailer   mail.Sender        // the reminders; nil: none
 	Notices  *notice.Notices    // changes of time and cancellations; nil: none
+	Blobs    blob.Store         // the events' photos; nil: no photos
+	Fetch    PhotoFetcher       // other nodes' photos; nil: not fetched
 	Catalog  *web.Catalog       // the mails' languages; nil: no reminders
 	Logger   *slog.Logger
 	Now      func() time.Time // nil: time.Now
@@ -75,6 +78,8 @@ type Service struct {
 	registry twinfed.Registry
 	mailer   mail.Sender
 	notices  *notice.Notices
+	blobs    blob.Store
+	fetch    PhotoFetcher
 	cat      *web.Catalog
 	projects Projects // the Live tab's projects; nil: none (SetProjects)
 	log      *slog.Logger
@@ -113,7 +118,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if err := idx.load(d.Store); err != nil {
 		return nil, fmt.Errorf("event: index the events by month: %w", err)
 	}
-	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, notices: d.Notices, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet,
+	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, notices: d.Notices, blobs: d.Blobs, fetch: d.Fetch, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet,
 		w: writer{queues: map[string][]*writeReq{}}, idx: idx}, nil
 }
 
@@ -135,6 +140,8 @@ type Input struct {
 	Minutes     int
 	Invited     []string // actor URLs among the organiser's contacts
 	Certifying  bool
+	Photos      []string // the photos' hashes: uploaded (UploadPhotos) or, for an edit, the event's
+	SetPhotos   bool     // an edit replaces the photos with Photos (else they stay)
 }
 
 // member loads the principal's account: only members take part in events.
@@ -194,6 +201,9 @@ func (s *Service) create(ctx context.Context, p *twinfed.Principal, in Input, tw
 			Organiser: me, OrgName: m.Name(), OrgCountry: m.Country, Published: now.UTC(), Version: 1}
 		if e.Kind == twinfed.EventOnline {
 			e.Capacity = s.cfg.Capacity
+		}
+		if e.Photos, err = photosOf(txn, m.Username, in.Photos, nil); err != nil {
+			return err
 		}
 		if tweak != nil {
 			tweak(e)

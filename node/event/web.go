@@ -23,12 +23,24 @@ var templates embed.FS
 
 // Web is the events' web pages.
 type Web struct {
-	svc *Service
-	kit *web.Kit
+	svc    *Service
+	kit    *web.Kit
+	signed func(http.Handler) http.Handler
 }
 
 // NewWeb returns the pages of svc; Routes registers them.
 func NewWeb(svc *Service) *Web { return &Web{svc: svc} }
+
+// Signed sets the check that guards PhotoPath (only nodes the registry
+// lists, found with web.Signer); without it, photos are not served to
+// other nodes.
+func (h *Web) Signed(check func(http.Handler) http.Handler) *Web {
+	h.signed = check
+	return h
+}
+
+// photoForm is the largest form with photos: every photo at its largest.
+const photoForm = twinfed.EventMaxPhotos*twinfed.EventPhotoMaxBytes + 1<<20
 
 // Routes registers the events' templates and pages on k.
 func (h *Web) Routes(k *web.Kit) error {
@@ -39,13 +51,17 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("GET /events", k.Member(h.list))
 	k.HandleFunc("GET /events/calendar", k.Member(h.calendar))
 	k.HandleFunc("GET /events/new", k.Member(h.newForm))
-	k.HandleFunc("POST /events/new", k.Member(h.create))
+	k.HandleFunc("POST /events/new", k.Large(photoForm, k.Member(h.create)))
 	k.HandleFunc("GET /events/{id}", k.Member(h.show))
 	k.HandleFunc("POST /events/{id}/participate", k.Member(h.participate))
 	k.HandleFunc("POST /events/{id}/leave", k.Member(h.leave))
 	k.HandleFunc("POST /events/{id}/attendance", k.Member(h.attendance))
 	k.HandleFunc("GET /events/{id}/edit", k.Member(h.editGet))
-	k.HandleFunc("POST /events/{id}/edit", k.Member(h.edit))
+	k.HandleFunc("POST /events/{id}/edit", k.Large(photoForm, k.Member(h.edit)))
+	k.HandleFunc("GET /events/{id}/photos/{hash}", k.Member(h.photo))
+	if h.signed != nil {
+		k.Handle("GET "+PhotoPath+"{hash}", h.signed(http.HandlerFunc(h.photoToNode)))
+	}
 	k.HandleFunc("POST /events/{id}/cancel", k.Member(h.cancel))
 	k.HandleFunc("GET /events/{id}/room", k.Member(h.room))
 	k.HandleFunc("GET /events/{id}/ics", k.Member(h.ics))
@@ -82,11 +98,15 @@ type Item struct {
 	CET   string // date and time in CET
 	Local string // the same in the reader's zone; "" when it is CET too
 	Live  bool
+	Thumb string // the first photo's thumbnail on this node; "": none
 }
 
 func (h *Web) item(p *web.Page, e *twinfed.Event, now time.Time) Item {
 	cet := p.Fmt.In(h.svc.cet)
 	it := Item{Event: e, Path: h.svc.Path(e.ID), CET: cet.DateTime(e.Start), Live: e.Live(now)}
+	if len(e.Photos) > 0 && e.Photos[0].Thumb != "" {
+		it.Thumb = it.Path + "/photos/" + e.Photos[0].Thumb
+	}
 	if _, off := e.Start.In(p.Fmt.Location()).Zone(); func() bool { _, o := e.Start.In(h.svc.cet).Zone(); return o != off }() {
 		it.Local = p.Fmt.DateTime(e.Start)
 	}
@@ -321,13 +341,17 @@ func (h *Web) newForm(w http.ResponseWriter, r *http.Request) { h.formPage(w, r,
 func input(f url.Values) Input {
 	in := Input{Title: f.Get("title"), Description: f.Get("description"), Language: f.Get("language"), Kind: twinfed.EventKind(f.Get("kind")),
 		Place: f.Get("place"), Audience: twinfed.EventAudience(f.Get("audience")), Countries: f["countries"], Date: f.Get("date"), Slot: f.Get("slot"),
-		Invited: f["invited"], Certifying: f.Get("certifying") == "on"}
+		Invited: f["invited"], Certifying: f.Get("certifying") == "on", Photos: f["photo"], SetPhotos: f.Get("photos_sent") != ""}
 	in.Expected, _ = strconv.Atoi(f.Get("expected"))
 	in.Minutes, _ = strconv.Atoi(f.Get("minutes"))
 	return in
 }
 
 func (h *Web) create(w http.ResponseWriter, r *http.Request) {
+	if err := h.uploads(r); err != nil {
+		h.formPage(w, r, 1, err)
+		return
+	}
 	in := input(r.PostForm)
 	step2 := r.PostForm.Get("go") != "create"
 	if step2 && in.Kind == twinfed.EventOnline {

@@ -182,6 +182,12 @@ const (
 	// PrefixEventReminder: er/<username>/<day|hour>/<event id> → "" (a
 	// reminder sent). Owner: event.
 	PrefixEventReminder = "er/"
+	// PrefixEventPhoto: ep/<sha256 hex> <event id> → "" (the blobs, photos
+	// and thumbnails, an event this node holds names: the blob store's
+	// collector keeps them) and ep/u/<username>/<sha256 hex> →
+	// twinfed.EventPhoto JSON (a photo a member uploaded in a form, for a
+	// day, until the event that names it is saved). Owner: event.
+	PrefixEventPhoto = "ep/"
 
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
@@ -289,6 +295,7 @@ var Keys = []Key{
 	{"PrefixMyEvent", PrefixMyEvent, true, "event"},
 	{"PrefixEventFeed", PrefixEventFeed, true, "event"},
 	{"PrefixEventReminder", PrefixEventReminder, true, "event"},
+	{"PrefixEventPhoto", PrefixEventPhoto, true, "event"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},
