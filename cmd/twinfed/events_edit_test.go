@@ -1,7 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +39,11 @@ func TestFederation_EventEditAndCancel(t *testing.T) {
 	day := time.Now().In(loc).AddDate(0, 0, 2).Format("2006-01-02")
 	in := event.Input{Title: "Robotique en classe", Language: "fr", Kind: twinfed.EventOnline, Audience: twinfed.AudienceCountries,
 		Countries: []string{"IT", "FR"}, Date: day, Slot: "16:00", Minutes: 60}
+	photos, err := fr.Node().Events().UploadPhotos(ctx, member("marie"), []event.Upload{{Name: "robot.png", Body: bytes.NewReader(pngPicture(t))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Photos = []string{photos[0].Hash}
 	e, err := fr.Node().Events().Create(ctx, member("marie"), in)
 	if err != nil {
 		t.Fatal(err)
@@ -44,12 +57,33 @@ func TestFederation_EventEditAndCancel(t *testing.T) {
 		return err == nil && v.State == twinfed.BookingConfirmed
 	}, "FR never confirmed Luca's booking")
 
+	// Luca sees the photo from IT, which fetched it from FR (signed); ES,
+	// not of the audience, is refused it by FR.
+	luca := it.login(t, "luca")
+	path := it.Node().Events().Path(e.ID)
+	for _, h := range []string{photos[0].Hash, photos[0].Thumb} {
+		req, _ := http.NewRequest("GET", it.base+path+"/photos/"+h, nil)
+		luca.jar.add(req)
+		resp, err := luca.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/") || sha256Hex(got) != h {
+			t.Fatalf("photo %s on IT: %d %s %s\n%s", h, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Request.URL, got)
+		}
+	}
+	if body, _, err := es.out.GetStream(ctx, fr.base+event.PhotoPath+photos[0].Hash); err == nil {
+		body.Close()
+		t.Fatal("FR gave ES, not of the audience, the event's photo")
+	}
+
 	// The organiser moves it to 17:00: IT's copy follows, Luca is told.
 	in.Title, in.Slot = "Robotique en classe (17 h)", "17:00"
 	if _, err := fr.Node().Events().Edit(ctx, member("marie"), e.ID, in); err != nil {
 		t.Fatal(err)
 	}
-	luca := it.login(t, "luca")
 	consensustest.Eventually(t, 30*time.Second, func() bool {
 		v, err := it.Node().Events().Get(ctx, member("luca"), e.ID)
 		return err == nil && v.Event.Version == 2 && v.Event.Start.In(loc).Hour() == 17
@@ -96,3 +130,18 @@ func TestFederation_EventEditAndCancel(t *testing.T) {
 		t.Fatal("IT books a cancelled event")
 	}
 }
+
+// pngPicture is a small real picture.
+func pngPicture(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 32, 24))
+	for x := range 32 {
+		img.Set(x, x%24, color.RGBA{200, uint8(x * 7), 40, 255})
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func sha256Hex(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
