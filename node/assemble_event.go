@@ -3,6 +3,7 @@ package node
 import (
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventapi"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -33,11 +34,15 @@ func newEvents(s *Service, o Options) error {
 // Events returns the node's events feature.
 func (n *Node) Events() *event.Service { return n.svc.events }
 
-// eventRoutes registers the events' pages, and their photos for other
+// eventRoutes registers the events' pages, their JSON API, and their photos for other
 // nodes behind the signature check.
 func (s *Server) eventRoutes(k *web.Kit) error {
 	if s.svc.events == nil {
 		return nil
 	}
-	return event.NewWeb(s.svc.events).Signed(s.cfg.Signed).Routes(k)
+	if err := event.NewWeb(s.svc.events).Signed(s.cfg.Signed).Routes(k); err != nil {
+		return err
+	}
+	eventapi.New(s.svc.events).Routes(k)
+	return nil
 }

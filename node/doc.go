@@ -33,7 +33,8 @@
 //	node/label            the agencies' quality labels (kept in the registry)
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy
-//	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders
+//	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders, editing, photos
+//	node/event/eventapi   the events' JSON API (/api/v1/events…)
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal
 //	node/twinspace/diary  the TwinSpace's public project diary: posts, the Atom feed, the diary's fediverse actor's pages
 //	node                  this package: the assembly

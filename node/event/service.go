@@ -165,6 +165,12 @@ func (s *Service) actor(p *twinfed.Principal) string {
 	return twinfed.ActorURL(s.cfg.BaseURL, p.Username)
 }
 
+// CanEdit reports whether p may change or cancel e now
+// (twinfed.CanEditEvent).
+func (s *Service) CanEdit(p *twinfed.Principal, e *twinfed.Event) bool {
+	return twinfed.CanEditEvent(e, s.actor(p), s.now()) == nil
+}
+
 // parseStart reads a date and a slot in CET; the zero time when either is
 // missing or malformed (ValidateEvent then says so).
 func (s *Service) parseStart(date, slot string) time.Time {

@@ -76,11 +76,15 @@ func (h *Web) Routes(k *web.Kit) error {
 
 // id is the event a page is about: this node's by its last segment,
 // another node's by its whole id (escaped in the path).
-func (h *Web) id(r *http.Request) string {
-	if v := r.PathValue("id"); strings.Contains(v, "/") {
+func (h *Web) id(r *http.Request) string { return h.svc.EventID(r.PathValue("id")) }
+
+// EventID is the event v names: its whole id, or the last segment of the
+// id of an event of this node.
+func (s *Service) EventID(v string) string {
+	if strings.Contains(v, "/") {
 		return v
 	}
-	return h.svc.cfg.BaseURL + "/events/" + r.PathValue("id")
+	return s.cfg.BaseURL + "/events/" + v
 }
 
 // Path is the page of event id on this node.
@@ -123,14 +127,14 @@ type listData struct {
 	HasFeed bool
 }
 
-func (h *Web) list(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p := h.kit.NewPage(w, r, "title.events")
-	p.Nav = "events"
-	now := h.svc.now()
-	f := Filter{Query: q.Get("q"), Kind: twinfed.EventKind(q.Get("kind"))}
-	view := q.Get("view")
-	day := time.Date(now.In(h.svc.cet).Year(), now.In(h.svc.cet).Month(), now.In(h.svc.cet).Day(), 0, 0, 0, 0, h.svc.cet)
+// ListFilter is the filter of the events' lists (the page and the JSON
+// API): view is today, week, month (the default), mine or all; a search
+// (query or kind) looks at every period unless in "mine". It returns the
+// filter and the view it shows.
+func (s *Service) ListFilter(view, query, kind string) (Filter, string) {
+	now := s.now().In(s.cet)
+	f := Filter{Query: query, Kind: twinfed.EventKind(kind)}
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.cet)
 	switch view {
 	case "today":
 		f.From, f.To = day, day.AddDate(0, 0, 1)
@@ -143,14 +147,21 @@ func (h *Web) list(w http.ResponseWriter, r *http.Request) {
 	case "all":
 	default:
 		view = "month"
-		f.From = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, h.svc.cet)
+		f.From = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, s.cet)
 		f.To = f.From.AddDate(0, 1, 0)
 	}
-	if f.Query != "" || f.Kind != "" {
-		if view != "mine" {
-			view, f.From, f.To = "all", time.Time{}, time.Time{}
-		}
+	if (f.Query != "" || f.Kind != "") && view != "mine" {
+		view, f.From, f.To = "all", time.Time{}, time.Time{}
 	}
+	return f, view
+}
+
+func (h *Web) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := h.kit.NewPage(w, r, "title.events")
+	p.Nav = "events"
+	now := h.svc.now()
+	f, view := h.svc.ListFilter(q.Get("view"), q.Get("q"), q.Get("kind"))
 	evs, err := h.svc.List(r.Context(), web.State(r).Principal, f)
 	if err != nil {
 		h.kit.ErrorPage(w, r, err)

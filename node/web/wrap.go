@@ -134,7 +134,7 @@ func (k *Kit) API(auth bool, h APIHandler) http.HandlerFunc {
 			}
 			limit := formLimit(r, k.cfg.MaxFormBytes)
 			if strings.HasSuffix(r.URL.Path, "/photo") || strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") { // a photo, a wall post's images
-				limit = k.cfg.MaxUploadBytes
+				limit = formLimit(r, k.cfg.MaxUploadBytes) // Large's when larger: an event's photos
 			}
 			if r.ContentLength > limit {
 				APIFail(w, twinfed.Errorf(twinfed.ETOOLARGE, "The body is too large; at most %d bytes.", limit))
