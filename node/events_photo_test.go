@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/nodetest"
@@ -157,6 +158,24 @@ func TestEvents_Photos(t *testing.T) {
 	// A hash the event does not name is not served through it.
 	if code, _ := bruno.Get(path + "/photos/" + strings.Repeat("ab", 32)); code != http.StatusNotFound {
 		t.Fatalf("another blob through the event: %d", code)
+	}
+
+	// Another node's event naming this node's blob (Anna's photo) does not
+	// show it: that node never gave it, and cannot be asked here.
+	other := "https://fr.example"
+	remote := &twinfed.Event{ID: other + "/events/r1", Title: "Not ours", Language: "fr", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll,
+		Start: clock.Now().Add(72 * time.Hour), Minutes: 60, Capacity: 100, Organiser: other + "/users/eve", OrgName: "Eve", OrgCountry: "FR",
+		Published: clock.Now().UTC(), Version: 1, Photos: []twinfed.EventPhoto{ph}}
+	if err := n.Service().HandleActivity(ctx, &twinfed.Activity{ID: other + "/activities/r1", Type: twinfed.ActivityCreate, Actor: remote.Organiser,
+		Object: remote.ID, Event: remote, Published: clock.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	rpath := n.Events().Path(remote.ID)
+	if code, _ := bruno.Get(rpath); code != 200 {
+		t.Fatalf("the remote event's page: %d", code)
+	}
+	if code, _ := bruno.Get(rpath + "/photos/" + ph.Hash); code == 200 {
+		t.Fatal("another node's event shows a blob of this node by naming its hash")
 	}
 
 	// The edit form drops the photo and adds another (a second picture).

@@ -187,8 +187,9 @@ func notePhotos(txn *badger.Txn, old, e *twinfed.Event) error {
 }
 
 // Photo opens a photo (or its thumbnail) of event id for p, who must be of
-// its audience: from this node's blob store, fetched first from the
-// event's home node when this node has no copy. It returns the content,
+// its audience: from this node's blob store; for another node's event,
+// once the event's home node has given it (fetched then, signed). It
+// returns the content,
 // its size and modification time, and its media type; the caller closes
 // it.
 func (s *Service) Photo(ctx context.Context, p *twinfed.Principal, id, hash string) (io.ReadSeekCloser, blob.Info, string, error) {
@@ -209,15 +210,31 @@ func (s *Service) Photo(ctx context.Context, p *twinfed.Principal, id, hash stri
 	if mime == "" || s.blobs == nil || !blob.ValidHash(hash) {
 		return nil, blob.Info{}, "", none
 	}
-	f, info, err := s.blobs.Open(ctx, hash)
-	if err == nil || twinfed.ErrorCode(err) != twinfed.ENOTFOUND || s.isLocal(id) {
+	if s.isLocal(id) {
+		f, info, err := s.blobs.Open(ctx, hash)
 		return f, info, mime, err
 	}
-	if err := s.fetchPhoto(ctx, id, hash); err != nil {
-		return nil, blob.Info{}, "", err
+	// Another node's event: this node's copy is shown only once the
+	// event's home node has given it (fetchedKey), so that an event cannot
+	// show a blob of this store merely by naming its hash.
+	home := id[:strings.Index(id, "/events/")]
+	fetched := false
+	_ = s.store.View(func(txn *badger.Txn) error { fetched = store.Has(txn, fetchedKey(home, hash)); return nil })
+	if !fetched {
+		if err := s.fetchPhoto(ctx, id, hash); err != nil {
+			return nil, blob.Info{}, "", err
+		}
+		if err := s.store.Update(func(txn *badger.Txn) error { return txn.Set([]byte(fetchedKey(home, hash)), nil) }); err != nil {
+			return nil, blob.Info{}, "", err
+		}
 	}
-	f, info, err = s.blobs.Open(ctx, hash)
+	f, info, err := s.blobs.Open(ctx, hash)
 	return f, info, mime, err
+}
+
+// fetchedKey marks the photo hash as given by the node at home.
+func fetchedKey(home, hash string) string {
+	return store.PrefixEventPhoto + "h/" + twinfed.URLHost(home) + "/" + hash
 }
 
 // fetchPhoto copies a photo of event id from its home node into this

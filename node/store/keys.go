@@ -186,7 +186,9 @@ const (
 	// and thumbnails, an event this node holds names: the blob store's
 	// collector keeps them) and ep/u/<username>/<sha256 hex> →
 	// twinfed.EventPhoto JSON (a photo a member uploaded in a form, for a
-	// day, until the event that names it is saved). Owner: event.
+	// day, until the event that names it is saved) and
+	// ep/h/<host>/<sha256 hex> → "" (a photo the event's home node at host
+	// gave this node). Owner: event.
 	PrefixEventPhoto = "ep/"
 
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
