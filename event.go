@@ -381,3 +381,17 @@ func isSHA256(s string) bool {
 	}
 	return true
 }
+
+// CanUseEventTools is the rule of an event's forum: its organiser and
+// its confirmed participants (confirmed: actor's booking is confirmed)
+// read and write there, and nobody once the event is cancelled. nil when
+// actor may.
+func CanUseEventTools(e *Event, actor string, confirmed bool) error {
+	if actor == "" || (actor != e.Organiser && !confirmed) {
+		return Errorf(EFORBIDDEN, "Only the organiser and the confirmed participants use the event's forum.")
+	}
+	if e.Cancelled {
+		return Errorf(EINVALID, "This event is cancelled.")
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventapi"
+	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -28,13 +29,18 @@ func newEvents(s *Service, o Options) error {
 	}
 	ev.SetProjects(s.projects)
 	s.events = ev
-	return nil
+	s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.now)
+	return err
 }
+
+// EventForum returns the node's events' forums.
+func (n *Node) EventForum() *eventforum.Service { return n.svc.eventForum }
 
 // Events returns the node's events feature.
 func (n *Node) Events() *event.Service { return n.svc.events }
 
-// eventRoutes registers the events' pages, their JSON API, and their photos for other
+// eventRoutes registers the events' pages, their JSON API, their forums,
+// and their photos for other
 // nodes behind the signature check.
 func (s *Server) eventRoutes(k *web.Kit) error {
 	if s.svc.events == nil {
@@ -44,5 +50,5 @@ func (s *Server) eventRoutes(k *web.Kit) error {
 		return err
 	}
 	eventapi.New(s.svc.events).Routes(k)
-	return nil
+	return eventforum.NewWeb(s.svc.eventForum).Routes(k)
 }

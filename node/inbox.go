@@ -9,6 +9,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/project"
@@ -55,6 +56,7 @@ const (
 	kindWallReply     objectKind = "wall-reply"    // a reply to a wall post kept here
 	kindEvent         objectKind = "event"         // an event (Event), embedded
 	kindBooking       objectKind = "booking"       // a booking of an event: Join, Leave, and the home node's answer
+	kindEventPost     objectKind = "event-post"    // a message of an event's forum (node/event/eventforum)
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
@@ -107,13 +109,22 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityCreate, kindWallReply}:   toFeed((*feed.Service).ApplyReply),
 	{twinfed.ActivityAnnounce, kindWallReply}: toFeed((*feed.Service).ApplyReply),
 	// Events (package event).
-	{twinfed.ActivityCreate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
-	{twinfed.ActivityUpdate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
-	{twinfed.ActivityDelete, kindEvent}:   toEvents((*event.Service).ApplyEvent),
-	{twinfed.ActivityJoin, kindBooking}:   toEvents((*event.Service).ApplyJoin),
-	{twinfed.ActivityLeave, kindBooking}:  toEvents((*event.Service).ApplyLeave),
-	{twinfed.ActivityAccept, kindBooking}: toEvents((*event.Service).ApplyAnswer),
-	{twinfed.ActivityReject, kindBooking}: toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityCreate, kindEvent}:       toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityUpdate, kindEvent}:       toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityDelete, kindEvent}:       toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityJoin, kindBooking}:       toEvents((*event.Service).ApplyJoin),
+	{twinfed.ActivityLeave, kindBooking}:      toEvents((*event.Service).ApplyLeave),
+	{twinfed.ActivityAccept, kindBooking}:     toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityReject, kindBooking}:     toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityCreate, kindEventPost}:   toEventForum((*eventforum.Service).ApplyCreate),
+	{twinfed.ActivityAnnounce, kindEventPost}: toEventForum((*eventforum.Service).ApplyAnnounce),
+}
+
+// toEventForum routes to a handler of the events' forums.
+func toEventForum(h featureHandler[*eventforum.Service]) inboxHandler {
+	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+		return h(s.eventForum, ctx, txn, a)
+	}
 }
 
 // toEvents routes to a handler of the events feature.
@@ -180,6 +191,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		if a.Note == nil {
 			return ""
 		}
+		if s.eventForum.IsPost(txn, a.Note) {
+			return kindEventPost
+		}
 		if feed.IsWallPost(a.Note) {
 			return kindWallPost
 		}
@@ -190,6 +204,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 	case twinfed.ActivityLike:
 		return kindWallPost
 	case twinfed.ActivityAnnounce:
+		if s.eventForum.IsPost(txn, a.Note) {
+			return kindEventPost
+		}
 		if a.Note != nil && s.feed.Has(txn, a.Note.InReplyTo) {
 			return kindWallReply
 		}

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventforum"
 )
 
 // TestFederation_EventEditAndCancel: a French organiser moves her event;
@@ -78,6 +80,22 @@ func TestFederation_EventEditAndCancel(t *testing.T) {
 		body.Close()
 		t.Fatal("FR gave ES, not of the audience, the event's photo")
 	}
+
+	// The event's forum: Luca writes on IT, Marie reads it on FR and
+	// answers, Luca reads the answer on IT.
+	if to := luca.post(path+"/forum", path+"/forum", url.Values{"text": {"Ciao! Porto i miei robot."}}); !strings.HasSuffix(to, "done=event_posted") {
+		t.Fatalf("Luca's message: → %s", to)
+	}
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		posts, err := fr.eventForum().List(ctx, member("marie"), e.ID)
+		return err == nil && len(posts) == 1 && posts[0].Text == "Ciao! Porto i miei robot." && posts[0].Author == twinfed.ActorURL(it.base, "luca")
+	}, "Luca's message never reached FR")
+	if _, err := fr.eventForum().Write(ctx, member("marie"), e.ID, "Parfait, à bientôt !"); err != nil {
+		t.Fatal(err)
+	}
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		return strings.Contains(luca.page(path+"/forum"), "Parfait, à bientôt !")
+	}, "Marie's answer never reached IT")
 
 	// The organiser moves it to 17:00: IT's copy follows, Luca is told.
 	in.Title, in.Slot = "Robotique en classe (17 h)", "17:00"
@@ -145,3 +163,6 @@ func pngPicture(t *testing.T) []byte {
 }
 
 func sha256Hex(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
+
+// eventForum is the node's events' forums.
+func (n *fedNode) eventForum() *eventforum.Service { return n.Node().EventForum() }

@@ -190,6 +190,11 @@ const (
 	// ep/h/<host>/<sha256 hex> → "" (a photo the event's home node at host
 	// gave this node). Owner: event.
 	PrefixEventPhoto = "ep/"
+	// PrefixEventPost: et/<event id>/<published, RFC 3339 UTC>/<post id> →
+	// eventforum.Post JSON (an event's forum, on its home node and on the
+	// nodes of its confirmed participants). Owner: event (its forum,
+	// node/event/eventforum).
+	PrefixEventPost = "et/"
 
 	// PrefixNotice: nt/<username>/<inverted time>/<id> →
 	// notice.Notification JSON. Owner: notice.
@@ -298,6 +303,7 @@ var Keys = []Key{
 	{"PrefixEventFeed", PrefixEventFeed, true, "event"},
 	{"PrefixEventReminder", PrefixEventReminder, true, "event"},
 	{"PrefixEventPhoto", PrefixEventPhoto, true, "event"},
+	{"PrefixEventPost", PrefixEventPost, true, "event"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},
