@@ -34,7 +34,8 @@
 // Delete{Event}; those who booked told on their own nodes); an event has
 // photos (photo.go: images by content in the node's blob store, shown
 // from this node, fetched signed from the event's home node). The JSON
-// API is node/event/eventapi's.
+// API is node/event/eventapi's; the forum of an event is
+// node/event/eventforum's.
 //
 // The meeting rooms are a provider's (Jitsi Meet, BigBlueButton…) named
 // by a URL template (Config.MeetingURL); with a secret, the join link is
