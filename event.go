@@ -51,6 +51,22 @@ const (
 	maxEventPlace       = 200
 )
 
+// An event's photos: at most EventMaxPhotos, each at most
+// EventPhotoMaxBytes, images by their content.
+const (
+	EventMaxPhotos     = 6
+	EventPhotoMaxBytes = 5 << 20
+)
+
+// EventPhoto is a photo of an event: its file and its thumbnail, by the
+// SHA-256 (hex) of their content, in the blob store of the event's home
+// node (and of the nodes that showed it since).
+type EventPhoto struct {
+	Hash  string `json:"hash"`
+	Thumb string `json:"thumb,omitempty"` // a JPEG; "": none
+	Type  string `json:"type"`            // the photo's media type, by its content
+}
+
 // ProgrammeZone is the zone the programme sets its events' times in:
 // Central European Time.
 const ProgrammeZone = "Europe/Brussels"
@@ -79,19 +95,26 @@ type Event struct {
 	Contacts    []string      `json:"contacts,omitempty"` // AudienceContacts: the organiser's contacts; AudienceProject: the project's members
 	Project     string        `json:"project,omitempty"`  // AudienceProject: the project's id
 	Published   time.Time     `json:"published"`
+	Photos      []EventPhoto  `json:"photos,omitempty"` // kept on the home node, by hash
+	Updated     time.Time     `json:"updated,omitzero"` // the organiser's last change
+	Cancelled   bool          `json:"cancelled,omitempty"`
 	Version     int           `json:"version"`
 }
 
 // End is when the event ends.
 func (e *Event) End() time.Time { return e.Start.Add(time.Duration(e.Minutes) * time.Minute) }
 
-// Live reports whether the event is under way at now.
-func (e *Event) Live(now time.Time) bool { return !now.Before(e.Start) && now.Before(e.End()) }
+// Live reports whether the event is under way at now (a cancelled one
+// never is).
+func (e *Event) Live(now time.Time) bool {
+	return !e.Cancelled && !now.Before(e.Start) && now.Before(e.End())
+}
 
 // RoomOpen reports whether the meeting room of an online event is open at
-// now: from EventEnterBefore before its start to its end.
+// now: from EventEnterBefore before its start to its end, unless the
+// event is cancelled.
 func (e *Event) RoomOpen(now time.Time) bool {
-	return e.Kind == EventOnline && !now.Before(e.Start.Add(-EventEnterBefore)) && now.Before(e.End())
+	return e.Kind == EventOnline && !e.Cancelled && !now.Before(e.Start.Add(-EventEnterBefore)) && now.Before(e.End())
 }
 
 // Overlaps reports whether two events share some time.
@@ -130,6 +153,14 @@ func ValidateEvent(e *Event, now time.Time) error {
 		}
 	default:
 		f["kind"] = "Choose online or in person."
+	}
+	if len(e.Photos) > EventMaxPhotos {
+		f["photos"] = "An event has at most 6 photos."
+	}
+	for _, ph := range e.Photos {
+		if !isSHA256(ph.Hash) || (ph.Thumb != "" && !isSHA256(ph.Thumb)) || !strings.HasPrefix(ph.Type, "image/") {
+			f["photos"] = "Upload the event's photos again."
+		}
 	}
 	if e.Expected < 0 || e.Expected > 10000 {
 		f["expected"] = "Give the number of participants you expect, up to 10,000."
@@ -233,6 +264,9 @@ func CanBook(e *Event, v EventViewer, now time.Time) error {
 	if !CanSeeEvent(e, v) {
 		return Errorf(EFORBIDDEN, "This event is not open to you.")
 	}
+	if e.Cancelled {
+		return Errorf(EINVALID, "This event is cancelled.")
+	}
 	if !now.Before(e.End()) {
 		return Errorf(EINVALID, "This event is over.")
 	}
@@ -277,4 +311,87 @@ func FreeRoom(start time.Time, minutes, rooms int, booked []*Event) int {
 		}
 	}
 	return 0
+}
+
+// CanEditEvent is the rule of changing or cancelling an event at now:
+// only its organiser (actor), only before it ends, and not once it is
+// cancelled. nil when they may.
+func CanEditEvent(e *Event, actor string, now time.Time) error {
+	if actor == "" || actor != e.Organiser {
+		return Errorf(EFORBIDDEN, "Only the organiser changes or cancels an event.")
+	}
+	if e.Cancelled {
+		return Errorf(EINVALID, "This event is cancelled.")
+	}
+	if !now.Before(e.End()) {
+		return Errorf(EINVALID, "This event is over.")
+	}
+	return nil
+}
+
+// CheckEventChange checks what an edit changes from old to e, beyond
+// ValidateEvent: the type stays (online or in person); the audience may
+// only widen (to every member, or to more countries), never leave out
+// someone who could see the event; a TwinSpace meeting stays one; and
+// the expected participants are at least the confirmed bookings. The
+// error is EINVALID with a message per field.
+func CheckEventChange(old, e *Event, confirmed int) error {
+	f := map[string]string{}
+	if e.Kind != old.Kind {
+		f["kind"] = "An event's type cannot change; cancel it and create another."
+	}
+	widens := false
+	switch {
+	case old.Audience == AudienceProject || e.Audience == AudienceProject:
+		widens = old.Audience == e.Audience && old.Project == e.Project
+	case e.Audience == AudienceAll:
+		widens = true
+	case e.Audience == old.Audience && e.Audience == AudienceCountries:
+		widens = true
+		for _, c := range old.Countries {
+			if !slices.Contains(e.Countries, c) {
+				widens = false
+			}
+		}
+	default:
+		widens = e.Audience == old.Audience
+	}
+	if !widens {
+		f["audience"] = "An event's audience can only widen: to every member, or to more countries."
+	}
+	if e.Expected > 0 && e.Expected < confirmed {
+		f["expected"] = "More participants have booked already; expect at least as many."
+	}
+	if len(f) > 0 {
+		return &Error{Code: EINVALID, Message: "The event cannot be saved; correct the fields shown.", Fields: f}
+	}
+	return nil
+}
+
+// isSHA256 reports whether s is a SHA-256 in lowercase hex, as a photo's
+// hash must be.
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// CanUseEventTools is the rule of an event's forum: its organiser and
+// its confirmed participants (confirmed: actor's booking is confirmed)
+// read and write there, and nobody once the event is cancelled. nil when
+// actor may.
+func CanUseEventTools(e *Event, actor string, confirmed bool) error {
+	if actor == "" || (actor != e.Organiser && !confirmed) {
+		return Errorf(EFORBIDDEN, "Only the organiser and the confirmed participants use the event's forum.")
+	}
+	if e.Cancelled {
+		return Errorf(EINVALID, "This event is cancelled.")
+	}
+	return nil
 }

@@ -125,3 +125,72 @@ func TestValidateEvent_ProjectMeeting(t *testing.T) {
 		t.Fatal("26 places for a project meeting accepted")
 	}
 }
+
+func TestCanEditEvent(t *testing.T) {
+	now := time.Now()
+	e := validEvent(now)
+	if err := CanEditEvent(e, e.Organiser, now); err != nil {
+		t.Fatalf("the organiser may not edit: %v", err)
+	}
+	for _, tc := range []struct {
+		name  string
+		actor string
+		edit  func(e *Event)
+		code  string
+	}{
+		{"another member", "https://it.example/users/luca", func(*Event) {}, EFORBIDDEN},
+		{"same name on another node", "https://it.example/users/marie", func(*Event) {}, EFORBIDDEN},
+		{"nobody", "", func(*Event) {}, EFORBIDDEN},
+		{"cancelled", e.Organiser, func(e *Event) { e.Cancelled = true }, EINVALID},
+		{"over", e.Organiser, func(e *Event) { e.Start = now.Add(-2 * time.Hour) }, EINVALID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := validEvent(now)
+			tc.edit(e)
+			if err := CanEditEvent(e, tc.actor, now); ErrorCode(err) != tc.code {
+				t.Fatalf("want %s, got %v", tc.code, err)
+			}
+		})
+	}
+}
+
+func TestCheckEventChange(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name      string
+		edit      func(e *Event)
+		confirmed int
+		field     string
+	}{
+		{"same", func(*Event) {}, 0, ""},
+		{"more countries", func(e *Event) { e.Countries = []string{"ES", "FR", "IT"} }, 0, ""},
+		{"every member", func(e *Event) { e.Audience, e.Countries = AudienceAll, nil }, 0, ""},
+		{"fewer countries", func(e *Event) { e.Countries = []string{"IT"} }, 0, "audience"},
+		{"other countries", func(e *Event) { e.Countries = []string{"ES", "IT"} }, 0, "audience"},
+		{"contacts only", func(e *Event) { e.Audience, e.Countries = AudienceContacts, nil }, 0, "audience"},
+		{"in person", func(e *Event) { e.Kind, e.Place = EventInPerson, "Rome" }, 0, "kind"},
+		{"fewer expected than booked", func(e *Event) { e.Expected = 3 }, 5, "expected"},
+		{"as many expected as booked", func(e *Event) { e.Expected = 5 }, 5, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old, e := validEvent(now), validEvent(now)
+			tc.edit(e)
+			err := CheckEventChange(old, e, tc.confirmed)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("change refused: %v", err)
+				}
+				return
+			}
+			if ErrorCode(err) != EINVALID || ErrorFields(err)[tc.field] == "" {
+				t.Fatalf("want EINVALID on %s, got %v", tc.field, err)
+			}
+		})
+	}
+	// A wider audience of everyone never narrows back.
+	old, e := validEvent(now), validEvent(now)
+	old.Audience, old.Countries = AudienceAll, nil
+	if err := CheckEventChange(old, e, 0); ErrorFields(err)["audience"] == "" {
+		t.Fatalf("every member → two countries: %v", err)
+	}
+}

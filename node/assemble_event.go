@@ -3,6 +3,8 @@ package node
 import (
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventapi"
+	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -15,26 +17,37 @@ var (
 	_ event.Contacts = (*social.Service)(nil)
 )
 
-// newEvents builds the events' service on s.
-func newEvents(s *Service) error {
+// newEvents builds the events' service on s, its photos in the node's blob
+// store (the Materials tool's), other nodes' photos fetched with
+// Options.FetchFile.
+func newEvents(s *Service, o Options) error {
 	cfg := s.cfg.Events
 	cfg.BaseURL, cfg.Country, cfg.AgencyName = s.cfg.BaseURL, s.cfg.Country, s.cfg.AgencyName
-	ev, err := event.New(cfg, event.Deps{Store: s.store, Members: s.accounts, Contacts: s.social, Acts: s.acts, Registry: s.registry, Mailer: s.mailer, Catalog: s.cat, Logger: s.log, Now: s.now})
+	ev, err := event.New(cfg, event.Deps{Store: s.store, Members: s.accounts, Contacts: s.social, Acts: s.acts, Registry: s.registry, Mailer: s.mailer, Notices: s.notices, Blobs: s.twinspaces.Materials.Blobs(), Fetch: event.PhotoFetcher(o.FetchFile), Catalog: s.cat, Logger: s.log, Now: s.now})
 	if err != nil {
 		return err
 	}
 	ev.SetProjects(s.projects)
 	s.events = ev
-	return nil
+	s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.now)
+	return err
 }
+
+// EventForum returns the node's events' forums.
+func (n *Node) EventForum() *eventforum.Service { return n.svc.eventForum }
 
 // Events returns the node's events feature.
 func (n *Node) Events() *event.Service { return n.svc.events }
 
-// eventRoutes registers the events' pages.
+// eventRoutes registers the events' pages, their JSON API, their forums,
+// and their photos for other nodes behind the signature check.
 func (s *Server) eventRoutes(k *web.Kit) error {
 	if s.svc.events == nil {
 		return nil
 	}
-	return event.NewWeb(s.svc.events).Routes(k)
+	if err := event.NewWeb(s.svc.events).Signed(s.cfg.Signed).Routes(k); err != nil {
+		return err
+	}
+	eventapi.New(s.svc.events).Routes(k)
+	return eventforum.NewWeb(s.svc.eventForum).Routes(k)
 }

@@ -1,6 +1,8 @@
 package node_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,11 @@ func TestEvents_Browser(t *testing.T) {
 	whole(b, "fr")
 	b.typeIn("#title", "Robotique en classe")
 	b.typeIn("#description", "Premiers pas avec les robots.")
+	photo := filepath.Join(t.TempDir(), "robot.png")
+	if err := os.WriteFile(photo, testPNG(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do("choose a photo", chromedp.SetUploadFiles(chromedp.CSS("#photos"), []string{photo}))
 	b.do("choose the audience and the countries",
 		chromedp.Click(chromedp.CSS("#audience-countries")),
 		chromedp.Evaluate[chromedp.Void](`for (const o of document.querySelectorAll("#countries option")) o.selected = (o.value === "IT" || o.value === "FR")`),
@@ -60,6 +67,20 @@ func TestEvents_Browser(t *testing.T) {
 	whole(b, "fr")
 	b.wantContains("h1", "Robotique en classe")
 	eventPath := b.path[:strings.Index(b.path, "?")]
+	// The photo shows, served by this node (the CSP allows only 'self').
+	b.do("wait for the photo", chromedp.Poll[chromedp.Void](`(() => { const i = document.querySelector("ul.photos img"); return i && i.complete && i.naturalWidth > 0 })()`, chromedp.WithPollingTimeout(10*time.Second)))
+
+	// Marie corrects the title and the description from the edit form.
+	b.click("change the event", `a[href="`+eventPath+`/edit"]`)
+	whole(b, "fr")
+	b.do("correct the title", chromedp.Evaluate[chromedp.Void](`document.getElementById("title").value = "Robotique en classe (atelier)"`))
+	b.load("save", 200, chromedp.Click(chromedp.CSS(`form[action$="/edit"] button[type=submit]`)))
+	whole(b, "fr")
+	b.wantContains("h1", "Robotique en classe (atelier)")
+	b.wantContains("main", "Vos modifications ont été enregistrées.")
+	if n := eval[float64](b, `document.querySelectorAll("ul.photos img").length`); n != 1 {
+		t.Fatalf("%v photos after the edit, want the one kept", n)
+	}
 
 	// Luca, in Italian, in a window of his own.
 	l := privateTab(t, browser, n)
@@ -70,7 +91,10 @@ func TestEvents_Browser(t *testing.T) {
 	whole(l, "it")
 	l.click("participate", `form[action$="/participate"] button`)
 	whole(l, "it")
-	l.wantContains("main", "Partecipi a questo evento.", "1 / 100")
+	l.wantContains("main", "Partecipi a questo evento.", "1 / 100", "Robotique en classe (atelier)")
+	if n := eval[float64](l, `document.querySelectorAll("ul.photos img").length`); n != 1 {
+		t.Fatalf("Luca sees %v photos, want 1", n)
+	}
 
 	// The event is live: Enter the meeting room, in Italian.
 	start, _ := time.ParseInLocation("2006-01-02 15:04", date+" 14:00", mustZone(t))

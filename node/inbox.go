@@ -9,6 +9,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/project"
@@ -56,6 +57,7 @@ const (
 	kindEvent         objectKind = "event"         // an event (Event), embedded
 	kindBooking       objectKind = "booking"       // a booking of an event: Join, Leave, and the home node's answer
 	kindTraining      objectKind = "training"      // an agency's training offer (Training), embedded
+	kindEventPost     objectKind = "event-post"    // a message of an event's forum (node/event/eventforum)
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
@@ -108,15 +110,25 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityCreate, kindWallReply}:   toFeed((*feed.Service).ApplyReply),
 	{twinfed.ActivityAnnounce, kindWallReply}: toFeed((*feed.Service).ApplyReply),
 	// Events (package event).
-	{twinfed.ActivityCreate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
-	{twinfed.ActivityUpdate, kindEvent}:   toEvents((*event.Service).ApplyEvent),
-	{twinfed.ActivityJoin, kindBooking}:   toEvents((*event.Service).ApplyJoin),
-	{twinfed.ActivityLeave, kindBooking}:  toEvents((*event.Service).ApplyLeave),
-	{twinfed.ActivityAccept, kindBooking}: toEvents((*event.Service).ApplyAnswer),
-	{twinfed.ActivityReject, kindBooking}: toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityCreate, kindEvent}:       toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityUpdate, kindEvent}:       toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityDelete, kindEvent}:       toEvents((*event.Service).ApplyEvent),
+	{twinfed.ActivityJoin, kindBooking}:       toEvents((*event.Service).ApplyJoin),
+	{twinfed.ActivityLeave, kindBooking}:      toEvents((*event.Service).ApplyLeave),
+	{twinfed.ActivityAccept, kindBooking}:     toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityReject, kindBooking}:     toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityCreate, kindEventPost}:   toEventForum((*eventforum.Service).ApplyCreate),
+	{twinfed.ActivityAnnounce, kindEventPost}: toEventForum((*eventforum.Service).ApplyAnnounce),
 	// Professional development (package training).
 	{twinfed.ActivityCreate, kindTraining}: applyTraining,
 	{twinfed.ActivityUpdate, kindTraining}: applyTraining,
+}
+
+// toEventForum routes to a handler of the events' forums.
+func toEventForum(h featureHandler[*eventforum.Service]) inboxHandler {
+	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+		return h(s.eventForum, ctx, txn, a)
+	}
 }
 
 // toEvents routes to a handler of the events feature.
@@ -186,6 +198,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		if a.Note == nil {
 			return ""
 		}
+		if s.eventForum.IsPost(txn, a.Note) {
+			return kindEventPost
+		}
 		if feed.IsWallPost(a.Note) {
 			return kindWallPost
 		}
@@ -196,6 +211,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 	case twinfed.ActivityLike:
 		return kindWallPost
 	case twinfed.ActivityAnnounce:
+		if s.eventForum.IsPost(txn, a.Note) {
+			return kindEventPost
+		}
 		if a.Note != nil && s.feed.Has(txn, a.Note.InReplyTo) {
 			return kindWallReply
 		}
@@ -212,6 +230,8 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 	case twinfed.ActivityDelete:
 		switch {
+		case a.Event != nil: // a cancelled event
+			return kindEvent
 		case a.Project != nil:
 			return kindProject
 		case a.Object == a.Actor:

@@ -207,7 +207,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if err := newLabels(n.svc); err != nil {
 		return fail(err)
 	}
-	if err := newEvents(n.svc); err != nil {
+	if err := newEvents(n.svc, o); err != nil {
 		return fail(err)
 	}
 	if err := newTraining(n.svc); err != nil {

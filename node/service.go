@@ -14,6 +14,7 @@ import (
 	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/label"
@@ -107,6 +108,7 @@ type Service struct {
 	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
 	events     *event.Service        // events (assemble_event.go; built by Node.Open)
 	training   *training.Service     // professional development (assemble_training.go; built by Node.Open)
+	eventForum *eventforum.Service   // the events' forums (assemble_event.go)
 
 	registrations prometheus.Counter     // the registration's submissions
 	validations   *prometheus.CounterVec // the agency's decisions and the labels recorded

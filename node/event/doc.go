@@ -29,6 +29,14 @@
 // transaction; the lists and the calendar read an in-memory index of the
 // events by month (index.go).
 //
+// The organiser changes or cancels an event (edit.go, editweb.go:
+// twinfed.CanEditEvent, twinfed.CheckEventChange; Update{Event} and
+// Delete{Event}; those who booked told on their own nodes); an event has
+// photos (photo.go: images by content in the node's blob store, shown
+// from this node, fetched signed from the event's home node). The JSON
+// API is node/event/eventapi's; the forum of an event is
+// node/event/eventforum's.
+//
 // The meeting rooms are a provider's (Jitsi Meet, BigBlueButton…) named
 // by a URL template (Config.MeetingURL); with a secret, the join link is
 // signed (HMAC-SHA256 over room, name and expiry).
@@ -37,6 +45,7 @@
 // store.PrefixEventDay (ed/, events by day in CET), store.PrefixEventBooking
 // (eb/, the bookings of an event, on its home node), store.PrefixMyEvent
 // (em/, a member's events and their state), store.PrefixEventFeed (ef/,
-// the personal calendar feeds) and store.PrefixEventReminder (er/, the
-// reminders sent).
+// the personal calendar feeds), store.PrefixEventReminder (er/, the
+// reminders sent) and store.PrefixEventPhoto (ep/, the blobs the events
+// name and the photos uploaded for an event to come).
 package event

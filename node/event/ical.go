@@ -40,7 +40,10 @@ func (s *Service) ICS(events []*twinfed.Event) []byte {
 		}
 		line(&b, "URL", e.ID)
 		line(&b, "ORGANIZER;CN="+paramValue(e.OrgName), e.Organiser)
-		line(&b, "SEQUENCE", fmt.Sprint(e.Version))
+		line(&b, "SEQUENCE", fmt.Sprint(e.Version)) // bumped by each change
+		if e.Cancelled {
+			b.WriteString("STATUS:CANCELLED\r\n")
+		}
 		b.WriteString("END:VEVENT\r\n")
 	}
 	b.WriteString("END:VCALENDAR\r\n")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -98,17 +99,32 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// ApplyEvent keeps a copy of an event another node is home to (Create or
-// Update): a newer version replaces an older one, never the reverse.
+// ApplyEvent keeps a copy of an event another node is home to (Create,
+// Update, or Delete when it is cancelled): a newer version replaces an
+// older one, never the reverse. The members of this node who booked it
+// are told of a change of time or a cancellation.
 func (s *Service) ApplyEvent(_ context.Context, txn *badger.Txn, a *twinfed.Activity) error {
 	e := a.Event
 	if e.Organiser != a.Actor || s.isLocal(e.ID) {
 		return drop("event %s sent by %s, not by its organiser", e.ID, a.Actor)
 	}
-	if old, err := getEvent(txn, e.ID); err == nil && old.Version >= e.Version {
+	if a.Type == twinfed.ActivityDelete && !e.Cancelled {
+		return drop("Delete of event %s that is not cancelled", e.ID)
+	}
+	old, err := getEvent(txn, e.ID)
+	if err == nil && old.Version >= e.Version {
 		return nil
 	}
-	return s.putEvent(txn, e)
+	if err := s.putEvent(txn, e); err != nil || old == nil {
+		return err
+	}
+	switch {
+	case e.Cancelled && !old.Cancelled:
+		return s.tell(txn, e, notice.EventCancelled)
+	case !e.Start.Equal(old.Start) || e.Minutes != old.Minutes:
+		return s.tell(txn, e, notice.EventChanged)
+	}
+	return nil
 }
 
 // ApplyJoin decides, on the event's home node, the booking of a member of

@@ -46,6 +46,9 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 	now := s.now()
 	err := s.store.View(func(txn *badger.Txn) error {
 		add := func(username string, e *twinfed.Event) error {
+			if e.Cancelled {
+				return nil
+			}
 			for _, r := range reminders {
 				if !now.Before(e.Start) || e.Start.Sub(now) > r.before {
 					continue

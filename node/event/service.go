@@ -16,7 +16,9 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/blob"
 	"github.com/twinfed/twinfed/node/mail"
+	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
@@ -42,6 +44,9 @@ type Deps struct {
 	Acts     *outbox.Activities // this node's activities; nil: the node runs alone
 	Registry twinfed.Registry   // the nodes of an event's audience; nil: none
 	Mailer   mail.Sender        // the reminders; nil: none
+	Notices  *notice.Notices    // changes of time and cancellations; nil: none
+	Blobs    blob.Store         // the events' photos; nil: no photos
+	Fetch    PhotoFetcher       // other nodes' photos; nil: not fetched
 	Catalog  *web.Catalog       // the mails' languages; nil: no reminders
 	Logger   *slog.Logger
 	Now      func() time.Time // nil: time.Now
@@ -72,6 +77,9 @@ type Service struct {
 	acts     *outbox.Activities
 	registry twinfed.Registry
 	mailer   mail.Sender
+	notices  *notice.Notices
+	blobs    blob.Store
+	fetch    PhotoFetcher
 	cat      *web.Catalog
 	projects Projects // the Live tab's projects; nil: none (SetProjects)
 	log      *slog.Logger
@@ -110,7 +118,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if err := idx.load(d.Store); err != nil {
 		return nil, fmt.Errorf("event: index the events by month: %w", err)
 	}
-	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet,
+	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, notices: d.Notices, blobs: d.Blobs, fetch: d.Fetch, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet,
 		w: writer{queues: map[string][]*writeReq{}}, idx: idx}, nil
 }
 
@@ -132,6 +140,8 @@ type Input struct {
 	Minutes     int
 	Invited     []string // actor URLs among the organiser's contacts
 	Certifying  bool
+	Photos      []string // the photos' hashes: uploaded (UploadPhotos) or, for an edit, the event's
+	SetPhotos   bool     // an edit replaces the photos with Photos (else they stay)
 }
 
 // member loads the principal's account: only members take part in events.
@@ -145,6 +155,20 @@ func (s *Service) member(txn *badger.Txn, p *twinfed.Principal) (*twinfed.Member
 // viewer is the principal as the audience rule sees them.
 func (s *Service) viewer(m *twinfed.Member) twinfed.EventViewer {
 	return twinfed.EventViewer{Actor: twinfed.ActorURL(s.cfg.BaseURL, m.Username), Country: m.Country}
+}
+
+// actor is p's actor URL on this node; "" for nobody.
+func (s *Service) actor(p *twinfed.Principal) string {
+	if p == nil || p.Username == "" {
+		return ""
+	}
+	return twinfed.ActorURL(s.cfg.BaseURL, p.Username)
+}
+
+// CanEdit reports whether p may change or cancel e now
+// (twinfed.CanEditEvent).
+func (s *Service) CanEdit(p *twinfed.Principal, e *twinfed.Event) bool {
+	return twinfed.CanEditEvent(e, s.actor(p), s.now()) == nil
 }
 
 // parseStart reads a date and a slot in CET; the zero time when either is
@@ -183,6 +207,9 @@ func (s *Service) create(ctx context.Context, p *twinfed.Principal, in Input, tw
 			Organiser: me, OrgName: m.Name(), OrgCountry: m.Country, Published: now.UTC(), Version: 1}
 		if e.Kind == twinfed.EventOnline {
 			e.Capacity = s.cfg.Capacity
+		}
+		if e.Photos, err = photosOf(txn, m.Username, in.Photos, nil); err != nil {
+			return err
 		}
 		if tweak != nil {
 			tweak(e)

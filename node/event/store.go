@@ -40,7 +40,11 @@ func (s *Service) dayKey(t time.Time) string { return t.In(s.cet).Format("2006-0
 func (s *Service) putEvent(txn *badger.Txn, e *twinfed.Event) error {
 	ce := *e
 	s.store.AfterCommit(txn, func() { s.idx.put(&ce) })
-	if !s.isLocal(e.ID) { // another node's rooms: not counted here
+	old, _ := getEvent(txn, e.ID)
+	if err := notePhotos(txn, old, e); err != nil {
+		return err
+	}
+	if !s.isLocal(e.ID) || e.Cancelled { // another node's rooms, or none: not counted here
 		return store.SetJSON(txn, store.PrefixEvent+e.ID, e)
 	}
 	day := store.PrefixEventDay + s.dayKey(e.Start)

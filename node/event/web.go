@@ -23,12 +23,24 @@ var templates embed.FS
 
 // Web is the events' web pages.
 type Web struct {
-	svc *Service
-	kit *web.Kit
+	svc    *Service
+	kit    *web.Kit
+	signed func(http.Handler) http.Handler
 }
 
 // NewWeb returns the pages of svc; Routes registers them.
 func NewWeb(svc *Service) *Web { return &Web{svc: svc} }
+
+// Signed sets the check that guards PhotoPath (only nodes the registry
+// lists, found with web.Signer); without it, photos are not served to
+// other nodes.
+func (h *Web) Signed(check func(http.Handler) http.Handler) *Web {
+	h.signed = check
+	return h
+}
+
+// photoForm is the largest form with photos: every photo at its largest.
+const photoForm = twinfed.EventMaxPhotos*twinfed.EventPhotoMaxBytes + 1<<20
 
 // Routes registers the events' templates and pages on k.
 func (h *Web) Routes(k *web.Kit) error {
@@ -39,11 +51,18 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("GET /events", k.Member(h.list))
 	k.HandleFunc("GET /events/calendar", k.Member(h.calendar))
 	k.HandleFunc("GET /events/new", k.Member(h.newForm))
-	k.HandleFunc("POST /events/new", k.Member(h.create))
+	k.HandleFunc("POST /events/new", k.Large(photoForm, k.Member(h.create)))
 	k.HandleFunc("GET /events/{id}", k.Member(h.show))
 	k.HandleFunc("POST /events/{id}/participate", k.Member(h.participate))
 	k.HandleFunc("POST /events/{id}/leave", k.Member(h.leave))
 	k.HandleFunc("POST /events/{id}/attendance", k.Member(h.attendance))
+	k.HandleFunc("GET /events/{id}/edit", k.Member(h.editGet))
+	k.HandleFunc("POST /events/{id}/edit", k.Large(photoForm, k.Member(h.edit)))
+	k.HandleFunc("GET /events/{id}/photos/{hash}", k.Member(h.photo))
+	if h.signed != nil {
+		k.Handle("GET "+PhotoPath+"{hash}", h.signed(http.HandlerFunc(h.photoToNode)))
+	}
+	k.HandleFunc("POST /events/{id}/cancel", k.Member(h.cancel))
 	k.HandleFunc("GET /events/{id}/room", k.Member(h.room))
 	k.HandleFunc("GET /events/{id}/ics", k.Member(h.ics))
 	k.HandleFunc("GET /events/{id}/certificate", k.Member(h.certificate))
@@ -57,11 +76,15 @@ func (h *Web) Routes(k *web.Kit) error {
 
 // id is the event a page is about: this node's by its last segment,
 // another node's by its whole id (escaped in the path).
-func (h *Web) id(r *http.Request) string {
-	if v := r.PathValue("id"); strings.Contains(v, "/") {
+func (h *Web) id(r *http.Request) string { return h.svc.EventID(r.PathValue("id")) }
+
+// EventID is the event v names: its whole id, or the last segment of the
+// id of an event of this node.
+func (s *Service) EventID(v string) string {
+	if strings.Contains(v, "/") {
 		return v
 	}
-	return h.svc.cfg.BaseURL + "/events/" + r.PathValue("id")
+	return s.cfg.BaseURL + "/events/" + v
 }
 
 // Path is the page of event id on this node.
@@ -79,11 +102,15 @@ type Item struct {
 	CET   string // date and time in CET
 	Local string // the same in the reader's zone; "" when it is CET too
 	Live  bool
+	Thumb string // the first photo's thumbnail on this node; "": none
 }
 
 func (h *Web) item(p *web.Page, e *twinfed.Event, now time.Time) Item {
 	cet := p.Fmt.In(h.svc.cet)
 	it := Item{Event: e, Path: h.svc.Path(e.ID), CET: cet.DateTime(e.Start), Live: e.Live(now)}
+	if len(e.Photos) > 0 && e.Photos[0].Thumb != "" {
+		it.Thumb = it.Path + "/photos/" + e.Photos[0].Thumb
+	}
 	if _, off := e.Start.In(p.Fmt.Location()).Zone(); func() bool { _, o := e.Start.In(h.svc.cet).Zone(); return o != off }() {
 		it.Local = p.Fmt.DateTime(e.Start)
 	}
@@ -100,14 +127,14 @@ type listData struct {
 	HasFeed bool
 }
 
-func (h *Web) list(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p := h.kit.NewPage(w, r, "title.events")
-	p.Nav = "events"
-	now := h.svc.now()
-	f := Filter{Query: q.Get("q"), Kind: twinfed.EventKind(q.Get("kind"))}
-	view := q.Get("view")
-	day := time.Date(now.In(h.svc.cet).Year(), now.In(h.svc.cet).Month(), now.In(h.svc.cet).Day(), 0, 0, 0, 0, h.svc.cet)
+// ListFilter is the filter of the events' lists (the page and the JSON
+// API): view is today, week, month (the default), mine or all; a search
+// (query or kind) looks at every period unless in "mine". It returns the
+// filter and the view it shows.
+func (s *Service) ListFilter(view, query, kind string) (Filter, string) {
+	now := s.now().In(s.cet)
+	f := Filter{Query: query, Kind: twinfed.EventKind(kind)}
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.cet)
 	switch view {
 	case "today":
 		f.From, f.To = day, day.AddDate(0, 0, 1)
@@ -120,14 +147,21 @@ func (h *Web) list(w http.ResponseWriter, r *http.Request) {
 	case "all":
 	default:
 		view = "month"
-		f.From = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, h.svc.cet)
+		f.From = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, s.cet)
 		f.To = f.From.AddDate(0, 1, 0)
 	}
-	if f.Query != "" || f.Kind != "" {
-		if view != "mine" {
-			view, f.From, f.To = "all", time.Time{}, time.Time{}
-		}
+	if (f.Query != "" || f.Kind != "") && view != "mine" {
+		view, f.From, f.To = "all", time.Time{}, time.Time{}
 	}
+	return f, view
+}
+
+func (h *Web) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := h.kit.NewPage(w, r, "title.events")
+	p.Nav = "events"
+	now := h.svc.now()
+	f, view := h.svc.ListFilter(q.Get("view"), q.Get("q"), q.Get("kind"))
 	evs, err := h.svc.List(r.Context(), web.State(r).Principal, f)
 	if err != nil {
 		h.kit.ErrorPage(w, r, err)
@@ -318,13 +352,17 @@ func (h *Web) newForm(w http.ResponseWriter, r *http.Request) { h.formPage(w, r,
 func input(f url.Values) Input {
 	in := Input{Title: f.Get("title"), Description: f.Get("description"), Language: f.Get("language"), Kind: twinfed.EventKind(f.Get("kind")),
 		Place: f.Get("place"), Audience: twinfed.EventAudience(f.Get("audience")), Countries: f["countries"], Date: f.Get("date"), Slot: f.Get("slot"),
-		Invited: f["invited"], Certifying: f.Get("certifying") == "on"}
+		Invited: f["invited"], Certifying: f.Get("certifying") == "on", Photos: f["photo"], SetPhotos: f.Get("photos_sent") != ""}
 	in.Expected, _ = strconv.Atoi(f.Get("expected"))
 	in.Minutes, _ = strconv.Atoi(f.Get("minutes"))
 	return in
 }
 
 func (h *Web) create(w http.ResponseWriter, r *http.Request) {
+	if err := h.uploads(r); err != nil {
+		h.formPage(w, r, 1, err)
+		return
+	}
 	in := input(r.PostForm)
 	step2 := r.PostForm.Get("go") != "create"
 	if step2 && in.Kind == twinfed.EventOnline {
@@ -356,6 +394,7 @@ type eventData struct {
 	Item        Item
 	Full        bool
 	Certificate bool // the viewer may download their certificate
+	Editable    bool // the viewer may change or cancel it (twinfed.CanEditEvent)
 }
 
 func (h *Web) show(w http.ResponseWriter, r *http.Request) {
@@ -367,7 +406,8 @@ func (h *Web) show(w http.ResponseWriter, r *http.Request) {
 	p := h.kit.NewPage(w, r, "title.event")
 	p.Nav = "events"
 	p.Data = eventData{V: v, Item: h.item(p, v.Event, h.svc.now()), Full: v.Event.Capacity > 0 && v.Confirmed >= v.Event.Capacity,
-		Certificate: h.svc.HasCertificate(web.State(r).Principal, v)}
+		Certificate: h.svc.HasCertificate(web.State(r).Principal, v),
+		Editable:    twinfed.CanEditEvent(v.Event, h.svc.actor(web.State(r).Principal), h.svc.now()) == nil}
 	h.kit.Render(w, http.StatusOK, "event", p)
 }
 

@@ -34,7 +34,8 @@ var Modes = []Mode{AtOnce, Daily, Never}
 // lists them; each has its message "notice.<kind>" and "notice.pref.<kind>".
 var Kinds = []Kind{ContactRequest, ContactAccepted, ContactDeclined, Followed, Message,
 	ProjectInvited, ProjectAccepted, ProjectDeclined, ProjectApproved, ProjectRejected, ProjectClosed, ProjectDeleted,
-	ParticipationOK, ParticipationRefuse, PartnerJoined, ForumReply, PostReply, PostLike, Mention, TrainingDecided, TrainingCompleted, TrainingCancelled}
+	ParticipationOK, ParticipationRefuse, PartnerJoined, ForumReply, PostReply, PostLike, Mention,
+	EventChanged, EventCancelled, TrainingDecided, TrainingCompleted, TrainingCancelled}
 
 // DefaultMode is a kind's mode until the member chooses: at once for what
 // waits for their answer or decides their projects, the daily digest for

@@ -78,6 +78,13 @@ const (
 	TrainingCancelled Kind = "training_cancelled"
 )
 
+// Notification kinds of the events (node/event): the organiser moved or
+// cancelled an event the member takes part in.
+const (
+	EventChanged   Kind = "event_changed"
+	EventCancelled Kind = "event_cancelled"
+)
+
 // Notification tells a member that something happened.
 type Notification struct {
 	ID      string           `json:"id"`

@@ -188,6 +188,19 @@ const (
 	// PrefixEventReminder: er/<username>/<day|hour>/<event id> → "" (a
 	// reminder sent). Owner: event.
 	PrefixEventReminder = "er/"
+	// PrefixEventPhoto: ep/<sha256 hex> <event id> → "" (the blobs, photos
+	// and thumbnails, an event this node holds names: the blob store's
+	// collector keeps them) and ep/u/<username>/<sha256 hex> →
+	// twinfed.EventPhoto JSON (a photo a member uploaded in a form, for a
+	// day, until the event that names it is saved) and
+	// ep/h/<host>/<sha256 hex> → "" (a photo the event's home node at host
+	// gave this node). Owner: event.
+	PrefixEventPhoto = "ep/"
+	// PrefixEventPost: et/<event id>/<published, RFC 3339 UTC>/<post id> →
+	// eventforum.Post JSON (an event's forum, on its home node and on the
+	// nodes of its confirmed participants). Owner: event (its forum,
+	// node/event/eventforum).
+	PrefixEventPost = "et/"
 
 	// PrefixTraining: pd/<training id> → twinfed.Training JSON (every
 	// agency's training offers). Owner: training.
@@ -309,6 +322,8 @@ var Keys = []Key{
 	{"PrefixTraining", PrefixTraining, true, "training"},
 	{"PrefixTrainingApp", PrefixTrainingApp, true, "training"},
 	{"PrefixMyTraining", PrefixMyTraining, true, "training"},
+	{"PrefixEventPhoto", PrefixEventPhoto, true, "event"},
+	{"PrefixEventPost", PrefixEventPost, true, "event"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},

@@ -18,7 +18,7 @@ func (k *Kit) Web(h http.HandlerFunc) http.HandlerFunc {
 		if r.Method == http.MethodPost {
 			limit := formLimit(r, k.cfg.MaxFormBytes)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-				limit = k.cfg.MaxUploadBytes + 64<<10
+				limit = formLimit(r, k.cfg.MaxUploadBytes+64<<10) // Large's when larger: several photos
 			}
 			if r.ContentLength > limit {
 				k.ErrorPage(w, r, twinfed.Errorf(twinfed.ETOOLARGE, "What you sent is too large. A photo may be at most %d KiB.", k.cfg.MaxUploadBytes>>10))
@@ -89,7 +89,8 @@ func (k *Kit) Agency(h http.HandlerFunc) http.HandlerFunc {
 type largeKey struct{}
 
 // Large lets the body of the route h wraps (Web or API) be up to limit
-// bytes instead of the kit's MaxFormBytes: a TwinSpace page's text.
+// bytes instead of the kit's MaxFormBytes (a TwinSpace page's text), or,
+// for a multipart form, instead of MaxUploadBytes (an event's photos).
 func (k *Kit) Large(limit int64, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h(w, r.WithContext(context.WithValue(r.Context(), largeKey{}, limit)))
@@ -133,7 +134,7 @@ func (k *Kit) API(auth bool, h APIHandler) http.HandlerFunc {
 			}
 			limit := formLimit(r, k.cfg.MaxFormBytes)
 			if strings.HasSuffix(r.URL.Path, "/photo") || strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") { // a photo, a wall post's images
-				limit = k.cfg.MaxUploadBytes
+				limit = formLimit(r, k.cfg.MaxUploadBytes) // Large's when larger: an event's photos
 			}
 			if r.ContentLength > limit {
 				APIFail(w, twinfed.Errorf(twinfed.ETOOLARGE, "The body is too large; at most %d bytes.", limit))

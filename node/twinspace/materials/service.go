@@ -238,7 +238,7 @@ func (s *Service) applied(txn *badger.Txn, old, o *twinfed.SpaceObject) error {
 	return nil
 }
 
-// collect deletes the blobs no live material names.
+// collect deletes the blobs no live material (and no event's photo) names.
 func (s *Service) collect(hashes ...string) {
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
@@ -248,7 +248,8 @@ func (s *Service) collect(hashes ...string) {
 		}
 		var named bool
 		err := s.spaces.Store().View(func(txn *badger.Txn) error {
-			named = store.CountPrefix(txn, store.PrefixMaterialHash+h+" ") > 0
+			// An event's photo may be the same file (node/event).
+			named = store.CountPrefix(txn, store.PrefixMaterialHash+h+" ") > 0 || store.CountPrefix(txn, store.PrefixEventPhoto+h+" ") > 0
 			return nil
 		})
 		if err != nil || named { // a store that cannot answer (closing) deletes nothing
