@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -83,6 +85,12 @@ func BenchmarkFeedHome(b *testing.B) {
 	}
 	const pages = 2000
 	lat := make([]time.Duration, 0, pages)
+	// Allocations and CPU time per page (the node's and the client's, in
+	// this process): steadier than the latencies on a shared machine.
+	var m0, m1 runtime.MemStats
+	var ru0, ru1 syscall.Rusage
+	runtime.ReadMemStats(&m0)
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for i := range pages {
 		path := "/"
@@ -98,6 +106,12 @@ func BenchmarkFeedHome(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	runtime.ReadMemStats(&m1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/pages, "allocs/page")
+	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/pages, "B/page")
+	b.ReportMetric(float64(cpu.Microseconds())/pages, "cpu-us/page")
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
