@@ -3,12 +3,14 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"image"
 	"image/color"
 	"image/png"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -276,6 +278,43 @@ func TestFeed_Web(t *testing.T) {
 	if code, _ := b.Get(feed.ProxyPath + "?url=" + url.QueryEscape("http://tracker.example/x.png")); code != http.StatusNotFound {
 		t.Fatalf("proxy of a host outside the federation: %d", code)
 	}
+	// Like, then unlike; reply, then delete the reply: from the post's page.
+	pm := regexp.MustCompile(`/posts/view\?id=([^"#&]+)`).FindStringSubmatch(body)
+	if pm == nil {
+		t.Fatalf("no link to the post:\n%s", body)
+	}
+	postID, _ := url.QueryUnescape(pm[1])
+	view := "/posts/view?id=" + url.QueryEscape(postID)
+	if code, _, loc := b.Form(view, "/posts/like", url.Values{"id": {postID}, "next": {view}}); code != http.StatusSeeOther || !strings.Contains(loc, "done=liked") {
+		t.Fatalf("like: %d %s", code, loc)
+	}
+	if _, body := b.Get(view); !strings.Contains(body, "1 like") || !strings.Contains(body, `action="/posts/unlike"`) || !strings.Contains(body, ">Unlike<") {
+		t.Fatalf("the liked post's page:\n%s", body)
+	}
+	if code, _, loc := b.Post("/posts/unlike", url.Values{"id": {postID}, "next": {view}}); code != http.StatusSeeOther || !strings.Contains(loc, "done=unliked") {
+		t.Fatalf("unlike: %d %s", code, loc)
+	}
+	if _, body := b.Get(view + "&done=unliked"); !strings.Contains(body, "0 likes") || strings.Contains(body, `action="/posts/unlike"`) || !strings.Contains(body, "You no longer like this post.") {
+		t.Fatalf("the unliked post's page:\n%s", body)
+	}
+	if code, _, _ := b.Post("/posts/reply", url.Values{"id": {postID}, "text": {"Me too"}}); code != http.StatusSeeOther {
+		t.Fatalf("reply: %d\n%s", code, b.Last)
+	}
+	_, body = b.Get(view)
+	m := regexp.MustCompile(`name="reply" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, "Delete my reply") || !strings.Contains(body, "1 reply") {
+		t.Fatalf("the reply's delete button:\n%s", body)
+	}
+	if code, _, _ := b.Post("/posts/reply/delete", url.Values{"id": {postID}, "reply": {"https://nowhere.example/posts/x"}}); code != http.StatusNotFound {
+		t.Fatalf("deleting an unknown reply: %d", code)
+	}
+	if code, _, loc := b.Post("/posts/reply/delete", url.Values{"id": {postID}, "reply": {html.UnescapeString(m[1])}}); code != http.StatusSeeOther || !strings.Contains(loc, "done=reply_deleted") {
+		t.Fatalf("delete reply: %d %s\n%s", code, loc, b.Last)
+	}
+	if _, body := b.Get(view); strings.Contains(body, "Me too") || !strings.Contains(body, "0 replies") {
+		t.Fatalf("the reply is still shown:\n%s", body)
+	}
+
 	seedTeacher(t, n, "bruno", "Bruno") // never logged in: no last login
 	if code, body := b.Get("/people/activity?id=" + url.QueryEscape(n.URL()+"/users/bruno")); code != 200 || strings.Contains(body, "Last login") || !strings.Contains(body, "0 followers") {
 		t.Fatalf("bruno's tab: %d\n%s", code, body)
