@@ -346,6 +346,99 @@ func TestFeed_Web(t *testing.T) {
 	}
 }
 
+// TestFeed_UnlikeReplyDeleteAndInteractions: another node's reader's
+// unlike (Undo, the post as target) and reply's deletion (Delete, the post
+// as target) apply once and only from who may; the replies and likes this
+// node serves for the backfill are paged, oldest change first, and only to
+// a node where the author has a reader.
+func TestFeed_UnlikeReplyDeleteAndInteractions(t *testing.T) {
+	n := MustOpenNode(t, nodeOpts{outbox: &recordingOutbox{}})
+	ctx := context.Background()
+	anna, _ := seedTeacher(t, n, "anna", "Anna")
+	annaURL := n.URL() + "/users/anna"
+	marie := "https://fr.example/users/marie"
+	apply := func(a *twinfed.Activity) error { a.Published = time.Now(); return n.Service().HandleActivity(ctx, a) }
+	if err := apply(&twinfed.Activity{ID: "https://fr.example/activities/f1", Type: twinfed.ActivityFollow, Actor: marie, To: []string{annaURL}, Object: annaURL}); err != nil {
+		t.Fatal(err)
+	}
+	var posts []*feed.Post
+	for _, text := range []string{"uno", "due", "tre"} {
+		p, err := n.Feed().Publish(ctx, anna, text, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		posts = append(posts, p)
+	}
+	first := posts[0].ID
+	if err := apply(&twinfed.Activity{ID: "https://fr.example/activities/l1", Type: twinfed.ActivityLike, Actor: marie, To: []string{annaURL}, Object: first}); err != nil {
+		t.Fatal(err)
+	}
+	replyID := "https://fr.example/posts/r1"
+	if err := apply(&twinfed.Activity{ID: "https://fr.example/activities/r1", Type: twinfed.ActivityCreate, Actor: marie, To: []string{annaURL}, Object: replyID,
+		Note: &twinfed.Note{ID: replyID, From: marie, To: annaURL, InReplyTo: first, Content: "ciao", Published: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := n.Feed().LocalInteractions(ctx, "fr.example", time.Time{}, "", 10)
+	if err != nil || len(page.Items) != 1 || page.Items[0].Post != first || page.Items[0].Likes != 1 || len(page.Items[0].Replies) != 1 ||
+		len(page.Items[0].LikedThere) != 1 || page.Items[0].LikedThere[0] != marie {
+		t.Fatalf("interactions served to fr.example: %+v %v", page, err)
+	}
+	if page, _ := n.Feed().LocalInteractions(ctx, "es.example", time.Time{}, "", 10); len(page.Items) != 0 {
+		t.Fatalf("interactions served to a node without readers: %+v", page.Items)
+	}
+
+	// Only the liker's Undo removes their like; only the reply's author
+	// (or the post's) deletes it; replays change nothing.
+	if err := apply(&twinfed.Activity{ID: "https://es.example/activities/u0", Type: twinfed.ActivityUndo, Actor: "https://es.example/users/pablo", To: []string{annaURL},
+		Object: "https://fr.example/activities/l1", Target: first}); err != nil {
+		t.Fatal(err)
+	}
+	delByOther := &twinfed.Activity{ID: "https://es.example/activities/d0", Type: twinfed.ActivityDelete, Actor: "https://es.example/users/pablo", To: []string{annaURL}, Object: replyID, Target: first}
+	if err := apply(delByOther); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("a reply deleted by another: %v", err)
+	}
+	if got, replies, _ := n.Feed().Get(ctx, anna, first); got.Likes != 1 || got.Replies != 1 || len(replies) != 1 {
+		t.Fatalf("after others' unlike and deletion: %+v", got)
+	}
+	undo := &twinfed.Activity{ID: "https://fr.example/activities/u1", Type: twinfed.ActivityUndo, Actor: marie, To: []string{annaURL}, Object: "https://fr.example/activities/l1", Target: first}
+	del := &twinfed.Activity{ID: "https://fr.example/activities/d1", Type: twinfed.ActivityDelete, Actor: marie, To: []string{annaURL}, Object: replyID, Target: first}
+	for range 2 {
+		if err := apply(undo); err != nil {
+			t.Fatal(err)
+		}
+		if err := apply(del); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, replies, _ := n.Feed().Get(ctx, anna, first); got.Likes != 0 || got.Replies != 0 || len(replies) != 0 {
+		t.Fatalf("after marie's unlike and deletion: %+v %d replies", got, len(replies))
+	}
+
+	// Paged, oldest change first: anna likes her third post, then her second.
+	for _, p := range []*feed.Post{posts[2], posts[1]} {
+		if err := n.Feed().Like(ctx, anna, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	after := ""
+	for range 5 {
+		page, err := n.Feed().LocalInteractions(ctx, "fr.example", time.Time{}, after, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			got = append(got, it.Post)
+		}
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	if want := []string{first, posts[2].ID, posts[1].ID}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("pages: %v, want %v", got, want)
+	}
+}
+
 // TestFeed_ForumPosts: the partner forum's new posts matching the
 // member's profile (anna: music, pupils of 10, Italy) show in the feed
 // with a link; others, and the member's own, do not.
