@@ -71,32 +71,14 @@ func (f Formatter) Location() *time.Location { return f.loc }
 // In returns the formatter for the same language in zone loc.
 func (f Formatter) In(loc *time.Location) Formatter { f.loc = loc; return f }
 
-// fill replaces the {name} placeholders of a catalogue pattern (kv: each
-// placeholder, then its value), in one pass: a value is never read again
-// for placeholders. It builds no strings.Replacer, which cost a page a
-// few kilobytes for each date it shows.
+// fill replaces the {name} placeholders of a catalogue pattern, one after
+// the other (the values, dates and times, hold no braces): no
+// strings.Replacer is built for each date a page shows.
 func fill(pattern string, kv ...string) string {
-	var b strings.Builder
-	b.Grow(len(pattern) + 16)
-	for i := 0; i < len(pattern); {
-		if pattern[i] == '{' {
-			found := false
-			for j := 0; j+1 < len(kv); j += 2 {
-				if strings.HasPrefix(pattern[i:], kv[j]) {
-					b.WriteString(kv[j+1])
-					i += len(kv[j])
-					found = true
-					break
-				}
-			}
-			if found {
-				continue
-			}
-		}
-		b.WriteByte(pattern[i])
-		i++
+	for i := 0; i+1 < len(kv); i += 2 {
+		pattern = strings.ReplaceAll(pattern, kv[i], kv[i+1])
 	}
-	return b.String()
+	return pattern
 }
 
 // Date writes t's day in the formatter's zone, e.g. "6 December 2026",
