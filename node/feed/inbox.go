@@ -164,10 +164,10 @@ func (s *Service) ApplyUnlike(txn *badger.Txn, a *twinfed.Activity) error {
 }
 
 // ApplyReplyDelete takes the deletion of a reply to a post kept here (the
-// Delete's target): from the reply's author to the post's author's node,
-// which passes it on, or from the author's node to a replica (by the
-// post's author, or by the reply's when they are that node's member). A
-// reply not kept here changes nothing.
+// Delete's target), from the reply's author (or the post's): to the
+// post's author's node, which passes the deletion of its own member's
+// reply on, or from the author's node to a replica. A reply not kept here
+// changes nothing.
 func (s *Service) ApplyReplyDelete(txn *badger.Txn, a *twinfed.Activity) error {
 	post, err := getPost(txn, a.Target)
 	if err != nil {

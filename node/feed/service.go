@@ -478,7 +478,7 @@ func (s *Service) unliked(txn *badger.Txn, post *Post, who string) error {
 // DeleteReply deletes one of the member's replies to a post. On the post's
 // author's node the nodes the post reached are told (Delete, the post as
 // its target); a reply to another node's post is deleted there the same
-// way, which passes it on.
+// way, and the other nodes the post reached drop it at their backfill.
 func (s *Service) DeleteReply(ctx context.Context, p *twinfed.Principal, postID, id string) error {
 	if err := social.Require(p); err != nil {
 		return err
@@ -508,10 +508,15 @@ func (s *Service) DeleteReply(ctx context.Context, p *twinfed.Principal, postID,
 }
 
 // passReplyDelete tells the nodes a post of this node's member reached,
-// but the one of by (who deleted it), that reply r is deleted: Delete
-// from its author when they are this node's member, from the post's
-// author otherwise.
+// but the one of by (who deleted it), that reply r of this node's member
+// is deleted: Delete from its author. Another node's reply is not passed
+// on (a Delete of an object under another node would be refused by the
+// same-origin rule, twinfed.CheckSameOrigin): the other replicas drop it
+// at their next backfill (reconcile).
 func (s *Service) passReplyDelete(txn *badger.Txn, post *Post, r *Reply, by string) error {
+	if !s.acts.IsLocal(r.Author) {
+		return nil
+	}
 	var to []string
 	for _, peer := range post.To {
 		if twinfed.URLHost(peer) != twinfed.URLHost(by) {
@@ -521,11 +526,7 @@ func (s *Service) passReplyDelete(txn *badger.Txn, post *Post, r *Reply, by stri
 	if len(to) == 0 {
 		return nil
 	}
-	actor := post.Author
-	if s.acts.IsLocal(r.Author) {
-		actor = r.Author
-	}
-	a := s.acts.NewBy(twinfed.ActivityDelete, actor)
+	a := s.acts.NewBy(twinfed.ActivityDelete, r.Author)
 	a.To, a.Object, a.Target = to, r.ID, post.ID
 	return s.acts.Send(txn, a)
 }
