@@ -460,7 +460,9 @@ func (s *Service) Unlike(ctx context.Context, p *twinfed.Principal, id string) e
 		a := s.acts.New(twinfed.ActivityUndo, p.Username)
 		a.To, a.Object, a.Target = []string{post.Author}, like, post.ID
 		if a.Object == "" {
-			a.Object = post.ID
+			// A like kept before its Like's id was: the object names the
+			// liker, under this node as the same-origin rule wants.
+			a.Object = me
 		}
 		return s.acts.Send(txn, a)
 	}))
