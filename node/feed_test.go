@@ -3,12 +3,14 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"image"
 	"image/color"
 	"image/png"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -276,6 +278,43 @@ func TestFeed_Web(t *testing.T) {
 	if code, _ := b.Get(feed.ProxyPath + "?url=" + url.QueryEscape("http://tracker.example/x.png")); code != http.StatusNotFound {
 		t.Fatalf("proxy of a host outside the federation: %d", code)
 	}
+	// Like, then unlike; reply, then delete the reply: from the post's page.
+	pm := regexp.MustCompile(`/posts/view\?id=([^"#&]+)`).FindStringSubmatch(body)
+	if pm == nil {
+		t.Fatalf("no link to the post:\n%s", body)
+	}
+	postID, _ := url.QueryUnescape(pm[1])
+	view := "/posts/view?id=" + url.QueryEscape(postID)
+	if code, _, loc := b.Form(view, "/posts/like", url.Values{"id": {postID}, "next": {view}}); code != http.StatusSeeOther || !strings.Contains(loc, "done=liked") {
+		t.Fatalf("like: %d %s", code, loc)
+	}
+	if _, body := b.Get(view); !strings.Contains(body, "1 like") || !strings.Contains(body, `action="/posts/unlike"`) || !strings.Contains(body, ">Unlike<") {
+		t.Fatalf("the liked post's page:\n%s", body)
+	}
+	if code, _, loc := b.Post("/posts/unlike", url.Values{"id": {postID}, "next": {view}}); code != http.StatusSeeOther || !strings.Contains(loc, "done=unliked") {
+		t.Fatalf("unlike: %d %s", code, loc)
+	}
+	if _, body := b.Get(view + "&done=unliked"); !strings.Contains(body, "0 likes") || strings.Contains(body, `action="/posts/unlike"`) || !strings.Contains(body, "You no longer like this post.") {
+		t.Fatalf("the unliked post's page:\n%s", body)
+	}
+	if code, _, _ := b.Post("/posts/reply", url.Values{"id": {postID}, "text": {"Me too"}}); code != http.StatusSeeOther {
+		t.Fatalf("reply: %d\n%s", code, b.Last)
+	}
+	_, body = b.Get(view)
+	m := regexp.MustCompile(`name="reply" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, "Delete my reply") || !strings.Contains(body, "1 reply") {
+		t.Fatalf("the reply's delete button:\n%s", body)
+	}
+	if code, _, _ := b.Post("/posts/reply/delete", url.Values{"id": {postID}, "reply": {"https://nowhere.example/posts/x"}}); code != http.StatusNotFound {
+		t.Fatalf("deleting an unknown reply: %d", code)
+	}
+	if code, _, loc := b.Post("/posts/reply/delete", url.Values{"id": {postID}, "reply": {html.UnescapeString(m[1])}}); code != http.StatusSeeOther || !strings.Contains(loc, "done=reply_deleted") {
+		t.Fatalf("delete reply: %d %s\n%s", code, loc, b.Last)
+	}
+	if _, body := b.Get(view); strings.Contains(body, "Me too") || !strings.Contains(body, "0 replies") {
+		t.Fatalf("the reply is still shown:\n%s", body)
+	}
+
 	seedTeacher(t, n, "bruno", "Bruno") // never logged in: no last login
 	if code, body := b.Get("/people/activity?id=" + url.QueryEscape(n.URL()+"/users/bruno")); code != 200 || strings.Contains(body, "Last login") || !strings.Contains(body, "0 followers") {
 		t.Fatalf("bruno's tab: %d\n%s", code, body)
@@ -304,6 +343,99 @@ func TestFeed_Web(t *testing.T) {
 	req, _ = http.NewRequest("GET", n.URL()+"/", nil)
 	if code, _, h := o.Do(req); code != http.StatusSeeOther || h.Get("Location") != "/backoffice" {
 		t.Fatalf("the officer's home: %d %s", code, h.Get("Location"))
+	}
+}
+
+// TestFeed_UnlikeReplyDeleteAndInteractions: another node's reader's
+// unlike (Undo, the post as target) and reply's deletion (Delete, the post
+// as target) apply once and only from who may; the replies and likes this
+// node serves for the backfill are paged, oldest change first, and only to
+// a node where the author has a reader.
+func TestFeed_UnlikeReplyDeleteAndInteractions(t *testing.T) {
+	n := MustOpenNode(t, nodeOpts{outbox: &recordingOutbox{}})
+	ctx := context.Background()
+	anna, _ := seedTeacher(t, n, "anna", "Anna")
+	annaURL := n.URL() + "/users/anna"
+	marie := "https://fr.example/users/marie"
+	apply := func(a *twinfed.Activity) error { a.Published = time.Now(); return n.Service().HandleActivity(ctx, a) }
+	if err := apply(&twinfed.Activity{ID: "https://fr.example/activities/f1", Type: twinfed.ActivityFollow, Actor: marie, To: []string{annaURL}, Object: annaURL}); err != nil {
+		t.Fatal(err)
+	}
+	var posts []*feed.Post
+	for _, text := range []string{"uno", "due", "tre"} {
+		p, err := n.Feed().Publish(ctx, anna, text, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		posts = append(posts, p)
+	}
+	first := posts[0].ID
+	if err := apply(&twinfed.Activity{ID: "https://fr.example/activities/l1", Type: twinfed.ActivityLike, Actor: marie, To: []string{annaURL}, Object: first}); err != nil {
+		t.Fatal(err)
+	}
+	replyID := "https://fr.example/posts/r1"
+	if err := apply(&twinfed.Activity{ID: "https://fr.example/activities/r1", Type: twinfed.ActivityCreate, Actor: marie, To: []string{annaURL}, Object: replyID,
+		Note: &twinfed.Note{ID: replyID, From: marie, To: annaURL, InReplyTo: first, Content: "ciao", Published: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := n.Feed().LocalInteractions(ctx, "fr.example", time.Time{}, "", 10)
+	if err != nil || len(page.Items) != 1 || page.Items[0].Post != first || page.Items[0].Likes != 1 || len(page.Items[0].Replies) != 1 ||
+		len(page.Items[0].LikedThere) != 1 || page.Items[0].LikedThere[0] != marie {
+		t.Fatalf("interactions served to fr.example: %+v %v", page, err)
+	}
+	if page, _ := n.Feed().LocalInteractions(ctx, "es.example", time.Time{}, "", 10); len(page.Items) != 0 {
+		t.Fatalf("interactions served to a node without readers: %+v", page.Items)
+	}
+
+	// Only the liker's Undo removes their like; only the reply's author
+	// (or the post's) deletes it; replays change nothing.
+	if err := apply(&twinfed.Activity{ID: "https://es.example/activities/u0", Type: twinfed.ActivityUndo, Actor: "https://es.example/users/pablo", To: []string{annaURL},
+		Object: "https://fr.example/activities/l1", Target: first}); err != nil {
+		t.Fatal(err)
+	}
+	delByOther := &twinfed.Activity{ID: "https://es.example/activities/d0", Type: twinfed.ActivityDelete, Actor: "https://es.example/users/pablo", To: []string{annaURL}, Object: replyID, Target: first}
+	if err := apply(delByOther); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("a reply deleted by another: %v", err)
+	}
+	if got, replies, _ := n.Feed().Get(ctx, anna, first); got.Likes != 1 || got.Replies != 1 || len(replies) != 1 {
+		t.Fatalf("after others' unlike and deletion: %+v", got)
+	}
+	undo := &twinfed.Activity{ID: "https://fr.example/activities/u1", Type: twinfed.ActivityUndo, Actor: marie, To: []string{annaURL}, Object: "https://fr.example/activities/l1", Target: first}
+	del := &twinfed.Activity{ID: "https://fr.example/activities/d1", Type: twinfed.ActivityDelete, Actor: marie, To: []string{annaURL}, Object: replyID, Target: first}
+	for range 2 {
+		if err := apply(undo); err != nil {
+			t.Fatal(err)
+		}
+		if err := apply(del); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, replies, _ := n.Feed().Get(ctx, anna, first); got.Likes != 0 || got.Replies != 0 || len(replies) != 0 {
+		t.Fatalf("after marie's unlike and deletion: %+v %d replies", got, len(replies))
+	}
+
+	// Paged, oldest change first: anna likes her third post, then her second.
+	for _, p := range []*feed.Post{posts[2], posts[1]} {
+		if err := n.Feed().Like(ctx, anna, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	after := ""
+	for range 5 {
+		page, err := n.Feed().LocalInteractions(ctx, "fr.example", time.Time{}, after, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			got = append(got, it.Post)
+		}
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	if want := []string{first, posts[2].ID, posts[1].ID}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("pages: %v, want %v", got, want)
 	}
 }
 

@@ -107,6 +107,8 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityUpdate, kindWallPost}:    toFeed((*feed.Service).ApplyPostUpdate),
 	{twinfed.ActivityDelete, kindWallPost}:    toFeed((*feed.Service).ApplyPostDelete),
 	{twinfed.ActivityLike, kindWallPost}:      toFeed((*feed.Service).ApplyLike),
+	{twinfed.ActivityUndo, kindWallPost}:      toFeed((*feed.Service).ApplyUnlike),
+	{twinfed.ActivityDelete, kindWallReply}:   toFeed((*feed.Service).ApplyReplyDelete),
 	{twinfed.ActivityCreate, kindWallReply}:   toFeed((*feed.Service).ApplyReply),
 	{twinfed.ActivityAnnounce, kindWallReply}: toFeed((*feed.Service).ApplyReply),
 	// Events (package event).
@@ -171,6 +173,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 	case twinfed.ActivityFollow:
 		return kindActor
 	case twinfed.ActivityUndo:
+		if a.Target != "" && s.feed.Has(txn, a.Target) { // an unlike: the post is the target
+			return kindWallPost
+		}
 		return kindRequest
 	case twinfed.ActivityJoin, twinfed.ActivityLeave:
 		if s.events.Has(txn, a.Object) {
@@ -236,6 +241,8 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 			return kindProject
 		case a.Object == a.Actor:
 			return kindActor
+		case a.Target != "" && s.feed.Has(txn, a.Target): // a reply's deletion: the post is the target
+			return kindWallReply
 		case s.feed.Has(txn, a.Object):
 			return kindWallPost
 		}

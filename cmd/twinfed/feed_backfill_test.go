@@ -20,22 +20,31 @@ import (
 // post, read by nobody on FR, is served to FR neither before nor after; a
 // change of an earlier post, parked too, reaches FR the same way, and a
 // replica of a post IT no longer lists (deleted meanwhile) is forgotten;
-// the backfill page refuses an unsigned request.
+// the backfill page refuses an unsigned request. Replies and likes: a
+// reply, a like, an unlike and a reply's deletion made on IT while FR is
+// away reach FR's replica (the interactions' backfill), with the same
+// counts on both nodes; the ES node, where nobody reads Maria, is served
+// none of them on its signed requests.
 func TestFederation_WallPostBackfill(t *testing.T) {
 	ctx := context.Background()
 	cluster := consensustest.MustOpenCluster(t, 3)
 	it := startFedNodeWith(t, cluster, "IT", func(c *config.Node) { c.Federation.RetryWindow = 2 * time.Second })
 	fr := startFedNode(t, cluster, "FR")
-	it.knows(t, fr)
+	es := startFedNode(t, cluster, "ES")
+	it.knows(t, fr, es)
 	fr.knows(t, it)
+	es.knows(t, it)
 	maria := it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"mathematics"}, []int{9, 10})
 	it.seedTeacher(t, "paolo", "Paolo", "Verdi", []string{"art"}, []int{9})
+	if err := it.Node().Social().FollowMember(ctx, teacher("paolo"), maria); err != nil {
+		t.Fatal(err)
+	}
 	jean := fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"music"}, []int{10, 11})
 	if err := fr.Node().Social().FollowMember(ctx, teacher("jean"), maria); err != nil {
 		t.Fatal(err)
 	}
 	consensustest.Eventually(t, 60*time.Second, func() bool {
-		return it.Node().Feed().Counts(ctx, maria).Followers == 1
+		return it.Node().Feed().Counts(ctx, maria).Followers == 2 // Paolo, Jean
 	}, "IT never recorded Jean as Maria's follower")
 
 	before, err := it.Node().Feed().Publish(ctx, teacher("maria"), "Prima della partenza", nil)
@@ -59,7 +68,41 @@ func TestFederation_WallPostBackfill(t *testing.T) {
 		t.Fatalf("FR does not hold the post to be forgotten: %v", err)
 	}
 
+	// Before FR goes: Paolo's reply (deleted while FR is away) and
+	// Jean's; Maria likes her post (she unlikes it while FR is away).
+	doomed, err := it.Node().Feed().Reply(ctx, teacher("paolo"), before.ID, "Risposta da cancellare")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fr.Node().Feed().Reply(ctx, teacher("jean"), before.ID, "Bravo!"); err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Node().Feed().Like(ctx, teacher("maria"), before.ID); err != nil {
+		t.Fatal(err)
+	}
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		p, _, err := it.Node().Feed().Get(ctx, teacher("maria"), before.ID)
+		_, replies, _ := fr.Node().Feed().Get(ctx, teacher("jean"), before.ID)
+		return err == nil && p.Replies == 2 && len(replies) == 2
+	}, "the replies never reached both nodes")
+
 	fr.nodeMain.Close() // away beyond IT's retry window
+	reply, err := it.Node().Feed().Reply(ctx, teacher("paolo"), before.ID, "Mentre eri via: una risposta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Node().Feed().Like(ctx, teacher("paolo"), before.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Node().Feed().Unlike(ctx, teacher("maria"), before.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Node().Feed().DeleteReply(ctx, teacher("paolo"), before.ID, doomed.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Node().Feed().DeleteReply(ctx, teacher("maria"), before.ID, reply.ID); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+		t.Fatalf("Maria deleted Paolo's reply: %v", err)
+	}
 	if _, err := it.Node().Feed().Edit(ctx, teacher("maria"), before.ID, "Prima della partenza (corretto)"); err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +138,17 @@ func TestFederation_WallPostBackfill(t *testing.T) {
 		t.Fatalf("unsigned GET of the backfill: %d, want 401", resp.StatusCode)
 	}
 
+	// ES signs its requests, but nobody there reads Maria: nothing.
+	for _, path := range []string{feed.BackfillPath, feed.InteractionsPath} {
+		body, err := es.out.Get(ctx, it.base+path+"?limit=100")
+		if err != nil || strings.Contains(string(body), "Mentre eri via") || strings.Contains(string(body), maria) || strings.Contains(string(body), "Bravo") {
+			t.Fatalf("IT serves ES at %s: %s %v", path, body, err)
+		}
+	}
+	if page, _ := it.Node().Feed().LocalInteractions(ctx, "nobody.example", time.Time{}, "", 100); len(page.Items) != 0 {
+		t.Fatalf("IT serves a node without readers the replies of %d posts", len(page.Items))
+	}
+
 	fr.restart(t)
 	consensustest.Eventually(t, 60*time.Second, func() bool {
 		pg, err := fr.Node().Feed().Feed(ctx, teacher("jean"), "", 20)
@@ -117,5 +171,30 @@ func TestFederation_WallPostBackfill(t *testing.T) {
 	}
 	if _, _, err := fr.Node().Feed().Get(ctx, teacher("jean"), other.ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		t.Fatalf("FR holds Paolo's post: %v", err)
+	}
+
+	// The replies and likes made while FR was away: the same on both.
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		p, replies, err := fr.Node().Feed().Get(ctx, teacher("jean"), before.ID)
+		if err != nil || len(replies) != 2 || p.Replies != 2 || p.Likes != 1 {
+			return false
+		}
+		ids := map[string]bool{}
+		for _, r := range replies {
+			ids[r.ID] = true
+		}
+		return ids[reply.ID] && !ids[doomed.ID]
+	}, "the reply, like, unlike and deletion never reached FR")
+	mp, mine, err := it.Node().Feed().Get(ctx, teacher("maria"), before.ID)
+	fp, theirs, _ := fr.Node().Feed().Get(ctx, teacher("jean"), before.ID)
+	if err != nil || mp.Replies != fp.Replies || mp.Likes != fp.Likes || len(mine) != len(theirs) || mp.Likes != 1 {
+		t.Fatalf("IT counts %d replies, %d likes; FR %d, %d", mp.Replies, mp.Likes, fp.Replies, fp.Likes)
+	}
+	// Again: nothing twice (the cursor, and the same state applied again).
+	if _, err := fr.Node().Backfill(ctx, fr.out.Get); err != nil {
+		t.Fatal(err)
+	}
+	if p, replies, _ := fr.Node().Feed().Get(ctx, teacher("jean"), before.ID); p.Replies != 2 || len(replies) != 2 || p.Likes != 1 {
+		t.Fatalf("a second backfill: %d replies (%d kept), %d likes", p.Replies, len(replies), p.Likes)
 	}
 }

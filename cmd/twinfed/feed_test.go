@@ -170,6 +170,30 @@ func TestFederation_WallPostReachesFollowerOnAnotherNode(t *testing.T) {
 		t.Fatalf("Maria's notifications: %d %v", code, out)
 	}
 
+	// Jean takes his like back (Undo{Like}) and deletes his reply
+	// (Delete, the post as target): both reach IT; Maria may not delete
+	// Jean's reply.
+	_, out = js.call("GET", "/api/v1/posts/view?id="+url.QueryEscape(id), nil)
+	replies := list(out, "replies")
+	if len(replies) != 1 {
+		t.Fatalf("Jean's replies on FR: %v", out)
+	}
+	replyID := replies[0].(map[string]any)["id"].(string)
+	if code, out := ms.call("POST", "/api/v1/posts/reply/delete", map[string]string{"id": id, "reply": replyID}); code != 403 {
+		t.Fatalf("Maria deletes Jean's reply: %d %v", code, out)
+	}
+	if code, out := js.call("POST", "/api/v1/posts/unlike", map[string]string{"id": id}); code != 200 {
+		t.Fatalf("unlike: %d %v", code, out)
+	}
+	if code, out := js.call("POST", "/api/v1/posts/reply/delete", map[string]string{"id": id, "reply": replyID}); code != 200 {
+		t.Fatalf("delete reply: %d %v", code, out)
+	}
+	consensustest.Eventually(t, 60*time.Second, func() bool {
+		code, out := ms.call("GET", "/api/v1/posts/view?id="+url.QueryEscape(id), nil)
+		p, _ := out["post"].(map[string]any)
+		return code == 200 && p["likes"] == float64(0) && p["replies"] == float64(0) && len(list(out, "replies")) == 0
+	}, "the unlike and the reply's deletion never reached IT")
+
 	// The deletion reaches FR.
 	if code, out := ms.call("POST", "/api/v1/posts/delete", map[string]string{"id": id}); code != 200 {
 		t.Fatalf("delete: %d %v", code, out)

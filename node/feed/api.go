@@ -33,6 +33,12 @@ func (h *handlers) apiRoutes(k *web.Kit) {
 	k.HandleFunc("POST /api/v1/posts/like", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in postInput) (any, error) {
 		return nil, s.Like(r.Context(), p, in.ID)
 	})))
+	k.HandleFunc("POST /api/v1/posts/unlike", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in postInput) (any, error) {
+		return nil, s.Unlike(r.Context(), p, in.ID)
+	})))
+	k.HandleFunc("POST /api/v1/posts/reply/delete", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in postInput) (any, error) {
+		return nil, s.DeleteReply(r.Context(), p, in.ID, in.Reply)
+	})))
 	k.HandleFunc("POST /api/v1/posts/edit", k.API(true, web.Action(func(r *http.Request, p *twinfed.Principal, in postInput) (any, error) {
 		return s.Edit(r.Context(), p, in.ID, in.Text)
 	})))
@@ -48,8 +54,9 @@ func (h *handlers) apiRoutes(k *web.Kit) {
 
 // postInput is the body of an action on a post.
 type postInput struct {
-	ID   string `json:"id"`
-	Text string `json:"text,omitempty"`
+	ID    string `json:"id"`
+	Text  string `json:"text,omitempty"`
+	Reply string `json:"reply,omitempty"` // a reply's id, for its deletion
 }
 
 // answer writes v, or the error.

@@ -182,7 +182,10 @@ func (s *Service) Backfill(ctx context.Context, fetch directory.Fetcher, base st
 	if stored > 0 || removed > 0 {
 		s.log.Info("feed: backfilled wall posts", "node", host, "stored", stored, "removed", removed)
 	}
-	return stored, err
+	if err != nil {
+		return stored, err
+	}
+	return stored, s.backfillInteractions(ctx, fetch, base)
 }
 
 // forgetUnlisted deletes, within txn, the replicas of posts by members of
@@ -213,35 +216,46 @@ func (s *Service) forgetUnlisted(txn *badger.Txn, base string, since, until time
 	return removed, nil
 }
 
-// BackfillRoute serves BackfillPath to other nodes, behind signed (the
-// node's HTTP-signature check, which names the signing node: web.Signer).
+// BackfillRoute serves BackfillPath and InteractionsPath to other nodes,
+// behind signed (the node's HTTP-signature check, which names the signing
+// node: web.Signer).
 func (s *Service) BackfillRoute(k *web.Kit, signed func(http.Handler) http.Handler) {
 	k.Handle("GET "+BackfillPath, signed(http.HandlerFunc(s.backfillPage)))
+	k.Handle("GET "+InteractionsPath, signed(http.HandlerFunc(s.interactionsPage)))
 }
 
 // backfillPage serves a page of LocalPosts to the node that signed the
 // request.
 func (s *Service) backfillPage(w http.ResponseWriter, r *http.Request) {
-	host, ok := web.Signer(r.Context())
+	host, since, ok := signedQuery(w, r)
 	if !ok {
-		web.APIFail(w, twinfed.Errorf(twinfed.EUNAUTHORIZED, "This page is served only to a node of the federation, on a signed request."))
 		return
 	}
-	q := r.URL.Query()
-	var since time.Time
-	if v := q.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			web.APIFail(w, twinfed.FieldError("since", "Give since as an RFC 3339 time, such as 2026-11-06T08:00:00Z."))
-			return
-		}
-		since = t
-	}
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	page, err := s.LocalPosts(r.Context(), host, since, q.Get("after"), limit)
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	page, err := s.LocalPosts(r.Context(), host, since, r.URL.Query().Get("after"), limit)
 	if err != nil {
 		web.APIFail(w, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, page)
+}
+
+// signedQuery reads the signing node's host and the since parameter of a
+// backfill request; false when it answered with an error.
+func signedQuery(w http.ResponseWriter, r *http.Request) (string, time.Time, bool) {
+	host, ok := web.Signer(r.Context())
+	if !ok {
+		web.APIFail(w, twinfed.Errorf(twinfed.EUNAUTHORIZED, "This page is served only to a node of the federation, on a signed request."))
+		return "", time.Time{}, false
+	}
+	var since time.Time
+	if v := r.URL.Query().Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			web.APIFail(w, twinfed.FieldError("since", "Give since as an RFC 3339 time, such as 2026-11-06T08:00:00Z."))
+			return "", time.Time{}, false
+		}
+		since = t
+	}
+	return host, since, true
 }

@@ -20,13 +20,19 @@
 // with inReplyTo, sent to the post's author's node, which keeps it,
 // tells the author (notification post_reply) and passes it on to the
 // other nodes the post reached (Announce by the author); a like is a Like
-// to the author's node (notification post_like). Replays change nothing:
+// to the author's node (notification post_like), an unlike an Undo with
+// the post as its target; a reply's deletion is a Delete with the post as
+// its target, to the author's node, which passes it on as it does the
+// reply. Replays change nothing:
 // the node's router records each activity's id, and a post, reply or like
 // is kept once by its id.
 //
 // The rules it enforces:
 //
-//   - only a validated member posts, replies and likes (social.Require);
+//   - only a validated member posts, replies, likes and unlikes
+//     (social.Require); only its author deletes a reply, and a reply's
+//     deletion from another node is taken only from the reply's author or
+//     the post's;
 //   - a post has some text or an image, at most 5,000 characters and 4
 //     images (twinfed.ValidatePost); an image is a JPEG, PNG, GIF or WebP
 //     by its content, at most 2 MiB (CheckImage, twinfed.MaxImageBytes);
@@ -46,6 +52,7 @@
 // The keys it owns (node/store): store.PrefixWallPost (wp/),
 // store.PrefixWallByAuthor (wa/), store.PrefixTimeline (tl/),
 // store.PrefixWallReply (wr/), store.PrefixWallLike (wl/),
+// store.PrefixWallTouched (wt/), store.PrefixWallCursor (wc/),
 // store.PrefixMedia (mi/), store.PrefixMediaCache (mc/).
 // Notifications are package notice's (KindPostReply, KindPostLike); the
 // readers of a post and the counts come from the social feature
@@ -53,14 +60,15 @@
 //
 // A node away beyond the federation's retry window catches up with a
 // signed backfill (backfill.go): each node serves its members' recent
-// posts at BackfillPath, to the nodes of their followers and contacts only
-// (the signing node's host, web.Signer), and Backfill takes another
-// node's.
+// posts at BackfillPath, and their replies and likes at InteractionsPath
+// (interactions.go), to the nodes of their followers and contacts only
+// (the signing node's host, web.Signer); Backfill takes another node's,
+// the replies and likes from a cursor kept per node.
 //
 // What the node's assembly registers: ForgetAuthor when an account is
 // deleted (here or on another node); Backfill as a step of the directory's
 // backfill; the inbound routes of inbox.go (ApplyPost, ApplyPostUpdate,
-// ApplyPostDelete, ApplyReply, ApplyLike).
+// ApplyPostDelete, ApplyReply, ApplyLike, ApplyUnlike, ApplyReplyDelete).
 //
 // See docs/feed.md.
 package feed

@@ -148,3 +148,43 @@ func (s *Service) ApplyLike(txn *badger.Txn, a *twinfed.Activity) error {
 	}
 	return s.liked(txn, post, a.Actor)
 }
+
+// ApplyUnlike takes an Undo{Like} of a post of this node's member: the
+// post is the Undo's target, the liker its actor. A like never received
+// changes nothing.
+func (s *Service) ApplyUnlike(txn *badger.Txn, a *twinfed.Activity) error {
+	post, err := getPost(txn, a.Target)
+	if err != nil || !s.acts.IsLocal(post.Author) {
+		return drop("unlike of unknown post %s", a.Target)
+	}
+	if !store.Has(txn, likeKey(post.ID, a.Actor)) {
+		return nil
+	}
+	return s.unliked(txn, post, a.Actor)
+}
+
+// ApplyReplyDelete takes the deletion of a reply to a post kept here (the
+// Delete's target), from the reply's author (or the post's): to the
+// post's author's node, which passes the deletion of its own member's
+// reply on, or from the author's node to a replica. A reply not kept here
+// changes nothing.
+func (s *Service) ApplyReplyDelete(txn *badger.Txn, a *twinfed.Activity) error {
+	post, err := getPost(txn, a.Target)
+	if err != nil {
+		return drop("deletion of a reply to unknown post %s", a.Target)
+	}
+	r := findReply(txn, post.ID, a.Object)
+	if r == nil {
+		return nil
+	}
+	if a.Actor != r.Author && a.Actor != post.Author {
+		return twinfed.Errorf(twinfed.EFORBIDDEN, "%s cannot delete %s's reply", a.Actor, r.Author)
+	}
+	if err := s.removeReply(txn, post, r); err != nil {
+		return err
+	}
+	if s.acts.IsLocal(post.Author) {
+		return s.passReplyDelete(txn, post, r, a.Actor)
+	}
+	return nil
+}

@@ -159,6 +159,7 @@ func (s *Service) readPosts(txn *badger.Txn, p *twinfed.Principal, prefix, befor
 	}
 	var posts []*Post
 	var next string
+	profiles := map[string]*twinfed.Profile{} // an author's posts on a page share one read
 	for it.Seek([]byte(seek)); it.Valid(); it.Next() {
 		k := string(it.Item().Key()[len(prefix):])
 		if len(posts) == limit {
@@ -174,8 +175,14 @@ func (s *Service) readPosts(txn *badger.Txn, p *twinfed.Principal, prefix, befor
 			continue // deleted since
 		}
 		post.cursor = k
-		post.Profile = s.dir.Get(txn, post.Author)
-		post.Liked = me != "" && store.Has(txn, likeKey(post.ID, me))
+		pr, ok := profiles[post.Author]
+		if !ok {
+			pr = s.dir.Get(txn, post.Author)
+			profiles[post.Author] = pr
+		}
+		post.Profile = pr
+		// Unliked posts need no read (a like here counts in post.Likes).
+		post.Liked = me != "" && post.Likes > 0 && store.Has(txn, likeKey(post.ID, me))
 		posts = append(posts, post)
 	}
 	return posts, next, nil

@@ -426,8 +426,111 @@ func (s *Service) Like(ctx context.Context, p *twinfed.Principal, id string) err
 		}
 		a := s.acts.New(twinfed.ActivityLike, p.Username)
 		a.To, a.Object = []string{post.Author}, post.ID
+		// The Like's id, for the Undo of an unlike.
+		if err := txn.Set([]byte(likeKey(post.ID, me)), []byte(a.ID)); err != nil {
+			return err
+		}
 		return s.acts.Send(txn, a)
 	}))
+}
+
+// Unlike withdraws the member's like of a post they can see (nothing when
+// they do not like it); the author's node gets Undo{Like}, the post as
+// its target.
+func (s *Service) Unlike(ctx context.Context, p *twinfed.Principal, id string) error {
+	if err := social.Require(p); err != nil {
+		return err
+	}
+	return s.internal("unlike", s.update(func(txn *badger.Txn) error {
+		post, err := getPost(txn, id)
+		if err != nil || !s.canSee(txn, p, post.Author) {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such post.")
+		}
+		me := s.actor(p.Username)
+		like, ok, err := store.GetString(txn, likeKey(post.ID, me))
+		if err != nil || !ok {
+			return err // not liked: nothing to do
+		}
+		if err := s.unliked(txn, post, me); err != nil {
+			return err
+		}
+		if s.acts.IsLocal(post.Author) {
+			return nil
+		}
+		a := s.acts.New(twinfed.ActivityUndo, p.Username)
+		a.To, a.Object, a.Target = []string{post.Author}, like, post.ID
+		if a.Object == "" {
+			// A like kept before its Like's id was: the object names the
+			// liker, under this node as the same-origin rule wants.
+			a.Object = me
+		}
+		return s.acts.Send(txn, a)
+	}))
+}
+
+// unliked removes who's like of post.
+func (s *Service) unliked(txn *badger.Txn, post *Post, who string) error {
+	if err := txn.Delete([]byte(likeKey(post.ID, who))); err != nil {
+		return err
+	}
+	post.Likes = max(post.Likes-1, 0)
+	return s.savePost(txn, post)
+}
+
+// DeleteReply deletes one of the member's replies to a post. On the post's
+// author's node the nodes the post reached are told (Delete, the post as
+// its target); a reply to another node's post is deleted there the same
+// way, and the other nodes the post reached drop it at their backfill.
+func (s *Service) DeleteReply(ctx context.Context, p *twinfed.Principal, postID, id string) error {
+	if err := social.Require(p); err != nil {
+		return err
+	}
+	return s.internal("delete reply", s.update(func(txn *badger.Txn) error {
+		post, err := getPost(txn, postID)
+		if err != nil || !s.canSee(txn, p, post.Author) {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such post.")
+		}
+		r := findReply(txn, post.ID, id)
+		if r == nil {
+			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such reply.")
+		}
+		if r.Author != s.actor(p.Username) {
+			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only its author may delete a reply.")
+		}
+		if err := s.removeReply(txn, post, r); err != nil {
+			return err
+		}
+		if s.acts.IsLocal(post.Author) {
+			return s.passReplyDelete(txn, post, r, r.Author)
+		}
+		a := s.acts.New(twinfed.ActivityDelete, p.Username)
+		a.To, a.Object, a.Target = []string{post.Author}, r.ID, post.ID
+		return s.acts.Send(txn, a)
+	}))
+}
+
+// passReplyDelete tells the nodes a post of this node's member reached,
+// but the one of by (who deleted it), that reply r of this node's member
+// is deleted: Delete from its author. Another node's reply is not passed
+// on (a Delete of an object under another node would be refused by the
+// same-origin rule, twinfed.CheckSameOrigin): the other replicas drop it
+// at their next backfill (reconcile).
+func (s *Service) passReplyDelete(txn *badger.Txn, post *Post, r *Reply, by string) error {
+	if !s.acts.IsLocal(r.Author) {
+		return nil
+	}
+	var to []string
+	for _, peer := range post.To {
+		if twinfed.URLHost(peer) != twinfed.URLHost(by) {
+			to = append(to, peer)
+		}
+	}
+	if len(to) == 0 {
+		return nil
+	}
+	a := s.acts.NewBy(twinfed.ActivityDelete, r.Author)
+	a.To, a.Object, a.Target = to, r.ID, post.ID
+	return s.acts.Send(txn, a)
 }
 
 // liked records who's like of post and tells a local author.
@@ -436,7 +539,7 @@ func (s *Service) liked(txn *badger.Txn, post *Post, who string) error {
 		return err
 	}
 	post.Likes++
-	if err := store.SetJSON(txn, store.PrefixWallPost+post.ID, post); err != nil {
+	if err := s.savePost(txn, post); err != nil {
 		return err
 	}
 	if who == post.Author {

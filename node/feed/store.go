@@ -26,6 +26,9 @@ type Post struct {
 	Updated   time.Time           `json:"updated,omitzero"`
 	Replies   int                 `json:"replies"`
 	Likes     int                 `json:"likes"`
+	// Touched is, on the author's node, when a reply or a like last
+	// changed (its listing under store.PrefixWallTouched).
+	Touched time.Time `json:"touched,omitzero"`
 	// To is, on the author's node, one reader per other node the post was
 	// sent to (for its Update, Delete and replies).
 	To []string `json:"to,omitempty"`
@@ -64,6 +67,54 @@ func timelineKey(username string, p *Post) string {
 
 func likeKey(post, actor string) string { return store.PrefixWallLike + post + " " + actor }
 
+func replyKey(r *Reply) string {
+	return store.PrefixWallReply + r.Post + " " + r.Published.UTC().Format("20060102T150405.000000000") + "/" + r.ID
+}
+
+// touchedKey lists a post of this node's member by the time its replies
+// or likes last changed, oldest first.
+func touchedKey(t time.Time, post string) string {
+	return store.PrefixWallTouched + fmt.Sprintf("%016x", uint64(t.UnixNano())) + "/" + post
+}
+
+// savePost writes a post back after its replies or likes changed; on its
+// author's node the change is listed for the backfill (touchedKey).
+func (s *Service) savePost(txn *badger.Txn, p *Post) error {
+	if s.acts.IsLocal(p.Author) {
+		if !p.Touched.IsZero() {
+			if err := txn.Delete([]byte(touchedKey(p.Touched, p.ID))); err != nil {
+				return err
+			}
+		}
+		p.Touched = s.now().UTC()
+		if err := txn.Set([]byte(touchedKey(p.Touched, p.ID)), nil); err != nil {
+			return err
+		}
+	}
+	return store.SetJSON(txn, store.PrefixWallPost+p.ID, p)
+}
+
+// findReply returns the reply id to post, nil when it is not kept here.
+func findReply(txn *badger.Txn, post, id string) *Reply {
+	var out *Reply
+	_ = store.EachJSON(txn, store.PrefixWallReply+post+" ", func(r *Reply) error {
+		if r.ID == id {
+			out = r
+		}
+		return nil
+	})
+	return out
+}
+
+// removeReply deletes a reply kept here and counts it off.
+func (s *Service) removeReply(txn *badger.Txn, post *Post, r *Reply) error {
+	if err := txn.Delete([]byte(replyKey(r))); err != nil {
+		return err
+	}
+	post.Replies = max(post.Replies-1, 0)
+	return s.savePost(txn, post)
+}
+
 func getPost(txn *badger.Txn, id string) (*Post, error) {
 	var p Post
 	if err := store.GetJSON(txn, store.PrefixWallPost+id, &p); err != nil {
@@ -93,7 +144,11 @@ func (s *Service) putPost(txn *badger.Txn, p *Post, readers []string) error {
 // entries go when a reader's feed meets them (readPosts): a post's
 // readers may have changed since it was posted.
 func (s *Service) deletePost(txn *badger.Txn, p *Post) error {
-	for _, k := range []string{store.PrefixWallPost + p.ID, authorKey(p)} {
+	keys := []string{store.PrefixWallPost + p.ID, authorKey(p)}
+	if !p.Touched.IsZero() {
+		keys = append(keys, touchedKey(p.Touched, p.ID))
+	}
+	for _, k := range keys {
 		if err := txn.Delete([]byte(k)); err != nil {
 			return err
 		}
@@ -108,7 +163,7 @@ func (s *Service) deletePost(txn *badger.Txn, p *Post) error {
 
 // addReply stores a reply to post (once) and counts it.
 func (s *Service) addReply(txn *badger.Txn, post *Post, r *Reply) error {
-	k := store.PrefixWallReply + post.ID + " " + r.Published.UTC().Format("20060102T150405.000000000") + "/" + r.ID
+	k := replyKey(r)
 	if store.Has(txn, k) {
 		return nil
 	}
@@ -116,7 +171,7 @@ func (s *Service) addReply(txn *badger.Txn, post *Post, r *Reply) error {
 		return err
 	}
 	post.Replies++
-	return store.SetJSON(txn, store.PrefixWallPost+post.ID, post)
+	return s.savePost(txn, post)
 }
 
 // ForgetAuthor deletes, within txn, every post of an author whose account

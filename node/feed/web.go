@@ -48,6 +48,8 @@ func (s *Service) Routes(k *web.Kit, suggest Suggester, schools SchoolDeps) erro
 	}))
 	k.HandleFunc("POST /posts/reply", k.Member(h.reply))
 	k.HandleFunc("POST /posts/like", k.Member(h.action("liked", func(r *http.Request, p *twinfed.Principal, id string) error { return s.Like(r.Context(), p, id) })))
+	k.HandleFunc("POST /posts/unlike", k.Member(h.action("unliked", func(r *http.Request, p *twinfed.Principal, id string) error { return s.Unlike(r.Context(), p, id) })))
+	k.HandleFunc("POST /posts/reply/delete", k.Member(h.deleteReply))
 	k.HandleFunc("POST /posts/delete", k.Member(h.action("post_deleted", func(r *http.Request, p *twinfed.Principal, id string) error { return s.Remove(r.Context(), p, id) })))
 	k.HandleFunc("GET /people/activity", k.Member(h.tabs))
 	k.HandleFunc("GET "+MediaPath+"{hash}", h.media)
@@ -187,6 +189,17 @@ func (h *handlers) reply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/posts/view?id="+url.QueryEscape(id)+"&done=replied#replies", http.StatusSeeOther)
+}
+
+// deleteReply takes the post page's "Delete my reply" (fields id: the
+// post, reply: the reply).
+func (h *handlers) deleteReply(w http.ResponseWriter, r *http.Request) {
+	id := r.PostForm.Get("id")
+	if err := h.svc.DeleteReply(r.Context(), web.State(r).Principal, id, r.PostForm.Get("reply")); err != nil {
+		h.kit.ErrorPage(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/posts/view?id="+url.QueryEscape(id)+"&done=reply_deleted#replies", http.StatusSeeOther)
 }
 
 // action wraps a form post about one post (field "id"), back to "next".

@@ -164,6 +164,15 @@ const (
 	PrefixWallReply = "wr/"
 	// PrefixWallLike: wl/<post URL> <actor URL> → "" (who liked a post). Owner: feed.
 	PrefixWallLike = "wl/"
+	// PrefixWallTouched: wt/<time, 16 hex digits>/<post URL> → "" (this
+	// node's members' posts by the time of their last reply, like,
+	// unlike or reply's deletion: what the backfill of replies and likes
+	// serves from a cursor). Owner: feed.
+	PrefixWallTouched = "wt/"
+	// PrefixWallCursor: wc/<host> → RFC 3339 time (how far this node took
+	// the replies and likes of the node at host, for its next backfill).
+	// Owner: feed.
+	PrefixWallCursor = "wc/"
 	// PrefixMedia: mi/<sha256 hex> → an image of a local member's post
 	// (content type, NUL, bytes). Owner: feed.
 	PrefixMedia = "mi/"
@@ -311,6 +320,8 @@ var Keys = []Key{
 	{"PrefixTimeline", PrefixTimeline, true, "feed"},
 	{"PrefixWallReply", PrefixWallReply, true, "feed"},
 	{"PrefixWallLike", PrefixWallLike, true, "feed"},
+	{"PrefixWallTouched", PrefixWallTouched, true, "feed"},
+	{"PrefixWallCursor", PrefixWallCursor, true, "feed"},
 	{"PrefixMedia", PrefixMedia, true, "feed"},
 	{"PrefixMediaCache", PrefixMediaCache, true, "feed"},
 	{"PrefixEvent", PrefixEvent, true, "event"},
