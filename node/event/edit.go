@@ -3,6 +3,7 @@ package event
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
@@ -29,16 +30,8 @@ import (
 func (s *Service) Edit(ctx context.Context, p *twinfed.Principal, id string, in Input) (*twinfed.Event, error) {
 	var out *twinfed.Event
 	err := s.retry(id, func(txn *badger.Txn) error {
-		m, err := s.member(txn, p)
+		old, now, err := s.organised(txn, p, id)
 		if err != nil {
-			return err
-		}
-		old, err := getEvent(txn, id)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		if err := twinfed.CanEditEvent(old, twinfed.ActorURL(s.cfg.BaseURL, m.Username), now); err != nil {
 			return err
 		}
 		e := *old
@@ -52,7 +45,7 @@ func (s *Service) Edit(ctx context.Context, p *twinfed.Principal, id string, in 
 			e.Audience, e.Countries = old.Audience, old.Countries
 		}
 		if in.SetPhotos {
-			if e.Photos, err = photosOf(txn, m.Username, in.Photos, old.Photos); err != nil {
+			if e.Photos, err = photosOf(txn, p.Username, in.Photos, old.Photos); err != nil {
 				return err
 			}
 		}
@@ -100,20 +93,30 @@ func (s *Service) Edit(ctx context.Context, p *twinfed.Principal, id string, in 
 	return out, err
 }
 
+// organised returns event id as stored and the time now, when p, its
+// organiser, may still change it (twinfed.CanEditEvent).
+func (s *Service) organised(txn *badger.Txn, p *twinfed.Principal, id string) (*twinfed.Event, time.Time, error) {
+	m, err := s.member(txn, p)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	old, err := getEvent(txn, id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	now := s.now()
+	if err := twinfed.CanEditEvent(old, twinfed.ActorURL(s.cfg.BaseURL, m.Username), now); err != nil {
+		return nil, time.Time{}, err
+	}
+	return old, now, nil
+}
+
 // Cancel cancels event id, organised by p: it stays, marked cancelled, its
 // meeting room is free again, and those who booked are told.
 func (s *Service) Cancel(ctx context.Context, p *twinfed.Principal, id string) error {
 	return s.retry(id, func(txn *badger.Txn) error {
-		m, err := s.member(txn, p)
+		old, now, err := s.organised(txn, p, id)
 		if err != nil {
-			return err
-		}
-		old, err := getEvent(txn, id)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		if err := twinfed.CanEditEvent(old, twinfed.ActorURL(s.cfg.BaseURL, m.Username), now); err != nil {
 			return err
 		}
 		e := *old
