@@ -2,11 +2,13 @@ package node_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,5 +199,45 @@ func TestDirectory_SearchAndPersistence(t *testing.T) {
 	}, "after a restart the directory lost profiles")
 	if _, err := os.Stat(legacy); !os.IsNotExist(err) {
 		t.Fatalf("the old on-disk index is still there: %v", err)
+	}
+}
+
+// TestMessages_OneConversationAtOnce: the two members of a conversation
+// writing at the same moment, many times, all get their messages sent
+// (the soak test once saw a 500, "Transaction Conflict": the
+// conversation's record written by both sides, retried back to back).
+func TestMessages_OneConversationAtOnce(t *testing.T) {
+	n := MustOpenNode(t, nodeOpts{})
+	svc, ctx := n.Social(), context.Background()
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	const writers, each = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		from, to := anna, brunoURL
+		if w%2 == 1 {
+			from, to = bruno, annaURL
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := svc.SendMessage(ctx, from, to, fmt.Sprintf("message %d of writer %d", i, w)); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if failed++; failed == 1 {
+			t.Errorf("a message was not sent: %v", err)
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d messages not sent", failed, writers*each)
 	}
 }
