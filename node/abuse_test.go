@@ -24,11 +24,11 @@ import (
 
 // floodResult is what a login flood measured.
 type floodResult struct {
-	baseMiB, peakMiB float64       // heap before the flood, and its peak during it (garbage included)
-	baseLive, peakLive float64     // the heap's live part (as of each collection): before, and its peak
-	statuses         map[int]int   // the attackers' answers by status
-	honest           int           // the honest member's answer
-	honestTook       time.Duration // how long the honest member waited
+	baseMiB, peakMiB   float64       // heap before the flood, and its peak during it (garbage included)
+	baseLive, peakLive float64       // the heap's live part (as of each collection): before, and its peak
+	statuses           map[int]int   // the attackers' answers by status
+	honest             int           // the honest member's answer
+	honestTook         time.Duration // how long the honest member waited
 }
 
 // loginFlood starts a node whose passwords cost hash, with at most

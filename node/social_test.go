@@ -203,15 +203,16 @@ func TestDirectory_SearchAndPersistence(t *testing.T) {
 }
 
 // TestMessages_OneConversationAtOnce: the two members of a conversation
-// writing at the same moment, many times, all get their messages sent
-// (the soak test once saw a 500, "Transaction Conflict": the
-// conversation's record written by both sides, retried back to back).
+// writing to each other without a pause, 100 messages each, all get
+// their messages sent (the soak test saw a 500, "Transaction Conflict":
+// the conversation's records written by both sides, retried back to back;
+// this test failed 5 runs of 5 so).
 func TestMessages_OneConversationAtOnce(t *testing.T) {
 	n := MustOpenNode(t, nodeOpts{})
 	svc, ctx := n.Social(), context.Background()
 	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
 	bruno, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
-	const writers, each = 8, 25
+	const writers, each = 2, 100
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each)
 	for w := range writers {
