@@ -45,6 +45,7 @@ type federation struct {
 	Registry  []string          // the members' API URLs
 	Nodes     map[string]string // node base URL by country code
 
+	profiles   string // where each process writes its profiles; none when empty
 	removeData bool
 	log        func(string, ...any)
 }
@@ -55,7 +56,7 @@ type federation struct {
 // serve` per country, each with its TOML file, its own Go runtime and its
 // own /metrics.
 func startFederation(ctx context.Context, cfg *Config) (*federation, error) {
-	f := &federation{Data: cfg.Data, Base: cfg.BasePort, Nodes: map[string]string{}, log: cfg.logf}
+	f := &federation{Data: cfg.Data, Base: cfg.BasePort, Nodes: map[string]string{}, profiles: cfg.Profiles, log: cfg.logf}
 	if f.Data == "" {
 		dir, err := os.MkdirTemp("", "twinfed-soak-")
 		if err != nil {
@@ -232,10 +233,45 @@ func (f *federation) run(p *Process, dir, conf, bin string, args ...string) erro
 	defer logf.Close()
 	p.cmd = exec.Command(bin, append(args, "--config", path)...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if f.profiles != "" {
+		p.cmd.Env = append(os.Environ(), "TWINFED_PROFILE_DIR="+filepath.Join(f.profiles, p.Name))
+	}
 	if err := p.cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", p.Name, err)
 	}
 	f.Processes = append(f.Processes, p)
+	return nil
+}
+
+// Snapshot has every process write its nth heap and goroutine profiles
+// (SIGUSR2, cmd/twinfed/memprofile.go) and waits until they are written.
+func (f *federation) Snapshot(ctx context.Context, n int) error {
+	if f.profiles == "" {
+		return nil
+	}
+	for _, p := range f.Processes {
+		if err := p.cmd.Process.Signal(syscall.SIGUSR2); err != nil {
+			return fmt.Errorf("snapshot of %s: %w", p.Name, err)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, p := range f.Processes {
+		// The goroutine profile is written after the heap's.
+		path := filepath.Join(f.profiles, p.Name, fmt.Sprintf("goroutine-%d.pprof", n))
+		for {
+			if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s wrote no %s in a minute", p.Name, path)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
 	return nil
 }
 

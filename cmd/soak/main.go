@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -37,6 +38,7 @@ type Config struct {
 	Duration time.Duration // length of the soak (open loop)
 	Warmup   time.Duration // first part of the soak, left out of the verdict
 	Every    time.Duration // sampling window
+	Profiles string        // directory for each process's heap and goroutine profiles near the warm-up's end and at the soak's; none when empty
 	Log      func(format string, args ...any)
 }
 
@@ -58,6 +60,7 @@ func main() {
 	flag.DurationVar(&cfg.Duration, "duration", 10*time.Minute, "length of the soak")
 	flag.DurationVar(&cfg.Warmup, "warmup", time.Minute, "first part of the soak, left out of the verdict")
 	flag.DurationVar(&cfg.Every, "every", 10*time.Second, "sampling window")
+	flag.StringVar(&cfg.Profiles, "profiles", "", "directory for each process's heap and goroutine profiles, taken three quarters into the warm-up (…-1.pprof) and as the soak ends (…-2.pprof)")
 	flag.Parse()
 	cfg.Log = func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
@@ -107,9 +110,30 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	cfg.logf("soak: %.1f requests/s for %s (warm-up %s, a sample every %s)", res.Rate, cfg.Duration, cfg.Warmup, cfg.Every)
 	s := newSampler(fed.Processes, cfg.Every, d.conns.Open)
+	snapped := make(chan error, 1)
+	go func() {
+		select {
+		case <-ctx.Done():
+			snapped <- ctx.Err()
+		// Three quarters into the warm-up: the forced GC and the profile
+		// writing of six processes at once stall the machine for a moment,
+		// and that moment stays in the warm-up, out of the verdict.
+		case <-time.After(cfg.Warmup * 3 / 4):
+			snapped <- fed.Snapshot(ctx, 1)
+		}
+	}()
 	res.Late, err = d.openLoop(ctx, res.Rate, cfg.Duration, s)
 	if err != nil {
 		return nil, err
+	}
+	if err := <-snapped; err != nil {
+		return nil, err
+	}
+	if err := fed.Snapshot(ctx, 2); err != nil {
+		return nil, err
+	}
+	if cfg.Profiles != "" {
+		cfg.logf("profiles in %s: go tool pprof -base %s/IT/heap-1.pprof %s/IT/heap-2.pprof shows what grew on IT after the warm-up", cfg.Profiles, cfg.Profiles, cfg.Profiles)
 	}
 	res.Windows, res.Errors = s.windows, s.errs
 	res.LoadAfter = readLoad()
@@ -138,6 +162,13 @@ func (c *Config) check() error {
 		return fmt.Errorf("-duration %s leaves under two windows of %s after the warm-up: nothing to compare", c.Duration, c.Every)
 	case c.Rate < 0:
 		return fmt.Errorf("-rate %g must not be negative", c.Rate)
+	}
+	if c.Profiles != "" {
+		abs, err := filepath.Abs(c.Profiles)
+		if err != nil {
+			return err
+		}
+		c.Profiles = abs
 	}
 	if _, err := os.Stat(c.Bin); err != nil {
 		return fmt.Errorf("the twinfed binary: %w (make build writes bin/twinfed)", err)

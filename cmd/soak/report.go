@@ -41,7 +41,7 @@ func (r *Result) csv() ([]byte, error) {
 	}
 	for _, p := range r.Processes {
 		n := strings.ToLower(p.Name)
-		head = append(head, n+"_heap_inuse_mib", n+"_heap_goal_mib", n+"_rss_mib", n+"_goroutines", n+"_driver_conns", n+"_cpu")
+		head = append(head, n+"_heap_inuse_mib", n+"_heap_goal_mib", n+"_rss_mib", n+"_rss_anon_mib", n+"_goroutines", n+"_driver_conns", n+"_cpu")
 	}
 	if err := w.Write(head); err != nil {
 		return nil, err
@@ -62,10 +62,10 @@ func (r *Result) csv() ([]byte, error) {
 		for _, p := range r.Processes {
 			s := win.Procs[p.Name]
 			if s.Err != "" {
-				row = append(row, "", "", "", "", "", "")
+				row = append(row, "", "", "", "", "", "", "")
 				continue
 			}
-			row = append(row, f(s.HeapInuse/(1<<20), 2), f(s.HeapGoal/(1<<20), 2), f(s.RSS/(1<<20), 2), f(s.Goroutines, 0), f(s.Conns, 0), f(s.CPU, 3))
+			row = append(row, f(s.HeapInuse/(1<<20), 2), f(s.HeapGoal/(1<<20), 2), f(s.RSS/(1<<20), 2), f(s.RSSAnon/(1<<20), 2), f(s.Goroutines, 0), f(s.Conns, 0), f(s.CPU, 3))
 		}
 		if err := w.Write(row); err != nil {
 			return nil, err
@@ -96,14 +96,15 @@ func (r *Result) markdown() ([]byte, error) {
 		fmt.Fprintf(&b, "  - %s: %s\n", p.Kind, strings.ReplaceAll(strings.TrimSpace(p.Message), "\n", "; "))
 	}
 	fmt.Fprintf(&b, "\n## Growth after the warm-up, per process\n\n")
-	fmt.Fprintf(&b, "Mean of the first %s after the warm-up → mean of the last %s. The verdict reads the live heap (heap goal) and the goroutines (goal < %.0f %%).\n\n",
+	fmt.Fprintf(&b, "Floor (lowest sample) of the first %s after the warm-up → floor of the last %s. The verdict reads the live heap (heap goal) and the own goroutines (goal < %.0f %%).\n\n",
 		time.Duration(r.Span)*r.Config.Every, time.Duration(r.Span)*r.Config.Every, MaxGrowth)
-	fmt.Fprintf(&b, "| process | live heap (heap goal) | heap in use | RSS | goroutines | own goroutines (less the driver's connections) |\n| --- | --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(&b, "| process | live heap (heap goal) | heap in use | RSS | RSS, anonymous | goroutines | own goroutines (less the driver's connections) |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, p := range r.Processes {
-		h, u, s, g, o := r.Heap[p.Name], r.Inuse[p.Name], r.RSS[p.Name], r.Routines[p.Name], r.Own[p.Name]
-		fmt.Fprintf(&b, "| %s | %s → %s (%+.1f %%) | %s → %s (%+.1f %%) | %s → %s (%+.1f %%) | %.1f → %.1f (%+.1f %%) | %.1f → %.1f (%+.1f %%) |\n", p.Name,
+		h, u, s, a, g, o := r.Heap[p.Name], r.Inuse[p.Name], r.RSS[p.Name], r.Anon[p.Name], r.Routines[p.Name], r.Own[p.Name]
+		fmt.Fprintf(&b, "| %s | %s → %s (%+.1f %%) | %s → %s (%+.1f %%) | %s → %s (%+.1f %%) | %s → %s (%+.1f %%) | %.0f → %.0f (%+.1f %%) | %.0f → %.0f (%+.1f %%) |\n", p.Name,
 			mib(h.Before), mib(h.After), h.Percent(), mib(u.Before), mib(u.After), u.Percent(),
-			mib(s.Before), mib(s.After), s.Percent(), g.Before, g.After, g.Percent(), o.Before, o.After, o.Percent())
+			mib(s.Before), mib(s.After), s.Percent(), mib(a.Before), mib(a.After), a.Percent(),
+			g.Before, g.After, g.Percent(), o.Before, o.After, o.Percent())
 	}
 	fmt.Fprintf(&b, "\n## Requests after the warm-up, per class\n\n| class | share of the mix | requests | errors | p50, worst window | p99, best window | p99, worst window |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, c := range Classes {

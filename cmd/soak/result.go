@@ -24,8 +24,11 @@ type Problem struct {
 	Kind, Message string
 }
 
-// Growth is how one process's figure moved after the warm-up: the mean of
-// the first span of windows after it, and of the last span.
+// Growth is how one process's figure moved after the warm-up: its floor
+// (lowest sample) over the first span of windows after it, and over the
+// last span. A leak raises the floor: what leaks is never freed. Requests
+// in flight, a burst of connections or the garbage between two GCs make
+// peaks, which a mean would count and a floor does not.
 type Growth struct {
 	Before, After float64
 }
@@ -58,6 +61,7 @@ type Result struct {
 	Heap     map[string]Growth      // heap goal (live heap) by process
 	Inuse    map[string]Growth      // heap in use by process
 	RSS      map[string]Growth      // resident memory by process
+	Anon     map[string]Growth      // anonymous resident memory by process
 	Routines map[string]Growth      // goroutines by process
 	Own      map[string]Growth      // goroutines less the driver's connections, by process
 	Totals   map[string]ClassWindow // after the warm-up, by class (P99: the worst window's)
@@ -78,7 +82,7 @@ func (r *Result) measured() []Window {
 // judge computes the growths and totals and lists the problems.
 func (r *Result) judge() {
 	ws := r.measured()
-	r.Heap, r.Inuse, r.RSS, r.Routines, r.Own = map[string]Growth{}, map[string]Growth{}, map[string]Growth{}, map[string]Growth{}, map[string]Growth{}
+	r.Heap, r.Inuse, r.RSS, r.Anon, r.Routines, r.Own = map[string]Growth{}, map[string]Growth{}, map[string]Growth{}, map[string]Growth{}, map[string]Growth{}, map[string]Growth{}
 	r.Totals = map[string]ClassWindow{}
 	problem := func(kind, format string, args ...any) {
 		r.Problems = append(r.Problems, Problem{kind, fmt.Sprintf(format, args...)})
@@ -97,10 +101,11 @@ func (r *Result) judge() {
 				{r.Heap, func(s Stat) float64 { return s.HeapGoal }},
 				{r.Inuse, func(s Stat) float64 { return s.HeapInuse }},
 				{r.RSS, func(s Stat) float64 { return s.RSS }},
+				{r.Anon, func(s Stat) float64 { return s.RSSAnon }},
 				{r.Routines, func(s Stat) float64 { return s.Goroutines }},
 				{r.Own, func(s Stat) float64 { return s.Own() }},
 			} {
-				m.into[p.Name] = Growth{Before: r.mean(ws[:r.Span], p.Name, m.get), After: r.mean(ws[len(ws)-r.Span:], p.Name, m.get)}
+				m.into[p.Name] = Growth{Before: r.floor(ws[:r.Span], p.Name, m.get), After: r.floor(ws[len(ws)-r.Span:], p.Name, m.get)}
 			}
 			if g := r.Heap[p.Name].Percent(); g >= MaxGrowth {
 				problem(ProblemGrowth, "%s: live heap (heap goal) grew %.1f %% after the warm-up, %s → %s", p.Name, g, mib(r.Heap[p.Name].Before), mib(r.Heap[p.Name].After))
@@ -139,18 +144,18 @@ func (r *Result) judge() {
 	}
 }
 
-func (r *Result) mean(ws []Window, proc string, get func(Stat) float64) float64 {
-	sum, n := 0.0, 0
+// floor is the lowest of proc's figures in ws, 0 when none was read.
+func (r *Result) floor(ws []Window, proc string, get func(Stat) float64) float64 {
+	low, n := 0.0, 0
 	for _, w := range ws {
 		if s, ok := w.Procs[proc]; ok && s.Err == "" {
-			sum += get(s)
+			if v := get(s); n == 0 || v < low {
+				low = v
+			}
 			n++
 		}
 	}
-	if n == 0 {
-		return 0
-	}
-	return sum / float64(n)
+	return low
 }
 
 // Summary is the verdict and the main figures, for a terminal.
@@ -160,9 +165,10 @@ func (r *Result) Summary() string {
 	fmt.Fprintf(&b, "capacity %.1f requests/s (%d workers, closed loop, %s); soak at %.1f requests/s for %s, warm-up %s\n",
 		r.Capacity, r.Config.Workers, r.Config.Capacity, r.Rate, r.Config.Duration, r.Config.Warmup)
 	fmt.Fprintf(&b, "load average before %.2f %.2f %.2f, after %.2f %.2f %.2f\n\n", r.LoadBefore[0], r.LoadBefore[1], r.LoadBefore[2], r.LoadAfter[0], r.LoadAfter[1], r.LoadAfter[2])
-	fmt.Fprintf(&b, "%-4s %26s %26s %26s %24s\n", "", "live heap (heap goal)", "heap in use", "RSS", "own goroutines")
+	fmt.Fprintf(&b, "floors of the first and the last %s after the warm-up\n", time.Duration(r.Span)*r.Config.Every)
+	fmt.Fprintf(&b, "%-4s %26s %26s %26s %24s\n", "", "live heap (heap goal)", "heap in use", "RSS, anonymous", "own goroutines")
 	for _, p := range r.Processes {
-		h, u, s, g := r.Heap[p.Name], r.Inuse[p.Name], r.RSS[p.Name], r.Own[p.Name]
+		h, u, s, g := r.Heap[p.Name], r.Inuse[p.Name], r.Anon[p.Name], r.Own[p.Name]
 		fmt.Fprintf(&b, "%-4s %26s %26s %26s %24s\n", p.Name,
 			fmt.Sprintf("%s→%s %+.1f%%", mib(h.Before), mib(h.After), h.Percent()),
 			fmt.Sprintf("%s→%s %+.1f%%", mib(u.Before), mib(u.After), u.Percent()),

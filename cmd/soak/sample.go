@@ -30,6 +30,7 @@ var scraped = map[string]string{
 // Stat is one process's figures at the end of a window.
 type Stat struct {
 	HeapInuse, HeapGoal, RSS float64 // bytes
+	RSSAnon                  float64 // bytes: the anonymous part of RSS, without mapped files (Badger's tables and value log)
 	Goroutines               float64
 	Conns                    float64 // the driver's open connections to it, one goroutine each
 	CPU                      float64 // share of one core over the window
@@ -158,7 +159,7 @@ func (s *sampler) close(ctx context.Context) {
 		}
 		cpu := (v["cpu_s"] - s.lastCPU[p.Name]) / s.every.Seconds()
 		s.lastCPU[p.Name] = v["cpu_s"]
-		w.Procs[p.Name] = Stat{HeapInuse: v["heap_inuse"], HeapGoal: v["heap_goal"], RSS: v["rss"], Goroutines: v["goroutines"], Conns: float64(conns), CPU: cpu}
+		w.Procs[p.Name] = Stat{HeapInuse: v["heap_inuse"], HeapGoal: v["heap_goal"], RSS: v["rss"], RSSAnon: p.rssAnon(), Goroutines: v["goroutines"], Conns: float64(conns), CPU: cpu}
 	}
 	s.mu.Lock()
 	s.windows = append(s.windows, w)
@@ -258,6 +259,25 @@ func (e errorCounts) String() string {
 		fmt.Fprintf(&b, "%d × %s: %s\n", r.n, r.class, r.msg)
 	}
 	return b.String()
+}
+
+// rssAnon reads the process's anonymous resident memory (RssAnon in
+// /proc/PID/status) in bytes; 0 where it cannot be read.
+func (p *Process) rssAnon() float64 {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }
 
 // readLoad returns the 1-, 5- and 15-minute load averages (zeros where

@@ -228,19 +228,28 @@ func login(ctx context.Context, tr http.RoundTripper, base, user string) (*sessi
 		// of its own, not part of the form's latency.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
-	if _, _, err := s.get(ctx, "/login"); err != nil {
-		return nil, fmt.Errorf("login page of %s: %w", base, err)
-	}
-	if err := s.post(ctx, "/login", url.Values{"username": {user}, "password": {demoPassword}}); err != nil {
-		return nil, fmt.Errorf("log %s in: %w", user, err)
-	}
-	if _, _, err := s.get(ctx, "/"); err != nil { // the session's own token
-		return nil, fmt.Errorf("home of %s: %w", user, err)
+	// The token of the visitor's form, then the member's session's, which
+	// every form of the session carries from then on.
+	for _, step := range []string{"/login", "/"} {
+		_, body, err := s.get(ctx, step)
+		if err != nil {
+			return nil, fmt.Errorf("log %s in: %w", user, err)
+		}
+		m := csrfRE.FindStringSubmatch(body)
+		if m == nil {
+			return nil, fmt.Errorf("log %s in: %s%s has no form with a CSRF token", user, base, step)
+		}
+		s.csrf = m[1]
+		if step == "/login" {
+			if err := s.post(ctx, "/login", url.Values{"username": {user}, "password": {demoPassword}}); err != nil {
+				return nil, fmt.Errorf("log %s in: %w", user, err)
+			}
+		}
 	}
 	return s, nil
 }
 
-// get fetches path and wants 200; it keeps the page's CSRF token.
+// get fetches path and wants 200.
 func (s *session) get(ctx context.Context, path string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
 	if err != nil {
@@ -258,11 +267,7 @@ func (s *session) get(ctx context.Context, path string) (int, string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return resp.StatusCode, "", fmt.Errorf("GET %s: %s", path, resp.Status)
 	}
-	body := string(raw)
-	if m := csrfRE.FindStringSubmatch(body); m != nil && s.csrf != m[1] {
-		s.csrf = m[1] // set before the requests run side by side
-	}
-	return resp.StatusCode, body, nil
+	return resp.StatusCode, string(raw), nil
 }
 
 // post sends a form with the session's CSRF token and wants the redirect
