@@ -34,7 +34,8 @@ type Process struct {
 	URL     string // its API or web UI
 	Metrics string // its /metrics URL
 
-	cmd *exec.Cmd
+	ports []int // the ports it listens on
+	cmd   *exec.Cmd
 }
 
 // federation is the running processes and what the driver needs of them.
@@ -167,7 +168,7 @@ func (f *federation) start(ctx context.Context, bin string) error {
 		id := fmt.Sprintf("r%d", i+1)
 		conf := fmt.Sprintf("node_id = %q\ndata_dir = %q\nraft_addr = %q\nhttp_addr = %q\nmetrics_addr = %q\nbootstrap = true\npeers = [%s]\nadmin_token = %q\n[log]\nlevel = \"warn\"\n",
 			id, filepath.Join(f.Data, "registry", id), addr(11+i), addr(1+i), addr(41+i), strings.Join(peers, ", "), token)
-		p := &Process{Name: id, URL: "http://" + addr(1+i), Metrics: "http://" + addr(41+i) + "/metrics"}
+		p := &Process{Name: id, URL: "http://" + addr(1+i), Metrics: "http://" + addr(41+i) + "/metrics", ports: []int{f.Base + 1 + i, f.Base + 11 + i, f.Base + 41 + i}}
 		if err := f.run(p, confDir, conf, bin, "registry", "serve"); err != nil {
 			return err
 		}
@@ -187,7 +188,7 @@ func (f *federation) start(ctx context.Context, bin string) error {
 		conf := fmt.Sprintf("country = %q\nbase_url = %q\ndata_dir = %q\nhttp_addr = %q\nmetrics_addr = %q\nlanguages = [%s]\nregistry = [%s]\n[agency]\nname = %q\n[log]\nlevel = \"warn\"\n",
 			n.Code, base, filepath.Join(f.Data, "nodes", strings.ToLower(n.Code)), addr(21+i), addr(31+i),
 			strings.Join(langs, ", "), strings.Join(registry, ", "), "Soak agency "+n.Code)
-		p := &Process{Name: n.Code, URL: base, Metrics: "http://" + addr(31+i) + "/metrics"}
+		p := &Process{Name: n.Code, URL: base, Metrics: "http://" + addr(31+i) + "/metrics", ports: []int{f.Base + 21 + i, f.Base + 31 + i}}
 		if err := f.run(p, confDir, conf, bin, "node", "serve"); err != nil {
 			return err
 		}

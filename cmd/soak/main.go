@@ -109,7 +109,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	cfg.logf("soak: %.1f requests/s for %s (warm-up %s, a sample every %s)", res.Rate, cfg.Duration, cfg.Warmup, cfg.Every)
-	s := newSampler(fed.Processes, cfg.Every, d.conns.Open)
+	s := newSampler(fed.Processes, cfg.Every)
 	snapped := make(chan error, 1)
 	go func() {
 		select {

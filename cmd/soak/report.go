@@ -41,7 +41,7 @@ func (r *Result) csv() ([]byte, error) {
 	}
 	for _, p := range r.Processes {
 		n := strings.ToLower(p.Name)
-		head = append(head, n+"_heap_inuse_mib", n+"_heap_goal_mib", n+"_rss_mib", n+"_rss_anon_mib", n+"_goroutines", n+"_driver_conns", n+"_cpu")
+		head = append(head, n+"_heap_inuse_mib", n+"_heap_goal_mib", n+"_rss_mib", n+"_rss_anon_mib", n+"_goroutines", n+"_own_goroutines", n+"_served_conns", n+"_opened_conns", n+"_cpu")
 	}
 	if err := w.Write(head); err != nil {
 		return nil, err
@@ -62,10 +62,10 @@ func (r *Result) csv() ([]byte, error) {
 		for _, p := range r.Processes {
 			s := win.Procs[p.Name]
 			if s.Err != "" {
-				row = append(row, "", "", "", "", "", "", "")
+				row = append(row, "", "", "", "", "", "", "", "", "")
 				continue
 			}
-			row = append(row, f(s.HeapInuse/(1<<20), 2), f(s.HeapGoal/(1<<20), 2), f(s.RSS/(1<<20), 2), f(s.RSSAnon/(1<<20), 2), f(s.Goroutines, 0), f(s.Conns, 0), f(s.CPU, 3))
+			row = append(row, f(s.HeapInuse/(1<<20), 2), f(s.HeapGoal/(1<<20), 2), f(s.RSS/(1<<20), 2), f(s.RSSAnon/(1<<20), 2), f(s.Goroutines, 0), f(s.Own(), 0), f(s.Served, 0), f(s.Opened, 0), f(s.CPU, 3))
 		}
 		if err := w.Write(row); err != nil {
 			return nil, err
@@ -98,7 +98,7 @@ func (r *Result) markdown() ([]byte, error) {
 	fmt.Fprintf(&b, "\n## Growth after the warm-up, per process\n\n")
 	fmt.Fprintf(&b, "Floor (lowest sample) of the first %s after the warm-up → floor of the last %s. The verdict reads the live heap (heap goal) and the own goroutines (goal < %.0f %%).\n\n",
 		time.Duration(r.Span)*r.Config.Every, time.Duration(r.Span)*r.Config.Every, MaxGrowth)
-	fmt.Fprintf(&b, "| process | live heap (heap goal) | heap in use | RSS | RSS, anonymous | goroutines | own goroutines (less the driver's connections) |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(&b, "| process | live heap (heap goal) | heap in use | RSS | RSS, anonymous | goroutines | own goroutines (less their connections') |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, p := range r.Processes {
 		h, u, s, a, g, o := r.Heap[p.Name], r.Inuse[p.Name], r.RSS[p.Name], r.Anon[p.Name], r.Routines[p.Name], r.Own[p.Name]
 		fmt.Fprintf(&b, "| %s | %s → %s (%+.1f %%) | %s → %s (%+.1f %%) | %s → %s (%+.1f %%) | %s → %s (%+.1f %%) | %.0f → %.0f (%+.1f %%) | %.0f → %.0f (%+.1f %%) |\n", p.Name,
@@ -150,14 +150,14 @@ type series struct {
 	points       [][2]float64 // x in seconds, y
 }
 
-// svg draws three panels over the soak's time: each process's heap in use
-// (solid) and heap goal (dashed), each process's goroutines (solid) and
-// own goroutines (dashed), and each class's p99 per window; the warm-up is
-// shaded.
+// svg draws four panels over the soak's time: each process's heap in use
+// (solid) and heap goal (dashed), its anonymous (solid) and whole (dashed)
+// resident memory, its goroutines (solid) and own goroutines (dashed), and
+// each class's p99 per window; the warm-up is shaded.
 func (r *Result) svg() ([]byte, error) {
 	const width, panelH, top, left, right, gap = 960, 230, 56, 70, 150, 60
 	var b strings.Builder
-	height := top + 3*(panelH+gap)
+	height := top + 4*(panelH+gap)
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
 	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="16" font-weight="bold">Twinfed soak: %.1f requests/s (half the capacity of %.1f/s) for %s</text>`+"\n", left, r.Rate, r.Capacity, r.Config.Duration)
@@ -165,11 +165,11 @@ func (r *Result) svg() ([]byte, error) {
 		left, html.EscapeString(r.Started.Format("2006-01-02 15:04 UTC")), html.EscapeString(r.Machine), r.LoadBefore[0], r.LoadAfter[0], r.Errors.total()+r.CapacityErrors.total())
 
 	xmax := r.Config.Duration.Seconds()
-	var heap, goal, routines, own, p99 []series
+	var heap, goal, routines, own, anon, rss, p99 []series
 	for _, p := range r.Processes {
 		h := series{name: p.Name, colour: procColours[p.Name]}
-		g, gr, o := h, h, h
-		g.name, o.name = "", ""
+		g, gr, o, a, rs := h, h, h, h, h
+		g.name, o.name, rs.name = "", "", ""
 		for _, w := range r.Windows {
 			s, ok := w.Procs[p.Name]
 			if !ok || s.Err != "" {
@@ -180,8 +180,11 @@ func (r *Result) svg() ([]byte, error) {
 			g.points = append(g.points, [2]float64{x, s.HeapGoal / (1 << 20)})
 			gr.points = append(gr.points, [2]float64{x, s.Goroutines})
 			o.points = append(o.points, [2]float64{x, s.Own()})
+			a.points = append(a.points, [2]float64{x, s.RSSAnon / (1 << 20)})
+			rs.points = append(rs.points, [2]float64{x, s.RSS / (1 << 20)})
 		}
 		heap, goal, routines, own = append(heap, h), append(goal, g), append(routines, gr), append(own, o)
+		anon, rss = append(anon, a), append(rss, rs)
 	}
 	for _, c := range Classes {
 		s := series{name: c, colour: classColours[c]}
@@ -198,7 +201,8 @@ func (r *Result) svg() ([]byte, error) {
 		dashed []series
 	}{
 		{"Heap in use (solid) and heap goal, the next GC's trigger (dashed), MiB, per process", heap, goal},
-		{"Goroutines per process (solid), less one per open connection of the driver's (dashed)", routines, own},
+		{"Resident memory, MiB, per process: anonymous (solid) and with mapped files (dashed)", anon, rss},
+		{"Goroutines per process (solid), and less those of its connections (dashed)", routines, own},
 		{"p99 latency per request class and window, ms", p99, nil},
 	}
 	for i, p := range panels {

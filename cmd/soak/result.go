@@ -63,7 +63,7 @@ type Result struct {
 	RSS      map[string]Growth      // resident memory by process
 	Anon     map[string]Growth      // anonymous resident memory by process
 	Routines map[string]Growth      // goroutines by process
-	Own      map[string]Growth      // goroutines less the driver's connections, by process
+	Own      map[string]Growth      // goroutines less their connections', by process (Stat.Own)
 	Totals   map[string]ClassWindow // after the warm-up, by class (P99: the worst window's)
 	Problems []Problem
 }
@@ -111,7 +111,7 @@ func (r *Result) judge() {
 				problem(ProblemGrowth, "%s: live heap (heap goal) grew %.1f %% after the warm-up, %s → %s", p.Name, g, mib(r.Heap[p.Name].Before), mib(r.Heap[p.Name].After))
 			}
 			if g := r.Own[p.Name].Percent(); g >= MaxGrowth {
-				problem(ProblemGrowth, "%s: goroutines (less the driver's connections) grew %.1f %% after the warm-up, %.1f → %.1f", p.Name, g, r.Own[p.Name].Before, r.Own[p.Name].After)
+				problem(ProblemGrowth, "%s: goroutines (less their connections') grew %.1f %% after the warm-up, %.1f → %.1f", p.Name, g, r.Own[p.Name].Before, r.Own[p.Name].After)
 			}
 		}
 	}

@@ -32,7 +32,7 @@ type Stat struct {
 	HeapInuse, HeapGoal, RSS float64 // bytes
 	RSSAnon                  float64 // bytes: the anonymous part of RSS, without mapped files (Badger's tables and value log)
 	Goroutines               float64
-	Conns                    float64 // the driver's open connections to it, one goroutine each
+	Served, Opened           float64 // its established TCP connections: accepted on its ports, and opened by it
 	CPU                      float64 // share of one core over the window
 	Err                      string  // the scrape failed
 }
@@ -59,16 +59,19 @@ func (w Window) Requests() (n, errs int) {
 	return n, errs
 }
 
-// Own is the process's goroutines less one per open connection of the
-// driver's: what the process runs of its own.
-func (s Stat) Own() float64 { return s.Goroutines - s.Conns }
+// Own is the process's goroutines less those of its connections: one per
+// connection it serves (net/http's conn.serve, Raft's handler) and two per
+// connection it opened (net/http's readLoop and writeLoop). What is left is
+// what the process runs of its own, and what a leak would grow; how many
+// connections are open follows the bursts of the load (pools bounded by
+// configuration, closed after 90-120 s idle).
+func (s Stat) Own() float64 { return s.Goroutines - s.Served - 2*s.Opened }
 
 // sampler collects the latencies of the current window and, at each
 // window's end, the processes' metrics.
 type sampler struct {
 	procs []*Process
 	every time.Duration
-	conns func(addr string) int // the driver's open connections to addr
 
 	mu      sync.Mutex
 	lat     map[string][]time.Duration
@@ -83,8 +86,8 @@ type sampler struct {
 	client *http.Client
 }
 
-func newSampler(procs []*Process, every time.Duration, conns func(string) int) *sampler {
-	return &sampler{procs: procs, every: every, conns: conns, lat: map[string][]time.Duration{}, nerr: map[string]int{},
+func newSampler(procs []*Process, every time.Duration) *sampler {
+	return &sampler{procs: procs, every: every, lat: map[string][]time.Duration{}, nerr: map[string]int{},
 		errs: errorCounts{}, lastCPU: map[string]float64{}, client: &http.Client{Timeout: 5 * time.Second}}
 }
 
@@ -148,7 +151,6 @@ func (s *sampler) close(ctx context.Context) {
 		w.Classes[c] = ClassWindow{N: len(l), Errors: nerr[c], P50: quantile(l, 0.50), P99: quantile(l, 0.99)}
 	}
 	for _, p := range s.procs {
-		conns := s.conns(strings.TrimPrefix(p.URL, "http://"))
 		v, err := s.scrape(ctx, p)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -159,7 +161,11 @@ func (s *sampler) close(ctx context.Context) {
 		}
 		cpu := (v["cpu_s"] - s.lastCPU[p.Name]) / s.every.Seconds()
 		s.lastCPU[p.Name] = v["cpu_s"]
-		w.Procs[p.Name] = Stat{HeapInuse: v["heap_inuse"], HeapGoal: v["heap_goal"], RSS: v["rss"], RSSAnon: p.rssAnon(), Goroutines: v["goroutines"], Conns: float64(conns), CPU: cpu}
+		w.Procs[p.Name] = Stat{HeapInuse: v["heap_inuse"], HeapGoal: v["heap_goal"], RSS: v["rss"], RSSAnon: p.rssAnon(), Goroutines: v["goroutines"], CPU: cpu}
+		served, opened := p.connections()
+		st := w.Procs[p.Name]
+		st.Served, st.Opened = float64(served), float64(opened)
+		w.Procs[p.Name] = st
 	}
 	s.mu.Lock()
 	s.windows = append(s.windows, w)
@@ -278,6 +284,50 @@ func (p *Process) rssAnon() float64 {
 		}
 	}
 	return 0
+}
+
+// connections counts the process's established TCP connections: served
+// (its local port is one it listens on) and opened (any other), from its
+// socket descriptors (/proc/PID/fd) and the kernel's table of TCP sockets
+// (/proc/net/tcp, tcp6). Zeros where /proc cannot be read.
+func (p *Process) connections() (served, opened int) {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0, 0
+	}
+	fdDir := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
+	fds, err := os.ReadDir(fdDir)
+	if err != nil {
+		return 0, 0
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		if link, err := os.Readlink(fdDir + "/" + fd.Name()); err == nil {
+			if ino, ok := strings.CutPrefix(link, "socket:["); ok {
+				inodes[strings.TrimSuffix(ino, "]")] = true
+			}
+		}
+	}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		raw, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(raw), "\n")[1:] {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "01" || !inodes[f[9]] { // 01: ESTABLISHED
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			port, _ := strconv.ParseInt(hexPort, 16, 32)
+			if slices.Contains(p.ports, int(port)) {
+				served++
+			} else {
+				opened++
+			}
+		}
+	}
+	return served, opened
 }
 
 // readLoad returns the 1-, 5- and 15-minute load averages (zeros where

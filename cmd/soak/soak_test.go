@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,19 @@ func TestSoak_Short(t *testing.T) {
 	if len(res.Processes) != 6 {
 		t.Errorf("%d processes, want 6 (3 registry members, 3 nodes)", len(res.Processes))
 	}
+	// Every process serves connections (the driver's, the nodes', Raft's)
+	// and the sampler counts them from /proc.
+	if runtime.GOOS == "linux" {
+		for _, p := range res.Processes {
+			served := false
+			for _, w := range res.Windows {
+				served = served || w.Procs[p.Name].Served > 0
+			}
+			if !served {
+				t.Errorf("%s: no served connection counted in any window", p.Name)
+			}
+		}
+	}
 	if res.Capacity <= 0 || res.Rate != res.Capacity/2 {
 		t.Errorf("capacity %.1f/s, rate %.1f/s: want the rate at half the capacity", res.Capacity, res.Rate)
 	}
@@ -72,7 +86,7 @@ func TestSoak_Short(t *testing.T) {
 	if len(rows) != len(res.Windows)+1 || len(res.Windows) < 3 {
 		t.Errorf("soak.csv has %d rows for %d windows, want a header and a row per window (at least 3)", len(rows), len(res.Windows))
 	}
-	for _, col := range []string{"browse_p99_ms", "registry_n", "it_heap_inuse_mib", "r3_goroutines", "es_driver_conns"} {
+	for _, col := range []string{"browse_p99_ms", "registry_n", "it_heap_inuse_mib", "r3_goroutines", "es_own_goroutines"} {
 		if !strings.Contains(string(raw), col) {
 			t.Errorf("soak.csv has no column %s", col)
 		}
@@ -96,9 +110,9 @@ func TestSoak_Short(t *testing.T) {
 			lines++
 		}
 	}
-	// Heap in use and heap goal, goroutines and own goroutines for each of
-	// the 6 processes, and a p99 line per class.
-	if want := 4*6 + len(Classes); lines != want {
+	// Heap in use and heap goal, anonymous and whole RSS, goroutines and
+	// own goroutines for each of the 6 processes, and a p99 line per class.
+	if want := 6*6 + len(Classes); lines != want {
 		t.Errorf("soak.svg draws %d lines, want %d", lines, want)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "results.md"))

@@ -7,7 +7,6 @@ import (
 	"html"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -71,7 +70,6 @@ type session struct {
 // driver holds the logged-in sessions and sends the mix's requests.
 type driver struct {
 	fed      *federation
-	conns    *connCounter
 	sessions []*session
 	byUser   map[string]*session
 	project  string // the demo project's id
@@ -88,15 +86,11 @@ var (
 func newDriver(ctx context.Context, fed *federation) (*driver, error) {
 	// One transport for every session, with a bounded pool of connections
 	// per process that stay open between requests, as a reverse proxy's
-	// would: each open connection is a goroutine of the process it goes
-	// to, and a pool that grew and shrank with each burst would show as
-	// goroutines coming and going. The driver counts its connections
-	// (connCounter) so that the verdict can tell them from the process's own.
-	conns := &connCounter{open: map[string]int{}}
+	// would: a new connection per request would be churn the soak does
+	// not mean to measure.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = conns.dial
 	tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, tr.IdleConnTimeout = maxConnsPerProcess, maxConnsPerProcess, 0, 0
-	d := &driver{fed: fed, conns: conns, byUser: map[string]*session{}, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	d := &driver{fed: fed, byUser: map[string]*session{}, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 	for _, n := range demoNodes {
 		for _, u := range demoTeachers[n.Code] {
 			s, err := login(ctx, tr, fed.Nodes[n.Code], u)
@@ -176,47 +170,6 @@ func (d *driver) befriend(ctx context.Context, a, b *session) error {
 // maxConnsPerProcess bounds the driver's connections to each process;
 // requests beyond it wait for one (and that wait counts in their latency).
 const maxConnsPerProcess = 16
-
-// connCounter counts the driver's open connections by address.
-type connCounter struct {
-	mu   sync.Mutex
-	open map[string]int
-}
-
-func (c *connCounter) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	conn, err := (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.open[addr]++
-	c.mu.Unlock()
-	return &countedConn{Conn: conn, c: c, addr: addr}, nil
-}
-
-// Open returns the number of open connections to addr.
-func (c *connCounter) Open(addr string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.open[addr]
-}
-
-// countedConn is a connection that connCounter counts until it closes.
-type countedConn struct {
-	net.Conn
-	c    *connCounter
-	addr string
-	once sync.Once
-}
-
-func (cc *countedConn) Close() error {
-	cc.once.Do(func() {
-		cc.c.mu.Lock()
-		cc.c.open[cc.addr]--
-		cc.c.mu.Unlock()
-	})
-	return cc.Conn.Close()
-}
 
 // login logs user in on the node at base with the login form, as a
 // browser does, and keeps the session's CSRF token.
