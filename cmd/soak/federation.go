@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -274,6 +275,44 @@ func (f *federation) Snapshot(ctx context.Context, n int) error {
 		}
 	}
 	return nil
+}
+
+// SnapshotStats is what a process's stats-N.txt says: its live heap just
+// after a forced GC, and its goroutines.
+type SnapshotStats struct {
+	HeapAlloc, Goroutines float64
+}
+
+// SnapshotStats reads each process's stats-n.txt, by process name; nil
+// without profiles.
+func (f *federation) SnapshotStats(n int) (map[string]SnapshotStats, error) {
+	if f.profiles == "" {
+		return nil, nil
+	}
+	out := map[string]SnapshotStats{}
+	for _, p := range f.Processes {
+		path := filepath.Join(f.profiles, p.Name, fmt.Sprintf("stats-%d.txt", n))
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		var st SnapshotStats
+		for _, line := range strings.Split(string(raw), "\n") {
+			k, v, _ := strings.Cut(line, " ")
+			x, _ := strconv.ParseFloat(v, 64)
+			switch k {
+			case "heap_alloc_bytes":
+				st.HeapAlloc = x
+			case "goroutines":
+				st.Goroutines = x
+			}
+		}
+		if st.HeapAlloc == 0 || st.Goroutines == 0 {
+			return nil, fmt.Errorf("%s: %q is not a snapshot's figures", path, raw)
+		}
+		out[p.Name] = st
+	}
+	return out, nil
 }
 
 // Stop stops every process with SIGTERM (their clean shutdown), nodes

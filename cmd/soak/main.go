@@ -132,6 +132,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := fed.Snapshot(ctx, 2); err != nil {
 		return nil, err
 	}
+	for i := range res.Snapshots {
+		if res.Snapshots[i], err = fed.SnapshotStats(i + 1); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Profiles != "" {
 		cfg.logf("profiles in %s: go tool pprof -base %s/IT/heap-1.pprof %s/IT/heap-2.pprof shows what grew on IT after the warm-up", cfg.Profiles, cfg.Profiles, cfg.Profiles)
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -106,6 +107,16 @@ func (r *Result) markdown() ([]byte, error) {
 			mib(s.Before), mib(s.After), s.Percent(), mib(a.Before), mib(a.After), a.Percent(),
 			g.Before, g.After, g.Percent(), o.Before, o.After, o.Percent())
 	}
+	if r.Snapshots[0] != nil {
+		fmt.Fprintf(&b, "\n## Live heap after a forced GC, per process\n\n")
+		fmt.Fprintf(&b, "From each process's snapshot (stats-N.txt beside its profiles): three quarters into the warm-up, under load, and once the soak's last request has finished. Not judged: the first has requests in flight, the second none.\n\n")
+		fmt.Fprintf(&b, "| process | live heap | goroutines |\n| --- | --- | --- |\n")
+		for _, p := range r.Processes {
+			a, z := r.Snapshots[0][p.Name], r.Snapshots[1][p.Name]
+			fmt.Fprintf(&b, "| %s | %s → %s (%+.1f %%) | %.0f → %.0f |\n", p.Name, mib(a.HeapAlloc), mib(z.HeapAlloc),
+				Growth{a.HeapAlloc, z.HeapAlloc}.Percent(), a.Goroutines, z.Goroutines)
+		}
+	}
 	fmt.Fprintf(&b, "\n## Requests after the warm-up, per class\n\n| class | share of the mix | requests | errors | p50, worst window | p99, best window | p99, worst window |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, c := range Classes {
 		t := r.Totals[c]
@@ -150,14 +161,15 @@ type series struct {
 	points       [][2]float64 // x in seconds, y
 }
 
-// svg draws four panels over the soak's time: each process's heap in use
+// svg draws six panels over the soak's time: each process's heap in use
 // (solid) and heap goal (dashed), its anonymous (solid) and whole (dashed)
-// resident memory, its goroutines (solid) and own goroutines (dashed), and
-// each class's p99 per window; the warm-up is shaded.
+// resident memory, its goroutines (solid) and own goroutines (dashed), each
+// class's p99 per window, the requests completed per second against the
+// rate, and the machine's load against its cores; the warm-up is shaded.
 func (r *Result) svg() ([]byte, error) {
 	const width, panelH, top, left, right, gap = 960, 230, 56, 70, 150, 60
 	var b strings.Builder
-	height := top + 4*(panelH+gap)
+	height := top + 6*(panelH+gap)
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
 	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="16" font-weight="bold">Twinfed soak: %.1f requests/s (half the capacity of %.1f/s) for %s</text>`+"\n", left, r.Rate, r.Capacity, r.Config.Duration)
@@ -195,6 +207,15 @@ func (r *Result) svg() ([]byte, error) {
 		}
 		p99 = append(p99, s)
 	}
+	done := series{name: "completed", colour: "#333"}
+	target := series{colour: "#999", points: [][2]float64{{0, r.Rate}, {xmax, r.Rate}}}
+	load := series{name: "load (1 min)", colour: "#8c564b"}
+	cores := series{colour: "#999", points: [][2]float64{{0, float64(runtime.NumCPU())}, {xmax, float64(runtime.NumCPU())}}}
+	for _, w := range r.Windows {
+		n, _ := w.Requests()
+		done.points = append(done.points, [2]float64{w.End.Seconds(), float64(n) / r.Config.Every.Seconds()})
+		load.points = append(load.points, [2]float64{w.End.Seconds(), w.Load1})
+	}
 	panels := []struct {
 		title  string
 		solid  []series
@@ -204,6 +225,8 @@ func (r *Result) svg() ([]byte, error) {
 		{"Resident memory, MiB, per process: anonymous (solid) and with mapped files (dashed)", anon, rss},
 		{"Goroutines per process (solid), and less those of its connections (dashed)", routines, own},
 		{"p99 latency per request class and window, ms", p99, nil},
+		{"Requests completed per second (solid) and the rate to hold (dashed)", []series{done}, []series{target}},
+		{"The machine's 1-minute load average (solid) and its cores (dashed): other work shares them", []series{load}, []series{cores}},
 	}
 	for i, p := range panels {
 		y0 := top + i*(panelH+gap) + 20

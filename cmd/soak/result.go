@@ -56,6 +56,10 @@ type Result struct {
 	Processes      []*Process
 	Windows        []Window
 	Errors         errorCounts
+	// Snapshots are each process's live heap after a forced GC and its
+	// goroutines, three quarters into the warm-up and once the soak's last
+	// request has finished (-profiles); nil without profiles.
+	Snapshots [2]map[string]SnapshotStats
 
 	Span     int                    // windows averaged at each end of the comparison
 	Heap     map[string]Growth      // heap goal (live heap) by process
@@ -174,6 +178,14 @@ func (r *Result) Summary() string {
 			fmt.Sprintf("%s→%s %+.1f%%", mib(u.Before), mib(u.After), u.Percent()),
 			fmt.Sprintf("%s→%s %+.1f%%", mib(s.Before), mib(s.After), s.Percent()),
 			fmt.Sprintf("%.1f→%.1f %+.1f%%", g.Before, g.After, g.Percent()))
+	}
+	if r.Snapshots[0] != nil {
+		fmt.Fprintf(&b, "\nafter a forced GC, three quarters into the warm-up → once the last request has finished\n")
+		for _, p := range r.Processes {
+			a, z := r.Snapshots[0][p.Name], r.Snapshots[1][p.Name]
+			fmt.Fprintf(&b, "%-4s live heap %s → %s (%+.1f%%), goroutines %.0f → %.0f\n", p.Name, mib(a.HeapAlloc), mib(z.HeapAlloc),
+				Growth{a.HeapAlloc, z.HeapAlloc}.Percent(), a.Goroutines, z.Goroutines)
+		}
 	}
 	fmt.Fprintf(&b, "\n%-9s %8s %7s %12s %12s\n", "class", "requests", "errors", "worst p50", "worst p99")
 	for _, c := range Classes {

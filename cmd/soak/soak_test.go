@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -43,7 +44,7 @@ func TestSoak_Short(t *testing.T) {
 	cfg := Config{
 		Bin: buildTwinfed(t), Data: filepath.Join(t.TempDir(), "data"), Out: out,
 		Workers: 4, Capacity: 5 * time.Second, Duration: 20 * time.Second, Warmup: 5 * time.Second, Every: 5 * time.Second,
-		Log: t.Logf,
+		Profiles: filepath.Join(t.TempDir(), "profiles"), Log: t.Logf,
 	}
 	res, err := Run(t.Context(), cfg)
 	if err != nil {
@@ -68,6 +69,19 @@ func TestSoak_Short(t *testing.T) {
 			}
 			if !served {
 				t.Errorf("%s: no served connection counted in any window", p.Name)
+			}
+		}
+	}
+	// Each process wrote its profiles and figures twice.
+	for i, snap := range res.Snapshots {
+		for _, p := range res.Processes {
+			if st, ok := snap[p.Name]; !ok || st.HeapAlloc <= 0 || st.Goroutines <= 0 {
+				t.Errorf("snapshot %d of %s: %+v", i+1, p.Name, st)
+			}
+			for _, kind := range []string{"heap", "goroutine"} {
+				if _, err := os.Stat(filepath.Join(cfg.Profiles, p.Name, fmt.Sprintf("%s-%d.pprof", kind, i+1))); err != nil {
+					t.Error(err)
+				}
 			}
 		}
 	}
@@ -111,8 +125,9 @@ func TestSoak_Short(t *testing.T) {
 		}
 	}
 	// Heap in use and heap goal, anonymous and whole RSS, goroutines and
-	// own goroutines for each of the 6 processes, and a p99 line per class.
-	if want := 6*6 + len(Classes); lines != want {
+	// own goroutines for each of the 6 processes, a p99 line per class, the
+	// requests completed and the rate, the load and the cores.
+	if want := 6*6 + len(Classes) + 4; lines != want {
 		t.Errorf("soak.svg draws %d lines, want %d", lines, want)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "results.md"))

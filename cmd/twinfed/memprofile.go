@@ -14,7 +14,8 @@ import (
 // snapshotEnv names a directory: when it is set, each SIGUSR2 writes a heap
 // profile (after a GC, so that it shows what is live) and a goroutine
 // profile of the process into it, heap-N.pprof and goroutine-N.pprof for
-// the Nth signal. The soak test (cmd/soak) takes one as its warm-up ends
+// the Nth signal, and stats-N.txt: the live heap after that GC and the
+// number of goroutines, one "name value" a line. The soak test (cmd/soak) takes one as its warm-up ends
 // and one as it ends: `go tool pprof -base heap-1.pprof heap-2.pprof`
 // shows what grew in between.
 const snapshotEnv = "TWINFED_PROFILE_DIR"
@@ -47,12 +48,19 @@ func snapshotOnSignal(errw io.Writer) func() {
 	}
 }
 
-// writeSnapshot writes heap-n.pprof and goroutine-n.pprof into dir.
+// writeSnapshot writes stats-n.txt, heap-n.pprof and goroutine-n.pprof
+// into dir, the goroutine profile last.
 func writeSnapshot(dir string, n int) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	stats := fmt.Sprintf("heap_alloc_bytes %d\ngoroutines %d\n", ms.HeapAlloc, runtime.NumGoroutine())
+	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("stats-%d.txt", n)), []byte(stats), 0o640); err != nil {
+		return err
+	}
 	for _, name := range []string{"heap", "goroutine"} {
 		path := filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", name, n))
 		f, err := os.Create(path)

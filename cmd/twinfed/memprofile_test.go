@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ func TestSnapshotOnSignal_WritesHeapAndGoroutineProfiles(t *testing.T) {
 	disarm := snapshotOnSignal(io.Discard)
 	defer disarm()
 	for n, name := range []string{"1", "2"} {
+		// stats-N.txt is written first, the goroutine profile last.
 		if err := syscall.Kill(os.Getpid(), syscall.SIGUSR2); err != nil {
 			t.Fatal(err)
 		}
@@ -35,6 +37,10 @@ func TestSnapshotOnSignal_WritesHeapAndGoroutineProfiles(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
+		}
+		stats, err := os.ReadFile(filepath.Join(dir, "stats-"+name+".txt"))
+		if err != nil || !regexp.MustCompile(`^heap_alloc_bytes [1-9][0-9]*\ngoroutines [1-9][0-9]*\n$`).Match(stats) {
+			t.Fatalf("signal %d: stats-%s.txt = %q, %v", n+1, name, stats, err)
 		}
 	}
 }
