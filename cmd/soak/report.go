@@ -89,8 +89,8 @@ func (r *Result) markdown() ([]byte, error) {
 	fmt.Fprintf(&b, "- machine's load average (1, 5, 15 min): %.2f %.2f %.2f before, %.2f %.2f %.2f after; the 1-minute load of each window is in soak.csv. The machine is shared: other work running beside the soak counts in it.\n",
 		r.LoadBefore[0], r.LoadBefore[1], r.LoadBefore[2], r.LoadAfter[0], r.LoadAfter[1], r.LoadAfter[2])
 	fmt.Fprintf(&b, "- capacity: **%.1f requests/s** (%d workers, closed loop, %s)\n", r.Capacity, r.Config.Workers, r.Config.Capacity)
-	fmt.Fprintf(&b, "- soak: **%.1f requests/s** open loop for %s, warm-up %s left out, a window every %s; %d arrivals not sent (rate not held)\n",
-		r.Rate, r.Config.Duration, r.Config.Warmup, r.Config.Every, r.Late)
+	fmt.Fprintf(&b, "- soak: **%.1f requests/s** open loop for %s, warm-up %s left out, a window every %s; arrivals not sent for %d requests in flight: %d\n",
+		r.Rate, r.Config.Duration, r.Config.Warmup, r.Config.Every, maxOutstanding, r.Late)
 	fmt.Fprintf(&b, "- errors: **%d** (capacity phase %d)\n", r.Errors.total()+r.CapacityErrors.total(), r.CapacityErrors.total())
 	fmt.Fprintf(&b, "- verdict: **%s**\n", verdict)
 	for _, p := range r.Problems {
