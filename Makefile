@@ -72,8 +72,8 @@ bench:
 # federation as deployed (three registry members and three nodes, separate
 # processes) under a mixed workload at half its measured capacity for
 # SOAK_DURATION. It writes docs/soak/ (soak.csv, soak.svg, results.md) and
-# each process's heap and goroutine profiles at the warm-up's end and at the
-# end into soak-profiles/, and fails when a heap or the goroutines grew 5 %
+# each process's heap and goroutine profiles near the warm-up's end and at
+# the end, and its CPU profile in between, into soak-profiles/, and fails when a heap or the goroutines grew 5 %
 # or more after the warm-up or a request failed. About 12 minutes of the
 # machine; not part of `make test` (which runs a 20-second version).
 SOAK_DURATION ?= 10m

@@ -236,7 +236,8 @@ func (f *federation) run(p *Process, dir, conf, bin string, args ...string) erro
 	p.cmd = exec.Command(bin, append(args, "--config", path)...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if f.profiles != "" {
-		p.cmd.Env = append(os.Environ(), "TWINFED_PROFILE_DIR="+filepath.Join(f.profiles, p.Name))
+		dir := filepath.Join(f.profiles, p.Name)
+		p.cmd.Env = append(os.Environ(), "TWINFED_PROFILE_DIR="+dir, "TWINFED_CPUPROFILE="+filepath.Join(dir, "cpu.pprof"))
 	}
 	if err := p.cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", p.Name, err)
@@ -247,11 +248,19 @@ func (f *federation) run(p *Process, dir, conf, bin string, args ...string) erro
 
 // Snapshot has every process write its nth heap and goroutine profiles
 // (SIGUSR2, cmd/twinfed/memprofile.go) and waits until they are written.
+// The first starts each process's CPU profile (SIGUSR1,
+// cmd/twinfed/cpuprofile.go), the second stops it first: cpu.pprof covers
+// the soak after its warm-up.
 func (f *federation) Snapshot(ctx context.Context, n int) error {
 	if f.profiles == "" {
 		return nil
 	}
 	for _, p := range f.Processes {
+		if n == 2 {
+			if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+				return fmt.Errorf("CPU profile of %s: %w", p.Name, err)
+			}
+		}
 		if err := p.cmd.Process.Signal(syscall.SIGUSR2); err != nil {
 			return fmt.Errorf("snapshot of %s: %w", p.Name, err)
 		}
@@ -260,21 +269,38 @@ func (f *federation) Snapshot(ctx context.Context, n int) error {
 	for _, p := range f.Processes {
 		// The goroutine profile is written after the heap's.
 		path := filepath.Join(f.profiles, p.Name, fmt.Sprintf("goroutine-%d.pprof", n))
-		for {
-			if st, err := os.Stat(path); err == nil && st.Size() > 0 {
-				break
+		if n == 2 {
+			if err := waitFile(ctx, filepath.Join(f.profiles, p.Name, "cpu.pprof"), deadline); err != nil {
+				return fmt.Errorf("%s: %w", p.Name, err)
 			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s wrote no %s in a minute", p.Name, path)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(50 * time.Millisecond):
+		}
+		if err := waitFile(ctx, path, deadline); err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+		if n == 1 {
+			if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+				return fmt.Errorf("CPU profile of %s: %w", p.Name, err)
 			}
 		}
 	}
 	return nil
+}
+
+// waitFile waits until path exists and is not empty, until deadline.
+func waitFile(ctx context.Context, path string, deadline time.Time) error {
+	for {
+		if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no %s in a minute", path)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // SnapshotStats is what a process's stats-N.txt says: its live heap just
