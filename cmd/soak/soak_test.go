@@ -72,7 +72,13 @@ func TestSoak_Short(t *testing.T) {
 			}
 		}
 	}
-	// Each process wrote its profiles and figures twice.
+	// Each process wrote its profiles and figures twice, and its CPU
+	// profile in between.
+	for _, p := range res.Processes {
+		if st, err := os.Stat(filepath.Join(cfg.Profiles, p.Name, "cpu.pprof")); err != nil || st.Size() == 0 {
+			t.Errorf("%s: no CPU profile (%v)", p.Name, err)
+		}
+	}
 	for i, snap := range res.Snapshots {
 		for _, p := range res.Processes {
 			if st, ok := snap[p.Name]; !ok || st.HeapAlloc <= 0 || st.Goroutines <= 0 {
