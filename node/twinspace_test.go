@@ -150,3 +150,35 @@ func TestTwinSpace_MembersPages(t *testing.T) {
 		t.Fatalf("second page: %d pupils, next link %v", got, strings.Contains(page, `rel="next"`))
 	}
 }
+
+// The home page shows the 20 newest updates, newest first, however many
+// there are (it reads them from the index's end: issue 21's soak test found
+// it slower with each post when it read them all).
+func TestTwinSpace_HomeShowsTheNewestUpdates(t *testing.T) {
+	ctx := context.Background()
+	n := MustOpenNode(t, nodeOpts{localOnly: true})
+	anna, annaURL := seedTeacher(t, n, "anna", "Anna")
+	_, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
+	proj := nationalProject(t, n, anna, annaURL, brunoURL)
+	for i := range 25 {
+		if _, err := n.TwinSpaces().PostUpdate(ctx, anna, proj.ID, fmt.Sprintf("Update number %02d.", i), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page := login(t, n, "anna", "correct horse 1").Get("/twinspace/home?id=" + url.QueryEscape(proj.ID))
+	last := -1
+	for i := range 25 {
+		at := strings.Index(page, fmt.Sprintf("Update number %02d.", i))
+		switch {
+		case i < 5 && at >= 0:
+			t.Errorf("update %02d, one of the 5 oldest, is on the home page", i)
+		case i >= 5 && at < 0:
+			t.Errorf("update %02d, one of the 20 newest, is not on the home page", i)
+		case i >= 5 && last >= 0 && at > last:
+			t.Errorf("update %02d is below update %02d: want the newest first", i, i-1)
+		}
+		if at >= 0 {
+			last = at
+		}
+	}
+}

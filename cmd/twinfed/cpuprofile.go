@@ -13,7 +13,8 @@ import (
 // profileEnv names a file: when it is set, SIGUSR1 starts a CPU profile of
 // the process into it and a second SIGUSR1 (or the end of the process)
 // stops it. The registry benchmarks use it to profile each member process
-// during the measured part of a run alone.
+// during the measured part of a run alone, the soak test (cmd/soak) each
+// registry member and node after its warm-up.
 const profileEnv = "TWINFED_CPUPROFILE"
 
 // cpuProfileOnSignal arms the SIGUSR1 toggle when TWINFED_CPUPROFILE is

@@ -80,6 +80,8 @@ func nodeCommand() *cli.Command {
 				if err := cfg.Validate(); err != nil {
 					return err
 				}
+				defer cpuProfileOnSignal(c.App.ErrWriter)()
+				defer snapshotOnSignal(c.App.ErrWriter)()
 				m := &nodeMain{Config: cfg, Logger: newLogger(c.App.ErrWriter, cfg.Log)}
 				if err := m.Run(c.Context); err != nil {
 					m.Close()

@@ -241,6 +241,7 @@ func registryCommand() *cli.Command {
 						return cli.Exit("twinfed registry: "+err.Error(), 2)
 					}
 					defer cpuProfileOnSignal(c.App.ErrWriter)()
+					defer snapshotOnSignal(c.App.ErrWriter)()
 					rm := &registryMain{Config: cfg, Logger: newLogger(c.App.ErrWriter, cfg.Log)}
 					if err := rm.Run(c.Context); err != nil {
 						rm.Close()

@@ -197,17 +197,21 @@ func (s *Service) Board(ctx context.Context, v *View, limit int) (*Board, error)
 	return b, err
 }
 
-// latest returns the newest live objects of kind at the top, newest first.
+// latest returns the newest live objects of kind at the top, newest first:
+// it reads limit of them from the index's end, not every one (the soak test
+// found the home page slower with each of thousands of updates).
 func (s *Service) latest(txn *badger.Txn, v *View, kind twinfed.SpaceKind, limit int) ([]*twinfed.SpaceObject, error) {
-	var all []*twinfed.SpaceObject
-	err := Children(txn, v.Project.ID, kind, "", func(o *twinfed.SpaceObject) error {
+	all := []*twinfed.SpaceObject{}
+	if limit <= 0 {
+		return all, nil
+	}
+	err := Newest(txn, v.Project.ID, kind, "", nil, func(o *twinfed.SpaceObject) error {
 		all = append(all, o)
+		if len(all) == limit {
+			return ErrStop
+		}
 		return nil
 	})
-	sort.SliceStable(all, func(i, j int) bool { return all[i].Created.After(all[j].Created) })
-	if len(all) > limit {
-		all = all[:limit]
-	}
 	return all, err
 }
 
