@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -92,6 +93,10 @@ type Outbox struct {
 	notServed map[string]*notServed // "host /segment" → its backoff (fetch.go)
 	sem       chan struct{}
 	rescan    chan struct{}
+	// needFull asks the scanner for a whole scan of the queue at its next
+	// turn (Requeue puts back items older than the destinations'
+	// watermarks; scanQueue).
+	needFull atomic.Bool
 }
 
 // NewOutbox checks cfg and builds an Outbox. It does not start any
@@ -171,6 +176,7 @@ func (o *Outbox) Start(ctx context.Context) {
 		defer o.wg.Done()
 		o.runScanner()
 	}()
+	o.needFull.Store(true) // the first scan finds what an earlier run left
 	o.Notify()
 }
 

@@ -142,6 +142,7 @@ func (o *Outbox) enqueueBody(txn *badger.Txn, a *twinfed.Activity, body []byte, 
 		if err != nil {
 			return fmt.Errorf("federation: outbox sequence: %w", err)
 		}
+		o.destination(u.Host) // known from now on: the scans after a Notify look at it
 		it := queueItem{
 			Dest: u.Host, Inbox: twinfed.SharedInboxURL(u.Scheme + "://" + u.Host),
 			ActivityID: a.ID, Actor: a.Actor, Type: a.Type, Order: orderKey(a), Enqueued: now,
@@ -177,31 +178,36 @@ func (o *Outbox) local(raw string) bool {
 	return err == nil && u.Host == o.host
 }
 
-// runScanner finds the destinations with deliveries (on Notify, and every
-// Settings.Rescan as a safety net) and hands new items to their dispatchers.
+// runScanner finds the destinations with deliveries and hands new items
+// to their dispatchers: on Notify the new items only (scanNew), every
+// Settings.Rescan the whole queue, as a safety net (scanQueue).
 func (o *Outbox) runScanner() {
 	t := time.NewTicker(o.set.Rescan)
 	defer t.Stop()
 	for {
+		var err error
 		select {
 		case <-o.ctx.Done():
 			return
 		case <-o.rescan:
+			err = o.scanNew()
 		case <-t.C:
+			err = o.scanQueue()
 		}
-		if err := o.scanQueue(); err != nil && o.ctx.Err() == nil {
+		if err != nil && o.ctx.Err() == nil {
 			o.log.Error("federation: scan the delivery queue", "err", err)
 		}
 	}
 }
 
 // scanQueue reads the queue's keys and gives each destination the items it
-// does not know yet. Only the keys are read for known items.
+// does not know yet, and has it forget those no longer there. Only the
+// keys are read for known items; but the iterator meets every version of
+// every key added and deleted since Badger last flushed its memtable, so
+// a whole scan costs more with every delivery made: it runs at start,
+// every Settings.Rescan and after Requeue, and scanNew after a Notify.
 func (o *Outbox) scanQueue() error {
-	type found struct {
-		dest string
-		seq  uint64
-	}
+	o.needFull.Store(false)
 	var fresh []*queueItem
 	present := map[string]map[uint64]bool{}
 	err := o.db.View(func(txn *badger.Txn) error {
@@ -210,45 +216,9 @@ func (o *Outbox) scanQueue() error {
 		opt.Prefix = []byte(prefixQueue)
 		it := txn.NewIterator(opt)
 		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			dest, seq, ok := splitQueueKey(prefixQueue, it.Item().Key())
-			if !ok {
-				continue
-			}
-			if present[dest] == nil {
-				present[dest] = map[uint64]bool{}
-			}
-			present[dest][seq] = true
-			d := o.destination(dest)
-			if d.knows(seq) {
-				continue
-			}
-			var qi queueItem
-			if err := it.Item().Value(func(v []byte) error { return decodeQueueItem(v, &qi) }); err != nil {
-				o.log.Error("federation: undecodable queue item dropped from view", "dest", dest, "err", err)
-				continue
-			}
-			qi.Seq = seq
-			fresh = append(fresh, &qi)
-		}
-		// Load the bodies of new items now, once per activity: a fan-out
-		// to 45 nodes then reads and decodes its record once, not 45 times.
-		// Capped per scan and skipped for a destination with a backlog, so
-		// that a long queue is not all held in memory; the rest load on
-		// their first attempt.
-		bodies := map[string][]byte{}
-		for _, qi := range fresh {
-			if b, ok := bodies[qi.ActivityID]; ok {
-				qi.body = b
-				continue
-			}
-			if len(bodies) >= maxPreload || o.destination(qi.Dest).depth() >= maxPreload {
-				continue
-			}
-			if b, err := loadBody(txn, qi.ActivityID); err == nil {
-				bodies[qi.ActivityID], qi.body = b, b
-			}
-		}
+		it.Rewind()
+		fresh = o.readItems(it, fresh, present)
+		o.preload(txn, fresh)
 		return nil
 	})
 	if err != nil {
@@ -257,17 +227,114 @@ func (o *Outbox) scanQueue() error {
 	for _, qi := range fresh {
 		o.destination(qi.Dest).add(qi)
 	}
-	o.mu.Lock()
-	dests := make([]*destination, 0, len(o.dests))
-	for _, d := range o.dests {
-		dests = append(dests, d)
-	}
-	o.mu.Unlock()
-	for _, d := range dests {
+	for _, d := range o.destinations() {
 		d.forget(present[d.host])
 		d.signal()
 	}
 	return nil
+}
+
+// scanBack is how far below the highest sequence a destination has seen
+// scanNew starts: a transaction that took its sequence before others
+// committed after them is still found (the safety net's scan finds one
+// later still).
+const scanBack = 1024
+
+// scanNew gives each known destination the items added since the last
+// scan: from its watermark (scanBack below the highest sequence it has
+// seen) on, so that the keys delivered and deleted before are not met
+// again. A destination is known from the first Enqueue to it, before its
+// transaction commits.
+func (o *Outbox) scanNew() error {
+	if o.needFull.Load() {
+		return o.scanQueue()
+	}
+	dests := o.destinations()
+	var fresh []*queueItem
+	err := o.db.View(func(txn *badger.Txn) error {
+		for _, d := range dests {
+			opt := badger.DefaultIteratorOptions
+			opt.PrefetchValues = false
+			opt.Prefix = []byte(prefixQueue + d.host + "/")
+			it := txn.NewIterator(opt)
+			it.Seek(queueKey(prefixQueue, d.host, d.watermark()))
+			fresh = o.readItems(it, fresh, nil)
+			it.Close()
+		}
+		o.preload(txn, fresh)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, qi := range fresh {
+		o.destination(qi.Dest).add(qi)
+	}
+	for _, d := range dests {
+		d.signal()
+	}
+	return nil
+}
+
+// readItems reads the queue's items from it on (an iterator without
+// prefetched values over queue keys), appends to fresh those their
+// destination does not know yet, and records in present (when not nil)
+// every item there is.
+func (o *Outbox) readItems(it *badger.Iterator, fresh []*queueItem, present map[string]map[uint64]bool) []*queueItem {
+	for ; it.Valid(); it.Next() {
+		dest, seq, ok := splitQueueKey(prefixQueue, it.Item().Key())
+		if !ok {
+			continue
+		}
+		if present != nil {
+			if present[dest] == nil {
+				present[dest] = map[uint64]bool{}
+			}
+			present[dest][seq] = true
+		}
+		if o.destination(dest).knows(seq) {
+			continue
+		}
+		var qi queueItem
+		if err := it.Item().Value(func(v []byte) error { return decodeQueueItem(v, &qi) }); err != nil {
+			o.log.Error("federation: undecodable queue item dropped from view", "dest", dest, "err", err)
+			continue
+		}
+		qi.Seq = seq
+		fresh = append(fresh, &qi)
+	}
+	return fresh
+}
+
+// preload loads the bodies of new items, once per activity: a fan-out to
+// 45 nodes then reads and decodes its record once, not 45 times. Capped
+// per scan and skipped for a destination with a backlog, so that a long
+// queue is not all held in memory; the rest load on their first attempt.
+func (o *Outbox) preload(txn *badger.Txn, fresh []*queueItem) {
+	bodies := map[string][]byte{}
+	for _, qi := range fresh {
+		if b, ok := bodies[qi.ActivityID]; ok {
+			qi.body = b
+			continue
+		}
+		if len(bodies) >= maxPreload || o.destination(qi.Dest).depth() >= maxPreload {
+			continue
+		}
+		if b, err := loadBody(txn, qi.ActivityID); err == nil {
+			bodies[qi.ActivityID], qi.body = b, b
+		}
+	}
+}
+
+// destinations returns the destinations known.
+func (o *Outbox) destinations() []*destination {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]*destination, 0, len(o.dests))
+	for _, d := range o.dests {
+		out = append(out, d)
+	}
+	return out
 }
 
 // destination returns the dispatcher of a host, starting it on first use.
@@ -316,6 +383,15 @@ type destination struct {
 	lastError string
 	lastErrAt time.Time
 	lastOK    time.Time
+	high      uint64 // the highest sequence of an item added
+}
+
+// watermark is where scanNew starts for d: scanBack below the highest
+// sequence it has seen.
+func (d *destination) watermark() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.high - min(d.high, scanBack)
 }
 
 // depth returns how many items the destination holds in memory.
@@ -339,6 +415,7 @@ func (d *destination) add(qi *queueItem) {
 		return
 	}
 	d.items[qi.Seq] = qi
+	d.high = max(d.high, qi.Seq)
 	if n := len(d.order); n > 0 && d.order[n-1] > qi.Seq {
 		d.sorted = false
 	}
