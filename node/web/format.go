@@ -71,9 +71,8 @@ func (f Formatter) Location() *time.Location { return f.loc }
 // In returns the formatter for the same language in zone loc.
 func (f Formatter) In(loc *time.Location) Formatter { f.loc = loc; return f }
 
-// fill replaces the {name} placeholders of a catalogue pattern, one after
-// the other (the values, dates and times, hold no braces): no
-// strings.Replacer is built for each date a page shows.
+// fill replaces the {name} placeholders of a catalogue pattern in turn
+// (dates and times hold no braces): no strings.Replacer for each date.
 func fill(pattern string, kv ...string) string {
 	for i := 0; i+1 < len(kv); i += 2 {
 		pattern = strings.ReplaceAll(pattern, kv[i], kv[i+1])
