@@ -161,7 +161,7 @@ func TestTwinSpace_HomeShowsTheNewestUpdates(t *testing.T) {
 	_, brunoURL := seedTeacher(t, n, "bruno", "Bruno")
 	proj := nationalProject(t, n, anna, annaURL, brunoURL)
 	for i := range 25 {
-		if _, err := n.TwinSpaces().PostUpdate(ctx, anna, proj.ID, fmt.Sprintf("Update number %02d.", i), false); err != nil {
+		if _, err := n.TwinSpaces().Core.PostUpdate(ctx, anna, proj.ID, fmt.Sprintf("Update number %02d.", i), false); err != nil {
 			t.Fatal(err)
 		}
 	}
