@@ -71,12 +71,8 @@ func (s *Server) accountWeb() ([]func(*web.Kit) error, error) {
 	return []func(*web.Kit) error{dw.Routes, aw.Routes}, nil
 }
 
-// inDirectory is an inbound route to a handler of the directory.
-func inDirectory(f func(*directory.Service, *badger.Txn, *twinfed.Activity) error) inboxHandler {
-	return func(s *Service, _ context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return f(s.dir, txn, a)
-	}
-}
+// inDirectory routes to a handler of directory.Service.
+var inDirectory = viaTx(func(s *Service) *directory.Service { return s.dir })
 
 // socialOfDirectory is what the directory asks of the social feature,
 // which sits above it: the directory cannot name social's types (its

@@ -97,10 +97,5 @@ func (s *Server) feedRoutes(k *web.Kit) error {
 // feedHome is the home page of a validated member: their feed.
 func (s *Server) feedHome(w http.ResponseWriter, r *http.Request) { s.svc.feed.Home(w, r) }
 
-// toFeed makes an inbound handler of the inbox's table from one of the
-// feed's.
-func toFeed(f func(*feed.Service, *badger.Txn, *twinfed.Activity) error) inboxHandler {
-	return func(s *Service, _ context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return f(s.feed, txn, a)
-	}
-}
+// toFeed routes to a handler of feed.Service.
+var toFeed = viaTx(func(s *Service) *feed.Service { return s.feed })

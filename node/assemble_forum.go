@@ -64,10 +64,5 @@ func (s *Server) forumRoutes(k *web.Kit) error {
 	return s.svc.forum.Routes(k, forum.WebConfig{Signed: s.cfg.Signed})
 }
 
-// toForum makes an inbound handler of the inbox's table from one of the
-// forum's.
-func toForum(h featureHandler[*forum.Service]) inboxHandler {
-	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return h(s.forum, ctx, txn, a)
-	}
-}
+// toForum routes to a handler of forum.Service.
+var toForum = via(func(s *Service) *forum.Service { return s.forum })

@@ -1,8 +1,6 @@
 package node
 
 import (
-	"context"
-
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/account"
@@ -50,10 +48,5 @@ func (n *Node) Social() *social.Service { return n.svc.social }
 // socialRoutes registers the social feature's pages and JSON API.
 func (s *Server) socialRoutes(k *web.Kit) error { return s.svc.social.Routes(k) }
 
-// toSocial makes an inbound handler of the inbox's table from one of the
-// social feature's.
-func toSocial(f func(*social.Service, *badger.Txn, *twinfed.Activity) error) inboxHandler {
-	return func(s *Service, _ context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return f(s.social, txn, a)
-	}
-}
+// toSocial routes to a handler of social.Service.
+var toSocial = viaTx(func(s *Service) *social.Service { return s.social })

@@ -1,10 +1,6 @@
 package node
 
 import (
-	"context"
-
-	"github.com/dgraph-io/badger/v4"
-	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/training"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -21,10 +17,8 @@ func newTraining(s *Service) (err error) {
 	return err
 }
 
-// applyTraining keeps another agency's training offer (inbox.go).
-func applyTraining(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-	return s.training.ApplyTraining(ctx, txn, a)
-}
+// applyTraining routes a training offer to the training feature.
+var applyTraining = via(func(s *Service) *training.Service { return s.training })((*training.Service).ApplyTraining)
 
 // Training returns the node's professional development feature.
 func (n *Node) Training() *training.Service { return n.svc.training }

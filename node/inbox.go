@@ -126,36 +126,39 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityUpdate, kindTraining}: applyTraining,
 }
 
-// toEventForum routes to a handler of the events' forums.
-func toEventForum(h featureHandler[*eventforum.Service]) inboxHandler {
-	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return h(s.eventForum, ctx, txn, a)
-	}
-}
+// toEventForum routes to a handler of eventforum.Service.
+var toEventForum = via(func(s *Service) *eventforum.Service { return s.eventForum })
 
-// toEvents routes to a handler of the events feature.
-func toEvents(h featureHandler[*event.Service]) inboxHandler {
-	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return h(s.events, ctx, txn, a)
-	}
-}
+// toEvents routes to a handler of event.Service.
+var toEvents = via(func(s *Service) *event.Service { return s.events })
 
 // featureHandler is a feature's handler of an inbound activity.
 type featureHandler[F any] func(f F, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error
 
-// toProjects routes to a handler of the project feature.
-func toProjects(h featureHandler[*project.Service]) inboxHandler {
-	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return h(s.projects, ctx, txn, a)
+// via returns what makes rows of the table from the handlers of one
+// feature, whose service on the node of returns.
+func via[F any](of func(*Service) F) func(featureHandler[F]) inboxHandler {
+	return func(h featureHandler[F]) inboxHandler {
+		return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+			return h(of(s), ctx, txn, a)
+		}
 	}
 }
 
-// toTwinSpaces routes to a handler of the TwinSpace feature.
-func toTwinSpaces(h featureHandler[*twinspace.Service]) inboxHandler {
-	return func(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-		return h(s.twinspaces.Core, ctx, txn, a)
+// viaTx is via for handlers that take no context.
+func viaTx[F any](of func(*Service) F) func(func(F, *badger.Txn, *twinfed.Activity) error) inboxHandler {
+	return func(h func(F, *badger.Txn, *twinfed.Activity) error) inboxHandler {
+		return func(s *Service, _ context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+			return h(of(s), txn, a)
+		}
 	}
 }
+
+// toProjects routes to a handler of project.Service.
+var toProjects = via(func(s *Service) *project.Service { return s.projects })
+
+// toTwinSpaces routes to a handler of twinspace.Service.
+var toTwinSpaces = via(func(s *Service) *twinspace.Service { return s.twinspaces.Core })
 
 // kindOf decides what a acts on from its typed content and from what this
 // node holds; "" when nothing here could own it.
