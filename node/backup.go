@@ -8,6 +8,7 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/blob"
+	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/twinspace"
 	"github.com/twinfed/twinfed/node/web"
@@ -62,4 +63,6 @@ func (s *Server) backupRoute(k *web.Kit) {
 // Migrations are the features' migrations of their records, for
 // store.Options.Migrations wherever the node's store is opened (Open, and
 // cmd/twinfed when it opens the store for the federation too).
-func Migrations() []store.Migration { return []store.Migration{twinspace.Migration()} }
+func Migrations() []store.Migration {
+	return []store.Migration{twinspace.Migration(), social.Migration()}
+}

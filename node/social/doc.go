@@ -38,7 +38,10 @@
 // The keys it owns (node/store): store.PrefixContact (ct/),
 // store.PrefixPeer (cp/), store.PrefixFollowing (fo/),
 // store.PrefixFollower (fw/), store.PrefixRequest (rq/),
-// store.PrefixMessage (dm/), store.PrefixConversation (dc/).
+// store.PrefixMessage (dm/), store.PrefixConversation (dc/),
+// store.PrefixSocialCounts (su/: the menu's unread messages and waiting
+// requests, kept by every write of a conversation or a contact; format 4's
+// Migration writes them for an older store).
 // Notifications are package notice's (it writes them through
 // notice.Notices); the peers' profiles are read from the directory
 // (Directory).

@@ -53,6 +53,9 @@ func (s *Service) storeMessage(txn *badger.Txn, username, peer string, m *Messag
 	c.Last, c.Snippet = m.Published, snippet(m.Content)
 	if !m.Outgoing {
 		c.Unread++
+		if err := addUnread(txn, username, 1, 0); err != nil {
+			return err
+		}
 		if err := s.notices.NotifyLink(txn, username, notice.Message, peer, "", "/messages/with?peer="+url.QueryEscape(peer)); err != nil {
 			return err
 		}
@@ -151,6 +154,9 @@ func (s *Service) ConversationWith(ctx context.Context, p *twinfed.Principal, pe
 		if conv.Unread > 0 {
 			c := *conv
 			c.Unread, c.Profile = 0, nil
+			if err := addUnread(txn, p.Username, -conv.Unread, 0); err != nil {
+				return err
+			}
 			return store.SetJSON(txn, peerKey(store.PrefixConversation, p.Username, peer), c)
 		}
 		return nil

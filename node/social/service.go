@@ -500,19 +500,10 @@ func (s *Service) Counts(ctx context.Context, p *twinfed.Principal) Counts {
 	_ = s.store.View(func(txn *badger.Txn) error {
 		// Keys only, and only the unread ones: the menu shows "99" beyond.
 		c.Notifications = s.notices.Unread(txn, p.Username)
-		// Conversations and contacts are one record per peer: their number
-		// is bounded by the member's contacts, not by their history.
-		_ = store.EachJSON(txn, store.PrefixConversation+p.Username+"/", func(cv *Conversation) error {
-			c.Messages += cv.Unread
-			return nil
-		})
-		_ = store.EachJSON(txn, store.PrefixContact+p.Username+"/", func(ct *Contact) error {
-			if ct.State == ContactPending {
-				c.Requests++
-			}
-			return nil
-		})
-		return nil
+		// One record, kept by every write of a conversation or a contact.
+		u, err := getUnread(txn, p.Username)
+		c.Messages, c.Requests = u.Messages, u.Requests
+		return err
 	})
 	return c
 }

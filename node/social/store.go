@@ -100,14 +100,32 @@ func getContact(txn *badger.Txn, username, peer string) (*Contact, error) {
 	return &c, nil
 }
 
+// putContact writes the member's contact record with c.Peer and keeps
+// their count of requests waiting.
 func putContact(txn *badger.Txn, username string, c *Contact) error {
+	old, err := storedContact(txn, username, c.Peer)
+	if err != nil {
+		return err
+	}
+	if err := addUnread(txn, username, 0, pending(c)-pending(old)); err != nil {
+		return err
+	}
 	if err := txn.Set([]byte(peerKey(store.PrefixPeer, c.Peer, username)), nil); err != nil {
 		return err
 	}
 	return store.SetJSON(txn, peerKey(store.PrefixContact, username, c.Peer), c)
 }
 
+// deleteContact deletes the member's contact record with c.Peer and its
+// request, and keeps their count of requests waiting.
 func deleteContact(txn *badger.Txn, username string, c *Contact) error {
+	old, err := storedContact(txn, username, c.Peer)
+	if err != nil {
+		return err
+	}
+	if err := addUnread(txn, username, 0, -pending(old)); err != nil {
+		return err
+	}
 	for _, k := range []string{peerKey(store.PrefixContact, username, c.Peer), reqKey(c.Outgoing, c.Request)} {
 		if err := txn.Delete([]byte(k)); err != nil {
 			return err
@@ -163,6 +181,9 @@ func (s *Service) EraseSocial(txn *badger.Txn, username string) error {
 		if err := store.DeletePrefix(txn, pre+username+"/"); err != nil {
 			return err
 		}
+	}
+	if err := txn.Delete([]byte(store.PrefixSocialCounts + username)); err != nil {
+		return err
 	}
 	return s.notices.Forget(txn, username)
 }

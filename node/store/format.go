@@ -20,7 +20,9 @@ import (
 //   - 2: KeyFormat recorded.
 //   - 3: the TwinSpace's objects (so/, si/, sl/); the old board's posts
 //     (tp/) become updates (node/twinspace.Migration).
-const FormatVersion = 3
+//   - 4: each member's unread messages and waiting contact requests kept
+//     in one record (su/; node/social.Migration).
+const FormatVersion = 4
 
 // Migration moves a store from version From to From+1. Run gets the DB
 // before anything else reads it; it must be idempotent (a crash before the
@@ -36,6 +38,7 @@ type Migration struct {
 var baseMigrations = []Migration{
 	{From: 1, Name: "record the store's format version", Run: func(*badger.DB) error { return nil }},
 	{From: 2, Name: "format 3 (the features' steps do the work)", Run: func(*badger.DB) error { return nil }},
+	{From: 3, Name: "format 4 (the features' steps do the work)", Run: func(*badger.DB) error { return nil }},
 }
 
 // ErrNewerFormat is returned by Open for a store written by a newer binary.

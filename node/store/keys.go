@@ -87,6 +87,11 @@ const (
 	PrefixMessage = "dm/"
 	// PrefixConversation: dc/<username>/<peer> → Conversation JSON. Owner: social.
 	PrefixConversation = "dc/"
+	// PrefixSocialCounts: su/<username> → the member's unread messages and
+	// contact requests waiting, JSON, kept by every write of a conversation
+	// or a contact (the menu reads one record instead of walking records
+	// each message rewrites). Owner: social.
+	PrefixSocialCounts = "su/"
 
 	// PrefixProject: pj/<project id> → twinfed.Project JSON. Owner: project.
 	PrefixProject = "pj/"
@@ -298,6 +303,7 @@ var Keys = []Key{
 	{"PrefixRequest", PrefixRequest, true, "social"},
 	{"PrefixMessage", PrefixMessage, true, "social"},
 	{"PrefixConversation", PrefixConversation, true, "social"},
+	{"PrefixSocialCounts", PrefixSocialCounts, true, "social"},
 	{"PrefixProject", PrefixProject, true, "project"},
 	{"PrefixMyProject", PrefixMyProject, true, "project"},
 	{"PrefixApproval", PrefixApproval, true, "project"},
