@@ -125,9 +125,9 @@ type Node struct {
 	served   chan error
 	shutdown sync.Once
 	close    sync.Once
-	herr     error         // of Shutdown
-	err      error         // of Close
-	halt     chan struct{} // stops the backfill loop
+	herr     error              // of Shutdown
+	err      error              // of Close
+	stop     context.CancelFunc // ends the background loops' context (Shutdown)
 	bg       sync.WaitGroup
 
 	dir       string       // the data directory (key files, for Backup)
@@ -155,7 +155,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 			return nil, fmt.Errorf("node: listen on %s: %w", o.Addr, err)
 		}
 	}
-	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1), halt: make(chan struct{}), dir: o.Dir}
+	n := &Node{ln: ln, log: o.Logger, served: make(chan error, 1), stop: func() {}, dir: o.Dir}
 	n.url = strings.TrimRight(o.BaseURL, "/")
 	if n.url == "" {
 		n.url = "http://" + ln.Addr().String()
@@ -256,25 +256,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	n.http = &http.Server{Handler: n.srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	go func() { n.served <- n.http.Serve(ln) }()
-	n.startMail(o.DigestPoll)
-	if o.Fetch != nil && o.Registry != nil {
-		every := o.BackfillEvery
-		if every <= 0 {
-			every = 6 * time.Hour
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		n.bg.Add(2)
-		go func() { defer n.bg.Done(); <-n.halt; cancel() }()
-		go func() { defer n.bg.Done(); n.svc.dir.RunBackfill(ctx, o.Fetch, every) }()
-	}
-	// The events' reminders, every minute until Shutdown.
-	n.bg.Add(1)
-	go func() {
-		defer n.bg.Done()
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() { <-n.halt; cancel() }()
-		n.svc.events.Run(ctx)
-	}()
+	n.background(n.loops(o)...)
 	o.Logger.Info("node serving", "country", sc.Country, "url", n.url, "addr", ln.Addr().String())
 	return n, nil
 }
@@ -342,7 +324,7 @@ func (n *Node) Shutdown() error {
 		if n.metrics != nil {
 			_ = n.metrics.Shutdown(ctx)
 		}
-		close(n.halt)
+		n.stop()
 		n.bg.Wait()
 	})
 	return n.herr
@@ -369,20 +351,41 @@ func (n *Node) Close() error {
 	return n.err
 }
 
-// startMail runs the mail queue's worker and the daily digests' loop
-// (every poll, on the node's clock) until Shutdown.
-func (n *Node) startMail(poll time.Duration) {
+// loops are the node's background work, each run until Shutdown: the mail
+// queue's worker, the daily digests (every Options.DigestPoll on the
+// node's clock), the events' reminders and, for a federated node, the
+// directory's backfill of other nodes' profiles (every
+// Options.BackfillEvery).
+func (n *Node) loops(o Options) []func(ctx context.Context) {
+	poll, every := o.DigestPoll, o.BackfillEvery
 	if poll <= 0 {
 		poll = time.Minute
 	}
+	if every <= 0 {
+		every = 6 * time.Hour
+	}
+	loops := []func(ctx context.Context){
+		n.svc.mailq.Run,
+		func(ctx context.Context) {
+			n.svc.notices.RunDigests(ctx, poll, func(err error) { n.log.Error("daily digests", "err", err) })
+		},
+		n.svc.events.Run,
+	}
+	if o.Fetch != nil && o.Registry != nil {
+		loops = append(loops, func(ctx context.Context) { n.svc.dir.RunBackfill(ctx, o.Fetch, every) })
+	}
+	return loops
+}
+
+// background runs each loop in its goroutine until Shutdown cancels their
+// context and waits for them.
+func (n *Node) background(loops ...func(ctx context.Context)) {
 	ctx, cancel := context.WithCancel(context.Background())
-	n.bg.Add(3)
-	go func() { defer n.bg.Done(); <-n.halt; cancel() }()
-	go func() { defer n.bg.Done(); n.svc.mailq.Run(ctx) }()
-	go func() {
-		defer n.bg.Done()
-		n.svc.notices.RunDigests(ctx, poll, func(err error) { n.log.Error("daily digests", "err", err) })
-	}()
+	n.stop = cancel
+	for _, run := range loops {
+		n.bg.Add(1)
+		go func() { defer n.bg.Done(); run(ctx) }()
+	}
 }
 
 // MailQueue returns the node's mail queue.
