@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/notice"
@@ -239,6 +240,17 @@ func TestFeed_Web(t *testing.T) {
 	b := login(t, n, "anna", "correct horse 1")
 	if code, body := b.Get("/"); code != 200 || !strings.Contains(body, "Your feed") || !strings.Contains(body, `action="/posts"`) {
 		t.Fatalf("home: %d\n%s", code, body)
+	}
+	// A project's news names the project, and its actor (the project's
+	// Group) only where the sentence starts with someone.
+	group := "http://fr.example/projects/3f2a9c"
+	if err := n.Store().Update(func(txn *badger.Txn) error {
+		return notice.New(n.Store(), nil).NotifyProject(txn, "anna", notice.ProjectApproved, group, &twinfed.Project{ID: "p-rivers", Title: "Rivers"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := b.Get("/"); !strings.Contains(body, "The TwinSpace is open for the approved project") || !strings.Contains(body, ">Rivers</a>") || strings.Contains(body, "3f2a9c") {
+		t.Fatalf("the project's news on the home feed:\n%s", body)
 	}
 	post := func(text string, file []byte) (int, string, string) {
 		var buf bytes.Buffer
