@@ -155,6 +155,12 @@ func (d *demoMain) Run(ctx context.Context) error {
 	if err := d.seedTwinSpace(ctx); err != nil {
 		return fmt.Errorf("the demo project's TwinSpace: %w", err)
 	}
+	if err := d.seedEvents(ctx); err != nil {
+		return fmt.Errorf("the demo's events: %w", err)
+	}
+	if err := d.seedWall(ctx); err != nil {
+		return fmt.Errorf("the demo's wall posts: %w", err)
+	}
 	if err := d.writeInfo(); err != nil {
 		return err
 	}

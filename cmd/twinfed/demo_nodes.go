@@ -117,9 +117,8 @@ func (d *demoMain) startNode(ctx context.Context, i int, dc demoCountry, admin *
 	return nil
 }
 
-// demoLanguages returns the UI languages of a demo node: its own, then
-// English.
-// demoLanguages: the country's language first (the default), English, then
+// demoLanguages returns the UI languages of a demo node: the country's
+// language first (the default), English, then
 // the other UI languages, so that the demo shows every one of the 36.
 func demoLanguages(dc demoCountry) []string {
 	out := []string{"en"}

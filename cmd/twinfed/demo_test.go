@@ -225,6 +225,25 @@ func TestDemo_StartsSeedsAndResumes(t *testing.T) {
 		t.Fatalf("the demo's forum: %v", err)
 	}
 
+	// After the resume, each demo event is listed once on IT (the Valencia
+	// meeting too: it is for everyone), and Giulia's feed has the post of
+	// Marco, whom she follows.
+	for _, path := range []string{"/events", "/"} {
+		_, body := again.get(path)
+		want := []string{html.EscapeString(demoWallPosts[1].Text)}
+		if path == "/events" {
+			want = nil
+			for _, de := range demoEvents {
+				want = append(want, html.EscapeString(de.In.Title))
+			}
+		}
+		for _, w := range want {
+			if n := strings.Count(body, w); n != 1 {
+				t.Fatalf("%q is on IT's %s %d times:\n%s", w, path, n, body)
+			}
+		}
+	}
+
 	// The README's tour, step by step, over HTTP.
 	walkTour(t, base, info.AdminToken)
 }
