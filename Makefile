@@ -13,7 +13,7 @@ BENCHTIME ?= 1x
 BENCH ?= .
 FUZZTIME  ?= 2000x
 
-.PHONY: all build test test-year-ahead test-race unit fuzz bench soak fmt fmt-check vet vuln demo image clean
+.PHONY: all build test test-year-ahead test-race unit fuzz bench soak fmt fmt-check vet vuln demo image clean interop
 
 all: build
 
@@ -22,7 +22,15 @@ build:
 
 # test: formatting, vet, every test (real Badger, Raft, HTTP, browser), and a
 # short run of each fuzz target.
-test: fmt-check vet unit fuzz
+test: fmt-check vet interop unit fuzz
+
+# interop installs the fediverse server the interop tests run against a
+# node (Fedify, run with Bun; both from the npm registry, pinned by
+# interop/fedify/package-lock.json), once.
+interop: interop/fedify/node_modules/.bin/bun
+interop/fedify/node_modules/.bin/bun: interop/fedify/package-lock.json
+	npm ci --prefix interop/fedify --no-audit --no-fund
+	@touch $@
 
 unit:
 	$(GO) test $(TESTFLAGS) $(PKGS)

@@ -198,6 +198,15 @@ func componentValue(r *http.Request, c, target string) (string, error) {
 	if strings.HasPrefix(c, "@") {
 		return "", fmt.Errorf("the component %q is not supported", c)
 	}
+	if c == "host" {
+		// Go keeps the Host header in r.Host (a server's request) or takes
+		// it from the URL (a client's): never in r.Header. Fedify, among
+		// others, signs it.
+		if r.Host != "" {
+			return r.Host, nil
+		}
+		return r.URL.Host, nil
+	}
 	vals := r.Header.Values(c)
 	if len(vals) == 0 {
 		return "", fmt.Errorf("the signature covers the %q header, which the request does not have", c)

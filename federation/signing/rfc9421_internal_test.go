@@ -186,3 +186,19 @@ func TestVerifyBase_RSA(t *testing.T) {
 		}
 	}
 }
+
+// TestSignatureBase_HostHeader: a signature may cover the Host header
+// (Fedify's do), which Go keeps outside r.Header: the client's request
+// takes it from its URL, the server's from r.Host.
+func TestSignatureBase_HostHeader(t *testing.T) {
+	r := rfcRequest(t)
+	base, err := signatureBase(r, []string{"host", "@authority"}, "(\"host\" \"@authority\")", "")
+	if err != nil || !strings.HasPrefix(base, "\"host\": example.com\n") {
+		t.Fatalf("the client's base: %q %v", base, err)
+	}
+	r.Host = "example.com:8443" // as a server reads the Host header
+	base, err = signatureBase(r, []string{"host"}, "(\"host\")", "")
+	if err != nil || !strings.HasPrefix(base, "\"host\": example.com:8443\n") {
+		t.Fatalf("the server's base: %q %v", base, err)
+	}
+}
