@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/nodetest"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // postFile posts one file (field "file") to path with the CSRF token of
@@ -210,5 +212,77 @@ func TestEvents_Files(t *testing.T) {
 	}
 	if code, _ := bruno.Get(get); code != 200 {
 		t.Fatalf("download after the cancellation: %d", code)
+	}
+}
+
+// TestEventFilesAPI: the archive's JSON API lists, uploads, downloads and
+// deletes with the pages' rules; a member without a place is refused.
+func TestEventFilesAPI(t *testing.T) {
+	clock := &eventClock{}
+	n := eventNode(t, clock, 1, 100)
+	ctx := context.Background()
+	org, _ := seedTeacher(t, n, "anna", "Anna")
+	brunoP, _ := seedTeacher(t, n, "bruno", "Bruno")
+	seedTeacher(t, n, "dario", "Dario")
+	bruno, brunoCSRF := apiSession(t, n.URL(), "bruno", "correct horse 1")
+	dario, darioCSRF := apiSession(t, n.URL(), "dario", "correct horse 1")
+	date, _ := cetDay(clock.Now(), 2)
+	e, err := n.Events().Create(ctx, org, event.Input{Title: "Coding club", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "10:00", Minutes: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := n.Events().Participate(ctx, brunoP, e.ID); st != twinfed.BookingConfirmed {
+		t.Fatalf("bruno: %s", st)
+	}
+	base := "/api/v1" + n.Events().Path(e.ID) + "/files"
+	upload := func(b *nodetest.Browser, csrf, name string, data []byte) (int, string) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("file", name)
+		fw.Write(data)
+		mw.Close()
+		req, _ := http.NewRequest("POST", n.URL()+base, &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("X-CSRF-Token", csrf)
+		code, resp, _ := b.Do(req)
+		return code, resp
+	}
+	if code, _ := upload(dario, darioCSRF, "x.txt", textOf(10)); code != http.StatusForbidden {
+		t.Fatalf("upload without a place: %d", code)
+	}
+	if code, resp := upload(bruno, brunoCSRF, "empty.txt", nil); code != http.StatusBadRequest || !strings.Contains(resp, "is empty") {
+		t.Fatalf("empty upload: %d %s", code, resp)
+	}
+	code, resp := upload(bruno, brunoCSRF, "notes.txt", textOf(100))
+	var f twinfed.EventFile
+	if err := json.Unmarshal([]byte(resp), &f); code != http.StatusCreated || err != nil || f.Name != "notes.txt" || f.Type != "text/plain" || f.Size != 100 {
+		t.Fatalf("upload: %d %s", code, resp)
+	}
+	var list struct {
+		Files     []twinfed.EventFile `json:"files"`
+		Used      int64               `json:"used"`
+		CanUpload bool                `json:"can_upload"`
+	}
+	if code := bruno.API("GET", base, nil, "", &list); code != 200 || len(list.Files) != 1 || list.Used != 100 || !list.CanUpload {
+		t.Fatalf("list: %d %+v", code, list)
+	}
+	var apiErr web.APIError
+	if code := dario.API("GET", base, nil, "", &apiErr); code != http.StatusForbidden {
+		t.Fatalf("list without a place: %d", code)
+	}
+	req, _ := http.NewRequest("GET", n.URL()+base+"/download?f="+url.QueryEscape(f.ID), nil)
+	code, body, h := bruno.Do(req)
+	if code != 200 || body != string(textOf(100)) || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") || h.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("download: %d %v", code, h)
+	}
+	if code := dario.API("POST", base+"/delete", map[string]string{"file": f.ID}, darioCSRF, &apiErr); code != http.StatusForbidden {
+		t.Fatalf("delete by a member without a place: %d", code)
+	}
+	var done map[string]bool
+	if code := bruno.API("POST", base+"/delete", map[string]string{"file": f.ID}, brunoCSRF, &done); code != 200 || !done["deleted"] {
+		t.Fatalf("delete: %d %v", code, done)
+	}
+	if code := bruno.API("GET", base, nil, "", &list); code != 200 || len(list.Files) != 0 {
+		t.Fatalf("after the deletion: %d %+v", code, list)
 	}
 }

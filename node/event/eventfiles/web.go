@@ -18,8 +18,9 @@ var templates embed.FS
 
 // Web is the archive's page (GET and POST /events/{id}/files), its
 // downloads (GET /events/{id}/files/get?f=<file id>[&thumb=1]), its
-// deletions (POST /events/{id}/files/delete) and, behind the signature
-// check, the files uploaded here for other nodes (GET BlobPath<hash>).
+// deletions (POST /events/{id}/files/delete), its JSON API (api.go) and,
+// behind the signature check, the files uploaded here for other nodes
+// (GET BlobPath<hash>).
 type Web struct {
 	svc    *Service
 	kit    *web.Kit
@@ -45,6 +46,7 @@ func (h *Web) Routes(k *web.Kit) error {
 	if h.signed != nil {
 		k.Handle("GET "+BlobPath+"{hash}", h.signed(http.HandlerFunc(h.toNode)))
 	}
+	h.apiRoutes(k)
 	return nil
 }
 
@@ -155,11 +157,17 @@ func (h *Web) delete(w http.ResponseWriter, r *http.Request) {
 // download sends a file as an attachment (its thumbnail inline), with
 // its type found from the content and nosniff.
 func (h *Web) download(w http.ResponseWriter, r *http.Request) {
+	h.send(w, r, func(err error) { h.kit.ErrorPage(w, r, err) })
+}
+
+// send sends the file the query names (f, and thumb for its
+// thumbnail), or fails with fail.
+func (h *Web) send(w http.ResponseWriter, r *http.Request, fail func(error)) {
 	id := h.svc.events.EventID(r.PathValue("id"))
 	thumb := r.URL.Query().Get("thumb") != ""
 	rc, info, f, err := h.svc.Open(r.Context(), web.State(r).Principal, id, r.URL.Query().Get("f"), thumb)
 	if err != nil {
-		h.kit.ErrorPage(w, r, err)
+		fail(err)
 		return
 	}
 	defer rc.Close()
