@@ -116,7 +116,7 @@ func TestEvents_Files(t *testing.T) {
 		if _, page := b.Get(path); strings.Contains(page, files) {
 			t.Fatal("the archive's link is offered to a member without a confirmed place")
 		}
-		if code, _ := b.Get(files); code != http.StatusForbidden {
+		if code, page := b.Get(files); code != http.StatusForbidden || !strings.Contains(page, "Only the organiser and the confirmed participants use the event&#39;s files.") {
 			t.Fatalf("archive for a member without a place: %d", code)
 		}
 		if code, page := b.Get(get); code != http.StatusForbidden || strings.Contains(page, string(pic[:8])) {

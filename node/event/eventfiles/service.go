@@ -113,7 +113,10 @@ func (s *Service) allowed(txn *badger.Txn, id, actor string, write bool) (*twinf
 		return nil, err
 	}
 	err = twinfed.CanUseEventTools(e, actor, s.events.Confirmed(txn, e, actor))
-	if err != nil && (write || twinfed.ErrorCode(err) != twinfed.EINVALID) {
+	switch {
+	case twinfed.ErrorCode(err) == twinfed.EFORBIDDEN:
+		return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "Only the organiser and the confirmed participants use the event's files.")
+	case err != nil && write:
 		return nil, err
 	}
 	return e, nil
