@@ -44,4 +44,7 @@ type Note struct {
 	Published time.Time `json:"published"`
 	// Images are a wall post's images (ActivityStreams attachments).
 	Images []PostImage `json:"images,omitempty"`
+	// File is the record of a file of an event's archive that the note
+	// carries (node/event/eventfiles).
+	File *EventFile `json:"file,omitempty"`
 }

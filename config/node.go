@@ -80,12 +80,17 @@ type Events struct {
 	MeetingURL string `toml:"meeting_url"`
 	// Secret signs join links for services that check them.
 	Secret string `toml:"meeting_secret"`
+	// FileMaxMB is the largest file of an event's archive (20 MB by
+	// default); FilesQuotaMB the room of one event's files together (200
+	// MB by default).
+	FileMaxMB    int64 `toml:"file_max_mb"`
+	FilesQuotaMB int64 `toml:"files_quota_mb"`
 }
 
 // DefaultEvents returns four meeting rooms, 100 places and a Jitsi Meet
 // room per event.
 func DefaultEvents() Events {
-	return Events{Rooms: 4, MaxParticipants: 100, MeetingURL: "https://meet.jit.si/twinfed-{room}"}
+	return Events{Rooms: 4, MaxParticipants: 100, MeetingURL: "https://meet.jit.si/twinfed-{room}", FileMaxMB: 20, FilesQuotaMB: 200}
 }
 
 func (e Events) validate(p *Problems, key string) {
@@ -105,6 +110,12 @@ func (e Events) validate(p *Problems, key string) {
 	}
 	if e.Secret != "" && len(e.Secret) < 16 {
 		p.Addf(key+".meeting_secret", "is too short; use at least 16 random characters")
+	}
+	if e.FileMaxMB < 1 || e.FileMaxMB > 4096 {
+		p.Addf(key+".file_max_mb", "%d MB is out of bounds for an event's file; use 1 to 4096 (20 by default)", e.FileMaxMB)
+	}
+	if e.FilesQuotaMB < e.FileMaxMB || e.FilesQuotaMB > 1<<20 {
+		p.Addf(key+".files_quota_mb", "%d MB is out of bounds for an event's files; use file_max_mb (%d) to 1048576 (200 by default)", e.FilesQuotaMB, e.FileMaxMB)
 	}
 }
 

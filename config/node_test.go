@@ -78,6 +78,8 @@ func TestNode_Validate(t *testing.T) {
 			c.BaseURL = "https://it.twinfed.example"
 			c.TLS.ACMEDomains = []string{"www.twinfed.example"}
 		}, `does not include base_url's host "it.twinfed.example"`},
+		{"no event file size", func(c *Node) { c.Events.FileMaxMB = 0 }, "events.file_max_mb: 0 MB is out of bounds for an event's file; use 1 to 4096"},
+		{"event quota under a file", func(c *Node) { c.Events.FilesQuotaMB = 10 }, "events.files_quota_mb: 10 MB is out of bounds for an event's files; use file_max_mb (20) to 1048576"},
 		{"no materials dir", func(c *Node) { c.Materials.Dir = "" }, "materials.dir: is empty"},
 		{"no file size", func(c *Node) { c.Materials.MaxFileMB = 0 }, "materials.max_file_mb: 0 MB is out of bounds; use 1 to 10240"},
 		{"quota under a file", func(c *Node) { c.Materials.TwinSpaceQuotaMB = 50 }, "materials.twinspace_quota_mb: 50 MB is less than max_file_mb (100 MB)"},

@@ -36,6 +36,9 @@ const (
 	propTraining = "twinfed:training"
 	// propSpace carries the whole TwinSpace object on its Note.
 	propSpace = "twinfed:spaceObject"
+	// propFile carries the record of a file of an event's archive on its
+	// Note (node/event/eventfiles).
+	propFile = "twinfed:eventFile"
 	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
 	// go-fed vocabulary does not know.
 	propEndpoints = "endpoints"
@@ -540,6 +543,9 @@ func noteFromDomain(n *twinfed.Note) (vocab.ActivityStreamsNote, error) {
 		}
 		note.SetActivityStreamsAttachment(ap)
 	}
+	if n.File != nil {
+		note.GetUnknownProperties()[propFile] = n.File
+	}
 	return note, nil
 }
 
@@ -580,6 +586,12 @@ func noteToDomain(note vocab.ActivityStreamsNote) (*twinfed.Note, error) {
 			if im.URL != "" {
 				n.Images = append(n.Images, im)
 			}
+		}
+	}
+	if v := note.GetUnknownProperties()[propFile]; v != nil {
+		n.File = new(twinfed.EventFile)
+		if err := remarshal(v, n.File); err != nil || n.File.ID != n.ID {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "the Note %s carries a malformed %s", n.ID, propFile)
 		}
 	}
 	return n, nil

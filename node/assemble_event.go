@@ -4,6 +4,7 @@ import (
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventapi"
+	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
@@ -29,9 +30,20 @@ func newEvents(s *Service, o Options) error {
 	}
 	ev.SetProjects(s.projects)
 	s.events = ev
-	s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.now)
+	if s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.now); err != nil {
+		return err
+	}
+	var reg eventfiles.Registry
+	if s.registry != nil {
+		reg = s.registry
+	}
+	s.eventFiles, err = eventfiles.New(s.cfg.BaseURL, s.cfg.EventFiles, eventfiles.Deps{Events: ev, Store: s.store, Acts: s.acts,
+		Blobs: s.twinspaces.Materials.Blobs(), Fetch: eventfiles.Fetcher(o.FetchFile), Registry: reg, Logger: s.log, Now: s.now})
 	return err
 }
+
+// EventFiles returns the node's events' file archives.
+func (n *Node) EventFiles() *eventfiles.Service { return n.svc.eventFiles }
 
 // EventForum returns the node's events' forums.
 func (n *Node) EventForum() *eventforum.Service { return n.svc.eventForum }
@@ -40,6 +52,7 @@ func (n *Node) EventForum() *eventforum.Service { return n.svc.eventForum }
 func (n *Node) Events() *event.Service { return n.svc.events }
 
 // eventRoutes registers the events' pages, their JSON API, their forums,
+// their file archives,
 // and their photos for other nodes behind the signature check.
 func (s *Server) eventRoutes(k *web.Kit) error {
 	if s.svc.events == nil {
@@ -49,5 +62,8 @@ func (s *Server) eventRoutes(k *web.Kit) error {
 		return err
 	}
 	eventapi.New(s.svc.events).Routes(k)
-	return eventforum.NewWeb(s.svc.eventForum).Routes(k)
+	if err := eventforum.NewWeb(s.svc.eventForum).Routes(k); err != nil {
+		return err
+	}
+	return eventfiles.NewWeb(s.svc.eventFiles, s.cfg.Signed).Routes(k)
 }

@@ -39,6 +39,7 @@
 //	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders, editing, photos
 //	node/event/eventapi   the events' JSON API (/api/v1/events…)
 //	node/event/eventforum the forum of an event: its organiser and confirmed participants, across nodes
+//	node/event/eventfiles the file archive of an event: files kept on the uploader's node, records through the home node
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal
 //	node/twinspace/diary  the TwinSpace's public project diary: posts, the Atom feed, the diary's fediverse actor's pages
 //	node/twinspace/workspace  the TwinSpace and its tools assembled: built together, routes registered together
@@ -84,6 +85,9 @@
 //     the event's home node for every booking, Join → Accept/Reject),
 //     twinfed.EventSlots and twinfed.FreeRoom (the meeting rooms), in
 //     event.go at the root; node/event applies them (docs/events.md).
+//     The event's tools: twinfed.CanUseEventTools (event.go),
+//     twinfed.CanDeleteEventFile and twinfed.CheckEventFile
+//     (eventfile.go), asked by node/event/eventforum and eventfiles.
 //   - Professional development: twinfed.ValidateTraining,
 //     twinfed.CanPublishTraining, twinfed.CanApply, twinfed.DecideApplication
 //     (only the applicant's own agency; the places per country),

@@ -9,6 +9,7 @@ import (
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
@@ -58,6 +59,7 @@ const (
 	kindBooking       objectKind = "booking"       // a booking of an event: Join, Leave, and the home node's answer
 	kindTraining      objectKind = "training"      // an agency's training offer (Training), embedded
 	kindEventPost     objectKind = "event-post"    // a message of an event's forum (node/event/eventforum)
+	kindEventFile     objectKind = "event-file"    // a file of an event's archive (node/event/eventfiles)
 )
 
 // inboxRoute is an activity type and the kind of object it acts on.
@@ -121,6 +123,9 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityReject, kindBooking}:     toEvents((*event.Service).ApplyAnswer),
 	{twinfed.ActivityCreate, kindEventPost}:   toEventForum((*eventforum.Service).ApplyCreate),
 	{twinfed.ActivityAnnounce, kindEventPost}: toEventForum((*eventforum.Service).ApplyAnnounce),
+	{twinfed.ActivityCreate, kindEventFile}:   toEventFiles((*eventfiles.Service).ApplyCreate),
+	{twinfed.ActivityAnnounce, kindEventFile}: toEventFiles((*eventfiles.Service).ApplyAnnounce),
+	{twinfed.ActivityDelete, kindEventFile}:   toEventFiles((*eventfiles.Service).ApplyDelete),
 	// Professional development (package training).
 	{twinfed.ActivityCreate, kindTraining}: applyTraining,
 	{twinfed.ActivityUpdate, kindTraining}: applyTraining,
@@ -128,6 +133,9 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 
 // toEventForum routes to a handler of eventforum.Service.
 var toEventForum = via(func(s *Service) *eventforum.Service { return s.eventForum })
+
+// toEventFiles routes to a handler of eventfiles.Service.
+var toEventFiles = via(func(s *Service) *eventfiles.Service { return s.eventFiles })
 
 // toEvents routes to a handler of event.Service.
 var toEvents = via(func(s *Service) *event.Service { return s.events })
@@ -206,6 +214,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		if a.Note == nil {
 			return ""
 		}
+		if s.eventFiles.IsFile(txn, a.Note) {
+			return kindEventFile
+		}
 		if s.eventForum.IsPost(txn, a.Note) {
 			return kindEventPost
 		}
@@ -219,6 +230,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 	case twinfed.ActivityLike:
 		return kindWallPost
 	case twinfed.ActivityAnnounce:
+		if s.eventFiles.IsFile(txn, a.Note) {
+			return kindEventFile
+		}
 		if s.eventForum.IsPost(txn, a.Note) {
 			return kindEventPost
 		}
@@ -244,6 +258,8 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 			return kindProject
 		case a.Object == a.Actor:
 			return kindActor
+		case a.Target != "" && s.eventFiles.Has(txn, a.Object):
+			return kindEventFile
 		case a.Target != "" && s.feed.Has(txn, a.Target): // a reply's deletion: the post is the target
 			return kindWallReply
 		case s.feed.Has(txn, a.Object):

@@ -14,6 +14,7 @@ import (
 	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
@@ -56,6 +57,9 @@ type Config struct {
 	// Events are the events' meeting rooms and places (see event.Config;
 	// BaseURL and Country are filled by the node).
 	Events event.Config
+	// EventFiles bounds the events' file archives (eventfiles.Config; zero
+	// values: its defaults).
+	EventFiles eventfiles.Config
 	// Embeds are the services a TwinSpace page may embed ([twinspace]
 	// embeds; see pagehtml.Embeds). Nil: config.DefaultEmbeds; empty:
 	// none.
@@ -109,6 +113,7 @@ type Service struct {
 	events     *event.Service        // events (assemble_event.go; built by Node.Open)
 	training   *training.Service     // professional development (assemble_training.go; built by Node.Open)
 	eventForum *eventforum.Service   // the events' forums (assemble_event.go)
+	eventFiles *eventfiles.Service   // the events' file archives (assemble_event.go)
 
 	registrations prometheus.Counter     // the registration's submissions
 	validations   *prometheus.CounterVec // the agency's decisions and the labels recorded

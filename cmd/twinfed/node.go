@@ -43,6 +43,7 @@ import (
 	"github.com/twinfed/twinfed/node/blob"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/outbox"
 	"github.com/twinfed/twinfed/node/project"
@@ -159,6 +160,7 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			HashConcurrency: cfg.Limits.HashConcurrency, HashQueue: cfg.Limits.HashQueue, HashWait: cfg.Limits.HashWait,
 			MailsPerAddress: cfg.Limits.MailsPerAddress,
 			Events:          event.Config{Rooms: cfg.Events.Rooms, Capacity: cfg.Events.MaxParticipants, MeetingURL: cfg.Events.MeetingURL, Secret: cfg.Events.Secret},
+			EventFiles:      eventfiles.Config{MaxFileBytes: cfg.Events.FileMaxMB << 20, QuotaBytes: cfg.Events.FilesQuotaMB << 20},
 			Embeds:          cfg.TwinSpace.Embeds,
 		},
 		Server: node.ServerConfig{Languages: langs, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,

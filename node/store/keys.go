@@ -215,6 +215,16 @@ const (
 	// nodes of its confirmed participants). Owner: event (its forum,
 	// node/event/eventforum).
 	PrefixEventPost = "et/"
+	// PrefixEventFile: ea/r/<event id>/<published, RFC 3339 UTC>/<file id>
+	// → twinfed.EventFile JSON (an event's archive, on its home node and
+	// on the nodes of its confirmed participants), ea/h/<sha256 hex>
+	// <file id> → "" (the blobs the records name: the blob store's
+	// collectors keep them), ea/i/<file id> → its record's key,
+	// ea/x/<file id> → "" (a deleted file: it
+	// does not come back), ea/f/<host>/<sha256 hex> → "" (a file the
+	// uploader's node at host gave this node). Owner: event (its archive,
+	// node/event/eventfiles).
+	PrefixEventFile = "ea/"
 
 	// PrefixTraining: pd/<training id> → twinfed.Training JSON (every
 	// agency's training offers). Owner: training.
@@ -341,6 +351,7 @@ var Keys = []Key{
 	{"PrefixMyTraining", PrefixMyTraining, true, "training"},
 	{"PrefixEventPhoto", PrefixEventPhoto, true, "event"},
 	{"PrefixEventPost", PrefixEventPost, true, "event"},
+	{"PrefixEventFile", PrefixEventFile, true, "event"},
 	{"PrefixNotice", PrefixNotice, true, "notice"},
 	{"PrefixUnread", PrefixUnread, true, "notice"},
 	{"KeyUnreadIndexed", KeyUnreadIndexed, false, "notice"},

@@ -249,7 +249,8 @@ func (s *Service) collect(hashes ...string) {
 		var named bool
 		err := s.spaces.Store().View(func(txn *badger.Txn) error {
 			// An event's photo may be the same file (node/event).
-			named = store.CountPrefix(txn, store.PrefixMaterialHash+h+" ") > 0 || store.CountPrefix(txn, store.PrefixEventPhoto+h+" ") > 0
+			named = store.CountPrefix(txn, store.PrefixMaterialHash+h+" ") > 0 || store.CountPrefix(txn, store.PrefixEventPhoto+h+" ") > 0 ||
+				store.CountPrefix(txn, store.PrefixEventFile+"h/"+h+" ") > 0 // an event's file (node/event/eventfiles)
 			return nil
 		})
 		if err != nil || named { // a store that cannot answer (closing) deletes nothing
