@@ -38,7 +38,7 @@ func newEvents(s *Service, o Options) error {
 		reg = s.registry
 	}
 	s.eventFiles, err = eventfiles.New(s.cfg.BaseURL, s.cfg.EventFiles, eventfiles.Deps{Events: ev, Store: s.store, Acts: s.acts,
-		Blobs: s.twinspaces.Materials.Blobs(), Fetch: eventfiles.Fetcher(o.FetchFile), Registry: reg, Logger: s.log, Now: s.now})
+		Blobs: s.twinspaces.Materials.Blobs(), Fetch: eventfiles.Fetcher(o.FetchFile), Registry: reg, Profiles: s.dir, Logger: s.log, Now: s.now})
 	return err
 }
 

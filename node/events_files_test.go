@@ -110,6 +110,10 @@ func TestEvents_Files(t *testing.T) {
 		t.Fatalf("record: %+v", f)
 	}
 	get := files + "/get?f=" + url.QueryEscape(f.ID)
+	// The uploader is named as the directory knows him, not by address.
+	if _, page := bruno.Get(files); !strings.Contains(page, ">Bruno ") || strings.Contains(page, ">bruno@") {
+		t.Fatalf("the uploader's name on the archive:\n%s", page)
+	}
 
 	// Not booked, or only waiting: no link, no list, no download, no upload.
 	for _, b := range []*nodetest.Browser{dario, carla} {

@@ -40,6 +40,12 @@ type Registry interface {
 	CountryByHost(ctx context.Context, host string) (*twinfed.Country, error)
 }
 
+// Profiles is the directory's public profiles, by actor URL (nil when it
+// holds none).
+type Profiles interface {
+	Get(txn *badger.Txn, actor string) *twinfed.Profile
+}
+
 // Deps are the archive's collaborators.
 type Deps struct {
 	Events   *event.Service
@@ -48,6 +54,9 @@ type Deps struct {
 	Blobs    blob.Store // nil: no files
 	Fetch    Fetcher    // nil: other nodes' files cannot be fetched
 	Registry Registry   // nil: files are given only to the event's home node
+	// Profiles names the uploaders (the federated directory); nil: they
+	// are shown by their address.
+	Profiles Profiles
 	Logger   *slog.Logger
 	Now      func() time.Time // nil: time.Now
 }
@@ -62,6 +71,7 @@ type Service struct {
 	blobs  blob.Store
 	fetch  Fetcher
 	reg    Registry
+	profs  Profiles
 	log    *slog.Logger
 	base   string
 	now    func() time.Time
@@ -91,7 +101,7 @@ func New(base string, cfg Config, d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, events: d.Events, store: d.Store, acts: d.Acts, blobs: d.Blobs, fetch: d.Fetch, reg: d.Registry,
+	return &Service{cfg: cfg, events: d.Events, store: d.Store, acts: d.Acts, blobs: d.Blobs, fetch: d.Fetch, reg: d.Registry, profs: d.Profiles,
 		log: d.Logger, base: strings.TrimRight(base, "/"), now: d.Now, pending: map[string]int64{}}, nil
 }
 
@@ -481,4 +491,24 @@ func (s *Service) Delete(ctx context.Context, p *twinfed.Principal, id, file str
 		s.acts.Notify()
 	}
 	return err
+}
+
+// profiles returns the directory's profiles of the actors (missing ones
+// absent), for the names of a page.
+func (s *Service) profiles(actors []string) map[string]*twinfed.Profile {
+	out := map[string]*twinfed.Profile{}
+	if s.profs == nil {
+		return out
+	}
+	_ = s.store.View(func(txn *badger.Txn) error {
+		for _, a := range actors {
+			if _, ok := out[a]; !ok {
+				if p := s.profs.Get(txn, a); p != nil {
+					out[a] = p
+				}
+			}
+		}
+		return nil
+	})
+	return out
 }

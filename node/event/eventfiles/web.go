@@ -53,8 +53,9 @@ func (h *Web) Routes(k *web.Kit) error {
 // row is a file as the page shows it.
 type row struct {
 	twinfed.EventFile
-	Size      string // in the reader's language
-	Label     string // the format's name: PDF, PNG…
+	Size      string           // in the reader's language
+	Label     string           // the format's name: PDF, PNG…
+	Profile   *twinfed.Profile // the uploader's, from the directory (nil: shown by address)
 	CanDelete bool
 }
 
@@ -97,9 +98,14 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, ferr error) {
 	p.Nav = "events"
 	me := actorOf(h.svc.base, st.Principal)
 	d := pageData{Event: l.Event, Path: ev.Path(id), Used: size(p, l.Used), Quota: size(p, l.Quota), MaxFile: size(p, h.svc.cfg.MaxFileBytes)}
+	var uploaders []string
+	for _, f := range l.Files {
+		uploaders = append(uploaders, f.Uploader)
+	}
+	profiles := h.svc.profiles(uploaders)
 	for _, f := range l.Files {
 		t, _ := blob.TypeOf(f.Type)
-		d.Files = append(d.Files, row{EventFile: f, Size: size(p, f.Size), Label: t.Label, CanDelete: twinfed.CanDeleteEventFile(l.Event, &f, me) == nil})
+		d.Files = append(d.Files, row{EventFile: f, Size: size(p, f.Size), Label: t.Label, Profile: profiles[f.Uploader], CanDelete: twinfed.CanDeleteEventFile(l.Event, &f, me) == nil})
 	}
 	p.Data = d
 	if ferr != nil {
