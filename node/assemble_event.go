@@ -29,7 +29,7 @@ func newEvents(s *Service, o Options) error {
 	}
 	ev.SetProjects(s.projects)
 	s.events = ev
-	s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.now)
+	s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.log, s.now)
 	return err
 }
 
@@ -49,5 +49,5 @@ func (s *Server) eventRoutes(k *web.Kit) error {
 		return err
 	}
 	eventapi.New(s.svc.events).Routes(k)
-	return eventforum.NewWeb(s.svc.eventForum).Routes(k)
+	return eventforum.NewWeb(s.svc.eventForum).Signed(s.cfg.Signed).Routes(k)
 }

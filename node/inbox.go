@@ -117,13 +117,24 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityDelete, kindEvent}:       toEvents((*event.Service).ApplyEvent),
 	{twinfed.ActivityJoin, kindBooking}:       toEvents((*event.Service).ApplyJoin),
 	{twinfed.ActivityLeave, kindBooking}:      toEvents((*event.Service).ApplyLeave),
-	{twinfed.ActivityAccept, kindBooking}:     toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityAccept, kindBooking}:     applyBookingAnswer,
 	{twinfed.ActivityReject, kindBooking}:     toEvents((*event.Service).ApplyAnswer),
 	{twinfed.ActivityCreate, kindEventPost}:   toEventForum((*eventforum.Service).ApplyCreate),
 	{twinfed.ActivityAnnounce, kindEventPost}: toEventForum((*eventforum.Service).ApplyAnnounce),
+	{twinfed.ActivityUpdate, kindEventPost}:   toEventForum((*eventforum.Service).ApplyChange),
+	{twinfed.ActivityDelete, kindEventPost}:   toEventForum((*eventforum.Service).ApplyChange),
 	// Professional development (package training).
 	{twinfed.ActivityCreate, kindTraining}: applyTraining,
 	{twinfed.ActivityUpdate, kindTraining}: applyTraining,
+}
+
+// applyBookingAnswer takes the home node's answer to a booking; a member
+// of this node confirmed catches up on the event's forum.
+func applyBookingAnswer(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	if err := s.events.ApplyAnswer(ctx, txn, a); err != nil {
+		return err
+	}
+	return s.eventForum.OnAnswer(txn, a)
 }
 
 // toEventForum routes to a handler of eventforum.Service.
@@ -227,6 +238,8 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 	case twinfed.ActivityUpdate:
 		switch {
+		case s.eventForum.IsPost(txn, a.Note):
+			return kindEventPost
 		case feed.IsWallPost(a.Note):
 			return kindWallPost
 		case a.Event != nil:
@@ -238,6 +251,8 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 	case twinfed.ActivityDelete:
 		switch {
+		case s.eventForum.IsPost(txn, a.Note):
+			return kindEventPost
 		case a.Event != nil: // a cancelled event
 			return kindEvent
 		case a.Project != nil:

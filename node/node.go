@@ -263,9 +263,10 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 			every = 6 * time.Hour
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		n.bg.Add(2)
+		n.bg.Add(3)
 		go func() { defer n.bg.Done(); <-n.halt; cancel() }()
 		go func() { defer n.bg.Done(); n.svc.dir.RunBackfill(ctx, o.Fetch, every) }()
+		go func() { defer n.bg.Done(); n.svc.eventForum.Run(ctx, o.Fetch, every) }()
 	}
 	// The events' reminders, every minute until Shutdown.
 	n.bg.Add(1)

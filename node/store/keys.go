@@ -207,8 +207,10 @@ const (
 	PrefixEventPhoto = "ep/"
 	// PrefixEventPost: et/<event id>/<published, RFC 3339 UTC>/<post id> →
 	// eventforum.Post JSON (an event's forum, on its home node and on the
-	// nodes of its confirmed participants). Owner: event (its forum,
-	// node/event/eventforum).
+	// nodes of its confirmed participants; a deleted message stays as a
+	// tombstone); on a participant's node, et/c/<event id> → the home
+	// node's time of the last catch-up, et/d/<event id> → "" (a catch-up
+	// due). Owner: event (its forum, node/event/eventforum).
 	PrefixEventPost = "et/"
 
 	// PrefixTraining: pd/<training id> → twinfed.Training JSON (every
