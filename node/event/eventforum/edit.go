@@ -63,7 +63,7 @@ func (s *Service) after(old *Post) time.Time {
 	if t := s.clock(); t.After(old.version()) {
 		return t
 	}
-	return old.version().Add(time.Second)
+	return old.version().Truncate(time.Second).Add(time.Second)
 }
 
 // change applies to message postID of event id the change do makes of it

@@ -3,6 +3,7 @@ package eventforum
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -140,7 +141,9 @@ func (s *Service) Write(ctx context.Context, p *twinfed.Principal, id, text stri
 		if err != nil {
 			return err
 		}
-		post = &Post{ID: s.base + "/event-posts/" + store.NewID(), Event: e.ID, Author: me, Text: text, Published: s.clock()}
+		// The id begins with the time in nanoseconds: messages of one
+		// second keep their order, in the keys, on every node.
+		post = &Post{ID: fmt.Sprintf("%s/event-posts/%016x%s", s.base, s.now().UnixNano(), store.NewID()[:8]), Event: e.ID, Author: me, Text: text, Published: s.clock()}
 		if err := put(txn, post); err != nil {
 			return err
 		}
