@@ -65,7 +65,9 @@ type pageData struct {
 func (d pageData) Mine(p Post) bool { return p.Author == d.Me }
 
 // EditPath is the edit page of p.
-func (d pageData) EditPath(p Post) string { return d.Path + "/forum/edit?post=" + url.QueryEscape(p.ID) }
+func (d pageData) EditPath(p Post) string {
+	return d.Path + "/forum/edit?post=" + url.QueryEscape(p.ID)
+}
 
 // CanDelete reports whether the reader may delete p: its author or the
 // event's organiser, in an event not cancelled.
@@ -148,7 +150,6 @@ func (h *Web) remove(w http.ResponseWriter, r *http.Request) {
 	err := h.svc.Delete(r.Context(), web.State(r).Principal, h.svc.events.EventID(r.PathValue("id")), r.PostForm.Get("post"))
 	h.done(w, r, "", err, "event_post_deleted")
 }
-
 
 // catchUp serves an event's forum to the node of a participant (signed
 // GETs only): ?event, since (RFC 3339), after, limit.
