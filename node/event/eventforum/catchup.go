@@ -45,10 +45,14 @@ type CatchUpPage struct {
 
 // Served returns, on the event's home node, up to limit messages of the
 // forum of event id changed at or after since, after the cursor after,
-// for the node at host, which must host a confirmed participant.
+// (200 when 0, at most 500) for the node at host, which must host a
+// confirmed participant.
 // Errors: ENOTFOUND (no such event of this node), EFORBIDDEN.
 func (s *Service) Served(ctx context.Context, host, id string, since time.Time, after string, limit int) (*CatchUpPage, error) {
-	limit = min(max(limit, 1), 500)
+	if limit <= 0 {
+		limit = 200
+	}
+	limit = min(limit, 500)
 	out := &CatchUpPage{AsOf: s.clock()}
 	err := s.store.View(func(txn *badger.Txn) error {
 		e, err := s.events.Event(txn, id)

@@ -132,6 +132,3 @@ func (s *Service) ListPage(ctx context.Context, p *twinfed.Principal, id, after 
 	})
 	return out, err
 }
-
-// cursor is where a post is in its forum's keys: a page's cursor.
-func cursor(p *Post) string { return p.Published.Format(time.RFC3339Nano) + "/" + p.ID }

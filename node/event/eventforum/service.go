@@ -172,8 +172,13 @@ func checkText(text string) (string, error) {
 // clock is the node's time to the second, as times travel.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 
-func postKey(p *Post) string {
-	return store.PrefixEventPost + p.Event + "/" + p.Published.Format(time.RFC3339Nano) + "/" + p.ID
+func postKey(p *Post) string { return store.PrefixEventPost + p.Event + "/" + cursor(p) }
+
+// cursor is where a post is in its forum's keys (a page's cursor): by
+// its time, then by the last part of its id (which begins with its time
+// in nanoseconds), whichever node it comes from.
+func cursor(p *Post) string {
+	return p.Published.Format(time.RFC3339Nano) + "/" + p.ID[strings.LastIndexByte(p.ID, '/')+1:] + "/" + p.ID
 }
 
 func put(txn *badger.Txn, p *Post) error { return store.SetJSON(txn, postKey(p), p) }
