@@ -43,9 +43,9 @@ type CatchUpPage struct {
 	AsOf  time.Time `json:"as_of"`          // the home node's time
 }
 
-// Served returns, on the event's home node, up to limit messages of the
-// forum of event id changed at or after since, after the cursor after,
-// (200 when 0, at most 500) for the node at host, which must host a
+// Served returns, on the event's home node, up to limit messages (200
+// when 0, at most 500) of the forum of event id changed at or after
+// since, after the cursor after, for the node at host, which must host a
 // confirmed participant.
 // Errors: ENOTFOUND (no such event of this node), EFORBIDDEN.
 func (s *Service) Served(ctx context.Context, host, id string, since time.Time, after string, limit int) (*CatchUpPage, error) {
