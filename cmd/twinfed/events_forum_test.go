@@ -112,8 +112,8 @@ func TestFederation_EventForumChanges(t *testing.T) {
 	sees(it, "marco", e, want)
 	sees(fr, "marie", e, want)
 	sees(es, "ana", e, want)
-	luca := fr.login(t, "marie")
-	if page := luca.page(fr.Node().Events().Path(e.ID) + "/forum"); !strings.Contains(page, "(modifié)") {
+	marie := fr.login(t, "marie")
+	if page := marie.page(fr.Node().Events().Path(e.ID) + "/forum"); !strings.Contains(page, "(modifié)") {
 		t.Fatalf("FR's page does not mark the edit:\n%s", page)
 	}
 
