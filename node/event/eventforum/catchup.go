@@ -179,8 +179,13 @@ func (s *Service) wake() {
 	}
 }
 
+// staleAfter is how long after its start an event's forum is still
+// caught up periodically: later, only a confirmation does.
+const staleAfter = 30 * 24 * time.Hour
+
 // dueAll marks a catch-up due for every event of another node in which a
-// member of this node holds a confirmed place.
+// member of this node holds a confirmed place, not cancelled and started
+// at most staleAfter ago.
 func (s *Service) dueAll() error {
 	return s.store.Update(func(txn *badger.Txn) error {
 		seen := map[string]bool{}
@@ -193,7 +198,7 @@ func (s *Service) dueAll() error {
 			if st, _, _ := store.GetString(txn, store.PrefixMyEvent+k); twinfed.BookingState(st) != twinfed.BookingConfirmed {
 				continue
 			}
-			if e, err := s.events.Event(txn, id); err != nil || e.Cancelled {
+			if e, err := s.events.Event(txn, id); err != nil || e.Cancelled || e.Start.Add(staleAfter).Before(s.now()) {
 				continue
 			}
 			seen[id] = true
