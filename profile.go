@@ -34,7 +34,8 @@ type Available struct {
 
 // Note is a direct message between two members (To: the recipient), a
 // wall post (To: the author's followers collection, FollowersURL) or a
-// reply to one (InReplyTo: the post).
+// reply to one (InReplyTo: the post), or a message of an event's forum
+// (To and InReplyTo: the event).
 type Note struct {
 	ID        string    `json:"id"` // URL under the sender's node
 	From      string    `json:"from"`
@@ -42,6 +43,10 @@ type Note struct {
 	Content   string    `json:"content"` // sanitised HTML
 	InReplyTo string    `json:"in_reply_to,omitempty"`
 	Published time.Time `json:"published"`
+	// Updated is when the note was last changed (edited, or deleted: an
+	// event forum's message is then announced with no content); zero
+	// when it never was (ActivityStreams updated).
+	Updated time.Time `json:"updated,omitzero"`
 	// Images are a wall post's images (ActivityStreams attachments).
 	Images []PostImage `json:"images,omitempty"`
 	// File is the record of a file of an event's archive that the note

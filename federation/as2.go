@@ -525,6 +525,11 @@ func noteFromDomain(n *twinfed.Note) (vocab.ActivityStreamsNote, error) {
 		p.Set(n.Published.UTC())
 		note.SetActivityStreamsPublished(p)
 	}
+	if !n.Updated.IsZero() {
+		up := streams.NewActivityStreamsUpdatedProperty()
+		up.Set(n.Updated.UTC())
+		note.SetActivityStreamsUpdated(up)
+	}
 	if len(n.Images) > 0 {
 		ap := streams.NewActivityStreamsAttachmentProperty()
 		for _, im := range n.Images {
@@ -569,6 +574,9 @@ func noteToDomain(note vocab.ActivityStreamsNote) (*twinfed.Note, error) {
 	}
 	if p := note.GetActivityStreamsPublished(); p != nil && p.IsXMLSchemaDateTime() {
 		n.Published = p.Get().UTC()
+	}
+	if up := note.GetActivityStreamsUpdated(); up != nil && up.IsXMLSchemaDateTime() {
+		n.Updated = up.Get().UTC()
 	}
 	if ap := note.GetActivityStreamsAttachment(); ap != nil {
 		for it := ap.Begin(); it != ap.End(); it = it.Next() {

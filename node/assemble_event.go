@@ -30,7 +30,7 @@ func newEvents(s *Service, o Options) error {
 	}
 	ev.SetProjects(s.projects)
 	s.events = ev
-	if s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.now); err != nil {
+	if s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.log, s.now); err != nil {
 		return err
 	}
 	var reg eventfiles.Registry
@@ -62,7 +62,7 @@ func (s *Server) eventRoutes(k *web.Kit) error {
 		return err
 	}
 	eventapi.New(s.svc.events).Routes(k)
-	if err := eventforum.NewWeb(s.svc.eventForum).Routes(k); err != nil {
+	if err := eventforum.NewWeb(s.svc.eventForum).Signed(s.cfg.Signed).Routes(k); err != nil {
 		return err
 	}
 	return eventfiles.NewWeb(s.svc.eventFiles, s.cfg.Signed).Routes(k)

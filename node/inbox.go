@@ -119,16 +119,27 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityDelete, kindEvent}:       toEvents((*event.Service).ApplyEvent),
 	{twinfed.ActivityJoin, kindBooking}:       toEvents((*event.Service).ApplyJoin),
 	{twinfed.ActivityLeave, kindBooking}:      toEvents((*event.Service).ApplyLeave),
-	{twinfed.ActivityAccept, kindBooking}:     toEvents((*event.Service).ApplyAnswer),
+	{twinfed.ActivityAccept, kindBooking}:     applyBookingAnswer,
 	{twinfed.ActivityReject, kindBooking}:     toEvents((*event.Service).ApplyAnswer),
 	{twinfed.ActivityCreate, kindEventPost}:   toEventForum((*eventforum.Service).ApplyCreate),
 	{twinfed.ActivityAnnounce, kindEventPost}: toEventForum((*eventforum.Service).ApplyAnnounce),
 	{twinfed.ActivityCreate, kindEventFile}:   toEventFiles((*eventfiles.Service).ApplyCreate),
 	{twinfed.ActivityAnnounce, kindEventFile}: toEventFiles((*eventfiles.Service).ApplyAnnounce),
 	{twinfed.ActivityDelete, kindEventFile}:   toEventFiles((*eventfiles.Service).ApplyDelete),
+	{twinfed.ActivityUpdate, kindEventPost}:   toEventForum((*eventforum.Service).ApplyChange),
+	{twinfed.ActivityDelete, kindEventPost}:   toEventForum((*eventforum.Service).ApplyChange),
 	// Professional development (package training).
 	{twinfed.ActivityCreate, kindTraining}: applyTraining,
 	{twinfed.ActivityUpdate, kindTraining}: applyTraining,
+}
+
+// applyBookingAnswer takes the home node's answer to a booking; a member
+// of this node confirmed catches up on the event's forum.
+func applyBookingAnswer(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	if err := s.events.ApplyAnswer(ctx, txn, a); err != nil {
+		return err
+	}
+	return s.eventForum.OnAnswer(txn, a)
 }
 
 // toEventForum routes to a handler of eventforum.Service.
@@ -241,6 +252,10 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 	case twinfed.ActivityUpdate:
 		switch {
+		case s.eventFiles.IsFile(txn, a.Note): // a file's note also answers its event
+			return kindEventFile
+		case s.eventForum.IsPost(txn, a.Note):
+			return kindEventPost
 		case feed.IsWallPost(a.Note):
 			return kindWallPost
 		case a.Event != nil:
@@ -252,6 +267,10 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 	case twinfed.ActivityDelete:
 		switch {
+		case s.eventFiles.IsFile(txn, a.Note):
+			return kindEventFile
+		case s.eventForum.IsPost(txn, a.Note):
+			return kindEventPost
 		case a.Event != nil: // a cancelled event
 			return kindEvent
 		case a.Project != nil:

@@ -355,7 +355,7 @@ func (n *Node) Close() error {
 // queue's worker, the daily digests (every Options.DigestPoll on the
 // node's clock), the events' reminders and, for a federated node, the
 // directory's backfill of other nodes' profiles (every
-// Options.BackfillEvery).
+// Options.BackfillEvery) and the events' forums' catch-up.
 func (n *Node) loops(o Options) []func(ctx context.Context) {
 	poll, every := o.DigestPoll, o.BackfillEvery
 	if poll <= 0 {
@@ -372,7 +372,8 @@ func (n *Node) loops(o Options) []func(ctx context.Context) {
 		n.svc.events.Run,
 	}
 	if o.Fetch != nil && o.Registry != nil {
-		loops = append(loops, func(ctx context.Context) { n.svc.dir.RunBackfill(ctx, o.Fetch, every) })
+		loops = append(loops, func(ctx context.Context) { n.svc.dir.RunBackfill(ctx, o.Fetch, every) },
+			func(ctx context.Context) { n.svc.eventForum.Run(ctx, o.Fetch, every) })
 	}
 	return loops
 }

@@ -210,10 +210,13 @@ const (
 	// ep/h/<host>/<sha256 hex> → "" (a photo the event's home node at host
 	// gave this node). Owner: event.
 	PrefixEventPhoto = "ep/"
-	// PrefixEventPost: et/<event id>/<published, RFC 3339 UTC>/<post id> →
+	// PrefixEventPost: et/<event id>/<published, RFC 3339 UTC>/<the post
+	// id's last segment>/<post id> →
 	// eventforum.Post JSON (an event's forum, on its home node and on the
-	// nodes of its confirmed participants). Owner: event (its forum,
-	// node/event/eventforum).
+	// nodes of its confirmed participants; a deleted message stays as a
+	// tombstone); on a participant's node, et/c/<event id> → the home
+	// node's time of the last catch-up, et/d/<event id> → "" (a catch-up
+	// due). Owner: event (its forum, node/event/eventforum).
 	PrefixEventPost = "et/"
 	// PrefixEventFile: ea/r/<event id>/<published, RFC 3339 UTC>/<file id>
 	// → twinfed.EventFile JSON (an event's archive, on its home node and

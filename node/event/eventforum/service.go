@@ -3,6 +3,8 @@ package eventforum
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,13 +19,48 @@ import (
 // maxText bounds a message.
 const maxText = 5000
 
-// Post is a message of an event's forum.
+// Post is a message of an event's forum. Its times are to the second, as
+// they travel between nodes.
 type Post struct {
 	ID        string    `json:"id"` // URL under its author's node
 	Event     string    `json:"event"`
 	Author    string    `json:"author"` // actor URL
-	Text      string    `json:"text"`   // plain text
+	Text      string    `json:"text"`   // plain text; "" once deleted
 	Published time.Time `json:"published"`
+	// Updated is the last edit, or the deletion; zero when neither.
+	Updated time.Time `json:"updated,omitzero"`
+	// Deleted marks a tombstone: the message is gone everywhere, and its
+	// record stays so that no older copy brings it back.
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+// Edited reports whether the message was changed after it was written.
+func (p *Post) Edited() bool { return !p.Updated.IsZero() && !p.Deleted }
+
+// version is the time of the post's last change.
+func (p *Post) version() time.Time {
+	if p.Updated.IsZero() {
+		return p.Published
+	}
+	return p.Updated
+}
+
+// newer is the ordering rule every node applies, so that copies converge
+// whatever the order the changes arrive in: a deletion is final; else the
+// later change wins, and at the same second the greater text (the same
+// choice everywhere). A replay is not newer.
+func newer(p, old *Post) bool {
+	switch {
+	case old == nil:
+		return true
+	case old.Deleted:
+		return false
+	case p.Deleted:
+		return true
+	case !p.version().Equal(old.version()):
+		return p.version().After(old.version())
+	}
+	return p.Text > old.Text
 }
 
 // Service is the events' forums on a node. It is safe for concurrent use.
@@ -32,18 +69,24 @@ type Service struct {
 	store  *store.Store
 	acts   *outbox.Activities
 	base   string
+	log    *slog.Logger
 	now    func() time.Time
+	woken  chan struct{} // a catch-up is due (Run)
 }
 
-// New returns the forums of events, kept in st, sent with acts.
-func New(base string, events *event.Service, st *store.Store, acts *outbox.Activities, now func() time.Time) (*Service, error) {
+// New returns the forums of events, kept in st, sent with acts, logged
+// to log (nil: nowhere).
+func New(base string, events *event.Service, st *store.Store, acts *outbox.Activities, log *slog.Logger, now func() time.Time) (*Service, error) {
 	if events == nil || st == nil || acts == nil {
 		return nil, errors.New("eventforum: New needs the events, a store and the node's Activities")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{events: events, store: st, acts: acts, base: strings.TrimRight(base, "/"), now: now}, nil
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{events: events, store: st, acts: acts, base: strings.TrimRight(base, "/"), log: log, now: now, woken: make(chan struct{}, 1)}, nil
 }
 
 // allowed checks the rule for actor in event id within txn.
@@ -74,7 +117,9 @@ func (s *Service) List(ctx context.Context, p *twinfed.Principal, id string) ([]
 			return err
 		}
 		return store.EachJSON(txn, store.PrefixEventPost+id+"/", func(v *Post) error {
-			out = append(out, *v)
+			if !v.Deleted {
+				out = append(out, *v)
+			}
 			return nil
 		})
 	})
@@ -85,18 +130,20 @@ func (s *Service) List(ctx context.Context, p *twinfed.Principal, id string) ([]
 // to the event's home node (Create{Note}) or, on the home node, to the
 // nodes of the confirmed participants (Announce).
 func (s *Service) Write(ctx context.Context, p *twinfed.Principal, id, text string) (*Post, error) {
-	text = strings.TrimSpace(text)
-	if text == "" || utf8.RuneCountInString(text) > maxText {
-		return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "Write a message of 1 to 5,000 characters.", Fields: map[string]string{"text": "Write a message of 1 to 5,000 characters."}}
+	text, err := checkText(text)
+	if err != nil {
+		return nil, err
 	}
 	var post *Post
-	err := s.store.Update(func(txn *badger.Txn) error {
+	err = s.store.Update(func(txn *badger.Txn) error {
 		me := actorOf(s.base, p)
 		e, err := s.allowed(txn, id, me)
 		if err != nil {
 			return err
 		}
-		post = &Post{ID: s.base + "/event-posts/" + store.NewID(), Event: e.ID, Author: me, Text: text, Published: s.now().UTC()}
+		// The id begins with the time in nanoseconds: messages of one
+		// second keep their order, in the keys, on every node.
+		post = &Post{ID: fmt.Sprintf("%s/event-posts/%016x%s", s.base, s.now().UnixNano(), store.NewID()[:8]), Event: e.ID, Author: me, Text: text, Published: s.clock()}
 		if err := put(txn, post); err != nil {
 			return err
 		}
@@ -113,74 +160,61 @@ func (s *Service) Write(ctx context.Context, p *twinfed.Principal, id, text stri
 	return post, err
 }
 
-func put(txn *badger.Txn, p *Post) error {
-	return store.SetJSON(txn, store.PrefixEventPost+p.Event+"/"+p.Published.Format(time.RFC3339Nano)+"/"+p.ID, p)
+// checkText trims a message and checks its length.
+func checkText(text string) (string, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > maxText {
+		return "", &twinfed.Error{Code: twinfed.EINVALID, Message: "Write a message of 1 to 5,000 characters.", Fields: map[string]string{"text": "Write a message of 1 to 5,000 characters."}}
+	}
+	return text, nil
+}
+
+// clock is the node's time to the second, as times travel.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
+
+func postKey(p *Post) string { return store.PrefixEventPost + p.Event + "/" + cursor(p) }
+
+// cursor is where a post is in its forum's keys (a page's cursor): by
+// its time, then by the last part of its id (which begins with its time
+// in nanoseconds), whichever node it comes from.
+func cursor(p *Post) string {
+	return p.Published.Format(time.RFC3339Nano) + "/" + p.ID[strings.LastIndexByte(p.ID, '/')+1:] + "/" + p.ID
+}
+
+func put(txn *badger.Txn, p *Post) error { return store.SetJSON(txn, postKey(p), p) }
+
+// keep stores p unless the copy here is as new (newer); it reports
+// whether it did.
+func keep(txn *badger.Txn, p *Post) (bool, error) {
+	old, err := find(txn, p.Event, p.ID)
+	if err != nil || !newer(p, old) {
+		return false, err
+	}
+	if old != nil && postKey(old) != postKey(p) { // the same message, its time read elsewhere at another precision
+		if err := txn.Delete([]byte(postKey(old))); err != nil {
+			return false, err
+		}
+	}
+	return true, put(txn, p)
+}
+
+// find returns the message id of event's forum, tombstones included; nil
+// when there is none. Forums are small (an event has at most a hundred
+// participants): its keys are scanned.
+func find(txn *badger.Txn, event, id string) (*Post, error) {
+	prefix := store.PrefixEventPost + event + "/"
+	for _, k := range store.KeysUnder(txn, prefix, 0) {
+		if strings.HasSuffix(k, "/"+id) {
+			var p Post
+			if err := store.GetJSON(txn, prefix+k, &p); err != nil {
+				return nil, err
+			}
+			return &p, nil
+		}
+	}
+	return nil, nil
 }
 
 func note(p *Post) *twinfed.Note {
-	return &twinfed.Note{ID: p.ID, From: p.Author, To: p.Event, Content: p.Text, InReplyTo: p.Event, Published: p.Published}
-}
-
-// announce shares a post of e's forum, on its home node, with the nodes
-// of the confirmed participants.
-func (s *Service) announce(ctx context.Context, txn *badger.Txn, e *twinfed.Event, p *Post) error {
-	to := s.events.ParticipantNodes(ctx, txn, e)
-	if len(to) == 0 {
-		return nil
-	}
-	a := s.acts.NewBy(twinfed.ActivityAnnounce, e.Organiser)
-	a.To, a.Object, a.Note = to, p.ID, note(p)
-	return s.acts.Send(txn, a)
-}
-
-// IsPost reports whether an incoming note is a message of the forum of an
-// event this node holds (its inReplyTo).
-func (s *Service) IsPost(txn *badger.Txn, n *twinfed.Note) bool {
-	return n != nil && n.InReplyTo != "" && n.To == n.InReplyTo && s.events.Has(txn, n.InReplyTo)
-}
-
-// fromNote reads a message from another node.
-func fromNote(n *twinfed.Note) (*Post, error) {
-	text := strings.TrimSpace(n.Content)
-	if text == "" || utf8.RuneCountInString(text) > maxText || n.Published.IsZero() {
-		return nil, twinfed.Errorf(twinfed.EINVALID, "event forum message %s: empty, too long or undated", n.ID)
-	}
-	return &Post{ID: n.ID, Event: n.InReplyTo, Author: n.From, Text: text, Published: n.Published.UTC()}, nil
-}
-
-// ApplyCreate takes, on the event's home node, a participant's message
-// from their node: the rule is checked with the home node's bookings; the
-// message is kept and announced. The federation has checked that the
-// signing node hosts the author (same origin).
-func (s *Service) ApplyCreate(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-	p, err := fromNote(a.Note)
-	if err != nil {
-		return err
-	}
-	if p.Author != a.Actor || !s.events.IsHome(p.Event) {
-		return twinfed.Errorf(twinfed.EINVALID, "event forum message %s not by its actor or not for an event of this node", p.ID)
-	}
-	e, err := s.allowed(txn, p.Event, p.Author)
-	if err != nil {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "event forum message %s: %s", p.ID, twinfed.ErrorMessage(err))
-	}
-	if err := put(txn, p); err != nil {
-		return err
-	}
-	return s.announce(ctx, txn, e, p)
-}
-
-// ApplyAnnounce keeps, on a participant's node, a message the event's
-// home node announced: only the event's organiser (its home node)
-// announces its forum.
-func (s *Service) ApplyAnnounce(_ context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-	p, err := fromNote(a.Note)
-	if err != nil {
-		return err
-	}
-	e, err := s.events.Event(txn, p.Event)
-	if err != nil || e.Organiser != a.Actor || s.events.IsHome(e.ID) {
-		return twinfed.Errorf(twinfed.EFORBIDDEN, "event forum message %s announced by %s, not by the event's organiser", p.ID, a.Actor)
-	}
-	return put(txn, p)
+	return &twinfed.Note{ID: p.ID, From: p.Author, To: p.Event, Content: p.Text, InReplyTo: p.Event, Published: p.Published, Updated: p.Updated}
 }
