@@ -33,6 +33,7 @@ func newEvents(s *Service, o Options) error {
 	if s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.log, s.now); err != nil {
 		return err
 	}
+	s.eventForum.UseProfiles(s.dir)
 	var reg eventfiles.Registry
 	if s.registry != nil {
 		reg = s.registry

@@ -78,6 +78,9 @@ func TestEvents_Forum(t *testing.T) {
 	}
 	_, page = anna.Get(forum)
 	mustContain(t, "the organiser reads it", page, "Porto il portatile &lt;b&gt;e&lt;/b&gt; i robot.")
+	if !strings.Contains(page, ">Bruno ") || strings.Contains(page, ">bruno@") {
+		t.Fatalf("the author is not named as the directory knows him:\n%s", page)
+	}
 
 	// Cancelled: read-only.
 	if err := n.Events().Cancel(ctx, org, e.ID); err != nil {

@@ -72,6 +72,37 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	woken  chan struct{} // a catch-up is due (Run)
+	profs  Profiles      // names the authors; nil: by their address
+}
+
+// Profiles is the directory's public profiles, by actor URL (nil when it
+// holds none).
+type Profiles interface {
+	Get(txn *badger.Txn, actor string) *twinfed.Profile
+}
+
+// UseProfiles has the forum's pages name authors as the directory (p)
+// knows them, instead of by their address. Call it before serving.
+func (s *Service) UseProfiles(p Profiles) { s.profs = p }
+
+// profiles returns the directory's profiles of the actors (missing ones
+// absent).
+func (s *Service) profiles(actors []string) map[string]*twinfed.Profile {
+	out := map[string]*twinfed.Profile{}
+	if s.profs == nil {
+		return out
+	}
+	_ = s.store.View(func(txn *badger.Txn) error {
+		for _, a := range actors {
+			if _, ok := out[a]; !ok {
+				if p := s.profs.Get(txn, a); p != nil {
+					out[a] = p
+				}
+			}
+		}
+		return nil
+	})
+	return out
 }
 
 // New returns the forums of events, kept in st, sent with acts, logged

@@ -59,7 +59,11 @@ type pageData struct {
 	Posts []Post
 	Me    string // the reader's actor
 	Edit  *Post  // on the edit page: the message edited
+	names map[string]*twinfed.Profile
 }
+
+// Profile is the directory's profile of an author, nil when it has none.
+func (d pageData) Profile(actor string) *twinfed.Profile { return d.names[actor] }
 
 // Mine reports whether the reader wrote p (and may edit it).
 func (d pageData) Mine(p Post) bool { return p.Author == d.Me }
@@ -89,7 +93,11 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, edit string, ferr e
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
-	d := pageData{Event: v.Event, Path: ev.Path(id), Posts: posts, Me: actorOf(h.svc.base, pr)}
+	authors := make([]string, len(posts))
+	for i, p := range posts {
+		authors[i] = p.Author
+	}
+	d := pageData{Event: v.Event, Path: ev.Path(id), Posts: posts, Me: actorOf(h.svc.base, pr), names: h.svc.profiles(authors)}
 	name, title := "event_forum", "title.event_forum"
 	if edit != "" {
 		for i := range posts {
