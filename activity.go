@@ -62,6 +62,9 @@ type Activity struct {
 	// reply, a chat message…) that a Create, Update or Delete to the
 	// project's Group, or the Group's Announce, carries.
 	Space *SpaceObject `json:"space,omitempty"`
+	// Likes is a wall post's like count that an Update of the post (its
+	// object) carries from the author's node to the post's replicas.
+	Likes *PostLikes `json:"likes,omitempty"`
 
 	// Proof is the signed request that carried the activity, as received
 	// (see federation.Proof); set by the federation on incoming activities
@@ -154,6 +157,11 @@ func CheckSameOrigin(signer string, a *Activity) error {
 			}
 		}
 		if err := check("TwinSpace object's writer", a.Space.Writer()); err != nil {
+			return err
+		}
+	}
+	if a.Likes != nil {
+		if err := check("liked post", a.Likes.Post); err != nil {
 			return err
 		}
 	}

@@ -26,6 +26,12 @@ func TestCheckSameOrigin(t *testing.T) {
 			Note: &twinfed.Note{ID: "https://fr.example/notes/5", From: jean}}, true},
 		{"profile of another node", twinfed.Activity{ID: "https://it.example/activities/6", Type: twinfed.ActivityUpdate, Actor: anna, Object: anna,
 			Profile: &twinfed.Profile{ID: jean}}, false},
+		{"like count of its own member's post", twinfed.Activity{ID: "https://it.example/activities/7", Type: twinfed.ActivityUpdate, Actor: anna, Object: "https://it.example/posts/7",
+			Likes: &twinfed.PostLikes{Post: "https://it.example/posts/7", Likes: 2}}, true},
+		{"like count of another node's post", twinfed.Activity{ID: "https://it.example/activities/8", Type: twinfed.ActivityUpdate, Actor: anna, Object: "https://fr.example/posts/8",
+			Likes: &twinfed.PostLikes{Post: "https://fr.example/posts/8", Likes: 2}}, false},
+		{"like count naming another node's post", twinfed.Activity{ID: "https://it.example/activities/9", Type: twinfed.ActivityUpdate, Actor: anna, Object: "https://it.example/posts/9",
+			Likes: &twinfed.PostLikes{Post: "https://fr.example/posts/9", Likes: 2}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

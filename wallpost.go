@@ -2,6 +2,7 @@ package twinfed
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -57,3 +58,33 @@ func CanSeePost(viewer, author string, contact, follower, agency bool) bool {
 // FollowersURL is the collection of an actor's followers: a wall post's
 // addressee (Note.To), which tells it from a direct message.
 func FollowersURL(actor string) string { return strings.TrimRight(actor, "/") + "/followers" }
+
+// PostLikes is a wall post's like count as its author's node passes it on,
+// live, to the nodes the post reached (an Update of the post, after each
+// like and unlike it takes): every node's replica then shows the author's
+// node's count without waiting for the backfill.
+type PostLikes struct {
+	Post  string `json:"post"`
+	Likes int    `json:"likes"` // all the post's likes, on the author's node
+	// ByNode counts, by node host, the likes of that node's members: a
+	// replica counts its own members' likes as it knows them (a like or an
+	// unlike of theirs may still be on its way to the author's node).
+	ByNode map[string]int `json:"by_node,omitempty"`
+	// At is when the post's likes or replies last changed on the author's
+	// node: a replica takes a count only if it is newer than the one it
+	// holds (NewerLikes).
+	At time.Time `json:"at"`
+}
+
+// ReplicaLikes is the like count a replica on the node at host shows:
+// the author's node's count of other nodes' likes, and local, its own
+// members' likes as it holds them.
+func (l *PostLikes) ReplicaLikes(host string, local int) int {
+	return max(l.Likes-l.ByNode[host], 0) + local
+}
+
+// NewerLikes reports whether a like count of a post changed at at is to
+// replace the one a replica holds, changed at held: only a newer one
+// does, so that counts delivered out of order, or a backfill's page read
+// before a live change, never bring an older count back.
+func NewerLikes(held, at time.Time) bool { return held.IsZero() || at.After(held) }

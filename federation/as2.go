@@ -39,6 +39,9 @@ const (
 	// propFile carries the record of a file of an event's archive on its
 	// Note (node/event/eventfiles).
 	propFile = "twinfed:eventFile"
+	// propLikes carries a wall post's like count (twinfed.PostLikes) on
+	// the post's Note, beside its likes collection's totalItems.
+	propLikes = "twinfed:postLikes"
 	// propEndpoints is ActivityPub's endpoints (sharedInbox), which the
 	// go-fed vocabulary does not know.
 	propEndpoints = "endpoints"
@@ -692,6 +695,44 @@ func spaceObjectFromNote(note vocab.ActivityStreamsNote) (*twinfed.SpaceObject, 
 	return o, nil
 }
 
+// noteFromPostLikes is a wall post's like count as the post's Note: its
+// id, its likes collection with the count as totalItems, and the whole
+// record under twinfed:postLikes.
+func noteFromPostLikes(l *twinfed.PostLikes) (vocab.ActivityStreamsNote, error) {
+	note := streams.NewActivityStreamsNote()
+	id, err := idProperty(l.Post)
+	if err != nil {
+		return nil, fmt.Errorf("liked post: %w", err)
+	}
+	note.SetJSONLDId(id)
+	c := streams.NewActivityStreamsCollection()
+	n := streams.NewActivityStreamsTotalItemsProperty()
+	n.Set(l.Likes)
+	c.SetActivityStreamsTotalItems(n)
+	lp := streams.NewActivityStreamsLikesProperty()
+	lp.SetActivityStreamsCollection(c)
+	note.SetActivityStreamsLikes(lp)
+	note.GetUnknownProperties()[propLikes] = l
+	return note, nil
+}
+
+// postLikesFromNote reads the like count a Note carries under
+// twinfed:postLikes; EINVALID when it is malformed or is not the Note's.
+func postLikesFromNote(note vocab.ActivityStreamsNote) (*twinfed.PostLikes, error) {
+	var id string
+	if v := note.GetJSONLDId(); v != nil && v.Get() != nil {
+		id = v.Get().String()
+	}
+	l := new(twinfed.PostLikes)
+	if err := remarshal(note.GetUnknownProperties()[propLikes], l); err != nil || l.Likes < 0 {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Note's %s is malformed", propLikes)
+	}
+	if id == "" || l.Post != id {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the Note %s carries the likes of post %s", id, l.Post)
+	}
+	return l, nil
+}
+
 // EncodeActivity turns a domain activity into its ActivityStreams 2.0 JSON
 // document, as it is delivered and served at its id. An activity with no
 // embedded object is written by encodeSimple, byte for byte as go-fed
@@ -758,6 +799,12 @@ func encodeActivityStreams(a *twinfed.Activity) ([]byte, error) {
 			return nil, err
 		}
 		op.AppendActivityStreamsPerson(person)
+	case a.Likes != nil:
+		note, err := noteFromPostLikes(a.Likes)
+		if err != nil {
+			return nil, err
+		}
+		op.AppendActivityStreamsNote(note)
 	case a.Note != nil:
 		note, err := noteFromDomain(a.Note)
 		if err != nil {
@@ -933,6 +980,12 @@ func decodeActivity(body []byte, simple bool) (*twinfed.Activity, error) {
 				return nil, err
 			}
 			a.Space, a.Object = o, o.ID
+		case it.IsActivityStreamsNote() && it.GetActivityStreamsNote().GetUnknownProperties()[propLikes] != nil:
+			l, err := postLikesFromNote(it.GetActivityStreamsNote())
+			if err != nil {
+				return nil, err
+			}
+			a.Likes, a.Object = l, l.Post
 		case it.IsActivityStreamsNote():
 			n, err := noteToDomain(it.GetActivityStreamsNote())
 			if err != nil {

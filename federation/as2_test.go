@@ -55,6 +55,8 @@ func sampleActivities() map[string]*twinfed.Activity {
 		"accept":         {ID: act("a1"), Type: twinfed.ActivityAccept, Actor: maria, To: []string{claire}, Object: twinfed.ActivityURL(frBase, "f9"), Published: published},
 		"reject":         {ID: act("r1"), Type: twinfed.ActivityReject, Actor: maria, To: []string{claire}, Object: twinfed.ActivityURL(frBase, "f9"), Published: published},
 		"undo":           {ID: act("u1"), Type: twinfed.ActivityUndo, Actor: maria, To: []string{claire}, Object: act("f1"), Published: published},
+		"update_post_likes": {ID: act("l1"), Type: twinfed.ActivityUpdate, Actor: maria, To: []string{claire}, Object: itBase + "/posts/w1", Published: published,
+			Likes: &twinfed.PostLikes{Post: itBase + "/posts/w1", Likes: 4, ByNode: map[string]int{twinfed.URLHost(frBase): 3}, At: published.Add(250 * time.Millisecond)}},
 		"create_note": {ID: act("c1"), Type: twinfed.ActivityCreate, Actor: maria, To: []string{claire}, Object: itBase + "/notes/n1", Published: published,
 			Note: &twinfed.Note{ID: itBase + "/notes/n1", From: maria, To: claire, Content: "<p>Ciao Claire &amp; co!</p>", InReplyTo: frBase + "/notes/n0", Published: published}},
 		"update_person": {ID: act("p1"), Type: twinfed.ActivityUpdate, Actor: maria, To: []string{claire}, Object: maria, Profile: profile, Published: published},

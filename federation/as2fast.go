@@ -41,7 +41,7 @@ func simpleType(t twinfed.ActivityType) bool {
 // EncodeActivity's go-fed path does: the same map through the same encoder.
 // ok is false for any other activity, and for a value go-fed must refuse.
 func encodeSimple(a *twinfed.Activity) (body []byte, ok bool) {
-	if a.Profile != nil || a.Note != nil || a.Project != nil || a.Forum != nil || a.Event != nil || a.Training != nil || a.Space != nil || !simpleType(a.Type) {
+	if a.Profile != nil || a.Note != nil || a.Project != nil || a.Forum != nil || a.Event != nil || a.Training != nil || a.Space != nil || a.Likes != nil || !simpleType(a.Type) {
 		return nil, false
 	}
 	iri := func(raw string) (string, bool) {

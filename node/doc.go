@@ -78,7 +78,9 @@
 //     the root), asked by node/forum's service and inbound handlers.
 //   - Who sees a wall post, and a post's bounds: twinfed.CanSeePost and
 //     twinfed.ValidatePost (wallpost.go at the root); node/feed asks them
-//     for its pages, its JSON API and what other nodes send.
+//     for its pages, its JSON API and what other nodes send. A replica's
+//     like count: twinfed.PostLikes.ReplicaLikes, and only a newer one
+//     replaces it (twinfed.NewerLikes).
 //   - Events: twinfed.ValidateEvent (30 to 90 minutes online, a future
 //     start, existing countries), twinfed.CanSeeEvent (the audience),
 //     twinfed.CanBook and twinfed.DecideBooking (the capacity, decided by

@@ -55,6 +55,7 @@ const (
 	kindForumPost     objectKind = "forum-post"    // a partner-forum post or reply
 	kindWallPost      objectKind = "wall-post"     // a member's wall post (node/feed)
 	kindWallReply     objectKind = "wall-reply"    // a reply to a wall post kept here
+	kindWallLikes     objectKind = "wall-likes"    // the like count of a wall post kept here, from its author's node
 	kindEvent         objectKind = "event"         // an event (Event), embedded
 	kindBooking       objectKind = "booking"       // a booking of an event: Join, Leave, and the home node's answer
 	kindTraining      objectKind = "training"      // an agency's training offer (Training), embedded
@@ -110,6 +111,7 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 	{twinfed.ActivityDelete, kindWallPost}:    toFeed((*feed.Service).ApplyPostDelete),
 	{twinfed.ActivityLike, kindWallPost}:      toFeed((*feed.Service).ApplyLike),
 	{twinfed.ActivityUndo, kindWallPost}:      toFeed((*feed.Service).ApplyUnlike),
+	{twinfed.ActivityUpdate, kindWallLikes}:   toFeed((*feed.Service).ApplyLikes),
 	{twinfed.ActivityDelete, kindWallReply}:   toFeed((*feed.Service).ApplyReplyDelete),
 	{twinfed.ActivityCreate, kindWallReply}:   toFeed((*feed.Service).ApplyReply),
 	{twinfed.ActivityAnnounce, kindWallReply}: toFeed((*feed.Service).ApplyReply),
@@ -252,6 +254,10 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 	case twinfed.ActivityUpdate:
 		switch {
+		case a.Likes != nil:
+			if s.feed.Has(txn, a.Object) {
+				return kindWallLikes
+			}
 		case s.eventFiles.IsFile(txn, a.Note): // a file's note also answers its event
 			return kindEventFile
 		case s.eventForum.IsPost(txn, a.Note):

@@ -21,7 +21,11 @@
 // tells the author (notification post_reply) and passes it on to the
 // other nodes the post reached (Announce by the author); a like is a Like
 // to the author's node (notification post_like), an unlike an Undo with
-// the post as its target; a reply's deletion is a Delete with the post as
+// the post as its target, and after each the author's node passes the
+// post's new like count on to the nodes the post reached (an Update of
+// the post carrying a twinfed.PostLikes, likes.go: taken only from the
+// post's author and only when newer than the count held,
+// twinfed.NewerLikes); a reply's deletion is a Delete with the post as
 // its target, to the author's node, which passes it on as it does the
 // reply. Replays change nothing:
 // the node's router records each activity's id, and a post, reply or like
@@ -68,7 +72,8 @@
 // What the node's assembly registers: ForgetAuthor when an account is
 // deleted (here or on another node); Backfill as a step of the directory's
 // backfill; the inbound routes of inbox.go (ApplyPost, ApplyPostUpdate,
-// ApplyPostDelete, ApplyReply, ApplyLike, ApplyUnlike, ApplyReplyDelete).
+// ApplyPostDelete, ApplyReply, ApplyLike, ApplyUnlike, ApplyLikes,
+// ApplyReplyDelete).
 //
 // See docs/feed.md.
 package feed

@@ -257,12 +257,20 @@ func (s *Service) reconcile(txn *badger.Txn, host string, in *Interactions) (int
 		}
 	}
 	likes = max(likes, 0)
-	if likes == post.Likes && len(held) == post.Replies {
+	// A like count passed on live since that node read this state is
+	// newer: it stays (twinfed.NewerLikes).
+	likesAt := post.LikesAt
+	if twinfed.NewerLikes(post.LikesAt, in.Touched) || in.Touched.Equal(post.LikesAt) {
+		likesAt = in.Touched.UTC()
+	} else {
+		likes = post.Likes
+	}
+	if likes == post.Likes && len(held) == post.Replies && likesAt.Equal(post.LikesAt) {
 		return changes, nil
 	}
 	if likes != post.Likes {
 		changes++
 	}
-	post.Likes, post.Replies = likes, len(held)
+	post.Likes, post.Replies, post.LikesAt = likes, len(held), likesAt
 	return changes, s.savePost(txn, post)
 }

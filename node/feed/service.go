@@ -468,13 +468,17 @@ func (s *Service) Unlike(ctx context.Context, p *twinfed.Principal, id string) e
 	}))
 }
 
-// unliked removes who's like of post.
+// unliked removes who's like of post (on the author's node, the new
+// count goes on to the nodes the post reached: passLikes).
 func (s *Service) unliked(txn *badger.Txn, post *Post, who string) error {
 	if err := txn.Delete([]byte(likeKey(post.ID, who))); err != nil {
 		return err
 	}
 	post.Likes = max(post.Likes-1, 0)
-	return s.savePost(txn, post)
+	if err := s.savePost(txn, post); err != nil {
+		return err
+	}
+	return s.passLikes(txn, post)
 }
 
 // DeleteReply deletes one of the member's replies to a post. On the post's
@@ -533,13 +537,18 @@ func (s *Service) passReplyDelete(txn *badger.Txn, post *Post, r *Reply, by stri
 	return s.acts.Send(txn, a)
 }
 
-// liked records who's like of post and tells a local author.
+// liked records who's like of post and tells a local author (on the
+// author's node, the new count goes on to the nodes the post reached:
+// passLikes).
 func (s *Service) liked(txn *badger.Txn, post *Post, who string) error {
 	if err := txn.Set([]byte(likeKey(post.ID, who)), nil); err != nil {
 		return err
 	}
 	post.Likes++
 	if err := s.savePost(txn, post); err != nil {
+		return err
+	}
+	if err := s.passLikes(txn, post); err != nil {
 		return err
 	}
 	if who == post.Author {

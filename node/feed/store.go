@@ -29,6 +29,9 @@ type Post struct {
 	// Touched is, on the author's node, when a reply or a like last
 	// changed (its listing under store.PrefixWallTouched).
 	Touched time.Time `json:"touched,omitzero"`
+	// LikesAt is, on a replica, when the author's node's like count it
+	// holds changed there (twinfed.NewerLikes).
+	LikesAt time.Time `json:"likes_at,omitzero"`
 	// To is, on the author's node, one reader per other node the post was
 	// sent to (for its Update, Delete and replies).
 	To []string `json:"to,omitempty"`
@@ -78,15 +81,21 @@ func touchedKey(t time.Time, post string) string {
 }
 
 // savePost writes a post back after its replies or likes changed; on its
-// author's node the change is listed for the backfill (touchedKey).
+// author's node the change is listed for the backfill (touchedKey), at a
+// time later than the previous change's even if the clock went back (the
+// version replicas order like counts by).
 func (s *Service) savePost(txn *badger.Txn, p *Post) error {
 	if s.acts.IsLocal(p.Author) {
+		now := s.now().UTC()
 		if !p.Touched.IsZero() {
 			if err := txn.Delete([]byte(touchedKey(p.Touched, p.ID))); err != nil {
 				return err
 			}
+			if !now.After(p.Touched) {
+				now = p.Touched.Add(time.Nanosecond)
+			}
 		}
-		p.Touched = s.now().UTC()
+		p.Touched = now
 		if err := txn.Set([]byte(touchedKey(p.Touched, p.ID)), nil); err != nil {
 			return err
 		}
