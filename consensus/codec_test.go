@@ -143,3 +143,19 @@ func TestResultJSON_MatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteJSON_HotPaths(t *testing.T) {
+	s := fullSchool()
+	for _, v := range []any{&s, WriteResult{Index: 4, School: &s}, WriteResult{Index: 5, IDs: []string{"IT-1", "IT-2"}, Count: 2, Replayed: true}, WriteResult{}} {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendHotJSON(nil, v); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("appendHotJSON(%T):\n got %s\nwant %s", v, got, want.Bytes())
+		}
+	}
+	if got := appendHotJSON(nil, WriteResult{Country: &twinfed.Country{Code: "IT"}}); got != nil {
+		t.Errorf("a result with a country must go through encoding/json, got %s", got)
+	}
+}
