@@ -27,6 +27,12 @@ func TestSchoolJSON_MatchesEncodingJSON(t *testing.T) {
 		if got := appendSchoolJSON(nil, &s); !bytes.Equal(got, want) {
 			t.Errorf("appendSchoolJSON:\n got %s\nwant %s", got, want)
 		}
+		var tt timeText
+		for range 2 { // the second time from tt's memory
+			if got := appendSchoolJSONTimes(nil, &s, &tt); !bytes.Equal(got, want) {
+				t.Errorf("appendSchoolJSONTimes:\n got %s\nwant %s", got, want)
+			}
+		}
 	}
 }
 
@@ -114,5 +120,42 @@ func TestAppendSchoolID(t *testing.T) {
 		if got := string(appendSchoolID(nil, "IT", n)); got != want {
 			t.Errorf("appendSchoolID(%d) = %s, want %s", n, got, want)
 		}
+	}
+}
+
+func TestResultJSON_MatchesEncodingJSON(t *testing.T) {
+	s := fullSchool()
+	for _, res := range []ApplyResult{
+		{},
+		{Index: 42, School: &s},
+		{Index: 7, IDs: []string{"IT-00000001", "FR-\"<>\""}, Count: 2},
+		{Index: 9, School: &s, Replayed: true},
+		{Index: 3, Err: twinfed.Errorf(twinfed.ECONFLICT, "taken"), School: &s},
+		{Index: 5, Country: &twinfed.Country{Code: "IT", Name: "Italia"}},
+	} {
+		want, err := json.Marshal(&res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendResultJSON(nil, &res)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("appendResultJSON (%v):\n got %s\nwant %s", err, got, want)
+		}
+	}
+}
+
+func TestWriteJSON_HotPaths(t *testing.T) {
+	s := fullSchool()
+	for _, v := range []any{&s, WriteResult{Index: 4, School: &s}, WriteResult{Index: 5, IDs: []string{"IT-1", "IT-2"}, Count: 2, Replayed: true}, WriteResult{}} {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendHotJSON(nil, v); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("appendHotJSON(%T):\n got %s\nwant %s", v, got, want.Bytes())
+		}
+	}
+	if got := appendHotJSON(nil, WriteResult{Country: &twinfed.Country{Code: "IT"}}); got != nil {
+		t.Errorf("a result with a country must go through encoding/json, got %s", got)
 	}
 }

@@ -128,7 +128,7 @@ func startDeployed(b *testing.B) *deployedCluster {
 		b.Fatal(err)
 	}
 	dir := b.TempDir()
-	addrs := freeAddrs(b, 6)
+	addrs := freeAddrs(b, 9) // raft, http, metrics of each member
 	var peers []string
 	c := &deployedCluster{profiling: profileDir != ""}
 	for i := range 3 {
@@ -137,8 +137,8 @@ func startDeployed(b *testing.B) *deployedCluster {
 	}
 	for i := range 3 {
 		id := fmt.Sprintf("r%d", i+1)
-		conf := fmt.Sprintf("node_id = %q\ndata_dir = %q\nraft_addr = %q\nhttp_addr = %q\nhttp_advert = %q\nbootstrap = true\npeers = [%s]\nadmin_token = %q\n[log]\nlevel = \"warn\"\n",
-			id, filepath.Join(dir, id), addrs[2*i], addrs[2*i+1], c.URLs[i], strings.Join(peers, ", "), deployedToken)
+		conf := fmt.Sprintf("node_id = %q\ndata_dir = %q\nraft_addr = %q\nhttp_addr = %q\nhttp_advert = %q\nmetrics_addr = %q\nbootstrap = true\npeers = [%s]\nadmin_token = %q\n[log]\nlevel = \"warn\"\n",
+			id, filepath.Join(dir, id), addrs[2*i], addrs[2*i+1], c.URLs[i], addrs[6+i], strings.Join(peers, ", "), deployedToken)
 		confPath := filepath.Join(dir, id+".toml")
 		if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 			b.Fatal(err)

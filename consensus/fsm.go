@@ -368,7 +368,12 @@ func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *Appl
 	if w.err != nil {
 		return
 	}
-	w.setJSON(pIdem+key, res)
+	rec, err := appendResultJSON(make([]byte, 0, 512), res)
+	if err != nil {
+		w.err = err
+		return
+	}
+	w.set([]byte(pIdem+key), rec)
 	if f.idemIDs == nil {
 		f.idemIDs = map[uint64]uint32{}
 	}
@@ -930,6 +935,7 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 		return nil, internal(err)
 	}
 	ids := make([]string, len(c.Schools))
+	var tt timeText
 	w.f.natMu.Lock()
 	defer w.f.natMu.Unlock()
 	for i := range c.Schools {
@@ -950,7 +956,7 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 		buf = append(append(buf, pSchool...), id...)
 		key := buf[start:len(buf):len(buf)]
 		start = len(buf)
-		buf = appendSchoolJSON(buf, s)
+		buf = appendSchoolJSONTimes(buf, s, &tt)
 		w.set(key, buf[start:len(buf):len(buf)])
 		ids[i] = s.ID
 	}

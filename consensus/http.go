@@ -178,8 +178,31 @@ func (e ErrorBody) toError() *twinfed.Error {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if b := appendHotJSON(make([]byte, 0, 512), v); b != nil {
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+		return
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// appendHotJSON appends what json.Encoder writes for the answers of the
+// hot paths, a school read and a school written (TestWriteJSON_HotPaths),
+// without reflection; nil for any other value.
+func appendHotJSON(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case *twinfed.School:
+		if v != nil {
+			return append(appendSchoolJSON(b, v), '\n')
+		}
+	case WriteResult:
+		if v.Country == nil {
+			b, _ = appendResultJSON(b, &ApplyResult{Index: v.Index, School: v.School, IDs: v.IDs, Count: v.Count, Replayed: v.Replayed})
+			return append(b, '\n')
+		}
+	}
+	return nil
 }
 
 func (m *Member) writeError(w http.ResponseWriter, r *http.Request, err error) {

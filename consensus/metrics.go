@@ -17,6 +17,7 @@ type metrics struct {
 	applySeconds    prometheus.Histogram
 	forwarded       *prometheus.CounterVec
 	reads           *prometheus.CounterVec
+	readConfirms    *prometheus.CounterVec
 	snapshotSeconds prometheus.Histogram
 	snapshotBytes   prometheus.Gauge
 	unknownCommands prometheus.Counter
@@ -35,6 +36,8 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help: "Requests forwarded to the leader, by kind (write, read)."}, []string{"kind"}),
 		reads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_registry_reads_total",
 			Help: "Reads served, by consistency level."}, []string{"consistency"}),
+		readConfirms: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_registry_read_confirmations_total",
+			Help: "How the leader confirmed its leadership for consistent reads: by the heartbeats' lease or by a VerifyLeader round."}, []string{"by"}),
 		snapshotSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "twinfed_registry_snapshot_seconds",
 			Help: "Time to persist a snapshot.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 		snapshotBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "twinfed_registry_snapshot_bytes", Help: "Size of the last persisted snapshot."}),
@@ -45,7 +48,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.fsmIndex, m.leaderChanges,
-			m.applySeconds, m.forwarded, m.reads, m.snapshotSeconds, m.snapshotBytes,
+			m.applySeconds, m.forwarded, m.reads, m.readConfirms, m.snapshotSeconds, m.snapshotBytes,
 			m.unknownCommands, m.authRefusals)
 	}
 	return m
