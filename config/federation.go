@@ -43,8 +43,8 @@ func DefaultFederation() Federation {
 	return Federation{
 		KeyAlgorithm:     "ed25519",
 		RetryWindow:      48 * time.Hour,
-		Workers:          16,
-		InboxWorkers:     4,
+		Workers:          64,
+		InboxWorkers:     64,
 		RetryBase:        10 * time.Second,
 		RetryMax:         time.Hour,
 		BreakerThreshold: 5,
