@@ -15,8 +15,8 @@ type Federation struct {
 	// servers). An existing node.key is kept whatever this says.
 	KeyAlgorithm string        `toml:"key_algorithm"`
 	RetryWindow  time.Duration `toml:"retry_window"`  // after this, a delivery is parked
-	Workers      int           `toml:"workers"`       // delivery workers (concurrent requests, all destinations)
-	InboxWorkers int           `toml:"inbox_workers"` // inbox processing workers
+	Workers      int           `toml:"workers"`       // delivery workers (concurrent requests, all destinations; as many to one)
+	InboxWorkers int           `toml:"inbox_workers"` // inbox processing workers (activities applied at once)
 
 	RetryBase        time.Duration `toml:"retry_base"`        // first retry delay; doubles each attempt, with jitter
 	RetryMax         time.Duration `toml:"retry_max"`         // longest delay between two attempts
@@ -43,8 +43,8 @@ func DefaultFederation() Federation {
 	return Federation{
 		KeyAlgorithm:     "ed25519",
 		RetryWindow:      48 * time.Hour,
-		Workers:          16,
-		InboxWorkers:     4,
+		Workers:          64,
+		InboxWorkers:     64,
 		RetryBase:        10 * time.Second,
 		RetryMax:         time.Hour,
 		BreakerThreshold: 5,

@@ -94,9 +94,11 @@ type Outbox struct {
 	sem       chan struct{}
 	rescan    chan struct{}
 	// needFull asks the scanner for a whole scan of the queue at its next
-	// turn (Requeue puts back items older than the destinations'
-	// watermarks; scanQueue).
+	// turn (Requeue puts back items Enqueue did not stage; scanQueue).
 	needFull atomic.Bool
+
+	stagedMu sync.Mutex
+	staged   []*queueItem // written by Enqueue, not yet seen committed (scanNew)
 }
 
 // NewOutbox checks cfg and builds an Outbox. It does not start any

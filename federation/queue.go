@@ -73,7 +73,8 @@ type queueItem struct {
 	LastError  string               `json:"last_error,omitempty"`
 	Parked     time.Time            `json:"parked,omitzero"`
 
-	body []byte // loaded on first attempt
+	body   []byte    // loaded on first attempt
+	staged time.Time // when Enqueue staged it (the machine's clock)
 }
 
 // Enqueue puts the deliveries of a into the outbox within txn, the caller's
@@ -142,16 +143,69 @@ func (o *Outbox) enqueueBody(txn *badger.Txn, a *twinfed.Activity, body []byte, 
 		if err != nil {
 			return fmt.Errorf("federation: outbox sequence: %w", err)
 		}
-		o.destination(u.Host) // known from now on: the scans after a Notify look at it
-		it := queueItem{
-			Dest: u.Host, Inbox: twinfed.SharedInboxURL(u.Scheme + "://" + u.Host),
+		o.destination(u.Host)
+		it := &queueItem{
+			Seq: seq, Dest: u.Host, Inbox: twinfed.SharedInboxURL(u.Scheme + "://" + u.Host),
 			ActivityID: a.ID, Actor: a.Actor, Type: a.Type, Order: orderKey(a), Enqueued: now,
+			body: body,
 		}
-		if err := txn.Set(queueKey(prefixQueue, u.Host, seq), encodeQueueItem(&it)); err != nil {
+		if err := txn.Set(queueKey(prefixQueue, u.Host, seq), encodeQueueItem(it)); err != nil {
 			return fmt.Errorf("federation: outbox: %w", err)
 		}
+		o.stage(it)
 	}
 	return nil
+}
+
+// Staged items. Enqueue cannot know whether, or when, the caller's
+// transaction commits, so it stages each item it writes, body included;
+// the scan after a Notify looks up the staged items' keys (scanNew) and
+// hands those committed to their destinations. A lookup costs the same
+// whatever the queue's history, where iterating over the queue met every
+// delivered item's tombstone since Badger last flushed its memtable.
+const (
+	// stagedTTL is how long an item whose transaction has not committed
+	// stays staged: a transaction that failed never commits, and one that
+	// commits later still is found by the periodic whole scan.
+	stagedTTL = 10 * time.Second
+	// maxStaged bounds the staged items: beyond it they are dropped and
+	// the next scan reads the whole queue.
+	maxStaged = 1 << 16
+)
+
+// stage records qi, written by Enqueue in a transaction not yet committed.
+func (o *Outbox) stage(qi *queueItem) {
+	o.stagedMu.Lock()
+	defer o.stagedMu.Unlock()
+	qi.staged = time.Now()
+	if len(o.staged) >= maxStaged {
+		o.staged = nil
+		o.needFull.Store(true)
+		return
+	}
+	o.staged = append(o.staged, qi)
+}
+
+// takeStaged returns the staged items and forgets them.
+func (o *Outbox) takeStaged() []*queueItem {
+	o.stagedMu.Lock()
+	defer o.stagedMu.Unlock()
+	out := o.staged
+	o.staged = nil
+	return out
+}
+
+// restage puts back the items whose transaction has not committed yet,
+// but for those staged longer than stagedTTL.
+func (o *Outbox) restage(items []*queueItem) {
+	now := time.Now()
+	o.stagedMu.Lock()
+	defer o.stagedMu.Unlock()
+	for _, qi := range items {
+		if now.Sub(qi.staged) < stagedTTL && len(o.staged) < maxStaged {
+			o.staged = append(o.staged, qi)
+		}
+	}
 }
 
 // Update runs fn in a Badger update transaction and calls Notify after it
@@ -179,8 +233,8 @@ func (o *Outbox) local(raw string) bool {
 }
 
 // runScanner finds the destinations with deliveries and hands new items
-// to their dispatchers: on Notify the new items only (scanNew), every
-// Settings.Rescan the whole queue, as a safety net (scanQueue).
+// to their dispatchers: on Notify the items staged by Enqueue (scanNew),
+// every Settings.Rescan the whole queue, as a safety net (scanQueue).
 func (o *Outbox) runScanner() {
 	t := time.NewTicker(o.set.Rescan)
 	defer t.Stop()
@@ -205,7 +259,7 @@ func (o *Outbox) runScanner() {
 // keys are read for known items; but the iterator meets every version of
 // every key added and deleted since Badger last flushed its memtable, so
 // a whole scan costs more with every delivery made: it runs at start,
-// every Settings.Rescan and after Requeue, and scanNew after a Notify.
+// every Settings.Rescan and after Requeue; scanNew after a Notify.
 func (o *Outbox) scanQueue() error {
 	o.needFull.Store(false)
 	var fresh []*queueItem
@@ -234,43 +288,47 @@ func (o *Outbox) scanQueue() error {
 	return nil
 }
 
-// scanBack is how far below the highest sequence a destination has seen
-// scanNew starts: a transaction that took its sequence before others
-// committed after them is still found (the safety net's scan finds one
-// later still).
-const scanBack = 1024
-
-// scanNew gives each known destination the items added since the last
-// scan: from its watermark (scanBack below the highest sequence it has
-// seen) on, so that the keys delivered and deleted before are not met
-// again. A destination is known from the first Enqueue to it, before its
-// transaction commits.
+// scanNew gives their destinations the staged items whose transaction has
+// committed (their queue key is there), with the body Enqueue had, and
+// stages again those whose transaction has not committed yet.
 func (o *Outbox) scanNew() error {
 	if o.needFull.Load() {
 		return o.scanQueue()
 	}
-	dests := o.destinations()
-	var fresh []*queueItem
+	staged := o.takeStaged()
+	if len(staged) == 0 {
+		return nil
+	}
+	var fresh, pending []*queueItem
 	err := o.db.View(func(txn *badger.Txn) error {
-		for _, d := range dests {
-			opt := badger.DefaultIteratorOptions
-			opt.PrefetchValues = false
-			opt.Prefix = []byte(prefixQueue + d.host + "/")
-			it := txn.NewIterator(opt)
-			it.Seek(queueKey(prefixQueue, d.host, d.watermark()))
-			fresh = o.readItems(it, fresh, nil)
-			it.Close()
+		for _, qi := range staged {
+			_, err := txn.Get(queueKey(prefixQueue, qi.Dest, qi.Seq))
+			switch {
+			case err == nil:
+				fresh = append(fresh, qi)
+			case errors.Is(err, badger.ErrKeyNotFound):
+				pending = append(pending, qi)
+			default:
+				return err
+			}
 		}
-		o.preload(txn, fresh)
 		return nil
 	})
 	if err != nil {
+		o.restage(staged)
 		return err
 	}
+	o.restage(pending)
+	woken := map[*destination]bool{}
 	for _, qi := range fresh {
-		o.destination(qi.Dest).add(qi)
+		d := o.destination(qi.Dest)
+		if d.depth() >= maxPreload {
+			qi.body = nil // a backlog: its bodies load on their first attempt
+		}
+		d.add(qi)
+		woken[d] = true
 	}
-	for _, d := range dests {
+	for d := range woken {
 		d.signal()
 	}
 	return nil
@@ -383,15 +441,6 @@ type destination struct {
 	lastError string
 	lastErrAt time.Time
 	lastOK    time.Time
-	high      uint64 // the highest sequence of an item added
-}
-
-// watermark is where scanNew starts for d: scanBack below the highest
-// sequence it has seen.
-func (d *destination) watermark() uint64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.high - min(d.high, scanBack)
 }
 
 // depth returns how many items the destination holds in memory.
@@ -415,7 +464,6 @@ func (d *destination) add(qi *queueItem) {
 		return
 	}
 	d.items[qi.Seq] = qi
-	d.high = max(d.high, qi.Seq)
 	if n := len(d.order); n > 0 && d.order[n-1] > qi.Seq {
 		d.sorted = false
 	}

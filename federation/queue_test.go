@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -258,4 +259,50 @@ func TestDelivery_RetryBreakerPark(t *testing.T) {
 			return len(p) == 0 && st.Depth == 0 && !st.BreakerOpen
 		}, "parked items were not delivered after requeue: %+v", it.Fed.Status())
 	})
+}
+
+// TestQueue_CommitAfterNotify holds a transaction that enqueued a delivery
+// open while another delivery is sent and applied (so the scan after its
+// Notify met the first one staged but not committed), then commits it: it
+// is delivered at the next Notify, not at the minute's whole scan. A
+// delivery enqueued in a transaction that is discarded is never sent.
+func TestQueue_CommitAfterNotify(t *testing.T) {
+	cluster := consensustest.MustOpenCluster(t, 1)
+	nodes := mustOpenNodes(t, cluster, "IT", "FR")
+	it, fr := nodes[0], nodes[1]
+	applied := func(id string) bool {
+		return slices.Contains(fr.Rec.order(), twinfed.ActivityURL(it.Base, id))
+	}
+
+	late := it.DB.NewTransaction(true)
+	defer late.Discard()
+	if err := it.Fed.Enqueue(late, it.follow("late", "maria", fr.actor("claire"))); err != nil {
+		t.Fatal(err)
+	}
+	dropped := it.DB.NewTransaction(true)
+	if err := it.Fed.Enqueue(dropped, it.follow("dropped", "maria", fr.actor("claire"))); err != nil {
+		t.Fatal(err)
+	}
+	dropped.Discard()
+	it.send(t, it.follow("first", "maria", fr.actor("luc")))
+	eventually(t, 10*time.Second, func() bool { return applied("first") }, "the first delivery was not applied")
+	if applied("late") {
+		t.Fatal("a delivery of a transaction not committed was sent")
+	}
+
+	if err := late.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	it.Fed.Notify()
+	eventually(t, 10*time.Second, func() bool { return applied("late") }, "the delivery committed after a scan was not sent at the next Notify")
+	it.send(t, it.follow("last", "maria", fr.actor("luc")))
+	eventually(t, 10*time.Second, func() bool { return applied("last") }, "the last delivery was not applied")
+	if applied("dropped") {
+		t.Fatal("a delivery of a discarded transaction was sent")
+	}
+	for _, s := range it.Fed.Status() {
+		if s.Depth != 0 {
+			t.Fatalf("%s: %d deliveries still queued, want none", s.Destination, s.Depth)
+		}
+	}
 }

@@ -215,7 +215,7 @@ func (o *Outbox) Requeue(dest string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("federation: requeue: %w", err)
 	}
-	o.needFull.Store(true) // their sequences are below the destinations' watermarks
+	o.needFull.Store(true) // Enqueue did not stage them
 	o.Notify()
 	return n, nil
 }

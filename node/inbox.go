@@ -318,9 +318,10 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 	if err != nil {
 		return err
 	}
-	// The handlers' work for the outbox and the directory's indexer.
+	// The handlers' work for the outbox. The directory's indexer is woken
+	// by the directory's own writes (directory.Service.Put, Remove), not
+	// by every activity: each wake walks its queue of markers.
 	s.acts.Notify()
-	s.dir.Wake()
 	return nil
 }
 

@@ -80,7 +80,9 @@ type index struct {
 }
 
 // Wake tells the indexer that a transaction committed changes of the
-// directory (every writer of a profile calls it after its commit).
+// directory. Put and Remove call it once their transaction, a
+// store.Update's, has committed; a writer in a transaction of its own
+// calls it after its commit.
 func (s *Service) Wake() {
 	if d := s.dir; d != nil {
 		d.changes.Add(1)
@@ -98,7 +100,7 @@ func (s *Service) Put(txn *badger.Txn, p *twinfed.Profile) error {
 	if err := store.SetJSON(txn, key, p); err != nil {
 		return err
 	}
-	s.store.AfterCommit(txn, func() { s.stamps.touch(key) })
+	s.store.AfterCommit(txn, func() { s.stamps.touch(key); s.Wake() })
 	return txn.Set([]byte(store.PrefixDirQueue+p.ID), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
 }
 
@@ -121,7 +123,7 @@ func (s *Service) Remove(txn *badger.Txn, id string) error {
 	if err := txn.Delete([]byte(key)); err != nil {
 		return err
 	}
-	s.store.AfterCommit(txn, func() { s.stamps.touch(key) })
+	s.store.AfterCommit(txn, func() { s.stamps.touch(key); s.Wake() })
 	return txn.Set([]byte(store.PrefixDirQueue+id), []byte(strconv.FormatInt(s.now().UnixNano(), 10)))
 }
 
