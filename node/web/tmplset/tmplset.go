@@ -126,6 +126,9 @@ func (s *Set) addGroup(src []source, pattern string) error {
 		}
 	}
 	g := group{pattern, src}
+	if err := checkDefines(s.shared, g); err != nil {
+		return err
+	}
 	for _, lang := range s.cfg.Languages {
 		old := s.slots[lang].Load()
 		if old == nil {
@@ -227,26 +230,54 @@ func (s *Set) parse(lang string) (*pages, error) {
 	return p, nil
 }
 
-// parseGroup adds g's pages to p, each with the shared partials and g's
-// own.
+// parseGroup adds g's pages to p: one namespace for the group, a copy
+// of the shared partials with g's own partials and every page of g (a
+// copy per page, as before, held every partial once per page: most of a
+// language's memory).
 func (s *Set) parseGroup(p *pages, g group, lang string) error {
 	translate := s.translator(lang)
-	base := p.base
-	if hasPartial(g.src) {
-		base = template.Must(base.Clone())
-		if err := parsePartials(base, g.src, translate); err != nil {
-			return err
+	ns := template.Must(p.base.Clone())
+	if err := parsePartials(ns, g.src, translate); err != nil {
+		return err
+	}
+	for _, f := range g.src {
+		if isPartial(f.name) {
+			continue
+		}
+		if _, err := ns.New(path.Base(f.name)).Parse(translate(f.text)); err != nil {
+			return fmt.Errorf("web: template %s: %w", f.name, err)
+		}
+		p.page[pageName(f.name)] = ns
+	}
+	return nil
+}
+
+// defineRE finds the templates a source defines.
+var defineRE = regexp.MustCompile(`\{\{-?\s*(?:define|block)\s+"([^"]+)"`)
+
+// checkDefines refuses a group whose pages define a template that
+// another page of the group or a partial defines: the group's pages
+// share one namespace, where the last definition would win for all.
+func checkDefines(shared []source, g group) error {
+	by := map[string]string{}
+	for _, f := range append(append([]source(nil), shared...), g.src...) {
+		if !isPartial(f.name) {
+			continue
+		}
+		for _, m := range defineRE.FindAllStringSubmatch(f.text, -1) {
+			by[m[1]] = f.name
 		}
 	}
 	for _, f := range g.src {
 		if isPartial(f.name) {
 			continue
 		}
-		t, err := template.Must(base.Clone()).New(path.Base(f.name)).Parse(translate(f.text))
-		if err != nil {
-			return fmt.Errorf("web: template %s: %w", f.name, err)
+		for _, m := range defineRE.FindAllStringSubmatch(f.text, -1) {
+			if other, dup := by[m[1]]; dup && other != f.name {
+				return fmt.Errorf("web: template %q of %s is also defined by %s: the pages of %s share their templates, so each name is defined once", m[1], f.name, other, g.pattern)
+			}
+			by[m[1]] = f.name
 		}
-		p.page[pageName(f.name)] = t
 	}
 	return nil
 }

@@ -218,3 +218,31 @@ func TestSet_ErrorInOneLanguage(t *testing.T) {
 		t.Error("a broken default language passed New")
 	}
 }
+
+// TestSet_SharedNamespace: a feature's pages share one namespace per
+// language, so a page may not define a template that another page or a
+// partial defines.
+func TestSet_SharedNamespace(t *testing.T) {
+	cat := newCatalogue()
+	s := mustSet(t, cat, "it")
+	for _, tc := range []struct {
+		name string
+		fsys fstest.MapFS
+		want string
+	}{
+		{"two pages", fstest.MapFS{
+			"f/a.html": {Data: []byte(`{{define "row"}}a{{end}}{{template "row"}}`)},
+			"f/b.html": {Data: []byte(`{{define "row"}}b{{end}}{{template "row"}}`)},
+		}, `web: template "row" of f/b.html is also defined by f/a.html`},
+		{"a page and the kit's partial", fstest.MapFS{
+			"f/c.html": {Data: []byte(`{{define "top"}}mine{{end}}`)},
+		}, `web: template "top" of f/c.html is also defined by templates/_top.html`},
+	} {
+		if err := s.Add(tc.fsys, "f/*.html"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if got := render(t, s, "it", "home"); got != "<h1>Benvenuti</h1><p>Ciao, Ana</p>" {
+		t.Errorf("home after the refused groups: %q", got)
+	}
+}
