@@ -9,6 +9,7 @@ import (
 	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,18 +33,22 @@ type Set struct {
 	cfg   Config
 	slots map[string]*atomic.Pointer[pages] // language → its parsed pages; the map is fixed by New
 
-	mu     sync.Mutex // held while parsing and adding
-	shared []source   // the kit's partials, of every page
-	groups []group    // the templates added, in order
-	owner  map[string]string
-	errs   map[string]error // language → why its set failed to parse
+	mu      sync.Mutex // held while parsing and adding
+	shared  []source   // the kit's partials, of every page
+	groups  []group    // the templates added, in order
+	owner   map[string]string
+	defined map[string]source // template name → the file that defines it
+	errs    map[string]error  // language → why its set failed to parse
 }
 
-// pages is one language's parsed set: the shared partials and each page
-// by name.
+// pages is one language's parsed set: one namespace holding the shared
+// partials, every feature's partials and every page. One namespace per
+// language keeps each template once: a copy of the partials per page, as
+// the set had before, was 13 MiB a language.
 type pages struct {
-	base *template.Template
-	page map[string]*template.Template
+	ns   *template.Template
+	page map[string]bool // the pages' names
+	used atomic.Bool     // a page was asked for: html/template parses no more into ns
 }
 
 // group is the templates one call of New, Add or AddWith gave.
@@ -66,7 +71,7 @@ func New(cfg Config, fsys fs.FS, pattern string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{cfg: cfg, slots: map[string]*atomic.Pointer[pages]{}, owner: map[string]string{}, errs: map[string]error{}}
+	s := &Set{cfg: cfg, slots: map[string]*atomic.Pointer[pages]{}, owner: map[string]string{}, defined: map[string]source{}, errs: map[string]error{}}
 	for _, lang := range cfg.Languages {
 		s.slots[lang] = new(atomic.Pointer[pages])
 	}
@@ -82,8 +87,10 @@ func New(cfg Config, fsys fs.FS, pattern string) (*Set, error) {
 }
 
 // Add parses a feature's templates: the files of fsys matching pattern,
-// partials (_*.html) for its own pages and pages named by their file
-// name without ".html". A page name already registered is an error.
+// partials (_*.html) and pages named by their file name without ".html".
+// A page name already registered is an error, and so is a template name
+// (a {{define}}) that another file already defines differently: every
+// page of a language shares one namespace.
 func (s *Set) Add(fsys fs.FS, pattern string) error {
 	src, err := readTemplates(fsys, pattern)
 	if err != nil {
@@ -111,8 +118,10 @@ func (s *Set) AddWith(fsys fs.FS, pattern string, sfs fs.FS, spattern string) er
 	return s.addGroup(src, pattern)
 }
 
-// addGroup registers src's page names and parses the group in every
-// language already parsed (the default one at least).
+// addGroup registers src's page names, parses the group in the default
+// language (into its set, or into a new one once a page of it has been
+// asked for: html/template parses nothing into a namespace after it ran)
+// and drops the other languages' sets, parsed again when next asked for.
 func (s *Set) addGroup(src []source, pattern string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -126,48 +135,68 @@ func (s *Set) addGroup(src []source, pattern string) error {
 		}
 	}
 	g := group{pattern, src}
-	if err := checkDefines(s.shared, g); err != nil {
+	defined, err := s.checkDefines(g)
+	if err != nil {
 		return err
 	}
-	for _, lang := range s.cfg.Languages {
-		old := s.slots[lang].Load()
-		if old == nil {
-			continue // parsed with the others when first asked for
+	def := s.cfg.Languages[0]
+	old := s.slots[def].Load()
+	var next *pages
+	if old.used.Load() {
+		if next, err = s.parse(def, append(slices.Clone(s.groups), g)); err != nil {
+			return fmt.Errorf("language %s: %w", def, err)
 		}
-		next := &pages{base: old.base, page: maps.Clone(old.page)}
-		if err := s.parseGroup(next, g, lang); err != nil {
+	} else {
+		next = &pages{ns: old.ns, page: maps.Clone(old.page)}
+		if err := s.parseGroup(next, g, def); err != nil {
 			return err
 		}
-		s.slots[lang].Store(next)
+	}
+	s.slots[def].Store(next)
+	for _, lang := range s.cfg.Languages[1:] {
+		s.slots[lang].Store(nil)
+		delete(s.errs, lang)
 	}
 	for _, f := range src {
 		if !isPartial(f.name) {
 			s.owner[pageName(f.name)] = pattern
 		}
 	}
+	s.defined = defined
 	s.groups = append(s.groups, g)
 	return nil
 }
 
 // Page returns page name in lang, parsing lang's set first if no page
 // has been asked for in it yet; a language not offered gets the default
-// language's page. It returns nil when there is no such page. If lang's
-// set fails to parse (a translation that breaks a template), Page
-// returns the default language's page and the error.
+// language's page. It returns nil when there is no such page; a page is
+// rendered with ExecuteTemplate(w, name+".html", data). If lang's set
+// fails to parse (a translation that breaks a template), Page returns
+// the default language's page and the error.
 func (s *Set) Page(lang, name string) (*template.Template, error) {
 	slot, ok := s.slots[lang]
 	if !ok {
-		lang = s.cfg.Languages[0]
-		slot = s.slots[lang]
+		slot = s.slots[s.cfg.Languages[0]]
 	}
 	p := slot.Load()
 	if p == nil {
 		var err error
 		if p, err = s.load(lang); err != nil {
-			return s.slots[s.cfg.Languages[0]].Load().page[name], err
+			p = s.slots[s.cfg.Languages[0]].Load()
+			return p.lookup(name), err
 		}
 	}
-	return p.page[name], nil
+	return p.lookup(name), nil
+}
+
+func (p *pages) lookup(name string) *template.Template {
+	if !p.page[name] {
+		return nil
+	}
+	if !p.used.Load() {
+		p.used.Store(true)
+	}
+	return p.ns
 }
 
 // ParseAll parses every language not parsed yet and returns every
@@ -205,7 +234,7 @@ func (s *Set) load(lang string) (*pages, error) {
 	if err := s.errs[lang]; err != nil {
 		return nil, err
 	}
-	p, err := s.parse(lang)
+	p, err := s.parse(lang, s.groups)
 	if err != nil {
 		err = fmt.Errorf("language %s: %w", lang, err)
 		s.errs[lang] = err
@@ -215,14 +244,14 @@ func (s *Set) load(lang string) (*pages, error) {
 	return p, nil
 }
 
-// parse parses lang's whole set.
-func (s *Set) parse(lang string) (*pages, error) {
-	base := template.New("base").Funcs(s.cfg.Funcs)
-	if err := parsePartials(base, s.shared, s.translator(lang)); err != nil {
+// parse parses lang's whole set: the shared partials, then groups.
+func (s *Set) parse(lang string, groups []group) (*pages, error) {
+	ns := template.New("base").Funcs(s.cfg.Funcs)
+	if err := parsePartials(ns, s.shared, s.translator(lang)); err != nil {
 		return nil, err
 	}
-	p := &pages{base: base, page: map[string]*template.Template{}}
-	for _, g := range s.groups {
+	p := &pages{ns: ns, page: map[string]bool{}}
+	for _, g := range groups {
 		if err := s.parseGroup(p, g, lang); err != nil {
 			return nil, err
 		}
@@ -230,24 +259,20 @@ func (s *Set) parse(lang string) (*pages, error) {
 	return p, nil
 }
 
-// parseGroup adds g's pages to p: one namespace for the group, a copy
-// of the shared partials with g's own partials and every page of g (a
-// copy per page, as before, held every partial once per page: most of a
-// language's memory).
+// parseGroup adds g's partials and pages to p's namespace.
 func (s *Set) parseGroup(p *pages, g group, lang string) error {
 	translate := s.translator(lang)
-	ns := template.Must(p.base.Clone())
-	if err := parsePartials(ns, g.src, translate); err != nil {
+	if err := parsePartials(p.ns, g.src, translate); err != nil {
 		return err
 	}
 	for _, f := range g.src {
 		if isPartial(f.name) {
 			continue
 		}
-		if _, err := ns.New(path.Base(f.name)).Parse(translate(f.text)); err != nil {
+		if _, err := p.ns.New(path.Base(f.name)).Parse(translate(f.text)); err != nil {
 			return fmt.Errorf("web: template %s: %w", f.name, err)
 		}
-		p.page[pageName(f.name)] = ns
+		p.page[pageName(f.name)] = true
 	}
 	return nil
 }
@@ -255,31 +280,23 @@ func (s *Set) parseGroup(p *pages, g group, lang string) error {
 // defineRE finds the templates a source defines.
 var defineRE = regexp.MustCompile(`\{\{-?\s*(?:define|block)\s+"([^"]+)"`)
 
-// checkDefines refuses a group whose pages define a template that
-// another page of the group or a partial defines: the group's pages
-// share one namespace, where the last definition would win for all.
-func checkDefines(shared []source, g group) error {
-	by := map[string]string{}
-	for _, f := range append(append([]source(nil), shared...), g.src...) {
-		if !isPartial(f.name) {
-			continue
-		}
+// checkDefines returns the template names defined once g is added, or
+// an error if g defines a name another file defines differently (the
+// same partial given to two features, AddWith, is the same file). A
+// partial file's own name is no name a page calls (two features may
+// each have a _forum.html), and page names are checked by addGroup.
+func (s *Set) checkDefines(g group) (map[string]source, error) {
+	out := maps.Clone(s.defined)
+	for _, f := range append(slices.Clone(s.shared), g.src...) {
 		for _, m := range defineRE.FindAllStringSubmatch(f.text, -1) {
-			by[m[1]] = f.name
-		}
-	}
-	for _, f := range g.src {
-		if isPartial(f.name) {
-			continue
-		}
-		for _, m := range defineRE.FindAllStringSubmatch(f.text, -1) {
-			if other, dup := by[m[1]]; dup && other != f.name {
-				return fmt.Errorf("web: template %q of %s is also defined by %s: the pages of %s share their templates, so each name is defined once", m[1], f.name, other, g.pattern)
+			name := m[1]
+			if other, dup := out[name]; dup && other.text != f.text {
+				return nil, fmt.Errorf("web: template %q of %s is also defined by %s: every page of a language shares one namespace, so each name is defined once", name, f.name, other.name)
 			}
-			by[m[1]] = f.name
+			out[name] = f
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // literalT matches a translation of a fixed message id in a template,
@@ -337,13 +354,4 @@ func parsePartials(base *template.Template, src []source, translate func(string)
 		}
 	}
 	return nil
-}
-
-func hasPartial(src []source) bool {
-	for _, f := range src {
-		if isPartial(f.name) {
-			return true
-		}
-	}
-	return false
 }
