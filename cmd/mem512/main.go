@@ -37,6 +37,7 @@ func main() {
 	flag.IntVar(&o.port, "port", 27080, "the node's port (metrics on port+1)")
 	flag.BoolVar(&o.rebuild, "rebuild", false, "remove the directory's snapshot first: the start builds the index from the store")
 	flag.StringVar(&o.out, "out", "", "Markdown file for the results (empty: standard output only)")
+	flag.StringVar(&o.store, "store", "", "the node's [store] as index_cache_mib,block_cache_mib,memtable_mib,memtables (empty: the defaults)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "mem512:", err)
@@ -46,6 +47,7 @@ func main() {
 
 type options struct {
 	bin, data, gomemlimit, out string
+	store                      string
 	profiles, members, workers int
 	port                       int
 	limitMiB                   int64
@@ -159,9 +161,19 @@ registry = ["http://127.0.0.1:1"]
 [limits]
 hash_concurrency = 2
 
+%s
 [log]
 level = "info"
-`, o.port, o.data, o.port, o.port+1)
+`, o.port, o.data, o.port, o.port+1, storeSection(o.store))
+}
+
+// storeSection is the [store] section for -store, empty for none.
+func storeSection(v string) string {
+	f := strings.Split(v, ",")
+	if len(f) != 4 {
+		return ""
+	}
+	return fmt.Sprintf("[store]\nindex_cache_mib = %s\nblock_cache_mib = %s\nmemtable_mib = %s\nmemtables = %s\n", f[0], f[1], f[2], f[3])
 }
 
 func shellQuote(args []string) string {

@@ -346,6 +346,9 @@ func results(o options, ready time.Duration, atStart, atEnd int64, res driven, m
 	if o.rebuild {
 		start = "without a snapshot: the index built from the store"
 	}
+	if o.store != "" {
+		fmt.Fprintf(&b, "- [store] index, block cache, memtable MiB, memtables: %s\n", o.store)
+	}
 	fmt.Fprintf(&b, "- ready after %v (%s)\n\n", ready.Round(100*time.Millisecond), start)
 	fmt.Fprintf(&b, "| measure | value |\n| --- | --- |\n")
 	fmt.Fprintf(&b, "| live heap after start (after a GC) | %s |\n", mib(atStart))
