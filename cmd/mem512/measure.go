@@ -110,7 +110,7 @@ type monitor struct {
 
 	mu                      sync.Mutex
 	peakRSS, peakCg, lastCg int64
-	peakHWM                 int64
+	peakHWM, peakAnon       int64
 	samples                 int
 }
 
@@ -136,11 +136,11 @@ func (m *monitor) run(ctx context.Context) {
 }
 
 func (m *monitor) sample() {
-	rss, hwm := procStatus(m.pid)
+	rss, hwm, anon := procStatus(m.pid)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.samples++
-	m.peakRSS, m.peakHWM = max(m.peakRSS, rss), max(m.peakHWM, hwm)
+	m.peakRSS, m.peakHWM, m.peakAnon = max(m.peakRSS, rss), max(m.peakHWM, hwm), max(m.peakAnon, anon)
 	if m.cg != nil {
 		now, peak := m.cg.usage()
 		m.lastCg, m.peakCg = now, max(m.peakCg, peak)
@@ -151,12 +151,16 @@ func (m *monitor) stop() { close(m.done); m.wg.Wait() }
 
 func (m *monitor) oomKilled() bool { return m.cg != nil && m.cg.ooms() > 0 }
 
-// procStatus is the process's VmRSS and VmHWM in bytes (the child of the
-// shell that joined the cgroup is the same process: exec).
-func procStatus(pid int) (rss, hwm int64) {
+// procStatus is the process's VmRSS, VmHWM and RssAnon in bytes (the
+// child of the shell that joined the cgroup is the same process: exec).
+// VmRSS and VmHWM count the pages of Badger's mapped files that are in
+// memory, which the kernel may drop (and which are charged to the cgroup
+// that read them first: the seeding process for the tables it wrote);
+// RssAnon is the process's own memory.
+func procStatus(pid int) (rss, hwm, anon int64) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -171,9 +175,11 @@ func procStatus(pid int) (rss, hwm int64) {
 			rss = v << 10
 		case "VmHWM:":
 			hwm = v << 10
+		case "RssAnon:":
+			anon = v << 10
 		}
 	}
-	return rss, hwm
+	return rss, hwm, anon
 }
 
 // waitReady waits until the node answers /healthz and its log says the
@@ -353,7 +359,8 @@ func results(o options, ready time.Duration, atStart, atEnd int64, res driven, m
 	fmt.Fprintf(&b, "| measure | value |\n| --- | --- |\n")
 	fmt.Fprintf(&b, "| live heap after start (after a GC) | %s |\n", mib(atStart))
 	fmt.Fprintf(&b, "| live heap after the mix (after a GC) | %s |\n", mib(atEnd))
-	fmt.Fprintf(&b, "| peak resident memory (VmHWM) | %s |\n", mib(m.peakHWM))
+	fmt.Fprintf(&b, "| peak anonymous resident memory (RssAnon, sampled each second) | %s |\n", mib(m.peakAnon))
+	fmt.Fprintf(&b, "| peak resident memory with mapped files (VmHWM) | %s |\n", mib(m.peakHWM))
 	if limited {
 		fmt.Fprintf(&b, "| peak charge of the cgroup (page cache included) | %s |\n", mib(m.peakCg))
 		fmt.Fprintf(&b, "| OOM kills | %d |\n", m.cg.ooms())
