@@ -94,7 +94,8 @@ func badgerOptions(dir string, opts Options) badger.Options {
 	m := opts.Memory.withDefaults()
 	bo := badger.DefaultOptions(dir).WithSyncWrites(true).WithLogger(badgerLogger{opts.Logger}).
 		WithNumVersionsToKeep(1).WithIndexCacheSize(m.IndexCacheBytes).WithBlockCacheSize(m.BlockCacheBytes).
-		WithMemTableSize(m.MemTableBytes).WithNumMemtables(m.NumMemtables).WithValueLogFileSize(256 << 20)
+		WithMemTableSize(m.MemTableBytes).WithNumMemtables(m.NumMemtables).WithValueLogFileSize(256 << 20).
+		WithNumCompactors(2) // each compactor's table builders hold tens of MiB while they run (Badger's default, 4, took 224 MiB at a start: docs/memory.md)
 	if opts.InMemory {
 		bo = bo.WithInMemory(true).WithDir("").WithValueDir("")
 	}
