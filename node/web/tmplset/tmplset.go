@@ -149,6 +149,11 @@ func (s *Set) addGroup(src []source, pattern string) error {
 	} else {
 		next = &pages{ns: old.ns, page: maps.Clone(old.page)}
 		if err := s.parseGroup(next, g, def); err != nil {
+			// Part of g may be in the namespace now: parse the set as
+			// it was, so that a refused group changes nothing.
+			if again, perr := s.parse(def, s.groups); perr == nil {
+				s.slots[def].Store(again)
+			}
 			return err
 		}
 	}

@@ -246,3 +246,32 @@ func TestSet_SharedNamespace(t *testing.T) {
 		t.Errorf("home after the refused groups: %q", got)
 	}
 }
+
+// TestSet_RefusedGroupChangesNothing: a group whose page does not parse
+// is refused, and the pages before it render as they did.
+func TestSet_RefusedGroupChangesNothing(t *testing.T) {
+	cat := newCatalogue()
+	s := mustSet(t, cat, "it", "fr")
+	bad := fstest.MapFS{
+		"b/_part.html": {Data: []byte(`{{define "top"}}replaced{{end}}`)},
+	}
+	if err := s.Add(bad, "b/*.html"); err == nil {
+		t.Fatal("a group redefining the kit's partial was accepted")
+	}
+	broken := fstest.MapFS{
+		"c/_ok.html":  {Data: []byte(`{{define "fine"}}fine{{end}}`)},
+		"c/oops.html": {Data: []byte(`{{if}}`)},
+	}
+	if err := s.Add(broken, "c/*.html"); err == nil || !strings.Contains(err.Error(), "web: template c/oops.html") {
+		t.Fatalf("a page that does not parse: %v", err)
+	}
+	if got := render(t, s, "it", "home"); got != "<h1>Benvenuti</h1><p>Ciao, Ana</p>" {
+		t.Errorf("home after the refused groups: %q", got)
+	}
+	if tp, _ := s.Page("it", "oops"); tp != nil {
+		t.Error("the refused page is served")
+	}
+	if tp, _ := s.Page("it", "home"); tp.Lookup("fine") != nil {
+		t.Error("the refused group's partial is in the set")
+	}
+}
