@@ -13,7 +13,7 @@ BENCHTIME ?= 1x
 BENCH ?= .
 FUZZTIME  ?= 2000x
 
-.PHONY: all build test test-year-ahead test-race unit fuzz bench soak fmt fmt-check vet vuln demo image clean interop
+.PHONY: all build test test-year-ahead test-race unit fuzz bench soak mem512 fmt fmt-check vet vuln demo image clean interop
 
 all: build
 
@@ -87,6 +87,20 @@ bench:
 SOAK_DURATION ?= 10m
 soak: build
 	$(GO) run ./cmd/soak -bin $(BIN) -duration $(SOAK_DURATION) -out docs/soak -profiles soak-profiles
+
+# mem512 measures a whole national node in 512 MiB (issue 18, cmd/mem512,
+# docs/memory.md): one `twinfed node` with 1.2 million public profiles in its
+# directory and the 36 UI languages, in a memory cgroup of MEM512_LIMIT MiB
+# (when the machine lets it make one) with GOMEMLIMIT=MEM512_GOMEMLIMIT,
+# under a page mix over HTTP for MEM512_DURATION. The first run seeds
+# MEM512_DATA (about 5 minutes); it writes docs/memory-run.md. Not part of
+# `make test`.
+MEM512_DATA ?= /tmp/twinfed-mem512
+MEM512_DURATION ?= 3m
+MEM512_LIMIT ?= 512
+MEM512_GOMEMLIMIT ?= 400MiB
+mem512: build
+	$(GO) run ./cmd/mem512 -bin $(BIN) -data $(MEM512_DATA) -duration $(MEM512_DURATION) -limit-mib $(MEM512_LIMIT) -gomemlimit $(MEM512_GOMEMLIMIT) -out docs/memory-run.md
 
 fmt:
 	gofmt -w .

@@ -29,18 +29,25 @@ type Node struct {
 	// PageCacheMiB is the memory for rendered public profile pages served
 	// to visitors without a session: 0 keeps the default (32 MiB, about
 	// 12,000 pages), -1 turns the cache off.
-	PageCacheMiB int64               `toml:"page_cache_mib"`
-	Agency       Agency              `toml:"agency"`
-	Mail         Mail                `toml:"mail"`
-	Eligibility  twinfed.Eligibility `toml:"eligibility"`
-	Accounts     Accounts            `toml:"accounts"`
-	Limits       Limits              `toml:"limits"`
-	TLS          NodeTLS             `toml:"tls"`
-	Federation   Federation          `toml:"federation"`
-	Events       Events              `toml:"events"`
-	TwinSpace    TwinSpace           `toml:"twinspace"`
-	Materials    Materials           `toml:"materials"`
-	Log          Log                 `toml:"log"`
+	PageCacheMiB int64 `toml:"page_cache_mib"`
+	// ParseAllLanguages parses the pages of every offered language at
+	// start, so that a template broken by a translation stops the node
+	// there; false (the default) parses the first language at start and
+	// each other one when a page is first shown in it (about 13 MiB and
+	// 0.2 s a language).
+	ParseAllLanguages bool                `toml:"parse_all_languages"`
+	Store             Store               `toml:"store"`
+	Agency            Agency              `toml:"agency"`
+	Mail              Mail                `toml:"mail"`
+	Eligibility       twinfed.Eligibility `toml:"eligibility"`
+	Accounts          Accounts            `toml:"accounts"`
+	Limits            Limits              `toml:"limits"`
+	TLS               NodeTLS             `toml:"tls"`
+	Federation        Federation          `toml:"federation"`
+	Events            Events              `toml:"events"`
+	TwinSpace         TwinSpace           `toml:"twinspace"`
+	Materials         Materials           `toml:"materials"`
+	Log               Log                 `toml:"log"`
 }
 
 // Agency configures the node's national agency (NSO).
@@ -213,6 +220,7 @@ func DefaultNode() Node {
 		Events:      DefaultEvents(),
 		TwinSpace:   TwinSpace{Embeds: DefaultEmbeds()},
 		Materials:   DefaultMaterials(),
+		Store:       DefaultStore(),
 		Log:         Log{Level: "info", Format: "text"},
 	}
 }
@@ -302,6 +310,7 @@ func (c *Node) Validate() error {
 	c.Events.validate(&p, "events")
 	c.TwinSpace.validate(&p, "twinspace")
 	c.Materials.validate(&p, "materials", c.DataDir)
+	c.Store.validate(&p, "store")
 	c.TLS.validate(&p, "tls", c.BaseURL)
 	c.RegistryTLS.validate(&p, "registry_tls", c.Registry)
 	a := c.Accounts

@@ -60,6 +60,10 @@ func TestNode_Validate(t *testing.T) {
 		{"empty accepted roles", func(c *Node) { c.Eligibility.AcceptedRoles = nil }, "nobody could register"},
 		{"unknown language", func(c *Node) { c.Languages = []string{"xx"} }, "languages[0]"},
 		{"page cache below -1", func(c *Node) { c.PageCacheMiB = -2 }, "page_cache_mib"},
+		{"no index cache", func(c *Node) { c.Store.IndexCacheMiB = 0 }, "store.index_cache_mib: 0 is out of range; use 1 to 16384"},
+		{"huge block cache", func(c *Node) { c.Store.BlockCacheMiB = 1 << 20 }, "store.block_cache_mib: 1048576 is out of range"},
+		{"tiny memtable", func(c *Node) { c.Store.MemTableMiB = 4 }, "store.memtable_mib: 4 is out of range; use 8 to 1024 (32 is the default: the largest transaction is 15 % of it"},
+		{"one memtable", func(c *Node) { c.Store.Memtables = 1 }, "store.memtables: 1 is out of range; use 2 to 16"},
 		{"short session", func(c *Node) { c.Accounts.SessionLifetime = time.Second }, "accounts.session_lifetime"},
 		{"cookies", func(c *Node) { c.Accounts.SecureCookies = "yes" }, "accounts.secure_cookies"},
 		{"argon", func(c *Node) { c.Accounts.ArgonTime = 0 }, "accounts.argon_time"},
@@ -232,5 +236,24 @@ func TestNode_Languages(t *testing.T) {
 	cfg.Country = "ZZ"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "languages: is empty") {
 		t.Errorf("no languages for an unknown country: %v", err)
+	}
+}
+
+// TestNode_Store: the [store] section from a file and the environment,
+// its defaults when left out, and what it costs in all.
+func TestNode_Store(t *testing.T) {
+	cfg := DefaultNode()
+	if got := cfg.Store.MaxBytes(); got != 112<<20 {
+		t.Errorf("default store memory %d MiB, want 112", got>>20)
+	}
+	path := filepath.Join(t.TempDir(), "node.toml")
+	if err := os.WriteFile(path, []byte("parse_all_languages = true\n[store]\nblock_cache_mib = 64\nmemtables = 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := LoadEnv(path, &cfg, []string{"TWINFED_STORE_INDEX_CACHE_MIB=8"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := (Store{IndexCacheMiB: 8, BlockCacheMiB: 64, MemTableMiB: 32, Memtables: 3}); cfg.Store != want || !cfg.ParseAllLanguages {
+		t.Errorf("store %+v, parse_all_languages %v; want %+v, true", cfg.Store, cfg.ParseAllLanguages, want)
 	}
 }

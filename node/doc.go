@@ -20,6 +20,7 @@
 //	node/web              HTTP kit: mux, sessions, CSRF, limits, pages, JSON helpers, i18n, layout, static files, the page editor
 //	node/web/pagehtml     the HTML of TwinSpace pages: its policy and check, the embeddable services, revisions compared
 //	node/web/ratelimit    the web kit's per-client-address limits (token buckets by limit and client)
+//	node/web/tmplset      the web kit's page templates, parsed per language on first use (the default one at start)
 //	node/directory        the federated directory of public profiles, its pages and backfill
 //	node/account          accounts, sessions, passwords, e-mail changes, profiles, export, deletion
 //	node/registration     the four registration steps, school choice and proposals

@@ -61,6 +61,9 @@ type Options struct {
 	// closes it. A store given here is the caller's, to close after the
 	// node and after whatever else shares its DB (the federation's outbox).
 	Store *store.Store
+	// StoreMemory sizes the store Open opens (nil Store only); zero
+	// fields: store.DefaultMemory's.
+	StoreMemory store.Memory
 	// Outbox is the federation's transactional outbox, on Store's DB. Nil:
 	// the node runs alone, and anything addressed to another node is
 	// refused with EUNAVAILABLE. A node with an Outbox is federated: its
@@ -172,7 +175,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	}
 	var err error
 	if n.store = o.Store; n.store == nil {
-		if n.store, err = store.Open(filepath.Join(o.Dir, "db"), store.Options{Logger: o.Logger, Migrations: Migrations()}); err != nil {
+		if n.store, err = store.Open(filepath.Join(o.Dir, "db"), store.Options{Logger: o.Logger, Migrations: Migrations(), Memory: o.StoreMemory}); err != nil {
 			return fail(err)
 		}
 		n.ownStore = true

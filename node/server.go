@@ -57,8 +57,12 @@ type ServerConfig struct {
 	TrustedProxies []netip.Prefix
 	Rates          map[string]web.Rate
 	HTTPS          bool
-	Logger         *slog.Logger
-	Metrics        *prometheus.Registry // also served at /metrics; nil: no metrics
+	// ParseAllLanguages parses every language's pages at start, so that a
+	// template error in any language stops the node there; false: the
+	// default language at start, each other one when first rendered.
+	ParseAllLanguages bool
+	Logger            *slog.Logger
+	Metrics           *prometheus.Registry // also served at /metrics; nil: no metrics
 }
 
 // Server is the node's HTTP handler: the web kit (node/web) with every
@@ -101,6 +105,11 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes, s.pupilRoutes,
 		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes, s.forumRoutes, s.feedRoutes, s.eventRoutes, s.trainingRoutes) {
 		if err := add(kit); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.ParseAllLanguages {
+		if err := kit.ParseAllLanguages(); err != nil {
 			return nil, err
 		}
 	}

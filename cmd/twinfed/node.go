@@ -164,7 +164,9 @@ func nodeOptions(cfg config.Node, logger *slog.Logger, reg *prometheus.Registry)
 			Embeds:          cfg.TwinSpace.Embeds,
 		},
 		Server: node.ServerConfig{Languages: langs, SecureCookies: secure, MaxUploadBytes: a.MaxUploadBytes, MaxFormBytes: a.MaxFormBytes, APIToken: cfg.Agency.APIToken,
-			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB), Rates: webRates(cfg.Limits), TrustedProxies: proxies, HTTPS: strings.HasPrefix(cfg.BaseURL, "https://")},
+			PageCacheBytes: pageCacheBytes(cfg.PageCacheMiB), Rates: webRates(cfg.Limits), TrustedProxies: proxies, HTTPS: strings.HasPrefix(cfg.BaseURL, "https://"),
+			ParseAllLanguages: cfg.ParseAllLanguages},
+		StoreMemory: storeMemory(cfg.Store),
 		Materials: materials.Config{Dir: cfg.Materials.Path(cfg.DataDir), MaxFileBytes: cfg.Materials.MaxFileBytes(),
 			TwinSpaceQuota: cfg.Materials.TwinSpaceQuotaBytes(), NodeQuota: cfg.Materials.NodeQuotaBytes()},
 		MailFrom: cfg.Mail.From,
@@ -255,7 +257,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 	// Store, then the federation's outbox on its DB, then the node whose
 	// service enqueues in that outbox, then the federation whose inbox
 	// applies activities through the service. Close undoes it backwards.
-	if m.store, err = store.Open(filepath.Join(cfg.DataDir, "db"), store.Options{Logger: log, Migrations: node.Migrations()}); err != nil {
+	if m.store, err = store.Open(filepath.Join(cfg.DataDir, "db"), store.Options{Logger: log, Migrations: node.Migrations(), Memory: storeMemory(cfg.Store)}); err != nil {
 		return err
 	}
 	m.out, err = federation.NewOutbox(federation.OutboxConfig{
@@ -357,6 +359,11 @@ func (m *nodeMain) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// storeMemory is the [store] section in bytes.
+func storeMemory(s config.Store) store.Memory {
+	return store.Memory{IndexCacheBytes: s.IndexCacheMiB << 20, BlockCacheBytes: s.BlockCacheMiB << 20, MemTableBytes: s.MemTableMiB << 20, NumMemtables: s.Memtables}
 }
 
 // pageCacheBytes is the node's profile page cache bound for the

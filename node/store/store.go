@@ -19,6 +19,50 @@ type Options struct {
 	// Migrations are the features' migrations of their records (the
 	// node's assembly lists them), run with the store's own by Open.
 	Migrations []Migration
+	// Memory is what Badger may hold in memory; zero fields keep
+	// DefaultMemory's.
+	Memory Memory
+}
+
+// Memory sizes Badger's caches and memtables, the store's share of the
+// node's memory.
+type Memory struct {
+	// IndexCacheBytes caches the tables' block indexes and Bloom
+	// filters (read on demand from the tables beyond it).
+	IndexCacheBytes int64
+	// BlockCacheBytes caches the tables' blocks, uncompressed: the
+	// records read most often.
+	BlockCacheBytes int64
+	// MemTableBytes is one memtable, where writes go before a flush to
+	// level 0; the largest transaction is 15 % of it.
+	MemTableBytes int64
+	// NumMemtables is how many memtables may be held at once (the one
+	// being written and those waiting for their flush).
+	NumMemtables int
+}
+
+// DefaultMemory fits a national node in 512 MiB (docs/memory.md): 16 MiB
+// of index cache, 32 MiB of block cache and two memtables of 32 MiB, 112
+// MiB at most (Badger's own defaults and the node's settings before were
+// 224 MiB).
+var DefaultMemory = Memory{IndexCacheBytes: 16 << 20, BlockCacheBytes: 32 << 20, MemTableBytes: 32 << 20, NumMemtables: 2}
+
+// withDefaults is m with DefaultMemory's value in each zero field.
+func (m Memory) withDefaults() Memory {
+	d := DefaultMemory
+	if m.IndexCacheBytes == 0 {
+		m.IndexCacheBytes = d.IndexCacheBytes
+	}
+	if m.BlockCacheBytes == 0 {
+		m.BlockCacheBytes = d.BlockCacheBytes
+	}
+	if m.MemTableBytes == 0 {
+		m.MemTableBytes = d.MemTableBytes
+	}
+	if m.NumMemtables == 0 {
+		m.NumMemtables = d.NumMemtables
+	}
+	return m
 }
 
 // Store is the node's Badger store. It is safe for concurrent use.
@@ -47,9 +91,11 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // badgerOptions are the store's Badger settings.
 func badgerOptions(dir string, opts Options) badger.Options {
+	m := opts.Memory.withDefaults()
 	bo := badger.DefaultOptions(dir).WithSyncWrites(true).WithLogger(badgerLogger{opts.Logger}).
-		WithNumVersionsToKeep(1).WithIndexCacheSize(64 << 20).WithBlockCacheSize(64 << 20).
-		WithMemTableSize(32 << 20).WithNumMemtables(3).WithValueLogFileSize(256 << 20)
+		WithNumVersionsToKeep(1).WithIndexCacheSize(m.IndexCacheBytes).WithBlockCacheSize(m.BlockCacheBytes).
+		WithMemTableSize(m.MemTableBytes).WithNumMemtables(m.NumMemtables).WithValueLogFileSize(256 << 20).
+		WithNumCompactors(2) // each compactor's table builders hold tens of MiB while they run (Badger's default, 4, took 224 MiB at a start: docs/memory.md)
 	if opts.InMemory {
 		bo = bo.WithInMemory(true).WithDir("").WithValueDir("")
 	}

@@ -132,3 +132,20 @@ func TestStore_JSONHelpers(t *testing.T) {
 		t.Errorf("NewID: %q, %q", a, b)
 	}
 }
+
+// TestOpen_Memory: the store opens with the sizes it is given, and with
+// DefaultMemory's in the fields left at zero.
+func TestOpen_Memory(t *testing.T) {
+	s, err := store.Open(t.TempDir(), store.Options{Memory: store.Memory{BlockCacheBytes: 8 << 20, NumMemtables: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	o := s.DB().Opts()
+	if o.BlockCacheSize != 8<<20 || o.NumMemtables != 4 || o.IndexCacheSize != store.DefaultMemory.IndexCacheBytes || o.MemTableSize != store.DefaultMemory.MemTableBytes {
+		t.Errorf("badger opened with block cache %d, memtables %d, index cache %d, memtable %d", o.BlockCacheSize, o.NumMemtables, o.IndexCacheSize, o.MemTableSize)
+	}
+	if err := s.Update(func(txn *badger.Txn) error { return txn.Set([]byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+}

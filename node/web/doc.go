@@ -27,7 +27,9 @@
 //     its allowlist locales/same-as-english.txt) that the tests, `twinfed
 //     i18n missing` and the public /languages page share; the layout and
 //     the partials several features share (templates/_*.html), and the
-//     pages of no feature (home, error, later, languages).
+//     pages of no feature (home, error, later, languages); the parsed
+//     templates themselves are node/web/tmplset's (each language's set
+//     parsed when first rendered, the default one at start).
 //   - dates, times and numbers in the reader's language and time zone
 //     (format.go: Formatter, Page.Date, Page.DateTime, Page.Time,
 //     Page.Number; the zone data is embedded with time/tzdata), and the

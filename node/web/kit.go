@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/web/ratelimit"
+	"github.com/twinfed/twinfed/node/web/tmplset"
 )
 
 //go:embed templates/*.html
@@ -75,7 +76,7 @@ type Kit struct {
 	mux     *http.ServeMux
 	routes  []string // the patterns registered on mux, in order (Routes)
 	latency *prometheus.HistogramVec
-	tmpl    *templates
+	tmpl    *tmplset.Set
 
 	limits      *ratelimit.Limiter
 	crossOrigin *http.CrossOriginProtection
@@ -110,7 +111,7 @@ func New(cfg Config) (*Kit, error) {
 		}
 	}
 	k := &Kit{cfg: cfg, log: cfg.Logger, cat: cat, mux: http.NewServeMux(), loc: nodeZone(cfg.Country)}
-	if k.tmpl, err = newTemplates(cat, sharedFS, "templates/*.html"); err != nil {
+	if k.tmpl, err = tmplset.New(tmplset.Config{Languages: cat.Languages(), Translate: cat.T, Funcs: templateFuncs()}, sharedFS, "templates/*.html"); err != nil {
 		return nil, err
 	}
 	k.limits = ratelimit.New(cfg.Rates, cfg.Now)
@@ -177,18 +178,28 @@ func (k *Kit) MaxUploadBytes() int64 { return k.cfg.MaxUploadBytes }
 // AddTemplates registers a feature's templates: the files of fsys that
 // match pattern (e.g. "templates/*.html"). A file whose name starts with
 // "_" is a partial the feature's pages share; every other file is a page,
-// named by its file name without ".html", parsed once per language with
-// the kit's shared partials and the feature's own. A page name already
-// registered (by the kit or another feature) is an error.
+// named by its file name without ".html", parsed with the kit's shared
+// partials and the feature's own: in the default language now, in any
+// other when a page is first rendered in it (node/web/tmplset). A page
+// name already registered (by the kit or another feature) is an error.
 func (k *Kit) AddTemplates(fsys fs.FS, pattern string) error {
-	return k.tmpl.add(fsys, pattern)
+	return k.tmpl.Add(fsys, pattern)
 }
+
+// ParseAllLanguages parses every offered language's pages now rather
+// than on first use, and returns each language's template errors: the
+// tests and an operator's start-up check (parse_all_languages) call it
+// once every feature has added its templates.
+func (k *Kit) ParseAllLanguages() error { return k.tmpl.ParseAll() }
+
+// ParsedLanguages returns the languages whose pages are parsed so far.
+func (k *Kit) ParsedLanguages() []string { return k.tmpl.Parsed() }
 
 // AddTemplatesWith is AddTemplates for a feature whose pages also use
 // the partials of another's (the files of sfs matching spattern whose
 // names start with "_"): the TwinSpace's tools share its frame.
 func (k *Kit) AddTemplatesWith(fsys fs.FS, pattern string, sfs fs.FS, spattern string) error {
-	return k.tmpl.addWith(fsys, pattern, sfs, spattern)
+	return k.tmpl.AddWith(fsys, pattern, sfs, spattern)
 }
 
 // ServeHTTP implements http.Handler: it measures every request by route,

@@ -183,7 +183,10 @@ func (p *Page) csp() string {
 // Execute runs the page's template into a pooled buffer (give it back
 // with Release). On failure it has answered 500 and returns false.
 func (k *Kit) Execute(w http.ResponseWriter, name string, p *Page) (*bytes.Buffer, bool) {
-	t := k.tmpl.page(p.Lang, name)
+	t, err := k.tmpl.Page(p.Lang, name)
+	if err != nil {
+		k.log.Error("templates", "lang", p.Lang, "err", err) // the default language's page is rendered instead
+	}
 	if t == nil {
 		k.log.Error("no template", "name", name)
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
