@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -202,6 +203,19 @@ func (p *Page) Time(t time.Time) string { return p.Fmt.Time(t) }
 // Number writes n in the reader's language's conventions
 // (Formatter.Number).
 func (p *Page) Number(n any) string { return p.Fmt.Number(n) }
+
+// Bytes writes a size of n bytes in the reader's language: "1.2 GB", "340
+// MB", "12 KB" (a file's size, a quota's use).
+func (p *Page) Bytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf(p.T("mat.gb"), p.Number(float64(n*10>>30)/10))
+	case n >= 1<<20:
+		return fmt.Sprintf(p.T("mat.mb"), p.Number(float64(n*10>>20)/10))
+	default:
+		return fmt.Sprintf(p.T("mat.kb"), p.Number((n+1023)>>10))
+	}
+}
 
 // ZoneChoice is one time zone a member may choose, as a form offers it.
 type ZoneChoice struct {

@@ -2,7 +2,6 @@ package eventfiles
 
 import (
 	"embed"
-	"fmt"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -69,19 +68,6 @@ type pageData struct {
 	MaxFile string
 }
 
-// size writes n bytes in the reader's language: "1.2 GB", "340 MB",
-// "12 KB" (the Materials' words).
-func size(p *web.Page, n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf(p.T("mat.gb"), p.Number(float64(n*10>>30)/10))
-	case n >= 1<<20:
-		return fmt.Sprintf(p.T("mat.mb"), p.Number(float64(n*10>>20)/10))
-	default:
-		return fmt.Sprintf(p.T("mat.kb"), p.Number((n+1023)>>10))
-	}
-}
-
 func (h *Web) render(w http.ResponseWriter, r *http.Request, ferr error) {
 	ev, st := h.svc.events, web.State(r)
 	id := ev.EventID(r.PathValue("id"))
@@ -97,7 +83,7 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, ferr error) {
 	p := h.kit.NewPage(w, r, "title.event_files")
 	p.Nav = "events"
 	me := actorOf(h.svc.base, st.Principal)
-	d := pageData{Event: l.Event, Path: ev.Path(id), Used: size(p, l.Used), Quota: size(p, l.Quota), MaxFile: size(p, h.svc.cfg.MaxFileBytes)}
+	d := pageData{Event: l.Event, Path: ev.Path(id), Used: p.Bytes(l.Used), Quota: p.Bytes(l.Quota), MaxFile: p.Bytes(h.svc.cfg.MaxFileBytes)}
 	var uploaders []string
 	for _, f := range l.Files {
 		uploaders = append(uploaders, f.Uploader)
@@ -105,7 +91,7 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, ferr error) {
 	profiles := h.svc.profiles(uploaders)
 	for _, f := range l.Files {
 		t, _ := blob.TypeOf(f.Type)
-		d.Files = append(d.Files, row{EventFile: f, Size: size(p, f.Size), Label: t.Label, Profile: profiles[f.Uploader], CanDelete: twinfed.CanDeleteEventFile(l.Event, &f, me) == nil})
+		d.Files = append(d.Files, row{EventFile: f, Size: p.Bytes(f.Size), Label: t.Label, Profile: profiles[f.Uploader], CanDelete: twinfed.CanDeleteEventFile(l.Event, &f, me) == nil})
 	}
 	p.Data = d
 	if ferr != nil {

@@ -112,16 +112,16 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, problem
 	d := pageData{Frame: h.svc.spaces.Frame(v, "materials"), Listing: l, Problems: problems,
 		CanUpload: v.Can(twinfed.SpaceUpload), CanFolder: v.Can(twinfed.SpaceCreateFolder), Teacher: v.Role.IsTeacher()}
 	u := h.svc.Usage(v.Project.ID)
-	d.SpaceUsage = fmt.Sprintf(p.T("mat.of_used"), size(p, u.Space), size(p, u.SpaceQuota))
-	d.NodeUsage = fmt.Sprintf(p.T("mat.of_used"), size(p, u.Node), size(p, u.NodeQuota))
-	d.MaxFile = size(p, u.MaxFile)
+	d.SpaceUsage = fmt.Sprintf(p.T("mat.of_used"), p.Bytes(u.Space), p.Bytes(u.SpaceQuota))
+	d.NodeUsage = fmt.Sprintf(p.T("mat.of_used"), p.Bytes(u.Node), p.Bytes(u.NodeQuota))
+	d.MaxFile = p.Bytes(u.MaxFile)
 	for _, o := range l.Folders {
 		d.Subfolders = append(d.Subfolders, item{SpaceObject: o, CanEdit: h.svc.spaces.CanChange(v, o)})
 	}
 	for _, o := range l.Files {
 		n, _ := strconv.ParseInt(o.Fields["size"], 10, 64)
 		t, _ := blob.TypeOf(o.Fields["type"])
-		d.Items = append(d.Items, item{SpaceObject: o, Size: size(p, n), Type: t.Label, Thumb: o.Fields["thumb"] != "", CanEdit: h.svc.spaces.CanChange(v, o)})
+		d.Items = append(d.Items, item{SpaceObject: o, Size: p.Bytes(n), Type: t.Label, Thumb: o.Fields["thumb"] != "", CanEdit: h.svc.spaces.CanChange(v, o)})
 	}
 	p.Data = d
 	if ferr != nil {
@@ -132,19 +132,6 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, problem
 		p.Problem = p.T("mat.refused")
 	}
 	h.kit.Render(w, status, "twinspace_materials", p)
-}
-
-// size writes n bytes in the reader's language: "1.2 GB", "340 MB",
-// "12 KB".
-func size(p *web.Page, n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf(p.T("mat.gb"), p.Number(float64(n*10>>30)/10))
-	case n >= 1<<20:
-		return fmt.Sprintf(p.T("mat.mb"), p.Number(float64(n*10>>20)/10))
-	default:
-		return fmt.Sprintf(p.T("mat.kb"), p.Number((n+1023)>>10))
-	}
 }
 
 // uploaded is the outcome of an upload of several files.
