@@ -39,8 +39,15 @@ func newEvents(s *Service, o Options) error {
 	}
 	s.eventFiles, err = eventfiles.New(s.cfg.BaseURL, s.cfg.EventFiles, eventfiles.Deps{Events: ev, Store: s.store, Acts: s.acts,
 		Blobs: s.twinspaces.Materials.Blobs(), Fetch: eventfiles.Fetcher(o.FetchFile), Registry: reg, Profiles: s.dir, Logger: s.log, Now: s.now})
-	return err
+	if err != nil {
+		return err
+	}
+	// The archive catches up from the event's home node with the forum.
+	s.eventForum.Also("files", s.eventFiles)
+	return nil
 }
+
+var _ eventforum.Part = (*eventfiles.Service)(nil)
 
 // EventFiles returns the node's events' file archives.
 func (n *Node) EventFiles() *eventfiles.Service { return n.svc.eventFiles }

@@ -222,9 +222,15 @@ func put(txn *badger.Txn, f *twinfed.EventFile) error {
 	return nil
 }
 
-// remove forgets a record, remembers its id as deleted, and deletes its
-// blobs once committed, unless something else names them.
+// remove forgets a record, remembers its id as deleted (on the home
+// node, in the event's change log too), and deletes its blobs once
+// committed, unless something else names them.
 func (s *Service) remove(txn *badger.Txn, f *twinfed.EventFile) error {
+	gone := *f
+	gone.Deleted = true
+	if err := s.logChange(txn, &gone); err != nil {
+		return err
+	}
 	if err := txn.Delete([]byte(recordKey(f))); err != nil {
 		return err
 	}
@@ -380,6 +386,9 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, id, filename
 			return err
 		}
 		if s.events.IsHome(e.ID) {
+			if err := s.logChange(txn, f); err != nil {
+				return err
+			}
 			return s.announce(ctx, txn, e, f)
 		}
 		a := s.acts.New(twinfed.ActivityCreate, p.Username)
