@@ -104,6 +104,17 @@ func TestFederation_EventFilesCatchUp(t *testing.T) {
 	lists(fr, "marie", e, "robots.txt")
 	es.restart(t)
 	lists(es, "ana", e, "robots.txt")
+	// IT's deliveries to ES, held back while it was away, go through
+	// before the next event (its retries may wait longer than the
+	// catch-up did).
+	consensustest.Eventually(t, 3*time.Minute, func() bool {
+		for _, d := range it.out.Status() {
+			if d.Destination == twinfed.URLHost(es.base) && d.Depth > 0 {
+				return false
+			}
+		}
+		return true
+	}, "IT's deliveries to ES never went through after its restart")
 
 	// Another event: two files shared and a third deleted before Ana
 	// books.
@@ -140,6 +151,25 @@ func TestFederation_EventFilesCatchUp(t *testing.T) {
 	// A catch-up again stores nothing.
 	if n, err := es.eventFiles().CatchUp(ctx, es.out.Get, e2.ID); err != nil || n != 0 {
 		t.Fatalf("a second catch-up: %d stored, %v", n, err)
+	}
+	// IT's change log, paged and from a time: one change a page, the
+	// three in the order IT took them; none since now.
+	var seen []string
+	for after, pages := "", 0; pages == 0 || after != ""; pages++ {
+		pg, err := it.eventFiles().Served(ctx, twinfed.URLHost(fr.base), e2.ID, time.Time{}, after, 1)
+		if err != nil || len(pg.Changes) > 1 || pages > 5 {
+			t.Fatalf("page %d after %q: %v %+v", pages, after, err, pg)
+		}
+		for _, c := range pg.Changes {
+			seen = append(seen, c.Name+map[bool]string{true: "(deleted)"}[c.Deleted])
+		}
+		after = pg.Next
+	}
+	if got := strings.Join(seen, " "); got != "uno.txt due.txt (deleted)" {
+		t.Fatalf("IT's change log of e2: %s", got)
+	}
+	if pg, err := it.eventFiles().Served(ctx, twinfed.URLHost(fr.base), e2.ID, time.Now().Add(time.Second), "", 10); err != nil || len(pg.Changes) != 0 {
+		t.Fatalf("changes since now: %v %+v", err, pg)
 	}
 	// IT's page carries the deletion as a tombstone, without the name.
 	body, err := es.out.Get(ctx, catchUp)
