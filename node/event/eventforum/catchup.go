@@ -276,12 +276,12 @@ func (s *Service) catchUpDue(ctx context.Context, fetch directory.Fetcher) error
 		due = store.KeysUnder(txn, dueKey(""), 0)
 		return nil
 	})
-	parts := append([]Part{namedPart{"forum", s}}, s.parts...)
+	parts := append([]namedPart{{"forum", s}}, s.parts...)
 	var first error
 	for _, id := range due {
 		done := true
 		for _, p := range parts {
-			name := p.(namedPart).name
+			name := p.name
 			n, err := p.CatchUp(ctx, fetch, id)
 			if n > 0 {
 				s.log.Info("event catch-up: caught up", "part", name, "event", id, "stored", n)

@@ -72,7 +72,7 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	woken  chan struct{} // a catch-up is due (Run)
-	parts  []Part        // the event's other tools caught up with the forum (Also)
+	parts  []namedPart   // the event's other tools caught up with the forum (Also)
 }
 
 // New returns the forums of events, kept in st, sent with acts, logged
