@@ -33,15 +33,22 @@ func newEvents(s *Service, o Options) error {
 	if s.eventForum, err = eventforum.New(s.cfg.BaseURL, ev, s.store, s.acts, s.log, s.now); err != nil {
 		return err
 	}
-	s.eventForum.UseProfiles(s.dir)
+	s.eventForum.UseProfiles(s.dir.Profiles)
 	var reg eventfiles.Registry
 	if s.registry != nil {
 		reg = s.registry
 	}
 	s.eventFiles, err = eventfiles.New(s.cfg.BaseURL, s.cfg.EventFiles, eventfiles.Deps{Events: ev, Store: s.store, Acts: s.acts,
-		Blobs: s.twinspaces.Materials.Blobs(), Fetch: eventfiles.Fetcher(o.FetchFile), Registry: reg, Profiles: s.dir, Logger: s.log, Now: s.now})
-	return err
+		Blobs: s.twinspaces.Materials.Blobs(), Fetch: eventfiles.Fetcher(o.FetchFile), Registry: reg, Profiles: s.dir.Profiles, Logger: s.log, Now: s.now})
+	if err != nil {
+		return err
+	}
+	// The archive catches up from the event's home node with the forum.
+	s.eventForum.Also("files", s.eventFiles)
+	return nil
 }
+
+var _ eventforum.Part = (*eventfiles.Service)(nil)
 
 // EventFiles returns the node's events' file archives.
 func (n *Node) EventFiles() *eventfiles.Service { return n.svc.eventFiles }

@@ -290,3 +290,47 @@ func TestEventFilesAPI(t *testing.T) {
 		t.Fatalf("after the deletion: %d %+v", code, list)
 	}
 }
+
+// TestEventFiles_CatchUpServed: the home node serves an archive's
+// catch-up only to the nodes of the event's confirmed participants (a
+// node whose members only wait, or have none, is refused), and an event
+// of another node, or none, is not found; a refusal changes nothing.
+func TestEventFiles_CatchUpServed(t *testing.T) {
+	n := nodetest.MustOpenNode(t, nodetest.Options{Tune: func(o *node.Options) {
+		o.Service.Events = event.Config{Rooms: 1, Capacity: 1}
+	}})
+	ctx := context.Background()
+	org, _ := seedTeacher(t, n, "anna", "Anna")
+	bruno, _ := seedTeacher(t, n, "bruno", "Bruno")
+	date, _ := cetDay(time.Now(), 2)
+	e, err := n.Events().Create(ctx, org, event.Input{Title: "Coding club", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "10:00", Minutes: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := n.Events().Participate(ctx, bruno, e.ID); st != twinfed.BookingConfirmed {
+		t.Fatalf("bruno: %s", st)
+	}
+	if _, err := n.EventFiles().Upload(ctx, bruno, e.ID, "notes.txt", bytes.NewReader(textOf(100))); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, host, event string
+		code              string
+	}{
+		{"a node without participants", "fr.example", e.ID, twinfed.EFORBIDDEN},
+		{"this node itself", twinfed.URLHost(n.URL()), e.ID, twinfed.EFORBIDDEN},
+		{"no host", "", e.ID, twinfed.EFORBIDDEN},
+		{"an event of another node", "fr.example", "https://fr.example/events/x", twinfed.ENOTFOUND},
+		{"no event", "fr.example", "", twinfed.ENOTFOUND},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pg, err := n.EventFiles().Served(ctx, c.host, c.event, time.Time{}, "", 10)
+			if twinfed.ErrorCode(err) != c.code {
+				t.Fatalf("served %+v, %v; want %s", pg, err, c.code)
+			}
+		})
+	}
+	if l, err := n.EventFiles().List(ctx, org, e.ID); err != nil || len(l.Files) != 1 {
+		t.Fatalf("after the refusals: %v %+v", err, l)
+	}
+}

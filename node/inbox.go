@@ -136,7 +136,7 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 }
 
 // applyBookingAnswer takes the home node's answer to a booking; a member
-// of this node confirmed catches up on the event's forum.
+// of this node confirmed catches up on the event's forum and files.
 func applyBookingAnswer(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
 	if err := s.events.ApplyAnswer(ctx, txn, a); err != nil {
 		return err

@@ -358,7 +358,8 @@ func (n *Node) Close() error {
 // queue's worker, the daily digests (every Options.DigestPoll on the
 // node's clock), the events' reminders and, for a federated node, the
 // directory's backfill of other nodes' profiles (every
-// Options.BackfillEvery) and the events' forums' catch-up.
+// Options.BackfillEvery) and the events' catch-up (their forums and
+// file archives).
 func (n *Node) loops(o Options) []func(ctx context.Context) {
 	poll, every := o.DigestPoll, o.BackfillEvery
 	if poll <= 0 {

@@ -158,6 +158,24 @@ func (s *Service) Get(txn *badger.Txn, id string) *twinfed.Profile {
 	return &p
 }
 
+// Profiles returns the profiles the directory holds of the actors (by
+// actor URL; those it holds none of absent): the names of a page's
+// authors.
+func (s *Service) Profiles(actors []string) map[string]*twinfed.Profile {
+	out := make(map[string]*twinfed.Profile, len(actors))
+	_ = s.store.View(func(txn *badger.Txn) error {
+		for _, a := range actors {
+			if _, ok := out[a]; !ok {
+				if p := s.Get(txn, a); p != nil {
+					out[a] = p
+				}
+			}
+		}
+		return nil
+	})
+	return out
+}
+
 // syncLocalProfiles puts every validated member's public profile into dp/
 // once (members stored before the directory existed, or imported in bulk).
 func (s *Service) syncLocalProfiles() error {

@@ -225,8 +225,12 @@ const (
 	// collectors keep them), ea/i/<file id> → its record's key,
 	// ea/x/<file id> → "" (a deleted file: it
 	// does not come back), ea/f/<host>/<sha256 hex> → "" (a file the
-	// uploader's node at host gave this node). Owner: event (its archive,
-	// node/event/eventfiles).
+	// uploader's node at host gave this node); on the home node
+	// ea/k/<event id>/<home time, fixed-width RFC 3339 UTC>/<file id> →
+	// eventfiles.Change JSON (the change log the catch-up serves: a record
+	// or a tombstone) and ea/l/<file id> → its entry's key; on a
+	// participant's node ea/c/<event id> → the home node's time of the
+	// last catch-up. Owner: event (its archive, node/event/eventfiles).
 	PrefixEventFile = "ea/"
 
 	// PrefixTraining: pd/<training id> → twinfed.Training JSON (every

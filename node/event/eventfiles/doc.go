@@ -22,8 +22,12 @@
 // Delete (only the uploader's node may send it), and the home node
 // Announces the deleted record (Deleted set) to the participants' nodes;
 // the organiser deletes on the home node. A deleted file's id is
-// remembered: a replay or a late Create does not bring it back.
+// remembered: a replay or a late Create does not bring it back. A node
+// that missed announces (offline, or its member confirmed later) catches
+// up from the home node's change log, records and tombstones
+// (catchup.go), in the event forum's catch-up runs (eventforum.Part).
 //
 // Keys: store.PrefixEventFile (ea/: records, the blobs they name,
-// deletions, fetched copies).
+// deletions, fetched copies; the home node's change log ea/k/ and ea/l/,
+// a participant's node's catch-up cursors ea/c/).
 package eventfiles

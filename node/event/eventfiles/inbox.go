@@ -66,6 +66,9 @@ func (s *Service) ApplyCreate(ctx context.Context, txn *badger.Txn, a *twinfed.A
 	if err := put(txn, f); err != nil {
 		return err
 	}
+	if err := s.logChange(txn, f); err != nil {
+		return err
+	}
 	return s.announce(ctx, txn, e, f)
 }
 
@@ -81,20 +84,8 @@ func (s *Service) ApplyAnnounce(_ context.Context, txn *badger.Txn, a *twinfed.A
 	if err != nil || e.Organiser != a.Actor || s.events.IsHome(e.ID) {
 		return twinfed.Errorf(twinfed.EFORBIDDEN, "event file %s announced by %s, not by the event's organiser", f.ID, a.Actor)
 	}
-	if f.Deleted {
-		old, err := find(txn, e.ID, f.ID)
-		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-			return txn.Set([]byte(goneKey(f.ID)), nil)
-		}
-		if err != nil {
-			return err
-		}
-		return s.remove(txn, old)
-	}
-	if s.Has(txn, f.ID) {
-		return nil
-	}
-	return put(txn, f)
+	_, err = s.keep(txn, f)
+	return err
 }
 
 // ApplyDelete takes, on the event's home node, the deletion of a file by

@@ -40,11 +40,9 @@ type Registry interface {
 	CountryByHost(ctx context.Context, host string) (*twinfed.Country, error)
 }
 
-// Profiles is the directory's public profiles, by actor URL (nil when it
-// holds none).
-type Profiles interface {
-	Get(txn *badger.Txn, actor string) *twinfed.Profile
-}
+// Profiles returns the directory's profiles of actors (by actor URL,
+// unknown ones absent): directory.Service.Profiles.
+type Profiles func(actors []string) map[string]*twinfed.Profile
 
 // Deps are the archive's collaborators.
 type Deps struct {
@@ -222,9 +220,15 @@ func put(txn *badger.Txn, f *twinfed.EventFile) error {
 	return nil
 }
 
-// remove forgets a record, remembers its id as deleted, and deletes its
-// blobs once committed, unless something else names them.
+// remove forgets a record, remembers its id as deleted (on the home
+// node, in the event's change log too), and deletes its blobs once
+// committed, unless something else names them.
 func (s *Service) remove(txn *badger.Txn, f *twinfed.EventFile) error {
+	gone := *f
+	gone.Deleted = true
+	if err := s.logChange(txn, &gone); err != nil {
+		return err
+	}
 	if err := txn.Delete([]byte(recordKey(f))); err != nil {
 		return err
 	}
@@ -380,6 +384,9 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, id, filename
 			return err
 		}
 		if s.events.IsHome(e.ID) {
+			if err := s.logChange(txn, f); err != nil {
+				return err
+			}
 			return s.announce(ctx, txn, e, f)
 		}
 		a := s.acts.New(twinfed.ActivityCreate, p.Username)
@@ -493,22 +500,11 @@ func (s *Service) Delete(ctx context.Context, p *twinfed.Principal, id, file str
 	return err
 }
 
-// profiles returns the directory's profiles of the actors (missing ones
-// absent), for the names of a page.
+// profiles returns the directory's profiles of the actors, none without
+// a directory.
 func (s *Service) profiles(actors []string) map[string]*twinfed.Profile {
-	out := map[string]*twinfed.Profile{}
 	if s.profs == nil {
-		return out
-	}
-	_ = s.store.View(func(txn *badger.Txn) error {
-		for _, a := range actors {
-			if _, ok := out[a]; !ok {
-				if p := s.profs.Get(txn, a); p != nil {
-					out[a] = p
-				}
-			}
-		}
 		return nil
-	})
-	return out
+	}
+	return s.profs(actors)
 }

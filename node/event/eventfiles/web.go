@@ -5,6 +5,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/twinfed/twinfed"
@@ -19,7 +20,8 @@ var templates embed.FS
 // downloads (GET /events/{id}/files/get?f=<file id>[&thumb=1]), its
 // deletions (POST /events/{id}/files/delete), its JSON API (api.go) and,
 // behind the signature check, the files uploaded here for other nodes
-// (GET BlobPath<hash>).
+// (GET BlobPath<hash>) and the home node's changes for the catch-up (GET
+// CatchUpPath).
 type Web struct {
 	svc    *Service
 	kit    *web.Kit
@@ -27,7 +29,7 @@ type Web struct {
 }
 
 // NewWeb returns the archive's pages; signed is the check that guards
-// BlobPath (nil: files are not served to other nodes).
+// BlobPath and CatchUpPath (nil: nothing is served to other nodes).
 func NewWeb(svc *Service, signed func(http.Handler) http.Handler) *Web {
 	return &Web{svc: svc, signed: signed}
 }
@@ -44,6 +46,7 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /events/{id}/files/delete", k.Member(h.delete))
 	if h.signed != nil {
 		k.Handle("GET "+BlobPath+"{hash}", h.signed(http.HandlerFunc(h.toNode)))
+		k.Handle("GET "+CatchUpPath, h.signed(http.HandlerFunc(h.catchUp)))
 	}
 	h.apiRoutes(k)
 	return nil
@@ -197,4 +200,27 @@ func (h *Web) toNode(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", info.Created, f)
+}
+
+// catchUp serves the changes of an event's archive to the node that
+// signed the request (Served).
+func (h *Web) catchUp(w http.ResponseWriter, r *http.Request) {
+	host, _ := web.Signer(r.Context())
+	q := r.URL.Query()
+	var since time.Time
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			web.APIFail(w, twinfed.Errorf(twinfed.EINVALID, "since must be a time in RFC 3339 form, such as 2026-01-02T15:04:05Z."))
+			return
+		}
+		since = t
+	}
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	page, err := h.svc.Served(r.Context(), host, q.Get("event"), since, q.Get("after"), limit)
+	if err != nil {
+		web.APIFail(w, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, page)
 }

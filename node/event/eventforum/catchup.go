@@ -25,7 +25,10 @@ import (
 // announce. A catch-up is due (et/d/<event id>) when the home node
 // confirms a member of this node (Due), and for every event with a
 // confirmed member of this node when the node starts and every interval
-// after (Run); a failed one is tried again soon, then less often.
+// after (Run); a failed one is tried again soon, then less often. The
+// event's other tools that federate through the home node (the file
+// archive) register as a Part (Also) and are caught up in the same runs,
+// with their own cursors: an event stays due until all have succeeded.
 
 // CatchUpPath is where an event's home node serves its forum to the
 // nodes of its participants (signed GETs): ?event=<id>&since=<RFC 3339>
@@ -129,15 +132,33 @@ func (s *Service) CatchUp(ctx context.Context, fetch directory.Fetcher, id strin
 	if err != nil {
 		return stored, err
 	}
-	err = s.store.Update(func(txn *badger.Txn) error {
-		if !asOf.IsZero() {
-			if err := txn.Set([]byte(cursorKey(id)), []byte(asOf.UTC().Format(time.RFC3339))); err != nil {
-				return err
-			}
-		}
-		return txn.Delete([]byte(dueKey(id)))
-	})
+	if !asOf.IsZero() {
+		err = s.store.Update(func(txn *badger.Txn) error {
+			return txn.Set([]byte(cursorKey(id)), []byte(asOf.UTC().Format(time.RFC3339)))
+		})
+	}
 	return stored, err
+}
+
+// Part is another of an event's tools whose records a participant's node
+// takes from the event's home node (the file archive): it is caught up
+// whenever the forum is, on the same due events, runs and retries.
+type Part interface {
+	// CatchUp takes the changes to the tool's records of event id since
+	// its own cursor, keeps them and moves the cursor, and returns how
+	// many it stored; EFORBIDDEN or ENOTFOUND when the home node refuses.
+	CatchUp(ctx context.Context, fetch directory.Fetcher, id string) (int, error)
+}
+
+// Also adds the part named name to the catch-ups Run makes; call it at
+// assembly, before Run.
+func (s *Service) Also(name string, p Part) {
+	s.parts = append(s.parts, namedPart{name, p})
+}
+
+type namedPart struct {
+	name string
+	Part
 }
 
 func cursorKey(id string) string { return store.PrefixEventPost + "c/" + id }
@@ -210,7 +231,8 @@ func (s *Service) dueAll() error {
 	})
 }
 
-// Run catches up, until ctx ends, on the forums whose catch-up is due:
+// Run catches up, until ctx ends, on the forums (and the parts added with
+// Also) whose catch-up is due:
 // when Due wakes it, for every event with a confirmed member of this node
 // a few seconds after it starts and then every interval (at most once an
 // hour when every is 0 or more), and again after a failure, sooner at
@@ -254,19 +276,32 @@ func (s *Service) catchUpDue(ctx context.Context, fetch directory.Fetcher) error
 		due = store.KeysUnder(txn, dueKey(""), 0)
 		return nil
 	})
+	parts := append([]namedPart{{"forum", s}}, s.parts...)
 	var first error
 	for _, id := range due {
-		n, err := s.CatchUp(ctx, fetch, id)
-		if n > 0 {
-			s.log.Info("event forum: caught up", "event", id, "stored", n)
+		done := true
+		for _, p := range parts {
+			name := p.name
+			n, err := p.CatchUp(ctx, fetch, id)
+			if n > 0 {
+				s.log.Info("event catch-up: caught up", "part", name, "event", id, "stored", n)
+			}
+			if c := twinfed.ErrorCode(err); c == twinfed.EFORBIDDEN || c == twinfed.ENOTFOUND {
+				// No longer a participant's node, or no such event there.
+				s.log.Info("event catch-up: refused", "part", name, "event", id, "err", err)
+				err = nil
+			}
+			if err != nil {
+				done = false
+				if first == nil {
+					first = fmt.Errorf("%s: %w", name, err)
+				}
+			}
 		}
-		if c := twinfed.ErrorCode(err); c == twinfed.EFORBIDDEN || c == twinfed.ENOTFOUND {
-			// No longer a participant's node, or no such event there.
-			s.log.Info("event forum: no catch-up", "event", id, "err", err)
-			err = s.store.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(dueKey(id))) })
-		}
-		if err != nil && first == nil {
-			first = err
+		if done {
+			if err := s.store.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(dueKey(id))) }); err != nil && first == nil {
+				first = err
+			}
 		}
 	}
 	return first

@@ -16,7 +16,8 @@
 // the participants' nodes), when its member is confirmed and periodically
 // (Run). A message is plain text (at most 5,000 characters), escaped when
 // shown; its id lives under its author's node. Its JSON API is in api.go.
-// The file archive is not built yet.
+// The event's file archive (node/event/eventfiles) catches up in the same
+// runs, as a Part added at assembly (Also).
 //
 // Keys: store.PrefixEventPost: et/<event id>/<published>/<id's last
 // segment>/<post id> (the messages, tombstones included), et/c/<event id>

@@ -72,37 +72,25 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	woken  chan struct{} // a catch-up is due (Run)
+	parts  []namedPart   // the event's other tools caught up with the forum (Also)
 	profs  Profiles      // names the authors; nil: by their address
 }
 
-// Profiles is the directory's public profiles, by actor URL (nil when it
-// holds none).
-type Profiles interface {
-	Get(txn *badger.Txn, actor string) *twinfed.Profile
-}
+// Profiles returns the directory's profiles of actors (by actor URL,
+// unknown ones absent): directory.Service.Profiles.
+type Profiles func(actors []string) map[string]*twinfed.Profile
 
 // UseProfiles has the forum's pages name authors as the directory (p)
 // knows them, instead of by their address. Call it before serving.
 func (s *Service) UseProfiles(p Profiles) { s.profs = p }
 
-// profiles returns the directory's profiles of the actors (missing ones
-// absent).
+// profiles returns the directory's profiles of the actors, none without
+// a directory.
 func (s *Service) profiles(actors []string) map[string]*twinfed.Profile {
-	out := map[string]*twinfed.Profile{}
 	if s.profs == nil {
-		return out
-	}
-	_ = s.store.View(func(txn *badger.Txn) error {
-		for _, a := range actors {
-			if _, ok := out[a]; !ok {
-				if p := s.profs.Get(txn, a); p != nil {
-					out[a] = p
-				}
-			}
-		}
 		return nil
-	})
-	return out
+	}
+	return s.profs(actors)
 }
 
 // New returns the forums of events, kept in st, sent with acts, logged
