@@ -44,6 +44,7 @@
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal
 //	node/twinspace/diary  the TwinSpace's public project diary: posts, the Atom feed, the diary's fediverse actor's pages
 //	node/twinspace/workspace  the TwinSpace and its tools assembled: built together, routes registered together
+//	node/event/eventtools     the events and their tools (forum, file archive, API) assembled, as the TwinSpace's
 //	node                  this package: the assembly
 //	node/nodetest         helpers for tests of node and its features
 //

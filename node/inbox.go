@@ -138,20 +138,20 @@ var inboxRoutes = map[inboxRoute]inboxHandler{
 // applyBookingAnswer takes the home node's answer to a booking; a member
 // of this node confirmed catches up on the event's forum and files.
 func applyBookingAnswer(s *Service, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-	if err := s.events.ApplyAnswer(ctx, txn, a); err != nil {
+	if err := s.ev.Events.ApplyAnswer(ctx, txn, a); err != nil {
 		return err
 	}
-	return s.eventForum.OnAnswer(txn, a)
+	return s.ev.Forum.OnAnswer(txn, a)
 }
 
 // toEventForum routes to a handler of eventforum.Service.
-var toEventForum = via(func(s *Service) *eventforum.Service { return s.eventForum })
+var toEventForum = via(func(s *Service) *eventforum.Service { return s.ev.Forum })
 
 // toEventFiles routes to a handler of eventfiles.Service.
-var toEventFiles = via(func(s *Service) *eventfiles.Service { return s.eventFiles })
+var toEventFiles = via(func(s *Service) *eventfiles.Service { return s.ev.Files })
 
 // toEvents routes to a handler of event.Service.
-var toEvents = via(func(s *Service) *event.Service { return s.events })
+var toEvents = via(func(s *Service) *event.Service { return s.ev.Events })
 
 // featureHandler is a feature's handler of an inbound activity.
 type featureHandler[F any] func(f F, ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error
@@ -202,12 +202,12 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 		return kindRequest
 	case twinfed.ActivityJoin, twinfed.ActivityLeave:
-		if s.events.Has(txn, a.Object) {
+		if s.ev.Events.Has(txn, a.Object) {
 			return kindBooking
 		}
 	case twinfed.ActivityAccept, twinfed.ActivityReject:
 		switch {
-		case a.Target != "" && s.events.Has(txn, a.Target):
+		case a.Target != "" && s.ev.Events.Has(txn, a.Target):
 			return kindBooking
 		case a.Target == "":
 			return kindRequest
@@ -227,10 +227,10 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		if a.Note == nil {
 			return ""
 		}
-		if s.eventFiles.IsFile(txn, a.Note) {
+		if s.ev.Files.IsFile(txn, a.Note) {
 			return kindEventFile
 		}
-		if s.eventForum.IsPost(txn, a.Note) {
+		if s.ev.Forum.IsPost(txn, a.Note) {
 			return kindEventPost
 		}
 		if feed.IsWallPost(a.Note) {
@@ -243,10 +243,10 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 	case twinfed.ActivityLike:
 		return kindWallPost
 	case twinfed.ActivityAnnounce:
-		if s.eventFiles.IsFile(txn, a.Note) {
+		if s.ev.Files.IsFile(txn, a.Note) {
 			return kindEventFile
 		}
-		if s.eventForum.IsPost(txn, a.Note) {
+		if s.ev.Forum.IsPost(txn, a.Note) {
 			return kindEventPost
 		}
 		if a.Note != nil && s.feed.Has(txn, a.Note.InReplyTo) {
@@ -258,9 +258,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 			if s.feed.Has(txn, a.Object) {
 				return kindWallLikes
 			}
-		case s.eventFiles.IsFile(txn, a.Note): // a file's note also answers its event
+		case s.ev.Files.IsFile(txn, a.Note): // a file's note also answers its event
 			return kindEventFile
-		case s.eventForum.IsPost(txn, a.Note):
+		case s.ev.Forum.IsPost(txn, a.Note):
 			return kindEventPost
 		case feed.IsWallPost(a.Note):
 			return kindWallPost
@@ -273,9 +273,9 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 		}
 	case twinfed.ActivityDelete:
 		switch {
-		case s.eventFiles.IsFile(txn, a.Note):
+		case s.ev.Files.IsFile(txn, a.Note):
 			return kindEventFile
-		case s.eventForum.IsPost(txn, a.Note):
+		case s.ev.Forum.IsPost(txn, a.Note):
 			return kindEventPost
 		case a.Event != nil: // a cancelled event
 			return kindEvent
@@ -283,7 +283,7 @@ func (s *Service) kindOf(txn *badger.Txn, a *twinfed.Activity) objectKind {
 			return kindProject
 		case a.Object == a.Actor:
 			return kindActor
-		case a.Target != "" && s.eventFiles.Has(txn, a.Object):
+		case a.Target != "" && s.ev.Files.Has(txn, a.Object):
 			return kindEventFile
 		case a.Target != "" && s.feed.Has(txn, a.Target): // a reply's deletion: the post is the target
 			return kindWallReply
@@ -330,8 +330,8 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 // which decides its bookings in batches (event.Service.Serial).
 func (s *Service) apply(ctx context.Context, a *twinfed.Activity) error {
 	run := s.store.Update
-	if (a.Type == twinfed.ActivityJoin || a.Type == twinfed.ActivityLeave) && s.events.IsHome(a.Object) {
-		run = func(fn func(txn *badger.Txn) error) error { return s.events.Serial(a.Object, fn) }
+	if (a.Type == twinfed.ActivityJoin || a.Type == twinfed.ActivityLeave) && s.ev.Events.IsHome(a.Object) {
+		run = func(fn func(txn *badger.Txn) error) error { return s.ev.Events.Serial(a.Object, fn) }
 	}
 	return run(func(txn *badger.Txn) error {
 		key := store.PrefixApplied + a.ID

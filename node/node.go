@@ -373,11 +373,11 @@ func (n *Node) loops(o Options) []func(ctx context.Context) {
 		func(ctx context.Context) {
 			n.svc.notices.RunDigests(ctx, poll, func(err error) { n.log.Error("daily digests", "err", err) })
 		},
-		n.svc.events.Run,
+		n.svc.ev.Events.Run,
 	}
 	if o.Fetch != nil && o.Registry != nil {
 		loops = append(loops, func(ctx context.Context) { n.svc.dir.RunBackfill(ctx, o.Fetch, every) },
-			func(ctx context.Context) { n.svc.eventForum.Run(ctx, o.Fetch, every) })
+			func(ctx context.Context) { n.svc.ev.Forum.Run(ctx, o.Fetch, every) })
 	}
 	return loops
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
-	"github.com/twinfed/twinfed/node/event/eventforum"
+	"github.com/twinfed/twinfed/node/event/eventtools"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/label"
@@ -110,10 +110,8 @@ type Service struct {
 	twinspaces *workspace.Tools      // TwinSpaces and their tools (assemble_project.go; built by Node.Open)
 	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
 	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
-	events     *event.Service        // events (assemble_event.go; built by Node.Open)
+	ev         *eventtools.Tools     // events, their forums and file archives (assemble_event.go; built by Node.Open)
 	training   *training.Service     // professional development (assemble_training.go; built by Node.Open)
-	eventForum *eventforum.Service   // the events' forums (assemble_event.go)
-	eventFiles *eventfiles.Service   // the events' file archives (assemble_event.go)
 
 	registrations prometheus.Counter     // the registration's submissions
 	validations   *prometheus.CounterVec // the agency's decisions and the labels recorded

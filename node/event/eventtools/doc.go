@@ -1,0 +1,13 @@
+// Package eventtools assembles the events with their tools: the events
+// themselves (node/event: the wizard, bookings decided by the home node,
+// lists and calendar, iCalendar, reminders, certificates, photos, the
+// TwinSpace's Live tab), each event's forum (node/event/eventforum) and
+// file archive (node/event/eventfiles), which catches up from the home
+// node with the forum, and the events' JSON API (node/event/eventapi).
+// The node builds them together with New and registers their pages and
+// API together with Routes, as it does the TwinSpace's tools
+// (node/twinspace/workspace).
+//
+// It sits between the tools and the node's assembly in the import order
+// (node/doc.go): it names the tools' types so that the node need not.
+package eventtools
