@@ -35,9 +35,8 @@
 //	node/label            the agencies' quality labels (kept in the registry)
 //	node/forum            the partner-finding forum: posts in every node's replica, search, replies, reports
 //	node/feed             wall posts, replies and likes, the home feed, profile tabs, post images and the image proxy
-//	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders
-//	node/training         professional development: the agencies' training, applications selected by the member's agency, certificates
 //	node/event            events: the wizard, lists, calendar, bookings decided by the home node, iCalendar, reminders, editing, photos
+//	node/training         professional development: the agencies' training, applications selected by the member's agency, certificates
 //	node/event/eventapi   the events' JSON API (/api/v1/events…)
 //	node/event/eventforum the forum of an event: its organiser and confirmed participants, across nodes; edits, deletions, the catch-up from the home node, its JSON API
 //	node/event/eventfiles the file archive of an event: files kept on the uploader's node, records through the home node

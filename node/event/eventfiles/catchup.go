@@ -9,6 +9,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -100,16 +101,9 @@ func (s *Service) Served(ctx context.Context, host, id string, since time.Time, 
 	limit = min(limit, 500)
 	out := &CatchUpPage{AsOf: s.now().UTC()}
 	err := s.store.View(func(txn *badger.Txn) error {
-		e, err := s.events.Event(txn, id)
-		if err != nil || !s.events.IsHome(e.ID) {
-			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event on this node.")
-		}
-		ok := false
-		for _, n := range s.events.ParticipantNodes(ctx, txn, e) {
-			ok = ok || twinfed.URLHost(n) == host
-		}
-		if !ok {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the nodes of the event's confirmed participants catch up on its files.")
+		e, err := eventforum.HomeEventFor(ctx, txn, s.events, id, host, "Only the nodes of the event's confirmed participants catch up on its files.")
+		if err != nil {
+			return err
 		}
 		if after == "" && !since.IsZero() {
 			after = since.UTC().Format(changeTime) // before every change at since

@@ -5,11 +5,11 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/blob"
+	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -46,7 +46,7 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /events/{id}/files/delete", k.Member(h.delete))
 	if h.signed != nil {
 		k.Handle("GET "+BlobPath+"{hash}", h.signed(http.HandlerFunc(h.toNode)))
-		k.Handle("GET "+CatchUpPath, h.signed(http.HandlerFunc(h.catchUp)))
+		k.Handle("GET "+CatchUpPath, h.signed(eventforum.ServeCatchUp(h.svc.Served)))
 	}
 	h.apiRoutes(k)
 	return nil
@@ -200,27 +200,4 @@ func (h *Web) toNode(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", info.Created, f)
-}
-
-// catchUp serves the changes of an event's archive to the node that
-// signed the request (Served).
-func (h *Web) catchUp(w http.ResponseWriter, r *http.Request) {
-	host, _ := web.Signer(r.Context())
-	q := r.URL.Query()
-	var since time.Time
-	if v := q.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			web.APIFail(w, twinfed.Errorf(twinfed.EINVALID, "since must be a time in RFC 3339 form, such as 2026-01-02T15:04:05Z."))
-			return
-		}
-		since = t
-	}
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	page, err := h.svc.Served(r.Context(), host, q.Get("event"), since, q.Get("after"), limit)
-	if err != nil {
-		web.APIFail(w, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, page)
 }

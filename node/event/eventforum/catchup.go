@@ -3,7 +3,9 @@ package eventforum
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,7 +13,9 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/web"
 )
 
 // The forum's catch-up. A node that missed announces (it was offline, or
@@ -34,6 +38,49 @@ import (
 // nodes of its participants (signed GETs): ?event=<id>&since=<RFC 3339>
 // &after=<cursor>&limit=<n>.
 const CatchUpPath = "/event-forums/catch-up"
+
+// HomeEventFor returns, within txn, the event id of this node for a
+// catch-up by the node at host, which must host one of its confirmed
+// participants (EFORBIDDEN with refusal otherwise; ENOTFOUND for an event
+// that is not this node's): the rule of every tool's catch-up.
+func HomeEventFor(ctx context.Context, txn *badger.Txn, events *event.Service, id, host, refusal string) (*twinfed.Event, error) {
+	e, err := events.Event(txn, id)
+	if err != nil || !events.IsHome(e.ID) {
+		return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event on this node.")
+	}
+	for _, n := range events.ParticipantNodes(ctx, txn, e) {
+		if twinfed.URLHost(n) == host {
+			return e, nil
+		}
+	}
+	return nil, twinfed.Errorf(twinfed.EFORBIDDEN, "%s", refusal)
+}
+
+// ServeCatchUp is the handler of a tool's catch-up route (behind the
+// signature check): it reads ?event, since (RFC 3339), after and limit
+// and answers with served's page for the node that signed the request.
+func ServeCatchUp[P any](served func(ctx context.Context, host, event string, since time.Time, after string, limit int) (P, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		host, _ := web.Signer(r.Context())
+		q := r.URL.Query()
+		var since time.Time
+		if v := q.Get("since"); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				web.APIFail(w, twinfed.Errorf(twinfed.EINVALID, "since must be a time in RFC 3339 form, such as 2026-01-02T15:04:05Z."))
+				return
+			}
+			since = t
+		}
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		page, err := served(r.Context(), host, q.Get("event"), since, q.Get("after"), limit)
+		if err != nil {
+			web.APIFail(w, err)
+			return
+		}
+		web.WriteJSON(w, http.StatusOK, page)
+	}
+}
 
 // margin is how far before its cursor a catch-up asks again: a change the
 // home node dated just before it and committed just after is not missed.
@@ -58,16 +105,9 @@ func (s *Service) Served(ctx context.Context, host, id string, since time.Time, 
 	limit = min(limit, 500)
 	out := &CatchUpPage{AsOf: s.clock()}
 	err := s.store.View(func(txn *badger.Txn) error {
-		e, err := s.events.Event(txn, id)
-		if err != nil || !s.events.IsHome(e.ID) {
-			return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event on this node.")
-		}
-		ok := false
-		for _, n := range s.events.ParticipantNodes(ctx, txn, e) {
-			ok = ok || twinfed.URLHost(n) == host
-		}
-		if !ok {
-			return twinfed.Errorf(twinfed.EFORBIDDEN, "Only the nodes of the event's confirmed participants catch up on its forum.")
+		e, err := HomeEventFor(ctx, txn, s.events, id, host, "Only the nodes of the event's confirmed participants catch up on its forum.")
+		if err != nil {
+			return err
 		}
 		prefix := store.PrefixEventPost + e.ID + "/"
 		out.Posts, out.Next, err = store.PageJSON(txn, prefix, prefix, after, limit, cursor,

@@ -4,8 +4,6 @@ import (
 	"embed"
 	"net/http"
 	"net/url"
-	"strconv"
-	"time"
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/web"
@@ -46,7 +44,7 @@ func (h *Web) Routes(k *web.Kit) error {
 	k.HandleFunc("POST /events/{id}/forum/edit", k.Member(h.edit))
 	k.HandleFunc("POST /events/{id}/forum/delete", k.Member(h.remove))
 	if h.signed != nil {
-		k.Handle("GET "+CatchUpPath, h.signed(http.HandlerFunc(h.catchUp)))
+		k.Handle("GET "+CatchUpPath, h.signed(ServeCatchUp(h.svc.Served)))
 	}
 	h.apiRoutes(k)
 	return nil
@@ -157,27 +155,4 @@ func (h *Web) edit(w http.ResponseWriter, r *http.Request) {
 func (h *Web) remove(w http.ResponseWriter, r *http.Request) {
 	err := h.svc.Delete(r.Context(), web.State(r).Principal, h.svc.events.EventID(r.PathValue("id")), r.PostForm.Get("post"))
 	h.done(w, r, "", err, "event_post_deleted")
-}
-
-// catchUp serves an event's forum to the node of a participant (signed
-// GETs only): ?event, since (RFC 3339), after, limit.
-func (h *Web) catchUp(w http.ResponseWriter, r *http.Request) {
-	host, _ := web.Signer(r.Context())
-	q := r.URL.Query()
-	var since time.Time
-	if v := q.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			web.APIFail(w, twinfed.Errorf(twinfed.EINVALID, "since must be a time in RFC 3339 form, such as 2026-01-02T15:04:05Z."))
-			return
-		}
-		since = t
-	}
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	page, err := h.svc.Served(r.Context(), host, q.Get("event"), since, q.Get("after"), limit)
-	if err != nil {
-		web.APIFail(w, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, page)
 }
