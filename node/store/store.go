@@ -132,12 +132,16 @@ func (s *Store) Update(fn func(txn *badger.Txn) error) error {
 	}
 }
 
-// conflictRetries is how many times Update retries a conflict.
-const conflictRetries = 12
+// conflictRetries is how many times Update retries a conflict: twenty
+// wait about 0.6 s in all at most. Twelve (200 ms) let the two members of
+// one conversation writing 200 messages at once on a loaded machine lose
+// one of them (TestMessages_OneConversationAtOnce, once in a clean-clone
+// run): a write that waits is better than one refused.
+const conflictRetries = 20
 
 // conflictPause is the pause before retry i (from 0): up to 100 µs, then
 // doubling to at most about 50 ms, drawn at random below that (full
-// jitter); twelve retries wait about 200 ms in all at most.
+// jitter).
 func conflictPause(i int) time.Duration {
 	ceiling := 100 * time.Microsecond << min(i, 9)
 	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
