@@ -28,10 +28,7 @@ import (
 func BenchmarkEventBookings(b *testing.B) {
 	const total = 1000
 	cluster := consensustest.MustOpenCluster(b, 3)
-	it, fr, es := startFedNode(b, cluster, "IT"), startFedNode(b, cluster, "FR"), startFedNode(b, cluster, "ES")
-	it.knows(b, fr, es)
-	fr.knows(b, it, es)
-	es.knows(b, it, fr)
+	it, fr, es := startThreeNodes(b, cluster)
 	ctx := context.Background()
 	fr.seedTeacher(b, "marie", "Marie", "Curie", []string{"science"}, []int{10})
 	nodes := []*fedNode{it, fr, es}

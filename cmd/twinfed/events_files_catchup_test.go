@@ -27,10 +27,7 @@ import (
 // catch-up stores nothing.
 func TestFederation_EventFilesCatchUp(t *testing.T) {
 	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
-	it.knows(t, fr, es)
-	fr.knows(t, it, es)
-	es.knows(t, it, fr)
+	it, fr, es := startThreeNodes(t, cluster)
 	it.seedTeacher(t, "marco", "Marco", "Bianchi", []string{"science"}, []int{10})
 	fr.seedTeacher(t, "marie", "Marie", "Curie", []string{"science"}, []int{10})
 	es.seedTeacher(t, "ana", "Ana", "García", []string{"science"}, []int{10})

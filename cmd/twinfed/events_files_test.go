@@ -23,10 +23,7 @@ import (
 // (same origin); Luca's deletion on IT reaches FR and ES.
 func TestFederation_EventFiles(t *testing.T) {
 	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
-	it.knows(t, fr, es)
-	fr.knows(t, it, es)
-	es.knows(t, it, fr)
+	it, fr, es := startThreeNodes(t, cluster)
 	fr.seedTeacher(t, "marie", "Marie", "Curie", []string{"science"}, []int{10})
 	it.seedTeacher(t, "luca", "Luca", "Rossi", []string{"science"}, []int{10})
 	es.seedTeacher(t, "ana", "Ana", "García", []string{"science"}, []int{10})

@@ -27,10 +27,7 @@ func member(username string) *twinfed.Principal {
 // not see it; the Italian teacher's calendar feed lists it in CET.
 func TestFederation_Events(t *testing.T) {
 	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
-	it.knows(t, fr, es)
-	fr.knows(t, it, es)
-	es.knows(t, it, fr)
+	it, fr, es := startThreeNodes(t, cluster)
 	fr.seedTeacher(t, "marie", "Marie", "Curie", []string{"science"}, []int{10})
 	it.seedTeacher(t, "luca", "Luca", "Rossi", []string{"science"}, []int{10})
 	es.seedTeacher(t, "ana", "Ana", "García", []string{"science"}, []int{10})
@@ -87,10 +84,7 @@ func TestFederation_Events(t *testing.T) {
 func TestFederation_EventCapacity(t *testing.T) {
 	const perNode = 100 // 300 requests; BenchmarkEventBookings sends 1,000
 	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
-	it.knows(t, fr, es)
-	fr.knows(t, it, es)
-	es.knows(t, it, fr)
+	it, fr, es := startThreeNodes(t, cluster)
 	ctx := context.Background()
 	fr.seedTeacher(t, "marie", "Marie", "Curie", []string{"science"}, []int{10})
 	nodes := []*fedNode{it, fr, es}

@@ -27,10 +27,7 @@ import (
 func TestFederation_WallPostLikesLive(t *testing.T) {
 	ctx := context.Background()
 	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
-	it.knows(t, fr, es)
-	fr.knows(t, it, es)
-	es.knows(t, it, fr)
+	it, fr, es := startThreeNodes(t, cluster)
 	maria := it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"music"}, []int{10})
 	paolo := it.seedTeacher(t, "paolo", "Paolo", "Verdi", []string{"art"}, []int{9})
 	fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"music"}, []int{10})

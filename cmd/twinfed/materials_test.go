@@ -31,10 +31,7 @@ func approvedITFR(t *testing.T, it, fr *fedNode, title string) *twinfed.Project 
 func TestFederation_Materials(t *testing.T) {
 	ctx := context.Background()
 	cluster := consensustest.MustOpenCluster(t, 1)
-	it, fr, es := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
-	it.knows(t, fr, es)
-	fr.knows(t, it, es)
-	es.knows(t, it, fr)
+	it, fr, es := startThreeNodes(t, cluster)
 	it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
 	fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"science"}, []int{10})
 	befriend(t, it, "maria", fr, "jean")

@@ -46,10 +46,7 @@ func canDecide(v *project.ProjectView, actor string) bool {
 func BenchmarkProjectApprovalToTwinSpace(b *testing.B) {
 	ctx := context.Background()
 	cluster := consensustest.MustOpenCluster(b, 3)
-	it, fr, es := startFedNode(b, cluster, "IT"), startFedNode(b, cluster, "FR"), startFedNode(b, cluster, "ES")
-	it.knows(b, fr, es)
-	fr.knows(b, it, es)
-	es.knows(b, it, fr)
+	it, fr, _ := startThreeNodes(b, cluster)
 	maria := it.seedTeacher(b, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
 	jean := fr.seedTeacher(b, "jean", "Jean", "Dupont", []string{"science"}, []int{10})
 	befriend(b, it, "maria", fr, "jean")

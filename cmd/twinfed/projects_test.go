@@ -117,10 +117,7 @@ func describe(title string) project.ProjectDraft {
 func TestFederation_Projects(t *testing.T) {
 	ctx := context.Background()
 	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
-	it.knows(t, fr, es)
-	fr.knows(t, it, es)
-	es.knows(t, it, fr)
+	it, fr, es := startThreeNodes(t, cluster)
 	maria := it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
 	luca := it.seedTeacher(t, "luca", "Luca", "Bianchi", []string{"science"}, []int{10})
 	jean := fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"science"}, []int{10})

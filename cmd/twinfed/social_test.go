@@ -65,6 +65,17 @@ func startFedNodeWith(t testing.TB, cluster *consensustest.Cluster, country stri
 	return &fedNode{nodeMain: m, base: base}
 }
 
+// startThreeNodes starts the IT, FR and ES nodes on cluster and waits
+// until each one's registry cache lists the other two.
+func startThreeNodes(t testing.TB, cluster *consensustest.Cluster) (it, fr, es *fedNode) {
+	t.Helper()
+	it, fr, es = startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
+	it.knows(t, fr, es)
+	fr.knows(t, it, es)
+	es.knows(t, it, fr)
+	return it, fr, es
+}
+
 // knows waits until n's registry cache lists every other node.
 func (n *fedNode) knows(t testing.TB, others ...*fedNode) {
 	t.Helper()
@@ -207,10 +218,7 @@ func list(out map[string]any, key string) []any {
 // change and an account deletion reaching the other nodes.
 func TestFederation_ContactsMessagesProfilesDirectory(t *testing.T) {
 	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
-	it.knows(t, fr, es)
-	fr.knows(t, it, es)
-	es.knows(t, it, fr)
+	it, fr, es := startThreeNodes(t, cluster)
 	maria := it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"mathematics"}, []int{9, 10})
 	jean := fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"music", "mathematics"}, []int{10, 11})
 	es.seedTeacher(t, "ana", "Ana", "García", []string{"history"}, []int{15})

@@ -129,10 +129,7 @@ func converged(t testing.TB, project string, want int, nodes ...*fedNode) []stri
 func TestFederation_TwinSpaceConverges(t *testing.T) {
 	ctx := context.Background()
 	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startFedNode(t, cluster, "IT"), startFedNode(t, cluster, "FR"), startFedNode(t, cluster, "ES")
-	it.knows(t, fr, es)
-	fr.knows(t, it, es)
-	es.knows(t, it, fr)
+	it, fr, es := startThreeNodes(t, cluster)
 	it.seedTeacher(t, "maria", "Maria", "Rossi", []string{"science"}, []int{10})
 	fr.seedTeacher(t, "jean", "Jean", "Dupont", []string{"science"}, []int{10})
 	es.seedTeacher(t, "ana", "Ana", "García", []string{"science"}, []int{11})
