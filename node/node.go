@@ -180,21 +180,11 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		}
 		n.ownStore = true
 	}
-	mailer := o.Mailer
-	from := o.MailFrom
-	if from == "" {
-		from = "no-reply@" + strings.ToLower(o.Service.Country) + ".twinfed.example"
-		if smtp, ok := mailer.(*mail.SMTP); ok && smtp.From != "" {
-			from = smtp.From
-		}
+	spool := o.SpoolDir
+	if spool == "" {
+		spool = filepath.Join(o.Dir, "mail-spool")
 	}
-	if mailer == nil {
-		spool := o.SpoolDir
-		if spool == "" {
-			spool = filepath.Join(o.Dir, "mail-spool")
-		}
-		mailer = &mail.Spool{Dir: spool, From: from, Logger: o.Logger, Now: o.Now}
-	}
+	mailer, from := mail.Transport(o.Mailer, o.MailFrom, spool, o.Service.Country, o.Logger, o.Now)
 	sc := o.Service
 	sc.BaseURL = n.url
 	if sc.Languages == nil {

@@ -71,7 +71,7 @@ type Deps struct {
 	Store    *store.Store
 	Registry twinfed.Registry // schools; nil makes school search and validation unavailable
 	Mailer   mail.Sender      // the transport (SMTP or spool) behind the node's mail queue
-	MailFrom string           // the From address: the domain of Message-IDs; "": the Mailer's
+	MailFrom string           // the From address: the domain of Message-IDs; "": as mail.Transport chooses
 	// MailBackoff is the mail queue's first wait after a failed try
 	// (doubling up to 15 minutes); zero: 5s.
 	MailBackoff time.Duration
@@ -137,10 +137,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	from := d.MailFrom
-	if smtp, ok := d.Mailer.(*mail.SMTP); ok && from == "" {
-		from = smtp.From
-	}
+	_, from := mail.Transport(d.Mailer, d.MailFrom, "", cfg.Country, nil, nil)
 	mailq := mail.NewQueue(d.Store, d.Mailer, mail.QueueOptions{From: from, Logger: d.Logger, Now: d.Now, MinBackoff: d.MailBackoff})
 	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: mailq, mailq: mailq, cat: cat, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now}
 	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})

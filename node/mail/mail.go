@@ -73,6 +73,22 @@ type Spool struct {
 
 var _ Sender = (*Spool)(nil)
 
+// Transport returns the sender of a node's mail and its From address: m,
+// or when nil a Spool in spoolDir; from, else the SMTP server's From,
+// else no-reply@<country>.twinfed.example.
+func Transport(m Sender, from, spoolDir, country string, log *slog.Logger, now func() time.Time) (Sender, string) {
+	if from == "" {
+		from = "no-reply@" + strings.ToLower(country) + ".twinfed.example"
+		if smtp, ok := m.(*SMTP); ok && smtp.From != "" {
+			from = smtp.From
+		}
+	}
+	if m == nil {
+		m = &Spool{Dir: spoolDir, From: from, Logger: log, Now: now}
+	}
+	return m, from
+}
+
 // Send writes m to <Dir>/<time>-<random>.eml (synced) and logs it.
 func (s *Spool) Send(ctx context.Context, m Message) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
