@@ -5,17 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/nodetest"
+	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -332,5 +335,82 @@ func TestEventFiles_CatchUpServed(t *testing.T) {
 	}
 	if l, err := n.EventFiles().List(ctx, org, e.ID); err != nil || len(l.Files) != 1 {
 		t.Fatalf("after the refusals: %v %+v", err, l)
+	}
+}
+
+// A file recorded on the event's home node before its archive had a change
+// log (a store written before the catch-up existed) is put in the log when
+// the node starts, at the present time, so that the participants' nodes
+// take it on their next catch-up.
+func TestEventFiles_EarlierFilesLogged(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tune := func(o *node.Options) { o.Service.Events = event.Config{Rooms: 1, Capacity: 2} }
+	n := nodetest.MustOpenNode(t, nodetest.Options{Dir: dir, Listener: ln, Tune: tune})
+	ctx := context.Background()
+	org, _ := seedTeacher(t, n, "anna", "Anna")
+	bruno, _ := seedTeacher(t, n, "bruno", "Bruno")
+	date, _ := cetDay(time.Now(), 2)
+	e, err := n.Events().Create(ctx, org, event.Input{Title: "Coding club", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "10:00", Minutes: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := n.Events().Participate(ctx, bruno, e.ID); st != twinfed.BookingConfirmed {
+		t.Fatalf("bruno: %s", st)
+	}
+	f, err := n.EventFiles().Upload(ctx, bruno, e.ID, "notes.txt", bytes.NewReader(textOf(100)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The store as an older node wrote it: the record without the log.
+	logged := func(n *node.Node) (key string, c eventfiles.Change) {
+		t.Helper()
+		err := n.Store().View(func(txn *badger.Txn) error {
+			v, ok, err := store.GetString(txn, store.PrefixEventFile+"l/"+f.ID)
+			if err != nil || !ok {
+				return err
+			}
+			key = v
+			return store.GetJSON(txn, v, &c)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key, c
+	}
+	if k, _ := logged(n); k == "" {
+		t.Fatal("the upload was not logged")
+	}
+	if err := n.Store().DB().DropPrefix([]byte(store.PrefixEventFile+"k/"), []byte(store.PrefixEventFile+"l/")); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := logged(n); k != "" {
+		t.Fatalf("the log is still there: %s", k)
+	}
+	addr := n.URL()
+	before := time.Now()
+	n.Close()
+	reopen := func() *node.Node {
+		t.Helper()
+		var l net.Listener
+		nodetest.Eventually(t, 10*time.Second, func() bool {
+			l, err = net.Listen("tcp", strings.TrimPrefix(addr, "http://"))
+			return err == nil
+		}, "the node's address never came free")
+		return nodetest.MustOpenNode(t, nodetest.Options{Dir: dir, Listener: l, Tune: tune})
+	}
+	n = reopen()
+	key, c := logged(n)
+	if key == "" || c.ID != f.ID || c.Name != "notes.txt" || c.Deleted || c.At.Before(before) {
+		t.Fatalf("after the restart, the log holds %q: %+v", key, c)
+	}
+	// A second start logs nothing again.
+	n.Close()
+	n = reopen()
+	if again, _ := logged(n); again != key {
+		t.Fatalf("the second start logged the file again: %q, was %q", again, key)
 	}
 }

@@ -89,6 +89,46 @@ func (s *Service) logChange(txn *badger.Txn, f *twinfed.EventFile) error {
 	return txn.Set([]byte(changeIndexKey(f.ID)), []byte(key))
 }
 
+// logEarlier puts in the change log the live files of this node's events
+// that are not in it: files recorded before the log existed (a store
+// written before session 14's catch-up), which would otherwise reach only
+// the nodes their announces reached. Each is logged at the present time,
+// so that every node whose cursor is older takes it on its next catch-up.
+// It runs when the archive starts (New); a file already logged is left as it
+// is, so a second run writes nothing. A file deleted before the log
+// existed cannot be logged: its tombstone (ea/x/) names no event.
+func (s *Service) logEarlier() (int, error) {
+	var missing []*twinfed.EventFile
+	err := s.store.View(func(txn *badger.Txn) error {
+		return store.EachJSON(txn, store.PrefixEventFile+"r/", func(f *twinfed.EventFile) error {
+			if s.events.IsHome(f.Event) && !store.Has(txn, changeIndexKey(f.ID)) {
+				missing = append(missing, f)
+			}
+			return nil
+		})
+	})
+	logged := 0
+	for len(missing) > 0 && err == nil {
+		chunk := missing[:min(len(missing), 500)]
+		missing = missing[len(chunk):]
+		err = s.store.Update(func(txn *badger.Txn) error {
+			n := 0
+			for _, f := range chunk {
+				if store.Has(txn, changeIndexKey(f.ID)) {
+					continue
+				}
+				if err := s.logChange(txn, f); err != nil {
+					return err
+				}
+				n++
+			}
+			s.store.AfterCommit(txn, func() { logged += n })
+			return nil
+		})
+	}
+	return logged, err
+}
+
 // Served returns, on the event's home node, up to limit changes (200 when
 // 0, at most 500) of the archive of event id made at or after since,
 // after the cursor after, for the node at host, which must host a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path"
@@ -99,8 +100,16 @@ func New(base string, cfg Config, d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, events: d.Events, store: d.Store, acts: d.Acts, blobs: d.Blobs, fetch: d.Fetch, reg: d.Registry, profs: d.Profiles,
-		log: d.Logger, base: strings.TrimRight(base, "/"), now: d.Now, pending: map[string]int64{}}, nil
+	s := &Service{cfg: cfg, events: d.Events, store: d.Store, acts: d.Acts, blobs: d.Blobs, fetch: d.Fetch, reg: d.Registry, profs: d.Profiles,
+		log: d.Logger, base: strings.TrimRight(base, "/"), now: d.Now, pending: map[string]int64{}}
+	n, err := s.logEarlier()
+	if err != nil {
+		return nil, fmt.Errorf("eventfiles: putting the earlier files in the change log: %w", err)
+	}
+	if n > 0 {
+		s.log.Info("eventfiles: earlier files put in the change log", "files", n)
+	}
+	return s, nil
 }
 
 // Config returns the archives' bounds.
