@@ -185,3 +185,10 @@ func createsObject(t ActivityType) bool {
 	}
 	return false
 }
+
+// HeaderNotFound is set, to "record", on a 404 that a node answers from a
+// route it serves to other nodes when the record asked for does not exist
+// (an event unknown to a catch-up): the asking node learns that the record
+// is missing, not that the node does not serve that part of its URL space,
+// and keeps asking there for other records.
+const HeaderNotFound = "Twinfed-Not-Found"

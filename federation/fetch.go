@@ -208,13 +208,17 @@ func (o *Outbox) notServedAt(area string) (notServed, bool) {
 }
 
 // servedAnswer records what a node answered for area: a 404 or 410 starts
-// or doubles its backoff, a 2xx ends it.
+// or doubles its backoff (unless it says that only the record is missing:
+// twinfed.HeaderNotFound), a 2xx ends it.
 func (o *Outbox) servedAnswer(area string, u *url.URL, resp *http.Response) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		delete(o.notServed, area)
+	case resp.Header.Get(twinfed.HeaderNotFound) != "":
+		// a record missing on a route the node serves: nothing learnt of
+		// the route
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		if o.notServed == nil {
 			o.notServed = map[string]*notServed{}

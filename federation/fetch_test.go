@@ -180,8 +180,9 @@ func TestRequireSigned(t *testing.T) {
 
 // TestGet_NotServedBacksOff: a node that answers 404 under /directory (it
 // does not serve the backfill) is not asked there again until its backoff
-// has passed, other paths of the node still are, and the federation status
-// shows it.
+// has passed, other paths of the node still are, a 404 that says only the
+// record is missing (twinfed.HeaderNotFound) starts no backoff, and the
+// federation status shows it.
 func TestGet_NotServedBacksOff(t *testing.T) {
 	cluster := consensustest.MustOpenCluster(t, 1)
 	nodes := mustReserveNodes(t, cluster, "IT", "FR")
@@ -193,6 +194,9 @@ func TestGet_NotServedBacksOff(t *testing.T) {
 			mu.Lock()
 			asked[r.URL.Path]++
 			mu.Unlock()
+			if strings.HasPrefix(r.URL.Path, "/records/") {
+				w.Header().Set(twinfed.HeaderNotFound, "record")
+			}
 			http.NotFound(w, r)
 		})
 	}
@@ -211,8 +215,14 @@ func TestGet_NotServedBacksOff(t *testing.T) {
 	if _, err := it.Fed.Get(ctx, fr.Base+"/other"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		t.Fatalf("other path: %v", err)
 	}
+	// A 404 saying that only the record is missing starts no backoff.
+	for range 2 {
+		if _, err := it.Fed.Get(ctx, fr.Base+"/records/gone?id=1"); twinfed.ErrorCode(err) != twinfed.ENOTFOUND || strings.Contains(err.Error(), "not asked again") {
+			t.Fatalf("a missing record: %v", err)
+		}
+	}
 	mu.Lock()
-	if asked["/directory/profiles"] != 1 || asked["/directory/projects"] != 0 || asked["/other"] != 1 {
+	if asked["/directory/profiles"] != 1 || asked["/directory/projects"] != 0 || asked["/other"] != 1 || asked["/records/gone"] != 2 {
 		t.Fatalf("requests: %v", asked)
 	}
 	mu.Unlock()

@@ -59,6 +59,8 @@ func HomeEventFor(ctx context.Context, txn *badger.Txn, events *event.Service, i
 // ServeCatchUp is the handler of a tool's catch-up route (behind the
 // signature check): it reads ?event, since (RFC 3339), after and limit
 // and answers with served's page for the node that signed the request.
+// An unknown event is a 404 marked twinfed.HeaderNotFound, so that the
+// asking node goes on catching up on this node's other events.
 func ServeCatchUp[P any](served func(ctx context.Context, host, event string, since time.Time, after string, limit int) (P, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		host, _ := web.Signer(r.Context())
@@ -75,6 +77,9 @@ func ServeCatchUp[P any](served func(ctx context.Context, host, event string, si
 		limit, _ := strconv.Atoi(q.Get("limit"))
 		page, err := served(r.Context(), host, q.Get("event"), since, q.Get("after"), limit)
 		if err != nil {
+			if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+				w.Header().Set(twinfed.HeaderNotFound, "record") // the route is served
+			}
 			web.APIFail(w, err)
 			return
 		}
