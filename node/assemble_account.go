@@ -71,9 +71,6 @@ func (s *Server) accountWeb() ([]func(*web.Kit) error, error) {
 	return []func(*web.Kit) error{dw.Routes, aw.Routes}, nil
 }
 
-// inDirectory routes to a handler of directory.Service.
-var inDirectory = viaTx(func(s *Service) *directory.Service { return s.dir })
-
 // socialOfDirectory is what the directory asks of the social feature,
 // which sits above it: the directory cannot name social's types (its
 // Relation), nor read a transaction of its own for the contacts.

@@ -96,6 +96,3 @@ func (s *Server) feedRoutes(k *web.Kit) error {
 
 // feedHome is the home page of a validated member: their feed.
 func (s *Server) feedHome(w http.ResponseWriter, r *http.Request) { s.svc.feed.Home(w, r) }
-
-// toFeed routes to a handler of feed.Service.
-var toFeed = viaTx(func(s *Service) *feed.Service { return s.feed })

@@ -63,6 +63,3 @@ func (n *Node) Forum() *forum.Service { return n.svc.forum }
 func (s *Server) forumRoutes(k *web.Kit) error {
 	return s.svc.forum.Routes(k, forum.WebConfig{Signed: s.cfg.Signed})
 }
-
-// toForum routes to a handler of forum.Service.
-var toForum = via(func(s *Service) *forum.Service { return s.forum })

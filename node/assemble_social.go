@@ -47,6 +47,3 @@ func (n *Node) Social() *social.Service { return n.svc.social }
 
 // socialRoutes registers the social feature's pages and JSON API.
 func (s *Server) socialRoutes(k *web.Kit) error { return s.svc.social.Routes(k) }
-
-// toSocial routes to a handler of social.Service.
-var toSocial = viaTx(func(s *Service) *social.Service { return s.social })
