@@ -19,8 +19,8 @@ import (
 // The assembly of the wall posts and the home feed (node/feed): its
 // service, built on the node's store, Activities and Notices, the social
 // feature (who reads whom), the directory and the registry; its hooks on
-// account deletions; its routes, the home page of a validated member; its
-// inbound handlers (the rows of inbox.go point at them through toFeed).
+// account deletions; its routes, the home page of a validated member. Its
+// inbound routes are its own (feed.Service.InboxRoutes).
 
 var (
 	_ feed.Network   = (*social.Service)(nil)

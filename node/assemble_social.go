@@ -11,9 +11,8 @@ import (
 
 // The social feature's assembly (node/social): its service, built with the
 // node's store, Activities and Notices, the accounts, the directory and
-// the registry; its hooks on the accounts and the directory; its routes;
-// its inbound handlers (the rows of inbox.go point at them through
-// toSocial).
+// the registry; its hooks on the accounts and the directory; its routes.
+// Its inbound routes are its own (social.Service.InboxRoutes).
 
 var (
 	_ social.Members   = (*account.Service)(nil)

@@ -8,9 +8,9 @@ import (
 	"github.com/twinfed/twinfed/node/inbound"
 )
 
-// Project activities as they arrive from other nodes, routed here by the
-// node's inbox (node/inbox.go, which calls the Apply methods within the
-// transaction that records the activity); this node's own members' actions make their effect
+// Project activities as they arrive from other nodes, claimed by
+// InboxRoutes for the node's inbox (node/inbox.go, which calls the Apply
+// methods within the transaction that records the activity); this node's own members' actions make their effect
 // themselves, with the functions below they share. The home node checks
 // every request against its record: an invitation into an approved project
 // only from an approved partner, an answer only from the member invited, a

@@ -9,8 +9,8 @@ import (
 	"github.com/twinfed/twinfed/node/inbound"
 )
 
-// The activities of the archives from other nodes (node/inbox.go routes
-// them here): a participant's file to the home node (Create), the home
+// The activities of the archives from other nodes (InboxRoutes claims
+// them for the node's inbound router): a participant's file to the home node (Create), the home
 // node's records and deletions (Announce), a participant's deletion of
 // their own file (Delete).
 
