@@ -18,6 +18,7 @@ var (
 	_ social.Members   = (*account.Service)(nil)
 	_ social.Directory = (*directory.Service)(nil)
 	_ social.Nodes     = twinfed.Registry(nil)
+	_ web.Counter      = (*social.Service)(nil) // the menu's counts
 )
 
 // assembleSocial builds the social feature on s (NewService calls it) and
@@ -30,6 +31,7 @@ func (s *Service) assembleSocial() error {
 		Nodes: s.registry, Members: s.accounts, Directory: s.dir, Logger: s.log, Now: s.now}); err != nil {
 		return err
 	}
+	s.dir.SetSocial(s.social.ForDirectory())
 	s.dir.OnActorDeleted(s.social.ForgetPeer)
 	s.accounts.OnDelete(func(txn *badger.Txn, username string) error {
 		if err := s.social.EraseSocial(txn, username); err != nil {

@@ -108,9 +108,10 @@
 //     on the services of the features below it, which answer the
 //     interfaces it declares, checked with var _ lines, and registers its
 //     hooks: account deletion, project approval), the server and the
-//     listener; Close stops them in reverse. An adapter remains only where
-//     a lower package reads upward a type it cannot name (the directory's
-//     Social, the project card's Labels, the web kit's menu counts).
+//     listener; Close stops them in reverse. Where a lower package reads
+//     upward a type it cannot name, the upper feature answers with a view
+//     of its own (social.DirectoryView for the directory's Social,
+//     label.CardLabels for the project card's Labels).
 //   - inbox.go: the inbound router. Each feature's InboxRoutes say which
 //     activities from other nodes are its own and how it applies them
 //     (node/inbound); the node orders the features (newInbox), and each
