@@ -19,10 +19,8 @@ import (
 // across the federation, and answers Accept (summary: confirmed or
 // waiting) or Reject (summary: why). Leave frees the place; the first on
 // the waiting list, wherever they are, is told with an Accept (confirmed).
-// The node's inbox (node/inbox.go, on the routes that
-// node/event/eventtools writes for the events) calls the Apply methods
-// within the transaction that records the activity's id: a replay changes
-// nothing.
+// The node's inbox (node/inbox.go) calls the Apply methods within the
+// transaction that records the activity's id: a replay changes nothing.
 
 // drop is the error of an activity that can never apply: EINVALID.
 func drop(format string, args ...any) error { return twinfed.Errorf(twinfed.EINVALID, format, args...) }

@@ -74,9 +74,6 @@ func (r *Router) Route(txn *badger.Txn, a *twinfed.Activity) (Route, bool) {
 	return Route{}, false
 }
 
-// Routes returns the router's routes in the order it asks them.
-func (r *Router) Routes() []Route { return slices.Clone(r.routes) }
-
 // Refused is the error of an activity that no route takes: EINVALID.
 func Refused(a *twinfed.Activity) error {
 	return twinfed.Errorf(twinfed.EINVALID, "%s activities are not handled by this node", a.Type)
