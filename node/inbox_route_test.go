@@ -170,3 +170,11 @@ func TestInbox_Routes(t *testing.T) {
 		}
 	})
 }
+
+// routeOf names the handler the router picks for a ("" when none).
+func routeOf(s *Service, txn *badger.Txn, a *twinfed.Activity) string {
+	if r, ok := s.inbox.Route(txn, a); ok && r.Apply != nil {
+		return r.Name
+	}
+	return ""
+}
