@@ -1,9 +1,6 @@
 package node
 
 import (
-	"context"
-
-	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/directory"
@@ -12,9 +9,9 @@ import (
 )
 
 // The assembly of the directory (node/directory) and the accounts
-// (node/account): their services, their accessors, their routes and the
-// directory's inbound handlers. The other features register their hooks
-// on them where they are assembled.
+// (node/account): their services, their accessors and their routes. The
+// other features register their hooks on them where they are assembled
+// (the social feature gives the directory its view, SetSocial).
 
 // HashParams are the argon2id parameters of new password hashes (the
 // account's).
@@ -29,7 +26,7 @@ type Fetcher = directory.Fetcher
 
 var (
 	_ directory.Members = (*account.Service)(nil)
-	_ directory.Social  = socialOfDirectory{}
+	_ directory.Social  = social.DirectoryView{}
 	_ web.Authenticator = (*account.Service)(nil)
 )
 
@@ -44,7 +41,7 @@ func (n *Node) Directory() *directory.Service { return n.svc.dir }
 func (s *Service) assembleAccount(d Deps) error {
 	var err error
 	if s.dir, err = directory.New(directory.Config{BaseURL: s.cfg.BaseURL}, directory.Deps{Store: s.store, Registry: s.registry,
-		Social: socialOfDirectory{s}, Logger: s.log, Metrics: d.Metrics, Now: s.now}); err != nil {
+		Logger: s.log, Metrics: d.Metrics, Now: s.now}); err != nil {
 		return err
 	}
 	c := s.cfg
@@ -69,34 +66,4 @@ func (s *Server) accountWeb() ([]func(*web.Kit) error, error) {
 	}
 	aw := account.NewWeb(s.svc.accounts, s.svc.reg)
 	return []func(*web.Kit) error{dw.Routes, aw.Routes}, nil
-}
-
-// inDirectory routes to a handler of directory.Service.
-var inDirectory = viaTx(func(s *Service) *directory.Service { return s.dir })
-
-// socialOfDirectory is what the directory asks of the social feature,
-// which sits above it: the directory cannot name social's types (its
-// Relation), nor read a transaction of its own for the contacts.
-type socialOfDirectory struct{ s *Service }
-
-// RelationTo asks the social feature (nil, not a nil *social.Relation,
-// when the viewer has no relations).
-func (a socialOfDirectory) RelationTo(ctx context.Context, p *twinfed.Principal, peer string) any {
-	if r := a.s.social.RelationTo(ctx, p, peer); r != nil {
-		return r
-	}
-	return nil
-}
-
-// ContactPeers asks the social feature.
-func (a socialOfDirectory) ContactPeers(ctx context.Context, p *twinfed.Principal) ([]string, error) {
-	if err := social.Require(p); err != nil {
-		return nil, err
-	}
-	var peers []string
-	err := a.s.store.View(func(txn *badger.Txn) (err error) {
-		peers, err = a.s.social.ContactPeers(txn, p.Username)
-		return err
-	})
-	return peers, err
 }

@@ -19,8 +19,8 @@ import (
 // The assembly of the wall posts and the home feed (node/feed): its
 // service, built on the node's store, Activities and Notices, the social
 // feature (who reads whom), the directory and the registry; its hooks on
-// account deletions; its routes, the home page of a validated member; its
-// inbound handlers (the rows of inbox.go point at them through toFeed).
+// account deletions; its routes, the home page of a validated member. Its
+// inbound routes are its own (feed.Service.InboxRoutes).
 
 var (
 	_ feed.Network   = (*social.Service)(nil)
@@ -96,6 +96,3 @@ func (s *Server) feedRoutes(k *web.Kit) error {
 
 // feedHome is the home page of a validated member: their feed.
 func (s *Server) feedHome(w http.ResponseWriter, r *http.Request) { s.svc.feed.Home(w, r) }
-
-// toFeed routes to a handler of feed.Service.
-var toFeed = viaTx(func(s *Service) *feed.Service { return s.feed })

@@ -16,8 +16,8 @@ import (
 // The assembly of the partner-finding forum (node/forum): its service,
 // built on the node's store, Activities and Notices, the accounts, the
 // directory (the other nodes), the contacts and the registry; its step of
-// the directory's backfill; its routes; its inbound handlers (the rows of
-// inbox.go point at them through toForum).
+// the directory's backfill; its routes. Its inbound routes are its own
+// (forum.Service.InboxRoutes).
 
 var (
 	_ forum.Members  = (*account.Service)(nil)
@@ -63,6 +63,3 @@ func (n *Node) Forum() *forum.Service { return n.svc.forum }
 func (s *Server) forumRoutes(k *web.Kit) error {
 	return s.svc.forum.Routes(k, forum.WebConfig{Signed: s.cfg.Signed})
 }
-
-// toForum routes to a handler of forum.Service.
-var toForum = via(func(s *Service) *forum.Service { return s.forum })

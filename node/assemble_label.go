@@ -16,7 +16,7 @@ var (
 )
 
 // newLabels builds the labels' service on s and gives it to s (the
-// project card reads the labels through projectLabels).
+// project card reads the labels through label.CardLabels).
 func newLabels(s *Service) error {
 	l, err := label.New(label.Config{Country: s.cfg.Country}, label.Deps{Registry: s.registry, Projects: s.projects, Logger: s.log, Now: s.now,
 		Recorded: func() { s.validations.WithLabelValues("label", "recorded").Inc() }})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/directory"
+	"github.com/twinfed/twinfed/node/label"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/twinspace/workspace"
@@ -25,7 +26,7 @@ var (
 	_ project.Contacts  = (*social.Service)(nil)
 	_ project.Directory = (*directory.Service)(nil)
 	_ project.Nodes     = (*directory.Service)(nil)
-	_ project.Labels    = projectLabels{}
+	_ project.Labels    = label.CardLabels{}
 )
 
 // assembleProjects builds the projects and the TwinSpaces on s (Node.Open
@@ -65,25 +66,11 @@ func (n *Node) TwinSpaces() *workspace.Tools { return n.svc.twinspaces }
 
 // projectRoutes registers the project pages and API.
 func (s *Server) projectRoutes(k *web.Kit) error {
-	return project.NewWeb(s.svc.projects, project.WebConfig{Signed: s.cfg.Signed, Federation: s.cfg.Federation, Labels: projectLabels{s.svc}}).Routes(k)
+	return project.NewWeb(s.svc.projects, project.WebConfig{Signed: s.cfg.Signed, Federation: s.cfg.Federation, Labels: s.svc.labels.ForCard()}).Routes(k)
 }
 
 // twinspaceRoutes registers the TwinSpaces' pages and API, and their
 // tools'.
 func (s *Server) twinspaceRoutes(k *web.Kit) error {
 	return s.svc.twinspaces.Routes(k, workspace.WebConfig{Signed: s.cfg.Signed, Federation: s.cfg.Federation})
-}
-
-// projectLabels gives the project card the labels, which sit above
-// project in the import order: the card cannot name label's types.
-type projectLabels struct{ svc *Service }
-
-// PublicProjectLabels asks the labels (nil, not a nil *label.ProjectLabels,
-// on error).
-func (a projectLabels) PublicProjectLabels(ctx context.Context, id string) (any, error) {
-	l, err := a.svc.labels.PublicProjectLabels(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
 }

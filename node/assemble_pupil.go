@@ -1,12 +1,10 @@
 package node
 
 import (
-	"context"
 	"strings"
 
 	"github.com/twinfed/twinfed/node/twinspace"
 
-	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/project/certificate"
 	"github.com/twinfed/twinfed/node/pupil"
@@ -15,7 +13,8 @@ import (
 
 // The assembly of the pupils' and visitors' accounts (node/pupil): the
 // service on the accounts' password hashing and login limit, the
-// TwinSpaces a teacher may invite a visitor to, the one web
+// TwinSpaces a teacher may invite a visitor to (given by the
+// TwinSpaces' assembly, node/twinspace/workspace), the one web
 // Authenticator that hands each session to the service that owns it, and
 // the routes.
 
@@ -23,7 +22,6 @@ var (
 	_ pupil.Passwords   = account.Passwords{}
 	_ pupil.Limiter     = (*account.LoginLimiter)(nil)
 	_ pupil.Members     = (*account.Service)(nil)
-	_ pupil.Spaces      = teacherSpaces{}
 	_ web.Authenticator = pupil.Sessions{}
 	_ twinspace.Pupils  = twinspace.PupilAccounts{}
 )
@@ -36,7 +34,7 @@ func (s *Service) assemblePupil() error {
 	var err error
 	s.pupils, err = pupil.New(pupil.Config{BaseURL: s.cfg.BaseURL, Node: "eTwinning · Twinfed " + strings.ToUpper(s.cfg.Country)},
 		pupil.Deps{Store: s.store, Passwords: s.accounts.Passwords(), Limiter: account.NewLoginLimiter(tries, window, s.now),
-			Members: s.accounts, Spaces: teacherSpaces{s}, Mailer: s.mailer, Catalog: s.cat, Fonts: [2][]byte{regular, bold}, Visual: certificate.VisualLine, Logger: s.log, Now: s.now})
+			Members: s.accounts, Mailer: s.mailer, Catalog: s.cat, Fonts: [2][]byte{regular, bold}, Visual: certificate.VisualLine, Logger: s.log, Now: s.now})
 	if err != nil {
 		return err
 	}
@@ -49,29 +47,3 @@ func (n *Node) Pupils() *pupil.Service { return n.svc.pupils }
 
 // pupilRoutes registers the pupils' pages and JSON API.
 func (s *Server) pupilRoutes(k *web.Kit) error { return pupil.NewWeb(s.svc.pupils).Routes(k) }
-
-// teacherSpaces gives the TwinSpaces a teacher may invite a visitor to:
-// those of their approved projects (the projects are built after the
-// pupils, so they are read when asked).
-type teacherSpaces struct{ s *Service }
-
-// TeacherSpaces asks the projects.
-func (t teacherSpaces) TeacherSpaces(ctx context.Context, username string) ([]pupil.SpaceRef, error) {
-	if t.s.projects == nil {
-		return nil, nil
-	}
-	mine, err := t.s.projects.MyProjects(ctx, &twinfed.Principal{Username: username, Role: twinfed.RoleMember, Status: twinfed.StatusValidated})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]pupil.SpaceRef, 0, len(mine.Approved))
-	for _, p := range mine.Approved {
-		out = append(out, pupil.SpaceRef{Project: p.ID, Title: p.Title})
-	}
-	return out, nil
-}
-
-// AddVisitor asks the TwinSpaces.
-func (t teacherSpaces) AddVisitor(ctx context.Context, teacher *twinfed.Principal, username, project string) error {
-	return t.s.twinspaces.Core.AddVisitor(ctx, teacher, username, project)
-}

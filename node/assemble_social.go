@@ -11,14 +11,14 @@ import (
 
 // The social feature's assembly (node/social): its service, built with the
 // node's store, Activities and Notices, the accounts, the directory and
-// the registry; its hooks on the accounts and the directory; its routes;
-// its inbound handlers (the rows of inbox.go point at them through
-// toSocial).
+// the registry; its hooks on the accounts and the directory; its routes.
+// Its inbound routes are its own (social.Service.InboxRoutes).
 
 var (
 	_ social.Members   = (*account.Service)(nil)
 	_ social.Directory = (*directory.Service)(nil)
 	_ social.Nodes     = twinfed.Registry(nil)
+	_ web.Counter      = (*social.Service)(nil) // the menu's counts
 )
 
 // assembleSocial builds the social feature on s (NewService calls it) and
@@ -31,6 +31,7 @@ func (s *Service) assembleSocial() error {
 		Nodes: s.registry, Members: s.accounts, Directory: s.dir, Logger: s.log, Now: s.now}); err != nil {
 		return err
 	}
+	s.dir.SetSocial(s.social.ForDirectory())
 	s.dir.OnActorDeleted(s.social.ForgetPeer)
 	s.accounts.OnDelete(func(txn *badger.Txn, username string) error {
 		if err := s.social.EraseSocial(txn, username); err != nil {
@@ -47,6 +48,3 @@ func (n *Node) Social() *social.Service { return n.svc.social }
 
 // socialRoutes registers the social feature's pages and JSON API.
 func (s *Server) socialRoutes(k *web.Kit) error { return s.svc.social.Routes(k) }
-
-// toSocial routes to a handler of social.Service.
-var toSocial = viaTx(func(s *Service) *social.Service { return s.social })

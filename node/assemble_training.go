@@ -17,9 +17,6 @@ func newTraining(s *Service) (err error) {
 	return err
 }
 
-// applyTraining routes a training offer to the training feature.
-var applyTraining = via(func(s *Service) *training.Service { return s.training })((*training.Service).ApplyTraining)
-
 // Training returns the node's professional development feature.
 func (n *Node) Training() *training.Service { return n.svc.training }
 

@@ -11,6 +11,7 @@
 //
 //	twinfed (root)        types and the pure rules, standard library only
 //	node/store            Badger, after-commit hooks, JSON helpers; keys.go: every key prefix and its owner
+//	node/inbound          the inbound router's kit: a feature's Routes (its claims on activities from other nodes), the Router
 //	node/blob             files by content hash (Store: Disk, or S3 object storage), their type by content (Sniff), thumbnails
 //	node/blob/s3test      a real S3-compatible server (versitygw) for tests
 //	node/mail             outgoing mail (spool, SMTP) and its durable queue
@@ -49,8 +50,8 @@
 //
 // Each feature package has the same files: doc.go (the rules it applies,
 // naming the root functions it asks, and the keys it owns), service.go,
-// store.go, inbox.go (the inbound activities it handles), web.go, api.go,
-// templates/.
+// store.go, inbox.go (the inbound activities it handles, and its
+// InboxRoutes: which are its own), web.go, api.go, templates/.
 //
 // # Where the rules live
 //
@@ -107,13 +108,15 @@
 //     on the services of the features below it, which answer the
 //     interfaces it declares, checked with var _ lines, and registers its
 //     hooks: account deletion, project approval), the server and the
-//     listener; Close stops them in reverse. An adapter remains only where
-//     a lower package reads upward a type it cannot name (the directory's
-//     Social, the project card's Labels, the web kit's menu counts).
-//   - inbox.go: the one inbound router. A table from (activity type,
-//     object kind) to the feature handler that owns it; each activity runs
-//     in one transaction that also records its id (store.PrefixApplied), so
-//     a replay changes nothing.
+//     listener; Close stops them in reverse. Where a lower package reads
+//     upward a type it cannot name, the upper feature answers with a view
+//     of its own (social.DirectoryView for the directory's Social,
+//     label.CardLabels for the project card's Labels).
+//   - inbox.go: the inbound router. Each feature's InboxRoutes say which
+//     activities from other nodes are its own and how it applies them
+//     (node/inbound); the node orders the features (newInbox), and each
+//     activity runs in one transaction that also records its id
+//     (store.PrefixApplied), so a replay changes nothing.
 //   - server.go: the HTTP side on node/web; each feature registers its
 //     routes and templates.
 //   - openapi.go: the JSON API's description, openapi.json (OpenAPI 3.1,

@@ -206,6 +206,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if err := newTraining(n.svc); err != nil {
 		return fail(err)
 	}
+	n.svc.inbox = n.svc.newInbox()
 	if err := n.svc.dir.Open(filepath.Join(o.Dir, "directory")); err != nil {
 		return fail(fmt.Errorf("node: directory: %w", err))
 	}

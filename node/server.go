@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -87,7 +86,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	svc := cfg.Service
 	kit, err := web.New(web.Config{Languages: cfg.Languages, Catalog: svc.catalogFor(cfg.Languages), SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes,
-		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: pupil.Sessions{Accounts: svc.accounts, Pupils: svc.pupils}, Counts: webAccounts{svc},
+		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: pupil.Sessions{Accounts: svc.accounts, Pupils: svc.pupils}, Counts: svc.social,
 		Country: svc.cfg.Country, Agency: svc.cfg.AgencyName, Policy: svc.cfg.Policy, Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
 		MetricsElsewhere: cfg.MetricsElsewhere, TrustedProxies: cfg.TrustedProxies, Rates: cfg.Rates, HTTPS: cfg.HTTPS,
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.now})
@@ -118,16 +117,6 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 
 // ServeHTTP implements http.Handler: the kit's.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.kit.ServeHTTP(w, r) }
-
-// webAccounts is what the web kit asks of the service beyond the
-// accounts (which authenticate): the counts of the menu.
-type webAccounts struct{ svc *Service }
-
-var _ web.Counter = webAccounts{}
-
-func (a webAccounts) Counts(ctx context.Context, p *twinfed.Principal) web.Counts {
-	return web.Counts(a.svc.social.Counts(ctx, p))
-}
 
 // routes registers the node's own routes: health, the federation's
 // endpoints and its operator API, the home page, the menu's items still

@@ -18,6 +18,7 @@ import (
 	"github.com/twinfed/twinfed/node/event/eventtools"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
+	"github.com/twinfed/twinfed/node/inbound"
 	"github.com/twinfed/twinfed/node/label"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
@@ -112,6 +113,7 @@ type Service struct {
 	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
 	ev         *eventtools.Tools     // events, their forums and file archives (assemble_event.go; built by Node.Open)
 	training   *training.Service     // professional development (assemble_training.go; built by Node.Open)
+	inbox      *inbound.Router       // the features' inbound routes (inbox.go; built by Node.Open)
 
 	registrations prometheus.Counter     // the registration's submissions
 	validations   *prometheus.CounterVec // the agency's decisions and the labels recorded

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/inbound"
 )
 
 // Profiles as they arrive from other nodes, routed here by the node's
@@ -81,4 +82,17 @@ func (s *Service) cleanProfile(p *twinfed.Profile) *twinfed.Profile {
 	c := *p
 	c.Description = s.html.Sanitize(p.Description)
 	return &c
+}
+
+// InboxRoutes are the directory's claims on activities from other nodes
+// (node/inbound): the Update of a profile, which it carries (its origin is
+// checked before, CheckProfileOrigin), and the Delete of the actor that
+// sends it.
+func (s *Service) InboxRoutes() []inbound.Route {
+	return []inbound.Route{
+		{Name: "directory.ApplyProfileUpdate", Types: []twinfed.ActivityType{twinfed.ActivityUpdate}, Apply: inbound.Tx(s.ApplyProfileUpdate),
+			Claims: func(_ *badger.Txn, a *twinfed.Activity) bool { return a.Profile != nil }},
+		{Name: "directory.ApplyActorDelete", Types: []twinfed.ActivityType{twinfed.ActivityDelete}, Apply: inbound.Tx(s.ApplyActorDelete),
+			Claims: func(_ *badger.Txn, a *twinfed.Activity) bool { return a.Object == a.Actor }},
+	}
 }

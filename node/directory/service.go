@@ -28,8 +28,9 @@ type Deps struct {
 	Store    *store.Store
 	Registry twinfed.Registry // the federation's nodes; nil: a node alone (no backfill, no origin check)
 	// Social gives the viewer's relations and contacts (the social
-	// feature); nil: no relation is shown and no contact is excluded from
-	// the suggestions.
+	// feature, which the node's assembly gives with SetSocial, as it is
+	// built after the directory); nil: no relation is shown and no
+	// contact is excluded from the suggestions.
 	Social  Social
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry // nil: metrics are not registered
@@ -127,6 +128,10 @@ func New(cfg Config, d Deps) (*Service, error) {
 // SetMembers gives the directory the node's members (the account feature,
 // built after the directory because it writes there).
 func (s *Service) SetMembers(m Members) { s.members = m }
+
+// SetSocial gives the directory the members' social feature (built after
+// the directory, above it in the import order).
+func (s *Service) SetSocial(sc Social) { s.social = sc }
 
 // OnBackfill adds a step to every node's backfill, after its profiles.
 func (s *Service) OnBackfill(step BackfillStep) { s.backfills = append(s.backfills, step) }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/inbound"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -187,4 +188,31 @@ func (s *Service) ApplyReplyDelete(txn *badger.Txn, a *twinfed.Activity) error {
 		return s.passReplyDelete(txn, post, r, a.Actor)
 	}
 	return nil
+}
+
+// InboxRoutes are the wall posts' claims on activities from other nodes
+// (node/inbound). By what they carry: a like count from a post's author's
+// node (refused for a post not held here), a wall post's Create and
+// Update, every Like. By the posts this node holds: a reply (Create, or
+// the post's node's Announce), a reply's Delete (the post is its target),
+// a post's Delete, an unlike (the Undo's target is the post).
+func (s *Service) InboxRoutes() []inbound.Route {
+	types := func(t ...twinfed.ActivityType) []twinfed.ActivityType { return t }
+	wallPost := func(_ *badger.Txn, a *twinfed.Activity) bool { return IsWallPost(a.Note) }
+	likes := func(_ *badger.Txn, a *twinfed.Activity) bool { return a.Likes != nil }
+	ofTarget := func(txn *badger.Txn, a *twinfed.Activity) bool { return a.Target != "" && s.Has(txn, a.Target) }
+	return []inbound.Route{
+		{Name: "feed.ApplyLikes", Types: types(twinfed.ActivityUpdate), Apply: inbound.Tx(s.ApplyLikes),
+			Claims: func(txn *badger.Txn, a *twinfed.Activity) bool { return a.Likes != nil && s.Has(txn, a.Object) }},
+		{Name: "feed.likes", Types: types(twinfed.ActivityUpdate), Claims: likes},
+		{Name: "feed.ApplyPost", Types: types(twinfed.ActivityCreate), Claims: wallPost, Apply: inbound.Tx(s.ApplyPost)},
+		{Name: "feed.ApplyPostUpdate", Types: types(twinfed.ActivityUpdate), Claims: wallPost, Apply: inbound.Tx(s.ApplyPostUpdate)},
+		{Name: "feed.ApplyLike", Types: types(twinfed.ActivityLike), Apply: inbound.Tx(s.ApplyLike)},
+		{Name: "feed.ApplyReply", Types: types(twinfed.ActivityCreate, twinfed.ActivityAnnounce), Pass: inbound.ByReference, Apply: inbound.Tx(s.ApplyReply),
+			Claims: func(txn *badger.Txn, a *twinfed.Activity) bool { return a.Note != nil && s.Has(txn, a.Note.InReplyTo) }},
+		{Name: "feed.ApplyReplyDelete", Types: types(twinfed.ActivityDelete), Pass: inbound.ByReference, Claims: ofTarget, Apply: inbound.Tx(s.ApplyReplyDelete)},
+		{Name: "feed.ApplyPostDelete", Types: types(twinfed.ActivityDelete), Pass: inbound.ByReference, Apply: inbound.Tx(s.ApplyPostDelete),
+			Claims: func(txn *badger.Txn, a *twinfed.Activity) bool { return s.Has(txn, a.Object) }},
+		{Name: "feed.ApplyUnlike", Types: types(twinfed.ActivityUndo), Pass: inbound.ByReference, Claims: ofTarget, Apply: inbound.Tx(s.ApplyUnlike)},
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/inbound"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -190,4 +191,23 @@ func (s *Service) ApplyFlag(ctx context.Context, txn *badger.Txn, a *twinfed.Act
 		reason = string([]rune(reason)[:ReportMax])
 	}
 	return s.putReport(txn, &Report{ID: store.NewID(), Post: post.ID, Reporter: a.Actor, Reason: reason, At: s.now().UTC()})
+}
+
+// InboxRoutes are the partner forum's claims on activities from other
+// nodes (node/inbound), asked before every other feature's but the
+// TwinSpaces' and the training's: an activity that carries a forum post,
+// every Flag (a report of a post), and the Delete of a post this node
+// holds, which names it (a forum post's id is no other feature's object).
+// A Create or Update is applied by ApplyPost, a Delete by ApplyDelete, a
+// Flag by ApplyFlag; any other type is refused.
+func (s *Service) InboxRoutes() []inbound.Route {
+	mine := func(txn *badger.Txn, a *twinfed.Activity) bool {
+		return a.Forum != nil || a.Type == twinfed.ActivityFlag || (a.Type == twinfed.ActivityDelete && a.Object != a.Actor && s.Has(txn, a.Object))
+	}
+	return []inbound.Route{
+		{Name: "forum.ApplyPost", Types: []twinfed.ActivityType{twinfed.ActivityCreate, twinfed.ActivityUpdate}, Claims: mine, Apply: s.ApplyPost},
+		{Name: "forum.ApplyDelete", Types: []twinfed.ActivityType{twinfed.ActivityDelete}, Claims: mine, Apply: s.ApplyDelete},
+		{Name: "forum.ApplyFlag", Types: []twinfed.ActivityType{twinfed.ActivityFlag}, Claims: mine, Apply: s.ApplyFlag},
+		{Name: "forum", Claims: mine},
+	}
 }

@@ -257,6 +257,24 @@ func (s *Service) PublicProjectLabels(ctx context.Context, id string) (*ProjectL
 	return s.projectLabels(ctx, id, false)
 }
 
+// ForCard is the labels as a project's card asks for them
+// (project.Labels): the card, below the labels in the import order,
+// cannot name ProjectLabels.
+func (s *Service) ForCard() CardLabels { return CardLabels{s} }
+
+// CardLabels answers a project's card (ForCard).
+type CardLabels struct{ s *Service }
+
+// PublicProjectLabels reads the labels of a public project for its card:
+// a *ProjectLabels, nil (not a nil *ProjectLabels) on error.
+func (c CardLabels) PublicProjectLabels(ctx context.Context, id string) (any, error) {
+	l, err := c.s.PublicProjectLabels(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
 // LabelProjects returns a page of the projects this node's agency may give
 // its label (approved or closed, European, with an approved partner of this
 // country), most recently approved first, each with its labels. The

@@ -5,11 +5,12 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/inbound"
 )
 
-// Project activities as they arrive from other nodes, routed here by the
-// node's inbox (node/inbox.go, which calls the Apply methods within the
-// transaction that records the activity); this node's own members' actions make their effect
+// Project activities as they arrive from other nodes, claimed by
+// InboxRoutes for the node's inbox (node/inbox.go, which calls the Apply
+// methods within the transaction that records the activity); this node's own members' actions make their effect
 // themselves, with the functions below they share. The home node checks
 // every request against its record: an invitation into an approved project
 // only from an approved partner, an answer only from the member invited, a
@@ -267,4 +268,26 @@ func (s *Service) ApplyProjectDelete(ctx context.Context, txn *badger.Txn, a *tw
 		return err
 	}
 	return s.publishProject(ctx, txn, old, true)
+}
+
+// InboxRoutes are the projects' claims on activities from other nodes
+// (node/inbound): an Invite into a project; the Update or Delete of a
+// project, carried as the object or the target (after the claims of
+// events' and wall posts' notes); then an Accept or Reject with a target
+// that no booking claimed: from a node's agency (its Service actor) a
+// decision on a participation, from anyone else an invitation's answer.
+func (s *Service) InboxRoutes() []inbound.Route {
+	types := func(t ...twinfed.ActivityType) []twinfed.ActivityType { return t }
+	carries := func(_ *badger.Txn, a *twinfed.Activity) bool { return a.Project != nil }
+	answers := types(twinfed.ActivityAccept, twinfed.ActivityReject)
+	return []inbound.Route{
+		{Name: "project.ApplyInvite", Types: types(twinfed.ActivityInvite), Apply: s.ApplyInvite,
+			Claims: func(_ *badger.Txn, a *twinfed.Activity) bool { return a.Project != nil || a.Target != "" }},
+		{Name: "project.ApplyProjectUpdate", Types: types(twinfed.ActivityUpdate), Claims: carries, Apply: s.ApplyProjectUpdate},
+		{Name: "project.ApplyProjectDelete", Types: types(twinfed.ActivityDelete), Claims: carries, Apply: s.ApplyProjectDelete},
+		{Name: "project.ApplyDecision", Types: answers, Pass: inbound.ByReference, Apply: s.ApplyDecision,
+			Claims: func(_ *badger.Txn, a *twinfed.Activity) bool { return a.Target != "" && a.Actor == AgencyOf(a.Actor) }},
+		{Name: "project.ApplyInvitationAnswer", Types: answers, Pass: inbound.ByReference, Apply: s.ApplyInvitationAnswer,
+			Claims: func(_ *badger.Txn, a *twinfed.Activity) bool { return a.Target != "" }},
+	}
 }

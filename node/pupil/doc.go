@@ -35,7 +35,8 @@
 // What the TwinSpace core asks: AddSpace and RemoveSpace (in the core's
 // transaction), Spaces, Account, and OnRemove (a removed pupil leaves
 // every roster). The TwinSpaces a teacher may invite a visitor to come
-// from the core through Deps.Spaces.
+// from the TwinSpaces through Deps.Spaces (or UseSpaces:
+// node/twinspace/workspace gives them).
 //
 // Its pages and JSON API are in web.go and api.go: /pupils (the
 // teacher's "My pupils"), /pupils/login, /my-twinspaces, and

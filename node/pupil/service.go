@@ -131,7 +131,7 @@ type Deps struct {
 	Passwords Passwords
 	Limiter   Limiter      // failed logins; required
 	Members   Members      // required
-	Spaces    Spaces       // nil: a visitor's TwinSpace is any project id given
+	Spaces    Spaces       // or UseSpaces; nil: a visitor's TwinSpace is any project id given
 	Mailer    mail.Sender  // the node's mail queue: visitors' invitations
 	Catalog   *web.Catalog // texts of the mails and the sheet
 	Fonts     [2][]byte    // DejaVu Sans regular and bold, for the sheet (certificate.Fonts)
@@ -153,6 +153,10 @@ type Service struct {
 	removed  []RemoveHook
 	sessions time.Duration
 }
+
+// UseSpaces gives the service the TwinSpaces (Deps.Spaces), which are
+// built after it, before it serves.
+func (s *Service) UseSpaces(sp Spaces) { s.d.Spaces = sp }
 
 // RemoveHook is what another feature does when a teacher removes a pupil
 // or ends a visitor's invitation, in the same transaction.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/inbound"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/store"
 )
@@ -215,4 +216,22 @@ func (s *Service) receiveMessage(txn *badger.Txn, username string, n *twinfed.No
 		return drop("message %s is too long", n.ID)
 	}
 	return s.storeMessage(txn, username, n.From, &Message{ID: n.ID, From: n.From, To: n.To, Content: content, Published: published.UTC()})
+}
+
+// InboxRoutes are the social feature's claims on activities from other
+// nodes (node/inbound): every Follow; then, once every other feature had
+// its say, an Accept or Reject without a target (the answer to a contact
+// request), an Undo (of a follow or a contact request: an unlike is the
+// wall posts'), and a Create of a note (a direct message: an event's or a
+// wall post's note, or a reply, is claimed before).
+func (s *Service) InboxRoutes() []inbound.Route {
+	types := func(t ...twinfed.ActivityType) []twinfed.ActivityType { return t }
+	return []inbound.Route{
+		{Name: "social.ApplyFollow", Types: types(twinfed.ActivityFollow), Apply: inbound.Tx(s.ApplyFollow)},
+		{Name: "social.ApplyAnswer", Types: types(twinfed.ActivityAccept, twinfed.ActivityReject), Pass: inbound.ByReference, Apply: inbound.Tx(s.ApplyAnswer),
+			Claims: func(_ *badger.Txn, a *twinfed.Activity) bool { return a.Target == "" }},
+		{Name: "social.ApplyUndo", Types: types(twinfed.ActivityUndo), Pass: inbound.ByReference, Apply: inbound.Tx(s.ApplyUndo)},
+		{Name: "social.ApplyNote", Types: types(twinfed.ActivityCreate), Pass: inbound.ByReference, Apply: inbound.Tx(s.ApplyNote),
+			Claims: func(_ *badger.Txn, a *twinfed.Activity) bool { return a.Note != nil }},
+	}
 }

@@ -483,12 +483,9 @@ func (s *Service) Notifications(ctx context.Context, p *twinfed.Principal, limit
 	return out, s.internal("notifications", err)
 }
 
-// Counts are the numbers a member sees in the menu.
-type Counts struct {
-	Notifications int `json:"notifications"` // unread
-	Messages      int `json:"messages"`      // unread
-	Requests      int `json:"requests"`      // contact requests waiting for an answer
-}
+// Counts are the numbers a member sees in the menu: the web kit's badges
+// (the service is the kit's web.Counter).
+type Counts = web.Counts
 
 // Counts returns the member's unread counts (zero for anyone without
 // social features).
@@ -506,6 +503,37 @@ func (s *Service) Counts(ctx context.Context, p *twinfed.Principal) Counts {
 		return err
 	})
 	return c
+}
+
+// ForDirectory is the social feature as the directory's pages ask of it
+// (directory.Social): the directory, below social in the import order,
+// cannot name its Relation.
+func (s *Service) ForDirectory() DirectoryView { return DirectoryView{s} }
+
+// DirectoryView answers the directory's pages (ForDirectory).
+type DirectoryView struct{ s *Service }
+
+// RelationTo is how p stands to the member peer: a *Relation, nil (not a
+// nil *Relation) when p has no relations.
+func (v DirectoryView) RelationTo(ctx context.Context, p *twinfed.Principal, peer string) any {
+	if r := v.s.RelationTo(ctx, p, peer); r != nil {
+		return r
+	}
+	return nil
+}
+
+// ContactPeers lists the actor URLs of p's contacts; EUNAUTHORIZED or
+// EFORBIDDEN when p has no social features.
+func (v DirectoryView) ContactPeers(ctx context.Context, p *twinfed.Principal) ([]string, error) {
+	if err := Require(p); err != nil {
+		return nil, err
+	}
+	var peers []string
+	err := v.s.store.View(func(txn *badger.Txn) (err error) {
+		peers, err = v.s.ContactPeers(txn, p.Username)
+		return err
+	})
+	return peers, err
 }
 
 // FollowersPage returns up to limit followers (actor URLs, in key order)

@@ -272,7 +272,7 @@ const (
 
 	// PrefixApplied: ap/<activity id> → the time it was applied (RFC 3339):
 	// the activities from other nodes this node applied. Owner: inbox
-	// (package node's inbound router).
+	// (package node's inbound router, node/inbox.go).
 	PrefixApplied = "ap/"
 
 	// PrefixFederation: fed/… → the federation's own records (delivery

@@ -6,10 +6,11 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/inbound"
 )
 
-// The activities of the archives from other nodes (node/inbox.go routes
-// them here): a participant's file to the home node (Create), the home
+// The activities of the archives from other nodes (InboxRoutes claims
+// them for the node's inbound router): a participant's file to the home node (Create), the home
 // node's records and deletions (Announce), a participant's deletion of
 // their own file (Delete).
 
@@ -117,4 +118,23 @@ func (s *Service) ApplyDelete(ctx context.Context, txn *badger.Txn, a *twinfed.A
 	gone := *f
 	gone.Deleted = true
 	return s.announce(ctx, txn, e, &gone)
+}
+
+// InboxRoutes are the events' file archives' claims on activities from
+// other nodes (node/inbound): the note of a file of an event this node
+// holds (IsFile), carried by a Create (ApplyCreate), the home node's
+// Announce (ApplyAnnounce) or a Delete (ApplyDelete), an Update being
+// refused; and, by the records this node holds, the Delete of a file with
+// its event as target.
+func (s *Service) InboxRoutes() []inbound.Route {
+	types := func(t ...twinfed.ActivityType) []twinfed.ActivityType { return t }
+	file := func(txn *badger.Txn, a *twinfed.Activity) bool { return s.IsFile(txn, a.Note) }
+	return []inbound.Route{
+		{Name: "eventfiles.ApplyCreate", Types: types(twinfed.ActivityCreate), Claims: file, Apply: s.ApplyCreate},
+		{Name: "eventfiles.ApplyAnnounce", Types: types(twinfed.ActivityAnnounce), Claims: file, Apply: s.ApplyAnnounce},
+		{Name: "eventfiles.ApplyDelete", Types: types(twinfed.ActivityDelete), Claims: file, Apply: s.ApplyDelete},
+		{Name: "eventfiles.update", Types: types(twinfed.ActivityUpdate), Claims: file},
+		{Name: "eventfiles.ApplyDelete", Types: types(twinfed.ActivityDelete), Pass: inbound.ByReference, Apply: s.ApplyDelete,
+			Claims: func(txn *badger.Txn, a *twinfed.Activity) bool { return a.Target != "" && s.Has(txn, a.Object) }},
+	}
 }

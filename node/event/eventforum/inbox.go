@@ -8,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/inbound"
 )
 
 // The forum's activities between nodes. A participant's node sends its
@@ -132,4 +133,18 @@ func (s *Service) ApplyAnnounce(_ context.Context, txn *badger.Txn, a *twinfed.A
 	}
 	_, err = keep(txn, p)
 	return err
+}
+
+// InboxRoutes are the events' forums' claims on activities from other
+// nodes (node/inbound): a message of an event this node holds (IsPost),
+// carried by a Create (ApplyCreate), an Announce of the event's home node
+// (ApplyAnnounce), an Update or a Delete (ApplyChange). The file
+// archive's claims are asked before: a file's note also answers its event.
+func (s *Service) InboxRoutes() []inbound.Route {
+	post := func(txn *badger.Txn, a *twinfed.Activity) bool { return s.IsPost(txn, a.Note) }
+	return []inbound.Route{
+		{Name: "eventforum.ApplyCreate", Types: []twinfed.ActivityType{twinfed.ActivityCreate}, Claims: post, Apply: s.ApplyCreate},
+		{Name: "eventforum.ApplyAnnounce", Types: []twinfed.ActivityType{twinfed.ActivityAnnounce}, Claims: post, Apply: s.ApplyAnnounce},
+		{Name: "eventforum.ApplyChange", Types: []twinfed.ActivityType{twinfed.ActivityUpdate, twinfed.ActivityDelete}, Claims: post, Apply: s.ApplyChange},
+	}
 }

@@ -54,7 +54,8 @@ type Tools struct {
 
 // New builds the core on the projects (a TwinSpace opens when its project
 // is approved and is shared with each partner approved after), gives it
-// the pupils' accounts, and builds the tools on it. The diary reaches the
+// the pupils' accounts (and them the TwinSpaces a teacher may invite a
+// visitor to), and builds the tools on it. The diary reaches the
 // fediverse through the federation's outbox when the node has one (it
 // implements diary.Publisher, and diary.Fediverse for the agency's page).
 func New(cfg Config, d Deps) (*Tools, error) {
@@ -66,6 +67,7 @@ func New(cfg Config, d Deps) (*Tools, error) {
 	core.Hooks(d.Projects)
 	if d.Pupils != nil {
 		core.UsePupils(d.Pupils)
+		d.Pupils.UseSpaces(teacherSpaces{projects: d.Projects, core: core})
 	}
 	list := cfg.Embeds
 	if list == nil {
