@@ -131,7 +131,7 @@ type Deps struct {
 	Passwords Passwords
 	Limiter   Limiter      // failed logins; required
 	Members   Members      // required
-	Spaces    Spaces       // or UseSpaces; nil: a visitor's TwinSpace is any project id given
+	Spaces    Spaces       // or UseSpaces; nil: no TwinSpace, so no visitor can be invited
 	Mailer    mail.Sender  // the node's mail queue: visitors' invitations
 	Catalog   *web.Catalog // texts of the mails and the sheet
 	Fonts     [2][]byte    // DejaVu Sans regular and bold, for the sheet (certificate.Fonts)

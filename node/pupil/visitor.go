@@ -105,13 +105,13 @@ func (s *Service) Invite(ctx context.Context, teacher *twinfed.Principal, in Inv
 }
 
 // teacherSpace finds project among the TwinSpaces teacher may invite to
-// (any project id when the node gives no list); nil when it is not one.
+// (none when the node gives no list); nil when it is not one.
 func (s *Service) teacherSpace(ctx context.Context, teacher, project string) (*SpaceRef, error) {
 	if project == "" {
 		return nil, nil
 	}
-	if s.d.Spaces == nil {
-		return &SpaceRef{Project: project, Title: project}, nil
+	if s.d.Spaces == nil { // no TwinSpaces known: none to invite a visitor to
+		return nil, nil
 	}
 	spaces, err := s.d.Spaces.TeacherSpaces(ctx, teacher)
 	if err != nil {
