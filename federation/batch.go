@@ -267,8 +267,10 @@ func (o *Outbox) learnBatchInbox(host, url string) {
 
 // groupBatches splits the items a pick made ready into requests: runs of
 // batchable items of up to maxBatchItems and maxBatchBytes, any other item
-// alone. Bodies not loaded yet are loaded first.
-func (o *Outbox) groupBatches(ready []*queueItem) [][]*queueItem {
+// alone. Bodies not loaded yet are loaded first. Items of one object stay
+// in one request, in order: one that would land in a later request than
+// an earlier item of its object is released to wait for it.
+func (o *Outbox) groupBatches(d *destination, ready []*queueItem) [][]*queueItem {
 	var missing []*queueItem
 	for _, qi := range ready {
 		if qi.body == nil {
@@ -284,10 +286,12 @@ func (o *Outbox) groupBatches(ready []*queueItem) [][]*queueItem {
 		})
 	}
 	var (
-		groups [][]*queueItem
-		cur    []*queueItem
-		size   int
+		groups   [][]*queueItem
+		cur      []*queueItem
+		size     int
+		released []*queueItem
 	)
+	placed := map[string]int{} // order key → the group it went to (len(groups) while current)
 	flush := func() {
 		if len(cur) > 0 {
 			groups = append(groups, cur)
@@ -295,18 +299,35 @@ func (o *Outbox) groupBatches(ready []*queueItem) [][]*queueItem {
 		cur, size = nil, 0
 	}
 	for _, qi := range ready {
-		if qi.body == nil || !o.batchable(qi) {
+		g, seen := placed[qi.Order]
+		alone := qi.body == nil || !o.batchable(qi)
+		if !alone && (len(cur) == maxBatchItems || size+len(qi.body) > maxBatchBytes) {
 			flush()
+		}
+		if seen && (alone || g != len(groups)) {
+			released = append(released, qi)
+			placed[qi.Order] = -1 // its later items wait too
+			continue
+		}
+		if alone {
+			flush()
+			placed[qi.Order] = len(groups)
 			groups = append(groups, []*queueItem{qi})
 			continue
 		}
-		if len(cur) == maxBatchItems || size+len(qi.body) > maxBatchBytes {
-			flush()
-		}
+		placed[qi.Order] = len(groups)
 		cur = append(cur, qi)
 		size += len(qi.body)
 	}
 	flush()
+	if len(released) > 0 {
+		// Their object stays busy until its earlier item is recorded.
+		d.mu.Lock()
+		for _, qi := range released {
+			delete(d.inflight, qi.Seq)
+		}
+		d.mu.Unlock()
+	}
 	return groups
 }
 

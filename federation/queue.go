@@ -435,6 +435,7 @@ type destination struct {
 	sending   int             // of which requests not yet answered
 	busy      map[string]bool // order keys with a delivery in flight
 	blocked   map[string]bool // pick's scratch: order keys seen in this pick
+	readyKeys map[string]bool // pick's scratch: order keys whose items so far were all made ready in this pick
 	failures  int             // consecutive failures
 	openUntil time.Time       // circuit open until then
 	trial     bool            // a half-open trial request is in flight
@@ -552,6 +553,11 @@ func (d *destination) pick(now time.Time, limit, per int) (ready []*queueItem, e
 	}
 	blocked := d.blocked
 	clear(blocked)
+	if d.readyKeys == nil {
+		d.readyKeys = map[string]bool{}
+	}
+	readyKeys := d.readyKeys
+	clear(readyKeys)
 	kept := d.order[:0]
 	for i, seq := range d.order {
 		if len(ready) >= free {
@@ -563,23 +569,32 @@ func (d *destination) pick(now time.Time, limit, per int) (ready []*queueItem, e
 			continue
 		}
 		kept = append(kept, seq)
-		if d.inflight[seq] || blocked[qi.Order] || d.busy[qi.Order] {
+		// Items that may share a batch (per > 1) may follow an earlier
+		// item of their object made ready in this pick: the batch
+		// carries them in order and the receiver applies them so
+		// (groupBatches keeps them in one request).
+		follows := per > 1 && readyKeys[qi.Order] && !d.inflight[seq] && qi.Attempts == 0 && !qi.NextAt.After(now)
+		if !follows && (d.inflight[seq] || blocked[qi.Order] || d.busy[qi.Order]) {
 			blocked[qi.Order] = true
+			delete(readyKeys, qi.Order)
 			continue
 		}
 		blocked[qi.Order] = true // later items of the same object wait for this one
 		if now.Sub(qi.Enqueued) > d.o.set.RetryWindow && qi.Attempts > 0 {
+			delete(readyKeys, qi.Order)
 			expired = append(expired, qi)
 			d.inflight[seq] = true
 			d.busy[qi.Order] = true
 			continue
 		}
 		if qi.NextAt.After(now) {
+			delete(readyKeys, qi.Order)
 			if next.IsZero() || qi.NextAt.Before(next) {
 				next = qi.NextAt
 			}
 			continue
 		}
+		readyKeys[qi.Order] = true
 		ready = append(ready, qi)
 		d.inflight[seq] = true
 		d.busy[qi.Order] = true
@@ -611,7 +626,7 @@ func (d *destination) run() {
 		}
 		groups := make([][]*queueItem, 0, len(ready))
 		if batchURL != "" && len(ready) > 1 {
-			groups = o.groupBatches(ready)
+			groups = o.groupBatches(d, ready)
 		} else {
 			for _, qi := range ready {
 				groups = append(groups, []*queueItem{qi})
