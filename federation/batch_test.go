@@ -150,7 +150,10 @@ func TestBatch_ForgedItem(t *testing.T) {
 	claire := fr.actor("claire")
 	good1 := mustEncode(t, it.follow("g1", "maria", claire))
 	forged := mustEncode(t, &twinfed.Activity{ID: twinfed.ActivityURL(es.Base, "x"), Type: twinfed.ActivityFollow, Actor: es.actor("pablo"), To: []string{claire}, Object: claire})
-	good2 := mustEncode(t, it.follow("g2", "luca", claire))
+	// An Accept by a member (critical, as an agency's decision is): in a
+	// batch it is applied without a proof, which a batch cannot give.
+	good2 := mustEncode(t, &twinfed.Activity{ID: twinfed.ActivityURL(it.Base, "g2"), Type: twinfed.ActivityAccept, Actor: it.actor("luca"),
+		To: []string{claire}, Object: twinfed.ActivityURL(fr.Base, "follow-1")})
 	status, answer := batchPost(t, &signing.Signer{Key: it.Key}, fr.Base, twinfed.KeyID(twinfed.AgencyURL(it.Base)), federation.ContentTypeBatch, batchOf(good1, forged, good2))
 	if status != http.StatusOK {
 		t.Fatalf("status %d, want 200: %s", status, answer)
@@ -169,6 +172,9 @@ func TestBatch_ForgedItem(t *testing.T) {
 	applied := fr.Rec.applied(t)
 	if applied[twinfed.ActivityURL(es.Base, "x")] != nil {
 		t.Fatal("the forged activity was applied")
+	}
+	if a := applied[twinfed.ActivityURL(it.Base, "g2")]; a == nil || a.Proof != "" {
+		t.Fatalf("the batched Accept: %+v, want it applied without a proof", a)
 	}
 	if got := metricValue(t, fr.Metrics, "twinfed_federation_inbox_refusals_total", map[string]string{"reason": federation.ReasonCrossOrigin}); got != 1 {
 		t.Fatalf("cross_origin refusals = %v, want 1", got)
@@ -282,6 +288,7 @@ type standIn struct {
 	singles int
 	batches []int // items per batch
 	took    []string
+	tookOne map[string]bool // the ids that came in a single request
 }
 
 func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -309,6 +316,10 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.took = append(s.took, a.ID)
+		if s.tookOne == nil {
+			s.tookOne = map[string]bool{}
+		}
+		s.tookOne[a.ID] = true
 		w.WriteHeader(202)
 		return
 	}
@@ -377,6 +388,11 @@ func TestBatch_Sender(t *testing.T) {
 			acts = append(acts, it.follow(id, fmt.Sprintf("m%d", i), dest.actor("claire")))
 		}
 	}
+	// An agency's decision goes alone: its receiver keeps the request as
+	// its proof.
+	decision := &twinfed.Activity{ID: twinfed.ActivityURL(it.Base, "decision"), Type: twinfed.ActivityAccept, Actor: twinfed.AgencyURL(it.Base),
+		To: []string{fr.actor("claire")}, Object: twinfed.ActivityURL(fr.Base, "join-1")}
+	acts = append(acts[:15], append([]*twinfed.Activity{decision}, acts[15:]...)...)
 	it.send(t, acts...)
 	drained := func() bool {
 		for _, s := range it.Out.Status() {
@@ -391,12 +407,15 @@ func TestBatch_Sender(t *testing.T) {
 			t.Fatalf("IT's queues did not drain to one parked item each: %+v", it.Out.Status())
 		}
 	}
-	for _, s := range []*standIn{batching, single} {
+	for i, s := range []*standIn{batching, single} {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if len(s.took) != 30 {
-			t.Fatalf("%s took %d activities, want 30", s.base, len(s.took))
+		if want := 30 + 1 - i; len(s.took) != want {
+			t.Fatalf("%s took %d activities, want %d", s.base, len(s.took), want)
 		}
+	}
+	if !batching.tookOne[decision.ID] {
+		t.Fatal("the agency's decision travelled in a batch")
 	}
 	if len(single.batches) != 0 || single.singles != 31 {
 		t.Fatalf("the node that did not advertise batches got %d batches and %d single requests, want 0 and 31", len(single.batches), single.singles)
