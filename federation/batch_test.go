@@ -292,6 +292,7 @@ type standIn struct {
 	batches []int // items per batch
 	took    []string
 	tookOne map[string]bool // the ids that came in a single request
+	fail    int             // answer 503 to this many batches first
 }
 
 func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -329,6 +330,11 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var env struct{ Items []json.RawMessage }
 	json.Unmarshal(body, &env)
 	s.batches = append(s.batches, len(env.Items))
+	if s.fail > 0 {
+		s.fail--
+		http.Error(w, "test: down for a moment", 503)
+		return
+	}
 	var res []map[string]any
 	for _, raw := range env.Items {
 		a, _ := federation.DecodeActivity(raw)
@@ -429,5 +435,47 @@ func TestBatch_Sender(t *testing.T) {
 	parked, err := it.Out.Parked(fr.Host)
 	if err != nil || len(parked) != 1 || parked[0].ActivityID != twinfed.ActivityURL(it.Base, "bad-FR") || !strings.Contains(parked[0].Reason, "test: this one is refused") {
 		t.Fatalf("parked on FR: %+v %v, want bad-FR with the destination's reason", parked, err)
+	}
+}
+
+// TestBatch_WholeRetry: a batch answered 503 as a whole is retried, every
+// item of it, and each is then delivered once.
+func TestBatch_WholeRetry(t *testing.T) {
+	cluster := consensustest.MustOpenCluster(t, 1)
+	nodes := mustReserveNodes(t, cluster, "IT", "FR")
+	it, fr := nodes[0], nodes[1]
+	it.mustStart(t)
+	s := mustStandIn(t, fr, true, func(*twinfed.Activity) string { return "" })
+	it.send(t, it.follow("first", "maria", fr.actor("claire")))
+	eventually(t, 10*time.Second, func() bool { return it.Out.Status()[0].Depth == 0 }, "the first delivery was not made")
+	s.mu.Lock()
+	s.fail = 1
+	s.mu.Unlock()
+	var acts []*twinfed.Activity
+	for i := range 20 {
+		acts = append(acts, it.follow(fmt.Sprintf("f-%d", i), fmt.Sprintf("m%d", i), fr.actor("claire")))
+	}
+	it.send(t, acts...)
+	eventually(t, 20*time.Second, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.took) == 21
+	}, "FR did not take the 20 activities after its 503")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]int{}
+	for _, id := range s.took {
+		seen[id]++
+	}
+	for _, a := range acts {
+		if seen[a.ID] != 1 {
+			t.Fatalf("%s taken %d times, want once", a.ID, seen[a.ID])
+		}
+	}
+	if len(s.batches) < 2 || s.batches[0] < 2 {
+		t.Fatalf("batches %v: want the refused batch, then the retry", s.batches)
+	}
+	if n := metricValue(t, it.Metrics, "twinfed_federation_deliveries_total", map[string]string{"outcome": federation.OutcomeRetry}); n < float64(s.batches[0]) {
+		t.Fatalf("%v retries counted, want one per item of the refused batch (%d)", n, s.batches[0])
 	}
 }
