@@ -423,6 +423,11 @@ func TestBatch_Sender(t *testing.T) {
 			t.Fatalf("%s took %d activities, want %d", s.base, len(s.took), want)
 		}
 	}
+	for _, st := range it.Out.Status() {
+		if want := st.Destination == fr.Host; st.Batches != want {
+			t.Fatalf("status of %s: batches %v, want %v", st.Destination, st.Batches, want)
+		}
+	}
 	if !batching.tookOne[decision.ID] {
 		t.Fatal("the agency's decision travelled in a batch")
 	}
