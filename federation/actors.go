@@ -24,6 +24,7 @@ func (f *Federation) routes() {
 	mux.HandleFunc("GET /.well-known/nodeinfo", f.handleNodeInfoLinks)
 	mux.HandleFunc("GET /nodeinfo/2.1", f.handleNodeInfo)
 	mux.HandleFunc("POST /inbox", f.handleInbox)
+	mux.HandleFunc("POST "+batchPath, f.handleBatch)
 	mux.HandleFunc("POST /users/{name}/inbox", f.handleInbox)
 	mux.HandleFunc("GET /users/{name}", f.handlePerson)
 	mux.HandleFunc("GET /agency", f.handleAgency)

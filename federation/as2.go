@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/go-fed/activity/streams"
 	"github.com/go-fed/activity/streams/vocab"
@@ -1096,7 +1097,14 @@ func personDocument(p *twinfed.Profile, base string, keys actorKeys) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	person.GetUnknownProperties()[propEndpoints] = actorEndpoints(base)
 	return serialize(person)
+}
+
+// actorEndpoints is the endpoints of the node's actors: the shared inbox
+// and the batch inbox other Twinfed nodes may post batches to (batch.go).
+func actorEndpoints(base string) map[string]any {
+	return map[string]any{"sharedInbox": twinfed.SharedInboxURL(base), propBatchInbox: strings.TrimRight(base, "/") + batchPath}
 }
 
 // groupDocument is the actor document of a project's Group.
@@ -1115,7 +1123,7 @@ func groupDocument(p *twinfed.Project, base, name string, keys actorKeys) ([]byt
 	ip := streams.NewActivityStreamsInboxProperty()
 	ip.SetIRI(inbox)
 	g.SetActivityStreamsInbox(ip)
-	g.GetUnknownProperties()[propEndpoints] = map[string]any{"sharedInbox": twinfed.SharedInboxURL(base)}
+	g.GetUnknownProperties()[propEndpoints] = actorEndpoints(base)
 	if err := setPublicKey(g, publicKey{Owner: p.ID, Keys: keys}); err != nil {
 		return nil, err
 	}
@@ -1144,7 +1152,7 @@ func serviceDocument(base, name string, keys actorKeys) ([]byte, error) {
 	ip := streams.NewActivityStreamsInboxProperty()
 	ip.SetIRI(inbox)
 	svc.SetActivityStreamsInbox(ip)
-	svc.GetUnknownProperties()[propEndpoints] = map[string]any{"sharedInbox": twinfed.SharedInboxURL(base)}
+	svc.GetUnknownProperties()[propEndpoints] = actorEndpoints(base)
 	if err := setPublicKey(svc, publicKey{Owner: actor, Keys: keys}); err != nil {
 		return nil, err
 	}

@@ -41,7 +41,9 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // (until the sender's queue is empty) and applied per second (until the
 // receiver's handler has applied all), and, in the same run, the ceiling:
 // the same number of bare signed POSTs from as many goroutines to a trivial
-// Go handler.
+// Go handler. FR's recipients exist and advertise its batch inbox, so the
+// Follows travel in batches (up to 64 a request); the ceiling stays one
+// POST per activity.
 func BenchmarkDelivery_Throughput(b *testing.B) {
 	total := benchScale(5000)
 	cluster := consensustest.MustOpenCluster(b, 1)
@@ -52,8 +54,14 @@ func BenchmarkDelivery_Throughput(b *testing.B) {
 	}
 	it.mustStart(b)
 	fr.mustStart(b)
+	// The recipients exist, as on a node: their actor documents name FR's
+	// shared inbox and advertise its batch inbox (batch.go).
+	for i := range 13 {
+		u := fmt.Sprintf("u%d", i)
+		fr.Rec.putProfile(b, &twinfed.Profile{ID: fr.actor(u), Username: u, Country: "FR", Name: u})
+	}
 	// Warm up connections and caches.
-	it.send(b, it.follow("warm", "maria", fr.actor("claire")))
+	it.send(b, it.follow("warm", "maria", fr.actor("u0")))
 	eventually(b, 10*time.Second, func() bool { return fr.Rec.countApplied() == 1 }, "warm-up not applied")
 
 	b.ResetTimer()

@@ -271,12 +271,16 @@ func (o *Outbox) fetchInbox(ctx context.Context, actor string, twinfedPeer bool)
 		Inbox     string `json:"inbox"`
 		Endpoints struct {
 			SharedInbox string `json:"sharedInbox"`
+			BatchInbox  string `json:"twinfed:batchInbox"`
 		} `json:"endpoints"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", false, fmt.Errorf("the actor %s is not a JSON document: %v", actor, err)
 	}
 	host := twinfed.URLHost(actor)
+	if twinfedPeer {
+		o.learnBatchInbox(host, doc.Endpoints.BatchInbox)
+	}
 	if u := doc.Endpoints.SharedInbox; u != "" && twinfed.URLHost(u) == host {
 		return u, true, nil
 	}

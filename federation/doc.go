@@ -14,7 +14,11 @@
 // parsed under "fed/in/" keyed by activity id, with a processing pointer →
 // 202 → an inbox worker hands it to the node's twinfed.InboxHandler and marks
 // it done. A known id is acknowledged and ignored. Refusals answer 401/403
-// with a short reason and are counted by reason.
+// with a short reason and are counted by reason. Another Twinfed node may
+// send up to 64 activities in one signed request to POST /inbox/batch,
+// which every actor document advertises (batch.go): verified once, each
+// activity checked as a single POST's, all stored in one transaction,
+// answered per activity.
 //
 // The one open edge (open.go, diary.go): a project's diary is a public
 // Service actor that any fediverse server may read and follow; such a
@@ -36,7 +40,9 @@
 // destination, and parking after the retry window. Every attempt is signed
 // afresh as the activity's actor, in the destination's scheme (Ed25519
 // draft-cavage to Twinfed nodes; RFC 9421 then draft-cavage with the RSA key
-// to other servers, deliver.go), to the inbox the recipient's actor names.
+// to other servers, deliver.go), to the inbox the recipient's actor names;
+// to a Twinfed node that advertises its batch inbox, several ready items
+// go in one request signed by the node's agency (batch.go).
 // The queue lives in Badger; Start resumes it after a crash.
 //
 // docs/federation.md is the design note: keys, metrics, the AS2 shape of

@@ -75,6 +75,7 @@ type Outbox struct {
 	rsa      *signing.Signer // the RSA key: what other fediverse servers verify
 	schemes  sync.Map        // host → scheme a server outside Twinfed accepted (in memory)
 	inboxes  sync.Map        // host or actor URL → cachedInbox
+	batches  sync.Map        // host → cachedInbox: the batch inbox a Twinfed node advertised (batch.go)
 	verifier *signing.Verifier
 	keys     *keyCache // cfg.Keys, cached briefly
 

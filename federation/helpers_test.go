@@ -213,8 +213,9 @@ type recorder struct {
 	country string
 
 	mu       sync.Mutex
-	seq      []string // activity ids in the order they were applied
-	failures int      // fail this many calls with EUNAVAILABLE
+	seq      []string          // activity ids in the order they were applied
+	proofs   map[string]string // activity id → the Proof it was handed with
+	failures int               // fail this many calls with EUNAVAILABLE
 }
 
 var (
@@ -259,6 +260,10 @@ func (r *recorder) HandleActivity(_ context.Context, a *twinfed.Activity) error 
 	if applied {
 		r.mu.Lock()
 		r.seq = append(r.seq, a.ID)
+		if r.proofs == nil {
+			r.proofs = map[string]string{}
+		}
+		r.proofs[a.ID] = a.Proof
 		r.mu.Unlock()
 	}
 	return nil

@@ -19,6 +19,7 @@ type metrics struct {
 	refusals        *prometheus.CounterVec
 	inbox           *prometheus.CounterVec
 	groupSize       prometheus.Histogram
+	batchSize       prometheus.Histogram
 }
 
 // Delivery outcomes, as twinfed_federation_deliveries_total labels them.
@@ -86,10 +87,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "twinfed_federation_group_commit_size", Help: "Writes (inbox stores, done markers, queue removals) per group-committed Badger transaction.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 9),
 		}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "twinfed_federation_batch_size", Help: "Activities per batch request sent to a Twinfed node (single deliveries are not counted).",
+			Buckets: prometheus.ExponentialBuckets(2, 2, 6),
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.queueDepth, m.oldestAge, m.parked, m.breakerOpen, m.deliveries, m.parkedCritical,
-			m.deliveryLatency, m.inboxLatency, m.inboxLag, m.refusals, m.inbox, m.groupSize)
+			m.deliveryLatency, m.inboxLatency, m.inboxLag, m.refusals, m.inbox, m.groupSize, m.batchSize)
 	}
 	return m
 }

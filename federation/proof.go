@@ -29,8 +29,13 @@ type Proof struct {
 	Body    string            `json:"body"`    // the activity as sent
 }
 
-// proof is the Proof of an incoming record, as JSON.
+// proof is the Proof of an incoming record, as JSON; "" for an activity
+// that came in a batch, whose signature covers the other activities too
+// (batch.go): such a record keeps no Signature header.
 func (r *inRecord) proof() string {
+	if r.Headers["Signature"] == "" {
+		return ""
+	}
 	p := Proof{Method: http.MethodPost, Target: r.Headers[proofTarget], Host: r.Headers["Host"], Body: string(r.Raw),
 		Headers: map[string]string{"Date": r.Headers["Date"], "Digest": r.Headers["Digest"], "Signature": r.Headers["Signature"]}}
 	if p.Target == "" {

@@ -435,6 +435,7 @@ type destination struct {
 	sending   int             // of which requests not yet answered
 	busy      map[string]bool // order keys with a delivery in flight
 	blocked   map[string]bool // pick's scratch: order keys seen in this pick
+	readyKeys map[string]bool // pick's scratch: order keys whose items so far were all made ready in this pick
 	failures  int             // consecutive failures
 	openUntil time.Time       // circuit open until then
 	trial     bool            // a half-open trial request is in flight
@@ -517,10 +518,12 @@ func (d *destination) updateGauges() {
 
 // pick returns the items to send now, honouring FIFO per order key, the
 // circuit breaker and per-item backoff, and when to look again. limit caps
-// the requests in flight to this destination. The scan stops as soon as the
-// free slots are filled: the dispatcher is woken again when one frees, so a
-// long queue costs O(slots) per pick, not O(queue).
-func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expired []*queueItem, next time.Time) {
+// the requests in flight to this destination, per the items one request
+// may carry (a batch's; 1 when the circuit is half-open): the caller
+// counts the requests it makes of them in d.sending. The scan stops as
+// soon as the free slots are filled: the dispatcher is woken again when one
+// frees, so a long queue costs O(slots) per pick, not O(queue).
+func (d *destination) pick(now time.Time, limit, per int) (ready []*queueItem, expired []*queueItem, next time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.sorted {
@@ -534,11 +537,11 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 		} else if d.trial || len(d.inflight) > 0 {
 			return nil, nil, time.Time{} // half-open: one trial at a time
 		}
-		limit = 1
+		limit, per = 1, 1
 	}
 	// Only requests count against the limit: an answered item waiting for
 	// its outcome to be committed holds no connection.
-	free := limit - d.sending
+	free := (limit - d.sending) * per
 	if free <= 0 {
 		return nil, nil, time.Time{}
 	}
@@ -550,6 +553,11 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 	}
 	blocked := d.blocked
 	clear(blocked)
+	if d.readyKeys == nil {
+		d.readyKeys = map[string]bool{}
+	}
+	readyKeys := d.readyKeys
+	clear(readyKeys)
 	kept := d.order[:0]
 	for i, seq := range d.order {
 		if len(ready) >= free {
@@ -561,26 +569,34 @@ func (d *destination) pick(now time.Time, limit int) (ready []*queueItem, expire
 			continue
 		}
 		kept = append(kept, seq)
-		if d.inflight[seq] || blocked[qi.Order] || d.busy[qi.Order] {
+		// Items that may share a batch (per > 1) may follow an earlier
+		// item of their object made ready in this pick: the batch
+		// carries them in order and the receiver applies them so
+		// (groupBatches keeps them in one request).
+		follows := per > 1 && readyKeys[qi.Order] && !d.inflight[seq] && qi.Attempts == 0 && !qi.NextAt.After(now)
+		if !follows && (d.inflight[seq] || blocked[qi.Order] || d.busy[qi.Order]) {
 			blocked[qi.Order] = true
+			delete(readyKeys, qi.Order)
 			continue
 		}
 		blocked[qi.Order] = true // later items of the same object wait for this one
 		if now.Sub(qi.Enqueued) > d.o.set.RetryWindow && qi.Attempts > 0 {
+			delete(readyKeys, qi.Order)
 			expired = append(expired, qi)
 			d.inflight[seq] = true
 			d.busy[qi.Order] = true
 			continue
 		}
 		if qi.NextAt.After(now) {
+			delete(readyKeys, qi.Order)
 			if next.IsZero() || qi.NextAt.Before(next) {
 				next = qi.NextAt
 			}
 			continue
 		}
+		readyKeys[qi.Order] = true
 		ready = append(ready, qi)
 		d.inflight[seq] = true
-		d.sending++
 		d.busy[qi.Order] = true
 		if breakerOpen {
 			d.trial = true
@@ -596,30 +612,67 @@ func (d *destination) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		ready, expired, next := d.pick(o.now(), o.set.Workers)
+		// A Twinfed node that advertised its batch inbox gets up to
+		// maxBatchItems activities a request, with fewer requests in
+		// flight (batch.go).
+		limit, per := o.set.Workers, 1
+		batchURL := o.batchInbox(d.host)
+		if batchURL != "" {
+			limit, per = min(limit, batchRequests), maxBatchItems
+		}
+		ready, expired, next := d.pick(o.now(), limit, per)
 		for _, qi := range expired {
 			o.park(d, qi, "the retry window is over: "+qi.LastError)
 		}
-		for _, qi := range ready {
+		groups := make([][]*queueItem, 0, len(ready))
+		if batchURL != "" && len(ready) > 1 {
+			groups = o.groupBatches(d, ready)
+		} else {
+			for _, qi := range ready {
+				groups = append(groups, []*queueItem{qi})
+			}
+		}
+		d.mu.Lock()
+		d.sending += len(groups)
+		d.mu.Unlock()
+		for gi, group := range groups {
 			select {
 			case o.sem <- struct{}{}:
 			case <-o.ctx.Done():
+				// Not sent: release them for the next start's view.
+				for _, g := range groups[gi:] {
+					for _, qi := range g {
+						d.done(qi, nil)
+					}
+				}
 				return
 			}
 			o.wg.Add(1)
 			go func() {
 				defer o.wg.Done()
-				res := o.attempt(qi)
+				var (
+					res   []attemptResult
+					whole bool
+				)
+				if len(group) == 1 {
+					res = []attemptResult{o.attempt(group[0])}
+				} else {
+					res, whole = o.attemptBatch(batchURL, group)
+				}
 				// The request is over: free the slots before recording the
 				// outcome, so that a slow commit does not hold up other
-				// requests. The item stays in flight (not sent again, its
-				// object busy) until recorded.
+				// requests. The items stay in flight (not sent again, their
+				// objects busy) until recorded.
 				<-o.sem
 				d.mu.Lock()
 				d.sending--
 				d.mu.Unlock()
 				d.signal()
-				o.record(d, qi, res)
+				if len(group) == 1 {
+					o.record(d, group[0], res[0])
+				} else {
+					o.recordBatch(d, group, res, whole)
+				}
 			}()
 		}
 		wait := time.Hour
@@ -654,6 +707,12 @@ type attemptResult struct {
 // record applies the outcome of one attempt at one item: removes it from
 // the queue, schedules a retry or parks it.
 func (o *Outbox) record(d *destination, qi *queueItem, res attemptResult) {
+	o.recordAs(d, qi, res, true)
+}
+
+// recordAs is record; a failure counts towards the circuit breaker only
+// with countFailure (a batch's failed request counts once, not per item).
+func (o *Outbox) recordAs(d *destination, qi *queueItem, res attemptResult, countFailure bool) {
 	if o.ctx.Err() != nil && !res.ok {
 		// Shutting down: leave the item as it is for the next start.
 		d.done(qi, nil)
@@ -693,9 +752,11 @@ func (o *Outbox) record(d *destination, qi *queueItem, res attemptResult) {
 		upd.NextAt = now.Add(delay)
 		d.mu.Lock()
 		d.trial = false
-		d.failures++
+		if countFailure {
+			d.failures++
+		}
 		d.lastError, d.lastErrAt = res.err, now
-		if d.failures >= o.set.BreakerThreshold {
+		if countFailure && d.failures >= o.set.BreakerThreshold {
 			cool := o.set.BreakerCooldown + o.jitter(o.set.BreakerCooldown/2)
 			if res.retryAfter > cool {
 				cool = res.retryAfter

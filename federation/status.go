@@ -28,6 +28,9 @@ type DestinationStatus struct {
 	LastError   string        `json:"last_error,omitempty"` // the last failure, as the destination answered it
 	LastErrorAt time.Time     `json:"last_error_at,omitzero"`
 	LastSuccess time.Time     `json:"last_success,omitzero"`
+	// Batches is true while the destination, a Twinfed node that
+	// advertised its batch inbox, gets several activities a request.
+	Batches bool `json:"batches,omitempty"`
 	// NotServed lists the parts of the node's URL space (the first path
 	// segment, e.g. /directory for the directory backfill) that answered
 	// 404 or 410 to signed GETs, which Get does not ask again before
@@ -132,6 +135,7 @@ func (o *Outbox) Status() []DestinationStatus {
 		}
 		s.LastSuccess = d.lastOK
 		d.mu.Unlock()
+		s.Batches = o.batchInbox(d.host) != ""
 	}
 	out := make([]DestinationStatus, 0, len(byHost))
 	for _, s := range byHost {

@@ -159,7 +159,7 @@ func (s *Server) routes() {
 		}
 		s.cfg.Federation.ServeHTTP(w, r)
 	})
-	for _, p := range []string{"/.well-known/webfinger", "/.well-known/nodeinfo", "/nodeinfo/", "/inbox", "/agency/", "/activities/", "/users/{username}/{rest...}"} {
+	for _, p := range []string{"/.well-known/webfinger", "/.well-known/nodeinfo", "/nodeinfo/", "/inbox", "/inbox/batch", "/agency/", "/activities/", "/users/{username}/{rest...}"} {
 		k.Handle(p, fed)
 	}
 	k.Handle("POST /projects/{rid}/inbox", fed)
