@@ -176,11 +176,7 @@ func (m *Member) forwardBatch(url string, batch []*fwdItem) (outs []fwdOutcome, 
 		case r.Unknown:
 			outs[i] = fwdOutcome{err: errMaybeApplied}
 		default:
-			res := &ApplyResult{Index: r.Index, School: r.School, Country: r.Country, IDs: r.IDs, Count: r.Count, Replayed: r.Replayed}
-			if r.Error != nil {
-				res.Err = r.Error.toError()
-			}
-			outs[i] = fwdOutcome{res: res}
+			outs[i] = fwdOutcome{res: r.applyResult()}
 		}
 	}
 	return outs, false
@@ -257,11 +253,15 @@ func (m *Member) handleInternalApplyBatch(w http.ResponseWriter, r *http.Request
 // internalResultOf is the wire form of an applied future's result.
 func internalResultOf(f raft.ApplyFuture) internalResult {
 	res, _ := f.Response().(*ApplyResult)
-	out := internalResult{WriteResult: WriteResult{Index: f.Index()}}
-	if res != nil {
-		out.Index, out.School, out.Country, out.IDs, out.Count, out.Replayed = res.Index, res.School, res.Country, res.IDs, res.Count, res.Replayed
-		if res.Err != nil {
-			out.Error = &ErrorBody{Code: res.Err.Code, Message: res.Err.Message, Fields: res.Err.Fields}
+	if res == nil {
+		return internalResult{WriteResult: WriteResult{Index: f.Index()}}
+	}
+	w := wireResult(res)
+	out := internalResult{WriteResult: w.WriteResult, Error: w.Error}
+	if res.Results != nil {
+		out.Results = make([]BatchWriteResult, len(res.Results))
+		for i, r := range res.Results {
+			out.Results[i] = wireResult(r)
 		}
 	}
 	return out

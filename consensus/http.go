@@ -74,6 +74,7 @@ func (m *Member) routes() http.Handler {
 	mux.HandleFunc("PUT /v1/schools/{id}", writeHandler(m, CmdPutSchoolV2, m.putSchoolCommand))
 	mux.HandleFunc("POST /v1/schools/import", m.handleImport)
 	mux.HandleFunc("POST /v1/labels/national", writeHandler(m, CmdRecordNQL, m.nqlCommand))
+	mux.HandleFunc("POST /v1/batch", m.handleBatch)
 	mux.HandleFunc("GET /v1/labels", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
 		p := r.URL.Query().Get("project")
 		if p == "" {
@@ -1097,6 +1098,20 @@ func (m *Member) handleRestore(w http.ResponseWriter, r *http.Request) {
 type internalResult struct {
 	WriteResult
 	Error *ErrorBody `json:"error,omitempty"`
+	// Results are a CmdBatch entry's results.
+	Results []BatchWriteResult `json:"results,omitempty"`
+}
+
+// applyResult is the ApplyResult r carries.
+func (r *internalResult) applyResult() *ApplyResult {
+	res := (&BatchWriteResult{WriteResult: r.WriteResult, Error: r.Error}).applyResult()
+	if r.Results != nil {
+		res.Results = make([]*ApplyResult, len(r.Results))
+		for i := range r.Results {
+			res.Results[i] = r.Results[i].applyResult()
+		}
+	}
+	return res
 }
 
 func (m *Member) handleInternalApply(w http.ResponseWriter, r *http.Request) {
