@@ -89,8 +89,8 @@ func TestBatch_EachWriteIsCheckedAndAnsweredAlone(t *testing.T) {
 	writes := []consensus.BatchWrite{
 		batchWrite("w0", "POST", "/v1/schools", school("IT", "Scuola Batch Uno", "")),
 		batchWrite("w1", "POST", "/v1/schools", twinfed.School{Country: "IT", Level: twinfed.LevelPrimary}), // no legal name
-		batchWrite("w2", "POST", "/v1/schools", school("FR", "École Étrangère", "")),                         // FR's record
-		batchWrite("w3", "POST", "/v1/schools", school("IT", "Scuola Doppia", "RM0001")),                     // number taken
+		batchWrite("w2", "POST", "/v1/schools", school("FR", "École Étrangère", "")),                        // FR's record
+		batchWrite("w3", "POST", "/v1/schools", school("IT", "Scuola Doppia", "RM0001")),                    // number taken
 		batchWrite("w4", "PUT", "/v1/schools/"+existing.ID, updated),
 		batchWrite("w5", "POST", "/v1/prizes", twinfed.PrizeEntry{}), // not batchable
 		{Key: "", Method: "POST", Path: "/v1/schools", Body: mustJSON(school("IT", "Scuola Senza Chiave", ""))},
