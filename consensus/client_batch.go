@@ -13,18 +13,21 @@ import (
 )
 
 // A node's writes travel in batches (group commit at the client): a write
-// made while clientBatchesInFlight batch requests are already in flight
-// waits in a queue, and the next request carries every write queued by
-// then (up to MaxBatchWrites, about clientBatchBytes), signed once, to
-// POST /v1/batch. A lone write goes out at once, in a batch of one, so a
+// made while a batch request is in flight waits in a queue, and the next
+// request carries every write queued by then (up to MaxBatchWrites, about
+// clientBatchBytes), signed once, to POST /v1/batch. A lone write goes out at once, in a batch of one, so a
 // write waits at most for the requests in flight. Each write keeps its own
 // request id, gets its own result, and is acknowledged once the registry
 // has committed it, as when it is sent alone. A batch whose answer is lost
 // is sent again as a whole: its writes' ids make that safe.
 
 const (
-	// clientBatchesInFlight bounds a client's batch requests in flight.
+	// clientBatchesInFlight bounds a client's batch requests in flight: a
+	// second one goes out only once clientBatchMore writes wait (one
+	// request at a time makes the largest batches, the least CPU a write;
+	// a second keeps the registry busy while the first one's entry syncs).
 	clientBatchesInFlight = 2
+	clientBatchMore       = 32
 	// clientBatchBytes: a batch is closed once its writes' bodies reach it.
 	clientBatchBytes = 1 << 20
 )
@@ -75,7 +78,7 @@ func (c *Client) sendBatched(ctx context.Context, method, path string, body []by
 	b := &c.batch
 	b.mu.Lock()
 	b.queue = append(b.queue, call)
-	if b.inflight < clientBatchesInFlight {
+	if b.inflight == 0 || b.inflight < clientBatchesInFlight && len(b.queue) >= clientBatchMore {
 		b.inflight++
 		go c.sendBatches()
 	}

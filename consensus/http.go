@@ -189,7 +189,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // appendHotJSON appends what json.Encoder writes for the answers of the
-// hot paths, a school read and a school written (TestWriteJSON_HotPaths),
+// hot paths, a school read, a school written and a batch of writes
+// (TestWriteJSON_HotPaths),
 // without reflection; nil for any other value.
 func appendHotJSON(b []byte, v any) []byte {
 	switch v := v.(type) {
@@ -202,6 +203,26 @@ func appendHotJSON(b []byte, v any) []byte {
 			b, _ = appendResultJSON(b, &ApplyResult{Index: v.Index, School: v.School, IDs: v.IDs, Count: v.Count, Replayed: v.Replayed})
 			return append(b, '\n')
 		}
+	case BatchResult:
+		b = append(b, `{"index":`...)
+		b = strconv.AppendUint(b, v.Index, 10)
+		b = append(b, `,"results":[`...)
+		for i := range v.Results {
+			r := &v.Results[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if r.Error != nil || r.Country != nil {
+				j, err := json.Marshal(r)
+				if err != nil {
+					return nil
+				}
+				b = append(b, j...)
+				continue
+			}
+			b, _ = appendResultJSON(b, &ApplyResult{Index: r.Index, School: r.School, IDs: r.IDs, Count: r.Count, Replayed: r.Replayed})
+		}
+		return append(b, "]}\n"...)
 	}
 	return nil
 }
