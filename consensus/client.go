@@ -656,7 +656,9 @@ func (c *Client) write(ctx context.Context, method, path string, v any, out any)
 // writeWith is write with extra headers.
 func (c *Client) writeWith(ctx context.Context, method, path string, header http.Header, v any, out any) (uint64, error) {
 	var body []byte // none for nil v (a DELETE)
-	if v != nil {
+	if s, ok := v.(*twinfed.School); ok && s != nil {
+		body = appendSchoolJSON(make([]byte, 0, 512), s) // json.Marshal's bytes, without reflection
+	} else if v != nil {
 		var err error
 		if body, err = json.Marshal(v); err != nil {
 			return 0, err
