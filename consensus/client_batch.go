@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,9 @@ func (c *Client) sendBatched(ctx context.Context, method, path string, body []by
 func (c *Client) sendBatches() {
 	b := &c.batch
 	for {
+		// Let the writers an answer just released (runnable, not yet
+		// queued) write again first, so that they share this batch.
+		runtime.Gosched()
 		b.mu.Lock()
 		n, size := 0, 0
 		for n < len(b.queue) && n < MaxBatchWrites && (n == 0 || size+len(b.queue[n].w.Body) <= clientBatchBytes) {
