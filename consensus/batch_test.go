@@ -333,3 +333,44 @@ func TestClient_WritesAloneToARegistryWithoutBatches(t *testing.T) {
 		t.Fatalf("%d schools stored, want 3", got)
 	}
 }
+
+// TestBatch_LargeBatchThroughAFollower: a batch whose entry is over the
+// size the follower's forwarded batches carry (64 KiB) goes to the leader
+// on its own (POST /v1/internal/apply), and every write still gets its
+// own result.
+func TestBatch_LargeBatchThroughAFollower(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	itKey, itSigner := MustNodeKey(t)
+	c.MustRegisterNode(t, "IT", "https://it.example", itKey.NodeKey())
+	c.MustWaitConverged(t)
+	follower := c.URLs[(c.MustLeader(t)+1)%3]
+	writes := make([]consensus.BatchWrite, consensus.MaxBatchWrites)
+	for i := range writes {
+		s := school("IT", fmt.Sprintf("Scuola Grande %d", i), "")
+		s.City = strings.Repeat("Roma ", 39) // 195 bytes: the entry is about 75 KB
+		if i == 100 {
+			s.Country = "FR" // refused, alone
+		}
+		writes[i] = batchWrite(fmt.Sprintf("large-%d", i), "POST", "/v1/schools", s)
+	}
+	h, body := signBatch(t, itSigner, "it.example", follower, writes)
+	status, res, data := postBatch(t, follower, h, body)
+	if status != http.StatusOK || len(res.Results) != len(writes) {
+		t.Fatalf("large batch: %d %.300s", status, data)
+	}
+	for i, r := range res.Results {
+		if i == 100 {
+			if r.Error == nil || r.Error.Code != twinfed.EFORBIDDEN {
+				t.Fatalf("write 100 for FR: %+v", r)
+			}
+			continue
+		}
+		if r.Error != nil || r.School == nil || r.School.LegalName != fmt.Sprintf("Scuola Grande %d", i) || r.Index != res.Index {
+			t.Fatalf("write %d: %+v %+v", i, r, r.Error)
+		}
+	}
+	c.MustWaitConverged(t)
+	if n := countSchools(t, c.AdminClient(t), "Scuola Grande"); n != len(writes)-1 {
+		t.Fatalf("%d schools stored, want %d", n, len(writes)-1)
+	}
+}
