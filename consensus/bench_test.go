@@ -93,6 +93,12 @@ func percentile(d []time.Duration, p float64) float64 {
 // p50, p99 and slowest latency, and how much of the time went to stalls.
 func run(b *testing.B, n, w int, op func(i int) error) {
 	b.Helper()
+	runWorkers(b, n, w, func(_, i int) error { return op(i) })
+}
+
+// runWorkers is run with op told which worker (0 to w-1) calls it.
+func runWorkers(b *testing.B, n, w int, op func(worker, i int) error) {
+	b.Helper()
 	lat := make([]time.Duration, n)
 	var next atomic.Int64
 	var failed atomic.Int64
@@ -110,7 +116,7 @@ func run(b *testing.B, n, w int, op func(i int) error) {
 					return
 				}
 				t0 := time.Now()
-				if err := op(i); err != nil {
+				if err := op(g, i); err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err)
 				}

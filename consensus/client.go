@@ -49,6 +49,10 @@ type ClientConfig struct {
 	// negative for never. Every write carries a request id
 	// (Idempotency-Key), so a write sent twice is applied once.
 	WriteRetry time.Duration
+	// NoBatch sends each of a node's writes in a request of its own
+	// instead of gathering concurrent ones into batches (see
+	// client_batch.go).
+	NoBatch bool
 }
 
 // Client talks to the registry for a national node or a CSS tool. It tries
@@ -77,6 +81,8 @@ type Client struct {
 	dumpAfter   string
 	dumpIndex   uint64
 	dumpLineage string
+
+	batch clientBatcher
 
 	cacheIndexG prometheus.Gauge
 	feedErrors  prometheus.Counter
@@ -650,7 +656,9 @@ func (c *Client) write(ctx context.Context, method, path string, v any, out any)
 // writeWith is write with extra headers.
 func (c *Client) writeWith(ctx context.Context, method, path string, header http.Header, v any, out any) (uint64, error) {
 	var body []byte // none for nil v (a DELETE)
-	if v != nil {
+	if s, ok := v.(*twinfed.School); ok && s != nil {
+		body = appendSchoolJSON(make([]byte, 0, 512), s) // json.Marshal's bytes, without reflection
+	} else if v != nil {
 		var err error
 		if body, err = json.Marshal(v); err != nil {
 			return 0, err
@@ -677,7 +685,14 @@ func (c *Client) writeWith(ctx context.Context, method, path string, header http
 // the registry applies it once, and a repeat answers the first result and
 // index.
 func (c *Client) send(ctx context.Context, method, path string, header http.Header, body []byte, out any) (uint64, error) {
-	id := newRequestID()
+	if c.batches(method, path, header) {
+		return c.sendBatched(ctx, method, path, body, out)
+	}
+	return c.sendWithID(ctx, newRequestID(), method, path, header, body, out)
+}
+
+// sendWithID is send with the request id id.
+func (c *Client) sendWithID(ctx context.Context, id, method, path string, header http.Header, body []byte, out any) (uint64, error) {
 	deadline := time.Now().Add(c.cfg.WriteRetry)
 	backoff := 50 * time.Millisecond
 	for {

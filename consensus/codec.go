@@ -218,6 +218,19 @@ func appendResultJSON(b []byte, res *ApplyResult) ([]byte, error) {
 	if res.Replayed {
 		b = append(b, `,"replayed":true`...)
 	}
+	if len(res.Results) > 0 {
+		b = append(b, `,"results":[`...)
+		for i, r := range res.Results {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendResultJSON(b, r); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}'), nil
 }
 

@@ -146,7 +146,9 @@ func TestResultJSON_MatchesEncodingJSON(t *testing.T) {
 
 func TestWriteJSON_HotPaths(t *testing.T) {
 	s := fullSchool()
-	for _, v := range []any{&s, WriteResult{Index: 4, School: &s}, WriteResult{Index: 5, IDs: []string{"IT-1", "IT-2"}, Count: 2, Replayed: true}, WriteResult{}} {
+	batch := BatchResult{Index: 9, Results: []BatchWriteResult{{WriteResult: WriteResult{Index: 9, School: &s}}, {Error: &ErrorBody{Code: twinfed.EFORBIDDEN, Message: "not yours"}},
+		{WriteResult: WriteResult{Index: 3, School: &s, Replayed: true}}, {WriteResult: WriteResult{Index: 9}, Error: &ErrorBody{Code: twinfed.EINVALID, Message: "bad", Fields: map[string]string{"level": "is required"}}}}}
+	for _, v := range []any{&s, WriteResult{Index: 4, School: &s}, WriteResult{Index: 5, IDs: []string{"IT-1", "IT-2"}, Count: 2, Replayed: true}, WriteResult{}, batch, BatchResult{Results: []BatchWriteResult{}}} {
 		var want bytes.Buffer
 		if err := json.NewEncoder(&want).Encode(v); err != nil {
 			t.Fatal(err)
@@ -158,4 +160,45 @@ func TestWriteJSON_HotPaths(t *testing.T) {
 	if got := appendHotJSON(nil, WriteResult{Country: &twinfed.Country{Code: "IT"}}); got != nil {
 		t.Errorf("a result with a country must go through encoding/json, got %s", got)
 	}
+}
+
+// TestInternalResultJSON: the hand-written wire form of a result between
+// members decodes as the one encoding/json writes.
+func TestInternalResultJSON(t *testing.T) {
+	s := fullSchool()
+	for _, res := range []*ApplyResult{
+		{Index: 3, School: &s},
+		{Index: 4, Err: &twinfed.Error{Code: twinfed.ECONFLICT, Message: "taken", Fields: map[string]string{"national_number": "is taken"}}},
+		{Index: 5, Results: []*ApplyResult{{Index: 5, School: &s}, {Index: 5, Err: &twinfed.Error{Code: twinfed.EFORBIDDEN, Message: "not yours"}}, {Index: 2, School: &s, Replayed: true}}},
+		{Index: 6, Country: &twinfed.Country{Code: "IT"}},
+	} {
+		got, err := appendInternalResultJSON(nil, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		std, err := json.Marshal(internalResultOfResult(res))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back, want internalResult
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("%s: %v", got, err)
+		}
+		if err := json.Unmarshal(std, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, want) {
+			t.Errorf("wire form %s decodes as\n%+v, want\n%+v", got, back, want)
+		}
+	}
+}
+
+// internalResultOfResult is what internalResultOf makes of res.
+func internalResultOfResult(res *ApplyResult) internalResult {
+	w := wireResult(res)
+	out := internalResult{WriteResult: w.WriteResult, Error: w.Error}
+	for _, r := range res.Results {
+		out.Results = append(out.Results, wireResult(r))
+	}
+	return out
 }

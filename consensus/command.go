@@ -42,6 +42,12 @@ const (
 	CmdRemoveCountryKey CommandType = 14 // CountryKeyCommand
 	CmdSetCountryNode   CommandType = 15 // CountryNodeCommand
 	CmdSetCountryActive CommandType = 16 // CountryActiveCommand
+	// CmdBatch carries several keyed commands (CmdKeyed) in one entry, the
+	// writes of one batch request (POST /v1/batch): uvarint length then
+	// the command, repeated (see BatchCommand). Each is applied as if it
+	// were an entry of its own, in order, with its own result
+	// (ApplyResult.Results); one refused changes nothing of the others.
+	CmdBatch CommandType = 17
 )
 
 func (t CommandType) String() string {
@@ -66,6 +72,8 @@ func (t CommandType) String() string {
 		return "remove_member"
 	case CmdKeyed:
 		return "keyed"
+	case CmdBatch:
+		return "batch"
 	case CmdPutSchoolV2:
 		return "put_school_v2"
 	case CmdImportSchoolsV2:
@@ -265,4 +273,43 @@ type ApplyResult struct {
 	// Replayed is true when the entry repeated a request id already
 	// applied: the result is the first one's and nothing changed.
 	Replayed bool `json:"replayed,omitempty"`
+	// Results are the results of a CmdBatch entry's commands, in order.
+	Results []*ApplyResult `json:"results,omitempty"`
+}
+
+// BatchCommand returns the CmdBatch entry carrying cmds, each a keyed
+// command (see KeyedCommand).
+func BatchCommand(cmds [][]byte) []byte {
+	n := 1
+	for _, c := range cmds {
+		n += binary.MaxVarintLen32 + len(c)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, byte(CmdBatch))
+	for _, c := range cmds {
+		out = binary.AppendUvarint(out, uint64(len(c)))
+		out = append(out, c...)
+	}
+	return out
+}
+
+// decodeBatch splits a CmdBatch payload into its commands, each keyed.
+func decodeBatch(b []byte) ([][]byte, error) {
+	var out [][]byte
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n == 0 || n > uint64(len(b)-k) {
+			return nil, errors.New("malformed batch entry")
+		}
+		c := b[k : k+int(n)]
+		if CommandType(c[0]) != CmdKeyed {
+			return nil, fmt.Errorf("a batch entry holds a %s command; only keyed ones may be batched", CommandType(c[0]))
+		}
+		out = append(out, c)
+		b = b[k+int(n):]
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty batch entry")
+	}
+	return out, nil
 }

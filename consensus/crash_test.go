@@ -206,12 +206,67 @@ func TestCrash_NoAcknowledgedWriteLostOnSIGKILL(t *testing.T) {
 	}
 	consensustest.Eventually(t, 60*time.Second, ready, "the cluster of processes never became ready")
 
+	// A node writes too, through its client: its concurrent writes go in
+	// shared batches (POST /v1/batch, one CmdBatch entry each), so members
+	// die with batches in flight.
+	nodeKey, nodeSigner := MustNodeKey(t)
+	admin, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: []string{members[0].url(), members[1].url(), members[2].url()}, AdminToken: consensustest.AdminToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.PutCountry(context.Background(), twinfed.Country{Code: "IT", Agency: "INDIRE", NodeURL: "https://it.example", Keys: []twinfed.NodeKey{nodeKey.NodeKey()}, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close()
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		for _, cm := range members {
+			resp, err := http.Get(cm.url() + "/v1/hosts/it.example")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return false
+			}
+		}
+		return true
+	}, "the members never learnt the node's key")
+	node, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: []string{members[0].url(), members[1].url(), members[2].url()},
+		Country: "IT", Signer: nodeSigner, KeyID: twinfed.KeyID(twinfed.AgencyURL("https://it.example")), WriteRetry: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+
 	var (
-		mu    sync.Mutex
-		acked []string
-		stop  = make(chan struct{})
-		wg    sync.WaitGroup
+		mu           sync.Mutex
+		acked        []string
+		batchedAcked int
+		stop         = make(chan struct{})
+		wg           sync.WaitGroup
 	)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				s, err := node.PutSchool(ctx, &twinfed.School{Country: "IT", LegalName: fmt.Sprintf("Scuola %d-%d", w, n), Level: twinfed.LevelPrimary})
+				cancel()
+				if err == nil {
+					mu.Lock()
+					acked = append(acked, s.ID)
+					batchedAcked++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
 	for w := 0; w < 6; w++ {
 		wg.Add(1)
 		go func() {
@@ -262,10 +317,10 @@ func TestCrash_NoAcknowledgedWriteLostOnSIGKILL(t *testing.T) {
 	pause(1500 * time.Millisecond)
 	close(stop)
 	wg.Wait()
-	if len(acked) < 20 {
-		t.Fatalf("only %d writes were acknowledged: the test says nothing", len(acked))
+	if len(acked) < 20 || batchedAcked < 20 {
+		t.Fatalf("only %d writes (%d of them batched) were acknowledged: the test says nothing", len(acked), batchedAcked)
 	}
-	t.Logf("%d acknowledged writes", len(acked))
+	t.Logf("%d acknowledged writes, %d of them in batches", len(acked), batchedAcked)
 
 	// Every acknowledged write is there: on the leader (consistent) and,
 	// once they caught up, on every member.

@@ -236,14 +236,42 @@ func (c *deployedCluster) seeded() bool {
 	return true
 }
 
-// follower returns the URL of a member that does not lead.
+// follower returns the URL of a member that does not lead, once every
+// member names the same leader.
 func (c *deployedCluster) follower(b *testing.B) string {
 	b.Helper()
-	l := c.leader()
-	if l < 0 {
-		b.Fatal("no leader")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l := c.leader()
+		agreed := l >= 0
+		for _, u := range c.URLs {
+			agreed = agreed && c.leaderSeenBy(u) == c.URLs[l]
+		}
+		if agreed {
+			return c.URLs[(l+1)%3]
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the members did not agree on a leader in 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return c.URLs[(l+1)%3]
+}
+
+// leaderSeenBy returns the HTTP URL of the leader the member at u names.
+func (c *deployedCluster) leaderSeenBy(u string) string {
+	resp, err := http.Get(u + "/v1/cluster/peers")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var peers []consensus.PeerStatus
+	_ = json.NewDecoder(resp.Body).Decode(&peers)
+	for _, p := range peers {
+		if p.Leader {
+			return p.HTTPURL
+		}
+	}
+	return ""
 }
 
 // memberCPU is the CPU time the member processes have used so far.
@@ -280,6 +308,14 @@ func (c *deployedCluster) signal(sig os.Signal) {
 // from its own state).
 func deployedNode(b *testing.B, c *deployedCluster, base string) *signing.Signer {
 	b.Helper()
+	return deployedNodeOf(b, c, base, "IT")
+}
+
+// deployedNodeOf registers the node of country (host <country>.example)
+// with a new key and returns its signer once base knows the key.
+func deployedNodeOf(b *testing.B, c *deployedCluster, base, country string) *signing.Signer {
+	b.Helper()
+	host := strings.ToLower(country) + ".example"
 	k, err := signing.GenerateKey("bench", twinfed.KeyEd25519)
 	if err != nil {
 		b.Fatal(err)
@@ -290,15 +326,15 @@ func deployedNode(b *testing.B, c *deployedCluster, base string) *signing.Signer
 	}
 	defer cl.Close()
 	ctx := context.Background()
-	if _, err := cl.SetCountryNode(ctx, "IT", "https://it.example", ""); err != nil {
+	if _, err := cl.SetCountryNode(ctx, country, "https://"+host, ""); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := cl.AddCountryKey(ctx, "IT", k.NodeKey()); err != nil {
+	if _, err := cl.AddCountryKey(ctx, country, k.NodeKey()); err != nil {
 		b.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(base + "/v1/hosts/it.example")
+		resp, err := http.Get(base + "/v1/hosts/" + host)
 		if err == nil {
 			var co twinfed.Country
 			_ = json.NewDecoder(resp.Body).Decode(&co)
@@ -345,9 +381,26 @@ func signedSchoolWrite(hc *http.Client, s *signing.Signer, base string, i int) e
 // runDeployed is run with the members' CPU per operation.
 func runDeployed(b *testing.B, c *deployedCluster, n, w int, op func(i int) error) {
 	b.Helper()
+	runDeployedWorkers(b, c, n, w, func(_, i int) error { return op(i) })
+}
+
+// runDeployedWorkers is runWorkers with the members' CPU per operation.
+func runDeployedWorkers(b *testing.B, c *deployedCluster, n, w int, op func(worker, i int) error) {
+	b.Helper()
 	cpu0 := c.memberCPU()
-	run(b, n, w, op)
+	runWorkers(b, n, w, op)
 	b.ReportMetric(float64((c.memberCPU()-cpu0).Microseconds())/float64(n), "member-cpu-us/op")
+}
+
+// mustStillFollow fails the benchmark when the member at base leads now:
+// its figures would be of writes reaching the leader, not a follower.
+func (c *deployedCluster) mustStillFollow(b *testing.B, base string) {
+	b.Helper()
+	l := c.leader()
+	if l >= 0 && c.URLs[l] == base {
+		b.Fatalf("the member written to (%s) leads now: the run measured writes reaching the leader", base)
+	}
+	b.Logf("wrote to %s; the leader is %s", base, c.URLs[max(l, 0)])
 }
 
 func BenchmarkRegistryDeployedWriteSequential(b *testing.B) {
@@ -371,6 +424,105 @@ func BenchmarkRegistryDeployedWriteConcurrent64(b *testing.B) {
 	warmUp(b, 1000, 64, op)
 	b.ResetTimer()
 	c.measure(func() { runDeployed(b, c, scaled(6000), 64, op) })
+	c.mustStillFollow(b, f)
+}
+
+// leaderUnknown is a node's HTTP transport that never learns the leader:
+// it drops the X-Registry-Leader header of the answers, so that the
+// client keeps writing to the member it was given, as a node does that
+// reaches the registry through one address only (the leader's own URL
+// not reachable from it).
+type leaderUnknown struct{ http.RoundTripper }
+
+func (t leaderUnknown) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.RoundTripper.RoundTrip(r)
+	if resp != nil {
+		resp.Header.Del("X-Registry-Leader")
+	}
+	return resp, err
+}
+
+// deployedNodeClients registers the nodes of countries, each with its own
+// key, and returns the registry client of each as a node opens it,
+// writing through base. viaBase keeps every write going to base (see
+// leaderUnknown); without it the clients send their writes to the leader
+// once an answer named it, as they do by default. The clients have no
+// cache: a node's cache follows the change feed apart from its writes,
+// and is not measured here.
+func deployedNodeClients(b *testing.B, c *deployedCluster, base string, viaBase bool, countries ...string) []*consensus.Client {
+	b.Helper()
+	var out []*consensus.Client
+	for _, co := range countries {
+		s := deployedNodeOf(b, c, base, co)
+		var hc *http.Client
+		if viaBase {
+			hc = &http.Client{Transport: leaderUnknown{&http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}}
+		}
+		cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: []string{base}, Country: co, HTTPClient: hc,
+			Signer: s, KeyID: twinfed.KeyID(twinfed.AgencyURL("https://" + strings.ToLower(co) + ".example"))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { cl.Close() })
+		out = append(out, cl)
+	}
+	return out
+}
+
+// clientSchoolWrite creates school i through the registry client of node
+// worker % len(clients), which gathers its callers' concurrent writes
+// into batches: each worker writes as one node throughout.
+func clientSchoolWrite(clients []*consensus.Client, countries []string) func(worker, i int) error {
+	return func(worker, i int) error {
+		n := worker % len(clients)
+		_, err := clients[n].PutSchool(context.Background(), &twinfed.School{Country: countries[n], LegalName: fmt.Sprintf("Scuola %d", i), City: "Roma", Level: twinfed.LevelPrimary})
+		return err
+	}
+}
+
+// BenchmarkRegistryDeployedClientWrite64 is 64 writers of one node calling
+// its consensus.Client (PutSchool), which sends their concurrent writes to
+// a follower in signed batches (POST /v1/batch): what a node's writes cost
+// as deployed, when they reach a follower.
+// BenchmarkRegistryDeployedWriteConcurrent64 beside it is the same load
+// sent one signed request per write.
+func BenchmarkRegistryDeployedClientWrite64(b *testing.B) {
+	c := startDeployed(b)
+	f := c.follower(b)
+	countries := []string{"IT"}
+	op := clientSchoolWrite(deployedNodeClients(b, c, f, true, countries...), countries)
+	warmUp(b, 1000, 64, func(i int) error { return op(-i, i) })
+	b.ResetTimer()
+	c.measure(func() { runDeployedWorkers(b, c, scaled(12000), 64, op) })
+	c.mustStillFollow(b, f)
+}
+
+// BenchmarkRegistryDeployedClientWrite64Leader is
+// BenchmarkRegistryDeployedClientWrite64 with the client as it is by
+// default: given the follower, it sends its writes to the leader once an
+// answer named it.
+func BenchmarkRegistryDeployedClientWrite64Leader(b *testing.B) {
+	c := startDeployed(b)
+	f := c.follower(b)
+	countries := []string{"IT"}
+	op := clientSchoolWrite(deployedNodeClients(b, c, f, false, countries...), countries)
+	warmUp(b, 1000, 64, func(i int) error { return op(-i, i) })
+	b.ResetTimer()
+	c.measure(func() { runDeployedWorkers(b, c, scaled(12000), 64, op) })
+}
+
+// BenchmarkRegistryDeployedClientWrite8x8 is BenchmarkRegistryDeployedClientWrite64
+// with the 64 writers spread over 8 nodes, 8 each, each node its own key
+// and client (so at most 8 writes in each node's batches).
+func BenchmarkRegistryDeployedClientWrite8x8(b *testing.B) {
+	c := startDeployed(b)
+	f := c.follower(b)
+	countries := []string{"IT", "FR", "ES", "DE", "PL", "PT", "NL", "AT"}
+	op := clientSchoolWrite(deployedNodeClients(b, c, f, true, countries...), countries)
+	warmUp(b, 1000, 64, func(i int) error { return op(-i, i) })
+	b.ResetTimer()
+	c.measure(func() { runDeployedWorkers(b, c, scaled(12000), 64, op) })
+	c.mustStillFollow(b, f)
 }
 
 // importCSV is n schools as `twinfed registry import-schools` reads them.

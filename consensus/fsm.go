@@ -220,10 +220,15 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 func (f *FSM) applyCommand(w *stateWriter, index uint64, data []byte, res *ApplyResult) {
 	t := CommandType(data[0])
 	var err *twinfed.Error
-	if t == CmdKeyed {
+	switch t {
+	case CmdKeyed:
 		f.applyKeyed(w, index, data[1:], res)
 		return
+	case CmdBatch:
+		f.applyBatch(w, index, data[1:], res)
+		return
 	}
+	mark := len(w.changed) // what the entry's earlier commands changed (a batch)
 	if apply, ok := commandTable[t]; ok {
 		err = apply(w, index, data[1:], res)
 	} else {
@@ -236,7 +241,7 @@ func (f *FSM) applyCommand(w *stateWriter, index uint64, data []byte, res *Apply
 	}
 	if err != nil {
 		res.Err = err
-		w.changed = w.changed[:0] // business-rule refusals write nothing
+		w.changed = w.changed[:mark] // business-rule refusals write nothing
 	}
 	if w.err != nil {
 		res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
@@ -348,7 +353,7 @@ var commandTable = map[CommandType]applyFunc{
 // measured by the proposing members' clock in the entries (deterministic).
 func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *ApplyResult) {
 	key, at, inner, err := decodeKeyed(payload)
-	if err != nil || len(inner) == 0 || CommandType(inner[0]) == CmdKeyed {
+	if err != nil || len(inner) == 0 || CommandType(inner[0]) == CmdKeyed || CommandType(inner[0]) == CmdBatch {
 		panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", CmdKeyed, index, err))
 	}
 	h := idemHash(key)
@@ -383,6 +388,26 @@ func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *Appl
 		f.idemOldest = at
 	}
 	f.forgetKeys(w, at.Add(-IdempotencyWindow))
+}
+
+// applyBatch applies the keyed commands of a CmdBatch entry in order, each
+// as if it were an entry of its own at index: its own result (refusal,
+// replay) in res.Results; the entry's changes are the sum of theirs.
+func (f *FSM) applyBatch(w *stateWriter, index uint64, payload []byte, res *ApplyResult) {
+	cmds, err := decodeBatch(payload)
+	if err != nil {
+		panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", CmdBatch, index, err))
+	}
+	res.Results = make([]*ApplyResult, len(cmds))
+	for i, c := range cmds {
+		sub := &ApplyResult{Index: index}
+		res.Results[i] = sub
+		f.applyKeyed(w, index, c[1:], sub)
+		if w.err != nil {
+			res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
+			return
+		}
+	}
 }
 
 // forgetKeys deletes the request ids proposed before cutoff (at most 500

@@ -74,6 +74,7 @@ func (m *Member) routes() http.Handler {
 	mux.HandleFunc("PUT /v1/schools/{id}", writeHandler(m, CmdPutSchoolV2, m.putSchoolCommand))
 	mux.HandleFunc("POST /v1/schools/import", m.handleImport)
 	mux.HandleFunc("POST /v1/labels/national", writeHandler(m, CmdRecordNQL, m.nqlCommand))
+	mux.HandleFunc("POST /v1/batch", m.handleBatch)
 	mux.HandleFunc("GET /v1/labels", m.readHandler(func(txn *badger.Txn, r *http.Request) (any, error) {
 		p := r.URL.Query().Get("project")
 		if p == "" {
@@ -188,7 +189,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // appendHotJSON appends what json.Encoder writes for the answers of the
-// hot paths, a school read and a school written (TestWriteJSON_HotPaths),
+// hot paths, a school read, a school written and a batch of writes
+// (TestWriteJSON_HotPaths),
 // without reflection; nil for any other value.
 func appendHotJSON(b []byte, v any) []byte {
 	switch v := v.(type) {
@@ -201,6 +203,26 @@ func appendHotJSON(b []byte, v any) []byte {
 			b, _ = appendResultJSON(b, &ApplyResult{Index: v.Index, School: v.School, IDs: v.IDs, Count: v.Count, Replayed: v.Replayed})
 			return append(b, '\n')
 		}
+	case BatchResult:
+		b = append(b, `{"index":`...)
+		b = strconv.AppendUint(b, v.Index, 10)
+		b = append(b, `,"results":[`...)
+		for i := range v.Results {
+			r := &v.Results[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if r.Error != nil || r.Country != nil {
+				j, err := json.Marshal(r)
+				if err != nil {
+					return nil
+				}
+				b = append(b, j...)
+				continue
+			}
+			b, _ = appendResultJSON(b, &ApplyResult{Index: r.Index, School: r.School, IDs: r.IDs, Count: r.Count, Replayed: r.Replayed})
+		}
+		return append(b, "]}\n"...)
 	}
 	return nil
 }
@@ -1097,6 +1119,20 @@ func (m *Member) handleRestore(w http.ResponseWriter, r *http.Request) {
 type internalResult struct {
 	WriteResult
 	Error *ErrorBody `json:"error,omitempty"`
+	// Results are a CmdBatch entry's results.
+	Results []BatchWriteResult `json:"results,omitempty"`
+}
+
+// applyResult is the ApplyResult r carries.
+func (r *internalResult) applyResult() *ApplyResult {
+	res := (&BatchWriteResult{WriteResult: r.WriteResult, Error: r.Error}).applyResult()
+	if r.Results != nil {
+		res.Results = make([]*ApplyResult, len(r.Results))
+		for i := range r.Results {
+			res.Results[i] = r.Results[i].applyResult()
+		}
+	}
+	return res
 }
 
 func (m *Member) handleInternalApply(w http.ResponseWriter, r *http.Request) {

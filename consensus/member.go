@@ -682,12 +682,13 @@ var errMaybeAppliedKeyed = twinfed.Errorf(twinfed.EUNAVAILABLE, "no leader confi
 
 // propose applies cmd through the leader, holding it up to HoldWrites
 // while there is none. A command is sent again only when it certainly was
-// not taken, or when it carries a request id (CmdKeyed): the state applies
+// not taken, or when it carries request ids (CmdKeyed, CmdBatch): the state applies
 // such a command once however often it is sent.
 func (m *Member) propose(ctx context.Context, cmd []byte) (*ApplyResult, error) {
 	start := time.Now()
 	defer func() { m.metrics.applySeconds.Observe(time.Since(start).Seconds()) }()
-	keyed := len(cmd) > 0 && CommandType(cmd[0]) == CmdKeyed
+	// A batch holds keyed commands only (decodeBatch): it is keyed too.
+	keyed := len(cmd) > 0 && (CommandType(cmd[0]) == CmdKeyed || CommandType(cmd[0]) == CmdBatch)
 	deadline := time.Now().Add(m.cfg.HoldWrites)
 	maybe := false // an attempt may have been applied
 	for {
@@ -785,11 +786,7 @@ func (m *Member) forwardOne(ctx context.Context, url string, cmd []byte) (*Apply
 		}
 		return nil, false, errMaybeApplied
 	}
-	res := &ApplyResult{Index: out.Index, School: out.School, Country: out.Country, IDs: out.IDs, Count: out.Count, Replayed: out.Replayed}
-	if out.Error != nil {
-		res.Err = out.Error.toError()
-	}
-	return res, false, nil
+	return out.applyResult(), false, nil
 }
 
 // ReadIndex waits until this member may serve a linearizable read: it must
