@@ -7,7 +7,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/dgraph-io/badger/v4"
+	"github.com/hashicorp/raft"
 	"github.com/twinfed/twinfed"
 )
 
@@ -89,6 +92,12 @@ const batchable = "POST /v1/schools, PUT /v1/schools/{id} and POST /v1/labels/na
 // header of its own); each write is then checked as if it came alone,
 // and the accepted ones are proposed in one CmdBatch entry.
 func (m *Member) handleBatch(w http.ResponseWriter, r *http.Request) {
+	if !m.ServesBatches() {
+		// As a registry without the endpoint answers: the client sends
+		// each write alone, and asks again later.
+		http.Error(w, "batches are not served until every member of the registry applies them (a rolling upgrade is under way)", http.StatusNotFound)
+		return
+	}
 	var req BatchRequest
 	who, _, ok := m.readWrite(w, r, MaxBatchBody, &req)
 	if !ok {
@@ -192,4 +201,37 @@ func decodeStrict(body []byte, dst any) error {
 		return twinfed.Errorf(twinfed.EINVALID, "the body has data after its JSON value")
 	}
 	return nil
+}
+
+// ServesBatches reports whether this member serves POST /v1/batch: every
+// voter of the Raft configuration has recorded that it applies CmdBatch
+// entries (MemberInfo.Batches, which each member writes in its own record
+// once it has started). A member of an older version skips an entry of a
+// type it does not know: proposing batches while one voter is older would
+// leave it without the writes the others applied. A yes is kept a second;
+// a no is asked again each time (a member records itself within a second
+// of a leader's election).
+func (m *Member) ServesBatches() bool {
+	now := time.Now()
+	if at := m.batchesAt.Load(); at != 0 && now.UnixNano()-at < int64(time.Second) {
+		return true
+	}
+	f := m.raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	ok := true
+	_ = m.stateDB.View(func(txn *badger.Txn) error {
+		for _, s := range f.Configuration().Servers {
+			var mi MemberInfo
+			if s.Suffrage == raft.Voter && (getJSON(txn, pMember+string(s.ID), &mi) != nil || !mi.Batches) {
+				ok = false
+			}
+		}
+		return nil
+	})
+	if ok {
+		m.batchesAt.Store(now.UnixNano())
+	}
+	return ok
 }

@@ -374,3 +374,79 @@ func TestBatch_LargeBatchThroughAFollower(t *testing.T) {
 		t.Fatalf("%d schools stored, want %d", n, len(writes)-1)
 	}
 }
+
+// TestBatch_NotServedWhileAMemberIsOlder: while a voter's record does not
+// say that it applies batches (a member of an older version, during a
+// rolling upgrade), no member serves POST /v1/batch: the answer is 404, as
+// from an older registry, and a node's client sends its writes alone,
+// which every member applies. Once the record says so, batches are served
+// again.
+func TestBatch_NotServedWhileAMemberIsOlder(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	itKey, itSigner := MustNodeKey(t)
+	c.MustRegisterNode(t, "IT", "https://it.example", itKey.NodeKey())
+	l := c.MustLeader(t)
+	older := c.Members[(l+2)%3]
+	peers, err := c.Members[l].Peers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec consensus.MemberInfo
+	for _, p := range peers {
+		if p.ID == older.ID() {
+			rec = consensus.MemberInfo{ID: p.ID, RaftAddr: p.RaftAddr, HTTPURL: p.HTTPURL}
+		}
+	}
+	setMember := func(mi consensus.MemberInfo) {
+		t.Helper()
+		cmd, _ := consensus.EncodeCommand(consensus.CmdSetMember, consensus.MemberCommand{Member: mi})
+		if _, err := c.Members[l].Apply(context.Background(), cmd); err != nil {
+			t.Fatal(err)
+		}
+		c.MustWaitConverged(t)
+	}
+	// As an older member records itself: no Batches. (The member's own
+	// registration may still be running just after the start and write
+	// its record back: write it again until it holds.)
+	none := func() bool {
+		for _, m := range c.Members {
+			if m.ServesBatches() {
+				return false
+			}
+		}
+		return true
+	}
+	consensustest.Eventually(t, 20*time.Second, func() bool {
+		setMember(rec)
+		return consensustest.WaitFor(2*time.Second, none)
+	}, "a member still serves batches")
+	follower := c.URLs[(l+1)%3]
+	h, body := signBatch(t, itSigner, "it.example", follower, []consensus.BatchWrite{batchWrite("w0", "POST", "/v1/schools", school("IT", "Scuola In Aggiornamento", ""))})
+	if status, _, data := postBatch(t, follower, h, body); status != http.StatusNotFound || !strings.Contains(string(data), "every member") {
+		t.Fatalf("a batch during the upgrade: %d %s", status, data)
+	}
+	ct := &countingTransport{n: map[string]int{}}
+	cl, err := consensus.OpenClient(context.Background(), consensus.ClientConfig{Members: []string{follower}, Country: "IT",
+		Signer: itSigner, KeyID: twinfed.KeyID(twinfed.AgencyURL("https://it.example")), HTTPClient: &http.Client{Transport: ct}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i := range 3 {
+		if s, err := cl.PutSchool(context.Background(), &twinfed.School{Country: "IT", LegalName: fmt.Sprintf("Scuola Durante %d", i), Level: twinfed.LevelPrimary}); err != nil || s == nil {
+			t.Fatalf("write %d during the upgrade: %+v %v", i, s, err)
+		}
+	}
+	if ct.count("POST /v1/schools") != 3 || ct.count("POST /v1/batch") != 1 {
+		t.Fatalf("requests: %v", ct.n)
+	}
+	c.MustWaitConverged(t)
+	if got := countSchools(t, c.AdminClient(t), "Scuola Durante"); got != 3 {
+		t.Fatalf("%d schools stored, want 3", got)
+	}
+	rec.Batches = true // the member upgraded
+	setMember(rec)
+	if status, res, data := postBatch(t, follower, h, body); status != http.StatusOK || len(res.Results) != 1 || res.Results[0].Error != nil {
+		t.Fatalf("a batch after the upgrade: %d %s", status, data)
+	}
+}

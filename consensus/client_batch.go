@@ -33,14 +33,19 @@ const (
 	clientBatchBytes = 1 << 20
 )
 
+// batchRetryAfter is how long a client sends its writes alone after a
+// registry answered that it serves no batches.
+const batchRetryAfter = 30 * time.Second
+
 // clientBatcher is a Client's queue of writes waiting for a batch.
 type clientBatcher struct {
 	mu       sync.Mutex
 	queue    []*batchCall
 	inflight int
-	// off is set once a registry answered that it has no batch endpoint
-	// (an older version): writes then go alone.
-	off atomic.Bool
+	// offUntil is set when a registry answered that it serves no batches
+	// (an older version, or a rolling upgrade under way): writes go alone
+	// until then (UnixNano), and batches are tried again after.
+	offUntil atomic.Int64
 }
 
 // batchCall is one write waiting for its batch, and where its outcome goes.
@@ -60,7 +65,7 @@ type batchOutcome struct {
 // batches reports whether a write goes in a batch: a node's signed
 // writes of the kinds a batch carries, without extra headers.
 func (c *Client) batches(method, path string, header http.Header) bool {
-	if c.cfg.NoBatch || c.cfg.Signer == nil || c.cfg.AdminToken != "" || header != nil || c.batch.off.Load() {
+	if c.cfg.NoBatch || c.cfg.Signer == nil || c.cfg.AdminToken != "" || header != nil || time.Now().UnixNano() < c.batch.offUntil.Load() {
 		return false
 	}
 	switch method {
@@ -174,8 +179,8 @@ func (c *Client) sendBatch(batch []*batchCall) {
 	_, err := c.sendWithID(ctx, newRequestID(), http.MethodPost, "/v1/batch", nil, body, &res)
 	switch {
 	case err != nil && noBatchEndpoint(err):
-		c.batch.off.Store(true)
-		c.logger.Info("registry: the registry has no batch endpoint (an older version); sending writes one by one")
+		c.batch.offUntil.Store(time.Now().Add(batchRetryAfter).UnixNano())
+		c.logger.Info("registry: the registry serves no batches (an older version, or an upgrade under way); sending writes one by one for a while", "retry_in", batchRetryAfter)
 		all(batchOutcome{alone: true})
 	case err != nil:
 		all(batchOutcome{err: err})

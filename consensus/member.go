@@ -141,6 +141,7 @@ type Member struct {
 	verifier  *signing.Verifier         // checks node writes; keeps the parsed keys
 	forwarder forwarder                 // batches the writes forwarded to the leader
 	leaderURL atomic.Pointer[leaderURL] // Leader's last answer
+	batchesAt atomic.Int64              // when ServesBatches last said yes (UnixNano)
 	raft      *raft.Raft
 	trans     *raft.NetworkTransport
 
@@ -606,7 +607,7 @@ func (m *Member) onLeader(gen uint64) {
 			m.logger.Warn("registry: seeding the countries failed; the next leader retries", "err", err)
 		}
 	}
-	want := []MemberInfo{{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL}}
+	want := []MemberInfo{{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL, Batches: true}}
 	for _, p := range m.cfg.Peers {
 		if p.ID != m.cfg.NodeID && p.HTTPURL != "" {
 			want = append(want, MemberInfo{ID: p.ID, RaftAddr: p.RaftAddr, HTTPURL: strings.TrimRight(p.HTTPURL, "/")})
@@ -626,7 +627,7 @@ func (m *Member) onLeader(gen uint64) {
 // registerSelf makes sure the state records this member's current
 // addresses, so that the others can forward to it when it leads.
 func (m *Member) registerSelf() {
-	me := MemberInfo{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL}
+	me := MemberInfo{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL, Batches: true}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -93,6 +93,11 @@ type MemberInfo struct {
 	ID       string `json:"id"`
 	RaftAddr string `json:"raft_addr"`
 	HTTPURL  string `json:"http_url"`
+	// Batches is set by a member that applies CmdBatch entries, in its
+	// own record: POST /v1/batch is served only once every voter of the
+	// configuration has said so (Member.ServesBatches), since a member
+	// of an older version would skip the entry and hold a different state.
+	Batches bool `json:"batches,omitempty"`
 }
 
 func getJSON(txn *badger.Txn, key string, v any) error {

@@ -179,6 +179,14 @@ func MustOpenClusterWith(tb testing.TB, n int, adjust func(i int, c *consensus.C
 	}
 	c.MustWaitSeeded(tb)
 	c.MustWaitConverged(tb)
+	Eventually(tb, 60*time.Second, func() bool {
+		for _, m := range c.Members {
+			if !m.ServesBatches() {
+				return false
+			}
+		}
+		return true
+	}, "the members never all recorded that they apply batches")
 	return c
 }
 
