@@ -94,20 +94,8 @@ func (f *Federation) handleBatch(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, ReasonInvalidActivity, twinfed.Errorf(twinfed.EINVALID, "a batch must be sent as %s, not %q", ContentTypeBatch, r.Header.Get("Content-Type")))
 		return
 	}
-	body, err := signing.ReadBody(r, maxBatchBody)
-	if err != nil {
-		f.refuse(w, ReasonTooLarge, err)
-		return
-	}
-	v, err := f.verifier.Verify(r, body)
-	if err != nil {
-		reason := signing.Reason(err)
-		if reason == "" {
-			f.log.Error("federation: batch inbox: verify", "err", err)
-			writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry is unavailable; try again later"))
-			return
-		}
-		f.refuse(w, reason, err)
+	body, v, ok := f.readSigned(w, r, maxBatchBody, "batch inbox")
+	if !ok {
 		return
 	}
 	items, err := parseBatch(body)

@@ -36,21 +36,8 @@ type inRecord struct {
 func (f *Federation) handleInbox(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() { f.m.inboxLatency.Observe(time.Since(start).Seconds()) }()
-	body, err := signing.ReadBody(r, f.set.MaxInboxBody)
-	if err != nil {
-		f.refuse(w, ReasonTooLarge, err)
-		return
-	}
-	v, err := f.verifier.Verify(r, body)
-	if err != nil {
-		reason := signing.Reason(err)
-		if reason == "" {
-			// The registry could not answer: not the sender's fault.
-			f.log.Error("federation: inbox: verify", "err", err)
-			writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry is unavailable; try again later"))
-			return
-		}
-		f.refuse(w, reason, err)
+	body, v, ok := f.readSigned(w, r, f.set.MaxInboxBody, "inbox")
+	if !ok {
 		return
 	}
 	a, err := DecodeActivity(body)
@@ -79,6 +66,29 @@ func (f *Federation) handleInbox(w http.ResponseWriter, r *http.Request) {
 }
 
 // refuse answers 401 (signature problems), 403 (cross-origin), 400 or 413
+// readSigned reads a POST's body (at most max bytes) and verifies its
+// signature; on failure it has answered (413, 401 with the reason, or 503
+// when the registry could not answer, which is not the sender's fault)
+// and ok is false. what names the route in the log.
+func (f *Federation) readSigned(w http.ResponseWriter, r *http.Request, max int64, what string) (body []byte, v *signing.Verified, ok bool) {
+	body, err := signing.ReadBody(r, max)
+	if err != nil {
+		f.refuse(w, ReasonTooLarge, err)
+		return nil, nil, false
+	}
+	if v, err = f.verifier.Verify(r, body); err != nil {
+		reason := signing.Reason(err)
+		if reason == "" {
+			f.log.Error("federation: "+what+": verify", "err", err)
+			writeError(w, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry is unavailable; try again later"))
+			return nil, nil, false
+		}
+		f.refuse(w, reason, err)
+		return nil, nil, false
+	}
+	return body, v, true
+}
+
 // with a short message saying what was wrong, and counts the reason.
 func (o *Outbox) refuse(w http.ResponseWriter, reason string, err error) {
 	o.m.refusals.WithLabelValues(reason).Inc()
