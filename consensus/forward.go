@@ -135,18 +135,14 @@ func (m *Member) forwardBatch(url string, batch []*fwdItem) (outs []fwdOutcome, 
 		}
 		return outs
 	}
-	size := 0
+	var body bytes.Buffer
 	for _, it := range batch {
-		size += binary.MaxVarintLen64 + len(it.cmd)
+		body.Write(binary.AppendUvarint(nil, uint64(len(it.cmd))))
+		body.Write(it.cmd)
 	}
-	buf := make([]byte, 0, size) // an import chunk is up to 1 MiB: no growing
-	for _, it := range batch {
-		buf = append(binary.AppendUvarint(buf, uint64(len(it.cmd))), it.cmd...)
-	}
-	body := bytes.NewReader(buf)
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.HoldWrites+forwardGrace)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/internal/apply-batch", body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/internal/apply-batch", &body)
 	if err != nil {
 		return all(fwdOutcome{err: err}), false
 	}
