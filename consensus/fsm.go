@@ -919,7 +919,6 @@ func applyPutSchool(w *stateWriter, c *PutSchoolCommand) (*twinfed.School, *twin
 }
 
 func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
-	seen := make(map[string]int, len(c.Schools))
 	// One buffer holds every key and value the chunk writes (Badger keeps
 	// them until the commit): a few allocations instead of four a school.
 	size := 0
@@ -930,6 +929,22 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 	}
 	buf := make([]byte, 0, size)
 	keys := make([]string, len(c.Schools)) // index keys of the national numbers
+	// The chunk's national numbers go into the index as they are checked,
+	// with no id yet (readers hold natMu, so they never see one): a number
+	// there without an id is one of this chunk's, a duplicate. A refusal
+	// takes them out again, so that a refused chunk leaves the index as it
+	// was.
+	w.f.natMu.Lock()
+	defer w.f.natMu.Unlock()
+	refuse := func(err *twinfed.Error) ([]string, *twinfed.Error) {
+		for _, k := range keys {
+			if k != "" {
+				delete(w.f.natnums, k)
+			}
+		}
+		return nil, err
+	}
+	active := "" // the country last found active: an import's schools are mostly of one
 	for i := range c.Schools {
 		s := &c.Schools[i]
 		s.ID = ""
@@ -938,31 +953,32 @@ func applyImport(w *stateWriter, c *ImportCommand) ([]string, *twinfed.Error) {
 		}
 		if err := checkSchool(s); err != nil {
 			err.Message = fmt.Sprintf("record %d: %s", i+1, err.Message)
-			return nil, err
+			return refuse(err)
 		}
-		if cerr := activeCountry(w, s.Country); cerr != nil {
-			return nil, twinfed.Errorf(cerr.Code, "record %d: %s", i+1, cerr.Message)
+		if s.Country != active {
+			if cerr := activeCountry(w, s.Country); cerr != nil {
+				return refuse(twinfed.Errorf(cerr.Code, "record %d: %s", i+1, cerr.Message))
+			}
+			active = s.Country
 		}
 		if s.NationalNumber != "" {
 			k := natKey(s.Country, s.NationalNumber)
+			if id, taken := w.f.natnums[k]; id != "" {
+				return refuse(twinfed.Errorf(twinfed.ECONFLICT, "record %d: the national school number %s is already school %s", i+1, s.NationalNumber, id))
+			} else if taken {
+				j := slices.Index(keys[:i], k)
+				return refuse(twinfed.Errorf(twinfed.ECONFLICT, "records %d and %d have the same national school number %s", j+1, i+1, s.NationalNumber))
+			}
+			w.f.natnums[k] = ""
 			keys[i] = k
-			if j, dup := seen[k]; dup {
-				return nil, twinfed.Errorf(twinfed.ECONFLICT, "records %d and %d have the same national school number %s", j+1, i+1, s.NationalNumber)
-			}
-			seen[k] = i
-			if id := w.f.natnums[k]; id != "" {
-				return nil, twinfed.Errorf(twinfed.ECONFLICT, "record %d: the national school number %s is already school %s", i+1, s.NationalNumber, id)
-			}
 		}
 	}
 	n, err := w.schoolSeq()
 	if err != nil {
-		return nil, internal(err)
+		return refuse(internal(err))
 	}
 	ids := make([]string, len(c.Schools))
 	var tt timeText
-	w.f.natMu.Lock()
-	defer w.f.natMu.Unlock()
 	for i := range c.Schools {
 		s := &c.Schools[i]
 		n++

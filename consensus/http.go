@@ -620,28 +620,44 @@ func (m *Member) prizeCommand(_ *http.Request, who caller, p *twinfed.PrizeEntry
 // level, institution, status, course_years (country, legal_name and level
 // are required).
 func ParseSchoolsCSV(r io.Reader) ([]twinfed.School, error) {
+	return parseSchoolsCSV(r, 0)
+}
+
+// csvColumns are the columns of an import's CSV, in the order of the
+// indexes parseSchoolsCSV resolves once from the header.
+var csvColumns = [...]string{"country", "legal_name", "public_name", "city", "region", "national_number", "level", "institution", "status", "course_years"}
+
+// parseSchoolsCSV is ParseSchoolsCSV with room made for about rows
+// schools at once (an import's body counts its lines), so that the list
+// is not copied as it grows.
+func parseSchoolsCSV(r io.Reader, rows int) ([]twinfed.School, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	head, err := cr.Read()
 	if err != nil {
 		return nil, twinfed.Errorf(twinfed.EINVALID, "the CSV has no header row")
 	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[strings.TrimSpace(strings.ToLower(h))] = i
-	}
-	for _, req := range []string{"country", "legal_name", "level"} {
-		if _, ok := col[req]; !ok {
-			return nil, twinfed.Errorf(twinfed.EINVALID, "the CSV header lacks the column %q; columns: country, legal_name, public_name, city, region, national_number, level, institution, status, course_years", req)
+	var col [len(csvColumns)]int
+	for c, name := range csvColumns {
+		col[c] = -1
+		for i, h := range head {
+			if strings.TrimSpace(strings.ToLower(h)) == name {
+				col[c] = i // the last of repeated columns, as before
+			}
 		}
 	}
-	get := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
+	for _, req := range []int{0, 1, 6} { // country, legal_name, level
+		if col[req] < 0 {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "the CSV header lacks the column %q; columns: country, legal_name, public_name, city, region, national_number, level, institution, status, course_years", csvColumns[req])
+		}
+	}
+	get := func(rec []string, c int) string {
+		if i := col[c]; i >= 0 && i < len(rec) {
 			return strings.TrimSpace(rec[i])
 		}
 		return ""
 	}
-	var out []twinfed.School
+	out := make([]twinfed.School, 0, rows)
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -650,16 +666,15 @@ func ParseSchoolsCSV(r io.Reader) ([]twinfed.School, error) {
 		if err != nil {
 			return nil, twinfed.Errorf(twinfed.EINVALID, "CSV line %d: %v", line, err)
 		}
-		s := twinfed.School{Country: get(rec, "country"), LegalName: get(rec, "legal_name"), PublicName: get(rec, "public_name"),
-			City: get(rec, "city"), Region: get(rec, "region"), NationalNumber: get(rec, "national_number"),
-			Level: twinfed.SchoolLevel(get(rec, "level")), Institution: twinfed.Institution(get(rec, "institution")),
-			Status: twinfed.SchoolStatus(get(rec, "status"))}
-		if cy := get(rec, "course_years"); cy != "" {
-			if s.CourseYears, err = strconv.Atoi(cy); err != nil {
+		out = append(out, twinfed.School{Country: get(rec, 0), LegalName: get(rec, 1), PublicName: get(rec, 2),
+			City: get(rec, 3), Region: get(rec, 4), NationalNumber: get(rec, 5),
+			Level: twinfed.SchoolLevel(get(rec, 6)), Institution: twinfed.Institution(get(rec, 7)),
+			Status: twinfed.SchoolStatus(get(rec, 8))})
+		if cy := get(rec, 9); cy != "" {
+			if out[len(out)-1].CourseYears, err = strconv.Atoi(cy); err != nil {
 				return nil, twinfed.Errorf(twinfed.EINVALID, "CSV line %d: course_years must be a whole number", line)
 			}
 		}
-		out = append(out, s)
 	}
 	return out, nil
 }
@@ -682,7 +697,9 @@ func (m *Member) handleImport(w http.ResponseWriter, r *http.Request) {
 	var schools []twinfed.School
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "text/csv" {
-		schools, err = ParseSchoolsCSV(bytes.NewReader(body))
+		// Room for each line, up to 2^18 schools (60 MB): a body of empty
+		// lines makes no larger list than an import of that many schools.
+		schools, err = parseSchoolsCSV(bytes.NewReader(body), min(bytes.Count(body, []byte{'\n'}), 1<<18))
 	} else {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
