@@ -169,9 +169,9 @@ func startDeployed(b *testing.B) *deployedCluster {
 	}
 	b.Cleanup(c.stop)
 	deadline := time.Now().Add(60 * time.Second)
-	for c.leader() < 0 || !c.seeded() {
+	for c.leader() < 0 || !c.seeded() || !c.servesBatches() {
 		if time.Now().After(deadline) {
-			b.Fatal("the deployed cluster elected no leader or seeded no countries in 60 s")
+			b.Fatal("the deployed cluster elected no leader, seeded no countries or served no batches in 60 s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -230,6 +230,29 @@ func (c *deployedCluster) seeded() bool {
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
+			return false
+		}
+	}
+	return true
+}
+
+// servesBatches reports whether every member serves POST /v1/batch (each
+// member has recorded that it applies batches: Member.ServesBatches), so
+// that the nodes' clients do not start by sending their writes alone. An
+// empty batch is refused with 400 where batches are served, 404 where not.
+func (c *deployedCluster) servesBatches() bool {
+	for _, u := range c.URLs {
+		req, _ := http.NewRequest(http.MethodPost, u+"/v1/batch", strings.NewReader(`{"writes":[]}`))
+		req.Header.Set("Authorization", "Bearer "+deployedToken)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(consensus.HeaderIdempotencyKey, newBenchRequestID())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
 			return false
 		}
 	}
