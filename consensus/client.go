@@ -515,7 +515,23 @@ func (c *Client) decode(resp *http.Response, out any) (uint64, bool, error) {
 			io.Copy(io.Discard, resp.Body)
 			return idx, false, nil
 		}
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		var dec *json.Decoder
+		switch out.(type) {
+		case *BatchResult, *WriteResult, *twinfed.School:
+			// The hot paths' answers: read whole, decoded without
+			// reflection when they have the form the registry writes.
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return idx, true, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry's answer was cut short: %v", err)
+			}
+			if decodeHot(body, out) {
+				return idx, false, nil
+			}
+			dec = json.NewDecoder(bytes.NewReader(body))
+		default:
+			dec = json.NewDecoder(resp.Body)
+		}
+		if err := dec.Decode(out); err != nil {
 			return idx, true, twinfed.Errorf(twinfed.EUNAVAILABLE, "the registry sent an unreadable answer")
 		}
 		return idx, false, nil

@@ -222,7 +222,7 @@ func (f *FSM) applyCommand(w *stateWriter, index uint64, data []byte, res *Apply
 	var err *twinfed.Error
 	switch t {
 	case CmdKeyed:
-		f.applyKeyed(w, index, data[1:], res)
+		f.applyKeyed(w, index, data[1:], res, nil)
 		return
 	case CmdBatch:
 		f.applyBatch(w, index, data[1:], res)
@@ -351,7 +351,9 @@ var commandTable = map[CommandType]applyFunc{
 // one (a retry) changes nothing and answers the first result, index
 // included. Ids are forgotten IdempotencyWindow after they were proposed,
 // measured by the proposing members' clock in the entries (deterministic).
-func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *ApplyResult) {
+// The id's expiry record is written here, or, with exp set (a batch's
+// writes), gathered into exp, which the batch writes as one record.
+func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *ApplyResult, exp *idemExpiry) {
 	key, at, inner, err := decodeKeyed(payload)
 	if err != nil || len(inner) == 0 || CommandType(inner[0]) == CmdKeyed || CommandType(inner[0]) == CmdBatch {
 		panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", CmdKeyed, index, err))
@@ -383,7 +385,11 @@ func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *Appl
 		f.idemIDs = map[uint64]uint32{}
 	}
 	f.idemIDs[h]++
-	w.set(idemExpiryKey(at, key), nil)
+	if exp == nil {
+		w.set(idemExpiryKey(at, key), nil)
+	} else {
+		exp.add(w, at, key)
+	}
 	if !f.idemScan && (f.idemOldest.IsZero() || at.Before(f.idemOldest)) {
 		f.idemOldest = at
 	}
@@ -399,19 +405,62 @@ func (f *FSM) applyBatch(w *stateWriter, index uint64, payload []byte, res *Appl
 		panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", CmdBatch, index, err))
 	}
 	res.Results = make([]*ApplyResult, len(cmds))
+	var exp idemExpiry
 	for i, c := range cmds {
 		sub := &ApplyResult{Index: index}
 		res.Results[i] = sub
-		f.applyKeyed(w, index, c[1:], sub)
+		f.applyKeyed(w, index, c[1:], sub, &exp)
 		if w.err != nil {
 			res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
 			return
 		}
 	}
+	exp.flush(w)
+	if w.err != nil {
+		res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
+	}
 }
 
-// forgetKeys deletes the request ids proposed before cutoff (at most 500
-// at a time). It reads the expiry keys only when the oldest remembered id
+// idemExpiry gathers the request ids a batch's writes remembered, so that
+// the ids proposed at the same time share one expiry record: its key names
+// the time and the first id, its value the others (each uvarint length and
+// bytes; empty for a record of one id, the form a write alone writes).
+// One record an entry instead of one a write saves every member a key per
+// write.
+type idemExpiry struct {
+	at    time.Time
+	first string
+	rest  []byte
+}
+
+// add gathers key, proposed at at, writing the record gathered so far
+// first when its time differs.
+func (e *idemExpiry) add(w *stateWriter, at time.Time, key string) {
+	if e.first != "" && !at.Equal(e.at) {
+		e.flush(w)
+	}
+	if e.first == "" {
+		e.at, e.first, e.rest = at, key, e.rest[:0]
+		return
+	}
+	e.rest = appendString(e.rest, key)
+}
+
+// flush writes the record gathered, if any.
+func (e *idemExpiry) flush(w *stateWriter) {
+	if e.first == "" {
+		return
+	}
+	var v []byte
+	if len(e.rest) > 0 {
+		v = append([]byte(nil), e.rest...)
+	}
+	w.set(idemExpiryKey(e.at, e.first), v)
+	e.first = ""
+}
+
+// forgetKeys deletes the request ids proposed before cutoff (the records
+// of about 1,000 at a time). It reads the expiry keys only when the oldest remembered id
 // (kept in memory) is older than cutoff.
 func (f *FSM) forgetKeys(w *stateWriter, cutoff time.Time) {
 	if !f.idemScan && (f.idemOldest.IsZero() || !f.idemOldest.Before(cutoff)) {
@@ -429,12 +478,25 @@ func (f *FSM) forgetKeys(w *stateWriter, cutoff time.Time) {
 			f.idemScan = !ok
 			break
 		}
-		if len(old) >= 1000 {
+		if len(old) >= 2000 {
 			f.idemScan = true // more next time
+			break
+		}
+		rest, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			w.err = err
 			break
 		}
 		old = append(old, k, []byte(pIdem+key))
 		f.forgetIDHash(idemHash(key))
+		for r := newBinReader(rest); len(r.b) > 0; {
+			id := r.string()
+			if r.err != nil {
+				panic(fmt.Sprintf("consensus: malformed request id expiry record %q", k))
+			}
+			old = append(old, []byte(pIdem+id))
+			f.forgetIDHash(idemHash(id))
+		}
 	}
 	it.Close()
 	for _, k := range old {

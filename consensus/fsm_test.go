@@ -238,6 +238,79 @@ func TestFSM_KeyedCommandIsAppliedOnce(t *testing.T) {
 	}
 }
 
+// TestFSM_BatchIdsShareOneExpiryRecord checks a batch's request ids: the
+// ids proposed at the same time share one expiry record, every one of them
+// is remembered within the window (a repeat answers its first result) and
+// every one is forgotten after it.
+func TestFSM_BatchIdsShareOneExpiryRecord(t *testing.T) {
+	f := MustOpenFSM(t)
+	mustApply(t, f, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})
+	keyed := func(id string, when time.Time, name string) []byte {
+		t.Helper()
+		cmd, err := EncodeCommand(CmdPutSchool, PutSchoolCommand{School: twinfed.School{Country: "FR", LegalName: name, Level: twinfed.LevelPrimary}, At: when})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return KeyedCommand(id, when, cmd)
+	}
+	batch := func(cmds ...[]byte) *ApplyResult {
+		t.Helper()
+		index++
+		res := f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: BatchCommand(cmds)}).(*ApplyResult)
+		if res.Err != nil || len(res.Results) != len(cmds) {
+			t.Fatalf("batch: %+v", res)
+		}
+		return res
+	}
+	expiryRecords := func() int {
+		t.Helper()
+		n := 0
+		_ = f.db.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pIdemExp)})
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	later := at.Add(time.Second)
+	first := batch(keyed("b-1", at, "École A"), keyed("b-2", at, "École B"), keyed("b-3", at, "École C"), keyed("b-4", later, "École D"))
+	if n := expiryRecords(); n != 2 {
+		t.Fatalf("%d expiry records for a batch of ids proposed at two times, want 2", n)
+	}
+	again := batch(keyed("b-3", at.Add(time.Minute), "École C"), keyed("b-1", at.Add(time.Minute), "École A"), keyed("b-4", at.Add(time.Minute), "École D"))
+	for i, j := range []int{2, 0, 3} {
+		if r := again.Results[i]; !r.Replayed || r.School.ID != first.Results[j].School.ID {
+			t.Fatalf("repeat %d is not the first result: %+v", i, r)
+		}
+	}
+	// After the window every id of both records is forgotten.
+	after := at.Add(IdempotencyWindow + 2*time.Second)
+	late := batch(keyed("b-5", after, "École E"), keyed("b-2", after, "École B"), keyed("b-4", after, "École D"))
+	for i, r := range late.Results {
+		if r.Replayed || r.Err != nil {
+			t.Fatalf("write %d after the window: %+v", i, r)
+		}
+	}
+	if n := expiryRecords(); n != 1 {
+		t.Fatalf("%d expiry records after the window, want 1 (the last batch's)", n)
+	}
+	var ids int
+	_ = f.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pIdem)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			ids++
+		}
+		return nil
+	})
+	if ids != 3 {
+		t.Fatalf("%d request ids remembered after the window, want the last batch's 3", ids)
+	}
+}
+
 // TestFSM_NatnumsFollowRestore checks the national-number index, which
 // lives in memory: a restored FSM refuses a number a school of the
 // snapshot holds and finds the school by it, drops what the snapshot does
