@@ -11,7 +11,6 @@ import (
 
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
-	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 )
 
@@ -26,33 +25,8 @@ import (
 // she downloads the bytes, which ES fetches signed from FR. A second
 // catch-up stores nothing.
 func TestFederation_EventFilesCatchUp(t *testing.T) {
-	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startThreeNodes(t, cluster)
-	it.seedTeacher(t, "marco", "Marco", "Bianchi", []string{"science"}, []int{10})
-	fr.seedTeacher(t, "marie", "Marie", "Curie", []string{"science"}, []int{10})
-	es.seedTeacher(t, "ana", "Ana", "García", []string{"science"}, []int{10})
+	it, fr, es, create, book := startEventNodes(t)
 	ctx := context.Background()
-	loc, _ := time.LoadLocation(twinfed.ProgrammeZone)
-	day := time.Now().In(loc).AddDate(0, 0, 3).Format("2006-01-02")
-	create := func(title, slot string) *twinfed.Event {
-		e, err := it.Node().Events().Create(ctx, member("marco"), event.Input{Title: title, Language: "it", Kind: twinfed.EventOnline,
-			Audience: twinfed.AudienceAll, Date: day, Slot: slot, Minutes: 60})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	book := func(n *fedNode, who string, e *twinfed.Event) {
-		t.Helper()
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			_, err := n.Node().Events().Participate(ctx, member(who), e.ID)
-			return err == nil
-		}, who+": the event never reached "+n.Config.Country)
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			v, err := n.Node().Events().Get(ctx, member(who), e.ID)
-			return err == nil && v.State == twinfed.BookingConfirmed
-		}, "IT never confirmed "+who)
-	}
 	// names lists e's archive on n as a member there reads it.
 	names := func(n *fedNode, who string, e *twinfed.Event) string {
 		l, err := n.eventFiles().List(ctx, member(who), e.ID)

@@ -24,33 +24,8 @@ import (
 // messages were written finds them (the catch-up the confirmation
 // triggers: those messages were never announced to ES).
 func TestFederation_EventForumChanges(t *testing.T) {
-	cluster := consensustest.MustOpenCluster(t, 3)
-	it, fr, es := startThreeNodes(t, cluster)
-	it.seedTeacher(t, "marco", "Marco", "Bianchi", []string{"science"}, []int{10})
-	fr.seedTeacher(t, "marie", "Marie", "Curie", []string{"science"}, []int{10})
-	es.seedTeacher(t, "ana", "Ana", "García", []string{"science"}, []int{10})
+	it, fr, es, create, book := startEventNodes(t)
 	ctx := context.Background()
-	loc, _ := time.LoadLocation(twinfed.ProgrammeZone)
-	day := time.Now().In(loc).AddDate(0, 0, 3).Format("2006-01-02")
-	create := func(title, slot string) *twinfed.Event {
-		e, err := it.Node().Events().Create(ctx, member("marco"), event.Input{Title: title, Language: "it", Kind: twinfed.EventOnline,
-			Audience: twinfed.AudienceAll, Date: day, Slot: slot, Minutes: 60})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	book := func(n *fedNode, who string, e *twinfed.Event) {
-		t.Helper()
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			_, err := n.Node().Events().Participate(ctx, member(who), e.ID)
-			return err == nil
-		}, who+": the event never reached "+n.Config.Country)
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			v, err := n.Node().Events().Get(ctx, member(who), e.ID)
-			return err == nil && v.State == twinfed.BookingConfirmed
-		}, "IT never confirmed "+who)
-	}
 	// texts is the forum of e on n as a member there reads it, with the
 	// edited ones marked.
 	texts := func(n *fedNode, who string, e *twinfed.Event) string {
@@ -177,4 +152,40 @@ func TestFederation_EventForumChanges(t *testing.T) {
 	if body, err := es.out.Get(ctx, it.base+eventforum.CatchUpPath+"?event="+url.QueryEscape(e2.ID)); err != nil || !strings.Contains(string(body), "tre") {
 		t.Fatalf("ES's signed catch-up: %v %s", err, body)
 	}
+}
+
+// startEventNodes starts IT, FR and ES with an Italian organiser (marco),
+// a French (marie) and a Spanish (ana) teacher, and returns the nodes,
+// what creates marco's online event three days ahead at slot, and what
+// books one for a member of n and waits until IT confirmed it.
+func startEventNodes(t *testing.T) (it, fr, es *fedNode, create func(title, slot string) *twinfed.Event, book func(n *fedNode, who string, e *twinfed.Event)) {
+	t.Helper()
+	cluster := consensustest.MustOpenCluster(t, 3)
+	it, fr, es = startThreeNodes(t, cluster)
+	it.seedTeacher(t, "marco", "Marco", "Bianchi", []string{"science"}, []int{10})
+	fr.seedTeacher(t, "marie", "Marie", "Curie", []string{"science"}, []int{10})
+	es.seedTeacher(t, "ana", "Ana", "García", []string{"science"}, []int{10})
+	ctx := context.Background()
+	loc, _ := time.LoadLocation(twinfed.ProgrammeZone)
+	day := time.Now().In(loc).AddDate(0, 0, 3).Format("2006-01-02")
+	create = func(title, slot string) *twinfed.Event {
+		e, err := it.Node().Events().Create(ctx, member("marco"), event.Input{Title: title, Language: "it", Kind: twinfed.EventOnline,
+			Audience: twinfed.AudienceAll, Date: day, Slot: slot, Minutes: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	book = func(n *fedNode, who string, e *twinfed.Event) {
+		t.Helper()
+		consensustest.Eventually(t, 30*time.Second, func() bool {
+			_, err := n.Node().Events().Participate(ctx, member(who), e.ID)
+			return err == nil
+		}, who+": the event never reached "+n.Config.Country)
+		consensustest.Eventually(t, 30*time.Second, func() bool {
+			v, err := n.Node().Events().Get(ctx, member(who), e.ID)
+			return err == nil && v.State == twinfed.BookingConfirmed
+		}, "IT never confirmed "+who)
+	}
+	return it, fr, es, create, book
 }
