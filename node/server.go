@@ -138,17 +138,7 @@ func (s *Server) routes() {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	if s.cfg.FederationAdmin != nil {
-		admin := k.API(true, func(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
-			if err := agency.Require(st.Principal); err != nil {
-				web.APIFail(w, err)
-				return
-			}
-			s.cfg.FederationAdmin.ServeHTTP(w, r)
-		})
-		// Each of its routes by method and path, as openapi.json lists them.
-		for _, p := range []string{"GET /api/v1/agency/federation/status", "GET /api/v1/agency/federation/parked", "POST /api/v1/agency/federation/requeue"} {
-			k.HandleFunc(p, admin)
-		}
+		agency.FederationAdminRoutes(k, s.cfg.FederationAdmin)
 	}
 
 	// Federation (ActivityPub) endpoints.

@@ -23,6 +23,22 @@ func (h *Web) apiRoutes(k *web.Kit) {
 	k.HandleFunc("POST /api/v1/agency/staff", k.API(true, h.apiStaff))
 }
 
+// FederationAdminRoutes mounts the federation's operator API (queue
+// status, parked deliveries, requeue) for the agency's staff: each of its
+// routes by method and path, as openapi.json lists them.
+func FederationAdminRoutes(k *web.Kit, admin http.Handler) {
+	h := k.API(true, func(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
+		if err := Require(st.Principal); err != nil {
+			web.APIFail(w, err)
+			return
+		}
+		admin.ServeHTTP(w, r)
+	})
+	for _, p := range []string{"GET /api/v1/agency/federation/status", "GET /api/v1/agency/federation/parked", "POST /api/v1/agency/federation/requeue"} {
+		k.HandleFunc(p, h)
+	}
+}
+
 func (h *Web) apiAgencyMembers(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 	status := r.URL.Query().Get("status")
 	if status == "" {
