@@ -104,15 +104,9 @@ type Options struct {
 }
 
 // SignatureChecker guards a handler with the HTTP-signature check of
-// server-to-server requests. The federation's outbox implements it.
-type SignatureChecker interface {
-	// RequireSigned serves next only for a request signed by a node the
-	// registry lists, answering 401 (or 503: registry unavailable) otherwise.
-	RequireSigned(next http.Handler) http.Handler
-	// SignerHost returns the host of the node whose signature
-	// RequireSigned verified for the request of ctx.
-	SignerHost(ctx context.Context) (string, bool)
-}
+// server-to-server requests (web.SignatureChecker). The federation's
+// outbox implements it.
+type SignatureChecker = web.SignatureChecker
 
 // Node is a running national node: store, service and HTTP server.
 type Node struct {
@@ -214,16 +208,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	srvCfg := o.Server
 	srvCfg.Service, srvCfg.Logger, srvCfg.Metrics, srvCfg.FederationAdmin = n.svc, o.Logger, o.Metrics, o.FederationAdmin
 	if o.Signed != nil {
-		// The signed routes find the signing node's host with web.Signer
-		// (the wall posts' backfill gives a node only its readers' posts).
-		srvCfg.Signed = func(next http.Handler) http.Handler {
-			return o.Signed.RequireSigned(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if host, ok := o.Signed.SignerHost(r.Context()); ok {
-					r = r.WithContext(web.WithSigner(r.Context(), host))
-				}
-				next.ServeHTTP(w, r)
-			}))
-		}
+		srvCfg.Signed = web.RequireSigned(o.Signed)
 	}
 	if o.Outbox != nil {
 		n.fed = &mountPoint{}
