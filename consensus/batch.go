@@ -43,6 +43,9 @@ type BatchWrite struct {
 	Method string          `json:"method"`
 	Path   string          `json:"path"`
 	Body   json.RawMessage `json:"body"`
+	// school is Body decoded with the request (decodeBatchHot), nil when
+	// it was not: the write's endpoint decodes Body then.
+	school *twinfed.School
 }
 
 // BatchResult is the answer to POST /v1/batch: the index of the entry that
@@ -98,9 +101,13 @@ func (m *Member) handleBatch(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "batches are not served until every member of the registry applies them (a rolling upgrade is under way)", http.StatusNotFound)
 		return
 	}
-	var req BatchRequest
-	who, _, ok := m.readWrite(w, r, MaxBatchBody, &req)
+	who, body, ok := m.readWrite(w, r, MaxBatchBody, nil)
 	if !ok {
+		return
+	}
+	var req BatchRequest
+	if err := decodeBatchRequest(body, &req); err != nil {
+		m.writeError(w, r, err)
 		return
 	}
 	switch n := len(req.Writes); {
@@ -166,11 +173,14 @@ func (m *Member) batchCommand(who caller, bw *BatchWrite) ([]byte, error) {
 		if isSchool { // a PUT of a school: its id
 			r.SetPathValue("id", id)
 		}
-		var s twinfed.School
-		if err := decodeStrict(bw.Body, &s); err != nil {
-			return nil, err
+		s := bw.school
+		if s == nil {
+			s = new(twinfed.School)
+			if err := decodeStrict(bw.Body, s); err != nil {
+				return nil, err
+			}
 		}
-		v, err := m.putSchoolCommand(r, who, &s)
+		v, err := m.putSchoolCommand(r, who, s)
 		if err != nil {
 			return nil, err
 		}

@@ -152,23 +152,7 @@ func (c *Client) sendBatch(batch []*batchCall) {
 			call.done <- o
 		}
 	}
-	body := make([]byte, 0, 256*len(batch))
-	body = append(body, `{"writes":[`...)
-	for i, call := range batch {
-		if i > 0 {
-			body = append(body, ',')
-		}
-		body = append(body, `{"key":`...)
-		body = appendJSONString(body, call.w.Key)
-		body = append(body, `,"method":`...)
-		body = appendJSONString(body, call.w.Method)
-		body = append(body, `,"path":`...)
-		body = appendJSONString(body, call.w.Path)
-		body = append(body, `,"body":`...)
-		body = append(body, call.w.Body...)
-		body = append(body, '}')
-	}
-	body = append(body, "]}"...)
+	body := appendBatchRequest(make([]byte, 0, 256*len(batch)), batch)
 	wait := c.cfg.WriteRetry
 	if wait < 0 {
 		wait = 0
