@@ -173,10 +173,25 @@ func readCountryByHost(txn *badger.Txn, host string) (*twinfed.Country, error) {
 
 func readSchool(txn *badger.Txn, id string) (*twinfed.School, error) {
 	var s twinfed.School
-	if err := getJSON(txn, pSchool+id, &s); err != nil {
+	item, err := txn.Get([]byte(pSchool + id))
+	if err == nil {
+		err = item.Value(func(b []byte) error { return decodeSchool(b, &s) })
+	}
+	if err != nil {
 		return nil, notFound(err, "no school has the id %q", id)
 	}
 	return &s, nil
+}
+
+// decodeSchool decodes a school of the state into s, a zero School: with
+// decodeHot when it is of the form the state is written in (a school's
+// read decoded it with encoding/json, a sixth of a consistent read's CPU
+// on the leader), else with encoding/json.
+func decodeSchool(b []byte, s *twinfed.School) error {
+	if decodeHot(b, s) {
+		return nil
+	}
+	return json.Unmarshal(b, s)
 }
 
 func readMembers(txn *badger.Txn) ([]MemberInfo, error) {
@@ -280,7 +295,7 @@ func readFindSchools(txn *badger.Txn, f twinfed.SchoolFilter, natnum func(countr
 	total := 0
 	err := scan(txn, prefix, func(_, v []byte) error {
 		var s twinfed.School
-		if err := json.Unmarshal(v, &s); err != nil {
+		if err := decodeSchool(v, &s); err != nil {
 			return err
 		}
 		if !matchSchool(&s, f, words) {
