@@ -9,7 +9,8 @@ import (
 )
 
 // decodeHot decodes the answers of a node's hot paths (a batch's results,
-// a write's result, a school), as the registry writes them
+// a write's result, a school) and of a follower's (the leader's results
+// of forwarded commands), as the registry writes them
 // (appendHotJSON), without reflection: decoding a batch's answer with
 // encoding/json was a quarter of a writing node's CPU. It reports false,
 // leaving out as it was, for anything it does not know for sure (another
@@ -35,6 +36,27 @@ func decodeHot(b []byte, out any) bool {
 		var s twinfed.School
 		if d.school(&s) && d.end() {
 			*v = s
+			return true
+		}
+	case *internalResult:
+		var r batchItemResult
+		if d.batchItemResult(&r) && d.end() && !r.NotLeader && !r.Unknown {
+			*v = r.internalResult
+			return true
+		}
+	case *batchResult:
+		var r batchResult
+		if d.object(func(key string) bool {
+			if key != "results" || r.Results != nil {
+				return false
+			}
+			r.Results = make([]batchItemResult, 0, 16)
+			return d.array(func() bool {
+				r.Results = append(r.Results, batchItemResult{})
+				return d.batchItemResult(&r.Results[len(r.Results)-1])
+			})
+		}) && d.end() {
+			*v = r
 			return true
 		}
 	}
@@ -182,7 +204,10 @@ func (d *hotDecoder) batchResult(r *BatchResult) bool {
 		case "index":
 			r.Index, ok = d.uint64()
 		case "results":
-			r.Results = r.Results[:0]
+			if r.Results != nil {
+				return false // repeated: encoding/json's to decode
+			}
+			r.Results = make([]BatchWriteResult, 0, 16)
 			ok = d.array(func() bool {
 				r.Results = append(r.Results, BatchWriteResult{})
 				return d.writeResult(&r.Results[len(r.Results)-1].WriteResult)
@@ -193,33 +218,75 @@ func (d *hotDecoder) batchResult(r *BatchResult) bool {
 }
 
 func (d *hotDecoder) writeResult(r *WriteResult) bool {
+	return d.object(func(key string) bool { return d.writeResultField(r, key) })
+}
+
+// writeResultField reads the value of r's field key.
+func (d *hotDecoder) writeResultField(r *WriteResult, key string) bool {
+	var ok bool
+	switch key {
+	case "index":
+		r.Index, ok = d.uint64()
+	case "school":
+		if r.School != nil {
+			return false // repeated: encoding/json's to decode
+		}
+		r.School = new(twinfed.School)
+		ok = d.school(r.School)
+	case "ids":
+		if r.IDs != nil {
+			return false
+		}
+		r.IDs = make([]string, 0, 16)
+		ok = d.array(func() bool {
+			id, ok := d.str()
+			r.IDs = append(r.IDs, id)
+			return ok
+		})
+	case "count":
+		r.Count, ok = d.int()
+	case "replayed":
+		r.Replayed, ok = d.bool()
+	}
+	return ok
+}
+
+// bool reads true or false.
+func (d *hotDecoder) bool() (bool, bool) {
+	d.ws()
+	switch {
+	case len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "true":
+		d.i += 4
+		return true, true
+	case len(d.b)-d.i >= 5 && string(d.b[d.i:d.i+5]) == "false":
+		d.i += 5
+		return false, true
+	}
+	return false, false
+}
+
+// batchItemResult reads a result of a forwarded command as the leader
+// writes it (appendInternalResultJSON): a write's result, with a batch
+// entry's results, or not taken.
+func (d *hotDecoder) batchItemResult(r *batchItemResult) bool {
 	return d.object(func(key string) bool {
 		var ok bool
 		switch key {
-		case "index":
-			r.Index, ok = d.uint64()
-		case "school":
-			r.School = new(twinfed.School)
-			ok = d.school(r.School)
-		case "ids":
-			r.IDs = r.IDs[:0]
-			ok = d.array(func() bool {
-				id, ok := d.str()
-				r.IDs = append(r.IDs, id)
-				return ok
-			})
-		case "count":
-			r.Count, ok = d.int()
-		case "replayed":
-			d.ws()
-			switch {
-			case len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "true":
-				r.Replayed, ok = true, true
-				d.i += 4
-			case len(d.b)-d.i >= 5 && string(d.b[d.i:d.i+5]) == "false":
-				r.Replayed, ok = false, true
-				d.i += 5
+		case "results":
+			if r.Results != nil {
+				return false // repeated: encoding/json's to decode
 			}
+			r.Results = make([]BatchWriteResult, 0, 16)
+			ok = d.array(func() bool {
+				r.Results = append(r.Results, BatchWriteResult{})
+				return d.writeResult(&r.Results[len(r.Results)-1].WriteResult)
+			})
+		case "not_leader":
+			r.NotLeader, ok = d.bool()
+		case "unknown":
+			r.Unknown, ok = d.bool()
+		default:
+			ok = d.writeResultField(&r.WriteResult, key)
 		}
 		return ok
 	})

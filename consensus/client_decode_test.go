@@ -28,6 +28,16 @@ func TestDecodeHot_MatchesEncodingJSON(t *testing.T) {
 		BatchResult{Index: 11, Results: []BatchWriteResult{{WriteResult: WriteResult{Index: 11, School: &plain}}, {WriteResult: WriteResult{Index: 11, School: &minimal, Replayed: true}}}},
 		BatchResult{Index: 12, Results: []BatchWriteResult{{WriteResult: WriteResult{Index: 12, School: &plain}}, {Error: errorBody(twinfed.FieldError("legal_name", "required"))}}},
 		BatchResult{Results: []BatchWriteResult{{Error: errorBody(twinfed.Errorf(twinfed.EINVALID, "no"))}}},
+		// The leader's answers to a follower's forwarded commands.
+		internalResult{WriteResult: WriteResult{Index: 5, School: &plain}},
+		internalResult{WriteResult: WriteResult{Index: 6, IDs: []string{"IT-1", "IT-2"}, Count: 2}},
+		internalResult{WriteResult: WriteResult{Index: 7}, Results: []BatchWriteResult{{WriteResult: WriteResult{Index: 7, School: &plain}}, {WriteResult: WriteResult{Index: 7, School: &minimal, Replayed: true}}}},
+		internalResult{WriteResult: WriteResult{Index: 8}, Results: []BatchWriteResult{{WriteResult: WriteResult{Index: 8, School: &plain}}, {Error: errorBody(twinfed.FieldError("legal_name", "required"))}}},
+		batchResult{Results: []batchItemResult{
+			{internalResult: internalResult{WriteResult: WriteResult{Index: 13}, Results: []BatchWriteResult{{WriteResult: WriteResult{Index: 13, School: &plain}}, {WriteResult: WriteResult{Index: 13, School: &minimal}}}}},
+			{internalResult: internalResult{WriteResult: WriteResult{Index: 14, School: &minimal}}},
+			{NotLeader: true}, {Unknown: true},
+		}},
 	}
 	fresh := func(v any) any {
 		switch v.(type) {
@@ -35,6 +45,10 @@ func TestDecodeHot_MatchesEncodingJSON(t *testing.T) {
 			return new(twinfed.School)
 		case WriteResult:
 			return new(WriteResult)
+		case internalResult:
+			return new(internalResult)
+		case batchResult:
+			return new(batchResult)
 		}
 		return new(BatchResult)
 	}
@@ -73,6 +87,10 @@ func TestDecodeHot_MatchesEncodingJSON(t *testing.T) {
 			for _, r := range v.Results {
 				plainOnly = plainOnly && r.Error == nil
 			}
+		case internalResult:
+			for _, r := range v.Results {
+				plainOnly = plainOnly && r.Error == nil
+			}
 		}
 		check(body, v, plainOnly)
 		if plainOnly {
@@ -87,7 +105,7 @@ func TestDecodeHot_MatchesEncodingJSON(t *testing.T) {
 			}
 		}
 	}
-	if decoded != 6 {
+	if decoded != 10 {
 		t.Fatalf("decodeHot decoded %d of the registry's answers", decoded)
 	}
 	// Other forms: encoding/json's to decode, or decoded alike.
@@ -96,8 +114,12 @@ func TestDecodeHot_MatchesEncodingJSON(t *testing.T) {
 		`{"index":01}`, `{"index":1,"index":2}`, `{"index":18446744073709551616}`, `{"count":-3}`, `{"replayed":false}`,
 		`{"id":"a","unknown":1}`, `{"created":"2026-13-01T00:00:00Z"}`, `{"created":"not a time"}`, ` {"id" : "a" } `,
 		`{"id":"a"} {"id":"b"}`, `{}`, `[]`, `null`, ``, `{"ids":["a",1]}`, `{"school":{"course_years":1e2}}`,
+		`{"school":{"id":"a"},"school":{"city":"b"}}`, `{"ids":["a"],"ids":["b"]}`, `{"index":1,"ids":[]}`,
+		`{"results":[{"index":1,"school":{"id":"a"}}],"results":[{"count":2}]}`, `{"results":[]}`, `{"results":null}`,
+		`{"index":0,"not_leader":true}`, `{"index":0,"unknown":true}`, `{"results":[{"index":0,"not_leader":true,"not_leader":false}]}`,
+		`{"results":[{"index":1,"results":[{"index":1}],"results":[{"count":1}]}]}`, `{"results":[{"replayed":true,"unknown":1}]}`,
 	} {
-		for _, proto := range []any{&minimal, WriteResult{}, BatchResult{}} {
+		for _, proto := range []any{&minimal, WriteResult{}, BatchResult{}, internalResult{}, batchResult{}} {
 			check([]byte(body), proto, false)
 		}
 	}

@@ -166,7 +166,7 @@ func (m *Member) forwardBatch(url string, batch []*fwdItem) (outs []fwdOutcome, 
 		return all(fwdOutcome{retry: true}), false
 	}
 	var out batchResult
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || len(out.Results) != len(batch) {
+	if err := decodeForwarded(resp.Body, &out); err != nil || resp.StatusCode != http.StatusOK || len(out.Results) != len(batch) {
 		return all(fwdOutcome{err: errMaybeApplied}), false
 	}
 	for i, r := range out.Results {
@@ -180,6 +180,20 @@ func (m *Member) forwardBatch(url string, batch []*fwdItem) (outs []fwdOutcome, 
 		}
 	}
 	return outs, false
+}
+
+// decodeForwarded decodes the leader's answer to forwarded commands into
+// out: with decodeHot when it is of the form the leader writes
+// (appendInternalResultJSON), else with encoding/json.
+func decodeForwarded(body io.Reader, out any) error {
+	raw, err := io.ReadAll(io.LimitReader(body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if decodeHot(raw, out) {
+		return nil
+	}
+	return json.NewDecoder(bytes.NewReader(raw)).Decode(out)
 }
 
 // forwardGrace is how much longer than HoldWrites a follower waits for

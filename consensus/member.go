@@ -778,7 +778,7 @@ func (m *Member) forwardOne(ctx context.Context, url string, cmd []byte) (*Apply
 		return nil, true, nil
 	}
 	var out internalResult
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil {
+	if err := decodeForwarded(resp.Body, &out); err != nil {
 		return nil, false, errMaybeApplied
 	}
 	if resp.StatusCode != http.StatusOK {
