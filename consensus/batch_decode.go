@@ -26,11 +26,11 @@ func decodeBatchRequest(body []byte, req *BatchRequest) error {
 // writes, each write's body a school, and sets each write's school; it
 // reports false, leaving req as it was, for anything else.
 func decodeBatchHot(body []byte, req *BatchRequest) bool {
-	d := hotDecoder{b: body}
+	d := hotDecoder{b: body, s: string(body), shared: true}
 	var writes []BatchWrite
 	seen := false
-	ok := d.object(func(key string) bool {
-		if key != "writes" || seen {
+	ok := d.object(func(key []byte) bool {
+		if string(key) != "writes" || seen {
 			return false
 		}
 		seen = true
@@ -51,10 +51,10 @@ func decodeBatchHot(body []byte, req *BatchRequest) bool {
 // school.
 func (d *hotDecoder) batchWrite(w *BatchWrite) bool {
 	var got [4]bool
-	ok := d.object(func(key string) bool {
+	ok := d.object(func(key []byte) bool {
 		var ok bool
 		var i int
-		switch key {
+		switch string(key) {
 		case "key":
 			w.Key, ok = d.str()
 		case "method":

@@ -19,6 +19,20 @@ import (
 // outcome (TestDecodeHot_MatchesEncodingJSON).
 func decodeHot(b []byte, out any) bool {
 	d := hotDecoder{b: b}
+	return d.decode(out)
+}
+
+// decodeHotShared is decodeHot with every string decoded a part of one
+// copy of b, one allocation instead of one a string: for what lives no
+// longer than b would (a member's request, a school read to answer it),
+// as a string kept keeps the whole copy.
+func decodeHotShared(b []byte, out any) bool {
+	d := hotDecoder{b: b, s: string(b), shared: true}
+	return d.decode(out)
+}
+
+// decode decodes d.b into out, which is left as it was on false.
+func (d *hotDecoder) decode(out any) bool {
 	switch v := out.(type) {
 	case *BatchResult:
 		var r BatchResult
@@ -46,8 +60,8 @@ func decodeHot(b []byte, out any) bool {
 		}
 	case *batchResult:
 		var r batchResult
-		if d.object(func(key string) bool {
-			if key != "results" || r.Results != nil {
+		if d.object(func(key []byte) bool {
+			if string(key) != "results" || r.Results != nil {
 				return false
 			}
 			r.Results = make([]batchItemResult, 0, 16)
@@ -68,6 +82,9 @@ func decodeHot(b []byte, out any) bool {
 type hotDecoder struct {
 	b []byte
 	i int
+	// s is b as a string when shared: strings are parts of it.
+	s      string
+	shared bool
 }
 
 func (d *hotDecoder) ws() {
@@ -92,10 +109,11 @@ func (d *hotDecoder) end() bool {
 	return d.i == len(d.b)
 }
 
-// str reads a string without escapes, of valid UTF-8.
-func (d *hotDecoder) str() (string, bool) {
+// raw reads a string without escapes, of valid UTF-8, and returns its
+// bytes (a part of b).
+func (d *hotDecoder) raw() ([]byte, bool) {
 	if !d.byte('"') {
-		return "", false
+		return nil, false
 	}
 	start := d.i
 	for d.i < len(d.b) {
@@ -104,15 +122,27 @@ func (d *hotDecoder) str() (string, bool) {
 			s := d.b[start:d.i]
 			d.i++
 			if !utf8.Valid(s) {
-				return "", false
+				return nil, false
 			}
-			return string(s), true
+			return s, true
 		case c == '\\' || c < 0x20:
-			return "", false
+			return nil, false
 		}
 		d.i++
 	}
-	return "", false
+	return nil, false
+}
+
+// str reads a string without escapes, of valid UTF-8.
+func (d *hotDecoder) str() (string, bool) {
+	r, ok := d.raw()
+	switch {
+	case !ok:
+		return "", false
+	case d.shared:
+		return d.s[d.i-1-len(r) : d.i-1], true
+	}
+	return string(r), true
 }
 
 // number reads the text of an integer (an optional minus, then digits).
@@ -155,7 +185,7 @@ func (d *hotDecoder) int() (int, bool) {
 
 // object reads an object, calling field for each key; field reads the
 // value.
-func (d *hotDecoder) object(field func(key string) bool) bool {
+func (d *hotDecoder) object(field func(key []byte) bool) bool {
 	if !d.byte('{') {
 		return false
 	}
@@ -163,7 +193,7 @@ func (d *hotDecoder) object(field func(key string) bool) bool {
 		return true
 	}
 	for {
-		key, ok := d.str()
+		key, ok := d.raw()
 		if !ok || !d.byte(':') || !field(key) {
 			return false
 		}
@@ -198,9 +228,9 @@ func (d *hotDecoder) array(elem func() bool) bool {
 }
 
 func (d *hotDecoder) batchResult(r *BatchResult) bool {
-	return d.object(func(key string) bool {
+	return d.object(func(key []byte) bool {
 		var ok bool
-		switch key {
+		switch string(key) {
 		case "index":
 			r.Index, ok = d.uint64()
 		case "results":
@@ -218,13 +248,13 @@ func (d *hotDecoder) batchResult(r *BatchResult) bool {
 }
 
 func (d *hotDecoder) writeResult(r *WriteResult) bool {
-	return d.object(func(key string) bool { return d.writeResultField(r, key) })
+	return d.object(func(key []byte) bool { return d.writeResultField(r, key) })
 }
 
 // writeResultField reads the value of r's field key.
-func (d *hotDecoder) writeResultField(r *WriteResult, key string) bool {
+func (d *hotDecoder) writeResultField(r *WriteResult, key []byte) bool {
 	var ok bool
-	switch key {
+	switch string(key) {
 	case "index":
 		r.Index, ok = d.uint64()
 	case "school":
@@ -269,9 +299,9 @@ func (d *hotDecoder) bool() (bool, bool) {
 // writes it (appendInternalResultJSON): a write's result, with a batch
 // entry's results, or not taken.
 func (d *hotDecoder) batchItemResult(r *batchItemResult) bool {
-	return d.object(func(key string) bool {
+	return d.object(func(key []byte) bool {
 		var ok bool
-		switch key {
+		switch string(key) {
 		case "results":
 			if r.Results != nil {
 				return false // repeated: encoding/json's to decode
@@ -293,10 +323,10 @@ func (d *hotDecoder) batchItemResult(r *batchItemResult) bool {
 }
 
 func (d *hotDecoder) school(s *twinfed.School) bool {
-	return d.object(func(key string) bool {
+	return d.object(func(key []byte) bool {
 		var ok bool
 		var v string
-		switch key {
+		switch string(key) {
 		case "id":
 			s.ID, ok = d.str()
 		case "country":
@@ -335,6 +365,6 @@ func (d *hotDecoder) school(s *twinfed.School) bool {
 
 // time reads a time as time.Time's UnmarshalJSON does (RFC 3339).
 func (d *hotDecoder) time(t *time.Time) bool {
-	v, ok := d.str()
-	return ok && t.UnmarshalText([]byte(v)) == nil
+	v, ok := d.raw()
+	return ok && t.UnmarshalText(v) == nil
 }

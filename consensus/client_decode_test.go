@@ -54,8 +54,11 @@ func TestDecodeHot_MatchesEncodingJSON(t *testing.T) {
 	}
 	check := func(body []byte, proto any, mustDecode bool) {
 		t.Helper()
-		want, got := fresh(proto), fresh(proto)
+		want, got, shared := fresh(proto), fresh(proto), fresh(proto)
 		werr := json.Unmarshal(body, want)
+		if ok, sok := decodeHot(body, got), decodeHotShared(body, shared); ok != sok || !reflect.DeepEqual(got, shared) {
+			t.Errorf("decodeHotShared of %q: %v %+v, decodeHot %v %+v", body, sok, shared, ok, got)
+		}
 		if !decodeHot(body, got) {
 			if mustDecode {
 				t.Errorf("decodeHot declined the registry's answer %s", body)

@@ -190,7 +190,7 @@ func decodeForwarded(body io.Reader, out any) error {
 	if err != nil {
 		return err
 	}
-	if decodeHot(raw, out) {
+	if decodeHotShared(raw, out) {
 		return nil
 	}
 	return json.NewDecoder(bytes.NewReader(raw)).Decode(out)

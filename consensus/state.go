@@ -188,7 +188,7 @@ func readSchool(txn *badger.Txn, id string) (*twinfed.School, error) {
 // read decoded it with encoding/json, a sixth of a consistent read's CPU
 // on the leader), else with encoding/json.
 func decodeSchool(b []byte, s *twinfed.School) error {
-	if decodeHot(b, s) {
+	if decodeHotShared(b, s) {
 		return nil
 	}
 	return json.Unmarshal(b, s)
