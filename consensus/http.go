@@ -180,9 +180,6 @@ func (e ErrorBody) toError() *twinfed.Error {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	if b := appendHotJSON(make([]byte, 0, 512), v); b != nil {
-		// Its length: a large answer (a batch's) goes out whole, not in
-		// chunks.
-		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		w.WriteHeader(status)
 		_, _ = w.Write(b)
 		return
