@@ -3,6 +3,7 @@ package consensus
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -645,6 +646,58 @@ func ParseSchoolsCSV(r io.Reader) ([]twinfed.School, error) {
 // indexes parseSchoolsCSV resolves once from the header.
 var csvColumns = [...]string{"country", "legal_name", "public_name", "city", "region", "national_number", "level", "institution", "status", "course_years"}
 
+// parseSchoolsCSV is ParseSchoolsCSV with room made for about rows
+// schools at once (an import's body counts its lines), so that the list
+// is not copied as it grows.
+func parseSchoolsCSV(r io.Reader, rows int) ([]twinfed.School, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		return nil, twinfed.Errorf(twinfed.EINVALID, "the CSV has no header row")
+	}
+	var col [len(csvColumns)]int
+	for c, name := range csvColumns {
+		col[c] = -1
+		for i, h := range head {
+			if strings.TrimSpace(strings.ToLower(h)) == name {
+				col[c] = i // the last of repeated columns, as before
+			}
+		}
+	}
+	for _, req := range []int{0, 1, 6} { // country, legal_name, level
+		if col[req] < 0 {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "the CSV header lacks the column %q; columns: country, legal_name, public_name, city, region, national_number, level, institution, status, course_years", csvColumns[req])
+		}
+	}
+	get := func(rec []string, c int) string {
+		if i := col[c]; i >= 0 && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	out := make([]twinfed.School, 0, rows)
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, twinfed.Errorf(twinfed.EINVALID, "CSV line %d: %v", line, err)
+		}
+		out = append(out, twinfed.School{Country: get(rec, 0), LegalName: get(rec, 1), PublicName: get(rec, 2),
+			City: get(rec, 3), Region: get(rec, 4), NationalNumber: get(rec, 5),
+			Level: twinfed.SchoolLevel(get(rec, 6)), Institution: twinfed.Institution(get(rec, 7)),
+			Status: twinfed.SchoolStatus(get(rec, 8))})
+		if cy := get(rec, 9); cy != "" {
+			if out[len(out)-1].CourseYears, err = strconv.Atoi(cy); err != nil {
+				return nil, twinfed.Errorf(twinfed.EINVALID, "CSV line %d: course_years must be a whole number", line)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (m *Member) handleImport(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r, m.cfg.MaxImportBody)
 	if err != nil {
@@ -663,7 +716,9 @@ func (m *Member) handleImport(w http.ResponseWriter, r *http.Request) {
 	var schools []twinfed.School
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "text/csv" {
-		schools, err = parseSchoolsCSVBody(body)
+		// Room for each line, up to 2^18 schools (60 MB): a body of empty
+		// lines makes no larger list than an import of that many schools.
+		schools, err = parseSchoolsCSV(bytes.NewReader(body), min(bytes.Count(body, []byte{'\n'}), 1<<18))
 	} else {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
