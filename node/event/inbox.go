@@ -2,7 +2,6 @@ package event
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
@@ -83,12 +82,21 @@ func (s *Service) audienceNodes(ctx context.Context, e *twinfed.Event) []string 
 		}
 		switch {
 		case e.Audience == twinfed.AudienceAll,
-			e.Audience == twinfed.AudienceCountries && slices.Contains(e.Countries, c.Code),
+			e.Audience == twinfed.AudienceCountries && containsString(e.Countries, c.Code),
 			hosts[twinfed.URLHost(c.NodeURL)]:
 			out = append(out, twinfed.AgencyURL(c.NodeURL))
 		}
 	}
 	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // ApplyEvent keeps a copy of an event another node is home to (Create,
@@ -124,7 +132,7 @@ func (s *Service) ApplyEvent(_ context.Context, txn *badger.Txn, a *twinfed.Acti
 // The federation has checked that the signing node hosts the member
 // (twinfed.CheckSameOrigin); their country is that node's.
 func (s *Service) ApplyJoin(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-	e, err := s.event(txn, a.Object)
+	e, err := getEvent(txn, a.Object)
 	if err != nil || !s.isLocal(e.ID) {
 		return drop("join of an event %s this node is not home to", a.Object)
 	}
@@ -166,7 +174,7 @@ func (s *Service) ApplyLeave(_ context.Context, txn *badger.Txn, a *twinfed.Acti
 // ApplyAnswer records, on the member's node, the home node's answer to
 // their booking (Accept: confirmed or waiting; Reject: refused).
 func (s *Service) ApplyAnswer(_ context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-	e, err := s.event(txn, a.Target)
+	e, err := getEvent(txn, a.Target)
 	if err != nil || s.isLocal(e.ID) || e.Organiser != a.Actor {
 		return drop("answer about event %s from %s", a.Target, a.Actor)
 	}

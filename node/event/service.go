@@ -85,9 +85,8 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	cet      *time.Location
-	w        writer                        // each event's single writer of its bookings
-	idx      *monthIndex                   // the events by month
-	evs      *store.Decoded[twinfed.Event] // the events read by the bookings, decoded once per version
+	w        writer      // each event's single writer of its bookings
+	idx      *monthIndex // the events by month
 }
 
 // New builds the events feature.
@@ -120,7 +119,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		return nil, fmt.Errorf("event: index the events by month: %w", err)
 	}
 	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, notices: d.Notices, blobs: d.Blobs, fetch: d.Fetch, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet,
-		w: writer{queues: map[string][]*writeReq{}}, idx: idx, evs: store.NewDecoded[twinfed.Event](1024)}, nil
+		w: writer{queues: map[string][]*writeReq{}}, idx: idx}, nil
 }
 
 // CET is the programme's zone, the one events are set in.
@@ -347,7 +346,7 @@ func (s *Service) Participate(ctx context.Context, p *twinfed.Principal, id stri
 		if err != nil {
 			return err
 		}
-		e, err := s.event(txn, id)
+		e, err := getEvent(txn, id)
 		if err != nil {
 			return err
 		}
@@ -496,8 +495,10 @@ func (s *Service) RecordAttendance(ctx context.Context, p *twinfed.Principal, id
 
 // retry runs fn in the event's single writer (Serial), again when it
 // conflicted with a concurrent transaction, and tells the outbox after the
-// commit. The writer decides the bookings of an event of this node; for
-// another node's, it records clicks many to one commit.
+// commit. On the event's home node the writer decides its bookings one
+// after another; on a member's node it records the members' clicks (the
+// pending state and the Join) and the home node's answers, many to one
+// synced commit.
 func (s *Service) retry(id string, fn func(txn *badger.Txn) error) error {
 	for range 1000 {
 		err := s.Serial(id, fn)

@@ -23,26 +23,12 @@ import (
 func getEvent(txn *badger.Txn, id string) (*twinfed.Event, error) {
 	e := new(twinfed.Event)
 	if err := store.GetJSON(txn, store.PrefixEvent+id, e); err != nil {
-		return nil, noEvent(err)
+		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+			return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event.")
+		}
+		return nil, err
 	}
 	return e, nil
-}
-
-// event is getEvent for the bookings: decoded once per version (s.evs).
-func (s *Service) event(txn *badger.Txn, id string) (*twinfed.Event, error) {
-	e, err := s.evs.Get(txn, store.PrefixEvent+id)
-	if err != nil {
-		return nil, noEvent(err)
-	}
-	cp := *e
-	return &cp, nil
-}
-
-func noEvent(err error) error {
-	if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-		return twinfed.Errorf(twinfed.ENOTFOUND, "There is no such event.")
-	}
-	return err
 }
 
 func (s *Service) dayKey(t time.Time) string { return t.In(s.cet).Format("2006-01-02") }

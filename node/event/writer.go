@@ -15,8 +15,10 @@ import (
 // again, and a burst of them costs a few commits instead of one each. A
 // request that fails is not committed with the others: the batch is then
 // run again one request per transaction, in the same order. A member's node
-// writes its clicks (pending, a Join) and their answers for another node's
-// event through the event's writer too: a few commits for a burst of them.
+// runs the bookings of another node's event through the event's writer too:
+// its members' clicks (each a pending state and a Join in the outbox) and
+// the home node's answers (the inbox's Accept and Reject), so that a burst
+// of them also costs a few synced commits instead of one each.
 
 // maxBatch caps how many requests share one transaction, well under
 // Badger's transaction size limit for bookings and their answers.
