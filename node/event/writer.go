@@ -43,7 +43,8 @@ type writeReq struct {
 // it, and returns once that transaction committed (or fn failed, and then
 // nothing of fn was committed). fn may run more than once, so it must set
 // its results afresh on each run. The node's inbox applies the Join and
-// Leave of this node's events through it.
+// Leave of this node's events, and the answers to its members' bookings of
+// other nodes' events, through it.
 func (s *Service) Serial(id string, fn func(txn *badger.Txn) error) error {
 	r := &writeReq{fn: fn, done: make(chan error, 1)}
 	s.w.mu.Lock()
