@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // member is a principal of a member seeded on a node.
@@ -119,6 +122,9 @@ func TestFederation_EventCapacity(t *testing.T) {
 		}
 		wg.Wait()
 	}
+	// IT's commits of its members' bookings, seen as they are written:
+	// each write's version is the commit that made it.
+	commits := watchCommits(t, it, store.PrefixMyEvent)
 	// IT's and ES's members book (their Joins on their way to FR), FR
 	// stops and starts again meanwhile, then FR's own members book.
 	participate(it, es)
@@ -152,6 +158,80 @@ func TestFederation_EventCapacity(t *testing.T) {
 		}
 		return confirmed == 100 && waiting == 3*perNode-100
 	}, "the members' nodes never agreed on 100 confirmed")
+	// A member's node records a burst of its members' clicks, and the
+	// home node's answers to them, through the event's writer: many to
+	// one synced commit, not one each.
+	clicks, answers := commits.versions(e.ID)
+	t.Logf("IT: %d clicks in %d commits, their answers in %d", perNode, clicks, answers)
+	if clicks == 0 || clicks > perNode/2 || answers == 0 || answers > perNode/2 {
+		t.Errorf("IT recorded %d clicks in %d commits and the answers in %d commits; want at most %d each", perNode, clicks, answers, perNode/2)
+	}
+}
+
+// commitWatch collects the Badger versions (commit timestamps) of a
+// node's writes of its members' booking states, from a subscription.
+type commitWatch struct {
+	mu     sync.Mutex
+	states map[string]map[uint64]bool // key's event id + " " + state → versions
+}
+
+// watchCommits subscribes to n's writes under prefix (store.PrefixMyEvent:
+// <username>/<event id> → state) until the test ends, and returns once the
+// subscription is active.
+func watchCommits(t *testing.T, n *fedNode, prefix string) *commitWatch {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &commitWatch{states: map[string]map[uint64]bool{}}
+	const probe = "test/probe"
+	ready := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	wg.Go(func() {
+		n.Node().Store().DB().Subscribe(ctx, func(kvs *badger.KVList) error {
+			for _, kv := range kvs.Kv {
+				k := string(kv.Key)
+				if k == probe {
+					once.Do(func() { close(ready) })
+					continue
+				}
+				_, ev, _ := strings.Cut(k[len(prefix):], "/")
+				w.mu.Lock()
+				key := ev + " " + string(kv.Value)
+				if w.states[key] == nil {
+					w.states[key] = map[uint64]bool{}
+				}
+				w.states[key][kv.Version] = true
+				w.mu.Unlock()
+			}
+			return nil
+		}, []pb.Match{{Prefix: []byte(probe)}, {Prefix: []byte(prefix)}})
+	})
+	for seen := false; !seen; {
+		if err := n.Node().Store().DB().Update(func(txn *badger.Txn) error { return txn.Set([]byte(probe), nil) }); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ready:
+			seen = true
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return w
+}
+
+// versions counts the commits that wrote event id's pending bookings
+// (the clicks) and those that wrote its answers (confirmed or waiting).
+func (w *commitWatch) versions(id string) (clicks, answers int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ans := map[uint64]bool{}
+	for _, st := range []twinfed.BookingState{twinfed.BookingConfirmed, twinfed.BookingWaiting} {
+		for v := range w.states[id+" "+string(st)] {
+			ans[v] = true
+		}
+	}
+	return len(w.states[id+" pending"]), len(ans)
 }
 
 // raw GETs path without a session (a calendar application) and returns

@@ -493,17 +493,15 @@ func (s *Service) RecordAttendance(ctx context.Context, p *twinfed.Principal, id
 	})
 }
 
-// retry runs fn in a transaction about event id, again when it conflicted
-// with a concurrent one, and tells the outbox after the commit. For an
-// event of this node, fn runs in the event's single writer (Serial), which
-// decides its bookings one after another.
+// retry runs fn in the event's single writer (Serial), again when it
+// conflicted with a concurrent transaction, and tells the outbox after the
+// commit. On the event's home node the writer decides its bookings one
+// after another; on a member's node it records the members' clicks (the
+// pending state and the Join) and the home node's answers, many to one
+// synced commit.
 func (s *Service) retry(id string, fn func(txn *badger.Txn) error) error {
-	run := s.store.Update
-	if s.isLocal(id) {
-		run = func(fn func(txn *badger.Txn) error) error { return s.Serial(id, fn) }
-	}
 	for range 1000 {
-		err := run(fn)
+		err := s.Serial(id, fn)
 		if !errors.Is(err, badger.ErrConflict) {
 			if err == nil {
 				s.acts.Notify()

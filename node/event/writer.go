@@ -14,7 +14,11 @@ import (
 // answered. Concurrent bookings of one event thus neither conflict nor run
 // again, and a burst of them costs a few commits instead of one each. A
 // request that fails is not committed with the others: the batch is then
-// run again one request per transaction, in the same order.
+// run again one request per transaction, in the same order. A member's node
+// runs the bookings of another node's event through the event's writer too:
+// its members' clicks (each a pending state and a Join in the outbox) and
+// the home node's answers (the inbox's Accept and Reject), so that a burst
+// of them also costs a few synced commits instead of one each.
 
 // maxBatch caps how many requests share one transaction, well under
 // Badger's transaction size limit for bookings and their answers.
@@ -39,7 +43,8 @@ type writeReq struct {
 // it, and returns once that transaction committed (or fn failed, and then
 // nothing of fn was committed). fn may run more than once, so it must set
 // its results afresh on each run. The node's inbox applies the Join and
-// Leave of this node's events through it.
+// Leave of this node's events, and the answers to its members' bookings of
+// other nodes' events, through it.
 func (s *Service) Serial(id string, fn func(txn *badger.Txn) error) error {
 	r := &writeReq{fn: fn, done: make(chan error, 1)}
 	s.w.mu.Lock()

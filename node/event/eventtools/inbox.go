@@ -3,6 +3,7 @@ package eventtools
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
@@ -46,10 +47,33 @@ func (t *Tools) applyAccept(ctx context.Context, txn *badger.Txn, a *twinfed.Act
 // Writer returns what runs an activity from another node in place of a
 // transaction of its own, nil for most: the Join and Leave of an event of
 // this node run in the event's single writer, which decides its bookings
-// in batches (event.Service.Serial).
+// in batches (event.Service.Serial), and the home node's answers to the
+// bookings of this node's members (Accept and Reject, the event their
+// target) in the writer of that event, which records many of them in one
+// commit.
 func (t *Tools) Writer(a *twinfed.Activity) func(fn func(txn *badger.Txn) error) error {
-	if (a.Type != twinfed.ActivityJoin && a.Type != twinfed.ActivityLeave) || !t.Events.IsHome(a.Object) {
+	id := ""
+	switch a.Type {
+	case twinfed.ActivityJoin, twinfed.ActivityLeave:
+		if t.Events.IsHome(a.Object) {
+			id = a.Object
+		}
+	case twinfed.ActivityAccept, twinfed.ActivityReject:
+		if isEventURL(a.Target) && !t.Events.IsHome(a.Target) {
+			id = a.Target
+		}
+	}
+	if id == "" {
 		return nil
 	}
-	return func(fn func(txn *badger.Txn) error) error { return t.Events.Serial(a.Object, fn) }
+	return func(fn func(txn *badger.Txn) error) error { return t.Events.Serial(id, fn) }
+}
+
+// isEventURL reports whether u has the form of an event's id,
+// <node>/events/<id>: the writer is only a choice of batches, so a URL of
+// that form that names no event costs nothing more (the inbox refuses its
+// activity as it would in a transaction of its own).
+func isEventURL(u string) bool {
+	host, rest, ok := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://"), "/events/")
+	return ok && host != "" && !strings.Contains(host, "/") && rest != "" && !strings.ContainsAny(rest, "/?#")
 }
