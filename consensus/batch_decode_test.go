@@ -19,10 +19,7 @@ import (
 // a byte changed, and other forms) it declines or decodes alike, so that
 // decodeBatchRequest refuses what decodeStrict refuses, with its error.
 func TestDecodeBatchHot_MatchesDecodeStrict(t *testing.T) {
-	plain := twinfed.School{ID: "IT-00000042", Country: "IT", LegalName: "Liceo Galilei é ł 日本", PublicName: "Galilei", City: "Firenze",
-		Region: "Toscana", NationalNumber: "FIPS01", Level: twinfed.LevelVocational, CourseYears: 3, Institution: twinfed.InstitutionState,
-		Status: twinfed.SchoolValidated, ValidatedBy: "IT", Created: time.Now().Add(-time.Hour), Updated: time.Now().In(time.FixedZone("CET", 3600))}
-	minimal := twinfed.School{Country: "FR", LegalName: "École", Level: twinfed.LevelPrimary}
+	plain, minimal := plainSchool(), minimalSchool()
 	full := fullSchool() // escaped strings: decodeStrict's to decode
 	call := func(key, method, path string, body []byte) *batchCall {
 		return &batchCall{w: BatchWrite{Key: key, Method: method, Path: path, Body: body}}

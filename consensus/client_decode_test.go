@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/twinfed/twinfed"
 )
@@ -14,11 +13,8 @@ import (
 // and on anything else (each of them cut short or with a byte changed,
 // and other forms) it either declines or decodes what encoding/json does.
 func TestDecodeHot_MatchesEncodingJSON(t *testing.T) {
-	plain := twinfed.School{ID: "IT-00000042", Country: "IT", LegalName: "Liceo Galilei é ł 日本", PublicName: "Galilei", City: "Firenze",
-		Region: "Toscana", NationalNumber: "FIPS01", Level: twinfed.LevelVocational, CourseYears: 3, Institution: twinfed.InstitutionState,
-		Status: twinfed.SchoolValidated, ValidatedBy: "IT", Created: time.Now().Add(-time.Hour), Updated: time.Now().In(time.FixedZone("CET", 3600))}
+	plain, minimal := plainSchool(), minimalSchool()
 	full := fullSchool() // escaped strings: encoding/json's to decode
-	minimal := twinfed.School{Country: "FR", LegalName: "École", Level: twinfed.LevelPrimary}
 	values := []any{
 		&plain, &full, &minimal,
 		WriteResult{Index: 7, School: &plain},

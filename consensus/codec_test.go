@@ -11,6 +11,18 @@ import (
 	"github.com/twinfed/twinfed"
 )
 
+// plainSchool is a school in the form the registry writes, with no
+// character that JSON escapes; minimalSchool has only the required fields.
+func plainSchool() twinfed.School {
+	return twinfed.School{ID: "IT-00000042", Country: "IT", LegalName: "Liceo Galilei é ł 日本", PublicName: "Galilei", City: "Firenze",
+		Region: "Toscana", NationalNumber: "FIPS01", Level: twinfed.LevelVocational, CourseYears: 3, Institution: twinfed.InstitutionState,
+		Status: twinfed.SchoolValidated, ValidatedBy: "IT", Created: time.Now().Add(-time.Hour), Updated: time.Now().In(time.FixedZone("CET", 3600))}
+}
+
+func minimalSchool() twinfed.School {
+	return twinfed.School{Country: "FR", LegalName: "École", Level: twinfed.LevelPrimary}
+}
+
 func fullSchool() twinfed.School {
 	return twinfed.School{ID: "IT-00000042", Country: "IT", LegalName: "Liceo \"Galilei\" <&> \u2028\u2029 é ł 日本", PublicName: "x\x00\x1f\x7f\b\f\n\r\t\\/",
 		City: "bad \xff utf-8 \xc3", Region: "Toscana", NationalNumber: "FIPS01", Level: twinfed.LevelVocational, CourseYears: 3,
