@@ -60,6 +60,25 @@ func plainHost(raw string) (host string, ok bool) {
 	return host, true
 }
 
+// PlainURL reports whether raw is an absolute http(s) URL of the plain form
+// (plainHost) whose path is only letters, digits, '-', '.', '_', '~' and
+// '/': url.Parse reads it and its String gives raw back unchanged.
+func PlainURL(raw string) bool {
+	host, ok := plainHost(raw)
+	if !ok {
+		return false
+	}
+	_, rest, _ := strings.Cut(raw, "://")
+	for i := len(host); i < len(rest); i++ {
+		switch c := rest[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // The URL layout every node serves. Actor and object ids live under the
 // node's base URL (the same-origin rule of ARCHITECTURE.md relies on it).
 

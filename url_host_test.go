@@ -67,6 +67,46 @@ func FuzzURLHost(f *testing.F) {
 	})
 }
 
+// FuzzPlainURL: a URL PlainURL accepts parses as an absolute http(s) URL
+// with a host, and prints back unchanged.
+func FuzzPlainURL(f *testing.F) {
+	for _, raw := range urlHostCases {
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw string) { checkPlainURL(t, raw) })
+}
+
+// TestPlainURL: the plain URLs of the cases pass, the others do not.
+func TestPlainURL(t *testing.T) {
+	for _, raw := range urlHostCases {
+		checkPlainURL(t, raw)
+	}
+	for raw, want := range map[string]bool{
+		"https://it.twinfed.example/activities/01HXYZ-a_b.c~d": true,
+		"http://127.0.0.1:8421":                                true,
+		"http://host/a?b":                                      false,
+		"http://host/a#b":                                      false,
+		"http://host/a%41":                                     false,
+		"http://host/a@b":                                      false,
+		"http://host/a!b":                                      false,
+	} {
+		if PlainURL(raw) != want {
+			t.Errorf("PlainURL(%q) = %v, want %v", raw, !want, want)
+		}
+	}
+}
+
+func checkPlainURL(t *testing.T, raw string) {
+	t.Helper()
+	if !PlainURL(raw) {
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.String() != raw {
+		t.Errorf("PlainURL(%q) but url.Parse gives %v, %v", raw, u, err)
+	}
+}
+
 func parsedHost(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
