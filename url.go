@@ -7,12 +7,76 @@ import (
 )
 
 // URLHost returns the host[:port] of a URL, or "" when it does not parse.
+// The nodes' own URLs take a path without url.Parse (plainHost): the same
+// answer without its allocations, on every same-origin check of an
+// activity.
 func URLHost(raw string) string {
+	if host, ok := plainHost(raw); ok {
+		return host
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
 	}
 	return u.Host
+}
+
+// plainHost returns the host of raw when raw has the plain form of the
+// nodes' URLs, "http(s)://" then a host of letters, digits, dots and
+// hyphens with an optional ":port" of digits, then nothing or a path of
+// printable ASCII without '%' (nothing url.Parse refuses or rewrites); ok
+// is false for any other form, which URLHost leaves to url.Parse.
+func plainHost(raw string) (host string, ok bool) {
+	rest, ok := strings.CutPrefix(raw, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(raw, "http://"); !ok {
+			return "", false
+		}
+	}
+	end := strings.IndexByte(rest, '/')
+	if end < 0 {
+		end = len(rest)
+	}
+	host = rest[:end]
+	if host == "" || host[0] == ':' {
+		return "", false
+	}
+	port := false
+	for i := range len(host) {
+		switch c := host[i]; {
+		case '0' <= c && c <= '9':
+		case c == ':' && !port:
+			port = true
+		case !port && ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '-'):
+		default:
+			return "", false
+		}
+	}
+	for i := end; i < len(rest); i++ {
+		if c := rest[i]; c <= ' ' || c >= 0x7f || c == '%' {
+			return "", false
+		}
+	}
+	return host, true
+}
+
+// PlainURL reports whether raw is an absolute http(s) URL of the plain form
+// (plainHost) whose path is only letters, digits, '-', '.', '_', '~' and
+// '/': url.Parse reads it and its String gives raw back unchanged.
+func PlainURL(raw string) bool {
+	host, ok := plainHost(raw)
+	if !ok {
+		return false
+	}
+	_, rest, _ := strings.Cut(raw, "://")
+	for i := len(host); i < len(rest); i++ {
+		switch c := rest[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // The URL layout every node serves. Actor and object ids live under the

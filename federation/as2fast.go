@@ -45,6 +45,9 @@ func encodeSimple(a *twinfed.Activity) (body []byte, ok bool) {
 		return nil, false
 	}
 	iri := func(raw string) (string, bool) {
+		if twinfed.PlainURL(raw) { // what mustURL and String would give
+			return raw, true
+		}
 		u, err := mustURL(raw)
 		if err != nil {
 			return "", false
