@@ -226,20 +226,26 @@ func watch(b *testing.B, id string, home *fedNode, total int, members ...*fedNod
 				b.Error(err)
 			}
 		})
-		// Subscribe registers in its goroutine: write the probe until it
-		// is seen.
-		for seen := false; !seen; {
-			if err := n.Node().Store().DB().Update(func(txn *badger.Txn) error { return txn.Set([]byte(probe), nil) }); err != nil {
-				b.Fatal(err)
-			}
-			select {
-			case <-ready:
-				seen = true
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
+		awaitSubscribed(b, n, probe, ready)
 	}
 	return w
+}
+
+// awaitSubscribed writes key on n until ready is closed: Badger's
+// Subscribe registers in its own goroutine, and the subscriber closes
+// ready when it sees the write of key.
+func awaitSubscribed(tb testing.TB, n *fedNode, key string, ready <-chan struct{}) {
+	tb.Helper()
+	for {
+		if err := n.Node().Store().DB().Update(func(txn *badger.Txn) error { return txn.Set([]byte(key), nil) }); err != nil {
+			tb.Fatal(err)
+		}
+		select {
+		case <-ready:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // expect returns where the time of user's answer on n will come.

@@ -207,16 +207,7 @@ func watchCommits(t *testing.T, n *fedNode, prefix string) *commitWatch {
 			return nil
 		}, []pb.Match{{Prefix: []byte(probe)}, {Prefix: []byte(prefix)}})
 	})
-	for seen := false; !seen; {
-		if err := n.Node().Store().DB().Update(func(txn *badger.Txn) error { return txn.Set([]byte(probe), nil) }); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-ready:
-			seen = true
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	awaitSubscribed(t, n, probe, ready)
 	return w
 }
 
