@@ -379,7 +379,7 @@ func (m *Member) proxy(w http.ResponseWriter, r *http.Request, url string, body 
 
 // readWrite reads, authenticates and decodes a write's JSON body.
 func (m *Member) readWrite(w http.ResponseWriter, r *http.Request, limit int64, dst any) (caller, []byte, bool) {
-	body, err := readBody(r, limit)
+	body, err := signing.ReadBody(r, limit)
 	if err != nil {
 		m.writeError(w, r, err)
 		return caller{}, nil, false
@@ -402,23 +402,6 @@ func (m *Member) readWrite(w http.ResponseWriter, r *http.Request, limit int64, 
 		}
 	}
 	return c, body, true
-}
-
-// readBody is signing.ReadBody, reading a body whose length the request
-// gives (within limit) into a buffer of that size at once rather than
-// one grown as it is read (a node's batch is tens of kilobytes, an
-// import megabytes).
-func readBody(r *http.Request, limit int64) ([]byte, error) {
-	if r.Body == nil || r.ContentLength <= 0 || r.ContentLength > limit {
-		return signing.ReadBody(r, limit)
-	}
-	body := make([]byte, r.ContentLength)
-	// The server's body ends at Content-Length: a shorter one is an error.
-	if _, err := io.ReadFull(r.Body, body); err != nil {
-		return nil, twinfed.Errorf(twinfed.EINVALID, "could not read the request body")
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return body, nil
 }
 
 func jsonProblem(err error) string {
@@ -699,7 +682,7 @@ func parseSchoolsCSV(r io.Reader, rows int) ([]twinfed.School, error) {
 }
 
 func (m *Member) handleImport(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r, m.cfg.MaxImportBody)
+	body, err := signing.ReadBody(r, m.cfg.MaxImportBody)
 	if err != nil {
 		m.writeError(w, r, err)
 		return
