@@ -42,6 +42,24 @@ func postFile(t *testing.T, b *nodetest.Browser, path, name string, data []byte)
 }
 
 // textOf is a plain-text file of n bytes.
+// codingClub creates, for org, an online event open to all two days
+// after now, and books each of booked a confirmed place in it.
+func codingClub(t *testing.T, n *node.Node, now time.Time, org *twinfed.Principal, booked ...*twinfed.Principal) *twinfed.Event {
+	t.Helper()
+	ctx := context.Background()
+	date, _ := cetDay(now, 2)
+	e, err := n.Events().Create(ctx, org, event.Input{Title: "Coding club", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "10:00", Minutes: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range booked {
+		if st, _ := n.Events().Participate(ctx, p, e.ID); st != twinfed.BookingConfirmed {
+			t.Fatalf("%s: %s", p.Username, st)
+		}
+	}
+	return e
+}
+
 func textOf(n int) []byte { return bytes.Repeat([]byte("twinning\n"), n/9+1)[:n] }
 
 // TestEvents_Files: the organiser and the confirmed participants upload,
@@ -67,16 +85,7 @@ func TestEvents_Files(t *testing.T) {
 	erik := login(t, n, "erik", "correct horse 1")
 	carla := login(t, n, "carla", "correct horse 1")
 	dario := login(t, n, "dario", "correct horse 1")
-	date, _ := cetDay(clock.Now(), 2)
-	e, err := n.Events().Create(ctx, org, event.Input{Title: "Coding club", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "10:00", Minutes: 60})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []*twinfed.Principal{brunoP, erikP} {
-		if st, _ := n.Events().Participate(ctx, p, e.ID); st != twinfed.BookingConfirmed {
-			t.Fatalf("%s: %s", p.Username, st)
-		}
-	}
+	e := codingClub(t, n, clock.Now(), org, brunoP, erikP)
 	if st, _ := n.Events().Participate(ctx, carlaP, e.ID); st != twinfed.BookingWaiting {
 		t.Fatalf("carla: %s", st)
 	}
@@ -227,20 +236,12 @@ func TestEvents_Files(t *testing.T) {
 func TestEventFilesAPI(t *testing.T) {
 	clock := &eventClock{}
 	n := eventNode(t, clock, 1, 100)
-	ctx := context.Background()
 	org, _ := seedTeacher(t, n, "anna", "Anna")
 	brunoP, _ := seedTeacher(t, n, "bruno", "Bruno")
 	seedTeacher(t, n, "dario", "Dario")
 	bruno, brunoCSRF := apiSession(t, n.URL(), "bruno", "correct horse 1")
 	dario, darioCSRF := apiSession(t, n.URL(), "dario", "correct horse 1")
-	date, _ := cetDay(clock.Now(), 2)
-	e, err := n.Events().Create(ctx, org, event.Input{Title: "Coding club", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "10:00", Minutes: 60})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, _ := n.Events().Participate(ctx, brunoP, e.ID); st != twinfed.BookingConfirmed {
-		t.Fatalf("bruno: %s", st)
-	}
+	e := codingClub(t, n, clock.Now(), org, brunoP)
 	base := "/api/v1" + n.Events().Path(e.ID) + "/files"
 	upload := func(b *nodetest.Browser, csrf, name string, data []byte) (int, string) {
 		var body bytes.Buffer
@@ -305,14 +306,7 @@ func TestEventFiles_CatchUpServed(t *testing.T) {
 	ctx := context.Background()
 	org, _ := seedTeacher(t, n, "anna", "Anna")
 	bruno, _ := seedTeacher(t, n, "bruno", "Bruno")
-	date, _ := cetDay(time.Now(), 2)
-	e, err := n.Events().Create(ctx, org, event.Input{Title: "Coding club", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "10:00", Minutes: 60})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, _ := n.Events().Participate(ctx, bruno, e.ID); st != twinfed.BookingConfirmed {
-		t.Fatalf("bruno: %s", st)
-	}
+	e := codingClub(t, n, time.Now(), org, bruno)
 	if _, err := n.EventFiles().Upload(ctx, bruno, e.ID, "notes.txt", bytes.NewReader(textOf(100))); err != nil {
 		t.Fatal(err)
 	}
@@ -353,14 +347,7 @@ func TestEventFiles_EarlierFilesLogged(t *testing.T) {
 	ctx := context.Background()
 	org, _ := seedTeacher(t, n, "anna", "Anna")
 	bruno, _ := seedTeacher(t, n, "bruno", "Bruno")
-	date, _ := cetDay(time.Now(), 2)
-	e, err := n.Events().Create(ctx, org, event.Input{Title: "Coding club", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceAll, Date: date, Slot: "10:00", Minutes: 60})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, _ := n.Events().Participate(ctx, bruno, e.ID); st != twinfed.BookingConfirmed {
-		t.Fatalf("bruno: %s", st)
-	}
+	e := codingClub(t, n, time.Now(), org, bruno)
 	f, err := n.EventFiles().Upload(ctx, bruno, e.ID, "notes.txt", bytes.NewReader(textOf(100)))
 	if err != nil {
 		t.Fatal(err)
