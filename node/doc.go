@@ -22,6 +22,8 @@
 //	node/web/pagehtml     the HTML of TwinSpace pages: its policy and check, the embeddable services, revisions compared
 //	node/web/ratelimit    the web kit's per-client-address limits (token buckets by limit and client)
 //	node/web/tmplset      the web kit's page templates, parsed per language on first use (the default one at start)
+//	node/project/certificate  the PDF certificates' kit: fonts, right-to-left lines, the project start certificate
+//	node/feature          what every feature is built from: the Kit (the node's identity, store, registry, activities, notices, mail, catalogue, log, clock) and the features' routes
 //	node/directory        the federated directory of public profiles, its pages and backfill
 //	node/account          accounts, sessions, passwords, e-mail changes, profiles, export, deletion
 //	node/registration     the four registration steps, school choice and proposals
@@ -49,7 +51,9 @@
 //	node/nodetest         helpers for tests of node and its features
 //
 // Each feature package has the same files: doc.go (the rules it applies,
-// naming the root functions it asks, and the keys it owns), service.go,
+// naming the root functions it asks, and the keys it owns), assemble.go
+// (Assemble: the feature built on the node's kit, node/feature, and on
+// the features below it; its hooks and routes), service.go,
 // store.go, inbox.go (the inbound activities it handles, and its
 // InboxRoutes: which are its own), web.go, api.go, templates/.
 //
@@ -104,11 +108,14 @@
 // # The assembly
 //
 //   - node.go: Open builds the store (unless the caller gives one), the
-//     kits, the features (assemble_<feature>.go each builds its feature
-//     on the services of the features below it, which answer the
-//     interfaces it declares, checked with var _ lines, and registers its
-//     hooks: account deletion, project approval), the server and the
-//     listener; Close stops them in reverse. Where a lower package reads
+//     service, the server and the listener; Close stops them in reverse.
+//   - service.go: NewService builds the kit (node/feature) and each
+//     feature on it with the feature's own Assemble (its assemble.go),
+//     in the import order: a feature is built on the services of the
+//     features below it, which answer the interfaces it declares
+//     (checked with var _ lines beside its Assemble), and registers its
+//     hooks on them (account deletion, the directory's deleted actors and
+//     backfill) and its routes on the kit. Where a lower package reads
 //     upward a type it cannot name, the upper feature answers with a view
 //     of its own (social.DirectoryView for the directory's Social,
 //     label.CardLabels for the project card's Labels).
@@ -117,8 +124,10 @@
 //     (node/inbound); the node orders the features (newInbox), and each
 //     activity runs in one transaction that also records its id
 //     (store.PrefixApplied), so a replay changes nothing.
-//   - server.go: the HTTP side on node/web; each feature registers its
-//     routes and templates.
+//   - server.go: the HTTP side on node/web: the node's own routes
+//     (health, the federation's endpoints, the home page), then the
+//     routes every feature added to the kit.
+//   - features.go: one accessor per feature (Node.Accounts, …).
 //   - openapi.go: the JSON API's description, openapi.json (OpenAPI 3.1,
 //     written by hand), served at /api/v1/openapi.json; openapi_test.go
 //     holds it against the routes the server registers.

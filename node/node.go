@@ -184,23 +184,14 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if sc.Languages == nil {
 		sc.Languages = o.Server.Languages
 	}
+	files := o.Materials
+	if files.Dir == "" {
+		files.Dir = filepath.Join(o.Dir, "blobs")
+	}
 	if n.svc, err = NewService(sc, Deps{Store: n.store, Registry: o.Registry, Mailer: mailer, MailFrom: from, MailBackoff: o.MailBackoff, Outbox: o.Outbox, Prover: o.Prover,
-		Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
+		Materials: files, Blobs: o.Blobs, FetchFile: o.FetchFile, Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
 		return fail(err)
 	}
-	if err := assembleProjects(n.svc, o); err != nil {
-		return fail(err)
-	}
-	if err := newLabels(n.svc); err != nil {
-		return fail(err)
-	}
-	if err := newEvents(n.svc, o); err != nil {
-		return fail(err)
-	}
-	if err := newTraining(n.svc); err != nil {
-		return fail(err)
-	}
-	n.svc.inbox = n.svc.newInbox()
 	if err := n.svc.dir.Open(filepath.Join(o.Dir, "directory")); err != nil {
 		return fail(fmt.Errorf("node: directory: %w", err))
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/agency"
+	"github.com/twinfed/twinfed/node/feature"
 	"github.com/twinfed/twinfed/node/pupil"
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/web"
@@ -68,7 +69,7 @@ type ServerConfig struct {
 // feature's pages and JSON API registered on it, and the node's own
 // routes: health, the federation's endpoints when mounted, the home page.
 // Each feature registers its pages, JSON API and templates from its own
-// package (the <feature>Routes of assemble_<feature>.go).
+// package (the routes its Assemble added to the kit, node/feature).
 type Server struct {
 	cfg ServerConfig
 	svc *Service
@@ -94,18 +95,12 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger, kit: kit}
-	features, err := s.accountWeb() // the directory's and the account's
-	if err != nil {
-		return nil, err
-	}
 	s.routes()
 	s.backupRoute(kit)
 	s.openAPIRoute(kit)
-	for _, add := range append(features, s.registrationRoutes, s.agencyRoutes, s.pupilRoutes,
-		s.socialRoutes, s.projectRoutes, s.twinspaceRoutes, s.labelRoutes, s.forumRoutes, s.feedRoutes, s.eventRoutes, s.trainingRoutes) {
-		if err := add(kit); err != nil {
-			return nil, err
-		}
+	svc.kit.Web = feature.Web{Signed: cfg.Signed, Federation: cfg.Federation, PageCacheBytes: cfg.PageCacheBytes}
+	if err := svc.kit.RegisterRoutes(kit); err != nil {
+		return nil, err
 	}
 	if cfg.ParseAllLanguages {
 		if err := kit.ParseAllLanguages(); err != nil {
@@ -180,7 +175,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st := web.State(r); social.Require(st.Principal) == nil {
-		s.feedHome(w, r) // a validated member's home is their feed
+		s.svc.feed.Home(w, r) // a validated member's home is their feed
 		return
 	}
 	if st := web.State(r); st.Principal != nil && st.Principal.IsAgency() {

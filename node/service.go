@@ -7,15 +7,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/agency"
+	"github.com/twinfed/twinfed/node/blob"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventtools"
+	"github.com/twinfed/twinfed/node/feature"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/inbound"
@@ -29,6 +30,7 @@ import (
 	"github.com/twinfed/twinfed/node/social"
 	"github.com/twinfed/twinfed/node/store"
 	"github.com/twinfed/twinfed/node/training"
+	"github.com/twinfed/twinfed/node/twinspace/materials"
 	"github.com/twinfed/twinfed/node/twinspace/workspace"
 	"github.com/twinfed/twinfed/node/web"
 )
@@ -78,49 +80,62 @@ type Deps struct {
 	MailBackoff time.Duration
 	Outbox      outbox.Outbox // the federation's outbox; nil: the node runs alone (see Options.Outbox)
 	Prover      outbox.Prover // proofs of agency decisions; nil: none kept
-	Logger      *slog.Logger
-	Metrics     *prometheus.Registry // nil: metrics are not registered
-	Now         func() time.Time     // nil: time.Now
+	// Materials are the TwinSpaces' files' limits and directory (Dir is
+	// required unless Blobs is given), Blobs their object storage (nil: a
+	// blob.Disk in Materials.Dir), FetchFile the signed GETs of files
+	// uploaded on other nodes (nil: not read here). See Options.
+	Materials materials.Config
+	Blobs     blob.Store
+	FetchFile materials.FileFetcher
+	Logger    *slog.Logger
+	Metrics   *prometheus.Registry // nil: metrics are not registered
+	Now       func() time.Time     // nil: time.Now
 }
 
-// Service is the node's assembly of its features: the kits they share,
-// the feature services, and the inbound router (HandleActivity, inbox.go).
-// It is safe for concurrent use.
+// HashParams are the argon2id parameters of new password hashes (the
+// account's).
+type HashParams = account.HashParams
+
+// DefaultHashParams is the production setting (the account's).
+var DefaultHashParams = account.DefaultHashParams
+
+// Fetcher makes a signed GET to another node: what the federation offers
+// for the directory's backfill.
+type Fetcher = directory.Fetcher
+
+// Service is the node's assembly of its features: the kit they share
+// (node/feature), the feature services, and the inbound router
+// (HandleActivity, inbox.go). It is safe for concurrent use.
 type Service struct {
 	cfg      Config
+	kit      *feature.Kit // what every feature is built from, and their routes
 	store    *store.Store
 	registry twinfed.Registry
-	mailer   mail.Sender  // the queue: every feature's mail goes through it
 	mailq    *mail.Queue  // the durable mail queue (Node.Open runs its worker)
 	cat      *web.Catalog // the node's languages, for the mails (and the server's pages)
 	log      *slog.Logger
 	now      func() time.Time
+	acts     *outbox.Activities // this node's activities, sent through the federation's outbox (none: the node runs alone)
+	notices  *notice.Notices    // members' notifications and the unread index
 
-	acts    *outbox.Activities // this node's activities, sent through the federation's outbox (none: the node runs alone)
-	proofs  outbox.Prover      // nil: decisions are kept without a proof
-	notices *notice.Notices    // members' notifications and the unread index
-
-	dir        *directory.Service    // the federated directory (assemble_account.go)
-	accounts   *account.Service      // members' accounts (assemble_account.go)
-	reg        *registration.Service // the registration (assemble_registration.go)
-	agency     *agency.Service       // the agency's back office (assemble_registration.go)
-	pupils     *pupil.Service        // pupils' and visitors' accounts (assemble_pupil.go)
-	social     *social.Service       // contacts, follows, messages (assemble_social.go)
-	feed       *feed.Service         // wall posts and the home feed (assemble_feed.go)
-	projects   *project.Service      // projects (assemble_project.go; built by Node.Open)
-	twinspaces *workspace.Tools      // TwinSpaces and their tools (assemble_project.go; built by Node.Open)
-	labels     *label.Service        // the quality labels (assemble_label.go; built by Node.Open)
-	forum      *forum.Service        // the partner-finding forum (assemble_forum.go)
-	ev         *eventtools.Tools     // events, their forums and file archives (assemble_event.go; built by Node.Open)
-	training   *training.Service     // professional development (assemble_training.go; built by Node.Open)
-	inbox      *inbound.Router       // the features' inbound routes (inbox.go; built by Node.Open)
-
-	registrations prometheus.Counter     // the registration's submissions
-	validations   *prometheus.CounterVec // the agency's decisions and the labels recorded
+	dir        *directory.Service
+	accounts   *account.Service
+	reg        *registration.Service
+	agency     *agency.Service
+	pupils     *pupil.Service
+	social     *social.Service
+	projects   *project.Service
+	labels     *label.Service
+	twinspaces *workspace.Tools // the TwinSpaces and their tools
+	forum      *forum.Service   // the partner-finding forum
+	feed       *feed.Service
+	ev         *eventtools.Tools // events, their forums and file archives
+	training   *training.Service // professional development
+	inbox      *inbound.Router   // the features' inbound routes (inbox.go)
 }
 
-// NewService builds the kits and the features below the projects, and
-// registers the node's metrics.
+// NewService builds the kit and every feature on it, each with its own
+// Assemble, in the import order (node/doc.go), and the inbound router.
 func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Store == nil || d.Mailer == nil {
 		return nil, fmt.Errorf("node: NewService needs a Store and a Mailer")
@@ -141,46 +156,73 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	}
 	_, from := mail.Transport(d.Mailer, d.MailFrom, "", cfg.Country, nil, nil)
 	mailq := mail.NewQueue(d.Store, d.Mailer, mail.QueueOptions{From: from, Logger: d.Logger, Now: d.Now, MinBackoff: d.MailBackoff})
-	s := &Service{cfg: cfg, store: d.Store, registry: d.Registry, mailer: mailq, mailq: mailq, cat: cat, acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), proofs: d.Prover, notices: notice.New(d.Store, d.Now), log: d.Logger, now: d.Now}
-	s.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "twinfed_node_registrations_total", Help: "Registrations submitted to the agency's queue."})
-	s.validations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "twinfed_node_validations_total", Help: "Agency decisions on members and schools, and quality labels recorded (kind label)."}, []string{"kind", "decision"})
-	if err := s.assembleAccount(d); err != nil {
-		return nil, err
-	}
-	if err := s.notices.BuildIndex(); err != nil {
+	k := &feature.Kit{Country: cfg.Country, BaseURL: cfg.BaseURL, AgencyName: cfg.AgencyName, Store: d.Store, Registry: d.Registry,
+		Acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), Proofs: d.Prover, Notices: notice.New(d.Store, d.Now), Mailer: mailq, Catalog: cat,
+		Log: d.Logger, Metrics: d.Metrics, Now: d.Now, FetchFile: d.FetchFile}
+	s := &Service{cfg: cfg, kit: k, store: d.Store, registry: d.Registry, mailq: mailq, cat: cat, log: d.Logger, now: d.Now, acts: k.Acts, notices: k.Notices}
+	if err := s.assemble(d); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	if err := s.notices.SetMailing(notice.Mailing{Queue: mailq, Postman: s.accounts, BaseURL: cfg.BaseURL}); err != nil {
-		return nil, fmt.Errorf("node: notification mail: %w", err)
-	}
-	if err := s.assembleRegistration(); err != nil {
-		return nil, fmt.Errorf("node: %w", err)
-	}
-	if err := s.assemblePupil(); err != nil {
-		return nil, fmt.Errorf("node: %w", err)
-	}
-	if err := s.assembleSocial(); err != nil {
+	if err := k.Register(mailq.Collectors()...); err != nil {
 		return nil, err
-	}
-	if err := s.assembleForum(); err != nil {
-		return nil, err
-	}
-	if err := s.assembleFeed(); err != nil {
-		return nil, err
-	}
-	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "twinfed_node_validations_pending", Help: "Members waiting in the agency's validation queue."}, func() float64 {
-		n := 0
-		_ = s.store.View(func(txn *badger.Txn) error { n = s.accounts.CountStatus(txn, twinfed.StatusPending); return nil })
-		return float64(n)
-	})
-	if d.Metrics != nil {
-		for _, c := range append([]prometheus.Collector{s.registrations, s.validations, pending}, mailq.Collectors()...) {
-			if err := d.Metrics.Register(c); err != nil {
-				return nil, fmt.Errorf("node: register metrics: %w", err)
-			}
-		}
 	}
 	return s, nil
+}
+
+// assemble builds each feature on the kit and on the features below it
+// (their Assemble functions register their hooks and routes), then the
+// inbound router on their routes.
+func (s *Service) assemble(d Deps) (err error) {
+	k, c := s.kit, s.cfg
+	if s.dir, err = directory.Assemble(k); err != nil {
+		return err
+	}
+	if s.accounts, err = account.Assemble(k, account.Config{Hash: c.Hash, SessionLifetime: c.SessionLifetime, ConfirmLinkTTL: c.ConfirmLinkTTL,
+		ResetLinkTTL: c.ResetLinkTTL, LoginAttempts: c.LoginAttempts, LoginWindow: c.LoginWindow, HashConcurrency: c.HashConcurrency,
+		HashQueue: c.HashQueue, HashWait: c.HashWait, MailsPerAddress: c.MailsPerAddress}, s.dir); err != nil {
+		return err
+	}
+	if err = s.notices.BuildIndex(); err != nil {
+		return err
+	}
+	if err = s.notices.SetMailing(notice.Mailing{Queue: s.mailq, Postman: s.accounts, BaseURL: c.BaseURL}); err != nil {
+		return fmt.Errorf("notification mail: %w", err)
+	}
+	if s.reg, err = registration.Assemble(k, registration.Config{Policy: c.Policy}, s.accounts); err != nil {
+		return err
+	}
+	if s.agency, err = agency.Assemble(k, s.accounts, s.reg); err != nil {
+		return err
+	}
+	if s.pupils, err = pupil.Assemble(k, s.accounts); err != nil {
+		return err
+	}
+	if s.social, err = social.Assemble(k, s.accounts, s.dir); err != nil {
+		return err
+	}
+	if s.projects, err = workspace.AssembleProjects(k, s.accounts, s.social, s.dir); err != nil {
+		return err
+	}
+	if s.labels, err = label.Assemble(k, s.projects, s.agency.LabelRecorded); err != nil {
+		return err
+	}
+	if s.twinspaces, err = workspace.Assemble(k, workspace.Config{Embeds: c.Embeds, Materials: d.Materials}, s.projects, s.pupils, s.labels, d.Blobs); err != nil {
+		return err
+	}
+	if s.forum, err = forum.Assemble(k, s.accounts, s.dir, s.social); err != nil {
+		return err
+	}
+	if s.feed, err = feed.Assemble(k, s.accounts, s.dir, s.social, s.forum.ForFeed(), s.projects); err != nil {
+		return err
+	}
+	if s.ev, err = eventtools.Assemble(k, c.Events, c.EventFiles, s.accounts, s.social, s.dir, s.projects, s.twinspaces); err != nil {
+		return err
+	}
+	if s.training, err = training.Assemble(k, s.accounts); err != nil {
+		return err
+	}
+	s.inbox = s.newInbox()
+	return nil
 }
 
 // catalogFor returns the service's catalogue if it offers langs (nil: en),

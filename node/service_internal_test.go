@@ -5,6 +5,7 @@ import (
 
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/store"
+	"github.com/twinfed/twinfed/node/twinspace/materials"
 )
 
 // openService opens the store in dir and an IT node's Service on it: the
@@ -16,7 +17,7 @@ func openService(t *testing.T, dir string) (*store.Store, *Service) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: db, Mailer: &mail.Spool{Dir: t.TempDir()}})
+	s, err := NewService(Config{Country: "IT", BaseURL: "http://it.example"}, Deps{Store: db, Mailer: &mail.Spool{Dir: t.TempDir()}, Materials: materials.Config{Dir: t.TempDir()}})
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

@@ -37,7 +37,7 @@
 // their account they erase in hooks registered with OnDelete at assembly
 // (the registration's UnlinkProposals, the social records); the schools a
 // member proposed, for the export, it reads through Proposals
-// (SetProposals: the registration's service).
+// (SetRegistration: the registration's service).
 //
 // It writes the e-mails of notifications in the member's language
 // (NoticeMail, the node's notice.Postman: what happened, a link back, the

@@ -57,7 +57,7 @@ type Deps struct {
 	Catalog    *web.Catalog       // the mails' texts, in the member's language; nil: English only
 	Directory  *directory.Service // where members' public profiles go
 	Activities *outbox.Activities // this node's activities: profile updates to the other nodes
-	Proposals  Proposals          // the schools members proposed, for their export; nil: none (or SetProposals)
+	Proposals  Proposals          // the schools members proposed, for their export; nil: none (or SetRegistration)
 	Notices    *notice.Notices    // members' notifications: their e-mail preferences; nil: none
 	Logger     *slog.Logger
 	Metrics    *prometheus.Registry // nil: metrics are not registered
@@ -90,6 +90,7 @@ type Service struct {
 	dir       *directory.Service
 	acts      *outbox.Activities
 	props     Proposals
+	reg       Registration // the pages' next registration step (SetRegistration)
 	notices   *notice.Notices
 	log       *slog.Logger
 	now       func() time.Time
@@ -178,10 +179,17 @@ func New(cfg Config, d Deps) (*Service, error) {
 	return s, nil
 }
 
-// SetProposals gives the accounts the registration's school proposals,
-// for the export (the registration is built on the accounts, so after
-// them).
-func (s *Service) SetProposals(p Proposals) { s.props = p }
+// RegistrationView is what the accounts read from the registration: the
+// schools a member proposed, for the export, and the member's next
+// registration step, for the pages.
+type RegistrationView interface {
+	Proposals
+	Registration
+}
+
+// SetRegistration gives the accounts the registration, which is built on
+// them, so after them.
+func (s *Service) SetRegistration(r RegistrationView) { s.props, s.reg = r, r }
 
 // OnDelete adds what another feature erases when a member deletes their
 // account, in the same transaction (registered at assembly).

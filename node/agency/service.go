@@ -137,6 +137,11 @@ func Require(p *twinfed.Principal) error {
 // generic message.
 func (s *Service) internal(op string, err error) error { return web.Internal(s.log, op, err) }
 
+// LabelRecorded counts a quality label the registry recorded, beside the
+// agency's decisions (twinfed_node_validations_total{kind="label"}): the
+// labels' Recorded.
+func (s *Service) LabelRecorded() { s.count("label", "recorded") }
+
 func (s *Service) count(kind, decision string) {
 	if s.validations != nil {
 		s.validations.WithLabelValues(kind, decision).Inc()

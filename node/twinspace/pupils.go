@@ -8,6 +8,8 @@ import (
 	"github.com/twinfed/twinfed/node/pupil"
 )
 
+var _ Pupils = PupilAccounts{}
+
 // PupilAccounts gives the TwinSpaces the node's pupils' and visitors'
 // accounts (node/pupil) as Pupils.
 type PupilAccounts struct{ P *pupil.Service }
