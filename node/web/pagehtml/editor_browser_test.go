@@ -91,10 +91,17 @@ func TestEditor_Browser(t *testing.T) {
 	defer cancelAlloc()
 	tab, cancelTab := chromedp.NewContext(alloc)
 	defer cancelTab()
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+	// Each step has a minute: a step that hangs (a click that opened
+	// nothing, so the next selector never appears) fails on its own name,
+	// with the editor's state, rather than at the test's deadline.
+	do := func(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(tab, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
+		step, cancel := context.WithTimeout(tab, time.Minute)
+		defer cancel()
+		if err := chromedp.Do(step, steps...); err != nil {
+			state, _ := chromedp.Run(tab, chromedp.Evaluate[string](`(() => { const p = document.querySelector('.editor-panel');
+				return 'panel hidden=' + (p && p.hidden) + ' ' + (p ? p.outerHTML.slice(0, 400) : '') + ' focus=' + (document.activeElement && document.activeElement.outerHTML.slice(0, 120)); })()`))
+			t.Fatalf("%s: %v\n%s", what, err, state)
 		}
 	}
 	str := func(js string) string {
@@ -105,14 +112,18 @@ func TestEditor_Browser(t *testing.T) {
 		}
 		return v
 	}
-	do("a phone's screen", chromedp.EmulateViewport(390, 844))
+	// The browser starts with the first action on the tab's own context
+	// (an action on a step's context would tie the browser to the step).
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatalf("a phone's screen: %v", err)
+	}
 
 	for _, lang := range []string{"it", "en"} {
 		t.Run(lang, func(t *testing.T) {
 			if _, err := chromedp.Call(tab, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": lang}}); err != nil {
 				t.Fatalf("language: %v", err)
 			}
-			do("open the editor", chromedp.Navigate(srv.URL+"/edit"), chromedp.WaitVisible(chromedp.CSS(".editor-area")))
+			do(t, "open the editor", chromedp.Navigate(srv.URL+"/edit"), chromedp.WaitVisible(chromedp.CSS(".editor-area")))
 			cat := mustKit(t).Catalog()
 			if got := str(`document.querySelector('[data-cmd=bold]').getAttribute('aria-label')`); got != cat.T(lang, "editor.bold") {
 				t.Errorf("the bold button is labelled %q, want %q", got, cat.T(lang, "editor.bold"))
@@ -125,49 +136,49 @@ func TestEditor_Browser(t *testing.T) {
 			}
 
 			// A heading.
-			do("write the heading", chromedp.Click(chromedp.CSS(".editor-area")), chromedp.SendKeys(chromedp.CSS(".editor-area"), "Our town"),
+			do(t, "write the heading", chromedp.Click(chromedp.CSS(".editor-area")), chromedp.SendKeys(chromedp.CSS(".editor-area"), "Our town"),
 				chromedp.Click(chromedp.CSS("[data-cmd=h2]")))
 			if got := str(`document.querySelector('[data-cmd=h2]').getAttribute('aria-pressed')`); got != "true" {
 				t.Errorf("the heading button's aria-pressed is %q in a heading", got)
 			}
 			// A paragraph with bold text.
-			do("write a paragraph", chromedp.KeyEvent(kb.End), chromedp.KeyEvent(kb.Enter), chromedp.Click(chromedp.CSS("[data-cmd=p]")),
+			do(t, "write a paragraph", chromedp.KeyEvent(kb.End), chromedp.KeyEvent(kb.Enter), chromedp.Click(chromedp.CSS("[data-cmd=p]")),
 				chromedp.KeyEvent("We live by the "), chromedp.Click(chromedp.CSS("[data-cmd=bold]")), chromedp.KeyEvent("sea"))
 			if got := str(`document.querySelector('[data-cmd=bold]').getAttribute('aria-pressed')`); got != "true" {
 				t.Errorf("the bold button's aria-pressed is %q in bold text", got)
 			}
-			do("end the bold text", chromedp.Click(chromedp.CSS("[data-cmd=bold]")), chromedp.KeyEvent("."))
+			do(t, "end the bold text", chromedp.Click(chromedp.CSS("[data-cmd=bold]")), chromedp.KeyEvent("."))
 
 			// The arrow keys move along the toolbar.
-			do("focus the toolbar", chromedp.Focus(chromedp.CSS("[data-cmd=p]")), chromedp.KeyEvent(kb.ArrowRight))
+			do(t, "focus the toolbar", chromedp.Focus(chromedp.CSS("[data-cmd=p]")), chromedp.KeyEvent(kb.ArrowRight))
 			if got := str(`document.activeElement.getAttribute('data-cmd')`); got != "h2" {
 				t.Errorf("ArrowRight from the paragraph button went to %q", got)
 			}
 
 			// An image of the Materials, with its description.
-			do("put the caret at the end", chromedp.Evaluate[chromedp.Void](`(() => { const a = document.querySelector('.editor-area'); a.focus();
+			do(t, "put the caret at the end", chromedp.Evaluate[chromedp.Void](`(() => { const a = document.querySelector('.editor-area'); a.focus();
 				const r = document.createRange(); r.selectNodeContents(a); r.collapse(false); const s = getSelection(); s.removeAllRanges(); s.addRange(r); })()`))
-			do("insert an image", chromedp.Click(chromedp.CSS("[data-cmd=image]")), chromedp.WaitVisible(chromedp.CSS(".editor-images li")),
+			do(t, "insert an image", chromedp.Click(chromedp.CSS("[data-cmd=image]")), chromedp.WaitVisible(chromedp.CSS(".editor-images li")),
 				chromedp.Click(chromedp.CSS(".editor-images li")))
 			if got := str(`document.querySelector('.editor-panel input').value`); got != "The harbour" {
 				t.Errorf("the image's description starts as %q", got)
 			}
-			do("insert it", chromedp.Click(chromedp.CSS(".editor-panel button.primary")), chromedp.WaitVisible(chromedp.CSS(".editor-area img")))
+			do(t, "insert it", chromedp.Click(chromedp.CSS(".editor-panel button.primary")), chromedp.WaitVisible(chromedp.CSS(".editor-area img")))
 
 			// An embed outside the list is refused with the host named;
 			// a YouTube link is embedded from youtube-nocookie.
-			do("embed from elsewhere", chromedp.Click(chromedp.CSS("[data-cmd=embed]")), chromedp.SendKeys(chromedp.CSS(".editor-panel input"), "https://evil.example/video"),
+			do(t, "embed from elsewhere", chromedp.Click(chromedp.CSS("[data-cmd=embed]")), chromedp.SendKeys(chromedp.CSS(".editor-panel input"), "https://evil.example/video"),
 				chromedp.Click(chromedp.CSS(".editor-panel button.primary")))
 			waitFor(t, tab, `document.querySelector('.editor-status').textContent.includes('evil.example')`)
-			do("embed a video", chromedp.Evaluate[chromedp.Void](`document.querySelector('.editor-panel input').value = ''`),
+			do(t, "embed a video", chromedp.Evaluate[chromedp.Void](`document.querySelector('.editor-panel input').value = ''`),
 				chromedp.SendKeys(chromedp.CSS(".editor-panel input"), "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
 				chromedp.Click(chromedp.CSS(".editor-panel button.primary")), chromedp.WaitVisible(chromedp.CSS(".editor-area iframe")))
 
 			// A link, and a table of 2 rows and 2 columns.
-			do("insert a link", chromedp.Click(chromedp.CSS("[data-cmd=link]")), chromedp.SendKeys(chromedp.CSS(".editor-panel input[type=url]"), "example.org/town"),
+			do(t, "insert a link", chromedp.Click(chromedp.CSS("[data-cmd=link]")), chromedp.SendKeys(chromedp.CSS(".editor-panel input[type=url]"), "example.org/town"),
 				chromedp.SendKeys(chromedp.CSS(".editor-panel input[type=text]"), "Our town's site"), chromedp.Click(chromedp.CSS(".editor-panel button.primary")),
 				chromedp.WaitVisible(chromedp.CSS(".editor-area a")))
-			do("insert a table", chromedp.Click(chromedp.CSS("[data-cmd=table]")),
+			do(t, "insert a table", chromedp.Click(chromedp.CSS("[data-cmd=table]")),
 				chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('.editor-panel input').forEach(i => i.value = '2')`),
 				chromedp.Click(chromedp.CSS(".editor-panel button.primary")), chromedp.WaitVisible(chromedp.CSS(".editor-area table")))
 			if got := str(`String(document.querySelectorAll('.editor-area th').length) + ' ' + document.querySelectorAll('.editor-area td').length`); got != "2 2" {
