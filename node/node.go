@@ -189,7 +189,7 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		files.Dir = filepath.Join(o.Dir, "blobs")
 	}
 	if n.svc, err = NewService(sc, Deps{Store: n.store, Registry: o.Registry, Mailer: mailer, MailFrom: from, MailBackoff: o.MailBackoff, Outbox: o.Outbox, Prover: o.Prover,
-		Materials: files, Blobs: o.Blobs, FetchFile: o.FetchFile, Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
+		Materials: files, Blobs: o.Blobs, FetchFile: o.FetchFile, Fetch: o.Fetch, BackfillEvery: o.BackfillEvery, Logger: o.Logger, Metrics: o.Metrics, Now: o.Now}); err != nil {
 		return fail(err)
 	}
 	if err := n.svc.dir.Open(filepath.Join(o.Dir, "directory")); err != nil {
@@ -323,30 +323,21 @@ func (n *Node) Close() error {
 
 // loops are the node's background work, each run until Shutdown: the mail
 // queue's worker, the daily digests (every Options.DigestPoll on the
-// node's clock), the events' reminders and, for a federated node, the
-// directory's backfill of other nodes' profiles (every
-// Options.BackfillEvery) and the events' catch-up (their forums and
-// file archives).
+// node's clock), and what the features added (node/feature's Kit.Loops:
+// the events' reminders; for a federated node, the directory's backfill
+// of other nodes' profiles and the events' catch-up of their forums and
+// file archives, every Options.BackfillEvery).
 func (n *Node) loops(o Options) []func(ctx context.Context) {
-	poll, every := o.DigestPoll, o.BackfillEvery
+	poll := o.DigestPoll
 	if poll <= 0 {
 		poll = time.Minute
 	}
-	if every <= 0 {
-		every = 6 * time.Hour
-	}
-	loops := []func(ctx context.Context){
+	return append([]func(ctx context.Context){
 		n.svc.mailq.Run,
 		func(ctx context.Context) {
 			n.svc.notices.RunDigests(ctx, poll, func(err error) { n.log.Error("daily digests", "err", err) })
 		},
-		n.svc.ev.Events.Run,
-	}
-	if o.Fetch != nil && o.Registry != nil {
-		loops = append(loops, func(ctx context.Context) { n.svc.dir.RunBackfill(ctx, o.Fetch, every) },
-			func(ctx context.Context) { n.svc.ev.Forum.Run(ctx, o.Fetch, every) })
-	}
-	return loops
+	}, n.svc.kit.Loops()...)
 }
 
 // background runs each loop in its goroutine until Shutdown cancels their

@@ -87,9 +87,13 @@ type Deps struct {
 	Materials materials.Config
 	Blobs     blob.Store
 	FetchFile materials.FileFetcher
-	Logger    *slog.Logger
-	Metrics   *prometheus.Registry // nil: metrics are not registered
-	Now       func() time.Time     // nil: time.Now
+	// Fetch makes signed GETs to other nodes, for the directory's backfill
+	// and the events' catch-up, every BackfillEvery (zero: 6h); nil: none.
+	Fetch         Fetcher
+	BackfillEvery time.Duration
+	Logger        *slog.Logger
+	Metrics       *prometheus.Registry // nil: metrics are not registered
+	Now           func() time.Time     // nil: time.Now
 }
 
 // HashParams are the argon2id parameters of new password hashes (the
@@ -156,9 +160,13 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	}
 	_, from := mail.Transport(d.Mailer, d.MailFrom, "", cfg.Country, nil, nil)
 	mailq := mail.NewQueue(d.Store, d.Mailer, mail.QueueOptions{From: from, Logger: d.Logger, Now: d.Now, MinBackoff: d.MailBackoff})
+	if d.BackfillEvery <= 0 {
+		d.BackfillEvery = 6 * time.Hour
+	}
 	k := &feature.Kit{Country: cfg.Country, BaseURL: cfg.BaseURL, AgencyName: cfg.AgencyName, Store: d.Store, Registry: d.Registry,
 		Acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), Proofs: d.Prover, Notices: notice.New(d.Store, d.Now), Mailer: mailq, Catalog: cat,
-		Log: d.Logger, Metrics: d.Metrics, Now: d.Now, FetchFile: d.FetchFile}
+		Log: d.Logger, Metrics: d.Metrics, Now: d.Now, FetchFile: d.FetchFile,
+		Fetch: d.Fetch, CatchUpEvery: d.BackfillEvery}
 	s := &Service{cfg: cfg, kit: k, store: d.Store, registry: d.Registry, mailq: mailq, cat: cat, log: d.Logger, now: d.Now, acts: k.Acts, notices: k.Notices}
 	if err := s.assemble(d); err != nil {
 		return nil, fmt.Errorf("node: %w", err)

@@ -1,13 +1,15 @@
 // Package feature is what every feature of the node is built from: the
-// node's identity and the kits the features share (Kit), and the list of
+// node's identity and the kits the features share (Kit), the list of
 // their routes, which each feature adds to as it assembles itself and the
-// node's server registers on the web kit.
+// node's server registers on the web kit, and the list of their
+// background work, which the node runs.
 //
 // Each feature package has an assemble.go with one function, Assemble,
 // that builds its service on the Kit and on the services of the lower
 // features it needs (checked against the interfaces it declares, with var
 // _ lines), registers its hooks on them (account deletion, the
-// directory's deleted actors and backfill) and adds its routes. The node
+// directory's deleted actors and backfill) and adds its routes and
+// background work. The node
 // calls them in the import order (node/service.go).
 package feature
 
@@ -50,12 +52,18 @@ type Kit struct {
 	// TwinSpaces' and the events' files uploaded there); nil: those files
 	// cannot be read here.
 	FetchFile func(ctx context.Context, rawURL string) (io.ReadCloser, int64, error)
+	// Fetch makes signed GETs of other nodes' pages, for the features
+	// that page through them (the directory's backfill, the events'
+	// catch-up) every CatchUpEvery; nil: they do not.
+	Fetch        func(ctx context.Context, rawURL string) ([]byte, error)
+	CatchUpEvery time.Duration
 
 	// Web is what the node's server gives the features' routes; the
 	// server sets it before it registers them (RegisterRoutes).
 	Web Web
 
 	routes []func(*web.Kit) error
+	loops  []func(ctx context.Context)
 }
 
 // Web is what the node's server gives the features' pages.
@@ -74,6 +82,13 @@ type Web struct {
 // AddRoutes adds a feature's registration of its pages and JSON API; the
 // server runs each, in the order they were added, on its web kit.
 func (k *Kit) AddRoutes(add func(w *web.Kit) error) { k.routes = append(k.routes, add) }
+
+// AddLoop adds a feature's background work, which the node runs from its
+// start until it shuts down (run returns once ctx is done).
+func (k *Kit) AddLoop(run func(ctx context.Context)) { k.loops = append(k.loops, run) }
+
+// Loops returns the background work the features added.
+func (k *Kit) Loops() []func(ctx context.Context) { return k.loops }
 
 // RegisterRoutes registers every feature's routes on w.
 func (k *Kit) RegisterRoutes(w *web.Kit) error {

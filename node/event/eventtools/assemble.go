@@ -1,6 +1,8 @@
 package eventtools
 
 import (
+	"context"
+
 	"github.com/twinfed/twinfed/node/account"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
@@ -23,7 +25,9 @@ var (
 // the contacts, the directory (the names of the forums' authors) and the
 // projects with their TwinSpaces (a TwinSpace's Live tab; the photos and
 // files go to the Materials' blob store), and adds their pages, JSON API
-// and, for other nodes, photos, files and catch-ups to the node's routes.
+// and, for other nodes, photos, files and catch-ups to the node's routes;
+// the reminders and, for a node that fetches from others (Kit.Fetch), the
+// forums' catch-up to its background work.
 func Assemble(k *feature.Kit, cfg event.Config, files eventfiles.Config, accounts *account.Service, contacts *social.Service, dir *directory.Service,
 	projects *project.Service, spaces *workspace.Tools) (*Tools, error) {
 	cfg.BaseURL, cfg.Country, cfg.AgencyName = k.BaseURL, k.Country, k.AgencyName
@@ -34,5 +38,9 @@ func Assemble(k *feature.Kit, cfg event.Config, files eventfiles.Config, account
 		return nil, err
 	}
 	k.AddRoutes(func(w *web.Kit) error { return t.Routes(w, k.Web.Signed) })
+	k.AddLoop(t.Events.Run)
+	if k.Fetch != nil && k.Registry != nil {
+		k.AddLoop(func(ctx context.Context) { t.Forum.Run(ctx, k.Fetch, k.CatchUpEvery) })
+	}
 	return t, nil
 }
