@@ -208,6 +208,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	if recorded > 0 {
 		f.pruneFeed(w, recorded)
 	}
+	if w.seqChanged {
+		w.setUint([]byte(kSeq), f.seq)
+	}
 	w.setUint([]byte(kApplied), last)
 	if w.err == nil {
 		w.err = w.txn.Commit()
@@ -680,6 +683,8 @@ type stateWriter struct {
 	// keysChanged: a country, host or member key was written (see
 	// FSM.keysGen).
 	keysChanged bool
+	// seqChanged: the school counter (FSM.seq) changed, to be written.
+	seqChanged bool
 }
 
 func (w *stateWriter) set(k, v []byte) {
@@ -993,9 +998,10 @@ func (w *stateWriter) schoolSeq() (uint64, error) {
 	return w.f.seq, nil
 }
 
+// setSchoolSeq sets the school counter; ApplyBatch writes it (m/seq)
+// once, at the end of the entries it applies.
 func (w *stateWriter) setSchoolSeq(n uint64) {
-	w.f.seq, w.f.seqLoaded = n, true
-	w.setUint([]byte(kSeq), n)
+	w.f.seq, w.f.seqLoaded, w.seqChanged = n, true, true
 }
 
 // appendSchoolID appends the id of the n-th school, in country: the
