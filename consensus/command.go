@@ -280,7 +280,8 @@ type ApplyResult struct {
 	// Replayed is true when the entry repeated a request id already
 	// applied: the result is the first one's and nothing changed.
 	Replayed bool `json:"replayed,omitempty"`
-	// Results are the results of a CmdBatch entry's commands, in order.
+	// Results are the results of a CmdBatch or CmdBatchV2 entry's
+	// commands, in order.
 	Results []*ApplyResult `json:"results,omitempty"`
 }
 
