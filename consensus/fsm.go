@@ -446,7 +446,9 @@ func (f *FSM) applyBatch(w *stateWriter, t CommandType, index uint64, payload []
 	var exp idemExpiry
 	var results *resultRecord
 	if t == CmdBatchV2 {
-		results = &resultRecord{f: f, index: index}
+		// A result (a school's JSON) is about three times its binary
+		// command: the record's value mostly needs no growing.
+		results = &resultRecord{f: f, index: index, size: 3*len(payload) + 64}
 	}
 	for i, c := range cmds {
 		sub := &ApplyResult{Index: index}

@@ -80,6 +80,7 @@ type resultRecord struct {
 	open  bool   // ref names the record being gathered
 	ref   recordRef
 	buf   []byte // the gathered record's value
+	size  int    // the capacity a record's value starts with
 	json  []byte // a result's JSON, reused
 }
 
@@ -90,7 +91,7 @@ func (r *resultRecord) add(w *stateWriter, at time.Time, key string, res *ApplyR
 		r.flush(w)
 	}
 	if !r.open {
-		r.open, r.ref, r.buf = true, recordRef{at: at.UnixNano(), index: r.index, n: r.pos}, make([]byte, 0, 4096)
+		r.open, r.ref, r.buf = true, recordRef{at: at.UnixNano(), index: r.index, n: r.pos}, make([]byte, 0, r.size)
 	}
 	var err error
 	if r.json, err = appendResultJSON(r.json[:0], res); err != nil {
