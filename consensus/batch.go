@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -133,7 +134,11 @@ func (m *Member) handleBatch(w http.ResponseWriter, r *http.Request) {
 		slots = append(slots, i)
 	}
 	if len(cmds) > 0 {
-		res, err := m.propose(r.Context(), BatchCommand(cmds))
+		entry := BatchCommand(cmds)
+		if m.RecordsBatchResults() {
+			entry = BatchCommandV2(cmds)
+		}
+		res, err := m.propose(r.Context(), entry)
 		if _, u := m.Leader(); u != "" {
 			w.Header().Set(headerLeader, u)
 		}
@@ -222,8 +227,15 @@ func decodeStrict(body []byte, dst any) error {
 // a no is asked again each time (a member records itself within a second
 // of a leader's election).
 func (m *Member) ServesBatches() bool {
+	return m.everyVoter(&m.batchesAt, func(mi *MemberInfo) bool { return mi.Batches })
+}
+
+// everyVoter reports whether has holds for the record (MemberInfo) of
+// every voter of the Raft configuration. A yes is kept a second in
+// cache (when it was said, UnixNano); a no is asked again each time.
+func (m *Member) everyVoter(cache *atomic.Int64, has func(*MemberInfo) bool) bool {
 	now := time.Now()
-	if at := m.batchesAt.Load(); at != 0 && now.UnixNano()-at < int64(time.Second) {
+	if at := cache.Load(); at != 0 && now.UnixNano()-at < int64(time.Second) {
 		return true
 	}
 	f := m.raft.GetConfiguration()
@@ -234,14 +246,14 @@ func (m *Member) ServesBatches() bool {
 	_ = m.stateDB.View(func(txn *badger.Txn) error {
 		for _, s := range f.Configuration().Servers {
 			var mi MemberInfo
-			if s.Suffrage == raft.Voter && (getJSON(txn, pMember+string(s.ID), &mi) != nil || !mi.Batches) {
+			if s.Suffrage == raft.Voter && (getJSON(txn, pMember+string(s.ID), &mi) != nil || !has(&mi)) {
 				ok = false
 			}
 		}
 		return nil
 	})
 	if ok {
-		m.batchesAt.Store(now.UnixNano())
+		cache.Store(now.UnixNano())
 	}
 	return ok
 }

@@ -450,3 +450,61 @@ func TestBatch_NotServedWhileAMemberIsOlder(t *testing.T) {
 		t.Fatalf("a batch after the upgrade: %d %s", status, data)
 	}
 }
+
+// TestBatch_ResultRecordsOnlyOnceEveryVoterApplies: while a voter's record
+// says it does not apply CmdBatchV2 entries (an older member during a
+// rolling upgrade), no member proposes them (RecordsBatchResults), though
+// batches are still served, as CmdBatch entries; once it says so, every
+// member does.
+func TestBatch_ResultRecordsOnlyOnceEveryVoterApplies(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	itKey, itSigner := MustNodeKey(t)
+	c.MustRegisterNode(t, "IT", "https://it.example", itKey.NodeKey())
+	l := c.MustLeader(t)
+	all := func(want bool) func() bool {
+		return func() bool {
+			for _, m := range c.Members {
+				if m.RecordsBatchResults() != want {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	consensustest.Eventually(t, 20*time.Second, all(true), "the members do not all record batch results")
+	older := c.Members[(l+2)%3]
+	peers, err := c.Members[l].Peers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec consensus.MemberInfo
+	for _, p := range peers {
+		if p.ID == older.ID() {
+			rec = consensus.MemberInfo{ID: p.ID, RaftAddr: p.RaftAddr, HTTPURL: p.HTTPURL, Batches: true}
+		}
+	}
+	setMember := func(mi consensus.MemberInfo) {
+		t.Helper()
+		cmd, _ := consensus.EncodeCommand(consensus.CmdSetMember, consensus.MemberCommand{Member: mi})
+		if _, err := c.Members[l].Apply(context.Background(), cmd); err != nil {
+			t.Fatal(err)
+		}
+		c.MustWaitConverged(t)
+	}
+	consensustest.Eventually(t, 20*time.Second, func() bool {
+		setMember(rec)
+		return consensustest.WaitFor(3*time.Second, all(false))
+	}, "a member still records batch results while a voter does not apply them")
+	follower := c.URLs[(l+1)%3]
+	h, body := signBatch(t, itSigner, "it.example", follower, []consensus.BatchWrite{batchWrite("r0", "POST", "/v1/schools", school("IT", "Scuola Prima Del Record", ""))})
+	if status, res, data := postBatch(t, follower, h, body); status != http.StatusOK || len(res.Results) != 1 || res.Results[0].Error != nil {
+		t.Fatalf("a batch while a voter is older: %d %s", status, data)
+	}
+	rec.BatchRecords = true // the member upgraded
+	setMember(rec)
+	consensustest.Eventually(t, 10*time.Second, all(true), "the members do not record batch results after the upgrade")
+	// The write of the older form, sent again, answers its first result.
+	if status, res, data := postBatch(t, follower, h, body); status != http.StatusOK || len(res.Results) != 1 || !res.Results[0].Replayed {
+		t.Fatalf("a batch sent again after the upgrade: %d %s", status, data)
+	}
+}

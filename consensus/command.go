@@ -48,6 +48,11 @@ const (
 	// were an entry of its own, in order, with its own result
 	// (ApplyResult.Results); one refused changes nothing of the others.
 	CmdBatch CommandType = 17
+	// CmdBatchV2 is a CmdBatch whose writes' results and request ids are
+	// remembered in one record for the entry (m/kr/, see resultRecord)
+	// instead of two keys a write. Proposed only once every voter applies
+	// it (MemberInfo.BatchRecords, Member.RecordsBatchResults).
+	CmdBatchV2 CommandType = 18
 )
 
 func (t CommandType) String() string {
@@ -74,6 +79,8 @@ func (t CommandType) String() string {
 		return "keyed"
 	case CmdBatch:
 		return "batch"
+	case CmdBatchV2:
+		return "batch_v2"
 	case CmdPutSchoolV2:
 		return "put_school_v2"
 	case CmdImportSchoolsV2:
@@ -273,19 +280,26 @@ type ApplyResult struct {
 	// Replayed is true when the entry repeated a request id already
 	// applied: the result is the first one's and nothing changed.
 	Replayed bool `json:"replayed,omitempty"`
-	// Results are the results of a CmdBatch entry's commands, in order.
+	// Results are the results of a CmdBatch or CmdBatchV2 entry's
+	// commands, in order.
 	Results []*ApplyResult `json:"results,omitempty"`
 }
 
 // BatchCommand returns the CmdBatch entry carrying cmds, each a keyed
 // command (see KeyedCommand).
-func BatchCommand(cmds [][]byte) []byte {
+func BatchCommand(cmds [][]byte) []byte { return batchCommand(CmdBatch, cmds) }
+
+// BatchCommandV2 returns the CmdBatchV2 entry carrying cmds, each a keyed
+// command (see KeyedCommand).
+func BatchCommandV2(cmds [][]byte) []byte { return batchCommand(CmdBatchV2, cmds) }
+
+func batchCommand(t CommandType, cmds [][]byte) []byte {
 	n := 1
 	for _, c := range cmds {
 		n += binary.MaxVarintLen32 + len(c)
 	}
 	out := make([]byte, 0, n)
-	out = append(out, byte(CmdBatch))
+	out = append(out, byte(t))
 	for _, c := range cmds {
 		out = binary.AppendUvarint(out, uint64(len(c)))
 		out = append(out, c...)
@@ -293,7 +307,7 @@ func BatchCommand(cmds [][]byte) []byte {
 	return out
 }
 
-// decodeBatch splits a CmdBatch payload into its commands, each keyed.
+// decodeBatch splits a CmdBatch or CmdBatchV2 payload into its commands, each keyed.
 func decodeBatch(b []byte) ([][]byte, error) {
 	var out [][]byte
 	for len(b) > 0 {

@@ -22,8 +22,8 @@
 // A Client is what national nodes and CSS tools use: it implements
 // twinfed.Registry and signing.KeySource, tries the members in turn, signs
 // node writes (gathering a node's concurrent writes into one signed batch,
-// POST /v1/batch, committed as one CmdBatch entry: batch.go,
-// client_batch.go), and keeps a local Badger cache fed by the change feed
+// POST /v1/batch, committed as one CmdBatch or CmdBatchV2 entry: batch.go,
+// results.go, client_batch.go), and keeps a local Badger cache fed by the change feed
 // so that a node keeps answering reads while the registry is unreachable.
 //
 // See docs/registry.md for the design, the API reference and operations.

@@ -72,6 +72,13 @@ type FSM struct {
 	// the m/k/ keys: added when one is written, dropped when it is
 	// forgotten, rebuilt by Restore.
 	idemIDs map[uint64]uint32
+	// idemRecs maps the hash of each request id a result record (m/kr/,
+	// see resultRecord) remembers to that record, and idemMore holds the
+	// others when ids of several records share a hash (FSM goroutine
+	// only): a new id skips the lookup, a remembered one reads the record
+	// that holds it. Rebuilt by Restore.
+	idemRecs map[uint64]recordRef
+	idemMore map[uint64][]recordRef
 
 	// natnums is the index of the schools' national numbers, "CC/number"
 	// → school id. It lives in memory only: it is derived from the
@@ -201,6 +208,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	if recorded > 0 {
 		f.pruneFeed(w, recorded)
 	}
+	if w.seqChanged {
+		w.setUint([]byte(kSeq), f.seq)
+	}
 	w.setUint([]byte(kApplied), last)
 	if w.err == nil {
 		w.err = w.txn.Commit()
@@ -222,10 +232,10 @@ func (f *FSM) applyCommand(w *stateWriter, index uint64, data []byte, res *Apply
 	var err *twinfed.Error
 	switch t {
 	case CmdKeyed:
-		f.applyKeyed(w, index, data[1:], res, nil)
+		f.applyKeyed(w, index, data[1:], res, nil, nil)
 		return
-	case CmdBatch:
-		f.applyBatch(w, index, data[1:], res)
+	case CmdBatch, CmdBatchV2:
+		f.applyBatch(w, t, index, data[1:], res)
 		return
 	}
 	mark := len(w.changed) // what the entry's earlier commands changed (a batch)
@@ -351,14 +361,27 @@ var commandTable = map[CommandType]applyFunc{
 // one (a retry) changes nothing and answers the first result, index
 // included. Ids are forgotten IdempotencyWindow after they were proposed,
 // measured by the proposing members' clock in the entries (deterministic).
-// The id's expiry record is written here, or, with exp set (a batch's
-// writes), gathered into exp, which the batch writes as one record.
-func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *ApplyResult, exp *idemExpiry) {
+// The id's result and expiry records are written here, or, with exp set
+// (a CmdBatch's writes), the expiry gathered into exp, which the batch
+// writes as one record, or, with results set (a CmdBatchV2's writes), the
+// id and its result gathered into results, one record for the entry.
+func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *ApplyResult, exp *idemExpiry, results *resultRecord) {
 	key, at, inner, err := decodeKeyed(payload)
-	if err != nil || len(inner) == 0 || CommandType(inner[0]) == CmdKeyed || CommandType(inner[0]) == CmdBatch {
+	if err != nil || len(inner) == 0 || CommandType(inner[0]) == CmdKeyed || CommandType(inner[0]) == CmdBatch || CommandType(inner[0]) == CmdBatchV2 {
 		panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", CmdKeyed, index, err))
 	}
 	h := idemHash(key)
+	if _, ok := f.idemRecs[h]; ok {
+		found, gerr := f.recordedResult(w, h, key, results, res)
+		if gerr != nil {
+			w.err = gerr
+			res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
+			return
+		}
+		if found {
+			return
+		}
+	}
 	if f.idemIDs[h] > 0 {
 		var prev ApplyResult
 		if gerr := getJSON(w.txn, pIdem+key, &prev); gerr == nil {
@@ -373,6 +396,12 @@ func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *Appl
 	}
 	f.applyCommand(w, index, inner, res)
 	if w.err != nil {
+		return
+	}
+	if results != nil {
+		results.add(w, at, key, res)
+		f.noteProposed(at)
+		f.forgetKeys(w, at.Add(-IdempotencyWindow))
 		return
 	}
 	rec, err := appendResultJSON(make([]byte, 0, 512), res)
@@ -390,32 +419,53 @@ func (f *FSM) applyKeyed(w *stateWriter, index uint64, payload []byte, res *Appl
 	} else {
 		exp.add(w, at, key)
 	}
-	if !f.idemScan && (f.idemOldest.IsZero() || at.Before(f.idemOldest)) {
-		f.idemOldest = at
-	}
+	f.noteProposed(at)
 	f.forgetKeys(w, at.Add(-IdempotencyWindow))
 }
 
-// applyBatch applies the keyed commands of a CmdBatch entry in order, each
-// as if it were an entry of its own at index: its own result (refusal,
-// replay) in res.Results; the entry's changes are the sum of theirs.
-func (f *FSM) applyBatch(w *stateWriter, index uint64, payload []byte, res *ApplyResult) {
+// noteProposed keeps the time of the oldest remembered request id
+// (FSM.idemOldest) when a request id proposed at at is remembered.
+func (f *FSM) noteProposed(at time.Time) {
+	if !f.idemScan && (f.idemOldest.IsZero() || at.Before(f.idemOldest)) {
+		f.idemOldest = at
+	}
+}
+
+// applyBatch applies the keyed commands of a CmdBatch or CmdBatchV2 (t)
+// entry in order, each as if it were an entry of its own at index: its own
+// result (refusal, replay) in res.Results; the entry's changes are the sum
+// of theirs. A CmdBatch remembers each write's id and result as a write
+// alone does (m/k/, and one expiry record); a CmdBatchV2 in one record for
+// the entry (m/kr/, resultRecord).
+func (f *FSM) applyBatch(w *stateWriter, t CommandType, index uint64, payload []byte, res *ApplyResult) {
 	cmds, err := decodeBatch(payload)
 	if err != nil {
-		panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", CmdBatch, index, err))
+		panic(fmt.Sprintf("consensus: undecodable %s entry at index %d: %v", t, index, err))
 	}
 	res.Results = make([]*ApplyResult, len(cmds))
 	var exp idemExpiry
+	var results *resultRecord
+	if t == CmdBatchV2 {
+		// A result (a school's JSON) is about three times its binary
+		// command: the record's value mostly needs no growing.
+		results = &resultRecord{f: f, index: index, size: 3*len(payload) + 64}
+	}
 	for i, c := range cmds {
 		sub := &ApplyResult{Index: index}
 		res.Results[i] = sub
-		f.applyKeyed(w, index, c[1:], sub, &exp)
+		if results != nil {
+			results.pos = uint32(i)
+		}
+		f.applyKeyed(w, index, c[1:], sub, &exp, results)
 		if w.err != nil {
 			res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
 			return
 		}
 	}
 	exp.flush(w)
+	if results != nil {
+		results.flush(w)
+	}
 	if w.err != nil {
 		res.Err = twinfed.Errorf(twinfed.EINTERNAL, "storage error")
 	}
@@ -459,23 +509,37 @@ func (e *idemExpiry) flush(w *stateWriter) {
 	e.first = ""
 }
 
-// forgetKeys deletes the request ids proposed before cutoff (the records
-// of about 1,000 at a time). It reads the expiry keys only when the oldest remembered id
-// (kept in memory) is older than cutoff.
+// forgetKeys deletes the request ids proposed before cutoff (the expiry
+// records of about 1,000 ids and the result records of about 1,000
+// entries at a time). It reads the records only when the oldest
+// remembered id (kept in memory) is older than cutoff.
 func (f *FSM) forgetKeys(w *stateWriter, cutoff time.Time) {
 	if !f.idemScan && (f.idemOldest.IsZero() || !f.idemOldest.Before(cutoff)) {
 		return
 	}
-	opts := badger.IteratorOptions{Prefix: []byte(pIdemExp)}
-	it := w.txn.NewIterator(opts)
-	var old [][]byte
 	f.idemScan, f.idemOldest = false, time.Time{}
+	old := f.expiredIDs(w, cutoff)
+	old = f.expiredResults(w, cutoff, old)
+	for _, k := range old {
+		w.del(k)
+	}
+}
+
+// expiredIDs returns the keys of the request ids of m/k/ proposed before
+// cutoff, with their expiry records (m/ke/), and forgets their hashes.
+func (f *FSM) expiredIDs(w *stateWriter, cutoff time.Time) [][]byte {
+	it := w.txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pIdemExp)})
+	defer it.Close()
+	var old [][]byte
 	for it.Rewind(); it.Valid(); it.Next() {
 		k := it.Item().KeyCopy(nil)
 		at, key, ok := splitIdemExpiryKey(k)
-		if !ok || !at.Before(cutoff) {
-			f.idemOldest = at
-			f.idemScan = !ok
+		if !ok {
+			f.idemScan = true
+			break
+		}
+		if !at.Before(cutoff) {
+			f.noteProposed(at)
 			break
 		}
 		if len(old) >= 2000 {
@@ -498,10 +562,42 @@ func (f *FSM) forgetKeys(w *stateWriter, cutoff time.Time) {
 			f.forgetIDHash(idemHash(id))
 		}
 	}
-	it.Close()
-	for _, k := range old {
-		w.del(k)
+	return old
+}
+
+// expiredResults appends to old the keys of the result records (m/kr/)
+// of ids proposed before cutoff and forgets their ids' hashes.
+func (f *FSM) expiredResults(w *stateWriter, cutoff time.Time, old [][]byte) [][]byte {
+	it := w.txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pResults)})
+	defer it.Close()
+	n := 0
+	for it.Rewind(); it.Valid(); it.Next() {
+		k := it.Item().KeyCopy(nil)
+		ref, ok := parseRecordKey(k)
+		if !ok {
+			panic(fmt.Sprintf("consensus: malformed result record key %q", k))
+		}
+		if at := time.Unix(0, ref.at); !at.Before(cutoff) {
+			f.noteProposed(at)
+			break
+		}
+		if n >= 1000 {
+			f.idemScan = true // more next time
+			break
+		}
+		err := it.Item().Value(func(v []byte) error {
+			return eachResult(v, func(id string, _ []byte) bool {
+				f.dropRecordRef(idemHash(id), ref)
+				return true
+			})
+		})
+		if err != nil {
+			panic(fmt.Sprintf("consensus: malformed result record %q: %v", k, err))
+		}
+		old = append(old, k)
+		n++
 	}
+	return old
 }
 
 // idemHash is the key of a request id in FSM.idemIDs.
@@ -589,6 +685,8 @@ type stateWriter struct {
 	// keysChanged: a country, host or member key was written (see
 	// FSM.keysGen).
 	keysChanged bool
+	// seqChanged: the school counter (FSM.seq) changed, to be written.
+	seqChanged bool
 }
 
 func (w *stateWriter) set(k, v []byte) {
@@ -902,9 +1000,10 @@ func (w *stateWriter) schoolSeq() (uint64, error) {
 	return w.f.seq, nil
 }
 
+// setSchoolSeq sets the school counter; ApplyBatch writes it (m/seq)
+// once, at the end of the entries it applies.
 func (w *stateWriter) setSchoolSeq(n uint64) {
-	w.f.seq, w.f.seqLoaded = n, true
-	w.setUint([]byte(kSeq), n)
+	w.f.seq, w.f.seqLoaded, w.seqChanged = n, true, true
 }
 
 // appendSchoolID appends the id of the n-th school, in country: the
@@ -1325,6 +1424,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	if err := f.indexRequestIDs(); err != nil {
 		return fmt.Errorf("restore: index request ids: %w", err)
+	}
+	if err := f.indexResultRecords(); err != nil {
+		return fmt.Errorf("restore: index result records: %w", err)
 	}
 	f.logger.Info("registry: state restored from a snapshot", "drop", dropped, "total", time.Since(start))
 	var applied uint64

@@ -84,3 +84,39 @@ func BenchmarkFSM_ApplyPutSchool(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(len(logs)), "ns/write")
 }
+
+// BenchmarkFSM_ApplyBatch applies batch entries of 32 keyed school writes
+// (what a node's client sends under 64 writers), two entries an apply, as
+// a CmdBatch (each write's id and result under its own key) and as a
+// CmdBatchV2 (one result record an entry).
+func BenchmarkFSM_ApplyBatch(b *testing.B) {
+	for _, t := range []CommandType{CmdBatch, CmdBatchV2} {
+		b.Run(t.String(), func(b *testing.B) {
+			const writes, entries = 32, 2
+			logs := make([]*raft.Log, b.N*entries)
+			n := 0
+			for i := range logs {
+				when := at.Add(time.Duration(i) * time.Millisecond)
+				cmds := make([][]byte, writes)
+				for j := range cmds {
+					cmd := encodePutSchoolBin(&PutSchoolCommand{School: twinfed.School{Country: "IT", LegalName: fmt.Sprintf("Scuola %d", n), City: "Roma",
+						Level: twinfed.LevelPrimary}, At: when, By: "IT"})
+					cmds[j] = KeyedCommand(fmt.Sprintf("node/IT/%08x-4b1d-4c2a-9e3f-%012x", n*2654435761%(1<<32), n), when, cmd)
+					n++
+				}
+				logs[i] = &raft.Log{Index: uint64(i + 2), Type: raft.LogCommand, Data: batchCommand(t, cmds)}
+			}
+			f := benchFSM(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < len(logs); i += entries {
+				for _, r := range f.ApplyBatch(logs[i : i+entries]) {
+					if res := r.(*ApplyResult); res.Err != nil || len(res.Results) != writes || res.Results[0].Err != nil {
+						b.Fatalf("%+v", res)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/write")
+		})
+	}
+}

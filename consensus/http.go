@@ -1138,7 +1138,7 @@ func (m *Member) handleRestore(w http.ResponseWriter, r *http.Request) {
 type internalResult struct {
 	WriteResult
 	Error *ErrorBody `json:"error,omitempty"`
-	// Results are a CmdBatch entry's results.
+	// Results are a CmdBatch or CmdBatchV2 entry's results.
 	Results []BatchWriteResult `json:"results,omitempty"`
 }
 

@@ -133,17 +133,18 @@ type Member struct {
 	now     func() time.Time
 	metrics *metrics
 
-	storesMu  sync.RWMutex // held for writing while closeStores releases logs and stateDB
-	logs      *LogStore
-	logRead   raft.LogStore // the log cache in front of logs
-	stateDB   *badger.DB
-	fsm       *FSM
-	verifier  *signing.Verifier         // checks node writes; keeps the parsed keys
-	forwarder forwarder                 // batches the writes forwarded to the leader
-	leaderURL atomic.Pointer[leaderURL] // Leader's last answer
-	batchesAt atomic.Int64              // when ServesBatches last said yes (UnixNano)
-	raft      *raft.Raft
-	trans     *raft.NetworkTransport
+	storesMu       sync.RWMutex // held for writing while closeStores releases logs and stateDB
+	logs           *LogStore
+	logRead        raft.LogStore // the log cache in front of logs
+	stateDB        *badger.DB
+	fsm            *FSM
+	verifier       *signing.Verifier         // checks node writes; keeps the parsed keys
+	forwarder      forwarder                 // batches the writes forwarded to the leader
+	leaderURL      atomic.Pointer[leaderURL] // Leader's last answer
+	batchesAt      atomic.Int64              // when ServesBatches last said yes (UnixNano)
+	batchRecordsAt atomic.Int64              // when RecordsBatchResults last said yes (UnixNano)
+	raft           *raft.Raft
+	trans          *raft.NetworkTransport
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -607,7 +608,7 @@ func (m *Member) onLeader(gen uint64) {
 			m.logger.Warn("registry: seeding the countries failed; the next leader retries", "err", err)
 		}
 	}
-	want := []MemberInfo{{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL, Batches: true}}
+	want := []MemberInfo{{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL, Batches: true, BatchRecords: true}}
 	for _, p := range m.cfg.Peers {
 		if p.ID != m.cfg.NodeID && p.HTTPURL != "" {
 			want = append(want, MemberInfo{ID: p.ID, RaftAddr: p.RaftAddr, HTTPURL: strings.TrimRight(p.HTTPURL, "/")})
@@ -627,7 +628,7 @@ func (m *Member) onLeader(gen uint64) {
 // registerSelf makes sure the state records this member's current
 // addresses, so that the others can forward to it when it leads.
 func (m *Member) registerSelf() {
-	me := MemberInfo{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL, Batches: true}
+	me := MemberInfo{ID: m.cfg.NodeID, RaftAddr: m.RaftAddr(), HTTPURL: m.httpURL, Batches: true, BatchRecords: true}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -683,13 +684,13 @@ var errMaybeAppliedKeyed = twinfed.Errorf(twinfed.EUNAVAILABLE, "no leader confi
 
 // propose applies cmd through the leader, holding it up to HoldWrites
 // while there is none. A command is sent again only when it certainly was
-// not taken, or when it carries request ids (CmdKeyed, CmdBatch): the state applies
+// not taken, or when it carries request ids (CmdKeyed, CmdBatch, CmdBatchV2): the state applies
 // such a command once however often it is sent.
 func (m *Member) propose(ctx context.Context, cmd []byte) (*ApplyResult, error) {
 	start := time.Now()
 	defer func() { m.metrics.applySeconds.Observe(time.Since(start).Seconds()) }()
 	// A batch holds keyed commands only (decodeBatch): it is keyed too.
-	keyed := len(cmd) > 0 && (CommandType(cmd[0]) == CmdKeyed || CommandType(cmd[0]) == CmdBatch)
+	keyed := len(cmd) > 0 && (CommandType(cmd[0]) == CmdKeyed || CommandType(cmd[0]) == CmdBatch || CommandType(cmd[0]) == CmdBatchV2)
 	deadline := time.Now().Add(m.cfg.HoldWrites)
 	maybe := false // an attempt may have been applied
 	for {

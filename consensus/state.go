@@ -34,6 +34,9 @@ import (
 //	m/lineage                         id of the last restore, "" before any
 //	m/k/<request id>                  result of the write with that id (FSM only)
 //	m/ke/<unix nanos><request id>     (empty) when that id was proposed (FSM only)
+//	m/kr/<unix nanos><index><n>       the request ids and results of the writes
+//	                                  n, n+1, … of the CmdBatchV2 entry at index,
+//	                                  proposed at that time (FSM only; resultRecord)
 const (
 	pCountry   = "c/"
 	pHost      = "h/"
@@ -53,6 +56,7 @@ const (
 	kLineage   = "m/lineage" // set by a restore: the state's history starts again
 	pIdem      = "m/k/"
 	pIdemExp   = "m/ke/"
+	pResults   = "m/kr/"
 )
 
 func idemExpiryKey(at time.Time, id string) []byte {
@@ -98,6 +102,10 @@ type MemberInfo struct {
 	// configuration has said so (Member.ServesBatches), since a member
 	// of an older version would skip the entry and hold a different state.
 	Batches bool `json:"batches,omitempty"`
+	// BatchRecords is set by a member that applies CmdBatchV2 entries:
+	// they are proposed only once every voter has said so
+	// (Member.RecordsBatchResults), for the same reason.
+	BatchRecords bool `json:"batch_records,omitempty"`
 }
 
 func getJSON(txn *badger.Txn, key string, v any) error {
