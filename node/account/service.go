@@ -100,6 +100,7 @@ type Service struct {
 	html      *bluemonday.Policy
 	usage     usageCache   // NodeInfo's counts (usage.go)
 	deleted   []DeleteHook // OnDelete
+	decoded   memberCache  // the members MemberIn decoded last
 
 	logins *prometheus.CounterVec
 }
