@@ -3,7 +3,6 @@ package consensus
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
@@ -27,7 +26,7 @@ type countryCache struct {
 }
 
 // decodedCountry is a country record's bytes and their decoding, which is
-// never handed out: readers get copies (cloneCountry).
+// never handed out: readers get copies (twinfed.Country.Clone).
 type decodedCountry struct {
 	raw     []byte
 	country *twinfed.Country
@@ -45,7 +44,7 @@ func (cc *countryCache) read(txn *badger.Txn, code string) (*twinfed.Country, er
 		d, ok := cc.m[code]
 		cc.mu.Unlock()
 		if ok && bytes.Equal(d.raw, raw) {
-			out = cloneCountry(d.country)
+			out = d.country.Clone()
 			return nil
 		}
 		co := new(twinfed.Country)
@@ -58,16 +57,8 @@ func (cc *countryCache) read(txn *badger.Txn, code string) (*twinfed.Country, er
 		}
 		cc.m[code] = decodedCountry{raw: bytes.Clone(raw), country: co}
 		cc.mu.Unlock()
-		out = cloneCountry(co)
+		out = co.Clone()
 		return nil
 	})
 	return out, err
-}
-
-// cloneCountry copies co with a list of keys of its own, so that a caller
-// may change what it gets (TestCountryCache_Clone checks every field).
-func cloneCountry(co *twinfed.Country) *twinfed.Country {
-	c := *co
-	c.Keys = slices.Clone(co.Keys)
-	return &c
 }

@@ -100,9 +100,10 @@ type Service struct {
 	html      *bluemonday.Policy
 	usage     usageCache   // NodeInfo's counts (usage.go)
 	deleted   []DeleteHook // OnDelete
-	decoded   memberCache  // the members MemberIn decoded last
 
 	logins *prometheus.CounterVec
+
+	decoded store.Decoded[twinfed.Member] // the members MemberIn decoded last
 }
 
 // New builds the accounts, reading (or making, the first time) the node

@@ -63,9 +63,13 @@ func (s *Service) Member(ctx context.Context, username string) (*twinfed.Member,
 
 // MemberIn reads a member's whole record within txn; ENOTFOUND when there
 // is none. The caller gets a copy of its own, decoded once for as long as
-// the record does not change (memberCache).
+// the record does not change (store.Decoded).
 func (s *Service) MemberIn(txn *badger.Txn, username string) (*twinfed.Member, error) {
-	return s.decoded.load(txn, username)
+	m, err := s.decoded.Get(txn, store.PrefixMember+username, (*twinfed.Member).Clone)
+	if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+		return nil, noMember(username)
+	}
+	return m, err
 }
 
 // Usernames lists every member's username within txn.
