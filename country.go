@@ -3,6 +3,7 @@ package twinfed
 import (
 	_ "embed"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,6 +30,15 @@ type Country struct {
 	// Version changes at every change of the record (the registry's Raft
 	// index of the change); a conditional write names the version it read.
 	Version uint64 `json:"version,omitempty"`
+}
+
+// Clone returns a copy of c with a list of keys of its own, so that
+// changing the copy changes nothing of c (TestCountry_Clone checks every
+// field).
+func (c *Country) Clone() *Country {
+	cp := *c
+	cp.Keys = slices.Clone(c.Keys)
+	return &cp
 }
 
 // NodeKey is a public key a national node signs with.

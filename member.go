@@ -1,6 +1,9 @@
 package twinfed
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Role is what an account may do on its node. Every request checks it.
 type Role string
@@ -103,6 +106,19 @@ type Member struct {
 	ValidatedBy  string         `json:"validated_by,omitempty"`
 	LastLogin    time.Time      `json:"last_login,omitzero"`
 	Updated      time.Time      `json:"updated,omitzero"`
+}
+
+// Clone returns a copy of m with slices of its own, so that changing the
+// copy changes nothing of m (TestMember_Clone checks every field).
+func (m *Member) Clone() *Member {
+	c := *m
+	c.Schools = slices.Clone(m.Schools)
+	c.Languages = slices.Clone(m.Languages)
+	c.PupilAges = slices.Clone(m.PupilAges)
+	c.Subjects = slices.Clone(m.Subjects)
+	c.Interests = slices.Clone(m.Interests)
+	c.Public = slices.Clone(m.Public)
+	return &c
 }
 
 // Name returns the member's display name.

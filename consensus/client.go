@@ -82,7 +82,8 @@ type Client struct {
 	dumpIndex   uint64
 	dumpLineage string
 
-	batch clientBatcher
+	batch     clientBatcher
+	countries countryCache // the country records read from the cache, decoded
 
 	cacheIndexG prometheus.Gauge
 	feedErrors  prometheus.Counter
@@ -583,7 +584,7 @@ func read[T any](ctx context.Context, c *Client, path string, local func(txn *ba
 
 // Country returns one country; ENOTFOUND for an unknown code.
 func (c *Client) Country(ctx context.Context, code string) (*twinfed.Country, error) {
-	return read(ctx, c, "/v1/countries/"+url.PathEscape(code), func(txn *badger.Txn) (*twinfed.Country, error) { return readCountry(txn, code) })
+	return read(ctx, c, "/v1/countries/"+url.PathEscape(code), func(txn *badger.Txn) (*twinfed.Country, error) { return c.countries.read(txn, code) })
 }
 
 // Countries returns every country, active or not.
@@ -593,7 +594,13 @@ func (c *Client) Countries(ctx context.Context) ([]*twinfed.Country, error) {
 
 // CountryByHost returns the country whose node has host; ENOTFOUND when none.
 func (c *Client) CountryByHost(ctx context.Context, host string) (*twinfed.Country, error) {
-	return read(ctx, c, "/v1/hosts/"+url.PathEscape(host), func(txn *badger.Txn) (*twinfed.Country, error) { return readCountryByHost(txn, host) })
+	return read(ctx, c, "/v1/hosts/"+url.PathEscape(host), func(txn *badger.Txn) (*twinfed.Country, error) {
+		code, err := hostCountry(txn, host)
+		if err != nil {
+			return nil, err
+		}
+		return c.countries.read(txn, code)
+	})
 }
 
 // KeysForHost implements signing.KeySource: the keys the registry lists

@@ -153,9 +153,15 @@ func notFound(err error, format string, args ...any) error {
 func readCountry(txn *badger.Txn, code string) (*twinfed.Country, error) {
 	var c twinfed.Country
 	if err := getJSON(txn, pCountry+code, &c); err != nil {
-		return nil, notFound(err, "no country has the code %q; use an ISO 3166-1 alpha-2 code of the programme such as IT", code)
+		return nil, noCountry(err, code)
 	}
 	return &c, nil
+}
+
+// noCountry is err, from reading the record of the country code, as the
+// registry says it: ENOTFOUND for an unknown code.
+func noCountry(err error, code string) error {
+	return notFound(err, "no country has the code %q; use an ISO 3166-1 alpha-2 code of the programme such as IT", code)
 }
 
 func readCountries(txn *badger.Txn) ([]*twinfed.Country, error) {
@@ -172,11 +178,21 @@ func readCountries(txn *badger.Txn) ([]*twinfed.Country, error) {
 }
 
 func readCountryByHost(txn *badger.Txn, host string) (*twinfed.Country, error) {
-	code, err := getString(txn, pHost+strings.ToLower(host))
+	code, err := hostCountry(txn, host)
 	if err != nil {
-		return nil, notFound(err, "no node of this federation has the host %q", host)
+		return nil, err
 	}
 	return readCountry(txn, code)
+}
+
+// hostCountry returns the code of the country whose node has host;
+// ENOTFOUND when none.
+func hostCountry(txn *badger.Txn, host string) (string, error) {
+	code, err := getString(txn, pHost+strings.ToLower(host))
+	if err != nil {
+		return "", notFound(err, "no node of this federation has the host %q", host)
+	}
+	return code, nil
 }
 
 func readSchool(txn *badger.Txn, id string) (*twinfed.School, error) {

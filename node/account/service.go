@@ -103,6 +103,8 @@ type Service struct {
 	deleted   []DeleteHook // OnDelete
 
 	logins *prometheus.CounterVec
+
+	decoded store.Decoded[twinfed.Member] // the members MemberIn decoded last
 }
 
 // New builds the accounts, reading (or making, the first time) the node

@@ -19,11 +19,16 @@ func LoadMember(txn *badger.Txn, username string) (*twinfed.Member, error) {
 	var m twinfed.Member
 	if err := store.GetJSON(txn, store.PrefixMember+username, &m); err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
-			return nil, twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
+			return nil, noMember(username)
 		}
 		return nil, err
 	}
 	return &m, nil
+}
+
+// noMember is the error of a username no member of this node has.
+func noMember(username string) error {
+	return twinfed.Errorf(twinfed.ENOTFOUND, "There is no member %q on this node.", username)
 }
 
 // putMember writes m and keeps the status index in step with it. old is the
@@ -57,9 +62,14 @@ func (s *Service) Member(ctx context.Context, username string) (*twinfed.Member,
 }
 
 // MemberIn reads a member's whole record within txn; ENOTFOUND when there
-// is none.
+// is none. The caller gets a copy of its own, decoded once for as long as
+// the record does not change (store.Decoded).
 func (s *Service) MemberIn(txn *badger.Txn, username string) (*twinfed.Member, error) {
-	return LoadMember(txn, username)
+	m, err := s.decoded.Get(txn, store.PrefixMember+username, (*twinfed.Member).Clone)
+	if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
+		return nil, noMember(username)
+	}
+	return m, err
 }
 
 // Usernames lists every member's username within txn.
