@@ -375,17 +375,12 @@ func TestBatch_LargeBatchThroughAFollower(t *testing.T) {
 	}
 }
 
-// TestBatch_NotServedWhileAMemberIsOlder: while a voter's record does not
-// say that it applies batches (a member of an older version, during a
-// rolling upgrade), no member serves POST /v1/batch: the answer is 404, as
-// from an older registry, and a node's client sends its writes alone,
-// which every member applies. Once the record says so, batches are served
-// again.
-func TestBatch_NotServedWhileAMemberIsOlder(t *testing.T) {
-	c := consensustest.MustOpenCluster(t, 3)
-	itKey, itSigner := MustNodeKey(t)
-	c.MustRegisterNode(t, "IT", "https://it.example", itKey.NodeKey())
-	l := c.MustLeader(t)
+// olderMember returns the record of a follower of c's leader l, as a
+// member of an older version writes it (no Batches, no BatchRecords), and
+// a function that writes a record through the leader, as a member
+// records itself, and waits until the members converge.
+func olderMember(t *testing.T, c *consensustest.Cluster, l int) (consensus.MemberInfo, func(consensus.MemberInfo)) {
+	t.Helper()
 	older := c.Members[(l+2)%3]
 	peers, err := c.Members[l].Peers()
 	if err != nil {
@@ -397,7 +392,7 @@ func TestBatch_NotServedWhileAMemberIsOlder(t *testing.T) {
 			rec = consensus.MemberInfo{ID: p.ID, RaftAddr: p.RaftAddr, HTTPURL: p.HTTPURL}
 		}
 	}
-	setMember := func(mi consensus.MemberInfo) {
+	return rec, func(mi consensus.MemberInfo) {
 		t.Helper()
 		cmd, _ := consensus.EncodeCommand(consensus.CmdSetMember, consensus.MemberCommand{Member: mi})
 		if _, err := c.Members[l].Apply(context.Background(), cmd); err != nil {
@@ -405,6 +400,20 @@ func TestBatch_NotServedWhileAMemberIsOlder(t *testing.T) {
 		}
 		c.MustWaitConverged(t)
 	}
+}
+
+// TestBatch_NotServedWhileAMemberIsOlder: while a voter's record does not
+// say that it applies batches (a member of an older version, during a
+// rolling upgrade), no member serves POST /v1/batch: the answer is 404, as
+// from an older registry, and a node's client sends its writes alone,
+// which every member applies. Once the record says so, batches are served
+// again.
+func TestBatch_NotServedWhileAMemberIsOlder(t *testing.T) {
+	c := consensustest.MustOpenCluster(t, 3)
+	itKey, itSigner := MustNodeKey(t)
+	c.MustRegisterNode(t, "IT", "https://it.example", itKey.NodeKey())
+	l := c.MustLeader(t)
+	rec, setMember := olderMember(t, c, l)
 	// As an older member records itself: no Batches. (The member's own
 	// registration may still be running just after the start and write
 	// its record back: write it again until it holds.)
@@ -472,25 +481,8 @@ func TestBatch_ResultRecordsOnlyOnceEveryVoterApplies(t *testing.T) {
 		}
 	}
 	consensustest.Eventually(t, 20*time.Second, all(true), "the members do not all record batch results")
-	older := c.Members[(l+2)%3]
-	peers, err := c.Members[l].Peers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec consensus.MemberInfo
-	for _, p := range peers {
-		if p.ID == older.ID() {
-			rec = consensus.MemberInfo{ID: p.ID, RaftAddr: p.RaftAddr, HTTPURL: p.HTTPURL, Batches: true}
-		}
-	}
-	setMember := func(mi consensus.MemberInfo) {
-		t.Helper()
-		cmd, _ := consensus.EncodeCommand(consensus.CmdSetMember, consensus.MemberCommand{Member: mi})
-		if _, err := c.Members[l].Apply(context.Background(), cmd); err != nil {
-			t.Fatal(err)
-		}
-		c.MustWaitConverged(t)
-	}
+	rec, setMember := olderMember(t, c, l)
+	rec.Batches = true
 	consensustest.Eventually(t, 20*time.Second, func() bool {
 		setMember(rec)
 		return consensustest.WaitFor(3*time.Second, all(false))

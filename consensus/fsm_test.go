@@ -262,19 +262,7 @@ func TestFSM_BatchIdsShareOneExpiryRecord(t *testing.T) {
 		}
 		return res
 	}
-	expiryRecords := func() int {
-		t.Helper()
-		n := 0
-		_ = f.db.View(func(txn *badger.Txn) error {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pIdemExp)})
-			defer it.Close()
-			for it.Rewind(); it.Valid(); it.Next() {
-				n++
-			}
-			return nil
-		})
-		return n
-	}
+	expiryRecords := func() int { return countPrefix(t, f, pIdemExp) }
 	later := at.Add(time.Second)
 	first := batch(keyed("b-1", at, "École A"), keyed("b-2", at, "École B"), keyed("b-3", at, "École C"), keyed("b-4", later, "École D"))
 	if n := expiryRecords(); n != 2 {
