@@ -139,11 +139,7 @@ func TestFSM_ChangeFeedKeepsABoundedWindow(t *testing.T) {
 
 	// The window and floor survive a snapshot and restore.
 	snap, _ := f.Snapshot()
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	snap.Release()
+	sink := persisted(t, snap)
 	g := MustOpenFSM(t)
 	g.feedWindow = 40
 	if err := g.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {

@@ -167,11 +167,7 @@ func TestFSM_SnapshotRestore(t *testing.T) {
 	want, wantIndex := dump(t, f), index
 	// Writes after Snapshot are not in it.
 	mustApply(t, f, CmdImportSchools, ImportCommand{Schools: []twinfed.School{{Country: "ES", LegalName: "CEIP Luna", Level: twinfed.LevelPrimary}}, At: at})
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	snap.Release()
+	sink := persisted(t, snap)
 	g := MustOpenFSM(t)
 	mustApply(t, g, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries()[:1], At: at}) // dropped by Restore
 	if err := g.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
@@ -192,6 +188,17 @@ func TestFSM_SnapshotRestore(t *testing.T) {
 }
 
 type memSink struct{ bytes.Buffer }
+
+// persisted writes snap into a memSink and releases it.
+func persisted(t *testing.T, snap raft.FSMSnapshot) *memSink {
+	t.Helper()
+	sink := &memSink{}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+	return sink
+}
 
 func (m *memSink) ID() string    { return "mem" }
 func (m *memSink) Cancel() error { return nil }
@@ -311,11 +318,7 @@ func TestFSM_NatnumsFollowRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	snap.Release()
+	sink := persisted(t, snap)
 	// A snapshot of an older version also held the index as sn/ keys,
 	// here a stale one: it must not come back.
 	old, err := withKey(sink.Bytes(), pNatNum+"ES/E9", "ES-00000009")
@@ -377,11 +380,7 @@ func TestFSM_RequestIDsFollowRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	snap.Release()
+	sink := persisted(t, snap)
 
 	g := MustOpenFSM(t)
 	mustApply(t, g, CmdSeedCountries, SeedCommand{Countries: twinfed.SeedCountries(), At: at})

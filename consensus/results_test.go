@@ -107,11 +107,7 @@ func TestFSM_BatchV2OneResultRecordAnEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	snap.Release()
+	sink := persisted(t, snap)
 	g := MustOpenFSM(t)
 	if err := g.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
 		t.Fatal(err)
