@@ -12,25 +12,22 @@ import (
 // TestMember_Clone checks that a clone of a member with every field set
 // is equal to it and shares none of its slices: a field added to Member
 // that Clone does not copy fails here.
-func TestMember_Clone(t *testing.T) {
-	var m twinfed.Member
-	fill(t, reflect.ValueOf(&m).Elem(), "Member")
-	c := m.Clone()
-	if !reflect.DeepEqual(c, &m) {
-		t.Fatalf("the clone differs: %+v, want %+v", c, &m)
-	}
-	shared(t, reflect.ValueOf(m), reflect.ValueOf(*c), "Member")
-}
+func TestMember_Clone(t *testing.T) { checkClone(t, "Member", (*twinfed.Member).Clone) }
 
 // TestCountry_Clone is TestMember_Clone for Country.
-func TestCountry_Clone(t *testing.T) {
-	var co twinfed.Country
-	fill(t, reflect.ValueOf(&co).Elem(), "Country")
-	c := co.Clone()
-	if !reflect.DeepEqual(c, &co) {
-		t.Fatalf("the clone differs: %+v, want %+v", c, &co)
+func TestCountry_Clone(t *testing.T) { checkClone(t, "Country", (*twinfed.Country).Clone) }
+
+// checkClone fills every field of a T (named name), clones it and checks
+// that the clone is equal to it and shares none of its slices.
+func checkClone[T any](t *testing.T, name string, clone func(*T) *T) {
+	t.Helper()
+	var v T
+	fill(t, reflect.ValueOf(&v).Elem(), name)
+	c := clone(&v)
+	if !reflect.DeepEqual(c, &v) {
+		t.Fatalf("the clone differs: %+v, want %+v", c, &v)
 	}
-	shared(t, reflect.ValueOf(co), reflect.ValueOf(*c), "Country")
+	shared(t, reflect.ValueOf(v), reflect.ValueOf(*c), name)
 }
 
 // fill sets every field under v to a value that is not its zero (a slice
