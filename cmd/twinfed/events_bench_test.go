@@ -180,7 +180,6 @@ func watch(b *testing.B, id string, home *fedNode, total int, members ...*fedNod
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &bookingWatch{waiting: map[string]chan time.Time{}, decided: make(chan time.Time, 1), cancel: cancel}
-	const probe = "bench/probe"
 	counts := store.PrefixEventBooking + id
 	var done sync.Once
 	for _, n := range append([]*fedNode{home}, members...) {
@@ -193,57 +192,68 @@ func watch(b *testing.B, id string, home *fedNode, total int, members ...*fedNod
 		// key (eb/ and the event's URL) made every booking record written
 		// on the home node cost a walk of some sixty bytes, 8 % of the
 		// round's CPU.
-		match := []pb.Match{{Prefix: []byte(probe)}, {Prefix: []byte(store.PrefixMyEvent)}}
+		prefix := store.PrefixMyEvent
 		if n == home {
-			match[1] = pb.Match{Prefix: []byte(store.PrefixEventBooking)}
+			prefix = store.PrefixEventBooking
 		}
-		ready := make(chan struct{})
-		var once sync.Once
-		w.wg.Go(func() {
-			err := n.Node().Store().DB().Subscribe(ctx, func(kvs *badger.KVList) error {
-				at := time.Now()
-				for _, kv := range kvs.Kv {
-					switch k := string(kv.Key); {
-					case k == probe:
-						once.Do(func() { close(ready) })
-					case k == counts:
-						var c event.Bookings
-						if json.Unmarshal(kv.Value, &c) == nil && c.Confirmed+c.Waiting == total {
-							done.Do(func() { w.decided <- at })
-						}
-					case strings.HasPrefix(k, store.PrefixMyEvent):
-						st := twinfed.BookingState(kv.Value)
-						user, ev, _ := strings.Cut(k[len(store.PrefixMyEvent):], "/")
-						if ev != id || (st != twinfed.BookingConfirmed && st != twinfed.BookingWaiting) {
-							continue
-						}
-						w.mu.Lock()
-						ch := w.waiting[host+" "+user]
-						delete(w.waiting, host+" "+user)
-						w.mu.Unlock()
-						if ch != nil {
-							ch <- at
-						}
-					}
+		subscribe(b, ctx, &w.wg, n, []string{prefix}, func(kv *pb.KV, at time.Time) {
+			switch k := string(kv.Key); {
+			case k == counts:
+				var c event.Bookings
+				if json.Unmarshal(kv.Value, &c) == nil && c.Confirmed+c.Waiting == total {
+					done.Do(func() { w.decided <- at })
 				}
-				return nil
-			}, match)
-			if err != nil && ctx.Err() == nil {
-				b.Error(err)
+			case strings.HasPrefix(k, store.PrefixMyEvent):
+				st := twinfed.BookingState(kv.Value)
+				user, ev, _ := strings.Cut(k[len(store.PrefixMyEvent):], "/")
+				if ev != id || (st != twinfed.BookingConfirmed && st != twinfed.BookingWaiting) {
+					return
+				}
+				w.mu.Lock()
+				ch := w.waiting[host+" "+user]
+				delete(w.waiting, host+" "+user)
+				w.mu.Unlock()
+				if ch != nil {
+					ch <- at
+				}
 			}
 		})
-		awaitSubscribed(b, n, probe, ready)
 	}
 	return w
 }
 
-// awaitSubscribed writes key on n until ready is closed: Badger's
-// Subscribe registers in its own goroutine, and the subscriber closes
-// ready when it sees the write of key.
-func awaitSubscribed(tb testing.TB, n *fedNode, key string, ready <-chan struct{}) {
+// subscribe runs fn, from a Badger subscription to n's writes under
+// prefixes, for each write with the time it was published, in wg until
+// ctx ends, and returns once the subscription is active: Badger's
+// Subscribe registers in its own goroutine, so a probe key is written
+// until the subscriber sees it.
+func subscribe(tb testing.TB, ctx context.Context, wg *sync.WaitGroup, n *fedNode, prefixes []string, fn func(kv *pb.KV, at time.Time)) {
 	tb.Helper()
+	const probe = "test/probe"
+	match := []pb.Match{{Prefix: []byte(probe)}}
+	for _, p := range prefixes {
+		match = append(match, pb.Match{Prefix: []byte(p)})
+	}
+	ready := make(chan struct{})
+	var once sync.Once
+	wg.Go(func() {
+		err := n.Node().Store().DB().Subscribe(ctx, func(kvs *badger.KVList) error {
+			at := time.Now()
+			for _, kv := range kvs.Kv {
+				if string(kv.Key) == probe {
+					once.Do(func() { close(ready) })
+					continue
+				}
+				fn(kv, at)
+			}
+			return nil
+		}, match)
+		if err != nil && ctx.Err() == nil {
+			tb.Error(err)
+		}
+	})
 	for {
-		if err := n.Node().Store().DB().Update(func(txn *badger.Txn) error { return txn.Set([]byte(key), nil) }); err != nil {
+		if err := n.Node().Store().DB().Update(func(txn *badger.Txn) error { return txn.Set([]byte(probe), nil) }); err != nil {
 			tb.Fatal(err)
 		}
 		select {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/consensus/consensustest"
@@ -182,32 +181,18 @@ func watchCommits(t *testing.T, n *fedNode, prefix string) *commitWatch {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &commitWatch{states: map[string]map[uint64]bool{}}
-	const probe = "test/probe"
-	ready := make(chan struct{})
-	var once sync.Once
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	wg.Go(func() {
-		n.Node().Store().DB().Subscribe(ctx, func(kvs *badger.KVList) error {
-			for _, kv := range kvs.Kv {
-				k := string(kv.Key)
-				if k == probe {
-					once.Do(func() { close(ready) })
-					continue
-				}
-				_, ev, _ := strings.Cut(k[len(prefix):], "/")
-				w.mu.Lock()
-				key := ev + " " + string(kv.Value)
-				if w.states[key] == nil {
-					w.states[key] = map[uint64]bool{}
-				}
-				w.states[key][kv.Version] = true
-				w.mu.Unlock()
-			}
-			return nil
-		}, []pb.Match{{Prefix: []byte(probe)}, {Prefix: []byte(prefix)}})
+	subscribe(t, ctx, &wg, n, []string{prefix}, func(kv *pb.KV, _ time.Time) {
+		_, ev, _ := strings.Cut(string(kv.Key)[len(prefix):], "/")
+		key := ev + " " + string(kv.Value)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.states[key] == nil {
+			w.states[key] = map[uint64]bool{}
+		}
+		w.states[key][kv.Version] = true
 	})
-	awaitSubscribed(t, n, probe, ready)
 	return w
 }
 
