@@ -21,7 +21,7 @@ import (
 // the manifest says where they are (BlobsElsewhere), and the storage keeps
 // them with its own versioning and replication.
 func (n *Node) Backup(w io.Writer) error {
-	m := store.BackupManifest{Created: n.svc.now().UTC(), Country: n.svc.cfg.Country, BaseURL: n.url}
+	m := store.BackupManifest{Created: n.svc.kit.Now().UTC(), Country: n.svc.cfg.Country, BaseURL: n.url}
 	blobs := ""
 	if n.svc.twinspaces != nil {
 		switch b := n.svc.twinspaces.Materials.Blobs().(type) {
@@ -47,7 +47,7 @@ func (s *Server) backupRoute(k *web.Kit) {
 			web.APIFail(w, err)
 			return
 		}
-		name := fmt.Sprintf("twinfed-%s-%s.zip", strings.ToLower(s.svc.cfg.Country), s.svc.now().UTC().Format("20060102-150405"))
+		name := fmt.Sprintf("twinfed-%s-%s.zip", strings.ToLower(s.svc.cfg.Country), s.svc.kit.Now().UTC().Format("20060102-150405"))
 		w.Header().Set("Content-Type", "application/zip")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Cache-Control", "no-store")

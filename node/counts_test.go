@@ -21,9 +21,9 @@ func TestCounts_UnreadIndex(t *testing.T) {
 	anna := &twinfed.Principal{Username: "anna", Role: twinfed.RoleMember, Status: twinfed.StatusValidated}
 	notifyN := func(s *Service, n int) {
 		t.Helper()
-		err := s.store.Update(func(txn *badger.Txn) error {
+		err := s.kit.Store.Update(func(txn *badger.Txn) error {
 			for range n {
-				if err := s.notices.Notify(txn, "anna", notice.Followed, "http://fr.example/users/jean"); err != nil {
+				if err := s.kit.Notices.Notify(txn, "anna", notice.Followed, "http://fr.example/users/jean"); err != nil {
 					return err
 				}
 			}

@@ -82,7 +82,7 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 	// The handlers' work for the outbox. The directory's indexer is woken
 	// by the directory's own writes (directory.Service.Put, Remove), not
 	// by every activity: each wake walks its queue of markers.
-	s.acts.Notify()
+	s.kit.Acts.Notify()
 	return nil
 }
 
@@ -90,7 +90,7 @@ func (s *Service) HandleActivity(ctx context.Context, a *twinfed.Activity) error
 // that also records its id; the events choose the writer of their
 // bookings (eventtools.Tools.Writer).
 func (s *Service) apply(ctx context.Context, a *twinfed.Activity) error {
-	run := s.store.Update
+	run := s.kit.Store.Update
 	if s.ev != nil {
 		if w := s.ev.Writer(a); w != nil {
 			run = w
@@ -105,7 +105,7 @@ func (s *Service) apply(ctx context.Context, a *twinfed.Activity) error {
 		if !ok || r.Apply == nil {
 			return inbound.Refused(a)
 		}
-		if err := txn.Set([]byte(key), []byte(s.now().UTC().Format(time.RFC3339))); err != nil {
+		if err := txn.Set([]byte(key), []byte(s.kit.Now().UTC().Format(time.RFC3339))); err != nil {
 			return err
 		}
 		return r.Apply(ctx, txn, a)

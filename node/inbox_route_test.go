@@ -36,7 +36,7 @@ func TestInbox_Routes(t *testing.T) {
 		project = fr + "/projects/p1"
 		now     = time.Now().UTC().Truncate(time.Second)
 	)
-	if err := s.store.Update(func(txn *badger.Txn) error {
+	if err := s.kit.Store.Update(func(txn *badger.Txn) error {
 		if err := store.SetJSON(txn, store.PrefixEvent+event, &twinfed.Event{ID: event}); err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func TestInbox_Routes(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got string
-			if err := s.store.View(func(txn *badger.Txn) error { got = routeOf(s, txn, &c.a); return nil }); err != nil {
+			if err := s.kit.Store.View(func(txn *badger.Txn) error { got = routeOf(s, txn, &c.a); return nil }); err != nil {
 				t.Fatal(err)
 			}
 			if got != c.want {
@@ -160,7 +160,7 @@ func TestInbox_Routes(t *testing.T) {
 		if !errors.As(err, &te) || te.Code != twinfed.EINVALID || te.Message != "Add activities are not handled by this node" {
 			t.Fatalf("HandleActivity = %v, want EINVALID: Add activities are not handled by this node", err)
 		}
-		if err := s.store.View(func(txn *badger.Txn) error {
+		if err := s.kit.Store.View(func(txn *badger.Txn) error {
 			if store.Has(txn, store.PrefixApplied+a.ID) {
 				t.Error("the refused activity was recorded as applied")
 			}

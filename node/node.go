@@ -335,7 +335,7 @@ func (n *Node) loops(o Options) []func(ctx context.Context) {
 	return append([]func(ctx context.Context){
 		n.svc.mailq.Run,
 		func(ctx context.Context) {
-			n.svc.notices.RunDigests(ctx, poll, func(err error) { n.log.Error("daily digests", "err", err) })
+			n.svc.kit.Notices.RunDigests(ctx, poll, func(err error) { n.log.Error("daily digests", "err", err) })
 		},
 	}, n.svc.kit.Loops()...)
 }

@@ -90,7 +90,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		MaxFormBytes: cfg.MaxFormBytes, APIToken: cfg.APIToken, Accounts: pupil.Sessions{Accounts: svc.accounts, Pupils: svc.pupils}, Counts: svc.social,
 		Country: svc.cfg.Country, Agency: svc.cfg.AgencyName, Policy: svc.cfg.Policy, Subjects: twinfed.Subjects, TeachingLanguages: twinfed.Languages,
 		MetricsElsewhere: cfg.MetricsElsewhere, TrustedProxies: cfg.TrustedProxies, Rates: cfg.Rates, HTTPS: cfg.HTTPS,
-		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.now})
+		Logger: cfg.Logger, Metrics: cfg.Metrics, Now: svc.kit.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (s *Server) routes() {
 	k := s.kit
 	k.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	k.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if s.svc.store.DB().IsClosed() {
+		if s.svc.kit.Store.DB().IsClosed() {
 			http.Error(w, "store closed\n", http.StatusServiceUnavailable)
 			return
 		}

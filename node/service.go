@@ -111,16 +111,9 @@ type Fetcher = directory.Fetcher
 // (node/feature), the feature services, and the inbound router
 // (HandleActivity, inbox.go). It is safe for concurrent use.
 type Service struct {
-	cfg      Config
-	kit      *feature.Kit // what every feature is built from, and their routes
-	store    *store.Store
-	registry twinfed.Registry
-	mailq    *mail.Queue  // the durable mail queue (Node.Open runs its worker)
-	cat      *web.Catalog // the node's languages, for the mails (and the server's pages)
-	log      *slog.Logger
-	now      func() time.Time
-	acts     *outbox.Activities // this node's activities, sent through the federation's outbox (none: the node runs alone)
-	notices  *notice.Notices    // members' notifications and the unread index
+	cfg   Config
+	kit   *feature.Kit // what every feature is built from (store, activities, notices, catalogue, clock…), and their routes
+	mailq *mail.Queue  // the kit's Mailer: the durable mail queue (Node.Open runs its worker)
 
 	dir        *directory.Service
 	accounts   *account.Service
@@ -167,7 +160,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		Acts: outbox.NewActivities(cfg.BaseURL, d.Outbox, d.Now), Proofs: d.Prover, Notices: notice.New(d.Store, d.Now), Mailer: mailq, Catalog: cat,
 		Log: d.Logger, Metrics: d.Metrics, Now: d.Now, FetchFile: d.FetchFile,
 		Fetch: d.Fetch, CatchUpEvery: d.BackfillEvery}
-	s := &Service{cfg: cfg, kit: k, store: d.Store, registry: d.Registry, mailq: mailq, cat: cat, log: d.Logger, now: d.Now, acts: k.Acts, notices: k.Notices}
+	s := &Service{cfg: cfg, kit: k, mailq: mailq}
 	if err := s.assemble(d); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -190,10 +183,10 @@ func (s *Service) assemble(d Deps) (err error) {
 		HashQueue: c.HashQueue, HashWait: c.HashWait, MailsPerAddress: c.MailsPerAddress}, s.dir); err != nil {
 		return err
 	}
-	if err = s.notices.BuildIndex(); err != nil {
+	if err = s.kit.Notices.BuildIndex(); err != nil {
 		return err
 	}
-	if err = s.notices.SetMailing(notice.Mailing{Queue: s.mailq, Postman: s.accounts, BaseURL: c.BaseURL}); err != nil {
+	if err = s.kit.Notices.SetMailing(notice.Mailing{Queue: s.mailq, Postman: s.accounts, BaseURL: c.BaseURL}); err != nil {
 		return fmt.Errorf("notification mail: %w", err)
 	}
 	if s.reg, err = registration.Assemble(k, registration.Config{Policy: c.Policy}, s.accounts); err != nil {
@@ -239,8 +232,8 @@ func (s *Service) catalogFor(langs []string) *web.Catalog {
 	if len(langs) == 0 {
 		langs = []string{"en"}
 	}
-	if slices.Equal(s.cat.Languages(), langs) {
-		return s.cat
+	if slices.Equal(s.kit.Catalog.Languages(), langs) {
+		return s.kit.Catalog
 	}
 	return nil
 }
