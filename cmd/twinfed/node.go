@@ -113,6 +113,10 @@ type nodeMain struct {
 	Registry twinfed.Registry
 	// Listener, when set, is used instead of binding Config.HTTPAddr.
 	Listener net.Listener
+	// Now is the features' clock (events, sessions, mail); nil: time.Now.
+	// Tests across nodes give every node the same moved clock. Signatures
+	// between nodes and with the registry keep the real one.
+	Now func() time.Time
 
 	key    *signing.Key // node.key
 	keys   *signing.KeyPair
@@ -236,7 +240,7 @@ func (m *nodeMain) Run(ctx context.Context) error {
 		keys = ks
 	}
 	o := nodeOptions(cfg, log, reg)
-	o.Registry, o.Listener = registry, m.Listener
+	o.Registry, o.Listener, o.Now = registry, m.Listener, m.Now
 	if o.Blobs, err = openBlobs(ctx, cfg); err != nil {
 		return err
 	}

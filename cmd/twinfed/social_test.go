@@ -38,6 +38,14 @@ func startFedNode(t testing.TB, cluster *consensustest.Cluster, country string) 
 // bounds Validate sets for operators (a retry window of seconds).
 func startFedNodeWith(t testing.TB, cluster *consensustest.Cluster, country string, tweak func(*config.Node)) *fedNode {
 	t.Helper()
+	return startFedNodeAt(t, cluster, country, tweak, nil)
+}
+
+// startFedNodeAt starts a node as startFedNodeWith does, on the features'
+// clock now (nil: time.Now): nodes given the same moved clock see an
+// event end together, while their signatures keep the real time.
+func startFedNodeAt(t testing.TB, cluster *consensustest.Cluster, country string, tweak func(*config.Node), now func() time.Time) *fedNode {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +64,7 @@ func startFedNodeWith(t testing.TB, cluster *consensustest.Cluster, country stri
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	m := &nodeMain{Config: cfg, Logger: consensustest.Logger(), Listener: ln}
+	m := &nodeMain{Config: cfg, Logger: consensustest.Logger(), Listener: ln, Now: now}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
