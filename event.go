@@ -230,13 +230,28 @@ func CanSeeEvent(e *Event, v EventViewer) bool {
 	return false
 }
 
-// EventNodes are the country codes whose nodes keep a copy of the event
-// (nil: every node).
-func EventNodes(e *Event) []string {
-	if e.Audience == AudienceCountries {
-		return e.Countries
+// CanNodeSeeEvent is the audience rule for nodes: whether the node at host
+// (a URL's host, twinfed.URLHost), whose country the registry lists as
+// country ("" when it lists no active node there), keeps a copy of e and
+// may read what its home node serves of it (photos, files, the counts of
+// places): its home node; the nodes of its contacts and invited members;
+// every node for AudienceAll; the chosen countries' nodes for
+// AudienceCountries.
+func CanNodeSeeEvent(e *Event, host, country string) bool {
+	if host == "" {
+		return false
 	}
-	return nil
+	if URLHost(e.ID) == host || slices.ContainsFunc(e.Contacts, func(a string) bool { return URLHost(a) == host }) ||
+		slices.ContainsFunc(e.Invited, func(a string) bool { return URLHost(a) == host }) {
+		return true
+	}
+	switch e.Audience {
+	case AudienceAll:
+		return country != ""
+	case AudienceCountries:
+		return country != "" && slices.Contains(e.Countries, country)
+	}
+	return false
 }
 
 // BookingState is where a booking stands at the event's home node.

@@ -64,6 +64,39 @@ func TestCanSeeEvent(t *testing.T) {
 	}
 }
 
+func TestCanNodeSeeEvent(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		edit          func(e *Event)
+		host, country string
+		want          bool
+	}{
+		{"home node", func(*Event) {}, "fr.example", "FR", true},
+		{"a chosen country", func(*Event) {}, "it.example", "IT", true},
+		{"another country", func(*Event) {}, "es.example", "ES", false},
+		{"no active node", func(*Event) {}, "it.example", "", false},
+		{"no host", func(*Event) {}, "", "IT", false},
+		{"every node", func(e *Event) { e.Audience = AudienceAll }, "es.example", "ES", true},
+		{"every node, not a node", func(e *Event) { e.Audience = AudienceAll }, "evil.example", "", false},
+		{"an invited member's node", func(e *Event) { e.Invited = []string{"https://es.example/users/ana"} }, "es.example", "ES", true},
+		{"a contact's node", func(e *Event) {
+			e.Audience, e.Contacts = AudienceContacts, []string{"https://es.example/users/ana"}
+		}, "es.example", "ES", true},
+		{"contacts: another node", func(e *Event) {
+			e.Audience, e.Contacts = AudienceContacts, []string{"https://es.example/users/ana"}
+		}, "it.example", "IT", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := validEvent(time.Now())
+			e.ID = "https://fr.example/events/01HX"
+			tc.edit(e)
+			if got := CanNodeSeeEvent(e, tc.host, tc.country); got != tc.want {
+				t.Errorf("CanNodeSeeEvent(%s, %q) = %v, want %v", tc.host, tc.country, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestDecideBookingAndSlots(t *testing.T) {
 	if DecideBooking(99, 100) != BookingConfirmed || DecideBooking(100, 100) != BookingWaiting {
 		t.Fatal("the 100th booking is confirmed, the 101st waits")

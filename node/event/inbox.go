@@ -58,7 +58,7 @@ func (s *Service) publish(ctx context.Context, txn *badger.Txn, t twinfed.Activi
 }
 
 // audienceNodes are the agency actors of the other nodes that keep a copy
-// of e.
+// of e (twinfed.CanNodeSeeEvent).
 func (s *Service) audienceNodes(ctx context.Context, e *twinfed.Event) []string {
 	if s.registry == nil {
 		return nil
@@ -68,35 +68,13 @@ func (s *Service) audienceNodes(ctx context.Context, e *twinfed.Event) []string 
 		s.log.Warn("registry: the event reaches other nodes later", "event", e.ID, "err", err)
 		return nil
 	}
-	hosts := map[string]bool{}
-	for _, c := range e.Contacts {
-		hosts[twinfed.URLHost(c)] = true
-	}
-	for _, c := range e.Invited {
-		hosts[twinfed.URLHost(c)] = true
-	}
 	var out []string
 	for _, c := range list {
-		if !c.Active || c.NodeURL == "" || s.isLocal(c.NodeURL) {
-			continue
-		}
-		switch {
-		case e.Audience == twinfed.AudienceAll,
-			e.Audience == twinfed.AudienceCountries && containsString(e.Countries, c.Code),
-			hosts[twinfed.URLHost(c.NodeURL)]:
+		if c.Active && c.NodeURL != "" && !s.isLocal(c.NodeURL) && twinfed.CanNodeSeeEvent(e, twinfed.URLHost(c.NodeURL), c.Code) {
 			out = append(out, twinfed.AgencyURL(c.NodeURL))
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ApplyEvent keeps a copy of an event another node is home to (Create,

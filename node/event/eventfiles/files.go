@@ -125,33 +125,14 @@ func (s *Service) ServesTo(ctx context.Context, host, hash string) bool {
 }
 
 // inAudience reports whether the node at host is e's home node or a node
-// of its audience.
+// of its audience (twinfed.CanNodeSeeEvent, with host's country as the
+// registry lists it).
 func (s *Service) inAudience(ctx context.Context, e *twinfed.Event, host string) bool {
-	if twinfed.URLHost(e.ID) == host {
-		return true
-	}
-	for _, a := range append(append([]string{}, e.Contacts...), e.Invited...) {
-		if twinfed.URLHost(a) == host {
-			return true
+	country := ""
+	if s.reg != nil && (e.Audience == twinfed.AudienceAll || e.Audience == twinfed.AudienceCountries) {
+		if c, err := s.reg.CountryByHost(ctx, host); err == nil && c.Active {
+			country = c.Code
 		}
 	}
-	switch e.Audience {
-	case twinfed.AudienceAll, twinfed.AudienceCountries:
-		if s.reg == nil {
-			return false
-		}
-		c, err := s.reg.CountryByHost(ctx, host)
-		if err != nil || !c.Active {
-			return false
-		}
-		if e.Audience == twinfed.AudienceAll {
-			return true
-		}
-		for _, code := range e.Countries {
-			if code == c.Code {
-				return true
-			}
-		}
-	}
-	return false
+	return twinfed.CanNodeSeeEvent(e, host, country)
 }
