@@ -14,6 +14,10 @@ import (
 // when it holds none.
 func (s *Service) Event(txn *badger.Txn, id string) (*twinfed.Event, error) { return getEvent(txn, id) }
 
+// Counts returns the counts of the bookings of event id, one of this
+// node's, within txn: zero when none was made.
+func (s *Service) Counts(txn *badger.Txn, id string) (*Bookings, error) { return getBookings(txn, id) }
+
 // Confirmed reports whether actor holds a confirmed place in e, as this
 // node knows it: the home node from its bookings, another node for its
 // own members.

@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"html/template"
 	"net/http"
@@ -26,7 +27,20 @@ type Web struct {
 	svc    *Service
 	kit    *web.Kit
 	signed func(http.Handler) http.Handler
+	places Places // another node's event's counts (UsePlaces); nil: not shown
 }
+
+// Places are the counts of places of other nodes' events as their home
+// nodes have them (node/event/eventplaces).
+type Places interface {
+	// Count sets v's Confirmed and Waiting, of another node's event, from
+	// its home node: false when that node cannot say now.
+	Count(ctx context.Context, v *View) bool
+}
+
+// UsePlaces sets where an event's page finds the counts of another node's
+// event; without it, they are not shown.
+func (h *Web) UsePlaces(p Places) *Web { h.places = p; return h }
 
 // NewWeb returns the pages of svc; Routes registers them.
 func NewWeb(svc *Service) *Web { return &Web{svc: svc} }
@@ -393,6 +407,7 @@ type eventData struct {
 	V           *View
 	Item        Item
 	Full        bool
+	NoPlaces    bool // another node's event whose home node cannot give its counts now
 	Certificate bool // the viewer may download their certificate
 	Editable    bool // the viewer may change or cancel it (twinfed.CanEditEvent)
 }
@@ -403,9 +418,10 @@ func (h *Web) show(w http.ResponseWriter, r *http.Request) {
 		h.kit.ErrorPage(w, r, err)
 		return
 	}
+	noPlaces := h.places != nil && v.Event.Capacity > 0 && !h.svc.isLocal(v.Event.ID) && !h.places.Count(r.Context(), v)
 	p := h.kit.NewPage(w, r, "title.event")
 	p.Nav = "events"
-	p.Data = eventData{V: v, Item: h.item(p, v.Event, h.svc.now()), Full: v.Event.Capacity > 0 && v.Confirmed >= v.Event.Capacity,
+	p.Data = eventData{V: v, Item: h.item(p, v.Event, h.svc.now()), Full: v.Event.Capacity > 0 && v.Confirmed >= v.Event.Capacity, NoPlaces: noPlaces,
 		Certificate: h.svc.HasCertificate(web.State(r).Principal, v),
 		Editable:    twinfed.CanEditEvent(v.Event, h.svc.actor(web.State(r).Principal), h.svc.now()) == nil}
 	h.kit.Render(w, http.StatusOK, "event", p)

@@ -7,6 +7,7 @@ import (
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
+	"github.com/twinfed/twinfed/node/event/eventplaces"
 	"github.com/twinfed/twinfed/node/feature"
 	"github.com/twinfed/twinfed/node/project"
 	"github.com/twinfed/twinfed/node/social"
@@ -24,8 +25,10 @@ var (
 // (cfg's BaseURL, Country and AgencyName are the kit's), the accounts,
 // the contacts, the directory (the names of the forums' authors) and the
 // projects with their TwinSpaces (a TwinSpace's Live tab; the photos and
-// files go to the Materials' blob store), and adds their pages, JSON API
-// and, for other nodes, photos, files and catch-ups to the node's routes;
+// files go to the Materials' blob store), with the counts of places of
+// other nodes' events asked of their home nodes (eventplaces.Assemble),
+// and adds their pages, JSON API and, for other nodes, photos, files,
+// counts of places and catch-ups to the node's routes;
 // the reminders and, for a node that fetches from others (Kit.Fetch), the
 // forums' catch-up to its background work.
 func Assemble(k *feature.Kit, cfg event.Config, files eventfiles.Config, accounts *account.Service, contacts *social.Service, dir *directory.Service,
@@ -35,6 +38,9 @@ func Assemble(k *feature.Kit, cfg event.Config, files eventfiles.Config, account
 		Mailer: k.Mailer, Notices: k.Notices, Blobs: spaces.Materials.Blobs(), Fetch: k.FetchFile, Profiles: dir.Profiles, Catalog: k.Catalog,
 		Logger: k.Log, Now: k.Now})
 	if err != nil {
+		return nil, err
+	}
+	if t.Places, err = eventplaces.Assemble(k, t.Events); err != nil {
 		return nil, err
 	}
 	k.AddRoutes(func(w *web.Kit) error { return t.Routes(w, k.Web.Signed) })

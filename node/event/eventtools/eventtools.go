@@ -13,6 +13,7 @@ import (
 	"github.com/twinfed/twinfed/node/event/eventapi"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventforum"
+	"github.com/twinfed/twinfed/node/event/eventplaces"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
@@ -25,6 +26,9 @@ type Tools struct {
 	Events *event.Service
 	Forum  *eventforum.Service
 	Files  *eventfiles.Service
+	// Places are the counts of places of other nodes' events for their
+	// pages (Assemble sets them; nil: not shown).
+	Places *eventplaces.Service
 }
 
 // Deps are what the events and their tools are built on.
@@ -84,7 +88,11 @@ var _ eventforum.Part = (*eventfiles.Service)(nil)
 // archives, and what only other nodes read (photos, files, catch-ups)
 // behind signed (nil: not served).
 func (t *Tools) Routes(k *web.Kit, signed func(http.Handler) http.Handler) error {
-	if err := event.NewWeb(t.Events).Signed(signed).Routes(k); err != nil {
+	ew := event.NewWeb(t.Events).Signed(signed)
+	if t.Places != nil {
+		ew.UsePlaces(t.Places)
+	}
+	if err := ew.Routes(k); err != nil {
 		return err
 	}
 	eventapi.New(t.Events).Routes(k)

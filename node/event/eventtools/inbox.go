@@ -17,7 +17,9 @@ import (
 // by the events this node holds, a Join or Leave of one, and the home
 // node's Accept or Reject of a booking (the event is the target). An
 // Accept that confirms a member of this node also marks the event's forum
-// and files due for a catch-up (eventforum.Service.OnAnswer). The events'
+// and files due for a catch-up (eventforum.Service.OnAnswer); every
+// answer drops the counts of places kept for the event's page
+// (eventplaces.Service.Forget). The events'
 // routes are written here, where the tools are joined, rather than in
 // node/event, which is at its size bound.
 func (t *Tools) InboxRoutes() []inbound.Route {
@@ -31,17 +33,31 @@ func (t *Tools) InboxRoutes() []inbound.Route {
 		{Name: "event.ApplyJoin", Types: types(twinfed.ActivityJoin), Pass: inbound.ByReference, Claims: held, Apply: ev.ApplyJoin},
 		{Name: "event.ApplyLeave", Types: types(twinfed.ActivityLeave), Pass: inbound.ByReference, Claims: held, Apply: ev.ApplyLeave},
 		{Name: "event.ApplyAnswer+eventforum.OnAnswer", Types: types(twinfed.ActivityAccept), Pass: inbound.ByReference, Claims: booking, Apply: t.applyAccept},
-		{Name: "event.ApplyAnswer", Types: types(twinfed.ActivityReject), Pass: inbound.ByReference, Claims: booking, Apply: ev.ApplyAnswer},
+		{Name: "event.ApplyAnswer", Types: types(twinfed.ActivityReject), Pass: inbound.ByReference, Claims: booking, Apply: t.applyReject},
 	})
 }
 
 // applyAccept takes the home node's acceptance of a booking; a member of
 // this node confirmed catches up on the event's forum and files.
 func (t *Tools) applyAccept(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
-	if err := t.Events.ApplyAnswer(ctx, txn, a); err != nil {
+	if err := t.applyReject(ctx, txn, a); err != nil {
 		return err
 	}
 	return t.Forum.OnAnswer(txn, a)
+}
+
+// applyReject takes the home node's answer to a booking (a refusal, or
+// the acceptance for applyAccept): the counts of places kept for the
+// event's page are dropped, so that its next view asks the home node,
+// which counts the booking now.
+func (t *Tools) applyReject(ctx context.Context, txn *badger.Txn, a *twinfed.Activity) error {
+	if err := t.Events.ApplyAnswer(ctx, txn, a); err != nil {
+		return err
+	}
+	if t.Places != nil {
+		t.Places.Forget(a.Target)
+	}
+	return nil
 }
 
 // Writer returns what runs an activity from another node in place of a
