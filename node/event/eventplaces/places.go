@@ -111,8 +111,9 @@ func (s *Service) Get(ctx context.Context, e *twinfed.Event) (Counts, bool) {
 	}
 	s.mu.Unlock()
 	if ask {
-		// The request outlives the page that started it if others wait.
-		s.fetch(context.WithoutCancel(ctx), e, en)
+		// The request is the node's, not the page's: it goes on for the
+		// pages waiting for it when the one that started it has gone.
+		go s.fetch(context.WithoutCancel(ctx), e, en)
 	}
 	select {
 	case <-en.done:
