@@ -27,10 +27,8 @@
 // The home node decides each event's bookings in one writer (writer.go,
 // Serial) that runs the requests waiting in arrival order in one
 // transaction; the lists and the calendar read an in-memory index of the
-// events by month (index.go). The page of another node's event shows the
-// counts of places its home node keeps, asked through Places (Web.UsePlaces:
-// node/event/eventplaces, with "cannot be shown now" when that node does
-// not answer).
+// events by month (index.go). Another node's event's page shows the counts
+// its home node keeps, asked through Places (node/event/eventplaces).
 //
 // The organiser changes or cancels an event (edit.go, editweb.go:
 // twinfed.CanEditEvent, twinfed.CheckEventChange; Update{Event} and
