@@ -166,7 +166,7 @@ func (s *Service) fetch(ctx context.Context, e *twinfed.Event, actor, lang strin
 	if lang == "" && s.d.Catalog != nil {
 		lang = s.d.Catalog.MailLang("")
 	}
-	body, _, err := s.d.Fetch(ctx, e.ID+ForPath+"?"+url.Values{"actor": {actor}, "lang": {lang}}.Encode())
+	body, size, err := s.d.Fetch(ctx, e.ID+ForPath+"?"+url.Values{"actor": {actor}, "lang": {lang}}.Encode())
 	switch {
 	case twinfed.ErrorCode(err) == twinfed.EFORBIDDEN:
 		return nil, refused()
@@ -174,8 +174,21 @@ func (s *Service) fetch(ctx context.Context, e *twinfed.Event, actor, lang strin
 		s.d.Logger.Info("eventcert: fetch a certificate", "event", e.ID, "actor", actor, "err", err)
 		return nil, unavailable
 	}
-	return body, nil
+	// A certificate is a page of text: a home node that answers more than
+	// MaxPDF is not passed on (read whole first, so that a member never
+	// gets a cut file).
+	defer body.Close()
+	pdf, err := io.ReadAll(io.LimitReader(body, MaxPDF+1))
+	if err != nil || size > MaxPDF || len(pdf) > MaxPDF || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		s.d.Logger.Warn("eventcert: the home node's certificate is refused", "event", e.ID, "size", max(size, int64(len(pdf))), "err", err)
+		return nil, unavailable
+	}
+	return io.NopCloser(bytes.NewReader(pdf)), nil
 }
+
+// MaxPDF is the largest certificate a member's node takes from an
+// event's home node (one page with its fonts is about 100 KB).
+const MaxPDF = 4 << 20
 
 // For writes, on the event's home node, the certificate of actor, a
 // member of the node at host (the signer of the request), in lang (the
