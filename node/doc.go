@@ -42,6 +42,7 @@
 //	node/training         professional development: the agencies' training, applications selected by the member's agency, certificates
 //	node/event/eventapi   the events' JSON API (/api/v1/events…)
 //	node/event/eventforum the forum of an event: its organiser and confirmed participants, across nodes; edits, deletions, the catch-up from the home node, its JSON API
+//	node/event/eventcert  the events' certificates of participation: made on the home node, fetched signed for another node's member
 //	node/event/eventfiles the file archive of an event: files kept on the uploader's node, records through the home node
 //	node/event/eventplaces the counts of places of another node's event for its page, asked of its home node (signed, cached 10 s), and served to the audience's nodes
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal

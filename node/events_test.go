@@ -488,7 +488,7 @@ func TestEvents_Certificate(t *testing.T) {
 		t.Fatalf("certificate: %d %.20q", code, pdf)
 	}
 	var buf strings.Builder
-	if err := n.Events().Certificate(ctx, carla, e.ID, &buf); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN || buf.Len() != 0 {
+	if err := n.EventCertificates().Certificate(ctx, carla, e.ID, &buf); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN || buf.Len() != 0 {
 		t.Fatalf("certificate of an absent participant: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventcert"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/feed"
@@ -63,6 +64,9 @@ func (n *Node) EventForum() *eventforum.Service { return n.svc.ev.Forum }
 
 // EventFiles returns the events' file archives.
 func (n *Node) EventFiles() *eventfiles.Service { return n.svc.ev.Files }
+
+// EventCertificates returns the events' certificates of participation.
+func (n *Node) EventCertificates() *eventcert.Service { return n.svc.certs }
 
 // Training returns professional development.
 func (n *Node) Training() *training.Service { return n.svc.training }
