@@ -43,6 +43,7 @@
 //	node/event/eventapi   the events' JSON API (/api/v1/events…)
 //	node/event/eventforum the forum of an event: its organiser and confirmed participants, across nodes; edits, deletions, the catch-up from the home node, its JSON API
 //	node/event/eventfiles the file archive of an event: files kept on the uploader's node, records through the home node
+//	node/event/eventroom  the meeting room of an event: the home node's join links (for other nodes' members too), {user} ids, the room's presence reports
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal
 //	node/twinspace/diary  the TwinSpace's public project diary: posts, the Atom feed, the diary's fediverse actor's pages
 //	node/twinspace/workspace  the TwinSpace and its tools assembled: built together, routes registered together
