@@ -81,7 +81,7 @@ func (s *Service) Presence(ctx context.Context, authorization string, body []byt
 	}
 	var rep report
 	if err := json.Unmarshal(body, &rep); err != nil {
-		return nil, twinfed.Errorf(twinfed.EINVALID, "The report is not JSON: %v.", err)
+		return nil, twinfed.Errorf(twinfed.EINVALID, "The report is not the analytics callback's JSON: %v.", err)
 	}
 	if rep.Version != "1.0" || rep.MeetingID == "" || rep.Data == nil {
 		return nil, twinfed.Errorf(twinfed.EINVALID, `The report is not an analytics callback of version "1.0" with a meeting_id and data.attendees.`)
