@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,11 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
 	"github.com/twinfed/twinfed/config"
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventroom"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // movedClock is the features' clock of several nodes: the real time plus
@@ -41,6 +45,23 @@ func (s *memberSession) location(path string) (int, string) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+// pageIn GETs path with Accept-Language lang: the status and the page.
+func (s *memberSession) pageIn(path, lang string) (int, string) {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", s.base+path, nil)
+	req.Header.Set("Accept-Language", lang)
+	s.jar.add(req)
+	c := *s.c
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // rooms sets a node's meeting-room provider and secret.
@@ -141,7 +162,18 @@ func TestFederation_EventRoom(t *testing.T) {
 	if _, err := fr.out.Get(ctx, e.ID+"/room/for?actor="+url.QueryEscape(twinfed.ActorURL(fr.base, "paul"))); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 		t.Fatalf("FR asking for Paul, who did not book: %v", err)
 	}
-	if code, _ := fr.login(t, "paul").location(path + "/room"); code != http.StatusForbidden {
+	paul := fr.login(t, "paul")
+	if code, _ := paul.location(path + "/room"); code != http.StatusForbidden {
 		t.Fatalf("Paul's room: %d", code)
+	}
+	// Should FR believe Paul confirmed (a record IT never made), IT's
+	// refusal reaches him, in his language.
+	if err := fr.store.Update(func(txn *badger.Txn) error {
+		return txn.Set([]byte(store.PrefixMyEvent+"paul/"+e.ID), []byte(twinfed.BookingConfirmed))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code, page := paul.pageIn(path+"/room", "fr"); code != http.StatusForbidden || !strings.Contains(html.UnescapeString(page), "La salle de réunion s'ouvre aux participants quelques minutes avant l'événement.") {
+		t.Fatalf("Paul's room, refused by IT: %d\n%s", code, page)
 	}
 }
