@@ -402,3 +402,14 @@ func CanUseEventTools(e *Event, actor string, confirmed bool) error {
 	}
 	return nil
 }
+
+// CanHaveEventCertificate is the rule of a certificate of participation
+// in an event: once a certifying event has ended (at now), to those its
+// organiser recorded as present (attended, actor URLs), whichever node
+// they are members of. nil when actor may have one.
+func CanHaveEventCertificate(e *Event, actor string, attended []string, now time.Time) error {
+	if actor == "" || !e.Certifying || now.Before(e.End()) || !slices.Contains(attended, actor) {
+		return Errorf(EFORBIDDEN, "A certificate of participation is given, after a certifying event, to those the organiser recorded as present.")
+	}
+	return nil
+}

@@ -216,3 +216,31 @@ func TestPresentInRoom(t *testing.T) {
 		t.Error("an event of no minutes counts someone present")
 	}
 }
+
+func TestCanHaveEventCertificate(t *testing.T) {
+	now := time.Now()
+	const luca = "https://it.example/users/luca"
+	for _, tc := range []struct {
+		name     string
+		edit     func(e *Event)
+		actor    string
+		attended []string
+		ok       bool
+	}{
+		{"present, after the end", func(*Event) {}, luca, []string{"https://fr.example/users/ana", luca}, true},
+		{"not recorded", func(*Event) {}, luca, []string{"https://fr.example/users/ana"}, false},
+		{"not certifying", func(e *Event) { e.Certifying = false }, luca, []string{luca}, false},
+		{"before the end", func(e *Event) { e.Start = now.Add(-30 * time.Minute) }, luca, []string{luca}, false},
+		{"nobody", func(*Event) {}, "", []string{""}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := validEvent(now)
+			e.Certifying, e.Start = true, now.Add(-2*time.Hour)
+			tc.edit(e)
+			err := CanHaveEventCertificate(e, tc.actor, tc.attended, now)
+			if tc.ok != (err == nil) || (err != nil && ErrorCode(err) != EFORBIDDEN) {
+				t.Fatalf("CanHaveEventCertificate = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}

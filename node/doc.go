@@ -42,6 +42,7 @@
 //	node/training         professional development: the agencies' training, applications selected by the member's agency, certificates
 //	node/event/eventapi   the events' JSON API (/api/v1/events…)
 //	node/event/eventforum the forum of an event: its organiser and confirmed participants, across nodes; edits, deletions, the catch-up from the home node, its JSON API
+//	node/event/eventcert  the events' certificates of participation: made on the home node, fetched signed for another node's member
 //	node/event/eventfiles the file archive of an event: files kept on the uploader's node, records through the home node
 //	node/event/eventroom  the meeting room of an event: the home node's join links (for other nodes' members too), {user} ids, the room's presence reports
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal

@@ -168,7 +168,7 @@ func TestEvents_Presence(t *testing.T) {
 		t.Fatalf("Luca's certificate: %d %.20q", code, pdf)
 	}
 	var buf strings.Builder
-	if err := n.Events().Certificate(ctx, carla, e.ID, &buf); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
+	if err := n.EventCertificates().Certificate(ctx, carla, e.ID, &buf); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {
 		t.Fatalf("Carla's certificate (10 minutes of 60): %v", err)
 	}
 	_, page := orgB.Get(path)

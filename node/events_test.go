@@ -381,6 +381,26 @@ func TestEvents_Reminders(t *testing.T) {
 	if !found {
 		t.Fatalf("no reminder among %d mails", len(got))
 	}
+	// Moved to the next day after both reminders went: they go again for
+	// the new time, once each.
+	next := start.AddDate(0, 0, 1)
+	if _, err := n.Events().Edit(ctx, org, e.ID, event.Input{Title: "Webinar STEM", Language: "it", Date: next.In(loc).Format("2006-01-02"), Slot: "15:00", Minutes: 60}); err != nil {
+		t.Fatal(err)
+	}
+	if k := sent(); k != 0 {
+		t.Fatalf("moved, a day and an hour before its new time: %d reminders", k)
+	}
+	clock.Move(next.Add(-23 * time.Hour))
+	if k := sent(); k != 2 {
+		t.Fatalf("moved, the day before its new time: %d reminders, want 2", k)
+	}
+	clock.Move(next.Add(-50 * time.Minute))
+	if k := sent(); k != 2 {
+		t.Fatalf("moved, an hour before its new time: %d reminders, want 2", k)
+	}
+	if k := sent(); k != 0 {
+		t.Fatalf("moved, again: %d reminders", k)
+	}
 }
 
 // BenchmarkEventCalendar renders the month calendar of a member who sees
@@ -468,7 +488,7 @@ func TestEvents_Certificate(t *testing.T) {
 		t.Fatalf("certificate: %d %.20q", code, pdf)
 	}
 	var buf strings.Builder
-	if err := n.Events().Certificate(ctx, carla, e.ID, &buf); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN || buf.Len() != 0 {
+	if err := n.EventCertificates().Certificate(ctx, carla, e.ID, &buf); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN || buf.Len() != 0 {
 		t.Fatalf("certificate of an absent participant: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/twinfed/twinfed/node/agency"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventcert"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/event/eventroom"
@@ -67,6 +68,9 @@ func (n *Node) EventFiles() *eventfiles.Service { return n.svc.ev.Files }
 
 // EventRoom returns the events' meeting room.
 func (n *Node) EventRoom() *eventroom.Service { return n.svc.ev.Room }
+
+// EventCertificates returns the events' certificates of participation.
+func (n *Node) EventCertificates() *eventcert.Service { return n.svc.certs }
 
 // Training returns professional development.
 func (n *Node) Training() *training.Service { return n.svc.training }

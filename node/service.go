@@ -14,6 +14,7 @@ import (
 	"github.com/twinfed/twinfed/node/blob"
 	"github.com/twinfed/twinfed/node/directory"
 	"github.com/twinfed/twinfed/node/event"
+	"github.com/twinfed/twinfed/node/event/eventcert"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventtools"
 	"github.com/twinfed/twinfed/node/feature"
@@ -126,9 +127,10 @@ type Service struct {
 	twinspaces *workspace.Tools // the TwinSpaces and their tools
 	forum      *forum.Service   // the partner-finding forum
 	feed       *feed.Service
-	ev         *eventtools.Tools // events, their forums and file archives
-	training   *training.Service // professional development
-	inbox      *inbound.Router   // the features' inbound routes (inbox.go)
+	ev         *eventtools.Tools  // events, their forums and file archives
+	certs      *eventcert.Service // the events' certificates of participation
+	training   *training.Service  // professional development
+	inbox      *inbound.Router    // the features' inbound routes (inbox.go)
 }
 
 // NewService builds the kit and every feature on it, each with its own
@@ -217,6 +219,9 @@ func (s *Service) assemble(d Deps) (err error) {
 		return err
 	}
 	if s.ev, err = eventtools.Assemble(k, c.Events, c.EventFiles, s.accounts, s.social, s.dir, s.projects, s.twinspaces); err != nil {
+		return err
+	}
+	if s.certs, err = eventcert.Assemble(k, s.ev.Events, s.accounts); err != nil {
 		return err
 	}
 	if s.training, err = training.Assemble(k, s.accounts); err != nil {

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,13 +22,6 @@ import (
 	"github.com/twinfed/twinfed/node/event/eventroom"
 	"github.com/twinfed/twinfed/node/store"
 )
-
-// movedClock is the features' clock of several nodes: the real time plus
-// an offset the test moves.
-type movedClock struct{ off atomic.Int64 }
-
-func (c *movedClock) Now() time.Time    { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *movedClock) Move(to time.Time) { c.off.Store(int64(time.Until(to))) }
 
 // location GETs path without following a redirect: the status and the
 // Location.
@@ -127,7 +119,7 @@ func TestFederation_EventRoom(t *testing.T) {
 
 	// Five minutes before: Marie enters, from FR, IT's room.
 	start, _ := time.ParseInLocation("2006-01-02 15:04", day.Format("2006-01-02")+" 16:00", loc)
-	clock.Move(start.Add(-5 * time.Minute))
+	clock.MoveTo(start.Add(-5 * time.Minute))
 	if page := marie.page(path); !strings.Contains(page, `href="`+path+`/room"`) {
 		t.Fatal("FR's event page offers no room")
 	}

@@ -21,9 +21,11 @@
 // (twinfed.AudienceProject, at most twinfed.TwinSpaceMeetingCap places)
 // with the same machinery. Reminders (remind.go) go by e-mail the day
 // before and an hour before; the organiser of a certifying event records
-// attendance, and attendees download a certificate of participation
-// (certificate.go, PDF). Across nodes (inbox.go): Create{Event} to the
-// audience's nodes, Join → Accept/Reject decided by the home node, Leave.
+// attendance (Attended), and attendees download a certificate of
+// participation from node/event/eventcert, which the event's page asks
+// for its link through Certificates (SetCertificates). Across nodes
+// (inbox.go): Create{Event} to the audience's nodes, Join →
+// Accept/Reject decided by the home node, Leave.
 // The home node decides each event's bookings in one writer (writer.go,
 // Serial) that runs the requests waiting in arrival order in one
 // transaction; the lists and the calendar read an in-memory index of the

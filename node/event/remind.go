@@ -13,8 +13,9 @@ import (
 
 // Reminders by e-mail, in the member's language and zone: the day before
 // an event and an hour before, to every member of this node who takes
-// part in it (confirmed) or organises it. Each is sent once: er/<username>
-// /<day|hour>/<event id> records it.
+// part in it (confirmed) or organises it. Each is sent once for the start it
+// names: er/<username>/<day|hour>/<event id> records that start, so the
+// reminders of an event moved go again for its new time.
 
 // reminder is one of the two reminders: how long before the start it
 // goes, and its subject.
@@ -54,8 +55,8 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 					continue
 				}
 				mark := store.PrefixEventReminder + username + "/" + r.kind + "/" + e.ID
-				if store.Has(txn, mark) {
-					continue
+				if at, ok, _ := store.GetString(txn, mark); ok && (at == "" || at == e.Start.UTC().Format(time.RFC3339)) {
+					continue // sent for this start (a mark without one was written before marks kept it)
 				}
 				m, err := s.members.MemberIn(txn, username)
 				if err != nil {
@@ -99,7 +100,7 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 			// by the hour's at once.
 			for _, r := range reminders {
 				if r.before >= d.r.before {
-					if err := txn.Set([]byte(store.PrefixEventReminder+d.m.Username+"/"+r.kind+"/"+d.e.ID), nil); err != nil {
+					if err := txn.Set([]byte(store.PrefixEventReminder+d.m.Username+"/"+r.kind+"/"+d.e.ID), []byte(d.e.Start.UTC().Format(time.RFC3339))); err != nil {
 						return err
 					}
 				}

@@ -24,7 +24,6 @@ import (
 type Config struct {
 	BaseURL    string // public base URL: event ids live under it
 	Country    string
-	AgencyName string // the certificates' issuer
 	Rooms      int    // meeting rooms at once; zero: 4
 	Capacity   int    // places of an online event; zero: twinfed.EventCapacity
 	MeetingURL string // join link template ({room}, {name}, {expires}, {signature}, {user}); empty: no link (node/event/eventroom)
@@ -76,7 +75,8 @@ type Service struct {
 	blobs    blob.Store
 	fetch    PhotoFetcher
 	cat      *web.Catalog
-	projects Projects // the Live tab's projects; nil: none (SetProjects)
+	projects Projects     // the Live tab's projects; nil: none (SetProjects)
+	certs    Certificates // the event page's certificate link; nil: none (SetCertificates)
 	log      *slog.Logger
 	now      func() time.Time
 	cet      *time.Location

@@ -80,3 +80,32 @@ func set(list []string) map[string]bool {
 	}
 	return m
 }
+
+// Certificates is what an event's page asks of the certificates of
+// participation (node/event/eventcert, which sets itself with
+// SetCertificates).
+type Certificates interface {
+	// HasCertificate reports whether the page of e offers p their
+	// certificate of participation.
+	HasCertificate(p *twinfed.Principal, e *twinfed.Event) bool
+}
+
+// SetCertificates sets what the event's page asks about certificates.
+func (s *Service) SetCertificates(c Certificates) { s.certs = c }
+
+// Attended returns, on e's home node, the bookings of those its organiser
+// recorded as present (RecordAttendance), within txn; a booking left
+// since is not among them.
+func (s *Service) Attended(txn *badger.Txn, e *twinfed.Event) ([]Booking, error) {
+	b, err := getBookings(txn, e.ID)
+	if err != nil || !s.isLocal(e.ID) {
+		return nil, err
+	}
+	var out []Booking
+	for _, a := range b.Attended {
+		if bk, ok := getBooking(txn, e.ID, a); ok {
+			out = append(out, *bk)
+		}
+	}
+	return out, nil
+}

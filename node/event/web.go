@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"embed"
 	"html/template"
 	"net/http"
@@ -64,7 +63,6 @@ func (h *Web) Routes(k *web.Kit) error {
 	}
 	k.HandleFunc("POST /events/{id}/cancel", k.Member(h.cancel))
 	k.HandleFunc("GET /events/{id}/ics", k.Member(h.ics))
-	k.HandleFunc("GET /events/{id}/certificate", k.Member(h.certificate))
 	k.HandleFunc("POST /events/feed", k.Member(h.newFeed))
 	k.HandleFunc("POST /events/feed/revoke", k.Member(h.revokeFeed))
 	k.HandleFunc("GET /calendar/{token}", h.feed)
@@ -405,7 +403,7 @@ func (h *Web) show(w http.ResponseWriter, r *http.Request) {
 	p := h.kit.NewPage(w, r, "title.event")
 	p.Nav = "events"
 	p.Data = eventData{V: v, Item: h.item(p, v.Event, h.svc.now()), Full: v.Event.Capacity > 0 && v.Confirmed >= v.Event.Capacity,
-		Certificate: h.svc.HasCertificate(web.State(r).Principal, v),
+		Certificate: h.svc.certs != nil && h.svc.certs.HasCertificate(web.State(r).Principal, v.Event),
 		Editable:    twinfed.CanEditEvent(v.Event, h.svc.actor(web.State(r).Principal), h.svc.now()) == nil}
 	h.kit.Render(w, http.StatusOK, "event", p)
 }
@@ -488,15 +486,4 @@ func twoDigits(n int) string {
 		return "0" + strconv.Itoa(n)
 	}
 	return strconv.Itoa(n)
-}
-
-func (h *Web) certificate(w http.ResponseWriter, r *http.Request) {
-	var buf bytes.Buffer
-	if err := h.svc.Certificate(r.Context(), web.State(r).Principal, h.id(r), &buf); err != nil {
-		h.kit.ErrorPage(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `attachment; filename="certificate.pdf"`)
-	w.Write(buf.Bytes())
 }

@@ -21,7 +21,7 @@ var (
 )
 
 // Assemble builds the events and their tools (New) on the node's kit
-// (cfg's BaseURL, Country and AgencyName are the kit's), the accounts,
+// (cfg's BaseURL and Country are the kit's), the accounts,
 // the contacts, the directory (the names of the forums' authors) and the
 // projects with their TwinSpaces (a TwinSpace's Live tab; the photos and
 // files go to the Materials' blob store), and adds their pages, JSON API
@@ -30,7 +30,7 @@ var (
 // forums' catch-up to its background work.
 func Assemble(k *feature.Kit, cfg event.Config, files eventfiles.Config, accounts *account.Service, contacts *social.Service, dir *directory.Service,
 	projects *project.Service, spaces *workspace.Tools) (*Tools, error) {
-	cfg.BaseURL, cfg.Country, cfg.AgencyName = k.BaseURL, k.Country, k.AgencyName
+	cfg.BaseURL, cfg.Country = k.BaseURL, k.Country
 	t, err := New(cfg, files, Deps{Store: k.Store, Members: accounts, Contacts: contacts, Projects: projects, Acts: k.Acts, Registry: k.Registry,
 		Mailer: k.Mailer, Notices: k.Notices, Blobs: spaces.Materials.Blobs(), Fetch: k.FetchFile, FetchPage: k.Fetch, Profiles: dir.Profiles, Catalog: k.Catalog,
 		Logger: k.Log, Now: k.Now})

@@ -1,6 +1,6 @@
 // Package eventtools assembles the events with their tools: the events
 // themselves (node/event: the wizard, bookings decided by the home node,
-// lists and calendar, iCalendar, reminders, certificates, photos, the
+// lists and calendar, iCalendar, reminders, photos, the
 // TwinSpace's Live tab), each event's forum (node/event/eventforum) and
 // file archive (node/event/eventfiles), which catches up from the home
 // node with the forum, the events' JSON API (node/event/eventapi) and
