@@ -117,6 +117,13 @@ func (e *Event) RoomOpen(now time.Time) bool {
 	return e.Kind == EventOnline && !e.Cancelled && !now.Before(e.Start.Add(-EventEnterBefore)) && now.Before(e.End())
 }
 
+// PresentInRoom reports whether a participant whom the meeting room's
+// service reports present for present counts as attending e: present for
+// at least half of the event's minutes.
+func PresentInRoom(e *Event, present time.Duration) bool {
+	return e.Minutes > 0 && 2*present >= time.Duration(e.Minutes)*time.Minute
+}
+
 // Overlaps reports whether two events share some time.
 func (e *Event) Overlaps(start, end time.Time) bool {
 	return e.Start.Before(end) && start.Before(e.End())

@@ -228,6 +228,28 @@ func TestCheckEventChange(t *testing.T) {
 	}
 }
 
+func TestPresentInRoom(t *testing.T) {
+	e := &Event{Minutes: 60}
+	for _, tc := range []struct {
+		present time.Duration
+		want    bool
+	}{
+		{0, false},
+		{10 * time.Minute, false},
+		{29*time.Minute + 59*time.Second, false},
+		{30 * time.Minute, true},
+		{40 * time.Minute, true},
+		{2 * time.Hour, true},
+	} {
+		if got := PresentInRoom(e, tc.present); got != tc.want {
+			t.Errorf("PresentInRoom(60 minutes, %s) = %v, want %v", tc.present, got, tc.want)
+		}
+	}
+	if PresentInRoom(&Event{}, time.Hour) {
+		t.Error("an event of no minutes counts someone present")
+	}
+}
+
 func TestCanHaveEventCertificate(t *testing.T) {
 	now := time.Now()
 	const luca = "https://it.example/users/luca"

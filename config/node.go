@@ -81,11 +81,19 @@ type Events struct {
 	// MaxParticipants is the places of an online event (100 by default).
 	MaxParticipants int `toml:"max_participants"`
 	// MeetingURL is the join link's template: {room} is replaced by the
-	// room's name, {name} by the participant's display name, {expires}
-	// and {signature} by a signed link's expiry and HMAC-SHA256 (hex)
-	// when Secret is set. Empty: events show no meeting room link.
+	// room's name, {name} by the participant's display name, {user} by
+	// the participant's id in the event (opaque and stable: hex
+	// HMAC-SHA256 of the event and the participant, keyed by the node
+	// secret, so that the service can report who attended without
+	// learning who they are), {expires} and {signature} by a signed
+	// link's expiry and HMAC-SHA256 (hex) when Secret is set. The link is
+	// always the event's home node's, for other nodes' members too.
+	// Empty: events show no meeting room link.
 	MeetingURL string `toml:"meeting_url"`
-	// Secret signs join links for services that check them.
+	// Secret signs join links for services that check them, and
+	// authenticates the meeting room's presence reports (POST
+	// /events/presence: BigBlueButton's analytics callback, whose JWT it
+	// signs); empty: no reports are taken.
 	Secret string `toml:"meeting_secret"`
 	// FileMaxMB is the largest file of an event's archive (20 MB by
 	// default); FilesQuotaMB the room of one event's files together (200
@@ -113,6 +121,15 @@ func (e Events) validate(p *Problems, key string) {
 		}
 		if !strings.Contains(e.MeetingURL, "{room}") {
 			p.Addf(key+".meeting_url", "has no {room}; every event needs a room of its own")
+		}
+		if strings.Contains(e.MeetingURL, "{user}") {
+			// The participant's id goes to the provider, in the path or the
+			// query: a host named after it would send each participant to
+			// a server of their own.
+			_, rest, _ := strings.Cut(e.MeetingURL, "://")
+			if end := strings.IndexAny(rest, "/?#"); end >= 0 && strings.Contains(rest[:end], "{user}") || end < 0 && strings.Contains(rest, "{user}") {
+				p.Addf(key+".meeting_url", "has {user} in its host; put the participant's id in the path or the query, e.g. https://rooms.example/{room}?user={user}")
+			}
 		}
 	}
 	if e.Secret != "" && len(e.Secret) < 16 {

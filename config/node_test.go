@@ -82,6 +82,7 @@ func TestNode_Validate(t *testing.T) {
 			c.BaseURL = "https://it.twinfed.example"
 			c.TLS.ACMEDomains = []string{"www.twinfed.example"}
 		}, `does not include base_url's host "it.twinfed.example"`},
+		{"user in the meeting host", func(c *Node) { c.Events.MeetingURL = "https://{user}.rooms.example/{room}" }, "events.meeting_url: has {user} in its host"},
 		{"no event file size", func(c *Node) { c.Events.FileMaxMB = 0 }, "events.file_max_mb: 0 MB is out of bounds for an event's file; use 1 to 4096"},
 		{"event quota under a file", func(c *Node) { c.Events.FilesQuotaMB = 10 }, "events.files_quota_mb: 10 MB is out of bounds for an event's files; use file_max_mb (20) to 1048576"},
 		{"no materials dir", func(c *Node) { c.Materials.Dir = "" }, "materials.dir: is empty"},
@@ -130,6 +131,31 @@ func TestNode_Validate(t *testing.T) {
 				t.Fatalf("got %v, want a message with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestEvents_MeetingUser: {user} is taken in a template's path or query
+// (the participant's id for the room's presence reports), not in its
+// host; templates without it validate as before.
+func TestEvents_MeetingUser(t *testing.T) {
+	for _, tmpl := range []string{
+		"https://rooms.example/{room}?u={user}&n={name}&e={expires}&s={signature}",
+		"https://rooms.example/{room}/{user}",
+		"https://meet.jit.si/twinfed-{room}",
+		"https://{name}.rooms.example/{room}",
+	} {
+		cfg := DefaultNode()
+		cfg.Events.MeetingURL, cfg.Events.Secret = tmpl, "a secret of sixteen+"
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", tmpl, err)
+		}
+	}
+	for _, tmpl := range []string{"https://{user}.rooms.example/{room}", "https://rooms-{user}.example?room={room}"} {
+		cfg := DefaultNode()
+		cfg.Events.MeetingURL = tmpl
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "events.meeting_url: has {user} in its host") {
+			t.Errorf("%s: %v", tmpl, err)
+		}
 	}
 }
 

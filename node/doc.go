@@ -45,6 +45,7 @@
 //	node/event/eventcert  the events' certificates of participation: made on the home node, fetched signed for another node's member
 //	node/event/eventfiles the file archive of an event: files kept on the uploader's node, records through the home node
 //	node/event/eventplaces the counts of places of another node's event for its page, asked of its home node (signed, cached 10 s), and served to the audience's nodes
+//	node/event/eventroom  the meeting room of an event: the home node's join links (for other nodes' members too), {user} ids, the room's presence reports
 //	node/twinspace/chat   the TwinSpace's Chat tab: messages, the live event stream (SSE), removal
 //	node/twinspace/diary  the TwinSpace's public project diary: posts, the Atom feed, the diary's fediverse actor's pages
 //	node/twinspace/workspace  the TwinSpace and its tools assembled: built together, routes registered together

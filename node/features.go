@@ -8,6 +8,7 @@ import (
 	"github.com/twinfed/twinfed/node/event/eventcert"
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventforum"
+	"github.com/twinfed/twinfed/node/event/eventroom"
 	"github.com/twinfed/twinfed/node/feed"
 	"github.com/twinfed/twinfed/node/forum"
 	"github.com/twinfed/twinfed/node/label"
@@ -64,6 +65,9 @@ func (n *Node) EventForum() *eventforum.Service { return n.svc.ev.Forum }
 
 // EventFiles returns the events' file archives.
 func (n *Node) EventFiles() *eventfiles.Service { return n.svc.ev.Files }
+
+// EventRoom returns the events' meeting room.
+func (n *Node) EventRoom() *eventroom.Service { return n.svc.ev.Room }
 
 // EventCertificates returns the events' certificates of participation.
 func (n *Node) EventCertificates() *eventcert.Service { return n.svc.certs }

@@ -41,8 +41,8 @@
 // node/event/eventforum's.
 //
 // The meeting rooms are a provider's (Jitsi Meet, BigBlueButton…) named
-// by a URL template (Config.MeetingURL); with a secret, the join link is
-// signed (HMAC-SHA256 over room, name and expiry).
+// by a URL template (Config.MeetingURL): the join links, always the home
+// node's, and the room's presence reports are node/event/eventroom's.
 //
 // Keys it owns (node/store/keys.go): store.PrefixEvent (ev/, the events),
 // store.PrefixEventDay (ed/, events by day in CET), store.PrefixEventBooking

@@ -2,15 +2,10 @@ package event
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,8 +26,8 @@ type Config struct {
 	Country    string
 	Rooms      int    // meeting rooms at once; zero: 4
 	Capacity   int    // places of an online event; zero: twinfed.EventCapacity
-	MeetingURL string // join link template ({room}, {name}, {expires}, {signature}); empty: no link
-	Secret     string // signs join links; empty: unsigned
+	MeetingURL string // join link template ({room}, {name}, {expires}, {signature}, {user}); empty: no link (node/event/eventroom)
+	Secret     string // signs join links and authenticates the room's presence reports; empty: unsigned, no reports
 }
 
 // Deps are the events feature's collaborators.
@@ -295,10 +290,12 @@ type View struct {
 	Confirmed int
 	Waiting   int
 	Live      bool
-	RoomOpen  bool      // the viewer may enter the meeting room now
-	Mine      bool      // the viewer organises it
-	Attendees []Booking // the confirmed participants, for the organiser
-	WaitList  []Booking // the waiting list in order, for the organiser
+	RoomOpen  bool            // the viewer may enter the meeting room now
+	Mine      bool            // the viewer organises it
+	Attendees []Booking       // the confirmed participants, for the organiser
+	WaitList  []Booking       // the waiting list in order, for the organiser
+	Attended  map[string]bool // who attended (by actor), for the organiser
+	FromRoom  map[string]bool // those of them the meeting room reported present
 }
 
 // Get returns an event for a member of its audience.
@@ -331,6 +328,7 @@ func (s *Service) Get(ctx context.Context, p *twinfed.Principal, id string) (*Vi
 		v.RoomOpen = e.RoomOpen(now) && (v.State == twinfed.BookingConfirmed || v.Mine)
 		if v.Mine {
 			v.Attendees, v.WaitList = listBookings(txn, e.ID, orderConfirmed), listBookings(txn, e.ID, orderWaiting)
+			v.Attended, v.FromRoom = set(b.Attended), set(b.Room)
 		}
 		return nil
 	})
@@ -617,47 +615,6 @@ func (s *Service) List(ctx context.Context, p *twinfed.Principal, f Filter) ([]*
 // part in, by start: the profile's Events tab.
 func (s *Service) MemberEvents(ctx context.Context, username string) ([]*twinfed.Event, error) {
 	return s.List(ctx, &twinfed.Principal{Username: username, Role: twinfed.RoleMember}, Filter{Mine: true})
-}
-
-// JoinURL is the meeting room's link of an online event for a participant
-// named name, signed when the node has a secret; "" without a provider.
-func (s *Service) JoinURL(e *twinfed.Event, name string) string {
-	if s.cfg.MeetingURL == "" || e.Kind != twinfed.EventOnline {
-		return ""
-	}
-	room := "event-" + e.ID[strings.LastIndexByte(e.ID, '/')+1:]
-	expires := strconv.FormatInt(e.End().Unix(), 10)
-	sig := ""
-	if s.cfg.Secret != "" {
-		mac := hmac.New(sha256.New, []byte(s.cfg.Secret))
-		mac.Write([]byte(room + "\n" + name + "\n" + expires))
-		sig = hex.EncodeToString(mac.Sum(nil))
-	}
-	return strings.NewReplacer("{room}", url.PathEscape(room), "{name}", url.QueryEscape(name), "{expires}", expires, "{signature}", sig).Replace(s.cfg.MeetingURL)
-}
-
-// Enter returns the meeting room's link for p, who must be a confirmed
-// participant (or the organiser), while the room is open.
-func (s *Service) Enter(ctx context.Context, p *twinfed.Principal, id string) (string, error) {
-	v, err := s.Get(ctx, p, id)
-	if err != nil {
-		return "", err
-	}
-	if !v.RoomOpen {
-		return "", twinfed.Errorf(twinfed.EFORBIDDEN, "The meeting room opens to participants a few minutes before the event.")
-	}
-	name := p.Username
-	_ = s.store.View(func(txn *badger.Txn) error {
-		if m, err := s.members.MemberIn(txn, p.Username); err == nil {
-			name = m.Name()
-		}
-		return nil
-	})
-	u := s.JoinURL(v.Event, name)
-	if u == "" {
-		return "", twinfed.Errorf(twinfed.EUNAVAILABLE, "This node has no meeting-room service configured.")
-	}
-	return u, nil
 }
 
 // Check validates an event's input as Create would, without saving it: the

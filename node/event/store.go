@@ -90,7 +90,8 @@ type Bookings struct {
 	Confirmed int      `json:"confirmed"`
 	Waiting   int      `json:"waiting"`
 	Seq       int      `json:"seq"`                // the last arrival
-	Attended  []string `json:"attended,omitempty"` // recorded by the organiser
+	Attended  []string `json:"attended,omitempty"` // recorded by the organiser, or from the meeting room
+	Room      []string `json:"room,omitempty"`     // reported present by the meeting room (node/event/eventroom)
 }
 
 // The bookings' keys: eb/<event id> (Bookings), eb/<event id>/b/<actor>

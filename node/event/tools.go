@@ -2,10 +2,12 @@ package event
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/store"
 )
 
 // What the event's tools (node/event/eventforum) ask of the events.
@@ -43,6 +45,44 @@ func (s *Service) ParticipantNodes(_ context.Context, txn *badger.Txn, e *twinfe
 		out = append(out, twinfed.AgencyURL(b.Actor[:i]))
 	}
 	return out
+}
+
+// Participants are the confirmed participants of e, an event of this
+// node, in arrival order, within txn.
+func (s *Service) Participants(txn *badger.Txn, id string) []Booking {
+	return listBookings(txn, id, orderConfirmed)
+}
+
+// AddAttended records, within txn in the event's single writer (Serial),
+// that the meeting room reported actors present in event id of this node:
+// each confirmed participant among them is added to those who attended
+// (nothing the organiser recorded is removed); the others are ignored.
+func (s *Service) AddAttended(txn *badger.Txn, id string, actors []string) error {
+	b, err := getBookings(txn, id)
+	if err != nil {
+		return err
+	}
+	for _, a := range actors {
+		if bookingState(txn, id, a) != twinfed.BookingConfirmed {
+			continue
+		}
+		if !slices.Contains(b.Attended, a) {
+			b.Attended = append(b.Attended, a)
+		}
+		if !slices.Contains(b.Room, a) {
+			b.Room = append(b.Room, a)
+		}
+	}
+	return store.SetJSON(txn, store.PrefixEventBooking+id, b)
+}
+
+// set is the members of list.
+func set(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, v := range list {
+		m[v] = true
+	}
+	return m
 }
 
 // Certificates is what an event's page asks of the certificates of

@@ -76,7 +76,6 @@ func (h *Web) Routes(k *web.Kit) error {
 		k.Handle("GET "+PhotoPath+"{hash}", h.signed(http.HandlerFunc(h.photoToNode)))
 	}
 	k.HandleFunc("POST /events/{id}/cancel", k.Member(h.cancel))
-	k.HandleFunc("GET /events/{id}/room", k.Member(h.room))
 	k.HandleFunc("GET /events/{id}/ics", k.Member(h.ics))
 	k.HandleFunc("POST /events/feed", k.Member(h.newFeed))
 	k.HandleFunc("POST /events/feed/revoke", k.Member(h.revokeFeed))
@@ -455,15 +454,6 @@ func (h *Web) attendance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.RedirectDone(w, r, h.svc.Path(h.id(r)), "event_attendance")
-}
-
-func (h *Web) room(w http.ResponseWriter, r *http.Request) {
-	u, err := h.svc.Enter(r.Context(), web.State(r).Principal, h.id(r))
-	if err != nil {
-		h.kit.ErrorPage(w, r, err)
-		return
-	}
-	http.Redirect(w, r, u, http.StatusSeeOther)
 }
 
 func (h *Web) ics(w http.ResponseWriter, r *http.Request) {

@@ -33,7 +33,9 @@ const (
 	// (FormatVersion; format.go). Owner: store.
 	KeyFormat = "cfg/format"
 	// KeyNodeSecret: cfg/secret → 32 random bytes, the node secret that
-	// signs the CSRF tokens of anonymous visitors. Owner: account.
+	// signs the CSRF tokens of anonymous visitors, and from which
+	// node/event/eventroom derives the key of the meeting rooms'
+	// participant ids (read only). Owner: account.
 	KeyNodeSecret = "cfg/secret"
 
 	// PrefixPupil: pu/<username> → pupil.Account JSON (a pupil's or a

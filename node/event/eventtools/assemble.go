@@ -35,7 +35,7 @@ func Assemble(k *feature.Kit, cfg event.Config, files eventfiles.Config, account
 	projects *project.Service, spaces *workspace.Tools) (*Tools, error) {
 	cfg.BaseURL, cfg.Country = k.BaseURL, k.Country
 	t, err := New(cfg, files, Deps{Store: k.Store, Members: accounts, Contacts: contacts, Projects: projects, Acts: k.Acts, Registry: k.Registry,
-		Mailer: k.Mailer, Notices: k.Notices, Blobs: spaces.Materials.Blobs(), Fetch: k.FetchFile, Profiles: dir.Profiles, Catalog: k.Catalog,
+		Mailer: k.Mailer, Notices: k.Notices, Blobs: spaces.Materials.Blobs(), Fetch: k.FetchFile, FetchPage: k.Fetch, Profiles: dir.Profiles, Catalog: k.Catalog,
 		Logger: k.Log, Now: k.Now})
 	if err != nil {
 		return nil, err

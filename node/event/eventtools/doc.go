@@ -3,8 +3,10 @@
 // lists and calendar, iCalendar, reminders, photos, the
 // TwinSpace's Live tab), each event's forum (node/event/eventforum) and
 // file archive (node/event/eventfiles), which catches up from the home
-// node with the forum, the events' JSON API (node/event/eventapi) and the
-// counts of places of other nodes' events (node/event/eventplaces).
+// node with the forum, the events' JSON API (node/event/eventapi), the
+// counts of places of other nodes' events (node/event/eventplaces) and
+// their meeting room (node/event/eventroom: the home node's join links,
+// the room's presence reports).
 // The node builds them together with New and registers their pages and
 // API together with Routes, as it does the TwinSpace's tools
 // (node/twinspace/workspace).

@@ -14,6 +14,7 @@ import (
 	"github.com/twinfed/twinfed/node/event/eventfiles"
 	"github.com/twinfed/twinfed/node/event/eventforum"
 	"github.com/twinfed/twinfed/node/event/eventplaces"
+	"github.com/twinfed/twinfed/node/event/eventroom"
 	"github.com/twinfed/twinfed/node/mail"
 	"github.com/twinfed/twinfed/node/notice"
 	"github.com/twinfed/twinfed/node/outbox"
@@ -29,6 +30,7 @@ type Tools struct {
 	// Places are the counts of places of other nodes' events for their
 	// pages (Assemble sets them; nil: not shown).
 	Places *eventplaces.Service
+	Room   *eventroom.Service
 }
 
 // Deps are what the events and their tools are built on.
@@ -45,6 +47,9 @@ type Deps struct {
 	// Fetch makes signed GETs of other nodes' photos and files; nil: not
 	// fetched.
 	Fetch func(ctx context.Context, rawURL string) (io.ReadCloser, int64, error)
+	// FetchPage makes signed GETs of other nodes' answers (the meeting
+	// room's link of their events); nil: not asked.
+	FetchPage func(ctx context.Context, rawURL string) ([]byte, error)
 	// Profiles names the forum's authors and the archive's uploaders
 	// (directory.Service.Profiles); nil: by their address.
 	Profiles func(actors []string) map[string]*twinfed.Profile
@@ -54,7 +59,8 @@ type Deps struct {
 }
 
 // New builds the events (cfg: BaseURL and Country filled) with their forum
-// and file archive (files), the archive catching up with the forum.
+// and file archive (files), the archive catching up with the forum, and
+// their meeting room.
 func New(cfg event.Config, files eventfiles.Config, d Deps) (*Tools, error) {
 	ev, err := event.New(cfg, event.Deps{Store: d.Store, Members: d.Members, Contacts: d.Contacts, Acts: d.Acts, Registry: d.Registry, Mailer: d.Mailer,
 		Notices: d.Notices, Blobs: d.Blobs, Fetch: event.PhotoFetcher(d.Fetch), Catalog: d.Catalog, Logger: d.Logger, Now: d.Now})
@@ -79,14 +85,17 @@ func New(cfg event.Config, files eventfiles.Config, d Deps) (*Tools, error) {
 		return nil, err
 	}
 	t.Forum.Also("files", t.Files)
+	if t.Room, err = eventroom.New(cfg, eventroom.Deps{Events: ev, Store: d.Store, Members: d.Members, Fetch: eventroom.Fetcher(d.FetchPage), Logger: d.Logger, Now: d.Now}); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
 var _ eventforum.Part = (*eventfiles.Service)(nil)
 
-// Routes registers the events' pages and JSON API, their forums and file
-// archives, and what only other nodes read (photos, files, catch-ups)
-// behind signed (nil: not served).
+// Routes registers the events' pages and JSON API, their meeting room,
+// forums and file archives, and what only other nodes read (photos,
+// files, catch-ups, the room's links) behind signed (nil: not served).
 func (t *Tools) Routes(k *web.Kit, signed func(http.Handler) http.Handler) error {
 	ew := event.NewWeb(t.Events).Signed(signed)
 	if t.Places != nil {
@@ -96,6 +105,7 @@ func (t *Tools) Routes(k *web.Kit, signed func(http.Handler) http.Handler) error
 		return err
 	}
 	eventapi.New(t.Events).Routes(k)
+	eventroom.NewWeb(t.Room, signed).Routes(k)
 	if err := eventforum.NewWeb(t.Forum).Signed(signed).Routes(k); err != nil {
 		return err
 	}
