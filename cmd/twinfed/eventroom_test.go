@@ -27,23 +27,25 @@ import (
 // Location.
 func (s *memberSession) location(path string) (int, string) {
 	s.t.Helper()
-	req, _ := http.NewRequest("GET", s.base+path, nil)
-	s.jar.add(req)
-	c := *s.c
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := s.noFollow(path, "")
 	return resp.StatusCode, resp.Header.Get("Location")
 }
 
 // pageIn GETs path with Accept-Language lang: the status and the page.
 func (s *memberSession) pageIn(path, lang string) (int, string) {
 	s.t.Helper()
+	resp, b := s.noFollow(path, lang)
+	return resp.StatusCode, string(b)
+}
+
+// noFollow GETs path (with Accept-Language lang unless "") without
+// following a redirect: the answer and its body, read.
+func (s *memberSession) noFollow(path, lang string) (*http.Response, []byte) {
+	s.t.Helper()
 	req, _ := http.NewRequest("GET", s.base+path, nil)
-	req.Header.Set("Accept-Language", lang)
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
 	s.jar.add(req)
 	c := *s.c
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -53,7 +55,7 @@ func (s *memberSession) pageIn(path, lang string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp, b
 }
 
 // rooms sets a node's meeting-room provider and secret.
