@@ -29,7 +29,8 @@ func TestEventsAPI(t *testing.T) {
 	anna, annaCSRF := apiSession(t, n.URL(), "anna", "correct horse 1")
 	bruno, brunoCSRF := apiSession(t, n.URL(), "bruno", "correct horse 1")
 	date, _ := cetDay(clock.Now(), 5)
-	in := eventapi.Input{Title: "Coding club", Language: "fr", Kind: "online", Audience: "countries", Countries: []string{"IT", "FR"}, Date: date, Start: "10:00", Minutes: 60}
+	certifying := true
+	in := eventapi.Input{Title: "Coding club", Language: "fr", Kind: "online", Audience: "countries", Countries: []string{"IT", "FR"}, Date: date, Start: "10:00", Minutes: 60, Certifying: &certifying}
 
 	// Bad input: 400 with the field, nothing created.
 	bad := in
@@ -107,9 +108,10 @@ func TestEventsAPI(t *testing.T) {
 	if code := bruno.API("POST", "/api/v1/events/cancel", map[string]string{"id": created.ID}, brunoCSRF, &apiErr); code != http.StatusForbidden {
 		t.Fatalf("cancel by Bruno: %d", code)
 	}
-	// The organiser's change: the photos stay (none sent), version 2.
+	// The organiser's change: the photos and the certificate stay (neither
+	// sent), version 2.
 	var changed eventapi.Item
-	if code := anna.API("POST", "/api/v1/events/edit", change, annaCSRF, &changed); code != 200 || changed.Version != 2 || changed.Audience != twinfed.AudienceAll || len(changed.Photos) != 1 {
+	if code := anna.API("POST", "/api/v1/events/edit", change, annaCSRF, &changed); code != 200 || changed.Version != 2 || changed.Audience != twinfed.AudienceAll || len(changed.Photos) != 1 || !changed.Certifying {
 		t.Fatalf("edit: %d %+v", code, changed)
 	}
 	if code := bruno.API("GET", "/api/v1/events/view?id="+created.ID, nil, "", &v); code != 200 || v.State != "confirmed" || v.Title != "Coding club (new time)" {

@@ -50,7 +50,8 @@ func TestEvents_EditAndCancel(t *testing.T) {
 		}
 	}
 	good := url.Values{"title": {"Coding club, new time"}, "description": {"Scratch"}, "language": {"it"}, "kind": {"online"}, "expected": {"30"},
-		"audience": {"countries"}, "countries": {"IT", "FR", "ES"}, "date": {date}, "slot": {"11:00"}, "minutes": {"45"}}
+		"audience": {"countries"}, "countries": {"IT", "FR", "ES"}, "date": {date}, "slot": {"11:00"}, "minutes": {"45"},
+		"certifying_sent": {"1"}, "certifying": {"on"}}
 	with := func(k, v string) url.Values {
 		out := url.Values{}
 		for kk, vs := range good {
@@ -122,8 +123,11 @@ func TestEvents_EditAndCancel(t *testing.T) {
 	v, err := n.Events().Get(ctx, orgP, e.ID)
 	start, _ := time.ParseInLocation("2006-01-02 15:04", date+" 11:00", loc)
 	if err != nil || v.Event.Version != 2 || v.Event.Title != "Coding club, new time" || !v.Event.Start.Equal(start) || v.Event.Minutes != 45 || v.Confirmed != 2 ||
-		len(v.Event.Countries) != 3 || v.Event.Language != "it" {
+		len(v.Event.Countries) != 3 || v.Event.Language != "it" || !v.Event.Certifying {
 		t.Fatalf("after the edit: %+v, %d confirmed (%v)", v.Event, v.Confirmed, err)
+	}
+	if _, page, _ := anna.GetLang(path+"/edit", "it"); !strings.Contains(page, `id="certifying" checked`) {
+		t.Fatal("the edit form does not show the event gives certificates")
 	}
 	_, ics := bruno.Get(path + "/ics")
 	if evs := parseICal(t, ics); len(evs) != 1 || !evs[0].Start.Equal(start) || !strings.Contains(ics, "SEQUENCE:2\r\n") {

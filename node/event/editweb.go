@@ -38,6 +38,9 @@ func (s *Service) editForm(e *twinfed.Event) url.Values {
 	f := url.Values{"title": {e.Title}, "description": {e.Description}, "language": {e.Language}, "kind": {string(e.Kind)}, "place": {e.Place},
 		"expected": {strconv.Itoa(e.Expected)}, "audience": {string(e.Audience)}, "countries": e.Countries,
 		"date": {e.Start.In(s.cet).Format("2006-01-02")}, "slot": {e.Start.In(s.cet).Format("15:04")}, "minutes": {strconv.Itoa(e.Minutes)}}
+	if e.Certifying {
+		f.Set("certifying", "on")
+	}
 	for _, ph := range e.Photos {
 		f.Add("photo", ph.Hash)
 	}

@@ -137,6 +137,9 @@ type Input struct {
 	Certifying  bool
 	Photos      []string // the photos' hashes: uploaded (UploadPhotos) or, for an edit, the event's
 	SetPhotos   bool     // an edit replaces the photos with Photos (else they stay)
+	// SetCertifying: an edit sets Certifying (else whether the event gives
+	// certificates stays).
+	SetCertifying bool
 }
 
 // member loads the principal's account: only members take part in events.

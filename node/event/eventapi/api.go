@@ -89,7 +89,9 @@ type Input struct {
 	Start       string   `json:"start"` // hh:mm, on the half hour for an online event
 	Minutes     int      `json:"minutes"`
 	Invited     []string `json:"invited,omitempty"`
-	Certifying  bool     `json:"certifying,omitempty"`
+	// Certifying: the event gives certificates of participation; absent,
+	// a change keeps what the event gives.
+	Certifying *bool `json:"certifying,omitempty"`
 	// Photos are the hashes of photos uploaded with POST
 	// /api/v1/events/photos (and, to change an event, of those it keeps);
 	// absent, a change keeps the event's photos.
@@ -99,7 +101,10 @@ type Input struct {
 func (in Input) input() event.Input {
 	out := event.Input{Title: in.Title, Description: in.Description, Language: in.Language, Kind: twinfed.EventKind(in.Kind), Place: in.Place,
 		Expected: in.Expected, Audience: twinfed.EventAudience(in.Audience), Countries: in.Countries, Date: in.Date, Slot: in.Start,
-		Minutes: in.Minutes, Invited: in.Invited, Certifying: in.Certifying}
+		Minutes: in.Minutes, Invited: in.Invited}
+	if in.Certifying != nil {
+		out.Certifying, out.SetCertifying = *in.Certifying, true
+	}
 	if in.Photos != nil {
 		out.Photos, out.SetPhotos = *in.Photos, true
 	}
