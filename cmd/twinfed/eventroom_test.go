@@ -46,6 +46,13 @@ func (s *memberSession) noFollow(path, lang string) (*http.Response, []byte) {
 	if lang != "" {
 		req.Header.Set("Accept-Language", lang)
 	}
+	return s.send(req)
+}
+
+// send sends req with the session's cookies, without following a
+// redirect: the answer and its body, read.
+func (s *memberSession) send(req *http.Request) (*http.Response, []byte) {
+	s.t.Helper()
 	s.jar.add(req)
 	c := *s.c
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -250,14 +250,6 @@ func submit(s *memberSession, from, action string, form url.Values) (int, string
 	req, _ := http.NewRequest("POST", s.base+action, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept-Language", "en")
-	s.jar.add(req)
-	c := *s.c
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := s.send(req)
 	return resp.StatusCode, string(b), resp.Header.Get("Location")
 }

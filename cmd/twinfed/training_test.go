@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -27,15 +26,7 @@ func (s *memberSession) postForm(from, action string, form url.Values) (int, str
 	form.Set("csrf", m[1])
 	req, _ := http.NewRequest("POST", s.base+action, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	s.jar.add(req)
-	c := *s.c
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := s.send(req)
 	return resp.StatusCode, string(b), resp.Header.Get("Location")
 }
 
