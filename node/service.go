@@ -221,7 +221,11 @@ func (s *Service) assemble(d Deps) (err error) {
 	if s.ev, err = eventtools.Assemble(k, c.Events, c.EventFiles, s.accounts, s.social, s.dir, s.projects, s.twinspaces); err != nil {
 		return err
 	}
-	if s.certs, err = eventcert.Assemble(k, s.ev.Events, s.accounts); err != nil {
+	var presence eventcert.Presence // who attended another node's event, as its home node says
+	if s.ev.Places != nil {
+		presence = s.ev.Places
+	}
+	if s.certs, err = eventcert.Assemble(k, s.ev.Events, s.accounts, presence); err != nil {
 		return err
 	}
 	if s.training, err = training.Assemble(k, s.accounts); err != nil {

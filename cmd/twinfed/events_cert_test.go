@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/twinfed/twinfed/consensus/consensustest"
 	"github.com/twinfed/twinfed/node/event"
 	"github.com/twinfed/twinfed/node/event/eventcert"
+	"github.com/twinfed/twinfed/node/event/eventplaces"
 	"github.com/twinfed/twinfed/node/web"
 )
 
@@ -126,8 +129,20 @@ func TestFederation_EventCertificate(t *testing.T) {
 		t.Fatalf("the certificate without Marie's name or the title: %s", text)
 	}
 
-	// Paul booked but was not recorded: the link, then the refusal.
+	// IT tells FR, with the counts of places, which of FR's members it
+	// recorded as present.
+	var places eventplaces.Counts
+	if body, err := fr.out.Get(ctx, e.ID+"/places"); err != nil || json.Unmarshal(body, &places) != nil || !slices.Equal(places.Attended, []string{marieURL}) {
+		t.Fatalf("IT's counts for FR: %s %v", body, err)
+	}
+
+	// Paul booked but was not recorded: IT says so to FR (with the
+	// counts of places), so his page offers no link; asked all the same,
+	// the refusal.
 	paul := fr.login(t, "paul")
+	if strings.Contains(paul.page(path), path+"/certificate") {
+		t.Fatal("a certificate link for Paul, whom IT did not record as present")
+	}
 	code, _, body := paul.get(path + "/certificate")
 	fr403 := frCat.T("fr", refusal)
 	if code != http.StatusForbidden || !strings.Contains(html.UnescapeString(string(body)), fr403) {

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +79,7 @@ func TestFederation_EventPlaces(t *testing.T) {
 	}
 	body, err := fr.out.Get(ctx, e.ID+"/places")
 	var c eventplaces.Counts
-	if err != nil || json.Unmarshal(body, &c) != nil || c != (eventplaces.Counts{Capacity: 2}) {
+	if err != nil || json.Unmarshal(body, &c) != nil || !reflect.DeepEqual(c, eventplaces.Counts{Capacity: 2}) {
 		t.Fatalf("FR asks for the places: %s %v", body, err)
 	}
 	if _, err := es.out.Get(ctx, e.ID+"/places"); twinfed.ErrorCode(err) != twinfed.EFORBIDDEN {

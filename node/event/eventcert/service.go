@@ -31,11 +31,24 @@ type Deps struct {
 	// Fetch makes signed GETs of other nodes' certificates (the kit's
 	// FetchFile); nil: a member of this node gets none for another
 	// node's event.
-	Fetch   func(ctx context.Context, rawURL string) (io.ReadCloser, int64, error)
-	BaseURL string // this node's
-	Issuer  string // the agency, named on the certificates
-	Logger  *slog.Logger
-	Now     func() time.Time // nil: time.Now
+	Fetch func(ctx context.Context, rawURL string) (io.ReadCloser, int64, error)
+	// Presence says whether a member of this node was recorded as present
+	// at another node's event, as its home node says
+	// (eventplaces.Service.Attended); nil: the link is offered to every
+	// confirmed participant once the event has ended.
+	Presence Presence
+	BaseURL  string // this node's
+	Issuer   string // the agency, named on the certificates
+	Logger   *slog.Logger
+	Now      func() time.Time // nil: time.Now
+}
+
+// Presence is what the certificates ask of the home node's record of who
+// attended another node's event.
+type Presence interface {
+	// Attended reports whether actor was recorded as present at e;
+	// known is false when the home node cannot say now.
+	Attended(ctx context.Context, e *twinfed.Event, actor string) (attended, known bool)
 }
 
 // Service gives the certificates of participation in events. It is safe
@@ -86,7 +99,9 @@ func (s *Service) known(txn *badger.Txn, e *twinfed.Event, actor string) ([]stri
 
 // HasCertificate reports whether the page of e offers p a certificate:
 // on e's home node, when they were recorded as present; on their own
-// node for another node's event, when their booking was confirmed.
+// node for another node's event, when their booking was confirmed and
+// the home node does not say they were absent (Presence; when it cannot
+// say, the link is offered and the home node decides on the click).
 func (s *Service) HasCertificate(p *twinfed.Principal, e *twinfed.Event) bool {
 	if p == nil || p.Role != twinfed.RoleMember || p.Username == "" {
 		return false
@@ -98,6 +113,11 @@ func (s *Service) HasCertificate(p *twinfed.Principal, e *twinfed.Event) bool {
 		ok = err == nil && twinfed.CanHaveEventCertificate(e, actor, known, s.d.Now()) == nil
 		return nil
 	})
+	if ok && s.d.Presence != nil && !s.d.Events.IsHome(e.ID) {
+		if attended, said := s.d.Presence.Attended(context.Background(), e, actor); said && !attended {
+			return false
+		}
+	}
 	return ok
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,10 @@ type Counts struct {
 	Confirmed int `json:"confirmed"`
 	Waiting   int `json:"waiting"`
 	Capacity  int `json:"capacity"`
+	// Attended are, for a certifying event, the members of the asking node
+	// whom the organiser (or the meeting room) recorded as present: their
+	// node offers them the certificate (node/event/eventcert).
+	Attended []string `json:"attended,omitempty"`
 }
 
 // Deps are what the counts of places are built on.
@@ -123,6 +128,14 @@ func (s *Service) Get(ctx context.Context, e *twinfed.Event) (Counts, bool) {
 	}
 }
 
+// Attended reports whether actor, a member of this node, was recorded as
+// present at e, another node's certifying event, as its home node says
+// (Get); known is false when that node cannot say now.
+func (s *Service) Attended(ctx context.Context, e *twinfed.Event, actor string) (attended, known bool) {
+	c, ok := s.Get(ctx, e)
+	return ok && slices.Contains(c.Attended, actor), ok
+}
+
 // Forget drops what is kept of event id's counts: the home node has
 // answered a booking of this node's, and the next page asks again. A
 // request under way still answers the pages waiting for it.
@@ -184,14 +197,20 @@ func (s *Service) fetch(ctx context.Context, e *twinfed.Event, en *entry) {
 // audience that asks with a signed GET of Path.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := s.d.Events.EventID(r.PathValue("id"))
-	var e *twinfed.Event
-	var b *event.Bookings
+	var (
+		e        *twinfed.Event
+		b        *event.Bookings
+		attended []event.Booking
+	)
 	err := s.d.Store.View(func(txn *badger.Txn) error {
 		var err error
 		if e, err = s.d.Events.Event(txn, id); err != nil {
 			return err
 		}
-		b, err = s.d.Events.Counts(txn, id)
+		if b, err = s.d.Events.Counts(txn, id); err != nil || !e.Certifying {
+			return err
+		}
+		attended, err = s.d.Events.Attended(txn, e)
 		return err
 	})
 	if twinfed.ErrorCode(err) == twinfed.ENOTFOUND || err == nil && !s.d.Events.IsHome(e.ID) {
@@ -214,7 +233,13 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Your node is not of this event's audience.", http.StatusForbidden)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, Counts{Confirmed: b.Confirmed, Waiting: b.Waiting, Capacity: e.Capacity})
+	c := Counts{Confirmed: b.Confirmed, Waiting: b.Waiting, Capacity: e.Capacity}
+	for _, a := range attended {
+		if twinfed.URLHost(a.Actor) == host { // only the asking node's own members
+			c.Attended = append(c.Attended, a.Actor)
+		}
+	}
+	web.WriteJSON(w, http.StatusOK, c)
 }
 
 // country is the code of the active country whose node is at host, as

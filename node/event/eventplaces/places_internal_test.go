@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -140,7 +141,7 @@ func TestGet_OneRequestPerTTL(t *testing.T) {
 	wg.Wait()
 	close(results)
 	for c := range results {
-		if c != (Counts{Confirmed: 2, Waiting: 1, Capacity: 2}) {
+		if !reflect.DeepEqual(c, Counts{Confirmed: 2, Waiting: 1, Capacity: 2}) {
 			t.Fatalf("counts %+v", c)
 		}
 	}
@@ -177,13 +178,13 @@ func TestGet_Failures(t *testing.T) {
 	s, fetches := newService(clk, logs)
 	e := &twinfed.Event{ID: home.srv.URL + "/events/01HX"}
 	home.counts = `{"confirmed":"many"}`
-	if c, ok := s.Get(context.Background(), e); ok || c != (Counts{}) {
+	if c, ok := s.Get(context.Background(), e); ok || !reflect.DeepEqual(c, Counts{}) {
 		t.Fatalf("a bad answer: %+v %v", c, ok)
 	}
 	clk.Add(TTL)
 	down := &twinfed.Event{ID: "http://" + closedAddr(t) + "/events/01HY"}
 	for i := range 5 {
-		if c, ok := s.Get(context.Background(), down); ok || c != (Counts{}) {
+		if c, ok := s.Get(context.Background(), down); ok || !reflect.DeepEqual(c, Counts{}) {
 			t.Fatalf("a node down: %+v %v", c, ok)
 		}
 		if i%2 == 1 {
