@@ -18,6 +18,10 @@
 //
 // The event's page asks HasCertificate for its link through
 // event.Certificates (set by Assemble with event.Service.SetCertificates).
+// On a member's node the link goes only to those the home node lists as
+// present with its counts of places (Presence, node/event/eventplaces);
+// when it cannot be asked, to every confirmed participant, the home node
+// deciding on the click.
 // It owns no keys: it reads the events' (ev/, eb/ on the home node, em/
 // on a member's node) through node/event.
 package eventcert

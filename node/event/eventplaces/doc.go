@@ -6,7 +6,9 @@
 //
 // The home node serves the counts of its events to the nodes of their
 // audience (twinfed.CanNodeSeeEvent) with a signed GET of
-// /events/{id}/places (Path), JSON {"confirmed", "waiting", "capacity"}:
+// /events/{id}/places (Path), JSON {"confirmed", "waiting", "capacity"}
+// and, for a certifying event, "attended": the asking node's own members
+// recorded as present (Service.Attended, for node/event/eventcert's link):
 // 401 unsigned, 404 (marked twinfed.HeaderNotFound) for an event this
 // node is not home to, 403 for a node outside its audience.
 //
