@@ -140,6 +140,10 @@ func TestFederation_EventPlaces(t *testing.T) {
 	if html := paul.page(path); !strings.Contains(html, "2 / 2") {
 		t.Fatalf("Paul's page after IT's answer does not show 2 / 2:\n%s", html)
 	}
+	view := "/api/v1/events/view?id=" + url.QueryEscape(e.ID)
+	if code, v := paul.call("GET", view, nil); code != http.StatusOK || v["confirmed"] != float64(2) || v["places_unknown"] != nil {
+		t.Fatalf("Paul's view in the JSON API: %d %v", code, v)
+	}
 
 	// IT stops: once what FR keeps has expired, Jean's page (status 200)
 	// says the places cannot be shown and offers Participate.
@@ -150,5 +154,8 @@ func TestFederation_EventPlaces(t *testing.T) {
 	if !strings.Contains(html, "Impossible de les afficher pour le moment") || strings.Contains(html, "/ 2") ||
 		!strings.Contains(html, ">Participer<") || strings.Contains(html, waitingList) {
 		t.Fatalf("Jean's page with IT stopped:\n%s", html)
+	}
+	if code, v := jean.call("GET", view, nil); code != http.StatusOK || v["places_unknown"] != true || v["confirmed"] != float64(0) {
+		t.Fatalf("Jean's view in the JSON API with IT stopped: %d %v", code, v)
 	}
 }

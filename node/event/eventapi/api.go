@@ -10,12 +10,17 @@ import (
 
 // API is the events' JSON API on a node's events service.
 type API struct {
-	svc *event.Service
-	kit *web.Kit
+	svc    *event.Service
+	kit    *web.Kit
+	places event.Places // another node's event's counts (UsePlaces); nil: 0
 }
 
 // New returns the API of svc; Routes registers it.
 func New(svc *event.Service) *API { return &API{svc: svc} }
+
+// UsePlaces sets where one event's view finds the counts of another
+// node's event (node/event/eventplaces, as the event's page).
+func (a *API) UsePlaces(p event.Places) *API { a.places = p; return a }
 
 // photoForm is the largest upload of photos: every photo at its largest.
 const photoForm = twinfed.EventMaxPhotos*twinfed.EventPhotoMaxBytes + 1<<20
@@ -34,7 +39,10 @@ func (a *API) Routes(k *web.Kit) {
 			web.APIFail(w, err)
 			return
 		}
-		answer(w, http.StatusOK, a.view(st.Principal, v), nil)
+		unknown := a.places != nil && v.Event.Capacity > 0 && !a.svc.IsHome(v.Event.ID) && !a.places.Count(r.Context(), v)
+		out := a.view(st.Principal, v)
+		out.PlacesUnknown = unknown
+		answer(w, http.StatusOK, out, nil)
 	}))
 	k.HandleFunc("POST /api/v1/events", k.API(true, func(w http.ResponseWriter, r *http.Request, st *web.RequestState) {
 		var in Input
@@ -136,12 +144,15 @@ func items(s *event.Service, evs []*twinfed.Event) []Item {
 type View struct {
 	Item
 	State     string `json:"state,omitempty"` // the member's booking: confirmed, waiting, pending, refused
-	Confirmed int    `json:"confirmed"`       // the home node's counts (0 on another node)
+	Confirmed int    `json:"confirmed"`       // the home node's counts, asked of it for another node's event
 	Waiting   int    `json:"waiting"`
-	Live      bool   `json:"live"`
-	RoomOpen  bool   `json:"room_open"`
-	Mine      bool   `json:"mine"`     // the member organises it
-	Editable  bool   `json:"editable"` // the member may change or cancel it
+	// PlacesUnknown: another node's event whose home node cannot give its
+	// counts now (Confirmed and Waiting are then 0).
+	PlacesUnknown bool `json:"places_unknown,omitempty"`
+	Live          bool `json:"live"`
+	RoomOpen      bool `json:"room_open"`
+	Mine          bool `json:"mine"`     // the member organises it
+	Editable      bool `json:"editable"` // the member may change or cancel it
 }
 
 func (a *API) view(p *twinfed.Principal, v *event.View) View {

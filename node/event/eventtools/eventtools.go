@@ -97,14 +97,15 @@ var _ eventforum.Part = (*eventfiles.Service)(nil)
 // forums and file archives, and what only other nodes read (photos,
 // files, catch-ups, the room's links) behind signed (nil: not served).
 func (t *Tools) Routes(k *web.Kit, signed func(http.Handler) http.Handler) error {
-	ew := event.NewWeb(t.Events).Signed(signed)
+	ew, api := event.NewWeb(t.Events).Signed(signed), eventapi.New(t.Events)
 	if t.Places != nil {
 		ew.UsePlaces(t.Places)
+		api.UsePlaces(t.Places)
 	}
 	if err := ew.Routes(k); err != nil {
 		return err
 	}
-	eventapi.New(t.Events).Routes(k)
+	api.Routes(k)
 	eventroom.NewWeb(t.Room, signed).Routes(k)
 	if err := eventforum.NewWeb(t.Forum).Signed(signed).Routes(k); err != nil {
 		return err
