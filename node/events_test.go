@@ -572,6 +572,43 @@ func TestEvents_TwinSpaceLive(t *testing.T) {
 	if _, err := n.Events().Get(ctx, carla, ce.ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
 		t.Fatalf("not a contact: %v", err)
 	}
+	// Invitations grow from the edit form: bruno, in Italy, invited to an
+	// event for France afterwards, sees it; a non-contact is refused;
+	// no one is uninvited.
+	fe, err := n.Events().Create(ctx, anna, event.Input{Title: "Solo Francia", Language: "it", Kind: twinfed.EventOnline, Audience: twinfed.AudienceCountries,
+		Countries: []string{"FR"}, Date: date, Slot: "17:00", Minutes: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Events().Get(ctx, bruno, fe.ID); twinfed.ErrorCode(err) != twinfed.ENOTFOUND {
+		t.Fatalf("bruno sees an event for France before he is invited: %v", err)
+	}
+	annaWeb := login(t, n, "anna", "correct horse 1")
+	fpath := n.Events().Path(fe.ID)
+	_, page = annaWeb.Get(fpath + "/edit")
+	mustContain(t, "the edit form's contacts", page, `name="invited_sent"`, `value="`+brunoURL+`"`)
+	edit := url.Values{"title": {"Solo Francia"}, "language": {"it"}, "kind": {"online"}, "audience": {"countries"}, "countries": {"FR"}, "date": {date},
+		"slot": {"17:00"}, "minutes": {"30"}, "invited_sent": {"1"}, "invited": {n.URL() + "/users/carla"}}
+	if code, page, _ := annaWeb.Post(fpath+"/edit", edit); code != http.StatusBadRequest || !strings.Contains(page, "Invite only your contacts.") {
+		t.Fatalf("inviting a non-contact from the edit form: %d\n%s", code, page)
+	}
+	edit.Set("invited", brunoURL)
+	annaWeb.Get(fpath + "/edit")
+	if code, _, to := annaWeb.Post(fpath+"/edit", edit); code != http.StatusSeeOther || !strings.HasSuffix(to, "done=event_saved") {
+		t.Fatalf("inviting bruno from the edit form: %d → %s\n%s", code, to, annaWeb.Last)
+	}
+	if _, err := n.Events().Get(ctx, bruno, fe.ID); err != nil {
+		t.Fatalf("bruno, invited, does not see the event: %v", err)
+	}
+	_, page = annaWeb.Get(fpath + "/edit")
+	mustContain(t, "an invitation that cannot be taken back", page, `value="`+brunoURL+`" checked disabled`)
+	edit.Del("invited")
+	if code, _, _ := annaWeb.Post(fpath+"/edit", edit); code != http.StatusSeeOther {
+		t.Fatalf("an edit without invitations: %d\n%s", code, annaWeb.Last)
+	}
+	if _, err := n.Events().Get(ctx, bruno, fe.ID); err != nil {
+		t.Fatalf("bruno uninvited by an edit: %v", err)
+	}
 
 	start, _ := time.ParseInLocation("2006-01-02 15:04", date+" 11:00", loc)
 	clock.Move(start.Add(time.Minute))

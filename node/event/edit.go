@@ -23,8 +23,9 @@ import (
 // decided before it. Each node tells its own members who booked a change
 // of time or a cancellation (notice.EventChanged, notice.EventCancelled).
 
-// Edit changes event id, organised by p, to in (its invited contacts stay
-// as they were; whether it gives certificates only when in.SetCertifying). The start and the duration of an online
+// Edit changes event id, organised by p, to in (whether it gives
+// certificates only when in.SetCertifying; with in.SetInvited, invites
+// in.Invited besides those already invited). The start and the duration of an online
 // event must find a meeting room free (the event's own time counts as
 // free).
 func (s *Service) Edit(ctx context.Context, p *twinfed.Principal, id string, in Input) (*twinfed.Event, error) {
@@ -46,6 +47,15 @@ func (s *Service) Edit(ctx context.Context, p *twinfed.Principal, id string, in 
 		}
 		if in.SetCertifying {
 			e.Certifying = in.Certifying
+		}
+		if in.SetInvited {
+			contacts, err := s.contacts.AcceptedContacts(txn, p.Username)
+			if err != nil {
+				return err
+			}
+			if e.Invited, err = invite(contacts, old.Invited, in.Invited); err != nil {
+				return err
+			}
 		}
 		if in.SetPhotos {
 			if e.Photos, err = photosOf(txn, p.Username, in.Photos, old.Photos); err != nil {

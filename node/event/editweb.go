@@ -24,6 +24,8 @@ type editData struct {
 	Chosen    map[string]bool // the audience's countries chosen
 	Photos    []photoChoice   // the event's photos and those just uploaded
 	MaxPhotos int
+	Contacts  []string        // the organiser's contacts, to invite
+	Invited   map[string]bool // checked: invited (already: Event.Invited, not to be taken back)
 }
 
 // photoChoice is a photo the edit form keeps when it stays checked.
@@ -41,6 +43,7 @@ func (s *Service) editForm(e *twinfed.Event) url.Values {
 	if e.Certifying {
 		f.Set("certifying", "on")
 	}
+	f["invited"] = e.Invited
 	for _, ph := range e.Photos {
 		f.Add("photo", ph.Hash)
 	}
@@ -72,6 +75,14 @@ func (h *Web) editPage(w http.ResponseWriter, r *http.Request, ferr error) {
 		d.Chosen[c] = true
 	}
 	d.MaxPhotos = twinfed.EventMaxPhotos
+	if d.Contacts, err = h.svc.Contacts(r.Context(), pr); err != nil {
+		h.kit.ErrorPage(w, r, err)
+		return
+	}
+	d.Invited = map[string]bool{}
+	for _, a := range slices.Concat(p.Form["invited"], v.Event.Invited) {
+		d.Invited[a] = true
+	}
 	for _, ph := range v.Event.Photos {
 		c := photoChoice{Hash: ph.Hash, Checked: slices.Contains(p.Form["photo"], ph.Hash)}
 		if ph.Thumb != "" {

@@ -140,6 +140,9 @@ type Input struct {
 	// SetCertifying: an edit sets Certifying (else whether the event gives
 	// certificates stays).
 	SetCertifying bool
+	// SetInvited: an edit invites Invited besides those already invited
+	// (invitations are never taken back).
+	SetInvited bool
 }
 
 // member loads the principal's account: only members take part in events.
@@ -219,12 +222,9 @@ func (s *Service) create(ctx context.Context, p *twinfed.Principal, in Input, tw
 		if err != nil {
 			return err
 		}
-		for _, a := range in.Invited {
-			if !slices.ContainsFunc(contacts, func(c *social.Contact) bool { return c.Peer == a }) {
-				return &twinfed.Error{Code: twinfed.EINVALID, Message: "The event cannot be saved; correct the fields shown.", Fields: map[string]string{"invited": "Invite only your contacts."}}
-			}
+		if e.Invited, err = invite(contacts, nil, in.Invited); err != nil {
+			return err
 		}
-		e.Invited = in.Invited
 		if e.Audience == twinfed.AudienceContacts {
 			for _, c := range contacts {
 				e.Contacts = append(e.Contacts, c.Peer)
@@ -248,6 +248,21 @@ func (s *Service) create(ctx context.Context, p *twinfed.Principal, in Input, tw
 		return nil, err
 	}
 	return e, nil
+}
+
+// invite returns the invitations have with add, each of which must be
+// among contacts: an event's invitations only grow.
+func invite(contacts []*social.Contact, have, add []string) ([]string, error) {
+	out := slices.Clone(have)
+	for _, a := range add {
+		if !slices.ContainsFunc(contacts, func(c *social.Contact) bool { return c.Peer == a }) {
+			return nil, &twinfed.Error{Code: twinfed.EINVALID, Message: "The event cannot be saved; correct the fields shown.", Fields: map[string]string{"invited": "Invite only your contacts."}}
+		}
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // Contacts returns the actor URLs of p's accepted contacts, whom the

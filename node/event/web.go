@@ -364,7 +364,7 @@ func input(f url.Values) Input {
 	in := Input{Title: f.Get("title"), Description: f.Get("description"), Language: f.Get("language"), Kind: twinfed.EventKind(f.Get("kind")),
 		Place: f.Get("place"), Audience: twinfed.EventAudience(f.Get("audience")), Countries: f["countries"], Date: f.Get("date"), Slot: f.Get("slot"),
 		Invited: f["invited"], Certifying: f.Get("certifying") == "on", Photos: f["photo"], SetPhotos: f.Get("photos_sent") != "",
-		SetCertifying: f.Get("certifying_sent") != ""}
+		SetCertifying: f.Get("certifying_sent") != "", SetInvited: f.Get("invited_sent") != ""}
 	in.Expected, _ = strconv.Atoi(f.Get("expected"))
 	in.Minutes, _ = strconv.Atoi(f.Get("minutes"))
 	return in

@@ -109,7 +109,7 @@ type Input struct {
 func (in Input) input() event.Input {
 	out := event.Input{Title: in.Title, Description: in.Description, Language: in.Language, Kind: twinfed.EventKind(in.Kind), Place: in.Place,
 		Expected: in.Expected, Audience: twinfed.EventAudience(in.Audience), Countries: in.Countries, Date: in.Date, Slot: in.Start,
-		Minutes: in.Minutes, Invited: in.Invited}
+		Minutes: in.Minutes, Invited: in.Invited, SetInvited: len(in.Invited) > 0} // a change invites them besides those already invited
 	if in.Certifying != nil {
 		out.Certifying, out.SetCertifying = *in.Certifying, true
 	}
