@@ -242,14 +242,5 @@ func submitQuiet(s *memberSession, action string, form url.Values) (int, string,
 // without following the redirect: the status, the body and the redirect.
 func submit(s *memberSession, from, action string, form url.Values) (int, string, string) {
 	s.t.Helper()
-	m := csrfField.FindStringSubmatch(s.page(from))
-	if m == nil {
-		s.t.Fatalf("no CSRF field on %s", from)
-	}
-	form.Set("csrf", m[1])
-	req, _ := http.NewRequest("POST", s.base+action, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept-Language", "en")
-	resp, b := s.send(req)
-	return resp.StatusCode, string(b), resp.Header.Get("Location")
+	return s.formPost(from, action, form, "en")
 }

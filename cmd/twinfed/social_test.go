@@ -192,26 +192,11 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // returns the page it redirects to.
 func (s *memberSession) post(from, action string, form url.Values) string {
 	s.t.Helper()
-	m := csrfField.FindStringSubmatch(s.page(from))
-	if m == nil {
-		s.t.Fatalf("no CSRF field on %s", from)
+	code, body, to := s.formPost(from, action, form, "")
+	if code != http.StatusSeeOther {
+		s.t.Fatalf("POST %s: %d\n%s", action, code, body)
 	}
-	form.Set("csrf", m[1])
-	req, _ := http.NewRequest("POST", s.base+action, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	s.jar.add(req)
-	c := *s.c
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		s.t.Fatalf("POST %s: %d\n%s", action, resp.StatusCode, b)
-	}
-	return resp.Header.Get("Location")
+	return to
 }
 
 func list(out map[string]any, key string) []any {

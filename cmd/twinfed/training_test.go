@@ -19,6 +19,14 @@ import (
 // returns the status, the body and where it redirects.
 func (s *memberSession) postForm(from, action string, form url.Values) (int, string, string) {
 	s.t.Helper()
+	return s.formPost(from, action, form, "")
+}
+
+// formPost submits a web form with the CSRF token of the page at from (in
+// Accept-Language lang unless ""), without following the redirect: the
+// status, the body and where it redirects.
+func (s *memberSession) formPost(from, action string, form url.Values, lang string) (int, string, string) {
+	s.t.Helper()
 	m := csrfField.FindStringSubmatch(s.page(from))
 	if m == nil {
 		s.t.Fatalf("no CSRF field on %s", from)
@@ -26,6 +34,9 @@ func (s *memberSession) postForm(from, action string, form url.Values) (int, str
 	form.Set("csrf", m[1])
 	req, _ := http.NewRequest("POST", s.base+action, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
 	resp, b := s.send(req)
 	return resp.StatusCode, string(b), resp.Header.Get("Location")
 }
