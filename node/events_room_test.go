@@ -127,7 +127,8 @@ func TestEvents_Presence(t *testing.T) {
 		_, page := orgB.Get(path)
 		return strings.Count(page, `" checked>`)
 	}
-	good := bbbReport(room, map[string]float64{lucaID: 40 * 60, carlaID: 10 * 60, "not-a-participant": 60 * 60})
+	orgID := n.EventRoom().UserID(e.ID, n.URL()+"/users/org") // the organiser was there too: neither attended nor unknown
+	good := bbbReport(room, map[string]float64{lucaID: 40 * 60, carlaID: 10 * 60, "not-a-participant": 60 * 60, orgID: 60 * 60})
 	token := bbbToken(roomSecret, clock.Now().Add(24*time.Hour))
 	for _, tc := range []struct {
 		name, token, body string

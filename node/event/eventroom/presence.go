@@ -57,7 +57,7 @@ type Presence struct {
 	Event   string   `json:"event"`   // the event's page
 	Present []string `json:"present"` // counted as attending (twinfed.PresentInRoom)
 	Absent  []string `json:"absent"`  // confirmed participants present too briefly
-	Unknown []string `json:"unknown"` // ids of no confirmed participant: ignored
+	Unknown []string `json:"unknown"` // ids of no confirmed participant nor the organiser: ignored
 }
 
 // Presence records who attended event of the room a report names, from
@@ -115,7 +115,7 @@ func (s *Service) Presence(ctx context.Context, authorization string, body []byt
 		case s.now().Before(e.Start):
 			return twinfed.Errorf(twinfed.ECONFLICT, "The event of room %q has not begun.", rep.MeetingID)
 		}
-		known := map[string]string{}
+		known := map[string]string{s.UserID(e.ID, e.Organiser): ""} // the organiser: in the room, not a participant
 		for _, b := range s.events.Participants(txn, e.ID) {
 			known[s.UserID(e.ID, b.Actor)] = b.Actor
 		}
@@ -124,6 +124,7 @@ func (s *Service) Presence(ctx context.Context, authorization string, body []byt
 			switch actor, ok := known[uid]; {
 			case !ok:
 				out.Unknown = append(out.Unknown, uid)
+			case actor == "":
 			case twinfed.PresentInRoom(e, d):
 				out.Present, attended = append(out.Present, uid), append(attended, actor)
 			default:
