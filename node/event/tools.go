@@ -31,6 +31,15 @@ func (s *Service) Confirmed(txn *badger.Txn, e *twinfed.Event, actor string) boo
 	return u != "" && myState(txn, u, e.ID) == twinfed.BookingConfirmed
 }
 
+// ConfirmedBooking returns, on the home node of event id, actor's booking
+// when it is confirmed; nil otherwise.
+func (s *Service) ConfirmedBooking(txn *badger.Txn, id, actor string) *Booking {
+	if bk, ok := getBooking(txn, id, actor); ok && bk.State == twinfed.BookingConfirmed {
+		return bk
+	}
+	return nil
+}
+
 // ParticipantNodes are the agency actors of the other nodes of e's
 // confirmed participants, on e's home node.
 func (s *Service) ParticipantNodes(_ context.Context, txn *badger.Txn, e *twinfed.Event) []string {

@@ -102,7 +102,7 @@ func (s *Service) Presence(ctx context.Context, authorization string, body []byt
 	err := s.retry(id, func(txn *badger.Txn) error {
 		out.Present, out.Absent, out.Unknown = out.Present[:0], out.Absent[:0], out.Unknown[:0]
 		e, err := s.events.Event(txn, id)
-		if err != nil || !s.local(e.ID) {
+		if err != nil || !s.events.IsHome(e.ID) {
 			return twinfed.Errorf(twinfed.ENOTFOUND, "No event of this node has the meeting room %q.", rep.MeetingID)
 		}
 		switch {

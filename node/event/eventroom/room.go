@@ -145,7 +145,7 @@ func (s *Service) Enter(ctx context.Context, p *twinfed.Principal, id string) (s
 		return "", twinfed.Errorf(twinfed.EFORBIDDEN, msgNotOpen)
 	}
 	actor := twinfed.ActorURL(s.cfg.BaseURL, p.Username)
-	if !s.local(v.Event.ID) {
+	if !s.events.IsHome(v.Event.ID) {
 		return s.remote(ctx, v.Event, actor)
 	}
 	name := p.Username
@@ -160,9 +160,6 @@ func (s *Service) Enter(ctx context.Context, p *twinfed.Principal, id string) (s
 	}
 	return "", twinfed.Errorf(twinfed.EUNAVAILABLE, msgNoService)
 }
-
-// local reports whether id is under this node.
-func (s *Service) local(id string) bool { return twinfed.URLHost(id) == twinfed.URLHost(s.cfg.BaseURL) }
 
 // forPath is the home node's answer to a member's node: RoomFor at
 // <event id>/room/for?actor=<actor URL>, signed GETs only.
@@ -212,14 +209,10 @@ func (s *Service) RoomFor(ctx context.Context, host, id, actor string) (string, 
 	)
 	err := s.store.View(func(txn *badger.Txn) error {
 		var err error
-		if e, err = s.events.Event(txn, id); err != nil || !s.local(e.ID) {
+		if e, err = s.events.Event(txn, id); err != nil || !s.events.IsHome(e.ID) {
 			return twinfed.Errorf(twinfed.ENOTFOUND, msgNoEvent)
 		}
-		for _, b := range s.events.Participants(txn, e.ID) {
-			if b.Actor == actor {
-				bk = &b
-			}
-		}
+		bk = s.events.ConfirmedBooking(txn, e.ID, actor)
 		return nil
 	})
 	if err != nil {
