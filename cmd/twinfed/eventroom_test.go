@@ -111,10 +111,7 @@ func TestFederation_EventRoom(t *testing.T) {
 	if to := marie.post(path, path+"/participate", url.Values{}); !strings.HasSuffix(to, "done=event_pending") {
 		t.Fatalf("participate: → %s", to)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
-		v, err := fr.Node().Events().Get(ctx, member("marie"), e.ID)
-		return err == nil && v.State == twinfed.BookingConfirmed
-	}, "IT never confirmed Marie's booking")
+	fr.confirmed(t, "marie", e.ID)
 
 	// Two days before: the room is closed, on FR as on IT.
 	if code, to := marie.location(path + "/room"); code != http.StatusForbidden {

@@ -83,14 +83,7 @@ func TestFederation_EventCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, who := range []string{"marie", "paul"} {
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			_, err := fr.Node().Events().Participate(ctx, member(who), e.ID)
-			return err == nil
-		}, "the event never reached FR")
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			v, err := fr.Node().Events().Get(ctx, member(who), e.ID)
-			return err == nil && v.State == twinfed.BookingConfirmed
-		}, "IT never confirmed "+who)
+		fr.book(t, who, e.ID)
 	}
 	marieURL := twinfed.ActorURL(fr.base, "marie")
 	if err := it.Node().Events().RecordAttendance(ctx, member("marco"), e.ID, []string{marieURL}); err != nil {

@@ -47,14 +47,7 @@ func TestFederation_EventEditAndCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
-		_, err := it.Node().Events().Participate(ctx, member("luca"), e.ID)
-		return err == nil
-	}, "the event never reached IT")
-	consensustest.Eventually(t, 30*time.Second, func() bool {
-		v, err := it.Node().Events().Get(ctx, member("luca"), e.ID)
-		return err == nil && v.State == twinfed.BookingConfirmed
-	}, "FR never confirmed Luca's booking")
+	it.book(t, "luca", e.ID)
 
 	// Luca sees the photo from IT, which fetched it from FR (signed); ES,
 	// not of the audience, is refused it by FR.

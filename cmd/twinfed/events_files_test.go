@@ -39,14 +39,7 @@ func TestFederation_EventFiles(t *testing.T) {
 		n    *fedNode
 		user string
 	}{{it, "luca"}, {es, "ana"}} {
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			_, err := p.n.Node().Events().Participate(ctx, member(p.user), e.ID)
-			return err == nil
-		}, "the event never reached "+p.user+"'s node")
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			v, err := p.n.Node().Events().Get(ctx, member(p.user), e.ID)
-			return err == nil && v.State == twinfed.BookingConfirmed
-		}, "FR never confirmed "+p.user+"'s booking")
+		p.n.book(t, p.user, e.ID)
 	}
 
 	// Luca uploads on IT.

@@ -178,14 +178,7 @@ func startEventNodes(t *testing.T) (it, fr, es *fedNode, create func(title, slot
 	}
 	book = func(n *fedNode, who string, e *twinfed.Event) {
 		t.Helper()
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			_, err := n.Node().Events().Participate(ctx, member(who), e.ID)
-			return err == nil
-		}, who+": the event never reached "+n.Config.Country)
-		consensustest.Eventually(t, 30*time.Second, func() bool {
-			v, err := n.Node().Events().Get(ctx, member(who), e.ID)
-			return err == nil && v.State == twinfed.BookingConfirmed
-		}, "IT never confirmed "+who)
+		n.book(t, who, e.ID)
 	}
 	return it, fr, es, create, book
 }

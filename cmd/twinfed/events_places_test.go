@@ -99,14 +99,7 @@ func TestFederation_EventPlaces(t *testing.T) {
 	if _, err := it.Node().Events().Participate(ctx, member("luca"), e.ID); err != nil {
 		t.Fatal(err)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
-		_, err := fr.Node().Events().Participate(ctx, member("marie"), e.ID)
-		return err == nil
-	}, "the event never reached FR")
-	consensustest.Eventually(t, 30*time.Second, func() bool {
-		v, err := fr.Node().Events().Get(ctx, member("marie"), e.ID)
-		return err == nil && v.State == twinfed.BookingConfirmed
-	}, "IT never confirmed Marie")
+	fr.book(t, "marie", e.ID)
 	path := fr.Node().Events().Path(e.ID)
 	paul := fr.login(t, "paul")
 	html := paul.page(path)
@@ -133,10 +126,7 @@ func TestFederation_EventPlaces(t *testing.T) {
 	if to := paul.post(path, path+"/participate", url.Values{}); !strings.HasSuffix(to, "done=event_pending") {
 		t.Fatalf("participate: → %s", to)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
-		v, err := fr.Node().Events().Get(ctx, member("paul"), e.ID)
-		return err == nil && v.State == twinfed.BookingConfirmed
-	}, "IT never confirmed Paul")
+	fr.confirmed(t, "paul", e.ID)
 	if html := paul.page(path); !strings.Contains(html, "2 / 2") {
 		t.Fatalf("Paul's page after IT's answer does not show 2 / 2:\n%s", html)
 	}

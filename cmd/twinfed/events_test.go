@@ -51,10 +51,7 @@ func TestFederation_Events(t *testing.T) {
 	if to := luca.post(path, path+"/participate", url.Values{}); !strings.HasSuffix(to, "done=event_pending") {
 		t.Fatalf("participate: → %s", to)
 	}
-	consensustest.Eventually(t, 30*time.Second, func() bool {
-		v, err := it.Node().Events().Get(ctx, member("luca"), e.ID)
-		return err == nil && v.State == twinfed.BookingConfirmed
-	}, "FR never confirmed Luca's booking")
+	it.confirmed(t, "luca", e.ID)
 	if v, _ := fr.Node().Events().Get(ctx, member("marie"), e.ID); v.Confirmed != 1 || v.Attendees[0].Actor != twinfed.ActorURL(it.base, "luca") {
 		t.Fatalf("home node's bookings: %+v", v)
 	}
@@ -224,4 +221,25 @@ func (s *memberSession) raw(t *testing.T, path string) string {
 		t.Fatalf("GET %s: %d\n%s", path, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// book books event id for who, a member of n, once the event has reached
+// n, and waits until its home node has confirmed the booking.
+func (n *fedNode) book(t *testing.T, who, id string) {
+	t.Helper()
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		_, err := n.Node().Events().Participate(context.Background(), member(who), id)
+		return err == nil
+	}, who+": the event never reached "+n.Config.Country)
+	n.confirmed(t, who, id)
+}
+
+// confirmed waits until who's booking of event id, as n knows it, is
+// confirmed.
+func (n *fedNode) confirmed(t *testing.T, who, id string) {
+	t.Helper()
+	consensustest.Eventually(t, 30*time.Second, func() bool {
+		v, err := n.Node().Events().Get(context.Background(), member(who), id)
+		return err == nil && v.State == twinfed.BookingConfirmed
+	}, "the home node never confirmed "+who+"'s booking on "+n.Config.Country)
 }
