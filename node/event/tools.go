@@ -100,7 +100,7 @@ func set(list []string) map[string]bool {
 type Certificates interface {
 	// HasCertificate reports whether the page of e offers p their
 	// certificate of participation.
-	HasCertificate(p *twinfed.Principal, e *twinfed.Event) bool
+	HasCertificate(ctx context.Context, p *twinfed.Principal, e *twinfed.Event) bool
 }
 
 // SetCertificates sets what the event's page asks about certificates.

@@ -420,7 +420,7 @@ func (h *Web) show(w http.ResponseWriter, r *http.Request) {
 	p := h.kit.NewPage(w, r, "title.event")
 	p.Nav = "events"
 	p.Data = eventData{V: v, Item: h.item(p, v.Event, h.svc.now()), Full: v.Event.Capacity > 0 && v.Confirmed >= v.Event.Capacity, NoPlaces: noPlaces,
-		Certificate: h.svc.certs != nil && h.svc.certs.HasCertificate(web.State(r).Principal, v.Event),
+		Certificate: h.svc.certs != nil && h.svc.certs.HasCertificate(r.Context(), web.State(r).Principal, v.Event),
 		Editable:    twinfed.CanEditEvent(v.Event, h.svc.actor(web.State(r).Principal), h.svc.now()) == nil}
 	h.kit.Render(w, http.StatusOK, "event", p)
 }

@@ -102,7 +102,7 @@ func (s *Service) known(txn *badger.Txn, e *twinfed.Event, actor string) ([]stri
 // node for another node's event, when their booking was confirmed and
 // the home node does not say they were absent (Presence; when it cannot
 // say, the link is offered and the home node decides on the click).
-func (s *Service) HasCertificate(p *twinfed.Principal, e *twinfed.Event) bool {
+func (s *Service) HasCertificate(ctx context.Context, p *twinfed.Principal, e *twinfed.Event) bool {
 	if p == nil || p.Role != twinfed.RoleMember || p.Username == "" {
 		return false
 	}
@@ -114,7 +114,7 @@ func (s *Service) HasCertificate(p *twinfed.Principal, e *twinfed.Event) bool {
 		return nil
 	})
 	if ok && s.d.Presence != nil && !s.d.Events.IsHome(e.ID) {
-		if attended, said := s.d.Presence.Attended(context.Background(), e, actor); said && !attended {
+		if attended, said := s.d.Presence.Attended(ctx, e, actor); said && !attended {
 			return false
 		}
 	}
