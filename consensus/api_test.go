@@ -269,7 +269,7 @@ func TestAPI_ReadsCarryIndexAndContact(t *testing.T) {
 	// (gauges of sizes appear at the first update, within a second).
 	want := []string{"raft_state", "raft_term", "raft_commit_index", "raft_applied_index", "fsm_index", "leader_changes_total",
 		"apply_seconds_bucket", "forwarded_total{kind=\"read\"}", "reads_total{consistency=\"consistent\"}", "reads_total{consistency=\"stale\"}",
-		"snapshot_seconds_count", "snapshot_bytes", "badger_bytes{db=\"log\",part=\"lsm\"}", "badger_bytes{db=\"state\",part=\"lsm\"}", "unknown_commands_total"}
+		"snapshot_seconds_count", "snapshot_bytes", "log_bytes", "badger_bytes{db=\"state\",part=\"lsm\"}", "unknown_commands_total"}
 	var missing []string
 	consensustest.Eventually(t, 30*time.Second, func() bool {
 		resp, err := http.Get(f + "/metrics")

@@ -363,14 +363,15 @@ func BenchmarkRegistryReadStalePerMember(b *testing.B) {
 	})
 }
 
-// BenchmarkBadgerSyncedWrites is the ceiling on this disk, measured in the
-// same run: the registry's own log store (Badger, synced) storing batches
-// the way one member does per Raft round, one batch after another: one
+// BenchmarkLogStoreSyncedWrites is the ceiling on this disk, measured in
+// the same run: the registry's log store (pebble) and
+// the one of earlier versions (badger), each synced, storing batches the
+// way one member does per Raft round, one batch after another: one
 // school entry, 64 school entries (a round of the 64 concurrent writers),
 // and one import entry of 1,000 schools. A cluster commit needs two such
 // writes in series (the leader's, then a follower's), so the cluster's
 // rate is at most about half of these.
-func BenchmarkBadgerSyncedWrites(b *testing.B) {
+func BenchmarkLogStoreSyncedWrites(b *testing.B) {
 	chunk, _ := consensus.EncodeCommand(consensus.CmdImportSchoolsV2, consensus.ImportCommand{Schools: importSchools(consensus.ImportChunk), At: time.Now()})
 	for _, tc := range []struct {
 		name    string
@@ -383,29 +384,40 @@ func BenchmarkBadgerSyncedWrites(b *testing.B) {
 		{"batch=64", 64, schoolCmd(0), 1, 100},
 		{"import-entry", 1, chunk, consensus.ImportChunk, 40},
 	} {
-		b.Run(tc.name, func(b *testing.B) {
-			ls, err := consensus.OpenLogStore(b.TempDir(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer ls.Close()
-			txns := scaled(tc.txns)
-			idx := uint64(0)
-			start := time.Now()
-			for i := 0; i < txns; i++ {
-				logs := make([]*raft.Log, tc.entries)
-				for j := range logs {
-					idx++
-					logs[j] = &raft.Log{Index: idx, Term: 1, Type: raft.LogCommand, Data: tc.data, AppendedAt: time.Now()}
+		for _, store := range []string{"badger", "pebble"} {
+			b.Run(store+"/"+tc.name, func(b *testing.B) {
+				var ls interface {
+					StoreLogs([]*raft.Log) error
+					Close() error
 				}
-				if err := ls.StoreLogs(logs); err != nil {
+				var err error
+				if store == "pebble" {
+					ls, err = consensus.OpenPebbleLog(b.TempDir(), nil)
+				} else {
+					ls, err = consensus.OpenLogStore(b.TempDir(), nil)
+				}
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			el := time.Since(start).Seconds()
-			b.ReportMetric(float64(txns)/el, "fsyncs/s")
-			b.ReportMetric(float64(txns*tc.entries)/el, "entries/s")
-			b.ReportMetric(float64(txns*tc.entries*tc.records)/el, "records/s")
-		})
+				defer ls.Close()
+				txns := scaled(tc.txns)
+				idx := uint64(0)
+				start := time.Now()
+				for i := 0; i < txns; i++ {
+					logs := make([]*raft.Log, tc.entries)
+					for j := range logs {
+						idx++
+						logs[j] = &raft.Log{Index: idx, Term: 1, Type: raft.LogCommand, Data: tc.data, AppendedAt: time.Now()}
+					}
+					if err := ls.StoreLogs(logs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				el := time.Since(start).Seconds()
+				b.ReportMetric(float64(txns)/el, "fsyncs/s")
+				b.ReportMetric(float64(txns*tc.entries)/el, "entries/s")
+				b.ReportMetric(float64(txns*tc.entries*tc.records)/el, "records/s")
+			})
+		}
 	}
 }

@@ -4,9 +4,10 @@
 // nodes' URLs and signing keys (the trust root), schools, National and
 // European Quality Labels and European prizes.
 //
-// A Member runs one registry member: the Raft log and stable store on Badger
-// (LogStore, synced writes, one fsync per batch), the state machine (FSM)
-// whose state is another Badger database, snapshots, and the HTTP API
+// A Member runs one registry member: the Raft log and stable store on
+// Pebble (PebbleLog, one synced batch per Raft batch; a Badger LogStore of
+// an older data dir is moved into it at open), the state machine (FSM)
+// whose state is a Badger database, snapshots, and the HTTP API
 // (/v1/...), which forwards writes to the leader and serves reads at two
 // consistency levels (stale and consistent). Log entries are commands: one
 // type byte (CommandType) then a JSON payload; unknown types are skipped

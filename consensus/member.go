@@ -134,7 +134,7 @@ type Member struct {
 	metrics *metrics
 
 	storesMu       sync.RWMutex // held for writing while closeStores releases logs and stateDB
-	logs           *LogStore
+	logs           raftLog
 	logRead        raft.LogStore // the log cache in front of logs
 	stateDB        *badger.DB
 	fsm            *FSM
@@ -223,7 +223,7 @@ func Open(ctx context.Context, cfg Config) (*Member, error) {
 	}
 	blog := badgerLogger{m.logger}
 	var err error
-	if m.logs, err = OpenLogStore(filepath.Join(cfg.DataDir, "raft"), blog); err != nil {
+	if m.logs, err = openRaftLog(cfg.DataDir, blog, m.logger); err != nil {
 		return nil, err
 	}
 	// The state lives in memory: the log is the durable truth, and at

@@ -54,10 +54,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
-// memberCollector reads Raft's state and Badger's sizes at each scrape.
+// memberCollector reads Raft's state and the stores' sizes at each scrape.
 type memberCollector struct {
-	m                                   *Member
-	state, term, commit, applied, bytes *prometheus.Desc
+	m                                             *Member
+	state, term, commit, applied, bytes, logBytes *prometheus.Desc
 }
 
 func newMemberCollector(m *Member) *memberCollector {
@@ -68,7 +68,9 @@ func newMemberCollector(m *Member) *memberCollector {
 		commit:  prometheus.NewDesc("twinfed_registry_raft_commit_index", "Raft commit index.", nil, nil),
 		applied: prometheus.NewDesc("twinfed_registry_raft_applied_index", "Raft applied index.", nil, nil),
 		bytes: prometheus.NewDesc("twinfed_registry_badger_bytes",
-			"Badger on-disk size, by database (log, state) and part (lsm, vlog).", []string{"db", "part"}, nil),
+			"The state's Badger size, by database (state) and part (lsm, vlog).", []string{"db", "part"}, nil),
+		logBytes: prometheus.NewDesc("twinfed_registry_log_bytes",
+			"The Raft log store's size on disk (segment files and meta database).", nil, nil),
 	}
 }
 
@@ -78,6 +80,7 @@ func (c *memberCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.commit
 	ch <- c.applied
 	ch <- c.bytes
+	ch <- c.logBytes
 }
 
 func (c *memberCollector) Collect(ch chan<- prometheus.Metric) {
@@ -94,10 +97,8 @@ func (c *memberCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.m.logs == nil || c.m.stateDB == nil {
 		return // closed
 	}
-	lsm, vlog := c.m.logs.DB().Size()
-	gauge(c.bytes, float64(lsm), "log", "lsm")
-	gauge(c.bytes, float64(vlog), "log", "vlog")
-	lsm, vlog = c.m.stateDB.Size()
+	gauge(c.logBytes, float64(c.m.logs.DiskBytes()))
+	lsm, vlog := c.m.stateDB.Size()
 	gauge(c.bytes, float64(lsm), "state", "lsm")
 	gauge(c.bytes, float64(vlog), "state", "vlog")
 }

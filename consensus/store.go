@@ -17,9 +17,11 @@ var (
 	prefixStable = []byte("s/")
 )
 
-// LogStore is a raft.LogStore and raft.StableStore on Badger. Writes are
-// synced (SyncWrites on): StoreLogs writes a whole batch in one transaction,
-// so a batch of Raft entries costs one fsync.
+// LogStore is a raft.LogStore and raft.StableStore on Badger: the log
+// store of versions before PebbleLog, kept to read an older data dir's
+// log once (migrateBadgerLog). Writes are synced (SyncWrites on):
+// StoreLogs writes a whole batch in one transaction, so a batch of Raft
+// entries costs one fsync.
 type LogStore struct {
 	db *badger.DB
 }
@@ -279,4 +281,10 @@ func decodeLog(b []byte, l *raft.Log) error {
 		l.Extensions = append([]byte(nil), rest[:m]...)
 	}
 	return nil
+}
+
+// DiskBytes is the size of Badger's LSM tree and value log.
+func (s *LogStore) DiskBytes() int64 {
+	lsm, vlog := s.db.Size()
+	return lsm + vlog
 }

@@ -18,8 +18,22 @@ func MustOpenLogStore(tb testing.TB) *LogStore {
 	return s
 }
 
+// logStores opens each log store a member has had, empty.
+var logStores = []struct {
+	name string
+	open func(testing.TB) raftLog
+}{
+	{"badger", func(tb testing.TB) raftLog { return MustOpenLogStore(tb) }},
+	{"pebble", func(tb testing.TB) raftLog { return MustOpenPebbleLog(tb, tb.TempDir()) }},
+}
+
 func TestLogStore_RaftExpectations(t *testing.T) {
-	s := MustOpenLogStore(t)
+	for _, store := range logStores {
+		t.Run(store.name, func(t *testing.T) { testRaftExpectations(t, store.open(t)) })
+	}
+}
+
+func testRaftExpectations(t *testing.T, s raftLog) {
 	// Empty store: indexes are 0, a missing entry is raft.ErrLogNotFound.
 	if i, err := s.FirstIndex(); i != 0 || err != nil {
 		t.Fatalf("FirstIndex on empty: %d %v", i, err)
@@ -71,6 +85,9 @@ func TestLogStore_RaftExpectations(t *testing.T) {
 	if err := s.DeleteRange(1, 100); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.GetLog(50, &l); !errors.Is(err, raft.ErrLogNotFound) {
+		t.Fatalf("GetLog of an entry a compaction deleted: %v", err)
+	}
 	if err := s.DeleteRange(250, 301); err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +103,15 @@ func TestLogStore_RaftExpectations(t *testing.T) {
 }
 
 func TestLogStore_Stable(t *testing.T) {
-	s := MustOpenLogStore(t)
-	// raft checks the message "not found" for a missing key.
-	if _, err := s.Get([]byte("CurrentTerm")); err == nil || err.Error() != "not found" {
-		t.Fatalf("Get missing: %v", err)
+	for _, store := range logStores {
+		t.Run(store.name, func(t *testing.T) { testStable(t, store.open(t)) })
+	}
+}
+
+func testStable(t *testing.T, s raftLog) {
+	// A missing key is an error "not found": raft checks the message.
+	if v, err := s.Get([]byte("CurrentTerm")); len(v) != 0 || err == nil || err.Error() != "not found" {
+		t.Fatalf("Get missing: %q %v", v, err)
 	}
 	if v, err := s.GetUint64([]byte("CurrentTerm")); v != 0 || err != nil {
 		t.Fatalf("GetUint64 missing: %d %v", v, err)
