@@ -196,26 +196,10 @@ func (s *PebbleLog) Get(key []byte) ([]byte, error) {
 }
 
 // SetUint64 stores a stable uint64.
-func (s *PebbleLog) SetUint64(key []byte, val uint64) error {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], val)
-	return s.Set(key, b[:])
-}
+func (s *PebbleLog) SetUint64(key []byte, val uint64) error { return setStableUint64(s, key, val) }
 
 // GetUint64 returns a stable uint64, 0 when absent.
-func (s *PebbleLog) GetUint64(key []byte) (uint64, error) {
-	v, err := s.Get(key)
-	if errors.Is(err, errNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	if len(v) != 8 {
-		return 0, fmt.Errorf("stable key %q: want 8 bytes, have %d", key, len(v))
-	}
-	return binary.BigEndian.Uint64(v), nil
-}
+func (s *PebbleLog) GetUint64(key []byte) (uint64, error) { return getStableUint64(s, key) }
 
 // pebbleLogger sends Pebble's messages to the member's logger: its
 // routine news (WALs found, flushes) at debug level.

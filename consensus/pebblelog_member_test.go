@@ -3,7 +3,6 @@ package consensus_test
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,18 +29,7 @@ func TestMember_OpensADataDirOfTheBadgerLog(t *testing.T) {
 	}
 	open := func() (*consensus.Member, *consensus.Client) {
 		t.Helper()
-		cfg := consensustest.MemberConfig(dir, 0)
-		rln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		hln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.RaftListener, cfg.HTTPListener = rln, hln
-		cfg.RaftAddr, cfg.HTTPAddr = rln.Addr().String(), hln.Addr().String()
-		cfg.Bootstrap = true
+		cfg := consensustest.ListeningMemberConfig(t, dir, 0)
 		cfg.Peers = []consensus.Peer{{ID: cfg.NodeID, RaftAddr: cfg.RaftAddr, HTTPURL: "http://" + cfg.HTTPAddr}}
 		m, err := consensus.Open(context.Background(), cfg)
 		if err != nil {

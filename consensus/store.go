@@ -205,14 +205,21 @@ func (s *LogStore) Get(key []byte) ([]byte, error) {
 var errNotFound = errors.New("not found")
 
 // SetUint64 stores a stable uint64.
-func (s *LogStore) SetUint64(key []byte, val uint64) error {
+func (s *LogStore) SetUint64(key []byte, val uint64) error { return setStableUint64(s, key, val) }
+
+// GetUint64 returns a stable uint64, 0 when absent.
+func (s *LogStore) GetUint64(key []byte) (uint64, error) { return getStableUint64(s, key) }
+
+// setStableUint64 stores val under key as 8 big-endian bytes.
+func setStableUint64(s raft.StableStore, key []byte, val uint64) error {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], val)
 	return s.Set(key, b[:])
 }
 
-// GetUint64 returns a stable uint64, 0 when absent.
-func (s *LogStore) GetUint64(key []byte) (uint64, error) {
+// getStableUint64 reads a value of setStableUint64, 0 when absent (Get's
+// errNotFound).
+func getStableUint64(s raft.StableStore, key []byte) (uint64, error) {
 	v, err := s.Get(key)
 	if errors.Is(err, errNotFound) {
 		return 0, nil

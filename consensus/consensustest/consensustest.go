@@ -118,6 +118,26 @@ func MustOpenCluster(tb testing.TB, n int) *Cluster {
 	return MustOpenClusterWith(tb, n, nil)
 }
 
+// ListeningMemberConfig is MemberConfig with the member's Raft and HTTP
+// listeners bound on free ports of 127.0.0.1 and Bootstrap set; the
+// caller lists the peers.
+func ListeningMemberConfig(tb testing.TB, dir string, i int) consensus.Config {
+	tb.Helper()
+	cfg := MemberConfig(dir, i)
+	rln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.RaftListener, cfg.HTTPListener = rln, hln
+	cfg.RaftAddr, cfg.HTTPAddr = rln.Addr().String(), hln.Addr().String()
+	cfg.Bootstrap = true
+	return cfg
+}
+
 // MustOpenClusterWith is MustOpenCluster with a hook that adjusts each
 // member's configuration (for instance to advertise a proxy's address).
 // The members bind their ports first and bootstrap together.
@@ -128,18 +148,7 @@ func MustOpenClusterWith(tb testing.TB, n int, adjust func(i int, c *consensus.C
 	tb.Cleanup(c.Close)
 	var peers []consensus.Peer
 	for i := 0; i < n; i++ {
-		cfg := MemberConfig(dir, i)
-		rln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		hln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		cfg.RaftListener, cfg.HTTPListener = rln, hln
-		cfg.RaftAddr, cfg.HTTPAddr = rln.Addr().String(), hln.Addr().String()
-		cfg.Bootstrap = true
+		cfg := ListeningMemberConfig(tb, dir, i)
 		if adjust != nil {
 			adjust(i, &cfg)
 		}
