@@ -24,7 +24,7 @@ func (n *Node) Backup(w io.Writer) error {
 	m := store.BackupManifest{Created: n.svc.kit.Now().UTC(), Country: n.svc.cfg.Country, BaseURL: n.url}
 	blobs := ""
 	if n.svc.twinspaces != nil {
-		switch b := n.svc.twinspaces.Materials.Blobs().(type) {
+		switch b := n.svc.twinspaces.Materials.Blobs().Store.(type) {
 		case *blob.Disk:
 			blobs = b.Dir()
 		case *blob.S3:

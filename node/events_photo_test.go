@@ -3,6 +3,8 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"image"
 	"image/color"
 	"image/png"
@@ -196,4 +198,87 @@ func TestEvents_Photos(t *testing.T) {
 	if code, _ := bruno.Get(path + "/photos/" + ph.Hash); code != http.StatusNotFound {
 		t.Fatalf("a removed photo is still served through the event: %d", code)
 	}
+
+	// The blob store keeps only what something names (blob.Collector).
+	blobs := n.TwinSpaces().Materials.Blobs()
+	stored := func(h string) bool {
+		_, err := blobs.Stat(ctx, h)
+		return err == nil
+	}
+	gone := func(what string, hashes ...string) {
+		t.Helper()
+		for _, h := range hashes {
+			eventually(t, 5*time.Second, func() bool { return !stored(h) }, what+": blob "+h+" is still stored")
+		}
+	}
+	kept := func(what string, hashes ...string) {
+		t.Helper()
+		time.Sleep(100 * time.Millisecond) // a collection runs after its commit, on its own
+		for _, h := range hashes {
+			if !stored(h) {
+				t.Fatalf("%s: blob %s was deleted", what, h)
+			}
+		}
+	}
+	// The photo the edit dropped stays while the other node's event above
+	// names it too.
+	kept("a dropped photo another event names", ph.Hash, ph.Thumb)
+	// A second edit drops the grey photo, which only this event named:
+	// it goes with its thumbnail once no upload holds it either; the new
+	// photo stays, also past the day its upload was pending.
+	grey := v.Event.Photos[0]
+	var b5 bytes.Buffer
+	png.Encode(&b5, image.NewGray(image.Rect(0, 0, 25, 25)))
+	anna.Get(path + "/edit")
+	if code, _, to := postMultipart(t, anna, path+"/edit", ef, map[string][]byte{"grey2.png": b5.Bytes()}); code != http.StatusSeeOther {
+		t.Fatalf("edit photos again: %d → %s\n%s", code, to, anna.Last)
+	}
+	v, _ = n.Events().Get(ctx, orgP, evs[0].ID)
+	if len(v.Event.Photos) != 1 || v.Event.Photos[0].Hash == grey.Hash {
+		t.Fatalf("after the second edit: %+v", v.Event.Photos)
+	}
+	now := v.Event.Photos[0]
+	// Uploaded in the edit form, the grey photo is also pending for a day
+	// (the member may still choose it again).
+	kept("a dropped photo within the day of its upload", grey.Hash, grey.Thumb)
+	clock.Add(25 * time.Hour)
+	if _, err := n.Events().SweepPendingPhotos(); err != nil {
+		t.Fatal(err)
+	}
+	gone("a photo an edit dropped", grey.Hash, grey.Thumb)
+	kept("the event's photo a day after its upload", now.Hash, now.Thumb)
+
+	// A photo uploaded for an event never saved stays a day, then goes.
+	var b3 bytes.Buffer
+	png.Encode(&b3, image.NewGray(image.Rect(0, 0, 30, 30)))
+	anna.Get("/events/new")
+	date, _ = cetDay(clock.Now(), 4)
+	form.Set("date", date)
+	code, page, _ = postMultipart(t, anna, "/events/new", form, map[string][]byte{"abandoned.png": b3.Bytes()})
+	m = photoHiddenRE.FindStringSubmatch(page)
+	if code != 200 || m == nil {
+		t.Fatalf("step 2 with a photo: %d\n%s", code, page)
+	}
+	abandoned := m[1]
+	if n, err := n.Events().SweepPendingPhotos(); err != nil || n != 0 {
+		t.Fatalf("sweep within the day: %d %v", n, err)
+	}
+	kept("an upload within its day", abandoned)
+	clock.Add(25 * time.Hour)
+	if n, err := n.Events().SweepPendingPhotos(); err != nil || n != 2 {
+		t.Fatalf("sweep after the day: forgot %d (want the photo and its thumbnail), %v", n, err)
+	}
+	gone("an upload no event took", abandoned)
+	kept("the event's photo", now.Hash, now.Thumb)
+
+	// A refused upload keeps none of its files: a picture beside a file
+	// that is not one.
+	var b4 bytes.Buffer
+	png.Encode(&b4, image.NewGray(image.Rect(0, 0, 40, 40)))
+	sum := sha256.Sum256(b4.Bytes())
+	anna.Get("/events/new")
+	if code, _, _ := postMultipart(t, anna, "/events/new", form, map[string][]byte{"a.png": b4.Bytes(), "b.png": []byte("not a picture")}); code != http.StatusBadRequest {
+		t.Fatalf("a picture beside a file that is not one: %d", code)
+	}
+	gone("a refused upload's picture", hex.EncodeToString(sum[:]))
 }

@@ -14,6 +14,11 @@
 // contract by the same tests (store_test.go), S3's against a real server
 // (versitygw, started by s3test).
 //
+// Collector is the node's Store with its collector, the one place a blob
+// is deleted because no record names it any more: the features name their
+// blobs in the node's store (node/store's BlobNamed lists the keys), and
+// an upload holds the collector between its Put and its record.
+//
 // Disk: a Put is written to <dir>/tmp, synced, renamed into place and its
 // directory synced: an acknowledged blob survives a crash, a crash
 // mid-write leaves no partial blob under a hash, and OpenDisk removes the

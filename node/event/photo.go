@@ -55,8 +55,8 @@ func errPhoto(code, msg string) error {
 // day under p's name; their hashes go into Input.Photos. A file that is
 // not an image (by its content) or is larger than
 // twinfed.EventPhotoMaxBytes is refused, and so are more than
-// twinfed.EventMaxPhotos at once.
-func (s *Service) UploadPhotos(ctx context.Context, p *twinfed.Principal, files []Upload) ([]twinfed.EventPhoto, error) {
+// twinfed.EventMaxPhotos at once; a refusal keeps none of the files.
+func (s *Service) UploadPhotos(ctx context.Context, p *twinfed.Principal, files []Upload) (_ []twinfed.EventPhoto, err error) {
 	if err := s.store.View(func(txn *badger.Txn) error { _, err := s.member(txn, p); return err }); err != nil {
 		return nil, err
 	}
@@ -69,7 +69,18 @@ func (s *Service) UploadPhotos(ctx context.Context, p *twinfed.Principal, files 
 	if len(files) > twinfed.EventMaxPhotos {
 		return nil, errPhoto(twinfed.EINVALID, "An event has at most 6 photos.")
 	}
+	// The blobs stored here are named from the moment the pending
+	// records below are committed; a collection waits until then. When
+	// the upload fails, what it stored goes (unless something else
+	// names it).
+	defer s.blobs.Hold()()
 	var out []twinfed.EventPhoto
+	var stored []string
+	defer func() {
+		if err != nil {
+			go s.blobs.Collect(stored...)
+		}
+	}()
 	for _, f := range files {
 		head, r, err := blob.Head(f.Body)
 		if err != nil {
@@ -86,15 +97,18 @@ func (s *Service) UploadPhotos(ctx context.Context, p *twinfed.Principal, files 
 			}
 			return nil, err
 		}
+		stored = append(stored, ref.Hash)
 		ph := twinfed.EventPhoto{Hash: ref.Hash, Type: t.MIME}
 		if th, err := s.thumbnail(ctx, ref.Hash, t); err == nil {
 			ph.Thumb = th
+			stored = append(stored, th)
 		} else if twinfed.ErrorCode(err) == twinfed.EINVALID {
 			return nil, errPhoto(twinfed.EINVALID, "A photo must be an image: JPEG, PNG, GIF or WebP.")
 		}
 		out = append(out, ph)
 	}
-	err := s.store.Update(func(txn *badger.Txn) error {
+	until := []byte(s.now().Add(pendingPhoto).UTC().Format(time.RFC3339))
+	err = s.store.Update(func(txn *badger.Txn) error {
 		for _, ph := range out {
 			raw, err := json.Marshal(ph)
 			if err != nil {
@@ -103,10 +117,66 @@ func (s *Service) UploadPhotos(ctx context.Context, p *twinfed.Principal, files 
 			if err := txn.SetEntry(badger.NewEntry([]byte(pendingKey(p.Username, ph.Hash)), raw).WithTTL(pendingPhoto)); err != nil {
 				return err
 			}
+			for _, h := range []string{ph.Hash, ph.Thumb} {
+				if h == "" {
+					continue
+				}
+				if err := txn.Set([]byte(pendingNameKey(h, p.Username)), until); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// pendingNameKey names the blob hash (a photo or its thumbnail) that
+// username uploaded for an event not yet saved, until the time it holds
+// (store.BlobNamed): SweepPendingPhotos then forgets it and the blob
+// store's collector deletes the blob unless an event names it by then.
+func pendingNameKey(hash, username string) string {
+	return store.PrefixEventPhoto + "p/" + hash + " " + username
+}
+
+// SweepPendingPhotos forgets the photos uploaded for an event more than
+// a day ago and deletes those no event took (nor anything else names). It
+// returns how many uploads it forgot.
+func (s *Service) SweepPendingPhotos() (int, error) {
+	now := s.now()
+	var keys []string
+	var hashes []string
+	err := s.store.View(func(txn *badger.Txn) error {
+		for _, k := range store.KeysUnder(txn, store.PrefixEventPhoto+"p/", 0) { // <hash> <username>
+			until, ok, err := store.GetString(txn, store.PrefixEventPhoto+"p/"+k)
+			if err != nil || !ok {
+				continue
+			}
+			if t, err := time.Parse(time.RFC3339, until); err == nil && now.Before(t) {
+				continue
+			}
+			keys = append(keys, store.PrefixEventPhoto+"p/"+k)
+			hash, _, _ := strings.Cut(k, " ")
+			hashes = append(hashes, hash)
+		}
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	err = s.store.Update(func(txn *badger.Txn) error {
+		for _, k := range keys {
+			if err := txn.Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.blobs.Collect(hashes...)
+	return len(keys), nil
 }
 
 // thumbnail makes and stores the thumbnail of the blob hash, of type t.
@@ -154,9 +224,10 @@ func photosOf(txn *badger.Txn, username string, hashes []string, had []twinfed.E
 }
 
 // notePhotos records, within txn, the blobs e names (ep/<hash> <id>) and
-// forgets those old named and e no longer does: the blob store's
-// collector keeps what some event names.
-func notePhotos(txn *badger.Txn, old, e *twinfed.Event) error {
+// forgets those old named and e no longer does, which the blob store's
+// collector deletes once txn has committed unless something else names
+// them.
+func (s *Service) notePhotos(txn *badger.Txn, old, e *twinfed.Event) error {
 	names := func(ev *twinfed.Event) []string {
 		var out []string
 		if ev == nil {
@@ -171,12 +242,17 @@ func notePhotos(txn *badger.Txn, old, e *twinfed.Event) error {
 		return out
 	}
 	now := names(e)
+	var dropped []string
 	for _, h := range names(old) {
 		if !slices.Contains(now, h) {
 			if err := txn.Delete([]byte(store.PrefixEventPhoto + h + " " + e.ID)); err != nil {
 				return err
 			}
+			dropped = append(dropped, h)
 		}
+	}
+	if len(dropped) > 0 {
+		s.store.AfterCommit(txn, func() { go s.blobs.Collect(dropped...) })
 	}
 	for _, h := range now {
 		if err := txn.Set([]byte(store.PrefixEventPhoto+h+" "+e.ID), nil); err != nil {
@@ -251,6 +327,7 @@ func (s *Service) fetchPhoto(ctx context.Context, id, hash string) error {
 		return unavailable
 	}
 	defer body.Close()
+	defer s.blobs.Hold()()
 	ref, err := s.blobs.Put(ctx, body, twinfed.EventPhotoMaxBytes)
 	if err != nil {
 		s.log.Info("event: store a photo", "event", id, "hash", hash, "err", err)
@@ -258,6 +335,7 @@ func (s *Service) fetchPhoto(ctx context.Context, id, hash string) error {
 	}
 	if ref.Hash != hash { // not what the event names: drop it unless something else names it
 		s.log.Warn("event: a photo's home node sent other content", "event", id, "want", hash, "got", ref.Hash)
+		go s.blobs.Collect(ref.Hash)
 		return unavailable
 	}
 	return nil

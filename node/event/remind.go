@@ -135,13 +135,17 @@ func (s *Service) remind(ctx context.Context, m *twinfed.Member, e *twinfed.Even
 	}
 }
 
-// Run sends the reminders every minute until ctx ends.
+// Run sends the reminders, and forgets the photos uploaded a day ago for
+// an event never saved (SweepPendingPhotos), every minute until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		if _, err := s.SendReminders(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("event reminders", "err", err)
+		}
+		if _, err := s.SweepPendingPhotos(); err != nil && ctx.Err() == nil {
+			s.log.Error("event photos: forget the uploads no event took", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -39,7 +39,7 @@ type Deps struct {
 	Registry twinfed.Registry   // the nodes of an event's audience; nil: none
 	Mailer   mail.Sender        // the reminders; nil: none
 	Notices  *notice.Notices    // changes of time and cancellations; nil: none
-	Blobs    blob.Store         // the events' photos; nil: no photos
+	Blobs    *blob.Collector    // the node's blob store, for the events' photos; nil: no photos
 	Fetch    PhotoFetcher       // other nodes' photos; nil: not fetched
 	Catalog  *web.Catalog       // the mails' languages; nil: no reminders
 	Logger   *slog.Logger
@@ -72,7 +72,7 @@ type Service struct {
 	registry twinfed.Registry
 	mailer   mail.Sender
 	notices  *notice.Notices
-	blobs    blob.Store
+	blobs    *blob.Collector
 	fetch    PhotoFetcher
 	cat      *web.Catalog
 	projects Projects     // the Live tab's projects; nil: none (SetProjects)

@@ -41,7 +41,7 @@ func (s *Service) putEvent(txn *badger.Txn, e *twinfed.Event) error {
 	ce := *e
 	s.store.AfterCommit(txn, func() { s.idx.put(&ce) })
 	old, _ := getEvent(txn, e.ID)
-	if err := notePhotos(txn, old, e); err != nil {
+	if err := s.notePhotos(txn, old, e); err != nil {
 		return err
 	}
 	if !s.isLocal(e.ID) || e.Cancelled { // another node's rooms, or none: not counted here

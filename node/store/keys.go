@@ -208,7 +208,10 @@ const (
 	// and thumbnails, an event this node holds names: the blob store's
 	// collector keeps them) and ep/u/<username>/<sha256 hex> →
 	// twinfed.EventPhoto JSON (a photo a member uploaded in a form, for a
-	// day, until the event that names it is saved) and
+	// day, until the event that names it is saved), ep/p/<sha256 hex>
+	// <username> → the time, RFC 3339, until which that upload names the
+	// blob (photo or thumbnail: BlobNamed; the events' loop forgets it
+	// then) and
 	// ep/h/<host>/<sha256 hex> → "" (a photo the event's home node at host
 	// gave this node). Owner: event.
 	PrefixEventPhoto = "ep/"

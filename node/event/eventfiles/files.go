@@ -76,8 +76,7 @@ func (s *Service) copyFrom(ctx context.Context, origin, hash string, size int64)
 		return unavailable
 	}
 	defer body.Close()
-	s.gcMu.RLock()
-	defer s.gcMu.RUnlock()
+	defer s.blobs.Hold()()
 	ref, err := s.blobs.Put(ctx, body, s.cfg.MaxFileBytes+1)
 	if err != nil {
 		s.log.Info("eventfiles: store a fetched file", "origin", origin, "hash", hash, "err", err)
@@ -85,7 +84,7 @@ func (s *Service) copyFrom(ctx context.Context, origin, hash string, size int64)
 	}
 	if ref.Hash != hash || (size > 0 && ref.Size != size) {
 		s.log.Warn("eventfiles: a node sent another file", "origin", origin, "want", hash, "got", ref.Hash)
-		go s.collect(ref.Hash)
+		go s.blobs.Collect(ref.Hash)
 		return unavailable
 	}
 	return nil

@@ -50,9 +50,9 @@ type Deps struct {
 	Events   *event.Service
 	Store    *store.Store
 	Acts     *outbox.Activities
-	Blobs    blob.Store // nil: no files
-	Fetch    Fetcher    // nil: other nodes' files cannot be fetched
-	Registry Registry   // nil: files are given only to the event's home node
+	Blobs    *blob.Collector // the node's blob store; nil: no files
+	Fetch    Fetcher         // nil: other nodes' files cannot be fetched
+	Registry Registry        // nil: files are given only to the event's home node
 	// Profiles names the uploaders (the federated directory); nil: they
 	// are shown by their address.
 	Profiles Profiles
@@ -67,16 +67,13 @@ type Service struct {
 	events *event.Service
 	store  *store.Store
 	acts   *outbox.Activities
-	blobs  blob.Store
+	blobs  *blob.Collector
 	fetch  Fetcher
 	reg    Registry
 	profs  Profiles
 	log    *slog.Logger
 	base   string
 	now    func() time.Time
-	// gcMu keeps the deletion of an unnamed blob from racing an upload
-	// of the same content between its Put and its record.
-	gcMu sync.RWMutex
 	// quotaMu guards pending: the bytes of uploads stored but not yet
 	// recorded, per event, counted as used.
 	quotaMu sync.Mutex
@@ -256,36 +253,8 @@ func (s *Service) remove(txn *badger.Txn, f *twinfed.EventFile) error {
 	if err := txn.Set([]byte(goneKey(f.ID)), nil); err != nil {
 		return err
 	}
-	s.store.AfterCommit(txn, func() { go s.collect(hashes...) })
+	s.store.AfterCommit(txn, func() { go s.blobs.Collect(hashes...) })
 	return nil
-}
-
-// collect deletes the blobs that no event file, no material and no
-// event photo names.
-func (s *Service) collect(hashes ...string) {
-	if s.blobs == nil {
-		return
-	}
-	s.gcMu.Lock()
-	defer s.gcMu.Unlock()
-	for _, h := range hashes {
-		if h == "" {
-			continue
-		}
-		named := true
-		err := s.store.View(func(txn *badger.Txn) error {
-			named = store.CountPrefix(txn, store.PrefixEventFile+"h/"+h+" ") > 0 ||
-				store.CountPrefix(txn, store.PrefixMaterialHash+h+" ") > 0 ||
-				store.CountPrefix(txn, store.PrefixEventPhoto+h+" ") > 0
-			return nil
-		})
-		if err != nil || named {
-			continue
-		}
-		if err := s.blobs.Delete(context.Background(), h); err != nil {
-			s.log.Warn("eventfiles: delete an unused file", "hash", h, "err", err)
-		}
-	}
 }
 
 // maxNameRunes bounds a file's name.
@@ -359,8 +328,7 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, id, filename
 	if limit <= 0 {
 		return nil, quota
 	}
-	s.gcMu.RLock()
-	defer s.gcMu.RUnlock()
+	defer s.blobs.Hold()()
 	ref, err := s.blobs.Put(ctx, all, limit)
 	if err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ETOOLARGE {
@@ -372,7 +340,7 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, id, filename
 		return nil, err
 	}
 	if !s.hold(id, ref.Size, usedNow) {
-		go s.collect(ref.Hash)
+		go s.blobs.Collect(ref.Hash)
 		return nil, quota
 	}
 	defer s.release(id, ref.Size)
@@ -403,7 +371,7 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, id, filename
 		return s.acts.Send(txn, a)
 	})
 	if err != nil {
-		go s.collect(f.Hash, f.Thumb)
+		go s.blobs.Collect(f.Hash, f.Thumb)
 		return nil, err
 	}
 	s.acts.Notify()

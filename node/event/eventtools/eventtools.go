@@ -43,7 +43,7 @@ type Deps struct {
 	Registry twinfed.Registry // nil: the node runs alone
 	Mailer   mail.Sender
 	Notices  *notice.Notices
-	Blobs    blob.Store // the photos' and the files' (the Materials'); nil: none
+	Blobs    *blob.Collector // the photos' and the files' (the Materials'); nil: none
 	// Fetch makes signed GETs of other nodes' photos and files; nil: not
 	// fetched.
 	Fetch func(ctx context.Context, rawURL string) (io.ReadCloser, int64, error)

@@ -85,8 +85,7 @@ func (s *Service) cache(ctx context.Context, origin, hash, size string) error {
 		return unavailable
 	}
 	defer body.Close()
-	s.gcMu.RLock()
-	defer s.gcMu.RUnlock()
+	defer s.blobs.Hold()()
 	ref, err := s.blobs.Put(ctx, body, limit)
 	if err != nil {
 		s.log.Warn("materials: store a partner node's file", "origin", origin, "hash", hash, "err", err)
@@ -102,7 +101,7 @@ func (s *Service) cache(ctx context.Context, origin, hash, size string) error {
 
 // gcLater deletes a blob no record names, once the uploads running now
 // are done.
-func (s *Service) gcLater(hash string) { go s.collect(hash) }
+func (s *Service) gcLater(hash string) { go s.blobs.Collect(hash) }
 
 // ServesTo reports whether this node gives the file of hash to the node
 // of host: host is a partner node of a TwinSpace of which this node holds

@@ -56,16 +56,13 @@ type Service struct {
 	cfg      Config
 	spaces   *twinspace.Service
 	projects Projects
-	blobs    blob.Store
+	blobs    *blob.Collector
 	fetch    FileFetcher
 	log      *slog.Logger
 	base     string
 	// thumbs bounds the thumbnails made at once: a big picture takes a
 	// few hundred MB while it is decoded.
 	thumbs chan struct{}
-	// gcMu keeps the deletion of an unreferenced blob from racing an
-	// upload of the same content between its Put and its record.
-	gcMu sync.RWMutex
 	// quotaMu guards pending: the bytes of each TwinSpace's uploads
 	// stored but not yet recorded, which Usage counts as used, so that
 	// uploads at the same moment cannot pass a quota together.
@@ -98,7 +95,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		}
 		d.Blobs = disk
 	}
-	s := &Service{cfg: cfg, pending: map[string]int64{}, spaces: d.Spaces, projects: d.Projects, blobs: d.Blobs, fetch: d.Fetch, log: d.Logger, base: d.Spaces.BaseURL(),
+	s := &Service{cfg: cfg, pending: map[string]int64{}, spaces: d.Spaces, projects: d.Projects, blobs: blob.NewCollector(d.Blobs, d.Spaces.Store().BlobNamed, d.Logger), fetch: d.Fetch, log: d.Logger, base: d.Spaces.BaseURL(),
 		thumbs: make(chan struct{}, 2)}
 	if !blob.PDFPreview() {
 		s.log.Info("materials: pdftoppm (poppler-utils) is not installed: PDFs get no first-page preview")
@@ -127,8 +124,9 @@ func materialNeeds(old, o *twinfed.SpaceObject) []twinfed.SpaceAction {
 // Config returns the limits in force.
 func (s *Service) Config() Config { return s.cfg }
 
-// Blobs returns the node's blob store.
-func (s *Service) Blobs() blob.Store { return s.blobs }
+// Blobs returns the node's blob store with its collector, which the
+// events' photos and files share.
+func (s *Service) Blobs() *blob.Collector { return s.blobs }
 
 // maxNameRunes bounds a folder's and a file's name.
 const maxNameRunes = 200
@@ -232,34 +230,10 @@ func (s *Service) applied(txn *badger.Txn, old, o *twinfed.SpaceObject) error {
 	}
 	if !isLive {
 		s.spaces.Store().AfterCommit(txn, func() {
-			go s.collect(hashes...)
+			go s.blobs.Collect(hashes...)
 		})
 	}
 	return nil
-}
-
-// collect deletes the blobs no live material (and no event's photo) names.
-func (s *Service) collect(hashes ...string) {
-	s.gcMu.Lock()
-	defer s.gcMu.Unlock()
-	for _, h := range hashes {
-		if h == "" {
-			continue
-		}
-		var named bool
-		err := s.spaces.Store().View(func(txn *badger.Txn) error {
-			// An event's photo may be the same file (node/event).
-			named = store.CountPrefix(txn, store.PrefixMaterialHash+h+" ") > 0 || store.CountPrefix(txn, store.PrefixEventPhoto+h+" ") > 0 ||
-				store.CountPrefix(txn, store.PrefixEventFile+"h/"+h+" ") > 0 // an event's file (node/event/eventfiles)
-			return nil
-		})
-		if err != nil || named { // a store that cannot answer (closing) deletes nothing
-			continue
-		}
-		if err := s.blobs.Delete(context.Background(), h); err != nil {
-			s.log.Warn("materials: delete an unused file", "hash", h, "err", err)
-		}
-	}
 }
 
 // usage returns the bytes of project's files uploaded on this node.

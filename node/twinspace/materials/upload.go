@@ -54,8 +54,7 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, project, fol
 	if limit <= 0 {
 		return nil, quota
 	}
-	s.gcMu.RLock()
-	defer s.gcMu.RUnlock()
+	defer s.blobs.Hold()()
 	ref, err := s.blobs.Put(ctx, all, limit)
 	if err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ETOOLARGE && quota != nil {
@@ -64,7 +63,7 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, project, fol
 		return nil, err
 	}
 	if err := s.hold(project, ref.Size); err != nil {
-		go s.collect(ref.Hash)
+		go s.blobs.Collect(ref.Hash)
 		return nil, err
 	}
 	defer s.release(project, ref.Size)
@@ -79,7 +78,7 @@ func (s *Service) Upload(ctx context.Context, p *twinfed.Principal, project, fol
 		return nil
 	})
 	if err != nil {
-		go s.collect(ref.Hash, thumb)
+		go s.blobs.Collect(ref.Hash, thumb)
 		return nil, err
 	}
 	return o, nil
