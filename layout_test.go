@@ -100,7 +100,7 @@ var moduleImports = []struct {
 // helpers.
 var nodeOrder = map[string]int{
 	"node/store": 1, "node/inbound": 1, "node/blob": 1, "node/blob/s3test": 2, "node/web/ratelimit": 1, "node/web/tmplset": 1, "node/mail": 2, "node/search": 3, "node/outbox": 4, "node/notice": 5, "node/web": 6, "node/feature": 7,
-	"node/web/pagehtml": 8, "node/directory": 8, "node/account": 9, "node/registration": 10, "node/agency": 10, "node/pupil": 10, "node/social": 11, "node/project/certificate": 2, "node/project": 12,
+	"node/web/pagehtml": 8, "node/directory": 8, "node/account": 9, "node/registration": 10, "node/agency": 10, "node/pupil": 10, "node/social": 11, "node/project/certificate": 2, "node/event/eventical": 2, "node/project": 12,
 	"node/twinspace": 13, "node/label": 13, "node/forum": 13, "node/feed": 13, "node/event": 13, "node/training": 13, "node/group": 13,
 	"node/twinspace/materials": 14, "node/event/eventapi": 14, "node/event/eventforum": 14, "node/event/eventcert": 14, "node/event/eventplaces": 14, "node/event/eventroom": 14, "node/event/eventfiles": 15, "node/recognition": 14, "node/twinspace/pages": 14, "node/twinspace/discuss": 14, "node/twinspace/chat": 14, "node/twinspace/diary": 14, "node/twinspace/workspace": 15, "node/event/eventtools": 16, "node": 17, "node/nodetest": 18,
 }

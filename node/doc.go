@@ -10,7 +10,7 @@
 // it in this list; layout_test.go at the module root holds the order):
 //
 //	twinfed (root)        types and the pure rules, standard library only
-//	node/store            Badger, after-commit hooks, JSON helpers; keys.go: every key prefix and its owner
+//	node/store            Badger, after-commit hooks, JSON helpers; keys.go: every key prefix and its owner; BlobNamed; Serializer (a single writer per key)
 //	node/inbound          the inbound router's kit: a feature's Routes (its claims on activities from other nodes), the Router
 //	node/blob             files by content hash (Store: Disk, or S3 object storage), their type by content (Sniff), thumbnails
 //	node/blob/s3test      a real S3-compatible server (versitygw) for tests
@@ -23,6 +23,7 @@
 //	node/web/ratelimit    the web kit's per-client-address limits (token buckets by limit and client)
 //	node/web/tmplset      the web kit's page templates, parsed per language on first use (the default one at start)
 //	node/project/certificate  the PDF certificates' kit: fonts, right-to-left lines, the project start certificate
+//	node/event/eventical  the events as iCalendar (RFC 5545): a leaf the events write their files and feeds with
 //	node/feature          what every feature is built from: the Kit (the node's identity, store, registry, activities, notices, mail, catalogue, log, clock) and the features' routes
 //	node/directory        the federated directory of public profiles, its pages and backfill
 //	node/account          accounts, sessions, passwords, e-mail changes, profiles, export, deletion

@@ -80,8 +80,8 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	cet      *time.Location
-	w        writer      // each event's single writer of its bookings
-	idx      *monthIndex // the events by month
+	w        *store.Serializer // each event's single writer of its bookings
+	idx      *monthIndex       // the events by month
 }
 
 // New builds the events feature.
@@ -114,7 +114,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		return nil, fmt.Errorf("event: index the events by month: %w", err)
 	}
 	return &Service{cfg: cfg, store: d.Store, members: d.Members, contacts: d.Contacts, acts: d.Acts, registry: d.Registry, mailer: d.Mailer, notices: d.Notices, blobs: d.Blobs, fetch: d.Fetch, cat: d.Catalog, log: d.Logger, now: d.Now, cet: cet,
-		w: writer{queues: map[string][]*writeReq{}}, idx: idx}, nil
+		w: store.NewSerializer(d.Store), idx: idx}, nil
 }
 
 // CET is the programme's zone, the one events are set in.

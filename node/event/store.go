@@ -12,6 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/twinfed/twinfed"
+	"github.com/twinfed/twinfed/node/event/eventical"
 	"github.com/twinfed/twinfed/node/store"
 )
 
@@ -258,3 +259,6 @@ func (s *Service) Feed(ctx context.Context, token string) ([]byte, error) {
 	}
 	return s.ICS(evs), nil
 }
+
+// ICS writes events as one iCalendar document (eventical).
+func (s *Service) ICS(events []*twinfed.Event) []byte { return eventical.Write(events, s.now(), s.cet) }

@@ -1,4 +1,4 @@
-package event
+package store_test
 
 import (
 	"errors"
@@ -10,18 +10,18 @@ import (
 	"github.com/twinfed/twinfed/node/store"
 )
 
-// TestSerial_BatchesInOrder: many requests of one event at once, through
-// its single writer, each reading what the one before wrote (a counter, as
+// TestSerializer_BatchesInOrder: many requests of one key (an event) at
+// once, through its single writer, each reading what the one before wrote (a counter, as
 // the bookings' counts record): none is lost, none decided twice, several
 // share a transaction, and a request that fails commits nothing of its own
 // while the others of its batch are committed.
-func TestSerial_BatchesInOrder(t *testing.T) {
+func TestSerializer_BatchesInOrder(t *testing.T) {
 	st, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := &Service{store: st, w: writer{queues: map[string][]*writeReq{}}}
+	s := store.NewSerializer(st)
 	const n, failing = 200, 57
 	var (
 		mu   sync.Mutex
@@ -32,7 +32,7 @@ func TestSerial_BatchesInOrder(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			var got int
-			err := s.Serial("e1", func(txn *badger.Txn) error {
+			err := s.Run("e1", func(txn *badger.Txn) error {
 				mu.Lock()
 				txns[txn] = true
 				mu.Unlock()
@@ -86,7 +86,7 @@ func TestSerial_BatchesInOrder(t *testing.T) {
 	if len(txns) >= n {
 		t.Errorf("%d transactions for %d requests: nothing batched", len(txns), n)
 	}
-	if len(s.w.queues) != 0 {
-		t.Errorf("the writer left %d queues", len(s.w.queues))
+	if !s.Idle() {
+		t.Error("the writer left queues")
 	}
 }

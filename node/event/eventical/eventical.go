@@ -1,16 +1,17 @@
-package event
+// Package eventical writes events as iCalendar (RFC 5545): one file per
+// event and a member's feed (node/event). Times are written in the
+// programme's zone (TZID=Europe/Brussels) with its VTIMEZONE, so that
+// calendar applications show them in their own zone.
+package eventical
 
 import (
 	"bytes"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/twinfed/twinfed"
 )
-
-// iCalendar (RFC 5545): one file per event and a member's feed. Times are
-// written in the programme's zone (TZID=Europe/Brussels) with its
-// VTIMEZONE, so that calendar applications show them in their own zone.
 
 // vtimezone is Europe/Brussels' rule since 1996: CET, CEST from the last
 // Sunday of March to the last Sunday of October.
@@ -19,18 +20,19 @@ const vtimezone = "BEGIN:VTIMEZONE\r\nTZID:" + twinfed.ProgrammeZone + "\r\n" +
 	"BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n" +
 	"END:VTIMEZONE\r\n"
 
-// ICS writes events as one iCalendar document.
-func (s *Service) ICS(events []*twinfed.Event) []byte {
+// Write writes events as one iCalendar document stamped at now; cet is
+// the programme's zone (twinfed.ProgrammeZone).
+func Write(events []*twinfed.Event, now time.Time, cet *time.Location) []byte {
 	var b bytes.Buffer
 	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Twinfed//Events//EN\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n")
 	b.WriteString(vtimezone)
-	stamp := s.now().UTC().Format("20060102T150405Z")
+	stamp := now.UTC().Format("20060102T150405Z")
 	for _, e := range events {
 		b.WriteString("BEGIN:VEVENT\r\n")
 		line(&b, "UID", e.ID)
 		line(&b, "DTSTAMP", stamp)
-		b.WriteString("DTSTART;TZID=" + twinfed.ProgrammeZone + ":" + e.Start.In(s.cet).Format("20060102T150405") + "\r\n")
-		b.WriteString("DTEND;TZID=" + twinfed.ProgrammeZone + ":" + e.End().In(s.cet).Format("20060102T150405") + "\r\n")
+		b.WriteString("DTSTART;TZID=" + twinfed.ProgrammeZone + ":" + e.Start.In(cet).Format("20060102T150405") + "\r\n")
+		b.WriteString("DTEND;TZID=" + twinfed.ProgrammeZone + ":" + e.End().In(cet).Format("20060102T150405") + "\r\n")
 		line(&b, "SUMMARY", escape(e.Title))
 		if e.Description != "" {
 			line(&b, "DESCRIPTION", escape(e.Description))
