@@ -15,12 +15,20 @@ import (
 //
 // An upload holds the collector (Hold) from its Put until the record that
 // names the blob is committed, so that a collection never deletes content
-// stored again between the two; Collect waits for those uploads.
+// stored again between the two; Collect waits for those uploads. A copy
+// fetched from another node, whose hash is known before its Put and
+// which may take long on a slow network, holds only that hash
+// (HoldHash): a collection skips it meanwhile, and runs again for it when
+// the fetch is done.
 type Collector struct {
 	Store
 	named func(hash string) (bool, error)
 	log   *slog.Logger
-	mu    sync.RWMutex
+	mu    sync.RWMutex // uploads (read) against collections (write)
+
+	fmu      sync.Mutex
+	fetching map[string]int  // hash → the fetches of it under way
+	missed   map[string]bool // hashes a collection skipped while fetched
 }
 
 // NewCollector returns s with the collector that asks named whether a
@@ -29,7 +37,7 @@ func NewCollector(s Store, named func(hash string) (bool, error), log *slog.Logg
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Collector{Store: s, named: named, log: log}
+	return &Collector{Store: s, named: named, log: log, fetching: map[string]int{}, missed: map[string]bool{}}
 }
 
 // Hold keeps collections from deleting anything until release is called.
@@ -43,6 +51,30 @@ func (c *Collector) Hold() (release func()) {
 	return c.mu.RUnlock
 }
 
+// HoldHash keeps collections from deleting the blob hash until release is
+// called; a collection of it meanwhile runs again then.
+func (c *Collector) HoldHash(hash string) (release func()) {
+	if c == nil {
+		return func() {}
+	}
+	c.fmu.Lock()
+	c.fetching[hash]++
+	c.fmu.Unlock()
+	return func() {
+		c.fmu.Lock()
+		again := false
+		if c.fetching[hash]--; c.fetching[hash] == 0 {
+			delete(c.fetching, hash)
+			again = c.missed[hash]
+			delete(c.missed, hash)
+		}
+		c.fmu.Unlock()
+		if again {
+			go c.Collect(hash)
+		}
+	}
+}
+
 // Collect deletes each of hashes that no record names. A store that
 // cannot answer (closing), or a nil Collector, deletes nothing.
 func (c *Collector) Collect(hashes ...string) {
@@ -52,14 +84,25 @@ func (c *Collector) Collect(hashes ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, h := range hashes {
-		if h == "" {
-			continue
+		if h != "" {
+			c.collect(h)
 		}
-		if named, err := c.named(h); err != nil || named {
-			continue
-		}
-		if err := c.Store.Delete(context.Background(), h); err != nil {
-			c.log.Warn("blob: delete a file no record names", "hash", h, "err", err)
-		}
+	}
+}
+
+// collect deletes h unless a record names it or a fetch holds it (then
+// it is collected again once the fetch is done).
+func (c *Collector) collect(h string) {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	if c.fetching[h] > 0 {
+		c.missed[h] = true
+		return
+	}
+	if named, err := c.named(h); err != nil || named {
+		return
+	}
+	if err := c.Store.Delete(context.Background(), h); err != nil {
+		c.log.Warn("blob: delete a file no record names", "hash", h, "err", err)
 	}
 }

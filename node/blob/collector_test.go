@@ -68,8 +68,27 @@ func TestCollector(t *testing.T) {
 		t.Fatal("the upload's blob was deleted once its record named it")
 	}
 
-	// A node that keeps no files has no collector: both calls do nothing.
+	// A copy fetched from another node holds only its hash: a collection
+	// meanwhile deletes other blobs at once, skips it, and runs again for
+	// it when the fetch is done (here its record is gone by then).
+	f, g := put("fetching"), put("other")
+	releaseF := c.HoldHash(f)
+	c.Collect(f, g) // returns: no upload holds the collector
+	if !stored(f) || stored(g) {
+		t.Fatalf("while a fetch holds one hash: held %v, other %v (want true false)", stored(f), stored(g))
+	}
+	releaseF()
+	deadline := time.Now().Add(5 * time.Second)
+	for stored(f) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if stored(f) {
+		t.Fatal("a blob skipped while fetched was not collected once the fetch was done")
+	}
+
+	// A node that keeps no files has no collector: every call does nothing.
 	var none *blob.Collector
 	none.Hold()()
+	none.HoldHash(a)()
 	none.Collect(a)
 }

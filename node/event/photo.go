@@ -327,7 +327,7 @@ func (s *Service) fetchPhoto(ctx context.Context, id, hash string) error {
 		return unavailable
 	}
 	defer body.Close()
-	defer s.blobs.Hold()()
+	defer s.blobs.HoldHash(hash)()
 	ref, err := s.blobs.Put(ctx, body, twinfed.EventPhotoMaxBytes)
 	if err != nil {
 		s.log.Info("event: store a photo", "event", id, "hash", hash, "err", err)

@@ -76,7 +76,7 @@ func (s *Service) copyFrom(ctx context.Context, origin, hash string, size int64)
 		return unavailable
 	}
 	defer body.Close()
-	defer s.blobs.Hold()()
+	defer s.blobs.HoldHash(hash)()
 	ref, err := s.blobs.Put(ctx, body, s.cfg.MaxFileBytes+1)
 	if err != nil {
 		s.log.Info("eventfiles: store a fetched file", "origin", origin, "hash", hash, "err", err)

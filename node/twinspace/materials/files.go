@@ -85,7 +85,7 @@ func (s *Service) cache(ctx context.Context, origin, hash, size string) error {
 		return unavailable
 	}
 	defer body.Close()
-	defer s.blobs.Hold()()
+	defer s.blobs.HoldHash(hash)()
 	ref, err := s.blobs.Put(ctx, body, limit)
 	if err != nil {
 		s.log.Warn("materials: store a partner node's file", "origin", origin, "hash", hash, "err", err)
