@@ -6,7 +6,8 @@
 //
 // Environment: FIRST_KNOCK, the signature scheme Fedify tries first with a
 // server it does not know ("rfc9421" or "draft-cavage-http-signatures-12";
-// it falls back to the other once on 401).
+// it falls back to the other once on 401); TWINFED_CLOCK_AHEAD_DAYS, days
+// to move the peer's clock by (clock.ts; .ci/year-ahead sets it).
 //
 // It listens on 127.0.0.1 on a free port and prints "listening <address>"
 // on its first line; its ids are on the origin each request was sent to. Beside Fedify's routes, /_control/ lets the test:
@@ -14,6 +15,7 @@
 //   POST /_control/follow    {"target": actor URL}: WebFinger, then the
 //                            actor, then a Follow from bob
 //   GET  /_control/received  the activities whose signature Fedify verified
+import "./clock.ts"; // first: moves the clock before Fedify reads it
 import {
   Accept,
   createFederation,
