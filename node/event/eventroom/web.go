@@ -49,7 +49,7 @@ func (h *Web) enter(w http.ResponseWriter, r *http.Request) {
 // node keeps asking this node's events).
 func (h *Web) roomFor(w http.ResponseWriter, r *http.Request) {
 	host, _ := web.Signer(r.Context())
-	u, err := h.svc.RoomFor(r.Context(), host, h.svc.cfg.BaseURL+"/events/"+r.PathValue("id"), r.URL.Query().Get("actor"))
+	u, err := h.svc.RoomFor(r.Context(), host, h.svc.events.EventID(r.PathValue("id")), r.URL.Query().Get("actor"))
 	if err != nil {
 		if twinfed.ErrorCode(err) == twinfed.ENOTFOUND {
 			w.Header().Set(twinfed.HeaderNotFound, "record")

@@ -93,15 +93,11 @@ func (s *Service) cache(ctx context.Context, origin, hash, size string) error {
 	}
 	if ref.Hash != hash || (want > 0 && ref.Size != want) {
 		s.log.Warn("materials: a partner node sent another file", "origin", origin, "want", hash, "got", ref.Hash)
-		s.gcLater(ref.Hash)
+		go s.blobs.Collect(ref.Hash)
 		return unavailable
 	}
 	return nil
 }
-
-// gcLater deletes a blob no record names, once the uploads running now
-// are done.
-func (s *Service) gcLater(hash string) { go s.blobs.Collect(hash) }
 
 // ServesTo reports whether this node gives the file of hash to the node
 // of host: host is a partner node of a TwinSpace of which this node holds
